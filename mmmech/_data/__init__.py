@@ -1,0 +1,1 @@
+"""Curated data shipped with mmmech (installed from structures/ and pathways/)."""

@@ -1,0 +1,136 @@
+"""The ``mmmech`` command line (argparse throughout).
+
+Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
+``_simulate``, ``_score``, ``_screen``) with a ``register(subparsers, common)`` function.
+Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
+``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form.
+The CLI holds no science: it parses, calls the Python API and prints.
+
+Errors: any :class:`~mmmech.exceptions.MmmechError` (and argparse usage errors) become one
+line on stderr and exit code 2; ``--debug`` shows the traceback instead.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+from .. import __version__
+from ..exceptions import MmmechError
+
+__all__ = ["main", "build_parser", "emit_json"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _jsonable(obj):
+    """Default hook for json.dumps: NumPy scalars and arrays, sets, paths."""
+    try:
+        import numpy as np
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def _finite(obj):
+    """Replace non-finite floats by None so the JSON stays valid (and says 'no value')."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def emit_json(payload, stream=None):
+    """Write `payload` as one JSON document (NaN/inf written as null)."""
+    stream = stream or sys.stdout
+    json.dump(_finite(payload), stream, indent=2, default=_jsonable, ensure_ascii=False)
+    stream.write("\n")
+
+
+def build_parser():
+    """The full argparse parser of ``mmmech``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print exactly one JSON document on stdout")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback on errors")
+    parser = _OneLineParser(
+        prog="mmmech",
+        description="Mechanistic models of multiple myeloma drugs and their combinations: "
+                    "drugs (RDKit), targets (Biopython), pathways (networkx), fast kernels "
+                    "(Cython) and synergy scores (Bliss, HSA, Loewe, ZIP).",
+        epilog="Concentrations always carry a unit: DRUG=10nM, DRUG=1.5uM, DRUG=400ug/mL. "
+               "Errors: one line on stderr, exit code 2; add --debug for the traceback.")
+    parser.add_argument("--version", action="version", version=f"mmmech {__version__}")
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    from . import _drugs, _pathway, _score, _screen, _simulate, _structures
+    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures):
+        mod.register(sub, common)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``mmmech`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            if args.command is None:
+                parser.print_help(sys.stderr)
+                return EXIT_USAGE
+            # a group such as 'mmmech drugs' without its subcommand
+            raise _UsageError(f"mmmech {args.command}: choose a subcommand "
+                              f"(see 'mmmech {args.command} --help')")
+        result = args.func(args)
+        if result is None:
+            return EXIT_OK
+        payload, text = result
+        if getattr(args, "json", False):
+            emit_json(payload)
+        elif text:
+            print(text)
+        return EXIT_OK
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MmmechError as exc:
+        if debug:
+            raise
+        msg = " ".join(str(exc).split())
+        print(f"mmmech: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mmmech: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `mmmech drugs list | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK

@@ -1,0 +1,37 @@
+"""Argument helpers shared by the subcommand modules."""
+from ..exceptions import MmmechError
+
+__all__ = ["not_built", "add_model_args", "add_perturbation_args"]
+
+
+class LayerUnavailableError(MmmechError, NotImplementedError):
+    """A command whose layer is not part of this build yet."""
+
+
+def not_built(command):
+    """Handler for a command whose layer does not exist yet: says so plainly (exit 2)."""
+    def handler(args):
+        raise LayerUnavailableError(f"'mmmech {command}' is not available in this version yet")
+    return handler
+
+
+def add_model_args(p):
+    """--model and --context, as in INTERFACE.md."""
+    p.add_argument("--model", default="myeloma", metavar="NAME|PATH",
+                   help="pathway model: a bundled name (default: myeloma) or a model file "
+                        "(.toml, .bnet, .sbml, .sif, .graphml, KGML .xml)")
+    p.add_argument("--context", default="cell_line", metavar="C",
+                   help="cell_line (myeloma cells alone), marrow (NK cells, macrophages, "
+                        "complement, T cells, stromal IL-6), or a context file (.toml)")
+
+
+def add_perturbation_args(p):
+    """--knockout, --set and --mutation, as in INTERFACE.md."""
+    p.add_argument("--knockout", action="append", default=[], metavar="NODE",
+                   help="fix NODE at 0 (repeatable)")
+    p.add_argument("--set", action="append", default=[], metavar="NODE=VALUE", dest="set_",
+                   help="fix NODE at VALUE in [0, 1] (repeatable)")
+    p.add_argument("--mutation", action="append", default=[], metavar="'GENE A49T'",
+                   help="target mutation in the numbering the target registry documents for "
+                        "the gene (PSMB5: mature-chain numbering, Thr1 = catalytic threonine); "
+                        "see 'mmmech structures targets' (repeatable)")

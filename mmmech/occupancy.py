@@ -1,0 +1,67 @@
+"""Target occupancy from drug concentration (the first layer of every simulation).
+
+A drug at concentration c (nM) occupies its target with potency K (nM) and Hill slope h:
+``theta = c**h / (c**h + K**h)``, 0 at c = 0 and 0.5 at c = K. A target mutation that makes a
+drug weaker multiplies K by its fold change before this step.
+"""
+import numpy as np
+
+from . import _kernels
+from .exceptions import InvalidInputError
+from .utils import check_finite_array
+
+__all__ = ["occupancy", "occupancy_reference"]
+
+
+def occupancy_reference(conc, k, h):
+    """NumPy reference of :func:`occupancy` (same arguments, same result)."""
+    conc = np.asarray(conc, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ch = np.where(conc > 0, (np.where(conc > 0, conc, 1.0) / k) ** h, 0.0)
+    return ch / (1.0 + ch)
+
+
+def occupancy(conc, k, h=None, backend="auto", num_threads=0):
+    """Occupancy of D targets in R regimens.
+
+    Parameters
+    ----------
+    conc : array_like, shape (R, D), nM
+        Concentrations, finite and >= 0.
+    k : array_like, shape (D,), nM
+        Potencies (IC50, Kd or EC50 at the target), finite and > 0.
+    h : array_like, shape (D,), optional
+        Hill slopes, finite and > 0 (default 1).
+    backend : {"auto", "cython", "python"}
+    num_threads : int
+        0 lets OpenMP decide.
+
+    Returns
+    -------
+    ndarray, shape (R, D)
+        Occupancy in [0, 1].
+
+    Examples
+    --------
+    >>> occupancy([[0.0, 10.0]], [10.0, 10.0]).round(3).tolist()
+    [[0.0, 0.5]]
+    """
+    func = "occupancy"
+    conc = check_finite_array(conc, "conc", func, ndim=2, min_value=0.0)
+    k = check_finite_array(k, "k", func, ndim=1)
+    if np.any(k <= 0):
+        raise InvalidInputError(f"{func}(): k must be > 0 nM, got {k[k <= 0][:3].tolist()}")
+    h = np.ones_like(k) if h is None else check_finite_array(h, "h", func, ndim=1)
+    if np.any(h <= 0):
+        raise InvalidInputError(f"{func}(): h must be > 0, got {h[h <= 0][:3].tolist()}")
+    if not (conc.shape[1] == k.shape[0] == h.shape[0]):
+        raise InvalidInputError(f"{func}(): conc has {conc.shape[1]} columns but k has "
+                                f"{k.shape[0]} and h {h.shape[0]} entries; they must match")
+    if backend not in ("auto", "cython", "python"):
+        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', "
+                                f"got {backend!r}")
+    if backend == "python" or (backend == "auto" and not _kernels.available("_occupancy")):
+        return occupancy_reference(conc, k, h)
+    out = np.empty_like(conc)
+    _kernels.load("_occupancy").occupancy(conc, k, h, out, int(num_threads))
+    return out

@@ -1,0 +1,75 @@
+"""Small helpers shared by every layer: close-match suggestions, random state, checks."""
+import difflib
+import numbers
+
+import numpy as np
+
+from .exceptions import InvalidInputError
+
+__all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array"]
+
+
+def suggest(name, choices, n=3, cutoff=0.6):
+    """Return up to `n` entries of `choices` closest to `name` (case-insensitive).
+
+    Examples
+    --------
+    >>> suggest("bortezomb", ["bortezomib", "carfilzomib", "ixazomib"])
+    ['bortezomib']
+    """
+    lowered = {str(c).lower(): c for c in choices}
+    hits = difflib.get_close_matches(str(name).lower(), list(lowered), n=n, cutoff=cutoff)
+    if not hits:  # fall back to substring matches ("zomib" -> the proteasome inhibitors)
+        key = str(name).lower()
+        hits = [k for k in lowered if key and (key in k or k in key)][:n]
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(name, choices, n=3):
+    """A sentence fragment suggesting close matches, or '' when there are none."""
+    hits = suggest(name, choices, n=n)
+    return f"; did you mean {', '.join(repr(h) for h in hits)}?" if hits else ""
+
+
+def check_random_state(seed=None):
+    """Turn ``None | int | numpy.random.Generator`` into a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> check_random_state(1).integers(0, 10) == check_random_state(1).integers(0, 10)
+    True
+    """
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise InvalidInputError(f"seed must be a non-negative integer, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise InvalidInputError(
+        f"seed must be None, a non-negative int or a numpy Generator, got {type(seed).__name__}")
+
+
+def check_finite_array(x, name, func, ndim=None, dtype=np.float64, min_value=None):
+    """Coerce `x` to a C-contiguous array of `dtype` and check shape and finiteness.
+
+    Raises :class:`InvalidInputError` naming `func` and `name` when `x` is not numeric,
+    has the wrong number of dimensions, is empty, holds NaN/inf, or falls below `min_value`.
+    """
+    try:
+        arr = np.ascontiguousarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{func}(): {name} must be numeric, got {x!r:.80}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise InvalidInputError(
+            f"{func}(): {name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise InvalidInputError(f"{func}(): {name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)].ravel()[:3].tolist()
+        raise InvalidInputError(f"{func}(): {name} must be finite, got {bad}")
+    if min_value is not None and np.any(arr < min_value):
+        bad = arr[arr < min_value].ravel()[:3].tolist()
+        raise InvalidInputError(f"{func}(): {name} must be >= {min_value}, got {bad}")
+    return arr

@@ -1,0 +1,1 @@
+"""Curated pathway models and contexts (see README.md here)."""

@@ -1,0 +1,1 @@
+"""Bundled contexts: cell_line, marrow."""

@@ -1,0 +1,1 @@
+"""Curated molecular data: drug library and target registry (see README.md here)."""

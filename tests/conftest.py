@@ -1,0 +1,27 @@
+"""Shared fixtures: the real public data beside the project (skipped when absent)."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = pathlib.Path(os.environ.get("MMMECH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path to ../shared/data; skips the test when the folder is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real public data folder not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def run_cli():
+    """Run the installed ``mmmech`` CLI (as ``python -m mmmech``); returns CompletedProcess."""
+    def run(*args, timeout=300):
+        return subprocess.run([sys.executable, "-m", "mmmech", *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout)
+    return run
