@@ -1,0 +1,194 @@
+"""NumPy reference of the logic-ODE kernels (batched over regimens; clear, not fast).
+
+Same arguments and results as the Cython kernels in ``_logic.pyx``. Inputs are assumed
+checked by :mod:`mmmech.propagate`. Every function works on R regimens at once.
+
+Integrators
+-----------
+* ``rk4_fixed``: classical Runge-Kutta 4 with a fixed step (for differential tests).
+* ``steady_state`` / ``time_course``: Dormand-Prince 5(4) with per-regimen adaptive steps and
+  error control (``rtol``, ``atol``); steady state is reached where ``max_i |dy_i/dt| < tol``
+  over free nodes; a regimen that does not get there within ``max_steps`` is reported
+  ``converged = False`` (never silently).
+"""
+import numpy as np
+
+from ..compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR
+
+__all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "DP_A", "DP_B", "DP_E", "DP_C"]
+
+# Dormand-Prince 5(4) tableau
+DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
+DP_A = [
+    [],
+    [1 / 5],
+    [3 / 40, 9 / 40],
+    [44 / 45, -56 / 15, 32 / 9],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+    [35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+]
+DP_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0])
+# difference between the 5th- and 4th-order weights (error estimate)
+DP_E = DP_B - np.array([5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200,
+                        187 / 2100, 1 / 40])
+
+
+class _Batch:
+    """Per-regimen parameters gathered once: (R, E) and (R, N) arrays."""
+
+    def __init__(self, cm, params, param_index, fixed_mask, fixed_value):
+        from ..compiled import hill_coefficients
+        B, Kn, lin = hill_coefficients(params.n, params.ec50)
+        pi = param_index
+        self.w, self.n = params.w[pi], params.n[pi]
+        self.B, self.Kn, self.lin = B[pi], Kn[pi], lin[pi]
+        self.tau, self.ymax = params.tau[pi], params.ymax[pi]
+        self.fixed_mask = fixed_mask.astype(bool)
+        self.fixed_value = fixed_value
+        self.cm = cm
+        has_rule = cm.has_rule
+        # free: has a rule and is not fixed
+        self.free = has_rule[None, :] & ~self.fixed_mask
+
+    def literal(self, y, e):
+        x = np.clip(y[:, self.cm.edge_src[e]], 0.0, 1.0)
+        n = self.n[:, e]
+        xn = x ** n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hill = np.where(self.lin[:, e], x, self.B[:, e] * xn / (self.Kn[:, e] + xn))
+        return self.w[:, e] * hill
+
+
+def derivative(batch, y):
+    """dy/dt of every node, shape (R, N); zero for held and fixed nodes."""
+    cm = batch.cm
+    R, N = y.shape
+    F = np.zeros((R, N))
+    ops, args, ptr = cm.prog_op, cm.prog_arg, cm.prog_ptr
+    for i in range(N):
+        a, b = ptr[i], ptr[i + 1]
+        if a == b:
+            continue
+        stack = []
+        for k in range(a, b):
+            op = ops[k]
+            if op == OP_LIT:
+                stack.append(batch.literal(y, args[k]))
+            elif op == OP_CONST:
+                stack.append(np.full(R, float(args[k])))
+            elif op == OP_NOT:
+                stack.append(1.0 - stack.pop())
+            else:
+                rhs, lhs = stack.pop(), stack.pop()
+                stack.append(lhs * rhs if op == OP_AND else 1.0 - (1.0 - lhs) * (1.0 - rhs))
+        F[:, i] = stack.pop()
+    dy = (batch.ymax * F - y) / batch.tau
+    return np.where(batch.free, dy, 0.0)
+
+
+def _start(cm, y0, fixed_mask, fixed_value):
+    y = np.array(y0, dtype=float, copy=True)
+    return np.where(fixed_mask.astype(bool), fixed_value, y)
+
+
+def rk4_fixed(cm, params, param_index, y0, fixed_mask, fixed_value, dt, n_steps):
+    """Classical RK4 with fixed step `dt` for `n_steps`; returns y (R, N)."""
+    batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
+    y = _start(cm, y0, fixed_mask, fixed_value)
+    for _ in range(int(n_steps)):
+        k1 = derivative(batch, y)
+        k2 = derivative(batch, y + 0.5 * dt * k1)
+        k3 = derivative(batch, y + 0.5 * dt * k2)
+        k4 = derivative(batch, y + dt * k3)
+        y = y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y
+
+
+def _dp_step(batch, y, k1, h):
+    """One Dormand-Prince step of sizes h (R,); returns (y_new, k7, err_norm)."""
+    ks = [k1]
+    for s in range(1, 7):
+        acc = y.copy()
+        for j, a in enumerate(DP_A[s]):
+            if a:
+                acc += (h * a)[:, None] * ks[j]
+        ks.append(derivative(batch, acc))
+    y_new = y + h[:, None] * sum(b * k for b, k in zip(DP_B, ks) if b)
+    err = h[:, None] * sum(e * k for e, k in zip(DP_E, ks) if e)
+    return y_new, ks[6], err
+
+
+def _err_norm(err, y, y_new, rtol, atol):
+    scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
+    return np.sqrt(np.mean((err / scale) ** 2, axis=1))
+
+
+def _advance(batch, y, k1, h, t, t_stop, active, rtol, atol, h_max):
+    """Try one adaptive step on the active rows; returns updated (y, k1, h, t, accepted)."""
+    hh = np.where(active, np.minimum(np.minimum(h, t_stop - t), h_max), 0.0)
+    y_new, k7, err = _dp_step(batch, y, k1, hh)
+    en = _err_norm(err, y, y_new, rtol, atol)
+    accept = active & (en <= 1.0)
+    y = np.where(accept[:, None], np.clip(y_new, 0.0, 1.0), y)
+    k1 = np.where(accept[:, None], derivative(batch, y), k1)
+    t = np.where(accept, t + hh, t)
+    fac = 0.9 * np.maximum(en, 1e-10) ** -0.2
+    fac = np.clip(fac, 0.2, 5.0)
+    h = np.where(active, np.maximum(hh * fac, 1e-10), h)
+    return y, k1, h, t, accept
+
+
+def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
+                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=10.0):
+    """Integrate each regimen until ``max |dy/dt| < tol``.
+
+    Returns
+    -------
+    y : (R, N) activities; converged : (R,) bool; steps : (R,) int64 accepted steps;
+    t : (R,) time reached
+    """
+    batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
+    y = _start(cm, y0, fixed_mask, fixed_value)
+    R = y.shape[0]
+    k1 = derivative(batch, y)
+    h = np.full(R, float(h0))
+    t = np.zeros(R)
+    steps = np.zeros(R, dtype=np.int64)
+    tries = np.zeros(R, dtype=np.int64)
+    converged = np.max(np.abs(k1), axis=1, initial=0.0) < tol
+    inf = np.full(R, np.inf)
+    while True:
+        active = ~converged & (tries < max_steps)
+        if not active.any():
+            break
+        y, k1, h, t, acc = _advance(batch, y, k1, h, t, inf, active, rtol, atol, h_max)
+        tries += active
+        steps += acc
+        converged |= acc & (np.max(np.abs(k1), axis=1, initial=0.0) < tol)
+    return y, converged, steps, t
+
+
+def time_course(cm, params, param_index, y0, fixed_mask, fixed_value, times,
+                rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=10.0):
+    """Activities at the given times (T,), shape (R, T, N); ``ok`` (R,) is False where the
+    step budget ran out before the last time point."""
+    batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
+    y = _start(cm, y0, fixed_mask, fixed_value)
+    R, N = y.shape
+    out = np.empty((R, len(times), N))
+    k1 = derivative(batch, y)
+    h = np.full(R, float(h0))
+    t = np.zeros(R)
+    tries = np.zeros(R, dtype=np.int64)
+    for j, tj in enumerate(times):
+        stop = np.full(R, float(tj))
+        while True:
+            active = (t < stop - 1e-12 * max(1.0, tj)) & (tries < max_steps)
+            if not active.any():
+                break
+            y, k1, h, t, _ = _advance(batch, y, k1, h, t, stop, active, rtol, atol, h_max)
+            tries += active
+        out[:, j] = y
+    ok = tries < max_steps
+    return out, ok

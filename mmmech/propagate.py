@@ -1,0 +1,209 @@
+"""Batched propagation of perturbations through a compiled pathway model.
+
+Public wrappers around the kernels: they check every input (shapes, finiteness, index bounds,
+ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy reference
+(``backend="auto"|"cython"|"python"``). The semantics are those of :mod:`mmmech.compiled`.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels
+from .compiled import CompiledModel, ParamSet
+from .exceptions import InvalidInputError
+from ._kernels import _logic_ref
+
+__all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens"]
+
+_BACKENDS = ("auto", "cython", "python")
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Result of :func:`steady_state`.
+
+    Attributes
+    ----------
+    y : ndarray (R, N)
+        Node activities at steady state.
+    converged : ndarray (R,) of bool
+        False where ``max |dy/dt|`` did not fall below `tol` within `max_steps`.
+    steps : ndarray (R,) of int
+        Accepted integration steps.
+    t : ndarray (R,)
+        Model time reached.
+    """
+
+    y: np.ndarray
+    converged: np.ndarray
+    steps: np.ndarray
+    t: np.ndarray
+
+
+@dataclass(frozen=True)
+class Regimens:
+    """Checked per-regimen inputs: fixed masks/values, initial state and parameter choice."""
+
+    fixed_mask: np.ndarray   # (R, N) uint8
+    fixed_value: np.ndarray  # (R, N) float64
+    y0: np.ndarray           # (R, N) float64
+    params: ParamSet
+    param_index: np.ndarray  # (R,) int64
+
+
+def _check_backend(backend, func, kernel="_logic"):
+    if backend not in _BACKENDS:
+        raise InvalidInputError(f"{func}(): backend must be one of {_BACKENDS}, got {backend!r}")
+    if backend == "python":
+        return "python"
+    if backend == "cython" and not _kernels.available(kernel):
+        _kernels.load(kernel)  # raises the ImportError with the build hint
+    return "cython" if _kernels.available(kernel) else "python"
+
+
+def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func):
+    if not isinstance(cm, CompiledModel):
+        raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
+                                f"mmmech.pathways ... .compile()), got {type(cm).__name__}")
+    N = cm.n_nodes
+    R = None
+    for name, arr in (("fixed_mask", fixed_mask), ("fixed_value", fixed_value), ("y0", y0)):
+        if arr is not None:
+            R = np.shape(arr)[0] if np.ndim(arr) == 2 else R
+    if R is None:
+        R = 1 if n_regimens is None else int(n_regimens)
+    if R < 1:
+        raise InvalidInputError(f"{func}(): need at least one regimen, got {R}")
+
+    def mat(x, name, default, dtype=np.float64):
+        if x is None:
+            return np.broadcast_to(np.asarray(default, dtype=dtype), (R, N)).copy()
+        try:
+            a = np.ascontiguousarray(x, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{func}(): {name} must be numeric") from exc
+        if a.shape != (R, N):
+            raise InvalidInputError(f"{func}(): {name} must have shape ({R}, {N}) "
+                                    f"(regimens, nodes), got {a.shape}")
+        return a
+
+    mask = mat(fixed_mask, "fixed_mask", 0, np.float64)
+    if not np.all(np.isin(mask, (0, 1))):
+        raise InvalidInputError(f"{func}(): fixed_mask must hold only 0/1 (or booleans)")
+    mask = mask.astype(np.uint8)
+    value = mat(fixed_value, "fixed_value", 0.0)
+    start = mat(y0, "y0", cm.y0)
+    for name, a in (("fixed_value", value), ("y0", start)):
+        if not np.all(np.isfinite(a)):
+            raise InvalidInputError(f"{func}(): {name} must be finite")
+        if np.any((a < 0) | (a > 1)):
+            bad = a[(a < 0) | (a > 1)][:3].tolist()
+            raise InvalidInputError(f"{func}(): {name} must lie in [0, 1], got {bad}")
+    params = cm.params if params is None else params
+    if not isinstance(params, ParamSet):
+        raise InvalidInputError(f"{func}(): params must be a ParamSet, got {type(params).__name__}")
+    params = ParamSet(*(np.ascontiguousarray(getattr(params, f), dtype=np.float64)
+                        for f in ("w", "n", "ec50", "tau", "ymax")))
+    params.validate(N, cm.n_edges, func)
+    if param_index is None:
+        pidx = np.zeros(R, dtype=np.int64)
+    else:
+        pidx = np.ascontiguousarray(param_index, dtype=np.int64)
+        if pidx.shape != (R,):
+            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got {pidx.shape}")
+        if pidx.min() < 0 or pidx.max() >= params.size:
+            raise InvalidInputError(f"{func}(): param_index must lie in [0, {params.size - 1}], "
+                                    f"got values {pidx.min()}..{pidx.max()}")
+    return Regimens(mask, value, start, params, pidx)
+
+
+def _positive(x, name, func, integer=False):
+    try:
+        v = int(x) if integer else float(x)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}")
+    return v
+
+
+def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, param_index=None,
+                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, backend="auto",
+                 num_threads=0, n_regimens=None):
+    """Integrate R regimens to steady state.
+
+    Parameters
+    ----------
+    cm : CompiledModel
+    fixed_mask : array_like (R, N) of bool, optional
+        Nodes held at `fixed_value` in each regimen (knockouts, settings, drug occupancies).
+    fixed_value : array_like (R, N), optional
+        Values in [0, 1] for the fixed nodes.
+    y0 : array_like (R, N), optional
+        Initial activities (default: the model's y0 for every regimen).
+    params : ParamSet, optional
+        P parameter sets (default: the model's own, P = 1).
+    param_index : array_like (R,) of int, optional
+        Parameter set of each regimen (default 0).
+    tol : float
+        Steady state where ``max |dy/dt| < tol``.
+    rtol, atol : float
+        Step error control of the Dormand-Prince 5(4) integrator.
+    max_steps : int
+        Step attempts per regimen before giving up (then ``converged`` is False).
+    backend : {"auto", "cython", "python"}
+    num_threads : int
+        OpenMP threads for the Cython backend (0: OpenMP's default).
+
+    Returns
+    -------
+    SteadyState
+    """
+    func = "steady_state"
+    reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    tol, rtol, atol = (_positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
+    max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
+    if _check_backend(backend, func) == "cython":
+        kern = _kernels.load("_logic")
+        y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps, int(num_threads))
+    else:
+        y, conv, steps, t = _logic_ref.steady_state(cm, reg.params, reg.param_index, reg.y0,
+                                                    reg.fixed_mask, reg.fixed_value, tol=tol,
+                                                    rtol=rtol, atol=atol, max_steps=max_steps)
+    return SteadyState(y=y, converged=np.asarray(conv, dtype=bool), steps=np.asarray(steps), t=t)
+
+
+def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=None,
+                param_index=None, rtol=1e-6, atol=1e-9, max_steps=100000, backend="auto",
+                num_threads=0, n_regimens=None):
+    """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``."""
+    func = "time_course"
+    reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    try:
+        times = np.ascontiguousarray(times, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): times must be numeric, got {times!r:.60}") from None
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) \
+            or np.any(times < 0) or np.any(np.diff(times) <= 0):
+        raise InvalidInputError(f"{func}(): times must be a non-empty 1-D array of finite, "
+                                f"strictly increasing values >= 0, got {times.tolist()[:5]}")
+    if _check_backend(backend, func) == "cython":
+        kern = _kernels.load("_logic")
+        return kern.time_course(cm, reg, times, rtol, atol, int(max_steps), int(num_threads))
+    return _logic_ref.time_course(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                                  reg.fixed_value, times, rtol=rtol, atol=atol,
+                                  max_steps=int(max_steps))
+
+
+def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None, params=None,
+                    param_index=None, backend="auto", num_threads=0, n_regimens=None):
+    """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N)."""
+    func = "integrate_fixed"
+    reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    dt = _positive(dt, "dt", func)
+    n_steps = int(_positive(n_steps, "n_steps", func, integer=True))
+    if _check_backend(backend, func) == "cython":
+        kern = _kernels.load("_logic")
+        return kern.rk4_fixed(cm, reg, dt, n_steps, int(num_threads))
+    return _logic_ref.rk4_fixed(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                                reg.fixed_value, dt, n_steps)
