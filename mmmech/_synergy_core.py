@@ -1,0 +1,316 @@
+"""Batched synergy metrics on full factorial dose grids (the engine behind mmmech.synergy).
+
+Everything here works on a batch of S response surfaces at once, ``R`` of shape
+``(S, n_1, ..., n_K)`` in percent inhibition on one dose grid (``doses[k][0] == 0``), so the
+bootstrap copies of a plate are scored by the same vectorised calls as the plate itself.
+No input checks happen here: :mod:`mmmech.synergy` validates before calling.
+
+Conventions follow SynergyFinder 3 (Ianevski et al. 2022, doi:10.1093/nar/gkac382; R package
+synergyfinder 3.x, ``CalculateSynergy``/``Bliss``/``HSA``/``Loewe``/``ZIP``): a well where at
+most one drug is present has expectation = observation (score 0); the monotherapy responses
+of drug k are the wells where every other drug is at dose 0, the dose-0 well (the control)
+included.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._synergy_fit import fit_batch, ll4, ll4_inverse
+
+__all__ = ["METRICS", "Grid", "score_batch", "most_synergistic_area"]
+
+METRICS = ("bliss", "hsa", "loewe", "zip")
+LOEWE_GRID = 100          # grid points over the effect range before the root is polished
+LOEWE_POLISH = 40         # safeguarded Newton/bisection steps
+
+
+class Grid:
+    """Shape bookkeeping for a K-drug factorial grid (doses sorted, first dose 0)."""
+
+    def __init__(self, doses):
+        self.doses = [np.asarray(d, dtype=float) for d in doses]
+        self.K = len(self.doses)
+        self.shape = tuple(len(d) for d in self.doses)
+        present = np.zeros(self.shape, dtype=int)
+        for k, d in enumerate(self.doses):
+            present = present + self._along(d > 0, k).astype(int)
+        self.n_present = present                     # drugs present per well
+        self.combo = present == self.K               # every drug present: the summary wells
+        self.multi = present >= 2                    # wells with an interaction to score
+
+    def _along(self, v, k):
+        """Broadcast the 1-D array `v` along axis k of the grid."""
+        sh = [1] * self.K
+        sh[k] = len(v)
+        return np.asarray(v).reshape(sh)
+
+    def mono(self, R, k):
+        """Monotherapy series of drug k (others at dose 0), shape (S, n_k)."""
+        idx = [slice(None)] + [0] * self.K
+        idx[k + 1] = slice(None)
+        return R[tuple(idx)]
+
+
+def _bliss_combine(singles, grid):
+    """100 * (1 - prod_k (1 - y_k / 100)) broadcast over the grid; singles: K arrays (S, n_k)."""
+    prod = 1.0
+    for k, y in enumerate(singles):
+        sh = [y.shape[0]] + [1] * grid.K
+        sh[k + 1] = y.shape[1]
+        prod = prod * (1.0 - y.reshape(sh) / 100.0)
+    return 100.0 * (1.0 - prod)
+
+
+def _hsa_combine(singles, grid):
+    best = None
+    for k, y in enumerate(singles):
+        sh = [y.shape[0]] + [1] * grid.K
+        sh[k + 1] = y.shape[1]
+        yk = y.reshape(sh)
+        best = yk if best is None else np.maximum(best, yk)
+    return np.broadcast_to(best, (singles[0].shape[0],) + grid.shape)
+
+
+def _finish(ref, R, grid):
+    """Expectation = observation where at most one drug is present (SynergyFinder)."""
+    return np.where(grid.multi[None], ref, R)
+
+
+def _fit_all(R, grid, want_zip):
+    """One batched fit: K monotherapy curves per surface, and the ZIP slices.
+
+    Returns (mono, zip_slices) where mono is a list of K FitBatch-like dicts of arrays (S,)
+    and zip_slices a list over k of (rows_mask, FitBatch, n_series) or None.
+    """
+    S = R.shape[0]
+    N = max(grid.shape)
+    blocks = []   # (dose[B, N], y[B, N], w[B, N], e0[B])
+
+    def pad(y, d):
+        B, n = y.shape
+        yy = np.zeros((B, N))
+        ww = np.zeros((B, N))
+        dd = np.zeros((B, N))
+        yy[:, :n] = y
+        ww[:, :n] = 1.0
+        dd[:, :n] = d
+        return dd, yy, ww
+
+    for k in range(grid.K):
+        y = grid.mono(R, k)
+        dd, yy, ww = pad(y, grid.doses[k][None, :])
+        blocks.append((dd, yy, ww, np.full(S, np.nan)))
+    zip_meta = []
+    if want_zip:
+        for k in range(grid.K):
+            Rk = np.moveaxis(R, k + 1, -1)                       # (S, others..., n_k)
+            others = np.moveaxis(grid.n_present - grid._along(grid.doses[k] > 0, k), k, -1)
+            sel = others[..., 0].reshape(-1) >= 1                 # other drugs present
+            series = Rk.reshape(S, -1, grid.shape[k])[:, sel, :]  # (S, M, n_k)
+            M = series.shape[1]
+            flat = series.reshape(S * M, grid.shape[k])
+            dd, yy, ww = pad(flat, grid.doses[k][None, :])
+            blocks.append((dd, yy, ww, flat[:, 0].copy()))
+            zip_meta.append((k, sel, M))
+    dose = np.concatenate([b[0] for b in blocks])
+    y = np.concatenate([b[1] for b in blocks])
+    w = np.concatenate([b[2] for b in blocks])
+    e0 = np.concatenate([b[3] for b in blocks])
+    fb = fit_batch(dose, y, weights=w, e0=e0)
+    out_mono, pos = [], 0
+    for k in range(grid.K):
+        out_mono.append(_slice_fit(fb, pos, pos + S))
+        pos += S
+    out_zip = []
+    for (k, sel, M) in zip_meta:
+        out_zip.append((k, sel, M, _slice_fit(fb, pos, pos + S * M)))
+        pos += S * M
+    return out_mono, out_zip
+
+
+def _slice_fit(fb, a, b):
+    return {"e0": fb.e0[a:b], "einf": fb.einf[a:b], "ec50": fb.ec50[a:b], "hill": fb.hill[a:b],
+            "ok": fb.ok[a:b], "r2": fb.r2[a:b], "sse": fb.sse[a:b], "n": fb.n[a:b],
+            "flags": fb.flags[a:b]}
+
+
+def _predict(fit, dose):
+    """fit arrays (B,), dose (N,) or (B, N) -> (B, N)."""
+    return ll4(dose, fit["e0"][:, None], fit["einf"][:, None], fit["ec50"][:, None],
+               fit["hill"][:, None])
+
+
+def _zip(R, grid, mono, zslices, notes):
+    S = R.shape[0]
+    singles = [_predict(mono[k], grid.doses[k]) for k in range(grid.K)]
+    ref = _bliss_combine(singles, grid)
+    fitted = np.zeros_like(R)
+    nfail = 0
+    for (k, sel, M, fit) in zslices:
+        nk = grid.shape[k]
+        pred = _predict(fit, grid.doses[k])[:, :nk]
+        bad = ~fit["ok"]
+        Rk = np.moveaxis(R, k + 1, -1)
+        full = Rk.reshape(S, -1, nk).copy()
+        obs = full[:, sel, :].reshape(S * M, nk)
+        pred = np.where(bad[:, None], obs, pred)           # failed slice: observed values
+        nfail += int(bad[:M].sum())
+        full[:, sel, :] = pred.reshape(S, M, nk)
+        fitted += np.moveaxis(full.reshape(Rk.shape), -1, k + 1)
+    fitted /= grid.K
+    if nfail:
+        notes.append(f"zip: {nfail} row/column fit(s) failed; their observed responses were "
+                     "used instead")
+    ref = _finish(ref, R, grid)
+    fitted = _finish(fitted, R, grid)
+    return fitted - ref, ref, fitted
+
+
+def _loewe_g(yv, X, pars):
+    """g(y) = sum_k x_k / D_k(y) - 1 and its derivative; yv (S, W), X (W, K)."""
+    S, W = yv.shape
+    g = np.full((S, W), -1.0)
+    dg = np.zeros((S, W))
+    for k in range(X.shape[1]):
+        e0, einf, c50, h = (p[:, None] for p in pars[k])
+        D = ll4_inverse(yv, e0, einf, c50, h)
+        x = X[None, :, k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(x > 0, x / D, 0.0)
+            sp = (yv - e0) / (einf - e0)
+            dterm = np.where(np.isfinite(term) & (term > 0),
+                             -term / (h * sp * (1.0 - sp) * (einf - e0)), 0.0)
+        g = g + term
+        dg = dg + dterm
+    return g, dg
+
+
+def _loewe(R, grid, mono, notes):
+    """Loewe expectation: solve sum_k x_k / D_k(y) = 1 on the fitted monotherapy curves."""
+    S = R.shape[0]
+    wells = np.argwhere(grid.multi)                     # (W, K) grid indices
+    X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)   # (W, K)
+    yobs = R[(slice(None),) + tuple(wells.T)]           # (S, W)
+    pars = [(mono[k]["e0"], mono[k]["einf"], mono[k]["ec50"], mono[k]["hill"])
+            for k in range(grid.K)]
+    lo_k = np.stack([np.minimum(p[0], p[1]) for p in pars], axis=1)    # (S, K)
+    hi_k = np.stack([np.maximum(p[0], p[1]) for p in pars], axis=1)
+    ylo, yhi = lo_k.min(axis=1), hi_k.max(axis=1)                        # (S,)
+    # 1) coarse grid over the effect range of all drugs (as SynergyFinder's .SolveLoewe)
+    t = np.linspace(0.0, 1.0, LOEWE_GRID)
+    ygrid = ylo[:, None] + (yhi - ylo)[:, None] * t[None, :]             # (S, M)
+    M = LOEWE_GRID
+    yv = np.repeat(ygrid[:, None, :], X.shape[0], axis=1).reshape(S, -1)  # (S, W*M)
+    Xr = np.repeat(X, M, axis=0)
+    g, _ = _loewe_g(yv, Xr, pars)
+    g = g.reshape(S, X.shape[0], M)
+    absg = np.where(np.isnan(g), np.inf, np.abs(g))
+    # brackets: sign change between neighbours (+inf counts as positive)
+    pos = g > 0
+    neg = g <= 0
+    br = pos[..., :-1] & neg[..., 1:] | neg[..., :-1] & pos[..., 1:]
+    has = br.any(axis=2)
+    score_br = np.where(br, np.minimum(absg[..., :-1], absg[..., 1:]), np.inf)
+    j = np.argmin(score_br, axis=2)
+    a = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1), j[..., None], 2)[..., 0]
+    b = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1), (j + 1)[..., None], 2)[..., 0]
+    ga = np.take_along_axis(g, j[..., None], 2)[..., 0]
+    # no bracket: SynergyFinder's grid answer, the effect with the smallest |g|
+    jmin = np.argmin(absg, axis=2)
+    ygrid_best = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1),
+                                    jmin[..., None], 2)[..., 0]
+    # 2) polish inside the bracket: Newton steps safeguarded by bisection
+    sa = np.sign(ga)
+    y = 0.5 * (a + b)
+    for _ in range(LOEWE_POLISH):
+        gy, dgy = _loewe_g(y, X, pars)
+        same = np.sign(gy) == sa
+        a = np.where(same, y, a)
+        b = np.where(same, b, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yn = y - gy / dgy
+        inside = np.isfinite(yn) & (yn > np.minimum(a, b)) & (yn < np.maximum(a, b))
+        y = np.where(inside, yn, 0.5 * (a + b))
+    yloewe = np.where(has, y, ygrid_best)
+    # 3) SynergyFinder: an observed effect beyond every drug's maximum cannot be reached by any
+    #    drug alone; the expectation is then the largest single-drug effect at the summed dose
+    beyond = (yobs[:, :, None] > hi_k[:, None, :]).all(axis=2)           # (S, W)
+    if beyond.any():
+        tot = X.sum(axis=1)                                              # (W,)
+        alt = np.max(np.stack([ll4(tot[None, :], p[0][:, None], p[1][:, None], p[2][:, None],
+                                   p[3][:, None]) for p in pars], axis=2), axis=2)
+        yloewe = np.where(beyond, alt, yloewe)
+    nb, nn = int(beyond[0].sum()), int((~has[0] & ~beyond[0]).sum())
+    if nb:
+        notes.append(f"loewe: in {nb} well(s) the observed effect exceeds every drug's fitted "
+                     "maximum; their expectation is the largest single-drug effect at the summed "
+                     "dose (SynergyFinder's rule)")
+    if nn:
+        notes.append(f"loewe: {nn} well(s) have no exact solution of sum d_i/D_i(y) = 1; the "
+                     "effect closest to it on a 100-point grid is used (SynergyFinder's rule)")
+    ref = R.copy()
+    ref[(slice(None),) + tuple(wells.T)] = yloewe
+    return R - ref, ref
+
+
+def most_synergistic_area(delta, size=3):
+    """Most synergistic window of `size` consecutive doses per drug (SynergyFinder's 3x3 area).
+
+    Parameters
+    ----------
+    delta : ndarray, shape (n_1, ..., n_K)
+        Synergy scores on the full grid (zero-dose rows and columns included, where scores
+        are 0 by definition), as SynergyFinder slides its 3x3 window over the whole matrix.
+    size : int
+        Window length per drug (shorter axes use their full length).
+
+    Returns
+    -------
+    (score, start) : (float, tuple of int)
+        The largest window mean and the index of the window's first dose per drug (the first
+        such window in C order on ties).
+    """
+    win = tuple(min(size, n) for n in delta.shape)
+    v = sliding_window_view(delta, win)
+    means = v.reshape(v.shape[:delta.ndim] + (-1,)).mean(axis=-1)
+    flat = int(np.argmax(means))
+    start = np.unravel_index(flat, means.shape)
+    return float(means.reshape(-1)[flat]), tuple(int(s) for s in start), win
+
+
+def score_batch(doses, R, metrics=METRICS):
+    """Score S surfaces on one grid.
+
+    Parameters
+    ----------
+    doses : list of K 1-D arrays (sorted, first entry 0)
+    R : ndarray, shape (S, n_1, ..., n_K), percent inhibition (finite)
+    metrics : sequence of str
+
+    Returns
+    -------
+    dict with keys ``deltas`` {metric: (S, grid)}, ``references`` {metric: (S, grid)},
+    ``summary`` {metric: (S,)}, ``zip_fit`` (S, grid) or None, ``mono`` (list of K dicts of
+    arrays (S,)) and ``notes`` (list of str, about surface 0).
+    """
+    grid = Grid(doses)
+    R = np.asarray(R, dtype=float)
+    notes = []
+    want_fit = ("loewe" in metrics) or ("zip" in metrics)
+    mono, zsl = _fit_all(R, grid, "zip" in metrics) if want_fit else (None, [])
+    deltas, refs = {}, {}
+    zfit = None
+    obs_singles = [grid.mono(R, k) for k in range(grid.K)]
+    for m in metrics:
+        if m == "bliss":
+            ref = _finish(_bliss_combine(obs_singles, grid), R, grid)
+            deltas[m], refs[m] = R - ref, ref
+        elif m == "hsa":
+            ref = _finish(_hsa_combine(obs_singles, grid), R, grid)
+            deltas[m], refs[m] = R - ref, ref
+        elif m == "loewe":
+            deltas[m], refs[m] = _loewe(R, grid, mono, notes)
+        elif m == "zip":
+            deltas[m], refs[m], zfit = _zip(R, grid, mono, zsl, notes)
+    summary = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
+    return {"grid": grid, "deltas": deltas, "references": refs, "summary": summary,
+            "zip_fit": zfit, "mono": mono, "notes": notes}
