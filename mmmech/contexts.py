@@ -1,0 +1,125 @@
+"""Contexts: the cellular surroundings a simulation runs in.
+
+A context fixes nodes of a pathway model: effector cells, complement, stromal cytokines
+(``[set]``), knockouts (fixed at 0), overexpressed nodes (fixed at 1) and target mutations.
+Bundled contexts live in ``pathways/contexts/`` (``cell_line``, ``marrow``); a user context is a
+``.toml`` file of the same form, optionally ``extends = "marrow"`` to start from a bundled one.
+
+Examples
+--------
+>>> c = load_context("marrow")
+>>> c.settings["NKCells"], c.name
+(1.0, 'marrow')
+"""
+import functools
+import os
+from dataclasses import dataclass, field
+
+from .exceptions import InvalidInputError, ModelFileError, UnknownContextError
+from .resources import data_file, list_data, parse_toml
+from .utils import did_you_mean
+
+__all__ = ["Context", "load_context", "available_contexts"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Node settings defining a context.
+
+    Attributes
+    ----------
+    name, description, origin : str
+    settings : dict node -> value in [0, 1] (fixed), after knockouts (0) and overexpression (1)
+    knockouts, overexpressed : tuple of node names
+    mutations : tuple of mutation strings (e.g. ``"PSMB5 A49T"``)
+    """
+
+    name: str
+    description: str = ""
+    settings: dict = field(default_factory=dict)
+    knockouts: tuple = ()
+    overexpressed: tuple = ()
+    mutations: tuple = ()
+    origin: str = ""
+
+    def to_dict(self):
+        return {"name": self.name, "description": self.description, "settings": dict(self.settings),
+                "knockouts": list(self.knockouts), "overexpressed": list(self.overexpressed),
+                "mutations": list(self.mutations), "origin": self.origin}
+
+
+def available_contexts():
+    """Names of the bundled contexts."""
+    return [n[:-5] for n in list_data("contexts")]
+
+
+def _parse(data, origin, text):
+    allowed = {"context", "set"}
+    for k in data:
+        if k not in allowed:
+            line = next((i for i, ln in enumerate(text.splitlines(), 1) if k in ln), None)
+            where = f"{origin}, line {line}" if line else origin
+            raise ModelFileError(f"{where}: unknown table {k!r} in a context file; expected "
+                                 f"[context] and [set]{did_you_mean(k, allowed)}")
+    meta = data.get("context") or {}
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{origin}: [context] must be a table")
+    base = None
+    if meta.get("extends") is not None:
+        base = load_context(str(meta["extends"]))
+    settings = dict(base.settings) if base else {}
+    raw = data.get("set") or {}
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{origin}: [set] must map node names to values in [0, 1]")
+    for node, v in raw.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+            line = next((i for i, ln in enumerate(text.splitlines(), 1)
+                         if ln.strip().startswith(node)), None)
+            where = f"{origin}, line {line}" if line else origin
+            raise ModelFileError(f"{where}: [set] {node} must be a number in [0, 1], got {v!r}")
+        settings[node] = float(v)
+
+    def names(key):
+        val = meta.get(key, [])
+        if isinstance(val, str) or not isinstance(val, list) or not all(isinstance(x, str) for x in val):
+            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, got {val!r}")
+        return tuple(val)
+
+    kos, ovs, muts = names("knockout"), names("overexpress"), names("mutations")
+    for n in kos:
+        settings[n] = 0.0
+    for n in ovs:
+        settings[n] = 1.0
+    return Context(
+        name=str(meta.get("name") or os.path.splitext(os.path.basename(origin))[0]),
+        description=str(meta.get("description", "")),
+        settings=settings,
+        knockouts=(base.knockouts if base else ()) + kos,
+        overexpressed=(base.overexpressed if base else ()) + ovs,
+        mutations=(base.mutations if base else ()) + muts, origin=origin)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundled(name):
+    text = data_file("contexts", f"{name}.toml").read_text(encoding="utf-8")
+    origin = f"pathways/contexts/{name}.toml"
+    return _parse(parse_toml(text, origin), origin, text)
+
+
+def load_context(context="cell_line"):
+    """A :class:`Context` from a bundled name, a ``.toml`` path, or a Context (returned as is)."""
+    if isinstance(context, Context):
+        return context
+    if not isinstance(context, (str, os.PathLike)):
+        raise InvalidInputError(f"load_context(): context must be a name or a path, got "
+                                f"{type(context).__name__}")
+    text = os.fspath(context)
+    if text in available_contexts():
+        return _bundled(text)
+    if os.path.isfile(text):
+        with open(text, encoding="utf-8") as fh:
+            body = fh.read()
+        return _parse(parse_toml(body, text), text, body)
+    raise UnknownContextError(f"unknown context {text!r}: not a bundled context "
+                              f"({', '.join(available_contexts())}) nor a readable file"
+                              f"{did_you_mean(text, available_contexts())}")
