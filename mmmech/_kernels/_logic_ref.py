@@ -10,6 +10,10 @@ Integrators
   error control (``rtol``, ``atol``); steady state is reached where ``max_i |dy_i/dt| < tol``
   over free nodes; a regimen that does not get there within ``max_steps`` is reported
   ``converged = False`` (never silently).
+* The step is capped at ``h_max`` (default: the regimen's smallest time constant ``tau``), inside
+  the real stability interval of Dormand-Prince (about -3.3): without the cap an explicit
+  integrator approaching a steady state settles at its stability limit, where the error control
+  lets the state jitter at the ``rtol`` level and ``|dy/dt|`` never falls below a small ``tol``.
 """
 import numpy as np
 
@@ -124,8 +128,17 @@ def _err_norm(err, y, y_new, rtol, atol):
     return np.sqrt(np.mean((err / scale) ** 2, axis=1))
 
 
+def _h_max(batch, h_max):
+    """Per-regimen step cap (R,): `h_max` if given, else the smallest time constant."""
+    if h_max is None:
+        return batch.tau.min(axis=1)
+    return np.full(batch.tau.shape[0], float(h_max))
+
+
 def _advance(batch, y, k1, h, t, t_stop, active, rtol, atol, h_max):
-    """Try one adaptive step on the active rows; returns updated (y, k1, h, t, accepted)."""
+    """Try one adaptive step on the active rows; returns updated (y, k1, h, t, accepted).
+
+    `h_max` is an array (R,) of per-regimen step caps."""
     hh = np.where(active, np.minimum(np.minimum(h, t_stop - t), h_max), 0.0)
     y_new, k7, err = _dp_step(batch, y, k1, hh)
     en = _err_norm(err, y, y_new, rtol, atol)
@@ -140,7 +153,7 @@ def _advance(batch, y, k1, h, t, t_stop, active, rtol, atol, h_max):
 
 
 def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
-                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=10.0):
+                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=None):
     """Integrate each regimen until ``max |dy/dt| < tol``.
 
     Returns
@@ -151,6 +164,7 @@ def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
     y = _start(cm, y0, fixed_mask, fixed_value)
     R = y.shape[0]
+    h_max = _h_max(batch, h_max)
     k1 = derivative(batch, y)
     h = np.full(R, float(h0))
     t = np.zeros(R)
@@ -170,12 +184,13 @@ def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
 
 
 def time_course(cm, params, param_index, y0, fixed_mask, fixed_value, times,
-                rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=10.0):
+                rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=None):
     """Activities at the given times (T,), shape (R, T, N); ``ok`` (R,) is False where the
     step budget ran out before the last time point."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
     y = _start(cm, y0, fixed_mask, fixed_value)
     R, N = y.shape
+    h_max = _h_max(batch, h_max)
     out = np.empty((R, len(times), N))
     k1 = derivative(batch, y)
     h = np.full(R, float(h0))
