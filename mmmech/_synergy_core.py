@@ -14,13 +14,14 @@ included.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._synergy_fit import fit_batch, ll4, ll4_inverse
+from ._synergy_fit import fit_batch, ll4
 
 __all__ = ["METRICS", "Grid", "score_batch", "most_synergistic_area"]
 
 METRICS = ("bliss", "hsa", "loewe", "zip")
 LOEWE_GRID = 100          # grid points over the effect range before the root is polished
-LOEWE_POLISH = 40         # safeguarded Newton/bisection steps
+LOEWE_POLISH = 60         # safeguarded Newton/bisection steps at most ...
+LOEWE_TOL = 1e-10         # ... until the bracket is this narrow (relative to the effect range)
 
 
 class Grid:
@@ -130,7 +131,7 @@ def _fit_all(R, grid, want_zip):
 def _slice_fit(fb, a, b):
     return {"e0": fb.e0[a:b], "einf": fb.einf[a:b], "ec50": fb.ec50[a:b], "hill": fb.hill[a:b],
             "ok": fb.ok[a:b], "r2": fb.r2[a:b], "sse": fb.sse[a:b], "n": fb.n[a:b],
-            "flags": fb.flags[a:b]}
+            "flag_bits": fb.flag_bits[a:b]}
 
 
 def _predict(fit, dose):
@@ -165,72 +166,78 @@ def _zip(R, grid, mono, zslices, notes):
     return fitted - ref, ref, fitted
 
 
-def _loewe_g(yv, X, pars):
-    """g(y) = sum_k x_k / D_k(y) - 1 and its derivative; yv (S, W), X (W, K)."""
-    S, W = yv.shape
-    g = np.full((S, W), -1.0)
-    dg = np.zeros((S, W))
-    for k in range(X.shape[1]):
-        e0, einf, c50, h = (p[:, None] for p in pars[k])
-        D = ll4_inverse(yv, e0, einf, c50, h)
-        x = X[None, :, k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = np.where(x > 0, x / D, 0.0)
-            sp = (yv - e0) / (einf - e0)
-            dterm = np.where(np.isfinite(term) & (term > 0),
-                             -term / (h * sp * (1.0 - sp) * (einf - e0)), 0.0)
-        g = g + term
-        dg = dg + dterm
-    return g, dg
+def _loewe_terms(yv, x, e0, einf, c50, h):
+    """x / D(y) and its y-derivative for one drug (D: SynergyFinder's inverse, see
+    :func:`ll4_inverse`); all arguments broadcast. Call inside ``np.errstate(all="ignore")``."""
+    amp = einf - e0
+    sp = (yv - e0) / amp
+    inside = (sp > 0.0) & (sp < 1.0)
+    above = yv >= np.maximum(e0, einf)          # never reached: D = inf, term 0
+    D = c50 * (sp / (1.0 - sp)) ** (1.0 / h)
+    term = np.where(inside, x / D, np.where(above, 0.0, np.inf))
+    term = np.where(x > 0, term, 0.0)
+    dterm = np.where(inside & (x > 0), -term / (h * sp * (1.0 - sp) * amp), 0.0)
+    return term, dterm
 
 
 def _loewe(R, grid, mono, notes):
-    """Loewe expectation: solve sum_k x_k / D_k(y) = 1 on the fitted monotherapy curves."""
+    """Loewe expectation: solve sum_k x_k / D_k(y) = 1 on the fitted monotherapy curves.
+
+    The effect range of all drugs is scanned on a 100-point grid (as SynergyFinder's
+    ``.SolveLoewe``), the sign change of g(y) = sum_k x_k / D_k(y) - 1 nearest to zero is
+    then solved to machine precision by Newton steps safeguarded by bisection. Without a sign
+    change the grid point with the smallest |g| is kept (SynergyFinder's answer).
+    """
     S = R.shape[0]
     wells = np.argwhere(grid.multi)                     # (W, K) grid indices
+    W = wells.shape[0]
     X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)   # (W, K)
     yobs = R[(slice(None),) + tuple(wells.T)]           # (S, W)
-    pars = [(mono[k]["e0"], mono[k]["einf"], mono[k]["ec50"], mono[k]["hill"])
-            for k in range(grid.K)]
+    pars = [tuple(mono[k][n] for n in ("e0", "einf", "ec50", "hill")) for k in range(grid.K)]
     lo_k = np.stack([np.minimum(p[0], p[1]) for p in pars], axis=1)    # (S, K)
     hi_k = np.stack([np.maximum(p[0], p[1]) for p in pars], axis=1)
     ylo, yhi = lo_k.min(axis=1), hi_k.max(axis=1)                        # (S,)
-    # 1) coarse grid over the effect range of all drugs (as SynergyFinder's .SolveLoewe)
-    t = np.linspace(0.0, 1.0, LOEWE_GRID)
-    ygrid = ylo[:, None] + (yhi - ylo)[:, None] * t[None, :]             # (S, M)
     M = LOEWE_GRID
-    yv = np.repeat(ygrid[:, None, :], X.shape[0], axis=1).reshape(S, -1)  # (S, W*M)
-    Xr = np.repeat(X, M, axis=0)
-    g, _ = _loewe_g(yv, Xr, pars)
-    g = g.reshape(S, X.shape[0], M)
-    absg = np.where(np.isnan(g), np.inf, np.abs(g))
-    # brackets: sign change between neighbours (+inf counts as positive)
-    pos = g > 0
-    neg = g <= 0
-    br = pos[..., :-1] & neg[..., 1:] | neg[..., :-1] & pos[..., 1:]
-    has = br.any(axis=2)
-    score_br = np.where(br, np.minimum(absg[..., :-1], absg[..., 1:]), np.inf)
-    j = np.argmin(score_br, axis=2)
-    a = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1), j[..., None], 2)[..., 0]
-    b = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1), (j + 1)[..., None], 2)[..., 0]
-    ga = np.take_along_axis(g, j[..., None], 2)[..., 0]
-    # no bracket: SynergyFinder's grid answer, the effect with the smallest |g|
-    jmin = np.argmin(absg, axis=2)
-    ygrid_best = np.take_along_axis(ygrid[:, None, :].repeat(X.shape[0], 1),
-                                    jmin[..., None], 2)[..., 0]
-    # 2) polish inside the bracket: Newton steps safeguarded by bisection
-    sa = np.sign(ga)
-    y = 0.5 * (a + b)
-    for _ in range(LOEWE_POLISH):
-        gy, dgy = _loewe_g(y, X, pars)
-        same = np.sign(gy) == sa
-        a = np.where(same, y, a)
-        b = np.where(same, b, y)
-        with np.errstate(divide="ignore", invalid="ignore"):
+    ygrid = ylo[:, None] + (yhi - ylo)[:, None] * np.linspace(0.0, 1.0, M)[None, :]  # (S, M)
+    with np.errstate(all="ignore"):
+        # 1) g on the grid: the single-drug inverse doses D_k(y) do not depend on the well
+        g = np.full((S, W, M), -1.0)
+        for k, (e0, einf, c50, h) in enumerate(pars):
+            term, _ = _loewe_terms(ygrid[:, None, :], X[None, :, k, None], e0[:, None, None],
+                                   einf[:, None, None], c50[:, None, None], h[:, None, None])
+            g += term
+        absg = np.where(np.isnan(g), np.inf, np.abs(g))
+        pos, neg = g > 0, g <= 0
+        br = (pos[..., :-1] & neg[..., 1:]) | (neg[..., :-1] & pos[..., 1:])
+        has = br.any(axis=2)
+        j = np.argmin(np.where(br, np.minimum(absg[..., :-1], absg[..., 1:]), np.inf), axis=2)
+        yg = np.broadcast_to(ygrid[:, None, :], (S, W, M))
+        a = np.take_along_axis(yg, j[..., None], 2)[..., 0]
+        b = np.take_along_axis(yg, (j + 1)[..., None], 2)[..., 0]
+        sa = np.sign(np.take_along_axis(g, j[..., None], 2)[..., 0])
+        best = np.take_along_axis(yg, np.argmin(absg, axis=2)[..., None], 2)[..., 0]
+        # 2) polish inside the bracket: Newton steps safeguarded by bisection
+        y = 0.5 * (a + b)
+        tol = LOEWE_TOL * np.maximum(1.0, np.abs(yhi - ylo))[:, None]
+        for _ in range(LOEWE_POLISH):
+            gy = np.full((S, W), -1.0)
+            dgy = np.zeros((S, W))
+            for k, (e0, einf, c50, h) in enumerate(pars):
+                term, dterm = _loewe_terms(y, X[None, :, k], e0[:, None], einf[:, None],
+                                           c50[:, None], h[:, None])
+                gy += term
+                dgy += dterm
+            same = np.sign(gy) == sa
+            a = np.where(same, y, a)
+            b = np.where(same, b, y)
             yn = y - gy / dgy
-        inside = np.isfinite(yn) & (yn > np.minimum(a, b)) & (yn < np.maximum(a, b))
-        y = np.where(inside, yn, 0.5 * (a + b))
-    yloewe = np.where(has, y, ygrid_best)
+            inside = np.isfinite(yn) & (yn > np.minimum(a, b)) & (yn < np.maximum(a, b))
+            y_new = np.where(inside, yn, 0.5 * (a + b))
+            done = (np.abs(b - a) <= tol) | (np.abs(y_new - y) <= 1e-3 * tol) | (gy == 0)
+            y = np.where(gy == 0, y, y_new)
+            if np.all(done | ~has):
+                break
+    yloewe = np.where(has, y, best)
     # 3) SynergyFinder: an observed effect beyond every drug's maximum cannot be reached by any
     #    drug alone; the expectation is then the largest single-drug effect at the summed dose
     beyond = (yobs[:, :, None] > hi_k[:, None, :]).all(axis=2)           # (S, W)
@@ -295,8 +302,7 @@ def score_batch(doses, R, metrics=METRICS):
     grid = Grid(doses)
     R = np.asarray(R, dtype=float)
     notes = []
-    want_fit = ("loewe" in metrics) or ("zip" in metrics)
-    mono, zsl = _fit_all(R, grid, "zip" in metrics) if want_fit else (None, [])
+    mono, zsl = _fit_all(R, grid, "zip" in metrics)
     deltas, refs = {}, {}
     zfit = None
     obs_singles = [grid.mono(R, k) for k in range(grid.K)]

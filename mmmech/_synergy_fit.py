@@ -24,16 +24,29 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
+from . import _kernels
 from .exceptions import FitError, InvalidInputError
 
-__all__ = ["LogLogistic", "FitBatch", "ll4", "ll4_inverse", "fit_batch"]
+__all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
+           "fit_batch"]
 
 HILL_BOUNDS = (0.05, 20.0)
 EC50_FOLD = 1000.0          # EC50 within [min dose / 1000, max dose * 1000]
 _ZERO_U = -1.0e6            # log-dose standing for dose 0 (expit of -h * 1e6 is exactly 0)
 _C_GRID = 7                 # grid starts over log EC50 ...
 _H_GRID = (0.5, 1.0, 2.0, 4.0)  # ... and over the Hill slope
-_MAX_ITER = 100
+_MAX_ITER = 200
+FTOL = 1e-10               # converged: relative SSE gain below FTOL ...
+XTOL = 1e-9                # ... or fitted values moving less than XTOL * response span
+
+
+FLAG_NAMES = ("e0_fixed", "underdetermined", "hill_at_bound", "ec50_at_bound",
+              "asymptote_at_bound", "flat")
+
+
+def decode_flags(bits):
+    """Tuple of flag names set in the integer `bits` (see :data:`FLAG_NAMES`)."""
+    return tuple(n for i, n in enumerate(FLAG_NAMES) if int(bits) >> i & 1)
 
 
 def ll4(dose, e0, einf, ec50, hill):
@@ -148,7 +161,7 @@ class LogLogistic:
 class FitBatch:
     """Parameters of B fitted curves (arrays of shape (B,)); see :class:`LogLogistic`.
 
-    ``flags`` is a list of B tuples.
+    ``flag_bits`` codes the flags of each curve (bit i set: ``FLAG_NAMES[i]``).
     """
 
     e0: np.ndarray
@@ -159,7 +172,7 @@ class FitBatch:
     r2: np.ndarray
     n: np.ndarray
     ok: np.ndarray
-    flags: list
+    flag_bits: np.ndarray
 
     def __len__(self):
         return len(self.e0)
@@ -168,7 +181,7 @@ class FitBatch:
         """The i-th curve as a :class:`LogLogistic`."""
         return LogLogistic(float(self.e0[i]), float(self.einf[i]), float(self.ec50[i]),
                            float(self.hill[i]), float(self.sse[i]), float(self.r2[i]),
-                           int(self.n[i]), bool(self.ok[i]), tuple(self.flags[i]))
+                           int(self.n[i]), bool(self.ok[i]), decode_flags(self.flag_bits[i]))
 
     def predict(self, dose):
         """Responses of every curve at doses ``dose`` of shape (B, N) or (N,) -> (B, N)."""
@@ -238,7 +251,61 @@ def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax):
                     axis=1)
 
 
-def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER):
+def _lm_reference(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, iters):
+    """NumPy reference of the kernel ``_synergy_lm.lm_fit`` (same arguments, same result).
+
+    Refines p (B, 4) in place by bounded Levenberg-Marquardt, curve by curve independently
+    (all curves move together; a converged curve stops moving); fills sse (B,) and iters (B,).
+    A parameter sitting on a bound with the gradient pointing outwards is held for that step.
+    """
+    B = u.shape[0]
+    free = free.astype(bool)
+    eye = np.eye(4)[None, :, :]
+    lam = np.full(B, 1e-3)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        f, jac = _model_jac(p, u)
+        sse[:] = np.sum(w * (y - f) ** 2, axis=1)
+        active = np.isfinite(sse)
+        sse[~active] = np.inf
+        iters[:] = 0
+        for _ in range(max_iter):
+            if not active.any():
+                break
+            ia = np.nonzero(active)[0]
+            iters[ia] += 1
+            pa = p[ia]
+            ja = jac[ia] * w[ia, :, None]
+            jt = np.swapaxes(jac[ia], 1, 2)
+            g = (jt @ ((y[ia] - f[ia]) * w[ia])[:, :, None])[:, :, 0]
+            fr = free[ia] & ~(((pa <= lo[ia]) & (g < 0)) | ((pa >= hi[ia]) & (g > 0)))
+            g = np.where(fr, g, 0.0)
+            jtj = np.where(fr[:, :, None] & fr[:, None, :], jt @ ja, 0.0)
+            d = np.diagonal(jtj, axis1=1, axis2=2)
+            dmax = np.max(d, axis=1)
+            damp = lam[ia, None] * (d + 1e-9 * dmax[:, None] + 1e-12)
+            aug = jtj + eye * (damp + (~fr))[:, None, :]
+            step = np.linalg.solve(aug, g[:, :, None])[:, :, 0]
+            pn = np.clip(pa + step, lo[ia], hi[ia])
+            fn = _model(pn, u[ia])
+            ssen = np.sum(w[ia] * (y[ia] - fn) ** 2, axis=1)
+            acc = np.isfinite(ssen) & (ssen < sse[ia])
+            gain = np.where(acc, sse[ia] - ssen, 0.0)
+            dfit = np.max(np.abs(fn - f[ia]) * (w[ia] > 0), axis=1)
+            conv = (acc & ((gain <= ftol * sse[ia] + 1e-18) | (dfit <= xtol * span[ia]))) \
+                | (lam[ia] > 1e12) | (sse[ia] <= 1e-24)
+            ib = ia[acc]
+            if ib.size:
+                p[ib] = pn[acc]
+                sse[ib] = ssen[acc]
+                fb, jb = _model_jac(p[ib], u[ib])
+                f[ib] = fb
+                jac[ib] = jb
+            lam[ia] = np.where(acc, lam[ia] * 0.3, lam[ia] * 8.0)
+            active[ia[conv]] = False
+
+
+def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend="auto",
+              num_threads=1):
     """Fit B log-logistic curves at once (no input checks: callers validate).
 
     Parameters
@@ -250,6 +317,12 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER):
     e0 : ndarray, shape (B,), optional
         Fixed response at zero dose per curve; NaN leaves E0 free (default: all free).
     max_iter : int
+        Levenberg-Marquardt iterations per curve at most.
+    backend : {"auto", "cython", "python"}
+        The compiled kernel ``_synergy_lm`` or its NumPy reference (``auto``: the kernel
+        when it was built).
+    num_threads : int
+        Threads of the kernel (0: OpenMP decides; default 1, as the batches are small).
 
     Returns
     -------
@@ -299,50 +372,17 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER):
     free[:, 0] = ~fixed
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         p = _grid_start(u, y, w, e0_fix, fixed, lo, hi, umin, umax)
-        p = np.clip(p, lo, hi)
-        sw = np.sqrt(w)
-        eye = np.eye(4)[None, :, :]
-        lam = np.full(B, 1e-3)
-        f, jac = _model_jac(p, u)
-        sse = np.sum(w * (y - f) ** 2, axis=1)
-        active = np.isfinite(sse)
-        sse = np.where(active, sse, np.inf)
-        for _ in range(max_iter):
-            if not active.any():
-                break
-            ia = np.nonzero(active)[0]
-            ja = jac[ia] * sw[ia, :, None]
-            ra = (y[ia] - f[ia]) * sw[ia]
-            jt = np.swapaxes(ja, 1, 2)
-            g = (jt @ ra[:, :, None])[:, :, 0]
-            pa = p[ia]
-            # active set: a parameter on a bound whose gradient points outwards stays put
-            fr = free[ia] & ~(((pa <= lo[ia]) & (g < 0)) | ((pa >= hi[ia]) & (g > 0)))
-            g = np.where(fr, g, 0.0)
-            jtj = np.where(fr[:, :, None] & fr[:, None, :], jt @ ja, 0.0)
-            d = np.diagonal(jtj, axis1=1, axis2=2)
-            dmax = np.max(d, axis=1)
-            damp = lam[ia, None] * (d + 1e-9 * dmax[:, None] + 1e-12)
-            aug = jtj + eye * (damp + (~fr))[:, None, :]
-            step = np.linalg.solve(aug, g[:, :, None])[:, :, 0]
-            pn = np.clip(p[ia] + step, lo[ia], hi[ia])
-            fn = _model(pn, u[ia])
-            ssen = np.sum(w[ia] * (y[ia] - fn) ** 2, axis=1)
-            acc = np.isfinite(ssen) & (ssen < sse[ia])
-            gain = np.where(acc, sse[ia] - ssen, 0.0)
-            # converged: an accepted step that no longer changes the fit (SSE or fitted values)
-            dfit = np.max(np.abs(fn - f[ia]) * (w[ia] > 0), axis=1)
-            conv = (acc & ((gain <= 1e-10 * sse[ia] + 1e-18) | (dfit <= 1e-9 * span[ia]))) \
-                | (lam[ia] > 1e12) | (sse[ia] <= 1e-24)
-            ib = ia[acc]
-            if ib.size:
-                p[ib] = pn[acc]
-                sse[ib] = ssen[acc]
-                fb, jb = _model_jac(p[ib], u[ib])
-                f[ib] = fb
-                jac[ib] = jb
-            lam[ia] = np.where(acc, lam[ia] * 0.3, lam[ia] * 8.0)
-            active[ia[conv]] = False
+    p = np.ascontiguousarray(np.clip(p, lo, hi))
+    sse = np.full(B, np.inf)
+    iters = np.full(B, -1, dtype=np.int32)
+    args = (np.ascontiguousarray(u), np.ascontiguousarray(y), np.ascontiguousarray(w), p,
+            np.ascontiguousarray(lo), np.ascontiguousarray(hi),
+            np.ascontiguousarray(free.astype(np.uint8)), np.ascontiguousarray(span),
+            int(max_iter), FTOL, XTOL, sse, iters)
+    if backend == "python" or (backend == "auto" and not _kernels.available("_synergy_lm")):
+        _lm_reference(*args)
+    else:
+        _kernels.load("_synergy_lm").lm_fit(*args, int(num_threads))
 
     ok = np.isfinite(p).all(axis=1) & np.isfinite(sse)
     wsum = np.sum(w, axis=1)
@@ -354,29 +394,23 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER):
                       np.where(sse <= 1e-12 * np.maximum(1.0, ymean ** 2) + 1e-18, 1.0, 0.0))
     ok &= np.isfinite(r2) & (wsum > 0)
 
-    ndist = np.array([len(np.unique(x[b][w[b] > 0])) for b in range(B)]) if B else np.zeros(0)
-    nfree = free.sum(axis=1)
+    xs = np.sort(np.where(w > 0, x, np.nan), axis=1)            # NaN (dropped) sort last
+    ndist = np.sum(np.isfinite(xs), axis=1) - np.sum(
+        np.isfinite(xs[:, 1:]) & (xs[:, 1:] == xs[:, :-1]), axis=1)
     tol = 1e-6
-    flags = []
-    for b in range(B):
-        fl = []
-        if fixed[b]:
-            fl.append("e0_fixed")
-        if ndist[b] < nfree[b]:
-            fl.append("underdetermined")
-        if p[b, 3] <= lo[b, 3] + tol or p[b, 3] >= hi[b, 3] - tol:
-            fl.append("hill_at_bound")
-        if p[b, 2] <= lo[b, 2] + tol or p[b, 2] >= hi[b, 2] - tol:
-            fl.append("ec50_at_bound")
-        if (not fixed[b] and (p[b, 0] <= lo[b, 0] + tol or p[b, 0] >= hi[b, 0] - tol)) \
-                or p[b, 1] <= lo[b, 1] + tol or p[b, 1] >= hi[b, 1] - tol:
-            fl.append("asymptote_at_bound")
-        if abs(p[b, 1] - p[b, 0]) <= 1e-6 * span[b]:
-            fl.append("flat")
-        flags.append(tuple(fl))
+    at_lo, at_hi = p <= lo + tol, p >= hi - tol
+    bits = np.zeros(B, dtype=np.int64)
+    for i, cond in enumerate((
+            fixed,
+            ndist < free.sum(axis=1),
+            at_lo[:, 3] | at_hi[:, 3],
+            at_lo[:, 2] | at_hi[:, 2],
+            (~fixed & (at_lo[:, 0] | at_hi[:, 0])) | at_lo[:, 1] | at_hi[:, 1],
+            np.abs(p[:, 1] - p[:, 0]) <= 1e-6 * span)):
+        bits |= cond.astype(np.int64) << i
     ec50 = np.exp(p[:, 2]) * scale
     return FitBatch(e0=p[:, 0].copy(), einf=p[:, 1].copy(), ec50=ec50, hill=np.exp(p[:, 3]),
-                    sse=sse, r2=r2, n=(w > 0).sum(axis=1), ok=ok, flags=flags)
+                    sse=sse, r2=r2, n=(w > 0).sum(axis=1), ok=ok, flag_bits=bits)
 
 
 def fit_one(dose, response, e0=None, func="fit_loglogistic"):
