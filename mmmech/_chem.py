@@ -141,6 +141,10 @@ def _check_text(smiles, func, what):
 def parse_smiles(smiles, func="parse_smiles", what="SMILES"):
     """Parse and sanitise `smiles`; :class:`InvalidInputError` naming the input when RDKit fails."""
     text = _check_text(smiles, func, what)
+    mol = Chem.MolFromSmiles(text)  # sanitises and perceives stereo (E/Z, CIP)
+    if mol is not None and mol.GetNumAtoms() > 0:
+        return mol
+    # diagnose: parse without sanitising to tell syntax errors from chemistry errors
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
         raise InvalidInputError(f"{func}(): {what} {text!r:.80} is not a valid SMILES "
