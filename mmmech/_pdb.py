@@ -18,10 +18,13 @@ from .exceptions import InvalidInputError, StructureError
 
 __all__ = ["read_structure", "first_model", "chain_or_error", "is_protein_residue",
            "het_codes", "residue_key", "one_letter", "chain_residues", "chain_sequence",
-           "min_distances", "check_cutoff", "describe_source"]
+           "min_distances", "check_cutoff", "describe_source", "heavy_atoms",
+           "WATER_NAMES", "DISTANCE_TOLERANCE"]
 
 WATER_NAMES = frozenset({"HOH", "WAT", "H2O", "DOD", "D2O", "TIP", "TIP3", "SOL"})
 _HYDROGENS = frozenset({"H", "D"})
+# Coordinates are float32 in Bio.PDB: a cutoff is inclusive up to this tolerance (Å).
+DISTANCE_TOLERANCE = 1e-6
 _PDB_RECORDS = ("ATOM  ", "HETATM", "HEADER", "TITLE ", "COMPND", "REMARK", "CRYST1",
                 "MODEL ", "SEQRES", "EXPDTA", "ANISOU", "CONECT", "SOURCE", "KEYWDS")
 
@@ -220,7 +223,7 @@ def heavy_atoms(entity):
 
 
 def min_distances(query_atoms, candidate_atoms, cutoff):
-    """Minimum distance from any query atom to each candidate residue within `cutoff` (Å).
+    """Minimum distance from any query atom to each candidate residue within `cutoff` (Å, inclusive).
 
     Returns a dict {residue: min_distance}. Uses a k-d tree (Bio.PDB.NeighborSearch).
     """
@@ -229,13 +232,14 @@ def min_distances(query_atoms, candidate_atoms, cutoff):
     if not query_atoms or not candidate_atoms:
         return {}
     ns = NeighborSearch(candidate_atoms)
+    limit = cutoff + DISTANCE_TOLERANCE
     best = {}
     for qa in query_atoms:
-        q = qa.coord
-        for atom in ns.search(q, cutoff, level="A"):
-            d = float(np.sqrt(np.sum((atom.coord - q) ** 2, dtype=np.float64)))
+        q = np.asarray(qa.coord, dtype=np.float64)
+        for atom in ns.search(qa.coord, limit + 1e-3, level="A"):
+            d = float(np.sqrt(np.sum((np.asarray(atom.coord, dtype=np.float64) - q) ** 2)))
             res = atom.get_parent()
-            if d <= cutoff and (res not in best or d < best[res]):
+            if d <= limit and (res not in best or d < best[res]):
                 best[res] = d
     return best
 

@@ -621,8 +621,7 @@ def _aligner():
     al.open_gap_score = -10.0
     al.extend_gap_score = -0.5
     # free end gaps: one construct may be longer than the other at either terminus
-    al.query_end_gap_score = 0.0
-    al.target_end_gap_score = 0.0
+    al.end_gap_score = 0.0
     return al
 
 
@@ -1159,7 +1158,7 @@ def fetch(pdb_id, cache_dir=None, format="cif", timeout=30.0):
             f"{func}(): cannot download {pid} from {url}: the network is unavailable ({reason}); "
             f"connect, or put the file at {dest} yourself") from None
     head = data[:2000].decode("utf-8", errors="replace")
-    if _pdb._detect_format(f"x.{format}", head) is None or not data.strip():
+    if _pdb._detect_format("", head) != format:
         raise StructureError(f"{func}(): the download of {pid} from {url} is not a "
                              f"{'mmCIF' if format == 'cif' else 'PDB'} file")
     try:
