@@ -22,8 +22,25 @@ from .utils import did_you_mean
 
 __all__ = ["read_table", "canonical_table", "iter_blocks", "Block"]
 
-_OLD_NAMES = {"drug_row": "drug1", "drug_col": "drug2", "conc_r": "conc1", "conc_c": "conc2",
-              "conc_r_unit": "conc_unit1", "conc_c_unit": "conc_unit2"}
+# other spellings SynergyFinder accepts (R ReshapeData and the web application's table format),
+# compared without case and underscores
+_ALIASES = {"blockid": "block_id", "pairindex": "block_id", "drugrow": "drug1",
+            "drugcol": "drug2", "concr": "conc1", "concrow": "conc1", "concc": "conc2",
+            "conccol": "conc2", "response": "response", "inhibition": "response",
+            "concunit": "conc_unit", "concrunit": "conc_unit1", "conccunit": "conc_unit2"}
+
+
+def _canonical_name(col):
+    key = col.lower().replace("_", "")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    for pat, fmt in ((r"drug(\d+)", "drug{}"), (r"conc(\d+)", "conc{}"),
+                     (r"concunit(\d+)", "conc_unit{}")):
+        m = re.fullmatch(pat, key)
+        if m:
+            return fmt.format(int(m.group(1)))
+    return col
+
 _KNOWN_UNITS = {**MOLAR_UNITS, **MASS_UNITS}
 _LINE = "_line"        # hidden column: where a row came from (file line or table row)
 
@@ -90,7 +107,14 @@ def canonical_table(df, func="score_table"):
         raise InvalidInputError(f"{func}(): the table has no rows")
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
-    df = df.rename(columns={k: v for k, v in _OLD_NAMES.items() if k in df.columns})
+    names = {c: (_canonical_name(c) if c != _LINE else c) for c in df.columns}
+    seen = {}
+    for c, n in names.items():
+        if n in seen:
+            raise InvalidInputError(f"{func}(): columns {seen[n]!r} and {c!r} both mean {n!r}; "
+                                    "keep one")
+        seen[n] = c
+    df = df.rename(columns=names)
     if _LINE not in df.columns:
         df[_LINE] = [f"row {i}" for i in df.index]
     drug_n = sorted(int(m.group(1)) for c in df.columns if (m := re.fullmatch(r"drug(\d+)", c)))

@@ -1,5 +1,12 @@
 """mmmech score"""
+from ..exceptions import InvalidInputError
 from ._common import add_model_args, add_perturbation_args, not_built
+
+__all__ = ["register"]
+
+SIGN_CONVENTION = ("SynergyFinder conventions: responses in percent inhibition; score = observed "
+                   "minus expected; positive = synergy, negative = antagonism; summary = mean "
+                   "over the wells where every drug is present")
 
 
 def register(sub, common):
@@ -17,7 +24,99 @@ def register(sub, common):
     add_perturbation_args(p)
     p.add_argument("--plot", default=None, metavar="FILE", help="write a synergy map (png/svg/pdf)")
     p.add_argument("--data", default=None, metavar="FILE.csv",
-                   help="score a measured plate in SynergyFinder's long format instead")
+                   help="score a measured plate in SynergyFinder's long format instead "
+                        "(block_id, drug1, drug2[, drug3 ...], conc1, conc2[, ...], response, "
+                        "conc_unit); replicates are averaged and give a bootstrap interval")
     p.add_argument("--response", choices=["viability", "inhibition"], default=None,
-                   help="what the response column of --data holds (required with --data)")
-    p.set_defaults(func=not_built("score"))
+                   help="what the response column of --data holds, in percent (required with "
+                        "--data: it is never guessed)")
+    p.set_defaults(func=_handle)
+
+
+def _handle(args):
+    """--data scores a measured plate; otherwise the model's surface is scored."""
+    if getattr(args, "data", None):
+        return _score_data(args)
+    return _score_model(args)
+
+
+def _score_model(args):
+    """Score a combination on the model's simulated surface (not part of this build yet)."""
+    return not_built("score")(args)
+
+
+def _score_data(args):
+    from ..synergy import METRICS, read_plate, score_blocks
+
+    if args.response is None:
+        raise InvalidInputError(
+            "mmmech score --data: say what the response column holds with --response viability "
+            "or --response inhibition (percent); it is never guessed")
+    if args.drugs:
+        raise InvalidInputError(
+            f"mmmech score --data: the drugs come from the file; remove {' '.join(args.drugs)!r}")
+    model_only = [opt for opt, val in (("--doses", args.doses), ("--knockout", args.knockout),
+                                       ("--set", args.set_), ("--mutation", args.mutation))
+                  if val]
+    if model_only:
+        raise InvalidInputError(f"mmmech score --data: {', '.join(model_only)} apply to the "
+                                "model's surface, not to a measured plate")
+    if args.plot:
+        raise InvalidInputError("mmmech score --data: --plot is not available for measured "
+                                "plates yet; use --json and plot the matrices yourself")
+    metrics = METRICS if args.metric == "all" else (args.metric,)
+    table = read_plate(args.data)
+    results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score")
+    payload = []
+    for bid, res in results:
+        item = {
+            "block_id": bid,
+            "drugs": list(res.drugs),
+            "units": dict(zip(res.drugs, res.units)),
+            "replicates": res.replicates,
+            "scores": dict(res.scores),
+            "intervals": None if res.intervals is None else {
+                m: [float(lo), float(hi)] for m, (lo, hi) in res.intervals.items()},
+            "most_synergistic_area": res.most_synergistic_area,
+            "notes": list(res.notes),
+        }
+        if res.extra:
+            item["annotations"] = dict(res.extra)
+        payload.append(item)
+    return payload, _text(payload, metrics, args.response)
+
+
+def _cell(p, m):
+    c = f"{p['scores'][m]:.2f}"
+    ci = (p["intervals"] or {}).get(m)
+    return c + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def _text(payload, metrics, kind):
+    lines = [f"Synergy scores of {len(payload)} block(s) (response given as percent {kind}).",
+             SIGN_CONVENTION + ".", ""]
+    rows = [[str(p["block_id"]), " + ".join(p["drugs"]), str(p["replicates"])]
+            + [_cell(p, m) for m in metrics] for p in payload]
+    head = ["block", "drugs", "reps"] + list(metrics)
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    fmt = lambda r: "  ".join(  # noqa: E731
+        c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    lines += [fmt(head), "-" * len(fmt(head))] + [fmt(r) for r in rows]
+    any_ci = any(p["intervals"] for p in payload)
+    if any_ci:
+        lines.append("[low, high]: bootstrap 95% interval over the replicates of each well")
+    lines += ["", "Most synergistic area (window of 3 doses per drug, mean score):"]
+    for p in payload:
+        for m in metrics:
+            a = p["most_synergistic_area"][m]
+            where = " x ".join(
+                f"{d} {_span(v)} {p['units'][d]}" for d, v in a["doses"].items())
+            lines.append(f"  block {p['block_id']} {m:<5} {a['score']:8.2f}  at {where}")
+    notes = [(p["block_id"], n) for p in payload for n in p["notes"]]
+    if notes:
+        lines += ["", "Notes:"] + [f"  block {b}: {n}" for b, n in notes]
+    return "\n".join(lines)
+
+
+def _span(v):
+    return f"{v[0]:g}-{v[-1]:g}" if len(v) > 1 else f"{v[0]:g}"
