@@ -15,6 +15,7 @@ Examples
 True
 """
 import functools
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from .resources import data_file, list_data, parse_toml
 from .utils import did_you_mean
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
-           "SOURCE_PATTERN", "NODE_KINDS"]
+           "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name"]
 
 #: accepted forms of a source identifier
 SOURCE_PATTERN = re.compile(r"^(PMID:\d+|DOI:10\.\S+/\S+|PMC:PMC\d+|PDB:[0-9][A-Za-z0-9]{3})$")
@@ -275,7 +276,7 @@ class PathwayModel:
                 "actions": {k: dict(v) for k, v in self.actions.items()},
                 "sources": dict(self.source_titles)}
 
-    def validate(self):
+    def validate(self, drugs=None):
         """Check the model; returns ``{ok, errors, warnings}`` (lists of strings).
 
         Errors: rules that read undefined nodes, rule literals without an [[edge]], edges whose
@@ -283,8 +284,15 @@ class PathwayModel:
         naming undefined nodes, unknown parameters, actions naming undefined nodes.
         Warnings: nodes that cannot reach any readout, inputs nothing reads, edges the rules do
         not use, nodes nobody regulates that are not inputs, sources without a citation entry.
+
+        Parameters
+        ----------
+        drugs : None, "library" or sequence of Drug
+            Also check that every drug attaches to the network and reaches a readout
+            ("library": every drug of :func:`mmmech.drugs.library`, when the drug layer is
+            installed).
         """
-        return _validate(self)
+        return _validate(self, drugs)
 
     def __repr__(self):
         return (f"PathwayModel({self.name!r}, {len(self.nodes)} nodes, {len(self.edges)} edges, "
@@ -292,8 +300,28 @@ class PathwayModel:
 
 
 # ---------------------------------------------------------------------- validation
-def _validate(m):
+def _library_drugs():
+    try:
+        from . import drugs as _drugs
+    except ImportError:
+        return None
+    seen, out = set(), []
+    for d in _drugs.library().values():
+        if d.name not in seen:
+            seen.add(d.name)
+            out.append(d)
+    return out
+
+
+def _validate(m, drugs=None):
     errors, warnings = [], []
+    if isinstance(drugs, str):
+        if drugs != "library":
+            raise InvalidInputError(f"validate(): drugs must be None, 'library' or a list of "
+                                    f"drugs, got {drugs!r}")
+        drugs = _library_drugs()
+        if drugs is None:
+            warnings.append("drug library not available: drug paths were not checked")
     names = set(m.nodes)
     for e in m.edges:
         for end in (e.source, e.target):
@@ -370,16 +398,43 @@ def _validate(m):
         import networkx as nx
         g = m.graph
         ro = set(m.readouts.values())
+        if drugs:
+            for d in drugs:
+                att = attach_drugs(m, [d])
+                for note in att.notes:
+                    warnings.append(f"drug {note}")
+                h = m.graph
+                for s, t, sign, _ in att.edges:
+                    h.add_edge(s, t, sign=sign)
+                starts = {s for s, _, _, _ in att.edges if s.startswith("drug_")}
+                hit = set()
+                for s in starts:
+                    hit |= (nx.descendants(h, s) & ro)
+                if not hit:
+                    warnings.append(f"drug {d.name} has no path to a readout")
+                for s, t, sign, _ in att.edges:
+                    g.add_edge(s, t, sign=sign)
         reach = set()
         for r in ro:
             reach |= nx.ancestors(g, r) | {r}
         for n in m.nodes.values():
-            if n.name not in reach:
+            if n.name not in reach and not (n.name in _action_nodes(m) and not drugs):
                 warnings.append(f"node {n.name} has no path to any readout "
                                 f"({', '.join(sorted(m.readouts))})")
-            if n.rule is None and g.out_degree(n.name) == 0 and n.name not in _action_nodes(m):
+            if n.rule is None and g.out_degree(n.name) == 0 and n.name not in _action_nodes(m) \
+                    and n.name not in _term_nodes(m):
                 warnings.append(f"input {n.name} is read by no rule")
     return {"ok": not errors, "errors": errors, "warnings": warnings}
+
+
+def _term_nodes(m):
+    """Nodes that drug actions read by name (antigens, E3 ligases are only known per drug)."""
+    out = set()
+    for spec in m.actions.values():
+        for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", spec.get("term", "")):
+            if tok in m.nodes:
+                out.add(tok)
+    return out
 
 
 def _action_nodes(m):
@@ -391,6 +446,156 @@ def _action_nodes(m):
             out.update(t)
         out.update((spec.get("extra") or {}).get("nodes", []))
     return out
+
+
+# ---------------------------------------------------------------------- drugs
+def drug_node_name(drug_name, target):
+    """Input-node name of a drug at a target, e.g. ``drug_bortezomib__PSMB5``."""
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", str(drug_name)).strip("_") or "drug"
+    tgt = re.sub(r"[^A-Za-z0-9_]", "_", str(target))
+    return f"drug_{ident}__{tgt}"
+
+
+@dataclass
+class Attachment:
+    """Result of :func:`attach_drugs`.
+
+    Attributes
+    ----------
+    rules : dict node -> rule (modified rules only)
+    extra_nodes : list of str (drug inputs and implicit ``<node>.basal`` inputs)
+    edge_params : dict (src, dst) -> dict (identity edges of drug and basal inputs)
+    y0, ymax : dict node -> value (for basal inputs and the targets they feed)
+    columns : list of dict {drug_index, drug, target, action, node, K, hill, potency_range}
+    edges : list of (src, dst, sign, label) added by the drugs (for graphs and explanations)
+    notes : list of str (targets or substrates the network does not model, and why)
+    """
+
+    rules: dict = field(default_factory=dict)
+    extra_nodes: list = field(default_factory=list)
+    edge_params: dict = field(default_factory=dict)
+    y0: dict = field(default_factory=dict)
+    ymax: dict = field(default_factory=dict)
+    columns: list = field(default_factory=list)
+    edges: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+_IDENTITY = {"w": 1.0, "n": 1.0, "ec50": 0.5}
+
+
+def _fold_for(folds, drug, target):
+    d = folds.get(drug.name) or folds.get(str(drug.name).lower()) or {}
+    f = d.get(target, 1.0)
+    if not (isinstance(f, (int, float)) and math.isfinite(f) and f > 0):
+        raise InvalidInputError(f"potency fold for {drug.name} at {target} must be a positive "
+                                f"number, got {f!r}")
+    return float(f)
+
+
+def attach_drugs(model, drugs, folds=None):
+    """Work out how `drugs` attach to `model` (rules, inputs, identity edges); see
+    ``[actions]`` in the model file. `folds`: ``{drug_name: {target: fold}}`` potency shifts."""
+    model = load(model)
+    folds = folds or {}
+    att = Attachment()
+    rules = model.rules
+    nodes = model.nodes
+
+    def ensure_rule(t):
+        if t in att.rules:
+            return
+        if t in rules:
+            att.rules[t] = f"({rules[t]})"
+        else:
+            basal = f"{t}.basal"
+            att.extra_nodes.append(basal)
+            att.y0[basal] = nodes[t].y0
+            att.ymax[t] = 1.0
+            att.edge_params[(basal, t)] = dict(_IDENTITY)
+            att.rules[t] = basal
+
+    def add_term(t, term):
+        ensure_rule(t)
+        if term not in att.rules[t]:
+            att.rules[t] = f"{att.rules[t]} {term}"
+
+    for di, drug in enumerate(drugs):
+        reached = False
+        for ta in getattr(drug, "targets", ()):
+            action = getattr(ta, "action", None)
+            spec = model.actions.get(action)
+            target = getattr(ta, "target", None)
+            if spec is None:
+                att.notes.append(f"{drug.name}: action {action!r} at {target} has no entry in the "
+                                 f"model's [actions]; ignored")
+                continue
+            node_in = drug_node_name(drug.name, target)
+            term = spec["term"].replace("{drug}", node_in).replace("{target}", str(target))
+            if spec.get("apply_to") == "neo_substrates":
+                e3 = getattr(ta, "e3", None) or target
+                if e3 not in nodes:
+                    att.notes.append(f"{drug.name}: E3 ligase {e3} is not in the network; ignored")
+                    continue
+                term = term.replace("{e3}", e3)
+                mapping = spec.get("substrate_nodes") or {}
+                dests = []
+                for s in getattr(ta, "neo_substrates", ()) or ():
+                    mapped = [x for x in mapping.get(s, [s] if s in nodes else []) if x in nodes]
+                    if not mapped:
+                        att.notes.append(f"{drug.name}: neo-substrate {s} is not modelled in this "
+                                         f"network (no path to myeloma readouts is curated)")
+                    dests += [m for m in mapped if m not in dests]
+                dests += [x for x in (spec.get("extra") or {}).get("nodes", []) if x in nodes]
+                sign = -1
+            else:
+                dest = spec.get("node") or target
+                if dest not in nodes:
+                    att.notes.append(f"{drug.name}: target {target} ({action}) is not a node of "
+                                     f"the network; ignored")
+                    continue
+                if "{target}" in spec["term"] and target not in nodes:
+                    att.notes.append(f"{drug.name}: antigen/target {target} is not a node of the "
+                                     f"network; ignored")
+                    continue
+                dests = [dest]
+                sign = -1 if "NOT" in spec["term"].split("{drug}")[0].split()[-1:] or \
+                    spec["term"].strip().startswith("AND NOT") else 1
+            if not dests:
+                continue
+            reached = True
+            if node_in not in att.extra_nodes:
+                att.extra_nodes.append(node_in)
+                att.y0[node_in] = 0.0
+            helpers = []
+            if spec.get("apply_to") == "neo_substrates":
+                helpers.append(e3)
+            elif "{target}" in spec["term"]:
+                helpers.append(target)
+            for t in dests:
+                add_term(t, term)
+                att.edge_params[(node_in, t)] = dict(_IDENTITY)
+                att.edges.append((node_in, t, sign, f"{drug.name} {action} {target}"))
+                for hnode in helpers:
+                    if hnode != t:
+                        att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
+            potency = getattr(ta, "potency", None)
+            rng = None
+            if potency is not None and getattr(potency, "low", None) and getattr(potency, "high", None) \
+                    and getattr(potency, "value", None):
+                rng = (float(potency.low) / float(potency.value), float(potency.high) / float(potency.value))
+            K = float(ta.potency_nM) * _fold_for(folds, drug, target)
+            if not (math.isfinite(K) and K > 0):
+                raise InvalidInputError(f"{drug.name}: potency at {target} must be a positive "
+                                        f"number of nM, got {ta.potency_nM!r}")
+            att.columns.append({"drug_index": di, "drug": drug.name, "target": target,
+                                "action": action, "node": node_in, "K": K,
+                                "hill": float(getattr(ta, "hill", 1.0) or 1.0),
+                                "potency_range": rng})
+        if not reached:
+            att.notes.append(f"{drug.name}: none of its targets attaches to the network")
+    return att
+
 
 
 # ---------------------------------------------------------------------- parsing

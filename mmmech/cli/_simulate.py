@@ -1,5 +1,8 @@
 """mmmech simulate"""
-from ._common import add_model_args, add_perturbation_args, not_built
+from ..exceptions import InvalidInputError
+from ._common import add_model_args, add_perturbation_args
+
+__all__ = ["register", "handle", "parse_settings"]
 
 
 def register(sub, common):
@@ -12,4 +15,62 @@ def register(sub, common):
                         "=AMOUNT, the library reference concentration")
     add_model_args(p)
     add_perturbation_args(p)
-    p.set_defaults(func=not_built("simulate"))
+    p.set_defaults(func=handle)
+
+
+def parse_settings(items):
+    """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
+    from ..units import parse_assignment
+    out = {}
+    for text in items or ():
+        name, value = parse_assignment(text, what="--set")
+        if value is None:
+            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise InvalidInputError(f"--set {name}: VALUE must be a number in [0, 1], got "
+                                    f"{value!r}") from None
+        if not 0.0 <= v <= 1.0:
+            raise InvalidInputError(f"--set {name}: VALUE must lie in [0, 1], got {v}")
+        out[name] = v
+    return out
+
+
+def handle(args):
+    from .. import drugs as _drugs
+    from ..model import simulate
+    from ..units import format_nM
+    regimen = {}
+    for text in args.drugs:
+        drug, nM = _drugs.parse_dose(text, what=f"dose {text!r}")
+        if drug.name in regimen:
+            raise InvalidInputError(f"simulate: {drug.name} is given twice")
+        regimen[drug.name] = nM
+    kw = dict(context=args.context, knockouts=tuple(args.knockout),
+              settings=parse_settings(args.set_), mutations=tuple(args.mutation))
+    out = simulate(args.model, regimen, **kw)
+    payload = {"context": out["context"], "drugs": out["drugs"], "readouts": out["readouts"],
+               "nodes": out["nodes"], "converged": out["converged"], "notes": out["notes"]}
+    if getattr(args, "json", False):
+        return payload, ""
+    base = simulate(args.model, {}, **kw) if regimen else out
+    lines = [f"context: {out['context']}   model: {args.model}",
+             "regimen: " + (", ".join(f"{k} {format_nM(v)}" for k, v in out["drugs"].items())
+                            or "untreated")]
+    if not out["converged"]:
+        lines.append("WARNING: the simulation did not reach steady state")
+    lines.append("")
+    lines.append(f"{'readout':<16}{'value':>8}{'untreated':>11}{'change':>9}")
+    for k, v in out["readouts"].items():
+        b = base["readouts"][k]
+        lines.append(f"{k:<16}{v:>8.3f}{b:>11.3f}{v - b:>+9.3f}")
+    changed = sorted(out["nodes"], key=lambda n: -abs(out["nodes"][n] - base["nodes"][n]))
+    changed = [n for n in changed if abs(out["nodes"][n] - base["nodes"][n]) > 1e-3][:12]
+    if changed:
+        lines += ["", "most changed nodes:"]
+        for n in changed:
+            lines.append(f"  {n:<20}{base['nodes'][n]:>7.3f} -> {out['nodes'][n]:.3f}")
+    for note in out["notes"]:
+        lines.append(f"note: {note}")
+    return payload, "\n".join(lines)
