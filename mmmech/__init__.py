@@ -18,11 +18,11 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"drugs", "structures", "pathways", "model", "synergy", "screening", "plot",
                "units", "exceptions", "occupancy", "propagate", "compiled", "utils",
-               "resources", "interchange"}
+               "resources", "interchange", "scoring"}
 # top-level convenience functions -> (module, attribute)
 _FUNCTIONS = {
     "simulate": ("model", "simulate"),
-    "score": ("model", "score"),
+    "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
 }
 

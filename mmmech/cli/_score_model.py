@@ -1,0 +1,93 @@
+"""The model path of `mmmech score` (drugs named on the command line)."""
+import sys
+
+from ..exceptions import InvalidInputError
+from ..units import format_nM, parse_assignment, parse_concentration
+
+__all__ = ["run_model", "parse_dose_lists", "parse_settings"]
+
+
+def parse_dose_lists(items):
+    """``['bortezomib=1nM,3nM,10nM', ...]`` -> ``{drug name: [nM, ...]}`` (units required)."""
+    from ..drugs import get
+    out = {}
+    for item in items:
+        name, value = parse_assignment(item, what="--doses")
+        if value is None:
+            raise InvalidInputError(f"--doses: expected DRUG=AMOUNT,AMOUNT,... with units, "
+                                    f"got {item!r}")
+        drug = get(name)
+        if drug.name in out:
+            raise InvalidInputError(f"--doses: {drug.name!r} is given twice")
+        out[drug.name] = [parse_concentration(v.strip(), mol_weight=drug.mol_weight,
+                                              what=f"--doses for {drug.name!r}")
+                          for v in value.split(",")]
+    return out
+
+
+def parse_settings(items):
+    """``['NODE=0.5', ...]`` -> ``{NODE: 0.5}`` with checked numbers."""
+    out = {}
+    for item in items:
+        name, value = parse_assignment(item, what="--set")
+        if value is None:
+            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {item!r}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise InvalidInputError(f"--set: value of {name!r} must be a number in [0, 1], "
+                                    f"got {value!r}") from None
+        out[name] = v
+    return out
+
+
+def _table(res):
+    syn = res.synergy
+    lines = [f"{' + '.join(res.drugs)}  (context: {res.context}, readout: {res.readout})", ""]
+    lines.append("doses (nM): " + "; ".join(
+        f"{d} " + ", ".join(format_nM(x) for x in doses[1:]) for d, doses in
+        zip(res.drugs, res.doses)))
+    lines.append("")
+    lines.append(f"{'metric':<8}{'score':>10}   most synergistic area")
+    for m, v in syn.scores.items():
+        area = syn.most_synergistic_area.get(m, {})
+        extra = f"{area.get('score', float('nan')):>8.2f}" if area else ""
+        ens = ""
+        if res.ensemble and m in res.ensemble:
+            e = res.ensemble[m]
+            ens = f"   ensemble mean {e['mean']:.2f} [{e['low']:.2f}, {e['high']:.2f}]"
+        lines.append(f"{m:<8}{v:>10.2f}   {extra}{ens}")
+    lines.append("")
+    lines.append("effect at the highest doses (fractional inhibition of viability):")
+    for k, v in res.effect.items():
+        lines.append(f"  {k:<24}{v:>7.3f}")
+    lines.append("")
+    lines.append("Scores: percent inhibition, observed minus expected (SynergyFinder "
+                 "conventions); positive = synergy, negative = antagonism; summary = mean over "
+                 "the wells where every drug is present.")
+    for note in res.to_dict()["notes"]:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def run_model(args):
+    """Handler of `mmmech score DRUG DRUG ...`."""
+    from ..scoring import score
+    if args.response is not None:
+        raise InvalidInputError("score: --response applies to measured plates (--data) only")
+    if len(args.drugs) < 2:
+        raise InvalidInputError(f"score: name at least two drugs (or give --data FILE.csv), got "
+                                f"{len(args.drugs)}: {args.drugs}")
+    res = score(args.drugs, model=args.model, context=args.context,
+                doses=parse_dose_lists(args.doses), metrics=args.metric,
+                knockouts=args.knockout, settings=parse_settings(args.set_),
+                mutations=args.mutation, ensemble=getattr(args, "ensemble", 0) or 0,
+                seed=getattr(args, "seed", 0) or 0)
+    if args.plot:
+        from ..plot import synergy_map
+        synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)
+        print(f"mmmech: wrote {args.plot}", file=sys.stderr)
+    if not res.converged:
+        print("mmmech: warning: some simulations did not reach steady state (see notes)",
+              file=sys.stderr)
+    return res.to_dict(), _table(res)

@@ -1,0 +1,260 @@
+"""Synergy of a combination predicted by the model: dose grid -> simulations -> scores.
+
+For a regimen of K drugs, every point of the full factorial dose grid (``n_1 x ... x n_K``
+points, each drug's monotherapy and the untreated well included) is simulated in **one**
+batched kernel call in the chosen context; the Viability readout becomes percent inhibition
+against the untreated well, ``100 * (1 - V / V_untreated)``; then Bliss, HSA, Loewe and ZIP
+are computed exactly as for a measured plate (:mod:`mmmech.synergy`, SynergyFinder's
+conventions: positive = synergy, summary = mean over the wells where every drug is present).
+
+Default dose grid (:func:`default_doses`): zero plus five concentrations in a 3-fold dilution
+series around the drug's library reference concentration ``c_ref`` (the clinical Cmax or the
+usual in-vitro range): ``c_ref * 3**k`` for ``k = -3, -2, -1, 0, 1``. This spans the steep part
+of the target-occupancy curve for every library drug whose potency lies within about two
+orders of magnitude below its reference concentration, the usual situation for clinically
+dosed drugs. Override it with ``doses={drug: [...]}`` (nM) or ``--doses DRUG=1nM,3nM,...``.
+
+With an ensemble (``ensemble=M``), M parameter sets are sampled around the curated ones
+(:func:`mmmech.model.sample_params`; set 0 is the curated model), every grid point is simulated
+under each set in the same batched call, and each summary score is reported with its ensemble
+mean and a percentile interval.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .exceptions import InvalidInputError
+from .synergy import METRICS
+
+__all__ = ["default_doses", "score", "score_grid", "ScoreResult", "DEFAULT_DILUTION",
+           "DEFAULT_POINTS"]
+
+DEFAULT_DILUTION = 3.0
+DEFAULT_POINTS = 5
+
+
+def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
+    """Default dose series of a drug in nM: 0 and `points` concentrations ``c_ref * dilution**k``
+    with ``k = -(points - 2) .. 1`` (see the module docstring).
+
+    Examples
+    --------
+    >>> default_doses("bortezomib")[0], len(default_doses("bortezomib"))
+    (0.0, 6)
+    """
+    from .model import resolve_drug
+    d = resolve_drug(drug)
+    ref = float(d.reference_nM)
+    if not (ref > 0 and math.isfinite(ref)):
+        raise InvalidInputError(f"default_doses(): {d.name!r} has no usable reference "
+                                f"concentration ({ref!r}); give its doses explicitly")
+    ks = np.arange(-(points - 2), 2, dtype=float)
+    return np.concatenate([[0.0], ref * dilution ** ks])
+
+
+def _check_dose_list(name, values, func):
+    try:
+        a = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): doses for {name!r} must be numbers (nM), got "
+                                f"{values!r:.80}") from None
+    if a.size == 0:
+        raise InvalidInputError(f"{func}(): doses for {name!r} must not be empty")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
+        raise InvalidInputError(f"{func}(): doses for {name!r} must be finite and >= 0 nM, "
+                                f"got {bad}")
+    a = np.unique(a)
+    if a[0] != 0.0:
+        a = np.concatenate([[0.0], a])
+    if a.size < 4:
+        raise InvalidInputError(f"{func}(): doses for {name!r} need at least three non-zero "
+                                f"concentrations to fit a dose-response curve, got "
+                                f"{a[1:].tolist()}")
+    return a
+
+
+@dataclass
+class ScoreResult:
+    """Model-predicted synergy of one combination (see :func:`score`).
+
+    ``to_dict()`` gives the JSON of ``mmmech score --json`` (INTERFACE.md).
+    """
+
+    drugs: tuple
+    context: str
+    readout: str
+    doses: tuple
+    viability: np.ndarray        # grid of the Viability readout (curated parameters)
+    inhibition: np.ndarray       # percent inhibition grid
+    synergy: object              # mmmech.synergy.SynergyResult (curated parameters)
+    effect: dict
+    converged: bool
+    ensemble: dict = None        # {metric: {"mean", "low", "high", "members"}} with an ensemble
+    notes: list = field(default_factory=list)
+
+    @property
+    def scores(self):
+        return self.synergy.scores
+
+    def to_dict(self, matrices=False):
+        syn = self.synergy
+        out = {
+            "drugs": list(self.drugs),
+            "context": self.context,
+            "readout": self.readout,
+            "units": {"doses": "nM", "scores": "percent inhibition (observed - expected); "
+                      "positive = synergy, negative = antagonism",
+                      "effect": "fractional inhibition of viability (0 = none, 1 = no viable "
+                                "cells)"},
+            "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
+            "scores": {m: float(v) for m, v in syn.scores.items()},
+            "effect": self.effect,
+            "most_synergistic_area": syn.most_synergistic_area,
+            "converged": bool(self.converged),
+            "notes": list(self.notes) + list(syn.notes),
+        }
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble
+        if matrices:
+            out["viability"] = self.viability.tolist()
+            out["inhibition"] = self.inhibition.tolist()
+            out["matrices"] = {m: v.tolist() for m, v in syn.matrices.items()}
+        return out
+
+
+def score_grid(simulator, doses, params=None, readout="viability", backend="auto"):
+    """Simulate a full factorial dose grid for every parameter set in one batched call.
+
+    Parameters
+    ----------
+    simulator : mmmech.model.Simulator
+        With the K drugs attached (columns in the order of `doses`).
+    doses : list of K 1-D arrays (nM, first entry 0)
+    params : EnsembleParams or ParamSet with M sets, optional
+    readout : str
+        The readout turned into inhibition (default "viability").
+
+    Returns
+    -------
+    viability : ndarray (M, n_1, ..., n_K)
+    inhibition : ndarray (M, n_1, ..., n_K), percent against the untreated well of each set
+    converged : ndarray (M, n_1, ..., n_K) of bool
+    """
+    shape = tuple(len(d) for d in doses)
+    mesh = np.meshgrid(*doses, indexing="ij")
+    conc = np.stack([m.ravel() for m in mesh], axis=1)       # (G, K)
+    G = conc.shape[0]
+    M = 1 if params is None else params.w.shape[0]
+    conc_all = np.tile(conc, (M, 1))
+    pidx = None if params is None else np.repeat(np.arange(M), G)
+    res = simulator.run(conc_all, backend=backend, params=params, param_index=pidx)
+    if readout not in res.readouts:
+        raise InvalidInputError(f"score(): the model has no readout {readout!r}; it has "
+                                f"{sorted(res.readouts)}")
+    v = res.readouts[readout].reshape((M,) + shape)
+    conv = res.converged.reshape((M,) + shape)
+    v0 = v.reshape(M, -1)[:, 0].reshape((M,) + (1,) * len(shape))   # untreated well
+    if np.any(v0 <= 0):
+        raise InvalidInputError(f"score(): the untreated {readout} is 0 in this context, so "
+                                f"inhibition is undefined")
+    inhib = 100.0 * (1.0 - v / v0)
+    return v, inhib, conv
+
+
+def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all",
+          knockouts=(), settings=None, mutations=(), readout="viability", ensemble=0, seed=0,
+          backend="auto", interval=0.9):
+    """Model-predicted synergy of a drug combination.
+
+    Parameters
+    ----------
+    drugs : sequence of K >= 2 drug names (or Drug objects), all different
+    model : PathwayModel, bundled name or path
+    context : "cell_line", "marrow" or a context file
+    doses : mapping drug -> sequence of nM, optional
+        Dose series per drug (0 is added when missing); others get :func:`default_doses`.
+    metrics : "all" or a metric name or a sequence of them (bliss, hsa, loewe, zip)
+    knockouts, settings, mutations : as in :func:`mmmech.simulate`
+    readout : str
+        Readout to score (default "viability").
+    ensemble : int
+        0: the curated model only; M > 1: M sampled parameter sets (set 0 is curated), with
+        ensemble means and `interval` percentile intervals of each summary score.
+    seed : int
+        Seed of the ensemble sampling.
+    backend : {"auto", "cython", "python"}
+
+    Returns
+    -------
+    ScoreResult
+
+    Examples
+    --------
+    >>> r = score(["bortezomib", "lenalidomide"], context="marrow")   # doctest: +SKIP
+    >>> sorted(r.scores)                                              # doctest: +SKIP
+    ['bliss', 'hsa', 'loewe', 'zip']
+    """
+    from . import synergy
+    from ._synergy_core import score_batch
+    from .model import Simulator, resolve_drug, sample_params
+    func = "score"
+    if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
+        raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
+                                f"got {drugs!r}")
+    drug_objs = [resolve_drug(d) for d in drugs]
+    names = [d.name for d in drug_objs]
+    if len(names) < 2:
+        raise InvalidInputError(f"{func}(): a combination needs at least two drugs, got {names}")
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInputError(f"{func}(): each drug may appear once, got {dup} more than once")
+    metrics = synergy._check_metrics(metrics, func)
+    doses = dict(doses or {})
+    by_name = {}
+    for key, vals in doses.items():
+        d = resolve_drug(key)
+        if d.name not in names:
+            raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
+                                    f"combination {names}")
+        by_name[d.name] = _check_dose_list(d.name, vals, func)
+    grid = [by_name.get(n) if n in by_name else default_doses(d)
+            for n, d in zip(names, drug_objs)]
+    try:
+        ens = int(ensemble)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ensemble!r}") from None
+    if ens < 0:
+        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ens}")
+    if not (0 < float(interval) < 1):
+        raise InvalidInputError(f"{func}(): interval must lie in (0, 1), got {interval!r}")
+
+    sim = Simulator(model, drug_objs, context=context, knockouts=knockouts, settings=settings,
+                    mutations=mutations)
+    params = sample_params(sim, ens, seed=seed) if ens > 1 else None
+    v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
+    notes = list(getattr(sim, "notes", []) or [])
+    converged = bool(conv.all())
+    if not converged:
+        notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
+                     f"state; their scores rest on the last state reached")
+    syn = synergy.score_surface(grid, inhib[0], metrics=metrics, drugs=names)
+    idx_top = tuple(len(g) - 1 for g in grid)
+    effect = {"combination": float(inhib[0][idx_top] / 100.0)}
+    for k, n in enumerate(names):
+        idx = [0] * len(names)
+        idx[k] = len(grid[k]) - 1
+        effect[n] = float(inhib[0][tuple(idx)] / 100.0)
+    ens_out = None
+    if params is not None:
+        out = score_batch(grid, inhib, metrics)
+        lo_q, hi_q = 50 * (1 - interval), 50 * (1 + interval)
+        ens_out = {}
+        for m in metrics:
+            s = np.asarray(out["summary"][m], dtype=float)
+            ens_out[m] = {"mean": float(s.mean()), "low": float(np.percentile(s, lo_q)),
+                          "high": float(np.percentile(s, hi_q)), "members": int(s.size)}
+    return ScoreResult(drugs=tuple(names), context=sim.context.name, readout=readout,
+                       doses=tuple(grid), viability=v[0], inhibition=inhib[0], synergy=syn,
+                       effect=effect, converged=converged, ensemble=ens_out, notes=notes)

@@ -1,0 +1,84 @@
+"""Model-predicted synergy (mmmech.score): grids, scores, errors, backends."""
+import numpy as np
+import pytest
+
+import mmmech
+from mmmech.exceptions import InvalidInputError, UnknownDrugError
+from mmmech.scoring import default_doses, score
+
+
+@pytest.fixture(scope="module")
+def btz_len():
+    return score(["bortezomib", "lenalidomide"], context="cell_line")
+
+
+def test_default_grid_brackets_the_reference_concentration():
+    from mmmech.drugs import get
+    d = default_doses("bortezomib")
+    ref = get("bortezomib").reference_nM
+    assert d[0] == 0 and len(d) == 6
+    assert d[1] < ref < d[-1] and np.isclose(d[-2], ref)
+    np.testing.assert_allclose(d[2:] / d[1:-1], 3.0)
+
+
+def test_score_result_shape_and_ranges(btz_len):
+    r = btz_len
+    assert set(r.scores) == {"bliss", "hsa", "loewe", "zip"}
+    assert all(np.isfinite(v) for v in r.scores.values())
+    assert r.inhibition.shape == (6, 6)
+    assert r.inhibition[0, 0] == pytest.approx(0.0)
+    for k, v in r.effect.items():
+        assert -0.05 <= v <= 1.0, (k, v)
+    # more drug never helps the myeloma cell in this model: combination >= each drug alone
+    assert r.effect["combination"] >= max(r.effect["bortezomib"], r.effect["lenalidomide"]) - 1e-9
+    d = r.to_dict()
+    for key in ("drugs", "context", "readout", "units", "scores", "effect", "most_synergistic_area"):
+        assert key in d
+
+
+def test_hsa_is_at_least_bliss_when_both_drugs_inhibit(btz_len):
+    # HSA's expectation (max) never exceeds Bliss's (probabilistic sum) for effects in [0, 100]
+    m = btz_len.synergy.matrices
+    assert np.all(m["hsa"] >= m["bliss"] - 1e-9)
+
+
+def test_python_and_cython_backends_agree():
+    a = score(["bortezomib", "dexamethasone"], backend="python", metrics=("bliss", "hsa"))
+    b = score(["bortezomib", "dexamethasone"], backend="auto", metrics=("bliss", "hsa"))
+    # both stop where max |dy/dt| < 1e-6, so states agree to ~1e-6 (1e-4 in percent)
+    np.testing.assert_allclose(a.inhibition, b.inhibition, atol=1e-3)
+
+
+def test_explicit_doses_are_used():
+    r = score(["bortezomib", "lenalidomide"], doses={"bortezomib": [1, 3, 10, 30]},
+              metrics="bliss")
+    assert r.doses[0].tolist() == [0, 1, 3, 10, 30]
+
+
+def test_ensemble_reports_mean_and_interval():
+    r = score(["bortezomib", "lenalidomide"], metrics=("bliss", "hsa"), ensemble=3, seed=1)
+    for m in ("bliss", "hsa"):
+        e = r.ensemble[m]
+        assert e["members"] == 3 and e["low"] <= e["mean"] <= e["high"]
+
+
+@pytest.mark.parametrize("kwargs, err, needle", [
+    (dict(drugs=["bortezomib"]), InvalidInputError, "at least two"),
+    (dict(drugs=["bortezomib", "Velcade"]), InvalidInputError, "once"),
+    (dict(drugs=["bortezomib", "lenalidomid"]), UnknownDrugError, "lenalidomide"),
+    (dict(drugs=["bortezomib", "lenalidomide"], doses={"bortezomib": [-1, 2, 3]}),
+     InvalidInputError, ">= 0"),
+    (dict(drugs=["bortezomib", "lenalidomide"], doses={"bortezomib": [1, 2]}),
+     InvalidInputError, "three"),
+    (dict(drugs=["bortezomib", "lenalidomide"], doses={"melphalan": [1, 2, 3]}),
+     InvalidInputError, "not in the combination"),
+    (dict(drugs=["bortezomib", "lenalidomide"], metrics="banana"), InvalidInputError, "banana"),
+    (dict(drugs="bortezomib"), InvalidInputError, "list"),
+])
+def test_bad_input(kwargs, err, needle):
+    with pytest.raises(err, match=needle):
+        score(**kwargs)
+
+
+def test_top_level_name():
+    assert mmmech.score is score
