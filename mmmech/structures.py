@@ -631,7 +631,8 @@ def residue_correspondence(structure_a, chain_a, structure_b, chain_b):
     The amino-acid sequences observed in the two chains are aligned globally with
     ``Bio.Align.PairwiseAligner`` (BLOSUM62, gap open -10, extend -0.5, free end gaps), so the
     correspondence holds across species and constructs (e.g. chicken CRBN in PDB 4CI1 onto human
-    CRBN in 5FQD) and across gaps in the models.
+    CRBN in 5FQD). Unmodelled stretches (numbering gaps of up to 100 residues) are filled with
+    unknown-residue placeholders first, so residues cannot slide across a missing loop.
 
     Parameters
     ----------
@@ -658,14 +659,38 @@ def residue_correspondence(structure_a, chain_a, structure_b, chain_b):
         if not seq:
             raise StructureError(f"{func}(): {arg} {chain!r} of {_pdb.describe_source(struct)} "
                                  f"has no amino-acid residues")
-        seqs.append((seq, keys))
+        seqs.append(_pad_unobserved(seq, keys))
     (sa, ka), (sb, kb) = seqs
     aln = _aligner().align(sa, sb)[0]
     out = {}
     for (a0, a1), (b0, b1) in zip(*aln.aligned):
         for i, j in zip(range(a0, a1), range(b0, b1)):
-            out[ka[i]] = kb[j]
+            if ka[i] is not None and kb[j] is not None:
+                out[ka[i]] = kb[j]
     return out
+
+
+_MAX_FILL = 100
+
+
+def _pad_unobserved(seq, keys):
+    """Fill numbering gaps (unmodelled loops, up to 100 residues) with 'X' placeholders.
+
+    Without them a missing loop lets the aligner slide residues across the gap; with them the
+    alignment keeps each chain's own spacing. Placeholders map to nothing.
+    """
+    out_seq, out_keys = [], []
+    prev = None
+    for letter, key in zip(seq, keys):
+        if prev is not None and key[1] == "" and prev[1] == "":
+            missing = key[0] - prev[0] - 1
+            if 0 < missing <= _MAX_FILL:
+                out_seq.append("X" * missing)
+                out_keys.extend([None] * missing)
+        out_seq.append(letter)
+        out_keys.append(key)
+        prev = key
+    return "".join(out_seq), out_keys
 
 
 # --------------------------------------------------------------------------------------------
