@@ -1100,9 +1100,14 @@ def potency_shifts(mutations, drugs=None, fold=None):
                     f, basis, srcs = 1.0, "undocumented: fold 1.0 assumed", []
                     where = (f"in the known binding site(s) {', '.join(s.name for s in sites)}"
                              if sites else "outside any known binding site")
-                    qual = (f"; the registry records it for other drugs "
-                            f"({', '.join(sorted({d for k in documented for d in k.folds}))})"
-                            if any(k.folds for k in documented) else "")
+                    if any(k.folds for k in documented):
+                        qual = (f"; the registry records it for other drugs "
+                                f"({', '.join(sorted({d for k in documented for d in k.folds}))})")
+                    elif documented:
+                        qual = (f"; documented without a fold: {documented[0].effect} "
+                                f"({', '.join(documented[0].sources)})")
+                    else:
+                        qual = ""
                     msg = (f"{m} ({m.scheme} numbering) is {where}; no documented potency shift "
                            f"for {name}{qual}: fold 1.0 assumed (set one with '{m} x<fold>')")
                     out.warnings.append(msg)
