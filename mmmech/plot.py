@@ -11,7 +11,7 @@ import numpy as np
 
 from .exceptions import InvalidInputError
 
-__all__ = ["synergy_map", "save_figure"]
+__all__ = ["synergy_map", "save_figure", "check_output_path"]
 
 _FORMATS = ("png", "svg", "pdf")
 
@@ -23,8 +23,8 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path, dpi=150):
-    """Save `fig` to `path` (png, svg or pdf by extension) atomically; closes the figure."""
+def check_output_path(path):
+    """Check a picture path before any work is done; returns ``(path, format)``."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if ext not in _FORMATS:
@@ -33,6 +33,13 @@ def save_figure(fig, path, dpi=150):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InvalidInputError(f"plot: the folder of {path!r} does not exist")
+    return path, ext
+
+
+def save_figure(fig, path, dpi=150):
+    """Save `fig` to `path` (png, svg or pdf by extension) atomically; closes the figure."""
+    path, ext = check_output_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".mmmech-", suffix="." + ext, dir=folder)
     os.close(fd)
     try:
@@ -79,7 +86,8 @@ def synergy_map(result, path, metric=None, title=None):
     pairs = list(itertools.combinations(range(K), 2))
     ncol = min(3, len(pairs))
     nrow = int(np.ceil(len(pairs) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 4.0 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.2 * nrow), squeeze=False)
+    fig.subplots_adjust(wspace=0.55, hspace=0.6)
     lim = max(1.0, float(np.nanmax(np.abs(delta))))
     im = None
     for ax, (a, b) in zip(axes.ravel(), pairs):

@@ -82,3 +82,37 @@ def test_bad_input(kwargs, err, needle):
 
 def test_top_level_name():
     assert mmmech.score is score
+
+
+def test_cli_score_json_and_plot(run_cli, tmp_path):
+    import json
+    out = tmp_path / "map.png"
+    p = run_cli("score", "bortezomib", "lenalidomide", "--context", "marrow", "--json",
+                "--doses", "bortezomib=3nM,10nM,30nM,100nM", "--plot", out)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    for key in ("drugs", "context", "readout", "units", "scores", "effect",
+                "most_synergistic_area"):
+        assert key in doc
+    assert doc["context"] == "marrow"
+    assert doc["doses"]["bortezomib"] == [0.0, 3.0, 10.0, 30.0, 100.0]
+    assert set(doc["scores"]) == {"bliss", "hsa", "loewe", "zip"}
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image as mpimg
+    h, w = mpimg.imread(out).shape[:2]
+    assert w > 300 and h > 200
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["bortezomib"], "at least two"),
+    (["bortezomib", "bortezomib"], "once"),
+    (["bortezomib", "lenalidomide", "--doses", "bortezomib=1,2,3"], "unit"),
+    (["bortezomib", "lenalidomide", "--doses", "bortezomib=1nM,-2nM,3nM"], ">= 0"),
+    (["bortezomib", "lenalidomide", "--doses", "bortezomib=1nM,2nM,3furlongs"], "unknown unit"),
+    (["bortezomib", "lenalidomide", "--context", "marow"], "marrow"),
+    (["bortezomib", "lenalidomide", "--plot", "/no/such/dir/x.png"], "folder"),
+    (["bortezomib", "lenalidomide", "--plot", "x.gif"], ".png"),
+])
+def test_cli_score_bad_input(run_cli, args, needle):
+    from _helpers import assert_one_line_error
+    assert_one_line_error(run_cli("score", *args), needle)

@@ -41,8 +41,9 @@ def _handle(args):
 
 
 def _score_model(args):
-    """Score a combination on the model's simulated surface (not part of this build yet)."""
-    return not_built("score")(args)
+    """Drugs named on the command line: the model's predicted surface (mmmech.scoring)."""
+    from ._score_model import run_model
+    return run_model(args)
 
 
 def _score_data(args):

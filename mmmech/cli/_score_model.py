@@ -78,6 +78,9 @@ def run_model(args):
     if len(args.drugs) < 2:
         raise InvalidInputError(f"score: name at least two drugs (or give --data FILE.csv), got "
                                 f"{len(args.drugs)}: {args.drugs}")
+    if args.plot:
+        from ..plot import check_output_path
+        check_output_path(args.plot)
     res = score(args.drugs, model=args.model, context=args.context,
                 doses=parse_dose_lists(args.doses), metrics=args.metric,
                 knockouts=args.knockout, settings=parse_settings(args.set_),
