@@ -1,0 +1,195 @@
+"""Simulations through the public API: the acceptance list of issue 5, invariants, ensembles."""
+import warnings
+from types import SimpleNamespace as NS
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import mmmech
+from mmmech import drugs
+from mmmech.exceptions import (InvalidInputError, UnknownContextError, UnknownDrugError,
+                               UnknownNodeError)
+from mmmech.model import Simulator, simulate, EnsembleParams
+
+
+def ref(name):
+    return drugs.get(name).reference_nM
+
+
+def delta(name, nodes, context="cell_line", dose=None, **kw):
+    base = simulate("myeloma", {}, context=context, **kw)
+    out = simulate("myeloma", {name: ref(name) if dose is None else dose}, context=context, **kw)
+    assert out["converged"] and base["converged"]
+    get = lambda o, k: o["readouts"][k] if k in o["readouts"] else o["nodes"][k]
+    return {k: get(out, k) - get(base, k) for k in nodes}
+
+
+def test_bortezomib_acceptance():
+    d = delta("bortezomib", ["RELA", "ATF4", "DDIT3", "PMAIP1", "apoptosis", "viability"])
+    assert d["RELA"] < -0.2
+    for k in ("ATF4", "DDIT3", "PMAIP1"):
+        assert d[k] > 0.2, (k, d)
+    assert d["apoptosis"] > 0.3 and d["viability"] < -0.3
+
+
+def test_lenalidomide_acceptance_and_crbn_knockout():
+    names = ["IKZF1", "IKZF3", "IRF4", "MYC"]
+    d = delta("lenalidomide", names)
+    assert all(d[k] < -0.1 for k in names), d
+    ko = delta("lenalidomide", names + ["viability"], knockouts=("CRBN",))
+    assert all(abs(ko[k]) < 1e-5 for k in names + ["viability"]), ko  # integration tolerance
+
+
+def test_daratumumab_needs_effectors():
+    cell = delta("daratumumab", ["viability"], context="cell_line")
+    marrow = delta("daratumumab", ["viability", "immune_killing"], context="marrow")
+    assert abs(cell["viability"]) < 1e-5
+    assert marrow["viability"] < -0.2 and marrow["immune_killing"] > 0.2
+
+
+def test_dexamethasone_raises_bim_and_blunts_lenalidomide_nk_boost():
+    assert delta("dexamethasone", ["BCL2L11"])["BCL2L11"] > 0.2
+    len_only = simulate("myeloma", {"lenalidomide": ref("lenalidomide")}, context="marrow")
+    with_dex = simulate("myeloma", {"lenalidomide": ref("lenalidomide"),
+                                    "dexamethasone": ref("dexamethasone")}, context="marrow")
+    assert with_dex["nodes"]["NKActivity"] < 0.5 * len_only["nodes"]["NKActivity"]  # Hsu 2011
+
+
+def test_every_library_drug_reaches_a_readout_in_some_context():
+    names = sorted({d.name for d in drugs.library().values()})
+    rows = []
+    for ctx in ("cell_line", "marrow"):
+        regs = [{}] + [{n: ref(n)} for n in names]
+        df = simulate("myeloma", regs, context=ctx)
+        assert df["converged"].all()
+        ro = df[["viability", "apoptosis", "proliferation", "immune_killing", "angiogenesis"]].to_numpy()
+        rows.append(np.abs(ro[1:] - ro[0]).max(axis=1))
+    effect = np.maximum(*rows)
+    silent = [n for n, e in zip(names, effect) if e < 0.01]
+    assert not silent, silent
+
+
+def test_context_effects_and_marrow_protection():
+    cl = simulate("myeloma", {"bortezomib": 30.0}, context="cell_line")
+    mw = simulate("myeloma", {"bortezomib": 30.0}, context="marrow")
+    assert mw["nodes"]["STAT3"] > 0.5 and cl["nodes"]["STAT3"] == 0.0
+    assert mw["readouts"]["apoptosis"] < cl["readouts"]["apoptosis"]   # IL-6/AKT protect
+
+
+def test_user_context_file(tmp_path):
+    p = tmp_path / "ko.toml"
+    p.write_text('[context]\nname = "no_crbn"\nextends = "marrow"\nknockout = ["CRBN"]\n'
+                 '[set]\nDeathReceptors = 0.5\n')
+    out = simulate("myeloma", {"lenalidomide": ref("lenalidomide")}, context=str(p))
+    assert out["context"] == "no_crbn"
+    assert out["nodes"]["IKZF1"] == pytest.approx(1.0)
+    assert out["nodes"]["CASP8"] > 0.3 and out["nodes"]["NKCells"] == 1.0
+
+
+def test_unknown_names_get_suggestions():
+    with pytest.raises(UnknownContextError, match="marrow"):
+        simulate("myeloma", {}, context="marow")
+    with pytest.raises(UnknownNodeError, match="CRBN"):
+        simulate("myeloma", {}, knockouts=("CRBM",))
+    with pytest.raises(UnknownDrugError):
+        simulate("myeloma", {"bortezomb": 10.0})
+    with pytest.raises(InvalidInputError, match="finite"):
+        simulate("myeloma", {"bortezomib": -1.0})
+    with pytest.raises(InvalidInputError, match=r"\[0, 1\]"):
+        simulate("myeloma", {}, settings={"IL6": 2.0})
+
+
+def test_batch_matches_single_and_returns_dataframe():
+    regs = [{"bortezomib": 3.0}, {"lenalidomide": 1000.0}, {"bortezomib": 3.0, "lenalidomide": 1000.0}]
+    df = simulate("myeloma", regs, context="marrow")
+    assert list(df.index) == [0, 1, 2]
+    for c in ("viability", "apoptosis", "proliferation", "converged", "IRF4", "bortezomib_nM"):
+        assert c in df.columns
+    one = simulate("myeloma", regs[2], context="marrow")
+    assert df.loc[2, "viability"] == pytest.approx(one["readouts"]["viability"], abs=1e-6)
+
+
+def test_python_and_auto_backends_agree():
+    sim = Simulator("myeloma", ["bortezomib", "lenalidomide", "selinexor"], context="marrow")
+    conc = np.array([[0, 0, 0], [10, 0, 0], [0, 3000, 0], [30, 1000, 500.0]])
+    a = sim.run(conc, backend="python")
+    b = sim.run(conc, backend="auto")
+    assert a.converged.all() and b.converged.all()
+    np.testing.assert_allclose(a.y, b.y, atol=1e-4)
+
+
+def test_non_convergence_is_flagged_not_silent():
+    sim = Simulator("myeloma", ["bortezomib"])
+    res = sim.run(np.array([[100.0]]), backend="python", max_steps=3)
+    assert not res.converged[0]
+
+
+def test_psmb5_mutation_weakens_bortezomib():
+    wt = simulate("myeloma", {"bortezomib": 10.0})
+    mt = simulate("myeloma", {"bortezomib": 10.0}, mutations=("PSMB5 A49T",))
+    assert mt["nodes"]["PSMB5"] > wt["nodes"]["PSMB5"]
+    assert mt["readouts"]["viability"] > wt["readouts"]["viability"]
+
+
+def test_ensemble_parameters_sample_within_ranges():
+    sim = Simulator("myeloma", ["bortezomib", "lenalidomide"], context="marrow")
+    ens = sim.sample_params(16, seed=3)
+    assert isinstance(ens, EnsembleParams) and ens.size == 16
+    k = sim.compiled.edge_index("STAT3", "MCL1")
+    p = sim.model.parameters["il6_mcl1_weight"]
+    assert np.all((ens.w[:, k] >= p.low) & (ens.w[:, k] <= p.high))
+    np.testing.assert_array_equal(ens.w[0], sim.compiled.params.w[0])
+    again = sim.sample_params(16, seed=3)
+    np.testing.assert_array_equal(ens.w, again.w)
+    conc = np.tile([[10.0, 1000.0]], (16, 1))
+    res = sim.run(conc, params=ens, param_index=np.arange(16))
+    assert res.converged.all() and np.ptp(res.readouts["viability"]) > 0
+    base = sim.run(conc[:1])
+    assert res.readouts["viability"][0] == pytest.approx(base.readouts["viability"][0], abs=1e-5)
+
+
+def _toy(target, action, K=10.0, **kw):
+    return NS(name=f"toy_{target}_{action}", targets=(NS(target=target, action=action, potency_nM=K,
+              hill=1.0, e3=kw.get("e3"), neo_substrates=kw.get("neo", ()), potency=None),))
+
+
+TOYS = [_toy("PSMB5", "inhibit"), _toy("NR3C1", "agonist"), _toy("XPO1", "covalent_inhibit"),
+        _toy("CD38", "bind_and_recruit_effectors"), _toy("DNA", "damage_DNA"),
+        _toy("CRBN", "glue_degrade", e3="CRBN", neo=("IKZF1", "IKZF3"))]
+
+
+@settings(max_examples=15, deadline=None)
+@given(subset=st.lists(st.sampled_from(range(len(TOYS))), min_size=1, max_size=4, unique=True),
+       ctx=st.sampled_from(["cell_line", "marrow"]))
+def test_zero_dose_changes_nothing(subset, ctx):
+    sim = Simulator("myeloma", [TOYS[i] for i in subset], context=ctx)
+    base = Simulator("myeloma", [], context=ctx).run(np.zeros((1, 0)))
+    res = sim.run(np.zeros((1, len(subset))))
+    for n in base.nodes:
+        assert res.node(n)[0] == pytest.approx(base.node(n)[0], abs=1e-5), n  # ODE tolerance
+
+
+@settings(max_examples=10, deadline=None)
+@given(i=st.sampled_from(range(len(TOYS))), dose=st.floats(0.1, 1e4))
+def test_knocked_out_target_makes_inhibitor_inert(i, dose):
+    toy = TOYS[i]
+    tgt = toy.targets[0].target
+    if tgt not in ("PSMB5", "XPO1", "NR3C1"):
+        return
+    sim = Simulator("myeloma", [toy], knockouts=(tgt,))
+    res = sim.run(np.array([[0.0], [dose]]))
+    for n in sim.model.nodes:                     # every network node; the drug input differs
+        assert res.node(n)[1] == pytest.approx(res.node(n)[0], abs=1e-9), n
+
+
+def test_viability_falls_smoothly_with_bortezomib_dose():
+    sim = Simulator("myeloma", ["bortezomib"])
+    doses = np.geomspace(0.3, 300, 13)[:, None]
+    v = sim.run(doses).readouts["viability"]
+    assert np.all(np.diff(v) <= 1e-9)
+    assert np.max(np.abs(np.diff(v))) < 0.3        # no cliff between neighbouring doses
+
+
+def test_toplevel_simulate_is_exposed():
+    assert mmmech.simulate is simulate
