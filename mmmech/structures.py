@@ -476,6 +476,8 @@ def load_structure(path_or_structure):
     Returns
     -------
     Bio.PDB.Structure.Structure
+        The four most recently parsed files are cached (keyed on path, size and mtime), so the
+        same object may be returned again: treat it as read-only, or ``copy()`` it first.
 
     Raises
     ------
