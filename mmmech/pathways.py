@@ -126,6 +126,11 @@ class PathwayModel:
     version: str = ""
     semantics: str = "netflux-logic-ode"
     origin: str = ""
+    #: False for models imported from foreign formats (mmmech.interchange): edges without a
+    #: source, or edges into nodes without a rule, are then warnings, not errors.
+    curated: bool = True
+    #: what happened on import (default rules applied, renamed nodes, dropped relations)
+    notes: tuple = ()
 
     # ------------------------------------------------------------------ basic views
     @property
@@ -274,7 +279,8 @@ class PathwayModel:
                 "readouts": dict(self.readouts),
                 "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
                 "actions": {k: dict(v) for k, v in self.actions.items()},
-                "sources": dict(self.source_titles)}
+                "sources": dict(self.source_titles), "curated": self.curated,
+                "notes": list(self.notes)}
 
     def validate(self, drugs=None):
         """Check the model; returns ``{ok, errors, warnings}`` (lists of strings).
@@ -329,7 +335,8 @@ def _validate(m, drugs=None):
                 errors.append(f"edge {e.source} -> {e.target}: unknown node {end!r}"
                               f"{did_you_mean(end, names)}")
         if not e.sources:
-            errors.append(f"edge {e.source} -> {e.target} has no source (PMID, DOI or PMC)")
+            (errors if m.curated else warnings).append(
+                f"edge {e.source} -> {e.target} has no source (PMID, DOI or PMC)")
         for s in e.sources:
             if not SOURCE_PATTERN.match(s):
                 errors.append(f"edge {e.source} -> {e.target}: source {s!r} is not PMID:<n>, "
@@ -366,8 +373,9 @@ def _validate(m, drugs=None):
         if (e.source, e.target) not in used and e.target in names:
             tgt = m.nodes[e.target]
             if tgt.rule is None:
-                errors.append(f"edge {e.source} -> {e.target}: {e.target} has no rule, so the "
-                              f"edge cannot act (rules that mention non-inputs)")
+                (errors if m.curated else warnings).append(
+                    f"edge {e.source} -> {e.target}: {e.target} has no rule, so the "
+                    f"edge cannot act (rules that mention non-inputs)")
             else:
                 warnings.append(f"edge {e.source} -> {e.target} is not used by the rule of "
                                 f"{e.target}")
