@@ -216,29 +216,45 @@ def _loewe(R, grid, mono, notes):
         b = np.take_along_axis(yg, (j + 1)[..., None], 2)[..., 0]
         sa = np.sign(np.take_along_axis(g, j[..., None], 2)[..., 0])
         best = np.take_along_axis(yg, np.argmin(absg, axis=2)[..., None], 2)[..., 0]
-        # 2) polish inside the bracket: Newton steps safeguarded by bisection
-        y = 0.5 * (a + b)
-        tol = LOEWE_TOL * np.maximum(1.0, np.abs(yhi - ylo))[:, None]
-        for _ in range(LOEWE_POLISH):
-            gy = np.full((S, W), -1.0)
-            dgy = np.zeros((S, W))
+        def gfun(yv):
+            gy = np.full(yv.shape, -1.0)
+            dgy = np.zeros(yv.shape)
             for k, (e0, einf, c50, h) in enumerate(pars):
-                term, dterm = _loewe_terms(y, X[None, :, k], e0[:, None], einf[:, None],
+                term, dterm = _loewe_terms(yv, X[None, :, k], e0[:, None], einf[:, None],
                                            c50[:, None], h[:, None])
                 gy += term
                 dgy += dterm
+            return gy, dgy
+
+        tol = LOEWE_TOL * np.maximum(1.0, np.abs(yhi - ylo))[:, None]
+        # 2) a drug's term vanishes steeply at its maximum (D_k -> inf): roots often sit right
+        #    there, where Newton cannot help; test each maximum (and just below it) first
+        for k in range(grid.K):
+            for yk in (hi_k[:, k:k + 1] - tol, hi_k[:, k:k + 1]):
+                yk = np.broadcast_to(yk, a.shape)
+                inside = (yk > np.minimum(a, b)) & (yk < np.maximum(a, b))
+                if inside.any():
+                    gk, _ = gfun(yk)
+                    same = np.sign(gk) == sa
+                    a = np.where(inside & same, yk, a)
+                    b = np.where(inside & ~same, yk, b)
+        # 3) polish inside the bracket: Newton steps safeguarded by bisection
+        y = 0.5 * (a + b)
+        for _ in range(LOEWE_POLISH):
+            gy, dgy = gfun(y)
             same = np.sign(gy) == sa
             a = np.where(same, y, a)
             b = np.where(same, b, y)
             yn = y - gy / dgy
-            inside = np.isfinite(yn) & (yn > np.minimum(a, b)) & (yn < np.maximum(a, b))
-            y_new = np.where(inside, yn, 0.5 * (a + b))
-            done = (np.abs(b - a) <= tol) | (np.abs(y_new - y) <= 1e-3 * tol) | (gy == 0)
-            y = np.where(gy == 0, y, y_new)
+            inside = np.isfinite(yn) & (yn >= np.minimum(a, b)) & (yn <= np.maximum(a, b))
+            solved = np.abs(gy) <= 1e-14                 # g is dimensionless (sum - 1)
+            y_new = np.where(solved, y, np.where(inside, yn, 0.5 * (a + b)))
+            done = solved | (np.abs(b - a) <= tol) | (np.abs(y_new - y) <= 1e-3 * tol)
+            y = y_new
             if np.all(done | ~has):
                 break
     yloewe = np.where(has, y, best)
-    # 3) SynergyFinder: an observed effect beyond every drug's maximum cannot be reached by any
+    # 4) SynergyFinder: an observed effect beyond every drug's maximum cannot be reached by any
     #    drug alone; the expectation is then the largest single-drug effect at the summed dose
     beyond = (yobs[:, :, None] > hi_k[:, None, :]).all(axis=2)           # (S, W)
     if beyond.any():

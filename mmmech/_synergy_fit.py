@@ -36,6 +36,7 @@ _ZERO_U = -1.0e6            # log-dose standing for dose 0 (expit of -h * 1e6 is
 _C_GRID = 7                 # grid starts over log EC50 ...
 _H_GRID = (0.5, 1.0, 2.0, 4.0)  # ... and over the Hill slope
 _MAX_ITER = 200
+N_STARTS = 3
 FTOL = 1e-10               # converged: relative SSE gain below FTOL ...
 XTOL = 1e-9                # ... or fitted values moving less than XTOL * response span
 
@@ -212,8 +213,9 @@ def _model(p, u):
     return p[:, 0:1] + (p[:, 1:2] - p[:, 0:1]) * s
 
 
-def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax):
-    """Best (E0, Einf, c, h) per curve over a grid of (c, h), E0/Einf in closed form."""
+def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax, n_starts):
+    """The n_starts best (E0, Einf, c, log h) per curve, shape (B, n_starts, 4), over a grid
+    of (c, h) with E0/Einf solved in closed form (they enter the model linearly)."""
     B = u.shape[0]
     t = np.linspace(0.0, 1.0, _C_GRID)
     cg = umin[:, None] + (umax - umin)[:, None] * t[None, :]          # [B, G1]
@@ -245,10 +247,9 @@ def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax):
     f = e0g[:, :, None] + (einfg - e0g)[:, :, None] * s
     sse = np.sum(ww * (yy - f) ** 2, axis=2)
     sse = np.where(np.isfinite(sse), sse, np.inf)
-    best = np.argmin(sse, axis=1)
-    idx = np.arange(B)
-    return np.stack([e0g[idx, best], einfg[idx, best], cc[idx, best], np.log(hh[idx, best])],
-                    axis=1)
+    best = np.argsort(sse, axis=1, kind="stable")[:, :n_starts]           # (B, n_starts)
+    take = lambda a: np.take_along_axis(a, best, axis=1)  # noqa: E731
+    return np.stack([take(e0g), take(einfg), take(cc), np.log(take(hh))], axis=2)
 
 
 def _lm_reference(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, iters):
@@ -305,7 +306,7 @@ def _lm_reference(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, ite
 
 
 def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend="auto",
-              num_threads=1):
+              num_threads=1, n_starts=N_STARTS):
     """Fit B log-logistic curves at once (no input checks: callers validate).
 
     Parameters
@@ -323,6 +324,9 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
         when it was built).
     num_threads : int
         Threads of the kernel (0: OpenMP decides; default 1, as the batches are small).
+    n_starts : int
+        Levenberg-Marquardt runs per curve, from the best points of the start grid; the
+        lowest end wins (guards against local minima).
 
     Returns
     -------
@@ -370,19 +374,24 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
 
     free = np.ones((B, 4), dtype=bool)
     free[:, 0] = ~fixed
+    ns = max(1, min(int(n_starts), _C_GRID * len(_H_GRID)))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p = _grid_start(u, y, w, e0_fix, fixed, lo, hi, umin, umax)
-    p = np.ascontiguousarray(np.clip(p, lo, hi))
-    sse = np.full(B, np.inf)
-    iters = np.full(B, -1, dtype=np.int32)
-    args = (np.ascontiguousarray(u), np.ascontiguousarray(y), np.ascontiguousarray(w), p,
-            np.ascontiguousarray(lo), np.ascontiguousarray(hi),
-            np.ascontiguousarray(free.astype(np.uint8)), np.ascontiguousarray(span),
-            int(max_iter), FTOL, XTOL, sse, iters)
+        p0 = _grid_start(u, y, w, e0_fix, fixed, lo, hi, umin, umax, ns)     # (B, ns, 4)
+    rep = lambda a: np.ascontiguousarray(np.repeat(a, ns, axis=0))  # noqa: E731
+    pall = np.ascontiguousarray(np.clip(p0.reshape(B * ns, 4), rep(lo), rep(hi)))
+    sse_all = np.full(B * ns, np.inf)
+    iters = np.full(B * ns, -1, dtype=np.int32)
+    args = (rep(u), rep(y), rep(w), pall, rep(lo), rep(hi), rep(free.astype(np.uint8)),
+            rep(span), int(max_iter), FTOL, XTOL, sse_all, iters)
     if backend == "python" or (backend == "auto" and not _kernels.available("_synergy_lm")):
         _lm_reference(*args)
     else:
         _kernels.load("_synergy_lm").lm_fit(*args, int(num_threads))
+    # keep, per curve, the start that ended lowest (the first on ties)
+    sse_all = np.where(np.isfinite(sse_all) & np.isfinite(pall).all(axis=1), sse_all, np.inf)
+    pick = np.argmin(sse_all.reshape(B, ns), axis=1) if B else np.zeros(0, dtype=int)
+    rows = np.arange(B) * ns + pick
+    p, sse = pall[rows], sse_all[rows]
 
     ok = np.isfinite(p).all(axis=1) & np.isfinite(sse)
     wsum = np.sum(w, axis=1)
