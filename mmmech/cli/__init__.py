@@ -3,7 +3,9 @@
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
 ``_simulate``, ``_score``, ``_screen``) with a ``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
-``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form.
+``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
+may return ``(payload, text, exit_code)`` to report a finding as a non-zero exit (for example
+``pathway validate`` on an invalid model exits 1 after printing its report).
 The CLI holds no science: it parses, calls the Python API and prints.
 
 Errors: any :class:`~mmmech.exceptions.MmmechError` (and argparse usage errors) become one
@@ -110,12 +112,12 @@ def main(argv=None):
         result = args.func(args)
         if result is None:
             return EXIT_OK
-        payload, text = result
+        payload, text, *rest = result
         if getattr(args, "json", False):
             emit_json(payload)
         elif text:
             print(text)
-        return EXIT_OK
+        return int(rest[0]) if rest else EXIT_OK
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
