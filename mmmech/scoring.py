@@ -7,12 +7,18 @@ against the untreated well, ``100 * (1 - V / V_untreated)``; then Bliss, HSA, Lo
 are computed exactly as for a measured plate (:mod:`mmmech.synergy`, SynergyFinder's
 conventions: positive = synergy, summary = mean over the wells where every drug is present).
 
-Default dose grid (:func:`default_doses`): zero plus five concentrations in a 3-fold dilution
-series around the drug's library reference concentration ``c_ref`` (the clinical Cmax or the
-usual in-vitro range): ``c_ref * 3**k`` for ``k = -3, -2, -1, 0, 1``. This spans the steep part
-of the target-occupancy curve for every library drug whose potency lies within about two
-orders of magnitude below its reference concentration, the usual situation for clinically
-dosed drugs. Override it with ``doses={drug: [...]}`` (nM) or ``--doses DRUG=1nM,3nM,...``.
+Default dose grid (:func:`dose_range`): zero plus five concentrations log-spaced over the
+drug's own simulated monotherapy EC10-EC90 in the chosen context (the concentrations giving
+10% and 90% of its maximal single-drug inhibition), found by one batched dose-ranging
+simulation of every drug alone at 41 concentrations from 1e-4 to 10 times its library
+reference concentration ``c_ref`` (the clinical Cmax or the usual in-vitro range). This is
+how a plate is designed after a range-finding experiment: the grid covers each drug's
+informative range, not its saturated plateau (proteasome inhibitors, for example, fully
+occupy their target well below their Cmax). A drug with less than 5% inhibition alone in the
+context (an antibody without effector cells, a glucocorticoid in a cell line) gets the 3-fold
+series ``c_ref * 3**k``, ``k = -3 .. 1`` around its reference concentration instead
+(:func:`default_doses`). Override either with ``doses={drug: [...]}`` (nM) or
+``--doses DRUG=1nM,3nM,...``.
 
 With an ensemble (``ensemble=M``), M parameter sets are sampled around the curated ones
 (:func:`mmmech.model.sample_params`; set 0 is the curated model), every grid point is simulated
@@ -27,8 +33,8 @@ import numpy as np
 from .exceptions import InvalidInputError
 from .synergy import METRICS
 
-__all__ = ["default_doses", "score", "score_grid", "ScoreResult", "DEFAULT_DILUTION",
-           "DEFAULT_POINTS"]
+__all__ = ["default_doses", "dose_range", "score", "score_grid", "ScoreResult",
+           "DEFAULT_DILUTION", "DEFAULT_POINTS"]
 
 DEFAULT_DILUTION = 3.0
 DEFAULT_POINTS = 5
@@ -51,6 +57,61 @@ def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
                                 f"concentration ({ref!r}); give its doses explicitly")
     ks = np.arange(-(points - 2), 2, dtype=float)
     return np.concatenate([[0.0], ref * dilution ** ks])
+
+
+RANGE_POINTS = 41          # dose-ranging simulation: concentrations per drug
+RANGE_SPAN = (1e-4, 10.0)  # ... from 1e-4 to 10 x the reference concentration
+RANGE_LEVELS = (0.1, 0.9)  # grid from EC10 to EC90 of the monotherapy curve
+MIN_EFFECT = 5.0           # percent inhibition below which a drug is "inactive alone"
+
+
+def dose_range(simulator, points=DEFAULT_POINTS, readout="viability", backend="auto"):
+    """Default dose grids of the simulator's drugs from a dose-ranging simulation.
+
+    Parameters
+    ----------
+    simulator : mmmech.model.Simulator
+        With the drugs attached (in the context that will be scored).
+    points : int
+        Non-zero concentrations per drug (default 5).
+
+    Returns
+    -------
+    list of ndarray
+        One dose series per drug (nM), each starting with 0 (see the module docstring).
+    """
+    drugs = simulator.drugs
+    D = len(drugs)
+    refs = np.array([float(d.reference_nM) for d in drugs])
+    for d, r in zip(drugs, refs):
+        if not (r > 0 and math.isfinite(r)):
+            raise InvalidInputError(f"score(): {d.name!r} has no usable reference concentration "
+                                    f"({r!r}); give its doses explicitly")
+    scan = np.geomspace(RANGE_SPAN[0], RANGE_SPAN[1], RANGE_POINTS)
+    conc = np.zeros((1 + D * RANGE_POINTS, D))
+    for k in range(D):
+        conc[1 + k * RANGE_POINTS:1 + (k + 1) * RANGE_POINTS, k] = refs[k] * scan
+    res = simulator.run(conc, backend=backend)
+    v = res.readouts[readout]
+    if not v[0] > 0:
+        raise InvalidInputError(f"score(): the untreated {readout} is 0 in this context, so "
+                                f"inhibition is undefined")
+    inhib = 100.0 * (1.0 - v[1:].reshape(D, RANGE_POINTS) / v[0])
+    grids = []
+    for k, d in enumerate(drugs):
+        curve = np.maximum.accumulate(inhib[k])      # monotone envelope for the level search
+        top = curve[-1]
+        if top < MIN_EFFECT:
+            grids.append(default_doses(d, points))
+            continue
+        c = refs[k] * scan
+        lo = np.interp(RANGE_LEVELS[0] * top, curve, np.log(c))
+        hi = np.interp(RANGE_LEVELS[1] * top, curve, np.log(c))
+        if hi - lo < np.log(9.0):                    # very steep curve: at least 3-fold spacing
+            mid = 0.5 * (lo + hi)
+            lo, hi = mid - np.log(9.0), mid + np.log(9.0)
+        grids.append(np.concatenate([[0.0], np.exp(np.linspace(lo, hi, points))]))
+    return grids
 
 
 def _check_dose_list(name, values, func):
@@ -219,8 +280,6 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
             raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
                                     f"combination {names}")
         by_name[d.name] = _check_dose_list(d.name, vals, func)
-    grid = [by_name.get(n) if n in by_name else default_doses(d)
-            for n, d in zip(names, drug_objs)]
     try:
         ens = int(ensemble)
     except (TypeError, ValueError):
@@ -232,6 +291,9 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
 
     sim = Simulator(model, drug_objs, context=context, knockouts=knockouts, settings=settings,
                     mutations=mutations)
+    auto = None if len(by_name) == len(names) else dose_range(sim, readout=readout,
+                                                               backend=backend)
+    grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
     params = sample_params(sim, ens, seed=seed) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
     notes = list(getattr(sim, "notes", []) or [])

@@ -4,7 +4,7 @@ import pytest
 
 import mmmech
 from mmmech.exceptions import InvalidInputError, UnknownDrugError
-from mmmech.scoring import default_doses, score
+from mmmech.scoring import default_doses, dose_range, score
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,26 @@ def test_default_grid_brackets_the_reference_concentration():
     assert d[0] == 0 and len(d) == 6
     assert d[1] < ref < d[-1] and np.isclose(d[-2], ref)
     np.testing.assert_allclose(d[2:] / d[1:-1], 3.0)
+
+
+def test_dose_range_spans_the_monotherapy_ec10_to_ec90():
+    from mmmech.model import Simulator
+    sim = Simulator("myeloma", ["bortezomib", "daratumumab"], context="cell_line")
+    btz, dara = dose_range(sim)
+    assert btz[0] == 0 and len(btz) == 6
+    # bortezomib alone: its lowest grid dose gives ~10%, its highest ~90% of its maximal effect
+    conc = np.zeros((3, 2))
+    conc[1, 0], conc[2, 0] = btz[1], btz[-1]
+    scan = np.zeros((1, 2))
+    scan[0, 0] = 10 * sim.drugs[0].reference_nM
+    v = sim.run(np.vstack([conc, scan])).readouts["viability"]
+    inhib = 1 - v / v[0]
+    # (a steep curve is widened to at least 81-fold, so the ends may lie beyond EC10/EC90)
+    assert inhib[1] <= 0.1 * inhib[3] + 0.03
+    assert inhib[2] >= 0.9 * inhib[3] - 0.03
+    assert btz[-1] / btz[1] >= 81 - 1e-9
+    # daratumumab has no effect without effector cells: the reference-centred series
+    np.testing.assert_allclose(dara, default_doses("daratumumab"))
 
 
 def test_score_result_shape_and_ranges(btz_len):
