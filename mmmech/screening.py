@@ -1,0 +1,971 @@
+"""Screen every K-drug combination of a drug list, ranked, under parameter uncertainty.
+
+:func:`screen` (``mmmech.screen``, ``mmmech screen``) enumerates every K-drug combination
+(K = 2, 3 or 4; several sizes at once are allowed) of the given drugs in every given context,
+and scores each one exactly as :func:`mmmech.score` does: the full factorial dose grid (the doses
+given, else the default of :func:`mmmech.scoring.dose_range`: a dose-ranging simulation of each
+drug alone in the combination's own context), the Viability readout turned into percent
+inhibition, Bliss / HSA / Loewe / ZIP on SynergyFinder's conventions (positive = synergy). One
+row per combination x context, ranked within each context.
+
+Ensembles
+---------
+With ``ensemble=M`` (M >= 2) every combination is also scored under M model variants (set 0
+is the curated model) and each metric gets the ensemble mean and a percentile interval. The
+variants are **the same for every combination**: :func:`ensemble_params` draws every random
+number from a stream keyed by ``(seed, what is varied)`` instead of one sequential generator,
+
+* a curated edge ``S -> T`` of the model: weight ``w x U(1 - spread, 1 + spread)`` clipped to
+  [0, 1] and EC50 ``x exp(U(-log(1 + spread), log(1 + spread)))`` kept where the normalized Hill
+  function is defined, from the stream ``(seed, model, "edge", S, T)``;
+* a named model parameter (contested edge): uniform in its recorded ``[low, high]``, one value
+  per parameter shared by all its edges, from ``(seed, model, "parameter", name)``;
+* a drug's potency at a target: a log-uniform multiplier within the recorded potency range
+  (``low/value .. high/value``) where the drug layer records one, from
+  ``(seed, "potency", drug, target, action)``,
+
+so drug A's variant k is the same in (A, B) and in (A, C), edges vary identically in every
+context (common random numbers: context differences are not confounded by different
+variants), and nothing depends on the order of the work, on chunking or on the backend. The
+distributions are those of :func:`mmmech.model.sample_params`; only the seeding differs (that
+function draws from one sequential generator, whose stream depends on the drugs attached).
+
+Execution and output
+--------------------
+Work is a list of tasks (one combination in one context; each task is one batched kernel call
+over dose grid x ensemble, after the small dose-ranging call when a default grid is needed) grouped in chunks of ``chunk_size`` tasks. Chunks run in-process by
+default, on a local Dask cluster (``workers=N``: ``LocalCluster``, processes, one thread per
+worker) or on an existing Dask cluster (``scheduler=ADDRESS`` or ``client=``). Every task is a
+pure function of its inputs, so the results are identical whatever the backend, worker count or
+chunking.
+
+With ``out=FILE.parquet|FILE.csv`` every finished chunk is appended to a journal
+``FILE.parquet.partial`` (JSON lines, flushed and fsynced) before the next one is counted as
+done. An interrupted run (Ctrl-C, a killed worker or process, a crash) keeps every finished
+row; running the same screen again reads the journal, skips what is done and computes only
+the rest. At the end the table is written to a temporary file in the same folder and moved
+over ``FILE`` with :func:`os.replace` (never a half-written file), then the journal is removed.
+A journal written by a *different* screen (other drugs, contexts, seed ...) is never mixed
+in: the run stops with an error unless ``restart=True``.
+"""
+import hashlib
+import itertools
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .exceptions import (InvalidInputError, MmmechError, NetworkUnavailableError,
+                         UnknownContextError, UnknownDrugError, UnknownNameError)
+from .utils import did_you_mean
+
+__all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS",
+           "JOURNAL_SUFFIX", "SIZES"]
+
+#: accepted output extensions -> format
+OUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+#: suffix of the journal written beside the output while a screen runs
+JOURNAL_SUFFIX = ".partial"
+#: combination sizes a screen accepts
+SIZES = (2, 3, 4)
+_JOURNAL_VERSION = 1
+_FUNC = "screen"
+
+
+# ---------------------------------------------------------------------- ensembles
+def _stream(seed, *key):
+    """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
+    digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
+
+
+def _check_seed(seed, func):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInputError(f"{func}(): seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def ensemble_params(simulator, M, seed=0, spread=0.2):
+    """M parameter sets for a Simulator, keyed so every combination sees the same variants.
+
+    Parameters
+    ----------
+    simulator : mmmech.model.Simulator
+    M : int >= 1
+        Number of sets; set 0 is the curated model.
+    seed : int >= 0
+    spread : float in [0, 1)
+        Relative spread of edge weights and EC50s (as :func:`mmmech.model.sample_params`).
+
+    Returns
+    -------
+    mmmech.model.EnsembleParams
+        ``w, n, ec50`` (M, E), ``tau, ymax`` (M, N), ``potency_multiplier`` (M, C), C the
+        simulator's drug-target columns. See the module docstring for what is drawn and from
+        which keyed stream.
+
+    Examples
+    --------
+    >>> from mmmech.model import Simulator
+    >>> a = ensemble_params(Simulator("myeloma", ["bortezomib", "lenalidomide"]), 4, seed=1)
+    >>> b = ensemble_params(Simulator("myeloma", ["bortezomib", "dexamethasone"]), 4, seed=1)
+    >>> bool((a.potency_multiplier[:, 0] == b.potency_multiplier[:, 0]).all())
+    True
+    """
+    from .compiled import ParamSet  # noqa: F401  (EnsembleParams derives from it)
+    from .exceptions import UnknownNodeError
+    from .model import EnsembleParams, Simulator
+    func = "ensemble_params"
+    if not isinstance(simulator, Simulator):
+        raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
+                                f"{type(simulator).__name__}")
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
+        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
+    M = int(M)
+    seed = _check_seed(seed, func)
+    try:
+        spread = float(spread)
+    except (TypeError, ValueError):
+        spread = float("nan")
+    if not (0.0 <= spread < 1.0):
+        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
+    cm = simulator.compiled
+    base = cm.params
+    w = np.repeat(base.w, M, axis=0)
+    n = np.repeat(base.n, M, axis=0)
+    ec50 = np.repeat(base.ec50, M, axis=0)
+    model = simulator.model
+    mname = model.name
+    named = {}
+    if M > 1:
+        for pname in sorted(model.parameters):
+            p = model.parameters[pname]
+            named[pname] = _stream(seed, mname, "parameter", pname).uniform(p.low, p.high, M - 1)
+    lo_ec = math.log1p(spread)
+    for e in model.edges:
+        try:
+            k = cm.edge_index(e.source, e.target)
+        except UnknownNodeError:
+            continue
+        if M == 1:
+            continue
+        if e.parameter is not None:
+            w[1:, k] = named[e.parameter]
+            continue
+        g = _stream(seed, mname, "edge", e.source, e.target)
+        factor = g.uniform(1.0 - spread, 1.0 + spread, M - 1)
+        ec_draw = g.uniform(-lo_ec, lo_ec, M - 1)
+        w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
+        if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
+            cap = 0.5 ** (1.0 / n[0, k]) * 0.98
+            ec50[1:, k] = np.minimum(ec50[0, k] * np.exp(ec_draw), cap)
+    C = len(simulator.columns)
+    mult = np.ones((M, C))
+    for j, col in enumerate(simulator.columns):
+        r = col.get("potency_range")
+        if M > 1 and r and r[0] > 0 and r[1] > 0:
+            lo, hi = sorted((math.log(r[0]), math.log(r[1])))
+            g = _stream(seed, "potency", col["drug"], col["target"], col.get("action"))
+            mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
+    ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
+                         ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
+    ens.validate(cm.n_nodes, cm.n_edges, func)
+    return ens
+
+
+# ---------------------------------------------------------------------- inputs
+def read_drug_list(path):
+    """Drug names from a text file: one per line; blank lines and ``#`` comments ignored.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    list of str (as written; resolved later against the library)
+    """
+    p = os.fspath(path)
+    try:
+        with open(p, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        raise InvalidInputError(f"screen(): cannot read the drug list {p!r}: "
+                                f"{exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"screen(): the drug list {p!r} is not UTF-8 text") from None
+    out = []
+    for ln in lines:
+        name = ln.split("#", 1)[0].strip()
+        if name:
+            out.append(name)
+    if not out:
+        raise InvalidInputError(f"screen(): the drug list {p!r} names no drug (one name per "
+                                f"line; '#' starts a comment)")
+    return out
+
+
+def _check_sizes(size, func):
+    vals = [size] if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else size
+    try:
+        vals = list(vals)
+    except TypeError:
+        raise InvalidInputError(f"{func}(): size must be an integer in 2..4 or a list of them, "
+                                f"got {size!r}") from None
+    if not vals:
+        raise InvalidInputError(f"{func}(): size must name at least one combination size (2..4)")
+    out = []
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) not in SIZES:
+            raise InvalidInputError(f"{func}(): combination size K must be 2, 3 or 4, got {v!r}")
+        if int(v) not in out:
+            out.append(int(v))
+    return tuple(sorted(out))
+
+
+def _resolve_drugs(drugs, func):
+    from .model import resolve_drug
+    if isinstance(drugs, (str, bytes)) or not hasattr(drugs, "__iter__"):
+        raise InvalidInputError(f"{func}(): drugs must be a list of drug names, got {drugs!r}")
+    objs, seen = [], {}
+    for d in drugs:
+        try:
+            obj = resolve_drug(d)
+        except UnknownNameError as exc:
+            raise UnknownDrugError(f"{func}(): {exc}") from None
+        given = d if isinstance(d, str) else obj.name
+        if obj.name in seen:
+            first = seen[obj.name]
+            how = "" if first == given else f" (as {first!r} and {given!r})"
+            raise InvalidInputError(f"{func}(): drug {obj.name!r} is listed twice{how}; each "
+                                    f"drug may appear once")
+        seen[obj.name] = given
+        objs.append(obj)
+    return objs
+
+
+def _is_library_drug(drug):
+    try:
+        from . import drugs as _drugs
+        return _drugs.get(drug.name) is drug or _drugs.get(drug.name) == drug
+    except (MmmechError, KeyError, ImportError):
+        return False
+
+
+def _resolve_contexts(contexts, func):
+    from .contexts import available_contexts, load_context
+    if contexts is None:
+        contexts = ["cell_line"]
+    elif isinstance(contexts, (str, os.PathLike)) or not hasattr(contexts, "__iter__"):
+        contexts = [contexts]
+    contexts = list(contexts)
+    if not contexts:
+        contexts = ["cell_line"]
+    objs, shipped = [], []
+    for c in contexts:
+        try:
+            ctx = load_context(c)
+        except UnknownContextError as exc:
+            raise UnknownContextError(f"{func}(): {exc}") from None
+        except InvalidInputError as exc:
+            raise type(exc)(f"{func}(): context {c!r}: {exc}") from None
+        if any(o.name == ctx.name for o in objs):
+            raise InvalidInputError(f"{func}(): context {ctx.name!r} is given twice; each context "
+                                    f"may appear once (context names must differ)")
+        objs.append(ctx)
+        # bundled contexts travel by name, user files as the parsed Context (workers on
+        # another machine need not see the file)
+        shipped.append(c if isinstance(c, str) and c in available_contexts() else ctx)
+    return objs, shipped
+
+
+def _check_out(out, func):
+    if out is None:
+        return None, None
+    p = os.fspath(out)
+    ext = os.path.splitext(p)[1].lower()
+    if ext not in OUT_FORMATS:
+        raise InvalidInputError(f"{func}(): the output file must end in "
+                                f"{', '.join(OUT_FORMATS)} (Parquet or CSV, chosen by extension), "
+                                f"got {p!r}")
+    folder = os.path.dirname(os.path.abspath(p))
+    if not os.path.isdir(folder):
+        raise InvalidInputError(f"{func}(): the folder of the output file {p!r} does not exist")
+    if os.path.isdir(p):
+        raise InvalidInputError(f"{func}(): the output path {p!r} is a folder")
+    if OUT_FORMATS[ext] == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise InvalidInputError(f"{func}(): writing Parquet needs pyarrow; install it or "
+                                    f"write .csv") from None
+    return p, OUT_FORMATS[ext]
+
+
+# ---------------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class _Spec:
+    """Everything a worker needs to score tasks (small and picklable)."""
+
+    model: object            # bundled name or a PathwayModel
+    drugs: tuple             # library names or Drug objects
+    names: tuple             # canonical names
+    contexts: tuple          # bundled names or Context objects
+    context_names: tuple
+    doses: tuple             # per drug: tuple of nM (first 0)
+    ensemble: int
+    seed: int
+    spread: float
+    metrics: tuple
+    interval: float
+    knockouts: tuple
+    settings: tuple          # ((node, value), ...)
+    mutations: tuple
+    readout: str
+    backend: str
+    max_size: int
+
+
+@dataclass(frozen=True)
+class ScreenPlan:
+    """What a screen will compute (see :func:`plan`).
+
+    Attributes
+    ----------
+    spec : the worker-side description (drugs, contexts, doses, ensemble ...)
+    tasks : tuple of (combination (tuple of drug indices), context index)
+    keys : tuple of str, one per task (``"<context>|<drug>+<drug>..."``)
+    fingerprint : str (sha256 of the screen's configuration)
+    config : dict (JSON-able description of the screen)
+    notes : list of str (drug targets the network does not model, ...)
+    """
+
+    spec: _Spec
+    tasks: tuple
+    keys: tuple
+    fingerprint: str
+    config: dict
+    notes: tuple
+
+    @property
+    def n_tasks(self):
+        return len(self.tasks)
+
+
+def _task_key(spec, combo, ci):
+    return f"{spec.context_names[ci]}|" + "+".join(spec.names[i] for i in combo)
+
+
+def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, seed=0,
+         metrics="all", doses=None, knockouts=(), settings=None, mutations=(), interval=0.9,
+         spread=0.2, readout="viability", backend="auto"):
+    """Check a screen's inputs and enumerate its tasks (no simulation yet).
+
+    Parameters are those of :func:`screen`. Every check runs here, before any work: unknown or
+    duplicate drugs, K outside 2..4 or larger than the drug list, unknown contexts, knockouts,
+    nodes or mutations, drugs without a usable reference concentration, bad doses.
+
+    Returns
+    -------
+    ScreenPlan
+    """
+    from . import pathways, synergy
+    from .model import Simulator
+    from .scoring import _check_dose_list
+    func = _FUNC
+    sizes = _check_sizes(size, func)
+    objs = _resolve_drugs(drugs, func)
+    names = tuple(d.name for d in objs)
+    if len(names) < 2:
+        raise InvalidInputError(f"{func}(): a screen needs at least two drugs, got "
+                                f"{len(names)}: {list(names)}")
+    if max(sizes) > len(names):
+        raise InvalidInputError(f"{func}(): combinations of K={max(sizes)} drugs need at least "
+                                f"{max(sizes)} drugs, got {len(names)}: {list(names)}")
+    ctx_objs, ctx_ship = _resolve_contexts(contexts, func)
+    metrics = tuple(synergy._check_metrics(metrics, func))
+    try:
+        ens = int(ensemble)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got "
+                                f"{ensemble!r}") from None
+    if ens < 0 or ens != ensemble:
+        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ensemble!r}")
+    seed = _check_seed(seed, func)
+    try:
+        interval = float(interval)
+        spread = float(spread)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{func}(): interval and spread must be numbers, got "
+                                f"{interval!r}, {spread!r}") from None
+    if not (0.0 < interval < 1.0):
+        raise InvalidInputError(f"{func}(): interval must lie in (0, 1), got {interval!r}")
+    if not (0.0 <= spread < 1.0):
+        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
+    if backend not in ("auto", "cython", "python"):
+        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', got "
+                                f"{backend!r}{did_you_mean(str(backend), ['auto', 'cython', 'python'])}")
+    knockouts = tuple(knockouts or ())
+    settings = dict(settings or {})
+    mutations = tuple(str(m) if not isinstance(m, str) else m for m in (mutations or ()))
+    # doses: given (validated as score() does) or the default series
+    given = {}
+    for key, vals in dict(doses or {}).items():
+        d = _resolve_drugs([key], func)[0]
+        if d.name not in names:
+            raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
+                                    f"drug list {list(names)}{did_you_mean(d.name, names)}")
+        given[d.name] = _check_dose_list(d.name, vals, func)
+    for d in objs:
+        ref = getattr(d, "reference_nM", None)
+        if d.name not in given and not (isinstance(ref, (int, float)) and math.isfinite(ref)
+                                        and ref > 0):
+            raise InvalidInputError(f"{func}(): {d.name!r} has no usable reference "
+                                    f"concentration ({ref!r}) for its default doses; give its "
+                                    f"doses explicitly")
+    grid = tuple(tuple(float(x) for x in given[n]) if n in given else None for n in names)
+    # the model, the contexts, knockouts, settings and mutations: one Simulator per context with
+    # every drug attached checks them all (and collects notes about unmodelled targets)
+    mobj = pathways.load(model)
+    notes = []
+    for ctx in ctx_objs:
+        try:
+            sim = Simulator(mobj, objs, context=ctx, knockouts=knockouts, settings=settings,
+                            mutations=mutations)
+        except MmmechError as exc:
+            raise type(exc)(f"{func}(): {exc}") from None
+        if readout not in sim.compiled.readouts:
+            raise InvalidInputError(f"{func}(): the model has no readout {readout!r}; it has "
+                                    f"{sorted(sim.compiled.readouts)}"
+                                    f"{did_you_mean(readout, sim.compiled.readouts)}")
+        for nt in sim.notes:
+            if nt not in notes:
+                notes.append(nt)
+    model_ship = model if isinstance(model, str) and model in pathways.available() else mobj
+    drug_ship = tuple(d.name if _is_library_drug(d) else d for d in objs)
+    spec = _Spec(model=model_ship, drugs=drug_ship, names=names, contexts=tuple(ctx_ship),
+                 context_names=tuple(c.name for c in ctx_objs), doses=grid,
+                 ensemble=ens, seed=seed, spread=spread, metrics=metrics, interval=interval,
+                 knockouts=knockouts, settings=tuple(sorted(settings.items())),
+                 mutations=mutations, readout=str(readout), backend=backend,
+                 max_size=max(sizes))
+    tasks = tuple((combo, ci) for K in sizes
+                  for combo in itertools.combinations(range(len(names)), K)
+                  for ci in range(len(ctx_objs)))
+    keys = tuple(_task_key(spec, combo, ci) for combo, ci in tasks)
+    from . import __version__
+    config = {
+        "mmmech": __version__, "model": mobj.name, "model_origin": mobj.origin,
+        "drugs": list(names), "sizes": list(sizes),
+        "contexts": [{"name": c.name, "origin": c.origin,
+                      "settings": sorted(c.settings.items()), "mutations": list(c.mutations)}
+                     for c in ctx_objs],
+        "doses_nM": {n: (list(g) if g is not None else "default (scoring.dose_range)")
+                     for n, g in zip(names, grid)},
+        "ensemble": ens, "seed": seed, "spread": spread, "interval": interval,
+        "metrics": list(metrics), "knockouts": list(knockouts),
+        "settings": sorted(settings.items()), "mutations": list(mutations),
+        "readout": str(readout),
+    }
+    fp = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    return ScreenPlan(spec=spec, tasks=tasks, keys=keys, fingerprint=fp, config=config,
+                      notes=tuple(notes))
+
+
+# ---------------------------------------------------------------------- the work
+def _score_task(spec, combo, ci):
+    """Score one combination in one context: one batched kernel call (grid x ensemble)."""
+    from ._synergy_core import score_batch
+    from .model import Simulator
+    from .scoring import dose_range, score_grid
+    t0 = time.perf_counter()
+    drugs = [spec.drugs[i] for i in combo]
+    names = [spec.names[i] for i in combo]
+    sim = Simulator(spec.model, drugs, context=spec.contexts[ci], knockouts=spec.knockouts,
+                    settings=dict(spec.settings), mutations=spec.mutations)
+    M = spec.ensemble
+    params = ensemble_params(sim, M, seed=spec.seed, spread=spec.spread) if M > 1 else None
+    t1 = time.perf_counter()
+    # the dose grid exactly as mmmech.score() builds it: given series, else the dose-ranging
+    # default of the combination's own simulator in this context
+    given = [spec.doses[i] for i in combo]
+    auto = None if all(g is not None for g in given) else \
+        dose_range(sim, readout=spec.readout, backend=spec.backend)
+    grid = [np.asarray(g, dtype=float) if g is not None else auto[k]
+            for k, g in enumerate(given)]
+    t1r = time.perf_counter()
+    v, inhib, conv = score_grid(sim, grid, params=params, readout=spec.readout,
+                                backend=spec.backend)
+    t2 = time.perf_counter()
+    cur = score_batch(grid, inhib[:1], spec.metrics)            # what mmmech.score reports
+    ens = score_batch(grid, inhib, spec.metrics) if params is not None else None
+    t3 = time.perf_counter()
+    K = len(combo)
+    row = {"key": _task_key(spec, combo, ci), "context": spec.context_names[ci], "size": K,
+           "combination": " + ".join(names)}
+    for j in range(spec.max_size):
+        row[f"drug_{j + 1}"] = names[j] if j < K else None
+    notes = []
+    lo_q, hi_q = 50.0 * (1.0 - spec.interval), 50.0 * (1.0 + spec.interval)
+    for m in spec.metrics:
+        s0 = float(cur["summary"][m][0])
+        row[m] = s0
+        if not math.isfinite(s0):
+            notes.append(f"{m} is undefined for the curated model")
+        if ens is not None:
+            s = np.asarray(ens["summary"][m], dtype=float)
+            ok = s[np.isfinite(s)]
+            if ok.size < s.size:
+                notes.append(f"{m} is undefined for {s.size - ok.size} of {s.size} ensemble "
+                             f"members; mean and interval use the others")
+            if ok.size:
+                row[f"{m}_mean"] = float(ok.mean())
+                row[f"{m}_low"] = float(np.percentile(ok, lo_q))
+                row[f"{m}_high"] = float(np.percentile(ok, hi_q))
+            else:
+                row[f"{m}_mean"] = row[f"{m}_low"] = row[f"{m}_high"] = float("nan")
+    inh0 = inhib[0]
+    top = tuple(len(g) - 1 for g in grid)
+    row["effect_combination"] = float(inh0[top] / 100.0)
+    singles = []
+    for k in range(K):
+        idx = [0] * K
+        idx[k] = len(grid[k]) - 1
+        singles.append(float(inh0[tuple(idx)] / 100.0))
+    row["effect_best_single"] = max(singles)
+    row["doses_nM"] = "; ".join(f"{n}=" + ",".join(f"{x:.4g}" for x in g[1:])
+                                for n, g in zip(names, grid))
+    row["members"] = int(inhib.shape[0])
+    row["converged"] = bool(conv.all())
+    if not row["converged"]:
+        notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
+                     f"state")
+    notes += [n for n in cur.get("notes", []) if n not in notes]
+    row["notes"] = "; ".join(notes)
+    return row, {"setup": t1 - t0, "ranging": t1r - t1, "kernel": t2 - t1r, "scoring": t3 - t2}
+
+
+def _run_chunk(spec, tasks):
+    """Score a chunk of tasks; returns ``{"rows": [...], "timings": {...}}`` (runs on workers)."""
+    rows, tim = [], {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
+    for combo, ci in tasks:
+        row, t = _score_task(spec, tuple(combo), int(ci))
+        rows.append(row)
+        for k, v in t.items():
+            tim[k] += v
+        tim["tasks"] += 1
+    return {"rows": rows, "timings": tim}
+
+
+# ---------------------------------------------------------------------- journal
+class _Journal:
+    """Finished rows appended as JSON lines beside the output, flushed and fsynced per chunk.
+
+    Line 1 is a header with the screen's fingerprint; every further line is one finished row
+    (with its ``key``). A line cut short by a crash is dropped (the file is truncated to the
+    last complete line) before new rows are appended. The file is locked (``flock``) while a
+    screen writes it, so two runs cannot interleave their rows.
+    """
+
+    def __init__(self, path, fingerprint, config, restart=False):
+        self.path = path
+        self.rows = {}
+        func = _FUNC
+        fh = open(path, "a+b")
+        try:
+            import fcntl
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - not POSIX
+            pass
+        except OSError:
+            fh.close()
+            raise InvalidInputError(f"{func}(): another screen is writing {path!r} right now; "
+                                    f"wait for it or choose another output file") from None
+        self.fh = fh
+        try:
+            if restart:
+                fh.truncate(0)
+            fh.seek(0)
+            good = self._read(fh.read(), fingerprint)
+            fh.truncate(good)
+            if good == 0:
+                header = {"mmmech_screen_journal": _JOURNAL_VERSION, "fingerprint": fingerprint,
+                          "config": config}
+                self._write([header])
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, data, fingerprint):
+        """Parse the journal bytes; return the length of the intact part (0: start afresh)."""
+        func = _FUNC
+        pos, good, first = 0, 0, True
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            if end < 0:
+                break          # the last line has no newline: cut short by a crash
+            try:
+                obj = json.loads(data[pos:end].decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                break          # a torn line: it and anything after it are dropped
+            if first:
+                if not isinstance(obj, dict) or obj.get("mmmech_screen_journal") != _JOURNAL_VERSION:
+                    raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
+                                            f"journal; remove it or choose another output file")
+                if obj.get("fingerprint") != fingerprint:
+                    raise InvalidInputError(
+                        f"{func}(): the unfinished journal {self.path!r} belongs to a different "
+                        f"screen (other drugs, contexts, sizes, doses, ensemble or seed); run that "
+                        f"screen again to finish it, or pass restart=True (--restart) to discard "
+                        f"it")
+                first = False
+            elif isinstance(obj, dict) and isinstance(obj.get("key"), str):
+                self.rows.setdefault(obj["key"], obj)
+            else:
+                break
+            pos = end + 1
+            good = pos
+        return good
+
+    def _write(self, objs):
+        buf = "".join(json.dumps(o, allow_nan=True) + "\n" for o in objs).encode("utf-8")
+        self.fh.write(buf)
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def append(self, rows):
+        """Append finished rows durably (flush + fsync) before they count as done."""
+        self._write(rows)
+        for r in rows:
+            self.rows.setdefault(r["key"], r)
+
+    def close(self):
+        if self.fh is not None:
+            self.fh.close()   # closing releases the lock
+            self.fh = None
+
+
+# ---------------------------------------------------------------------- progress
+def _hms(seconds):
+    if not math.isfinite(seconds):
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+class _Progress:
+    """A plain-text progress bar on stderr: ``\\r`` updates on a TTY, periodic lines otherwise."""
+
+    def __init__(self, total, done, enabled=True, stream=None, every=30.0):
+        self.total, self.done, self.start_done = total, done, done
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0
+        try:
+            self.tty = self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.t0 = time.monotonic()
+        self.last_t = self.t0
+        self.last_pct = -1
+        self.every = every
+        if self.enabled:
+            self._show(force=True)
+
+    def _line(self):
+        new = self.done - self.start_done
+        el = time.monotonic() - self.t0
+        rate = new / el if el > 0 and new else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        pct = 100.0 * self.done / self.total
+        width = 24
+        fill = int(width * self.done / self.total)
+        bar = "#" * fill + "-" * (width - fill)
+        return (f"screen [{bar}] {self.done}/{self.total} ({pct:.0f}%) {rate:.2f} rows/s "
+                f"elapsed {_hms(el)} ETA {_hms(eta)}")
+
+    def _show(self, force=False):
+        now = time.monotonic()
+        if self.tty:
+            if force or now - self.last_t >= 0.2 or self.done == self.total:
+                self.stream.write("\r" + self._line() + "\x1b[K")
+                self.stream.flush()
+                self.last_t = now
+            return
+        pct10 = int(10 * self.done / self.total)
+        if force or pct10 > self.last_pct or now - self.last_t >= self.every:
+            self.stream.write(self._line() + "\n")
+            self.stream.flush()
+            self.last_t, self.last_pct = now, pct10
+
+    def update(self, n):
+        self.done += n
+        if self.enabled:
+            self._show()
+
+    def close(self):
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------- backends
+def _chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _run_local(spec, chunks, deliver):
+    for ch in chunks:
+        deliver(_run_chunk(spec, ch))
+
+
+def _dask_client(workers, scheduler, func):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InvalidInputError(f"{func}(): --workers/--scheduler need dask.distributed") from None
+    import logging
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout=30), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise NetworkUnavailableError(f"{func}(): cannot reach the Dask scheduler at "
+                                          f"{scheduler!r}: {exc}") from None
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _run_dask(spec, chunks, deliver, client):
+    from dask.distributed import as_completed
+    spec_f = client.scatter(spec, broadcast=True)
+    futures = [client.submit(_run_chunk, spec_f, ch, pure=False) for ch in chunks]
+    try:
+        for fut in as_completed(futures):
+            deliver(fut.result())
+            fut.release()
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+# ---------------------------------------------------------------------- assembly and output
+def _columns(spec):
+    cols = ["context", "rank", "combination", "size"] + [f"drug_{j + 1}" for j in
+                                                         range(spec.max_size)]
+    for m in spec.metrics:
+        cols.append(m)
+        if spec.ensemble > 1:
+            cols += [f"{m}_mean", f"{m}_low", f"{m}_high"]
+    return cols + ["effect_combination", "effect_best_single", "doses_nM", "members",
+                   "converged", "notes"]
+
+
+def _rank_column(spec, rank_by):
+    return f"{rank_by}_mean" if spec.ensemble > 1 else rank_by
+
+
+def _assemble(plan_, rows_by_key, rank_by):
+    import pandas as pd
+    spec = plan_.spec
+    rows = [rows_by_key[k] for k in plan_.keys]        # plan order: deterministic
+    rcol = _rank_column(spec, rank_by)
+    order = {c: i for i, c in enumerate(spec.context_names)}
+    ranked = []
+    for ci, cname in enumerate(spec.context_names):
+        block = [(i, r) for i, r in enumerate(rows) if r["context"] == cname]
+        # descending score; undefined scores last; ties keep the enumeration order
+        block.sort(key=lambda ir: (not math.isfinite(ir[1][rcol]),
+                                   -ir[1][rcol] if math.isfinite(ir[1][rcol]) else 0.0, ir[0]))
+        for rank, (_, r) in enumerate(block, 1):
+            ranked.append(dict(r, rank=rank))
+    ranked.sort(key=lambda r: (order[r["context"]], r["rank"]))
+    cols = _columns(spec)
+    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in ranked], columns=cols)
+    df["rank"] = df["rank"].astype("int64")
+    df["size"] = df["size"].astype("int64")
+    df["members"] = df["members"].astype("int64")
+    df["converged"] = df["converged"].astype(bool)
+    for j in range(spec.max_size):
+        df[f"drug_{j + 1}"] = df[f"drug_{j + 1}"].astype(object)
+    df["notes"] = df["notes"].fillna("").astype(object)
+    return df
+
+
+def _write_final(df, path, fmt, meta):
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            md = dict(table.schema.metadata or {})
+            md[b"mmmech"] = json.dumps(meta, default=str).encode("utf-8")
+            pq.write_table(table.replace_schema_metadata(md), tmp)
+        else:
+            df.to_csv(tmp, index=False)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, seed=0,
+           metrics="all", rank_by="bliss", doses=None, knockouts=(), settings=None,
+           mutations=(), interval=0.9, spread=0.2, readout="viability", out=None, workers=0,
+           scheduler=None, client=None, chunk_size=1, restart=False, progress=None,
+           backend="auto"):
+    """Score and rank every K-drug combination of `drugs` in every context.
+
+    Parameters
+    ----------
+    drugs : sequence of str (library names or synonyms) or Drug objects, all different
+    size : int or sequence of int
+        Combination size K (2, 3 or 4), or several sizes (e.g. ``(2, 3)``).
+    contexts : str or sequence of str
+        "cell_line", "marrow" or context files (default: cell_line).
+    model : PathwayModel, bundled name or path (default "myeloma")
+    ensemble : int
+        0 (or 1): the curated model only. M >= 2: M model variants (set 0 curated), the same
+        for every combination (:func:`ensemble_params`).
+    seed : int >= 0
+        Seed of the ensemble.
+    metrics : "all" or a metric name or a sequence of them (bliss, hsa, loewe, zip)
+    rank_by : str
+        Metric the rows are ranked by (ensemble mean with an ensemble, else the curated score),
+        highest (most synergistic) first within each context. Default "bliss" (needs no
+        dose-response fit).
+    doses : mapping drug -> sequence of nM, optional
+        Dose series (0 added when missing); other drugs get the default grid of
+        :func:`mmmech.score` (:func:`mmmech.scoring.dose_range`, per combination and context).
+    knockouts, settings, mutations : as in :func:`mmmech.score`, applied to every combination
+    interval : float in (0, 1)
+        Central percentile interval of the ensemble (default 0.9: 5th to 95th percentile).
+    spread : float in [0, 1)
+        Relative spread of edge weights and EC50s in the ensemble.
+    readout : str
+        Readout scored (default "viability").
+    out : path ending in .parquet, .pq or .csv, optional
+        Write the ranked table there (atomically), journaling finished rows in
+        ``<out>.partial`` so an interrupted run resumes where it stopped.
+    workers : int
+        0: in-process. N >= 1: a local Dask cluster of N worker processes, one thread each.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``).
+    client : dask.distributed.Client, optional
+        An existing client to use (not closed here).
+    chunk_size : int >= 1
+        Tasks (combination x context) per chunk; each task is one batched kernel call.
+    restart : bool
+        Discard an unfinished journal of a different screen instead of stopping.
+    progress : bool or None
+        Progress bar on stderr (None: only when `out` is given).
+    backend : {"auto", "cython", "python"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per combination x context, sorted by context then rank. Columns: ``context,
+        rank, combination, size, drug_1 .. drug_K``; per metric ``<m>`` (curated score, percent
+        inhibition, positive = synergy) and with an ensemble ``<m>_mean, <m>_low, <m>_high``;
+        ``effect_combination`` and ``effect_best_single`` (fractional inhibition of viability
+        at the highest doses, curated model), ``members`` (parameter sets scored),
+        ``converged`` and ``notes``. ``df.attrs`` holds the configuration, notes and timings.
+
+    Examples
+    --------
+    >>> df = screen(["bortezomib", "lenalidomide", "dexamethasone"], size=2)  # doctest: +SKIP
+    >>> list(df["rank"])                                                    # doctest: +SKIP
+    [1, 2, 3]
+    """
+    func = _FUNC
+    path, fmt = _check_out(out, func)
+    from .synergy import METRICS
+    if workers is None:
+        workers = 0
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
+        raise InvalidInputError(f"{func}(): workers must be an integer >= 0 (0: in-process), got "
+                                f"{workers!r}")
+    if sum(x is not None and x is not False for x in (scheduler, client)) + (workers > 0) > 1:
+        raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise InvalidInputError(f"{func}(): chunk_size must be a positive integer, got "
+                                f"{chunk_size!r}")
+    p = plan(drugs, size=size, contexts=contexts, model=model, ensemble=ensemble, seed=seed,
+             metrics=metrics, doses=doses, knockouts=knockouts, settings=settings,
+             mutations=mutations, interval=interval, spread=spread, readout=readout,
+             backend=backend)
+    if rank_by not in p.spec.metrics:
+        raise InvalidInputError(f"{func}(): rank_by must be one of the metrics computed "
+                                f"{list(p.spec.metrics)}, got {rank_by!r}"
+                                f"{did_you_mean(str(rank_by), METRICS)}")
+    journal = None
+    if path is not None:
+        journal = _Journal(path + JOURNAL_SUFFIX, p.fingerprint, p.config, restart=restart)
+    done = {} if journal is None else {k: r for k, r in journal.rows.items() if k in set(p.keys)}
+    resumed = len(done)
+    todo = [t for t, k in zip(p.tasks, p.keys) if k not in done]
+    bar = _Progress(p.n_tasks, resumed, enabled=(path is not None) if progress is None
+                    else bool(progress))
+    timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
+
+    def deliver(result):
+        rows = result["rows"]
+        if journal is not None:
+            journal.append(rows)
+        for r in rows:
+            done[r["key"]] = r
+        for k in timings:
+            timings[k] += result["timings"][k]
+        bar.update(len(rows))
+
+    t0 = time.perf_counter()
+    chunks = _chunks(todo, int(chunk_size))
+    own_client = own_cluster = None
+    try:
+        if chunks:
+            if workers > 0 or scheduler is not None:
+                own_client, own_cluster = _dask_client(workers, scheduler, func)
+                _run_dask(p.spec, chunks, deliver, own_client)
+            elif client is not None:
+                _run_dask(p.spec, chunks, deliver, client)
+            else:
+                _run_local(p.spec, chunks, deliver)
+    finally:
+        bar.close()
+        if journal is not None:
+            journal.close()
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    wall = time.perf_counter() - t0
+    missing = [k for k in p.keys if k not in done]
+    if missing:  # pragma: no cover - every chunk either delivers or raises
+        raise MmmechError(f"{func}(): {len(missing)} tasks did not deliver (first: {missing[0]})")
+    df = _assemble(p, done, rank_by)
+    timings["wall"] = wall
+    df.attrs.update({"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
+                     "notes": list(p.notes), "resumed": resumed,
+                     "computed": len(todo), "timings": timings})
+    if path is not None:
+        meta = {"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
+                "notes": list(p.notes), "fingerprint": p.fingerprint}
+        _write_final(df, path, fmt, meta)
+        try:
+            os.remove(path + JOURNAL_SUFFIX)
+        except OSError:
+            pass
+    return df
