@@ -230,8 +230,8 @@ def test_oneil_plate_with_replicates(shared_data):
 
 
 def test_ncats_three_drug_plate(shared_data):
-    """SynergyFinder's NCATS example: 3-drug blocks (10x10x12); its control wells read ~100,
-    i.e. % viability (79-99). The package documents one block as synergistic, one as antagonistic."""
+    """SynergyFinder's NCATS example: 3-drug blocks (10x10x12). Its control wells read 79-99,
+    i.e. % viability. The package documents one block as synergistic, one as antagonistic."""
     df = pd.read_csv(shared_data / "synergy" / "NCATS_screening_data.csv")
     control = df[(df.conc1 == 0) & (df.conc2 == 0) & (df.conc3 == 0)]["response"]
     assert (control > 50).all()        # untreated wells: viability, not inhibition
