@@ -17,15 +17,16 @@ number from a stream keyed by ``(seed, what is varied)`` instead of one sequenti
 
 * a curated edge ``S -> T`` of the model: weight ``w x U(1 - spread, 1 + spread)`` clipped to
   [0, 1] and EC50 ``x exp(U(-log(1 + spread), log(1 + spread)))`` kept where the normalized Hill
-  function is defined, from the stream ``(seed, model, "edge", S, T)``;
+  function is defined, from the streams ``(seed, model, "edge", S, T, "w" | "ec50")``;
 * a named model parameter (contested edge): uniform in its recorded ``[low, high]``, one value
   per parameter shared by all its edges, from ``(seed, model, "parameter", name)``;
 * a drug's potency at a target: a log-uniform multiplier within the recorded potency range
   (``low/value .. high/value``) where the drug layer records one, from
   ``(seed, "potency", drug, target, action)``,
 
-so drug A's variant k is the same in (A, B) and in (A, C), edges vary identically in every
-context (common random numbers: context differences are not confounded by different
+(each quantity from its own stream, so the first M sets of a larger ensemble are the
+M sets of the smaller one), so drug A's variant k is the same in (A, B) and in (A, C), edges
+vary identically in every context (common random numbers: context differences are not confounded by different
 variants), and nothing depends on the order of the work, on chunking or on the backend. The
 distributions are those of :func:`mmmech.model.sample_params`; only the seeding differs (that
 function draws from one sequential generator, whose stream depends on the drugs attached).
@@ -158,9 +159,10 @@ def ensemble_params(simulator, M, seed=0, spread=0.2):
         if e.parameter is not None:
             w[1:, k] = named[e.parameter]
             continue
-        g = _stream(seed, mname, "edge", e.source, e.target)
-        factor = g.uniform(1.0 - spread, 1.0 + spread, M - 1)
-        ec_draw = g.uniform(-lo_ec, lo_ec, M - 1)
+        factor = _stream(seed, mname, "edge", e.source, e.target, "w").uniform(
+            1.0 - spread, 1.0 + spread, M - 1)
+        ec_draw = _stream(seed, mname, "edge", e.source, e.target, "ec50").uniform(
+            -lo_ec, lo_ec, M - 1)
         w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
         if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
             cap = 0.5 ** (1.0 / n[0, k]) * 0.98
