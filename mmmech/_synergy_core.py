@@ -77,10 +77,12 @@ def _finish(ref, R, grid):
 
 
 def _fit_all(R, grid, want_zip):
-    """One batched fit: K monotherapy curves per surface, and the ZIP slices.
+    """One batched fit: K monotherapy curves per surface and, for ZIP, the slices.
 
-    Returns (mono, zip_slices) where mono is a list of K FitBatch-like dicts of arrays (S,)
-    and zip_slices a list over k of (rows_mask, FitBatch, n_series) or None.
+    Returns ``(mono, zip_slices)``: ``mono`` is a list of K dicts of fitted parameter arrays
+    of shape (S,); ``zip_slices`` a list of ``(k, selected, M, fits)`` per drug k: the slices
+    along drug k at every dose combination of the other drugs where at least one of them is
+    present (``selected``, a mask over those combinations; M of them), fits of shape (S * M,).
     """
     S = R.shape[0]
     N = max(grid.shape)
