@@ -122,3 +122,18 @@ def test_bad_batches_are_rejected():
         fit_loglogistic_batch(X, np.zeros((2, 7)), weights=-np.ones((2, 7)))
     with pytest.raises(InvalidInputError, match="backend"):
         fit_loglogistic_batch(X, np.zeros((2, 7)), backend="fortran")
+
+
+@pytest.mark.skipif(not _kernels.available("_synergy_lm"), reason="kernel not built")
+def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
+    import mmmech._synergy_fit as fitmod
+    from mmmech.synergy import score_surface
+    rng = np.random.default_rng(4)
+    d1, d2 = np.array([0, 1, 3, 10, 30.0]), np.array([0, 0.2, 1, 5, 25.0])
+    y1, y2 = ll4(d1, 0, 85, 6, 1.3), ll4(d2, 0, 75, 2, 1.1)
+    R = 100 * (1 - (1 - y1[:, None] / 100) * (1 - y2[None, :] / 100)) + rng.normal(0, 3, (5, 5))
+    fast = score_surface([d1, d2], R)
+    monkeypatch.setattr(fitmod._kernels, "available", lambda name: False)
+    slow = score_surface([d1, d2], R)
+    for m in fast.scores:
+        assert fast.scores[m] == pytest.approx(slow.scores[m], abs=1e-6), m
