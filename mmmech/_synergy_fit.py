@@ -37,6 +37,7 @@ _C_GRID = 7                 # grid starts over log EC50 ...
 _H_GRID = (0.5, 1.0, 2.0, 4.0)  # ... and over the Hill slope
 _MAX_ITER = 200
 N_STARTS = 3
+CHUNK = 8192               # curves per pass of fit_batch
 FTOL = 1e-10               # converged: relative SSE gain below FTOL ...
 XTOL = 1e-9                # ... or fitted values moving less than XTOL * response span
 
@@ -336,6 +337,17 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     if y.ndim != 2:
         raise InvalidInputError(f"fit_batch(): response must be 2-D (B, N), got shape {y.shape}")
     B, N = y.shape
+    if B > CHUNK:          # bound the memory of the start grid (B x 28 x N) on huge batches
+        parts = [fit_batch(np.broadcast_to(np.asarray(dose, dtype=float), (B, N))[i:i + CHUNK],
+                           y[i:i + CHUNK],
+                           None if weights is None else np.broadcast_to(
+                               np.asarray(weights, dtype=float), (B, N))[i:i + CHUNK],
+                           None if e0 is None else np.broadcast_to(
+                               np.asarray(e0, dtype=float), (B,))[i:i + CHUNK],
+                           max_iter, backend, num_threads, n_starts)
+                 for i in range(0, B, CHUNK)]
+        return FitBatch(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                          ("e0", "einf", "ec50", "hill", "sse", "r2", "n", "ok", "flag_bits")))
     x = np.broadcast_to(np.asarray(dose, dtype=float), (B, N))
     w = np.ones((B, N)) if weights is None else np.broadcast_to(
         np.asarray(weights, dtype=float), (B, N)).copy()

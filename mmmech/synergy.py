@@ -72,6 +72,7 @@ __all__ = ["METRICS", "SynergyResult", "LogLogistic", "FitBatch", "score_surface
 
 RESPONSE_KINDS = ("inhibition", "viability")
 AREA_SIZE = 3
+BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)
 
 
 @dataclass
@@ -400,11 +401,15 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     for block in iter_blocks(table, K, func=func):
         R0 = _to_inhibition(block.mean, kind)
         nb = n_boot if block.replicates > 1 else 0
-        R = R0[None]
+        out = score_batch(block.doses, R0[None], metrics)
         if nb:
+            # resampled plates, scored in batches of about BOOT_WELLS wells at a time
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
-            R = np.concatenate([R, boot], axis=0)
-        out = score_batch(block.doses, R, metrics)
+            step = max(1, BOOT_WELLS // R0.size)
+            parts = [score_batch(block.doses, boot[i:i + step], metrics)["summary"]
+                     for i in range(0, nb, step)]
+            out["summary"] = {m: np.concatenate([out["summary"][m]] + [p[m] for p in parts])
+                              for m in metrics}
         res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
                       replicates=block.replicates, n_boot=nb, ci=ci)
         res.extra = dict(block.extra)

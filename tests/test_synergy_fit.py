@@ -137,3 +137,14 @@ def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
     slow = score_surface([d1, d2], R)
     for m in fast.scores:
         assert fast.scores[m] == pytest.approx(slow.scores[m], abs=1e-6), m
+
+
+def test_large_batches_are_fitted_in_chunks_with_the_same_result(monkeypatch):
+    import mmmech._synergy_fit as fitmod
+    p, y = _curves(25, 7, noise=2.0)
+    e0 = np.where(np.arange(25) % 2 == 0, y[:, 0], np.nan)
+    whole = fit_loglogistic_batch(X, y, e0=e0)
+    monkeypatch.setattr(fitmod, "CHUNK", 4)
+    parts = fit_loglogistic_batch(X, y, e0=e0)
+    for f in ("e0", "einf", "ec50", "hill", "sse", "flag_bits"):
+        assert np.array_equal(getattr(whole, f), getattr(parts, f)), f
