@@ -9,11 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels
-from .compiled import CompiledModel, ParamSet
-from .exceptions import InvalidInputError
+from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
+from .exceptions import ConvergenceError, InvalidInputError
 from ._kernels import _logic_ref
 
-__all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens"]
+__all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
+           "check_model"]
 
 _BACKENDS = ("auto", "cython", "python")
 
@@ -61,10 +62,91 @@ def _check_backend(backend, func, kernel="_logic"):
     return "cython" if _kernels.available(kernel) else "python"
 
 
-def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func):
+def _int_array(x, name, func, shape=None):
+    try:
+        a = np.asarray(x)
+    except Exception as exc:  # noqa: BLE001 - anything unreadable is bad input
+        raise InvalidInputError(f"{func}(): model.{name} is not an array") from exc
+    if a.dtype.kind not in "iub" and a.size:
+        raise InvalidInputError(f"{func}(): model.{name} must hold integers, got dtype {a.dtype}")
+    if a.ndim != 1 or (shape is not None and a.shape != shape):
+        want = f"shape {shape}" if shape is not None else "a 1-D array"
+        raise InvalidInputError(f"{func}(): model.{name} must be {want}, got shape {a.shape}")
+    return a.astype(np.int64)
+
+
+def check_model(cm, func="check_model"):
+    """Check that a :class:`CompiledModel` is safe to hand to a kernel.
+
+    Verifies what a hand-built or corrupted model could get wrong and a kernel without bounds
+    checks would turn into a crash: array shapes and dtypes, ``prog_ptr`` spanning the
+    program, opcodes, literal edge indices in ``[0, E)``, edge sources in ``[0, N)``,
+    constants 0/1, every program leaving exactly one value without stack underflow and never
+    deeper than ``max_stack``, and ``y0`` finite in [0, 1].
+
+    Raises
+    ------
+    InvalidInputError
+        Naming `func`, the offending field and what was found.
+    """
     if not isinstance(cm, CompiledModel):
         raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
                                 f"mmmech.pathways ... .compile()), got {type(cm).__name__}")
+    N = len(cm.nodes)
+    if N < 1:
+        raise InvalidInputError(f"{func}(): the model has no nodes")
+    ptr = _int_array(cm.prog_ptr, "prog_ptr", func, (N + 1,))
+    ops = _int_array(cm.prog_op, "prog_op", func)
+    args = _int_array(cm.prog_arg, "prog_arg", func, ops.shape)
+    src = _int_array(cm.edge_src, "edge_src", func)
+    E = src.shape[0]
+    _int_array(cm.edge_dst, "edge_dst", func, (E,))
+    L = ops.shape[0]
+    if ptr[0] != 0 or ptr[-1] != L or np.any(np.diff(ptr) < 0):
+        raise InvalidInputError(f"{func}(): model.prog_ptr must rise from 0 to len(prog_op)={L}, "
+                                f"got {ptr[:3].tolist()}...{ptr[-2:].tolist()}")
+    for name, idx, hi in (("edge_src", src, N), ("edge_dst", np.asarray(cm.edge_dst), N)):
+        if idx.size and (idx.min() < 0 or idx.max() >= hi):
+            raise InvalidInputError(f"{func}(): model.{name} must lie in [0, {hi - 1}] (node "
+                                    f"indices), got values {idx.min()}..{idx.max()}")
+    if L:
+        bad = ~np.isin(ops, (OP_LIT, OP_NOT, OP_AND, OP_OR, OP_CONST))
+        if bad.any():
+            raise InvalidInputError(f"{func}(): model.prog_op holds unknown opcode "
+                                    f"{ops[bad][0]} at position {np.argmax(bad)}")
+        lit = ops == OP_LIT
+        if lit.any() and (args[lit].min() < 0 or args[lit].max() >= E):
+            raise InvalidInputError(f"{func}(): a literal of the rule program reads edge "
+                                    f"{args[lit][(args[lit] < 0) | (args[lit] >= E)][0]}; the "
+                                    f"model has {E} edges (valid: 0..{E - 1})")
+        const = ops == OP_CONST
+        if const.any() and not np.all(np.isin(args[const], (0, 1))):
+            raise InvalidInputError(f"{func}(): constants in rule programs must be 0 or 1")
+        delta = np.where(lit | const, 1, np.where(ops == OP_NOT, 0, -1))
+        csum = np.concatenate(([0], np.cumsum(delta)))
+        owner = np.repeat(np.arange(N), np.diff(ptr))
+        depth = csum[1:] - csum[ptr[owner]]
+        ends = ptr[1:][np.diff(ptr) > 0] - 1
+        try:
+            max_stack = int(cm.max_stack)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{func}(): model.max_stack must be an integer") from None
+        if depth.min() < 1 or np.any(depth[ends] != 1):
+            node = owner[np.argmax((depth < 1))] if depth.min() < 1 else \
+                owner[ends[np.argmax(depth[ends] != 1)]]
+            raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
+                                    f"malformed (stack underflow or not exactly one result)")
+        if depth.max() > max_stack:
+            raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
+                                    f"values but model.max_stack is {max_stack}")
+    y0 = np.asarray(cm.y0, dtype=np.float64)
+    if y0.shape != (N,) or not np.all(np.isfinite(y0)) or np.any((y0 < 0) | (y0 > 1)):
+        raise InvalidInputError(f"{func}(): model.y0 must be {N} finite values in [0, 1]")
+    return cm
+
+
+def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func):
+    check_model(cm, func)
     N = cm.n_nodes
     R = None
     for name, arr in (("fixed_mask", fixed_mask), ("fixed_value", fixed_value), ("y0", y0)):
@@ -108,7 +190,13 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
     if param_index is None:
         pidx = np.zeros(R, dtype=np.int64)
     else:
-        pidx = np.ascontiguousarray(param_index, dtype=np.int64)
+        raw = np.asarray(param_index)
+        if raw.dtype.kind not in "iu" and not (raw.dtype.kind == "f" and raw.size
+                                              and np.all(np.isfinite(raw))
+                                              and np.all(raw == np.round(raw))):
+            raise InvalidInputError(f"{func}(): param_index must hold integers, got "
+                                    f"{raw.ravel()[:3].tolist()}")
+        pidx = np.ascontiguousarray(raw, dtype=np.int64)
         if pidx.shape != (R,):
             raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got {pidx.shape}")
         if pidx.min() < 0 or pidx.max() >= params.size:
@@ -120,10 +208,23 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
 def _positive(x, name, func, integer=False):
     try:
         v = int(x) if integer else float(x)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}")
+    if not np.isfinite(v) or v <= 0 or (integer and v >= 2 ** 62):
+        raise InvalidInputError(f"{func}(): {name} must be a positive number"
+                                f"{' below 2**62' if integer else ''}, got {x!r}")
+    return v
+
+
+def _threads(x, func):
+    """OpenMP thread count: 0 (OpenMP's default) or a positive int."""
+    try:
+        v = int(x)
+    except (TypeError, ValueError, OverflowError):
+        v = -1
+    if v < 0 or v > 4096 or (isinstance(x, float) and x != v):
+        raise InvalidInputError(f"{func}(): num_threads must be 0 (OpenMP's default) or a "
+                                f"positive integer, got {x!r}")
     return v
 
 
@@ -161,11 +262,13 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     """
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    num_threads = _threads(num_threads, func)
     tol, rtol, atol = (_positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps, int(num_threads))
+        y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps,
+                                              num_threads)
     else:
         y, conv, steps, t = _logic_ref.steady_state(cm, reg.params, reg.param_index, reg.y0,
                                                     reg.fixed_mask, reg.fixed_value, tol=tol,
@@ -179,6 +282,7 @@ def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=No
     """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``."""
     func = "time_course"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    num_threads = _threads(num_threads, func)
     try:
         times = np.ascontiguousarray(times, dtype=np.float64)
     except (TypeError, ValueError):
@@ -187,12 +291,15 @@ def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=No
             or np.any(times < 0) or np.any(np.diff(times) <= 0):
         raise InvalidInputError(f"{func}(): times must be a non-empty 1-D array of finite, "
                                 f"strictly increasing values >= 0, got {times.tolist()[:5]}")
+    rtol, atol = (_positive(v, n, func) for v, n in ((rtol, "rtol"), (atol, "atol")))
+    max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        return kern.time_course(cm, reg, times, rtol, atol, int(max_steps), int(num_threads))
+        return kern.time_course(cm, reg, times, rtol, atol, max_steps,
+                                num_threads)
     return _logic_ref.time_course(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
                                   reg.fixed_value, times, rtol=rtol, atol=atol,
-                                  max_steps=int(max_steps))
+                                  max_steps=max_steps)
 
 
 def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None, params=None,
@@ -200,10 +307,19 @@ def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None,
     """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N)."""
     func = "integrate_fixed"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
+    num_threads = _threads(num_threads, func)
     dt = _positive(dt, "dt", func)
     n_steps = int(_positive(n_steps, "n_steps", func, integer=True))
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        return kern.rk4_fixed(cm, reg, dt, n_steps, int(num_threads))
-    return _logic_ref.rk4_fixed(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                                reg.fixed_value, dt, n_steps)
+        y = kern.rk4_fixed(cm, reg, dt, n_steps, num_threads)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = _logic_ref.rk4_fixed(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                                     reg.fixed_value, dt, n_steps)
+    if not np.all(np.isfinite(y)):
+        bad = np.nonzero(~np.all(np.isfinite(y), axis=1))[0]
+        raise ConvergenceError(f"{func}(): fixed-step RK4 diverged in {bad.size} regimen(s) "
+                               f"(first: {bad[0]}); dt={dt:g} is too large for the smallest "
+                               f"time constant tau={float(reg.params.tau.min()):g}")
+    return y

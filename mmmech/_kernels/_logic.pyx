@@ -115,7 +115,7 @@ cdef struct Job:
     double atol
     Py_ssize_t max_steps
     double h0
-    double h_max
+    double h_max         # step cap; <= 0: the regimen's smallest time constant
     double dt
     Py_ssize_t n_steps
     const double* times
@@ -146,6 +146,7 @@ cdef struct Scratch:
     uint8_t* free_   # N: the node follows its rule in this regimen
     int32_t* dyn     # E: edges whose source moves
     Py_ssize_t n_dyn
+    double h_max     # step cap of this regimen
 
 
 cdef inline double _literal(Scratch* s, Py_ssize_t e, double x) noexcept nogil:
@@ -210,6 +211,13 @@ cdef void _setup(const Job* job, Scratch* s, Py_ssize_t r, double* y) noexcept n
     s.lin = job.lin + p * E
     s.tau = job.tau + p * N
     s.ymax = job.ymax + p * N
+    if job.h_max > 0.0:
+        s.h_max = job.h_max
+    else:
+        s.h_max = s.tau[0]
+        for i in range(1, N):
+            if s.tau[i] < s.h_max:
+                s.h_max = s.tau[i]
     for i in range(N):
         y[i] = fv[i] if fixed[i] else y0[i]
         s.free_[i] = (job.prog_ptr[i + 1] > job.prog_ptr[i]) and not fixed[i]
@@ -262,7 +270,7 @@ cdef bint _advance(const Job* job, Scratch* s, double* y, double* h, double* t,
     cdef double* ynew = s.ynew
     cdef double hh, a, c, sb, se, errv, scale, ay, an, en, fac, total = 0.0
     cdef bint accept
-    hh = _nan_min(_nan_min(h[0], t_stop - t[0]), job.h_max)
+    hh = _nan_min(_nan_min(h[0], t_stop - t[0]), s.h_max)
     for st in range(1, 7):
         for i in range(N):
             acc[i] = y[i]
@@ -517,14 +525,25 @@ cdef class _Inputs:
         return 0
 
 
+def _cap(h_max):
+    if h_max is None:
+        return 0.0
+    h_max = float(h_max)
+    if not h_max > 0.0:
+        raise ValueError(f"_logic kernel: h_max must be > 0 or None, got {h_max}")
+    return h_max
+
+
 def _check_failed(failed):
     if np.any(failed):
         raise MemoryError("_logic kernel: could not allocate the per-thread scratch buffers")
 
 
 def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_steps,
-                 int num_threads=0, double h0=0.05, double h_max=10.0):
+                 int num_threads=0, double h0=0.05, h_max=None):
     """Integrate every regimen to steady state (see ``_logic_ref.steady_state``).
+
+    `h_max` caps the step (default None: each regimen's smallest time constant).
 
     Returns ``y (R, N), converged (R,) bool, steps (R,) int64, t (R,)``.
     """
@@ -547,7 +566,7 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
     job.atol = atol
     job.max_steps = max_steps
     job.h0 = h0
-    job.h_max = h_max
+    job.h_max = _cap(h_max)
     job.y_out = &y_v[0, 0]
     job.flag_out = &conv_v[0]
     job.steps_out = &steps_v[0]
@@ -558,7 +577,7 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
 
 
 def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
-                int num_threads=0, double h0=0.05, double h_max=10.0):
+                int num_threads=0, double h0=0.05, h_max=None):
     """Activities at `times` (T,); returns ``y (R, T, N), ok (R,) bool``."""
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
@@ -577,7 +596,7 @@ def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
     job.atol = atol
     job.max_steps = max_steps
     job.h0 = h0
-    job.h_max = h_max
+    job.h_max = _cap(h_max)
     job.times = &times_v[0]
     job.T = times_v.shape[0]
     job.course_out = &out_v[0, 0, 0]
