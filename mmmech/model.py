@@ -145,8 +145,13 @@ class Simulator:
             raise InvalidInputError(f"{func}(): each drug may appear once, got {names}")
         self.context = load_context(context)
         nodes = self.model.nodes
-        ctx_settings = _check_settings(nodes, self.context.settings,
-                                       f"{func}(context {self.context.name!r})")
+        ctx_raw, ctx_dropped = dict(self.context.settings), []
+        if not getattr(self.model, "curated", True):
+            # an imported model (mmmech.interchange) does not share the curated node names: the
+            # context sets only the nodes it has
+            ctx_dropped = sorted(k for k in ctx_raw if k not in nodes)
+            ctx_raw = {k: v for k, v in ctx_raw.items() if k in nodes}
+        ctx_settings = _check_settings(nodes, ctx_raw, f"{func}(context {self.context.name!r})")
         for k in knockouts or ():
             if k not in nodes:
                 raise UnknownNodeError(f"{func}(): cannot knock out unknown node {k!r}"
@@ -168,6 +173,11 @@ class Simulator:
         att = attach_drugs(self.model, self.drugs, all_folds)
         self.attachment = att
         self.notes = list(att.notes)
+        if ctx_dropped:
+            more = ", ..." if len(ctx_dropped) > 5 else ""
+            self.notes.append(f"context {self.context.name}: settings for {len(ctx_dropped)} "
+                              f"node(s) this imported model does not have were not applied "
+                              f"({', '.join(ctx_dropped[:5])}{more})")
         self.columns = att.columns
         self.compiled = self.model.compile(extra_nodes=att.extra_nodes, rules=att.rules,
                                            edge_params=att.edge_params, y0=att.y0, ymax=att.ymax,
