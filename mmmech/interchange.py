@@ -380,8 +380,14 @@ def loads(text, format, origin="<string>"):
     return _parse(data, fmt, origin)
 
 
+_GENERIC_STEMS = {"model", "network", "graph", "net", "pathway", "export"}
+
+
 def _parse(data, fmt, origin):
     name = os.path.splitext(os.path.basename(origin))[0] or "imported"
+    parent = os.path.basename(os.path.dirname(os.path.abspath(origin)))
+    if name.lower() in _GENERIC_STEMS and parent and not origin.startswith("<"):
+        name = parent  # e.g. bbm059_bortezomib_U266_Chudasama2015/model.bnet
     if fmt in ("sif", "bnet"):
         try:
             text = data.decode("utf-8-sig")
