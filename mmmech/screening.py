@@ -22,7 +22,8 @@ number from a stream keyed by ``(seed, what is varied)`` instead of one sequenti
   per parameter shared by all its edges, from ``(seed, model, "parameter", name)``;
 * a drug's potency at a target: a log-uniform multiplier within the recorded potency range
   (``low/value .. high/value``) where the drug layer records one, from
-  ``(seed, "potency", drug, target, action)``,
+  ``(seed, "potency", drug, target)`` (one binding affinity per drug and target, so two actions
+  of a drug at the same target, e.g. an antibody's ADCC and complement arms, vary together),
 
 (each quantity from its own stream, so the first M sets of a larger ensemble are the
 M sets of the smaller one), so drug A's variant k is the same in (A, B) and in (A, C), edges
@@ -173,7 +174,7 @@ def ensemble_params(simulator, M, seed=0, spread=0.2):
         r = col.get("potency_range")
         if M > 1 and r and r[0] > 0 and r[1] > 0:
             lo, hi = sorted((math.log(r[0]), math.log(r[1])))
-            g = _stream(seed, "potency", col["drug"], col["target"], col.get("action"))
+            g = _stream(seed, "potency", col["drug"], col["target"])
             mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
     ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
                          ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
@@ -610,11 +611,15 @@ class _Journal:
         pos, good, first = 0, 0, True
         while pos < len(data):
             end = data.find(b"\n", pos)
-            if end < 0:
-                break          # the last line has no newline: cut short by a crash
             try:
+                if end < 0:
+                    raise ValueError("the last line has no newline: cut short by a crash")
                 obj = json.loads(data[pos:end].decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
+                if first and not data.startswith(b'{"mmmech_screen_journal"'):
+                    raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
+                                            f"journal; remove it or choose another output "
+                                            f"file") from None
                 break          # a torn line: it and anything after it are dropped
             if first:
                 if not isinstance(obj, dict) or obj.get("mmmech_screen_journal") != _JOURNAL_VERSION:
@@ -793,9 +798,7 @@ def _assemble(plan_, rows_by_key, rank_by):
     df["size"] = df["size"].astype("int64")
     df["members"] = df["members"].astype("int64")
     df["converged"] = df["converged"].astype(bool)
-    for j in range(spec.max_size):
-        df[f"drug_{j + 1}"] = df[f"drug_{j + 1}"].astype(object)
-    df["notes"] = df["notes"].fillna("").astype(object)
+    df["notes"] = df["notes"].fillna("")
     return df
 
 
