@@ -1,7 +1,6 @@
 """mmmech pathway validate|show|draw|export"""
-from ._common import not_built
 
-__all__ = ["register", "handle_validate", "handle_show"]
+__all__ = ["register", "handle_validate", "handle_show", "handle_export", "handle_draw"]
 
 
 def handle_validate(args):
@@ -52,14 +51,101 @@ def register(sub, common):
         q.add_argument("model", nargs="?", default="myeloma", metavar="MODEL",
                        help="bundled name (default: myeloma) or a model file")
         q.set_defaults(func=handle_validate if name == "validate" else handle_show)
-    q = s.add_parser("export", parents=[common], help="write a model in another format")
-    q.add_argument("model", nargs="?", default="myeloma", metavar="MODEL")
+    # -- export and draw (interchange/draw engineer) --
+    q = s.add_parser("export", parents=[common], help="write a model in another format",
+                     description="Write a model as signed SIF, GraphML (every mmmech attribute), "
+                                 "BoolNet .bnet or SBML-qual (docs/formats.md). Without --out the "
+                                 "text goes to stdout; with --out the file is written atomically.")
+    q.add_argument("model", nargs="?", default="myeloma", metavar="MODEL",
+                   help="bundled name (default: myeloma) or a model file (.toml, .bnet, .sbml, "
+                        ".sif, .graphml, KGML .xml)")
     q.add_argument("--format", required=True, choices=["sif", "graphml", "bnet", "sbml-qual"])
     q.add_argument("--out", default=None, metavar="FILE", help="output file (default: stdout)")
-    q.set_defaults(func=not_built("pathway export"))
-    q = s.add_parser("draw", parents=[common], help="draw a model, optionally under a regimen")
-    q.add_argument("model", nargs="?", default="myeloma", metavar="MODEL")
-    q.add_argument("--regimen", action="append", default=[], metavar="DRUG[=AMOUNT]")
-    q.add_argument("--context", default="cell_line", metavar="C")
+    q.set_defaults(func=handle_export)
+    q = s.add_parser("draw", parents=[common], help="draw a model, optionally under a regimen",
+                     description="Draw a model (PNG, SVG or PDF by extension): modules grouped, "
+                                 "arrows for activation, bars for inhibition; with --regimen (or "
+                                 "--set) nodes are coloured by their change against untreated. "
+                                 "Large networks: draw the neighbourhood of --focus nodes.")
+    q.add_argument("model", nargs="?", default="myeloma", metavar="MODEL",
+                   help="bundled name (default: myeloma) or a model file")
+    q.add_argument("--regimen", action="append", default=[], metavar="DRUG[=AMOUNT]",
+                   help="drug and concentration with a unit, e.g. bortezomib=10nM (repeatable)")
+    q.add_argument("--context", default="cell_line", metavar="C",
+                   help="cell_line, marrow or a context file (default: cell_line)")
+    q.add_argument("--set", action="append", default=[], metavar="NODE=VALUE", dest="set_",
+                   help="fix NODE at VALUE in [0, 1] in the treated state (for imported models, "
+                        "which have no drug actions; repeatable)")
+    q.add_argument("--focus", nargs="+", default=[], metavar="NODE",
+                   help="draw only the neighbourhood of these nodes")
+    q.add_argument("--radius", type=int, default=1, metavar="K",
+                   help="steps from the focus nodes, either direction (default: 1)")
+    q.add_argument("--max-nodes", type=int, default=150, metavar="N", dest="max_nodes",
+                   help="largest picture drawn whole; bigger networks need --focus (default: 150)")
     q.add_argument("--out", required=True, metavar="FILE.png|svg")
-    q.set_defaults(func=not_built("pathway draw"))
+    q.set_defaults(func=handle_draw)
+
+
+def _print_notes(caught):
+    import sys
+    for w in caught:
+        print(f"mmmech: note: {' '.join(str(w.message).split())}", file=sys.stderr)
+
+
+def handle_export(args):
+    import warnings
+    from ..interchange import atomic_write, dumps
+    from ..pathways import load
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load(args.model)
+        text = dumps(model, args.format)
+    _print_notes(caught)
+    info = {"format": args.format, "model": model.name, "nodes": len(model.nodes),
+            "edges": len(model.edges)}
+    if args.out is None:
+        if getattr(args, "json", False):
+            return {**info, "content": text}, ""
+        return info, text.rstrip("\n")
+    atomic_write(args.out, text.encode("utf-8"))
+    info["out"] = args.out
+    return info, (f"wrote {args.out} ({args.format}: {info['nodes']} nodes, {info['edges']} "
+                  f"edges)")
+
+
+def handle_draw(args):
+    import warnings
+    from .. import drugs as _drugs
+    from ..draw import draw
+    from ..exceptions import InvalidInputError
+    from ..pathways import load
+    from ..units import format_nM
+    from ._simulate import parse_settings
+    regimen = {}
+    for text in args.regimen:
+        drug, nM = _drugs.parse_dose(text, what=f"--regimen {text!r}")
+        if drug.name in regimen:
+            raise InvalidInputError(f"pathway draw: {drug.name} is given twice in --regimen")
+        regimen[drug.name] = nM
+    settings = parse_settings(args.set_)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load(args.model)
+        info = draw(model, regimen=regimen, context=args.context, out=args.out,
+                    focus=args.focus, radius=args.radius, max_nodes=args.max_nodes,
+                    settings=settings)
+    _print_notes(caught)
+    lines = [f"wrote {info['out']}: {info['nodes']} of {info['total_nodes']} nodes, "
+             f"{info['edges']} edges" + (f", around {', '.join(info['focus'])}"
+                                         if info["focus"] else "")]
+    if regimen:
+        lines.append("regimen: " + ", ".join(f"{k} {format_nM(v)}" for k, v in regimen.items()))
+    if info.get("readouts"):
+        lines.append("readouts (untreated -> treated): " + ", ".join(
+            f"{k} {a:.3f} -> {b:.3f}" for k, (a, b) in info["readouts"].items()))
+    if info.get("changes"):
+        top = [(n, d) for n, d in info["changes"].items() if abs(d) > 1e-3][:10]
+        if top:
+            lines.append("most changed: " + ", ".join(f"{n} {d:+.2f}" for n, d in top))
+    lines += [f"note: {n}" for n in info["notes"]]
+    return info, "\n".join(lines)
