@@ -744,7 +744,7 @@ def _dask_client(workers, scheduler, func):
             raise NetworkUnavailableError(f"{func}(): cannot reach the Dask scheduler at "
                                           f"{scheduler!r}: {exc}") from None
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 

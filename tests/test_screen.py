@@ -189,7 +189,7 @@ def test_chunk_size_does_not_change_results(reference):
 def test_dask_two_workers_equal_in_process(reference):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         got = screen(**KW, client=client, chunk_size=2)
     _same(got, reference)
