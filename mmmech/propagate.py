@@ -210,7 +210,7 @@ def _positive(x, name, func, integer=False):
         v = int(x) if integer else float(x)
     except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}") from None
-    if not np.isfinite(v) or v <= 0 or (integer and v >= 2 ** 62):
+    if (integer and not 0 < v < 2 ** 62) or (not integer and not (np.isfinite(v) and v > 0)):
         raise InvalidInputError(f"{func}(): {name} must be a positive number"
                                 f"{' below 2**62' if integer else ''}, got {x!r}")
     return v
