@@ -47,6 +47,9 @@ done. An interrupted run (Ctrl-C, a killed worker or process, a crash) keeps eve
 row; running the same screen again reads the journal, skips what is done and computes only
 the rest. At the end the table is written to a temporary file in the same folder and moved
 over ``FILE`` with :func:`os.replace` (never a half-written file), then the journal is removed.
+Scripts that use ``workers=N`` start worker processes, so they need the usual
+``if __name__ == "__main__":`` guard of Python multiprocessing.
+
 A journal written by a *different* screen (other drugs, contexts, seed ...) is never mixed
 in: the run stops with an error unless ``restart=True``.
 """
@@ -554,6 +557,16 @@ def _score_task(spec, combo, ci):
     return row, {"setup": t1 - t0, "ranging": t1r - t1, "kernel": t2 - t1r, "scoring": t3 - t2}
 
 
+def _task_work(spec, task):
+    """Expected relative cost of a task: dose-grid points x parameter sets."""
+    from .scoring import DEFAULT_POINTS
+    combo, _ = task
+    pts = 1.0
+    for i in combo:
+        pts *= len(spec.doses[i]) if spec.doses[i] is not None else DEFAULT_POINTS + 1
+    return pts * max(spec.ensemble, 1)
+
+
 def _run_chunk(spec, tasks):
     """Score a chunk of tasks; returns ``{"rows": [...], "timings": {...}}`` (runs on workers)."""
     rows, tim = [], {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
@@ -667,10 +680,19 @@ def _hms(seconds):
 
 
 class _Progress:
-    """A plain-text progress bar on stderr: ``\\r`` updates on a TTY, periodic lines otherwise."""
+    """A plain-text progress bar on stderr: ``\r`` updates on a TTY, periodic lines otherwise.
 
-    def __init__(self, total, done, enabled=True, stream=None, every=30.0):
+    Counts rows; the ETA weighs each row by its expected cost (`work`: dose-grid points x
+    ensemble members), so pairs finishing fast do not make a screen with triplets look
+    nearly done.
+    """
+
+    def __init__(self, total, done, enabled=True, stream=None, every=30.0, work_total=None,
+                 work_done=None):
         self.total, self.done, self.start_done = total, done, done
+        self.work_total = float(total if work_total is None else work_total)
+        self.work_done = float(done if work_done is None else work_done)
+        self.start_work = self.work_done
         self.stream = stream or sys.stderr
         self.enabled = enabled and total > 0
         try:
@@ -688,7 +710,10 @@ class _Progress:
         new = self.done - self.start_done
         el = time.monotonic() - self.t0
         rate = new / el if el > 0 and new else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        wrate = (self.work_done - self.start_work) / el if el > 0 and new else 0.0
+        eta = (self.work_total - self.work_done) / wrate if wrate > 0 else float("nan")
+        if self.done >= self.total:
+            eta = 0.0
         pct = 100.0 * self.done / self.total
         width = 24
         fill = int(width * self.done / self.total)
@@ -710,8 +735,9 @@ class _Progress:
             self.stream.flush()
             self.last_t, self.last_pct = now, pct10
 
-    def update(self, n):
+    def update(self, n, work=None):
         self.done += n
+        self.work_done += n if work is None else work
         if self.enabled:
             self._show()
 
@@ -922,8 +948,10 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     done = {} if journal is None else {k: r for k, r in journal.rows.items() if k in set(p.keys)}
     resumed = len(done)
     todo = [t for t, k in zip(p.tasks, p.keys) if k not in done]
+    work = {k: _task_work(p.spec, t) for k, t in zip(p.keys, p.tasks)}
     bar = _Progress(p.n_tasks, resumed, enabled=(path is not None) if progress is None
-                    else bool(progress))
+                    else bool(progress), work_total=sum(work.values()),
+                    work_done=sum(work[k] for k in done))
     timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
 
     def deliver(result):
@@ -934,7 +962,7 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
             done[r["key"]] = r
         for k in timings:
             timings[k] += result["timings"][k]
-        bar.update(len(rows))
+        bar.update(len(rows), sum(work.get(r["key"], 0.0) for r in rows))
 
     t0 = time.perf_counter()
     chunks = _chunks(todo, int(chunk_size))

@@ -201,6 +201,21 @@ def test_dask_local_process_cluster_equal_in_process(reference):
     _same(got, reference)
 
 
+def test_existing_scheduler_address(reference):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster:
+        got = screen(**KW, scheduler=cluster.scheduler_address, chunk_size=6)
+    _same(got, reference)
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    pytest.importorskip("dask.distributed")
+    from mmmech.exceptions import NetworkUnavailableError
+    with pytest.raises(NetworkUnavailableError, match="cannot reach the Dask scheduler"):
+        screen(DRUGS, scheduler="bogus://nowhere")
+
+
 # ---------------------------------------------------------------------- output files
 def _no_leftovers(folder, keep):
     assert sorted(os.listdir(folder)) == sorted(keep), os.listdir(folder)
@@ -445,6 +460,15 @@ def test_progress_redraws_in_place_on_a_tty():
     out = s.getvalue()
     assert out.count("\r") >= 2 and out.endswith("\n")
     assert "5/5 (100%)" in out and "2/5" in out
+
+
+def test_progress_eta_weighs_rows_by_their_cost(monkeypatch):
+    clock = iter([0.0, 0.0, 10.0, 10.0, 10.0])
+    monkeypatch.setattr(screening.time, "monotonic", lambda: next(clock))
+    s = _Stream(False)
+    bar = screening._Progress(2, 0, stream=s, work_total=100.0, work_done=0.0)
+    bar.update(1, work=10.0)        # a cheap pair done in 10 s; a 9x costlier triplet remains
+    assert "1/2 (50%)" in s.getvalue() and "ETA 0:01:30" in s.getvalue()
 
 
 # ---------------------------------------------------------------------- CLI
