@@ -16,11 +16,13 @@ For a regimen with seed vector ``s`` (signed: -occupancy for an inhibited target
 activated one)::
 
     x_0 = s
-    x_{k+1} = restart * s + (1 - restart) * (M @ x_k + d(x_k) * s / ||s||_1)
+    x_{k+1} = restart * s + (1 - restart) * (M @ x_k + d(x_k) * |s| / ||s||_1)
 
 ``d(x) = sum of x over dangling nodes`` (nodes without out-edges) with ``dangling="restart"``:
-what reaches a sink restarts from the seeds, exactly as PageRank does; ``dangling="absorb"``
-drops it (``d = 0``; then the result is linear in ``s``). The iteration is a contraction of
+what reaches a sink jumps, keeping its sign, to the seed nodes in proportion to their weight
+``|s_i|``, as PageRank's random surfer does; ``dangling="absorb"`` drops it (``d = 0``; then the
+result is linear in ``s``). Either way the result is odd and homogeneous in the seeds
+(``x(c s) = c x(s)`` for any real c). The iteration is a contraction of
 factor ``1 - restart`` in the l1 norm, so it converges for every graph and seed; it stops per
 regimen once ``||x_{k+1} - x_k||_1 <= tol * ||s||_1`` (then the distance to the fixed point is
 at most ``(1 - restart) / restart`` times that).
@@ -440,7 +442,9 @@ def diffuse(graph, seeds, restart=0.5, n_iter=1000, tol=1e-10, backend="auto", n
     else:
         op = diffusion_operator(graph, nodes=nodes, weight=weight, sign=sign)
     S, single = _seed_matrix(seeds, op.nodes, func)
-    if not np.all(np.isfinite(np.abs(S).sum(axis=1))):
+    with np.errstate(over="ignore"):
+        seed_mass = np.abs(S).sum(axis=1)
+    if not np.all(np.isfinite(seed_mass)):
         raise InvalidInputError(f"{func}(): seeds are too large (their sum overflows)")
     mode = _DANGLING[dangling]
     use = backend

@@ -100,7 +100,7 @@ cdef void _block(const Op* op, Py_ssize_t blk, double* buf) noexcept nogil:
         for b in range(BLK):
             nv = s[v * BLK + b]
             xa[v * BLK + b] = nv
-            q[v * BLK + b] = nv / norm[b] if norm[b] > 0.0 else 0.0
+            q[v * BLK + b] = fabs(nv) / norm[b] if norm[b] > 0.0 else 0.0
     for k in range(op.n_iter):
         if n_active == 0:
             break

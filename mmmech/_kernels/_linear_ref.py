@@ -10,9 +10,10 @@ regimen with seed vector ``s`` (N,) is::
 
     x <- restart * s + (1 - restart) * (M @ x + d(x) * q)
 
-with ``d(x) = sum of x over dangling nodes`` (nodes without out-edges) and ``q = s / ||s||_1``
-when ``dangling_mode == 1`` (their mass restarts from the seeds, as in PageRank), or ``d = 0``
-when ``dangling_mode == 0`` (it leaves the network). Start: ``x = s``. A regimen stops after
+with ``d(x) = sum of x over dangling nodes`` (nodes without out-edges) and
+``q = |s| / ||s||_1`` when ``dangling_mode == 1`` (what reaches a sink jumps, with its sign, to
+the seed nodes in proportion to their weight, as in PageRank), or ``d = 0`` when
+``dangling_mode == 0`` (it leaves the network). Start: ``x = s``. A regimen stops after
 the iteration where ``||x_new - x||_1 <= tol * ||s||_1`` (never when ``tol == 0``), or after
 ``n_iter`` iterations; a zero seed vector gives zeros after 0 iterations.
 """
@@ -57,7 +58,7 @@ def diffuse(indptr, indices, data, dangling, seeds, restart, n_iter, tol, dangli
     R = S.shape[1]
     norm = np.abs(S).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        Q = np.where(norm > 0, S / np.where(norm > 0, norm, 1.0), 0.0)
+        Q = np.where(norm > 0, np.abs(S) / np.where(norm > 0, norm, 1.0), 0.0)
     X = S.copy()
     active = norm > 0
     iterations = np.zeros(R, dtype=np.int64)
