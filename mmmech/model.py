@@ -281,24 +281,11 @@ class Simulator:
         mask, value = self.fixed_arrays(conc, params, param_index)
         ps = None if params is None else ParamSet(params.w, params.n, params.ec50, params.tau,
                                                   params.ymax)
-        # with "auto", a first pass gets a modest step budget: well-behaved regimens settle in
-        # ~50-100 steps; the few that do not are redone below with the reference integrator
-        first_budget = min(int(max_steps), 2000) if backend == "auto" else max_steps
         ss = steady_state(self.compiled, mask, value, params=ps, param_index=param_index,
-                          tol=tol, max_steps=first_budget, backend=backend,
+                          tol=tol, max_steps=max_steps, backend=backend,
                           num_threads=num_threads)
-        y = np.array(ss.y)
-        converged = np.asarray(ss.converged, dtype=bool).copy()
-        if backend == "auto" and not converged.all():
-            # retry the rows that did not settle with the NumPy reference integrator (it caps
-            # the step at the smallest time constant); whatever still fails stays flagged
-            bad = np.nonzero(~converged)[0]
-            pidx = None if param_index is None else np.asarray(param_index)[bad]
-            again = steady_state(self.compiled, mask[bad], value[bad], params=ps,
-                                 param_index=pidx, tol=tol, max_steps=max_steps,
-                                 backend="python")
-            y[bad] = again.y
-            converged[bad] = np.asarray(again.converged, dtype=bool)
+        y = np.asarray(ss.y)
+        converged = np.asarray(ss.converged, dtype=bool)
         cm = self.compiled
         readouts = {k: y[:, i].copy() for k, i in cm.readouts.items()}
         return SimulationResult(nodes=cm.nodes, y=y, readouts=readouts, converged=converged,
