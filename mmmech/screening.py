@@ -324,7 +324,7 @@ class _Spec:
     names: tuple             # canonical names
     contexts: tuple          # bundled names or Context objects
     context_names: tuple
-    doses: tuple             # per drug: tuple of nM (first 0)
+    doses: tuple             # per drug: tuple of nM (first 0), or None (default grid)
     ensemble: int
     seed: int
     spread: float
@@ -844,6 +844,9 @@ def _write_final(df, path, fmt, meta):
             df.to_csv(tmp, index=False)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        umask = os.umask(0)          # mkstemp makes the file 0600; give it the usual mode
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -912,8 +915,10 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
         rank, combination, size, drug_1 .. drug_K``; per metric ``<m>`` (curated score, percent
         inhibition, positive = synergy) and with an ensemble ``<m>_mean, <m>_low, <m>_high``;
         ``effect_combination`` and ``effect_best_single`` (fractional inhibition of viability
-        at the highest doses, curated model), ``members`` (parameter sets scored),
-        ``converged`` and ``notes``. ``df.attrs`` holds the configuration, notes and timings.
+        at the highest doses, curated model), ``doses_nM`` (the grid scored, e.g.
+        ``"bortezomib=1.72,5.16,...; venetoclax=..."``, zero dose implied), ``members``
+        (parameter sets scored), ``converged`` (every simulation reached steady state) and
+        ``notes``. ``df.attrs`` holds the configuration, notes and timings.
 
     Examples
     --------
@@ -945,7 +950,8 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     journal = None
     if path is not None:
         journal = _Journal(path + JOURNAL_SUFFIX, p.fingerprint, p.config, restart=restart)
-    done = {} if journal is None else {k: r for k, r in journal.rows.items() if k in set(p.keys)}
+    keyset = set(p.keys)
+    done = {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     resumed = len(done)
     todo = [t for t, k in zip(p.tasks, p.keys) if k not in done]
     work = {k: _task_work(p.spec, t) for k, t in zip(p.keys, p.tasks)}

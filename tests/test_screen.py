@@ -201,6 +201,36 @@ def test_dask_local_process_cluster_equal_in_process(reference):
     _same(got, reference)
 
 
+_SLOW_WORKER = """
+import time
+from mmmech import screening
+_real = screening._run_chunk
+def _slow(spec, tasks):
+    time.sleep(0.5)
+    return _real(spec, tasks)
+screening._run_chunk = _slow
+"""
+
+
+def test_killed_dask_worker_loses_nothing(reference):
+    """A worker process killed mid-run: Dask reruns its task elsewhere; same table."""
+    distributed = pytest.importorskip("dask.distributed")
+    import threading
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(exec, _SLOW_WORKER, {})           # pace the tasks so the kill lands mid-run
+        victim = sorted(client.run(os.getpid).values())[0]
+        timer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
+        timer.start()
+        try:
+            got = screen(**KW, client=client)
+        finally:
+            timer.cancel()
+        assert victim not in client.run(os.getpid).values()   # the worker really died
+    _same(got, reference)
+
+
 def test_existing_scheduler_address(reference):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -231,6 +261,9 @@ def test_parquet_output_round_trips(tmp_path, reference):
     meta = json.loads(pq.read_schema(out).metadata[b"mmmech"])
     assert meta["config"]["drugs"] == DRUGS and meta["config"]["seed"] == 7
     _no_leftovers(tmp_path, ["screen.parquet"])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_csv_output_round_trips(tmp_path):
