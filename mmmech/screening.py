@@ -23,23 +23,24 @@ number from a stream keyed by ``(seed, what is varied)`` instead of one sequenti
 * a drug's potency at a target: a log-uniform multiplier within the recorded potency range
   (``low/value .. high/value``) where the drug layer records one, from
   ``(seed, "potency", drug, target)`` (one binding affinity per drug and target, so two actions
-  of a drug at the same target, e.g. an antibody's ADCC and complement arms, vary together),
+  of a drug at the same target, e.g. an antibody's ADCC and complement arms, vary together).
 
-(each quantity from its own stream, so the first M sets of a larger ensemble are the
-M sets of the smaller one), so drug A's variant k is the same in (A, B) and in (A, C), edges
-vary identically in every context (common random numbers: context differences are not confounded by different
-variants), and nothing depends on the order of the work, on chunking or on the backend. The
-distributions are those of :func:`mmmech.model.sample_params`; only the seeding differs (that
-function draws from one sequential generator, whose stream depends on the drugs attached).
+Each quantity has its own stream (so the first M sets of a larger ensemble are the M sets of
+the smaller one): drug A's variant k is the same in (A, B) and in (A, C), edges vary
+identically in every context (common random numbers: context differences are not confounded
+by different variants), and nothing depends on the order of the work, on chunking or on the
+backend. The distributions are those of :func:`mmmech.model.sample_params`; only the seeding
+differs (that function draws from one sequential generator, whose stream depends on the drugs
+attached), and a named parameter takes one value per set for all its edges.
 
 Execution and output
 --------------------
 Work is a list of tasks (one combination in one context; each task is one batched kernel call
-over dose grid x ensemble, after the small dose-ranging call when a default grid is needed) grouped in chunks of ``chunk_size`` tasks. Chunks run in-process by
-default, on a local Dask cluster (``workers=N``: ``LocalCluster``, processes, one thread per
-worker) or on an existing Dask cluster (``scheduler=ADDRESS`` or ``client=``). Every task is a
-pure function of its inputs, so the results are identical whatever the backend, worker count or
-chunking.
+over dose grid x ensemble, after the small dose-ranging call when a default grid is needed)
+grouped in chunks of ``chunk_size`` tasks. Chunks run in-process by default, on a local Dask
+cluster (``workers=N``: ``LocalCluster``, processes, one thread per worker) or on an existing
+Dask cluster (``scheduler=ADDRESS`` or ``client=``). Every task is a pure function of its
+inputs, so the results are identical whatever the backend, worker count or chunking.
 
 With ``out=FILE.parquet|FILE.csv`` every finished chunk is appended to a journal
 ``FILE.parquet.partial`` (JSON lines, flushed and fsynced) before the next one is counted as
@@ -123,7 +124,6 @@ def ensemble_params(simulator, M, seed=0, spread=0.2):
     >>> bool((a.potency_multiplier[:, 0] == b.potency_multiplier[:, 0]).all())
     True
     """
-    from .compiled import ParamSet  # noqa: F401  (EnsembleParams derives from it)
     from .exceptions import UnknownNodeError
     from .model import EnsembleParams, Simulator
     func = "ensemble_params"
@@ -416,7 +416,8 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
         raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
     if backend not in ("auto", "cython", "python"):
         raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', got "
-                                f"{backend!r}{did_you_mean(str(backend), ['auto', 'cython', 'python'])}")
+                                f"{backend!r}"
+                                f"{did_you_mean(str(backend), ['auto', 'cython', 'python'])}")
     knockouts = tuple(knockouts or ())
     settings = dict(settings or {})
     mutations = tuple(str(m) if not isinstance(m, str) else m for m in (mutations or ()))
@@ -635,7 +636,8 @@ class _Journal:
                                             f"file") from None
                 break          # a torn line: it and anything after it are dropped
             if first:
-                if not isinstance(obj, dict) or obj.get("mmmech_screen_journal") != _JOURNAL_VERSION:
+                if not isinstance(obj, dict) or \
+                        obj.get("mmmech_screen_journal") != _JOURNAL_VERSION:
                     raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
                                             f"journal; remove it or choose another output file")
                 if obj.get("fingerprint") != fingerprint:
@@ -936,7 +938,8 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
                                 f"{workers!r}")
     if sum(x is not None and x is not False for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
         raise InvalidInputError(f"{func}(): chunk_size must be a positive integer, got "
                                 f"{chunk_size!r}")
     p = plan(drugs, size=size, contexts=contexts, model=model, ensemble=ensemble, seed=seed,

@@ -1,7 +1,6 @@
 """mmmech screen: every combination ranked, deterministic across backends, lossless on interrupt."""
 import io
 import json
-import math
 import os
 import signal
 import subprocess
