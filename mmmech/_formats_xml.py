@@ -199,6 +199,8 @@ def read_graphml(data, origin, name):
         notes.append(f"{unsigned} edge(s) without a sign attribute (sign, interaction, effect) "
                      f"read as unknown-sign edges")
     if has_rules:
+        notes.append(f"{origin}: GraphML{' written by mmmech' if mmmech_flavour else ''} with "
+                     f"Boolean rules for {len(rules)} of {len(nodes)} nodes")
         implied = {(s, t): sg for s, t, sg in _edges_from_rules(rules)}
         listed = {(e[0], e[1]) for e in edges}
         edges += [(s, t, sg, "") for (s, t), sg in implied.items() if (s, t) not in listed]
