@@ -985,6 +985,13 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
                 _run_dask(p.spec, chunks, deliver, client)
             else:
                 _run_local(p.spec, chunks, deliver)
+    except KeyboardInterrupt:
+        if journal is not None:
+            bar.close()
+            sys.stderr.write(f"screen: interrupted; {len(done)} of {p.n_tasks} rows are kept in "
+                             f"{journal.path}; run the same screen again to resume\n")
+            bar.enabled = False
+        raise
     finally:
         bar.close()
         if journal is not None:
