@@ -629,6 +629,8 @@ def _save(fig, path, dpi):
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, format=ext[1:], facecolor="white")
+        from .interchange import file_mode
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

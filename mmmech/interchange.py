@@ -444,6 +444,13 @@ def write(model, path, format=None):
     return p
 
 
+def file_mode():
+    """Permissions of a new file under the current umask (mkstemp's files are private)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path, data):
     """Write bytes to `path` through a temporary file in the same folder and ``os.replace``."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -453,6 +460,7 @@ def atomic_write(path, data):
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
