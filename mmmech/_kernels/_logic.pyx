@@ -1,32 +1,37 @@
 # Logic-ODE kernels: R regimens of a compiled pathway model integrated at once.
 #
 # Same semantics, integrators, step-size control and stopping rules as the NumPy reference
-# ``_logic_ref.py`` (read that file first: this one is its per-regimen transcription).
-# Inputs are checked by mmmech.propagate before anything here runs; the def functions only
-# coerce arrays, check that their shapes agree with each other, and allocate the outputs.
-# Directives are set once in setup.py.
+# ``_logic_ref.py`` (read that file first). Inputs are checked by mmmech.propagate before
+# anything here runs; the def functions only coerce arrays, check that their shapes agree
+# with each other, and allocate the outputs. Directives are set once in setup.py.
 #
-# Layout: every regimen is independent. ``prange`` hands regimens to threads (dynamic
-# schedule: regimens need different numbers of steps); each thread owns one scratch buffer
-# (7 Runge-Kutta stages, stage input, candidate state, edge values, evaluation stack) and
-# each regimen writes only its own output row, so results do not depend on the thread count
-# or on how regimens are batched.
+# Layout. Each thread integrates LANES regimens side by side ("lanes"): every node and edge
+# value is stored lane-interleaved (``y[node * LANES + lane]``), so one pass of the rule
+# programs, one Hill evaluation loop and every Runge-Kutta stage update serve all lanes with
+# contiguous, vectorizable inner loops. Each lane keeps its own step size, time, step count
+# and accept/reject decision, exactly as the reference does per row; a lane whose regimen
+# has settled (or ran out of steps) writes its own output row and takes the next regimen from
+# a counter shared by the threads. Per lane the arithmetic is the same whatever the other
+# lanes hold, so results do not depend on the thread count or on how regimens are batched.
 #
-# Structure exploited (exactly, the arithmetic is unchanged): an edge whose source node does
-# not move in a regimen (a node without a rule, or a fixed node: knockout, setting, drug
-# occupancy) has a constant literal value; it is evaluated once per regimen instead of at
-# every derivative evaluation. Nodes that do not move are not evaluated at all.
-from cython.parallel cimport parallel, prange
+# Structure exploited (exactly, the arithmetic is unchanged): the literal of an edge whose
+# source node has no rule is constant; it is computed once when a regimen enters a lane.
+# Not exploited: settling acyclic parts first in topological order and iterating only the
+# strongly connected components. With one error-controlled step for the whole state (as in
+# the reference) a staged integration takes different steps, and with bistable feedback it
+# can even reach another steady state, so its result would not equal the reference's.
+from cython.parallel cimport parallel
 from libc.math cimport pow, fabs, sqrt, INFINITY
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 from libc.stdint cimport int64_t
 
 import numpy as np
 
 from ._typedefs cimport float64_t, int32_t, uint8_t
 
-__all__ = ["steady_state", "time_course", "rk4_fixed", "openmp_enabled", "default_threads"]
+__all__ = ["steady_state", "time_course", "rk4_fixed", "openmp_enabled", "default_threads",
+           "LANES"]
 
 cdef extern from *:
     """
@@ -39,22 +44,53 @@ cdef extern from *:
     #ifndef MMMECH_HAVE_OPENMP
     #define MMMECH_HAVE_OPENMP 0
     #endif
+    #include <stdlib.h>
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    #include <malloc.h>
+    static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
+        return (Py_ssize_t)_InterlockedExchangeAdd64((volatile __int64*)p, 1);
+    }
+    static void* mm_aligned_alloc(size_t n) { return _aligned_malloc(n ? n : 64, 64); }
+    static void mm_aligned_free(void* p) { _aligned_free(p); }
+    #else
+    static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
+        return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+    }
+    static void* mm_aligned_alloc(size_t n) {
+        void* p = NULL;
+        if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
+        return p;
+    }
+    static void mm_aligned_free(void* p) { free(p); }
+    #endif
     """
     int mmmech_logic_default_threads() noexcept nogil
     int MMMECH_HAVE_OPENMP
+    Py_ssize_t mm_fetch_add(Py_ssize_t* p) noexcept nogil
+    void* mm_aligned_alloc(size_t n) noexcept nogil
+    void mm_aligned_free(void* p) noexcept nogil
 
-# The Hill transfer of many edges at once. x**n is computed as exp(n * log(x)) from series
-# written out in C (frexp-style split, atanh series for log, Taylor series for exp; relative
-# error about 1e-15 for x in [1e-300, 1]) so that the loop vectorizes; on x86-64 Linux with
-# GCC it is compiled for SSE2, AVX2 and AVX-512 and the CPU picks one at load time. libm's pow
-# is the cost that dominates otherwise (5-10 ns per call against about 1 ns here).
+# C helpers of the lane loops. x**n is computed as exp(n * log(x)) from short series around
+# table points (log: 128 points c_j with 1/c_j and log(c_j); exp: 2**(j/64); tables built at
+# import from exact decimal arithmetic; relative error about 1e-15 for x in [1e-300, 1]) so
+# that the Hill loop vectorizes (libm's pow costs 5-10 ns a call). On x86-64 Linux with GCC
+# every helper is compiled for SSE2, AVX2 and AVX-512 (never contracting to FMA, so all three
+# give the same bits) and the CPU picks one at load time. The loops keep the reference's
+# order of operations for every element.
 cdef extern from *:
     """
     #include <stdint.h>
     #include <string.h>
     #include <stddef.h>
+    #define MM_LANES 16
+    #if defined(_MSC_VER)
+    #define MM_RESTRICT __restrict
+    #else
+    #define MM_RESTRICT __restrict__
+    #endif
     #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-    #define MM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+    #define MM_CLONES __attribute__((target_clones("default", "avx2", "avx512f"), optimize("fp-contract=off")))
     #else
     #define MM_CLONES
     #endif
@@ -62,75 +98,217 @@ cdef extern from *:
     static inline double mm_asdouble(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
     static inline uint64_t mm_asuint(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 
+    /* tables filled once at import (mm_set_tables): for j = 0..127, c_j = 1 + (j + 1/2) / 128,
+       mm_invc[j] = 1 / c_j rounded, mm_logc[j] = -log(mm_invc[j]); for j = 0..63,
+       mm_exp2[j] = 2^(j / 64) */
+    static double mm_invc[128], mm_logc[128], mm_exp2[64];
+
+    static void mm_set_tables(const double* invc, const double* logc, const double* exp2t) {
+        memcpy(mm_invc, invc, sizeof mm_invc);
+        memcpy(mm_logc, logc, sizeof mm_logc);
+        memcpy(mm_exp2, exp2t, sizeof mm_exp2);
+    }
+
     #define MM_LN2_HI 0x1.62e42fee00000p-1
     #define MM_LN2_LO 0x1.a39ef35793c76p-33
-    #define MM_INV_LN2 0x1.71547652b82fep+0
+    #define MM_64_INV_LN2 0x1.71547652b82fep+6
 
-    /* out[q] = w[q] * f(x[q]) with the normalized Hill function f (identity where lin[q] != 0),
-       for x in [0, 1]; x^n = exp(n log x) from series written out here so that the loop
-       vectorizes (no calls into libm). Relative error of x^n about 1e-15. */
     MM_CLONES
-    static void mm_hill(Py_ssize_t m, const double* restrict x, const double* restrict n,
-                        const double* restrict B, const double* restrict Kn,
-                        const double* restrict w, const double* restrict lin,
-                        double* restrict out)
+    static void mm_hill(Py_ssize_t m, const double* MM_RESTRICT x, const double* MM_RESTRICT n,
+                        const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
+                        const double* MM_RESTRICT w, const double* MM_RESTRICT lin,
+                        double* MM_RESTRICT out)
     {
         for (Py_ssize_t q = 0; q < m; q++) {
             double xv = x[q];
             int tiny = xv < 0x1p-1000;
-            double xs = tiny ? xv * 0x1p200 : xv;
-            uint64_t bits = mm_asuint(xs);
+            uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
             double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
             e = tiny ? e - 200.0 : e;
+            uint64_t j = (bits >> 45) & 127;
             double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-            int big = mant > 1.4142135623730951;
-            mant = big ? 0.5 * mant : mant;
-            e = big ? e + 1.0 : e;
-            double s = (mant - 1.0) / (mant + 1.0);
-            double z = s * s;
-            double p = 1.0 / 21.0;
-            p = p * z + 1.0 / 19.0;
-            p = p * z + 1.0 / 17.0;
-            p = p * z + 1.0 / 15.0;
-            p = p * z + 1.0 / 13.0;
-            p = p * z + 1.0 / 11.0;
-            p = p * z + 1.0 / 9.0;
-            p = p * z + 1.0 / 7.0;
-            p = p * z + 1.0 / 5.0;
-            p = p * z + 1.0 / 3.0;
-            double lnm = 2.0 * s + 2.0 * s * (z * p);
-            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + lnm);
+            double r = mant * mm_invc[j] - 1.0;
+            double p = -1.0 / 6.0;
+            p = p * r + 1.0 / 5.0;
+            p = p * r - 0.25;
+            p = p * r + 1.0 / 3.0;
+            p = p * r - 0.5;
+            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
             double y = n[q] * lnx;
-            double t = y * MM_INV_LN2 + 0x1.8p52;
+            double t = y * MM_64_INV_LN2 + 0x1.8p52;
             double k = t - 0x1.8p52;
-            double r = (y - k * MM_LN2_HI) - k * MM_LN2_LO;
-            double ex = 1.0 / 6227020800.0;
-            ex = ex * r + 1.0 / 479001600.0;
-            ex = ex * r + 1.0 / 39916800.0;
-            ex = ex * r + 1.0 / 3628800.0;
-            ex = ex * r + 1.0 / 362880.0;
-            ex = ex * r + 1.0 / 40320.0;
-            ex = ex * r + 1.0 / 5040.0;
-            ex = ex * r + 1.0 / 720.0;
-            ex = ex * r + 1.0 / 120.0;
-            ex = ex * r + 1.0 / 24.0;
-            ex = ex * r + 1.0 / 6.0;
-            ex = ex * r + 0.5;
-            ex = ex * r + 1.0;
-            ex = ex * r + 1.0;
-            uint64_t kb = mm_asuint(t) - 0x4338000000000000ULL;
-            double xn = ex * mm_asdouble((kb + 1023ULL) << 52);
+            double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
+            double ex = 1.0 / 120.0;
+            ex = ex * s + 1.0 / 24.0;
+            ex = ex * s + 1.0 / 6.0;
+            ex = ex * s + 0.5;
+            ex = s + s * (s * ex);
+            int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
+            uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
+            double sc = mm_asdouble(scale);
+            double xn = sc + sc * ex;
             xn = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
             double h = lin[q] != 0.0 ? xv : B[q] * xn / (Kn[q] + xn);
             h = xv != xv ? xv : h;
             out[q] = w[q] * h;
         }
     }
+
+    /* px[q * L + l] = clip(X[src[q] * L + l], 0, 1): the moving edges' source activities */
+    MM_CLONES
+    static void mm_gather_clip(Py_ssize_t m, const int32_t* MM_RESTRICT src,
+                               const double* MM_RESTRICT X, double* MM_RESTRICT px)
+    {
+        for (Py_ssize_t q = 0; q < m; q++) {
+            const double* xs = X + (Py_ssize_t)src[q] * MM_LANES;
+            double* o = px + q * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) {
+                double v = xs[l];
+                o[l] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+            }
+        }
+    }
+
+    /* The rule programs of every node with a rule, all lanes at once, then
+       D = ((ymax * F - X) * free) / tau (free is 1.0 or 0.0; the numerator is finite). */
+    MM_CLONES
+    static void mm_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
+                         const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
+                         const int32_t* MM_RESTRICT prog_slot, const double* MM_RESTRICT ph,
+                         const double* MM_RESTRICT X, const double* MM_RESTRICT ymax,
+                         const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
+                         double* MM_RESTRICT st, double* MM_RESTRICT D)
+    {
+        for (Py_ssize_t j = 0; j < n_rule; j++) {
+            Py_ssize_t i = rule_nodes[j];
+            double* top = st;
+            for (int64_t a = prog_ptr[i]; a < prog_ptr[i + 1]; a++) {
+                int op = prog_op[a];
+                if (op == 0) {            /* OP_LIT */
+                    const double* lit = ph + (Py_ssize_t)prog_slot[a] * MM_LANES;
+                    for (int l = 0; l < MM_LANES; l++) top[l] = lit[l];
+                    top += MM_LANES;
+                } else if (op == 4) {     /* OP_CONST */
+                    double v = (double)prog_slot[a];
+                    for (int l = 0; l < MM_LANES; l++) top[l] = v;
+                    top += MM_LANES;
+                } else if (op == 1) {     /* OP_NOT */
+                    double* t = top - MM_LANES;
+                    for (int l = 0; l < MM_LANES; l++) t[l] = 1.0 - t[l];
+                } else if (op == 2) {     /* OP_AND */
+                    top -= MM_LANES;
+                    double* b = top - MM_LANES;
+                    for (int l = 0; l < MM_LANES; l++) b[l] = b[l] * top[l];
+                } else {                  /* OP_OR */
+                    top -= MM_LANES;
+                    double* b = top - MM_LANES;
+                    for (int l = 0; l < MM_LANES; l++) b[l] = 1.0 - (1.0 - b[l]) * (1.0 - top[l]);
+                }
+            }
+            const Py_ssize_t base = i * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++)
+                D[base + l] = ((ymax[base + l] * st[l] - X[base + l]) * fr[base + l]) / tau[base + l];
+        }
+    }
+
+    /* Stage input: acc = y + sum_j (hh * a[j]) * k_j over j < s with a[j] != 0, in j order. */
+    MM_CLONES
+    static void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
+                         const double* MM_RESTRICT hh, const double* MM_RESTRICT y,
+                         const double* MM_RESTRICT k, double* MM_RESTRICT acc)
+    {
+        memcpy(acc, y, (size_t)NL * sizeof(double));
+        for (Py_ssize_t j = 0; j < s; j++) {
+            if (a[j] == 0.0) continue;
+            double c[MM_LANES];
+            for (int l = 0; l < MM_LANES; l++) c[l] = hh[l] * a[j];
+            const double* kj = k + j * NL;
+            for (Py_ssize_t i = 0; i < NL; i += MM_LANES)
+                for (int l = 0; l < MM_LANES; l++) acc[i + l] += c[l] * kj[i + l];
+        }
+    }
+
+    /* Candidate state and error norm terms (reference _dp_step / _err_norm): with the nonzero
+       weights w = (b0, b2, b3, b4, b5, e0, e2, e3, e4, e5, e6), in the reference's order,
+       ynew = y + hh * sum b k and tot[l] = sum_i (hh * sum e k / scale)^2. */
+    MM_CLONES
+    static void mm_error(Py_ssize_t N, const double* MM_RESTRICT w, const double* MM_RESTRICT hh,
+                         double atol, double rtol, const double* MM_RESTRICT y,
+                         const double* MM_RESTRICT k, double* MM_RESTRICT ynew,
+                         double* MM_RESTRICT tot)
+    {
+        const Py_ssize_t NL = N * MM_LANES;
+        const double *k0 = k, *k2 = k + 2 * NL, *k3 = k + 3 * NL, *k4 = k + 4 * NL;
+        const double *k5 = k + 5 * NL, *k6 = k + 6 * NL;
+        double acc[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
+        for (Py_ssize_t i = 0; i < NL; i += MM_LANES) {
+            for (int l = 0; l < MM_LANES; l++) {
+                Py_ssize_t x = i + l;
+                double sb = 0.0 + w[0] * k0[x];
+                sb = sb + w[1] * k2[x];
+                sb = sb + w[2] * k3[x];
+                sb = sb + w[3] * k4[x];
+                sb = sb + w[4] * k5[x];
+                double se = 0.0 + w[5] * k0[x];
+                se = se + w[6] * k2[x];
+                se = se + w[7] * k3[x];
+                se = se + w[8] * k4[x];
+                se = se + w[9] * k5[x];
+                se = se + w[10] * k6[x];
+                double yn = y[x] + hh[l] * sb;
+                ynew[x] = yn;
+                double ay = y[x] < 0.0 ? -y[x] : y[x];
+                double an = yn < 0.0 ? -yn : yn;
+                double m = (an > ay || an != an) ? an : ay;
+                double ev = (hh[l] * se) / (atol + rtol * m);
+                acc[l] += ev * ev;
+            }
+        }
+        for (int l = 0; l < MM_LANES; l++) tot[l] = acc[l];
+    }
+
     """
+    enum: MM_LANES
+    void mm_set_tables(const double* invc, const double* logc, const double* exp2t) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
                  const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
+    void mm_gather_clip(Py_ssize_t m, const int32_t* src, const double* X,
+                        double* px) noexcept nogil
+    void mm_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int64_t* prog_ptr,
+                  const int32_t* prog_op, const int32_t* prog_slot, const double* ph,
+                  const double* X, const double* ymax, const double* tau, const double* fr,
+                  double* st, double* D) noexcept nogil
+    void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
+                  const double* y, const double* k, double* acc) noexcept nogil
+    void mm_error(Py_ssize_t N, const double* w, const double* hh, double atol, double rtol,
+                  const double* y, const double* k, double* ynew, double* tot) noexcept nogil
 
-# opcodes (mmmech.compiled)
+
+def _set_tables():
+    """Fill the log/exp tables of mm_hill from exact decimal arithmetic."""
+    from decimal import Decimal, getcontext
+    getcontext().prec = 50
+    invc = np.empty(128)
+    logc = np.empty(128)
+    exp2t = np.empty(64)
+    for j in range(128):
+        invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
+        logc[j] = float(-Decimal(invc[j]).ln())
+    for j in range(64):
+        exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    cdef const double[::1] a = invc
+    cdef const double[::1] b = logc
+    cdef const double[::1] c = exp2t
+    mm_set_tables(&a[0], &b[0], &c[0])
+
+
+_set_tables()
+
+
+cdef enum:
+    LANES = MM_LANES    # regimens integrated side by side by one thread (16)
+
 cdef enum:
     OP_LIT = 0
     OP_NOT = 1
@@ -148,6 +326,7 @@ cdef enum:
 cdef double DPA[7][7]
 cdef double DPB[7]
 cdef double DPE[7]
+cdef double DPW[11]     # the nonzero weights: b0, b2, b3, b4, b5, e0, e2, e3, e4, e5, e6
 
 
 def _load_tableau():
@@ -161,6 +340,21 @@ def _load_tableau():
 
 
 _load_tableau()
+# the kernel hard-codes which weights are zero (DP_B[1], DP_B[6], DP_E[1])
+if [i for i in range(7) if DPB[i] == 0.0] != [1, 6] or \
+        [i for i in range(7) if DPE[i] == 0.0] != [1]:
+    raise ImportError("mmmech._kernels._logic: unexpected Dormand-Prince tableau")
+
+
+def _load_weights():
+    cdef int i
+    w = [DPB[0], DPB[2], DPB[3], DPB[4], DPB[5], DPE[0], DPE[2], DPE[3], DPE[4], DPE[5], DPE[6]]
+    for i in range(11):
+        DPW[i] = w[i]
+
+
+_load_weights()
+globals()["LANES"] = LANES
 
 
 def openmp_enabled():
@@ -177,11 +371,19 @@ cdef struct Job:
     # model
     Py_ssize_t N
     Py_ssize_t E
+    Py_ssize_t R
     Py_ssize_t max_stack
     const int64_t* prog_ptr
     const int32_t* prog_op
-    const int32_t* prog_arg
-    const int32_t* edge_src
+    const int32_t* prog_slot     # OP_LIT: slot of the edge (see below); OP_CONST: 0 or 1
+    const int32_t* rule_nodes    # nodes that have a rule
+    Py_ssize_t n_rule
+    const uint8_t* has_rule
+    # edges in slot order: slots 0..n_dyn-1 have a source with a rule (moving), slots
+    # n_dyn..E-1 a source without one (constant)
+    const int32_t* slot_edge
+    const int32_t* slot_src
+    Py_ssize_t n_dyn
     # parameter sets: rows of length E (w, n, B, Kn, lin) or N (tau, ymax)
     const double* w
     const double* n
@@ -213,134 +415,57 @@ cdef struct Job:
     int64_t* steps_out   # (R,) accepted steps
     double* t_out        # (R,) time reached
     double* course_out   # (R, T, N)
+    # work distribution
+    Py_ssize_t next      # next regimen to hand out (atomic)
+    Py_ssize_t done      # regimens finished (atomic; a check that none was lost)
 
 
-cdef struct Scratch:
-    # per-regimen parameter rows
-    const double* w
-    const double* n
-    const double* B
-    const double* Kn
-    const uint8_t* lin
-    const double* tau
-    const double* ymax
-    # buffers (owned by the thread)
-    double* k        # 7 * N stages
-    double* acc      # N stage input
-    double* ynew     # N candidate state
-    double* hv       # E literal values
-    double* stack    # max_stack
-    uint8_t* free_   # N: the node follows its rule in this regimen
-    int32_t* dyn     # E: edges whose source moves
-    Py_ssize_t n_dyn
-    # the moving edges' parameters packed contiguously (q = 0..n_dyn-1), for mm_hill
-    int32_t* psrc
+cdef struct Group:
+    # lane-interleaved node arrays, N * LANES
+    double* y
+    double* k            # 7 stages
+    double* acc
+    double* ynew
+    double* tau
+    double* ymax
+    double* free_        # 1.0 where the node follows its rule in this lane, else 0.0
+    # lane-interleaved edge arrays, E * LANES (slot order)
+    double* px
     double* pn
     double* pB
     double* pKn
     double* pw
     double* plin
-    double* px       # clipped source activities
-    double* ph       # literal values
-    double h_max     # step cap of this regimen
+    double* ph           # literal values w * f(x)
+    double* stack        # max_stack * LANES
+    # one lane's constant edges, E each (used when a regimen enters a lane)
+    double* cx
+    double* cn
+    double* cB
+    double* cKn
+    double* cw
+    double* clin
+    double* ch
+    # per-lane scalars
+    double h[LANES]
+    double t[LANES]
+    double hmax[LANES]
+    double hh[LANES]
+    double en[LANES]
+    double t_stop[LANES]
+    int64_t tries[LANES]
+    int64_t steps[LANES]
+    Py_ssize_t reg[LANES]
+    Py_ssize_t jt[LANES]
+    int active[LANES]
+    int fresh[LANES]
+    int accepted[LANES]
+    int exhausted        # the shared counter ran past R
 
 
-cdef void _derivative(const Job* job, Scratch* s, const double* y, double* dy) noexcept nogil:
-    """dy/dt of every node (zero for nodes that do not move)."""
-    cdef Py_ssize_t i, q, e, sp, N = job.N
-    cdef int op
-    cdef double* stack = s.stack
-    cdef double* hv = s.hv
-    cdef double x
-    for q in range(s.n_dyn):
-        x = y[s.psrc[q]]
-        if x < 0.0:
-            x = 0.0
-        elif x > 1.0:
-            x = 1.0
-        s.px[q] = x
-    mm_hill(s.n_dyn, s.px, s.pn, s.pB, s.pKn, s.pw, s.plin, s.ph)
-    for q in range(s.n_dyn):
-        hv[s.dyn[q]] = s.ph[q]
-    for i in range(N):
-        if not s.free_[i]:
-            dy[i] = 0.0
-            continue
-        sp = 0
-        for q in range(job.prog_ptr[i], job.prog_ptr[i + 1]):
-            op = job.prog_op[q]
-            if op == OP_LIT:
-                stack[sp] = hv[job.prog_arg[q]]
-                sp += 1
-            elif op == OP_CONST:
-                stack[sp] = <double>job.prog_arg[q]
-                sp += 1
-            elif op == OP_NOT:
-                stack[sp - 1] = 1.0 - stack[sp - 1]
-            elif op == OP_AND:
-                sp -= 1
-                stack[sp - 1] = stack[sp - 1] * stack[sp]
-            else:
-                sp -= 1
-                stack[sp - 1] = 1.0 - (1.0 - stack[sp - 1]) * (1.0 - stack[sp])
-        dy[i] = (s.ymax[i] * stack[0] - y[i]) / s.tau[i]
-
-
-cdef inline void _pack(Scratch* s, Py_ssize_t q, Py_ssize_t e) noexcept nogil:
-    s.pn[q] = s.n[e]
-    s.pB[q] = s.B[e]
-    s.pKn[q] = s.Kn[e]
-    s.pw[q] = s.w[e]
-    s.plin[q] = 1.0 if s.lin[e] else 0.0
-
-
-cdef void _setup(const Job* job, Scratch* s, Py_ssize_t r, double* y) noexcept nogil:
-    """Point `s` at regimen r's parameters, set the start state y and the constant literals."""
-    cdef Py_ssize_t i, e, q, N = job.N, E = job.E
-    cdef double x
-    cdef Py_ssize_t p = job.param_index[r]
-    cdef const uint8_t* fixed = job.fixed_mask + r * N
-    cdef const double* fv = job.fixed_value + r * N
-    cdef const double* y0 = job.y0 + r * N
-    s.w = job.w + p * E
-    s.n = job.n + p * E
-    s.B = job.B + p * E
-    s.Kn = job.Kn + p * E
-    s.lin = job.lin + p * E
-    s.tau = job.tau + p * N
-    s.ymax = job.ymax + p * N
-    if job.h_max > 0.0:
-        s.h_max = job.h_max
-    else:
-        s.h_max = s.tau[0]
-        for i in range(1, N):
-            if s.tau[i] < s.h_max:
-                s.h_max = s.tau[i]
-    for i in range(N):
-        y[i] = fv[i] if fixed[i] else y0[i]
-        s.free_[i] = (job.prog_ptr[i + 1] > job.prog_ptr[i]) and not fixed[i]
-    # constant literals (source does not move) first, through the same transfer code
-    q = 0
-    for e in range(E):
-        if not s.free_[job.edge_src[e]]:
-            x = y[job.edge_src[e]]
-            s.px[q] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
-            _pack(s, q, e)
-            q += 1
-    mm_hill(q, s.px, s.pn, s.pB, s.pKn, s.pw, s.plin, s.ph)
-    q = 0
-    for e in range(E):
-        if not s.free_[job.edge_src[e]]:
-            s.hv[e] = s.ph[q]
-            q += 1
-    # then the moving edges, packed for the derivative
-    s.n_dyn = 0
-    for e in range(E):
-        if s.free_[job.edge_src[e]]:
-            s.dyn[s.n_dyn] = <int32_t>e
-            s.psrc[s.n_dyn] = job.edge_src[e]
-            _pack(s, s.n_dyn, e)
-            s.n_dyn += 1
+cdef inline double _clip01(double v) noexcept nogil:
+    # np.clip(v, 0, 1): NaN stays NaN
+    return 0.0 if v < 0.0 else (1.0 if v > 1.0 else v)
 
 
 cdef inline double _nan_min(double a, double b) noexcept nogil:
@@ -357,12 +482,95 @@ cdef inline double _nan_max(double a, double b) noexcept nogil:
     return a if a > b else b
 
 
-cdef inline double _max_abs(const double* v, Py_ssize_t N) noexcept nogil:
-    # np.max(np.abs(v)): NaN wins
+cdef inline void _deriv(const Job* job, Group* g, const double* X, double* D) noexcept nogil:
+    """D = dy/dt at the lane-interleaved state X for every lane (rule nodes only; the
+    entries of nodes without a rule are never written and stay zero)."""
+    mm_gather_clip(job.n_dyn, job.slot_src, X, g.px)
+    mm_hill(job.n_dyn * LANES, g.px, g.pn, g.pB, g.pKn, g.pw, g.plin, g.ph)
+    mm_rules(job.n_rule, job.rule_nodes, job.prog_ptr, job.prog_op, job.prog_slot, g.ph, X,
+             g.ymax, g.tau, g.free_, g.stack, D)
+
+
+cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept nogil:
+    """Put regimen r into lane l: start state, parameters, constant literals."""
+    cdef Py_ssize_t i, q, c, e, N = job.N, E = job.E, nd = job.n_dyn
+    cdef Py_ssize_t p = job.param_index[r]
+    cdef const uint8_t* fixed = job.fixed_mask + r * N
+    cdef const double* fv = job.fixed_value + r * N
+    cdef const double* y0 = job.y0 + r * N
+    cdef const double* tau = job.tau + p * N
+    cdef const double* ymax = job.ymax + p * N
+    cdef const double* w = job.w + p * E
+    cdef const double* n = job.n + p * E
+    cdef const double* B = job.B + p * E
+    cdef const double* Kn = job.Kn + p * E
+    cdef const uint8_t* lin = job.lin + p * E
+    cdef double hmax
+    for i in range(N):
+        g.y[i * LANES + l] = fv[i] if fixed[i] else y0[i]
+        g.free_[i * LANES + l] = 1.0 if (job.has_rule[i] and not fixed[i]) else 0.0
+        g.tau[i * LANES + l] = tau[i]
+        g.ymax[i * LANES + l] = ymax[i]
+    if job.h_max > 0.0:
+        hmax = job.h_max
+    else:
+        hmax = tau[0]
+        for i in range(1, N):
+            if tau[i] < hmax:
+                hmax = tau[i]
+    g.hmax[l] = hmax
+    g.h[l] = job.h0
+    g.t[l] = 0.0
+    g.tries[l] = 0
+    g.steps[l] = 0
+    g.jt[l] = 0
+    g.reg[l] = r
+    g.active[l] = 1
+    g.fresh[l] = 1
+    for q in range(nd):
+        e = job.slot_edge[q]
+        g.pn[q * LANES + l] = n[e]
+        g.pB[q * LANES + l] = B[e]
+        g.pKn[q * LANES + l] = Kn[e]
+        g.pw[q * LANES + l] = w[e]
+        g.plin[q * LANES + l] = 1.0 if lin[e] else 0.0
+    for c in range(E - nd):
+        e = job.slot_edge[nd + c]
+        g.cx[c] = _clip01(g.y[job.slot_src[nd + c] * LANES + l])
+        g.cn[c] = n[e]
+        g.cB[c] = B[e]
+        g.cKn[c] = Kn[e]
+        g.cw[c] = w[e]
+        g.clin[c] = 1.0 if lin[e] else 0.0
+    mm_hill(E - nd, g.cx, g.cn, g.cB, g.cKn, g.cw, g.clin, g.ch)
+    for c in range(E - nd):
+        g.ph[(nd + c) * LANES + l] = g.ch[c]
+
+
+cdef int _refill(Job* job, Group* g) noexcept nogil:
+    """Load the next regimens into idle lanes; returns how many were loaded."""
+    cdef Py_ssize_t l, r
+    cdef int loaded = 0
+    for l in range(LANES):
+        g.fresh[l] = 0
+    for l in range(LANES):
+        if g.active[l] or g.exhausted:
+            continue
+        r = mm_fetch_add(&job.next)
+        if r >= job.R:
+            g.exhausted = 1
+            break
+        _load(job, g, l, r)
+        loaded += 1
+    return loaded
+
+
+cdef inline double _lane_max_abs(const double* v, Py_ssize_t N, Py_ssize_t l) noexcept nogil:
+    # np.max(np.abs(v_lane)): NaN wins
     cdef Py_ssize_t i
     cdef double m = 0.0, a
     for i in range(N):
-        a = fabs(v[i])
+        a = fabs(v[i * LANES + l])
         if a != a:
             return a
         if a > m:
@@ -370,186 +578,260 @@ cdef inline double _max_abs(const double* v, Py_ssize_t N) noexcept nogil:
     return m
 
 
-cdef bint _advance(const Job* job, Scratch* s, double* y, double* h, double* t,
-                   double t_stop) noexcept nogil:
-    """One adaptive Dormand-Prince 5(4) attempt (reference ``_advance``); True if accepted.
+cdef int _attempt(const Job* job, Group* g) noexcept nogil:
+    """One adaptive Dormand-Prince 5(4) attempt in every active lane (reference
+    ``_advance``), towards each lane's ``t_stop``; returns how many lanes accepted.
 
-    On acceptance y becomes clip(y_new, 0, 1), k1 its derivative and t advances; h is the
-    next step size in both cases.
+    An accepting lane's y becomes clip(y_new, 0, 1), its k1 the derivative there and its time
+    advances; every active lane gets its next step size.
     """
-    cdef Py_ssize_t N = job.N, i, st, j
-    cdef double* k = s.k
-    cdef double* acc = s.acc
-    cdef double* ynew = s.ynew
-    cdef double hh, a, c, sb, se, errv, scale, ay, an, en, fac, total = 0.0
-    cdef bint accept
-    hh = _nan_min(_nan_min(h[0], t_stop - t[0]), s.h_max)
+    cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, st, l, idx
+    cdef double* k = g.k
+    cdef double* y = g.y
+    cdef double tot[LANES]
+    cdef double accl[LANES]
+    cdef double fac
+    cdef int n_acc = 0
+    for l in range(LANES):
+        g.hh[l] = (_nan_min(_nan_min(g.h[l], g.t_stop[l] - g.t[l]), g.hmax[l])
+                   if g.active[l] else 0.0)
     for st in range(1, 7):
+        mm_stage(NL, st, &DPA[st][0], g.hh, y, k, g.acc)
+        _deriv(job, g, g.acc, k + st * NL)
+    mm_error(N, DPW, g.hh, job.atol, job.rtol, y, k, g.ynew, tot)
+    for l in range(LANES):
+        g.en[l] = sqrt(tot[l] / N)
+        g.accepted[l] = g.active[l] and g.en[l] <= 1.0
+        accl[l] = 1.0 if g.accepted[l] else 0.0
+        n_acc += g.accepted[l]
+    if n_acc:
         for i in range(N):
-            acc[i] = y[i]
-        for j in range(st):
-            a = DPA[st][j]
-            if a != 0.0:
-                c = hh * a
-                for i in range(N):
-                    acc[i] += c * k[j * N + i]
-        _derivative(job, s, acc, k + st * N)
-    for i in range(N):
-        sb = 0.0
-        se = 0.0
-        for j in range(7):
-            if DPB[j] != 0.0:
-                sb = sb + DPB[j] * k[j * N + i]
-            if DPE[j] != 0.0:
-                se = se + DPE[j] * k[j * N + i]
-        ynew[i] = y[i] + hh * sb
-        errv = hh * se
-        ay = fabs(y[i])
-        an = fabs(ynew[i])
-        scale = job.atol + job.rtol * _nan_max(ay, an)
-        errv = errv / scale
-        total += errv * errv
-    en = sqrt(total / N)
-    accept = en <= 1.0
-    if accept:
+            for l in range(LANES):
+                idx = i * LANES + l
+                y[idx] = _clip01(g.ynew[idx]) if accl[l] != 0.0 else y[idx]
+        # k1 = f(y) in every lane: unchanged bits where y did not change
+        _deriv(job, g, y, k)
+        for l in range(LANES):
+            if g.accepted[l]:
+                g.t[l] = g.t[l] + g.hh[l]
+    for l in range(LANES):
+        if g.active[l]:
+            fac = 0.9 * pow(_nan_max(g.en[l], 1e-10), -0.2)
+            if fac < 0.2:
+                fac = 0.2
+            elif fac > 5.0:
+                fac = 5.0
+            g.h[l] = _nan_max(g.hh[l] * fac, 1e-10)
+    return n_acc
+
+
+cdef void _finish(Job* job, Group* g, Py_ssize_t l, int flag) noexcept nogil:
+    """Write lane l's regimen out (steady state / rk4) and free the lane."""
+    cdef Py_ssize_t i, r = g.reg[l], N = job.N
+    if job.kind != KIND_COURSE:
         for i in range(N):
-            a = ynew[i]
-            if a < 0.0:
-                a = 0.0
-            elif a > 1.0:
-                a = 1.0
-            y[i] = a
-        _derivative(job, s, y, k)
-        t[0] = t[0] + hh
-    fac = 0.9 * pow(_nan_max(en, 1e-10), -0.2)
-    if fac < 0.2:
-        fac = 0.2
-    elif fac > 5.0:
-        fac = 5.0
-    h[0] = _nan_max(hh * fac, 1e-10)
-    return accept
-
-
-cdef void _steady_one(const Job* job, Scratch* s, Py_ssize_t r) noexcept nogil:
-    cdef Py_ssize_t N = job.N
-    cdef double* y = job.y_out + r * N
-    cdef double h = job.h0, t = 0.0
-    cdef Py_ssize_t tries = 0
-    cdef int64_t steps = 0
-    cdef bint conv
-    _setup(job, s, r, y)
-    _derivative(job, s, y, s.k)
-    conv = _max_abs(s.k, N) < job.tol
-    while not conv and tries < job.max_steps:
-        if _advance(job, s, y, &h, &t, INFINITY):
-            steps += 1
-            if _max_abs(s.k, N) < job.tol:
-                conv = True
-        tries += 1
-    job.flag_out[r] = conv
-    job.steps_out[r] = steps
-    job.t_out[r] = t
-
-
-cdef void _course_one(const Job* job, Scratch* s, Py_ssize_t r) noexcept nogil:
-    cdef Py_ssize_t N = job.N, T = job.T, jt, i
-    cdef double* y = s.ynew + N    # state lives past the candidate buffer (see allocation)
-    cdef double* out = job.course_out + r * T * N
-    cdef double h = job.h0, t = 0.0, tj, thr
-    cdef Py_ssize_t tries = 0
-    _setup(job, s, r, y)
-    _derivative(job, s, y, s.k)
-    for jt in range(T):
-        tj = job.times[jt]
-        thr = tj - 1e-12 * (tj if tj > 1.0 else 1.0)
-        while t < thr and tries < job.max_steps:
-            _advance(job, s, y, &h, &t, tj)
-            tries += 1
-        for i in range(N):
-            out[jt * N + i] = y[i]
-    job.flag_out[r] = tries < job.max_steps
-
-
-cdef void _rk4_one(const Job* job, Scratch* s, Py_ssize_t r) noexcept nogil:
-    cdef Py_ssize_t N = job.N, i, step
-    cdef double* y = job.y_out + r * N
-    cdef double* k1 = s.k
-    cdef double* k2 = s.k + N
-    cdef double* k3 = s.k + 2 * N
-    cdef double* k4 = s.k + 3 * N
-    cdef double* tmp = s.acc
-    cdef double dt = job.dt, half = 0.5 * job.dt, sixth = job.dt / 6.0
-    _setup(job, s, r, y)
-    for step in range(job.n_steps):
-        _derivative(job, s, y, k1)
-        for i in range(N):
-            tmp[i] = y[i] + half * k1[i]
-        _derivative(job, s, tmp, k2)
-        for i in range(N):
-            tmp[i] = y[i] + half * k2[i]
-        _derivative(job, s, tmp, k3)
-        for i in range(N):
-            tmp[i] = y[i] + dt * k3[i]
-        _derivative(job, s, tmp, k4)
-        for i in range(N):
-            y[i] = y[i] + sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-
-
-cdef inline void _one(const Job* job, Scratch* s, Py_ssize_t r) noexcept nogil:
+            job.y_out[r * N + i] = g.y[i * LANES + l]
     if job.kind == KIND_STEADY:
-        _steady_one(job, s, r)
-    elif job.kind == KIND_COURSE:
-        _course_one(job, s, r)
-    else:
-        _rk4_one(job, s, r)
+        job.steps_out[r] = g.steps[l]
+        job.t_out[r] = g.t[l]
+    if job.kind != KIND_RK4:
+        job.flag_out[r] = flag
+    g.active[l] = 0
+    mm_fetch_add(&job.done)
 
 
-cdef int _run(Job* job, Py_ssize_t R, int num_threads, uint8_t[::1] failed) except -1:
-    """Run every regimen, in parallel over regimens; per-thread scratch buffers."""
-    cdef Py_ssize_t N = job.N, E = job.E, r
-    cdef Py_ssize_t nd = 10 * N + 8 * E + job.max_stack + 1
-    cdef Py_ssize_t ni = 2 * E + 1
-    cdef Py_ssize_t nu = N + 1
+cdef void _steady(Job* job, Group* g) noexcept nogil:
+    cdef Py_ssize_t l, N = job.N
+    cdef int n_active
+    for l in range(LANES):
+        g.t_stop[l] = INFINITY
+    while True:
+        if _refill(job, g):
+            _deriv(job, g, g.y, g.k)
+            for l in range(LANES):
+                if g.fresh[l] and _lane_max_abs(g.k, N, l) < job.tol:
+                    _finish(job, g, l, 1)
+            if not g.exhausted:
+                n_active = 0
+                for l in range(LANES):
+                    n_active += g.active[l]
+                if n_active < LANES:
+                    continue
+        n_active = 0
+        for l in range(LANES):
+            n_active += g.active[l]
+        if n_active == 0:
+            break
+        _attempt(job, g)
+        for l in range(LANES):
+            if not g.active[l]:
+                continue
+            g.tries[l] += 1
+            if g.accepted[l]:
+                g.steps[l] += 1
+                if _lane_max_abs(g.k, N, l) < job.tol:
+                    _finish(job, g, l, 1)
+                    continue
+            if g.tries[l] >= job.max_steps:
+                _finish(job, g, l, 0)
+
+
+cdef void _course(Job* job, Group* g) noexcept nogil:
+    cdef Py_ssize_t l, i, N = job.N, T = job.T, r
+    cdef int n_active, finished
+    cdef double tj, thr
+    while True:
+        if _refill(job, g):
+            _deriv(job, g, g.y, g.k)
+        finished = 0
+        for l in range(LANES):
+            if not g.active[l]:
+                continue
+            r = g.reg[l]
+            while g.jt[l] < T:
+                tj = job.times[g.jt[l]]
+                thr = tj - 1e-12 * (tj if tj > 1.0 else 1.0)
+                if g.t[l] < thr and g.tries[l] < job.max_steps:
+                    break
+                for i in range(N):
+                    job.course_out[(r * T + g.jt[l]) * N + i] = g.y[i * LANES + l]
+                g.jt[l] += 1
+            if g.jt[l] == T:
+                _finish(job, g, l, g.tries[l] < job.max_steps)
+                finished += 1
+            else:
+                g.t_stop[l] = job.times[g.jt[l]]
+        if finished and not g.exhausted:
+            continue
+        n_active = 0
+        for l in range(LANES):
+            n_active += g.active[l]
+        if n_active == 0:
+            if g.exhausted:
+                break
+            continue
+        _attempt(job, g)
+        for l in range(LANES):
+            if g.active[l]:
+                g.tries[l] += 1
+
+
+cdef void _rk4(Job* job, Group* g) noexcept nogil:
+    cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, step, l
+    cdef double* y = g.y
+    cdef double* k1 = g.k
+    cdef double* k2 = g.k + NL
+    cdef double* k3 = g.k + 2 * NL
+    cdef double* k4 = g.k + 3 * NL
+    cdef double* tmp = g.acc
+    cdef double dt = job.dt, half = 0.5 * job.dt, sixth = job.dt / 6.0
+    cdef int n_active
+    while True:
+        _refill(job, g)
+        n_active = 0
+        for l in range(LANES):
+            n_active += g.active[l]
+        if n_active == 0:
+            break
+        for step in range(job.n_steps):
+            _deriv(job, g, y, k1)
+            for i in range(NL):
+                tmp[i] = y[i] + half * k1[i]
+            _deriv(job, g, tmp, k2)
+            for i in range(NL):
+                tmp[i] = y[i] + half * k2[i]
+            _deriv(job, g, tmp, k3)
+            for i in range(NL):
+                tmp[i] = y[i] + dt * k3[i]
+            _deriv(job, g, tmp, k4)
+            for i in range(NL):
+                y[i] = y[i] + sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        for l in range(LANES):
+            if g.active[l]:
+                _finish(job, g, l, 1)
+
+
+cdef Group* _group_new(const Job* job) noexcept nogil:
+    """Allocate one thread's lanes (64-byte aligned), idle and holding finite dummy values."""
+    cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES, SL = job.max_stack * LANES
+    cdef Py_ssize_t nd = 13 * NL + 7 * EL + SL + 7 * job.E + LANES, i
+    cdef Group* g = <Group*>malloc(sizeof(Group))
+    cdef double* buf
+    if g == NULL:
+        return NULL
+    memset(g, 0, sizeof(Group))
+    buf = <double*>mm_aligned_alloc(nd * sizeof(double))
+    if buf == NULL:
+        free(g)
+        return NULL
+    memset(buf, 0, nd * sizeof(double))
+    g.y = buf
+    g.k = buf + NL
+    g.acc = buf + 8 * NL
+    g.ynew = buf + 9 * NL
+    g.tau = buf + 10 * NL
+    g.ymax = buf + 11 * NL
+    g.free_ = buf + 12 * NL
+    g.px = buf + 13 * NL
+    g.pn = g.px + EL
+    g.pB = g.px + 2 * EL
+    g.pKn = g.px + 3 * EL
+    g.pw = g.px + 4 * EL
+    g.plin = g.px + 5 * EL
+    g.ph = g.px + 6 * EL
+    g.stack = g.px + 7 * EL
+    g.cx = g.stack + SL
+    g.cn = g.cx + job.E
+    g.cB = g.cx + 2 * job.E
+    g.cKn = g.cx + 3 * job.E
+    g.cw = g.cx + 4 * job.E
+    g.clin = g.cx + 5 * job.E
+    g.ch = g.cx + 6 * job.E
+    for i in range(NL):
+        g.tau[i] = 1.0
+    for i in range(EL):
+        g.pn[i] = 1.0
+        g.pB[i] = 1.0
+        g.pKn[i] = 1.0
+        g.plin[i] = 1.0
+    for i in range(LANES):
+        g.h[i] = job.h0
+        g.hmax[i] = 1.0
+    return g
+
+
+cdef void _group_free(Group* g) noexcept nogil:
+    if g != NULL:
+        mm_aligned_free(g.y)
+        free(g)
+
+
+cdef int _run(Job* job, int num_threads, uint8_t[::1] failed) except -1:
+    """Every thread takes LANES lanes and works through the shared regimen counter."""
     cdef int nt = num_threads if num_threads > 0 else mmmech_logic_default_threads()
-    cdef double* dbuf
-    cdef int32_t* ibuf
-    cdef uint8_t* ubuf
-    cdef Scratch* s
+    cdef Py_ssize_t groups = (job.R + LANES - 1) // LANES
+    cdef Group* g
     if nt < 1:
         nt = 1
-    if nt > R:
-        nt = <int>R
+    if nt > groups:
+        nt = <int>groups
+    job.next = 0
+    job.done = 0
     with nogil, parallel(num_threads=nt):
-        # every name assigned in this block is private to its thread
-        s = <Scratch*>malloc(sizeof(Scratch))
-        dbuf = <double*>malloc(nd * sizeof(double))
-        ibuf = <int32_t*>malloc(ni * sizeof(int32_t))
-        ubuf = <uint8_t*>malloc(nu * sizeof(uint8_t))
-        if s != NULL and dbuf != NULL and ibuf != NULL and ubuf != NULL:
-            s.k = dbuf
-            s.acc = dbuf + 7 * N
-            s.ynew = dbuf + 8 * N          # N candidate state, then N state (time course)
-            s.hv = dbuf + 10 * N
-            s.pn = dbuf + 10 * N + E
-            s.pB = dbuf + 10 * N + 2 * E
-            s.pKn = dbuf + 10 * N + 3 * E
-            s.pw = dbuf + 10 * N + 4 * E
-            s.plin = dbuf + 10 * N + 5 * E
-            s.px = dbuf + 10 * N + 6 * E
-            s.ph = dbuf + 10 * N + 7 * E
-            s.stack = dbuf + 10 * N + 8 * E
-            s.dyn = ibuf
-            s.psrc = ibuf + E
-            s.free_ = ubuf
-        for r in prange(R, schedule="dynamic"):
-            if s != NULL and dbuf != NULL and ibuf != NULL and ubuf != NULL:
-                _one(job, s, r)
-            else:
-                failed[r] = 1
-        free(s)
-        free(dbuf)
-        free(ibuf)
-        free(ubuf)
+        g = _group_new(job)
+        if g == NULL:
+            failed[0] = 1
+        elif job.kind == KIND_STEADY:
+            _steady(job, g)
+        elif job.kind == KIND_COURSE:
+            _course(job, g)
+        else:
+            _rk4(job, g)
+        _group_free(g)
+    if failed[0] and job.done != job.R:
+        raise MemoryError("_logic kernel: could not allocate the per-thread buffers")
+    if job.done != job.R:
+        raise RuntimeError(f"_logic kernel: {job.done} of {job.R} regimens finished")
     return 0
 
 
@@ -562,7 +844,8 @@ def _flat(a, dtype):
 
 
 cdef class _Inputs:
-    """Keeps the coerced arrays alive while the kernel reads them through raw pointers."""
+    """Coerced arrays (kept alive while the kernel reads them through raw pointers) and the
+    model's structure in the kernel's layout."""
     cdef object arrays
     cdef public Py_ssize_t R, N, E, P, max_stack
 
@@ -602,8 +885,21 @@ cdef class _Inputs:
             raise ValueError(f"_logic kernel: need N, R, P >= 1, got {N}, {R}, {P}")
         if int(prog_ptr[0]) != 0 or int(prog_ptr[N]) != prog_op.shape[0]:
             raise ValueError("_logic kernel: prog_ptr does not span the program")
-        self.arrays = dict(prog_ptr=prog_ptr, prog_op=prog_op, prog_arg=prog_arg,
-                           edge_src=edge_src, w=w, n=n, B=B, Kn=Kn, lin=lin, tau=tau, ymax=ymax,
+        has_rule = np.ascontiguousarray(np.diff(prog_ptr) > 0, dtype=np.uint8)
+        moving = has_rule[edge_src].astype(bool) if E else np.zeros(0, dtype=bool)
+        slot_edge = np.concatenate([np.nonzero(moving)[0], np.nonzero(~moving)[0]])
+        slot_edge = np.ascontiguousarray(slot_edge, dtype=np.int32)
+        slot_of = np.empty(E, dtype=np.int64)
+        slot_of[slot_edge] = np.arange(E)
+        is_lit = prog_op == 0
+        prog_slot = np.where(is_lit, slot_of[np.where(is_lit, prog_arg, 0)] if E else 0, prog_arg)
+        self.arrays = dict(prog_ptr=prog_ptr, prog_op=prog_op,
+                           prog_slot=np.ascontiguousarray(prog_slot, dtype=np.int32),
+                           rule_nodes=np.ascontiguousarray(np.nonzero(has_rule)[0], dtype=np.int32),
+                           has_rule=has_rule, slot_edge=slot_edge,
+                           slot_src=np.ascontiguousarray(edge_src[slot_edge], dtype=np.int32),
+                           n_dyn=int(moving.sum()),
+                           w=w, n=n, B=B, Kn=Kn, lin=lin, tau=tau, ymax=ymax,
                            fixed_mask=fixed_mask, fixed_value=fixed_value, y0=y0, pidx=pidx)
         self.R, self.N, self.E, self.P = R, N, E, P
         self.max_stack = max(1, int(cm.max_stack))
@@ -612,8 +908,11 @@ cdef class _Inputs:
         a = self.arrays
         cdef const int64_t[::1] prog_ptr = a["prog_ptr"]
         cdef const int32_t[::1] prog_op = a["prog_op"]
-        cdef const int32_t[::1] prog_arg = a["prog_arg"]
-        cdef const int32_t[::1] edge_src = a["edge_src"]
+        cdef const int32_t[::1] prog_slot = a["prog_slot"]
+        cdef const int32_t[::1] rule_nodes = a["rule_nodes"]
+        cdef const uint8_t[::1] has_rule = a["has_rule"]
+        cdef const int32_t[::1] slot_edge = a["slot_edge"]
+        cdef const int32_t[::1] slot_src = a["slot_src"]
         cdef const float64_t[::1] w = a["w"].ravel()
         cdef const float64_t[::1] n = a["n"].ravel()
         cdef const float64_t[::1] B = a["B"].ravel()
@@ -627,11 +926,17 @@ cdef class _Inputs:
         cdef const int64_t[::1] pidx = a["pidx"]
         job.N = self.N
         job.E = self.E
+        job.R = self.R
         job.max_stack = self.max_stack
         job.prog_ptr = &prog_ptr[0]
         job.prog_op = &prog_op[0] if prog_op.shape[0] else NULL
-        job.prog_arg = &prog_arg[0] if prog_arg.shape[0] else NULL
-        job.edge_src = &edge_src[0] if self.E else NULL
+        job.prog_slot = &prog_slot[0] if prog_slot.shape[0] else NULL
+        job.rule_nodes = &rule_nodes[0] if rule_nodes.shape[0] else NULL
+        job.n_rule = rule_nodes.shape[0]
+        job.has_rule = &has_rule[0]
+        job.slot_edge = &slot_edge[0] if self.E else NULL
+        job.slot_src = &slot_src[0] if self.E else NULL
+        job.n_dyn = a["n_dyn"]
         job.w = _dptr(w)
         job.n = _dptr(n)
         job.B = _dptr(B)
@@ -655,11 +960,6 @@ def _cap(h_max):
     return h_max
 
 
-def _check_failed(failed):
-    if np.any(failed):
-        raise MemoryError("_logic kernel: could not allocate the per-thread scratch buffers")
-
-
 def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_steps,
                  int num_threads=0, double h0=0.05, h_max=None):
     """Integrate every regimen to steady state (see ``_logic_ref.steady_state``).
@@ -670,11 +970,13 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
     """
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
+    if max_steps < 1:
+        raise ValueError("_logic kernel: max_steps must be >= 1")
     y = np.empty((inp.R, inp.N), dtype=np.float64)
     conv = np.zeros(inp.R, dtype=np.uint8)
     steps = np.zeros(inp.R, dtype=np.int64)
     t = np.zeros(inp.R, dtype=np.float64)
-    failed = np.zeros(inp.R, dtype=np.uint8)
+    failed = np.zeros(1, dtype=np.uint8)
     cdef float64_t[:, ::1] y_v = y
     cdef uint8_t[::1] conv_v = conv
     cdef int64_t[::1] steps_v = steps
@@ -692,8 +994,7 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
     job.flag_out = &conv_v[0]
     job.steps_out = &steps_v[0]
     job.t_out = &t_v[0]
-    _run(&job, inp.R, num_threads, failed)
-    _check_failed(failed)
+    _run(&job, num_threads, failed)
     return y, conv.astype(bool), steps, t
 
 
@@ -705,9 +1006,11 @@ def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
     cdef const float64_t[::1] times_v = np.ascontiguousarray(times, dtype=np.float64)
     if times_v.shape[0] < 1:
         raise ValueError("_logic kernel: times must not be empty")
+    if max_steps < 1:
+        raise ValueError("_logic kernel: max_steps must be >= 1")
     out = np.empty((inp.R, times_v.shape[0], inp.N), dtype=np.float64)
     ok = np.zeros(inp.R, dtype=np.uint8)
-    failed = np.zeros(inp.R, dtype=np.uint8)
+    failed = np.zeros(1, dtype=np.uint8)
     cdef float64_t[:, :, ::1] out_v = out
     cdef uint8_t[::1] ok_v = ok
     memset(&job, 0, sizeof(Job))
@@ -722,8 +1025,7 @@ def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
     job.T = times_v.shape[0]
     job.course_out = &out_v[0, 0, 0]
     job.flag_out = &ok_v[0]
-    _run(&job, inp.R, num_threads, failed)
-    _check_failed(failed)
+    _run(&job, num_threads, failed)
     return out, ok.astype(bool)
 
 
@@ -732,7 +1034,7 @@ def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
     y = np.empty((inp.R, inp.N), dtype=np.float64)
-    failed = np.zeros(inp.R, dtype=np.uint8)
+    failed = np.zeros(1, dtype=np.uint8)
     cdef float64_t[:, ::1] y_v = y
     memset(&job, 0, sizeof(Job))
     inp.fill(&job)
@@ -740,6 +1042,5 @@ def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
     job.dt = dt
     job.n_steps = n_steps
     job.y_out = &y_v[0, 0]
-    _run(&job, inp.R, num_threads, failed)
-    _check_failed(failed)
+    _run(&job, num_threads, failed)
     return y
