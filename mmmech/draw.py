@@ -382,7 +382,7 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
     context : str, path or Context
     out : str, optional
         ``.png``, ``.svg`` or ``.pdf``; written atomically. None: nothing is written (the
-        figure is returned in the result under ``"figure"``).
+        matplotlib Figure, on an Agg canvas at `dpi`, is returned under ``"figure"``).
     focus : sequence of str
         Draw only the neighbourhood of these nodes (needed above `max_nodes` nodes).
     radius : int
@@ -487,7 +487,7 @@ def _place_drugs(pos, boxes, drug_nodes, drug_edges):
 def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title, regimen,
             settings, dpi):
     import matplotlib
-    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch
@@ -498,7 +498,9 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     for x0, y0, x1, y1 in boxes.values():
         xs += [x0, x1]
         ys += [y0, y1]
-    legend_w = 4.2  # a margin on the right keeps the legend off the network
+    # a margin on the right keeps the legend off the network (with a regimen the legend goes
+    # to the side panel under the colour bar)
+    legend_w = 0.0 if effect else 4.2
     w = max(xs) - min(xs) + 3.0 + legend_w
     h = max(ys) - min(ys) + 2.5
     n = len(nodes) + len(drug_nodes)
@@ -506,6 +508,7 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     fig_w = min(max(w * scale + (3.2 if effect else 0.6), 8.0), 40.0)
     fig_h = min(max(h * scale + 1.6, 6.0), 30.0)
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
     ax = fig.add_axes([0.01, 0.01, 0.98 if not effect else 0.84, 0.93])
     ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5 + legend_w)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 0.8)
@@ -582,9 +585,13 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     if not effect:
         handles += [Patch(fc=c, ec="#333333", label=k) for k, c in _KIND_FACE.items()
                     if k != "input" and any(m.nodes[x].kind == k for x in nodes)]
-    leg = ax.legend(handles=handles, loc="lower right", fontsize=fs + 0.5, frameon=True,
-                    framealpha=0.9, title="legend", title_fontsize=fs + 1)
-    leg.set_zorder(5)
+    if effect:
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.852, 0.2),
+                   fontsize=fs + 0.5, frameon=True, title="legend", title_fontsize=fs + 1)
+    else:
+        leg = ax.legend(handles=handles, loc="lower right", fontsize=fs + 0.5, frameon=True,
+                        framealpha=0.9, title="legend", title_fontsize=fs + 1)
+        leg.set_zorder(5)
     if effect:
         cax = fig.add_axes([0.875, 0.42, 0.014, 0.45])
         cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
@@ -606,7 +613,7 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
         if focus:
             title += f" — neighbourhood of {', '.join(focus)}"
     fig.suptitle(title, fontsize=fs + 5, fontweight="bold", y=0.985)
-    fig._mmmech_texts = texts  # kept alive with the figure (arrow clipping uses their boxes)
+    fig.canvas.draw()  # sizes the text boxes the arrows are clipped to
     return fig
 
 
@@ -617,12 +624,9 @@ def _text_color(face):
 
 
 def _save(fig, path, dpi):
-    """Render twice (text boxes get their size on the first pass, arrows clip to them on the
-    second) and write atomically."""
+    """Write the (already drawn once, so arrows clip to the sized text boxes) figure
+    atomically."""
     import tempfile
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(fig)
-    fig.canvas.draw()
     folder = os.path.dirname(os.path.abspath(path))
     ext = os.path.splitext(path)[1].lower()
     fd, tmp = tempfile.mkstemp(prefix=".mmmech-", suffix=ext, dir=folder)
