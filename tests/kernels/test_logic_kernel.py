@@ -158,6 +158,25 @@ def test_known_answer_linear_chain():
     np.testing.assert_allclose(ss.y[0], [0.3, 0.48 * 0.3, 1 - 0.48 * 0.3], atol=1e-10)
 
 
+@settings(max_examples=60, deadline=None)
+@given(x=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 1e-300, 1e-12, 0.5])),
+       n=st.floats(0.3, 6.0), frac=st.floats(0.05, 0.95), w=st.floats(0.0, 1.0))
+def test_hill_transfer_known_answer(x, n, frac, w):
+    """B = A through one Hill edge: the steady state is w * f(x) (f from its closed form,
+    with libm's pow), whatever vectorized x**n the kernel uses."""
+    ec50 = frac * 0.5 ** (1.0 / n)          # EC50**n < 1/2
+    cm = compile_rules(["A", "B"], {"B": "A"},
+                       edge_params={("A", "B"): {"w": w, "n": n, "ec50": ec50}})
+    en = ec50 ** n
+    B = (en - 1.0) / (2.0 * en - 1.0)
+    xn = x ** n
+    expected = w * B * xn / ((B - 1.0) + xn)
+    ss = propagate.steady_state(cm, [[1, 0]], [[x, 0.0]], backend="cython", tol=1e-13,
+                                rtol=1e-10, atol=1e-14)
+    assert ss.converged.all()
+    assert ss.y[0, 1] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
 # ---------------------------------------------------------------- invariants (Hypothesis)
 
 _SETTINGS = settings(max_examples=20, deadline=None,
