@@ -58,6 +58,7 @@ import warnings
 
 from .exceptions import InvalidInputError, ModelFileError
 from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
+from .utils import did_you_mean
 
 __all__ = ["read", "write", "loads", "dumps", "detect_format", "build_network", "default_rule",
            "safe_name", "with_initial", "atomic_write", "DefaultRulesWarning", "FORMATS", "READ_FORMATS", "WRITE_FORMATS",
@@ -284,7 +285,6 @@ def with_initial(model, values):
     """
     import dataclasses
     from .pathways import load
-    from .utils import did_you_mean
     m = load(model)
     nodes = dict(m.nodes)
     for k, v in dict(values).items():
@@ -307,7 +307,6 @@ def _norm_format(fmt, allowed, func):
     f = str(fmt).strip().lower()
     f = _ALIASES.get(f, f)
     if f not in allowed:
-        from .utils import did_you_mean
         raise InvalidInputError(f"{func}(): format must be one of {', '.join(allowed)}, got "
                                 f"{fmt!r}{did_you_mean(f, allowed)}")
     return f
@@ -550,7 +549,7 @@ _Y0_PREFIX = "# mmmech y0:"
 
 def _read_bnet(text, origin, name):
     namer = _Namer()
-    rules, order, y0 = {}, [], {}
+    rules, order, y0, y0_line = {}, [], {}, {}
     header_done = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -566,6 +565,7 @@ def _read_bnet(text, origin, name):
                     raise ModelFileError(f"{origin}, line {lineno}: y0 of {k} must lie in [0, 1], "
                                          f"got {val}")
                 y0[k] = val
+                y0_line[k] = lineno
             continue
         if not line or line.startswith("#"):
             continue
@@ -608,7 +608,8 @@ def _read_bnet(text, origin, name):
         out_rules[tgt] = format_rule(tree)
     for k in y0:
         if k not in nodes:
-            raise ModelFileError(f"{origin}: mmmech y0 names unknown node {k!r}")
+            raise ModelFileError(f"{origin}, line {y0_line[k]}: mmmech y0 names unknown node "
+                                 f"{k!r}{did_you_mean(k, nodes)}")
     inputs = [n for n in nodes if n not in out_rules]
     notes = [f"{origin}: Boolean rules read from the BoolNet file for {len(out_rules)} nodes; "
              f"{len(inputs)} input(s) hold their initial activity ({', '.join(inputs[:8])}"

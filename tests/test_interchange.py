@@ -439,6 +439,8 @@ def test_malformed_bnet_names_file_line_and_problem():
     _fails("targets, factors, probabilities\nA, B, 1\n", "bnet", "line 1", "deterministic")
     _fails("1A, B\n", "bnet", "line 1", "not a node name")
     _fails("# only a comment\n", "bnet", "no 'target, factors'")
+    _fails("A, B\n# mmmech y0: Bb=1\n", "bnet", "line 2", "unknown node 'Bb'", "did you mean")
+    _fails("# mmmech y0: A=2\nA, B\n", "bnet", "line 1", "[0, 1]")
 
 
 def test_malformed_sif_and_unknown_format():
