@@ -543,3 +543,18 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_show_and_validate_accept_foreign_files(run_cli, tmp_path):
+    import json
+    f = tmp_path / "net.sif"
+    f.write_text("A\t1\tC\nB\t-1\tC\n")
+    p = run_cli("pathway", "validate", f, "--json")
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["ok"] and any("has no source" in w for w in report["warnings"])
+    p = run_cli("pathway", "show", f, "--json")
+    assert p.returncode == 0, p.stderr
+    shown = json.loads(p.stdout)
+    assert shown["curated"] is False
+    assert {n["name"]: n["rule"] for n in shown["nodes"]}["C"] == "A AND NOT B"
