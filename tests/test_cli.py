@@ -59,3 +59,14 @@ def test_emit_json_writes_nan_as_null(capsys):
     import numpy as np
     emit_json({"a": float("nan"), "b": np.float64(1.5), "c": np.arange(2)})
     assert json.loads(capsys.readouterr().out) == {"a": None, "b": 1.5, "c": [0, 1]}
+
+
+def test_pathway_validate_exits_1_on_an_invalid_model(run_cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\nname = "bad"\n[[node]]\nname = "A"\nkind = "input"\n'
+                   '[[node]]\nname = "B"\nrule = "A"\n[readouts]\nviability = "B"\n')
+    p = run_cli("pathway", "validate", bad, "--json")
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False and any("source" in e for e in doc["errors"])
+    assert run_cli("pathway", "validate", "--json").returncode == 0

@@ -7,14 +7,15 @@ def handle_validate(args):
     from ..pathways import load
     model = load(args.model)
     report = model.validate(drugs="library")
+    rc = 0 if report["ok"] else 1     # like a linter: findings are not usage errors
     if getattr(args, "json", False):
-        return report, ""
+        return report, "", rc
     lines = [f"{model.name}: {'OK' if report['ok'] else 'INVALID'} ({len(model.nodes)} nodes, "
              f"{len(model.edges)} edges, {len(report['errors'])} errors, "
              f"{len(report['warnings'])} warnings)"]
     lines += [f"error: {e}" for e in report["errors"]]
     lines += [f"warning: {w}" for w in report["warnings"]]
-    return report, "\n".join(lines)
+    return report, "\n".join(lines), rc
 
 
 def handle_show(args):
@@ -32,7 +33,8 @@ def handle_show(args):
     lines += ["", "edges:"]
     for e in model.edges:
         par = f"  [{e.parameter}]" if e.parameter else ""
-        lines.append(f"  {e.source:>20} {'->' if e.sign > 0 else '-|'} {e.target:<20} "
+        arrow = {1: "->", -1: "-|"}.get(e.sign, "-?")
+        lines.append(f"  {e.source:>20} {arrow} {e.target:<20} "
                      f"{', '.join(e.sources)}{par}")
     if model.parameters:
         lines += ["", "parameters (contested edges):"]
