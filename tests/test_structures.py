@@ -641,7 +641,10 @@ def test_bad_inputs_to_potency_shifts():
 
 
 def test_without_drug_library_only_documented_drugs(monkeypatch):
+    import mmmech
     monkeypatch.setitem(sys.modules, "mmmech.drugs", None)     # import now fails
+    # an earlier import left the submodule as an attribute of the package: hide it too
+    monkeypatch.delattr(mmmech, "drugs", raising=False)
     sh = S.potency_shifts(["PSMB5 A49T", "BCL2 G101V"])
     assert dict(sh) == {"bortezomib": {"PSMB5": 45.0}, "venetoclax": {"BCL2": 180.0}}
     assert "drug library unavailable" in sh.warnings[0]
