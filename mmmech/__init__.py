@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"drugs", "structures", "pathways", "model", "synergy", "screening", "plot",
                "units", "exceptions", "occupancy", "propagate", "compiled", "utils",
-               "resources", "interchange", "scoring", "contexts", "draw"}
+               "resources", "interchange", "scoring", "contexts", "draw", "diffusion",
+               "testing"}
 # top-level convenience functions -> (module, attribute)
 _FUNCTIONS = {
     "simulate": ("model", "simulate"),
