@@ -21,7 +21,9 @@ series ``c_ref * 3**k``, ``k = -3 .. 1`` around its reference concentration inst
 ``--doses DRUG=1nM,3nM,...``.
 
 With an ensemble (``ensemble=M``), M parameter sets are sampled around the curated ones
-(:func:`mmmech.model.sample_params`; set 0 is the curated model), every grid point is simulated
+(:func:`mmmech.screening.ensemble_params`, keyed by the seed and by each edge, parameter and
+drug, so ``mmmech score`` and ``mmmech screen`` see the same variants; set 0 is the curated
+model), every grid point is simulated
 under each set in the same batched call, and each summary score is reported with its ensemble
 mean and a percentile interval.
 """
@@ -46,7 +48,8 @@ def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
 
     Examples
     --------
-    >>> default_doses("bortezomib")[0], len(default_doses("bortezomib"))
+    >>> d = default_doses("bortezomib")
+    >>> float(d[0]), len(d)
     (0.0, 6)
     """
     from .model import resolve_drug
@@ -259,7 +262,8 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     """
     from . import synergy
     from ._synergy_core import score_batch
-    from .model import Simulator, resolve_drug, sample_params
+    from .model import Simulator, resolve_drug
+    from .screening import ensemble_params
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
@@ -294,7 +298,7 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     auto = None if len(by_name) == len(names) else dose_range(sim, readout=readout,
                                                                backend=backend)
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
-    params = sample_params(sim, ens, seed=seed) if ens > 1 else None
+    params = ensemble_params(sim, ens, seed=seed) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
     notes = list(getattr(sim, "notes", []) or [])
     converged = bool(conv.all())

@@ -57,12 +57,10 @@ Examples
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from ._synergy_core import METRICS, score_batch
 from ._synergy_core import most_synergistic_area as _msa
 from ._synergy_fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
-from ._synergy_io import canonical_table, iter_blocks, read_table
 from .exceptions import InvalidInputError
 from .utils import check_random_state, did_you_mean
 
@@ -71,6 +69,23 @@ __all__ = ["METRICS", "SynergyResult", "LogLogistic", "FitBatch", "score_surface
            "fit_loglogistic_batch", "most_synergistic_area"]
 
 RESPONSE_KINDS = ("inhibition", "viability")
+
+
+# plate reading needs pandas: imported on first use so that scoring a simulated surface does not
+# pay for it
+def read_table(*args, **kwargs):
+    from ._synergy_io import read_table as f
+    return f(*args, **kwargs)
+
+
+def canonical_table(*args, **kwargs):
+    from ._synergy_io import canonical_table as f
+    return f(*args, **kwargs)
+
+
+def iter_blocks(*args, **kwargs):
+    from ._synergy_io import iter_blocks as f
+    return f(*args, **kwargs)
 AREA_SIZE = 3
 BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)
 
@@ -474,6 +489,7 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0)
         for c, v in res.extra.items():
             row.setdefault(c, v)
         rows.append(row)
+    import pandas as pd
     return pd.DataFrame(rows)
 
 

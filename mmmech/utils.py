@@ -36,7 +36,7 @@ def check_random_state(seed=None):
 
     Examples
     --------
-    >>> check_random_state(1).integers(0, 10) == check_random_state(1).integers(0, 10)
+    >>> int(check_random_state(1).integers(0, 10)) == int(check_random_state(1).integers(0, 10))
     True
     """
     if seed is None:

@@ -136,3 +136,11 @@ def test_cli_score_json_and_plot(run_cli, tmp_path):
 def test_cli_score_bad_input(run_cli, args, needle):
     from _helpers import assert_one_line_error
     assert_one_line_error(run_cli("score", *args), needle)
+
+
+def test_score_and_screen_share_their_ensemble():
+    from mmmech.screening import screen
+    r = score(["bortezomib", "lenalidomide"], metrics=("bliss",), ensemble=3, seed=5)
+    df = screen(["bortezomib", "lenalidomide"], size=2, ensemble=3, seed=5, metrics=("bliss",),
+                progress=False)
+    assert df["bliss_mean"].iloc[0] == pytest.approx(r.ensemble["bliss"]["mean"], abs=1e-9)
