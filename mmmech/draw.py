@@ -626,19 +626,7 @@ def _text_color(face):
 def _save(fig, path, dpi):
     """Write the (already drawn once, so arrows clip to the sized text boxes) figure
     atomically."""
-    import tempfile
-    folder = os.path.dirname(os.path.abspath(path))
+    from .utils import atomic_output
     ext = os.path.splitext(path)[1].lower()
-    fd, tmp = tempfile.mkstemp(prefix=".mmmech-", suffix=ext, dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix=ext) as tmp:
         fig.savefig(tmp, dpi=dpi, format=ext[1:], facecolor="white")
-        from .interchange import file_mode
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -53,12 +53,11 @@ Examples
 import json
 import os
 import re
-import tempfile
 import warnings
 
 from .exceptions import InvalidInputError, ModelFileError
 from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
-from .utils import did_you_mean
+from .utils import atomic_write, did_you_mean, file_mode  # noqa: F401 (file_mode re-exported)
 
 __all__ = ["read", "write", "loads", "dumps", "detect_format", "build_network", "default_rule",
            "safe_name", "with_initial", "atomic_write", "DefaultRulesWarning", "FORMATS", "READ_FORMATS", "WRITE_FORMATS",
@@ -441,32 +440,6 @@ def write(model, path, format=None):
     text = dumps(model, fmt)
     atomic_write(p, text.encode("utf-8"))
     return p
-
-
-def file_mode():
-    """Permissions of a new file under the current umask (mkstemp's files are private)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write(path, data):
-    """Write bytes to `path` through a temporary file in the same folder and ``os.replace``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InvalidInputError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".mmmech-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------------- SIF

@@ -5,7 +5,6 @@ interrupted run never leaves a half-written picture.
 """
 import itertools
 import os
-import tempfile
 
 import numpy as np
 
@@ -38,16 +37,12 @@ def check_output_path(path):
 
 def save_figure(fig, path, dpi=150):
     """Save `fig` to `path` (png, svg or pdf by extension) atomically; closes the figure."""
+    from .utils import atomic_output
     path, ext = check_output_path(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mmmech-", suffix="." + ext, dir=folder)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_output(path, suffix="." + ext) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         _pyplot().close(fig)
     return path
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .exceptions import InvalidInputError
-from .synergy import METRICS
 
 __all__ = ["default_doses", "dose_range", "score", "score_grid", "ScoreResult",
            "DEFAULT_DILUTION", "DEFAULT_POINTS"]

@@ -60,7 +60,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -831,10 +830,8 @@ def _assemble(plan_, rows_by_key, rank_by):
 
 
 def _write_final(df, path, fmt, meta):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    from .utils import atomic_output
+    with atomic_output(path, fsync=True) as tmp:
         if fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -844,18 +841,6 @@ def _write_final(df, path, fmt, meta):
             pq.write_table(table.replace_schema_metadata(md), tmp)
         else:
             df.to_csv(tmp, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        umask = os.umask(0)          # mkstemp makes the file 0600; give it the usual mode
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, seed=0,

@@ -45,7 +45,6 @@ Examples
 import math
 import os
 import re
-import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -59,7 +58,7 @@ from . import _pdb
 from .exceptions import (InvalidInputError, ModelFileError, MutationError,
                          NetworkUnavailableError, StructureError, UnknownTargetError)
 from .resources import load_toml
-from .utils import did_you_mean, suggest
+from .utils import atomic_write, did_you_mean, suggest
 
 __all__ = [
     "Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme", "Mutation",
@@ -1195,15 +1194,7 @@ def fetch(pdb_id, cache_dir=None, format="cif", timeout=30.0):
                              f"{'mmCIF' if format == 'cif' else 'PDB'} file")
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{pid}.", suffix=".part", dir=cache)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, dest)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(dest, data)
     except OSError as exc:
         raise StructureError(f"{func}(): cannot write to the cache {cache}: {exc}") from None
     return dest

@@ -1,12 +1,16 @@
 """Small helpers shared by every layer: close-match suggestions, random state, checks."""
+import contextlib
 import difflib
 import numbers
+import os
+import tempfile
 
 import numpy as np
 
 from .exceptions import InvalidInputError
 
-__all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array"]
+__all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array",
+           "atomic_output", "atomic_write", "file_mode"]
 
 
 def suggest(name, choices, n=3, cutoff=0.6):
@@ -73,3 +77,53 @@ def check_finite_array(x, name, func, ndim=None, dtype=np.float64, min_value=Non
         bad = arr[arr < min_value].ravel()[:3].tolist()
         raise InvalidInputError(f"{func}(): {name} must be >= {min_value}, got {bad}")
     return arr
+
+
+def file_mode():
+    """Permissions of a new file under the current umask (mkstemp's own files are private)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_output(path, suffix=".tmp", fsync=False):
+    """Write an output file atomically: yield a temporary path beside `path`.
+
+    When the block ends normally the temporary file gets the usual permissions and replaces
+    `path` in one ``os.replace``; when it raises (or is interrupted) the temporary file is
+    removed, so `path` is never half-written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "x.txt")
+    >>> with atomic_output(out) as tmp:
+    ...     _ = open(tmp, "w").write("done")
+    >>> open(out).read()
+    'done'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidInputError(f"cannot write {path!r}: folder {folder!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path, data):
+    """Write bytes to `path` atomically (see :func:`atomic_output`)."""
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)

@@ -1,7 +1,8 @@
 """Argument helpers shared by the subcommand modules."""
-from ..exceptions import MmmechError
+from ..exceptions import InvalidInputError, MmmechError
 
-__all__ = ["not_built", "add_model_args", "add_perturbation_args"]
+__all__ = ["not_built", "add_model_args", "add_perturbation_args", "parse_settings",
+           "parse_regimen"]
 
 
 class LayerUnavailableError(MmmechError, NotImplementedError):
@@ -35,3 +36,35 @@ def add_perturbation_args(p):
                    help="target mutation in the numbering the target registry documents for "
                         "the gene (PSMB5: mature-chain numbering, Thr1 = catalytic threonine); "
                         "see 'mmmech structures targets' (repeatable)")
+
+
+def parse_settings(items):
+    """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
+    from ..units import parse_assignment
+    out = {}
+    for text in items or ():
+        name, value = parse_assignment(text, what="--set")
+        if value is None:
+            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise InvalidInputError(f"--set {name}: VALUE must be a number in [0, 1], got "
+                                    f"{value!r}") from None
+        if not 0.0 <= v <= 1.0:
+            raise InvalidInputError(f"--set {name}: VALUE must lie in [0, 1], got {v}")
+        out[name] = v
+    return out
+
+
+def parse_regimen(items, command, what="dose"):
+    """``["bortezomib=10nM", "lenalidomide", ...]`` -> {drug name: nM} (units required; a drug
+    without an amount gets its library reference concentration; each drug once)."""
+    from .. import drugs as _drugs
+    regimen = {}
+    for text in items or ():
+        drug, nM = _drugs.parse_dose(text, what=f"{what} {text!r}")
+        if drug.name in regimen:
+            raise InvalidInputError(f"{command}: {drug.name} is given twice")
+        regimen[drug.name] = nM
+    return regimen

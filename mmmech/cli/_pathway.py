@@ -117,18 +117,11 @@ def handle_export(args):
 
 def handle_draw(args):
     import warnings
-    from .. import drugs as _drugs
     from ..draw import draw
-    from ..exceptions import InvalidInputError
     from ..pathways import load
     from ..units import format_nM
-    from ._simulate import parse_settings
-    regimen = {}
-    for text in args.regimen:
-        drug, nM = _drugs.parse_dose(text, what=f"--regimen {text!r}")
-        if drug.name in regimen:
-            raise InvalidInputError(f"pathway draw: {drug.name} is given twice in --regimen")
-        regimen[drug.name] = nM
+    from ._common import parse_regimen, parse_settings
+    regimen = parse_regimen(args.regimen, "pathway draw", what="--regimen")
     settings = parse_settings(args.set_)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -1,6 +1,6 @@
 """mmmech score"""
 from ..exceptions import InvalidInputError
-from ._common import add_model_args, add_perturbation_args, not_built
+from ._common import add_model_args, add_perturbation_args
 
 __all__ = ["register"]
 

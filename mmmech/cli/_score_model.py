@@ -3,8 +3,9 @@ import sys
 
 from ..exceptions import InvalidInputError
 from ..units import format_nM, parse_assignment, parse_concentration
+from ._common import parse_settings
 
-__all__ = ["run_model", "parse_dose_lists", "parse_settings"]
+__all__ = ["run_model", "parse_dose_lists"]
 
 
 def parse_dose_lists(items):
@@ -22,22 +23,6 @@ def parse_dose_lists(items):
         out[drug.name] = [parse_concentration(v.strip(), mol_weight=drug.mol_weight,
                                               what=f"--doses for {drug.name!r}")
                           for v in value.split(",")]
-    return out
-
-
-def parse_settings(items):
-    """``['NODE=0.5', ...]`` -> ``{NODE: 0.5}`` with checked numbers."""
-    out = {}
-    for item in items:
-        name, value = parse_assignment(item, what="--set")
-        if value is None:
-            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {item!r}")
-        try:
-            v = float(value)
-        except ValueError:
-            raise InvalidInputError(f"--set: value of {name!r} must be a number in [0, 1], "
-                                    f"got {value!r}") from None
-        out[name] = v
     return out
 
 

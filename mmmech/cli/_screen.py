@@ -112,7 +112,8 @@ def _table(df, rank_col, top, out):
 
 def _handle(args):
     from ..screening import read_drug_list, screen
-    from ._score_model import parse_dose_lists, parse_settings
+    from ._common import parse_settings
+    from ._score_model import parse_dose_lists
     names = list(args.drugs)
     if args.drugs_file:
         names += read_drug_list(args.drugs_file)

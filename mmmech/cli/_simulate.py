@@ -1,8 +1,7 @@
 """mmmech simulate"""
-from ..exceptions import InvalidInputError
-from ._common import add_model_args, add_perturbation_args
+from ._common import add_model_args, add_perturbation_args, parse_regimen, parse_settings
 
-__all__ = ["register", "handle", "parse_settings"]
+__all__ = ["register", "handle"]
 
 
 def register(sub, common):
@@ -18,35 +17,10 @@ def register(sub, common):
     p.set_defaults(func=handle)
 
 
-def parse_settings(items):
-    """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
-    from ..units import parse_assignment
-    out = {}
-    for text in items or ():
-        name, value = parse_assignment(text, what="--set")
-        if value is None:
-            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
-        try:
-            v = float(value)
-        except ValueError:
-            raise InvalidInputError(f"--set {name}: VALUE must be a number in [0, 1], got "
-                                    f"{value!r}") from None
-        if not 0.0 <= v <= 1.0:
-            raise InvalidInputError(f"--set {name}: VALUE must lie in [0, 1], got {v}")
-        out[name] = v
-    return out
-
-
 def handle(args):
-    from .. import drugs as _drugs
     from ..model import simulate
     from ..units import format_nM
-    regimen = {}
-    for text in args.drugs:
-        drug, nM = _drugs.parse_dose(text, what=f"dose {text!r}")
-        if drug.name in regimen:
-            raise InvalidInputError(f"simulate: {drug.name} is given twice")
-        regimen[drug.name] = nM
+    regimen = parse_regimen(args.drugs, "simulate")
     kw = dict(context=args.context, knockouts=tuple(args.knockout),
               settings=parse_settings(args.set_), mutations=tuple(args.mutation))
     out = simulate(args.model, regimen, **kw)
