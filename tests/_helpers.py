@@ -1,4 +1,10 @@
-"""Assertions shared by the tests (importable: pytest puts tests/ on sys.path)."""
+"""Helpers shared by the tests (importable: pytest puts tests/ on sys.path)."""
+import tempfile
+
+#: working folder for subprocesses: ``python -m`` and ``python -c`` put their working folder
+#: first on sys.path, and from the source tree that would import the unbuilt ``mmmech/``
+#: instead of the installed package
+NEUTRAL_CWD = tempfile.mkdtemp(prefix="mmmech-tests-cwd-")
 
 
 def assert_one_line_error(proc, *needles):

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from _helpers import NEUTRAL_CWD
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = pathlib.Path(os.environ.get("MMMECH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
@@ -23,5 +25,5 @@ def run_cli():
     """Run the installed ``mmmech`` CLI (as ``python -m mmmech``); returns CompletedProcess."""
     def run(*args, timeout=300):
         return subprocess.run([sys.executable, "-m", "mmmech", *map(str, args)],
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, cwd=NEUTRAL_CWD)
     return run

@@ -553,8 +553,9 @@ def test_to_dict_is_json_and_has_interface_keys(lib):
 
 def test_importing_the_drug_module_does_not_import_rdkit():
     code = "import sys, mmmech.drugs; print('rdkit' in sys.modules)"
+    from _helpers import NEUTRAL_CWD
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=NEUTRAL_CWD)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 

@@ -370,7 +370,9 @@ def test_killed_process_resumes_with_every_combination_once(tmp_path, reference)
     journal = str(out) + JOURNAL_SUFFIX
     code = _CHILD.format(drugs=KW["drugs"], contexts=KW["contexts"], ensemble=KW["ensemble"],
                          seed=KW["seed"])
-    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stderr=subprocess.PIPE)
+    from _helpers import NEUTRAL_CWD
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stderr=subprocess.PIPE,
+                            cwd=NEUTRAL_CWD)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
