@@ -5,6 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Examples run on shared, loaded machines: no per-example deadline (tests never assert on time)
+settings.register_profile("mmmech", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mmmech")
 
 from _helpers import NEUTRAL_CWD
 
