@@ -274,7 +274,7 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise InvalidInputError(f"{func}(): each drug may appear once, got {dup} more than once")
-    metrics = synergy._check_metrics(metrics, func)
+    metrics = synergy.check_metrics(metrics, func)
     doses = dict(doses or {})
     by_name = {}
     for key, vals in doses.items():

@@ -394,7 +394,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
         raise InvalidInputError(f"{func}(): combinations of K={max(sizes)} drugs need at least "
                                 f"{max(sizes)} drugs, got {len(names)}: {list(names)}")
     ctx_objs, ctx_ship = _resolve_contexts(contexts, func)
-    metrics = tuple(synergy._check_metrics(metrics, func))
+    metrics = tuple(synergy.check_metrics(metrics, func))
     try:
         ens = int(ensemble)
     except (TypeError, ValueError):

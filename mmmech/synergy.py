@@ -64,7 +64,7 @@ from ._synergy_fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_on
 from .exceptions import InvalidInputError
 from .utils import check_random_state, did_you_mean
 
-__all__ = ["METRICS", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
+__all__ = ["METRICS", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
            "score_table", "score_blocks", "read_plate", "fit_loglogistic",
            "fit_loglogistic_batch", "most_synergistic_area"]
 
@@ -166,7 +166,9 @@ class SynergyResult:
         return out
 
 
-def _check_metrics(metrics, func):
+def check_metrics(metrics, func="check_metrics"):
+    """Normalise a metric selection (``"all"``, one name or a sequence) to a list of names;
+    InvalidInputError naming `func` for unknown metrics."""
     if isinstance(metrics, str):
         metrics = METRICS if metrics == "all" else (metrics,)
     try:
@@ -324,7 +326,7 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
         of the wrong shape or with NaN/inf, unknown metric or response kind, duplicate names.
     """
     func = "score_surface"
-    metrics = _check_metrics(metrics, func)
+    metrics = check_metrics(metrics, func)
     kind = _check_kind(response_kind, func, "response_kind")
     names = None if drugs is None else ([drugs] if isinstance(drugs, str) else list(drugs))
     dl = _check_doses(doses, func, names if names and len(names) == len(doses) else None)
@@ -401,7 +403,7 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
     units (``units``); ``response`` is the replicate mean in percent inhibition.
     """
-    metrics = _check_metrics(metrics, func)
+    metrics = check_metrics(metrics, func)
     kind = _check_kind(response, func, "response")
     if not (isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool)
             and n_boot >= 0):
@@ -472,7 +474,7 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0)
     """
     results = score_blocks(df, response=response, metrics=metrics, n_boot=n_boot, ci=ci,
                            seed=seed, func="score_table")
-    metrics = _check_metrics(metrics, "score_table")
+    metrics = check_metrics(metrics, "score_table")
     rows = []
     for bid, res in results:
         row = {"block_id": bid}

@@ -76,3 +76,21 @@ def test_pathway_validate_reports_broken_file(tmp_path, capsys):
     code, out, _ = run(capsys, "pathway", "validate", str(p), "--json")
     doc = json.loads(out)
     assert doc["ok"] is False and any("CASP7" in e for e in doc["errors"])
+
+
+def test_initial_state_of_an_imported_boolean_model(run_cli, shared_data):
+    """Chudasama et al. 2015 (U266): from the resting state (proteasome on), untreated cells
+    survive and bortezomib switches the proteasome off and apoptosis on."""
+    import json
+    bnet = shared_data / "logic_models" / "bbm059_bortezomib_U266_Chudasama2015" / "model.bnet"
+    out = {}
+    for label, extra in (("untreated", []), ("bortezomib", ["--set", "v_Bort=1"])):
+        p = run_cli("simulate", "--model", bnet, "--initial", "v_Prot=1", *extra, "--json")
+        assert p.returncode == 0, p.stderr
+        out[label] = json.loads(p.stdout)["nodes"]
+    assert out["untreated"]["v_Apo"] < 0.05 and out["untreated"]["v_Prot"] > 0.95
+    assert out["bortezomib"]["v_Apo"] > 0.95 and out["bortezomib"]["v_Prot"] < 0.05
+
+
+def test_initial_must_be_a_fraction(run_cli):
+    assert_one_line_error(run_cli("simulate", "--initial", "Proteasome=2"), "--initial", "[0, 1]")

@@ -38,21 +38,21 @@ def add_perturbation_args(p):
                         "see 'mmmech structures targets' (repeatable)")
 
 
-def parse_settings(items):
+def parse_settings(items, what="--set"):
     """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
     from ..units import parse_assignment
     out = {}
     for text in items or ():
-        name, value = parse_assignment(text, what="--set")
+        name, value = parse_assignment(text, what=what)
         if value is None:
-            raise InvalidInputError(f"--set: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
+            raise InvalidInputError(f"{what}: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
         try:
             v = float(value)
         except ValueError:
-            raise InvalidInputError(f"--set {name}: VALUE must be a number in [0, 1], got "
+            raise InvalidInputError(f"{what} {name}: VALUE must be a number in [0, 1], got "
                                     f"{value!r}") from None
         if not 0.0 <= v <= 1.0:
-            raise InvalidInputError(f"--set {name}: VALUE must lie in [0, 1], got {v}")
+            raise InvalidInputError(f"{what} {name}: VALUE must lie in [0, 1], got {v}")
         out[name] = v
     return out
 

@@ -14,6 +14,9 @@ def register(sub, common):
                         "=AMOUNT, the library reference concentration")
     add_model_args(p)
     add_perturbation_args(p)
+    p.add_argument("--initial", action="append", default=[], metavar="NODE=VALUE",
+                   help="start NODE at VALUE in [0, 1] (inputs hold it): the resting state of "
+                        "an imported Boolean model, which carries none (repeatable)")
     p.set_defaults(func=handle)
 
 
@@ -23,12 +26,16 @@ def handle(args):
     regimen = parse_regimen(args.drugs, "simulate")
     kw = dict(context=args.context, knockouts=tuple(args.knockout),
               settings=parse_settings(args.set_), mutations=tuple(args.mutation))
-    out = simulate(args.model, regimen, **kw)
+    model = args.model
+    if args.initial:
+        from ..interchange import with_initial
+        model = with_initial(model, parse_settings(args.initial, what="--initial"))
+    out = simulate(model, regimen, **kw)
     payload = {"context": out["context"], "drugs": out["drugs"], "readouts": out["readouts"],
                "nodes": out["nodes"], "converged": out["converged"], "notes": out["notes"]}
     if getattr(args, "json", False):
         return payload, ""
-    base = simulate(args.model, {}, **kw) if regimen else out
+    base = simulate(model, {}, **kw) if regimen else out
     lines = [f"context: {out['context']}   model: {args.model}",
              "regimen: " + (", ".join(f"{k} {format_nM(v)}" for k, v in out["drugs"].items())
                             or "untreated")]
