@@ -21,6 +21,7 @@ Examples
 >>> bool(res.readouts["viability"][1] < res.readouts["viability"][0])
 True
 """
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -296,8 +297,20 @@ class Simulator:
         return sample_params(self, M, seed=seed, spread=spread)
 
 
+def _stream(seed, *key):
+    """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
+    digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
+
+
 def sample_params(simulator, M, seed=None, spread=0.2):
     """Ensemble of M parameter sets for a :class:`Simulator`.
+
+    Every quantity is drawn from its own random stream keyed by the seed and by what it varies
+    (the model edge, the named parameter, the drug and target), so the same seed gives the same
+    variant of an edge or a drug whatever else is simulated: every combination of a screen and
+    ``mmmech score`` see the same ensemble, in any process and any order.
 
     What is sampled (set 0 is always the curated set):
 
@@ -314,48 +327,67 @@ def sample_params(simulator, M, seed=None, spread=0.2):
     EnsembleParams
         ``w, n, ec50`` (M, E), ``tau, ymax`` (M, N), ``potency_multiplier`` (M, C).
     """
+    func = "sample_params"
     if not isinstance(simulator, Simulator):
-        raise InvalidInputError(f"sample_params(): needs a Simulator, got {type(simulator).__name__}")
+        raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
+                                f"{type(simulator).__name__}")
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
+        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
+    M = int(M)
+    if seed is None or isinstance(seed, np.random.Generator):
+        seed = int(check_random_state(seed).integers(0, 2 ** 62))
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInputError(f"{func}(): seed must be None, a non-negative integer or a "
+                                f"numpy Generator, got {seed!r}")
+    seed = int(seed)
     try:
-        M = int(M)
+        spread = float(spread)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"sample_params(): M must be a positive integer, got {M!r}") from None
-    if M < 1:
-        raise InvalidInputError(f"sample_params(): M must be a positive integer, got {M}")
-    if not (0.0 <= float(spread) < 1.0):
-        raise InvalidInputError(f"sample_params(): spread must lie in [0, 1), got {spread!r}")
-    rng = check_random_state(seed)
+        spread = float("nan")
+    if not (0.0 <= spread < 1.0):
+        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
     cm = simulator.compiled
     base = cm.params
     w = np.repeat(base.w, M, axis=0)
     n = np.repeat(base.n, M, axis=0)
     ec50 = np.repeat(base.ec50, M, axis=0)
     model = simulator.model
+    mname = model.name
+    named = {}
+    if M > 1:
+        for pname in sorted(model.parameters):
+            p = model.parameters[pname]
+            named[pname] = _stream(seed, mname, "parameter", pname).uniform(p.low, p.high, M - 1)
+    lo_ec = math.log1p(spread)
     for e in model.edges:
         try:
             k = cm.edge_index(e.source, e.target)
         except UnknownNodeError:
             continue
+        if M == 1:
+            continue
         if e.parameter is not None:
-            p = model.parameters[e.parameter]
-            w[1:, k] = rng.uniform(p.low, p.high, M - 1)
-        else:
-            w[1:, k] = np.clip(w[0, k] * rng.uniform(1 - spread, 1 + spread, M - 1), 0.0, 1.0)
-            if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
-                lo = math.log1p(spread)
-                cand = ec50[0, k] * np.exp(rng.uniform(-lo, lo, M - 1))
-                cap = 0.5 ** (1.0 / n[0, k]) * 0.98
-                ec50[1:, k] = np.minimum(cand, cap)
+            w[1:, k] = named[e.parameter]
+            continue
+        factor = _stream(seed, mname, "edge", e.source, e.target, "w").uniform(
+            1.0 - spread, 1.0 + spread, M - 1)
+        ec_draw = _stream(seed, mname, "edge", e.source, e.target, "ec50").uniform(
+            -lo_ec, lo_ec, M - 1)
+        w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
+        if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
+            cap = 0.5 ** (1.0 / n[0, k]) * 0.98
+            ec50[1:, k] = np.minimum(ec50[0, k] * np.exp(ec_draw), cap)
     C = len(simulator.columns)
     mult = np.ones((M, C))
     for j, col in enumerate(simulator.columns):
         r = col.get("potency_range")
-        if r and r[0] > 0 and r[1] > 0 and M > 1:
+        if M > 1 and r and r[0] > 0 and r[1] > 0:
             lo, hi = sorted((math.log(r[0]), math.log(r[1])))
-            mult[1:, j] = np.exp(rng.uniform(lo, hi, M - 1))
+            g = _stream(seed, "potency", col["drug"], col["target"])
+            mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
     ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
                          ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
-    ens.validate(cm.n_nodes, cm.n_edges, "sample_params")
+    ens.validate(cm.n_nodes, cm.n_edges, func)
     return ens
 
 

@@ -29,9 +29,8 @@ Each quantity has its own stream (so the first M sets of a larger ensemble are t
 the smaller one): drug A's variant k is the same in (A, B) and in (A, C), edges vary
 identically in every context (common random numbers: context differences are not confounded
 by different variants), and nothing depends on the order of the work, on chunking or on the
-backend. The distributions are those of :func:`mmmech.model.sample_params`; only the seeding
-differs (that function draws from one sequential generator, whose stream depends on the drugs
-attached), and a named parameter takes one value per set for all its edges.
+backend. :func:`ensemble_params` is :func:`mmmech.model.sample_params` with an integer seed
+(the one implementation); a named parameter takes one value per set for all its edges.
 
 Execution and output
 --------------------
@@ -83,13 +82,6 @@ _FUNC = "screen"
 
 
 # ---------------------------------------------------------------------- ensembles
-def _stream(seed, *key):
-    """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
-    digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
-    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
-    return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
-
-
 def _check_seed(seed, func):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInputError(f"{func}(): seed must be a non-negative integer, got {seed!r}")
@@ -123,65 +115,8 @@ def ensemble_params(simulator, M, seed=0, spread=0.2):
     >>> bool((a.potency_multiplier[:, 0] == b.potency_multiplier[:, 0]).all())
     True
     """
-    from .exceptions import UnknownNodeError
-    from .model import EnsembleParams, Simulator
-    func = "ensemble_params"
-    if not isinstance(simulator, Simulator):
-        raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
-                                f"{type(simulator).__name__}")
-    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
-    M = int(M)
-    seed = _check_seed(seed, func)
-    try:
-        spread = float(spread)
-    except (TypeError, ValueError):
-        spread = float("nan")
-    if not (0.0 <= spread < 1.0):
-        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
-    cm = simulator.compiled
-    base = cm.params
-    w = np.repeat(base.w, M, axis=0)
-    n = np.repeat(base.n, M, axis=0)
-    ec50 = np.repeat(base.ec50, M, axis=0)
-    model = simulator.model
-    mname = model.name
-    named = {}
-    if M > 1:
-        for pname in sorted(model.parameters):
-            p = model.parameters[pname]
-            named[pname] = _stream(seed, mname, "parameter", pname).uniform(p.low, p.high, M - 1)
-    lo_ec = math.log1p(spread)
-    for e in model.edges:
-        try:
-            k = cm.edge_index(e.source, e.target)
-        except UnknownNodeError:
-            continue
-        if M == 1:
-            continue
-        if e.parameter is not None:
-            w[1:, k] = named[e.parameter]
-            continue
-        factor = _stream(seed, mname, "edge", e.source, e.target, "w").uniform(
-            1.0 - spread, 1.0 + spread, M - 1)
-        ec_draw = _stream(seed, mname, "edge", e.source, e.target, "ec50").uniform(
-            -lo_ec, lo_ec, M - 1)
-        w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
-        if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
-            cap = 0.5 ** (1.0 / n[0, k]) * 0.98
-            ec50[1:, k] = np.minimum(ec50[0, k] * np.exp(ec_draw), cap)
-    C = len(simulator.columns)
-    mult = np.ones((M, C))
-    for j, col in enumerate(simulator.columns):
-        r = col.get("potency_range")
-        if M > 1 and r and r[0] > 0 and r[1] > 0:
-            lo, hi = sorted((math.log(r[0]), math.log(r[1])))
-            g = _stream(seed, "potency", col["drug"], col["target"])
-            mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
-    ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
-                         ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
-    ens.validate(cm.n_nodes, cm.n_edges, func)
-    return ens
+    from .model import sample_params
+    return sample_params(simulator, M, seed=_check_seed(seed, "ensemble_params"), spread=spread)
 
 
 # ---------------------------------------------------------------------- inputs
