@@ -10,7 +10,7 @@ import numpy as np
 
 from .exceptions import InvalidInputError
 
-__all__ = ["synergy_map", "save_figure", "check_output_path"]
+__all__ = ["synergy_map", "save_figure", "check_output_path", "block_paths"]
 
 _FORMATS = ("png", "svg", "pdf")
 
@@ -47,9 +47,25 @@ def save_figure(fig, path, dpi=150):
     return path
 
 
-def _fmt(v):
+def _fmt(v, unit=None):
+    """Tick label of a dose: simulated grids are in nM (shown with a readable unit); measured
+    plates keep the unit of the file."""
     from .units import format_nM
-    return "0" if v == 0 else format_nM(v).replace(" ", "")
+    if v == 0:
+        return "0"
+    if unit in (None, "", "nM"):
+        return format_nM(v).replace(" ", "")
+    return f"{v:.3g}{unit}"
+
+
+def block_paths(path, block_ids):
+    """Output file of each block: `path` itself for one block, else ``<stem>.block<ID><ext>``."""
+    block_ids = list(block_ids)
+    if len(block_ids) == 1:
+        return [os.fspath(path)]
+    stem, ext = os.path.splitext(os.fspath(path))
+    safe = ["".join(c if c.isalnum() or c in "-_" else "_" for c in str(b)) for b in block_ids]
+    return [f"{stem}.block{b}{ext}" for b in safe]
 
 
 def synergy_map(result, path, metric=None, title=None):
@@ -77,6 +93,7 @@ def synergy_map(result, path, metric=None, title=None):
     plt = _pyplot()
     delta = np.asarray(mats[metric], dtype=float)
     drugs, doses = list(syn.drugs), [np.asarray(d) for d in syn.doses]
+    units = list(syn.units) if getattr(syn, "units", None) else [None] * len(drugs)
     K = len(drugs)
     pairs = list(itertools.combinations(range(K), 2))
     ncol = min(3, len(pairs))
@@ -96,9 +113,9 @@ def synergy_map(result, path, metric=None, title=None):
                 grid = grid.T
         im = ax.imshow(grid.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim,
                        aspect="auto")
-        ax.set_xticks(range(len(doses[a])), [_fmt(v) for v in doses[a]], rotation=45,
+        ax.set_xticks(range(len(doses[a])), [_fmt(v, units[a]) for v in doses[a]], rotation=45,
                       ha="right", fontsize=8)
-        ax.set_yticks(range(len(doses[b])), [_fmt(v) for v in doses[b]], fontsize=8)
+        ax.set_yticks(range(len(doses[b])), [_fmt(v, units[b]) for v in doses[b]], fontsize=8)
         ax.set_xlabel(drugs[a])
         ax.set_ylabel(drugs[b])
         for i in range(grid.shape[0]):

@@ -107,7 +107,7 @@ def test_model_options_do_not_mix_with_data(tmp_path, capsys):
     _one_line_error(capsys, ["score", "--data", path, "--response", "viability",
                              "--knockout", "CRBN"], "--knockout")
     _one_line_error(capsys, ["score", "--data", path, "--response", "viability", "--plot",
-                             str(tmp_path / "x.png")], "--plot")
+                             str(tmp_path / "x.gif")], ".png")
     _one_line_error(capsys, ["score", "--data", str(tmp_path / "missing.csv"), "--response",
                              "viability"], "no such file")
 
@@ -120,3 +120,18 @@ def test_shared_example_plate(shared_data, capsys):
                                         ["Paclitaxel", "L-778123 free base"]]
     assert all(b["intervals"] is not None for b in doc)
     assert doc[0]["annotations"] == {"cell_line_name": "OCUBM"}
+
+
+def test_plot_of_a_measured_plate_one_file_per_block(shared_data, tmp_path, capsys):
+    import matplotlib.image as mpimg
+    out = tmp_path / "map.png"
+    assert main(["score", "--data", str(shared_data / "synergy" / "mathews_screening_data.csv"),
+                 "--response", "viability", "--metric", "bliss", "--plot", str(out),
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    paths = [b["plot"] for b in doc]
+    assert paths == [str(tmp_path / "map.block1.png"), str(tmp_path / "map.block2.png")]
+    for p in paths:
+        h, w = mpimg.imread(p).shape[:2]
+        assert w > 300 and h > 200
+    assert not out.exists()

@@ -63,8 +63,8 @@ def _score_data(args):
         raise InvalidInputError(f"mmmech score --data: {', '.join(model_only)} apply to the "
                                 "model's surface, not to a measured plate")
     if args.plot:
-        raise InvalidInputError("mmmech score --data: --plot is not available for measured "
-                                "plates yet; use --json and plot the matrices yourself")
+        from ..plot import check_output_path
+        check_output_path(args.plot)
     metrics = METRICS if args.metric == "all" else (args.metric,)
     table = read_plate(args.data)
     results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score")
@@ -84,6 +84,15 @@ def _score_data(args):
         if res.extra:
             item["annotations"] = dict(res.extra)
         payload.append(item)
+    if args.plot:
+        import sys
+        from ..plot import block_paths, synergy_map
+        for (bid, res), path, item in zip(results, block_paths(args.plot, [b for b, _ in results]),
+                                          payload):
+            synergy_map(res, path, metric=None if args.metric == "all" else args.metric,
+                        title=f"block {bid}: {' + '.join(res.drugs)}")
+            item["plot"] = path
+            print(f"mmmech: wrote {path}", file=sys.stderr)
     return payload, _text(payload, metrics, args.response)
 
 
