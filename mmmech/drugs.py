@@ -59,6 +59,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -165,9 +166,7 @@ class Potency:
     verified: bool = True
 
     def to_dict(self):
-        return {"value": self.value, "unit": self.unit, "assay": self.assay,
-                "source": self.source, "low": self.low, "high": self.high, "note": self.note,
-                "verified": self.verified}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -187,9 +186,7 @@ class Reference:
     verified: bool = True
 
     def to_dict(self):
-        return {"value": self.value, "unit": self.unit, "kind": self.kind,
-                "source": self.source, "low": self.low, "high": self.high, "note": self.note,
-                "verified": self.verified}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
