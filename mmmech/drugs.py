@@ -25,7 +25,8 @@ Actions
     degradation. The target is the E3 component; potency is its binding constant.
 ``bind_and_recruit_effectors``
     An antibody binds a surface antigen and recruits Fc effectors (NK-cell ADCC, macrophage
-    ADCP, complement CDC); needs effectors in the context.
+    ADCP, complement CDC); needs effectors in the context. The target's optional
+    ``effectors`` (a subset of :data:`EFFECTORS`) says which of the three it recruits.
 ``activate_effectors``
     Direct activation of immune effector cells through the bound antigen (elotuzumab on NK
     SLAMF7).
@@ -71,7 +72,7 @@ __all__ = [
     "ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES",
     "Potency", "Reference", "TargetAction", "Drug",
     "library", "get", "names", "parse_dose", "from_smiles", "standardize", "warheads",
-    "read_library", "WARHEADS",
+    "read_library", "WARHEADS", "EFFECTORS",
 ]
 
 ACTIONS = ("inhibit", "covalent_inhibit", "antagonist", "agonist", "glue_degrade",
@@ -83,10 +84,12 @@ DRUG_CLASSES = ("proteasome_inhibitor", "cereblon_modulator", "glucocorticoid",
                 "anti_CD38_antibody", "anti_SLAMF7_antibody", "alkylator", "anthracycline",
                 "HDAC_inhibitor", "XPO1_inhibitor", "BCL2_inhibitor", "anti_BCMA_ADC",
                 "T_cell_engager", "CAR_T", "unknown")
+EFFECTORS = ("ADCC", "CDC", "ADCP")
 NOMINAL_UNIT = "nM-eq"
 POTENCY_UNITS = tuple(MOLAR_UNITS) + tuple(MASS_UNITS) + (NOMINAL_UNIT,)
 
 _SOURCE_RX = re.compile(r"^(PMID:\d{1,9}|DOI:10\.\d{4,9}/\S+)$")
+_EFFECTOR_SOURCE_RX = re.compile(r"^(PMID:\d{1,9}|DOI:10\.\d{4,9}/\S+|PMC:PMC\d{1,9})$")
 
 # Inference rules: (required warheads, class, [(target, action)], base confidence, rationale).
 # A rule fires when all its warheads are present; see from_smiles() for how confidence combines
@@ -211,6 +214,11 @@ class TargetAction:
         ``glue_degrade`` only: proteins degraded (``("IKZF1", "IKZF3", ...)``).
     confidence : float or None
         Inferred targets only (:func:`from_smiles`): confidence in [0, 1]; None for curated.
+    effectors : tuple of str or None
+        ``bind_and_recruit_effectors`` only: the Fc effector mechanisms the antibody recruits,
+        a subset of :data:`EFFECTORS` (``"ADCC"``, ``"CDC"``, ``"ADCP"``); None = all three.
+    effectors_sources : tuple of str
+        PMID/DOI/PMC identifiers for `effectors` (empty when `effectors` is None).
     """
     target: str
     action: str
@@ -220,6 +228,8 @@ class TargetAction:
     e3: str | None = None
     neo_substrates: tuple = ()
     confidence: float | None = None
+    effectors: tuple | None = None
+    effectors_sources: tuple = ()
 
     def to_dict(self):
         d = {"target": self.target, "action": self.action, "potency_nM": self.potency_nM,
@@ -230,6 +240,9 @@ class TargetAction:
             d["neo_substrates"] = list(self.neo_substrates)
         if self.confidence is not None:
             d["confidence"] = self.confidence
+        if self.effectors is not None:
+            d["effectors"] = list(self.effectors)
+            d["effectors_sources"] = list(self.effectors_sources)
         return d
 
 
@@ -377,6 +390,39 @@ def _text(d, key, origin, where, required=True, default=""):
     return v.strip()
 
 
+def _effectors(t, action, origin, where):
+    """Read the optional ``effectors`` / ``effectors_sources`` / ``effectors_note`` keys of one
+    library target; returns ``(tuple or None, tuple of sources)``."""
+    keys = {"effectors", "effectors_sources", "effectors_note"} & set(t)
+    if not keys:
+        return None, ()
+    if action != "bind_and_recruit_effectors":
+        raise _err(origin, where, f"{sorted(keys)} belong to bind_and_recruit_effectors only, "
+                                  f"got action {action!r}")
+    eff = t.get("effectors")
+    if not isinstance(eff, list) or not eff or not all(isinstance(e, str) for e in eff):
+        raise _err(origin, where, f"'effectors' must be a non-empty list of "
+                                  f"{', '.join(EFFECTORS)}, got {eff!r}")
+    for e in eff:
+        if e not in EFFECTORS:
+            raise _err(origin, where, f"effector {e!r} is not one of {', '.join(EFFECTORS)}"
+                                      f"{did_you_mean(e, EFFECTORS)}")
+    if len(set(eff)) != len(eff):
+        raise _err(origin, where, f"'effectors' lists an effector twice: {eff!r}")
+    srcs = t.get("effectors_sources")
+    if not isinstance(srcs, list) or not srcs:
+        raise _err(origin, where, "'effectors' needs 'effectors_sources' (a non-empty list of "
+                                  "PMID:, DOI: or PMC: identifiers)")
+    for s in srcs:
+        if not isinstance(s, str) or not _EFFECTOR_SOURCE_RX.match(s.strip()):
+            raise _err(origin, where, f"effectors source {s!r} is not PMID:<n>, DOI:10.<...> "
+                                      f"or PMC:PMC<n>")
+    if "effectors_note" in t:
+        _text(t, "effectors_note", origin, where)
+    order = [e for e in EFFECTORS if e in eff]
+    return tuple(order), tuple(s.strip() for s in srcs)
+
+
 def _check_source(src, origin, where):
     if not isinstance(src, str) or not _SOURCE_RX.match(src.strip()):
         raise _err(origin, where, f"source must be 'PMID:<digits>' or 'DOI:10.<...>', got "
@@ -489,7 +535,8 @@ def _build_drug(d, origin, index):
         tw = f"{where} target #{j + 1}"
         if not isinstance(t, Mapping):
             raise _err(origin, tw, "expected a table")
-        extra = set(t) - {"target", "action", "potency", "hill", "e3", "neo_substrates"}
+        extra = set(t) - {"target", "action", "potency", "hill", "e3", "neo_substrates",
+                          "effectors", "effectors_sources", "effectors_note"}
         if extra:
             raise _err(origin, tw, f"unknown key(s) {sorted(extra)}")
         symbol = _text(t, "target", origin, tw)
@@ -510,8 +557,10 @@ def _build_drug(d, origin, index):
                 raise _err(origin, tw, "glue_degrade needs 'e3' and 'neo_substrates'")
         elif e3 is not None or neo:
             raise _err(origin, tw, "'e3'/'neo_substrates' belong to glue_degrade only")
+        effectors, eff_sources = _effectors(t, action, origin, tw)
         targets.append(TargetAction(symbol, action, _to_nM(pot, mw, origin, f"{tw} potency"),
-                                    pot, hill, e3, tuple(neo)))
+                                    pot, hill, e3, tuple(neo), effectors=effectors,
+                                    effectors_sources=eff_sources))
     if "reference" not in d:
         raise _err(origin, where, "missing [drug.reference]")
     ref = _measure(d["reference"], origin, f"{where} reference", Reference, "kind")

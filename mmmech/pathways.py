@@ -399,6 +399,16 @@ def _validate(m, drugs=None):
         for t in (spec.get("extra") or {}).get("nodes", []):
             if t not in names:
                 errors.append(f"action {act}: extra node {t!r} is not in the model")
+        eff = spec.get("effector_nodes")
+        if eff is not None:
+            if not isinstance(eff, dict) or not all(isinstance(v, str) for v in eff.values()):
+                errors.append(f"action {act}: effector_nodes must map effector names to node "
+                              f"names, got {eff!r}")
+            else:
+                for k, t in eff.items():
+                    if t not in names:
+                        errors.append(f"action {act}: effector node {t!r} ({k}) is not in the "
+                                      f"model{did_you_mean(t, names)}")
         if "term" not in spec:
             errors.append(f"action {act}: missing 'term'")
     # reachability to readouts
@@ -453,6 +463,9 @@ def _action_nodes(m):
         for t in (spec.get("substrate_nodes") or {}).values():
             out.update(t)
         out.update((spec.get("extra") or {}).get("nodes", []))
+        eff = spec.get("effector_nodes")
+        if isinstance(eff, dict):
+            out.update(v for v in eff.values() if isinstance(v, str))
     return out
 
 
@@ -556,6 +569,24 @@ def attach_drugs(model, drugs, folds=None):
                     dests += [m for m in mapped if m not in dests]
                 dests += [x for x in (spec.get("extra") or {}).get("nodes", []) if x in nodes]
                 sign = -1
+            elif spec.get("effector_nodes"):
+                # one opsonization node per Fc effector mechanism; the drug marks only those it
+                # recruits (TargetAction.effectors; None = every mechanism the action lists)
+                if target not in nodes:
+                    att.notes.append(f"{drug.name}: antigen/target {target} is not a node of the "
+                                     f"network; ignored")
+                    continue
+                mapping = spec["effector_nodes"]
+                wanted = getattr(ta, "effectors", None)
+                kinds = list(mapping) if wanted is None else [k for k in wanted]
+                dests = []
+                for k in kinds:
+                    if k not in mapping:
+                        att.notes.append(f"{drug.name}: effector {k} has no node in the model's "
+                                         f"[actions.{action}.effector_nodes]; ignored")
+                    elif mapping[k] in nodes and mapping[k] not in dests:
+                        dests.append(mapping[k])
+                sign = 1
             else:
                 dest = spec.get("node") or target
                 if dest not in nodes:

@@ -11,6 +11,7 @@ Papers are cited by PubMed ID or DOI where one was confirmed; the sources of the
 are in ``pathways/myeloma.toml``.
 """
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import mmmech
 from mmmech import drugs, simulate
@@ -162,3 +163,44 @@ def test_il6_protects_against_dexamethasone_more_than_against_doxorubicin():
         rescued[name] = 1.0 - loss[1.0] / loss[0.0]
     assert rescued["dexamethasone"] > 0.5, rescued
     assert rescued["dexamethasone"] > rescued["doxorubicin"] + 0.2, rescued
+
+
+# ------------------------------------------------------------------ antibody effector profiles
+def _viab(drug, knockouts=()):
+    df = simulate("myeloma", [{}, {drug: ref(drug)}], context="marrow", knockouts=knockouts)
+    assert df["converged"].all()
+    return df
+
+
+def test_complement_knockout_weakens_daratumumab_but_not_elotuzumab():
+    """Daratumumab kills myeloma cells by complement as well as by NK cells and macrophages (de
+    Weers et al., J Immunol 2011, DOI:10.4049/jimmunol.1003032: strong CDC of patient MM cells;
+    Nijhof et al., Blood 2016, DOI:10.1182/blood-2016-03-703439: complement inhibitors rise at
+    progression). Elotuzumab works through NK ADCC and macrophage ADCP (Front Immunol 2018,
+    DOI:10.3389/fimmu.2018.02551), not complement. In ``marrow`` with complement knocked out,
+    daratumumab loses part (not all) of its effect; elotuzumab's effect is unchanged."""
+    for drug, loses in (("daratumumab", True), ("elotuzumab", False)):
+        full = _viab(drug)
+        ko = _viab(drug, knockouts=("Complement",))
+        effect_full = full["viability"].iloc[0] - full["viability"].iloc[1]
+        effect_ko = ko["viability"].iloc[0] - ko["viability"].iloc[1]
+        assert effect_full > 0.2 and effect_ko > 0.1, (drug, effect_full, effect_ko)
+        if loses:
+            assert effect_ko < 0.9 * effect_full, (drug, effect_full, effect_ko)
+            assert full["CDC"].iloc[1] > 0.5 and ko["CDC"].iloc[1] == 0.0
+        else:
+            assert effect_ko == pytest.approx(effect_full, abs=1e-9), (effect_full, effect_ko)
+
+
+@settings(max_examples=20, deadline=None)
+@given(dose=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+       ctx=st.sampled_from(["cell_line", "marrow"]),
+       partner=st.sampled_from([None, "lenalidomide", "daratumumab", "bortezomib"]))
+def test_elotuzumab_never_changes_cdc(dose, ctx, partner):
+    """Elotuzumab recruits ADCC and ADCP only: at any dose, in any context, alone or on top of
+    another drug, the CDC node is what it would be without elotuzumab."""
+    base = {} if partner is None else {partner: ref(partner)}
+    df = simulate("myeloma", [base, {**base, "elotuzumab": dose}], context=ctx)
+    assert df["converged"].all()
+    assert df["CDC"].iloc[1] == pytest.approx(df["CDC"].iloc[0], abs=1e-9)
+    assert df["OpsonizationCDC"].iloc[1] == pytest.approx(df["OpsonizationCDC"].iloc[0], abs=1e-9)

@@ -193,3 +193,59 @@ def test_viability_falls_smoothly_with_bortezomib_dose():
 
 def test_toplevel_simulate_is_exposed():
     assert mmmech.simulate is simulate
+
+
+# ------------------------------------------------------------------ antibody effector profiles
+@pytest.mark.parametrize("effectors, expected", [
+    (None, {"OpsonizationADCC", "OpsonizationCDC", "OpsonizationADCP"}),
+    (("ADCC", "ADCP"), {"OpsonizationADCC", "OpsonizationADCP"}),
+    (("CDC",), {"OpsonizationCDC"}),
+])
+def test_antibody_attaches_only_to_the_effectors_it_recruits(effectors, expected):
+    from mmmech.pathways import attach_drugs
+    toy = NS(name="toy_ab", targets=(NS(target="CD38", action="bind_and_recruit_effectors",
+                                        potency_nM=5.0, hill=1.0, e3=None, neo_substrates=(),
+                                        potency=None, effectors=effectors),))
+    att = attach_drugs("myeloma", [toy])
+    hit = {t for s, t, sign, _ in att.edges if s.startswith("drug_")}
+    assert hit == expected
+    assert all("CD38" in att.rules[t] for t in expected)
+    # every opsonization node the drug marks feeds exactly its own effector mechanism
+    m = mmmech.pathways.load("myeloma")
+    for t in expected:
+        assert {e.target for e in m.edges if e.source == t} == {t.replace("Opsonization", "")}
+
+
+def test_library_effector_profiles_and_their_errors():
+    lib = drugs.library()
+    assert lib["daratumumab"].targets[0].effectors == ("ADCC", "CDC", "ADCP")
+    elo = [t for t in lib["elotuzumab"].targets if t.action == "bind_and_recruit_effectors"][0]
+    assert elo.effectors == ("ADCC", "ADCP") and elo.effectors_sources
+    assert elo.to_dict()["effectors"] == ["ADCC", "ADCP"]
+    text = '''
+[[drug]]
+name = "toyab"
+type = "antibody"
+drug_class = "anti_CD38_antibody"
+mechanism = "toy"
+mol_weight = 148000
+mol_weight_source = "toy"
+sources = ["PMID:1"]
+[[drug.target]]
+target = "CD38"
+action = "bind_and_recruit_effectors"
+potency = { value = 5, unit = "nM", assay = "toy", source = "PMID:1" }
+%s
+[drug.reference]
+value = 10
+unit = "nM"
+kind = "toy"
+source = "PMID:1"
+'''
+    ok = drugs.read_library(text % 'effectors = ["CDC", "ADCC"]\neffectors_sources = ["PMC:PMC1"]')
+    assert ok["toyab"].targets[0].effectors == ("ADCC", "CDC")
+    from mmmech.exceptions import ModelFileError
+    with pytest.raises(ModelFileError, match="did you mean.*ADCP|ADCP"):
+        drugs.read_library(text % 'effectors = ["ADPC"]\neffectors_sources = ["PMID:1"]')
+    with pytest.raises(ModelFileError, match="effectors_sources"):
+        drugs.read_library(text % 'effectors = ["ADCC"]')
