@@ -7,8 +7,12 @@ import sys
 import pytest
 from hypothesis import HealthCheck, settings
 
-# Examples run on shared, loaded machines: no per-example deadline (tests never assert on time)
-settings.register_profile("mmmech", deadline=None,
+# Examples run on shared, loaded machines: no per-example deadline (tests never assert on time).
+# Derandomized: every run (CI included) draws the same examples, so a result is reproducible;
+# explore new examples with `pytest --hypothesis-profile=explore`.
+settings.register_profile("mmmech", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("mmmech")
 
