@@ -71,7 +71,7 @@ from .utils import did_you_mean
 __all__ = [
     "ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES",
     "Potency", "Reference", "TargetAction", "Drug",
-    "library", "get", "names", "parse_dose", "from_smiles", "standardize", "warheads",
+    "library", "get", "names", "parse_dose", "dose_nM", "from_smiles", "standardize", "warheads",
     "read_library", "WARHEADS", "EFFECTORS",
 ]
 
@@ -734,21 +734,32 @@ def parse_dose(text, what="dose"):
             raise InvalidInputError(f"{what}: {drug.name!r} has no reference concentration; "
                                     f"give one, e.g. '{drug.name}=10nM'")
         return drug, float(drug.reference_nM)
-    label = f"{what} of {drug.name!r}"
+    return drug, dose_nM(drug, amount, what=f"{what} of {drug.name!r}")
+
+
+def dose_nM(drug, amount, what="dose"):
+    """One amount of a known drug in nM: ``'10nM'``, ``'400ug/mL'`` (mass units with the
+    drug's molecular weight) or, for cell therapies only, ``'9nM-eq'`` (nominal
+    occupancy-equivalents). A bare number or an unknown unit is an error naming `what`.
+
+    Examples
+    --------
+    >>> dose_nM(get("bortezomib"), "1.5uM")
+    1500.0
+    """
     compact = amount.replace(" ", "")
     if compact.endswith(NOMINAL_UNIT):
         if drug.type != "cell_therapy":
-            raise UnitError(f"{label}: the unit {NOMINAL_UNIT!r} is reserved for cell therapies; "
+            raise UnitError(f"{what}: the unit {NOMINAL_UNIT!r} is reserved for cell therapies; "
                             f"use a concentration such as '10nM'")
-        number = compact[: -len(NOMINAL_UNIT)]
-        return drug, parse_concentration(number + "nM", what=label)
+        return parse_concentration(compact[: -len(NOMINAL_UNIT)] + "nM", what=what)
     if drug.type == "cell_therapy":
         # still reject bare numbers and unknown units with the usual messages first
-        parse_concentration(amount, mol_weight=1.0, what=label)
-        raise UnitError(f"{label}: {drug.name!r} is a cell therapy, dosed in nominal "
+        parse_concentration(amount, mol_weight=1.0, what=what)
+        raise UnitError(f"{what}: {drug.name!r} is a cell therapy, dosed in nominal "
                         f"occupancy-equivalents; write e.g. '{drug.name}=9{NOMINAL_UNIT}' "
                         f"(reference {drug.reference_nM:g} {NOMINAL_UNIT})")
-    return drug, parse_concentration(amount, mol_weight=drug.mol_weight, what=label)
+    return parse_concentration(amount, mol_weight=drug.mol_weight, what=what)
 
 
 # ------------------------------------------------------------------- inference

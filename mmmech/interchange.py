@@ -521,7 +521,6 @@ _Y0_PREFIX = "# mmmech y0:"
 
 
 def _read_bnet(text, origin, name):
-    namer = _Namer()
     rules, order, y0, y0_line = {}, [], {}, {}
     header_done = False
     for lineno, raw in enumerate(text.splitlines(), 1):

@@ -144,3 +144,17 @@ def test_score_and_screen_share_their_ensemble():
     df = screen(["bortezomib", "lenalidomide"], size=2, ensemble=3, seed=5, metrics=("bliss",),
                 progress=False)
     assert df["bliss_mean"].iloc[0] == pytest.approx(r.ensemble["bliss"]["mean"], abs=1e-9)
+
+
+def test_dose_lists_follow_the_drug_layer_units(run_cli):
+    """--doses converts amounts exactly as DRUG=AMOUNT does (one rule: drugs.dose_nM),
+    including the nominal unit of cell therapies."""
+    from mmmech.cli._score_model import parse_dose_lists
+    from mmmech.drugs import get, parse_dose
+    out = parse_dose_lists(["ide-cel=1nM-eq,3nM-eq", "bortezomib=112ng/mL"])
+    assert out["idecabtagene vicleucel"] == [1.0, 3.0]
+    assert out["bortezomib"] == [parse_dose("bortezomib=112ng/mL")[1]]
+    assert get("bortezomib").name in out
+    from _helpers import assert_one_line_error
+    assert_one_line_error(run_cli("score", "bortezomib", "daratumumab", "--doses",
+                                  "daratumumab=1nM-eq,2nM-eq,3nM-eq"), "cell therapies")

@@ -2,7 +2,7 @@
 import sys
 
 from ..exceptions import InvalidInputError
-from ..units import format_nM, parse_assignment, parse_concentration
+from ..units import format_nM, parse_assignment
 from ._common import parse_settings
 
 __all__ = ["run_model", "parse_dose_lists"]
@@ -10,7 +10,7 @@ __all__ = ["run_model", "parse_dose_lists"]
 
 def parse_dose_lists(items):
     """``['bortezomib=1nM,3nM,10nM', ...]`` -> ``{drug name: [nM, ...]}`` (units required)."""
-    from ..drugs import get
+    from ..drugs import dose_nM, get
     out = {}
     for item in items:
         name, value = parse_assignment(item, what="--doses")
@@ -20,8 +20,7 @@ def parse_dose_lists(items):
         drug = get(name)
         if drug.name in out:
             raise InvalidInputError(f"--doses: {drug.name!r} is given twice")
-        out[drug.name] = [parse_concentration(v.strip(), mol_weight=drug.mol_weight,
-                                              what=f"--doses for {drug.name!r}")
+        out[drug.name] = [dose_nM(drug, v.strip(), what=f"--doses for {drug.name!r}")
                           for v in value.split(",")]
     return out
 
