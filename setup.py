@@ -1,4 +1,4 @@
-"""Build script for mmmech.
+"""Build script for mmmech's compiled kernels (metadata, packages and data: pyproject.toml).
 
 Every ``mmmech/_kernels/*.pyx`` is compiled with Cython 3 against NumPy. The Cython
 directives live here, in one place (``CYTHON_DIRECTIVES``). OpenMP is detected at build
@@ -74,49 +74,4 @@ def _extensions():
     return cythonize(exts, compiler_directives=CYTHON_DIRECTIVES, quiet=True)
 
 
-# The curated data live at the top level (structures/, pathways/) as the design card asks,
-# and are installed as the subpackages mmmech._data.structures and mmmech._data.pathways so
-# that importlib.resources finds them in any installed copy.
-DATA_PACKAGES = {
-    "mmmech._data.structures": "structures",
-    "mmmech._data.pathways": "pathways",
-    "mmmech._data.pathways.contexts": "pathways/contexts",
-}
-
-setup(
-    name="mmmech",
-    version="0.1.0",
-    description="Mechanistic models of multiple myeloma drug combinations: drugs, targets, "
-                "pathways, fast kernels and synergy scores",
-    long_description=open("README.md", encoding="utf-8").read(),
-    long_description_content_type="text/markdown",
-    license="BSD-3-Clause",
-    python_requires=">=3.10",
-    packages=["mmmech", "mmmech._kernels", "mmmech.cli", "mmmech._data", *DATA_PACKAGES],
-    package_dir={"": ".", **DATA_PACKAGES},
-    package_data={
-        "mmmech._kernels": ["*.pyx", "*.pxd"],
-        "mmmech._data.structures": ["*.toml", "*.md"],
-        "mmmech._data.pathways": ["*.toml", "*.md"],
-        "mmmech._data.pathways.contexts": ["*.toml"],
-    },
-    ext_modules=_extensions(),
-    install_requires=[
-        "numpy>=1.24",
-        "scipy>=1.10",
-        "pandas>=2.0",
-        "networkx>=3.0",
-        "biopython>=1.81",
-        "rdkit>=2023.9",
-        "matplotlib>=3.7",
-        "pyarrow>=12",
-        "dask[distributed]>=2023.6",
-        "python-libsbml>=5.20",
-        "tomli>=2.0; python_version<'3.11'",
-    ],
-    extras_require={
-        "test": ["pytest>=7.4", "hypothesis>=6.80", "synergy>=0.5.1"],
-    },
-    entry_points={"console_scripts": ["mmmech=mmmech.cli:main"]},
-    zip_safe=False,
-)
+setup(ext_modules=_extensions())

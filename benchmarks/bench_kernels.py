@@ -9,7 +9,7 @@
    on all regimens (or a subset with ``--quick``). Also nanoseconds per edge evaluation
    (fixed-step RK4, where the number of derivative evaluations is exact).
 2. Random networks of 100 to 10,000 nodes: cost against size and number of regimens.
-3. Linear signed propagation (``mmmech.diffusion.diffuse``) on a random 10,000-node /
+3. Linear signed propagation (``mmmech.simulation.diffusion.diffuse``) on a random 10,000-node /
    100,000-edge signed graph with 256 regimens and on the OmniPath network in
    ../shared/data/networks (skipped when absent): the Cython kernel (1 and 2 threads) against
    the scipy.sparse reference with the same number of iterations, and against networkx's
@@ -91,7 +91,7 @@ def random_case(n_regimens, n_nodes=100, seed=0):
 def lsoda_per_regimen(cm, mask, value, rows, tol=1e-6, rtol=1e-6, atol=1e-9):
     """Per-regimen solve_ivp(LSODA) to max|dy/dt| < tol; returns (seconds, states, failures)."""
     from scipy.integrate import solve_ivp
-    from mmmech import propagate
+    from mmmech.simulation import propagate
     from mmmech._kernels import _logic_ref
     out, failures = [], 0
     t0 = time.perf_counter()
@@ -117,7 +117,7 @@ def lsoda_per_regimen(cm, mask, value, rows, tol=1e-6, rtol=1e-6, atol=1e-9):
 
 
 def bench_logic(n_regimens, n_lsoda, numpy_regimens, repeat):
-    from mmmech import propagate
+    from mmmech.simulation import propagate
     res = {"load_before": load()}
     case, desc = myeloma_case(n_regimens)
     if case is None:
@@ -164,7 +164,7 @@ def bench_logic(n_regimens, n_lsoda, numpy_regimens, repeat):
 
 
 def bench_sizes(sizes, repeat):
-    from mmmech import propagate
+    from mmmech.simulation import propagate
     rows = []
     for n_nodes, n_reg in sizes:
         cm, mask, value = random_case(n_reg, n_nodes=n_nodes, seed=n_nodes)
@@ -196,7 +196,7 @@ def seeds_for(nodes_count, R, seed=0, k_max=5):
 
 def bench_linear(A, nodes, label, R, n_nx, repeat, restart=0.5):
     import networkx as nx
-    from mmmech.diffusion import diffuse, diffusion_operator
+    from mmmech.simulation.diffusion import diffuse, diffusion_operator
     res = {"graph": label, "nodes": A.shape[0], "edges": int(A.nnz), "regimens": R,
            "restart": restart, "load_before": load()}
     t_op, op = timed(lambda: diffusion_operator(A, nodes=nodes), 1)
@@ -233,7 +233,7 @@ def omnipath():
     path = SHARED / "networks" / "omnipath_signed_directed.tsv"
     if not path.is_file():
         return None
-    from mmmech.diffusion import adjacency_from_edges
+    from mmmech.simulation.diffusion import adjacency_from_edges
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     return adjacency_from_edges([r["source"] for r in rows], [r["target"] for r in rows],

@@ -74,8 +74,8 @@ def main(argv=None):
                     help="seconds of repeated runs per timing (default 1)")
     args = ap.parse_args(argv)
 
-    import mmmech._synergy_core as core
-    import mmmech._synergy_fit as fit
+    import mmmech.synergy._core as core
+    import mmmech.synergy._fit as fit
     from mmmech import _kernels
     from mmmech.synergy import score_surface
     try:

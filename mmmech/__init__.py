@@ -1,34 +1,49 @@
 """mmmech: mechanistic models of multiple myeloma drugs and their combinations.
 
-Layers (each reads only from the ones above it):
+One subpackage per layer; each reads only from the layers listed before it (a test walks the
+import graph and fails on an upward import or a cycle):
 
-- :mod:`mmmech.drugs`: the drug library (RDKit molecules and described biologics),
-  structure-based class and target inference;
+- foundation: :mod:`mmmech.exceptions`, :mod:`mmmech.units`, :mod:`mmmech.utils`,
+  :mod:`mmmech.resources` and the compiled kernels :mod:`mmmech._kernels`;
+- :mod:`mmmech.drugs`: the drug library (RDKit molecules and described biologics), structure-based
+  class and target inference;
 - :mod:`mmmech.structures`: the target registry, binding sites and mutations (Biopython);
-- :mod:`mmmech.pathways`: the curated myeloma network and its logic-ODE semantics (networkx);
-- :mod:`mmmech.model`: drugs + network + context -> batched simulations (Cython kernels);
+- :mod:`mmmech.network`: the curated myeloma network, contexts, rule logic, formats (``io``) and
+  drawing (``draw``); :mod:`mmmech.pathways` is its documented entry point;
+- :mod:`mmmech.simulation`: drugs + network + context -> batched simulations on the kernels;
+  :mod:`mmmech.model` is its documented entry point;
 - :mod:`mmmech.synergy`: Bliss, HSA, Loewe and ZIP on simulated or measured surfaces;
-- :mod:`mmmech.screen`: every combination ranked, locally or on Dask.
+- :mod:`mmmech.scoring`: a regimen's simulated surface scored (``mmmech.score``);
+- :mod:`mmmech.screening`: every combination ranked, locally or on Dask (``mmmech.screen``);
+- :mod:`mmmech.cli`: argument parsing and printing only.
 
 Submodules load on first use, so ``import mmmech`` stays fast.
 """
 import importlib
+import warnings
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_SUBMODULES = {"drugs", "structures", "pathways", "model", "synergy", "screening", "plot",
-               "units", "exceptions", "occupancy", "propagate", "compiled", "utils",
-               "resources", "interchange", "scoring", "contexts", "draw", "diffusion",
-               "testing"}
+_SUBMODULES = {"drugs", "structures", "network", "simulation", "synergy", "scoring", "screening",
+               "pathways", "model", "units", "exceptions", "utils", "resources", "testing"}
+# module paths of 0.1 that moved into the layer packages: still reachable as attributes of
+# ``mmmech`` for one release, with a DeprecationWarning
+_MOVED = {
+    "compiled": "simulation.compiled", "propagate": "simulation.propagate",
+    "occupancy": "simulation.occupancy", "diffusion": "simulation.diffusion",
+    "contexts": "network.contexts", "logic": "network.logic", "interchange": "network.io",
+    "draw": "network.draw", "plot": "synergy.plot",
+}
 # top-level convenience functions -> (module, attribute)
 _FUNCTIONS = {
-    "simulate": ("model", "simulate"),
+    "simulate": ("simulation.simulator", "simulate"),
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
 }
 
-__all__ = ["__version__", "simulate", "score", "screen", "drugs", "structures", "pathways",
-           "synergy", "model", "exceptions", "units"]
+__all__ = ["__version__", "simulate", "score", "screen", "drugs", "structures", "network",
+           "simulation", "pathways", "synergy", "scoring", "screening", "model", "exceptions",
+           "units"]
 
 
 def __getattr__(name):
@@ -37,6 +52,10 @@ def __getattr__(name):
         return getattr(importlib.import_module(f".{mod}", __name__), attr)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _MOVED:
+        warnings.warn(f"mmmech.{name} moved to mmmech.{_MOVED[name]}; the old name goes away in "
+                      f"the next release", DeprecationWarning, stacklevel=2)
+        return importlib.import_module(f".{_MOVED[name]}", __name__)
     raise AttributeError(f"module 'mmmech' has no attribute {name!r}")
 
 

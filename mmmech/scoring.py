@@ -51,7 +51,7 @@ def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
     >>> float(d[0]), len(d)
     (0.0, 6)
     """
-    from .model import resolve_drug
+    from .simulation.simulator import resolve_drug
     d = resolve_drug(drug)
     ref = float(d.reference_nM)
     if not (ref > 0 and math.isfinite(ref)):
@@ -260,9 +260,9 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     ['bliss', 'hsa', 'loewe', 'zip']
     """
     from . import synergy
-    from ._synergy_core import score_batch
-    from .model import Simulator, resolve_drug
-    from .screening import ensemble_params
+    from .synergy._core import score_batch
+    from .simulation.simulator import Simulator, resolve_drug
+    from .screening._screen import ensemble_params
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "

@@ -13,7 +13,7 @@ Examples
 import numpy as np
 import scipy.sparse as sp
 
-from .compiled import ParamSet, compile_rules
+from .simulation.compiled import ParamSet, compile_rules
 from .exceptions import InvalidInputError
 from .utils import check_random_state
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from mmmech import propagate
-from mmmech.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules, hill_coefficients
+from mmmech.simulation import propagate
+from mmmech.simulation.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules, hill_coefficients
 from mmmech.exceptions import InvalidInputError, UnknownNodeError
 
 

@@ -1,4 +1,4 @@
-"""mmmech.draw: pictures are checked as images (PNG header, size, pixels), not just produced."""
+"""mmmech.network.draw: pictures are checked as images (PNG header, size, pixels), not just produced."""
 import struct
 
 import networkx as nx
@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from _helpers import assert_one_line_error
-from mmmech import draw as mdraw
-from mmmech import interchange as ix
+from mmmech.network import draw as mdraw
+from mmmech.network import io as ix
 from mmmech.exceptions import InvalidInputError, UnknownNodeError
 from mmmech.model import simulate
 from mmmech.pathways import load
 
-pytestmark = pytest.mark.filterwarnings("ignore::mmmech.interchange.DefaultRulesWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::mmmech.network.io.DefaultRulesWarning")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

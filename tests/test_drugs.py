@@ -201,7 +201,7 @@ def test_bundled_library_reads_cleanly_from_text(lib):
 
 
 def test_every_action_is_documented_and_used_consistently(lib):
-    doc = drugs.__doc__
+    doc = drugs._library.__doc__
     for action in drugs.ACTIONS:
         assert f"``{action}``" in doc
     used = {t.action for d in lib.values() for t in d.targets}
@@ -346,7 +346,7 @@ def test_parse_dose_agrees_with_the_units_module(value, unit, name):
 
 def test_every_warhead_smarts_is_valid_and_documented():
     from rdkit import Chem
-    from mmmech import _chem
+    from mmmech.drugs import _chem
     for name, (smarts, desc) in _chem.WARHEADS.items():
         assert Chem.MolFromSmarts(smarts) is not None, name
         assert f"``{name}``" in _chem.__doc__ and desc
@@ -375,7 +375,7 @@ def test_library_warheads(lib, name, expected):
 
 def test_standardize_strips_salts_and_keeps_the_parent(lib):
     bz = lib["bortezomib"]
-    from mmmech import _chem
+    from mmmech.drugs import _chem
     for salt in (".Cl", ".O", ".[Na+].[Cl-]", ".CC(=O)O"):
         mol = drugs.standardize(bz.smiles + salt)
         assert _chem.inchikey(mol) == bz.inchikey
@@ -385,7 +385,7 @@ def test_standardize_strips_salts_and_keeps_the_parent(lib):
 
 
 def test_standardize_keeps_stereo_of_glutarimides(lib):
-    from mmmech import _chem
+    from mmmech.drugs import _chem
     for name in ("iberdomide", "mezigdomide"):
         mol = drugs.standardize(lib[name].smiles)
         assert _chem.inchikey(mol) == lib[name].inchikey
@@ -565,7 +565,7 @@ def test_double_bond_geometry_reaches_the_inchikey(lib):
     # carry them (a flat 'UHFFFAOYSA' block would mean the geometry was dropped on parsing).
     for name in ("panobinostat", "selinexor"):
         assert lib[name].inchikey.split("-")[1] != "UHFFFAOYSA", name
-    from mmmech import _chem
+    from mmmech.drugs import _chem
     e = _chem.inchikey(_chem.parse_smiles("C/C=C/C(=O)O"))
     z = _chem.inchikey(_chem.parse_smiles("C/C=C\\C(=O)O"))
     assert e != z and e[:14] == z[:14]

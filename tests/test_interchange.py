@@ -1,4 +1,4 @@
-"""mmmech.interchange: SIF, GraphML, BoolNet, SBML-qual (read/write) and KEGG KGML (read).
+"""mmmech.network.io: SIF, GraphML, BoolNet, SBML-qual (read/write) and KEGG KGML (read).
 
 Round trips on the bundled model and on generated networks; the published logic models, the
 OmniPath table and the KEGG NF-kB map from ../shared/data (skipped when absent); malformed and
@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from _helpers import assert_one_line_error
-from mmmech import interchange as ix
+from mmmech.network import io as ix
 from mmmech.exceptions import InvalidInputError, ModelFileError, UnknownNodeError
-from mmmech.logic import format_rule, literals, parse_rule, variables
+from mmmech.network.logic import format_rule, literals, parse_rule, variables
 from mmmech.model import Simulator
 from mmmech.pathways import load
 
-pytestmark = pytest.mark.filterwarnings("ignore::mmmech.interchange.DefaultRulesWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::mmmech.network.io.DefaultRulesWarning")
 
 LOGIC = "logic_models"
 MODELS = ["bbm059_bortezomib_U266_Chudasama2015",
@@ -252,7 +252,7 @@ def test_sif_reader_accepts_words_headers_fanout_and_merges_both_signs():
 
 
 def test_safe_names_are_rule_safe_and_unique():
-    namer = ix._Namer()
+    namer = ix.formats._Namer()
     names = [namer(lab) for lab in ["a-b", "a_b", "1abc", "and", "p53", "x y"]]
     assert len(set(names)) == len(names)
     for n in names:

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from mmmech.logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
+from mmmech.network.logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
 
 
 @pytest.mark.parametrize("text, tree", [

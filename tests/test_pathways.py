@@ -6,7 +6,7 @@ import pytest
 
 from mmmech import pathways
 from mmmech.exceptions import ModelFileError, UnknownNameError, UnknownNodeError
-from mmmech.logic import literals, parse_rule
+from mmmech.network.logic import literals, parse_rule
 from mmmech.resources import data_file
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import mmmech
-from mmmech import screening
+from mmmech.screening import _screen as screening
 from mmmech.exceptions import (InvalidInputError, MmmechError, UnknownContextError,
                                UnknownDrugError)
 from mmmech.model import Simulator
@@ -202,7 +202,7 @@ def test_dask_local_process_cluster_equal_in_process(reference):
 
 _SLOW_WORKER = """
 import time
-from mmmech import screening
+from mmmech.screening import _screen as screening
 _real = screening._run_chunk
 def _slow(spec, tasks):
     time.sleep(0.5)
@@ -354,7 +354,7 @@ def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
 
 _CHILD = textwrap.dedent("""
     import sys, time
-    from mmmech import screening
+    from mmmech.screening import _screen as screening
     real = screening._run_chunk
     def slow(spec, tasks):
         time.sleep(0.4)               # pace the run so it can be killed midway

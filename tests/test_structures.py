@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from mmmech import structures as S
+from mmmech.structures import _registry as S_impl
 from mmmech.exceptions import (InvalidInputError, ModelFileError, MutationError,
                                NetworkUnavailableError, StructureError, UnknownTargetError)
 
@@ -414,7 +415,7 @@ def _entry(**over):
 ])
 def test_malformed_registry_is_rejected(over, needle):
     with pytest.raises(ModelFileError, match=needle):
-        S._build_registry(_entry(**over), "test.toml")
+        S_impl._build_registry(_entry(**over), "test.toml")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -735,5 +736,5 @@ def test_fetch_default_cache_honours_environment(tmp_path, monkeypatch):
 
 
 def test_docstring_examples():
-    res = doctest.testmod(S, optionflags=doctest.ELLIPSIS)
+    res = doctest.testmod(S_impl, optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted >= 5

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.optimize import least_squares
 
 from mmmech import _kernels
-from mmmech._synergy_fit import HILL_BOUNDS, ll4, ll4_inverse
+from mmmech.synergy._fit import HILL_BOUNDS, ll4, ll4_inverse
 from mmmech.exceptions import InvalidInputError
 from mmmech.synergy import fit_loglogistic, fit_loglogistic_batch
 
@@ -133,7 +133,7 @@ def test_bad_batches_are_rejected():
 
 @pytest.mark.skipif(not _kernels.available("_synergy_lm"), reason="kernel not built")
 def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
-    import mmmech._synergy_fit as fitmod
+    import mmmech.synergy._fit as fitmod
     from mmmech.synergy import score_surface
     rng = np.random.default_rng(4)
     d1, d2 = np.array([0, 1, 3, 10, 30.0]), np.array([0, 0.2, 1, 5, 25.0])
@@ -147,7 +147,7 @@ def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
 
 
 def test_large_batches_are_fitted_in_chunks_with_the_same_result(monkeypatch):
-    import mmmech._synergy_fit as fitmod
+    import mmmech.synergy._fit as fitmod
     p, y = _curves(25, 7, noise=2.0)
     e0 = np.where(np.arange(25) % 2 == 0, y[:, 0], np.nan)
     whole = fit_loglogistic_batch(X, y, e0=e0)

@@ -27,6 +27,7 @@ from libc.string cimport memset, memcpy
 from libc.stdint cimport int64_t
 
 import numpy as np
+from ._bytecode import hill_coefficients
 
 from ._typedefs cimport float64_t, int32_t, uint8_t
 
@@ -850,7 +851,6 @@ cdef class _Inputs:
     cdef public Py_ssize_t R, N, E, P, max_stack
 
     def __init__(self, cm, reg):
-        from ..compiled import hill_coefficients
         N = len(cm.nodes)
         prog_ptr = _flat(cm.prog_ptr, np.int64)
         prog_op = _flat(cm.prog_op, np.int32)

@@ -17,7 +17,7 @@ Integrators
 """
 import numpy as np
 
-from ..compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR
+from ._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, hill_coefficients
 
 __all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "DP_A", "DP_B", "DP_E", "DP_C"]
 
@@ -42,7 +42,6 @@ class _Batch:
     """Per-regimen parameters gathered once: (R, E) and (R, N) arrays."""
 
     def __init__(self, cm, params, param_index, fixed_mask, fixed_value):
-        from ..compiled import hill_coefficients
         B, Kn, lin = hill_coefficients(params.n, params.ec50)
         pi = param_index
         self.w, self.n = params.w[pi], params.n[pi]

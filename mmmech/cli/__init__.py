@@ -89,7 +89,12 @@ def build_parser():
     parser.add_argument("--debug", action="store_true", default=False,
                         help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
-    from . import _drugs, _pathway, _score, _screen, _simulate, _structures
+    from . import _drugs
+    from . import _pathway
+    from . import _score
+    from . import _screen
+    from . import _simulate
+    from . import _structures
     for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures):
         mod.register(sub, common)
     return parser

@@ -4,7 +4,7 @@ __all__ = ["register", "handle_validate", "handle_show", "handle_export", "handl
 
 
 def handle_validate(args):
-    from ..pathways import load
+    from ..network.model import load
     model = load(args.model)
     report = model.validate(drugs="library")
     rc = 0 if report["ok"] else 1     # like a linter: findings are not usage errors
@@ -19,7 +19,7 @@ def handle_validate(args):
 
 
 def handle_show(args):
-    from ..pathways import load
+    from ..network.model import load
     model = load(args.model)
     payload = model.to_dict()
     if getattr(args, "json", False):
@@ -96,8 +96,8 @@ def _print_notes(caught):
 
 def handle_export(args):
     import warnings
-    from ..interchange import atomic_write, dumps
-    from ..pathways import load
+    from ..network.io import atomic_write, dumps
+    from ..network.model import load
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = load(args.model)
@@ -117,8 +117,8 @@ def handle_export(args):
 
 def handle_draw(args):
     import warnings
-    from ..draw import draw
-    from ..pathways import load
+    from ..network.draw import draw
+    from ..network.model import load
     from ..units import format_nM
     from ._common import parse_regimen, parse_settings
     regimen = parse_regimen(args.regimen, "pathway draw", what="--regimen")

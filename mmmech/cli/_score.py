@@ -63,7 +63,7 @@ def _score_data(args):
         raise InvalidInputError(f"mmmech score --data: {', '.join(model_only)} apply to the "
                                 "model's surface, not to a measured plate")
     if args.plot:
-        from ..plot import check_output_path
+        from ..synergy.plot import check_output_path
         check_output_path(args.plot)
     metrics = METRICS if args.metric == "all" else (args.metric,)
     table = read_plate(args.data)
@@ -86,7 +86,7 @@ def _score_data(args):
         payload.append(item)
     if args.plot:
         import sys
-        from ..plot import block_paths, synergy_map
+        from ..synergy.plot import block_paths, synergy_map
         for (bid, res), path, item in zip(results, block_paths(args.plot, [b for b, _ in results]),
                                           payload):
             synergy_map(res, path, metric=None if args.metric == "all" else args.metric,

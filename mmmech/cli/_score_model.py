@@ -63,7 +63,7 @@ def run_model(args):
         raise InvalidInputError(f"score: name at least two drugs (or give --data FILE.csv), got "
                                 f"{len(args.drugs)}: {args.drugs}")
     if args.plot:
-        from ..plot import check_output_path
+        from ..synergy.plot import check_output_path
         check_output_path(args.plot)
     res = score(args.drugs, model=args.model, context=args.context,
                 doses=parse_dose_lists(args.doses), metrics=args.metric,
@@ -71,7 +71,7 @@ def run_model(args):
                 mutations=args.mutation, ensemble=getattr(args, "ensemble", 0) or 0,
                 seed=getattr(args, "seed", 0) or 0)
     if args.plot:
-        from ..plot import synergy_map
+        from ..synergy.plot import synergy_map
         synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)
         print(f"mmmech: wrote {args.plot}", file=sys.stderr)
     if not res.converged:

@@ -21,14 +21,14 @@ def register(sub, common):
 
 
 def handle(args):
-    from ..model import simulate
+    from ..simulation import simulate
     from ..units import format_nM
     regimen = parse_regimen(args.drugs, "simulate")
     kw = dict(context=args.context, knockouts=tuple(args.knockout),
               settings=parse_settings(args.set_), mutations=tuple(args.mutation))
     model = args.model
     if args.initial:
-        from ..interchange import with_initial
+        from ..network.io import with_initial
         model = with_initial(model, parse_settings(args.initial, what="--initial"))
     out = simulate(model, regimen, **kw)
     payload = {"context": out["context"], "drugs": out["drugs"], "readouts": out["readouts"],

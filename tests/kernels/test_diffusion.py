@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mmmech import _kernels
-from mmmech.diffusion import (DiffusionOperator, adjacency_from_edges, diffuse,
+from mmmech.simulation.diffusion import (DiffusionOperator, adjacency_from_edges, diffuse,
                               diffusion_operator, signed_adjacency)
 from mmmech.exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
 from mmmech.testing import random_signed_graph

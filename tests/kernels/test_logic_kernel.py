@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from scipy.integrate import solve_ivp
 
-from mmmech import _kernels, propagate
+from mmmech import _kernels
+from mmmech.simulation import propagate
 from mmmech._kernels import _logic_ref
-from mmmech.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules
+from mmmech.simulation.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules
 from mmmech.exceptions import ConvergenceError, InvalidInputError
 from mmmech.testing import random_logic_model, random_param_sets, random_regimens
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mmmech.exceptions import InvalidInputError
-from mmmech.occupancy import occupancy, occupancy_reference
+from mmmech.simulation.occupancy import occupancy, occupancy_reference
 
 
 def test_known_answers():

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = ["synergy_map", "save_figure", "check_output_path", "block_paths"]
 
@@ -37,7 +37,7 @@ def check_output_path(path):
 
 def save_figure(fig, path, dpi=150):
     """Save `fig` to `path` (png, svg or pdf by extension) atomically; closes the figure."""
-    from .utils import atomic_output
+    from ..utils import atomic_output
     path, ext = check_output_path(path)
     try:
         with atomic_output(path, suffix="." + ext) as tmp:
@@ -50,7 +50,7 @@ def save_figure(fig, path, dpi=150):
 def _fmt(v, unit=None):
     """Tick label of a dose: simulated grids are in nM (shown with a readable unit); measured
     plates keep the unit of the file."""
-    from .units import format_nM
+    from ..units import format_nM
     if v == 0:
         return "0"
     if unit in (None, "", "nM"):

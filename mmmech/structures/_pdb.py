@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .exceptions import InvalidInputError, StructureError
+from ..exceptions import InvalidInputError, StructureError
 
 __all__ = ["read_structure", "first_model", "chain_or_error", "is_protein_residue",
            "het_codes", "residue_key", "one_letter", "chain_residues", "chain_sequence",

@@ -6,9 +6,9 @@ drug weaker multiplies K by its fold change before this step.
 """
 import numpy as np
 
-from . import _kernels
-from .exceptions import InvalidInputError
-from .utils import check_finite_array
+from .. import _kernels
+from ..exceptions import InvalidInputError
+from ..utils import check_finite_array
 
 __all__ = ["occupancy", "occupancy_reference"]
 

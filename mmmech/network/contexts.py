@@ -15,9 +15,9 @@ import functools
 import os
 from dataclasses import dataclass, field
 
-from .exceptions import InvalidInputError, ModelFileError, UnknownContextError
-from .resources import data_file, list_data, parse_toml
-from .utils import did_you_mean
+from ..exceptions import InvalidInputError, ModelFileError, UnknownContextError
+from ..resources import data_file, list_data, parse_toml
+from ..utils import did_you_mean
 
 __all__ = ["Context", "load_context", "available_contexts"]
 

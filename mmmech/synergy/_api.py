@@ -58,11 +58,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._synergy_core import METRICS, score_batch
-from ._synergy_core import most_synergistic_area as _msa
-from ._synergy_fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
-from .exceptions import InvalidInputError
-from .utils import check_random_state, did_you_mean
+from ._core import METRICS, score_batch
+from ._core import most_synergistic_area as _msa
+from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
+from ..exceptions import InvalidInputError
+from ..utils import check_random_state, did_you_mean
 
 __all__ = ["METRICS", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
            "score_table", "score_blocks", "read_plate", "fit_loglogistic",
@@ -74,17 +74,17 @@ RESPONSE_KINDS = ("inhibition", "viability")
 # plate reading needs pandas: imported on first use so that scoring a simulated surface does not
 # pay for it
 def read_table(*args, **kwargs):
-    from ._synergy_io import read_table as f
+    from ._io import read_table as f
     return f(*args, **kwargs)
 
 
 def canonical_table(*args, **kwargs):
-    from ._synergy_io import canonical_table as f
+    from ._io import canonical_table as f
     return f(*args, **kwargs)
 
 
 def iter_blocks(*args, **kwargs):
-    from ._synergy_io import iter_blocks as f
+    from ._io import iter_blocks as f
     return f(*args, **kwargs)
 AREA_SIZE = 3
 BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)

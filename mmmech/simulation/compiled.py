@@ -39,14 +39,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .exceptions import InvalidInputError, UnknownNodeError
-from .logic import literals, parse_rule
-from .utils import did_you_mean
+from .._kernels._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, hill_coefficients
+from ..exceptions import InvalidInputError, UnknownNodeError
+from ..network.logic import literals, parse_rule
+from ..utils import did_you_mean
 
 __all__ = ["OP_LIT", "OP_NOT", "OP_AND", "OP_OR", "OP_CONST", "CompiledModel", "ParamSet",
            "compile_rules", "hill_coefficients", "DEFAULT_W", "DEFAULT_N", "DEFAULT_EC50"]
 
-OP_LIT, OP_NOT, OP_AND, OP_OR, OP_CONST = 0, 1, 2, 3, 4
 DEFAULT_W, DEFAULT_N, DEFAULT_EC50 = 1.0, 1.4, 0.5
 
 
@@ -90,23 +90,6 @@ class ParamSet:
         if np.any((self.ymax < 0) | (self.ymax > 1)):
             raise InvalidInputError(f"{func}(): ymax must lie in [0, 1]")
         return self
-
-
-def hill_coefficients(n, ec50):
-    """Return ``(B, Kn, linear)`` of the normalized Hill function for arrays `n`, `ec50`.
-
-    ``linear`` is True where ``n == 1`` and ``EC50 == 0.5`` (then ``f(x) = x``; B and Kn are
-    set to 1 and 0 and must not be used).
-    """
-    n = np.asarray(n, dtype=float)
-    ec50 = np.asarray(ec50, dtype=float)
-    en = ec50 ** n
-    denom = 2.0 * en - 1.0
-    linear = np.abs(denom) < 1e-12
-    safe = np.where(linear, -1.0, denom)
-    B = np.where(linear, 1.0, (en - 1.0) / safe)
-    Kn = np.where(linear, 0.0, B - 1.0)
-    return B, Kn, linear
 
 
 @dataclass(frozen=True)

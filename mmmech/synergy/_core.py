@@ -14,7 +14,7 @@ included.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._synergy_fit import fit_batch, ll4
+from ._fit import fit_batch, ll4
 
 __all__ = ["METRICS", "Grid", "score_batch", "most_synergistic_area"]
 

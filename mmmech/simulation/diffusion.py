@@ -41,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
-from ._kernels import _linear_ref
-from .exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
-from .utils import did_you_mean
+from .. import _kernels
+from .._kernels import _linear_ref
+from ..exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
+from ..utils import did_you_mean
 
 __all__ = ["diffuse", "DiffusionInfo", "DiffusionOperator", "diffusion_operator",
            "signed_adjacency", "adjacency_from_edges"]

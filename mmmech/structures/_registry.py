@@ -55,10 +55,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import _pdb
-from .exceptions import (InvalidInputError, ModelFileError, MutationError,
+from ..exceptions import (InvalidInputError, ModelFileError, MutationError,
                          NetworkUnavailableError, StructureError, UnknownTargetError)
-from .resources import load_toml
-from .utils import atomic_write, did_you_mean, suggest
+from ..resources import load_toml
+from ..utils import atomic_write, did_you_mean, suggest
 
 __all__ = [
     "Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme", "Mutation",
@@ -989,7 +989,7 @@ def _drug_list(drugs):
             out.append(d)
         return out, None
     try:
-        from . import drugs as _drugs
+        from .. import drugs as _drugs
         lib = _drugs.library()
     except (ImportError, AttributeError) as exc:  # the drug layer is not part of this build
         return None, f"drug library unavailable ({exc}); only the documented drugs are shifted"

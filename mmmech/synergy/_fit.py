@@ -31,8 +31,8 @@ def expit(x):
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
-from . import _kernels
-from .exceptions import FitError, InvalidInputError
+from .. import _kernels
+from ..exceptions import FitError, InvalidInputError
 
 __all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
            "fit_batch"]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from .. import _kernels
 from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
-from .exceptions import ConvergenceError, InvalidInputError
-from ._kernels import _logic_ref
+from ..exceptions import ConvergenceError, InvalidInputError
+from .._kernels import _logic_ref
 
 __all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
            "check_model"]

@@ -25,8 +25,8 @@ import math
 import os
 from collections import defaultdict, deque
 
-from .exceptions import InvalidInputError, UnknownNodeError
-from .utils import did_you_mean
+from ...exceptions import InvalidInputError, UnknownNodeError
+from ...utils import did_you_mean
 
 __all__ = ["draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
 
@@ -63,7 +63,7 @@ def neighbourhood(model, focus, radius=1, max_nodes=MAX_NODES):
     (list of str, int)
         The kept nodes (focus first) and the size of the whole neighbourhood.
     """
-    from .pathways import load
+    from ..model import load
     m = load(model)
     focus = list(dict.fromkeys(focus))
     if not focus:
@@ -103,7 +103,7 @@ def neighbourhood(model, focus, radius=1, max_nodes=MAX_NODES):
 def _context_for(model, context):
     """The context, restricted to nodes of an imported model (whose names differ)."""
     import dataclasses
-    from .contexts import load_context
+    from ..contexts import load_context
     ctx = load_context(context)
     if getattr(model, "curated", True):
         return ctx, []
@@ -130,8 +130,8 @@ def regimen_effect(model, regimen=None, context="cell_line", settings=None, back
         readouts: {name: (untreated, treated)}, drugs: [(drug, nM, [(target_node, sign)])],
         notes: [...]}``
     """
-    from .model import Simulator, attach_drugs, resolve_drug
-    from .pathways import load
+    from ...simulation.simulator import Simulator, attach_drugs, resolve_drug
+    from ..model import load
     m = load(model)
     regimen = dict(regimen or {})
     settings = dict(settings or {})
@@ -214,7 +214,7 @@ def layout(model, nodes=None, extra_edges=(), seed=0):
     -------
     (dict node -> (x, y), dict module -> (x0, y0, x1, y1))
     """
-    from .pathways import load
+    from ..model import load
     m = load(model)
     nodes = list(m.nodes) if nodes is None else list(nodes)
     keep = set(nodes)
@@ -401,7 +401,7 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
         ``{out, nodes, edges, total_nodes, focus, changes: {node: change} (largest first, with a
         regimen or settings), readouts: {name: [untreated, treated]}, notes}``.
     """
-    from .pathways import load
+    from ..model import load
     m = load(model)
     if out is not None:
         ext = os.path.splitext(os.fspath(out))[1].lower()
@@ -438,7 +438,7 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
         notes += effect["notes"]
     drug_nodes, drug_edges = [], []
     if effect:
-        from .units import format_nM
+        from ...units import format_nM
         for dname, dose, links in effect["drugs"]:
             label = f"{dname}\n{format_nM(dose)}"
             hit = [(t, s) for t, s in links if t in set(nodes)]
@@ -604,7 +604,7 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     if title is None:
         title = f"{m.name}"
         if regimen:
-            from .units import format_nM
+            from ...units import format_nM
             title += " under " + " + ".join(f"{d} {format_nM(v)}" for d, v in regimen.items())
         if settings:
             title += " with " + ", ".join(f"{k}={v:g}" for k, v in settings.items())
@@ -626,7 +626,7 @@ def _text_color(face):
 def _save(fig, path, dpi):
     """Write the (already drawn once, so arrows clip to the sized text boxes) figure
     atomically."""
-    from .utils import atomic_output
+    from ...utils import atomic_output
     ext = os.path.splitext(path)[1].lower()
     with atomic_output(path, suffix=ext) as tmp:
         fig.savefig(tmp, dpi=dpi, format=ext[1:], facecolor="white")

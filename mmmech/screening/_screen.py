@@ -64,9 +64,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exceptions import (InvalidInputError, MmmechError, NetworkUnavailableError,
+from ..exceptions import (InvalidInputError, MmmechError, NetworkUnavailableError,
                          UnknownContextError, UnknownDrugError, UnknownNameError)
-from .utils import did_you_mean
+from ..utils import did_you_mean
 
 __all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS",
            "JOURNAL_SUFFIX", "SIZES"]
@@ -115,7 +115,7 @@ def ensemble_params(simulator, M, seed=0, spread=0.2):
     >>> bool((a.potency_multiplier[:, 0] == b.potency_multiplier[:, 0]).all())
     True
     """
-    from .model import sample_params
+    from ..simulation.simulator import sample_params
     return sample_params(simulator, M, seed=_check_seed(seed, "ensemble_params"), spread=spread)
 
 
@@ -170,7 +170,7 @@ def _check_sizes(size, func):
 
 
 def _resolve_drugs(drugs, func):
-    from .model import resolve_drug
+    from ..simulation.simulator import resolve_drug
     if isinstance(drugs, (str, bytes)) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of drug names, got {drugs!r}")
     objs, seen = [], {}
@@ -192,14 +192,14 @@ def _resolve_drugs(drugs, func):
 
 def _is_library_drug(drug):
     try:
-        from . import drugs as _drugs
+        from .. import drugs as _drugs
         return _drugs.get(drug.name) is drug or _drugs.get(drug.name) == drug
     except (MmmechError, KeyError, ImportError):
         return False
 
 
 def _resolve_contexts(contexts, func):
-    from .contexts import available_contexts, load_context
+    from ..network.contexts import available_contexts, load_context
     if contexts is None:
         contexts = ["cell_line"]
     elif isinstance(contexts, (str, os.PathLike)) or not hasattr(contexts, "__iter__"):
@@ -315,9 +315,10 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
     -------
     ScreenPlan
     """
-    from . import pathways, synergy
-    from .model import Simulator
-    from .scoring import _check_dose_list
+    from ..network import model as pathways
+    from .. import synergy
+    from ..simulation.simulator import Simulator
+    from ..scoring import _check_dose_list
     func = _FUNC
     sizes = _check_sizes(size, func)
     objs = _resolve_drugs(drugs, func)
@@ -400,7 +401,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
                   for combo in itertools.combinations(range(len(names)), K)
                   for ci in range(len(ctx_objs)))
     keys = tuple(_task_key(spec, combo, ci) for combo, ci in tasks)
-    from . import __version__
+    from .. import __version__
     config = {
         "mmmech": __version__, "model": mobj.name, "model_origin": mobj.origin,
         "drugs": list(names), "sizes": list(sizes),
@@ -422,9 +423,9 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
 # ---------------------------------------------------------------------- the work
 def _score_task(spec, combo, ci):
     """Score one combination in one context: one batched kernel call (grid x ensemble)."""
-    from ._synergy_core import score_batch
-    from .model import Simulator
-    from .scoring import dose_range, score_grid
+    from ..synergy._core import score_batch
+    from ..simulation.simulator import Simulator
+    from ..scoring import dose_range, score_grid
     t0 = time.perf_counter()
     drugs = [spec.drugs[i] for i in combo]
     names = [spec.names[i] for i in combo]
@@ -494,7 +495,7 @@ def _score_task(spec, combo, ci):
 
 def _task_work(spec, task):
     """Expected relative cost of a task: dose-grid points x parameter sets."""
-    from .scoring import DEFAULT_POINTS
+    from ..scoring import DEFAULT_POINTS
     combo, _ = task
     pts = 1.0
     for i in combo:
@@ -765,7 +766,7 @@ def _assemble(plan_, rows_by_key, rank_by):
 
 
 def _write_final(df, path, fmt, meta):
-    from .utils import atomic_output
+    from ..utils import atomic_output
     with atomic_output(path, fsync=True) as tmp:
         if fmt == "parquet":
             import pyarrow as pa
@@ -850,7 +851,7 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     """
     func = _FUNC
     path, fmt = _check_out(out, func)
-    from .synergy import METRICS
+    from ..synergy._api import METRICS
     if workers is None:
         workers = 0
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:

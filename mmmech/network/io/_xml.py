@@ -13,10 +13,10 @@ import warnings
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
-from .exceptions import ModelFileError
-from .interchange import (DefaultRulesWarning, _Namer, _edges_from_rules, _sign_of,
+from ...exceptions import ModelFileError
+from .formats import (DefaultRulesWarning, _Namer, _edges_from_rules, _sign_of,
                           build_network, safe_name)
-from .logic import RuleSyntaxError, format_rule, literals, parse_rule
+from ..logic import RuleSyntaxError, format_rule, literals, parse_rule
 
 __all__ = ["check_xml", "read_graphml", "write_graphml", "read_sbml_qual", "write_sbml_qual",
            "read_kgml", "MMMECH_NS"]
@@ -97,7 +97,7 @@ def _num_attr(value, what, origin, lo=None, hi=None, open_lo=False):
 
 
 def _list_attr(value, origin, what):
-    from .interchange import _from_json_attr
+    from .formats import _from_json_attr
     if value is None or value == "":
         return ()
     if isinstance(value, str) and value.lstrip().startswith("["):
@@ -111,8 +111,8 @@ def _list_attr(value, origin, what):
 def read_graphml(data, origin, name):
     """Read GraphML (mmmech's own attributes when present, else a signed network)."""
     import networkx as nx
-    from .interchange import _from_json_attr
-    from .pathways import Parameter
+    from .formats import _from_json_attr
+    from ..model import Parameter
     _expect_root(data, origin, "graphml", "GraphML")
     try:
         g = nx.read_graphml(io.BytesIO(data))
@@ -241,7 +241,7 @@ def read_graphml(data, origin, name):
 def write_graphml(m):
     """GraphML text of a model, with every mmmech attribute (lossless for mmmech)."""
     import networkx as nx
-    from .interchange import _json_attr
+    from .formats import _json_attr
     g = nx.DiGraph()
     g.graph.update({"mmmech_format": "1", "name": m.name, "description": m.description,
                     "version": m.version, "semantics": m.semantics,

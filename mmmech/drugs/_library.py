@@ -64,9 +64,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .exceptions import (InvalidInputError, ModelFileError, UnitError, UnknownDrugError)
-from .units import MASS_UNITS, MOLAR_UNITS, parse_assignment, parse_concentration, to_nM
-from .utils import did_you_mean
+from ..exceptions import (InvalidInputError, ModelFileError, UnitError, UnknownDrugError)
+from ..units import MASS_UNITS, MOLAR_UNITS, parse_assignment, parse_concentration, to_nM
+from ..utils import did_you_mean
 
 __all__ = [
     "ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES",
@@ -599,7 +599,7 @@ def read_library(text, origin="drugs.toml"):
         Invalid TOML, a missing unit or source, an unknown action, a duplicate name, an
         invalid SMILES, ... (the message names the drug and the field).
     """
-    from .resources import parse_toml
+    from ..resources import parse_toml
     data = parse_toml(text, origin)
     entries = data.get("drug")
     if not isinstance(entries, list) or not entries:
@@ -669,7 +669,7 @@ def library():
         Read-only and case-insensitive; synonyms (brand names, codes) resolve; iteration
         yields canonical names. Building it computes formulas and molecular weights with RDKit.
     """
-    from .resources import data_file
+    from ..resources import data_file
     res = data_file("structures", "drugs.toml")
     return read_library(res.read_text(encoding="utf-8"), "structures/drugs.toml")
 

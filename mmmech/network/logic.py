@@ -20,7 +20,7 @@ Examples
 """
 import re
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError"]
 

@@ -16,9 +16,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from .exceptions import InvalidInputError, ModelFileError, UnitError
-from .units import MASS_UNITS, MOLAR_UNITS
-from .utils import did_you_mean
+from ..exceptions import InvalidInputError, ModelFileError, UnitError
+from ..units import MASS_UNITS, MOLAR_UNITS
+from ..utils import did_you_mean
 
 __all__ = ["read_table", "canonical_table", "iter_blocks", "Block"]
 

@@ -57,7 +57,7 @@ from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import Crippen, Descriptors, rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
-from .exceptions import InvalidInputError
+from ..exceptions import InvalidInputError
 
 __all__ = ["WARHEADS", "MAX_SMILES_LENGTH", "parse_smiles", "standardize", "warheads",
            "fingerprint", "tanimoto", "canonical_smiles", "inchikey", "formula", "mol_weight",

@@ -55,9 +55,9 @@ import os
 import re
 import warnings
 
-from .exceptions import InvalidInputError, ModelFileError
-from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
-from .utils import atomic_write, did_you_mean, file_mode  # noqa: F401 (file_mode re-exported)
+from ...exceptions import InvalidInputError, ModelFileError
+from ..logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
+from ...utils import atomic_write, did_you_mean, file_mode  # noqa: F401 (file_mode re-exported)
 
 __all__ = ["read", "write", "loads", "dumps", "detect_format", "build_network", "default_rule",
            "safe_name", "with_initial", "atomic_write", "DefaultRulesWarning", "FORMATS", "READ_FORMATS", "WRITE_FORMATS",
@@ -155,7 +155,7 @@ def default_rule(activators, inhibitors):
 
 
 def _edge(source, target, sign, note="", **kw):
-    from .pathways import Edge
+    from ..model import Edge
     return Edge(source=source, target=target, sign=int(sign), sources=tuple(kw.pop("sources", ())),
                 note=note, **kw)
 
@@ -186,7 +186,7 @@ def build_network(name, nodes, edges, origin="", fmt="", rules=None, y0=None, de
     -------
     PathwayModel
     """
-    from .pathways import Node, PathwayModel
+    from ..model import Node, PathwayModel
     nodes = list(dict.fromkeys(nodes))
     known = set(nodes)
     notes = [n for n in notes if n]
@@ -283,12 +283,12 @@ def with_initial(model, values):
     (1.0, 0.0)
     """
     import dataclasses
-    from .pathways import load
+    from ..model import load
     m = load(model)
     nodes = dict(m.nodes)
     for k, v in dict(values).items():
         if k not in nodes:
-            from .exceptions import UnknownNodeError
+            from ...exceptions import UnknownNodeError
             raise UnknownNodeError(f"with_initial(): unknown node {k!r}{did_you_mean(k, nodes)}")
         try:
             fv = float(v)
@@ -393,21 +393,21 @@ def _parse(data, fmt, origin):
             line = data[:exc.start].count(b"\n") + 1
             raise ModelFileError(f"{origin}, line {line}: not UTF-8 text ({exc.reason})") from None
         return _read_sif(text, origin, name) if fmt == "sif" else _read_bnet(text, origin, name)
-    from . import _formats_xml
+    from . import _xml as _formats_xml
     return {"graphml": _formats_xml.read_graphml, "sbml-qual": _formats_xml.read_sbml_qual,
             "kgml": _formats_xml.read_kgml}[fmt](data, origin, name)
 
 
 def dumps(model, format):
     """The text of `model` (PathwayModel, bundled name or path) in a writable `format`."""
-    from .pathways import load
+    from ..model import load
     fmt = _norm_format(format, WRITE_FORMATS, "dumps")
     m = load(model)
     if fmt == "sif":
         return _write_sif(m)
     if fmt == "bnet":
         return _write_bnet(m)
-    from . import _formats_xml
+    from . import _xml as _formats_xml
     return {"graphml": _formats_xml.write_graphml,
             "sbml-qual": _formats_xml.write_sbml_qual}[fmt](m)
 

@@ -1,0 +1,18 @@
+"""The simulation layer: drugs + network + context -> batched simulations on the Cython kernels.
+
+Modules
+-------
+compiled    rules compiled to flat arrays, the only thing the kernels see
+propagate   steady states and time courses of the logic ODE (kernel or NumPy reference)
+occupancy   target occupancy from unbound concentration and potency
+diffusion   linear signed propagation on large networks
+simulator   :class:`Simulator`, :func:`simulate`, ensembles of parameters
+
+:mod:`mmmech.model` is the documented entry point and re-exports :mod:`.simulator`.
+"""
+from .simulator import (
+    Simulator, SimulationResult, EnsembleParams, simulate, sample_params, attach_drugs,
+    Attachment, resolve_drug, drug_node_name,
+)
+
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]

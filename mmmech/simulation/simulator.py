@@ -1,0 +1,517 @@
+"""Drugs + pathway network + context + mutations -> batched simulations.
+
+:class:`Simulator` attaches a set of drugs to a pathway model once (each drug becomes one input
+node per target it acts on, holding the target occupancy computed from the dose), applies the
+context (effector cells, stroma, knockouts, settings) and target mutations (potency shifts),
+compiles once, and then runs any number of dose points in one batched kernel call.
+:func:`simulate` is the convenience entry point (``mmmech.simulate``).
+
+How each drug action attaches is read from the model file's ``[actions]`` table (see
+``docs/semantics.md``). Occupancy of a drug at a target: ``theta = c^h / (c^h + K^h)`` with
+``K = potency_nM x fold`` (fold from :func:`mmmech.structures.potency_shifts` for mutations).
+
+Examples
+--------
+>>> import numpy as np
+>>> from types import SimpleNamespace as NS
+>>> inhibitor = NS(name="toy", targets=(NS(target="PSMB5", action="inhibit", potency_nM=10.0,
+...                hill=1.0, e3=None, neo_substrates=()),))
+>>> sim = Simulator("myeloma", [inhibitor], context="cell_line")
+>>> res = sim.run(np.array([[0.0], [100.0]]), backend="python")
+>>> bool(res.readouts["viability"][1] < res.readouts["viability"][0])
+True
+"""
+import hashlib
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network import model as pathways
+from ..network.model import Attachment, attach_drugs, drug_node_name
+from .compiled import ParamSet
+from ..network.contexts import load_context
+from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
+from ..utils import check_random_state, did_you_mean
+
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "sample_params",
+           "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+
+
+# ---------------------------------------------------------------------- drugs
+def resolve_drug(drug):
+    """A Drug from a name (through :func:`mmmech.drugs.get`) or a Drug-like object as is."""
+    if isinstance(drug, str):
+        try:
+            from .. import drugs as _drugs
+        except ImportError as exc:  # pragma: no cover - the drug layer ships with the package
+            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available ({exc})") from None
+        return _drugs.get(drug)
+    if not hasattr(drug, "name") or not hasattr(drug, "targets"):
+        raise InvalidInputError(f"a drug must be a name or a Drug (with .name and .targets), got "
+                                f"{type(drug).__name__}")
+    return drug
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class SimulationResult:
+    """Steady states of R regimens.
+
+    Attributes
+    ----------
+    nodes : tuple of str, length N
+    y : ndarray (R, N)
+        Node activities.
+    readouts : dict str -> ndarray (R,)
+    converged : ndarray (R,) of bool
+    conc : ndarray (R, D), nM
+    drugs : tuple of str, length D
+    """
+
+    nodes: tuple
+    y: np.ndarray
+    readouts: dict
+    converged: np.ndarray
+    conc: np.ndarray
+    drugs: tuple
+
+    def node(self, name):
+        """Activities (R,) of one node."""
+        try:
+            return self.y[:, self.nodes.index(name)]
+        except ValueError:
+            raise UnknownNodeError(f"no node {name!r} in the result"
+                                   f"{did_you_mean(name, self.nodes)}") from None
+
+
+@dataclass(frozen=True)
+class EnsembleParams(ParamSet):
+    """A :class:`~mmmech.compiled.ParamSet` of M sets plus per-set potency multipliers.
+
+    ``potency_multiplier`` (M, C) multiplies the potency K of each drug-target column
+    (:attr:`Simulator.columns`)."""
+
+    potency_multiplier: np.ndarray = None
+
+
+# ---------------------------------------------------------------------- simulator
+def _check_settings(model_nodes, settings, func):
+    out = {}
+    for k, v in dict(settings or {}).items():
+        if k not in model_nodes:
+            raise UnknownNodeError(f"{func}(): cannot set unknown node {k!r}"
+                                   f"{did_you_mean(k, model_nodes)}")
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], got {v!r}") from None
+        if not (0.0 <= fv <= 1.0):
+            raise InvalidInputError(f"{func}(): value for {k} must lie in [0, 1], got {fv}")
+        out[k] = fv
+    return out
+
+
+class Simulator:
+    """Drugs attached to a pathway model in a context, compiled once, run in batches.
+
+    Parameters
+    ----------
+    model : PathwayModel, bundled name or path (default "myeloma")
+    drugs : sequence of drug names or Drug objects, length D
+    context : str, path or Context (default "cell_line")
+    knockouts : sequence of node names (fixed at 0)
+    settings : mapping node -> value in [0, 1] (fixed)
+    mutations : sequence of mutation strings (``"PSMB5 A49T"``) or parsed mutations
+    params : mapping parameter name -> value, optional
+        Values of the model's named parameters (default: curated defaults).
+    folds : mapping {drug: {target: fold}}, optional
+        Potency shifts given directly (bypasses the structure layer).
+
+    Attributes
+    ----------
+    compiled : CompiledModel
+    columns : list of dict (one per drug-target input; see :class:`Attachment`)
+    notes : list of str
+    """
+
+    def __init__(self, model="myeloma", drugs=(), context="cell_line", knockouts=(), settings=None,
+                 mutations=(), params=None, folds=None):
+        func = "Simulator"
+        self.model = pathways.load(model)
+        self.drugs = tuple(resolve_drug(d) for d in drugs)
+        names = [d.name for d in self.drugs]
+        if len(set(names)) != len(names):
+            raise InvalidInputError(f"{func}(): each drug may appear once, got {names}")
+        self.context = load_context(context)
+        nodes = self.model.nodes
+        ctx_raw, ctx_dropped = dict(self.context.settings), []
+        if not getattr(self.model, "curated", True):
+            # an imported model (mmmech.interchange) does not share the curated node names: the
+            # context sets only the nodes it has
+            ctx_dropped = sorted(k for k in ctx_raw if k not in nodes)
+            ctx_raw = {k: v for k, v in ctx_raw.items() if k in nodes}
+        ctx_settings = _check_settings(nodes, ctx_raw, f"{func}(context {self.context.name!r})")
+        for k in knockouts or ():
+            if k not in nodes:
+                raise UnknownNodeError(f"{func}(): cannot knock out unknown node {k!r}"
+                                       f"{did_you_mean(k, nodes)}")
+        user = _check_settings(nodes, settings, func)
+        fixed = dict(ctx_settings)
+        fixed.update({k: 0.0 for k in knockouts or ()})
+        fixed.update(user)
+        self.fixed = fixed
+        self.knockouts = tuple(knockouts or ())
+        self.mutations = tuple(self.context.mutations) + tuple(mutations or ())
+        all_folds = {}
+        if self.mutations:
+            all_folds = self._mutation_folds(self.mutations)
+        for dname, per in (folds or {}).items():
+            all_folds.setdefault(dname, {}).update(per)
+        self.folds = all_folds
+        self.parameter_values = dict(params or {})
+        att = attach_drugs(self.model, self.drugs, all_folds)
+        self.attachment = att
+        self.notes = list(att.notes)
+        if ctx_dropped:
+            more = ", ..." if len(ctx_dropped) > 5 else ""
+            self.notes.append(f"context {self.context.name}: settings for {len(ctx_dropped)} "
+                              f"node(s) this imported model does not have were not applied "
+                              f"({', '.join(ctx_dropped[:5])}{more})")
+        self.columns = att.columns
+        self.compiled = self.model.compile(extra_nodes=att.extra_nodes, rules=att.rules,
+                                           edge_params=att.edge_params, y0=att.y0, ymax=att.ymax,
+                                           parameter_values=self.parameter_values)
+        cm = self.compiled
+        N = cm.n_nodes
+        self._base_mask = np.zeros(N, dtype=np.uint8)
+        self._base_value = np.zeros(N)
+        for k, v in fixed.items():
+            i = cm.index(k)
+            self._base_mask[i] = 1
+            self._base_value[i] = v
+        self._col_node = np.array([cm.index(c["node"]) for c in self.columns], dtype=np.int64)
+        self._col_drug = np.array([c["drug_index"] for c in self.columns], dtype=np.int64)
+        self._col_K = np.array([c["K"] for c in self.columns], dtype=float)
+        self._col_h = np.array([c["hill"] for c in self.columns], dtype=float)
+        # a drug input fixed by the user (e.g. --knockout of a target) stays as the user set it
+        self._col_free = np.array([c["node"] not in fixed for c in self.columns], dtype=bool)
+
+    def _mutation_folds(self, mutations):
+        try:
+            from .. import structures
+        except ImportError as exc:  # pragma: no cover
+            raise InvalidInputError(f"mutations need the structure layer (mmmech.structures): "
+                                    f"{exc}") from None
+        parsed = [structures.parse_mutation(m) if isinstance(m, str) else m for m in mutations]
+        shifts = structures.potency_shifts(parsed, self.drugs)
+        return {d: dict(v) for d, v in shifts.items()}
+
+    @property
+    def drug_names(self):
+        return tuple(d.name for d in self.drugs)
+
+    def occupancy(self, conc, potency_multiplier=None):
+        """Occupancy of every drug-target column: (R, C) from concentrations (R, D) in nM."""
+        conc = np.asarray(conc, dtype=float)
+        c = conc[:, self._col_drug]
+        if potency_multiplier is None:
+            from .occupancy import occupancy
+            if c.shape[1] == 0:
+                return c
+            return occupancy(c, self._col_K, self._col_h)
+        K = self._col_K[None, :] * potency_multiplier
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ch = np.where(c > 0, (np.where(c > 0, c, 1.0) / K) ** self._col_h[None, :], 0.0)
+        return ch / (1.0 + ch)
+
+    def _conc(self, conc, func):
+        D = len(self.drugs)
+        try:
+            a = np.asarray(conc, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{func}(): conc must be numeric (nM), got {conc!r:.80}") from None
+        if a.ndim == 1 and D == 1:
+            a = a[:, None]
+        if a.ndim != 2 or a.shape[1] != D or a.shape[0] < 1:
+            raise InvalidInputError(f"{func}(): conc must have shape (R, {D}) (regimens x drugs "
+                                    f"{list(self.drug_names)}), nM; got {a.shape}")
+        if not np.all(np.isfinite(a)) or np.any(a < 0):
+            bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
+            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, got {bad}")
+        return np.ascontiguousarray(a)
+
+    def fixed_arrays(self, conc, params=None, param_index=None):
+        """Per-regimen ``(fixed_mask (R, N), fixed_value (R, N))`` for concentrations (R, D)."""
+        R = conc.shape[0]
+        mask = np.broadcast_to(self._base_mask, (R, self._base_mask.size)).copy()
+        value = np.broadcast_to(self._base_value, (R, self._base_value.size)).copy()
+        if self.columns:
+            mult = None
+            if isinstance(params, EnsembleParams) and params.potency_multiplier is not None:
+                pi = np.zeros(R, dtype=np.int64) if param_index is None else np.asarray(param_index)
+                mult = np.asarray(params.potency_multiplier)[pi]
+            occ = self.occupancy(conc, mult)
+            cols = self._col_node[self._col_free]
+            mask[:, cols] = 1
+            value[:, cols] = occ[:, self._col_free]
+        return mask, value
+
+    def run(self, conc, backend="auto", param_index=None, params=None, tol=1e-6,
+            max_steps=20000, num_threads=0):
+        """Steady state of R regimens in one batched call.
+
+        Parameters
+        ----------
+        conc : array_like (R, D), nM
+            Concentration of each attached drug (columns in the order of `drugs`).
+        backend : {"auto", "cython", "python"}
+        param_index : array_like (R,) of int, optional
+            Parameter set of each regimen (with an ensemble `params`).
+        params : ParamSet or EnsembleParams, optional
+            From :meth:`sample_params` (default: the curated parameters).
+        tol, max_steps, num_threads : see :func:`mmmech.propagate.steady_state`
+
+        Returns
+        -------
+        SimulationResult
+        """
+        from .propagate import steady_state
+        conc = self._conc(conc, "Simulator.run")
+        mask, value = self.fixed_arrays(conc, params, param_index)
+        ps = None if params is None else ParamSet(params.w, params.n, params.ec50, params.tau,
+                                                  params.ymax)
+        ss = steady_state(self.compiled, mask, value, params=ps, param_index=param_index,
+                          tol=tol, max_steps=max_steps, backend=backend,
+                          num_threads=num_threads)
+        y = np.asarray(ss.y)
+        converged = np.asarray(ss.converged, dtype=bool)
+        cm = self.compiled
+        readouts = {k: y[:, i].copy() for k, i in cm.readouts.items()}
+        return SimulationResult(nodes=cm.nodes, y=y, readouts=readouts, converged=converged,
+                                conc=conc, drugs=self.drug_names)
+
+    def sample_params(self, M, seed=None, spread=0.2):
+        """M parameter sets sampled around the curated ones (see :func:`sample_params`)."""
+        return sample_params(self, M, seed=seed, spread=spread)
+
+
+def _stream(seed, *key):
+    """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
+    digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
+
+
+def sample_params(simulator, M, seed=None, spread=0.2):
+    """Ensemble of M parameter sets for a :class:`Simulator`.
+
+    Every quantity is drawn from its own random stream keyed by the seed and by what it varies
+    (the model edge, the named parameter, the drug and target), so the same seed gives the same
+    variant of an edge or a drug whatever else is simulated: every combination of a screen and
+    ``mmmech score`` see the same ensemble, in any process and any order.
+
+    What is sampled (set 0 is always the curated set):
+
+    * named parameters (contested edges, ``[parameters]``): uniform in their recorded
+      ``[low, high]``;
+    * every other curated edge: weight ``w x U(1 - spread, 1 + spread)`` clipped to [0, 1], and
+      EC50 ``x exp(U(-log(1 + spread), log(1 + spread)))`` kept where the normalized Hill
+      function is defined (``EC50**n < 0.5``); drug and basal identity edges are not sampled;
+    * per drug-target potency multiplier: log-uniform within the recorded potency range
+      (``Potency.low/value .. high/value``) where the drug layer records one, else 1.
+
+    Returns
+    -------
+    EnsembleParams
+        ``w, n, ec50`` (M, E), ``tau, ymax`` (M, N), ``potency_multiplier`` (M, C).
+    """
+    func = "sample_params"
+    if not isinstance(simulator, Simulator):
+        raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
+                                f"{type(simulator).__name__}")
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
+        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
+    M = int(M)
+    if seed is None or isinstance(seed, np.random.Generator):
+        seed = int(check_random_state(seed).integers(0, 2 ** 62))
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInputError(f"{func}(): seed must be None, a non-negative integer or a "
+                                f"numpy Generator, got {seed!r}")
+    seed = int(seed)
+    try:
+        spread = float(spread)
+    except (TypeError, ValueError):
+        spread = float("nan")
+    if not (0.0 <= spread < 1.0):
+        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
+    cm = simulator.compiled
+    base = cm.params
+    w = np.repeat(base.w, M, axis=0)
+    n = np.repeat(base.n, M, axis=0)
+    ec50 = np.repeat(base.ec50, M, axis=0)
+    model = simulator.model
+    mname = model.name
+    named = {}
+    if M > 1:
+        for pname in sorted(model.parameters):
+            p = model.parameters[pname]
+            named[pname] = _stream(seed, mname, "parameter", pname).uniform(p.low, p.high, M - 1)
+    lo_ec = math.log1p(spread)
+    for e in model.edges:
+        try:
+            k = cm.edge_index(e.source, e.target)
+        except UnknownNodeError:
+            continue
+        if M == 1:
+            continue
+        if e.parameter is not None:
+            w[1:, k] = named[e.parameter]
+            continue
+        factor = _stream(seed, mname, "edge", e.source, e.target, "w").uniform(
+            1.0 - spread, 1.0 + spread, M - 1)
+        ec_draw = _stream(seed, mname, "edge", e.source, e.target, "ec50").uniform(
+            -lo_ec, lo_ec, M - 1)
+        w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
+        if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
+            cap = 0.5 ** (1.0 / n[0, k]) * 0.98
+            ec50[1:, k] = np.minimum(ec50[0, k] * np.exp(ec_draw), cap)
+    C = len(simulator.columns)
+    mult = np.ones((M, C))
+    for j, col in enumerate(simulator.columns):
+        r = col.get("potency_range")
+        if M > 1 and r and r[0] > 0 and r[1] > 0:
+            lo, hi = sorted((math.log(r[0]), math.log(r[1])))
+            g = _stream(seed, "potency", col["drug"], col["target"])
+            mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
+    ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
+                         ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
+    ens.validate(cm.n_nodes, cm.n_edges, func)
+    return ens
+
+
+# ---------------------------------------------------------------------- simulate()
+_SIM_CACHE = {}
+_SIM_CACHE_MAX = 32
+
+
+def _cached_simulator(model, drugs, context, knockouts, settings, mutations, params):
+    key = None
+    try:
+        mkey = model if isinstance(model, str) else id(model)
+        ckey = context if isinstance(context, str) else id(context)
+        key = (mkey, tuple(d.name if not isinstance(d, str) else d.lower() for d in drugs), ckey,
+               tuple(knockouts), tuple(sorted(settings.items())),
+               tuple(str(m) for m in mutations), tuple(sorted((params or {}).items())))
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and key in _SIM_CACHE:
+        return _SIM_CACHE[key]
+    sim = Simulator(model, drugs, context=context, knockouts=knockouts, settings=settings,
+                    mutations=mutations, params=params)
+    if key is not None:
+        if len(_SIM_CACHE) >= _SIM_CACHE_MAX:
+            _SIM_CACHE.pop(next(iter(_SIM_CACHE)))
+        _SIM_CACHE[key] = sim
+    return sim
+
+
+def _regimen(reg, func):
+    if not isinstance(reg, dict):
+        raise InvalidInputError(f"{func}(): a regimen must be a dict {{drug: nM}}, got "
+                                f"{type(reg).__name__}")
+    out = {}
+    for name, v in reg.items():
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, got {v!r}") from None
+        if not math.isfinite(fv) or fv < 0:
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, got {v!r}")
+        out[name] = fv
+    return out
+
+
+def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), settings=None,
+             mutations=(), backend="auto", params=None, nodes=True):
+    """Steady state of a pathway model under one regimen or a batch of regimens.
+
+    Parameters
+    ----------
+    model : PathwayModel, bundled name or path
+    regimens : dict {drug: nM} or list of such dicts (None or {}: untreated)
+    context : "cell_line", "marrow", a context file or a Context
+    knockouts : sequence of node names
+    settings : mapping node -> value in [0, 1]
+    mutations : sequence of mutation strings, e.g. ``["PSMB5 A49T"]``
+    backend : {"auto", "cython", "python"}
+    params : mapping model-parameter name -> value, optional
+
+    Returns
+    -------
+    dict or pandas.DataFrame
+        One regimen: ``{context, drugs: {name: nM}, readouts: {viability, apoptosis,
+        proliferation, ...}, nodes: {NODE: activity}, converged, notes}``. A list: a DataFrame with
+        one row per regimen, columns ``<drug>_nM``, the readouts, ``converged`` and every node.
+        A regimen that did not reach steady state is flagged (``converged`` False) and warned
+        about, never silently returned.
+
+    Examples
+    --------
+    >>> out = simulate("myeloma", {}, context="marrow")
+    >>> sorted(out["readouts"])[:3], out["converged"]
+    (['angiogenesis', 'apoptosis', 'immune_killing'], True)
+    """
+    func = "simulate"
+    single = not isinstance(regimens, (list, tuple))
+    regs = [_regimen(r or {}, func) for r in ([regimens] if single else regimens)]
+    if not regs:
+        raise InvalidInputError(f"{func}(): regimens must not be an empty list")
+    drug_objs, order = [], {}
+    for reg in regs:
+        for name in reg:
+            d = resolve_drug(name)
+            if d.name not in order:
+                order[d.name] = len(drug_objs)
+                drug_objs.append(d)
+    settings = dict(settings or {})
+    sim = _cached_simulator(model, drug_objs, context, tuple(knockouts or ()), settings,
+                            tuple(mutations or ()), params)
+    conc = np.zeros((len(regs), len(drug_objs)))
+    canon = []
+    for r, reg in enumerate(regs):
+        names = {}
+        for name, v in reg.items():
+            d = resolve_drug(name)
+            conc[r, order[d.name]] = v
+            names[d.name] = v
+        canon.append(names)
+    res = sim.run(conc, backend=backend)
+    if not res.converged.all():
+        bad = np.nonzero(~res.converged)[0].tolist()
+        warnings.warn(f"simulate(): {len(bad)} regimen(s) did not reach steady state "
+                      f"(rows {bad[:10]}); their values are flagged converged=False",
+                      RuntimeWarning, stacklevel=2)
+    model_nodes = list(sim.model.nodes)
+    idx = [sim.compiled.index(n) for n in model_nodes]
+    if single:
+        out = {"context": sim.context.name, "drugs": canon[0],
+               "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
+               "converged": bool(res.converged[0]), "notes": list(sim.notes)}
+        if nodes:
+            out["nodes"] = {n: float(res.y[0, i]) for n, i in zip(model_nodes, idx)}
+        return out
+    import pandas as pd
+    cols = {f"{d.name}_nM": conc[:, j] for j, d in enumerate(drug_objs)}
+    cols.update({k: v for k, v in res.readouts.items()})
+    cols["converged"] = res.converged
+    if nodes:
+        for n, i in zip(model_nodes, idx):
+            if n not in cols:
+                cols[n] = res.y[:, i]
+    df = pd.DataFrame(cols)
+    df.attrs["context"] = sim.context.name
+    df.attrs["notes"] = list(sim.notes)
+    return df

@@ -1,0 +1,17 @@
+"""The synergy layer: Bliss, HSA, Loewe and ZIP on simulated or measured dose-response surfaces,
+as SynergyFinder computes them.
+
+Modules
+-------
+_api    public functions (:func:`score_surface`, :func:`score_table`, :func:`read_plate`, fits)
+_core   the metrics on batches of surfaces
+_fit    four-parameter log-logistic fits (batched, compiled)
+_io     reading SynergyFinder long tables and plates
+plot    synergy maps (matplotlib)
+"""
+from ._api import (
+    METRICS, check_metrics, SynergyResult, LogLogistic, FitBatch, score_surface, score_table,
+    score_blocks, read_plate, fit_loglogistic, fit_loglogistic_batch, most_synergistic_area,
+)
+
+__all__ = ["METRICS", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate", "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]
