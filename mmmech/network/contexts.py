@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..exceptions import InvalidInputError, ModelFileError, UnknownContextError
 from ..resources import data_file, list_data, parse_toml
+from .._readonly import read_only
 from ..utils import did_you_mean
 
 __all__ = ["Context", "load_context", "available_contexts"]
@@ -41,6 +42,11 @@ class Context:
     overexpressed: tuple = ()
     mutations: tuple = ()
     origin: str = ""
+
+    def __post_init__(self):
+        # shared by every caller of a cached context: read-only (issue: one caller's edit
+        # changed every later simulation in the process)
+        object.__setattr__(self, "settings", read_only(self.settings))
 
     def to_dict(self):
         return {"name": self.name, "description": self.description, "settings": dict(self.settings),

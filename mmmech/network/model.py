@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
 from .logic import literals, parse_rule, RuleSyntaxError
 from ..resources import data_file, list_data, parse_toml
+from .._readonly import read_only
 from ..utils import did_you_mean
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
@@ -131,6 +132,12 @@ class PathwayModel:
     curated: bool = True
     #: what happened on import (default rules applied, renamed nodes, dropped relations)
     notes: tuple = ()
+
+    def __post_init__(self):
+        # models are cached and shared: their mappings are read-only
+        for name in ("nodes", "readouts", "parameters", "source_titles"):
+            object.__setattr__(self, name, read_only(getattr(self, name)))
+        object.__setattr__(self, "actions", read_only(self.actions, depth=2))
 
     # ------------------------------------------------------------------ basic views
     @property

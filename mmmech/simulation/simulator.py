@@ -23,6 +23,7 @@ True
 """
 import hashlib
 import math
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -396,25 +397,49 @@ _SIM_CACHE = {}
 _SIM_CACHE_MAX = 32
 
 
+def _source_key(obj):
+    """Cache-key part for a model or context given as a name, a path or an object.
+
+    A file is keyed by its absolute path, modification time and size, so an edited file is read
+    again; a bundled name by the name; an object by its identity (the cache entry keeps the
+    object alive, so the identity cannot be reused by another object while the entry exists).
+    """
+    if isinstance(obj, (str, os.PathLike)):
+        text = os.fspath(obj)
+        if os.path.isfile(text):
+            st = os.stat(text)
+            return ("file", os.path.abspath(text), st.st_mtime_ns, st.st_size)
+        return ("name", text)
+    return ("object", id(obj))
+
+
+def _drug_key(drug):
+    if isinstance(drug, str):
+        return ("name", drug.lower())
+    try:
+        hash(drug)
+    except TypeError:
+        return ("object", id(drug))
+    return ("drug", drug)  # value equality: two molecules with the same name stay apart
+
+
 def _cached_simulator(model, drugs, context, knockouts, settings, mutations, params):
     key = None
     try:
-        mkey = model if isinstance(model, str) else id(model)
-        ckey = context if isinstance(context, str) else id(context)
-        key = (mkey, tuple(d.name if not isinstance(d, str) else d.lower() for d in drugs), ckey,
+        key = (_source_key(model), tuple(_drug_key(d) for d in drugs), _source_key(context),
                tuple(knockouts), tuple(sorted(settings.items())),
                tuple(str(m) for m in mutations), tuple(sorted((params or {}).items())))
         hash(key)
     except TypeError:
         key = None
     if key is not None and key in _SIM_CACHE:
-        return _SIM_CACHE[key]
+        return _SIM_CACHE[key][0]
     sim = Simulator(model, drugs, context=context, knockouts=knockouts, settings=settings,
                     mutations=mutations, params=params)
     if key is not None:
         if len(_SIM_CACHE) >= _SIM_CACHE_MAX:
             _SIM_CACHE.pop(next(iter(_SIM_CACHE)))
-        _SIM_CACHE[key] = sim
+        _SIM_CACHE[key] = (sim, (model, context, tuple(drugs)))  # keeps keyed objects alive
     return sim
 
 
