@@ -66,6 +66,7 @@ from types import MappingProxyType
 
 from ..exceptions import (InvalidInputError, ModelFileError, UnitError, UnknownDrugError)
 from ..units import MASS_UNITS, MOLAR_UNITS, parse_assignment, parse_concentration, to_nM
+from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 
 __all__ = [
@@ -88,8 +89,6 @@ EFFECTORS = ("ADCC", "CDC", "ADCP")
 NOMINAL_UNIT = "nM-eq"
 POTENCY_UNITS = tuple(MOLAR_UNITS) + tuple(MASS_UNITS) + (NOMINAL_UNIT,)
 
-_SOURCE_RX = re.compile(r"^(PMID:\d{1,9}|DOI:10\.\d{4,9}/\S+)$")
-_EFFECTOR_SOURCE_RX = re.compile(r"^(PMID:\d{1,9}|DOI:10\.\d{4,9}/\S+|PMC:PMC\d{1,9})$")
 
 # Inference rules: (required warheads, class, [(target, action)], base confidence, rationale).
 # A rule fires when all its warheads are present; see from_smiles() for how confidence combines
@@ -412,11 +411,10 @@ def _effectors(t, action, origin, where):
     srcs = t.get("effectors_sources")
     if not isinstance(srcs, list) or not srcs:
         raise _err(origin, where, "'effectors' needs 'effectors_sources' (a non-empty list of "
-                                  "PMID:, DOI: or PMC: identifiers)")
+                                  "source identifiers such as PMID:<digits>)")
     for s in srcs:
-        if not isinstance(s, str) or not _EFFECTOR_SOURCE_RX.match(s.strip()):
-            raise _err(origin, where, f"effectors source {s!r} is not PMID:<n>, DOI:10.<...> "
-                                      f"or PMC:PMC<n>")
+        if not is_source(s.strip() if isinstance(s, str) else s):
+            raise _err(origin, where, f"effectors source {s!r}: {describe_expected()}")
     if "effectors_note" in t:
         _text(t, "effectors_note", origin, where)
     order = [e for e in EFFECTORS if e in eff]
@@ -424,9 +422,8 @@ def _effectors(t, action, origin, where):
 
 
 def _check_source(src, origin, where):
-    if not isinstance(src, str) or not _SOURCE_RX.match(src.strip()):
-        raise _err(origin, where, f"source must be 'PMID:<digits>' or 'DOI:10.<...>', got "
-                                  f"{src!r}")
+    if not is_source(src.strip() if isinstance(src, str) else src):
+        raise _err(origin, where, f"{describe_expected()}, got {src!r}")
     return src.strip()
 
 
@@ -448,7 +445,7 @@ def _measure(d, origin, where, cls, label_key):
         raise _err(origin, where, f"unknown unit {unit!r}; expected one of "
                                   f"{', '.join(POTENCY_UNITS)}")
     if "source" not in d:
-        raise _err(origin, where, "missing 'source' (PMID or DOI)")
+        raise _err(origin, where, "missing 'source' (a source identifier such as PMID:<digits>)")
     source = _check_source(d["source"], origin, where)
     label = _text(d, label_key, origin, where)
     low = _number(d["low"], origin, where, "low") if "low" in d else None

@@ -24,13 +24,13 @@ from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError, Un
 from .logic import literals, parse_rule, RuleSyntaxError
 from ..resources import data_file, list_data, parse_toml
 from .._readonly import read_only
+from ..sources import SOURCE_PATTERN, describe_expected
 from ..utils import did_you_mean
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
            "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name"]
 
 #: accepted forms of a source identifier
-SOURCE_PATTERN = re.compile(r"^(PMID:\d+|DOI:10\.\S+/\S+|PMC:PMC\d+|PDB:[0-9][A-Za-z0-9]{3})$")
 NODE_KINDS = ("protein", "process", "phenotype", "input")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -343,11 +343,11 @@ def _validate(m, drugs=None):
                               f"{did_you_mean(end, names)}")
         if not e.sources:
             (errors if m.curated else warnings).append(
-                f"edge {e.source} -> {e.target} has no source (PMID, DOI or PMC)")
+                f"edge {e.source} -> {e.target} has no source (PMID, DOI, PMC, ...)")
         for s in e.sources:
             if not SOURCE_PATTERN.match(s):
-                errors.append(f"edge {e.source} -> {e.target}: source {s!r} is not PMID:<n>, "
-                              f"DOI:10.<...>, PMC:PMC<n> or PDB:<id>")
+                errors.append(f"edge {e.source} -> {e.target}: source {s!r}: "
+                              f"{describe_expected()}")
             elif m.source_titles and s not in m.source_titles:
                 warnings.append(f"source {s} (edge {e.source} -> {e.target}) has no entry in "
                                 f"[sources]")

@@ -58,6 +58,7 @@ from . import _pdb
 from ..exceptions import (InvalidInputError, ModelFileError, MutationError,
                          NetworkUnavailableError, StructureError, UnknownTargetError)
 from ..resources import load_toml
+from ..sources import describe_expected, is_source
 from ..utils import atomic_write, did_you_mean, suggest
 
 __all__ = [
@@ -69,7 +70,6 @@ __all__ = [
 ]
 
 RCSB_URL = "https://files.rcsb.org/download/{pdb_id}.{ext}"
-_SOURCE_RE = re.compile(r"^(PMID:\d+|DOI:10\.\S+|PDB:[0-9][A-Za-z0-9]{3}|UniProt:[A-Z0-9]{6,10})(\s.*)?$")
 
 _AA3 = {
     "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
@@ -338,8 +338,11 @@ def _need(entry, key, where, types=str):
 
 
 def _check_source(src, where):
-    if not isinstance(src, str) or not _SOURCE_RE.match(src.strip()):
-        raise ModelFileError(f"{where}: source {src!r} must start with PMID:, DOI:10., PDB: or UniProt:")
+    # a source identifier, optionally followed by a note ("PDB:5FQD chain B")
+    ident = src.strip().split(None, 1)[0] if isinstance(src, str) and src.strip() else src
+    if not is_source(ident):
+        raise ModelFileError(f"{where}: source {src!r} must start with a source identifier; "
+                             f"{describe_expected()}")
     return src.strip()
 
 

@@ -402,7 +402,7 @@ def _entry(**over):
 
 
 @pytest.mark.parametrize("over, needle", [
-    ({"sources": ["a paper I read"]}, "must start with PMID"),
+    ({"sources": ["a paper I read"]}, "must start with a source identifier"),
     ({"default_scheme": "mature"}, "default_scheme"),
     ({"residues": [{"residue": "A5", "source": "PMID:2"}, {"residue": "G5", "source": "PMID:3"}]},
      "contradicts"),
