@@ -4,6 +4,7 @@ Known answers come from outside the project: molecular formulas, InChIKeys and m
 weights as printed in public records (PubChem/ChEBI/DrugBank/T3DB entries, Wikipedia drug
 boxes, FDA label descriptions), and the descriptor values PubChem lists for aspirin.
 """
+import dataclasses
 import json
 import math
 import re
@@ -279,7 +280,7 @@ def test_lookup_is_case_insensitive_and_accepts_synonyms(lib):
 def test_library_is_read_only(lib):
     with pytest.raises(TypeError):
         lib["aspirin"] = lib["bortezomib"]
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         lib["bortezomib"].name = "x"
 
 
