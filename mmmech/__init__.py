@@ -37,11 +37,12 @@ _MOVED = {
 # top-level convenience functions -> (module, attribute)
 _FUNCTIONS = {
     "simulate": ("simulation.simulator", "simulate"),
+    "simulate_batch": ("simulation.simulator", "simulate_batch"),
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
 }
 
-__all__ = ["__version__", "simulate", "score", "screen", "drugs", "structures", "network",
+__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures", "network",
            "simulation", "pathways", "synergy", "scoring", "screening", "model", "exceptions",
            "units"]
 

@@ -36,7 +36,7 @@ from ..network.contexts import load_context
 from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
 from ..utils import check_random_state, did_you_mean
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "sample_params",
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params",
            "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
 
 
@@ -461,27 +461,29 @@ def _regimen(reg, func):
 
 def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), settings=None,
              mutations=(), backend="auto", params=None, nodes=True):
-    """Steady state of a pathway model under one regimen or a batch of regimens.
+    """Steady state of a pathway model under one regimen.
 
     Parameters
     ----------
     model : PathwayModel, bundled name or path
-    regimens : dict {drug: nM} or list of such dicts (None or {}: untreated)
+    regimens : dict {drug: nM}, optional
+        One regimen (None or ``{}``: untreated). A list of regimens still works for this
+        release but is deprecated: use :func:`simulate_batch`, which always returns a DataFrame.
     context : "cell_line", "marrow", a context file or a Context
     knockouts : sequence of node names
     settings : mapping node -> value in [0, 1]
     mutations : sequence of mutation strings, e.g. ``["PSMB5 A49T"]``
     backend : {"auto", "cython", "python"}
     params : mapping model-parameter name -> value, optional
+    nodes : bool
+        Include every node's activity.
 
     Returns
     -------
-    dict or pandas.DataFrame
-        One regimen: ``{context, drugs: {name: nM}, readouts: {viability, apoptosis,
-        proliferation, ...}, nodes: {NODE: activity}, converged, notes}``. A list: a DataFrame with
-        one row per regimen, columns ``<drug>_nM``, the readouts, ``converged`` and every node.
-        A regimen that did not reach steady state is flagged (``converged`` False) and warned
-        about, never silently returned.
+    dict
+        ``{context, drugs: {name: nM}, readouts: {viability, apoptosis, proliferation, ...},
+        nodes: {NODE: activity}, converged, notes}``. A regimen that did not reach steady state
+        is flagged (``converged`` False) and warned about, never silently returned.
 
     Examples
     --------
@@ -489,9 +491,68 @@ def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), 
     >>> sorted(out["readouts"])[:3], out["converged"]
     (['angiogenesis', 'apoptosis', 'immune_killing'], True)
     """
-    func = "simulate"
-    single = not isinstance(regimens, (list, tuple))
-    regs = [_regimen(r or {}, func) for r in ([regimens] if single else regimens)]
+    if isinstance(regimens, (list, tuple)):
+        warnings.warn("simulate(): a list of regimens is deprecated (the result type depended on "
+                      "the input); use simulate_batch(), which always returns a DataFrame",
+                      DeprecationWarning, stacklevel=2)
+        return simulate_batch(model, regimens, context=context, knockouts=knockouts,
+                              settings=settings, mutations=mutations, backend=backend,
+                              params=params, nodes=nodes)
+    sim, conc, canon, res = _run("simulate", model, [regimens], context, knockouts, settings,
+                                 mutations, backend, params)
+    out = {"context": sim.context.name, "drugs": canon[0],
+           "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
+           "converged": bool(res.converged[0]), "notes": list(sim.notes)}
+    if nodes:
+        out["nodes"] = {n: float(res.y[0, sim.compiled.index(n)]) for n in sim.model.nodes}
+    return out
+
+
+def simulate_batch(model="myeloma", regimens=(), context="cell_line", knockouts=(),
+                   settings=None, mutations=(), backend="auto", params=None, nodes=True):
+    """Steady states of a batch of regimens in one call: always a DataFrame.
+
+    Parameters are those of :func:`simulate`, with `regimens` a non-empty sequence of
+    ``{drug: nM}`` dicts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per regimen: columns ``<drug>_nM``, the readouts, ``converged`` and (with
+        `nodes`) every node. ``attrs`` holds ``context`` and ``notes``.
+
+    Examples
+    --------
+    >>> df = simulate_batch("myeloma", [{}, {"bortezomib": 10.0}], context="cell_line")
+    >>> list(df.columns[:2]), len(df), bool(df["viability"][1] < df["viability"][0])
+    (['bortezomib_nM', 'viability'], 2, True)
+    """
+    if not isinstance(regimens, (list, tuple)):
+        raise InvalidInputError(f"simulate_batch(): regimens must be a list of {{drug: nM}} "
+                                f"dicts, got {type(regimens).__name__}; for one regimen use "
+                                f"simulate()")
+    sim, conc, _, res = _run("simulate_batch", model, list(regimens), context, knockouts,
+                             settings, mutations, backend, params)
+    import pandas as pd  # deferred: pandas costs ~0.3 s and only batches need it
+    cols = {f"{d.name}_nM": conc[:, j] for j, d in enumerate(sim.drugs)}
+    cols.update({k: v for k, v in res.readouts.items()})
+    cols["converged"] = res.converged
+    if nodes:
+        for n in sim.model.nodes:
+            if n not in cols:
+                cols[n] = res.y[:, sim.compiled.index(n)]
+    df = pd.DataFrame(cols)
+    df.attrs["context"] = sim.context.name
+    df.attrs["notes"] = list(sim.notes)
+    return df
+
+
+def _run(func, model, regimens, context, knockouts, settings, mutations, backend, params):
+    """Resolve the drugs of a batch of regimens, run them on a cached Simulator.
+
+    Returns ``(simulator, conc (R, D) nM, canonical regimens, SimulationResult)``.
+    """
+    regs = [_regimen(r or {}, func) for r in regimens]
     if not regs:
         raise InvalidInputError(f"{func}(): regimens must not be an empty list")
     drug_objs, order = [], {}
@@ -516,27 +577,7 @@ def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), 
     res = sim.run(conc, backend=backend)
     if not res.converged.all():
         bad = np.nonzero(~res.converged)[0].tolist()
-        warnings.warn(f"simulate(): {len(bad)} regimen(s) did not reach steady state "
+        warnings.warn(f"{func}(): {len(bad)} regimen(s) did not reach steady state "
                       f"(rows {bad[:10]}); their values are flagged converged=False",
-                      RuntimeWarning, stacklevel=2)
-    model_nodes = list(sim.model.nodes)
-    idx = [sim.compiled.index(n) for n in model_nodes]
-    if single:
-        out = {"context": sim.context.name, "drugs": canon[0],
-               "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
-               "converged": bool(res.converged[0]), "notes": list(sim.notes)}
-        if nodes:
-            out["nodes"] = {n: float(res.y[0, i]) for n, i in zip(model_nodes, idx)}
-        return out
-    import pandas as pd
-    cols = {f"{d.name}_nM": conc[:, j] for j, d in enumerate(drug_objs)}
-    cols.update({k: v for k, v in res.readouts.items()})
-    cols["converged"] = res.converged
-    if nodes:
-        for n, i in zip(model_nodes, idx):
-            if n not in cols:
-                cols[n] = res.y[:, i]
-    df = pd.DataFrame(cols)
-    df.attrs["context"] = sim.context.name
-    df.attrs["notes"] = list(sim.notes)
-    return df
+                      RuntimeWarning, stacklevel=3)
+    return sim, conc, canon, res

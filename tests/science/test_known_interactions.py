@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import mmmech
-from mmmech import drugs, simulate
+from mmmech import drugs, simulate, simulate_batch
 
 
 def ref(name):
@@ -81,7 +81,7 @@ def test_dexamethasone_blunts_lenalidomide_nk_enhancement_in_marrow():
     len_, dex = ref("lenalidomide"), ref("dexamethasone")
     regs = [{}, {"lenalidomide": len_}, {"dexamethasone": dex},
             {"lenalidomide": len_, "dexamethasone": dex}]
-    df = simulate("myeloma", regs, context="marrow")
+    df = simulate_batch("myeloma", regs, context="marrow")
     assert df["converged"].all()
     nk, il2, kill = df["NKActivity"].to_numpy(), df["IL2"].to_numpy(), df["immune_killing"].to_numpy()
     # lenalidomide alone raises IL-2, NK activity and NK killing without any antibody
@@ -128,7 +128,7 @@ def test_bortezomib_chemosensitises_through_nf_kb(chemo):
     assert b0 < 0 and z0 < 0, (b0, z0)
     # the DNA damage raises NF-kB (and BCL-xL); bortezomib takes that induction away
     regs = [{}, {chemo: ref(chemo)}, {"bortezomib": 10.0}, {"bortezomib": 10.0, chemo: ref(chemo)}]
-    rela = simulate("myeloma", regs, context="cell_line")["RELA"].to_numpy()
+    rela = simulate_batch("myeloma", regs, context="cell_line")["RELA"].to_numpy()
     assert rela[1] > rela[0] and rela[3] < rela[1], rela
 
 
@@ -140,7 +140,7 @@ def test_bortezomib_with_dexamethasone_is_synergistic():
     bliss, zip_ = bliss_zip(("bortezomib", "dexamethasone"), "cell_line")
     assert bliss > 0 and zip_ > 0, (bliss, zip_)
     regs = [{"bortezomib": 10.0}, {"bortezomib": 10.0, "dexamethasone": ref("dexamethasone")}]
-    out = simulate("myeloma", regs, context="cell_line")
+    out = simulate_batch("myeloma", regs, context="cell_line")
     assert out["NFKBIA"][1] > out["NFKBIA"][0] and out["RELA"][1] < out["RELA"][0]
 
 
@@ -155,7 +155,7 @@ def test_il6_protects_against_dexamethasone_more_than_against_doxorubicin():
     for name in ("dexamethasone", "doxorubicin"):
         loss = {}
         for il6 in (0.0, 1.0):
-            df = simulate("myeloma", [{}, {name: ref(name)}], context="cell_line",
+            df = simulate_batch("myeloma", [{}, {name: ref(name)}], context="cell_line",
                           settings={"IL6": il6})
             v = df["viability"].to_numpy()
             loss[il6] = 1.0 - v[1] / v[0]
@@ -167,7 +167,7 @@ def test_il6_protects_against_dexamethasone_more_than_against_doxorubicin():
 
 # ------------------------------------------------------------------ antibody effector profiles
 def _viab(drug, knockouts=()):
-    df = simulate("myeloma", [{}, {drug: ref(drug)}], context="marrow", knockouts=knockouts)
+    df = simulate_batch("myeloma", [{}, {drug: ref(drug)}], context="marrow", knockouts=knockouts)
     assert df["converged"].all()
     return df
 
@@ -200,7 +200,7 @@ def test_elotuzumab_never_changes_cdc(dose, ctx, partner):
     """Elotuzumab recruits ADCC and ADCP only: at any dose, in any context, alone or on top of
     another drug, the CDC node is what it would be without elotuzumab."""
     base = {} if partner is None else {partner: ref(partner)}
-    df = simulate("myeloma", [base, {**base, "elotuzumab": dose}], context=ctx)
+    df = simulate_batch("myeloma", [base, {**base, "elotuzumab": dose}], context=ctx)
     assert df["converged"].all()
     assert df["CDC"].iloc[1] == pytest.approx(df["CDC"].iloc[0], abs=1e-9)
     assert df["OpsonizationCDC"].iloc[1] == pytest.approx(df["OpsonizationCDC"].iloc[0], abs=1e-9)

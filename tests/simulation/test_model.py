@@ -10,7 +10,7 @@ import mmmech
 from mmmech import drugs
 from mmmech.exceptions import (InvalidInputError, UnknownContextError, UnknownDrugError,
                                UnknownNodeError)
-from mmmech.model import Simulator, simulate, EnsembleParams
+from mmmech.model import EnsembleParams, Simulator, simulate, simulate_batch
 
 
 def ref(name):
@@ -61,7 +61,7 @@ def test_every_library_drug_reaches_a_readout_in_some_context():
     rows = []
     for ctx in ("cell_line", "marrow"):
         regs = [{}] + [{n: ref(n)} for n in names]
-        df = simulate("myeloma", regs, context=ctx)
+        df = simulate_batch("myeloma", regs, context=ctx)
         assert df["converged"].all()
         ro = df[["viability", "apoptosis", "proliferation", "immune_killing", "angiogenesis"]].to_numpy()
         rows.append(np.abs(ro[1:] - ro[0]).max(axis=1))
@@ -102,7 +102,7 @@ def test_unknown_names_get_suggestions():
 
 def test_batch_matches_single_and_returns_dataframe():
     regs = [{"bortezomib": 3.0}, {"lenalidomide": 1000.0}, {"bortezomib": 3.0, "lenalidomide": 1000.0}]
-    df = simulate("myeloma", regs, context="marrow")
+    df = simulate_batch("myeloma", regs, context="marrow")
     assert list(df.index) == [0, 1, 2]
     for c in ("viability", "apoptosis", "proliferation", "converged", "IRF4", "bortezomib_nM"):
         assert c in df.columns
@@ -249,3 +249,24 @@ source = "PMID:1"
         drugs.read_library(text % 'effectors = ["ADPC"]\neffectors_sources = ["PMID:1"]')
     with pytest.raises(ModelFileError, match="effectors_sources"):
         drugs.read_library(text % 'effectors = ["ADCC"]')
+
+
+def test_one_regimen_gives_a_dict_a_batch_always_a_dataframe():
+    import pandas as pd
+    one = simulate("myeloma", {"bortezomib": 3.0})
+    assert isinstance(one, dict) and set(one) >= {"readouts", "nodes", "converged", "drugs"}
+    single_row = simulate_batch("myeloma", [{"bortezomib": 3.0}])
+    assert isinstance(single_row, pd.DataFrame) and len(single_row) == 1
+    assert single_row.loc[0, "viability"] == pytest.approx(one["readouts"]["viability"], abs=1e-12)
+    with pytest.raises(InvalidInputError, match="simulate_batch\\(\\): regimens must be a list"):
+        simulate_batch("myeloma", {"bortezomib": 3.0})
+    with pytest.raises(InvalidInputError, match="must not be an empty list"):
+        simulate_batch("myeloma", [])
+
+
+def test_the_list_form_of_simulate_still_works_with_a_deprecation_warning():
+    regs = [{}, {"bortezomib": 3.0}]
+    with pytest.warns(DeprecationWarning, match="simulate_batch"):
+        df = simulate("myeloma", regs)
+    assert df.equals(simulate_batch("myeloma", regs))
+    assert mmmech.simulate_batch is simulate_batch
