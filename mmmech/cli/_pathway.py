@@ -7,15 +7,15 @@ def handle_validate(args):
     from ..network.model import load
     model = load(args.model)
     report = model.validate(drugs="library")
-    rc = 0 if report["ok"] else 1     # like a linter: findings are not usage errors
+    rc = 0 if report.ok else 1     # like a linter: findings are not usage errors
     if getattr(args, "json", False):
-        return report, "", rc
-    lines = [f"{model.name}: {'OK' if report['ok'] else 'INVALID'} ({len(model.nodes)} nodes, "
-             f"{len(model.edges)} edges, {len(report['errors'])} errors, "
-             f"{len(report['warnings'])} warnings)"]
-    lines += [f"error: {e}" for e in report["errors"]]
-    lines += [f"warning: {w}" for w in report["warnings"]]
-    return report, "\n".join(lines), rc
+        return report.to_dict(), "", rc
+    lines = [f"{model.name}: {'OK' if report.ok else 'INVALID'} ({len(model.nodes)} nodes, "
+             f"{len(model.edges)} edges, {len(report.errors)} errors, "
+             f"{len(report.warnings)} warnings)"]
+    lines += [f"error: {e}" for e in report.errors]
+    lines += [f"warning: {w}" for w in report.warnings]
+    return report.to_dict(), "\n".join(lines), rc
 
 
 def handle_show(args):

@@ -11,7 +11,7 @@ Examples
 >>> m = load("myeloma")
 >>> "Apoptosis" in m.nodes and m.readouts["viability"]
 'Viability'
->>> m.validate()["ok"]
+>>> m.validate().ok
 True
 """
 import functools
@@ -24,11 +24,13 @@ from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError, Un
 from .logic import literals, parse_rule, RuleSyntaxError
 from ..resources import data_file, list_data, parse_toml
 from .._readonly import read_only
+from .._results import Result
 from ..sources import SOURCE_PATTERN, describe_expected
 from ..utils import did_you_mean
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
-           "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name"]
+           "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name",
+           "ValidationReport"]
 
 #: accepted forms of a source identifier
 NODE_KINDS = ("protein", "process", "phenotype", "input")
@@ -290,7 +292,7 @@ class PathwayModel:
                 "notes": list(self.notes)}
 
     def validate(self, drugs=None):
-        """Check the model; returns ``{ok, errors, warnings}`` (lists of strings).
+        """Check the model; returns a :class:`ValidationReport` (``ok``, ``errors``, ``warnings``).
 
         Errors: rules that read undefined nodes, rule literals without an [[edge]], edges whose
         sign disagrees with the rule, edges without a well-formed source, edges or readouts
@@ -313,6 +315,23 @@ class PathwayModel:
 
 
 # ---------------------------------------------------------------------- validation
+@dataclass(frozen=True)
+class ValidationReport(Result):
+    """What :meth:`PathwayModel.validate` found.
+
+    Attributes
+    ----------
+    ok : bool
+        No errors (warnings allowed).
+    errors, warnings : tuple of str
+        One sentence each, naming the node, edge, parameter or action concerned.
+    """
+
+    ok: bool
+    errors: tuple = ()
+    warnings: tuple = ()
+
+
 def _library_drugs():
     try:
         from .. import drugs as _drugs
@@ -449,7 +468,7 @@ def _validate(m, drugs=None):
             if n.rule is None and g.out_degree(n.name) == 0 and n.name not in _action_nodes(m) \
                     and n.name not in _term_nodes(m):
                 warnings.append(f"input {n.name} is read by no rule")
-    return {"ok": not errors, "errors": errors, "warnings": warnings}
+    return ValidationReport(ok=not errors, errors=tuple(errors), warnings=tuple(warnings))
 
 
 def _term_nodes(m):

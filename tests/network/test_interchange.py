@@ -94,7 +94,7 @@ def test_bundled_model_graphml_is_lossless(tmp_path):
     assert back.source_titles == m.source_titles
     assert (back.name, back.version, back.description) == (m.name, m.version, m.description)
     # the copy carries its drug actions and sources: it validates and simulates like the original
-    assert back.validate()["ok"]
+    assert back.validate().ok
     a = Simulator(m, ["bortezomib"]).run(np.array([[0.0], [10.0]]), backend="python")
     b = Simulator(back, ["bortezomib"]).run(np.array([[0.0], [10.0]]), backend="python")
     np.testing.assert_allclose(a.y, b.y, atol=1e-12)
@@ -336,7 +336,7 @@ def test_published_logic_models_load_agree_across_formats_and_simulate(shared_da
             assert parse_rule(rule) == parse_rule(b.rules[node]), (name, node)
         sa, sb = signs(a), signs(b)
         assert all(sb[k] == s for k, s in sa.items() if s != 0), name
-        assert a.validate()["ok"] and b.validate()["ok"]  # missing sources only warn
+        assert a.validate().ok and b.validate().ok  # missing sources only warn
         res = Simulator(b, []).run(np.zeros((1, 0)), backend="auto")
         assert np.all(np.isfinite(res.y)) and np.all((res.y >= 0) & (res.y <= 1))
 

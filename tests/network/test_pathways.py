@@ -17,8 +17,8 @@ def model():
 
 def test_bundled_model_validates_without_errors(model):
     report = model.validate(drugs="library")
-    assert report["ok"], report["errors"]
-    assert not any("has no path to a readout" in w for w in report["warnings"]), report["warnings"]
+    assert report.ok, report.errors
+    assert not any("has no path to a readout" in w for w in report.warnings), report.warnings
 
 
 def test_every_edge_has_a_sign_and_a_wellformed_source(model):
@@ -142,22 +142,22 @@ def test_edge_without_source_fails_validation(tmp_path):
                         'sources = []\n[[edge]]\nsource = "CASP9"', 1)
     assert text != BASE
     report = pathways.read(_write(tmp_path, text)).validate()
-    assert not report["ok"]
-    assert any("DeathReceptors -> CASP8 has no source" in e for e in report["errors"])
+    assert not report.ok
+    assert any("DeathReceptors -> CASP8 has no source" in e for e in report.errors)
 
 
 def test_malformed_source_and_sign_conflict_are_errors(tmp_path):
     text = BASE.replace('source = "CASP9"\ntarget = "CASP3"\nsign = 1\nsources = ["PMID:9390557"]',
                         'source = "CASP9"\ntarget = "CASP3"\nsign = -1\nsources = ["Li 1997"]', 1)
     assert text != BASE
-    errors = pathways.read(_write(tmp_path, text)).validate()["errors"]
+    errors = pathways.read(_write(tmp_path, text)).validate().errors
     assert any("sign conflict" in e and "CASP9 -> CASP3" in e for e in errors)
     assert any("'Li 1997'" in e for e in errors)
 
 
 def test_rule_reading_undefined_node_is_reported(tmp_path):
     text = BASE.replace('rule = "CASP9 OR CASP8"', 'rule = "CASP9 OR CASP7"', 1)
-    errors = pathways.read(_write(tmp_path, text)).validate()["errors"]
+    errors = pathways.read(_write(tmp_path, text)).validate().errors
     assert any("undefined node 'CASP7'" in e for e in errors)
 
 
@@ -174,3 +174,16 @@ def test_model_files_are_never_executed(tmp_path):
     with pytest.raises(ModelFileError):
         pathways.read(_write(tmp_path, text))
     assert not marker.exists()
+
+
+def test_validate_returns_a_report_record_with_the_json_of_0_1():
+    import dataclasses
+
+    report = pathways.load("myeloma").validate()
+    assert isinstance(report, pathways.ValidationReport)
+    assert dataclasses.is_dataclass(report)
+    doc = report.to_dict()
+    assert set(doc) == {"ok", "errors", "warnings"}
+    assert doc["ok"] is report.ok and doc["warnings"] == list(report.warnings)
+    with pytest.warns(DeprecationWarning, match="attribute .ok"):
+        assert report["ok"] is report.ok
