@@ -130,17 +130,21 @@ def handle_draw(args):
                     focus=args.focus, radius=args.radius, max_nodes=args.max_nodes,
                     settings=settings)
     _print_notes(caught)
-    lines = [f"wrote {info['out']}: {info['nodes']} of {info['total_nodes']} nodes, "
-             f"{info['edges']} edges" + (f", around {', '.join(info['focus'])}"
-                                         if info["focus"] else "")]
+    lines = [f"wrote {info.out}: {info.nodes} of {info.total_nodes} nodes, "
+             f"{info.edges} edges" + (f", around {', '.join(info.focus)}"
+                                      if info.focus else "")]
     if regimen:
         lines.append("regimen: " + ", ".join(f"{k} {format_nM(v)}" for k, v in regimen.items()))
-    if info.get("readouts"):
+    if info.readouts:
         lines.append("readouts (untreated -> treated): " + ", ".join(
-            f"{k} {a:.3f} -> {b:.3f}" for k, (a, b) in info["readouts"].items()))
-    if info.get("changes"):
-        top = [(n, d) for n, d in info["changes"].items() if abs(d) > 1e-3][:10]
+            f"{k} {a:.3f} -> {b:.3f}" for k, (a, b) in info.readouts.items()))
+    if info.changes:
+        top = [(n, d) for n, d in info.changes.items() if abs(d) > 1e-3][:10]
         if top:
             lines.append("most changed: " + ", ".join(f"{n} {d:+.2f}" for n, d in top))
-    lines += [f"note: {n}" for n in info["notes"]]
-    return info, "\n".join(lines)
+    lines += [f"note: {n}" for n in info.notes]
+    payload = info.to_dict()
+    for key in ("changes", "readouts"):  # present only with a regimen or settings, as in 0.1
+        if payload[key] is None:
+            del payload[key]
+    return payload, "\n".join(lines)

@@ -47,9 +47,9 @@ def test_bundled_model_under_bortezomib_is_a_readable_png(tmp_path):
     untreated = simulate("myeloma", {}, context="cell_line")["nodes"]
     treated = simulate("myeloma", {"bortezomib": 10.0}, context="cell_line")["nodes"]
     for node in ("Proteasome", "PMAIP1", "Viability"):
-        assert info["changes"][node] == pytest.approx(treated[node] - untreated[node], abs=1e-6)
-    assert info["changes"]["Proteasome"] < -0.1
-    assert info["readouts"]["viability"][1] < info["readouts"]["viability"][0]
+        assert info.changes[node] == pytest.approx(treated[node] - untreated[node], abs=1e-6)
+    assert info.changes["Proteasome"] < -0.1
+    assert info.readouts["viability"][1] < info.readouts["viability"][0]
     assert [p.name for p in tmp_path.iterdir()] == ["btz.png"]  # no temporary left over
 
 
@@ -58,8 +58,8 @@ def test_plain_drawing_has_no_drug_and_svg_works(tmp_path):
     info = mdraw.draw("myeloma", out=out)
     text = out.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text
-    assert info["nodes"] == len(load("myeloma").nodes)
-    assert "changes" not in info
+    assert info.nodes == len(load("myeloma").nodes)
+    assert info.changes is None and info.readouts is None
     assert "Proteasome" in text and "bortezomib" not in text
 
 
@@ -70,7 +70,7 @@ def test_large_network_needs_focus_and_draws_a_neighbourhood(tmp_path):
         mdraw.draw(big, out=tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
     info = mdraw.draw(big, focus=["N1"], radius=3, max_nodes=25, out=tmp_path / "f.png")
-    assert info["nodes"] <= 25 and info["total_nodes"] == 400
+    assert info.nodes <= 25 and info.total_nodes == 400
     w, h = png_size(tmp_path / "f.png")
     assert w > 600 and h > 400
     with pytest.raises(UnknownNodeError, match="did you mean"):
@@ -103,7 +103,7 @@ def test_imported_model_with_settings_is_coloured_by_change(tmp_path):
     m = ix.loads("P, !D\nS, (S | !P) & !C\nA, S\nC, C\nD, D\n", "bnet", origin="toy.bnet")
     m = ix.with_initial(m, {"P": 1.0})
     info = mdraw.draw(m, settings={"D": 1.0}, out=tmp_path / "toy.png")
-    assert info["changes"]["P"] < -0.9 and info["changes"]["A"] > 0.9
+    assert info.changes["P"] < -0.9 and info.changes["A"] > 0.9
     assert png_size(tmp_path / "toy.png")[0] > 600
     with pytest.raises(InvalidInputError, match="no drug actions"):
         mdraw.draw(m, regimen={"bortezomib": 10.0}, out=tmp_path / "no.png")
@@ -133,6 +133,18 @@ def test_draw_cli(run_cli, tmp_path):
 def test_kegg_map_draws_a_neighbourhood(shared_data, tmp_path):
     m = ix.read(shared_data / "networks" / "kegg_hsa04064_nfkb.kgml.xml")
     info = mdraw.draw(m, focus=["NFKBIA"], radius=2, out=tmp_path / "kegg.png")
-    assert info["nodes"] > 10
+    assert info.nodes > 10
     w, h = png_size(tmp_path / "kegg.png")
     assert w > 600 and h > 600
+
+
+def test_draw_returns_a_record_whose_json_leaves_the_figure_out():
+    info = mdraw.draw("myeloma", regimen={"bortezomib": 10.0})
+    assert isinstance(info, mdraw.DrawResult) and info.out is None
+    assert info.figure is not None and hasattr(info.figure, "savefig")
+    doc = info.to_dict()
+    assert "figure" not in doc and doc["nodes"] == info.nodes
+    assert doc["changes"] == info.changes and doc["readouts"]["viability"] == \
+        list(info.readouts["viability"])
+    with pytest.warns(DeprecationWarning):
+        assert info["nodes"] == info.nodes

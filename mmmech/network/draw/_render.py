@@ -24,11 +24,13 @@ True
 import math
 import os
 from collections import defaultdict, deque
+from dataclasses import dataclass
 
+from ..._results import Result
 from ...exceptions import InvalidInputError, UnknownNodeError
 from ...utils import did_you_mean
 
-__all__ = ["draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
+__all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
 
 #: networks larger than this are drawn as a neighbourhood of chosen nodes
 MAX_NODES = 150
@@ -382,7 +384,7 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
     context : str, path or Context
     out : str, optional
         ``.png``, ``.svg`` or ``.pdf``; written atomically. None: nothing is written (the
-        matplotlib Figure, on an Agg canvas at `dpi`, is returned under ``"figure"``).
+        matplotlib Figure, on an Agg canvas at `dpi`, is returned as ``figure``).
     focus : sequence of str
         Draw only the neighbourhood of these nodes (needed above `max_nodes` nodes).
     radius : int
@@ -397,9 +399,9 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
 
     Returns
     -------
-    dict
-        ``{out, nodes, edges, total_nodes, focus, changes: {node: change} (largest first, with a
-        regimen or settings), readouts: {name: [untreated, treated]}, notes}``.
+    DrawResult
+        ``out, nodes, edges, total_nodes, focus, changes`` (with a regimen or settings, largest
+        first), ``readouts`` (untreated, treated), ``notes`` and, without `out`, ``figure``.
     """
     from ..model import load
     m = load(model)
@@ -452,18 +454,50 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
     _place_drugs(pos, boxes, drug_nodes, drug_edges)
     fig = _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title,
                   regimen, settings, dpi)
-    result = {"out": None if out is None else os.fspath(out), "nodes": len(nodes),
-              "edges": len(edges) + len(drug_edges), "total_nodes": total, "focus": focus,
-              "notes": notes}
+    changes, readouts = None, None
     if effect:
         ch = {n: effect["change"][n] for n in nodes}
-        result["changes"] = dict(sorted(ch.items(), key=lambda kv: -abs(kv[1])))
-        result["readouts"] = {k: list(v) for k, v in effect["readouts"].items()}
-    if out is None:
-        result["figure"] = fig
-        return result
-    _save(fig, os.fspath(out), dpi)
-    return result
+        changes = dict(sorted(ch.items(), key=lambda kv: -abs(kv[1])))
+        readouts = {k: list(v) for k, v in effect["readouts"].items()}
+    if out is not None:
+        _save(fig, os.fspath(out), dpi)
+    return DrawResult(out=None if out is None else os.fspath(out), nodes=len(nodes),
+                      edges=len(edges) + len(drug_edges), total_nodes=total,
+                      focus=None if focus is None else tuple(focus), notes=tuple(notes),
+                      changes=changes, readouts=readouts, figure=fig if out is None else None)
+
+
+@dataclass(frozen=True)
+class DrawResult(Result):
+    """What :func:`draw` drew.
+
+    Attributes
+    ----------
+    out : str or None
+        The file written (None: nothing written; the figure is in `figure`).
+    nodes, edges, total_nodes : int
+        Nodes and edges drawn (drug nodes and edges included) and the model's node count.
+    focus : tuple of str or None
+    notes : tuple of str
+    changes : dict node -> float, or None
+        Change of each drawn node against the untreated state, largest first (with a regimen
+        or settings).
+    readouts : dict name -> [untreated, treated], or None
+    figure : matplotlib.figure.Figure or None
+        The figure on an Agg canvas when `out` was None (not part of ``to_dict()``).
+    """
+
+    out: str | None
+    nodes: int
+    edges: int
+    total_nodes: int
+    focus: tuple | None = None
+    notes: tuple = ()
+    changes: dict | None = None
+    readouts: dict | None = None
+    figure: object = None
+
+    _not_serialized = ("figure",)
 
 
 def _place_drugs(pos, boxes, drug_nodes, drug_edges):
