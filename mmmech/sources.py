@@ -51,12 +51,12 @@ _URLS = {
 }
 
 
-def is_source(text):
+def is_source(text: object) -> bool:
     """True when `text` is exactly one source identifier (see the module docstring)."""
     return isinstance(text, str) and SOURCE_PATTERN.match(text) is not None
 
 
-def source_url(source):
+def source_url(source: str) -> str:
     """The web address of a source identifier (for reports and links)."""
     if not is_source(source):
         raise ValueError(f"source_url(): not a source identifier: {source!r}; "
@@ -65,7 +65,7 @@ def source_url(source):
     return _URLS[kind].format(ident.upper() if kind == "PDB" else ident)
 
 
-def describe_expected():
+def describe_expected() -> str:
     """The sentence messages use to say what a source must look like."""
     return ("a source must be PMID:<digits>, DOI:10.<...>, PMC:PMC<digits>, PDB:<id>, "
             "UniProt:<accession> or DailyMed:<label set id>")

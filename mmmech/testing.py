@@ -10,11 +10,14 @@ Examples
 >>> cm.n_nodes, bool(cm.has_rule[4:].all()), bool(cm.has_rule[:4].any())
 (20, True, False)
 """
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sp
 
-from .simulation.compiled import ParamSet, compile_rules
+from .simulation.compiled import CompiledModel, ParamSet, compile_rules
 from .exceptions import InvalidInputError
+from ._typing import SeedLike
 from .utils import check_random_state
 
 __all__ = ["random_logic_model", "random_param_sets", "random_regimens", "random_signed_graph"]
@@ -35,8 +38,9 @@ def _random_tree(names, rng, p_not, p_const):
     return ("not", node) if rng.random() < p_not / 2 else node
 
 
-def random_logic_model(n_nodes=30, n_inputs=4, max_in=4, p_not=0.3, p_const=0.05,
-                       p_linear=0.1, p_back=0.15, seed=None):
+def random_logic_model(n_nodes: int = 30, n_inputs: int = 4, max_in: int = 4,
+                       p_not: float = 0.3, p_const: float = 0.05, p_linear: float = 0.1,
+                       p_back: float = 0.15, seed: SeedLike = None) -> CompiledModel:
     """A random compiled logic model (feedback loops, nested AND/OR/NOT, random parameters).
 
     Parameters
@@ -92,7 +96,8 @@ def random_logic_model(n_nodes=30, n_inputs=4, max_in=4, p_not=0.3, p_const=0.05
     return compile_rules(nodes, rules, edge_params=edge_params, tau=tau, ymax=ymax, y0=y0)
 
 
-def random_param_sets(cm, n_sets, spread=0.3, seed=None):
+def random_param_sets(cm: CompiledModel, n_sets: int, spread: float = 0.3,
+                      seed: SeedLike = None) -> ParamSet:
     """`n_sets` parameter sets scattered around the model's own (a toy ensemble).
 
     Each value is multiplied by ``exp(spread * z)``, z standard normal, then pulled back into
@@ -120,7 +125,9 @@ def random_param_sets(cm, n_sets, spread=0.3, seed=None):
         cm.n_nodes, cm.n_edges, "random_param_sets")
 
 
-def random_regimens(cm, n_regimens, p_fixed=0.1, inputs_only=False, seed=None):
+def random_regimens(cm: CompiledModel, n_regimens: int, p_fixed: float = 0.1,
+                    inputs_only: bool = False,
+                    seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
     """Random (fixed_mask, fixed_value) of shape (R, N): each node fixed with `p_fixed`.
 
     With `inputs_only`, only nodes without a rule (drug-like inputs) are fixed.
@@ -134,8 +141,9 @@ def random_regimens(cm, n_regimens, p_fixed=0.1, inputs_only=False, seed=None):
     return mask.astype(np.uint8), value
 
 
-def random_signed_graph(n_nodes, n_edges, frac_negative=0.3, p_sink=0.05, seed=None,
-                        weighted=True):
+def random_signed_graph(n_nodes: int, n_edges: int, frac_negative: float = 0.3,
+                        p_sink: float = 0.05, seed: SeedLike = None,
+                        weighted: bool = True) -> sp.csr_array:
     """A random directed signed graph as a ``scipy.sparse.csr_array`` (row = source).
 
     Out-degrees are heavy-tailed (a few hubs, as in signalling networks); a fraction

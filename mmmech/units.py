@@ -15,6 +15,8 @@ Examples
 >>> round(parse_concentration("112 ng/mL", mol_weight=384.24), 1)   # bortezomib Cmax
 291.5
 """
+from __future__ import annotations
+
 import math
 import re
 
@@ -33,7 +35,8 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RX = re.compile(rf"^\s*({_NUM})\s*([^\d\s].*?)?\s*$")
 
 
-def to_nM(value, unit, mol_weight=None, what="concentration"):
+def to_nM(value: float, unit: str, mol_weight: float | None = None,
+          what: str = "concentration") -> float:
     """Convert `value` in `unit` to nM (mass units need `mol_weight` in g/mol)."""
     if unit in MOLAR_UNITS:
         return float(value) * MOLAR_UNITS[unit]
@@ -48,7 +51,8 @@ def to_nM(value, unit, mol_weight=None, what="concentration"):
                     f"{', '.join(k for k in _ALL_UNITS if k not in ('μM', 'μg/mL'))}{hint}")
 
 
-def parse_concentration(text, mol_weight=None, what="concentration"):
+def parse_concentration(text: str, mol_weight: float | None = None,
+                        what: str = "concentration") -> float:
     """Parse a concentration such as ``'10nM'``, ``'2.5 uM'`` or ``'405 ug/mL'`` into nM.
 
     Parameters
@@ -80,7 +84,7 @@ def parse_concentration(text, mol_weight=None, what="concentration"):
     return value
 
 
-def parse_assignment(text, what="argument"):
+def parse_assignment(text: str, what: str = "argument") -> tuple[str, str | None]:
     """Split ``'NAME=VALUE'`` into ``(NAME, VALUE)``; ``'NAME'`` gives ``(NAME, None)``."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError(f"{what}: expected NAME or NAME=VALUE, got {text!r}")
@@ -93,11 +97,12 @@ def parse_assignment(text, what="argument"):
     return name, (value.strip() if sep else None)
 
 
-def format_nM(value):
+def format_nM(value: float) -> str:
     """Human-readable concentration from nM, e.g. ``format_nM(1500) == '1.5 µM'``."""
     v = float(value)
-    for unit, f in (("mM", 1e6), ("µM", 1e3), ("nM", 1.0)):
-        if abs(v) >= f or unit == "nM":
-            if unit == "nM" and 0 < abs(v) < 1:
-                return f"{v * 1e3:.3g} pM"
+    for unit, f in (("mM", 1e6), ("µM", 1e3)):
+        if abs(v) >= f:
             return f"{v / f:.3g} {unit}"
+    if 0 < abs(v) < 1:
+        return f"{v * 1e3:.3g} pM"
+    return f"{v:.3g} nM"

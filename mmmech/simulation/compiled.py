@@ -35,6 +35,9 @@ Parameters may vary per regimen (ensembles): a :class:`ParamSet` holds ``P`` set
 (``w, n, ec50`` of shape (P, E); ``tau, ymax`` of shape (P, N)) and each regimen picks one
 through ``param_index`` (R,).
 """
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,7 +67,7 @@ class ParamSet:
     def size(self):
         return self.w.shape[0]
 
-    def validate(self, n_nodes, n_edges, func="ParamSet"):
+    def validate(self, n_nodes: int, n_edges: int, func: str = "ParamSet") -> ParamSet:
         """Check shapes, finiteness and the ranges the semantics need; return self."""
         P = self.w.shape[0] if self.w.ndim == 2 else -1
         for name, arr, width in (("w", self.w, n_edges), ("n", self.n, n_edges),
@@ -139,7 +142,7 @@ class CompiledModel:
         """Boolean mask (N,): nodes whose activity follows a rule."""
         return np.diff(self.prog_ptr) > 0
 
-    def index(self, name):
+    def index(self, name: str) -> int:
         """Index of node `name`; UnknownNodeError with close matches otherwise."""
         try:
             return self._index[name]
@@ -154,7 +157,7 @@ class CompiledModel:
             object.__setattr__(self, "_index_cache", cache)
         return cache
 
-    def edge_index(self, src, dst):
+    def edge_index(self, src: str, dst: str) -> int:
         """Index of the edge src -> dst (UnknownNodeError if absent)."""
         s, d = self.index(src), self.index(dst)
         hit = np.nonzero((self.edge_src == s) & (self.edge_dst == d))[0]
@@ -192,7 +195,11 @@ def _emit(tree, dst, edges, edge_of, ops, args, depth=0):
     return best
 
 
-def compile_rules(nodes, rules, edge_params=None, tau=None, ymax=None, y0=None, readouts=None):
+def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
+                  edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+                  tau: Mapping[str, float] | None = None, ymax: Mapping[str, float] | None = None,
+                  y0: Mapping[str, float] | None = None,
+                  readouts: Mapping[str, str] | None = None) -> CompiledModel:
     """Compile rules into a :class:`CompiledModel`.
 
     Parameters
@@ -221,7 +228,11 @@ def compile_rules(nodes, rules, edge_params=None, tau=None, ymax=None, y0=None, 
         raise InvalidInputError(f"compile_rules(): duplicate node names {dup}")
     index = {n: i for i, n in enumerate(nodes)}
     edge_params = dict(edge_params or {})
-    edges, edge_of, ops, args, ptr = [], {}, [], [], [0]
+    edges: list[tuple[str, str]] = []
+    edge_of: dict[tuple[str, str], int] = {}
+    ops: list[int] = []
+    args: list[int] = []
+    ptr = [0]
     max_stack = 1
     signs = {}
     for name in nodes:

@@ -21,13 +21,17 @@ Examples
 >>> info["nodes"] > 50 and os.path.getsize(out) > 10000
 True
 """
+from __future__ import annotations
+
 import math
 import os
 from collections import defaultdict, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..._results import Result
 from ...exceptions import InvalidInputError, UnknownNodeError
+from ..._typing import ContextLike, ModelLike
 from ...utils import did_you_mean
 
 __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
@@ -48,7 +52,8 @@ _MODULE_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc94
 
 
 # ---------------------------------------------------------------------- subgraphs
-def neighbourhood(model, focus, radius=1, max_nodes=MAX_NODES):
+def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
+                  max_nodes: int = MAX_NODES) -> tuple[list[str], int]:
     """Nodes within `radius` steps (either direction) of the `focus` nodes.
 
     Parameters
@@ -114,7 +119,9 @@ def _context_for(model, context):
     return dataclasses.replace(ctx, settings=keep), dropped
 
 
-def regimen_effect(model, regimen=None, context="cell_line", settings=None, backend="auto"):
+def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
+                   context: ContextLike = "cell_line", settings: Mapping[str, float] | None = None,
+                   backend: str = "auto") -> dict:
     """Steady states untreated and under a regimen (and/or node settings), and the change.
 
     Parameters
@@ -203,7 +210,8 @@ def _depths(nodes, edges, sources, missing="deepest"):
     return {n: dist.get(n, fill) for n in nodes}
 
 
-def layout(model, nodes=None, extra_edges=(), seed=0):
+def layout(model: ModelLike, nodes: Sequence[str] | None = None,
+           extra_edges: Sequence[tuple] = (), seed: int = 0) -> tuple[dict, dict]:
     """Positions of `nodes` (default: all) of a model.
 
     Models with modules: a module per box, boxes in columns ordered by the median distance of
@@ -252,7 +260,8 @@ def layout(model, nodes=None, extra_edges=(), seed=0):
     n_cols = max(1, round(math.sqrt(total * cell_h / (1.1 * 3 * cell_w)) * 1.05))
     n_cols = min(n_cols, len(order))
     per_col = total / n_cols
-    columns, acc = [[]], 0.0
+    columns: list[list[str]] = [[]]
+    acc = 0.0
     for mod in order:
         h = dims[mod][1] + 1.2
         if columns[-1] and acc + h / 2 > per_col * len(columns) and len(columns) < n_cols:
@@ -265,7 +274,7 @@ def layout(model, nodes=None, extra_edges=(), seed=0):
         if mod_of[s] != mod_of[t]:
             neighbours[mod_of[s]].add(mod_of[t])
             neighbours[mod_of[t]].add(mod_of[s])
-    centre_y = {}
+    centre_y: dict[str, float] = {}
     pos, boxes = {}, {}
     x = 0.0
     for ci, col in enumerate(columns):
@@ -372,8 +381,11 @@ def _separate(pos, iterations=150):
 
 
 # ---------------------------------------------------------------------- drawing
-def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(), radius=1,
-         max_nodes=MAX_NODES, settings=None, title=None, dpi=130, seed=0, backend="auto"):
+def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = None,
+         context: ContextLike = "cell_line", out: str | os.PathLike | None = None,
+         focus: Sequence[str] | None = (), radius: int = 1, max_nodes: int = MAX_NODES,
+         settings: Mapping[str, float] | None = None, title: str | None = None, dpi: int = 130,
+         seed: int = 0, backend: str = "auto") -> DrawResult:
     """Draw a model (optionally under a regimen) and write it to `out`.
 
     Parameters
@@ -423,7 +435,7 @@ def draw(model="myeloma", regimen=None, context="cell_line", out=None, focus=(),
             notes.append(f"neighbourhood of {', '.join(focus)} (radius {radius}) has {hood} "
                          f"nodes; the {len(nodes)} closest are drawn")
     elif total > max_nodes:
-        deg = defaultdict(int)
+        deg: defaultdict[str, int] = defaultdict(int)
         for e in m.edges:
             deg[e.source] += 1
             deg[e.target] += 1
