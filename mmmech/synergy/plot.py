@@ -32,6 +32,8 @@ def check_output_path(path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InvalidInputError(f"plot: the folder of {path!r} does not exist")
+    from ..utils import output_target   # only a regular file (or a link to one) is replaced
+    output_target(path)
     return path, ext
 
 
