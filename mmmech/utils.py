@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-from .exceptions import InvalidInputError, OutputError
+from .exceptions import InvalidInputError, MmmechError, OutputError
 
 __all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array",
            "atomic_output", "atomic_write", "output_target", "file_mode"]
@@ -106,7 +106,7 @@ def _output_error(path, exc, what="cannot write"):
     return OutputError(f"{what} {path!r}: {reason}")
 
 
-def output_target(path):
+def output_target(path, prefix=""):
     """The regular file that writing `path` replaces, checked before any work is written.
 
     Returns `path` itself, or for a symbolic link the file it points to (the link is kept and
@@ -114,7 +114,8 @@ def output_target(path):
     :class:`InvalidInputError` when the path (or the link's target) exists and is anything but
     a regular file (a folder, a device, a pipe, a socket), or when its folder does not exist,
     and :class:`OutputError` when the operating system refuses to look (a link loop, ...).
-    Nothing but a regular file is ever replaced.
+    Nothing but a regular file is ever replaced. `prefix` starts each message (for example
+    ``"draw(): "``).
     """
     path = os.fspath(path)
     target = os.path.realpath(path) if os.path.islink(path) else path
@@ -126,15 +127,17 @@ def output_target(path):
     except NotADirectoryError:
         st = None   # a parent is a file: reported below as a missing folder
     except OSError as exc:
-        raise _output_error(shown, exc) from None
+        raise _output_error(shown, exc, what=f"{prefix}cannot write") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise InvalidInputError(f"cannot write {shown!r}: it is {_kind(st.st_mode)}, not a "
-                                f"regular file; only a regular file is replaced")
+        raise InvalidInputError(f"{prefix}cannot write {shown!r}: it is {_kind(st.st_mode)}, "
+                                f"not a regular file; only a regular file is replaced")
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         if os.path.exists(folder):
-            raise InvalidInputError(f"cannot write {shown!r}: {folder!r} is not a folder")
-        raise InvalidInputError(f"cannot write {shown!r}: folder {folder!r} does not exist")
+            raise InvalidInputError(f"{prefix}cannot write {shown!r}: {folder!r} is not a "
+                                    "folder")
+        raise InvalidInputError(f"{prefix}cannot write {shown!r}: folder {folder!r} does not "
+                                "exist")
     return target
 
 
@@ -175,14 +178,14 @@ def atomic_output(path, suffix=".tmp", fsync=False):
         try:
             yield tmp
         except OSError as exc:
-            if exc.filename not in (None, tmp):
-                raise            # not about the output (an input the block reads, ...)
+            if isinstance(exc, MmmechError) or exc.filename not in (None, tmp):
+                raise            # already explained, or not about the output (an input, ...)
             raise _output_error(path, exc) from exc
         try:
             if fsync:
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
-            if output_target(path) != target:   # the path changed under us: start again
+            if output_target(path) != target:   # a link was changed while the block ran
                 raise InvalidInputError(f"cannot write {path!r}: it changed while being written")
             try:
                 mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -190,6 +193,8 @@ def atomic_output(path, suffix=".tmp", fsync=False):
                 mode = file_mode()
             os.chmod(tmp, mode)
             os.replace(tmp, target)
+        except MmmechError:
+            raise
         except OSError as exc:
             raise _output_error(path, exc) from exc
     except BaseException:

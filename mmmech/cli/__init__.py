@@ -126,17 +126,20 @@ class _Notes:
 
     @staticmethod
     def text(message, category):
+        """(key, line): warnings with the same key are shown once. NumPy's floating-point
+        warnings (overflow, invalid value, ... in any operation) share one key: one note."""
         msg = " ".join(str(message).split())
         if issubclass(category, RuntimeWarning) and _NUMERIC.search(msg):
-            return (f"numerical problem: {msg}; values that depend on it may be inaccurate "
-                    f"or missing (null)")
-        return msg
+            return "numerical", (f"numerical problem: {msg}; values that depend on it may be "
+                                 f"inaccurate or missing (null); further numerical problems of "
+                                 f"this run are not repeated")
+        return msg, msg
 
     def show(self, message, category, filename, lineno, file=None, line=None):
-        text = self.text(message, category)
-        if text in self.seen:
+        key, text = self.text(message, category)
+        if key in self.seen:
             return
-        self.seen.add(text)
+        self.seen.add(key)
         try:
             stream = self.stream or sys.stderr
             stream.write(f"mmmech: note: {text}\n")
@@ -160,15 +163,15 @@ def _silence_stdout():
 def _os_error_line(exc, args):
     """One line for an OSError: the path(s) it names and the operating system's reason."""
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
-    if exc.filename is not None:
-        where = repr(os.fsdecode(exc.filename))
-        if exc.filename2 is not None:
-            where += f" -> {os.fsdecode(exc.filename2)!r}"
-        return f"{where}: {reason}"
     command = " ".join(str(getattr(args, a)) for a in ("command", "pathway_command",
                                                         "drugs_command", "structures_command")
                        if isinstance(getattr(args, a, None), str))
     prefix = f"{command}: " if command else ""
+    if exc.filename is not None:
+        where = repr(os.fsdecode(exc.filename))
+        if exc.filename2 is not None:
+            where += f" -> {os.fsdecode(exc.filename2)!r}"
+        return f"{prefix}{where}: {reason}"
     if exc.errno in _WRITE_ERRNOS:
         for opt in ("out", "plot"):
             value = getattr(args, opt, None)
