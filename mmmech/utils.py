@@ -119,24 +119,25 @@ def output_target(path, prefix=""):
     """
     path = os.fspath(path)
     target = os.path.realpath(path) if os.path.islink(path) else path
-    shown = path if target == path else f"{path} (a link to {target})"
+    shown = repr(path) if target == path else f"{path!r} (a link to {target!r})"
     try:
         st = os.stat(target)
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        st = None   # a parent is a file: reported below as a missing folder
+        st = None   # a parent is a regular file: reported below ("is not a folder")
     except OSError as exc:
-        raise _output_error(shown, exc, what=f"{prefix}cannot write") from None
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(f"{prefix}cannot write {shown}: {reason}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise InvalidInputError(f"{prefix}cannot write {shown!r}: it is {_kind(st.st_mode)}, "
+        raise InvalidInputError(f"{prefix}cannot write {shown}: it is {_kind(st.st_mode)}, "
                                 f"not a regular file; only a regular file is replaced")
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         if os.path.exists(folder):
-            raise InvalidInputError(f"{prefix}cannot write {shown!r}: {folder!r} is not a "
+            raise InvalidInputError(f"{prefix}cannot write {shown}: {folder!r} is not a "
                                     "folder")
-        raise InvalidInputError(f"{prefix}cannot write {shown!r}: folder {folder!r} does not "
+        raise InvalidInputError(f"{prefix}cannot write {shown}: folder {folder!r} does not "
                                 "exist")
     return target
 

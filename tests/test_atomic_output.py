@@ -148,3 +148,12 @@ def test_a_failing_rename_leaves_nothing_behind(tmp_path, monkeypatch):
         atomic_write(out, b"data")
     _assert_output_error(info, out, errno.EROFS)
     assert _listing(tmp_path) == []
+
+
+def test_a_symlink_loop_is_an_output_error_and_stays(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(MmmechError) as info:
+        atomic_write(tmp_path / "a", b"data")
+    _assert_output_error(info, tmp_path / "a", errno.ELOOP)
+    assert os.readlink(tmp_path / "a") == "b" and _listing(tmp_path) == ["a", "b"]
