@@ -22,6 +22,7 @@ __all__ = [
     "ConvergenceError",
     "KernelUnavailableError",
     "NetworkUnavailableError",
+    "OutputError",
 ]
 
 
@@ -89,3 +90,7 @@ class KernelUnavailableError(MmmechError, ImportError):
 
 class NetworkUnavailableError(MmmechError, OSError):
     """A download was asked for but the network cannot be reached."""
+
+
+class OutputError(MmmechError, OSError):
+    """An output file cannot be written (no permission, disk full, ...): names file and reason."""

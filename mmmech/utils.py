@@ -3,14 +3,15 @@ import contextlib
 import difflib
 import numbers
 import os
+import stat
 import tempfile
 
 import numpy as np
 
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, MmmechError, OutputError
 
 __all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array",
-           "atomic_output", "atomic_write", "file_mode"]
+           "atomic_output", "atomic_write", "output_target", "file_mode"]
 
 
 def suggest(name, choices, n=3, cutoff=0.6):
@@ -86,13 +87,75 @@ def file_mode():
     return 0o666 & ~mask
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def _kind(mode):
+    """What a non-regular file is, in words."""
+    for test, words in _KINDS:
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def _output_error(path, exc, what="cannot write"):
+    """OSError -> OutputError naming `path` and the operating system's reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return OutputError(f"{what} {path!r}: {reason}")
+
+
+def output_target(path, prefix=""):
+    """The regular file that writing `path` replaces, checked before any work is written.
+
+    Returns `path` itself, or for a symbolic link the file it points to (the link is kept and
+    its target replaced; a dangling link creates its target). Raises
+    :class:`InvalidInputError` when the path (or the link's target) exists and is anything but
+    a regular file (a folder, a device, a pipe, a socket), or when its folder does not exist,
+    and :class:`OutputError` when the operating system refuses to look (a link loop, ...).
+    Nothing but a regular file is ever replaced. `prefix` starts each message (for example
+    ``"draw(): "``).
+    """
+    path = os.fspath(path)
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    shown = repr(path) if target == path else f"{path!r} (a link to {target!r})"
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        st = None   # a parent is a regular file: reported below ("is not a folder")
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(f"{prefix}cannot write {shown}: {reason}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise InvalidInputError(f"{prefix}cannot write {shown}: it is {_kind(st.st_mode)}, "
+                                f"not a regular file; only a regular file is replaced")
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise InvalidInputError(f"{prefix}cannot write {shown}: {folder!r} is not a "
+                                    "folder")
+        raise InvalidInputError(f"{prefix}cannot write {shown}: folder {folder!r} does not "
+                                "exist")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_output(path, suffix=".tmp", fsync=False):
     """Write an output file atomically: yield a temporary path beside `path`.
 
-    When the block ends normally the temporary file gets the usual permissions and replaces
-    `path` in one ``os.replace``; when it raises (or is interrupted) the temporary file is
-    removed, so `path` is never half-written.
+    When the block ends normally the temporary file gets the permissions of the file it
+    replaces (or the usual ones for a new file) and replaces `path` in one ``os.replace``; when
+    it raises (or is interrupted) the temporary file is removed, so `path` is never
+    half-written.
+
+    Only a regular file is replaced: a folder, device node, named pipe or socket at `path` is
+    refused (:class:`InvalidInputError`) before anything is written. A symbolic link is
+    followed: the file it points to is replaced and the link kept. An operating-system error
+    (no permission, disk full, ...) while creating, writing or renaming the temporary file
+    becomes an :class:`OutputError` naming `path` and the reason, with nothing left behind.
 
     Examples
     --------
@@ -104,18 +167,37 @@ def atomic_output(path, suffix=".tmp", fsync=False):
     'done'
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InvalidInputError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=folder)
-    os.close(fd)
+    target = output_target(path)
+    folder = os.path.dirname(os.path.abspath(target))
     try:
-        yield tmp
-        if fsync:
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=suffix,
+                                   dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
+    try:
+        try:
+            yield tmp
+        except OSError as exc:
+            if isinstance(exc, MmmechError) or exc.filename not in (None, tmp):
+                raise            # already explained, or not about the output (an input, ...)
+            raise _output_error(path, exc) from exc
+        try:
+            if fsync:
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+            if output_target(path) != target:   # a link was changed while the block ran
+                raise InvalidInputError(f"cannot write {path!r}: it changed while being written")
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except FileNotFoundError:
+                mode = file_mode()
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except MmmechError:
+            raise
+        except OSError as exc:
+            raise _output_error(path, exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

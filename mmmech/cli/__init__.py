@@ -8,14 +8,21 @@ may return ``(payload, text, exit_code)`` to report a finding as a non-zero exit
 ``pathway validate`` on an invalid model exits 1 after printing its report).
 The CLI holds no science: it parses, calls the Python API and prints.
 
-Errors: any :class:`~mmmech.exceptions.MmmechError` (and argparse usage errors) become one
-line on stderr and exit code 2; ``--debug`` shows the traceback instead.
+Errors: any :class:`~mmmech.exceptions.MmmechError`, argparse usage errors and
+operating-system errors (unreadable input, unwritable output, full disk, full stdout) become one
+line on stderr (``mmmech: error: ...``) and exit code 2; ``--debug`` shows the traceback instead.
+Warnings raised while a command runs (the library's own, and NumPy's floating-point
+RuntimeWarnings) are printed once each as one ``mmmech: note: ...`` line on stderr, without
+Python's file and source line. docs/cli.md is the full contract.
 """
 import argparse
+import errno
 import json
 import math
 import os
+import re
 import sys
+import warnings
 
 from .. import __version__
 from ..exceptions import MmmechError
@@ -100,31 +107,124 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    """Entry point of the ``mmmech`` console script; returns the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    debug = "--debug" in argv
+#: errno values that mean "the output could not be written" when the error names no file
+_WRITE_ERRNOS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
+                 if hasattr(errno, n)}
+_NUMERIC = re.compile(r"encountered in|empty slice|degrees of freedom", re.IGNORECASE)
+
+
+class _StdoutError(Exception):
+    """Standard output could not be written (full device, closed pipe, ...)."""
+
+
+class _Notes:
+    """``warnings.showwarning`` replacement: each distinct warning once, as one note line."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.seen = set()
+
+    @staticmethod
+    def text(message, category):
+        """(key, line): warnings with the same key are shown once. NumPy's floating-point
+        warnings (overflow, invalid value, ... in any operation) share one key: one note."""
+        msg = " ".join(str(message).split())
+        if issubclass(category, RuntimeWarning) and _NUMERIC.search(msg):
+            return "numerical", (f"numerical problem: {msg}; values that depend on it may be "
+                                 f"inaccurate or missing (null); further numerical problems of "
+                                 f"this run are not repeated")
+        return msg, msg
+
+    def show(self, message, category, filename, lineno, file=None, line=None):
+        key, text = self.text(message, category)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        try:
+            stream = self.stream or sys.stderr
+            stream.write(f"mmmech: note: {text}\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _silence_stdout():
+    """Point file descriptor 1 at /dev/null so the interpreter's last flush cannot fail."""
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            if args.command is None:
-                parser.print_help(sys.stderr)
-                return EXIT_USAGE
-            # a group such as 'mmmech drugs' without its subcommand
-            raise _UsageError(f"mmmech {args.command}: choose a subcommand "
-                              f"(see 'mmmech {args.command} --help')")
-        result = args.func(args)
-        if result is None:
-            return EXIT_OK
-        payload, text, *rest = result
+        fd = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(fd, sys.stdout.fileno())
+        finally:
+            os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _os_error_line(exc, args):
+    """One line for an OSError: the path(s) it names and the operating system's reason."""
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    command = " ".join(str(getattr(args, a)) for a in ("command", "pathway_command",
+                                                        "drugs_command", "structures_command")
+                       if isinstance(getattr(args, a, None), str))
+    prefix = f"{command}: " if command else ""
+    if exc.filename is not None:
+        where = repr(os.fsdecode(exc.filename))
+        if exc.filename2 is not None:
+            where += f" -> {os.fsdecode(exc.filename2)!r}"
+        return f"{prefix}{where}: {reason}"
+    if exc.errno in _WRITE_ERRNOS:
+        for opt in ("out", "plot"):
+            value = getattr(args, opt, None)
+            if isinstance(value, str):
+                return (f"{prefix}cannot write the output of --{opt} {value!r} or a file "
+                        f"beside it: {reason}")
+    return f"{prefix}{reason}"
+
+
+def _print_result(args, result):
+    """Print the handler's result on stdout; returns the exit code."""
+    payload, text, *rest = result
+    try:
         if getattr(args, "json", False):
             emit_json(payload)
         elif text:
             print(text)
-        return int(rest[0]) if rest else EXIT_OK
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        if isinstance(exc, BrokenPipeError):   # e.g. `mmmech drugs list | head`
+            return int(rest[0]) if rest else EXIT_OK
+        raise _StdoutError(exc.strerror or str(exc)) from exc
+    return int(rest[0]) if rest else EXIT_OK
+
+
+def main(argv=None):
+    """Entry point of the ``mmmech`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    args = None
+    try:
+        with warnings.catch_warnings():
+            if not debug:      # --debug keeps Python's own warning format (file and line)
+                warnings.showwarning = _Notes().show
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                if args.command is None:
+                    parser.print_help(sys.stderr)
+                    return EXIT_USAGE
+                # a group such as 'mmmech drugs' without its subcommand
+                raise _UsageError(f"mmmech {args.command}: choose a subcommand "
+                                  f"(see 'mmmech {args.command} --help')")
+            result = args.func(args)
+            if result is None:
+                return EXIT_OK
+            return _print_result(args, result)
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _StdoutError as exc:
+        print(f"mmmech: error: cannot write to standard output: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except MmmechError as exc:
         if debug:
@@ -135,9 +235,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mmmech: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `mmmech drugs list | head`
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return EXIT_OK
+    except OSError as exc:   # unreadable input, unwritable output, full disk, ...
+        if debug:
+            raise
+        print(f"mmmech: error: {_os_error_line(exc, args)}", file=sys.stderr)
+        return EXIT_USAGE

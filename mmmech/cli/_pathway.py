@@ -88,21 +88,12 @@ def register(sub, common):
     q.set_defaults(func=handle_draw)
 
 
-def _print_notes(caught):
-    import sys
-    for w in caught:
-        print(f"mmmech: note: {' '.join(str(w.message).split())}", file=sys.stderr)
-
-
 def handle_export(args):
-    import warnings
+    # warnings (DefaultRulesWarning, ...) become `mmmech: note:` lines in cli.main()
     from ..network.io import atomic_write, dumps
     from ..network.model import load
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = load(args.model)
-        text = dumps(model, args.format)
-    _print_notes(caught)
+    model = load(args.model)
+    text = dumps(model, args.format)
     info = {"format": args.format, "model": model.name, "nodes": len(model.nodes),
             "edges": len(model.edges)}
     if args.out is None:
@@ -116,20 +107,16 @@ def handle_export(args):
 
 
 def handle_draw(args):
-    import warnings
     from ..network.draw import draw
     from ..network.model import load
     from ..units import format_nM
     from ._common import parse_regimen, parse_settings
     regimen = parse_regimen(args.regimen, "pathway draw", what="--regimen")
     settings = parse_settings(args.set_)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = load(args.model)
-        info = draw(model, regimen=regimen, context=args.context, out=args.out,
-                    focus=args.focus, radius=args.radius, max_nodes=args.max_nodes,
-                    settings=settings)
-    _print_notes(caught)
+    model = load(args.model)
+    info = draw(model, regimen=regimen, context=args.context, out=args.out,
+                focus=args.focus, radius=args.radius, max_nodes=args.max_nodes,
+                settings=settings)
     lines = [f"wrote {info.out}: {info.nodes} of {info.total_nodes} nodes, "
              f"{info.edges} edges" + (f", around {', '.join(info.focus)}"
                                       if info.focus else "")]

@@ -853,6 +853,8 @@ def read(path):
     """Read a model file. Our own ``.toml`` format is handled here; other formats (.bnet,
     SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.interchange` when it is available."""
     p = os.fspath(path)
+    if os.path.isdir(p):
+        raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
     if not os.path.isfile(p):
         raise ModelFileError(f"read(): no such model file {p!r}")
     if p.lower().endswith(".toml"):

@@ -239,6 +239,10 @@ def _check_out(out, func):
         raise InvalidInputError(f"{func}(): the folder of the output file {p!r} does not exist")
     if os.path.isdir(p):
         raise InvalidInputError(f"{func}(): the output path {p!r} is a folder")
+    # only a regular file (or a link to one) is replaced, output and journal alike
+    from ..utils import output_target
+    output_target(p, prefix=f"{func}(): ")
+    output_target(p + JOURNAL_SUFFIX, prefix=f"{func}(): ")
     if OUT_FORMATS[ext] == "parquet":
         try:
             import pyarrow  # noqa: F401

@@ -213,6 +213,29 @@ def _fmt_dose(x, unit):
     return f"{x:g} {unit}"
 
 
+#: largest dose grid (wells) of one block: a full factorial grid grows as n**K with K drugs;
+#: far beyond any real plate, and small enough for the per-well arrays of the fits
+MAX_BLOCK_WELLS = 1_000_000
+
+
+def _check_grid_size(shape, n_rows, drugs, where, func):
+    """Refuse a block whose full factorial grid has more than MAX_BLOCK_WELLS wells, before
+    anything of that size is allocated (smaller incomplete grids get the detailed message)."""
+    wells = 1
+    for n in shape:
+        wells *= n      # Python int: never overflows
+    if wells <= MAX_BLOCK_WELLS:
+        return
+    lo, hi = min(shape), max(shape)
+    each = f"{lo}" if lo == hi else f"{lo} to {hi}"
+    rows = (f"the block has only {n_rows} rows, so most of the grid is missing"
+            if wells > n_rows else f"more than the limit of {MAX_BLOCK_WELLS:,} wells")
+    raise InvalidInputError(
+        f"{func}(): {where}: {len(drugs)} drugs with {each} doses each (counting 0) span a full "
+        f"dose grid of {wells:,} wells; {rows}. Score fewer drugs per block (give each "
+        "combination its own block_id) or fewer doses per drug")
+
+
 def iter_blocks(table, K, func="score_table"):
     """Yield a :class:`Block` per block_id (in order of first appearance), checking that each
     holds two or more distinct drugs on a full factorial grid with monotherapies and control."""
@@ -281,6 +304,7 @@ def iter_blocks(table, K, func="score_table"):
                     f"{', '.join(_fmt_dose(x, units[j]) for x in lack[:4])} that the "
                     "combinations use")
         shape = tuple(len(d) for d in doses)
+        _check_grid_size(shape, len(blk), drugs, where, func)
         pos = tuple(np.searchsorted(doses[j], conc[:, j]) for j in range(len(idx)))
         flat = np.ravel_multi_index(pos, shape)
         y = blk["response"].to_numpy(dtype=float)

@@ -29,9 +29,9 @@ def check_output_path(path):
     if ext not in _FORMATS:
         raise InvalidInputError(f"plot: output file {path!r} must end with one of "
                                 f"{', '.join('.' + f for f in _FORMATS)}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InvalidInputError(f"plot: the folder of {path!r} does not exist")
+    # only a regular file (or a link to one) is replaced, in a folder that exists
+    from ..utils import output_target
+    output_target(path, prefix="plot: ")
     return path, ext
 
 

@@ -241,3 +241,19 @@ def test_ncats_three_drug_plate(shared_data):
         assert results[0][1].scores[m] > 5 and results[1][1].scores[m] < -5, m
     area = results[0][1].most_synergistic_area["zip"]
     assert len(area["doses"]) == 3 and all(len(v) == 3 for v in area["doses"].values())
+
+
+@pytest.mark.parametrize("k", [27, 40])
+def test_blocks_with_too_many_drugs_are_refused_before_allocating(k):
+    # issue 13.3: 40 drugs at 0 and one dose span 2**40 wells (8 TiB as float64); the block is
+    # refused with its size and how to reduce it, before any per-well array exists
+    names = [f"D{i}" for i in range(1, k + 1)]
+    wells = [[0.0] * k] + [[10.0 if j == i else 0.0 for j in range(k)] for i in range(k)] \
+        + [[10.0] * k]
+    df = pd.DataFrame(wells, columns=[f"conc{i}" for i in range(1, k + 1)])
+    for i, n in enumerate(names, 1):
+        df[f"drug{i}"] = n
+    df["block_id"], df["conc_unit"] = 1, "nM"
+    df["response"] = np.linspace(100, 50, len(df))
+    with pytest.raises(InvalidInputError, match=rf"{k} drugs .* {2 ** k:,} wells.*fewer drugs"):
+        score_table(df, response="viability")

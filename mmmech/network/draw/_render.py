@@ -422,10 +422,9 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
         if ext not in _IMAGE_EXT:
             raise InvalidInputError(f"draw(): out must end in {', '.join(_IMAGE_EXT)}, got "
                                     f"{os.fspath(out)!r}")
-        folder = os.path.dirname(os.path.abspath(os.fspath(out)))
-        if not os.path.isdir(folder):
-            raise InvalidInputError(f"draw(): cannot write {os.fspath(out)!r}: folder "
-                                    f"{folder!r} does not exist")
+        # only a regular file (or a link to one) is replaced, in a folder that exists
+        from ...utils import output_target
+        output_target(out, prefix="draw(): ")
     focus = list(focus or ())
     total = len(m.nodes)
     notes = []

@@ -363,6 +363,8 @@ def read(path, format=None):
         problem).
     """
     p = os.fspath(path)
+    if os.path.isdir(p):
+        raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
     if not os.path.isfile(p):
         raise ModelFileError(f"read(): no such model file {p!r}")
     with open(p, "rb") as fh:
