@@ -127,18 +127,24 @@ def check_model(cm, func="check_model"):
         owner = np.repeat(np.arange(N), np.diff(ptr))
         depth = csum[1:] - csum[ptr[owner]]
         ends = ptr[1:][np.diff(ptr) > 0] - 1
-        try:
-            max_stack = int(cm.max_stack)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): model.max_stack must be an integer") from None
         if depth.min() < 1 or np.any(depth[ends] != 1):
             node = owner[np.argmax((depth < 1))] if depth.min() < 1 else \
                 owner[ends[np.argmax(depth[ends] != 1)]]
             raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
                                     f"malformed (stack underflow or not exactly one result)")
-        if depth.max() > max_stack:
-            raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
-                                    f"values but model.max_stack is {max_stack}")
+    # max_stack sizes a kernel allocation: bounded from above too (no program can need more
+    # than one slot per instruction), so an absurd value is refused here, not wrapped in C.
+    try:
+        max_stack = int(cm.max_stack)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInputError(f"{func}(): model.max_stack must be an integer, "
+                                f"got {cm.max_stack!r:.40}") from None
+    if L and depth.max() > max_stack:
+        raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
+                                f"values but model.max_stack is {max_stack}")
+    if not 1 <= max_stack <= max(1, L):
+        raise InvalidInputError(f"{func}(): model.max_stack must lie in [1, {max(1, L)}] (at "
+                                f"most one slot per rule instruction), got {max_stack}")
     y0 = np.asarray(cm.y0, dtype=np.float64)
     if y0.shape != (N,) or not np.all(np.isfinite(y0)) or np.any((y0 < 0) | (y0 > 1)):
         raise InvalidInputError(f"{func}(): model.y0 must be {N} finite values in [0, 1]")

@@ -751,12 +751,43 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
                 _finish(job, g, l, 1)
 
 
+cdef int _mul_add(size_t* acc, size_t a, size_t b) noexcept nogil:
+    """acc += a * b; returns -1 (acc unchanged) when that overflows size_t."""
+    cdef size_t lim = <size_t>-1
+    if b != 0 and a > lim / b:
+        return -1
+    if acc[0] > lim - a * b:
+        return -1
+    acc[0] += a * b
+    return 0
+
+
+cdef int _group_doubles(Py_ssize_t N, Py_ssize_t E, Py_ssize_t S, size_t* nd) noexcept nogil:
+    """nd = doubles in one thread's buffer, 13 N L + 7 E L + S L + 7 E + L (L = LANES);
+    returns -1 when a size is negative or the count, or its size in bytes, overflows."""
+    nd[0] = 0
+    if N < 0 or E < 0 or S < 0:
+        return -1
+    if (_mul_add(nd, <size_t>N, 13 * LANES) or _mul_add(nd, <size_t>E, 7 * LANES)
+            or _mul_add(nd, <size_t>S, LANES) or _mul_add(nd, <size_t>E, 7)
+            or _mul_add(nd, 1, LANES)):
+        return -1
+    if nd[0] > (<size_t>-1) / sizeof(double) / 2:
+        return -1
+    return 0
+
+
 cdef Group* _group_new(const Job* job) noexcept nogil:
-    """Allocate one thread's lanes (64-byte aligned), idle and holding finite dummy values."""
+    """Allocate one thread's lanes (64-byte aligned), idle and holding finite dummy values;
+    NULL when out of memory or when the buffer size would overflow."""
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES, SL = job.max_stack * LANES
-    cdef Py_ssize_t nd = 13 * NL + 7 * EL + SL + 7 * job.E + LANES, i
-    cdef Group* g = <Group*>malloc(sizeof(Group))
+    cdef size_t nd
+    cdef Py_ssize_t i
+    cdef Group* g
     cdef double* buf
+    if _group_doubles(job.N, job.E, job.max_stack, &nd) != 0:
+        return NULL
+    g = <Group*>malloc(sizeof(Group))
     if g == NULL:
         return NULL
     memset(g, 0, sizeof(Group))
@@ -851,6 +882,7 @@ cdef class _Inputs:
 
     def __init__(self, cm, reg):
         from ..compiled import hill_coefficients
+        cdef size_t nd
         N = len(cm.nodes)
         prog_ptr = _flat(cm.prog_ptr, np.int64)
         prog_op = _flat(cm.prog_op, np.int32)
@@ -902,7 +934,14 @@ cdef class _Inputs:
                            w=w, n=n, B=B, Kn=Kn, lin=lin, tau=tau, ymax=ymax,
                            fixed_mask=fixed_mask, fixed_value=fixed_value, y0=y0, pidx=pidx)
         self.R, self.N, self.E, self.P = R, N, E, P
-        self.max_stack = max(1, int(cm.max_stack))
+        ms = int(cm.max_stack)
+        if not 1 <= ms <= max(1, prog_op.shape[0]):
+            raise ValueError(f"_logic kernel: max_stack must lie in [1, "
+                             f"{max(1, prog_op.shape[0])}], got {ms}")
+        self.max_stack = ms
+        if _group_doubles(N, E, ms, &nd) != 0:
+            raise MemoryError(f"_logic kernel: per-thread buffer for {N} nodes, {E} edges and "
+                              f"a stack of {ms} overflows the address space")
 
     cdef int fill(self, Job* job) except -1:
         a = self.arrays
