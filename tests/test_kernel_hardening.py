@@ -99,3 +99,30 @@ def test_kernel_refuses_wrapping_buffer_size_itself():
     with pytest.raises(ValueError, match="max_stack"):
         _logic.steady_state(dataclasses.replace(cm, max_stack=2 ** 57), reg, 1e-6, 1e-6, 1e-9,
                             100)
+
+
+# -- issue 12: importing the logic kernel changed decimal's global precision ------------------
+
+@needs_logic
+def test_import_leaves_decimal_context_alone():
+    proc = _run("""
+    import decimal
+    decimal.getcontext().prec = 7
+    decimal.getcontext().rounding = decimal.ROUND_DOWN
+    import mmmech._kernels._logic
+    c = decimal.getcontext()
+    print(c.prec, c.rounding)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["7", "ROUND_DOWN"]
+
+
+@needs_logic
+def test_import_keeps_default_precision():
+    proc = _run("""
+    import decimal
+    import mmmech._kernels._logic
+    print(decimal.getcontext().prec)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "28"

@@ -287,16 +287,18 @@ cdef extern from *:
 
 def _set_tables():
     """Fill the log/exp tables of mm_hill from exact decimal arithmetic."""
-    from decimal import Decimal, getcontext
-    getcontext().prec = 50
+    from decimal import Decimal, localcontext
     invc = np.empty(128)
     logc = np.empty(128)
     exp2t = np.empty(64)
-    for j in range(128):
-        invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
-        logc[j] = float(-Decimal(invc[j]).ln())
-    for j in range(64):
-        exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    # a local 50-digit context: the importing thread's decimal settings stay untouched
+    with localcontext() as ctx:
+        ctx.prec = 50
+        for j in range(128):
+            invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
+            logc[j] = float(-Decimal(invc[j]).ln())
+        for j in range(64):
+            exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
     cdef const double[::1] a = invc
     cdef const double[::1] b = logc
     cdef const double[::1] c = exp2t
