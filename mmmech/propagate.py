@@ -28,7 +28,8 @@ class SteadyState:
     y : ndarray (R, N)
         Node activities at steady state.
     converged : ndarray (R,) of bool
-        False where ``max |dy/dt|`` did not fall below `tol` within `max_steps`.
+        False where ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|)`` (rate and distance to the
+        node's target) did not fall below `tol` within `max_steps`.
     steps : ndarray (R,) of int
         Accepted integration steps.
     t : ndarray (R,)
@@ -253,7 +254,9 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     param_index : array_like (R,) of int, optional
         Parameter set of each regimen (default 0).
     tol : float
-        Steady state where ``max |dy/dt| < tol``.
+        Steady state where ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``: both the rate and
+        the distance to each node's target are below `tol`, so slow nodes (large tau) are not
+        taken as settled at their start.
     rtol, atol : float
         Step error control of the Dormand-Prince 5(4) integrator.
     max_steps : int

@@ -126,3 +126,120 @@ def test_import_keeps_default_precision():
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "28"
+
+
+# -- 13.8: slow nodes were "converged" at their start after zero steps -------------------------
+
+_TAU_1E6 = """
+[model]
+name = "tiny"
+version = "1"
+description = "tiny"
+[readouts]
+viability = "Viability"
+[[node]]
+name = "A"
+kind = "input"
+y0 = 1.0
+[[node]]
+name = "B"
+rule = "A"
+tau = 1e6
+[[node]]
+name = "Viability"
+kind = "phenotype"
+rule = "NOT B"
+[[edge]]
+source = "A"
+target = "B"
+sign = 1
+sources = ["PMID:1"]
+[[edge]]
+source = "B"
+target = "Viability"
+sign = -1
+sources = ["PMID:1"]
+"""
+
+
+def _tau_model(tmp_path):
+    from mmmech import pathways
+    p = tmp_path / "tau_1e6.toml"
+    p.write_text(_TAU_1E6)
+    return pathways.read(str(p)).compile()
+
+
+def _with_tau(cm, tau):
+    from mmmech.compiled import ParamSet
+    p = cm.params
+    return ParamSet(p.w, p.n, p.ec50, np.broadcast_to(tau, p.tau.shape).copy(), p.ymax)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("cython", marks=needs_logic), "python"])
+def test_slow_node_not_reported_settled_at_its_start(tmp_path, backend):
+    """The reliability report's fixture tau_1e6.toml: B (tau 1e6) starts at 0 with target 1.
+    Before: converged=True after 0 steps with B=0. Now either the true steady state (B=1) or
+    an honest converged=False."""
+    cm = _tau_model(tmp_path)
+    b = cm.nodes.index("B")
+    res = propagate.steady_state(cm, backend=backend)
+    assert res.steps[0] > 0
+    if res.converged[0]:
+        assert res.y[0, b] == pytest.approx(1.0, abs=1e-4)
+    else:
+        assert res.y[0, b] < 0.99
+
+
+@pytest.mark.parametrize("backend", [pytest.param("cython", marks=needs_logic), "python"])
+@pytest.mark.parametrize("scale", [1e3, 1e6, 1e9, 1e300])
+def test_steady_state_does_not_depend_on_a_common_time_unit(tmp_path, backend, scale):
+    """Multiplying every tau by the same factor only rescales time: the same steady state."""
+    cm = _tau_model(tmp_path)
+    ref = propagate.steady_state(cm, params=_with_tau(cm, 1.0), backend=backend)
+    slow = propagate.steady_state(cm, params=_with_tau(cm, scale), backend=backend)
+    assert ref.converged.all() and slow.converged.all()
+    assert slow.steps[0] > 0
+    np.testing.assert_allclose(slow.y, ref.y, atol=1e-5)
+    assert slow.t[0] > scale      # it took model time on the slow clock
+
+
+@pytest.mark.parametrize("backend", [pytest.param("cython", marks=needs_logic), "python"])
+def test_zero_steps_only_at_a_verified_fixed_point(tmp_path, backend):
+    cm = _tau_model(tmp_path)
+    params = _with_tau(cm, 1e6)
+    settled = propagate.steady_state(cm, params=params, backend=backend, tol=1e-9,
+                                     max_steps=5000)
+    assert settled.converged.all()
+    again = propagate.steady_state(cm, params=params, y0=settled.y, backend=backend)
+    assert again.converged.all() and again.steps[0] == 0
+    np.testing.assert_array_equal(again.y, settled.y)
+    # one node moved off its fixed point by 0.01: not settled on a slow clock either
+    y0 = settled.y.copy()
+    y0[0, cm.nodes.index("B")] -= 0.01
+    moved = propagate.steady_state(cm, params=params, y0=y0, backend=backend)
+    assert moved.steps[0] > 0
+
+
+@needs_logic
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scale_aware_stop_kernel_equals_reference(seed):
+    """Time constants spread over 1e-2..1e8: the kernel and the NumPy reference take the same
+    steps and agree on which regimens settled."""
+    from mmmech.testing import random_logic_model, random_param_sets, random_regimens
+    cm = random_logic_model(20, n_inputs=3, seed=seed)
+    R, P = 20, 4
+    mask, value = random_regimens(cm, R, p_fixed=0.15, seed=seed + 1)
+    rng = np.random.default_rng(seed)
+    ps = random_param_sets(cm, P, seed=seed + 2)
+    tau = 10.0 ** rng.uniform(-2, 8, size=(P, 1)) * np.exp(0.3 * rng.standard_normal((P, 20)))
+    ps = type(ps)(ps.w, ps.n, ps.ec50, tau, ps.ymax)
+    kw = dict(fixed_mask=mask, fixed_value=value, y0=rng.random((R, 20)), params=ps,
+              param_index=rng.integers(0, P, R), max_steps=4000)
+    a = propagate.steady_state(cm, backend="cython", **kw)
+    b = propagate.steady_state(cm, backend="python", **kw)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    both = a.converged & b.converged
+    assert both.any()
+    np.testing.assert_allclose(a.y[both], b.y[both], atol=1e-6)
+    np.testing.assert_allclose(a.t, b.t, rtol=1e-6)

@@ -567,14 +567,18 @@ cdef int _refill(Job* job, Group* g) noexcept nogil:
     return loaded
 
 
-cdef inline double _lane_max_abs(const double* v, Py_ssize_t N, Py_ssize_t l) noexcept nogil:
-    # np.max(np.abs(v_lane)): NaN wins
+cdef inline double _lane_settle_norm(const double* v, const double* tau, Py_ssize_t N,
+                                     Py_ssize_t l) noexcept nogil:
+    # reference _settle_norm: max_i max(|v_i|, |v_i| * tau_i) over the lane; NaN wins
     cdef Py_ssize_t i
-    cdef double m = 0.0, a
+    cdef double m = 0.0, a, s
     for i in range(N):
         a = fabs(v[i * LANES + l])
-        if a != a:
-            return a
+        s = a * tau[i * LANES + l]
+        if a != a or s != s:
+            return a + s
+        if s > a:
+            a = s
         if a > m:
             m = a
     return m
@@ -651,7 +655,7 @@ cdef void _steady(Job* job, Group* g) noexcept nogil:
         if _refill(job, g):
             _deriv(job, g, g.y, g.k)
             for l in range(LANES):
-                if g.fresh[l] and _lane_max_abs(g.k, N, l) < job.tol:
+                if g.fresh[l] and _lane_settle_norm(g.k, g.tau, N, l) < job.tol:
                     _finish(job, g, l, 1)
             if not g.exhausted:
                 n_active = 0
@@ -671,7 +675,7 @@ cdef void _steady(Job* job, Group* g) noexcept nogil:
             g.tries[l] += 1
             if g.accepted[l]:
                 g.steps[l] += 1
-                if _lane_max_abs(g.k, N, l) < job.tol:
+                if _lane_settle_norm(g.k, g.tau, N, l) < job.tol:
                     _finish(job, g, l, 1)
                     continue
             if g.tries[l] >= job.max_steps:

@@ -7,9 +7,14 @@ Integrators
 -----------
 * ``rk4_fixed``: classical Runge-Kutta 4 with a fixed step (for differential tests).
 * ``steady_state`` / ``time_course``: Dormand-Prince 5(4) with per-regimen adaptive steps and
-  error control (``rtol``, ``atol``); steady state is reached where ``max_i |dy_i/dt| < tol``
-  over free nodes; a regimen that does not get there within ``max_steps`` is reported
-  ``converged = False`` (never silently).
+  error control (``rtol``, ``atol``); steady state is reached where
+  ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol`` over free nodes (``_settle_norm``): the rate
+  and the distance to the node's current target, ``tau_i |dy_i/dt| = |ymax_i F_i - y_i|``, are
+  both below `tol`. The distance term makes the test scale-aware: a slow node (tau = 1e6) has a
+  tiny rate far from its target and is not taken as settled at its start; for tau <= 1 the test
+  is the plain rate test. A start is reported converged after 0 steps only if it passes this
+  test, that is, if it is a fixed point to `tol`. A regimen that does not get there within
+  ``max_steps`` is reported ``converged = False`` (never silently).
 * The step is capped at ``h_max`` (default: the regimen's smallest time constant ``tau``), inside
   the real stability interval of Dormand-Prince (about -3.3): without the cap an explicit
   integrator approaching a steady state settles at its stability limit, where the error control
@@ -152,9 +157,15 @@ def _advance(batch, y, k1, h, t, t_stop, active, rtol, atol, h_max):
     return y, k1, h, t, accept
 
 
+def _settle_norm(batch, k):
+    """Steady-state test quantity (R,): ``max_i max(|k_i|, |k_i| tau_i)``, NaN wins."""
+    a = np.abs(k)
+    return np.max(np.maximum(a, a * batch.tau), axis=1, initial=0.0)
+
+
 def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
                  tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=None):
-    """Integrate each regimen until ``max |dy/dt| < tol``.
+    """Integrate each regimen until ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``.
 
     Returns
     -------
@@ -170,7 +181,7 @@ def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
     t = np.zeros(R)
     steps = np.zeros(R, dtype=np.int64)
     tries = np.zeros(R, dtype=np.int64)
-    converged = np.max(np.abs(k1), axis=1, initial=0.0) < tol
+    converged = _settle_norm(batch, k1) < tol
     inf = np.full(R, np.inf)
     while True:
         active = ~converged & (tries < max_steps)
@@ -179,7 +190,7 @@ def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
         y, k1, h, t, acc = _advance(batch, y, k1, h, t, inf, active, rtol, atol, h_max)
         tries += active
         steps += acc
-        converged |= acc & (np.max(np.abs(k1), axis=1, initial=0.0) < tol)
+        converged |= acc & (_settle_norm(batch, k1) < tol)
     return y, converged, steps, t
 
 
