@@ -243,3 +243,111 @@ def test_scale_aware_stop_kernel_equals_reference(seed):
     assert both.any()
     np.testing.assert_allclose(a.y[both], b.y[both], atol=1e-6)
     np.testing.assert_allclose(a.t, b.t, rtol=1e-6)
+
+
+# -- 13.2: Ctrl-C, progress and refusal of impossible work ------------------------------------
+
+_RING = """
+    import signal, sys
+    import numpy as np
+    from mmmech import propagate
+    from mmmech.compiled import ParamSet, compile_rules
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # even if started with SIGINT ignored
+    N, R = {N}, {R}
+    names = [f"N{{i}}" for i in range(N)]
+    # an odd ring of steep NOTs oscillates: it never settles, every regimen runs max_steps
+    cm = compile_rules(names, {{names[i]: ("not", ("var", names[i - 1])) for i in range(N)}})
+    p = cm.params
+    ps = ParamSet(p.w, np.full_like(p.n, 4.0), np.full_like(p.ec50, 0.5), p.tau, p.ymax)
+    y0 = np.random.default_rng(0).random((R, N))
+    def progress(done, total, steps):
+        print("PROGRESS", done, total, steps, flush=True)
+    try:
+        propagate.{call}
+    except KeyboardInterrupt:
+        print("INTERRUPTED", flush=True)
+        sys.exit(3)
+    print("FINISHED", flush=True)
+"""
+
+
+@needs_logic
+@pytest.mark.slow
+@pytest.mark.parametrize("call, threads", [
+    ("steady_state(cm, params=ps, y0=y0, max_steps=10**6, num_threads={t}, progress=progress)",
+     1),
+    ("steady_state(cm, params=ps, y0=y0, max_steps=10**6, num_threads={t}, progress=progress)",
+     2),
+    ("time_course(cm, [1e9], params=ps, y0=y0, max_steps=10**6, num_threads={t}, "
+     "progress=progress)", 2),
+    ("integrate_fixed(cm, 0.01, 10**6, params=ps, y0=y0, num_threads={t}, progress=progress)",
+     2),
+])
+def test_ctrl_c_stops_a_long_kernel_run(call, threads):
+    """A run that would take hours reports progress and ends with KeyboardInterrupt soon after
+    SIGINT (before: the nogil loop ignored SIGINT for minutes)."""
+    code = textwrap.dedent(_RING).format(N=5001, R=40, call=call.format(t=threads))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=NEUTRAL_CWD)
+    try:
+        first = proc.stdout.readline()         # the first progress report: the kernel runs
+        assert first.startswith("PROGRESS"), (first, proc.stderr.read() if proc.poll() else "")
+        done, total, steps = map(int, first.split()[1:])
+        assert total == 40 and 0 <= done < total
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)  # generous: only "did not hang"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, (proc.returncode, out, err[-2000:])
+    assert "INTERRUPTED" in out and "FINISHED" not in out
+
+
+@needs_logic
+def test_progress_callback_errors_stop_the_run():
+    """An exception raised by the progress callback ends the run and propagates."""
+    names = [f"N{i}" for i in range(2001)]
+    cm = compile_rules(names, {names[i]: ("not", ("var", names[i - 1]))
+                               for i in range(len(names))})
+    from mmmech.compiled import ParamSet
+    p = cm.params
+    ps = ParamSet(p.w, np.full_like(p.n, 4.0), np.full_like(p.ec50, 0.5), p.tau, p.ymax)
+    y0 = np.random.default_rng(0).random((1, len(names)))
+    from mmmech._kernels import _logic
+    reg = propagate._prepare(cm, None, None, y0, ps, None, None, "t")
+    calls = []
+
+    def progress(done, total, steps):
+        calls.append((done, total, steps))
+        raise RuntimeError("stop here")
+    with pytest.raises(RuntimeError, match="stop here"):
+        _logic.steady_state(cm, reg, 1e-6, 1e-6, 1e-9, 10 ** 7, 1, progress=progress,
+                            progress_interval=0.0)
+    assert len(calls) == 1 and calls[0][:2] == (0, 1) and calls[0][2] >= 0
+
+
+def test_impossible_work_is_refused_up_front():
+    cm = compile_rules(["A", "B"], {"B": ("var", "A")})
+    with pytest.raises(InvalidInputError, match=r"refused: needs .* GiB .* fewer regimens"):
+        propagate.steady_state(cm, n_regimens=10 ** 13)
+    for call in (lambda: propagate.time_course(cm, [1e12], n_regimens=10 ** 5,
+                                               max_steps=2 ** 40),
+                 lambda: propagate.integrate_fixed(cm, 0.1, 2 ** 40, n_regimens=10 ** 3)):
+        with pytest.raises(InvalidInputError, match=r"refused: needs at least .* reduce"):
+            call()
+    # what finishes is not refused: many regimens of a model that settles quickly
+    assert propagate.steady_state(cm, n_regimens=10 ** 5, max_steps=2 ** 40).converged.all()
+
+
+def test_output_larger_than_memory_is_refused():
+    cm = compile_rules(["A", "B"], {"B": ("var", "A")})
+    with pytest.raises(InvalidInputError, match=r"refused: needs .* GiB"):
+        propagate.time_course(cm, np.arange(1, 2 ** 22, dtype=float), n_regimens=2 ** 20,
+                              max_steps=1)
+
+
+def test_progress_must_be_callable():
+    cm = compile_rules(["A", "B"], {"B": ("var", "A")})
+    with pytest.raises(InvalidInputError, match="progress"):
+        propagate.steady_state(cm, progress="yes")

@@ -25,6 +25,7 @@ from libc.math cimport pow, fabs, sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdint cimport int64_t
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -64,12 +65,53 @@ cdef extern from *:
     }
     static void mm_aligned_free(void* p) { free(p); }
     #endif
+    /* interruption and progress: which OpenMP thread, wall clock, short sleeps, atomics */
+    #ifdef _OPENMP
+    static int mm_thread_num(void) { return omp_get_thread_num(); }
+    static int mm_team_size(void) { return omp_get_num_threads(); }
+    #else
+    static int mm_thread_num(void) { return 0; }
+    static int mm_team_size(void) { return 1; }
+    #endif
+    #include <time.h>
+    static double mm_now(void) {
+        struct timespec ts;
+        timespec_get(&ts, TIME_UTC);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    }
+    #if defined(_WIN32)
+    #include <windows.h>
+    static void mm_sleep_ms(int ms) { Sleep((DWORD)ms); }
+    static int mm_load_int(int* p) { return (int)_InterlockedOr((volatile long*)p, 0); }
+    static void mm_store_int(int* p, int v) { _InterlockedExchange((volatile long*)p, v); }
+    static void mm_add_int(int* p, int v) { _InterlockedExchangeAdd((volatile long*)p, v); }
+    static Py_ssize_t mm_load_ssize(Py_ssize_t* p) {
+        return (Py_ssize_t)_InterlockedOr64((volatile __int64*)p, 0);
+    }
+    #else
+    static void mm_sleep_ms(int ms) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    static int mm_load_int(int* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+    static void mm_store_int(int* p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    static void mm_add_int(int* p, int v) { __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+    static Py_ssize_t mm_load_ssize(Py_ssize_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+    #endif
     """
     int mmmech_logic_default_threads() noexcept nogil
     int MMMECH_HAVE_OPENMP
     Py_ssize_t mm_fetch_add(Py_ssize_t* p) noexcept nogil
     void* mm_aligned_alloc(size_t n) noexcept nogil
     void mm_aligned_free(void* p) noexcept nogil
+    int mm_thread_num() noexcept nogil
+    int mm_team_size() noexcept nogil
+    double mm_now() noexcept nogil
+    void mm_sleep_ms(int ms) noexcept nogil
+    int mm_load_int(int* p) noexcept nogil
+    void mm_store_int(int* p, int v) noexcept nogil
+    void mm_add_int(int* p, int v) noexcept nogil
+    Py_ssize_t mm_load_ssize(Py_ssize_t* p) noexcept nogil
 
 # C helpers of the lane loops. x**n is computed as exp(n * log(x)) from short series around
 # table points (log: 128 points c_j with 1/c_j and log(c_j); exp: 2**(j/64); tables built at
@@ -420,6 +462,12 @@ cdef struct Job:
     # work distribution
     Py_ssize_t next      # next regimen to hand out (atomic)
     Py_ssize_t done      # regimens finished (atomic; a check that none was lost)
+    # interruption and progress (see _check)
+    void* state          # the _RunState of this call (a borrowed Python object)
+    int stop             # set (atomic) when the run must end early: every thread leaves
+    int left             # worker threads (not thread 0) that finished (atomic)
+    double next_poll     # wall time of thread 0's next poll
+    double next_progress # wall time of the next progress report
 
 
 cdef struct Group:
@@ -463,6 +511,7 @@ cdef struct Group:
     int fresh[LANES]
     int accepted[LANES]
     int exhausted        # the shared counter ran past R
+    int master           # this group belongs to OpenMP thread 0 (the calling Python thread)
 
 
 cdef inline double _clip01(double v) noexcept nogil:
@@ -646,12 +695,69 @@ cdef void _finish(Job* job, Group* g, Py_ssize_t l, int flag) noexcept nogil:
     mm_fetch_add(&job.done)
 
 
+cdef double POLL_S = 0.05   # thread 0 polls for signals at most every 50 ms of wall time
+
+
+class _RunState:
+    """What the polls of one kernel call share with Python: the progress callback, its
+    interval, and the exception (KeyboardInterrupt, or one raised by the callback) that ends
+    the run early."""
+
+    def __init__(self, progress, interval):
+        self.progress = progress
+        self.interval = interval
+        self.exc = None
+
+
+cdef void _poll(Job* job, Group* g, double now) noexcept with gil:
+    """Thread 0, between blocks of work: run pending signal handlers (Ctrl-C raises
+    KeyboardInterrupt here) and report progress; an exception stops every thread."""
+    cdef object st = <object>job.state
+    cdef Py_ssize_t l
+    cdef int64_t steps = 0
+    if g != NULL:
+        for l in range(LANES):
+            if g.active[l] and g.tries[l] > steps:
+                steps = g.tries[l]
+    try:
+        PyErr_CheckSignals()
+        if st.progress is not None and now >= job.next_progress:
+            job.next_progress = now + st.interval
+            st.progress(int(mm_load_ssize(&job.done)), int(job.R), int(steps))
+    except BaseException as exc:
+        st.exc = exc
+        mm_store_int(&job.stop, 1)
+
+
+cdef inline int _check(Job* job, Group* g) noexcept nogil:
+    """Called by every thread once per block of work (one step attempt for all its lanes);
+    thread 0 polls Python at most every POLL_S seconds. Returns 1 when the run must stop."""
+    cdef double now
+    if g.master:
+        now = mm_now()
+        if now >= job.next_poll:
+            job.next_poll = now + POLL_S
+            _poll(job, g, now)
+    return mm_load_int(&job.stop)
+
+
+cdef void _wait_team(Job* job, Group* g) noexcept nogil:
+    """Thread 0, its own work done: keep polling until the other threads finish or stop."""
+    cdef int others = mm_team_size() - 1
+    while mm_load_int(&job.left) < others and not mm_load_int(&job.stop):
+        mm_sleep_ms(10)
+        job.next_poll = 0.0
+        _poll(job, g, mm_now())
+
+
 cdef void _steady(Job* job, Group* g) noexcept nogil:
     cdef Py_ssize_t l, N = job.N
     cdef int n_active
     for l in range(LANES):
         g.t_stop[l] = INFINITY
     while True:
+        if _check(job, g):
+            break
         if _refill(job, g):
             _deriv(job, g, g.y, g.k)
             for l in range(LANES):
@@ -687,6 +793,8 @@ cdef void _course(Job* job, Group* g) noexcept nogil:
     cdef int n_active, finished
     cdef double tj, thr
     while True:
+        if _check(job, g):
+            break
         if _refill(job, g):
             _deriv(job, g, g.y, g.k)
         finished = 0
@@ -733,6 +841,8 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
     cdef double dt = job.dt, half = 0.5 * job.dt, sixth = job.dt / 6.0
     cdef int n_active
     while True:
+        if _check(job, g):
+            break
         _refill(job, g)
         n_active = 0
         for l in range(LANES):
@@ -740,6 +850,8 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
         if n_active == 0:
             break
         for step in range(job.n_steps):
+            if _check(job, g):
+                return
             _deriv(job, g, y, k1)
             for i in range(NL):
                 tmp[i] = y[i] + half * k1[i]
@@ -843,28 +955,51 @@ cdef void _group_free(Group* g) noexcept nogil:
         free(g)
 
 
-cdef int _run(Job* job, int num_threads, uint8_t[::1] failed) except -1:
-    """Every thread takes LANES lanes and works through the shared regimen counter."""
+cdef int _run(Job* job, int num_threads, uint8_t[::1] failed, progress=None,
+              double progress_interval=1.0) except -1:
+    """Every thread takes LANES lanes and works through the shared regimen counter.
+
+    Thread 0 (the calling thread) polls between blocks of work: Ctrl-C (or any exception a
+    signal handler raises) stops every thread, the buffers are freed and the exception is
+    raised here; `progress(done, total, steps)` is called every `progress_interval` seconds
+    once the run has lasted that long (done/total regimens, steps: the most step attempts of
+    a regimen in thread 0's lanes)."""
     cdef int nt = num_threads if num_threads > 0 else mmmech_logic_default_threads()
     cdef Py_ssize_t groups = (job.R + LANES - 1) // LANES
     cdef Group* g
+    cdef double t0 = mm_now()
+    state = _RunState(progress, progress_interval)
     if nt < 1:
         nt = 1
     if nt > groups:
         nt = <int>groups
     job.next = 0
     job.done = 0
+    job.state = <void*>state
+    job.stop = 0
+    job.left = 0
+    job.next_poll = t0 + POLL_S
+    job.next_progress = t0 + progress_interval
     with nogil, parallel(num_threads=nt):
         g = _group_new(job)
         if g == NULL:
             failed[0] = 1
-        elif job.kind == KIND_STEADY:
-            _steady(job, g)
-        elif job.kind == KIND_COURSE:
-            _course(job, g)
         else:
-            _rk4(job, g)
+            g.master = mm_thread_num() == 0
+            if job.kind == KIND_STEADY:
+                _steady(job, g)
+            elif job.kind == KIND_COURSE:
+                _course(job, g)
+            else:
+                _rk4(job, g)
+        if mm_thread_num() == 0:
+            _wait_team(job, g)
+        else:
+            mm_add_int(&job.left, 1)
         _group_free(g)
+    job.state = NULL
+    if state.exc is not None:
+        raise state.exc
     if failed[0] and job.done != job.R:
         raise MemoryError("_logic kernel: could not allocate the per-thread buffers")
     if job.done != job.R:
@@ -1006,10 +1141,13 @@ def _cap(h_max):
 
 
 def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_steps,
-                 int num_threads=0, double h0=0.05, h_max=None):
+                 int num_threads=0, double h0=0.05, h_max=None, progress=None,
+                 double progress_interval=1.0):
     """Integrate every regimen to steady state (see ``_logic_ref.steady_state``).
 
     `h_max` caps the step (default None: each regimen's smallest time constant).
+    `progress(done, total, steps)` is called every `progress_interval` seconds of a long run;
+    Ctrl-C raises KeyboardInterrupt within about 0.05 s of the signal (plus one step).
 
     Returns ``y (R, N), converged (R,) bool, steps (R,) int64, t (R,)``.
     """
@@ -1039,12 +1177,13 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
     job.flag_out = &conv_v[0]
     job.steps_out = &steps_v[0]
     job.t_out = &t_v[0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return y, conv.astype(bool), steps, t
 
 
 def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
-                int num_threads=0, double h0=0.05, h_max=None):
+                int num_threads=0, double h0=0.05, h_max=None, progress=None,
+                double progress_interval=1.0):
     """Activities at `times` (T,); returns ``y (R, T, N), ok (R,) bool``."""
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
@@ -1070,11 +1209,12 @@ def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
     job.T = times_v.shape[0]
     job.course_out = &out_v[0, 0, 0]
     job.flag_out = &ok_v[0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return out, ok.astype(bool)
 
 
-def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
+def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0, progress=None,
+              double progress_interval=1.0):
     """Classical RK4, `n_steps` fixed steps of size `dt`; returns y (R, N)."""
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
@@ -1087,5 +1227,5 @@ def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
     job.dt = dt
     job.n_steps = n_steps
     job.y_out = &y_v[0, 0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return y
