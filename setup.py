@@ -65,7 +65,8 @@ def _extensions():
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(Extension(
             name, [pyx],
-            include_dirs=[numpy.get_include()],
+            # the kernels' C headers (e.g. _logic_helpers.h) sit beside the .pyx files
+            include_dirs=[numpy.get_include(), os.path.join("mmmech", "_kernels")],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                            ("MMMECH_HAVE_OPENMP", "1" if omp_c else "0")],
             extra_compile_args=opt + omp_c,
@@ -95,7 +96,8 @@ setup(
     packages=["mmmech", "mmmech._kernels", "mmmech.cli", "mmmech._data", *DATA_PACKAGES],
     package_dir={"": ".", **DATA_PACKAGES},
     package_data={
-        "mmmech._kernels": ["*.pyx", "*.pxd"],
+        "mmmech": ["py.typed"],
+        "mmmech._kernels": ["*.pyx", "*.pxd", "*.h", "*.pyi"],
         "mmmech._data.structures": ["*.toml", "*.md"],
         "mmmech._data.pathways": ["*.toml", "*.md"],
         "mmmech._data.pathways.contexts": ["*.toml"],
