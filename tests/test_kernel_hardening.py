@@ -351,3 +351,47 @@ def test_progress_must_be_callable():
     cm = compile_rules(["A", "B"], {"B": ("var", "A")})
     with pytest.raises(InvalidInputError, match="progress"):
         propagate.steady_state(cm, progress="yes")
+
+
+_DIFFUSE = """
+    import signal, sys, threading
+    import numpy as np
+    from mmmech.diffusion import diffuse, diffusion_operator
+    from mmmech.testing import random_signed_graph
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    A = random_signed_graph(20000, 120000, seed=1)
+    op = diffusion_operator(A)
+    S = np.zeros((48, 20000))
+    S[np.arange(48), np.arange(48) * 7] = 1.0
+    print("RUNNING", flush=True)
+    try:
+        diffuse(op, S, restart=1e-9, tol=0, n_iter=10 ** 9, backend="cython",
+                num_threads={threads})
+    except KeyboardInterrupt:
+        print("INTERRUPTED", flush=True)
+        sys.exit(3)
+    print("FINISHED", flush=True)
+"""
+
+
+@pytest.mark.skipif(not _kernels.available("_linear"), reason="the _linear kernel was not built")
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_long_diffusion(threads):
+    """The linear kernel polls for Ctrl-C between iterations too."""
+    code = textwrap.dedent(_DIFFUSE).format(threads=threads)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=NEUTRAL_CWD)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("RUNNING"), (first, proc.stderr.read() if proc.poll() else "")
+        time.sleep(1.5)                       # inside the kernel by now (10**9 iterations)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, (proc.returncode, out, err[-2000:])
+    assert "INTERRUPTED" in out and "FINISHED" not in out

@@ -4,7 +4,8 @@
 #ifndef MMMECH_LOGIC_HELPERS_H
 #define MMMECH_LOGIC_HELPERS_H
 
-/* ---- threads, aligned buffers, interruption and progress ---- */
+/* ---- threads, aligned buffers (interruption, progress, atomics: _kernel_common.h) ---- */
+#include "_kernel_common.h"
 #ifdef _OPENMP
 #include <omp.h>
 static int mmmech_logic_default_threads(void) { return omp_get_max_threads(); }
@@ -18,15 +19,9 @@ static int mmmech_logic_default_threads(void) { return 1; }
 #if defined(_MSC_VER)
 #include <intrin.h>
 #include <malloc.h>
-static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
-    return (Py_ssize_t)_InterlockedExchangeAdd64((volatile __int64*)p, 1);
-}
 static void* mm_aligned_alloc(size_t n) { return _aligned_malloc(n ? n : 64, 64); }
 static void mm_aligned_free(void* p) { _aligned_free(p); }
 #else
-static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
-    return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
-}
 static void* mm_aligned_alloc(size_t n) {
     void* p = NULL;
     if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
@@ -34,40 +29,6 @@ static void* mm_aligned_alloc(size_t n) {
 }
 static void mm_aligned_free(void* p) { free(p); }
 #endif
-/* interruption and progress: which OpenMP thread, wall clock, short sleeps, atomics */
-#ifdef _OPENMP
-static int mm_thread_num(void) { return omp_get_thread_num(); }
-static int mm_team_size(void) { return omp_get_num_threads(); }
-#else
-static int mm_thread_num(void) { return 0; }
-static int mm_team_size(void) { return 1; }
-#endif
-#include <time.h>
-static double mm_now(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-#if defined(_WIN32)
-#include <windows.h>
-static void mm_sleep_ms(int ms) { Sleep((DWORD)ms); }
-static int mm_load_int(int* p) { return (int)_InterlockedOr((volatile long*)p, 0); }
-static void mm_store_int(int* p, int v) { _InterlockedExchange((volatile long*)p, v); }
-static void mm_add_int(int* p, int v) { _InterlockedExchangeAdd((volatile long*)p, v); }
-static Py_ssize_t mm_load_ssize(Py_ssize_t* p) {
-    return (Py_ssize_t)_InterlockedOr64((volatile __int64*)p, 0);
-}
-#else
-static void mm_sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-static int mm_load_int(int* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static void mm_store_int(int* p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static void mm_add_int(int* p, int v) { __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
-static Py_ssize_t mm_load_ssize(Py_ssize_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-#endif
-
 /* ---- the lane loops: x**n as exp(n log x) from tables, gather, rule programs, stages,
    error norm (see the comment above the second extern block in _logic.pyx) ---- */
 #include <stdint.h>
