@@ -364,9 +364,8 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
         y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps,
                                               num_threads, progress=progress)
     else:
-        y, conv, steps, t = _logic_ref.steady_state(cm, reg.params, reg.param_index, reg.y0,
-                                                    reg.fixed_mask, reg.fixed_value, tol=tol,
-                                                    rtol=rtol, atol=atol, max_steps=max_steps)
+        y, conv, steps, t = _logic_ref.steady_state(cm, reg, tol, rtol, atol, max_steps,
+                                                    num_threads, progress=progress)
     return SteadyState(y=y, converged=np.asarray(conv, dtype=bool), steps=np.asarray(steps), t=t)
 
 
@@ -397,9 +396,8 @@ def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=No
         kern = _kernels.load("_logic")
         return kern.time_course(cm, reg, times, rtol, atol, max_steps,
                                 num_threads, progress=progress)
-    return _logic_ref.time_course(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                                  reg.fixed_value, times, rtol=rtol, atol=atol,
-                                  max_steps=max_steps)
+    return _logic_ref.time_course(cm, reg, times, rtol, atol, max_steps, num_threads,
+                                  progress=progress)
 
 
 def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None, params=None,
@@ -420,8 +418,7 @@ def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None,
         y = kern.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)
     else:
         with np.errstate(over="ignore", invalid="ignore"):
-            y = _logic_ref.rk4_fixed(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                                     reg.fixed_value, dt, n_steps)
+            y = _logic_ref.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)
     if not np.all(np.isfinite(y)):
         bad = np.nonzero(~np.all(np.isfinite(y), axis=1))[0]
         raise ConvergenceError(f"{func}(): fixed-step RK4 diverged in {bad.size} regimen(s) "

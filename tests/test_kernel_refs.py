@@ -130,16 +130,53 @@ def test_stubs_match_the_compiled_signatures(name):
                                                 for a in node.args.args), fname
 
 
-@pytest.mark.parametrize("name", ["_occupancy", "_synergy_lm", "_linear"])
-def test_reference_has_the_kernel_signature(name):
+@pytest.mark.parametrize("name, fname", [
+    ("_occupancy", "occupancy"), ("_synergy_lm", "lm_fit"), ("_linear", "diffuse"),
+    ("_logic", "steady_state"), ("_logic", "time_course"), ("_logic", "rk4_fixed")])
+def test_reference_has_the_kernel_signature(name, fname):
     if not _kernels.available(name):
         pytest.skip("kernel not built")
     import importlib
     ref = importlib.import_module(f"mmmech._kernels.{name}_ref")
     mod = _kernels.load(name)
-    fname = {"_occupancy": "occupancy", "_synergy_lm": "lm_fit", "_linear": "diffuse"}[name]
-    assert list(inspect.signature(getattr(ref, fname)).parameters) == \
-        list(inspect.signature(getattr(mod, fname)).parameters)
+    a = inspect.signature(getattr(ref, fname)).parameters
+    b = inspect.signature(getattr(mod, fname)).parameters
+    assert list(a) == list(b)
+    assert [p.default for p in a.values()] == [p.default for p in b.values()]
+
+
+@pytest.mark.skipif(not _kernels.available("_logic"), reason="kernel not built")
+def test_logic_reference_is_a_drop_in_for_the_kernel():
+    """Same call, same answer: the kernel and the reference called identically."""
+    from mmmech import propagate
+    from mmmech._kernels import _logic, _logic_ref
+    from mmmech.testing import random_logic_model, random_regimens
+    cm = random_logic_model(25, n_inputs=3, seed=7)
+    mask, value = random_regimens(cm, 20, p_fixed=0.2, seed=8)
+    reg = propagate._prepare(cm, mask, value, None, None, None, None, "t")
+    a = _logic.steady_state(cm, reg, 1e-6, 1e-6, 1e-9, 3000)
+    b = _logic_ref.steady_state(cm, reg, 1e-6, 1e-6, 1e-9, 3000)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[2], b[2])
+    np.testing.assert_allclose(a[0], b[0], atol=1e-6)
+    ya, oka = _logic.time_course(cm, reg, [0.5, 2.0], 1e-6, 1e-9, 10000)
+    yb, okb = _logic_ref.time_course(cm, reg, [0.5, 2.0], 1e-6, 1e-9, 10000)
+    np.testing.assert_array_equal(oka, okb)
+    np.testing.assert_allclose(ya, yb, atol=1e-6)
+    np.testing.assert_allclose(_logic.rk4_fixed(cm, reg, 0.05, 40),
+                               _logic_ref.rk4_fixed(cm, reg, 0.05, 40), atol=1e-9)
+
+
+def test_logic_reference_reports_progress():
+    from mmmech import propagate
+    from mmmech._kernels import _logic_ref
+    from mmmech.testing import random_logic_model
+    cm = random_logic_model(25, n_inputs=3, seed=7)
+    reg = propagate._prepare(cm, None, None, None, None, None, 5, "t")
+    calls = []
+    _logic_ref.steady_state(cm, reg, 1e-6, 1e-6, 1e-9, 3000, progress=lambda *a: calls.append(a),
+                            progress_interval=0.0)
+    assert calls and all(c[1] == 5 and 0 <= c[0] <= 5 for c in calls)
 
 
 def test_logic_helpers_live_in_a_shipped_header():
@@ -149,8 +186,10 @@ def test_logic_helpers_live_in_a_shipped_header():
     assert 'cdef extern from "_logic_helpers.h"' in pyx
     assert "cdef extern from *" not in pyx
     hdr = (KDIR / "_logic_helpers.h").read_text()
+    assert '#include "_kernel_common.h"' in hdr
+    hdr += (KDIR / "_kernel_common.h").read_text()
     for fn in ("mm_hill", "mm_rules", "mm_stage", "mm_error", "mm_fetch_add", "mm_now"):
-        assert fn in hdr
+        assert f" {fn}(" in hdr
     setup = (KDIR.parent.parent / "setup.py")
     if setup.is_file():
         text = setup.read_text()
