@@ -65,7 +65,8 @@ def _extensions():
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(Extension(
             name, [pyx],
-            include_dirs=[numpy.get_include()],
+            # the kernels' C headers (e.g. _logic_helpers.h) sit beside the .pyx files
+            include_dirs=[numpy.get_include(), os.path.join("mmmech", "_kernels")],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                            ("MMMECH_HAVE_OPENMP", "1" if omp_c else "0")],
             extra_compile_args=opt + omp_c,

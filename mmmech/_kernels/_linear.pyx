@@ -11,10 +11,15 @@
 # thread owns its buffers; each regimen writes only its own output row. Per regimen the
 # arithmetic is the same whatever the block, thread count or batching (edges are summed in
 # CSR order, as scipy does), so results do not depend on them.
-from cython.parallel cimport parallel, prange
+#
+# Interruption: thread 0 (the calling Python thread) polls for signals every 50 ms of wall
+# time between iterations; Ctrl-C stops every thread, frees the buffers and raises
+# KeyboardInterrupt (shared helpers in _kernel_common.h).
+from cython.parallel cimport parallel
 from libc.math cimport fabs
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -32,6 +37,16 @@ cdef extern from *:
     #endif
     """
     int mmmech_linear_default_threads() noexcept nogil
+
+cdef extern from "_kernel_common.h":
+    Py_ssize_t mm_fetch_add(Py_ssize_t* p) noexcept nogil
+    int mm_thread_num() noexcept nogil
+    int mm_team_size() noexcept nogil
+    double mm_now() noexcept nogil
+    void mm_sleep_ms(int ms) noexcept nogil
+    int mm_load_int(int* p) noexcept nogil
+    void mm_store_int(int* p, int v) noexcept nogil
+    void mm_add_int(int* p, int v) noexcept nogil
 
 cdef enum:
     BLK = 16    # regimens per block
@@ -62,9 +77,38 @@ cdef struct Op:
     int64_t* iters_out
     uint8_t* conv_out
     double* delta_out
+    # work distribution and interruption
+    Py_ssize_t next         # next block to hand out (atomic)
+    void* state             # a list: [exception or None] (borrowed)
+    int stop                # set (atomic) when the run must end early
+    int left                # threads other than thread 0 that finished (atomic)
+    double next_poll        # wall time of thread 0's next poll
 
 
-cdef void _block(const Op* op, Py_ssize_t blk, double* buf) noexcept nogil:
+cdef double POLL_S = 0.05
+
+
+cdef void _poll(Op* op) noexcept with gil:
+    """Thread 0: run pending signal handlers; an exception (KeyboardInterrupt) stops all."""
+    try:
+        PyErr_CheckSignals()
+    except BaseException as exc:
+        (<list>op.state)[0] = exc
+        mm_store_int(&op.stop, 1)
+
+
+cdef inline int _check(Op* op) noexcept nogil:
+    """Every thread, once per iteration of a block; returns 1 when the run must stop."""
+    cdef double now
+    if mm_thread_num() == 0:
+        now = mm_now()
+        if now >= op.next_poll:
+            op.next_poll = now + POLL_S
+            _poll(op)
+    return mm_load_int(&op.stop)
+
+
+cdef void _block(Op* op, Py_ssize_t blk, double* buf) noexcept nogil:
     """Iterate the regimens of block `blk` to convergence (or n_iter) and write them out."""
     cdef Py_ssize_t N = op.N, r0 = blk * BLK, nb = op.R - blk * BLK
     cdef Py_ssize_t v, b, e, u, k, j, e0, e1
@@ -104,6 +148,8 @@ cdef void _block(const Op* op, Py_ssize_t blk, double* buf) noexcept nogil:
     for k in range(op.n_iter):
         if n_active == 0:
             break
+        if _check(op):
+            return
         if op.mode == 1:
             for b in range(BLK):
                 dsum[b] = 0.0
@@ -165,6 +211,7 @@ def diffuse(const int64_t[::1] indptr, const int32_t[::1] indices, const float64
     cdef Py_ssize_t N = indptr.shape[0] - 1, R = seeds.shape[0], nblk, blk
     cdef Op op
     cdef double* buf
+    cdef int others
     if N < 1 or R < 1 or seeds.shape[1] != N:
         raise ValueError(f"_linear kernel: seeds must have shape (R>=1, {N}), got "
                          f"({seeds.shape[0]}, {seeds.shape[1]})")
@@ -172,6 +219,9 @@ def diffuse(const int64_t[::1] indptr, const int32_t[::1] indices, const float64
         raise ValueError("_linear kernel: indptr, indices and data do not form a CSR matrix")
     if dangling_mode not in (0, 1) or n_iter < 0:
         raise ValueError("_linear kernel: dangling_mode must be 0 or 1 and n_iter >= 0")
+    if <size_t>N > (<size_t>-1) / (4 * BLK * sizeof(double)) // 2:
+        raise MemoryError(f"_linear kernel: per-thread buffers for {N} nodes overflow the "
+                          f"address space")
     x = np.zeros((R, N), dtype=np.float64)
     iters = np.zeros(R, dtype=np.int64)
     conv = np.zeros(R, dtype=np.uint8)
@@ -205,14 +255,35 @@ def diffuse(const int64_t[::1] indptr, const int32_t[::1] indices, const float64
         nt = 1
     if nt > nblk:
         nt = <int>nblk
+    state = [None]
+    op.state = <void*>state
+    op.next = 0
+    op.stop = 0
+    op.left = 0
+    op.next_poll = mm_now() + POLL_S
     with nogil, parallel(num_threads=nt):
         buf = <double*>malloc(4 * N * BLK * sizeof(double))
-        for blk in prange(nblk, schedule="dynamic"):
+        while not mm_load_int(&op.stop):
+            blk = mm_fetch_add(&op.next)
+            if blk >= nblk:
+                break
             if buf != NULL:
                 _block(&op, blk, buf)
             else:
                 failed_v[blk] = 1
         free(buf)
+        if mm_thread_num() == 0:
+            # keep polling while the other threads finish their blocks
+            others = mm_team_size() - 1
+            while mm_load_int(&op.left) < others and not mm_load_int(&op.stop):
+                mm_sleep_ms(10)
+                op.next_poll = 0.0
+                _check(&op)
+        else:
+            mm_add_int(&op.left, 1)
+    op.state = NULL
+    if state[0] is not None:
+        raise state[0]
     if failed.any():
         raise MemoryError("_linear kernel: could not allocate the per-thread buffers")
     return x, iters, conv.astype(bool), delta

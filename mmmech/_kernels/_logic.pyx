@@ -25,52 +25,30 @@ from libc.math cimport pow, fabs, sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdint cimport int64_t
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
-from ._bytecode import hill_coefficients
+from ._bytecode import hill_coefficients as _hill_coefficients
 
 from ._typedefs cimport float64_t, int32_t, uint8_t
 
 __all__ = ["steady_state", "time_course", "rk4_fixed", "openmp_enabled", "default_threads",
            "LANES"]
 
-cdef extern from *:
-    """
-    #ifdef _OPENMP
-    #include <omp.h>
-    static int mmmech_logic_default_threads(void) { return omp_get_max_threads(); }
-    #else
-    static int mmmech_logic_default_threads(void) { return 1; }
-    #endif
-    #ifndef MMMECH_HAVE_OPENMP
-    #define MMMECH_HAVE_OPENMP 0
-    #endif
-    #include <stdlib.h>
-    #if defined(_MSC_VER)
-    #include <intrin.h>
-    #include <malloc.h>
-    static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
-        return (Py_ssize_t)_InterlockedExchangeAdd64((volatile __int64*)p, 1);
-    }
-    static void* mm_aligned_alloc(size_t n) { return _aligned_malloc(n ? n : 64, 64); }
-    static void mm_aligned_free(void* p) { _aligned_free(p); }
-    #else
-    static Py_ssize_t mm_fetch_add(Py_ssize_t* p) {
-        return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
-    }
-    static void* mm_aligned_alloc(size_t n) {
-        void* p = NULL;
-        if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
-        return p;
-    }
-    static void mm_aligned_free(void* p) { free(p); }
-    #endif
-    """
+cdef extern from "_logic_helpers.h":
     int mmmech_logic_default_threads() noexcept nogil
     int MMMECH_HAVE_OPENMP
     Py_ssize_t mm_fetch_add(Py_ssize_t* p) noexcept nogil
     void* mm_aligned_alloc(size_t n) noexcept nogil
     void mm_aligned_free(void* p) noexcept nogil
+    int mm_thread_num() noexcept nogil
+    int mm_team_size() noexcept nogil
+    double mm_now() noexcept nogil
+    void mm_sleep_ms(int ms) noexcept nogil
+    int mm_load_int(int* p) noexcept nogil
+    void mm_store_int(int* p, int v) noexcept nogil
+    void mm_add_int(int* p, int v) noexcept nogil
+    Py_ssize_t mm_load_ssize(Py_ssize_t* p) noexcept nogil
 
 # C helpers of the lane loops. x**n is computed as exp(n * log(x)) from short series around
 # table points (log: 128 points c_j with 1/c_j and log(c_j); exp: 2**(j/64); tables built at
@@ -79,197 +57,7 @@ cdef extern from *:
 # every helper is compiled for SSE2, AVX2 and AVX-512 (never contracting to FMA, so all three
 # give the same bits) and the CPU picks one at load time. The loops keep the reference's
 # order of operations for every element.
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-    #include <stddef.h>
-    #define MM_LANES 16
-    #if defined(_MSC_VER)
-    #define MM_RESTRICT __restrict
-    #else
-    #define MM_RESTRICT __restrict__
-    #endif
-    #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-    #define MM_CLONES __attribute__((target_clones("default", "avx2", "avx512f"), optimize("fp-contract=off")))
-    #else
-    #define MM_CLONES
-    #endif
-
-    static inline double mm_asdouble(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
-    static inline uint64_t mm_asuint(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
-
-    /* tables filled once at import (mm_set_tables): for j = 0..127, c_j = 1 + (j + 1/2) / 128,
-       mm_invc[j] = 1 / c_j rounded, mm_logc[j] = -log(mm_invc[j]); for j = 0..63,
-       mm_exp2[j] = 2^(j / 64) */
-    static double mm_invc[128], mm_logc[128], mm_exp2[64];
-
-    static void mm_set_tables(const double* invc, const double* logc, const double* exp2t) {
-        memcpy(mm_invc, invc, sizeof mm_invc);
-        memcpy(mm_logc, logc, sizeof mm_logc);
-        memcpy(mm_exp2, exp2t, sizeof mm_exp2);
-    }
-
-    #define MM_LN2_HI 0x1.62e42fee00000p-1
-    #define MM_LN2_LO 0x1.a39ef35793c76p-33
-    #define MM_64_INV_LN2 0x1.71547652b82fep+6
-
-    MM_CLONES
-    static void mm_hill(Py_ssize_t m, const double* MM_RESTRICT x, const double* MM_RESTRICT n,
-                        const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
-                        const double* MM_RESTRICT w, const double* MM_RESTRICT lin,
-                        double* MM_RESTRICT out)
-    {
-        for (Py_ssize_t q = 0; q < m; q++) {
-            double xv = x[q];
-            int tiny = xv < 0x1p-1000;
-            uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
-            double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
-            e = tiny ? e - 200.0 : e;
-            uint64_t j = (bits >> 45) & 127;
-            double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-            double r = mant * mm_invc[j] - 1.0;
-            double p = -1.0 / 6.0;
-            p = p * r + 1.0 / 5.0;
-            p = p * r - 0.25;
-            p = p * r + 1.0 / 3.0;
-            p = p * r - 0.5;
-            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
-            double y = n[q] * lnx;
-            double t = y * MM_64_INV_LN2 + 0x1.8p52;
-            double k = t - 0x1.8p52;
-            double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
-            double ex = 1.0 / 120.0;
-            ex = ex * s + 1.0 / 24.0;
-            ex = ex * s + 1.0 / 6.0;
-            ex = ex * s + 0.5;
-            ex = s + s * (s * ex);
-            int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
-            uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
-            double sc = mm_asdouble(scale);
-            double xn = sc + sc * ex;
-            xn = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
-            double h = lin[q] != 0.0 ? xv : B[q] * xn / (Kn[q] + xn);
-            h = xv != xv ? xv : h;
-            out[q] = w[q] * h;
-        }
-    }
-
-    /* px[q * L + l] = clip(X[src[q] * L + l], 0, 1): the moving edges' source activities */
-    MM_CLONES
-    static void mm_gather_clip(Py_ssize_t m, const int32_t* MM_RESTRICT src,
-                               const double* MM_RESTRICT X, double* MM_RESTRICT px)
-    {
-        for (Py_ssize_t q = 0; q < m; q++) {
-            const double* xs = X + (Py_ssize_t)src[q] * MM_LANES;
-            double* o = px + q * MM_LANES;
-            for (int l = 0; l < MM_LANES; l++) {
-                double v = xs[l];
-                o[l] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
-            }
-        }
-    }
-
-    /* The rule programs of every node with a rule, all lanes at once, then
-       D = ((ymax * F - X) * free) / tau (free is 1.0 or 0.0; the numerator is finite). */
-    MM_CLONES
-    static void mm_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
-                         const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
-                         const int32_t* MM_RESTRICT prog_slot, const double* MM_RESTRICT ph,
-                         const double* MM_RESTRICT X, const double* MM_RESTRICT ymax,
-                         const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
-                         double* MM_RESTRICT st, double* MM_RESTRICT D)
-    {
-        for (Py_ssize_t j = 0; j < n_rule; j++) {
-            Py_ssize_t i = rule_nodes[j];
-            double* top = st;
-            for (int64_t a = prog_ptr[i]; a < prog_ptr[i + 1]; a++) {
-                int op = prog_op[a];
-                if (op == 0) {            /* OP_LIT */
-                    const double* lit = ph + (Py_ssize_t)prog_slot[a] * MM_LANES;
-                    for (int l = 0; l < MM_LANES; l++) top[l] = lit[l];
-                    top += MM_LANES;
-                } else if (op == 4) {     /* OP_CONST */
-                    double v = (double)prog_slot[a];
-                    for (int l = 0; l < MM_LANES; l++) top[l] = v;
-                    top += MM_LANES;
-                } else if (op == 1) {     /* OP_NOT */
-                    double* t = top - MM_LANES;
-                    for (int l = 0; l < MM_LANES; l++) t[l] = 1.0 - t[l];
-                } else if (op == 2) {     /* OP_AND */
-                    top -= MM_LANES;
-                    double* b = top - MM_LANES;
-                    for (int l = 0; l < MM_LANES; l++) b[l] = b[l] * top[l];
-                } else {                  /* OP_OR */
-                    top -= MM_LANES;
-                    double* b = top - MM_LANES;
-                    for (int l = 0; l < MM_LANES; l++) b[l] = 1.0 - (1.0 - b[l]) * (1.0 - top[l]);
-                }
-            }
-            const Py_ssize_t base = i * MM_LANES;
-            for (int l = 0; l < MM_LANES; l++)
-                D[base + l] = ((ymax[base + l] * st[l] - X[base + l]) * fr[base + l]) / tau[base + l];
-        }
-    }
-
-    /* Stage input: acc = y + sum_j (hh * a[j]) * k_j over j < s with a[j] != 0, in j order. */
-    MM_CLONES
-    static void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
-                         const double* MM_RESTRICT hh, const double* MM_RESTRICT y,
-                         const double* MM_RESTRICT k, double* MM_RESTRICT acc)
-    {
-        memcpy(acc, y, (size_t)NL * sizeof(double));
-        for (Py_ssize_t j = 0; j < s; j++) {
-            if (a[j] == 0.0) continue;
-            double c[MM_LANES];
-            for (int l = 0; l < MM_LANES; l++) c[l] = hh[l] * a[j];
-            const double* kj = k + j * NL;
-            for (Py_ssize_t i = 0; i < NL; i += MM_LANES)
-                for (int l = 0; l < MM_LANES; l++) acc[i + l] += c[l] * kj[i + l];
-        }
-    }
-
-    /* Candidate state and error norm terms (reference _dp_step / _err_norm): with the nonzero
-       weights w = (b0, b2, b3, b4, b5, e0, e2, e3, e4, e5, e6), in the reference's order,
-       ynew = y + hh * sum b k and tot[l] = sum_i (hh * sum e k / scale)^2. */
-    MM_CLONES
-    static void mm_error(Py_ssize_t N, const double* MM_RESTRICT w, const double* MM_RESTRICT hh,
-                         double atol, double rtol, const double* MM_RESTRICT y,
-                         const double* MM_RESTRICT k, double* MM_RESTRICT ynew,
-                         double* MM_RESTRICT tot)
-    {
-        const Py_ssize_t NL = N * MM_LANES;
-        const double *k0 = k, *k2 = k + 2 * NL, *k3 = k + 3 * NL, *k4 = k + 4 * NL;
-        const double *k5 = k + 5 * NL, *k6 = k + 6 * NL;
-        double acc[MM_LANES];
-        for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
-        for (Py_ssize_t i = 0; i < NL; i += MM_LANES) {
-            for (int l = 0; l < MM_LANES; l++) {
-                Py_ssize_t x = i + l;
-                double sb = 0.0 + w[0] * k0[x];
-                sb = sb + w[1] * k2[x];
-                sb = sb + w[2] * k3[x];
-                sb = sb + w[3] * k4[x];
-                sb = sb + w[4] * k5[x];
-                double se = 0.0 + w[5] * k0[x];
-                se = se + w[6] * k2[x];
-                se = se + w[7] * k3[x];
-                se = se + w[8] * k4[x];
-                se = se + w[9] * k5[x];
-                se = se + w[10] * k6[x];
-                double yn = y[x] + hh[l] * sb;
-                ynew[x] = yn;
-                double ay = y[x] < 0.0 ? -y[x] : y[x];
-                double an = yn < 0.0 ? -yn : yn;
-                double m = (an > ay || an != an) ? an : ay;
-                double ev = (hh[l] * se) / (atol + rtol * m);
-                acc[l] += ev * ev;
-            }
-        }
-        for (int l = 0; l < MM_LANES; l++) tot[l] = acc[l];
-    }
-
-    """
+cdef extern from "_logic_helpers.h":
     enum: MM_LANES
     void mm_set_tables(const double* invc, const double* logc, const double* exp2t) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
@@ -288,16 +76,18 @@ cdef extern from *:
 
 def _set_tables():
     """Fill the log/exp tables of mm_hill from exact decimal arithmetic."""
-    from decimal import Decimal, getcontext
-    getcontext().prec = 50
+    from decimal import Decimal, localcontext
     invc = np.empty(128)
     logc = np.empty(128)
     exp2t = np.empty(64)
-    for j in range(128):
-        invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
-        logc[j] = float(-Decimal(invc[j]).ln())
-    for j in range(64):
-        exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    # a local 50-digit context: the importing thread's decimal settings stay untouched
+    with localcontext() as ctx:
+        ctx.prec = 50
+        for j in range(128):
+            invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
+            logc[j] = float(-Decimal(invc[j]).ln())
+        for j in range(64):
+            exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
     cdef const double[::1] a = invc
     cdef const double[::1] b = logc
     cdef const double[::1] c = exp2t
@@ -419,6 +209,12 @@ cdef struct Job:
     # work distribution
     Py_ssize_t next      # next regimen to hand out (atomic)
     Py_ssize_t done      # regimens finished (atomic; a check that none was lost)
+    # interruption and progress (see _check)
+    void* state          # the _RunState of this call (a borrowed Python object)
+    int stop             # set (atomic) when the run must end early: every thread leaves
+    int left             # worker threads (not thread 0) that finished (atomic)
+    double next_poll     # wall time of thread 0's next poll
+    double next_progress # wall time of the next progress report
 
 
 cdef struct Group:
@@ -462,6 +258,7 @@ cdef struct Group:
     int fresh[LANES]
     int accepted[LANES]
     int exhausted        # the shared counter ran past R
+    int master           # this group belongs to OpenMP thread 0 (the calling Python thread)
 
 
 cdef inline double _clip01(double v) noexcept nogil:
@@ -566,14 +363,18 @@ cdef int _refill(Job* job, Group* g) noexcept nogil:
     return loaded
 
 
-cdef inline double _lane_max_abs(const double* v, Py_ssize_t N, Py_ssize_t l) noexcept nogil:
-    # np.max(np.abs(v_lane)): NaN wins
+cdef inline double _lane_settle_norm(const double* v, const double* tau, Py_ssize_t N,
+                                     Py_ssize_t l) noexcept nogil:
+    # reference _settle_norm: max_i max(|v_i|, |v_i| * tau_i) over the lane; NaN wins
     cdef Py_ssize_t i
-    cdef double m = 0.0, a
+    cdef double m = 0.0, a, s
     for i in range(N):
         a = fabs(v[i * LANES + l])
-        if a != a:
-            return a
+        s = a * tau[i * LANES + l]
+        if a != a or s != s:
+            return a + s
+        if s > a:
+            a = s
         if a > m:
             m = a
     return m
@@ -641,16 +442,73 @@ cdef void _finish(Job* job, Group* g, Py_ssize_t l, int flag) noexcept nogil:
     mm_fetch_add(&job.done)
 
 
+cdef double POLL_S = 0.05   # thread 0 polls for signals at most every 50 ms of wall time
+
+
+class _RunState:
+    """What the polls of one kernel call share with Python: the progress callback, its
+    interval, and the exception (KeyboardInterrupt, or one raised by the callback) that ends
+    the run early."""
+
+    def __init__(self, progress, interval):
+        self.progress = progress
+        self.interval = interval
+        self.exc = None
+
+
+cdef void _poll(Job* job, Group* g, double now) noexcept with gil:
+    """Thread 0, between blocks of work: run pending signal handlers (Ctrl-C raises
+    KeyboardInterrupt here) and report progress; an exception stops every thread."""
+    cdef object st = <object>job.state
+    cdef Py_ssize_t l
+    cdef int64_t steps = 0
+    if g != NULL:
+        for l in range(LANES):
+            if g.active[l] and g.tries[l] > steps:
+                steps = g.tries[l]
+    try:
+        PyErr_CheckSignals()
+        if st.progress is not None and now >= job.next_progress:
+            job.next_progress = now + st.interval
+            st.progress(int(mm_load_ssize(&job.done)), int(job.R), int(steps))
+    except BaseException as exc:
+        st.exc = exc
+        mm_store_int(&job.stop, 1)
+
+
+cdef inline int _check(Job* job, Group* g) noexcept nogil:
+    """Called by every thread once per block of work (one step attempt for all its lanes);
+    thread 0 polls Python at most every POLL_S seconds. Returns 1 when the run must stop."""
+    cdef double now
+    if g.master:
+        now = mm_now()
+        if now >= job.next_poll:
+            job.next_poll = now + POLL_S
+            _poll(job, g, now)
+    return mm_load_int(&job.stop)
+
+
+cdef void _wait_team(Job* job, Group* g) noexcept nogil:
+    """Thread 0, its own work done: keep polling until the other threads finish or stop."""
+    cdef int others = mm_team_size() - 1
+    while mm_load_int(&job.left) < others and not mm_load_int(&job.stop):
+        mm_sleep_ms(10)
+        job.next_poll = 0.0
+        _poll(job, g, mm_now())
+
+
 cdef void _steady(Job* job, Group* g) noexcept nogil:
     cdef Py_ssize_t l, N = job.N
     cdef int n_active
     for l in range(LANES):
         g.t_stop[l] = INFINITY
     while True:
+        if _check(job, g):
+            break
         if _refill(job, g):
             _deriv(job, g, g.y, g.k)
             for l in range(LANES):
-                if g.fresh[l] and _lane_max_abs(g.k, N, l) < job.tol:
+                if g.fresh[l] and _lane_settle_norm(g.k, g.tau, N, l) < job.tol:
                     _finish(job, g, l, 1)
             if not g.exhausted:
                 n_active = 0
@@ -670,7 +528,7 @@ cdef void _steady(Job* job, Group* g) noexcept nogil:
             g.tries[l] += 1
             if g.accepted[l]:
                 g.steps[l] += 1
-                if _lane_max_abs(g.k, N, l) < job.tol:
+                if _lane_settle_norm(g.k, g.tau, N, l) < job.tol:
                     _finish(job, g, l, 1)
                     continue
             if g.tries[l] >= job.max_steps:
@@ -682,6 +540,8 @@ cdef void _course(Job* job, Group* g) noexcept nogil:
     cdef int n_active, finished
     cdef double tj, thr
     while True:
+        if _check(job, g):
+            break
         if _refill(job, g):
             _deriv(job, g, g.y, g.k)
         finished = 0
@@ -728,6 +588,8 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
     cdef double dt = job.dt, half = 0.5 * job.dt, sixth = job.dt / 6.0
     cdef int n_active
     while True:
+        if _check(job, g):
+            break
         _refill(job, g)
         n_active = 0
         for l in range(LANES):
@@ -735,6 +597,8 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
         if n_active == 0:
             break
         for step in range(job.n_steps):
+            if _check(job, g):
+                return
             _deriv(job, g, y, k1)
             for i in range(NL):
                 tmp[i] = y[i] + half * k1[i]
@@ -752,12 +616,43 @@ cdef void _rk4(Job* job, Group* g) noexcept nogil:
                 _finish(job, g, l, 1)
 
 
+cdef int _mul_add(size_t* acc, size_t a, size_t b) noexcept nogil:
+    """acc += a * b; returns -1 (acc unchanged) when that overflows size_t."""
+    cdef size_t lim = <size_t>-1
+    if b != 0 and a > lim / b:
+        return -1
+    if acc[0] > lim - a * b:
+        return -1
+    acc[0] += a * b
+    return 0
+
+
+cdef int _group_doubles(Py_ssize_t N, Py_ssize_t E, Py_ssize_t S, size_t* nd) noexcept nogil:
+    """nd = doubles in one thread's buffer, 13 N L + 7 E L + S L + 7 E + L (L = LANES);
+    returns -1 when a size is negative or the count, or its size in bytes, overflows."""
+    nd[0] = 0
+    if N < 0 or E < 0 or S < 0:
+        return -1
+    if (_mul_add(nd, <size_t>N, 13 * LANES) or _mul_add(nd, <size_t>E, 7 * LANES)
+            or _mul_add(nd, <size_t>S, LANES) or _mul_add(nd, <size_t>E, 7)
+            or _mul_add(nd, 1, LANES)):
+        return -1
+    if nd[0] > (<size_t>-1) / sizeof(double) / 2:
+        return -1
+    return 0
+
+
 cdef Group* _group_new(const Job* job) noexcept nogil:
-    """Allocate one thread's lanes (64-byte aligned), idle and holding finite dummy values."""
+    """Allocate one thread's lanes (64-byte aligned), idle and holding finite dummy values;
+    NULL when out of memory or when the buffer size would overflow."""
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES, SL = job.max_stack * LANES
-    cdef Py_ssize_t nd = 13 * NL + 7 * EL + SL + 7 * job.E + LANES, i
-    cdef Group* g = <Group*>malloc(sizeof(Group))
+    cdef size_t nd
+    cdef Py_ssize_t i
+    cdef Group* g
     cdef double* buf
+    if _group_doubles(job.N, job.E, job.max_stack, &nd) != 0:
+        return NULL
+    g = <Group*>malloc(sizeof(Group))
     if g == NULL:
         return NULL
     memset(g, 0, sizeof(Group))
@@ -807,28 +702,51 @@ cdef void _group_free(Group* g) noexcept nogil:
         free(g)
 
 
-cdef int _run(Job* job, int num_threads, uint8_t[::1] failed) except -1:
-    """Every thread takes LANES lanes and works through the shared regimen counter."""
+cdef int _run(Job* job, int num_threads, uint8_t[::1] failed, progress=None,
+              double progress_interval=1.0) except -1:
+    """Every thread takes LANES lanes and works through the shared regimen counter.
+
+    Thread 0 (the calling thread) polls between blocks of work: Ctrl-C (or any exception a
+    signal handler raises) stops every thread, the buffers are freed and the exception is
+    raised here; `progress(done, total, steps)` is called every `progress_interval` seconds
+    once the run has lasted that long (done/total regimens, steps: the most step attempts of
+    a regimen in thread 0's lanes)."""
     cdef int nt = num_threads if num_threads > 0 else mmmech_logic_default_threads()
     cdef Py_ssize_t groups = (job.R + LANES - 1) // LANES
     cdef Group* g
+    cdef double t0 = mm_now()
+    state = _RunState(progress, progress_interval)
     if nt < 1:
         nt = 1
     if nt > groups:
         nt = <int>groups
     job.next = 0
     job.done = 0
+    job.state = <void*>state
+    job.stop = 0
+    job.left = 0
+    job.next_poll = t0 + POLL_S
+    job.next_progress = t0 + progress_interval
     with nogil, parallel(num_threads=nt):
         g = _group_new(job)
         if g == NULL:
             failed[0] = 1
-        elif job.kind == KIND_STEADY:
-            _steady(job, g)
-        elif job.kind == KIND_COURSE:
-            _course(job, g)
         else:
-            _rk4(job, g)
+            g.master = mm_thread_num() == 0
+            if job.kind == KIND_STEADY:
+                _steady(job, g)
+            elif job.kind == KIND_COURSE:
+                _course(job, g)
+            else:
+                _rk4(job, g)
+        if mm_thread_num() == 0:
+            _wait_team(job, g)
+        else:
+            mm_add_int(&job.left, 1)
         _group_free(g)
+    job.state = NULL
+    if state.exc is not None:
+        raise state.exc
     if failed[0] and job.done != job.R:
         raise MemoryError("_logic kernel: could not allocate the per-thread buffers")
     if job.done != job.R:
@@ -851,6 +769,7 @@ cdef class _Inputs:
     cdef public Py_ssize_t R, N, E, P, max_stack
 
     def __init__(self, cm, reg):
+        cdef size_t nd
         N = len(cm.nodes)
         prog_ptr = _flat(cm.prog_ptr, np.int64)
         prog_op = _flat(cm.prog_op, np.int32)
@@ -863,7 +782,7 @@ cdef class _Inputs:
         ec50 = np.ascontiguousarray(p.ec50, dtype=np.float64)
         tau = np.ascontiguousarray(p.tau, dtype=np.float64)
         ymax = np.ascontiguousarray(p.ymax, dtype=np.float64)
-        B, Kn, lin = hill_coefficients(n, ec50)
+        B, Kn, lin = _hill_coefficients(n, ec50)
         B = np.ascontiguousarray(B, dtype=np.float64)
         Kn = np.ascontiguousarray(Kn, dtype=np.float64)
         lin = np.ascontiguousarray(lin, dtype=np.uint8)
@@ -902,7 +821,14 @@ cdef class _Inputs:
                            w=w, n=n, B=B, Kn=Kn, lin=lin, tau=tau, ymax=ymax,
                            fixed_mask=fixed_mask, fixed_value=fixed_value, y0=y0, pidx=pidx)
         self.R, self.N, self.E, self.P = R, N, E, P
-        self.max_stack = max(1, int(cm.max_stack))
+        ms = int(cm.max_stack)
+        if not 1 <= ms <= max(1, prog_op.shape[0]):
+            raise ValueError(f"_logic kernel: max_stack must lie in [1, "
+                             f"{max(1, prog_op.shape[0])}], got {ms}")
+        self.max_stack = ms
+        if _group_doubles(N, E, ms, &nd) != 0:
+            raise MemoryError(f"_logic kernel: per-thread buffer for {N} nodes, {E} edges and "
+                              f"a stack of {ms} overflows the address space")
 
     cdef int fill(self, Job* job) except -1:
         a = self.arrays
@@ -961,10 +887,13 @@ def _cap(h_max):
 
 
 def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_steps,
-                 int num_threads=0, double h0=0.05, h_max=None):
+                 int num_threads=0, double h0=0.05, h_max=None, progress=None,
+                 double progress_interval=1.0):
     """Integrate every regimen to steady state (see ``_logic_ref.steady_state``).
 
     `h_max` caps the step (default None: each regimen's smallest time constant).
+    `progress(done, total, steps)` is called every `progress_interval` seconds of a long run;
+    Ctrl-C raises KeyboardInterrupt within about 0.05 s of the signal (plus one step).
 
     Returns ``y (R, N), converged (R,) bool, steps (R,) int64, t (R,)``.
     """
@@ -994,12 +923,13 @@ def steady_state(cm, reg, double tol, double rtol, double atol, Py_ssize_t max_s
     job.flag_out = &conv_v[0]
     job.steps_out = &steps_v[0]
     job.t_out = &t_v[0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return y, conv.astype(bool), steps, t
 
 
 def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
-                int num_threads=0, double h0=0.05, h_max=None):
+                int num_threads=0, double h0=0.05, h_max=None, progress=None,
+                double progress_interval=1.0):
     """Activities at `times` (T,); returns ``y (R, T, N), ok (R,) bool``."""
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
@@ -1025,11 +955,12 @@ def time_course(cm, reg, times, double rtol, double atol, Py_ssize_t max_steps,
     job.T = times_v.shape[0]
     job.course_out = &out_v[0, 0, 0]
     job.flag_out = &ok_v[0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return out, ok.astype(bool)
 
 
-def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
+def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0, progress=None,
+              double progress_interval=1.0):
     """Classical RK4, `n_steps` fixed steps of size `dt`; returns y (R, N)."""
     cdef _Inputs inp = _Inputs(cm, reg)
     cdef Job job
@@ -1042,5 +973,5 @@ def rk4_fixed(cm, reg, double dt, Py_ssize_t n_steps, int num_threads=0):
     job.dt = dt
     job.n_steps = n_steps
     job.y_out = &y_v[0, 0]
-    _run(&job, num_threads, failed)
+    _run(&job, num_threads, failed, progress, progress_interval)
     return y

@@ -1,25 +1,38 @@
 """NumPy reference of the logic-ODE kernels (batched over regimens; clear, not fast).
 
-Same arguments and results as the Cython kernels in ``_logic.pyx``. Inputs are assumed
-checked by :mod:`mmmech.propagate`. Every function works on R regimens at once.
+Same signatures and results as the Cython kernels in ``_logic.pyx``: ``steady_state(cm, reg,
+tol, rtol, atol, max_steps, ...)``, ``time_course(cm, reg, times, ...)`` and
+``rk4_fixed(cm, reg, dt, n_steps, ...)`` with `reg` the checked
+:class:`mmmech.propagate.Regimens`; ``num_threads`` is accepted and ignored, ``progress`` is
+called as by the kernel. The array-level implementations (``*_arrays``) take the regimen
+arrays one by one. Inputs are assumed checked by :mod:`mmmech.propagate`. Every function works
+on R regimens at once.
 
 Integrators
 -----------
 * ``rk4_fixed``: classical Runge-Kutta 4 with a fixed step (for differential tests).
 * ``steady_state`` / ``time_course``: Dormand-Prince 5(4) with per-regimen adaptive steps and
-  error control (``rtol``, ``atol``); steady state is reached where ``max_i |dy_i/dt| < tol``
-  over free nodes; a regimen that does not get there within ``max_steps`` is reported
-  ``converged = False`` (never silently).
+  error control (``rtol``, ``atol``); steady state is reached where
+  ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol`` over free nodes (``_settle_norm``): the rate
+  and the distance to the node's current target, ``tau_i |dy_i/dt| = |ymax_i F_i - y_i|``, are
+  both below `tol`. The distance term makes the test scale-aware: a slow node (tau = 1e6) has a
+  tiny rate far from its target and is not taken as settled at its start; for tau <= 1 the test
+  is the plain rate test. A start is reported converged after 0 steps only if it passes this
+  test, that is, if it is a fixed point to `tol`. A regimen that does not get there within
+  ``max_steps`` is reported ``converged = False`` (never silently).
 * The step is capped at ``h_max`` (default: the regimen's smallest time constant ``tau``), inside
   the real stability interval of Dormand-Prince (about -3.3): without the cap an explicit
   integrator approaching a steady state settles at its stability limit, where the error control
   lets the state jitter at the ``rtol`` level and ``|dy/dt|`` never falls below a small ``tol``.
 """
+import time
+
 import numpy as np
 
 from ._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, hill_coefficients
 
-__all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "DP_A", "DP_B", "DP_E", "DP_C"]
+__all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "steady_state_arrays",
+           "time_course_arrays", "rk4_fixed_arrays", "DP_A", "DP_B", "DP_E", "DP_C"]
 
 # Dormand-Prince 5(4) tableau
 DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
@@ -95,11 +108,52 @@ def _start(cm, y0, fixed_mask, fixed_value):
     return np.where(fixed_mask.astype(bool), fixed_value, y)
 
 
-def rk4_fixed(cm, params, param_index, y0, fixed_mask, fixed_value, dt, n_steps):
+class _Reporter:
+    """Calls ``progress(done, total, steps)`` every `interval` seconds, as the kernel does."""
+
+    def __init__(self, progress, interval, total):
+        self.progress, self.interval, self.total = progress, float(interval), int(total)
+        self.next = time.monotonic() + self.interval
+
+    def __call__(self, done, steps):
+        if self.progress is not None and time.monotonic() >= self.next:
+            self.next = time.monotonic() + self.interval
+            self.progress(int(done), self.total, int(steps))
+
+
+def rk4_fixed(cm, reg, dt, n_steps, num_threads=0, progress=None, progress_interval=1.0):
+    """Kernel signature of :func:`rk4_fixed_arrays`; returns y (R, N)."""
+    return rk4_fixed_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                            reg.fixed_value, dt, n_steps, progress=progress,
+                            progress_interval=progress_interval)
+
+
+def steady_state(cm, reg, tol, rtol, atol, max_steps, num_threads=0, h0=0.05, h_max=None,
+                 progress=None, progress_interval=1.0):
+    """Kernel signature of :func:`steady_state_arrays`."""
+    return steady_state_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                               reg.fixed_value, tol=tol, rtol=rtol, atol=atol,
+                               max_steps=max_steps, h0=h0, h_max=h_max, progress=progress,
+                               progress_interval=progress_interval)
+
+
+def time_course(cm, reg, times, rtol, atol, max_steps, num_threads=0, h0=0.05, h_max=None,
+                progress=None, progress_interval=1.0):
+    """Kernel signature of :func:`time_course_arrays`."""
+    return time_course_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
+                              reg.fixed_value, times, rtol=rtol, atol=atol, max_steps=max_steps,
+                              h0=h0, h_max=h_max, progress=progress,
+                              progress_interval=progress_interval)
+
+
+def rk4_fixed_arrays(cm, params, param_index, y0, fixed_mask, fixed_value, dt, n_steps,
+                     progress=None, progress_interval=1.0):
     """Classical RK4 with fixed step `dt` for `n_steps`; returns y (R, N)."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
     y = _start(cm, y0, fixed_mask, fixed_value)
-    for _ in range(int(n_steps)):
+    report = _Reporter(progress, progress_interval, y.shape[0])
+    for step in range(int(n_steps)):
+        report(0, step)
         k1 = derivative(batch, y)
         k2 = derivative(batch, y + 0.5 * dt * k1)
         k3 = derivative(batch, y + 0.5 * dt * k2)
@@ -151,9 +205,16 @@ def _advance(batch, y, k1, h, t, t_stop, active, rtol, atol, h_max):
     return y, k1, h, t, accept
 
 
-def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
-                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=None):
-    """Integrate each regimen until ``max |dy/dt| < tol``.
+def _settle_norm(batch, k):
+    """Steady-state test quantity (R,): ``max_i max(|k_i|, |k_i| tau_i)``, NaN wins."""
+    a = np.abs(k)
+    return np.max(np.maximum(a, a * batch.tau), axis=1, initial=0.0)
+
+
+def steady_state_arrays(cm, params, param_index, y0, fixed_mask, fixed_value,
+                        tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=None,
+                        progress=None, progress_interval=1.0):
+    """Integrate each regimen until ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``.
 
     Returns
     -------
@@ -169,21 +230,24 @@ def steady_state(cm, params, param_index, y0, fixed_mask, fixed_value,
     t = np.zeros(R)
     steps = np.zeros(R, dtype=np.int64)
     tries = np.zeros(R, dtype=np.int64)
-    converged = np.max(np.abs(k1), axis=1, initial=0.0) < tol
+    converged = _settle_norm(batch, k1) < tol
     inf = np.full(R, np.inf)
+    report = _Reporter(progress, progress_interval, R)
     while True:
         active = ~converged & (tries < max_steps)
         if not active.any():
             break
+        report(R - active.sum(), tries[active].max())
         y, k1, h, t, acc = _advance(batch, y, k1, h, t, inf, active, rtol, atol, h_max)
         tries += active
         steps += acc
-        converged |= acc & (np.max(np.abs(k1), axis=1, initial=0.0) < tol)
+        converged |= acc & (_settle_norm(batch, k1) < tol)
     return y, converged, steps, t
 
 
-def time_course(cm, params, param_index, y0, fixed_mask, fixed_value, times,
-                rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=None):
+def time_course_arrays(cm, params, param_index, y0, fixed_mask, fixed_value, times,
+                       rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=None,
+                       progress=None, progress_interval=1.0):
     """Activities at the given times (T,), shape (R, T, N); ``ok`` (R,) is False where the
     step budget ran out before the last time point."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
@@ -195,12 +259,14 @@ def time_course(cm, params, param_index, y0, fixed_mask, fixed_value, times,
     h = np.full(R, float(h0))
     t = np.zeros(R)
     tries = np.zeros(R, dtype=np.int64)
+    report = _Reporter(progress, progress_interval, R)
     for j, tj in enumerate(times):
         stop = np.full(R, float(tj))
         while True:
             active = (t < stop - 1e-12 * max(1.0, tj)) & (tries < max_steps)
             if not active.any():
                 break
+            report(0, tries.max())
             y, k1, h, t, _ = _advance(batch, y, k1, h, t, stop, active, rtol, atol, h_max)
             tries += active
         out[:, j] = y

@@ -1,7 +1,9 @@
 # Target occupancy from concentration: theta = c^h / (c^h + K^h), batched over regimens.
-# Directives are set once in setup.py.
+# Computed stably as the logistic function of z = h log(c / K), exactly as the NumPy reference
+# _occupancy_ref.py (read it first). Directives are set once in setup.py.
 from cython.parallel cimport prange
-from libc.math cimport pow
+from libc.math cimport exp, log, fabs
+from libc.float cimport DBL_MIN, DBL_MAX
 
 from ._typedefs cimport float64_t
 
@@ -21,11 +23,21 @@ def openmp_enabled():
 
 
 cdef inline double _occ(double c, double k, double h) noexcept nogil:
-    cdef double ch
+    # reference: z = h * log(c / K) (log c - log K where c / K is not a normal double);
+    # 1 / (1 + e^-z) for z >= 0, e^z / (1 + e^z) below: no overflow, never NaN
+    cdef double r, lr, z, ez
     if c <= 0.0:
         return 0.0
-    ch = pow(c / k, h)
-    return ch / (1.0 + ch)
+    r = c / k
+    if r >= DBL_MIN and r <= DBL_MAX:
+        lr = log(r)
+    else:
+        lr = log(c) - log(k)
+    z = h * lr
+    ez = exp(-fabs(z))
+    if z >= 0.0:
+        return 1.0 / (1.0 + ez)
+    return ez / (1.0 + ez)
 
 
 def occupancy(const float64_t[:, ::1] conc, const float64_t[::1] k,

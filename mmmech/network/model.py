@@ -129,7 +129,7 @@ class PathwayModel:
     version: str = ""
     semantics: str = "netflux-logic-ode"
     origin: str = ""
-    #: False for models imported from foreign formats (mmmech.interchange): edges without a
+    #: False for models imported from foreign formats (mmmech.network.io): edges without a
     #: source, or edges into nodes without a rule, are then warnings, not errors.
     curated: bool = True
     #: what happened on import (default rules applied, renamed nodes, dropped relations)
@@ -208,7 +208,7 @@ class PathwayModel:
 
     def compile(self, extra_nodes=(), rules=None, edge_params=None, y0=None, ymax=None,
                 tau=None, parameter_values=None):
-        """Compile into a :class:`~mmmech.compiled.CompiledModel`.
+        """Compile into a :class:`~mmmech.simulation.compiled.CompiledModel`.
 
         Parameters
         ----------
@@ -851,7 +851,7 @@ def _read_cached(path, mtime_ns, size):
 
 def read(path):
     """Read a model file. Our own ``.toml`` format is handled here; other formats (.bnet,
-    SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.interchange` when it is available."""
+    SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.network.io` when it is available."""
     p = os.fspath(path)
     if os.path.isdir(p):
         raise ModelFileError(f"read(): {p!r} is a folder, not a model file")

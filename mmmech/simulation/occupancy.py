@@ -7,6 +7,7 @@ drug weaker multiplies K by its fold change before this step.
 import numpy as np
 
 from .. import _kernels
+from .._kernels import _occupancy_ref
 from ..exceptions import InvalidInputError
 from ..utils import check_finite_array
 
@@ -14,11 +15,11 @@ __all__ = ["occupancy", "occupancy_reference"]
 
 
 def occupancy_reference(conc, k, h):
-    """NumPy reference of :func:`occupancy` (same arguments, same result)."""
+    """NumPy reference of :func:`occupancy` (same arguments, same result; computed stably
+    by :mod:`mmmech._kernels._occupancy_ref`)."""
     conc = np.asarray(conc, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ch = np.where(conc > 0, (np.where(conc > 0, conc, 1.0) / k) ** h, 0.0)
-    return ch / (1.0 + ch)
+    shape = np.broadcast_shapes(conc.shape, np.shape(k), np.shape(h))
+    return _occupancy_ref.occupancy(conc, k, h, np.empty(shape))
 
 
 def occupancy(conc, k, h=None, backend="auto", num_threads=0):

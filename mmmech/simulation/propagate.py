@@ -2,7 +2,7 @@
 
 Public wrappers around the kernels: they check every input (shapes, finiteness, index bounds,
 ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy reference
-(``backend="auto"|"cython"|"python"``). The semantics are those of :mod:`mmmech.compiled`.
+(``backend="auto"|"cython"|"python"``). The semantics are those of :mod:`mmmech.simulation.compiled`.
 """
 from dataclasses import dataclass
 
@@ -14,7 +14,7 @@ from ..exceptions import ConvergenceError, InvalidInputError
 from .._kernels import _logic_ref
 
 __all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
-           "check_model"]
+           "check_model", "stderr_progress", "WORK_LIMIT"]
 
 _BACKENDS = ("auto", "cython", "python")
 
@@ -28,7 +28,8 @@ class SteadyState:
     y : ndarray (R, N)
         Node activities at steady state.
     converged : ndarray (R,) of bool
-        False where ``max |dy/dt|`` did not fall below `tol` within `max_steps`.
+        False where ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|)`` (rate and distance to the
+        node's target) did not fall below `tol` within `max_steps`.
     steps : ndarray (R,) of int
         Accepted integration steps.
     t : ndarray (R,)
@@ -127,18 +128,24 @@ def check_model(cm, func="check_model"):
         owner = np.repeat(np.arange(N), np.diff(ptr))
         depth = csum[1:] - csum[ptr[owner]]
         ends = ptr[1:][np.diff(ptr) > 0] - 1
-        try:
-            max_stack = int(cm.max_stack)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): model.max_stack must be an integer") from None
         if depth.min() < 1 or np.any(depth[ends] != 1):
             node = owner[np.argmax((depth < 1))] if depth.min() < 1 else \
                 owner[ends[np.argmax(depth[ends] != 1)]]
             raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
                                     f"malformed (stack underflow or not exactly one result)")
-        if depth.max() > max_stack:
-            raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
-                                    f"values but model.max_stack is {max_stack}")
+    # max_stack sizes a kernel allocation: bounded from above too (no program can need more
+    # than one slot per instruction), so an absurd value is refused here, not wrapped in C.
+    try:
+        max_stack = int(cm.max_stack)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInputError(f"{func}(): model.max_stack must be an integer, "
+                                f"got {cm.max_stack!r:.40}") from None
+    if L and depth.max() > max_stack:
+        raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
+                                f"values but model.max_stack is {max_stack}")
+    if not 1 <= max_stack <= max(1, L):
+        raise InvalidInputError(f"{func}(): model.max_stack must lie in [1, {max(1, L)}] (at "
+                                f"most one slot per rule instruction), got {max_stack}")
     y0 = np.asarray(cm.y0, dtype=np.float64)
     if y0.shape != (N,) or not np.all(np.isfinite(y0)) or np.any((y0 < 0) | (y0 > 1)):
         raise InvalidInputError(f"{func}(): model.y0 must be {N} finite values in [0, 1]")
@@ -156,6 +163,7 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
         R = 1 if n_regimens is None else int(n_regimens)
     if R < 1:
         raise InvalidInputError(f"{func}(): need at least one regimen, got {R}")
+    _check_memory(func, 8.0 * 4 * R * N, "use fewer regimens")
 
     def mat(x, name, default, dtype=np.float64):
         if x is None:
@@ -228,9 +236,80 @@ def _threads(x, func):
     return v
 
 
+#: Largest work a kernel call may need, in node-and-edge evaluations summed over all
+#: Runge-Kutta stages and regimens (regimens rounded up to the kernel's 16 lanes), counted
+#: optimistically: a steady state takes at least min(max_steps, 50) steps (the bundled model
+#: settles from random starts in about 53 accepted steps), a time course at least
+#: t_end / min(tau) steps (the step cap), RK4 exactly n_steps. At the kernel's speed on one
+#: core (measured 2.6e8 evaluations per second on the bundled model, 1,600 regimens from
+#: random starts, load 3 on 2 cores) the limit is about a day; larger calls are refused up
+#: front, since no amount of waiting gives their answer.
+WORK_LIMIT = 2.5e13
+_WORK_RATE = 3e8
+_SETTLE_STEPS = 50
+
+#: Progress callback used when a call passes ``progress=None``: None (silent) or a callable
+#: ``f(done, total, steps)``. The CLI can set it, e.g. to :func:`stderr_progress`.
+progress_hook = None
+
+
+def stderr_progress(label="mmmech"):
+    """A progress callback that prints one line to stderr per report, e.g.
+    ``mmmech: steady state: 3 of 120 regimens done, 4,200 steps, 12 s``."""
+    import sys
+    import time
+    start = time.monotonic()
+
+    def report(done, total, steps):
+        print(f"{label}: {done} of {total} regimens done, {steps:,} steps, "
+              f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+    return report
+
+
+def _progress(progress, func):
+    progress = progress_hook if progress is None else progress
+    if progress is not None and not callable(progress):
+        raise InvalidInputError(f"{func}(): progress must be a callable f(done, total, steps) "
+                                f"or None, got {type(progress).__name__}")
+    return progress
+
+
+def _check_size(func, reg, cm, steps, evals, knob, out_values, num_threads):
+    """Refuse, before anything is allocated, a call that needs at least WORK_LIMIT
+    evaluations (`steps`: a lower bound of the steps per regimen) or more memory than the
+    machine has (one line: the size and how to reduce it)."""
+    import os
+    R, N, E = reg.y0.shape[0], cm.n_nodes, cm.n_edges
+    lanes = -(-R // 16) * 16
+    work = float(lanes) * (N + E) * evals * steps
+    if work > WORK_LIMIT:
+        hours = work / _WORK_RATE / 3600
+        raise InvalidInputError(
+            f"{func}(): refused: needs at least {work:.2g} evaluations ({R} regimens x "
+            f"({N} nodes + {E} edges) x {steps:.3g} steps x {evals} stages), about "
+            f"{hours:,.0f} h on one core (limit {WORK_LIMIT:.2g}); reduce {knob}, the "
+            f"regimens or the model")
+    threads = num_threads or (os.cpu_count() or 1)
+    need = 8.0 * (out_values + min(threads, -(-R // 16)) * 16 * (13 * N + 8 * E + cm.max_stack))
+    _check_memory(func, need, "use fewer regimens" + (" or time points" if out_values > 2 * R * N
+                                                      else ""))
+
+
+def _check_memory(func, need, advice):
+    """Refuse `need` bytes when the machine does not have that much memory."""
+    import os
+    try:
+        have = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        have = 2.0 ** 40
+    if need > have:
+        raise InvalidInputError(f"{func}(): refused: needs {need / 2 ** 30:,.1f} GiB of memory, "
+                                f"the machine has {have / 2 ** 30:,.1f} GiB; {advice}")
+
+
 def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, param_index=None,
                  tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, backend="auto",
-                 num_threads=0, n_regimens=None):
+                 num_threads=0, n_regimens=None, progress=None):
     """Integrate R regimens to steady state.
 
     Parameters
@@ -247,7 +326,9 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     param_index : array_like (R,) of int, optional
         Parameter set of each regimen (default 0).
     tol : float
-        Steady state where ``max |dy/dt| < tol``.
+        Steady state where ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``: both the rate and
+        the distance to each node's target are below `tol`, so slow nodes (large tau) are not
+        taken as settled at their start.
     rtol, atol : float
         Step error control of the Dormand-Prince 5(4) integrator.
     max_steps : int
@@ -255,31 +336,45 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     backend : {"auto", "cython", "python"}
     num_threads : int
         OpenMP threads for the Cython backend (0: OpenMP's default).
+    progress : callable, optional
+        ``progress(done, total, steps)``, called about every second of a long Cython run
+        (default: the module's ``progress_hook``). Ctrl-C stops a run promptly with
+        KeyboardInterrupt.
 
     Returns
     -------
     SteadyState
+
+    Raises
+    ------
+    InvalidInputError
+        Also when the worst case (``max_steps`` for every regimen) exceeds :data:`WORK_LIMIT`
+        or the machine's memory.
     """
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
     tol, rtol, atol = (_positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
+    progress = _progress(progress, func)
+    _check_size(func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size,
+                num_threads)
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
         y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps,
-                                              num_threads)
+                                              num_threads, progress=progress)
     else:
-        y, conv, steps, t = _logic_ref.steady_state(cm, reg.params, reg.param_index, reg.y0,
-                                                    reg.fixed_mask, reg.fixed_value, tol=tol,
-                                                    rtol=rtol, atol=atol, max_steps=max_steps)
+        y, conv, steps, t = _logic_ref.steady_state(cm, reg, tol, rtol, atol, max_steps,
+                                                    num_threads, progress=progress)
     return SteadyState(y=y, converged=np.asarray(conv, dtype=bool), steps=np.asarray(steps), t=t)
 
 
 def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=None,
                 param_index=None, rtol=1e-6, atol=1e-9, max_steps=100000, backend="auto",
-                num_threads=0, n_regimens=None):
-    """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``."""
+                num_threads=0, n_regimens=None, progress=None):
+    """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``.
+
+    `progress` and the up-front size check as in :func:`steady_state`."""
     func = "time_course"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
@@ -293,30 +388,37 @@ def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=No
                                 f"strictly increasing values >= 0, got {times.tolist()[:5]}")
     rtol, atol = (_positive(v, n, func) for v, n in ((rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
+    progress = _progress(progress, func)
+    least = min(max_steps, float(times[-1]) / float(reg.params.tau.min(axis=1).max()))
+    _check_size(func, reg, cm, least, 8, "max_steps or the end time",
+                float(reg.y0.size) * times.size, num_threads)
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
         return kern.time_course(cm, reg, times, rtol, atol, max_steps,
-                                num_threads)
-    return _logic_ref.time_course(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                                  reg.fixed_value, times, rtol=rtol, atol=atol,
-                                  max_steps=max_steps)
+                                num_threads, progress=progress)
+    return _logic_ref.time_course(cm, reg, times, rtol, atol, max_steps, num_threads,
+                                  progress=progress)
 
 
 def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None, params=None,
-                    param_index=None, backend="auto", num_threads=0, n_regimens=None):
-    """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N)."""
+                    param_index=None, backend="auto", num_threads=0, n_regimens=None,
+                    progress=None):
+    """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N).
+
+    `progress` and the up-front size check as in :func:`steady_state`."""
     func = "integrate_fixed"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
     dt = _positive(dt, "dt", func)
     n_steps = int(_positive(n_steps, "n_steps", func, integer=True))
+    progress = _progress(progress, func)
+    _check_size(func, reg, cm, n_steps, 4, "n_steps", reg.y0.size, num_threads)
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        y = kern.rk4_fixed(cm, reg, dt, n_steps, num_threads)
+        y = kern.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)
     else:
         with np.errstate(over="ignore", invalid="ignore"):
-            y = _logic_ref.rk4_fixed(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                                     reg.fixed_value, dt, n_steps)
+            y = _logic_ref.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)
     if not np.all(np.isfinite(y)):
         bad = np.nonzero(~np.all(np.isfinite(y), axis=1))[0]
         raise ConvergenceError(f"{func}(): fixed-step RK4 diverged in {bad.size} regimen(s) "

@@ -89,7 +89,7 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class EnsembleParams(ParamSet):
-    """A :class:`~mmmech.compiled.ParamSet` of M sets plus per-set potency multipliers.
+    """A :class:`~mmmech.simulation.compiled.ParamSet` of M sets plus per-set potency multipliers.
 
     ``potency_multiplier`` (M, C) multiplies the potency K of each drug-target column
     (:attr:`Simulator.columns`)."""
@@ -149,7 +149,7 @@ class Simulator:
         nodes = self.model.nodes
         ctx_raw, ctx_dropped = dict(self.context.settings), []
         if not getattr(self.model, "curated", True):
-            # an imported model (mmmech.interchange) does not share the curated node names: the
+            # an imported model (mmmech.network.io) does not share the curated node names: the
             # context sets only the nodes it has
             ctx_dropped = sorted(k for k in ctx_raw if k not in nodes)
             ctx_raw = {k: v for k, v in ctx_raw.items() if k in nodes}
@@ -272,7 +272,7 @@ class Simulator:
             Parameter set of each regimen (with an ensemble `params`).
         params : ParamSet or EnsembleParams, optional
             From :meth:`sample_params` (default: the curated parameters).
-        tol, max_steps, num_threads : see :func:`mmmech.propagate.steady_state`
+        tol, max_steps, num_threads : see :func:`mmmech.simulation.propagate.steady_state`
 
         Returns
         -------
