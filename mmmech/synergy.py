@@ -29,9 +29,9 @@ The four expectations (``y_k`` is drug k's monotherapy response at its dose in t
   observed combination effect exceeds *every* drug's fitted maximum, SynergyFinder takes as
   expectation the largest single-drug effect at the summed dose ``max_k f_k(sum_j d_j)``
   (doses added as numbers, in the units given); mmmech does the same, and says so in
-  :attr:`SynergyResult.notes`. The equation is solved to 1e-10 of the effect range
-  (SynergyFinder scans 100 effect levels); without a sign change the level nearest to a
-  solution is used, as SynergyFinder does.
+  :attr:`SynergyResult.notes`. By default (``fit="synergyfinder"``) the effect is the best of
+  SynergyFinder's 100 effect levels; with ``fit="robust"`` the equation is solved to 1e-10 of
+  the effect range.
 - **ZIP** (Yadav et al. 2015, Comput Struct Biotechnol J 13:504,
   doi:10.1016/j.csbj.2015.09.001): the expectation is Bliss on the *fitted* monotherapy
   curves; the "observed" side is, for every drug k, a log-logistic curve fitted along drug k
@@ -39,10 +39,14 @@ The four expectations (``y_k`` is drug k's monotherapy response at its dose in t
   response there (the other drugs' observed effect), and the K fitted values of a well are
   averaged (SynergyFinder 3's ``ZIP``).
 
-Curves are four-parameter log-logistic (:class:`LogLogistic`), fitted by a bounded
-Levenberg-Marquardt (:mod:`mmmech._synergy_fit`); SynergyFinder's drc fits are unbounded, so
-curves that run away (no plateau) can differ. docs/synergy.md compares the scores with the
-``synergy`` Python package.
+Curves are four-parameter log-logistic (:class:`LogLogistic`). By default
+(``fit="synergyfinder"``) they are fitted as SynergyFinder fits them (drc's ``LL.4`` from its
+self-starting values with R's BFGS, :mod:`mmmech._synergy_sf`), so ZIP and Loewe equal
+SynergyFinder 3's numbers; ``fit="robust"`` uses mmmech's bounded multi-start
+Levenberg-Marquardt (:mod:`mmmech._synergy_fit`): better least squares, not SynergyFinder's
+numbers. Plates with replicates get SynergyFinder's bootstrap by default
+(``replicates="synergyfinder"``) or the mean surface (``replicates="mean"``).
+docs/synergy.md states what matches SynergyFinder and to what tolerance.
 
 Examples
 --------
