@@ -196,6 +196,9 @@ class Block:
         Largest number of replicates of a well.
     extra : dict
         Other columns whose value is constant within the block.
+    file_order : ndarray (n_1, ..., n_K) of int
+        Row (0-based, within the block) of each well's first replicate: SynergyFinder fits
+        each series in the order of its table's rows (set by :func:`iter_blocks`).
     """
 
     def __init__(self, block_id, drugs, units, doses, mean, values, extra):

@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from . import _kernels
+from .exceptions import InvalidInputError
 
 __all__ = ["SFFits", "sf_fit_batch", "sf_predict", "sf_solve_dose", "sf_loewe",
            "r_bootstrap_surfaces", "SF_MAXIT", "SF_BOOT_ITER", "SF_BOOT_SEED"]
@@ -412,7 +413,14 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
     B, N = resp.shape
     npts = np.full(B, N, dtype=np.int32) if npts is None else np.asarray(npts, dtype=np.int32)
     if N > SF_MAXN:
-        raise ValueError(f"sf_fit_batch(): at most {SF_MAXN} points per series, got {N}")
+        raise InvalidInputError(f"sf_fit_batch(): SynergyFinder-compatible fits take at most "
+                                f"{SF_MAXN} doses per series, got {N}; use fit='robust'")
+    if dose.shape not in ((N,), (1, N), (B, N)) or np.any(npts < 1) or np.any(npts > N) \
+            or npts.shape != (B,):
+        raise InvalidInputError(f"sf_fit_batch(): dose must have shape ({N},) or ({B}, {N}) "
+                                f"and npts values in [1, {N}], got {dose.shape}, "
+                                f"{npts.min() if npts.size else None}..{npts.max() if npts.size else None}")
+    dose = np.broadcast_to(dose, (B, N))
     emin = np.full(B, np.nan) if emin is None else np.asarray(emin, dtype=float)
     fixed = np.isfinite(emin)
     valid = np.arange(N)[None, :] < npts[:, None]
