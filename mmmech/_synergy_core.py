@@ -427,6 +427,50 @@ def _sf_zip(R, grid, mono, zslices, notes):
     return fitted - ref, ref, fitted
 
 
+def _sf2_zip(R, grid, mono, notes):
+    """SynergyFinder 2's ZIP (R package synergyfinder 2.4, ``ZIP``; DrugComb's tables), two
+    drugs: the monotherapy curves fitted with dose 0 (as version 3); every row and column of
+    the combination wells (positive doses only) fitted with ``c`` fixed at the *fitted*
+    monotherapy of the other drug at that dose and ``d`` fixed at 100; the two fitted values
+    averaged; the expectation Bliss of the fitted monotherapies. A grid with a single positive
+    dose of a drug is not fitted (observed values)."""
+    S = R.shape[0]
+    d1, d2 = grid.doses
+    n1, n2 = len(d1) - 1, len(d2) - 1
+    rfit = sf_predict(mono[0], d1[1:])                  # (S, n1)
+    cfit = sf_predict(mono[1], d2[1:])                  # (S, n2)
+    obs = R[:, 1:, 1:]
+    if n1 == 1 or n2 == 1:
+        fitted = obs.copy()
+    else:
+        # series along drug 1 at each positive dose of drug 2, and along drug 2
+        s1 = np.moveaxis(obs, 2, 1).reshape(S * n2, n1)
+        s2 = obs.reshape(S * n1, n2)
+        N = max(n1, n2)
+        D = np.zeros((S * (n1 + n2), N))
+        Y = np.zeros_like(D)
+        D[:S * n2, :n1], Y[:S * n2, :n1] = d1[1:], s1
+        D[S * n2:, :n2], Y[S * n2:, :n2] = d2[1:], s2
+        npts = np.concatenate([np.full(S * n2, n1), np.full(S * n1, n2)])
+        emin = np.concatenate([cfit.reshape(-1), rfit.reshape(-1)])
+        fb = sf_fit_batch(D, Y, npts, emin, emax=np.full(len(npts), 100.0))
+        pred = sf_predict(fb, D)
+        pred = np.where(fb.ok[:, None], pred, Y)
+        nfail = int((~fb.ok).reshape(S, -1)[0].sum())
+        if nfail:
+            notes.append(f"zip (SynergyFinder 2): {nfail} row/column fit(s) failed; their "
+                         "observed responses were used, as SynergyFinder 2 does")
+        f1 = np.moveaxis(pred[:S * n2, :n1].reshape(S, n2, n1), 1, 2)
+        f2 = pred[S * n2:, :n2].reshape(S, n1, n2)
+        fitted = (f1 + f2) / 2
+    ref_c = rfit[:, :, None] + cfit[:, None, :] - rfit[:, :, None] * cfit[:, None, :] / 100
+    ref = R.copy()
+    fit_full = R.copy()
+    ref[:, 1:, 1:] = ref_c
+    fit_full[:, 1:, 1:] = fitted
+    return fit_full - ref, ref, fit_full
+
+
 def _sf_loewe_scores(R, grid, mono, notes):
     wells = np.argwhere(grid.multi)
     X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)
@@ -460,7 +504,7 @@ def _sf_pathologies(grid, mono, zsl):
     return out
 
 
-def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None):
+def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_version=3):
     """Score S surfaces on one grid.
 
     Parameters
@@ -475,6 +519,9 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None):
         Rank of every well in the input table: SynergyFinder fits each series in the order
         of the rows of its table (it matters in the last digits, and through them in fits that
         stop at the iteration limit); default ascending dose.
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; with
+        ``fit="synergyfinder"``), see :func:`_sf2_zip`.
 
     Returns
     -------
@@ -489,7 +536,7 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None):
     want_fit = "zip" in metrics or "loewe" in metrics
     patho = []
     if sf:
-        sfm, zsl = _sf_fit_all(R, grid, "zip" in metrics and want_fit, order)
+        sfm, zsl = _sf_fit_all(R, grid, "zip" in metrics and zip_version == 3, order)
         mono = [_sf_mono_dict(sfm[k], grid.doses[k], grid.mono(R, k)) for k in range(grid.K)]
         patho = _sf_pathologies(grid, sfm, zsl)
     else:
@@ -507,6 +554,9 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None):
         elif m == "loewe":
             deltas[m], refs[m] = (_sf_loewe_scores(R, grid, sfm, notes) if sf
                                   else _loewe(R, grid, mono, notes))
+        elif m == "zip" and zip_version == 2:
+            sfm2 = sfm if order is None else _sf_fit_all(R, grid, False)[0]   # ascending order
+            deltas[m], refs[m], zfit = _sf2_zip(R, grid, sfm2, notes)
         elif m == "zip":
             deltas[m], refs[m], zfit = (_sf_zip(R, grid, sfm, zsl, notes) if sf
                                         else _zip(R, grid, mono, zsl, notes))

@@ -186,7 +186,8 @@ def _obj(kind, x, y, p):
     return float(s)
 
 
-def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL):
+def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, dfix=0.0,
+                   dfixed=False):
     """One curve, same arithmetic as the kernel: (status, (b, c, d, e), iters, fmin)."""
     x = [float(v) for v in x]
     y = [float(v) for v in y]
@@ -216,10 +217,12 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL):
     q = -a / s if s != 0 else (math.nan if a == 0 else math.copysign(math.inf, -a) * math.copysign(1, s))
     e0 = _fexp(q) if kind == 0 else q       # libm's exp, as the kernel (NumPy's may differ)
     st = [s, cv, dv, e0]
-    free = [k for k in range(4) if not (k == 1 and fixed)]
+    free = [k for k in range(4) if not ((k == 1 and fixed) or (k == 2 and dfixed))]
     full = list(st)
     if fixed:
         full[1] = cfix
+    if dfixed:
+        full[2] = dfix
     ps = []
     for k in free:
         v = abs(st[k])
@@ -367,18 +370,21 @@ def _pow10_floor(med):
     return np.where(np.isfinite(s) & (s >= 1e-15), s, 1.0)
 
 
-def _run(kind, x, y, npts, cfix, fixed, backend):
+def _run(kind, x, y, npts, cfix, fixed, backend, dfix=None, dfixed=None):
     B, N = x.shape
     par = np.full((B, 4), np.nan)
     status = np.zeros(B, dtype=np.int32)
     iters = np.zeros(B, dtype=np.int32)
     fmin = np.full(B, np.nan)
+    dfix = np.zeros(B) if dfix is None else dfix
+    dfixed = np.zeros(B, dtype=bool) if dfixed is None else dfixed
     use_py = backend == "python" or (backend == "auto" and not _kernels.available("_synergy_lm"))
     if use_py:
         for i in range(B):
             n = int(npts[i])
             st, p, it, fm = _fit_reference(int(kind[i]), x[i, :n], y[i, :n], float(cfix[i]),
-                                           bool(fixed[i]))
+                                           bool(fixed[i]), dfix=float(dfix[i]),
+                                           dfixed=bool(dfixed[i]))
             status[i], iters[i], fmin[i] = st, it, fm
             if p is not None:
                 par[i] = p
@@ -387,11 +393,12 @@ def _run(kind, x, y, npts, cfix, fixed, backend):
             np.ascontiguousarray(kind, dtype=np.int32), np.ascontiguousarray(x),
             np.ascontiguousarray(y), np.ascontiguousarray(npts, dtype=np.int32),
             np.ascontiguousarray(cfix, dtype=float), np.ascontiguousarray(fixed, dtype=np.uint8),
+            np.ascontiguousarray(dfix, dtype=float), np.ascontiguousarray(dfixed, dtype=np.uint8),
             SF_MAXIT, SF_RELTOL, par, status, iters, fmin)
     return par, status, iters
 
 
-def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
+def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
     """Fit B series as SynergyFinder's ``FitDoseResponse`` does (no input checks).
 
     Parameters
@@ -402,6 +409,8 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
     npts : ndarray (B,) of int, optional (default N)
     emin : ndarray (B,), optional
         Fixed ``c`` per series (ZIP's row/column fits); NaN leaves it free.
+    emax : ndarray (B,), optional
+        Fixed ``d`` per series (SynergyFinder 2's ZIP fixes it at 100); NaN leaves it free.
     backend : {"auto", "cython", "python"}
 
     Returns
@@ -423,6 +432,8 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
     dose = np.broadcast_to(dose, (B, N))
     emin = np.full(B, np.nan) if emin is None else np.asarray(emin, dtype=float)
     fixed = np.isfinite(emin)
+    emax = np.full(B, np.nan) if emax is None else np.asarray(emax, dtype=float)
+    dfixed = np.isfinite(emax)
     valid = np.arange(N)[None, :] < npts[:, None]
     # a flat series gets 1e-10 added to its last response (SynergyFinder)
     first = resp[:, :1]
@@ -438,10 +449,12 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
     x = np.where(valid, dose / ds[:, None], 0.0)
     y = np.where(valid, resp / rs[:, None], 0.0)
     cf = np.where(fixed, emin / rs, 0.0)
-    par, status, iters = _run(np.zeros(B, np.int32), x, y, npts, cf, fixed, backend)
+    dfv = np.where(dfixed, emax / rs, 0.0)
+    par, status, iters = _run(np.zeros(B, np.int32), x, y, npts, cf, fixed, backend, dfv, dfixed)
     scale = np.stack([np.ones(B), rs, rs, ds], axis=1)
     par = par * scale
     par[:, 1] = np.where(fixed, emin, par[:, 1])
+    par[:, 2] = np.where(dfixed, emax, par[:, 2])
     model = np.zeros(B, dtype=np.int8)
     st_final = status.copy()
     bad = status != 0
@@ -452,9 +465,11 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto"):
             lx = np.log(np.where(dose[idx] == 0, SF_ZERO_DOSE, dose[idx]))
         lx = np.where(valid[idx], lx, 0.0)
         p2, s2, it2 = _run(np.ones(len(idx), np.int32), lx, np.where(valid[idx], resp[idx], 0.0),
-                           npts[idx], np.where(fixed[idx], emin[idx], 0.0), fixed[idx], backend)
+                           npts[idx], np.where(fixed[idx], emin[idx], 0.0), fixed[idx], backend,
+                           np.where(dfixed[idx], emax[idx], 0.0), dfixed[idx])
         par[idx] = p2
         par[idx, 1] = np.where(fixed[idx], emin[idx], p2[:, 1])
+        par[idx, 2] = np.where(dfixed[idx], emax[idx], p2[:, 2])
         iters[idx] = it2
         st_final[idx] = s2
         model[idx] = 1

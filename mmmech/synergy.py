@@ -138,6 +138,8 @@ class SynergyResult:
         ``"none"`` (one value per well), ``"synergyfinder-bootstrap"`` (scores are the means
         over SynergyFinder's 10 bootstrap plates, seed 123) or ``"mean-surface"`` (the
         replicate means scored; ``intervals`` from resampling the replicates).
+    zip_version : int
+        3 (SynergyFinder 3's ZIP, default) or 2 (SynergyFinder 2's, as in DrugComb's tables).
     """
 
     drugs: tuple
@@ -157,6 +159,7 @@ class SynergyResult:
     extra: dict = field(default_factory=dict)
     fit: str = "synergyfinder"
     replicates_treatment: str = "none"
+    zip_version: int = 3
 
     def to_dict(self, matrices=True):
         """Plain-Python dictionary (JSON-ready); ``matrices=False`` leaves the grids out."""
@@ -175,6 +178,7 @@ class SynergyResult:
             "notes": list(self.notes),
             "fit": self.fit,
             "replicates_treatment": self.replicates_treatment,
+            "zip_version": int(self.zip_version),
         }
         if matrices:
             out["response"] = self.response.tolist()
@@ -325,8 +329,22 @@ def _patho_notes(patho, drugs, doses, units):
     return notes
 
 
+def _check_zip_version(zip_version, fit, K, metrics, func):
+    if zip_version not in (2, 3) or isinstance(zip_version, bool):
+        raise InvalidInputError(f"{func}(): zip_version must be 3 (SynergyFinder 3) or 2 "
+                                f"(SynergyFinder 2), got {zip_version!r}")
+    if zip_version == 2 and "zip" in metrics:
+        if fit != "synergyfinder":
+            raise InvalidInputError(f"{func}(): zip_version=2 is SynergyFinder 2's ZIP on its own "
+                                    f"fits; it needs fit='synergyfinder', got fit={fit!r}")
+        if K != 2:
+            raise InvalidInputError(f"{func}(): zip_version=2 (SynergyFinder 2's ZIP) scores two "
+                                    f"drugs, got {K}")
+    return int(zip_version)
+
+
 def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None,
-            fit="synergyfinder", treatment="none", patho=None):
+            fit="synergyfinder", treatment="none", patho=None, zip_version=3):
     notes = list(out["notes"])
     if patho is None:
         patho = out.get("pathologies", [])
@@ -360,11 +378,11 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
         zip_fit=None if out["zip_fit"] is None else out["zip_fit"][0],
         most_synergistic_area={m: _area(out["deltas"][m][0], drugs, doses) for m in metrics},
         fits=fits, intervals=intervals, n_boot=int(n_boot), replicates=int(replicates),
-        notes=notes, fit=fit, replicates_treatment=treatment)
+        notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
 
 
 def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", drugs=None,
-                  fit="synergyfinder"):
+                  fit="synergyfinder", zip_version=3):
     """Score a dose-response surface with Bliss, HSA, Loewe and ZIP.
 
     Parameters
@@ -383,6 +401,9 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
         Curve fits behind Loewe and ZIP (docs/synergy.md): SynergyFinder's own fitting path
         (its numbers; default) or mmmech's bounded multi-start fits (better least squares,
         not SynergyFinder's numbers).
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; its row/column fits
+        anchored at the fitted monotherapies with the top fixed at 100), as in DrugComb.
 
     Returns
     -------
@@ -415,8 +436,9 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
         raise InvalidInputError(f"{func}(): response must be finite, got "
                                 f"{y[where]} at index {where}")
     R = _to_inhibition(y, kind)
-    out = score_batch(dl, R[None], metrics, fit=fit)
-    return _result(out, names, dl, R, metrics, fit=fit)
+    zv = _check_zip_version(zip_version, fit, len(dl), metrics, func)
+    out = score_batch(dl, R[None], metrics, fit=fit, zip_version=zv)
+    return _result(out, names, dl, R, metrics, fit=fit, zip_version=zv)
 
 
 def read_plate(path):
@@ -466,7 +488,7 @@ def _bootstrap(block, shape, n_boot, rng):
     return means.reshape((n_boot,) + shape)
 
 
-def _sf_bootstrap(block, kind, metrics, fit):
+def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     """SynergyFinder's treatment of replicates: score its 10 bootstrap plates (R's generator,
     seed 123) and average every well's scores over them."""
     from ._synergy_sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
@@ -477,7 +499,7 @@ def _sf_bootstrap(block, kind, metrics, fit):
         # SynergyFinder duplicates a single replicate in a replicated block: sd 0, no draw
         wells.append(np.repeat(v, 2) if len(v) == 1 else v)
     boot = r_bootstrap_surfaces(wells, SF_BOOT_ITER, SF_BOOT_SEED).reshape((SF_BOOT_ITER,) + shape)
-    out = score_batch(block.doses, boot, metrics, fit=fit)
+    out = score_batch(block.doses, boot, metrics, fit=fit, zip_version=zip_version)
     grid = out["grid"]
     lmean = lambda a: a.astype(np.longdouble).mean(axis=0).astype(float)  # noqa: E731
     deltas = {m: lmean(out["deltas"][m])[None] for m in metrics}
@@ -494,7 +516,8 @@ def _sf_bootstrap(block, kind, metrics, fit):
 
 
 def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                 func="score_blocks", fit="synergyfinder", replicates="synergyfinder"):
+                 func="score_blocks", fit="synergyfinder", replicates="synergyfinder",
+                 zip_version=3):
     """Score every block of a long table; returns a list of ``(block_id, SynergyResult)``.
 
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
@@ -516,35 +539,37 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     results = []
     for block in iter_blocks(table, K, func=func):
         R0 = _to_inhibition(block.mean, kind)
+        zv = _check_zip_version(zip_version, fit, len(block.doses), metrics, func)
         if block.replicates > 1 and replicates == "synergyfinder":
-            out, nb = _sf_bootstrap(block, kind, metrics, fit)
+            out, nb = _sf_bootstrap(block, kind, metrics, fit, zv)
             res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
                           replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
-                          treatment="synergyfinder-bootstrap")
+                          treatment="synergyfinder-bootstrap", zip_version=zv)
             res.extra = dict(block.extra)
             results.append((block.block_id, res))
             continue
         nb = n_boot if block.replicates > 1 else 0
         order = getattr(block, "file_order", None) if block.replicates == 1 else None
-        out = score_batch(block.doses, R0[None], metrics, fit=fit, order=order)
+        out = score_batch(block.doses, R0[None], metrics, fit=fit, order=order, zip_version=zv)
         if nb:
             # resampled plates, scored in batches of about BOOT_WELLS wells at a time
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
             step = max(1, BOOT_WELLS // R0.size)
-            parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit)["summary"]
-                     for i in range(0, nb, step)]
+            parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit,
+                                 zip_version=zv)["summary"] for i in range(0, nb, step)]
             out["summary"] = {m: np.concatenate([out["summary"][m]] + [p[m] for p in parts])
                               for m in metrics}
         res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
                       replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
-                      treatment="mean-surface" if block.replicates > 1 else "none")
+                      treatment="mean-surface" if block.replicates > 1 else "none",
+                      zip_version=zv)
         res.extra = dict(block.extra)
         results.append((block.block_id, res))
     return results
 
 
 def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                fit="synergyfinder", replicates="synergyfinder"):
+                fit="synergyfinder", replicates="synergyfinder", zip_version=3):
     """Score a measured plate in SynergyFinder's long format: one row per block.
 
     Parameters
@@ -574,6 +599,9 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
         at seed 123; the scores are the means over the plates, the interval their 2.5-97.5 %
         range) or mmmech's mean surface (the replicate means scored; interval from
         `n_boot` resamples of the replicates).
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; DrugComb's tables;
+        SynergyFinder 2 averaged replicates, so pair it with ``replicates="mean"``).
 
     Returns
     -------
@@ -594,7 +622,8 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
     True
     """
     results = score_blocks(df, response=response, metrics=metrics, n_boot=n_boot, ci=ci,
-                           seed=seed, func="score_table", fit=fit, replicates=replicates)
+                           seed=seed, func="score_table", fit=fit, replicates=replicates,
+                           zip_version=zip_version)
     metrics = check_metrics(metrics, "score_table")
     rows = []
     for bid, res in results:
@@ -606,6 +635,7 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
         row["replicates"] = res.replicates
         row["fit"] = res.fit
         row["replicates_treatment"] = res.replicates_treatment
+        row["zip_version"] = res.zip_version
         for m in metrics:
             row[m] = res.scores[m]
             lo, hi = res.intervals[m] if res.intervals else (np.nan, np.nan)

@@ -194,3 +194,32 @@ def test_pathological_fits_are_named_in_the_notes():
     assert not any("SynergyFinder-compatible" in n for n in rob.notes)
     d = r.to_dict(matrices=False)
     assert d["fit"] == "synergyfinder" and d["replicates_treatment"] == "none"
+
+
+@pytest.mark.parametrize("plate", ["random", "potentiated", "antagonised", "flat", "replicates"])
+def test_zip_version_2_equals_synergyfinder_2(plate):
+    """SynergyFinder 2.4's ZIP (its R code, replicate-mean matrix; README): every well."""
+    ref = json.loads((HERE / f"sf2_zip_{plate}.json").read_text())
+    df = pd.read_csv(HERE / f"{plate}.csv")
+    res = score_blocks(df, response="inhibition", metrics="zip", zip_version=2,
+                       replicates="mean", n_boot=0)
+    assert [str(b) for b, _ in res] == list(ref)
+    for bid, r in res:
+        want = ref[str(bid)]
+        dm = np.array([float(v) for v in want["delta"]]).reshape(want["nrow"], want["ncol"])
+        assert np.abs(r.matrices["zip"] - dm).max() < 1e-4
+        assert r.scores["zip"] == pytest.approx(want["summary"], abs=1e-6)
+        assert r.zip_version == 2 and r.to_dict(False)["zip_version"] == 2
+
+
+def test_zip_version_2_on_mathews_and_its_limits(shared_data):
+    df = pd.read_csv(shared_data / "synergy" / "mathews_screening_data.csv")
+    t = score_table(df, response="viability", metrics="zip", zip_version=2)
+    # SynergyFinder 2.4's ZIP of the mathews blocks (its R code, run by hand; README)
+    assert t["zip"].tolist() == pytest.approx([21.3140431037278, 1.14749492863056], abs=1e-6)
+    with pytest.raises(InvalidInputError, match="zip_version=2.*two drugs"):
+        score_surface([np.array([0, 1.0])] * 3, np.zeros((2, 2, 2)), zip_version=2)
+    with pytest.raises(InvalidInputError, match="needs fit='synergyfinder'"):
+        score_table(df, response="viability", zip_version=2, fit="robust")
+    with pytest.raises(InvalidInputError, match="zip_version must be 3"):
+        score_table(df, response="viability", zip_version=1)

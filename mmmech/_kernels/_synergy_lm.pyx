@@ -495,8 +495,8 @@ cdef int _sf_line(const double* xv, const double* yv, int n, double* icpt, doubl
 
 
 cdef int _sf_fit_one(int kind, const double* x, const double* y, int n, double cfix,
-                     bint fixed, int maxit, double reltol, double* par, double* fmin,
-                     int* iters) noexcept nogil:
+                     bint fixed, double dfix, bint dfixed, int maxit, double reltol,
+                     double* par, double* fmin, int* iters) noexcept nogil:
     cdef double ymin = INFINITY, ymax = -INFINITY, ln, cv, dv, yt, a, s
     cdef double xs[SF_MAXN]
     cdef double ys[SF_MAXN]
@@ -548,6 +548,9 @@ cdef int _sf_fit_one(int kind, const double* x, const double* y, int n, double c
         if k == 1 and fixed:
             pr.full[k] = cfix
             continue
+        if k == 2 and dfixed:
+            pr.full[k] = dfix
+            continue
         pr.free[pr.nfree] = k
         pr.nfree += 1
     for k in range(pr.nfree):
@@ -582,10 +585,12 @@ cdef int _sf_fit_one(int kind, const double* x, const double* y, int n, double c
 
 def sf_fit(const int32_t[::1] kind, const float64_t[:, ::1] x, const float64_t[:, ::1] y,
            const int32_t[::1] npts, const float64_t[::1] cfix, const uint8_t[::1] fixed,
+           const float64_t[::1] dfix, const uint8_t[::1] dfixed,
            int maxit, double reltol, float64_t[:, ::1] par, int32_t[::1] status,
            int32_t[::1] iters, float64_t[::1] fmin):
-    """Fit curve b on x[b, :npts[b]], y[b, :npts[b]] (scaled as drm scales them); fills
-    par[b] = (b, c, d, e) in the scaled units, status[b], iters[b] and fmin[b].
+    """Fit curve b on x[b, :npts[b]], y[b, :npts[b]] (scaled as drm scales them), with c
+    fixed at cfix[b] where fixed[b] and d at dfix[b] where dfixed[b]; fills par[b] =
+    (b, c, d, e) in the scaled units, status[b], iters[b] and fmin[b].
 
     Inputs are prepared and checked by mmmech._synergy_sf (npts[b] <= 64).
     """
@@ -596,6 +601,6 @@ def sf_fit(const int32_t[::1] kind, const float64_t[:, ::1] x, const float64_t[:
         it = 0
         fm = NAN_
         status[b] = _sf_fit_one(kind[b], &x[b, 0], &y[b, 0], npts[b], cfix[b], fixed[b] != 0,
-                                maxit, reltol, &par[b, 0], &fm, &it)
+                                dfix[b], dfixed[b] != 0, maxit, reltol, &par[b, 0], &fm, &it)
         iters[b] = it
         fmin[b] = fm

@@ -40,6 +40,9 @@ def register(sub, common):
                         "means over SynergyFinder's 10 bootstrap plates (seed 123, R's "
                         "generator); 'mean' scores the replicate-mean surface with a 95%% "
                         "bootstrap interval")
+    p.add_argument("--zip-version", type=int, choices=[3, 2], default=None,
+                   help="ZIP of SynergyFinder 3 (default) or 2 (two drugs; as in DrugComb's "
+                        "published tables; pair with --replicates mean)")
     p.set_defaults(func=_handle)
 
 
@@ -48,7 +51,8 @@ def _handle(args):
     if getattr(args, "data", None):
         return _score_data(args)
     given = [o for o, v in (("--fit", getattr(args, "fit", None)),
-                            ("--replicates", getattr(args, "replicates", None))) if v]
+                            ("--replicates", getattr(args, "replicates", None)),
+                            ("--zip-version", getattr(args, "zip_version", None))) if v]
     if given:
         raise InvalidInputError(f"mmmech score: {', '.join(given)} apply to a measured plate "
                                 "(--data FILE.csv)")
@@ -84,7 +88,8 @@ def _score_data(args):
     table = read_plate(args.data)
     results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score",
                            fit=args.fit or "synergyfinder",
-                           replicates=args.replicates or "synergyfinder")
+                           replicates=args.replicates or "synergyfinder",
+                           zip_version=args.zip_version or 3)
     payload = []
     for bid, res in results:
         item = {
@@ -99,6 +104,7 @@ def _score_data(args):
             "notes": list(res.notes),
             "fit": res.fit,
             "replicates_treatment": res.replicates_treatment,
+            "zip_version": res.zip_version,
         }
         if res.extra:
             item["annotations"] = dict(res.extra)
@@ -130,7 +136,9 @@ def _text(payload, metrics, kind):
                                               if fits == ["synergyfinder"] else
                                               " (mmmech's bounded multi-start fits: better least "
                                               "squares, not SynergyFinder's numbers)")
-                 + f"; replicates: {', '.join(treat)}.")
+                 + f"; replicates: {', '.join(treat)}"
+                 + ("; ZIP of SynergyFinder 2." if any(p.get("zip_version") == 2 for p in payload)
+                    else "."))
     lines.append("")
     rows = [[str(p["block_id"]), " + ".join(p["drugs"]), str(p["replicates"])]
             + [_cell(p, m) for m in metrics] for p in payload]
