@@ -533,7 +533,6 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
     R = np.asarray(R, dtype=float)
     notes = []
     sf = fit == "synergyfinder"
-    want_fit = "zip" in metrics or "loewe" in metrics
     patho = []
     if sf:
         sfm, zsl = _sf_fit_all(R, grid, "zip" in metrics and zip_version == 3, order)

@@ -180,7 +180,7 @@ def _obj(kind, x, y, p):
             t = p[0] * _flog(q) if not (p[0] == 0 and math.isinf(_flog(q))) else math.nan
         else:
             t = p[0] * (xi - p[3])
-        f = p[1] + (p[2] - p[1]) / (1.0 + _fexp(t)) if t == t else math.nan
+        f = math.nan if math.isnan(t) else p[1] + (p[2] - p[1]) / (1.0 + _fexp(t))
         r = yi - f
         s += np.longdouble(r * r)
     return float(s)
@@ -204,7 +204,7 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, df
             a = math.log(xi)
         else:
             a = xi
-        if yt != yt:
+        if math.isnan(yt):
             continue
         if not (math.isfinite(yt) and math.isfinite(a)):
             return 1, None, 0, math.nan
@@ -226,7 +226,7 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, df
     ps = []
     for k in free:
         v = abs(st[k])
-        if v != v:
+        if math.isnan(v):
             return 1, None, 0, math.nan
         ps.append(v if v >= 1e-4 else 1.0)
 
@@ -371,7 +371,7 @@ def _pow10_floor(med):
 
 
 def _run(kind, x, y, npts, cfix, fixed, backend, dfix=None, dfixed=None):
-    B, N = x.shape
+    B = x.shape[0]
     par = np.full((B, 4), np.nan)
     status = np.zeros(B, dtype=np.int32)
     iters = np.zeros(B, dtype=np.int32)
@@ -527,7 +527,6 @@ def sf_loewe(yobs, X, fits_k, notes=None):
     ndarray (S, W): expected effect (NaN where SynergyFinder's search finds no level).
     """
     S, W = yobs.shape
-    K = X.shape[1]
     P = [tuple(getattr(f, n)[:, None] for n in ("b", "c", "d", "e", "model")) for f in fits_k]
     # 1) can any drug alone reach the observed effect?
     reach = np.zeros((S, W), dtype=bool)

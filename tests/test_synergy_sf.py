@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from mmmech import synergy
-from mmmech._synergy_sf import (RNormal, _fit_reference, r_bootstrap_surfaces, sf_fit_batch,
-                                sf_predict)
+from mmmech._synergy_sf import RNormal, _fit_reference, r_bootstrap_surfaces, sf_fit_batch
 from mmmech.exceptions import InvalidInputError
 from mmmech.synergy import score_blocks, score_surface, score_table
 
@@ -106,12 +105,15 @@ def test_kernel_and_python_reference_agree_bit_for_bit():
     dose, Y = _series(3, 40)
     D = np.broadcast_to(dose, Y.shape)
     emin = np.where(np.arange(len(Y)) % 2 == 0, Y[:, 0], np.nan)
-    a = sf_fit_batch(D, Y, emin=emin, backend="cython")
-    b = sf_fit_batch(D, Y, emin=emin, backend="python")
+    emax = np.where(np.arange(len(Y)) % 3 == 0, 100.0, np.nan)      # SynergyFinder 2's top
+    a = sf_fit_batch(D, Y, emin=emin, emax=emax, backend="cython")
+    b = sf_fit_batch(D, Y, emin=emin, emax=emax, backend="python")
     for f in ("b", "c", "d", "e", "model", "iters", "ok"):
         assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
+    assert np.all(a.d[emax == 100.0] == 100.0)
     assert a.model.any() or a.iters.max() > 0     # both paths exercised on noisy series
-    assert np.all(a.c[emin == emin] == emin[emin == emin])        # ZIP: c stays fixed
+    held = np.isfinite(emin)
+    assert np.all(a.c[held] == emin[held])        # ZIP: c stays fixed
 
 
 def test_reported_objective_is_the_sse_of_the_reported_curve():

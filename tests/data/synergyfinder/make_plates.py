@@ -1,7 +1,10 @@
 """Writes the small test plates of this folder (numpy only; see README.md)."""
-import numpy as np, csv, itertools
-rng = np.random.default_rng(20261130)
+import csv
 import os
+
+import numpy as np
+
+rng = np.random.default_rng(20261130)
 out = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def ll(x, e, h, top): return top * x**h / (x**h + e**h)
 def write(name, rows, K):
