@@ -1,7 +1,7 @@
 """NumPy / scipy.sparse reference of the linear signed propagation kernel (``_linear.pyx``).
 
 Same arguments and results as the Cython kernel; inputs are assumed checked by
-:mod:`mmmech.diffusion`. All regimens advance together as the columns of one dense (N, R)
+:mod:`mmmech.simulation.diffusion`. All regimens advance together as the columns of one dense (N, R)
 block, so every iteration is one sparse-times-dense product (scipy's ``csr_matvecs``).
 
 The operator ``M`` (CSR, row = target node, column = source node) is the transpose of the

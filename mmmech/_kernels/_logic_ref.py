@@ -3,9 +3,9 @@
 Same signatures and results as the Cython kernels in ``_logic.pyx``: ``steady_state(cm, reg,
 tol, rtol, atol, max_steps, ...)``, ``time_course(cm, reg, times, ...)`` and
 ``rk4_fixed(cm, reg, dt, n_steps, ...)`` with `reg` the checked
-:class:`mmmech.propagate.Regimens`; ``num_threads`` is accepted and ignored, ``progress`` is
+:class:`mmmech.simulation.propagate.Regimens`; ``num_threads`` is accepted and ignored, ``progress`` is
 called as by the kernel. The array-level implementations (``*_arrays``) take the regimen
-arrays one by one. Inputs are assumed checked by :mod:`mmmech.propagate`. Every function works
+arrays one by one. Inputs are assumed checked by :mod:`mmmech.simulation.propagate`. Every function works
 on R regimens at once.
 
 Integrators

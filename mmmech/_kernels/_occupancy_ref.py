@@ -18,7 +18,7 @@ def occupancy(conc, k, h, out, num_threads=0):
     """Fill ``out[r, d]`` with the occupancy of drug d in regimen r and return `out`.
 
     conc (R, D) finite >= 0, k (D,) finite > 0, h (D,) finite > 0 (checked by the caller,
-    :func:`mmmech.occupancy.occupancy`); `num_threads` is accepted for the kernel's signature
+    :func:`mmmech.simulation.occupancy.occupancy`); `num_threads` is accepted for the kernel's signature
     and ignored.
     """
     conc = np.asarray(conc, dtype=np.float64)

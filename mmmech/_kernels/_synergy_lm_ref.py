@@ -81,7 +81,7 @@ def lm_fit(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, iters, num
     """Refine p[b] (B, 4) in place for every curve b; fill sse[b] and iters[b].
 
     Same arguments as the kernel (shapes (B, N), (B, 4), (B,), inputs checked by
-    mmmech._synergy_fit.fit_batch); `num_threads` is accepted and ignored.
+    mmmech.synergy._fit.fit_batch); `num_threads` is accepted and ignored.
     """
     u, y, w = (np.asarray(a, dtype=np.float64) for a in (u, y, w))
     lo, hi, span = (np.asarray(a, dtype=np.float64) for a in (lo, hi, span))

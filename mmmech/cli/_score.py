@@ -26,10 +26,23 @@ def register(sub, common):
     p.add_argument("--data", default=None, metavar="FILE.csv",
                    help="score a measured plate in SynergyFinder's long format instead "
                         "(block_id, drug1, drug2[, drug3 ...], conc1, conc2[, ...], response, "
-                        "conc_unit); replicates are averaged and give a bootstrap interval")
+                        "conc_unit); plates with replicates go through SynergyFinder's "
+                        "bootstrap unless --replicates mean")
     p.add_argument("--response", choices=["viability", "inhibition"], default=None,
                    help="what the response column of --data holds, in percent (required with "
                         "--data: it is never guessed)")
+    p.add_argument("--fit", choices=["synergyfinder", "robust"], default=None,
+                   help="curve fits behind Loewe and ZIP with --data: 'synergyfinder' (default) "
+                        "reproduces SynergyFinder 3's numbers; 'robust' is mmmech's bounded "
+                        "multi-start fit: better least squares, not SynergyFinder's numbers")
+    p.add_argument("--replicates", choices=["synergyfinder", "mean"], default=None,
+                   help="plates with replicates (--data): 'synergyfinder' (default) reports the "
+                        "means over SynergyFinder's 10 bootstrap plates (seed 123, R's "
+                        "generator); 'mean' scores the replicate-mean surface with a 95%% "
+                        "bootstrap interval")
+    p.add_argument("--zip-version", type=int, choices=[3, 2], default=None,
+                   help="ZIP of SynergyFinder 3 (default) or 2 (two drugs; as in DrugComb's "
+                        "published tables; pair with --replicates mean)")
     p.set_defaults(func=_handle)
 
 
@@ -37,6 +50,12 @@ def _handle(args):
     """--data scores a measured plate; otherwise the model's surface is scored."""
     if getattr(args, "data", None):
         return _score_data(args)
+    given = [o for o, v in (("--fit", getattr(args, "fit", None)),
+                            ("--replicates", getattr(args, "replicates", None)),
+                            ("--zip-version", getattr(args, "zip_version", None))) if v]
+    if given:
+        raise InvalidInputError(f"mmmech score: {', '.join(given)} apply to a measured plate "
+                                "(--data FILE.csv)")
     return _score_model(args)
 
 
@@ -67,7 +86,10 @@ def _score_data(args):
         check_output_path(args.plot)
     metrics = METRICS if args.metric == "all" else (args.metric,)
     table = read_plate(args.data)
-    results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score")
+    results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score",
+                           fit=args.fit or "synergyfinder",
+                           replicates=args.replicates or "synergyfinder",
+                           zip_version=args.zip_version or 3)
     payload = []
     for bid, res in results:
         item = {
@@ -80,6 +102,9 @@ def _score_data(args):
                 m: [float(lo), float(hi)] for m, (lo, hi) in res.intervals.items()},
             "most_synergistic_area": res.most_synergistic_area,
             "notes": list(res.notes),
+            "fit": res.fit,
+            "replicates_treatment": res.replicates_treatment,
+            "zip_version": res.zip_version,
         }
         if res.extra:
             item["annotations"] = dict(res.extra)
@@ -104,7 +129,17 @@ def _cell(p, m):
 
 def _text(payload, metrics, kind):
     lines = [f"Synergy scores of {len(payload)} block(s) (response given as percent {kind}).",
-             SIGN_CONVENTION + ".", ""]
+             SIGN_CONVENTION + "."]
+    fits = sorted({p["fit"] for p in payload})
+    treat = sorted({p["replicates_treatment"] for p in payload})
+    lines.append(f"Fit: {', '.join(fits)}" + (" (SynergyFinder 3's fitting path: its numbers)"
+                                              if fits == ["synergyfinder"] else
+                                              " (mmmech's bounded multi-start fits: better least "
+                                              "squares, not SynergyFinder's numbers)")
+                 + f"; replicates: {', '.join(treat)}"
+                 + ("; ZIP of SynergyFinder 2." if any(p.get("zip_version") == 2 for p in payload)
+                    else "."))
+    lines.append("")
     rows = [[str(p["block_id"]), " + ".join(p["drugs"]), str(p["replicates"])]
             + [_cell(p, m) for m in metrics] for p in payload]
     head = ["block", "drugs", "reps"] + list(metrics)
@@ -114,7 +149,11 @@ def _text(payload, metrics, kind):
     lines += [fmt(head), "-" * len(fmt(head))] + [fmt(r) for r in rows]
     any_ci = any(p["intervals"] for p in payload)
     if any_ci:
-        lines.append("[low, high]: bootstrap 95% interval over the replicates of each well")
+        if any(p["replicates_treatment"] == "synergyfinder-bootstrap" for p in payload):
+            lines.append("[low, high]: 2.5-97.5% range of the summary over SynergyFinder's 10 "
+                         "bootstrap plates")
+        else:
+            lines.append("[low, high]: bootstrap 95% interval over the replicates of each well")
     lines += ["", "Most synergistic area (window of 3 doses per drug, mean score):"]
     for p in payload:
         for m in metrics:

@@ -29,9 +29,9 @@ The four expectations (``y_k`` is drug k's monotherapy response at its dose in t
   observed combination effect exceeds *every* drug's fitted maximum, SynergyFinder takes as
   expectation the largest single-drug effect at the summed dose ``max_k f_k(sum_j d_j)``
   (doses added as numbers, in the units given); mmmech does the same, and says so in
-  :attr:`SynergyResult.notes`. The equation is solved to 1e-10 of the effect range
-  (SynergyFinder scans 100 effect levels); without a sign change the level nearest to a
-  solution is used, as SynergyFinder does.
+  :attr:`SynergyResult.notes`. By default (``fit="synergyfinder"``) the effect is the best of
+  SynergyFinder's 100 effect levels; with ``fit="robust"`` the equation is solved to 1e-10 of
+  the effect range.
 - **ZIP** (Yadav et al. 2015, Comput Struct Biotechnol J 13:504,
   doi:10.1016/j.csbj.2015.09.001): the expectation is Bliss on the *fitted* monotherapy
   curves; the "observed" side is, for every drug k, a log-logistic curve fitted along drug k
@@ -39,10 +39,14 @@ The four expectations (``y_k`` is drug k's monotherapy response at its dose in t
   response there (the other drugs' observed effect), and the K fitted values of a well are
   averaged (SynergyFinder 3's ``ZIP``).
 
-Curves are four-parameter log-logistic (:class:`LogLogistic`), fitted by a bounded
-Levenberg-Marquardt (:mod:`mmmech._synergy_fit`); SynergyFinder's drc fits are unbounded, so
-curves that run away (no plateau) can differ. docs/synergy.md compares the scores with the
-``synergy`` Python package.
+Curves are four-parameter log-logistic (:class:`LogLogistic`). By default
+(``fit="synergyfinder"``) they are fitted as SynergyFinder fits them (drc's ``LL.4`` from its
+self-starting values with R's BFGS, :mod:`mmmech.synergy._sf`), so ZIP and Loewe equal
+SynergyFinder 3's numbers; ``fit="robust"`` uses mmmech's bounded multi-start
+Levenberg-Marquardt (:mod:`mmmech.synergy._fit`): better least squares, not SynergyFinder's
+numbers. Plates with replicates get SynergyFinder's bootstrap by default
+(``replicates="synergyfinder"``) or the mean surface (``replicates="mean"``).
+docs/synergy.md states what matches SynergyFinder and to what tolerance.
 
 Examples
 --------
@@ -58,17 +62,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._core import METRICS, score_batch
-from ._core import most_synergistic_area as _msa
-from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
 from ..exceptions import InvalidInputError
 from ..utils import check_random_state, did_you_mean
+from ._core import FITS, METRICS, score_batch
+from ._core import most_synergistic_area as _msa
+from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
 
-__all__ = ["METRICS", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
+__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
            "score_table", "score_blocks", "read_plate", "fit_loglogistic",
            "fit_loglogistic_batch", "most_synergistic_area"]
 
 RESPONSE_KINDS = ("inhibition", "viability")
+# treatment of replicate wells: SynergyFinder's bootstrap (its default) or mmmech's mean surface
+REPLICATES = ("synergyfinder", "mean")
 
 
 # plate reading needs pandas: imported on first use so that scoring a simulated surface does not
@@ -124,6 +130,16 @@ class SynergyResult:
         Largest number of replicates of a well (1 for a plain surface).
     notes : list of str
         What the scores rest on beyond the plain definitions (fallbacks, flagged fits).
+    fit : str
+        Curve fits behind Loewe and ZIP: ``"synergyfinder"`` (SynergyFinder's numbers) or
+        ``"robust"`` (mmmech's bounded multi-start fits: better least squares, not
+        SynergyFinder's numbers).
+    replicates_treatment : str
+        ``"none"`` (one value per well), ``"synergyfinder-bootstrap"`` (scores are the means
+        over SynergyFinder's 10 bootstrap plates, seed 123) or ``"mean-surface"`` (the
+        replicate means scored; ``intervals`` from resampling the replicates).
+    zip_version : int
+        3 (SynergyFinder 3's ZIP, default) or 2 (SynergyFinder 2's, as in DrugComb's tables).
     """
 
     drugs: tuple
@@ -141,6 +157,9 @@ class SynergyResult:
     replicates: int = 1
     notes: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    fit: str = "synergyfinder"
+    replicates_treatment: str = "none"
+    zip_version: int = 3
 
     def to_dict(self, matrices=True):
         """Plain-Python dictionary (JSON-ready); ``matrices=False`` leaves the grids out."""
@@ -157,6 +176,9 @@ class SynergyResult:
             "most_synergistic_area": self.most_synergistic_area,
             "fits": {d: f.to_dict() for d, f in self.fits.items()},
             "notes": list(self.notes),
+            "fit": self.fit,
+            "replicates_treatment": self.replicates_treatment,
+            "zip_version": int(self.zip_version),
         }
         if matrices:
             out["response"] = self.response.tolist()
@@ -183,6 +205,13 @@ def check_metrics(metrics, func="check_metrics"):
             raise InvalidInputError(f"{func}(): unknown metric {m!r}; expected one of "
                                     f"{', '.join(METRICS)}{did_you_mean(m, METRICS)}")
     return tuple(dict.fromkeys(metrics))
+
+
+def _check_choice(value, choices, func, arg):
+    if value not in choices:
+        raise InvalidInputError(f"{func}(): {arg} must be one of {', '.join(map(repr, choices))}, "
+                                f"got {value!r}{did_you_mean(str(value), choices)}")
+    return value
 
 
 def _check_kind(kind, func, arg):
@@ -270,8 +299,56 @@ def _fits(mono, drugs):
     return fits
 
 
-def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None):
+def _fmt_at(at, drugs, doses, units):
+    parts = []
+    for j, v in sorted(at.items()):
+        u = f" {units[j]}" if units else ""
+        parts.append(f"{drugs[j]}={v:g}{u}")
+    return ", ".join(parts)
+
+
+_PATHO_TEXT = {"sf_fallback": "log-dose fallback taken",
+               "sf_iteration_limit": "BFGS stopped at its iteration limit",
+               "sf_orientation_flipped": "orientation flipped (the observed zero-dose response "
+                                         "became the high-dose plateau)",
+               "sf_runaway": "runaway curve (EC50 >1000-fold outside the tested doses)"}
+
+
+def _patho_notes(patho, drugs, doses, units):
+    """One note per flagged SynergyFinder-compatible fit, naming the series (its wells)."""
+    notes = []
+    for p in patho:
+        what = ", ".join(_PATHO_TEXT[f] for f in p["flags"])
+        name = drugs[p["drug"]]
+        if p["series"] == "mono":
+            where = f"monotherapy fit of {name!r}"
+        else:
+            where = f"ZIP fit of the {name!r} series at {_fmt_at(p['at'], drugs, doses, units)}"
+        notes.append(f"{where}: {what} (SynergyFinder-compatible fit; --fit robust / "
+                     "fit='robust' gives better least squares, not SynergyFinder's numbers)")
+    return notes
+
+
+def _check_zip_version(zip_version, fit, K, metrics, func):
+    if zip_version not in (2, 3) or isinstance(zip_version, bool):
+        raise InvalidInputError(f"{func}(): zip_version must be 3 (SynergyFinder 3) or 2 "
+                                f"(SynergyFinder 2), got {zip_version!r}")
+    if zip_version == 2 and "zip" in metrics:
+        if fit != "synergyfinder":
+            raise InvalidInputError(f"{func}(): zip_version=2 is SynergyFinder 2's ZIP on its own "
+                                    f"fits; it needs fit='synergyfinder', got fit={fit!r}")
+        if K != 2:
+            raise InvalidInputError(f"{func}(): zip_version=2 (SynergyFinder 2's ZIP) scores two "
+                                    f"drugs, got {K}")
+    return int(zip_version)
+
+
+def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None,
+            fit="synergyfinder", treatment="none", patho=None, zip_version=3):
     notes = list(out["notes"])
+    if patho is None:
+        patho = out.get("pathologies", [])
+    notes += _patho_notes(patho, drugs, doses, units)
     fits = _fits(out["mono"], drugs)
     for name, f in fits.items():
         shown = [fl for fl in f.flags if fl in ("underdetermined", "flat")]
@@ -283,7 +360,12 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
         notes.append("every response lies within +-1.5: if these are fractions, multiply by 100 "
                      "(SynergyFinder's scale is percent)")
     intervals = None
-    if n_boot:
+    if n_boot and treatment == "synergyfinder-bootstrap":
+        # spread of SynergyFinder's bootstrap plates: percentiles of their summary scores
+        lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
+        intervals = {m: tuple(np.percentile(out["boot_summary"][m], [lo_q, hi_q]))
+                     for m in metrics}
+    elif n_boot:
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
         intervals = {m: tuple(np.percentile(out["summary"][m][1:], [lo_q, hi_q]))
                      for m in metrics}
@@ -296,10 +378,11 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
         zip_fit=None if out["zip_fit"] is None else out["zip_fit"][0],
         most_synergistic_area={m: _area(out["deltas"][m][0], drugs, doses) for m in metrics},
         fits=fits, intervals=intervals, n_boot=int(n_boot), replicates=int(replicates),
-        notes=notes)
+        notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
 
 
-def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", drugs=None):
+def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", drugs=None,
+                  fit="synergyfinder", zip_version=3):
     """Score a dose-response surface with Bliss, HSA, Loewe and ZIP.
 
     Parameters
@@ -314,6 +397,13 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
         What `response` holds; viability becomes ``100 - viability``.
     drugs : sequence of K str, optional
         Drug names (default ``drug1``, ``drug2`` ...); must be different.
+    fit : {"synergyfinder", "robust"}
+        Curve fits behind Loewe and ZIP (docs/synergy.md): SynergyFinder's own fitting path
+        (its numbers; default) or mmmech's bounded multi-start fits (better least squares,
+        not SynergyFinder's numbers).
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; its row/column fits
+        anchored at the fitted monotherapies with the top fixed at 100), as in DrugComb.
 
     Returns
     -------
@@ -327,6 +417,7 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
     """
     func = "score_surface"
     metrics = check_metrics(metrics, func)
+    fit = _check_choice(fit, FITS, func, "fit")
     kind = _check_kind(response_kind, func, "response_kind")
     names = None if drugs is None else ([drugs] if isinstance(drugs, str) else list(drugs))
     dl = _check_doses(doses, func, names if names and len(names) == len(doses) else None)
@@ -345,8 +436,9 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
         raise InvalidInputError(f"{func}(): response must be finite, got "
                                 f"{y[where]} at index {where}")
     R = _to_inhibition(y, kind)
-    out = score_batch(dl, R[None], metrics)
-    return _result(out, names, dl, R, metrics)
+    zv = _check_zip_version(zip_version, fit, len(dl), metrics, func)
+    out = score_batch(dl, R[None], metrics, fit=fit, zip_version=zv)
+    return _result(out, names, dl, R, metrics, fit=fit, zip_version=zv)
 
 
 def read_plate(path):
@@ -396,8 +488,36 @@ def _bootstrap(block, shape, n_boot, rng):
     return means.reshape((n_boot,) + shape)
 
 
+def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
+    """SynergyFinder's treatment of replicates: score its 10 bootstrap plates (R's generator,
+    seed 123) and average every well's scores over them."""
+    from ._sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
+    shape = tuple(len(d) for d in block.doses)
+    wells = []
+    for v in block.values:
+        v = _to_inhibition(np.asarray(v, dtype=float), kind)
+        # SynergyFinder duplicates a single replicate in a replicated block: sd 0, no draw
+        wells.append(np.repeat(v, 2) if len(v) == 1 else v)
+    boot = r_bootstrap_surfaces(wells, SF_BOOT_ITER, SF_BOOT_SEED).reshape((SF_BOOT_ITER,) + shape)
+    out = score_batch(block.doses, boot, metrics, fit=fit, zip_version=zip_version)
+    grid = out["grid"]
+    lmean = lambda a: a.astype(np.longdouble).mean(axis=0).astype(float)  # noqa: E731
+    deltas = {m: lmean(out["deltas"][m])[None] for m in metrics}
+    res = dict(out)
+    res["boot_summary"] = out["summary"]
+    res["deltas"] = deltas
+    res["references"] = {m: lmean(out["references"][m])[None] for m in metrics}
+    res["zip_fit"] = None if out["zip_fit"] is None else lmean(out["zip_fit"])[None]
+    res["summary"] = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
+    res["notes"] = [f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
+                    f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
+                    "scores the mean surface instead"] + list(out["notes"])
+    return res, SF_BOOT_ITER
+
+
 def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                 func="score_blocks"):
+                 func="score_blocks", fit="synergyfinder", replicates="synergyfinder",
+                 zip_version=3):
     """Score every block of a long table; returns a list of ``(block_id, SynergyResult)``.
 
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
@@ -405,6 +525,8 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     """
     metrics = check_metrics(metrics, func)
     kind = _check_kind(response, func, "response")
+    fit = _check_choice(fit, FITS, func, "fit")
+    replicates = _check_choice(replicates, REPLICATES, func, "replicates")
     if not (isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool)
             and n_boot >= 0):
         raise InvalidInputError(f"{func}(): n_boot must be an integer >= 0, got {n_boot!r}")
@@ -417,24 +539,37 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     results = []
     for block in iter_blocks(table, K, func=func):
         R0 = _to_inhibition(block.mean, kind)
+        zv = _check_zip_version(zip_version, fit, len(block.doses), metrics, func)
+        if block.replicates > 1 and replicates == "synergyfinder":
+            out, nb = _sf_bootstrap(block, kind, metrics, fit, zv)
+            res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
+                          replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
+                          treatment="synergyfinder-bootstrap", zip_version=zv)
+            res.extra = dict(block.extra)
+            results.append((block.block_id, res))
+            continue
         nb = n_boot if block.replicates > 1 else 0
-        out = score_batch(block.doses, R0[None], metrics)
+        order = getattr(block, "file_order", None) if block.replicates == 1 else None
+        out = score_batch(block.doses, R0[None], metrics, fit=fit, order=order, zip_version=zv)
         if nb:
             # resampled plates, scored in batches of about BOOT_WELLS wells at a time
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
             step = max(1, BOOT_WELLS // R0.size)
-            parts = [score_batch(block.doses, boot[i:i + step], metrics)["summary"]
-                     for i in range(0, nb, step)]
+            parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit,
+                                 zip_version=zv)["summary"] for i in range(0, nb, step)]
             out["summary"] = {m: np.concatenate([out["summary"][m]] + [p[m] for p in parts])
                               for m in metrics}
         res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
-                      replicates=block.replicates, n_boot=nb, ci=ci)
+                      replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
+                      treatment="mean-surface" if block.replicates > 1 else "none",
+                      zip_version=zv)
         res.extra = dict(block.extra)
         results.append((block.block_id, res))
     return results
 
 
-def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0):
+def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
+                fit="synergyfinder", replicates="synergyfinder", zip_version=3):
     """Score a measured plate in SynergyFinder's long format: one row per block.
 
     Parameters
@@ -447,12 +582,26 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0)
     metrics : str or sequence of str
         Metrics to compute (default all four).
     n_boot : int
-        Bootstrap resamples for blocks with replicates (each well's replicates resampled
-        with replacement, then every metric recomputed); 0 switches intervals off.
+        With ``replicates="mean"``: bootstrap resamples for blocks with replicates (each
+        well's replicates resampled with replacement, then every metric recomputed); 0
+        switches intervals off.
     ci : float
         Coverage of the percentile interval (default 0.95).
     seed : None, int or numpy.random.Generator
-        Random state of the bootstrap (default 0: reproducible).
+        Random state of that bootstrap (default 0: reproducible).
+    fit : {"synergyfinder", "robust"}
+        Curve fits behind Loewe and ZIP: SynergyFinder's fitting path (default; its numbers)
+        or mmmech's bounded multi-start fits (better least squares, not SynergyFinder's
+        numbers).
+    replicates : {"synergyfinder", "mean"}
+        Blocks with replicates: SynergyFinder's bootstrap (default: each well redrawn as the
+        mean of normal draws with its replicates' mean and SD, 10 plates with R's generator
+        at seed 123; the scores are the means over the plates, the interval their 2.5-97.5 %
+        range) or mmmech's mean surface (the replicate means scored; interval from
+        `n_boot` resamples of the replicates).
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; DrugComb's tables;
+        SynergyFinder 2 averaged replicates, so pair it with ``replicates="mean"``).
 
     Returns
     -------
@@ -473,7 +622,8 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0)
     True
     """
     results = score_blocks(df, response=response, metrics=metrics, n_boot=n_boot, ci=ci,
-                           seed=seed, func="score_table")
+                           seed=seed, func="score_table", fit=fit, replicates=replicates,
+                           zip_version=zip_version)
     metrics = check_metrics(metrics, "score_table")
     rows = []
     for bid, res in results:
@@ -483,6 +633,9 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0)
         for k, u in enumerate(res.units):
             row[f"conc_unit{k + 1}"] = u
         row["replicates"] = res.replicates
+        row["fit"] = res.fit
+        row["replicates_treatment"] = res.replicates_treatment
+        row["zip_version"] = res.zip_version
         for m in metrics:
             row[m] = res.scores[m]
             lo, hi = res.intervals[m] if res.intervals else (np.nan, np.nan)

@@ -14,11 +14,13 @@ included.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._fit import fit_batch, ll4
+from ._fit import FLAG_NAMES, fit_batch, ll4
+from ._sf import RUNAWAY_FOLD, SF_MAXIT, sf_fit_batch, sf_loewe, sf_predict
 
-__all__ = ["METRICS", "Grid", "score_batch", "most_synergistic_area"]
+__all__ = ["METRICS", "FITS", "Grid", "score_batch", "most_synergistic_area"]
 
 METRICS = ("bliss", "hsa", "loewe", "zip")
+FITS = ("synergyfinder", "robust")   # curve fits behind Loewe and ZIP (see mmmech.synergy._sf)
 LOEWE_GRID = 100          # grid points over the effect range before the root is polished
 LOEWE_POLISH = 60         # safeguarded Newton/bisection steps at most ...
 LOEWE_TOL = 1e-10         # ... until the bracket is this narrow (relative to the effect range)
@@ -302,7 +304,207 @@ def most_synergistic_area(delta, size=3):
     return float(means.reshape(-1)[flat]), tuple(int(s) for s in start), win
 
 
-def score_batch(doses, R, metrics=METRICS):
+def _flag_bit(name):
+    return 1 << FLAG_NAMES.index(name)
+
+
+def _sf_fit_all(R, grid, want_zip, order=None):
+    """SynergyFinder-compatible fits (one batched call): the K monotherapy series of every
+    surface and, for ZIP, every series along drug k at each dose combination of the other
+    drugs where at least one of them is present, with ``c`` fixed at its observed response at
+    dose 0. Returns ``(mono, zip_slices)``: K SFFits of length S and a list of
+    ``(k, sel, M, SFFits of length S * M)``."""
+    S = R.shape[0]
+    N = max(grid.shape)
+    D, Y, n, E = [], [], [], []
+
+    def add(series, dk, emin, rank=None):
+        B, nk = series.shape
+        dd = np.zeros((B, N))
+        yy = np.zeros((B, N))
+        dd[:, :nk] = dk
+        yy[:, :nk] = series
+        if rank is not None:         # the points of each series in the order of the file
+            perm = np.argsort(rank, axis=1, kind="stable")
+            dd[:, :nk] = np.take_along_axis(np.broadcast_to(dd[:, :nk], (B, nk)), perm, 1)
+            yy[:, :nk] = np.take_along_axis(yy[:, :nk], perm, 1)
+        D.append(dd)
+        Y.append(yy)
+        n.append(np.full(B, nk))
+        E.append(emin)
+
+    O = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
+    for k in range(grid.K):
+        add(grid.mono(R, k), grid.doses[k][None, :], np.full(S, np.nan),
+            None if O is None else grid.mono(O, k))
+    meta = []
+    if want_zip:
+        for k in range(grid.K):
+            Rk = np.moveaxis(R, k + 1, -1)
+            others = np.moveaxis(grid.n_present - grid._along(grid.doses[k] > 0, k), k, -1)
+            sel = others[..., 0].reshape(-1) >= 1
+            series = Rk.reshape(S, -1, grid.shape[k])[:, sel, :]
+            M = series.shape[1]
+            flat = series.reshape(S * M, grid.shape[k])
+            rank = None
+            if O is not None:
+                rank = np.moveaxis(O, k + 1, -1).reshape(S, -1, grid.shape[k])[:, sel, :]
+                rank = rank.reshape(S * M, grid.shape[k])
+            add(flat, grid.doses[k][None, :], flat[:, 0].copy(), rank)
+            meta.append((k, sel, M))
+    fb = sf_fit_batch(np.concatenate(D), np.concatenate(Y), np.concatenate(n), np.concatenate(E))
+    mono, pos = [], 0
+    for k in range(grid.K):
+        mono.append(fb.take(slice(pos, pos + S)))
+        pos += S
+    zsl = []
+    for (k, sel, M) in meta:
+        zsl.append((k, sel, M, fb.take(slice(pos, pos + S * M))))
+        pos += S * M
+    return mono, zsl
+
+
+def _sf_issues(fit, dose):
+    """Pathologies of SynergyFinder-compatible fits: (B,) int flag bits."""
+    pos = dose[dose > 0]
+    bits = np.zeros(len(fit), dtype=np.int64)
+    bits |= np.where(fit.model == 1, _flag_bit("sf_fallback"), 0)
+    bits |= np.where(fit.iters >= SF_MAXIT, _flag_bit("sf_iteration_limit"), 0)
+    bits |= np.where(fit.fixed & (fit.b > 0), _flag_bit("sf_orientation_flipped"), 0)
+    ec50 = np.where(fit.model == 1, np.exp(np.clip(fit.e, -700, 700)), fit.e)
+    if pos.size:
+        run = ~((ec50 >= pos.min() / RUNAWAY_FOLD) & (ec50 <= pos.max() * RUNAWAY_FOLD))
+        bits |= np.where(run, _flag_bit("sf_runaway"), 0)
+    bits |= np.where(fit.fixed, _flag_bit("e0_fixed"), 0)
+    return bits
+
+
+def _sf_mono_dict(fit, dose, y):
+    """SFFits (S,) -> the parameter arrays of mmmech's LogLogistic (E0, Einf, EC50, hill)."""
+    with np.errstate(all="ignore"):
+        ec50 = np.where(fit.model == 1, np.exp(fit.e), fit.e)
+        rising = fit.b < 0                     # drc's b < 0: from c at dose 0 to d
+        e0 = np.where(rising, fit.c, fit.d)
+        einf = np.where(rising, fit.d, fit.c)
+        hill = np.abs(fit.b)
+        flat = fit.b == 0
+        mid = 0.5 * (fit.c + fit.d)
+        e0 = np.where(flat, mid, e0)
+        einf = np.where(flat, mid, einf)
+        hill = np.where(flat, 1.0, hill)
+        pred = sf_predict(fit, np.broadcast_to(dose, y.shape))
+        sse = np.sum((y - pred) ** 2, axis=1)
+        sst = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
+        r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 1.0)
+    return {"e0": e0, "einf": einf, "ec50": ec50, "hill": hill, "ok": fit.ok.copy(),
+            "r2": r2, "sse": sse, "n": np.full(len(fit), y.shape[1]),
+            "flag_bits": _sf_issues(fit, dose)}
+
+
+def _sf_zip(R, grid, mono, zslices, notes):
+    S = R.shape[0]
+    singles = [sf_predict(mono[k], grid.doses[k]) for k in range(grid.K)]
+    ref = _bliss_combine(singles, grid)
+    fitted = np.zeros(R.shape, dtype=np.longdouble)
+    nfail = 0
+    for (k, sel, M, fit) in zslices:
+        nk = grid.shape[k]
+        pred = sf_predict(fit, grid.doses[k])[:, :nk]
+        bad = ~fit.ok
+        Rk = np.moveaxis(R, k + 1, -1)
+        full = Rk.reshape(S, -1, nk).copy()
+        obs = full[:, sel, :].reshape(S * M, nk)
+        pred = np.where(bad[:, None], obs, pred)
+        nfail += int(bad[:M].sum())
+        full[:, sel, :] = pred.reshape(S, M, nk)
+        fitted += np.moveaxis(full.reshape(Rk.shape), -1, k + 1)
+    fitted = (fitted / grid.K).astype(float)
+    if nfail:
+        notes.append(f"zip: {nfail} row/column fit(s) failed; their observed responses were "
+                     "used instead (SynergyFinder stops with an error there)")
+    ref = _finish(ref, R, grid)
+    fitted = _finish(fitted, R, grid)
+    return fitted - ref, ref, fitted
+
+
+def _sf2_zip(R, grid, mono, notes):
+    """SynergyFinder 2's ZIP (R package synergyfinder 2.4, ``ZIP``; DrugComb's tables), two
+    drugs: the monotherapy curves fitted with dose 0 (as version 3); every row and column of
+    the combination wells (positive doses only) fitted with ``c`` fixed at the *fitted*
+    monotherapy of the other drug at that dose and ``d`` fixed at 100; the two fitted values
+    averaged; the expectation Bliss of the fitted monotherapies. A grid with a single positive
+    dose of a drug is not fitted (observed values)."""
+    S = R.shape[0]
+    d1, d2 = grid.doses
+    n1, n2 = len(d1) - 1, len(d2) - 1
+    rfit = sf_predict(mono[0], d1[1:])                  # (S, n1)
+    cfit = sf_predict(mono[1], d2[1:])                  # (S, n2)
+    obs = R[:, 1:, 1:]
+    if n1 == 1 or n2 == 1:
+        fitted = obs.copy()
+    else:
+        # series along drug 1 at each positive dose of drug 2, and along drug 2
+        s1 = np.moveaxis(obs, 2, 1).reshape(S * n2, n1)
+        s2 = obs.reshape(S * n1, n2)
+        N = max(n1, n2)
+        D = np.zeros((S * (n1 + n2), N))
+        Y = np.zeros_like(D)
+        D[:S * n2, :n1], Y[:S * n2, :n1] = d1[1:], s1
+        D[S * n2:, :n2], Y[S * n2:, :n2] = d2[1:], s2
+        npts = np.concatenate([np.full(S * n2, n1), np.full(S * n1, n2)])
+        emin = np.concatenate([cfit.reshape(-1), rfit.reshape(-1)])
+        fb = sf_fit_batch(D, Y, npts, emin, emax=np.full(len(npts), 100.0))
+        pred = sf_predict(fb, D)
+        pred = np.where(fb.ok[:, None], pred, Y)
+        nfail = int((~fb.ok).reshape(S, -1)[0].sum())
+        if nfail:
+            notes.append(f"zip (SynergyFinder 2): {nfail} row/column fit(s) failed; their "
+                         "observed responses were used, as SynergyFinder 2 does")
+        f1 = np.moveaxis(pred[:S * n2, :n1].reshape(S, n2, n1), 1, 2)
+        f2 = pred[S * n2:, :n2].reshape(S, n1, n2)
+        fitted = (f1 + f2) / 2
+    ref_c = rfit[:, :, None] + cfit[:, None, :] - rfit[:, :, None] * cfit[:, None, :] / 100
+    ref = R.copy()
+    fit_full = R.copy()
+    ref[:, 1:, 1:] = ref_c
+    fit_full[:, 1:, 1:] = fitted
+    return fit_full - ref, ref, fit_full
+
+
+def _sf_loewe_scores(R, grid, mono, notes):
+    wells = np.argwhere(grid.multi)
+    X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)
+    yobs = R[(slice(None),) + tuple(wells.T)]
+    yl = sf_loewe(yobs, X, mono, notes)
+    ref = R.copy()
+    ref[(slice(None),) + tuple(wells.T)] = yl
+    return R - ref, ref
+
+
+def _sf_pathologies(grid, mono, zsl):
+    """Pathological fits of surface 0: list of dicts ``{series: "mono"|"zip", drug: k,
+    at: {j: dose of drug j}, flags: [...]}`` for the notes of mmmech.synergy."""
+    out = []
+    names = ("sf_fallback", "sf_iteration_limit", "sf_orientation_flipped", "sf_runaway")
+    for k in range(grid.K):
+        bits = int(_sf_issues(mono[k].take(slice(0, 1)), grid.doses[k])[0])
+        fl = [n for n in names if bits & _flag_bit(n)]
+        if fl:
+            out.append({"series": "mono", "drug": k, "at": {}, "flags": fl})
+    for (k, sel, M, fit) in zsl:
+        bits = _sf_issues(fit.take(slice(0, M)), grid.doses[k])
+        combos = np.argwhere(np.ones(tuple(n for j, n in enumerate(grid.shape) if j != k),
+                                     dtype=bool))[sel]
+        others = [j for j in range(grid.K) if j != k]
+        for m in range(M):
+            fl = [n for n in names if int(bits[m]) & _flag_bit(n)]
+            if fl:
+                at = {j: float(grid.doses[j][combos[m][i]]) for i, j in enumerate(others)}
+                out.append({"series": "zip", "drug": k, "at": at, "flags": fl})
+    return out
+
+
+def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_version=3):
     """Score S surfaces on one grid.
 
     Parameters
@@ -310,6 +512,16 @@ def score_batch(doses, R, metrics=METRICS):
     doses : list of K 1-D arrays (sorted, first entry 0)
     R : ndarray, shape (S, n_1, ..., n_K), percent inhibition (finite)
     metrics : sequence of str
+    fit : {"synergyfinder", "robust"}
+        Curve fits behind Loewe and ZIP: SynergyFinder's (its numbers) or mmmech's bounded
+        multi-start least squares (better least squares, not SynergyFinder's numbers).
+    order : ndarray (n_1, ..., n_K) of int, optional
+        Rank of every well in the input table: SynergyFinder fits each series in the order
+        of the rows of its table (it matters in the last digits, and through them in fits that
+        stop at the iteration limit); default ascending dose.
+    zip_version : {3, 2}
+        SynergyFinder 3's ZIP (default) or SynergyFinder 2's (two drugs; with
+        ``fit="synergyfinder"``), see :func:`_sf2_zip`.
 
     Returns
     -------
@@ -320,7 +532,14 @@ def score_batch(doses, R, metrics=METRICS):
     grid = Grid(doses)
     R = np.asarray(R, dtype=float)
     notes = []
-    mono, zsl = _fit_all(R, grid, "zip" in metrics)
+    sf = fit == "synergyfinder"
+    patho = []
+    if sf:
+        sfm, zsl = _sf_fit_all(R, grid, "zip" in metrics and zip_version == 3, order)
+        mono = [_sf_mono_dict(sfm[k], grid.doses[k], grid.mono(R, k)) for k in range(grid.K)]
+        patho = _sf_pathologies(grid, sfm, zsl)
+    else:
+        mono, zsl = _fit_all(R, grid, "zip" in metrics)
     deltas, refs = {}, {}
     zfit = None
     obs_singles = [grid.mono(R, k) for k in range(grid.K)]
@@ -332,9 +551,15 @@ def score_batch(doses, R, metrics=METRICS):
             ref = _finish(_hsa_combine(obs_singles, grid), R, grid)
             deltas[m], refs[m] = R - ref, ref
         elif m == "loewe":
-            deltas[m], refs[m] = _loewe(R, grid, mono, notes)
+            deltas[m], refs[m] = (_sf_loewe_scores(R, grid, sfm, notes) if sf
+                                  else _loewe(R, grid, mono, notes))
+        elif m == "zip" and zip_version == 2:
+            sfm2 = sfm if order is None else _sf_fit_all(R, grid, False)[0]   # ascending order
+            deltas[m], refs[m], zfit = _sf2_zip(R, grid, sfm2, notes)
         elif m == "zip":
-            deltas[m], refs[m], zfit = _zip(R, grid, mono, zsl, notes)
+            deltas[m], refs[m], zfit = (_sf_zip(R, grid, sfm, zsl, notes) if sf
+                                        else _zip(R, grid, mono, zsl, notes))
     summary = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
     return {"grid": grid, "deltas": deltas, "references": refs, "summary": summary,
-            "zip_fit": zfit, "mono": mono, "notes": notes}
+            "zip_fit": zfit, "mono": mono, "notes": notes, "fit": fit,
+            "pathologies": patho}

@@ -50,7 +50,12 @@ XTOL = 1e-9                # ... or fitted values moving less than XTOL * respon
 
 
 FLAG_NAMES = ("e0_fixed", "underdetermined", "hill_at_bound", "ec50_at_bound",
-              "asymptote_at_bound", "flat")
+              "asymptote_at_bound", "flat",
+              # SynergyFinder-compatible fits (mmmech.synergy._sf): drc's log-dose fallback
+              # taken, BFGS stopped at its iteration limit, ZIP's fixed zero-dose response
+              # turned into the high-dose plateau (positive slope b), EC50 more than 1000-fold
+              # outside the tested doses
+              "sf_fallback", "sf_iteration_limit", "sf_orientation_flipped", "sf_runaway")
 
 
 def decode_flags(bits):

@@ -196,6 +196,9 @@ class Block:
         Largest number of replicates of a well.
     extra : dict
         Other columns whose value is constant within the block.
+    file_order : ndarray (n_1, ..., n_K) of int
+        Row (0-based, within the block) of each well's first replicate: SynergyFinder fits
+        each series in the order of its table's rows (set by :func:`iter_blocks`).
     """
 
     def __init__(self, block_id, drugs, units, doses, mean, values, extra):
@@ -318,18 +321,29 @@ def iter_blocks(table, K, func="score_table"):
                 f"{func}(): {where}: the dose grid is incomplete, {len(miss)} of {count.size} "
                 f"wells are missing, e.g. {ex} for ({', '.join(drugs)}); the scores need every "
                 "combination of the tested doses")
-        sums = np.bincount(flat, weights=y, minlength=count.size)
-        mean = (sums / count).reshape(shape)
+        # replicate mean as R's mean() computes it (long double sum / n, then one correction
+        # pass), so that a mean surface is bit-identical to SynergyFinder's averaged input
+        yl = y.astype(np.longdouble)
+        sums = np.zeros(count.size, dtype=np.longdouble)
+        np.add.at(sums, flat, yl)
+        m0 = sums / count
+        corr = np.zeros(count.size, dtype=np.longdouble)
+        np.add.at(corr, flat, yl - m0[flat])
+        mean = (m0 + corr / count).astype(float).reshape(shape)
         order = np.argsort(flat, kind="stable")
         splits = np.cumsum(count)[:-1]
         values = np.split(y[order], splits)
+        first = np.full(count.size, len(flat), dtype=np.int64)
+        np.minimum.at(first, flat, np.arange(len(flat)))
         extra = {}
         for c in extras:
             u = pd.unique(blk[c])
             if len(u) == 1:
                 v = u[0]
                 extra[c] = v.item() if isinstance(v, np.generic) else v
-        yield Block(_native(bid), drugs, units, doses, mean, values, extra)
+        block = Block(_native(bid), drugs, units, doses, mean, values, extra)
+        block.file_order = first.reshape(shape)   # row of each well's first replicate
+        yield block
 
 
 def _native(v):

@@ -135,3 +135,23 @@ def test_plot_of_a_measured_plate_one_file_per_block(shared_data, tmp_path, caps
         h, w = mpimg.imread(p).shape[:2]
         assert w > 300 and h > 200
     assert not out.exists()
+
+
+def test_fit_and_replicate_treatment_are_options_and_in_the_output(tmp_path, capsys):
+    path = _plate(tmp_path, reps=3, shift=10.0)
+    assert main(["score", "--data", str(path), "--response", "viability", "--json"]) == 0
+    sf = json.loads(capsys.readouterr().out)[0]
+    assert sf["fit"] == "synergyfinder" and sf["replicates_treatment"] == "synergyfinder-bootstrap"
+    assert main(["score", "--data", str(path), "--response", "viability", "--fit", "robust",
+                 "--replicates", "mean", "--json"]) == 0
+    rob = json.loads(capsys.readouterr().out)[0]
+    assert rob["fit"] == "robust" and rob["replicates_treatment"] == "mean-surface"
+    for key in ("block_id", "drugs", "units", "replicates", "scores", "intervals",
+                "most_synergistic_area", "notes"):          # the keys of before stay
+        assert key in rob and key in sf
+    assert rob["scores"]["bliss"] != sf["scores"]["bliss"]    # bootstrap mean vs mean surface
+    assert main(["score", "--data", str(path), "--response", "viability"]) == 0
+    text = capsys.readouterr().out
+    assert "Fit: synergyfinder" in text and "synergyfinder-bootstrap" in text
+    _one_line_error(capsys, ["score", "bortezomib", "lenalidomide", "--fit", "robust"],
+                    "--fit", "--data")
