@@ -20,6 +20,9 @@ default 6 doses each (279,936 wells).
 
 ``MAX_TASKS = 100_000`` rows (combinations x contexts) per screen, counted before the
 combinations are enumerated.
+
+``MAX_SAMPLE_BYTES = 1 GiB`` for the arrays of one ensemble of parameter sets
+(:func:`mmmech.model.sample_params`: about 3 KiB per set for the bundled model).
 """
 import math
 import numbers
@@ -27,10 +30,11 @@ import numbers
 import numpy as np
 
 from .exceptions import InvalidInputError
+from .utils import did_you_mean
 
 __all__ = ["BACKENDS", "MAX_SIMULATIONS", "MAX_TASKS", "check_backend", "check_ensemble",
            "check_seed", "check_fraction", "check_int", "check_dose_list", "check_simulations",
-           "check_count"]
+           "check_count", "check_sample_memory", "MAX_SAMPLE_BYTES"]
 
 #: kernel backends accepted by score, screen and the simulator
 BACKENDS = ("auto", "cython", "python")
@@ -38,6 +42,8 @@ BACKENDS = ("auto", "cython", "python")
 MAX_SIMULATIONS = 100_000
 #: rows (combinations x contexts) allowed per screen
 MAX_TASKS = 100_000
+#: memory allowed for one ensemble of parameter sets (mmmech.model.sample_params)
+MAX_SAMPLE_BYTES = 2 ** 30
 # measured costs per simulated well (see the module docstring), rounded up
 _BYTES_PER_SIMULATION = 6 * 1024
 _SECONDS_PER_SIMULATION = 3.5e-4
@@ -49,7 +55,6 @@ def _is_int(x):
 
 def check_backend(backend, func, allowed=BACKENDS):
     """``backend`` is one of `allowed` (with a did-you-mean for near misses)."""
-    from .utils import did_you_mean
     if not isinstance(backend, str) or backend not in allowed:
         names = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
         hint = did_you_mean(backend, allowed) if isinstance(backend, str) else ""
@@ -182,9 +187,9 @@ def check_simulations(grid_sizes, members, func, how, limit=None):
             grid = f"{len(sizes)} drugs x {sizes[0]} doses each = {points:,} grid points"
         else:
             grid = f"a {' x '.join(map(str, sizes))} dose grid = {points:,} points"
-        ens = f" x {m:,} parameter sets" if m > 1 else ""
+        ens = f" x {m:,} parameter sets = {wells:,} simulations" if m > 1 else " to simulate"
         raise InvalidInputError(
-            f"{func}(): {grid}{ens} = {wells:,} simulations (about "
+            f"{func}(): {grid}{ens} (about "
             f"{_human_bytes(wells * _BYTES_PER_SIMULATION)} and "
             f"{_human_time(wells * _SECONDS_PER_SIMULATION)} of one core) is more than the "
             f"limit of {limit:,} per combination; {how}")
@@ -197,3 +202,16 @@ def check_count(n, limit, func, what, how):
         raise InvalidInputError(f"{func}(): {n:,} {what} is more than the limit of {limit:,}; "
                                 f"{how}")
     return n
+
+
+def check_sample_memory(M, n_edges, n_nodes, n_columns, func):
+    """Refuse an ensemble of `M` parameter sets whose arrays (``w, n, ec50`` per edge,
+    ``tau, ymax`` per node, one potency multiplier per drug-target column, float64) would need
+    more than :data:`MAX_SAMPLE_BYTES` (1 GiB)."""
+    nbytes = int(M) * 8 * (3 * int(n_edges) + 2 * int(n_nodes) + int(n_columns))
+    if nbytes > MAX_SAMPLE_BYTES:
+        raise InvalidInputError(
+            f"{func}(): {int(M):,} parameter sets need about {_human_bytes(nbytes)} for this model "
+            f"({n_edges} edges, {n_nodes} nodes), more than the limit of "
+            f"{_human_bytes(MAX_SAMPLE_BYTES)}; use a smaller ensemble")
+    return nbytes

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import pathways
 from .pathways import Attachment, attach_drugs, drug_node_name
+from ._guards import check_ensemble, check_fraction, check_sample_memory, check_seed
 from .compiled import ParamSet
 from .contexts import load_context
 from .exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
@@ -331,22 +332,14 @@ def sample_params(simulator, M, seed=None, spread=0.2):
     if not isinstance(simulator, Simulator):
         raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
                                 f"{type(simulator).__name__}")
-    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
-    M = int(M)
+    M = check_ensemble(M, func, name="M", minimum=1)
+    seed = check_seed(seed, func, allow_none=True, allow_generator=True)
     if seed is None or isinstance(seed, np.random.Generator):
         seed = int(check_random_state(seed).integers(0, 2 ** 62))
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInputError(f"{func}(): seed must be None, a non-negative integer or a "
-                                f"numpy Generator, got {seed!r}")
     seed = int(seed)
-    try:
-        spread = float(spread)
-    except (TypeError, ValueError):
-        spread = float("nan")
-    if not (0.0 <= spread < 1.0):
-        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
+    spread = check_fraction(spread, func, "spread", include_low=True)
     cm = simulator.compiled
+    check_sample_memory(M, cm.n_edges, cm.n_nodes, len(simulator.columns), func)
     base = cm.params
     w = np.repeat(base.w, M, axis=0)
     n = np.repeat(base.n, M, axis=0)
