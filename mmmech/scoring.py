@@ -187,6 +187,9 @@ class ScoreResult:
     converged: bool
     ensemble: dict = None        # {metric: {"mean", "low", "high", "members", "undefined"}}
     notes: list = field(default_factory=list)
+    #: with an ensemble: {metric: ndarray (M,)} summary score under each parameter set (set 0 =
+    #: the curated model), behind the means and intervals of `ensemble`
+    member_scores: dict = None
 
     @property
     def scores(self):
@@ -358,14 +361,16 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
         idx = [0] * len(names)
         idx[k] = len(grid[k]) - 1
         effect[n] = float(inhib[0][tuple(idx)] / 100.0)
-    ens_out = None
+    ens_out = member_scores = None
     if params is not None:
         out = score_batch(grid, inhib, metrics)
         ens_out = {}
+        member_scores = {m: np.asarray(out["summary"][m], dtype=float).copy() for m in metrics}
         for m in metrics:
             ens_out[m], note = ensemble_summary(out["summary"][m], interval, m)
             if note:
                 notes.append(note)
     return ScoreResult(drugs=tuple(names), context=sim.context.name, readout=readout,
                        doses=tuple(grid), viability=v[0], inhibition=inhib[0], synergy=syn,
-                       effect=effect, converged=converged, ensemble=ens_out, notes=notes)
+                       effect=effect, converged=converged, ensemble=ens_out, notes=notes,
+                       member_scores=member_scores)
