@@ -71,9 +71,12 @@ def check_int(value, func, name, minimum=0, maximum=None, what=None):
         v = int(value)
     else:
         v = None
-    rng = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    if maximum is not None:
+        kind = f"an integer in {minimum}..{maximum}"
+    else:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if v is None or v < minimum or (maximum is not None and v > maximum):
-        raise InvalidInputError(f"{func}(): {name} must be an integer {rng}"
+        raise InvalidInputError(f"{func}(): {name} must be {kind}"
                                 f"{f' ({what})' if what else ''}, got {value!r}")
     return v
 

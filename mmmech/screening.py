@@ -905,8 +905,10 @@ def _check_scheduler(scheduler, func):
     if rest.startswith("["):                    # IPv6: [::1]:8786
         host, _, port = rest[1:].partition("]")
         port = port[1:] if port.startswith(":") else None
-    else:
+    elif ":" in rest:
         host, _, port = rest.rpartition(":")
+    else:
+        host, port = rest, None
     if not host:
         raise bad("a host")
     if not port or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -1145,7 +1147,7 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     if rank_by not in p.spec.metrics:
         raise InvalidInputError(f"{func}(): rank_by must be one of the metrics computed "
                                 f"{list(p.spec.metrics)}, got {rank_by!r}"
-                                f"{did_you_mean(str(rank_by), METRICS)}")
+                                f"{'; add it to the metrics' if rank_by in METRICS else did_you_mean(str(rank_by), METRICS)}")
     journal = None
     if path is not None:
         # reads an existing journal (nothing is written before the work can start)

@@ -43,7 +43,7 @@ def test_ensemble_size_is_checked_the_same_everywhere(where, bad):
 def test_sampler_size_is_checked_by_the_same_guard(sim, bad):
     for f, name in ((lambda M: sample_params(sim, M), "sample_params"),
                     (lambda M: ensemble_params(sim, M), "ensemble_params")):
-        with pytest.raises(InvalidInputError, match=r"M must be an integer >= 1") as info:
+        with pytest.raises(InvalidInputError, match=r"M must be a positive integer") as info:
             f(bad)
         assert str(info.value).startswith(f"{name}()") or "sample_params()" in str(info.value)
 
