@@ -51,7 +51,23 @@ Scripts that use ``workers=N`` start worker processes, so they need the usual
 ``if __name__ == "__main__":`` guard of Python multiprocessing.
 
 A journal written by a *different* screen (other drugs, contexts, seed ...) is never mixed
-in: the run stops with an error unless ``restart=True``.
+in: the run stops with an error unless ``restart=True``. "Different" is decided by a
+fingerprint of the configuration *and of the content* of every input (the model, each context
+and each drug record, hashed from their parsed content, not their names or paths), so editing
+a model file between two runs is noticed. Every journaled row carries a sha256 checksum; a row
+that fails it (an edited value) or lacks a field the table needs (null or text where a number
+belongs) is computed again with a :class:`JournalWarning`, never trusted and never a crash at
+the end. The journal is created only once the work can start (after the scheduler answered),
+so a screen that fails to start leaves nothing behind.
+
+A scheduler address is checked before use (scheme, host, port 1-65535), and reaching it
+(connection, Dask's handshake, the client's start) is bounded by :data:`SCHEDULER_TIMEOUT`
+seconds; whatever is not a Dask scheduler (a silent port, an HTTP server) is a
+:class:`~mmmech.exceptions.NetworkUnavailableError` instead of a hang.
+
+Limits (before anything is computed or written): at most ``mmmech._guards.MAX_TASKS`` rows and
+``mmmech._guards.MAX_SIMULATIONS`` simulated wells (dose-grid points x ensemble members) per
+row; see :mod:`mmmech._guards` for how they were chosen.
 """
 import dataclasses
 import hashlib
@@ -75,7 +91,7 @@ from .exceptions import (InvalidInputError, MmmechError, NetworkUnavailableError
 from .utils import did_you_mean
 
 __all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS",
-           "JOURNAL_SUFFIX", "SIZES"]
+           "JOURNAL_SUFFIX", "SIZES", "JournalWarning", "SCHEDULER_TIMEOUT"]
 
 #: accepted output extensions -> format
 OUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -772,9 +788,15 @@ class _Journal:
 
     def _write(self, objs):
         buf = "".join(json.dumps(o, allow_nan=True) + "\n" for o in objs).encode("utf-8")
-        self.fh.write(buf)
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
+        try:
+            self.fh.write(buf)
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+        except OSError as exc:    # e.g. a full disk: the rows already journaled are kept
+            raise MmmechError(f"{_FUNC}(): cannot append to the journal {self.path!r}: "
+                              f"{exc.strerror or exc}; the rows finished so far are kept there "
+                              f"(a cut line is dropped on resume): fix the cause and run the "
+                              f"same screen again") from None
 
     def append(self, rows):
         """Append finished rows durably (flush + fsync) before they count as done."""
@@ -1127,17 +1149,11 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     func = _FUNC
     path, fmt = _check_out(out, func)
     from .synergy import METRICS
-    if workers is None:
-        workers = 0
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
-        raise InvalidInputError(f"{func}(): workers must be an integer >= 0 (0: in-process), got "
-                                f"{workers!r}")
+    workers = check_int(0 if workers is None else workers, func, "workers", minimum=0,
+                        what="0: in-process")
     if sum(x is not None and x is not False for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
-        raise InvalidInputError(f"{func}(): chunk_size must be a positive integer, got "
-                                f"{chunk_size!r}")
+    chunk_size = check_int(chunk_size, func, "chunk_size", minimum=1)
     if scheduler is not None and scheduler is not False:
         _check_scheduler(scheduler, func)
     p = plan(drugs, size=size, contexts=contexts, model=model, ensemble=ensemble, seed=seed,
