@@ -991,6 +991,9 @@ def _dask_client(workers, scheduler, func):
             why = " ".join(str(exc).split()) or type(exc).__name__
             if isinstance(exc, MemoryError):
                 why = "the reply is not Dask's protocol (is this an HTTP port?)"
+            elif isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":
+                why = (f"no answer as a Dask scheduler within {timeout:g} s (is the address "
+                       f"right, and is it the scheduler's port, not the dashboard's?)")
             raise NetworkUnavailableError(f"{func}(): cannot reach the Dask scheduler at "
                                           f"{scheduler!r}: {why[:200]}") from None
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
