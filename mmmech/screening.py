@@ -1164,9 +1164,10 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
              mutations=mutations, interval=interval, spread=spread, readout=readout,
              backend=backend, points=points)
     if rank_by not in p.spec.metrics:
+        hint = ("; add it to the metrics" if rank_by in METRICS
+                else did_you_mean(str(rank_by), METRICS))
         raise InvalidInputError(f"{func}(): rank_by must be one of the metrics computed "
-                                f"{list(p.spec.metrics)}, got {rank_by!r}"
-                                f"{'; add it to the metrics' if rank_by in METRICS else did_you_mean(str(rank_by), METRICS)}")
+                                f"{list(p.spec.metrics)}, got {rank_by!r}{hint}")
     journal = None
     if path is not None:
         # reads an existing journal (nothing is written before the work can start)
