@@ -4,8 +4,8 @@ A thin re-export of :mod:`mmmech.simulation.simulator`; new code may import from
 :mod:`mmmech.simulation`.
 """
 from .simulation.simulator import (
-    Simulator, SimulationResult, EnsembleParams, simulate, simulate_batch, sample_params, attach_drugs,
-    Attachment, resolve_drug, drug_node_name,
+    Simulator, SimulationResult, EnsembleParams, simulate, simulate_batch, sample_params,
+    attach_drugs, Attachment, resolve_drug, drug_node_name,
 )
 
 __all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]

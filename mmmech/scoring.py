@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._guards import (check_backend, check_dose_list, check_ensemble, check_fraction,
+                      check_int, check_seed, check_simulations)
 from .exceptions import InvalidInputError
 
 __all__ = ["default_doses", "dose_range", "score", "score_grid", "ScoreResult",
-           "DEFAULT_DILUTION", "DEFAULT_POINTS"]
+           "ensemble_summary", "DEFAULT_DILUTION", "DEFAULT_POINTS"]
 
 DEFAULT_DILUTION = 3.0
 DEFAULT_POINTS = 5
@@ -117,25 +119,54 @@ def dose_range(simulator, points=DEFAULT_POINTS, readout="viability", backend="a
 
 
 def _check_dose_list(name, values, func):
-    try:
-        a = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): doses for {name!r} must be numbers (nM), got "
-                                f"{values!r:.80}") from None
-    if a.size == 0:
-        raise InvalidInputError(f"{func}(): doses for {name!r} must not be empty")
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
-        bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-        raise InvalidInputError(f"{func}(): doses for {name!r} must be finite and >= 0 nM, "
-                                f"got {bad}")
-    a = np.unique(a)
-    if a[0] != 0.0:
-        a = np.concatenate([[0.0], a])
-    if a.size < 4:
-        raise InvalidInputError(f"{func}(): doses for {name!r} need at least three non-zero "
-                                f"concentrations to fit a dose-response curve, got "
-                                f"{a[1:].tolist()}")
-    return a
+    return check_dose_list(name, values, func)
+
+
+def ensemble_summary(values, interval, metric):
+    """Ensemble mean and central percentile interval of one metric's summary scores.
+
+    The one summary used by :func:`score` and :func:`mmmech.screen`. Members whose score is
+    undefined (not finite: a failed curve fit, an undefined expectation) are left out and
+    counted, with a note; when no member is defined, mean and interval are NaN.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The metric's summary score under each parameter set (set 0 = curated).
+    interval : float in (0, 1)
+        Coverage of the central percentile interval (0.9: 5th to 95th percentile).
+    metric : str
+        Metric name, for the note.
+
+    Returns
+    -------
+    summary : dict
+        ``{"mean", "low", "high", "members", "undefined"}`` (``members``: parameter sets scored,
+        ``undefined``: how many of them were left out).
+    note : str or None
+
+    Examples
+    --------
+    >>> s, note = ensemble_summary([1.0, 2.0, float("nan"), 3.0], 0.5, "bliss")
+    >>> s["mean"], s["low"], s["high"], s["members"], s["undefined"]
+    (2.0, 1.5, 2.5, 4, 1)
+    >>> note
+    'bliss is undefined for 1 of 4 ensemble members; mean and interval use the others'
+    """
+    s = np.asarray(values, dtype=float).ravel()
+    ok = s[np.isfinite(s)]
+    lo_q, hi_q = 50.0 * (1.0 - interval), 50.0 * (1.0 + interval)
+    note = None
+    if ok.size < s.size:
+        note = (f"{metric} is undefined for {s.size - ok.size} of {s.size} ensemble members; "
+                f"mean and interval use the others")
+    if ok.size:
+        mean, low, high = (float(ok.mean()), float(np.percentile(ok, lo_q)),
+                           float(np.percentile(ok, hi_q)))
+    else:
+        mean = low = high = float("nan")
+    return ({"mean": mean, "low": low, "high": high, "members": int(s.size),
+             "undefined": int(s.size - ok.size)}, note)
 
 
 @dataclass
@@ -154,8 +185,11 @@ class ScoreResult:
     synergy: object              # mmmech.synergy.SynergyResult (curated parameters)
     effect: dict
     converged: bool
-    ensemble: dict = None        # {metric: {"mean", "low", "high", "members"}} with an ensemble
+    ensemble: dict = None        # {metric: {"mean", "low", "high", "members", "undefined"}}
     notes: list = field(default_factory=list)
+    #: with an ensemble: {metric: ndarray (M,)} summary score under each parameter set (set 0 =
+    #: the curated model), behind the means and intervals of `ensemble`
+    member_scores: dict = None
 
     @property
     def scores(self):
@@ -180,6 +214,7 @@ class ScoreResult:
         }
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble
+            out["intervals"] = {m: [e["low"], e["high"]] for m, e in self.ensemble.items()}
         if matrices:
             out["viability"] = self.viability.tolist()
             out["inhibition"] = self.inhibition.tolist()
@@ -206,6 +241,8 @@ def score_grid(simulator, doses, params=None, readout="viability", backend="auto
     converged : ndarray (M, n_1, ..., n_K) of bool
     """
     shape = tuple(len(d) for d in doses)
+    check_simulations(shape, 1 if params is None else params.w.shape[0], "score_grid",
+                      "use fewer drugs, fewer doses per drug or fewer parameter sets")
     mesh = np.meshgrid(*doses, indexing="ij")
     conc = np.stack([m.ravel() for m in mesh], axis=1)       # (G, K)
     G = conc.shape[0]
@@ -228,7 +265,7 @@ def score_grid(simulator, doses, params=None, readout="viability", backend="auto
 
 def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all",
           knockouts=(), settings=None, mutations=(), readout="viability", ensemble=0, seed=0,
-          backend="auto", interval=0.9):
+          backend="auto", interval=0.9, points=DEFAULT_POINTS):
     """Model-predicted synergy of a drug combination.
 
     Parameters
@@ -243,11 +280,20 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     readout : str
         Readout to score (default "viability").
     ensemble : int
-        0: the curated model only; M > 1: M sampled parameter sets (set 0 is curated), with
-        ensemble means and `interval` percentile intervals of each summary score.
-    seed : int
+        0 (or 1): the curated model only; M > 1: M sampled parameter sets (set 0 is curated),
+        with ensemble means and `interval` percentile intervals of each summary score
+        (:func:`ensemble_summary`: members whose score is undefined are left out, with a note).
+    seed : int >= 0
         Seed of the ensemble sampling.
     backend : {"auto", "cython", "python"}
+    interval : float in (0, 1)
+        Coverage of the ensemble's central percentile interval (default 0.9).
+    points : int >= 3
+        Non-zero concentrations per drug in the default grid (default 5).
+
+    Limits: dose-grid points x ensemble members may not exceed
+    ``mmmech._guards.MAX_SIMULATIONS`` (100,000: about 0.6 GiB and 35 s of one core); a larger
+    request is refused before anything is allocated, saying how to reduce it.
 
     Returns
     -------
@@ -283,18 +329,22 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
             raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
                                     f"combination {names}")
         by_name[d.name] = _check_dose_list(d.name, vals, func)
-    try:
-        ens = int(ensemble)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ensemble!r}") from None
-    if ens < 0:
-        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ens}")
-    if not (0 < float(interval) < 1):
-        raise InvalidInputError(f"{func}(): interval must lie in (0, 1), got {interval!r}")
-
+    ens = check_ensemble(ensemble, func)
+    seed = check_seed(seed, func)
+    interval = check_fraction(interval, func, "interval")
+    points = check_int(points, func, "points", minimum=3,
+                       what="non-zero concentrations per drug in the default grid")
+    backend = check_backend(backend, func)
+    # refuse a grid x ensemble too large for memory and time before allocating anything
+    check_simulations([len(by_name[n]) if n in by_name else points + 1 for n in names],
+                      ens if ens > 1 else 1, func,
+                      "use fewer drugs, fewer doses per drug (points=, --points, or shorter "
+                      "doses=/--doses lists) or a smaller ensemble (ensemble=, --ensemble); "
+                      "the limit is mmmech._guards.MAX_SIMULATIONS")
     sim = Simulator(model, drug_objs, context=context, knockouts=knockouts, settings=settings,
                     mutations=mutations)
-    auto = None if len(by_name) == len(names) else dose_range(sim, readout=readout,
+    auto = None if len(by_name) == len(names) else dose_range(sim, points=points,
+                                                               readout=readout,
                                                                backend=backend)
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
     params = ensemble_params(sim, ens, seed=seed) if ens > 1 else None
@@ -311,15 +361,16 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
         idx = [0] * len(names)
         idx[k] = len(grid[k]) - 1
         effect[n] = float(inhib[0][tuple(idx)] / 100.0)
-    ens_out = None
+    ens_out = member_scores = None
     if params is not None:
         out = score_batch(grid, inhib, metrics)
-        lo_q, hi_q = 50 * (1 - interval), 50 * (1 + interval)
         ens_out = {}
+        member_scores = {m: np.asarray(out["summary"][m], dtype=float).copy() for m in metrics}
         for m in metrics:
-            s = np.asarray(out["summary"][m], dtype=float)
-            ens_out[m] = {"mean": float(s.mean()), "low": float(np.percentile(s, lo_q)),
-                          "high": float(np.percentile(s, hi_q)), "members": int(s.size)}
+            ens_out[m], note = ensemble_summary(out["summary"][m], interval, m)
+            if note:
+                notes.append(note)
     return ScoreResult(drugs=tuple(names), context=sim.context.name, readout=readout,
                        doses=tuple(grid), viability=v[0], inhibition=inhib[0], synergy=syn,
-                       effect=effect, converged=converged, ensemble=ens_out, notes=notes)
+                       effect=effect, converged=converged, ensemble=ens_out, notes=notes,
+                       member_scores=member_scores)

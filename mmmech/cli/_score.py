@@ -15,13 +15,30 @@ def register(sub, common):
                        description="Synergy of a drug combination from the model's simulated "
                                    "dose-response surface, or of a measured plate (--data). "
                                    "Scores follow SynergyFinder: percent inhibition, positive = "
-                                   "synergy, negative = antagonism.")
+                                   "synergy, negative = antagonism.",
+                       epilog="Limit: dose-grid points x ensemble members may not exceed "
+                              "100,000 simulations per combination (about 0.6 GiB and 35 s of "
+                              "one core); a larger request is refused up front. The default "
+                              "grid has 6 doses per drug (0 and --points 5), so up to 6 drugs, "
+                              "or 2 drugs with --ensemble up to 2,777.")
     p.add_argument("drugs", nargs="*", metavar="DRUG")
     add_model_args(p)
     p.add_argument("--metric", default="all", choices=["bliss", "hsa", "loewe", "zip", "all"])
     p.add_argument("--doses", action="append", default=[], metavar="DRUG=AMOUNT,AMOUNT,...",
                    help="dose grid of one drug, each amount with its unit (repeatable)")
     add_perturbation_args(p)
+    p.add_argument("--points", type=int, default=None, metavar="N",
+                   help="non-zero concentrations per drug in the default dose grid (default 5, "
+                        "at least 3)")
+    p.add_argument("--ensemble", type=int, default=None, metavar="M",
+                   help="also score M model variants (M >= 2; set 0 = curated; the same "
+                        "sampler and variants as 'mmmech screen'): ensemble mean and a "
+                        "percentile interval per metric (JSON keys 'ensemble', 'intervals')")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the ensemble (default 0)")
+    p.add_argument("--interval", type=float, default=None, metavar="P",
+                   help="central percentile interval of the ensemble (default 0.9: 5th to 95th "
+                        "percentile)")
     p.add_argument("--plot", default=None, metavar="FILE", help="write a synergy map (png/svg/pdf)")
     p.add_argument("--data", default=None, metavar="FILE.csv",
                    help="score a measured plate in SynergyFinder's long format instead "
@@ -76,7 +93,11 @@ def _score_data(args):
         raise InvalidInputError(
             f"mmmech score --data: the drugs come from the file; remove {' '.join(args.drugs)!r}")
     model_only = [opt for opt, val in (("--doses", args.doses), ("--knockout", args.knockout),
-                                       ("--set", args.set_), ("--mutation", args.mutation))
+                                       ("--set", args.set_), ("--mutation", args.mutation),
+                                       ("--points", args.points is not None),
+                                       ("--ensemble", args.ensemble is not None),
+                                       ("--seed", args.seed is not None),
+                                       ("--interval", args.interval is not None))
                   if val]
     if model_only:
         raise InvalidInputError(f"mmmech score --data: {', '.join(model_only)} apply to the "

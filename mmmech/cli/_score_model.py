@@ -41,6 +41,10 @@ def _table(res):
             e = res.ensemble[m]
             ens = f"   ensemble mean {e['mean']:.2f} [{e['low']:.2f}, {e['high']:.2f}]"
         lines.append(f"{m:<8}{v:>10.2f}   {extra}{ens}")
+    if res.ensemble:
+        members = next(iter(res.ensemble.values()))["members"]
+        lines.append(f"ensemble: mean and central percentile interval [low, high] over {members} "
+                     f"model variants (set 0 = curated)")
     lines.append("")
     lines.append("effect at the highest doses (fractional inhibition of viability):")
     for k, v in res.effect.items():
@@ -52,6 +56,17 @@ def _table(res):
     for note in res.to_dict()["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _ensemble_kwargs(args):
+    """--points, --ensemble, --seed and --interval, passed on only when given (so score()'s
+    defaults and checks apply)."""
+    kw = {}
+    for opt in ("points", "ensemble", "seed", "interval"):
+        val = getattr(args, opt, None)
+        if val is not None:
+            kw[opt] = val
+    return kw
 
 
 def run_model(args):
@@ -68,8 +83,7 @@ def run_model(args):
     res = score(args.drugs, model=args.model, context=args.context,
                 doses=parse_dose_lists(args.doses), metrics=args.metric,
                 knockouts=args.knockout, settings=parse_settings(args.set_),
-                mutations=args.mutation, ensemble=getattr(args, "ensemble", 0) or 0,
-                seed=getattr(args, "seed", 0) or 0)
+                mutations=args.mutation, **_ensemble_kwargs(args))
     if args.plot:
         from ..synergy.plot import synergy_map
         synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)

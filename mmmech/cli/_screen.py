@@ -35,7 +35,10 @@ def register(sub, common):
                               "(SynergyFinder conventions); positive = synergy. With --ensemble M "
                               "each metric also gets the mean and a percentile interval over M "
                               "model variants (set 0 = curated), the same variants for every "
-                              "combination; rows are then ranked by the mean.")
+                              "combination; rows are then ranked by the mean. Limits: at most "
+                              "100,000 rows (combinations x contexts) and 100,000 simulations "
+                              "(dose-grid points x ensemble members) per row; larger screens are "
+                              "refused before any work, saying how to reduce them.")
     p.add_argument("drugs", nargs="*", metavar="DRUG")
     p.add_argument("--drugs-file", default=None, metavar="FILE",
                    help="one drug name per line ('#' starts a comment)")
@@ -58,11 +61,15 @@ def register(sub, common):
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the ensemble")
     p.add_argument("--interval", type=float, default=0.9, metavar="P",
                    help="central percentile interval of the ensemble (default 0.9)")
+    p.add_argument("--points", type=int, default=None, metavar="N",
+                   help="non-zero concentrations per drug in the default dose grid (default 5, "
+                        "at least 3)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--workers", type=int, default=0, metavar="N",
                    help="run on a local Dask cluster of N worker processes (default: in-process)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+                   help="run on an existing Dask cluster (e.g. tcp://host:8786; port 1-65535); "
+                        "a scheduler that does not answer within 30 s is an error")
     p.add_argument("--chunk-size", type=int, default=1, metavar="N",
                    help="combinations per chunk of work (default 1)")
     p.add_argument("--out", required=True, metavar="FILE.parquet|FILE.csv",
@@ -72,6 +79,10 @@ def register(sub, common):
     p.add_argument("--top", type=int, default=10, metavar="N",
                    help="rows per context shown on stdout (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--timings", action="store_true",
+                   help="report where the time went (seconds per stage): on stderr, and in the "
+                        "JSON document as 'timings_s' (left out by default, so identical runs "
+                        "print identical JSON)")
     p.set_defaults(func=_handle)
 
 
@@ -122,13 +133,20 @@ def _handle(args):
     if args.top < 0:
         raise InvalidInputError(f"screen: --top must be >= 0, got {args.top}")
     sizes = [k for group in args.size for k in group]
-    df = screen(names, size=sizes, contexts=args.context or ["cell_line"], model=args.model,
-                ensemble=args.ensemble, seed=args.seed, metrics=args.metric,
-                rank_by=args.rank_by, doses=parse_dose_lists(args.doses),
-                knockouts=args.knockout, settings=parse_settings(args.set_),
-                mutations=args.mutation, interval=args.interval, out=args.out,
-                workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
-                restart=args.restart, progress=not args.quiet)
+    import warnings
+    from ..screening import JournalWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JournalWarning)
+        df = screen(names, size=sizes, contexts=args.context or ["cell_line"], model=args.model,
+                    ensemble=args.ensemble, seed=args.seed, metrics=args.metric,
+                    rank_by=args.rank_by, doses=parse_dose_lists(args.doses),
+                    knockouts=args.knockout, settings=parse_settings(args.set_),
+                    mutations=args.mutation, interval=args.interval, out=args.out,
+                    workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
+                    restart=args.restart, progress=not args.quiet, points=args.points)
+    for w in caught:                  # one line each, not a raw Python warning
+        kind = "warning" if issubclass(w.category, JournalWarning) else "note"
+        print(f"mmmech: {kind}: {' '.join(str(w.message).split())}", file=sys.stderr)
     at = df.attrs
     if at.get("resumed"):
         print(f"mmmech: resumed {at['resumed']} finished rows from the journal, computed "
@@ -142,6 +160,10 @@ def _handle(args):
         "seed": at["config"]["seed"], "rank_by": at["rank_by"], "resumed": at["resumed"],
         "computed": at["computed"], "notes": at["notes"],
         "top": top.to_dict(orient="records"),
-        "timings_s": {k: v for k, v in at["timings"].items() if k != "tasks"},
     }
+    if args.timings:                  # run-dependent: only when asked (JSON stays reproducible)
+        timings = {k: v for k, v in at["timings"].items() if k != "tasks"}
+        payload["timings_s"] = timings
+        print("mmmech: timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()),
+              file=sys.stderr)
     return payload, _table(df, at["rank_by"], args.top, args.out)

@@ -13,11 +13,9 @@ draw      layout and rendering of a model and of a regimen's effect
 """
 from .model import (
     Node, Edge, Parameter, PathwayModel, load, read, available, SOURCE_PATTERN, NODE_KINDS,
-    Attachment, attach_drugs, drug_node_name,
-    ValidationReport,
+    Attachment, attach_drugs, drug_node_name, ValidationReport,
 )
 from .contexts import Context, available_contexts, load_context
 from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
 
-__all__ = [*["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available", "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name", "ValidationReport"], "Context", "available_contexts", "load_context", "RuleSyntaxError",
-           "format_rule", "literals", "parse_rule", "variables"]
+__all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available", "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name", "ValidationReport", "Context", "available_contexts", "load_context", "RuleSyntaxError", "format_rule", "literals", "parse_rule", "variables"]

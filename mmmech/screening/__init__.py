@@ -2,7 +2,7 @@
 with a journal that survives interruption."""
 from ._screen import (
     screen, ensemble_params, read_drug_list, plan, ScreenPlan, OUT_FORMATS, JOURNAL_SUFFIX,
-    SIZES,
+    SIZES, JournalWarning, SCHEDULER_TIMEOUT,
 )
 
-__all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS", "JOURNAL_SUFFIX", "SIZES"]
+__all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS", "JOURNAL_SUFFIX", "SIZES", "JournalWarning", "SCHEDULER_TIMEOUT"]

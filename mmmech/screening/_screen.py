@@ -51,8 +51,25 @@ Scripts that use ``workers=N`` start worker processes, so they need the usual
 ``if __name__ == "__main__":`` guard of Python multiprocessing.
 
 A journal written by a *different* screen (other drugs, contexts, seed ...) is never mixed
-in: the run stops with an error unless ``restart=True``.
+in: the run stops with an error unless ``restart=True``. "Different" is decided by a
+fingerprint of the configuration *and of the content* of every input (the model, each context
+and each drug record, hashed from their parsed content, not their names or paths), so editing
+a model file between two runs is noticed. Every journaled row carries a sha256 checksum; a row
+that fails it (an edited value) or lacks a field the table needs (null or text where a number
+belongs) is computed again with a :class:`JournalWarning`, never trusted and never a crash at
+the end. The journal is created only once the work can start (after the scheduler answered),
+so a screen that fails to start leaves nothing behind.
+
+A scheduler address is checked before use (scheme, host, port 1-65535), and reaching it
+(connection, Dask's handshake, the client's start) is bounded by :data:`SCHEDULER_TIMEOUT`
+seconds; whatever is not a Dask scheduler (a silent port, an HTTP server) is a
+:class:`~mmmech.exceptions.NetworkUnavailableError` instead of a hang.
+
+Limits (before anything is computed or written): at most ``mmmech._guards.MAX_TASKS`` rows and
+``mmmech._guards.MAX_SIMULATIONS`` simulated wells (dose-grid points x ensemble members) per
+row; see :mod:`mmmech._guards` for how they were chosen.
 """
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -60,16 +77,21 @@ import math
 import os
 import sys
 import time
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _guards
+from .._guards import (check_backend, check_count, check_dose_list, check_ensemble,
+                      check_fraction, check_int, check_seed, check_simulations)
 from ..exceptions import (InvalidInputError, MmmechError, NetworkUnavailableError,
                          UnknownContextError, UnknownDrugError, UnknownNameError)
 from ..utils import did_you_mean
 
 __all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS",
-           "JOURNAL_SUFFIX", "SIZES"]
+           "JOURNAL_SUFFIX", "SIZES", "JournalWarning", "SCHEDULER_TIMEOUT"]
 
 #: accepted output extensions -> format
 OUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -77,15 +99,13 @@ OUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 JOURNAL_SUFFIX = ".partial"
 #: combination sizes a screen accepts
 SIZES = (2, 3, 4)
-_JOURNAL_VERSION = 1
+_JOURNAL_VERSION = 2      # 2: rows carry a sha256 checksum; content-hashed fingerprint
 _FUNC = "screen"
 
 
 # ---------------------------------------------------------------------- ensembles
 def _check_seed(seed, func):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInputError(f"{func}(): seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return check_seed(seed, func)
 
 
 def ensemble_params(simulator, M, seed=0, spread=0.2):
@@ -252,6 +272,48 @@ def _check_out(out, func):
     return p, OUT_FORMATS[ext]
 
 
+# ---------------------------------------------------------------------- content digests
+def _canonical(obj, depth=0):
+    """A JSON-able, process-independent rendering of an input's content (dataclasses, mappings,
+    sequences, sets, arrays, numbers, text); used to fingerprint what a screen computes from."""
+    if depth > 200:
+        raise InvalidInputError(f"{_FUNC}(): an input is nested too deeply to fingerprint")
+    if obj is None or isinstance(obj, (bool, str, int)):
+        return obj
+    if isinstance(obj, float):
+        return repr(obj)                        # exact, and NaN/inf stay JSON-able
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return _canonical(obj.item(), depth + 1)
+    if isinstance(obj, np.ndarray):
+        return {"__array__": str(obj.dtype), "shape": list(obj.shape),
+                "data": _canonical(obj.tolist(), depth + 1)}
+    if isinstance(obj, bytes):
+        return {"__bytes__": hashlib.sha256(obj).hexdigest()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"__type__": type(obj).__name__,
+                **{f.name: _canonical(getattr(obj, f.name), depth + 1)
+                   for f in dataclasses.fields(obj)}}
+    if isinstance(obj, Mapping):
+        return {"__map__": sorted(([_canonical(k, depth + 1), _canonical(v, depth + 1)]
+                                   for k, v in obj.items()), key=lambda kv: json.dumps(kv[0]))}
+    if isinstance(obj, (set, frozenset)):
+        return {"__set__": sorted((_canonical(v, depth + 1) for v in obj), key=json.dumps)}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v, depth + 1) for v in obj]
+    if hasattr(obj, "__dict__"):
+        return {"__type__": type(obj).__name__, **{k: _canonical(v, depth + 1)
+                                                   for k, v in sorted(vars(obj).items())}}
+    text = repr(obj)
+    # an object without a content view: its type only (never a memory address)
+    return {"__type__": type(obj).__name__, "repr": None if " at 0x" in text else text}
+
+
+def _digest(obj):
+    """sha256 of :func:`_canonical` (the content, not the name or path, of an input)."""
+    data = json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
 # ---------------------------------------------------------------------- the plan
 @dataclass(frozen=True)
 class _Spec:
@@ -274,6 +336,7 @@ class _Spec:
     readout: str
     backend: str
     max_size: int
+    points: int = 5          # non-zero concentrations per drug in the default grid
 
 
 @dataclass(frozen=True)
@@ -308,12 +371,14 @@ def _task_key(spec, combo, ci):
 
 def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, seed=0,
          metrics="all", doses=None, knockouts=(), settings=None, mutations=(), interval=0.9,
-         spread=0.2, readout="viability", backend="auto"):
+         spread=0.2, readout="viability", backend="auto", points=None):
     """Check a screen's inputs and enumerate its tasks (no simulation yet).
 
     Parameters are those of :func:`screen`. Every check runs here, before any work: unknown or
     duplicate drugs, K outside 2..4 or larger than the drug list, unknown contexts, knockouts,
-    nodes or mutations, drugs without a usable reference concentration, bad doses.
+    nodes or mutations, drugs without a usable reference concentration, bad doses, and the
+    resource limits (``mmmech._guards.MAX_TASKS`` rows, ``MAX_SIMULATIONS`` simulated wells
+    per row).
 
     Returns
     -------
@@ -322,7 +387,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
     from ..network import model as pathways
     from .. import synergy
     from ..simulation.simulator import Simulator
-    from ..scoring import _check_dose_list
+    from ..scoring import DEFAULT_POINTS
     func = _FUNC
     sizes = _check_sizes(size, func)
     objs = _resolve_drugs(drugs, func)
@@ -335,28 +400,19 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
                                 f"{max(sizes)} drugs, got {len(names)}: {list(names)}")
     ctx_objs, ctx_ship = _resolve_contexts(contexts, func)
     metrics = tuple(synergy.check_metrics(metrics, func))
-    try:
-        ens = int(ensemble)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got "
-                                f"{ensemble!r}") from None
-    if ens < 0 or ens != ensemble:
-        raise InvalidInputError(f"{func}(): ensemble must be an integer >= 0, got {ensemble!r}")
-    seed = _check_seed(seed, func)
-    try:
-        interval = float(interval)
-        spread = float(spread)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): interval and spread must be numbers, got "
-                                f"{interval!r}, {spread!r}") from None
-    if not (0.0 < interval < 1.0):
-        raise InvalidInputError(f"{func}(): interval must lie in (0, 1), got {interval!r}")
-    if not (0.0 <= spread < 1.0):
-        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
-    if backend not in ("auto", "cython", "python"):
-        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', got "
-                                f"{backend!r}"
-                                f"{did_you_mean(str(backend), ['auto', 'cython', 'python'])}")
+    ens = check_ensemble(ensemble, func)
+    seed = check_seed(seed, func)
+    interval = check_fraction(interval, func, "interval")
+    spread = check_fraction(spread, func, "spread", include_low=True)
+    backend = check_backend(backend, func)
+    points = DEFAULT_POINTS if points is None else check_int(
+        points, func, "points", minimum=3,
+        what="non-zero concentrations per drug in the default grid")
+    # the number of rows, counted before anything is enumerated
+    n_tasks = len(ctx_objs) * sum(math.comb(len(names), K) for K in sizes)
+    check_count(n_tasks, _guards.MAX_TASKS, func, "rows (combinations x contexts)",
+                "screen fewer drugs, smaller combination sizes or fewer contexts (split the "
+                "screen); the limit is mmmech._guards.MAX_TASKS")
     knockouts = tuple(knockouts or ())
     settings = dict(settings or {})
     mutations = tuple(str(m) if not isinstance(m, str) else m for m in (mutations or ()))
@@ -367,7 +423,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
         if d.name not in names:
             raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
                                     f"drug list {list(names)}{did_you_mean(d.name, names)}")
-        given[d.name] = _check_dose_list(d.name, vals, func)
+        given[d.name] = check_dose_list(d.name, vals, func)
     for d in objs:
         ref = getattr(d, "reference_nM", None)
         if d.name not in given and not (isinstance(ref, (int, float)) and math.isfinite(ref)
@@ -376,6 +432,12 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
                                     f"concentration ({ref!r}) for its default doses; give its "
                                     f"doses explicitly")
     grid = tuple(tuple(float(x) for x in given[n]) if n in given else None for n in names)
+    # the largest row (the K drugs with the longest dose series) within the per-row limit
+    lens = sorted((len(g) if g is not None else points + 1 for g in grid), reverse=True)
+    check_simulations(lens[:max(sizes)], ens if ens > 1 else 1, func,
+                      "use smaller combination sizes (--size), fewer doses per drug (--points "
+                      "or shorter --doses lists) or a smaller --ensemble; the limit is "
+                      "mmmech._guards.MAX_SIMULATIONS")
     # the model, the contexts, knockouts, settings and mutations: one Simulator per context with
     # every drug attached checks them all (and collects notes about unmodelled targets)
     mobj = pathways.load(model)
@@ -400,7 +462,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
                  ensemble=ens, seed=seed, spread=spread, metrics=metrics, interval=interval,
                  knockouts=knockouts, settings=tuple(sorted(settings.items())),
                  mutations=mutations, readout=str(readout), backend=backend,
-                 max_size=max(sizes))
+                 max_size=max(sizes), points=points)
     tasks = tuple((combo, ci) for K in sizes
                   for combo in itertools.combinations(range(len(names)), K)
                   for ci in range(len(ctx_objs)))
@@ -417,7 +479,14 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
         "ensemble": ens, "seed": seed, "spread": spread, "interval": interval,
         "metrics": list(metrics), "knockouts": list(knockouts),
         "settings": sorted(settings.items()), "mutations": list(mutations),
-        "readout": str(readout),
+        "readout": str(readout), "points": points,
+        # the content of every input, so an edited model, context or drug record is never
+        # mixed with rows computed from the old one (names and paths alone do not say that)
+        "content_sha256": {
+            "model": _digest(mobj),
+            "contexts": {c.name: _digest(c) for c in ctx_objs},
+            "drugs": {d.name: _digest(d) for d in objs},
+        },
     }
     fp = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
     return ScreenPlan(spec=spec, tasks=tasks, keys=keys, fingerprint=fp, config=config,
@@ -429,7 +498,7 @@ def _score_task(spec, combo, ci):
     """Score one combination in one context: one batched kernel call (grid x ensemble)."""
     from ..synergy._core import score_batch
     from ..simulation.simulator import Simulator
-    from ..scoring import dose_range, score_grid
+    from ..scoring import dose_range, ensemble_summary, score_grid
     t0 = time.perf_counter()
     drugs = [spec.drugs[i] for i in combo]
     names = [spec.names[i] for i in combo]
@@ -442,7 +511,7 @@ def _score_task(spec, combo, ci):
     # default of the combination's own simulator in this context
     given = [spec.doses[i] for i in combo]
     auto = None if all(g is not None for g in given) else \
-        dose_range(sim, readout=spec.readout, backend=spec.backend)
+        dose_range(sim, points=spec.points, readout=spec.readout, backend=spec.backend)
     grid = [np.asarray(g, dtype=float) if g is not None else auto[k]
             for k, g in enumerate(given)]
     t1r = time.perf_counter()
@@ -458,24 +527,18 @@ def _score_task(spec, combo, ci):
     for j in range(spec.max_size):
         row[f"drug_{j + 1}"] = names[j] if j < K else None
     notes = []
-    lo_q, hi_q = 50.0 * (1.0 - spec.interval), 50.0 * (1.0 + spec.interval)
     for m in spec.metrics:
         s0 = float(cur["summary"][m][0])
         row[m] = s0
         if not math.isfinite(s0):
             notes.append(f"{m} is undefined for the curated model")
         if ens is not None:
-            s = np.asarray(ens["summary"][m], dtype=float)
-            ok = s[np.isfinite(s)]
-            if ok.size < s.size:
-                notes.append(f"{m} is undefined for {s.size - ok.size} of {s.size} ensemble "
-                             f"members; mean and interval use the others")
-            if ok.size:
-                row[f"{m}_mean"] = float(ok.mean())
-                row[f"{m}_low"] = float(np.percentile(ok, lo_q))
-                row[f"{m}_high"] = float(np.percentile(ok, hi_q))
-            else:
-                row[f"{m}_mean"] = row[f"{m}_low"] = row[f"{m}_high"] = float("nan")
+            # the one ensemble summary mmmech.score reports too
+            summ, note = ensemble_summary(ens["summary"][m], spec.interval, m)
+            if note:
+                notes.append(note)
+            row[f"{m}_mean"], row[f"{m}_low"], row[f"{m}_high"] = (summ["mean"], summ["low"],
+                                                                   summ["high"])
     inh0 = inhib[0]
     top = tuple(len(g) - 1 for g in grid)
     row["effect_combination"] = float(inh0[top] / 100.0)
@@ -499,11 +562,10 @@ def _score_task(spec, combo, ci):
 
 def _task_work(spec, task):
     """Expected relative cost of a task: dose-grid points x parameter sets."""
-    from ..scoring import DEFAULT_POINTS
     combo, _ = task
     pts = 1.0
     for i in combo:
-        pts *= len(spec.doses[i]) if spec.doses[i] is not None else DEFAULT_POINTS + 1
+        pts *= len(spec.doses[i]) if spec.doses[i] is not None else spec.points + 1
     return pts * max(spec.ensemble, 1)
 
 
@@ -520,20 +582,110 @@ def _run_chunk(spec, tasks):
 
 
 # ---------------------------------------------------------------------- journal
+class JournalWarning(UserWarning):
+    """Rows of a screen journal that failed their checksum or were malformed (recomputed)."""
+
+
+_CHECKSUM = "sha256"
+
+
+def _row_checksum(row):
+    """sha256 over a row's canonical JSON (every field but the checksum itself)."""
+    body = {k: v for k, v in row.items() if k != _CHECKSUM}
+    data = json.dumps(body, sort_keys=True, allow_nan=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _row_problem(spec, row):
+    """Why a journal row cannot be used for `spec` (None when it can): every field the table
+    needs, with the right type, consistent with its key."""
+    key = row.get("key")
+    if not isinstance(key, str):
+        return "no key"
+    ctx, _, combo = key.partition("|")
+    names = combo.split("+")
+    checks = [
+        (row.get("context") == ctx, "context"),
+        (row.get("combination") == " + ".join(names), "combination"),
+        (isinstance(row.get("size"), int) and not isinstance(row.get("size"), bool)
+         and row.get("size") == len(names), "size"),
+        (isinstance(row.get("doses_nM"), str), "doses_nM"),
+        (isinstance(row.get("notes"), str), "notes"),
+        (isinstance(row.get("converged"), bool), "converged"),
+        (isinstance(row.get("members"), int) and not isinstance(row.get("members"), bool)
+         and row.get("members") == max(spec.ensemble, 1), "members"),
+    ]
+    for j in range(spec.max_size):
+        want = names[j] if j < len(names) else None
+        checks.append((row.get(f"drug_{j + 1}", "missing") == want, f"drug_{j + 1}"))
+    numeric = ["effect_combination", "effect_best_single"]
+    for m in spec.metrics:
+        numeric.append(m)
+        if spec.ensemble > 1:
+            numeric += [f"{m}_mean", f"{m}_low", f"{m}_high"]
+    checks += [(_is_num(row.get(c)), c) for c in numeric]
+    bad = [what for ok, what in checks if not ok]
+    return f"bad or missing {', '.join(bad)}" if bad else None
+
+
 class _Journal:
     """Finished rows appended as JSON lines beside the output, flushed and fsynced per chunk.
 
     Line 1 is a header with the screen's fingerprint; every further line is one finished row
-    (with its ``key``). A line cut short by a crash is dropped (the file is truncated to the
-    last complete line) before new rows are appended. The file is locked (``flock``) while a
-    screen writes it, so two runs cannot interleave their rows.
+    (with its ``key``) and a ``sha256`` checksum of the row's canonical JSON. A line cut short
+    by a crash is dropped (the file is truncated to the last complete line) before new rows are
+    appended. A complete row that fails its checksum (an edited value), is not JSON, or lacks
+    a field the table needs (null or text where a number belongs) is not used: it is computed
+    again, with a :class:`JournalWarning`. The file is locked (``flock``) while a screen reads
+    or writes it, so two runs cannot interleave their rows.
+
+    Nothing is written when the journal is opened: an existing journal is read (and checked to
+    belong to this screen), and :meth:`start` creates, truncates (``restart``) or extends the
+    file only once the work can start, so a screen that fails to start (an unreachable
+    scheduler, an impossible request) leaves no journal behind.
     """
 
-    def __init__(self, path, fingerprint, config, restart=False):
+    def __init__(self, path, fingerprint, config, restart=False, check_row=None):
         self.path = path
+        self.fingerprint = fingerprint
+        self.config = config
+        self.restart = bool(restart)
+        self.check_row = check_row
         self.rows = {}
-        func = _FUNC
-        fh = open(path, "a+b")
+        self.rejected = {}            # key -> why (checksum, malformed)
+        self.fh = None
+        if self.restart:
+            return                    # the old journal is discarded only when work starts
+        try:
+            fh = open(path, "rb")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise self._os_error(exc) from None
+        try:
+            self._lock(fh)
+            self._read(self._read_all(fh))
+        finally:
+            fh.close()                # also releases the lock
+        self._warn()
+
+    def _os_error(self, exc):
+        return InvalidInputError(f"{_FUNC}(): cannot use the journal {self.path!r}: "
+                                 f"{exc.strerror or exc}; remove it or choose another output "
+                                 f"file")
+
+    def _read_all(self, fh):
+        try:
+            fh.seek(0)
+            return fh.read()
+        except OSError as exc:        # e.g. a folder at the journal's path
+            raise self._os_error(exc) from None
+
+    def _lock(self, fh):
         try:
             import fcntl
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -541,68 +693,120 @@ class _Journal:
             pass
         except OSError:
             fh.close()
-            raise InvalidInputError(f"{func}(): another screen is writing {path!r} right now; "
-                                    f"wait for it or choose another output file") from None
+            raise InvalidInputError(f"{_FUNC}(): another screen is writing {self.path!r} right "
+                                    f"now; wait for it or choose another output file") from None
+
+    def start(self):
+        """Open the journal for appending (create it, or truncate it with `restart`) and make
+        sure it starts with this screen's header; called once the work can start."""
+        if self.fh is not None:
+            return
+        try:
+            fh = open(self.path, "a+b")
+        except OSError as exc:
+            raise self._os_error(exc) from None
+        self._lock(fh)
         self.fh = fh
         try:
-            if restart:
+            if self.restart:
                 fh.truncate(0)
-            fh.seek(0)
-            good = self._read(fh.read(), fingerprint)
+                self.restart = False
+            # read again under the lock: another run may have written since the first look
+            self.rows, self.rejected = {}, {}
+            good = self._read(self._read_all(fh))
             fh.truncate(good)
+            fh.seek(0, os.SEEK_END)
             if good == 0:
-                header = {"mmmech_screen_journal": _JOURNAL_VERSION, "fingerprint": fingerprint,
-                          "config": config}
+                header = {"mmmech_screen_journal": _JOURNAL_VERSION,
+                          "fingerprint": self.fingerprint, "config": self.config}
                 self._write([header])
         except BaseException:
             self.close()
             raise
 
-    def _read(self, data, fingerprint):
-        """Parse the journal bytes; return the length of the intact part (0: start afresh)."""
+    def _read(self, data):
+        """Parse the journal bytes into ``self.rows``; return the length of the intact part
+        (complete lines; 0: start afresh)."""
         func = _FUNC
-        pos, good, first = 0, 0, True
-        while pos < len(data):
-            end = data.find(b"\n", pos)
+        if not data:
+            return 0
+        end = data.find(b"\n")
+        try:
+            if end < 0:
+                raise ValueError("the header has no newline")
+            head = json.loads(data[:end].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            if data.startswith(b'{"mmmech_screen_journal"') and end < 0:
+                return 0           # the header itself was cut short: start afresh
+            raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
+                                    f"journal; remove it or choose another output file") from None
+        if not isinstance(head, dict) or "mmmech_screen_journal" not in head:
+            raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
+                                    f"journal; remove it or choose another output file")
+        if head.get("mmmech_screen_journal") != _JOURNAL_VERSION:
+            raise InvalidInputError(
+                f"{func}(): the unfinished journal {self.path!r} has format version "
+                f"{head.get('mmmech_screen_journal')!r} (this mmmech writes "
+                f"{_JOURNAL_VERSION}); finish it with the mmmech that wrote it, or pass "
+                f"restart=True (--restart) to discard it")
+        if head.get("fingerprint") != self.fingerprint:
+            raise InvalidInputError(
+                f"{func}(): the unfinished journal {self.path!r} belongs to a different "
+                f"screen (other drugs, contexts, sizes, doses, ensemble, seed, or edited model, "
+                f"context or drug files); run that screen again to finish it, or pass "
+                f"restart=True (--restart) to discard it")
+        good = end + 1
+        last = data.rfind(b"\n") + 1      # anything after the last newline is a torn line
+        for line in data[good:last].split(b"\n")[:-1]:
+            if not line.strip():
+                continue
             try:
-                if end < 0:
-                    raise ValueError("the last line has no newline: cut short by a crash")
-                obj = json.loads(data[pos:end].decode("utf-8"))
+                obj = json.loads(line.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
-                if first and not data.startswith(b'{"mmmech_screen_journal"'):
-                    raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
-                                            f"journal; remove it or choose another output "
-                                            f"file") from None
-                break          # a torn line: it and anything after it are dropped
-            if first:
-                if not isinstance(obj, dict) or \
-                        obj.get("mmmech_screen_journal") != _JOURNAL_VERSION:
-                    raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
-                                            f"journal; remove it or choose another output file")
-                if obj.get("fingerprint") != fingerprint:
-                    raise InvalidInputError(
-                        f"{func}(): the unfinished journal {self.path!r} belongs to a different "
-                        f"screen (other drugs, contexts, sizes, doses, ensemble or seed); run that "
-                        f"screen again to finish it, or pass restart=True (--restart) to discard "
-                        f"it")
-                first = False
-            elif isinstance(obj, dict) and isinstance(obj.get("key"), str):
-                self.rows.setdefault(obj["key"], obj)
-            else:
-                break
-            pos = end + 1
-            good = pos
-        return good
+                self.rejected[f"(line {len(self.rejected) + 1})"] = "not JSON"
+                continue
+            if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
+                self.rejected[f"(line {len(self.rejected) + 1})"] = "not a row"
+                continue
+            key = obj["key"]
+            if key in self.rows:
+                continue                   # a duplicate of a good row
+            if obj.get(_CHECKSUM) != _row_checksum(obj):
+                self.rejected.setdefault(key, "checksum mismatch")
+                continue
+            row = {k: v for k, v in obj.items() if k != _CHECKSUM}
+            why = self.check_row(row) if self.check_row is not None else None
+            if why:
+                self.rejected.setdefault(key, why)
+                continue
+            self.rows[key] = row
+            self.rejected.pop(key, None)   # a later good copy supersedes a bad one
+        return last
+
+    def _warn(self):
+        bad = {k: v for k, v in self.rejected.items() if k not in self.rows}
+        if bad:
+            first = next(iter(bad.items()))
+            warnings.warn(f"screen(): {len(bad)} row(s) of the journal {self.path!r} failed their "
+                          f"integrity check and will be computed again (first: {first[0]}: "
+                          f"{first[1]})", JournalWarning, stacklevel=3)
 
     def _write(self, objs):
         buf = "".join(json.dumps(o, allow_nan=True) + "\n" for o in objs).encode("utf-8")
-        self.fh.write(buf)
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
+        try:
+            self.fh.write(buf)
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+        except OSError as exc:    # e.g. a full disk: the rows already journaled are kept
+            raise MmmechError(f"{_FUNC}(): cannot append to the journal {self.path!r}: "
+                              f"{exc.strerror or exc}; the rows finished so far are kept there "
+                              f"(a cut line is dropped on resume): fix the cause and run the "
+                              f"same screen again") from None
 
     def append(self, rows):
         """Append finished rows durably (flush + fsync) before they count as done."""
-        self._write(rows)
+        self.start()
+        self._write([dict(r, **{_CHECKSUM: _row_checksum(r)}) for r in rows])
         for r in rows:
             self.rows.setdefault(r["key"], r)
 
@@ -698,6 +902,80 @@ def _run_local(spec, chunks, deliver):
         deliver(_run_chunk(spec, ch))
 
 
+#: seconds allowed for reaching a Dask scheduler: connection, protocol handshake and client
+#: start, each bounded (an address that is not a Dask scheduler fails within this time)
+SCHEDULER_TIMEOUT = 30.0
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def _check_scheduler(scheduler, func):
+    """A Dask scheduler address: ``[tcp|tls|ws|wss|ucx]://host:port`` (port 1-65535), bare
+    ``host:port`` (tcp), or an in-process ``inproc://`` address; returned as given (stripped)."""
+    def bad(why):
+        return InvalidInputError(f"{func}(): scheduler must be a Dask scheduler address such as "
+                                 f"tcp://host:8786 ({why}), got {scheduler!r}")
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise bad("text")
+    addr = scheduler.strip()
+    scheme, sep, rest = addr.partition("://")
+    if not sep:
+        scheme, rest = "tcp", addr
+    scheme = scheme.lower()
+    if scheme not in _SCHEMES:
+        raise bad(f"scheme one of {', '.join(s + '://' for s in _SCHEMES)}")
+    if scheme == "inproc":
+        if not rest:
+            raise bad("an inproc:// address names its process")
+        return addr
+    if any(c.isspace() for c in rest) or "/" in rest or "@" in rest or "?" in rest:
+        raise bad("host:port only")
+    if rest.startswith("["):                    # IPv6: [::1]:8786
+        host, _, port = rest[1:].partition("]")
+        port = port[1:] if port.startswith(":") else None
+    elif ":" in rest:
+        host, _, port = rest.rpartition(":")
+    else:
+        host, port = rest, None
+    if not host:
+        raise bad("a host")
+    if not port or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise bad("a port number in 1-65535")
+    return addr
+
+
+def _bounded(fn, timeout, what):
+    """Run `fn()` in a helper thread; its result, or an exception after `timeout` seconds (the
+    thread is a daemon and is left to finish on its own)."""
+    import threading
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:        # noqa: B902 - reported to the caller below
+            box["error"] = exc
+    th = threading.Thread(target=run, name=f"mmmech-{what}", daemon=True)
+    th.start()
+    th.join(timeout)
+    if th.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _probe_scheduler(address, timeout):
+    """Connect and complete Dask's protocol handshake (both within `timeout`), then hang up."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def handshake():
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+    return _bounded(lambda: asyncio.run(handshake()), timeout + 2.0, "probe")
+
+
 def _dask_client(workers, scheduler, func):
     try:
         from dask.distributed import Client, LocalCluster
@@ -705,11 +983,24 @@ def _dask_client(workers, scheduler, func):
         raise InvalidInputError(f"{func}(): --workers/--scheduler need dask.distributed") from None
     import logging
     if scheduler is not None:
+        address = _check_scheduler(scheduler, func)
+        timeout = float(SCHEDULER_TIMEOUT)
         try:
-            return Client(scheduler, timeout=30), None
-        except (OSError, TimeoutError, ValueError) as exc:
+            # a listener that is not a Dask scheduler (an HTTP server, a silent port) fails the
+            # handshake here, within the timeout, instead of hanging the client or making it
+            # read an HTTP reply as a frame length (a multi-EiB allocation)
+            _probe_scheduler(address, timeout)
+            return _bounded(lambda: Client(address, timeout=timeout), timeout + 5.0,
+                            "client"), None
+        except (Exception, MemoryError) as exc:  # every failure: the scheduler is unreachable
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            if isinstance(exc, MemoryError):
+                why = "the reply is not Dask's protocol (is this an HTTP port?)"
+            elif isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":
+                why = (f"no answer as a Dask scheduler within {timeout:g} s (is the address "
+                       f"right, and is it the scheduler's port, not the dashboard's?)")
             raise NetworkUnavailableError(f"{func}(): cannot reach the Dask scheduler at "
-                                          f"{scheduler!r}: {exc}") from None
+                                          f"{scheduler!r}: {why[:200]}") from None
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
                            dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
@@ -787,7 +1078,7 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
            metrics="all", rank_by="bliss", doses=None, knockouts=(), settings=None,
            mutations=(), interval=0.9, spread=0.2, readout="viability", out=None, workers=0,
            scheduler=None, client=None, chunk_size=1, restart=False, progress=None,
-           backend="auto"):
+           backend="auto", points=None):
     """Score and rank every K-drug combination of `drugs` in every context.
 
     Parameters
@@ -824,7 +1115,10 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     workers : int
         0: in-process. N >= 1: a local Dask cluster of N worker processes, one thread each.
     scheduler : str, optional
-        Address of an existing Dask scheduler (``tcp://host:8786``).
+        Address of an existing Dask scheduler (``tcp://host:8786``; schemes tcp, tls, ws, wss,
+        ucx, or a bare ``host:port``; port 1-65535). Reaching it (connection, Dask's handshake
+        and the client's start) is bounded by ``SCHEDULER_TIMEOUT`` (30 s); anything that does
+        not answer as a Dask scheduler in time is a :class:`NetworkUnavailableError`.
     client : dask.distributed.Client, optional
         An existing client to use (not closed here).
     chunk_size : int >= 1
@@ -834,6 +1128,12 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     progress : bool or None
         Progress bar on stderr (None: only when `out` is given).
     backend : {"auto", "cython", "python"}
+    points : int >= 3, optional
+        Non-zero concentrations per drug in the default grid (default 5, as :func:`mmmech.score`).
+
+    Limits (checked before anything is computed or written): at most
+    ``mmmech._guards.MAX_TASKS`` (100,000) rows and ``mmmech._guards.MAX_SIMULATIONS``
+    (100,000) simulated wells (dose-grid points x ensemble members) per row.
 
     Returns
     -------
@@ -845,7 +1145,8 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
         at the highest doses, curated model), ``doses_nM`` (the grid scored, e.g.
         ``"bortezomib=1.72,5.16,...; venetoclax=..."``, zero dose implied), ``members``
         (parameter sets scored), ``converged`` (every simulation reached steady state) and
-        ``notes``. ``df.attrs`` holds the configuration, notes and timings.
+        ``notes``. ``df.attrs`` holds the configuration, notes and timings (the timings are
+        never part of the output file).
 
     Examples
     --------
@@ -856,37 +1157,34 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     func = _FUNC
     path, fmt = _check_out(out, func)
     from ..synergy._api import METRICS
-    if workers is None:
-        workers = 0
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
-        raise InvalidInputError(f"{func}(): workers must be an integer >= 0 (0: in-process), got "
-                                f"{workers!r}")
+    workers = check_int(0 if workers is None else workers, func, "workers", minimum=0,
+                        what="0: in-process")
     if sum(x is not None and x is not False for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
-        raise InvalidInputError(f"{func}(): chunk_size must be a positive integer, got "
-                                f"{chunk_size!r}")
+    chunk_size = check_int(chunk_size, func, "chunk_size", minimum=1)
+    if scheduler is not None and scheduler is not False:
+        _check_scheduler(scheduler, func)
     p = plan(drugs, size=size, contexts=contexts, model=model, ensemble=ensemble, seed=seed,
              metrics=metrics, doses=doses, knockouts=knockouts, settings=settings,
              mutations=mutations, interval=interval, spread=spread, readout=readout,
-             backend=backend)
+             backend=backend, points=points)
     if rank_by not in p.spec.metrics:
+        hint = ("; add it to the metrics" if rank_by in METRICS
+                else did_you_mean(str(rank_by), METRICS))
         raise InvalidInputError(f"{func}(): rank_by must be one of the metrics computed "
-                                f"{list(p.spec.metrics)}, got {rank_by!r}"
-                                f"{did_you_mean(str(rank_by), METRICS)}")
+                                f"{list(p.spec.metrics)}, got {rank_by!r}{hint}")
     journal = None
     if path is not None:
-        journal = _Journal(path + JOURNAL_SUFFIX, p.fingerprint, p.config, restart=restart)
+        # reads an existing journal (nothing is written before the work can start)
+        journal = _Journal(path + JOURNAL_SUFFIX, p.fingerprint, p.config, restart=restart,
+                           check_row=lambda row: _row_problem(p.spec, row))
     keyset = set(p.keys)
     done = {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     resumed = len(done)
     todo = [t for t, k in zip(p.tasks, p.keys) if k not in done]
     work = {k: _task_work(p.spec, t) for k, t in zip(p.keys, p.tasks)}
-    bar = _Progress(p.n_tasks, resumed, enabled=(path is not None) if progress is None
-                    else bool(progress), work_total=sum(work.values()),
-                    work_done=sum(work[k] for k in done))
     timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
+    bar = None
 
     def deliver(result):
         rows = result["rows"]
@@ -905,20 +1203,32 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
         if chunks:
             if workers > 0 or scheduler is not None:
                 own_client, own_cluster = _dask_client(workers, scheduler, func)
+            if journal is not None:
+                journal.start()           # the work can start: now the journal is written
+                # rows another run finished since the first look are not computed again
+                done.update({k: r for k, r in journal.rows.items() if k in keyset})
+                resumed = len(done)
+                chunks = _chunks([t for t, k in zip(p.tasks, p.keys) if k not in done],
+                                 int(chunk_size))
+            bar = _Progress(p.n_tasks, len(done), enabled=(path is not None) if progress is None
+                            else bool(progress), work_total=sum(work.values()),
+                            work_done=sum(work[k] for k in done))
+            if own_client is not None:
                 _run_dask(p.spec, chunks, deliver, own_client)
             elif client is not None:
                 _run_dask(p.spec, chunks, deliver, client)
             else:
                 _run_local(p.spec, chunks, deliver)
     except KeyboardInterrupt:
-        if journal is not None:
+        if journal is not None and bar is not None:
             bar.close()
             sys.stderr.write(f"screen: interrupted; {len(done)} of {p.n_tasks} rows are kept in "
                              f"{journal.path}; run the same screen again to resume\n")
             bar.enabled = False
         raise
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if journal is not None:
             journal.close()
         if own_client is not None:
@@ -933,7 +1243,7 @@ def screen(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, 
     timings["wall"] = wall
     df.attrs.update({"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
                      "notes": list(p.notes), "resumed": resumed,
-                     "computed": len(todo), "timings": timings})
+                     "computed": p.n_tasks - resumed, "timings": timings})
     if path is not None:
         meta = {"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
                 "notes": list(p.notes), "fingerprint": p.fingerprint}

@@ -11,8 +11,8 @@ simulator   :class:`Simulator`, :func:`simulate`, ensembles of parameters
 :mod:`mmmech.model` is the documented entry point and re-exports :mod:`.simulator`.
 """
 from .simulator import (
-    Simulator, SimulationResult, EnsembleParams, simulate, simulate_batch, sample_params, attach_drugs,
-    Attachment, resolve_drug, drug_node_name,
+    Simulator, SimulationResult, EnsembleParams, simulate, simulate_batch, sample_params,
+    attach_drugs, Attachment, resolve_drug, drug_node_name,
 )
 
 __all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]

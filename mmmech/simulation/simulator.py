@@ -31,7 +31,9 @@ import numpy as np
 
 from ..network import model as pathways
 from ..network.model import Attachment, attach_drugs, drug_node_name
+from .._guards import check_ensemble, check_fraction, check_sample_memory, check_seed
 from .compiled import ParamSet
+from .occupancy import occupancy
 from ..network.contexts import load_context
 from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
 from ..utils import check_random_state, did_you_mean
@@ -214,18 +216,27 @@ class Simulator:
         return tuple(d.name for d in self.drugs)
 
     def occupancy(self, conc, potency_multiplier=None):
-        """Occupancy of every drug-target column: (R, C) from concentrations (R, D) in nM."""
+        """Occupancy of every drug-target column: (R, C) from concentrations (R, D) in nM.
+
+        `potency_multiplier` (R, C) scales each row's potencies (ensembles). Every row goes
+        through the one occupancy function (:func:`mmmech.simulation.occupancy.occupancy`),
+        grouped by distinct multiplier rows, so a member with multiplier 1 gives bit for bit
+        what the curated model gives.
+        """
         conc = np.asarray(conc, dtype=float)
-        c = conc[:, self._col_drug]
+        c = np.ascontiguousarray(conc[:, self._col_drug])
+        if c.shape[1] == 0:
+            return c
         if potency_multiplier is None:
-            from .occupancy import occupancy
-            if c.shape[1] == 0:
-                return c
             return occupancy(c, self._col_K, self._col_h)
-        K = self._col_K[None, :] * potency_multiplier
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ch = np.where(c > 0, (np.where(c > 0, c, 1.0) / K) ** self._col_h[None, :], 0.0)
-        return ch / (1.0 + ch)
+        mult = np.asarray(potency_multiplier, dtype=float)
+        out = np.empty_like(c)
+        rows, group = np.unique(mult, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        for g, m in enumerate(rows):
+            sel = group == g
+            out[sel] = occupancy(c[sel], self._col_K * m, self._col_h)
+        return out
 
     def _conc(self, conc, func):
         D = len(self.drugs)
@@ -332,22 +343,14 @@ def sample_params(simulator, M, seed=None, spread=0.2):
     if not isinstance(simulator, Simulator):
         raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
                                 f"{type(simulator).__name__}")
-    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(f"{func}(): M must be a positive integer, got {M!r}")
-    M = int(M)
+    M = check_ensemble(M, func, name="M", minimum=1)
+    seed = check_seed(seed, func, allow_none=True, allow_generator=True)
     if seed is None or isinstance(seed, np.random.Generator):
         seed = int(check_random_state(seed).integers(0, 2 ** 62))
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInputError(f"{func}(): seed must be None, a non-negative integer or a "
-                                f"numpy Generator, got {seed!r}")
     seed = int(seed)
-    try:
-        spread = float(spread)
-    except (TypeError, ValueError):
-        spread = float("nan")
-    if not (0.0 <= spread < 1.0):
-        raise InvalidInputError(f"{func}(): spread must lie in [0, 1), got {spread!r}")
+    spread = check_fraction(spread, func, "spread", include_low=True)
     cm = simulator.compiled
+    check_sample_memory(M, cm.n_edges, cm.n_nodes, len(simulator.columns), func)
     base = cm.params
     w = np.repeat(base.w, M, axis=0)
     n = np.repeat(base.n, M, axis=0)

@@ -10,8 +10,9 @@ _io     reading SynergyFinder long tables and plates
 plot    synergy maps (matplotlib)
 """
 from ._api import (
-    METRICS, check_metrics, SynergyResult, LogLogistic, FitBatch, score_surface, score_table,
-    score_blocks, read_plate, fit_loglogistic, fit_loglogistic_batch, most_synergistic_area,
+    METRICS, FITS, REPLICATES, check_metrics, SynergyResult, LogLogistic, FitBatch,
+    score_surface, score_table, score_blocks, read_plate, fit_loglogistic,
+    fit_loglogistic_batch, most_synergistic_area,
 )
 
-__all__ = ["METRICS", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate", "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]
+__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate", "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]

@@ -76,10 +76,57 @@ def test_explicit_doses_are_used():
 
 
 def test_ensemble_reports_mean_and_interval():
-    r = score(["bortezomib", "lenalidomide"], metrics=("bliss", "hsa"), ensemble=3, seed=1)
+    """The ensemble really varies, set 0 is the curated model, the summary is the mean and the
+    percentile interval of the members, and `screen` reports exactly the same numbers."""
+    from mmmech.screening import screen
+    drugs, M, seed, interval = ["bortezomib", "venetoclax"], 4, 1, 0.8
+    r = score(drugs, metrics=("bliss", "hsa"), ensemble=M, seed=seed, interval=interval)
+    df = screen(drugs, size=2, metrics=("bliss", "hsa"), ensemble=M, seed=seed,
+                interval=interval, progress=False)
     for m in ("bliss", "hsa"):
-        e = r.ensemble[m]
-        assert e["members"] == 3 and e["low"] <= e["mean"] <= e["high"]
+        e, s = r.ensemble[m], r.member_scores[m]
+        assert e["members"] == M == s.size and e["undefined"] == 0
+        assert np.ptp(s) > 0.5                       # the variants differ (percent inhibition)
+        assert s[0] == pytest.approx(r.scores[m], abs=1e-9)   # member 0 is the curated model
+        assert e["mean"] == pytest.approx(s.mean(), abs=1e-12)
+        assert e["low"] == pytest.approx(np.percentile(s, 10), abs=1e-12)
+        assert e["high"] == pytest.approx(np.percentile(s, 90), abs=1e-12)
+        assert s.min() <= e["low"] < e["mean"] < e["high"] <= s.max()
+        row = df.iloc[0]
+        assert (row[m], row[f"{m}_mean"], row[f"{m}_low"], row[f"{m}_high"]) == pytest.approx(
+            (r.scores[m], e["mean"], e["low"], e["high"]), abs=1e-9)
+    d = r.to_dict()
+    assert d["intervals"] == {m: [r.ensemble[m]["low"], r.ensemble[m]["high"]]
+                              for m in ("bliss", "hsa")}
+
+
+def test_score_and_screen_share_the_ensemble_summary_when_a_member_is_undefined(monkeypatch):
+    """One ensemble member without a defined score: score and screen both leave it out, with a
+    note, and report the same finite mean and interval (score used to turn them into NaN)."""
+    from mmmech.synergy import _core as _synergy_core
+    from mmmech.screening import screen
+    real = _synergy_core.score_batch
+
+    def one_undefined(grid, inhib, metrics, *a, **k):
+        out = real(grid, inhib, metrics, *a, **k)
+        if np.asarray(inhib).shape[0] > 1:           # the ensemble call: member 2 fails
+            for m in metrics:
+                out["summary"][m] = np.array(out["summary"][m], dtype=float)
+                out["summary"][m][2] = np.nan
+        return out
+    monkeypatch.setattr(_synergy_core, "score_batch", one_undefined)
+    drugs = ["bortezomib", "venetoclax"]
+    r = score(drugs, metrics=("bliss",), ensemble=4, seed=1)
+    df = screen(drugs, size=2, metrics=("bliss",), ensemble=4, seed=1, progress=False)
+    e, s = r.ensemble["bliss"], r.member_scores["bliss"]
+    assert np.isnan(s[2]) and e["undefined"] == 1 and e["members"] == 4
+    ok = s[np.isfinite(s)]
+    assert e["mean"] == pytest.approx(ok.mean(), abs=1e-12) and np.isfinite(e["low"])
+    assert any("undefined for 1 of 4" in n for n in r.to_dict()["notes"])
+    row = df.iloc[0]
+    assert (row["bliss_mean"], row["bliss_low"], row["bliss_high"]) == pytest.approx(
+        (e["mean"], e["low"], e["high"]), abs=1e-9)
+    assert "undefined for 1 of 4" in row["notes"]
 
 
 @pytest.mark.parametrize("kwargs, err, needle", [
@@ -94,10 +141,25 @@ def test_ensemble_reports_mean_and_interval():
      InvalidInputError, "not in the combination"),
     (dict(drugs=["bortezomib", "lenalidomide"], metrics="banana"), InvalidInputError, "banana"),
     (dict(drugs="bortezomib"), InvalidInputError, "list"),
+    (dict(drugs=["bortezomib", "lenalidomide"], ensemble=2.5), InvalidInputError, "ensemble"),
+    (dict(drugs=["bortezomib", "lenalidomide"], ensemble="3"), InvalidInputError, "ensemble"),
+    (dict(drugs=["bortezomib", "lenalidomide"], interval="wide"), InvalidInputError, "interval"),
+    (dict(drugs=["bortezomib", "lenalidomide"], interval=None), InvalidInputError, "interval"),
+    (dict(drugs=["bortezomib", "lenalidomide"], interval=1.5), InvalidInputError, "interval"),
+    (dict(drugs=["bortezomib", "lenalidomide"], ensemble=3, seed="1"), InvalidInputError,
+     "seed"),
+    (dict(drugs=["bortezomib", "lenalidomide"], seed=-1), InvalidInputError, "seed"),
+    (dict(drugs=["bortezomib", "lenalidomide"], backend="cyton"), InvalidInputError,
+     "cython"),
+    (dict(drugs=["bortezomib", "lenalidomide"], points=2), InvalidInputError, "points"),
 ])
 def test_bad_input(kwargs, err, needle):
-    with pytest.raises(err, match=needle):
+    with pytest.raises(err, match=needle) as info:
         score(**kwargs)
+    assert type(info.value) is err                   # not a bare ValueError / TypeError
+    assert "\n" not in str(info.value)
+    if err is InvalidInputError:
+        assert str(info.value).startswith("score(")
 
 
 def test_top_level_name():
