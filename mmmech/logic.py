@@ -1,7 +1,7 @@
 """Boolean rules of pathway models: parse, print, inspect (never ``eval``).
 
 A rule is a Boolean expression over node names with ``AND``, ``OR``, ``NOT`` and parentheses,
-any nesting. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and ``and``/``or``/``not`` are
+nested up to :data:`MAX_DEPTH` levels. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and ``and``/``or``/``not`` are
 accepted too. Node names are identifiers made of letters, digits, ``_`` and ``.`` (not starting
 with a digit). The constants ``0`` and ``1`` (or ``false``/``true``) are allowed.
 
@@ -22,7 +22,12 @@ import re
 
 from .exceptions import InvalidInputError
 
-__all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError"]
+__all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError", "MAX_DEPTH"]
+
+#: deepest nesting a rule may have (parentheses and NOTs, counted together). Real logic models
+#: nest a few levels; the bound keeps the parser and every tree walker far from Python's
+#: recursion limit, so hostile input gets a clear error instead of a RecursionError.
+MAX_DEPTH = 100
 
 
 class RuleSyntaxError(InvalidInputError):
@@ -63,6 +68,14 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, col):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleSyntaxError(f"rule nests deeper than {MAX_DEPTH} levels (parentheses and "
+                                  f"NOTs) at column {col} of rule {self.text[:60]!r}"
+                                  f"{'...' if len(self.text) > 60 else ''}; simplify it")
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None, len(self.text) + 1)
@@ -96,8 +109,11 @@ class _Parser:
 
     def unary(self):
         if self.peek()[:2] == ("op", "NOT"):
+            self.deeper(self.peek()[2])
             self.i += 1
-            return ("not", self.unary())
+            tree = ("not", self.unary())
+            self.depth -= 1
+            return tree
         return self.atom()
 
     def atom(self):
@@ -109,11 +125,13 @@ class _Parser:
             self.i += 1
             return ("const", float(val))
         if kind == "lp":
+            self.deeper(self.peek()[2])
             self.i += 1
             tree = self.or_()
             if self.peek()[0] != "rp":
                 self.fail("')'")
             self.i += 1
+            self.depth -= 1
             return tree
         self.fail("a node name, NOT or '('")
 

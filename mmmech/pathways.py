@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
 from .logic import literals, parse_rule, RuleSyntaxError
-from .resources import data_file, list_data, parse_toml
+from .resources import data_file, list_data, parse_toml, read_text_file
 from .utils import did_you_mean
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
@@ -818,15 +818,23 @@ def _load_bundled(name):
 
 @functools.lru_cache(maxsize=32)
 def _read_cached(path, mtime_ns, size):
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    text = read_text_file(path)
     return parse_model(parse_toml(text, path), path, text)
+
+
+def _path_arg(path, func):
+    """`path` as a str; InvalidInputError naming the argument for anything else."""
+    p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(p, str):
+        raise InvalidInputError(f"{func}(): path must be a file path (str or os.PathLike), got "
+                                f"{type(path).__name__} {path!r:.60}")
+    return p
 
 
 def read(path):
     """Read a model file. Our own ``.toml`` format is handled here; other formats (.bnet,
     SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.interchange` when it is available."""
-    p = os.fspath(path)
+    p = _path_arg(path, "read")
     if not os.path.isfile(p):
         raise ModelFileError(f"read(): no such model file {p!r}")
     if p.lower().endswith(".toml"):
