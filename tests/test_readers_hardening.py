@@ -14,7 +14,10 @@ from _helpers import NEUTRAL_CWD
 from mmmech import contexts, interchange, pathways, structures
 from mmmech.exceptions import (InvalidInputError, ModelFileError, MutationError, StructureError,
                                UnknownNodeError)
-from mmmech.logic import MAX_DEPTH, RuleSyntaxError, format_rule, parse_rule
+from mmmech import logic
+from mmmech.logic import RuleSyntaxError, format_rule, parse_rule
+
+MAX_DEPTH = getattr(logic, "MAX_DEPTH", 100)
 
 TINY = """[model]
 name = "tiny"
