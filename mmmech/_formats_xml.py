@@ -10,6 +10,7 @@ import dataclasses
 import io
 import math
 import warnings
+from xml.etree import ElementTree as ET
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
@@ -43,7 +44,8 @@ def check_xml(data, origin, max_depth=None):
     ModelFileError
         Malformed XML (file, line, column and expat's reason) or a forbidden construct.
     """
-    p = expat.ParserCreate()
+    # namespace-aware, as ElementTree and libsbml are: an unbound prefix is malformed here too
+    p = expat.ParserCreate(namespace_separator=" ")
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     root = []
 
@@ -58,7 +60,7 @@ def check_xml(data, origin, max_depth=None):
 
     def start(name, attrs):
         if not root:
-            root.append(name.split(":")[-1])
+            root.append(name.split(" ")[-1].split(":")[-1])
         depth[0] += 1
         if max_depth is not None and depth[0] > max_depth:
             raise _Forbidden(f"elements nested deeper than {max_depth} levels")
@@ -78,6 +80,9 @@ def check_xml(data, origin, max_depth=None):
     except expat.ExpatError as exc:
         raise ModelFileError(f"{origin}, line {exc.lineno}, column {exc.offset + 1}: malformed "
                              f"XML: {expat.ErrorString(exc.code)}") from None
+    except (LookupError, ValueError) as exc:    # e.g. encoding="TF-8" in the declaration
+        raise ModelFileError(f"{origin}, line {p.CurrentLineNumber}: malformed XML: "
+                             f"{' '.join(str(exc).split())}") from None
     if not root:
         raise ModelFileError(f"{origin}: no XML root element")
     return root[0]
@@ -126,7 +131,7 @@ def read_graphml(data, origin, name):
     _expect_root(data, origin, "graphml", "GraphML")
     try:
         g = nx.read_graphml(io.BytesIO(data))
-    except (nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
+    except (nx.NetworkXError, KeyError, ValueError, TypeError, LookupError, ET.ParseError) as exc:
         raise ModelFileError(f"{origin}: invalid GraphML: {exc}") from None
     notes = []
     if not g.is_directed():
@@ -716,7 +721,8 @@ def read_kgml(data, origin, name):
     _expect_root(data, origin, "pathway", "KEGG KGML")
     try:
         pathways = list(KGML_parser.parse(io.BytesIO(data)))
-    except (KeyError, ValueError, AttributeError, TypeError) as exc:
+    except (KeyError, ValueError, AttributeError, TypeError, LookupError, IndexError,
+            ET.ParseError) as exc:
         raise ModelFileError(f"{origin}: invalid KGML: {exc!r}") from None
     if not pathways:
         raise ModelFileError(f"{origin}: no <pathway> element")

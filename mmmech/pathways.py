@@ -655,6 +655,9 @@ def _num(value, what, origin, text, needle, lo=None, hi=None, open_lo=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a number, got {value!r}")
     v = float(value)
+    if not math.isfinite(v):
+        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a finite number, "
+                             f"got {v}")
     if (lo is not None and (v <= lo if open_lo else v < lo)) or (hi is not None and v > hi):
         rng = f"{'(' if open_lo else '['}{lo}, {hi}]"
         raise ModelFileError(f"{_where(origin, text, needle)}: {what} must lie in {rng}, got {v}")
@@ -722,6 +725,9 @@ def parse_model(data, origin="<model>", text=""):
             y0=_num(raw.get("y0", 0.0), f"y0 of {nm}", origin, text, needle, 0, 1))
     edges, seen = [], set()
     edge_keys = {"source", "target", "sign", "sources", "w", "n", "ec50", "parameter", "note", "refs"}
+    if not isinstance(data.get("edge", []), list):
+        raise ModelFileError(f"{_where(origin, text, 'edge')}: 'edge' must be an array of tables "
+                             f"([[edge]] entries)")
     for i, raw in enumerate(data.get("edge", [])):
         if not isinstance(raw, dict):
             raise ModelFileError(f"{origin}: [[edge]] #{i + 1} is not a table")
@@ -760,16 +766,28 @@ def parse_model(data, origin="<model>", text=""):
             raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: EC50={ee} "
                                  f"with n={nn} gives EC50**n >= 0.5; the normalized Hill function "
                                  f"needs EC50**n < 0.5")
+        if raw.get("parameter") is not None and not isinstance(raw.get("parameter"), str):
+            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: parameter "
+                                 f"must be the name of a [parameters] entry, got "
+                                 f"{raw.get('parameter')!r}")
         edges.append(Edge(source=src, target=tgt, sign=int(sign), sources=tuple(srcs), w=w, n=n,
                           ec50=ec50, parameter=raw.get("parameter"), note=str(raw.get("note", "")),
                           refs=tuple(str(r) for r in refs)))
     params = {}
+    if not isinstance(data.get("parameters") or {}, dict):
+        raise ModelFileError(f"{_where(origin, text, 'parameters')}: [parameters] must be a table "
+                             f"of tables")
     for pname, raw in (data.get("parameters") or {}).items():
         needle = f"[parameters.{pname}]"
         if not isinstance(raw, dict) or "default" not in raw:
             raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname} needs at least "
                                  f"'default', 'low' and 'high'")
         d = _num(raw.get("default"), f"parameter {pname} default", origin, text, needle)
+        for side in ("supports", "contradicts"):
+            val = raw.get(side, ())
+            if isinstance(val, str) or not isinstance(val, (list, tuple)):
+                raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname}: {side} "
+                                     f"must be a list of source ids, got {val!r}")
         params[pname] = Parameter(
             name=pname, default=d,
             low=_num(raw.get("low", d), f"parameter {pname} low", origin, text, needle),
@@ -790,6 +808,9 @@ def parse_model(data, origin="<model>", text=""):
                                  f"be a table")
         if "term" in spec:
             term = spec["term"]
+            if not isinstance(term, str):
+                raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
+                                     f"term must be a rule fragment (text), got {term!r}")
             probe = term.replace("{drug}", "D").replace("{target}", "T").replace("{e3}", "E")
             try:
                 parse_rule(f"X {probe}")
@@ -797,6 +818,9 @@ def parse_model(data, origin="<model>", text=""):
                 raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
                                      f"term {term!r} is not a rule fragment: {exc}") from None
     sources = data.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise ModelFileError(f"{_where(origin, text, 'sources')}: [sources] must map source ids to "
+                             f"citations")
     return PathwayModel(
         name=name, nodes=nodes, edges=tuple(edges), readouts=dict(readouts), parameters=params,
         actions={k: dict(v) for k, v in actions.items()}, source_titles=dict(sources),
