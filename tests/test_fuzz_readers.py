@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from mmmech import contexts, interchange, pathways, structures
 from mmmech.exceptions import MmmechError
 
-N = int(os.environ.get("MMMECH_FUZZ_EXAMPLES", "120"))   # per reader: a few seconds each
+N = int(os.environ.get("MMMECH_FUZZ_EXAMPLES", "200"))   # per reader: a few seconds each
 _DIR = tempfile.mkdtemp(prefix="mmmech-fuzz-")
 _COUNT = itertools.count()
 

@@ -432,3 +432,40 @@ def test_ragged_wide_plate_is_one_clear_error(tmp_path, monkeypatch):
     p.write_text("block_id,drug1,drug2,conc1,conc2,response,conc_unit\n1,a,b,0,0,100,uM,extra\n")
     with pytest.raises(ModelFileError, match="expected 7 fields in line 2, saw 8"):
         read_plate(p)
+
+
+# ------------------------------------------------------------------ found by the fuzz tests
+def test_xml_unbound_prefix_and_unknown_encoding_are_model_file_errors():
+    g = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "graphml")
+    bad = g.replace('xmlns:xsi=', 'mlns:xsi=', 1)
+    with pytest.raises(ModelFileError, match="unbound prefix"):
+        interchange.loads(bad, "graphml")
+    s = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "sbml-qual")
+    with pytest.raises(ModelFileError, match="malformed XML.*TF-8"):
+        interchange.loads(s.replace('encoding="UTF-8"', 'encoding="TF-8"', 1), "sbml-qual")
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (("[[node]]\nname = \"A\"", "[actions.x]\nterm = 5\n[[node]]\nname = \"A\""), "term must be"),
+    (("y0 = 1.0", "y0 = nan"), "must be a finite number"),
+    (("[model]", "sources = 5\n[model]"), r"\[sources\] must map"),
+    (("[model]", "parameters = 5\n[model]"), r"\[parameters\] must be a table"),
+    (("[readouts]", "[parameters.p]\ndefault = 0.5\nsupports = 7\n[readouts]"),
+     "supports must be a list"),
+    (("sign = 1\n", "sign = 1\nparameter = [1]\n"), "parameter must be the name"),
+])
+def test_model_values_of_the_wrong_type(tmp_path, edit, needle):
+    text = TINY.replace("{rule}", "A")
+    assert edit[0] in text
+    p = tmp_path / "m.toml"
+    p.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(ModelFileError, match=needle):
+        pathways.read(p)
+
+
+def test_model_edge_that_is_not_an_array(tmp_path):
+    text = TINY.replace("{rule}", "A")
+    p = tmp_path / "m.toml"
+    p.write_text("edge = 5\n" + text[:text.index("[[edge]]")])
+    with pytest.raises(ModelFileError, match="'edge' must be an array"):
+        pathways.read(p)
