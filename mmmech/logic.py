@@ -40,6 +40,11 @@ _WORDS = {"and": "AND", "or": "OR", "not": "NOT", "true": "1", "false": "0"}
 _SYMBOLS = {"&": "AND", "&&": "AND", "|": "OR", "||": "OR", "!": "NOT", "~": "NOT"}
 
 
+def _shown(text, limit=80):
+    """A rule for a message: quoted, cut after `limit` characters."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _tokenize(text):
     pos, out = 0, []
     text = text.rstrip()
@@ -48,7 +53,7 @@ def _tokenize(text):
         if not m or m.end() == pos:
             bad = text[pos:].lstrip()[:10]
             col = len(text) - len(text[pos:].lstrip()) + 1
-            raise RuleSyntaxError(f"unexpected {bad!r} at column {col} of rule {text!r}")
+            raise RuleSyntaxError(f"unexpected {bad!r} at column {col} of rule {_shown(text)}")
         kind = m.lastgroup
         val = m.group(kind)
         col = m.start(kind) + 1
@@ -74,8 +79,7 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise RuleSyntaxError(f"rule nests deeper than {MAX_DEPTH} levels (parentheses and "
-                                  f"NOTs) at column {col} of rule {self.text[:60]!r}"
-                                  f"{'...' if len(self.text) > 60 else ''}; simplify it")
+                                  f"NOTs) at column {col} of rule {_shown(self.text)}; simplify it")
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None, len(self.text) + 1)
@@ -83,7 +87,8 @@ class _Parser:
     def fail(self, what):
         kind, val, col = self.peek()
         got = "end of rule" if kind is None else repr(val)
-        raise RuleSyntaxError(f"expected {what} at column {col} of rule {self.text!r}, got {got}")
+        raise RuleSyntaxError(f"expected {what} at column {col} of rule {_shown(self.text)}, got "
+                              f"{got}")
 
     def parse(self):
         if not self.toks:

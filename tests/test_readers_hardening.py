@@ -469,3 +469,13 @@ def test_model_edge_that_is_not_an_array(tmp_path):
     p.write_text("edge = 5\n" + text[:text.index("[[edge]]")])
     with pytest.raises(ModelFileError, match="'edge' must be an array"):
         pathways.read(p)
+
+
+def test_rule_errors_quote_a_long_rule_only_in_part():
+    rule = " AND ".join(f"N{i}" for i in range(20_000)) + " AND ("
+    with pytest.raises(RuleSyntaxError) as exc:
+        parse_rule(rule)
+    msg = str(exc.value)
+    assert len(msg) < 300 and f"({len(rule)} characters)" in msg and "expected" in msg
+    with pytest.raises(RuleSyntaxError, match=r"unexpected '\$'.*characters\)"):
+        parse_rule(rule[:-1] + "$")
