@@ -264,7 +264,15 @@ def iter_blocks(table, K, func="score_table"):
     std = {"block_id", "response", _LINE} | {f"drug{i}" for i in range(1, K + 1)} \
         | {f"conc{i}" for i in range(1, K + 1)} | {f"conc_unit{i}" for i in range(1, K + 1)}
     extras = [c for c in table.columns if c not in std]
-    for bid, blk in table.groupby("block_id", sort=False):
+    # the checks need the standard columns only; the extra columns (any number of them) are
+    # taken once as one array and only tested for being constant within each block
+    narrow = pd.DataFrame({c: table[c] for c in table.columns if c in std})
+    narrow["_pos"] = np.arange(len(table))
+    extra_vals = None
+    if extras:
+        pos = [i for i, c in enumerate(table.columns) if c not in std]
+        extra_vals = table.to_numpy(dtype=object)[:, pos]
+    for bid, blk in narrow.groupby("block_id", sort=False):
         where = f"block {bid!r}"
         # drugs present in this block: named columns (a column may be empty for fewer drugs)
         idx = []
@@ -344,17 +352,17 @@ def iter_blocks(table, K, func="score_table"):
         order = np.argsort(flat, kind="stable")
         splits = np.cumsum(count)[:-1]
         values = np.split(y[order], splits)
-        extra = _constant_columns(blk, extras)
+        extra = _constant_columns(extra_vals[blk["_pos"].to_numpy()], extras) if extras else {}
         yield Block(_native(bid), drugs, units, doses, mean, values, extra)
 
 
-def _constant_columns(blk, extras):
-    """{column: value} for the `extras` columns whose value is the same in every row of `blk`
-    (missing values count as one value). One vectorized pass: linear in the number of cells,
-    so plates with very many extra columns stay fast."""
+def _constant_columns(vals, extras):
+    """{column: value} for the `extras` columns (of the 2-D object array `vals`, rows x
+    columns) whose value is the same in every row (missing values count as one value). One
+    vectorized pass: linear in the number of cells, so plates with very many extra columns
+    stay fast."""
     if not extras:
         return {}
-    vals = blk[extras].to_numpy(dtype=object)
     first = vals[0]
     missing = pd.isna(vals)
     same = (vals == first) | (missing & missing[0])

@@ -418,7 +418,7 @@ def test_constant_columns_match_the_definition():
     blk = pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 1], "c": [None, None, None],
                         "d": [np.nan, 1.0, np.nan], "e": ["x", "x", "x"],
                         "f": [np.nan, np.nan, np.nan]})
-    got = _constant_columns(blk, list(blk.columns))
+    got = _constant_columns(blk.to_numpy(dtype=object), list(blk.columns))
     want = {c: blk[c].iloc[0] for c in blk.columns if len(pd.unique(blk[c])) == 1}
     assert set(got) == set(want) == {"a", "c", "e", "f"}
     assert got["a"] == 1 and got["e"] == "x" and got["c"] is None and np.isnan(got["f"])
