@@ -24,6 +24,7 @@ True
 import hashlib
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,9 @@ class EnsembleParams(ParamSet):
 # ---------------------------------------------------------------------- simulator
 def _check_settings(model_nodes, settings, func):
     out = {}
+    if settings is not None and not isinstance(settings, Mapping):
+        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+                                f"got {type(settings).__name__} {settings!r:.60}")
     for k, v in dict(settings or {}).items():
         if k not in model_nodes:
             raise UnknownNodeError(f"{func}(): cannot set unknown node {k!r}"
@@ -518,6 +522,9 @@ def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), 
             if d.name not in order:
                 order[d.name] = len(drug_objs)
                 drug_objs.append(d)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+                                f"got {type(settings).__name__} {settings!r:.60}")
     settings = dict(settings or {})
     sim = _cached_simulator(model, drug_objs, context, knockouts, settings, mutations, params)
     conc = np.zeros((len(regs), len(drug_objs)))

@@ -391,6 +391,16 @@ def test_fuzz_plate(data):
 
 
 @FUZZ
+@given(garbled([PLATE, PLATE.replace(",", "\t")], _SYNTAX + "uMn"))
+def test_fuzz_plate_wide_reader(data):
+    """The csv-module reader of very wide tables (forced here by a small threshold)."""
+    from unittest import mock
+    from mmmech import _synergy_io
+    with mock.patch.object(_synergy_io, "_WIDE", 3):
+        read_plate(data)
+
+
+@FUZZ
 @given(st.one_of(RANDOM, garbled([JOURNAL], _SYNTAX + "{}[]\":,")))
 def test_fuzz_journal(data):
     read_journal(data)

@@ -479,3 +479,12 @@ def test_rule_errors_quote_a_long_rule_only_in_part():
     assert len(msg) < 300 and f"({len(rule)} characters)" in msg and "expected" in msg
     with pytest.raises(RuleSyntaxError, match=r"unexpected '\$'.*characters\)"):
         parse_rule(rule[:-1] + "$")
+
+
+def test_settings_must_be_a_mapping():
+    for bad in ("PSMB5=1", [("PSMB5", 1.0)], 5):
+        with pytest.raises(InvalidInputError, match="settings must be a mapping"):
+            mmmech.simulate("myeloma", {}, settings=bad)
+        with pytest.raises(InvalidInputError, match="settings must be a mapping"):
+            mmmech.model.Simulator("myeloma", [], settings=bad)
+    assert mmmech.simulate("myeloma", {}, settings={"PSMB5": 0.0})["nodes"]["PSMB5"] == 0.0
