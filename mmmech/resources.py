@@ -4,6 +4,7 @@ The top-level folders ``structures/`` and ``pathways/`` of the source tree are i
 as ``mmmech._data.structures`` and ``mmmech._data.pathways``; this module finds them through
 :mod:`importlib.resources`, so they work from any installed copy (wheel, sdist, editable).
 """
+import os
 import sys
 from importlib import resources
 
@@ -14,7 +15,7 @@ else:  # pragma: no cover
 
 from .exceptions import ModelFileError
 
-__all__ = ["data_file", "list_data", "load_toml", "parse_toml"]
+__all__ = ["data_file", "list_data", "load_toml", "parse_toml", "read_text_file"]
 
 _PACKAGES = {
     "structures": "mmmech._data.structures",
@@ -40,6 +41,29 @@ def parse_toml(text, origin):
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ModelFileError(f"{origin}: invalid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: a few hundred levels of
+        # '[[[...' exhaust Python's stack. No model or context nests more than a few levels.
+        raise ModelFileError(f"{origin}: invalid TOML: arrays or inline tables nested too "
+                             f"deeply (Python's parser gives up after a few hundred levels)") from None
+
+
+def read_text_file(path, func="read"):
+    """The text of a UTF-8 file (a BOM is dropped); ModelFileError naming the file and the line
+    of the first byte that is not UTF-8, or why the file cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ModelFileError(f"{func}(): cannot read {os.fspath(path)!r}: "
+                             f"{exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ModelFileError(f"{os.fspath(path)}, line {line}: not UTF-8 text (byte "
+                             f"0x{data[exc.start]:02x}: {exc.reason}); save the file as "
+                             f"UTF-8") from None
 
 
 def load_toml(folder, name):

@@ -23,7 +23,8 @@ def add_model_args(p):
                         "(.toml, .bnet, .sbml, .sif, .graphml, KGML .xml)")
     p.add_argument("--context", default="cell_line", metavar="C",
                    help="cell_line (myeloma cells alone), marrow (NK cells, macrophages, "
-                        "complement, T cells, stromal IL-6), or a context file (.toml)")
+                        "complement, T cells, stromal IL-6), none (nothing fixed: for your own "
+                        "models), or a context file (.toml)")
 
 
 def add_perturbation_args(p):

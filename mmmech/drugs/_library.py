@@ -744,6 +744,9 @@ def dose_nM(drug, amount, what="dose"):
     >>> dose_nM(get("bortezomib"), "1.5uM")
     1500.0
     """
+    if not isinstance(amount, str):
+        raise InvalidInputError(f"{what}: an amount must be text with a unit such as '10nM', got "
+                                f"{type(amount).__name__} {amount!r:.40}")
     compact = amount.replace(" ", "")
     if compact.endswith(NOMINAL_UNIT):
         if drug.type != "cell_therapy":

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..exceptions import InvalidInputError, ModelFileError, UnknownContextError
-from ..resources import data_file, list_data, parse_toml
+from ..resources import data_file, list_data, parse_toml, read_text_file
 from .._readonly import read_only
 from ..utils import did_you_mean
 
@@ -59,7 +59,11 @@ def available_contexts():
     return [n[:-5] for n in list_data("contexts")]
 
 
-def _parse(data, origin, text):
+#: longest chain of contexts extending one another (a context file extends another one, ...)
+MAX_EXTENDS = 16
+
+
+def _parse(data, origin, text, chain=()):
     allowed = {"context", "set"}
     for k in data:
         if k not in allowed:
@@ -72,7 +76,7 @@ def _parse(data, origin, text):
         raise ModelFileError(f"{origin}: [context] must be a table")
     base = None
     if meta.get("extends") is not None:
-        base = load_context(str(meta["extends"]))
+        base = _load(str(meta["extends"]), chain)
     settings = dict(base.settings) if base else {}
     raw = data.get("set") or {}
     if not isinstance(raw, dict):
@@ -109,23 +113,54 @@ def _parse(data, origin, text):
 def _bundled(name):
     text = data_file("contexts", f"{name}.toml").read_text(encoding="utf-8")
     origin = f"pathways/contexts/{name}.toml"
-    return _parse(parse_toml(text, origin), origin, text)
+    return _parse(parse_toml(text, origin), origin, text, ((("bundled", name), name),))
+
+
+#: the empty context: nothing fixed (``--context none``), for models the bundled contexts do
+#: not fit
+NO_CONTEXT = Context(name="none", description="no context: no node is fixed", origin="none")
 
 
 def load_context(context="cell_line"):
-    """A :class:`Context` from a bundled name, a ``.toml`` path, or a Context (returned as is)."""
+    """A :class:`Context` from a bundled name, a ``.toml`` path, ``"none"`` (nothing fixed), or
+    a Context (returned as is).
+
+    A context file may ``extends`` another context (a bundled name or a file); a loop of
+    contexts extending one another is refused, naming the files."""
+    return _load(context, ())
+
+
+def _load(context, chain):
     if isinstance(context, Context):
         return context
     if not isinstance(context, (str, os.PathLike)):
         raise InvalidInputError(f"load_context(): context must be a name or a path, got "
                                 f"{type(context).__name__}")
     text = os.fspath(context)
+    if not isinstance(text, str):
+        raise InvalidInputError(f"load_context(): context must be a name or a path, got "
+                                f"{type(context).__name__}")
+    if text.strip().lower() == "none":
+        return NO_CONTEXT
+    if text in available_contexts():
+        key = ("bundled", text)
+    elif os.path.isfile(text):
+        key = ("file", os.path.realpath(text))
+    else:
+        key = None
+    if key is not None and chain:
+        shown = [c[1] for c in chain] + [text]
+        if key in [c[0] for c in chain]:
+            raise ModelFileError(f"load_context(): contexts extend one another in a loop: "
+                                 f"{' -> '.join(shown)}; remove an 'extends'")
+        if len(chain) >= MAX_EXTENDS:
+            raise ModelFileError(f"load_context(): more than {MAX_EXTENDS} contexts extend one "
+                                 f"another ({shown[0]} -> ... -> {shown[-1]})")
     if text in available_contexts():
         return _bundled(text)
-    if os.path.isfile(text):
-        with open(text, encoding="utf-8") as fh:
-            body = fh.read()
-        return _parse(parse_toml(body, text), text, body)
+    if key is not None:
+        body = read_text_file(text, "load_context")
+        return _parse(parse_toml(body, text), text, body, chain + ((key, text),))
     raise UnknownContextError(f"unknown context {text!r}: not a bundled context "
                               f"({', '.join(available_contexts())}) nor a readable file"
                               f"{did_you_mean(text, available_contexts())}")

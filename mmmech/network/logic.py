@@ -1,7 +1,7 @@
 """Boolean rules of pathway models: parse, print, inspect (never ``eval``).
 
 A rule is a Boolean expression over node names with ``AND``, ``OR``, ``NOT`` and parentheses,
-any nesting. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and ``and``/``or``/``not`` are
+nested up to :data:`MAX_DEPTH` levels. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and ``and``/``or``/``not`` are
 accepted too. Node names are identifiers made of letters, digits, ``_`` and ``.`` (not starting
 with a digit). The constants ``0`` and ``1`` (or ``false``/``true``) are allowed.
 
@@ -22,7 +22,12 @@ import re
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError"]
+__all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError", "MAX_DEPTH"]
+
+#: deepest nesting a rule may have (parentheses and NOTs, counted together). Real logic models
+#: nest a few levels; the bound keeps the parser and every tree walker far from Python's
+#: recursion limit, so hostile input gets a clear error instead of a RecursionError.
+MAX_DEPTH = 100
 
 
 class RuleSyntaxError(InvalidInputError):
@@ -35,6 +40,11 @@ _WORDS = {"and": "AND", "or": "OR", "not": "NOT", "true": "1", "false": "0"}
 _SYMBOLS = {"&": "AND", "&&": "AND", "|": "OR", "||": "OR", "!": "NOT", "~": "NOT"}
 
 
+def _shown(text, limit=80):
+    """A rule for a message: quoted, cut after `limit` characters."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _tokenize(text):
     pos, out = 0, []
     text = text.rstrip()
@@ -43,7 +53,7 @@ def _tokenize(text):
         if not m or m.end() == pos:
             bad = text[pos:].lstrip()[:10]
             col = len(text) - len(text[pos:].lstrip()) + 1
-            raise RuleSyntaxError(f"unexpected {bad!r} at column {col} of rule {text!r}")
+            raise RuleSyntaxError(f"unexpected {bad!r} at column {col} of rule {_shown(text)}")
         kind = m.lastgroup
         val = m.group(kind)
         col = m.start(kind) + 1
@@ -63,6 +73,13 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, col):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleSyntaxError(f"rule nests deeper than {MAX_DEPTH} levels (parentheses and "
+                                  f"NOTs) at column {col} of rule {_shown(self.text)}; simplify it")
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None, len(self.text) + 1)
@@ -70,7 +87,8 @@ class _Parser:
     def fail(self, what):
         kind, val, col = self.peek()
         got = "end of rule" if kind is None else repr(val)
-        raise RuleSyntaxError(f"expected {what} at column {col} of rule {self.text!r}, got {got}")
+        raise RuleSyntaxError(f"expected {what} at column {col} of rule {_shown(self.text)}, got "
+                              f"{got}")
 
     def parse(self):
         if not self.toks:
@@ -96,8 +114,11 @@ class _Parser:
 
     def unary(self):
         if self.peek()[:2] == ("op", "NOT"):
+            self.deeper(self.peek()[2])
             self.i += 1
-            return ("not", self.unary())
+            tree = ("not", self.unary())
+            self.depth -= 1
+            return tree
         return self.atom()
 
     def atom(self):
@@ -109,11 +130,13 @@ class _Parser:
             self.i += 1
             return ("const", float(val))
         if kind == "lp":
+            self.deeper(self.peek()[2])
             self.i += 1
             tree = self.or_()
             if self.peek()[0] != "rp":
                 self.fail("')'")
             self.i += 1
+            self.depth -= 1
             return tree
         self.fail("a node name, NOT or '('")
 

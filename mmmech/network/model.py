@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
 from .logic import literals, parse_rule, RuleSyntaxError
-from ..resources import data_file, list_data, parse_toml
+from ..resources import data_file, list_data, parse_toml, read_text_file
 from .._readonly import read_only
 from .._results import Result
 from ..sources import SOURCE_PATTERN, describe_expected
@@ -681,6 +681,9 @@ def _num(value, what, origin, text, needle, lo=None, hi=None, open_lo=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a number, got {value!r}")
     v = float(value)
+    if not math.isfinite(v):
+        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a finite number, "
+                             f"got {v}")
     if (lo is not None and (v <= lo if open_lo else v < lo)) or (hi is not None and v > hi):
         rng = f"{'(' if open_lo else '['}{lo}, {hi}]"
         raise ModelFileError(f"{_where(origin, text, needle)}: {what} must lie in {rng}, got {v}")
@@ -748,6 +751,9 @@ def parse_model(data, origin="<model>", text=""):
             y0=_num(raw.get("y0", 0.0), f"y0 of {nm}", origin, text, needle, 0, 1))
     edges, seen = [], set()
     edge_keys = {"source", "target", "sign", "sources", "w", "n", "ec50", "parameter", "note", "refs"}
+    if not isinstance(data.get("edge", []), list):
+        raise ModelFileError(f"{_where(origin, text, 'edge')}: 'edge' must be an array of tables "
+                             f"([[edge]] entries)")
     for i, raw in enumerate(data.get("edge", [])):
         if not isinstance(raw, dict):
             raise ModelFileError(f"{origin}: [[edge]] #{i + 1} is not a table")
@@ -786,16 +792,28 @@ def parse_model(data, origin="<model>", text=""):
             raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: EC50={ee} "
                                  f"with n={nn} gives EC50**n >= 0.5; the normalized Hill function "
                                  f"needs EC50**n < 0.5")
+        if raw.get("parameter") is not None and not isinstance(raw.get("parameter"), str):
+            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: parameter "
+                                 f"must be the name of a [parameters] entry, got "
+                                 f"{raw.get('parameter')!r}")
         edges.append(Edge(source=src, target=tgt, sign=int(sign), sources=tuple(srcs), w=w, n=n,
                           ec50=ec50, parameter=raw.get("parameter"), note=str(raw.get("note", "")),
                           refs=tuple(str(r) for r in refs)))
     params = {}
+    if not isinstance(data.get("parameters") or {}, dict):
+        raise ModelFileError(f"{_where(origin, text, 'parameters')}: [parameters] must be a table "
+                             f"of tables")
     for pname, raw in (data.get("parameters") or {}).items():
         needle = f"[parameters.{pname}]"
         if not isinstance(raw, dict) or "default" not in raw:
             raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname} needs at least "
                                  f"'default', 'low' and 'high'")
         d = _num(raw.get("default"), f"parameter {pname} default", origin, text, needle)
+        for side in ("supports", "contradicts"):
+            val = raw.get(side, ())
+            if isinstance(val, str) or not isinstance(val, (list, tuple)):
+                raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname}: {side} "
+                                     f"must be a list of source ids, got {val!r}")
         params[pname] = Parameter(
             name=pname, default=d,
             low=_num(raw.get("low", d), f"parameter {pname} low", origin, text, needle),
@@ -816,6 +834,9 @@ def parse_model(data, origin="<model>", text=""):
                                  f"be a table")
         if "term" in spec:
             term = spec["term"]
+            if not isinstance(term, str):
+                raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
+                                     f"term must be a rule fragment (text), got {term!r}")
             probe = term.replace("{drug}", "D").replace("{target}", "T").replace("{e3}", "E")
             try:
                 parse_rule(f"X {probe}")
@@ -823,6 +844,9 @@ def parse_model(data, origin="<model>", text=""):
                 raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
                                      f"term {term!r} is not a rule fragment: {exc}") from None
     sources = data.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise ModelFileError(f"{_where(origin, text, 'sources')}: [sources] must map source ids to "
+                             f"citations")
     return PathwayModel(
         name=name, nodes=nodes, edges=tuple(edges), readouts=dict(readouts), parameters=params,
         actions={k: dict(v) for k, v in actions.items()}, source_titles=dict(sources),
@@ -844,15 +868,23 @@ def _load_bundled(name):
 
 @functools.lru_cache(maxsize=32)
 def _read_cached(path, mtime_ns, size):
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    text = read_text_file(path)
     return parse_model(parse_toml(text, path), path, text)
+
+
+def _path_arg(path, func):
+    """`path` as a str; InvalidInputError naming the argument for anything else."""
+    p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(p, str):
+        raise InvalidInputError(f"{func}(): path must be a file path (str or os.PathLike), got "
+                                f"{type(path).__name__} {path!r:.60}")
+    return p
 
 
 def read(path):
     """Read a model file. Our own ``.toml`` format is handled here; other formats (.bnet,
     SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.network.io` when it is available."""
-    p = os.fspath(path)
+    p = _path_arg(path, "read")
     if os.path.isdir(p):
         raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
     if not os.path.isfile(p):

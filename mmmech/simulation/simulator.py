@@ -25,6 +25,7 @@ import hashlib
 import math
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,9 @@ class EnsembleParams(ParamSet):
 # ---------------------------------------------------------------------- simulator
 def _check_settings(model_nodes, settings, func):
     out = {}
+    if settings is not None and not isinstance(settings, Mapping):
+        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+                                f"got {type(settings).__name__} {settings!r:.60}")
     for k, v in dict(settings or {}).items():
         if k not in model_nodes:
             raise UnknownNodeError(f"{func}(): cannot set unknown node {k!r}"
@@ -155,8 +159,21 @@ class Simulator:
             # context sets only the nodes it has
             ctx_dropped = sorted(k for k in ctx_raw if k not in nodes)
             ctx_raw = {k: v for k, v in ctx_raw.items() if k in nodes}
+        else:
+            alien = [k for k in ctx_raw if k not in nodes]
+            if alien:
+                more = ", ..." if len(alien) > 4 else ""
+                raise UnknownNodeError(
+                    f"{func}(): context {self.context.name!r} does not fit model "
+                    f"{self.model.name!r}: it sets node(s) the model does not have "
+                    f"({', '.join(alien[:4])}{more}); pass a context written for this model "
+                    f"(a context file: --context my_context.toml, context='my_context.toml') or "
+                    f"none (--context none, context='none')")
         ctx_settings = _check_settings(nodes, ctx_raw, f"{func}(context {self.context.name!r})")
-        for k in knockouts or ():
+        knockouts = _names_arg(knockouts, "knockouts", func, ("node names", "node"))
+        mutations = _names_arg(mutations, "mutations", func,
+                               ("mutations such as 'PSMB5 A49T'", "mutation"))
+        for k in knockouts:
             if k not in nodes:
                 raise UnknownNodeError(f"{func}(): cannot knock out unknown node {k!r}"
                                        f"{did_you_mean(k, nodes)}")
@@ -207,7 +224,10 @@ class Simulator:
         except ImportError as exc:  # pragma: no cover
             raise InvalidInputError(f"mutations need the structure layer (mmmech.structures): "
                                     f"{exc}") from None
-        parsed = [structures.parse_mutation(m) if isinstance(m, str) else m for m in mutations]
+        parsed = structures.unique_mutations(
+            [structures.parse_mutation(m) if isinstance(m, str) else m for m in mutations],
+            "Simulator")
+        self.mutations = tuple(parsed)
         shifts = structures.potency_shifts(parsed, self.drugs)
         return {d: dict(v) for d, v in shifts.items()}
 
@@ -446,12 +466,30 @@ def _cached_simulator(model, drugs, context, knockouts, settings, mutations, par
     return sim
 
 
+def _names_arg(value, what, func, example):
+    """A sequence of names as a tuple; a single string is refused (it is not a list of
+    one-letter names)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"{func}(): {what} must be a list of {example[0]}, got the string "
+                                f"{value!r}; write [{value!r}] for one {example[1]}")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise InvalidInputError(f"{func}(): {what} must be a list of {example[0]}, got "
+                                f"{type(value).__name__}") from None
+
+
 def _regimen(reg, func):
     if not isinstance(reg, dict):
         raise InvalidInputError(f"{func}(): a regimen must be a dict {{drug: nM}}, got "
                                 f"{type(reg).__name__}")
     out = {}
     for name, v in reg.items():
+        if isinstance(v, (bool, np.bool_)):
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, got {v!r} "
+                                    f"(a bool is not a dose)")
         try:
             fv = float(v)
         except (TypeError, ValueError):
@@ -558,16 +596,26 @@ def _run(func, model, regimens, context, knockouts, settings, mutations, backend
     regs = [_regimen(r or {}, func) for r in regimens]
     if not regs:
         raise InvalidInputError(f"{func}(): regimens must not be an empty list")
+    knockouts = _names_arg(knockouts, "knockouts", func, ("node names", "node"))
+    mutations = _names_arg(mutations, "mutations", func, ("mutations such as 'PSMB5 A49T'",
+                                                          "mutation"))
     drug_objs, order = [], {}
     for reg in regs:
+        spelled = {}
         for name in reg:
             d = resolve_drug(name)
+            if d.name in spelled:
+                raise InvalidInputError(f"{func}(): {d.name} is given twice in one regimen, as "
+                                        f"{spelled[d.name]!r} and {name!r}; give each drug once")
+            spelled[d.name] = name
             if d.name not in order:
                 order[d.name] = len(drug_objs)
                 drug_objs.append(d)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+                                f"got {type(settings).__name__} {settings!r:.60}")
     settings = dict(settings or {})
-    sim = _cached_simulator(model, drug_objs, context, tuple(knockouts or ()), settings,
-                            tuple(mutations or ()), params)
+    sim = _cached_simulator(model, drug_objs, context, knockouts, settings, mutations, params)
     conc = np.zeros((len(regs), len(drug_objs)))
     canon = []
     for r, reg in enumerate(regs):

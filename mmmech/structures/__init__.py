@@ -10,7 +10,7 @@ from ._registry import (
     Target, StructureEntry, BindingSite, KnownMutation, NumberingScheme, Mutation,
     PotencyShifts, MutationWarning, targets, get_target, binding_site, interface_contacts,
     residue_correspondence, parse_mutation, convert_position, check_mutation, potency_shifts,
-    fetch, load_structure, structure_sequence, RCSB_URL,
+    unique_mutations, fetch, load_structure, structure_sequence, RCSB_URL,
 )
 
-__all__ = ["Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme", "Mutation", "PotencyShifts", "MutationWarning", "targets", "get_target", "binding_site", "interface_contacts", "residue_correspondence", "parse_mutation", "convert_position", "check_mutation", "potency_shifts", "fetch", "load_structure", "structure_sequence", "RCSB_URL"]
+__all__ = ["Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme", "Mutation", "PotencyShifts", "MutationWarning", "targets", "get_target", "binding_site", "interface_contacts", "residue_correspondence", "parse_mutation", "convert_position", "check_mutation", "potency_shifts", "unique_mutations", "fetch", "load_structure", "structure_sequence", "RCSB_URL"]

@@ -10,6 +10,7 @@ import gzip
 import io
 import os
 import warnings
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -73,6 +74,10 @@ def _read_text(path, func):
     except OSError as exc:
         raise StructureError(f"{func}(): cannot read structure file {os.fspath(path)!r}: "
                              f"{exc.strerror or exc}") from None
+    except (EOFError, zlib.error) as exc:
+        # a .gz cut short (EOFError) or with damaged compressed data (zlib.error)
+        raise StructureError(f"{func}(): cannot read structure file {os.fspath(path)!r}: the "
+                             f"gzip data is truncated or corrupt ({exc})") from None
 
 
 def read_structure(path_or_structure, func="read_structure"):
@@ -94,6 +99,7 @@ def read_structure(path_or_structure, func="read_structure"):
             raise InvalidInputError(
                 f"{func}(): expected a path, a Bio.PDB Structure or Model, got a "
                 f"{type(path_or_structure).__name__}")
+        check_coordinates(path_or_structure, func, describe_source(path_or_structure))
         return path_or_structure
     if not isinstance(path_or_structure, (str, os.PathLike)):
         raise InvalidInputError(
@@ -137,7 +143,36 @@ def _parse_text(text, fmt, sid, origin, func):
                              f"{type(exc).__name__}: {exc}") from None
     if not any(True for _ in structure.get_atoms()):
         raise StructureError(f"{func}(): {origin!r} contains no atoms")
+    check_coordinates(structure, func, origin, text if fmt == "pdb" else None)
     return structure
+
+
+def check_coordinates(structure, func, origin, text=None):
+    """StructureError when an atom has a non-finite coordinate (nan/inf, or beyond float32
+    range): distances to it are undefined, so a binding site would silently lose it. The
+    message names the atom and, for PDB text, the line."""
+    atoms = list(structure.get_atoms())
+    if not atoms:
+        return
+    xyz = np.array([a.coord for a in atoms], dtype=np.float64)
+    bad = ~np.isfinite(xyz).all(axis=1)
+    if not bad.any():
+        return
+    first = atoms[int(np.argmax(bad))]
+    res = first.get_parent()
+    chain = res.get_parent().id if res.get_parent() is not None else "?"
+    where = ""
+    if text is not None:
+        serial = first.get_serial_number()
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.startswith(("ATOM  ", "HETATM")) and line[6:11].strip() == str(serial):
+                where = f", line {lineno}"
+                break
+    raise StructureError(
+        f"{func}(): {origin!r}{where}: atom {first.get_id()!r} of {res.get_resname().strip()} "
+        f"{residue_key(res)[0]}{residue_key(res)[1]} (chain {chain!r}) has non-finite "
+        f"coordinates {tuple(float(v) for v in first.coord)}; {int(bad.sum())} atom(s) in all; "
+        f"fix the file (coordinates must be finite numbers of Å)")
 
 
 def first_model(structure):

@@ -65,7 +65,8 @@ __all__ = [
     "Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme", "Mutation",
     "PotencyShifts", "MutationWarning",
     "targets", "get_target", "binding_site", "interface_contacts", "residue_correspondence",
-    "parse_mutation", "convert_position", "check_mutation", "potency_shifts", "fetch",
+    "parse_mutation", "convert_position", "check_mutation", "potency_shifts", "unique_mutations",
+    "fetch",
     "load_structure", "structure_sequence", "RCSB_URL",
 ]
 
@@ -1037,6 +1038,30 @@ def _check_fold(v, func, what):
     return f
 
 
+def unique_mutations(mutations, func="potency_shifts"):
+    """Parsed mutations with exact duplicates merged (first one kept, order kept).
+
+    The same mutation given twice -- in any notation or numbering scheme (``PSMB5 A49T`` and
+    ``PSMB5 A108T precursor``), or once in a context and again on the command line -- is one
+    mutation: its fold applies once, not squared. The same mutation with two different
+    user folds (``x20`` and ``x5``, or ``x20`` and none) is refused: which one is meant is
+    unclear. Different mutations of one target still multiply (see :func:`potency_shifts`).
+    """
+    seen, out = {}, []
+    for m in mutations:
+        key = (m.gene, m.uniprot_position(), m.mt)
+        if key in seen:
+            if seen[key].fold != m.fold:
+                def shown(x):
+                    return f"{x} x{x.fold:g}" if x.fold is not None else f"{x} (documented fold)"
+                raise MutationError(f"{func}(): mutation {seen[key]} is given twice with different "
+                                    f"folds: {shown(seen[key])} and {shown(m)}; give it once")
+            continue
+        seen[key] = m
+        out.append(m)
+    return out
+
+
 def potency_shifts(mutations, drugs=None, fold=None):
     """Potency folds that mutations impose on the drugs acting at the mutated targets.
 
@@ -1057,7 +1082,8 @@ def potency_shifts(mutations, drugs=None, fold=None):
     PotencyShifts
         ``{drug_name: {target_gene: fold}}``; each fold multiplies that drug's ``potency_nM``
         at that target (fold > 1: the drug is weaker). Only affected drugs appear. Several
-        mutations on one target multiply. The documented fold comes from the registry (with its
+        mutations on one target multiply; the same mutation given twice counts once
+        (:func:`unique_mutations`). The documented fold comes from the registry (with its
         source in ``.details``); an undocumented drug/mutation pair gets 1.0 and an entry in
         ``.warnings`` (also issued as :class:`MutationWarning`), which says whether the residue
         lies in a known binding site.
@@ -1074,7 +1100,7 @@ def potency_shifts(mutations, drugs=None, fold=None):
     except TypeError:
         raise InvalidInputError(f"{func}(): mutations must be a mutation text or an iterable of "
                                 f"them, got {type(mutations).__name__}") from None
-    parsed = [parse_mutation(m) for m in mutations]
+    parsed = unique_mutations([parse_mutation(m) for m in mutations], func)
     global_fold, per_mut = _user_folds(fold, func)
     drug_objs, lib_warning = _drug_list(drugs)
     out = PotencyShifts()

@@ -34,6 +34,8 @@ def _canonical_name(col):
     key = col.lower().replace("_", "")
     if key in _ALIASES:
         return _ALIASES[key]
+    if not key.startswith(("drug", "conc")):
+        return col
     for pat, fmt in ((r"drug(\d+)", "drug{}"), (r"conc(\d+)", "conc{}"),
                      (r"concunit(\d+)", "conc_unit{}")):
         m = re.fullmatch(pat, key)
@@ -54,7 +56,10 @@ def read_table(path, func="read_plate"):
         raise InvalidInputError(f"{func}(): {path!r} is a folder, expected a CSV file")
     sep = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
     try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+        df = _read_wide(path, sep, func)
+        if df is None:
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True)
     except pd.errors.EmptyDataError as exc:
         raise ModelFileError(f"{func}(): {path!r} is empty; expected SynergyFinder's long "
                              "table with a header line") from exc
@@ -66,6 +71,39 @@ def read_table(path, func="read_plate"):
     df.columns = [str(c).strip() for c in df.columns]
     df[_LINE] = [f"line {i + 2}" for i in range(len(df))]
     return df
+
+
+_WIDE = 1000   # header fields from which a table is read by _read_wide
+
+
+def _read_wide(path, sep, func):
+    """A table with very many columns (extra annotation columns), read as one block of
+    strings; None for ordinary tables (read by pandas). pandas builds one array per column,
+    which takes a minute for 200,000 columns; the csv module and one object block take a
+    second. Cells are read as pandas does here (strings, no NA conversion, initial spaces
+    skipped)."""
+    import csv
+    try:
+        with open(path, "r", encoding="utf-8", newline="") as fh:
+            head = fh.readline(1 << 22)   # bounded: a file without newlines is not wide
+            if head.count(sep) < _WIDE:
+                return None
+            fh.seek(0)
+            rows = list(csv.reader(fh, delimiter=sep, skipinitialspace=True))
+    except csv.Error as exc:
+        raise ModelFileError(f"{func}(): {path!r} is not a readable CSV table: {exc}") from None
+    if head.startswith("\ufeff") and rows and rows[0]:
+        rows[0][0] = rows[0][0][1:]
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        raise pd.errors.EmptyDataError("no data rows") if not rows else \
+            ModelFileError(f"{func}(): {path!r} has a header but no data rows")
+    width = len(rows[0])
+    for i, r in enumerate(rows[1:], 2):
+        if len(r) != width:
+            raise ModelFileError(f"{func}(): {path!r} is not a readable CSV table: expected "
+                                 f"{width} fields in line {i}, saw {len(r)}")
+    return pd.DataFrame(np.array(rows[1:], dtype=object), columns=rows[0], dtype=object)
 
 
 def _where(df, mask, n=3):
@@ -132,7 +170,14 @@ def canonical_table(df, func="score_table"):
     if not has_unit:
         missing.append("conc_unit")
     if missing:
-        hints = "".join(did_you_mean(c, [x for x in df.columns if x != _LINE]) for c in missing)
+        present = [x for x in df.columns if x != _LINE]
+        for sep, label in (("\t", "tab"), (";", "semicolon")):
+            if len(present) <= 2 and any(sep in x and x.count(sep) >= 2 for x in present):
+                raise InvalidInputError(
+                    f"{func}(): the header {present[0][:80]!r} is one column holding "
+                    f"{label}s: the file looks {label}-separated; save it comma-separated "
+                    f"(CSV){' or name it .tsv' if label == 'tab' else ''}")
+        hints = "".join(dict.fromkeys(did_you_mean(c, present) for c in missing))
         raise InvalidInputError(
             f"{func}(): the table lacks column(s) {', '.join(repr(c) for c in missing)}"
             f"{hints}. SynergyFinder's long format needs block_id, drug1, drug2, ..., conc1, "
@@ -245,7 +290,15 @@ def iter_blocks(table, K, func="score_table"):
     std = {"block_id", "response", _LINE} | {f"drug{i}" for i in range(1, K + 1)} \
         | {f"conc{i}" for i in range(1, K + 1)} | {f"conc_unit{i}" for i in range(1, K + 1)}
     extras = [c for c in table.columns if c not in std]
-    for bid, blk in table.groupby("block_id", sort=False):
+    # the checks need the standard columns only; the extra columns (any number of them) are
+    # taken once as one array and only tested for being constant within each block
+    narrow = pd.DataFrame({c: table[c] for c in table.columns if c in std})
+    narrow["_pos"] = np.arange(len(table))
+    extra_vals = None
+    if extras:
+        pos = [i for i, c in enumerate(table.columns) if c not in std]
+        extra_vals = table.to_numpy(dtype=object)[:, pos]
+    for bid, blk in narrow.groupby("block_id", sort=False):
         where = f"block {bid!r}"
         # drugs present in this block: named columns (a column may be empty for fewer drugs)
         idx = []
@@ -335,15 +388,25 @@ def iter_blocks(table, K, func="score_table"):
         values = np.split(y[order], splits)
         first = np.full(count.size, len(flat), dtype=np.int64)
         np.minimum.at(first, flat, np.arange(len(flat)))
-        extra = {}
-        for c in extras:
-            u = pd.unique(blk[c])
-            if len(u) == 1:
-                v = u[0]
-                extra[c] = v.item() if isinstance(v, np.generic) else v
+        extra = _constant_columns(extra_vals[blk["_pos"].to_numpy()], extras) if extras else {}
         block = Block(_native(bid), drugs, units, doses, mean, values, extra)
         block.file_order = first.reshape(shape)   # row of each well's first replicate
         yield block
+
+
+def _constant_columns(vals, extras):
+    """{column: value} for the `extras` columns (of the 2-D object array `vals`, rows x
+    columns) whose value is the same in every row (missing values count as one value). One
+    vectorized pass: linear in the number of cells, so plates with very many extra columns
+    stay fast."""
+    if not extras:
+        return {}
+    first = vals[0]
+    missing = pd.isna(vals)
+    same = (vals == first) | (missing & missing[0])
+    const = same.all(axis=0)
+    return {c: (v.item() if isinstance(v, np.generic) else v)
+            for c, v, k in zip(extras, first, const) if k}
 
 
 def _native(v):

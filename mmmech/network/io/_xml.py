@@ -10,13 +10,14 @@ import dataclasses
 import io
 import math
 import warnings
+from xml.etree import ElementTree as ET
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
 from ...exceptions import ModelFileError
 from .formats import (DefaultRulesWarning, _Namer, _edges_from_rules, _sign_of,
                           build_network, safe_name)
-from ..logic import RuleSyntaxError, format_rule, literals, parse_rule
+from ..logic import MAX_DEPTH, RuleSyntaxError, format_rule, literals, parse_rule
 
 __all__ = ["check_xml", "read_graphml", "write_graphml", "read_sbml_qual", "write_sbml_qual",
            "read_kgml", "MMMECH_NS"]
@@ -29,8 +30,9 @@ class _Forbidden(Exception):
     pass
 
 
-def check_xml(data, origin):
-    """Check that `data` (bytes) is well-formed XML without entity declarations.
+def check_xml(data, origin, max_depth=None):
+    """Check that `data` (bytes) is well-formed XML without entity declarations (and, with
+    `max_depth`, elements nested at most that deep).
 
     Returns
     -------
@@ -42,7 +44,8 @@ def check_xml(data, origin):
     ModelFileError
         Malformed XML (file, line, column and expat's reason) or a forbidden construct.
     """
-    p = expat.ParserCreate()
+    # namespace-aware, as ElementTree and libsbml are: an unbound prefix is malformed here too
+    p = expat.ParserCreate(namespace_separator=" ")
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     root = []
 
@@ -53,14 +56,23 @@ def check_xml(data, origin):
     def external(context, base, system_id, public_id):
         raise _Forbidden(f"external entity reference {system_id!r}")
 
+    depth = [0]
+
     def start(name, attrs):
         if not root:
-            root.append(name.split(":")[-1])
+            root.append(name.split(" ")[-1].split(":")[-1])
+        depth[0] += 1
+        if max_depth is not None and depth[0] > max_depth:
+            raise _Forbidden(f"elements nested deeper than {max_depth} levels")
+
+    def end(name):
+        depth[0] -= 1
 
     p.EntityDeclHandler = entity
     p.UnparsedEntityDeclHandler = entity
     p.ExternalEntityRefHandler = external
     p.StartElementHandler = start
+    p.EndElementHandler = end
     try:
         p.Parse(data, True)
     except _Forbidden as exc:
@@ -68,13 +80,16 @@ def check_xml(data, origin):
     except expat.ExpatError as exc:
         raise ModelFileError(f"{origin}, line {exc.lineno}, column {exc.offset + 1}: malformed "
                              f"XML: {expat.ErrorString(exc.code)}") from None
+    except (LookupError, ValueError) as exc:    # e.g. encoding="TF-8" in the declaration
+        raise ModelFileError(f"{origin}, line {p.CurrentLineNumber}: malformed XML: "
+                             f"{' '.join(str(exc).split())}") from None
     if not root:
         raise ModelFileError(f"{origin}: no XML root element")
     return root[0]
 
 
-def _expect_root(data, origin, want, fmt):
-    tag = check_xml(data, origin)
+def _expect_root(data, origin, want, fmt, max_depth=None):
+    tag = check_xml(data, origin, max_depth)
     if tag.lower() != want:
         raise ModelFileError(f"{origin}, line 1: root element <{tag}> is not <{want}>; this is not "
                              f"a {fmt} file")
@@ -116,7 +131,7 @@ def read_graphml(data, origin, name):
     _expect_root(data, origin, "graphml", "GraphML")
     try:
         g = nx.read_graphml(io.BytesIO(data))
-    except (nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
+    except (nx.NetworkXError, KeyError, ValueError, TypeError, LookupError, ET.ParseError) as exc:
         raise ModelFileError(f"{origin}: invalid GraphML: {exc}") from None
     notes = []
     if not g.is_directed():
@@ -280,21 +295,31 @@ def _libsbml():
     return libsbml
 
 
-def _ast_to_tree(ast, names, where, libsbml):
+#: most arguments of one <xor/>: its expansion into AND/OR/NOT doubles with each argument
+MAX_XOR_ARGS = 8
+
+
+def _ast_to_tree(ast, names, where, libsbml, depth=0):
     """libsbml ASTNode of a Boolean SBML-qual function term -> logic tree."""
+    if depth > MAX_DEPTH:
+        raise ModelFileError(f"{where}: the function term nests deeper than {MAX_DEPTH} levels")
     t = ast.getType()
     kids = [ast.getChild(i) for i in range(ast.getNumChildren())]
+    depth += 1
     if t == libsbml.AST_LOGICAL_AND or t == libsbml.AST_LOGICAL_OR:
-        sub = tuple(_ast_to_tree(k, names, where, libsbml) for k in kids)
+        sub = tuple(_ast_to_tree(k, names, where, libsbml, depth) for k in kids)
         if not sub:
             return ("const", 1.0 if t == libsbml.AST_LOGICAL_AND else 0.0)
         return sub[0] if len(sub) == 1 else ("and" if t == libsbml.AST_LOGICAL_AND else "or", sub)
     if t == libsbml.AST_LOGICAL_NOT:
         if len(kids) != 1:
             raise ModelFileError(f"{where}: <not/> needs one argument, got {len(kids)}")
-        return ("not", _ast_to_tree(kids[0], names, where, libsbml))
+        return ("not", _ast_to_tree(kids[0], names, where, libsbml, depth))
     if t == libsbml.AST_LOGICAL_XOR:
-        sub = [_ast_to_tree(k, names, where, libsbml) for k in kids]
+        if not kids or len(kids) > MAX_XOR_ARGS:
+            raise ModelFileError(f"{where}: <xor/> with {len(kids)} arguments; mmmech expands "
+                                 f"xor into AND/OR/NOT and accepts 1 to {MAX_XOR_ARGS}")
+        sub = [_ast_to_tree(k, names, where, libsbml, depth) for k in kids]
         acc = sub[0]
         for b in sub[1:]:
             acc = ("or", (("and", (acc, ("not", b))), ("and", (("not", acc), b))))
@@ -341,6 +366,34 @@ def _ast_to_tree(ast, names, where, libsbml):
                          f"comparisons of species with 0/1, true/false)")
 
 
+#: largest rule (terms and operators, after xor is expanded) read from one transition
+MAX_RULE_SIZE = 100_000
+
+
+def _check_tree(tree, where):
+    """ModelFileError when a logic tree built from MathML nests deeper than MAX_DEPTH or grows
+    past MAX_RULE_SIZE once printed (xor expansion shares subtrees, so the printed rule can be
+    exponentially larger than the MathML). Walks the shared tree without recursion."""
+    info = {}                      # id(subtree) -> (depth, size)
+    stack = [(tree, False)]
+    while stack:
+        t, done = stack.pop()
+        if id(t) in info:
+            continue
+        kids = () if t[0] in ("var", "const") else ((t[1],) if t[0] == "not" else t[1])
+        if not done:
+            stack.append((t, True))
+            stack.extend((k, False) for k in kids if id(k) not in info)
+            continue
+        d = 1 + max((info[id(k)][0] for k in kids), default=0)
+        n = 1 + sum(info[id(k)][1] for k in kids)
+        if d > MAX_DEPTH or n > MAX_RULE_SIZE:
+            raise ModelFileError(f"{where}: the rule is too large once read (more than "
+                                 f"{MAX_DEPTH} levels deep or {MAX_RULE_SIZE} terms after <xor/> "
+                                 f"is expanded)")
+        info[id(t)] = (d, n)
+
+
 def _var(sid, names, where):
     if sid not in names:
         raise ModelFileError(f"{where}: function term reads {sid!r}, which is not a "
@@ -363,10 +416,16 @@ def _annotation(sp):
     return {}
 
 
+#: deepest element nesting accepted in SBML files (real SBML-qual files nest about 15 levels)
+SBML_MAX_DEPTH = 1000
+
+
 def read_sbml_qual(data, origin, name):
     """Read an SBML-qual model: species, transitions and Boolean function terms."""
     libsbml = _libsbml()
-    _expect_root(data, origin, "sbml", "SBML")
+    # libsbml parses MathML recursively in C++: thousands of nested elements overflow its stack
+    # (a segmentation fault), so depth is bounded before libsbml sees the file
+    _expect_root(data, origin, "sbml", "SBML", max_depth=SBML_MAX_DEPTH)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -462,6 +521,7 @@ def read_sbml_qual(data, origin, name):
                 conds.append((_ast_to_tree(ft.getMath(), names, f"{where} functionTerm "
                                            f"#{j + 1}", libsbml), lvl))
             tree = _first_match(conds, default_level)
+            _check_tree(tree, where)
         for o in outs:
             onm = names[o]
             if onm in rule_of:
@@ -661,7 +721,8 @@ def read_kgml(data, origin, name):
     _expect_root(data, origin, "pathway", "KEGG KGML")
     try:
         pathways = list(KGML_parser.parse(io.BytesIO(data)))
-    except (KeyError, ValueError, AttributeError, TypeError) as exc:
+    except (KeyError, ValueError, AttributeError, TypeError, LookupError, IndexError,
+            ET.ParseError) as exc:
         raise ModelFileError(f"{origin}: invalid KGML: {exc!r}") from None
     if not pathways:
         raise ModelFileError(f"{origin}: no <pathway> element")

@@ -362,13 +362,17 @@ def read(path, format=None):
         Missing or malformed file (the message names the file, line or element, and the
         problem).
     """
-    p = os.fspath(path)
+    from ..model import _path_arg
+    p = _path_arg(path, "read")
     if os.path.isdir(p):
         raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
     if not os.path.isfile(p):
         raise ModelFileError(f"read(): no such model file {p!r}")
-    with open(p, "rb") as fh:
-        data = fh.read()
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ModelFileError(f"read(): cannot read {p!r}: {exc.strerror or exc}") from None
     fmt = _norm_format(format, READ_FORMATS, "read") if format else detect_format(p, data)
     return _parse(data, fmt, p)
 
@@ -616,4 +620,6 @@ def _from_json_attr(value, origin, what):
         return json.loads(value)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{origin}: {what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelFileError(f"{origin}: {what} is not valid JSON (nested too deeply)") from None
 
