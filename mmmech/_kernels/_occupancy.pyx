@@ -1,8 +1,8 @@
 # Target occupancy from concentration: theta = c^h / (c^h + K^h), batched over regimens.
-# Computed stably as the logistic function of z = h log(c / K), exactly as the NumPy reference
-# _occupancy_ref.py (read it first). Directives are set once in setup.py.
+# Computed without overflow (the logistic of z = h log(c / K) where (c / K)^h would overflow
+# or lose precision), exactly as the NumPy reference _occupancy_ref.py (read it first). Directives are set once in setup.py.
 from cython.parallel cimport prange
-from libc.math cimport exp, log, fabs
+from libc.math cimport exp, log, fabs, pow
 from libc.float cimport DBL_MIN, DBL_MAX
 
 from ._typedefs cimport float64_t
@@ -23,13 +23,18 @@ def openmp_enabled():
 
 
 cdef inline double _occ(double c, double k, double h) noexcept nogil:
-    # reference: z = h * log(c / K) (log c - log K where c / K is not a normal double);
-    # 1 / (1 + e^-z) for z >= 0, e^z / (1 + e^z) below: no overflow, never NaN
-    cdef double r, lr, z, ez
+    # reference: ch / (1 + ch) with ch = (c / K)^h while c / K is a normal double and ch is
+    # finite (the textbook formula, same bits as before); otherwise the logistic of
+    # z = h * log(c / K) (log c - log K where c / K is not normal): 1 / (1 + e^-z) for z >= 0,
+    # e^z / (1 + e^z) below. No overflow, never NaN.
+    cdef double r, lr, z, ez, ch
     if c <= 0.0:
         return 0.0
     r = c / k
     if r >= DBL_MIN and r <= DBL_MAX:
+        ch = pow(r, h)
+        if ch <= DBL_MAX:
+            return ch / (1.0 + ch)
         lr = log(r)
     else:
         lr = log(c) - log(k)

@@ -1,10 +1,12 @@
 """NumPy reference of the occupancy kernel ``_occupancy.pyx`` (same signature, same result).
 
-``theta = c**h / (c**h + K**h)`` is computed as the logistic function of
-``z = h * log(c / K)``: ``1 / (1 + exp(-z))`` for z >= 0 and ``exp(z) / (1 + exp(z))`` for
-z < 0, so that no power overflows and extreme but finite inputs (c = 1e308, K = 1e-308,
-h = 50) give a value in [0, 1], never NaN. ``log(c / K)`` is used while the ratio is a normal
-double (most accurate), ``log(c) - log(K)`` where it would overflow or underflow. c = 0 gives 0.
+``theta = c**h / (c**h + K**h)`` is computed as ``ch / (1 + ch)`` with ``ch = (c / K)**h``
+while ``c / K`` is a normal double and ``ch`` is finite (the common case, the same bits as the
+textbook formula). Otherwise, where that formula overflows to NaN or loses precision (c = 1e308,
+K = 1e-308, h = 50), it is the logistic function of ``z = h * log(c / K)``:
+``1 / (1 + exp(-z))`` for z >= 0 and ``exp(z) / (1 + exp(z))`` for z < 0, with
+``log(c) - log(K)`` where ``c / K`` is not a normal double. The result is in [0, 1], never NaN.
+c = 0 gives 0.
 """
 import numpy as np
 
@@ -29,9 +31,12 @@ def occupancy(conc, k, h, out, num_threads=0):
         c = np.where(pos, conc, 1.0)
         r = c / k
         normal = (r >= _TINY) & (r <= _HUGE)
+        ch = np.where(normal, r, 1.0) ** h
+        plain = normal & (ch <= _HUGE)
         lr = np.where(normal, np.log(np.where(normal, r, 1.0)), np.log(c) - np.log(k))
         z = h * lr
         ez = np.exp(-np.abs(z))
-        theta = np.where(z >= 0.0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+        theta = np.where(plain, ch / (1.0 + ch),
+                         np.where(z >= 0.0, 1.0 / (1.0 + ez), ez / (1.0 + ez)))
     out[...] = np.where(pos, theta, 0.0)
     return out

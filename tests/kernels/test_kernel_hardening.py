@@ -396,3 +396,37 @@ def test_ctrl_c_stops_a_long_diffusion(threads):
             proc.communicate()
     assert proc.returncode == 3, (proc.returncode, out, err[-2000:])
     assert "INTERRUPTED" in out and "FINISHED" not in out
+
+
+class _Seen(Exception):
+    pass
+
+
+@pytest.mark.parametrize("backend", [pytest.param("cython", marks=needs_logic), "python"])
+def test_module_progress_hook_is_used_by_default(monkeypatch, backend):
+    """The CLI's hook: propagate.progress_hook receives reports of a long run without any
+    argument being threaded through (here it stops the endless run at the first report)."""
+    from mmmech.compiled import ParamSet
+    names = [f"N{i}" for i in range(301 if backend == "python" else 2001)]
+    cm = compile_rules(names, {names[i]: ("not", ("var", names[i - 1]))
+                               for i in range(len(names))})
+    p = cm.params
+    ps = ParamSet(p.w, np.full_like(p.n, 4.0), np.full_like(p.ec50, 0.5), p.tau, p.ymax)
+    seen = []
+
+    def hook(done, total, steps):
+        seen.append((done, total, steps))
+        raise _Seen
+    monkeypatch.setattr(propagate, "progress_hook", hook)
+    y0 = np.random.default_rng(0).random((1, len(names)))
+    with pytest.raises(_Seen):
+        propagate.steady_state(cm, params=ps, y0=y0, max_steps=10 ** 7, backend=backend)
+    assert seen[0][:2] == (0, 1) and seen[0][2] > 0
+
+
+def test_stderr_progress_prints_one_line(capsys):
+    report = propagate.stderr_progress("mmmech: simulate")
+    report(3, 120, 4200)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("mmmech: simulate: 3 of 120 regimens done, 4,200 steps")
