@@ -290,9 +290,10 @@ def _canonical(obj, depth=0):
     if isinstance(obj, bytes):
         return {"__bytes__": hashlib.sha256(obj).hexdigest()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # private fields are caches (e.g. a drug's parsed RDKit molecule), not content
         return {"__type__": type(obj).__name__,
                 **{f.name: _canonical(getattr(obj, f.name), depth + 1)
-                   for f in dataclasses.fields(obj)}}
+                   for f in dataclasses.fields(obj) if not f.name.startswith("_")}}
     if isinstance(obj, Mapping):
         return {"__map__": sorted(([_canonical(k, depth + 1), _canonical(v, depth + 1)]
                                    for k, v in obj.items()), key=lambda kv: json.dumps(kv[0]))}
@@ -302,7 +303,8 @@ def _canonical(obj, depth=0):
         return [_canonical(v, depth + 1) for v in obj]
     if hasattr(obj, "__dict__"):
         return {"__type__": type(obj).__name__, **{k: _canonical(v, depth + 1)
-                                                   for k, v in sorted(vars(obj).items())}}
+                                                   for k, v in sorted(vars(obj).items())
+                                                   if not k.startswith("_")}}
     text = repr(obj)
     # an object without a content view: its type only (never a memory address)
     return {"__type__": type(obj).__name__, "repr": None if " at 0x" in text else text}
@@ -969,9 +971,12 @@ def _probe_scheduler(address, timeout):
     import asyncio
 
     from distributed.comm import connect
+    from distributed.security import Security
+    # the TLS settings a Client would use (dask's configuration), so tls:// probes like it
+    args = Security().get_connection_args("client")
 
     async def handshake():
-        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout)
         await comm.close()
     return _bounded(lambda: asyncio.run(handshake()), timeout + 2.0, "probe")
 

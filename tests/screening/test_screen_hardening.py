@@ -263,6 +263,19 @@ def test_fingerprint_is_the_same_in_another_process(tmp_path):
     assert out.stdout.strip() == here
 
 
+def test_fingerprint_ignores_caches_filled_in_the_process():
+    """A drug's lazily parsed RDKit molecule is a cache, not content: using it (as `mmmech drugs
+    show` does) must not make the screen look different to a fresh process."""
+    import dataclasses
+    from mmmech import drugs
+    d = dataclasses.replace(drugs.get("bortezomib"), _mol_cache={})
+    before = screening._digest(d)
+    assert d.mol is not None and d._mol_cache             # the cache is now filled
+    assert screening._digest(d) == before
+    other = dataclasses.replace(d, reference_nM=d.reference_nM * 2, _mol_cache={})
+    assert screening._digest(other) != before            # content still counts
+
+
 def test_resume_refuses_rows_computed_with_an_edited_model(tmp_path, monkeypatch):
     m = _model_copy(tmp_path)
     out = tmp_path / "s.csv"
