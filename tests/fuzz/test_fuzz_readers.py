@@ -29,6 +29,14 @@ _COUNT = itertools.count()
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup():
+    """Remove the fuzz files when the module is done."""
+    yield
+    import shutil
+    shutil.rmtree(_DIR, ignore_errors=True)
+
+
 def _path(suffix):
     """A fresh file name per example (the readers cache by path, size and mtime)."""
     return os.path.join(_DIR, f"f{next(_COUNT)}{suffix}")
