@@ -406,7 +406,7 @@ class _Seen(Exception):
 def test_module_progress_hook_is_used_by_default(monkeypatch, backend):
     """The CLI's hook: propagate.progress_hook receives reports of a long run without any
     argument being threaded through (here it stops the endless run at the first report)."""
-    from mmmech.compiled import ParamSet
+    from mmmech.simulation.compiled import ParamSet
     names = [f"N{i}" for i in range(301 if backend == "python" else 2001)]
     cm = compile_rules(names, {names[i]: ("not", ("var", names[i - 1]))
                                for i in range(len(names))})
