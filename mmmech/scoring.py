@@ -21,7 +21,7 @@ series ``c_ref * 3**k``, ``k = -3 .. 1`` around its reference concentration inst
 ``--doses DRUG=1nM,3nM,...``.
 
 With an ensemble (``ensemble=M``), M parameter sets are sampled around the curated ones
-(:func:`mmmech.screening.ensemble_params`, keyed by the seed and by each edge, parameter and
+(:func:`mmmech.simulation.sample_params`, keyed by the seed and by each edge, parameter and
 drug, so ``mmmech score`` and ``mmmech screen`` see the same variants; set 0 is the curated
 model), every grid point is simulated
 under each set in the same batched call, and each summary score is reported with its ensemble
@@ -307,8 +307,7 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     """
     from . import synergy
     from .synergy._core import score_batch
-    from .simulation.simulator import Simulator, resolve_drug
-    from .screening._screen import ensemble_params
+    from .simulation.simulator import Simulator, resolve_drug, sample_params
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
@@ -347,7 +346,7 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
                                                                readout=readout,
                                                                backend=backend)
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
-    params = ensemble_params(sim, ens, seed=seed) if ens > 1 else None
+    params = sample_params(sim, ens, seed=seed, spread=0.2) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
     notes = list(getattr(sim, "notes", []) or [])
     converged = bool(conv.all())

@@ -4,7 +4,7 @@ __all__ = ["register", "handle_validate", "handle_show", "handle_export", "handl
 
 
 def handle_validate(args):
-    from ..network.model import load
+    from ..network import load
     model = load(args.model)
     report = model.validate(drugs="library")
     rc = 0 if report.ok else 1     # like a linter: findings are not usage errors
@@ -19,7 +19,7 @@ def handle_validate(args):
 
 
 def handle_show(args):
-    from ..network.model import load
+    from ..network import load
     model = load(args.model)
     payload = model.to_dict()
     if getattr(args, "json", False):
@@ -91,7 +91,7 @@ def register(sub, common):
 def handle_export(args):
     # warnings (DefaultRulesWarning, ...) become `mmmech: note:` lines in cli.main()
     from ..network.io import atomic_write, dumps
-    from ..network.model import load
+    from ..network import load
     model = load(args.model)
     text = dumps(model, args.format)
     info = {"format": args.format, "model": model.name, "nodes": len(model.nodes),
@@ -108,7 +108,7 @@ def handle_export(args):
 
 def handle_draw(args):
     from ..network.draw import draw
-    from ..network.model import load
+    from ..network import load
     from ..units import format_nM
     from ._common import parse_regimen, parse_settings
     regimen = parse_regimen(args.regimen, "pathway draw", what="--regimen")

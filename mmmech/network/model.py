@@ -1,4 +1,6 @@
-"""Curated pathway models: loading, validation, a networkx view, compilation and explanations.
+"""Curated pathway models: the records, validation, a networkx view, explanations and drug
+attachment. Reading and loading (TOML and other formats): :mod:`mmmech.network.io`;
+compilation to flat arrays: :mod:`mmmech.simulation.compiled`.
 
 A pathway model is a TOML file (format and semantics: ``docs/semantics.md``) with nodes (HGNC
 symbols for proteins, CamelCase for processes and phenotypes), a Boolean rule per regulated
@@ -8,27 +10,25 @@ Model files are parsed as data (``tomllib``); nothing in them is executed.
 
 Examples
 --------
+>>> from mmmech.network import load
 >>> m = load("myeloma")
 >>> "Apoptosis" in m.nodes and m.readouts["viability"]
 'Viability'
 >>> m.validate().ok
 True
 """
-import functools
 import math
-import os
 import re
 from dataclasses import dataclass, field
 
-from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
+from ..exceptions import InvalidInputError, UnknownNameError, UnknownNodeError
 from .logic import literals, parse_rule, RuleSyntaxError
-from ..resources import data_file, list_data, parse_toml, read_text_file
 from .._readonly import read_only
 from .._results import Result
 from ..sources import SOURCE_PATTERN, describe_expected
 from ..utils import did_you_mean
 
-__all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
+__all__ = ["Node", "Edge", "Parameter", "PathwayModel",
            "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name",
            "ValidationReport"]
 
@@ -206,38 +206,6 @@ class PathwayModel:
             out[(e.source, e.target)] = p
         return out
 
-    def compile(self, extra_nodes=(), rules=None, edge_params=None, y0=None, ymax=None,
-                tau=None, parameter_values=None):
-        """Compile into a :class:`~mmmech.simulation.compiled.CompiledModel`.
-
-        Parameters
-        ----------
-        extra_nodes : sequence of str
-            Nodes added after the model's own (drug inputs, implicit basal inputs).
-        rules : mapping str -> str, optional
-            Rules replacing the model's (for nodes drugs attach to).
-        edge_params : mapping (src, dst) -> dict, optional
-            Extra or overriding edge parameters (drug identity edges).
-        y0, ymax, tau : mapping str -> float, optional
-            Overrides of node values.
-        parameter_values : mapping str -> float, optional
-            Values of named parameters (default: their curated defaults).
-        """
-        from ..simulation.compiled import compile_rules
-        names = list(self.nodes) + [n for n in extra_nodes if n not in self.nodes]
-        all_rules = self.rules
-        all_rules.update(rules or {})
-        ep = self.edge_params(parameter_values)
-        ep.update(edge_params or {})
-        y0s = {n.name: n.y0 for n in self.nodes.values()}
-        y0s.update(y0 or {})
-        ymaxs = {n.name: n.ymax for n in self.nodes.values()}
-        ymaxs.update(ymax or {})
-        taus = {n.name: n.tau for n in self.nodes.values()}
-        taus.update(tau or {})
-        return compile_rules(names, all_rules, ep, tau=taus, ymax=ymaxs, y0=y0s,
-                             readouts=self.readouts)
-
     # ------------------------------------------------------------------ inspection
     def explain(self, node):
         """Why a node behaves as it does: its rule and every edge into it with sign and sources.
@@ -250,6 +218,7 @@ class PathwayModel:
 
         Examples
         --------
+        >>> from mmmech.network import load
         >>> e = load("myeloma").explain("IRF4")
         >>> sorted(i["source"] for i in e["inputs"])
         ['IKZF1', 'IKZF3', 'MYC']
@@ -542,8 +511,14 @@ def _fold_for(folds, drug, target):
 
 def attach_drugs(model, drugs, folds=None):
     """Work out how `drugs` attach to `model` (rules, inputs, identity edges); see
-    ``[actions]`` in the model file. `folds`: ``{drug_name: {target: fold}}`` potency shifts."""
-    model = load(model)
+    ``[actions]`` in the model file. `folds`: ``{drug_name: {target: fold}}`` potency shifts.
+
+    `model` is a :class:`PathwayModel` (load a bundled name or a file with
+    :func:`mmmech.network.load` first)."""
+    if not isinstance(model, PathwayModel):
+        raise InvalidInputError(f"attach_drugs(): model must be a PathwayModel (use "
+                                f"mmmech.network.load({model!r}) first), got "
+                                f"{type(model).__name__}")
     folds = folds or {}
     att = Attachment()
     rules = model.rules
@@ -660,260 +635,3 @@ def attach_drugs(model, drugs, folds=None):
         if not reached:
             att.notes.append(f"{drug.name}: none of its targets attaches to the network")
     return att
-
-
-
-# ---------------------------------------------------------------------- parsing
-def _line_of(text, *needles):
-    """1-based line of the first line containing every needle (for error messages), or None."""
-    for i, line in enumerate(text.splitlines(), 1):
-        if all(nd in line for nd in needles):
-            return i
-    return None
-
-
-def _where(origin, text, *needles):
-    line = _line_of(text, *needles) if text else None
-    return f"{origin}, line {line}" if line else origin
-
-
-def _num(value, what, origin, text, needle, lo=None, hi=None, open_lo=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a finite number, "
-                             f"got {v}")
-    if (lo is not None and (v <= lo if open_lo else v < lo)) or (hi is not None and v > hi):
-        rng = f"{'(' if open_lo else '['}{lo}, {hi}]"
-        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must lie in {rng}, got {v}")
-    return v
-
-
-def _str(value, what, origin, text, needle, required=True):
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ModelFileError(f"{_where(origin, text, needle)}: {what} must be a non-empty string, "
-                             f"got {value!r}")
-    return value.strip()
-
-
-def parse_model(data, origin="<model>", text=""):
-    """Build a :class:`PathwayModel` from parsed TOML `data` (errors name `origin` and a line)."""
-    if not isinstance(data, dict):
-        raise ModelFileError(f"{origin}: expected a TOML table at the top level")
-    known = {"model", "node", "edge", "readouts", "parameters", "actions", "sources"}
-    for key in data:
-        if key not in known:
-            raise ModelFileError(f"{_where(origin, text, key)}: unknown top-level table {key!r}"
-                                 f"{did_you_mean(key, known)}")
-    meta = data.get("model", {})
-    if not isinstance(meta, dict) or "name" not in meta:
-        raise ModelFileError(f"{origin}: missing [model] table with a 'name'")
-    name = _str(meta.get("name"), "[model] name", origin, text, "name")
-    raw_nodes = data.get("node")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise ModelFileError(f"{origin}: the model has no [[node]] entries")
-    nodes = {}
-    node_keys = {"name", "module", "kind", "description", "rule", "tau", "ymax", "y0"}
-    for i, raw in enumerate(raw_nodes):
-        if not isinstance(raw, dict) or "name" not in raw:
-            raise ModelFileError(f"{origin}: [[node]] #{i + 1} has no 'name'")
-        nm = _str(raw["name"], "node name", origin, text, "name")
-        needle = f'"{nm}"'
-        if not _NAME.match(nm):
-            raise ModelFileError(f"{_where(origin, text, needle)}: node name {nm!r} must be an "
-                                 f"identifier (letters, digits, '_' and '.')")
-        if nm in nodes:
-            raise ModelFileError(f"{_where(origin, text, needle)}: duplicate node {nm!r}")
-        for k in raw:
-            if k not in node_keys:
-                raise ModelFileError(f"{_where(origin, text, needle)}: node {nm}: unknown key {k!r}"
-                                     f"{did_you_mean(k, node_keys)}")
-        kind = raw.get("kind", "protein")
-        if kind not in NODE_KINDS:
-            raise ModelFileError(f"{_where(origin, text, needle)}: node {nm}: kind must be one of "
-                                 f"{NODE_KINDS}, got {kind!r}")
-        rule = raw.get("rule")
-        if rule is not None:
-            rule = _str(rule, f"rule of {nm}", origin, text, needle)
-            try:
-                parse_rule(rule)
-            except RuleSyntaxError as exc:
-                raise ModelFileError(f"{_where(origin, text, 'rule', rule[:20])}: rule of {nm}: "
-                                     f"{exc}") from None
-        nodes[nm] = Node(
-            name=nm, module=str(raw.get("module", "")), kind=kind,
-            description=str(raw.get("description", "")), rule=rule,
-            tau=_num(raw.get("tau", 1.0), f"tau of {nm}", origin, text, needle, 0, None, True),
-            ymax=_num(raw.get("ymax", 1.0), f"ymax of {nm}", origin, text, needle, 0, 1),
-            y0=_num(raw.get("y0", 0.0), f"y0 of {nm}", origin, text, needle, 0, 1))
-    edges, seen = [], set()
-    edge_keys = {"source", "target", "sign", "sources", "w", "n", "ec50", "parameter", "note", "refs"}
-    if not isinstance(data.get("edge", []), list):
-        raise ModelFileError(f"{_where(origin, text, 'edge')}: 'edge' must be an array of tables "
-                             f"([[edge]] entries)")
-    for i, raw in enumerate(data.get("edge", [])):
-        if not isinstance(raw, dict):
-            raise ModelFileError(f"{origin}: [[edge]] #{i + 1} is not a table")
-        src = _str(raw.get("source"), f"[[edge]] #{i + 1} source", origin, text, "source")
-        tgt = _str(raw.get("target"), f"[[edge]] #{i + 1} target", origin, text, "target")
-        needle = f'source = "{src}"'
-        for k in raw:
-            if k not in edge_keys:
-                raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: unknown "
-                                     f"key {k!r}{did_you_mean(k, edge_keys)}")
-        if (src, tgt) in seen:
-            raise ModelFileError(f"{_where(origin, text, needle)}: duplicate edge {src} -> {tgt}")
-        seen.add((src, tgt))
-        sign = raw.get("sign")
-        if sign not in (1, -1) or isinstance(sign, bool):
-            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: sign must be "
-                                 f"1 or -1, got {sign!r}")
-        srcs = raw.get("sources", [])
-        if isinstance(srcs, str) or not isinstance(srcs, list) or not all(isinstance(s, str) for s in srcs):
-            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: sources must "
-                                 f"be a list of strings such as [\"PMID:123\"], got {srcs!r}")
-        refs = raw.get("refs", [])
-        if not isinstance(refs, list):
-            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: refs must "
-                                 f"be a list of strings")
-        w = raw.get("w")
-        n = raw.get("n")
-        ec50 = raw.get("ec50")
-        w = None if w is None else _num(w, f"w of {src} -> {tgt}", origin, text, needle, 0, 1)
-        n = None if n is None else _num(n, f"n of {src} -> {tgt}", origin, text, needle, 0, None, True)
-        ec50 = None if ec50 is None else _num(ec50, f"ec50 of {src} -> {tgt}", origin, text,
-                                              needle, 0, 1, True)
-        nn = 1.4 if n is None else n
-        ee = 0.5 if ec50 is None else ec50
-        if not (nn == 1.0 and ee == 0.5) and ee ** nn >= 0.5:
-            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: EC50={ee} "
-                                 f"with n={nn} gives EC50**n >= 0.5; the normalized Hill function "
-                                 f"needs EC50**n < 0.5")
-        if raw.get("parameter") is not None and not isinstance(raw.get("parameter"), str):
-            raise ModelFileError(f"{_where(origin, text, needle)}: edge {src} -> {tgt}: parameter "
-                                 f"must be the name of a [parameters] entry, got "
-                                 f"{raw.get('parameter')!r}")
-        edges.append(Edge(source=src, target=tgt, sign=int(sign), sources=tuple(srcs), w=w, n=n,
-                          ec50=ec50, parameter=raw.get("parameter"), note=str(raw.get("note", "")),
-                          refs=tuple(str(r) for r in refs)))
-    params = {}
-    if not isinstance(data.get("parameters") or {}, dict):
-        raise ModelFileError(f"{_where(origin, text, 'parameters')}: [parameters] must be a table "
-                             f"of tables")
-    for pname, raw in (data.get("parameters") or {}).items():
-        needle = f"[parameters.{pname}]"
-        if not isinstance(raw, dict) or "default" not in raw:
-            raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname} needs at least "
-                                 f"'default', 'low' and 'high'")
-        d = _num(raw.get("default"), f"parameter {pname} default", origin, text, needle)
-        for side in ("supports", "contradicts"):
-            val = raw.get(side, ())
-            if isinstance(val, str) or not isinstance(val, (list, tuple)):
-                raise ModelFileError(f"{_where(origin, text, needle)}: parameter {pname}: {side} "
-                                     f"must be a list of source ids, got {val!r}")
-        params[pname] = Parameter(
-            name=pname, default=d,
-            low=_num(raw.get("low", d), f"parameter {pname} low", origin, text, needle),
-            high=_num(raw.get("high", d), f"parameter {pname} high", origin, text, needle),
-            description=str(raw.get("description", "")),
-            supports=tuple(raw.get("supports", ())), contradicts=tuple(raw.get("contradicts", ())),
-            note=str(raw.get("note", "")))
-    readouts = data.get("readouts") or {}
-    if not isinstance(readouts, dict) or not all(isinstance(v, str) for v in readouts.values()):
-        raise ModelFileError(f"{_where(origin, text, '[readouts]')}: [readouts] must map names to "
-                             f"node names")
-    actions = data.get("actions") or {}
-    if not isinstance(actions, dict):
-        raise ModelFileError(f"{origin}: [actions] must be a table of tables")
-    for act, spec in actions.items():
-        if not isinstance(spec, dict):
-            raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: [actions.{act}] must "
-                                 f"be a table")
-        if "term" in spec:
-            term = spec["term"]
-            if not isinstance(term, str):
-                raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
-                                     f"term must be a rule fragment (text), got {term!r}")
-            probe = term.replace("{drug}", "D").replace("{target}", "T").replace("{e3}", "E")
-            try:
-                parse_rule(f"X {probe}")
-            except RuleSyntaxError as exc:
-                raise ModelFileError(f"{_where(origin, text, f'[actions.{act}]')}: action {act}: "
-                                     f"term {term!r} is not a rule fragment: {exc}") from None
-    sources = data.get("sources") or {}
-    if not isinstance(sources, dict):
-        raise ModelFileError(f"{_where(origin, text, 'sources')}: [sources] must map source ids to "
-                             f"citations")
-    return PathwayModel(
-        name=name, nodes=nodes, edges=tuple(edges), readouts=dict(readouts), parameters=params,
-        actions={k: dict(v) for k, v in actions.items()}, source_titles=dict(sources),
-        description=str(meta.get("description", "")).strip(), version=str(meta.get("version", "")),
-        semantics=str(meta.get("semantics", "netflux-logic-ode")), origin=origin)
-
-
-def available():
-    """Names of the bundled models (``pathways/*.toml``)."""
-    return [n[:-5] for n in list_data("pathways")]
-
-
-@functools.lru_cache(maxsize=16)
-def _load_bundled(name):
-    res = data_file("pathways", f"{name}.toml")
-    text = res.read_text(encoding="utf-8")
-    return parse_model(parse_toml(text, f"pathways/{name}.toml"), f"pathways/{name}.toml", text)
-
-
-@functools.lru_cache(maxsize=32)
-def _read_cached(path, mtime_ns, size):
-    text = read_text_file(path)
-    return parse_model(parse_toml(text, path), path, text)
-
-
-def _path_arg(path, func):
-    """`path` as a str; InvalidInputError naming the argument for anything else."""
-    p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
-    if not isinstance(p, str):
-        raise InvalidInputError(f"{func}(): path must be a file path (str or os.PathLike), got "
-                                f"{type(path).__name__} {path!r:.60}")
-    return p
-
-
-def read(path):
-    """Read a model file. Our own ``.toml`` format is handled here; other formats (.bnet,
-    SBML-qual, .sif, .graphml, KGML) go to :mod:`mmmech.network.io` when it is available."""
-    p = _path_arg(path, "read")
-    if os.path.isdir(p):
-        raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
-    if not os.path.isfile(p):
-        raise ModelFileError(f"read(): no such model file {p!r}")
-    if p.lower().endswith(".toml"):
-        st = os.stat(p)
-        return _read_cached(os.path.abspath(p), st.st_mtime_ns, st.st_size)
-    try:
-        from .io import formats as interchange
-    except ImportError:
-        raise ModelFileError(f"read(): {p!r}: only .toml pathway models can be read in this "
-                             f"version") from None
-    return interchange.read(p)
-
-
-def load(model="myeloma"):
-    """Load a model: a :class:`PathwayModel` (returned as is), a bundled name or a file path.
-
-    Bundled models are parsed once per process (cached).
-    """
-    if isinstance(model, PathwayModel):
-        return model
-    if not isinstance(model, (str, os.PathLike)):
-        raise InvalidInputError(f"load(): model must be a PathwayModel, a bundled name or a path, "
-                                f"got {type(model).__name__}")
-    text = os.fspath(model)
-    if text in available():
-        return _load_bundled(text)
-    if os.sep in text or "." in os.path.basename(text) or os.path.exists(text):
-        return read(text)
-    raise UnknownNameError(f"load(): unknown model {text!r}; bundled models: "
-                           f"{', '.join(available())}{did_you_mean(text, available())}")

@@ -386,7 +386,7 @@ def plan(drugs, size=2, contexts=("cell_line",), model="myeloma", ensemble=0, se
     -------
     ScreenPlan
     """
-    from ..network import model as pathways
+    from .. import network as pathways
     from .. import synergy
     from ..simulation.simulator import Simulator
     from ..scoring import DEFAULT_POINTS

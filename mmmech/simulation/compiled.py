@@ -45,10 +45,11 @@ import numpy as np
 from .._kernels._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, hill_coefficients
 from ..exceptions import InvalidInputError, UnknownNodeError
 from ..network.logic import literals, parse_rule
+from ..network.model import PathwayModel
 from ..utils import did_you_mean
 
 __all__ = ["OP_LIT", "OP_NOT", "OP_AND", "OP_OR", "OP_CONST", "CompiledModel", "ParamSet",
-           "compile_rules", "hill_coefficients", "DEFAULT_W", "DEFAULT_N", "DEFAULT_EC50"]
+           "compile_rules", "compile_model", "hill_coefficients", "DEFAULT_W", "DEFAULT_N", "DEFAULT_EC50"]
 
 DEFAULT_W, DEFAULT_N, DEFAULT_EC50 = 1.0, 1.4, 0.5
 
@@ -291,3 +292,39 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
         edge_dst=np.asarray([index[d] for _, d in edges], dtype=np.int32),
         edge_sign=np.asarray([signs[k] for k in edges], dtype=np.int8),
         params=params, y0=y0_arr, max_stack=int(max_stack), readouts=ro)
+
+
+def compile_model(model: PathwayModel, extra_nodes: Sequence[str] = (),
+                  rules: Mapping[str, str] | None = None,
+                  edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+                  y0: Mapping[str, float] | None = None, ymax: Mapping[str, float] | None = None,
+                  tau: Mapping[str, float] | None = None,
+                  parameter_values: Mapping[str, float] | None = None) -> CompiledModel:
+    """Compile a pathway model into a :class:`~mmmech.simulation.compiled.CompiledModel`.
+
+    Parameters
+    ----------
+    extra_nodes : sequence of str
+        Nodes added after the model's own (drug inputs, implicit basal inputs).
+    rules : mapping str -> str, optional
+        Rules replacing the model's (for nodes drugs attach to).
+    edge_params : mapping (src, dst) -> dict, optional
+        Extra or overriding edge parameters (drug identity edges).
+    y0, ymax, tau : mapping str -> float, optional
+        Overrides of node values.
+    parameter_values : mapping str -> float, optional
+        Values of named parameters (default: their curated defaults).
+    """
+    names = list(model.nodes) + [n for n in extra_nodes if n not in model.nodes]
+    all_rules = model.rules
+    all_rules.update(rules or {})
+    ep = model.edge_params(parameter_values)
+    ep.update(edge_params or {})
+    y0s = {n.name: n.y0 for n in model.nodes.values()}
+    y0s.update(y0 or {})
+    ymaxs = {n.name: n.ymax for n in model.nodes.values()}
+    ymaxs.update(ymax or {})
+    taus = {n.name: n.tau for n in model.nodes.values()}
+    taus.update(tau or {})
+    return compile_rules(names, all_rules, ep, tau=taus, ymax=ymaxs, y0=y0s,
+                         readouts=model.readouts)

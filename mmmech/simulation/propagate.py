@@ -92,7 +92,7 @@ def check_model(cm, func="check_model"):
     """
     if not isinstance(cm, CompiledModel):
         raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
-                                f"mmmech.pathways ... .compile()), got {type(cm).__name__}")
+                                f"mmmech.simulation.compiled.compile_model), got {type(cm).__name__}")
     N = len(cm.nodes)
     if N < 1:
         raise InvalidInputError(f"{func}(): the model has no nodes")

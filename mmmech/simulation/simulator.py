@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import model as pathways
+from .. import network as pathways
 from ..network.model import Attachment, attach_drugs, drug_node_name
 from .._guards import check_ensemble, check_fraction, check_sample_memory, check_seed
-from .compiled import ParamSet
+from .compiled import ParamSet, compile_model
 from .occupancy import occupancy
 from ..network.contexts import load_context
 from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
@@ -200,7 +200,7 @@ class Simulator:
                               f"node(s) this imported model does not have were not applied "
                               f"({', '.join(ctx_dropped[:5])}{more})")
         self.columns = att.columns
-        self.compiled = self.model.compile(extra_nodes=att.extra_nodes, rules=att.rules,
+        self.compiled = compile_model(self.model, extra_nodes=att.extra_nodes, rules=att.rules,
                                            edge_params=att.edge_params, y0=att.y0, ymax=att.ymax,
                                            parameter_values=self.parameter_values)
         cm = self.compiled

@@ -15,6 +15,7 @@ import pytest
 
 from _helpers import NEUTRAL_CWD
 from mmmech import _kernels
+from mmmech.simulation.compiled import compile_model
 from mmmech.simulation import propagate
 from mmmech.simulation.compiled import compile_rules
 from mmmech.exceptions import InvalidInputError
@@ -167,7 +168,7 @@ def _tau_model(tmp_path):
     from mmmech import pathways
     p = tmp_path / "tau_1e6.toml"
     p.write_text(_TAU_1E6)
-    return pathways.read(str(p)).compile()
+    return compile_model(pathways.read(str(p)))
 
 
 def _with_tau(cm, tau):

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from _helpers import assert_one_line_error
 from mmmech.network import io as ix
+from mmmech.simulation.compiled import compile_model
 from mmmech.exceptions import InvalidInputError, ModelFileError, UnknownNodeError
 from mmmech.network.logic import format_rule, literals, parse_rule, variables
 from mmmech.model import Simulator
@@ -252,7 +253,7 @@ def test_sif_reader_accepts_words_headers_fanout_and_merges_both_signs():
 
 
 def test_safe_names_are_rule_safe_and_unique():
-    namer = ix.formats._Namer()
+    namer = ix._build._Namer()
     names = [namer(lab) for lab in ["a-b", "a_b", "1abc", "and", "p53", "x y"]]
     assert len(set(names)) == len(names)
     for n in names:
@@ -392,7 +393,7 @@ def test_omnipath_table_loads_with_its_signs(shared_data):
     assert len(m.nodes) == len({k for pair in want for k in pair})
     acts = [s for (s, t), sg in want.items() if t == "TP53" and sg > 0]
     assert set(variables(parse_rule(m.nodes["TP53"].rule))) >= set(acts)
-    cm = m.compile()
+    cm = compile_model(m)
     assert cm.n_nodes == len(m.nodes)
 
 

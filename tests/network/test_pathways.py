@@ -5,6 +5,7 @@ import networkx as nx
 import pytest
 
 from mmmech import pathways
+from mmmech.simulation.compiled import compile_model
 from mmmech.exceptions import ModelFileError, UnknownNameError, UnknownNodeError
 from mmmech.network.logic import literals, parse_rule
 from mmmech.resources import data_file
@@ -96,15 +97,15 @@ def test_signed_path_from_crbn_substrates_to_proliferation(model):
 
 
 def test_compile_gives_the_kernel_contract(model):
-    cm = model.compile()
+    cm = compile_model(model)
     assert cm.n_nodes == len(model.nodes)
     assert set(cm.readouts) >= {"viability", "apoptosis", "proliferation"}
     k = cm.edge_index("STAT3", "MCL1")
     assert cm.params.w[0, k] == model.parameters["il6_mcl1_weight"].default
-    cm2 = model.compile(parameter_values={"il6_mcl1_weight": 0.0})
+    cm2 = compile_model(model, parameter_values={"il6_mcl1_weight": 0.0})
     assert cm2.params.w[0, k] == 0.0
     with pytest.raises(UnknownNameError, match="il6_mcl1_weight"):
-        model.compile(parameter_values={"il6_mcl1_weigth": 0.1})
+        compile_model(model, parameter_values={"il6_mcl1_weigth": 0.1})
 
 
 def test_unknown_model_name_suggests(model):

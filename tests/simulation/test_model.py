@@ -206,7 +206,7 @@ def test_antibody_attaches_only_to_the_effectors_it_recruits(effectors, expected
     toy = NS(name="toy_ab", targets=(NS(target="CD38", action="bind_and_recruit_effectors",
                                         potency_nM=5.0, hill=1.0, e3=None, neo_substrates=(),
                                         potency=None, effectors=effectors),))
-    att = attach_drugs("myeloma", [toy])
+    att = attach_drugs(mmmech.pathways.load("myeloma"), [toy])
     hit = {t for s, t, sign, _ in att.edges if s.startswith("drug_")}
     assert hit == expected
     assert all("CD38" in att.rules[t] for t in expected)

@@ -70,7 +70,7 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
     (list of str, int)
         The kept nodes (focus first) and the size of the whole neighbourhood.
     """
-    from ..model import load
+    from ..io import load
     m = load(model)
     focus = list(dict.fromkeys(focus))
     if not focus:
@@ -140,7 +140,7 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
         notes: [...]}``
     """
     from ...simulation.simulator import Simulator, attach_drugs, resolve_drug
-    from ..model import load
+    from ..io import load
     m = load(model)
     regimen = dict(regimen or {})
     settings = dict(settings or {})
@@ -224,7 +224,7 @@ def layout(model: ModelLike, nodes: Sequence[str] | None = None,
     -------
     (dict node -> (x, y), dict module -> (x0, y0, x1, y1))
     """
-    from ..model import load
+    from ..io import load
     m = load(model)
     nodes = list(m.nodes) if nodes is None else list(nodes)
     keep = set(nodes)
@@ -415,7 +415,7 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
         ``out, nodes, edges, total_nodes, focus, changes`` (with a regimen or settings, largest
         first), ``readouts`` (untreated, treated), ``notes`` and, without `out`, ``figure``.
     """
-    from ..model import load
+    from ..io import load
     m = load(model)
     if out is not None:
         ext = os.path.splitext(os.fspath(out))[1].lower()
