@@ -20,14 +20,13 @@ import graph and fails on an upward import or a cycle):
 Submodules load on first use, so ``import mmmech`` stays fast.
 """
 import importlib
-import warnings
 
 __version__ = "0.2.0"
 
 _SUBMODULES = {"drugs", "structures", "network", "simulation", "synergy", "scoring", "screening",
                "pathways", "model", "units", "exceptions", "utils", "resources", "testing"}
-# module paths of 0.1 that moved into the layer packages: still reachable as attributes of
-# ``mmmech`` for one release, with a DeprecationWarning
+# module paths of 0.1 that moved into the layer packages: still importable for one release
+# (mmmech/<old>.py re-exports the new module and warns DeprecationWarning)
 _MOVED = {
     "compiled": "simulation.compiled", "propagate": "simulation.propagate",
     "occupancy": "simulation.occupancy", "diffusion": "simulation.diffusion",
@@ -53,10 +52,8 @@ def __getattr__(name):
         return getattr(importlib.import_module(f".{mod}", __name__), attr)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name in _MOVED:
-        warnings.warn(f"mmmech.{name} moved to mmmech.{_MOVED[name]}; the old name goes away in "
-                      f"the next release", DeprecationWarning, stacklevel=2)
-        return importlib.import_module(f".{_MOVED[name]}", __name__)
+    if name in _MOVED:  # the 0.1 module, a deprecated re-export that warns when imported
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'mmmech' has no attribute {name!r}")
 
 
