@@ -10,6 +10,7 @@ interpreter start and the package's __init__; the second anchor adds NumPy, whic
 computation needs. The triplet is scored with all four metrics on its default 6x6x6 grid
 (one dose-ranging call and one 216-regimen kernel call).
 """
+
 import argparse
 import json
 import os
@@ -22,9 +23,18 @@ import time
 COMMANDS = {
     "python -c 'import mmmech'": [sys.executable, "-c", "import mmmech"],
     "python -c 'import mmmech, numpy'": [sys.executable, "-c", "import mmmech, numpy"],
-    "mmmech score bortezomib lenalidomide dexamethasone --context marrow --json":
-        [sys.executable, "-m", "mmmech", "score", "bortezomib", "lenalidomide", "dexamethasone",
-         "--context", "marrow", "--json"],
+    "mmmech score bortezomib lenalidomide dexamethasone --context marrow --json": [
+        sys.executable,
+        "-m",
+        "mmmech",
+        "score",
+        "bortezomib",
+        "lenalidomide",
+        "dexamethasone",
+        "--context",
+        "marrow",
+        "--json",
+    ],
 }
 
 
@@ -32,9 +42,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args(argv)
-    cwd = tempfile.mkdtemp()           # not the source tree: import the installed package
+    cwd = tempfile.mkdtemp()  # not the source tree: import the installed package
     times = {k: [] for k in COMMANDS}
-    for _ in range(args.repeat):       # interleaved, so load changes hit every command alike
+    for _ in range(args.repeat):  # interleaved, so load changes hit every command alike
         for name, cmd in COMMANDS.items():
             t = time.perf_counter()
             subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
@@ -44,8 +54,7 @@ def main(argv=None):
     print(f"{'command':<78}{'median s':>10}{'ratio':>9}")
     for k, v in med.items():
         print(f"{k:<78}{v:>10.3f}{v / anchor:>8.1f}x")
-    out = {"median_s": med, "runs_s": times, "repeat": args.repeat,
-           "load": os.getloadavg()[0]}
+    out = {"median_s": med, "runs_s": times, "repeat": args.repeat, "load": os.getloadavg()[0]}
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "bench_score_cli.json"), "w") as fh:

@@ -21,6 +21,7 @@ table and a JSON summary to /tmp (not into the repository). Run it in the backgr
 
 Run: ``python benchmarks/bench_screen.py [--quick] [--json-out FILE]``.
 """
+
 import argparse
 import itertools
 import json
@@ -35,9 +36,20 @@ from mmmech.screening import screen
 
 #: 12 library drugs across the classes (proteasome inhibitors, IMiDs/CELMoDs, glucocorticoid,
 #: anti-CD38 antibodies, alkylator, HDAC and XPO1 inhibitors, BCL-2 inhibitor)
-DRUGS12 = ["bortezomib", "carfilzomib", "lenalidomide", "pomalidomide", "iberdomide",
-           "dexamethasone", "daratumumab", "isatuximab", "melphalan", "panobinostat",
-           "selinexor", "venetoclax"]
+DRUGS12 = [
+    "bortezomib",
+    "carfilzomib",
+    "lenalidomide",
+    "pomalidomide",
+    "iberdomide",
+    "dexamethasone",
+    "daratumumab",
+    "isatuximab",
+    "melphalan",
+    "panobinostat",
+    "selinexor",
+    "venetoclax",
+]
 SIZES = [  # (number of drugs, K, ensemble M)
     (6, 2, 4),
     (6, 2, 16),
@@ -71,15 +83,27 @@ def run_case(n_drugs, K, M, seed=0, context="cell_line", client=None):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            df = screen(drugs, size=K, contexts=[context], ensemble=M, seed=seed,
-                        out=os.path.join(tmp, "s.parquet"), progress=False, **kw)
+            df = screen(
+                drugs,
+                size=K,
+                contexts=[context],
+                ensemble=M,
+                seed=seed,
+                out=os.path.join(tmp, "s.parquet"),
+                progress=False,
+                **kw,
+            )
             wall = time.perf_counter() - t0
         t = df.attrs["timings"]
         busy = sum(t[k] for k in ("setup", "ranging", "kernel", "scoring"))
         par = 2 if name.startswith("dask") else 1
-        out[name] = {"wall_s": round(wall, 3), "per_s": round(n / wall, 3),
-                     "vs_anchor": round(t_anchor / wall, 2), "stages_s": _stages(t),
-                     "scheduling_s": round(max(wall - busy / par, 0.0), 3)}
+        out[name] = {
+            "wall_s": round(wall, 3),
+            "per_s": round(n / wall, 3),
+            "vs_anchor": round(t_anchor / wall, 2),
+            "stages_s": _stages(t),
+            "scheduling_s": round(max(wall - busy / par, 0.0), 3),
+        }
         out[name + "_frame"] = df
     a, b = out.get("in_process_frame"), out.get("dask_2_workers_frame")
     if a is not None and b is not None:
@@ -90,10 +114,14 @@ def run_case(n_drugs, K, M, seed=0, context="cell_line", client=None):
 
 
 def print_case(r):
-    print(f"\n{r['drugs']} drugs, K={r['K']}, ensemble {r['ensemble']}: "
-          f"{r['combinations']} combinations (cell_line)")
-    print(f"  {'runner':<16}{'wall s':>8}{'comb/s':>8}{'x anchor':>9}   "
-          f"{'setup':>6}{'ranging':>8}{'kernel':>8}{'scoring':>8}{'sched':>7}")
+    print(
+        f"\n{r['drugs']} drugs, K={r['K']}, ensemble {r['ensemble']}: "
+        f"{r['combinations']} combinations (cell_line)"
+    )
+    print(
+        f"  {'runner':<16}{'wall s':>8}{'comb/s':>8}{'x anchor':>9}   "
+        f"{'setup':>6}{'ranging':>8}{'kernel':>8}{'scoring':>8}{'sched':>7}"
+    )
     a = r["anchor"]
     print(f"  {'anchor (score)':<16}{a['wall_s']:>8.2f}{a['per_s']:>8.2f}{1.0:>9.2f}")
     for name in ("in_process", "dask_2_workers"):
@@ -101,9 +129,11 @@ def print_case(r):
             continue
         x = r[name]
         s = x["stages_s"]
-        print(f"  {name:<16}{x['wall_s']:>8.2f}{x['per_s']:>8.2f}{x['vs_anchor']:>9.2f}   "
-              f"{s['setup']:>6.2f}{s['ranging']:>8.2f}{s['kernel']:>8.2f}{s['scoring']:>8.2f}"
-              f"{x['scheduling_s']:>7.2f}")
+        print(
+            f"  {name:<16}{x['wall_s']:>8.2f}{x['per_s']:>8.2f}{x['vs_anchor']:>9.2f}   "
+            f"{s['setup']:>6.2f}{s['ranging']:>8.2f}{s['kernel']:>8.2f}{s['scoring']:>8.2f}"
+            f"{x['scheduling_s']:>7.2f}"
+        )
     if "identical" in r:
         print(f"  in-process and Dask tables identical: {r['identical']}")
 
@@ -111,22 +141,44 @@ def print_case(r):
 def full(args):
     contexts = args.contexts.split(",")
     out = "/tmp/screen12.parquet"
-    print(f"full screen: {len(DRUGS12)} drugs, pairs and triplets, ensemble 16, contexts "
-          f"{contexts}, workers {args.workers} -> {out}", flush=True)
+    print(
+        f"full screen: {len(DRUGS12)} drugs, pairs and triplets, ensemble 16, contexts "
+        f"{contexts}, workers {args.workers} -> {out}",
+        flush=True,
+    )
     t0 = time.perf_counter()
-    df = screen(DRUGS12, size=(2, 3), contexts=contexts, ensemble=16, seed=0, out=out,
-                workers=args.workers, progress=True)
+    df = screen(
+        DRUGS12,
+        size=(2, 3),
+        contexts=contexts,
+        ensemble=16,
+        seed=0,
+        out=out,
+        workers=args.workers,
+        progress=True,
+    )
     wall = time.perf_counter() - t0
     t = df.attrs["timings"]
-    summary = {"drugs": DRUGS12, "sizes": [2, 3], "contexts": contexts, "ensemble": 16,
-               "workers": args.workers, "rows": int(len(df)), "wall_s": round(wall, 1),
-               "resumed": df.attrs["resumed"], "computed": df.attrs["computed"],
-               "stages_s": _stages(t), "rows_per_s": round(df.attrs["computed"] / wall, 3),
-               "converged_all": bool(df["converged"].all()),
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               "top": df.groupby("context").head(5)[
-                   ["context", "rank", "combination", "bliss", "bliss_mean", "bliss_low",
-                    "bliss_high"]].to_dict(orient="records")}
+    summary = {
+        "drugs": DRUGS12,
+        "sizes": [2, 3],
+        "contexts": contexts,
+        "ensemble": 16,
+        "workers": args.workers,
+        "rows": int(len(df)),
+        "wall_s": round(wall, 1),
+        "resumed": df.attrs["resumed"],
+        "computed": df.attrs["computed"],
+        "stages_s": _stages(t),
+        "rows_per_s": round(df.attrs["computed"] / wall, 3),
+        "converged_all": bool(df["converged"].all()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "top": df.groupby("context")
+        .head(5)[
+            ["context", "rank", "combination", "bliss", "bliss_mean", "bliss_low", "bliss_high"]
+        ]
+        .to_dict(orient="records"),
+    }
     with open("/tmp/screen12.json", "w") as fh:
         json.dump(summary, fh, indent=2)
     print(json.dumps({k: v for k, v in summary.items() if k != "top"}, indent=2))
@@ -135,21 +187,30 @@ def full(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small case only")
-    ap.add_argument("--full", action="store_true",
-                    help="the 12-drug pairs+triplets screen with a 16-member ensemble")
+    ap.add_argument(
+        "--full",
+        action="store_true",
+        help="the 12-drug pairs+triplets screen with a 16-member ensemble",
+    )
     ap.add_argument("--contexts", default="cell_line,marrow")
     ap.add_argument("--workers", type=int, default=0, help="for --full (0: in-process)")
     ap.add_argument("--json-out", default="/tmp/bench_screen.json")
     args = ap.parse_args(argv)
     if args.full:
         return full(args)
-    from dask.distributed import Client, LocalCluster
     import logging
-    print(f"mmmech {mmmech.__version__}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}")
+
+    from dask.distributed import Client, LocalCluster
+
+    print(f"mmmech {mmmech.__version__}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     startup = time.perf_counter() - t0
     # warm both runners (imports, drug library, model, kernels) so the cases measure throughput
@@ -158,12 +219,18 @@ def main(argv=None):
     screen(DRUGS12[2:4], size=2, ensemble=2, client=client, chunk_size=1)
     warm = time.perf_counter() - t0
     screen(DRUGS12[:2], size=2, ensemble=2)
-    print(f"LocalCluster(2 processes, 1 thread each) start-up: {startup:.2f} s; first tasks "
-          f"on fresh workers (imports, drug library, model): {warm:.2f} s")
-    results = {"cluster_startup_s": round(startup, 3), "worker_warmup_s": round(warm, 3),
-               "cpus": os.cpu_count(), "cases": []}
+    print(
+        f"LocalCluster(2 processes, 1 thread each) start-up: {startup:.2f} s; first tasks "
+        f"on fresh workers (imports, drug library, model): {warm:.2f} s"
+    )
+    results = {
+        "cluster_startup_s": round(startup, 3),
+        "worker_warmup_s": round(warm, 3),
+        "cpus": os.cpu_count(),
+        "cases": [],
+    }
     try:
-        for n_drugs, K, M in (QUICK if args.quick else SIZES):
+        for n_drugs, K, M in QUICK if args.quick else SIZES:
             r = run_case(n_drugs, K, M, client=client)
             print_case(r)
             results["cases"].append(r)

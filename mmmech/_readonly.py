@@ -15,8 +15,10 @@ class ReadOnlyDict(dict):
     __slots__ = ()
 
     def _refuse(self, *args, **kwargs):
-        raise TypeError("this mapping is read-only (shared by every user of a cached model or "
-                        "context); copy it with dict(...) to change it")
+        raise TypeError(
+            "this mapping is read-only (shared by every user of a cached model or "
+            "context); copy it with dict(...) to change it"
+        )
 
     __setitem__ = __delitem__ = __ior__ = _refuse
     update = pop = popitem = clear = setdefault = _refuse
@@ -37,6 +39,7 @@ class ReadOnlyDict(dict):
 def read_only(mapping, depth=1):
     """`mapping` as a :class:`ReadOnlyDict`; with ``depth=2`` its dict values too."""
     if depth > 1:
-        mapping = {k: read_only(v, depth - 1) if isinstance(v, dict) else v
-                   for k, v in mapping.items()}
+        mapping = {
+            k: read_only(v, depth - 1) if isinstance(v, dict) else v for k, v in mapping.items()
+        }
     return mapping if isinstance(mapping, ReadOnlyDict) else ReadOnlyDict(mapping)

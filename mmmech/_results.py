@@ -5,6 +5,7 @@ carry dose-response grids or other matrices leave them out of ``to_dict()`` unle
 (``matrices=True``): the same default everywhere. Results that were plain dicts in 0.1 still
 answer ``result["key"]`` for one release, with a :class:`DeprecationWarning`.
 """
+
 import dataclasses
 import warnings
 
@@ -32,8 +33,12 @@ class Result:
         return out
 
     def __getitem__(self, key):
-        warnings.warn(f"{type(self).__name__}[{key!r}]: results are records now; use the "
-                      f"attribute .{key} (or .to_dict())", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{type(self).__name__}[{key!r}]: results are records now; use the "
+            f"attribute .{key} (or .to_dict())",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         try:
             return getattr(self, key)
         except AttributeError:
@@ -41,8 +46,12 @@ class Result:
 
     def get(self, key, default=None):
         """Deprecated mapping access of 0.1 (see :meth:`__getitem__`)."""
-        warnings.warn(f"{type(self).__name__}.get({key!r}): results are records now; use the "
-                      f"attribute .{key}", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{type(self).__name__}.get({key!r}): results are records now; use the "
+            f"attribute .{key}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(self, key, default)
 
 

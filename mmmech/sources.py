@@ -24,6 +24,7 @@ Examples
 >>> source_url("PDB:5FQD")
 'https://www.rcsb.org/structure/5FQD'
 """
+
 import re
 
 __all__ = ["SOURCE_PATTERN", "SOURCE_KINDS", "is_source", "source_url", "describe_expected"]
@@ -33,9 +34,10 @@ _KINDS = {
     "DOI": r"DOI:10\.\d{4,9}/\S+",
     "PMC": r"PMC:PMC\d{1,9}",
     "PDB": r"PDB:[0-9][A-Za-z0-9]{3}",
-    "UniProt": r"UniProt:(?:[OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9](?:[A-Z][A-Z0-9]{2}[0-9]){1,2})",
+    "UniProt": r"UniProt:(?:[OPQ][0-9][A-Z0-9]{3}[0-9]"
+    r"|[A-NR-Z][0-9](?:[A-Z][A-Z0-9]{2}[0-9]){1,2})",
     "DailyMed": r"DailyMed:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                r"[0-9a-fA-F]{12}",
+    r"[0-9a-fA-F]{12}",
 }
 #: the kinds of source identifier, in the order messages list them
 SOURCE_KINDS = tuple(_KINDS)
@@ -59,13 +61,16 @@ def is_source(text: object) -> bool:
 def source_url(source: str) -> str:
     """The web address of a source identifier (for reports and links)."""
     if not is_source(source):
-        raise ValueError(f"source_url(): not a source identifier: {source!r}; "
-                         f"{describe_expected()}")
+        raise ValueError(
+            f"source_url(): not a source identifier: {source!r}; {describe_expected()}"
+        )
     kind, _, ident = source.partition(":")
     return _URLS[kind].format(ident.upper() if kind == "PDB" else ident)
 
 
 def describe_expected() -> str:
     """The sentence messages use to say what a source must look like."""
-    return ("a source must be PMID:<digits>, DOI:10.<...>, PMC:PMC<digits>, PDB:<id>, "
-            "UniProt:<accession> or DailyMed:<label set id>")
+    return (
+        "a source must be PMID:<digits>, DOI:10.<...>, PMC:PMC<digits>, PDB:<id>, "
+        "UniProt:<accession> or DailyMed:<label set id>"
+    )

@@ -1,4 +1,5 @@
 """Helpers shared by the tests (importable: pytest puts tests/ on sys.path)."""
+
 import tempfile
 
 #: working folder for subprocesses: ``python -m`` and ``python -c`` put their working folder

@@ -2,6 +2,7 @@
 file (or a symbolic link to one: the link is kept, its target replaced with its mode) is ever
 replaced; operating-system errors become an OutputError naming the path, and nothing is left
 behind. The tests run as root, so permission errors are simulated with the real errno."""
+
 import errno
 import os
 import socket
@@ -31,8 +32,9 @@ def _special(kind, path):
     return os.lstat(path).st_mode
 
 
-@pytest.mark.parametrize("kind, words", [("fifo", "named pipe"), ("socket", "socket"),
-                                         ("folder", "folder")])
+@pytest.mark.parametrize(
+    "kind, words", [("fifo", "named pipe"), ("socket", "socket"), ("folder", "folder")]
+)
 @pytest.mark.parametrize("via_link", [False, True], ids=["direct", "symlink"])
 def test_only_a_regular_file_is_replaced(tmp_path, kind, words, via_link):
     thing = tmp_path / "thing"
@@ -45,9 +47,9 @@ def test_only_a_regular_file_is_replaced(tmp_path, kind, words, via_link):
     with pytest.raises(InvalidInputError, match=words) as info:
         atomic_write(out, b"data")
     assert "not a regular file" in str(info.value) and os.fspath(out) in str(info.value)
-    assert os.lstat(thing).st_mode == mode               # left exactly as it was
+    assert os.lstat(thing).st_mode == mode  # left exactly as it was
     assert via_link is os.path.islink(out)
-    assert _listing(tmp_path) == before                  # no temporary file
+    assert _listing(tmp_path) == before  # no temporary file
 
 
 def test_a_symlink_is_followed_the_link_kept_and_the_target_keeps_its_mode(tmp_path):
@@ -96,6 +98,7 @@ def _assert_output_error(info, path, code):
 def test_read_only_folder(tmp_path, monkeypatch):
     def denied(*args, dir=None, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), dir)
+
     monkeypatch.setattr(tempfile, "mkstemp", denied)
     out = tmp_path / "x.txt"
     with pytest.raises(MmmechError) as info:
@@ -111,7 +114,7 @@ def test_disk_full_while_writing_leaves_nothing_behind(tmp_path):
         with atomic_output(out) as tmp:
             with open(tmp, "wb") as fh:
                 fh.write(b"partial")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))   # as a full device does
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a full device does
     _assert_output_error(info, out, errno.ENOSPC)
     assert _listing(tmp_path) == ["x.txt"] and out.read_bytes() == b"previous"
 
@@ -130,8 +133,9 @@ def test_disk_full_in_atomic_write(tmp_path, monkeypatch):
         def write(self, data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(utils, "open", lambda f, m="r", *a, **k: Full(open(f, m, *a, **k)),
-                        raising=False)
+    monkeypatch.setattr(
+        utils, "open", lambda f, m="r", *a, **k: Full(open(f, m, *a, **k)), raising=False
+    )
     out = tmp_path / "x.txt"
     with pytest.raises(MmmechError) as info:
         atomic_write(out, b"data")
@@ -142,6 +146,7 @@ def test_disk_full_in_atomic_write(tmp_path, monkeypatch):
 def test_a_failing_rename_leaves_nothing_behind(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), src, dst)
+
     monkeypatch.setattr(os, "replace", refuse)
     out = tmp_path / "x.txt"
     with pytest.raises(MmmechError) as info:

@@ -1,4 +1,5 @@
 """The installed package finds its curated data and compiled kernels."""
+
 import pathlib
 
 import pytest
@@ -29,12 +30,14 @@ def test_data_come_from_the_installed_copy_not_the_source_tree():
 
 def test_compiled_kernels_are_importable():
     from mmmech import _kernels
+
     assert _kernels.available("_occupancy"), "mmmech was installed without its kernels"
 
 
 def test_missing_kernel_gives_import_error_with_build_hint():
     from mmmech import _kernels
     from mmmech.exceptions import KernelUnavailableError
+
     with pytest.raises(ImportError, match="pip install"):
         _kernels.load("_no_such_kernel")
     with pytest.raises(KernelUnavailableError):
@@ -44,4 +47,4 @@ def test_missing_kernel_gives_import_error_with_build_hint():
 def test_lazy_top_level_names():
     assert "simulate" in dir(mmmech)
     with pytest.raises(AttributeError):
-        mmmech.no_such_thing
+        mmmech.__getattr__("no_such_thing")

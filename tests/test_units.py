@@ -1,17 +1,28 @@
 """Concentrations with units: every boundary carries one; nM inside."""
+
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mmmech.exceptions import InvalidInputError, UnitError
 from mmmech.units import format_nM, parse_assignment, parse_concentration
 
 
-@pytest.mark.parametrize("text, nM", [
-    ("10nM", 10.0), ("10 nM", 10.0), ("1.5uM", 1500.0), ("1.5µM", 1500.0), ("2mM", 2e6),
-    ("250pM", 0.25), ("1e-9M", 1.0), (".5 uM", 500.0),
-])
+@pytest.mark.parametrize(
+    "text, nM",
+    [
+        ("10nM", 10.0),
+        ("10 nM", 10.0),
+        ("1.5uM", 1500.0),
+        ("1.5µM", 1500.0),
+        ("2mM", 2e6),
+        ("250pM", 0.25),
+        ("1e-9M", 1.0),
+        (".5 uM", 500.0),
+    ],
+)
 def test_molar_units(text, nM):
     assert parse_concentration(text) == pytest.approx(nM)
 
@@ -23,10 +34,16 @@ def test_mass_units_use_molecular_weight():
     assert parse_concentration("1ug/mL", 500.0) == parse_concentration("1mg/L", 500.0) == 2000.0
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("10", "no unit"), ("", "expected"), ("nM", "expected"), ("10 furlongs", "unknown unit"),
-    ("10nm", "did you mean 'nM'"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("10", "no unit"),
+        ("", "expected"),
+        ("nM", "expected"),
+        ("10 furlongs", "unknown unit"),
+        ("10nm", "did you mean 'nM'"),
+    ],
+)
 def test_bad_concentrations(text, needle):
     with pytest.raises(UnitError, match=needle):
         parse_concentration(text, what="dose")

@@ -1,21 +1,34 @@
 """The command-line contract of INTERFACE.md: version, help, one-line errors."""
+
 import json
 
 import pytest
-
 from _helpers import assert_one_line_error
+
 from mmmech.cli import main
 
 SUBCOMMANDS = [
-    ["score"], ["simulate"], ["screen"], ["drugs"], ["drugs", "list"], ["drugs", "show"],
-    ["drugs", "infer"], ["pathway"], ["pathway", "validate"], ["pathway", "show"],
-    ["pathway", "export"], ["pathway", "draw"], ["structures"], ["structures", "binding-site"],
+    ["score"],
+    ["simulate"],
+    ["screen"],
+    ["drugs"],
+    ["drugs", "list"],
+    ["drugs", "show"],
+    ["drugs", "infer"],
+    ["pathway"],
+    ["pathway", "validate"],
+    ["pathway", "show"],
+    ["pathway", "export"],
+    ["pathway", "draw"],
+    ["structures"],
+    ["structures", "binding-site"],
     ["structures", "targets"],
 ]
 
 
 def test_version(run_cli):
     import mmmech
+
     p = run_cli("--version")
     assert p.returncode == 0
     assert p.stdout.strip() == f"mmmech {mmmech.__version__}"
@@ -55,16 +68,20 @@ def test_no_arguments_prints_help_and_exits_2(run_cli):
 
 
 def test_emit_json_writes_nan_as_null(capsys):
-    from mmmech.cli import emit_json
     import numpy as np
+
+    from mmmech.cli import emit_json
+
     emit_json({"a": float("nan"), "b": np.float64(1.5), "c": np.arange(2)})
     assert json.loads(capsys.readouterr().out) == {"a": None, "b": 1.5, "c": [0, 1]}
 
 
 def test_pathway_validate_exits_1_on_an_invalid_model(run_cli, tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[model]\nname = "bad"\n[[node]]\nname = "A"\nkind = "input"\n'
-                   '[[node]]\nname = "B"\nrule = "A"\n[readouts]\nviability = "B"\n')
+    bad.write_text(
+        '[model]\nname = "bad"\n[[node]]\nname = "A"\nkind = "input"\n'
+        '[[node]]\nname = "B"\nrule = "A"\n[readouts]\nviability = "B"\n'
+    )
     p = run_cli("pathway", "validate", bad, "--json")
     assert p.returncode == 1
     doc = json.loads(p.stdout)

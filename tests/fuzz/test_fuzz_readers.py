@@ -7,6 +7,7 @@ crash or a hang.
 Examples are derandomized (tests/conftest.py), so a failure reproduces; explore further with
 ``pytest --hypothesis-profile=explore tests/test_fuzz_readers.py``.
 """
+
 import gzip
 import itertools
 import os
@@ -18,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmmech import pathways, structures
+from mmmech.exceptions import MmmechError
 from mmmech.network import contexts
 from mmmech.network import io as interchange
-from mmmech.exceptions import MmmechError
 from mmmech.simulation.compiled import compile_model
 
-N = int(os.environ.get("MMMECH_FUZZ_EXAMPLES", "200"))   # per reader: a few seconds each
+N = int(os.environ.get("MMMECH_FUZZ_EXAMPLES", "200"))  # per reader: a few seconds each
 _DIR = tempfile.mkdtemp(prefix="mmmech-fuzz-")
 _COUNT = itertools.count()
 
@@ -35,6 +36,7 @@ def _cleanup():
     """Remove the fuzz files when the module is done."""
     yield
     import shutil
+
     shutil.rmtree(_DIR, ignore_errors=True)
 
 
@@ -142,8 +144,10 @@ KGML = """<?xml version="1.0"?>
   <entry id="3" name="hsa:4790" type="gene"><graphics name="NFKB1" type="rectangle"/></entry>
   <entry id="4" name="hsa:5970" type="gene"><graphics name="RELA" type="rectangle"/></entry>
   <entry id="5" name="undefined" type="group"><component id="3"/><component id="4"/></entry>
-  <relation entry1="1" entry2="2" type="PPrel"><subtype name="activation" value="--&gt;"/></relation>
-  <relation entry1="2" entry2="5" type="PPrel"><subtype name="activation" value="--&gt;"/></relation>
+  <relation entry1="1" entry2="2" type="PPrel">
+    <subtype name="activation" value="--&gt;"/></relation>
+  <relation entry1="2" entry2="5" type="PPrel">
+    <subtype name="activation" value="--&gt;"/></relation>
   <relation entry1="3" entry2="1" type="GErel"><subtype name="inhibition" value="--|"/></relation>
 </pathway>
 """
@@ -189,12 +193,17 @@ HETATM 4 C C1 . LIG B 2 . ? 4.000 1.500 0.000 1.0 0.0 900 A 1
 """
 
 PLATE = "block_id,drug1,drug2,conc1,conc2,response,conc_unit,cell_line_name\n" + "".join(
-    f"1,alpha,beta,{a},{b},{100 - 60 * a / (a + 3) - 50 * b / (b + 2) + 10 * a * b / (a * b + 9):.3f},uM,U266\n"
-    for a in (0, 1, 3, 10) for b in (0, 0.5, 2, 8))
+    f"1,alpha,beta,{a},{b},"
+    f"{100 - 60 * a / (a + 3) - 50 * b / (b + 2) + 10 * a * b / (a * b + 9):.3f},uM,U266\n"
+    for a in (0, 1, 3, 10)
+    for b in (0, 0.5, 2, 8)
+)
 
-JOURNAL = ('{"mmmech_screen_journal": 1, "fingerprint": "fp", "config": {"drugs": ["a", "b"]}}\n'
-           '{"key": "k1", "bliss_mean": 1.5, "drugs": ["a", "b"]}\n'
-           '{"key": "k2", "bliss_mean": -0.5, "drugs": ["a", "c"]}\n')
+JOURNAL = (
+    '{"mmmech_screen_journal": 1, "fingerprint": "fp", "config": {"drugs": ["a", "b"]}}\n'
+    '{"key": "k1", "bliss_mean": 1.5, "drugs": ["a", "b"]}\n'
+    '{"key": "k2", "bliss_mean": -0.5, "drugs": ["a", "c"]}\n'
+)
 
 
 # ------------------------------------------------------------------ strategies
@@ -220,14 +229,36 @@ def garbled(draw, seeds, alphabet=_SYNTAX):
             text = text[:i]
         else:
             k = draw(st.integers(0, n))
-            text = text[:i] + text[k:k + 10] + text[i:]
+            text = text[:i] + text[k : k + 10] + text[i:]
     enc = draw(st.sampled_from(("utf-8", "utf-8", "utf-8", "latin-1", "utf-16")))
     return text.encode(enc, "replace")
 
 
-_VALUES = ("5", "-1", "0", "1e308", "nan", "inf", "-inf", "true", '"x"', '""', '"A"', "[]", "{}",
-           '["A", 1]', "[[1]]", "{a = 1}", '{default = "x"}', "1979-05-27", '"PMID:1"',
-           '"{drug} AND"', '"NOT"', '"A B"', "0.5")
+_VALUES = (
+    "5",
+    "-1",
+    "0",
+    "1e308",
+    "nan",
+    "inf",
+    "-inf",
+    "true",
+    '"x"',
+    '""',
+    '"A"',
+    "[]",
+    "{}",
+    '["A", 1]',
+    "[[1]]",
+    "{a = 1}",
+    '{default = "x"}',
+    "1979-05-27",
+    '"PMID:1"',
+    '"{drug} AND"',
+    '"NOT"',
+    '"A B"',
+    "0.5",
+)
 
 
 @st.composite
@@ -246,13 +277,17 @@ def retyped(draw, seeds):
 
 def deep(opens, closes, template, max_depth=3000):
     """`template` with '@@' replaced by d opens, a core and k closes (k may differ from d)."""
-    return st.builds(lambda d, k: template.replace("@@", opens * d + "A" + closes * k).encode(),
-                     st.integers(0, max_depth), st.integers(0, max_depth))
+    return st.builds(
+        lambda d, k: template.replace("@@", opens * d + "A" + closes * k).encode(),
+        st.integers(0, max_depth),
+        st.integers(0, max_depth),
+    )
 
 
 RANDOM = st.binary(max_size=3000)
-FUZZ = settings(max_examples=N, suppress_health_check=[HealthCheck.too_slow,
-                                                       HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=N, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def _write(data, suffix):
@@ -284,6 +319,7 @@ def read_net(fmt, suffix):
     def run(data):
         _clean(lambda: interchange.loads(data, fmt))
         return _use(_clean(lambda: interchange.read(_write(data, suffix))))
+
     return run
 
 
@@ -296,22 +332,26 @@ def read_structure(suffix, compress=False):
         if not isinstance(out, Exception):
             _clean(lambda: structures.binding_site(p, ligand="LIG", cutoff=4.0))
         return out
+
     return run
 
 
 def read_plate(data):
     from mmmech.synergy import read_plate as rp
+
     return _clean(lambda: rp(_write(data, ".csv")))
 
 
 def read_journal(data):
     from mmmech.screening import _screen as screening
+
     p = _write(data, ".partial")
 
     def run():
         j = screening._Journal(p, "fp", {"drugs": ["a", "b"]})
         j.close()
         return j
+
     return _clean(run)
 
 
@@ -323,24 +363,37 @@ def test_fuzz_toml_model(data):
 
 
 @FUZZ
-@given(st.one_of(deep("[", "]", "x = @@\n"), deep("{a = ", "}", "x = @@\n"),
-                 deep("(", ")", TINY.replace('"A AND NOT (C OR 0)"', '"@@"')),
-                 deep("NOT ", "", TINY.replace('"A AND NOT (C OR 0)"', '"@@"'))))
+@given(
+    st.one_of(
+        deep("[", "]", "x = @@\n"),
+        deep("{a = ", "}", "x = @@\n"),
+        deep("(", ")", TINY.replace('"A AND NOT (C OR 0)"', '"@@"')),
+        deep("NOT ", "", TINY.replace('"A AND NOT (C OR 0)"', '"@@"')),
+    )
+)
 def test_fuzz_toml_model_nesting(data):
     read_model_toml(data)
 
 
 @FUZZ
-@given(st.one_of(RANDOM, garbled([CONTEXT, CONTEXT.replace("marrow", "cell_line")]),
-                 retyped([CONTEXT]),
-                 deep("[", "]", "[context]\nname = 'x'\nknockout = @@\n")))
+@given(
+    st.one_of(
+        RANDOM,
+        garbled([CONTEXT, CONTEXT.replace("marrow", "cell_line")]),
+        retyped([CONTEXT]),
+        deep("[", "]", "[context]\nname = 'x'\nknockout = @@\n"),
+    )
+)
 def test_fuzz_context(data):
     read_context(data)
 
 
 @FUZZ
-@given(st.one_of(RANDOM, garbled([BNET]), deep("(", ")", "A, A\nB, @@\n"),
-                 deep("!", "", "A, A\nB, @@\n")))
+@given(
+    st.one_of(
+        RANDOM, garbled([BNET]), deep("(", ")", "A, A\nB, @@\n"), deep("!", "", "A, A\nB, @@\n")
+    )
+)
 def test_fuzz_bnet(data):
     read_net("bnet", ".bnet")(data)
 
@@ -351,12 +404,17 @@ def test_fuzz_sif(data):
     read_net("sif", ".sif")(data)
 
 
-_XML = _SYNTAX + "<>/=\"&;"
+_XML = _SYNTAX + '<>/="&;'
 
 
 @FUZZ
-@given(st.one_of(RANDOM, garbled([GRAPHML], _XML),
-                 deep("<a>", "</a>", GRAPHML.replace("</graphml>", "@@</graphml>"))))
+@given(
+    st.one_of(
+        RANDOM,
+        garbled([GRAPHML], _XML),
+        deep("<a>", "</a>", GRAPHML.replace("</graphml>", "@@</graphml>")),
+    )
+)
 def test_fuzz_graphml(data):
     read_net("graphml", ".graphml")(data)
 
@@ -395,8 +453,13 @@ def test_fuzz_gzip_structures(data):
 
 
 @FUZZ
-@given(st.one_of(RANDOM, garbled([PLATE], _SYNTAX + "uMn"),
-                 garbled([PLATE.replace(",", "\t"), PLATE.replace(",", ";")])))
+@given(
+    st.one_of(
+        RANDOM,
+        garbled([PLATE], _SYNTAX + "uMn"),
+        garbled([PLATE.replace(",", "\t"), PLATE.replace(",", ";")]),
+    )
+)
 def test_fuzz_plate(data):
     read_plate(data)
 
@@ -406,13 +469,15 @@ def test_fuzz_plate(data):
 def test_fuzz_plate_wide_reader(data):
     """The csv-module reader of very wide tables (forced here by a small threshold)."""
     from unittest import mock
+
     from mmmech.synergy import _io as _synergy_io
+
     with mock.patch.object(_synergy_io, "_WIDE", 3):
         read_plate(data)
 
 
 @FUZZ
-@given(st.one_of(RANDOM, garbled([JOURNAL], _SYNTAX + "{}[]\":,")))
+@given(st.one_of(RANDOM, garbled([JOURNAL], _SYNTAX + '{}[]":,')))
 def test_fuzz_journal(data):
     read_journal(data)
 

@@ -1,5 +1,6 @@
 """Linear signed propagation: networkx PageRank agreement, closed forms, Cython vs scipy.sparse
 reference, Hypothesis invariants, the real OmniPath network, and bad input."""
+
 import csv
 import dataclasses
 
@@ -7,16 +8,23 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mmmech import _kernels
-from mmmech.simulation.diffusion import (DiffusionOperator, adjacency_from_edges, diffuse,
-                              diffusion_operator, signed_adjacency)
 from mmmech.exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
+from mmmech.simulation.diffusion import (
+    DiffusionOperator,
+    adjacency_from_edges,
+    diffuse,
+    diffusion_operator,
+    signed_adjacency,
+)
 from mmmech.testing import random_signed_graph
 
-pytestmark = pytest.mark.skipif(not _kernels.available("_linear"),
-                                reason="the _linear kernel was not built")
+pytestmark = pytest.mark.skipif(
+    not _kernels.available("_linear"), reason="the _linear kernel was not built"
+)
 BACKENDS = ("cython", "python")
 
 
@@ -41,8 +49,13 @@ def test_equals_networkx_personalized_pagerank(seed, backend):
         P[r] = p / p.sum()
     x = diffuse(G, P, restart=restart, tol=1e-14, n_iter=10000, backend=backend)
     for r in range(3):
-        ref = nx.pagerank(G, alpha=1 - restart, personalization=dict(zip(G, P[r])),
-                          tol=1e-15, max_iter=10000)
+        ref = nx.pagerank(
+            G,
+            alpha=1 - restart,
+            personalization=dict(zip(G, P[r], strict=False)),
+            tol=1e-15,
+            max_iter=10000,
+        )
         np.testing.assert_allclose(x[r], [ref[n] for n in G], rtol=0, atol=1e-10)
         assert x[r].sum() == pytest.approx(1.0, abs=1e-10)
 
@@ -86,10 +99,8 @@ def test_cython_equals_reference(seed):
         b = diffuse(op, S, n_iter=25, tol=0, dangling=dangling, backend="python")
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
         # to convergence: the same stopping iteration per regimen
-        a, ia = diffuse(op, S, restart=0.2, dangling=dangling, backend="cython",
-                        return_info=True)
-        b, ib = diffuse(op, S, restart=0.2, dangling=dangling, backend="python",
-                        return_info=True)
+        a, ia = diffuse(op, S, restart=0.2, dangling=dangling, backend="cython", return_info=True)
+        b, ib = diffuse(op, S, restart=0.2, dangling=dangling, backend="python", return_info=True)
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         np.testing.assert_array_equal(ia.iterations, ib.iterations)
         assert ia.converged.all() and ia.iterations[5] == 0 and not a[5].any()
@@ -98,8 +109,14 @@ def test_cython_equals_reference(seed):
 def test_input_forms_agree():
     rng = np.random.default_rng(3)
     G = nx.DiGraph()
-    edges = [("EGFR", "GRB2", 1), ("GRB2", "SOS1", 1), ("PTEN", "AKT1", -1), ("AKT1", "FOXO1", -1),
-             ("SOS1", "EGFR", -1), ("AKT1", "MTOR", 1)]
+    edges = [
+        ("EGFR", "GRB2", 1),
+        ("GRB2", "SOS1", 1),
+        ("PTEN", "AKT1", -1),
+        ("AKT1", "FOXO1", -1),
+        ("SOS1", "EGFR", -1),
+        ("AKT1", "MTOR", 1),
+    ]
     for u, v, s in edges:
         G.add_edge(u, v, sign=s, weight=float(rng.uniform(0.5, 1.5)))
     nodes = tuple(G)
@@ -117,18 +134,17 @@ def test_input_forms_agree():
     i = {n: k for k, n in enumerate(nodes)}
     assert x_graph[i["GRB2"]] < 0 and x_graph[i["AKT1"]] < 0 and x_graph[i["FOXO1"]] > 0
     # the same edges from plain lists (OmniPath's columns)
-    B, names2 = adjacency_from_edges([u for u, _, _ in edges], [v for _, v, _ in edges],
-                                     [s for _, _, s in edges])
+    B, names2 = adjacency_from_edges(
+        [u for u, _, _ in edges], [v for _, v, _ in edges], [s for _, _, s in edges]
+    )
     x_lists = diffuse(B, seeds, nodes=names2)
     unweighted = diffuse(G, seeds, weight=None)
-    np.testing.assert_allclose([x_lists[names2.index(n)] for n in nodes], unweighted,
-                               atol=1e-15)
+    np.testing.assert_allclose([x_lists[names2.index(n)] for n in nodes], unweighted, atol=1e-15)
 
 
 # ---------------------------------------------------------------- invariants (Hypothesis)
 
-_SETTINGS = settings(max_examples=25, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _graph_and_seeds(seed, n, R, positive=False):
@@ -188,14 +204,18 @@ def test_independent_of_threads_and_batching(seed, R, data):
 
 # ---------------------------------------------------------------- real network
 
+
 def _omnipath(shared_data):
     path = shared_data / "networks" / "omnipath_signed_directed.tsv"
     if not path.is_file():
         pytest.skip(f"{path} not found")
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    return adjacency_from_edges([r["source"] for r in rows], [r["target"] for r in rows],
-                                [float(r["interaction"]) for r in rows])
+    return adjacency_from_edges(
+        [r["source"] for r in rows],
+        [r["target"] for r in rows],
+        [float(r["interaction"]) for r in rows],
+    )
 
 
 def test_omnipath_cython_equals_reference_and_networkx(shared_data):
@@ -214,13 +234,15 @@ def test_omnipath_cython_equals_reference_and_networkx(shared_data):
     G = nx.DiGraph()
     G.add_nodes_from(nodes)
     coo = A.tocoo()
-    G.add_weighted_edges_from((nodes[i], nodes[j], abs(w)) for i, j, w in
-                              zip(coo.row, coo.col, coo.data))
+    G.add_weighted_edges_from(
+        (nodes[i], nodes[j], abs(w)) for i, j, w in zip(coo.row, coo.col, coo.data, strict=False)
+    )
     pers = {k: abs(v) for k, v in seeds[0].items()}
     total = sum(pers.values())
     ref = nx.pagerank(G, alpha=0.7, personalization=pers, tol=1e-14, max_iter=5000)
-    x = diffuse(abs(A), {k: v / total for k, v in pers.items()}, nodes=nodes, restart=0.3,
-                tol=1e-13)
+    x = diffuse(
+        abs(A), {k: v / total for k, v in pers.items()}, nodes=nodes, restart=0.3, tol=1e-13
+    )
     np.testing.assert_allclose(x, [ref[n] for n in nodes], rtol=0, atol=1e-9)
 
 
@@ -229,47 +251,53 @@ def test_omnipath_cython_equals_reference_and_networkx(shared_data):
 _GOOD = sp.csr_array(np.array([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]]))
 
 
-@pytest.mark.parametrize("graph, needle", [
-    ((np.array([0, 1, 2, 3]), np.array([1, 2, 99]), np.ones(3)), "indices"),
-    ((np.array([0, 1, 2, 3]), np.array([1, -2, 0]), np.ones(3)), "indices"),
-    ((np.array([0, 2, 1, 3]), np.array([1, 2, 0]), np.ones(3)), "indptr"),
-    ((np.array([0, 1, 2, 7]), np.array([1, 2, 0]), np.ones(3)), "indptr"),
-    ((np.array([0, 1, 2, 3]), np.array([1, 2, 0]), np.ones(2)), "indptr"),
-    ((np.array([0, 1, 2, 3]), np.array([1, 2, 0]), np.array([1.0, np.nan, 1.0])), "finite"),
-    ((np.array([0, 1, 2, 3]), np.array([1.5, 2, 0]), np.ones(3)), "integer"),
-    ((np.array([0]), np.array([], dtype=int), np.array([])), "N \\+ 1 >= 2"),
-    ((np.array([0, 1]), np.array([0])), "indptr, indices, data"),
-    (sp.csr_array(np.ones((2, 3))), "square"),
-    (sp.csr_array(np.ones((2, 2), dtype=complex)), "real"),
-    ("not a graph", "graph must be"),
-])
+@pytest.mark.parametrize(
+    "graph, needle",
+    [
+        ((np.array([0, 1, 2, 3]), np.array([1, 2, 99]), np.ones(3)), "indices"),
+        ((np.array([0, 1, 2, 3]), np.array([1, -2, 0]), np.ones(3)), "indices"),
+        ((np.array([0, 2, 1, 3]), np.array([1, 2, 0]), np.ones(3)), "indptr"),
+        ((np.array([0, 1, 2, 7]), np.array([1, 2, 0]), np.ones(3)), "indptr"),
+        ((np.array([0, 1, 2, 3]), np.array([1, 2, 0]), np.ones(2)), "indptr"),
+        ((np.array([0, 1, 2, 3]), np.array([1, 2, 0]), np.array([1.0, np.nan, 1.0])), "finite"),
+        ((np.array([0, 1, 2, 3]), np.array([1.5, 2, 0]), np.ones(3)), "integer"),
+        ((np.array([0]), np.array([], dtype=int), np.array([])), "N \\+ 1 >= 2"),
+        ((np.array([0, 1]), np.array([0])), "indptr, indices, data"),
+        (sp.csr_array(np.ones((2, 3))), "square"),
+        (sp.csr_array(np.ones((2, 2), dtype=complex)), "real"),
+        ("not a graph", "graph must be"),
+    ],
+)
 def test_bad_graphs(graph, needle):
     for backend in BACKENDS:
         with pytest.raises(InvalidInputError, match=needle):
             diffuse(graph, np.ones(3), backend=backend)
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    (dict(seeds=np.ones(4)), "shape"),
-    (dict(seeds=np.ones((0, 3))), "shape"),
-    (dict(seeds=[[1.0, np.nan, 0.0]]), "finite"),
-    (dict(seeds=[[1e308, 1e308, 1e308]]), "too large"),
-    (dict(seeds=[["a", 1, 1]]), "numeric"),
-    (dict(seeds={"PSMB55": 1.0}, nodes=("PSMB5", "CRBN", "BCL2")), "did you mean 'PSMB5'"),
-    (dict(seeds={"PSMB5": "much"}, nodes=("PSMB5", "CRBN", "BCL2")), "number"),
-    (dict(restart=0.0), "restart"),
-    (dict(restart=1.5), "restart"),
-    (dict(restart=np.nan), "restart"),
-    (dict(n_iter=0), "n_iter"),
-    (dict(n_iter=2.5), "n_iter"),
-    (dict(n_iter=2 ** 70), "n_iter"),
-    (dict(tol=-1.0), "tol"),
-    (dict(backend="gpu"), "backend"),
-    (dict(dangling="teleport"), "dangling"),
-    (dict(num_threads=-1), "num_threads"),
-    (dict(nodes=("a", "b")), "nodes"),
-    (dict(nodes=("a", "a", "b")), "duplicate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        (dict(seeds=np.ones(4)), "shape"),
+        (dict(seeds=np.ones((0, 3))), "shape"),
+        (dict(seeds=[[1.0, np.nan, 0.0]]), "finite"),
+        (dict(seeds=[[1e308, 1e308, 1e308]]), "too large"),
+        (dict(seeds=[["a", 1, 1]]), "numeric"),
+        (dict(seeds={"PSMB55": 1.0}, nodes=("PSMB5", "CRBN", "BCL2")), "did you mean 'PSMB5'"),
+        (dict(seeds={"PSMB5": "much"}, nodes=("PSMB5", "CRBN", "BCL2")), "number"),
+        (dict(restart=0.0), "restart"),
+        (dict(restart=1.5), "restart"),
+        (dict(restart=np.nan), "restart"),
+        (dict(n_iter=0), "n_iter"),
+        (dict(n_iter=2.5), "n_iter"),
+        (dict(n_iter=2**70), "n_iter"),
+        (dict(tol=-1.0), "tol"),
+        (dict(backend="gpu"), "backend"),
+        (dict(dangling="teleport"), "dangling"),
+        (dict(num_threads=-1), "num_threads"),
+        (dict(nodes=("a", "b")), "nodes"),
+        (dict(nodes=("a", "a", "b")), "duplicate"),
+    ],
+)
 def test_bad_arguments(kwargs, needle):
     kwargs = {"seeds": np.ones(3), **kwargs}
     seeds = kwargs.pop("seeds")
@@ -280,11 +308,13 @@ def test_bad_arguments(kwargs, needle):
 
 def test_hand_altered_operator_is_rechecked():
     op = diffusion_operator(_GOOD)
-    for change in (dict(indices=np.array([0, 1, 5], dtype=np.int32)),
-                   dict(dangling=np.array([7], dtype=np.int32)),
-                   dict(indptr=np.array([0, 1, 3, 2])),
-                   dict(data=np.array([1.0, np.inf, 1.0])),
-                   dict(nodes=("x",))):
+    for change in (
+        dict(indices=np.array([0, 1, 5], dtype=np.int32)),
+        dict(dangling=np.array([7], dtype=np.int32)),
+        dict(indptr=np.array([0, 1, 3, 2])),
+        dict(data=np.array([1.0, np.inf, 1.0])),
+        dict(nodes=("x",)),
+    ):
         bad = dataclasses.replace(op, **change)
         with pytest.raises(InvalidInputError):
             diffuse(bad, np.ones(3), backend="cython")

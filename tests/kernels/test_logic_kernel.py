@@ -4,22 +4,25 @@ Differential tests on seeded random signed networks (feedback loops, nested AND/
 identity and Hill edges, constants, parameter ensembles, fixed nodes) and on the bundled
 myeloma model; Hypothesis invariants; bad input that would crash an unchecked kernel.
 """
+
 import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from mmmech import _kernels
-from mmmech.simulation import propagate
 from mmmech._kernels import _logic_ref
-from mmmech.simulation.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules
 from mmmech.exceptions import ConvergenceError, InvalidInputError
+from mmmech.simulation import propagate
+from mmmech.simulation.compiled import OP_AND, OP_LIT, OP_NOT, ParamSet, compile_rules
 from mmmech.testing import random_logic_model, random_param_sets, random_regimens
 
-pytestmark = pytest.mark.skipif(not _kernels.available("_logic"),
-                                reason="the _logic kernel was not built")
+pytestmark = pytest.mark.skipif(
+    not _kernels.available("_logic"), reason="the _logic kernel was not built"
+)
 
 SEEDS = [0, 1, 2, 3]
 
@@ -29,9 +32,13 @@ def _case(seed, N=30, R=24, P=3):
     cm = random_logic_model(N, n_inputs=4, seed=seed)
     mask, value = random_regimens(cm, R, p_fixed=0.15, seed=seed + 100)
     rng = np.random.default_rng(seed + 200)
-    kw = dict(fixed_mask=mask, fixed_value=value, y0=rng.random((R, N)),
-              params=random_param_sets(cm, P, seed=seed + 300),
-              param_index=rng.integers(0, P, R))
+    kw = dict(
+        fixed_mask=mask,
+        fixed_value=value,
+        y0=rng.random((R, N)),
+        params=random_param_sets(cm, P, seed=seed + 300),
+        param_index=rng.integers(0, P, R),
+    )
     return cm, kw
 
 
@@ -75,10 +82,17 @@ def test_time_course_cython_equals_reference(seed):
 
 
 def _lsoda_rhs(cm, kw):
-    reg = propagate._prepare(cm, kw.get("fixed_mask"), kw.get("fixed_value"), kw.get("y0"),
-                             kw.get("params"), kw.get("param_index"), None, "test")
-    batch = _logic_ref._Batch(cm, reg.params, reg.param_index, reg.fixed_mask,
-                              reg.fixed_value)
+    reg = propagate._prepare(
+        cm,
+        kw.get("fixed_mask"),
+        kw.get("fixed_value"),
+        kw.get("y0"),
+        kw.get("params"),
+        kw.get("param_index"),
+        None,
+        "test",
+    )
+    batch = _logic_ref._Batch(cm, reg.params, reg.param_index, reg.fixed_mask, reg.fixed_value)
     start = np.where(reg.fixed_mask > 0, reg.fixed_value, reg.y0)
     return (lambda t, y: _logic_ref.derivative(batch, y[None, :])[0]), start, batch
 
@@ -89,10 +103,11 @@ def test_steady_state_agrees_with_lsoda(seed):
     ss = propagate.steady_state(cm, backend="cython", tol=1e-9, max_steps=20000, **kw)
     checked = 0
     for r in np.nonzero(ss.converged)[0]:
-        one = {k: (v[r:r + 1] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        one = {k: (v[r : r + 1] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
         rhs, start, _ = _lsoda_rhs(cm, one)
-        sol = solve_ivp(rhs, (0.0, max(3 * ss.t[r], 100.0)), start[0], method="LSODA",
-                        rtol=1e-10, atol=1e-12)
+        sol = solve_ivp(
+            rhs, (0.0, max(3 * ss.t[r], 100.0)), start[0], method="LSODA", rtol=1e-10, atol=1e-12
+        )
         assert sol.success
         np.testing.assert_allclose(ss.y[r], sol.y[:, -1], rtol=0, atol=1e-4)
         checked += 1
@@ -104,8 +119,9 @@ def test_time_course_agrees_with_lsoda():
     times = np.array([0.5, 2.0, 6.0])
     y, ok = propagate.time_course(cm, times, backend="cython", rtol=1e-9, atol=1e-12, **kw)
     rhs, start, _ = _lsoda_rhs(cm, kw)
-    sol = solve_ivp(rhs, (0.0, times[-1]), start[0], method="LSODA", t_eval=times,
-                    rtol=1e-11, atol=1e-13)
+    sol = solve_ivp(
+        rhs, (0.0, times[-1]), start[0], method="LSODA", t_eval=times, rtol=1e-11, atol=1e-13
+    )
     assert ok.all()
     np.testing.assert_allclose(y[0], sol.y.T, rtol=0, atol=1e-6)
 
@@ -114,8 +130,9 @@ def _myeloma():
     pytest.importorskip("mmmech.pathways")
     model = pytest.importorskip("mmmech.model")
     try:
-        sim = model.Simulator("myeloma", drugs=["bortezomib", "lenalidomide", "venetoclax"],
-                              context="marrow")
+        sim = model.Simulator(
+            "myeloma", drugs=["bortezomib", "lenalidomide", "venetoclax"], context="marrow"
+        )
     except Exception as exc:  # the bundled model is written in parallel; skip until it loads
         pytest.skip(f"bundled myeloma model not loadable yet: {exc}")
     g = np.array([0.0, 1.0, 10.0, 100.0, 1000.0])
@@ -134,9 +151,12 @@ def test_myeloma_model_cython_equals_reference_and_lsoda():
     fb = propagate.integrate_fixed(cm, 0.05, 100, mask, value, backend="python")
     np.testing.assert_allclose(fa, fb, rtol=0, atol=1e-9)
     for r in (0, 31, len(mask) - 1):
-        rhs, start, _ = _lsoda_rhs(cm, dict(fixed_mask=mask[r:r + 1], fixed_value=value[r:r + 1]))
-        sol = solve_ivp(rhs, (0.0, max(4 * a.t[r], 300.0)), start[0], method="LSODA",
-                        rtol=1e-10, atol=1e-12)
+        rhs, start, _ = _lsoda_rhs(
+            cm, dict(fixed_mask=mask[r : r + 1], fixed_value=value[r : r + 1])
+        )
+        sol = solve_ivp(
+            rhs, (0.0, max(4 * a.t[r], 300.0)), start[0], method="LSODA", rtol=1e-10, atol=1e-12
+        )
         np.testing.assert_allclose(a.y[r], sol.y[:, -1], rtol=0, atol=1e-4)
 
 
@@ -150,38 +170,48 @@ def test_non_convergence_is_flagged_not_hidden():
 
 def test_known_answer_linear_chain():
     # B = ymax * w * A (identity edge) and C = 1 - B: closed-form steady state
-    cm = compile_rules(["A", "B", "C"], {"B": "A", "C": "NOT B"},
-                       edge_params={("A", "B"): {"w": 0.6, "n": 1.0, "ec50": 0.5},
-                                    ("B", "C"): {"n": 1.0, "ec50": 0.5}},
-                       ymax={"B": 0.8})
+    cm = compile_rules(
+        ["A", "B", "C"],
+        {"B": "A", "C": "NOT B"},
+        edge_params={
+            ("A", "B"): {"w": 0.6, "n": 1.0, "ec50": 0.5},
+            ("B", "C"): {"n": 1.0, "ec50": 0.5},
+        },
+        ymax={"B": 0.8},
+    )
     ss = propagate.steady_state(cm, [[1, 0, 0]], [[0.3, 0, 0]], backend="cython", tol=1e-12)
     assert ss.converged.all()
     np.testing.assert_allclose(ss.y[0], [0.3, 0.48 * 0.3, 1 - 0.48 * 0.3], atol=1e-10)
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 1e-300, 1e-12, 0.5])),
-       n=st.floats(0.3, 6.0), frac=st.floats(0.05, 0.95), w=st.floats(0.0, 1.0))
+@given(
+    x=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 1e-300, 1e-12, 0.5])),
+    n=st.floats(0.3, 6.0),
+    frac=st.floats(0.05, 0.95),
+    w=st.floats(0.0, 1.0),
+)
 def test_hill_transfer_known_answer(x, n, frac, w):
     """B = A through one Hill edge: the steady state is w * f(x) (f from its closed form,
     with libm's pow), whatever vectorized x**n the kernel uses."""
-    ec50 = frac * 0.5 ** (1.0 / n)          # EC50**n < 1/2
-    cm = compile_rules(["A", "B"], {"B": "A"},
-                       edge_params={("A", "B"): {"w": w, "n": n, "ec50": ec50}})
-    en = ec50 ** n
+    ec50 = frac * 0.5 ** (1.0 / n)  # EC50**n < 1/2
+    cm = compile_rules(
+        ["A", "B"], {"B": "A"}, edge_params={("A", "B"): {"w": w, "n": n, "ec50": ec50}}
+    )
+    en = ec50**n
     B = (en - 1.0) / (2.0 * en - 1.0)
-    xn = x ** n
+    xn = x**n
     expected = w * B * xn / ((B - 1.0) + xn)
-    ss = propagate.steady_state(cm, [[1, 0]], [[x, 0.0]], backend="cython", tol=1e-13,
-                                rtol=1e-10, atol=1e-14)
+    ss = propagate.steady_state(
+        cm, [[1, 0]], [[x, 0.0]], backend="cython", tol=1e-13, rtol=1e-10, atol=1e-14
+    )
     assert ss.converged.all()
     assert ss.y[0, 1] == pytest.approx(expected, rel=1e-10, abs=1e-12)
 
 
 # ---------------------------------------------------------------- invariants (Hypothesis)
 
-_SETTINGS = settings(max_examples=20, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _rules_of(cm):
@@ -190,7 +220,7 @@ def _rules_of(cm):
     for i, name in enumerate(cm.nodes):
         a, b = cm.prog_ptr[i], cm.prog_ptr[i + 1]
         stack = []
-        for op, arg in zip(cm.prog_op[a:b], cm.prog_arg[a:b]):
+        for op, arg in zip(cm.prog_op[a:b], cm.prog_arg[a:b], strict=False):
             if op == OP_LIT:
                 stack.append(("var", cm.nodes[cm.edge_src[arg]]))
             elif op == 4:
@@ -206,9 +236,14 @@ def _rules_of(cm):
 
 
 def _edge_params(cm):
-    return {(cm.nodes[s], cm.nodes[d]): {"w": cm.params.w[0, e], "n": cm.params.n[0, e],
-                                         "ec50": cm.params.ec50[0, e]}
-            for e, (s, d) in enumerate(zip(cm.edge_src, cm.edge_dst))}
+    return {
+        (cm.nodes[s], cm.nodes[d]): {
+            "w": cm.params.w[0, e],
+            "n": cm.params.n[0, e],
+            "ec50": cm.params.ec50[0, e],
+        }
+        for e, (s, d) in enumerate(zip(cm.edge_src, cm.edge_dst, strict=False))
+    }
 
 
 @_SETTINGS
@@ -217,8 +252,10 @@ def test_zero_occupancy_changes_nothing(seed, n_targets):
     """A drug input at occupancy 0 that inhibits some targets leaves every node unchanged."""
     base = random_logic_model(14, n_inputs=3, seed=seed)
     rng = np.random.default_rng(seed)
-    targets = [base.nodes[i] for i in
-               rng.choice(np.nonzero(base.has_rule)[0], size=n_targets, replace=False)]
+    targets = [
+        base.nodes[i]
+        for i in rng.choice(np.nonzero(base.has_rule)[0], size=n_targets, replace=False)
+    ]
     rules = _rules_of(base)
     for t in targets:
         rules[t] = ("and", (rules[t], ("not", ("var", "Drug"))))
@@ -226,22 +263,26 @@ def test_zero_occupancy_changes_nothing(seed, n_targets):
     ep = _edge_params(base)
     ep.update({("Drug", t): {"w": 1.0, "n": 1.0, "ec50": 0.5} for t in targets})
     names = base.nodes
-    with_drug = compile_rules(nodes, rules, edge_params=ep,
-                              tau=dict(zip(names, base.params.tau[0])),
-                              ymax=dict(zip(names, base.params.ymax[0])),
-                              y0=dict(zip(names, base.y0)))
+    with_drug = compile_rules(
+        nodes,
+        rules,
+        edge_params=ep,
+        tau=dict(zip(names, base.params.tau[0], strict=False)),
+        ymax=dict(zip(names, base.params.ymax[0], strict=False)),
+        y0=dict(zip(names, base.y0, strict=False)),
+    )
     N = base.n_nodes
     mask = np.zeros((1, N + 1), dtype=np.uint8)
     mask[0, N] = 1  # the drug node fixed at occupancy 0
     # fixed steps: bit-for-bit the same trajectory
     a = propagate.integrate_fixed(base, 0.05, 60, backend="cython")
-    b = propagate.integrate_fixed(with_drug, 0.05, 60, mask, np.zeros((1, N + 1)),
-                                  backend="cython")
+    b = propagate.integrate_fixed(with_drug, 0.05, 60, mask, np.zeros((1, N + 1)), backend="cython")
     np.testing.assert_array_equal(a[0], b[0, :N])
     # adaptive steady state: the same answer (the extra node only enters the error norm)
     sa = propagate.steady_state(base, backend="cython", tol=1e-9, max_steps=5000)
-    sb = propagate.steady_state(with_drug, mask, np.zeros((1, N + 1)), backend="cython",
-                                tol=1e-9, max_steps=5000)
+    sb = propagate.steady_state(
+        with_drug, mask, np.zeros((1, N + 1)), backend="cython", tol=1e-9, max_steps=5000
+    )
     if sa.converged.all() and sb.converged.all():
         np.testing.assert_allclose(sa.y[0], sb.y[0, :N], rtol=0, atol=1e-6)
 
@@ -276,49 +317,59 @@ def test_independent_of_threads_and_batching(seed, R, data):
     order = np.array(data.draw(st.permutations(range(R)), label="order"))
     cuts = sorted(data.draw(st.sets(st.integers(1, R - 1), max_size=3), label="cuts"))
     for part in np.split(order, cuts):
-        got = propagate.steady_state(cm, mask[part], value[part], param_index=pidx[part],
-                                     num_threads=threads, **kw)
+        got = propagate.steady_state(
+            cm, mask[part], value[part], param_index=pidx[part], num_threads=threads, **kw
+        )
         np.testing.assert_array_equal(got.y, whole.y[part])
         np.testing.assert_array_equal(got.steps, whole.steps[part])
     y1 = propagate.integrate_fixed(cm, 0.1, 20, mask, value, num_threads=1, backend="cython")
-    y2 = propagate.integrate_fixed(cm, 0.1, 20, mask, value, num_threads=threads,
-                                   backend="cython")
+    y2 = propagate.integrate_fixed(cm, 0.1, 20, mask, value, num_threads=threads, backend="cython")
     np.testing.assert_array_equal(y1, y2)
 
 
 # ---------------------------------------------------------------- bad input
 
+
 def _small():
     return compile_rules(["A", "B", "C"], {"B": "A AND NOT C", "C": "B OR A"})
 
 
-@pytest.mark.parametrize("change, needle", [
-    (lambda cm: {"prog_arg": np.where(cm.prog_op == OP_LIT, 10 ** 6, cm.prog_arg)}, "edge"),
-    (lambda cm: {"prog_arg": np.where(cm.prog_op == OP_LIT, -1, cm.prog_arg)}, "edge"),
-    (lambda cm: {"edge_src": np.array([0, 99, 1, 0], dtype=np.int32)}, "edge_src"),
-    (lambda cm: {"edge_src": np.array([0, 2], dtype=np.int32)}, "edge"),
-    (lambda cm: {"prog_ptr": np.array([0, 0, 4, 2], dtype=np.int64)}, "prog_ptr"),
-    (lambda cm: {"prog_ptr": np.array([0, 0, 3, 60], dtype=np.int64)}, "prog_ptr"),
-    (lambda cm: {"prog_ptr": np.array([0, 0, 6], dtype=np.int64)}, "prog_ptr"),
-    (lambda cm: {"prog_op": np.full_like(cm.prog_op, 9)}, "opcode"),
-    # a binary operator first: stack underflow
-    (lambda cm: {"prog_op": np.concatenate([[OP_AND], cm.prog_op[1:]]).astype(np.int32)},
-     "malformed"),
-    # the last OR turned into NOT: two values left on the stack
-    (lambda cm: {"prog_op": np.concatenate([cm.prog_op[:-1], [OP_NOT]]).astype(np.int32)},
-     "malformed"),
-    (lambda cm: {"max_stack": 1}, "max_stack"),
-    (lambda cm: {"max_stack": "deep"}, "max_stack"),
-    (lambda cm: {"y0": np.array([0.0, np.nan, 0.0])}, "y0"),
-    (lambda cm: {"nodes": ()}, "no nodes"),
-    (lambda cm: {"prog_op": cm.prog_op.astype(float) + 0.5}, "integers"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (lambda cm: {"prog_arg": np.where(cm.prog_op == OP_LIT, 10**6, cm.prog_arg)}, "edge"),
+        (lambda cm: {"prog_arg": np.where(cm.prog_op == OP_LIT, -1, cm.prog_arg)}, "edge"),
+        (lambda cm: {"edge_src": np.array([0, 99, 1, 0], dtype=np.int32)}, "edge_src"),
+        (lambda cm: {"edge_src": np.array([0, 2], dtype=np.int32)}, "edge"),
+        (lambda cm: {"prog_ptr": np.array([0, 0, 4, 2], dtype=np.int64)}, "prog_ptr"),
+        (lambda cm: {"prog_ptr": np.array([0, 0, 3, 60], dtype=np.int64)}, "prog_ptr"),
+        (lambda cm: {"prog_ptr": np.array([0, 0, 6], dtype=np.int64)}, "prog_ptr"),
+        (lambda cm: {"prog_op": np.full_like(cm.prog_op, 9)}, "opcode"),
+        # a binary operator first: stack underflow
+        (
+            lambda cm: {"prog_op": np.concatenate([[OP_AND], cm.prog_op[1:]]).astype(np.int32)},
+            "malformed",
+        ),
+        # the last OR turned into NOT: two values left on the stack
+        (
+            lambda cm: {"prog_op": np.concatenate([cm.prog_op[:-1], [OP_NOT]]).astype(np.int32)},
+            "malformed",
+        ),
+        (lambda cm: {"max_stack": 1}, "max_stack"),
+        (lambda cm: {"max_stack": "deep"}, "max_stack"),
+        (lambda cm: {"y0": np.array([0.0, np.nan, 0.0])}, "y0"),
+        (lambda cm: {"nodes": ()}, "no nodes"),
+        (lambda cm: {"prog_op": cm.prog_op.astype(float) + 0.5}, "integers"),
+    ],
+)
 def test_corrupted_models_are_rejected_before_the_kernel(change, needle):
     cm = _small()
     bad = dataclasses.replace(cm, **change(cm))
-    for call in (lambda: propagate.steady_state(bad, backend="cython"),
-                 lambda: propagate.integrate_fixed(bad, 0.1, 5, backend="cython"),
-                 lambda: propagate.time_course(bad, [1.0], backend="cython")):
+    for call in (
+        lambda: propagate.steady_state(bad, backend="cython"),
+        lambda: propagate.integrate_fixed(bad, 0.1, 5, backend="cython"),
+        lambda: propagate.time_course(bad, [1.0], backend="cython"),
+    ):
         with pytest.raises(InvalidInputError, match=needle):
             call()
 
@@ -346,29 +397,62 @@ def test_deep_programs_get_their_stack():
         propagate.steady_state(dataclasses.replace(cm, max_stack=depth - 1), mask, value)
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    (dict(fixed_mask=np.zeros((3, 2))), "shape"),
-    (dict(fixed_mask=np.zeros((0, 3))), "at least one regimen"),
-    (dict(y0=[[0.1, 0.2]]), "shape"),
-    (dict(y0=[[0.1, np.inf, 0.0]]), "finite"),
-    (dict(fixed_value=[[np.nan, 0, 0]]), "finite"),
-    (dict(fixed_value=[["x", 0, 0]]), "numeric"),
-    (dict(param_index=[5]), "param_index"),
-    (dict(param_index=[-1]), "param_index"),
-    (dict(param_index=[0.5]), "integers"),
-    (dict(param_index=[[0]]), "param_index"),
-    (dict(max_steps=2 ** 70), "max_steps"),
-    (dict(max_steps=0), "max_steps"),
-    (dict(num_threads=-2), "num_threads"),
-    (dict(num_threads="all"), "num_threads"),
-    (dict(tol=np.nan), "tol"),
-    (dict(params=ParamSet(np.ones((1, 5)), np.ones((1, 5)), np.full((1, 5), 0.5),
-                          np.ones((1, 3)), np.ones((1, 3)))), "shape"),
-    (dict(params=ParamSet(np.ones((1, 4)), np.full((1, 4), np.nan), np.full((1, 4), 0.5),
-                          np.ones((1, 3)), np.ones((1, 3)))), "finite"),
-    (dict(params=ParamSet(np.ones((1, 4)), np.ones((1, 4)), np.full((1, 4), 0.5),
-                          np.zeros((1, 3)), np.ones((1, 3)))), "tau"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        (dict(fixed_mask=np.zeros((3, 2))), "shape"),
+        (dict(fixed_mask=np.zeros((0, 3))), "at least one regimen"),
+        (dict(y0=[[0.1, 0.2]]), "shape"),
+        (dict(y0=[[0.1, np.inf, 0.0]]), "finite"),
+        (dict(fixed_value=[[np.nan, 0, 0]]), "finite"),
+        (dict(fixed_value=[["x", 0, 0]]), "numeric"),
+        (dict(param_index=[5]), "param_index"),
+        (dict(param_index=[-1]), "param_index"),
+        (dict(param_index=[0.5]), "integers"),
+        (dict(param_index=[[0]]), "param_index"),
+        (dict(max_steps=2**70), "max_steps"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(num_threads=-2), "num_threads"),
+        (dict(num_threads="all"), "num_threads"),
+        (dict(tol=np.nan), "tol"),
+        (
+            dict(
+                params=ParamSet(
+                    np.ones((1, 5)),
+                    np.ones((1, 5)),
+                    np.full((1, 5), 0.5),
+                    np.ones((1, 3)),
+                    np.ones((1, 3)),
+                )
+            ),
+            "shape",
+        ),
+        (
+            dict(
+                params=ParamSet(
+                    np.ones((1, 4)),
+                    np.full((1, 4), np.nan),
+                    np.full((1, 4), 0.5),
+                    np.ones((1, 3)),
+                    np.ones((1, 3)),
+                )
+            ),
+            "finite",
+        ),
+        (
+            dict(
+                params=ParamSet(
+                    np.ones((1, 4)),
+                    np.ones((1, 4)),
+                    np.full((1, 4), 0.5),
+                    np.zeros((1, 3)),
+                    np.ones((1, 3)),
+                )
+            ),
+            "tau",
+        ),
+    ],
+)
 def test_bad_regimen_input(kwargs, needle):
     cm = _small()
     with pytest.raises(InvalidInputError, match=needle):

@@ -1,7 +1,9 @@
 """Occupancy kernel: Cython equals the NumPy reference; known answers; bad input."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mmmech.exceptions import InvalidInputError
@@ -14,9 +16,13 @@ def test_known_answers():
 
 
 @settings(max_examples=50, deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 5)),
-                  elements=st.floats(0, 1e6)),
-       st.floats(1e-3, 1e5), st.floats(0.3, 4.0))
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 40), st.integers(1, 5)), elements=st.floats(0, 1e6)
+    ),
+    st.floats(1e-3, 1e5),
+    st.floats(0.3, 4.0),
+)
 def test_cython_equals_reference(conc, k, h):
     D = conc.shape[1]
     kk, hh = np.full(D, k), np.full(D, h)
@@ -34,15 +40,18 @@ def test_thread_count_does_not_matter():
     np.testing.assert_array_equal(outs[0], outs[1])
 
 
-@pytest.mark.parametrize("conc, k, needle", [
-    ([[np.nan]], [1.0], "finite"),
-    ([[-1.0]], [1.0], ">= 0"),
-    ([[1.0]], [0.0], "> 0"),
-    ([[1.0, 2.0]], [1.0], "must match"),
-    ([1.0], [1.0], "2-dimensional"),
-    (np.zeros((0, 1)), [1.0], "empty"),
-    ([["a"]], [1.0], "numeric"),
-])
+@pytest.mark.parametrize(
+    "conc, k, needle",
+    [
+        ([[np.nan]], [1.0], "finite"),
+        ([[-1.0]], [1.0], ">= 0"),
+        ([[1.0]], [0.0], "> 0"),
+        ([[1.0, 2.0]], [1.0], "must match"),
+        ([1.0], [1.0], "2-dimensional"),
+        (np.zeros((0, 1)), [1.0], "empty"),
+        ([["a"]], [1.0], "numeric"),
+    ],
+)
 def test_bad_input_is_rejected_before_the_kernel(conc, k, needle):
     with pytest.raises(InvalidInputError, match=needle):
         occupancy(conc, k, backend="cython")
@@ -67,24 +76,31 @@ def test_extreme_inputs_known_answers():
         assert occupancy([[_MAX]], [_MAX], [1e300], backend=backend)[0, 0] == 0.5
         assert occupancy([[5e-324]], [5e-324], [3.0], backend=backend)[0, 0] == 0.5
         # 1e-300 nM at K = 1e-290 nM, h = 0.1: (1e-10)**0.1 = 0.1 -> 0.1 / 1.1
-        np.testing.assert_allclose(occupancy([[1e-300]], [1e-290], [0.1], backend=backend),
-                                   [[0.1 / 1.1]], rtol=1e-13)
+        np.testing.assert_allclose(
+            occupancy([[1e-300]], [1e-290], [0.1], backend=backend), [[0.1 / 1.1]], rtol=1e-13
+        )
 
 
-_extreme = st.one_of(st.floats(0.0, _MAX, allow_subnormal=True),
-                     st.sampled_from([0.0, 5e-324, _TINY, 1e-308, 1e-200, 1.0, 1e200, 1e308,
-                                      _MAX]))
-_positive = st.one_of(st.floats(5e-324, _MAX, allow_subnormal=True),
-                      st.sampled_from([5e-324, _TINY, 1e-308, 1.0, 1e308, _MAX]))
+_extreme = st.one_of(
+    st.floats(0.0, _MAX, allow_subnormal=True),
+    st.sampled_from([0.0, 5e-324, _TINY, 1e-308, 1e-200, 1.0, 1e200, 1e308, _MAX]),
+)
+_positive = st.one_of(
+    st.floats(5e-324, _MAX, allow_subnormal=True),
+    st.sampled_from([5e-324, _TINY, 1e-308, 1.0, 1e308, _MAX]),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 3)),
-                  elements=_extreme),
-       st.lists(_positive, min_size=3, max_size=3),
-       st.lists(st.one_of(st.floats(1e-300, _MAX), st.sampled_from([1e-300, 0.5, 1.0, 50.0,
-                                                                    1e300])),
-                min_size=3, max_size=3))
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 3)), elements=_extreme),
+    st.lists(_positive, min_size=3, max_size=3),
+    st.lists(
+        st.one_of(st.floats(1e-300, _MAX), st.sampled_from([1e-300, 0.5, 1.0, 50.0, 1e300])),
+        min_size=3,
+        max_size=3,
+    ),
+)
 def test_extreme_finite_inputs_stay_in_unit_interval(conc, k, h):
     D = conc.shape[1]
     kk, hh = np.array(k[:D]), np.array(h[:D])
@@ -98,6 +114,10 @@ def test_extreme_finite_inputs_stay_in_unit_interval(conc, k, h):
     pos = conc > 0
     if pos.any():
         r, d = np.nonzero(pos)
-        swapped = np.array([occupancy([[kk[j]]], [conc[i, j]], [hh[j]], backend="cython")[0, 0]
-                            for i, j in zip(r, d)])
+        swapped = np.array(
+            [
+                occupancy([[kk[j]]], [conc[i, j]], [hh[j]], backend="cython")[0, 0]
+                for i, j in zip(r, d, strict=False)
+            ]
+        )
         np.testing.assert_allclose(a[pos] + swapped, 1.0, rtol=1e-12)

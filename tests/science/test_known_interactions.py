@@ -10,11 +10,13 @@ come from the mechanism the paper names, not from the shape of the dose-response
 Papers are cited by PubMed ID or DOI where one was confirmed; the sources of the network's edges
 are in ``pathways/myeloma.toml``.
 """
+
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mmmech
-from mmmech import drugs, simulate, simulate_batch
+from mmmech import drugs, simulate_batch
 
 
 def ref(name):
@@ -48,12 +50,20 @@ def test_bortezomib_with_hdac_inhibitor_is_synergistic_through_the_aggresome(hda
 
 
 # ------------------------------------------------------------------ IMiD + antibody (marrow)
-@pytest.mark.parametrize("pair, paper", [
-    (("daratumumab", "lenalidomide"),
-     "van der Veer et al., Haematologica 2011, PMID:21109694, DOI:10.3324/haematol.2010.030759"),
-    (("elotuzumab", "lenalidomide"),
-     "Balasa et al., Cancer Immunol Immunother 2015, DOI:10.1007/s00262-014-1610-3"),
-])
+@pytest.mark.parametrize(
+    "pair, paper",
+    [
+        (
+            ("daratumumab", "lenalidomide"),
+            "van der Veer et al., Haematologica 2011, PMID:21109694, "
+            "DOI:10.3324/haematol.2010.030759",
+        ),
+        (
+            ("elotuzumab", "lenalidomide"),
+            "Balasa et al., Cancer Immunol Immunother 2015, DOI:10.1007/s00262-014-1610-3",
+        ),
+    ],
+)
 def test_lenalidomide_enhances_antibody_killing_in_marrow_through_t_cell_il2(pair, paper):
     """van der Veer et al. 2011 (PMID:21109694): lenalidomide augments daratumumab-dependent
     cell-mediated cytotoxicity, with clear synergy in patients' bone-marrow mononuclear cells.
@@ -79,11 +89,19 @@ def test_dexamethasone_blunts_lenalidomide_nk_enhancement_in_marrow():
     completely abrogated the lenalidomide enhancement; patients' NK cytotoxicity fell on
     lenalidomide plus dexamethasone. On the immune arm the pair is less than additive."""
     len_, dex = ref("lenalidomide"), ref("dexamethasone")
-    regs = [{}, {"lenalidomide": len_}, {"dexamethasone": dex},
-            {"lenalidomide": len_, "dexamethasone": dex}]
+    regs = [
+        {},
+        {"lenalidomide": len_},
+        {"dexamethasone": dex},
+        {"lenalidomide": len_, "dexamethasone": dex},
+    ]
     df = simulate_batch("myeloma", regs, context="marrow")
     assert df["converged"].all()
-    nk, il2, kill = df["NKActivity"].to_numpy(), df["IL2"].to_numpy(), df["immune_killing"].to_numpy()
+    nk, il2, kill = (
+        df["NKActivity"].to_numpy(),
+        df["IL2"].to_numpy(),
+        df["immune_killing"].to_numpy(),
+    )
     # lenalidomide alone raises IL-2, NK activity and NK killing without any antibody
     assert il2[1] > il2[0] and nk[1] > nk[0] + 0.05 and kill[1] > kill[0]
     # with dexamethasone its NK boost is (nearly) abolished: less than half of the boost it
@@ -107,8 +125,7 @@ def test_bortezomib_with_venetoclax_is_synergistic():
     synergy shrinks."""
     bliss, zip_ = bliss_zip(("bortezomib", "venetoclax"), "cell_line")
     assert bliss > 1.0 and zip_ > 1.0, (bliss, zip_)
-    b0, _ = bliss_zip(("bortezomib", "venetoclax"), "cell_line",
-                      settings={"BCL2L11": 0.386})
+    b0, _ = bliss_zip(("bortezomib", "venetoclax"), "cell_line", settings={"BCL2L11": 0.386})
     assert b0 < 0.5 * bliss, (b0, bliss)
 
 
@@ -155,8 +172,9 @@ def test_il6_protects_against_dexamethasone_more_than_against_doxorubicin():
     for name in ("dexamethasone", "doxorubicin"):
         loss = {}
         for il6 in (0.0, 1.0):
-            df = simulate_batch("myeloma", [{}, {name: ref(name)}], context="cell_line",
-                          settings={"IL6": il6})
+            df = simulate_batch(
+                "myeloma", [{}, {name: ref(name)}], context="cell_line", settings={"IL6": il6}
+            )
             v = df["viability"].to_numpy()
             loss[il6] = 1.0 - v[1] / v[0]
         assert loss[0.0] > 0.1, (name, loss)
@@ -193,9 +211,11 @@ def test_complement_knockout_weakens_daratumumab_but_not_elotuzumab():
 
 
 @settings(max_examples=20, deadline=None)
-@given(dose=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
-       ctx=st.sampled_from(["cell_line", "marrow"]),
-       partner=st.sampled_from([None, "lenalidomide", "daratumumab", "bortezomib"]))
+@given(
+    dose=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+    ctx=st.sampled_from(["cell_line", "marrow"]),
+    partner=st.sampled_from([None, "lenalidomide", "daratumumab", "bortezomib"]),
+)
 def test_elotuzumab_never_changes_cdc(dose, ctx, partner):
     """Elotuzumab recruits ADCC and ADCP only: at any dose, in any context, alone or on top of
     another drug, the CDC node is what it would be without elotuzumab."""
