@@ -38,7 +38,7 @@ def test_random_text_is_a_source_only_with_a_known_prefix(text):
 def test_every_layer_checks_sources_with_the_shared_pattern(layer):
     import importlib
     import inspect
-    mod = {"drugs": "mmmech.drugs._library", "structures": "mmmech.structures._registry",
+    mod = {"drugs": "mmmech.drugs.catalog", "structures": "mmmech.structures.registry",
            "network": "mmmech.network.model"}[layer]
     src = inspect.getsource(importlib.import_module(mod))
     assert "from ..sources import" in src

@@ -63,7 +63,7 @@ __all__ = ["WARHEADS", "MAX_SMILES_LENGTH", "parse_smiles", "standardize", "warh
            "fingerprint", "tanimoto", "canonical_smiles", "inchikey", "formula", "mol_weight",
            "descriptors", "stereo_count"]
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from the RDKit stubs
 
 MAX_SMILES_LENGTH = 10_000
 

@@ -202,7 +202,7 @@ def test_bundled_library_reads_cleanly_from_text(lib):
 
 
 def test_every_action_is_documented_and_used_consistently(lib):
-    doc = drugs._library.__doc__
+    doc = drugs.records.__doc__
     for action in drugs.ACTIONS:
         assert f"``{action}``" in doc
     used = {t.action for d in lib.values() for t in d.targets}
