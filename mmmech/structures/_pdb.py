@@ -12,6 +12,7 @@ import os
 import warnings
 import zlib
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ _PDB_RECORDS = ("ATOM  ", "HETATM", "HEADER", "TITLE ", "COMPND", "REMARK", "CRY
 
 # Parsed files, keyed by (real path, size, mtime): parsing a 20 000-atom file takes seconds
 # and the same file is often analysed several times (binding site, then correspondence).
-_CACHE = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 _CACHE_SIZE = 4
 
 

@@ -5,6 +5,7 @@ first model and heavy atoms are used.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError, StructureError
@@ -23,7 +24,7 @@ __all__ = ["load_structure", "structure_sequence", "binding_site", "interface_co
            "residue_correspondence"]
 
 
-def load_structure(path_or_structure):
+def load_structure(path_or_structure: StructureLike) -> Any:
     """Read a PDB or mmCIF file (format by extension or content; ``.gz`` allowed).
 
     Parameters
@@ -45,7 +46,8 @@ def load_structure(path_or_structure):
     return _pdb.read_structure(path_or_structure, "load_structure")
 
 
-def structure_sequence(structure, chain):
+def structure_sequence(structure: StructureLike,
+                       chain: str) -> tuple[str, list[tuple[int, str]]]:
     """Amino-acid sequence observed in `chain` and its residue numbers.
 
     Returns
@@ -59,7 +61,8 @@ def structure_sequence(structure, chain):
     return _pdb.chain_sequence(ch)
 
 
-def binding_site(path_or_structure, ligand="LVY", cutoff=4.0, protein_only=True):
+def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: float = 4.0,
+                 protein_only: bool = True) -> list[dict[str, Any]]:
     """Residues within `cutoff` Å of every copy of a ligand.
 
     Parameters
@@ -132,7 +135,8 @@ def binding_site(path_or_structure, ligand="LVY", cutoff=4.0, protein_only=True)
     return rows
 
 
-def interface_contacts(structure, chain_a, chain_b, cutoff=4.0):
+def interface_contacts(structure: StructureLike, chain_a: str, chain_b: str,
+                       cutoff: float = 4.0) -> list[dict[str, Any]]:
     """Residue pairs across two chains with any heavy atoms within `cutoff` Å.
 
     Parameters
@@ -172,7 +176,7 @@ def interface_contacts(structure, chain_a, chain_b, cutoff=4.0):
     return rows
 
 
-def _aligner():
+def _aligner() -> PairwiseAligner:
     from Bio.Align import PairwiseAligner, substitution_matrices
 
     al = PairwiseAligner()
@@ -185,7 +189,8 @@ def _aligner():
     return al
 
 
-def residue_correspondence(structure_a, chain_a, structure_b, chain_b):
+def residue_correspondence(structure_a: StructureLike, chain_a: str, structure_b: StructureLike,
+                           chain_b: str) -> dict[tuple[int, str], tuple[int, str]]:
     """Map residue numbers of one chain onto another by sequence alignment.
 
     The amino-acid sequences observed in the two chains are aligned globally with
@@ -222,26 +227,29 @@ def residue_correspondence(structure_a, chain_a, structure_b, chain_b):
         seqs.append(_pad_unobserved(seq, keys))
     (sa, ka), (sb, kb) = seqs
     aln = _aligner().align(sa, sb)[0]
-    out = {}
-    for (a0, a1), (b0, b1) in zip(*aln.aligned):
-        for i, j in zip(range(a0, a1), range(b0, b1)):
-            if ka[i] is not None and kb[j] is not None:
-                out[ka[i]] = kb[j]
+    out: dict[tuple[int, str], tuple[int, str]] = {}
+    for (a0, a1), (b0, b1) in zip(*aln.aligned, strict=True):
+        for i, j in zip(range(a0, a1), range(b0, b1), strict=True):
+            key_a, key_b = ka[i], kb[j]
+            if key_a is not None and key_b is not None:
+                out[key_a] = key_b
     return out
 
 
 _MAX_FILL = 100
 
 
-def _pad_unobserved(seq, keys):
+def _pad_unobserved(seq: str, keys: Sequence[tuple[int, str]]
+                    ) -> tuple[str, list[tuple[int, str] | None]]:
     """Fill numbering gaps (unmodelled loops, up to 100 residues) with 'X' placeholders.
 
     Without them a missing loop lets the aligner slide residues across the gap; with them the
     alignment keeps each chain's own spacing. Placeholders map to nothing.
     """
-    out_seq, out_keys = [], []
+    out_seq: list[str] = []
+    out_keys: list[tuple[int, str] | None] = []
     prev = None
-    for letter, key in zip(seq, keys):
+    for letter, key in zip(seq, keys, strict=True):
         if prev is not None and key[1] == "" and prev[1] == "":
             missing = key[0] - prev[0] - 1
             if 0 < missing <= _MAX_FILL:

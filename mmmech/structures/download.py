@@ -17,7 +17,7 @@ __all__ = ["RCSB_URL", "fetch"]
 RCSB_URL = "https://files.rcsb.org/download/{pdb_id}.{ext}"
 
 
-def _default_cache():
+def _default_cache() -> Path:
     env = os.environ.get("MMMECH_CACHE")
     if env:
         return Path(env) / "pdb"
@@ -25,7 +25,8 @@ def _default_cache():
     return Path(base) / "mmmech" / "pdb"
 
 
-def fetch(pdb_id, cache_dir=None, format="cif", timeout=30.0):
+def fetch(pdb_id: str, cache_dir: PathLike | None = None, format: str = "cif",
+          timeout: float = 30.0) -> Path:
     """Download a PDB entry from RCSB into a user cache and return its path.
 
     Parameters

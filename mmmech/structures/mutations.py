@@ -2,9 +2,10 @@
 
 Examples
 --------
->>> parse_mutation("PSMB5 A108T precursor").position
-108
->>> str(parse_mutation("PSMB5 A108T precursor", scheme="mature"))
+>>> m = parse_mutation("PSMB5 A108T precursor")
+>>> m.position, m.scheme, str(m)
+(108, 'precursor', 'PSMB5 A108T precursor')
+>>> str(parse_mutation(m, scheme="mature"))
 'PSMB5 A49T'
 """
 from __future__ import annotations
@@ -14,11 +15,19 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from ..exceptions import InvalidInputError, MutationError, UnknownTargetError
 from ..utils import did_you_mean
 from .registry import _AA1, KnownMutation, Target, get_target
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from ..drugs.records import Drug, TargetAction
+
+#: the drugs :func:`potency_shifts` considers: Drug objects or a mapping name -> Drug
+DrugsLike = Union[Iterable["Drug"], Mapping[str, "Drug"]]
+#: a fold for every mutation, or one per mutation text
+FoldLike = Union[float, Mapping[str, float]]
 
 __all__ = ["Mutation", "MutationWarning", "PotencyShifts", "parse_mutation", "convert_position",
            "check_mutation", "potency_shifts", "unique_mutations"]
@@ -60,10 +69,10 @@ class Mutation:
     fold: float | None = None
 
     @property
-    def variant(self):
+    def variant(self) -> str:
         return f"{self.wt}{self.position}{self.mt}"
 
-    def __str__(self):
+    def __str__(self) -> str:
         """``GENE VARIANT``, plus the scheme when it is not the gene's default (re-parsable)."""
         try:
             default = get_target(self.gene).default_scheme
@@ -72,7 +81,7 @@ class Mutation:
         text = f"{self.gene} {self.variant}"
         return text if self.scheme == default else f"{text} {self.scheme}"
 
-    def uniprot_position(self):
+    def uniprot_position(self) -> int:
         """The position in UniProt canonical numbering."""
         return get_target(self.gene).to_uniprot(self.position, self.scheme)
 
@@ -85,7 +94,7 @@ _VAR_RE = re.compile(r"^(?:p\.)?(?P<wt>[A-Za-z]{3}|[A-Za-z])(?P<pos>\d+)(?P<mt>[
 _FOLD_RE = re.compile(r"^[x×]\s*(?P<f>[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)$")
 
 
-def _aa(token, text, what):
+def _aa(token: str, text: str, what: str) -> str:
     t = token.upper()
     if len(t) == 3:
         if t not in _AA3:
@@ -97,7 +106,7 @@ def _aa(token, text, what):
     raise MutationError(f"parse_mutation(): {text!r}: {token!r} is not an amino-acid letter ({what})")
 
 
-def parse_mutation(text, scheme=None):
+def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
     """Parse ``"PSMB5 A49T"``-style notation and check the wild type.
 
     Accepted forms: ``"PSMB5 A49T"``, ``"PSMB5:A49T"``, ``"PSMB5 p.Ala49Thr"``, optionally
@@ -182,7 +191,7 @@ def parse_mutation(text, scheme=None):
     return m
 
 
-def _check_wild_type(m, text):
+def _check_wild_type(m: Mutation, text: str) -> None:
     """MutationError when the position is outside the protein or the wild type mismatches."""
     t = get_target(m.gene)
     up = t.to_uniprot(m.position, m.scheme)
@@ -203,7 +212,7 @@ def _check_wild_type(m, text):
             f"(source: {t.residue_sources.get(up, 'registry')}){alt}")
 
 
-def _other_scheme_hint(t, m):
+def _other_scheme_hint(t: Target, m: Mutation) -> str:
     for name, sch in t.schemes.items():
         if name == m.scheme:
             continue
@@ -213,7 +222,8 @@ def _other_scheme_hint(t, m):
     return ""
 
 
-def convert_position(gene, position, from_scheme, to_scheme):
+def convert_position(gene: str, position: int, from_scheme: str | None,
+                     to_scheme: str | None) -> int:
     """Convert a residue number between two documented numbering schemes of a gene.
 
     Parameters
@@ -264,7 +274,7 @@ def convert_position(gene, position, from_scheme, to_scheme):
     return out
 
 
-def check_mutation(mutation, scheme=None):
+def check_mutation(mutation: str | Mutation, scheme: str | None = None) -> dict[str, Any]:
     """What the registry knows about a mutation.
 
     Returns
@@ -297,24 +307,24 @@ def check_mutation(mutation, scheme=None):
             "fold": m.fold}
 
 
-def _same_site(t, known, uniprot_position):
+def _same_site(t: Target, known: KnownMutation, uniprot_position: int) -> bool:
     return known.position + t.scheme(known.scheme).offset == uniprot_position
 
 
-class PotencyShifts(dict):
+class PotencyShifts(dict[str, dict[str, float]]):
     """``{drug_name: {target_gene: fold}}`` plus ``warnings`` and ``details``.
 
     ``details`` is a list of dicts (drug, target, mutation, fold, basis, sources) explaining
     each fold; ``warnings`` lists mutations whose effect on a drug is undocumented (fold 1.0).
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.warnings = []
-        self.details = []
+        self.warnings: list[str] = []
+        self.details: list[dict[str, Any]] = []
 
 
-def _drug_list(drugs):
+def _drug_list(drugs: DrugsLike | None) -> tuple[list[Drug] | None, str | None]:
     if drugs is not None:
         if isinstance(drugs, Mapping):
             drugs = list(drugs.values())
@@ -338,7 +348,7 @@ def _drug_list(drugs):
     return out, None
 
 
-def _acts_on(drug, gene):
+def _acts_on(drug: Drug, gene: str) -> list[TargetAction]:
     """The TargetAction entries through which `drug` acts on `gene` (target or neo-substrate)."""
     hits = []
     for ta in getattr(drug, "targets", ()):
@@ -348,7 +358,8 @@ def _acts_on(drug, gene):
     return hits
 
 
-def _user_folds(fold, func):
+def _user_folds(fold: FoldLike | None,
+                func: str) -> tuple[float | None, dict[tuple[str, int, str], float]]:
     """None, a float for every mutation, or {Mutation key: float}."""
     if fold is None:
         return None, {}
@@ -361,7 +372,7 @@ def _user_folds(fold, func):
     return _check_fold(fold, func, "fold"), {}
 
 
-def _check_fold(v, func, what):
+def _check_fold(v: Any, func: str, what: str) -> float:
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -371,7 +382,7 @@ def _check_fold(v, func, what):
     return f
 
 
-def unique_mutations(mutations, func="potency_shifts"):
+def unique_mutations(mutations: Iterable[Mutation], func: str = "potency_shifts") -> list[Mutation]:
     """Parsed mutations with exact duplicates merged (first one kept, order kept).
 
     The same mutation given twice -- in any notation or numbering scheme (``PSMB5 A49T`` and
@@ -380,12 +391,13 @@ def unique_mutations(mutations, func="potency_shifts"):
     user folds (``x20`` and ``x5``, or ``x20`` and none) is refused: which one is meant is
     unclear. Different mutations of one target still multiply (see :func:`potency_shifts`).
     """
-    seen, out = {}, []
+    seen: dict[tuple[str, int, str], Mutation] = {}
+    out: list[Mutation] = []
     for m in mutations:
         key = (m.gene, m.uniprot_position(), m.mt)
         if key in seen:
             if seen[key].fold != m.fold:
-                def shown(x):
+                def shown(x: Mutation) -> str:
                     return f"{x} x{x.fold:g}" if x.fold is not None else f"{x} (documented fold)"
                 raise MutationError(f"{func}(): mutation {seen[key]} is given twice with different "
                                     f"folds: {shown(seen[key])} and {shown(m)}; give it once")
@@ -395,7 +407,9 @@ def unique_mutations(mutations, func="potency_shifts"):
     return out
 
 
-def potency_shifts(mutations, drugs=None, fold=None):
+def potency_shifts(mutations: str | Mutation | Iterable[str | Mutation],
+                   drugs: DrugsLike | None = None,
+                   fold: FoldLike | None = None) -> PotencyShifts:
     """Potency folds that mutations impose on the drugs acting at the mutated targets.
 
     Parameters
@@ -448,7 +462,7 @@ def potency_shifts(mutations, drugs=None, fold=None):
         sites = t.binding_sites_at(m.position, m.scheme)
         if drug_objs is None:  # no library: the drugs the registry documents for this mutation
             names = sorted({d for k in documented for d in k.folds})
-            affected = [(n, None) for n in names]
+            affected: list[tuple[str, Drug | None]] = [(n, None) for n in names]
         else:
             affected = [(d.name, d) for d in drug_objs if _acts_on(d, m.gene)]
         for name, _ in affected:

@@ -85,7 +85,7 @@ class NumberingScheme:
     description: str
     source: str
 
-    def first_uniprot(self):
+    def first_uniprot(self) -> int:
         """The first UniProt position that has a number >= 1 in this scheme."""
         return 1 + self.offset
 
@@ -102,7 +102,7 @@ class StructureEntry:
     method: str
     resolution: float | None
     organism: str
-    chains: Mapping
+    chains: Mapping[str, tuple[str, ...]]
     ligand: str | None
     drug: str | None
     numbering: str
@@ -110,7 +110,7 @@ class StructureEntry:
     verified: bool = True
     note: str = ""
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"pdb_id": self.pdb_id, "method": self.method, "resolution": self.resolution,
                 "organism": self.organism, "chains": {k: list(v) for k, v in self.chains.items()},
                 "ligand": self.ligand, "drug": self.drug, "numbering": self.numbering,
@@ -121,17 +121,17 @@ class StructureEntry:
 class BindingSite:
     """Residues lining a drug's binding site, as ``(one_letter, position)`` in ``scheme``."""
     name: str
-    drugs: tuple
+    drugs: tuple[str, ...]
     ligand: str | None
     scheme: str
-    residues: tuple
+    residues: tuple[tuple[str, int], ...]
     source: str
     note: str = ""
 
-    def positions(self):
+    def positions(self) -> tuple[int, ...]:
         return tuple(p for _, p in self.residues)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "drugs": list(self.drugs), "ligand": self.ligand,
                 "scheme": self.scheme, "residues": [f"{a}{p}" for a, p in self.residues],
                 "source": self.source, "note": self.note}
@@ -150,18 +150,18 @@ class KnownMutation:
     mt: str
     scheme: str
     effect: str
-    folds: Mapping
-    fold_ranges: Mapping
+    folds: Mapping[str, float]
+    fold_ranges: Mapping[str, tuple[float, ...]]
     fold_basis: str
-    sources: tuple
+    sources: tuple[str, ...]
     note: str = ""
     verified: bool = True
 
     @property
-    def text(self):
+    def text(self) -> str:
         return f"{self.wt}{self.position}{self.mt}"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"variant": self.text, "scheme": self.scheme, "effect": self.effect,
                 "folds": dict(self.folds), "fold_ranges": {k: list(v) for k, v in self.fold_ranges.items()},
                 "fold_basis": self.fold_basis, "sources": list(self.sources), "note": self.note,
@@ -175,20 +175,20 @@ class Target:
     uniprot: str
     protein: str
     role: str
-    aliases: tuple
+    aliases: tuple[str, ...]
     default_scheme: str
-    schemes: Mapping
-    residues: Mapping          # UniProt position -> one-letter code (sequence or documented)
-    residue_sources: Mapping   # UniProt position -> source of that residue
+    schemes: Mapping[str, NumberingScheme]
+    residues: Mapping[int, str]          # UniProt position -> one-letter code (sequence or documented)
+    residue_sources: Mapping[int, str]   # UniProt position -> source of that residue
     sequence_note: str
     length: int | None
-    structures: tuple
-    binding_sites: tuple
-    mutations: tuple
-    sources: tuple
+    structures: tuple[StructureEntry, ...]
+    binding_sites: tuple[BindingSite, ...]
+    mutations: tuple[KnownMutation, ...]
+    sources: tuple[str, ...]
     note: str = ""
 
-    def scheme(self, name=None):
+    def scheme(self, name: str | None = None) -> NumberingScheme:
         """The :class:`NumberingScheme` `name` (default: the gene's documented default)."""
         name = self.default_scheme if name is None else str(name)
         for key, sch in self.schemes.items():
@@ -201,15 +201,15 @@ class Target:
             f"numbering scheme {name!r} is not documented for {self.gene}; known schemes: "
             f"{', '.join(self.schemes)}{did_you_mean(name, list(self.schemes))}")
 
-    def to_uniprot(self, position, scheme=None):
+    def to_uniprot(self, position: int, scheme: str | None = None) -> int:
         """UniProt position of `position` given in `scheme`."""
         return int(position) + self.scheme(scheme).offset
 
-    def residue_at(self, position, scheme=None):
+    def residue_at(self, position: int, scheme: str | None = None) -> str | None:
         """The one-letter residue at `position` (in `scheme`), or None when not known."""
         return self.residues.get(self.to_uniprot(position, scheme))
 
-    def binding_sites_at(self, position, scheme=None):
+    def binding_sites_at(self, position: int, scheme: str | None = None) -> list[BindingSite]:
         """The :class:`BindingSite` entries that contain `position` (given in `scheme`)."""
         up = self.to_uniprot(position, scheme)
         hits = []
@@ -219,7 +219,7 @@ class Target:
                 hits.append(site)
         return hits
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (the ``mmmech structures targets --json`` entries)."""
         return {
             "gene": self.gene, "uniprot": self.uniprot, "protein": self.protein, "role": self.role,
@@ -235,17 +235,17 @@ class Target:
         }
 
 
-class _TargetRegistry(Mapping):
+class _TargetRegistry(Mapping[str, Target]):
     """Read-only mapping gene -> Target; lookups are case-insensitive and accept aliases."""
 
-    def __init__(self, items):
+    def __init__(self, items: Mapping[str, Target]) -> None:
         self._items = dict(items)
-        self._index = {}
+        self._index: dict[str, str] = {}
         for gene, t in self._items.items():
             for key in (gene, *t.aliases):
                 self._index.setdefault(key.lower(), gene)
 
-    def resolve(self, name):
+    def resolve(self, name: str) -> str:
         key = str(name).strip().lower()
         if key in self._index:
             return self._index[key]
@@ -254,27 +254,27 @@ class _TargetRegistry(Mapping):
             f"{did_you_mean(name, list(self._items) + [a for t in self._items.values() for a in t.aliases])}"
             f" (see 'mmmech structures targets')")
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Target:
         return self._items[self.resolve(name)]
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.strip().lower() in self._index
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._items)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<target registry: {', '.join(self._items)}>"
 
 
-_REGISTRY = None
+_REGISTRY: _TargetRegistry | None = None
 _REGISTRY_LOCK = threading.Lock()
 
 
-def targets():
+def targets() -> Mapping[str, Target]:
     """The target registry: a read-only, case-insensitive mapping gene symbol -> :class:`Target`.
 
     Aliases resolve too (``targets()["BCMA"]`` is TNFRSF17). Loaded once from the bundled
@@ -294,7 +294,7 @@ def targets():
     return _REGISTRY
 
 
-def get_target(gene):
+def get_target(gene: str) -> Target:
     """The :class:`Target` for a gene symbol or alias (case-insensitive).
 
     Raises
@@ -307,7 +307,8 @@ def get_target(gene):
     return targets()[gene]
 
 
-def _need(entry, key, where, types=str):
+def _need(entry: Mapping[str, Any], key: str, where: str,
+          types: type | tuple[type, ...] = str) -> Any:
     if key not in entry:
         raise ModelFileError(f"{where}: missing required key {key!r}")
     val = entry[key]
@@ -316,7 +317,7 @@ def _need(entry, key, where, types=str):
     return val
 
 
-def _check_source(src, where):
+def _check_source(src: Any, where: str) -> str:
     # a source identifier, optionally followed by a note ("PDB:5FQD chain B")
     ident = src.strip().split(None, 1)[0] if isinstance(src, str) and src.strip() else src
     if not is_source(ident):
@@ -325,14 +326,14 @@ def _check_source(src, where):
     return src.strip()
 
 
-def _parse_residue_token(tok, where):
+def _parse_residue_token(tok: Any, where: str) -> tuple[str, int]:
     m = re.fullmatch(r"([A-Z])(-?\d+)", str(tok).strip())
     if not m:
         raise ModelFileError(f"{where}: residue {tok!r} must look like 'W380'")
     return m.group(1), int(m.group(2))
 
 
-def _build_registry(data, origin):
+def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
     """Turn the parsed TOML into Target objects, checking every required field and source."""
     items = {}
     for i, t in enumerate(data.get("targets", [])):
@@ -348,7 +349,8 @@ def _build_registry(data, origin):
         default = t.get("default_scheme", next(iter(schemes)))
         if default not in schemes:
             raise ModelFileError(f"{where}: default_scheme {default!r} is not among {list(schemes)}")
-        residues, rsources = {}, {}
+        residues: dict[int, str] = {}
+        rsources: dict[int, str] = {}
         for seg in t.get("sequence", []):
             src = _check_source(_need(seg, "source", f"{where}.sequence"), where)
             if "scheme" in seg and seg["scheme"] not in schemes:
@@ -413,9 +415,9 @@ def _build_registry(data, origin):
             if scheme not in schemes:
                 raise ModelFileError(f"{w}: unknown scheme {scheme!r}")
             folds = {str(k).lower(): float(v) for k, v in m.get("folds", {}).items()}
-            for k, v in folds.items():
+            for dname, v in folds.items():
                 if not (math.isfinite(v) and v > 0):
-                    raise ModelFileError(f"{w}: fold for {k} must be finite and > 0, got {v}")
+                    raise ModelFileError(f"{w}: fold for {dname} must be finite and > 0, got {v}")
             up = int(mm.group(2)) + schemes[scheme].offset
             if up in residues and residues[up] != mm.group(1):
                 raise ModelFileError(f"{w}: {variant} ({scheme}) contradicts the sequence ({residues[up]})")
