@@ -20,8 +20,17 @@ from typing import Any
 from .catalog import get, library, names, read_library
 from .doses import dose_nM, parse_dose
 from .infer import CLASS_RULES, from_smiles, standardize, warheads
-from .records import (ACTIONS, DRUG_CLASSES, DRUG_TYPES, EFFECTORS, POTENCY_UNITS, Drug, Potency,
-                      Reference, TargetAction)
+from .records import (
+    ACTIONS,
+    DRUG_CLASSES,
+    DRUG_TYPES,
+    EFFECTORS,
+    POTENCY_UNITS,
+    Drug,
+    Potency,
+    Reference,
+    TargetAction,
+)
 
 __all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES", "Potency",
            "Reference", "TargetAction", "Drug", "library", "get", "names", "parse_dose",

@@ -24,8 +24,18 @@ from ..resources import data_file, parse_toml
 from ..sources import describe_expected, is_source
 from ..units import to_nM
 from ..utils import did_you_mean
-from .records import (ACTIONS, DRUG_CLASSES, DRUG_TYPES, EFFECTORS, NOMINAL_UNIT, POTENCY_UNITS,
-                      Drug, Potency, Reference, TargetAction)
+from .records import (
+    ACTIONS,
+    DRUG_CLASSES,
+    DRUG_TYPES,
+    EFFECTORS,
+    NOMINAL_UNIT,
+    POTENCY_UNITS,
+    Drug,
+    Potency,
+    Reference,
+    TargetAction,
+)
 
 __all__ = ["read_library", "library", "names", "get"]
 

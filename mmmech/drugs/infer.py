@@ -161,8 +161,8 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
     key = _chem.inchikey(mol)
     lib = _library_fingerprints()
     sims_list = _chem.tanimoto(fp, [f for _, f, _ in lib])
-    sims = {drug.name: round(float(s), 4) for (drug, _, _), s in zip(lib, sims_list)}
-    ranked = sorted(((s, drug) for (drug, _, _), s in zip(lib, sims_list)),
+    sims = {drug.name: round(float(s), 4) for (drug, _, _), s in zip(lib, sims_list, strict=True)}
+    ranked = sorted(((s, drug) for (drug, _, _), s in zip(lib, sims_list, strict=True)),
                     key=lambda x: (-x[0], x[1].name))
     nearest = [{"name": d.name, "similarity": round(float(s), 3), "drug_class": d.drug_class}
                for s, d in ranked[:N_NEAREST]]

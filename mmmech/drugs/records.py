@@ -261,7 +261,8 @@ class Drug:
         if self.smiles is None:
             return None
         if "mol" not in self._mol_cache:
-            from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+            # deferred: _chem imports RDKit (slow); only when a structure is needed
+            from . import _chem
             self._mol_cache["mol"] = _chem.parse_smiles(self.smiles, "Drug.mol", "SMILES")
         return self._mol_cache["mol"]
 
@@ -273,12 +274,13 @@ class Drug:
         InvalidInputError
             For biologics and cell therapies, which have no small-molecule structure.
         """
-        if self.smiles is None:
+        mol = self.mol
+        if mol is None:
             raise InvalidInputError(
                 f"Drug.descriptors(): {self.name!r} is a {self.type.replace('_', ' ')}, not a "
                 f"small molecule; descriptors need a structure")
         from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
-        return _chem.descriptors(self.mol)
+        return _chem.descriptors(mol)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (keys of ``mmmech drugs show --json`` plus details)."""

@@ -9,13 +9,33 @@ mutations  mutation notation, numbering schemes and the potency shifts mutations
 download   fetching PDB entries into a user cache (:func:`fetch`)
 _pdb       PDB/mmCIF reading and residue helpers
 """
-from .analysis import (binding_site, interface_contacts, load_structure, residue_correspondence,
-                       structure_sequence)
+from .analysis import (
+                       binding_site,
+                       interface_contacts,
+                       load_structure,
+                       residue_correspondence,
+                       structure_sequence,
+)
 from .download import RCSB_URL, fetch
-from .mutations import (Mutation, MutationWarning, PotencyShifts, check_mutation,
-                        convert_position, parse_mutation, potency_shifts, unique_mutations)
-from .registry import (BindingSite, KnownMutation, NumberingScheme, StructureEntry, Target,
-                       get_target, targets)
+from .mutations import (
+                       Mutation,
+                       MutationWarning,
+                       PotencyShifts,
+                       check_mutation,
+                       convert_position,
+                       parse_mutation,
+                       potency_shifts,
+                       unique_mutations,
+)
+from .registry import (
+                       BindingSite,
+                       KnownMutation,
+                       NumberingScheme,
+                       StructureEntry,
+                       Target,
+                       get_target,
+                       targets,
+)
 
 __all__ = ["Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme",
            "Mutation", "PotencyShifts", "MutationWarning", "targets", "get_target",

@@ -177,6 +177,7 @@ def interface_contacts(structure: StructureLike, chain_a: str, chain_b: str,
 
 
 def _aligner() -> PairwiseAligner:
+    # deferred: Biopython is slow to import; only needed for an alignment
     from Bio.Align import PairwiseAligner, substitution_matrices
 
     al = PairwiseAligner()

@@ -15,7 +15,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError, MutationError, UnknownTargetError
 from ..utils import did_you_mean
@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from ..drugs.records import Drug, TargetAction
 
 #: the drugs :func:`potency_shifts` considers: Drug objects or a mapping name -> Drug
-DrugsLike = Union[Iterable["Drug"], Mapping[str, "Drug"]]
+DrugsLike = Iterable["Drug"] | Mapping[str, "Drug"]
 #: a fold for every mutation, or one per mutation text
-FoldLike = Union[float, Mapping[str, float]]
+FoldLike = float | Mapping[str, float]
 
 __all__ = ["Mutation", "MutationWarning", "PotencyShifts", "parse_mutation", "convert_position",
            "check_mutation", "potency_shifts", "unique_mutations"]
@@ -336,6 +336,8 @@ def _drug_list(drugs: DrugsLike | None) -> tuple[list[Drug] | None, str | None]:
             out.append(d)
         return out, None
     try:
+        # deferred: the drug layer is looked up at call time (building the library is slow, and
+        # without it only the drugs the registry documents are shifted)
         from .. import drugs as _drugs
         lib = _drugs.library()
     except (ImportError, AttributeError) as exc:  # the drug layer is not part of this build

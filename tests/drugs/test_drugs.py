@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmmech import drugs
-from mmmech.exceptions import (InvalidInputError, ModelFileError, UnitError, UnknownDrugError)
+from mmmech.exceptions import InvalidInputError, ModelFileError, UnitError, UnknownDrugError
 from mmmech.resources import data_file
 from mmmech.units import MASS_UNITS, MOLAR_UNITS, to_nM
 
@@ -347,6 +347,7 @@ def test_parse_dose_agrees_with_the_units_module(value, unit, name):
 
 def test_every_warhead_smarts_is_valid_and_documented():
     from rdkit import Chem
+
     from mmmech.drugs import _chem
     for name, (smarts, desc) in _chem.WARHEADS.items():
         assert Chem.MolFromSmarts(smarts) is not None, name

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from mmmech import structures as S
+from mmmech.exceptions import (
+    InvalidInputError,
+    ModelFileError,
+    MutationError,
+    NetworkUnavailableError,
+    StructureError,
+    UnknownTargetError,
+)
 from mmmech.structures import analysis, download, mutations, registry
-from mmmech.exceptions import (InvalidInputError, ModelFileError, MutationError,
-                               NetworkUnavailableError, StructureError, UnknownTargetError)
 
 AA3 = {"A": "ALA", "R": "ARG", "N": "ASN", "D": "ASP", "C": "CYS", "Q": "GLN", "E": "GLU",
        "G": "GLY", "H": "HIS", "I": "ILE", "L": "LEU", "K": "LYS", "M": "MET", "F": "PHE",
