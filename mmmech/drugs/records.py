@@ -182,9 +182,10 @@ class TargetAction:
     effectors_sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"target": self.target, "action": self.action, "potency_nM": self.potency_nM,
-             "source": self.potency.source, "hill": self.hill, "verified": self.potency.verified,
-             "potency": self.potency.to_dict()}
+        d: dict[str, Any] = {
+            "target": self.target, "action": self.action, "potency_nM": self.potency_nM,
+            "source": self.potency.source, "hill": self.hill, "verified": self.potency.verified,
+            "potency": self.potency.to_dict()}
         if self.e3 is not None:
             d["e3"] = self.e3
             d["neo_substrates"] = list(self.neo_substrates)

@@ -143,7 +143,7 @@ def _parse_text(text: str, fmt: str, sid: str, origin: str, func: str) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PDBConstructionWarning)
             structure = parser.get_structure(sid, io.StringIO(text))
-    except Exception as exc:  # Bio.PDB raises many types (ValueError, KeyError, PDBConstructionException)
+    except Exception as exc:  # Bio.PDB raises ValueError, KeyError, PDBConstructionException...
         kind = "mmCIF" if fmt == "cif" else "PDB"
         raise StructureError(f"{func}(): cannot parse {origin!r} as {kind}: "
                              f"{type(exc).__name__}: {exc}") from None
@@ -256,7 +256,8 @@ def chain_residues(chain: Any) -> list[Any]:
 def chain_sequence(chain: Any) -> tuple[str, list[tuple[int, str]]]:
     """(sequence, [(resnum, icode), ...]) of the amino-acid residues observed in a chain."""
     residues = chain_residues(chain)
-    return "".join(one_letter(r.get_resname()) for r in residues), [residue_key(r) for r in residues]
+    letters = "".join(one_letter(r.get_resname()) for r in residues)
+    return letters, [residue_key(r) for r in residues]
 
 
 def heavy_atoms(entity: Any) -> list[Any]:
@@ -266,7 +267,9 @@ def heavy_atoms(entity: Any) -> list[Any]:
 
 def min_distances(query_atoms: Sequence[Any], candidate_atoms: Sequence[Any],
                   cutoff: float) -> dict[Any, float]:
-    """Minimum distance from any query atom to each candidate residue within `cutoff` (Å, inclusive).
+    """Minimum distance from any query atom to each candidate residue within `cutoff`.
+
+    `cutoff` is in Å, inclusive.
 
     Returns a dict {residue: min_distance}. Uses a k-d tree (Bio.PDB.NeighborSearch).
     """

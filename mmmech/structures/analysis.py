@@ -57,7 +57,8 @@ def structure_sequence(structure: StructureLike,
     """
     s = _pdb.read_structure(structure, "structure_sequence")
     model = _pdb.first_model(s)
-    ch = _pdb.chain_or_error(model, chain, "structure_sequence", "chain", _pdb.describe_source(structure))
+    ch = _pdb.chain_or_error(model, chain, "structure_sequence", "chain",
+                             _pdb.describe_source(structure))
     return _pdb.chain_sequence(ch)
 
 
@@ -101,7 +102,8 @@ def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: 
     func = "binding_site"
     cutoff = _pdb.check_cutoff(cutoff, func)
     if not isinstance(ligand, str) or not ligand.strip():
-        raise InvalidInputError(f"{func}(): ligand must be a residue name such as 'LVY', got {ligand!r}")
+        raise InvalidInputError(f"{func}(): ligand must be a residue name such as 'LVY', "
+                                f"got {ligand!r}")
     code = ligand.strip().upper()
     source = _pdb.describe_source(path_or_structure)
     model = _pdb.first_model(_pdb.read_structure(path_or_structure, func))
@@ -120,7 +122,8 @@ def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: 
     rows = []
     for lig in copies:
         lig_atoms = _pdb.heavy_atoms(lig) or list(lig.get_atoms())
-        best = _pdb.min_distances(lig_atoms, [a for a in cand_atoms if a.get_parent() is not lig], cutoff)
+        others = [a for a in cand_atoms if a.get_parent() is not lig]
+        best = _pdb.min_distances(lig_atoms, others, cutoff)
         lchain = lig.get_parent().id
         lnum, licode = _pdb.residue_key(lig)
         for res, d in best.items():
@@ -218,7 +221,8 @@ def residue_correspondence(structure_a: StructureLike, chain_a: str, structure_b
     """
     func = "residue_correspondence"
     seqs = []
-    for struct, chain, arg in ((structure_a, chain_a, "chain_a"), (structure_b, chain_b, "chain_b")):
+    pairs = ((structure_a, chain_a, "chain_a"), (structure_b, chain_b, "chain_b"))
+    for struct, chain, arg in pairs:
         model = _pdb.first_model(_pdb.read_structure(struct, func))
         ch = _pdb.chain_or_error(model, chain, func, arg, _pdb.describe_source(struct))
         seq, keys = _pdb.chain_sequence(ch)

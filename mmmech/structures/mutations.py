@@ -90,7 +90,8 @@ _MUT_RE = re.compile(
     r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9\-\.]*?)\s*(?:[:\s])\s*"
     r"(?P<var>(?:p\.)?(?:[A-Za-z]{3}|[A-Za-z])\d+(?:[A-Za-z]{3}|[A-Za-z\*]))"
     r"(?P<rest>(?:\s+.*)?)$")
-_VAR_RE = re.compile(r"^(?:p\.)?(?P<wt>[A-Za-z]{3}|[A-Za-z])(?P<pos>\d+)(?P<mt>[A-Za-z]{3}|[A-Za-z\*])$")
+_VAR_RE = re.compile(
+    r"^(?:p\.)?(?P<wt>[A-Za-z]{3}|[A-Za-z])(?P<pos>\d+)(?P<mt>[A-Za-z]{3}|[A-Za-z\*])$")
 _FOLD_RE = re.compile(r"^[x×]\s*(?P<f>[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)$")
 
 
@@ -103,7 +104,8 @@ def _aa(token: str, text: str, what: str) -> str:
         return _AA3[t]
     if t == "*" or t in _AA1:
         return t
-    raise MutationError(f"parse_mutation(): {text!r}: {token!r} is not an amino-acid letter ({what})")
+    raise MutationError(f"parse_mutation(): {text!r}: {token!r} is not an amino-acid letter "
+                        f"({what})")
 
 
 def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
@@ -144,7 +146,8 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
     mm = _MUT_RE.match(text)
     if not mm:
         raise MutationError(
-            f"parse_mutation(): cannot read {text!r}; expected 'GENE VARIANT' such as 'PSMB5 A49T', "
+            f"parse_mutation(): cannot read {text!r}; expected 'GENE VARIANT' such as "
+            f"'PSMB5 A49T', "
             f"'PSMB5:A49T' or 'PSMB5 p.Ala49Thr' (optionally followed by a numbering scheme and "
             f"'xFOLD', e.g. 'PSMB5 A49T x20')")
     target = get_target(mm.group("gene"))
@@ -218,7 +221,8 @@ def _other_scheme_hint(t: Target, m: Mutation) -> str:
             continue
         up = m.position + sch.offset
         if t.residues.get(up) == m.wt:
-            return f"; in {name} numbering residue {m.position} is {m.wt} - did you mean '{t.gene} {m.variant} {name}'?"
+            return (f"; in {name} numbering residue {m.position} is {m.wt} - did you mean "
+                    f"'{t.gene} {m.variant} {name}'?")
     return ""
 
 
@@ -355,7 +359,8 @@ def _acts_on(drug: Drug, gene: str) -> list[TargetAction]:
     hits = []
     for ta in getattr(drug, "targets", ()):
         tgt = str(getattr(ta, "target", "")).upper()
-        if tgt == gene.upper() or gene.upper() in {str(n).upper() for n in getattr(ta, "neo_substrates", ()) or ()}:
+        neo = {str(n).upper() for n in getattr(ta, "neo_substrates", ()) or ()}
+        if tgt == gene.upper() or gene.upper() in neo:
             hits.append(ta)
     return hits
 

@@ -163,7 +163,8 @@ class KnownMutation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"variant": self.text, "scheme": self.scheme, "effect": self.effect,
-                "folds": dict(self.folds), "fold_ranges": {k: list(v) for k, v in self.fold_ranges.items()},
+                "folds": dict(self.folds),
+                "fold_ranges": {k: list(v) for k, v in self.fold_ranges.items()},
                 "fold_basis": self.fold_basis, "sources": list(self.sources), "note": self.note,
                 "verified": self.verified}
 
@@ -178,8 +179,8 @@ class Target:
     aliases: tuple[str, ...]
     default_scheme: str
     schemes: Mapping[str, NumberingScheme]
-    residues: Mapping[int, str]          # UniProt position -> one-letter code (sequence or documented)
-    residue_sources: Mapping[int, str]   # UniProt position -> source of that residue
+    residues: Mapping[int, str]  # UniProt position -> one-letter code (sequence or documented)
+    residue_sources: Mapping[int, str]  # UniProt position -> source of that residue
     sequence_note: str
     length: int | None
     structures: tuple[StructureEntry, ...]
@@ -251,8 +252,11 @@ class _TargetRegistry(Mapping[str, Target]):
             return self._index[key]
         raise UnknownTargetError(
             f"unknown target {str(name)!r}: not a gene symbol or alias in the target registry"
-            f"{did_you_mean(name, list(self._items) + [a for t in self._items.values() for a in t.aliases])}"
+            f"{did_you_mean(name, self._known_names())}"
             f" (see 'mmmech structures targets')")
+
+    def _known_names(self) -> list[str]:
+        return list(self._items) + [a for t in self._items.values() for a in t.aliases]
 
     def __getitem__(self, name: str) -> Target:
         return self._items[self.resolve(name)]
@@ -290,7 +294,8 @@ def targets() -> Mapping[str, Target]:
     if _REGISTRY is None:
         with _REGISTRY_LOCK:
             if _REGISTRY is None:
-                _REGISTRY = _build_registry(load_toml("structures", "targets.toml"), "structures/targets.toml")
+                _REGISTRY = _build_registry(load_toml("structures", "targets.toml"),
+                                            "structures/targets.toml")
     return _REGISTRY
 
 
@@ -341,14 +346,17 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
         gene = _need(t, "gene", where)
         where = f"{origin}: {gene}"
         schemes = {}
-        for name, s in t.get("schemes", {"uniprot": {"offset": 0, "description": "UniProt canonical",
-                                                       "source": f"UniProt:{t.get('uniprot', '')}"}}).items():
-            schemes[name] = NumberingScheme(name, int(_need(s, "offset", f"{where}.schemes.{name}", int)),
-                                            _need(s, "description", f"{where}.schemes.{name}"),
-                                            _check_source(_need(s, "source", f"{where}.schemes.{name}"), where))
+        uniprot_only = {"uniprot": {"offset": 0, "description": "UniProt canonical",
+                                    "source": f"UniProt:{t.get('uniprot', '')}"}}
+        for name, s in t.get("schemes", uniprot_only).items():
+            sw = f"{where}.schemes.{name}"
+            schemes[name] = NumberingScheme(name, int(_need(s, "offset", sw, int)),
+                                            _need(s, "description", sw),
+                                            _check_source(_need(s, "source", sw), where))
         default = t.get("default_scheme", next(iter(schemes)))
         if default not in schemes:
-            raise ModelFileError(f"{where}: default_scheme {default!r} is not among {list(schemes)}")
+            raise ModelFileError(f"{where}: default_scheme {default!r} is not among "
+                                 f"{list(schemes)}")
         residues: dict[int, str] = {}
         rsources: dict[int, str] = {}
         for seg in t.get("sequence", []):
@@ -385,7 +393,8 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                 method=_need(s, "method", f"{where}.structures"),
                 resolution=(float(s["resolution"]) if s.get("resolution") is not None else None),
                 organism=_need(s, "organism", f"{where}.structures"),
-                chains=MappingProxyType({k: tuple(v) for k, v in _need(s, "chains", f"{where}.structures", dict).items()}),
+                chains=MappingProxyType({k: tuple(v) for k, v in
+                                         _need(s, "chains", f"{where}.structures", dict).items()}),
                 ligand=s.get("ligand"), drug=s.get("drug"),
                 numbering=s.get("numbering", default),
                 source=_check_source(_need(s, "source", f"{where}.structures"), where),
@@ -401,9 +410,11 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
             for aa, pos in res:
                 up = pos + schemes[scheme].offset
                 if up in residues and residues[up] != aa:
-                    raise ModelFileError(f"{w}: {aa}{pos} contradicts the sequence ({residues[up]})")
-            sites.append(BindingSite(_need(b, "name", w), tuple(b.get("drugs", [])), b.get("ligand"),
-                                     scheme, res, _check_source(_need(b, "source", w), w), b.get("note", "")))
+                    raise ModelFileError(f"{w}: {aa}{pos} contradicts the sequence "
+                                         f"({residues[up]})")
+            sites.append(BindingSite(_need(b, "name", w), tuple(b.get("drugs", [])),
+                                     b.get("ligand"), scheme, res,
+                                     _check_source(_need(b, "source", w), w), b.get("note", "")))
         muts = []
         for m in t.get("mutations", []):
             w = f"{where}.mutations"
@@ -420,7 +431,8 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                     raise ModelFileError(f"{w}: fold for {dname} must be finite and > 0, got {v}")
             up = int(mm.group(2)) + schemes[scheme].offset
             if up in residues and residues[up] != mm.group(1):
-                raise ModelFileError(f"{w}: {variant} ({scheme}) contradicts the sequence ({residues[up]})")
+                raise ModelFileError(f"{w}: {variant} ({scheme}) contradicts the sequence "
+                                     f"({residues[up]})")
             muts.append(KnownMutation(
                 mm.group(1), int(mm.group(2)), mm.group(3), scheme, _need(m, "effect", w),
                 MappingProxyType(folds),
