@@ -40,8 +40,7 @@ __all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULE
 
 def __getattr__(name: str) -> Any:
     if name == "WARHEADS":
-        # deferred: WARHEADS lives in _chem, which imports RDKit; resolved on first use so that
-        # ``import mmmech.drugs`` stays fast
-        from . import _chem
+        # WARHEADS lives in _chem, which imports RDKit: resolved on first use
+        from . import _chem  # deferred: so that ``import mmmech.drugs`` stays fast
         return _chem.WARHEADS
     raise AttributeError(f"module 'mmmech.drugs' has no attribute {name!r}")

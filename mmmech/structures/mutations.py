@@ -340,9 +340,8 @@ def _drug_list(drugs: DrugsLike | None) -> tuple[list[Drug] | None, str | None]:
             out.append(d)
         return out, None
     try:
-        # deferred: the drug layer is looked up at call time (building the library is slow, and
-        # without it only the drugs the registry documents are shifted)
-        from .. import drugs as _drugs
+        # the drug layer is looked up at call time: without it only the documented drugs shift
+        from .. import drugs as _drugs  # deferred: building the drug library is slow
         lib = _drugs.library()
     except (ImportError, AttributeError) as exc:  # the drug layer is not part of this build
         return None, f"drug library unavailable ({exc}); only the documented drugs are shifted"
