@@ -62,8 +62,8 @@ def test_every_layer_checks_sources_with_the_shared_pattern(layer):
     import inspect
 
     mod = {
-        "drugs": "mmmech.drugs._library",
-        "structures": "mmmech.structures._registry",
+        "drugs": "mmmech.drugs.catalog",
+        "structures": "mmmech.structures.registry",
         "network": "mmmech.network.model",
     }[layer]
     src = inspect.getsource(importlib.import_module(mod))

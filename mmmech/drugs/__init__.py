@@ -6,23 +6,41 @@ structure carries its source.
 
 Modules
 -------
-_library   records (:class:`Drug`, :class:`TargetAction`, :class:`Potency`), library loading,
-           dose parsing (:func:`parse_dose`, :func:`dose_nM`), class and target inference
-           (:func:`from_smiles`)
+records    :class:`Drug`, :class:`TargetAction`, :class:`Potency`, :class:`Reference` and the
+           vocabularies (:data:`ACTIONS`, :data:`DRUG_TYPES`, :data:`DRUG_CLASSES`, ...)
+catalog    library loading (:func:`read_library`, :func:`library`, :func:`get`, :func:`names`)
+doses      dose parsing (:func:`parse_dose`, :func:`dose_nM`)
+infer      class and target inference from a structure (:func:`from_smiles`, :data:`CLASS_RULES`)
 _chem      RDKit chemistry (parsing, standardization, fingerprints, warheads)
 """
-from . import _library
-from ._library import (
-    ACTIONS, DRUG_TYPES, DRUG_CLASSES, POTENCY_UNITS, CLASS_RULES, Potency, Reference,
-    TargetAction, Drug, library, get, names, parse_dose, dose_nM, from_smiles, standardize,
-    warheads, read_library, EFFECTORS,
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import get, library, names, read_library
+from .doses import dose_nM, parse_dose
+from .infer import CLASS_RULES, from_smiles, standardize, warheads
+from .records import (
+    ACTIONS,
+    DRUG_CLASSES,
+    DRUG_TYPES,
+    EFFECTORS,
+    POTENCY_UNITS,
+    Drug,
+    Potency,
+    Reference,
+    TargetAction,
 )
 
-__all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES", "Potency", "Reference", "TargetAction", "Drug", "library", "get", "names", "parse_dose", "dose_nM", "from_smiles", "standardize", "warheads", "read_library", "WARHEADS", "EFFECTORS"]
+__all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES", "Potency",
+           "Reference", "TargetAction", "Drug", "library", "get", "names", "parse_dose",
+           "dose_nM", "from_smiles", "standardize", "warheads", "read_library", "WARHEADS",
+           "EFFECTORS"]
 
 
-def __getattr__(name):
-    # WARHEADS needs RDKit: resolved on first use so that ``import mmmech.drugs`` stays fast.
+def __getattr__(name: str) -> Any:
     if name == "WARHEADS":
-        return _library.WARHEADS
+        # WARHEADS lives in _chem, which imports RDKit: resolved on first use
+        from . import _chem  # deferred: so that ``import mmmech.drugs`` stays fast
+        return _chem.WARHEADS
     raise AttributeError(f"module 'mmmech.drugs' has no attribute {name!r}")

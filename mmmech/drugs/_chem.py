@@ -51,7 +51,11 @@ Mechanism-defining substructures, each a SMARTS pattern (see :data:`WARHEADS`):
     An N-acyl aryl sulfonamide whose ring bears an amine ortho to a nitro or
     trifluoromethylsulfonyl group: the BH3-mimetic core of ABT-737, navitoclax and venetoclax.
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Iterable
+from typing import Any
 
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import Crippen, Descriptors, rdFingerprintGenerator, rdMolDescriptors
@@ -63,7 +67,7 @@ __all__ = ["WARHEADS", "MAX_SMILES_LENGTH", "parse_smiles", "standardize", "warh
            "fingerprint", "tanimoto", "canonical_smiles", "inchikey", "formula", "mol_weight",
            "descriptors", "stereo_count"]
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from the RDKit stubs
 
 MAX_SMILES_LENGTH = 10_000
 
@@ -111,8 +115,8 @@ WARHEADS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
-def _pattern(name):
+@functools.cache
+def _pattern(name: str) -> Chem.Mol:
     smarts = WARHEADS[name][0]
     patt = Chem.MolFromSmarts(smarts)
     if patt is None:  # pragma: no cover - guarded by a test
@@ -120,7 +124,7 @@ def _pattern(name):
     return patt
 
 
-def _check_text(smiles, func, what):
+def _check_text(smiles: object, func: str, what: str) -> str:
     if not isinstance(smiles, str):
         raise InvalidInputError(
             f"{func}(): {what} must be a SMILES string, got {type(smiles).__name__} {smiles!r:.60}")
@@ -138,7 +142,7 @@ def _check_text(smiles, func, what):
     return text
 
 
-def parse_smiles(smiles, func="parse_smiles", what="SMILES"):
+def parse_smiles(smiles: str, func: str = "parse_smiles", what: str = "SMILES") -> Chem.Mol:
     """Parse and sanitise `smiles`; :class:`InvalidInputError` naming the input when RDKit fails."""
     text = _check_text(smiles, func, what)
     mol = Chem.MolFromSmiles(text)  # sanitises and perceives stereo (E/Z, CIP)
@@ -160,14 +164,14 @@ def parse_smiles(smiles, func="parse_smiles", what="SMILES"):
     return mol
 
 
-def stereo_count(mol):
+def stereo_count(mol: Chem.Mol) -> int:
     """Number of defined tetrahedral centres plus defined stereo double bonds."""
     n = sum(1 for a in mol.GetAtoms() if a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED)
     n += sum(1 for b in mol.GetBonds() if b.GetStereo() > Chem.BondStereo.STEREOANY)
     return n
 
 
-def standardize(smiles, func="standardize", what="SMILES"):
+def standardize(smiles: str, func: str = "standardize", what: str = "SMILES") -> Chem.Mol:
     """Parse, clean and standardise one molecule.
 
     Steps: RDKit sanitisation; cleanup (normalise functional groups, reionise); removal of
@@ -237,47 +241,47 @@ def standardize(smiles, func="standardize", what="SMILES"):
     return parent
 
 
-def warheads(mol):
+def warheads(mol: Chem.Mol) -> list[str]:
     """Names of the mechanism-defining features (:data:`WARHEADS`) present in `mol`, in order."""
     return [name for name in WARHEADS if mol.HasSubstructMatch(_pattern(name))]
 
 
 @functools.lru_cache(maxsize=1)
-def _generator():
+def _generator() -> Any:
     return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 
 
-def fingerprint(mol):
+def fingerprint(mol: Chem.Mol) -> Any:
     """Morgan fingerprint, radius 2 (ECFP4-like), 2048 bits, no chirality."""
     return _generator().GetFingerprint(mol)
 
 
-def tanimoto(fp, fps):
+def tanimoto(fp: Any, fps: Iterable[Any]) -> list[float]:
     """Tanimoto similarities of `fp` to each fingerprint in `fps` (list of floats in [0, 1])."""
     return list(DataStructs.BulkTanimotoSimilarity(fp, list(fps)))
 
 
-def canonical_smiles(mol):
+def canonical_smiles(mol: Chem.Mol) -> str:
     """RDKit canonical isomeric SMILES."""
     return Chem.MolToSmiles(mol)
 
 
-def inchikey(mol):
+def inchikey(mol: Chem.Mol) -> str:
     """Standard InChIKey."""
     return Chem.MolToInchiKey(mol)
 
 
-def formula(mol):
+def formula(mol: Chem.Mol) -> str:
     """Hill molecular formula (e.g. ``'C19H25BN4O4'``)."""
     return rdMolDescriptors.CalcMolFormula(mol)
 
 
-def mol_weight(mol):
+def mol_weight(mol: Chem.Mol) -> float:
     """Average molecular weight in g/mol."""
-    return float(Descriptors.MolWt(mol))
+    return float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]  # generated at run time
 
 
-def descriptors(mol):
+def descriptors(mol: Chem.Mol) -> dict[str, Any]:
     """Drug-likeness descriptors of `mol`.
 
     Returns
@@ -290,15 +294,16 @@ def descriptors(mol):
         <= 10 and TPSA <= 140).
     """
     mw = mol_weight(mol)
-    clogp = float(Crippen.MolLogP(mol))
+    clogp = float(Crippen.MolLogP(mol))  # type: ignore[attr-defined]  # generated at run time
     tpsa = float(rdMolDescriptors.CalcTPSA(mol))
     hbd = int(rdMolDescriptors.CalcNumLipinskiHBD(mol))
     hba = int(rdMolDescriptors.CalcNumLipinskiHBA(mol))
     rot = int(rdMolDescriptors.CalcNumRotatableBonds(mol))
+    exact_mass = float(Descriptors.ExactMolWt(mol))  # type: ignore[attr-defined]  # run-time name
     violations = int(mw > 500) + int(clogp > 5) + int(hbd > 5) + int(hba > 10)
     return {
         "mol_weight": round(mw, 3),
-        "exact_mass": round(float(Descriptors.ExactMolWt(mol)), 4),
+        "exact_mass": round(exact_mass, 4),
         "clogp": round(clogp, 3),
         "tpsa": round(tpsa, 2),
         "hbd": hbd,

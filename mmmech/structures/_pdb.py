@@ -6,12 +6,16 @@ in distance calculations so that results do not depend on whether a file carries
 
 Nothing in this module is public API; :mod:`mmmech.structures` wraps it with checks.
 """
+from __future__ import annotations
+
 import gzip
 import io
 import os
 import warnings
 import zlib
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,11 +35,11 @@ _PDB_RECORDS = ("ATOM  ", "HETATM", "HEADER", "TITLE ", "COMPND", "REMARK", "CRY
 
 # Parsed files, keyed by (real path, size, mtime): parsing a 20 000-atom file takes seconds
 # and the same file is often analysed several times (binding site, then correspondence).
-_CACHE = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 _CACHE_SIZE = 4
 
 
-def describe_source(obj):
+def describe_source(obj: Any) -> str:
     """A short name for a path or structure, for error messages."""
     if isinstance(obj, (str, os.PathLike)):
         return os.fspath(obj)
@@ -43,7 +47,7 @@ def describe_source(obj):
     return f"structure {sid!r}" if sid is not None else type(obj).__name__
 
 
-def _detect_format(path, head):
+def _detect_format(path: str, head: str) -> str | None:
     """'pdb' or 'cif' from the file name, or from the first lines when the name says nothing."""
     name = os.path.basename(path).lower()
     if name.endswith(".gz"):
@@ -64,12 +68,12 @@ def _detect_format(path, head):
     return None
 
 
-def _read_text(path, func):
+def _read_text(path: str, func: str) -> str:
     try:
         if os.fspath(path).lower().endswith(".gz"):
             with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
                 return fh.read()
-        with open(path, "r", encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
     except OSError as exc:
         raise StructureError(f"{func}(): cannot read structure file {os.fspath(path)!r}: "
@@ -80,7 +84,7 @@ def _read_text(path, func):
                              f"gzip data is truncated or corrupt ({exc})") from None
 
 
-def read_structure(path_or_structure, func="read_structure"):
+def read_structure(path_or_structure: Any, func: str = "read_structure") -> Any:
     """Return a Bio.PDB Structure from a path (PDB or mmCIF, optionally .gz) or a Structure.
 
     The format comes from the extension (.pdb/.ent, .cif/.mmcif) or, failing that, from the
@@ -91,7 +95,7 @@ def read_structure(path_or_structure, func="read_structure"):
     StructureError
         Missing or unreadable file, unknown format, parse failure, or no atoms.
     """
-    from Bio.PDB.Entity import Entity
+    from Bio.PDB.Entity import Entity  # deferred: Biopython is slow to import
 
     if isinstance(path_or_structure, Entity):
         level = path_or_structure.get_level()
@@ -128,8 +132,10 @@ def read_structure(path_or_structure, func="read_structure"):
     return structure
 
 
-def _parse_text(text, fmt, sid, origin, func):
-    from Bio.PDB import MMCIFParser, PDBParser
+def _parse_text(text: str, fmt: str, sid: str, origin: str, func: str) -> Any:
+    from Bio.PDB import MMCIFParser, PDBParser  # deferred: Biopython is slow to import
+
+    # deferred: Biopython is slow to import
     from Bio.PDB.PDBExceptions import PDBConstructionWarning
 
     parser = MMCIFParser(QUIET=True) if fmt == "cif" else PDBParser(QUIET=True)
@@ -137,7 +143,7 @@ def _parse_text(text, fmt, sid, origin, func):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PDBConstructionWarning)
             structure = parser.get_structure(sid, io.StringIO(text))
-    except Exception as exc:  # Bio.PDB raises many types (ValueError, KeyError, PDBConstructionException)
+    except Exception as exc:  # Bio.PDB raises ValueError, KeyError, PDBConstructionException...
         kind = "mmCIF" if fmt == "cif" else "PDB"
         raise StructureError(f"{func}(): cannot parse {origin!r} as {kind}: "
                              f"{type(exc).__name__}: {exc}") from None
@@ -147,7 +153,7 @@ def _parse_text(text, fmt, sid, origin, func):
     return structure
 
 
-def check_coordinates(structure, func, origin, text=None):
+def check_coordinates(structure: Any, func: str, origin: str, text: str | None = None) -> None:
     """StructureError when an atom has a non-finite coordinate (nan/inf, or beyond float32
     range): distances to it are undefined, so a binding site would silently lose it. The
     message names the atom and, for PDB text, the line."""
@@ -175,7 +181,7 @@ def check_coordinates(structure, func, origin, text=None):
         f"fix the file (coordinates must be finite numbers of Å)")
 
 
-def first_model(structure):
+def first_model(structure: Any) -> Any:
     """The first model of a Structure (a Model is returned as is)."""
     if structure.get_level() == "M":
         return structure
@@ -185,7 +191,7 @@ def first_model(structure):
     return models[0]
 
 
-def chain_or_error(model, chain_id, func, arg, source):
+def chain_or_error(model: Any, chain_id: str, func: str, arg: str, source: str) -> Any:
     """The chain `chain_id` of `model`; StructureError listing the chains present otherwise."""
     chain_id = str(chain_id)
     ids = [c.id for c in model]
@@ -201,9 +207,9 @@ def chain_or_error(model, chain_id, func, arg, source):
                          f"chains present: {present}{extra}")
 
 
-def is_protein_residue(residue):
+def is_protein_residue(residue: Any) -> bool:
     """True for amino-acid residues of a polymer (standard or modified, e.g. MSE)."""
-    from Bio.PDB.Polypeptide import is_aa
+    from Bio.PDB.Polypeptide import is_aa  # deferred: Biopython is slow to import
 
     hetflag = residue.id[0]
     if hetflag == "W":
@@ -216,7 +222,7 @@ def is_protein_residue(residue):
     return "CA" in residue and "N" in residue and "C" in residue
 
 
-def het_codes(model):
+def het_codes(model: Any) -> list[str]:
     """Residue names of hetero groups in `model` (not water, not modified amino acids), sorted."""
     codes = set()
     for res in model.get_residues():
@@ -228,47 +234,52 @@ def het_codes(model):
     return sorted(codes)
 
 
-def residue_key(residue):
+def residue_key(residue: Any) -> tuple[int, str]:
     """(resnum, icode) with a blank insertion code as ''."""
     _, num, icode = residue.id
     return int(num), (icode.strip() if isinstance(icode, str) else "")
 
 
-def one_letter(resname):
+def one_letter(resname: str) -> str:
     """One-letter code of a (possibly modified) amino acid, 'X' when unknown."""
+    # deferred: Biopython is slow to import
     from Bio.Data.PDBData import protein_letters_3to1_extended
 
     return protein_letters_3to1_extended.get(resname.strip().upper(), "X")
 
 
-def chain_residues(chain):
+def chain_residues(chain: Any) -> list[Any]:
     """The amino-acid residues of a chain, in file order."""
     return [r for r in chain if is_protein_residue(r)]
 
 
-def chain_sequence(chain):
+def chain_sequence(chain: Any) -> tuple[str, list[tuple[int, str]]]:
     """(sequence, [(resnum, icode), ...]) of the amino-acid residues observed in a chain."""
     residues = chain_residues(chain)
-    return "".join(one_letter(r.get_resname()) for r in residues), [residue_key(r) for r in residues]
+    letters = "".join(one_letter(r.get_resname()) for r in residues)
+    return letters, [residue_key(r) for r in residues]
 
 
-def heavy_atoms(entity):
+def heavy_atoms(entity: Any) -> list[Any]:
     """Atoms of `entity` that are not hydrogen or deuterium."""
     return [a for a in entity.get_atoms() if (a.element or "").strip().upper() not in _HYDROGENS]
 
 
-def min_distances(query_atoms, candidate_atoms, cutoff):
-    """Minimum distance from any query atom to each candidate residue within `cutoff` (Å, inclusive).
+def min_distances(query_atoms: Sequence[Any], candidate_atoms: Sequence[Any],
+                  cutoff: float) -> dict[Any, float]:
+    """Minimum distance from any query atom to each candidate residue within `cutoff`.
+
+    `cutoff` is in Å, inclusive.
 
     Returns a dict {residue: min_distance}. Uses a k-d tree (Bio.PDB.NeighborSearch).
     """
-    from Bio.PDB import NeighborSearch
+    from Bio.PDB import NeighborSearch  # deferred: Biopython is slow to import
 
     if not query_atoms or not candidate_atoms:
         return {}
     ns = NeighborSearch(candidate_atoms)
     limit = cutoff + DISTANCE_TOLERANCE
-    best = {}
+    best: dict[Any, float] = {}
     for qa in query_atoms:
         q = np.asarray(qa.coord, dtype=np.float64)
         for atom in ns.search(qa.coord, limit + 1e-3, level="A"):
@@ -279,7 +290,7 @@ def min_distances(query_atoms, candidate_atoms, cutoff):
     return best
 
 
-def check_cutoff(cutoff, func):
+def check_cutoff(cutoff: Any, func: str) -> float:
     """A distance cutoff in Å: a finite number > 0 (at most 50 Å)."""
     try:
         value = float(cutoff)

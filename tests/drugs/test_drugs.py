@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmmech import drugs
-from mmmech.exceptions import (InvalidInputError, ModelFileError, UnitError, UnknownDrugError)
+from mmmech.exceptions import InvalidInputError, ModelFileError, UnitError, UnknownDrugError
 from mmmech.resources import data_file
 from mmmech.units import MASS_UNITS, MOLAR_UNITS, to_nM
 
@@ -202,7 +202,7 @@ def test_bundled_library_reads_cleanly_from_text(lib):
 
 
 def test_every_action_is_documented_and_used_consistently(lib):
-    doc = drugs._library.__doc__
+    doc = drugs.records.__doc__
     for action in drugs.ACTIONS:
         assert f"``{action}``" in doc
     used = {t.action for d in lib.values() for t in d.targets}
@@ -347,6 +347,7 @@ def test_parse_dose_agrees_with_the_units_module(value, unit, name):
 
 def test_every_warhead_smarts_is_valid_and_documented():
     from rdkit import Chem
+
     from mmmech.drugs import _chem
     for name, (smarts, desc) in _chem.WARHEADS.items():
         assert Chem.MolFromSmarts(smarts) is not None, name

@@ -2,8 +2,8 @@
 import json
 
 import pytest
-
 from _helpers import assert_one_line_error
+
 from mmmech.cli import main
 
 CONTRACT_SMILES = "CC(C)C[C@H](NC(=O)[C@@H](Cc1ccccc1)NC(=O)c1cnccn1)B(O)O"

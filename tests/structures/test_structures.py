@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from mmmech import structures as S
-from mmmech.structures import _registry as S_impl
-from mmmech.exceptions import (InvalidInputError, ModelFileError, MutationError,
-                               NetworkUnavailableError, StructureError, UnknownTargetError)
+from mmmech.exceptions import (
+    InvalidInputError,
+    ModelFileError,
+    MutationError,
+    NetworkUnavailableError,
+    StructureError,
+    UnknownTargetError,
+)
+from mmmech.structures import analysis, download, mutations, registry
 
 AA3 = {"A": "ALA", "R": "ARG", "N": "ASN", "D": "ASP", "C": "CYS", "Q": "GLN", "E": "GLU",
        "G": "GLY", "H": "HIS", "I": "ILE", "L": "LEU", "K": "LYS", "M": "MET", "F": "PHE",
@@ -415,7 +422,7 @@ def _entry(**over):
 ])
 def test_malformed_registry_is_rejected(over, needle):
     with pytest.raises(ModelFileError, match=needle):
-        S_impl._build_registry(_entry(**over), "test.toml")
+        registry._build_registry(_entry(**over), "test.toml")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,5 +743,9 @@ def test_fetch_default_cache_honours_environment(tmp_path, monkeypatch):
 
 
 def test_docstring_examples():
-    res = doctest.testmod(S_impl, optionflags=doctest.ELLIPSIS)
-    assert res.failed == 0 and res.attempted >= 5
+    attempted = 0
+    for mod in (registry, analysis, mutations, download):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert res.failed == 0, mod.__name__
+        attempted += res.attempted
+    assert attempted >= 5

@@ -2,8 +2,8 @@
 import json
 
 import pytest
-
 from _helpers import assert_one_line_error
+
 from mmmech.cli import main
 
 LVY_FILE = "structures/5fqd_crbn_lenalidomide_ck1a.pdb"
@@ -39,9 +39,9 @@ def test_binding_site_text_and_cutoff(shared_data, capsys):
 
 
 def test_binding_site_on_a_file_written_here(tmp_path, capsys):
+    import numpy as np
     from Bio.PDB import PDBIO
     from Bio.PDB.StructureBuilder import StructureBuilder
-    import numpy as np
 
     sb = StructureBuilder()
     sb.init_structure("s")
