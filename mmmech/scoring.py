@@ -307,8 +307,7 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     """
     from . import synergy
     from .synergy._core import score_batch
-    from .simulation.simulator import Simulator, resolve_drug
-    from .screening._screen import ensemble_params
+    from .simulation.simulator import Simulator, resolve_drug, sample_params
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
@@ -347,7 +346,8 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
                                                                readout=readout,
                                                                backend=backend)
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
-    params = ensemble_params(sim, ens, seed=seed) if ens > 1 else None
+    # the keyed ensemble of mmmech.screening.ensemble_params (seed checked above)
+    params = sample_params(sim, ens, seed=seed) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
     notes = list(getattr(sim, "notes", []) or [])
     converged = bool(conv.all())
