@@ -18,7 +18,7 @@ import numpy as np
 from .._guards import check_seed
 from ..scoring import dose_range, ensemble_summary, score_grid
 from ..simulation.simulator import EnsembleParams, Simulator, sample_params
-from ..synergy._core import score_batch
+from ..synergy import _core as synergy_core
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from ..drugs import Drug
@@ -129,8 +129,9 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
     v, inhib, conv = score_grid(sim, grid, params=params, readout=spec.readout,
                                 backend=spec.backend)
     t2 = time.perf_counter()
-    cur = score_batch(grid, inhib[:1], spec.metrics)            # what mmmech.score reports
-    ens = score_batch(grid, inhib, spec.metrics) if params is not None else None
+    # looked up per call, as mmmech.score does, so both always use the same scorer
+    cur = synergy_core.score_batch(grid, inhib[:1], spec.metrics)   # what mmmech.score reports
+    ens = synergy_core.score_batch(grid, inhib, spec.metrics) if params is not None else None
     t3 = time.perf_counter()
     K = len(combo)
     row: Row = {"key": _task_key(spec, combo, ci), "context": spec.context_names[ci], "size": K,
