@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import mmmech
 from mmmech import _guards
-from mmmech.screening import _screen as screening
+from mmmech.screening import planning as screening
 from mmmech.exceptions import InvalidInputError
 from mmmech.model import Simulator, sample_params
 from mmmech.scoring import ensemble_summary, score

@@ -14,6 +14,12 @@ line on stderr (``mmmech: error: ...``) and exit code 2; ``--debug`` shows the t
 Warnings raised while a command runs (the library's own, and NumPy's floating-point
 RuntimeWarnings) are printed once each as one ``mmmech: note: ...`` line on stderr, without
 Python's file and source line. docs/cli.md is the full contract.
+
+Progress: the commands that run long simulations (:data:`PROGRESS_COMMANDS`) take
+``--progress``; the kernels then report on stderr (``mmmech score: 3 of 120 regimens done, ...``,
+about once a second of a long kernel call). Without the flag they report when stderr is a
+terminal, except when ``--json`` output goes to a pipe or file (a script is reading); ``screen
+--quiet`` silences them too.
 """
 import argparse
 import errno
@@ -30,6 +36,8 @@ from ..exceptions import MmmechError
 __all__ = ["main", "build_parser", "emit_json"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
+#: commands whose long kernel runs report progress on stderr (``--progress``)
+PROGRESS_COMMANDS = ("score", "simulate", "screen")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -104,7 +112,49 @@ def build_parser():
     from . import _structures
     for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures):
         mod.register(sub, common)
+    for command in PROGRESS_COMMANDS:
+        sub.choices[command].add_argument(
+            "--progress", action="store_true", default=False,
+            help="report the progress of long simulations on stderr (default: only when "
+                 "stderr is a terminal and --json output is not piped)")
     return parser
+
+
+def _isatty(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _wants_progress(args):
+    """Whether the kernels report progress on stderr while this command runs."""
+    if not hasattr(args, "progress"):          # a command without long simulations
+        return False
+    if getattr(args, "quiet", False):
+        if args.progress:
+            raise _UsageError(f"mmmech {args.command}: --progress and --quiet contradict each "
+                              f"other; give one")
+        return False
+    if args.progress:
+        return True
+    if getattr(args, "json", False) and not _isatty(sys.stdout):
+        return False                           # a script reads the JSON: stay quiet
+    return _isatty(sys.stderr)
+
+
+def _run(args):
+    """Run the command's handler, with the kernels' progress hook installed when wanted."""
+    if not _wants_progress(args):
+        return args.func(args)
+    # deferred: loads NumPy and the kernels, which only the simulating commands need
+    from ..simulation import propagate
+    previous = propagate.progress_hook
+    propagate.progress_hook = propagate.stderr_progress(f"mmmech {args.command}")
+    try:
+        return args.func(args)
+    finally:
+        propagate.progress_hook = previous
 
 
 #: errno values that mean "the output could not be written" when the error names no file
@@ -216,7 +266,7 @@ def main(argv=None):
                 # a group such as 'mmmech drugs' without its subcommand
                 raise _UsageError(f"mmmech {args.command}: choose a subcommand "
                                   f"(see 'mmmech {args.command} --help')")
-            result = args.func(args)
+            result = _run(args)
             if result is None:
                 return EXIT_OK
             return _print_result(args, result)

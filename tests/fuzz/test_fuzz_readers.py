@@ -343,12 +343,11 @@ def read_plate(data):
 
 
 def read_journal(data):
-    from mmmech.screening import _screen as screening
-
+    from mmmech.screening import journal
     p = _write(data, ".partial")
 
     def run():
-        j = screening._Journal(p, "fp", {"drugs": ["a", "b"]})
+        j = journal._Journal(p, "fp", {"drugs": ["a", "b"]})
         j.close()
         return j
 

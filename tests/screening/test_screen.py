@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import mmmech
-from mmmech.screening import _screen as screening
+from mmmech.screening import progress as screen_progress, tasks
 from mmmech.exceptions import (InvalidInputError, MmmechError, UnknownContextError,
                                UnknownDrugError)
 from mmmech.model import Simulator
@@ -202,12 +202,12 @@ def test_dask_local_process_cluster_equal_in_process(reference):
 
 _SLOW_WORKER = """
 import time
-from mmmech.screening import _screen as screening
-_real = screening._run_chunk
-def _slow(spec, tasks):
+from mmmech.screening import tasks
+_real = tasks._run_chunk
+def _slow(spec, chunk):
     time.sleep(0.5)
-    return _real(spec, tasks)
-screening._run_chunk = _slow
+    return _real(spec, chunk)
+tasks._run_chunk = _slow
 """
 
 
@@ -280,18 +280,18 @@ class _Boom(Exception):
     pass
 
 
-_REAL_RUN_CHUNK = screening._run_chunk
+_REAL_RUN_CHUNK = tasks._run_chunk
 
 
 def _failing_after(n, exc):
     real = _REAL_RUN_CHUNK
     calls = {"n": 0}
 
-    def run(spec, tasks):
+    def run(spec, chunk):
         if calls["n"] >= n:
             raise exc
         calls["n"] += 1
-        return real(spec, tasks)
+        return real(spec, chunk)
     return run
 
 
@@ -299,9 +299,9 @@ def _counting():
     real = _REAL_RUN_CHUNK
     seen = []
 
-    def run(spec, tasks):
-        seen.extend(screening._task_key(spec, tuple(c), int(i)) for c, i in tasks)
-        return real(spec, tasks)
+    def run(spec, chunk):
+        seen.extend(tasks._task_key(spec, tuple(c), int(i)) for c, i in chunk)
+        return real(spec, chunk)
     return run, seen
 
 
@@ -316,7 +316,7 @@ def _journal_rows(path):
 @pytest.mark.parametrize("exc", [_Boom("crash"), KeyboardInterrupt()])
 def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch, reference, exc):
     out = tmp_path / "s.parquet"
-    monkeypatch.setattr(screening, "_run_chunk", _failing_after(2, exc))
+    monkeypatch.setattr(tasks, "_run_chunk", _failing_after(2, exc))
     with pytest.raises(type(exc)):
         screen(**KW, out=out)
     assert not out.exists()                        # never a half-written final file
@@ -324,7 +324,7 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch, refe
     header, rows = _journal_rows(journal)
     assert len(rows) == 2 and header["mmmech_screen_journal"] == 2
     run, seen = _counting()
-    monkeypatch.setattr(screening, "_run_chunk", run)
+    monkeypatch.setattr(tasks, "_run_chunk", run)
     df = screen(**KW, out=out)
     assert len(seen) == N_TASKS - 2                # finished rows are not recomputed
     assert not set(seen) & {r["key"] for r in rows}
@@ -336,7 +336,7 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch, refe
 
 def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
     out = tmp_path / "s.csv"
-    monkeypatch.setattr(screening, "_run_chunk", _failing_after(3, _Boom("crash")))
+    monkeypatch.setattr(tasks, "_run_chunk", _failing_after(3, _Boom("crash")))
     with pytest.raises(_Boom):
         screen(**KW, out=out, chunk_size=1)
     journal = str(out) + JOURNAL_SUFFIX
@@ -344,7 +344,7 @@ def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
         fh.write(b'{"key": "marrow|bortezomib+venetoclax", "bliss": 1.')
     monkeypatch.undo()
     run, seen = _counting()
-    monkeypatch.setattr(screening, "_run_chunk", run)
+    monkeypatch.setattr(tasks, "_run_chunk", run)
     df = screen(**KW, out=out)
     assert len(seen) == N_TASKS - 3
     _same(df, reference)
@@ -354,12 +354,13 @@ def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
 
 _CHILD = textwrap.dedent("""
     import sys, time
-    from mmmech.screening import _screen as screening
-    real = screening._run_chunk
-    def slow(spec, tasks):
+    from mmmech import screening
+    from mmmech.screening import tasks
+    real = tasks._run_chunk
+    def slow(spec, chunk):
         time.sleep(0.4)               # pace the run so it can be killed midway
-        return real(spec, tasks)
-    screening._run_chunk = slow
+        return real(spec, chunk)
+    tasks._run_chunk = slow
     screening.screen({drugs!r}, size=2, contexts={contexts!r}, ensemble={ensemble},
                      seed={seed}, out=sys.argv[1], progress=False)
 """)
@@ -403,7 +404,7 @@ def test_killed_process_resumes_with_every_combination_once(tmp_path, reference)
 
 def test_journal_of_another_screen_is_not_mixed_in(tmp_path, monkeypatch):
     out = tmp_path / "s.csv"
-    monkeypatch.setattr(screening, "_run_chunk", _failing_after(1, _Boom("crash")))
+    monkeypatch.setattr(tasks, "_run_chunk", _failing_after(1, _Boom("crash")))
     with pytest.raises(_Boom):
         screen(DRUGS, size=2, metrics="bliss", out=out)
     monkeypatch.undo()
@@ -479,7 +480,7 @@ class _Stream(io.StringIO):
 
 def test_progress_plain_lines_when_not_a_tty():
     s = _Stream(False)
-    bar = screening._Progress(20, 0, stream=s)
+    bar = screen_progress._Progress(20, 0, stream=s)
     for _ in range(20):
         bar.update(1)
     bar.close()
@@ -492,7 +493,7 @@ def test_progress_plain_lines_when_not_a_tty():
 
 def test_progress_redraws_in_place_on_a_tty():
     s = _Stream(True)
-    bar = screening._Progress(5, 2, stream=s)      # 2 rows resumed from a journal
+    bar = screen_progress._Progress(5, 2, stream=s)      # 2 rows resumed from a journal
     bar.update(3)
     bar.close()
     out = s.getvalue()
@@ -502,9 +503,9 @@ def test_progress_redraws_in_place_on_a_tty():
 
 def test_progress_eta_weighs_rows_by_their_cost(monkeypatch):
     clock = iter([0.0, 0.0, 10.0, 10.0, 10.0])
-    monkeypatch.setattr(screening.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(screen_progress.time, "monotonic", lambda: next(clock))
     s = _Stream(False)
-    bar = screening._Progress(2, 0, stream=s, work_total=100.0, work_done=0.0)
+    bar = screen_progress._Progress(2, 0, stream=s, work_total=100.0, work_done=0.0)
     bar.update(1, work=10.0)        # a cheap pair done in 10 s; a 9x costlier triplet remains
     assert "1/2 (50%)" in s.getvalue() and "ETA 0:01:30" in s.getvalue()
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mmmech import pathways
-from mmmech.screening import _screen as screening
+from mmmech.screening import backends, journal, planning, tasks
 from mmmech.exceptions import InvalidInputError, MmmechError, NetworkUnavailableError
 from mmmech.screening import JOURNAL_SUFFIX, JournalWarning, plan, screen
 
@@ -36,21 +36,21 @@ class _Boom(RuntimeError):
 
 
 def _stop_after(n):
-    real = screening._run_chunk
+    real = tasks._run_chunk
     calls = {"n": 0}
 
-    def run(spec, tasks):
+    def run(spec, chunk):
         if calls["n"] >= n:
             raise _Boom("crash")
         calls["n"] += 1
-        return real(spec, tasks)
+        return real(spec, chunk)
     return run
 
 
 def _interrupted(monkeypatch, out, n=2, **kw):
     """Run the screen until `n` chunks are journaled, then crash; the journal's lines."""
     with monkeypatch.context() as m:
-        m.setattr(screening, "_run_chunk", _stop_after(n))
+        m.setattr(tasks, "_run_chunk", _stop_after(n))
         with pytest.raises(_Boom):
             screen(**{**KW, **kw}, out=out)
     with open(str(out) + JOURNAL_SUFFIX, "rb") as fh:
@@ -119,7 +119,7 @@ def test_a_scheduler_that_is_not_dask_is_one_clear_error(kind, tmp_path, monkeyp
     allocate 3 EiB): both are 'cannot reach the Dask scheduler', within the timeout, and leave
     no journal behind."""
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(screening, "SCHEDULER_TIMEOUT", 3.0)
+    monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", 3.0)
     srv = _Listener(kind)
     try:
         err = _screen_in_thread(dict(drugs=DRUGS, size=2, metrics="bliss", progress=False,
@@ -145,7 +145,7 @@ def test_a_scheduler_that_is_not_dask_is_one_clear_error(kind, tmp_path, monkeyp
 def test_scheduler_address_is_validated_before_trying(address, needle, tmp_path, monkeypatch):
     def never(*a, **k):
         raise AssertionError("a connection was attempted")
-    monkeypatch.setattr(screening, "_probe_scheduler", never)
+    monkeypatch.setattr(backends, "_probe_scheduler", never)
     with pytest.raises(InvalidInputError, match=needle) as info:
         screen(DRUGS, size=2, scheduler=address, out=tmp_path / "s.csv")
     assert str(info.value).startswith("screen(): scheduler must be a Dask scheduler address")
@@ -154,7 +154,7 @@ def test_scheduler_address_is_validated_before_trying(address, needle, tmp_path,
 
 def test_closed_port_is_network_unavailable(tmp_path, monkeypatch):
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(screening, "SCHEDULER_TIMEOUT", 3.0)
+    monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", 3.0)
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -184,7 +184,7 @@ def test_failed_start_leaves_no_journal_and_does_not_block_another_screen(tmp_pa
     """An unreachable scheduler used to leave a header-only journal that then refused a
     different screen to the same output ('belongs to a different screen')."""
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(screening, "SCHEDULER_TIMEOUT", 3.0)
+    monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", 3.0)
     out = tmp_path / "s.csv"
     srv = _Listener("silent")
     try:
@@ -202,7 +202,7 @@ def test_failed_start_leaves_no_journal_and_does_not_block_another_screen(tmp_pa
 def test_failed_start_with_restart_keeps_the_old_journal(tmp_path, monkeypatch, reference):
     """--restart discards the old journal only once the new screen can start."""
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(screening, "SCHEDULER_TIMEOUT", 3.0)
+    monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", 3.0)
     out = tmp_path / "s.csv"
     before = _interrupted(monkeypatch, out)
     srv = _Listener("http")
@@ -269,11 +269,11 @@ def test_fingerprint_ignores_caches_filled_in_the_process():
     import dataclasses
     from mmmech import drugs
     d = dataclasses.replace(drugs.get("bortezomib"), _mol_cache={})
-    before = screening._digest(d)
+    before = planning._digest(d)
     assert d.mol is not None and d._mol_cache             # the cache is now filled
-    assert screening._digest(d) == before
+    assert planning._digest(d) == before
     other = dataclasses.replace(d, reference_nM=d.reference_nM * 2, _mol_cache={})
-    assert screening._digest(other) != before            # content still counts
+    assert planning._digest(other) != before            # content still counts
 
 
 def test_resume_refuses_rows_computed_with_an_edited_model(tmp_path, monkeypatch):
@@ -340,17 +340,17 @@ def test_bad_journal_rows_are_recomputed_with_a_warning(case, tmp_path, monkeypa
         def fix(lines):
             row = json.loads(lines[1])
             row.pop("sha256")
-            row["sha256"] = screening._row_checksum(row)
+            row["sha256"] = journal._row_checksum(row)
             lines[1] = json.dumps(row).encode()
             return lines
         _rewrite(out, fix)
     seen = []
-    real = screening._run_chunk
+    real = tasks._run_chunk
 
-    def counting(spec, tasks):
-        seen.extend(screening._task_key(spec, tuple(c), int(i)) for c, i in tasks)
-        return real(spec, tasks)
-    monkeypatch.setattr(screening, "_run_chunk", counting)
+    def counting(spec, chunk):
+        seen.extend(tasks._task_key(spec, tuple(c), int(i)) for c, i in chunk)
+        return real(spec, chunk)
+    monkeypatch.setattr(tasks, "_run_chunk", counting)
     if case in ("key_only", "garbage"):
         expect_recomputed = 3 - 2            # the real rows are intact
     else:
