@@ -21,6 +21,7 @@ about once a second of a long kernel call). Without the flag they report when st
 terminal, except when ``--json`` output goes to a pipe or file (a script is reading); ``screen
 --quiet`` silences them too.
 """
+
 import argparse
 import errno
 import json
@@ -54,7 +55,8 @@ class _UsageError(Exception):
 def _jsonable(obj):
     """Default hook for json.dumps: NumPy scalars and arrays, sets, paths."""
     try:
-        import numpy as np
+        import numpy as np  # deferred: NumPy loads on first use (keeps import mmmech fast)
+
         if isinstance(obj, np.generic):
             return obj.item()
         if isinstance(obj, np.ndarray):
@@ -89,34 +91,50 @@ def emit_json(payload, stream=None):
 def build_parser():
     """The full argparse parser of ``mmmech``."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print exactly one JSON document on stdout")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the full traceback on errors")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print exactly one JSON document on stdout",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback on errors",
+    )
     parser = _OneLineParser(
         prog="mmmech",
         description="Mechanistic models of multiple myeloma drugs and their combinations: "
-                    "drugs (RDKit), targets (Biopython), pathways (networkx), fast kernels "
-                    "(Cython) and synergy scores (Bliss, HSA, Loewe, ZIP).",
+        "drugs (RDKit), targets (Biopython), pathways (networkx), fast kernels "
+        "(Cython) and synergy scores (Bliss, HSA, Loewe, ZIP).",
         epilog="Concentrations always carry a unit: DRUG=10nM, DRUG=1.5uM, DRUG=400ug/mL. "
-               "Errors: one line on stderr, exit code 2; add --debug for the traceback.")
+        "Errors: one line on stderr, exit code 2; add --debug for the traceback.",
+    )
     parser.add_argument("--version", action="version", version=f"mmmech {__version__}")
-    parser.add_argument("--debug", action="store_true", default=False,
-                        help="show the full traceback on errors")
+    parser.add_argument(
+        "--debug", action="store_true", default=False, help="show the full traceback on errors"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
-    from . import _drugs
-    from . import _pathway
-    from . import _score
-    from . import _screen
-    from . import _simulate
-    from . import _structures
+    from . import (
+        _drugs,  # deferred: a command loads its layers only when it runs
+        _pathway,  # deferred: a command loads its layers only when it runs
+        _score,  # deferred: a command loads its layers only when it runs
+        _screen,  # deferred: a command loads its layers only when it runs
+        _simulate,  # deferred: a command loads its layers only when it runs
+        _structures,  # deferred: a command loads its layers only when it runs
+    )
+
     for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
         sub.choices[command].add_argument(
-            "--progress", action="store_true", default=False,
+            "--progress",
+            action="store_true",
+            default=False,
             help="report the progress of long simulations on stderr (default: only when "
-                 "stderr is a terminal and --json output is not piped)")
+            "stderr is a terminal and --json output is not piped)",
+        )
     return parser
 
 
@@ -129,17 +147,18 @@ def _isatty(stream):
 
 def _wants_progress(args):
     """Whether the kernels report progress on stderr while this command runs."""
-    if not hasattr(args, "progress"):          # a command without long simulations
+    if not hasattr(args, "progress"):  # a command without long simulations
         return False
     if getattr(args, "quiet", False):
         if args.progress:
-            raise _UsageError(f"mmmech {args.command}: --progress and --quiet contradict each "
-                              f"other; give one")
+            raise _UsageError(
+                f"mmmech {args.command}: --progress and --quiet contradict each other; give one"
+            )
         return False
     if args.progress:
         return True
     if getattr(args, "json", False) and not _isatty(sys.stdout):
-        return False                           # a script reads the JSON: stay quiet
+        return False  # a script reads the JSON: stay quiet
     return _isatty(sys.stderr)
 
 
@@ -149,6 +168,7 @@ def _run(args):
         return args.func(args)
     # deferred: loads NumPy and the kernels, which only the simulating commands need
     from ..simulation import propagate
+
     previous = propagate.progress_hook
     propagate.progress_hook = propagate.stderr_progress(f"mmmech {args.command}")
     try:
@@ -158,8 +178,9 @@ def _run(args):
 
 
 #: errno values that mean "the output could not be written" when the error names no file
-_WRITE_ERRNOS = {getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
-                 if hasattr(errno, n)}
+_WRITE_ERRNOS = {
+    getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS") if hasattr(errno, n)
+}
 _NUMERIC = re.compile(r"encountered in|empty slice|degrees of freedom", re.IGNORECASE)
 
 
@@ -180,9 +201,11 @@ class _Notes:
         warnings (overflow, invalid value, ... in any operation) share one key: one note."""
         msg = " ".join(str(message).split())
         if issubclass(category, RuntimeWarning) and _NUMERIC.search(msg):
-            return "numerical", (f"numerical problem: {msg}; values that depend on it may be "
-                                 f"inaccurate or missing (null); further numerical problems of "
-                                 f"this run are not repeated")
+            return "numerical", (
+                f"numerical problem: {msg}; values that depend on it may be "
+                f"inaccurate or missing (null); further numerical problems of "
+                f"this run are not repeated"
+            )
         return msg, msg
 
     def show(self, message, category, filename, lineno, file=None, line=None):
@@ -213,9 +236,11 @@ def _silence_stdout():
 def _os_error_line(exc, args):
     """One line for an OSError: the path(s) it names and the operating system's reason."""
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
-    command = " ".join(str(getattr(args, a)) for a in ("command", "pathway_command",
-                                                        "drugs_command", "structures_command")
-                       if isinstance(getattr(args, a, None), str))
+    command = " ".join(
+        str(getattr(args, a))
+        for a in ("command", "pathway_command", "drugs_command", "structures_command")
+        if isinstance(getattr(args, a, None), str)
+    )
     prefix = f"{command}: " if command else ""
     if exc.filename is not None:
         where = repr(os.fsdecode(exc.filename))
@@ -226,8 +251,10 @@ def _os_error_line(exc, args):
         for opt in ("out", "plot"):
             value = getattr(args, opt, None)
             if isinstance(value, str):
-                return (f"{prefix}cannot write the output of --{opt} {value!r} or a file "
-                        f"beside it: {reason}")
+                return (
+                    f"{prefix}cannot write the output of --{opt} {value!r} or a file "
+                    f"beside it: {reason}"
+                )
     return f"{prefix}{reason}"
 
 
@@ -242,7 +269,7 @@ def _print_result(args, result):
         sys.stdout.flush()
     except OSError as exc:
         _silence_stdout()
-        if isinstance(exc, BrokenPipeError):   # e.g. `mmmech drugs list | head`
+        if isinstance(exc, BrokenPipeError):  # e.g. `mmmech drugs list | head`
             return int(rest[0]) if rest else EXIT_OK
         raise _StdoutError(exc.strerror or str(exc)) from exc
     return int(rest[0]) if rest else EXIT_OK
@@ -255,7 +282,7 @@ def main(argv=None):
     args = None
     try:
         with warnings.catch_warnings():
-            if not debug:      # --debug keeps Python's own warning format (file and line)
+            if not debug:  # --debug keeps Python's own warning format (file and line)
                 warnings.showwarning = _Notes().show
             parser = build_parser()
             args = parser.parse_args(argv)
@@ -264,8 +291,10 @@ def main(argv=None):
                     parser.print_help(sys.stderr)
                     return EXIT_USAGE
                 # a group such as 'mmmech drugs' without its subcommand
-                raise _UsageError(f"mmmech {args.command}: choose a subcommand "
-                                  f"(see 'mmmech {args.command} --help')")
+                raise _UsageError(
+                    f"mmmech {args.command}: choose a subcommand "
+                    f"(see 'mmmech {args.command} --help')"
+                )
             result = _run(args)
             if result is None:
                 return EXIT_OK
@@ -285,7 +314,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mmmech: interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:   # unreadable input, unwritable output, full disk, ...
+    except OSError as exc:  # unreadable input, unwritable output, full disk, ...
         if debug:
             raise
         print(f"mmmech: error: {_os_error_line(exc, args)}", file=sys.stderr)

@@ -1,8 +1,14 @@
 """Argument helpers shared by the subcommand modules."""
+
 from ..exceptions import InvalidInputError, MmmechError
 
-__all__ = ["not_built", "add_model_args", "add_perturbation_args", "parse_settings",
-           "parse_regimen"]
+__all__ = [
+    "not_built",
+    "add_model_args",
+    "add_perturbation_args",
+    "parse_settings",
+    "parse_regimen",
+]
 
 
 class LayerUnavailableError(MmmechError, NotImplementedError):
@@ -11,47 +17,73 @@ class LayerUnavailableError(MmmechError, NotImplementedError):
 
 def not_built(command):
     """Handler for a command whose layer does not exist yet: says so plainly (exit 2)."""
+
     def handler(args):
         raise LayerUnavailableError(f"'mmmech {command}' is not available in this version yet")
+
     return handler
 
 
 def add_model_args(p):
     """--model and --context, as in INTERFACE.md."""
-    p.add_argument("--model", default="myeloma", metavar="NAME|PATH",
-                   help="pathway model: a bundled name (default: myeloma) or a model file "
-                        "(.toml, .bnet, .sbml, .sif, .graphml, KGML .xml)")
-    p.add_argument("--context", default="cell_line", metavar="C",
-                   help="cell_line (myeloma cells alone), marrow (NK cells, macrophages, "
-                        "complement, T cells, stromal IL-6), none (nothing fixed: for your own "
-                        "models), or a context file (.toml)")
+    p.add_argument(
+        "--model",
+        default="myeloma",
+        metavar="NAME|PATH",
+        help="pathway model: a bundled name (default: myeloma) or a model file "
+        "(.toml, .bnet, .sbml, .sif, .graphml, KGML .xml)",
+    )
+    p.add_argument(
+        "--context",
+        default="cell_line",
+        metavar="C",
+        help="cell_line (myeloma cells alone), marrow (NK cells, macrophages, "
+        "complement, T cells, stromal IL-6), none (nothing fixed: for your own "
+        "models), or a context file (.toml)",
+    )
 
 
 def add_perturbation_args(p):
     """--knockout, --set and --mutation, as in INTERFACE.md."""
-    p.add_argument("--knockout", action="append", default=[], metavar="NODE",
-                   help="fix NODE at 0 (repeatable)")
-    p.add_argument("--set", action="append", default=[], metavar="NODE=VALUE", dest="set_",
-                   help="fix NODE at VALUE in [0, 1] (repeatable)")
-    p.add_argument("--mutation", action="append", default=[], metavar="'GENE A49T'",
-                   help="target mutation in the numbering the target registry documents for "
-                        "the gene (PSMB5: mature-chain numbering, Thr1 = catalytic threonine); "
-                        "see 'mmmech structures targets' (repeatable)")
+    p.add_argument(
+        "--knockout", action="append", default=[], metavar="NODE", help="fix NODE at 0 (repeatable)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NODE=VALUE",
+        dest="set_",
+        help="fix NODE at VALUE in [0, 1] (repeatable)",
+    )
+    p.add_argument(
+        "--mutation",
+        action="append",
+        default=[],
+        metavar="'GENE A49T'",
+        help="target mutation in the numbering the target registry documents for "
+        "the gene (PSMB5: mature-chain numbering, Thr1 = catalytic threonine); "
+        "see 'mmmech structures targets' (repeatable)",
+    )
 
 
 def parse_settings(items, what="--set"):
     """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
-    from ..units import parse_assignment
+    from ..units import parse_assignment  # deferred: a command loads its layers only when it runs
+
     out = {}
     for text in items or ():
         name, value = parse_assignment(text, what=what)
         if value is None:
-            raise InvalidInputError(f"{what}: expected NODE=VALUE with VALUE in [0, 1], got {text!r}")
+            raise InvalidInputError(
+                f"{what}: expected NODE=VALUE with VALUE in [0, 1], got {text!r}"
+            )
         try:
             v = float(value)
         except ValueError:
-            raise InvalidInputError(f"{what} {name}: VALUE must be a number in [0, 1], got "
-                                    f"{value!r}") from None
+            raise InvalidInputError(
+                f"{what} {name}: VALUE must be a number in [0, 1], got {value!r}"
+            ) from None
         if not 0.0 <= v <= 1.0:
             raise InvalidInputError(f"{what} {name}: VALUE must lie in [0, 1], got {v}")
         out[name] = v
@@ -61,7 +93,8 @@ def parse_settings(items, what="--set"):
 def parse_regimen(items, command, what="dose"):
     """``["bortezomib=10nM", "lenalidomide", ...]`` -> {drug name: nM} (units required; a drug
     without an amount gets its library reference concentration; each drug once)."""
-    from .. import drugs as _drugs
+    from .. import drugs as _drugs  # deferred: a command loads its layers only when it runs
+
     regimen = {}
     for text in items or ():
         drug, nM = _drugs.parse_dose(text, what=f"{what} {text!r}")

@@ -132,6 +132,7 @@ def _score_data(args):
         payload.append(item)
     if args.plot:
         import sys
+
         from ..synergy.plot import block_paths, synergy_map
         for (bid, res), path, item in zip(results, block_paths(args.plot, [b for b, _ in results]),
                                           payload):

@@ -1,44 +1,72 @@
 """mmmech simulate"""
+
 from ._common import add_model_args, add_perturbation_args, parse_regimen, parse_settings
 
 __all__ = ["register", "handle"]
 
 
 def register(sub, common):
-    p = sub.add_parser("simulate", parents=[common],
-                       help="steady state of a model under a regimen",
-                       description="Steady state of a pathway model under a regimen. With no "
-                                   "drug, the untreated state.")
-    p.add_argument("drugs", nargs="*", metavar="DRUG[=AMOUNT]",
-                   help="drug with a concentration and unit (e.g. bortezomib=10nM); without "
-                        "=AMOUNT, the library reference concentration")
+    p = sub.add_parser(
+        "simulate",
+        parents=[common],
+        help="steady state of a model under a regimen",
+        description="Steady state of a pathway model under a regimen. With no "
+        "drug, the untreated state.",
+    )
+    p.add_argument(
+        "drugs",
+        nargs="*",
+        metavar="DRUG[=AMOUNT]",
+        help="drug with a concentration and unit (e.g. bortezomib=10nM); without "
+        "=AMOUNT, the library reference concentration",
+    )
     add_model_args(p)
     add_perturbation_args(p)
-    p.add_argument("--initial", action="append", default=[], metavar="NODE=VALUE",
-                   help="start NODE at VALUE in [0, 1] (inputs hold it): the resting state of "
-                        "an imported Boolean model, which carries none (repeatable)")
+    p.add_argument(
+        "--initial",
+        action="append",
+        default=[],
+        metavar="NODE=VALUE",
+        help="start NODE at VALUE in [0, 1] (inputs hold it): the resting state of "
+        "an imported Boolean model, which carries none (repeatable)",
+    )
     p.set_defaults(func=handle)
 
 
 def handle(args):
-    from ..simulation import simulate
-    from ..units import format_nM
+    from ..simulation import simulate  # deferred: a command loads its layers only when it runs
+    from ..units import format_nM  # deferred: a command loads its layers only when it runs
+
     regimen = parse_regimen(args.drugs, "simulate")
-    kw = dict(context=args.context, knockouts=tuple(args.knockout),
-              settings=parse_settings(args.set_), mutations=tuple(args.mutation))
+    kw = dict(
+        context=args.context,
+        knockouts=tuple(args.knockout),
+        settings=parse_settings(args.set_),
+        mutations=tuple(args.mutation),
+    )
     model = args.model
     if args.initial:
+        # deferred: a command loads its layers only when it runs
         from ..network.io import with_initial
+
         model = with_initial(model, parse_settings(args.initial, what="--initial"))
     out = simulate(model, regimen, **kw)
-    payload = {"context": out["context"], "drugs": out["drugs"], "readouts": out["readouts"],
-               "nodes": out["nodes"], "converged": out["converged"], "notes": out["notes"]}
+    payload = {
+        "context": out["context"],
+        "drugs": out["drugs"],
+        "readouts": out["readouts"],
+        "nodes": out["nodes"],
+        "converged": out["converged"],
+        "notes": out["notes"],
+    }
     if getattr(args, "json", False):
         return payload, ""
     base = simulate(model, {}, **kw) if regimen else out
-    lines = [f"context: {out['context']}   model: {args.model}",
-             "regimen: " + (", ".join(f"{k} {format_nM(v)}" for k, v in out["drugs"].items())
-                            or "untreated")]
+    lines = [
+        f"context: {out['context']}   model: {args.model}",
+        "regimen: "
+        + (", ".join(f"{k} {format_nM(v)}" for k, v in out["drugs"].items()) or "untreated"),
+    ]
     if not out["converged"]:
         lines.append("WARNING: the simulation did not reach steady state")
     lines.append("")

@@ -52,18 +52,55 @@ Examples
 >>> net.nodes["C"].rule, net.nodes["A"].kind
 ('A AND NOT B', 'input')
 """
+
 from ...utils import atomic_write
 from ._build import (
-    NEGATIVE_WORDS, POSITIVE_WORDS, DefaultRulesWarning, build_network, default_rule, safe_name,
+    NEGATIVE_WORDS,
+    POSITIVE_WORDS,
+    DefaultRulesWarning,
+    build_network,
+    default_rule,
+    safe_name,
 )
 from ._xml import check_xml
 from .registry import (
-    FORMATS, READ_FORMATS, REGISTRY, WRITE_FORMATS, Format, available, detect_format, dumps, load,
-    loads, read, with_initial, write,
+    FORMATS,
+    READ_FORMATS,
+    REGISTRY,
+    WRITE_FORMATS,
+    Format,
+    available,
+    detect_format,
+    dumps,
+    load,
+    loads,
+    read,
+    with_initial,
+    write,
 )
 from .toml import parse_model
 
-__all__ = ["read", "write", "loads", "dumps", "detect_format", "load", "available",
-           "build_network", "default_rule", "safe_name", "with_initial", "atomic_write",
-           "DefaultRulesWarning", "Format", "REGISTRY", "FORMATS", "READ_FORMATS",
-           "WRITE_FORMATS", "POSITIVE_WORDS", "NEGATIVE_WORDS", "parse_model", "check_xml"]
+__all__ = [
+    "read",
+    "write",
+    "loads",
+    "dumps",
+    "detect_format",
+    "load",
+    "available",
+    "build_network",
+    "default_rule",
+    "safe_name",
+    "with_initial",
+    "atomic_write",
+    "DefaultRulesWarning",
+    "Format",
+    "REGISTRY",
+    "FORMATS",
+    "READ_FORMATS",
+    "WRITE_FORMATS",
+    "POSITIVE_WORDS",
+    "NEGATIVE_WORDS",
+    "parse_model",
+    "check_xml",
+]

@@ -1,5 +1,6 @@
 """What every format reader shares: names made safe for rules, default rules, building an
 imported :class:`~mmmech.network.model.PathwayModel`, sign words, JSON attributes."""
+
 from __future__ import annotations
 
 import json
@@ -10,19 +11,60 @@ from ...exceptions import ModelFileError
 from ..logic import literals, parse_rule, variables
 from ..model import Edge, Node, PathwayModel
 
-__all__ = ["DefaultRulesWarning", "POSITIVE_WORDS", "NEGATIVE_WORDS", "safe_name", "default_rule",
-           "build_network"]
+__all__ = [
+    "DefaultRulesWarning",
+    "POSITIVE_WORDS",
+    "NEGATIVE_WORDS",
+    "safe_name",
+    "default_rule",
+    "build_network",
+]
 
 
 #: interaction words read as activation (SIF interaction column, GraphML edge attributes)
-POSITIVE_WORDS = frozenset({"1", "+1", "+", "1.0", "activates", "activation", "activate",
-                            "activator", "stimulates", "stimulation", "->", "-->", "positive",
-                            "up", "expression", "induces", "promotes", "increases"})
+POSITIVE_WORDS = frozenset(
+    {
+        "1",
+        "+1",
+        "+",
+        "1.0",
+        "activates",
+        "activation",
+        "activate",
+        "activator",
+        "stimulates",
+        "stimulation",
+        "->",
+        "-->",
+        "positive",
+        "up",
+        "expression",
+        "induces",
+        "promotes",
+        "increases",
+    }
+)
 
 #: interaction words read as inhibition
-NEGATIVE_WORDS = frozenset({"-1", "-", "-1.0", "inhibits", "inhibition", "inhibit", "inhibitor",
-                            "represses", "repression", "-|", "--|", "negative", "down",
-                            "suppresses", "decreases"})
+NEGATIVE_WORDS = frozenset(
+    {
+        "-1",
+        "-",
+        "-1.0",
+        "inhibits",
+        "inhibition",
+        "inhibit",
+        "inhibitor",
+        "represses",
+        "repression",
+        "-|",
+        "--|",
+        "negative",
+        "down",
+        "suppresses",
+        "decreases",
+    }
+)
 
 _ZERO_WORDS = frozenset({"0", "0.0", "dual", "unknown", "unsigned", "both"})
 
@@ -30,8 +72,10 @@ _KEYWORDS = frozenset({"and", "or", "not", "true", "false"})
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
+
 class DefaultRulesWarning(UserWarning):
     """A network without Boolean rules was given mmmech's default rules on import."""
+
 
 def safe_name(label):
     """A rule-safe node name for `label` (see the module docstring).
@@ -45,6 +89,7 @@ def safe_name(label):
     if s.lower() in _KEYWORDS:
         s += "_"
     return s
+
 
 class _Namer:
     """Maps labels to unique rule-safe names; counts renames."""
@@ -73,8 +118,11 @@ class _Namer:
         if not self.renamed:
             return None
         ex = ", ".join(f"{a!r} -> {b}" for a, b in self.renamed[:3])
-        return (f"{len(self.renamed)} node label(s) renamed to rule-safe names (e.g. {ex}); "
-                f"the labels are kept in the node descriptions")
+        return (
+            f"{len(self.renamed)} node label(s) renamed to rule-safe names (e.g. {ex}); "
+            f"the labels are kept in the node descriptions"
+        )
+
 
 def default_rule(activators, inhibitors):
     """mmmech's default rule: activators OR'ed, inhibitors as AND NOT (None without inputs).
@@ -93,13 +141,34 @@ def default_rule(activators, inhibitors):
     parts += [f"NOT {i}" for i in inhs]
     return " AND ".join(parts) if parts else None
 
-def _edge(source, target, sign, note="", **kw):
-    return Edge(source=source, target=target, sign=int(sign), sources=tuple(kw.pop("sources", ())),
-                note=note, **kw)
 
-def build_network(name, nodes, edges, origin="", fmt="", rules=None, y0=None, descriptions=None,
-                  notes=(), readouts=None, description="", modules=None, kinds=None,
-                  warn=True):
+def _edge(source, target, sign, note="", **kw):
+    return Edge(
+        source=source,
+        target=target,
+        sign=int(sign),
+        sources=tuple(kw.pop("sources", ())),
+        note=note,
+        **kw,
+    )
+
+
+def build_network(
+    name,
+    nodes,
+    edges,
+    origin="",
+    fmt="",
+    rules=None,
+    y0=None,
+    descriptions=None,
+    notes=(),
+    readouts=None,
+    description="",
+    modules=None,
+    kinds=None,
+    warn=True,
+):
     """Build an imported (``curated=False``) PathwayModel from nodes and signed edges.
 
     Parameters
@@ -158,10 +227,12 @@ def build_network(name, nodes, edges, origin="", fmt="", rules=None, y0=None, de
                 unsigned += 1
         rules = {n: default_rule(acts[n], inhs[n]) for n in nodes}
         rules = {k: v for k, v in rules.items() if v is not None}
-        msg = (f"{origin or name}: the {fmt or 'network'} file has no Boolean rules; default "
-               f"rules given to {len(rules)} of {len(nodes)} nodes (activators OR'ed, inhibitors "
-               f"AND NOT); {len(nodes) - len(rules)} nodes without signed inputs are inputs "
-               f"held at their initial activity (0 unless set)")
+        msg = (
+            f"{origin or name}: the {fmt or 'network'} file has no Boolean rules; default "
+            f"rules given to {len(rules)} of {len(nodes)} nodes (activators OR'ed, inhibitors "
+            f"AND NOT); {len(nodes) - len(rules)} nodes without signed inputs are inputs "
+            f"held at their initial activity (0 unless set)"
+        )
         if unsigned:
             msg += f"; {unsigned} edge(s) of unknown or both signs left out of the rules"
         notes.insert(0, msg)
@@ -171,18 +242,31 @@ def build_network(name, nodes, edges, origin="", fmt="", rules=None, y0=None, de
     for n in nodes:
         r = rules.get(n)
         kind = kinds.get(n) or ("input" if r is None else "protein")
-        node_objs[n] = Node(name=n, module=str(modules.get(n, "")), kind=kind,
-                            description=str(descriptions.get(n, "")), rule=r,
-                            y0=float(y0.get(n, 0.0)))
+        node_objs[n] = Node(
+            name=n,
+            module=str(modules.get(n, "")),
+            kind=kind,
+            description=str(descriptions.get(n, "")),
+            rule=r,
+            y0=float(y0.get(n, 0.0)),
+        )
     if readouts is None:
         readouts = {}
         lower = {n.lower(): n for n in nodes}
         for key in ("apoptosis", "proliferation", "viability"):
             if key in lower:
                 readouts[key] = lower[key]
-    return PathwayModel(name=name, nodes=node_objs, edges=tuple(elist), readouts=dict(readouts),
-                        description=description, origin=origin, curated=False,
-                        notes=tuple(notes))
+    return PathwayModel(
+        name=name,
+        nodes=node_objs,
+        edges=tuple(elist),
+        readouts=dict(readouts),
+        description=description,
+        origin=origin,
+        curated=False,
+        notes=tuple(notes),
+    )
+
 
 def _edges_from_rules(rules, signs=None):
     """Edges (source, target, sign) implied by rules; `signs` (src, dst) -> sign overrides 0s."""
@@ -208,9 +292,11 @@ def _sign_of(token):
         return 0
     return None
 
+
 def _json_attr(value):
     """Lists and dicts as JSON text (GraphML attributes are scalars)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
 
 def _from_json_attr(value, origin, what):
     if value is None or value == "":

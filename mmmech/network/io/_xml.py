@@ -6,6 +6,7 @@ declarations (no "billion laughs", no external entities), never loads external D
 turns malformed XML into a :class:`~mmmech.exceptions.ModelFileError` with file, line and
 column. Only then do ElementTree (GraphML via networkx, KGML via Biopython) or libsbml see it.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,10 @@ __all__ = ["check_xml", "MMMECH_NS"]
 #: XML namespace of the annotations mmmech writes into SBML-qual species
 MMMECH_NS = "urn:mmmech:pathway:1"
 
+
 class _Forbidden(Exception):
     pass
+
 
 def check_xml(data, origin, max_depth=None):
     """Check that `data` (bytes) is well-formed XML without entity declarations (and, with
@@ -41,8 +44,10 @@ def check_xml(data, origin, max_depth=None):
     root = []
 
     def entity(name, *args):
-        raise _Forbidden(f"entity declaration {name!r} (entities are refused: they can expand "
-                         f"without bound or read other files)")
+        raise _Forbidden(
+            f"entity declaration {name!r} (entities are refused: they can expand "
+            f"without bound or read other files)"
+        )
 
     def external(context, base, system_id, public_id):
         raise _Forbidden(f"external entity reference {system_id!r}")
@@ -69,20 +74,25 @@ def check_xml(data, origin, max_depth=None):
     except _Forbidden as exc:
         raise ModelFileError(f"{origin}, line {p.CurrentLineNumber}: refused {exc}") from None
     except expat.ExpatError as exc:
-        raise ModelFileError(f"{origin}, line {exc.lineno}, column {exc.offset + 1}: malformed "
-                             f"XML: {expat.ErrorString(exc.code)}") from None
-    except (LookupError, ValueError) as exc:    # e.g. encoding="TF-8" in the declaration
-        raise ModelFileError(f"{origin}, line {p.CurrentLineNumber}: malformed XML: "
-                             f"{' '.join(str(exc).split())}") from None
+        raise ModelFileError(
+            f"{origin}, line {exc.lineno}, column {exc.offset + 1}: malformed "
+            f"XML: {expat.ErrorString(exc.code)}"
+        ) from None
+    except (LookupError, ValueError) as exc:  # e.g. encoding="TF-8" in the declaration
+        raise ModelFileError(
+            f"{origin}, line {p.CurrentLineNumber}: malformed XML: {' '.join(str(exc).split())}"
+        ) from None
     if not root:
         raise ModelFileError(f"{origin}: no XML root element")
     return root[0]
 
+
 def _expect_root(data, origin, want, fmt, max_depth=None):
     tag = check_xml(data, origin, max_depth)
     if tag.lower() != want:
-        raise ModelFileError(f"{origin}, line 1: root element <{tag}> is not <{want}>; this is not "
-                             f"a {fmt} file")
+        raise ModelFileError(
+            f"{origin}, line 1: root element <{tag}> is not <{want}>; this is not a {fmt} file"
+        )
 
 
 def _num_attr(value, what, origin, lo=None, hi=None, open_lo=False):
@@ -90,8 +100,12 @@ def _num_attr(value, what, origin, lo=None, hi=None, open_lo=False):
         v = float(value)
     except (TypeError, ValueError):
         raise ModelFileError(f"{origin}: {what} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or (lo is not None and (v <= lo if open_lo else v < lo)) or \
-            (hi is not None and v > hi):
-        raise ModelFileError(f"{origin}: {what} must lie in {'(' if open_lo else '['}{lo}, "
-                             f"{hi}], got {value!r}")
+    if (
+        not math.isfinite(v)
+        or (lo is not None and (v <= lo if open_lo else v < lo))
+        or (hi is not None and v > hi)
+    ):
+        raise ModelFileError(
+            f"{origin}: {what} must lie in {'(' if open_lo else '['}{lo}, {hi}], got {value!r}"
+        )
     return v

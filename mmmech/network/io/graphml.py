@@ -1,5 +1,6 @@
 """GraphML: everything mmmech has (nodes with module, kind, rule, tau, ymax, y0; edges with sign,
 sources, w, n, EC50; readouts, parameters, drug actions as graph attributes). Read and write."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +10,7 @@ from xml.etree import ElementTree as ET
 from ...exceptions import ModelFileError
 from ..logic import RuleSyntaxError, literals, parse_rule
 from ..model import Parameter
-from ._build import (_edges_from_rules, _from_json_attr, _json_attr, _Namer,
-                     _sign_of, build_network)
+from ._build import _edges_from_rules, _from_json_attr, _json_attr, _Namer, _sign_of, build_network
 from ._xml import _expect_root, _num_attr
 
 __all__ = ["read_graphml", "write_graphml"]
@@ -29,9 +29,11 @@ def _list_attr(value, origin, what):
         return tuple(out)
     return tuple(x.strip() for x in str(value).split(";") if x.strip())
 
+
 def read_graphml(data, origin, name):
     """Read GraphML (mmmech's own attributes when present, else a signed network)."""
     import networkx as nx  # deferred: networkx costs ~0.2 s, needed only for GraphML
+
     _expect_root(data, origin, "graphml", "GraphML")
     try:
         g = nx.read_graphml(io.BytesIO(data))
@@ -82,8 +84,9 @@ def read_graphml(data, origin, name):
     for nm, r in rules.items():
         for v in literals(parse_rule(r)):
             if v not in namer.used:
-                raise ModelFileError(f"{origin}: the rule of {nm} reads {v!r}, which is not a node "
-                                     f"of the graph")
+                raise ModelFileError(
+                    f"{origin}: the rule of {nm} reads {v!r}, which is not a node of the graph"
+                )
     edges, full, unsigned = [], {}, 0
     for u, v, a in g.edges(data=True):
         s, t = label[u], label[v]
@@ -99,8 +102,10 @@ def read_graphml(data, origin, name):
         if sign is None:
             sign, unsigned = 0, unsigned + 1
         edges.append((s, t, sign, str(a.get("note", ""))))
-        kw = {"sources": _list_attr(a.get("sources"), where, "sources"),
-              "refs": _list_attr(a.get("refs"), where, "refs")}
+        kw = {
+            "sources": _list_attr(a.get("sources"), where, "sources"),
+            "refs": _list_attr(a.get("refs"), where, "refs"),
+        }
         if "w" in a:
             kw["w"] = _num_attr(a["w"], "w", where, 0, 1)
         if "n" in a:
@@ -108,68 +113,117 @@ def read_graphml(data, origin, name):
         if "ec50" in a:
             kw["ec50"] = _num_attr(a["ec50"], "ec50", where, 0, 1, True)
         nn, ee = kw.get("n", 1.4), kw.get("ec50", 0.5)
-        if not (nn == 1.0 and ee == 0.5) and ee ** nn >= 0.5:
-            raise ModelFileError(f"{where}: EC50={ee} with n={nn} gives EC50**n >= 0.5; the "
-                                 f"normalized Hill function needs EC50**n < 0.5")
+        if not (nn == 1.0 and ee == 0.5) and ee**nn >= 0.5:
+            raise ModelFileError(
+                f"{where}: EC50={ee} with n={nn} gives EC50**n >= 0.5; the "
+                f"normalized Hill function needs EC50**n < 0.5"
+            )
         if a.get("parameter"):
             kw["parameter"] = str(a["parameter"])
         full[(s, t)] = kw
     if unsigned:
-        notes.append(f"{unsigned} edge(s) without a sign attribute (sign, interaction, effect) "
-                     f"read as unknown-sign edges")
+        notes.append(
+            f"{unsigned} edge(s) without a sign attribute (sign, interaction, effect) "
+            f"read as unknown-sign edges"
+        )
     if has_rules:
-        notes.append(f"{origin}: GraphML{' written by mmmech' if mmmech_flavour else ''} with "
-                     f"Boolean rules for {len(rules)} of {len(nodes)} nodes")
+        notes.append(
+            f"{origin}: GraphML{' written by mmmech' if mmmech_flavour else ''} with "
+            f"Boolean rules for {len(rules)} of {len(nodes)} nodes"
+        )
         implied = {(s, t): sg for s, t, sg in _edges_from_rules(rules)}
         listed = {(e[0], e[1]) for e in edges}
         edges += [(s, t, sg, "") for (s, t), sg in implied.items() if (s, t) not in listed]
     readouts = _from_json_attr(ga.get("mmmech_readouts"), origin, "graph attribute mmmech_readouts")
     description = str(ga.get("description", ""))
-    model = build_network(str(ga.get("name") or name), nodes, edges, origin=origin, fmt="GraphML",
-                          rules=rules if has_rules else None, y0=y0, descriptions=desc,
-                          modules=modules, kinds=kinds, notes=[namer.note()] + notes,
-                          readouts=readouts if isinstance(readouts, dict) else None,
-                          description=description)
+    model = build_network(
+        str(ga.get("name") or name),
+        nodes,
+        edges,
+        origin=origin,
+        fmt="GraphML",
+        rules=rules if has_rules else None,
+        y0=y0,
+        descriptions=desc,
+        modules=modules,
+        kinds=kinds,
+        notes=[namer.note()] + notes,
+        readouts=readouts if isinstance(readouts, dict) else None,
+        description=description,
+    )
     new_nodes = {k: dataclasses.replace(n, **extra.get(k, {})) for k, n in model.nodes.items()}
-    new_edges = tuple(dataclasses.replace(e, **full.get((e.source, e.target), {}))
-                      if e.sign != 0 or (e.source, e.target) in full else e for e in model.edges)
+    new_edges = tuple(
+        dataclasses.replace(e, **full.get((e.source, e.target), {}))
+        if e.sign != 0 or (e.source, e.target) in full
+        else e
+        for e in model.edges
+    )
     params = {}
     raw_params = _from_json_attr(ga.get("mmmech_parameters"), origin, "mmmech_parameters") or {}
     for pname, p in raw_params.items():
         try:
-            params[pname] = Parameter(**{**p, "supports": tuple(p.get("supports", ())),
-                                         "contradicts": tuple(p.get("contradicts", ()))})
+            params[pname] = Parameter(
+                **{
+                    **p,
+                    "supports": tuple(p.get("supports", ())),
+                    "contradicts": tuple(p.get("contradicts", ())),
+                }
+            )
         except TypeError as exc:
-            raise ModelFileError(f"{origin}: graph attribute mmmech_parameters, entry {pname!r}: "
-                                 f"{exc}") from None
+            raise ModelFileError(
+                f"{origin}: graph attribute mmmech_parameters, entry {pname!r}: {exc}"
+            ) from None
     for e in new_edges:
         if e.parameter is not None and e.parameter not in params:
-            raise ModelFileError(f"{origin}, <edge {e.source!r} -> {e.target!r}>: parameter "
-                                 f"{e.parameter!r} is not in the graph's mmmech_parameters")
+            raise ModelFileError(
+                f"{origin}, <edge {e.source!r} -> {e.target!r}>: parameter "
+                f"{e.parameter!r} is not in the graph's mmmech_parameters"
+            )
     actions = _from_json_attr(ga.get("mmmech_actions"), origin, "mmmech_actions") or {}
     sources = _from_json_attr(ga.get("mmmech_sources"), origin, "mmmech_sources") or {}
     if not isinstance(actions, dict) or not isinstance(sources, dict):
-        raise ModelFileError(f"{origin}: graph attributes mmmech_actions and mmmech_sources must "
-                             f"be JSON objects")
-    return dataclasses.replace(model, nodes=new_nodes, edges=new_edges, parameters=params,
-                               actions=actions, source_titles=sources,
-                               version=str(ga.get("version", "")),
-                               semantics=str(ga.get("semantics", model.semantics)))
+        raise ModelFileError(
+            f"{origin}: graph attributes mmmech_actions and mmmech_sources must be JSON objects"
+        )
+    return dataclasses.replace(
+        model,
+        nodes=new_nodes,
+        edges=new_edges,
+        parameters=params,
+        actions=actions,
+        source_titles=sources,
+        version=str(ga.get("version", "")),
+        semantics=str(ga.get("semantics", model.semantics)),
+    )
+
 
 def write_graphml(m):
     """GraphML text of a model, with every mmmech attribute (lossless for mmmech)."""
     import networkx as nx  # deferred: networkx costs ~0.2 s, needed only for GraphML
+
     g = nx.DiGraph()
-    g.graph.update({"mmmech_format": "1", "name": m.name, "description": m.description,
-                    "version": m.version, "semantics": m.semantics,
-                    "mmmech_readouts": _json_attr(dict(m.readouts)),
-                    "mmmech_parameters": _json_attr({k: p.to_dict() for k, p in
-                                                     m.parameters.items()}),
-                    "mmmech_actions": _json_attr({k: dict(v) for k, v in m.actions.items()}),
-                    "mmmech_sources": _json_attr(dict(m.source_titles))})
+    g.graph.update(
+        {
+            "mmmech_format": "1",
+            "name": m.name,
+            "description": m.description,
+            "version": m.version,
+            "semantics": m.semantics,
+            "mmmech_readouts": _json_attr(dict(m.readouts)),
+            "mmmech_parameters": _json_attr({k: p.to_dict() for k, p in m.parameters.items()}),
+            "mmmech_actions": _json_attr({k: dict(v) for k, v in m.actions.items()}),
+            "mmmech_sources": _json_attr(dict(m.source_titles)),
+        }
+    )
     for n in m.nodes.values():
-        attrs = {"module": n.module, "kind": n.kind, "description": n.description,
-                 "tau": float(n.tau), "ymax": float(n.ymax), "y0": float(n.y0)}
+        attrs = {
+            "module": n.module,
+            "kind": n.kind,
+            "description": n.description,
+            "tau": float(n.tau),
+            "ymax": float(n.ymax),
+            "y0": float(n.y0),
+        }
         if n.rule is not None:
             attrs["rule"] = n.rule
         g.add_node(n.name, **attrs)

@@ -1,9 +1,10 @@
 """KEGG KGML pathway maps: signed relations between gene products (read only)."""
+
 from __future__ import annotations
 
-from xml.etree import ElementTree as ET
 import io
 import warnings
+from xml.etree import ElementTree as ET
 
 from ...exceptions import ModelFileError
 from ._build import DefaultRulesWarning, _Namer, build_network, safe_name
@@ -15,6 +16,7 @@ __all__ = ["read_kgml", "KGML_SIGNS"]
 #: KGML relation subtypes that carry a sign (others -- binding, phosphorylation, ... -- do not)
 KGML_SIGNS = {"activation": 1, "expression": 1, "inhibition": -1, "repression": -1}
 
+
 def _kgml_label(entry):
     """Display symbol of a KGML entry: the first name in its graphics label."""
     g = entry.graphics[0] if getattr(entry, "graphics", None) else None
@@ -23,6 +25,7 @@ def _kgml_label(entry):
     if not first:
         first = (entry.name or f"entry{entry.id}").split()[0]
     return first
+
 
 def read_kgml(data, origin, name):
     """Read a KEGG KGML map: signed relations between gene products, complexes and compounds.
@@ -36,11 +39,19 @@ def read_kgml(data, origin, name):
     phosphorylation, ...) or to other maps are dropped, and counted in ``notes``.
     """
     from Bio.KEGG.KGML import KGML_parser  # deferred: Biopython, needed only for KGML
+
     _expect_root(data, origin, "pathway", "KEGG KGML")
     try:
         pathways = list(KGML_parser.parse(io.BytesIO(data)))
-    except (KeyError, ValueError, AttributeError, TypeError, LookupError, IndexError,
-            ET.ParseError) as exc:
+    except (
+        KeyError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        LookupError,
+        IndexError,
+        ET.ParseError,
+    ) as exc:
         raise ModelFileError(f"{origin}: invalid KGML: {exc!r}") from None
     if not pathways:
         raise ModelFileError(f"{origin}: no <pathway> element")
@@ -63,8 +74,9 @@ def read_kgml(data, origin, name):
         for comp in entry.components:
             cid = int(comp.id)
             if cid not in pw.entries:
-                raise ModelFileError(f"{origin}, <entry id=\"{eid}\">: component id {cid} is not an "
-                                     f"entry")
+                raise ModelFileError(
+                    f'{origin}, <entry id="{eid}">: component id {cid} is not an entry'
+                )
             if cid in node_of and node_of[cid] not in members:
                 members.append(node_of[cid])
         if not members:
@@ -84,8 +96,9 @@ def read_kgml(data, origin, name):
             raise ModelFileError(f"{origin}: unexpected KGML relation object") from None
         for eid in (e1, e2):
             if eid not in pw.entries:
-                raise ModelFileError(f"{origin}, <relation entry1=\"{e1}\" entry2=\"{e2}\">: entry "
-                                     f"{eid} is not defined")
+                raise ModelFileError(
+                    f'{origin}, <relation entry1="{e1}" entry2="{e2}">: entry {eid} is not defined'
+                )
         if e1 not in node_of or e2 not in node_of:
             to_maps += 1
             continue
@@ -97,15 +110,25 @@ def read_kgml(data, origin, name):
             continue
         if len(sg) > 1:
             ambiguous += 1
-        edges.append((node_of[e1], node_of[e2], sg.pop() if len(sg) == 1 else 0,
-                      f"KGML {rel.type}: {', '.join(subs)}"))
+        edges.append(
+            (
+                node_of[e1],
+                node_of[e2],
+                sg.pop() if len(sg) == 1 else 0,
+                f"KGML {rel.type}: {', '.join(subs)}",
+            )
+        )
     nodes = list(dict.fromkeys(node_of.values()))
-    notes = [namer.note(),
-             f"KEGG {getattr(pw, 'name', '')} {getattr(pw, 'title', '')!s}: {len(edges)} signed "
-             f"relations (activation/expression +1, inhibition/repression -1)"]
+    notes = [
+        namer.note(),
+        f"KEGG {getattr(pw, 'name', '')} {getattr(pw, 'title', '')!s}: {len(edges)} signed "
+        f"relations (activation/expression +1, inhibition/repression -1)",
+    ]
     if dropped:
-        notes.append("relations without a sign dropped: " +
-                     ", ".join(f"{k} ({v})" for k, v in sorted(dropped.items())))
+        notes.append(
+            "relations without a sign dropped: "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(dropped.items()))
+        )
     if to_maps:
         notes.append(f"{to_maps} relation(s) to pathway-map entries dropped")
     if ambiguous:
@@ -123,12 +146,22 @@ def read_kgml(data, origin, name):
         if inhs:
             r = f"({r})" + "".join(f" AND NOT {i}" for i in inhs)
         all_rules[k] = r
-    msg = (f"{origin}: the KGML map has no Boolean rules; default rules given to "
-           f"{len(all_rules)} of {len(nodes)} nodes (activators OR'ed, inhibitors AND NOT; "
-           f"complexes: AND of their members); nodes without signed inputs are inputs held at 0 "
-           f"unless set")
+    msg = (
+        f"{origin}: the KGML map has no Boolean rules; default rules given to "
+        f"{len(all_rules)} of {len(nodes)} nodes (activators OR'ed, inhibitors AND NOT; "
+        f"complexes: AND of their members); nodes without signed inputs are inputs held at 0 "
+        f"unless set"
+    )
     warnings.warn(msg, DefaultRulesWarning, stacklevel=4)
     mname = safe_name(str(getattr(pw, "name", "") or name)).strip("_") or name
-    return build_network(mname, nodes, edges + extra_edges, origin=origin, fmt="KGML",
-                         rules=all_rules, descriptions=desc, notes=[msg] + notes,
-                         description=str(getattr(pw, "title", "") or ""))
+    return build_network(
+        mname,
+        nodes,
+        edges + extra_edges,
+        origin=origin,
+        fmt="KGML",
+        rules=all_rules,
+        descriptions=desc,
+        notes=[msg] + notes,
+        description=str(getattr(pw, "title", "") or ""),
+    )

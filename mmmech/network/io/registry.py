@@ -17,6 +17,7 @@ kgml       .kgml .xml   yes   no    KEGG pathway maps (:mod:`.kgml`)
 :func:`load` adds the bundled models. What an imported (foreign) model is, and how names and
 default rules are made: :mod:`mmmech.network.io` (package docstring).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,13 +34,24 @@ from ..model import PathwayModel
 from . import bnet, graphml, kgml, sbml, sif
 from .toml import parse_model
 
-__all__ = ["Format", "REGISTRY", "FORMATS", "READ_FORMATS", "WRITE_FORMATS", "read", "loads",
-           "dumps", "write", "detect_format", "load", "available", "with_initial"]
+__all__ = [
+    "Format",
+    "REGISTRY",
+    "FORMATS",
+    "READ_FORMATS",
+    "WRITE_FORMATS",
+    "read",
+    "loads",
+    "dumps",
+    "write",
+    "detect_format",
+    "load",
+    "available",
+    "with_initial",
+]
 
 
 @dataclass(frozen=True)
-
-
 class Format:
     """One interchange format: its name, file extensions and functions.
 
@@ -56,11 +68,13 @@ class Format:
 
 REGISTRY = {
     "sif": Format("sif", (".sif", ".tsv", ".txt"), sif.read_sif, sif.write_sif),
-    "graphml": Format("graphml", (".graphml",), graphml.read_graphml, graphml.write_graphml,
-                      binary=True),
+    "graphml": Format(
+        "graphml", (".graphml",), graphml.read_graphml, graphml.write_graphml, binary=True
+    ),
     "bnet": Format("bnet", (".bnet",), bnet.read_bnet, bnet.write_bnet),
-    "sbml-qual": Format("sbml-qual", (".sbml", ".xml"), sbml.read_sbml_qual,
-                        sbml.write_sbml_qual, binary=True),
+    "sbml-qual": Format(
+        "sbml-qual", (".sbml", ".xml"), sbml.read_sbml_qual, sbml.write_sbml_qual, binary=True
+    ),
     "kgml": Format("kgml", (".kgml", ".xml"), kgml.read_kgml, None, binary=True),
 }
 #: formats that can be read (besides mmmech's own .toml)
@@ -69,19 +83,34 @@ READ_FORMATS = tuple(n for n, f in REGISTRY.items() if f.reader is not None)
 WRITE_FORMATS = tuple(n for n, f in REGISTRY.items() if f.writer is not None)
 FORMATS = READ_FORMATS
 
-_EXT = {".sif": "sif", ".tsv": "sif", ".txt": "sif", ".graphml": "graphml", ".bnet": "bnet",
-        ".sbml": "sbml-qual", ".kgml": "kgml"}
+_EXT = {
+    ".sif": "sif",
+    ".tsv": "sif",
+    ".txt": "sif",
+    ".graphml": "graphml",
+    ".bnet": "bnet",
+    ".sbml": "sbml-qual",
+    ".kgml": "kgml",
+}
 
-_ALIASES = {"sbml": "sbml-qual", "sbmlqual": "sbml-qual", "sbml_qual": "sbml-qual",
-            "boolnet": "bnet", "kegg": "kgml", "xml-kgml": "kgml"}
+_ALIASES = {
+    "sbml": "sbml-qual",
+    "sbmlqual": "sbml-qual",
+    "sbml_qual": "sbml-qual",
+    "boolnet": "bnet",
+    "kegg": "kgml",
+    "xml-kgml": "kgml",
+}
 
 
 def _norm_format(fmt, allowed, func):
     f = str(fmt).strip().lower()
     f = _ALIASES.get(f, f)
     if f not in allowed:
-        raise InvalidInputError(f"{func}(): format must be one of {', '.join(allowed)}, got "
-                                f"{fmt!r}{did_you_mean(f, allowed)}")
+        raise InvalidInputError(
+            f"{func}(): format must be one of {', '.join(allowed)}, got "
+            f"{fmt!r}{did_you_mean(f, allowed)}"
+        )
     return f
 
 
@@ -109,10 +138,12 @@ def detect_format(path, data=None):
         return "kgml"
     if tag == "graphml":
         return "graphml"
-    raise ModelFileError(f"{path}: cannot tell the format from the extension {ext or '(none)'!r}"
-                         f"{f' or the root element <{tag}>' if tag else ''}; use one of "
-                         f"{', '.join(sorted(_EXT))} or give format= "
-                         f"({', '.join(READ_FORMATS)})")
+    raise ModelFileError(
+        f"{path}: cannot tell the format from the extension {ext or '(none)'!r}"
+        f"{f' or the root element <{tag}>' if tag else ''}; use one of "
+        f"{', '.join(sorted(_EXT))} or give format= "
+        f"({', '.join(READ_FORMATS)})"
+    )
 
 
 def _read_foreign(path, format=None):
@@ -152,7 +183,7 @@ def _parse(data, fmt, origin):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ModelFileError(f"{origin}, line {line}: not UTF-8 text ({exc.reason})") from None
     return spec.reader(text, origin, name)
 
@@ -183,9 +214,11 @@ def write(model, path, format=None):
         ext = os.path.splitext(p)[1].lower()
         fmt = "sbml-qual" if ext == ".xml" else _EXT.get(ext)
         if fmt not in WRITE_FORMATS:
-            raise InvalidInputError(f"write(): cannot tell the format from {p!r}; give format= "
-                                    f"({', '.join(WRITE_FORMATS)}) or use .sif, .graphml, .bnet, "
-                                    f".sbml")
+            raise InvalidInputError(
+                f"write(): cannot tell the format from {p!r}; give format= "
+                f"({', '.join(WRITE_FORMATS)}) or use .sif, .graphml, .bnet, "
+                f".sbml"
+            )
     else:
         fmt = _norm_format(format, WRITE_FORMATS, "write")
     text = dumps(model, fmt)
@@ -220,8 +253,9 @@ def with_initial(model, values):
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"with_initial(): activity of {k} must be a number in [0, 1], "
-                                    f"got {v!r}") from None
+            raise InvalidInputError(
+                f"with_initial(): activity of {k} must be a number in [0, 1], got {v!r}"
+            ) from None
         if not 0.0 <= fv <= 1.0:
             raise InvalidInputError(f"with_initial(): activity of {k} must lie in [0, 1], got {fv}")
         nodes[k] = dataclasses.replace(nodes[k], y0=fv)
@@ -234,8 +268,6 @@ def available():
 
 
 @functools.lru_cache(maxsize=16)
-
-
 def _load_bundled(name):
     res = data_file("pathways", f"{name}.toml")
     text = res.read_text(encoding="utf-8")
@@ -243,8 +275,6 @@ def _load_bundled(name):
 
 
 @functools.lru_cache(maxsize=32)
-
-
 def _read_cached(path, mtime_ns, size):
     text = read_text_file(path)
     return parse_model(parse_toml(text, path), path, text)
@@ -254,8 +284,10 @@ def _path_arg(path, func):
     """`path` as a str; InvalidInputError naming the argument for anything else."""
     p = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(p, str):
-        raise InvalidInputError(f"{func}(): path must be a file path (str or os.PathLike), got "
-                                f"{type(path).__name__} {path!r:.60}")
+        raise InvalidInputError(
+            f"{func}(): path must be a file path (str or os.PathLike), got "
+            f"{type(path).__name__} {path!r:.60}"
+        )
     return p
 
 
@@ -300,12 +332,16 @@ def load(model="myeloma"):
     if isinstance(model, PathwayModel):
         return model
     if not isinstance(model, (str, os.PathLike)):
-        raise InvalidInputError(f"load(): model must be a PathwayModel, a bundled name or a path, "
-                                f"got {type(model).__name__}")
+        raise InvalidInputError(
+            f"load(): model must be a PathwayModel, a bundled name or a path, "
+            f"got {type(model).__name__}"
+        )
     text = os.fspath(model)
     if text in available():
         return _load_bundled(text)
     if os.sep in text or "." in os.path.basename(text) or os.path.exists(text):
         return read(text)
-    raise UnknownNameError(f"load(): unknown model {text!r}; bundled models: "
-                           f"{', '.join(available())}{did_you_mean(text, available())}")
+    raise UnknownNameError(
+        f"load(): unknown model {text!r}; bundled models: "
+        f"{', '.join(available())}{did_you_mean(text, available())}"
+    )

@@ -1,4 +1,5 @@
 """SBML-qual (python-libsbml): Boolean rules as qualitative transitions. Read and write."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,10 @@ def _libsbml():
         raise ModelFileError(f"SBML-qual needs python-libsbml ({exc})") from None
     return libsbml
 
+
 #: most arguments of one <xor/>: its expansion into AND/OR/NOT doubles with each argument
 MAX_XOR_ARGS = 8
+
 
 def _ast_to_tree(ast, names, where, libsbml, depth=0):
     """libsbml ASTNode of a Boolean SBML-qual function term -> logic tree."""
@@ -40,8 +43,10 @@ def _ast_to_tree(ast, names, where, libsbml, depth=0):
         return ("not", _ast_to_tree(kids[0], names, where, libsbml, depth))
     if t == libsbml.AST_LOGICAL_XOR:
         if not kids or len(kids) > MAX_XOR_ARGS:
-            raise ModelFileError(f"{where}: <xor/> with {len(kids)} arguments; mmmech expands "
-                                 f"xor into AND/OR/NOT and accepts 1 to {MAX_XOR_ARGS}")
+            raise ModelFileError(
+                f"{where}: <xor/> with {len(kids)} arguments; mmmech expands "
+                f"xor into AND/OR/NOT and accepts 1 to {MAX_XOR_ARGS}"
+            )
         sub = [_ast_to_tree(k, names, where, libsbml, depth) for k in kids]
         acc = sub[0]
         for b in sub[1:]:
@@ -53,9 +58,14 @@ def _ast_to_tree(ast, names, where, libsbml, depth=0):
         return ("const", 0.0)
     if t == libsbml.AST_NAME:
         return _var(ast.getName(), names, where)
-    rel = {libsbml.AST_RELATIONAL_EQ: "eq", libsbml.AST_RELATIONAL_NEQ: "neq",
-           libsbml.AST_RELATIONAL_GEQ: "geq", libsbml.AST_RELATIONAL_GT: "gt",
-           libsbml.AST_RELATIONAL_LEQ: "leq", libsbml.AST_RELATIONAL_LT: "lt"}
+    rel = {
+        libsbml.AST_RELATIONAL_EQ: "eq",
+        libsbml.AST_RELATIONAL_NEQ: "neq",
+        libsbml.AST_RELATIONAL_GEQ: "geq",
+        libsbml.AST_RELATIONAL_GT: "gt",
+        libsbml.AST_RELATIONAL_LEQ: "leq",
+        libsbml.AST_RELATIONAL_LT: "lt",
+    }
     if t in rel:
         if len(kids) != 2:
             raise ModelFileError(f"{where}: comparison <{rel[t]}/> needs two arguments")
@@ -63,14 +73,21 @@ def _ast_to_tree(ast, names, where, libsbml, depth=0):
         op = rel[t]
         if a.getType() != libsbml.AST_NAME and b.getType() == libsbml.AST_NAME:
             a, b = b, a
-            op = {"eq": "eq", "neq": "neq", "geq": "leq", "gt": "lt", "leq": "geq",
-                  "lt": "gt"}[op]
+            op = {"eq": "eq", "neq": "neq", "geq": "leq", "gt": "lt", "leq": "geq", "lt": "gt"}[op]
         if a.getType() != libsbml.AST_NAME or not (b.isInteger() or b.isReal()):
-            raise ModelFileError(f"{where}: only comparisons of a species with a number are "
-                                 f"supported, got {libsbml.formulaToL3String(ast)!r}")
+            raise ModelFileError(
+                f"{where}: only comparisons of a species with a number are "
+                f"supported, got {libsbml.formulaToL3String(ast)!r}"
+            )
         k = b.getValue() if b.isReal() else b.getInteger()
-        test = {"eq": lambda v: v == k, "neq": lambda v: v != k, "geq": lambda v: v >= k,
-                "gt": lambda v: v > k, "leq": lambda v: v <= k, "lt": lambda v: v < k}[op]
+        test = {
+            "eq": lambda v: v == k,
+            "neq": lambda v: v != k,
+            "geq": lambda v: v >= k,
+            "gt": lambda v: v > k,
+            "leq": lambda v: v <= k,
+            "lt": lambda v: v < k,
+        }[op]
         var = _var(a.getName(), names, where)
         on, off = test(1), test(0)
         if on and off:
@@ -84,18 +101,22 @@ def _ast_to_tree(ast, names, where, libsbml, depth=0):
         v = ast.getValue() if ast.isReal() else ast.getInteger()
         if v in (0, 1):
             return ("const", float(v))
-    raise ModelFileError(f"{where}: unsupported MathML in a function term: "
-                         f"{libsbml.formulaToL3String(ast)!r} (expected and/or/not/xor, "
-                         f"comparisons of species with 0/1, true/false)")
+    raise ModelFileError(
+        f"{where}: unsupported MathML in a function term: "
+        f"{libsbml.formulaToL3String(ast)!r} (expected and/or/not/xor, "
+        f"comparisons of species with 0/1, true/false)"
+    )
+
 
 #: largest rule (terms and operators, after xor is expanded) read from one transition
 MAX_RULE_SIZE = 100_000
+
 
 def _check_tree(tree, where):
     """ModelFileError when a logic tree built from MathML nests deeper than MAX_DEPTH or grows
     past MAX_RULE_SIZE once printed (xor expansion shares subtrees, so the printed rule can be
     exponentially larger than the MathML). Walks the shared tree without recursion."""
-    info = {}                      # id(subtree) -> (depth, size)
+    info = {}  # id(subtree) -> (depth, size)
     stack = [(tree, False)]
     while stack:
         t, done = stack.pop()
@@ -109,16 +130,21 @@ def _check_tree(tree, where):
         d = 1 + max((info[id(k)][0] for k in kids), default=0)
         n = 1 + sum(info[id(k)][1] for k in kids)
         if d > MAX_DEPTH or n > MAX_RULE_SIZE:
-            raise ModelFileError(f"{where}: the rule is too large once read (more than "
-                                 f"{MAX_DEPTH} levels deep or {MAX_RULE_SIZE} terms after <xor/> "
-                                 f"is expanded)")
+            raise ModelFileError(
+                f"{where}: the rule is too large once read (more than "
+                f"{MAX_DEPTH} levels deep or {MAX_RULE_SIZE} terms after <xor/> "
+                f"is expanded)"
+            )
         info[id(t)] = (d, n)
+
 
 def _var(sid, names, where):
     if sid not in names:
-        raise ModelFileError(f"{where}: function term reads {sid!r}, which is not a "
-                             f"qualitativeSpecies")
+        raise ModelFileError(
+            f"{where}: function term reads {sid!r}, which is not a qualitativeSpecies"
+        )
     return ("var", names[sid])
+
 
 def _annotation(sp):
     """mmmech attributes stored in a species annotation (dict of str), if any."""
@@ -129,13 +155,16 @@ def _annotation(sp):
     while stack:
         node = stack.pop()
         if node.getURI() == MMMECH_NS and node.getName() == "node":
-            return {node.getAttrName(i): node.getAttrValue(i)
-                    for i in range(node.getAttributesLength())}
+            return {
+                node.getAttrName(i): node.getAttrValue(i) for i in range(node.getAttributesLength())
+            }
         stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
     return {}
 
+
 #: deepest element nesting accepted in SBML files (real SBML-qual files nest about 15 levels)
 SBML_MAX_DEPTH = 1000
+
 
 def read_sbml_qual(data, origin, name):
     """Read an SBML-qual model: species, transitions and Boolean function terms."""
@@ -151,10 +180,13 @@ def read_sbml_qual(data, origin, name):
     ignored = 0
     for i in range(doc.getNumErrors()):
         err = doc.getError(i)
-        if err.getSeverity() >= libsbml.LIBSBML_SEV_FATAL or \
-                err.getCategory() == libsbml.LIBSBML_CAT_XML:
-            raise ModelFileError(f"{origin}, line {err.getLine()}: SBML: "
-                                 f"{' '.join(err.getMessage().split())}")
+        if (
+            err.getSeverity() >= libsbml.LIBSBML_SEV_FATAL
+            or err.getCategory() == libsbml.LIBSBML_CAT_XML
+        ):
+            raise ModelFileError(
+                f"{origin}, line {err.getLine()}: SBML: {' '.join(err.getMessage().split())}"
+            )
         if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
             ignored += 1
     model = doc.getModel()
@@ -162,9 +194,11 @@ def read_sbml_qual(data, origin, name):
         raise ModelFileError(f"{origin}: the SBML document has no <model>")
     qm = model.getPlugin("qual")
     if qm is None or qm.getNumQualitativeSpecies() == 0:
-        raise ModelFileError(f"{origin}: no qualitative model here (SBML-qual "
-                             f"<listOfQualitativeSpecies> missing or empty); mmmech reads "
-                             f"logic models in SBML-qual only")
+        raise ModelFileError(
+            f"{origin}: no qualitative model here (SBML-qual "
+            f"<listOfQualitativeSpecies> missing or empty); mmmech reads "
+            f"logic models in SBML-qual only"
+        )
     namer = _Namer()
     names, y0, desc, extra, constant = {}, {}, {}, {}, set()
     species = [qm.getQualitativeSpecies(i) for i in range(qm.getNumQualitativeSpecies())]
@@ -176,8 +210,10 @@ def read_sbml_qual(data, origin, name):
         sid = sp.getId()
         where = f"{origin}, <qualitativeSpecies id={sid!r}>"
         if sp.isSetMaxLevel() and sp.getMaxLevel() > 1:
-            raise ModelFileError(f"{where}: maxLevel={sp.getMaxLevel()}: multi-valued species are "
-                                 f"not supported (mmmech reads Boolean SBML-qual models)")
+            raise ModelFileError(
+                f"{where}: maxLevel={sp.getMaxLevel()}: multi-valued species are "
+                f"not supported (mmmech reads Boolean SBML-qual models)"
+            )
         nm = sp.getName().strip() if sp.isSetName() else ""
         label = nm if nm and safe_name(nm) == nm and by_name.get(nm) == 1 else sid
         names[sid] = namer(label)
@@ -215,13 +251,17 @@ def read_sbml_qual(data, origin, name):
             if sid not in names:
                 raise ModelFileError(f"{where}: input {sid!r} is not a qualitativeSpecies")
             sg = inp.getSign() if inp.isSetSign() else None
-            sgn = {libsbml.INPUT_SIGN_POSITIVE: 1, libsbml.INPUT_SIGN_NEGATIVE: -1,
-                   libsbml.INPUT_SIGN_DUAL: 0}.get(sg)
+            sgn = {
+                libsbml.INPUT_SIGN_POSITIVE: 1,
+                libsbml.INPUT_SIGN_NEGATIVE: -1,
+                libsbml.INPUT_SIGN_DUAL: 0,
+            }.get(sg)
             ins.append((names[sid], sgn))
         terms = [tr.getFunctionTerm(j) for j in range(tr.getNumFunctionTerms())]
         default = tr.getDefaultTerm()
-        default_level = default.getResultLevel() if default is not None and \
-            default.isSetResultLevel() else 0
+        default_level = (
+            default.getResultLevel() if default is not None and default.isSetResultLevel() else 0
+        )
         if not terms:
             # no function terms: the default level is a constant; no default either: an input
             set_default = default is not None and default.isSetResultLevel()
@@ -233,17 +273,26 @@ def read_sbml_qual(data, origin, name):
                     raise ModelFileError(f"{where}: functionTerm #{j + 1} has no <math>")
                 lvl = ft.getResultLevel()
                 if lvl not in (0, 1):
-                    raise ModelFileError(f"{where}: functionTerm #{j + 1} has resultLevel {lvl}; "
-                                         f"only Boolean levels 0 and 1 are supported")
-                conds.append((_ast_to_tree(ft.getMath(), names, f"{where} functionTerm "
-                                           f"#{j + 1}", libsbml), lvl))
+                    raise ModelFileError(
+                        f"{where}: functionTerm #{j + 1} has resultLevel {lvl}; "
+                        f"only Boolean levels 0 and 1 are supported"
+                    )
+                conds.append(
+                    (
+                        _ast_to_tree(
+                            ft.getMath(), names, f"{where} functionTerm #{j + 1}", libsbml
+                        ),
+                        lvl,
+                    )
+                )
             tree = _first_match(conds, default_level)
             _check_tree(tree, where)
         for o in outs:
             onm = names[o]
             if onm in rule_of:
-                raise ModelFileError(f"{where}: species {o!r} is already the output of transition "
-                                     f"{rule_of[onm]!r}")
+                raise ModelFileError(
+                    f"{where}: species {o!r} is already the output of transition {rule_of[onm]!r}"
+                )
             rule_of[onm] = tr.getId()
             for src, sgn in ins:
                 if sgn is not None:
@@ -255,28 +304,47 @@ def read_sbml_qual(data, origin, name):
     in_rules = {(s, t) for s, t, _ in edges}
     # keep the signs the file declares on inputs (rule literal signs are the fallback)
     edges = [(s, t, signs[(s, t)] if signs.get((s, t)) in (1, -1) else sg) for s, t, sg in edges]
-    edges += [(s, t, sg) for (s, t), sg in signs.items() if (s, t) not in in_rules
-              and t in rules]
+    edges += [(s, t, sg) for (s, t), sg in signs.items() if (s, t) not in in_rules and t in rules]
     inputs = [n for n in nodes if n not in rules]
-    notes = [namer.note(),
-             f"{origin}: Boolean rules read from SBML-qual transitions for {len(rules)} nodes; "
-             f"{len(inputs)} input(s) hold their initial activity ({', '.join(inputs[:8])}"
-             f"{', ...' if len(inputs) > 8 else ''})"]
+    notes = [
+        namer.note(),
+        f"{origin}: Boolean rules read from SBML-qual transitions for {len(rules)} nodes; "
+        f"{len(inputs)} input(s) hold their initial activity ({', '.join(inputs[:8])}"
+        f"{', ...' if len(inputs) > 8 else ''})",
+    ]
     if ignored:
-        notes.append(f"libsbml reported {ignored} non-fatal SBML consistency error(s) (e.g. "
-                     f"missing compartments); the qualitative model was read regardless")
+        notes.append(
+            f"libsbml reported {ignored} non-fatal SBML consistency error(s) (e.g. "
+            f"missing compartments); the qualitative model was read regardless"
+        )
     mname = model.getName() if model.isSetName() else (model.getId() if model.isSetId() else name)
-    m = build_network(mname or name, nodes, edges, origin=origin, fmt="SBML-qual", rules=rules,
-                      y0=y0, descriptions=desc, notes=notes,
-                      modules={k: v["module"] for k, v in extra.items() if "module" in v},
-                      kinds={k: v["kind"] for k, v in extra.items()
-                             if v.get("kind") in ("protein", "process", "phenotype", "input")})
+    m = build_network(
+        mname or name,
+        nodes,
+        edges,
+        origin=origin,
+        fmt="SBML-qual",
+        rules=rules,
+        y0=y0,
+        descriptions=desc,
+        notes=notes,
+        modules={k: v["module"] for k, v in extra.items() if "module" in v},
+        kinds={
+            k: v["kind"]
+            for k, v in extra.items()
+            if v.get("kind") in ("protein", "process", "phenotype", "input")
+        },
+    )
     new_nodes = {}
     for k, n in m.nodes.items():
-        ex = {key: val for key, val in extra.get(k, {}).items() if key in ("tau", "ymax",
-                                                                           "description")}
+        ex = {
+            key: val
+            for key, val in extra.get(k, {}).items()
+            if key in ("tau", "ymax", "description")
+        }
         new_nodes[k] = dataclasses.replace(n, **ex)
     return dataclasses.replace(m, nodes=new_nodes)
+
 
 def _first_match(conds, default_level):
     """Boolean rule of ordered function terms (first true term wins; else the default)."""
@@ -292,11 +360,13 @@ def _first_match(conds, default_level):
             parts.append(("and", (c,) + tuple(("not", b) for b in before)) if before else c)
         before.append(c)
     if default_level == 1:
-        parts.append(("and", tuple(("not", b) for b in before)) if len(before) > 1
-                     else ("not", before[0]))
+        parts.append(
+            ("and", tuple(("not", b) for b in before)) if len(before) > 1 else ("not", before[0])
+        )
     if not parts:
         return ("const", 0.0)
     return parts[0] if len(parts) == 1 else ("or", tuple(parts))
+
 
 def _tree_to_ast(tree, ids, libsbml):
     kind = tree[0]
@@ -320,6 +390,7 @@ def _tree_to_ast(tree, ids, libsbml):
         node.addChild(_tree_to_ast(c, ids, libsbml))
     return node
 
+
 def _sid(name, used):
     base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
     if not (base[:1].isalpha() or base[:1] == "_"):
@@ -329,6 +400,7 @@ def _sid(name, used):
         sid, k = f"{base}_{k}", k + 1
     used.add(sid)
     return sid
+
 
 def write_sbml_qual(m):
     """SBML-qual (Level 3 Version 1, qual v1) text of a model's nodes, signed inputs and rules.
@@ -360,17 +432,22 @@ def write_sbml_qual(m):
         sp.setConstant(False)
         sp.setMaxLevel(1)
         sp.setInitialLevel(1 if n.y0 >= 0.5 else 0)
-        ann = (f'<mmmech:node xmlns:mmmech="{MMMECH_NS}" y0={quoteattr(repr(float(n.y0)))} '
-               f'tau={quoteattr(repr(float(n.tau)))} ymax={quoteattr(repr(float(n.ymax)))} '
-               f'module={quoteattr(n.module)} kind={quoteattr(n.kind)} '
-               f'description={quoteattr(n.description)}/>')
+        ann = (
+            f'<mmmech:node xmlns:mmmech="{MMMECH_NS}" y0={quoteattr(repr(float(n.y0)))} '
+            f"tau={quoteattr(repr(float(n.tau)))} ymax={quoteattr(repr(float(n.ymax)))} "
+            f"module={quoteattr(n.module)} kind={quoteattr(n.kind)} "
+            f"description={quoteattr(n.description)}/>"
+        )
         if sp.setAnnotation(ann) != libsbml.LIBSBML_OPERATION_SUCCESS:  # pragma: no cover
             raise ModelFileError(f"write_sbml_qual(): could not annotate species {n.name!r}")
     into = {}
     for e in m.edges:
         into.setdefault(e.target, []).append(e)
-    sign_code = {1: libsbml.INPUT_SIGN_POSITIVE, -1: libsbml.INPUT_SIGN_NEGATIVE,
-                 0: libsbml.INPUT_SIGN_DUAL}
+    sign_code = {
+        1: libsbml.INPUT_SIGN_POSITIVE,
+        -1: libsbml.INPUT_SIGN_NEGATIVE,
+        0: libsbml.INPUT_SIGN_DUAL,
+    }
     for n in m.nodes.values():
         if n.rule is None:
             continue
@@ -399,6 +476,7 @@ def write_sbml_qual(m):
         ft = tr.createFunctionTerm()
         ft.setResultLevel(1)
         if ft.setMath(_tree_to_ast(tree, ids, libsbml)) != libsbml.LIBSBML_OPERATION_SUCCESS:
-            raise ModelFileError(f"write_sbml_qual(): could not write the rule of {n.name!r}: "
-                                 f"{n.rule!r}")  # pragma: no cover
+            raise ModelFileError(
+                f"write_sbml_qual(): could not write the rule of {n.name!r}: {n.rule!r}"
+            )  # pragma: no cover
     return libsbml.writeSBMLToString(doc) + "\n"

@@ -1,7 +1,7 @@
 """SIF: nodes and signed edges (``A 1 B``, ``A -1 B``; also the OmniPath-like table
 ``source interaction target``). Read and write."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from ...exceptions import ModelFileError
 from ._build import _Namer, _sign_of, build_network
@@ -26,15 +26,18 @@ def read_sif(text, origin, name):
         fields = [f for f in fields if f]
         if first:
             first = False
-            if len(fields) >= 2 and (fields[1].lower() in _HEADER_2ND or
-                                     fields[0].lower() in _HEADER_1ST):
+            if len(fields) >= 2 and (
+                fields[1].lower() in _HEADER_2ND or fields[0].lower() in _HEADER_1ST
+            ):
                 continue
         if len(fields) == 1:
             nodes.append(namer(fields[0]))
             continue
         if len(fields) == 2:
-            raise ModelFileError(f"{origin}, line {lineno}: expected 'source interaction target' "
-                                 f"(or a single node), got 2 fields {fields!r}")
+            raise ModelFileError(
+                f"{origin}, line {lineno}: expected 'source interaction target' "
+                f"(or a single node), got 2 fields {fields!r}"
+            )
         sign = _sign_of(fields[1])
         if sign is None:
             unsigned_kinds[fields[1]] = unsigned_kinds.get(fields[1], 0) + 1
@@ -46,15 +49,19 @@ def read_sif(text, origin, name):
             nodes.append(t)
             edges.append((s, t, sign))
     if not nodes:
-        raise ModelFileError(f"{origin}: no nodes or edges found (expected lines "
-                             f"'source interaction target', e.g. 'A\\t1\\tB')")
+        raise ModelFileError(
+            f"{origin}: no nodes or edges found (expected lines "
+            f"'source interaction target', e.g. 'A\\t1\\tB')"
+        )
     notes = [namer.note()]
     if unsigned_kinds:
         kinds = ", ".join(f"{k!r} ({v})" for k, v in sorted(unsigned_kinds.items())[:5])
         notes.append(f"interactions without a sign read as unknown-sign edges: {kinds}")
     descriptions = {b: a for a, b in namer.renamed}
-    return build_network(name, nodes, edges, origin=origin, fmt="SIF", notes=notes,
-                         descriptions=descriptions)
+    return build_network(
+        name, nodes, edges, origin=origin, fmt="SIF", notes=notes, descriptions=descriptions
+    )
+
 
 def write_sif(m):
     lines = []
