@@ -58,10 +58,15 @@ Examples
 >>> round(r.scores["bliss"], 9), r.scores["hsa"] > 0
 (0.0, True)
 """
-from dataclasses import dataclass, field
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
+from .._guards import check_backend
+from .._results import MATRICES_DEFAULT, Result
 from ..exceptions import InvalidInputError
 from ..utils import check_random_state, did_you_mean
 from ._core import FITS, METRICS, score_batch
@@ -97,8 +102,12 @@ BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the
 
 
 @dataclass
-class SynergyResult:
+class SynergyResult(Result):
     """Synergy scores of one combination on one dose grid.
+
+    ``to_dict()`` gives the JSON document; the grids (``response``, ``matrices``,
+    ``references``, ``zip_fit``) only with ``to_dict(matrices=True)``, the default of every
+    mmmech result (:data:`mmmech._results.MATRICES_DEFAULT`).
 
     Attributes
     ----------
@@ -161,8 +170,13 @@ class SynergyResult:
     replicates_treatment: str = "none"
     zip_version: int = 3
 
-    def to_dict(self, matrices=True):
-        """Plain-Python dictionary (JSON-ready); ``matrices=False`` leaves the grids out."""
+    #: what to_dict() leaves out: the grids unless asked, the table's other columns
+    _matrices = ("response", "matrices", "references", "zip_fit")
+    _not_serialized = ("extra",)
+
+    def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
+        """Plain-Python dictionary (JSON-ready); ``matrices=True`` includes the grids
+        (``response``, ``matrices``, ``references``, ``zip_fit``)."""
         out = {
             "drugs": list(self.drugs),
             "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
@@ -345,11 +359,11 @@ def _check_zip_version(zip_version, fit, K, metrics, func):
 
 def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None,
             fit="synergyfinder", treatment="none", patho=None, zip_version=3):
-    notes = list(out["notes"])
+    notes = list(out.notes)
     if patho is None:
-        patho = out.get("pathologies", [])
+        patho = out.pathologies
     notes += _patho_notes(patho, drugs, doses, units)
-    fits = _fits(out["mono"], drugs)
+    fits = _fits(out.mono, drugs)
     for name, f in fits.items():
         shown = [fl for fl in f.flags if fl in ("underdetermined", "flat")]
         if shown:
@@ -363,20 +377,20 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
     if n_boot and treatment == "synergyfinder-bootstrap":
         # spread of SynergyFinder's bootstrap plates: percentiles of their summary scores
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out["boot_summary"][m], [lo_q, hi_q]))
+        intervals = {m: tuple(np.percentile(out.boot_summary[m], [lo_q, hi_q]))
                      for m in metrics}
     elif n_boot:
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out["summary"][m][1:], [lo_q, hi_q]))
+        intervals = {m: tuple(np.percentile(out.summary[m][1:], [lo_q, hi_q]))
                      for m in metrics}
     return SynergyResult(
         drugs=tuple(drugs), doses=tuple(doses), units=None if units is None else tuple(units),
         response=R0.copy(),
-        scores={m: float(out["summary"][m][0]) for m in metrics},
-        matrices={m: out["deltas"][m][0] for m in metrics},
-        references={m: out["references"][m][0] for m in metrics},
-        zip_fit=None if out["zip_fit"] is None else out["zip_fit"][0],
-        most_synergistic_area={m: _area(out["deltas"][m][0], drugs, doses) for m in metrics},
+        scores={m: float(out.summary[m][0]) for m in metrics},
+        matrices={m: out.deltas[m][0] for m in metrics},
+        references={m: out.references[m][0] for m in metrics},
+        zip_fit=None if out.zip_fit is None else out.zip_fit[0],
+        most_synergistic_area={m: _area(out.deltas[m][0], drugs, doses) for m in metrics},
         fits=fits, intervals=intervals, n_boot=int(n_boot), replicates=int(replicates),
         notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
 
@@ -500,18 +514,17 @@ def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
         wells.append(np.repeat(v, 2) if len(v) == 1 else v)
     boot = r_bootstrap_surfaces(wells, SF_BOOT_ITER, SF_BOOT_SEED).reshape((SF_BOOT_ITER,) + shape)
     out = score_batch(block.doses, boot, metrics, fit=fit, zip_version=zip_version)
-    grid = out["grid"]
+    grid = out.grid
     lmean = lambda a: a.astype(np.longdouble).mean(axis=0).astype(float)  # noqa: E731
-    deltas = {m: lmean(out["deltas"][m])[None] for m in metrics}
-    res = dict(out)
-    res["boot_summary"] = out["summary"]
-    res["deltas"] = deltas
-    res["references"] = {m: lmean(out["references"][m])[None] for m in metrics}
-    res["zip_fit"] = None if out["zip_fit"] is None else lmean(out["zip_fit"])[None]
-    res["summary"] = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
-    res["notes"] = [f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
-                    f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
-                    "scores the mean surface instead"] + list(out["notes"])
+    deltas = {m: lmean(out.deltas[m])[None] for m in metrics}
+    res = replace(
+        out, boot_summary=out.summary, deltas=deltas,
+        references={m: lmean(out.references[m])[None] for m in metrics},
+        zip_fit=None if out.zip_fit is None else lmean(out.zip_fit)[None],
+        summary={m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics},
+        notes=[f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
+               f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
+               "scores the mean surface instead"] + list(out.notes))
     return res, SF_BOOT_ITER
 
 
@@ -556,9 +569,9 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
             step = max(1, BOOT_WELLS // R0.size)
             parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit,
-                                 zip_version=zv)["summary"] for i in range(0, nb, step)]
-            out["summary"] = {m: np.concatenate([out["summary"][m]] + [p[m] for p in parts])
-                              for m in metrics}
+                                 zip_version=zv).summary for i in range(0, nb, step)]
+            out = replace(out, summary={
+                m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics})
         res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
                       replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
                       treatment="mean-surface" if block.replicates > 1 else "none",
@@ -768,8 +781,6 @@ def fit_loglogistic_batch(dose, response, weights=None, e0=None, backend="auto")
         if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
             raise InvalidInputError(f"{func}(): weights must be finite, >= 0 and of shape "
                                     f"{y.shape}")
-    if backend not in ("auto", "cython", "python"):
-        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', got "
-                                f"{backend!r}")
+    check_backend(backend, func)
     return fit_batch(x, y, weights=weights, e0=e0, backend=backend)
 

@@ -11,13 +11,19 @@ most one drug is present has expectation = observation (score 0); the monotherap
 of drug k are the wells where every other drug is at dose 0, the dose-0 well (the control)
 included.
 """
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .._results import MATRICES_DEFAULT, Result
 from ._fit import FLAG_NAMES, fit_batch, ll4
 from ._sf import RUNAWAY_FOLD, SF_MAXIT, sf_fit_batch, sf_loewe, sf_predict
 
-__all__ = ["METRICS", "FITS", "Grid", "score_batch", "most_synergistic_area"]
+__all__ = ["METRICS", "FITS", "Grid", "BatchScores", "score_batch", "most_synergistic_area"]
 
 METRICS = ("bliss", "hsa", "loewe", "zip")
 FITS = ("synergyfinder", "robust")   # curve fits behind Loewe and ZIP (see mmmech.synergy._sf)
@@ -504,6 +510,58 @@ def _sf_pathologies(grid, mono, zsl):
     return out
 
 
+@dataclass(frozen=True)
+class BatchScores(Result):
+    """Scores of S surfaces on one grid (what :func:`score_batch` returns).
+
+    Attributes
+    ----------
+    grid : Grid
+        The dose grid (``grid.doses``, ``grid.combo`` the wells where every drug is present).
+    deltas : dict {metric: ndarray (S, n_1, ..., n_K)}
+        Score per well (observed minus expected inhibition).
+    references : dict {metric: ndarray (S, n_1, ..., n_K)}
+        Expected inhibition per well.
+    summary : dict {metric: ndarray (S,)}
+        Summary score per surface (mean over ``grid.combo``).
+    zip_fit : ndarray (S, n_1, ..., n_K) or None
+        ZIP's fitted combination surfaces.
+    mono : list of K dicts {parameter: ndarray (S,)}
+        Fitted monotherapy curves (``e0, einf, ec50, hill, ok, r2, sse, n, flag_bits``).
+    notes : list of str
+        About surface 0.
+    fit : str
+        ``"synergyfinder"`` or ``"robust"``.
+    pathologies : list of dict
+        Flagged SynergyFinder-compatible fits of surface 0.
+    boot_summary : dict {metric: ndarray (B,)} or None
+        Summary scores of SynergyFinder's bootstrap plates, when these scores are their means.
+
+    ``to_dict()`` gives the doses and everything but the grids (``deltas``, ``references``,
+    ``zip_fit``), which come with ``to_dict(matrices=True)``.
+    """
+
+    grid: Grid
+    deltas: dict[str, np.ndarray]
+    references: dict[str, np.ndarray]
+    summary: dict[str, np.ndarray]
+    zip_fit: np.ndarray | None
+    mono: list[dict[str, np.ndarray]]
+    notes: list[str]
+    fit: str
+    pathologies: list[dict[str, Any]]
+    boot_summary: dict[str, np.ndarray] | None = None
+
+    _matrices = ("deltas", "references", "zip_fit")
+    _not_serialized = ("grid",)
+
+    def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
+        """Plain-Python dictionary (JSON-ready) with ``doses``; ``matrices=True`` includes
+        the grids."""
+        return {"doses": [d.tolist() for d in self.grid.doses],
+                **super().to_dict(matrices=matrices)}
+
+
 def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_version=3):
     """Score S surfaces on one grid.
 
@@ -525,9 +583,7 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
 
     Returns
     -------
-    dict with keys ``deltas`` {metric: (S, grid)}, ``references`` {metric: (S, grid)},
-    ``summary`` {metric: (S,)}, ``zip_fit`` (S, grid) or None, ``mono`` (list of K dicts of
-    arrays (S,)) and ``notes`` (list of str, about surface 0).
+    BatchScores
     """
     grid = Grid(doses)
     R = np.asarray(R, dtype=float)
@@ -560,6 +616,5 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
             deltas[m], refs[m], zfit = (_sf_zip(R, grid, sfm, zsl, notes) if sf
                                         else _zip(R, grid, mono, zsl, notes))
     summary = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
-    return {"grid": grid, "deltas": deltas, "references": refs, "summary": summary,
-            "zip_fit": zfit, "mono": mono, "notes": notes, "fit": fit,
-            "pathologies": patho}
+    return BatchScores(grid=grid, deltas=deltas, references=refs, summary=summary,
+                       zip_fit=zfit, mono=mono, notes=notes, fit=fit, pathologies=patho)

@@ -32,6 +32,7 @@ def expit(x):
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 from .. import _kernels
+from .._guards import check_backend
 from ..exceptions import FitError, InvalidInputError
 
 __all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
@@ -345,6 +346,7 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     -------
     FitBatch
     """
+    check_backend(backend, "fit_batch")
     y = np.asarray(response, dtype=float)
     if y.ndim != 2:
         raise InvalidInputError(f"fit_batch(): response must be 2-D (B, N), got shape {y.shape}")

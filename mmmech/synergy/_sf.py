@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from .. import _kernels
+from .._guards import check_backend
 from ..exceptions import InvalidInputError
 
 __all__ = ["SFFits", "sf_fit_batch", "sf_predict", "sf_solve_dose", "sf_loewe",
@@ -417,6 +418,7 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
     -------
     SFFits
     """
+    check_backend(backend, "sf_fit_batch")
     dose = np.asarray(dose, dtype=float)
     resp = np.array(resp, dtype=float)
     B, N = resp.shape
