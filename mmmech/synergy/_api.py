@@ -60,21 +60,28 @@ Examples
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._guards import check_backend
 from .._results import MATRICES_DEFAULT, Result
+from .._typing import PathLike, SeedLike
 from ..exceptions import InvalidInputError
 from ..utils import check_random_state, did_you_mean
 from ._core import FITS, METRICS, score_batch
 from ._core import most_synergistic_area as _msa
 from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
 
-__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
-           "score_table", "score_blocks", "read_plate", "fit_loglogistic",
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic",
+           "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate",
+           "fit_loglogistic",
            "fit_loglogistic_batch", "most_synergistic_area"]
 
 RESPONSE_KINDS = ("inhibition", "viability")
@@ -84,17 +91,17 @@ REPLICATES = ("synergyfinder", "mean")
 
 # plate reading needs pandas: imported on first use so that scoring a simulated surface does not
 # pay for it
-def read_table(*args, **kwargs):
+def read_table(*args: Any, **kwargs: Any) -> Any:
     from ._io import read_table as f
     return f(*args, **kwargs)
 
 
-def canonical_table(*args, **kwargs):
+def canonical_table(*args: Any, **kwargs: Any) -> Any:
     from ._io import canonical_table as f
     return f(*args, **kwargs)
 
 
-def iter_blocks(*args, **kwargs):
+def iter_blocks(*args: Any, **kwargs: Any) -> Any:
     from ._io import iter_blocks as f
     return f(*args, **kwargs)
 AREA_SIZE = 3
@@ -151,21 +158,21 @@ class SynergyResult(Result):
         3 (SynergyFinder 3's ZIP, default) or 2 (SynergyFinder 2's, as in DrugComb's tables).
     """
 
-    drugs: tuple
-    doses: tuple
+    drugs: tuple[str, ...]
+    doses: tuple[np.ndarray, ...]
     response: np.ndarray
-    scores: dict
-    matrices: dict
-    references: dict
-    most_synergistic_area: dict
-    fits: dict
-    zip_fit: np.ndarray = None
-    units: tuple = None
-    intervals: dict = None
+    scores: dict[str, float]
+    matrices: dict[str, np.ndarray]
+    references: dict[str, np.ndarray]
+    most_synergistic_area: dict[str, dict[str, Any]]
+    fits: dict[str, LogLogistic]
+    zip_fit: np.ndarray | None = None
+    units: tuple[str, ...] | None = None
+    intervals: dict[str, tuple[float, float]] | None = None
     n_boot: int = 0
     replicates: int = 1
-    notes: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
     fit: str = "synergyfinder"
     replicates_treatment: str = "none"
     zip_version: int = 3
@@ -179,8 +186,9 @@ class SynergyResult(Result):
         (``response``, ``matrices``, ``references``, ``zip_fit``)."""
         out = {
             "drugs": list(self.drugs),
-            "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
-            "units": None if self.units is None else dict(zip(self.drugs, self.units)),
+            "doses": {d: np.asarray(x).tolist()
+                      for d, x in zip(self.drugs, self.doses, strict=True)},
+            "units": None if self.units is None else dict(zip(self.drugs, self.units, strict=True)),
             "response_kind": "inhibition",
             "scores": {m: float(v) for m, v in self.scores.items()},
             "intervals": None if self.intervals is None else {
@@ -202,7 +210,8 @@ class SynergyResult(Result):
         return out
 
 
-def check_metrics(metrics, func="check_metrics"):
+def check_metrics(metrics: str | Iterable[str],
+                  func: str = "check_metrics") -> tuple[str, ...]:
     """Normalise a metric selection (``"all"``, one name or a sequence) to a list of names;
     InvalidInputError naming `func` for unknown metrics."""
     if isinstance(metrics, str):
@@ -299,7 +308,7 @@ def _area(delta, drugs, doses):
     score, start, win = _msa(delta, AREA_SIZE)
     sel = [doses[k][start[k]:start[k] + win[k]].tolist() for k in range(len(doses))]
     return {"score": score, "rows": sel[0], "cols": sel[1],
-            "doses": dict(zip(drugs, sel)), "start": list(start)}
+            "doses": dict(zip(drugs, sel, strict=True)), "start": list(start)}
 
 
 def _fits(mono, drugs):
@@ -395,8 +404,10 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
         notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
 
 
-def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", drugs=None,
-                  fit="synergyfinder", zip_version=3):
+def score_surface(doses: Sequence[ArrayLike], response: ArrayLike,
+                  metrics: str | Iterable[str] = METRICS, response_kind: str = "inhibition",
+                  drugs: str | Sequence[str] | None = None, fit: str = "synergyfinder",
+                  zip_version: int = 3) -> SynergyResult:
     """Score a dose-response surface with Bliss, HSA, Loewe and ZIP.
 
     Parameters
@@ -455,7 +466,7 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
     return _result(out, names, dl, R, metrics, fit=fit, zip_version=zv)
 
 
-def read_plate(path):
+def read_plate(path: PathLike) -> pd.DataFrame:
     """Read and check a measured plate in SynergyFinder's long format.
 
     Parameters
@@ -528,9 +539,11 @@ def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     return res, SF_BOOT_ITER
 
 
-def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                 func="score_blocks", fit="synergyfinder", replicates="synergyfinder",
-                 zip_version=3):
+def score_blocks(df: pd.DataFrame, response: str | None = None,
+                 metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
+                 seed: SeedLike = 0, func: str = "score_blocks", fit: str = "synergyfinder",
+                 replicates: str = "synergyfinder",
+                 zip_version: int = 3) -> list[tuple[Any, SynergyResult]]:
     """Score every block of a long table; returns a list of ``(block_id, SynergyResult)``.
 
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
@@ -581,8 +594,10 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     return results
 
 
-def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                fit="synergyfinder", replicates="synergyfinder", zip_version=3):
+def score_table(df: pd.DataFrame, response: str | None = None,
+                metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
+                seed: SeedLike = 0, fit: str = "synergyfinder", replicates: str = "synergyfinder",
+                zip_version: int = 3) -> pd.DataFrame:
     """Score a measured plate in SynergyFinder's long format: one row per block.
 
     Parameters
@@ -641,9 +656,9 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
     rows = []
     for bid, res in results:
         row = {"block_id": bid}
-        for k, (d, u) in enumerate(zip(res.drugs, res.units)):
+        for k, d in enumerate(res.drugs):
             row[f"drug{k + 1}"] = d
-        for k, u in enumerate(res.units):
+        for k, u in enumerate(res.units or ()):       # a plate's blocks always have units
             row[f"conc_unit{k + 1}"] = u
         row["replicates"] = res.replicates
         row["fit"] = res.fit
@@ -661,7 +676,8 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
     return pd.DataFrame(rows)
 
 
-def most_synergistic_area(delta, size=AREA_SIZE):
+def most_synergistic_area(delta: ArrayLike,
+                          size: int = AREA_SIZE) -> tuple[float, tuple[int, ...]]:
     """Largest mean score over windows of `size` consecutive doses per drug.
 
     Parameters
@@ -687,7 +703,8 @@ def most_synergistic_area(delta, size=AREA_SIZE):
     return score, start
 
 
-def fit_loglogistic(dose, response, e0=None):
+def fit_loglogistic(dose: ArrayLike, response: ArrayLike,
+                    e0: float | None = None) -> LogLogistic:
     """Fit a four-parameter log-logistic curve (percent inhibition against dose).
 
     Parameters
@@ -743,7 +760,8 @@ def _check_curve(dose, response, func):
     return x, y
 
 
-def fit_loglogistic_batch(dose, response, weights=None, e0=None, backend="auto"):
+def fit_loglogistic_batch(dose: ArrayLike, response: ArrayLike, weights: ArrayLike | None = None,
+                          e0: ArrayLike | None = None, backend: str = "auto") -> FitBatch:
     """Fit B log-logistic curves in one vectorised call.
 
     Parameters

@@ -13,8 +13,9 @@ included.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -22,6 +23,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._results import MATRICES_DEFAULT, Result
 from ._fit import FLAG_NAMES, fit_batch, ll4
 from ._sf import RUNAWAY_FOLD, SF_MAXIT, sf_fit_batch, sf_loewe, sf_predict
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from numpy.typing import ArrayLike
 
 __all__ = ["METRICS", "FITS", "Grid", "BatchScores", "score_batch", "most_synergistic_area"]
 
@@ -35,7 +39,7 @@ LOEWE_TOL = 1e-10         # ... until the bracket is this narrow (relative to th
 class Grid:
     """Shape bookkeeping for a K-drug factorial grid (doses sorted, first dose 0)."""
 
-    def __init__(self, doses):
+    def __init__(self, doses: Sequence[ArrayLike]) -> None:
         self.doses = [np.asarray(d, dtype=float) for d in doses]
         self.K = len(self.doses)
         self.shape = tuple(len(d) for d in self.doses)
@@ -52,7 +56,7 @@ class Grid:
         sh[k] = len(v)
         return np.asarray(v).reshape(sh)
 
-    def mono(self, R, k):
+    def mono(self, R: np.ndarray, k: int) -> np.ndarray:
         """Monotherapy series of drug k (others at dose 0), shape (S, n_k)."""
         idx = [slice(None)] + [0] * self.K
         idx[k + 1] = slice(None)
@@ -128,7 +132,7 @@ def _fit_all(R, grid, want_zip):
     e0 = np.concatenate([b[3] for b in blocks])
     fb = fit_batch(dose, y, weights=w, e0=e0)
     out_mono, pos = [], 0
-    for k in range(grid.K):
+    for _k in range(grid.K):
         out_mono.append(_slice_fit(fb, pos, pos + S))
         pos += S
     out_zip = []
@@ -285,7 +289,8 @@ def _loewe(R, grid, mono, notes):
     return R - ref, ref
 
 
-def most_synergistic_area(delta, size=3):
+def most_synergistic_area(delta: np.ndarray, size: int = 3
+                          ) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
     """Most synergistic window of `size` consecutive doses per drug (SynergyFinder's 3x3 area).
 
     Parameters
@@ -339,10 +344,10 @@ def _sf_fit_all(R, grid, want_zip, order=None):
         n.append(np.full(B, nk))
         E.append(emin)
 
-    O = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
+    ranks = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
     for k in range(grid.K):
         add(grid.mono(R, k), grid.doses[k][None, :], np.full(S, np.nan),
-            None if O is None else grid.mono(O, k))
+            None if ranks is None else grid.mono(ranks, k))
     meta = []
     if want_zip:
         for k in range(grid.K):
@@ -353,14 +358,14 @@ def _sf_fit_all(R, grid, want_zip, order=None):
             M = series.shape[1]
             flat = series.reshape(S * M, grid.shape[k])
             rank = None
-            if O is not None:
-                rank = np.moveaxis(O, k + 1, -1).reshape(S, -1, grid.shape[k])[:, sel, :]
+            if ranks is not None:
+                rank = np.moveaxis(ranks, k + 1, -1).reshape(S, -1, grid.shape[k])[:, sel, :]
                 rank = rank.reshape(S * M, grid.shape[k])
             add(flat, grid.doses[k][None, :], flat[:, 0].copy(), rank)
             meta.append((k, sel, M))
     fb = sf_fit_batch(np.concatenate(D), np.concatenate(Y), np.concatenate(n), np.concatenate(E))
     mono, pos = [], 0
-    for k in range(grid.K):
+    for _k in range(grid.K):
         mono.append(fb.take(slice(pos, pos + S)))
         pos += S
     zsl = []
@@ -562,7 +567,9 @@ class BatchScores(Result):
                 **super().to_dict(matrices=matrices)}
 
 
-def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_version=3):
+def score_batch(doses: Sequence[ArrayLike], R: ArrayLike, metrics: Iterable[str] = METRICS,
+                fit: str = "synergyfinder", order: ArrayLike | None = None,
+                zip_version: int = 3) -> BatchScores:
     """Score S surfaces on one grid.
 
     Parameters
@@ -587,7 +594,7 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
     """
     grid = Grid(doses)
     R = np.asarray(R, dtype=float)
-    notes = []
+    notes: list[str] = []
     sf = fit == "synergyfinder"
     patho = []
     if sf:

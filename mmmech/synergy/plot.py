@@ -83,8 +83,8 @@ def synergy_map(result: Any, path: PathLike, metric: str | None = None,
     axes = fig.subplots(nrow, ncol, squeeze=False)
     fig.subplots_adjust(wspace=0.55, hspace=0.6)
     lim = max(1.0, float(np.nanmax(np.abs(delta))))
-    im = None
-    for ax, (a, b) in zip(axes.ravel(), pairs):
+    images = []
+    for ax, (a, b) in zip(axes.ravel(), pairs, strict=False):   # spare panels stay empty
         if K == 2:
             grid = delta
         else:
@@ -93,8 +93,8 @@ def synergy_map(result: Any, path: PathLike, metric: str | None = None,
             grid = delta[sl].mean(axis=others)
             if a > b:
                 grid = grid.T
-        im = ax.imshow(grid.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim,
-                       aspect="auto")
+        images.append(ax.imshow(grid.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                                aspect="auto"))
         ax.set_xticks(range(len(doses[a])), [_fmt(v, units[a]) for v in doses[a]], rotation=45,
                       ha="right", fontsize=8)
         ax.set_yticks(range(len(doses[b])), [_fmt(v, units[b]) for v in doses[b]], fontsize=8)
@@ -111,7 +111,7 @@ def synergy_map(result: Any, path: PathLike, metric: str | None = None,
                                        ec="black", ls="--"))
     for ax in axes.ravel()[len(pairs):]:
         ax.axis("off")
-    cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.85)
+    cb = fig.colorbar(images[-1], ax=axes.ravel().tolist(), shrink=0.85)
     cb.set_label(f"{metric.upper()} score (% inhibition; > 0 synergy)")
     summary = syn.scores.get(metric)
     ctx = getattr(result, "context", None)

@@ -8,7 +8,7 @@ import pytest
 from mmmech import _figures
 from mmmech._results import MATRICES_DEFAULT, Result
 from mmmech.exceptions import InvalidInputError
-from mmmech.synergy import SynergyResult, score_blocks, score_surface
+from mmmech.synergy import score_blocks, score_surface
 from mmmech.synergy._core import BatchScores, score_batch
 
 D1, D2 = np.array([0, 1, 3, 10, 30.0]), np.array([0, 2, 6, 20, 60.0])
@@ -149,9 +149,10 @@ def _compiled():
 
 
 def _cases():
+    import scipy.sparse as sp
+
     from mmmech.simulation import diffusion, occupancy, propagate
     from mmmech.synergy import fit_loglogistic_batch
-    import scipy.sparse as sp
     A = sp.csr_array(np.array([[0.0, -1.0], [0.0, 0.0]]))
     x = np.array([0, 1, 3, 10, 30.0])
     return [
