@@ -46,7 +46,7 @@ def new_figure(figsize: tuple[float, float], dpi: float | None = None) -> Figure
     """A matplotlib Figure on its own Agg canvas (pyplot's state untouched)."""
     # deferred: matplotlib costs about 0.3 s; import mmmech stays fast
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # deferred (matplotlib, as above)
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig

@@ -74,6 +74,7 @@ from ..utils import check_random_state, did_you_mean
 from ._core import FITS, METRICS, score_batch
 from ._core import most_synergistic_area as _msa
 from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
+from ._sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import pandas as pd
@@ -92,18 +93,20 @@ REPLICATES = ("synergyfinder", "mean")
 # plate reading needs pandas: imported on first use so that scoring a simulated surface does not
 # pay for it
 def read_table(*args: Any, **kwargs: Any) -> Any:
-    from ._io import read_table as f
+    from ._io import read_table as f  # deferred: pandas, see above
     return f(*args, **kwargs)
 
 
 def canonical_table(*args: Any, **kwargs: Any) -> Any:
-    from ._io import canonical_table as f
+    from ._io import canonical_table as f  # deferred: pandas, see above
     return f(*args, **kwargs)
 
 
 def iter_blocks(*args: Any, **kwargs: Any) -> Any:
-    from ._io import iter_blocks as f
+    from ._io import iter_blocks as f  # deferred: pandas, see above
     return f(*args, **kwargs)
+
+
 AREA_SIZE = 3
 BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)
 
@@ -516,7 +519,6 @@ def _bootstrap(block, shape, n_boot, rng):
 def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     """SynergyFinder's treatment of replicates: score its 10 bootstrap plates (R's generator,
     seed 123) and average every well's scores over them."""
-    from ._sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
     shape = tuple(len(d) for d in block.doses)
     wells = []
     for v in block.values:
@@ -672,7 +674,7 @@ def score_table(df: pd.DataFrame, response: str | None = None,
         for c, v in res.extra.items():
             row.setdefault(c, v)
         rows.append(row)
-    import pandas as pd
+    import pandas as pd  # deferred: pandas costs about 0.3 s; import mmmech stays fast
     return pd.DataFrame(rows)
 
 

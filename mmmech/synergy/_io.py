@@ -10,6 +10,7 @@ columns (``cell_line_name`` ...) pass through.
 Every problem is reported with the function, the column and the line of the file (``line``
 counts the header as line 1) or the row of the table.
 """
+import csv
 import os
 import re
 
@@ -82,7 +83,6 @@ def _read_wide(path, sep, func):
     which takes a minute for 200,000 columns; the csv module and one object block take a
     second. Cells are read as pandas does here (strings, no NA conversion, initial spaces
     skipped)."""
-    import csv
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             head = fh.readline(1 << 22)   # bounded: a file without newlines is not wide
