@@ -364,9 +364,9 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     if params is not None:
         out = score_batch(grid, inhib, metrics)
         ens_out = {}
-        member_scores = {m: np.asarray(out["summary"][m], dtype=float).copy() for m in metrics}
+        member_scores = {m: np.asarray(out.summary[m], dtype=float).copy() for m in metrics}
         for m in metrics:
-            ens_out[m], note = ensemble_summary(out["summary"][m], interval, m)
+            ens_out[m], note = ensemble_summary(out.summary[m], interval, m)
             if note:
                 notes.append(note)
     return ScoreResult(drugs=tuple(names), context=sim.context.name, readout=readout,

@@ -104,7 +104,7 @@ def _score_data(args):
                                 "model's surface, not to a measured plate")
     if args.plot:
         from ..synergy.plot import check_output_path
-        check_output_path(args.plot)
+        check_output_path(args.plot, "synergy_map")
     metrics = METRICS if args.metric == "all" else (args.metric,)
     table = read_plate(args.data)
     results = score_blocks(table, response=args.response, metrics=metrics, func="mmmech score",

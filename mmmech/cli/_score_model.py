@@ -79,7 +79,7 @@ def run_model(args):
                                 f"{len(args.drugs)}: {args.drugs}")
     if args.plot:
         from ..synergy.plot import check_output_path
-        check_output_path(args.plot)
+        check_output_path(args.plot, "synergy_map")
     res = score(args.drugs, model=args.model, context=args.context,
                 doses=parse_dose_lists(args.doses), metrics=args.metric,
                 knockouts=args.knockout, settings=parse_settings(args.set_),

@@ -140,13 +140,13 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
         row[f"drug_{j + 1}"] = names[j] if j < K else None
     notes: list[str] = []
     for m in spec.metrics:
-        s0 = float(cur["summary"][m][0])
+        s0 = float(cur.summary[m][0])
         row[m] = s0
         if not math.isfinite(s0):
             notes.append(f"{m} is undefined for the curated model")
         if ens is not None:
             # the one ensemble summary mmmech.score reports too
-            summ, note = ensemble_summary(ens["summary"][m], spec.interval, m)
+            summ, note = ensemble_summary(ens.summary[m], spec.interval, m)
             if note:
                 notes.append(note)
             row[f"{m}_mean"], row[f"{m}_low"], row[f"{m}_high"] = (summ["mean"], summ["low"],
@@ -167,7 +167,7 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
     if not row["converged"]:
         notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
                      f"state")
-    notes += [n for n in cur.get("notes", []) if n not in notes]
+    notes += [n for n in cur.notes if n not in notes]
     row["notes"] = "; ".join(notes)
     return row, {"setup": t1 - t0, "ranging": t1r - t1, "kernel": t2 - t1r, "scoring": t3 - t2}
 

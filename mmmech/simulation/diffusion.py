@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _kernels
+from .._guards import check_backend
 from .._kernels import _linear_ref
 from ..exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
 from ..utils import did_you_mean
@@ -49,7 +50,6 @@ from ..utils import did_you_mean
 __all__ = ["diffuse", "DiffusionInfo", "DiffusionOperator", "diffusion_operator",
            "signed_adjacency", "adjacency_from_edges"]
 
-_BACKENDS = ("auto", "cython", "python")
 _DANGLING = {"absorb": 0, "restart": 1}
 
 
@@ -411,8 +411,7 @@ def diffuse(graph, seeds, restart=0.5, n_iter=1000, tol=1e-10, backend="auto", n
     [0.5, -0.25]
     """
     func = "diffuse"
-    if backend not in _BACKENDS:
-        raise InvalidInputError(f"{func}(): backend must be one of {_BACKENDS}, got {backend!r}")
+    check_backend(backend, func)
     if dangling not in _DANGLING:
         raise InvalidInputError(f"{func}(): dangling must be one of {tuple(_DANGLING)}, got "
                                 f"{dangling!r}")

@@ -7,6 +7,7 @@ drug weaker multiplies K by its fold change before this step.
 import numpy as np
 
 from .. import _kernels
+from .._guards import check_backend
 from .._kernels import _occupancy_ref
 from ..exceptions import InvalidInputError
 from ..utils import check_finite_array
@@ -58,9 +59,7 @@ def occupancy(conc, k, h=None, backend="auto", num_threads=0):
     if not (conc.shape[1] == k.shape[0] == h.shape[0]):
         raise InvalidInputError(f"{func}(): conc has {conc.shape[1]} columns but k has "
                                 f"{k.shape[0]} and h {h.shape[0]} entries; they must match")
-    if backend not in ("auto", "cython", "python"):
-        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', "
-                                f"got {backend!r}")
+    check_backend(backend, func)
     if backend == "python" or (backend == "auto" and not _kernels.available("_occupancy")):
         return occupancy_reference(conc, k, h)
     out = np.empty_like(conc)

@@ -11,13 +11,11 @@ import numpy as np
 from .. import _kernels
 from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
 from ..exceptions import ConvergenceError, InvalidInputError
+from .._guards import check_backend
 from .._kernels import _logic_ref
 
 __all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
            "check_model", "stderr_progress", "WORK_LIMIT"]
-
-_BACKENDS = ("auto", "cython", "python")
-
 
 @dataclass(frozen=True)
 class SteadyState:
@@ -54,8 +52,7 @@ class Regimens:
 
 
 def _check_backend(backend, func, kernel="_logic"):
-    if backend not in _BACKENDS:
-        raise InvalidInputError(f"{func}(): backend must be one of {_BACKENDS}, got {backend!r}")
+    check_backend(backend, func)
     if backend == "python":
         return "python"
     if backend == "cython" and not _kernels.available(kernel):

@@ -10,9 +10,22 @@ _io     reading SynergyFinder long tables and plates
 plot    synergy maps (matplotlib)
 """
 from ._api import (
-    METRICS, FITS, REPLICATES, check_metrics, SynergyResult, LogLogistic, FitBatch,
-    score_surface, score_table, score_blocks, read_plate, fit_loglogistic,
-    fit_loglogistic_batch, most_synergistic_area,
+    FITS,
+    METRICS,
+    REPLICATES,
+    FitBatch,
+    LogLogistic,
+    SynergyResult,
+    check_metrics,
+    fit_loglogistic,
+    fit_loglogistic_batch,
+    most_synergistic_area,
+    read_plate,
+    score_blocks,
+    score_surface,
+    score_table,
 )
 
-__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate", "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]
+__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic",
+           "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate",
+           "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]

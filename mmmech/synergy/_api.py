@@ -58,18 +58,31 @@ Examples
 >>> round(r.scores["bliss"], 9), r.scores["hsa"] > 0
 (0.0, True)
 """
-from dataclasses import dataclass, field
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._guards import check_backend
+from .._results import MATRICES_DEFAULT, Result
+from .._typing import PathLike, SeedLike
 from ..exceptions import InvalidInputError
 from ..utils import check_random_state, did_you_mean
 from ._core import FITS, METRICS, score_batch
 from ._core import most_synergistic_area as _msa
 from ._fit import FitBatch, LogLogistic, decode_flags, fit_batch, fit_one
+from ._sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
 
-__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic", "FitBatch", "score_surface",
-           "score_table", "score_blocks", "read_plate", "fit_loglogistic",
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic",
+           "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate",
+           "fit_loglogistic",
            "fit_loglogistic_batch", "most_synergistic_area"]
 
 RESPONSE_KINDS = ("inhibition", "viability")
@@ -79,26 +92,32 @@ REPLICATES = ("synergyfinder", "mean")
 
 # plate reading needs pandas: imported on first use so that scoring a simulated surface does not
 # pay for it
-def read_table(*args, **kwargs):
-    from ._io import read_table as f
+def read_table(*args: Any, **kwargs: Any) -> Any:
+    from ._io import read_table as f  # deferred: pandas, see above
     return f(*args, **kwargs)
 
 
-def canonical_table(*args, **kwargs):
-    from ._io import canonical_table as f
+def canonical_table(*args: Any, **kwargs: Any) -> Any:
+    from ._io import canonical_table as f  # deferred: pandas, see above
     return f(*args, **kwargs)
 
 
-def iter_blocks(*args, **kwargs):
-    from ._io import iter_blocks as f
+def iter_blocks(*args: Any, **kwargs: Any) -> Any:
+    from ._io import iter_blocks as f  # deferred: pandas, see above
     return f(*args, **kwargs)
+
+
 AREA_SIZE = 3
 BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)
 
 
 @dataclass
-class SynergyResult:
+class SynergyResult(Result):
     """Synergy scores of one combination on one dose grid.
+
+    ``to_dict()`` gives the JSON document; the grids (``response``, ``matrices``,
+    ``references``, ``zip_fit``) only with ``to_dict(matrices=True)``, the default of every
+    mmmech result (:data:`mmmech._results.MATRICES_DEFAULT`).
 
     Attributes
     ----------
@@ -142,31 +161,37 @@ class SynergyResult:
         3 (SynergyFinder 3's ZIP, default) or 2 (SynergyFinder 2's, as in DrugComb's tables).
     """
 
-    drugs: tuple
-    doses: tuple
+    drugs: tuple[str, ...]
+    doses: tuple[np.ndarray, ...]
     response: np.ndarray
-    scores: dict
-    matrices: dict
-    references: dict
-    most_synergistic_area: dict
-    fits: dict
-    zip_fit: np.ndarray = None
-    units: tuple = None
-    intervals: dict = None
+    scores: dict[str, float]
+    matrices: dict[str, np.ndarray]
+    references: dict[str, np.ndarray]
+    most_synergistic_area: dict[str, dict[str, Any]]
+    fits: dict[str, LogLogistic]
+    zip_fit: np.ndarray | None = None
+    units: tuple[str, ...] | None = None
+    intervals: dict[str, tuple[float, float]] | None = None
     n_boot: int = 0
     replicates: int = 1
-    notes: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
     fit: str = "synergyfinder"
     replicates_treatment: str = "none"
     zip_version: int = 3
 
-    def to_dict(self, matrices=True):
-        """Plain-Python dictionary (JSON-ready); ``matrices=False`` leaves the grids out."""
+    #: what to_dict() leaves out: the grids unless asked, the table's other columns
+    _matrices = ("response", "matrices", "references", "zip_fit")
+    _not_serialized = ("extra",)
+
+    def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
+        """Plain-Python dictionary (JSON-ready); ``matrices=True`` includes the grids
+        (``response``, ``matrices``, ``references``, ``zip_fit``)."""
         out = {
             "drugs": list(self.drugs),
-            "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
-            "units": None if self.units is None else dict(zip(self.drugs, self.units)),
+            "doses": {d: np.asarray(x).tolist()
+                      for d, x in zip(self.drugs, self.doses, strict=True)},
+            "units": None if self.units is None else dict(zip(self.drugs, self.units, strict=True)),
             "response_kind": "inhibition",
             "scores": {m: float(v) for m, v in self.scores.items()},
             "intervals": None if self.intervals is None else {
@@ -188,7 +213,8 @@ class SynergyResult:
         return out
 
 
-def check_metrics(metrics, func="check_metrics"):
+def check_metrics(metrics: str | Iterable[str],
+                  func: str = "check_metrics") -> tuple[str, ...]:
     """Normalise a metric selection (``"all"``, one name or a sequence) to a list of names;
     InvalidInputError naming `func` for unknown metrics."""
     if isinstance(metrics, str):
@@ -285,7 +311,7 @@ def _area(delta, drugs, doses):
     score, start, win = _msa(delta, AREA_SIZE)
     sel = [doses[k][start[k]:start[k] + win[k]].tolist() for k in range(len(doses))]
     return {"score": score, "rows": sel[0], "cols": sel[1],
-            "doses": dict(zip(drugs, sel)), "start": list(start)}
+            "doses": dict(zip(drugs, sel, strict=True)), "start": list(start)}
 
 
 def _fits(mono, drugs):
@@ -345,11 +371,11 @@ def _check_zip_version(zip_version, fit, K, metrics, func):
 
 def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None,
             fit="synergyfinder", treatment="none", patho=None, zip_version=3):
-    notes = list(out["notes"])
+    notes = list(out.notes)
     if patho is None:
-        patho = out.get("pathologies", [])
+        patho = out.pathologies
     notes += _patho_notes(patho, drugs, doses, units)
-    fits = _fits(out["mono"], drugs)
+    fits = _fits(out.mono, drugs)
     for name, f in fits.items():
         shown = [fl for fl in f.flags if fl in ("underdetermined", "flat")]
         if shown:
@@ -363,26 +389,28 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
     if n_boot and treatment == "synergyfinder-bootstrap":
         # spread of SynergyFinder's bootstrap plates: percentiles of their summary scores
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out["boot_summary"][m], [lo_q, hi_q]))
+        intervals = {m: tuple(np.percentile(out.boot_summary[m], [lo_q, hi_q]))
                      for m in metrics}
     elif n_boot:
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out["summary"][m][1:], [lo_q, hi_q]))
+        intervals = {m: tuple(np.percentile(out.summary[m][1:], [lo_q, hi_q]))
                      for m in metrics}
     return SynergyResult(
         drugs=tuple(drugs), doses=tuple(doses), units=None if units is None else tuple(units),
         response=R0.copy(),
-        scores={m: float(out["summary"][m][0]) for m in metrics},
-        matrices={m: out["deltas"][m][0] for m in metrics},
-        references={m: out["references"][m][0] for m in metrics},
-        zip_fit=None if out["zip_fit"] is None else out["zip_fit"][0],
-        most_synergistic_area={m: _area(out["deltas"][m][0], drugs, doses) for m in metrics},
+        scores={m: float(out.summary[m][0]) for m in metrics},
+        matrices={m: out.deltas[m][0] for m in metrics},
+        references={m: out.references[m][0] for m in metrics},
+        zip_fit=None if out.zip_fit is None else out.zip_fit[0],
+        most_synergistic_area={m: _area(out.deltas[m][0], drugs, doses) for m in metrics},
         fits=fits, intervals=intervals, n_boot=int(n_boot), replicates=int(replicates),
         notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
 
 
-def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", drugs=None,
-                  fit="synergyfinder", zip_version=3):
+def score_surface(doses: Sequence[ArrayLike], response: ArrayLike,
+                  metrics: str | Iterable[str] = METRICS, response_kind: str = "inhibition",
+                  drugs: str | Sequence[str] | None = None, fit: str = "synergyfinder",
+                  zip_version: int = 3) -> SynergyResult:
     """Score a dose-response surface with Bliss, HSA, Loewe and ZIP.
 
     Parameters
@@ -441,7 +469,7 @@ def score_surface(doses, response, metrics=METRICS, response_kind="inhibition", 
     return _result(out, names, dl, R, metrics, fit=fit, zip_version=zv)
 
 
-def read_plate(path):
+def read_plate(path: PathLike) -> pd.DataFrame:
     """Read and check a measured plate in SynergyFinder's long format.
 
     Parameters
@@ -491,7 +519,6 @@ def _bootstrap(block, shape, n_boot, rng):
 def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     """SynergyFinder's treatment of replicates: score its 10 bootstrap plates (R's generator,
     seed 123) and average every well's scores over them."""
-    from ._sf import SF_BOOT_ITER, SF_BOOT_SEED, r_bootstrap_surfaces
     shape = tuple(len(d) for d in block.doses)
     wells = []
     for v in block.values:
@@ -500,24 +527,25 @@ def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
         wells.append(np.repeat(v, 2) if len(v) == 1 else v)
     boot = r_bootstrap_surfaces(wells, SF_BOOT_ITER, SF_BOOT_SEED).reshape((SF_BOOT_ITER,) + shape)
     out = score_batch(block.doses, boot, metrics, fit=fit, zip_version=zip_version)
-    grid = out["grid"]
+    grid = out.grid
     lmean = lambda a: a.astype(np.longdouble).mean(axis=0).astype(float)  # noqa: E731
-    deltas = {m: lmean(out["deltas"][m])[None] for m in metrics}
-    res = dict(out)
-    res["boot_summary"] = out["summary"]
-    res["deltas"] = deltas
-    res["references"] = {m: lmean(out["references"][m])[None] for m in metrics}
-    res["zip_fit"] = None if out["zip_fit"] is None else lmean(out["zip_fit"])[None]
-    res["summary"] = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
-    res["notes"] = [f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
-                    f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
-                    "scores the mean surface instead"] + list(out["notes"])
+    deltas = {m: lmean(out.deltas[m])[None] for m in metrics}
+    res = replace(
+        out, boot_summary=out.summary, deltas=deltas,
+        references={m: lmean(out.references[m])[None] for m in metrics},
+        zip_fit=None if out.zip_fit is None else lmean(out.zip_fit)[None],
+        summary={m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics},
+        notes=[f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
+               f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
+               "scores the mean surface instead"] + list(out.notes))
     return res, SF_BOOT_ITER
 
 
-def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                 func="score_blocks", fit="synergyfinder", replicates="synergyfinder",
-                 zip_version=3):
+def score_blocks(df: pd.DataFrame, response: str | None = None,
+                 metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
+                 seed: SeedLike = 0, func: str = "score_blocks", fit: str = "synergyfinder",
+                 replicates: str = "synergyfinder",
+                 zip_version: int = 3) -> list[tuple[Any, SynergyResult]]:
     """Score every block of a long table; returns a list of ``(block_id, SynergyResult)``.
 
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
@@ -556,9 +584,9 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
             step = max(1, BOOT_WELLS // R0.size)
             parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit,
-                                 zip_version=zv)["summary"] for i in range(0, nb, step)]
-            out["summary"] = {m: np.concatenate([out["summary"][m]] + [p[m] for p in parts])
-                              for m in metrics}
+                                 zip_version=zv).summary for i in range(0, nb, step)]
+            out = replace(out, summary={
+                m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics})
         res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
                       replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
                       treatment="mean-surface" if block.replicates > 1 else "none",
@@ -568,8 +596,10 @@ def score_blocks(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0
     return results
 
 
-def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
-                fit="synergyfinder", replicates="synergyfinder", zip_version=3):
+def score_table(df: pd.DataFrame, response: str | None = None,
+                metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
+                seed: SeedLike = 0, fit: str = "synergyfinder", replicates: str = "synergyfinder",
+                zip_version: int = 3) -> pd.DataFrame:
     """Score a measured plate in SynergyFinder's long format: one row per block.
 
     Parameters
@@ -628,9 +658,9 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
     rows = []
     for bid, res in results:
         row = {"block_id": bid}
-        for k, (d, u) in enumerate(zip(res.drugs, res.units)):
+        for k, d in enumerate(res.drugs):
             row[f"drug{k + 1}"] = d
-        for k, u in enumerate(res.units):
+        for k, u in enumerate(res.units or ()):       # a plate's blocks always have units
             row[f"conc_unit{k + 1}"] = u
         row["replicates"] = res.replicates
         row["fit"] = res.fit
@@ -644,11 +674,12 @@ def score_table(df, response=None, metrics=METRICS, n_boot=200, ci=0.95, seed=0,
         for c, v in res.extra.items():
             row.setdefault(c, v)
         rows.append(row)
-    import pandas as pd
+    import pandas as pd  # deferred: pandas costs about 0.3 s; import mmmech stays fast
     return pd.DataFrame(rows)
 
 
-def most_synergistic_area(delta, size=AREA_SIZE):
+def most_synergistic_area(delta: ArrayLike,
+                          size: int = AREA_SIZE) -> tuple[float, tuple[int, ...]]:
     """Largest mean score over windows of `size` consecutive doses per drug.
 
     Parameters
@@ -674,7 +705,8 @@ def most_synergistic_area(delta, size=AREA_SIZE):
     return score, start
 
 
-def fit_loglogistic(dose, response, e0=None):
+def fit_loglogistic(dose: ArrayLike, response: ArrayLike,
+                    e0: float | None = None) -> LogLogistic:
     """Fit a four-parameter log-logistic curve (percent inhibition against dose).
 
     Parameters
@@ -730,7 +762,8 @@ def _check_curve(dose, response, func):
     return x, y
 
 
-def fit_loglogistic_batch(dose, response, weights=None, e0=None, backend="auto"):
+def fit_loglogistic_batch(dose: ArrayLike, response: ArrayLike, weights: ArrayLike | None = None,
+                          e0: ArrayLike | None = None, backend: str = "auto") -> FitBatch:
     """Fit B log-logistic curves in one vectorised call.
 
     Parameters
@@ -768,8 +801,6 @@ def fit_loglogistic_batch(dose, response, weights=None, e0=None, backend="auto")
         if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
             raise InvalidInputError(f"{func}(): weights must be finite, >= 0 and of shape "
                                     f"{y.shape}")
-    if backend not in ("auto", "cython", "python"):
-        raise InvalidInputError(f"{func}(): backend must be 'auto', 'cython' or 'python', got "
-                                f"{backend!r}")
+    check_backend(backend, func)
     return fit_batch(x, y, weights=weights, e0=e0, backend=backend)
 

@@ -11,13 +11,23 @@ most one drug is present has expectation = observation (score 0); the monotherap
 of drug k are the wells where every other drug is at dose 0, the dose-0 well (the control)
 included.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .._results import MATRICES_DEFAULT, Result
 from ._fit import FLAG_NAMES, fit_batch, ll4
 from ._sf import RUNAWAY_FOLD, SF_MAXIT, sf_fit_batch, sf_loewe, sf_predict
 
-__all__ = ["METRICS", "FITS", "Grid", "score_batch", "most_synergistic_area"]
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from numpy.typing import ArrayLike
+
+__all__ = ["METRICS", "FITS", "Grid", "BatchScores", "score_batch", "most_synergistic_area"]
 
 METRICS = ("bliss", "hsa", "loewe", "zip")
 FITS = ("synergyfinder", "robust")   # curve fits behind Loewe and ZIP (see mmmech.synergy._sf)
@@ -29,7 +39,7 @@ LOEWE_TOL = 1e-10         # ... until the bracket is this narrow (relative to th
 class Grid:
     """Shape bookkeeping for a K-drug factorial grid (doses sorted, first dose 0)."""
 
-    def __init__(self, doses):
+    def __init__(self, doses: Sequence[ArrayLike]) -> None:
         self.doses = [np.asarray(d, dtype=float) for d in doses]
         self.K = len(self.doses)
         self.shape = tuple(len(d) for d in self.doses)
@@ -46,7 +56,7 @@ class Grid:
         sh[k] = len(v)
         return np.asarray(v).reshape(sh)
 
-    def mono(self, R, k):
+    def mono(self, R: np.ndarray, k: int) -> np.ndarray:
         """Monotherapy series of drug k (others at dose 0), shape (S, n_k)."""
         idx = [slice(None)] + [0] * self.K
         idx[k + 1] = slice(None)
@@ -122,7 +132,7 @@ def _fit_all(R, grid, want_zip):
     e0 = np.concatenate([b[3] for b in blocks])
     fb = fit_batch(dose, y, weights=w, e0=e0)
     out_mono, pos = [], 0
-    for k in range(grid.K):
+    for _k in range(grid.K):
         out_mono.append(_slice_fit(fb, pos, pos + S))
         pos += S
     out_zip = []
@@ -279,7 +289,8 @@ def _loewe(R, grid, mono, notes):
     return R - ref, ref
 
 
-def most_synergistic_area(delta, size=3):
+def most_synergistic_area(delta: np.ndarray, size: int = 3
+                          ) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
     """Most synergistic window of `size` consecutive doses per drug (SynergyFinder's 3x3 area).
 
     Parameters
@@ -333,10 +344,10 @@ def _sf_fit_all(R, grid, want_zip, order=None):
         n.append(np.full(B, nk))
         E.append(emin)
 
-    O = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
+    ranks = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
     for k in range(grid.K):
         add(grid.mono(R, k), grid.doses[k][None, :], np.full(S, np.nan),
-            None if O is None else grid.mono(O, k))
+            None if ranks is None else grid.mono(ranks, k))
     meta = []
     if want_zip:
         for k in range(grid.K):
@@ -347,14 +358,14 @@ def _sf_fit_all(R, grid, want_zip, order=None):
             M = series.shape[1]
             flat = series.reshape(S * M, grid.shape[k])
             rank = None
-            if O is not None:
-                rank = np.moveaxis(O, k + 1, -1).reshape(S, -1, grid.shape[k])[:, sel, :]
+            if ranks is not None:
+                rank = np.moveaxis(ranks, k + 1, -1).reshape(S, -1, grid.shape[k])[:, sel, :]
                 rank = rank.reshape(S * M, grid.shape[k])
             add(flat, grid.doses[k][None, :], flat[:, 0].copy(), rank)
             meta.append((k, sel, M))
     fb = sf_fit_batch(np.concatenate(D), np.concatenate(Y), np.concatenate(n), np.concatenate(E))
     mono, pos = [], 0
-    for k in range(grid.K):
+    for _k in range(grid.K):
         mono.append(fb.take(slice(pos, pos + S)))
         pos += S
     zsl = []
@@ -504,7 +515,61 @@ def _sf_pathologies(grid, mono, zsl):
     return out
 
 
-def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_version=3):
+@dataclass(frozen=True)
+class BatchScores(Result):
+    """Scores of S surfaces on one grid (what :func:`score_batch` returns).
+
+    Attributes
+    ----------
+    grid : Grid
+        The dose grid (``grid.doses``, ``grid.combo`` the wells where every drug is present).
+    deltas : dict {metric: ndarray (S, n_1, ..., n_K)}
+        Score per well (observed minus expected inhibition).
+    references : dict {metric: ndarray (S, n_1, ..., n_K)}
+        Expected inhibition per well.
+    summary : dict {metric: ndarray (S,)}
+        Summary score per surface (mean over ``grid.combo``).
+    zip_fit : ndarray (S, n_1, ..., n_K) or None
+        ZIP's fitted combination surfaces.
+    mono : list of K dicts {parameter: ndarray (S,)}
+        Fitted monotherapy curves (``e0, einf, ec50, hill, ok, r2, sse, n, flag_bits``).
+    notes : list of str
+        About surface 0.
+    fit : str
+        ``"synergyfinder"`` or ``"robust"``.
+    pathologies : list of dict
+        Flagged SynergyFinder-compatible fits of surface 0.
+    boot_summary : dict {metric: ndarray (B,)} or None
+        Summary scores of SynergyFinder's bootstrap plates, when these scores are their means.
+
+    ``to_dict()`` gives the doses and everything but the grids (``deltas``, ``references``,
+    ``zip_fit``), which come with ``to_dict(matrices=True)``.
+    """
+
+    grid: Grid
+    deltas: dict[str, np.ndarray]
+    references: dict[str, np.ndarray]
+    summary: dict[str, np.ndarray]
+    zip_fit: np.ndarray | None
+    mono: list[dict[str, np.ndarray]]
+    notes: list[str]
+    fit: str
+    pathologies: list[dict[str, Any]]
+    boot_summary: dict[str, np.ndarray] | None = None
+
+    _matrices = ("deltas", "references", "zip_fit")
+    _not_serialized = ("grid",)
+
+    def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
+        """Plain-Python dictionary (JSON-ready) with ``doses``; ``matrices=True`` includes
+        the grids."""
+        return {"doses": [d.tolist() for d in self.grid.doses],
+                **super().to_dict(matrices=matrices)}
+
+
+def score_batch(doses: Sequence[ArrayLike], R: ArrayLike, metrics: Iterable[str] = METRICS,
+                fit: str = "synergyfinder", order: ArrayLike | None = None,
+                zip_version: int = 3) -> BatchScores:
     """Score S surfaces on one grid.
 
     Parameters
@@ -525,13 +590,11 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
 
     Returns
     -------
-    dict with keys ``deltas`` {metric: (S, grid)}, ``references`` {metric: (S, grid)},
-    ``summary`` {metric: (S,)}, ``zip_fit`` (S, grid) or None, ``mono`` (list of K dicts of
-    arrays (S,)) and ``notes`` (list of str, about surface 0).
+    BatchScores
     """
     grid = Grid(doses)
     R = np.asarray(R, dtype=float)
-    notes = []
+    notes: list[str] = []
     sf = fit == "synergyfinder"
     patho = []
     if sf:
@@ -560,6 +623,5 @@ def score_batch(doses, R, metrics=METRICS, fit="synergyfinder", order=None, zip_
             deltas[m], refs[m], zfit = (_sf_zip(R, grid, sfm, zsl, notes) if sf
                                         else _zip(R, grid, mono, zsl, notes))
     summary = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
-    return {"grid": grid, "deltas": deltas, "references": refs, "summary": summary,
-            "zip_fit": zfit, "mono": mono, "notes": notes, "fit": fit,
-            "pathologies": patho}
+    return BatchScores(grid=grid, deltas=deltas, references=refs, summary=summary,
+                       zip_fit=zfit, mono=mono, notes=notes, fit=fit, pathologies=patho)

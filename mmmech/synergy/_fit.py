@@ -19,23 +19,31 @@ are unbounded): ``h`` in [0.05, 20]; ``EC50`` within a factor 1000 of the tested
 doses; ``E0`` and ``Einf`` within one response span of the observed responses. A fit that
 ends on a bound is flagged, not rejected.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _kernels
+from .._guards import check_backend
+from ..exceptions import FitError, InvalidInputError
 
-def expit(x):
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from numpy.typing import ArrayLike
+
+__all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
+           "fit_batch"]
+
+
+def expit(x: ArrayLike) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))`` without overflow (as scipy.special.expit;
     written here so that scoring does not pay for importing scipy)."""
     x = np.asarray(x, dtype=float)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
-from .. import _kernels
-from ..exceptions import FitError, InvalidInputError
-
-__all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
-           "fit_batch"]
 
 HILL_BOUNDS = (0.05, 20.0)
 EC50_FOLD = 1000.0          # EC50 within [min dose / 1000, max dose * 1000]
@@ -58,12 +66,13 @@ FLAG_NAMES = ("e0_fixed", "underdetermined", "hill_at_bound", "ec50_at_bound",
               "sf_fallback", "sf_iteration_limit", "sf_orientation_flipped", "sf_runaway")
 
 
-def decode_flags(bits):
+def decode_flags(bits: int) -> tuple[str, ...]:
     """Tuple of flag names set in the integer `bits` (see :data:`FLAG_NAMES`)."""
     return tuple(n for i, n in enumerate(FLAG_NAMES) if int(bits) >> i & 1)
 
 
-def ll4(dose, e0, einf, ec50, hill):
+def ll4(dose: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike,
+        hill: ArrayLike) -> np.ndarray:
     """Evaluate the log-logistic curve (broadcasting over all arguments).
 
     Parameters
@@ -91,7 +100,8 @@ def ll4(dose, e0, einf, ec50, hill):
     return e0 + (np.asarray(einf, dtype=float) - e0) * s
 
 
-def ll4_inverse(effect, e0, einf, ec50, hill):
+def ll4_inverse(effect: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike,
+                hill: ArrayLike) -> np.ndarray:
     """Dose at which the curve reaches `effect` (SynergyFinder's convention outside its range).
 
     Inside the open interval between ``e0`` and ``einf`` the inverse is exact. An effect at or
@@ -154,17 +164,17 @@ class LogLogistic:
     r2: float = 1.0
     n: int = 0
     ok: bool = True
-    flags: tuple = field(default_factory=tuple)
+    flags: tuple[str, ...] = field(default_factory=tuple)
 
-    def predict(self, dose):
+    def predict(self, dose: ArrayLike) -> np.ndarray:
         """Response (percent inhibition) at `dose` (array_like, dose unit, >= 0)."""
         return ll4(dose, self.e0, self.einf, self.ec50, self.hill)
 
-    def inverse(self, effect):
+    def inverse(self, effect: ArrayLike) -> np.ndarray:
         """Dose reaching `effect`; ``inf`` beyond the larger asymptote, 0 below the smaller."""
         return ll4_inverse(effect, self.e0, self.einf, self.ec50, self.hill)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready)."""
         return {"e0": float(self.e0), "einf": float(self.einf), "ec50": float(self.ec50),
                 "hill": float(self.hill), "sse": float(self.sse), "r2": float(self.r2),
@@ -188,16 +198,16 @@ class FitBatch:
     ok: np.ndarray
     flag_bits: np.ndarray
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.e0)
 
-    def curve(self, i):
+    def curve(self, i: int) -> LogLogistic:
         """The i-th curve as a :class:`LogLogistic`."""
         return LogLogistic(float(self.e0[i]), float(self.einf[i]), float(self.ec50[i]),
                            float(self.hill[i]), float(self.sse[i]), float(self.r2[i]),
                            int(self.n[i]), bool(self.ok[i]), decode_flags(self.flag_bits[i]))
 
-    def predict(self, dose):
+    def predict(self, dose: ArrayLike) -> np.ndarray:
         """Responses of every curve at doses ``dose`` of shape (B, N) or (N,) -> (B, N)."""
         dose = np.asarray(dose, dtype=float)
         if dose.ndim == 1:
@@ -345,6 +355,7 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     -------
     FitBatch
     """
+    check_backend(backend, "fit_batch")
     y = np.asarray(response, dtype=float)
     if y.ndim != 2:
         raise InvalidInputError(f"fit_batch(): response must be 2-D (B, N), got shape {y.shape}")

@@ -10,6 +10,7 @@ columns (``cell_line_name`` ...) pass through.
 Every problem is reported with the function, the column and the line of the file (``line``
 counts the header as line 1) or the row of the table.
 """
+import csv
 import os
 import re
 
@@ -82,9 +83,8 @@ def _read_wide(path, sep, func):
     which takes a minute for 200,000 columns; the csv module and one object block take a
     second. Cells are read as pandas does here (strings, no NA conversion, initial spaces
     skipped)."""
-    import csv
     try:
-        with open(path, "r", encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8", newline="") as fh:
             head = fh.readline(1 << 22)   # bounded: a file without newlines is not wide
             if head.count(sep) < _WIDE:
                 return None
@@ -326,7 +326,7 @@ def iter_blocks(table, K, func="score_table"):
                 f"{func}(): {where} holds a single drug ({', '.join(map(repr, drugs)) or 'none'});"
                 " a combination needs at least two")
         seen = {}
-        for i, d in zip(idx, drugs):
+        for i, d in zip(idx, drugs, strict=True):
             if d.lower() in seen:
                 raise InvalidInputError(
                     f"{func}(): {where}: drug {d!r} appears twice (drug{seen[d.lower()]} and "
@@ -335,7 +335,7 @@ def iter_blocks(table, K, func="score_table"):
         units = [str(blk[f"conc_unit{i}"].iloc[0]) for i in idx]
         conc = blk[[f"conc{i}" for i in idx]].to_numpy(dtype=float)
         doses = [np.unique(conc[:, j]) for j in range(len(idx))]
-        for j, (d, name) in enumerate(zip(doses, drugs)):
+        for j, (d, name) in enumerate(zip(doses, drugs, strict=True)):
             if d[-1] <= 0:
                 raise InvalidInputError(f"{func}(): {where}: {name!r} is never given (every "
                                         f"conc{idx[j]} is 0)")
@@ -406,7 +406,7 @@ def _constant_columns(vals, extras):
     same = (vals == first) | (missing & missing[0])
     const = same.all(axis=0)
     return {c: (v.item() if isinstance(v, np.generic) else v)
-            for c, v, k in zip(extras, first, const) if k}
+            for c, v, k in zip(extras, first, const, strict=True) if k}
 
 
 def _native(v):

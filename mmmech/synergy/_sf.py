@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from .. import _kernels
+from .._guards import check_backend
 from ..exceptions import InvalidInputError
 
 __all__ = ["SFFits", "sf_fit_batch", "sf_predict", "sf_solve_dose", "sf_loewe",
@@ -113,32 +114,32 @@ def _line(xv, yv):
     qty = list(yv)
     qraux = [_nrm2(c) for c in cols]
     work2 = [q if q != 0 else 1.0 for q in qraux]
-    for l in range(2):
-        if not (qraux[l] >= work2[l] * 1e-7):
+    for lc in range(2):
+        if not (qraux[lc] >= work2[lc] * 1e-7):
             return None
-        if l + 1 == n:
+        if lc + 1 == n:
             continue
-        col = cols[l]
-        nrmxl = _nrm2(col[l:])
+        col = cols[lc]
+        nrmxl = _nrm2(col[lc:])
         if nrmxl == 0.0:
             continue
-        if col[l] != 0.0:
-            nrmxl = math.copysign(abs(nrmxl), col[l])
+        if col[lc] != 0.0:
+            nrmxl = math.copysign(abs(nrmxl), col[lc])
         f = 1.0 / nrmxl
-        for i in range(l, n):
+        for i in range(lc, n):
             col[i] = f * col[i]
-        col[l] = 1.0 + col[l]
-        for j in range(l + 1, 2):
+        col[lc] = 1.0 + col[lc]
+        for j in range(lc + 1, 2):
             cj = cols[j]
-            t = -_dot(col[l:], cj[l:]) / col[l]
-            for i in range(l, n):
+            t = -_dot(col[lc:], cj[lc:]) / col[lc]
+            for i in range(lc, n):
                 cj[i] = cj[i] + t * col[i]
             if qraux[j] != 0.0:
-                r = abs(cj[l]) / qraux[j]
+                r = abs(cj[lc]) / qraux[j]
                 tt = max(1.0 - r * r, 0.0)
-                qraux[j] = _nrm2(cj[l + 1:]) if abs(tt) < 1e-6 else qraux[j] * math.sqrt(tt)
-        qraux[l] = col[l]
-        col[l] = -nrmxl
+                qraux[j] = _nrm2(cj[lc + 1:]) if abs(tt) < 1e-6 else qraux[j] * math.sqrt(tt)
+        qraux[lc] = col[lc]
+        col[lc] = -nrmxl
     for j in range(min(2, n - 1)):
         if qraux[j] == 0.0:
             continue
@@ -174,7 +175,7 @@ class _Err(Exception):
 
 def _obj(kind, x, y, p):
     s = np.longdouble(0.0)
-    for xi, yi in zip(x, y):
+    for xi, yi in zip(x, y, strict=True):
         if kind == 0:
             q = xi / p[3] if p[3] != 0 else (math.inf if xi > 0 else math.nan)
             t = p[0] * _flog(q) if not (p[0] == 0 and math.isinf(_flog(q))) else math.nan
@@ -195,7 +196,7 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, df
     ln = 0.001 * (ymax - ymin)
     cv, dv = ymin - ln, ymax + ln
     xs, ys = [], []
-    for xi, yi in zip(x, y):
+    for xi, yi in zip(x, y, strict=True):
         den = yi - cv
         yt = _flog((dv - yi) / den) if den != 0 else math.nan
         if kind == 0:
@@ -214,7 +215,8 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, df
     if line is None:
         return 1, None, 0, math.nan
     a, s = line
-    q = -a / s if s != 0 else (math.nan if a == 0 else math.copysign(math.inf, -a) * math.copysign(1, s))
+    q = -a / s if s != 0 else (math.nan if a == 0
+                               else math.copysign(math.inf, -a) * math.copysign(1, s))
     e0 = _fexp(q) if kind == 0 else q       # libm's exp, as the kernel (NumPy's may differ)
     st = [s, cv, dv, e0]
     free = [k for k in range(4) if not ((k == 1 and fixed) or (k == 2 and dfixed))]
@@ -417,6 +419,7 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
     -------
     SFFits
     """
+    check_backend(backend, "sf_fit_batch")
     dose = np.asarray(dose, dtype=float)
     resp = np.array(resp, dtype=float)
     B, N = resp.shape
@@ -428,7 +431,8 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
             or npts.shape != (B,):
         raise InvalidInputError(f"sf_fit_batch(): dose must have shape ({N},) or ({B}, {N}) "
                                 f"and npts values in [1, {N}], got {dose.shape}, "
-                                f"{npts.min() if npts.size else None}..{npts.max() if npts.size else None}")
+                                f"{npts.min() if npts.size else None}.."
+                                f"{npts.max() if npts.size else None}")
     dose = np.broadcast_to(dose, (B, N))
     emin = np.full(B, np.nan) if emin is None else np.asarray(emin, dtype=float)
     fixed = np.isfinite(emin)

@@ -1,56 +1,33 @@
-"""Pictures: synergy maps of dose-response surfaces (matplotlib, Agg backend, loaded lazily).
+"""Pictures: synergy maps of dose-response surfaces (matplotlib on an Agg canvas, loaded lazily).
 
-Files are written atomically: to a temporary file beside the target, then renamed, so an
-interrupted run never leaves a half-written picture.
+Figures never pass through pyplot (no display needed, pyplot's figure list untouched) and are
+written atomically by :func:`mmmech._figures.save_figure`: to a temporary file beside the
+target, then renamed, so an interrupted run never leaves a half-written picture.
 """
+from __future__ import annotations
+
 import itertools
 import os
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
+from .. import _figures
+from .._typing import PathLike
 from ..exceptions import InvalidInputError
+from ..units import format_nM
 
 __all__ = ["synergy_map", "save_figure", "check_output_path", "block_paths"]
 
-_FORMATS = ("png", "svg", "pdf")
+#: the one figure writer and path check of mmmech (:mod:`mmmech._figures`), re-exported
+save_figure = _figures.save_figure
+check_output_path = _figures.check_output_path
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def check_output_path(path):
-    """Check a picture path before any work is done; returns ``(path, format)``."""
-    path = os.fspath(path)
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext not in _FORMATS:
-        raise InvalidInputError(f"plot: output file {path!r} must end with one of "
-                                f"{', '.join('.' + f for f in _FORMATS)}")
-    # only a regular file (or a link to one) is replaced, in a folder that exists
-    from ..utils import output_target
-    output_target(path, prefix="plot: ")
-    return path, ext
-
-
-def save_figure(fig, path, dpi=150):
-    """Save `fig` to `path` (png, svg or pdf by extension) atomically; closes the figure."""
-    from ..utils import atomic_output
-    path, ext = check_output_path(path)
-    try:
-        with atomic_output(path, suffix="." + ext) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")
-    finally:
-        _pyplot().close(fig)
-    return path
-
-
-def _fmt(v, unit=None):
+def _fmt(v: float, unit: str | None = None) -> str:
     """Tick label of a dose: simulated grids are in nM (shown with a readable unit); measured
     plates keep the unit of the file."""
-    from ..units import format_nM
     if v == 0:
         return "0"
     if unit in (None, "", "nM"):
@@ -58,7 +35,7 @@ def _fmt(v, unit=None):
     return f"{v:.3g}{unit}"
 
 
-def block_paths(path, block_ids):
+def block_paths(path: PathLike, block_ids: Iterable[Any]) -> list[str]:
     """Output file of each block: `path` itself for one block, else ``<stem>.block<ID><ext>``."""
     block_ids = list(block_ids)
     if len(block_ids) == 1:
@@ -68,7 +45,8 @@ def block_paths(path, block_ids):
     return [f"{stem}.block{b}{ext}" for b in safe]
 
 
-def synergy_map(result, path, metric=None, title=None):
+def synergy_map(result: Any, path: PathLike, metric: str | None = None,
+                title: str | None = None) -> str:
     """Draw the synergy map of a scored combination and write it to `path`.
 
     Two drugs: a heat map of the per-well score (red = synergy, blue = antagonism) with the
@@ -79,9 +57,11 @@ def synergy_map(result, path, metric=None, title=None):
     ----------
     result : mmmech.scoring.ScoreResult or mmmech.synergy.SynergyResult
     path : str or path-like (.png, .svg, .pdf)
+        Written atomically; checked before anything is drawn.
     metric : {"bliss", "hsa", "loewe", "zip"}, optional
         Default: ZIP when scored, else the first scored metric.
     """
+    path = _figures.check_output_path(path, "synergy_map")[0]
     syn = getattr(result, "synergy", result)
     mats = syn.matrices
     if not mats:
@@ -90,7 +70,8 @@ def synergy_map(result, path, metric=None, title=None):
     if metric not in mats:
         raise InvalidInputError(f"synergy_map(): metric {metric!r} was not scored; scored: "
                                 f"{sorted(mats)}")
-    plt = _pyplot()
+    # deferred: matplotlib costs about 0.3 s; import mmmech stays fast
+    from matplotlib.patches import Rectangle
     delta = np.asarray(mats[metric], dtype=float)
     drugs, doses = list(syn.drugs), [np.asarray(d) for d in syn.doses]
     units = list(syn.units) if getattr(syn, "units", None) else [None] * len(drugs)
@@ -98,11 +79,12 @@ def synergy_map(result, path, metric=None, title=None):
     pairs = list(itertools.combinations(range(K), 2))
     ncol = min(3, len(pairs))
     nrow = int(np.ceil(len(pairs) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.2 * nrow), squeeze=False)
+    fig = _figures.new_figure((5.2 * ncol, 4.2 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     fig.subplots_adjust(wspace=0.55, hspace=0.6)
     lim = max(1.0, float(np.nanmax(np.abs(delta))))
-    im = None
-    for ax, (a, b) in zip(axes.ravel(), pairs):
+    images = []
+    for ax, (a, b) in zip(axes.ravel(), pairs, strict=False):   # spare panels stay empty
         if K == 2:
             grid = delta
         else:
@@ -111,8 +93,8 @@ def synergy_map(result, path, metric=None, title=None):
             grid = delta[sl].mean(axis=others)
             if a > b:
                 grid = grid.T
-        im = ax.imshow(grid.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim,
-                       aspect="auto")
+        images.append(ax.imshow(grid.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                                aspect="auto"))
         ax.set_xticks(range(len(doses[a])), [_fmt(v, units[a]) for v in doses[a]], rotation=45,
                       ha="right", fontsize=8)
         ax.set_yticks(range(len(doses[b])), [_fmt(v, units[b]) for v in doses[b]], fontsize=8)
@@ -125,14 +107,14 @@ def synergy_map(result, path, metric=None, title=None):
         area = (syn.most_synergistic_area or {}).get(metric) if K == 2 else None
         if area and "start" in area:
             i0, j0 = area["start"][0], area["start"][1]
-            ax.add_patch(plt.Rectangle((i0 - 0.5, j0 - 0.5), 3, 3, fill=False, lw=2,
+            ax.add_patch(Rectangle((i0 - 0.5, j0 - 0.5), 3, 3, fill=False, lw=2,
                                        ec="black", ls="--"))
     for ax in axes.ravel()[len(pairs):]:
         ax.axis("off")
-    cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.85)
+    cb = fig.colorbar(images[-1], ax=axes.ravel().tolist(), shrink=0.85)
     cb.set_label(f"{metric.upper()} score (% inhibition; > 0 synergy)")
     summary = syn.scores.get(metric)
     ctx = getattr(result, "context", None)
     fig.suptitle(title or f"{' + '.join(drugs)}" + (f" ({ctx})" if ctx else "")
                  + (f": {metric.upper()} {summary:.2f}" if summary is not None else ""))
-    return save_figure(fig, path)
+    return _figures.save_figure(fig, path, func="synergy_map", bbox_inches="tight")

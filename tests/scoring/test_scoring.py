@@ -111,8 +111,8 @@ def test_score_and_screen_share_the_ensemble_summary_when_a_member_is_undefined(
         out = real(grid, inhib, metrics, *a, **k)
         if np.asarray(inhib).shape[0] > 1:           # the ensemble call: member 2 fails
             for m in metrics:
-                out["summary"][m] = np.array(out["summary"][m], dtype=float)
-                out["summary"][m][2] = np.nan
+                out.summary[m] = np.array(out.summary[m], dtype=float)
+                out.summary[m][2] = np.nan
         return out
     monkeypatch.setattr(_synergy_core, "score_batch", one_undefined)
     drugs = ["bortezomib", "venetoclax"]

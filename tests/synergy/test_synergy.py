@@ -256,7 +256,7 @@ def test_area_on_small_grids_uses_the_whole_axis():
 def test_result_to_dict_is_json_ready():
     import json
     r = score_surface([D1, D2], potentiated(4.0), drugs=("bortezomib", "lenalidomide"))
-    d = json.loads(json.dumps(r.to_dict()))
+    d = json.loads(json.dumps(r.to_dict(matrices=True)))
     assert d["drugs"] == ["bortezomib", "lenalidomide"]
     assert set(d["scores"]) == set(METRICS)
     assert d["response_kind"] == "inhibition"

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from _helpers import assert_one_line_error
+
 from mmmech.cli import main
 
 C1 = [0.0, 1.0, 3.0, 10.0]

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from scipy.optimize import least_squares
 
 from mmmech import _kernels
-from mmmech.synergy._fit import HILL_BOUNDS, ll4, ll4_inverse
 from mmmech.exceptions import InvalidInputError
 from mmmech.synergy import fit_loglogistic, fit_loglogistic_batch
+from mmmech.synergy._fit import HILL_BOUNDS, ll4, ll4_inverse
 
 X = np.array([0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
 
@@ -43,7 +43,7 @@ def test_fit_matches_a_multistart_scipy_least_squares():
         best = np.inf
         for c0 in np.log([0.1, 1.0, 10.0]):
             for h0 in (0.7, 1.5, 3.0):
-                r = least_squares(lambda q: ll4(X, q[0], q[1], np.exp(q[2]), q[3]) - y[i],
+                r = least_squares(lambda q, yi=y[i]: ll4(X, q[0], q[1], np.exp(q[2]), q[3]) - yi,
                                   [y[i, 0], y[i, -1], c0, h0], method="trf",
                                   bounds=([-1e3, -1e3, -20, HILL_BOUNDS[0]],
                                           [1e3, 1e3, 20, HILL_BOUNDS[1]]),

@@ -1,9 +1,9 @@
 """SynergyFinder-compatible scoring (fit="synergyfinder", replicates="synergyfinder").
 
 Known answers from outside: SynergyFinder 3's own outputs (its R code run by the project's
-oracle) for small generated plates committed in tests/synergy/data/synergyfinder (README there) and, when
-../shared/data is present, for SynergyFinder's example plates. Tolerances are the issue's:
-summary 1e-6, every well 1e-4 (observed: ~1e-11 and ~1e-13). Never runs R.
+oracle) for small generated plates committed in tests/synergy/data/synergyfinder (README
+there) and, when ../shared/data is present, for SynergyFinder's example plates. Tolerances are
+the issue's: summary 1e-6, every well 1e-4 (observed: ~1e-11 and ~1e-13). Never runs R.
 """
 import json
 import math
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from mmmech import synergy
-from mmmech.synergy._sf import RNormal, _fit_reference, r_bootstrap_surfaces, sf_fit_batch
 from mmmech.exceptions import InvalidInputError
 from mmmech.synergy import score_blocks, score_surface, score_table
+from mmmech.synergy._sf import RNormal, _fit_reference, r_bootstrap_surfaces, sf_fit_batch
 
 HERE = pathlib.Path(__file__).parent / "data" / "synergyfinder"
 PLATES = ["random", "flat", "potentiated", "antagonised", "three_drug", "replicates",

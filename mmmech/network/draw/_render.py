@@ -29,6 +29,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ... import _figures
 from ..._results import Result
 from ...exceptions import InvalidInputError, UnknownNodeError
 from ..._typing import ContextLike, ModelLike
@@ -38,7 +39,6 @@ __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "M
 
 #: networks larger than this are drawn as a neighbourhood of chosen nodes
 MAX_NODES = 150
-_IMAGE_EXT = (".png", ".svg", ".pdf")
 
 _KIND_FACE = {"protein": "#dbe9f6", "process": "#e3f1dc", "phenotype": "#fde9b8",
               "input": "#eeeeee"}
@@ -418,13 +418,8 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
     from ..io import load
     m = load(model)
     if out is not None:
-        ext = os.path.splitext(os.fspath(out))[1].lower()
-        if ext not in _IMAGE_EXT:
-            raise InvalidInputError(f"draw(): out must end in {', '.join(_IMAGE_EXT)}, got "
-                                    f"{os.fspath(out)!r}")
-        # only a regular file (or a link to one) is replaced, in a folder that exists
-        from ...utils import output_target
-        output_target(out, prefix="draw(): ")
+        # a picture format, and only a regular file (or a link to one) in a folder that exists
+        _figures.check_output_path(out, "draw", "out")
     focus = list(focus or ())
     total = len(m.nodes)
     notes = []
@@ -670,8 +665,5 @@ def _text_color(face):
 
 def _save(fig, path, dpi):
     """Write the (already drawn once, so arrows clip to the sized text boxes) figure
-    atomically."""
-    from ...utils import atomic_output
-    ext = os.path.splitext(path)[1].lower()
-    with atomic_output(path, suffix=ext) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=ext[1:], facecolor="white")
+    atomically, through mmmech's one figure writer."""
+    _figures.save_figure(fig, path, dpi=dpi, func="draw", name="out", facecolor="white")
