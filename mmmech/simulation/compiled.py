@@ -65,7 +65,7 @@ class ParamSet:
     ymax: np.ndarray
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.w.shape[0]
 
     def validate(self, n_nodes: int, n_edges: int, func: str = "ParamSet") -> ParamSet:
@@ -131,15 +131,15 @@ class CompiledModel:
     readouts: dict = field(default_factory=dict)
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return len(self.nodes)
 
     @property
-    def n_edges(self):
+    def n_edges(self) -> int:
         return int(self.edge_src.shape[0])
 
     @property
-    def has_rule(self):
+    def has_rule(self) -> np.ndarray:
         """Boolean mask (N,): nodes whose activity follows a rule."""
         return np.diff(self.prog_ptr) > 0
 
@@ -318,7 +318,8 @@ def compile_model(model: PathwayModel, extra_nodes: Sequence[str] = (),
     names = list(model.nodes) + [n for n in extra_nodes if n not in model.nodes]
     all_rules = model.rules
     all_rules.update(rules or {})
-    ep = model.edge_params(parameter_values)
+    ep: dict[tuple[str, str], Mapping[str, float]] = {}
+    ep.update(model.edge_params(parameter_values))
     ep.update(edge_params or {})
     y0s = {n.name: n.y0 for n in model.nodes.values()}
     y0s.update(y0 or {})

@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..._results import Result
-from ...exceptions import InvalidInputError, UnknownNodeError
 from ..._typing import ContextLike, ModelLike
+from ...exceptions import InvalidInputError, UnknownNodeError
 from ...utils import did_you_mean
 
 __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
@@ -110,6 +110,7 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
 def _context_for(model, context):
     """The context, restricted to nodes of an imported model (whose names differ)."""
     import dataclasses
+
     from ..contexts import load_context
     ctx = load_context(context)
     if getattr(model, "curated", True):
@@ -532,11 +533,12 @@ def _place_drugs(pos, boxes, drug_nodes, drug_edges):
 def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title, regimen,
             settings, dpi):
     import matplotlib
+    from matplotlib import cm
+    from matplotlib import colors as mcolors
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch
-    from matplotlib import colors as mcolors, cm
 
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
