@@ -135,7 +135,8 @@ def check_fraction(value: object, func: str, name: str, low: float = 0.0, high: 
     return v
 
 
-def check_dose_list(name: str, values: npt.ArrayLike, func: str, min_nonzero: int = 3) -> np.ndarray:
+def check_dose_list(name: str, values: npt.ArrayLike, func: str, min_nonzero: int = 3
+                    ) -> np.ndarray:
     """A drug's dose series in nM: finite, >= 0, sorted unique, 0 prepended when missing, at
     least `min_nonzero` non-zero concentrations (a dose-response fit needs three)."""
     if isinstance(values, (str, bytes)) or isinstance(values, bool):

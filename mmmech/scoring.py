@@ -244,7 +244,8 @@ class ScoreResult:
         return out
 
 
-def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarray], params: ParamSet | None = None,
+def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarray],
+               params: ParamSet | None = None,
                readout: str = "viability", backend: str = "auto"
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a full factorial dose grid for every parameter set in one batched call.
@@ -287,7 +288,8 @@ def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarra
     return v, inhib, conv
 
 
-def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma", context: ContextLike = "cell_line",
+def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
+          context: ContextLike = "cell_line",
           doses: Mapping[str, Sequence[float]] | None = None, metrics: str | Sequence[str] = "all",
           knockouts: Sequence[str] = (), settings: Mapping[str, float] | None = None,
           mutations: Sequence[Any] = (), readout: str = "viability", ensemble: int = 0,

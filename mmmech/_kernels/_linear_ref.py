@@ -29,7 +29,8 @@ __all__ = ["diffuse"]
 def diffuse(indptr: NDArray[np.int64], indices: NDArray[np.int32], data: NDArray[np.float64],
             dangling: NDArray[np.int32], seeds: NDArray[np.float64], restart: float, n_iter: int,
             tol: float, dangling_mode: int, num_threads: int = 0
-            ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]:
+            ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_],
+                       NDArray[np.float64]]:
     """Propagate R seed vectors; see the module docstring.
 
     Parameters

@@ -43,7 +43,8 @@ __all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "steady_sta
 # and `params` a ParamSet: typed Any here, since the kernels sit below the simulation layer
 _Progress = Callable[[int, int, int], object] | None
 #: y (R, N), converged (R,), accepted steps (R,), time reached (R,)
-_SteadyArrays = tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]
+_SteadyArrays = tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64],
+                      NDArray[np.float64]]
 
 # Dormand-Prince 5(4) tableau
 DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
@@ -267,7 +268,8 @@ def steady_state_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
 
 def time_course_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
                        y0: NDArray[np.float64], fixed_mask: NDArray[np.uint8],
-                       fixed_value: NDArray[np.float64], times: Sequence[float] | NDArray[np.float64],
+                       fixed_value: NDArray[np.float64],
+                       times: Sequence[float] | NDArray[np.float64],
                        rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 100000,
                        h0: float = 0.05, h_max: float | None = None, progress: _Progress = None,
                        progress_interval: float = 1.0

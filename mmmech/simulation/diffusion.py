@@ -182,7 +182,8 @@ def _from_csr_triple(triple, func):
                          indptr.astype(np.int64)), shape=(N, N), copy=True)
 
 
-def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None, weight: str | None = "weight",
+def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None,
+                     weight: str | None = "weight",
                      sign: str | None = "sign", func: str = "signed_adjacency"
                      ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """The signed adjacency ``W`` (row = source) of a graph given in any accepted form.
@@ -236,7 +237,8 @@ def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None, weight
 
 
 def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable],
-                         weights: npt.ArrayLike | None = None, nodes: Sequence[Hashable] | None = None
+                         weights: npt.ArrayLike | None = None,
+                         nodes: Sequence[Hashable] | None = None
                          ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """Signed adjacency from edge lists (e.g. OmniPath's source, interaction, target columns).
 
@@ -287,7 +289,8 @@ def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable
     return A, names
 
 
-def diffusion_operator(graph: Any, nodes: Sequence[Hashable] | None = None, weight: str | None = "weight",
+def diffusion_operator(graph: Any, nodes: Sequence[Hashable] | None = None,
+                       weight: str | None = "weight",
                        sign: str | None = "sign") -> DiffusionOperator:
     """Build the normalized operator of `graph` once (for repeated :func:`diffuse` calls).
 
@@ -365,9 +368,11 @@ def _finite(v, what, func):
     return f
 
 
-def diffuse(graph: Any, seeds: npt.ArrayLike | Mapping[Hashable, float] | Sequence[Mapping[Hashable, float]],
+def diffuse(graph: Any,
+            seeds: npt.ArrayLike | Mapping[Hashable, float] | Sequence[Mapping[Hashable, float]],
             restart: float = 0.5, n_iter: int = 1000, tol: float = 1e-10, backend: str = "auto",
-            num_threads: int = 0, nodes: Sequence[Hashable] | None = None, weight: str | None = "weight",
+            num_threads: int = 0, nodes: Sequence[Hashable] | None = None,
+            weight: str | None = "weight",
             sign: str | None = "sign", dangling: str = "restart", return_info: bool = False
             ) -> np.ndarray | tuple[np.ndarray, DiffusionInfo]:
     """Signed random walk with restart from each regimen's seeds (see the module docstring).

@@ -410,7 +410,8 @@ def time_course(cm: CompiledModel, times: npt.ArrayLike, fixed_mask: npt.ArrayLi
                                   progress=progress)
 
 
-def integrate_fixed(cm: CompiledModel, dt: float, n_steps: int, fixed_mask: npt.ArrayLike | None = None,
+def integrate_fixed(cm: CompiledModel, dt: float, n_steps: int,
+                    fixed_mask: npt.ArrayLike | None = None,
                     fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
                     params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
                     backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,

@@ -309,7 +309,8 @@ class Simulator:
             value[:, cols] = occ[:, self._col_free]
         return mask, value
 
-    def run(self, conc: npt.ArrayLike, backend: str = "auto", param_index: npt.ArrayLike | None = None,
+    def run(self, conc: npt.ArrayLike, backend: str = "auto",
+            param_index: npt.ArrayLike | None = None,
             params: ParamSet | None = None, tol: float = 1e-6, max_steps: int = 20000,
             num_threads: int = 0) -> SimulationResult:
         """Steady state of R regimens in one batched call.
@@ -530,7 +531,8 @@ def simulate(model: ModelLike = ..., regimens: Mapping[str, float] | None = ...,
 
 
 @overload
-def simulate(model: ModelLike, regimens: list[Mapping[str, float]] | tuple[Mapping[str, float], ...],
+def simulate(model: ModelLike,
+             regimens: list[Mapping[str, float]] | tuple[Mapping[str, float], ...],
              context: ContextLike = ..., knockouts: Sequence[str] = ...,
              settings: Mapping[str, float] | None = ..., mutations: Sequence[Any] = ...,
              backend: str = ..., params: Mapping[str, float] | None = ...,
