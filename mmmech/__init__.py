@@ -44,9 +44,9 @@ _FUNCTIONS = {
     "screen": ("screening", "screen"),
 }
 
-__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures", "network",
-           "simulation", "pathways", "synergy", "scoring", "screening", "model", "exceptions",
-           "units"]
+__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures",
+           "network", "simulation", "pathways", "synergy", "scoring", "screening", "model",
+           "exceptions", "units"]
 
 
 def __getattr__(name: str) -> Any:

@@ -32,7 +32,8 @@ _PACKAGES = {
 
 
 def data_file(folder: str, name: str) -> Traversable:
-    """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways', 'contexts')."""
+    """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways',
+    'contexts')."""
     return resources.files(_PACKAGES[folder]).joinpath(name)
 
 
@@ -43,7 +44,8 @@ def list_data(folder: str, suffix: str = ".toml") -> list[str]:
 
 
 def parse_toml(text: str, origin: str) -> dict[str, Any]:
-    """Parse TOML `text`; a syntax error becomes :class:`ModelFileError` naming `origin` and the line."""
+    """Parse TOML `text`; a syntax error becomes :class:`ModelFileError` naming `origin` and the
+    line."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -52,7 +54,8 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
         # tomllib parses nested arrays and inline tables recursively: a few hundred levels of
         # '[[[...' exhaust Python's stack. No model or context nests more than a few levels.
         raise ModelFileError(f"{origin}: invalid TOML: arrays or inline tables nested too "
-                             f"deeply (Python's parser gives up after a few hundred levels)") from None
+                             f"deeply (Python's parser gives up after a few hundred "
+                             f"levels)") from None
 
 
 def read_text_file(path: PathLike, func: str = "read") -> str:

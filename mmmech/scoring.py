@@ -107,7 +107,7 @@ def dose_range(simulator: Simulator, points: int = DEFAULT_POINTS, readout: str 
     drugs = simulator.drugs
     D = len(drugs)
     refs = np.array([math.nan if d.reference_nM is None else float(d.reference_nM) for d in drugs])
-    for d, r in zip(drugs, refs):
+    for d, r in zip(drugs, refs, strict=True):
         if not (r > 0 and math.isfinite(r)):
             raise InvalidInputError(f"score(): {d.name!r} has no usable reference concentration "
                                     f"({r!r}); give its doses explicitly")
@@ -227,7 +227,8 @@ class ScoreResult:
                       "positive = synergy, negative = antagonism",
                       "effect": "fractional inhibition of viability (0 = none, 1 = no viable "
                                 "cells)"},
-            "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
+            "doses": {d: np.asarray(x).tolist()
+                      for d, x in zip(self.drugs, self.doses, strict=False)},
             "scores": {m: float(v) for m, v in syn.scores.items()},
             "effect": self.effect,
             "most_synergistic_area": syn.most_synergistic_area,

@@ -3,10 +3,10 @@
 Same signatures and results as the Cython kernels in ``_logic.pyx``: ``steady_state(cm, reg,
 tol, rtol, atol, max_steps, ...)``, ``time_course(cm, reg, times, ...)`` and
 ``rk4_fixed(cm, reg, dt, n_steps, ...)`` with `reg` the checked
-:class:`mmmech.simulation.propagate.Regimens`; ``num_threads`` is accepted and ignored, ``progress`` is
-called as by the kernel. The array-level implementations (``*_arrays``) take the regimen
-arrays one by one. Inputs are assumed checked by :mod:`mmmech.simulation.propagate`. Every function works
-on R regimens at once.
+:class:`mmmech.simulation.propagate.Regimens`; ``num_threads`` is accepted and ignored,
+``progress`` is called as by the kernel. The array-level implementations (``*_arrays``) take the
+regimen arrays one by one. Inputs are assumed checked by :mod:`mmmech.simulation.propagate`.
+Every function works on R regimens at once.
 
 Integrators
 -----------
@@ -189,8 +189,8 @@ def _dp_step(batch, y, k1, h):
             if a:
                 acc += (h * a)[:, None] * ks[j]
         ks.append(derivative(batch, acc))
-    y_new = y + h[:, None] * sum(b * k for b, k in zip(DP_B, ks) if b)
-    err = h[:, None] * sum(e * k for e, k in zip(DP_E, ks) if e)
+    y_new = y + h[:, None] * sum(b * k for b, k in zip(DP_B, ks, strict=True) if b)
+    err = h[:, None] * sum(e * k for e, k in zip(DP_E, ks, strict=True) if e)
     return y_new, ks[6], err
 
 

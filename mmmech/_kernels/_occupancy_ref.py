@@ -24,8 +24,8 @@ def occupancy(conc: NDArray[np.float64], k: ArrayLike, h: ArrayLike, out: NDArra
     """Fill ``out[r, d]`` with the occupancy of drug d in regimen r and return `out`.
 
     conc (R, D) finite >= 0, k (D,) finite > 0, h (D,) finite > 0 (checked by the caller,
-    :func:`mmmech.simulation.occupancy.occupancy`); `num_threads` is accepted for the kernel's signature
-    and ignored.
+    :func:`mmmech.simulation.occupancy.occupancy`); `num_threads` is accepted for the kernel's
+    signature and ignored.
     """
     conc = np.asarray(conc, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)

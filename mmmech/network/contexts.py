@@ -96,8 +96,10 @@ def _parse(data, origin, text, chain=()):
 
     def names(key):
         val = meta.get(key, [])
-        if isinstance(val, str) or not isinstance(val, list) or not all(isinstance(x, str) for x in val):
-            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, got {val!r}")
+        if isinstance(val, str) or not isinstance(val, list) \
+                or not all(isinstance(x, str) for x in val):
+            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, "
+                                 f"got {val!r}")
         return tuple(val)
 
     kos, ovs, muts = names("knockout"), names("overexpress"), names("mutations")

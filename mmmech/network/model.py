@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .._readonly import read_only
@@ -87,7 +88,8 @@ class Edge:
                                            "parameter", "note")}
         d["sources"] = list(self.sources)
         d["refs"] = list(self.refs)
-        return {k: v for k, v in d.items() if v not in (None, "", [])} | {"sources": list(self.sources)}
+        kept = {k: v for k, v in d.items() if v not in (None, "", [])}
+        return kept | {"sources": list(self.sources)}
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,8 @@ class PathwayModel:
             inputs.append({
                 "source": e.source, "sign": e.sign,
                 "effect": "activates" if e.sign > 0 else "inhibits",
-                "sources": [{"id": s, "citation": self.source_titles.get(s, "")} for s in e.sources],
+                "sources": [{"id": s, "citation": self.source_titles.get(s, "")}
+                            for s in e.sources],
                 "refs": list(e.refs), "note": e.note, "parameter": e.parameter})
         return {"node": n.name, "rule": n.rule, "description": n.description, "inputs": inputs}
 
@@ -252,9 +255,9 @@ class PathwayModel:
         out = []
         for p in nx.all_simple_paths(g, source, target, cutoff=cutoff):
             sign = 1
-            for a, b in zip(p, p[1:]):
+            for a, b in pairwise(p):
                 sign *= g.edges[a, b]["sign"]
-            out.append((p, sign, [g.edges[a, b]["sources"] for a, b in zip(p, p[1:])]))
+            out.append((p, sign, [g.edges[a, b]["sources"] for a, b in pairwise(p)]))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -385,7 +388,8 @@ def _validate(m, drugs=None):
                                 f"{e.target}")
     for key, node in m.readouts.items():
         if node not in names:
-            errors.append(f"readout {key!r} names undefined node {node!r}{did_you_mean(node, names)}")
+            errors.append(f"readout {key!r} names undefined node {node!r}"
+                          f"{did_you_mean(node, names)}")
     for p in m.parameters.values():
         if not (p.low <= p.default <= p.high):
             errors.append(f"parameter {p.name}: default {p.default} outside [{p.low}, {p.high}]")
@@ -396,7 +400,7 @@ def _validate(m, drugs=None):
         for key in ("node",):
             if spec.get(key) is not None and spec[key] not in names:
                 errors.append(f"action {act}: node {spec[key]!r} is not in the model")
-        for sub, targets in (spec.get("substrate_nodes") or {}).items():
+        for targets in (spec.get("substrate_nodes") or {}).values():
             for t in targets:
                 if t not in names:
                     errors.append(f"action {act}: substrate node {t!r} is not in the model")
@@ -631,9 +635,10 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
                         att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
             potency = getattr(ta, "potency", None)
             rng = None
-            if potency is not None and getattr(potency, "low", None) and getattr(potency, "high", None) \
-                    and getattr(potency, "value", None):
-                rng = (float(potency.low) / float(potency.value), float(potency.high) / float(potency.value))
+            if potency is not None and getattr(potency, "low", None) \
+                    and getattr(potency, "high", None) and getattr(potency, "value", None):
+                rng = (float(potency.low) / float(potency.value),
+                       float(potency.high) / float(potency.value))
             K = float(ta.potency_nM) * _fold_for(folds, drug, target)
             if not (math.isfinite(K) and K > 0):
                 raise InvalidInputError(f"{drug.name}: potency at {target} must be a positive "

@@ -23,4 +23,5 @@ from .simulator import (
     simulate_batch,
 )
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
+           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]

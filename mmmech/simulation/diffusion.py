@@ -345,7 +345,8 @@ def _seed_matrix(seeds, nodes, func):
         S = np.array(seeds, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{func}(): seeds must be numeric (R, N), a mapping node -> "
-                                f"value or a list of mappings; got {type(seeds).__name__}") from None
+                                f"value or a list of mappings; got "
+                                f"{type(seeds).__name__}") from None
     single = S.ndim == 1
     if single:
         S = S[None, :]

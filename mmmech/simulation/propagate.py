@@ -2,7 +2,8 @@
 
 Public wrappers around the kernels: they check every input (shapes, finiteness, index bounds,
 ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy reference
-(``backend="auto"|"cython"|"python"``). The semantics are those of :mod:`mmmech.simulation.compiled`.
+(``backend="auto"|"cython"|"python"``). The semantics are those of
+:mod:`mmmech.simulation.compiled`.
 """
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
     """
     if not isinstance(cm, CompiledModel):
         raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
-                                f"mmmech.simulation.compiled.compile_model), got {type(cm).__name__}")
+                                f"mmmech.simulation.compiled.compile_model), got "
+                                f"{type(cm).__name__}")
     N = len(cm.nodes)
     if N < 1:
         raise InvalidInputError(f"{func}(): the model has no nodes")
@@ -133,7 +135,7 @@ def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
         depth = csum[1:] - csum[ptr[owner]]
         ends = ptr[1:][np.diff(ptr) > 0] - 1
         if depth.min() < 1 or np.any(depth[ends] != 1):
-            node = owner[np.argmax((depth < 1))] if depth.min() < 1 else \
+            node = owner[np.argmax(depth < 1)] if depth.min() < 1 else \
                 owner[ends[np.argmax(depth[ends] != 1)]]
             raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
                                     f"malformed (stack underflow or not exactly one result)")
@@ -160,7 +162,7 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
     check_model(cm, func)
     N = cm.n_nodes
     R = None
-    for name, arr in (("fixed_mask", fixed_mask), ("fixed_value", fixed_value), ("y0", y0)):
+    for arr in (fixed_mask, fixed_value, y0):
         if arr is not None:
             R = np.shape(arr)[0] if np.ndim(arr) == 2 else R
     if R is None:
@@ -210,7 +212,8 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
                                     f"{raw.ravel()[:3].tolist()}")
         pidx = np.ascontiguousarray(raw, dtype=np.int64)
         if pidx.shape != (R,):
-            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got {pidx.shape}")
+            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got "
+                                    f"{pidx.shape}")
         if pidx.min() < 0 or pidx.max() >= params.size:
             raise InvalidInputError(f"{func}(): param_index must lie in [0, {params.size - 1}], "
                                     f"got values {pidx.min()}..{pidx.max()}")
@@ -361,7 +364,8 @@ def steady_state(cm: CompiledModel, fixed_mask: npt.ArrayLike | None = None,
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
-    tol, rtol, atol = (_positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
+    tol, rtol, atol = (_positive(v, n, func)
+                       for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
     _check_size(func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size,

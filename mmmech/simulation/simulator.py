@@ -52,8 +52,8 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from ..network.model import PathwayModel
     from .compiled import CompiledModel
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params",
-           "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
+           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
 
 
 # ---------------------------------------------------------------------- drugs
@@ -63,7 +63,8 @@ def resolve_drug(drug: DrugLike) -> Drug:
         try:
             from .. import drugs as _drugs
         except ImportError as exc:  # pragma: no cover - the drug layer ships with the package
-            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available ({exc})") from None
+            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available "
+                                   f"({exc})") from None
         return _drugs.get(drug)
     if not hasattr(drug, "name") or not hasattr(drug, "targets"):
         raise InvalidInputError(f"a drug must be a name or a Drug (with .name and .targets), got "
@@ -127,7 +128,8 @@ def _check_settings(model_nodes: Mapping[str, Any], settings: Mapping[str, float
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], got {v!r}") from None
+            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], "
+                                    f"got {v!r}") from None
         if not (0.0 <= fv <= 1.0):
             raise InvalidInputError(f"{func}(): value for {k} must lie in [0, 1], got {fv}")
         out[k] = fv
@@ -281,7 +283,8 @@ class Simulator:
         try:
             a = np.asarray(conc, dtype=float)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): conc must be numeric (nM), got {conc!r:.80}") from None
+            raise InvalidInputError(f"{func}(): conc must be numeric (nM), "
+                                    f"got {conc!r:.80}") from None
         if a.ndim == 1 and D == 1:
             a = a[:, None]
         if a.ndim != 2 or a.shape[1] != D or a.shape[0] < 1:
@@ -289,7 +292,8 @@ class Simulator:
                                     f"{list(self.drug_names)}), nM; got {a.shape}")
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, got {bad}")
+            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, "
+                                    f"got {bad}")
         return np.ascontiguousarray(a)
 
     def fixed_arrays(self, conc: np.ndarray, params: ParamSet | None = None,
@@ -515,9 +519,11 @@ def _regimen(reg, func):
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, got {v!r}") from None
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, "
+                                    f"got {v!r}") from None
         if not math.isfinite(fv) or fv < 0:
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, got {v!r}")
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, "
+                                    f"got {v!r}")
         out[name] = fv
     return out
 
