@@ -3,7 +3,8 @@
 A rule is a Boolean expression over node names with ``AND``, ``OR``, ``NOT`` and parentheses,
 nested up to :data:`MAX_DEPTH` levels. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and
 ``and``/``or``/``not`` are accepted too. Node names are identifiers made of letters, digits,
-``_`` and ``.`` (not starting with a digit). The constants ``0`` and ``1`` (or ``false``/``true``) are allowed.
+``_`` and ``.`` (not starting with a digit). The constants ``0`` and ``1`` (or ``false``/``true``)
+are allowed.
 
 The parsed form is a small tree of tuples:
 
