@@ -19,7 +19,10 @@ import graph and fails on an upward import or a cycle):
 
 Submodules load on first use, so ``import mmmech`` stays fast.
 """
+from __future__ import annotations
+
 import importlib
+from typing import Any
 
 __version__ = "0.2.0"
 
@@ -41,12 +44,12 @@ _FUNCTIONS = {
     "screen": ("screening", "screen"),
 }
 
-__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures", "network",
-           "simulation", "pathways", "synergy", "scoring", "screening", "model", "exceptions",
-           "units"]
+__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures",
+           "network", "simulation", "pathways", "synergy", "scoring", "screening", "model",
+           "exceptions", "units"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _FUNCTIONS:
         mod, attr = _FUNCTIONS[name]
         return getattr(importlib.import_module(f".{mod}", __name__), attr)
@@ -57,5 +60,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'mmmech' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | _SUBMODULES | set(_FUNCTIONS))

@@ -24,10 +24,15 @@ combinations are enumerated.
 ``MAX_SAMPLE_BYTES = 1 GiB`` for the arrays of one ensemble of parameter sets
 (:func:`mmmech.model.sample_params`: about 3 KiB per set for the bundled model).
 """
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import Literal, TypeGuard, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .exceptions import InvalidInputError
 from .utils import did_you_mean
@@ -49,11 +54,11 @@ _BYTES_PER_SIMULATION = 6 * 1024
 _SECONDS_PER_SIMULATION = 3.5e-4
 
 
-def _is_int(x):
+def _is_int(x: object) -> TypeGuard[numbers.Integral]:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def check_backend(backend, func, allowed=BACKENDS):
+def check_backend(backend: object, func: str, allowed: Sequence[str] = BACKENDS) -> str:
     """``backend`` is one of `allowed` (with a did-you-mean for near misses)."""
     if not isinstance(backend, str) or backend not in allowed:
         names = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
@@ -62,7 +67,8 @@ def check_backend(backend, func, allowed=BACKENDS):
     return backend
 
 
-def check_int(value, func, name, minimum=0, maximum=None, what=None):
+def check_int(value: object, func: str, name: str, minimum: int = 0, maximum: int | None = None,
+              what: str | None = None) -> int:
     """An integer (a float only when integral, e.g. ``3.0``; never bool, text or 2.5) in range."""
     if _is_int(value):
         v = int(value)
@@ -81,12 +87,23 @@ def check_int(value, func, name, minimum=0, maximum=None, what=None):
     return v
 
 
-def check_ensemble(ensemble, func, name="ensemble", minimum=0):
+def check_ensemble(ensemble: object, func: str, name: str = "ensemble", minimum: int = 0) -> int:
     """Ensemble size: an integer >= `minimum` (0 or 1: the curated model only)."""
     return check_int(ensemble, func, name, minimum=minimum)
 
 
-def check_seed(seed, func, allow_none=False, allow_generator=False):
+@overload
+def check_seed(seed: object, func: str, allow_none: Literal[False] = ...,
+               allow_generator: Literal[False] = ...) -> int: ...
+
+
+@overload
+def check_seed(seed: object, func: str, allow_none: bool = ...,
+               allow_generator: bool = ...) -> int | np.random.Generator | None: ...
+
+
+def check_seed(seed: object, func: str, allow_none: bool = False, allow_generator: bool = False
+               ) -> int | np.random.Generator | None:
     """A non-negative integer seed (optionally None or a numpy Generator, returned as is)."""
     if seed is None and allow_none:
         return None
@@ -103,8 +120,8 @@ def check_seed(seed, func, allow_none=False, allow_generator=False):
     return int(seed)
 
 
-def check_fraction(value, func, name, low=0.0, high=1.0, include_low=False,
-                   include_high=False):
+def check_fraction(value: object, func: str, name: str, low: float = 0.0, high: float = 1.0,
+                   include_low: bool = False, include_high: bool = False) -> float:
     """A real number in an interval (default the open ``(0, 1)``); text, bool, NaN refused."""
     span = (("[" if include_low else "(") + f"{low:g}, {high:g}" +
             ("]" if include_high else ")"))
@@ -118,7 +135,8 @@ def check_fraction(value, func, name, low=0.0, high=1.0, include_low=False,
     return v
 
 
-def check_dose_list(name, values, func, min_nonzero=3):
+def check_dose_list(name: str, values: npt.ArrayLike, func: str, min_nonzero: int = 3
+                    ) -> np.ndarray:
     """A drug's dose series in nM: finite, >= 0, sorted unique, 0 prepended when missing, at
     least `min_nonzero` non-zero concentrations (a dose-response fit needs three)."""
     if isinstance(values, (str, bytes)) or isinstance(values, bool):
@@ -145,14 +163,14 @@ def check_dose_list(name, values, func, min_nonzero=3):
     return a
 
 
-def _human_bytes(n):
+def _human_bytes(n: float) -> str:
     for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n / 1024:.3g} KiB"
 
 
-def _human_time(s):
+def _human_time(s: float) -> str:
     if s >= 86400 * 365:
         return f"{s / (86400 * 365):.3g} years"
     if s >= 86400:
@@ -164,7 +182,8 @@ def _human_time(s):
     return f"{s:.2g} s"
 
 
-def check_simulations(grid_sizes, members, func, how, limit=None):
+def check_simulations(grid_sizes: Iterable[int], members: int, func: str, how: str,
+                      limit: int | None = None) -> int:
     """Refuse a combination whose dose grid x ensemble exceeds :data:`MAX_SIMULATIONS`.
 
     Parameters
@@ -199,7 +218,7 @@ def check_simulations(grid_sizes, members, func, how, limit=None):
     return wells
 
 
-def check_count(n, limit, func, what, how):
+def check_count(n: int, limit: int, func: str, what: str, how: str) -> int:
     """Refuse `n` items of `what` above `limit` (one line with the size and the way out)."""
     if n > limit:
         raise InvalidInputError(f"{func}(): {n:,} {what} is more than the limit of {limit:,}; "
@@ -207,7 +226,7 @@ def check_count(n, limit, func, what, how):
     return n
 
 
-def check_sample_memory(M, n_edges, n_nodes, n_columns, func):
+def check_sample_memory(M: int, n_edges: int, n_nodes: int, n_columns: int, func: str) -> int:
     """Refuse an ensemble of `M` parameter sets whose arrays (``w, n, ec50`` per edge,
     ``tau, ymax`` per node, one potency multiplier per drug-target column, float64) would need
     more than :data:`MAX_SAMPLE_BYTES` (1 GiB)."""

@@ -5,9 +5,11 @@ carry dose-response grids or other matrices leave them out of ``to_dict()`` unle
 (``matrices=True``): the same default everywhere. Results that were plain dicts in 0.1 still
 answer ``result["key"]`` for one release, with a :class:`DeprecationWarning`.
 """
+from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import Any
 
 __all__ = ["Result", "MATRICES_DEFAULT"]
 
@@ -23,16 +25,16 @@ class Result:
     #: fields that hold matrices (left out unless ``to_dict(matrices=True)``)
     _matrices: tuple = ()
 
-    def to_dict(self, matrices=MATRICES_DEFAULT):
+    def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready); ``matrices=True`` includes the grids."""
-        out = {}
-        for f in dataclasses.fields(self):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]  # subclasses are dataclasses
             if f.name in self._not_serialized or (f.name in self._matrices and not matrices):
                 continue
             out[f.name] = _plain(getattr(self, f.name))
         return out
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         warnings.warn(
             f"{type(self).__name__}[{key!r}]: results are records now; use the "
             f"attribute .{key} (or .to_dict())",
@@ -44,7 +46,7 @@ class Result:
         except AttributeError:
             raise KeyError(key) from None
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         """Deprecated mapping access of 0.1 (see :meth:`__getitem__`)."""
         warnings.warn(
             f"{type(self).__name__}.get({key!r}): results are records now; use the "
@@ -55,7 +57,7 @@ class Result:
         return getattr(self, key, default)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -4,16 +4,23 @@ The top-level folders ``structures/`` and ``pathways/`` of the source tree are i
 as ``mmmech._data.structures`` and ``mmmech._data.pathways``; this module finds them through
 :mod:`importlib.resources`, so they work from any installed copy (wheel, sdist, editable).
 """
+from __future__ import annotations
+
 import os
 import sys
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+from ._typing import PathLike
 from .exceptions import ModelFileError
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from importlib.abc import Traversable  # importlib.resources.abc only from Python 3.11
 
 __all__ = ["data_file", "list_data", "load_toml", "parse_toml", "read_text_file"]
 
@@ -24,19 +31,21 @@ _PACKAGES = {
 }
 
 
-def data_file(folder, name):
-    """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways', 'contexts')."""
+def data_file(folder: str, name: str) -> Traversable:
+    """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways',
+    'contexts')."""
     return resources.files(_PACKAGES[folder]).joinpath(name)
 
 
-def list_data(folder, suffix=".toml"):
+def list_data(folder: str, suffix: str = ".toml") -> list[str]:
     """Names of the files in a curated data folder that end with `suffix`, sorted."""
     root = resources.files(_PACKAGES[folder])
     return sorted(p.name for p in root.iterdir() if p.name.endswith(suffix))
 
 
-def parse_toml(text, origin):
-    """Parse TOML `text`; a syntax error becomes :class:`ModelFileError` naming `origin` and the line."""
+def parse_toml(text: str, origin: str) -> dict[str, Any]:
+    """Parse TOML `text`; a syntax error becomes :class:`ModelFileError` naming `origin` and the
+    line."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -45,10 +54,11 @@ def parse_toml(text, origin):
         # tomllib parses nested arrays and inline tables recursively: a few hundred levels of
         # '[[[...' exhaust Python's stack. No model or context nests more than a few levels.
         raise ModelFileError(f"{origin}: invalid TOML: arrays or inline tables nested too "
-                             f"deeply (Python's parser gives up after a few hundred levels)") from None
+                             f"deeply (Python's parser gives up after a few hundred "
+                             f"levels)") from None
 
 
-def read_text_file(path, func="read"):
+def read_text_file(path: PathLike, func: str = "read") -> str:
     """The text of a UTF-8 file (a BOM is dropped); ModelFileError naming the file and the line
     of the first byte that is not UTF-8, or why the file cannot be read."""
     try:
@@ -66,7 +76,7 @@ def read_text_file(path, func="read"):
                              f"UTF-8") from None
 
 
-def load_toml(folder, name):
+def load_toml(folder: str, name: str) -> dict[str, Any]:
     """Load a bundled TOML file from a curated data folder."""
     res = data_file(folder, name)
     return parse_toml(res.read_text(encoding="utf-8"), f"{folder}/{name}")

@@ -27,14 +27,32 @@ model), every grid point is simulated
 under each set in the same batched call, and each summary score is reported with its ensemble
 mean and a percentile interval.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
-from ._guards import (check_backend, check_dose_list, check_ensemble, check_fraction,
-                      check_int, check_seed, check_simulations)
+from ._guards import (
+    check_backend,
+    check_dose_list,
+    check_ensemble,
+    check_fraction,
+    check_int,
+    check_seed,
+    check_simulations,
+)
+from ._typing import ContextLike, DrugLike, ModelLike
 from .exceptions import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from .simulation.compiled import ParamSet
+    from .simulation.simulator import Simulator
+    from .synergy import SynergyResult
 
 __all__ = ["default_doses", "dose_range", "score", "score_grid", "ScoreResult",
            "ensemble_summary", "DEFAULT_DILUTION", "DEFAULT_POINTS"]
@@ -43,7 +61,8 @@ DEFAULT_DILUTION = 3.0
 DEFAULT_POINTS = 5
 
 
-def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
+def default_doses(drug: DrugLike, points: int = DEFAULT_POINTS,
+                  dilution: float = DEFAULT_DILUTION) -> np.ndarray:
     """Default dose series of a drug in nM: 0 and `points` concentrations ``c_ref * dilution**k``
     with ``k = -(points - 2) .. 1`` (see the module docstring).
 
@@ -55,7 +74,7 @@ def default_doses(drug, points=DEFAULT_POINTS, dilution=DEFAULT_DILUTION):
     """
     from .simulation.simulator import resolve_drug
     d = resolve_drug(drug)
-    ref = float(d.reference_nM)
+    ref = math.nan if d.reference_nM is None else float(d.reference_nM)
     if not (ref > 0 and math.isfinite(ref)):
         raise InvalidInputError(f"default_doses(): {d.name!r} has no usable reference "
                                 f"concentration ({ref!r}); give its doses explicitly")
@@ -69,7 +88,8 @@ RANGE_LEVELS = (0.1, 0.9)  # grid from EC10 to EC90 of the monotherapy curve
 MIN_EFFECT = 5.0           # percent inhibition below which a drug is "inactive alone"
 
 
-def dose_range(simulator, points=DEFAULT_POINTS, readout="viability", backend="auto"):
+def dose_range(simulator: Simulator, points: int = DEFAULT_POINTS, readout: str = "viability",
+               backend: str = "auto") -> list[np.ndarray]:
     """Default dose grids of the simulator's drugs from a dose-ranging simulation.
 
     Parameters
@@ -86,8 +106,8 @@ def dose_range(simulator, points=DEFAULT_POINTS, readout="viability", backend="a
     """
     drugs = simulator.drugs
     D = len(drugs)
-    refs = np.array([float(d.reference_nM) for d in drugs])
-    for d, r in zip(drugs, refs):
+    refs = np.array([math.nan if d.reference_nM is None else float(d.reference_nM) for d in drugs])
+    for d, r in zip(drugs, refs, strict=True):
         if not (r > 0 and math.isfinite(r)):
             raise InvalidInputError(f"score(): {d.name!r} has no usable reference concentration "
                                     f"({r!r}); give its doses explicitly")
@@ -118,11 +138,12 @@ def dose_range(simulator, points=DEFAULT_POINTS, readout="viability", backend="a
     return grids
 
 
-def _check_dose_list(name, values, func):
+def _check_dose_list(name: str, values: Sequence[float], func: str) -> np.ndarray:
     return check_dose_list(name, values, func)
 
 
-def ensemble_summary(values, interval, metric):
+def ensemble_summary(values: npt.ArrayLike, interval: float, metric: str
+                     ) -> tuple[dict[str, float | int], str | None]:
     """Ensemble mean and central percentile interval of one metric's summary scores.
 
     The one summary used by :func:`score` and :func:`mmmech.screen`. Members whose score is
@@ -176,28 +197,29 @@ class ScoreResult:
     ``to_dict()`` gives the JSON of ``mmmech score --json`` (INTERFACE.md).
     """
 
-    drugs: tuple
+    drugs: tuple[str, ...]
     context: str
     readout: str
-    doses: tuple
+    doses: tuple[np.ndarray, ...]
     viability: np.ndarray        # grid of the Viability readout (curated parameters)
     inhibition: np.ndarray       # percent inhibition grid
-    synergy: object              # mmmech.synergy.SynergyResult (curated parameters)
-    effect: dict
+    synergy: SynergyResult       # curated parameters
+    effect: dict[str, float]
     converged: bool
-    ensemble: dict = None        # {metric: {"mean", "low", "high", "members", "undefined"}}
-    notes: list = field(default_factory=list)
+    #: {metric: {"mean", "low", "high", "members", "undefined"}}
+    ensemble: dict[str, dict[str, float | int]] | None = None
+    notes: list[str] = field(default_factory=list)
     #: with an ensemble: {metric: ndarray (M,)} summary score under each parameter set (set 0 =
     #: the curated model), behind the means and intervals of `ensemble`
-    member_scores: dict = None
+    member_scores: dict[str, np.ndarray] | None = None
 
     @property
-    def scores(self):
+    def scores(self) -> dict[str, float]:
         return self.synergy.scores
 
-    def to_dict(self, matrices=False):
+    def to_dict(self, matrices: bool = False) -> dict[str, Any]:
         syn = self.synergy
-        out = {
+        out: dict[str, Any] = {
             "drugs": list(self.drugs),
             "context": self.context,
             "readout": self.readout,
@@ -205,7 +227,8 @@ class ScoreResult:
                       "positive = synergy, negative = antagonism",
                       "effect": "fractional inhibition of viability (0 = none, 1 = no viable "
                                 "cells)"},
-            "doses": {d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses)},
+            "doses": {d: np.asarray(x).tolist()
+                      for d, x in zip(self.drugs, self.doses, strict=False)},
             "scores": {m: float(v) for m, v in syn.scores.items()},
             "effect": self.effect,
             "most_synergistic_area": syn.most_synergistic_area,
@@ -222,7 +245,10 @@ class ScoreResult:
         return out
 
 
-def score_grid(simulator, doses, params=None, readout="viability", backend="auto"):
+def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarray],
+               params: ParamSet | None = None,
+               readout: str = "viability", backend: str = "auto"
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a full factorial dose grid for every parameter set in one batched call.
 
     Parameters
@@ -263,9 +289,13 @@ def score_grid(simulator, doses, params=None, readout="viability", backend="auto
     return v, inhib, conv
 
 
-def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all",
-          knockouts=(), settings=None, mutations=(), readout="viability", ensemble=0, seed=0,
-          backend="auto", interval=0.9, points=DEFAULT_POINTS):
+def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
+          context: ContextLike = "cell_line",
+          doses: Mapping[str, Sequence[float]] | None = None, metrics: str | Sequence[str] = "all",
+          knockouts: Sequence[str] = (), settings: Mapping[str, float] | None = None,
+          mutations: Sequence[Any] = (), readout: str = "viability", ensemble: int = 0,
+          seed: int = 0, backend: str = "auto", interval: float = 0.9,
+          points: int = DEFAULT_POINTS) -> ScoreResult:
     """Model-predicted synergy of a drug combination.
 
     Parameters
@@ -306,8 +336,8 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
     ['bliss', 'hsa', 'loewe', 'zip']
     """
     from . import synergy
-    from .synergy._core import score_batch
     from .simulation.simulator import Simulator, resolve_drug, sample_params
+    from .synergy._core import score_batch
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
@@ -342,9 +372,8 @@ def score(drugs, model="myeloma", context="cell_line", doses=None, metrics="all"
                       "the limit is mmmech._guards.MAX_SIMULATIONS")
     sim = Simulator(model, drug_objs, context=context, knockouts=knockouts, settings=settings,
                     mutations=mutations)
-    auto = None if len(by_name) == len(names) else dose_range(sim, points=points,
-                                                               readout=readout,
-                                                               backend=backend)
+    auto = [] if len(by_name) == len(names) else dose_range(sim, points=points, readout=readout,
+                                                             backend=backend)
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
     params = sample_params(sim, ens, seed=seed, spread=0.2) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .simulation.compiled import CompiledModel, ParamSet, compile_rules
-from .exceptions import InvalidInputError
 from ._typing import SeedLike
+from .exceptions import InvalidInputError
+from .simulation.compiled import CompiledModel, ParamSet, compile_rules
 from .utils import check_random_state
 
 __all__ = ["random_logic_model", "random_param_sets", "random_regimens", "random_signed_graph"]

@@ -1,20 +1,28 @@
 """Small helpers shared by every layer: close-match suggestions, random state, checks."""
+from __future__ import annotations
+
 import contextlib
 import difflib
 import numbers
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
+from ._typing import PathLike, SeedLike
 from .exceptions import InvalidInputError, MmmechError, OutputError
+
+_T = TypeVar("_T")
 
 __all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array",
            "atomic_output", "atomic_write", "output_target", "file_mode"]
 
 
-def suggest(name, choices, n=3, cutoff=0.6):
+def suggest(name: object, choices: Iterable[_T], n: int = 3, cutoff: float = 0.6) -> list[_T]:
     """Return up to `n` entries of `choices` closest to `name` (case-insensitive).
 
     Examples
@@ -30,13 +38,13 @@ def suggest(name, choices, n=3, cutoff=0.6):
     return [lowered[h] for h in hits]
 
 
-def did_you_mean(name, choices, n=3):
+def did_you_mean(name: object, choices: Iterable[object], n: int = 3) -> str:
     """A sentence fragment suggesting close matches, or '' when there are none."""
     hits = suggest(name, choices, n=n)
     return f"; did you mean {', '.join(repr(h) for h in hits)}?" if hits else ""
 
 
-def check_random_state(seed=None):
+def check_random_state(seed: SeedLike = None) -> np.random.Generator:
     """Turn ``None | int | numpy.random.Generator`` into a ``numpy.random.Generator``.
 
     Examples
@@ -56,7 +64,9 @@ def check_random_state(seed=None):
         f"seed must be None, a non-negative int or a numpy Generator, got {type(seed).__name__}")
 
 
-def check_finite_array(x, name, func, ndim=None, dtype=np.float64, min_value=None):
+def check_finite_array(x: npt.ArrayLike, name: str, func: str, ndim: int | None = None,
+                       dtype: npt.DTypeLike = np.float64, min_value: float | None = None
+                       ) -> np.ndarray:
     """Coerce `x` to a C-contiguous array of `dtype` and check shape and finiteness.
 
     Raises :class:`InvalidInputError` naming `func` and `name` when `x` is not numeric,
@@ -80,7 +90,7 @@ def check_finite_array(x, name, func, ndim=None, dtype=np.float64, min_value=Non
     return arr
 
 
-def file_mode():
+def file_mode() -> int:
     """Permissions of a new file under the current umask (mkstemp's own files are private)."""
     mask = os.umask(0o022)
     os.umask(mask)
@@ -106,7 +116,7 @@ def _output_error(path, exc, what="cannot write"):
     return OutputError(f"{what} {path!r}: {reason}")
 
 
-def output_target(path, prefix=""):
+def output_target(path: PathLike, prefix: str = "") -> str:
     """The regular file that writing `path` replaces, checked before any work is written.
 
     Returns `path` itself, or for a symbolic link the file it points to (the link is kept and
@@ -143,7 +153,7 @@ def output_target(path, prefix=""):
 
 
 @contextlib.contextmanager
-def atomic_output(path, suffix=".tmp", fsync=False):
+def atomic_output(path: PathLike, suffix: str = ".tmp", fsync: bool = False) -> Iterator[str]:
     """Write an output file atomically: yield a temporary path beside `path`.
 
     When the block ends normally the temporary file gets the permissions of the file it
@@ -204,7 +214,7 @@ def atomic_output(path, suffix=".tmp", fsync=False):
         raise
 
 
-def atomic_write(path, data):
+def atomic_write(path: PathLike, data: bytes) -> None:
     """Write bytes to `path` atomically (see :func:`atomic_output`)."""
     with atomic_output(path) as tmp:
         with open(tmp, "wb") as fh:

@@ -4,7 +4,10 @@ Import compiled modules through :func:`load`, which turns a missing extension in
 ImportError that says how to build it. Kernels take typed memoryviews and scalars only;
 the public wrappers in ``mmmech`` check every input before a kernel runs.
 """
+from __future__ import annotations
+
 import importlib
+from types import ModuleType
 
 from ..exceptions import KernelUnavailableError
 
@@ -15,7 +18,7 @@ _BUILD_HINT = ("the compiled kernels of mmmech are missing ({name}): build the p
                "this needs a C compiler, Cython>=3 and NumPy")
 
 
-def load(name):
+def load(name: str) -> ModuleType:
     """Import the compiled kernel module ``mmmech._kernels.<name>``.
 
     Raises
@@ -29,7 +32,7 @@ def load(name):
         raise KernelUnavailableError(_BUILD_HINT.format(name=name)) from exc
 
 
-def available(name):
+def available(name: str) -> bool:
     """True when the compiled kernel module `name` can be imported."""
     try:
         load(name)
@@ -38,6 +41,6 @@ def available(name):
     return True
 
 
-def openmp_enabled():
+def openmp_enabled() -> bool:
     """True when the kernels were built with OpenMP (``prange`` runs in parallel)."""
     return bool(load("_occupancy").openmp_enabled())

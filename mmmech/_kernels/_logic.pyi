@@ -5,8 +5,8 @@ from typing import Callable, Optional
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..compiled import CompiledModel
-from ..propagate import Regimens
+from ..simulation.compiled import CompiledModel
+from ..simulation.propagate import Regimens
 
 LANES: int
 Progress = Optional[Callable[[int, int, int], object]]

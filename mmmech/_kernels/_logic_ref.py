@@ -3,10 +3,10 @@
 Same signatures and results as the Cython kernels in ``_logic.pyx``: ``steady_state(cm, reg,
 tol, rtol, atol, max_steps, ...)``, ``time_course(cm, reg, times, ...)`` and
 ``rk4_fixed(cm, reg, dt, n_steps, ...)`` with `reg` the checked
-:class:`mmmech.simulation.propagate.Regimens`; ``num_threads`` is accepted and ignored, ``progress`` is
-called as by the kernel. The array-level implementations (``*_arrays``) take the regimen
-arrays one by one. Inputs are assumed checked by :mod:`mmmech.simulation.propagate`. Every function works
-on R regimens at once.
+:class:`mmmech.simulation.propagate.Regimens`; ``num_threads`` is accepted and ignored,
+``progress`` is called as by the kernel. The array-level implementations (``*_arrays``) take the
+regimen arrays one by one. Inputs are assumed checked by :mod:`mmmech.simulation.propagate`.
+Every function works on R regimens at once.
 
 Integrators
 -----------
@@ -25,14 +25,26 @@ Integrators
   integrator approaching a steady state settles at its stability limit, where the error control
   lets the state jitter at the ``rtol`` level and ``|dy/dt|`` never falls below a small ``tol``.
 """
+from __future__ import annotations
+
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, hill_coefficients
+from ._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, hill_coefficients
 
 __all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "steady_state_arrays",
            "time_course_arrays", "rk4_fixed_arrays", "DP_A", "DP_B", "DP_E", "DP_C"]
+
+# `cm` is a mmmech.simulation.compiled.CompiledModel, `reg` a mmmech.simulation.propagate.Regimens
+# and `params` a ParamSet: typed Any here, since the kernels sit below the simulation layer
+_Progress = Callable[[int, int, int], object] | None
+#: y (R, N), converged (R,), accepted steps (R,), time reached (R,)
+_SteadyArrays = tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64],
+                      NDArray[np.float64]]
 
 # Dormand-Prince 5(4) tableau
 DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
@@ -76,7 +88,7 @@ class _Batch:
         return self.w[:, e] * hill
 
 
-def derivative(batch, y):
+def derivative(batch: Any, y: NDArray[np.float64]) -> NDArray[np.float64]:
     """dy/dt of every node, shape (R, N); zero for held and fixed nodes."""
     cm = batch.cm
     R, N = y.shape
@@ -121,15 +133,17 @@ class _Reporter:
             self.progress(int(done), self.total, int(steps))
 
 
-def rk4_fixed(cm, reg, dt, n_steps, num_threads=0, progress=None, progress_interval=1.0):
+def rk4_fixed(cm: Any, reg: Any, dt: float, n_steps: int, num_threads: int = 0,
+              progress: _Progress = None, progress_interval: float = 1.0) -> NDArray[np.float64]:
     """Kernel signature of :func:`rk4_fixed_arrays`; returns y (R, N)."""
     return rk4_fixed_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
                             reg.fixed_value, dt, n_steps, progress=progress,
                             progress_interval=progress_interval)
 
 
-def steady_state(cm, reg, tol, rtol, atol, max_steps, num_threads=0, h0=0.05, h_max=None,
-                 progress=None, progress_interval=1.0):
+def steady_state(cm: Any, reg: Any, tol: float, rtol: float, atol: float, max_steps: int,
+                 num_threads: int = 0, h0: float = 0.05, h_max: float | None = None,
+                 progress: _Progress = None, progress_interval: float = 1.0) -> _SteadyArrays:
     """Kernel signature of :func:`steady_state_arrays`."""
     return steady_state_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
                                reg.fixed_value, tol=tol, rtol=rtol, atol=atol,
@@ -137,8 +151,10 @@ def steady_state(cm, reg, tol, rtol, atol, max_steps, num_threads=0, h0=0.05, h_
                                progress_interval=progress_interval)
 
 
-def time_course(cm, reg, times, rtol, atol, max_steps, num_threads=0, h0=0.05, h_max=None,
-                progress=None, progress_interval=1.0):
+def time_course(cm: Any, reg: Any, times: Sequence[float] | NDArray[np.float64], rtol: float,
+                atol: float, max_steps: int, num_threads: int = 0, h0: float = 0.05,
+                h_max: float | None = None, progress: _Progress = None,
+                progress_interval: float = 1.0) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Kernel signature of :func:`time_course_arrays`."""
     return time_course_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
                               reg.fixed_value, times, rtol=rtol, atol=atol, max_steps=max_steps,
@@ -146,8 +162,10 @@ def time_course(cm, reg, times, rtol, atol, max_steps, num_threads=0, h0=0.05, h
                               progress_interval=progress_interval)
 
 
-def rk4_fixed_arrays(cm, params, param_index, y0, fixed_mask, fixed_value, dt, n_steps,
-                     progress=None, progress_interval=1.0):
+def rk4_fixed_arrays(cm: Any, params: Any, param_index: NDArray[np.int64], y0: NDArray[np.float64],
+                     fixed_mask: NDArray[np.uint8], fixed_value: NDArray[np.float64], dt: float,
+                     n_steps: int, progress: _Progress = None, progress_interval: float = 1.0
+                     ) -> NDArray[np.float64]:
     """Classical RK4 with fixed step `dt` for `n_steps`; returns y (R, N)."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
     y = _start(cm, y0, fixed_mask, fixed_value)
@@ -171,8 +189,8 @@ def _dp_step(batch, y, k1, h):
             if a:
                 acc += (h * a)[:, None] * ks[j]
         ks.append(derivative(batch, acc))
-    y_new = y + h[:, None] * sum(b * k for b, k in zip(DP_B, ks) if b)
-    err = h[:, None] * sum(e * k for e, k in zip(DP_E, ks) if e)
+    y_new = y + h[:, None] * sum(b * k for b, k in zip(DP_B, ks, strict=True) if b)
+    err = h[:, None] * sum(e * k for e, k in zip(DP_E, ks, strict=True) if e)
     return y_new, ks[6], err
 
 
@@ -211,9 +229,12 @@ def _settle_norm(batch, k):
     return np.max(np.maximum(a, a * batch.tau), axis=1, initial=0.0)
 
 
-def steady_state_arrays(cm, params, param_index, y0, fixed_mask, fixed_value,
-                        tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, h0=0.05, h_max=None,
-                        progress=None, progress_interval=1.0):
+def steady_state_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
+                        y0: NDArray[np.float64], fixed_mask: NDArray[np.uint8],
+                        fixed_value: NDArray[np.float64], tol: float = 1e-6, rtol: float = 1e-6,
+                        atol: float = 1e-9, max_steps: int = 20000, h0: float = 0.05,
+                        h_max: float | None = None, progress: _Progress = None,
+                        progress_interval: float = 1.0) -> _SteadyArrays:
     """Integrate each regimen until ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``.
 
     Returns
@@ -245,9 +266,14 @@ def steady_state_arrays(cm, params, param_index, y0, fixed_mask, fixed_value,
     return y, converged, steps, t
 
 
-def time_course_arrays(cm, params, param_index, y0, fixed_mask, fixed_value, times,
-                       rtol=1e-6, atol=1e-9, max_steps=100000, h0=0.05, h_max=None,
-                       progress=None, progress_interval=1.0):
+def time_course_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
+                       y0: NDArray[np.float64], fixed_mask: NDArray[np.uint8],
+                       fixed_value: NDArray[np.float64],
+                       times: Sequence[float] | NDArray[np.float64],
+                       rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 100000,
+                       h0: float = 0.05, h_max: float | None = None, progress: _Progress = None,
+                       progress_interval: float = 1.0
+                       ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Activities at the given times (T,), shape (R, T, N); ``ok`` (R,) is False where the
     step budget ran out before the last time point."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)

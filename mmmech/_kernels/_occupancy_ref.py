@@ -8,7 +8,10 @@ K = 1e-308, h = 50), it is the logistic function of ``z = h * log(c / K)``:
 ``log(c) - log(K)`` where ``c / K`` is not a normal double. The result is in [0, 1], never NaN.
 c = 0 gives 0.
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["occupancy"]
 
@@ -16,12 +19,13 @@ _TINY = np.finfo(np.float64).tiny
 _HUGE = np.finfo(np.float64).max
 
 
-def occupancy(conc, k, h, out, num_threads=0):
+def occupancy(conc: NDArray[np.float64], k: ArrayLike, h: ArrayLike, out: NDArray[np.float64],
+              num_threads: int = 0) -> NDArray[np.float64]:
     """Fill ``out[r, d]`` with the occupancy of drug d in regimen r and return `out`.
 
     conc (R, D) finite >= 0, k (D,) finite > 0, h (D,) finite > 0 (checked by the caller,
-    :func:`mmmech.simulation.occupancy.occupancy`); `num_threads` is accepted for the kernel's signature
-    and ignored.
+    :func:`mmmech.simulation.occupancy.occupancy`); `num_threads` is accepted for the kernel's
+    signature and ignored.
     """
     conc = np.asarray(conc, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)

@@ -20,7 +20,10 @@ Bounded Levenberg-Marquardt refinement of B four-parameter log-logistic curves,
 Sums run in NumPy's order, not the kernel's sequential one, so results agree to rounding
 (differential tests: tests/test_kernel_refs.py).
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["lm_fit"]
 
@@ -77,7 +80,11 @@ def _cholesky_solve(a, rhs):
     return np.where(ok[:, None], x, 0.0), ok
 
 
-def lm_fit(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, iters, num_threads=0):
+def lm_fit(u: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
+           p: NDArray[np.float64], lo: NDArray[np.float64], hi: NDArray[np.float64],
+           free: NDArray[np.uint8], span: NDArray[np.float64], max_iter: int, ftol: float,
+           xtol: float, sse: NDArray[np.float64], iters: NDArray[np.int32],
+           num_threads: int = 0) -> None:
     """Refine p[b] (B, 4) in place for every curve b; fill sse[b] and iters[b].
 
     Same arguments as the kernel (shapes (B, N), (B, 4), (B,), inputs checked by

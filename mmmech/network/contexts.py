@@ -11,13 +11,18 @@ Examples
 >>> c.settings["NKCells"], c.name
 (1.0, 'marrow')
 """
+from __future__ import annotations
+
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from .._readonly import read_only
+from .._typing import ContextLike
 from ..exceptions import InvalidInputError, ModelFileError, UnknownContextError
 from ..resources import data_file, list_data, parse_toml, read_text_file
-from .._readonly import read_only
 from ..utils import did_you_mean
 
 __all__ = ["Context", "load_context", "available_contexts"]
@@ -37,24 +42,24 @@ class Context:
 
     name: str
     description: str = ""
-    settings: dict = field(default_factory=dict)
-    knockouts: tuple = ()
-    overexpressed: tuple = ()
-    mutations: tuple = ()
+    settings: Mapping[str, float] = field(default_factory=dict)
+    knockouts: tuple[str, ...] = ()
+    overexpressed: tuple[str, ...] = ()
+    mutations: tuple[str, ...] = ()
     origin: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # shared by every caller of a cached context: read-only (issue: one caller's edit
         # changed every later simulation in the process)
         object.__setattr__(self, "settings", read_only(self.settings))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "settings": dict(self.settings),
                 "knockouts": list(self.knockouts), "overexpressed": list(self.overexpressed),
                 "mutations": list(self.mutations), "origin": self.origin}
 
 
-def available_contexts():
+def available_contexts() -> list[str]:
     """Names of the bundled contexts."""
     return [n[:-5] for n in list_data("contexts")]
 
@@ -91,8 +96,10 @@ def _parse(data, origin, text, chain=()):
 
     def names(key):
         val = meta.get(key, [])
-        if isinstance(val, str) or not isinstance(val, list) or not all(isinstance(x, str) for x in val):
-            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, got {val!r}")
+        if isinstance(val, str) or not isinstance(val, list) \
+                or not all(isinstance(x, str) for x in val):
+            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, "
+                                 f"got {val!r}")
         return tuple(val)
 
     kos, ovs, muts = names("knockout"), names("overexpress"), names("mutations")
@@ -121,7 +128,7 @@ def _bundled(name):
 NO_CONTEXT = Context(name="none", description="no context: no node is fixed", origin="none")
 
 
-def load_context(context="cell_line"):
+def load_context(context: ContextLike = "cell_line") -> Context:
     """A :class:`Context` from a bundled name, a ``.toml`` path, ``"none"`` (nothing fixed), or
     a Context (returned as is).
 

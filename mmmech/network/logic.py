@@ -1,9 +1,10 @@
 """Boolean rules of pathway models: parse, print, inspect (never ``eval``).
 
 A rule is a Boolean expression over node names with ``AND``, ``OR``, ``NOT`` and parentheses,
-nested up to :data:`MAX_DEPTH` levels. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and ``and``/``or``/``not`` are
-accepted too. Node names are identifiers made of letters, digits, ``_`` and ``.`` (not starting
-with a digit). The constants ``0`` and ``1`` (or ``false``/``true``) are allowed.
+nested up to :data:`MAX_DEPTH` levels. The symbolic forms ``&``, ``|``, ``!`` (BoolNet) and
+``and``/``or``/``not`` are accepted too. Node names are identifiers made of letters, digits,
+``_`` and ``.`` (not starting with a digit). The constants ``0`` and ``1`` (or ``false``/``true``)
+are allowed.
 
 The parsed form is a small tree of tuples:
 
@@ -18,8 +19,11 @@ Examples
 >>> sorted(literals(tree).items())
 [('IKK', 1), ('NFKBIA', -1)]
 """
+from __future__ import annotations
+
 import re
 
+from .._typing import RuleTree
 from ..exceptions import InvalidInputError
 
 __all__ = ["parse_rule", "format_rule", "variables", "literals", "RuleSyntaxError", "MAX_DEPTH"]
@@ -141,7 +145,7 @@ class _Parser:
         self.fail("a node name, NOT or '('")
 
 
-def parse_rule(text):
+def parse_rule(text: str) -> RuleTree:
     """Parse a Boolean rule into a tree (see the module docstring); RuleSyntaxError on errors."""
     if not isinstance(text, str):
         raise RuleSyntaxError(f"a rule must be a string, got {type(text).__name__}")
@@ -151,11 +155,11 @@ def parse_rule(text):
 _PREC = {"or": 1, "and": 2, "not": 3, "var": 4, "const": 4}
 
 
-def format_rule(tree, style="words"):
+def format_rule(tree: RuleTree, style: str = "words") -> str:
     """Print a rule tree: ``style="words"`` (AND/OR/NOT) or ``"bnet"`` (&, |, !)."""
     ops = {"words": (" AND ", " OR ", "NOT "), "bnet": (" & ", " | ", "!")}[style]
 
-    def fmt(t, parent):
+    def fmt(t: RuleTree, parent: int) -> str:
         kind = t[0]
         if kind == "var":
             s = t[1]
@@ -169,11 +173,11 @@ def format_rule(tree, style="words"):
     return fmt(tree, 0)
 
 
-def variables(tree):
+def variables(tree: RuleTree) -> list[str]:
     """Node names a rule reads, in order of first appearance."""
-    seen = []
+    seen: list[str] = []
 
-    def walk(t):
+    def walk(t: RuleTree) -> None:
         if t[0] == "var":
             if t[1] not in seen:
                 seen.append(t[1])
@@ -186,12 +190,12 @@ def variables(tree):
     return seen
 
 
-def literals(tree):
+def literals(tree: RuleTree) -> dict[str, int]:
     """Sign of each input: +1 (activating), -1 (inhibiting, under an odd number of NOTs), or 0
     when the same node appears with both signs."""
-    signs = {}
+    signs: dict[str, int] = {}
 
-    def walk(t, s):
+    def walk(t: RuleTree, s: int) -> None:
         if t[0] == "var":
             signs[t[1]] = s if signs.get(t[1], s) == s else 0
         elif t[0] == "not":

@@ -17,16 +17,24 @@ Examples
 >>> m.validate().ok
 True
 """
+from __future__ import annotations
+
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
-from ..exceptions import InvalidInputError, UnknownNameError, UnknownNodeError
-from .logic import literals, parse_rule, RuleSyntaxError
 from .._readonly import read_only
 from .._results import Result
+from ..exceptions import InvalidInputError, UnknownNameError, UnknownNodeError
 from ..sources import SOURCE_PATTERN, describe_expected
 from ..utils import did_you_mean
+from .logic import RuleSyntaxError, literals, parse_rule
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    import networkx as nx
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel",
            "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name",
@@ -45,12 +53,12 @@ class Node:
     module: str = ""
     kind: str = "protein"
     description: str = ""
-    rule: str = None
+    rule: str | None = None
     tau: float = 1.0
     ymax: float = 1.0
     y0: float = 0.0
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("name", "module", "kind", "description", "rule",
                                               "tau", "ymax", "y0")}
 
@@ -67,20 +75,21 @@ class Edge:
     source: str
     target: str
     sign: int
-    sources: tuple = ()
-    w: float = None
-    n: float = None
-    ec50: float = None
-    parameter: str = None
+    sources: tuple[str, ...] = ()
+    w: float | None = None
+    n: float | None = None
+    ec50: float | None = None
+    parameter: str | None = None
     note: str = ""
-    refs: tuple = ()
+    refs: tuple[str, ...] = ()
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in ("source", "target", "sign", "w", "n", "ec50",
                                            "parameter", "note")}
         d["sources"] = list(self.sources)
         d["refs"] = list(self.refs)
-        return {k: v for k, v in d.items() if v not in (None, "", [])} | {"sources": list(self.sources)}
+        kept = {k: v for k, v in d.items() if v not in (None, "", [])}
+        return kept | {"sources": list(self.sources)}
 
 
 @dataclass(frozen=True)
@@ -92,11 +101,11 @@ class Parameter:
     low: float
     high: float
     description: str = ""
-    supports: tuple = ()
-    contradicts: tuple = ()
+    supports: tuple[str, ...] = ()
+    contradicts: tuple[str, ...] = ()
     note: str = ""
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "default": self.default, "low": self.low, "high": self.high,
                 "description": self.description, "supports": list(self.supports),
                 "contradicts": list(self.contradicts), "note": self.note}
@@ -119,12 +128,12 @@ class PathwayModel:
     """
 
     name: str
-    nodes: dict
-    edges: tuple
-    readouts: dict
-    parameters: dict = field(default_factory=dict)
-    actions: dict = field(default_factory=dict)
-    source_titles: dict = field(default_factory=dict)
+    nodes: Mapping[str, Node]
+    edges: tuple[Edge, ...]
+    readouts: Mapping[str, str]
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    actions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source_titles: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     version: str = ""
     semantics: str = "netflux-logic-ode"
@@ -133,9 +142,9 @@ class PathwayModel:
     #: source, or edges into nodes without a rule, are then warnings, not errors.
     curated: bool = True
     #: what happened on import (default rules applied, renamed nodes, dropped relations)
-    notes: tuple = ()
+    notes: tuple[str, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # models are cached and shared: their mappings are read-only
         for name in ("nodes", "readouts", "parameters", "source_titles"):
             object.__setattr__(self, name, read_only(getattr(self, name)))
@@ -143,11 +152,11 @@ class PathwayModel:
 
     # ------------------------------------------------------------------ basic views
     @property
-    def rules(self):
+    def rules(self) -> dict[str, str]:
         """dict node -> rule string, for nodes with a rule."""
         return {n.name: n.rule for n in self.nodes.values() if n.rule is not None}
 
-    def node(self, name):
+    def node(self, name: str) -> Node:
         """The Node `name`; UnknownNodeError with close matches otherwise."""
         try:
             return self.nodes[name]
@@ -155,12 +164,12 @@ class PathwayModel:
             raise UnknownNodeError(f"model {self.name!r} has no node {name!r}"
                                    f"{did_you_mean(name, self.nodes)}") from None
 
-    def edge(self, source, target):
+    def edge(self, source: str, target: str) -> Edge | None:
         """The Edge source -> target, or None."""
         return self._edge_index.get((source, target))
 
     @property
-    def _edge_index(self):
+    def _edge_index(self) -> dict[tuple[str, str], Edge]:
         cache = self.__dict__.get("_edge_cache")
         if cache is None:
             cache = {(e.source, e.target): e for e in self.edges}
@@ -168,7 +177,7 @@ class PathwayModel:
         return cache
 
     @property
-    def graph(self):
+    def graph(self) -> nx.DiGraph:
         """A networkx.DiGraph: node attributes (module, kind, rule, ...) and edge attributes
         ``sign``, ``sources``, ``w``, ``n``, ``ec50``, ``parameter``, ``note``."""
         g = self.__dict__.get("_graph")
@@ -183,7 +192,8 @@ class PathwayModel:
             object.__setattr__(self, "_graph", g)
         return g.copy()
 
-    def edge_params(self, overrides=None):
+    def edge_params(self, overrides: Mapping[str, float] | None = None
+                    ) -> dict[tuple[str, str], dict[str, float]]:
         """dict (src, dst) -> {w, n, ec50} with named parameters resolved (optionally overridden:
         `overrides` maps parameter name -> value)."""
         overrides = dict(overrides or {})
@@ -191,9 +201,9 @@ class PathwayModel:
             if k not in self.parameters:
                 raise UnknownNameError(f"unknown model parameter {k!r}"
                                        f"{did_you_mean(k, self.parameters)}")
-        out = {}
+        out: dict[tuple[str, str], dict[str, float]] = {}
         for e in self.edges:
-            p = {}
+            p: dict[str, float] = {}
             if e.parameter is not None:
                 par = self.parameters[e.parameter]
                 p["w"] = float(overrides.get(e.parameter, par.default))
@@ -207,7 +217,7 @@ class PathwayModel:
         return out
 
     # ------------------------------------------------------------------ inspection
-    def explain(self, node):
+    def explain(self, node: str) -> dict[str, Any]:
         """Why a node behaves as it does: its rule and every edge into it with sign and sources.
 
         Returns
@@ -231,11 +241,13 @@ class PathwayModel:
             inputs.append({
                 "source": e.source, "sign": e.sign,
                 "effect": "activates" if e.sign > 0 else "inhibits",
-                "sources": [{"id": s, "citation": self.source_titles.get(s, "")} for s in e.sources],
+                "sources": [{"id": s, "citation": self.source_titles.get(s, "")}
+                            for s in e.sources],
                 "refs": list(e.refs), "note": e.note, "parameter": e.parameter})
         return {"node": n.name, "rule": n.rule, "description": n.description, "inputs": inputs}
 
-    def paths(self, source, target, cutoff=12):
+    def paths(self, source: str, target: str, cutoff: int = 12
+              ) -> list[tuple[list[str], int, list[list[str]]]]:
         """Signed simple paths source -> target: list of (nodes, sign, sources per edge)."""
         import networkx as nx
         self.node(source), self.node(target)
@@ -243,12 +255,12 @@ class PathwayModel:
         out = []
         for p in nx.all_simple_paths(g, source, target, cutoff=cutoff):
             sign = 1
-            for a, b in zip(p, p[1:]):
+            for a, b in pairwise(p):
                 sign *= g.edges[a, b]["sign"]
-            out.append((p, sign, [g.edges[a, b]["sources"] for a, b in zip(p, p[1:])]))
+            out.append((p, sign, [g.edges[a, b]["sources"] for a, b in pairwise(p)]))
         return out
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able form (for ``mmmech pathway show --json``)."""
         return {"name": self.name, "version": self.version, "description": self.description,
                 "semantics": self.semantics, "origin": self.origin,
@@ -260,7 +272,7 @@ class PathwayModel:
                 "sources": dict(self.source_titles), "curated": self.curated,
                 "notes": list(self.notes)}
 
-    def validate(self, drugs=None):
+    def validate(self, drugs: str | Sequence[Any] | None = None) -> ValidationReport:
         """Check the model; returns a :class:`ValidationReport` (``ok``, ``errors``, ``warnings``).
 
         Errors: rules that read undefined nodes, rule literals without an [[edge]], edges whose
@@ -278,7 +290,7 @@ class PathwayModel:
         """
         return _validate(self, drugs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"PathwayModel({self.name!r}, {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"readouts={sorted(self.readouts)})")
 
@@ -297,8 +309,8 @@ class ValidationReport(Result):
     """
 
     ok: bool
-    errors: tuple = ()
-    warnings: tuple = ()
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _library_drugs():
@@ -376,7 +388,8 @@ def _validate(m, drugs=None):
                                 f"{e.target}")
     for key, node in m.readouts.items():
         if node not in names:
-            errors.append(f"readout {key!r} names undefined node {node!r}{did_you_mean(node, names)}")
+            errors.append(f"readout {key!r} names undefined node {node!r}"
+                          f"{did_you_mean(node, names)}")
     for p in m.parameters.values():
         if not (p.low <= p.default <= p.high):
             errors.append(f"parameter {p.name}: default {p.default} outside [{p.low}, {p.high}]")
@@ -387,7 +400,7 @@ def _validate(m, drugs=None):
         for key in ("node",):
             if spec.get(key) is not None and spec[key] not in names:
                 errors.append(f"action {act}: node {spec[key]!r} is not in the model")
-        for sub, targets in (spec.get("substrate_nodes") or {}).items():
+        for targets in (spec.get("substrate_nodes") or {}).values():
             for t in targets:
                 if t not in names:
                     errors.append(f"action {act}: substrate node {t!r} is not in the model")
@@ -465,7 +478,7 @@ def _action_nodes(m):
 
 
 # ---------------------------------------------------------------------- drugs
-def drug_node_name(drug_name, target):
+def drug_node_name(drug_name: object, target: object) -> str:
     """Input-node name of a drug at a target, e.g. ``drug_bortezomib__PSMB5``."""
     ident = re.sub(r"[^A-Za-z0-9_]", "_", str(drug_name)).strip("_") or "drug"
     tgt = re.sub(r"[^A-Za-z0-9_]", "_", str(target))
@@ -487,14 +500,14 @@ class Attachment:
     notes : list of str (targets or substrates the network does not model, and why)
     """
 
-    rules: dict = field(default_factory=dict)
-    extra_nodes: list = field(default_factory=list)
-    edge_params: dict = field(default_factory=dict)
-    y0: dict = field(default_factory=dict)
-    ymax: dict = field(default_factory=dict)
-    columns: list = field(default_factory=list)
-    edges: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
+    rules: dict[str, str] = field(default_factory=dict)
+    extra_nodes: list[str] = field(default_factory=list)
+    edge_params: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    y0: dict[str, float] = field(default_factory=dict)
+    ymax: dict[str, float] = field(default_factory=dict)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[tuple[str, str, int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 _IDENTITY = {"w": 1.0, "n": 1.0, "ec50": 0.5}
@@ -509,7 +522,8 @@ def _fold_for(folds, drug, target):
     return float(f)
 
 
-def attach_drugs(model, drugs, folds=None):
+def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
+                 folds: Mapping[str, Mapping[str, float]] | None = None) -> Attachment:
     """Work out how `drugs` attach to `model` (rules, inputs, identity edges); see
     ``[actions]`` in the model file. `folds`: ``{drug_name: {target: fold}}`` potency shifts.
 
@@ -546,7 +560,7 @@ def attach_drugs(model, drugs, folds=None):
         reached = False
         for ta in getattr(drug, "targets", ()):
             action = getattr(ta, "action", None)
-            spec = model.actions.get(action)
+            spec = model.actions.get(action) if isinstance(action, str) else None
             target = getattr(ta, "target", None)
             if spec is None:
                 att.notes.append(f"{drug.name}: action {action!r} at {target} has no entry in the "
@@ -607,7 +621,7 @@ def attach_drugs(model, drugs, folds=None):
             if node_in not in att.extra_nodes:
                 att.extra_nodes.append(node_in)
                 att.y0[node_in] = 0.0
-            helpers = []
+            helpers: list[Any] = []  # node names, from drug records
             if spec.get("apply_to") == "neo_substrates":
                 helpers.append(e3)
             elif "{target}" in spec["term"]:
@@ -621,9 +635,10 @@ def attach_drugs(model, drugs, folds=None):
                         att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
             potency = getattr(ta, "potency", None)
             rng = None
-            if potency is not None and getattr(potency, "low", None) and getattr(potency, "high", None) \
-                    and getattr(potency, "value", None):
-                rng = (float(potency.low) / float(potency.value), float(potency.high) / float(potency.value))
+            if potency is not None and getattr(potency, "low", None) \
+                    and getattr(potency, "high", None) and getattr(potency, "value", None):
+                rng = (float(potency.low) / float(potency.value),
+                       float(potency.high) / float(potency.value))
             K = float(ta.potency_nM) * _fold_for(folds, drug, target)
             if not (math.isfinite(K) and K > 0):
                 raise InvalidInputError(f"{drug.name}: potency at {target} must be a positive "

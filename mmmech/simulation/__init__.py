@@ -11,8 +11,17 @@ simulator   :class:`Simulator`, :func:`simulate`, ensembles of parameters
 :mod:`mmmech.model` is the documented entry point and re-exports :mod:`.simulator`.
 """
 from .simulator import (
-    Simulator, SimulationResult, EnsembleParams, simulate, simulate_batch, sample_params,
-    attach_drugs, Attachment, resolve_drug, drug_node_name,
+    Attachment,
+    EnsembleParams,
+    SimulationResult,
+    Simulator,
+    attach_drugs,
+    drug_node_name,
+    resolve_drug,
+    sample_params,
+    simulate,
+    simulate_batch,
 )
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
+           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]

@@ -49,7 +49,8 @@ from ..network.model import PathwayModel
 from ..utils import did_you_mean
 
 __all__ = ["OP_LIT", "OP_NOT", "OP_AND", "OP_OR", "OP_CONST", "CompiledModel", "ParamSet",
-           "compile_rules", "compile_model", "hill_coefficients", "DEFAULT_W", "DEFAULT_N", "DEFAULT_EC50"]
+           "compile_rules", "compile_model", "hill_coefficients", "DEFAULT_W", "DEFAULT_N",
+           "DEFAULT_EC50"]
 
 DEFAULT_W, DEFAULT_N, DEFAULT_EC50 = 1.0, 1.4, 0.5
 
@@ -65,7 +66,7 @@ class ParamSet:
     ymax: np.ndarray
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.w.shape[0]
 
     def validate(self, n_nodes: int, n_edges: int, func: str = "ParamSet") -> ParamSet:
@@ -131,15 +132,15 @@ class CompiledModel:
     readouts: dict = field(default_factory=dict)
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return len(self.nodes)
 
     @property
-    def n_edges(self):
+    def n_edges(self) -> int:
         return int(self.edge_src.shape[0])
 
     @property
-    def has_rule(self):
+    def has_rule(self) -> np.ndarray:
         """Boolean mask (N,): nodes whose activity follows a rule."""
         return np.diff(self.prog_ptr) > 0
 
@@ -148,7 +149,8 @@ class CompiledModel:
         try:
             return self._index[name]
         except KeyError:
-            raise UnknownNodeError(f"unknown node {name!r}{did_you_mean(name, self.nodes)}") from None
+            raise UnknownNodeError(f"unknown node {name!r}"
+                                   f"{did_you_mean(name, self.nodes)}") from None
 
     @property
     def _index(self):
@@ -250,7 +252,8 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
         ptr.append(len(ops))
     for name in rules or {}:
         if name not in index:
-            raise UnknownNodeError(f"rule given for unknown node {name!r}{did_you_mean(name, nodes)}")
+            raise UnknownNodeError(f"rule given for unknown node {name!r}"
+                                   f"{did_you_mean(name, nodes)}")
     E, N = len(edges), len(nodes)
     w = np.full(E, DEFAULT_W)
     n = np.full(E, DEFAULT_N)
@@ -267,7 +270,8 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
         arr = np.full(N, float(default))
         for k, v in (values or {}).items():
             if k not in index:
-                raise UnknownNodeError(f"{what} given for unknown node {k!r}{did_you_mean(k, nodes)}")
+                raise UnknownNodeError(f"{what} given for unknown node {k!r}"
+                                       f"{did_you_mean(k, nodes)}")
             arr[index[k]] = float(v)
         return arr
 
@@ -318,7 +322,8 @@ def compile_model(model: PathwayModel, extra_nodes: Sequence[str] = (),
     names = list(model.nodes) + [n for n in extra_nodes if n not in model.nodes]
     all_rules = model.rules
     all_rules.update(rules or {})
-    ep = model.edge_params(parameter_values)
+    ep: dict[tuple[str, str], Mapping[str, float]] = {}
+    ep.update(model.edge_params(parameter_values))
     ep.update(edge_params or {})
     y0s = {n.name: n.y0 for n in model.nodes.values()}
     y0s.update(y0 or {})

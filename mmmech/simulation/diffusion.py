@@ -35,10 +35,12 @@ negative "pushed down".
 Backends: ``"cython"`` (:mod:`mmmech._kernels._linear`, parallel over blocks of regimens),
 ``"python"`` (:mod:`mmmech._kernels._linear_ref`, scipy.sparse), ``"auto"``.
 """
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from .. import _kernels
@@ -74,14 +76,14 @@ class DiffusionOperator:
     indices: np.ndarray
     data: np.ndarray
     dangling: np.ndarray
-    nodes: tuple
+    nodes: tuple[Hashable, ...]
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return self.indptr.shape[0] - 1
 
     @property
-    def n_edges(self):
+    def n_edges(self) -> int:
         return int(self.indices.shape[0])
 
 
@@ -100,7 +102,7 @@ class DiffusionInfo:
         The last ``||x_k - x_{k-1}||_1``.
     """
 
-    nodes: tuple
+    nodes: tuple[Hashable, ...]
     iterations: np.ndarray
     converged: np.ndarray
     delta: np.ndarray
@@ -180,7 +182,10 @@ def _from_csr_triple(triple, func):
                          indptr.astype(np.int64)), shape=(N, N), copy=True)
 
 
-def signed_adjacency(graph, nodes=None, weight="weight", sign="sign", func="signed_adjacency"):
+def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None,
+                     weight: str | None = "weight",
+                     sign: str | None = "sign", func: str = "signed_adjacency"
+                     ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """The signed adjacency ``W`` (row = source) of a graph given in any accepted form.
 
     Parameters
@@ -231,7 +236,10 @@ def signed_adjacency(graph, nodes=None, weight="weight", sign="sign", func="sign
     return A, names
 
 
-def adjacency_from_edges(sources, targets, weights=None, nodes=None):
+def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable],
+                         weights: npt.ArrayLike | None = None,
+                         nodes: Sequence[Hashable] | None = None
+                         ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """Signed adjacency from edge lists (e.g. OmniPath's source, interaction, target columns).
 
     Parameters
@@ -268,20 +276,22 @@ def adjacency_from_edges(sources, targets, weights=None, nodes=None):
             raise InvalidInputError(f"{func}(): weights must be {len(sources)} finite numbers")
     if nodes is None:
         nodes = tuple(sorted(set(sources) | set(targets), key=str))
-    nodes = _check_nodes(nodes, len(tuple(nodes)), func)
-    index = {n: i for i, n in enumerate(nodes)}
+    names = _check_nodes(nodes, len(tuple(nodes)), func)
+    index = {n: i for i, n in enumerate(names)}
     for n in (*sources, *targets):
         if n not in index:
             raise UnknownNodeError(f"{func}(): edge endpoint {n!r} is not in nodes"
-                                   f"{did_you_mean(n, nodes)}")
-    N = len(nodes)
+                                   f"{did_you_mean(n, names)}")
+    N = len(names)
     A = sp.csr_array((w, (np.array([index[s] for s in sources], dtype=np.int64),
                           np.array([index[t] for t in targets], dtype=np.int64))), shape=(N, N))
     A.sum_duplicates()
-    return A, nodes
+    return A, names
 
 
-def diffusion_operator(graph, nodes=None, weight="weight", sign="sign"):
+def diffusion_operator(graph: Any, nodes: Sequence[Hashable] | None = None,
+                       weight: str | None = "weight",
+                       sign: str | None = "sign") -> DiffusionOperator:
     """Build the normalized operator of `graph` once (for repeated :func:`diffuse` calls).
 
     See :func:`signed_adjacency` for the accepted graphs; the normalization is in the module
@@ -335,7 +345,8 @@ def _seed_matrix(seeds, nodes, func):
         S = np.array(seeds, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{func}(): seeds must be numeric (R, N), a mapping node -> "
-                                f"value or a list of mappings; got {type(seeds).__name__}") from None
+                                f"value or a list of mappings; got "
+                                f"{type(seeds).__name__}") from None
     single = S.ndim == 1
     if single:
         S = S[None, :]
@@ -358,8 +369,13 @@ def _finite(v, what, func):
     return f
 
 
-def diffuse(graph, seeds, restart=0.5, n_iter=1000, tol=1e-10, backend="auto", num_threads=0,
-            nodes=None, weight="weight", sign="sign", dangling="restart", return_info=False):
+def diffuse(graph: Any,
+            seeds: npt.ArrayLike | Mapping[Hashable, float] | Sequence[Mapping[Hashable, float]],
+            restart: float = 0.5, n_iter: int = 1000, tol: float = 1e-10, backend: str = "auto",
+            num_threads: int = 0, nodes: Sequence[Hashable] | None = None,
+            weight: str | None = "weight",
+            sign: str | None = "sign", dangling: str = "restart", return_info: bool = False
+            ) -> np.ndarray | tuple[np.ndarray, DiffusionInfo]:
     """Signed random walk with restart from each regimen's seeds (see the module docstring).
 
     Parameters

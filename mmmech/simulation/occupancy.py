@@ -4,7 +4,10 @@ A drug at concentration c (nM) occupies its target with potency K (nM) and Hill 
 ``theta = c**h / (c**h + K**h)``, 0 at c = 0 and 0.5 at c = K. A target mutation that makes a
 drug weaker multiplies K by its fold change before this step.
 """
+from __future__ import annotations
+
 import numpy as np
+import numpy.typing as npt
 
 from .. import _kernels
 from .._guards import check_backend
@@ -15,7 +18,7 @@ from ..utils import check_finite_array
 __all__ = ["occupancy", "occupancy_reference"]
 
 
-def occupancy_reference(conc, k, h):
+def occupancy_reference(conc: npt.ArrayLike, k: npt.ArrayLike, h: npt.ArrayLike) -> np.ndarray:
     """NumPy reference of :func:`occupancy` (same arguments, same result; computed stably
     by :mod:`mmmech._kernels._occupancy_ref`)."""
     conc = np.asarray(conc, dtype=float)
@@ -23,7 +26,8 @@ def occupancy_reference(conc, k, h):
     return _occupancy_ref.occupancy(conc, k, h, np.empty(shape))
 
 
-def occupancy(conc, k, h=None, backend="auto", num_threads=0):
+def occupancy(conc: npt.ArrayLike, k: npt.ArrayLike, h: npt.ArrayLike | None = None,
+              backend: str = "auto", num_threads: int = 0) -> np.ndarray:
     """Occupancy of D targets in R regimens.
 
     Parameters
@@ -49,19 +53,19 @@ def occupancy(conc, k, h=None, backend="auto", num_threads=0):
     [[0.0, 0.5]]
     """
     func = "occupancy"
-    conc = check_finite_array(conc, "conc", func, ndim=2, min_value=0.0)
-    k = check_finite_array(k, "k", func, ndim=1)
-    if np.any(k <= 0):
-        raise InvalidInputError(f"{func}(): k must be > 0 nM, got {k[k <= 0][:3].tolist()}")
-    h = np.ones_like(k) if h is None else check_finite_array(h, "h", func, ndim=1)
-    if np.any(h <= 0):
-        raise InvalidInputError(f"{func}(): h must be > 0, got {h[h <= 0][:3].tolist()}")
-    if not (conc.shape[1] == k.shape[0] == h.shape[0]):
-        raise InvalidInputError(f"{func}(): conc has {conc.shape[1]} columns but k has "
-                                f"{k.shape[0]} and h {h.shape[0]} entries; they must match")
+    c = check_finite_array(conc, "conc", func, ndim=2, min_value=0.0)
+    kk = check_finite_array(k, "k", func, ndim=1)
+    if np.any(kk <= 0):
+        raise InvalidInputError(f"{func}(): k must be > 0 nM, got {kk[kk <= 0][:3].tolist()}")
+    hh = np.ones_like(kk) if h is None else check_finite_array(h, "h", func, ndim=1)
+    if np.any(hh <= 0):
+        raise InvalidInputError(f"{func}(): h must be > 0, got {hh[hh <= 0][:3].tolist()}")
+    if not (c.shape[1] == kk.shape[0] == hh.shape[0]):
+        raise InvalidInputError(f"{func}(): conc has {c.shape[1]} columns but k has "
+                                f"{kk.shape[0]} and h {hh.shape[0]} entries; they must match")
     check_backend(backend, func)
     if backend == "python" or (backend == "auto" and not _kernels.available("_occupancy")):
-        return occupancy_reference(conc, k, h)
-    out = np.empty_like(conc)
-    _kernels.load("_occupancy").occupancy(conc, k, h, out, int(num_threads))
+        return occupancy_reference(c, kk, hh)
+    out = np.empty_like(c)
+    _kernels.load("_occupancy").occupancy(c, kk, hh, out, int(num_threads))
     return out

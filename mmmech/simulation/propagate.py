@@ -2,17 +2,22 @@
 
 Public wrappers around the kernels: they check every input (shapes, finiteness, index bounds,
 ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy reference
-(``backend="auto"|"cython"|"python"``). The semantics are those of :mod:`mmmech.simulation.compiled`.
+(``backend="auto"|"cython"|"python"``). The semantics are those of
+:mod:`mmmech.simulation.compiled`.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import _kernels
-from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
-from ..exceptions import ConvergenceError, InvalidInputError
 from .._guards import check_backend
 from .._kernels import _logic_ref
+from .._typing import ProgressCallback
+from ..exceptions import ConvergenceError, InvalidInputError
+from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
 
 __all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
            "check_model", "stderr_progress", "WORK_LIMIT"]
@@ -73,7 +78,7 @@ def _int_array(x, name, func, shape=None):
     return a.astype(np.int64)
 
 
-def check_model(cm, func="check_model"):
+def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
     """Check that a :class:`CompiledModel` is safe to hand to a kernel.
 
     Verifies what a hand-built or corrupted model could get wrong and a kernel without bounds
@@ -89,7 +94,8 @@ def check_model(cm, func="check_model"):
     """
     if not isinstance(cm, CompiledModel):
         raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
-                                f"mmmech.simulation.compiled.compile_model), got {type(cm).__name__}")
+                                f"mmmech.simulation.compiled.compile_model), got "
+                                f"{type(cm).__name__}")
     N = len(cm.nodes)
     if N < 1:
         raise InvalidInputError(f"{func}(): the model has no nodes")
@@ -126,7 +132,7 @@ def check_model(cm, func="check_model"):
         depth = csum[1:] - csum[ptr[owner]]
         ends = ptr[1:][np.diff(ptr) > 0] - 1
         if depth.min() < 1 or np.any(depth[ends] != 1):
-            node = owner[np.argmax((depth < 1))] if depth.min() < 1 else \
+            node = owner[np.argmax(depth < 1)] if depth.min() < 1 else \
                 owner[ends[np.argmax(depth[ends] != 1)]]
             raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
                                     f"malformed (stack underflow or not exactly one result)")
@@ -153,7 +159,7 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
     check_model(cm, func)
     N = cm.n_nodes
     R = None
-    for name, arr in (("fixed_mask", fixed_mask), ("fixed_value", fixed_value), ("y0", y0)):
+    for arr in (fixed_mask, fixed_value, y0):
         if arr is not None:
             R = np.shape(arr)[0] if np.ndim(arr) == 2 else R
     if R is None:
@@ -203,7 +209,8 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
                                     f"{raw.ravel()[:3].tolist()}")
         pidx = np.ascontiguousarray(raw, dtype=np.int64)
         if pidx.shape != (R,):
-            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got {pidx.shape}")
+            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got "
+                                    f"{pidx.shape}")
         if pidx.min() < 0 or pidx.max() >= params.size:
             raise InvalidInputError(f"{func}(): param_index must lie in [0, {params.size - 1}], "
                                     f"got values {pidx.min()}..{pidx.max()}")
@@ -250,14 +257,14 @@ _SETTLE_STEPS = 50
 progress_hook = None
 
 
-def stderr_progress(label="mmmech"):
+def stderr_progress(label: str = "mmmech") -> ProgressCallback:
     """A progress callback that prints one line to stderr per report, e.g.
     ``mmmech: steady state: 3 of 120 regimens done, 4,200 steps, 12 s``."""
     import sys
     import time
     start = time.monotonic()
 
-    def report(done, total, steps):
+    def report(done: int, total: int, steps: int) -> None:
         print(f"{label}: {done} of {total} regimens done, {steps:,} steps, "
               f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
     return report
@@ -304,9 +311,12 @@ def _check_memory(func, need, advice):
                                 f"the machine has {have / 2 ** 30:,.1f} GiB; {advice}")
 
 
-def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, param_index=None,
-                 tol=1e-6, rtol=1e-6, atol=1e-9, max_steps=20000, backend="auto",
-                 num_threads=0, n_regimens=None, progress=None):
+def steady_state(cm: CompiledModel, fixed_mask: npt.ArrayLike | None = None,
+                 fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
+                 params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
+                 tol: float = 1e-6, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 20000,
+                 backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
+                 progress: ProgressCallback | None = None) -> SteadyState:
     """Integrate R regimens to steady state.
 
     Parameters
@@ -351,7 +361,8 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
-    tol, rtol, atol = (_positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
+    tol, rtol, atol = (_positive(v, n, func)
+                       for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
     _check_size(func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size,
@@ -366,9 +377,12 @@ def steady_state(cm, fixed_mask=None, fixed_value=None, y0=None, params=None, pa
     return SteadyState(y=y, converged=np.asarray(conv, dtype=bool), steps=np.asarray(steps), t=t)
 
 
-def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=None,
-                param_index=None, rtol=1e-6, atol=1e-9, max_steps=100000, backend="auto",
-                num_threads=0, n_regimens=None, progress=None):
+def time_course(cm: CompiledModel, times: npt.ArrayLike, fixed_mask: npt.ArrayLike | None = None,
+                fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
+                params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
+                rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 100000,
+                backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
+                progress: ProgressCallback | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``.
 
     `progress` and the up-front size check as in :func:`steady_state`."""
@@ -376,30 +390,33 @@ def time_course(cm, times, fixed_mask=None, fixed_value=None, y0=None, params=No
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
     try:
-        times = np.ascontiguousarray(times, dtype=np.float64)
+        tarr = np.ascontiguousarray(times, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{func}(): times must be numeric, got {times!r:.60}") from None
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) \
-            or np.any(times < 0) or np.any(np.diff(times) <= 0):
+    if tarr.ndim != 1 or tarr.size == 0 or not np.all(np.isfinite(tarr)) \
+            or np.any(tarr < 0) or np.any(np.diff(tarr) <= 0):
         raise InvalidInputError(f"{func}(): times must be a non-empty 1-D array of finite, "
-                                f"strictly increasing values >= 0, got {times.tolist()[:5]}")
+                                f"strictly increasing values >= 0, got {tarr.tolist()[:5]}")
     rtol, atol = (_positive(v, n, func) for v, n in ((rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
-    least = min(max_steps, float(times[-1]) / float(reg.params.tau.min(axis=1).max()))
+    least = min(max_steps, float(tarr[-1]) / float(reg.params.tau.min(axis=1).max()))
     _check_size(func, reg, cm, least, 8, "max_steps or the end time",
-                float(reg.y0.size) * times.size, num_threads)
+                float(reg.y0.size) * tarr.size, num_threads)
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        return kern.time_course(cm, reg, times, rtol, atol, max_steps,
+        return kern.time_course(cm, reg, tarr, rtol, atol, max_steps,
                                 num_threads, progress=progress)
-    return _logic_ref.time_course(cm, reg, times, rtol, atol, max_steps, num_threads,
+    return _logic_ref.time_course(cm, reg, tarr, rtol, atol, max_steps, num_threads,
                                   progress=progress)
 
 
-def integrate_fixed(cm, dt, n_steps, fixed_mask=None, fixed_value=None, y0=None, params=None,
-                    param_index=None, backend="auto", num_threads=0, n_regimens=None,
-                    progress=None):
+def integrate_fixed(cm: CompiledModel, dt: float, n_steps: int,
+                    fixed_mask: npt.ArrayLike | None = None,
+                    fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
+                    params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
+                    backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
+                    progress: ProgressCallback | None = None) -> np.ndarray:
     """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N).
 
     `progress` and the up-front size check as in :func:`steady_state`."""

@@ -21,36 +21,50 @@ Examples
 >>> bool(res.readouts["viability"][1] < res.readouts["viability"][0])
 True
 """
+from __future__ import annotations
+
 import hashlib
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import network as pathways
-from ..network.model import Attachment, attach_drugs, drug_node_name
 from .._guards import check_ensemble, check_fraction, check_sample_memory, check_seed
+from .._typing import ContextLike, DrugLike, ModelLike, SeedLike
+from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
+from ..network.contexts import load_context
+from ..network.model import Attachment, attach_drugs, drug_node_name
+from ..utils import check_random_state, did_you_mean
 from .compiled import ParamSet, compile_model
 from .occupancy import occupancy
-from ..network.contexts import load_context
-from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
-from ..utils import check_random_state, did_you_mean
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch", "sample_params",
-           "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    import pandas as pd
+
+    from ..drugs import Drug
+    from ..network.contexts import Context
+    from ..network.model import PathwayModel
+    from .compiled import CompiledModel
+
+__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
+           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
 
 
 # ---------------------------------------------------------------------- drugs
-def resolve_drug(drug):
+def resolve_drug(drug: DrugLike) -> Drug:
     """A Drug from a name (through :func:`mmmech.drugs.get`) or a Drug-like object as is."""
     if isinstance(drug, str):
         try:
             from .. import drugs as _drugs
         except ImportError as exc:  # pragma: no cover - the drug layer ships with the package
-            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available ({exc})") from None
+            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available "
+                                   f"({exc})") from None
         return _drugs.get(drug)
     if not hasattr(drug, "name") or not hasattr(drug, "targets"):
         raise InvalidInputError(f"a drug must be a name or a Drug (with .name and .targets), got "
@@ -74,14 +88,14 @@ class SimulationResult:
     drugs : tuple of str, length D
     """
 
-    nodes: tuple
+    nodes: tuple[str, ...]
     y: np.ndarray
-    readouts: dict
+    readouts: dict[str, np.ndarray]
     converged: np.ndarray
     conc: np.ndarray
-    drugs: tuple
+    drugs: tuple[str, ...]
 
-    def node(self, name):
+    def node(self, name: str) -> np.ndarray:
         """Activities (R,) of one node."""
         try:
             return self.y[:, self.nodes.index(name)]
@@ -97,12 +111,13 @@ class EnsembleParams(ParamSet):
     ``potency_multiplier`` (M, C) multiplies the potency K of each drug-target column
     (:attr:`Simulator.columns`)."""
 
-    potency_multiplier: np.ndarray = None
+    potency_multiplier: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------- simulator
-def _check_settings(model_nodes, settings, func):
-    out = {}
+def _check_settings(model_nodes: Mapping[str, Any], settings: Mapping[str, float] | None,
+                    func: str) -> dict[str, float]:
+    out: dict[str, float] = {}
     if settings is not None and not isinstance(settings, Mapping):
         raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
                                 f"got {type(settings).__name__} {settings!r:.60}")
@@ -113,7 +128,8 @@ def _check_settings(model_nodes, settings, func):
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], got {v!r}") from None
+            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], "
+                                    f"got {v!r}") from None
         if not (0.0 <= fv <= 1.0):
             raise InvalidInputError(f"{func}(): value for {k} must lie in [0, 1], got {fv}")
         out[k] = fv
@@ -143,17 +159,21 @@ class Simulator:
     notes : list of str
     """
 
-    def __init__(self, model="myeloma", drugs=(), context="cell_line", knockouts=(), settings=None,
-                 mutations=(), params=None, folds=None):
+    def __init__(self, model: ModelLike = "myeloma", drugs: Sequence[DrugLike] = (),
+                 context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
+                 settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
+                 params: Mapping[str, float] | None = None,
+                 folds: Mapping[str, Mapping[str, float]] | None = None) -> None:
         func = "Simulator"
-        self.model = pathways.load(model)
+        self.model: PathwayModel = pathways.load(model)
         self.drugs = tuple(resolve_drug(d) for d in drugs)
         names = [d.name for d in self.drugs]
         if len(set(names)) != len(names):
             raise InvalidInputError(f"{func}(): each drug may appear once, got {names}")
-        self.context = load_context(context)
+        self.context: Context = load_context(context)
         nodes = self.model.nodes
-        ctx_raw, ctx_dropped = dict(self.context.settings), []
+        ctx_raw: dict[str, float] = dict(self.context.settings)
+        ctx_dropped: list[str] = []
         if not getattr(self.model, "curated", True):
             # an imported model (mmmech.network.io) does not share the curated node names: the
             # context sets only the nodes it has
@@ -184,7 +204,7 @@ class Simulator:
         self.fixed = fixed
         self.knockouts = tuple(knockouts or ())
         self.mutations = tuple(self.context.mutations) + tuple(mutations or ())
-        all_folds = {}
+        all_folds: dict[str, dict[str, float]] = {}
         if self.mutations:
             all_folds = self._mutation_folds(self.mutations)
         for dname, per in (folds or {}).items():
@@ -200,9 +220,9 @@ class Simulator:
                               f"node(s) this imported model does not have were not applied "
                               f"({', '.join(ctx_dropped[:5])}{more})")
         self.columns = att.columns
-        self.compiled = compile_model(self.model, extra_nodes=att.extra_nodes, rules=att.rules,
-                                           edge_params=att.edge_params, y0=att.y0, ymax=att.ymax,
-                                           parameter_values=self.parameter_values)
+        self.compiled: CompiledModel = compile_model(
+            self.model, extra_nodes=att.extra_nodes, rules=att.rules, edge_params=att.edge_params,
+            y0=att.y0, ymax=att.ymax, parameter_values=self.parameter_values)
         cm = self.compiled
         N = cm.n_nodes
         self._base_mask = np.zeros(N, dtype=np.uint8)
@@ -218,7 +238,7 @@ class Simulator:
         # a drug input fixed by the user (e.g. --knockout of a target) stays as the user set it
         self._col_free = np.array([c["node"] not in fixed for c in self.columns], dtype=bool)
 
-    def _mutation_folds(self, mutations):
+    def _mutation_folds(self, mutations: Sequence[Any]) -> dict[str, dict[str, float]]:
         try:
             from .. import structures
         except ImportError as exc:  # pragma: no cover
@@ -232,10 +252,11 @@ class Simulator:
         return {d: dict(v) for d, v in shifts.items()}
 
     @property
-    def drug_names(self):
+    def drug_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.drugs)
 
-    def occupancy(self, conc, potency_multiplier=None):
+    def occupancy(self, conc: npt.ArrayLike, potency_multiplier: npt.ArrayLike | None = None
+                  ) -> np.ndarray:
         """Occupancy of every drug-target column: (R, C) from concentrations (R, D) in nM.
 
         `potency_multiplier` (R, C) scales each row's potencies (ensembles). Every row goes
@@ -243,8 +264,7 @@ class Simulator:
         grouped by distinct multiplier rows, so a member with multiplier 1 gives bit for bit
         what the curated model gives.
         """
-        conc = np.asarray(conc, dtype=float)
-        c = np.ascontiguousarray(conc[:, self._col_drug])
+        c = np.ascontiguousarray(np.asarray(conc, dtype=float)[:, self._col_drug])
         if c.shape[1] == 0:
             return c
         if potency_multiplier is None:
@@ -258,12 +278,13 @@ class Simulator:
             out[sel] = occupancy(c[sel], self._col_K * m, self._col_h)
         return out
 
-    def _conc(self, conc, func):
+    def _conc(self, conc: npt.ArrayLike, func: str) -> np.ndarray:
         D = len(self.drugs)
         try:
             a = np.asarray(conc, dtype=float)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): conc must be numeric (nM), got {conc!r:.80}") from None
+            raise InvalidInputError(f"{func}(): conc must be numeric (nM), "
+                                    f"got {conc!r:.80}") from None
         if a.ndim == 1 and D == 1:
             a = a[:, None]
         if a.ndim != 2 or a.shape[1] != D or a.shape[0] < 1:
@@ -271,10 +292,12 @@ class Simulator:
                                     f"{list(self.drug_names)}), nM; got {a.shape}")
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, got {bad}")
+            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, "
+                                    f"got {bad}")
         return np.ascontiguousarray(a)
 
-    def fixed_arrays(self, conc, params=None, param_index=None):
+    def fixed_arrays(self, conc: np.ndarray, params: ParamSet | None = None,
+                     param_index: npt.ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-regimen ``(fixed_mask (R, N), fixed_value (R, N))`` for concentrations (R, D)."""
         R = conc.shape[0]
         mask = np.broadcast_to(self._base_mask, (R, self._base_mask.size)).copy()
@@ -290,8 +313,10 @@ class Simulator:
             value[:, cols] = occ[:, self._col_free]
         return mask, value
 
-    def run(self, conc, backend="auto", param_index=None, params=None, tol=1e-6,
-            max_steps=20000, num_threads=0):
+    def run(self, conc: npt.ArrayLike, backend: str = "auto",
+            param_index: npt.ArrayLike | None = None,
+            params: ParamSet | None = None, tol: float = 1e-6, max_steps: int = 20000,
+            num_threads: int = 0) -> SimulationResult:
         """Steady state of R regimens in one batched call.
 
         Parameters
@@ -310,8 +335,8 @@ class Simulator:
         SimulationResult
         """
         from .propagate import steady_state
-        conc = self._conc(conc, "Simulator.run")
-        mask, value = self.fixed_arrays(conc, params, param_index)
+        c = self._conc(conc, "Simulator.run")
+        mask, value = self.fixed_arrays(c, params, param_index)
         ps = None if params is None else ParamSet(params.w, params.n, params.ec50, params.tau,
                                                   params.ymax)
         ss = steady_state(self.compiled, mask, value, params=ps, param_index=param_index,
@@ -322,21 +347,22 @@ class Simulator:
         cm = self.compiled
         readouts = {k: y[:, i].copy() for k, i in cm.readouts.items()}
         return SimulationResult(nodes=cm.nodes, y=y, readouts=readouts, converged=converged,
-                                conc=conc, drugs=self.drug_names)
+                                conc=c, drugs=self.drug_names)
 
-    def sample_params(self, M, seed=None, spread=0.2):
+    def sample_params(self, M: int, seed: SeedLike = None, spread: float = 0.2) -> EnsembleParams:
         """M parameter sets sampled around the curated ones (see :func:`sample_params`)."""
         return sample_params(self, M, seed=seed, spread=spread)
 
 
-def _stream(seed, *key):
+def _stream(seed: int, *key: object) -> np.random.Generator:
     """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
     digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
     words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
     return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
 
 
-def sample_params(simulator, M, seed=None, spread=0.2):
+def sample_params(simulator: Simulator, M: int, seed: SeedLike = None, spread: float = 0.2
+                  ) -> EnsembleParams:
     """Ensemble of M parameter sets for a :class:`Simulator`.
 
     Every quantity is drawn from its own random stream keyed by the seed and by what it varies
@@ -416,7 +442,7 @@ def sample_params(simulator, M, seed=None, spread=0.2):
 
 
 # ---------------------------------------------------------------------- simulate()
-_SIM_CACHE = {}
+_SIM_CACHE: dict[tuple[Any, ...], tuple[Simulator, tuple[Any, ...]]] = {}
 _SIM_CACHE_MAX = 32
 
 
@@ -493,15 +519,38 @@ def _regimen(reg, func):
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, got {v!r}") from None
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, "
+                                    f"got {v!r}") from None
         if not math.isfinite(fv) or fv < 0:
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, got {v!r}")
+            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, "
+                                    f"got {v!r}")
         out[name] = fv
     return out
 
 
-def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), settings=None,
-             mutations=(), backend="auto", params=None, nodes=True):
+@overload
+def simulate(model: ModelLike = ..., regimens: Mapping[str, float] | None = ...,
+             context: ContextLike = ..., knockouts: Sequence[str] = ...,
+             settings: Mapping[str, float] | None = ..., mutations: Sequence[Any] = ...,
+             backend: str = ..., params: Mapping[str, float] | None = ...,
+             nodes: bool = ...) -> dict[str, Any]: ...
+
+
+@overload
+def simulate(model: ModelLike,
+             regimens: list[Mapping[str, float]] | tuple[Mapping[str, float], ...],
+             context: ContextLike = ..., knockouts: Sequence[str] = ...,
+             settings: Mapping[str, float] | None = ..., mutations: Sequence[Any] = ...,
+             backend: str = ..., params: Mapping[str, float] | None = ...,
+             nodes: bool = ...) -> pd.DataFrame: ...
+
+
+def simulate(model: ModelLike = "myeloma",
+             regimens: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
+             context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
+             settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
+             backend: str = "auto", params: Mapping[str, float] | None = None,
+             nodes: bool = True) -> dict[str, Any] | pd.DataFrame:
     """Steady state of a pathway model under one regimen.
 
     Parameters
@@ -549,8 +598,11 @@ def simulate(model="myeloma", regimens=None, context="cell_line", knockouts=(), 
     return out
 
 
-def simulate_batch(model="myeloma", regimens=(), context="cell_line", knockouts=(),
-                   settings=None, mutations=(), backend="auto", params=None, nodes=True):
+def simulate_batch(model: ModelLike = "myeloma", regimens: Sequence[Mapping[str, float]] = (),
+                   context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
+                   settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
+                   backend: str = "auto", params: Mapping[str, float] | None = None,
+                   nodes: bool = True) -> pd.DataFrame:
     """Steady states of a batch of regimens in one call: always a DataFrame.
 
     Parameters are those of :func:`simulate`, with `regimens` a non-empty sequence of

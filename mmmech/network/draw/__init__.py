@@ -1,6 +1,11 @@
 """Drawing a pathway model: layered layout and matplotlib rendering (Agg, no pyplot state)."""
 from ._render import (
-    DrawResult, draw, neighbourhood, regimen_effect, layout, MAX_NODES,
+    MAX_NODES,
+    DrawResult,
+    draw,
+    layout,
+    neighbourhood,
+    regimen_effect,
 )
 
 __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]

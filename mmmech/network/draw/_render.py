@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from ... import _figures
 from ..._results import Result
-from ...exceptions import InvalidInputError, UnknownNodeError
 from ..._typing import ContextLike, ModelLike
+from ...exceptions import InvalidInputError, UnknownNodeError
 from ...utils import did_you_mean
 
 __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
@@ -110,6 +110,7 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
 def _context_for(model, context):
     """The context, restricted to nodes of an imported model (whose names differ)."""
     import dataclasses
+
     from ..contexts import load_context
     ctx = load_context(context)
     if getattr(model, "curated", True):
@@ -163,7 +164,7 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
         row = 1
     else:
         res1, row = res0, 1
-    for r, ok in ((res0, res0.converged[0]), (res1, res1.converged[row])):
+    for ok in (res0.converged[0], res1.converged[row]):
         if not ok:
             notes.append("a steady state was not reached; colours show the state at the end of "
                          "the integration budget")
@@ -172,7 +173,7 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
     y1 = {n: float(res1.node(n)[row]) for n in names}
     att = attach_drugs(m, drugs)
     wiring = []
-    for d, dose in zip(drugs, conc[1]):
+    for d, dose in zip(drugs, conc[1], strict=True):
         links = []
         for src, dst, sign, _label in att.edges:
             if src.startswith("drug_") and any(c["node"] == src and c["drug"] == d.name
@@ -215,10 +216,10 @@ def layout(model: ModelLike, nodes: Sequence[str] | None = None,
     """Positions of `nodes` (default: all) of a model.
 
     Models with modules: a module per box, boxes in columns ordered by the median distance of
-    their nodes to the readouts (upstream modules left, phenotypes right), boxes in a column ordered by the mean height of their neighbours, nodes in
-    a box on a grid ordered by depth. Without modules: force-directed, one connected component
-    at a time (Kamada-Kawai up to 150 nodes, else spring with a fixed seed), overlapping labels
-    pushed apart.
+    their nodes to the readouts (upstream modules left, phenotypes right), boxes in a column
+    ordered by the mean height of their neighbours, nodes in a box on a grid ordered by depth.
+    Without modules: force-directed, one connected component at a time (Kamada-Kawai up to 150
+    nodes, else spring with a fixed seed), overlapping labels pushed apart.
 
     Returns
     -------
@@ -377,7 +378,7 @@ def _separate(pos, iterations=150):
             hit.sum(axis=1), 1)
         P[:, 1] += 0.5 * (np.where(along_y, oy * sy, 0.0)).sum(axis=1) / np.maximum(
             hit.sum(axis=1), 1)
-    return {n: (float(x), float(y)) for n, (x, y) in zip(names, P)}
+    return {n: (float(x), float(y)) for n, (x, y) in zip(names, P, strict=True)}
 
 
 # ---------------------------------------------------------------------- drawing
@@ -527,11 +528,12 @@ def _place_drugs(pos, boxes, drug_nodes, drug_edges):
 def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title, regimen,
             settings, dpi):
     import matplotlib
+    from matplotlib import cm
+    from matplotlib import colors as mcolors
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch
-    from matplotlib import colors as mcolors, cm
 
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
