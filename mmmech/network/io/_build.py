@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 
 from ...exceptions import ModelFileError
 from ..logic import literals, parse_rule, variables
@@ -77,7 +78,7 @@ class DefaultRulesWarning(UserWarning):
     """A network without Boolean rules was given mmmech's default rules on import."""
 
 
-def safe_name(label):
+def safe_name(label: object) -> str:
     """A rule-safe node name for `label` (see the module docstring).
 
     >>> safe_name("HLA-A"), safe_name("14-3-3"), safe_name("NOT"), safe_name("NFKB1")
@@ -124,7 +125,7 @@ class _Namer:
         )
 
 
-def default_rule(activators, inhibitors):
+def default_rule(activators: Sequence[str], inhibitors: Sequence[str]) -> str | None:
     """mmmech's default rule: activators OR'ed, inhibitors as AND NOT (None without inputs).
 
     >>> default_rule(["A", "B"], ["C"])
@@ -154,21 +155,21 @@ def _edge(source, target, sign, note="", **kw):
 
 
 def build_network(
-    name,
-    nodes,
-    edges,
-    origin="",
-    fmt="",
-    rules=None,
-    y0=None,
-    descriptions=None,
-    notes=(),
-    readouts=None,
-    description="",
-    modules=None,
-    kinds=None,
-    warn=True,
-):
+    name: str,
+    nodes: Sequence[str],
+    edges: Sequence[tuple],
+    origin: str = "",
+    fmt: str = "",
+    rules: Mapping[str, str] | None = None,
+    y0: Mapping[str, float] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
+    readouts: Mapping[str, str] | None = None,
+    description: str = "",
+    modules: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    warn: bool = True,
+) -> PathwayModel:
     """Build an imported (``curated=False``) PathwayModel from nodes and signed edges.
 
     Parameters
@@ -195,7 +196,8 @@ def build_network(
     nodes = list(dict.fromkeys(nodes))
     known = set(nodes)
     notes = [n for n in notes if n]
-    elist, seen = [], {}
+    elist: list[Edge] = []
+    seen: dict[tuple[str, str], int] = {}
     for item in edges:
         s, t, sign = item[0], item[1], item[2]
         note = item[3] if len(item) > 3 else ""
@@ -215,8 +217,8 @@ def build_network(
     modules = dict(modules or {})
     kinds = dict(kinds or {})
     if rules is None:
-        acts = {n: [] for n in nodes}
-        inhs = {n: [] for n in nodes}
+        acts: dict[str, list[str]] = {n: [] for n in nodes}
+        inhs: dict[str, list[str]] = {n: [] for n in nodes}
         unsigned = 0
         for e in elist:
             if e.sign > 0:
@@ -225,8 +227,8 @@ def build_network(
                 inhs[e.target].append(e.source)
             else:
                 unsigned += 1
-        rules = {n: default_rule(acts[n], inhs[n]) for n in nodes}
-        rules = {k: v for k, v in rules.items() if v is not None}
+        defaults = {n: default_rule(acts[n], inhs[n]) for n in nodes}
+        rules = {n: r for n, r in defaults.items() if r is not None}
         msg = (
             f"{origin or name}: the {fmt or 'network'} file has no Boolean rules; default "
             f"rules given to {len(rules)} of {len(nodes)} nodes (activators OR'ed, inhibitors "

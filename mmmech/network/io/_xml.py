@@ -24,7 +24,7 @@ class _Forbidden(Exception):
     pass
 
 
-def check_xml(data, origin, max_depth=None):
+def check_xml(data: bytes, origin: str, max_depth: int | None = None) -> str:
     """Check that `data` (bytes) is well-formed XML without entity declarations (and, with
     `max_depth`, elements nested at most that deep).
 
@@ -41,7 +41,7 @@ def check_xml(data, origin, max_depth=None):
     # namespace-aware, as ElementTree and libsbml are: an unbound prefix is malformed here too
     p = expat.ParserCreate(namespace_separator=" ")
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    root = []
+    root: list[str] = []
 
     def entity(name, *args):
         raise _Forbidden(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...exceptions import ModelFileError
 from ...utils import did_you_mean
 from ..logic import RuleSyntaxError, format_rule, parse_rule, variables
+from ..model import PathwayModel
 from ._build import _KEYWORDS, _NAME, _edges_from_rules, build_network
 
 __all__ = ["read_bnet", "write_bnet"]
@@ -13,8 +14,11 @@ __all__ = ["read_bnet", "write_bnet"]
 _Y0_PREFIX = "# mmmech y0:"
 
 
-def read_bnet(text, origin, name):
-    rules, order, y0, y0_line = {}, [], {}, {}
+def read_bnet(text: str, origin: str, name: str) -> PathwayModel:
+    rules: dict[str, tuple] = {}
+    order: list[str] = []
+    y0: dict[str, float] = {}
+    y0_line: dict[str, int] = {}
     header_done = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -106,7 +110,7 @@ def read_bnet(text, origin, name):
     )
 
 
-def write_bnet(m):
+def write_bnet(m: PathwayModel) -> str:
     lines = [
         f"# {m.name}: exported by mmmech (BoolNet format; inputs written as 'X, X')",
         "targets, factors",

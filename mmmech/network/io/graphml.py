@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 from ...exceptions import ModelFileError
 from ..logic import RuleSyntaxError, literals, parse_rule
-from ..model import Parameter
+from ..model import Parameter, PathwayModel
 from ._build import _edges_from_rules, _from_json_attr, _json_attr, _Namer, _sign_of, build_network
 from ._xml import _expect_root, _num_attr
 
@@ -30,7 +30,7 @@ def _list_attr(value, origin, what):
     return tuple(x.strip() for x in str(value).split(";") if x.strip())
 
 
-def read_graphml(data, origin, name):
+def read_graphml(data: bytes, origin: str, name: str) -> PathwayModel:
     """Read GraphML (mmmech's own attributes when present, else a signed network)."""
     import networkx as nx  # deferred: networkx costs ~0.2 s, needed only for GraphML
 
@@ -197,7 +197,7 @@ def read_graphml(data, origin, name):
     )
 
 
-def write_graphml(m):
+def write_graphml(m: PathwayModel) -> str:
     """GraphML text of a model, with every mmmech attribute (lossless for mmmech)."""
     import networkx as nx  # deferred: networkx costs ~0.2 s, needed only for GraphML
 

@@ -7,6 +7,7 @@ import warnings
 from xml.etree import ElementTree as ET
 
 from ...exceptions import ModelFileError
+from ..model import PathwayModel
 from ._build import DefaultRulesWarning, _Namer, build_network, safe_name
 from ._xml import _expect_root
 
@@ -27,7 +28,7 @@ def _kgml_label(entry):
     return first
 
 
-def read_kgml(data, origin, name):
+def read_kgml(data: bytes, origin: str, name: str) -> PathwayModel:
     """Read a KEGG KGML map: signed relations between gene products, complexes and compounds.
 
     Gene entries are named by their first symbol (``graphics name``; several genes in one
@@ -57,7 +58,8 @@ def read_kgml(data, origin, name):
         raise ModelFileError(f"{origin}: no <pathway> element")
     pw = pathways[0]
     namer = _Namer()
-    node_of, desc = {}, {}
+    node_of: dict[int, str] = {}
+    desc: dict[str, str] = {}
     for eid, entry in sorted(pw.entries.items()):
         if entry.type in ("gene", "compound", "ortholog", "enzyme", "reaction", "other"):
             nm = namer(_kgml_label(entry))
@@ -88,7 +90,9 @@ def read_kgml(data, origin, name):
             desc[nm] = f"complex (KGML group {eid}) of {', '.join(members)}"
             rules[nm] = " AND ".join(members)
             extra_edges += [(mb, nm, 1, "complex member") for mb in members]
-    edges, dropped, to_maps, ambiguous = [], {}, 0, 0
+    edges: list[tuple] = []
+    dropped: dict[str, int] = {}
+    to_maps, ambiguous = 0, 0
     for rel in pw.relations:
         try:
             e1, e2 = rel._entry1, rel._entry2

@@ -24,9 +24,10 @@ import dataclasses
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ..._typing import ModelLike, PathLike
 from ...exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
 from ...resources import data_file, list_data, parse_toml, read_text_file
 from ...utils import atomic_write, did_you_mean
@@ -114,7 +115,7 @@ def _norm_format(fmt, allowed, func):
     return f
 
 
-def detect_format(path, data=None):
+def detect_format(path: PathLike, data: bytes | None = None) -> str:
     """Format of a file from its extension, or for ``.xml`` from its root element.
 
     Parameters
@@ -162,7 +163,7 @@ def _read_foreign(path, format=None):
     return _parse(data, fmt, p)
 
 
-def loads(text, format, origin="<string>"):
+def loads(text: str | bytes, format: str, origin: str = "<string>") -> PathwayModel:
     """Parse file content (str or bytes) in `format`; see :func:`read`."""
     fmt = _norm_format(format, READ_FORMATS, "loads")
     data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -188,13 +189,15 @@ def _parse(data, fmt, origin):
     return spec.reader(text, origin, name)
 
 
-def dumps(model, format):
+def dumps(model: ModelLike, format: str) -> str:
     """The text of `model` (PathwayModel, bundled name or path) in a writable `format`."""
     fmt = _norm_format(format, WRITE_FORMATS, "dumps")
-    return REGISTRY[fmt].writer(load(model))
+    writer = REGISTRY[fmt].writer
+    assert writer is not None  # WRITE_FORMATS holds only formats with a writer
+    return writer(load(model))
 
 
-def write(model, path, format=None):
+def write(model: ModelLike, path: PathLike, format: str | None = None) -> str:
     """Write `model` to `path` atomically (temporary file, then ``os.replace``).
 
     Parameters
@@ -226,7 +229,7 @@ def write(model, path, format=None):
     return p
 
 
-def with_initial(model, values):
+def with_initial(model: ModelLike, values: Mapping[str, float]) -> PathwayModel:
     """A copy of `model` whose nodes start from (and inputs hold) the given activities.
 
     Imported Boolean models carry no initial state (BoolNet has none; SBML-qual's
@@ -262,7 +265,7 @@ def with_initial(model, values):
     return dataclasses.replace(m, nodes=nodes)
 
 
-def available():
+def available() -> list[str]:
     """Names of the bundled models (``pathways/*.toml``)."""
     return [n[:-5] for n in list_data("pathways")]
 
@@ -291,7 +294,7 @@ def _path_arg(path, func):
     return p
 
 
-def read(path, format=None):
+def read(path: PathLike, format: str | None = None) -> PathwayModel:
     """Read a model file: mmmech's own ``.toml`` or a foreign format of the registry.
 
     Parameters
@@ -324,7 +327,7 @@ def read(path, format=None):
     return _read_foreign(p, format)
 
 
-def load(model="myeloma"):
+def load(model: ModelLike = "myeloma") -> PathwayModel:
     """Load a model: a :class:`PathwayModel` (returned as is), a bundled name or a file path.
 
     Bundled models are parsed once per process (cached).

@@ -7,6 +7,7 @@ from xml.sax.saxutils import quoteattr
 
 from ...exceptions import ModelFileError
 from ..logic import MAX_DEPTH, format_rule, literals, parse_rule
+from ..model import PathwayModel
 from ._build import _edges_from_rules, _Namer, build_network, safe_name
 from ._xml import MMMECH_NS, _expect_root, _num_attr
 
@@ -166,7 +167,7 @@ def _annotation(sp):
 SBML_MAX_DEPTH = 1000
 
 
-def read_sbml_qual(data, origin, name):
+def read_sbml_qual(data: bytes, origin: str, name: str) -> PathwayModel:
     """Read an SBML-qual model: species, transitions and Boolean function terms."""
     libsbml = _libsbml()
     # libsbml parses MathML recursively in C++: thousands of nested elements overflow its stack
@@ -202,7 +203,7 @@ def read_sbml_qual(data, origin, name):
     namer = _Namer()
     names, y0, desc, extra, constant = {}, {}, {}, {}, set()
     species = [qm.getQualitativeSpecies(i) for i in range(qm.getNumQualitativeSpecies())]
-    by_name = {}
+    by_name: dict[str, int] = {}
     for sp in species:
         nm = sp.getName() if sp.isSetName() else ""
         by_name[nm] = by_name.get(nm, 0) + 1
@@ -236,7 +237,9 @@ def read_sbml_qual(data, origin, name):
         if sp.isSetConstant() and sp.getConstant():
             constant.add(names[sid])
     nodes = [names[sp.getId()] for sp in species]
-    rules, signs, rule_of = {}, {}, {}
+    rules: dict = {}
+    signs: dict = {}
+    rule_of: dict = {}
     for i in range(qm.getNumTransitions()):
         tr = qm.getTransition(i)
         where = f"{origin}, <transition id={tr.getId()!r}>"
@@ -402,7 +405,7 @@ def _sid(name, used):
     return sid
 
 
-def write_sbml_qual(m):
+def write_sbml_qual(m: PathwayModel) -> str:
     """SBML-qual (Level 3 Version 1, qual v1) text of a model's nodes, signed inputs and rules.
 
     Each node is a Boolean qualitativeSpecies (``maxLevel=1``; ``initialLevel`` = y0 rounded)
@@ -414,7 +417,7 @@ def write_sbml_qual(m):
     doc = libsbml.SBMLDocument(ns)
     doc.setPackageRequired("qual", True)
     model = doc.createModel()
-    used = set()
+    used: set[str] = set()
     model.setId(_sid(m.name or "model", used))
     model.setName(m.name)
     comp = model.createCompartment()
@@ -440,7 +443,7 @@ def write_sbml_qual(m):
         )
         if sp.setAnnotation(ann) != libsbml.LIBSBML_OPERATION_SUCCESS:  # pragma: no cover
             raise ModelFileError(f"write_sbml_qual(): could not annotate species {n.name!r}")
-    into = {}
+    into: dict[str, list] = {}
     for e in m.edges:
         into.setdefault(e.target, []).append(e)
     sign_code = {

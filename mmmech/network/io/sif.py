@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ...exceptions import ModelFileError
+from ..model import PathwayModel
 from ._build import _Namer, _sign_of, build_network
 
 __all__ = ["read_sif", "write_sif"]
@@ -13,10 +14,10 @@ _HEADER_2ND = {"interaction", "sign", "effect", "type", "relation", "consensus_s
 _HEADER_1ST = {"source", "from", "source_genesymbol", "node1", "source_node"}
 
 
-def read_sif(text, origin, name):
+def read_sif(text: str, origin: str, name: str) -> PathwayModel:
     namer = _Namer()
     nodes, edges = [], []
-    unsigned_kinds = {}
+    unsigned_kinds: dict[str, int] = {}
     first = True
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -63,9 +64,9 @@ def read_sif(text, origin, name):
     )
 
 
-def write_sif(m):
+def write_sif(m: PathwayModel) -> str:
     lines = []
-    linked = set()
+    linked: set[str] = set()
     for e in m.edges:
         linked.update((e.source, e.target))
         signs = (e.sign,) if e.sign in (1, -1) else (1, -1)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from ...exceptions import ModelFileError
 from ...utils import did_you_mean
@@ -52,7 +54,7 @@ def _str(value, what, origin, text, needle, required=True):
     return value.strip()
 
 
-def parse_model(data, origin="<model>", text=""):
+def parse_model(data: Mapping[str, Any], origin: str = "<model>", text: str = "") -> PathwayModel:
     """Build a :class:`PathwayModel` from parsed TOML `data` (errors name `origin` and a line)."""
     if not isinstance(data, dict):
         raise ModelFileError(f"{origin}: expected a TOML table at the top level")
