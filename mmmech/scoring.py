@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from . import synergy
 from ._guards import (
     check_backend,
     check_dose_list,
@@ -48,6 +49,8 @@ from ._guards import (
 )
 from ._typing import ContextLike, DrugLike, ModelLike
 from .exceptions import InvalidInputError
+from .simulation.simulator import Simulator, resolve_drug, sample_params
+from .synergy import _core
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from .simulation.compiled import ParamSet
@@ -72,7 +75,6 @@ def default_doses(drug: DrugLike, points: int = DEFAULT_POINTS,
     >>> float(d[0]), len(d)
     (0.0, 6)
     """
-    from .simulation.simulator import resolve_drug
     d = resolve_drug(drug)
     ref = math.nan if d.reference_nM is None else float(d.reference_nM)
     if not (ref > 0 and math.isfinite(ref)):
@@ -335,9 +337,6 @@ def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
     >>> sorted(r.scores)                                              # doctest: +SKIP
     ['bliss', 'hsa', 'loewe', 'zip']
     """
-    from . import synergy
-    from .simulation.simulator import Simulator, resolve_drug, sample_params
-    from .synergy._core import score_batch
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
         raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
@@ -391,7 +390,7 @@ def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
         effect[n] = float(inhib[0][tuple(idx)] / 100.0)
     ens_out = member_scores = None
     if params is not None:
-        out = score_batch(grid, inhib, metrics)
+        out = _core.score_batch(grid, inhib, metrics)
         ens_out = {}
         member_scores = {m: np.asarray(out.summary[m], dtype=float).copy() for m in metrics}
         for m in metrics:

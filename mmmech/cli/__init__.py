@@ -116,6 +116,7 @@ def build_parser():
         "--debug", action="store_true", default=False, help="show the full traceback on errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    # deferred: a command loads its layers only when it runs
     from . import (
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs

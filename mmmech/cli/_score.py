@@ -1,4 +1,6 @@
 """mmmech score"""
+import sys
+
 from ..exceptions import InvalidInputError
 from ._common import add_model_args, add_perturbation_args
 
@@ -78,11 +80,12 @@ def _handle(args):
 
 def _score_model(args):
     """Drugs named on the command line: the model's predicted surface (mmmech.scoring)."""
-    from ._score_model import run_model
+    from ._score_model import run_model  # deferred: a command loads its layers only when it runs
     return run_model(args)
 
 
 def _score_data(args):
+    # deferred: a command loads its layers only when it runs
     from ..synergy import METRICS, read_plate, score_blocks
 
     if args.response is None:
@@ -103,6 +106,7 @@ def _score_data(args):
         raise InvalidInputError(f"mmmech score --data: {', '.join(model_only)} apply to the "
                                 "model's surface, not to a measured plate")
     if args.plot:
+        # deferred: a command loads its layers only when it runs
         from ..synergy.plot import check_output_path
         check_output_path(args.plot, "synergy_map")
     metrics = METRICS if args.metric == "all" else (args.metric,)
@@ -131,8 +135,8 @@ def _score_data(args):
             item["annotations"] = dict(res.extra)
         payload.append(item)
     if args.plot:
-        import sys
 
+        # deferred: a command loads its layers only when it runs
         from ..synergy.plot import block_paths, synergy_map
         for (bid, res), path, item in zip(results, block_paths(args.plot, [b for b, _ in results]),
                                           payload):

@@ -10,7 +10,7 @@ __all__ = ["run_model", "parse_dose_lists"]
 
 def parse_dose_lists(items):
     """``['bortezomib=1nM,3nM,10nM', ...]`` -> ``{drug name: [nM, ...]}`` (units required)."""
-    from ..drugs import dose_nM, get
+    from ..drugs import dose_nM, get  # deferred: a command loads its layers only when it runs
     out = {}
     for item in items:
         name, value = parse_assignment(item, what="--doses")
@@ -71,13 +71,14 @@ def _ensemble_kwargs(args):
 
 def run_model(args):
     """Handler of `mmmech score DRUG DRUG ...`."""
-    from ..scoring import score
+    from ..scoring import score  # deferred: a command loads its layers only when it runs
     if args.response is not None:
         raise InvalidInputError("score: --response applies to measured plates (--data) only")
     if len(args.drugs) < 2:
         raise InvalidInputError(f"score: name at least two drugs (or give --data FILE.csv), got "
                                 f"{len(args.drugs)}: {args.drugs}")
     if args.plot:
+        # deferred: a command loads its layers only when it runs
         from ..synergy.plot import check_output_path
         check_output_path(args.plot, "synergy_map")
     res = score(args.drugs, model=args.model, context=args.context,
@@ -85,6 +86,7 @@ def run_model(args):
                 knockouts=args.knockout, settings=parse_settings(args.set_),
                 mutations=args.mutation, **_ensemble_kwargs(args))
     if args.plot:
+        # deferred: a command loads its layers only when it runs
         from ..synergy.plot import synergy_map
         synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)
         print(f"mmmech: wrote {args.plot}", file=sys.stderr)

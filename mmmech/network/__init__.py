@@ -16,8 +16,16 @@ from .contexts import Context, available_contexts, load_context
 from .io import available, load, read
 from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
 from .model import (
-    NODE_KINDS, SOURCE_PATTERN, Attachment, Edge, Node, Parameter, PathwayModel, ValidationReport,
-    attach_drugs, drug_node_name,
+    NODE_KINDS,
+    SOURCE_PATTERN,
+    Attachment,
+    Edge,
+    Node,
+    Parameter,
+    PathwayModel,
+    ValidationReport,
+    attach_drugs,
+    drug_node_name,
 )
 
 __all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",

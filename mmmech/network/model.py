@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from .. import drugs as _drugs
 from .._readonly import read_only
 from .._results import Result
 from ..exceptions import InvalidInputError, UnknownNameError, UnknownNodeError
@@ -182,6 +183,7 @@ class PathwayModel:
         ``sign``, ``sources``, ``w``, ``n``, ``ec50``, ``parameter``, ``note``."""
         g = self.__dict__.get("_graph")
         if g is None:
+            # deferred: networkx loads on first use (keeps import mmmech fast)
             import networkx as nx
             g = nx.DiGraph(name=self.name)
             for n in self.nodes.values():
@@ -249,7 +251,7 @@ class PathwayModel:
     def paths(self, source: str, target: str, cutoff: int = 12
               ) -> list[tuple[list[str], int, list[list[str]]]]:
         """Signed simple paths source -> target: list of (nodes, sign, sources per edge)."""
-        import networkx as nx
+        import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
         self.node(source), self.node(target)
         g = self.graph
         out = []
@@ -314,10 +316,6 @@ class ValidationReport(Result):
 
 
 def _library_drugs():
-    try:
-        from .. import drugs as _drugs
-    except ImportError:
-        return None
     seen, out = set(), []
     for d in _drugs.library().values():
         if d.name not in seen:
@@ -421,7 +419,7 @@ def _validate(m, drugs=None):
             errors.append(f"action {act}: missing 'term'")
     # reachability to readouts
     if not errors:
-        import networkx as nx
+        import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
         g = m.graph
         ro = set(m.readouts.values())
         if drugs:

@@ -7,6 +7,9 @@ ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy 
 """
 from __future__ import annotations
 
+import os
+import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,8 +263,6 @@ progress_hook = None
 def stderr_progress(label: str = "mmmech") -> ProgressCallback:
     """A progress callback that prints one line to stderr per report, e.g.
     ``mmmech: steady state: 3 of 120 regimens done, 4,200 steps, 12 s``."""
-    import sys
-    import time
     start = time.monotonic()
 
     def report(done: int, total: int, steps: int) -> None:
@@ -282,7 +283,6 @@ def _check_size(func, reg, cm, steps, evals, knob, out_values, num_threads):
     """Refuse, before anything is allocated, a call that needs at least WORK_LIMIT
     evaluations (`steps`: a lower bound of the steps per regimen) or more memory than the
     machine has (one line: the size and how to reduce it)."""
-    import os
     R, N, E = reg.y0.shape[0], cm.n_nodes, cm.n_edges
     lanes = -(-R // 16) * 16
     work = float(lanes) * (N + E) * evals * steps
@@ -301,7 +301,6 @@ def _check_size(func, reg, cm, steps, evals, knob, out_values, num_threads):
 
 def _check_memory(func, need, advice):
     """Refuse `need` bytes when the machine does not have that much memory."""
-    import os
     try:
         have = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, ValueError, OSError):

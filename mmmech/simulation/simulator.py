@@ -34,15 +34,18 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from .. import drugs as _drugs
 from .. import network as pathways
+from .. import structures
 from .._guards import check_ensemble, check_fraction, check_sample_memory, check_seed
 from .._typing import ContextLike, DrugLike, ModelLike, SeedLike
-from ..exceptions import InvalidInputError, UnknownDrugError, UnknownNodeError
+from ..exceptions import InvalidInputError, UnknownNodeError
 from ..network.contexts import load_context
 from ..network.model import Attachment, attach_drugs, drug_node_name
 from ..utils import check_random_state, did_you_mean
 from .compiled import ParamSet, compile_model
 from .occupancy import occupancy
+from .propagate import steady_state
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import pandas as pd
@@ -60,11 +63,6 @@ __all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simul
 def resolve_drug(drug: DrugLike) -> Drug:
     """A Drug from a name (through :func:`mmmech.drugs.get`) or a Drug-like object as is."""
     if isinstance(drug, str):
-        try:
-            from .. import drugs as _drugs
-        except ImportError as exc:  # pragma: no cover - the drug layer ships with the package
-            raise UnknownDrugError(f"drug {drug!r}: the drug library is not available "
-                                   f"({exc})") from None
         return _drugs.get(drug)
     if not hasattr(drug, "name") or not hasattr(drug, "targets"):
         raise InvalidInputError(f"a drug must be a name or a Drug (with .name and .targets), got "
@@ -239,11 +237,6 @@ class Simulator:
         self._col_free = np.array([c["node"] not in fixed for c in self.columns], dtype=bool)
 
     def _mutation_folds(self, mutations: Sequence[Any]) -> dict[str, dict[str, float]]:
-        try:
-            from .. import structures
-        except ImportError as exc:  # pragma: no cover
-            raise InvalidInputError(f"mutations need the structure layer (mmmech.structures): "
-                                    f"{exc}") from None
         parsed = structures.unique_mutations(
             [structures.parse_mutation(m) if isinstance(m, str) else m for m in mutations],
             "Simulator")
@@ -334,7 +327,6 @@ class Simulator:
         -------
         SimulationResult
         """
-        from .propagate import steady_state
         c = self._conc(conc, "Simulator.run")
         mask, value = self.fixed_arrays(c, params, param_index)
         ps = None if params is None else ParamSet(params.w, params.n, params.ec50, params.tau,

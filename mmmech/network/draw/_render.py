@@ -23,6 +23,7 @@ True
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections import defaultdict, deque
@@ -33,7 +34,11 @@ from ... import _figures
 from ..._results import Result
 from ..._typing import ContextLike, ModelLike
 from ...exceptions import InvalidInputError, UnknownNodeError
+from ...simulation.simulator import Simulator, attach_drugs, resolve_drug
+from ...units import format_nM
 from ...utils import did_you_mean
+from ..contexts import load_context
+from ..io import load
 
 __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "MAX_NODES"]
 
@@ -70,7 +75,6 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
     (list of str, int)
         The kept nodes (focus first) and the size of the whole neighbourhood.
     """
-    from ..io import load
     m = load(model)
     focus = list(dict.fromkeys(focus))
     if not focus:
@@ -109,9 +113,7 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
 
 def _context_for(model, context):
     """The context, restricted to nodes of an imported model (whose names differ)."""
-    import dataclasses
 
-    from ..contexts import load_context
     ctx = load_context(context)
     if getattr(model, "curated", True):
         return ctx, []
@@ -140,8 +142,6 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
         readouts: {name: (untreated, treated)}, drugs: [(drug, nM, [(target_node, sign)])],
         notes: [...]}``
     """
-    from ...simulation.simulator import Simulator, attach_drugs, resolve_drug
-    from ..io import load
     m = load(model)
     regimen = dict(regimen or {})
     settings = dict(settings or {})
@@ -225,7 +225,6 @@ def layout(model: ModelLike, nodes: Sequence[str] | None = None,
     -------
     (dict node -> (x, y), dict module -> (x0, y0, x1, y1))
     """
-    from ..io import load
     m = load(model)
     nodes = list(m.nodes) if nodes is None else list(nodes)
     keep = set(nodes)
@@ -306,7 +305,7 @@ def _force_layout(nodes, edges, seed):
     """Force-directed positions in node-cell units: each connected component laid out on its
     own (Kamada-Kawai up to 150 nodes, else spring), components packed in rows, unconnected
     nodes on a grid below, then label boxes pushed apart."""
-    import networkx as nx
+    import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
     if not nodes:
         return {}
     g = nx.Graph()
@@ -352,7 +351,7 @@ def _force_layout(nodes, edges, seed):
 
 def _separate(pos, iterations=150):
     """Push overlapping label boxes apart (label width from its length, in node-cell units)."""
-    import numpy as np
+    import numpy as np  # deferred: NumPy loads on first use (keeps import mmmech fast)
     names = list(pos)
     if len(names) < 2:
         return pos
@@ -416,7 +415,6 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
         ``out, nodes, edges, total_nodes, focus, changes`` (with a regimen or settings, largest
         first), ``readouts`` (untreated, treated), ``notes`` and, without `out`, ``figure``.
     """
-    from ..io import load
     m = load(model)
     if out is not None:
         # a picture format, and only a regular file (or a link to one) in a folder that exists
@@ -447,7 +445,6 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
         notes += effect["notes"]
     drug_nodes, drug_edges = [], []
     if effect:
-        from ...units import format_nM
         for dname, dose, links in effect["drugs"]:
             label = f"{dname}\n{format_nM(dose)}"
             hit = [(t, s) for t, s in links if t in set(nodes)]
@@ -527,12 +524,22 @@ def _place_drugs(pos, boxes, drug_nodes, drug_edges):
 
 def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title, regimen,
             settings, dpi):
-    import matplotlib
-    from matplotlib import cm
+    import matplotlib  # deferred: matplotlib loads on first use (keeps import mmmech fast)
+    from matplotlib import cm  # deferred: matplotlib loads on first use (keeps import mmmech fast)
+
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib import colors as mcolors
+
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib.figure import Figure
+
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib.lines import Line2D
+
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch
 
     xs = [p[0] for p in pos.values()]
@@ -646,7 +653,6 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     if title is None:
         title = f"{m.name}"
         if regimen:
-            from ...units import format_nM
             title += " under " + " + ".join(f"{d} {format_nM(v)}" for d, v in regimen.items())
         if settings:
             title += " with " + ", ".join(f"{k}={v:g}" for k, v in settings.items())
@@ -660,6 +666,7 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
 
 
 def _text_color(face):
+    # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib import colors as mcolors
     r, g, b, _ = mcolors.to_rgba(face)
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.45 else "black"
