@@ -19,6 +19,7 @@ import graph and fails on an upward import or a cycle):
 
 Submodules load on first use, so ``import mmmech`` stays fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,15 +27,34 @@ from typing import Any
 
 __version__ = "0.2.0"
 
-_SUBMODULES = {"drugs", "structures", "network", "simulation", "synergy", "scoring", "screening",
-               "pathways", "model", "units", "exceptions", "utils", "resources", "testing"}
+_SUBMODULES = {
+    "drugs",
+    "structures",
+    "network",
+    "simulation",
+    "synergy",
+    "scoring",
+    "screening",
+    "pathways",
+    "model",
+    "units",
+    "exceptions",
+    "utils",
+    "resources",
+    "testing",
+}
 # module paths of 0.1 that moved into the layer packages: still importable for one release
 # (mmmech/<old>.py re-exports the new module and warns DeprecationWarning)
 _MOVED = {
-    "compiled": "simulation.compiled", "propagate": "simulation.propagate",
-    "occupancy": "simulation.occupancy", "diffusion": "simulation.diffusion",
-    "contexts": "network.contexts", "logic": "network.logic", "interchange": "network.io",
-    "draw": "network.draw", "plot": "synergy.plot",
+    "compiled": "simulation.compiled",
+    "propagate": "simulation.propagate",
+    "occupancy": "simulation.occupancy",
+    "diffusion": "simulation.diffusion",
+    "contexts": "network.contexts",
+    "logic": "network.logic",
+    "interchange": "network.io",
+    "draw": "network.draw",
+    "plot": "synergy.plot",
 }
 # top-level convenience functions -> (module, attribute)
 _FUNCTIONS = {
@@ -44,9 +64,24 @@ _FUNCTIONS = {
     "screen": ("screening", "screen"),
 }
 
-__all__ = ["__version__", "simulate", "simulate_batch", "score", "screen", "drugs", "structures",
-           "network", "simulation", "pathways", "synergy", "scoring", "screening", "model",
-           "exceptions", "units"]
+__all__ = [
+    "__version__",
+    "simulate",
+    "simulate_batch",
+    "score",
+    "screen",
+    "drugs",
+    "structures",
+    "network",
+    "simulation",
+    "pathways",
+    "synergy",
+    "scoring",
+    "screening",
+    "model",
+    "exceptions",
+    "units",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
 """``python -m mmmech`` runs the command-line interface."""
+
 from .cli import main
 
 raise SystemExit(main())

@@ -7,6 +7,7 @@ Pictures are written atomically (a temporary file beside the target, then ``os.r
 an interrupted run never leaves a half-written file. The format follows the extension:
 ``.png``, ``.svg`` or ``.pdf``.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ __all__ = ["FORMATS", "check_output_path", "new_figure", "save_figure"]
 FORMATS = ("png", "svg", "pdf")
 
 
-def check_output_path(path: PathLike, func: str = "save_figure",
-                      name: str = "path") -> tuple[str, str]:
+def check_output_path(
+    path: PathLike, func: str = "save_figure", name: str = "path"
+) -> tuple[str, str]:
     """Check a picture path before any work is done; returns ``(path, format)``.
 
     The extension must be one of :data:`FORMATS` and only a regular file (or a link to one) in
@@ -47,13 +49,20 @@ def new_figure(figsize: tuple[float, float], dpi: float | None = None) -> Figure
     # deferred: matplotlib costs about 0.3 s; import mmmech stays fast
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure  # deferred (matplotlib, as above)
+
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 
 
-def save_figure(fig: Figure, path: PathLike, dpi: float = 150, func: str = "save_figure",
-                name: str = "path", **savefig: Any) -> str:
+def save_figure(
+    fig: Figure,
+    path: PathLike,
+    dpi: float = 150,
+    func: str = "save_figure",
+    name: str = "path",
+    **savefig: Any,
+) -> str:
     """Write `fig` to `path` atomically (png, svg or pdf by extension); returns the path.
 
     `savefig` goes to :meth:`matplotlib.figure.Figure.savefig` (``bbox_inches``,

@@ -24,6 +24,7 @@ combinations are enumerated.
 ``MAX_SAMPLE_BYTES = 1 GiB`` for the arrays of one ensemble of parameter sets
 (:func:`mmmech.model.sample_params`: about 3 KiB per set for the bundled model).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,9 +38,21 @@ import numpy.typing as npt
 from .exceptions import InvalidInputError
 from .utils import did_you_mean
 
-__all__ = ["BACKENDS", "MAX_SIMULATIONS", "MAX_TASKS", "check_backend", "check_ensemble",
-           "check_seed", "check_fraction", "check_int", "check_dose_list", "check_simulations",
-           "check_count", "check_sample_memory", "MAX_SAMPLE_BYTES"]
+__all__ = [
+    "BACKENDS",
+    "MAX_SIMULATIONS",
+    "MAX_TASKS",
+    "check_backend",
+    "check_ensemble",
+    "check_seed",
+    "check_fraction",
+    "check_int",
+    "check_dose_list",
+    "check_simulations",
+    "check_count",
+    "check_sample_memory",
+    "MAX_SAMPLE_BYTES",
+]
 
 #: kernel backends accepted by score, screen and the simulator
 BACKENDS = ("auto", "cython", "python")
@@ -48,7 +61,7 @@ MAX_SIMULATIONS = 100_000
 #: rows (combinations x contexts) allowed per screen
 MAX_TASKS = 100_000
 #: memory allowed for one ensemble of parameter sets (mmmech.model.sample_params)
-MAX_SAMPLE_BYTES = 2 ** 30
+MAX_SAMPLE_BYTES = 2**30
 # measured costs per simulated well (see the module docstring), rounded up
 _BYTES_PER_SIMULATION = 6 * 1024
 _SECONDS_PER_SIMULATION = 3.5e-4
@@ -67,13 +80,22 @@ def check_backend(backend: object, func: str, allowed: Sequence[str] = BACKENDS)
     return backend
 
 
-def check_int(value: object, func: str, name: str, minimum: int = 0, maximum: int | None = None,
-              what: str | None = None) -> int:
+def check_int(
+    value: object,
+    func: str,
+    name: str,
+    minimum: int = 0,
+    maximum: int | None = None,
+    what: str | None = None,
+) -> int:
     """An integer (a float only when integral, e.g. ``3.0``; never bool, text or 2.5) in range."""
     if _is_int(value):
         v = int(value)
-    elif isinstance(value, (float, np.floating)) and math.isfinite(value) \
-            and float(value).is_integer():
+    elif (
+        isinstance(value, (float, np.floating))
+        and math.isfinite(value)
+        and float(value).is_integer()
+    ):
         v = int(value)
     else:
         v = None
@@ -82,8 +104,9 @@ def check_int(value: object, func: str, name: str, minimum: int = 0, maximum: in
     else:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if v is None or v < minimum or (maximum is not None and v > maximum):
-        raise InvalidInputError(f"{func}(): {name} must be {kind}"
-                                f"{f' ({what})' if what else ''}, got {value!r}")
+        raise InvalidInputError(
+            f"{func}(): {name} must be {kind}{f' ({what})' if what else ''}, got {value!r}"
+        )
     return v
 
 
@@ -93,17 +116,20 @@ def check_ensemble(ensemble: object, func: str, name: str = "ensemble", minimum:
 
 
 @overload
-def check_seed(seed: object, func: str, allow_none: Literal[False] = ...,
-               allow_generator: Literal[False] = ...) -> int: ...
+def check_seed(
+    seed: object, func: str, allow_none: Literal[False] = ..., allow_generator: Literal[False] = ...
+) -> int: ...
 
 
 @overload
-def check_seed(seed: object, func: str, allow_none: bool = ...,
-               allow_generator: bool = ...) -> int | np.random.Generator | None: ...
+def check_seed(
+    seed: object, func: str, allow_none: bool = ..., allow_generator: bool = ...
+) -> int | np.random.Generator | None: ...
 
 
-def check_seed(seed: object, func: str, allow_none: bool = False, allow_generator: bool = False
-               ) -> int | np.random.Generator | None:
+def check_seed(
+    seed: object, func: str, allow_none: bool = False, allow_generator: bool = False
+) -> int | np.random.Generator | None:
     """A non-negative integer seed (optionally None or a numpy Generator, returned as is)."""
     if seed is None and allow_none:
         return None
@@ -120,51 +146,63 @@ def check_seed(seed: object, func: str, allow_none: bool = False, allow_generato
     return int(seed)
 
 
-def check_fraction(value: object, func: str, name: str, low: float = 0.0, high: float = 1.0,
-                   include_low: bool = False, include_high: bool = False) -> float:
+def check_fraction(
+    value: object,
+    func: str,
+    name: str,
+    low: float = 0.0,
+    high: float = 1.0,
+    include_low: bool = False,
+    include_high: bool = False,
+) -> float:
     """A real number in an interval (default the open ``(0, 1)``); text, bool, NaN refused."""
-    span = (("[" if include_low else "(") + f"{low:g}, {high:g}" +
-            ("]" if include_high else ")"))
+    span = ("[" if include_low else "(") + f"{low:g}, {high:g}" + ("]" if include_high else ")")
     if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
         raise InvalidInputError(f"{func}(): {name} must be a number in {span}, got {value!r}")
     v = float(value)
     ok_lo = v >= low if include_low else v > low
     ok_hi = v <= high if include_high else v < high
-    if not (ok_lo and ok_hi):           # NaN fails both
+    if not (ok_lo and ok_hi):  # NaN fails both
         raise InvalidInputError(f"{func}(): {name} must lie in {span}, got {value!r}")
     return v
 
 
-def check_dose_list(name: str, values: npt.ArrayLike, func: str, min_nonzero: int = 3
-                    ) -> np.ndarray:
+def check_dose_list(
+    name: str, values: npt.ArrayLike, func: str, min_nonzero: int = 3
+) -> np.ndarray:
     """A drug's dose series in nM: finite, >= 0, sorted unique, 0 prepended when missing, at
     least `min_nonzero` non-zero concentrations (a dose-response fit needs three)."""
     if isinstance(values, (str, bytes)) or isinstance(values, bool):
-        raise InvalidInputError(f"{func}(): doses for {name!r} must be numbers (nM), got "
-                                f"{values!r:.80}")
+        raise InvalidInputError(
+            f"{func}(): doses for {name!r} must be numbers (nM), got {values!r:.80}"
+        )
     try:
         a = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): doses for {name!r} must be numbers (nM), got "
-                                f"{values!r:.80}") from None
+        raise InvalidInputError(
+            f"{func}(): doses for {name!r} must be numbers (nM), got {values!r:.80}"
+        ) from None
     if a.size == 0:
         raise InvalidInputError(f"{func}(): doses for {name!r} must not be empty")
     if not np.all(np.isfinite(a)) or np.any(a < 0):
         bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-        raise InvalidInputError(f"{func}(): doses for {name!r} must be finite and >= 0 nM, "
-                                f"got {bad}")
+        raise InvalidInputError(
+            f"{func}(): doses for {name!r} must be finite and >= 0 nM, got {bad}"
+        )
     a = np.unique(a)
     if a[0] != 0.0:
         a = np.concatenate([[0.0], a])
     if a.size < min_nonzero + 1:
-        raise InvalidInputError(f"{func}(): doses for {name!r} need at least three non-zero "
-                                f"concentrations to fit a dose-response curve, got "
-                                f"{a[1:].tolist()}")
+        raise InvalidInputError(
+            f"{func}(): doses for {name!r} need at least three non-zero "
+            f"concentrations to fit a dose-response curve, got "
+            f"{a[1:].tolist()}"
+        )
     return a
 
 
 def _human_bytes(n: float) -> str:
-    for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n / 1024:.3g} KiB"
@@ -182,8 +220,9 @@ def _human_time(s: float) -> str:
     return f"{s:.2g} s"
 
 
-def check_simulations(grid_sizes: Iterable[int], members: int, func: str, how: str,
-                      limit: int | None = None) -> int:
+def check_simulations(
+    grid_sizes: Iterable[int], members: int, func: str, how: str, limit: int | None = None
+) -> int:
     """Refuse a combination whose dose grid x ensemble exceeds :data:`MAX_SIMULATIONS`.
 
     Parameters
@@ -201,7 +240,7 @@ def check_simulations(grid_sizes: Iterable[int], members: int, func: str, how: s
     """
     limit = MAX_SIMULATIONS if limit is None else limit
     sizes = [int(n) for n in grid_sizes]
-    points = math.prod(sizes)                 # Python integers: no overflow
+    points = math.prod(sizes)  # Python integers: no overflow
     m = max(int(members), 1)
     wells = points * m
     if wells > limit:
@@ -214,15 +253,17 @@ def check_simulations(grid_sizes: Iterable[int], members: int, func: str, how: s
             f"{func}(): {grid}{ens} (about "
             f"{_human_bytes(wells * _BYTES_PER_SIMULATION)} and "
             f"{_human_time(wells * _SECONDS_PER_SIMULATION)} of one core) is more than the "
-            f"limit of {limit:,} per combination; {how}")
+            f"limit of {limit:,} per combination; {how}"
+        )
     return wells
 
 
 def check_count(n: int, limit: int, func: str, what: str, how: str) -> int:
     """Refuse `n` items of `what` above `limit` (one line with the size and the way out)."""
     if n > limit:
-        raise InvalidInputError(f"{func}(): {n:,} {what} is more than the limit of {limit:,}; "
-                                f"{how}")
+        raise InvalidInputError(
+            f"{func}(): {n:,} {what} is more than the limit of {limit:,}; {how}"
+        )
     return n
 
 
@@ -235,5 +276,6 @@ def check_sample_memory(M: int, n_edges: int, n_nodes: int, n_columns: int, func
         raise InvalidInputError(
             f"{func}(): {int(M):,} parameter sets need about {_human_bytes(nbytes)} for this model "
             f"({n_edges} edges, {n_nodes} nodes), more than the limit of "
-            f"{_human_bytes(MAX_SAMPLE_BYTES)}; use a smaller ensemble")
+            f"{_human_bytes(MAX_SAMPLE_BYTES)}; use a smaller ensemble"
+        )
     return nbytes

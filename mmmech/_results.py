@@ -5,6 +5,7 @@ carry dose-response grids or other matrices leave them out of ``to_dict()`` unle
 (``matrices=True``): the same default everywhere. Results that were plain dicts in 0.1 still
 answer ``result["key"]`` for one release, with a :class:`DeprecationWarning`.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """Type aliases shared by the public signatures (for readers and type checkers)."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,15 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from .network.contexts import Context
     from .network.model import PathwayModel
 
-__all__ = ["SeedLike", "PathLike", "ModelLike", "ContextLike", "RuleTree",
-           "ProgressCallback", "DrugLike"]
+__all__ = [
+    "SeedLike",
+    "PathLike",
+    "ModelLike",
+    "ContextLike",
+    "RuleTree",
+    "ProgressCallback",
+    "DrugLike",
+]
 
 #: what :func:`mmmech.utils.check_random_state` accepts
 SeedLike = Union[None, int, "np.random.Generator"]

@@ -4,6 +4,7 @@ The top-level folders ``structures/`` and ``pathways/`` of the source tree are i
 as ``mmmech._data.structures`` and ``mmmech._data.pathways``; this module finds them through
 :mod:`importlib.resources`, so they work from any installed copy (wheel, sdist, editable).
 """
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,11 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
     except RecursionError:
         # tomllib parses nested arrays and inline tables recursively: a few hundred levels of
         # '[[[...' exhaust Python's stack. No model or context nests more than a few levels.
-        raise ModelFileError(f"{origin}: invalid TOML: arrays or inline tables nested too "
-                             f"deeply (Python's parser gives up after a few hundred "
-                             f"levels)") from None
+        raise ModelFileError(
+            f"{origin}: invalid TOML: arrays or inline tables nested too "
+            f"deeply (Python's parser gives up after a few hundred "
+            f"levels)"
+        ) from None
 
 
 def read_text_file(path: PathLike, func: str = "read") -> str:
@@ -65,15 +68,18 @@ def read_text_file(path: PathLike, func: str = "read") -> str:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise ModelFileError(f"{func}(): cannot read {os.fspath(path)!r}: "
-                             f"{exc.strerror or exc}") from None
+        raise ModelFileError(
+            f"{func}(): cannot read {os.fspath(path)!r}: {exc.strerror or exc}"
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ModelFileError(f"{os.fspath(path)}, line {line}: not UTF-8 text (byte "
-                             f"0x{data[exc.start]:02x}: {exc.reason}); save the file as "
-                             f"UTF-8") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ModelFileError(
+            f"{os.fspath(path)}, line {line}: not UTF-8 text (byte "
+            f"0x{data[exc.start]:02x}: {exc.reason}); save the file as "
+            f"UTF-8"
+        ) from None
 
 
 def load_toml(folder: str, name: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ model), every grid point is simulated
 under each set in the same batched call, and each summary score is reported with its ensemble
 mean and a percentile interval.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,15 +58,24 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from .simulation.simulator import Simulator
     from .synergy import SynergyResult
 
-__all__ = ["default_doses", "dose_range", "score", "score_grid", "ScoreResult",
-           "ensemble_summary", "DEFAULT_DILUTION", "DEFAULT_POINTS"]
+__all__ = [
+    "default_doses",
+    "dose_range",
+    "score",
+    "score_grid",
+    "ScoreResult",
+    "ensemble_summary",
+    "DEFAULT_DILUTION",
+    "DEFAULT_POINTS",
+]
 
 DEFAULT_DILUTION = 3.0
 DEFAULT_POINTS = 5
 
 
-def default_doses(drug: DrugLike, points: int = DEFAULT_POINTS,
-                  dilution: float = DEFAULT_DILUTION) -> np.ndarray:
+def default_doses(
+    drug: DrugLike, points: int = DEFAULT_POINTS, dilution: float = DEFAULT_DILUTION
+) -> np.ndarray:
     """Default dose series of a drug in nM: 0 and `points` concentrations ``c_ref * dilution**k``
     with ``k = -(points - 2) .. 1`` (see the module docstring).
 
@@ -78,20 +88,26 @@ def default_doses(drug: DrugLike, points: int = DEFAULT_POINTS,
     d = resolve_drug(drug)
     ref = math.nan if d.reference_nM is None else float(d.reference_nM)
     if not (ref > 0 and math.isfinite(ref)):
-        raise InvalidInputError(f"default_doses(): {d.name!r} has no usable reference "
-                                f"concentration ({ref!r}); give its doses explicitly")
+        raise InvalidInputError(
+            f"default_doses(): {d.name!r} has no usable reference "
+            f"concentration ({ref!r}); give its doses explicitly"
+        )
     ks = np.arange(-(points - 2), 2, dtype=float)
-    return np.concatenate([[0.0], ref * dilution ** ks])
+    return np.concatenate([[0.0], ref * dilution**ks])
 
 
-RANGE_POINTS = 41          # dose-ranging simulation: concentrations per drug
+RANGE_POINTS = 41  # dose-ranging simulation: concentrations per drug
 RANGE_SPAN = (1e-4, 10.0)  # ... from 1e-4 to 10 x the reference concentration
 RANGE_LEVELS = (0.1, 0.9)  # grid from EC10 to EC90 of the monotherapy curve
-MIN_EFFECT = 5.0           # percent inhibition below which a drug is "inactive alone"
+MIN_EFFECT = 5.0  # percent inhibition below which a drug is "inactive alone"
 
 
-def dose_range(simulator: Simulator, points: int = DEFAULT_POINTS, readout: str = "viability",
-               backend: str = "auto") -> list[np.ndarray]:
+def dose_range(
+    simulator: Simulator,
+    points: int = DEFAULT_POINTS,
+    readout: str = "viability",
+    backend: str = "auto",
+) -> list[np.ndarray]:
     """Default dose grids of the simulator's drugs from a dose-ranging simulation.
 
     Parameters
@@ -111,21 +127,24 @@ def dose_range(simulator: Simulator, points: int = DEFAULT_POINTS, readout: str 
     refs = np.array([math.nan if d.reference_nM is None else float(d.reference_nM) for d in drugs])
     for d, r in zip(drugs, refs, strict=True):
         if not (r > 0 and math.isfinite(r)):
-            raise InvalidInputError(f"score(): {d.name!r} has no usable reference concentration "
-                                    f"({r!r}); give its doses explicitly")
+            raise InvalidInputError(
+                f"score(): {d.name!r} has no usable reference concentration "
+                f"({r!r}); give its doses explicitly"
+            )
     scan = np.geomspace(RANGE_SPAN[0], RANGE_SPAN[1], RANGE_POINTS)
     conc = np.zeros((1 + D * RANGE_POINTS, D))
     for k in range(D):
-        conc[1 + k * RANGE_POINTS:1 + (k + 1) * RANGE_POINTS, k] = refs[k] * scan
+        conc[1 + k * RANGE_POINTS : 1 + (k + 1) * RANGE_POINTS, k] = refs[k] * scan
     res = simulator.run(conc, backend=backend)
     v = res.readouts[readout]
     if not v[0] > 0:
-        raise InvalidInputError(f"score(): the untreated {readout} is 0 in this context, so "
-                                f"inhibition is undefined")
+        raise InvalidInputError(
+            f"score(): the untreated {readout} is 0 in this context, so inhibition is undefined"
+        )
     inhib = 100.0 * (1.0 - v[1:].reshape(D, RANGE_POINTS) / v[0])
     grids = []
     for k, d in enumerate(drugs):
-        curve = np.maximum.accumulate(inhib[k])      # monotone envelope for the level search
+        curve = np.maximum.accumulate(inhib[k])  # monotone envelope for the level search
         top = curve[-1]
         if top < MIN_EFFECT:
             grids.append(default_doses(d, points))
@@ -133,7 +152,7 @@ def dose_range(simulator: Simulator, points: int = DEFAULT_POINTS, readout: str 
         c = refs[k] * scan
         lo = np.interp(RANGE_LEVELS[0] * top, curve, np.log(c))
         hi = np.interp(RANGE_LEVELS[1] * top, curve, np.log(c))
-        if hi - lo < np.log(9.0):                    # very steep curve: at least 3-fold spacing
+        if hi - lo < np.log(9.0):  # very steep curve: at least 3-fold spacing
             mid = 0.5 * (lo + hi)
             lo, hi = mid - np.log(9.0), mid + np.log(9.0)
         grids.append(np.concatenate([[0.0], np.exp(np.linspace(lo, hi, points))]))
@@ -144,8 +163,9 @@ def _check_dose_list(name: str, values: Sequence[float], func: str) -> np.ndarra
     return check_dose_list(name, values, func)
 
 
-def ensemble_summary(values: npt.ArrayLike, interval: float, metric: str
-                     ) -> tuple[dict[str, float | int], str | None]:
+def ensemble_summary(
+    values: npt.ArrayLike, interval: float, metric: str
+) -> tuple[dict[str, float | int], str | None]:
     """Ensemble mean and central percentile interval of one metric's summary scores.
 
     The one summary used by :func:`score` and :func:`mmmech.screen`. Members whose score is
@@ -181,15 +201,28 @@ def ensemble_summary(values: npt.ArrayLike, interval: float, metric: str
     lo_q, hi_q = 50.0 * (1.0 - interval), 50.0 * (1.0 + interval)
     note = None
     if ok.size < s.size:
-        note = (f"{metric} is undefined for {s.size - ok.size} of {s.size} ensemble members; "
-                f"mean and interval use the others")
+        note = (
+            f"{metric} is undefined for {s.size - ok.size} of {s.size} ensemble members; "
+            f"mean and interval use the others"
+        )
     if ok.size:
-        mean, low, high = (float(ok.mean()), float(np.percentile(ok, lo_q)),
-                           float(np.percentile(ok, hi_q)))
+        mean, low, high = (
+            float(ok.mean()),
+            float(np.percentile(ok, lo_q)),
+            float(np.percentile(ok, hi_q)),
+        )
     else:
         mean = low = high = float("nan")
-    return ({"mean": mean, "low": low, "high": high, "members": int(s.size),
-             "undefined": int(s.size - ok.size)}, note)
+    return (
+        {
+            "mean": mean,
+            "low": low,
+            "high": high,
+            "members": int(s.size),
+            "undefined": int(s.size - ok.size),
+        },
+        note,
+    )
 
 
 @dataclass
@@ -203,9 +236,9 @@ class ScoreResult:
     context: str
     readout: str
     doses: tuple[np.ndarray, ...]
-    viability: np.ndarray        # grid of the Viability readout (curated parameters)
-    inhibition: np.ndarray       # percent inhibition grid
-    synergy: SynergyResult       # curated parameters
+    viability: np.ndarray  # grid of the Viability readout (curated parameters)
+    inhibition: np.ndarray  # percent inhibition grid
+    synergy: SynergyResult  # curated parameters
     effect: dict[str, float]
     converged: bool
     #: {metric: {"mean", "low", "high", "members", "undefined"}}
@@ -225,12 +258,15 @@ class ScoreResult:
             "drugs": list(self.drugs),
             "context": self.context,
             "readout": self.readout,
-            "units": {"doses": "nM", "scores": "percent inhibition (observed - expected); "
-                      "positive = synergy, negative = antagonism",
-                      "effect": "fractional inhibition of viability (0 = none, 1 = no viable "
-                                "cells)"},
-            "doses": {d: np.asarray(x).tolist()
-                      for d, x in zip(self.drugs, self.doses, strict=False)},
+            "units": {
+                "doses": "nM",
+                "scores": "percent inhibition (observed - expected); "
+                "positive = synergy, negative = antagonism",
+                "effect": "fractional inhibition of viability (0 = none, 1 = no viable cells)",
+            },
+            "doses": {
+                d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses, strict=False)
+            },
             "scores": {m: float(v) for m, v in syn.scores.items()},
             "effect": self.effect,
             "most_synergistic_area": syn.most_synergistic_area,
@@ -247,10 +283,13 @@ class ScoreResult:
         return out
 
 
-def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarray],
-               params: ParamSet | None = None,
-               readout: str = "viability", backend: str = "auto"
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def score_grid(
+    simulator: Simulator,
+    doses: Sequence[Sequence[float] | np.ndarray],
+    params: ParamSet | None = None,
+    readout: str = "viability",
+    backend: str = "auto",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a full factorial dose grid for every parameter set in one batched call.
 
     Parameters
@@ -269,35 +308,50 @@ def score_grid(simulator: Simulator, doses: Sequence[Sequence[float] | np.ndarra
     converged : ndarray (M, n_1, ..., n_K) of bool
     """
     shape = tuple(len(d) for d in doses)
-    check_simulations(shape, 1 if params is None else params.w.shape[0], "score_grid",
-                      "use fewer drugs, fewer doses per drug or fewer parameter sets")
+    check_simulations(
+        shape,
+        1 if params is None else params.w.shape[0],
+        "score_grid",
+        "use fewer drugs, fewer doses per drug or fewer parameter sets",
+    )
     mesh = np.meshgrid(*doses, indexing="ij")
-    conc = np.stack([m.ravel() for m in mesh], axis=1)       # (G, K)
+    conc = np.stack([m.ravel() for m in mesh], axis=1)  # (G, K)
     G = conc.shape[0]
     M = 1 if params is None else params.w.shape[0]
     conc_all = np.tile(conc, (M, 1))
     pidx = None if params is None else np.repeat(np.arange(M), G)
     res = simulator.run(conc_all, backend=backend, params=params, param_index=pidx)
     if readout not in res.readouts:
-        raise InvalidInputError(f"score(): the model has no readout {readout!r}; it has "
-                                f"{sorted(res.readouts)}")
+        raise InvalidInputError(
+            f"score(): the model has no readout {readout!r}; it has {sorted(res.readouts)}"
+        )
     v = res.readouts[readout].reshape((M,) + shape)
     conv = res.converged.reshape((M,) + shape)
-    v0 = v.reshape(M, -1)[:, 0].reshape((M,) + (1,) * len(shape))   # untreated well
+    v0 = v.reshape(M, -1)[:, 0].reshape((M,) + (1,) * len(shape))  # untreated well
     if np.any(v0 <= 0):
-        raise InvalidInputError(f"score(): the untreated {readout} is 0 in this context, so "
-                                f"inhibition is undefined")
+        raise InvalidInputError(
+            f"score(): the untreated {readout} is 0 in this context, so inhibition is undefined"
+        )
     inhib = 100.0 * (1.0 - v / v0)
     return v, inhib, conv
 
 
-def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
-          context: ContextLike = "cell_line",
-          doses: Mapping[str, Sequence[float]] | None = None, metrics: str | Sequence[str] = "all",
-          knockouts: Sequence[str] = (), settings: Mapping[str, float] | None = None,
-          mutations: Sequence[Any] = (), readout: str = "viability", ensemble: int = 0,
-          seed: int = 0, backend: str = "auto", interval: float = 0.9,
-          points: int = DEFAULT_POINTS) -> ScoreResult:
+def score(
+    drugs: Sequence[DrugLike],
+    model: ModelLike = "myeloma",
+    context: ContextLike = "cell_line",
+    doses: Mapping[str, Sequence[float]] | None = None,
+    metrics: str | Sequence[str] = "all",
+    knockouts: Sequence[str] = (),
+    settings: Mapping[str, float] | None = None,
+    mutations: Sequence[Any] = (),
+    readout: str = "viability",
+    ensemble: int = 0,
+    seed: int = 0,
+    backend: str = "auto",
+    interval: float = 0.9,
+    points: int = DEFAULT_POINTS,
+) -> ScoreResult:
     """Model-predicted synergy of a drug combination.
 
     Parameters
@@ -339,8 +393,9 @@ def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
     """
     func = "score"
     if isinstance(drugs, str) or not hasattr(drugs, "__iter__"):
-        raise InvalidInputError(f"{func}(): drugs must be a list of at least two drug names, "
-                                f"got {drugs!r}")
+        raise InvalidInputError(
+            f"{func}(): drugs must be a list of at least two drug names, got {drugs!r}"
+        )
     drug_objs = [resolve_drug(d) for d in drugs]
     names = [d.name for d in drug_objs]
     if len(names) < 2:
@@ -354,33 +409,53 @@ def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
     for key, vals in doses.items():
         d = resolve_drug(key)
         if d.name not in names:
-            raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
-                                    f"combination {names}")
+            raise InvalidInputError(
+                f"{func}(): doses given for {d.name!r}, which is not in the combination {names}"
+            )
         by_name[d.name] = _check_dose_list(d.name, vals, func)
     ens = check_ensemble(ensemble, func)
     seed = check_seed(seed, func)
     interval = check_fraction(interval, func, "interval")
-    points = check_int(points, func, "points", minimum=3,
-                       what="non-zero concentrations per drug in the default grid")
+    points = check_int(
+        points,
+        func,
+        "points",
+        minimum=3,
+        what="non-zero concentrations per drug in the default grid",
+    )
     backend = check_backend(backend, func)
     # refuse a grid x ensemble too large for memory and time before allocating anything
-    check_simulations([len(by_name[n]) if n in by_name else points + 1 for n in names],
-                      ens if ens > 1 else 1, func,
-                      "use fewer drugs, fewer doses per drug (points=, --points, or shorter "
-                      "doses=/--doses lists) or a smaller ensemble (ensemble=, --ensemble); "
-                      "the limit is mmmech._guards.MAX_SIMULATIONS")
-    sim = Simulator(model, drug_objs, context=context, knockouts=knockouts, settings=settings,
-                    mutations=mutations)
-    auto = [] if len(by_name) == len(names) else dose_range(sim, points=points, readout=readout,
-                                                             backend=backend)
+    check_simulations(
+        [len(by_name[n]) if n in by_name else points + 1 for n in names],
+        ens if ens > 1 else 1,
+        func,
+        "use fewer drugs, fewer doses per drug (points=, --points, or shorter "
+        "doses=/--doses lists) or a smaller ensemble (ensemble=, --ensemble); "
+        "the limit is mmmech._guards.MAX_SIMULATIONS",
+    )
+    sim = Simulator(
+        model,
+        drug_objs,
+        context=context,
+        knockouts=knockouts,
+        settings=settings,
+        mutations=mutations,
+    )
+    auto = (
+        []
+        if len(by_name) == len(names)
+        else dose_range(sim, points=points, readout=readout, backend=backend)
+    )
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
     params = sample_params(sim, ens, seed=seed, spread=0.2) if ens > 1 else None
     v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
     notes = list(getattr(sim, "notes", []) or [])
     converged = bool(conv.all())
     if not converged:
-        notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
-                     f"state; their scores rest on the last state reached")
+        notes.append(
+            f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
+            f"state; their scores rest on the last state reached"
+        )
     syn = synergy.score_surface(grid, inhib[0], metrics=metrics, drugs=names)
     idx_top = tuple(len(g) - 1 for g in grid)
     effect = {"combination": float(inhib[0][idx_top] / 100.0)}
@@ -397,7 +472,17 @@ def score(drugs: Sequence[DrugLike], model: ModelLike = "myeloma",
             ens_out[m], note = ensemble_summary(out.summary[m], interval, m)
             if note:
                 notes.append(note)
-    return ScoreResult(drugs=tuple(names), context=sim.context.name, readout=readout,
-                       doses=tuple(grid), viability=v[0], inhibition=inhib[0], synergy=syn,
-                       effect=effect, converged=converged, ensemble=ens_out, notes=notes,
-                       member_scores=member_scores)
+    return ScoreResult(
+        drugs=tuple(names),
+        context=sim.context.name,
+        readout=readout,
+        doses=tuple(grid),
+        viability=v[0],
+        inhibition=inhib[0],
+        synergy=syn,
+        effect=effect,
+        converged=converged,
+        ensemble=ens_out,
+        notes=notes,
+        member_scores=member_scores,
+    )

@@ -10,6 +10,7 @@ Examples
 >>> cm.n_nodes, bool(cm.has_rule[4:].all()), bool(cm.has_rule[:4].any())
 (20, True, False)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,9 +39,16 @@ def _random_tree(names, rng, p_not, p_const):
     return ("not", node) if rng.random() < p_not / 2 else node
 
 
-def random_logic_model(n_nodes: int = 30, n_inputs: int = 4, max_in: int = 4,
-                       p_not: float = 0.3, p_const: float = 0.05, p_linear: float = 0.1,
-                       p_back: float = 0.15, seed: SeedLike = None) -> CompiledModel:
+def random_logic_model(
+    n_nodes: int = 30,
+    n_inputs: int = 4,
+    max_in: int = 4,
+    p_not: float = 0.3,
+    p_const: float = 0.05,
+    p_linear: float = 0.1,
+    p_back: float = 0.15,
+    seed: SeedLike = None,
+) -> CompiledModel:
     """A random compiled logic model (feedback loops, nested AND/OR/NOT, random parameters).
 
     Parameters
@@ -71,8 +79,10 @@ def random_logic_model(n_nodes: int = 30, n_inputs: int = 4, max_in: int = 4,
     rng = check_random_state(seed)
     n_nodes, n_inputs, max_in = int(n_nodes), int(n_inputs), int(max_in)
     if n_nodes < 1 or not 0 <= n_inputs <= n_nodes or max_in < 1:
-        raise InvalidInputError(f"random_logic_model(): need n_nodes >= 1, 0 <= n_inputs <= "
-                                f"n_nodes and max_in >= 1, got {n_nodes}, {n_inputs}, {max_in}")
+        raise InvalidInputError(
+            f"random_logic_model(): need n_nodes >= 1, 0 <= n_inputs <= "
+            f"n_nodes and max_in >= 1, got {n_nodes}, {n_inputs}, {max_in}"
+        )
     nodes = [f"I{i}" for i in range(n_inputs)] + [f"X{i}" for i in range(n_nodes - n_inputs)]
     rules, edge_params = {}, {}
     for pos in range(n_inputs, n_nodes):
@@ -83,21 +93,24 @@ def random_logic_model(n_nodes: int = 30, n_inputs: int = 4, max_in: int = 4,
         rules[name] = _random_tree(srcs, rng, p_not, p_const)
         for s in srcs:
             if rng.random() < p_linear:
-                edge_params[(s, name)] = {"w": float(rng.uniform(0.5, 1.0)), "n": 1.0,
-                                          "ec50": 0.5}
+                edge_params[(s, name)] = {"w": float(rng.uniform(0.5, 1.0)), "n": 1.0, "ec50": 0.5}
             else:
                 n = float(rng.uniform(1.0, 3.0))
                 hi = 0.95 * 0.5 ** (1.0 / n)
-                edge_params[(s, name)] = {"w": float(rng.uniform(0.5, 1.0)), "n": n,
-                                          "ec50": float(rng.uniform(0.2, hi))}
+                edge_params[(s, name)] = {
+                    "w": float(rng.uniform(0.5, 1.0)),
+                    "n": n,
+                    "ec50": float(rng.uniform(0.2, hi)),
+                }
     tau = {n: float(rng.uniform(0.3, 3.0)) for n in nodes}
     ymax = {n: float(rng.uniform(0.6, 1.0)) for n in nodes}
     y0 = {n: float(rng.uniform(0.0, 1.0)) for n in nodes}
     return compile_rules(nodes, rules, edge_params=edge_params, tau=tau, ymax=ymax, y0=y0)
 
 
-def random_param_sets(cm: CompiledModel, n_sets: int, spread: float = 0.3,
-                      seed: SeedLike = None) -> ParamSet:
+def random_param_sets(
+    cm: CompiledModel, n_sets: int, spread: float = 0.3, seed: SeedLike = None
+) -> ParamSet:
     """`n_sets` parameter sets scattered around the model's own (a toy ensemble).
 
     Each value is multiplied by ``exp(spread * z)``, z standard normal, then pulled back into
@@ -122,12 +135,17 @@ def random_param_sets(cm: CompiledModel, n_sets: int, spread: float = 0.3,
     tau = jitter(base.tau)
     ymax = np.clip(jitter(base.ymax), 0.0, 1.0)
     return ParamSet(w=w, n=n, ec50=ec50, tau=tau, ymax=ymax).validate(
-        cm.n_nodes, cm.n_edges, "random_param_sets")
+        cm.n_nodes, cm.n_edges, "random_param_sets"
+    )
 
 
-def random_regimens(cm: CompiledModel, n_regimens: int, p_fixed: float = 0.1,
-                    inputs_only: bool = False,
-                    seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
+def random_regimens(
+    cm: CompiledModel,
+    n_regimens: int,
+    p_fixed: float = 0.1,
+    inputs_only: bool = False,
+    seed: SeedLike = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Random (fixed_mask, fixed_value) of shape (R, N): each node fixed with `p_fixed`.
 
     With `inputs_only`, only nodes without a rule (drug-like inputs) are fixed.
@@ -141,9 +159,14 @@ def random_regimens(cm: CompiledModel, n_regimens: int, p_fixed: float = 0.1,
     return mask.astype(np.uint8), value
 
 
-def random_signed_graph(n_nodes: int, n_edges: int, frac_negative: float = 0.3,
-                        p_sink: float = 0.05, seed: SeedLike = None,
-                        weighted: bool = True) -> sp.csr_array:
+def random_signed_graph(
+    n_nodes: int,
+    n_edges: int,
+    frac_negative: float = 0.3,
+    p_sink: float = 0.05,
+    seed: SeedLike = None,
+    weighted: bool = True,
+) -> sp.csr_array:
     """A random directed signed graph as a ``scipy.sparse.csr_array`` (row = source).
 
     Out-degrees are heavy-tailed (a few hubs, as in signalling networks); a fraction
@@ -158,14 +181,17 @@ def random_signed_graph(n_nodes: int, n_edges: int, frac_negative: float = 0.3,
     rng = check_random_state(seed)
     N, E = int(n_nodes), int(n_edges)
     if N < 1 or E < 0 or E > N * N:
-        raise InvalidInputError(f"random_signed_graph(): need 1 <= n_nodes and "
-                                f"0 <= n_edges <= n_nodes**2, got {N}, {E}")
+        raise InvalidInputError(
+            f"random_signed_graph(): need 1 <= n_nodes and 0 <= n_edges <= n_nodes**2, got {N}, {E}"
+        )
     has_out = rng.random(N) >= p_sink
     if not has_out.any():
         has_out[0] = True
     if E > 0.5 * has_out.sum() * N:
-        raise InvalidInputError(f"random_signed_graph(): {E} edges is too dense for {N} nodes "
-                                f"(at most half of all possible edges)")
+        raise InvalidInputError(
+            f"random_signed_graph(): {E} edges is too dense for {N} nodes "
+            f"(at most half of all possible edges)"
+        )
     weight = np.where(has_out, rng.pareto(1.5, N) + 1.0, 0.0)
     prob = weight / weight.sum()
     keys = np.empty(0, dtype=np.int64)

@@ -1,4 +1,5 @@
 """Small helpers shared by every layer: close-match suggestions, random state, checks."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,16 @@ from .exceptions import InvalidInputError, MmmechError, OutputError
 
 _T = TypeVar("_T")
 
-__all__ = ["suggest", "did_you_mean", "check_random_state", "check_finite_array",
-           "atomic_output", "atomic_write", "output_target", "file_mode"]
+__all__ = [
+    "suggest",
+    "did_you_mean",
+    "check_random_state",
+    "check_finite_array",
+    "atomic_output",
+    "atomic_write",
+    "output_target",
+    "file_mode",
+]
 
 
 def suggest(name: object, choices: Iterable[_T], n: int = 3, cutoff: float = 0.6) -> list[_T]:
@@ -61,12 +70,18 @@ def check_random_state(seed: SeedLike = None) -> np.random.Generator:
             raise InvalidInputError(f"seed must be a non-negative integer, got {seed}")
         return np.random.default_rng(int(seed))
     raise InvalidInputError(
-        f"seed must be None, a non-negative int or a numpy Generator, got {type(seed).__name__}")
+        f"seed must be None, a non-negative int or a numpy Generator, got {type(seed).__name__}"
+    )
 
 
-def check_finite_array(x: npt.ArrayLike, name: str, func: str, ndim: int | None = None,
-                       dtype: npt.DTypeLike = np.float64, min_value: float | None = None
-                       ) -> np.ndarray:
+def check_finite_array(
+    x: npt.ArrayLike,
+    name: str,
+    func: str,
+    ndim: int | None = None,
+    dtype: npt.DTypeLike = np.float64,
+    min_value: float | None = None,
+) -> np.ndarray:
     """Coerce `x` to a C-contiguous array of `dtype` and check shape and finiteness.
 
     Raises :class:`InvalidInputError` naming `func` and `name` when `x` is not numeric,
@@ -78,7 +93,8 @@ def check_finite_array(x: npt.ArrayLike, name: str, func: str, ndim: int | None 
         raise InvalidInputError(f"{func}(): {name} must be numeric, got {x!r:.80}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise InvalidInputError(
-            f"{func}(): {name} must be {ndim}-dimensional, got shape {arr.shape}")
+            f"{func}(): {name} must be {ndim}-dimensional, got shape {arr.shape}"
+        )
     if arr.size == 0:
         raise InvalidInputError(f"{func}(): {name} must not be empty, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -97,9 +113,13 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-          (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _kind(mode):
@@ -135,20 +155,20 @@ def output_target(path: PathLike, prefix: str = "") -> str:
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        st = None   # a parent is a regular file: reported below ("is not a folder")
+        st = None  # a parent is a regular file: reported below ("is not a folder")
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise OutputError(f"{prefix}cannot write {shown}: {reason}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise InvalidInputError(f"{prefix}cannot write {shown}: it is {_kind(st.st_mode)}, "
-                                f"not a regular file; only a regular file is replaced")
+        raise InvalidInputError(
+            f"{prefix}cannot write {shown}: it is {_kind(st.st_mode)}, "
+            f"not a regular file; only a regular file is replaced"
+        )
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         if os.path.exists(folder):
-            raise InvalidInputError(f"{prefix}cannot write {shown}: {folder!r} is not a "
-                                    "folder")
-        raise InvalidInputError(f"{prefix}cannot write {shown}: folder {folder!r} does not "
-                                "exist")
+            raise InvalidInputError(f"{prefix}cannot write {shown}: {folder!r} is not a folder")
+        raise InvalidInputError(f"{prefix}cannot write {shown}: folder {folder!r} does not exist")
     return target
 
 
@@ -180,8 +200,9 @@ def atomic_output(path: PathLike, suffix: str = ".tmp", fsync: bool = False) -> 
     target = output_target(path)
     folder = os.path.dirname(os.path.abspath(target))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=suffix,
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=suffix, dir=folder
+        )
         os.close(fd)
     except OSError as exc:
         raise _output_error(path, exc) from None
@@ -190,13 +211,13 @@ def atomic_output(path: PathLike, suffix: str = ".tmp", fsync: bool = False) -> 
             yield tmp
         except OSError as exc:
             if isinstance(exc, MmmechError) or exc.filename not in (None, tmp):
-                raise            # already explained, or not about the output (an input, ...)
+                raise  # already explained, or not about the output (an input, ...)
             raise _output_error(path, exc) from exc
         try:
             if fsync:
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
-            if output_target(path) != target:   # a link was changed while the block ran
+            if output_target(path) != target:  # a link was changed while the block ran
                 raise InvalidInputError(f"cannot write {path!r}: it changed while being written")
             try:
                 mode = stat.S_IMODE(os.stat(target).st_mode)

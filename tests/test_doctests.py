@@ -1,4 +1,5 @@
 """The examples in the docstrings run (on the installed package, like users see them)."""
+
 import doctest
 import importlib
 import pkgutil
@@ -7,8 +8,11 @@ import pytest
 
 import mmmech
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(mmmech.__path__, "mmmech.")
-                 if not m.name.startswith(("mmmech.cli", "mmmech._data", "mmmech.__main__")))
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(mmmech.__path__, "mmmech.")
+    if not m.name.startswith(("mmmech.cli", "mmmech._data", "mmmech.__main__"))
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -21,6 +25,7 @@ def test_docstring_examples(name):
         if not (name.startswith("mmmech._kernels.") and exc.name == name):
             raise
         pytest.skip(f"{name}: not built in this install")
-    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
-                          verbose=False)
+    res = doctest.testmod(
+        mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
     assert res.failed == 0, f"{res.failed} of {res.attempted} examples failed in {name}"

@@ -1,17 +1,19 @@
 """Shared input guards (mmmech._guards) and the resource limits of score and screen."""
+
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mmmech
 from mmmech import _guards
-from mmmech.screening import planning as screening
 from mmmech.exceptions import InvalidInputError
 from mmmech.model import Simulator, sample_params
 from mmmech.scoring import ensemble_summary, score
 from mmmech.screening import ensemble_params, plan, screen
+from mmmech.screening import planning as screening
 
 PAIR = ["bortezomib", "lenalidomide"]
 
@@ -36,14 +38,17 @@ def test_ensemble_size_is_checked_the_same_everywhere(where, bad):
         _ENSEMBLE_CALLS[where](bad)
     msg = str(info.value)
     assert type(info.value) is InvalidInputError
-    assert msg.startswith(f"{where if where != 'plan' else 'screen'}(): ensemble must be an "
-                          f"integer >= 0, got "), msg
+    assert msg.startswith(
+        f"{where if where != 'plan' else 'screen'}(): ensemble must be an integer >= 0, got "
+    ), msg
 
 
 @pytest.mark.parametrize("bad", [2.5, 0, "4", True])
 def test_sampler_size_is_checked_by_the_same_guard(sim, bad):
-    for f, name in ((lambda M: sample_params(sim, M), "sample_params"),
-                    (lambda M: ensemble_params(sim, M), "ensemble_params")):
+    for f, name in (
+        (lambda M: sample_params(sim, M), "sample_params"),
+        (lambda M: ensemble_params(sim, M), "ensemble_params"),
+    ):
         with pytest.raises(InvalidInputError, match=r"M must be a positive integer") as info:
             f(bad)
         assert str(info.value).startswith(f"{name}()") or "sample_params()" in str(info.value)
@@ -58,8 +63,11 @@ def test_integral_float_ensemble_is_the_integer():
 @pytest.mark.parametrize("where", ["score", "screen"])
 @pytest.mark.parametrize("bad", ["wide", None, [0.9], float("nan"), 0.0, 1.0, True])
 def test_interval_is_mmmech_error(where, bad):
-    f = (lambda: score(PAIR, ensemble=3, interval=bad)) if where == "score" else \
-        (lambda: screen(PAIR, size=2, ensemble=3, interval=bad, progress=False))
+    f = (
+        (lambda: score(PAIR, ensemble=3, interval=bad))
+        if where == "score"
+        else (lambda: screen(PAIR, size=2, ensemble=3, interval=bad, progress=False))
+    )
     with pytest.raises(InvalidInputError, match=rf"^{where}\(\): interval must "):
         f()
 
@@ -92,9 +100,14 @@ def test_check_fraction_accepts_exactly_the_open_interval(x):
 
 def test_check_dose_list():
     np.testing.assert_array_equal(_guards.check_dose_list("d", [3, 1, 2, 2], "f"), [0, 1, 2, 3])
-    for bad, needle in (([1, 2], "three"), ([1, -2, 3], ">= 0"), ("1,2,3", "numbers"),
-                        ([1, float("inf"), 3, 4], "finite"), ([], "empty"),
-                        (["a", "b", "c"], "numbers")):
+    for bad, needle in (
+        ([1, 2], "three"),
+        ([1, -2, 3], ">= 0"),
+        ("1,2,3", "numbers"),
+        ([1, float("inf"), 3, 4], "finite"),
+        ([], "empty"),
+        (["a", "b", "c"], "numbers"),
+    ):
         with pytest.raises(InvalidInputError, match=needle):
             _guards.check_dose_list("d", bad, "f")
 
@@ -110,8 +123,10 @@ def test_ensemble_summary_known_answer_and_undefined_members():
     assert all(math.isnan(s[k]) for k in ("mean", "low", "high")) and note
 
 
-@given(st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=1, max_size=30),
-       st.floats(0.01, 0.99))
+@given(
+    st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=1, max_size=30),
+    st.floats(0.01, 0.99),
+)
 def test_ensemble_summary_invariants(values, interval):
     s, note = ensemble_summary(values, interval, "bliss")
     ok = np.array([v for v in values if math.isfinite(v)])
@@ -130,29 +145,46 @@ def test_score_refuses_an_oversized_grid_before_simulating(monkeypatch):
     """8 drugs at the default 6 doses (1.7 M simulations) and 27 drugs: one line naming the size
     and the way out, before any simulator is built (the simulator is never reached)."""
     import mmmech.model as model
-    monkeypatch.setattr(model, "Simulator", None)        # would fail if anything were built
+
+    monkeypatch.setattr(model, "Simulator", None)  # would fail if anything were built
     lib = [d for d in mmmech.drugs.library()]
-    for drugs in (["bortezomib", "carfilzomib", "ixazomib", "thalidomide", "lenalidomide",
-                   "pomalidomide", "dexamethasone", "daratumumab"], lib):
+    for drugs in (
+        [
+            "bortezomib",
+            "carfilzomib",
+            "ixazomib",
+            "thalidomide",
+            "lenalidomide",
+            "pomalidomide",
+            "dexamethasone",
+            "daratumumab",
+        ],
+        lib,
+    ):
         with pytest.raises(InvalidInputError) as info:
             score(drugs)
         msg = str(info.value)
         n = len(drugs)
         assert msg.startswith("score(): ") and "\n" not in msg
-        assert f"{n} drugs x 6 doses each = {6 ** n:,} grid points" in msg
+        assert f"{n} drugs x 6 doses each = {6**n:,} grid points" in msg
         assert "fewer drugs" in msg and "--points" in msg and "ensemble" in msg
 
 
 def test_score_and_screen_refuse_a_huge_ensemble(tmp_path):
-    for f in (lambda: score(PAIR, ensemble=10 ** 12),
-              lambda: screen(PAIR, size=2, ensemble=10 ** 12, out=tmp_path / "s.csv")):
-        with pytest.raises(InvalidInputError, match=r"36 grid points x 1,000,000,000,000 "
-                                                    r"parameter sets") as info:
+    for f in (
+        lambda: score(PAIR, ensemble=10**12),
+        lambda: screen(PAIR, size=2, ensemble=10**12, out=tmp_path / "s.csv"),
+    ):
+        with pytest.raises(
+            InvalidInputError,
+            match=r"36 grid points x 1,000,000,000,000 "
+            r"parameter sets",
+        ) as info:
             f()
         assert "smaller" in str(info.value) and "ensemble" in str(info.value)
-    assert list(tmp_path.iterdir()) == []                # no journal left behind
+    assert list(tmp_path.iterdir()) == []  # no journal left behind
     with pytest.raises(InvalidInputError, match="parameter sets need about"):
-        sample_params(Simulator("myeloma", PAIR), 10 ** 12)
+        sample_params(Simulator("myeloma", PAIR), 10**12)
 
 
 def test_limit_is_exact_and_points_reduce_the_grid(monkeypatch):
@@ -161,34 +193,56 @@ def test_limit_is_exact_and_points_reduce_the_grid(monkeypatch):
     monkeypatch.setattr(_guards, "MAX_SIMULATIONS", 2 * 36)
     r = score(PAIR, metrics="bliss", ensemble=2, seed=1)
     assert r.ensemble["bliss"]["members"] == 2
-    with pytest.raises(InvalidInputError, match=r"3 parameter sets = 108 simulations.*limit "
-                                                r"of 72"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"3 parameter sets = 108 simulations.*limit "
+        r"of 72",
+    ):
         score(PAIR, metrics="bliss", ensemble=3)
-    r = score(PAIR, metrics="bliss", ensemble=4, points=3)        # 4 x 4 grid x 4 = 64
+    r = score(PAIR, metrics="bliss", ensemble=4, points=3)  # 4 x 4 grid x 4 = 64
     assert [len(d) for d in r.doses] == [4, 4]
     with pytest.raises(InvalidInputError, match="limit of 72"):
-        plan(PAIR + ["dexamethasone"], size=3, ensemble=0)       # 216 per triplet
+        plan(PAIR + ["dexamethasone"], size=3, ensemble=0)  # 216 per triplet
 
 
 def test_screen_refuses_too_many_rows_before_enumerating(monkeypatch):
     monkeypatch.setattr(_guards, "MAX_TASKS", 5)
-    with pytest.raises(InvalidInputError, match=r"^screen\(\): 6 rows \(combinations x "
-                                                r"contexts\) is more than the limit of 5"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^screen\(\): 6 rows \(combinations x "
+        r"contexts\) is more than the limit of 5",
+    ):
         plan(PAIR + ["dexamethasone"], size=2, contexts=["cell_line", "marrow"])
     assert plan(PAIR + ["dexamethasone"], size=2).n_tasks == 3
 
 
 def test_cli_refusal_is_one_line(run_cli):
     from _helpers import assert_one_line_error
-    assert_one_line_error(run_cli("score", "bortezomib", "lenalidomide", "--ensemble",
-                                  "1000000000000"), "parameter sets")
-    assert_one_line_error(run_cli("screen", "bortezomib", "lenalidomide", "--size", "2",
-                                  "--ensemble", "1000000000000", "--out", "x.csv", "--quiet"),
-                          "parameter sets")
+
+    assert_one_line_error(
+        run_cli("score", "bortezomib", "lenalidomide", "--ensemble", "1000000000000"),
+        "parameter sets",
+    )
+    assert_one_line_error(
+        run_cli(
+            "screen",
+            "bortezomib",
+            "lenalidomide",
+            "--size",
+            "2",
+            "--ensemble",
+            "1000000000000",
+            "--out",
+            "x.csv",
+            "--quiet",
+        ),
+        "parameter sets",
+    )
 
 
 def test_screen_module_uses_the_shared_guards():
     """One implementation: scoring and screening call the guards of mmmech._guards."""
     import mmmech.scoring as scoring
+
     assert screening.check_ensemble is _guards.check_ensemble is scoring.check_ensemble
     assert screening.check_dose_list is _guards.check_dose_list is scoring.check_dose_list

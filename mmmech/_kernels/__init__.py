@@ -4,6 +4,7 @@ Import compiled modules through :func:`load`, which turns a missing extension in
 ImportError that says how to build it. Kernels take typed memoryviews and scalars only;
 the public wrappers in ``mmmech`` check every input before a kernel runs.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -13,9 +14,11 @@ from ..exceptions import KernelUnavailableError
 
 __all__ = ["load", "available", "openmp_enabled"]
 
-_BUILD_HINT = ("the compiled kernels of mmmech are missing ({name}): build the package with "
-               "'pip install .' (or 'pip install -e .' for development) from the source tree; "
-               "this needs a C compiler, Cython>=3 and NumPy")
+_BUILD_HINT = (
+    "the compiled kernels of mmmech are missing ({name}): build the package with "
+    "'pip install .' (or 'pip install -e .' for development) from the source tree; "
+    "this needs a C compiler, Cython>=3 and NumPy"
+)
 
 
 def load(name: str) -> ModuleType:

@@ -3,6 +3,7 @@ and its NumPy reference: opcodes and the normalized Hill transfer's coefficients
 
 It lives with the kernels so that they depend on nothing above them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,9 @@ __all__ = ["OP_LIT", "OP_NOT", "OP_AND", "OP_OR", "OP_CONST", "hill_coefficients
 OP_LIT, OP_NOT, OP_AND, OP_OR, OP_CONST = 0, 1, 2, 3, 4
 
 
-def hill_coefficients(n: npt.ArrayLike, ec50: npt.ArrayLike
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hill_coefficients(
+    n: npt.ArrayLike, ec50: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(B, Kn, linear)`` of the normalized Hill function for arrays `n`, `ec50`.
 
     ``linear`` is True where ``n == 1`` and ``EC50 == 0.5`` (then ``f(x) = x``; B and Kn are

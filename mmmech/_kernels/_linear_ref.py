@@ -17,6 +17,7 @@ the seed nodes in proportion to their weight, as in PageRank), or ``d = 0`` when
 the iteration where ``||x_new - x||_1 <= tol * ||s||_1`` (never when ``tol == 0``), or after
 ``n_iter`` iterations; a zero seed vector gives zeros after 0 iterations.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,11 +27,18 @@ from numpy.typing import NDArray
 __all__ = ["diffuse"]
 
 
-def diffuse(indptr: NDArray[np.int64], indices: NDArray[np.int32], data: NDArray[np.float64],
-            dangling: NDArray[np.int32], seeds: NDArray[np.float64], restart: float, n_iter: int,
-            tol: float, dangling_mode: int, num_threads: int = 0
-            ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_],
-                       NDArray[np.float64]]:
+def diffuse(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    data: NDArray[np.float64],
+    dangling: NDArray[np.int32],
+    seeds: NDArray[np.float64],
+    restart: float,
+    n_iter: int,
+    tol: float,
+    dangling_mode: int,
+    num_threads: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64]]:
     """Propagate R seed vectors; see the module docstring.
 
     Parameters
@@ -60,7 +68,7 @@ def diffuse(indptr: NDArray[np.int64], indices: NDArray[np.int32], data: NDArray
     """
     N = indptr.shape[0] - 1
     M = sp.csr_array((data, indices, indptr), shape=(N, N))
-    S = np.ascontiguousarray(seeds.T)                      # (N, R)
+    S = np.ascontiguousarray(seeds.T)  # (N, R)
     R = S.shape[1]
     norm = np.abs(S).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

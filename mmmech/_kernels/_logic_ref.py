@@ -25,6 +25,7 @@ Integrators
   integrator approaching a steady state settles at its stability limit, where the error control
   lets the state jitter at the ``rtol`` level and ``|dy/dt|`` never falls below a small ``tol``.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,15 +37,27 @@ from numpy.typing import NDArray
 
 from ._bytecode import OP_AND, OP_CONST, OP_LIT, OP_NOT, hill_coefficients
 
-__all__ = ["derivative", "rk4_fixed", "steady_state", "time_course", "steady_state_arrays",
-           "time_course_arrays", "rk4_fixed_arrays", "DP_A", "DP_B", "DP_E", "DP_C"]
+__all__ = [
+    "derivative",
+    "rk4_fixed",
+    "steady_state",
+    "time_course",
+    "steady_state_arrays",
+    "time_course_arrays",
+    "rk4_fixed_arrays",
+    "DP_A",
+    "DP_B",
+    "DP_E",
+    "DP_C",
+]
 
 # `cm` is a mmmech.simulation.compiled.CompiledModel, `reg` a mmmech.simulation.propagate.Regimens
 # and `params` a ParamSet: typed Any here, since the kernels sit below the simulation layer
 _Progress = Callable[[int, int, int], object] | None
 #: y (R, N), converged (R,), accepted steps (R,), time reached (R,)
-_SteadyArrays = tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64],
-                      NDArray[np.float64]]
+_SteadyArrays = tuple[
+    NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]
+]
 
 # Dormand-Prince 5(4) tableau
 DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
@@ -59,8 +72,9 @@ DP_A = [
 ]
 DP_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0])
 # difference between the 5th- and 4th-order weights (error estimate)
-DP_E = DP_B - np.array([5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200,
-                        187 / 2100, 1 / 40])
+DP_E = DP_B - np.array(
+    [5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40]
+)
 
 
 class _Batch:
@@ -82,7 +96,7 @@ class _Batch:
     def literal(self, y, e):
         x = np.clip(y[:, self.cm.edge_src[e]], 0.0, 1.0)
         n = self.n[:, e]
-        xn = x ** n
+        xn = x**n
         with np.errstate(invalid="ignore", divide="ignore"):
             hill = np.where(self.lin[:, e], x, self.B[:, e] * xn / (self.Kn[:, e] + xn))
         return self.w[:, e] * hill
@@ -133,39 +147,106 @@ class _Reporter:
             self.progress(int(done), self.total, int(steps))
 
 
-def rk4_fixed(cm: Any, reg: Any, dt: float, n_steps: int, num_threads: int = 0,
-              progress: _Progress = None, progress_interval: float = 1.0) -> NDArray[np.float64]:
+def rk4_fixed(
+    cm: Any,
+    reg: Any,
+    dt: float,
+    n_steps: int,
+    num_threads: int = 0,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> NDArray[np.float64]:
     """Kernel signature of :func:`rk4_fixed_arrays`; returns y (R, N)."""
-    return rk4_fixed_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                            reg.fixed_value, dt, n_steps, progress=progress,
-                            progress_interval=progress_interval)
+    return rk4_fixed_arrays(
+        cm,
+        reg.params,
+        reg.param_index,
+        reg.y0,
+        reg.fixed_mask,
+        reg.fixed_value,
+        dt,
+        n_steps,
+        progress=progress,
+        progress_interval=progress_interval,
+    )
 
 
-def steady_state(cm: Any, reg: Any, tol: float, rtol: float, atol: float, max_steps: int,
-                 num_threads: int = 0, h0: float = 0.05, h_max: float | None = None,
-                 progress: _Progress = None, progress_interval: float = 1.0) -> _SteadyArrays:
+def steady_state(
+    cm: Any,
+    reg: Any,
+    tol: float,
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    num_threads: int = 0,
+    h0: float = 0.05,
+    h_max: float | None = None,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> _SteadyArrays:
     """Kernel signature of :func:`steady_state_arrays`."""
-    return steady_state_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                               reg.fixed_value, tol=tol, rtol=rtol, atol=atol,
-                               max_steps=max_steps, h0=h0, h_max=h_max, progress=progress,
-                               progress_interval=progress_interval)
+    return steady_state_arrays(
+        cm,
+        reg.params,
+        reg.param_index,
+        reg.y0,
+        reg.fixed_mask,
+        reg.fixed_value,
+        tol=tol,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        h0=h0,
+        h_max=h_max,
+        progress=progress,
+        progress_interval=progress_interval,
+    )
 
 
-def time_course(cm: Any, reg: Any, times: Sequence[float] | NDArray[np.float64], rtol: float,
-                atol: float, max_steps: int, num_threads: int = 0, h0: float = 0.05,
-                h_max: float | None = None, progress: _Progress = None,
-                progress_interval: float = 1.0) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def time_course(
+    cm: Any,
+    reg: Any,
+    times: Sequence[float] | NDArray[np.float64],
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    num_threads: int = 0,
+    h0: float = 0.05,
+    h_max: float | None = None,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Kernel signature of :func:`time_course_arrays`."""
-    return time_course_arrays(cm, reg.params, reg.param_index, reg.y0, reg.fixed_mask,
-                              reg.fixed_value, times, rtol=rtol, atol=atol, max_steps=max_steps,
-                              h0=h0, h_max=h_max, progress=progress,
-                              progress_interval=progress_interval)
+    return time_course_arrays(
+        cm,
+        reg.params,
+        reg.param_index,
+        reg.y0,
+        reg.fixed_mask,
+        reg.fixed_value,
+        times,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        h0=h0,
+        h_max=h_max,
+        progress=progress,
+        progress_interval=progress_interval,
+    )
 
 
-def rk4_fixed_arrays(cm: Any, params: Any, param_index: NDArray[np.int64], y0: NDArray[np.float64],
-                     fixed_mask: NDArray[np.uint8], fixed_value: NDArray[np.float64], dt: float,
-                     n_steps: int, progress: _Progress = None, progress_interval: float = 1.0
-                     ) -> NDArray[np.float64]:
+def rk4_fixed_arrays(
+    cm: Any,
+    params: Any,
+    param_index: NDArray[np.int64],
+    y0: NDArray[np.float64],
+    fixed_mask: NDArray[np.uint8],
+    fixed_value: NDArray[np.float64],
+    dt: float,
+    n_steps: int,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> NDArray[np.float64]:
     """Classical RK4 with fixed step `dt` for `n_steps`; returns y (R, N)."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)
     y = _start(cm, y0, fixed_mask, fixed_value)
@@ -229,12 +310,22 @@ def _settle_norm(batch, k):
     return np.max(np.maximum(a, a * batch.tau), axis=1, initial=0.0)
 
 
-def steady_state_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
-                        y0: NDArray[np.float64], fixed_mask: NDArray[np.uint8],
-                        fixed_value: NDArray[np.float64], tol: float = 1e-6, rtol: float = 1e-6,
-                        atol: float = 1e-9, max_steps: int = 20000, h0: float = 0.05,
-                        h_max: float | None = None, progress: _Progress = None,
-                        progress_interval: float = 1.0) -> _SteadyArrays:
+def steady_state_arrays(
+    cm: Any,
+    params: Any,
+    param_index: NDArray[np.int64],
+    y0: NDArray[np.float64],
+    fixed_mask: NDArray[np.uint8],
+    fixed_value: NDArray[np.float64],
+    tol: float = 1e-6,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 20000,
+    h0: float = 0.05,
+    h_max: float | None = None,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> _SteadyArrays:
     """Integrate each regimen until ``max_i max(|dy_i/dt|, tau_i |dy_i/dt|) < tol``.
 
     Returns
@@ -266,14 +357,22 @@ def steady_state_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
     return y, converged, steps, t
 
 
-def time_course_arrays(cm: Any, params: Any, param_index: NDArray[np.int64],
-                       y0: NDArray[np.float64], fixed_mask: NDArray[np.uint8],
-                       fixed_value: NDArray[np.float64],
-                       times: Sequence[float] | NDArray[np.float64],
-                       rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 100000,
-                       h0: float = 0.05, h_max: float | None = None, progress: _Progress = None,
-                       progress_interval: float = 1.0
-                       ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def time_course_arrays(
+    cm: Any,
+    params: Any,
+    param_index: NDArray[np.int64],
+    y0: NDArray[np.float64],
+    fixed_mask: NDArray[np.uint8],
+    fixed_value: NDArray[np.float64],
+    times: Sequence[float] | NDArray[np.float64],
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 100000,
+    h0: float = 0.05,
+    h_max: float | None = None,
+    progress: _Progress = None,
+    progress_interval: float = 1.0,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Activities at the given times (T,), shape (R, T, N); ``ok`` (R,) is False where the
     step budget ran out before the last time point."""
     batch = _Batch(cm, params, param_index, fixed_mask, fixed_value)

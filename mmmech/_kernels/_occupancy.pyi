@@ -3,5 +3,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 def openmp_enabled() -> bool: ...
-def occupancy(conc: NDArray[np.float64], k: NDArray[np.float64], h: NDArray[np.float64],
-              out: NDArray[np.float64], num_threads: int = 0) -> None: ...
+def occupancy(
+    conc: NDArray[np.float64],
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    out: NDArray[np.float64],
+    num_threads: int = 0,
+) -> None: ...

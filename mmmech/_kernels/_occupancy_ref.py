@@ -8,6 +8,7 @@ K = 1e-308, h = 50), it is the logistic function of ``z = h * log(c / K)``:
 ``log(c) - log(K)`` where ``c / K`` is not a normal double. The result is in [0, 1], never NaN.
 c = 0 gives 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,13 @@ _TINY = np.finfo(np.float64).tiny
 _HUGE = np.finfo(np.float64).max
 
 
-def occupancy(conc: NDArray[np.float64], k: ArrayLike, h: ArrayLike, out: NDArray[np.float64],
-              num_threads: int = 0) -> NDArray[np.float64]:
+def occupancy(
+    conc: NDArray[np.float64],
+    k: ArrayLike,
+    h: ArrayLike,
+    out: NDArray[np.float64],
+    num_threads: int = 0,
+) -> NDArray[np.float64]:
     """Fill ``out[r, d]`` with the occupancy of drug d in regimen r and return `out`.
 
     conc (R, D) finite >= 0, k (D,) finite > 0, h (D,) finite > 0 (checked by the caller,
@@ -40,7 +46,8 @@ def occupancy(conc: NDArray[np.float64], k: ArrayLike, h: ArrayLike, out: NDArra
         lr = np.where(normal, np.log(np.where(normal, r, 1.0)), np.log(c) - np.log(k))
         z = h * lr
         ez = np.exp(-np.abs(z))
-        theta = np.where(plain, ch / (1.0 + ch),
-                         np.where(z >= 0.0, 1.0 / (1.0 + ez), ez / (1.0 + ez)))
+        theta = np.where(
+            plain, ch / (1.0 + ch), np.where(z >= 0.0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+        )
     out[...] = np.where(pos, theta, 0.0)
     return out

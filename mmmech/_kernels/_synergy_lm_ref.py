@@ -20,6 +20,7 @@ Bounded Levenberg-Marquardt refinement of B four-parameter log-logistic curves,
 Sums run in NumPy's order, not the kernel's sequential one, so results agree to rounding
 (differential tests: tests/test_kernel_refs.py).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -80,11 +81,22 @@ def _cholesky_solve(a, rhs):
     return np.where(ok[:, None], x, 0.0), ok
 
 
-def lm_fit(u: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
-           p: NDArray[np.float64], lo: NDArray[np.float64], hi: NDArray[np.float64],
-           free: NDArray[np.uint8], span: NDArray[np.float64], max_iter: int, ftol: float,
-           xtol: float, sse: NDArray[np.float64], iters: NDArray[np.int32],
-           num_threads: int = 0) -> None:
+def lm_fit(
+    u: NDArray[np.float64],
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    p: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    free: NDArray[np.uint8],
+    span: NDArray[np.float64],
+    max_iter: int,
+    ftol: float,
+    xtol: float,
+    sse: NDArray[np.float64],
+    iters: NDArray[np.int32],
+    num_threads: int = 0,
+) -> None:
     """Refine p[b] (B, 4) in place for every curve b; fill sse[b] and iters[b].
 
     Same arguments as the kernel (shapes (B, N), (B, 4), (B,), inputs checked by
@@ -120,8 +132,9 @@ def lm_fit(u: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64
             both = fr[:, :, None] & fr[:, None, :]
             m = np.where(both, a, 0.0)
             tiny = lam[ia] * (1e-9 * dmax + 1e-12)
-            diag = np.where(fr, d + lam[ia, None] * (d + 1e-9 * dmax[:, None] + 1e-12),
-                            1.0 + tiny[:, None])
+            diag = np.where(
+                fr, d + lam[ia, None] * (d + 1e-9 * dmax[:, None] + 1e-12), 1.0 + tiny[:, None]
+            )
             idx = np.arange(NP)
             m[:, idx, idx] = diag
             g = np.where(fr, g, 0.0)
@@ -132,8 +145,11 @@ def lm_fit(u: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64
             dfit = np.max(np.where(wa > 0.0, np.abs(fn - fa), 0.0), axis=1, initial=0.0)
             acc = np.isfinite(ssen) & (ssen < cur[ia])
             gain = np.where(acc, cur[ia] - ssen, 0.0)
-            conv = (acc & ((gain <= ftol * cur[ia] + 1e-18) | (dfit <= xtol * span[ia]))) \
-                | (lam[ia] > 1e12) | (cur[ia] <= 1e-24)
+            conv = (
+                (acc & ((gain <= ftol * cur[ia] + 1e-18) | (dfit <= xtol * span[ia])))
+                | (lam[ia] > 1e12)
+                | (cur[ia] <= 1e-24)
+            )
             ib = ia[acc]
             if ib.size:
                 q[ib] = qn[acc]

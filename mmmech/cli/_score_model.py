@@ -1,4 +1,5 @@
 """The model path of `mmmech score` (drugs named on the command line)."""
+
 import sys
 
 from ..exceptions import InvalidInputError
@@ -11,26 +12,33 @@ __all__ = ["run_model", "parse_dose_lists"]
 def parse_dose_lists(items):
     """``['bortezomib=1nM,3nM,10nM', ...]`` -> ``{drug name: [nM, ...]}`` (units required)."""
     from ..drugs import dose_nM, get  # deferred: a command loads its layers only when it runs
+
     out = {}
     for item in items:
         name, value = parse_assignment(item, what="--doses")
         if value is None:
-            raise InvalidInputError(f"--doses: expected DRUG=AMOUNT,AMOUNT,... with units, "
-                                    f"got {item!r}")
+            raise InvalidInputError(
+                f"--doses: expected DRUG=AMOUNT,AMOUNT,... with units, got {item!r}"
+            )
         drug = get(name)
         if drug.name in out:
             raise InvalidInputError(f"--doses: {drug.name!r} is given twice")
-        out[drug.name] = [dose_nM(drug, v.strip(), what=f"--doses for {drug.name!r}")
-                          for v in value.split(",")]
+        out[drug.name] = [
+            dose_nM(drug, v.strip(), what=f"--doses for {drug.name!r}") for v in value.split(",")
+        ]
     return out
 
 
 def _table(res):
     syn = res.synergy
     lines = [f"{' + '.join(res.drugs)}  (context: {res.context}, readout: {res.readout})", ""]
-    lines.append("doses (nM): " + "; ".join(
-        f"{d} " + ", ".join(format_nM(x) for x in doses[1:]) for d, doses in
-        zip(res.drugs, res.doses)))
+    lines.append(
+        "doses (nM): "
+        + "; ".join(
+            f"{d} " + ", ".join(format_nM(x) for x in doses[1:])
+            for d, doses in zip(res.drugs, res.doses, strict=False)
+        )
+    )
     lines.append("")
     lines.append(f"{'metric':<8}{'score':>10}   most synergistic area")
     for m, v in syn.scores.items():
@@ -43,16 +51,20 @@ def _table(res):
         lines.append(f"{m:<8}{v:>10.2f}   {extra}{ens}")
     if res.ensemble:
         members = next(iter(res.ensemble.values()))["members"]
-        lines.append(f"ensemble: mean and central percentile interval [low, high] over {members} "
-                     f"model variants (set 0 = curated)")
+        lines.append(
+            f"ensemble: mean and central percentile interval [low, high] over {members} "
+            f"model variants (set 0 = curated)"
+        )
     lines.append("")
     lines.append("effect at the highest doses (fractional inhibition of viability):")
     for k, v in res.effect.items():
         lines.append(f"  {k:<24}{v:>7.3f}")
     lines.append("")
-    lines.append("Scores: percent inhibition, observed minus expected (SynergyFinder "
-                 "conventions); positive = synergy, negative = antagonism; summary = mean over "
-                 "the wells where every drug is present.")
+    lines.append(
+        "Scores: percent inhibition, observed minus expected (SynergyFinder "
+        "conventions); positive = synergy, negative = antagonism; summary = mean over "
+        "the wells where every drug is present."
+    )
     for note in res.to_dict()["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)
@@ -72,25 +84,39 @@ def _ensemble_kwargs(args):
 def run_model(args):
     """Handler of `mmmech score DRUG DRUG ...`."""
     from ..scoring import score  # deferred: a command loads its layers only when it runs
+
     if args.response is not None:
         raise InvalidInputError("score: --response applies to measured plates (--data) only")
     if len(args.drugs) < 2:
-        raise InvalidInputError(f"score: name at least two drugs (or give --data FILE.csv), got "
-                                f"{len(args.drugs)}: {args.drugs}")
+        raise InvalidInputError(
+            f"score: name at least two drugs (or give --data FILE.csv), got "
+            f"{len(args.drugs)}: {args.drugs}"
+        )
     if args.plot:
         # deferred: a command loads its layers only when it runs
         from ..synergy.plot import check_output_path
+
         check_output_path(args.plot, "synergy_map")
-    res = score(args.drugs, model=args.model, context=args.context,
-                doses=parse_dose_lists(args.doses), metrics=args.metric,
-                knockouts=args.knockout, settings=parse_settings(args.set_),
-                mutations=args.mutation, **_ensemble_kwargs(args))
+    res = score(
+        args.drugs,
+        model=args.model,
+        context=args.context,
+        doses=parse_dose_lists(args.doses),
+        metrics=args.metric,
+        knockouts=args.knockout,
+        settings=parse_settings(args.set_),
+        mutations=args.mutation,
+        **_ensemble_kwargs(args),
+    )
     if args.plot:
         # deferred: a command loads its layers only when it runs
         from ..synergy.plot import synergy_map
+
         synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)
         print(f"mmmech: wrote {args.plot}", file=sys.stderr)
     if not res.converged:
-        print("mmmech: warning: some simulations did not reach steady state (see notes)",
-              file=sys.stderr)
+        print(
+            "mmmech: warning: some simulations did not reach steady state (see notes)",
+            file=sys.stderr,
+        )
     return res.to_dict(), _table(res)

@@ -13,6 +13,7 @@ doses      dose parsing (:func:`parse_dose`, :func:`dose_nM`)
 infer      class and target inference from a structure (:func:`from_smiles`, :data:`CLASS_RULES`)
 _chem      RDKit chemistry (parsing, standardization, fingerprints, warheads)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,15 +33,34 @@ from .records import (
     TargetAction,
 )
 
-__all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "POTENCY_UNITS", "CLASS_RULES", "Potency",
-           "Reference", "TargetAction", "Drug", "library", "get", "names", "parse_dose",
-           "dose_nM", "from_smiles", "standardize", "warheads", "read_library", "WARHEADS",
-           "EFFECTORS"]
+__all__ = [
+    "ACTIONS",
+    "DRUG_TYPES",
+    "DRUG_CLASSES",
+    "POTENCY_UNITS",
+    "CLASS_RULES",
+    "Potency",
+    "Reference",
+    "TargetAction",
+    "Drug",
+    "library",
+    "get",
+    "names",
+    "parse_dose",
+    "dose_nM",
+    "from_smiles",
+    "standardize",
+    "warheads",
+    "read_library",
+    "WARHEADS",
+    "EFFECTORS",
+]
 
 
 def __getattr__(name: str) -> Any:
     if name == "WARHEADS":
         # WARHEADS lives in _chem, which imports RDKit: resolved on first use
         from . import _chem  # deferred: so that ``import mmmech.drugs`` stays fast
+
         return _chem.WARHEADS
     raise AttributeError(f"module 'mmmech.drugs' has no attribute {name!r}")

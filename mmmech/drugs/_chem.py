@@ -51,6 +51,7 @@ Mechanism-defining substructures, each a SMARTS pattern (see :data:`WARHEADS`):
     An N-acyl aryl sulfonamide whose ring bears an amine ortho to a nitro or
     trifluoromethylsulfonyl group: the BH3-mimetic core of ABT-737, navitoclax and venetoclax.
 """
+
 from __future__ import annotations
 
 import functools
@@ -63,9 +64,21 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["WARHEADS", "MAX_SMILES_LENGTH", "parse_smiles", "standardize", "warheads",
-           "fingerprint", "tanimoto", "canonical_smiles", "inchikey", "formula", "mol_weight",
-           "descriptors", "stereo_count"]
+__all__ = [
+    "WARHEADS",
+    "MAX_SMILES_LENGTH",
+    "parse_smiles",
+    "standardize",
+    "warheads",
+    "fingerprint",
+    "tanimoto",
+    "canonical_smiles",
+    "inchikey",
+    "formula",
+    "mol_weight",
+    "descriptors",
+    "stereo_count",
+]
 
 RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from the RDKit stubs
 
@@ -75,43 +88,50 @@ MAX_SMILES_LENGTH = 10_000
 WARHEADS = {
     "alpha_amido_boronic_acid": (
         "[#6][CX4]([NX3][CX3]=O)[BX3]([OX2])[OX2]",
-        "peptide boronic acid/ester: reversible proteasome Thr1 warhead"),
-    "boronic_acid": (
-        "[#6][BX3]([OX2])[OX2]",
-        "boronic acid or boronate ester (any)"),
+        "peptide boronic acid/ester: reversible proteasome Thr1 warhead",
+    ),
+    "boronic_acid": ("[#6][BX3]([OX2])[OX2]", "boronic acid or boronate ester (any)"),
     "epoxyketone": (
         "[#6][CX3](=O)[CX4]1[OX2][CX4]1",
-        "alpha',beta'-epoxyketone: irreversible proteasome Thr1 warhead"),
+        "alpha',beta'-epoxyketone: irreversible proteasome Thr1 warhead",
+    ),
     "peptide_aldehyde": (
         "[CX3H1](=O)[CX4H1][NX3H1][CX3]=O",
-        "alpha-amido aldehyde: reversible proteasome warhead (MG-132 type)"),
+        "alpha-amido aldehyde: reversible proteasome warhead (MG-132 type)",
+    ),
     "glutarimide": (
         "O=C1[NX3H1]C(=O)[CX4][CX4][CX4]1",
-        "glutarimide with free imide N-H: cereblon tri-Trp pocket binder"),
+        "glutarimide with free imide N-H: cereblon tri-Trp pocket binder",
+    ),
     "amino_glutarimide": (
         "O=C1[NX3H1]C(=O)[CX4][CX4][CX4]1[#7X3]",
-        "3-(N-linked) glutarimide: IMiD/CELMoD cereblon binder"),
-    "hydroxamic_acid": (
-        "[CX3](=O)[NX3H1][OX2H1]",
-        "hydroxamic acid: HDAC zinc binder"),
+        "3-(N-linked) glutarimide: IMiD/CELMoD cereblon binder",
+    ),
+    "hydroxamic_acid": ("[CX3](=O)[NX3H1][OX2H1]", "hydroxamic acid: HDAC zinc binder"),
     "nitrogen_mustard": (
         "[NX3](CC[Cl,Br,I])CC[Cl,Br,I]",
-        "bis(2-haloethyl)amine: DNA cross-linking alkylator"),
+        "bis(2-haloethyl)amine: DNA cross-linking alkylator",
+    ),
     "steroid_3_keto_delta4": (
         "O=C1[#6]=[#6]2~[#6]~[#6]~[#6]3~[#6](~[#6]~[#6]~[#6]4~[#6]~[#6]~[#6]~[#6]~3~4)~[#6]~2~[#6]~[#6]~1",
-        "3-keto-delta4 steroid nucleus (A-ring enone)"),
+        "3-keto-delta4 steroid nucleus (A-ring enone)",
+    ),
     "corticoid_side_chain": (
         "[#6;r5][CX3](=O)[CH2][OX2]",
-        "20-keto-21-hydroxy/ester corticoid side chain"),
+        "20-keto-21-hydroxy/ester corticoid side chain",
+    ),
     "anthracycline_core": (
         "O=C1c2ccccc2C(=O)c2cc3~[#6]~[#6]~[#6]~[#6]~c3cc12",
-        "tetracyclic anthraquinone (anthracycline aglycone)"),
+        "tetracyclic anthraquinone (anthracycline aglycone)",
+    ),
     "acrylhydrazide_michael_acceptor": (
         "[CX3]=[CX3][CX3](=O)[NX3][NX3]",
-        "alpha,beta-unsaturated hydrazide: XPO1 Cys528 Michael acceptor"),
+        "alpha,beta-unsaturated hydrazide: XPO1 Cys528 Michael acceptor",
+    ),
     "bh3_mimetic_acylsulfonamide": (
         "[CX3](=O)[NX3H1][SX4](=O)(=O)c1ccc([NX3H1])c(c1)[$([N+](=O)[O-]),$([SX4](=O)(=O)C(F)(F)F)]",
-        "nitro/triflyl aryl acyl-sulfonamide: BH3-mimetic core (BCL-2 family)"),
+        "nitro/triflyl aryl acyl-sulfonamide: BH3-mimetic core (BCL-2 family)",
+    ),
 }
 
 
@@ -127,18 +147,21 @@ def _pattern(name: str) -> Chem.Mol:
 def _check_text(smiles: object, func: str, what: str) -> str:
     if not isinstance(smiles, str):
         raise InvalidInputError(
-            f"{func}(): {what} must be a SMILES string, got {type(smiles).__name__} {smiles!r:.60}")
+            f"{func}(): {what} must be a SMILES string, got {type(smiles).__name__} {smiles!r:.60}"
+        )
     text = smiles.strip()
     if not text:
         raise InvalidInputError(f"{func}(): {what} is empty; expected a SMILES string")
     if len(text) > MAX_SMILES_LENGTH:
         raise InvalidInputError(
             f"{func}(): {what} is {len(text)} characters long; at most {MAX_SMILES_LENGTH} "
-            f"are accepted")
+            f"are accepted"
+        )
     if any(c.isspace() for c in text):
         raise InvalidInputError(
             f"{func}(): {what} {text!r:.80} contains whitespace; a SMILES has none "
-            f"(quote it on the command line)")
+            f"(quote it on the command line)"
+        )
     return text
 
 
@@ -151,14 +174,16 @@ def parse_smiles(smiles: str, func: str = "parse_smiles", what: str = "SMILES") 
     # diagnose: parse without sanitising to tell syntax errors from chemistry errors
     mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
-        raise InvalidInputError(f"{func}(): {what} {text!r:.80} is not a valid SMILES "
-                                f"(RDKit could not parse it)")
+        raise InvalidInputError(
+            f"{func}(): {what} {text!r:.80} is not a valid SMILES (RDKit could not parse it)"
+        )
     try:
         Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several sanitisation exception types
         reason = " ".join(str(exc).split())
         raise InvalidInputError(
-            f"{func}(): {what} {text!r:.80} is not a valid molecule: {reason}") from None
+            f"{func}(): {what} {text!r:.80} is not a valid molecule: {reason}"
+        ) from None
     if mol.GetNumAtoms() == 0:
         raise InvalidInputError(f"{func}(): {what} {text!r:.80} has no atoms")
     return mol
@@ -203,18 +228,23 @@ def standardize(smiles: str, func: str = "standardize", what: str = "SMILES") ->
     try:
         mol = rdMolStandardize.Cleanup(mol)
     except Exception as exc:  # pragma: no cover - RDKit edge cases
-        raise InvalidInputError(f"{func}(): {what} {text!r:.80} could not be standardised: "
-                                f"{' '.join(str(exc).split())}") from None
+        raise InvalidInputError(
+            f"{func}(): {what} {text!r:.80} could not be standardised: {' '.join(str(exc).split())}"
+        ) from None
     frags = list(Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=True))
     if len(frags) > 1:
         stripped = rdMolStandardize.FragmentRemover().remove(mol)
-        kept = list(Chem.GetMolFrags(stripped, asMols=True, sanitizeFrags=True)) \
-            if stripped.GetNumAtoms() else []
+        kept = (
+            list(Chem.GetMolFrags(stripped, asMols=True, sanitizeFrags=True))
+            if stripped.GetNumAtoms()
+            else []
+        )
         frags = kept or frags
     organic = [f for f in frags if any(a.GetAtomicNum() == 6 for a in f.GetAtoms())]
     if not organic:
-        raise InvalidInputError(f"{func}(): {what} {text!r:.80} contains no organic "
-                                f"(carbon-containing) component")
+        raise InvalidInputError(
+            f"{func}(): {what} {text!r:.80} contains no organic (carbon-containing) component"
+        )
     organic.sort(key=lambda f: f.GetNumHeavyAtoms(), reverse=True)
     if len(organic) > 1:
         big, second = organic[0].GetNumHeavyAtoms(), organic[1].GetNumHeavyAtoms()
@@ -223,7 +253,8 @@ def standardize(smiles: str, func: str = "standardize", what: str = "SMILES") ->
             raise InvalidInputError(
                 f"{func}(): {what} {text!r:.80} has {len(organic)} organic components "
                 f"({sizes} heavy atoms); pass one molecule (salts and solvents are removed "
-                f"automatically)")
+                f"automatically)"
+            )
     parent = organic[0]
     parent = rdMolStandardize.Uncharger().uncharge(parent)
     Chem.SanitizeMol(parent)
@@ -232,9 +263,11 @@ def standardize(smiles: str, func: str = "standardize", what: str = "SMILES") ->
         enum.SetMaxTautomers(64)
         enum.SetMaxTransforms(256)
         taut = enum.Canonicalize(parent)
-        if (stereo_count(taut) == stereo_count(parent)
-                and warheads(taut) == warheads(parent)
-                and inchikey(taut) == inchikey(parent)):
+        if (
+            stereo_count(taut) == stereo_count(parent)
+            and warheads(taut) == warheads(parent)
+            and inchikey(taut) == inchikey(parent)
+        ):
             parent = taut
     except Exception:  # pragma: no cover - tautomer code is best effort; keep the parent
         pass

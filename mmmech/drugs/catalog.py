@@ -11,6 +11,7 @@ Examples
 >>> "revlimid" in library()
 True
 """
+
 from __future__ import annotations
 
 import functools
@@ -55,8 +56,14 @@ def _number(x: Any, origin: str, where: str, key: str) -> float:
     return x
 
 
-def _text(d: Mapping[str, Any], key: str, origin: str, where: str, required: bool = True,
-          default: str = "") -> str:
+def _text(
+    d: Mapping[str, Any],
+    key: str,
+    origin: str,
+    where: str,
+    required: bool = True,
+    default: str = "",
+) -> str:
     v = d.get(key, None)
     if v is None:
         if required:
@@ -67,30 +74,44 @@ def _text(d: Mapping[str, Any], key: str, origin: str, where: str, required: boo
     return v.strip()
 
 
-def _effectors(t: Mapping[str, Any], action: str, origin: str,
-               where: str) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+def _effectors(
+    t: Mapping[str, Any], action: str, origin: str, where: str
+) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     """Read the optional ``effectors`` / ``effectors_sources`` / ``effectors_note`` keys of one
     library target; returns ``(tuple or None, tuple of sources)``."""
     keys = {"effectors", "effectors_sources", "effectors_note"} & set(t)
     if not keys:
         return None, ()
     if action != "bind_and_recruit_effectors":
-        raise _err(origin, where, f"{sorted(keys)} belong to bind_and_recruit_effectors only, "
-                                  f"got action {action!r}")
+        raise _err(
+            origin,
+            where,
+            f"{sorted(keys)} belong to bind_and_recruit_effectors only, got action {action!r}",
+        )
     eff = t.get("effectors")
     if not isinstance(eff, list) or not eff or not all(isinstance(e, str) for e in eff):
-        raise _err(origin, where, f"'effectors' must be a non-empty list of "
-                                  f"{', '.join(EFFECTORS)}, got {eff!r}")
+        raise _err(
+            origin,
+            where,
+            f"'effectors' must be a non-empty list of {', '.join(EFFECTORS)}, got {eff!r}",
+        )
     for e in eff:
         if e not in EFFECTORS:
-            raise _err(origin, where, f"effector {e!r} is not one of {', '.join(EFFECTORS)}"
-                                      f"{did_you_mean(e, EFFECTORS)}")
+            raise _err(
+                origin,
+                where,
+                f"effector {e!r} is not one of {', '.join(EFFECTORS)}{did_you_mean(e, EFFECTORS)}",
+            )
     if len(set(eff)) != len(eff):
         raise _err(origin, where, f"'effectors' lists an effector twice: {eff!r}")
     srcs = t.get("effectors_sources")
     if not isinstance(srcs, list) or not srcs:
-        raise _err(origin, where, "'effectors' needs 'effectors_sources' (a non-empty list of "
-                                  "source identifiers such as PMID:<digits>)")
+        raise _err(
+            origin,
+            where,
+            "'effectors' needs 'effectors_sources' (a non-empty list of "
+            "source identifiers such as PMID:<digits>)",
+        )
     for s in srcs:
         if not is_source(s.strip() if isinstance(s, str) else s):
             raise _err(origin, where, f"effectors source {s!r}: {describe_expected()}")
@@ -121,8 +142,9 @@ def _measure(d: Any, origin: str, where: str, cls: type[_M], label_key: str) -> 
     if not unit:
         raise _err(origin, where, "missing 'unit' (every number needs one)")
     if unit not in POTENCY_UNITS:
-        raise _err(origin, where, f"unknown unit {unit!r}; expected one of "
-                                  f"{', '.join(POTENCY_UNITS)}")
+        raise _err(
+            origin, where, f"unknown unit {unit!r}; expected one of {', '.join(POTENCY_UNITS)}"
+        )
     if "source" not in d:
         raise _err(origin, where, "missing 'source' (a source identifier such as PMID:<digits>)")
     source = _check_source(d["source"], origin, where)
@@ -142,8 +164,9 @@ def _measure(d: Any, origin: str, where: str, cls: type[_M], label_key: str) -> 
     return cls(value, unit, label, source, low, high, note.strip(), verified)
 
 
-def _to_nM(measure: Potency | Reference, mol_weight: float | None, origin: str,
-           where: str) -> float:
+def _to_nM(
+    measure: Potency | Reference, mol_weight: float | None, origin: str, where: str
+) -> float:
     if measure.unit == NOMINAL_UNIT:
         return float(measure.value)
     try:
@@ -160,9 +183,23 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
     where = f"drug {name!r}"
     if name != name.lower():
         raise _err(origin, where, "canonical names are lower-case")
-    allowed = {"name", "synonyms", "type", "drug_class", "mechanism", "smiles",
-               "structure_source", "structure_verified", "structure_note", "sources", "target",
-               "reference", "mol_weight", "mol_weight_source", "mol_weight_verified"}
+    allowed = {
+        "name",
+        "synonyms",
+        "type",
+        "drug_class",
+        "mechanism",
+        "smiles",
+        "structure_source",
+        "structure_verified",
+        "structure_note",
+        "sources",
+        "target",
+        "reference",
+        "mol_weight",
+        "mol_weight_source",
+        "mol_weight_verified",
+    }
     extra = set(d) - allowed
     if extra:
         raise _err(origin, where, f"unknown key(s) {sorted(extra)}")
@@ -171,11 +208,13 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         raise _err(origin, where, f"type {dtype!r} is not one of {', '.join(DRUG_TYPES)}")
     dclass = _text(d, "drug_class", origin, where)
     if dclass not in DRUG_CLASSES or dclass == "unknown":
-        raise _err(origin, where, f"drug_class {dclass!r} is not one of "
-                                  f"{', '.join(DRUG_CLASSES[:-1])}")
+        raise _err(
+            origin, where, f"drug_class {dclass!r} is not one of {', '.join(DRUG_CLASSES[:-1])}"
+        )
     synonyms = d.get("synonyms", [])
-    if not isinstance(synonyms, list) or not all(isinstance(s, str) and s.strip()
-                                                 for s in synonyms):
+    if not isinstance(synonyms, list) or not all(
+        isinstance(s, str) and s.strip() for s in synonyms
+    ):
         raise _err(origin, where, "'synonyms' must be a list of non-empty strings")
     sources = d.get("sources", [])
     if not isinstance(sources, list):
@@ -186,9 +225,13 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
     if dtype == "small_molecule":
         smiles = _text(d, "smiles", origin, where)
         if "mol_weight" in d:
-            raise _err(origin, where, "small molecules must not type 'mol_weight': RDKit "
-                                      "computes it from the SMILES")
+            raise _err(
+                origin,
+                where,
+                "small molecules must not type 'mol_weight': RDKit computes it from the SMILES",
+            )
         from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
         try:
             mol = _chem.parse_smiles(smiles, "read_library", f"SMILES of {name!r}")
         except InvalidInputError as exc:
@@ -212,8 +255,17 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         tw = f"{where} target #{j + 1}"
         if not isinstance(t, Mapping):
             raise _err(origin, tw, "expected a table")
-        extra = set(t) - {"target", "action", "potency", "hill", "e3", "neo_substrates",
-                          "effectors", "effectors_sources", "effectors_note"}
+        extra = set(t) - {
+            "target",
+            "action",
+            "potency",
+            "hill",
+            "e3",
+            "neo_substrates",
+            "effectors",
+            "effectors_sources",
+            "effectors_note",
+        }
         if extra:
             raise _err(origin, tw, f"unknown key(s) {sorted(extra)}")
         symbol = _text(t, "target", origin, tw)
@@ -235,24 +287,43 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         elif e3 is not None or neo:
             raise _err(origin, tw, "'e3'/'neo_substrates' belong to glue_degrade only")
         effectors, eff_sources = _effectors(t, action, origin, tw)
-        targets.append(TargetAction(symbol, action, _to_nM(pot, mw, origin, f"{tw} potency"),
-                                    pot, hill, e3, tuple(neo), effectors=effectors,
-                                    effectors_sources=eff_sources))
+        targets.append(
+            TargetAction(
+                symbol,
+                action,
+                _to_nM(pot, mw, origin, f"{tw} potency"),
+                pot,
+                hill,
+                e3,
+                tuple(neo),
+                effectors=effectors,
+                effectors_sources=eff_sources,
+            )
+        )
     if "reference" not in d:
         raise _err(origin, where, "missing [drug.reference]")
     ref = _measure(d["reference"], origin, f"{where} reference", Reference, "kind")
     ref_nM = _to_nM(ref, mw, origin, f"{where} reference")
-    all_sources = list(dict.fromkeys(sources + [t.potency.source for t in targets]
-                                     + [ref.source]))
+    all_sources = list(dict.fromkeys(sources + [t.potency.source for t in targets] + [ref.source]))
     return Drug(
-        name=name, synonyms=tuple(s.strip() for s in synonyms), type=dtype, drug_class=dclass,
-        mechanism=_text(d, "mechanism", origin, where), smiles=smiles, inchikey=inchikey,
-        formula=formula, mol_weight=mw, targets=tuple(targets), reference=ref,
-        reference_nM=ref_nM, sources=tuple(all_sources),
+        name=name,
+        synonyms=tuple(s.strip() for s in synonyms),
+        type=dtype,
+        drug_class=dclass,
+        mechanism=_text(d, "mechanism", origin, where),
+        smiles=smiles,
+        inchikey=inchikey,
+        formula=formula,
+        mol_weight=mw,
+        targets=tuple(targets),
+        reference=ref,
+        reference_nM=ref_nM,
+        sources=tuple(all_sources),
         structure_source=d.get("structure_source", ""),
         structure_note=d.get("structure_note", ""),
         structure_verified=bool(d.get("structure_verified", False)),
-        mol_weight_source=mw_source)
+        mol_weight_source=mw_source,
+    )
 
 
 def read_library(text: str, origin: str = "drugs.toml") -> Mapping[str, Drug]:
@@ -300,8 +371,9 @@ class _Library(Mapping[str, Drug]):
                 key = alias.casefold()
                 other = self._alias.get(key)
                 if other is not None and other != drug.name:
-                    raise ModelFileError(f"{origin}: name {alias!r} is used by both "
-                                         f"{other!r} and {drug.name!r}")
+                    raise ModelFileError(
+                        f"{origin}: name {alias!r} is used by both {other!r} and {drug.name!r}"
+                    )
                 self._alias[key] = drug.name
         self._drugs: Mapping[str, Drug] = MappingProxyType(table)
 
@@ -315,7 +387,8 @@ class _Library(Mapping[str, Drug]):
         if name is None:
             raise UnknownDrugError(
                 f"unknown drug {key!r}{did_you_mean(key, list(self._alias_display()))} "
-                f"(see 'mmmech drugs list')")
+                f"(see 'mmmech drugs list')"
+            )
         return self._drugs[name]
 
     def _alias_display(self) -> Iterator[str]:

@@ -1,4 +1,5 @@
 """Doses: ``'DRUG=AMOUNT'`` text and amounts with units, converted to nM for a known drug."""
+
 from __future__ import annotations
 
 from ..exceptions import InvalidInputError, UnitError
@@ -43,13 +44,17 @@ def parse_dose(text: str, what: str = "dose") -> tuple[Drug, float]:
     """
     name, amount = parse_assignment(text, what=what)
     if _looks_numeric(name):
-        raise UnitError(f"{what}: {text!r} is a bare number; write DRUG=AMOUNT with a unit, "
-                        f"e.g. 'bortezomib={name}nM'")
+        raise UnitError(
+            f"{what}: {text!r} is a bare number; write DRUG=AMOUNT with a unit, "
+            f"e.g. 'bortezomib={name}nM'"
+        )
     drug = get(name)
     if amount is None:
         if drug.reference_nM is None:
-            raise InvalidInputError(f"{what}: {drug.name!r} has no reference concentration; "
-                                    f"give one, e.g. '{drug.name}=10nM'")
+            raise InvalidInputError(
+                f"{what}: {drug.name!r} has no reference concentration; "
+                f"give one, e.g. '{drug.name}=10nM'"
+            )
         return drug, float(drug.reference_nM)
     return drug, dose_nM(drug, amount, what=f"{what} of {drug.name!r}")
 
@@ -65,18 +70,24 @@ def dose_nM(drug: Drug, amount: str, what: str = "dose") -> float:
     1500.0
     """
     if not isinstance(amount, str):
-        raise InvalidInputError(f"{what}: an amount must be text with a unit such as '10nM', got "
-                                f"{type(amount).__name__} {amount!r:.40}")
+        raise InvalidInputError(
+            f"{what}: an amount must be text with a unit such as '10nM', got "
+            f"{type(amount).__name__} {amount!r:.40}"
+        )
     compact = amount.replace(" ", "")
     if compact.endswith(NOMINAL_UNIT):
         if drug.type != "cell_therapy":
-            raise UnitError(f"{what}: the unit {NOMINAL_UNIT!r} is reserved for cell therapies; "
-                            f"use a concentration such as '10nM'")
+            raise UnitError(
+                f"{what}: the unit {NOMINAL_UNIT!r} is reserved for cell therapies; "
+                f"use a concentration such as '10nM'"
+            )
         return parse_concentration(compact[: -len(NOMINAL_UNIT)] + "nM", what=what)
     if drug.type == "cell_therapy":
         # still reject bare numbers and unknown units with the usual messages first
         parse_concentration(amount, mol_weight=1.0, what=what)
-        raise UnitError(f"{what}: {drug.name!r} is a cell therapy, dosed in nominal "
-                        f"occupancy-equivalents; write e.g. '{drug.name}=9{NOMINAL_UNIT}' "
-                        f"(reference {drug.reference_nM:g} {NOMINAL_UNIT})")
+        raise UnitError(
+            f"{what}: {drug.name!r} is a cell therapy, dosed in nominal "
+            f"occupancy-equivalents; write e.g. '{drug.name}=9{NOMINAL_UNIT}' "
+            f"(reference {drug.reference_nM:g} {NOMINAL_UNIT})"
+        )
     return parse_concentration(amount, mol_weight=drug.mol_weight, what=what)

@@ -2,6 +2,7 @@
 
 RDKit is imported on first use (:mod:`mmmech.drugs._chem`), never by ``import mmmech.drugs``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,15 @@ from .records import Drug, Potency, TargetAction
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from rdkit.Chem import Mol
 
-__all__ = ["CLASS_RULES", "CALL_THRESHOLD", "SIMILARITY_CALL", "N_NEAREST", "standardize",
-           "warheads", "from_smiles"]
+__all__ = [
+    "CLASS_RULES",
+    "CALL_THRESHOLD",
+    "SIMILARITY_CALL",
+    "N_NEAREST",
+    "standardize",
+    "warheads",
+    "from_smiles",
+]
 
 
 # Inference rules: (required warheads, class, [(target, action)], base confidence, rationale).
@@ -28,37 +36,104 @@ ClassRule = tuple[tuple[str, ...], str, tuple[tuple[str, str], ...], float, str]
 _Candidate = tuple[float, str, tuple[tuple[str, str], ...], str]
 
 CLASS_RULES: tuple[ClassRule, ...] = (
-    (("alpha_amido_boronic_acid",), "proteasome_inhibitor", (("PSMB5", "inhibit"),), 0.85,
-     "peptide boronic acid: reversible covalent adduct with the beta5 Thr1"),
-    (("epoxyketone",), "proteasome_inhibitor", (("PSMB5", "covalent_inhibit"),), 0.80,
-     "alpha',beta'-epoxyketone: irreversible morpholino adduct with Thr1"),
-    (("peptide_aldehyde",), "proteasome_inhibitor", (("PSMB5", "inhibit"),), 0.55,
-     "peptide aldehyde: reversible hemiacetal with Thr1 (not proteasome-selective)"),
-    (("boronic_acid",), "proteasome_inhibitor", (("PSMB5", "inhibit"),), 0.35,
-     "boronic acid without a peptide: weak evidence on its own"),
-    (("amino_glutarimide",), "cereblon_modulator", (("CRBN", "glue_degrade"),), 0.85,
-     "3-(N-linked) glutarimide: IMiD/CELMoD cereblon binder"),
-    (("glutarimide",), "cereblon_modulator", (("CRBN", "glue_degrade"),), 0.60,
-     "glutarimide with free imide N-H: cereblon tri-Trp pocket binder"),
-    (("hydroxamic_acid",), "HDAC_inhibitor",
-     (("HDAC1", "inhibit"), ("HDAC2", "inhibit"), ("HDAC3", "inhibit"), ("HDAC6", "inhibit")),
-     0.70, "hydroxamic acid: zinc-binding group of HDAC inhibitors"),
-    (("nitrogen_mustard",), "alkylator", (("DNA", "damage_DNA"),), 0.85,
-     "bis(2-haloethyl)amine: DNA cross-linker"),
-    (("steroid_3_keto_delta4", "corticoid_side_chain"), "glucocorticoid",
-     (("NR3C1", "agonist"),), 0.80, "3-keto-delta4 steroid with a corticoid side chain"),
-    (("anthracycline_core",), "anthracycline", (("TOP2A", "inhibit"), ("DNA", "damage_DNA")),
-     0.80, "anthraquinone tetracycle: intercalator / topoisomerase II poison"),
-    (("acrylhydrazide_michael_acceptor",), "XPO1_inhibitor", (("XPO1", "covalent_inhibit"),),
-     0.50, "acrylic hydrazide Michael acceptor (SINE): XPO1 Cys528"),
-    (("bh3_mimetic_acylsulfonamide",), "BCL2_inhibitor", (("BCL2", "inhibit"),), 0.60,
-     "nitro/triflyl aryl acyl-sulfonamide: BH3-mimetic core"),
+    (
+        ("alpha_amido_boronic_acid",),
+        "proteasome_inhibitor",
+        (("PSMB5", "inhibit"),),
+        0.85,
+        "peptide boronic acid: reversible covalent adduct with the beta5 Thr1",
+    ),
+    (
+        ("epoxyketone",),
+        "proteasome_inhibitor",
+        (("PSMB5", "covalent_inhibit"),),
+        0.80,
+        "alpha',beta'-epoxyketone: irreversible morpholino adduct with Thr1",
+    ),
+    (
+        ("peptide_aldehyde",),
+        "proteasome_inhibitor",
+        (("PSMB5", "inhibit"),),
+        0.55,
+        "peptide aldehyde: reversible hemiacetal with Thr1 (not proteasome-selective)",
+    ),
+    (
+        ("boronic_acid",),
+        "proteasome_inhibitor",
+        (("PSMB5", "inhibit"),),
+        0.35,
+        "boronic acid without a peptide: weak evidence on its own",
+    ),
+    (
+        ("amino_glutarimide",),
+        "cereblon_modulator",
+        (("CRBN", "glue_degrade"),),
+        0.85,
+        "3-(N-linked) glutarimide: IMiD/CELMoD cereblon binder",
+    ),
+    (
+        ("glutarimide",),
+        "cereblon_modulator",
+        (("CRBN", "glue_degrade"),),
+        0.60,
+        "glutarimide with free imide N-H: cereblon tri-Trp pocket binder",
+    ),
+    (
+        ("hydroxamic_acid",),
+        "HDAC_inhibitor",
+        (("HDAC1", "inhibit"), ("HDAC2", "inhibit"), ("HDAC3", "inhibit"), ("HDAC6", "inhibit")),
+        0.70,
+        "hydroxamic acid: zinc-binding group of HDAC inhibitors",
+    ),
+    (
+        ("nitrogen_mustard",),
+        "alkylator",
+        (("DNA", "damage_DNA"),),
+        0.85,
+        "bis(2-haloethyl)amine: DNA cross-linker",
+    ),
+    (
+        ("steroid_3_keto_delta4", "corticoid_side_chain"),
+        "glucocorticoid",
+        (("NR3C1", "agonist"),),
+        0.80,
+        "3-keto-delta4 steroid with a corticoid side chain",
+    ),
+    (
+        ("anthracycline_core",),
+        "anthracycline",
+        (("TOP2A", "inhibit"), ("DNA", "damage_DNA")),
+        0.80,
+        "anthraquinone tetracycle: intercalator / topoisomerase II poison",
+    ),
+    (
+        ("acrylhydrazide_michael_acceptor",),
+        "XPO1_inhibitor",
+        (("XPO1", "covalent_inhibit"),),
+        0.50,
+        "acrylic hydrazide Michael acceptor (SINE): XPO1 Cys528",
+    ),
+    (
+        ("bh3_mimetic_acylsulfonamide",),
+        "BCL2_inhibitor",
+        (("BCL2", "inhibit"),),
+        0.60,
+        "nitro/triflyl aryl acyl-sulfonamide: BH3-mimetic core",
+    ),
 )
 # Classes whose mechanism needs a reactive/binding group: similarity without it counts half.
-_WARHEAD_CLASSES = frozenset({"proteasome_inhibitor", "cereblon_modulator", "HDAC_inhibitor",
-                              "alkylator", "glucocorticoid", "anthracycline"})
-CALL_THRESHOLD = 0.5       # minimum confidence to name a class
-SIMILARITY_CALL = 0.55     # minimum Tanimoto for a similarity-only call
+_WARHEAD_CLASSES = frozenset(
+    {
+        "proteasome_inhibitor",
+        "cereblon_modulator",
+        "HDAC_inhibitor",
+        "alkylator",
+        "glucocorticoid",
+        "anthracycline",
+    }
+)
+CALL_THRESHOLD = 0.5  # minimum confidence to name a class
+SIMILARITY_CALL = 0.55  # minimum Tanimoto for a similarity-only call
 N_NEAREST = 3
 
 
@@ -71,12 +146,14 @@ def standardize(smiles: str) -> Mol:
         Empty input, invalid SMILES, no organic component, several comparable components.
     """
     from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
     return _chem.standardize(smiles, "standardize", "SMILES")
 
 
 def warheads(mol: Mol | str) -> list[str]:
     """Names of the mechanism-defining features in `mol` (SMARTS in :mod:`mmmech._chem`)."""
     from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
     if isinstance(mol, str):
         mol = _chem.standardize(mol, "warheads", "SMILES")
     return _chem.warheads(mol)
@@ -85,6 +162,7 @@ def warheads(mol: Mol | str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _library_fingerprints() -> tuple[tuple[Drug, Any, str], ...]:
     from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
     out = []
     for drug in library().values():
         if drug.smiles is not None:
@@ -93,8 +171,9 @@ def _library_fingerprints() -> tuple[tuple[Drug, Any, str], ...]:
     return tuple(out)
 
 
-def _analog_potency(cls_drugs: Iterable[Drug], target: str, action: str,
-                    sims: Mapping[str, float]) -> tuple[Potency, TargetAction]:
+def _analog_potency(
+    cls_drugs: Iterable[Drug], target: str, action: str, sims: Mapping[str, float]
+) -> tuple[Potency, TargetAction]:
     """Potency for an inferred target, borrowed from the most similar library drug of the class."""
     best = None
     for drug in cls_drugs:
@@ -106,12 +185,16 @@ def _analog_potency(cls_drugs: Iterable[Drug], target: str, action: str,
     if best is None:  # pragma: no cover - every rule's targets exist in the library
         raise RuntimeError(f"no library potency for {target}")
     s, drug, t = best
-    pot = Potency(value=t.potency.value, unit=t.potency.unit,
-                  assay=f"by analogy to {drug.name} (Tanimoto {s:.2f}); not measured for this "
-                        f"molecule", source=t.potency.source, low=t.potency.low,
-                  high=t.potency.high,
-                  note=f"Inferred: copied from {drug.name} {t.target} ({t.potency.assay}).",
-                  verified=False)
+    pot = Potency(
+        value=t.potency.value,
+        unit=t.potency.unit,
+        assay=f"by analogy to {drug.name} (Tanimoto {s:.2f}); not measured for this molecule",
+        source=t.potency.source,
+        low=t.potency.low,
+        high=t.potency.high,
+        note=f"Inferred: copied from {drug.name} {t.target} ({t.potency.assay}).",
+        verified=False,
+    )
     return pot, t
 
 
@@ -153,6 +236,7 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
         Empty or invalid SMILES, or multi-component input.
     """
     from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise InvalidInputError(f"from_smiles(): name must be a non-empty string, got {name!r}")
     mol = _chem.standardize(smiles, "from_smiles", "SMILES")
@@ -162,10 +246,14 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
     lib = _library_fingerprints()
     sims_list = _chem.tanimoto(fp, [f for _, f, _ in lib])
     sims = {drug.name: round(float(s), 4) for (drug, _, _), s in zip(lib, sims_list, strict=True)}
-    ranked = sorted(((s, drug) for (drug, _, _), s in zip(lib, sims_list, strict=True)),
-                    key=lambda x: (-x[0], x[1].name))
-    nearest = [{"name": d.name, "similarity": round(float(s), 3), "drug_class": d.drug_class}
-               for s, d in ranked[:N_NEAREST]]
+    ranked = sorted(
+        ((s, drug) for (drug, _, _), s in zip(lib, sims_list, strict=True)),
+        key=lambda x: (-x[0], x[1].name),
+    )
+    nearest = [
+        {"name": d.name, "similarity": round(float(s), 3), "drug_class": d.drug_class}
+        for s, d in ranked[:N_NEAREST]
+    ]
     match = next((d.name for d, _, k in lib if k == key), None)
     skeleton = next((d.name for d, _, k in lib if k[:14] == key[:14]), None)
 
@@ -182,8 +270,9 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
         if s >= SIMILARITY_CALL:
             conf = s * (0.5 if d.drug_class in _WARHEAD_CLASSES else 1.0)
             tlist = tuple((t.target, t.action) for t in d.targets)
-            candidates.append((conf, d.drug_class, tlist,
-                               f"fingerprint similarity {s:.2f} to {d.name}"))
+            candidates.append(
+                (conf, d.drug_class, tlist, f"fingerprint similarity {s:.2f} to {d.name}")
+            )
     # one entry per class: keep the strongest evidence
     by_class: dict[str, _Candidate] = {}
     for c in candidates:
@@ -198,33 +287,57 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
         cls_drugs = [d for d in library().values() if d.drug_class == drug_class]
         for target, action in top[2]:
             pot, lib_t = _analog_potency(cls_drugs, target, action, sims)
-            targets.append(TargetAction(
-                target=target, action=action, potency_nM=lib_t.potency_nM, potency=pot,
-                hill=lib_t.hill, e3=lib_t.e3 if action == "glue_degrade" else None,
-                neo_substrates=lib_t.neo_substrates if action == "glue_degrade" else (),
-                confidence=confidence))
-        mechanism = (f"Inferred {drug_class.replace('_', ' ')} ({rule}; confidence "
-                     f"{confidence:.2f}).")
+            targets.append(
+                TargetAction(
+                    target=target,
+                    action=action,
+                    potency_nM=lib_t.potency_nM,
+                    potency=pot,
+                    hill=lib_t.hill,
+                    e3=lib_t.e3 if action == "glue_degrade" else None,
+                    neo_substrates=lib_t.neo_substrates if action == "glue_degrade" else (),
+                    confidence=confidence,
+                )
+            )
+        mechanism = (
+            f"Inferred {drug_class.replace('_', ' ')} ({rule}; confidence {confidence:.2f})."
+        )
     else:
         drug_class, rule = "unknown", None
-        mechanism = ("No mechanism-defining warhead and no close library neighbour: class "
-                     "unknown (nothing supports a call).")
-    alternatives = [{"drug_class": c[1], "confidence": round(float(c[0]), 3), "evidence": c[3]}
-                    for c in ordered[1:]]
-    inference = MappingProxyType({
-        "warheads": tuple(found),
-        "nearest": tuple(MappingProxyType(n) for n in nearest),
-        "confidence": confidence,
-        "rule": rule,
-        "library_match": match,
-        "same_connectivity": skeleton,
-        "alternatives": tuple(MappingProxyType(a) for a in alternatives),
-    })
+        mechanism = (
+            "No mechanism-defining warhead and no close library neighbour: class "
+            "unknown (nothing supports a call)."
+        )
+    alternatives = [
+        {"drug_class": c[1], "confidence": round(float(c[0]), 3), "evidence": c[3]}
+        for c in ordered[1:]
+    ]
+    inference = MappingProxyType(
+        {
+            "warheads": tuple(found),
+            "nearest": tuple(MappingProxyType(n) for n in nearest),
+            "confidence": confidence,
+            "rule": rule,
+            "library_match": match,
+            "same_connectivity": skeleton,
+            "alternatives": tuple(MappingProxyType(a) for a in alternatives),
+        }
+    )
     return Drug(
-        name=(name.strip() if name else "query"), synonyms=(), type="small_molecule",
-        drug_class=drug_class, mechanism=mechanism, smiles=_chem.canonical_smiles(mol),
-        inchikey=key, formula=_chem.formula(mol), mol_weight=_chem.mol_weight(mol),
-        targets=tuple(targets), reference=None, reference_nM=None,
+        name=(name.strip() if name else "query"),
+        synonyms=(),
+        type="small_molecule",
+        drug_class=drug_class,
+        mechanism=mechanism,
+        smiles=_chem.canonical_smiles(mol),
+        inchikey=key,
+        formula=_chem.formula(mol),
+        mol_weight=_chem.mol_weight(mol),
+        targets=tuple(targets),
+        reference=None,
+        reference_nM=None,
         sources=tuple(dict.fromkeys(t.potency.source for t in targets)),
-        structure_source="user input (standardised by RDKit)", structure_verified=False,
-        inference=inference)
+        structure_source="user input (standardised by RDKit)",
+        structure_verified=False,
+        inference=inference,
+    )

@@ -56,6 +56,7 @@ Examples
 >>> drugs.from_smiles("CC(C)C[C@H](NC(=O)[C@@H](Cc1ccccc1)NC(=O)c1cnccn1)B(O)O").drug_class
 'proteasome_inhibitor'
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,24 +70,62 @@ from ..units import MASS_UNITS, MOLAR_UNITS
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from rdkit.Chem import Mol
 
-__all__ = ["ACTIONS", "DRUG_TYPES", "DRUG_CLASSES", "EFFECTORS", "NOMINAL_UNIT", "POTENCY_UNITS",
-           "Potency", "Reference", "TargetAction", "Drug"]
+__all__ = [
+    "ACTIONS",
+    "DRUG_TYPES",
+    "DRUG_CLASSES",
+    "EFFECTORS",
+    "NOMINAL_UNIT",
+    "POTENCY_UNITS",
+    "Potency",
+    "Reference",
+    "TargetAction",
+    "Drug",
+]
 
-ACTIONS = ("inhibit", "covalent_inhibit", "antagonist", "agonist", "glue_degrade",
-           "bind_and_recruit_effectors", "activate_effectors", "engage_T_cells", "car_t_kill",
-           "deliver_payload", "damage_DNA")
-DRUG_TYPES = ("small_molecule", "antibody", "antibody_drug_conjugate", "bispecific_antibody",
-              "cell_therapy")
-DRUG_CLASSES = ("proteasome_inhibitor", "cereblon_modulator", "glucocorticoid",
-                "anti_CD38_antibody", "anti_SLAMF7_antibody", "alkylator", "anthracycline",
-                "HDAC_inhibitor", "XPO1_inhibitor", "BCL2_inhibitor", "anti_BCMA_ADC",
-                "T_cell_engager", "CAR_T", "unknown")
+ACTIONS = (
+    "inhibit",
+    "covalent_inhibit",
+    "antagonist",
+    "agonist",
+    "glue_degrade",
+    "bind_and_recruit_effectors",
+    "activate_effectors",
+    "engage_T_cells",
+    "car_t_kill",
+    "deliver_payload",
+    "damage_DNA",
+)
+DRUG_TYPES = (
+    "small_molecule",
+    "antibody",
+    "antibody_drug_conjugate",
+    "bispecific_antibody",
+    "cell_therapy",
+)
+DRUG_CLASSES = (
+    "proteasome_inhibitor",
+    "cereblon_modulator",
+    "glucocorticoid",
+    "anti_CD38_antibody",
+    "anti_SLAMF7_antibody",
+    "alkylator",
+    "anthracycline",
+    "HDAC_inhibitor",
+    "XPO1_inhibitor",
+    "BCL2_inhibitor",
+    "anti_BCMA_ADC",
+    "T_cell_engager",
+    "CAR_T",
+    "unknown",
+)
 EFFECTORS = ("ADCC", "CDC", "ADCP")
 NOMINAL_UNIT = "nM-eq"
 POTENCY_UNITS = tuple(MOLAR_UNITS) + tuple(MASS_UNITS) + (NOMINAL_UNIT,)
 
 
 # ------------------------------------------------------------------------ records
+
 
 @dataclass(frozen=True)
 class Potency:
@@ -109,6 +148,7 @@ class Potency:
     verified : bool
         False when the number could not be confirmed in a source text.
     """
+
     value: float
     unit: str
     assay: str
@@ -129,6 +169,7 @@ class Reference:
     ``kind`` says which (e.g. ``"Cmax, 1.3 mg/m2 IV bolus, first dose"``); the other fields
     are as in :class:`Potency`.
     """
+
     value: float
     unit: str
     kind: str
@@ -170,6 +211,7 @@ class TargetAction:
     effectors_sources : tuple of str
         PMID/DOI/PMC identifiers for `effectors` (empty when `effectors` is None).
     """
+
     target: str
     action: str
     potency_nM: float
@@ -183,9 +225,14 @@ class TargetAction:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "target": self.target, "action": self.action, "potency_nM": self.potency_nM,
-            "source": self.potency.source, "hill": self.hill, "verified": self.potency.verified,
-            "potency": self.potency.to_dict()}
+            "target": self.target,
+            "action": self.action,
+            "potency_nM": self.potency_nM,
+            "source": self.potency.source,
+            "hill": self.hill,
+            "verified": self.potency.verified,
+            "potency": self.potency.to_dict(),
+        }
         if self.e3 is not None:
             d["e3"] = self.e3
             d["neo_substrates"] = list(self.neo_substrates)
@@ -236,6 +283,7 @@ class Drug:
         :func:`from_smiles` only: ``{"warheads": [...], "nearest": [{"name", "similarity"}],
         "confidence": float, ...}``.
     """
+
     name: str
     synonyms: tuple[str, ...]
     type: str
@@ -264,6 +312,7 @@ class Drug:
         if "mol" not in self._mol_cache:
             # deferred: _chem imports RDKit (slow); only when a structure is needed
             from . import _chem
+
             self._mol_cache["mol"] = _chem.parse_smiles(self.smiles, "Drug.mol", "SMILES")
         return self._mol_cache["mol"]
 
@@ -279,8 +328,10 @@ class Drug:
         if mol is None:
             raise InvalidInputError(
                 f"Drug.descriptors(): {self.name!r} is a {self.type.replace('_', ' ')}, not a "
-                f"small molecule; descriptors need a structure")
+                f"small molecule; descriptors need a structure"
+            )
         from . import _chem  # deferred: _chem imports RDKit (slow); only when a structure is needed
+
         return _chem.descriptors(mol)
 
     def to_dict(self) -> dict[str, Any]:

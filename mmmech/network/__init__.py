@@ -12,6 +12,7 @@ draw      layout and rendering of a model and of a regimen's effect
 
 :mod:`mmmech.pathways` is the documented entry point (the same names).
 """
+
 from .contexts import Context, available_contexts, load_context
 from .io import available, load, read
 from .logic import RuleSyntaxError, format_rule, literals, parse_rule, variables
@@ -28,7 +29,26 @@ from .model import (
     drug_node_name,
 )
 
-__all__ = ["Node", "Edge", "Parameter", "PathwayModel", "load", "read", "available",
-           "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name",
-           "ValidationReport", "Context", "available_contexts", "load_context",
-           "RuleSyntaxError", "format_rule", "literals", "parse_rule", "variables"]
+__all__ = [
+    "Node",
+    "Edge",
+    "Parameter",
+    "PathwayModel",
+    "load",
+    "read",
+    "available",
+    "SOURCE_PATTERN",
+    "NODE_KINDS",
+    "Attachment",
+    "attach_drugs",
+    "drug_node_name",
+    "ValidationReport",
+    "Context",
+    "available_contexts",
+    "load_context",
+    "RuleSyntaxError",
+    "format_rule",
+    "literals",
+    "parse_rule",
+    "variables",
+]

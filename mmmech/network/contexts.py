@@ -11,6 +11,7 @@ Examples
 >>> c.settings["NKCells"], c.name
 (1.0, 'marrow')
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,9 +55,15 @@ class Context:
         object.__setattr__(self, "settings", read_only(self.settings))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "settings": dict(self.settings),
-                "knockouts": list(self.knockouts), "overexpressed": list(self.overexpressed),
-                "mutations": list(self.mutations), "origin": self.origin}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "settings": dict(self.settings),
+            "knockouts": list(self.knockouts),
+            "overexpressed": list(self.overexpressed),
+            "mutations": list(self.mutations),
+            "origin": self.origin,
+        }
 
 
 def available_contexts() -> list[str]:
@@ -74,8 +81,10 @@ def _parse(data, origin, text, chain=()):
         if k not in allowed:
             line = next((i for i, ln in enumerate(text.splitlines(), 1) if k in ln), None)
             where = f"{origin}, line {line}" if line else origin
-            raise ModelFileError(f"{where}: unknown table {k!r} in a context file; expected "
-                                 f"[context] and [set]{did_you_mean(k, allowed)}")
+            raise ModelFileError(
+                f"{where}: unknown table {k!r} in a context file; expected "
+                f"[context] and [set]{did_you_mean(k, allowed)}"
+            )
     meta = data.get("context") or {}
     if not isinstance(meta, dict):
         raise ModelFileError(f"{origin}: [context] must be a table")
@@ -88,18 +97,24 @@ def _parse(data, origin, text, chain=()):
         raise ModelFileError(f"{origin}: [set] must map node names to values in [0, 1]")
     for node, v in raw.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
-            line = next((i for i, ln in enumerate(text.splitlines(), 1)
-                         if ln.strip().startswith(node)), None)
+            line = next(
+                (i for i, ln in enumerate(text.splitlines(), 1) if ln.strip().startswith(node)),
+                None,
+            )
             where = f"{origin}, line {line}" if line else origin
             raise ModelFileError(f"{where}: [set] {node} must be a number in [0, 1], got {v!r}")
         settings[node] = float(v)
 
     def names(key):
         val = meta.get(key, [])
-        if isinstance(val, str) or not isinstance(val, list) \
-                or not all(isinstance(x, str) for x in val):
-            raise ModelFileError(f"{origin}: [context] {key} must be a list of strings, "
-                                 f"got {val!r}")
+        if (
+            isinstance(val, str)
+            or not isinstance(val, list)
+            or not all(isinstance(x, str) for x in val)
+        ):
+            raise ModelFileError(
+                f"{origin}: [context] {key} must be a list of strings, got {val!r}"
+            )
         return tuple(val)
 
     kos, ovs, muts = names("knockout"), names("overexpress"), names("mutations")
@@ -113,7 +128,9 @@ def _parse(data, origin, text, chain=()):
         settings=settings,
         knockouts=(base.knockouts if base else ()) + kos,
         overexpressed=(base.overexpressed if base else ()) + ovs,
-        mutations=(base.mutations if base else ()) + muts, origin=origin)
+        mutations=(base.mutations if base else ()) + muts,
+        origin=origin,
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -141,12 +158,14 @@ def _load(context, chain):
     if isinstance(context, Context):
         return context
     if not isinstance(context, (str, os.PathLike)):
-        raise InvalidInputError(f"load_context(): context must be a name or a path, got "
-                                f"{type(context).__name__}")
+        raise InvalidInputError(
+            f"load_context(): context must be a name or a path, got {type(context).__name__}"
+        )
     text = os.fspath(context)
     if not isinstance(text, str):
-        raise InvalidInputError(f"load_context(): context must be a name or a path, got "
-                                f"{type(context).__name__}")
+        raise InvalidInputError(
+            f"load_context(): context must be a name or a path, got {type(context).__name__}"
+        )
     if text.strip().lower() == "none":
         return NO_CONTEXT
     if text in available_contexts():
@@ -158,16 +177,22 @@ def _load(context, chain):
     if key is not None and chain:
         shown = [c[1] for c in chain] + [text]
         if key in [c[0] for c in chain]:
-            raise ModelFileError(f"load_context(): contexts extend one another in a loop: "
-                                 f"{' -> '.join(shown)}; remove an 'extends'")
+            raise ModelFileError(
+                f"load_context(): contexts extend one another in a loop: "
+                f"{' -> '.join(shown)}; remove an 'extends'"
+            )
         if len(chain) >= MAX_EXTENDS:
-            raise ModelFileError(f"load_context(): more than {MAX_EXTENDS} contexts extend one "
-                                 f"another ({shown[0]} -> ... -> {shown[-1]})")
+            raise ModelFileError(
+                f"load_context(): more than {MAX_EXTENDS} contexts extend one "
+                f"another ({shown[0]} -> ... -> {shown[-1]})"
+            )
     if text in available_contexts():
         return _bundled(text)
     if key is not None:
         body = read_text_file(text, "load_context")
         return _parse(parse_toml(body, text), text, body, chain + ((key, text),))
-    raise UnknownContextError(f"unknown context {text!r}: not a bundled context "
-                              f"({', '.join(available_contexts())}) nor a readable file"
-                              f"{did_you_mean(text, available_contexts())}")
+    raise UnknownContextError(
+        f"unknown context {text!r}: not a bundled context "
+        f"({', '.join(available_contexts())}) nor a readable file"
+        f"{did_you_mean(text, available_contexts())}"
+    )

@@ -19,6 +19,7 @@ Examples
 >>> sorted(literals(tree).items())
 [('IKK', 1), ('NFKBIA', -1)]
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,10 @@ class RuleSyntaxError(InvalidInputError):
     """A rule string is not a well-formed Boolean expression (message gives the column)."""
 
 
-_TOKEN = re.compile(r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<op>&&|\|\||[&|!~])|"
-                    r"(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>[01](?![0-9A-Za-z_.])))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<op>&&|\|\||[&|!~])|"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>[01](?![0-9A-Za-z_.])))"
+)
 _WORDS = {"and": "AND", "or": "OR", "not": "NOT", "true": "1", "false": "0"}
 _SYMBOLS = {"&": "AND", "&&": "AND", "|": "OR", "||": "OR", "!": "NOT", "~": "NOT"}
 
@@ -82,8 +85,10 @@ class _Parser:
     def deeper(self, col):
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise RuleSyntaxError(f"rule nests deeper than {MAX_DEPTH} levels (parentheses and "
-                                  f"NOTs) at column {col} of rule {_shown(self.text)}; simplify it")
+            raise RuleSyntaxError(
+                f"rule nests deeper than {MAX_DEPTH} levels (parentheses and "
+                f"NOTs) at column {col} of rule {_shown(self.text)}; simplify it"
+            )
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None, len(self.text) + 1)
@@ -91,8 +96,9 @@ class _Parser:
     def fail(self, what):
         kind, val, col = self.peek()
         got = "end of rule" if kind is None else repr(val)
-        raise RuleSyntaxError(f"expected {what} at column {col} of rule {_shown(self.text)}, got "
-                              f"{got}")
+        raise RuleSyntaxError(
+            f"expected {what} at column {col} of rule {_shown(self.text)}, got {got}"
+        )
 
     def parse(self):
         if not self.toks:
@@ -170,6 +176,7 @@ def format_rule(tree: RuleTree, style: str = "words") -> str:
         else:
             s = (ops[0] if kind == "and" else ops[1]).join(fmt(c, _PREC[kind]) for c in t[1])
         return f"({s})" if _PREC[kind] < parent or (kind == "not" and parent > 3) else s
+
     return fmt(tree, 0)
 
 
@@ -186,6 +193,7 @@ def variables(tree: RuleTree) -> list[str]:
         elif t[0] in ("and", "or"):
             for c in t[1]:
                 walk(c)
+
     walk(tree)
     return seen
 
@@ -203,5 +211,6 @@ def literals(tree: RuleTree) -> dict[str, int]:
         elif t[0] in ("and", "or"):
             for c in t[1]:
                 walk(c, s)
+
     walk(tree, 1)
     return signs

@@ -17,6 +17,7 @@ Examples
 >>> m.validate().ok
 True
 """
+
 from __future__ import annotations
 
 import math
@@ -37,9 +38,18 @@ from .logic import RuleSyntaxError, literals, parse_rule
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import networkx as nx
 
-__all__ = ["Node", "Edge", "Parameter", "PathwayModel",
-           "SOURCE_PATTERN", "NODE_KINDS", "Attachment", "attach_drugs", "drug_node_name",
-           "ValidationReport"]
+__all__ = [
+    "Node",
+    "Edge",
+    "Parameter",
+    "PathwayModel",
+    "SOURCE_PATTERN",
+    "NODE_KINDS",
+    "Attachment",
+    "attach_drugs",
+    "drug_node_name",
+    "ValidationReport",
+]
 
 #: accepted forms of a source identifier
 NODE_KINDS = ("protein", "process", "phenotype", "input")
@@ -60,8 +70,10 @@ class Node:
     y0: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("name", "module", "kind", "description", "rule",
-                                              "tau", "ymax", "y0")}
+        return {
+            k: getattr(self, k)
+            for k in ("name", "module", "kind", "description", "rule", "tau", "ymax", "y0")
+        }
 
 
 @dataclass(frozen=True)
@@ -85,8 +97,10 @@ class Edge:
     refs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in ("source", "target", "sign", "w", "n", "ec50",
-                                           "parameter", "note")}
+        d = {
+            k: getattr(self, k)
+            for k in ("source", "target", "sign", "w", "n", "ec50", "parameter", "note")
+        }
         d["sources"] = list(self.sources)
         d["refs"] = list(self.refs)
         kept = {k: v for k, v in d.items() if v not in (None, "", [])}
@@ -107,9 +121,16 @@ class Parameter:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "default": self.default, "low": self.low, "high": self.high,
-                "description": self.description, "supports": list(self.supports),
-                "contradicts": list(self.contradicts), "note": self.note}
+        return {
+            "name": self.name,
+            "default": self.default,
+            "low": self.low,
+            "high": self.high,
+            "description": self.description,
+            "supports": list(self.supports),
+            "contradicts": list(self.contradicts),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,8 +183,9 @@ class PathwayModel:
         try:
             return self.nodes[name]
         except KeyError:
-            raise UnknownNodeError(f"model {self.name!r} has no node {name!r}"
-                                   f"{did_you_mean(name, self.nodes)}") from None
+            raise UnknownNodeError(
+                f"model {self.name!r} has no node {name!r}{did_you_mean(name, self.nodes)}"
+            ) from None
 
     def edge(self, source: str, target: str) -> Edge | None:
         """The Edge source -> target, or None."""
@@ -185,24 +207,36 @@ class PathwayModel:
         if g is None:
             # deferred: networkx loads on first use (keeps import mmmech fast)
             import networkx as nx
+
             g = nx.DiGraph(name=self.name)
             for n in self.nodes.values():
                 g.add_node(n.name, **{k: v for k, v in n.to_dict().items() if k != "name"})
             for e in self.edges:
-                g.add_edge(e.source, e.target, sign=e.sign, sources=list(e.sources), w=e.w,
-                           n=e.n, ec50=e.ec50, parameter=e.parameter, note=e.note)
+                g.add_edge(
+                    e.source,
+                    e.target,
+                    sign=e.sign,
+                    sources=list(e.sources),
+                    w=e.w,
+                    n=e.n,
+                    ec50=e.ec50,
+                    parameter=e.parameter,
+                    note=e.note,
+                )
             object.__setattr__(self, "_graph", g)
         return g.copy()
 
-    def edge_params(self, overrides: Mapping[str, float] | None = None
-                    ) -> dict[tuple[str, str], dict[str, float]]:
+    def edge_params(
+        self, overrides: Mapping[str, float] | None = None
+    ) -> dict[tuple[str, str], dict[str, float]]:
         """dict (src, dst) -> {w, n, ec50} with named parameters resolved (optionally overridden:
         `overrides` maps parameter name -> value)."""
         overrides = dict(overrides or {})
         for k in overrides:
             if k not in self.parameters:
-                raise UnknownNameError(f"unknown model parameter {k!r}"
-                                       f"{did_you_mean(k, self.parameters)}")
+                raise UnknownNameError(
+                    f"unknown model parameter {k!r}{did_you_mean(k, self.parameters)}"
+                )
         out: dict[tuple[str, str], dict[str, float]] = {}
         for e in self.edges:
             p: dict[str, float] = {}
@@ -240,18 +274,27 @@ class PathwayModel:
         for e in self.edges:
             if e.target != n.name:
                 continue
-            inputs.append({
-                "source": e.source, "sign": e.sign,
-                "effect": "activates" if e.sign > 0 else "inhibits",
-                "sources": [{"id": s, "citation": self.source_titles.get(s, "")}
-                            for s in e.sources],
-                "refs": list(e.refs), "note": e.note, "parameter": e.parameter})
+            inputs.append(
+                {
+                    "source": e.source,
+                    "sign": e.sign,
+                    "effect": "activates" if e.sign > 0 else "inhibits",
+                    "sources": [
+                        {"id": s, "citation": self.source_titles.get(s, "")} for s in e.sources
+                    ],
+                    "refs": list(e.refs),
+                    "note": e.note,
+                    "parameter": e.parameter,
+                }
+            )
         return {"node": n.name, "rule": n.rule, "description": n.description, "inputs": inputs}
 
-    def paths(self, source: str, target: str, cutoff: int = 12
-              ) -> list[tuple[list[str], int, list[list[str]]]]:
+    def paths(
+        self, source: str, target: str, cutoff: int = 12
+    ) -> list[tuple[list[str], int, list[list[str]]]]:
         """Signed simple paths source -> target: list of (nodes, sign, sources per edge)."""
         import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
+
         self.node(source), self.node(target)
         g = self.graph
         out = []
@@ -264,15 +307,21 @@ class PathwayModel:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (for ``mmmech pathway show --json``)."""
-        return {"name": self.name, "version": self.version, "description": self.description,
-                "semantics": self.semantics, "origin": self.origin,
-                "nodes": [n.to_dict() for n in self.nodes.values()],
-                "edges": [e.to_dict() for e in self.edges],
-                "readouts": dict(self.readouts),
-                "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
-                "actions": {k: dict(v) for k, v in self.actions.items()},
-                "sources": dict(self.source_titles), "curated": self.curated,
-                "notes": list(self.notes)}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "semantics": self.semantics,
+            "origin": self.origin,
+            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "edges": [e.to_dict() for e in self.edges],
+            "readouts": dict(self.readouts),
+            "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
+            "actions": {k: dict(v) for k, v in self.actions.items()},
+            "sources": dict(self.source_titles),
+            "curated": self.curated,
+            "notes": list(self.notes),
+        }
 
     def validate(self, drugs: str | Sequence[Any] | None = None) -> ValidationReport:
         """Check the model; returns a :class:`ValidationReport` (``ok``, ``errors``, ``warnings``).
@@ -293,8 +342,10 @@ class PathwayModel:
         return _validate(self, drugs)
 
     def __repr__(self) -> str:
-        return (f"PathwayModel({self.name!r}, {len(self.nodes)} nodes, {len(self.edges)} edges, "
-                f"readouts={sorted(self.readouts)})")
+        return (
+            f"PathwayModel({self.name!r}, {len(self.nodes)} nodes, {len(self.edges)} edges, "
+            f"readouts={sorted(self.readouts)})"
+        )
 
 
 # ---------------------------------------------------------------------- validation
@@ -328,8 +379,9 @@ def _validate(m, drugs=None):
     errors, warnings = [], []
     if isinstance(drugs, str):
         if drugs != "library":
-            raise InvalidInputError(f"validate(): drugs must be None, 'library' or a list of "
-                                    f"drugs, got {drugs!r}")
+            raise InvalidInputError(
+                f"validate(): drugs must be None, 'library' or a list of drugs, got {drugs!r}"
+            )
         drugs = _library_drugs()
         if drugs is None:
             warnings.append("drug library not available: drug paths were not checked")
@@ -337,21 +389,25 @@ def _validate(m, drugs=None):
     for e in m.edges:
         for end in (e.source, e.target):
             if end not in names:
-                errors.append(f"edge {e.source} -> {e.target}: unknown node {end!r}"
-                              f"{did_you_mean(end, names)}")
+                errors.append(
+                    f"edge {e.source} -> {e.target}: unknown node {end!r}{did_you_mean(end, names)}"
+                )
         if not e.sources:
             (errors if m.curated else warnings).append(
-                f"edge {e.source} -> {e.target} has no source (PMID, DOI, PMC, ...)")
+                f"edge {e.source} -> {e.target} has no source (PMID, DOI, PMC, ...)"
+            )
         for s in e.sources:
             if not SOURCE_PATTERN.match(s):
-                errors.append(f"edge {e.source} -> {e.target}: source {s!r}: "
-                              f"{describe_expected()}")
+                errors.append(f"edge {e.source} -> {e.target}: source {s!r}: {describe_expected()}")
             elif m.source_titles and s not in m.source_titles:
-                warnings.append(f"source {s} (edge {e.source} -> {e.target}) has no entry in "
-                                f"[sources]")
+                warnings.append(
+                    f"source {s} (edge {e.source} -> {e.target}) has no entry in [sources]"
+                )
         if e.parameter is not None and e.parameter not in m.parameters:
-            errors.append(f"edge {e.source} -> {e.target}: unknown parameter {e.parameter!r}"
-                          f"{did_you_mean(e.parameter, m.parameters)}")
+            errors.append(
+                f"edge {e.source} -> {e.target}: unknown parameter {e.parameter!r}"
+                f"{did_you_mean(e.parameter, m.parameters)}"
+            )
     used = set()
     for n in m.nodes.values():
         if n.rule is None:
@@ -363,37 +419,47 @@ def _validate(m, drugs=None):
             continue
         for var, sign in literals(tree).items():
             if var not in names:
-                errors.append(f"rule of {n.name} reads undefined node {var!r}"
-                              f"{did_you_mean(var, names)}")
+                errors.append(
+                    f"rule of {n.name} reads undefined node {var!r}{did_you_mean(var, names)}"
+                )
                 continue
             used.add((var, n.name))
             e = m.edge(var, n.name)
             if e is None:
-                errors.append(f"rule of {n.name} reads {var} but there is no [[edge]] "
-                              f"{var} -> {n.name} with a source")
+                errors.append(
+                    f"rule of {n.name} reads {var} but there is no [[edge]] "
+                    f"{var} -> {n.name} with a source"
+                )
             elif sign != 0 and e.sign != sign:
-                errors.append(f"sign conflict: edge {var} -> {n.name} has sign {e.sign:+d} but the "
-                              f"rule {n.rule!r} uses it with sign {sign:+d}")
+                errors.append(
+                    f"sign conflict: edge {var} -> {n.name} has sign {e.sign:+d} but the "
+                    f"rule {n.rule!r} uses it with sign {sign:+d}"
+                )
     for e in m.edges:
         if (e.source, e.target) not in used and e.target in names:
             tgt = m.nodes[e.target]
             if tgt.rule is None:
                 (errors if m.curated else warnings).append(
                     f"edge {e.source} -> {e.target}: {e.target} has no rule, so the "
-                    f"edge cannot act (rules that mention non-inputs)")
+                    f"edge cannot act (rules that mention non-inputs)"
+                )
             else:
-                warnings.append(f"edge {e.source} -> {e.target} is not used by the rule of "
-                                f"{e.target}")
+                warnings.append(
+                    f"edge {e.source} -> {e.target} is not used by the rule of {e.target}"
+                )
     for key, node in m.readouts.items():
         if node not in names:
-            errors.append(f"readout {key!r} names undefined node {node!r}"
-                          f"{did_you_mean(node, names)}")
+            errors.append(
+                f"readout {key!r} names undefined node {node!r}{did_you_mean(node, names)}"
+            )
     for p in m.parameters.values():
         if not (p.low <= p.default <= p.high):
             errors.append(f"parameter {p.name}: default {p.default} outside [{p.low}, {p.high}]")
         if not (0.0 <= p.low and p.high <= 1.0):
-            errors.append(f"parameter {p.name}: range [{p.low}, {p.high}] must lie in [0, 1] "
-                          f"(it is an edge weight)")
+            errors.append(
+                f"parameter {p.name}: range [{p.low}, {p.high}] must lie in [0, 1] "
+                f"(it is an edge weight)"
+            )
     for act, spec in m.actions.items():
         for key in ("node",):
             if spec.get(key) is not None and spec[key] not in names:
@@ -408,18 +474,23 @@ def _validate(m, drugs=None):
         eff = spec.get("effector_nodes")
         if eff is not None:
             if not isinstance(eff, dict) or not all(isinstance(v, str) for v in eff.values()):
-                errors.append(f"action {act}: effector_nodes must map effector names to node "
-                              f"names, got {eff!r}")
+                errors.append(
+                    f"action {act}: effector_nodes must map effector names to node "
+                    f"names, got {eff!r}"
+                )
             else:
                 for k, t in eff.items():
                     if t not in names:
-                        errors.append(f"action {act}: effector node {t!r} ({k}) is not in the "
-                                      f"model{did_you_mean(t, names)}")
+                        errors.append(
+                            f"action {act}: effector node {t!r} ({k}) is not in the "
+                            f"model{did_you_mean(t, names)}"
+                        )
         if "term" not in spec:
             errors.append(f"action {act}: missing 'term'")
     # reachability to readouts
     if not errors:
         import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
+
         g = m.graph
         ro = set(m.readouts.values())
         if drugs:
@@ -433,7 +504,7 @@ def _validate(m, drugs=None):
                 starts = {s for s, _, _, _ in att.edges if s.startswith("drug_")}
                 hit = set()
                 for s in starts:
-                    hit |= (nx.descendants(h, s) & ro)
+                    hit |= nx.descendants(h, s) & ro
                 if not hit:
                     warnings.append(f"drug {d.name} has no path to a readout")
                 for s, t, sign, _ in att.edges:
@@ -443,10 +514,15 @@ def _validate(m, drugs=None):
             reach |= nx.ancestors(g, r) | {r}
         for n in m.nodes.values():
             if n.name not in reach and not (n.name in _action_nodes(m) and not drugs):
-                warnings.append(f"node {n.name} has no path to any readout "
-                                f"({', '.join(sorted(m.readouts))})")
-            if n.rule is None and g.out_degree(n.name) == 0 and n.name not in _action_nodes(m) \
-                    and n.name not in _term_nodes(m):
+                warnings.append(
+                    f"node {n.name} has no path to any readout ({', '.join(sorted(m.readouts))})"
+                )
+            if (
+                n.rule is None
+                and g.out_degree(n.name) == 0
+                and n.name not in _action_nodes(m)
+                and n.name not in _term_nodes(m)
+            ):
                 warnings.append(f"input {n.name} is read by no rule")
     return ValidationReport(ok=not errors, errors=tuple(errors), warnings=tuple(warnings))
 
@@ -515,22 +591,28 @@ def _fold_for(folds, drug, target):
     d = folds.get(drug.name) or folds.get(str(drug.name).lower()) or {}
     f = d.get(target, 1.0)
     if not (isinstance(f, (int, float)) and math.isfinite(f) and f > 0):
-        raise InvalidInputError(f"potency fold for {drug.name} at {target} must be a positive "
-                                f"number, got {f!r}")
+        raise InvalidInputError(
+            f"potency fold for {drug.name} at {target} must be a positive number, got {f!r}"
+        )
     return float(f)
 
 
-def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
-                 folds: Mapping[str, Mapping[str, float]] | None = None) -> Attachment:
+def attach_drugs(
+    model: PathwayModel,
+    drugs: Sequence[Any],
+    folds: Mapping[str, Mapping[str, float]] | None = None,
+) -> Attachment:
     """Work out how `drugs` attach to `model` (rules, inputs, identity edges); see
     ``[actions]`` in the model file. `folds`: ``{drug_name: {target: fold}}`` potency shifts.
 
     `model` is a :class:`PathwayModel` (load a bundled name or a file with
     :func:`mmmech.network.load` first)."""
     if not isinstance(model, PathwayModel):
-        raise InvalidInputError(f"attach_drugs(): model must be a PathwayModel (use "
-                                f"mmmech.network.load({model!r}) first), got "
-                                f"{type(model).__name__}")
+        raise InvalidInputError(
+            f"attach_drugs(): model must be a PathwayModel (use "
+            f"mmmech.network.load({model!r}) first), got "
+            f"{type(model).__name__}"
+        )
     folds = folds or {}
     att = Attachment()
     rules = model.rules
@@ -561,8 +643,10 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
             spec = model.actions.get(action) if isinstance(action, str) else None
             target = getattr(ta, "target", None)
             if spec is None:
-                att.notes.append(f"{drug.name}: action {action!r} at {target} has no entry in the "
-                                 f"model's [actions]; ignored")
+                att.notes.append(
+                    f"{drug.name}: action {action!r} at {target} has no entry in the "
+                    f"model's [actions]; ignored"
+                )
                 continue
             node_in = drug_node_name(drug.name, target)
             term = spec["term"].replace("{drug}", node_in).replace("{target}", str(target))
@@ -577,8 +661,10 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
                 for s in getattr(ta, "neo_substrates", ()) or ():
                     mapped = [x for x in mapping.get(s, [s] if s in nodes else []) if x in nodes]
                     if not mapped:
-                        att.notes.append(f"{drug.name}: neo-substrate {s} is not modelled in this "
-                                         f"network (no path to myeloma readouts is curated)")
+                        att.notes.append(
+                            f"{drug.name}: neo-substrate {s} is not modelled in this "
+                            f"network (no path to myeloma readouts is curated)"
+                        )
                     dests += [m for m in mapped if m not in dests]
                 dests += [x for x in (spec.get("extra") or {}).get("nodes", []) if x in nodes]
                 sign = -1
@@ -586,8 +672,10 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
                 # one opsonization node per Fc effector mechanism; the drug marks only those it
                 # recruits (TargetAction.effectors; None = every mechanism the action lists)
                 if target not in nodes:
-                    att.notes.append(f"{drug.name}: antigen/target {target} is not a node of the "
-                                     f"network; ignored")
+                    att.notes.append(
+                        f"{drug.name}: antigen/target {target} is not a node of the "
+                        f"network; ignored"
+                    )
                     continue
                 mapping = spec["effector_nodes"]
                 wanted = getattr(ta, "effectors", None)
@@ -595,24 +683,34 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
                 dests = []
                 for k in kinds:
                     if k not in mapping:
-                        att.notes.append(f"{drug.name}: effector {k} has no node in the model's "
-                                         f"[actions.{action}.effector_nodes]; ignored")
+                        att.notes.append(
+                            f"{drug.name}: effector {k} has no node in the model's "
+                            f"[actions.{action}.effector_nodes]; ignored"
+                        )
                     elif mapping[k] in nodes and mapping[k] not in dests:
                         dests.append(mapping[k])
                 sign = 1
             else:
                 dest = spec.get("node") or target
                 if dest not in nodes:
-                    att.notes.append(f"{drug.name}: target {target} ({action}) is not a node of "
-                                     f"the network; ignored")
+                    att.notes.append(
+                        f"{drug.name}: target {target} ({action}) is not a node of "
+                        f"the network; ignored"
+                    )
                     continue
                 if "{target}" in spec["term"] and target not in nodes:
-                    att.notes.append(f"{drug.name}: antigen/target {target} is not a node of the "
-                                     f"network; ignored")
+                    att.notes.append(
+                        f"{drug.name}: antigen/target {target} is not a node of the "
+                        f"network; ignored"
+                    )
                     continue
                 dests = [dest]
-                sign = -1 if "NOT" in spec["term"].split("{drug}")[0].split()[-1:] or \
-                    spec["term"].strip().startswith("AND NOT") else 1
+                sign = (
+                    -1
+                    if "NOT" in spec["term"].split("{drug}")[0].split()[-1:]
+                    or spec["term"].strip().startswith("AND NOT")
+                    else 1
+                )
             if not dests:
                 continue
             reached = True
@@ -633,18 +731,34 @@ def attach_drugs(model: PathwayModel, drugs: Sequence[Any],
                         att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
             potency = getattr(ta, "potency", None)
             rng = None
-            if potency is not None and getattr(potency, "low", None) \
-                    and getattr(potency, "high", None) and getattr(potency, "value", None):
-                rng = (float(potency.low) / float(potency.value),
-                       float(potency.high) / float(potency.value))
+            if (
+                potency is not None
+                and getattr(potency, "low", None)
+                and getattr(potency, "high", None)
+                and getattr(potency, "value", None)
+            ):
+                rng = (
+                    float(potency.low) / float(potency.value),
+                    float(potency.high) / float(potency.value),
+                )
             K = float(ta.potency_nM) * _fold_for(folds, drug, target)
             if not (math.isfinite(K) and K > 0):
-                raise InvalidInputError(f"{drug.name}: potency at {target} must be a positive "
-                                        f"number of nM, got {ta.potency_nM!r}")
-            att.columns.append({"drug_index": di, "drug": drug.name, "target": target,
-                                "action": action, "node": node_in, "K": K,
-                                "hill": float(getattr(ta, "hill", 1.0) or 1.0),
-                                "potency_range": rng})
+                raise InvalidInputError(
+                    f"{drug.name}: potency at {target} must be a positive "
+                    f"number of nM, got {ta.potency_nM!r}"
+                )
+            att.columns.append(
+                {
+                    "drug_index": di,
+                    "drug": drug.name,
+                    "target": target,
+                    "action": action,
+                    "node": node_in,
+                    "K": K,
+                    "hill": float(getattr(ta, "hill", 1.0) or 1.0),
+                    "potency_range": rng,
+                }
+            )
         if not reached:
             att.notes.append(f"{drug.name}: none of its targets attaches to the network")
     return att

@@ -79,6 +79,7 @@ named so that ``mmmech.screening.plan`` stays the function :func:`plan`),
 (in-process or Dask) and :mod:`~mmmech.screening.output` (ranking and the final file), each
 importing only the ones before it; :func:`screen` here runs them in that order.
 """
+
 from __future__ import annotations
 
 import os
@@ -110,22 +111,46 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import pandas as pd
     from dask.distributed import Client, LocalCluster
 
-__all__ = ["screen", "ensemble_params", "read_drug_list", "plan", "ScreenPlan", "OUT_FORMATS",
-           "JOURNAL_SUFFIX", "SIZES", "JournalWarning", "SCHEDULER_TIMEOUT"]
+__all__ = [
+    "screen",
+    "ensemble_params",
+    "read_drug_list",
+    "plan",
+    "ScreenPlan",
+    "OUT_FORMATS",
+    "JOURNAL_SUFFIX",
+    "SIZES",
+    "JournalWarning",
+    "SCHEDULER_TIMEOUT",
+]
 
 
-def screen(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
-           contexts: None | ContextLike | Iterable[ContextLike] = ("cell_line",),
-           model: ModelLike = "myeloma", ensemble: int = 0, seed: int = 0,
-           metrics: str | Sequence[str] = "all", rank_by: str = "bliss",
-           doses: Mapping[DrugLike, Sequence[float]] | None = None,
-           knockouts: Iterable[str] = (), settings: Mapping[str, float] | None = None,
-           mutations: Iterable[str] = (), interval: float = 0.9, spread: float = 0.2,
-           readout: str = "viability", out: PathLike | None = None,
-           workers: int | None = 0, scheduler: str | None = None,
-           client: Client | None = None, chunk_size: int = 1, restart: bool = False,
-           progress: bool | None = None, backend: str = "auto",
-           points: int | None = None) -> pd.DataFrame:
+def screen(
+    drugs: Iterable[DrugLike],
+    size: int | Iterable[int] = 2,
+    contexts: None | ContextLike | Iterable[ContextLike] = ("cell_line",),
+    model: ModelLike = "myeloma",
+    ensemble: int = 0,
+    seed: int = 0,
+    metrics: str | Sequence[str] = "all",
+    rank_by: str = "bliss",
+    doses: Mapping[DrugLike, Sequence[float]] | None = None,
+    knockouts: Iterable[str] = (),
+    settings: Mapping[str, float] | None = None,
+    mutations: Iterable[str] = (),
+    interval: float = 0.9,
+    spread: float = 0.2,
+    readout: str = "viability",
+    out: PathLike | None = None,
+    workers: int | None = 0,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    chunk_size: int = 1,
+    restart: bool = False,
+    progress: bool | None = None,
+    backend: str = "auto",
+    points: int | None = None,
+) -> pd.DataFrame:
     """Score and rank every K-drug combination of `drugs` in every context.
 
     Parameters
@@ -203,35 +228,58 @@ def screen(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
     """
     func = _FUNC
     path, fmt = _check_out(out, func)
-    workers = check_int(0 if workers is None else workers, func, "workers", minimum=0,
-                        what="0: in-process")
+    workers = check_int(
+        0 if workers is None else workers, func, "workers", minimum=0, what="0: in-process"
+    )
     if sum(x is not None and x is not False for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
     chunk_size = check_int(chunk_size, func, "chunk_size", minimum=1)
     if scheduler is not None and scheduler is not False:
         _check_scheduler(scheduler, func)
-    p = plan(drugs, size=size, contexts=contexts, model=model, ensemble=ensemble, seed=seed,
-             metrics=metrics, doses=doses, knockouts=knockouts, settings=settings,
-             mutations=mutations, interval=interval, spread=spread, readout=readout,
-             backend=backend, points=points)
+    p = plan(
+        drugs,
+        size=size,
+        contexts=contexts,
+        model=model,
+        ensemble=ensemble,
+        seed=seed,
+        metrics=metrics,
+        doses=doses,
+        knockouts=knockouts,
+        settings=settings,
+        mutations=mutations,
+        interval=interval,
+        spread=spread,
+        readout=readout,
+        backend=backend,
+        points=points,
+    )
     if rank_by not in p.spec.metrics:
-        hint = ("; add it to the metrics" if rank_by in METRICS
-                else did_you_mean(str(rank_by), METRICS))
-        raise InvalidInputError(f"{func}(): rank_by must be one of the metrics computed "
-                                f"{list(p.spec.metrics)}, got {rank_by!r}{hint}")
+        hint = (
+            "; add it to the metrics" if rank_by in METRICS else did_you_mean(str(rank_by), METRICS)
+        )
+        raise InvalidInputError(
+            f"{func}(): rank_by must be one of the metrics computed "
+            f"{list(p.spec.metrics)}, got {rank_by!r}{hint}"
+        )
     journal = None
     if path is not None:
         # reads an existing journal (nothing is written before the work can start)
-        journal = _Journal(path + JOURNAL_SUFFIX, p.fingerprint, p.config, restart=restart,
-                           check_row=lambda row: _row_problem(p.spec, row))
+        journal = _Journal(
+            path + JOURNAL_SUFFIX,
+            p.fingerprint,
+            p.config,
+            restart=restart,
+            check_row=lambda row: _row_problem(p.spec, row),
+        )
     keyset = set(p.keys)
-    done: dict[str, Row] = ({} if journal is None else
-                            {k: r for k, r in journal.rows.items() if k in keyset})
+    done: dict[str, Row] = (
+        {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
+    )
     resumed = len(done)
     todo = [t for t, k in zip(p.tasks, p.keys, strict=True) if k not in done]
     work = {k: _task_work(p.spec, t) for k, t in zip(p.keys, p.tasks, strict=True)}
-    timings: Timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0,
-                        "tasks": 0}
+    timings: Timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
     bar: _Progress | None = None
 
     def deliver(result: dict[str, Any]) -> None:
@@ -254,15 +302,21 @@ def screen(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
             if workers > 0 or scheduler is not None:
                 own_client, own_cluster = _dask_client(workers, scheduler, func)
             if journal is not None:
-                journal.start()           # the work can start: now the journal is written
+                journal.start()  # the work can start: now the journal is written
                 # rows another run finished since the first look are not computed again
                 done.update({k: r for k, r in journal.rows.items() if k in keyset})
                 resumed = len(done)
-                chunks = _chunks([t for t, k in zip(p.tasks, p.keys, strict=True)
-                                  if k not in done], int(chunk_size))
-            bar = _Progress(p.n_tasks, len(done), enabled=(path is not None) if progress is None
-                            else bool(progress), work_total=sum(work.values()),
-                            work_done=sum(work[k] for k in done))
+                chunks = _chunks(
+                    [t for t, k in zip(p.tasks, p.keys, strict=True) if k not in done],
+                    int(chunk_size),
+                )
+            bar = _Progress(
+                p.n_tasks,
+                len(done),
+                enabled=(path is not None) if progress is None else bool(progress),
+                work_total=sum(work.values()),
+                work_done=sum(work[k] for k in done),
+            )
             if own_client is not None:
                 _run_dask(p.spec, chunks, deliver, own_client)
             elif client is not None:
@@ -272,8 +326,10 @@ def screen(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
     except KeyboardInterrupt:
         if journal is not None and bar is not None:
             bar.close()
-            sys.stderr.write(f"screen: interrupted; {len(done)} of {p.n_tasks} rows are kept in "
-                             f"{journal.path}; run the same screen again to resume\n")
+            sys.stderr.write(
+                f"screen: interrupted; {len(done)} of {p.n_tasks} rows are kept in "
+                f"{journal.path}; run the same screen again to resume\n"
+            )
             bar.enabled = False
         raise
     finally:
@@ -291,12 +347,23 @@ def screen(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
         raise MmmechError(f"{func}(): {len(missing)} tasks did not deliver (first: {missing[0]})")
     df = _assemble(p, done, rank_by)
     timings["wall"] = wall
-    df.attrs.update({"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
-                     "notes": list(p.notes), "resumed": resumed,
-                     "computed": p.n_tasks - resumed, "timings": timings})
+    df.attrs.update(
+        {
+            "config": p.config,
+            "rank_by": _rank_column(p.spec, rank_by),
+            "notes": list(p.notes),
+            "resumed": resumed,
+            "computed": p.n_tasks - resumed,
+            "timings": timings,
+        }
+    )
     if path is not None and fmt is not None:
-        meta = {"config": p.config, "rank_by": _rank_column(p.spec, rank_by),
-                "notes": list(p.notes), "fingerprint": p.fingerprint}
+        meta = {
+            "config": p.config,
+            "rank_by": _rank_column(p.spec, rank_by),
+            "notes": list(p.notes),
+            "fingerprint": p.fingerprint,
+        }
         _write_final(df, path, fmt, meta)
         try:
             os.remove(path + JOURNAL_SUFFIX)

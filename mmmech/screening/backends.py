@@ -8,6 +8,7 @@ seconds; whatever is not a Dask scheduler (a silent port, an HTTP server) is a
 The chunk runner is looked up as ``tasks._run_chunk`` when a run starts (not bound at import),
 so the one function workers and the in-process backend call can be wrapped in one place.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,7 @@ _T = TypeVar("_T")
 
 
 def _chunks(items: Sequence[Task], size: int) -> list[Chunk]:
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _run_local(spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver) -> None:
@@ -49,9 +50,13 @@ def _run_local(spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver) -> None:
 def _check_scheduler(scheduler: Any, func: str) -> str:
     """A Dask scheduler address: ``[tcp|tls|ws|wss|ucx]://host:port`` (port 1-65535), bare
     ``host:port`` (tcp), or an in-process ``inproc://`` address; returned as given (stripped)."""
+
     def bad(why: str) -> InvalidInputError:
-        return InvalidInputError(f"{func}(): scheduler must be a Dask scheduler address such as "
-                                 f"tcp://host:8786 ({why}), got {scheduler!r}")
+        return InvalidInputError(
+            f"{func}(): scheduler must be a Dask scheduler address such as "
+            f"tcp://host:8786 ({why}), got {scheduler!r}"
+        )
+
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise bad("text")
     addr = scheduler.strip()
@@ -68,7 +73,7 @@ def _check_scheduler(scheduler: Any, func: str) -> str:
     if any(c.isspace() for c in rest) or "/" in rest or "@" in rest or "?" in rest:
         raise bad("host:port only")
     port: str | None
-    if rest.startswith("["):                    # IPv6: [::1]:8786
+    if rest.startswith("["):  # IPv6: [::1]:8786
         host, _, port = rest[1:].partition("]")
         port = port[1:] if port.startswith(":") else None
     elif ":" in rest:
@@ -90,8 +95,9 @@ def _bounded(fn: Callable[[], _T], timeout: float, what: str) -> _T:
     def run() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:        # noqa: B902 - reported to the caller below
+        except BaseException as exc:  # noqa: B902 - reported to the caller below
             box["error"] = exc
+
     th = threading.Thread(target=run, name=f"mmmech-{what}", daemon=True)
     th.start()
     th.join(timeout)
@@ -107,17 +113,20 @@ def _probe_scheduler(address: str, timeout: float) -> None:
     # deferred: distributed takes about a second to import; only Dask runs need it
     from distributed.comm import connect
     from distributed.security import Security  # deferred, as above
+
     # the TLS settings a Client would use (dask's configuration), so tls:// probes like it
     args = Security().get_connection_args("client")
 
     async def handshake() -> None:
         comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout)
         await comm.close()
+
     _bounded(lambda: asyncio.run(handshake()), timeout + 2.0, "probe")
 
 
-def _dask_client(workers: int, scheduler: str | None, func: str
-                 ) -> tuple[Client, LocalCluster | None]:
+def _dask_client(
+    workers: int, scheduler: str | None, func: str
+) -> tuple[Client, LocalCluster | None]:
     """A client of the scheduler at `scheduler` (checked and reached within
     :data:`SCHEDULER_TIMEOUT`), else of a new local cluster of `workers` processes."""
     try:
@@ -133,25 +142,33 @@ def _dask_client(workers: int, scheduler: str | None, func: str
             # handshake here, within the timeout, instead of hanging the client or making it
             # read an HTTP reply as a frame length (a multi-EiB allocation)
             _probe_scheduler(address, timeout)
-            return _bounded(lambda: Client(address, timeout=timeout), timeout + 5.0,
-                            "client"), None
+            return _bounded(lambda: Client(address, timeout=timeout), timeout + 5.0, "client"), None
         except (Exception, MemoryError) as exc:  # every failure: the scheduler is unreachable
             why = " ".join(str(exc).split()) or type(exc).__name__
             if isinstance(exc, MemoryError):
                 why = "the reply is not Dask's protocol (is this an HTTP port?)"
             elif isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":
-                why = (f"no answer as a Dask scheduler within {timeout:g} s (is the address "
-                       f"right, and is it the scheduler's port, not the dashboard's?)")
-            raise NetworkUnavailableError(f"{func}(): cannot reach the Dask scheduler at "
-                                          f"{scheduler!r}: {why[:200]}") from None
-    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+                why = (
+                    f"no answer as a Dask scheduler within {timeout:g} s (is the address "
+                    f"right, and is it the scheduler's port, not the dashboard's?)"
+                )
+            raise NetworkUnavailableError(
+                f"{func}(): cannot reach the Dask scheduler at {scheduler!r}: {why[:200]}"
+            ) from None
+    cluster = LocalCluster(
+        n_workers=int(workers),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     return Client(cluster), cluster
 
 
 def _run_dask(spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver, client: Client) -> None:
     # deferred: dask.distributed takes about a second to import; only Dask runs need it
     from dask.distributed import as_completed
+
     spec_f = client.scatter(spec, broadcast=True)
     futures = [client.submit(tasks._run_chunk, spec_f, ch, pure=False) for ch in chunks]
     try:

@@ -6,6 +6,7 @@ journal of another screen is never mixed in; a row that fails its checksum or is
 computed again with a :class:`JournalWarning`; the file is locked while a screen reads or
 writes it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,7 @@ __all__ = ["JournalWarning", "JOURNAL_SUFFIX"]
 
 #: suffix of the journal written beside the output while a screen runs
 JOURNAL_SUFFIX = ".partial"
-_JOURNAL_VERSION = 2      # 2: rows carry a sha256 checksum; content-hashed fingerprint
+_JOURNAL_VERSION = 2  # 2: rows carry a sha256 checksum; content-hashed fingerprint
 _CHECKSUM = "sha256"
 
 
@@ -57,13 +58,21 @@ def _row_problem(spec: _Spec, row: Mapping[str, Any]) -> str | None:
     checks = [
         (row.get("context") == ctx, "context"),
         (row.get("combination") == " + ".join(names), "combination"),
-        (isinstance(row.get("size"), int) and not isinstance(row.get("size"), bool)
-         and row.get("size") == len(names), "size"),
+        (
+            isinstance(row.get("size"), int)
+            and not isinstance(row.get("size"), bool)
+            and row.get("size") == len(names),
+            "size",
+        ),
         (isinstance(row.get("doses_nM"), str), "doses_nM"),
         (isinstance(row.get("notes"), str), "notes"),
         (isinstance(row.get("converged"), bool), "converged"),
-        (isinstance(row.get("members"), int) and not isinstance(row.get("members"), bool)
-         and row.get("members") == max(spec.ensemble, 1), "members"),
+        (
+            isinstance(row.get("members"), int)
+            and not isinstance(row.get("members"), bool)
+            and row.get("members") == max(spec.ensemble, 1),
+            "members",
+        ),
     ]
     for j in range(spec.max_size):
         want = names[j] if j < len(names) else None
@@ -95,19 +104,24 @@ class _Journal:
     scheduler, an impossible request) leaves no journal behind.
     """
 
-    def __init__(self, path: str, fingerprint: str, config: Mapping[str, Any],
-                 restart: bool = False,
-                 check_row: Callable[[Row], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        fingerprint: str,
+        config: Mapping[str, Any],
+        restart: bool = False,
+        check_row: Callable[[Row], str | None] | None = None,
+    ) -> None:
         self.path = path
         self.fingerprint = fingerprint
         self.config = config
         self.restart = bool(restart)
         self.check_row = check_row
         self.rows: dict[str, Row] = {}
-        self.rejected: dict[str, str] = {}   # key -> why (checksum, malformed)
+        self.rejected: dict[str, str] = {}  # key -> why (checksum, malformed)
         self.fh: IO[bytes] | None = None
         if self.restart:
-            return                    # the old journal is discarded only when work starts
+            return  # the old journal is discarded only when work starts
         try:
             fh = open(path, "rb")
         except FileNotFoundError:
@@ -118,19 +132,21 @@ class _Journal:
             self._lock(fh)
             self._read(self._read_all(fh))
         finally:
-            fh.close()                # also releases the lock
+            fh.close()  # also releases the lock
         self._warn()
 
     def _os_error(self, exc: OSError) -> InvalidInputError:
-        return InvalidInputError(f"{_FUNC}(): cannot use the journal {self.path!r}: "
-                                 f"{exc.strerror or exc}; remove it or choose another output "
-                                 f"file")
+        return InvalidInputError(
+            f"{_FUNC}(): cannot use the journal {self.path!r}: "
+            f"{exc.strerror or exc}; remove it or choose another output "
+            f"file"
+        )
 
     def _read_all(self, fh: IO[bytes]) -> bytes:
         try:
             fh.seek(0)
             return fh.read()
-        except OSError as exc:        # e.g. a folder at the journal's path
+        except OSError as exc:  # e.g. a folder at the journal's path
             raise self._os_error(exc) from None
 
     def _lock(self, fh: IO[bytes]) -> None:
@@ -140,8 +156,10 @@ class _Journal:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
-            raise InvalidInputError(f"{_FUNC}(): another screen is writing {self.path!r} right "
-                                    f"now; wait for it or choose another output file") from None
+            raise InvalidInputError(
+                f"{_FUNC}(): another screen is writing {self.path!r} right "
+                f"now; wait for it or choose another output file"
+            ) from None
 
     def start(self) -> None:
         """Open the journal for appending (create it, or truncate it with `restart`) and make
@@ -164,8 +182,11 @@ class _Journal:
             fh.truncate(good)
             fh.seek(0, os.SEEK_END)
             if good == 0:
-                header = {"mmmech_screen_journal": _JOURNAL_VERSION,
-                          "fingerprint": self.fingerprint, "config": self.config}
+                header = {
+                    "mmmech_screen_journal": _JOURNAL_VERSION,
+                    "fingerprint": self.fingerprint,
+                    "config": self.config,
+                }
                 self._write([header])
         except BaseException:
             self.close()
@@ -184,26 +205,32 @@ class _Journal:
             head = json.loads(data[:end].decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             if data.startswith(b'{"mmmech_screen_journal"') and end < 0:
-                return 0           # the header itself was cut short: start afresh
-            raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
-                                    f"journal; remove it or choose another output file") from None
+                return 0  # the header itself was cut short: start afresh
+            raise InvalidInputError(
+                f"{func}(): {self.path!r} exists but is not a screen "
+                f"journal; remove it or choose another output file"
+            ) from None
         if not isinstance(head, dict) or "mmmech_screen_journal" not in head:
-            raise InvalidInputError(f"{func}(): {self.path!r} exists but is not a screen "
-                                    f"journal; remove it or choose another output file")
+            raise InvalidInputError(
+                f"{func}(): {self.path!r} exists but is not a screen "
+                f"journal; remove it or choose another output file"
+            )
         if head.get("mmmech_screen_journal") != _JOURNAL_VERSION:
             raise InvalidInputError(
                 f"{func}(): the unfinished journal {self.path!r} has format version "
                 f"{head.get('mmmech_screen_journal')!r} (this mmmech writes "
                 f"{_JOURNAL_VERSION}); finish it with the mmmech that wrote it, or pass "
-                f"restart=True (--restart) to discard it")
+                f"restart=True (--restart) to discard it"
+            )
         if head.get("fingerprint") != self.fingerprint:
             raise InvalidInputError(
                 f"{func}(): the unfinished journal {self.path!r} belongs to a different "
                 f"screen (other drugs, contexts, sizes, doses, ensemble, seed, or edited model, "
                 f"context or drug files); run that screen again to finish it, or pass "
-                f"restart=True (--restart) to discard it")
+                f"restart=True (--restart) to discard it"
+            )
         good = end + 1
-        last = data.rfind(b"\n") + 1      # anything after the last newline is a torn line
+        last = data.rfind(b"\n") + 1  # anything after the last newline is a torn line
         for line in data[good:last].split(b"\n")[:-1]:
             if not line.strip():
                 continue
@@ -217,7 +244,7 @@ class _Journal:
                 continue
             key = obj["key"]
             if key in self.rows:
-                continue                   # a duplicate of a good row
+                continue  # a duplicate of a good row
             if obj.get(_CHECKSUM) != _row_checksum(obj):
                 self.rejected.setdefault(key, "checksum mismatch")
                 continue
@@ -227,16 +254,20 @@ class _Journal:
                 self.rejected.setdefault(key, why)
                 continue
             self.rows[key] = row
-            self.rejected.pop(key, None)   # a later good copy supersedes a bad one
+            self.rejected.pop(key, None)  # a later good copy supersedes a bad one
         return last
 
     def _warn(self) -> None:
         bad = {k: v for k, v in self.rejected.items() if k not in self.rows}
         if bad:
             first = next(iter(bad.items()))
-            warnings.warn(f"screen(): {len(bad)} row(s) of the journal {self.path!r} failed their "
-                          f"integrity check and will be computed again (first: {first[0]}: "
-                          f"{first[1]})", JournalWarning, stacklevel=3)
+            warnings.warn(
+                f"screen(): {len(bad)} row(s) of the journal {self.path!r} failed their "
+                f"integrity check and will be computed again (first: {first[0]}: "
+                f"{first[1]})",
+                JournalWarning,
+                stacklevel=3,
+            )
 
     def _write(self, objs: Iterable[Mapping[str, Any]]) -> None:
         assert self.fh is not None, "start() opens the journal"
@@ -245,11 +276,13 @@ class _Journal:
             self.fh.write(buf)
             self.fh.flush()
             os.fsync(self.fh.fileno())
-        except OSError as exc:    # e.g. a full disk: the rows already journaled are kept
-            raise MmmechError(f"{_FUNC}(): cannot append to the journal {self.path!r}: "
-                              f"{exc.strerror or exc}; the rows finished so far are kept there "
-                              f"(a cut line is dropped on resume): fix the cause and run the "
-                              f"same screen again") from None
+        except OSError as exc:  # e.g. a full disk: the rows already journaled are kept
+            raise MmmechError(
+                f"{_FUNC}(): cannot append to the journal {self.path!r}: "
+                f"{exc.strerror or exc}; the rows finished so far are kept there "
+                f"(a cut line is dropped on resume): fix the cause and run the "
+                f"same screen again"
+            ) from None
 
     def append(self, rows: Sequence[Row]) -> None:
         """Append finished rows durably (flush + fsync) before they count as done."""
@@ -260,7 +293,5 @@ class _Journal:
 
     def close(self) -> None:
         if self.fh is not None:
-            self.fh.close()   # closing releases the lock
+            self.fh.close()  # closing releases the lock
             self.fh = None
-
-

@@ -4,6 +4,7 @@ Rows are ranked within each context by the chosen metric (the ensemble mean with
 most synergistic first, undefined scores last, ties in enumeration order. Parquet files carry
 the configuration, notes and fingerprint as JSON under the schema metadata key ``mmmech``.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,11 @@ def _check_out(out: PathLike | None, func: str) -> tuple[str | None, str | None]
     p = os.fspath(out)
     ext = os.path.splitext(p)[1].lower()
     if ext not in OUT_FORMATS:
-        raise InvalidInputError(f"{func}(): the output file must end in "
-                                f"{', '.join(OUT_FORMATS)} (Parquet or CSV, chosen by extension), "
-                                f"got {p!r}")
+        raise InvalidInputError(
+            f"{func}(): the output file must end in "
+            f"{', '.join(OUT_FORMATS)} (Parquet or CSV, chosen by extension), "
+            f"got {p!r}"
+        )
     folder = os.path.dirname(os.path.abspath(p))
     if not os.path.isdir(folder):
         raise InvalidInputError(f"{func}(): the folder of the output file {p!r} does not exist")
@@ -52,20 +55,28 @@ def _check_out(out: PathLike | None, func: str) -> tuple[str | None, str | None]
             # deferred: pyarrow is only needed to write Parquet (and is slow to import)
             import pyarrow  # noqa: F401
         except ImportError:  # pragma: no cover - a declared dependency
-            raise InvalidInputError(f"{func}(): writing Parquet needs pyarrow; install it or "
-                                    f"write .csv") from None
+            raise InvalidInputError(
+                f"{func}(): writing Parquet needs pyarrow; install it or write .csv"
+            ) from None
     return p, OUT_FORMATS[ext]
 
 
 def _columns(spec: _Spec) -> list[str]:
-    cols = ["context", "rank", "combination", "size"] + [f"drug_{j + 1}" for j in
-                                                         range(spec.max_size)]
+    cols = ["context", "rank", "combination", "size"] + [
+        f"drug_{j + 1}" for j in range(spec.max_size)
+    ]
     for m in spec.metrics:
         cols.append(m)
         if spec.ensemble > 1:
             cols += [f"{m}_mean", f"{m}_low", f"{m}_high"]
-    return cols + ["effect_combination", "effect_best_single", "doses_nM", "members",
-                   "converged", "notes"]
+    return cols + [
+        "effect_combination",
+        "effect_best_single",
+        "doses_nM",
+        "members",
+        "converged",
+        "notes",
+    ]
 
 
 def _rank_column(spec: _Spec, rank_by: str) -> str:
@@ -76,16 +87,22 @@ def _assemble(plan_: ScreenPlan, rows_by_key: Mapping[str, Row], rank_by: str) -
     """The ranked table: plan order within each context, sorted by context then rank."""
     # deferred: pandas takes a few hundred ms to import; only the final table needs it
     import pandas as pd
+
     spec = plan_.spec
-    rows = [rows_by_key[k] for k in plan_.keys]        # plan order: deterministic
+    rows = [rows_by_key[k] for k in plan_.keys]  # plan order: deterministic
     rcol = _rank_column(spec, rank_by)
     order = {c: i for i, c in enumerate(spec.context_names)}
     ranked: list[Row] = []
     for cname in spec.context_names:
         block = [(i, r) for i, r in enumerate(rows) if r["context"] == cname]
         # descending score; undefined scores last; ties keep the enumeration order
-        block.sort(key=lambda ir: (not math.isfinite(ir[1][rcol]),
-                                   -ir[1][rcol] if math.isfinite(ir[1][rcol]) else 0.0, ir[0]))
+        block.sort(
+            key=lambda ir: (
+                not math.isfinite(ir[1][rcol]),
+                -ir[1][rcol] if math.isfinite(ir[1][rcol]) else 0.0,
+                ir[0],
+            )
+        )
         for rank, (_, r) in enumerate(block, 1):
             ranked.append(dict(r, rank=rank))
     ranked.sort(key=lambda r: (order[r["context"]], r["rank"]))
@@ -106,6 +123,7 @@ def _write_final(df: pd.DataFrame, path: str, fmt: str, meta: Mapping[str, Any])
             # deferred: pyarrow is only needed to write Parquet (and is slow to import)
             import pyarrow as pa
             import pyarrow.parquet as pq  # deferred, as above
+
             table = pa.Table.from_pandas(df, preserve_index=False)
             md = dict(table.schema.metadata or {})
             md[b"mmmech"] = json.dumps(meta, default=str).encode("utf-8")

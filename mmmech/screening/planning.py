@@ -5,6 +5,7 @@ the resource limits) and returns a :class:`ScreenPlan`; :func:`read_drug_list` r
 file. The fingerprint hashes the configuration and the *content* of every input (model,
 contexts, drug records), so an edited file is noticed by the journal.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,8 +73,9 @@ def read_drug_list(path: PathLike) -> list[str]:
         with open(p, encoding="utf-8") as fh:
             lines = fh.read().splitlines()
     except OSError as exc:
-        raise InvalidInputError(f"screen(): cannot read the drug list {p!r}: "
-                                f"{exc.strerror or exc}") from None
+        raise InvalidInputError(
+            f"screen(): cannot read the drug list {p!r}: {exc.strerror or exc}"
+        ) from None
     except UnicodeDecodeError:
         raise InvalidInputError(f"screen(): the drug list {p!r} is not UTF-8 text") from None
     out = []
@@ -82,8 +84,9 @@ def read_drug_list(path: PathLike) -> list[str]:
         if name:
             out.append(name)
     if not out:
-        raise InvalidInputError(f"screen(): the drug list {p!r} names no drug (one name per "
-                                f"line; '#' starts a comment)")
+        raise InvalidInputError(
+            f"screen(): the drug list {p!r} names no drug (one name per line; '#' starts a comment)"
+        )
     return out
 
 
@@ -94,8 +97,9 @@ def _check_sizes(size: int | Iterable[int], func: str) -> tuple[int, ...]:
             raise TypeError(size)
         vals = [size] if isinstance(size, (int, np.integer)) else list(size)
     except TypeError:
-        raise InvalidInputError(f"{func}(): size must be an integer in 2..4 or a list of them, "
-                                f"got {size!r}") from None
+        raise InvalidInputError(
+            f"{func}(): size must be an integer in 2..4 or a list of them, got {size!r}"
+        ) from None
     if not vals:
         raise InvalidInputError(f"{func}(): size must name at least one combination size (2..4)")
     out: list[int] = []
@@ -121,8 +125,9 @@ def _resolve_drugs(drugs: Iterable[DrugLike], func: str) -> list[Drug]:
         if obj.name in seen:
             first = seen[obj.name]
             how = "" if first == given else f" (as {first!r} and {given!r})"
-            raise InvalidInputError(f"{func}(): drug {obj.name!r} is listed twice{how}; each "
-                                    f"drug may appear once")
+            raise InvalidInputError(
+                f"{func}(): drug {obj.name!r} is listed twice{how}; each drug may appear once"
+            )
         seen[obj.name] = given
         objs.append(obj)
     return objs
@@ -135,8 +140,9 @@ def _is_library_drug(drug: Drug) -> bool:
         return False
 
 
-def _resolve_contexts(contexts: None | ContextLike | Iterable[ContextLike], func: str
-                      ) -> tuple[list[Context], list[str | Context]]:
+def _resolve_contexts(
+    contexts: None | ContextLike | Iterable[ContextLike], func: str
+) -> tuple[list[Context], list[str | Context]]:
     given: list[Any]
     if contexts is None:
         given = []
@@ -156,8 +162,10 @@ def _resolve_contexts(contexts: None | ContextLike | Iterable[ContextLike], func
         except InvalidInputError as exc:
             raise type(exc)(f"{func}(): context {c!r}: {exc}") from None
         if any(o.name == ctx.name for o in objs):
-            raise InvalidInputError(f"{func}(): context {ctx.name!r} is given twice; each context "
-                                    f"may appear once (context names must differ)")
+            raise InvalidInputError(
+                f"{func}(): context {ctx.name!r} is given twice; each context "
+                f"may appear once (context names must differ)"
+            )
         objs.append(ctx)
         # bundled contexts travel by name, user files as the parsed Context (workers on
         # another machine need not see the file)
@@ -174,30 +182,47 @@ def _canonical(obj: Any, depth: int = 0) -> Any:
     if obj is None or isinstance(obj, (bool, str, int)):
         return obj
     if isinstance(obj, float):
-        return repr(obj)                        # exact, and NaN/inf stay JSON-able
+        return repr(obj)  # exact, and NaN/inf stay JSON-able
     if isinstance(obj, (np.integer, np.floating, np.bool_)):
         return _canonical(obj.item(), depth + 1)
     if isinstance(obj, np.ndarray):
-        return {"__array__": str(obj.dtype), "shape": list(obj.shape),
-                "data": _canonical(obj.tolist(), depth + 1)}
+        return {
+            "__array__": str(obj.dtype),
+            "shape": list(obj.shape),
+            "data": _canonical(obj.tolist(), depth + 1),
+        }
     if isinstance(obj, bytes):
         return {"__bytes__": hashlib.sha256(obj).hexdigest()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         # private fields are caches (e.g. a drug's parsed RDKit molecule), not content
-        return {"__type__": type(obj).__name__,
-                **{f.name: _canonical(getattr(obj, f.name), depth + 1)
-                   for f in dataclasses.fields(obj) if not f.name.startswith("_")}}
+        return {
+            "__type__": type(obj).__name__,
+            **{
+                f.name: _canonical(getattr(obj, f.name), depth + 1)
+                for f in dataclasses.fields(obj)
+                if not f.name.startswith("_")
+            },
+        }
     if isinstance(obj, Mapping):
-        return {"__map__": sorted(([_canonical(k, depth + 1), _canonical(v, depth + 1)]
-                                   for k, v in obj.items()), key=lambda kv: json.dumps(kv[0]))}
+        return {
+            "__map__": sorted(
+                ([_canonical(k, depth + 1), _canonical(v, depth + 1)] for k, v in obj.items()),
+                key=lambda kv: json.dumps(kv[0]),
+            )
+        }
     if isinstance(obj, (set, frozenset)):
         return {"__set__": sorted((_canonical(v, depth + 1) for v in obj), key=json.dumps)}
     if isinstance(obj, (list, tuple)):
         return [_canonical(v, depth + 1) for v in obj]
     if hasattr(obj, "__dict__"):
-        return {"__type__": type(obj).__name__, **{k: _canonical(v, depth + 1)
-                                                   for k, v in sorted(vars(obj).items())
-                                                   if not k.startswith("_")}}
+        return {
+            "__type__": type(obj).__name__,
+            **{
+                k: _canonical(v, depth + 1)
+                for k, v in sorted(vars(obj).items())
+                if not k.startswith("_")
+            },
+        }
     text = repr(obj)
     # an object without a content view: its type only (never a memory address)
     return {"__type__": type(obj).__name__, "repr": None if " at 0x" in text else text}
@@ -237,15 +262,24 @@ class ScreenPlan:
         return len(self.tasks)
 
 
-def plan(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
-         contexts: None | ContextLike | Iterable[ContextLike] = ("cell_line",),
-         model: ModelLike = "myeloma", ensemble: int = 0, seed: int = 0,
-         metrics: str | Sequence[str] = "all",
-         doses: Mapping[DrugLike, Sequence[float]] | None = None,
-         knockouts: Iterable[str] = (), settings: Mapping[str, float] | None = None,
-         mutations: Iterable[str] = (), interval: float = 0.9, spread: float = 0.2,
-         readout: str = "viability", backend: str = "auto",
-         points: int | None = None) -> ScreenPlan:
+def plan(
+    drugs: Iterable[DrugLike],
+    size: int | Iterable[int] = 2,
+    contexts: None | ContextLike | Iterable[ContextLike] = ("cell_line",),
+    model: ModelLike = "myeloma",
+    ensemble: int = 0,
+    seed: int = 0,
+    metrics: str | Sequence[str] = "all",
+    doses: Mapping[DrugLike, Sequence[float]] | None = None,
+    knockouts: Iterable[str] = (),
+    settings: Mapping[str, float] | None = None,
+    mutations: Iterable[str] = (),
+    interval: float = 0.9,
+    spread: float = 0.2,
+    readout: str = "viability",
+    backend: str = "auto",
+    points: int | None = None,
+) -> ScreenPlan:
     """Check a screen's inputs and enumerate its tasks (no simulation yet).
 
     Parameters are those of :func:`screen`. Every check runs here, before any work: unknown or
@@ -263,11 +297,14 @@ def plan(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
     objs = _resolve_drugs(drugs, func)
     names = tuple(d.name for d in objs)
     if len(names) < 2:
-        raise InvalidInputError(f"{func}(): a screen needs at least two drugs, got "
-                                f"{len(names)}: {list(names)}")
+        raise InvalidInputError(
+            f"{func}(): a screen needs at least two drugs, got {len(names)}: {list(names)}"
+        )
     if max(sizes) > len(names):
-        raise InvalidInputError(f"{func}(): combinations of K={max(sizes)} drugs need at least "
-                                f"{max(sizes)} drugs, got {len(names)}: {list(names)}")
+        raise InvalidInputError(
+            f"{func}(): combinations of K={max(sizes)} drugs need at least "
+            f"{max(sizes)} drugs, got {len(names)}: {list(names)}"
+        )
     ctx_objs, ctx_ship = _resolve_contexts(contexts, func)
     metric_names = tuple(synergy.check_metrics(metrics, func))
     ens = check_ensemble(ensemble, func)
@@ -275,14 +312,27 @@ def plan(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
     interval = check_fraction(interval, func, "interval")
     spread = check_fraction(spread, func, "spread", include_low=True)
     backend = check_backend(backend, func)
-    points = DEFAULT_POINTS if points is None else check_int(
-        points, func, "points", minimum=3,
-        what="non-zero concentrations per drug in the default grid")
+    points = (
+        DEFAULT_POINTS
+        if points is None
+        else check_int(
+            points,
+            func,
+            "points",
+            minimum=3,
+            what="non-zero concentrations per drug in the default grid",
+        )
+    )
     # the number of rows, counted before anything is enumerated
     n_tasks = len(ctx_objs) * sum(math.comb(len(names), K) for K in sizes)
-    check_count(n_tasks, _guards.MAX_TASKS, func, "rows (combinations x contexts)",
-                "screen fewer drugs, smaller combination sizes or fewer contexts (split the "
-                "screen); the limit is mmmech._guards.MAX_TASKS")
+    check_count(
+        n_tasks,
+        _guards.MAX_TASKS,
+        func,
+        "rows (combinations x contexts)",
+        "screen fewer drugs, smaller combination sizes or fewer contexts (split the "
+        "screen); the limit is mmmech._guards.MAX_TASKS",
+    )
     knockouts = tuple(knockouts or ())
     settings = dict(settings or {})
     mutations = tuple(str(m) if not isinstance(m, str) else m for m in (mutations or ()))
@@ -291,64 +341,110 @@ def plan(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
     for key, vals in dict(doses or {}).items():
         d = _resolve_drugs([key], func)[0]
         if d.name not in names:
-            raise InvalidInputError(f"{func}(): doses given for {d.name!r}, which is not in the "
-                                    f"drug list {list(names)}{did_you_mean(d.name, names)}")
+            raise InvalidInputError(
+                f"{func}(): doses given for {d.name!r}, which is not in the "
+                f"drug list {list(names)}{did_you_mean(d.name, names)}"
+            )
         given[d.name] = check_dose_list(d.name, vals, func)
     for d in objs:
         ref = getattr(d, "reference_nM", None)
-        if d.name not in given and not (isinstance(ref, (int, float)) and math.isfinite(ref)
-                                        and ref > 0):
-            raise InvalidInputError(f"{func}(): {d.name!r} has no usable reference "
-                                    f"concentration ({ref!r}) for its default doses; give its "
-                                    f"doses explicitly")
+        if d.name not in given and not (
+            isinstance(ref, (int, float)) and math.isfinite(ref) and ref > 0
+        ):
+            raise InvalidInputError(
+                f"{func}(): {d.name!r} has no usable reference "
+                f"concentration ({ref!r}) for its default doses; give its "
+                f"doses explicitly"
+            )
     grid = tuple(tuple(float(x) for x in given[n]) if n in given else None for n in names)
     # the largest row (the K drugs with the longest dose series) within the per-row limit
     lens = sorted((len(g) if g is not None else points + 1 for g in grid), reverse=True)
-    check_simulations(lens[:max(sizes)], ens if ens > 1 else 1, func,
-                      "use smaller combination sizes (--size), fewer doses per drug (--points "
-                      "or shorter --doses lists) or a smaller --ensemble; the limit is "
-                      "mmmech._guards.MAX_SIMULATIONS")
+    check_simulations(
+        lens[: max(sizes)],
+        ens if ens > 1 else 1,
+        func,
+        "use smaller combination sizes (--size), fewer doses per drug (--points "
+        "or shorter --doses lists) or a smaller --ensemble; the limit is "
+        "mmmech._guards.MAX_SIMULATIONS",
+    )
     # the model, the contexts, knockouts, settings and mutations: one Simulator per context with
     # every drug attached checks them all (and collects notes about unmodelled targets)
     mobj = network.load(model)
     notes: list[str] = []
     for ctx in ctx_objs:
         try:
-            sim = Simulator(mobj, objs, context=ctx, knockouts=knockouts, settings=settings,
-                            mutations=mutations)
+            sim = Simulator(
+                mobj, objs, context=ctx, knockouts=knockouts, settings=settings, mutations=mutations
+            )
         except MmmechError as exc:
             raise type(exc)(f"{func}(): {exc}") from None
         if readout not in sim.compiled.readouts:
-            raise InvalidInputError(f"{func}(): the model has no readout {readout!r}; it has "
-                                    f"{sorted(sim.compiled.readouts)}"
-                                    f"{did_you_mean(readout, sim.compiled.readouts)}")
+            raise InvalidInputError(
+                f"{func}(): the model has no readout {readout!r}; it has "
+                f"{sorted(sim.compiled.readouts)}"
+                f"{did_you_mean(readout, sim.compiled.readouts)}"
+            )
         for nt in sim.notes:
             if nt not in notes:
                 notes.append(nt)
     model_ship = model if isinstance(model, str) and model in network.available() else mobj
     drug_ship = tuple(d.name if _is_library_drug(d) else d for d in objs)
-    spec = _Spec(model=model_ship, drugs=drug_ship, names=names, contexts=tuple(ctx_ship),
-                 context_names=tuple(c.name for c in ctx_objs), doses=grid,
-                 ensemble=ens, seed=seed, spread=spread, metrics=metric_names,
-                 interval=interval, knockouts=knockouts, settings=tuple(sorted(settings.items())),
-                 mutations=mutations, readout=str(readout), backend=backend,
-                 max_size=max(sizes), points=points)
-    tasks = tuple((combo, ci) for K in sizes
-                  for combo in itertools.combinations(range(len(names)), K)
-                  for ci in range(len(ctx_objs)))
+    spec = _Spec(
+        model=model_ship,
+        drugs=drug_ship,
+        names=names,
+        contexts=tuple(ctx_ship),
+        context_names=tuple(c.name for c in ctx_objs),
+        doses=grid,
+        ensemble=ens,
+        seed=seed,
+        spread=spread,
+        metrics=metric_names,
+        interval=interval,
+        knockouts=knockouts,
+        settings=tuple(sorted(settings.items())),
+        mutations=mutations,
+        readout=str(readout),
+        backend=backend,
+        max_size=max(sizes),
+        points=points,
+    )
+    tasks = tuple(
+        (combo, ci)
+        for K in sizes
+        for combo in itertools.combinations(range(len(names)), K)
+        for ci in range(len(ctx_objs))
+    )
     keys = tuple(_task_key(spec, combo, ci) for combo, ci in tasks)
     config = {
-        "mmmech": __version__, "model": mobj.name, "model_origin": mobj.origin,
-        "drugs": list(names), "sizes": list(sizes),
-        "contexts": [{"name": c.name, "origin": c.origin,
-                      "settings": sorted(c.settings.items()), "mutations": list(c.mutations)}
-                     for c in ctx_objs],
-        "doses_nM": {n: (list(g) if g is not None else "default (scoring.dose_range)")
-                     for n, g in zip(names, grid, strict=True)},
-        "ensemble": ens, "seed": seed, "spread": spread, "interval": interval,
-        "metrics": list(metric_names), "knockouts": list(knockouts),
-        "settings": sorted(settings.items()), "mutations": list(mutations),
-        "readout": str(readout), "points": points,
+        "mmmech": __version__,
+        "model": mobj.name,
+        "model_origin": mobj.origin,
+        "drugs": list(names),
+        "sizes": list(sizes),
+        "contexts": [
+            {
+                "name": c.name,
+                "origin": c.origin,
+                "settings": sorted(c.settings.items()),
+                "mutations": list(c.mutations),
+            }
+            for c in ctx_objs
+        ],
+        "doses_nM": {
+            n: (list(g) if g is not None else "default (scoring.dose_range)")
+            for n, g in zip(names, grid, strict=True)
+        },
+        "ensemble": ens,
+        "seed": seed,
+        "spread": spread,
+        "interval": interval,
+        "metrics": list(metric_names),
+        "knockouts": list(knockouts),
+        "settings": sorted(settings.items()),
+        "mutations": list(mutations),
+        "readout": str(readout),
+        "points": points,
         # the content of every input, so an edited model, context or drug record is never
         # mixed with rows computed from the old one (names and paths alone do not say that)
         "content_sha256": {
@@ -358,5 +454,6 @@ def plan(drugs: Iterable[DrugLike], size: int | Iterable[int] = 2,
         },
     }
     fp = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
-    return ScreenPlan(spec=spec, tasks=tasks, keys=keys, fingerprint=fp, config=config,
-                      notes=tuple(notes))
+    return ScreenPlan(
+        spec=spec, tasks=tasks, keys=keys, fingerprint=fp, config=config, notes=tuple(notes)
+    )

@@ -1,4 +1,5 @@
 """Progress of a screen on stderr: a bar with rows done, rate and a work-weighted ETA."""
+
 from __future__ import annotations
 
 import math
@@ -24,9 +25,16 @@ class _Progress:
     nearly done.
     """
 
-    def __init__(self, total: int, done: int, enabled: bool = True,
-                 stream: TextIO | None = None, every: float = 30.0,
-                 work_total: float | None = None, work_done: float | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        done: int,
+        enabled: bool = True,
+        stream: TextIO | None = None,
+        every: float = 30.0,
+        work_total: float | None = None,
+        work_done: float | None = None,
+    ) -> None:
         self.total, self.done, self.start_done = total, done, done
         self.work_total = float(total if work_total is None else work_total)
         self.work_done = float(done if work_done is None else work_done)
@@ -56,8 +64,10 @@ class _Progress:
         width = 24
         fill = int(width * self.done / self.total)
         bar = "#" * fill + "-" * (width - fill)
-        return (f"screen [{bar}] {self.done}/{self.total} ({pct:.0f}%) {rate:.2f} rows/s "
-                f"elapsed {_hms(el)} ETA {_hms(eta)}")
+        return (
+            f"screen [{bar}] {self.done}/{self.total} ({pct:.0f}%) {rate:.2f} rows/s "
+            f"elapsed {_hms(el)} ETA {_hms(eta)}"
+        )
 
     def _show(self, force: bool = False) -> None:
         now = time.monotonic()

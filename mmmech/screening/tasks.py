@@ -5,6 +5,7 @@ a screen that travels to them, :func:`_run_chunk` the function they run. A task 
 ``(combination, context index)``, the combination a tuple of drug indices into ``spec.names``;
 its key (``"<context>|<drug>+<drug>..."``) names its row in the journal and in the table.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,9 @@ _STAGES = ("setup", "ranging", "kernel", "scoring")
 class _Spec:
     """Everything a worker needs to score tasks (small and picklable)."""
 
-    model: str | PathwayModel          # bundled name or a PathwayModel
-    drugs: tuple[str | Drug, ...]      # library names or Drug objects
-    names: tuple[str, ...]                   # canonical names
+    model: str | PathwayModel  # bundled name or a PathwayModel
+    drugs: tuple[str | Drug, ...]  # library names or Drug objects
+    names: tuple[str, ...]  # canonical names
     contexts: tuple[str | Context, ...]  # bundled names or Context objects
     context_names: tuple[str, ...]
     doses: tuple[tuple[float, ...] | None, ...]  # per drug: nM (first 0), None: default grid
@@ -59,11 +60,12 @@ class _Spec:
     readout: str
     backend: str
     max_size: int
-    points: int = 5          # non-zero concentrations per drug in the default grid
+    points: int = 5  # non-zero concentrations per drug in the default grid
 
 
-def ensemble_params(simulator: Simulator, M: int, seed: int = 0,
-                    spread: float = 0.2) -> EnsembleParams:
+def ensemble_params(
+    simulator: Simulator, M: int, seed: int = 0, spread: float = 0.2
+) -> EnsembleParams:
     """M parameter sets for a Simulator, keyed so every combination sees the same variants.
 
     Parameters
@@ -113,29 +115,45 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
     t0 = time.perf_counter()
     drugs = [spec.drugs[i] for i in combo]
     names = [spec.names[i] for i in combo]
-    sim = Simulator(spec.model, drugs, context=spec.contexts[ci], knockouts=spec.knockouts,
-                    settings=dict(spec.settings), mutations=spec.mutations)
+    sim = Simulator(
+        spec.model,
+        drugs,
+        context=spec.contexts[ci],
+        knockouts=spec.knockouts,
+        settings=dict(spec.settings),
+        mutations=spec.mutations,
+    )
     M = spec.ensemble
     params = ensemble_params(sim, M, seed=spec.seed, spread=spec.spread) if M > 1 else None
     t1 = time.perf_counter()
     # the dose grid exactly as mmmech.score() builds it: given series, else the dose-ranging
     # default of the combination's own simulator in this context
     given = [spec.doses[i] for i in combo]
-    auto = None if all(g is not None for g in given) else \
-        dose_range(sim, points=spec.points, readout=spec.readout, backend=spec.backend)
-    grid = [np.asarray(g, dtype=float) if g is not None else auto[k]  # type: ignore[index]
-            for k, g in enumerate(given)]
+    auto = (
+        None
+        if all(g is not None for g in given)
+        else dose_range(sim, points=spec.points, readout=spec.readout, backend=spec.backend)
+    )
+    grid = [
+        np.asarray(g, dtype=float) if g is not None else auto[k]  # type: ignore[index]
+        for k, g in enumerate(given)
+    ]
     t1r = time.perf_counter()
-    v, inhib, conv = score_grid(sim, grid, params=params, readout=spec.readout,
-                                backend=spec.backend)
+    v, inhib, conv = score_grid(
+        sim, grid, params=params, readout=spec.readout, backend=spec.backend
+    )
     t2 = time.perf_counter()
     # looked up per call, as mmmech.score does, so both always use the same scorer
-    cur = synergy_core.score_batch(grid, inhib[:1], spec.metrics)   # what mmmech.score reports
+    cur = synergy_core.score_batch(grid, inhib[:1], spec.metrics)  # what mmmech.score reports
     ens = synergy_core.score_batch(grid, inhib, spec.metrics) if params is not None else None
     t3 = time.perf_counter()
     K = len(combo)
-    row: Row = {"key": _task_key(spec, combo, ci), "context": spec.context_names[ci], "size": K,
-                "combination": " + ".join(names)}
+    row: Row = {
+        "key": _task_key(spec, combo, ci),
+        "context": spec.context_names[ci],
+        "size": K,
+        "combination": " + ".join(names),
+    }
     for j in range(spec.max_size):
         row[f"drug_{j + 1}"] = names[j] if j < K else None
     notes: list[str] = []
@@ -149,8 +167,11 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
             summ, note = ensemble_summary(ens.summary[m], spec.interval, m)
             if note:
                 notes.append(note)
-            row[f"{m}_mean"], row[f"{m}_low"], row[f"{m}_high"] = (summ["mean"], summ["low"],
-                                                                   summ["high"])
+            row[f"{m}_mean"], row[f"{m}_low"], row[f"{m}_high"] = (
+                summ["mean"],
+                summ["low"],
+                summ["high"],
+            )
     inh0 = inhib[0]
     top = tuple(len(g) - 1 for g in grid)
     row["effect_combination"] = float(inh0[top] / 100.0)
@@ -160,13 +181,13 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
         idx[k] = len(grid[k]) - 1
         singles.append(float(inh0[tuple(idx)] / 100.0))
     row["effect_best_single"] = max(singles)
-    row["doses_nM"] = "; ".join(f"{n}=" + ",".join(f"{x:.4g}" for x in g[1:])
-                                for n, g in zip(names, grid, strict=True))
+    row["doses_nM"] = "; ".join(
+        f"{n}=" + ",".join(f"{x:.4g}" for x in g[1:]) for n, g in zip(names, grid, strict=True)
+    )
     row["members"] = int(inhib.shape[0])
     row["converged"] = bool(conv.all())
     if not row["converged"]:
-        notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady "
-                     f"state")
+        notes.append(f"{int((~conv).sum())} of {conv.size} simulations did not reach steady state")
     notes += [n for n in cur.notes if n not in notes]
     row["notes"] = "; ".join(notes)
     return row, {"setup": t1 - t0, "ranging": t1r - t1, "kernel": t2 - t1r, "scoring": t3 - t2}

@@ -10,6 +10,7 @@ simulator   :class:`Simulator`, :func:`simulate`, ensembles of parameters
 
 :mod:`mmmech.model` is the documented entry point and re-exports :mod:`.simulator`.
 """
+
 from .simulator import (
     Attachment,
     EnsembleParams,
@@ -23,5 +24,15 @@ from .simulator import (
     simulate_batch,
 )
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
-           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+__all__ = [
+    "Simulator",
+    "SimulationResult",
+    "EnsembleParams",
+    "simulate",
+    "simulate_batch",
+    "sample_params",
+    "attach_drugs",
+    "Attachment",
+    "resolve_drug",
+    "drug_node_name",
+]

@@ -35,6 +35,7 @@ Parameters may vary per regimen (ensembles): a :class:`ParamSet` holds ``P`` set
 (``w, n, ec50`` of shape (P, E); ``tau, ymax`` of shape (P, N)) and each regimen picks one
 through ``param_index`` (R,).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -48,9 +49,21 @@ from ..network.logic import literals, parse_rule
 from ..network.model import PathwayModel
 from ..utils import did_you_mean
 
-__all__ = ["OP_LIT", "OP_NOT", "OP_AND", "OP_OR", "OP_CONST", "CompiledModel", "ParamSet",
-           "compile_rules", "compile_model", "hill_coefficients", "DEFAULT_W", "DEFAULT_N",
-           "DEFAULT_EC50"]
+__all__ = [
+    "OP_LIT",
+    "OP_NOT",
+    "OP_AND",
+    "OP_OR",
+    "OP_CONST",
+    "CompiledModel",
+    "ParamSet",
+    "compile_rules",
+    "compile_model",
+    "hill_coefficients",
+    "DEFAULT_W",
+    "DEFAULT_N",
+    "DEFAULT_EC50",
+]
 
 DEFAULT_W, DEFAULT_N, DEFAULT_EC50 = 1.0, 1.4, 0.5
 
@@ -72,24 +85,30 @@ class ParamSet:
     def validate(self, n_nodes: int, n_edges: int, func: str = "ParamSet") -> ParamSet:
         """Check shapes, finiteness and the ranges the semantics need; return self."""
         P = self.w.shape[0] if self.w.ndim == 2 else -1
-        for name, arr, width in (("w", self.w, n_edges), ("n", self.n, n_edges),
-                                 ("ec50", self.ec50, n_edges), ("tau", self.tau, n_nodes),
-                                 ("ymax", self.ymax, n_nodes)):
+        for name, arr, width in (
+            ("w", self.w, n_edges),
+            ("n", self.n, n_edges),
+            ("ec50", self.ec50, n_edges),
+            ("tau", self.tau, n_nodes),
+            ("ymax", self.ymax, n_nodes),
+        ):
             if arr.ndim != 2 or arr.shape != (P, width) or P < 1:
-                raise InvalidInputError(f"{func}(): params.{name} must have shape ({P}, {width}), "
-                                        f"got {arr.shape}")
+                raise InvalidInputError(
+                    f"{func}(): params.{name} must have shape ({P}, {width}), got {arr.shape}"
+                )
             if not np.all(np.isfinite(arr)):
                 raise InvalidInputError(f"{func}(): params.{name} must be finite")
         if np.any((self.w < 0) | (self.w > 1)):
             raise InvalidInputError(f"{func}(): edge weights w must lie in [0, 1]")
         if np.any(self.n <= 0):
             raise InvalidInputError(f"{func}(): Hill exponents n must be > 0")
-        if np.any(self.ec50 <= 0) or np.any(self.ec50 ** self.n >= 0.5 + 1e-12):
-            bad = np.argwhere((self.ec50 <= 0) | (self.ec50 ** self.n >= 0.5 + 1e-12))[0]
+        if np.any(self.ec50 <= 0) or np.any(self.ec50**self.n >= 0.5 + 1e-12):
+            bad = np.argwhere((self.ec50 <= 0) | (self.ec50**self.n >= 0.5 + 1e-12))[0]
             raise InvalidInputError(
                 f"{func}(): edge {bad[1]} has EC50={self.ec50[tuple(bad)]:.3g}, "
                 f"n={self.n[tuple(bad)]:.3g}; the normalized Hill function needs "
-                f"0 < EC50 and EC50**n < 0.5 (or exactly n=1, EC50=0.5 for the identity)")
+                f"0 < EC50 and EC50**n < 0.5 (or exactly n=1, EC50=0.5 for the identity)"
+            )
         if np.any(self.tau <= 0):
             raise InvalidInputError(f"{func}(): time constants tau must be > 0")
         if np.any((self.ymax < 0) | (self.ymax > 1)):
@@ -149,8 +168,9 @@ class CompiledModel:
         try:
             return self._index[name]
         except KeyError:
-            raise UnknownNodeError(f"unknown node {name!r}"
-                                   f"{did_you_mean(name, self.nodes)}") from None
+            raise UnknownNodeError(
+                f"unknown node {name!r}{did_you_mean(name, self.nodes)}"
+            ) from None
 
     @property
     def _index(self):
@@ -198,11 +218,15 @@ def _emit(tree, dst, edges, edge_of, ops, args, depth=0):
     return best
 
 
-def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
-                  edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
-                  tau: Mapping[str, float] | None = None, ymax: Mapping[str, float] | None = None,
-                  y0: Mapping[str, float] | None = None,
-                  readouts: Mapping[str, str] | None = None) -> CompiledModel:
+def compile_rules(
+    nodes: Sequence[str],
+    rules: Mapping[str, str],
+    edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+    tau: Mapping[str, float] | None = None,
+    ymax: Mapping[str, float] | None = None,
+    y0: Mapping[str, float] | None = None,
+    readouts: Mapping[str, str] | None = None,
+) -> CompiledModel:
     """Compile rules into a :class:`CompiledModel`.
 
     Parameters
@@ -244,16 +268,18 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
             tree = parse_rule(rule) if isinstance(rule, str) else rule
             for var in literals(tree):
                 if var not in index:
-                    raise UnknownNodeError(f"the rule of {name!r} reads unknown node {var!r}"
-                                           f"{did_you_mean(var, nodes)}")
+                    raise UnknownNodeError(
+                        f"the rule of {name!r} reads unknown node {var!r}{did_you_mean(var, nodes)}"
+                    )
             for var, s in literals(tree).items():
                 signs[(var, name)] = s
             max_stack = max(max_stack, _emit(tree, name, edges, edge_of, ops, args))
         ptr.append(len(ops))
     for name in rules or {}:
         if name not in index:
-            raise UnknownNodeError(f"rule given for unknown node {name!r}"
-                                   f"{did_you_mean(name, nodes)}")
+            raise UnknownNodeError(
+                f"rule given for unknown node {name!r}{did_you_mean(name, nodes)}"
+            )
     E, N = len(edges), len(nodes)
     w = np.full(E, DEFAULT_W)
     n = np.full(E, DEFAULT_N)
@@ -270,22 +296,28 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
         arr = np.full(N, float(default))
         for k, v in (values or {}).items():
             if k not in index:
-                raise UnknownNodeError(f"{what} given for unknown node {k!r}"
-                                       f"{did_you_mean(k, nodes)}")
+                raise UnknownNodeError(
+                    f"{what} given for unknown node {k!r}{did_you_mean(k, nodes)}"
+                )
             arr[index[k]] = float(v)
         return arr
 
-    params = ParamSet(w=w[None, :].copy(), n=n[None, :].copy(), ec50=ec50[None, :].copy(),
-                      tau=per_node(tau, 1.0, "tau")[None, :],
-                      ymax=per_node(ymax, 1.0, "ymax")[None, :]).validate(N, E, "compile_rules")
+    params = ParamSet(
+        w=w[None, :].copy(),
+        n=n[None, :].copy(),
+        ec50=ec50[None, :].copy(),
+        tau=per_node(tau, 1.0, "tau")[None, :],
+        ymax=per_node(ymax, 1.0, "ymax")[None, :],
+    ).validate(N, E, "compile_rules")
     y0_arr = per_node(y0, 0.0, "y0")
     if np.any((y0_arr < 0) | (y0_arr > 1)):
         raise InvalidInputError("compile_rules(): initial activities y0 must lie in [0, 1]")
     ro = {}
     for key, node in (readouts or {}).items():
         if node not in index:
-            raise UnknownNodeError(f"readout {key!r} names unknown node {node!r}"
-                                   f"{did_you_mean(node, nodes)}")
+            raise UnknownNodeError(
+                f"readout {key!r} names unknown node {node!r}{did_you_mean(node, nodes)}"
+            )
         ro[key] = index[node]
     return CompiledModel(
         nodes=nodes,
@@ -295,15 +327,23 @@ def compile_rules(nodes: Sequence[str], rules: Mapping[str, str],
         edge_src=np.asarray([index[s] for s, _ in edges], dtype=np.int32),
         edge_dst=np.asarray([index[d] for _, d in edges], dtype=np.int32),
         edge_sign=np.asarray([signs[k] for k in edges], dtype=np.int8),
-        params=params, y0=y0_arr, max_stack=int(max_stack), readouts=ro)
+        params=params,
+        y0=y0_arr,
+        max_stack=int(max_stack),
+        readouts=ro,
+    )
 
 
-def compile_model(model: PathwayModel, extra_nodes: Sequence[str] = (),
-                  rules: Mapping[str, str] | None = None,
-                  edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
-                  y0: Mapping[str, float] | None = None, ymax: Mapping[str, float] | None = None,
-                  tau: Mapping[str, float] | None = None,
-                  parameter_values: Mapping[str, float] | None = None) -> CompiledModel:
+def compile_model(
+    model: PathwayModel,
+    extra_nodes: Sequence[str] = (),
+    rules: Mapping[str, str] | None = None,
+    edge_params: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+    y0: Mapping[str, float] | None = None,
+    ymax: Mapping[str, float] | None = None,
+    tau: Mapping[str, float] | None = None,
+    parameter_values: Mapping[str, float] | None = None,
+) -> CompiledModel:
     """Compile a pathway model into a :class:`~mmmech.simulation.compiled.CompiledModel`.
 
     Parameters
@@ -331,5 +371,6 @@ def compile_model(model: PathwayModel, extra_nodes: Sequence[str] = (),
     ymaxs.update(ymax or {})
     taus = {n.name: n.tau for n in model.nodes.values()}
     taus.update(tau or {})
-    return compile_rules(names, all_rules, ep, tau=taus, ymax=ymaxs, y0=y0s,
-                         readouts=model.readouts)
+    return compile_rules(
+        names, all_rules, ep, tau=taus, ymax=ymaxs, y0=y0s, readouts=model.readouts
+    )

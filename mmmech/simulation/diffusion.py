@@ -35,6 +35,7 @@ negative "pushed down".
 Backends: ``"cython"`` (:mod:`mmmech._kernels._linear`, parallel over blocks of regimens),
 ``"python"`` (:mod:`mmmech._kernels._linear_ref`, scipy.sparse), ``"auto"``.
 """
+
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,14 @@ from .._kernels import _linear_ref
 from ..exceptions import ConvergenceError, InvalidInputError, UnknownNodeError
 from ..utils import did_you_mean
 
-__all__ = ["diffuse", "DiffusionInfo", "DiffusionOperator", "diffusion_operator",
-           "signed_adjacency", "adjacency_from_edges"]
+__all__ = [
+    "diffuse",
+    "DiffusionInfo",
+    "DiffusionOperator",
+    "diffusion_operator",
+    "signed_adjacency",
+    "adjacency_from_edges",
+]
 
 _DANGLING = {"absorb": 0, "restart": 1}
 
@@ -113,8 +120,9 @@ def _check_nodes(nodes, N, func):
         return tuple(range(N))
     nodes = tuple(nodes)
     if len(nodes) != N:
-        raise InvalidInputError(f"{func}(): nodes must name the {N} nodes of the graph, got "
-                                f"{len(nodes)} names")
+        raise InvalidInputError(
+            f"{func}(): nodes must name the {N} nodes of the graph, got {len(nodes)} names"
+        )
     if len(set(nodes)) != N:
         dup = sorted({str(n) for n in nodes if nodes.count(n) > 1})[:5]
         raise InvalidInputError(f"{func}(): duplicate node names {dup}")
@@ -126,8 +134,10 @@ def _from_networkx(G, nodes, weight, sign, func):
     if len(order) != G.number_of_nodes() or set(order) != set(G):
         missing = [n for n in order if n not in G][:3]
         extra = [n for n in G if n not in set(order)][:3]
-        raise InvalidInputError(f"{func}(): nodes must list every node of the graph exactly once"
-                                f" (unknown: {missing}, not listed: {extra})")
+        raise InvalidInputError(
+            f"{func}(): nodes must list every node of the graph exactly once"
+            f" (unknown: {missing}, not listed: {extra})"
+        )
     index = {n: i for i, n in enumerate(order)}
     src, dst, val = [], [], []
     for u, v, d in G.edges(data=True):
@@ -135,8 +145,9 @@ def _from_networkx(G, nodes, weight, sign, func):
             w = 1.0 if weight is None else float(d.get(weight, 1.0))
             w *= 1.0 if sign is None else float(d.get(sign, 1.0))
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): edge {u!r} -> {v!r} has a non-numeric "
-                                    f"{weight!r} or {sign!r} attribute") from None
+            raise InvalidInputError(
+                f"{func}(): edge {u!r} -> {v!r} has a non-numeric {weight!r} or {sign!r} attribute"
+            ) from None
         src.append(index[u])
         dst.append(index[v])
         val.append(w)
@@ -145,47 +156,65 @@ def _from_networkx(G, nodes, weight, sign, func):
             dst.append(index[u])
             val.append(w)
     N = len(order)
-    A = sp.csr_array((np.asarray(val, dtype=np.float64),
-                      (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))),
-                     shape=(N, N))
+    A = sp.csr_array(
+        (
+            np.asarray(val, dtype=np.float64),
+            (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)),
+        ),
+        shape=(N, N),
+    )
     return A, _check_nodes(order, N, func)
 
 
 def _from_csr_triple(triple, func):
     if len(triple) != 3:
-        raise InvalidInputError(f"{func}(): a CSR graph is (indptr, indices, data), got "
-                                f"{len(triple)} items")
+        raise InvalidInputError(
+            f"{func}(): a CSR graph is (indptr, indices, data), got {len(triple)} items"
+        )
     try:
         indptr, indices, data = (np.asarray(a) for a in triple)
     except Exception as exc:  # noqa: BLE001 - anything unreadable is bad input
         raise InvalidInputError(f"{func}(): (indptr, indices, data) must be arrays") from exc
     for name, a in (("indptr", indptr), ("indices", indices)):
         if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
-            raise InvalidInputError(f"{func}(): {name} must be a 1-D integer array, got "
-                                    f"shape {a.shape}, dtype {a.dtype}")
+            raise InvalidInputError(
+                f"{func}(): {name} must be a 1-D integer array, got "
+                f"shape {a.shape}, dtype {a.dtype}"
+            )
     if data.ndim != 1 or (data.size and data.dtype.kind not in "iuf"):
-        raise InvalidInputError(f"{func}(): data must be a 1-D numeric array, got shape "
-                                f"{data.shape}, dtype {data.dtype}")
+        raise InvalidInputError(
+            f"{func}(): data must be a 1-D numeric array, got shape "
+            f"{data.shape}, dtype {data.dtype}"
+        )
     if indptr.size < 2:
-        raise InvalidInputError(f"{func}(): indptr must have N + 1 >= 2 entries, got "
-                                f"{indptr.size}")
+        raise InvalidInputError(f"{func}(): indptr must have N + 1 >= 2 entries, got {indptr.size}")
     N = indptr.size - 1
     nnz = indices.size
     if indptr[0] != 0 or indptr[-1] != nnz or data.size != nnz or np.any(np.diff(indptr) < 0):
-        raise InvalidInputError(f"{func}(): indptr must rise from 0 to len(indices) = "
-                                f"len(data); got indptr {indptr[0]}..{indptr[-1]}, "
-                                f"{nnz} indices, {data.size} data")
+        raise InvalidInputError(
+            f"{func}(): indptr must rise from 0 to len(indices) = "
+            f"len(data); got indptr {indptr[0]}..{indptr[-1]}, "
+            f"{nnz} indices, {data.size} data"
+        )
     if nnz and (indices.min() < 0 or indices.max() >= N):
-        raise InvalidInputError(f"{func}(): indices must lie in [0, {N - 1}] (a square "
-                                f"{N} x {N} matrix), got {indices.min()}..{indices.max()}")
-    return sp.csr_array((data.astype(np.float64), indices.astype(np.int64),
-                         indptr.astype(np.int64)), shape=(N, N), copy=True)
+        raise InvalidInputError(
+            f"{func}(): indices must lie in [0, {N - 1}] (a square "
+            f"{N} x {N} matrix), got {indices.min()}..{indices.max()}"
+        )
+    return sp.csr_array(
+        (data.astype(np.float64), indices.astype(np.int64), indptr.astype(np.int64)),
+        shape=(N, N),
+        copy=True,
+    )
 
 
-def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None,
-                     weight: str | None = "weight",
-                     sign: str | None = "sign", func: str = "signed_adjacency"
-                     ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
+def signed_adjacency(
+    graph: Any,
+    nodes: Sequence[Hashable] | None = None,
+    weight: str | None = "weight",
+    sign: str | None = "sign",
+    func: str = "signed_adjacency",
+) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """The signed adjacency ``W`` (row = source) of a graph given in any accepted form.
 
     Parameters
@@ -208,24 +237,28 @@ def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None,
         A, names = _from_networkx(graph, nodes, weight, sign, func)
     elif sp.issparse(graph):
         if graph.ndim != 2 or graph.shape[0] != graph.shape[1]:
-            raise InvalidInputError(f"{func}(): the adjacency matrix must be square, got "
-                                    f"shape {graph.shape}")
+            raise InvalidInputError(
+                f"{func}(): the adjacency matrix must be square, got shape {graph.shape}"
+            )
         if graph.dtype.kind not in "biuf":
-            raise InvalidInputError(f"{func}(): the adjacency matrix must be real, got "
-                                    f"dtype {graph.dtype}")
+            raise InvalidInputError(
+                f"{func}(): the adjacency matrix must be real, got dtype {graph.dtype}"
+            )
         A = sp.csr_array(graph, dtype=np.float64, copy=True)
         names = None
     elif isinstance(graph, (tuple, list)):
         A = _from_csr_triple(graph, func)
         names = None
     else:
-        raise InvalidInputError(f"{func}(): graph must be a networkx graph, a scipy.sparse "
-                                f"matrix or a CSR triple (indptr, indices, data), got "
-                                f"{type(graph).__name__}")
+        raise InvalidInputError(
+            f"{func}(): graph must be a networkx graph, a scipy.sparse "
+            f"matrix or a CSR triple (indptr, indices, data), got "
+            f"{type(graph).__name__}"
+        )
     N = A.shape[0]
     if N < 1:
         raise InvalidInputError(f"{func}(): the graph has no nodes")
-    if N >= 2 ** 31 - 1:
+    if N >= 2**31 - 1:
         raise InvalidInputError(f"{func}(): at most 2**31 - 2 nodes are supported, got {N}")
     if not np.all(np.isfinite(A.data)):
         raise InvalidInputError(f"{func}(): edge weights must be finite")
@@ -236,10 +269,12 @@ def signed_adjacency(graph: Any, nodes: Sequence[Hashable] | None = None,
     return A, names
 
 
-def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable],
-                         weights: npt.ArrayLike | None = None,
-                         nodes: Sequence[Hashable] | None = None
-                         ) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
+def adjacency_from_edges(
+    sources: Sequence[Hashable],
+    targets: Sequence[Hashable],
+    weights: npt.ArrayLike | None = None,
+    nodes: Sequence[Hashable] | None = None,
+) -> tuple[sp.csr_array, tuple[Hashable, ...]]:
     """Signed adjacency from edge lists (e.g. OmniPath's source, interaction, target columns).
 
     Parameters
@@ -263,8 +298,10 @@ def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable
     func = "adjacency_from_edges"
     sources, targets = list(sources), list(targets)
     if len(sources) != len(targets):
-        raise InvalidInputError(f"{func}(): sources and targets must have the same length, got "
-                                f"{len(sources)} and {len(targets)}")
+        raise InvalidInputError(
+            f"{func}(): sources and targets must have the same length, got "
+            f"{len(sources)} and {len(targets)}"
+        )
     if weights is None:
         w = np.ones(len(sources))
     else:
@@ -280,18 +317,30 @@ def adjacency_from_edges(sources: Sequence[Hashable], targets: Sequence[Hashable
     index = {n: i for i, n in enumerate(names)}
     for n in (*sources, *targets):
         if n not in index:
-            raise UnknownNodeError(f"{func}(): edge endpoint {n!r} is not in nodes"
-                                   f"{did_you_mean(n, names)}")
+            raise UnknownNodeError(
+                f"{func}(): edge endpoint {n!r} is not in nodes{did_you_mean(n, names)}"
+            )
     N = len(names)
-    A = sp.csr_array((w, (np.array([index[s] for s in sources], dtype=np.int64),
-                          np.array([index[t] for t in targets], dtype=np.int64))), shape=(N, N))
+    A = sp.csr_array(
+        (
+            w,
+            (
+                np.array([index[s] for s in sources], dtype=np.int64),
+                np.array([index[t] for t in targets], dtype=np.int64),
+            ),
+        ),
+        shape=(N, N),
+    )
     A.sum_duplicates()
     return A, names
 
 
-def diffusion_operator(graph: Any, nodes: Sequence[Hashable] | None = None,
-                       weight: str | None = "weight",
-                       sign: str | None = "sign") -> DiffusionOperator:
+def diffusion_operator(
+    graph: Any,
+    nodes: Sequence[Hashable] | None = None,
+    weight: str | None = "weight",
+    sign: str | None = "sign",
+) -> DiffusionOperator:
     """Build the normalized operator of `graph` once (for repeated :func:`diffuse` calls).
 
     See :func:`signed_adjacency` for the accepted graphs; the normalization is in the module
@@ -313,12 +362,13 @@ def diffusion_operator(graph: Any, nodes: Sequence[Hashable] | None = None,
     M = sp.csr_array(T.T)
     M.sum_duplicates()
     M.sort_indices()
-    return DiffusionOperator(indptr=np.ascontiguousarray(M.indptr, dtype=np.int64),
-                             indices=np.ascontiguousarray(M.indices, dtype=np.int32),
-                             data=np.ascontiguousarray(M.data, dtype=np.float64),
-                             dangling=np.ascontiguousarray(np.nonzero(out == 0)[0],
-                                                           dtype=np.int32),
-                             nodes=names)
+    return DiffusionOperator(
+        indptr=np.ascontiguousarray(M.indptr, dtype=np.int64),
+        indices=np.ascontiguousarray(M.indices, dtype=np.int32),
+        data=np.ascontiguousarray(M.data, dtype=np.float64),
+        dangling=np.ascontiguousarray(np.nonzero(out == 0)[0], dtype=np.int32),
+        nodes=names,
+    )
 
 
 def _seed_matrix(seeds, nodes, func):
@@ -332,8 +382,10 @@ def _seed_matrix(seeds, nodes, func):
         vec = np.zeros(N)
         for k, v in m.items():
             if k not in index:
-                raise UnknownNodeError(f"{func}(): seed node {k!r} is not in the graph"
-                                       f"{did_you_mean(k, [str(n) for n in nodes])}")
+                raise UnknownNodeError(
+                    f"{func}(): seed node {k!r} is not in the graph"
+                    f"{did_you_mean(k, [str(n) for n in nodes])}"
+                )
             vec[index[k]] = _finite(v, f"seed of {k!r}", func)
         return vec
 
@@ -344,18 +396,23 @@ def _seed_matrix(seeds, nodes, func):
     try:
         S = np.array(seeds, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): seeds must be numeric (R, N), a mapping node -> "
-                                f"value or a list of mappings; got "
-                                f"{type(seeds).__name__}") from None
+        raise InvalidInputError(
+            f"{func}(): seeds must be numeric (R, N), a mapping node -> "
+            f"value or a list of mappings; got "
+            f"{type(seeds).__name__}"
+        ) from None
     single = S.ndim == 1
     if single:
         S = S[None, :]
     if S.ndim != 2 or S.shape[1] != N or S.shape[0] < 1:
-        raise InvalidInputError(f"{func}(): seeds must have shape (R, {N}) (regimens, nodes) "
-                                f"or ({N},), got {np.shape(seeds)}")
+        raise InvalidInputError(
+            f"{func}(): seeds must have shape (R, {N}) (regimens, nodes) "
+            f"or ({N},), got {np.shape(seeds)}"
+        )
     if not np.all(np.isfinite(S)):
-        raise InvalidInputError(f"{func}(): seeds must be finite, got "
-                                f"{S[~np.isfinite(S)][:3].tolist()}")
+        raise InvalidInputError(
+            f"{func}(): seeds must be finite, got {S[~np.isfinite(S)][:3].tolist()}"
+        )
     return np.ascontiguousarray(S), single
 
 
@@ -369,13 +426,20 @@ def _finite(v, what, func):
     return f
 
 
-def diffuse(graph: Any,
-            seeds: npt.ArrayLike | Mapping[Hashable, float] | Sequence[Mapping[Hashable, float]],
-            restart: float = 0.5, n_iter: int = 1000, tol: float = 1e-10, backend: str = "auto",
-            num_threads: int = 0, nodes: Sequence[Hashable] | None = None,
-            weight: str | None = "weight",
-            sign: str | None = "sign", dangling: str = "restart", return_info: bool = False
-            ) -> np.ndarray | tuple[np.ndarray, DiffusionInfo]:
+def diffuse(
+    graph: Any,
+    seeds: npt.ArrayLike | Mapping[Hashable, float] | Sequence[Mapping[Hashable, float]],
+    restart: float = 0.5,
+    n_iter: int = 1000,
+    tol: float = 1e-10,
+    backend: str = "auto",
+    num_threads: int = 0,
+    nodes: Sequence[Hashable] | None = None,
+    weight: str | None = "weight",
+    sign: str | None = "sign",
+    dangling: str = "restart",
+    return_info: bool = False,
+) -> np.ndarray | tuple[np.ndarray, DiffusionInfo]:
     """Signed random walk with restart from each regimen's seeds (see the module docstring).
 
     Parameters
@@ -429,8 +493,9 @@ def diffuse(graph: Any,
     func = "diffuse"
     check_backend(backend, func)
     if dangling not in _DANGLING:
-        raise InvalidInputError(f"{func}(): dangling must be one of {tuple(_DANGLING)}, got "
-                                f"{dangling!r}")
+        raise InvalidInputError(
+            f"{func}(): dangling must be one of {tuple(_DANGLING)}, got {dangling!r}"
+        )
     restart = _finite(restart, "restart", func)
     if not 0.0 < restart <= 1.0:
         raise InvalidInputError(f"{func}(): restart must lie in (0, 1], got {restart}")
@@ -441,15 +506,17 @@ def diffuse(graph: Any,
         n_iter_i = int(n_iter)
     except (TypeError, ValueError, OverflowError):
         n_iter_i = -1
-    if n_iter_i < 1 or n_iter_i >= 2 ** 62 or n_iter_i != n_iter:
+    if n_iter_i < 1 or n_iter_i >= 2**62 or n_iter_i != n_iter:
         raise InvalidInputError(f"{func}(): n_iter must be a positive integer, got {n_iter!r}")
     try:
         nt = int(num_threads)
     except (TypeError, ValueError, OverflowError):
         nt = -1
     if nt < 0 or nt > 4096 or nt != num_threads:
-        raise InvalidInputError(f"{func}(): num_threads must be 0 (OpenMP's default) or a "
-                                f"positive integer, got {num_threads!r}")
+        raise InvalidInputError(
+            f"{func}(): num_threads must be 0 (OpenMP's default) or a "
+            f"positive integer, got {num_threads!r}"
+        )
     if isinstance(graph, DiffusionOperator):
         if nodes is not None and tuple(nodes) != graph.nodes:
             raise InvalidInputError(f"{func}(): nodes differ from the operator's nodes")
@@ -471,19 +538,25 @@ def diffuse(graph: Any,
         run = _kernels.load("_linear").diffuse
     else:
         run = _linear_ref.diffuse
-    x, iters, conv, delta = run(op.indptr, op.indices, op.data, op.dangling, S, restart,
-                                n_iter_i, tol, mode, nt)
+    x, iters, conv, delta = run(
+        op.indptr, op.indices, op.data, op.dangling, S, restart, n_iter_i, tol, mode, nt
+    )
     if not np.all(np.isfinite(x)):  # cannot happen for a contraction; never hand out NaN
         raise ConvergenceError(f"{func}(): the propagation produced non-finite values")
-    info = DiffusionInfo(nodes=op.nodes, iterations=np.asarray(iters),
-                         converged=np.asarray(conv, dtype=bool), delta=np.asarray(delta))
+    info = DiffusionInfo(
+        nodes=op.nodes,
+        iterations=np.asarray(iters),
+        converged=np.asarray(conv, dtype=bool),
+        delta=np.asarray(delta),
+    )
     if tol > 0 and not return_info and not info.converged.all():
         bad = np.nonzero(~info.converged)[0]
         raise ConvergenceError(
             f"{func}(): {bad.size} of {len(S)} regimens did not converge within n_iter="
             f"{n_iter_i} iterations (first: regimen {bad[0]}, last change "
             f"{info.delta[bad[0]]:.3g} > tol * ||s||_1); raise n_iter or tol, or pass "
-            f"return_info=True to get the last iterate with per-regimen flags")
+            f"return_info=True to get the last iterate with per-regimen flags"
+        )
     out = x[0] if single else x
     return (out, info) if return_info else out
 
@@ -498,13 +571,16 @@ def _check_operator(op, func):
     N = A.shape[0]
     if not np.all(np.isfinite(A.data)):
         raise InvalidInputError(f"{func}(): operator data must be finite")
-    if dangling.ndim != 1 or (dangling.size and (dangling.dtype.kind not in "iu"
-                                                 or dangling.min() < 0 or dangling.max() >= N)):
-        raise InvalidInputError(f"{func}(): operator.dangling must be node indices in "
-                                f"[0, {N - 1}]")
+    if dangling.ndim != 1 or (
+        dangling.size
+        and (dangling.dtype.kind not in "iu" or dangling.min() < 0 or dangling.max() >= N)
+    ):
+        raise InvalidInputError(f"{func}(): operator.dangling must be node indices in [0, {N - 1}]")
     nodes = _check_nodes(op.nodes, N, func)
-    return DiffusionOperator(indptr=np.ascontiguousarray(indptr, dtype=np.int64),
-                             indices=np.ascontiguousarray(indices, dtype=np.int32),
-                             data=np.ascontiguousarray(data, dtype=np.float64),
-                             dangling=np.ascontiguousarray(dangling, dtype=np.int32),
-                             nodes=nodes)
+    return DiffusionOperator(
+        indptr=np.ascontiguousarray(indptr, dtype=np.int64),
+        indices=np.ascontiguousarray(indices, dtype=np.int32),
+        data=np.ascontiguousarray(data, dtype=np.float64),
+        dangling=np.ascontiguousarray(dangling, dtype=np.int32),
+        nodes=nodes,
+    )

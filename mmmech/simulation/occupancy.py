@@ -4,6 +4,7 @@ A drug at concentration c (nM) occupies its target with potency K (nM) and Hill 
 ``theta = c**h / (c**h + K**h)``, 0 at c = 0 and 0.5 at c = K. A target mutation that makes a
 drug weaker multiplies K by its fold change before this step.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,13 @@ def occupancy_reference(conc: npt.ArrayLike, k: npt.ArrayLike, h: npt.ArrayLike)
     return _occupancy_ref.occupancy(conc, k, h, np.empty(shape))
 
 
-def occupancy(conc: npt.ArrayLike, k: npt.ArrayLike, h: npt.ArrayLike | None = None,
-              backend: str = "auto", num_threads: int = 0) -> np.ndarray:
+def occupancy(
+    conc: npt.ArrayLike,
+    k: npt.ArrayLike,
+    h: npt.ArrayLike | None = None,
+    backend: str = "auto",
+    num_threads: int = 0,
+) -> np.ndarray:
     """Occupancy of D targets in R regimens.
 
     Parameters
@@ -61,8 +67,10 @@ def occupancy(conc: npt.ArrayLike, k: npt.ArrayLike, h: npt.ArrayLike | None = N
     if np.any(hh <= 0):
         raise InvalidInputError(f"{func}(): h must be > 0, got {hh[hh <= 0][:3].tolist()}")
     if not (c.shape[1] == kk.shape[0] == hh.shape[0]):
-        raise InvalidInputError(f"{func}(): conc has {c.shape[1]} columns but k has "
-                                f"{kk.shape[0]} and h {hh.shape[0]} entries; they must match")
+        raise InvalidInputError(
+            f"{func}(): conc has {c.shape[1]} columns but k has "
+            f"{kk.shape[0]} and h {hh.shape[0]} entries; they must match"
+        )
     check_backend(backend, func)
     if backend == "python" or (backend == "auto" and not _kernels.available("_occupancy")):
         return occupancy_reference(c, kk, hh)

@@ -5,6 +5,7 @@ ranges) before any kernel runs, then dispatch to the Cython kernel or the NumPy 
 (``backend="auto"|"cython"|"python"``). The semantics are those of
 :mod:`mmmech.simulation.compiled`.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,17 @@ from .._typing import ProgressCallback
 from ..exceptions import ConvergenceError, InvalidInputError
 from .compiled import OP_AND, OP_CONST, OP_LIT, OP_NOT, OP_OR, CompiledModel, ParamSet
 
-__all__ = ["SteadyState", "steady_state", "time_course", "integrate_fixed", "Regimens",
-           "check_model", "stderr_progress", "WORK_LIMIT"]
+__all__ = [
+    "SteadyState",
+    "steady_state",
+    "time_course",
+    "integrate_fixed",
+    "Regimens",
+    "check_model",
+    "stderr_progress",
+    "WORK_LIMIT",
+]
+
 
 @dataclass(frozen=True)
 class SteadyState:
@@ -52,9 +62,9 @@ class SteadyState:
 class Regimens:
     """Checked per-regimen inputs: fixed masks/values, initial state and parameter choice."""
 
-    fixed_mask: np.ndarray   # (R, N) uint8
+    fixed_mask: np.ndarray  # (R, N) uint8
     fixed_value: np.ndarray  # (R, N) float64
-    y0: np.ndarray           # (R, N) float64
+    y0: np.ndarray  # (R, N) float64
     params: ParamSet
     param_index: np.ndarray  # (R,) int64
 
@@ -96,9 +106,11 @@ def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
         Naming `func`, the offending field and what was found.
     """
     if not isinstance(cm, CompiledModel):
-        raise InvalidInputError(f"{func}(): model must be a CompiledModel (see "
-                                f"mmmech.simulation.compiled.compile_model), got "
-                                f"{type(cm).__name__}")
+        raise InvalidInputError(
+            f"{func}(): model must be a CompiledModel (see "
+            f"mmmech.simulation.compiled.compile_model), got "
+            f"{type(cm).__name__}"
+        )
     N = len(cm.nodes)
     if N < 1:
         raise InvalidInputError(f"{func}(): the model has no nodes")
@@ -110,22 +122,30 @@ def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
     _int_array(cm.edge_dst, "edge_dst", func, (E,))
     L = ops.shape[0]
     if ptr[0] != 0 or ptr[-1] != L or np.any(np.diff(ptr) < 0):
-        raise InvalidInputError(f"{func}(): model.prog_ptr must rise from 0 to len(prog_op)={L}, "
-                                f"got {ptr[:3].tolist()}...{ptr[-2:].tolist()}")
+        raise InvalidInputError(
+            f"{func}(): model.prog_ptr must rise from 0 to len(prog_op)={L}, "
+            f"got {ptr[:3].tolist()}...{ptr[-2:].tolist()}"
+        )
     for name, idx, hi in (("edge_src", src, N), ("edge_dst", np.asarray(cm.edge_dst), N)):
         if idx.size and (idx.min() < 0 or idx.max() >= hi):
-            raise InvalidInputError(f"{func}(): model.{name} must lie in [0, {hi - 1}] (node "
-                                    f"indices), got values {idx.min()}..{idx.max()}")
+            raise InvalidInputError(
+                f"{func}(): model.{name} must lie in [0, {hi - 1}] (node "
+                f"indices), got values {idx.min()}..{idx.max()}"
+            )
     if L:
         bad = ~np.isin(ops, (OP_LIT, OP_NOT, OP_AND, OP_OR, OP_CONST))
         if bad.any():
-            raise InvalidInputError(f"{func}(): model.prog_op holds unknown opcode "
-                                    f"{ops[bad][0]} at position {np.argmax(bad)}")
+            raise InvalidInputError(
+                f"{func}(): model.prog_op holds unknown opcode "
+                f"{ops[bad][0]} at position {np.argmax(bad)}"
+            )
         lit = ops == OP_LIT
         if lit.any() and (args[lit].min() < 0 or args[lit].max() >= E):
-            raise InvalidInputError(f"{func}(): a literal of the rule program reads edge "
-                                    f"{args[lit][(args[lit] < 0) | (args[lit] >= E)][0]}; the "
-                                    f"model has {E} edges (valid: 0..{E - 1})")
+            raise InvalidInputError(
+                f"{func}(): a literal of the rule program reads edge "
+                f"{args[lit][(args[lit] < 0) | (args[lit] >= E)][0]}; the "
+                f"model has {E} edges (valid: 0..{E - 1})"
+            )
         const = ops == OP_CONST
         if const.any() and not np.all(np.isin(args[const], (0, 1))):
             raise InvalidInputError(f"{func}(): constants in rule programs must be 0 or 1")
@@ -135,23 +155,33 @@ def check_model(cm: CompiledModel, func: str = "check_model") -> CompiledModel:
         depth = csum[1:] - csum[ptr[owner]]
         ends = ptr[1:][np.diff(ptr) > 0] - 1
         if depth.min() < 1 or np.any(depth[ends] != 1):
-            node = owner[np.argmax(depth < 1)] if depth.min() < 1 else \
-                owner[ends[np.argmax(depth[ends] != 1)]]
-            raise InvalidInputError(f"{func}(): the rule program of node {cm.nodes[node]!r} is "
-                                    f"malformed (stack underflow or not exactly one result)")
+            node = (
+                owner[np.argmax(depth < 1)]
+                if depth.min() < 1
+                else owner[ends[np.argmax(depth[ends] != 1)]]
+            )
+            raise InvalidInputError(
+                f"{func}(): the rule program of node {cm.nodes[node]!r} is "
+                f"malformed (stack underflow or not exactly one result)"
+            )
     # max_stack sizes a kernel allocation: bounded from above too (no program can need more
     # than one slot per instruction), so an absurd value is refused here, not wrapped in C.
     try:
         max_stack = int(cm.max_stack)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInputError(f"{func}(): model.max_stack must be an integer, "
-                                f"got {cm.max_stack!r:.40}") from None
+        raise InvalidInputError(
+            f"{func}(): model.max_stack must be an integer, got {cm.max_stack!r:.40}"
+        ) from None
     if L and depth.max() > max_stack:
-        raise InvalidInputError(f"{func}(): rule programs need a stack of {depth.max()} "
-                                f"values but model.max_stack is {max_stack}")
+        raise InvalidInputError(
+            f"{func}(): rule programs need a stack of {depth.max()} "
+            f"values but model.max_stack is {max_stack}"
+        )
     if not 1 <= max_stack <= max(1, L):
-        raise InvalidInputError(f"{func}(): model.max_stack must lie in [1, {max(1, L)}] (at "
-                                f"most one slot per rule instruction), got {max_stack}")
+        raise InvalidInputError(
+            f"{func}(): model.max_stack must lie in [1, {max(1, L)}] (at "
+            f"most one slot per rule instruction), got {max_stack}"
+        )
     y0 = np.asarray(cm.y0, dtype=np.float64)
     if y0.shape != (N,) or not np.all(np.isfinite(y0)) or np.any((y0 < 0) | (y0 > 1)):
         raise InvalidInputError(f"{func}(): model.y0 must be {N} finite values in [0, 1]")
@@ -179,8 +209,9 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(f"{func}(): {name} must be numeric") from exc
         if a.shape != (R, N):
-            raise InvalidInputError(f"{func}(): {name} must have shape ({R}, {N}) "
-                                    f"(regimens, nodes), got {a.shape}")
+            raise InvalidInputError(
+                f"{func}(): {name} must have shape ({R}, {N}) (regimens, nodes), got {a.shape}"
+            )
         return a
 
     mask = mat(fixed_mask, "fixed_mask", 0, np.float64)
@@ -198,25 +229,36 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
     params = cm.params if params is None else params
     if not isinstance(params, ParamSet):
         raise InvalidInputError(f"{func}(): params must be a ParamSet, got {type(params).__name__}")
-    params = ParamSet(*(np.ascontiguousarray(getattr(params, f), dtype=np.float64)
-                        for f in ("w", "n", "ec50", "tau", "ymax")))
+    params = ParamSet(
+        *(
+            np.ascontiguousarray(getattr(params, f), dtype=np.float64)
+            for f in ("w", "n", "ec50", "tau", "ymax")
+        )
+    )
     params.validate(N, cm.n_edges, func)
     if param_index is None:
         pidx = np.zeros(R, dtype=np.int64)
     else:
         raw = np.asarray(param_index)
-        if raw.dtype.kind not in "iu" and not (raw.dtype.kind == "f" and raw.size
-                                              and np.all(np.isfinite(raw))
-                                              and np.all(raw == np.round(raw))):
-            raise InvalidInputError(f"{func}(): param_index must hold integers, got "
-                                    f"{raw.ravel()[:3].tolist()}")
+        if raw.dtype.kind not in "iu" and not (
+            raw.dtype.kind == "f"
+            and raw.size
+            and np.all(np.isfinite(raw))
+            and np.all(raw == np.round(raw))
+        ):
+            raise InvalidInputError(
+                f"{func}(): param_index must hold integers, got {raw.ravel()[:3].tolist()}"
+            )
         pidx = np.ascontiguousarray(raw, dtype=np.int64)
         if pidx.shape != (R,):
-            raise InvalidInputError(f"{func}(): param_index must have shape ({R},), got "
-                                    f"{pidx.shape}")
+            raise InvalidInputError(
+                f"{func}(): param_index must have shape ({R},), got {pidx.shape}"
+            )
         if pidx.min() < 0 or pidx.max() >= params.size:
-            raise InvalidInputError(f"{func}(): param_index must lie in [0, {params.size - 1}], "
-                                    f"got values {pidx.min()}..{pidx.max()}")
+            raise InvalidInputError(
+                f"{func}(): param_index must lie in [0, {params.size - 1}], "
+                f"got values {pidx.min()}..{pidx.max()}"
+            )
     return Regimens(mask, value, start, params, pidx)
 
 
@@ -225,9 +267,11 @@ def _positive(x, name, func, integer=False):
         v = int(x) if integer else float(x)
     except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{func}(): {name} must be a positive number, got {x!r}") from None
-    if (integer and not 0 < v < 2 ** 62) or (not integer and not (np.isfinite(v) and v > 0)):
-        raise InvalidInputError(f"{func}(): {name} must be a positive number"
-                                f"{' below 2**62' if integer else ''}, got {x!r}")
+    if (integer and not 0 < v < 2**62) or (not integer and not (np.isfinite(v) and v > 0)):
+        raise InvalidInputError(
+            f"{func}(): {name} must be a positive number"
+            f"{' below 2**62' if integer else ''}, got {x!r}"
+        )
     return v
 
 
@@ -238,8 +282,9 @@ def _threads(x, func):
     except (TypeError, ValueError, OverflowError):
         v = -1
     if v < 0 or v > 4096 or (isinstance(x, float) and x != v):
-        raise InvalidInputError(f"{func}(): num_threads must be 0 (OpenMP's default) or a "
-                                f"positive integer, got {x!r}")
+        raise InvalidInputError(
+            f"{func}(): num_threads must be 0 (OpenMP's default) or a positive integer, got {x!r}"
+        )
     return v
 
 
@@ -266,16 +311,23 @@ def stderr_progress(label: str = "mmmech") -> ProgressCallback:
     start = time.monotonic()
 
     def report(done: int, total: int, steps: int) -> None:
-        print(f"{label}: {done} of {total} regimens done, {steps:,} steps, "
-              f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"{label}: {done} of {total} regimens done, {steps:,} steps, "
+            f"{time.monotonic() - start:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
     return report
 
 
 def _progress(progress, func):
     progress = progress_hook if progress is None else progress
     if progress is not None and not callable(progress):
-        raise InvalidInputError(f"{func}(): progress must be a callable f(done, total, steps) "
-                                f"or None, got {type(progress).__name__}")
+        raise InvalidInputError(
+            f"{func}(): progress must be a callable f(done, total, steps) "
+            f"or None, got {type(progress).__name__}"
+        )
     return progress
 
 
@@ -292,11 +344,13 @@ def _check_size(func, reg, cm, steps, evals, knob, out_values, num_threads):
             f"{func}(): refused: needs at least {work:.2g} evaluations ({R} regimens x "
             f"({N} nodes + {E} edges) x {steps:.3g} steps x {evals} stages), about "
             f"{hours:,.0f} h on one core (limit {WORK_LIMIT:.2g}); reduce {knob}, the "
-            f"regimens or the model")
+            f"regimens or the model"
+        )
     threads = num_threads or (os.cpu_count() or 1)
     need = 8.0 * (out_values + min(threads, -(-R // 16)) * 16 * (13 * N + 8 * E + cm.max_stack))
-    _check_memory(func, need, "use fewer regimens" + (" or time points" if out_values > 2 * R * N
-                                                      else ""))
+    _check_memory(
+        func, need, "use fewer regimens" + (" or time points" if out_values > 2 * R * N else "")
+    )
 
 
 def _check_memory(func, need, advice):
@@ -304,18 +358,30 @@ def _check_memory(func, need, advice):
     try:
         have = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, ValueError, OSError):
-        have = 2.0 ** 40
+        have = 2.0**40
     if need > have:
-        raise InvalidInputError(f"{func}(): refused: needs {need / 2 ** 30:,.1f} GiB of memory, "
-                                f"the machine has {have / 2 ** 30:,.1f} GiB; {advice}")
+        raise InvalidInputError(
+            f"{func}(): refused: needs {need / 2**30:,.1f} GiB of memory, "
+            f"the machine has {have / 2**30:,.1f} GiB; {advice}"
+        )
 
 
-def steady_state(cm: CompiledModel, fixed_mask: npt.ArrayLike | None = None,
-                 fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
-                 params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
-                 tol: float = 1e-6, rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 20000,
-                 backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
-                 progress: ProgressCallback | None = None) -> SteadyState:
+def steady_state(
+    cm: CompiledModel,
+    fixed_mask: npt.ArrayLike | None = None,
+    fixed_value: npt.ArrayLike | None = None,
+    y0: npt.ArrayLike | None = None,
+    params: ParamSet | None = None,
+    param_index: npt.ArrayLike | None = None,
+    tol: float = 1e-6,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 20000,
+    backend: str = "auto",
+    num_threads: int = 0,
+    n_regimens: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> SteadyState:
     """Integrate R regimens to steady state.
 
     Parameters
@@ -360,28 +426,42 @@ def steady_state(cm: CompiledModel, fixed_mask: npt.ArrayLike | None = None,
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
     num_threads = _threads(num_threads, func)
-    tol, rtol, atol = (_positive(v, n, func)
-                       for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol")))
+    tol, rtol, atol = (
+        _positive(v, n, func) for v, n in ((tol, "tol"), (rtol, "rtol"), (atol, "atol"))
+    )
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
-    _check_size(func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size,
-                num_threads)
+    _check_size(
+        func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size, num_threads
+    )
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        y, conv, steps, t = kern.steady_state(cm, reg, tol, rtol, atol, max_steps,
-                                              num_threads, progress=progress)
+        y, conv, steps, t = kern.steady_state(
+            cm, reg, tol, rtol, atol, max_steps, num_threads, progress=progress
+        )
     else:
-        y, conv, steps, t = _logic_ref.steady_state(cm, reg, tol, rtol, atol, max_steps,
-                                                    num_threads, progress=progress)
+        y, conv, steps, t = _logic_ref.steady_state(
+            cm, reg, tol, rtol, atol, max_steps, num_threads, progress=progress
+        )
     return SteadyState(y=y, converged=np.asarray(conv, dtype=bool), steps=np.asarray(steps), t=t)
 
 
-def time_course(cm: CompiledModel, times: npt.ArrayLike, fixed_mask: npt.ArrayLike | None = None,
-                fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
-                params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
-                rtol: float = 1e-6, atol: float = 1e-9, max_steps: int = 100000,
-                backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
-                progress: ProgressCallback | None = None) -> tuple[np.ndarray, np.ndarray]:
+def time_course(
+    cm: CompiledModel,
+    times: npt.ArrayLike,
+    fixed_mask: npt.ArrayLike | None = None,
+    fixed_value: npt.ArrayLike | None = None,
+    y0: npt.ArrayLike | None = None,
+    params: ParamSet | None = None,
+    param_index: npt.ArrayLike | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 100000,
+    backend: str = "auto",
+    num_threads: int = 0,
+    n_regimens: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Activities at `times` (T,), increasing and >= 0; returns ``(y (R, T, N), ok (R,))``.
 
     `progress` and the up-front size check as in :func:`steady_state`."""
@@ -392,30 +472,55 @@ def time_course(cm: CompiledModel, times: npt.ArrayLike, fixed_mask: npt.ArrayLi
         tarr = np.ascontiguousarray(times, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{func}(): times must be numeric, got {times!r:.60}") from None
-    if tarr.ndim != 1 or tarr.size == 0 or not np.all(np.isfinite(tarr)) \
-            or np.any(tarr < 0) or np.any(np.diff(tarr) <= 0):
-        raise InvalidInputError(f"{func}(): times must be a non-empty 1-D array of finite, "
-                                f"strictly increasing values >= 0, got {tarr.tolist()[:5]}")
+    if (
+        tarr.ndim != 1
+        or tarr.size == 0
+        or not np.all(np.isfinite(tarr))
+        or np.any(tarr < 0)
+        or np.any(np.diff(tarr) <= 0)
+    ):
+        raise InvalidInputError(
+            f"{func}(): times must be a non-empty 1-D array of finite, "
+            f"strictly increasing values >= 0, got {tarr.tolist()[:5]}"
+        )
     rtol, atol = (_positive(v, n, func) for v, n in ((rtol, "rtol"), (atol, "atol")))
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
     least = min(max_steps, float(tarr[-1]) / float(reg.params.tau.min(axis=1).max()))
-    _check_size(func, reg, cm, least, 8, "max_steps or the end time",
-                float(reg.y0.size) * tarr.size, num_threads)
+    _check_size(
+        func,
+        reg,
+        cm,
+        least,
+        8,
+        "max_steps or the end time",
+        float(reg.y0.size) * tarr.size,
+        num_threads,
+    )
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
-        return kern.time_course(cm, reg, tarr, rtol, atol, max_steps,
-                                num_threads, progress=progress)
-    return _logic_ref.time_course(cm, reg, tarr, rtol, atol, max_steps, num_threads,
-                                  progress=progress)
+        return kern.time_course(
+            cm, reg, tarr, rtol, atol, max_steps, num_threads, progress=progress
+        )
+    return _logic_ref.time_course(
+        cm, reg, tarr, rtol, atol, max_steps, num_threads, progress=progress
+    )
 
 
-def integrate_fixed(cm: CompiledModel, dt: float, n_steps: int,
-                    fixed_mask: npt.ArrayLike | None = None,
-                    fixed_value: npt.ArrayLike | None = None, y0: npt.ArrayLike | None = None,
-                    params: ParamSet | None = None, param_index: npt.ArrayLike | None = None,
-                    backend: str = "auto", num_threads: int = 0, n_regimens: int | None = None,
-                    progress: ProgressCallback | None = None) -> np.ndarray:
+def integrate_fixed(
+    cm: CompiledModel,
+    dt: float,
+    n_steps: int,
+    fixed_mask: npt.ArrayLike | None = None,
+    fixed_value: npt.ArrayLike | None = None,
+    y0: npt.ArrayLike | None = None,
+    params: ParamSet | None = None,
+    param_index: npt.ArrayLike | None = None,
+    backend: str = "auto",
+    num_threads: int = 0,
+    n_regimens: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
     """Classical RK4 with a fixed step: `n_steps` steps of size `dt`; returns y (R, N).
 
     `progress` and the up-front size check as in :func:`steady_state`."""
@@ -434,7 +539,9 @@ def integrate_fixed(cm: CompiledModel, dt: float, n_steps: int,
             y = _logic_ref.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)
     if not np.all(np.isfinite(y)):
         bad = np.nonzero(~np.all(np.isfinite(y), axis=1))[0]
-        raise ConvergenceError(f"{func}(): fixed-step RK4 diverged in {bad.size} regimen(s) "
-                               f"(first: {bad[0]}); dt={dt:g} is too large for the smallest "
-                               f"time constant tau={float(reg.params.tau.min()):g}")
+        raise ConvergenceError(
+            f"{func}(): fixed-step RK4 diverged in {bad.size} regimen(s) "
+            f"(first: {bad[0]}); dt={dt:g} is too large for the smallest "
+            f"time constant tau={float(reg.params.tau.min()):g}"
+        )
     return y

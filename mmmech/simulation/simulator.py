@@ -21,6 +21,7 @@ Examples
 >>> bool(res.readouts["viability"][1] < res.readouts["viability"][0])
 True
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,18 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from ..network.model import PathwayModel
     from .compiled import CompiledModel
 
-__all__ = ["Simulator", "SimulationResult", "EnsembleParams", "simulate", "simulate_batch",
-           "sample_params", "attach_drugs", "Attachment", "resolve_drug", "drug_node_name"]
+__all__ = [
+    "Simulator",
+    "SimulationResult",
+    "EnsembleParams",
+    "simulate",
+    "simulate_batch",
+    "sample_params",
+    "attach_drugs",
+    "Attachment",
+    "resolve_drug",
+    "drug_node_name",
+]
 
 
 # ---------------------------------------------------------------------- drugs
@@ -65,8 +76,9 @@ def resolve_drug(drug: DrugLike) -> Drug:
     if isinstance(drug, str):
         return _drugs.get(drug)
     if not hasattr(drug, "name") or not hasattr(drug, "targets"):
-        raise InvalidInputError(f"a drug must be a name or a Drug (with .name and .targets), got "
-                                f"{type(drug).__name__}")
+        raise InvalidInputError(
+            f"a drug must be a name or a Drug (with .name and .targets), got {type(drug).__name__}"
+        )
     return drug
 
 
@@ -98,8 +110,9 @@ class SimulationResult:
         try:
             return self.y[:, self.nodes.index(name)]
         except ValueError:
-            raise UnknownNodeError(f"no node {name!r} in the result"
-                                   f"{did_you_mean(name, self.nodes)}") from None
+            raise UnknownNodeError(
+                f"no node {name!r} in the result{did_you_mean(name, self.nodes)}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -113,21 +126,26 @@ class EnsembleParams(ParamSet):
 
 
 # ---------------------------------------------------------------------- simulator
-def _check_settings(model_nodes: Mapping[str, Any], settings: Mapping[str, float] | None,
-                    func: str) -> dict[str, float]:
+def _check_settings(
+    model_nodes: Mapping[str, Any], settings: Mapping[str, float] | None, func: str
+) -> dict[str, float]:
     out: dict[str, float] = {}
     if settings is not None and not isinstance(settings, Mapping):
-        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
-                                f"got {type(settings).__name__} {settings!r:.60}")
+        raise InvalidInputError(
+            f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+            f"got {type(settings).__name__} {settings!r:.60}"
+        )
     for k, v in dict(settings or {}).items():
         if k not in model_nodes:
-            raise UnknownNodeError(f"{func}(): cannot set unknown node {k!r}"
-                                   f"{did_you_mean(k, model_nodes)}")
+            raise UnknownNodeError(
+                f"{func}(): cannot set unknown node {k!r}{did_you_mean(k, model_nodes)}"
+            )
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): value for {k} must be a number in [0, 1], "
-                                    f"got {v!r}") from None
+            raise InvalidInputError(
+                f"{func}(): value for {k} must be a number in [0, 1], got {v!r}"
+            ) from None
         if not (0.0 <= fv <= 1.0):
             raise InvalidInputError(f"{func}(): value for {k} must lie in [0, 1], got {fv}")
         out[k] = fv
@@ -157,11 +175,17 @@ class Simulator:
     notes : list of str
     """
 
-    def __init__(self, model: ModelLike = "myeloma", drugs: Sequence[DrugLike] = (),
-                 context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
-                 settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
-                 params: Mapping[str, float] | None = None,
-                 folds: Mapping[str, Mapping[str, float]] | None = None) -> None:
+    def __init__(
+        self,
+        model: ModelLike = "myeloma",
+        drugs: Sequence[DrugLike] = (),
+        context: ContextLike = "cell_line",
+        knockouts: Sequence[str] = (),
+        settings: Mapping[str, float] | None = None,
+        mutations: Sequence[Any] = (),
+        params: Mapping[str, float] | None = None,
+        folds: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
         func = "Simulator"
         self.model: PathwayModel = pathways.load(model)
         self.drugs = tuple(resolve_drug(d) for d in drugs)
@@ -186,15 +210,18 @@ class Simulator:
                     f"{self.model.name!r}: it sets node(s) the model does not have "
                     f"({', '.join(alien[:4])}{more}); pass a context written for this model "
                     f"(a context file: --context my_context.toml, context='my_context.toml') or "
-                    f"none (--context none, context='none')")
+                    f"none (--context none, context='none')"
+                )
         ctx_settings = _check_settings(nodes, ctx_raw, f"{func}(context {self.context.name!r})")
         knockouts = _names_arg(knockouts, "knockouts", func, ("node names", "node"))
-        mutations = _names_arg(mutations, "mutations", func,
-                               ("mutations such as 'PSMB5 A49T'", "mutation"))
+        mutations = _names_arg(
+            mutations, "mutations", func, ("mutations such as 'PSMB5 A49T'", "mutation")
+        )
         for k in knockouts:
             if k not in nodes:
-                raise UnknownNodeError(f"{func}(): cannot knock out unknown node {k!r}"
-                                       f"{did_you_mean(k, nodes)}")
+                raise UnknownNodeError(
+                    f"{func}(): cannot knock out unknown node {k!r}{did_you_mean(k, nodes)}"
+                )
         user = _check_settings(nodes, settings, func)
         fixed = dict(ctx_settings)
         fixed.update({k: 0.0 for k in knockouts or ()})
@@ -214,13 +241,21 @@ class Simulator:
         self.notes = list(att.notes)
         if ctx_dropped:
             more = ", ..." if len(ctx_dropped) > 5 else ""
-            self.notes.append(f"context {self.context.name}: settings for {len(ctx_dropped)} "
-                              f"node(s) this imported model does not have were not applied "
-                              f"({', '.join(ctx_dropped[:5])}{more})")
+            self.notes.append(
+                f"context {self.context.name}: settings for {len(ctx_dropped)} "
+                f"node(s) this imported model does not have were not applied "
+                f"({', '.join(ctx_dropped[:5])}{more})"
+            )
         self.columns = att.columns
         self.compiled: CompiledModel = compile_model(
-            self.model, extra_nodes=att.extra_nodes, rules=att.rules, edge_params=att.edge_params,
-            y0=att.y0, ymax=att.ymax, parameter_values=self.parameter_values)
+            self.model,
+            extra_nodes=att.extra_nodes,
+            rules=att.rules,
+            edge_params=att.edge_params,
+            y0=att.y0,
+            ymax=att.ymax,
+            parameter_values=self.parameter_values,
+        )
         cm = self.compiled
         N = cm.n_nodes
         self._base_mask = np.zeros(N, dtype=np.uint8)
@@ -239,7 +274,8 @@ class Simulator:
     def _mutation_folds(self, mutations: Sequence[Any]) -> dict[str, dict[str, float]]:
         parsed = structures.unique_mutations(
             [structures.parse_mutation(m) if isinstance(m, str) else m for m in mutations],
-            "Simulator")
+            "Simulator",
+        )
         self.mutations = tuple(parsed)
         shifts = structures.potency_shifts(parsed, self.drugs)
         return {d: dict(v) for d, v in shifts.items()}
@@ -248,8 +284,9 @@ class Simulator:
     def drug_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.drugs)
 
-    def occupancy(self, conc: npt.ArrayLike, potency_multiplier: npt.ArrayLike | None = None
-                  ) -> np.ndarray:
+    def occupancy(
+        self, conc: npt.ArrayLike, potency_multiplier: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """Occupancy of every drug-target column: (R, C) from concentrations (R, D) in nM.
 
         `potency_multiplier` (R, C) scales each row's potencies (ensembles). Every row goes
@@ -276,21 +313,29 @@ class Simulator:
         try:
             a = np.asarray(conc, dtype=float)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): conc must be numeric (nM), "
-                                    f"got {conc!r:.80}") from None
+            raise InvalidInputError(
+                f"{func}(): conc must be numeric (nM), got {conc!r:.80}"
+            ) from None
         if a.ndim == 1 and D == 1:
             a = a[:, None]
         if a.ndim != 2 or a.shape[1] != D or a.shape[0] < 1:
-            raise InvalidInputError(f"{func}(): conc must have shape (R, {D}) (regimens x drugs "
-                                    f"{list(self.drug_names)}), nM; got {a.shape}")
+            raise InvalidInputError(
+                f"{func}(): conc must have shape (R, {D}) (regimens x drugs "
+                f"{list(self.drug_names)}), nM; got {a.shape}"
+            )
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-            raise InvalidInputError(f"{func}(): concentrations must be finite and >= 0 nM, "
-                                    f"got {bad}")
+            raise InvalidInputError(
+                f"{func}(): concentrations must be finite and >= 0 nM, got {bad}"
+            )
         return np.ascontiguousarray(a)
 
-    def fixed_arrays(self, conc: np.ndarray, params: ParamSet | None = None,
-                     param_index: npt.ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def fixed_arrays(
+        self,
+        conc: np.ndarray,
+        params: ParamSet | None = None,
+        param_index: npt.ArrayLike | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per-regimen ``(fixed_mask (R, N), fixed_value (R, N))`` for concentrations (R, D)."""
         R = conc.shape[0]
         mask = np.broadcast_to(self._base_mask, (R, self._base_mask.size)).copy()
@@ -306,10 +351,16 @@ class Simulator:
             value[:, cols] = occ[:, self._col_free]
         return mask, value
 
-    def run(self, conc: npt.ArrayLike, backend: str = "auto",
-            param_index: npt.ArrayLike | None = None,
-            params: ParamSet | None = None, tol: float = 1e-6, max_steps: int = 20000,
-            num_threads: int = 0) -> SimulationResult:
+    def run(
+        self,
+        conc: npt.ArrayLike,
+        backend: str = "auto",
+        param_index: npt.ArrayLike | None = None,
+        params: ParamSet | None = None,
+        tol: float = 1e-6,
+        max_steps: int = 20000,
+        num_threads: int = 0,
+    ) -> SimulationResult:
         """Steady state of R regimens in one batched call.
 
         Parameters
@@ -329,17 +380,34 @@ class Simulator:
         """
         c = self._conc(conc, "Simulator.run")
         mask, value = self.fixed_arrays(c, params, param_index)
-        ps = None if params is None else ParamSet(params.w, params.n, params.ec50, params.tau,
-                                                  params.ymax)
-        ss = steady_state(self.compiled, mask, value, params=ps, param_index=param_index,
-                          tol=tol, max_steps=max_steps, backend=backend,
-                          num_threads=num_threads)
+        ps = (
+            None
+            if params is None
+            else ParamSet(params.w, params.n, params.ec50, params.tau, params.ymax)
+        )
+        ss = steady_state(
+            self.compiled,
+            mask,
+            value,
+            params=ps,
+            param_index=param_index,
+            tol=tol,
+            max_steps=max_steps,
+            backend=backend,
+            num_threads=num_threads,
+        )
         y = np.asarray(ss.y)
         converged = np.asarray(ss.converged, dtype=bool)
         cm = self.compiled
         readouts = {k: y[:, i].copy() for k, i in cm.readouts.items()}
-        return SimulationResult(nodes=cm.nodes, y=y, readouts=readouts, converged=converged,
-                                conc=c, drugs=self.drug_names)
+        return SimulationResult(
+            nodes=cm.nodes,
+            y=y,
+            readouts=readouts,
+            converged=converged,
+            conc=c,
+            drugs=self.drug_names,
+        )
 
     def sample_params(self, M: int, seed: SeedLike = None, spread: float = 0.2) -> EnsembleParams:
         """M parameter sets sampled around the curated ones (see :func:`sample_params`)."""
@@ -349,12 +417,13 @@ class Simulator:
 def _stream(seed: int, *key: object) -> np.random.Generator:
     """A Generator keyed by ``(seed, *key)``: the same numbers in any process, any order."""
     digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).digest()
-    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    words = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
     return np.random.default_rng(np.random.SeedSequence([int(seed)] + words))
 
 
-def sample_params(simulator: Simulator, M: int, seed: SeedLike = None, spread: float = 0.2
-                  ) -> EnsembleParams:
+def sample_params(
+    simulator: Simulator, M: int, seed: SeedLike = None, spread: float = 0.2
+) -> EnsembleParams:
     """Ensemble of M parameter sets for a :class:`Simulator`.
 
     Every quantity is drawn from its own random stream keyed by the seed and by what it varies
@@ -379,12 +448,13 @@ def sample_params(simulator: Simulator, M: int, seed: SeedLike = None, spread: f
     """
     func = "sample_params"
     if not isinstance(simulator, Simulator):
-        raise InvalidInputError(f"{func}(): needs a mmmech.model.Simulator, got "
-                                f"{type(simulator).__name__}")
+        raise InvalidInputError(
+            f"{func}(): needs a mmmech.model.Simulator, got {type(simulator).__name__}"
+        )
     M = check_ensemble(M, func, name="M", minimum=1)
     seed = check_seed(seed, func, allow_none=True, allow_generator=True)
     if seed is None or isinstance(seed, np.random.Generator):
-        seed = int(check_random_state(seed).integers(0, 2 ** 62))
+        seed = int(check_random_state(seed).integers(0, 2**62))
     seed = int(seed)
     spread = check_fraction(spread, func, "spread", include_low=True)
     cm = simulator.compiled
@@ -412,9 +482,11 @@ def sample_params(simulator: Simulator, M: int, seed: SeedLike = None, spread: f
             w[1:, k] = named[e.parameter]
             continue
         factor = _stream(seed, mname, "edge", e.source, e.target, "w").uniform(
-            1.0 - spread, 1.0 + spread, M - 1)
+            1.0 - spread, 1.0 + spread, M - 1
+        )
         ec_draw = _stream(seed, mname, "edge", e.source, e.target, "ec50").uniform(
-            -lo_ec, lo_ec, M - 1)
+            -lo_ec, lo_ec, M - 1
+        )
         w[1:, k] = np.clip(w[0, k] * factor, 0.0, 1.0)
         if not (n[0, k] == 1.0 and ec50[0, k] == 0.5):
             cap = 0.5 ** (1.0 / n[0, k]) * 0.98
@@ -427,8 +499,14 @@ def sample_params(simulator: Simulator, M: int, seed: SeedLike = None, spread: f
             lo, hi = sorted((math.log(r[0]), math.log(r[1])))
             g = _stream(seed, "potency", col["drug"], col["target"])
             mult[1:, j] = np.exp(g.uniform(lo, hi, M - 1))
-    ens = EnsembleParams(w=w, n=n, ec50=ec50, tau=np.repeat(base.tau, M, axis=0),
-                         ymax=np.repeat(base.ymax, M, axis=0), potency_multiplier=mult)
+    ens = EnsembleParams(
+        w=w,
+        n=n,
+        ec50=ec50,
+        tau=np.repeat(base.tau, M, axis=0),
+        ymax=np.repeat(base.ymax, M, axis=0),
+        potency_multiplier=mult,
+    )
     ens.validate(cm.n_nodes, cm.n_edges, func)
     return ens
 
@@ -467,16 +545,29 @@ def _drug_key(drug):
 def _cached_simulator(model, drugs, context, knockouts, settings, mutations, params):
     key = None
     try:
-        key = (_source_key(model), tuple(_drug_key(d) for d in drugs), _source_key(context),
-               tuple(knockouts), tuple(sorted(settings.items())),
-               tuple(str(m) for m in mutations), tuple(sorted((params or {}).items())))
+        key = (
+            _source_key(model),
+            tuple(_drug_key(d) for d in drugs),
+            _source_key(context),
+            tuple(knockouts),
+            tuple(sorted(settings.items())),
+            tuple(str(m) for m in mutations),
+            tuple(sorted((params or {}).items())),
+        )
         hash(key)
     except TypeError:
         key = None
     if key is not None and key in _SIM_CACHE:
         return _SIM_CACHE[key][0]
-    sim = Simulator(model, drugs, context=context, knockouts=knockouts, settings=settings,
-                    mutations=mutations, params=params)
+    sim = Simulator(
+        model,
+        drugs,
+        context=context,
+        knockouts=knockouts,
+        settings=settings,
+        mutations=mutations,
+        params=params,
+    )
     if key is not None:
         if len(_SIM_CACHE) >= _SIM_CACHE_MAX:
             _SIM_CACHE.pop(next(iter(_SIM_CACHE)))
@@ -490,59 +581,83 @@ def _names_arg(value, what, func, example):
     if value is None:
         return ()
     if isinstance(value, (str, bytes)):
-        raise InvalidInputError(f"{func}(): {what} must be a list of {example[0]}, got the string "
-                                f"{value!r}; write [{value!r}] for one {example[1]}")
+        raise InvalidInputError(
+            f"{func}(): {what} must be a list of {example[0]}, got the string "
+            f"{value!r}; write [{value!r}] for one {example[1]}"
+        )
     try:
         return tuple(value)
     except TypeError:
-        raise InvalidInputError(f"{func}(): {what} must be a list of {example[0]}, got "
-                                f"{type(value).__name__}") from None
+        raise InvalidInputError(
+            f"{func}(): {what} must be a list of {example[0]}, got {type(value).__name__}"
+        ) from None
 
 
 def _regimen(reg, func):
     if not isinstance(reg, dict):
-        raise InvalidInputError(f"{func}(): a regimen must be a dict {{drug: nM}}, got "
-                                f"{type(reg).__name__}")
+        raise InvalidInputError(
+            f"{func}(): a regimen must be a dict {{drug: nM}}, got {type(reg).__name__}"
+        )
     out = {}
     for name, v in reg.items():
         if isinstance(v, (bool, np.bool_)):
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, got {v!r} "
-                                    f"(a bool is not a dose)")
+            raise InvalidInputError(
+                f"{func}(): dose of {name!r} must be a number of nM, got {v!r} "
+                f"(a bool is not a dose)"
+            )
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be a number of nM, "
-                                    f"got {v!r}") from None
+            raise InvalidInputError(
+                f"{func}(): dose of {name!r} must be a number of nM, got {v!r}"
+            ) from None
         if not math.isfinite(fv) or fv < 0:
-            raise InvalidInputError(f"{func}(): dose of {name!r} must be finite and >= 0 nM, "
-                                    f"got {v!r}")
+            raise InvalidInputError(
+                f"{func}(): dose of {name!r} must be finite and >= 0 nM, got {v!r}"
+            )
         out[name] = fv
     return out
 
 
 @overload
-def simulate(model: ModelLike = ..., regimens: Mapping[str, float] | None = ...,
-             context: ContextLike = ..., knockouts: Sequence[str] = ...,
-             settings: Mapping[str, float] | None = ..., mutations: Sequence[Any] = ...,
-             backend: str = ..., params: Mapping[str, float] | None = ...,
-             nodes: bool = ...) -> dict[str, Any]: ...
+def simulate(
+    model: ModelLike = ...,
+    regimens: Mapping[str, float] | None = ...,
+    context: ContextLike = ...,
+    knockouts: Sequence[str] = ...,
+    settings: Mapping[str, float] | None = ...,
+    mutations: Sequence[Any] = ...,
+    backend: str = ...,
+    params: Mapping[str, float] | None = ...,
+    nodes: bool = ...,
+) -> dict[str, Any]: ...
 
 
 @overload
-def simulate(model: ModelLike,
-             regimens: list[Mapping[str, float]] | tuple[Mapping[str, float], ...],
-             context: ContextLike = ..., knockouts: Sequence[str] = ...,
-             settings: Mapping[str, float] | None = ..., mutations: Sequence[Any] = ...,
-             backend: str = ..., params: Mapping[str, float] | None = ...,
-             nodes: bool = ...) -> pd.DataFrame: ...
+def simulate(
+    model: ModelLike,
+    regimens: list[Mapping[str, float]] | tuple[Mapping[str, float], ...],
+    context: ContextLike = ...,
+    knockouts: Sequence[str] = ...,
+    settings: Mapping[str, float] | None = ...,
+    mutations: Sequence[Any] = ...,
+    backend: str = ...,
+    params: Mapping[str, float] | None = ...,
+    nodes: bool = ...,
+) -> pd.DataFrame: ...
 
 
-def simulate(model: ModelLike = "myeloma",
-             regimens: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
-             context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
-             settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
-             backend: str = "auto", params: Mapping[str, float] | None = None,
-             nodes: bool = True) -> dict[str, Any] | pd.DataFrame:
+def simulate(
+    model: ModelLike = "myeloma",
+    regimens: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
+    context: ContextLike = "cell_line",
+    knockouts: Sequence[str] = (),
+    settings: Mapping[str, float] | None = None,
+    mutations: Sequence[Any] = (),
+    backend: str = "auto",
+    params: Mapping[str, float] | None = None,
+    nodes: bool = True,
+) -> dict[str, Any] | pd.DataFrame:
     """Steady state of a pathway model under one regimen.
 
     Parameters
@@ -574,27 +689,49 @@ def simulate(model: ModelLike = "myeloma",
     (['angiogenesis', 'apoptosis', 'immune_killing'], True)
     """
     if isinstance(regimens, (list, tuple)):
-        warnings.warn("simulate(): a list of regimens is deprecated (the result type depended on "
-                      "the input); use simulate_batch(), which always returns a DataFrame",
-                      DeprecationWarning, stacklevel=2)
-        return simulate_batch(model, regimens, context=context, knockouts=knockouts,
-                              settings=settings, mutations=mutations, backend=backend,
-                              params=params, nodes=nodes)
-    sim, conc, canon, res = _run("simulate", model, [regimens], context, knockouts, settings,
-                                 mutations, backend, params)
-    out = {"context": sim.context.name, "drugs": canon[0],
-           "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
-           "converged": bool(res.converged[0]), "notes": list(sim.notes)}
+        warnings.warn(
+            "simulate(): a list of regimens is deprecated (the result type depended on "
+            "the input); use simulate_batch(), which always returns a DataFrame",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return simulate_batch(
+            model,
+            regimens,
+            context=context,
+            knockouts=knockouts,
+            settings=settings,
+            mutations=mutations,
+            backend=backend,
+            params=params,
+            nodes=nodes,
+        )
+    sim, conc, canon, res = _run(
+        "simulate", model, [regimens], context, knockouts, settings, mutations, backend, params
+    )
+    out = {
+        "context": sim.context.name,
+        "drugs": canon[0],
+        "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
+        "converged": bool(res.converged[0]),
+        "notes": list(sim.notes),
+    }
     if nodes:
         out["nodes"] = {n: float(res.y[0, sim.compiled.index(n)]) for n in sim.model.nodes}
     return out
 
 
-def simulate_batch(model: ModelLike = "myeloma", regimens: Sequence[Mapping[str, float]] = (),
-                   context: ContextLike = "cell_line", knockouts: Sequence[str] = (),
-                   settings: Mapping[str, float] | None = None, mutations: Sequence[Any] = (),
-                   backend: str = "auto", params: Mapping[str, float] | None = None,
-                   nodes: bool = True) -> pd.DataFrame:
+def simulate_batch(
+    model: ModelLike = "myeloma",
+    regimens: Sequence[Mapping[str, float]] = (),
+    context: ContextLike = "cell_line",
+    knockouts: Sequence[str] = (),
+    settings: Mapping[str, float] | None = None,
+    mutations: Sequence[Any] = (),
+    backend: str = "auto",
+    params: Mapping[str, float] | None = None,
+    nodes: bool = True,
+) -> pd.DataFrame:
     """Steady states of a batch of regimens in one call: always a DataFrame.
 
     Parameters are those of :func:`simulate`, with `regimens` a non-empty sequence of
@@ -613,12 +750,24 @@ def simulate_batch(model: ModelLike = "myeloma", regimens: Sequence[Mapping[str,
     (['bortezomib_nM', 'viability'], 2, True)
     """
     if not isinstance(regimens, (list, tuple)):
-        raise InvalidInputError(f"simulate_batch(): regimens must be a list of {{drug: nM}} "
-                                f"dicts, got {type(regimens).__name__}; for one regimen use "
-                                f"simulate()")
-    sim, conc, _, res = _run("simulate_batch", model, list(regimens), context, knockouts,
-                             settings, mutations, backend, params)
+        raise InvalidInputError(
+            f"simulate_batch(): regimens must be a list of {{drug: nM}} "
+            f"dicts, got {type(regimens).__name__}; for one regimen use "
+            f"simulate()"
+        )
+    sim, conc, _, res = _run(
+        "simulate_batch",
+        model,
+        list(regimens),
+        context,
+        knockouts,
+        settings,
+        mutations,
+        backend,
+        params,
+    )
     import pandas as pd  # deferred: pandas costs ~0.3 s and only batches need it
+
     cols = {f"{d.name}_nM": conc[:, j] for j, d in enumerate(sim.drugs)}
     cols.update({k: v for k, v in res.readouts.items()})
     cols["converged"] = res.converged
@@ -641,23 +790,28 @@ def _run(func, model, regimens, context, knockouts, settings, mutations, backend
     if not regs:
         raise InvalidInputError(f"{func}(): regimens must not be an empty list")
     knockouts = _names_arg(knockouts, "knockouts", func, ("node names", "node"))
-    mutations = _names_arg(mutations, "mutations", func, ("mutations such as 'PSMB5 A49T'",
-                                                          "mutation"))
+    mutations = _names_arg(
+        mutations, "mutations", func, ("mutations such as 'PSMB5 A49T'", "mutation")
+    )
     drug_objs, order = [], {}
     for reg in regs:
         spelled = {}
         for name in reg:
             d = resolve_drug(name)
             if d.name in spelled:
-                raise InvalidInputError(f"{func}(): {d.name} is given twice in one regimen, as "
-                                        f"{spelled[d.name]!r} and {name!r}; give each drug once")
+                raise InvalidInputError(
+                    f"{func}(): {d.name} is given twice in one regimen, as "
+                    f"{spelled[d.name]!r} and {name!r}; give each drug once"
+                )
             spelled[d.name] = name
             if d.name not in order:
                 order[d.name] = len(drug_objs)
                 drug_objs.append(d)
     if settings is not None and not isinstance(settings, Mapping):
-        raise InvalidInputError(f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
-                                f"got {type(settings).__name__} {settings!r:.60}")
+        raise InvalidInputError(
+            f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
+            f"got {type(settings).__name__} {settings!r:.60}"
+        )
     settings = dict(settings or {})
     sim = _cached_simulator(model, drug_objs, context, knockouts, settings, mutations, params)
     conc = np.zeros((len(regs), len(drug_objs)))
@@ -672,7 +826,10 @@ def _run(func, model, regimens, context, knockouts, settings, mutations, backend
     res = sim.run(conc, backend=backend)
     if not res.converged.all():
         bad = np.nonzero(~res.converged)[0].tolist()
-        warnings.warn(f"{func}(): {len(bad)} regimen(s) did not reach steady state "
-                      f"(rows {bad[:10]}); their values are flagged converged=False",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{func}(): {len(bad)} regimen(s) did not reach steady state "
+            f"(rows {bad[:10]}); their values are flagged converged=False",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return sim, conc, canon, res

@@ -9,36 +9,56 @@ mutations  mutation notation, numbering schemes and the potency shifts mutations
 download   fetching PDB entries into a user cache (:func:`fetch`)
 _pdb       PDB/mmCIF reading and residue helpers
 """
+
 from .analysis import (
-                       binding_site,
-                       interface_contacts,
-                       load_structure,
-                       residue_correspondence,
-                       structure_sequence,
+    binding_site,
+    interface_contacts,
+    load_structure,
+    residue_correspondence,
+    structure_sequence,
 )
 from .download import RCSB_URL, fetch
 from .mutations import (
-                       Mutation,
-                       MutationWarning,
-                       PotencyShifts,
-                       check_mutation,
-                       convert_position,
-                       parse_mutation,
-                       potency_shifts,
-                       unique_mutations,
+    Mutation,
+    MutationWarning,
+    PotencyShifts,
+    check_mutation,
+    convert_position,
+    parse_mutation,
+    potency_shifts,
+    unique_mutations,
 )
 from .registry import (
-                       BindingSite,
-                       KnownMutation,
-                       NumberingScheme,
-                       StructureEntry,
-                       Target,
-                       get_target,
-                       targets,
+    BindingSite,
+    KnownMutation,
+    NumberingScheme,
+    StructureEntry,
+    Target,
+    get_target,
+    targets,
 )
 
-__all__ = ["Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme",
-           "Mutation", "PotencyShifts", "MutationWarning", "targets", "get_target",
-           "binding_site", "interface_contacts", "residue_correspondence", "parse_mutation",
-           "convert_position", "check_mutation", "potency_shifts", "unique_mutations", "fetch",
-           "load_structure", "structure_sequence", "RCSB_URL"]
+__all__ = [
+    "Target",
+    "StructureEntry",
+    "BindingSite",
+    "KnownMutation",
+    "NumberingScheme",
+    "Mutation",
+    "PotencyShifts",
+    "MutationWarning",
+    "targets",
+    "get_target",
+    "binding_site",
+    "interface_contacts",
+    "residue_correspondence",
+    "parse_mutation",
+    "convert_position",
+    "check_mutation",
+    "potency_shifts",
+    "unique_mutations",
+    "fetch",
+    "load_structure",
+    "structure_sequence",
+    "RCSB_URL",
+]

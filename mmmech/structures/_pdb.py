@@ -6,6 +6,7 @@ in distance calculations so that results do not depend on whether a file carries
 
 Nothing in this module is public API; :mod:`mmmech.structures` wraps it with checks.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -21,17 +22,44 @@ import numpy as np
 
 from ..exceptions import InvalidInputError, StructureError
 
-__all__ = ["read_structure", "first_model", "chain_or_error", "is_protein_residue",
-           "het_codes", "residue_key", "one_letter", "chain_residues", "chain_sequence",
-           "min_distances", "check_cutoff", "describe_source", "heavy_atoms",
-           "WATER_NAMES", "DISTANCE_TOLERANCE"]
+__all__ = [
+    "read_structure",
+    "first_model",
+    "chain_or_error",
+    "is_protein_residue",
+    "het_codes",
+    "residue_key",
+    "one_letter",
+    "chain_residues",
+    "chain_sequence",
+    "min_distances",
+    "check_cutoff",
+    "describe_source",
+    "heavy_atoms",
+    "WATER_NAMES",
+    "DISTANCE_TOLERANCE",
+]
 
 WATER_NAMES = frozenset({"HOH", "WAT", "H2O", "DOD", "D2O", "TIP", "TIP3", "SOL"})
 _HYDROGENS = frozenset({"H", "D"})
 # Coordinates are float32 in Bio.PDB: a cutoff is inclusive up to this tolerance (Å).
 DISTANCE_TOLERANCE = 1e-6
-_PDB_RECORDS = ("ATOM  ", "HETATM", "HEADER", "TITLE ", "COMPND", "REMARK", "CRYST1",
-                "MODEL ", "SEQRES", "EXPDTA", "ANISOU", "CONECT", "SOURCE", "KEYWDS")
+_PDB_RECORDS = (
+    "ATOM  ",
+    "HETATM",
+    "HEADER",
+    "TITLE ",
+    "COMPND",
+    "REMARK",
+    "CRYST1",
+    "MODEL ",
+    "SEQRES",
+    "EXPDTA",
+    "ANISOU",
+    "CONECT",
+    "SOURCE",
+    "KEYWDS",
+)
 
 # Parsed files, keyed by (real path, size, mtime): parsing a 20 000-atom file takes seconds
 # and the same file is often analysed several times (binding site, then correspondence).
@@ -76,12 +104,15 @@ def _read_text(path: str, func: str) -> str:
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
     except OSError as exc:
-        raise StructureError(f"{func}(): cannot read structure file {os.fspath(path)!r}: "
-                             f"{exc.strerror or exc}") from None
+        raise StructureError(
+            f"{func}(): cannot read structure file {os.fspath(path)!r}: {exc.strerror or exc}"
+        ) from None
     except (EOFError, zlib.error) as exc:
         # a .gz cut short (EOFError) or with damaged compressed data (zlib.error)
-        raise StructureError(f"{func}(): cannot read structure file {os.fspath(path)!r}: the "
-                             f"gzip data is truncated or corrupt ({exc})") from None
+        raise StructureError(
+            f"{func}(): cannot read structure file {os.fspath(path)!r}: the "
+            f"gzip data is truncated or corrupt ({exc})"
+        ) from None
 
 
 def read_structure(path_or_structure: Any, func: str = "read_structure") -> Any:
@@ -102,13 +133,15 @@ def read_structure(path_or_structure: Any, func: str = "read_structure") -> Any:
         if level not in ("S", "M"):
             raise InvalidInputError(
                 f"{func}(): expected a path, a Bio.PDB Structure or Model, got a "
-                f"{type(path_or_structure).__name__}")
+                f"{type(path_or_structure).__name__}"
+            )
         check_coordinates(path_or_structure, func, describe_source(path_or_structure))
         return path_or_structure
     if not isinstance(path_or_structure, (str, os.PathLike)):
         raise InvalidInputError(
             f"{func}(): expected a path to a PDB/mmCIF file or a Bio.PDB Structure, got "
-            f"{type(path_or_structure).__name__}")
+            f"{type(path_or_structure).__name__}"
+        )
     path = os.fspath(path_or_structure)
     if not os.path.exists(path):
         raise StructureError(f"{func}(): structure file {path!r} does not exist")
@@ -124,7 +157,8 @@ def read_structure(path_or_structure: Any, func: str = "read_structure") -> Any:
     if fmt is None:
         raise StructureError(
             f"{func}(): cannot tell the format of {path!r}: expected a PDB file (.pdb, .ent) "
-            f"or an mmCIF file (.cif), and the content looks like neither")
+            f"or an mmCIF file (.cif), and the content looks like neither"
+        )
     structure = _parse_text(text, fmt, os.path.basename(path), path, func)
     _CACHE[key] = structure
     while len(_CACHE) > _CACHE_SIZE:
@@ -145,8 +179,9 @@ def _parse_text(text: str, fmt: str, sid: str, origin: str, func: str) -> Any:
             structure = parser.get_structure(sid, io.StringIO(text))
     except Exception as exc:  # Bio.PDB raises ValueError, KeyError, PDBConstructionException...
         kind = "mmCIF" if fmt == "cif" else "PDB"
-        raise StructureError(f"{func}(): cannot parse {origin!r} as {kind}: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise StructureError(
+            f"{func}(): cannot parse {origin!r} as {kind}: {type(exc).__name__}: {exc}"
+        ) from None
     if not any(True for _ in structure.get_atoms()):
         raise StructureError(f"{func}(): {origin!r} contains no atoms")
     check_coordinates(structure, func, origin, text if fmt == "pdb" else None)
@@ -178,7 +213,8 @@ def check_coordinates(structure: Any, func: str, origin: str, text: str | None =
         f"{func}(): {origin!r}{where}: atom {first.get_id()!r} of {res.get_resname().strip()} "
         f"{residue_key(res)[0]}{residue_key(res)[1]} (chain {chain!r}) has non-finite "
         f"coordinates {tuple(float(v) for v in first.coord)}; {int(bad.sum())} atom(s) in all; "
-        f"fix the file (coordinates must be finite numbers of Å)")
+        f"fix the file (coordinates must be finite numbers of Å)"
+    )
 
 
 def first_model(structure: Any) -> Any:
@@ -203,8 +239,9 @@ def chain_or_error(model: Any, chain_id: str, func: str, arg: str, source: str) 
         if alt != chain_id and alt in ids:
             extra = f" (chain IDs are case-sensitive; did you mean {alt!r}?)"
             break
-    raise StructureError(f"{func}(): {arg} {chain_id!r} is not a chain of {source}; "
-                         f"chains present: {present}{extra}")
+    raise StructureError(
+        f"{func}(): {arg} {chain_id!r} is not a chain of {source}; chains present: {present}{extra}"
+    )
 
 
 def is_protein_residue(residue: Any) -> bool:
@@ -265,8 +302,9 @@ def heavy_atoms(entity: Any) -> list[Any]:
     return [a for a in entity.get_atoms() if (a.element or "").strip().upper() not in _HYDROGENS]
 
 
-def min_distances(query_atoms: Sequence[Any], candidate_atoms: Sequence[Any],
-                  cutoff: float) -> dict[Any, float]:
+def min_distances(
+    query_atoms: Sequence[Any], candidate_atoms: Sequence[Any], cutoff: float
+) -> dict[Any, float]:
     """Minimum distance from any query atom to each candidate residue within `cutoff`.
 
     `cutoff` is in Å, inclusive.

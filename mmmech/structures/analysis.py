@@ -3,6 +3,7 @@
 PDB and mmCIF files (format by extension or content, ``.gz`` allowed) or parsed structures; the
 first model and heavy atoms are used.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,8 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     #: a PDB/mmCIF path or a parsed Bio.PDB structure (or model)
     StructureLike = PathLike | Any
 
-__all__ = ["load_structure", "structure_sequence", "binding_site", "interface_contacts",
-           "residue_correspondence"]
+__all__ = [
+    "load_structure",
+    "structure_sequence",
+    "binding_site",
+    "interface_contacts",
+    "residue_correspondence",
+]
 
 
 def load_structure(path_or_structure: StructureLike) -> Any:
@@ -46,8 +52,7 @@ def load_structure(path_or_structure: StructureLike) -> Any:
     return _pdb.read_structure(path_or_structure, "load_structure")
 
 
-def structure_sequence(structure: StructureLike,
-                       chain: str) -> tuple[str, list[tuple[int, str]]]:
+def structure_sequence(structure: StructureLike, chain: str) -> tuple[str, list[tuple[int, str]]]:
     """Amino-acid sequence observed in `chain` and its residue numbers.
 
     Returns
@@ -57,13 +62,18 @@ def structure_sequence(structure: StructureLike,
     """
     s = _pdb.read_structure(structure, "structure_sequence")
     model = _pdb.first_model(s)
-    ch = _pdb.chain_or_error(model, chain, "structure_sequence", "chain",
-                             _pdb.describe_source(structure))
+    ch = _pdb.chain_or_error(
+        model, chain, "structure_sequence", "chain", _pdb.describe_source(structure)
+    )
     return _pdb.chain_sequence(ch)
 
 
-def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: float = 4.0,
-                 protein_only: bool = True) -> list[dict[str, Any]]:
+def binding_site(
+    path_or_structure: StructureLike,
+    ligand: str = "LVY",
+    cutoff: float = 4.0,
+    protein_only: bool = True,
+) -> list[dict[str, Any]]:
     """Residues within `cutoff` Å of every copy of a ligand.
 
     Parameters
@@ -102,8 +112,9 @@ def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: 
     func = "binding_site"
     cutoff = _pdb.check_cutoff(cutoff, func)
     if not isinstance(ligand, str) or not ligand.strip():
-        raise InvalidInputError(f"{func}(): ligand must be a residue name such as 'LVY', "
-                                f"got {ligand!r}")
+        raise InvalidInputError(
+            f"{func}(): ligand must be a residue name such as 'LVY', got {ligand!r}"
+        )
     code = ligand.strip().upper()
     source = _pdb.describe_source(path_or_structure)
     model = _pdb.first_model(_pdb.read_structure(path_or_structure, func))
@@ -113,11 +124,13 @@ def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: 
         close = suggest(code, present, n=3, cutoff=0.3)
         ordered = close + [c for c in present if c not in close]
         listing = ", ".join(ordered) if ordered else "none (the file has no hetero groups)"
-        raise StructureError(f"{func}(): no residue named {code!r} in {source}; HET codes "
-                             f"present: {listing}"
-                             + (f"; did you mean {close[0]!r}?" if close else ""))
-    candidates = [r for r in model.get_residues()
-                  if (not protein_only) or _pdb.is_protein_residue(r)]
+        raise StructureError(
+            f"{func}(): no residue named {code!r} in {source}; HET codes "
+            f"present: {listing}" + (f"; did you mean {close[0]!r}?" if close else "")
+        )
+    candidates = [
+        r for r in model.get_residues() if (not protein_only) or _pdb.is_protein_residue(r)
+    ]
     cand_atoms = [a for r in candidates for a in _pdb.heavy_atoms(r)]
     rows = []
     for lig in copies:
@@ -128,18 +141,27 @@ def binding_site(path_or_structure: StructureLike, ligand: str = "LVY", cutoff: 
         lnum, licode = _pdb.residue_key(lig)
         for res, d in best.items():
             num, icode = _pdb.residue_key(res)
-            rows.append({"chain": res.get_parent().id, "resname": res.get_resname().strip(),
-                         "resnum": num, "icode": icode, "min_distance": round(d, 3),
-                         "ligand_chain": lchain, "ligand_resnum": lnum,
-                         "_sort": (lchain, lnum, licode, res.get_parent().id, num, icode)})
+            rows.append(
+                {
+                    "chain": res.get_parent().id,
+                    "resname": res.get_resname().strip(),
+                    "resnum": num,
+                    "icode": icode,
+                    "min_distance": round(d, 3),
+                    "ligand_chain": lchain,
+                    "ligand_resnum": lnum,
+                    "_sort": (lchain, lnum, licode, res.get_parent().id, num, icode),
+                }
+            )
     rows.sort(key=lambda r: r["_sort"])
     for r in rows:
         del r["_sort"]
     return rows
 
 
-def interface_contacts(structure: StructureLike, chain_a: str, chain_b: str,
-                       cutoff: float = 4.0) -> list[dict[str, Any]]:
+def interface_contacts(
+    structure: StructureLike, chain_a: str, chain_b: str, cutoff: float = 4.0
+) -> list[dict[str, Any]]:
     """Residue pairs across two chains with any heavy atoms within `cutoff` Å.
 
     Parameters
@@ -172,9 +194,19 @@ def interface_contacts(structure: StructureLike, chain_a: str, chain_b: str,
         na, ia = _pdb.residue_key(ra)
         for rb, d in best.items():
             nb, ib = _pdb.residue_key(rb)
-            rows.append({"chain_a": ca.id, "resname_a": ra.get_resname().strip(), "resnum_a": na,
-                         "icode_a": ia, "chain_b": cb.id, "resname_b": rb.get_resname().strip(),
-                         "resnum_b": nb, "icode_b": ib, "min_distance": round(d, 3)})
+            rows.append(
+                {
+                    "chain_a": ca.id,
+                    "resname_a": ra.get_resname().strip(),
+                    "resnum_a": na,
+                    "icode_a": ia,
+                    "chain_b": cb.id,
+                    "resname_b": rb.get_resname().strip(),
+                    "resnum_b": nb,
+                    "icode_b": ib,
+                    "min_distance": round(d, 3),
+                }
+            )
     rows.sort(key=lambda r: (r["resnum_a"], r["icode_a"], r["resnum_b"], r["icode_b"]))
     return rows
 
@@ -193,8 +225,9 @@ def _aligner() -> PairwiseAligner:
     return al
 
 
-def residue_correspondence(structure_a: StructureLike, chain_a: str, structure_b: StructureLike,
-                           chain_b: str) -> dict[tuple[int, str], tuple[int, str]]:
+def residue_correspondence(
+    structure_a: StructureLike, chain_a: str, structure_b: StructureLike, chain_b: str
+) -> dict[tuple[int, str], tuple[int, str]]:
     """Map residue numbers of one chain onto another by sequence alignment.
 
     The amino-acid sequences observed in the two chains are aligned globally with
@@ -227,8 +260,10 @@ def residue_correspondence(structure_a: StructureLike, chain_a: str, structure_b
         ch = _pdb.chain_or_error(model, chain, func, arg, _pdb.describe_source(struct))
         seq, keys = _pdb.chain_sequence(ch)
         if not seq:
-            raise StructureError(f"{func}(): {arg} {chain!r} of {_pdb.describe_source(struct)} "
-                                 f"has no amino-acid residues")
+            raise StructureError(
+                f"{func}(): {arg} {chain!r} of {_pdb.describe_source(struct)} "
+                f"has no amino-acid residues"
+            )
         seqs.append(_pad_unobserved(seq, keys))
     (sa, ka), (sb, kb) = seqs
     aln = _aligner().align(sa, sb)[0]
@@ -244,8 +279,9 @@ def residue_correspondence(structure_a: StructureLike, chain_a: str, structure_b
 _MAX_FILL = 100
 
 
-def _pad_unobserved(seq: str, keys: Sequence[tuple[int, str]]
-                    ) -> tuple[str, list[tuple[int, str] | None]]:
+def _pad_unobserved(
+    seq: str, keys: Sequence[tuple[int, str]]
+) -> tuple[str, list[tuple[int, str] | None]]:
     """Fill numbering gaps (unmodelled loops, up to 100 residues) with 'X' placeholders.
 
     Without them a missing loop lets the aligner slide residues across the gap; with them the

@@ -1,4 +1,5 @@
 """Downloading PDB entries from RCSB into a user cache (needs the network)."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ def _default_cache() -> Path:
     return Path(base) / "mmmech" / "pdb"
 
 
-def fetch(pdb_id: str, cache_dir: PathLike | None = None, format: str = "cif",
-          timeout: float = 30.0) -> Path:
+def fetch(
+    pdb_id: str, cache_dir: PathLike | None = None, format: str = "cif", timeout: float = 30.0
+) -> Path:
     """Download a PDB entry from RCSB into a user cache and return its path.
 
     Parameters
@@ -54,8 +56,9 @@ def fetch(pdb_id: str, cache_dir: PathLike | None = None, format: str = "cif",
     """
     func = "fetch"
     if not isinstance(pdb_id, str) or not re.fullmatch(r"[0-9][A-Za-z0-9]{3}", pdb_id.strip()):
-        raise InvalidInputError(f"{func}(): pdb_id must be a 4-character PDB ID such as '5FQD', "
-                                f"got {pdb_id!r}")
+        raise InvalidInputError(
+            f"{func}(): pdb_id must be a 4-character PDB ID such as '5FQD', got {pdb_id!r}"
+        )
     if format not in ("cif", "pdb"):
         raise InvalidInputError(f"{func}(): format must be 'cif' or 'pdb', got {format!r}")
     pid = pdb_id.strip().upper()
@@ -69,20 +72,29 @@ def fetch(pdb_id: str, cache_dir: PathLike | None = None, format: str = "cif",
             data = resp.read()
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
-            raise StructureError(f"{func}(): PDB entry {pid} not found at {url} (HTTP 404)"
-                                 + (" ; entries too large for the PDB format exist only as "
-                                    "mmCIF: use format='cif'" if format == "pdb" else "")) from None
-        raise NetworkUnavailableError(f"{func}(): downloading {pid} from {url} failed: HTTP "
-                                      f"{exc.code} {exc.reason}") from None
+            raise StructureError(
+                f"{func}(): PDB entry {pid} not found at {url} (HTTP 404)"
+                + (
+                    " ; entries too large for the PDB format exist only as mmCIF: use format='cif'"
+                    if format == "pdb"
+                    else ""
+                )
+            ) from None
+        raise NetworkUnavailableError(
+            f"{func}(): downloading {pid} from {url} failed: HTTP {exc.code} {exc.reason}"
+        ) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise NetworkUnavailableError(
             f"{func}(): cannot download {pid} from {url}: the network is unavailable ({reason}); "
-            f"connect, or put the file at {dest} yourself") from None
+            f"connect, or put the file at {dest} yourself"
+        ) from None
     head = data[:2000].decode("utf-8", errors="replace")
     if _pdb._detect_format("", head) != format:
-        raise StructureError(f"{func}(): the download of {pid} from {url} is not a "
-                             f"{'mmCIF' if format == 'cif' else 'PDB'} file")
+        raise StructureError(
+            f"{func}(): the download of {pid} from {url} is not a "
+            f"{'mmCIF' if format == 'cif' else 'PDB'} file"
+        )
     try:
         cache.mkdir(parents=True, exist_ok=True)
         atomic_write(dest, data)

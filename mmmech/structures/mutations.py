@@ -8,6 +8,7 @@ Examples
 >>> str(parse_mutation(m, scheme="mature"))
 'PSMB5 A49T'
 """
+
 from __future__ import annotations
 
 import math
@@ -29,14 +30,41 @@ DrugsLike = Iterable["Drug"] | Mapping[str, "Drug"]
 #: a fold for every mutation, or one per mutation text
 FoldLike = float | Mapping[str, float]
 
-__all__ = ["Mutation", "MutationWarning", "PotencyShifts", "parse_mutation", "convert_position",
-           "check_mutation", "potency_shifts", "unique_mutations"]
+__all__ = [
+    "Mutation",
+    "MutationWarning",
+    "PotencyShifts",
+    "parse_mutation",
+    "convert_position",
+    "check_mutation",
+    "potency_shifts",
+    "unique_mutations",
+]
 
 _AA3 = {
-    "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
-    "GLY": "G", "HIS": "H", "ILE": "I", "LEU": "L", "LYS": "K", "MET": "M", "PHE": "F",
-    "PRO": "P", "SER": "S", "THR": "T", "TRP": "W", "TYR": "Y", "VAL": "V",
-    "SEC": "U", "PYL": "O", "TER": "*",
+    "ALA": "A",
+    "ARG": "R",
+    "ASN": "N",
+    "ASP": "D",
+    "CYS": "C",
+    "GLN": "Q",
+    "GLU": "E",
+    "GLY": "G",
+    "HIS": "H",
+    "ILE": "I",
+    "LEU": "L",
+    "LYS": "K",
+    "MET": "M",
+    "PHE": "F",
+    "PRO": "P",
+    "SER": "S",
+    "THR": "T",
+    "TRP": "W",
+    "TYR": "Y",
+    "VAL": "V",
+    "SEC": "U",
+    "PYL": "O",
+    "TER": "*",
 }
 
 
@@ -61,6 +89,7 @@ class Mutation:
     fold : float or None
         A user-set potency fold from the text (``"PSMB5 A49T x20"``), else None.
     """
+
     gene: str
     wt: str
     position: int
@@ -89,9 +118,11 @@ class Mutation:
 _MUT_RE = re.compile(
     r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9\-\.]*?)\s*(?:[:\s])\s*"
     r"(?P<var>(?:p\.)?(?:[A-Za-z]{3}|[A-Za-z])\d+(?:[A-Za-z]{3}|[A-Za-z\*]))"
-    r"(?P<rest>(?:\s+.*)?)$")
+    r"(?P<rest>(?:\s+.*)?)$"
+)
 _VAR_RE = re.compile(
-    r"^(?:p\.)?(?P<wt>[A-Za-z]{3}|[A-Za-z])(?P<pos>\d+)(?P<mt>[A-Za-z]{3}|[A-Za-z\*])$")
+    r"^(?:p\.)?(?P<wt>[A-Za-z]{3}|[A-Za-z])(?P<pos>\d+)(?P<mt>[A-Za-z]{3}|[A-Za-z\*])$"
+)
 _FOLD_RE = re.compile(r"^[x×]\s*(?P<f>[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)$")
 
 
@@ -99,13 +130,16 @@ def _aa(token: str, text: str, what: str) -> str:
     t = token.upper()
     if len(t) == 3:
         if t not in _AA3:
-            raise MutationError(f"parse_mutation(): {text!r}: {token!r} is not a three-letter "
-                                f"amino-acid code ({what})")
+            raise MutationError(
+                f"parse_mutation(): {text!r}: {token!r} is not a three-letter "
+                f"amino-acid code ({what})"
+            )
         return _AA3[t]
     if t == "*" or t in _AA1:
         return t
-    raise MutationError(f"parse_mutation(): {text!r}: {token!r} is not an amino-acid letter "
-                        f"({what})")
+    raise MutationError(
+        f"parse_mutation(): {text!r}: {token!r} is not an amino-acid letter ({what})"
+    )
 
 
 def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
@@ -149,7 +183,8 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
             f"parse_mutation(): cannot read {text!r}; expected 'GENE VARIANT' such as "
             f"'PSMB5 A49T', "
             f"'PSMB5:A49T' or 'PSMB5 p.Ala49Thr' (optionally followed by a numbering scheme and "
-            f"'xFOLD', e.g. 'PSMB5 A49T x20')")
+            f"'xFOLD', e.g. 'PSMB5 A49T x20')"
+        )
     target = get_target(mm.group("gene"))
     vm = _VAR_RE.match(mm.group("var"))
     if not vm:  # pragma: no cover - _MUT_RE already matched the same pattern
@@ -159,8 +194,10 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
     if wt == "*":
         raise MutationError(f"parse_mutation(): {text!r}: the wild type cannot be a stop codon")
     if wt == mt:
-        raise MutationError(f"parse_mutation(): {text!r}: wild type and mutant are the same "
-                            f"residue ({wt}); not a mutation")
+        raise MutationError(
+            f"parse_mutation(): {text!r}: wild type and mutant are the same "
+            f"residue ({wt}); not a mutation"
+        )
     position = int(vm.group("pos"))
     fold = None
     text_scheme = None
@@ -171,8 +208,10 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
                 raise MutationError(f"parse_mutation(): {text!r} gives the fold twice")
             fold = float(fm.group("f"))
             if not (math.isfinite(fold) and fold > 0):
-                raise MutationError(f"parse_mutation(): {text!r}: the fold must be finite and "
-                                    f"> 0, got {fm.group('f')}")
+                raise MutationError(
+                    f"parse_mutation(): {text!r}: the fold must be finite and "
+                    f"> 0, got {fm.group('f')}"
+                )
             continue
         names = list(target.schemes)
         hit = [n for n in names if n.lower() == tok.lower()]
@@ -182,10 +221,13 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
         raise MutationError(
             f"parse_mutation(): {text!r}: unexpected {tok!r}; after the variant only a "
             f"numbering scheme of {target.gene} ({', '.join(names)}) and a fold such as 'x20' "
-            f"are allowed{did_you_mean(tok, names)}")
+            f"are allowed{did_you_mean(tok, names)}"
+        )
     if scheme is not None and text_scheme is not None and scheme.lower() != text_scheme.lower():
-        raise MutationError(f"parse_mutation(): {text!r} names scheme {text_scheme!r} but "
-                            f"scheme={scheme!r} was given")
+        raise MutationError(
+            f"parse_mutation(): {text!r} names scheme {text_scheme!r} but "
+            f"scheme={scheme!r} was given"
+        )
     sch = target.scheme(scheme or text_scheme)
     if position < 1:
         raise MutationError(f"parse_mutation(): {text!r}: position must be >= 1")
@@ -201,18 +243,20 @@ def _check_wild_type(m: Mutation, text: str) -> None:
     if up < 1 or (t.length is not None and up > t.length):
         off = t.scheme(m.scheme).offset
         low = max(1, 1 - off)
-        span = (f"{low}-{t.length - off}" if t.length is not None else f">= {low}")
+        span = f"{low}-{t.length - off}" if t.length is not None else f">= {low}"
         raise MutationError(
             f"parse_mutation(): {text!r}: position {m.position} is outside {t.gene} in "
             f"{m.scheme} numbering (valid: {span}; UniProt {t.uniprot} length "
-            f"{t.length if t.length is not None else 'not recorded'})")
+            f"{t.length if t.length is not None else 'not recorded'})"
+        )
     known = t.residues.get(up)
     if known is not None and known != m.wt:
         alt = _other_scheme_hint(t, m)
         raise MutationError(
             f"parse_mutation(): {text!r}: wild-type mismatch: {t.gene} residue {m.position} "
             f"({m.scheme} numbering, UniProt {up}) is {known}, not {m.wt} "
-            f"(source: {t.residue_sources.get(up, 'registry')}){alt}")
+            f"(source: {t.residue_sources.get(up, 'registry')}){alt}"
+        )
 
 
 def _other_scheme_hint(t: Target, m: Mutation) -> str:
@@ -221,13 +265,16 @@ def _other_scheme_hint(t: Target, m: Mutation) -> str:
             continue
         up = m.position + sch.offset
         if t.residues.get(up) == m.wt:
-            return (f"; in {name} numbering residue {m.position} is {m.wt} - did you mean "
-                    f"'{t.gene} {m.variant} {name}'?")
+            return (
+                f"; in {name} numbering residue {m.position} is {m.wt} - did you mean "
+                f"'{t.gene} {m.variant} {name}'?"
+            )
     return ""
 
 
-def convert_position(gene: str, position: int, from_scheme: str | None,
-                     to_scheme: str | None) -> int:
+def convert_position(
+    gene: str, position: int, from_scheme: str | None, to_scheme: str | None
+) -> int:
     """Convert a residue number between two documented numbering schemes of a gene.
 
     Parameters
@@ -260,8 +307,9 @@ def convert_position(gene: str, position: int, from_scheme: str | None,
                 raise ValueError
             position = int(position)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"convert_position(): position must be an integer residue "
-                                    f"number, got {position!r}") from None
+            raise InvalidInputError(
+                f"convert_position(): position must be an integer residue number, got {position!r}"
+            ) from None
     if position < 1:
         raise InvalidInputError(f"convert_position(): position must be >= 1, got {position}")
     src, dst = t.scheme(from_scheme), t.scheme(to_scheme)
@@ -271,10 +319,13 @@ def convert_position(gene: str, position: int, from_scheme: str | None,
         raise InvalidInputError(
             f"convert_position(): {t.gene} {position} in {src.name} numbering (UniProt {up}) has "
             f"no number in {dst.name} numbering, which starts at UniProt {dst.first_uniprot()} "
-            f"({dst.description})")
+            f"({dst.description})"
+        )
     if t.length is not None and up > t.length:
-        raise InvalidInputError(f"convert_position(): {t.gene} {position} in {src.name} numbering "
-                                f"lies beyond the end of the protein (UniProt length {t.length})")
+        raise InvalidInputError(
+            f"convert_position(): {t.gene} {position} in {src.name} numbering "
+            f"lies beyond the end of the protein (UniProt length {t.length})"
+        )
     return out
 
 
@@ -300,15 +351,22 @@ def check_mutation(mutation: str | Mutation, scheme: str | None = None) -> dict[
     for name, sch in t.schemes.items():
         p = up - sch.offset
         positions[name] = p if p >= 1 else None
-    return {"mutation": str(m), "gene": m.gene, "scheme": m.scheme, "position": m.position,
-            "uniprot_position": up, "positions": positions,
-            "wild_type": m.wt, "mutant": m.mt,
-            "wild_type_checked": up in t.residues,
-            "wild_type_source": t.residue_sources.get(up),
-            "in_binding_site": bool(sites),
-            "binding_sites": [s.name for s in sites],
-            "documented": [k.to_dict() for k in doc],
-            "fold": m.fold}
+    return {
+        "mutation": str(m),
+        "gene": m.gene,
+        "scheme": m.scheme,
+        "position": m.position,
+        "uniprot_position": up,
+        "positions": positions,
+        "wild_type": m.wt,
+        "mutant": m.mt,
+        "wild_type_checked": up in t.residues,
+        "wild_type_source": t.residue_sources.get(up),
+        "in_binding_site": bool(sites),
+        "binding_sites": [s.name for s in sites],
+        "documented": [k.to_dict() for k in doc],
+        "fold": m.fold,
+    }
 
 
 def _same_site(t: Target, known: KnownMutation, uniprot_position: int) -> bool:
@@ -335,13 +393,16 @@ def _drug_list(drugs: DrugsLike | None) -> tuple[list[Drug] | None, str | None]:
         out = []
         for d in drugs:
             if not hasattr(d, "name") or not hasattr(d, "targets"):
-                raise InvalidInputError(f"potency_shifts(): drugs must be Drug objects (with .name "
-                                        f"and .targets), got {type(d).__name__}")
+                raise InvalidInputError(
+                    f"potency_shifts(): drugs must be Drug objects (with .name "
+                    f"and .targets), got {type(d).__name__}"
+                )
             out.append(d)
         return out, None
     try:
         # the drug layer is looked up at call time: without it only the documented drugs shift
         from .. import drugs as _drugs  # deferred: building the drug library is slow
+
         lib = _drugs.library()
     except (ImportError, AttributeError) as exc:  # the drug layer is not part of this build
         return None, f"drug library unavailable ({exc}); only the documented drugs are shifted"
@@ -364,8 +425,9 @@ def _acts_on(drug: Drug, gene: str) -> list[TargetAction]:
     return hits
 
 
-def _user_folds(fold: FoldLike | None,
-                func: str) -> tuple[float | None, dict[tuple[str, int, str], float]]:
+def _user_folds(
+    fold: FoldLike | None, func: str
+) -> tuple[float | None, dict[tuple[str, int, str], float]]:
     """None, a float for every mutation, or {Mutation key: float}."""
     if fold is None:
         return None, {}
@@ -403,19 +465,25 @@ def unique_mutations(mutations: Iterable[Mutation], func: str = "potency_shifts"
         key = (m.gene, m.uniprot_position(), m.mt)
         if key in seen:
             if seen[key].fold != m.fold:
+
                 def shown(x: Mutation) -> str:
                     return f"{x} x{x.fold:g}" if x.fold is not None else f"{x} (documented fold)"
-                raise MutationError(f"{func}(): mutation {seen[key]} is given twice with different "
-                                    f"folds: {shown(seen[key])} and {shown(m)}; give it once")
+
+                raise MutationError(
+                    f"{func}(): mutation {seen[key]} is given twice with different "
+                    f"folds: {shown(seen[key])} and {shown(m)}; give it once"
+                )
             continue
         seen[key] = m
         out.append(m)
     return out
 
 
-def potency_shifts(mutations: str | Mutation | Iterable[str | Mutation],
-                   drugs: DrugsLike | None = None,
-                   fold: FoldLike | None = None) -> PotencyShifts:
+def potency_shifts(
+    mutations: str | Mutation | Iterable[str | Mutation],
+    drugs: DrugsLike | None = None,
+    fold: FoldLike | None = None,
+) -> PotencyShifts:
     """Potency folds that mutations impose on the drugs acting at the mutated targets.
 
     Parameters
@@ -451,8 +519,10 @@ def potency_shifts(mutations: str | Mutation | Iterable[str | Mutation],
     try:
         mutations = list(mutations)
     except TypeError:
-        raise InvalidInputError(f"{func}(): mutations must be a mutation text or an iterable of "
-                                f"them, got {type(mutations).__name__}") from None
+        raise InvalidInputError(
+            f"{func}(): mutations must be a mutation text or an iterable of "
+            f"them, got {type(mutations).__name__}"
+        ) from None
     parsed = unique_mutations([parse_mutation(m) for m in mutations], func)
     global_fold, per_mut = _user_folds(fold, func)
     drug_objs, lib_warning = _drug_list(drugs)
@@ -481,24 +551,42 @@ def potency_shifts(mutations: str | Mutation | Iterable[str | Mutation],
                     f, basis, srcs = doc[0].folds[lname], doc[0].fold_basis, list(doc[0].sources)
                 else:
                     f, basis, srcs = 1.0, "undocumented: fold 1.0 assumed", []
-                    where = (f"in the known binding site(s) {', '.join(s.name for s in sites)}"
-                             if sites else "outside any known binding site")
+                    where = (
+                        f"in the known binding site(s) {', '.join(s.name for s in sites)}"
+                        if sites
+                        else "outside any known binding site"
+                    )
                     if any(k.folds for k in documented):
-                        qual = (f"; the registry records it for other drugs "
-                                f"({', '.join(sorted({d for k in documented for d in k.folds}))})")
+                        qual = (
+                            f"; the registry records it for other drugs "
+                            f"({', '.join(sorted({d for k in documented for d in k.folds}))})"
+                        )
                     elif documented:
-                        qual = (f"; documented without a fold: {documented[0].effect} "
-                                f"({', '.join(documented[0].sources)})")
+                        qual = (
+                            f"; documented without a fold: {documented[0].effect} "
+                            f"({', '.join(documented[0].sources)})"
+                        )
                     else:
                         qual = ""
-                    msg = (f"{m} ({m.scheme} numbering) is {where}; no documented potency shift "
-                           f"for {name}{qual}: fold 1.0 assumed (set one with '{m} x<fold>')")
+                    msg = (
+                        f"{m} ({m.scheme} numbering) is {where}; no documented potency shift "
+                        f"for {name}{qual}: fold 1.0 assumed (set one with '{m} x<fold>')"
+                    )
                     out.warnings.append(msg)
                     warnings.warn(msg, MutationWarning, stacklevel=2)
             cur = out.setdefault(name, {})
             cur[m.gene] = cur.get(m.gene, 1.0) * f
-            out.details.append({"drug": name, "target": m.gene, "mutation": str(m),
-                                "scheme": m.scheme, "fold": f, "basis": basis, "sources": srcs})
+            out.details.append(
+                {
+                    "drug": name,
+                    "target": m.gene,
+                    "mutation": str(m),
+                    "scheme": m.scheme,
+                    "fold": f,
+                    "basis": basis,
+                    "sources": srcs,
+                }
+            )
         if not affected:
             msg = f"{m}: no drug in the given set acts on {m.gene}; nothing shifted"
             out.warnings.append(msg)

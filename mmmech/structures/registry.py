@@ -42,6 +42,7 @@ Examples
 >>> (m.gene, m.wt, m.position, m.mt, m.scheme)
 ('PSMB5', 'A', 49, 'T', 'mature')
 """
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,15 @@ from ..resources import load_toml
 from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 
-__all__ = ["Target", "StructureEntry", "BindingSite", "KnownMutation", "NumberingScheme",
-           "targets", "get_target"]
+__all__ = [
+    "Target",
+    "StructureEntry",
+    "BindingSite",
+    "KnownMutation",
+    "NumberingScheme",
+    "targets",
+    "get_target",
+]
 
 _AA1 = set("ACDEFGHIKLMNPQRSTVWYUO")
 
@@ -66,6 +74,7 @@ _AA1 = set("ACDEFGHIKLMNPQRSTVWYUO")
 # --------------------------------------------------------------------------------------------
 # registry data classes
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NumberingScheme:
@@ -80,6 +89,7 @@ class NumberingScheme:
     description, source : str
         What the scheme is and where it is documented.
     """
+
     name: str
     offset: int
     description: str
@@ -98,6 +108,7 @@ class StructureEntry:
     ``resolution`` is in Å (None when not confirmed); ``verified`` is False for an entry
     the curators could not confirm in a source text (see ``note``).
     """
+
     pdb_id: str
     method: str
     resolution: float | None
@@ -111,15 +122,25 @@ class StructureEntry:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pdb_id": self.pdb_id, "method": self.method, "resolution": self.resolution,
-                "organism": self.organism, "chains": {k: list(v) for k, v in self.chains.items()},
-                "ligand": self.ligand, "drug": self.drug, "numbering": self.numbering,
-                "source": self.source, "verified": self.verified, "note": self.note}
+        return {
+            "pdb_id": self.pdb_id,
+            "method": self.method,
+            "resolution": self.resolution,
+            "organism": self.organism,
+            "chains": {k: list(v) for k, v in self.chains.items()},
+            "ligand": self.ligand,
+            "drug": self.drug,
+            "numbering": self.numbering,
+            "source": self.source,
+            "verified": self.verified,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
 class BindingSite:
     """Residues lining a drug's binding site, as ``(one_letter, position)`` in ``scheme``."""
+
     name: str
     drugs: tuple[str, ...]
     ligand: str | None
@@ -132,9 +153,15 @@ class BindingSite:
         return tuple(p for _, p in self.residues)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "drugs": list(self.drugs), "ligand": self.ligand,
-                "scheme": self.scheme, "residues": [f"{a}{p}" for a, p in self.residues],
-                "source": self.source, "note": self.note}
+        return {
+            "name": self.name,
+            "drugs": list(self.drugs),
+            "ligand": self.ligand,
+            "scheme": self.scheme,
+            "residues": [f"{a}{p}" for a, p in self.residues],
+            "source": self.source,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -145,6 +172,7 @@ class KnownMutation:
     ``fold_ranges`` keeps the published range when one was reported; ``fold_basis`` says what
     was measured (cellular IC50 ratios include more than the binding change: read it).
     """
+
     wt: str
     position: int
     mt: str
@@ -162,16 +190,23 @@ class KnownMutation:
         return f"{self.wt}{self.position}{self.mt}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"variant": self.text, "scheme": self.scheme, "effect": self.effect,
-                "folds": dict(self.folds),
-                "fold_ranges": {k: list(v) for k, v in self.fold_ranges.items()},
-                "fold_basis": self.fold_basis, "sources": list(self.sources), "note": self.note,
-                "verified": self.verified}
+        return {
+            "variant": self.text,
+            "scheme": self.scheme,
+            "effect": self.effect,
+            "folds": dict(self.folds),
+            "fold_ranges": {k: list(v) for k, v in self.fold_ranges.items()},
+            "fold_basis": self.fold_basis,
+            "sources": list(self.sources),
+            "note": self.note,
+            "verified": self.verified,
+        }
 
 
 @dataclass(frozen=True)
 class Target:
     """One protein of the registry (see :func:`targets`)."""
+
     gene: str
     uniprot: str
     protein: str
@@ -196,11 +231,16 @@ class Target:
             if key.lower() == name.lower():
                 return sch
         if name.lower() == "uniprot":  # always available: the UniProt canonical numbering
-            return NumberingScheme("uniprot", 0, f"UniProt {self.uniprot} canonical numbering",
-                                   f"UniProt:{self.uniprot}")
+            return NumberingScheme(
+                "uniprot",
+                0,
+                f"UniProt {self.uniprot} canonical numbering",
+                f"UniProt:{self.uniprot}",
+            )
         raise InvalidInputError(
             f"numbering scheme {name!r} is not documented for {self.gene}; known schemes: "
-            f"{', '.join(self.schemes)}{did_you_mean(name, list(self.schemes))}")
+            f"{', '.join(self.schemes)}{did_you_mean(name, list(self.schemes))}"
+        )
 
     def to_uniprot(self, position: int, scheme: str | None = None) -> int:
         """UniProt position of `position` given in `scheme`."""
@@ -223,16 +263,24 @@ class Target:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (the ``mmmech structures targets --json`` entries)."""
         return {
-            "gene": self.gene, "uniprot": self.uniprot, "protein": self.protein, "role": self.role,
-            "aliases": list(self.aliases), "default_scheme": self.default_scheme,
-            "schemes": {k: {"offset": s.offset, "description": s.description, "source": s.source}
-                        for k, s in self.schemes.items()},
-            "length": self.length, "known_residues": len(self.residues),
+            "gene": self.gene,
+            "uniprot": self.uniprot,
+            "protein": self.protein,
+            "role": self.role,
+            "aliases": list(self.aliases),
+            "default_scheme": self.default_scheme,
+            "schemes": {
+                k: {"offset": s.offset, "description": s.description, "source": s.source}
+                for k, s in self.schemes.items()
+            },
+            "length": self.length,
+            "known_residues": len(self.residues),
             "sequence_note": self.sequence_note,
             "structures": [s.to_dict() for s in self.structures],
             "binding_sites": [b.to_dict() for b in self.binding_sites],
             "mutations": [m.to_dict() for m in self.mutations],
-            "sources": list(self.sources), "note": self.note,
+            "sources": list(self.sources),
+            "note": self.note,
         }
 
 
@@ -253,7 +301,8 @@ class _TargetRegistry(Mapping[str, Target]):
         raise UnknownTargetError(
             f"unknown target {str(name)!r}: not a gene symbol or alias in the target registry"
             f"{did_you_mean(name, self._known_names())}"
-            f" (see 'mmmech structures targets')")
+            f" (see 'mmmech structures targets')"
+        )
 
     def _known_names(self) -> list[str]:
         return list(self._items) + [a for t in self._items.values() for a in t.aliases]
@@ -294,8 +343,9 @@ def targets() -> Mapping[str, Target]:
     if _REGISTRY is None:
         with _REGISTRY_LOCK:
             if _REGISTRY is None:
-                _REGISTRY = _build_registry(load_toml("structures", "targets.toml"),
-                                            "structures/targets.toml")
+                _REGISTRY = _build_registry(
+                    load_toml("structures", "targets.toml"), "structures/targets.toml"
+                )
     return _REGISTRY
 
 
@@ -312,8 +362,9 @@ def get_target(gene: str) -> Target:
     return targets()[gene]
 
 
-def _need(entry: Mapping[str, Any], key: str, where: str,
-          types: type | tuple[type, ...] = str) -> Any:
+def _need(
+    entry: Mapping[str, Any], key: str, where: str, types: type | tuple[type, ...] = str
+) -> Any:
     if key not in entry:
         raise ModelFileError(f"{where}: missing required key {key!r}")
     val = entry[key]
@@ -326,8 +377,9 @@ def _check_source(src: Any, where: str) -> str:
     # a source identifier, optionally followed by a note ("PDB:5FQD chain B")
     ident = src.strip().split(None, 1)[0] if isinstance(src, str) and src.strip() else src
     if not is_source(ident):
-        raise ModelFileError(f"{where}: source {src!r} must start with a source identifier; "
-                             f"{describe_expected()}")
+        raise ModelFileError(
+            f"{where}: source {src!r} must start with a source identifier; {describe_expected()}"
+        )
     return src.strip()
 
 
@@ -346,17 +398,26 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
         gene = _need(t, "gene", where)
         where = f"{origin}: {gene}"
         schemes = {}
-        uniprot_only = {"uniprot": {"offset": 0, "description": "UniProt canonical",
-                                    "source": f"UniProt:{t.get('uniprot', '')}"}}
+        uniprot_only = {
+            "uniprot": {
+                "offset": 0,
+                "description": "UniProt canonical",
+                "source": f"UniProt:{t.get('uniprot', '')}",
+            }
+        }
         for name, s in t.get("schemes", uniprot_only).items():
             sw = f"{where}.schemes.{name}"
-            schemes[name] = NumberingScheme(name, int(_need(s, "offset", sw, int)),
-                                            _need(s, "description", sw),
-                                            _check_source(_need(s, "source", sw), where))
+            schemes[name] = NumberingScheme(
+                name,
+                int(_need(s, "offset", sw, int)),
+                _need(s, "description", sw),
+                _check_source(_need(s, "source", sw), where),
+            )
         default = t.get("default_scheme", next(iter(schemes)))
         if default not in schemes:
-            raise ModelFileError(f"{where}: default_scheme {default!r} is not among "
-                                 f"{list(schemes)}")
+            raise ModelFileError(
+                f"{where}: default_scheme {default!r} is not among {list(schemes)}"
+            )
         residues: dict[int, str] = {}
         rsources: dict[int, str] = {}
         for seg in t.get("sequence", []):
@@ -372,8 +433,10 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                     raise ModelFileError(f"{where}.sequence: {aa!r} is not an amino-acid letter")
                 pos = start + k + off
                 if pos in residues and residues[pos] != aa:
-                    raise ModelFileError(f"{where}: sequence sources disagree at {pos}: "
-                                         f"{residues[pos]} ({rsources[pos]}) vs {aa} ({src})")
+                    raise ModelFileError(
+                        f"{where}: sequence sources disagree at {pos}: "
+                        f"{residues[pos]} ({rsources[pos]}) vs {aa} ({src})"
+                    )
                 residues[pos], rsources[pos] = aa, src
         for r in t.get("residues", []):
             aa, pos = _parse_residue_token(_need(r, "residue", f"{where}.residues"), where)
@@ -383,8 +446,10 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
             up = pos + schemes[scheme].offset
             src = _check_source(_need(r, "source", f"{where}.residues"), where)
             if up in residues and residues[up] != aa:
-                raise ModelFileError(f"{where}: residue {aa}{pos} ({scheme}) contradicts "
-                                     f"{residues[up]} from {rsources[up]}")
+                raise ModelFileError(
+                    f"{where}: residue {aa}{pos} ({scheme}) contradicts "
+                    f"{residues[up]} from {rsources[up]}"
+                )
             residues[up] = aa
             rsources.setdefault(up, src)
         structures = tuple(
@@ -393,13 +458,21 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                 method=_need(s, "method", f"{where}.structures"),
                 resolution=(float(s["resolution"]) if s.get("resolution") is not None else None),
                 organism=_need(s, "organism", f"{where}.structures"),
-                chains=MappingProxyType({k: tuple(v) for k, v in
-                                         _need(s, "chains", f"{where}.structures", dict).items()}),
-                ligand=s.get("ligand"), drug=s.get("drug"),
+                chains=MappingProxyType(
+                    {
+                        k: tuple(v)
+                        for k, v in _need(s, "chains", f"{where}.structures", dict).items()
+                    }
+                ),
+                ligand=s.get("ligand"),
+                drug=s.get("drug"),
                 numbering=s.get("numbering", default),
                 source=_check_source(_need(s, "source", f"{where}.structures"), where),
-                verified=bool(s.get("verified", True)), note=s.get("note", ""))
-            for s in t.get("structures", []))
+                verified=bool(s.get("verified", True)),
+                note=s.get("note", ""),
+            )
+            for s in t.get("structures", [])
+        )
         sites = []
         for b in t.get("binding_sites", []):
             w = f"{where}.binding_sites"
@@ -410,11 +483,20 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
             for aa, pos in res:
                 up = pos + schemes[scheme].offset
                 if up in residues and residues[up] != aa:
-                    raise ModelFileError(f"{w}: {aa}{pos} contradicts the sequence "
-                                         f"({residues[up]})")
-            sites.append(BindingSite(_need(b, "name", w), tuple(b.get("drugs", [])),
-                                     b.get("ligand"), scheme, res,
-                                     _check_source(_need(b, "source", w), w), b.get("note", "")))
+                    raise ModelFileError(
+                        f"{w}: {aa}{pos} contradicts the sequence ({residues[up]})"
+                    )
+            sites.append(
+                BindingSite(
+                    _need(b, "name", w),
+                    tuple(b.get("drugs", [])),
+                    b.get("ligand"),
+                    scheme,
+                    res,
+                    _check_source(_need(b, "source", w), w),
+                    b.get("note", ""),
+                )
+            )
         muts = []
         for m in t.get("mutations", []):
             w = f"{where}.mutations"
@@ -431,26 +513,47 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                     raise ModelFileError(f"{w}: fold for {dname} must be finite and > 0, got {v}")
             up = int(mm.group(2)) + schemes[scheme].offset
             if up in residues and residues[up] != mm.group(1):
-                raise ModelFileError(f"{w}: {variant} ({scheme}) contradicts the sequence "
-                                     f"({residues[up]})")
-            muts.append(KnownMutation(
-                mm.group(1), int(mm.group(2)), mm.group(3), scheme, _need(m, "effect", w),
-                MappingProxyType(folds),
-                MappingProxyType({str(k).lower(): tuple(float(x) for x in v)
-                                  for k, v in m.get("fold_ranges", {}).items()}),
-                m.get("fold_basis", ""),
-                tuple(_check_source(s, w) for s in _need(m, "sources", w, list)),
-                m.get("note", ""), bool(m.get("verified", True))))
+                raise ModelFileError(
+                    f"{w}: {variant} ({scheme}) contradicts the sequence ({residues[up]})"
+                )
+            muts.append(
+                KnownMutation(
+                    mm.group(1),
+                    int(mm.group(2)),
+                    mm.group(3),
+                    scheme,
+                    _need(m, "effect", w),
+                    MappingProxyType(folds),
+                    MappingProxyType(
+                        {
+                            str(k).lower(): tuple(float(x) for x in v)
+                            for k, v in m.get("fold_ranges", {}).items()
+                        }
+                    ),
+                    m.get("fold_basis", ""),
+                    tuple(_check_source(s, w) for s in _need(m, "sources", w, list)),
+                    m.get("note", ""),
+                    bool(m.get("verified", True)),
+                )
+            )
         items[gene] = Target(
-            gene=gene, uniprot=_need(t, "uniprot", where), protein=_need(t, "protein", where),
-            role=_need(t, "role", where), aliases=tuple(t.get("aliases", [])),
-            default_scheme=default, schemes=MappingProxyType(schemes),
-            residues=MappingProxyType(residues), residue_sources=MappingProxyType(rsources),
+            gene=gene,
+            uniprot=_need(t, "uniprot", where),
+            protein=_need(t, "protein", where),
+            role=_need(t, "role", where),
+            aliases=tuple(t.get("aliases", [])),
+            default_scheme=default,
+            schemes=MappingProxyType(schemes),
+            residues=MappingProxyType(residues),
+            residue_sources=MappingProxyType(rsources),
             sequence_note=t.get("sequence_note", ""),
-            length=t.get("length"), structures=structures, binding_sites=tuple(sites),
+            length=t.get("length"),
+            structures=structures,
+            binding_sites=tuple(sites),
             mutations=tuple(muts),
             sources=tuple(_check_source(s, where) for s in t.get("sources", [])),
-            note=t.get("note", ""))
+            note=t.get("note", ""),
+        )
     if not items:
         raise ModelFileError(f"{origin}: no targets")
     return _TargetRegistry(items)

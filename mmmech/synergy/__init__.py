@@ -9,6 +9,7 @@ _fit    four-parameter log-logistic fits (batched, compiled)
 _io     reading SynergyFinder long tables and plates
 plot    synergy maps (matplotlib)
 """
+
 from ._api import (
     FITS,
     METRICS,
@@ -26,6 +27,19 @@ from ._api import (
     score_table,
 )
 
-__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic",
-           "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate",
-           "fit_loglogistic", "fit_loglogistic_batch", "most_synergistic_area"]
+__all__ = [
+    "METRICS",
+    "FITS",
+    "REPLICATES",
+    "check_metrics",
+    "SynergyResult",
+    "LogLogistic",
+    "FitBatch",
+    "score_surface",
+    "score_table",
+    "score_blocks",
+    "read_plate",
+    "fit_loglogistic",
+    "fit_loglogistic_batch",
+    "most_synergistic_area",
+]

@@ -58,6 +58,7 @@ Examples
 >>> round(r.scores["bliss"], 9), r.scores["hsa"] > 0
 (0.0, True)
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -80,10 +81,22 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import pandas as pd
     from numpy.typing import ArrayLike
 
-__all__ = ["METRICS", "FITS", "REPLICATES", "check_metrics", "SynergyResult", "LogLogistic",
-           "FitBatch", "score_surface", "score_table", "score_blocks", "read_plate",
-           "fit_loglogistic",
-           "fit_loglogistic_batch", "most_synergistic_area"]
+__all__ = [
+    "METRICS",
+    "FITS",
+    "REPLICATES",
+    "check_metrics",
+    "SynergyResult",
+    "LogLogistic",
+    "FitBatch",
+    "score_surface",
+    "score_table",
+    "score_blocks",
+    "read_plate",
+    "fit_loglogistic",
+    "fit_loglogistic_batch",
+    "most_synergistic_area",
+]
 
 RESPONSE_KINDS = ("inhibition", "viability")
 # treatment of replicate wells: SynergyFinder's bootstrap (its default) or mmmech's mean surface
@@ -94,21 +107,24 @@ REPLICATES = ("synergyfinder", "mean")
 # pay for it
 def read_table(*args: Any, **kwargs: Any) -> Any:
     from ._io import read_table as f  # deferred: pandas, see above
+
     return f(*args, **kwargs)
 
 
 def canonical_table(*args: Any, **kwargs: Any) -> Any:
     from ._io import canonical_table as f  # deferred: pandas, see above
+
     return f(*args, **kwargs)
 
 
 def iter_blocks(*args: Any, **kwargs: Any) -> Any:
     from ._io import iter_blocks as f  # deferred: pandas, see above
+
     return f(*args, **kwargs)
 
 
 AREA_SIZE = 3
-BOOT_WELLS = 20000      # wells scored per batch of bootstrap plates (bounds the memory)
+BOOT_WELLS = 20000  # wells scored per batch of bootstrap plates (bounds the memory)
 
 
 @dataclass
@@ -189,13 +205,15 @@ class SynergyResult(Result):
         (``response``, ``matrices``, ``references``, ``zip_fit``)."""
         out = {
             "drugs": list(self.drugs),
-            "doses": {d: np.asarray(x).tolist()
-                      for d, x in zip(self.drugs, self.doses, strict=True)},
+            "doses": {
+                d: np.asarray(x).tolist() for d, x in zip(self.drugs, self.doses, strict=True)
+            },
             "units": None if self.units is None else dict(zip(self.drugs, self.units, strict=True)),
             "response_kind": "inhibition",
             "scores": {m: float(v) for m, v in self.scores.items()},
-            "intervals": None if self.intervals is None else {
-                m: [float(lo), float(hi)] for m, (lo, hi) in self.intervals.items()},
+            "intervals": None
+            if self.intervals is None
+            else {m: [float(lo), float(hi)] for m, (lo, hi) in self.intervals.items()},
             "n_boot": int(self.n_boot),
             "replicates": int(self.replicates),
             "most_synergistic_area": self.most_synergistic_area,
@@ -213,8 +231,7 @@ class SynergyResult(Result):
         return out
 
 
-def check_metrics(metrics: str | Iterable[str],
-                  func: str = "check_metrics") -> tuple[str, ...]:
+def check_metrics(metrics: str | Iterable[str], func: str = "check_metrics") -> tuple[str, ...]:
     """Normalise a metric selection (``"all"``, one name or a sequence) to a list of names;
     InvalidInputError naming `func` for unknown metrics."""
     if isinstance(metrics, str):
@@ -222,21 +239,27 @@ def check_metrics(metrics: str | Iterable[str],
     try:
         metrics = [str(m).lower() for m in metrics]
     except TypeError:
-        raise InvalidInputError(f"{func}(): metrics must be a metric name or a sequence of "
-                                f"names from {METRICS}, got {metrics!r}") from None
+        raise InvalidInputError(
+            f"{func}(): metrics must be a metric name or a sequence of "
+            f"names from {METRICS}, got {metrics!r}"
+        ) from None
     if not metrics:
         raise InvalidInputError(f"{func}(): metrics is empty; choose from {', '.join(METRICS)}")
     for m in metrics:
         if m not in METRICS:
-            raise InvalidInputError(f"{func}(): unknown metric {m!r}; expected one of "
-                                    f"{', '.join(METRICS)}{did_you_mean(m, METRICS)}")
+            raise InvalidInputError(
+                f"{func}(): unknown metric {m!r}; expected one of "
+                f"{', '.join(METRICS)}{did_you_mean(m, METRICS)}"
+            )
     return tuple(dict.fromkeys(metrics))
 
 
 def _check_choice(value, choices, func, arg):
     if value not in choices:
-        raise InvalidInputError(f"{func}(): {arg} must be one of {', '.join(map(repr, choices))}, "
-                                f"got {value!r}{did_you_mean(str(value), choices)}")
+        raise InvalidInputError(
+            f"{func}(): {arg} must be one of {', '.join(map(repr, choices))}, "
+            f"got {value!r}{did_you_mean(str(value), choices)}"
+        )
     return value
 
 
@@ -244,10 +267,13 @@ def _check_kind(kind, func, arg):
     if kind is None:
         raise InvalidInputError(
             f"{func}(): say what the responses are with {arg}='viability' (percent of untreated "
-            f"cells alive) or {arg}='inhibition' (percent inhibition); it is never guessed")
+            f"cells alive) or {arg}='inhibition' (percent inhibition); it is never guessed"
+        )
     if kind not in RESPONSE_KINDS:
-        raise InvalidInputError(f"{func}(): {arg} must be 'viability' or 'inhibition', got "
-                                f"{kind!r}{did_you_mean(kind, RESPONSE_KINDS)}")
+        raise InvalidInputError(
+            f"{func}(): {arg} must be 'viability' or 'inhibition', got "
+            f"{kind!r}{did_you_mean(kind, RESPONSE_KINDS)}"
+        )
     return kind
 
 
@@ -261,32 +287,41 @@ def _check_doses(doses, func, names=None):
     try:
         doses = list(doses)
     except TypeError:
-        raise InvalidInputError(f"{func}(): doses must be a list of K 1-D arrays (one per drug), "
-                                f"got {type(doses).__name__}") from None
+        raise InvalidInputError(
+            f"{func}(): doses must be a list of K 1-D arrays (one per drug), "
+            f"got {type(doses).__name__}"
+        ) from None
     if len(doses) < 2:
-        raise InvalidInputError(f"{func}(): a combination needs at least two drugs, got "
-                                f"{len(doses)} dose array(s) (a single drug)")
+        raise InvalidInputError(
+            f"{func}(): a combination needs at least two drugs, got "
+            f"{len(doses)} dose array(s) (a single drug)"
+        )
     out = []
     for k, d in enumerate(doses):
         name = repr(names[k]) if names else f"drug {k + 1}"
         try:
             a = np.asarray(d, dtype=float)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{func}(): doses of {name} must be numeric, got "
-                                    f"{d!r:.80}") from None
+            raise InvalidInputError(
+                f"{func}(): doses of {name} must be numeric, got {d!r:.80}"
+            ) from None
         if a.ndim != 1 or a.size < 2:
-            raise InvalidInputError(f"{func}(): doses of {name} must be a 1-D array with 0 and at "
-                                    f"least one positive dose, got shape {a.shape}")
+            raise InvalidInputError(
+                f"{func}(): doses of {name} must be a 1-D array with 0 and at "
+                f"least one positive dose, got shape {a.shape}"
+            )
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             bad = a[~np.isfinite(a) | (a < 0)][:3].tolist()
-            raise InvalidInputError(f"{func}(): doses of {name} must be finite and >= 0, got "
-                                    f"{bad}")
+            raise InvalidInputError(f"{func}(): doses of {name} must be finite and >= 0, got {bad}")
         if a[0] != 0:
-            raise InvalidInputError(f"{func}(): the first dose of {name} must be 0 (the "
-                                    f"monotherapies of the other drugs), got {a[0]:g}")
+            raise InvalidInputError(
+                f"{func}(): the first dose of {name} must be 0 (the "
+                f"monotherapies of the other drugs), got {a[0]:g}"
+            )
         if np.any(np.diff(a) <= 0):
-            raise InvalidInputError(f"{func}(): doses of {name} must be strictly increasing, got "
-                                    f"{a.tolist()[:8]}")
+            raise InvalidInputError(
+                f"{func}(): doses of {name} must be strictly increasing, got {a.tolist()[:8]}"
+            )
         out.append(a)
     return out
 
@@ -302,26 +337,40 @@ def _check_names(drugs, K, func):
     low = [d.lower() for d in drugs]
     for i, d in enumerate(low):
         if d in low[:i]:
-            raise InvalidInputError(f"{func}(): drug {drugs[i]!r} appears twice; each drug of a "
-                                    "combination must be different")
+            raise InvalidInputError(
+                f"{func}(): drug {drugs[i]!r} appears twice; each drug of a "
+                "combination must be different"
+            )
     return tuple(drugs)
 
 
 def _area(delta, drugs, doses):
     score, start, win = _msa(delta, AREA_SIZE)
-    sel = [doses[k][start[k]:start[k] + win[k]].tolist() for k in range(len(doses))]
-    return {"score": score, "rows": sel[0], "cols": sel[1],
-            "doses": dict(zip(drugs, sel, strict=True)), "start": list(start)}
+    sel = [doses[k][start[k] : start[k] + win[k]].tolist() for k in range(len(doses))]
+    return {
+        "score": score,
+        "rows": sel[0],
+        "cols": sel[1],
+        "doses": dict(zip(drugs, sel, strict=True)),
+        "start": list(start),
+    }
 
 
 def _fits(mono, drugs):
     fits = {}
     for k, name in enumerate(drugs):
         f = mono[k]
-        fits[name] = LogLogistic(float(f["e0"][0]), float(f["einf"][0]), float(f["ec50"][0]),
-                                 float(f["hill"][0]), float(f["sse"][0]), float(f["r2"][0]),
-                                 int(f["n"][0]), bool(f["ok"][0]),
-                                 decode_flags(f["flag_bits"][0]))
+        fits[name] = LogLogistic(
+            float(f["e0"][0]),
+            float(f["einf"][0]),
+            float(f["ec50"][0]),
+            float(f["hill"][0]),
+            float(f["sse"][0]),
+            float(f["r2"][0]),
+            int(f["n"][0]),
+            bool(f["ok"][0]),
+            decode_flags(f["flag_bits"][0]),
+        )
     return fits
 
 
@@ -333,11 +382,13 @@ def _fmt_at(at, drugs, doses, units):
     return ", ".join(parts)
 
 
-_PATHO_TEXT = {"sf_fallback": "log-dose fallback taken",
-               "sf_iteration_limit": "BFGS stopped at its iteration limit",
-               "sf_orientation_flipped": "orientation flipped (the observed zero-dose response "
-                                         "became the high-dose plateau)",
-               "sf_runaway": "runaway curve (EC50 >1000-fold outside the tested doses)"}
+_PATHO_TEXT = {
+    "sf_fallback": "log-dose fallback taken",
+    "sf_iteration_limit": "BFGS stopped at its iteration limit",
+    "sf_orientation_flipped": "orientation flipped (the observed zero-dose response "
+    "became the high-dose plateau)",
+    "sf_runaway": "runaway curve (EC50 >1000-fold outside the tested doses)",
+}
 
 
 def _patho_notes(patho, drugs, doses, units):
@@ -350,27 +401,47 @@ def _patho_notes(patho, drugs, doses, units):
             where = f"monotherapy fit of {name!r}"
         else:
             where = f"ZIP fit of the {name!r} series at {_fmt_at(p['at'], drugs, doses, units)}"
-        notes.append(f"{where}: {what} (SynergyFinder-compatible fit; --fit robust / "
-                     "fit='robust' gives better least squares, not SynergyFinder's numbers)")
+        notes.append(
+            f"{where}: {what} (SynergyFinder-compatible fit; --fit robust / "
+            "fit='robust' gives better least squares, not SynergyFinder's numbers)"
+        )
     return notes
 
 
 def _check_zip_version(zip_version, fit, K, metrics, func):
     if zip_version not in (2, 3) or isinstance(zip_version, bool):
-        raise InvalidInputError(f"{func}(): zip_version must be 3 (SynergyFinder 3) or 2 "
-                                f"(SynergyFinder 2), got {zip_version!r}")
+        raise InvalidInputError(
+            f"{func}(): zip_version must be 3 (SynergyFinder 3) or 2 "
+            f"(SynergyFinder 2), got {zip_version!r}"
+        )
     if zip_version == 2 and "zip" in metrics:
         if fit != "synergyfinder":
-            raise InvalidInputError(f"{func}(): zip_version=2 is SynergyFinder 2's ZIP on its own "
-                                    f"fits; it needs fit='synergyfinder', got fit={fit!r}")
+            raise InvalidInputError(
+                f"{func}(): zip_version=2 is SynergyFinder 2's ZIP on its own "
+                f"fits; it needs fit='synergyfinder', got fit={fit!r}"
+            )
         if K != 2:
-            raise InvalidInputError(f"{func}(): zip_version=2 (SynergyFinder 2's ZIP) scores two "
-                                    f"drugs, got {K}")
+            raise InvalidInputError(
+                f"{func}(): zip_version=2 (SynergyFinder 2's ZIP) scores two drugs, got {K}"
+            )
     return int(zip_version)
 
 
-def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, ci=None,
-            fit="synergyfinder", treatment="none", patho=None, zip_version=3):
+def _result(
+    out,
+    drugs,
+    doses,
+    R0,
+    metrics,
+    units=None,
+    replicates=1,
+    n_boot=0,
+    ci=None,
+    fit="synergyfinder",
+    treatment="none",
+    patho=None,
+    zip_version=3,
+):
     notes = list(out.notes)
     if patho is None:
         patho = out.pathologies
@@ -383,34 +454,48 @@ def _result(out, drugs, doses, R0, metrics, units=None, replicates=1, n_boot=0, 
         if not f.ok:
             notes.append(f"fit of {name!r} failed; Loewe and ZIP scores are not reliable")
     if np.all(np.abs(R0) <= 1.5):
-        notes.append("every response lies within +-1.5: if these are fractions, multiply by 100 "
-                     "(SynergyFinder's scale is percent)")
+        notes.append(
+            "every response lies within +-1.5: if these are fractions, multiply by 100 "
+            "(SynergyFinder's scale is percent)"
+        )
     intervals = None
     if n_boot and treatment == "synergyfinder-bootstrap":
         # spread of SynergyFinder's bootstrap plates: percentiles of their summary scores
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out.boot_summary[m], [lo_q, hi_q]))
-                     for m in metrics}
+        intervals = {m: tuple(np.percentile(out.boot_summary[m], [lo_q, hi_q])) for m in metrics}
     elif n_boot:
         lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 - (1 - ci) / 2)
-        intervals = {m: tuple(np.percentile(out.summary[m][1:], [lo_q, hi_q]))
-                     for m in metrics}
+        intervals = {m: tuple(np.percentile(out.summary[m][1:], [lo_q, hi_q])) for m in metrics}
     return SynergyResult(
-        drugs=tuple(drugs), doses=tuple(doses), units=None if units is None else tuple(units),
+        drugs=tuple(drugs),
+        doses=tuple(doses),
+        units=None if units is None else tuple(units),
         response=R0.copy(),
         scores={m: float(out.summary[m][0]) for m in metrics},
         matrices={m: out.deltas[m][0] for m in metrics},
         references={m: out.references[m][0] for m in metrics},
         zip_fit=None if out.zip_fit is None else out.zip_fit[0],
         most_synergistic_area={m: _area(out.deltas[m][0], drugs, doses) for m in metrics},
-        fits=fits, intervals=intervals, n_boot=int(n_boot), replicates=int(replicates),
-        notes=notes, fit=fit, replicates_treatment=treatment, zip_version=zip_version)
+        fits=fits,
+        intervals=intervals,
+        n_boot=int(n_boot),
+        replicates=int(replicates),
+        notes=notes,
+        fit=fit,
+        replicates_treatment=treatment,
+        zip_version=zip_version,
+    )
 
 
-def score_surface(doses: Sequence[ArrayLike], response: ArrayLike,
-                  metrics: str | Iterable[str] = METRICS, response_kind: str = "inhibition",
-                  drugs: str | Sequence[str] | None = None, fit: str = "synergyfinder",
-                  zip_version: int = 3) -> SynergyResult:
+def score_surface(
+    doses: Sequence[ArrayLike],
+    response: ArrayLike,
+    metrics: str | Iterable[str] = METRICS,
+    response_kind: str = "inhibition",
+    drugs: str | Sequence[str] | None = None,
+    fit: str = "synergyfinder",
+    zip_version: int = 3,
+) -> SynergyResult:
     """Score a dose-response surface with Bliss, HSA, Loewe and ZIP.
 
     Parameters
@@ -453,16 +538,20 @@ def score_surface(doses: Sequence[ArrayLike], response: ArrayLike,
     try:
         y = np.asarray(response, dtype=float)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"{func}(): response must be numeric, got "
-                                f"{response!r:.80}") from None
+        raise InvalidInputError(
+            f"{func}(): response must be numeric, got {response!r:.80}"
+        ) from None
     shape = tuple(len(d) for d in dl)
     if y.shape != shape:
-        raise InvalidInputError(f"{func}(): response must have shape {shape} (one value per "
-                                f"dose of each drug), got {y.shape}")
+        raise InvalidInputError(
+            f"{func}(): response must have shape {shape} (one value per "
+            f"dose of each drug), got {y.shape}"
+        )
     if not np.all(np.isfinite(y)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
-        raise InvalidInputError(f"{func}(): response must be finite, got "
-                                f"{y[where]} at index {where}")
+        raise InvalidInputError(
+            f"{func}(): response must be finite, got {y[where]} at index {where}"
+        )
     R = _to_inhibition(y, kind)
     zv = _check_zip_version(zip_version, fit, len(dl), metrics, func)
     out = score_batch(dl, R[None], metrics, fit=fit, zip_version=zv)
@@ -507,7 +596,7 @@ def _bootstrap(block, shape, n_boot, rng):
     maxr = counts.max()
     vals = np.zeros((len(counts), maxr))
     for i, v in enumerate(block.values):
-        vals[i, :len(v)] = v
+        vals[i, : len(v)] = v
     u = rng.random((n_boot, len(counts), maxr))
     pick = np.floor(u * counts[None, :, None]).astype(int)
     draws = np.take_along_axis(np.broadcast_to(vals, (n_boot,) + vals.shape), pick, axis=2)
@@ -531,21 +620,34 @@ def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     lmean = lambda a: a.astype(np.longdouble).mean(axis=0).astype(float)  # noqa: E731
     deltas = {m: lmean(out.deltas[m])[None] for m in metrics}
     res = replace(
-        out, boot_summary=out.summary, deltas=deltas,
+        out,
+        boot_summary=out.summary,
+        deltas=deltas,
         references={m: lmean(out.references[m])[None] for m in metrics},
         zip_fit=None if out.zip_fit is None else lmean(out.zip_fit)[None],
         summary={m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics},
-        notes=[f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
-               f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
-               "scores the mean surface instead"] + list(out.notes))
+        notes=[
+            f"replicates: scores are the means over SynergyFinder's {SF_BOOT_ITER} "
+            f"bootstrap plates (seed {SF_BOOT_SEED}, R's generator); replicates='mean' "
+            "scores the mean surface instead"
+        ]
+        + list(out.notes),
+    )
     return res, SF_BOOT_ITER
 
 
-def score_blocks(df: pd.DataFrame, response: str | None = None,
-                 metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
-                 seed: SeedLike = 0, func: str = "score_blocks", fit: str = "synergyfinder",
-                 replicates: str = "synergyfinder",
-                 zip_version: int = 3) -> list[tuple[Any, SynergyResult]]:
+def score_blocks(
+    df: pd.DataFrame,
+    response: str | None = None,
+    metrics: str | Iterable[str] = METRICS,
+    n_boot: int = 200,
+    ci: float = 0.95,
+    seed: SeedLike = 0,
+    func: str = "score_blocks",
+    fit: str = "synergyfinder",
+    replicates: str = "synergyfinder",
+    zip_version: int = 3,
+) -> list[tuple[Any, SynergyResult]]:
     """Score every block of a long table; returns a list of ``(block_id, SynergyResult)``.
 
     Parameters are those of :func:`score_table`. Each result's ``doses`` are in the block's
@@ -555,8 +657,7 @@ def score_blocks(df: pd.DataFrame, response: str | None = None,
     kind = _check_kind(response, func, "response")
     fit = _check_choice(fit, FITS, func, "fit")
     replicates = _check_choice(replicates, REPLICATES, func, "replicates")
-    if not (isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool)
-            and n_boot >= 0):
+    if not (isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool) and n_boot >= 0):
         raise InvalidInputError(f"{func}(): n_boot must be an integer >= 0, got {n_boot!r}")
     if n_boot == 1:
         raise InvalidInputError(f"{func}(): n_boot must be 0 (no interval) or >= 2, got 1")
@@ -570,9 +671,20 @@ def score_blocks(df: pd.DataFrame, response: str | None = None,
         zv = _check_zip_version(zip_version, fit, len(block.doses), metrics, func)
         if block.replicates > 1 and replicates == "synergyfinder":
             out, nb = _sf_bootstrap(block, kind, metrics, fit, zv)
-            res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
-                          replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
-                          treatment="synergyfinder-bootstrap", zip_version=zv)
+            res = _result(
+                out,
+                block.drugs,
+                block.doses,
+                R0,
+                metrics,
+                units=block.units,
+                replicates=block.replicates,
+                n_boot=nb,
+                ci=ci,
+                fit=fit,
+                treatment="synergyfinder-bootstrap",
+                zip_version=zv,
+            )
             res.extra = dict(block.extra)
             results.append((block.block_id, res))
             continue
@@ -583,23 +695,48 @@ def score_blocks(df: pd.DataFrame, response: str | None = None,
             # resampled plates, scored in batches of about BOOT_WELLS wells at a time
             boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
             step = max(1, BOOT_WELLS // R0.size)
-            parts = [score_batch(block.doses, boot[i:i + step], metrics, fit=fit,
-                                 zip_version=zv).summary for i in range(0, nb, step)]
-            out = replace(out, summary={
-                m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics})
-        res = _result(out, block.drugs, block.doses, R0, metrics, units=block.units,
-                      replicates=block.replicates, n_boot=nb, ci=ci, fit=fit,
-                      treatment="mean-surface" if block.replicates > 1 else "none",
-                      zip_version=zv)
+            parts = [
+                score_batch(
+                    block.doses, boot[i : i + step], metrics, fit=fit, zip_version=zv
+                ).summary
+                for i in range(0, nb, step)
+            ]
+            out = replace(
+                out,
+                summary={
+                    m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics
+                },
+            )
+        res = _result(
+            out,
+            block.drugs,
+            block.doses,
+            R0,
+            metrics,
+            units=block.units,
+            replicates=block.replicates,
+            n_boot=nb,
+            ci=ci,
+            fit=fit,
+            treatment="mean-surface" if block.replicates > 1 else "none",
+            zip_version=zv,
+        )
         res.extra = dict(block.extra)
         results.append((block.block_id, res))
     return results
 
 
-def score_table(df: pd.DataFrame, response: str | None = None,
-                metrics: str | Iterable[str] = METRICS, n_boot: int = 200, ci: float = 0.95,
-                seed: SeedLike = 0, fit: str = "synergyfinder", replicates: str = "synergyfinder",
-                zip_version: int = 3) -> pd.DataFrame:
+def score_table(
+    df: pd.DataFrame,
+    response: str | None = None,
+    metrics: str | Iterable[str] = METRICS,
+    n_boot: int = 200,
+    ci: float = 0.95,
+    seed: SeedLike = 0,
+    fit: str = "synergyfinder",
+    replicates: str = "synergyfinder",
+    zip_version: int = 3,
+) -> pd.DataFrame:
     """Score a measured plate in SynergyFinder's long format: one row per block.
 
     Parameters
@@ -651,16 +788,25 @@ def score_table(df: pd.DataFrame, response: str | None = None,
     >>> abs(float(score_table(df, response="inhibition", metrics="bliss")["bliss"].iloc[0])) < 1e-9
     True
     """
-    results = score_blocks(df, response=response, metrics=metrics, n_boot=n_boot, ci=ci,
-                           seed=seed, func="score_table", fit=fit, replicates=replicates,
-                           zip_version=zip_version)
+    results = score_blocks(
+        df,
+        response=response,
+        metrics=metrics,
+        n_boot=n_boot,
+        ci=ci,
+        seed=seed,
+        func="score_table",
+        fit=fit,
+        replicates=replicates,
+        zip_version=zip_version,
+    )
     metrics = check_metrics(metrics, "score_table")
     rows = []
     for bid, res in results:
         row = {"block_id": bid}
         for k, d in enumerate(res.drugs):
             row[f"drug{k + 1}"] = d
-        for k, u in enumerate(res.units or ()):       # a plate's blocks always have units
+        for k, u in enumerate(res.units or ()):  # a plate's blocks always have units
             row[f"conc_unit{k + 1}"] = u
         row["replicates"] = res.replicates
         row["fit"] = res.fit
@@ -675,11 +821,11 @@ def score_table(df: pd.DataFrame, response: str | None = None,
             row.setdefault(c, v)
         rows.append(row)
     import pandas as pd  # deferred: pandas costs about 0.3 s; import mmmech stays fast
+
     return pd.DataFrame(rows)
 
 
-def most_synergistic_area(delta: ArrayLike,
-                          size: int = AREA_SIZE) -> tuple[float, tuple[int, ...]]:
+def most_synergistic_area(delta: ArrayLike, size: int = AREA_SIZE) -> tuple[float, tuple[int, ...]]:
     """Largest mean score over windows of `size` consecutive doses per drug.
 
     Parameters
@@ -696,17 +842,18 @@ def most_synergistic_area(delta: ArrayLike,
     """
     a = np.asarray(delta, dtype=float)
     if a.ndim < 1 or a.size == 0 or not np.all(np.isfinite(a)):
-        raise InvalidInputError("most_synergistic_area(): delta must be a finite, non-empty "
-                                f"array, got shape {a.shape}")
+        raise InvalidInputError(
+            f"most_synergistic_area(): delta must be a finite, non-empty array, got shape {a.shape}"
+        )
     if not (isinstance(size, (int, np.integer)) and size >= 1):
-        raise InvalidInputError(f"most_synergistic_area(): size must be an integer >= 1, got "
-                                f"{size!r}")
+        raise InvalidInputError(
+            f"most_synergistic_area(): size must be an integer >= 1, got {size!r}"
+        )
     score, start, _ = _msa(a, int(size))
     return score, start
 
 
-def fit_loglogistic(dose: ArrayLike, response: ArrayLike,
-                    e0: float | None = None) -> LogLogistic:
+def fit_loglogistic(dose: ArrayLike, response: ArrayLike, e0: float | None = None) -> LogLogistic:
     """Fit a four-parameter log-logistic curve (percent inhibition against dose).
 
     Parameters
@@ -748,22 +895,33 @@ def _check_curve(dose, response, func):
     except (TypeError, ValueError):
         raise InvalidInputError(f"{func}(): dose and response must be numeric") from None
     if x.ndim != 1 or y.shape != x.shape:
-        raise InvalidInputError(f"{func}(): dose and response must be 1-D of the same length, "
-                                f"got shapes {x.shape} and {y.shape}")
+        raise InvalidInputError(
+            f"{func}(): dose and response must be 1-D of the same length, "
+            f"got shapes {x.shape} and {y.shape}"
+        )
     if not (np.all(np.isfinite(x)) and np.all(x >= 0)):
-        raise InvalidInputError(f"{func}(): doses must be finite and >= 0, got "
-                                f"{x[~np.isfinite(x) | (x < 0)][:3].tolist()}")
+        raise InvalidInputError(
+            f"{func}(): doses must be finite and >= 0, got "
+            f"{x[~np.isfinite(x) | (x < 0)][:3].tolist()}"
+        )
     if not np.all(np.isfinite(y)):
-        raise InvalidInputError(f"{func}(): responses must be finite, got "
-                                f"{y[~np.isfinite(y)][:3].tolist()}")
+        raise InvalidInputError(
+            f"{func}(): responses must be finite, got {y[~np.isfinite(y)][:3].tolist()}"
+        )
     if len(np.unique(x)) < 2:
-        raise InvalidInputError(f"{func}(): need at least two distinct doses, got "
-                                f"{np.unique(x).tolist()}")
+        raise InvalidInputError(
+            f"{func}(): need at least two distinct doses, got {np.unique(x).tolist()}"
+        )
     return x, y
 
 
-def fit_loglogistic_batch(dose: ArrayLike, response: ArrayLike, weights: ArrayLike | None = None,
-                          e0: ArrayLike | None = None, backend: str = "auto") -> FitBatch:
+def fit_loglogistic_batch(
+    dose: ArrayLike,
+    response: ArrayLike,
+    weights: ArrayLike | None = None,
+    e0: ArrayLike | None = None,
+    backend: str = "auto",
+) -> FitBatch:
     """Fit B log-logistic curves in one vectorised call.
 
     Parameters
@@ -790,8 +948,9 @@ def fit_loglogistic_batch(dose: ArrayLike, response: ArrayLike, weights: ArrayLi
     if y.ndim != 2:
         raise InvalidInputError(f"{func}(): response must be 2-D (B, N), got shape {y.shape}")
     if x.shape not in ((y.shape[1],), y.shape):
-        raise InvalidInputError(f"{func}(): dose must have shape ({y.shape[1]},) or {y.shape}, "
-                                f"got {x.shape}")
+        raise InvalidInputError(
+            f"{func}(): dose must have shape ({y.shape[1]},) or {y.shape}, got {x.shape}"
+        )
     if not (np.all(np.isfinite(x)) and np.all(x >= 0)):
         raise InvalidInputError(f"{func}(): doses must be finite and >= 0")
     if np.any(np.isinf(y)):
@@ -799,8 +958,8 @@ def fit_loglogistic_batch(dose: ArrayLike, response: ArrayLike, weights: ArrayLi
     if weights is not None:
         w = np.asarray(weights, dtype=float)
         if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise InvalidInputError(f"{func}(): weights must be finite, >= 0 and of shape "
-                                    f"{y.shape}")
+            raise InvalidInputError(
+                f"{func}(): weights must be finite, >= 0 and of shape {y.shape}"
+            )
     check_backend(backend, func)
     return fit_batch(x, y, weights=weights, e0=e0, backend=backend)
-

@@ -11,6 +11,7 @@ most one drug is present has expectation = observation (score 0); the monotherap
 of drug k are the wells where every other drug is at dose 0, the dose-0 well (the control)
 included.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -30,10 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
 __all__ = ["METRICS", "FITS", "Grid", "BatchScores", "score_batch", "most_synergistic_area"]
 
 METRICS = ("bliss", "hsa", "loewe", "zip")
-FITS = ("synergyfinder", "robust")   # curve fits behind Loewe and ZIP (see mmmech.synergy._sf)
-LOEWE_GRID = 100          # grid points over the effect range before the root is polished
-LOEWE_POLISH = 60         # safeguarded Newton/bisection steps at most ...
-LOEWE_TOL = 1e-10         # ... until the bracket is this narrow (relative to the effect range)
+FITS = ("synergyfinder", "robust")  # curve fits behind Loewe and ZIP (see mmmech.synergy._sf)
+LOEWE_GRID = 100  # grid points over the effect range before the root is polished
+LOEWE_POLISH = 60  # safeguarded Newton/bisection steps at most ...
+LOEWE_TOL = 1e-10  # ... until the bracket is this narrow (relative to the effect range)
 
 
 class Grid:
@@ -46,9 +47,9 @@ class Grid:
         present = np.zeros(self.shape, dtype=int)
         for k, d in enumerate(self.doses):
             present = present + self._along(d > 0, k).astype(int)
-        self.n_present = present                     # drugs present per well
-        self.combo = present == self.K               # every drug present: the summary wells
-        self.multi = present >= 2                    # wells with an interaction to score
+        self.n_present = present  # drugs present per well
+        self.combo = present == self.K  # every drug present: the summary wells
+        self.multi = present >= 2  # wells with an interaction to score
 
     def _along(self, v, k):
         """Broadcast the 1-D array `v` along axis k of the grid."""
@@ -98,7 +99,7 @@ def _fit_all(R, grid, want_zip):
     """
     S = R.shape[0]
     N = max(grid.shape)
-    blocks = []   # (dose[B, N], y[B, N], w[B, N], e0[B])
+    blocks = []  # (dose[B, N], y[B, N], w[B, N], e0[B])
 
     def pad(y, d):
         B, n = y.shape
@@ -117,9 +118,9 @@ def _fit_all(R, grid, want_zip):
     zip_meta = []
     if want_zip:
         for k in range(grid.K):
-            Rk = np.moveaxis(R, k + 1, -1)                       # (S, others..., n_k)
+            Rk = np.moveaxis(R, k + 1, -1)  # (S, others..., n_k)
             others = np.moveaxis(grid.n_present - grid._along(grid.doses[k] > 0, k), k, -1)
-            sel = others[..., 0].reshape(-1) >= 1                 # other drugs present
+            sel = others[..., 0].reshape(-1) >= 1  # other drugs present
             series = Rk.reshape(S, -1, grid.shape[k])[:, sel, :]  # (S, M, n_k)
             M = series.shape[1]
             flat = series.reshape(S * M, grid.shape[k])
@@ -136,22 +137,31 @@ def _fit_all(R, grid, want_zip):
         out_mono.append(_slice_fit(fb, pos, pos + S))
         pos += S
     out_zip = []
-    for (k, sel, M) in zip_meta:
+    for k, sel, M in zip_meta:
         out_zip.append((k, sel, M, _slice_fit(fb, pos, pos + S * M)))
         pos += S * M
     return out_mono, out_zip
 
 
 def _slice_fit(fb, a, b):
-    return {"e0": fb.e0[a:b], "einf": fb.einf[a:b], "ec50": fb.ec50[a:b], "hill": fb.hill[a:b],
-            "ok": fb.ok[a:b], "r2": fb.r2[a:b], "sse": fb.sse[a:b], "n": fb.n[a:b],
-            "flag_bits": fb.flag_bits[a:b]}
+    return {
+        "e0": fb.e0[a:b],
+        "einf": fb.einf[a:b],
+        "ec50": fb.ec50[a:b],
+        "hill": fb.hill[a:b],
+        "ok": fb.ok[a:b],
+        "r2": fb.r2[a:b],
+        "sse": fb.sse[a:b],
+        "n": fb.n[a:b],
+        "flag_bits": fb.flag_bits[a:b],
+    }
 
 
 def _predict(fit, dose):
     """fit arrays (B,), dose (N,) or (B, N) -> (B, N)."""
-    return ll4(dose, fit["e0"][:, None], fit["einf"][:, None], fit["ec50"][:, None],
-               fit["hill"][:, None])
+    return ll4(
+        dose, fit["e0"][:, None], fit["einf"][:, None], fit["ec50"][:, None], fit["hill"][:, None]
+    )
 
 
 def _zip(R, grid, mono, zslices, notes):
@@ -160,21 +170,22 @@ def _zip(R, grid, mono, zslices, notes):
     ref = _bliss_combine(singles, grid)
     fitted = np.zeros_like(R)
     nfail = 0
-    for (k, sel, M, fit) in zslices:
+    for k, sel, M, fit in zslices:
         nk = grid.shape[k]
         pred = _predict(fit, grid.doses[k])[:, :nk]
         bad = ~fit["ok"]
         Rk = np.moveaxis(R, k + 1, -1)
         full = Rk.reshape(S, -1, nk).copy()
         obs = full[:, sel, :].reshape(S * M, nk)
-        pred = np.where(bad[:, None], obs, pred)           # failed slice: observed values
+        pred = np.where(bad[:, None], obs, pred)  # failed slice: observed values
         nfail += int(bad[:M].sum())
         full[:, sel, :] = pred.reshape(S, M, nk)
         fitted += np.moveaxis(full.reshape(Rk.shape), -1, k + 1)
     fitted /= grid.K
     if nfail:
-        notes.append(f"zip: {nfail} row/column fit(s) failed; their observed responses were "
-                     "used instead")
+        notes.append(
+            f"zip: {nfail} row/column fit(s) failed; their observed responses were used instead"
+        )
     ref = _finish(ref, R, grid)
     fitted = _finish(fitted, R, grid)
     return fitted - ref, ref, fitted
@@ -186,7 +197,7 @@ def _loewe_terms(yv, x, e0, einf, c50, h):
     amp = einf - e0
     sp = (yv - e0) / amp
     inside = (sp > 0.0) & (sp < 1.0)
-    above = yv >= np.maximum(e0, einf)          # never reached: D = inf, term 0
+    above = yv >= np.maximum(e0, einf)  # never reached: D = inf, term 0
     D = c50 * (sp / (1.0 - sp)) ** (1.0 / h)
     term = np.where(inside, x / D, np.where(above, 0.0, np.inf))
     term = np.where(x > 0, term, 0.0)
@@ -203,22 +214,28 @@ def _loewe(R, grid, mono, notes):
     change the grid point with the smallest |g| is kept (SynergyFinder's answer).
     """
     S = R.shape[0]
-    wells = np.argwhere(grid.multi)                     # (W, K) grid indices
+    wells = np.argwhere(grid.multi)  # (W, K) grid indices
     W = wells.shape[0]
-    X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)   # (W, K)
-    yobs = R[(slice(None),) + tuple(wells.T)]           # (S, W)
+    X = np.stack([grid.doses[k][wells[:, k]] for k in range(grid.K)], axis=1)  # (W, K)
+    yobs = R[(slice(None),) + tuple(wells.T)]  # (S, W)
     pars = [tuple(mono[k][n] for n in ("e0", "einf", "ec50", "hill")) for k in range(grid.K)]
-    lo_k = np.stack([np.minimum(p[0], p[1]) for p in pars], axis=1)    # (S, K)
+    lo_k = np.stack([np.minimum(p[0], p[1]) for p in pars], axis=1)  # (S, K)
     hi_k = np.stack([np.maximum(p[0], p[1]) for p in pars], axis=1)
-    ylo, yhi = lo_k.min(axis=1), hi_k.max(axis=1)                        # (S,)
+    ylo, yhi = lo_k.min(axis=1), hi_k.max(axis=1)  # (S,)
     M = LOEWE_GRID
     ygrid = ylo[:, None] + (yhi - ylo)[:, None] * np.linspace(0.0, 1.0, M)[None, :]  # (S, M)
     with np.errstate(all="ignore"):
         # 1) g on the grid: the single-drug inverse doses D_k(y) do not depend on the well
         g = np.full((S, W, M), -1.0)
         for k, (e0, einf, c50, h) in enumerate(pars):
-            term, _ = _loewe_terms(ygrid[:, None, :], X[None, :, k, None], e0[:, None, None],
-                                   einf[:, None, None], c50[:, None, None], h[:, None, None])
+            term, _ = _loewe_terms(
+                ygrid[:, None, :],
+                X[None, :, k, None],
+                e0[:, None, None],
+                einf[:, None, None],
+                c50[:, None, None],
+                h[:, None, None],
+            )
             g += term
         absg = np.where(np.isnan(g), np.inf, np.abs(g))
         pos, neg = g > 0, g <= 0
@@ -230,12 +247,14 @@ def _loewe(R, grid, mono, notes):
         b = np.take_along_axis(yg, (j + 1)[..., None], 2)[..., 0]
         sa = np.sign(np.take_along_axis(g, j[..., None], 2)[..., 0])
         best = np.take_along_axis(yg, np.argmin(absg, axis=2)[..., None], 2)[..., 0]
+
         def gfun(yv):
             gy = np.full(yv.shape, -1.0)
             dgy = np.zeros(yv.shape)
             for k, (e0, einf, c50, h) in enumerate(pars):
-                term, dterm = _loewe_terms(yv, X[None, :, k], e0[:, None], einf[:, None],
-                                           c50[:, None], h[:, None])
+                term, dterm = _loewe_terms(
+                    yv, X[None, :, k], e0[:, None], einf[:, None], c50[:, None], h[:, None]
+                )
                 gy += term
                 dgy += dterm
             return gy, dgy
@@ -244,7 +263,7 @@ def _loewe(R, grid, mono, notes):
         # 2) a drug's term vanishes steeply at its maximum (D_k -> inf): roots often sit right
         #    there, where Newton cannot help; test each maximum (and just below it) first
         for k in range(grid.K):
-            for yk in (hi_k[:, k:k + 1] - tol, hi_k[:, k:k + 1]):
+            for yk in (hi_k[:, k : k + 1] - tol, hi_k[:, k : k + 1]):
                 yk = np.broadcast_to(yk, a.shape)
                 inside = (yk > np.minimum(a, b)) & (yk < np.maximum(a, b))
                 if inside.any():
@@ -261,7 +280,7 @@ def _loewe(R, grid, mono, notes):
             b = np.where(same, b, y)
             yn = y - gy / dgy
             inside = np.isfinite(yn) & (yn >= np.minimum(a, b)) & (yn <= np.maximum(a, b))
-            solved = np.abs(gy) <= 1e-14                 # g is dimensionless (sum - 1)
+            solved = np.abs(gy) <= 1e-14  # g is dimensionless (sum - 1)
             y_new = np.where(solved, y, np.where(inside, yn, 0.5 * (a + b)))
             done = solved | (np.abs(b - a) <= tol) | (np.abs(y_new - y) <= 1e-3 * tol)
             y = y_new
@@ -270,27 +289,40 @@ def _loewe(R, grid, mono, notes):
     yloewe = np.where(has, y, best)
     # 4) SynergyFinder: an observed effect beyond every drug's maximum cannot be reached by any
     #    drug alone; the expectation is then the largest single-drug effect at the summed dose
-    beyond = (yobs[:, :, None] > hi_k[:, None, :]).all(axis=2)           # (S, W)
+    beyond = (yobs[:, :, None] > hi_k[:, None, :]).all(axis=2)  # (S, W)
     if beyond.any():
-        tot = X.sum(axis=1)                                              # (W,)
-        alt = np.max(np.stack([ll4(tot[None, :], p[0][:, None], p[1][:, None], p[2][:, None],
-                                   p[3][:, None]) for p in pars], axis=2), axis=2)
+        tot = X.sum(axis=1)  # (W,)
+        alt = np.max(
+            np.stack(
+                [
+                    ll4(tot[None, :], p[0][:, None], p[1][:, None], p[2][:, None], p[3][:, None])
+                    for p in pars
+                ],
+                axis=2,
+            ),
+            axis=2,
+        )
         yloewe = np.where(beyond, alt, yloewe)
     nb, nn = int(beyond[0].sum()), int((~has[0] & ~beyond[0]).sum())
     if nb:
-        notes.append(f"loewe: in {nb} well(s) the observed effect exceeds every drug's fitted "
-                     "maximum; their expectation is the largest single-drug effect at the summed "
-                     "dose (SynergyFinder's rule)")
+        notes.append(
+            f"loewe: in {nb} well(s) the observed effect exceeds every drug's fitted "
+            "maximum; their expectation is the largest single-drug effect at the summed "
+            "dose (SynergyFinder's rule)"
+        )
     if nn:
-        notes.append(f"loewe: {nn} well(s) have no exact solution of sum d_i/D_i(y) = 1; the "
-                     "effect closest to it on a 100-point grid is used (SynergyFinder's rule)")
+        notes.append(
+            f"loewe: {nn} well(s) have no exact solution of sum d_i/D_i(y) = 1; the "
+            "effect closest to it on a 100-point grid is used (SynergyFinder's rule)"
+        )
     ref = R.copy()
     ref[(slice(None),) + tuple(wells.T)] = yloewe
     return R - ref, ref
 
 
-def most_synergistic_area(delta: np.ndarray, size: int = 3
-                          ) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
+def most_synergistic_area(
+    delta: np.ndarray, size: int = 3
+) -> tuple[float, tuple[int, ...], tuple[int, ...]]:
     """Most synergistic window of `size` consecutive doses per drug (SynergyFinder's 3x3 area).
 
     Parameters
@@ -309,7 +341,7 @@ def most_synergistic_area(delta: np.ndarray, size: int = 3
     """
     win = tuple(min(size, n) for n in delta.shape)
     v = sliding_window_view(delta, win)
-    means = v.reshape(v.shape[:delta.ndim] + (-1,)).mean(axis=-1)
+    means = v.reshape(v.shape[: delta.ndim] + (-1,)).mean(axis=-1)
     flat = int(np.argmax(means))
     start = np.unravel_index(flat, means.shape)
     return float(means.reshape(-1)[flat]), tuple(int(s) for s in start), win
@@ -335,7 +367,7 @@ def _sf_fit_all(R, grid, want_zip, order=None):
         yy = np.zeros((B, N))
         dd[:, :nk] = dk
         yy[:, :nk] = series
-        if rank is not None:         # the points of each series in the order of the file
+        if rank is not None:  # the points of each series in the order of the file
             perm = np.argsort(rank, axis=1, kind="stable")
             dd[:, :nk] = np.take_along_axis(np.broadcast_to(dd[:, :nk], (B, nk)), perm, 1)
             yy[:, :nk] = np.take_along_axis(yy[:, :nk], perm, 1)
@@ -346,8 +378,12 @@ def _sf_fit_all(R, grid, want_zip, order=None):
 
     ranks = None if order is None else np.broadcast_to(np.asarray(order)[None], R.shape)
     for k in range(grid.K):
-        add(grid.mono(R, k), grid.doses[k][None, :], np.full(S, np.nan),
-            None if ranks is None else grid.mono(ranks, k))
+        add(
+            grid.mono(R, k),
+            grid.doses[k][None, :],
+            np.full(S, np.nan),
+            None if ranks is None else grid.mono(ranks, k),
+        )
     meta = []
     if want_zip:
         for k in range(grid.K):
@@ -369,7 +405,7 @@ def _sf_fit_all(R, grid, want_zip, order=None):
         mono.append(fb.take(slice(pos, pos + S)))
         pos += S
     zsl = []
-    for (k, sel, M) in meta:
+    for k, sel, M in meta:
         zsl.append((k, sel, M, fb.take(slice(pos, pos + S * M))))
         pos += S * M
     return mono, zsl
@@ -394,7 +430,7 @@ def _sf_mono_dict(fit, dose, y):
     """SFFits (S,) -> the parameter arrays of mmmech's LogLogistic (E0, Einf, EC50, hill)."""
     with np.errstate(all="ignore"):
         ec50 = np.where(fit.model == 1, np.exp(fit.e), fit.e)
-        rising = fit.b < 0                     # drc's b < 0: from c at dose 0 to d
+        rising = fit.b < 0  # drc's b < 0: from c at dose 0 to d
         e0 = np.where(rising, fit.c, fit.d)
         einf = np.where(rising, fit.d, fit.c)
         hill = np.abs(fit.b)
@@ -407,9 +443,17 @@ def _sf_mono_dict(fit, dose, y):
         sse = np.sum((y - pred) ** 2, axis=1)
         sst = np.sum((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 1.0)
-    return {"e0": e0, "einf": einf, "ec50": ec50, "hill": hill, "ok": fit.ok.copy(),
-            "r2": r2, "sse": sse, "n": np.full(len(fit), y.shape[1]),
-            "flag_bits": _sf_issues(fit, dose)}
+    return {
+        "e0": e0,
+        "einf": einf,
+        "ec50": ec50,
+        "hill": hill,
+        "ok": fit.ok.copy(),
+        "r2": r2,
+        "sse": sse,
+        "n": np.full(len(fit), y.shape[1]),
+        "flag_bits": _sf_issues(fit, dose),
+    }
 
 
 def _sf_zip(R, grid, mono, zslices, notes):
@@ -418,7 +462,7 @@ def _sf_zip(R, grid, mono, zslices, notes):
     ref = _bliss_combine(singles, grid)
     fitted = np.zeros(R.shape, dtype=np.longdouble)
     nfail = 0
-    for (k, sel, M, fit) in zslices:
+    for k, sel, M, fit in zslices:
         nk = grid.shape[k]
         pred = sf_predict(fit, grid.doses[k])[:, :nk]
         bad = ~fit.ok
@@ -431,8 +475,10 @@ def _sf_zip(R, grid, mono, zslices, notes):
         fitted += np.moveaxis(full.reshape(Rk.shape), -1, k + 1)
     fitted = (fitted / grid.K).astype(float)
     if nfail:
-        notes.append(f"zip: {nfail} row/column fit(s) failed; their observed responses were "
-                     "used instead (SynergyFinder stops with an error there)")
+        notes.append(
+            f"zip: {nfail} row/column fit(s) failed; their observed responses were "
+            "used instead (SynergyFinder stops with an error there)"
+        )
     ref = _finish(ref, R, grid)
     fitted = _finish(fitted, R, grid)
     return fitted - ref, ref, fitted
@@ -448,8 +494,8 @@ def _sf2_zip(R, grid, mono, notes):
     S = R.shape[0]
     d1, d2 = grid.doses
     n1, n2 = len(d1) - 1, len(d2) - 1
-    rfit = sf_predict(mono[0], d1[1:])                  # (S, n1)
-    cfit = sf_predict(mono[1], d2[1:])                  # (S, n2)
+    rfit = sf_predict(mono[0], d1[1:])  # (S, n1)
+    cfit = sf_predict(mono[1], d2[1:])  # (S, n2)
     obs = R[:, 1:, 1:]
     if n1 == 1 or n2 == 1:
         fitted = obs.copy()
@@ -460,8 +506,8 @@ def _sf2_zip(R, grid, mono, notes):
         N = max(n1, n2)
         D = np.zeros((S * (n1 + n2), N))
         Y = np.zeros_like(D)
-        D[:S * n2, :n1], Y[:S * n2, :n1] = d1[1:], s1
-        D[S * n2:, :n2], Y[S * n2:, :n2] = d2[1:], s2
+        D[: S * n2, :n1], Y[: S * n2, :n1] = d1[1:], s1
+        D[S * n2 :, :n2], Y[S * n2 :, :n2] = d2[1:], s2
         npts = np.concatenate([np.full(S * n2, n1), np.full(S * n1, n2)])
         emin = np.concatenate([cfit.reshape(-1), rfit.reshape(-1)])
         fb = sf_fit_batch(D, Y, npts, emin, emax=np.full(len(npts), 100.0))
@@ -469,10 +515,12 @@ def _sf2_zip(R, grid, mono, notes):
         pred = np.where(fb.ok[:, None], pred, Y)
         nfail = int((~fb.ok).reshape(S, -1)[0].sum())
         if nfail:
-            notes.append(f"zip (SynergyFinder 2): {nfail} row/column fit(s) failed; their "
-                         "observed responses were used, as SynergyFinder 2 does")
-        f1 = np.moveaxis(pred[:S * n2, :n1].reshape(S, n2, n1), 1, 2)
-        f2 = pred[S * n2:, :n2].reshape(S, n1, n2)
+            notes.append(
+                f"zip (SynergyFinder 2): {nfail} row/column fit(s) failed; their "
+                "observed responses were used, as SynergyFinder 2 does"
+            )
+        f1 = np.moveaxis(pred[: S * n2, :n1].reshape(S, n2, n1), 1, 2)
+        f2 = pred[S * n2 :, :n2].reshape(S, n1, n2)
         fitted = (f1 + f2) / 2
     ref_c = rfit[:, :, None] + cfit[:, None, :] - rfit[:, :, None] * cfit[:, None, :] / 100
     ref = R.copy()
@@ -502,10 +550,11 @@ def _sf_pathologies(grid, mono, zsl):
         fl = [n for n in names if bits & _flag_bit(n)]
         if fl:
             out.append({"series": "mono", "drug": k, "at": {}, "flags": fl})
-    for (k, sel, M, fit) in zsl:
+    for k, sel, M, fit in zsl:
         bits = _sf_issues(fit.take(slice(0, M)), grid.doses[k])
-        combos = np.argwhere(np.ones(tuple(n for j, n in enumerate(grid.shape) if j != k),
-                                     dtype=bool))[sel]
+        combos = np.argwhere(
+            np.ones(tuple(n for j, n in enumerate(grid.shape) if j != k), dtype=bool)
+        )[sel]
         others = [j for j in range(grid.K) if j != k]
         for m in range(M):
             fl = [n for n in names if int(bits[m]) & _flag_bit(n)]
@@ -563,13 +612,20 @@ class BatchScores(Result):
     def to_dict(self, matrices: bool = MATRICES_DEFAULT) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready) with ``doses``; ``matrices=True`` includes
         the grids."""
-        return {"doses": [d.tolist() for d in self.grid.doses],
-                **super().to_dict(matrices=matrices)}
+        return {
+            "doses": [d.tolist() for d in self.grid.doses],
+            **super().to_dict(matrices=matrices),
+        }
 
 
-def score_batch(doses: Sequence[ArrayLike], R: ArrayLike, metrics: Iterable[str] = METRICS,
-                fit: str = "synergyfinder", order: ArrayLike | None = None,
-                zip_version: int = 3) -> BatchScores:
+def score_batch(
+    doses: Sequence[ArrayLike],
+    R: ArrayLike,
+    metrics: Iterable[str] = METRICS,
+    fit: str = "synergyfinder",
+    order: ArrayLike | None = None,
+    zip_version: int = 3,
+) -> BatchScores:
     """Score S surfaces on one grid.
 
     Parameters
@@ -614,14 +670,25 @@ def score_batch(doses: Sequence[ArrayLike], R: ArrayLike, metrics: Iterable[str]
             ref = _finish(_hsa_combine(obs_singles, grid), R, grid)
             deltas[m], refs[m] = R - ref, ref
         elif m == "loewe":
-            deltas[m], refs[m] = (_sf_loewe_scores(R, grid, sfm, notes) if sf
-                                  else _loewe(R, grid, mono, notes))
+            deltas[m], refs[m] = (
+                _sf_loewe_scores(R, grid, sfm, notes) if sf else _loewe(R, grid, mono, notes)
+            )
         elif m == "zip" and zip_version == 2:
-            sfm2 = sfm if order is None else _sf_fit_all(R, grid, False)[0]   # ascending order
+            sfm2 = sfm if order is None else _sf_fit_all(R, grid, False)[0]  # ascending order
             deltas[m], refs[m], zfit = _sf2_zip(R, grid, sfm2, notes)
         elif m == "zip":
-            deltas[m], refs[m], zfit = (_sf_zip(R, grid, sfm, zsl, notes) if sf
-                                        else _zip(R, grid, mono, zsl, notes))
+            deltas[m], refs[m], zfit = (
+                _sf_zip(R, grid, sfm, zsl, notes) if sf else _zip(R, grid, mono, zsl, notes)
+            )
     summary = {m: deltas[m][:, grid.combo].mean(axis=1) for m in metrics}
-    return BatchScores(grid=grid, deltas=deltas, references=refs, summary=summary,
-                       zip_fit=zfit, mono=mono, notes=notes, fit=fit, pathologies=patho)
+    return BatchScores(
+        grid=grid,
+        deltas=deltas,
+        references=refs,
+        summary=summary,
+        zip_fit=zfit,
+        mono=mono,
+        notes=notes,
+        fit=fit,
+        pathologies=patho,
+    )

@@ -19,6 +19,7 @@ are unbounded): ``h`` in [0.05, 20]; ``EC50`` within a factor 1000 of the tested
 doses; ``E0`` and ``Einf`` within one response span of the observed responses. A fit that
 ends on a bound is flagged, not rejected.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,8 +34,15 @@ from ..exceptions import FitError, InvalidInputError
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from numpy.typing import ArrayLike
 
-__all__ = ["LogLogistic", "FitBatch", "FLAG_NAMES", "decode_flags", "ll4", "ll4_inverse",
-           "fit_batch"]
+__all__ = [
+    "LogLogistic",
+    "FitBatch",
+    "FLAG_NAMES",
+    "decode_flags",
+    "ll4",
+    "ll4_inverse",
+    "fit_batch",
+]
 
 
 def expit(x: ArrayLike) -> np.ndarray:
@@ -46,24 +54,33 @@ def expit(x: ArrayLike) -> np.ndarray:
 
 
 HILL_BOUNDS = (0.05, 20.0)
-EC50_FOLD = 1000.0          # EC50 within [min dose / 1000, max dose * 1000]
-_ZERO_U = -1.0e6            # log-dose standing for dose 0 (expit of -h * 1e6 is exactly 0)
-_C_GRID = 7                 # grid starts over log EC50 ...
+EC50_FOLD = 1000.0  # EC50 within [min dose / 1000, max dose * 1000]
+_ZERO_U = -1.0e6  # log-dose standing for dose 0 (expit of -h * 1e6 is exactly 0)
+_C_GRID = 7  # grid starts over log EC50 ...
 _H_GRID = (0.5, 1.0, 2.0, 4.0)  # ... and over the Hill slope
 _MAX_ITER = 200
 N_STARTS = 3
-CHUNK = 8192               # curves per pass of fit_batch
-FTOL = 1e-10               # converged: relative SSE gain below FTOL ...
-XTOL = 1e-9                # ... or fitted values moving less than XTOL * response span
+CHUNK = 8192  # curves per pass of fit_batch
+FTOL = 1e-10  # converged: relative SSE gain below FTOL ...
+XTOL = 1e-9  # ... or fitted values moving less than XTOL * response span
 
 
-FLAG_NAMES = ("e0_fixed", "underdetermined", "hill_at_bound", "ec50_at_bound",
-              "asymptote_at_bound", "flat",
-              # SynergyFinder-compatible fits (mmmech.synergy._sf): drc's log-dose fallback
-              # taken, BFGS stopped at its iteration limit, ZIP's fixed zero-dose response
-              # turned into the high-dose plateau (positive slope b), EC50 more than 1000-fold
-              # outside the tested doses
-              "sf_fallback", "sf_iteration_limit", "sf_orientation_flipped", "sf_runaway")
+FLAG_NAMES = (
+    "e0_fixed",
+    "underdetermined",
+    "hill_at_bound",
+    "ec50_at_bound",
+    "asymptote_at_bound",
+    "flat",
+    # SynergyFinder-compatible fits (mmmech.synergy._sf): drc's log-dose fallback
+    # taken, BFGS stopped at its iteration limit, ZIP's fixed zero-dose response
+    # turned into the high-dose plateau (positive slope b), EC50 more than 1000-fold
+    # outside the tested doses
+    "sf_fallback",
+    "sf_iteration_limit",
+    "sf_orientation_flipped",
+    "sf_runaway",
+)
 
 
 def decode_flags(bits: int) -> tuple[str, ...]:
@@ -71,8 +88,9 @@ def decode_flags(bits: int) -> tuple[str, ...]:
     return tuple(n for i, n in enumerate(FLAG_NAMES) if int(bits) >> i & 1)
 
 
-def ll4(dose: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike,
-        hill: ArrayLike) -> np.ndarray:
+def ll4(
+    dose: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike, hill: ArrayLike
+) -> np.ndarray:
     """Evaluate the log-logistic curve (broadcasting over all arguments).
 
     Parameters
@@ -100,8 +118,9 @@ def ll4(dose: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike,
     return e0 + (np.asarray(einf, dtype=float) - e0) * s
 
 
-def ll4_inverse(effect: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike,
-                hill: ArrayLike) -> np.ndarray:
+def ll4_inverse(
+    effect: ArrayLike, e0: ArrayLike, einf: ArrayLike, ec50: ArrayLike, hill: ArrayLike
+) -> np.ndarray:
     """Dose at which the curve reaches `effect` (SynergyFinder's convention outside its range).
 
     Inside the open interval between ``e0`` and ``einf`` the inverse is exact. An effect at or
@@ -176,9 +195,17 @@ class LogLogistic:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dictionary (JSON-ready)."""
-        return {"e0": float(self.e0), "einf": float(self.einf), "ec50": float(self.ec50),
-                "hill": float(self.hill), "sse": float(self.sse), "r2": float(self.r2),
-                "n": int(self.n), "ok": bool(self.ok), "flags": list(self.flags)}
+        return {
+            "e0": float(self.e0),
+            "einf": float(self.einf),
+            "ec50": float(self.ec50),
+            "hill": float(self.hill),
+            "sse": float(self.sse),
+            "r2": float(self.r2),
+            "n": int(self.n),
+            "ok": bool(self.ok),
+            "flags": list(self.flags),
+        }
 
 
 @dataclass
@@ -203,17 +230,26 @@ class FitBatch:
 
     def curve(self, i: int) -> LogLogistic:
         """The i-th curve as a :class:`LogLogistic`."""
-        return LogLogistic(float(self.e0[i]), float(self.einf[i]), float(self.ec50[i]),
-                           float(self.hill[i]), float(self.sse[i]), float(self.r2[i]),
-                           int(self.n[i]), bool(self.ok[i]), decode_flags(self.flag_bits[i]))
+        return LogLogistic(
+            float(self.e0[i]),
+            float(self.einf[i]),
+            float(self.ec50[i]),
+            float(self.hill[i]),
+            float(self.sse[i]),
+            float(self.r2[i]),
+            int(self.n[i]),
+            bool(self.ok[i]),
+            decode_flags(self.flag_bits[i]),
+        )
 
     def predict(self, dose: ArrayLike) -> np.ndarray:
         """Responses of every curve at doses ``dose`` of shape (B, N) or (N,) -> (B, N)."""
         dose = np.asarray(dose, dtype=float)
         if dose.ndim == 1:
             dose = dose[None, :]
-        return ll4(dose, self.e0[:, None], self.einf[:, None], self.ec50[:, None],
-                   self.hill[:, None])
+        return ll4(
+            dose, self.e0[:, None], self.einf[:, None], self.ec50[:, None], self.hill[:, None]
+        )
 
 
 def _model_jac(p, u):
@@ -241,11 +277,11 @@ def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax, n_starts):
     of (c, h) with E0/Einf solved in closed form (they enter the model linearly)."""
     B = u.shape[0]
     t = np.linspace(0.0, 1.0, _C_GRID)
-    cg = umin[:, None] + (umax - umin)[:, None] * t[None, :]          # [B, G1]
+    cg = umin[:, None] + (umax - umin)[:, None] * t[None, :]  # [B, G1]
     hg = np.asarray(_H_GRID)
-    cc = np.repeat(cg, len(hg), axis=1)                                # [B, G]
-    hh = np.tile(hg, (B, _C_GRID))                                     # [B, G]
-    s = expit(hh[:, :, None] * (u[:, None, :] - cc[:, :, None]))       # [B, G, N]
+    cc = np.repeat(cg, len(hg), axis=1)  # [B, G]
+    hh = np.tile(hg, (B, _C_GRID))  # [B, G]
+    s = expit(hh[:, :, None] * (u[:, None, :] - cc[:, :, None]))  # [B, G, N]
     ww = w[:, None, :]
     yy = y[:, None, :]
     r = 1.0 - s
@@ -270,7 +306,7 @@ def _grid_start(u, y, w, e0_fixed, fixed, lo, hi, umin, umax, n_starts):
     f = e0g[:, :, None] + (einfg - e0g)[:, :, None] * s
     sse = np.sum(ww * (yy - f) ** 2, axis=2)
     sse = np.where(np.isfinite(sse), sse, np.inf)
-    best = np.argsort(sse, axis=1, kind="stable")[:, :n_starts]           # (B, n_starts)
+    best = np.argsort(sse, axis=1, kind="stable")[:, :n_starts]  # (B, n_starts)
     take = lambda a: np.take_along_axis(a, best, axis=1)  # noqa: E731
     return np.stack([take(e0g), take(einfg), take(cc), np.log(take(hh))], axis=2)
 
@@ -315,8 +351,11 @@ def _lm_reference(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, ite
             acc = np.isfinite(ssen) & (ssen < sse[ia])
             gain = np.where(acc, sse[ia] - ssen, 0.0)
             dfit = np.max(np.abs(fn - f[ia]) * (w[ia] > 0), axis=1)
-            conv = (acc & ((gain <= ftol * sse[ia] + 1e-18) | (dfit <= xtol * span[ia]))) \
-                | (lam[ia] > 1e12) | (sse[ia] <= 1e-24)
+            conv = (
+                (acc & ((gain <= ftol * sse[ia] + 1e-18) | (dfit <= xtol * span[ia])))
+                | (lam[ia] > 1e12)
+                | (sse[ia] <= 1e-24)
+            )
             ib = ia[acc]
             if ib.size:
                 p[ib] = pn[acc]
@@ -328,8 +367,16 @@ def _lm_reference(u, y, w, p, lo, hi, free, span, max_iter, ftol, xtol, sse, ite
             active[ia[conv]] = False
 
 
-def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend="auto",
-              num_threads=1, n_starts=N_STARTS):
+def fit_batch(
+    dose,
+    response,
+    weights=None,
+    e0=None,
+    max_iter=_MAX_ITER,
+    backend="auto",
+    num_threads=1,
+    n_starts=N_STARTS,
+):
     """Fit B log-logistic curves at once (no input checks: callers validate).
 
     Parameters
@@ -360,33 +407,53 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     if y.ndim != 2:
         raise InvalidInputError(f"fit_batch(): response must be 2-D (B, N), got shape {y.shape}")
     B, N = y.shape
-    if B > CHUNK:          # bound the memory of the start grid (B x 28 x N) on huge batches
-        parts = [fit_batch(np.broadcast_to(np.asarray(dose, dtype=float), (B, N))[i:i + CHUNK],
-                           y[i:i + CHUNK],
-                           None if weights is None else np.broadcast_to(
-                               np.asarray(weights, dtype=float), (B, N))[i:i + CHUNK],
-                           None if e0 is None else np.broadcast_to(
-                               np.asarray(e0, dtype=float), (B,))[i:i + CHUNK],
-                           max_iter, backend, num_threads, n_starts)
-                 for i in range(0, B, CHUNK)]
-        return FitBatch(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                          ("e0", "einf", "ec50", "hill", "sse", "r2", "n", "ok", "flag_bits")))
+    if B > CHUNK:  # bound the memory of the start grid (B x 28 x N) on huge batches
+        parts = [
+            fit_batch(
+                np.broadcast_to(np.asarray(dose, dtype=float), (B, N))[i : i + CHUNK],
+                y[i : i + CHUNK],
+                None
+                if weights is None
+                else np.broadcast_to(np.asarray(weights, dtype=float), (B, N))[i : i + CHUNK],
+                None
+                if e0 is None
+                else np.broadcast_to(np.asarray(e0, dtype=float), (B,))[i : i + CHUNK],
+                max_iter,
+                backend,
+                num_threads,
+                n_starts,
+            )
+            for i in range(0, B, CHUNK)
+        ]
+        return FitBatch(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("e0", "einf", "ec50", "hill", "sse", "r2", "n", "ok", "flag_bits")
+            )
+        )
     x = np.broadcast_to(np.asarray(dose, dtype=float), (B, N))
-    w = np.ones((B, N)) if weights is None else np.broadcast_to(
-        np.asarray(weights, dtype=float), (B, N)).copy()
+    w = (
+        np.ones((B, N))
+        if weights is None
+        else np.broadcast_to(np.asarray(weights, dtype=float), (B, N)).copy()
+    )
     w = np.where(np.isfinite(y), w, 0.0)
     y = np.where(w > 0, y, 0.0)
-    e0_in = np.full(B, np.nan) if e0 is None else np.broadcast_to(
-        np.asarray(e0, dtype=float), (B,)).copy()
+    e0_in = (
+        np.full(B, np.nan)
+        if e0 is None
+        else np.broadcast_to(np.asarray(e0, dtype=float), (B,)).copy()
+    )
     fixed = np.isfinite(e0_in)
 
     pos = (x > 0) & (w > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lx = np.log(np.where(pos, x, 1.0))
         npos = pos.sum(axis=1)
-        lmean = np.where(npos > 0, np.sum(np.where(pos, lx, 0.0), axis=1) / np.maximum(npos, 1),
-                         0.0)
-    scale = np.exp(lmean)                                          # per-curve dose scale
+        lmean = np.where(
+            npos > 0, np.sum(np.where(pos, lx, 0.0), axis=1) / np.maximum(npos, 1), 0.0
+        )
+    scale = np.exp(lmean)  # per-curve dose scale
     u = np.where(x > 0, lx - lmean[:, None], _ZERO_U)
     umin = np.where(npos > 0, np.min(np.where(pos, u, np.inf), axis=1), 0.0)
     umax = np.where(npos > 0, np.max(np.where(pos, u, -np.inf), axis=1), 0.0)
@@ -399,10 +466,12 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     ymax = np.where(np.isfinite(ymax), ymax, 0.0)
     span = np.maximum(ymax - ymin, 1.0)
     lfold = np.log(EC50_FOLD)
-    lo = np.stack([ymin - span, ymin - span, umin - lfold, np.full(B, np.log(HILL_BOUNDS[0]))],
-                  axis=1)
-    hi = np.stack([ymax + span, ymax + span, umax + lfold, np.full(B, np.log(HILL_BOUNDS[1]))],
-                  axis=1)
+    lo = np.stack(
+        [ymin - span, ymin - span, umin - lfold, np.full(B, np.log(HILL_BOUNDS[0]))], axis=1
+    )
+    hi = np.stack(
+        [ymax + span, ymax + span, umax + lfold, np.full(B, np.log(HILL_BOUNDS[1]))], axis=1
+    )
     e0_fix = np.where(fixed, e0_in, 0.0)
     lo[:, 0] = np.where(fixed, e0_fix, lo[:, 0])
     hi[:, 0] = np.where(fixed, e0_fix, hi[:, 0])
@@ -411,13 +480,26 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     free[:, 0] = ~fixed
     ns = max(1, min(int(n_starts), _C_GRID * len(_H_GRID)))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p0 = _grid_start(u, y, w, e0_fix, fixed, lo, hi, umin, umax, ns)     # (B, ns, 4)
+        p0 = _grid_start(u, y, w, e0_fix, fixed, lo, hi, umin, umax, ns)  # (B, ns, 4)
     rep = lambda a: np.ascontiguousarray(np.repeat(a, ns, axis=0))  # noqa: E731
     pall = np.ascontiguousarray(np.clip(p0.reshape(B * ns, 4), rep(lo), rep(hi)))
     sse_all = np.full(B * ns, np.inf)
     iters = np.full(B * ns, -1, dtype=np.int32)
-    args = (rep(u), rep(y), rep(w), pall, rep(lo), rep(hi), rep(free.astype(np.uint8)),
-            rep(span), int(max_iter), FTOL, XTOL, sse_all, iters)
+    args = (
+        rep(u),
+        rep(y),
+        rep(w),
+        pall,
+        rep(lo),
+        rep(hi),
+        rep(free.astype(np.uint8)),
+        rep(span),
+        int(max_iter),
+        FTOL,
+        XTOL,
+        sse_all,
+        iters,
+    )
     if backend == "python" or (backend == "auto" and not _kernels.available("_synergy_lm")):
         _lm_reference(*args)
     else:
@@ -433,36 +515,56 @@ def fit_batch(dose, response, weights=None, e0=None, max_iter=_MAX_ITER, backend
     with np.errstate(invalid="ignore", divide="ignore"):
         ymean = np.sum(w * y, axis=1) / np.where(wsum > 0, wsum, 1.0)
         sst = np.sum(w * (y - ymean[:, None]) ** 2, axis=1)
-        r2 = np.where(sst > 1e-12 * np.maximum(1.0, ymean ** 2),
-                      1.0 - sse / np.where(sst > 0, sst, 1.0),
-                      np.where(sse <= 1e-12 * np.maximum(1.0, ymean ** 2) + 1e-18, 1.0, 0.0))
+        r2 = np.where(
+            sst > 1e-12 * np.maximum(1.0, ymean**2),
+            1.0 - sse / np.where(sst > 0, sst, 1.0),
+            np.where(sse <= 1e-12 * np.maximum(1.0, ymean**2) + 1e-18, 1.0, 0.0),
+        )
     ok &= np.isfinite(r2) & (wsum > 0)
 
-    xs = np.sort(np.where(w > 0, x, np.nan), axis=1)            # NaN (dropped) sort last
+    xs = np.sort(np.where(w > 0, x, np.nan), axis=1)  # NaN (dropped) sort last
     ndist = np.sum(np.isfinite(xs), axis=1) - np.sum(
-        np.isfinite(xs[:, 1:]) & (xs[:, 1:] == xs[:, :-1]), axis=1)
+        np.isfinite(xs[:, 1:]) & (xs[:, 1:] == xs[:, :-1]), axis=1
+    )
     tol = 1e-6
     at_lo, at_hi = p <= lo + tol, p >= hi - tol
     bits = np.zeros(B, dtype=np.int64)
-    for i, cond in enumerate((
+    for i, cond in enumerate(
+        (
             fixed,
             ndist < free.sum(axis=1),
             at_lo[:, 3] | at_hi[:, 3],
             at_lo[:, 2] | at_hi[:, 2],
             (~fixed & (at_lo[:, 0] | at_hi[:, 0])) | at_lo[:, 1] | at_hi[:, 1],
-            np.abs(p[:, 1] - p[:, 0]) <= 1e-6 * span)):
+            np.abs(p[:, 1] - p[:, 0]) <= 1e-6 * span,
+        )
+    ):
         bits |= cond.astype(np.int64) << i
     ec50 = np.exp(p[:, 2]) * scale
-    return FitBatch(e0=p[:, 0].copy(), einf=p[:, 1].copy(), ec50=ec50, hill=np.exp(p[:, 3]),
-                    sse=sse, r2=r2, n=(w > 0).sum(axis=1), ok=ok, flag_bits=bits)
+    return FitBatch(
+        e0=p[:, 0].copy(),
+        einf=p[:, 1].copy(),
+        ec50=ec50,
+        hill=np.exp(p[:, 3]),
+        sse=sse,
+        r2=r2,
+        n=(w > 0).sum(axis=1),
+        ok=ok,
+        flag_bits=bits,
+    )
 
 
 def fit_one(dose, response, e0=None, func="fit_loglogistic"):
     """Fit one curve; raises FitError when it cannot be fitted (used by the public wrapper)."""
-    fb = fit_batch(np.asarray(dose, float)[None, :], np.asarray(response, float)[None, :],
-                   e0=None if e0 is None else np.array([float(e0)]))
+    fb = fit_batch(
+        np.asarray(dose, float)[None, :],
+        np.asarray(response, float)[None, :],
+        e0=None if e0 is None else np.array([float(e0)]),
+    )
     c = fb.curve(0)
     if not c.ok:
-        raise FitError(f"{func}(): the curve could not be fitted (non-finite result for "
-                       f"doses {np.asarray(dose).tolist()[:6]} ...)")
+        raise FitError(
+            f"{func}(): the curve could not be fitted (non-finite result for "
+            f"doses {np.asarray(dose).tolist()[:6]} ...)"
+        )
     return c

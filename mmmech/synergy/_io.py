@@ -10,6 +10,7 @@ columns (``cell_line_name`` ...) pass through.
 Every problem is reported with the function, the column and the line of the file (``line``
 counts the header as line 1) or the row of the table.
 """
+
 import csv
 import os
 import re
@@ -25,10 +26,21 @@ __all__ = ["read_table", "canonical_table", "iter_blocks", "Block"]
 
 # other spellings SynergyFinder accepts (R ReshapeData and the web application's table format),
 # compared without case and underscores
-_ALIASES = {"blockid": "block_id", "pairindex": "block_id", "drugrow": "drug1",
-            "drugcol": "drug2", "concr": "conc1", "concrow": "conc1", "concc": "conc2",
-            "conccol": "conc2", "response": "response", "inhibition": "response",
-            "concunit": "conc_unit", "concrunit": "conc_unit1", "conccunit": "conc_unit2"}
+_ALIASES = {
+    "blockid": "block_id",
+    "pairindex": "block_id",
+    "drugrow": "drug1",
+    "drugcol": "drug2",
+    "concr": "conc1",
+    "concrow": "conc1",
+    "concc": "conc2",
+    "conccol": "conc2",
+    "response": "response",
+    "inhibition": "response",
+    "concunit": "conc_unit",
+    "concrunit": "conc_unit1",
+    "conccunit": "conc_unit2",
+}
 
 
 def _canonical_name(col):
@@ -37,15 +49,19 @@ def _canonical_name(col):
         return _ALIASES[key]
     if not key.startswith(("drug", "conc")):
         return col
-    for pat, fmt in ((r"drug(\d+)", "drug{}"), (r"conc(\d+)", "conc{}"),
-                     (r"concunit(\d+)", "conc_unit{}")):
+    for pat, fmt in (
+        (r"drug(\d+)", "drug{}"),
+        (r"conc(\d+)", "conc{}"),
+        (r"concunit(\d+)", "conc_unit{}"),
+    ):
         m = re.fullmatch(pat, key)
         if m:
             return fmt.format(int(m.group(1)))
     return col
 
+
 _KNOWN_UNITS = {**MOLAR_UNITS, **MASS_UNITS}
-_LINE = "_line"        # hidden column: where a row came from (file line or table row)
+_LINE = "_line"  # hidden column: where a row came from (file line or table row)
 
 
 def read_table(path, func="read_plate"):
@@ -59,11 +75,11 @@ def read_table(path, func="read_plate"):
     try:
         df = _read_wide(path, sep, func)
         if df is None:
-            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                             skipinitialspace=True)
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError as exc:
-        raise ModelFileError(f"{func}(): {path!r} is empty; expected SynergyFinder's long "
-                             "table with a header line") from exc
+        raise ModelFileError(
+            f"{func}(): {path!r} is empty; expected SynergyFinder's long table with a header line"
+        ) from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         msg = " ".join(str(exc).split())
         raise ModelFileError(f"{func}(): {path!r} is not a readable CSV table: {msg}") from exc
@@ -74,7 +90,7 @@ def read_table(path, func="read_plate"):
     return df
 
 
-_WIDE = 1000   # header fields from which a table is read by _read_wide
+_WIDE = 1000  # header fields from which a table is read by _read_wide
 
 
 def _read_wide(path, sep, func):
@@ -85,7 +101,7 @@ def _read_wide(path, sep, func):
     skipped)."""
     try:
         with open(path, encoding="utf-8", newline="") as fh:
-            head = fh.readline(1 << 22)   # bounded: a file without newlines is not wide
+            head = fh.readline(1 << 22)  # bounded: a file without newlines is not wide
             if head.count(sep) < _WIDE:
                 return None
             fh.seek(0)
@@ -96,13 +112,18 @@ def _read_wide(path, sep, func):
         rows[0][0] = rows[0][0][1:]
     rows = [r for r in rows if r]
     if len(rows) < 2:
-        raise pd.errors.EmptyDataError("no data rows") if not rows else \
-            ModelFileError(f"{func}(): {path!r} has a header but no data rows")
+        raise (
+            pd.errors.EmptyDataError("no data rows")
+            if not rows
+            else ModelFileError(f"{func}(): {path!r} has a header but no data rows")
+        )
     width = len(rows[0])
     for i, r in enumerate(rows[1:], 2):
         if len(r) != width:
-            raise ModelFileError(f"{func}(): {path!r} is not a readable CSV table: expected "
-                                 f"{width} fields in line {i}, saw {len(r)}")
+            raise ModelFileError(
+                f"{func}(): {path!r} is not a readable CSV table: expected "
+                f"{width} fields in line {i}, saw {len(r)}"
+            )
     return pd.DataFrame(np.array(rows[1:], dtype=object), columns=rows[0], dtype=object)
 
 
@@ -124,7 +145,8 @@ def _numeric(df, col, func, what):
             shown = "an empty cell"
         raise InvalidInputError(
             f"{func}(): {what} column {col!r} must hold finite numbers; {shown} at "
-            f"{_where(df, bad)}")
+            f"{_where(df, bad)}"
+        )
     return num
 
 
@@ -139,8 +161,10 @@ def canonical_table(df, func="score_table"):
         columns; ``K`` is the number of drug columns.
     """
     if not isinstance(df, pd.DataFrame):
-        raise InvalidInputError(f"{func}(): expected a pandas DataFrame in SynergyFinder's long "
-                                f"format, got {type(df).__name__}")
+        raise InvalidInputError(
+            f"{func}(): expected a pandas DataFrame in SynergyFinder's long "
+            f"format, got {type(df).__name__}"
+        )
     if df.empty:
         raise InvalidInputError(f"{func}(): the table has no rows")
     df = df.copy()
@@ -149,8 +173,9 @@ def canonical_table(df, func="score_table"):
     seen = {}
     for c, n in names.items():
         if n in seen:
-            raise InvalidInputError(f"{func}(): columns {seen[n]!r} and {c!r} both mean {n!r}; "
-                                    "keep one")
+            raise InvalidInputError(
+                f"{func}(): columns {seen[n]!r} and {c!r} both mean {n!r}; keep one"
+            )
         seen[n] = c
     df = df.rename(columns=names)
     if _LINE not in df.columns:
@@ -158,14 +183,19 @@ def canonical_table(df, func="score_table"):
     drug_n = sorted(int(m.group(1)) for c in df.columns if (m := re.fullmatch(r"drug(\d+)", c)))
     conc_n = sorted(int(m.group(1)) for c in df.columns if (m := re.fullmatch(r"conc(\d+)", c)))
     K = max(drug_n + conc_n + [0])
-    need = ["block_id", "response"] + [f"drug{i}" for i in range(1, max(K, 2) + 1)] \
+    need = (
+        ["block_id", "response"]
+        + [f"drug{i}" for i in range(1, max(K, 2) + 1)]
         + [f"conc{i}" for i in range(1, max(K, 2) + 1)]
+    )
     has_unit = "conc_unit" in df.columns or any(
-        re.fullmatch(r"conc_unit\d+", c) for c in df.columns)
+        re.fullmatch(r"conc_unit\d+", c) for c in df.columns
+    )
     if K == 1:
         raise InvalidInputError(
             f"{func}(): the table holds a single drug (drug1/conc1 only); a combination needs "
-            "at least two drugs (drug2 and conc2)")
+            "at least two drugs (drug2 and conc2)"
+        )
     missing = [c for c in need if c not in df.columns]
     if not has_unit:
         missing.append("conc_unit")
@@ -176,21 +206,26 @@ def canonical_table(df, func="score_table"):
                 raise InvalidInputError(
                     f"{func}(): the header {present[0][:80]!r} is one column holding "
                     f"{label}s: the file looks {label}-separated; save it comma-separated "
-                    f"(CSV){' or name it .tsv' if label == 'tab' else ''}")
+                    f"(CSV){' or name it .tsv' if label == 'tab' else ''}"
+                )
         hints = "".join(dict.fromkeys(did_you_mean(c, present) for c in missing))
         raise InvalidInputError(
             f"{func}(): the table lacks column(s) {', '.join(repr(c) for c in missing)}"
             f"{hints}. SynergyFinder's long format needs block_id, drug1, drug2, ..., conc1, "
-            "conc2, ..., response and conc_unit (or conc_unit1, conc_unit2, ...)")
+            "conc2, ..., response and conc_unit (or conc_unit1, conc_unit2, ...)"
+        )
     if K < 2:
-        raise InvalidInputError(f"{func}(): the table holds a single drug; a combination needs "
-                                "at least two (drug1, drug2 and conc1, conc2)")
+        raise InvalidInputError(
+            f"{func}(): the table holds a single drug; a combination needs "
+            "at least two (drug1, drug2 and conc1, conc2)"
+        )
     for i in range(1, K + 1):
         uc = f"conc_unit{i}"
         if uc not in df.columns:
             if "conc_unit" not in df.columns:
-                raise InvalidInputError(f"{func}(): the table lacks column {uc!r} (or one "
-                                        "'conc_unit' for every drug)")
+                raise InvalidInputError(
+                    f"{func}(): the table lacks column {uc!r} (or one 'conc_unit' for every drug)"
+                )
             df[uc] = df["conc_unit"]
     if "conc_unit" in df.columns:
         df = df.drop(columns="conc_unit")
@@ -201,7 +236,8 @@ def canonical_table(df, func="score_table"):
         if neg.any():
             raise InvalidInputError(
                 f"{func}(): concentrations must be >= 0; {c} = {df.loc[neg, c].iloc[0]:g} at "
-                f"{_where(df, neg)}")
+                f"{_where(df, neg)}"
+            )
         # units: known, and written the same way within a drug column
         u = df[f"conc_unit{i}"].astype(str).str.strip()
         df[f"conc_unit{i}"] = u
@@ -213,7 +249,8 @@ def canonical_table(df, func="score_table"):
                 raise UnitError(
                     f"{func}(): unknown concentration unit {shown} in column conc_unit{i} at "
                     f"{_where(df, u == unit)}; expected one of "
-                    f"{', '.join(k for k in _KNOWN_UNITS if k not in ('μM', 'μg/mL'))}{hint}")
+                    f"{', '.join(k for k in _KNOWN_UNITS if k not in ('μM', 'μg/mL'))}{hint}"
+                )
     df["response"] = _numeric(df, "response", func, "response")
     for i in range(1, K + 1):
         d = df[f"drug{i}"]
@@ -271,24 +308,32 @@ def _check_grid_size(shape, n_rows, drugs, where, func):
     anything of that size is allocated (smaller incomplete grids get the detailed message)."""
     wells = 1
     for n in shape:
-        wells *= n      # Python int: never overflows
+        wells *= n  # Python int: never overflows
     if wells <= MAX_BLOCK_WELLS:
         return
     lo, hi = min(shape), max(shape)
     each = f"{lo}" if lo == hi else f"{lo} to {hi}"
-    rows = (f"the block has only {n_rows} rows, so most of the grid is missing"
-            if wells > n_rows else f"more than the limit of {MAX_BLOCK_WELLS:,} wells")
+    rows = (
+        f"the block has only {n_rows} rows, so most of the grid is missing"
+        if wells > n_rows
+        else f"more than the limit of {MAX_BLOCK_WELLS:,} wells"
+    )
     raise InvalidInputError(
         f"{func}(): {where}: {len(drugs)} drugs with {each} doses each (counting 0) span a full "
         f"dose grid of {wells:,} wells; {rows}. Score fewer drugs per block (give each "
-        "combination its own block_id) or fewer doses per drug")
+        "combination its own block_id) or fewer doses per drug"
+    )
 
 
 def iter_blocks(table, K, func="score_table"):
     """Yield a :class:`Block` per block_id (in order of first appearance), checking that each
     holds two or more distinct drugs on a full factorial grid with monotherapies and control."""
-    std = {"block_id", "response", _LINE} | {f"drug{i}" for i in range(1, K + 1)} \
-        | {f"conc{i}" for i in range(1, K + 1)} | {f"conc_unit{i}" for i in range(1, K + 1)}
+    std = (
+        {"block_id", "response", _LINE}
+        | {f"drug{i}" for i in range(1, K + 1)}
+        | {f"conc{i}" for i in range(1, K + 1)}
+        | {f"conc_unit{i}" for i in range(1, K + 1)}
+    )
     extras = [c for c in table.columns if c not in std]
     # the checks need the standard columns only; the extra columns (any number of them) are
     # taken once as one array and only tested for being constant within each block
@@ -308,57 +353,67 @@ def iter_blocks(table, K, func="score_table"):
                 if (blk[f"conc{i}"] > 0).any():
                     raise InvalidInputError(
                         f"{func}(): {where}: conc{i} is positive but drug{i} has no name, at "
-                        f"{_where(blk, blk[f'conc{i}'] > 0)}")
+                        f"{_where(blk, blk[f'conc{i}'] > 0)}"
+                    )
                 continue
             uniq = pd.unique(names)
             if len(uniq) != 1:
                 raise InvalidInputError(
                     f"{func}(): {where}: drug{i} must name one drug per block, found "
-                    f"{', '.join(repr(str(u)) for u in uniq[:4])}")
+                    f"{', '.join(repr(str(u)) for u in uniq[:4])}"
+                )
             units = pd.unique(blk[f"conc_unit{i}"])
             if len(units) != 1:
-                raise UnitError(f"{func}(): {where}: {uniq[0]!r} (conc{i}) is given in several "
-                                f"units ({', '.join(map(str, units))}); use one unit per drug")
+                raise UnitError(
+                    f"{func}(): {where}: {uniq[0]!r} (conc{i}) is given in several "
+                    f"units ({', '.join(map(str, units))}); use one unit per drug"
+                )
             idx.append(i)
         drugs = [str(blk[f"drug{i}"].iloc[0]) for i in idx]
         if len(drugs) < 2:
             raise InvalidInputError(
                 f"{func}(): {where} holds a single drug ({', '.join(map(repr, drugs)) or 'none'});"
-                " a combination needs at least two")
+                " a combination needs at least two"
+            )
         seen = {}
         for i, d in zip(idx, drugs, strict=True):
             if d.lower() in seen:
                 raise InvalidInputError(
                     f"{func}(): {where}: drug {d!r} appears twice (drug{seen[d.lower()]} and "
-                    f"drug{i}); each drug of a combination must be different")
+                    f"drug{i}); each drug of a combination must be different"
+                )
             seen[d.lower()] = i
         units = [str(blk[f"conc_unit{i}"].iloc[0]) for i in idx]
         conc = blk[[f"conc{i}" for i in idx]].to_numpy(dtype=float)
         doses = [np.unique(conc[:, j]) for j in range(len(idx))]
         for j, (d, name) in enumerate(zip(doses, drugs, strict=True)):
             if d[-1] <= 0:
-                raise InvalidInputError(f"{func}(): {where}: {name!r} is never given (every "
-                                        f"conc{idx[j]} is 0)")
+                raise InvalidInputError(
+                    f"{func}(): {where}: {name!r} is never given (every conc{idx[j]} is 0)"
+                )
         others_zero = [np.all(np.delete(conc, j, axis=1) == 0, axis=1) for j in range(len(idx))]
         allzero = np.all(conc == 0, axis=1)
         if not allzero.any():
             raise InvalidInputError(
                 f"{func}(): {where} has no control well (every drug at dose 0); the monotherapy "
-                "responses and the Bliss and HSA references need it")
+                "responses and the Bliss and HSA references need it"
+            )
         for j, name in enumerate(drugs):
             mono = others_zero[j] & (conc[:, j] > 0)
             if not mono.any():
                 raise InvalidInputError(
                     f"{func}(): {where} has no monotherapy wells for {name!r} (conc{idx[j]} > 0 "
                     "with every other drug at 0); the scores need each drug's monotherapy "
-                    "row/column")
+                    "row/column"
+                )
             have = set(conc[mono, j])
             lack = [x for x in doses[j][1:] if x not in have]
             if lack:
                 raise InvalidInputError(
                     f"{func}(): {where}: the monotherapy of {name!r} lacks dose(s) "
                     f"{', '.join(_fmt_dose(x, units[j]) for x in lack[:4])} that the "
-                    "combinations use")
+                    "combinations use"
+                )
         shape = tuple(len(d) for d in doses)
         _check_grid_size(shape, len(blk), drugs, where, func)
         pos = tuple(np.searchsorted(doses[j], conc[:, j]) for j in range(len(idx)))
@@ -368,12 +423,14 @@ def iter_blocks(table, K, func="score_table"):
         if (count == 0).any():
             miss = np.argwhere(count.reshape(shape) == 0)
             ex = ", ".join(
-                "(" + ", ".join(_fmt_dose(doses[j][m[j]], units[j]) for j in range(len(idx)))
-                + ")" for m in miss[:3])
+                "(" + ", ".join(_fmt_dose(doses[j][m[j]], units[j]) for j in range(len(idx))) + ")"
+                for m in miss[:3]
+            )
             raise InvalidInputError(
                 f"{func}(): {where}: the dose grid is incomplete, {len(miss)} of {count.size} "
                 f"wells are missing, e.g. {ex} for ({', '.join(drugs)}); the scores need every "
-                "combination of the tested doses")
+                "combination of the tested doses"
+            )
         # replicate mean as R's mean() computes it (long double sum / n, then one correction
         # pass), so that a mean surface is bit-identical to SynergyFinder's averaged input
         yl = y.astype(np.longdouble)
@@ -390,7 +447,7 @@ def iter_blocks(table, K, func="score_table"):
         np.minimum.at(first, flat, np.arange(len(flat)))
         extra = _constant_columns(extra_vals[blk["_pos"].to_numpy()], extras) if extras else {}
         block = Block(_native(bid), drugs, units, doses, mean, values, extra)
-        block.file_order = first.reshape(shape)   # row of each well's first replicate
+        block.file_order = first.reshape(shape)  # row of each well's first replicate
         yield block
 
 
@@ -405,8 +462,11 @@ def _constant_columns(vals, extras):
     missing = pd.isna(vals)
     same = (vals == first) | (missing & missing[0])
     const = same.all(axis=0)
-    return {c: (v.item() if isinstance(v, np.generic) else v)
-            for c, v, k in zip(extras, first, const, strict=True) if k}
+    return {
+        c: (v.item() if isinstance(v, np.generic) else v)
+        for c, v, k in zip(extras, first, const, strict=True)
+        if k
+    }
 
 
 def _native(v):

@@ -36,6 +36,7 @@ observed when running SynergyFinder's own code (the oracle of the project's test
 The compiled kernel is ``mmmech._kernels._synergy_lm.sf_fit``; :func:`_fit_reference` is its
 pure-Python reference with the same arithmetic (tests compare them).
 """
+
 import math
 
 import numpy as np
@@ -44,23 +45,37 @@ from .. import _kernels
 from .._guards import check_backend
 from ..exceptions import InvalidInputError
 
-__all__ = ["SFFits", "sf_fit_batch", "sf_predict", "sf_solve_dose", "sf_loewe",
-           "r_bootstrap_surfaces", "SF_MAXIT", "SF_BOOT_ITER", "SF_BOOT_SEED"]
+__all__ = [
+    "SFFits",
+    "sf_fit_batch",
+    "sf_predict",
+    "sf_solve_dose",
+    "sf_loewe",
+    "r_bootstrap_surfaces",
+    "SF_MAXIT",
+    "SF_BOOT_ITER",
+    "SF_BOOT_SEED",
+]
 
-SF_MAXIT = 500            # drc's drmc(maxIt = 500)
-SF_RELTOL = 1e-7          # drc's drmc(relTol = 1e-7)
-SF_NDEPS = 1e-3           # optim's default ndeps
-SF_ZERO_DOSE = 1e-10      # SynergyFinder's dose 0 in the log-dose fallback
-SF_FLAT_BUMP = 1e-10      # added to the last response of a flat series
-SF_LOEWE_STEPS = 100      # .SolveLoewe(nsteps = 100)
-SF_BOOT_ITER = 10         # CalculateSynergy(iteration = 10)
-SF_BOOT_SEED = 123        # CalculateSynergy(seed = 123)
-SF_MAXN = 64              # points per series in the kernel
-RUNAWAY_FOLD = 1000.0     # flag fits with EC50 this far outside the tested doses
+SF_MAXIT = 500  # drc's drmc(maxIt = 500)
+SF_RELTOL = 1e-7  # drc's drmc(relTol = 1e-7)
+SF_NDEPS = 1e-3  # optim's default ndeps
+SF_ZERO_DOSE = 1e-10  # SynergyFinder's dose 0 in the log-dose fallback
+SF_FLAT_BUMP = 1e-10  # added to the last response of a flat series
+SF_LOEWE_STEPS = 100  # .SolveLoewe(nsteps = 100)
+SF_BOOT_ITER = 10  # CalculateSynergy(iteration = 10)
+SF_BOOT_SEED = 123  # CalculateSynergy(seed = 123)
+SF_MAXN = 64  # points per series in the kernel
+RUNAWAY_FOLD = 1000.0  # flag fits with EC50 this far outside the tested doses
 
-STATUS = {0: "fitted", 1: "self-starting values failed", 2: "objective not finite at the start",
-          3: "non-finite finite-difference gradient", 4: "non-finite parameters",
-          5: "non-finite gradient in the Hessian"}
+STATUS = {
+    0: "fitted",
+    1: "self-starting values failed",
+    2: "objective not finite at the start",
+    3: "non-finite finite-difference gradient",
+    4: "non-finite parameters",
+    5: "non-finite gradient in the Hessian",
+}
 
 
 class SFFits:
@@ -80,11 +95,27 @@ class SFFits:
         return len(self.b)
 
     def take(self, idx):
-        return SFFits(*(getattr(self, f)[idx] for f in (
-            "b", "c", "d", "e", "model", "status_ll4", "status", "iters", "ok", "fixed")))
+        return SFFits(
+            *(
+                getattr(self, f)[idx]
+                for f in (
+                    "b",
+                    "c",
+                    "d",
+                    "e",
+                    "model",
+                    "status_ll4",
+                    "status",
+                    "iters",
+                    "ok",
+                    "fixed",
+                )
+            )
+        )
 
 
 # --------------------------------------------------------------------------- reference (Python)
+
 
 def _nrm2(v):
     s = 0.0
@@ -100,8 +131,14 @@ def _dot(a, b):
     for i in range(m):
         s = s + a[i] * b[i]
     for i in range(m, n, 5):
-        s = (s + a[i] * b[i] + a[i + 1] * b[i + 1] + a[i + 2] * b[i + 2] + a[i + 3] * b[i + 3]
-             + a[i + 4] * b[i + 4])
+        s = (
+            s
+            + a[i] * b[i]
+            + a[i + 1] * b[i + 1]
+            + a[i + 2] * b[i + 2]
+            + a[i + 3] * b[i + 3]
+            + a[i + 4] * b[i + 4]
+        )
     return s
 
 
@@ -137,7 +174,7 @@ def _line(xv, yv):
             if qraux[j] != 0.0:
                 r = abs(cj[lc]) / qraux[j]
                 tt = max(1.0 - r * r, 0.0)
-                qraux[j] = _nrm2(cj[lc + 1:]) if abs(tt) < 1e-6 else qraux[j] * math.sqrt(tt)
+                qraux[j] = _nrm2(cj[lc + 1 :]) if abs(tt) < 1e-6 else qraux[j] * math.sqrt(tt)
         qraux[lc] = col[lc]
         col[lc] = -nrmxl
     for j in range(min(2, n - 1)):
@@ -187,8 +224,9 @@ def _obj(kind, x, y, p):
     return float(s)
 
 
-def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, dfix=0.0,
-                   dfixed=False):
+def _fit_reference(
+    kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, dfix=0.0, dfixed=False
+):
     """One curve, same arithmetic as the kernel: (status, (b, c, d, e), iters, fmin)."""
     x = [float(v) for v in x]
     y = [float(v) for v in y]
@@ -215,9 +253,12 @@ def _fit_reference(kind, x, y, cfix, fixed, maxit=SF_MAXIT, reltol=SF_RELTOL, df
     if line is None:
         return 1, None, 0, math.nan
     a, s = line
-    q = -a / s if s != 0 else (math.nan if a == 0
-                               else math.copysign(math.inf, -a) * math.copysign(1, s))
-    e0 = _fexp(q) if kind == 0 else q       # libm's exp, as the kernel (NumPy's may differ)
+    q = (
+        -a / s
+        if s != 0
+        else (math.nan if a == 0 else math.copysign(math.inf, -a) * math.copysign(1, s))
+    )
+    e0 = _fexp(q) if kind == 0 else q  # libm's exp, as the kernel (NumPy's may differ)
     st = [s, cv, dv, e0]
     free = [k for k in range(4) if not ((k == 1 and fixed) or (k == 2 and dfixed))]
     full = list(st)
@@ -365,6 +406,7 @@ def _vmmin(fn, gr, b, maxit, reltol):
 
 # --------------------------------------------------------------------------- batched fitting
 
+
 def _pow10_floor(med):
     with np.errstate(all="ignore"):
         k = np.floor(np.log10(med))
@@ -384,19 +426,35 @@ def _run(kind, x, y, npts, cfix, fixed, backend, dfix=None, dfixed=None):
     if use_py:
         for i in range(B):
             n = int(npts[i])
-            st, p, it, fm = _fit_reference(int(kind[i]), x[i, :n], y[i, :n], float(cfix[i]),
-                                           bool(fixed[i]), dfix=float(dfix[i]),
-                                           dfixed=bool(dfixed[i]))
+            st, p, it, fm = _fit_reference(
+                int(kind[i]),
+                x[i, :n],
+                y[i, :n],
+                float(cfix[i]),
+                bool(fixed[i]),
+                dfix=float(dfix[i]),
+                dfixed=bool(dfixed[i]),
+            )
             status[i], iters[i], fmin[i] = st, it, fm
             if p is not None:
                 par[i] = p
     else:
         _kernels.load("_synergy_lm").sf_fit(
-            np.ascontiguousarray(kind, dtype=np.int32), np.ascontiguousarray(x),
-            np.ascontiguousarray(y), np.ascontiguousarray(npts, dtype=np.int32),
-            np.ascontiguousarray(cfix, dtype=float), np.ascontiguousarray(fixed, dtype=np.uint8),
-            np.ascontiguousarray(dfix, dtype=float), np.ascontiguousarray(dfixed, dtype=np.uint8),
-            SF_MAXIT, SF_RELTOL, par, status, iters, fmin)
+            np.ascontiguousarray(kind, dtype=np.int32),
+            np.ascontiguousarray(x),
+            np.ascontiguousarray(y),
+            np.ascontiguousarray(npts, dtype=np.int32),
+            np.ascontiguousarray(cfix, dtype=float),
+            np.ascontiguousarray(fixed, dtype=np.uint8),
+            np.ascontiguousarray(dfix, dtype=float),
+            np.ascontiguousarray(dfixed, dtype=np.uint8),
+            SF_MAXIT,
+            SF_RELTOL,
+            par,
+            status,
+            iters,
+            fmin,
+        )
     return par, status, iters
 
 
@@ -425,14 +483,22 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
     B, N = resp.shape
     npts = np.full(B, N, dtype=np.int32) if npts is None else np.asarray(npts, dtype=np.int32)
     if N > SF_MAXN:
-        raise InvalidInputError(f"sf_fit_batch(): SynergyFinder-compatible fits take at most "
-                                f"{SF_MAXN} doses per series, got {N}; use fit='robust'")
-    if dose.shape not in ((N,), (1, N), (B, N)) or np.any(npts < 1) or np.any(npts > N) \
-            or npts.shape != (B,):
-        raise InvalidInputError(f"sf_fit_batch(): dose must have shape ({N},) or ({B}, {N}) "
-                                f"and npts values in [1, {N}], got {dose.shape}, "
-                                f"{npts.min() if npts.size else None}.."
-                                f"{npts.max() if npts.size else None}")
+        raise InvalidInputError(
+            f"sf_fit_batch(): SynergyFinder-compatible fits take at most "
+            f"{SF_MAXN} doses per series, got {N}; use fit='robust'"
+        )
+    if (
+        dose.shape not in ((N,), (1, N), (B, N))
+        or np.any(npts < 1)
+        or np.any(npts > N)
+        or npts.shape != (B,)
+    ):
+        raise InvalidInputError(
+            f"sf_fit_batch(): dose must have shape ({N},) or ({B}, {N}) "
+            f"and npts values in [1, {N}], got {dose.shape}, "
+            f"{npts.min() if npts.size else None}.."
+            f"{npts.max() if npts.size else None}"
+        )
     dose = np.broadcast_to(dose, (B, N))
     emin = np.full(B, np.nan) if emin is None else np.asarray(emin, dtype=float)
     fixed = np.isfinite(emin)
@@ -468,9 +534,17 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
         with np.errstate(all="ignore"):
             lx = np.log(np.where(dose[idx] == 0, SF_ZERO_DOSE, dose[idx]))
         lx = np.where(valid[idx], lx, 0.0)
-        p2, s2, it2 = _run(np.ones(len(idx), np.int32), lx, np.where(valid[idx], resp[idx], 0.0),
-                           npts[idx], np.where(fixed[idx], emin[idx], 0.0), fixed[idx], backend,
-                           np.where(dfixed[idx], emax[idx], 0.0), dfixed[idx])
+        p2, s2, it2 = _run(
+            np.ones(len(idx), np.int32),
+            lx,
+            np.where(valid[idx], resp[idx], 0.0),
+            npts[idx],
+            np.where(fixed[idx], emin[idx], 0.0),
+            fixed[idx],
+            backend,
+            np.where(dfixed[idx], emax[idx], 0.0),
+            dfixed[idx],
+        )
         par[idx] = p2
         par[idx, 1] = np.where(fixed[idx], emin[idx], p2[:, 1])
         par[idx, 2] = np.where(dfixed[idx], emax[idx], p2[:, 2])
@@ -478,8 +552,18 @@ def sf_fit_batch(dose, resp, npts=None, emin=None, backend="auto", emax=None):
         st_final[idx] = s2
         model[idx] = 1
     ok = (st_final == 0) & np.all(np.isfinite(par), axis=1)
-    return SFFits(par[:, 0].copy(), par[:, 1].copy(), par[:, 2].copy(), par[:, 3].copy(), model,
-                  status, st_final, iters, ok, fixed)
+    return SFFits(
+        par[:, 0].copy(),
+        par[:, 1].copy(),
+        par[:, 2].copy(),
+        par[:, 3].copy(),
+        model,
+        status,
+        st_final,
+        iters,
+        ok,
+        fixed,
+    )
 
 
 def sf_predict(fits, dose):
@@ -534,19 +618,20 @@ def sf_loewe(yobs, X, fits_k, notes=None):
     P = [tuple(getattr(f, n)[:, None] for n in ("b", "c", "d", "e", "model")) for f in fits_k]
     # 1) can any drug alone reach the observed effect?
     reach = np.zeros((S, W), dtype=bool)
-    for (b, c, d, e, m) in P:
+    for b, c, d, e, m in P:
         reach |= np.isfinite(sf_solve_dose(yobs, b, c, d, e, m))
     # 2) 100 effect levels between the smallest and the largest plateau of all drugs
     lo = np.min(np.stack([np.minimum(p[1], p[2])[:, 0] for p in P]), axis=0)
     hi = np.max(np.stack([np.maximum(p[1], p[2])[:, 0] for p in P]), axis=0)
     n1 = SF_LOEWE_STEPS - 1
     steps = np.arange(1, n1, dtype=float)
-    ytest = np.concatenate([lo[:, None], lo[:, None] + steps[None, :] * ((hi - lo) / n1)[:, None],
-                            hi[:, None]], axis=1)                            # (S, 100)
+    ytest = np.concatenate(
+        [lo[:, None], lo[:, None] + steps[None, :] * ((hi - lo) / n1)[:, None], hi[:, None]], axis=1
+    )  # (S, 100)
     acc = np.zeros((S, W, SF_LOEWE_STEPS), dtype=np.longdouble)
     with np.errstate(all="ignore"):
         for k, (b, c, d, e, m) in enumerate(P):
-            xt = sf_solve_dose(ytest, b, c, d, e, m)                          # (S, 100)
+            xt = sf_solve_dose(ytest, b, c, d, e, m)  # (S, 100)
             acc += (X[None, :, k, None] / xt[:, None, :]).astype(np.longdouble)
         dist = np.abs(acc.astype(float) - 1.0)
     allnan = np.all(np.isnan(dist), axis=2)
@@ -556,26 +641,31 @@ def sf_loewe(yobs, X, fits_k, notes=None):
     # 3) beyond every drug: the largest single-drug effect at the summed dose
     if not reach.all():
         tot = X.sum(axis=1)
-        alt = np.max(np.stack([sf_predict(f, np.broadcast_to(tot, (S, W))) for f in fits_k]),
-                     axis=0)
+        alt = np.max(
+            np.stack([sf_predict(f, np.broadcast_to(tot, (S, W))) for f in fits_k]), axis=0
+        )
         yl = np.where(reach, yl, alt)
     if notes is not None:
         nb = int((~reach[0]).sum())
         if nb:
-            notes.append(f"loewe: in {nb} well(s) no drug alone reaches the observed effect; "
-                         "their expectation is the largest single-drug effect at the summed "
-                         "dose (SynergyFinder's rule)")
+            notes.append(
+                f"loewe: in {nb} well(s) no drug alone reaches the observed effect; "
+                "their expectation is the largest single-drug effect at the summed "
+                "dose (SynergyFinder's rule)"
+            )
         if allnan[0].any():
-            notes.append(f"loewe: {int(allnan[0].sum())} well(s) have no defined expectation "
-                         "(every effect level undefined); their score is NaN, as in "
-                         "SynergyFinder")
+            notes.append(
+                f"loewe: {int(allnan[0].sum())} well(s) have no defined expectation "
+                "(every effect level undefined); their score is NaN, as in "
+                "SynergyFinder"
+            )
     return yl
 
 
 # --------------------------------------------------------------------------- R's generator
 
-_I2_32M1 = 2.328306437080797e-10     # 1 / (2^32 - 1)
-_BIG = 134217728                     # 2^27
+_I2_32M1 = 2.328306437080797e-10  # 1 / (2^32 - 1)
+_BIG = 134217728  # 2^27
 
 
 def _r_mt_state(seed):
@@ -588,7 +678,7 @@ def _r_mt_state(seed):
     for j in range(625):
         s = (69069 * s + 1) & 0xFFFFFFFF
         key[j] = s
-    return key[1:]            # key[0] is R's position slot, reset to 624
+    return key[1:]  # key[0] is R's position slot, reset to 624
 
 
 class RNormal:
@@ -620,39 +710,160 @@ def _qnorm(p):
     if cen.any():
         qc = q[cen]
         r = 0.180625 - qc * qc
-        out[cen] = qc * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r
-                              + 67265.770927008700853) * r + 45921.953931549871457) * r
-                            + 13731.693765509461125) * r + 1971.5909503065514427) * r
-                          + 133.14166789178437745) * r + 3.387132872796366608) \
-            / (((((((r * 5226.495278852854561 + 28729.085735721942674) * r
-                    + 39307.89580009271061) * r + 21213.794301586595867) * r
-                  + 5394.1960214247511077) * r + 687.1870074920579083) * r
-                + 42.313330701600911252) * r + 1.0)
+        out[cen] = (
+            qc
+            * (
+                (
+                    (
+                        (
+                            (
+                                (
+                                    (r * 2509.0809287301226727 + 33430.575583588128105) * r
+                                    + 67265.770927008700853
+                                )
+                                * r
+                                + 45921.953931549871457
+                            )
+                            * r
+                            + 13731.693765509461125
+                        )
+                        * r
+                        + 1971.5909503065514427
+                    )
+                    * r
+                    + 133.14166789178437745
+                )
+                * r
+                + 3.387132872796366608
+            )
+            / (
+                (
+                    (
+                        (
+                            (
+                                (
+                                    (r * 5226.495278852854561 + 28729.085735721942674) * r
+                                    + 39307.89580009271061
+                                )
+                                * r
+                                + 21213.794301586595867
+                            )
+                            * r
+                            + 5394.1960214247511077
+                        )
+                        * r
+                        + 687.1870074920579083
+                    )
+                    * r
+                    + 42.313330701600911252
+                )
+                * r
+                + 1.0
+            )
+        )
     tail = ~cen
     if tail.any():
         qt = q[tail]
         r = np.where(qt > 0, 0.5 - p[tail] + 0.5, p[tail])
-        r = np.sqrt(-np.array([math.log(v) for v in r]))   # libm's log, as R (NumPy's may
+        r = np.sqrt(-np.array([math.log(v) for v in r]))  # libm's log, as R (NumPy's may
         #                                                   differ in the last bit)
         near = r <= 5.0
         r1 = r - 1.6
-        v1 = (((((((r1 * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r1
-                   + 0.24178072517745061177) * r1 + 1.27045825245236838258) * r1
-                 + 3.64784832476320460504) * r1 + 5.7694972214606914055) * r1
-               + 4.6303378461565452959) * r1 + 1.42343711074968357734) \
-            / (((((((r1 * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r1
-                    + 0.0151986665636164571966) * r1 + 0.14810397642748007459) * r1
-                  + 0.68976733498510000455) * r1 + 1.6763848301838038494) * r1
-                + 2.05319162663775882187) * r1 + 1.0)
+        v1 = (
+            (
+                (
+                    (
+                        (
+                            (
+                                (r1 * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r1
+                                + 0.24178072517745061177
+                            )
+                            * r1
+                            + 1.27045825245236838258
+                        )
+                        * r1
+                        + 3.64784832476320460504
+                    )
+                    * r1
+                    + 5.7694972214606914055
+                )
+                * r1
+                + 4.6303378461565452959
+            )
+            * r1
+            + 1.42343711074968357734
+        ) / (
+            (
+                (
+                    (
+                        (
+                            (
+                                (r1 * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r1
+                                + 0.0151986665636164571966
+                            )
+                            * r1
+                            + 0.14810397642748007459
+                        )
+                        * r1
+                        + 0.68976733498510000455
+                    )
+                    * r1
+                    + 1.6763848301838038494
+                )
+                * r1
+                + 2.05319162663775882187
+            )
+            * r1
+            + 1.0
+        )
         r2 = r - 5.0
-        v2 = (((((((r2 * 2.01033439929228813265e-7 + 2.71155556874348757815e-5) * r2
-                   + 0.0012426609473880784386) * r2 + 0.026532189526576123093) * r2
-                 + 0.29656057182850489123) * r2 + 1.7848265399172913358) * r2
-               + 5.4637849111641143699) * r2 + 6.6579046435011037772) \
-            / (((((((r2 * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r2
-                    + 1.8463183175100546818e-5) * r2 + 7.868691311456132591e-4) * r2
-                  + 0.0148753612908506148525) * r2 + 0.13692988092273580531) * r2
-                + 0.59983220655588793769) * r2 + 1.0)
+        v2 = (
+            (
+                (
+                    (
+                        (
+                            (
+                                (r2 * 2.01033439929228813265e-7 + 2.71155556874348757815e-5) * r2
+                                + 0.0012426609473880784386
+                            )
+                            * r2
+                            + 0.026532189526576123093
+                        )
+                        * r2
+                        + 0.29656057182850489123
+                    )
+                    * r2
+                    + 1.7848265399172913358
+                )
+                * r2
+                + 5.4637849111641143699
+            )
+            * r2
+            + 6.6579046435011037772
+        ) / (
+            (
+                (
+                    (
+                        (
+                            (
+                                (r2 * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r2
+                                + 1.8463183175100546818e-5
+                            )
+                            * r2
+                            + 7.868691311456132591e-4
+                        )
+                        * r2
+                        + 0.0148753612908506148525
+                    )
+                    * r2
+                    + 0.13692988092273580531
+                )
+                * r2
+                + 0.59983220655588793769
+            )
+            * r2
+            + 1.0
+        )
         v = np.where(near, v1, v2)
         out[tail] = np.where(qt < 0, -v, v)
     return out

@@ -4,6 +4,7 @@ import inside a function says why it is deferred (only to keep ``import mmmech``
 The modules are read as source with :mod:`ast` (nothing is imported), so the test sees imports
 inside functions too.
 """
+
 import ast
 import pathlib
 
@@ -14,14 +15,45 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "mmmech"
 
 # lower number = lower layer; a module may import its own layer or lower ones
 LAYERS = [
-    ("mmmech.exceptions", 0), ("mmmech._readonly", 0), ("mmmech.sources", 0), ("mmmech._typing", 0), ("mmmech._results", 0), ("mmmech._guards", 1), ("mmmech._figures", 1), ("mmmech.units", 1), ("mmmech.utils", 1), ("mmmech.resources", 1),
-    ("mmmech._kernels", 2), ("mmmech.drugs", 3), ("mmmech.structures", 4),
-    ("mmmech.network", 5), ("mmmech.pathways", 5), ("mmmech.simulation", 6),
-    ("mmmech.model", 6), ("mmmech.testing", 6), ("mmmech.synergy", 7), ("mmmech.scoring", 8),
-    ("mmmech.screening", 9), ("mmmech.cli", 10), ("mmmech.__main__", 11), ("mmmech", 11),
+    ("mmmech.exceptions", 0),
+    ("mmmech._readonly", 0),
+    ("mmmech.sources", 0),
+    ("mmmech._typing", 0),
+    ("mmmech._results", 0),
+    ("mmmech._guards", 1),
+    ("mmmech._figures", 1),
+    ("mmmech.units", 1),
+    ("mmmech.utils", 1),
+    ("mmmech.resources", 1),
+    ("mmmech._kernels", 2),
+    ("mmmech.drugs", 3),
+    ("mmmech.structures", 4),
+    ("mmmech.network", 5),
+    ("mmmech.pathways", 5),
+    ("mmmech.simulation", 6),
+    ("mmmech.model", 6),
+    ("mmmech.testing", 6),
+    ("mmmech.synergy", 7),
+    ("mmmech.scoring", 8),
+    ("mmmech.screening", 9),
+    ("mmmech.cli", 10),
+    ("mmmech.__main__", 11),
+    ("mmmech", 11),
     # deprecated re-exports of 0.1 module paths (removed in the next release)
-    *[(f"mmmech.{old}", 11) for old in ("compiled", "propagate", "occupancy", "diffusion",
-                                        "contexts", "logic", "interchange", "draw", "plot")],
+    *[
+        (f"mmmech.{old}", 11)
+        for old in (
+            "compiled",
+            "propagate",
+            "occupancy",
+            "diffusion",
+            "contexts",
+            "logic",
+            "interchange",
+            "draw",
+            "plot",
+        )
+    ],
 ]
 # network.draw renders a regimen's effect, which it gets from the simulation layer
 EXCEPTIONS = {("mmmech.network.draw", "mmmech.simulation")}
@@ -101,8 +133,14 @@ IMPORTS = imports()
 
 
 def test_the_scan_sees_the_package():
-    assert {"mmmech.drugs", "mmmech.network.model", "mmmech.simulation.simulator",
-            "mmmech.synergy", "mmmech.screening", "mmmech.cli"} <= set(MODULES)
+    assert {
+        "mmmech.drugs",
+        "mmmech.network.model",
+        "mmmech.simulation.simulator",
+        "mmmech.synergy",
+        "mmmech.screening",
+        "mmmech.cli",
+    } <= set(MODULES)
     assert any(t == "mmmech.exceptions" for _, t, *_ in IMPORTS)
 
 
@@ -139,8 +177,11 @@ def test_no_import_cycles():
 def test_function_local_imports_say_why():
     """An import inside a function exists only to keep ``import mmmech`` (or a command) fast and
     carries a comment with the word 'deferred' on its line or the line above."""
-    bad = [f"{src}:{line} imports {dst}" for src, dst, line, marked, in_fn in IMPORTS
-           if in_fn and not marked]
+    bad = [
+        f"{src}:{line} imports {dst}"
+        for src, dst, line, marked, in_fn in IMPORTS
+        if in_fn and not marked
+    ]
     assert not bad, "undocumented function-local imports:\n" + "\n".join(sorted(set(bad)))
 
 
@@ -156,9 +197,12 @@ def test_import_mmmech_loads_no_layer_and_no_heavy_library():
 
     from _helpers import NEUTRAL_CWD
 
-    code = ("import sys, mmmech; print(' '.join(sorted(m for m in sys.modules "
-            "if m.split('.')[0] in {'numpy', 'scipy', 'pandas', 'networkx', 'rdkit', 'Bio', "
-            "'matplotlib', 'dask', 'pyarrow'} or m.startswith('mmmech.'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=NEUTRAL_CWD, check=True).stdout.split()
+    code = (
+        "import sys, mmmech; print(' '.join(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'numpy', 'scipy', 'pandas', 'networkx', 'rdkit', 'Bio', "
+        "'matplotlib', 'dask', 'pyarrow'} or m.startswith('mmmech.'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=NEUTRAL_CWD, check=True
+    ).stdout.split()
     assert out == [], out

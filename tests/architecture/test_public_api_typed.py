@@ -11,6 +11,7 @@ from the standard library or NumPy are not.
 One test per module, so a failure names the module and lists every missing annotation; the type
 checker itself (``mypy``, configured in pyproject.toml) runs in ``.ci/run``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,9 +24,18 @@ import pytest
 
 # the public layers; each package's public (non-underscore) submodules are checked as well
 ROOTS = [
-    "mmmech.drugs", "mmmech.structures", "mmmech.network", "mmmech.network.io",
-    "mmmech.network.draw", "mmmech.simulation", "mmmech.synergy", "mmmech.scoring",
-    "mmmech.screening", "mmmech.units", "mmmech.sources", "mmmech.exceptions",
+    "mmmech.drugs",
+    "mmmech.structures",
+    "mmmech.network",
+    "mmmech.network.io",
+    "mmmech.network.draw",
+    "mmmech.simulation",
+    "mmmech.synergy",
+    "mmmech.scoring",
+    "mmmech.screening",
+    "mmmech.units",
+    "mmmech.sources",
+    "mmmech.exceptions",
 ]
 
 
@@ -110,11 +120,18 @@ def test_public_signatures_are_annotated(modname: str) -> None:
 def test_the_walk_covers_the_layers() -> None:
     """The walk is not vacuous: it sees the main modules of each layer, and the checker reports
     an unannotated parameter and return."""
-    assert {"mmmech.simulation.simulator", "mmmech.network.model", "mmmech.synergy.plot",
-            "mmmech.scoring", "mmmech.units"} <= set(MODULES)
+    assert {
+        "mmmech.simulation.simulator",
+        "mmmech.network.model",
+        "mmmech.synergy.plot",
+        "mmmech.scoring",
+        "mmmech.units",
+    } <= set(MODULES)
 
     def bare(x, y: int = 1):  # deliberately unannotated
         return x
 
-    assert _missing(bare, "bare") == ["bare: parameter 'x' has no annotation",
-                                      "bare: no return annotation"]
+    assert _missing(bare, "bare") == [
+        "bare: parameter 'x' has no annotation",
+        "bare: no return annotation",
+    ]

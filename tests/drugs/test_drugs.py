@@ -4,6 +4,7 @@ Known answers come from outside the project: molecular formulas, InChIKeys and m
 weights as printed in public records (PubChem/ChEBI/DrugBank/T3DB entries, Wikipedia drug
 boxes, FDA label descriptions), and the descriptor values PubChem lists for aspirin.
 """
+
 import dataclasses
 import json
 import math
@@ -21,11 +22,32 @@ from mmmech.resources import data_file
 from mmmech.units import MASS_UNITS, MOLAR_UNITS, to_nM
 
 REQUIRED = [
-    "bortezomib", "carfilzomib", "ixazomib", "thalidomide", "lenalidomide", "pomalidomide",
-    "iberdomide", "mezigdomide", "dexamethasone", "prednisone", "daratumumab", "isatuximab",
-    "elotuzumab", "melphalan", "cyclophosphamide", "doxorubicin", "bendamustine",
-    "panobinostat", "vorinostat", "selinexor", "venetoclax", "belantamab mafodotin",
-    "teclistamab", "elranatamab", "talquetamab", "idecabtagene vicleucel",
+    "bortezomib",
+    "carfilzomib",
+    "ixazomib",
+    "thalidomide",
+    "lenalidomide",
+    "pomalidomide",
+    "iberdomide",
+    "mezigdomide",
+    "dexamethasone",
+    "prednisone",
+    "daratumumab",
+    "isatuximab",
+    "elotuzumab",
+    "melphalan",
+    "cyclophosphamide",
+    "doxorubicin",
+    "bendamustine",
+    "panobinostat",
+    "vorinostat",
+    "selinexor",
+    "venetoclax",
+    "belantamab mafodotin",
+    "teclistamab",
+    "elranatamab",
+    "talquetamab",
+    "idecabtagene vicleucel",
     "ciltacabtagene autoleucel",
 ]
 
@@ -70,13 +92,25 @@ KNOWN_INCHIKEYS = {
 
 # Molecular weights (g/mol) as printed in labels / drug boxes.
 KNOWN_MW = {
-    "carfilzomib": 719.9, "ixazomib": 361.03, "venetoclax": 868.44, "melphalan": 305.20,
-    "selinexor": 443.31, "pomalidomide": 273.24, "bendamustine": 358.26,
+    "carfilzomib": 719.9,
+    "ixazomib": 361.03,
+    "venetoclax": 868.44,
+    "melphalan": 305.20,
+    "selinexor": 443.31,
+    "pomalidomide": 273.24,
+    "bendamustine": 358.26,
 }
 
 # Drugs given as racemates or achiral (no stereo in the SMILES, on purpose).
-NO_STEREO = {"thalidomide", "lenalidomide", "pomalidomide", "cyclophosphamide",
-             "bendamustine", "vorinostat", "venetoclax"}
+NO_STEREO = {
+    "thalidomide",
+    "lenalidomide",
+    "pomalidomide",
+    "cyclophosphamide",
+    "bendamustine",
+    "vorinostat",
+    "venetoclax",
+}
 
 SOURCE_RX = re.compile(r"^(PMID:\d+|DOI:10\.\d{4,9}/\S+)$")
 BUNDLED = data_file("structures", "drugs.toml").read_text(encoding="utf-8")
@@ -92,6 +126,7 @@ def small_molecules(lib):
 
 
 # ------------------------------------------------------------------------- the library
+
 
 def test_library_holds_every_required_drug(lib):
     assert set(REQUIRED) <= set(lib)
@@ -116,16 +151,20 @@ def test_molecular_weight_matches_published(lib, name):
 
 def test_every_smiles_parses_with_stereo_where_the_drug_has_it(lib):
     from rdkit import Chem
+
     for d in small_molecules(lib):
         mol = Chem.MolFromSmiles(d.smiles)
         assert mol is not None, d.name
-        n_stereo = sum(1 for a in mol.GetAtoms()
-                       if a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED)
+        n_stereo = sum(
+            1 for a in mol.GetAtoms() if a.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED
+        )
         n_stereo += sum(1 for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE)
         if d.name in NO_STEREO:
             assert n_stereo == 0, d.name
-            assert d.name in ("vorinostat", "venetoclax", "bendamustine") or \
-                "racem" in d.structure_note.lower(), d.name
+            assert (
+                d.name in ("vorinostat", "venetoclax", "bendamustine")
+                or "racem" in d.structure_note.lower()
+            ), d.name
         else:
             assert n_stereo > 0, f"{d.name}: SMILES without stereochemistry"
         assert d.structure_source
@@ -133,6 +172,7 @@ def test_every_smiles_parses_with_stereo_where_the_drug_has_it(lib):
 
 def test_selinexor_is_the_z_isomer(lib):
     from rdkit import Chem
+
     mol = Chem.MolFromSmiles(lib["selinexor"].smiles)
     stereo = [b.GetStereo() for b in mol.GetBonds() if b.GetStereo() != Chem.BondStereo.STEREONONE]
     assert stereo == [Chem.BondStereo.STEREOZ]
@@ -171,23 +211,29 @@ def _mutate(text, drug, old, new):
     """Replace the first `old` after the line 'name = "<drug>"' in the bundled TOML."""
     start = text.index(f'name = "{drug}"')
     pos = text.index(old, start)
-    return text[:pos] + new + text[pos + len(old):]
+    return text[:pos] + new + text[pos + len(old) :]
 
 
-@pytest.mark.parametrize("old, new, needle", [
-    ('unit = "nM", assay = "EC50, chymotrypsin', 'assay = "EC50, chymotrypsin', "unit"),
-    (', source = "DOI:10.1182/blood.V106.11.3363.3363", note = "ASH 2005', ', note = "ASH 2005',
-     "source"),
-    ('unit = "ng/mL"\nkind = "Cmax, 1.3', 'kind = "Cmax, 1.3', "unit"),
-    ('source = "DOI:10.1182/blood.V108.11.3533.3533"', 'note2 = "x"', "source"),
-    ('source = "DOI:10.1182/blood.V108.11.3533.3533"', 'source = "Velcade label"', "PMID"),
-    ('unit = "ng/mL"\nkind = "Cmax, 1.3', 'unit = "furlongs"\nkind = "Cmax, 1.3', "furlongs"),
-    ('action = "inhibit"', 'action = "tickle"', "tickle"),
-    ('value = 7.9', 'value = -7.9', "value"),
-    ('smiles = "B([C@H]', 'smiles = "B([C@H]((', "SMILES"),
-    ('synonyms = ["Velcade", "PS-341"]', 'synonyms = ["Velcade", "Kyprolis"]', "Kyprolis"),
-    ('type = "small_molecule"', 'type = "small_molecule"\nmol_weight = 384.2', "mol_weight"),
-])
+@pytest.mark.parametrize(
+    "old, new, needle",
+    [
+        ('unit = "nM", assay = "EC50, chymotrypsin', 'assay = "EC50, chymotrypsin', "unit"),
+        (
+            ', source = "DOI:10.1182/blood.V106.11.3363.3363", note = "ASH 2005',
+            ', note = "ASH 2005',
+            "source",
+        ),
+        ('unit = "ng/mL"\nkind = "Cmax, 1.3', 'kind = "Cmax, 1.3', "unit"),
+        ('source = "DOI:10.1182/blood.V108.11.3533.3533"', 'note2 = "x"', "source"),
+        ('source = "DOI:10.1182/blood.V108.11.3533.3533"', 'source = "Velcade label"', "PMID"),
+        ('unit = "ng/mL"\nkind = "Cmax, 1.3', 'unit = "furlongs"\nkind = "Cmax, 1.3', "furlongs"),
+        ('action = "inhibit"', 'action = "tickle"', "tickle"),
+        ("value = 7.9", "value = -7.9", "value"),
+        ('smiles = "B([C@H]', 'smiles = "B([C@H]((', "SMILES"),
+        ('synonyms = ["Velcade", "PS-341"]', 'synonyms = ["Velcade", "Kyprolis"]', "Kyprolis"),
+        ('type = "small_molecule"', 'type = "small_molecule"\nmol_weight = 384.2', "mol_weight"),
+    ],
+)
 def test_a_library_with_a_missing_or_bad_field_is_rejected(old, new, needle):
     broken = _mutate(BUNDLED, "bortezomib", old, new)
     with pytest.raises(ModelFileError) as exc:
@@ -229,8 +275,10 @@ def test_mechanism_conventions_for_the_model(lib):
     assert "prednisolone" in lib["prednisone"].mechanism and "rodrug" in lib["prednisone"].mechanism
     for name in ("daratumumab", "isatuximab"):
         assert _actions(lib[name]) == {("CD38", "bind_and_recruit_effectors")}
-    assert _actions(lib["elotuzumab"]) == {("SLAMF7", "bind_and_recruit_effectors"),
-                                           ("SLAMF7", "activate_effectors")}
+    assert _actions(lib["elotuzumab"]) == {
+        ("SLAMF7", "bind_and_recruit_effectors"),
+        ("SLAMF7", "activate_effectors"),
+    }
     for name in ("melphalan", "cyclophosphamide", "bendamustine"):
         assert _actions(lib[name]) == {("DNA", "damage_DNA")}
     assert _actions(lib["doxorubicin"]) == {("TOP2A", "inhibit"), ("DNA", "damage_DNA")}
@@ -238,10 +286,15 @@ def test_mechanism_conventions_for_the_model(lib):
         assert {"HDAC1", "HDAC2", "HDAC3", "HDAC6"} == {t.target for t in lib[name].targets}
     assert _actions(lib["selinexor"]) == {("XPO1", "covalent_inhibit")}
     assert _actions(lib["venetoclax"]) == {("BCL2", "inhibit")}
-    assert _actions(lib["belantamab mafodotin"]) == {("TNFRSF17", "deliver_payload"),
-                                                     ("TNFRSF17", "bind_and_recruit_effectors")}
-    for name, antigen in (("teclistamab", "TNFRSF17"), ("elranatamab", "TNFRSF17"),
-                          ("talquetamab", "GPRC5D")):
+    assert _actions(lib["belantamab mafodotin"]) == {
+        ("TNFRSF17", "deliver_payload"),
+        ("TNFRSF17", "bind_and_recruit_effectors"),
+    }
+    for name, antigen in (
+        ("teclistamab", "TNFRSF17"),
+        ("elranatamab", "TNFRSF17"),
+        ("talquetamab", "GPRC5D"),
+    ):
         assert _actions(lib[name]) == {(antigen, "engage_T_cells")}
     for name in ("idecabtagene vicleucel", "ciltacabtagene autoleucel"):
         d = lib[name]
@@ -267,6 +320,7 @@ def test_reference_conversion_uses_rdkit_molecular_weight(lib):
 
 # ------------------------------------------------------------------------- lookup
 
+
 def test_lookup_is_case_insensitive_and_accepts_synonyms(lib):
     assert drugs.get("BORTEZOMIB") is lib["bortezomib"]
     assert drugs.get("Velcade").name == "bortezomib"
@@ -284,9 +338,14 @@ def test_library_is_read_only(lib):
         lib["bortezomib"].name = "x"
 
 
-@pytest.mark.parametrize("typo, suggestion", [
-    ("bortezomb", "bortezomib"), ("lenalidomid", "lenalidomide"), ("darzalexx", "Darzalex"),
-])
+@pytest.mark.parametrize(
+    "typo, suggestion",
+    [
+        ("bortezomb", "bortezomib"),
+        ("lenalidomid", "lenalidomide"),
+        ("darzalexx", "Darzalex"),
+    ],
+)
 def test_unknown_name_suggests_close_matches(typo, suggestion):
     with pytest.raises(UnknownDrugError) as exc:
         drugs.get(typo)
@@ -302,6 +361,7 @@ def test_get_rejects_non_names(bad):
 
 # ------------------------------------------------------------------------- doses
 
+
 def test_parse_dose_units_and_reference(lib):
     assert drugs.parse_dose("bortezomib=10nM")[1] == 10.0
     assert drugs.parse_dose("Velcade=1.5uM")[1] == 1500.0
@@ -314,19 +374,22 @@ def test_parse_dose_units_and_reference(lib):
     assert drugs.parse_dose("abecma")[1] == lib["idecabtagene vicleucel"].reference_nM
 
 
-@pytest.mark.parametrize("text, exc, needle", [
-    ("10", UnitError, "bare number"),
-    ("10nM", UnknownDrugError, "10nM"),
-    ("bortezomib=10", UnitError, "no unit"),
-    ("bortezomib=10furlongs", UnitError, "furlongs"),
-    ("bortezomib=-1nM", InvalidInputError, "-1nM"),
-    ("bortezomib=", InvalidInputError, "no value"),
-    ("bortezomb=10nM", UnknownDrugError, "bortezomib"),
-    ("", InvalidInputError, "NAME"),
-    ("bortezomib=5nM-eq", UnitError, "cell therapies"),
-    ("abecma=1ug/mL", UnitError, "nM-eq"),
-    ("abecma=3", UnitError, "no unit"),
-])
+@pytest.mark.parametrize(
+    "text, exc, needle",
+    [
+        ("10", UnitError, "bare number"),
+        ("10nM", UnknownDrugError, "10nM"),
+        ("bortezomib=10", UnitError, "no unit"),
+        ("bortezomib=10furlongs", UnitError, "furlongs"),
+        ("bortezomib=-1nM", InvalidInputError, "-1nM"),
+        ("bortezomib=", InvalidInputError, "no value"),
+        ("bortezomb=10nM", UnknownDrugError, "bortezomib"),
+        ("", InvalidInputError, "NAME"),
+        ("bortezomib=5nM-eq", UnitError, "cell therapies"),
+        ("abecma=1ug/mL", UnitError, "nM-eq"),
+        ("abecma=3", UnitError, "no unit"),
+    ],
+)
 def test_parse_dose_rejects_bad_input(text, exc, needle):
     with pytest.raises(exc) as info:
         drugs.parse_dose(text)
@@ -334,9 +397,11 @@ def test_parse_dose_rejects_bad_input(text, exc, needle):
 
 
 @settings(max_examples=60, deadline=None)
-@given(value=st.floats(min_value=1e-3, max_value=1e6, allow_nan=False),
-       unit=st.sampled_from(sorted(set(MOLAR_UNITS) | set(MASS_UNITS))),
-       name=st.sampled_from(["bortezomib", "venetoclax", "daratumumab", "bendamustine"]))
+@given(
+    value=st.floats(min_value=1e-3, max_value=1e6, allow_nan=False),
+    unit=st.sampled_from(sorted(set(MOLAR_UNITS) | set(MASS_UNITS))),
+    name=st.sampled_from(["bortezomib", "venetoclax", "daratumumab", "bendamustine"]),
+)
 def test_parse_dose_agrees_with_the_units_module(value, unit, name):
     drug = drugs.get(name)
     text = f"{name}={value!r}{unit}"
@@ -345,32 +410,37 @@ def test_parse_dose_agrees_with_the_units_module(value, unit, name):
 
 # ------------------------------------------------------------------------- chemistry
 
+
 def test_every_warhead_smarts_is_valid_and_documented():
     from rdkit import Chem
 
     from mmmech.drugs import _chem
+
     for name, (smarts, desc) in _chem.WARHEADS.items():
         assert Chem.MolFromSmarts(smarts) is not None, name
         assert f"``{name}``" in _chem.__doc__ and desc
-    for needed, cls, targets, base, why in drugs.CLASS_RULES:
+    for needed, cls, _targets, base, why in drugs.CLASS_RULES:
         assert set(needed) <= set(_chem.WARHEADS) and cls in drugs.DRUG_CLASSES
         assert 0 < base < 1 and why
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("bortezomib", {"alpha_amido_boronic_acid", "boronic_acid"}),
-    ("ixazomib", {"alpha_amido_boronic_acid", "boronic_acid"}),
-    ("carfilzomib", {"epoxyketone"}),
-    ("lenalidomide", {"glutarimide", "amino_glutarimide"}),
-    ("thalidomide", {"glutarimide", "amino_glutarimide"}),
-    ("dexamethasone", {"steroid_3_keto_delta4", "corticoid_side_chain"}),
-    ("melphalan", {"nitrogen_mustard"}),
-    ("cyclophosphamide", {"nitrogen_mustard"}),
-    ("vorinostat", {"hydroxamic_acid"}),
-    ("doxorubicin", {"anthracycline_core"}),
-    ("selinexor", {"acrylhydrazide_michael_acceptor"}),
-    ("venetoclax", {"bh3_mimetic_acylsulfonamide"}),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("bortezomib", {"alpha_amido_boronic_acid", "boronic_acid"}),
+        ("ixazomib", {"alpha_amido_boronic_acid", "boronic_acid"}),
+        ("carfilzomib", {"epoxyketone"}),
+        ("lenalidomide", {"glutarimide", "amino_glutarimide"}),
+        ("thalidomide", {"glutarimide", "amino_glutarimide"}),
+        ("dexamethasone", {"steroid_3_keto_delta4", "corticoid_side_chain"}),
+        ("melphalan", {"nitrogen_mustard"}),
+        ("cyclophosphamide", {"nitrogen_mustard"}),
+        ("vorinostat", {"hydroxamic_acid"}),
+        ("doxorubicin", {"anthracycline_core"}),
+        ("selinexor", {"acrylhydrazide_michael_acceptor"}),
+        ("venetoclax", {"bh3_mimetic_acylsulfonamide"}),
+    ],
+)
 def test_library_warheads(lib, name, expected):
     assert set(drugs.warheads(lib[name].mol)) == expected
 
@@ -378,6 +448,7 @@ def test_library_warheads(lib, name, expected):
 def test_standardize_strips_salts_and_keeps_the_parent(lib):
     bz = lib["bortezomib"]
     from mmmech.drugs import _chem
+
     for salt in (".Cl", ".O", ".[Na+].[Cl-]", ".CC(=O)O"):
         mol = drugs.standardize(bz.smiles + salt)
         assert _chem.inchikey(mol) == bz.inchikey
@@ -388,23 +459,27 @@ def test_standardize_strips_salts_and_keeps_the_parent(lib):
 
 def test_standardize_keeps_stereo_of_glutarimides(lib):
     from mmmech.drugs import _chem
+
     for name in ("iberdomide", "mezigdomide"):
         mol = drugs.standardize(lib[name].smiles)
         assert _chem.inchikey(mol) == lib[name].inchikey
 
 
-@pytest.mark.parametrize("bad, needle", [
-    ("", "empty"),
-    ("   ", "empty"),
-    ("C1CC", "not a valid SMILES"),
-    ("not_a_smiles", "not a valid SMILES"),
-    ("c1ccccc1(C)(C)(C)", "valence"),
-    ("CC C", "whitespace"),
-    ("CCO.c1ccccc1CCN.CC(C)Cc1ccc(cc1)C(C)C(=O)O", "components"),
-    ("CC(C)Cc1ccc(cc1)C(C)C(=O)O.CC(=O)Oc1ccccc1C(=O)O", "components"),
-    ("[Na+].[Cl-]", "no organic"),
-    ("C" * 20000, "characters"),
-])
+@pytest.mark.parametrize(
+    "bad, needle",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("C1CC", "not a valid SMILES"),
+        ("not_a_smiles", "not a valid SMILES"),
+        ("c1ccccc1(C)(C)(C)", "valence"),
+        ("CC C", "whitespace"),
+        ("CCO.c1ccccc1CCN.CC(C)Cc1ccc(cc1)C(C)C(=O)O", "components"),
+        ("CC(C)Cc1ccc(cc1)C(C)C(=O)O.CC(=O)Oc1ccccc1C(=O)O", "components"),
+        ("[Na+].[Cl-]", "no organic"),
+        ("C" * 20000, "characters"),
+    ],
+)
 def test_bad_smiles_raise_clear_errors_naming_the_input(bad, needle):
     with pytest.raises(InvalidInputError) as exc:
         drugs.from_smiles(bad)
@@ -443,22 +518,37 @@ def test_descriptors_flag_beyond_rule_of_five_drugs(lib):
 # Molecules NOT in the library (structures as published for these compounds).
 POSITIVES = {
     # boronic-acid dipeptide: delanzomib (CEP-18770), (R)-boroleucine of a threonine amide
-    "delanzomib": ("CC(C)C[C@H](NC(=O)[C@@H](NC(=O)c1cccc(n1)-c1ccccc1)[C@@H](C)O)B(O)O",
-                   "proteasome_inhibitor", ("PSMB5", "inhibit")),
+    "delanzomib": (
+        "CC(C)C[C@H](NC(=O)[C@@H](NC(=O)c1cccc(n1)-c1ccccc1)[C@@H](C)O)B(O)O",
+        "proteasome_inhibitor",
+        ("PSMB5", "inhibit"),
+    ),
     # epoxyketone tripeptide: oprozomib (ONX 0912)
-    "oprozomib": ("COC[C@H](NC(=O)c1cnc(C)s1)C(=O)N[C@@H](COC)C(=O)N[C@@H](Cc1ccccc1)"
-                  "C(=O)[C@@]1(C)CO1", "proteasome_inhibitor", ("PSMB5", "covalent_inhibit")),
+    "oprozomib": (
+        "COC[C@H](NC(=O)c1cnc(C)s1)C(=O)N[C@@H](COC)C(=O)N[C@@H](Cc1ccccc1)C(=O)[C@@]1(C)CO1",
+        "proteasome_inhibitor",
+        ("PSMB5", "covalent_inhibit"),
+    ),
     # glutarimide on a quinazolinone: avadomide (CC-122)
-    "avadomide": ("Cc1nc2cccc(N)c2c(=O)n1C1CCC(=O)NC1=O", "cereblon_modulator",
-                  ("CRBN", "glue_degrade")),
+    "avadomide": (
+        "Cc1nc2cccc(N)c2c(=O)n1C1CCC(=O)NC1=O",
+        "cereblon_modulator",
+        ("CRBN", "glue_degrade"),
+    ),
     # hydroxamic acid: belinostat
-    "belinostat": ("ONC(=O)/C=C/c1cccc(c1)S(=O)(=O)Nc1ccccc1", "HDAC_inhibitor",
-                   ("HDAC1", "inhibit")),
+    "belinostat": (
+        "ONC(=O)/C=C/c1cccc(c1)S(=O)(=O)Nc1ccccc1",
+        "HDAC_inhibitor",
+        ("HDAC1", "inhibit"),
+    ),
     # aromatic nitrogen mustard: chlorambucil
     "chlorambucil": ("OC(=O)CCCc1ccc(N(CCCl)CCCl)cc1", "alkylator", ("DNA", "damage_DNA")),
     # corticosteroid: hydrocortisone
-    "hydrocortisone": ("C[C@]12CCC(=O)C=C1CC[C@@H]3[C@@H]2[C@H](C[C@]4([C@H]3CC[C@@]4"
-                       "(C(=O)CO)O)C)O", "glucocorticoid", ("NR3C1", "agonist")),
+    "hydrocortisone": (
+        "C[C@]12CCC(=O)C=C1CC[C@@H]3[C@@H]2[C@H](C[C@]4([C@H]3CC[C@@]4(C(=O)CO)O)C)O",
+        "glucocorticoid",
+        ("NR3C1", "agonist"),
+    ),
 }
 
 NEGATIVES = {
@@ -488,7 +578,8 @@ def test_inference_on_molecules_outside_the_library(lib, name):
     assert inf["library_match"] is None
     assert inf["nearest"][0]["similarity"] < 1.0
     assert [n["similarity"] for n in inf["nearest"]] == sorted(
-        (n["similarity"] for n in inf["nearest"]), reverse=True)
+        (n["similarity"] for n in inf["nearest"]), reverse=True
+    )
     for t in d.targets:
         assert t.confidence == inf["confidence"] and not t.potency.verified
         assert "analogy" in t.potency.assay and SOURCE_RX.match(t.potency.source)
@@ -516,8 +607,11 @@ def test_library_molecules_are_recognised_as_themselves(lib):
     for drug in small_molecules(lib):
         d = drugs.from_smiles(drug.smiles, name=drug.name)
         assert d.inference["library_match"] == drug.name
-        assert d.inference["nearest"][0] == {"name": drug.name, "similarity": 1.0,
-                                             "drug_class": drug.drug_class}
+        assert d.inference["nearest"][0] == {
+            "name": drug.name,
+            "similarity": 1.0,
+            "drug_class": drug.drug_class,
+        }
         assert d.drug_class == drug.drug_class, drug.name
         assert {t.target for t in d.targets} <= {t.target for t in drug.targets} | {"PSMB5"}
         assert d.inchikey == drug.inchikey and d.formula == drug.formula
@@ -545,8 +639,17 @@ def test_from_smiles_either_infers_or_raises_invalid_input(text):
 def test_to_dict_is_json_and_has_interface_keys(lib):
     for d in lib.values():
         payload = json.loads(json.dumps(d.to_dict()))
-        assert {"name", "type", "drug_class", "smiles", "inchikey", "formula", "mol_weight",
-                "targets", "reference_nM"} <= set(payload)
+        assert {
+            "name",
+            "type",
+            "drug_class",
+            "smiles",
+            "inchikey",
+            "formula",
+            "mol_weight",
+            "targets",
+            "reference_nM",
+        } <= set(payload)
         for t in payload["targets"]:
             assert {"target", "action", "potency_nM", "source"} <= set(t)
     inferred = drugs.from_smiles("OC(=O)CCCc1ccc(N(CCCl)CCCl)cc1").to_dict()
@@ -556,8 +659,10 @@ def test_to_dict_is_json_and_has_interface_keys(lib):
 def test_importing_the_drug_module_does_not_import_rdkit():
     code = "import sys, mmmech.drugs; print('rdkit' in sys.modules)"
     from _helpers import NEUTRAL_CWD
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=NEUTRAL_CWD)
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=NEUTRAL_CWD
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 
@@ -568,6 +673,7 @@ def test_double_bond_geometry_reaches_the_inchikey(lib):
     for name in ("panobinostat", "selinexor"):
         assert lib[name].inchikey.split("-")[1] != "UHFFFAOYSA", name
     from mmmech.drugs import _chem
+
     e = _chem.inchikey(_chem.parse_smiles("C/C=C/C(=O)O"))
     z = _chem.inchikey(_chem.parse_smiles("C/C=C\\C(=O)O"))
     assert e != z and e[:14] == z[:14]

@@ -1,4 +1,5 @@
 """`mmmech drugs list|show|infer`: JSON keys of INTERFACE.md, readable tables, one-line errors."""
+
 import json
 
 import pytest
@@ -35,8 +36,17 @@ def test_list_text_is_a_table(capsys):
 @pytest.mark.parametrize("name", ["bortezomib", "Revlimid", "daratumumab", "ide-cel"])
 def test_show_json_has_interface_keys(capsys, name):
     payload = run_json(capsys, "drugs", "show", name)
-    assert {"name", "type", "drug_class", "smiles", "inchikey", "formula", "mol_weight",
-            "targets", "reference_nM"} <= set(payload)
+    assert {
+        "name",
+        "type",
+        "drug_class",
+        "smiles",
+        "inchikey",
+        "formula",
+        "mol_weight",
+        "targets",
+        "reference_nM",
+    } <= set(payload)
     for t in payload["targets"]:
         assert {"target", "action", "potency_nM", "source"} <= set(t)
         assert t["source"].startswith(("PMID:", "DOI:"))
@@ -85,22 +95,26 @@ def test_infer_negative_control_and_name(capsys):
 
 
 def test_infer_text_for_a_glutarimide(capsys):
-    assert main(["drugs", "infer", "Cc1nc2cccc(N)c2c(=O)n1C1CCC(=O)NC1=O", "--name",
-                 "avadomide"]) == 0
+    assert (
+        main(["drugs", "infer", "Cc1nc2cccc(N)c2c(=O)n1C1CCC(=O)NC1=O", "--name", "avadomide"]) == 0
+    )
     out = capsys.readouterr().out
     assert "cereblon_modulator" in out and "CRBN" in out and "glutarimide" in out
 
 
-@pytest.mark.parametrize("argv, needles", [
-    (["drugs", "show", "bortezomb"], ["bortezomb", "did you mean", "bortezomib"]),
-    (["drugs", "show", ""], ["drug name"]),
-    (["drugs", "infer", "C1CC"], ["C1CC", "not a valid SMILES"]),
-    (["drugs", "infer", ""], ["empty"]),
-    (["drugs", "infer", "CCO.c1ccccc1CCN.CC(C)Cc1ccc(cc1)C(C)C(=O)O"], ["components"]),
-    (["drugs", "infer", "[Na+].[Cl-]"], ["no organic"]),
-    (["drugs", "infer", "CCO", "--name", " "], ["name"]),
-    (["drugs", "infer"], ["smiles"]),
-])
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["drugs", "show", "bortezomb"], ["bortezomb", "did you mean", "bortezomib"]),
+        (["drugs", "show", ""], ["drug name"]),
+        (["drugs", "infer", "C1CC"], ["C1CC", "not a valid SMILES"]),
+        (["drugs", "infer", ""], ["empty"]),
+        (["drugs", "infer", "CCO.c1ccccc1CCN.CC(C)Cc1ccc(cc1)C(C)C(=O)O"], ["components"]),
+        (["drugs", "infer", "[Na+].[Cl-]"], ["no organic"]),
+        (["drugs", "infer", "CCO", "--name", " "], ["name"]),
+        (["drugs", "infer"], ["smiles"]),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(run_cli, argv, needles):
     assert_one_line_error(run_cli(*argv), *needles)
 

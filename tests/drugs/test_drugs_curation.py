@@ -5,10 +5,12 @@ Three kinds of check:
 * known answers from outside the project: values confirmed in a source text during the
   verification pass must stay as the source states them (number, unit, PMID);
 * invariants over the whole library: a flagged number says why, a placeholder is never marked
-  verified, an unconfirmed DOI never backs a verified number, ASH-abstract DOIs are declared as such;
+  verified, an unconfirmed DOI never backs a verified number, ASH-abstract DOIs are declared as
+  such;
 * differential: every mass-unit reference concentration converts to nM with the RDKit (or
   curated) molecular weight, computed here independently of :mod:`mmmech.units`.
 """
+
 import json
 import math
 import re
@@ -36,25 +38,29 @@ def _measures(raw):
 
 # DOIs written from memory that the verification pass could not confirm in any text searched.
 UNCONFIRMED_DOIS = {
-    "DOI:10.1158/0008-5472.CAN-09-2766",      # Kupperman 2010 (ixazomib)
-    "DOI:10.1158/0008-5472.CAN-06-4086",      # Demo 2007 (carfilzomib)
-    "DOI:10.1021/acs.jmedchem.9b01928",       # Hansen 2020 (mezigdomide)
-    "DOI:10.1158/1078-0432.CCR-14-0695",      # Deckert 2014 (isatuximab)
-    "DOI:10.1182/blood-2017-06-788786",       # Kumar 2017 (venetoclax)
+    "DOI:10.1158/0008-5472.CAN-09-2766",  # Kupperman 2010 (ixazomib)
+    "DOI:10.1158/0008-5472.CAN-06-4086",  # Demo 2007 (carfilzomib)
+    "DOI:10.1021/acs.jmedchem.9b01928",  # Hansen 2020 (mezigdomide)
+    "DOI:10.1158/1078-0432.CCR-14-0695",  # Deckert 2014 (isatuximab)
+    "DOI:10.1182/blood-2017-06-788786",  # Kumar 2017 (venetoclax)
 }
 ASH_DOI = re.compile(r"^DOI:10\.1182/blood\.V\d+\.\d+\.(\d+)\.\1$")
 
 
 # ------------------------------------------------------------------ known answers from sources
 
-@pytest.mark.parametrize("name, value, unit, source", [
-    # Drug Metab Dispos 1989;17(4):402-5: single 200 mg, mean peak 1.15 +/- 0.2 ug/mL
-    ("thalidomide", 1.15, "ug/mL", "PMID:2571480"),
-    # Mu et al. 2015 (PANORAMA-1/B2207 PK/PD): Cmax 8.1 ng/mL at the MTD with btz + dex
-    ("panobinostat", 8.1, "ng/mL", "PMID:26494130"),
-    # QTc study of a single 800 mg dose (Zolinza label 12.2): Cmax 1.7 +/- 0.67 uM
-    ("vorinostat", 1.7, "uM", "PMID:19887475"),
-])
+
+@pytest.mark.parametrize(
+    "name, value, unit, source",
+    [
+        # Drug Metab Dispos 1989;17(4):402-5: single 200 mg, mean peak 1.15 +/- 0.2 ug/mL
+        ("thalidomide", 1.15, "ug/mL", "PMID:2571480"),
+        # Mu et al. 2015 (PANORAMA-1/B2207 PK/PD): Cmax 8.1 ng/mL at the MTD with btz + dex
+        ("panobinostat", 8.1, "ng/mL", "PMID:26494130"),
+        # QTc study of a single 800 mg dose (Zolinza label 12.2): Cmax 1.7 +/- 0.67 uM
+        ("vorinostat", 1.7, "uM", "PMID:19887475"),
+    ],
+)
 def test_sourced_reference_concentrations_are_as_published(name, value, unit, source):
     ref = drugs.library()[name].reference
     assert (ref.value, ref.unit, ref.source, ref.verified) == (value, unit, source, True)
@@ -77,12 +83,13 @@ def test_panobinostat_range_spans_combination_and_single_agent_cmax():
 
 def test_antibody_molecular_weights_confirmed_in_this_pass(raw):
     by_name = {d["name"]: d for d in raw}
-    assert by_name["elotuzumab"]["mol_weight"] == 148100          # "148.1 kDa"
+    assert by_name["elotuzumab"]["mol_weight"] == 148100  # "148.1 kDa"
     for name in ("daratumumab", "isatuximab", "elotuzumab"):
         assert by_name[name]["mol_weight_verified"] is True, name
 
 
 # ------------------------------------------------------------------------ library invariants
+
 
 def test_every_flagged_number_says_why(raw):
     for name, label, m in _measures(raw):
@@ -118,7 +125,7 @@ def test_verified_biologic_weights_name_where_they_were_read(raw):
     for d in raw:
         if "mol_weight" not in d:
             continue
-        assert 140_000 <= d["mol_weight"] <= 160_000, d["name"]   # IgG-sized biologics
+        assert 140_000 <= d["mol_weight"] <= 160_000, d["name"]  # IgG-sized biologics
         if d.get("mol_weight_verified", False):
             src = d["mol_weight_source"]
             assert "kDa" in src and "not confirmed" not in src, d["name"]
@@ -154,7 +161,7 @@ def test_mass_references_convert_with_the_molecular_weight(name):
     d = drugs.library()[name]
     ref = d.reference
     ng_per_ml = ref.value * MASS_TO_NG_PER_ML[ref.unit]
-    expected = ng_per_ml / d.mol_weight * 1e3          # ng/mL / (g/mol) = umol/m3 = nM * 1e-3
+    expected = ng_per_ml / d.mol_weight * 1e3  # ng/mL / (g/mol) = umol/m3 = nM * 1e-3
     assert math.isfinite(d.reference_nM)
     assert d.reference_nM == pytest.approx(expected, rel=1e-9)
 
@@ -163,6 +170,10 @@ def test_show_json_carries_the_curated_reference(capsys):
     assert main(["drugs", "show", "thalidomide", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     ref = payload["reference"]
-    assert (ref["value"], ref["unit"], ref["source"], ref["verified"]) == \
-        (1.15, "ug/mL", "PMID:2571480", True)
+    assert (ref["value"], ref["unit"], ref["source"], ref["verified"]) == (
+        1.15,
+        "ug/mL",
+        "PMID:2571480",
+        True,
+    )
     assert payload["reference_nM"] == pytest.approx(1150.0 / payload["mol_weight"] * 1e3)

@@ -344,6 +344,7 @@ def read_plate(data):
 
 def read_journal(data):
     from mmmech.screening import journal
+
     p = _write(data, ".partial")
 
     def run():

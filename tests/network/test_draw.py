@@ -1,16 +1,19 @@
-"""mmmech.network.draw: pictures are checked as images (PNG header, size, pixels), not just produced."""
+"""mmmech.network.draw: pictures are checked as images (PNG header, size, pixels), not just
+produced."""
+
 import struct
 
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from _helpers import assert_one_line_error
-from mmmech.network import draw as mdraw
-from mmmech.network import io as ix
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mmmech.exceptions import InvalidInputError, UnknownNodeError
 from mmmech.model import simulate
+from mmmech.network import draw as mdraw
+from mmmech.network import io as ix
 from mmmech.pathways import load
 
 pytestmark = pytest.mark.filterwarnings("ignore::mmmech.network.io.DefaultRulesWarning")
@@ -27,6 +30,7 @@ def png_size(path):
 
 def read_rgb(path):
     import matplotlib.image as mpimg
+
     img = mpimg.imread(path)
     return img[..., :3]
 
@@ -41,7 +45,7 @@ def test_bundled_model_under_bortezomib_is_a_readable_png(tmp_path):
     # mostly white background, but a real drawing: many non-white pixels and the drug's orange
     nonwhite = (img < 0.95).any(axis=2).mean()
     assert 0.03 < nonwhite < 0.6
-    orange = (np.abs(img - np.array([0xf3, 0x9c, 0x34]) / 255.0) < 0.04).all(axis=2).sum()
+    orange = (np.abs(img - np.array([0xF3, 0x9C, 0x34]) / 255.0) < 0.04).all(axis=2).sum()
     assert orange > 500
     # colours follow the simulation: the picture's changes are simulate()'s
     untreated = simulate("myeloma", {}, context="cell_line")["nodes"]
@@ -78,8 +82,12 @@ def test_large_network_needs_focus_and_draws_a_neighbourhood(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(2, 30), m=st.integers(0, 60), radius=st.integers(0, 3),
-       seed=st.integers(0, 10_000))
+@given(
+    n=st.integers(2, 30),
+    m=st.integers(0, 60),
+    radius=st.integers(0, 3),
+    seed=st.integers(0, 10_000),
+)
 def test_neighbourhood_matches_networkx_ego_graph(n, m, radius, seed):
     rng = np.random.default_rng(seed)
     labels = [f"V{i}" for i in range(n)]
@@ -96,7 +104,7 @@ def test_neighbourhood_matches_networkx_ego_graph(n, m, radius, seed):
     capped, total2 = mdraw.neighbourhood(net, focus, radius, max_nodes=3)
     assert len(capped) == min(3, len(want)) and total2 == len(want)
     dist = nx.single_source_shortest_path_length(g, labels[0])
-    assert sorted(dist[c] for c in capped) == sorted(dist[x] for x in want)[:len(capped)]
+    assert sorted(dist[c] for c in capped) == sorted(dist[x] for x in want)[: len(capped)]
 
 
 def test_imported_model_with_settings_is_coloured_by_change(tmp_path):
@@ -144,7 +152,8 @@ def test_draw_returns_a_record_whose_json_leaves_the_figure_out():
     assert info.figure is not None and hasattr(info.figure, "savefig")
     doc = info.to_dict()
     assert "figure" not in doc and doc["nodes"] == info.nodes
-    assert doc["changes"] == info.changes and doc["readouts"]["viability"] == \
-        list(info.readouts["viability"])
+    assert doc["changes"] == info.changes and doc["readouts"]["viability"] == list(
+        info.readouts["viability"]
+    )
     with pytest.warns(DeprecationWarning):
         assert info["nodes"] == info.nodes

@@ -4,30 +4,34 @@ Round trips on the bundled model and on generated networks; the published logic 
 OmniPath table and the KEGG NF-kB map from ../shared/data (skipped when absent); malformed and
 hostile files.
 """
+
 import csv
 import itertools
 import os
-import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from _helpers import assert_one_line_error
-from mmmech.network import io as ix
-from mmmech.simulation.compiled import compile_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from mmmech.exceptions import InvalidInputError, ModelFileError, UnknownNodeError
-from mmmech.network.logic import format_rule, literals, parse_rule, variables
 from mmmech.model import Simulator
+from mmmech.network import io as ix
+from mmmech.network.logic import format_rule, literals, parse_rule, variables
 from mmmech.pathways import load
+from mmmech.simulation.compiled import compile_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::mmmech.network.io.DefaultRulesWarning")
 
 LOGIC = "logic_models"
-MODELS = ["bbm059_bortezomib_U266_Chudasama2015",
-          "bbm224_bortezomib_PD_heterogeneity_Ramakrishnan2018",
-          "bbm019_IL6_signaling_Ryll2011", "bbm020_apoptosis_Mai2009"]
+MODELS = [
+    "bbm059_bortezomib_U266_Chudasama2015",
+    "bbm224_bortezomib_PD_heterogeneity_Ramakrishnan2018",
+    "bbm019_IL6_signaling_Ryll2011",
+    "bbm020_apoptosis_Mai2009",
+]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -49,7 +53,7 @@ def same_function(rule_a, rule_b):
     ta, tb = parse_rule(rule_a), parse_rule(rule_b)
     names = sorted(set(variables(ta)) | set(variables(tb)))
     for bits in itertools.product([False, True], repeat=len(names)):
-        env = dict(zip(names, bits))
+        env = dict(zip(names, bits, strict=False))
         if evaluate(ta, env) != evaluate(tb, env):
             return False
     return True
@@ -87,8 +91,9 @@ def test_bundled_model_graphml_is_lossless(tmp_path):
     m = load("myeloma")
     back = roundtrip(m, "graphml", tmp_path)
     assert back.nodes == m.nodes
-    assert {(e.source, e.target): e for e in back.edges} == \
-        {(e.source, e.target): e for e in m.edges}
+    assert {(e.source, e.target): e for e in back.edges} == {
+        (e.source, e.target): e for e in m.edges
+    }
     assert back.readouts == m.readouts
     assert back.parameters == m.parameters
     assert back.actions == m.actions
@@ -107,8 +112,11 @@ def test_bundled_model_sbml_keeps_exact_start_and_time_constants(tmp_path):
     frac = [n for n in m.nodes.values() if 0 < n.y0 < 1]
     assert frac, "the bundled model has fractional starting activities"
     for n in m.nodes.values():
-        assert (back.nodes[n.name].y0, back.nodes[n.name].tau, back.nodes[n.name].module) == \
-            (n.y0, n.tau, n.module)
+        assert (back.nodes[n.name].y0, back.nodes[n.name].tau, back.nodes[n.name].module) == (
+            n.y0,
+            n.tau,
+            n.module,
+        )
 
 
 def test_bundled_model_sif_keeps_nodes_and_signs(tmp_path):
@@ -131,6 +139,7 @@ def test_export_cli_stdout_matches_dumps_and_out_is_written(run_cli, tmp_path):
     p = run_cli("pathway", "export", "myeloma", "--format", "graphml", "--out", out, "--json")
     assert p.returncode == 0, p.stderr
     import json
+
     info = json.loads(p.stdout)
     assert info["out"] == str(out) and info["nodes"] == len(load("myeloma").nodes)
     assert ix.read(out).nodes == load("myeloma").nodes
@@ -144,12 +153,20 @@ NAMES = ["A", "B", "C", "D", "E", "F", "G", "x.y", "Node_7"]
 def rule_models(draw):
     n = draw(st.integers(2, len(NAMES)))
     names = NAMES[:n]
-    leaves = st.one_of(st.sampled_from(names).map(lambda v: ("var", v)),
-                       st.sampled_from([0.0, 1.0]).map(lambda c: ("const", c)))
-    trees = st.recursive(leaves, lambda kids: st.one_of(
-        kids.map(lambda k: ("not", k)),
-        st.tuples(st.sampled_from(["and", "or"]), st.lists(kids, min_size=2, max_size=3))
-        .map(lambda t: (t[0], tuple(t[1])))), max_leaves=6)
+    leaves = st.one_of(
+        st.sampled_from(names).map(lambda v: ("var", v)),
+        st.sampled_from([0.0, 1.0]).map(lambda c: ("const", c)),
+    )
+    trees = st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            kids.map(lambda k: ("not", k)),
+            st.tuples(st.sampled_from(["and", "or"]), st.lists(kids, min_size=2, max_size=3)).map(
+                lambda t: (t[0], tuple(t[1]))
+            ),
+        ),
+        max_leaves=6,
+    )
     rules = {}
     for name in names:
         if draw(st.booleans()):
@@ -164,7 +181,9 @@ def rule_models(draw):
     return ix.build_network("gen", names, edges, rules=rules, y0=y0)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(model=rule_models(), fmt=st.sampled_from(["graphml", "bnet", "sbml-qual"]))
 def test_generated_rule_models_round_trip(model, fmt):
     back = ix.loads(ix.dumps(model, fmt), fmt, origin=f"gen.{fmt}")
@@ -173,8 +192,10 @@ def test_generated_rule_models_round_trip(model, fmt):
         if node.rule is None:
             assert back.nodes[name].rule is None
         else:
-            assert same_function(back.nodes[name].rule, node.rule), (node.rule,
-                                                                     back.nodes[name].rule)
+            assert same_function(back.nodes[name].rule, node.rule), (
+                node.rule,
+                back.nodes[name].rule,
+            )
             assert parse_rule(back.nodes[name].rule) == parse_rule(node.rule)
         assert back.nodes[name].y0 == node.y0
     lit_signs = {k: v for k, v in signs(model).items()}
@@ -185,9 +206,13 @@ def test_generated_rule_models_round_trip(model, fmt):
 def signed_networks(draw):
     n = draw(st.integers(1, 12))
     labels = [f"N{i}" for i in range(n)]
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
-                                    st.sampled_from([1, -1, 0])), max_size=30,
-                          unique_by=lambda t: (t[0], t[1])))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from([1, -1, 0])),
+            max_size=30,
+            unique_by=lambda t: (t[0], t[1]),
+        )
+    )
     return labels, [(labels[a], labels[b], s) for a, b, s in pairs]
 
 
@@ -219,7 +244,7 @@ def test_default_rules_follow_the_documented_form(net):
         tree = parse_rule(rule)
         names = sorted(acts | inhs)
         for bits in itertools.product([False, True], repeat=len(names)):
-            env = dict(zip(names, bits))
+            env = dict(zip(names, bits, strict=False))
             want = (not acts or any(env[a] for a in acts)) and not any(env[i] for i in inhs)
             assert evaluate(tree, env) == want
 
@@ -239,8 +264,10 @@ def test_default_rules_warn_and_simulate():
 
 
 def test_sif_reader_accepts_words_headers_fanout_and_merges_both_signs():
-    text = ("# comment\nsource\tinteraction\ttarget\nEGFR activates GRB2 SHC1\n"
-            "PTEN -| AKT1\nX 1 Y\nX -1 Y\nLONELY\nHLA-A pp B2M\n")
+    text = (
+        "# comment\nsource\tinteraction\ttarget\nEGFR activates GRB2 SHC1\n"
+        "PTEN -| AKT1\nX 1 Y\nX -1 Y\nLONELY\nHLA-A pp B2M\n"
+    )
     m = ix.loads(text, "sif", origin="w.sif")
     s = signs(m)
     assert s[("EGFR", "GRB2")] == 1 and s[("EGFR", "SHC1")] == 1
@@ -270,30 +297,48 @@ def test_with_initial_checks_names_and_range():
 
 
 # ---------------------------------------------------------------------- SBML-qual semantics
-_SBML_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<sbml xmlns="http://www.sbml.org/sbml/'
-              'level3/version1/core" xmlns:qual="http://www.sbml.org/sbml/level3/version1/qual/'
-              'version1" level="3" version="1" qual:required="true"><model id="m">'
-              '<listOfCompartments><compartment id="c" constant="true"/></listOfCompartments>'
-              '<qual:listOfQualitativeSpecies>')
+_SBML_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<sbml xmlns="http://www.sbml.org/sbml/'
+    'level3/version1/core" xmlns:qual="http://www.sbml.org/sbml/level3/version1/qual/'
+    'version1" level="3" version="1" qual:required="true"><model id="m">'
+    '<listOfCompartments><compartment id="c" constant="true"/></listOfCompartments>'
+    "<qual:listOfQualitativeSpecies>"
+)
 
 
 def _sbml(species, transitions):
-    sp = "".join(f'<qual:qualitativeSpecies qual:id="{s}" qual:compartment="c" '
-                 f'qual:constant="false" qual:maxLevel="{lvl}"/>' for s, lvl in species)
-    return (_SBML_HEAD + sp + "</qual:listOfQualitativeSpecies><qual:listOfTransitions>" +
-            transitions + "</qual:listOfTransitions></model></sbml>")
+    sp = "".join(
+        f'<qual:qualitativeSpecies qual:id="{s}" qual:compartment="c" '
+        f'qual:constant="false" qual:maxLevel="{lvl}"/>'
+        for s, lvl in species
+    )
+    return (
+        _SBML_HEAD
+        + sp
+        + "</qual:listOfQualitativeSpecies><qual:listOfTransitions>"
+        + transitions
+        + "</qual:listOfTransitions></model></sbml>"
+    )
 
 
 def _transition(out, terms, default=0, inputs=()):
-    ins = "".join(f'<qual:input qual:id="i{out}{k}" qual:qualitativeSpecies="{k}" '
-                  f'qual:transitionEffect="none" qual:sign="{s}"/>' for k, s in inputs)
-    fts = "".join(f'<qual:functionTerm qual:resultLevel="{lvl}"><math xmlns="http://www.w3.org/'
-                  f'1998/Math/MathML">{mathml}</math></qual:functionTerm>' for lvl, mathml in terms)
-    return (f'<qual:transition qual:id="t{out}"><qual:listOfInputs>{ins}</qual:listOfInputs>'
-            f'<qual:listOfOutputs><qual:output qual:id="o{out}" qual:qualitativeSpecies="{out}" '
-            f'qual:transitionEffect="assignmentLevel"/></qual:listOfOutputs>'
-            f'<qual:listOfFunctionTerms><qual:defaultTerm qual:resultLevel="{default}"/>{fts}'
-            f'</qual:listOfFunctionTerms></qual:transition>')
+    ins = "".join(
+        f'<qual:input qual:id="i{out}{k}" qual:qualitativeSpecies="{k}" '
+        f'qual:transitionEffect="none" qual:sign="{s}"/>'
+        for k, s in inputs
+    )
+    fts = "".join(
+        f'<qual:functionTerm qual:resultLevel="{lvl}"><math xmlns="http://www.w3.org/'
+        f'1998/Math/MathML">{mathml}</math></qual:functionTerm>'
+        for lvl, mathml in terms
+    )
+    return (
+        f'<qual:transition qual:id="t{out}"><qual:listOfInputs>{ins}</qual:listOfInputs>'
+        f'<qual:listOfOutputs><qual:output qual:id="o{out}" qual:qualitativeSpecies="{out}" '
+        f'qual:transitionEffect="assignmentLevel"/></qual:listOfOutputs>'
+        f'<qual:listOfFunctionTerms><qual:defaultTerm qual:resultLevel="{default}"/>{fts}'
+        f"</qual:listOfFunctionTerms></qual:transition>"
+    )
 
 
 def _cmp(op, sid, k, flip=False):
@@ -303,20 +348,28 @@ def _cmp(op, sid, k, flip=False):
 
 def test_sbml_function_terms_follow_first_match_and_comparisons():
     species = [("A", 1), ("B", 1), ("C", 1), ("T1", 1), ("T2", 1), ("T3", 1)]
-    t1 = _transition("T1", [(0, f"<apply><and/>{_cmp('geq', 'A', 1)}{_cmp('lt', 'B', 1)}</apply>")],
-                     default=1, inputs=[("A", "positive"), ("B", "negative")])
+    t1 = _transition(
+        "T1",
+        [(0, f"<apply><and/>{_cmp('geq', 'A', 1)}{_cmp('lt', 'B', 1)}</apply>")],
+        default=1,
+        inputs=[("A", "positive"), ("B", "negative")],
+    )
     # ordered terms: level 1 if A>0, else level 0 if B==1, else level 1 if C==0, default 0
-    t2 = _transition("T2", [(1, _cmp("gt", "A", 0)), (0, _cmp("eq", "B", 1)),
-                            (1, _cmp("eq", "C", 0))])
-    t3 = _transition("T3", [(1, f"<apply><xor/>{_cmp('leq', 'A', 0, flip=True)}"
-                                f"{_cmp('neq', 'B', 0)}</apply>")])
+    t2 = _transition(
+        "T2", [(1, _cmp("gt", "A", 0)), (0, _cmp("eq", "B", 1)), (1, _cmp("eq", "C", 0))]
+    )
+    t3 = _transition(
+        "T3", [(1, f"<apply><xor/>{_cmp('leq', 'A', 0, flip=True)}{_cmp('neq', 'B', 0)}</apply>")]
+    )
     m = ix.loads(_sbml(species, t1 + t2 + t3), "sbml-qual", origin="f.sbml")
     for bits in itertools.product([0, 1], repeat=3):
-        env = dict(zip("ABC", map(bool, bits)))
+        env = dict(zip("ABC", map(bool, bits), strict=False))
         a, b, c = bits
-        want = {"T1": not (a >= 1 and b < 1),
-                "T2": True if a > 0 else (False if b == 1 else c == 0),
-                "T3": (0 <= a) != (b != 0)}
+        want = {
+            "T1": not (a >= 1 and b < 1),
+            "T2": True if a > 0 else (False if b == 1 else c == 0),
+            "T3": (0 <= a) != (b != 0),
+        }
         for node, value in want.items():
             assert evaluate(parse_rule(m.nodes[node].rule), env) == value, (node, bits)
     assert signs(m)[("A", "T1")] == 1 and signs(m)[("B", "T1")] == -1
@@ -360,9 +413,16 @@ def test_chudasama_bortezomib_lowers_proteasome_and_raises_apoptosis(shared_data
 
 def test_simulate_cli_runs_published_models_with_set(shared_data, run_cli, tmp_path):
     import json
+
     for ext in ("bnet", "sbml"):
-        p = run_cli("simulate", "--model", shared_data / LOGIC / MODELS[0] / f"model.{ext}",
-                    "--set", "v_Bort=1", "--json")
+        p = run_cli(
+            "simulate",
+            "--model",
+            shared_data / LOGIC / MODELS[0] / f"model.{ext}",
+            "--set",
+            "v_Bort=1",
+            "--json",
+        )
         assert p.returncode == 0, p.stderr
         out = json.loads(p.stdout)
         assert out["nodes"]["v_Bort"] == 1.0 and out["nodes"]["v_Prot"] < 0.05
@@ -412,6 +472,7 @@ def test_kegg_nfkb_map_gives_symbol_named_signed_network(shared_data):
 
     def label(e):
         return ix.safe_name(e.find("graphics").get("name").split(",")[0].strip().rstrip("."))
+
     kinds = {"activation": 1, "expression": 1, "inhibition": -1, "repression": -1}
     checked = 0
     for rel in root.findall("relation"):
@@ -452,31 +513,45 @@ def test_malformed_sif_and_unknown_format():
 
 
 def test_malformed_xml_reports_line_and_column():
-    msg = _fails("<?xml version='1.0'?>\n<graphml>\n<graph>\n</graphml>\n", "graphml",
-                 "line 4", "malformed XML")
+    msg = _fails(
+        "<?xml version='1.0'?>\n<graphml>\n<graph>\n</graphml>\n",
+        "graphml",
+        "line 4",
+        "malformed XML",
+    )
     assert "mismatched tag" in msg
-    _fails("<?xml version='1.0'?>\n<pathway><entry id='1'/></pathway>", "sbml-qual",
-           "root element <pathway>", "not a SBML")
+    _fails(
+        "<?xml version='1.0'?>\n<pathway><entry id='1'/></pathway>",
+        "sbml-qual",
+        "root element <pathway>",
+        "not a SBML",
+    )
 
 
 def test_entity_expansion_and_external_entities_are_refused(tmp_path):
-    bomb = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
-            ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n]>\n'
-            '<graphml><graph id="g">&lol2;</graph></graphml>\n')
+    bomb = (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+        ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n]>\n'
+        '<graphml><graph id="g">&lol2;</graph></graphml>\n'
+    )
     _fails(bomb, "graphml", "line 3", "refused entity declaration 'lol'")
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
-    xxe = (f'<?xml version="1.0"?>\n<!DOCTYPE sbml [ <!ENTITY x SYSTEM "file://{secret}"> ]>\n'
-           f'<sbml><model>&x;</model></sbml>\n')
+    xxe = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE sbml [ <!ENTITY x SYSTEM "file://{secret}"> ]>\n'
+        f"<sbml><model>&x;</model></sbml>\n"
+    )
     msg = _fails(xxe, "sbml-qual", "refused")
     assert "TOP SECRET" not in msg
     # a DOCTYPE pointing at an external DTD (as KEGG writes it) is fine and never fetched
-    ok = ('<?xml version="1.0"?>\n<!DOCTYPE pathway SYSTEM "https://www.kegg.jp/kegg/xml/'
-          'KGML_v0.7.2_.dtd">\n<pathway name="path:x" org="hsa" number="1" title="t">\n'
-          '<entry id="1" name="hsa:1" type="gene"><graphics name="AAA, x"/></entry>\n'
-          '<entry id="2" name="hsa:2" type="gene"><graphics name="BBB"/></entry>\n'
-          '<relation entry1="1" entry2="2" type="PPrel"><subtype name="inhibition" value="--|"/>'
-          '</relation></pathway>\n')
+    ok = (
+        '<?xml version="1.0"?>\n<!DOCTYPE pathway SYSTEM "https://www.kegg.jp/kegg/xml/'
+        'KGML_v0.7.2_.dtd">\n<pathway name="path:x" org="hsa" number="1" title="t">\n'
+        '<entry id="1" name="hsa:1" type="gene"><graphics name="AAA, x"/></entry>\n'
+        '<entry id="2" name="hsa:2" type="gene"><graphics name="BBB"/></entry>\n'
+        '<relation entry1="1" entry2="2" type="PPrel"><subtype name="inhibition" value="--|"/>'
+        "</relation></pathway>\n"
+    )
     m = ix.loads(ok, "kgml", origin="ok.xml")
     assert signs(m) == {("AAA", "BBB"): -1}
 
@@ -488,11 +563,13 @@ def test_malformed_sbml_and_kgml_name_the_element():
     _fails(core, "sbml-qual", "no qualitative model")
     unknown = _sbml([("A", 1), ("B", 1)], _transition("B", [(1, _cmp("eq", "Z", 1))]))
     _fails(unknown, "sbml-qual", "<transition id='tB'>", "'Z'")
-    kgml = ('<?xml version="1.0"?>\n<pathway name="path:x" org="hsa" number="1" title="t">'
-            '<entry id="1" name="hsa:1" type="gene"><graphics name="AAA"/></entry>'
-            '<relation entry1="1" entry2="9" type="PPrel"><subtype name="activation" value="-->"/>'
-            '</relation></pathway>')
-    _fails(kgml, "kgml", "entry1=\"1\" entry2=\"9\"", "not defined")
+    kgml = (
+        '<?xml version="1.0"?>\n<pathway name="path:x" org="hsa" number="1" title="t">'
+        '<entry id="1" name="hsa:1" type="gene"><graphics name="AAA"/></entry>'
+        '<relation entry1="1" entry2="9" type="PPrel"><subtype name="activation" value="-->"/>'
+        "</relation></pathway>"
+    )
+    _fails(kgml, "kgml", 'entry1="1" entry2="9"', "not defined")
 
 
 def test_malformed_graphml_attributes():
@@ -532,6 +609,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(RuntimeError):
         ix.write("myeloma", target)
@@ -548,6 +626,7 @@ def test_written_files_get_ordinary_permissions(tmp_path):
 
 def test_show_and_validate_accept_foreign_files(run_cli, tmp_path):
     import json
+
     f = tmp_path / "net.sif"
     f.write_text("A\t1\tC\nB\t-1\tC\n")
     p = run_cli("pathway", "validate", f, "--json")

@@ -1,14 +1,15 @@
 """The curated myeloma network: file format, sources, validation, networkx view, explanations."""
+
 import re
 
 import networkx as nx
 import pytest
 
 from mmmech import pathways
-from mmmech.simulation.compiled import compile_model
 from mmmech.exceptions import ModelFileError, UnknownNameError, UnknownNodeError
 from mmmech.network.logic import literals, parse_rule
 from mmmech.resources import data_file
+from mmmech.simulation.compiled import compile_model
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +46,44 @@ def test_every_rule_literal_has_a_matching_signed_edge(model):
 def test_names_follow_house_style(model):
     for n in model.nodes.values():
         if n.kind == "protein":
-            assert re.fullmatch(r"[A-Z0-9]+", n.name), n.name      # HGNC symbols
+            assert re.fullmatch(r"[A-Z0-9]+", n.name), n.name  # HGNC symbols
         else:
             assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", n.name), n.name  # CamelCase
 
 
-@pytest.mark.parametrize("module_nodes", [
-    ("PSMB5", "PSMB6", "PSMB7", "NFKBIA", "RELA"),
-    ("EIF2AK3", "ATF4", "DDIT3", "ERN1", "XBP1", "ATF6", "PMAIP1", "MCL1"),
-    ("HDAC6", "Aggresome"),
-    ("BCL2", "BCL2L1", "BCL2L11", "BAX", "BAK1", "CYCS", "CASP9", "CASP3", "CASP8", "Apoptosis"),
-    ("CRBN", "IKZF1", "IKZF3", "IRF4", "MYC", "Proliferation", "IL2", "NKActivity", "Angiogenesis"),
-    ("CD38", "SLAMF7", "TNFRSF17", "GPRC5D", "ADCC", "CDC", "ADCP", "TCellKilling"),
-    ("NR3C1", "IL6", "JAK1", "STAT3", "AKT1", "ATM", "TP53", "CDKN1A", "XPO1"),
-])
+@pytest.mark.parametrize(
+    "module_nodes",
+    [
+        ("PSMB5", "PSMB6", "PSMB7", "NFKBIA", "RELA"),
+        ("EIF2AK3", "ATF4", "DDIT3", "ERN1", "XBP1", "ATF6", "PMAIP1", "MCL1"),
+        ("HDAC6", "Aggresome"),
+        (
+            "BCL2",
+            "BCL2L1",
+            "BCL2L11",
+            "BAX",
+            "BAK1",
+            "CYCS",
+            "CASP9",
+            "CASP3",
+            "CASP8",
+            "Apoptosis",
+        ),
+        (
+            "CRBN",
+            "IKZF1",
+            "IKZF3",
+            "IRF4",
+            "MYC",
+            "Proliferation",
+            "IL2",
+            "NKActivity",
+            "Angiogenesis",
+        ),
+        ("CD38", "SLAMF7", "TNFRSF17", "GPRC5D", "ADCC", "CDC", "ADCP", "TCellKilling"),
+        ("NR3C1", "IL6", "JAK1", "STAT3", "AKT1", "ATM", "TP53", "CDKN1A", "XPO1"),
+    ],
+)
 def test_issue_modules_are_present(model, module_nodes):
     for n in module_nodes:
         assert n in model.nodes
@@ -78,7 +103,7 @@ def test_graph_is_networkx_with_sign_and_sources(model):
     assert isinstance(g, nx.DiGraph)
     assert g.edges["NFKBIA", "RELA"]["sign"] == -1
     assert g.edges["IKZF1", "IRF4"]["sources"]
-    g.remove_node("RELA")                      # a copy: the model is unchanged
+    g.remove_node("RELA")  # a copy: the model is unchanged
     assert "RELA" in model.graph
 
 
@@ -124,7 +149,7 @@ def _write(tmp_path, text):
 
 
 def test_toml_syntax_error_names_file_and_line(tmp_path):
-    p = _write(tmp_path, BASE.replace('[readouts]', '[readouts\n', 1))
+    p = _write(tmp_path, BASE.replace("[readouts]", "[readouts\n", 1))
     with pytest.raises(ModelFileError) as exc:
         pathways.read(p)
     assert "m.toml" in str(exc.value) and "line" in str(exc.value)
@@ -139,8 +164,11 @@ def test_bad_rule_names_line_and_column(tmp_path):
 
 
 def test_edge_without_source_fails_validation(tmp_path):
-    text = BASE.replace('sources = ["PMID:9765224"]\n[[edge]]\nsource = "CASP9"',
-                        'sources = []\n[[edge]]\nsource = "CASP9"', 1)
+    text = BASE.replace(
+        'sources = ["PMID:9765224"]\n[[edge]]\nsource = "CASP9"',
+        'sources = []\n[[edge]]\nsource = "CASP9"',
+        1,
+    )
     assert text != BASE
     report = pathways.read(_write(tmp_path, text)).validate()
     assert not report.ok
@@ -148,8 +176,11 @@ def test_edge_without_source_fails_validation(tmp_path):
 
 
 def test_malformed_source_and_sign_conflict_are_errors(tmp_path):
-    text = BASE.replace('source = "CASP9"\ntarget = "CASP3"\nsign = 1\nsources = ["PMID:9390557"]',
-                        'source = "CASP9"\ntarget = "CASP3"\nsign = -1\nsources = ["Li 1997"]', 1)
+    text = BASE.replace(
+        'source = "CASP9"\ntarget = "CASP3"\nsign = 1\nsources = ["PMID:9390557"]',
+        'source = "CASP9"\ntarget = "CASP3"\nsign = -1\nsources = ["Li 1997"]',
+        1,
+    )
     assert text != BASE
     errors = pathways.read(_write(tmp_path, text)).validate().errors
     assert any("sign conflict" in e and "CASP9 -> CASP3" in e for e in errors)
@@ -163,15 +194,20 @@ def test_rule_reading_undefined_node_is_reported(tmp_path):
 
 
 def test_bad_sign_value_names_line(tmp_path):
-    text = BASE.replace('source = "CASP8"\ntarget = "CASP3"\nsign = 1',
-                        'source = "CASP8"\ntarget = "CASP3"\nsign = "up"', 1)
+    text = BASE.replace(
+        'source = "CASP8"\ntarget = "CASP3"\nsign = 1',
+        'source = "CASP8"\ntarget = "CASP3"\nsign = "up"',
+        1,
+    )
     with pytest.raises(ModelFileError, match=r"line \d+.*sign must be 1 or -1"):
         pathways.read(_write(tmp_path, text))
 
 
 def test_model_files_are_never_executed(tmp_path):
     marker = tmp_path / "pwned"
-    text = BASE.replace('rule = "CASP3"', f'rule = "__import__(\'os\').system(\'touch {marker}\')"', 1)
+    text = BASE.replace(
+        'rule = "CASP3"', f"rule = \"__import__('os').system('touch {marker}')\"", 1
+    )
     with pytest.raises(ModelFileError):
         pathways.read(_write(tmp_path, text))
     assert not marker.exists()

@@ -1,5 +1,6 @@
 """Cached models and contexts are shared by every caller in a process: their mappings are
 read-only (issue: mutating ``load_context("marrow").settings`` changed every later simulation)."""
+
 import copy
 import pickle
 

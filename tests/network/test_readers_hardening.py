@@ -1,6 +1,7 @@
 """Regression tests for issue 13 (reliability report 0.1): hostile nesting, non-UTF-8 and
 corrupt files, non-finite coordinates, duplicated mutations and drugs, misleading messages and
 very wide plates. Each test failed before its fix (the report's case ids are in the names)."""
+
 import gzip
 import subprocess
 import sys
@@ -8,15 +9,19 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import NEUTRAL_CWD
 
 import mmmech
-from _helpers import NEUTRAL_CWD
 from mmmech import pathways, structures
-from mmmech.network import contexts
+from mmmech.exceptions import (
+    InvalidInputError,
+    ModelFileError,
+    MutationError,
+    StructureError,
+    UnknownNodeError,
+)
+from mmmech.network import contexts, logic
 from mmmech.network import io as interchange
-from mmmech.exceptions import (InvalidInputError, ModelFileError, MutationError, StructureError,
-                               UnknownNodeError)
-from mmmech.network import logic
 from mmmech.network.logic import RuleSyntaxError, format_rule, parse_rule
 
 MAX_DEPTH = getattr(logic, "MAX_DEPTH", 100)
@@ -52,9 +57,10 @@ sources = ["PMID:1"]
 
 
 # ------------------------------------------------------------------ 13.15 nesting
-@pytest.mark.parametrize("rule", ["(" * 300 + "A" + ")" * 300, "NOT " * 10_000 + "A",
-                                  "!" * (MAX_DEPTH + 1) + "A"])
-def test_deep_rules_are_a_syntax_error_naming_the_limit(rule):           # P05, P06
+@pytest.mark.parametrize(
+    "rule", ["(" * 300 + "A" + ")" * 300, "NOT " * 10_000 + "A", "!" * (MAX_DEPTH + 1) + "A"]
+)
+def test_deep_rules_are_a_syntax_error_naming_the_limit(rule):  # P05, P06
     with pytest.raises(RuleSyntaxError, match=f"deeper than {MAX_DEPTH} levels"):
         parse_rule(rule)
 
@@ -67,7 +73,7 @@ def test_rules_up_to_the_limit_parse_and_print():
     assert format_rule(parse_rule(nots)) == "NOT " * MAX_DEPTH + "A"
 
 
-def test_deep_rule_in_toml_model_names_file_and_line(tmp_path):      # P03, P05
+def test_deep_rule_in_toml_model_names_file_and_line(tmp_path):  # P03, P05
     p = tmp_path / "parens.toml"
     p.write_text(TINY.replace("{rule}", "(" * 300 + "A" + ")" * 300))
     with pytest.raises(ModelFileError, match=r"parens\.toml, line \d+.*deeper than"):
@@ -75,16 +81,15 @@ def test_deep_rule_in_toml_model_names_file_and_line(tmp_path):      # P03, P05
 
 
 @pytest.mark.parametrize("expr", ["(" * 300 + "A" + ")" * 300, "!" * 10_000 + "A"])
-def test_deep_rule_in_bnet_names_file_and_line(tmp_path, expr):      # B09, B10
+def test_deep_rule_in_bnet_names_file_and_line(tmp_path, expr):  # B09, B10
     p = tmp_path / "deep.bnet"
     p.write_text(f"A, A\nB, {expr}\n")
     with pytest.raises(ModelFileError, match=r"deep\.bnet, line 2: rule of B.*deeper than"):
         interchange.read(p)
 
 
-@pytest.mark.parametrize("value", ["[" * 2000 + "]" * 2000,
-                                   "{a = " * 2000 + "1" + "}" * 2000])
-def test_deeply_nested_toml_is_a_model_file_error(tmp_path, value):    # P09, P10
+@pytest.mark.parametrize("value", ["[" * 2000 + "]" * 2000, "{a = " * 2000 + "1" + "}" * 2000])
+def test_deeply_nested_toml_is_a_model_file_error(tmp_path, value):  # P09, P10
     p = tmp_path / "deep.toml"
     p.write_text(f"x = {value}\n")
     with pytest.raises(ModelFileError, match=r"deep\.toml: invalid TOML: .*nested too deeply"):
@@ -108,10 +113,12 @@ def test_context_extending_itself_or_a_loop_is_refused(tmp_path, monkeypatch):  
 
 def test_context_chain_without_loop_still_works(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "c1.toml").write_text('[context]\nname = "c1"\nextends = "marrow"\n'
-                                      '[set]\nIL6 = 0.0\n')
-    (tmp_path / "c2.toml").write_text('[context]\nname = "c2"\nextends = "c1.toml"\n'
-                                      'knockout = ["CRBN"]\n')
+    (tmp_path / "c1.toml").write_text(
+        '[context]\nname = "c1"\nextends = "marrow"\n[set]\nIL6 = 0.0\n'
+    )
+    (tmp_path / "c2.toml").write_text(
+        '[context]\nname = "c2"\nextends = "c1.toml"\nknockout = ["CRBN"]\n'
+    )
     c = contexts.load_context("c2.toml")
     assert c.settings["NKCells"] == 1.0 and c.settings["IL6"] == 0.0
     assert c.settings["CRBN"] == 0.0 and c.knockouts == ("CRBN",)
@@ -121,7 +128,9 @@ def test_long_extends_chain_is_bounded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     n = contexts.MAX_EXTENDS + 5
     for i in range(n):
-        (tmp_path / f"k{i}.toml").write_text(f'[context]\nname = "k{i}"\nextends = "k{i + 1}.toml"\n')
+        (tmp_path / f"k{i}.toml").write_text(
+            f'[context]\nname = "k{i}"\nextends = "k{i + 1}.toml"\n'
+        )
     (tmp_path / f"k{n}.toml").write_text(f'[context]\nname = "k{n}"\n')
     with pytest.raises(ModelFileError, match=f"more than {contexts.MAX_EXTENDS} contexts"):
         contexts.load_context("k0.toml")
@@ -131,7 +140,7 @@ def _sbml_with_nots(n):
     text = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "sbml-qual")
     s = text.find("<math")
     e = text.find("</math>")
-    head = text[s:text.find(">", s) + 1]
+    head = text[s : text.find(">", s) + 1]
     inner = '<apply><eq/><ci> A </ci><cn type="integer"> 1 </cn></apply>'
     return text[:s] + head + "<apply><not/>" * n + inner + "</apply>" * n + text[e:]
 
@@ -141,10 +150,13 @@ def test_deep_sbml_mathml_is_refused_before_libsbml(tmp_path):
     is checked first. Run in a subprocess so a regression cannot take pytest down."""
     p = tmp_path / "deep.sbml"
     p.write_text(_sbml_with_nots(20_000))
-    code = ("import mmmech.network.io as i, mmmech.exceptions as E\n"
-            f"try:\n    i.read({str(p)!r})\nexcept E.ModelFileError as e:\n    print('ERR', e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=NEUTRAL_CWD, timeout=120)
+    code = (
+        "import mmmech.network.io as i, mmmech.exceptions as E\n"
+        f"try:\n    i.read({str(p)!r})\nexcept E.ModelFileError as e:\n    print('ERR', e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=NEUTRAL_CWD, timeout=120
+    )
     assert out.returncode == 0, (out.returncode, out.stderr[-500:])
     assert out.stdout.startswith("ERR") and "nested deeper than" in out.stdout
 
@@ -161,16 +173,17 @@ def test_moderately_deep_sbml_gives_the_rule_depth_error(tmp_path):
 def test_sbml_xor_expansion_is_bounded(tmp_path):
     text = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "sbml-qual")
     s, e = text.find("<math"), text.find("</math>")
-    head = text[s:text.find(">", s) + 1]
+    head = text[s : text.find(">", s) + 1]
     arg = '<apply><eq/><ci> A </ci><cn type="integer"> 1 </cn></apply>'
 
     def xor(k):
         return text[:s] + head + "<apply><xor/>" + arg * k + "</apply>" + text[e:]
+
     p = tmp_path / "x.sbml"
-    p.write_text(xor(30))             # 2**30 terms once expanded: refused, not a hang
+    p.write_text(xor(30))  # 2**30 terms once expanded: refused, not a hang
     with pytest.raises(ModelFileError, match="xor"):
         interchange.read(p)
-    p.write_text(xor(2))              # A xor A == 0
+    p.write_text(xor(2))  # A xor A == 0
     assert interchange.read(p).nodes["B"].rule is not None
 
 
@@ -178,8 +191,13 @@ def test_graphml_json_attribute_nested_too_deeply(tmp_path):
     g = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "graphml")
     deep = "[" * 100_000 + "]" * 100_000
     import re
-    g2 = re.sub(r'(<data key="(d\d+)">)\{[^<]*\}(</data>)', lambda m: m.group(1) + deep + m.group(3),
-                g, count=1)
+
+    g2 = re.sub(
+        r'(<data key="(d\d+)">)\{[^<]*\}(</data>)',
+        lambda m: m.group(1) + deep + m.group(3),
+        g,
+        count=1,
+    )
     assert g2 != g
     p = tmp_path / "deep.graphml"
     p.write_text(g2)
@@ -188,7 +206,7 @@ def test_graphml_json_attribute_nested_too_deeply(tmp_path):
 
 
 # ------------------------------------------------------------------ 13.16 encodings, gzip
-def test_non_utf8_model_and_context_files(tmp_path):                   # P12, P13, P36
+def test_non_utf8_model_and_context_files(tmp_path):  # P12, P13, P36
     m = tmp_path / "latin1.toml"
     m.write_bytes(TINY.replace("{rule}", "A").replace('"tiny"', '"tiny é"', 1).encode("latin-1"))
     with pytest.raises(ModelFileError, match=r"latin1\.toml, line 2: not UTF-8 text \(byte 0xe9"):
@@ -218,7 +236,7 @@ END
 """
 
 
-def test_truncated_and_corrupt_gzip_structures(tmp_path):              # D12, D13
+def test_truncated_and_corrupt_gzip_structures(tmp_path):  # D12, D13
     full = gzip.compress((PDB * 200).encode())
     t = tmp_path / "t.pdb.gz"
     t.write_bytes(full[: len(full) // 2])
@@ -241,15 +259,19 @@ def test_good_structure_reads(tmp_path):
 
 
 # ------------------------------------------------------------------ 13.11 coordinates
-@pytest.mark.parametrize("bad", ["     nan     nan     nan", "     inf    -inf     inf",
-                                 "   1e+39   0.000   0.000"])
-def test_non_finite_coordinates_are_refused(tmp_path, bad):            # D20, D25
+@pytest.mark.parametrize(
+    "bad", ["     nan     nan     nan", "     inf    -inf     inf", "   1e+39   0.000   0.000"]
+)
+def test_non_finite_coordinates_are_refused(tmp_path, bad):  # D20, D25
     lines = PDB.splitlines(True)
     lines[2] = lines[2][:30] + bad + lines[2][54:]
     p = tmp_path / "nan.pdb"
     p.write_text("".join(lines))
-    with pytest.raises(StructureError, match=r"nan\.pdb', line 3: atom 'C' of ALA 1 \(chain 'A'\) "
-                                             r"has non-finite coordinates"):
+    with pytest.raises(
+        StructureError,
+        match=r"nan\.pdb', line 3: atom 'C' of ALA 1 \(chain 'A'\) "
+        r"has non-finite coordinates",
+    ):
         structures.binding_site(p, ligand="LIG")
 
 
@@ -264,10 +286,9 @@ def test_non_finite_coordinates_in_a_structure_object(tmp_path):
 
 # ------------------------------------------------------------------ 13.9 mutations twice
 @pytest.mark.filterwarnings("ignore::mmmech.structures.MutationWarning")
-def test_same_mutation_twice_counts_once():                            # U49, py-A20
+def test_same_mutation_twice_counts_once():  # U49, py-A20
     once = structures.potency_shifts(["PSMB5 A49T"])
-    twice = structures.potency_shifts(["PSMB5 A49T", "PSMB5:p.Ala49Thr",
-                                       "PSMB5 A108T precursor"])
+    twice = structures.potency_shifts(["PSMB5 A49T", "PSMB5:p.Ala49Thr", "PSMB5 A108T precursor"])
     assert dict(twice) == dict(once)
     assert once["bortezomib"]["PSMB5"] > 1
     a = mmmech.simulate("myeloma", {"bortezomib": 30.0}, mutations=["PSMB5 A49T"])
@@ -275,13 +296,15 @@ def test_same_mutation_twice_counts_once():                            # U49, py
     assert a["nodes"] == b["nodes"]
 
 
-def test_mutation_in_context_and_again_given_counts_once(tmp_path):     # U50
+def test_mutation_in_context_and_again_given_counts_once(tmp_path):  # U50
     ctx = tmp_path / "resistant.toml"
-    ctx.write_text('[context]\nname = "resistant"\nextends = "cell_line"\n'
-                   'mutations = ["PSMB5 A49T"]\n')
+    ctx.write_text(
+        '[context]\nname = "resistant"\nextends = "cell_line"\nmutations = ["PSMB5 A49T"]\n'
+    )
     s1 = mmmech.model.Simulator("myeloma", ["bortezomib"], context=str(ctx))
-    s2 = mmmech.model.Simulator("myeloma", ["bortezomib"], context=str(ctx),
-                                mutations=["PSMB5 A49T"])
+    s2 = mmmech.model.Simulator(
+        "myeloma", ["bortezomib"], context=str(ctx), mutations=["PSMB5 A49T"]
+    )
     assert s1.folds == s2.folds and len(s2.mutations) == 1
 
 
@@ -297,17 +320,26 @@ def test_same_mutation_with_different_folds_is_refused():
 
 def test_cli_mutation_twice_matches_once(run_cli):
     import json
+
     one = run_cli("simulate", "bortezomib=30nM", "--mutation", "PSMB5 A49T", "--json")
-    two = run_cli("simulate", "bortezomib=30nM", "--mutation", "PSMB5 A49T", "--mutation",
-                  "PSMB5 A49T", "--json")
+    two = run_cli(
+        "simulate",
+        "bortezomib=30nM",
+        "--mutation",
+        "PSMB5 A49T",
+        "--mutation",
+        "PSMB5 A49T",
+        "--json",
+    )
     assert one.returncode == 0 and two.returncode == 0, two.stderr
     assert json.loads(one.stdout)["nodes"] == json.loads(two.stdout)["nodes"]
 
 
 # ------------------------------------------------------------------ 13.10 API leniency
-def test_drug_given_twice_through_a_synonym_is_refused():              # py-A17
-    with pytest.raises(InvalidInputError, match="bortezomib is given twice.*'bortezomib' and "
-                                                "'Velcade'"):
+def test_drug_given_twice_through_a_synonym_is_refused():  # py-A17
+    with pytest.raises(
+        InvalidInputError, match="bortezomib is given twice.*'bortezomib' and 'Velcade'"
+    ):
         mmmech.simulate("myeloma", {"bortezomib": 1.0, "Velcade": 2.0})
     # different regimens may name the drug differently
     df = mmmech.simulate("myeloma", [{"bortezomib": 1.0}, {"Velcade": 2.0}])
@@ -315,12 +347,12 @@ def test_drug_given_twice_through_a_synonym_is_refused():              # py-A17
 
 
 @pytest.mark.parametrize("dose", [True, False, np.bool_(True)])
-def test_bool_is_not_a_dose(dose):                                      # py-A07
+def test_bool_is_not_a_dose(dose):  # py-A07
     with pytest.raises(InvalidInputError, match="a bool is not a dose"):
         mmmech.simulate("myeloma", {"bortezomib": dose})
 
 
-def test_string_knockouts_and_mutations_are_refused():                  # py-A13
+def test_string_knockouts_and_mutations_are_refused():  # py-A13
     with pytest.raises(InvalidInputError, match=r"knockouts must be a list.*\['CRBN'\]"):
         mmmech.simulate("myeloma", {}, knockouts="CRBN")
     with pytest.raises(InvalidInputError, match=r"mutations must be a list.*\['PSMB5 A49T'\]"):
@@ -333,23 +365,25 @@ def test_string_knockouts_and_mutations_are_refused():                  # py-A13
 
 def test_dose_amount_must_be_text():
     from mmmech import drugs
+
     with pytest.raises(InvalidInputError, match="an amount must be text"):
         drugs.dose_nM(drugs.get("bortezomib"), True)
 
 
 # ------------------------------------------------------------------ 13.18 messages
-def test_default_context_on_a_user_model_says_it_does_not_fit(tmp_path):   # P02
+def test_default_context_on_a_user_model_says_it_does_not_fit(tmp_path):  # P02
     p = tmp_path / "tiny.toml"
     p.write_text(TINY.replace("{rule}", "A"))
-    with pytest.raises(UnknownNodeError, match="context 'cell_line' does not fit model 'tiny'"
-                                               ".*--context none"):
+    with pytest.raises(
+        UnknownNodeError, match="context 'cell_line' does not fit model 'tiny'.*--context none"
+    ):
         mmmech.simulate(str(p), {})
     out = mmmech.simulate(str(p), {}, context="none")
     assert out["context"] == "none" and out["nodes"]["B"] == pytest.approx(1.0, abs=1e-4)
     assert out["nodes"]["Viability"] == pytest.approx(0.0, abs=1e-4)
 
 
-def test_read_of_a_non_path_is_invalid_input():                          # py-R08
+def test_read_of_a_non_path_is_invalid_input():  # py-R08
     for bad in (123, None, b"x.toml", 1.5):
         with pytest.raises(InvalidInputError, match=r"read\(\): path must be a file path"):
             pathways.read(bad)
@@ -363,13 +397,15 @@ def _plate_df():
         for b in (0.0, 0.5, 2.0, 8.0):
             y = 100 * (1 - 90 * a / (a + 3) / 100) * (1 - 70 * b / (b + 2) / 100)
             rows.append((1, "alpha", "beta", a, b, y, "uM"))
-    return pd.DataFrame(rows, columns=["block_id", "drug1", "drug2", "conc1", "conc2",
-                                       "response", "conc_unit"])
+    return pd.DataFrame(
+        rows, columns=["block_id", "drug1", "drug2", "conc1", "conc2", "response", "conc_unit"]
+    )
 
 
 @pytest.mark.parametrize("sep, word", [("\t", "tab-separated"), (";", "semicolon-separated")])
-def test_tab_or_semicolon_plate_says_so(tmp_path, sep, word):            # C43, C44
+def test_tab_or_semicolon_plate_says_so(tmp_path, sep, word):  # C43, C44
     from mmmech.synergy import read_plate
+
     p = tmp_path / "plate.csv"
     _plate_df().to_csv(p, index=False, sep=sep)
     with pytest.raises(InvalidInputError) as exc:
@@ -380,6 +416,7 @@ def test_tab_or_semicolon_plate_says_so(tmp_path, sep, word):            # C43, 
 
 def test_missing_column_hint_is_not_repeated():
     from mmmech.synergy import score_table
+
     df = _plate_df().rename(columns={"block_id": "blockk", "response": "respons"})
     with pytest.raises(InvalidInputError) as exc:
         score_table(df, response="viability")
@@ -393,8 +430,11 @@ def _wide(tmp_path, n_extra, name="wide.csv"):
     df = _plate_df()
     rng = np.random.default_rng(1)
     for i in range(n_extra):
-        df[f"x{i}"] = "same" if i % 3 == 0 else (rng.integers(0, 3, len(df)).astype(str)
-                                                if i % 3 == 1 else "")
+        df[f"x{i}"] = (
+            "same"
+            if i % 3 == 0
+            else (rng.integers(0, 3, len(df)).astype(str) if i % 3 == 1 else "")
+        )
     p = tmp_path / name
     df.to_csv(p, index=False)
     return p
@@ -406,6 +446,7 @@ def test_wide_plate_reads_like_a_narrow_one(tmp_path, monkeypatch):
     from mmmech.synergy import _io as _synergy_io
     from mmmech.synergy import read_plate
     from mmmech.synergy._io import iter_blocks
+
     p = _wide(tmp_path, 1_500)
     fast = read_plate(p)
     monkeypatch.setattr(_synergy_io, "_WIDE", 10**9)
@@ -418,9 +459,17 @@ def test_wide_plate_reads_like_a_narrow_one(tmp_path, monkeypatch):
 
 def test_constant_columns_match_the_definition():
     from mmmech.synergy._io import _constant_columns
-    blk = pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 1], "c": [None, None, None],
-                        "d": [np.nan, 1.0, np.nan], "e": ["x", "x", "x"],
-                        "f": [np.nan, np.nan, np.nan]})
+
+    blk = pd.DataFrame(
+        {
+            "a": [1, 1, 1],
+            "b": [1, 2, 1],
+            "c": [None, None, None],
+            "d": [np.nan, 1.0, np.nan],
+            "e": ["x", "x", "x"],
+            "f": [np.nan, np.nan, np.nan],
+        }
+    )
     got = _constant_columns(blk.to_numpy(dtype=object), list(blk.columns))
     want = {c: blk[c].iloc[0] for c in blk.columns if len(pd.unique(blk[c])) == 1}
     assert set(got) == set(want) == {"a", "c", "e", "f"}
@@ -430,6 +479,7 @@ def test_constant_columns_match_the_definition():
 def test_ragged_wide_plate_is_one_clear_error(tmp_path, monkeypatch):
     from mmmech.synergy import _io as _synergy_io
     from mmmech.synergy import read_plate
+
     monkeypatch.setattr(_synergy_io, "_WIDE", 3)
     p = tmp_path / "r.csv"
     p.write_text("block_id,drug1,drug2,conc1,conc2,response,conc_unit\n1,a,b,0,0,100,uM,extra\n")
@@ -440,7 +490,7 @@ def test_ragged_wide_plate_is_one_clear_error(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ found by the fuzz tests
 def test_xml_unbound_prefix_and_unknown_encoding_are_model_file_errors():
     g = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "graphml")
-    bad = g.replace('xmlns:xsi=', 'mlns:xsi=', 1)
+    bad = g.replace("xmlns:xsi=", "mlns:xsi=", 1)
     with pytest.raises(ModelFileError, match="unbound prefix"):
         interchange.loads(bad, "graphml")
     s = interchange.dumps(interchange.loads("A, A\nB, !A\n", "bnet"), "sbml-qual")
@@ -448,15 +498,20 @@ def test_xml_unbound_prefix_and_unknown_encoding_are_model_file_errors():
         interchange.loads(s.replace('encoding="UTF-8"', 'encoding="TF-8"', 1), "sbml-qual")
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (("[[node]]\nname = \"A\"", "[actions.x]\nterm = 5\n[[node]]\nname = \"A\""), "term must be"),
-    (("y0 = 1.0", "y0 = nan"), "must be a finite number"),
-    (("[model]", "sources = 5\n[model]"), r"\[sources\] must map"),
-    (("[model]", "parameters = 5\n[model]"), r"\[parameters\] must be a table"),
-    (("[readouts]", "[parameters.p]\ndefault = 0.5\nsupports = 7\n[readouts]"),
-     "supports must be a list"),
-    (("sign = 1\n", "sign = 1\nparameter = [1]\n"), "parameter must be the name"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (('[[node]]\nname = "A"', '[actions.x]\nterm = 5\n[[node]]\nname = "A"'), "term must be"),
+        (("y0 = 1.0", "y0 = nan"), "must be a finite number"),
+        (("[model]", "sources = 5\n[model]"), r"\[sources\] must map"),
+        (("[model]", "parameters = 5\n[model]"), r"\[parameters\] must be a table"),
+        (
+            ("[readouts]", "[parameters.p]\ndefault = 0.5\nsupports = 7\n[readouts]"),
+            "supports must be a list",
+        ),
+        (("sign = 1\n", "sign = 1\nparameter = [1]\n"), "parameter must be the name"),
+    ],
+)
 def test_model_values_of_the_wrong_type(tmp_path, edit, needle):
     text = TINY.replace("{rule}", "A")
     assert edit[0] in text
@@ -469,7 +524,7 @@ def test_model_values_of_the_wrong_type(tmp_path, edit, needle):
 def test_model_edge_that_is_not_an_array(tmp_path):
     text = TINY.replace("{rule}", "A")
     p = tmp_path / "m.toml"
-    p.write_text("edge = 5\n" + text[:text.index("[[edge]]")])
+    p.write_text("edge = 5\n" + text[: text.index("[[edge]]")])
     with pytest.raises(ModelFileError, match="'edge' must be an array"):
         pathways.read(p)
 

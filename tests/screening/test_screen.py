@@ -1,4 +1,5 @@
 """mmmech screen: every combination ranked, deterministic across backends, lossless on interrupt."""
+
 import io
 import json
 import os
@@ -11,20 +12,19 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from _helpers import assert_one_line_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mmmech
-from mmmech.screening import progress as screen_progress, tasks
-from mmmech.exceptions import (InvalidInputError, MmmechError, UnknownContextError,
-                               UnknownDrugError)
+from mmmech.exceptions import InvalidInputError, MmmechError, UnknownContextError, UnknownDrugError
 from mmmech.model import Simulator
-from mmmech.screening import JOURNAL_SUFFIX, ensemble_params, read_drug_list, screen
-
-from _helpers import assert_one_line_error
+from mmmech.screening import JOURNAL_SUFFIX, ensemble_params, read_drug_list, screen, tasks
+from mmmech.screening import progress as screen_progress
 
 DRUGS = ["bortezomib", "lenalidomide", "venetoclax"]
 KW = dict(drugs=DRUGS, size=2, contexts=["cell_line", "marrow"], ensemble=3, seed=7)
-N_TASKS = 6   # 3 pairs x 2 contexts
+N_TASKS = 6  # 3 pairs x 2 contexts
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,9 @@ def reference():
 
 
 def _same(a, b):
-    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
+    )
 
 
 # ---------------------------------------------------------------------- what a row holds
@@ -43,12 +44,13 @@ def test_rows_ranked_within_each_context(reference):
     df = reference
     assert len(df) == N_TASKS
     assert set(df["context"]) == {"cell_line", "marrow"}
-    for ctx, block in df.groupby("context"):
+    for _ctx, block in df.groupby("context"):
         assert block["rank"].tolist() == list(range(1, len(block) + 1))
         scores = block["bliss_mean"].to_numpy()
-        assert np.all(np.diff(scores) <= 0)             # most synergistic first
+        assert np.all(np.diff(scores) <= 0)  # most synergistic first
         assert sorted(block["combination"]) == sorted(
-            ["bortezomib + lenalidomide", "bortezomib + venetoclax", "lenalidomide + venetoclax"])
+            ["bortezomib + lenalidomide", "bortezomib + venetoclax", "lenalidomide + venetoclax"]
+        )
     for m in ("bliss", "hsa", "loewe", "zip"):
         assert np.all(df[f"{m}_low"] <= df[f"{m}_high"])
         assert np.all(np.isfinite(df[[m, f"{m}_mean"]].to_numpy()))
@@ -96,8 +98,9 @@ def _edge_map(sim, ens):
 
 
 def _potency_map(sim, ens):
-    return {(c["drug"], c["target"]): ens.potency_multiplier[:, j]
-            for j, c in enumerate(sim.columns)}
+    return {
+        (c["drug"], c["target"]): ens.potency_multiplier[:, j] for j, c in enumerate(sim.columns)
+    }
 
 
 def test_ensemble_same_variants_for_every_combination_and_context():
@@ -111,13 +114,14 @@ def test_ensemble_same_variants_for_every_combination_and_context():
         np.testing.assert_array_equal(ma[key][1], mb[key][1])
     pa, pb = _potency_map(a, ea), _potency_map(b, eb)
     np.testing.assert_array_equal(pa[("dexamethasone", "NR3C1")], pb[("dexamethasone", "NR3C1")])
-    assert len(set(pa[("dexamethasone", "NR3C1")][1:])) == 4     # dexamethasone's range varies
+    assert len(set(pa[("dexamethasone", "NR3C1")][1:])) == 4  # dexamethasone's range varies
     # one affinity per drug and target: elotuzumab's two SLAMF7 columns vary together
     cols = [j for j, c in enumerate(b.columns) if c["drug"] == "elotuzumab"]
     assert len(cols) >= 2
     for j in cols[1:]:
-        np.testing.assert_array_equal(eb.potency_multiplier[:, j],
-                                      eb.potency_multiplier[:, cols[0]])
+        np.testing.assert_array_equal(
+            eb.potency_multiplier[:, j], eb.potency_multiplier[:, cols[0]]
+        )
     # set 0 is the curated model
     cm = a.compiled
     for name in ("w", "n", "ec50", "tau", "ymax"):
@@ -139,8 +143,9 @@ _SIM = {}
 
 def _sim():
     if "s" not in _SIM:
-        _SIM["s"] = Simulator("myeloma", ["selinexor", "vorinostat", "elotuzumab"],
-                              context="marrow")
+        _SIM["s"] = Simulator(
+            "myeloma", ["selinexor", "vorinostat", "elotuzumab"], context="marrow"
+        )
     return _SIM["s"]
 
 
@@ -153,7 +158,7 @@ def test_ensemble_stays_within_recorded_ranges(M, seed, spread):
     w0 = cm.params.w[0]
     assert ens.w.shape == (M, cm.n_edges)
     assert np.all((ens.w >= 0) & (ens.w <= 1))
-    assert np.all(ens.ec50 ** ens.n < 0.5 + 1e-12)
+    assert np.all(ens.ec50**ens.n < 0.5 + 1e-12)
     for e in sim.model.edges:
         k = cm.edge_index(e.source, e.target)
         if e.parameter is not None:
@@ -187,9 +192,12 @@ def test_chunk_size_does_not_change_results(reference):
 
 def test_dask_two_workers_equal_in_process(reference):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         got = screen(**KW, client=client, chunk_size=2)
     _same(got, reference)
 
@@ -215,10 +223,14 @@ def test_killed_dask_worker_loses_nothing(reference):
     """A worker process killed mid-run: Dask reruns its task elsewhere; same table."""
     distributed = pytest.importorskip("dask.distributed")
     import threading
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
-        client.run(exec, _SLOW_WORKER, {})           # pace the tasks so the kill lands mid-run
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.run(exec, _SLOW_WORKER, {})  # pace the tasks so the kill lands mid-run
         victim = sorted(client.run(os.getpid).values())[0]
         timer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
         timer.start()
@@ -226,14 +238,15 @@ def test_killed_dask_worker_loses_nothing(reference):
             got = screen(**KW, client=client)
         finally:
             timer.cancel()
-        assert victim not in client.run(os.getpid).values()   # the worker really died
+        assert victim not in client.run(os.getpid).values()  # the worker really died
     _same(got, reference)
 
 
 def test_existing_scheduler_address(reference):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
         got = screen(**KW, scheduler=cluster.scheduler_address, chunk_size=6)
     _same(got, reference)
 
@@ -257,6 +270,7 @@ def test_parquet_output_round_trips(tmp_path, reference):
     back = pd.read_parquet(out)
     _same(back, df)
     import pyarrow.parquet as pq
+
     meta = json.loads(pq.read_schema(out).metadata[b"mmmech"])
     assert meta["config"]["drugs"] == DRUGS and meta["config"]["seed"] == 7
     _no_leftovers(tmp_path, ["screen.parquet"])
@@ -292,6 +306,7 @@ def _failing_after(n, exc):
             raise exc
         calls["n"] += 1
         return real(spec, chunk)
+
     return run
 
 
@@ -302,6 +317,7 @@ def _counting():
     def run(spec, chunk):
         seen.extend(tasks._task_key(spec, tuple(c), int(i)) for c, i in chunk)
         return real(spec, chunk)
+
     return run, seen
 
 
@@ -319,14 +335,14 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path, monkeypatch, refe
     monkeypatch.setattr(tasks, "_run_chunk", _failing_after(2, exc))
     with pytest.raises(type(exc)):
         screen(**KW, out=out)
-    assert not out.exists()                        # never a half-written final file
+    assert not out.exists()  # never a half-written final file
     journal = str(out) + JOURNAL_SUFFIX
     header, rows = _journal_rows(journal)
     assert len(rows) == 2 and header["mmmech_screen_journal"] == 2
     run, seen = _counting()
     monkeypatch.setattr(tasks, "_run_chunk", run)
     df = screen(**KW, out=out)
-    assert len(seen) == N_TASKS - 2                # finished rows are not recomputed
+    assert len(seen) == N_TASKS - 2  # finished rows are not recomputed
     assert not set(seen) & {r["key"] for r in rows}
     assert df.attrs["resumed"] == 2 and df.attrs["computed"] == N_TASKS - 2
     _same(df, reference)
@@ -340,7 +356,7 @@ def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
     with pytest.raises(_Boom):
         screen(**KW, out=out, chunk_size=1)
     journal = str(out) + JOURNAL_SUFFIX
-    with open(journal, "ab") as fh:                # a crash in the middle of a write
+    with open(journal, "ab") as fh:  # a crash in the middle of a write
         fh.write(b'{"key": "marrow|bortezomib+venetoclax", "bliss": 1.')
     monkeypatch.undo()
     run, seen = _counting()
@@ -348,8 +364,9 @@ def test_torn_journal_line_is_dropped(tmp_path, monkeypatch, reference):
     df = screen(**KW, out=out)
     assert len(seen) == N_TASKS - 3
     _same(df, reference)
-    assert sorted(df["context"] + "|" + df["combination"]) == sorted(set(
-        df["context"] + "|" + df["combination"]))   # every combination exactly once
+    assert sorted(df["context"] + "|" + df["combination"]) == sorted(
+        set(df["context"] + "|" + df["combination"])
+    )  # every combination exactly once
 
 
 _CHILD = textwrap.dedent("""
@@ -369,18 +386,21 @@ _CHILD = textwrap.dedent("""
 def test_killed_process_resumes_with_every_combination_once(tmp_path, reference):
     out = tmp_path / "killed.parquet"
     journal = str(out) + JOURNAL_SUFFIX
-    code = _CHILD.format(drugs=KW["drugs"], contexts=KW["contexts"], ensemble=KW["ensemble"],
-                         seed=KW["seed"])
+    code = _CHILD.format(
+        drugs=KW["drugs"], contexts=KW["contexts"], ensemble=KW["ensemble"], seed=KW["seed"]
+    )
     from _helpers import NEUTRAL_CWD
-    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stderr=subprocess.PIPE,
-                            cwd=NEUTRAL_CWD)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)], stderr=subprocess.PIPE, cwd=NEUTRAL_CWD
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 if os.path.exists(journal) and len(_journal_rows(journal)[1]) >= 2:
                     break
-            except ValueError:        # caught mid-write (the header or a row): look again
+            except ValueError:  # caught mid-write (the header or a row): look again
                 pass
             if proc.poll() is not None:
                 pytest.fail(f"the child ended early: {proc.stderr.read().decode()[-2000:]}")
@@ -393,13 +413,13 @@ def test_killed_process_resumes_with_every_combination_once(tmp_path, reference)
             proc.wait()
         proc.stderr.close()
     assert not out.exists()
-    with open(journal, "rb") as fh:       # complete lines only (the kill may cut one short)
+    with open(journal, "rb") as fh:  # complete lines only (the kill may cut one short)
         done = fh.read().count(b"\n") - 1
     assert 2 <= done < N_TASKS
     df = screen(**KW, out=out)
     assert df.attrs["resumed"] == done and df.attrs["computed"] == N_TASKS - done
     _same(df, reference)
-    assert len(set(zip(df["context"], df["combination"]))) == N_TASKS
+    assert len(set(zip(df["context"], df["combination"], strict=False))) == N_TASKS
 
 
 def test_journal_of_another_screen_is_not_mixed_in(tmp_path, monkeypatch):
@@ -423,31 +443,43 @@ def test_journal_that_is_not_a_journal(tmp_path):
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("kwargs, exc, needles", [
-    (dict(drugs=["bortezomb", "lenalidomide"]), UnknownDrugError, ["bortezomb", "bortezomib"]),
-    (dict(drugs=["bortezomib", "Velcade", "lenalidomide"]), InvalidInputError,
-     ["listed twice", "Velcade"]),
-    (dict(drugs=["bortezomib"]), InvalidInputError, ["at least two drugs"]),
-    (dict(drugs=["bortezomib", "lenalidomide"], size=3), InvalidInputError,
-     ["K=3", "at least 3 drugs"]),
-    (dict(drugs=DRUGS, size=5), InvalidInputError, ["2, 3 or 4", "5"]),
-    (dict(drugs=DRUGS, size=1), InvalidInputError, ["2, 3 or 4"]),
-    (dict(drugs=DRUGS, size="2"), InvalidInputError, ["2, 3 or 4"]),
-    (dict(drugs="bortezomib"), InvalidInputError, ["list of drug names"]),
-    (dict(drugs=DRUGS, contexts=["marow"]), UnknownContextError, ["marow", "marrow"]),
-    (dict(drugs=DRUGS, contexts=["marrow", "marrow"]), InvalidInputError, ["twice"]),
-    (dict(drugs=DRUGS, out="x.xlsx"), InvalidInputError, [".parquet", ".csv", "x.xlsx"]),
-    (dict(drugs=DRUGS, out="/no/such/folder/x.csv"), InvalidInputError, ["does not exist"]),
-    (dict(drugs=DRUGS, metrics=["bliss"], rank_by="zip"), InvalidInputError, ["rank_by"]),
-    (dict(drugs=DRUGS, metrics=["blis"]), InvalidInputError, ["bliss"]),
-    (dict(drugs=DRUGS, ensemble=-1), InvalidInputError, ["ensemble"]),
-    (dict(drugs=DRUGS, seed=-3), InvalidInputError, ["seed"]),
-    (dict(drugs=DRUGS, workers=-1), InvalidInputError, ["workers"]),
-    (dict(drugs=DRUGS, chunk_size=0), InvalidInputError, ["chunk_size"]),
-    (dict(drugs=DRUGS, knockouts=["PSMB55"]), MmmechError, ["PSMB55", "PSMB5"]),
-    (dict(drugs=DRUGS, doses={"dexamethasone": [1, 10, 100]}), InvalidInputError,
-     ["dexamethasone", "not in the drug list"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, needles",
+    [
+        (dict(drugs=["bortezomb", "lenalidomide"]), UnknownDrugError, ["bortezomb", "bortezomib"]),
+        (
+            dict(drugs=["bortezomib", "Velcade", "lenalidomide"]),
+            InvalidInputError,
+            ["listed twice", "Velcade"],
+        ),
+        (dict(drugs=["bortezomib"]), InvalidInputError, ["at least two drugs"]),
+        (
+            dict(drugs=["bortezomib", "lenalidomide"], size=3),
+            InvalidInputError,
+            ["K=3", "at least 3 drugs"],
+        ),
+        (dict(drugs=DRUGS, size=5), InvalidInputError, ["2, 3 or 4", "5"]),
+        (dict(drugs=DRUGS, size=1), InvalidInputError, ["2, 3 or 4"]),
+        (dict(drugs=DRUGS, size="2"), InvalidInputError, ["2, 3 or 4"]),
+        (dict(drugs="bortezomib"), InvalidInputError, ["list of drug names"]),
+        (dict(drugs=DRUGS, contexts=["marow"]), UnknownContextError, ["marow", "marrow"]),
+        (dict(drugs=DRUGS, contexts=["marrow", "marrow"]), InvalidInputError, ["twice"]),
+        (dict(drugs=DRUGS, out="x.xlsx"), InvalidInputError, [".parquet", ".csv", "x.xlsx"]),
+        (dict(drugs=DRUGS, out="/no/such/folder/x.csv"), InvalidInputError, ["does not exist"]),
+        (dict(drugs=DRUGS, metrics=["bliss"], rank_by="zip"), InvalidInputError, ["rank_by"]),
+        (dict(drugs=DRUGS, metrics=["blis"]), InvalidInputError, ["bliss"]),
+        (dict(drugs=DRUGS, ensemble=-1), InvalidInputError, ["ensemble"]),
+        (dict(drugs=DRUGS, seed=-3), InvalidInputError, ["seed"]),
+        (dict(drugs=DRUGS, workers=-1), InvalidInputError, ["workers"]),
+        (dict(drugs=DRUGS, chunk_size=0), InvalidInputError, ["chunk_size"]),
+        (dict(drugs=DRUGS, knockouts=["PSMB55"]), MmmechError, ["PSMB55", "PSMB5"]),
+        (
+            dict(drugs=DRUGS, doses={"dexamethasone": [1, 10, 100]}),
+            InvalidInputError,
+            ["dexamethasone", "not in the drug list"],
+        ),
+    ],
+)
 def test_bad_input_is_a_clear_error(kwargs, exc, needles, tmp_path):
     with pytest.raises(exc) as info:
         screen(**kwargs)
@@ -486,14 +518,14 @@ def test_progress_plain_lines_when_not_a_tty():
     bar.close()
     lines = s.getvalue().splitlines()
     assert "\r" not in s.getvalue()
-    assert 3 <= len(lines) <= 12                    # periodic (every 10%), not every row
+    assert 3 <= len(lines) <= 12  # periodic (every 10%), not every row
     assert lines[-1].startswith("screen [") and "20/20 (100%)" in lines[-1]
     assert "rows/s" in lines[-1] and "ETA" in lines[-1]
 
 
 def test_progress_redraws_in_place_on_a_tty():
     s = _Stream(True)
-    bar = screen_progress._Progress(5, 2, stream=s)      # 2 rows resumed from a journal
+    bar = screen_progress._Progress(5, 2, stream=s)  # 2 rows resumed from a journal
     bar.update(3)
     bar.close()
     out = s.getvalue()
@@ -506,7 +538,7 @@ def test_progress_eta_weighs_rows_by_their_cost(monkeypatch):
     monkeypatch.setattr(screen_progress.time, "monotonic", lambda: next(clock))
     s = _Stream(False)
     bar = screen_progress._Progress(2, 0, stream=s, work_total=100.0, work_done=0.0)
-    bar.update(1, work=10.0)        # a cheap pair done in 10 s; a 9x costlier triplet remains
+    bar.update(1, work=10.0)  # a cheap pair done in 10 s; a 9x costlier triplet remains
     assert "1/2 (50%)" in s.getvalue() and "ETA 0:01:30" in s.getvalue()
 
 
@@ -515,8 +547,19 @@ def test_cli_screen_writes_the_table(run_cli, tmp_path):
     lst = tmp_path / "drugs.txt"
     lst.write_text("bortezomib\n# a comment\nlenalidomide\n")
     out = tmp_path / "s.csv"
-    proc = run_cli("screen", "venetoclax", "--drugs-file", lst, "--size", "2", "--metric",
-                   "bliss", "--out", out, "--json")
+    proc = run_cli(
+        "screen",
+        "venetoclax",
+        "--drugs-file",
+        lst,
+        "--size",
+        "2",
+        "--metric",
+        "bliss",
+        "--out",
+        out,
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["rows"] == 3 and payload["out"] == str(out)
@@ -528,14 +571,17 @@ def test_cli_screen_writes_the_table(run_cli, tmp_path):
     _no_leftovers(tmp_path, ["drugs.txt", "s.csv"])
 
 
-@pytest.mark.parametrize("args, needles", [
-    (["bortezomb", "lenalidomide", "--size", "2"], ["bortezomb", "bortezomib"]),
-    (["bortezomib", "lenalidomide", "--size", "3"], ["K=3", "at least 3"]),
-    (["bortezomib", "lenalidomide", "--size", "5"], ["2, 3 or 4"]),
-    (["bortezomib", "lenalidomide", "--size", "2", "--context", "marow"], ["marrow"]),
-    (["bortezomib", "bortezomib", "--size", "2"], ["listed twice"]),
-    (["--size", "2"], ["name the drugs"]),
-])
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["bortezomb", "lenalidomide", "--size", "2"], ["bortezomb", "bortezomib"]),
+        (["bortezomib", "lenalidomide", "--size", "3"], ["K=3", "at least 3"]),
+        (["bortezomib", "lenalidomide", "--size", "5"], ["2, 3 or 4"]),
+        (["bortezomib", "lenalidomide", "--size", "2", "--context", "marow"], ["marrow"]),
+        (["bortezomib", "bortezomib", "--size", "2"], ["listed twice"]),
+        (["--size", "2"], ["name the drugs"]),
+    ],
+)
 def test_cli_bad_input_one_line_exit_2(run_cli, tmp_path, args, needles):
     proc = run_cli("screen", *args, "--out", tmp_path / "x.csv")
     assert_one_line_error(proc, *needles)
@@ -543,6 +589,7 @@ def test_cli_bad_input_one_line_exit_2(run_cli, tmp_path, args, needles):
 
 
 def test_cli_bad_extension(run_cli, tmp_path):
-    proc = run_cli("screen", "bortezomib", "lenalidomide", "--size", "2", "--out",
-                   tmp_path / "x.xlsx")
+    proc = run_cli(
+        "screen", "bortezomib", "lenalidomide", "--size", "2", "--out", tmp_path / "x.xlsx"
+    )
     assert_one_line_error(proc, ".parquet", ".csv")

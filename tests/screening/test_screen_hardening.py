@@ -1,5 +1,6 @@
 """mmmech screen under hostile conditions: wrong schedulers, edited inputs, tampered or malformed
 journal rows, failed starts, reproducible JSON (issue 13: 4, 5, 6, 13, 20)."""
+
 import json
 import os
 import socket
@@ -9,13 +10,20 @@ import threading
 
 import pandas as pd
 import pytest
+from _helpers import NEUTRAL_CWD
 
 from mmmech import pathways
-from mmmech.screening import backends, journal, planning, tasks
 from mmmech.exceptions import InvalidInputError, MmmechError, NetworkUnavailableError
-from mmmech.screening import JOURNAL_SUFFIX, JournalWarning, plan, screen
-
-from _helpers import NEUTRAL_CWD
+from mmmech.screening import (
+    JOURNAL_SUFFIX,
+    JournalWarning,
+    backends,
+    journal,
+    plan,
+    planning,
+    screen,
+    tasks,
+)
 
 DRUGS = ["bortezomib", "lenalidomide", "venetoclax"]
 KW = dict(drugs=DRUGS, size=2, ensemble=2, seed=3, metrics=("bliss", "zip"), progress=False)
@@ -27,8 +35,9 @@ def reference():
 
 
 def _same(a, b):
-    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
+    )
 
 
 class _Boom(RuntimeError):
@@ -44,6 +53,7 @@ def _stop_after(n):
             raise _Boom("crash")
         calls["n"] += 1
         return real(spec, chunk)
+
     return run
 
 
@@ -83,8 +93,10 @@ class _Listener:
                 try:
                     c.settimeout(5)
                     c.recv(4096)
-                    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
-                              b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Request")
+                    c.sendall(
+                        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                        b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Request"
+                    )
                 except OSError:
                     pass
 
@@ -106,6 +118,7 @@ def _screen_in_thread(kwargs, limit=120.0):
             box["result"] = screen(**kwargs)
         except BaseException as exc:
             box["error"] = exc
+
     th = threading.Thread(target=run, daemon=True)
     th.start()
     th.join(limit)
@@ -122,9 +135,16 @@ def test_a_scheduler_that_is_not_dask_is_one_clear_error(kind, tmp_path, monkeyp
     monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", 3.0)
     srv = _Listener(kind)
     try:
-        err = _screen_in_thread(dict(drugs=DRUGS, size=2, metrics="bliss", progress=False,
-                                     scheduler=f"tcp://127.0.0.1:{srv.port}",
-                                     out=tmp_path / "s.parquet"))
+        err = _screen_in_thread(
+            dict(
+                drugs=DRUGS,
+                size=2,
+                metrics="bliss",
+                progress=False,
+                scheduler=f"tcp://127.0.0.1:{srv.port}",
+                out=tmp_path / "s.parquet",
+            )
+        )
     finally:
         srv.close()
     assert isinstance(err, NetworkUnavailableError), repr(err)
@@ -133,18 +153,22 @@ def test_a_scheduler_that_is_not_dask_is_one_clear_error(kind, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("address, needle", [
-    ("tcp://127.0.0.1:99999", "port number in 1-65535"),
-    ("tcp://127.0.0.1:0", "port number in 1-65535"),
-    ("tcp://127.0.0.1", "port number"),
-    ("tcp://:8786", "a host"),
-    ("http://127.0.0.1:8787", "scheme"),
-    ("", "text"),
-    (8786, "text"),
-])
+@pytest.mark.parametrize(
+    "address, needle",
+    [
+        ("tcp://127.0.0.1:99999", "port number in 1-65535"),
+        ("tcp://127.0.0.1:0", "port number in 1-65535"),
+        ("tcp://127.0.0.1", "port number"),
+        ("tcp://:8786", "a host"),
+        ("http://127.0.0.1:8787", "scheme"),
+        ("", "text"),
+        (8786, "text"),
+    ],
+)
 def test_scheduler_address_is_validated_before_trying(address, needle, tmp_path, monkeypatch):
     def never(*a, **k):
         raise AssertionError("a connection was attempted")
+
     monkeypatch.setattr(backends, "_probe_scheduler", never)
     with pytest.raises(InvalidInputError, match=needle) as info:
         screen(DRUGS, size=2, scheduler=address, out=tmp_path / "s.csv")
@@ -158,9 +182,17 @@ def test_closed_port_is_network_unavailable(tmp_path, monkeypatch):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-    s.close()                                   # nothing listens there now
-    err = _screen_in_thread(dict(drugs=DRUGS, size=2, metrics="bliss", progress=False,
-                                 scheduler=f"127.0.0.1:{port}", out=tmp_path / "s.csv"))
+    s.close()  # nothing listens there now
+    err = _screen_in_thread(
+        dict(
+            drugs=DRUGS,
+            size=2,
+            metrics="bliss",
+            progress=False,
+            scheduler=f"127.0.0.1:{port}",
+            out=tmp_path / "s.csv",
+        )
+    )
     assert isinstance(err, NetworkUnavailableError), repr(err)
     assert list(tmp_path.iterdir()) == []
 
@@ -168,19 +200,30 @@ def test_closed_port_is_network_unavailable(tmp_path, monkeypatch):
 def test_cli_non_dask_scheduler_one_line(run_cli, tmp_path):
     srv = _Listener("http")
     try:
-        p = run_cli("screen", *DRUGS, "--size", "2", "--metric", "bliss", "--quiet",
-                    "--out", tmp_path / "s.csv", "--scheduler", f"tcp://127.0.0.1:{srv.port}",
-                    timeout=180)
+        p = run_cli(
+            "screen",
+            *DRUGS,
+            "--size",
+            "2",
+            "--metric",
+            "bliss",
+            "--quiet",
+            "--out",
+            tmp_path / "s.csv",
+            "--scheduler",
+            f"tcp://127.0.0.1:{srv.port}",
+            timeout=180,
+        )
     finally:
         srv.close()
     from _helpers import assert_one_line_error
+
     assert_one_line_error(p, "cannot reach the dask scheduler")
     assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------------- 13.13 failed starts
-def test_failed_start_leaves_no_journal_and_does_not_block_another_screen(tmp_path,
-                                                                           monkeypatch):
+def test_failed_start_leaves_no_journal_and_does_not_block_another_screen(tmp_path, monkeypatch):
     """An unreachable scheduler used to leave a header-only journal that then refused a
     different screen to the same output ('belongs to a different screen')."""
     pytest.importorskip("dask.distributed")
@@ -188,14 +231,23 @@ def test_failed_start_leaves_no_journal_and_does_not_block_another_screen(tmp_pa
     out = tmp_path / "s.csv"
     srv = _Listener("silent")
     try:
-        err = _screen_in_thread(dict(drugs=DRUGS, size=2, metrics="bliss", progress=False,
-                                     scheduler=f"tcp://127.0.0.1:{srv.port}", out=out))
+        err = _screen_in_thread(
+            dict(
+                drugs=DRUGS,
+                size=2,
+                metrics="bliss",
+                progress=False,
+                scheduler=f"tcp://127.0.0.1:{srv.port}",
+                out=out,
+            )
+        )
     finally:
         srv.close()
     assert isinstance(err, NetworkUnavailableError)
     assert not os.path.exists(str(out) + JOURNAL_SUFFIX)
-    df = screen(DRUGS, size=2, metrics="hsa", rank_by="hsa", seed=4, out=out,
-                progress=False)                           # another screen, same output
+    df = screen(
+        DRUGS, size=2, metrics="hsa", rank_by="hsa", seed=4, out=out, progress=False
+    )  # another screen, same output
     assert len(df) == 3 and sorted(os.listdir(tmp_path)) == ["s.csv"]
 
 
@@ -207,15 +259,24 @@ def test_failed_start_with_restart_keeps_the_old_journal(tmp_path, monkeypatch, 
     before = _interrupted(monkeypatch, out)
     srv = _Listener("http")
     try:
-        err = _screen_in_thread(dict(drugs=DRUGS, size=2, metrics="bliss", seed=9,
-                                     progress=False, restart=True, out=out,
-                                     scheduler=f"tcp://127.0.0.1:{srv.port}"))
+        err = _screen_in_thread(
+            dict(
+                drugs=DRUGS,
+                size=2,
+                metrics="bliss",
+                seed=9,
+                progress=False,
+                restart=True,
+                out=out,
+                scheduler=f"tcp://127.0.0.1:{srv.port}",
+            )
+        )
     finally:
         srv.close()
     assert isinstance(err, NetworkUnavailableError)
     with open(str(out) + JOURNAL_SUFFIX, "rb") as fh:
-        assert fh.read().split(b"\n") == before          # untouched
-    df = screen(**KW, out=out)                            # and it still resumes
+        assert fh.read().split(b"\n") == before  # untouched
+    df = screen(**KW, out=out)  # and it still resumes
     assert df.attrs["resumed"] == 2
     _same(df, reference)
 
@@ -227,17 +288,22 @@ def _model_copy(tmp_path, weight="1.0"):
     old = "[parameters.pi_nfkb_weight]\ndefault = 1.0"
     assert old in text
     p = tmp_path / "m.toml"
-    p.write_text(text.replace(old, f"[parameters.pi_nfkb_weight]\ndefault = {weight}"),
-                 encoding="utf-8")
+    p.write_text(
+        text.replace(old, f"[parameters.pi_nfkb_weight]\ndefault = {weight}"), encoding="utf-8"
+    )
     return p
 
 
 def test_fingerprint_follows_the_model_content_not_its_path(tmp_path):
     m = _model_copy(tmp_path)
     a = plan(DRUGS, size=2, model=str(m)).fingerprint
-    m.write_text(m.read_text(encoding="utf-8").replace(
-        "[parameters.pi_nfkb_weight]\ndefault = 1.0",
-        "[parameters.pi_nfkb_weight]\ndefault = 0.0"), encoding="utf-8")
+    m.write_text(
+        m.read_text(encoding="utf-8").replace(
+            "[parameters.pi_nfkb_weight]\ndefault = 1.0",
+            "[parameters.pi_nfkb_weight]\ndefault = 0.0",
+        ),
+        encoding="utf-8",
+    )
     b = plan(DRUGS, size=2, model=str(m)).fingerprint
     assert a != b
     # the same content under another name and as a parsed object: the same content digest
@@ -251,14 +317,22 @@ def test_fingerprint_is_the_same_in_another_process(tmp_path):
     """Content digests are process-independent (no memory addresses, no hash seeds), so a
     screen resumed in a new process is recognised."""
     m = _model_copy(tmp_path)
-    here = plan(DRUGS, size=2, contexts=["cell_line", "marrow"], model=str(m), ensemble=3,
-                seed=2).fingerprint
-    code = ("import sys; from mmmech.screening import plan; "
-            "print(plan(%r, size=2, contexts=['cell_line', 'marrow'], model=sys.argv[1], "
-            "ensemble=3, seed=2).fingerprint)" % (DRUGS,))
-    out = subprocess.run([sys.executable, "-c", code, str(m)], capture_output=True, text=True,
-                         cwd=NEUTRAL_CWD, timeout=300, env={**os.environ,
-                                                            "PYTHONHASHSEED": "123"})
+    here = plan(
+        DRUGS, size=2, contexts=["cell_line", "marrow"], model=str(m), ensemble=3, seed=2
+    ).fingerprint
+    code = (
+        "import sys; from mmmech.screening import plan; "
+        f"print(plan({DRUGS!r}, size=2, contexts=['cell_line', 'marrow'], model=sys.argv[1], "
+        "ensemble=3, seed=2).fingerprint)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(m)],
+        capture_output=True,
+        text=True,
+        cwd=NEUTRAL_CWD,
+        timeout=300,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == here
 
@@ -267,22 +341,28 @@ def test_fingerprint_ignores_caches_filled_in_the_process():
     """A drug's lazily parsed RDKit molecule is a cache, not content: using it (as `mmmech drugs
     show` does) must not make the screen look different to a fresh process."""
     import dataclasses
+
     from mmmech import drugs
+
     d = dataclasses.replace(drugs.get("bortezomib"), _mol_cache={})
     before = planning._digest(d)
-    assert d.mol is not None and d._mol_cache             # the cache is now filled
+    assert d.mol is not None and d._mol_cache  # the cache is now filled
     assert planning._digest(d) == before
     other = dataclasses.replace(d, reference_nM=d.reference_nM * 2, _mol_cache={})
-    assert planning._digest(other) != before            # content still counts
+    assert planning._digest(other) != before  # content still counts
 
 
 def test_resume_refuses_rows_computed_with_an_edited_model(tmp_path, monkeypatch):
     m = _model_copy(tmp_path)
     out = tmp_path / "s.csv"
     _interrupted(monkeypatch, out, model=str(m))
-    m.write_text(m.read_text(encoding="utf-8").replace(
-        "[parameters.pi_nfkb_weight]\ndefault = 1.0",
-        "[parameters.pi_nfkb_weight]\ndefault = 0.0"), encoding="utf-8")
+    m.write_text(
+        m.read_text(encoding="utf-8").replace(
+            "[parameters.pi_nfkb_weight]\ndefault = 1.0",
+            "[parameters.pi_nfkb_weight]\ndefault = 0.0",
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(InvalidInputError, match="different screen"):
         screen(**KW, model=str(m), out=out)
     fresh = screen(**KW, model=str(m))
@@ -316,13 +396,14 @@ def _edit_row(i, edit):
         edit(row)
         lines[i] = json.dumps(row).encode()
         return lines
+
     return fn
 
 
-@pytest.mark.parametrize("case", ["tampered", "null", "text", "missing", "key_only", "garbage",
-                                  "bool_size"])
-def test_bad_journal_rows_are_recomputed_with_a_warning(case, tmp_path, monkeypatch,
-                                                        reference):
+@pytest.mark.parametrize(
+    "case", ["tampered", "null", "text", "missing", "key_only", "garbage", "bool_size"]
+)
+def test_bad_journal_rows_are_recomputed_with_a_warning(case, tmp_path, monkeypatch, reference):
     out = tmp_path / "s.parquet"
     _interrupted(monkeypatch, out, n=2)
     edits = {
@@ -331,18 +412,21 @@ def test_bad_journal_rows_are_recomputed_with_a_warning(case, tmp_path, monkeypa
         "text": _edit_row(1, lambda r: r.update(bliss_mean="abc")),
         "missing": _edit_row(1, lambda r: r.pop("context")),
         "bool_size": _edit_row(1, lambda r: r.update(size=True)),
-        "key_only": lambda lines: [lines[0], json.dumps({"key": json.loads(lines[1])["key"]})
-                                   .encode()] + lines[1:],
+        "key_only": lambda lines: (
+            [lines[0], json.dumps({"key": json.loads(lines[1])["key"]}).encode()] + lines[1:]
+        ),
         "garbage": lambda lines: [lines[0], b"\x00\xff{not json"] + lines[1:],
     }
     _rewrite(out, edits[case])
-    if case == "null":          # a row whose checksum was recomputed after the edit
+    if case == "null":  # a row whose checksum was recomputed after the edit
+
         def fix(lines):
             row = json.loads(lines[1])
             row.pop("sha256")
             row["sha256"] = journal._row_checksum(row)
             lines[1] = json.dumps(row).encode()
             return lines
+
         _rewrite(out, fix)
     seen = []
     real = tasks._run_chunk
@@ -350,17 +434,19 @@ def test_bad_journal_rows_are_recomputed_with_a_warning(case, tmp_path, monkeypa
     def counting(spec, chunk):
         seen.extend(tasks._task_key(spec, tuple(c), int(i)) for c, i in chunk)
         return real(spec, chunk)
+
     monkeypatch.setattr(tasks, "_run_chunk", counting)
     if case in ("key_only", "garbage"):
-        expect_recomputed = 3 - 2            # the real rows are intact
+        expect_recomputed = 3 - 2  # the real rows are intact
     else:
         expect_recomputed = 3 - 1
     import warnings
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         df = screen(**KW, out=out)
     got = [str(w.message) for w in caught if issubclass(w.category, JournalWarning)]
-    if case == "key_only":        # a bad copy before the good row: the good row is used
+    if case == "key_only":  # a bad copy before the good row: the good row is used
         assert got == []
     else:
         assert len(got) == 1 and "1 row(s)" in got[0] and "integrity check" in got[0], got
@@ -374,8 +460,22 @@ def test_cli_tampered_row_warns_in_one_line(run_cli, tmp_path, monkeypatch, refe
     out = tmp_path / "s.csv"
     _interrupted(monkeypatch, out, n=1)
     _rewrite(out, _edit_row(1, lambda r: r.update(bliss=99.0)))
-    p = run_cli("screen", *DRUGS, "--size", "2", "--ensemble", "2", "--seed", "3", "--metric",
-                "bliss", "--out", out, "--quiet", "--json")
+    p = run_cli(
+        "screen",
+        *DRUGS,
+        "--size",
+        "2",
+        "--ensemble",
+        "2",
+        "--seed",
+        "3",
+        "--metric",
+        "bliss",
+        "--out",
+        out,
+        "--quiet",
+        "--json",
+    )
     # --metric bliss is another screen than KW (bliss + zip): refused, journal kept
     assert p.returncode == 2 and "different screen" in p.stderr
     # the same screen through the API: warns, recomputes, equals the reference
@@ -394,16 +494,29 @@ def test_journal_path_that_is_a_folder_is_one_line(tmp_path):
 def test_journal_of_an_older_format_is_named(tmp_path):
     out = tmp_path / "s.csv"
     with open(str(out) + JOURNAL_SUFFIX, "w") as fh:
-        fh.write(json.dumps({"mmmech_screen_journal": 1, "fingerprint": "x", "config": {}})
-                 + "\n")
+        fh.write(json.dumps({"mmmech_screen_journal": 1, "fingerprint": "x", "config": {}}) + "\n")
     with pytest.raises(InvalidInputError, match="format version 1"):
         screen(**KW, out=out)
 
 
 # ---------------------------------------------------------------------- 13.20 reproducible JSON
 def test_cli_screen_json_is_byte_identical_between_identical_runs(run_cli, tmp_path):
-    args = ["screen", *DRUGS, "--size", "2", "--ensemble", "2", "--seed", "3", "--metric",
-            "bliss", "--out", tmp_path / "s.csv", "--quiet", "--json"]
+    args = [
+        "screen",
+        *DRUGS,
+        "--size",
+        "2",
+        "--ensemble",
+        "2",
+        "--seed",
+        "3",
+        "--metric",
+        "bliss",
+        "--out",
+        tmp_path / "s.csv",
+        "--quiet",
+        "--json",
+    ]
     a = run_cli(*args)
     b = run_cli(*args)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
@@ -421,21 +534,52 @@ def test_cli_score_ensemble_and_seed(run_cli):
     """`mmmech score --ensemble M --seed S` (used to be a usage error) reports what
     score(..., ensemble=M, seed=S) does; --help documents both."""
     from mmmech.scoring import score
-    p = run_cli("score", "bortezomib", "venetoclax", "--metric", "bliss", "--ensemble", "3",
-                "--seed", "2", "--interval", "0.8", "--json")
+
+    p = run_cli(
+        "score",
+        "bortezomib",
+        "venetoclax",
+        "--metric",
+        "bliss",
+        "--ensemble",
+        "3",
+        "--seed",
+        "2",
+        "--interval",
+        "0.8",
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     r = score(["bortezomib", "venetoclax"], metrics="bliss", ensemble=3, seed=2, interval=0.8)
     assert doc["ensemble"]["bliss"] == pytest.approx(r.ensemble["bliss"])
-    assert doc["intervals"]["bliss"] == pytest.approx([r.ensemble["bliss"]["low"],
-                                                       r.ensemble["bliss"]["high"]])
-    other = json.loads(run_cli("score", "bortezomib", "venetoclax", "--metric", "bliss",
-                               "--ensemble", "3", "--seed", "5", "--json").stdout)
+    assert doc["intervals"]["bliss"] == pytest.approx(
+        [r.ensemble["bliss"]["low"], r.ensemble["bliss"]["high"]]
+    )
+    other = json.loads(
+        run_cli(
+            "score",
+            "bortezomib",
+            "venetoclax",
+            "--metric",
+            "bliss",
+            "--ensemble",
+            "3",
+            "--seed",
+            "5",
+            "--json",
+        ).stdout
+    )
     assert other["ensemble"]["bliss"]["mean"] != doc["ensemble"]["bliss"]["mean"]
     h = run_cli("score", "--help").stdout
     assert "--ensemble" in h and "--seed" in h and "--points" in h
     from _helpers import assert_one_line_error
-    assert_one_line_error(run_cli("score", "bortezomib", "venetoclax", "--ensemble", "2",
-                                  "--interval", "1.5"), "interval")
-    assert_one_line_error(run_cli("score", "--data", "x.csv", "--response", "viability",
-                                  "--ensemble", "3"), "--ensemble")
+
+    assert_one_line_error(
+        run_cli("score", "bortezomib", "venetoclax", "--ensemble", "2", "--interval", "1.5"),
+        "interval",
+    )
+    assert_one_line_error(
+        run_cli("score", "--data", "x.csv", "--response", "viability", "--ensemble", "3"),
+        "--ensemble",
+    )

@@ -1,15 +1,20 @@
 """Simulations through the public API: the acceptance list of issue 5, invariants, ensembles."""
-import warnings
+
 from types import SimpleNamespace as NS
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mmmech
 from mmmech import drugs
-from mmmech.exceptions import (InvalidInputError, UnknownContextError, UnknownDrugError,
-                               UnknownNodeError)
+from mmmech.exceptions import (
+    InvalidInputError,
+    UnknownContextError,
+    UnknownDrugError,
+    UnknownNodeError,
+)
 from mmmech.model import EnsembleParams, Simulator, simulate, simulate_batch
 
 
@@ -21,7 +26,10 @@ def delta(name, nodes, context="cell_line", dose=None, **kw):
     base = simulate("myeloma", {}, context=context, **kw)
     out = simulate("myeloma", {name: ref(name) if dose is None else dose}, context=context, **kw)
     assert out["converged"] and base["converged"]
-    get = lambda o, k: o["readouts"][k] if k in o["readouts"] else o["nodes"][k]
+
+    def get(o, k):
+        return o["readouts"][k] if k in o["readouts"] else o["nodes"][k]
+
     return {k: get(out, k) - get(base, k) for k in nodes}
 
 
@@ -51,8 +59,11 @@ def test_daratumumab_needs_effectors():
 def test_dexamethasone_raises_bim_and_blunts_lenalidomide_nk_boost():
     assert delta("dexamethasone", ["BCL2L11"])["BCL2L11"] > 0.2
     len_only = simulate("myeloma", {"lenalidomide": ref("lenalidomide")}, context="marrow")
-    with_dex = simulate("myeloma", {"lenalidomide": ref("lenalidomide"),
-                                    "dexamethasone": ref("dexamethasone")}, context="marrow")
+    with_dex = simulate(
+        "myeloma",
+        {"lenalidomide": ref("lenalidomide"), "dexamethasone": ref("dexamethasone")},
+        context="marrow",
+    )
     assert with_dex["nodes"]["NKActivity"] < 0.5 * len_only["nodes"]["NKActivity"]  # Hsu 2011
 
 
@@ -63,10 +74,12 @@ def test_every_library_drug_reaches_a_readout_in_some_context():
         regs = [{}] + [{n: ref(n)} for n in names]
         df = simulate_batch("myeloma", regs, context=ctx)
         assert df["converged"].all()
-        ro = df[["viability", "apoptosis", "proliferation", "immune_killing", "angiogenesis"]].to_numpy()
+        ro = df[
+            ["viability", "apoptosis", "proliferation", "immune_killing", "angiogenesis"]
+        ].to_numpy()
         rows.append(np.abs(ro[1:] - ro[0]).max(axis=1))
     effect = np.maximum(*rows)
-    silent = [n for n, e in zip(names, effect) if e < 0.01]
+    silent = [n for n, e in zip(names, effect, strict=False) if e < 0.01]
     assert not silent, silent
 
 
@@ -74,13 +87,15 @@ def test_context_effects_and_marrow_protection():
     cl = simulate("myeloma", {"bortezomib": 30.0}, context="cell_line")
     mw = simulate("myeloma", {"bortezomib": 30.0}, context="marrow")
     assert mw["nodes"]["STAT3"] > 0.5 and cl["nodes"]["STAT3"] == 0.0
-    assert mw["readouts"]["apoptosis"] < cl["readouts"]["apoptosis"]   # IL-6/AKT protect
+    assert mw["readouts"]["apoptosis"] < cl["readouts"]["apoptosis"]  # IL-6/AKT protect
 
 
 def test_user_context_file(tmp_path):
     p = tmp_path / "ko.toml"
-    p.write_text('[context]\nname = "no_crbn"\nextends = "marrow"\nknockout = ["CRBN"]\n'
-                 '[set]\nDeathReceptors = 0.5\n')
+    p.write_text(
+        '[context]\nname = "no_crbn"\nextends = "marrow"\nknockout = ["CRBN"]\n'
+        "[set]\nDeathReceptors = 0.5\n"
+    )
     out = simulate("myeloma", {"lenalidomide": ref("lenalidomide")}, context=str(p))
     assert out["context"] == "no_crbn"
     assert out["nodes"]["IKZF1"] == pytest.approx(1.0)
@@ -101,7 +116,11 @@ def test_unknown_names_get_suggestions():
 
 
 def test_batch_matches_single_and_returns_dataframe():
-    regs = [{"bortezomib": 3.0}, {"lenalidomide": 1000.0}, {"bortezomib": 3.0, "lenalidomide": 1000.0}]
+    regs = [
+        {"bortezomib": 3.0},
+        {"lenalidomide": 1000.0},
+        {"bortezomib": 3.0, "lenalidomide": 1000.0},
+    ]
     df = simulate_batch("myeloma", regs, context="marrow")
     assert list(df.index) == [0, 1, 2]
     for c in ("viability", "apoptosis", "proliferation", "converged", "IRF4", "bortezomib_nM"):
@@ -150,18 +169,37 @@ def test_ensemble_parameters_sample_within_ranges():
 
 
 def _toy(target, action, K=10.0, **kw):
-    return NS(name=f"toy_{target}_{action}", targets=(NS(target=target, action=action, potency_nM=K,
-              hill=1.0, e3=kw.get("e3"), neo_substrates=kw.get("neo", ()), potency=None),))
+    return NS(
+        name=f"toy_{target}_{action}",
+        targets=(
+            NS(
+                target=target,
+                action=action,
+                potency_nM=K,
+                hill=1.0,
+                e3=kw.get("e3"),
+                neo_substrates=kw.get("neo", ()),
+                potency=None,
+            ),
+        ),
+    )
 
 
-TOYS = [_toy("PSMB5", "inhibit"), _toy("NR3C1", "agonist"), _toy("XPO1", "covalent_inhibit"),
-        _toy("CD38", "bind_and_recruit_effectors"), _toy("DNA", "damage_DNA"),
-        _toy("CRBN", "glue_degrade", e3="CRBN", neo=("IKZF1", "IKZF3"))]
+TOYS = [
+    _toy("PSMB5", "inhibit"),
+    _toy("NR3C1", "agonist"),
+    _toy("XPO1", "covalent_inhibit"),
+    _toy("CD38", "bind_and_recruit_effectors"),
+    _toy("DNA", "damage_DNA"),
+    _toy("CRBN", "glue_degrade", e3="CRBN", neo=("IKZF1", "IKZF3")),
+]
 
 
 @settings(max_examples=15, deadline=None)
-@given(subset=st.lists(st.sampled_from(range(len(TOYS))), min_size=1, max_size=4, unique=True),
-       ctx=st.sampled_from(["cell_line", "marrow"]))
+@given(
+    subset=st.lists(st.sampled_from(range(len(TOYS))), min_size=1, max_size=4, unique=True),
+    ctx=st.sampled_from(["cell_line", "marrow"]),
+)
 def test_zero_dose_changes_nothing(subset, ctx):
     sim = Simulator("myeloma", [TOYS[i] for i in subset], context=ctx)
     base = Simulator("myeloma", [], context=ctx).run(np.zeros((1, 0)))
@@ -179,7 +217,7 @@ def test_knocked_out_target_makes_inhibitor_inert(i, dose):
         return
     sim = Simulator("myeloma", [toy], knockouts=(tgt,))
     res = sim.run(np.array([[0.0], [dose]]))
-    for n in sim.model.nodes:                     # every network node; the drug input differs
+    for n in sim.model.nodes:  # every network node; the drug input differs
         assert res.node(n)[1] == pytest.approx(res.node(n)[0], abs=1e-9), n
 
 
@@ -188,7 +226,7 @@ def test_viability_falls_smoothly_with_bortezomib_dose():
     doses = np.geomspace(0.3, 300, 13)[:, None]
     v = sim.run(doses).readouts["viability"]
     assert np.all(np.diff(v) <= 1e-9)
-    assert np.max(np.abs(np.diff(v))) < 0.3        # no cliff between neighbouring doses
+    assert np.max(np.abs(np.diff(v))) < 0.3  # no cliff between neighbouring doses
 
 
 def test_toplevel_simulate_is_exposed():
@@ -196,16 +234,32 @@ def test_toplevel_simulate_is_exposed():
 
 
 # ------------------------------------------------------------------ antibody effector profiles
-@pytest.mark.parametrize("effectors, expected", [
-    (None, {"OpsonizationADCC", "OpsonizationCDC", "OpsonizationADCP"}),
-    (("ADCC", "ADCP"), {"OpsonizationADCC", "OpsonizationADCP"}),
-    (("CDC",), {"OpsonizationCDC"}),
-])
+@pytest.mark.parametrize(
+    "effectors, expected",
+    [
+        (None, {"OpsonizationADCC", "OpsonizationCDC", "OpsonizationADCP"}),
+        (("ADCC", "ADCP"), {"OpsonizationADCC", "OpsonizationADCP"}),
+        (("CDC",), {"OpsonizationCDC"}),
+    ],
+)
 def test_antibody_attaches_only_to_the_effectors_it_recruits(effectors, expected):
     from mmmech.pathways import attach_drugs
-    toy = NS(name="toy_ab", targets=(NS(target="CD38", action="bind_and_recruit_effectors",
-                                        potency_nM=5.0, hill=1.0, e3=None, neo_substrates=(),
-                                        potency=None, effectors=effectors),))
+
+    toy = NS(
+        name="toy_ab",
+        targets=(
+            NS(
+                target="CD38",
+                action="bind_and_recruit_effectors",
+                potency_nM=5.0,
+                hill=1.0,
+                e3=None,
+                neo_substrates=(),
+                potency=None,
+                effectors=effectors,
+            ),
+        ),
+    )
     att = attach_drugs(mmmech.pathways.load("myeloma"), [toy])
     hit = {t for s, t, sign, _ in att.edges if s.startswith("drug_")}
     assert hit == expected
@@ -222,7 +276,7 @@ def test_library_effector_profiles_and_their_errors():
     elo = [t for t in lib["elotuzumab"].targets if t.action == "bind_and_recruit_effectors"][0]
     assert elo.effectors == ("ADCC", "ADCP") and elo.effectors_sources
     assert elo.to_dict()["effectors"] == ["ADCC", "ADCP"]
-    text = '''
+    text = """
 [[drug]]
 name = "toyab"
 type = "antibody"
@@ -241,10 +295,11 @@ value = 10
 unit = "nM"
 kind = "toy"
 source = "PMID:1"
-'''
+"""
     ok = drugs.read_library(text % 'effectors = ["CDC", "ADCC"]\neffectors_sources = ["PMC:PMC1"]')
     assert ok["toyab"].targets[0].effectors == ("ADCC", "CDC")
     from mmmech.exceptions import ModelFileError
+
     with pytest.raises(ModelFileError, match="did you mean.*ADCP|ADCP"):
         drugs.read_library(text % 'effectors = ["ADPC"]\neffectors_sources = ["PMID:1"]')
     with pytest.raises(ModelFileError, match="effectors_sources"):
@@ -253,6 +308,7 @@ source = "PMID:1"
 
 def test_one_regimen_gives_a_dict_a_batch_always_a_dataframe():
     import pandas as pd
+
     one = simulate("myeloma", {"bortezomib": 3.0})
     assert isinstance(one, dict) and set(one) >= {"readouts", "nodes", "converged", "drugs"}
     single_row = simulate_batch("myeloma", [{"bortezomib": 3.0}])

@@ -1,7 +1,9 @@
 """`mmmech simulate` and `mmmech pathway validate|show` (INTERFACE.md contract)."""
+
 import json
 
 from _helpers import assert_one_line_error
+
 from mmmech.cli import main
 
 
@@ -27,8 +29,9 @@ def test_contract_bare_number_is_an_error(run_cli):
 
 
 def test_untreated_and_perturbations(capsys):
-    code, out, _ = run(capsys, "simulate", "--context", "marrow", "--knockout", "CRBN",
-                       "--set", "IL6=0", "--json")
+    code, out, _ = run(
+        capsys, "simulate", "--context", "marrow", "--knockout", "CRBN", "--set", "IL6=0", "--json"
+    )
     doc = json.loads(out)
     assert code == 0 and doc["drugs"] == {}
     assert doc["nodes"]["CRBN"] == 0.0 and doc["nodes"]["STAT3"] == 0.0
@@ -41,7 +44,9 @@ def test_mutation_option(capsys):
 
 
 def test_readable_summary_shows_change_against_untreated(capsys):
-    code, out, _ = run(capsys, "simulate", "lenalidomide=1uM", "dexamethasone", "--context", "marrow")
+    code, out, _ = run(
+        capsys, "simulate", "lenalidomide=1uM", "dexamethasone", "--context", "marrow"
+    )
     assert code == 0
     assert "untreated" in out and "viability" in out and "most changed nodes" in out
     # lenalidomide alone: its degraded neo-substrate is among the most changed nodes
@@ -63,13 +68,16 @@ def test_pathway_validate_and_show(capsys):
     assert code == 0 and doc["ok"] is True and set(doc) == {"ok", "errors", "warnings"}
     code, out, _ = run(capsys, "pathway", "show", "myeloma", "--json")
     doc = json.loads(out)
-    assert any(e["source"] == "IKZF1" and e["target"] == "IRF4" and e["sources"] for e in doc["edges"])
+    assert any(
+        e["source"] == "IKZF1" and e["target"] == "IRF4" and e["sources"] for e in doc["edges"]
+    )
     code, out, _ = run(capsys, "pathway", "show")
     assert "IKZF1" in out and "PMID:" in out
 
 
 def test_pathway_validate_reports_broken_file(tmp_path, capsys):
     from mmmech.resources import data_file
+
     text = data_file("pathways", "myeloma.toml").read_text()
     p = tmp_path / "broken.toml"
     p.write_text(text.replace('rule = "CASP9 OR CASP8"', 'rule = "CASP9 OR CASP7"', 1))
@@ -82,6 +90,7 @@ def test_initial_state_of_an_imported_boolean_model(run_cli, shared_data):
     """Chudasama et al. 2015 (U266): from the resting state (proteasome on), untreated cells
     survive and bortezomib switches the proteasome off and apoptosis on."""
     import json
+
     bnet = shared_data / "logic_models" / "bbm059_bortezomib_U266_Chudasama2015" / "model.bnet"
     out = {}
     for label, extra in (("untreated", []), ("bortezomib", ["--set", "v_Bort=1"])):

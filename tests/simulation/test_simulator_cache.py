@@ -1,6 +1,7 @@
 """simulate()'s Simulator cache never hands back a stale or wrong Simulator (issue: a model given
 as a path was not re-read after an edit; a pathlib.Path was keyed by the id of an object the cache
 did not keep; two from_smiles molecules with the default name shared one entry)."""
+
 import os
 import pathlib
 

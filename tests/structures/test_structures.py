@@ -3,6 +3,7 @@
 Structures here are assembled atom by atom with Bio.PDB's StructureBuilder so that every
 distance is known exactly; the real cereblon structures are in test_structures_real.py.
 """
+
 import doctest
 import io
 import sys
@@ -26,14 +27,34 @@ from mmmech.exceptions import (
 )
 from mmmech.structures import analysis, download, mutations, registry
 
-AA3 = {"A": "ALA", "R": "ARG", "N": "ASN", "D": "ASP", "C": "CYS", "Q": "GLN", "E": "GLU",
-       "G": "GLY", "H": "HIS", "I": "ILE", "L": "LEU", "K": "LYS", "M": "MET", "F": "PHE",
-       "P": "PRO", "S": "SER", "T": "THR", "W": "TRP", "Y": "TYR", "V": "VAL"}
+AA3 = {
+    "A": "ALA",
+    "R": "ARG",
+    "N": "ASN",
+    "D": "ASP",
+    "C": "CYS",
+    "Q": "GLN",
+    "E": "GLU",
+    "G": "GLY",
+    "H": "HIS",
+    "I": "ILE",
+    "L": "LEU",
+    "K": "LYS",
+    "M": "MET",
+    "F": "PHE",
+    "P": "PRO",
+    "S": "SER",
+    "T": "THR",
+    "W": "TRP",
+    "Y": "TYR",
+    "V": "VAL",
+}
 
 
 # ---------------------------------------------------------------------------------------------
 # building structures in code
 # ---------------------------------------------------------------------------------------------
+
 
 def build(spec, sid="t"):
     """spec: {chain: [(kind, resnum, icode, resname, [(atom, element, (x, y, z)), ...]), ...]}.
@@ -53,8 +74,16 @@ def build(spec, sid="t"):
             field = {"aa": " ", "het": "H_" + name, "water": "W"}[kind]
             sb.init_residue(name, field, num, icode)
             for aname, element, xyz in atoms:
-                sb.init_atom(aname, np.array(xyz, dtype="f"), 20.0, 1.0, " ",
-                             f" {aname:<3}"[:4], serial, element)
+                sb.init_atom(
+                    aname,
+                    np.array(xyz, dtype="f"),
+                    20.0,
+                    1.0,
+                    " ",
+                    f" {aname:<3}"[:4],
+                    serial,
+                    element,
+                )
                 serial += 1
     return sb.get_structure()
 
@@ -65,25 +94,37 @@ def aa(num, name, xyz, icode=" ", atom="CA", element="C"):
 
 def pocket():
     """A ligand LIG (one atom at the origin) with residues at known distances, plus a 2nd copy."""
-    return build({
-        "A": [
-            aa(10, "ALA", (3.0, 0.0, 0.0)),                      # 3.0 Å
-            aa(10, "SER", (0.0, 0.0, -3.5), icode="A"),           # 3.5 Å, insertion code A
-            aa(11, "GLY", (0.0, 4.0, 0.0)),                       # exactly 4.0 Å (inclusive)
-            aa(12, "SER", (0.0, 0.0, 4.5)),                       # 4.5 Å: out at 4, in at 5
-            ("aa", 13, " ", "VAL", [("CA", "C", (10.0, 0.0, 0.0)),
-                                    ("HA", "H", (1.0, 0.0, 0.0))]),  # only its H is close
-            ("aa", 14, " ", "LEU", [("CA", "C", (0.0, -9.0, 0.0)),
-                                    ("CB", "C", (0.0, -2.5, 0.0))]),  # min over atoms: 2.5
-            ("het", 900, " ", "LIG", [("C1", "C", (0.0, 0.0, 0.0))]),
-            ("het", 901, " ", "ZN", [("ZN", "ZN", (-2.0, 0.0, 0.0))]),
-            ("water", 1001, " ", "HOH", [("O", "O", (0.0, 1.5, 0.0))]),
-        ],
-        "B": [
-            aa(5, "TRP", (100.0, 2.0, 0.0)),
-            ("het", 950, " ", "LIG", [("C1", "C", (100.0, 0.0, 0.0))]),
-        ],
-    })
+    return build(
+        {
+            "A": [
+                aa(10, "ALA", (3.0, 0.0, 0.0)),  # 3.0 Å
+                aa(10, "SER", (0.0, 0.0, -3.5), icode="A"),  # 3.5 Å, insertion code A
+                aa(11, "GLY", (0.0, 4.0, 0.0)),  # exactly 4.0 Å (inclusive)
+                aa(12, "SER", (0.0, 0.0, 4.5)),  # 4.5 Å: out at 4, in at 5
+                (
+                    "aa",
+                    13,
+                    " ",
+                    "VAL",
+                    [("CA", "C", (10.0, 0.0, 0.0)), ("HA", "H", (1.0, 0.0, 0.0))],
+                ),  # only its H is close
+                (
+                    "aa",
+                    14,
+                    " ",
+                    "LEU",
+                    [("CA", "C", (0.0, -9.0, 0.0)), ("CB", "C", (0.0, -2.5, 0.0))],
+                ),  # min over atoms: 2.5
+                ("het", 900, " ", "LIG", [("C1", "C", (0.0, 0.0, 0.0))]),
+                ("het", 901, " ", "ZN", [("ZN", "ZN", (-2.0, 0.0, 0.0))]),
+                ("water", 1001, " ", "HOH", [("O", "O", (0.0, 1.5, 0.0))]),
+            ],
+            "B": [
+                aa(5, "TRP", (100.0, 2.0, 0.0)),
+                ("het", 950, " ", "LIG", [("C1", "C", (100.0, 0.0, 0.0))]),
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +136,21 @@ def pocket_structure():
 # binding_site
 # ---------------------------------------------------------------------------------------------
 
+
 def test_binding_site_pins_distances_and_cutoff(pocket_structure):
     rows = S.binding_site(pocket_structure, ligand="LIG", cutoff=4.0)
-    got = [(r["ligand_chain"], r["ligand_resnum"], r["chain"], r["resname"], r["resnum"],
-            r["icode"], r["min_distance"]) for r in rows]
+    got = [
+        (
+            r["ligand_chain"],
+            r["ligand_resnum"],
+            r["chain"],
+            r["resname"],
+            r["resnum"],
+            r["icode"],
+            r["min_distance"],
+        )
+        for r in rows
+    ]
     assert got == [
         ("A", 900, "A", "ALA", 10, "", 3.0),
         ("A", 900, "A", "SER", 10, "A", 3.5),
@@ -106,12 +158,19 @@ def test_binding_site_pins_distances_and_cutoff(pocket_structure):
         ("A", 900, "A", "LEU", 14, "", 2.5),
         ("B", 950, "B", "TRP", 5, "", 2.0),
     ]
-    assert set(rows[0]) == {"chain", "resname", "resnum", "icode", "min_distance",
-                            "ligand_chain", "ligand_resnum"}
+    assert set(rows[0]) == {
+        "chain",
+        "resname",
+        "resnum",
+        "icode",
+        "min_distance",
+        "ligand_chain",
+        "ligand_resnum",
+    }
 
 
 def test_binding_site_wider_cutoff_adds_residue(pocket_structure):
-    rows = S.binding_site(pocket_structure, ligand="lig", cutoff=5.0)   # case-insensitive code
+    rows = S.binding_site(pocket_structure, ligand="lig", cutoff=5.0)  # case-insensitive code
     assert ("SER", 12, 4.5) in {(r["resname"], r["resnum"], r["min_distance"]) for r in rows}
 
 
@@ -163,8 +222,10 @@ def _write(structure, path, fmt):
     return path
 
 
-@pytest.mark.parametrize("fmt, name", [("pdb", "x.pdb"), ("cif", "x.cif"), ("pdb", "x.txt"),
-                                       ("cif", "x.dat"), ("pdb", "x.ent")])
+@pytest.mark.parametrize(
+    "fmt, name",
+    [("pdb", "x.pdb"), ("cif", "x.cif"), ("pdb", "x.txt"), ("cif", "x.dat"), ("pdb", "x.ent")],
+)
 def test_files_pdb_and_mmcif_by_extension_or_content(pocket_structure, tmp_path, fmt, name):
     path = _write(pocket_structure, tmp_path / name, fmt)
     from_file = S.binding_site(path, ligand="LIG", cutoff=4.0)
@@ -206,8 +267,11 @@ def test_edited_file_is_reparsed(pocket_structure, tmp_path):
     """The parse cache is keyed on size and mtime: an edited file is read again."""
     path = _write(pocket_structure, tmp_path / "x.pdb", "pdb")
     assert S.binding_site(path, ligand="LIG")
-    _write(build({"A": [aa(1, "ALA", (0, 0, 0)), ("het", 2, " ", "NEW", [("C", "C", (1, 0, 0))])]}),
-           path, "pdb")
+    _write(
+        build({"A": [aa(1, "ALA", (0, 0, 0)), ("het", 2, " ", "NEW", [("C", "C", (1, 0, 0))])]}),
+        path,
+        "pdb",
+    )
     assert [r["resnum"] for r in S.binding_site(path, ligand="NEW")] == [1]
 
 
@@ -215,9 +279,11 @@ coords = st.tuples(*[st.floats(-8, 8, allow_nan=False, width=32)] * 3)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lig=st.lists(coords, min_size=1, max_size=4),
-       residues=st.lists(st.lists(coords, min_size=1, max_size=3), min_size=1, max_size=25),
-       cutoff=st.floats(1.0, 8.0))
+@given(
+    lig=st.lists(coords, min_size=1, max_size=4),
+    residues=st.lists(st.lists(coords, min_size=1, max_size=3), min_size=1, max_size=25),
+    cutoff=st.floats(1.0, 8.0),
+)
 def test_binding_site_matches_brute_force(lig, residues, cutoff):
     """Differential: the k-d tree search equals an all-pairs NumPy computation."""
     lig_xyz = np.array(lig, dtype=np.float32).astype(np.float64)
@@ -251,14 +317,24 @@ def test_binding_site_monotone_in_cutoff(pocket_structure, c1, c2):
 # interface_contacts and residue_correspondence
 # ---------------------------------------------------------------------------------------------
 
+
 def test_interface_contacts_pinned():
-    s = build({
-        "A": [aa(1, "ALA", (0, 0, 0)), aa(2, "GLY", (0, 10, 0)), aa(3, "SER", (20, 0, 0))],
-        "B": [aa(7, "TRP", (3, 0, 0)), aa(8, "TYR", (0, 14, 0)), aa(9, "LYS", (50, 0, 0)),
-              ("het", 99, " ", "ZN", [("ZN", "ZN", (0, 1, 0))])],
-    })
+    s = build(
+        {
+            "A": [aa(1, "ALA", (0, 0, 0)), aa(2, "GLY", (0, 10, 0)), aa(3, "SER", (20, 0, 0))],
+            "B": [
+                aa(7, "TRP", (3, 0, 0)),
+                aa(8, "TYR", (0, 14, 0)),
+                aa(9, "LYS", (50, 0, 0)),
+                ("het", 99, " ", "ZN", [("ZN", "ZN", (0, 1, 0))]),
+            ],
+        }
+    )
     rows = S.interface_contacts(s, "A", "B", cutoff=4.0)
-    assert [(r["resnum_a"], r["resnum_b"], r["min_distance"]) for r in rows] == [(1, 7, 3.0), (2, 8, 4.0)]
+    assert [(r["resnum_a"], r["resnum_b"], r["min_distance"]) for r in rows] == [
+        (1, 7, 3.0),
+        (2, 8, 4.0),
+    ]
     assert rows[0]["resname_a"] == "ALA" and rows[0]["resname_b"] == "TRP"
     swapped = S.interface_contacts(s, "B", "A", cutoff=4.0)
     assert {(r["resnum_b"], r["resnum_a"]) for r in swapped} == {(1, 7), (2, 8)}
@@ -290,8 +366,11 @@ def chain_of(seq, start=1, chain="A", skip=(), icodes=None):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seq=st.text(alphabet="ACDEFGHIKLMNPQRSTVWY", min_size=15, max_size=60),
-       start=st.integers(-20, 400), shift=st.integers(-100, 100))
+@given(
+    seq=st.text(alphabet="ACDEFGHIKLMNPQRSTVWY", min_size=15, max_size=60),
+    start=st.integers(-20, 400),
+    shift=st.integers(-100, 100),
+)
 def test_correspondence_recovers_renumbering(seq, start, shift):
     a = chain_of(seq, start=start)
     b = chain_of(seq, start=start + shift, chain="X")
@@ -302,17 +381,17 @@ def test_correspondence_recovers_renumbering(seq, start, shift):
 def test_correspondence_across_gap_insertion_code_and_substitution():
     human = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDF"
     other = list(human)
-    other[30] = "V"                                  # a substitution (L -> V) stays aligned
+    other[30] = "V"  # a substitution (L -> V) stays aligned
     other = "".join(other)
     a = chain_of(human, start=1)
     # construct B: numbered from 101, residues 40-44 not modelled, residue 10 carries icode 'A'
     b = chain_of(other, start=101, chain="B", skip=set(range(40, 45)), icodes={10: "A"})
     m = S.residue_correspondence(a, "A", b, "B")
     assert m[(1, "")] == (101, "")
-    assert m[(31, "")] == (130, "")                  # the substituted residue
-    assert m[(11, "")] == (110, "A")                 # the insertion-code residue
-    assert m[(12, "")] == (111, "")                  # numbering resumes after it
-    assert all((n, "") not in m for n in range(41, 46))   # unmodelled in B: no partner
+    assert m[(31, "")] == (130, "")  # the substituted residue
+    assert m[(11, "")] == (110, "A")  # the insertion-code residue
+    assert m[(12, "")] == (111, "")  # numbering resumes after it
+    assert all((n, "") not in m for n in range(41, 46))  # unmodelled in B: no partner
     assert m[(46, "")] == (145, "")
 
 
@@ -333,9 +412,31 @@ def test_structure_sequence():
 # the registry
 # ---------------------------------------------------------------------------------------------
 
-REQUIRED = ["PSMB5", "PSMB6", "PSMB7", "PSMB8", "PSMB9", "PSMB10", "CRBN", "IKZF1", "IKZF3",
-            "CSNK1A1", "SALL4", "CD38", "SLAMF7", "NR3C1", "HDAC1", "HDAC2", "HDAC3", "HDAC6",
-            "XPO1", "BCL2", "TNFRSF17", "GPRC5D", "TOP2A"]
+REQUIRED = [
+    "PSMB5",
+    "PSMB6",
+    "PSMB7",
+    "PSMB8",
+    "PSMB9",
+    "PSMB10",
+    "CRBN",
+    "IKZF1",
+    "IKZF3",
+    "CSNK1A1",
+    "SALL4",
+    "CD38",
+    "SLAMF7",
+    "NR3C1",
+    "HDAC1",
+    "HDAC2",
+    "HDAC3",
+    "HDAC6",
+    "XPO1",
+    "BCL2",
+    "TNFRSF17",
+    "GPRC5D",
+    "TOP2A",
+]
 
 
 def test_registry_has_every_required_target():
@@ -347,12 +448,31 @@ def test_registry_has_every_required_target():
 
 def test_registry_accessions():
     # UniProt accessions confirmed during curation (see targets.toml header)
-    expected = {"PSMB5": "P28074", "PSMB6": "P28072", "PSMB7": "Q99436", "PSMB8": "P28062",
-                "PSMB9": "P28065", "PSMB10": "P40306", "CRBN": "Q96SW2", "IKZF1": "Q13422",
-                "IKZF3": "Q9UKT9", "CSNK1A1": "P48729", "SALL4": "Q9UJQ4", "CD38": "P28907",
-                "SLAMF7": "Q9NQ25", "TNFRSF17": "Q02223", "GPRC5D": "Q9NZD1", "NR3C1": "P04150",
-                "HDAC1": "Q13547", "HDAC2": "Q92769", "HDAC3": "O15379", "HDAC6": "Q9UBN7",
-                "XPO1": "O14980", "BCL2": "P10415", "TOP2A": "P11388"}
+    expected = {
+        "PSMB5": "P28074",
+        "PSMB6": "P28072",
+        "PSMB7": "Q99436",
+        "PSMB8": "P28062",
+        "PSMB9": "P28065",
+        "PSMB10": "P40306",
+        "CRBN": "Q96SW2",
+        "IKZF1": "Q13422",
+        "IKZF3": "Q9UKT9",
+        "CSNK1A1": "P48729",
+        "SALL4": "Q9UJQ4",
+        "CD38": "P28907",
+        "SLAMF7": "Q9NQ25",
+        "TNFRSF17": "Q02223",
+        "GPRC5D": "Q9NZD1",
+        "NR3C1": "P04150",
+        "HDAC1": "Q13547",
+        "HDAC2": "Q92769",
+        "HDAC3": "O15379",
+        "HDAC6": "Q9UBN7",
+        "XPO1": "O14980",
+        "BCL2": "P10415",
+        "TOP2A": "P11388",
+    }
     assert {g: S.get_target(g).uniprot for g in expected} == expected
 
 
@@ -394,32 +514,62 @@ def test_registry_to_dict_is_json():
 def test_unknown_target_suggests():
     with pytest.raises(UnknownTargetError, match="did you mean 'PSMB5'"):
         S.get_target("PSMB55")
-    with pytest.raises(KeyError):                    # UnknownTargetError is a KeyError
+    with pytest.raises(KeyError):  # UnknownTargetError is a KeyError
         S.targets()["no-such-gene"]
     with pytest.raises(InvalidInputError):
         S.get_target("")
 
 
 def _entry(**over):
-    base = {"gene": "G1", "uniprot": "P00001", "protein": "p", "role": "r",
-            "sources": ["PMID:1"], "default_scheme": "uniprot",
-            "schemes": {"uniprot": {"offset": 0, "description": "d", "source": "UniProt:P00001"}}}
+    base = {
+        "gene": "G1",
+        "uniprot": "P00001",
+        "protein": "p",
+        "role": "r",
+        "sources": ["PMID:1"],
+        "default_scheme": "uniprot",
+        "schemes": {"uniprot": {"offset": 0, "description": "d", "source": "UniProt:P00001"}},
+    }
     base.update(over)
     return {"targets": [base]}
 
 
-@pytest.mark.parametrize("over, needle", [
-    ({"sources": ["a paper I read"]}, "must start with a source identifier"),
-    ({"default_scheme": "mature"}, "default_scheme"),
-    ({"residues": [{"residue": "A5", "source": "PMID:2"}, {"residue": "G5", "source": "PMID:3"}]},
-     "contradicts"),
-    ({"sequence": [{"start": 1, "residues": "MKV", "source": "PDB:1ABC"}],
-      "binding_sites": [{"name": "s", "residues": ["W2"], "source": "PMID:4"}]}, "contradicts"),
-    ({"mutations": [{"variant": "A49", "effect": "e", "sources": ["PMID:5"]}]}, "must look like"),
-    ({"mutations": [{"variant": "A4T", "effect": "e", "sources": ["PMID:5"],
-                     "folds": {"x": -1.0}}]}, "finite and > 0"),
-    ({"protein": None}, "'protein'"),
-])
+@pytest.mark.parametrize(
+    "over, needle",
+    [
+        ({"sources": ["a paper I read"]}, "must start with a source identifier"),
+        ({"default_scheme": "mature"}, "default_scheme"),
+        (
+            {
+                "residues": [
+                    {"residue": "A5", "source": "PMID:2"},
+                    {"residue": "G5", "source": "PMID:3"},
+                ]
+            },
+            "contradicts",
+        ),
+        (
+            {
+                "sequence": [{"start": 1, "residues": "MKV", "source": "PDB:1ABC"}],
+                "binding_sites": [{"name": "s", "residues": ["W2"], "source": "PMID:4"}],
+            },
+            "contradicts",
+        ),
+        (
+            {"mutations": [{"variant": "A49", "effect": "e", "sources": ["PMID:5"]}]},
+            "must look like",
+        ),
+        (
+            {
+                "mutations": [
+                    {"variant": "A4T", "effect": "e", "sources": ["PMID:5"], "folds": {"x": -1.0}}
+                ]
+            },
+            "finite and > 0",
+        ),
+        ({"protein": None}, "'protein'"),
+    ],
+)
 def test_malformed_registry_is_rejected(over, needle):
     with pytest.raises(ModelFileError, match=needle):
         registry._build_registry(_entry(**over), "test.toml")
@@ -429,12 +579,13 @@ def test_malformed_registry_is_rejected(over, needle):
 # numbering
 # ---------------------------------------------------------------------------------------------
 
+
 def test_psmb5_schemes():
     # mature Thr1 = precursor (UniProt) Thr60: the propeptide is 59 residues (UniProt P28074)
     assert S.convert_position("PSMB5", 1, "mature", "precursor") == 60
     assert S.convert_position("psmb5", 108, "precursor", "mature") == 49
     assert S.convert_position("PSMB5", 49, "mature", "uniprot") == 108
-    assert S.get_target("PSMB5").residue_at(1) == "T"                      # default: mature
+    assert S.get_target("PSMB5").residue_at(1) == "T"  # default: mature
     assert S.get_target("PSMB5").residue_at(60, "precursor") == "T"
 
 
@@ -469,16 +620,32 @@ def test_convert_position_errors():
 
 def test_crbn_construct_scheme():
     # Mori et al. 2018 name the pocket Trp383/Trp389/Trp403 = human W380/W386/W400
-    assert [S.convert_position("CRBN", p, "mori2018", "uniprot") for p in (383, 389, 403)] == [380, 386, 400]
+    assert [S.convert_position("CRBN", p, "mori2018", "uniprot") for p in (383, 389, 403)] == [
+        380,
+        386,
+        400,
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # parse_mutation
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["PSMB5 A49T", "PSMB5:A49T", "psmb5 a49t", "PSMB5 p.Ala49Thr",
-                                  "PSMB5: p.A49T", "  PSMB5   A49T ", "PSMB5 A108T precursor",
-                                  "beta5 Ala49Thr mature", "PSMB5 ala49thr"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PSMB5 A49T",
+        "PSMB5:A49T",
+        "psmb5 a49t",
+        "PSMB5 p.Ala49Thr",
+        "PSMB5: p.A49T",
+        "  PSMB5   A49T ",
+        "PSMB5 A108T precursor",
+        "beta5 Ala49Thr mature",
+        "PSMB5 ala49thr",
+    ],
+)
 def test_parse_mutation_forms(text):
     m = S.parse_mutation(text)
     assert (m.gene, m.wt, m.mt, m.fold) == ("PSMB5", "A", "T", None)
@@ -491,8 +658,8 @@ def test_parse_mutation_default_scheme_and_override():
     assert (m.position, m.scheme) == (49, "mature") and str(m) == "PSMB5 A49T"
     m2 = S.parse_mutation("PSMB5 A108T", scheme="precursor")
     assert (m2.position, m2.scheme, str(m2)) == (108, "precursor", "PSMB5 A108T precursor")
-    assert S.parse_mutation(str(m2)) == m2                                 # str() re-parses
-    assert S.parse_mutation(m, scheme="precursor").position == 108        # Mutation + scheme
+    assert S.parse_mutation(str(m2)) == m2  # str() re-parses
+    assert S.parse_mutation(m, scheme="precursor").position == 108  # Mutation + scheme
     with pytest.raises(MutationError, match="names scheme"):
         S.parse_mutation("PSMB5 A108T precursor", scheme="mature")
 
@@ -504,24 +671,31 @@ def test_parse_mutation_fold_and_stop():
     assert S.parse_mutation("BCMA p.Gln10Ter").mt == "*"
 
 
-@pytest.mark.parametrize("text, exc, needle", [
-    ("PSMB5 G49T", MutationError, "wild-type mismatch: PSMB5 residue 49 (mature numbering, UniProt 108) is A, not G"),
-    ("CRBN W381A", MutationError, "is F, not W"),
-    ("PSMB5 A49", MutationError, "cannot read"),
-    ("PSMB5", MutationError, "cannot read"),
-    ("A49T", MutationError, "cannot read"),
-    ("", MutationError, "expected text"),
-    ("PSMB5 A49A", MutationError, "not a mutation"),
-    ("PSMB5 *49A", MutationError, "cannot read|stop"),
-    ("PSMB5 Xyz49Thr", MutationError, "three-letter"),
-    ("PSMB5 B49T", MutationError, "not an amino-acid letter"),
-    ("PSMB5 A49T x0", MutationError, "finite and > 0"),
-    ("PSMB5 A49T x2 x3", MutationError, "fold twice"),
-    ("PSMB5 A49T precurser", MutationError, "did you mean 'precursor'"),
-    ("PSMB5 A300T", MutationError, "outside PSMB5 in mature numbering (valid: 1-204"),
-    ("PSMB5 A0T", MutationError, "outside|>= 1"),
-    ("PSMB55 A49T", UnknownTargetError, "did you mean 'PSMB5'"),
-])
+@pytest.mark.parametrize(
+    "text, exc, needle",
+    [
+        (
+            "PSMB5 G49T",
+            MutationError,
+            "wild-type mismatch: PSMB5 residue 49 (mature numbering, UniProt 108) is A, not G",
+        ),
+        ("CRBN W381A", MutationError, "is F, not W"),
+        ("PSMB5 A49", MutationError, "cannot read"),
+        ("PSMB5", MutationError, "cannot read"),
+        ("A49T", MutationError, "cannot read"),
+        ("", MutationError, "expected text"),
+        ("PSMB5 A49A", MutationError, "not a mutation"),
+        ("PSMB5 *49A", MutationError, "cannot read|stop"),
+        ("PSMB5 Xyz49Thr", MutationError, "three-letter"),
+        ("PSMB5 B49T", MutationError, "not an amino-acid letter"),
+        ("PSMB5 A49T x0", MutationError, "finite and > 0"),
+        ("PSMB5 A49T x2 x3", MutationError, "fold twice"),
+        ("PSMB5 A49T precurser", MutationError, "did you mean 'precursor'"),
+        ("PSMB5 A300T", MutationError, "outside PSMB5 in mature numbering (valid: 1-204"),
+        ("PSMB5 A0T", MutationError, "outside|>= 1"),
+        ("PSMB55 A49T", UnknownTargetError, "did you mean 'PSMB5'"),
+    ],
+)
 def test_parse_mutation_errors(text, exc, needle):
     with pytest.raises(exc) as info:
         S.parse_mutation(text)
@@ -550,6 +724,7 @@ def test_check_mutation_reports_site_and_documentation():
 # potency_shifts with stand-in drugs (same attributes as mmmech.drugs.Drug / TargetAction)
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TA:
     target: str
@@ -568,8 +743,10 @@ class Drug:
 DRUGS = [
     Drug("bortezomib", (TA("PSMB5", "inhibit"), TA("PSMB6", "inhibit"))),
     Drug("carfilzomib", (TA("PSMB5", "covalent_inhibit"),)),
-    Drug("lenalidomide", (TA("CRBN", "glue_degrade", e3="CRBN",
-                             neo_substrates=("IKZF1", "IKZF3", "CSNK1A1")),)),
+    Drug(
+        "lenalidomide",
+        (TA("CRBN", "glue_degrade", e3="CRBN", neo_substrates=("IKZF1", "IKZF3", "CSNK1A1")),),
+    ),
     Drug("venetoclax", (TA("BCL2", "inhibit"),)),
     Drug("dexamethasone", (TA("NR3C1", "agonist"),)),
 ]
@@ -594,16 +771,21 @@ def test_same_mutation_in_other_scheme_finds_documentation():
 
 def test_user_folds_override():
     with warnings.catch_warnings():
-        warnings.simplefilter("error", S.MutationWarning)      # user folds raise no warning
+        warnings.simplefilter("error", S.MutationWarning)  # user folds raise no warning
         sh = S.potency_shifts(["PSMB5 A49T x20"], drugs=DRUGS)
         assert dict(sh) == {"bortezomib": {"PSMB5": 20.0}, "carfilzomib": {"PSMB5": 20.0}}
         sh = S.potency_shifts(["PSMB5 A49T"], drugs=DRUGS, fold={"PSMB5 A108T precursor": 7})
         assert sh["carfilzomib"] == {"PSMB5": 7.0}
         sh = S.potency_shifts(["PSMB5 A49T", "BCL2 G101V"], drugs=DRUGS, fold=3.0)
-        assert dict(sh) == {"bortezomib": {"PSMB5": 3.0}, "carfilzomib": {"PSMB5": 3.0},
-                            "venetoclax": {"BCL2": 3.0}}
+        assert dict(sh) == {
+            "bortezomib": {"PSMB5": 3.0},
+            "carfilzomib": {"PSMB5": 3.0},
+            "venetoclax": {"BCL2": 3.0},
+        }
         # the text's xFOLD wins over the fold argument
-        assert S.potency_shifts(["PSMB5 A49T x2"], drugs=DRUGS, fold=9.0)["bortezomib"] == {"PSMB5": 2.0}
+        assert S.potency_shifts(["PSMB5 A49T x2"], drugs=DRUGS, fold=9.0)["bortezomib"] == {
+            "PSMB5": 2.0
+        }
     for bad in (0, -1, float("nan"), "lots"):
         with pytest.raises(InvalidInputError, match="fold"):
             S.potency_shifts(["PSMB5 A49T"], drugs=DRUGS, fold=bad)
@@ -617,7 +799,7 @@ def test_mutations_on_one_target_multiply():
 
 
 def test_target_level_documented_fold():
-    sh = S.potency_shifts("BCL2 G101V", drugs={d.name: d for d in DRUGS})   # mapping accepted
+    sh = S.potency_shifts("BCL2 G101V", drugs={d.name: d for d in DRUGS})  # mapping accepted
     assert dict(sh) == {"venetoclax": {"BCL2": 180.0}} and not sh.warnings
 
 
@@ -628,7 +810,9 @@ def test_outside_binding_site_gives_one_with_warning():
 
 
 def test_neo_substrate_mutation_reaches_glue_degraders():
-    with pytest.warns(S.MutationWarning, match="lenalidomide.*documented without a fold.*PMID:29496670"):
+    with pytest.warns(
+        S.MutationWarning, match="lenalidomide.*documented without a fold.*PMID:29496670"
+    ):
         sh = S.potency_shifts(["IKZF1 Q146H"], drugs=DRUGS)
     assert dict(sh) == {"lenalidomide": {"IKZF1": 1.0}}
     assert S.potency_shifts(["IKZF1 Q146H x50"], drugs=DRUGS)["lenalidomide"] == {"IKZF1": 50.0}
@@ -650,7 +834,8 @@ def test_bad_inputs_to_potency_shifts():
 
 def test_without_drug_library_only_documented_drugs(monkeypatch):
     import mmmech
-    monkeypatch.setitem(sys.modules, "mmmech.drugs", None)     # import now fails
+
+    monkeypatch.setitem(sys.modules, "mmmech.drugs", None)  # import now fails
     # an earlier import left the submodule as an attribute of the package: hide it too
     monkeypatch.delattr(mmmech, "drugs", raising=False)
     sh = S.potency_shifts(["PSMB5 A49T", "BCL2 G101V"])
@@ -662,14 +847,14 @@ def test_with_the_drug_library():
     drugs = pytest.importorskip("mmmech.drugs")
     try:
         lib = drugs.library()
-    except Exception as exc:   # the drug layer is being written in parallel
+    except Exception as exc:  # the drug layer is being written in parallel
         pytest.skip(f"drug library not usable yet: {exc}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", S.MutationWarning)
         sh = S.potency_shifts(["PSMB5 A49T"])
     names = {d.name for d in lib.values()}
     assert set(sh) <= names
-    for name, per in sh.items():
+    for _name, per in sh.items():
         assert set(per) == {"PSMB5"}
     if "bortezomib" in sh:
         assert sh["bortezomib"]["PSMB5"] == 45.0
@@ -678,6 +863,7 @@ def test_with_the_drug_library():
 # ---------------------------------------------------------------------------------------------
 # fetch (the network is always mocked)
 # ---------------------------------------------------------------------------------------------
+
 
 class _Resp(io.BytesIO):
     def __enter__(self):
@@ -698,7 +884,7 @@ def test_fetch_downloads_atomically_and_caches(tmp_path, monkeypatch):
     path = S.fetch("5fqd", cache_dir=tmp_path)
     assert path == tmp_path / "5FQD.cif" and path.read_bytes().startswith(b"data_5FQD")
     assert calls == ["https://files.rcsb.org/download/5FQD.cif"]
-    assert [p.name for p in tmp_path.iterdir()] == ["5FQD.cif"]          # no temp leftovers
+    assert [p.name for p in tmp_path.iterdir()] == ["5FQD.cif"]  # no temp leftovers
 
     def offline(url, timeout=None):
         raise AssertionError("the cache must be used")
@@ -724,7 +910,9 @@ def test_fetch_404_and_bad_content(tmp_path, monkeypatch):
     monkeypatch.setattr("urllib.request.urlopen", missing)
     with pytest.raises(StructureError, match="not found"):
         S.fetch("9ZZZ", cache_dir=tmp_path)
-    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout=None: _Resp(b"<html>oops</html>"))
+    monkeypatch.setattr(
+        "urllib.request.urlopen", lambda url, timeout=None: _Resp(b"<html>oops</html>")
+    )
     with pytest.raises(StructureError, match="not a mmCIF"):
         S.fetch("1ABC", cache_dir=tmp_path)
     assert not list(tmp_path.iterdir())
@@ -738,7 +926,9 @@ def test_fetch_bad_id(pdb_id, tmp_path):
 
 def test_fetch_default_cache_honours_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MMMECH_CACHE", str(tmp_path))
-    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout=None: _Resp(b"HEADER x\nATOM  \n"))
+    monkeypatch.setattr(
+        "urllib.request.urlopen", lambda url, timeout=None: _Resp(b"HEADER x\nATOM  \n")
+    )
     assert S.fetch("1abc", format="pdb") == tmp_path / "pdb" / "1ABC.pdb"
 
 

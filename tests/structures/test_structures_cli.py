@@ -1,4 +1,5 @@
 """`mmmech structures ...`: JSON contracts of INTERFACE.md and one-line errors (exit 2)."""
+
 import json
 
 import pytest
@@ -29,12 +30,29 @@ def test_binding_site_json_contract(shared_data, run_cli):
 
 
 def test_binding_site_text_and_cutoff(shared_data, capsys):
-    code, out, _ = run(capsys, "structures", "binding-site", shared_data / LVY_FILE,
-                       "--ligand", "lvy", "--cutoff", "3.0")
+    code, out, _ = run(
+        capsys,
+        "structures",
+        "binding-site",
+        shared_data / LVY_FILE,
+        "--ligand",
+        "lvy",
+        "--cutoff",
+        "3.0",
+    )
     assert code == 0
     assert "TRP380" in out and "within 3 Å of 2 LVY copies" in out
-    code, out, _ = run(capsys, "structures", "binding-site", shared_data / LVY_FILE,
-                       "--ligand", "LVY", "--cutoff", "3.0", "--json")
+    code, out, _ = run(
+        capsys,
+        "structures",
+        "binding-site",
+        shared_data / LVY_FILE,
+        "--ligand",
+        "LVY",
+        "--cutoff",
+        "3.0",
+        "--json",
+    )
     assert all(r["min_distance"] <= 3.0 for r in json.loads(out))
 
 
@@ -58,8 +76,17 @@ def test_binding_site_on_a_file_written_here(tmp_path, capsys):
     io_.save(str(path))
     code, out, _ = run(capsys, "structures", "binding-site", path, "--ligand", "LIG", "--json")
     assert code == 0
-    assert json.loads(out) == [{"chain": "A", "resname": "TRP", "resnum": 7, "icode": "",
-                                "min_distance": 3.25, "ligand_chain": "A", "ligand_resnum": 99}]
+    assert json.loads(out) == [
+        {
+            "chain": "A",
+            "resname": "TRP",
+            "resnum": 7,
+            "icode": "",
+            "min_distance": 3.25,
+            "ligand_chain": "A",
+            "ligand_resnum": 99,
+        }
+    ]
 
 
 def test_missing_file_is_one_line(run_cli, tmp_path):
@@ -69,7 +96,9 @@ def test_missing_file_is_one_line(run_cli, tmp_path):
 
 def test_unknown_ligand_is_one_line_with_suggestion(shared_data, run_cli):
     p = run_cli("structures", "binding-site", shared_data / LVY_FILE, "--ligand", "LVX")
-    assert_one_line_error(p, "no residue named 'LVX'", "HET codes present: LVY, ZN", "did you mean 'LVY'")
+    assert_one_line_error(
+        p, "no residue named 'LVX'", "HET codes present: LVY, ZN", "did you mean 'LVY'"
+    )
 
 
 def test_malformed_and_mismatched_mutations_are_one_line(run_cli):
@@ -79,12 +108,15 @@ def test_malformed_and_mismatched_mutations_are_one_line(run_cli):
     assert_one_line_error(p, "wild-type mismatch", "is A, not G")
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["structures", "mutation", "PSMB55 A49T"], "did you mean 'PSMB5'"),
-    (["structures", "mutation", "PSMB5 A49T", "--scheme", "matur"], "did you mean 'mature'"),
-    (["structures", "show", "BCMAA"], "did you mean"),
-    (["structures", "binding-site", "x.pdb", "--ligand", "LVY", "--cutoff", "-1"], "cutoff"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["structures", "mutation", "PSMB55 A49T"], "did you mean 'PSMB5'"),
+        (["structures", "mutation", "PSMB5 A49T", "--scheme", "matur"], "did you mean 'mature'"),
+        (["structures", "show", "BCMAA"], "did you mean"),
+        (["structures", "binding-site", "x.pdb", "--ligand", "LVY", "--cutoff", "-1"], "cutoff"),
+    ],
+)
 def test_more_errors_in_process(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -109,7 +141,9 @@ def test_show_and_mutation(capsys):
     assert code == 0 and json.loads(out)["gene"] == "TNFRSF17"
     code, out, _ = run(capsys, "structures", "show", "CRBN")
     assert code == 0 and "W380" in out and "5FQD" in out
-    code, out, _ = run(capsys, "structures", "mutation", "PSMB5 A108T", "--scheme", "precursor", "--json")
+    code, out, _ = run(
+        capsys, "structures", "mutation", "PSMB5 A108T", "--scheme", "precursor", "--json"
+    )
     assert code == 0
     info = json.loads(out)
     assert info["positions"] == {"mature": 49, "precursor": 108}

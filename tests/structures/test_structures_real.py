@@ -6,6 +6,7 @@ human W380, W386, W400 (Fischer et al. 2014, PMID 25043012; Petzold et al. 2016,
 DOI 10.1038/nature16979). The chicken numbering of 4CI1 is found by alignment, not assumed.
 Every test skips when the shared data folder is absent. Files are parsed once per module.
 """
+
 import pytest
 
 from mmmech import structures as S
@@ -47,7 +48,7 @@ def test_lenalidomide_pocket_is_tri_trp_in_both_copies(real):
 def test_pomalidomide_pocket_is_tri_trp(real):
     rows = S.binding_site(real["6UML"], ligand="Y70")
     assert _trp(rows, "C") == HUMAN_TRI_TRP
-    assert {("E", 416)} <= {(r["chain"], r["resnum"]) for r in rows}     # SALL4 G416
+    assert {("E", 416)} <= {(r["chain"], r["resnum"]) for r in rows}  # SALL4 G416
 
 
 def test_thalidomide_pocket_in_chicken_numbering(real):
@@ -63,18 +64,24 @@ def test_thalidomide_pocket_in_chicken_numbering(real):
 def test_chicken_to_human_correspondence(real):
     corr = S.residue_correspondence(real["4CI1"], "B", real["5FQD"], "B")
     # around the pocket chicken CRBN is numbered +2 against human (found, not assumed)
-    assert corr[(382, "")] == (380, "") and corr[(388, "")] == (386, "") and corr[(402, "")] == (400, "")
+    assert (
+        corr[(382, "")] == (380, "")
+        and corr[(388, "")] == (386, "")
+        and corr[(402, "")] == (400, "")
+    )
     assert len(corr) > 300
     # residue identities agree at the pocket: the mapping pairs Trp with Trp
     chicken_seq, chicken_keys = S.structure_sequence(real["4CI1"], "B")
     human_seq, human_keys = S.structure_sequence(real["5FQD"], "B")
-    ch = dict(zip(chicken_keys, chicken_seq))
-    hu = dict(zip(human_keys, human_seq))
+    ch = dict(zip(chicken_keys, chicken_seq, strict=False))
+    hu = dict(zip(human_keys, human_seq, strict=False))
     same = sum(ch[a] == hu[b] for a, b in corr.items())
-    assert same / len(corr) > 0.8                     # orthologues: high identity
+    assert same / len(corr) > 0.8  # orthologues: high identity
     # and the whole ligand-contact set maps onto the human pocket residues
     pocket_c = {(r["resnum"], r["icode"]) for r in S.binding_site(real["4CI1"], ligand="EF2")}
-    pocket_h = {r["resnum"] for r in S.binding_site(real["5FQD"], ligand="LVY") if r["chain"] == "B"}
+    pocket_h = {
+        r["resnum"] for r in S.binding_site(real["5FQD"], ligand="LVY") if r["chain"] == "B"
+    }
     mapped = {corr[k][0] for k in pocket_c if k in corr}
     assert len(mapped & pocket_h) >= 9
 
@@ -97,12 +104,18 @@ def test_pockets_agree_with_the_registry(real):
 
 def test_registry_sequences_match_the_files(real):
     """The residues the registry uses for wild-type checks are those observed in the files."""
-    for gene, key, chain in [("CRBN", "5FQD", "B"), ("CRBN", "5FQD", "E"), ("CRBN", "6UML", "C"),
-                             ("CRBN", "6H0F", "R"), ("IKZF1", "6H0F", "C"),
-                             ("CSNK1A1", "5FQD", "F"), ("SALL4", "6UML", "E")]:
+    for gene, key, chain in [
+        ("CRBN", "5FQD", "B"),
+        ("CRBN", "5FQD", "E"),
+        ("CRBN", "6UML", "C"),
+        ("CRBN", "6H0F", "R"),
+        ("IKZF1", "6H0F", "C"),
+        ("CSNK1A1", "5FQD", "F"),
+        ("SALL4", "6UML", "E"),
+    ]:
         t = S.get_target(gene)
         seq, keys = S.structure_sequence(real[key], chain)
-        for letter, (num, icode) in zip(seq, keys):
+        for letter, (num, _icode) in zip(seq, keys, strict=False):
             assert t.residues.get(num) == letter, (gene, key, chain, num)
 
 
@@ -116,7 +129,7 @@ def test_crbn_wild_type_checks_use_the_structure_sequence(real):
 def test_crbn_ikzf1_interface(real):
     rows = S.interface_contacts(real["6H0F"], "R", "C", cutoff=4.0)
     ikzf1 = {r["resnum_b"] for r in rows}
-    assert {146, 151} <= ikzf1                       # the G-loop Gln146 and Gly151 of ZF2
+    assert {146, 151} <= ikzf1  # the G-loop Gln146 and Gly151 of ZF2
     assert {386, 400} & {r["resnum_a"] for r in rows}
 
 

@@ -5,6 +5,7 @@ test-only) to 1e-9 after the scale change (it works on fractional viability E = 
 and reports expected minus observed E: our score = 100 x its score); ZIP and Loewe against it
 on noise-free surfaces where both definitions coincide (see docs/synergy.md).
 """
+
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ D3 = np.array([0.0, 2.0, 8.0, 32.0])
 
 def hill(x, top, ec50, h, bottom=0.0):
     x = np.asarray(x, dtype=float)
-    return bottom + (top - bottom) * x ** h / (x ** h + ec50 ** h)
+    return bottom + (top - bottom) * x**h / (x**h + ec50**h)
 
 
 def bliss_combine(*ys):
@@ -55,6 +56,7 @@ def antagonistic(factor=0.6):
 
 
 # --------------------------------------------------------------------------- null surfaces
+
 
 def test_bliss_independent_surface_scores_zero_bliss_and_zip():
     # exact-fit property of mmmech's robust fits (SynergyFinder's BFGS stops at reltol 1e-7)
@@ -106,8 +108,12 @@ def test_scores_are_zero_where_at_most_one_drug_is_present():
 
 # --------------------------------------------------------------------------- signs
 
-@pytest.mark.parametrize("surface, sign", [(potentiated(4.0), 1), (antagonistic(), -1)],
-                         ids=["potentiation", "antagonism"])
+
+@pytest.mark.parametrize(
+    "surface, sign",
+    [(potentiated(4.0), 1), (antagonistic(), -1)],
+    ids=["potentiation", "antagonism"],
+)
 def test_synergy_and_antagonism_get_the_right_sign(surface, sign):
     r = score_surface([D1, D2], surface)
     for m in METRICS:
@@ -128,9 +134,12 @@ def test_viability_is_converted_explicitly():
 # --------------------------------------------------------------------------- invariants
 
 surfaces = st.builds(
-    lambda seed, noise: np.clip(BLISS + np.random.default_rng(seed).normal(0, noise, BLISS.shape),
-                                -20, 110),
-    st.integers(0, 10_000), st.floats(0.5, 15))
+    lambda seed, noise: np.clip(
+        BLISS + np.random.default_rng(seed).normal(0, noise, BLISS.shape), -20, 110
+    ),
+    st.integers(0, 10_000),
+    st.floats(0.5, 15),
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -188,6 +197,7 @@ def test_summary_is_the_mean_over_wells_with_every_drug():
 
 # --------------------------------------------------------------------------- `synergy` package
 
+
 def _package(model_cls, R, d1=D1, d2=D2, **kw):
     """Scores of the `synergy` package on percent-inhibition matrix R, on our scale."""
     x1, x2 = np.meshgrid(d1, d2, indexing="ij")
@@ -227,16 +237,17 @@ def test_loewe_agrees_with_the_synergy_package_inside_both_ranges():
     ours = score_surface([D1, D2], R, metrics="loewe", fit="robust")
     theirs = _package(syn.Loewe, R, mode="delta_hsa")
     # equal maxima: no effect beyond a drug's range, where the conventions differ
-    assert np.abs(ours.matrices["loewe"] - theirs).max() < 1e-3   # its bounded minimiser
+    assert np.abs(ours.matrices["loewe"] - theirs).max() < 1e-3  # its bounded minimiser
     assert not ours.notes
 
 
 # --------------------------------------------------------------------------- area and result
 
+
 def test_most_synergistic_area_finds_a_planted_window():
     delta = np.zeros((6, 6))
     delta[2:5, 1:4] = 10.0
-    delta[5, 5] = 50.0           # one strong well (window mean 70/9) does not beat the window
+    delta[5, 5] = 50.0  # one strong well (window mean 70/9) does not beat the window
     score, start = most_synergistic_area(delta)
     assert start == (2, 1) and score == pytest.approx(10.0)
     R = BLISS.copy()
@@ -255,6 +266,7 @@ def test_area_on_small_grids_uses_the_whole_axis():
 
 def test_result_to_dict_is_json_ready():
     import json
+
     r = score_surface([D1, D2], potentiated(4.0), drugs=("bortezomib", "lenalidomide"))
     d = json.loads(json.dumps(r.to_dict(matrices=True)))
     assert d["drugs"] == ["bortezomib", "lenalidomide"]
@@ -266,15 +278,19 @@ def test_result_to_dict_is_json_ready():
 
 # --------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("doses, response, needle", [
-    ([D1], Y1, "at least two drugs"),
-    ([D1, -D2], BLISS, ">= 0"),
-    ([D1, D2[::-1]], BLISS, "first dose"),
-    ([D1, np.array([0.0, 1.0, 1.0, 2.0, 3.0, 4.0])], BLISS, "strictly increasing"),
-    ([D1, D2], BLISS[:, :5], "shape"),
-    ([D1, D2], np.where(np.eye(6, dtype=bool), np.nan, BLISS), "finite"),
-    ([D1, ["a"] * 6], BLISS, "numeric"),
-])
+
+@pytest.mark.parametrize(
+    "doses, response, needle",
+    [
+        ([D1], Y1, "at least two drugs"),
+        ([D1, -D2], BLISS, ">= 0"),
+        ([D1, D2[::-1]], BLISS, "first dose"),
+        ([D1, np.array([0.0, 1.0, 1.0, 2.0, 3.0, 4.0])], BLISS, "strictly increasing"),
+        ([D1, D2], BLISS[:, :5], "shape"),
+        ([D1, D2], np.where(np.eye(6, dtype=bool), np.nan, BLISS), "finite"),
+        ([D1, ["a"] * 6], BLISS, "numeric"),
+    ],
+)
 def test_bad_surfaces_are_rejected(doses, response, needle):
     with pytest.raises(InvalidInputError, match=needle) as exc:
         score_surface(doses, response)

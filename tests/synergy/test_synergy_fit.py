@@ -1,5 +1,6 @@
 """Four-parameter log-logistic fits: exact recovery, scipy as an outside optimiser, the compiled
 kernel against its NumPy reference, and bad input."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,8 +17,15 @@ X = np.array([0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
 
 def _curves(n, seed, noise=0.0):
     rng = np.random.default_rng(seed)
-    p = np.stack([rng.uniform(-5, 10, n), rng.uniform(30, 100, n),
-                  np.exp(rng.uniform(np.log(0.2), np.log(15), n)), rng.uniform(0.5, 3, n)], 1)
+    p = np.stack(
+        [
+            rng.uniform(-5, 10, n),
+            rng.uniform(30, 100, n),
+            np.exp(rng.uniform(np.log(0.2), np.log(15), n)),
+            rng.uniform(0.5, 3, n),
+        ],
+        1,
+    )
     y = ll4(X[None, :], *(p[:, i, None] for i in range(4)))
     return p, y + rng.normal(0, noise, y.shape)
 
@@ -43,11 +51,15 @@ def test_fit_matches_a_multistart_scipy_least_squares():
         best = np.inf
         for c0 in np.log([0.1, 1.0, 10.0]):
             for h0 in (0.7, 1.5, 3.0):
-                r = least_squares(lambda q, yi=y[i]: ll4(X, q[0], q[1], np.exp(q[2]), q[3]) - yi,
-                                  [y[i, 0], y[i, -1], c0, h0], method="trf",
-                                  bounds=([-1e3, -1e3, -20, HILL_BOUNDS[0]],
-                                          [1e3, 1e3, 20, HILL_BOUNDS[1]]),
-                                  xtol=1e-14, ftol=1e-14, gtol=1e-14)
+                r = least_squares(
+                    lambda q, yi=y[i]: ll4(X, q[0], q[1], np.exp(q[2]), q[3]) - yi,
+                    [y[i, 0], y[i, -1], c0, h0],
+                    method="trf",
+                    bounds=([-1e3, -1e3, -20, HILL_BOUNDS[0]], [1e3, 1e3, 20, HILL_BOUNDS[1]]),
+                    xtol=1e-14,
+                    ftol=1e-14,
+                    gtol=1e-14,
+                )
                 best = min(best, 2 * r.cost)
         assert fb.sse[i] <= best * (1 + 1e-6) + 1e-9, (i, fb.sse[i], best)
 
@@ -85,7 +97,7 @@ def test_padding_and_missing_points_are_ignored():
     yy[0, 3] = np.nan
     w = np.ones_like(y)
     w[1, 2] = 0.0
-    yy[1, 2] = 1e6                       # weight 0: never read
+    yy[1, 2] = 1e6  # weight 0: never read
     fb = fit_loglogistic_batch(X, yy, weights=w)
     assert fb.ok.all() and np.allclose(fb.ec50, p[:, 2], rtol=1e-5)
     assert fb.n.tolist() == [6, 6, 7]
@@ -110,13 +122,16 @@ def test_inverse_follows_synergyfinder_outside_the_range():
     assert np.allclose(ll4_inverse(ll4(x, 90.0, 10.0, 3.0, 1.5), 90.0, 10.0, 3.0, 1.5), x)
 
 
-@pytest.mark.parametrize("dose, response, needle", [
-    ([0, 1, 2], [1, 2], "same length"),
-    ([0, -1, 2], [1, 2, 3], ">= 0"),
-    ([0, 1, 2], [1, np.nan, 3], "finite"),
-    ([1, 1, 1], [1, 2, 3], "two distinct doses"),
-    ("abc", [1, 2, 3], "numeric"),
-])
+@pytest.mark.parametrize(
+    "dose, response, needle",
+    [
+        ([0, 1, 2], [1, 2], "same length"),
+        ([0, -1, 2], [1, 2, 3], ">= 0"),
+        ([0, 1, 2], [1, np.nan, 3], "finite"),
+        ([1, 1, 1], [1, 2, 3], "two distinct doses"),
+        ("abc", [1, 2, 3], "numeric"),
+    ],
+)
 def test_bad_curves_are_rejected(dose, response, needle):
     with pytest.raises(InvalidInputError, match=needle):
         fit_loglogistic(dose, response)
@@ -135,6 +150,7 @@ def test_bad_batches_are_rejected():
 def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
     import mmmech.synergy._fit as fitmod
     from mmmech.synergy import score_surface
+
     rng = np.random.default_rng(4)
     d1, d2 = np.array([0, 1, 3, 10, 30.0]), np.array([0, 0.2, 1, 5, 25.0])
     y1, y2 = ll4(d1, 0, 85, 6, 1.3), ll4(d2, 0, 75, 2, 1.1)
@@ -148,6 +164,7 @@ def test_scores_do_not_depend_on_the_fitting_backend(monkeypatch):
 
 def test_large_batches_are_fitted_in_chunks_with_the_same_result(monkeypatch):
     import mmmech.synergy._fit as fitmod
+
     p, y = _curves(25, 7, noise=2.0)
     e0 = np.where(np.arange(25) % 2 == 0, y[:, 0], np.nan)
     whole = fit_loglogistic_batch(X, y, e0=e0)

@@ -5,6 +5,7 @@ oracle) for small generated plates committed in tests/synergy/data/synergyfinder
 there) and, when ../shared/data is present, for SynergyFinder's example plates. Tolerances are
 the issue's: summary 1e-6, every well 1e-4 (observed: ~1e-11 and ~1e-13). Never runs R.
 """
+
 import json
 import math
 import pathlib
@@ -19,10 +20,21 @@ from mmmech.synergy import score_blocks, score_surface, score_table
 from mmmech.synergy._sf import RNormal, _fit_reference, r_bootstrap_surfaces, sf_fit_batch
 
 HERE = pathlib.Path(__file__).parent / "data" / "synergyfinder"
-PLATES = ["random", "flat", "potentiated", "antagonised", "three_drug", "replicates",
-          "replicates_mean"]
-COLS = {"zip": "ZIP_synergy", "loewe": "Loewe_synergy", "bliss": "Bliss_synergy",
-        "hsa": "HSA_synergy"}
+PLATES = [
+    "random",
+    "flat",
+    "potentiated",
+    "antagonised",
+    "three_drug",
+    "replicates",
+    "replicates_mean",
+]
+COLS = {
+    "zip": "ZIP_synergy",
+    "loewe": "Loewe_synergy",
+    "bliss": "Bliss_synergy",
+    "hsa": "HSA_synergy",
+}
 
 
 def _compare(results, summary, wells, tol_sum=1e-6, tol_well=1e-4):
@@ -31,8 +43,9 @@ def _compare(results, summary, wells, tol_sum=1e-6, tol_well=1e-4):
         for m in synergy.METRICS:
             assert r.scores[m] == pytest.approx(summary[str(bid)][m], abs=tol_sum), (bid, m)
         w = wells[wells.block_id.astype(str) == str(bid)]
-        idx = tuple(np.searchsorted(r.doses[k], w[f"conc{k + 1}"].to_numpy())
-                    for k in range(len(r.doses)))
+        idx = tuple(
+            np.searchsorted(r.doses[k], w[f"conc{k + 1}"].to_numpy()) for k in range(len(r.doses))
+        )
         for m, col in COLS.items():
             err = np.abs(r.matrices[m][idx] - w[col].to_numpy())
             assert err.max() < tol_well, (bid, m, err.max())
@@ -48,19 +61,25 @@ def test_default_scores_equal_synergyfinder_on_generated_plates(name):
     df = pd.read_csv(HERE / f"{plate}.csv")
     rep = "mean" if name.endswith("_mean") else "synergyfinder"
     res = score_blocks(df, response="inhibition", n_boot=0, replicates=rep)
-    _compare(res, json.loads((HERE / f"{name}_summary.json").read_text()),
-             pd.read_csv(HERE / f"{name}_wells.csv"))
+    _compare(
+        res,
+        json.loads((HERE / f"{name}_summary.json").read_text()),
+        pd.read_csv(HERE / f"{name}_wells.csv"),
+    )
     for _, r in res:
         assert r.fit == "synergyfinder"
         assert r.replicates_treatment == {
-            "replicates": "synergyfinder-bootstrap", "replicates_mean": "mean-surface"}.get(
-                name, "none")
+            "replicates": "synergyfinder-bootstrap",
+            "replicates_mean": "mean-surface",
+        }.get(name, "none")
 
 
-EXAMPLES = [("mathews", "viability", "mathews", "synergyfinder"),
-            ("NCATS", "viability", "NCATS", "synergyfinder"),
-            ("ONEIL", "inhibition", "ONEIL", "synergyfinder"),
-            ("ONEIL", "inhibition", "ONEIL_replicate_mean", "mean")]
+EXAMPLES = [
+    ("mathews", "viability", "mathews", "synergyfinder"),
+    ("NCATS", "viability", "NCATS", "synergyfinder"),
+    ("ONEIL", "inhibition", "ONEIL", "synergyfinder"),
+    ("ONEIL", "inhibition", "ONEIL_replicate_mean", "mean"),
+]
 
 
 @pytest.mark.parametrize("plate,kind,ref,rep", EXAMPLES)
@@ -70,9 +89,11 @@ def test_example_plates_equal_synergyfinder(shared_data, plate, kind, ref, rep):
         pytest.skip("synergyfinder_reference absent")
     df = pd.read_csv(folder / f"{plate}_screening_data.csv")
     res = score_blocks(df, response=kind, n_boot=0, replicates=rep)
-    _compare(res, json.loads((folder / "synergyfinder_reference" / f"{ref}_summary.json")
-                             .read_text()),
-             pd.read_csv(folder / "synergyfinder_reference" / f"{ref}_wells.csv"))
+    _compare(
+        res,
+        json.loads((folder / "synergyfinder_reference" / f"{ref}_summary.json").read_text()),
+        pd.read_csv(folder / "synergyfinder_reference" / f"{ref}_wells.csv"),
+    )
 
 
 def test_the_issue_numbers_move_to_synergyfinder(shared_data):
@@ -95,8 +116,7 @@ def _series(seed, n):
     out = []
     for _ in range(n):
         top, e, h = rng.uniform(20, 100), 10 ** rng.uniform(-1.5, 1.5), rng.uniform(0.3, 3)
-        y = top * dose ** h / (dose ** h + e ** h) + rng.normal(0, rng.choice([0.5, 5, 30]),
-                                                                  dose.size)
+        y = top * dose**h / (dose**h + e**h) + rng.normal(0, rng.choice([0.5, 5, 30]), dose.size)
         out.append(y)
     return dose, np.array(out)
 
@@ -105,15 +125,15 @@ def test_kernel_and_python_reference_agree_bit_for_bit():
     dose, Y = _series(3, 40)
     D = np.broadcast_to(dose, Y.shape)
     emin = np.where(np.arange(len(Y)) % 2 == 0, Y[:, 0], np.nan)
-    emax = np.where(np.arange(len(Y)) % 3 == 0, 100.0, np.nan)      # SynergyFinder 2's top
+    emax = np.where(np.arange(len(Y)) % 3 == 0, 100.0, np.nan)  # SynergyFinder 2's top
     a = sf_fit_batch(D, Y, emin=emin, emax=emax, backend="cython")
     b = sf_fit_batch(D, Y, emin=emin, emax=emax, backend="python")
     for f in ("b", "c", "d", "e", "model", "iters", "ok"):
         assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
     assert np.all(a.d[emax == 100.0] == 100.0)
-    assert a.model.any() or a.iters.max() > 0     # both paths exercised on noisy series
+    assert a.model.any() or a.iters.max() > 0  # both paths exercised on noisy series
     held = np.isfinite(emin)
-    assert np.all(a.c[held] == emin[held])        # ZIP: c stays fixed
+    assert np.all(a.c[held] == emin[held])  # ZIP: c stays fixed
 
 
 def test_reported_objective_is_the_sse_of_the_reported_curve():
@@ -149,8 +169,13 @@ def test_flat_surface_follows_synergyfinders_flat_series_rule():
 
 def test_r_generator_reproduces_rnorm():
     # R 4.2.2: set.seed(123); rnorm(5)  and  set.seed(1); rnorm(3, 10, 2)
-    want = [-0.5604756465522126, -0.23017748948327996, 1.558708314149124,
-            0.070508391424576003, 0.12928773516094624]
+    want = [
+        -0.5604756465522126,
+        -0.23017748948327996,
+        1.558708314149124,
+        0.070508391424576003,
+        0.12928773516094624,
+    ]
     assert RNormal(123).norm(5).tolist() == want
     got = 10 + 2 * RNormal(1).norm(3)
     assert got.tolist() == [8.7470923785153349, 10.367286648444164, 8.3287427751799061]
@@ -187,12 +212,12 @@ def test_mean_surface_treatment_is_available_and_labelled():
 
 def test_pathological_fits_are_named_in_the_notes():
     df = pd.read_csv(HERE / "antagonised.csv")
-    (_, r), = score_blocks(df, response="inhibition", n_boot=0)
+    ((_, r),) = score_blocks(df, response="inhibition", n_boot=0)
     notes = [n for n in r.notes if "SynergyFinder-compatible fit" in n]
     assert any("iteration limit" in n and "'aa' series at ab=3.2 uM" in n for n in notes)
     assert any("log-dose fallback" in n and "'ab' series at aa=3 uM" in n for n in notes)
     assert all("--fit robust" in n for n in notes)
-    (_, rob), = score_blocks(df, response="inhibition", n_boot=0, fit="robust")
+    ((_, rob),) = score_blocks(df, response="inhibition", n_boot=0, fit="robust")
     assert not any("SynergyFinder-compatible" in n for n in rob.notes)
     d = r.to_dict(matrices=False)
     assert d["fit"] == "synergyfinder" and d["replicates_treatment"] == "none"
@@ -203,8 +228,9 @@ def test_zip_version_2_equals_synergyfinder_2(plate):
     """SynergyFinder 2.4's ZIP (its R code, replicate-mean matrix; README): every well."""
     ref = json.loads((HERE / f"sf2_zip_{plate}.json").read_text())
     df = pd.read_csv(HERE / f"{plate}.csv")
-    res = score_blocks(df, response="inhibition", metrics="zip", zip_version=2,
-                       replicates="mean", n_boot=0)
+    res = score_blocks(
+        df, response="inhibition", metrics="zip", zip_version=2, replicates="mean", n_boot=0
+    )
     assert [str(b) for b, _ in res] == list(ref)
     for bid, r in res:
         want = ref[str(bid)]

@@ -1,5 +1,6 @@
 """Measured plates: SynergyFinder's long table, replicates and bootstrap, bad input, and the
 SynergyFinder example plates in ../shared/data/synergy (skipped when absent)."""
+
 import warnings
 
 import numpy as np
@@ -27,46 +28,55 @@ def plate(reps=1, noise=0.0, block=1, drugs=("alpha", "beta"), seed=0, viability
             for _ in range(reps):
                 y = inh + rng.normal(0, noise)
                 rows.append((block, drugs[0], drugs[1], a, b, 100 - y if viability else y))
-    df = pd.DataFrame(rows, columns=["block_id", "drug1", "drug2", "conc1", "conc2",
-                                     "response"])
+    df = pd.DataFrame(rows, columns=["block_id", "drug1", "drug2", "conc1", "conc2", "response"])
     df["conc_unit"] = "uM"
     return df
 
 
 def test_noise_free_bliss_plate_scores_zero_from_either_scale():
     for via in (True, False):
-        t = score_table(plate(viability=via), response="viability" if via else "inhibition",
-                        fit="robust")      # exact fits: a property of the robust fits
+        t = score_table(
+            plate(viability=via), response="viability" if via else "inhibition", fit="robust"
+        )  # exact fits: a property of the robust fits
         assert t.loc[0, "bliss"] == pytest.approx(0.0, abs=1e-9)
         assert t.loc[0, "zip"] == pytest.approx(0.0, abs=1e-5)
-        assert t.loc[0, ["drug1", "drug2", "conc_unit1", "conc_unit2"]].tolist() == \
-            ["alpha", "beta", "uM", "uM"]
+        assert t.loc[0, ["drug1", "drug2", "conc_unit1", "conc_unit2"]].tolist() == [
+            "alpha",
+            "beta",
+            "uM",
+            "uM",
+        ]
         assert np.isnan(t.loc[0, "bliss_ci_low"]) and t.loc[0, "replicates"] == 1
 
 
 def test_replicates_are_averaged_and_bootstrapped_with_a_seed():
     df = plate(reps=3, noise=4.0, seed=5)
     # robust fits: SynergyFinder's fits amplify last-digit differences of the mean (pandas' vs R's)
-    (bid, res), = score_blocks(df, response="viability", n_boot=100, seed=1, replicates="mean",
-                               fit="robust")
+    ((bid, res),) = score_blocks(
+        df, response="viability", n_boot=100, seed=1, replicates="mean", fit="robust"
+    )
     assert res.replicates_treatment == "mean-surface"
     # the point estimate is the score of the replicate-mean surface
     mean = df.groupby(["conc1", "conc2"])["response"].mean().unstack().to_numpy()
-    direct = score_surface([np.array(C1), np.array(C2)], mean, response_kind="viability",
-                           fit="robust")
+    direct = score_surface(
+        [np.array(C1), np.array(C2)], mean, response_kind="viability", fit="robust"
+    )
     for m in METRICS:
         assert res.scores[m] == pytest.approx(direct.scores[m], abs=1e-9)
         lo, hi = res.intervals[m]
         assert lo < res.scores[m] < hi
     assert res.replicates == 3 and res.n_boot == 100
-    again = score_table(df, response="viability", n_boot=100, seed=1, replicates="mean",
-                        fit="robust")
-    other = score_table(df, response="viability", n_boot=100, seed=2, replicates="mean",
-                        fit="robust")
+    again = score_table(
+        df, response="viability", n_boot=100, seed=1, replicates="mean", fit="robust"
+    )
+    other = score_table(
+        df, response="viability", n_boot=100, seed=2, replicates="mean", fit="robust"
+    )
     assert again.loc[0, "zip_ci_low"] == pytest.approx(res.intervals["zip"][0], abs=1e-12)
     assert other.loc[0, "zip_ci_low"] != again.loc[0, "zip_ci_low"]
-    assert np.isnan(score_table(df, response="viability", n_boot=0,
-                                replicates="mean").loc[0, "bliss_ci_low"])
+    assert np.isnan(
+        score_table(df, response="viability", n_boot=0, replicates="mean").loc[0, "bliss_ci_low"]
+    )
 
 
 def test_blocks_keep_their_order_names_and_annotations():
@@ -75,8 +85,14 @@ def test_blocks_keep_their_order_names_and_annotations():
     t = score_table(df, response="viability", metrics="bliss")
     assert t["block_id"].tolist() == [7, 2]
     assert t["drug1"].tolist() == ["x", "u"] and t["cell_line_name"].tolist() == ["MM1S", "U266"]
-    assert list(t.columns[:6]) == ["block_id", "drug1", "drug2", "conc_unit1", "conc_unit2",
-                                   "replicates"]
+    assert list(t.columns[:6]) == [
+        "block_id",
+        "drug1",
+        "drug2",
+        "conc_unit1",
+        "conc_unit2",
+        "replicates",
+    ]
 
 
 def test_three_drug_blocks_and_old_column_names(tmp_path):
@@ -84,17 +100,41 @@ def test_three_drug_blocks_and_old_column_names(tmp_path):
     for a in C1[:3]:
         for b in C2[:3]:
             for c in (0.0, 4.0, 16.0):
-                y = 100 * (1 - (1 - _mono(a, 3, 90) / 100) * (1 - _mono(b, 2, 70) / 100)
-                           * (1 - _mono(c, 5, 60) / 100))
+                y = 100 * (
+                    1
+                    - (1 - _mono(a, 3, 90) / 100)
+                    * (1 - _mono(b, 2, 70) / 100)
+                    * (1 - _mono(c, 5, 60) / 100)
+                )
                 rows.append((1, "a", "b", "c", a, b, c, y, "nM", "nM", "uM"))
-    df = pd.DataFrame(rows, columns=["block_id", "drug1", "drug2", "drug3", "conc1", "conc2",
-                                     "conc3", "response", "conc_unit1", "conc_unit2",
-                                     "conc_unit3"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "block_id",
+            "drug1",
+            "drug2",
+            "drug3",
+            "conc1",
+            "conc2",
+            "conc3",
+            "response",
+            "conc_unit1",
+            "conc_unit2",
+            "conc_unit3",
+        ],
+    )
     t = score_table(df, response="inhibition")
     assert t.loc[0, "drug3"] == "c" and t.loc[0, "conc_unit3"] == "uM"
     assert t.loc[0, "bliss"] == pytest.approx(0.0, abs=1e-9)
-    old = plate().rename(columns={"drug1": "drug_row", "drug2": "drug_col", "conc1": "conc_r",
-                                  "conc2": "conc_c", "block_id": "PairIndex"})
+    old = plate().rename(
+        columns={
+            "drug1": "drug_row",
+            "drug2": "drug_col",
+            "conc1": "conc_r",
+            "conc2": "conc_c",
+            "block_id": "PairIndex",
+        }
+    )
     old = old.drop(columns="conc_unit").assign(conc_r_unit="nM", conc_c_unit="nM")
     path = tmp_path / "old.csv"
     old.to_csv(path, index=False)
@@ -104,6 +144,7 @@ def test_three_drug_blocks_and_old_column_names(tmp_path):
 
 
 # --------------------------------------------------------------------------- bad input
+
 
 def _write(tmp_path, df, name="plate.csv"):
     path = tmp_path / name
@@ -123,8 +164,12 @@ def _raises(tmp_path, df, *needles, exc=InvalidInputError):
 
 def test_missing_columns_are_named(tmp_path):
     _raises(tmp_path, plate().drop(columns=["response", "conc2"]), "'response'", "'conc2'")
-    _raises(tmp_path, plate().rename(columns={"respnse": "x", "response": "respons"}),
-            "'response'", "did you mean 'respons'")
+    _raises(
+        tmp_path,
+        plate().rename(columns={"respnse": "x", "response": "respons"}),
+        "'response'",
+        "did you mean 'respons'",
+    )
     _raises(tmp_path, plate().drop(columns="conc_unit"), "'conc_unit'")
 
 
@@ -155,11 +200,19 @@ def test_negative_doses_and_unknown_units(tmp_path):
 def test_missing_monotherapy_control_and_grid_holes(tmp_path):
     df = plate()
     _raises(tmp_path, df[~((df.conc2 == 0) & (df.conc1 > 0))], "no monotherapy wells for 'alpha'")
-    _raises(tmp_path, df[~((df.conc1 == 0) & (df.conc2 == 2.0))],
-            "monotherapy of 'beta' lacks dose(s) 2 uM")
+    _raises(
+        tmp_path,
+        df[~((df.conc1 == 0) & (df.conc2 == 2.0))],
+        "monotherapy of 'beta' lacks dose(s) 2 uM",
+    )
     _raises(tmp_path, df[~((df.conc1 == 0) & (df.conc2 == 0))], "no control well")
-    _raises(tmp_path, df[~((df.conc1 == 3) & (df.conc2 == 8))], "grid is incomplete",
-            "1 of 16", "(3 uM, 8 uM)")
+    _raises(
+        tmp_path,
+        df[~((df.conc1 == 3) & (df.conc2 == 8))],
+        "grid is incomplete",
+        "1 of 16",
+        "(3 uM, 8 uM)",
+    )
 
 
 def test_single_and_duplicate_drugs(tmp_path):
@@ -194,6 +247,7 @@ def test_missing_file_and_empty_file(tmp_path):
 
 # --------------------------------------------------------------------------- shared data
 
+
 def _bliss_hsa_package(res):
     """The `synergy` package's Bliss and HSA on the same mean matrix (our scale)."""
     syn = pytest.importorskip("synergy.combination")
@@ -226,8 +280,12 @@ def test_mathews_plate(shared_data):
 
 def test_oneil_plate_with_replicates(shared_data):
     """SynergyFinder's O'Neil example: % inhibition, 2 blocks of 5x5, 4 replicates per well."""
-    t = score_table(pd.read_csv(shared_data / "synergy" / "ONEIL_screening_data.csv"),
-                    response="inhibition", n_boot=200, seed=0)
+    t = score_table(
+        pd.read_csv(shared_data / "synergy" / "ONEIL_screening_data.csv"),
+        response="inhibition",
+        n_boot=200,
+        seed=0,
+    )
     assert t["replicates"].tolist() == [4, 4]
     assert t["cell_line_name"].tolist() == ["OCUBM", "NCIH2122"]
     for m in METRICS:
@@ -242,7 +300,7 @@ def test_ncats_three_drug_plate(shared_data):
     i.e. % viability. The package documents one block as synergistic, one as antagonistic."""
     df = pd.read_csv(shared_data / "synergy" / "NCATS_screening_data.csv")
     control = df[(df.conc1 == 0) & (df.conc2 == 0) & (df.conc3 == 0)]["response"]
-    assert (control > 50).all()        # untreated wells: viability, not inhibition
+    assert (control > 50).all()  # untreated wells: viability, not inhibition
     results = score_blocks(df, response="viability")
     assert [res.response.shape for _, res in results] == [(10, 10, 12)] * 2
     for m in METRICS:
@@ -256,12 +314,13 @@ def test_blocks_with_too_many_drugs_are_refused_before_allocating(k):
     # issue 13.3: 40 drugs at 0 and one dose span 2**40 wells (8 TiB as float64); the block is
     # refused with its size and how to reduce it, before any per-well array exists
     names = [f"D{i}" for i in range(1, k + 1)]
-    wells = [[0.0] * k] + [[10.0 if j == i else 0.0 for j in range(k)] for i in range(k)] \
-        + [[10.0] * k]
+    wells = (
+        [[0.0] * k] + [[10.0 if j == i else 0.0 for j in range(k)] for i in range(k)] + [[10.0] * k]
+    )
     df = pd.DataFrame(wells, columns=[f"conc{i}" for i in range(1, k + 1)])
     for i, n in enumerate(names, 1):
         df[f"drug{i}"] = n
     df["block_id"], df["conc_unit"] = 1, "nM"
     df["response"] = np.linspace(100, 50, len(df))
-    with pytest.raises(InvalidInputError, match=rf"{k} drugs .* {2 ** k:,} wells.*fewer drugs"):
+    with pytest.raises(InvalidInputError, match=rf"{k} drugs .* {2**k:,} wells.*fewer drugs"):
         score_table(df, response="viability")

@@ -1,4 +1,5 @@
 """Drawing a pathway model: layered layout and matplotlib rendering (Agg, no pyplot state)."""
+
 from ._render import (
     MAX_NODES,
     DrawResult,

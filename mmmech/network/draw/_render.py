@@ -21,6 +21,7 @@ Examples
 >>> info["nodes"] > 50 and os.path.getsize(out) > 10000
 True
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,20 +46,40 @@ __all__ = ["DrawResult", "draw", "neighbourhood", "regimen_effect", "layout", "M
 #: networks larger than this are drawn as a neighbourhood of chosen nodes
 MAX_NODES = 150
 
-_KIND_FACE = {"protein": "#dbe9f6", "process": "#e3f1dc", "phenotype": "#fde9b8",
-              "input": "#eeeeee"}
+_KIND_FACE = {
+    "protein": "#dbe9f6",
+    "process": "#e3f1dc",
+    "phenotype": "#fde9b8",
+    "input": "#eeeeee",
+}
 _DRUG_FACE = "#f39c34"
 _ACT_COLOR = "#2f6f3e"
 _INH_COLOR = "#b2182b"
 _UNK_COLOR = "#777777"
-_MODULE_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-                  "#ff9da7", "#9c755f", "#bab0ac", "#86bcb6", "#d37295", "#a0cbe8", "#8cd17d",
-                  "#f1ce63", "#499894"]
+_MODULE_COLORS = [
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#86bcb6",
+    "#d37295",
+    "#a0cbe8",
+    "#8cd17d",
+    "#f1ce63",
+    "#499894",
+]
 
 
 # ---------------------------------------------------------------------- subgraphs
-def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
-                  max_nodes: int = MAX_NODES) -> tuple[list[str], int]:
+def neighbourhood(
+    model: ModelLike, focus: Sequence[str], radius: int = 1, max_nodes: int = MAX_NODES
+) -> tuple[list[str], int]:
     """Nodes within `radius` steps (either direction) of the `focus` nodes.
 
     Parameters
@@ -81,18 +102,23 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
         raise InvalidInputError("neighbourhood(): give at least one focus node")
     for f in focus:
         if f not in m.nodes:
-            raise UnknownNodeError(f"neighbourhood(): focus node {f!r} is not in model "
-                                   f"{m.name!r}{did_you_mean(f, m.nodes)}")
+            raise UnknownNodeError(
+                f"neighbourhood(): focus node {f!r} is not in model "
+                f"{m.name!r}{did_you_mean(f, m.nodes)}"
+            )
     try:
         radius = int(radius)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"neighbourhood(): radius must be an integer >= 0, got "
-                                f"{radius!r}") from None
+        raise InvalidInputError(
+            f"neighbourhood(): radius must be an integer >= 0, got {radius!r}"
+        ) from None
     if radius < 0:
         raise InvalidInputError(f"neighbourhood(): radius must be >= 0, got {radius}")
     if int(max_nodes) < len(focus):
-        raise InvalidInputError(f"neighbourhood(): max_nodes ({max_nodes}) is smaller than the "
-                                f"number of focus nodes ({len(focus)})")
+        raise InvalidInputError(
+            f"neighbourhood(): max_nodes ({max_nodes}) is smaller than the "
+            f"number of focus nodes ({len(focus)})"
+        )
     adj = defaultdict(set)
     for e in m.edges:
         adj[e.source].add(e.target)
@@ -108,7 +134,7 @@ def neighbourhood(model: ModelLike, focus: Sequence[str], radius: int = 1,
                 dist[v] = dist[u] + 1
                 queue.append(v)
     ranked = sorted(dist, key=lambda n: (dist[n], -len(adj[n]), n))
-    return ranked[:int(max_nodes)], len(dist)
+    return ranked[: int(max_nodes)], len(dist)
 
 
 def _context_for(model, context):
@@ -122,9 +148,13 @@ def _context_for(model, context):
     return dataclasses.replace(ctx, settings=keep), dropped
 
 
-def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
-                   context: ContextLike = "cell_line", settings: Mapping[str, float] | None = None,
-                   backend: str = "auto") -> dict:
+def regimen_effect(
+    model: ModelLike,
+    regimen: Mapping[str, float] | None = None,
+    context: ContextLike = "cell_line",
+    settings: Mapping[str, float] | None = None,
+    backend: str = "auto",
+) -> dict:
     """Steady states untreated and under a regimen (and/or node settings), and the change.
 
     Parameters
@@ -146,14 +176,18 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
     regimen = dict(regimen or {})
     settings = dict(settings or {})
     if regimen and not m.actions:
-        raise InvalidInputError(f"model {m.name!r} has no drug actions (imported models do not "
-                                f"say how drugs attach); set nodes instead (settings, "
-                                f"--set NODE=VALUE)")
+        raise InvalidInputError(
+            f"model {m.name!r} has no drug actions (imported models do not "
+            f"say how drugs attach); set nodes instead (settings, "
+            f"--set NODE=VALUE)"
+        )
     ctx, dropped = _context_for(m, context)
     notes = []
     if dropped:
-        notes.append(f"context {ctx.name}: {len(dropped)} setting(s) for nodes this model does "
-                     f"not have were left out ({', '.join(dropped[:5])})")
+        notes.append(
+            f"context {ctx.name}: {len(dropped)} setting(s) for nodes this model does "
+            f"not have were left out ({', '.join(dropped[:5])})"
+        )
     drugs = [resolve_drug(d) for d in regimen]
     conc = [[0.0] * len(drugs), [float(regimen[d]) for d in regimen]]
     base = Simulator(m, drugs, context=ctx)
@@ -166,8 +200,10 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
         res1, row = res0, 1
     for ok in (res0.converged[0], res1.converged[row]):
         if not ok:
-            notes.append("a steady state was not reached; colours show the state at the end of "
-                         "the integration budget")
+            notes.append(
+                "a steady state was not reached; colours show the state at the end of "
+                "the integration budget"
+            )
     names = list(m.nodes)
     y0 = {n: float(res0.node(n)[0]) for n in names}
     y1 = {n: float(res1.node(n)[row]) for n in names}
@@ -176,17 +212,26 @@ def regimen_effect(model: ModelLike, regimen: Mapping[str, float] | None = None,
     for d, dose in zip(drugs, conc[1], strict=True):
         links = []
         for src, dst, sign, _label in att.edges:
-            if src.startswith("drug_") and any(c["node"] == src and c["drug"] == d.name
-                                               for c in att.columns):
+            if src.startswith("drug_") and any(
+                c["node"] == src and c["drug"] == d.name for c in att.columns
+            ):
                 if (dst, sign) not in links:
                     links.append((dst, sign))
         wiring.append((d.name, dose, links))
     notes += [n for n in att.notes]
-    readouts = {k: (float(res0.readouts[k][0]), float(res1.readouts[k][row]))
-                for k in res0.readouts}
-    return {"untreated": y0, "treated": y1, "change": {n: y1[n] - y0[n] for n in names},
-            "readouts": readouts, "drugs": wiring, "notes": notes, "context": ctx.name,
-            "context_dropped": dropped}
+    readouts = {
+        k: (float(res0.readouts[k][0]), float(res1.readouts[k][row])) for k in res0.readouts
+    }
+    return {
+        "untreated": y0,
+        "treated": y1,
+        "change": {n: y1[n] - y0[n] for n in names},
+        "readouts": readouts,
+        "drugs": wiring,
+        "notes": notes,
+        "context": ctx.name,
+        "context_dropped": dropped,
+    }
 
 
 # ---------------------------------------------------------------------- layout
@@ -211,8 +256,12 @@ def _depths(nodes, edges, sources, missing="deepest"):
     return {n: dist.get(n, fill) for n in nodes}
 
 
-def layout(model: ModelLike, nodes: Sequence[str] | None = None,
-           extra_edges: Sequence[tuple] = (), seed: int = 0) -> tuple[dict, dict]:
+def layout(
+    model: ModelLike,
+    nodes: Sequence[str] | None = None,
+    extra_edges: Sequence[tuple] = (),
+    seed: int = 0,
+) -> tuple[dict, dict]:
     """Positions of `nodes` (default: all) of a model.
 
     Models with modules: a module per box, boxes in columns ordered by the median distance of
@@ -279,9 +328,11 @@ def layout(model: ModelLike, nodes: Sequence[str] | None = None,
     x = 0.0
     for ci, col in enumerate(columns):
         if ci > 0:
+
             def bary(mod):
                 ys = [centre_y[o] for o in neighbours[mod] if o in centre_y]
                 return sum(ys) / len(ys) if ys else 0.0
+
             col.sort(key=lambda mod: (-bary(mod), rank[mod], mod))
         width = max(dims[mod][0] for mod in col) * cell_w
         height = sum(dims[mod][1] * cell_h + 1.0 for mod in col)
@@ -306,13 +357,16 @@ def _force_layout(nodes, edges, seed):
     own (Kamada-Kawai up to 150 nodes, else spring), components packed in rows, unconnected
     nodes on a grid below, then label boxes pushed apart."""
     import networkx as nx  # deferred: networkx loads on first use (keeps import mmmech fast)
+
     if not nodes:
         return {}
     g = nx.Graph()
     g.add_nodes_from(nodes)
     g.add_edges_from((s, t) for s, t in edges if s != t)
-    comps = sorted((sorted(c, key=nodes.index) for c in nx.connected_components(g)),
-                   key=lambda c: (-len(c), nodes.index(c[0])))
+    comps = sorted(
+        (sorted(c, key=nodes.index) for c in nx.connected_components(g)),
+        key=lambda c: (-len(c), nodes.index(c[0])),
+    )
     blocks = []
     singles = [c[0] for c in comps if len(c) == 1]
     for comp in comps:
@@ -327,8 +381,12 @@ def _force_layout(nodes, edges, seed):
         ys = [p[1] for p in raw.values()]
         span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
         side = max(3.0, 2.6 * math.sqrt(len(comp)))
-        blocks.append({n: ((p[0] - min(xs)) / span * side, (p[1] - min(ys)) / span * side)
-                       for n, p in raw.items()})
+        blocks.append(
+            {
+                n: ((p[0] - min(xs)) / span * side, (p[1] - min(ys)) / span * side)
+                for n, p in raw.items()
+            }
+        )
     pos = {}
     row_w = max([max(x for x, _ in b.values()) for b in blocks] + [12.0])
     x = y = row_h = 0.0
@@ -352,6 +410,7 @@ def _force_layout(nodes, edges, seed):
 def _separate(pos, iterations=150):
     """Push overlapping label boxes apart (label width from its length, in node-cell units)."""
     import numpy as np  # deferred: NumPy loads on first use (keeps import mmmech fast)
+
     names = list(pos)
     if len(names) < 2:
         return pos
@@ -373,19 +432,30 @@ def _separate(pos, iterations=150):
         along_y = hit & ~along_x
         sx = np.where(dx >= 0, 1.0, -1.0)
         sy = np.where(dy >= 0, 1.0, -1.0)
-        P[:, 0] += 0.5 * (np.where(along_x, ox * sx, 0.0)).sum(axis=1) / np.maximum(
-            hit.sum(axis=1), 1)
-        P[:, 1] += 0.5 * (np.where(along_y, oy * sy, 0.0)).sum(axis=1) / np.maximum(
-            hit.sum(axis=1), 1)
+        P[:, 0] += (
+            0.5 * (np.where(along_x, ox * sx, 0.0)).sum(axis=1) / np.maximum(hit.sum(axis=1), 1)
+        )
+        P[:, 1] += (
+            0.5 * (np.where(along_y, oy * sy, 0.0)).sum(axis=1) / np.maximum(hit.sum(axis=1), 1)
+        )
     return {n: (float(x), float(y)) for n, (x, y) in zip(names, P, strict=True)}
 
 
 # ---------------------------------------------------------------------- drawing
-def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = None,
-         context: ContextLike = "cell_line", out: str | os.PathLike | None = None,
-         focus: Sequence[str] | None = (), radius: int = 1, max_nodes: int = MAX_NODES,
-         settings: Mapping[str, float] | None = None, title: str | None = None, dpi: int = 130,
-         seed: int = 0, backend: str = "auto") -> DrawResult:
+def draw(
+    model: ModelLike = "myeloma",
+    regimen: Mapping[str, float] | None = None,
+    context: ContextLike = "cell_line",
+    out: str | os.PathLike | None = None,
+    focus: Sequence[str] | None = (),
+    radius: int = 1,
+    max_nodes: int = MAX_NODES,
+    settings: Mapping[str, float] | None = None,
+    title: str | None = None,
+    dpi: int = 130,
+    seed: int = 0,
+    backend: str = "auto",
+) -> DrawResult:
     """Draw a model (optionally under a regimen) and write it to `out`.
 
     Parameters
@@ -425,18 +495,22 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
     if focus:
         nodes, hood = neighbourhood(m, focus, radius, max_nodes)
         if hood > len(nodes):
-            notes.append(f"neighbourhood of {', '.join(focus)} (radius {radius}) has {hood} "
-                         f"nodes; the {len(nodes)} closest are drawn")
+            notes.append(
+                f"neighbourhood of {', '.join(focus)} (radius {radius}) has {hood} "
+                f"nodes; the {len(nodes)} closest are drawn"
+            )
     elif total > max_nodes:
         deg: defaultdict[str, int] = defaultdict(int)
         for e in m.edges:
             deg[e.source] += 1
             deg[e.target] += 1
         hubs = sorted(deg, key=lambda n: (-deg[n], n))[:5]
-        raise InvalidInputError(f"draw(): model {m.name!r} has {total} nodes, too many for a "
-                                f"readable picture (max_nodes={max_nodes}); choose nodes to "
-                                f"centre on with focus (--focus NODE ... --radius K), e.g. the "
-                                f"most connected: {', '.join(hubs)}")
+        raise InvalidInputError(
+            f"draw(): model {m.name!r} has {total} nodes, too many for a "
+            f"readable picture (max_nodes={max_nodes}); choose nodes to "
+            f"centre on with focus (--focus NODE ... --radius K), e.g. the "
+            f"most connected: {', '.join(hubs)}"
+        )
     else:
         nodes = list(m.nodes)
     effect = None
@@ -452,12 +526,24 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
                 drug_nodes.append(label)
                 drug_edges += [(label, t, s) for t, s in hit]
     keep = set(nodes)
-    edges = [(e.source, e.target, e.sign) for e in m.edges
-             if e.source in keep and e.target in keep]
+    edges = [(e.source, e.target, e.sign) for e in m.edges if e.source in keep and e.target in keep]
     pos, boxes = layout(m, nodes, seed=seed)
     _place_drugs(pos, boxes, drug_nodes, drug_edges)
-    fig = _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title,
-                  regimen, settings, dpi)
+    fig = _render(
+        m,
+        nodes,
+        edges,
+        pos,
+        boxes,
+        drug_nodes,
+        drug_edges,
+        effect,
+        focus,
+        title,
+        regimen,
+        settings,
+        dpi,
+    )
     changes, readouts = None, None
     if effect:
         ch = {n: effect["change"][n] for n in nodes}
@@ -465,10 +551,17 @@ def draw(model: ModelLike = "myeloma", regimen: Mapping[str, float] | None = Non
         readouts = {k: list(v) for k, v in effect["readouts"].items()}
     if out is not None:
         _save(fig, os.fspath(out), dpi)
-    return DrawResult(out=None if out is None else os.fspath(out), nodes=len(nodes),
-                      edges=len(edges) + len(drug_edges), total_nodes=total,
-                      focus=None if focus is None else tuple(focus), notes=tuple(notes),
-                      changes=changes, readouts=readouts, figure=fig if out is None else None)
+    return DrawResult(
+        out=None if out is None else os.fspath(out),
+        nodes=len(nodes),
+        edges=len(edges) + len(drug_edges),
+        total_nodes=total,
+        focus=None if focus is None else tuple(focus),
+        notes=tuple(notes),
+        changes=changes,
+        readouts=readouts,
+        figure=fig if out is None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -522,8 +615,21 @@ def _place_drugs(pos, boxes, drug_nodes, drug_edges):
         last = y
 
 
-def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, title, regimen,
-            settings, dpi):
+def _render(
+    m,
+    nodes,
+    edges,
+    pos,
+    boxes,
+    drug_nodes,
+    drug_edges,
+    effect,
+    focus,
+    title,
+    regimen,
+    settings,
+    dpi,
+):
     import matplotlib  # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib import cm  # deferred: matplotlib loads on first use (keeps import mmmech fast)
 
@@ -566,12 +672,30 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
 
     for i, (mod, (x0, y0, x1, y1)) in enumerate(sorted(boxes.items())):
         col = _MODULE_COLORS[i % len(_MODULE_COLORS)]
-        ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0.05,"
-                                    "rounding_size=0.25", fc=mcolors.to_rgba(col, 0.10),
-                                    ec=mcolors.to_rgba(col, 0.7), lw=1.2, zorder=0))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0, y0),
+                x1 - x0,
+                y1 - y0,
+                boxstyle="round,pad=0.05,rounding_size=0.25",
+                fc=mcolors.to_rgba(col, 0.10),
+                ec=mcolors.to_rgba(col, 0.7),
+                lw=1.2,
+                zorder=0,
+            )
+        )
         dark = tuple(0.6 * c for c in mcolors.to_rgb(col))
-        ax.text(x0 + 0.12, y1 - 0.08, mod or "(no module)", ha="left", va="top",
-                fontsize=fs + 0.5, fontweight="bold", color=dark, zorder=1)
+        ax.text(
+            x0 + 0.12,
+            y1 - 0.08,
+            mod or "(no module)",
+            ha="left",
+            va="top",
+            fontsize=fs + 0.5,
+            fontweight="bold",
+            color=dark,
+            zorder=1,
+        )
 
     norm = cmap = None
     if effect:
@@ -590,14 +714,29 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
         ls = "--" if node.rule is None else "-"
         lw = 2.4 if n in focus_set else (1.3 if node.kind == "phenotype" else 0.8)
         weight = "bold" if node.kind == "phenotype" or n in focus_set else "normal"
-        texts[n] = ax.text(*pos[n], n, ha="center", va="center", fontsize=fs, fontweight=weight,
-                           zorder=3, color=_text_color(face),
-                           bbox=dict(boxstyle=style, fc=face, ec="#333333", lw=lw, ls=ls))
+        texts[n] = ax.text(
+            *pos[n],
+            n,
+            ha="center",
+            va="center",
+            fontsize=fs,
+            fontweight=weight,
+            zorder=3,
+            color=_text_color(face),
+            bbox=dict(boxstyle=style, fc=face, ec="#333333", lw=lw, ls=ls),
+        )
     for d in drug_nodes:
-        texts[d] = ax.text(*pos[d], d, ha="center", va="center", fontsize=fs + 0.5,
-                           fontweight="bold", zorder=3, color="black",
-                           bbox=dict(boxstyle="round4,pad=0.4", fc=_DRUG_FACE, ec="#7a4100",
-                                     lw=1.5))
+        texts[d] = ax.text(
+            *pos[d],
+            d,
+            ha="center",
+            va="center",
+            fontsize=fs + 0.5,
+            fontweight="bold",
+            zorder=3,
+            color="black",
+            bbox=dict(boxstyle="round4,pad=0.4", fc=_DRUG_FACE, ec="#7a4100", lw=1.5),
+        )
     arrows = []
 
     def edge(s, t, sign, is_drug=False):
@@ -610,11 +749,22 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
         if s == t:
             return  # self-loops (autoregulation) are not drawn
         conn = "arc3,rad=0.12"
-        arr = FancyArrowPatch(pos[s], pos[t], arrowstyle=style, connectionstyle=conn,
-                              mutation_scale=12, lw=1.8 if is_drug else 1.0, color=color,
-                              alpha=0.95 if is_drug else 0.65, linestyle=ls,
-                              patchA=texts[s].get_bbox_patch(), patchB=texts[t].get_bbox_patch(),
-                              shrinkA=1, shrinkB=2, zorder=2)
+        arr = FancyArrowPatch(
+            pos[s],
+            pos[t],
+            arrowstyle=style,
+            connectionstyle=conn,
+            mutation_scale=12,
+            lw=1.8 if is_drug else 1.0,
+            color=color,
+            alpha=0.95 if is_drug else 0.65,
+            linestyle=ls,
+            patchA=texts[s].get_bbox_patch(),
+            patchB=texts[t].get_bbox_patch(),
+            shrinkA=1,
+            shrinkB=2,
+            zorder=2,
+        )
         ax.add_patch(arr)
         arrows.append(arr)
 
@@ -623,23 +773,59 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
     for s, t, sign in drug_edges:
         edge(s, t, sign, is_drug=True)
 
-    handles = [Line2D([0], [0], color=_ACT_COLOR, lw=1.5, marker=">", markersize=7,
-                      markevery=[1], label="activates"),
-               Line2D([0], [0], color=_INH_COLOR, lw=1.5, marker="|", markersize=10,
-                      markeredgewidth=2, markevery=[1], label="inhibits"),
-               Line2D([0], [0], color=_UNK_COLOR, lw=1.2, ls=":", label="unknown / both signs"),
-               Patch(fc="white", ec="#333333", ls="--", label="input (no rule)")]
+    handles = [
+        Line2D(
+            [0],
+            [0],
+            color=_ACT_COLOR,
+            lw=1.5,
+            marker=">",
+            markersize=7,
+            markevery=[1],
+            label="activates",
+        ),
+        Line2D(
+            [0],
+            [0],
+            color=_INH_COLOR,
+            lw=1.5,
+            marker="|",
+            markersize=10,
+            markeredgewidth=2,
+            markevery=[1],
+            label="inhibits",
+        ),
+        Line2D([0], [0], color=_UNK_COLOR, lw=1.2, ls=":", label="unknown / both signs"),
+        Patch(fc="white", ec="#333333", ls="--", label="input (no rule)"),
+    ]
     if drug_nodes:
         handles.append(Patch(fc=_DRUG_FACE, ec="#7a4100", label="drug (dose shown)"))
     if not effect:
-        handles += [Patch(fc=c, ec="#333333", label=k) for k, c in _KIND_FACE.items()
-                    if k != "input" and any(m.nodes[x].kind == k for x in nodes)]
+        handles += [
+            Patch(fc=c, ec="#333333", label=k)
+            for k, c in _KIND_FACE.items()
+            if k != "input" and any(m.nodes[x].kind == k for x in nodes)
+        ]
     if effect:
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.852, 0.2),
-                   fontsize=fs + 0.5, frameon=True, title="legend", title_fontsize=fs + 1)
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.852, 0.2),
+            fontsize=fs + 0.5,
+            frameon=True,
+            title="legend",
+            title_fontsize=fs + 1,
+        )
     else:
-        leg = ax.legend(handles=handles, loc="lower right", fontsize=fs + 0.5, frameon=True,
-                        framealpha=0.9, title="legend", title_fontsize=fs + 1)
+        leg = ax.legend(
+            handles=handles,
+            loc="lower right",
+            fontsize=fs + 0.5,
+            frameon=True,
+            framealpha=0.9,
+            title="legend",
+            title_fontsize=fs + 1,
+        )
         leg.set_zorder(5)
     if effect:
         cax = fig.add_axes([0.875, 0.42, 0.014, 0.45])
@@ -648,8 +834,15 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
         cb.ax.tick_params(labelsize=fs)
         if effect["readouts"]:
             lines = [f"{k}: {a:.2f} -> {b:.2f}" for k, (a, b) in sorted(effect["readouts"].items())]
-            fig.text(0.858, 0.36, "readouts\n(untreated -> treated)\n" + "\n".join(lines),
-                     fontsize=fs, va="top", ha="left", family="monospace")
+            fig.text(
+                0.858,
+                0.36,
+                "readouts\n(untreated -> treated)\n" + "\n".join(lines),
+                fontsize=fs,
+                va="top",
+                ha="left",
+                family="monospace",
+            )
     if title is None:
         title = f"{m.name}"
         if regimen:
@@ -668,6 +861,7 @@ def _render(m, nodes, edges, pos, boxes, drug_nodes, drug_edges, effect, focus, 
 def _text_color(face):
     # deferred: matplotlib loads on first use (keeps import mmmech fast)
     from matplotlib import colors as mcolors
+
     r, g, b, _ = mcolors.to_rgba(face)
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.45 else "black"
 
