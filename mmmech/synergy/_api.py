@@ -391,19 +391,30 @@ _PATHO_TEXT = {
 }
 
 
-def _patho_notes(patho, drugs, doses, units):
-    """One note per flagged SynergyFinder-compatible fit, naming the series (its wells)."""
-    notes = []
+def _patho_notes(patho, drugs, doses, units, shown=3):
+    """Notes on flagged SynergyFinder-compatible fits, naming the series (their wells).
+
+    A monotherapy fit gets its own note; ZIP's row/column fits with the same drug and the same
+    flags share one note that names the first `shown` series and counts the rest.
+    """
+    hint = (
+        "(SynergyFinder-compatible fit; --fit robust / fit='robust' gives better least "
+        "squares, not SynergyFinder's numbers)"
+    )
+    notes, groups = [], {}
     for p in patho:
         what = ", ".join(_PATHO_TEXT[f] for f in p["flags"])
         name = drugs[p["drug"]]
         if p["series"] == "mono":
-            where = f"monotherapy fit of {name!r}"
+            notes.append(f"monotherapy fit of {name!r}: {what} {hint}")
         else:
-            where = f"ZIP fit of the {name!r} series at {_fmt_at(p['at'], drugs, doses, units)}"
+            groups.setdefault((name, what), []).append(_fmt_at(p["at"], drugs, doses, units))
+    for (name, what), places in groups.items():
+        listed = "; ".join(places[:shown])
+        more = f"; and {len(places) - shown} more" if len(places) > shown else ""
         notes.append(
-            f"{where}: {what} (SynergyFinder-compatible fit; --fit robust / "
-            "fit='robust' gives better least squares, not SynergyFinder's numbers)"
+            f"ZIP fit of the {name!r} series at {listed}{more}: {what} "
+            f"({len(places)} series) {hint}"
         )
     return notes
 
