@@ -23,7 +23,7 @@ from .exceptions import ModelFileError
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from importlib.abc import Traversable  # importlib.resources.abc only from Python 3.11
 
-__all__ = ["data_file", "list_data", "load_toml", "parse_toml", "read_text_file"]
+__all__ = ["data_file", "list_data", "load_toml", "parse_toml", "read_text_file", "file_stamp"]
 
 _PACKAGES = {
     "structures": "mmmech._data.structures",
@@ -86,3 +86,14 @@ def load_toml(folder: str, name: str) -> dict[str, Any]:
     """Load a bundled TOML file from a curated data folder."""
     res = data_file(folder, name)
     return parse_toml(res.read_text(encoding="utf-8"), f"{folder}/{name}")
+
+
+def file_stamp(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """The cache key of a user's file: ``(real path, modification time in ns, size)``.
+
+    mmmech's one caching rule: bundled data are cached by name for the process
+    (``functools.lru_cache``); a user's file is cached under its stamp, so an edited file is read
+    again and two names of one file share an entry.
+    """
+    st = os.stat(path)
+    return (os.path.realpath(path), st.st_mtime_ns, st.st_size)

@@ -43,6 +43,7 @@ from .._typing import ContextLike, DrugLike, ModelLike, SeedLike
 from ..exceptions import InvalidInputError, UnknownNodeError
 from ..network.contexts import load_context
 from ..network.model import Attachment, attach_drugs, drug_node_name
+from ..resources import file_stamp
 from ..utils import check_random_state, did_you_mean
 from .compiled import ParamSet, compile_model
 from .occupancy import occupancy
@@ -526,8 +527,7 @@ def _source_key(obj):
     if isinstance(obj, (str, os.PathLike)):
         text = os.fspath(obj)
         if os.path.isfile(text):
-            st = os.stat(text)
-            return ("file", os.path.abspath(text), st.st_mtime_ns, st.st_size)
+            return ("file", *file_stamp(text))
         return ("name", text)
     return ("object", id(obj))
 

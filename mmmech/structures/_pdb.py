@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidInputError, StructureError
+from ..resources import file_stamp
 
 __all__ = [
     "read_structure",
@@ -147,8 +148,7 @@ def read_structure(path_or_structure: Any, func: str = "read_structure") -> Any:
         raise StructureError(f"{func}(): structure file {path!r} does not exist")
     if os.path.isdir(path):
         raise StructureError(f"{func}(): {path!r} is a directory, not a structure file")
-    st = os.stat(path)
-    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    key = file_stamp(path)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from ..._typing import ModelLike, PathLike
 from ...exceptions import InvalidInputError, ModelFileError, UnknownNameError, UnknownNodeError
-from ...resources import data_file, list_data, parse_toml, read_text_file
+from ...resources import data_file, file_stamp, list_data, parse_toml, read_text_file
 from ...utils import atomic_write, did_you_mean
 from ..model import PathwayModel
 from . import bnet, graphml, kgml, sbml, sif
@@ -322,8 +322,7 @@ def read(path: PathLike, format: str | None = None) -> PathwayModel:
     if not os.path.isfile(p):
         raise ModelFileError(f"read(): no such model file {p!r}")
     if format == "toml" or (format is None and p.lower().endswith(".toml")):
-        st = os.stat(p)
-        return _read_cached(os.path.abspath(p), st.st_mtime_ns, st.st_size)
+        return _read_cached(*file_stamp(p))
     return _read_foreign(p, format)
 
 
