@@ -55,7 +55,6 @@ from .synergy import _core
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from .simulation.compiled import ParamSet
-    from .simulation.simulator import Simulator
     from .synergy import SynergyResult
 
 __all__ = [
