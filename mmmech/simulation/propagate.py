@@ -420,8 +420,10 @@ def steady_state(
     Raises
     ------
     InvalidInputError
-        Also when the worst case (``max_steps`` for every regimen) exceeds :data:`WORK_LIMIT`
-        or the machine's memory.
+        Also when even the least work the call can need (``min(max_steps, 50)`` steps for
+        every regimen) exceeds :data:`WORK_LIMIT`, or the memory exceeds the machine's. A call
+        that may take long but could also finish soon is not refused: it can be interrupted
+        (Ctrl-C) and reports progress (``progress=`` or :data:`progress_hook`).
     """
     func = "steady_state"
     reg = _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, func)
