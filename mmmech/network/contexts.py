@@ -75,6 +75,16 @@ def available_contexts() -> list[str]:
 MAX_EXTENDS = 16
 
 
+def _extends_target(name, origin):
+    """What ``extends = NAME`` in the context file `origin` names: a bundled context, else a
+    path relative to the folder of `origin` (an absolute path as is)."""
+    if name in available_contexts() or name.strip().lower() == "none" or os.path.isabs(name):
+        return name
+    folder = os.path.dirname(origin) if os.path.isfile(origin) else ""
+    beside = os.path.join(folder, name)
+    return beside if os.path.isfile(beside) else name
+
+
 def _parse(data, origin, text, chain=()):
     allowed = {"context", "set"}
     for k in data:
@@ -90,7 +100,7 @@ def _parse(data, origin, text, chain=()):
         raise ModelFileError(f"{origin}: [context] must be a table")
     base = None
     if meta.get("extends") is not None:
-        base = _load(str(meta["extends"]), chain)
+        base = _load(_extends_target(str(meta["extends"]), origin), chain)
     settings = dict(base.settings) if base else {}
     raw = data.get("set") or {}
     if not isinstance(raw, dict):

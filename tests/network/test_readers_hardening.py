@@ -546,3 +546,20 @@ def test_settings_must_be_a_mapping():
         with pytest.raises(InvalidInputError, match="settings must be a mapping"):
             mmmech.model.Simulator("myeloma", [], settings=bad)
     assert mmmech.simulate("myeloma", {}, settings={"PSMB5": 0.0})["nodes"]["PSMB5"] == 0.0
+
+
+def test_extends_is_resolved_beside_the_extending_file(tmp_path, monkeypatch):
+    """``extends = "base.toml"`` names the file beside the context file, wherever the process
+    runs (it used to be resolved against the working folder)."""
+    sub = tmp_path / "ctx"
+    sub.mkdir()
+    (sub / "base.toml").write_text('[context]\nname = "base"\n[set]\nIL6 = 0.25\n')
+    (sub / "child.toml").write_text('[context]\nname = "child"\nextends = "base.toml"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    ctx = contexts.load_context(str(sub / "child.toml"))
+    assert ctx.settings["IL6"] == 0.25
+    (sub / "loop.toml").write_text('[context]\nname = "loop"\nextends = "loop.toml"\n')
+    with pytest.raises(ModelFileError, match="loop"):
+        contexts.load_context(str(sub / "loop.toml"))
