@@ -1,31 +1,9 @@
 """Documented entry point for simulations: ``mmmech.model.Simulator``, ``simulate``.
 
-A thin re-export of :mod:`mmmech.simulation.simulator`; new code may import from
-:mod:`mmmech.simulation`.
+The names of :mod:`mmmech.simulation`; new code may import from there directly.
 """
 
-from .simulation.simulator import (
-    Attachment,
-    EnsembleParams,
-    SimulationResult,
-    Simulator,
-    attach_drugs,
-    drug_node_name,
-    resolve_drug,
-    sample_params,
-    simulate,
-    simulate_batch,
-)
+from . import simulation as _simulation
+from .simulation import *  # noqa: F403  (the layer's public names, listed in its __all__)
 
-__all__ = [
-    "Simulator",
-    "SimulationResult",
-    "EnsembleParams",
-    "simulate",
-    "simulate_batch",
-    "sample_params",
-    "attach_drugs",
-    "Attachment",
-    "resolve_drug",
-    "drug_node_name",
-]
+__all__ = list(_simulation.__all__)

@@ -16,3 +16,18 @@ def assert_one_line_error(proc, *needles):
     assert "Traceback" not in proc.stderr
     for n in needles:
         assert n.lower() in lines[0].lower(), (n, lines[0])
+
+
+def tiny_model(rule="A", y0=1.0, tau=None, name="tiny"):
+    """Text of the three-node model of the reliability report (input A -> B -> NOT Viability),
+    with B's rule, A's initial value and B's time constant as given."""
+    tau_line = "" if tau is None else f"tau = {tau!r}\n"
+    return (
+        f'[model]\nname = "{name}"\nversion = "1"\ndescription = "tiny"\n'
+        '[readouts]\nviability = "Viability"\n'
+        f'[[node]]\nname = "A"\nkind = "input"\ny0 = {y0!r}\n'
+        f'[[node]]\nname = "B"\nrule = "{rule}"\n{tau_line}'
+        '[[node]]\nname = "Viability"\nkind = "phenotype"\nrule = "NOT B"\n'
+        '[[edge]]\nsource = "A"\ntarget = "B"\nsign = 1\nsources = ["PMID:1"]\n'
+        '[[edge]]\nsource = "B"\ntarget = "Viability"\nsign = -1\nsources = ["PMID:1"]\n'
+    )

@@ -43,6 +43,29 @@ def add_model_args(p):
     )
 
 
+def add_points_arg(p):
+    """--points: the default dose grid's size (score and screen)."""
+    p.add_argument(
+        "--points",
+        type=int,
+        default=None,
+        metavar="N",
+        help="non-zero concentrations per drug in the default dose grid (default 5, at least 3)",
+    )
+
+
+def add_model_positional(p):
+    """The optional MODEL positional of the pathway commands."""
+    p.add_argument(
+        "model",
+        nargs="?",
+        default="myeloma",
+        metavar="MODEL",
+        help="bundled name (default: myeloma) or a model file (.toml, .bnet, .sbml, .sif, "
+        ".graphml, KGML .xml)",
+    )
+
+
 def add_perturbation_args(p):
     """--knockout, --set and --mutation, as in INTERFACE.md."""
     p.add_argument(

@@ -1,5 +1,7 @@
 """mmmech pathway validate|show|draw|export"""
 
+from ._common import add_model_positional
+
 __all__ = ["register", "handle_validate", "handle_show", "handle_export", "handle_draw"]
 
 
@@ -62,13 +64,7 @@ def register(sub, common):
         ("show", "nodes, edges, rules and sources of a model"),
     ):
         q = s.add_parser(name, parents=[common], help=hlp)
-        q.add_argument(
-            "model",
-            nargs="?",
-            default="myeloma",
-            metavar="MODEL",
-            help="bundled name (default: myeloma) or a model file",
-        )
+        add_model_positional(q)
         q.set_defaults(func=handle_validate if name == "validate" else handle_show)
     # -- export and draw (interchange/draw engineer) --
     q = s.add_parser(
@@ -79,14 +75,7 @@ def register(sub, common):
         "BoolNet .bnet or SBML-qual (docs/formats.md). Without --out the "
         "text goes to stdout; with --out the file is written atomically.",
     )
-    q.add_argument(
-        "model",
-        nargs="?",
-        default="myeloma",
-        metavar="MODEL",
-        help="bundled name (default: myeloma) or a model file (.toml, .bnet, .sbml, "
-        ".sif, .graphml, KGML .xml)",
-    )
+    add_model_positional(q)
     q.add_argument("--format", required=True, choices=["sif", "graphml", "bnet", "sbml-qual"])
     q.add_argument("--out", default=None, metavar="FILE", help="output file (default: stdout)")
     q.set_defaults(func=handle_export)
@@ -99,13 +88,7 @@ def register(sub, common):
         "--set) nodes are coloured by their change against untreated. "
         "Large networks: draw the neighbourhood of --focus nodes.",
     )
-    q.add_argument(
-        "model",
-        nargs="?",
-        default="myeloma",
-        metavar="MODEL",
-        help="bundled name (default: myeloma) or a model file",
-    )
+    add_model_positional(q)
     q.add_argument(
         "--regimen",
         action="append",

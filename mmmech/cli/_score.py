@@ -3,7 +3,7 @@
 import sys
 
 from ..exceptions import InvalidInputError
-from ._common import add_model_args, add_perturbation_args
+from ._common import add_model_args, add_perturbation_args, add_points_arg
 
 __all__ = ["register"]
 
@@ -40,13 +40,7 @@ def register(sub, common):
         help="dose grid of one drug, each amount with its unit (repeatable)",
     )
     add_perturbation_args(p)
-    p.add_argument(
-        "--points",
-        type=int,
-        default=None,
-        metavar="N",
-        help="non-zero concentrations per drug in the default dose grid (default 5, at least 3)",
-    )
+    add_points_arg(p)
     p.add_argument(
         "--ensemble",
         type=int,

@@ -6,7 +6,7 @@ import sys
 import warnings
 
 from ..exceptions import InvalidInputError
-from ._common import add_perturbation_args
+from ._common import add_perturbation_args, add_points_arg
 
 __all__ = ["register", "parse_sizes"]
 
@@ -105,13 +105,7 @@ def register(sub, common):
         metavar="P",
         help="central percentile interval of the ensemble (default 0.9)",
     )
-    p.add_argument(
-        "--points",
-        type=int,
-        default=None,
-        metavar="N",
-        help="non-zero concentrations per drug in the default dose grid (default 5, at least 3)",
-    )
+    add_points_arg(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--workers",

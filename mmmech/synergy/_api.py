@@ -647,6 +647,26 @@ def _sf_bootstrap(block, kind, metrics, fit, zip_version=3):
     return res, SF_BOOT_ITER
 
 
+def _mean_surface(block, R0, kind, metrics, fit, zv, n_boot, rng):
+    """mmmech's treatment: the mean surface scored, plus (with replicates) `n_boot` resampled
+    plates for an interval, in batches of about BOOT_WELLS wells. Returns ``(scores, n_boot)``."""
+    nb = n_boot if block.replicates > 1 else 0
+    order = getattr(block, "file_order", None) if block.replicates == 1 else None
+    out = score_batch(block.doses, R0[None], metrics, fit=fit, order=order, zip_version=zv)
+    if nb:
+        boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
+        step = max(1, BOOT_WELLS // R0.size)
+        parts = [
+            score_batch(block.doses, boot[i : i + step], metrics, fit=fit, zip_version=zv).summary
+            for i in range(0, nb, step)
+        ]
+        out = replace(
+            out,
+            summary={m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics},
+        )
+    return out, nb
+
+
 def score_blocks(
     df: pd.DataFrame,
     response: str | None = None,
@@ -682,42 +702,10 @@ def score_blocks(
         zv = _check_zip_version(zip_version, fit, len(block.doses), metrics, func)
         if block.replicates > 1 and replicates == "synergyfinder":
             out, nb = _sf_bootstrap(block, kind, metrics, fit, zv)
-            res = _result(
-                out,
-                block.drugs,
-                block.doses,
-                R0,
-                metrics,
-                units=block.units,
-                replicates=block.replicates,
-                n_boot=nb,
-                ci=ci,
-                fit=fit,
-                treatment="synergyfinder-bootstrap",
-                zip_version=zv,
-            )
-            res.extra = dict(block.extra)
-            results.append((block.block_id, res))
-            continue
-        nb = n_boot if block.replicates > 1 else 0
-        order = getattr(block, "file_order", None) if block.replicates == 1 else None
-        out = score_batch(block.doses, R0[None], metrics, fit=fit, order=order, zip_version=zv)
-        if nb:
-            # resampled plates, scored in batches of about BOOT_WELLS wells at a time
-            boot = _to_inhibition(_bootstrap(block, R0.shape, nb, rng), kind)
-            step = max(1, BOOT_WELLS // R0.size)
-            parts = [
-                score_batch(
-                    block.doses, boot[i : i + step], metrics, fit=fit, zip_version=zv
-                ).summary
-                for i in range(0, nb, step)
-            ]
-            out = replace(
-                out,
-                summary={
-                    m: np.concatenate([out.summary[m]] + [p[m] for p in parts]) for m in metrics
-                },
-            )
+            treatment = "synergyfinder-bootstrap"
+        else:
+            out, nb = _mean_surface(block, R0, kind, metrics, fit, zv, n_boot, rng)
+            treatment = "mean-surface" if block.replicates > 1 else "none"
         res = _result(
             out,
             block.drugs,
@@ -729,7 +717,7 @@ def score_blocks(
             n_boot=nb,
             ci=ci,
             fit=fit,
-            treatment="mean-surface" if block.replicates > 1 else "none",
+            treatment=treatment,
             zip_version=zv,
         )
         res.extra = dict(block.extra)

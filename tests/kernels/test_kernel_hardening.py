@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from _helpers import NEUTRAL_CWD
+from _helpers import NEUTRAL_CWD, tiny_model
 
 from mmmech import _kernels
 from mmmech.exceptions import InvalidInputError
@@ -141,36 +141,7 @@ def test_import_keeps_default_precision():
 
 # -- 13.8: slow nodes were "converged" at their start after zero steps -------------------------
 
-_TAU_1E6 = """
-[model]
-name = "tiny"
-version = "1"
-description = "tiny"
-[readouts]
-viability = "Viability"
-[[node]]
-name = "A"
-kind = "input"
-y0 = 1.0
-[[node]]
-name = "B"
-rule = "A"
-tau = 1e6
-[[node]]
-name = "Viability"
-kind = "phenotype"
-rule = "NOT B"
-[[edge]]
-source = "A"
-target = "B"
-sign = 1
-sources = ["PMID:1"]
-[[edge]]
-source = "B"
-target = "Viability"
-sign = -1
-sources = ["PMID:1"]
-"""
+_TAU_1E6 = tiny_model(tau=1e6)
 
 
 def _tau_model(tmp_path):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import NEUTRAL_CWD
+from _helpers import NEUTRAL_CWD, tiny_model
 
 import mmmech
 from mmmech import pathways, structures
@@ -26,34 +26,7 @@ from mmmech.network.logic import RuleSyntaxError, format_rule, parse_rule
 
 MAX_DEPTH = getattr(logic, "MAX_DEPTH", 100)
 
-TINY = """[model]
-name = "tiny"
-version = "1"
-description = "tiny"
-[readouts]
-viability = "Viability"
-[[node]]
-name = "A"
-kind = "input"
-y0 = 1.0
-[[node]]
-name = "B"
-rule = "{rule}"
-[[node]]
-name = "Viability"
-kind = "phenotype"
-rule = "NOT B"
-[[edge]]
-source = "A"
-target = "B"
-sign = 1
-sources = ["PMID:1"]
-[[edge]]
-source = "B"
-target = "Viability"
-sign = -1
-sources = ["PMID:1"]
-"""
+TINY = tiny_model(rule="{rule}")
 
 
 # ------------------------------------------------------------------ 13.15 nesting

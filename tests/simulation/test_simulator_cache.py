@@ -6,43 +6,16 @@ import os
 import pathlib
 
 import pytest
+from _helpers import tiny_model
 
 import mmmech
 from mmmech.simulation import simulator
 
-TINY = """
-[model]
-name = "tiny"
-version = "1"
-[readouts]
-viability = "Viability"
-[[node]]
-name = "A"
-kind = "input"
-y0 = {y0}
-[[node]]
-name = "B"
-rule = "A"
-[[node]]
-name = "Viability"
-kind = "phenotype"
-rule = "NOT B"
-[[edge]]
-source = "A"
-target = "B"
-sign = 1
-sources = ["PMID:1"]
-[[edge]]
-source = "B"
-target = "Viability"
-sign = -1
-sources = ["PMID:1"]
-"""
 BARE = '[context]\nname = "bare"\n'
 
 
 def _write(path, y0):
-    path.write_text(TINY.format(y0=y0), encoding="utf-8")
+    path.write_text(tiny_model(y0=y0), encoding="utf-8")
     # a distinct modification time even on coarse-grained file systems
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000 * (1 + int(y0 * 10))))

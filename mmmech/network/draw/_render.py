@@ -630,23 +630,12 @@ def _render(
     settings,
     dpi,
 ):
-    import matplotlib  # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib import cm  # deferred: matplotlib loads on first use (keeps import mmmech fast)
-
-    # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib import colors as mcolors
-
-    # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib.figure import Figure
-
-    # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib.lines import Line2D
-
-    # deferred: matplotlib loads on first use (keeps import mmmech fast)
-    from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch
+    # matplotlib costs about 0.3 s: it loads when a picture is drawn, not with import mmmech
+    import matplotlib  # deferred (matplotlib)
+    from matplotlib import cm  # deferred (matplotlib)
+    from matplotlib import colors as mcolors  # deferred (matplotlib)
+    from matplotlib.lines import Line2D  # deferred (matplotlib)
+    from matplotlib.patches import ArrowStyle, FancyArrowPatch, FancyBboxPatch, Patch  # deferred
 
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
@@ -662,8 +651,7 @@ def _render(
     scale = 0.62
     fig_w = min(max(w * scale + (3.2 if effect else 0.6), 8.0), 40.0)
     fig_h = min(max(h * scale + 1.6, 6.0), 30.0)
-    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
-    FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
+    fig = _figures.new_figure((fig_w, fig_h), dpi)  # own Agg canvas; pyplot untouched
     ax = fig.add_axes([0.01, 0.01, 0.98 if not effect else 0.84, 0.93])
     ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5 + legend_w)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 0.8)

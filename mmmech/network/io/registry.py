@@ -147,13 +147,9 @@ def detect_format(path: PathLike, data: bytes | None = None) -> str:
     )
 
 
-def _read_foreign(path, format=None):
-    """A foreign (non-TOML) model file through the registry; see :func:`read`."""
-    p = _path_arg(path, "read")
-    if os.path.isdir(p):
-        raise ModelFileError(f"read(): {p!r} is a folder, not a model file")
-    if not os.path.isfile(p):
-        raise ModelFileError(f"read(): no such model file {p!r}")
+def _read_foreign(p, format=None):
+    """A foreign (non-TOML) model file `p` (a checked path) through the registry; see
+    :func:`read`."""
     try:
         with open(p, "rb") as fh:
             data = fh.read()
