@@ -188,7 +188,9 @@ def test_malformed_source_and_sign_conflict_are_errors(tmp_path):
 
 
 def test_rule_reading_undefined_node_is_reported(tmp_path):
-    text = BASE.replace('rule = "CASP9 OR CASP8"', 'rule = "CASP9 OR CASP7"', 1)
+    old = 'rule = "CASP9 OR CASP8 OR IRF4Withdrawal"'
+    assert old in BASE
+    text = BASE.replace(old, 'rule = "CASP9 OR CASP7 OR IRF4Withdrawal"', 1)
     errors = pathways.read(_write(tmp_path, text)).validate().errors
     assert any("undefined node 'CASP7'" in e for e in errors)
 

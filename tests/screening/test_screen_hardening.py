@@ -285,7 +285,7 @@ def test_failed_start_with_restart_keeps_the_old_journal(tmp_path, monkeypatch, 
 def _model_copy(tmp_path, weight="1.0"):
     src = pathways.load("myeloma").origin
     text = open(src, encoding="utf-8").read()
-    old = "[parameters.pi_nfkb_weight]\ndefault = 1.0"
+    old = "[parameters.pi_nfkb_weight]\ndefault = 0.3"
     assert old in text
     p = tmp_path / "m.toml"
     p.write_text(

@@ -80,7 +80,9 @@ def test_pathway_validate_reports_broken_file(tmp_path, capsys):
 
     text = data_file("pathways", "myeloma.toml").read_text()
     p = tmp_path / "broken.toml"
-    p.write_text(text.replace('rule = "CASP9 OR CASP8"', 'rule = "CASP9 OR CASP7"', 1))
+    old = 'rule = "CASP9 OR CASP8 OR IRF4Withdrawal"'
+    assert old in text
+    p.write_text(text.replace(old, 'rule = "CASP9 OR CASP7 OR IRF4Withdrawal"', 1))
     code, out, _ = run(capsys, "pathway", "validate", str(p), "--json")
     doc = json.loads(out)
     assert doc["ok"] is False and any("CASP7" in e for e in doc["errors"])
