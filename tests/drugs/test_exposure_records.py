@@ -155,9 +155,8 @@ def test_bad_fraction_unbound_is_refused_with_drug_and_field(table, match):
 def test_cell_therapy_has_no_fraction_unbound():
     start = BUNDLED.index('name = "idecabtagene vicleucel"')
     pos = BUNDLED.index("[[drug.target]]", start)
-    text = (
-        BUNDLED[:pos] + '[drug.fraction_unbound]\nvalue = 0.5\nsource = "PMID:4"\n\n' + BUNDLED[pos:]
-    )
+    fu = '[drug.fraction_unbound]\nvalue = 0.5\nsource = "PMID:4"\n\n'
+    text = BUNDLED[:pos] + fu + BUNDLED[pos:]
     with pytest.raises(ModelFileError, match="cell therapies have no plasma fraction unbound"):
         drugs.read_library(text)
 

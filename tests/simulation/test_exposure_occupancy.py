@@ -73,8 +73,9 @@ def test_simulator_occupancy_is_theta_of_unbound_concentration(mutations):
 
 def test_fraction_unbound_shifts_the_curve_by_one_over_fu():
     """Same potency, fu = 0.1: occupancy at 10 c equals the fully unbound drug's at c."""
-    target = NS(target="PSMB5", action="inhibit", potency_nM=10.0, hill=1.0, e3=None,
-                neo_substrates=())
+    target = NS(
+        target="PSMB5", action="inhibit", potency_nM=10.0, hill=1.0, e3=None, neo_substrates=()
+    )
     free = NS(name="free", targets=(target,))
     bound = NS(name="bound", targets=(target,), fu=0.1)
     sim = Simulator("myeloma", [free, bound], context="cell_line")
@@ -92,9 +93,7 @@ def test_cellular_basis_sets_k_and_the_ensemble_range():
     cell = drugs.CellularPotency(
         40.0, "nM", "MM.1S", "PMID:2", low=20.0, high=80.0, cell_line="MM.1S"
     )
-    ta = drugs.TargetAction(
-        "PSMB5", "inhibit", 40.0, bio, cellular=cell, potency_basis="cellular"
-    )
+    ta = drugs.TargetAction("PSMB5", "inhibit", 40.0, bio, cellular=cell, potency_basis="cellular")
     toy = NS(name="toy", targets=(ta,), fu=0.5)
     att = attach_drugs(load("myeloma"), [toy])
     (col,) = att.columns
@@ -104,8 +103,7 @@ def test_cellular_basis_sets_k_and_the_ensemble_range():
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5, float("nan"), "half", True])
 def test_bad_fraction_unbound_is_refused(bad):
-    ta = NS(target="PSMB5", action="inhibit", potency_nM=10.0, hill=1.0, e3=None,
-            neo_substrates=())
+    ta = NS(target="PSMB5", action="inhibit", potency_nM=10.0, hill=1.0, e3=None, neo_substrates=())
     with pytest.raises(InvalidInputError, match=r"attach_drugs\(\): 'toy': fraction unbound"):
         attach_drugs(load("myeloma"), [NS(name="toy", targets=(ta,), fu=bad)])
 
