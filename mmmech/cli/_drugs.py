@@ -77,17 +77,36 @@ def cmd_show(args):
     rows = []
     for t in d.targets:
         extra = f" -> {'/'.join(t.neo_substrates)} via {t.e3}" if t.e3 else ""
+        used = t.potency_used
+        c = t.cellular
         rows.append(
             [
                 t.target,
                 t.action + extra,
-                _fmt_nM(t.potency_nM) if t.potency.unit != "nM-eq" else f"{t.potency_nM:g} nM-eq",
+                _fmt_nM(t.potency_nM) if used.unit != "nM-eq" else f"{t.potency_nM:g} nM-eq",
+                t.potency_basis,
+                "-" if c is None else f"{c.value:g} {c.unit} ({c.cell_line})",
                 f"{t.potency.value:g} {t.potency.unit}",
-                t.potency.source,
-                "" if t.potency.verified else "unverified",
+                used.source,
+                "" if used.verified else "unverified",
             ]
         )
-    lines += ["", _table(rows, ["target", "action", "potency", "as published", "source", ""])]
+    headers = ["target", "action", "potency", "basis", "cellular", "biochemical", "source", ""]
+    lines += ["", _table(rows, headers)]
+    fu = d.fraction_unbound
+    if fu is not None:
+        has_range = fu.low is not None and fu.high is not None
+        rng = f" (range {fu.low:g}-{fu.high:g})" if has_range else ""
+        lines += [
+            "",
+            f"  fraction unbound {fu.value:g}{rng}; {fu.source}"
+            f"{'' if fu.verified else '  [unverified]'}",
+        ]
+        if fu.note:
+            lines.append(f"                  {fu.note}")
+    else:
+        why = "not curated" if d.type == "small_molecule" else f"{d.type.replace('_', ' ')}"
+        lines += ["", f"  fraction unbound 1 ({why}; the model treats the drug as fully unbound)"]
     r = d.reference
     ref_txt = f"{r.value:g} {r.unit}" + (
         f" (range {r.low:g}-{r.high:g})" if r.low is not None and r.high is not None else ""

@@ -6,7 +6,8 @@ structure carries its source.
 
 Modules
 -------
-records    :class:`Drug`, :class:`TargetAction`, :class:`Potency`, :class:`Reference` and the
+records    :class:`Drug`, :class:`TargetAction`, :class:`Potency`, :class:`CellularPotency`,
+           :class:`FractionUnbound`, :class:`Reference` and the
            vocabularies (:data:`ACTIONS`, :data:`DRUG_TYPES`, :data:`DRUG_CLASSES`, ...)
 catalog    library loading (:func:`read_library`, :func:`library`, :func:`get`, :func:`names`)
 doses      dose parsing (:func:`parse_dose`, :func:`dose_nM`)
@@ -27,7 +28,9 @@ from .records import (
     DRUG_TYPES,
     EFFECTORS,
     POTENCY_UNITS,
+    CellularPotency,
     Drug,
+    FractionUnbound,
     Potency,
     Reference,
     TargetAction,
@@ -40,6 +43,8 @@ __all__ = [
     "POTENCY_UNITS",
     "CLASS_RULES",
     "Potency",
+    "CellularPotency",
+    "FractionUnbound",
     "Reference",
     "TargetAction",
     "Drug",

@@ -32,7 +32,9 @@ from .records import (
     EFFECTORS,
     NOMINAL_UNIT,
     POTENCY_UNITS,
+    CellularPotency,
     Drug,
+    FractionUnbound,
     Potency,
     Reference,
     TargetAction,
@@ -40,7 +42,7 @@ from .records import (
 
 __all__ = ["read_library", "library", "names", "get"]
 
-_M = TypeVar("_M", Potency, Reference)
+_M = TypeVar("_M", Potency, CellularPotency, Reference)
 
 
 def _err(origin: str, where: str, msg: str) -> ModelFileError:
@@ -128,10 +130,13 @@ def _check_source(src: Any, origin: str, where: str) -> str:
 
 
 def _measure(d: Any, origin: str, where: str, cls: type[_M], label_key: str) -> _M:
-    """Build a Potency or Reference from its TOML table, checking unit and source."""
+    """Build a Potency, CellularPotency or Reference from its TOML table, checking unit and
+    source."""
     if not isinstance(d, Mapping):
         raise _err(origin, where, f"expected a table, got {d!r:.60}")
     allowed = {"value", "unit", label_key, "source", "low", "high", "note", "verified"}
+    if cls is CellularPotency:
+        allowed.add("cell_line")
     extra = set(d) - allowed
     if extra:
         raise _err(origin, where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
@@ -161,7 +166,47 @@ def _measure(d: Any, origin: str, where: str, cls: type[_M], label_key: str) -> 
     note = d.get("note", "")
     if not isinstance(note, str):
         raise _err(origin, where, f"'note' must be a string, got {note!r:.40}")
+    if cls is CellularPotency:
+        cell_line = _text(d, "cell_line", origin, where)
+        return cls(value, unit, label, source, low, high, note.strip(), verified, cell_line)
     return cls(value, unit, label, source, low, high, note.strip(), verified)
+
+
+def _fraction_unbound(d: Any, origin: str, where: str) -> FractionUnbound:
+    """Build the plasma fraction unbound from its TOML table: a number in (0, 1] with a source."""
+    if not isinstance(d, Mapping):
+        raise _err(origin, where, f"expected a table, got {d!r:.60}")
+    allowed = {"value", "source", "low", "high", "note", "verified"}
+    extra = set(d) - allowed
+    if extra:
+        raise _err(origin, where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
+    if "value" not in d:
+        raise _err(origin, where, "missing 'value'")
+    bounds = {}
+    for key in ("value", "low", "high"):
+        if key in d:
+            x = _number(d[key], origin, where, key)
+            if x > 1:
+                raise _err(
+                    origin, where, f"'{key}' is a fraction unbound, expected in (0, 1], got {x!r}"
+                )
+            bounds[key] = x
+    value = bounds["value"]
+    low, high = bounds.get("low"), bounds.get("high")
+    if low is not None and low > value * (1 + 1e-12):
+        raise _err(origin, where, f"low ({low}) is above value ({value})")
+    if high is not None and high < value * (1 - 1e-12):
+        raise _err(origin, where, f"high ({high}) is below value ({value})")
+    if "source" not in d:
+        raise _err(origin, where, "missing 'source' (a source identifier such as PMID:<digits>)")
+    source = _check_source(d["source"], origin, where)
+    verified = d.get("verified", True)
+    if not isinstance(verified, bool):
+        raise _err(origin, where, f"'verified' must be true or false, got {verified!r}")
+    note = d.get("note", "")
+    if not isinstance(note, str):
+        raise _err(origin, where, f"'note' must be a string, got {note!r:.40}")
+    return FractionUnbound(value, source, low, high, note.strip(), verified)
 
 
 def _to_nM(
@@ -199,6 +244,7 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         "mol_weight",
         "mol_weight_source",
         "mol_weight_verified",
+        "fraction_unbound",
     }
     extra = set(d) - allowed
     if extra:
@@ -247,6 +293,12 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         elif "mol_weight" in d:
             raise _err(origin, where, "cell therapies have no molecular weight")
 
+    fu = None
+    if "fraction_unbound" in d:
+        if dtype == "cell_therapy":
+            raise _err(origin, where, "cell therapies have no plasma fraction unbound")
+        fu = _fraction_unbound(d["fraction_unbound"], origin, f"{where} fraction_unbound")
+
     targets = []
     raw_targets = d.get("target", [])
     if not isinstance(raw_targets, list) or not raw_targets:
@@ -259,6 +311,7 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
             "target",
             "action",
             "potency",
+            "cellular",
             "hill",
             "e3",
             "neo_substrates",
@@ -278,6 +331,16 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         pot = _measure(t["potency"], origin, f"{tw} potency", Potency, "assay")
         if pot.unit == NOMINAL_UNIT and action != "car_t_kill":
             raise _err(origin, tw, f"unit {NOMINAL_UNIT!r} is reserved for car_t_kill")
+        cell = None
+        if "cellular" in t:
+            cell = _measure(t["cellular"], origin, f"{tw} cellular", CellularPotency, "assay")
+            if cell.unit == NOMINAL_UNIT:
+                raise _err(
+                    origin,
+                    tw,
+                    f"a cellular potency needs a concentration unit, not {NOMINAL_UNIT!r}",
+                )
+        used = pot if cell is None else cell
         hill = _number(t.get("hill", 1.0), origin, tw, "hill")
         e3 = t.get("e3")
         neo = t.get("neo_substrates", [])
@@ -291,20 +354,30 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
             TargetAction(
                 symbol,
                 action,
-                _to_nM(pot, mw, origin, f"{tw} potency"),
+                _to_nM(used, mw, origin, f"{tw} {'potency' if cell is None else 'cellular'}"),
                 pot,
                 hill,
                 e3,
                 tuple(neo),
                 effectors=effectors,
                 effectors_sources=eff_sources,
+                cellular=cell,
+                potency_basis="biochemical" if cell is None else "cellular",
             )
         )
     if "reference" not in d:
         raise _err(origin, where, "missing [drug.reference]")
     ref = _measure(d["reference"], origin, f"{where} reference", Reference, "kind")
     ref_nM = _to_nM(ref, mw, origin, f"{where} reference")
-    all_sources = list(dict.fromkeys(sources + [t.potency.source for t in targets] + [ref.source]))
+    all_sources = list(
+        dict.fromkeys(
+            sources
+            + [s for t in targets for s in (t.potency.source, getattr(t.cellular, "source", None))]
+            + [ref.source]
+            + ([] if fu is None else [fu.source])
+        )
+    )
+    all_sources = [s for s in all_sources if s]
     return Drug(
         name=name,
         synonyms=tuple(s.strip() for s in synonyms),
@@ -323,6 +396,7 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
         structure_note=d.get("structure_note", ""),
         structure_verified=bool(d.get("structure_verified", False)),
         mol_weight_source=mw_source,
+        fraction_unbound=fu,
     )
 
 

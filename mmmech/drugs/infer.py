@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError
 from .catalog import library
-from .records import Drug, Potency, TargetAction
+from .records import CellularPotency, Drug, Potency, TargetAction
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from rdkit.Chem import Mol
@@ -173,7 +173,7 @@ def _library_fingerprints() -> tuple[tuple[Drug, Any, str], ...]:
 
 def _analog_potency(
     cls_drugs: Iterable[Drug], target: str, action: str, sims: Mapping[str, float]
-) -> tuple[Potency, TargetAction]:
+) -> tuple[Potency, TargetAction, str]:
     """Potency for an inferred target, borrowed from the most similar library drug of the class."""
     best = None
     for drug in cls_drugs:
@@ -195,7 +195,25 @@ def _analog_potency(
         note=f"Inferred: copied from {drug.name} {t.target} ({t.potency.assay}).",
         verified=False,
     )
-    return pot, t
+    return pot, t, drug.name
+
+
+def _analog_cellular(t: TargetAction, drug_name: str) -> CellularPotency | None:
+    """The library target's cellular potency, copied and marked as inferred (None if absent)."""
+    c = t.cellular
+    if c is None:
+        return None
+    return CellularPotency(
+        value=c.value,
+        unit=c.unit,
+        assay=f"by analogy to {drug_name}; not measured for this molecule",
+        source=c.source,
+        low=c.low,
+        high=c.high,
+        note=f"Inferred: copied from {drug_name} {t.target} ({c.assay}).",
+        verified=False,
+        cell_line=c.cell_line,
+    )
 
 
 def from_smiles(smiles: str, name: str | None = None) -> Drug:
@@ -286,7 +304,7 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
         drug_class, rule = top[1], top[3]
         cls_drugs = [d for d in library().values() if d.drug_class == drug_class]
         for target, action in top[2]:
-            pot, lib_t = _analog_potency(cls_drugs, target, action, sims)
+            pot, lib_t, lib_name = _analog_potency(cls_drugs, target, action, sims)
             targets.append(
                 TargetAction(
                     target=target,
@@ -297,6 +315,8 @@ def from_smiles(smiles: str, name: str | None = None) -> Drug:
                     e3=lib_t.e3 if action == "glue_degrade" else None,
                     neo_substrates=lib_t.neo_substrates if action == "glue_degrade" else (),
                     confidence=confidence,
+                    cellular=_analog_cellular(lib_t, lib_name),
+                    potency_basis=lib_t.potency_basis,
                 )
             )
         mechanism = (

@@ -1,8 +1,13 @@
 """Drug records: a drug, what it does to each target, its potencies and reference concentration.
 
 Every drug knows its targets, what it does to each (the *action*), how potently (a
-:class:`Potency` as published, converted to one number in nM for the model), and a reference
-concentration (clinical Cmax where sourced, otherwise a documented in-vitro or nominal value).
+:class:`Potency` as published, the biochemical value, and where one was measured a
+:class:`CellularPotency` in myeloma cells beside it; the model uses the cellular value when
+present, converted to one number in nM), its plasma fraction unbound (:class:`FractionUnbound`,
+small molecules) and a reference concentration (a clinical exposure with its dose where sourced,
+otherwise a documented nominal value). Concentrations are total plasma-equivalent; the model
+converts them to unbound with the fraction unbound (see ``docs/semantics.md``, "Exposure and
+potency").
 Small molecules are RDKit molecules built from a curated SMILES; InChIKey, formula and
 molecular weight are computed by RDKit, never typed. The curated data live in
 ``structures/drugs.toml`` (installed as package data); every number there carries a unit and a
@@ -77,7 +82,10 @@ __all__ = [
     "EFFECTORS",
     "NOMINAL_UNIT",
     "POTENCY_UNITS",
+    "POTENCY_BASES",
     "Potency",
+    "CellularPotency",
+    "FractionUnbound",
     "Reference",
     "TargetAction",
     "Drug",
@@ -121,6 +129,7 @@ DRUG_CLASSES = (
 )
 EFFECTORS = ("ADCC", "CDC", "ADCP")
 NOMINAL_UNIT = "nM-eq"
+POTENCY_BASES = ("cellular", "biochemical")
 POTENCY_UNITS = tuple(MOLAR_UNITS) + tuple(MASS_UNITS) + (NOMINAL_UNIT,)
 
 
@@ -163,6 +172,47 @@ class Potency:
 
 
 @dataclass(frozen=True)
+class CellularPotency(Potency):
+    """A potency measured in cells (myeloma cells where one exists), as published.
+
+    Same fields as :class:`Potency` plus `cell_line` (the cells it was measured in, e.g.
+    ``"MM.1S"``, ``"H929, KMS-12-PE"``, ``"whole blood"``). Values measured in
+    serum-containing medium are treated as unbound concentrations (``docs/semantics.md``).
+    """
+
+    cell_line: str = ""
+
+
+@dataclass(frozen=True)
+class FractionUnbound:
+    """Plasma fraction unbound of a drug (dimensionless, in (0, 1]).
+
+    Attributes
+    ----------
+    value : float
+        Fraction of the total plasma concentration that is unbound.
+    source : str
+        Source identifier (label ``DailyMed:<set id>``, ``PMID:``, ``DOI:``...).
+    low, high : float or None
+        Recorded range when sources disagree or report a spread.
+    note : str
+        Where the number was read, and how it was derived (e.g. ``1 - 0.83`` from "83% bound").
+    verified : bool
+        False when the number could not be confirmed in a text that displays `source`.
+    """
+
+    value: float
+    source: str
+    low: float | None = None
+    high: float | None = None
+    note: str = ""
+    verified: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Reference:
     """A reference concentration: clinical Cmax where sourced, else in-vitro or nominal.
 
@@ -194,9 +244,10 @@ class TargetAction:
     action : str
         One of :data:`ACTIONS`.
     potency_nM : float
-        The single number the model uses for occupancy, in nM (nM-equivalents for CAR-T).
+        The single number the model uses for occupancy, in nM (nM-equivalents for CAR-T):
+        the cellular potency when one is recorded, else the biochemical one.
     potency : Potency
-        What `potency_nM` was read from, as published.
+        The biochemical (or only) potency, as published.
     hill : float
         Hill coefficient for occupancy (1.0 unless sourced otherwise).
     e3 : str or None
@@ -210,6 +261,10 @@ class TargetAction:
         a subset of :data:`EFFECTORS` (``"ADCC"``, ``"CDC"``, ``"ADCP"``); None = all three.
     effectors_sources : tuple of str
         PMID/DOI/PMC identifiers for `effectors` (empty when `effectors` is None).
+    cellular : CellularPotency or None
+        Potency measured in cells (degradation DC50, cellular subunit inhibition, ...).
+    potency_basis : str
+        ``"cellular"`` when `potency_nM` comes from `cellular`, else ``"biochemical"``.
     """
 
     target: str
@@ -222,17 +277,31 @@ class TargetAction:
     confidence: float | None = None
     effectors: tuple[str, ...] | None = None
     effectors_sources: tuple[str, ...] = ()
+    cellular: CellularPotency | None = None
+    potency_basis: str = "biochemical"
+
+    @property
+    def potency_used(self) -> Potency:
+        """The record `potency_nM` was read from (`cellular` or `potency`)."""
+        if self.potency_basis == "cellular" and self.cellular is not None:
+            return self.cellular
+        return self.potency
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict; ``source``/``verified`` describe the record behind `potency_nM`."""
+        used = self.potency_used
         d: dict[str, Any] = {
             "target": self.target,
             "action": self.action,
             "potency_nM": self.potency_nM,
-            "source": self.potency.source,
+            "potency_basis": self.potency_basis,
+            "source": used.source,
             "hill": self.hill,
-            "verified": self.potency.verified,
+            "verified": used.verified,
             "potency": self.potency.to_dict(),
         }
+        if self.cellular is not None:
+            d["cellular"] = self.cellular.to_dict()
         if self.e3 is not None:
             d["e3"] = self.e3
             d["neo_substrates"] = list(self.neo_substrates)
@@ -279,6 +348,8 @@ class Drug:
     structure_verified : bool
     mol_weight_source : str
         Biologics: where the molecular weight was read.
+    fraction_unbound : FractionUnbound or None
+        Plasma fraction unbound (small molecules); None = not curated, the model uses 1.
     inference : mapping or None
         :func:`from_smiles` only: ``{"warheads": [...], "nearest": [{"name", "similarity"}],
         "confidence": float, ...}``.
@@ -301,8 +372,15 @@ class Drug:
     structure_note: str = ""
     structure_verified: bool = False
     mol_weight_source: str = ""
+    fraction_unbound: FractionUnbound | None = None
     inference: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     _mol_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @property
+    def fu(self) -> float:
+        """Fraction unbound the model uses: the curated value, or 1.0 when none is recorded
+        (biologics, cell therapies, inferred molecules, small molecules without a source)."""
+        return 1.0 if self.fraction_unbound is None else float(self.fraction_unbound.value)
 
     @property
     def mol(self) -> Mol | None:
@@ -346,6 +424,10 @@ class Drug:
             "mol_weight": None if self.mol_weight is None else round(self.mol_weight, 3),
             "targets": [t.to_dict() for t in self.targets],
             "reference_nM": self.reference_nM,
+            "fu": self.fu,
+            "fraction_unbound": (
+                None if self.fraction_unbound is None else self.fraction_unbound.to_dict()
+            ),
             "synonyms": list(self.synonyms),
             "mechanism": self.mechanism,
             "reference": None if self.reference is None else self.reference.to_dict(),

@@ -569,7 +569,8 @@ class Attachment:
     extra_nodes : list of str (drug inputs and implicit ``<node>.basal`` inputs)
     edge_params : dict (src, dst) -> dict (identity edges of drug and basal inputs)
     y0, ymax : dict node -> value (for basal inputs and the targets they feed)
-    columns : list of dict {drug_index, drug, target, action, node, K, hill, potency_range}
+    columns : list of dict {drug_index, drug, target, action, node, K, hill, potency_range, fu}
+        (``K`` is the potency against a total concentration: ``potency_nM x fold / fu``)
     edges : list of (src, dst, sign, label) added by the drugs (for graphs and explanations)
     notes : list of str (targets or substrates the network does not model, and why)
     """
@@ -616,6 +617,19 @@ def attach_drugs(
     folds = folds or {}
     att = Attachment()
     rules = model.rules
+    # concentrations are total plasma-equivalent; occupancy is computed from the unbound part
+    # fu x c (docs/semantics.md, "Exposure and potency"), i.e. against K / fu. Drugs without a
+    # curated fraction unbound (biologics, cell therapies, stand-ins) count as fully unbound.
+    fus = []
+    for drug in drugs:
+        fu = getattr(drug, "fu", None)
+        fu = 1.0 if fu is None else fu
+        if isinstance(fu, bool) or not isinstance(fu, (int, float)) or not (0 < fu <= 1):
+            raise InvalidInputError(
+                f"attach_drugs(): {getattr(drug, 'name', drug)!r}: fraction unbound (fu) must "
+                f"be a number in (0, 1], got {fu!r}"
+            )
+        fus.append(float(fu))
     nodes = model.nodes
 
     def ensure_rule(t):
@@ -729,7 +743,10 @@ def attach_drugs(
                 for hnode in helpers:
                     if hnode != t:
                         att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
+            # the record potency_nM was read from: cellular when the drug layer says so
             potency = getattr(ta, "potency", None)
+            if getattr(ta, "potency_basis", None) == "cellular":
+                potency = getattr(ta, "cellular", None) or potency
             rng = None
             if (
                 potency is not None
@@ -741,7 +758,7 @@ def attach_drugs(
                     float(potency.low) / float(potency.value),
                     float(potency.high) / float(potency.value),
                 )
-            K = float(ta.potency_nM) * _fold_for(folds, drug, target)
+            K = float(ta.potency_nM) * _fold_for(folds, drug, target) / fus[di]
             if not (math.isfinite(K) and K > 0):
                 raise InvalidInputError(
                     f"{drug.name}: potency at {target} must be a positive "
@@ -757,6 +774,7 @@ def attach_drugs(
                     "K": K,
                     "hill": float(getattr(ta, "hill", 1.0) or 1.0),
                     "potency_range": rng,
+                    "fu": fus[di],
                 }
             )
         if not reached:

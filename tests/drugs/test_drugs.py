@@ -112,7 +112,10 @@ NO_STEREO = {
     "venetoclax",
 }
 
-SOURCE_RX = re.compile(r"^(PMID:\d+|DOI:10\.\d{4,9}/\S+)$")
+SOURCE_RX = re.compile(
+    # every identifier kind of mmmech.sources (labels are DailyMed set ids)
+    r"^(PMID:\d+|DOI:10\.\d{4,9}/\S+|PMC:PMC\d+|DailyMed:[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$"
+)
 BUNDLED = data_file("structures", "drugs.toml").read_text(encoding="utf-8")
 
 

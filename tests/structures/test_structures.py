@@ -711,7 +711,7 @@ def test_check_mutation_reports_site_and_documentation():
     info = S.check_mutation("PSMB5 A108T precursor")
     assert info["positions"] == {"mature": 49, "precursor": 108}
     assert info["wild_type_checked"] and info["in_binding_site"]
-    assert info["documented"][0]["folds"] == {"bortezomib": 45.0}
+    assert info["documented"][0]["folds"] == {"bortezomib": 16.6}
     off = S.check_mutation("PSMB5 R24C precursor")
     assert off["positions"]["mature"] is None and not off["in_binding_site"]
     unchecked = S.check_mutation("PSMB5 L100P")
@@ -755,10 +755,10 @@ DRUGS = [
 def test_documented_fold_and_undocumented_warning():
     with pytest.warns(S.MutationWarning, match="carfilzomib"):
         sh = S.potency_shifts("PSMB5 A49T", drugs=DRUGS)
-    assert dict(sh) == {"bortezomib": {"PSMB5": 45.0}, "carfilzomib": {"PSMB5": 1.0}}
+    assert dict(sh) == {"bortezomib": {"PSMB5": 16.6}, "carfilzomib": {"PSMB5": 1.0}}
     assert any("known binding site" in w and "carfilzomib" in w for w in sh.warnings)
     detail = next(d for d in sh.details if d["drug"] == "bortezomib")
-    assert detail["sources"] == ["PMID:18565852"]
+    assert detail["sources"] == ["DOI:10.1038/leu.2010.137", "PMID:18565852"]
 
 
 def test_same_mutation_in_other_scheme_finds_documentation():
@@ -795,7 +795,7 @@ def test_mutations_on_one_target_multiply():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", S.MutationWarning)
         sh = S.potency_shifts(["PSMB5 A49T", "PSMB5 C63F"], drugs=DRUGS)
-    assert sh["bortezomib"] == {"PSMB5": pytest.approx(45.0 * 30.0)}
+    assert sh["bortezomib"] == {"PSMB5": pytest.approx(16.6 * 30.0)}
 
 
 def test_target_level_documented_fold():
@@ -839,7 +839,7 @@ def test_without_drug_library_only_documented_drugs(monkeypatch):
     # an earlier import left the submodule as an attribute of the package: hide it too
     monkeypatch.delattr(mmmech, "drugs", raising=False)
     sh = S.potency_shifts(["PSMB5 A49T", "BCL2 G101V"])
-    assert dict(sh) == {"bortezomib": {"PSMB5": 45.0}, "venetoclax": {"BCL2": 180.0}}
+    assert dict(sh) == {"bortezomib": {"PSMB5": 16.6}, "venetoclax": {"BCL2": 180.0}}
     assert "drug library unavailable" in sh.warnings[0]
 
 
@@ -857,7 +857,7 @@ def test_with_the_drug_library():
     for _name, per in sh.items():
         assert set(per) == {"PSMB5"}
     if "bortezomib" in sh:
-        assert sh["bortezomib"]["PSMB5"] == 45.0
+        assert sh["bortezomib"]["PSMB5"] == 16.6
 
 
 # ---------------------------------------------------------------------------------------------
