@@ -58,6 +58,10 @@ def cmd_show(args):
     if ctx.description:
         lines.append(f"  {ctx.description}")
     lines.append(f"  origin: {ctx.origin}")
+    if ctx.note:
+        lines.append(f"  note: {ctx.note}")
+    if ctx.references:
+        lines.append(f"  sources: {', '.join(ctx.references)}")
     entries = ctx.entries()
     if not entries:
         lines.append("  nothing fixed")

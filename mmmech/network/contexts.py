@@ -52,6 +52,9 @@ class Context:
         mutation text of the context)
     notes : dict entry -> str (why a value was chosen; where it is a modelling choice)
     parts : tuple of the names composed into this context (empty for a single context)
+    references : tuple of source identifiers about the context as a whole (``[context]
+        sources``), e.g. what the model cannot yet represent
+    note : str (``[context] note``)
     """
 
     name: str
@@ -65,6 +68,8 @@ class Context:
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     notes: Mapping[str, str] = field(default_factory=dict)
     parts: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    note: str = ""
 
     def __post_init__(self) -> None:
         # shared by every caller of a cached context: read-only (issue: one caller's edit
@@ -117,6 +122,8 @@ class Context:
             "sources": {k: list(v) for k, v in self.sources.items()},
             "notes": dict(self.notes),
             "parts": list(self.parts),
+            "references": list(self.references),
+            "note": self.note,
             "origin": self.origin,
         }
 
@@ -249,6 +256,19 @@ def _parse(data, origin, text, chain=()):
                     f"source identifier; {describe_expected()}"
                 )
         sources[key] = tuple(ids)
+    refs = meta.get("sources", [])
+    if isinstance(refs, str) or not isinstance(refs, list):
+        raise ModelFileError(
+            f"{origin}: [context] sources must be a list of source identifiers, got {refs!r}"
+        )
+    for sid in refs:
+        if not is_source(sid):
+            raise ModelFileError(
+                f"{origin}: [context] sources: {sid!r} is not a source identifier; "
+                f"{describe_expected()}"
+            )
+    if not isinstance(meta.get("note", ""), str):
+        raise ModelFileError(f"{origin}: [context] note must be text, got {meta['note']!r}")
     raw_notes = data.get("notes") or {}
     if not isinstance(raw_notes, dict):
         raise ModelFileError(f"{origin}: [notes] must map entries to text")
@@ -272,6 +292,8 @@ def _parse(data, origin, text, chain=()):
         levels=levels,
         sources=sources,
         notes=notes,
+        references=tuple(refs),
+        note=str(meta.get("note", "")),
     )
 
 
@@ -328,6 +350,8 @@ def compose_contexts(contexts: Sequence[ContextLike]) -> Context:
         sources=sources,
         notes=notes,
         parts=tuple(names),
+        references=tuple(dict.fromkeys(r for c in parts for r in c.references)),
+        note=" ".join(f"{c.name}: {c.note}" for c in parts if c.note),
     )
 
 
