@@ -10,6 +10,7 @@ __all__ = [
     "add_model_args",
     "add_perturbation_args",
     "add_level_arg",
+    "ContextAction",
     "parse_settings",
     "parse_levels",
     "parse_regimen",
