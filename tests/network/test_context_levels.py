@@ -1,4 +1,4 @@
-"""Context files: [levels], [sources] and [notes], composition in order, bundled patient contexts."""
+"""Context files: [levels], [sources], [notes], composition in order, bundled patient contexts."""
 
 import pytest
 

@@ -103,12 +103,13 @@ def test_bcma_loss_abolishes_teclistamab_t_cell_killing_in_marrow():
 
 
 def test_gprc5d_loss_abolishes_talquetamab_but_not_teclistamab():
-    ctx = ["marrow", "gprc5d_loss"]
-    assert simulate("myeloma", {"talquetamab": 1.7}, context="marrow")["nodes"]["TCellKilling"] > 0.5
-    assert simulate("myeloma", {"talquetamab": 1.7}, context=ctx)["nodes"][
-        "TCellKilling"
-    ] == pytest.approx(0.0, abs=1e-9)
-    assert simulate("myeloma", {"teclistamab": 1.7}, context=ctx)["nodes"]["TCellKilling"] > 0.5
+    def killing(drug, ctx):
+        return simulate("myeloma", {drug: 1.7}, context=ctx)["nodes"]["TCellKilling"]
+
+    lost = ["marrow", "gprc5d_loss"]
+    assert killing("talquetamab", "marrow") > 0.5
+    assert killing("talquetamab", lost) == pytest.approx(0.0, abs=1e-9)
+    assert killing("teclistamab", lost) > 0.5
 
 
 def test_cd38_loss_weakens_daratumumab_in_marrow():
@@ -154,3 +155,33 @@ def test_mutation_in_the_other_numbering_is_an_error_not_wild_type():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         Simulator("myeloma", ["bortezomib"], mutations=["PSMB5 A50V"])
+
+
+def test_score_and_screen_pass_composed_contexts_and_levels_through(tmp_path):
+    import mmmech
+
+    res = mmmech.score(
+        ["venetoclax", "dexamethasone"],
+        context=["cell_line", "t11_14"],
+        points=3,
+        metrics="bliss",
+        levels={"CD38": 0.5},
+    )
+    assert res.context == "cell_line+t11_14"
+    df = mmmech.screen(
+        ["venetoclax", "dexamethasone"],
+        size=2,
+        contexts=["cell_line", ["cell_line", "t11_14"]],
+        out=str(tmp_path / "s.csv"),
+        points=3,
+        progress=False,
+    )
+    assert list(df["context"]) == ["cell_line", "cell_line+t11_14"]
+    row = df[df["context"] == "cell_line+t11_14"].iloc[0]
+    assert row["bliss"] == pytest.approx(
+        mmmech.score(
+            ["venetoclax", "dexamethasone"], context="cell_line+t11_14", points=3, metrics="bliss"
+        ).scores["bliss"]
+    )
+    levels = dict(df.attrs["config"]["contexts"][1]["levels"])
+    assert levels == {"BCL2": 1.6, "NR3C1": 0.5}
