@@ -18,6 +18,7 @@ __all__ = [
     "PathLike",
     "ModelLike",
     "ContextLike",
+    "SingleContextLike",
     "RuleTree",
     "ProgressCallback",
     "DrugLike",
@@ -29,8 +30,12 @@ SeedLike = Union[None, int, "np.random.Generator"]
 PathLike = Union[str, "os.PathLike[str]"]
 #: a PathwayModel, a bundled model name or a model file path
 ModelLike = Union["PathwayModel", str, "os.PathLike[str]"]
-#: a Context, a bundled context name or a context file path
-ContextLike = Union["Context", str, "os.PathLike[str]"]
+#: one context: a Context, a bundled context name or a context file path
+SingleContextLike = Union["Context", str, "os.PathLike[str]"]
+#: a context, or a list of them composed in order (``["marrow", "t11_14"]``)
+ContextLike = Union[
+    "Context", str, "os.PathLike[str]", list[SingleContextLike], tuple[SingleContextLike, ...]
+]
 #: a parsed Boolean rule (:func:`mmmech.network.logic.parse_rule`): ``("var", name)``,
 #: ``("const", 0.0|1.0)``, ``("not", tree)``, ``("and"|"or", (tree, ...))``
 RuleTree = tuple[Any, ...]

@@ -350,6 +350,7 @@ def score(
     backend: str = "auto",
     interval: float = 0.9,
     points: int = DEFAULT_POINTS,
+    levels: Mapping[str, float] | None = None,
 ) -> ScoreResult:
     """Model-predicted synergy of a drug combination.
 
@@ -357,11 +358,11 @@ def score(
     ----------
     drugs : sequence of K >= 2 drug names (or Drug objects), all different
     model : PathwayModel, bundled name or path
-    context : "cell_line", "marrow" or a context file
+    context : "cell_line", "marrow", a context file, or a list of them composed in order
     doses : mapping drug -> sequence of nM, optional
         Dose series per drug (0 is added when missing); others get :func:`default_doses`.
     metrics : "all" or a metric name or a sequence of them (bliss, hsa, loewe, zip)
-    knockouts, settings, mutations : as in :func:`mmmech.simulate`
+    knockouts, settings, mutations, levels : as in :func:`mmmech.simulate`
     readout : str
         Readout to score (default "viability").
     ensemble : int
@@ -439,6 +440,7 @@ def score(
         knockouts=knockouts,
         settings=settings,
         mutations=mutations,
+        levels=levels,
     )
     auto = (
         []

@@ -118,6 +118,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     # deferred: a command loads its layers only when it runs
     from . import (
+        _contexts,  # deferred: a command loads its layers only when it runs
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
         _score,  # deferred: a command loads its layers only when it runs
@@ -126,7 +127,7 @@ def build_parser():
         _structures,  # deferred: a command loads its layers only when it runs
     )
 
-    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures):
+    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures, _contexts):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
         sub.choices[command].add_argument(

@@ -1,12 +1,18 @@
 """Argument helpers shared by the subcommand modules."""
 
+import argparse
+import math
+
 from ..exceptions import InvalidInputError, MmmechError
 
 __all__ = [
     "not_built",
     "add_model_args",
     "add_perturbation_args",
+    "add_level_arg",
+    "ContextAction",
     "parse_settings",
+    "parse_levels",
     "parse_regimen",
 ]
 
@@ -24,6 +30,19 @@ def not_built(command):
     return handler
 
 
+class ContextAction(argparse.Action):
+    """``--context C`` (repeatable): one context gives the name as before (a string); several
+    give the list, composed in order (``--context marrow --context t11_14``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = getattr(namespace, "_context_given", None)
+        if seen is None:
+            seen = []
+            namespace._context_given = seen
+        seen.append(values)
+        setattr(namespace, self.dest, seen[0] if len(seen) == 1 else list(seen))
+
+
 def add_model_args(p):
     """--model and --context, as in INTERFACE.md."""
     p.add_argument(
@@ -36,10 +55,13 @@ def add_model_args(p):
     p.add_argument(
         "--context",
         default="cell_line",
+        action=ContextAction,
         metavar="C",
         help="cell_line (myeloma cells alone), marrow (NK cells, macrophages, "
-        "complement, T cells, stromal IL-6), none (nothing fixed: for your own "
-        "models), or a context file (.toml)",
+        "complement, T cells, stromal IL-6), a patient context (t11_14, del17p, crbn_low, "
+        "...: 'mmmech contexts list'), none (nothing fixed: for your own models), or a "
+        "context file (.toml); repeatable: several compose in order (--context marrow "
+        "--context t11_14)",
     )
 
 
@@ -90,27 +112,46 @@ def add_perturbation_args(p):
     )
 
 
-def parse_settings(items, what="--set"):
-    """``["NODE=VALUE", ...]`` -> {NODE: float in [0, 1]} (InvalidInputError otherwise)."""
+def add_level_arg(p):
+    """--level NODE=VALUE: a relative level the drugs still act on (simulate, score)."""
+    p.add_argument(
+        "--level",
+        action="append",
+        default=[],
+        metavar="NODE=VALUE",
+        help="relative level of NODE (1 = the model's baseline, >= 0); unlike --set the node "
+        "stays dynamic, so drugs still act on it (repeatable)",
+    )
+
+
+def parse_settings(items, what="--set", high=1.0):
+    """``["NODE=VALUE", ...]`` -> {NODE: float in [0, high]} (InvalidInputError otherwise);
+    ``high=None``: any finite number >= 0 (relative levels)."""
     from ..units import parse_assignment  # deferred: a command loads its layers only when it runs
 
+    span = "in [0, 1]" if high == 1.0 else (">= 0" if high is None else f"in [0, {high:g}]")
     out = {}
     for text in items or ():
         name, value = parse_assignment(text, what=what)
         if value is None:
-            raise InvalidInputError(
-                f"{what}: expected NODE=VALUE with VALUE in [0, 1], got {text!r}"
-            )
+            raise InvalidInputError(f"{what}: expected NODE=VALUE with VALUE {span}, got {text!r}")
         try:
             v = float(value)
         except ValueError:
             raise InvalidInputError(
-                f"{what} {name}: VALUE must be a number in [0, 1], got {value!r}"
+                f"{what} {name}: VALUE must be a number {span}, got {value!r}"
             ) from None
-        if not 0.0 <= v <= 1.0:
-            raise InvalidInputError(f"{what} {name}: VALUE must lie in [0, 1], got {v}")
+        if not (math.isfinite(v) and v >= 0.0 and (high is None or v <= high)):
+            raise InvalidInputError(
+                f"{what} {name}: VALUE must {'lie ' if high == 1.0 else 'be '}{span}, got {v}"
+            )
         out[name] = v
     return out
+
+
+def parse_levels(items):
+    """``["NODE=VALUE", ...]`` of ``--level`` -> {NODE: relative level >= 0}."""
+    return parse_settings(items, what="--level", high=None)
 
 
 def parse_regimen(items, command, what="dose"):

@@ -1,6 +1,6 @@
 """mmmech pathway validate|show|draw|export"""
 
-from ._common import add_model_positional
+from ._common import ContextAction, add_model_positional
 
 __all__ = ["register", "handle_validate", "handle_show", "handle_export", "handle_draw"]
 
@@ -99,8 +99,10 @@ def register(sub, common):
     q.add_argument(
         "--context",
         default="cell_line",
+        action=ContextAction,
         metavar="C",
-        help="cell_line, marrow or a context file (default: cell_line)",
+        help="cell_line, marrow, a patient context or a context file (default: cell_line); "
+        "repeatable: several compose in order",
     )
     q.add_argument(
         "--set",

@@ -3,7 +3,7 @@
 import sys
 
 from ..exceptions import InvalidInputError
-from ._common import add_model_args, add_perturbation_args, add_points_arg
+from ._common import add_level_arg, add_model_args, add_perturbation_args, add_points_arg
 
 __all__ = ["register"]
 
@@ -40,6 +40,7 @@ def register(sub, common):
         help="dose grid of one drug, each amount with its unit (repeatable)",
     )
     add_perturbation_args(p)
+    add_level_arg(p)
     add_points_arg(p)
     p.add_argument(
         "--ensemble",
@@ -152,6 +153,7 @@ def _score_data(args):
             ("--knockout", args.knockout),
             ("--set", args.set_),
             ("--mutation", args.mutation),
+            ("--level", args.level),
             ("--points", args.points is not None),
             ("--ensemble", args.ensemble is not None),
             ("--seed", args.seed is not None),

@@ -4,7 +4,7 @@ import sys
 
 from ..exceptions import InvalidInputError
 from ..units import format_nM, parse_assignment
-from ._common import parse_settings
+from ._common import parse_levels, parse_settings
 
 __all__ = ["run_model", "parse_dose_lists"]
 
@@ -106,6 +106,7 @@ def run_model(args):
         knockouts=args.knockout,
         settings=parse_settings(args.set_),
         mutations=args.mutation,
+        levels=parse_levels(args.level),
         **_ensemble_kwargs(args),
     )
     if args.plot:

@@ -1,6 +1,13 @@
 """mmmech simulate"""
 
-from ._common import add_model_args, add_perturbation_args, parse_regimen, parse_settings
+from ._common import (
+    add_level_arg,
+    add_model_args,
+    add_perturbation_args,
+    parse_levels,
+    parse_regimen,
+    parse_settings,
+)
 
 __all__ = ["register", "handle"]
 
@@ -22,6 +29,7 @@ def register(sub, common):
     )
     add_model_args(p)
     add_perturbation_args(p)
+    add_level_arg(p)
     p.add_argument(
         "--initial",
         action="append",
@@ -43,6 +51,7 @@ def handle(args):
         knockouts=tuple(args.knockout),
         settings=parse_settings(args.set_),
         mutations=tuple(args.mutation),
+        levels=parse_levels(args.level),
     )
     model = args.model
     if args.initial:
@@ -58,6 +67,7 @@ def handle(args):
         "nodes": out["nodes"],
         "converged": out["converged"],
         "notes": out["notes"],
+        "levels": out["levels"],
     }
     if getattr(args, "json", False):
         return payload, ""
@@ -80,6 +90,8 @@ def handle(args):
         lines += ["", "most changed nodes:"]
         for n in changed:
             lines.append(f"  {n:<20}{base['nodes'][n]:>7.3f} -> {out['nodes'][n]:.3f}")
+    if out["levels"]:
+        lines.append("levels: " + ", ".join(f"{n} x{v:g}" for n, v in out["levels"].items()))
     for note in out["notes"]:
         lines.append(f"note: {note}")
     return payload, "\n".join(lines)

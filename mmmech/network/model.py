@@ -588,6 +588,19 @@ class Attachment:
 _IDENTITY = {"w": 1.0, "n": 1.0, "ec50": 0.5}
 
 
+def _substrate_fold(folds, drug, substrate):
+    """Fold on a glue degrader's potency for one neo-substrate (a degron mutation); ``inf``:
+    degradation abolished."""
+    d = folds.get(drug.name) or folds.get(str(drug.name).lower()) or {}
+    f = d.get(substrate, 1.0)
+    if not (isinstance(f, (int, float)) and f > 0 and not math.isnan(f)):
+        raise InvalidInputError(
+            f"potency fold for {drug.name} at neo-substrate {substrate} must be a positive "
+            f"number (inf: not degraded), got {f!r}"
+        )
+    return float(f)
+
+
 def _fold_for(folds, drug, target):
     d = folds.get(drug.name) or folds.get(str(drug.name).lower()) or {}
     f = d.get(target, 1.0)
@@ -653,6 +666,8 @@ def attach_drugs(
     for di, drug in enumerate(drugs):
         reached = False
         for ta in getattr(drug, "targets", ()):
+            # neo-substrates whose own degron is mutated: (node, fold), attached apart below
+            own_fold: list[tuple[str, float]] = []
             action = getattr(ta, "action", None)
             spec = model.actions.get(action) if isinstance(action, str) else None
             target = getattr(ta, "target", None)
@@ -679,6 +694,18 @@ def attach_drugs(
                             f"{drug.name}: neo-substrate {s} is not modelled in this "
                             f"network (no path to myeloma readouts is curated)"
                         )
+                    f_s = _substrate_fold(folds, drug, s)
+                    if f_s != 1.0 and s in mapped:
+                        # a mutation of the substrate (its degron) shifts only the myeloma
+                        # cell's own protein (the node named as the gene), not e.g. T-cell Ikaros
+                        mapped = [m for m in mapped if m != s]
+                        if math.isinf(f_s):
+                            att.notes.append(
+                                f"{drug.name}: {s} is not degraded (a documented degron "
+                                f"mutation abolishes its degradation)"
+                            )
+                        else:
+                            own_fold.append((s, f_s))
                     dests += [m for m in mapped if m not in dests]
                 dests += [x for x in (spec.get("extra") or {}).get("nodes", []) if x in nodes]
                 sign = -1
@@ -725,7 +752,7 @@ def attach_drugs(
                     or spec["term"].strip().startswith("AND NOT")
                     else 1
                 )
-            if not dests:
+            if not dests and not own_fold:
                 continue
             reached = True
             if node_in not in att.extra_nodes:
@@ -777,6 +804,16 @@ def attach_drugs(
                     "fu": fus[di],
                 }
             )
+            for s, f_s in own_fold:
+                # its own input: the same occupancy law with the potency shifted by the fold
+                node_s = drug_node_name(drug.name, f"{target}_{s}")
+                att.extra_nodes.append(node_s)
+                att.y0[node_s] = 0.0
+                add_term(s, spec["term"].replace("{drug}", node_s).replace("{e3}", e3))
+                att.edge_params[(node_s, s)] = dict(_IDENTITY)
+                att.edges.append((node_s, s, -1, f"{drug.name} {action} {target} ({s} mutant)"))
+                att.edges.append((e3, s, 1, f"needed for {drug.name} {action}"))
+                att.columns.append({**att.columns[-1], "node": node_s, "K": K * f_s})
         if not reached:
             att.notes.append(f"{drug.name}: none of its targets attaches to the network")
     return att

@@ -428,6 +428,9 @@ def plan(
                 "origin": c.origin,
                 "settings": sorted(c.settings.items()),
                 "mutations": list(c.mutations),
+                # only when present: a screen without levels keeps its configuration (and
+                # journal fingerprint) as before
+                **({"levels": sorted(c.levels.items())} if c.levels else {}),
             }
             for c in ctx_objs
         ],

@@ -153,6 +153,79 @@ def _check_settings(
     return out
 
 
+def _check_levels(
+    model_nodes: Mapping[str, Any], levels: Mapping[str, float] | None, func: str
+) -> dict[str, float]:
+    """{node: relative level >= 0} (the node must exist; the value a finite number >= 0)."""
+    out: dict[str, float] = {}
+    if levels is not None and not isinstance(levels, Mapping):
+        raise InvalidInputError(
+            f"{func}(): levels must be a mapping {{node: relative level >= 0}}, "
+            f"got {type(levels).__name__} {levels!r:.60}"
+        )
+    for k, v in dict(levels or {}).items():
+        if k not in model_nodes:
+            raise UnknownNodeError(
+                f"{func}(): cannot give a level to unknown node {k!r}{did_you_mean(k, model_nodes)}"
+            )
+        if isinstance(v, (bool, np.bool_)):
+            raise InvalidInputError(f"{func}(): level of {k} must be a number >= 0, got {v!r}")
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"{func}(): level of {k} must be a number >= 0, got {v!r}"
+            ) from None
+        if not (math.isfinite(fv) and fv >= 0.0):
+            raise InvalidInputError(f"{func}(): level of {k} must be finite and >= 0, got {fv}")
+        out[k] = fv
+    return out
+
+
+def _level_overrides(
+    model: PathwayModel, att: Attachment, levels: Mapping[str, float], func: str
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The ``(y0, ymax)`` overrides that give every node its relative level.
+
+    A node with a rule: ``ymax x level``. A node without one holds ``y0 x level``; when a drug
+    acts on it (it then follows its implicit ``<NODE>.basal`` input), a level above 1 raises the
+    basal input (``y0 x level``) and a level below 1 lowers its ``ymax`` (so an agonist, too,
+    can raise it only to the lower ceiling). The result must stay within [0, 1].
+    """
+    y0: dict[str, float] = {}
+    ymax: dict[str, float] = {}
+
+    def refuse(node, what, base, lv):
+        top = 1.0 / base
+        raise InvalidInputError(
+            f"{func}(): level {lv:g} of {node} would raise its {what} {base:g} above 1; "
+            f"the largest level allowed for {node} is {math.floor(top * 1000) / 1000:g}"
+        )
+
+    for node, lv in levels.items():
+        spec = model.nodes[node]
+        basal = f"{node}.basal"
+        if spec.rule is None and basal in att.y0:
+            b = float(att.y0[basal])
+            if lv <= 1.0:
+                ymax[node] = float(att.ymax.get(node, 1.0)) * lv
+            elif b * lv > 1.0:
+                refuse(node, "baseline y0", b, lv)
+            else:
+                y0[basal] = b * lv
+        elif spec.rule is None:
+            b = float(att.y0.get(node, spec.y0))
+            if b * lv > 1.0:
+                refuse(node, "baseline y0", b, lv)
+            y0[node] = b * lv
+        else:
+            b = float(att.ymax.get(node, spec.ymax))
+            if b * lv > 1.0:
+                refuse(node, "ceiling ymax", b, lv)
+            ymax[node] = b * lv
+    return y0, ymax
+
+
 class Simulator:
     """Drugs attached to a pathway model in a context, compiled once, run in batches.
 
@@ -160,10 +233,14 @@ class Simulator:
     ----------
     model : PathwayModel, bundled name or path (default "myeloma")
     drugs : sequence of drug names or Drug objects, length D
-    context : str, path or Context (default "cell_line")
+    context : str, path, Context or a list of them composed in order (default "cell_line")
     knockouts : sequence of node names (fixed at 0)
     settings : mapping node -> value in [0, 1] (fixed)
     mutations : sequence of mutation strings (``"PSMB5 A49T"``) or parsed mutations
+    levels : mapping node -> relative level >= 0, optional
+        Abundance relative to the model's baseline, on top of (and replacing, node by node)
+        the context's ``[levels]``. Unlike `settings` the node stays dynamic, so drugs still
+        act on it (see ``docs/semantics.md``, Contexts).
     params : mapping parameter name -> value, optional
         Values of the model's named parameters (default: curated defaults).
     folds : mapping {drug: {target: fold}}, optional
@@ -186,6 +263,7 @@ class Simulator:
         mutations: Sequence[Any] = (),
         params: Mapping[str, float] | None = None,
         folds: Mapping[str, Mapping[str, float]] | None = None,
+        levels: Mapping[str, float] | None = None,
     ) -> None:
         func = "Simulator"
         self.model: PathwayModel = pathways.load(model)
@@ -196,14 +274,16 @@ class Simulator:
         self.context: Context = load_context(context)
         nodes = self.model.nodes
         ctx_raw: dict[str, float] = dict(self.context.settings)
+        ctx_levels: dict[str, float] = dict(getattr(self.context, "levels", None) or {})
         ctx_dropped: list[str] = []
         if not getattr(self.model, "curated", True):
             # an imported model (mmmech.network.io) does not share the curated node names: the
             # context sets only the nodes it has
-            ctx_dropped = sorted(k for k in ctx_raw if k not in nodes)
+            ctx_dropped = sorted(k for k in {**ctx_raw, **ctx_levels} if k not in nodes)
             ctx_raw = {k: v for k, v in ctx_raw.items() if k in nodes}
+            ctx_levels = {k: v for k, v in ctx_levels.items() if k in nodes}
         else:
-            alien = [k for k in ctx_raw if k not in nodes]
+            alien = [k for k in {**ctx_raw, **ctx_levels} if k not in nodes]
             if alien:
                 more = ", ..." if len(alien) > 4 else ""
                 raise UnknownNodeError(
@@ -228,6 +308,11 @@ class Simulator:
         fixed.update({k: 0.0 for k in knockouts or ()})
         fixed.update(user)
         self.fixed = fixed
+        all_levels = _check_levels(nodes, ctx_levels, f"{func}(context {self.context.name!r})")
+        all_levels.update(_check_levels(nodes, levels, func))
+        #: node -> relative level in force (context levels, then `levels`; fixed nodes left out)
+        self.levels = {k: v for k, v in all_levels.items() if k not in fixed}
+        ignored_levels = sorted(k for k in all_levels if k in fixed)
         self.knockouts = tuple(knockouts or ())
         self.mutations = tuple(self.context.mutations) + tuple(mutations or ())
         all_folds: dict[str, dict[str, float]] = {}
@@ -247,14 +332,20 @@ class Simulator:
                 f"node(s) this imported model does not have were not applied "
                 f"({', '.join(ctx_dropped[:5])}{more})"
             )
+        if ignored_levels:
+            self.notes.append(
+                f"level of {', '.join(ignored_levels)} has no effect: the node is fixed "
+                f"(a setting, knockout or overexpression overrides a level)"
+            )
         self.columns = att.columns
+        lv_y0, lv_ymax = _level_overrides(self.model, att, self.levels, func)
         self.compiled: CompiledModel = compile_model(
             self.model,
             extra_nodes=att.extra_nodes,
             rules=att.rules,
             edge_params=att.edge_params,
-            y0=att.y0,
-            ymax=att.ymax,
+            y0={**att.y0, **lv_y0},
+            ymax={**att.ymax, **lv_ymax},
             parameter_values=self.parameter_values,
         )
         cm = self.compiled
@@ -522,8 +613,11 @@ def _source_key(obj):
 
     A file is keyed by its absolute path, modification time and size, so an edited file is read
     again; a bundled name by the name; an object by its identity (the cache entry keeps the
-    object alive, so the identity cannot be reused by another object while the entry exists).
+    object alive, so the identity cannot be reused by another object while the entry exists);
+    a list of contexts (composed in order) by the keys of its items.
     """
+    if isinstance(obj, (list, tuple)):
+        return ("compose", *(_source_key(o) for o in obj))
     if isinstance(obj, (str, os.PathLike)):
         text = os.fspath(obj)
         if os.path.isfile(text):
@@ -542,7 +636,7 @@ def _drug_key(drug):
     return ("drug", drug)  # value equality: two molecules with the same name stay apart
 
 
-def _cached_simulator(model, drugs, context, knockouts, settings, mutations, params):
+def _cached_simulator(model, drugs, context, knockouts, settings, mutations, params, levels=None):
     key = None
     try:
         key = (
@@ -553,6 +647,7 @@ def _cached_simulator(model, drugs, context, knockouts, settings, mutations, par
             tuple(sorted(settings.items())),
             tuple(str(m) for m in mutations),
             tuple(sorted((params or {}).items())),
+            tuple(sorted((levels or {}).items())),
         )
         hash(key)
     except TypeError:
@@ -567,11 +662,14 @@ def _cached_simulator(model, drugs, context, knockouts, settings, mutations, par
         settings=settings,
         mutations=mutations,
         params=params,
+        levels=levels,
     )
     if key is not None:
         if len(_SIM_CACHE) >= _SIM_CACHE_MAX:
             _SIM_CACHE.pop(next(iter(_SIM_CACHE)))
-        _SIM_CACHE[key] = (sim, (model, context, tuple(drugs)))  # keeps keyed objects alive
+        # keeps keyed objects alive (a list of contexts as a tuple: the items are keyed)
+        ctx_ref = tuple(context) if isinstance(context, list) else context
+        _SIM_CACHE[key] = (sim, (model, ctx_ref, tuple(drugs)))  # keeps keyed objects alive
     return sim
 
 
@@ -630,6 +728,7 @@ def simulate(
     backend: str = ...,
     params: Mapping[str, float] | None = ...,
     nodes: bool = ...,
+    levels: Mapping[str, float] | None = ...,
 ) -> dict[str, Any]: ...
 
 
@@ -644,6 +743,7 @@ def simulate(
     backend: str = ...,
     params: Mapping[str, float] | None = ...,
     nodes: bool = ...,
+    levels: Mapping[str, float] | None = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -657,6 +757,7 @@ def simulate(
     backend: str = "auto",
     params: Mapping[str, float] | None = None,
     nodes: bool = True,
+    levels: Mapping[str, float] | None = None,
 ) -> dict[str, Any] | pd.DataFrame:
     """Steady state of a pathway model under one regimen.
 
@@ -666,7 +767,8 @@ def simulate(
     regimens : dict {drug: nM}, optional
         One regimen (None or ``{}``: untreated). A list of regimens still works for this
         release but is deprecated: use :func:`simulate_batch`, which always returns a DataFrame.
-    context : "cell_line", "marrow", a context file or a Context
+    context : "cell_line", "marrow", a context file or a Context, or a list of them composed in
+        order (``["marrow", "t11_14"]``)
     knockouts : sequence of node names
     settings : mapping node -> value in [0, 1]
     mutations : sequence of mutation strings, e.g. ``["PSMB5 A49T"]``
@@ -674,12 +776,16 @@ def simulate(
     params : mapping model-parameter name -> value, optional
     nodes : bool
         Include every node's activity.
+    levels : mapping node -> relative level >= 0, optional
+        Node abundance relative to the model's baseline; the node stays dynamic (drugs still act
+        on it), unlike `settings`.
 
     Returns
     -------
     dict
         ``{context, drugs: {name: nM}, readouts: {viability, apoptosis, proliferation, ...},
-        nodes: {NODE: activity}, converged, notes}``. A regimen that did not reach steady state
+        nodes: {NODE: activity}, converged, notes, levels}`` (``levels``: the relative levels in
+        force, from the context and `levels`). A regimen that did not reach steady state
         is flagged (``converged`` False) and warned about, never silently returned.
 
     Examples
@@ -705,9 +811,19 @@ def simulate(
             backend=backend,
             params=params,
             nodes=nodes,
+            levels=levels,
         )
     sim, conc, canon, res = _run(
-        "simulate", model, [regimens], context, knockouts, settings, mutations, backend, params
+        "simulate",
+        model,
+        [regimens],
+        context,
+        knockouts,
+        settings,
+        mutations,
+        backend,
+        params,
+        levels,
     )
     out = {
         "context": sim.context.name,
@@ -715,6 +831,7 @@ def simulate(
         "readouts": {k: float(v[0]) for k, v in res.readouts.items()},
         "converged": bool(res.converged[0]),
         "notes": list(sim.notes),
+        "levels": dict(sim.levels),
     }
     if nodes:
         out["nodes"] = {n: float(res.y[0, sim.compiled.index(n)]) for n in sim.model.nodes}
@@ -731,6 +848,7 @@ def simulate_batch(
     backend: str = "auto",
     params: Mapping[str, float] | None = None,
     nodes: bool = True,
+    levels: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Steady states of a batch of regimens in one call: always a DataFrame.
 
@@ -765,6 +883,7 @@ def simulate_batch(
         mutations,
         backend,
         params,
+        levels,
     )
     import pandas as pd  # deferred: pandas costs ~0.3 s and only batches need it
 
@@ -778,10 +897,13 @@ def simulate_batch(
     df = pd.DataFrame(cols)
     df.attrs["context"] = sim.context.name
     df.attrs["notes"] = list(sim.notes)
+    df.attrs["levels"] = dict(sim.levels)
     return df
 
 
-def _run(func, model, regimens, context, knockouts, settings, mutations, backend, params):
+def _run(
+    func, model, regimens, context, knockouts, settings, mutations, backend, params, levels=None
+):
     """Resolve the drugs of a batch of regimens, run them on a cached Simulator.
 
     Returns ``(simulator, conc (R, D) nM, canonical regimens, SimulationResult)``.
@@ -813,7 +935,14 @@ def _run(func, model, regimens, context, knockouts, settings, mutations, backend
             f"got {type(settings).__name__} {settings!r:.60}"
         )
     settings = dict(settings or {})
-    sim = _cached_simulator(model, drug_objs, context, knockouts, settings, mutations, params)
+    if levels is not None and not isinstance(levels, Mapping):
+        raise InvalidInputError(
+            f"{func}(): levels must be a mapping {{node: relative level >= 0}}, "
+            f"got {type(levels).__name__} {levels!r:.60}"
+        )
+    sim = _cached_simulator(
+        model, drug_objs, context, knockouts, settings, mutations, params, dict(levels or {})
+    )
     conc = np.zeros((len(regs), len(drug_objs)))
     canon = []
     for r, reg in enumerate(regs):

@@ -233,7 +233,33 @@ def parse_mutation(text: str | Mutation, scheme: str | None = None) -> Mutation:
         raise MutationError(f"parse_mutation(): {text!r}: position must be >= 1")
     m = Mutation(target.gene, wt, position, mt, sch.name, fold)
     _check_wild_type(m, text)
+    if scheme is None and text_scheme is None:
+        _check_other_numbering(target, m, text)
     return m
+
+
+def _check_other_numbering(t: Target, m: Mutation, text: str) -> None:
+    """MutationError when a mutation read in the gene's default numbering has no documented
+    variant there but is a documented variant in another numbering scheme (``PSMB5 A108T``:
+    precursor A108T is the documented mature A49T). Run as written it would be a different,
+    undocumented residue, i.e. silently wild type for every drug."""
+    up = m.uniprot_position()
+    if any(_same_site(t, k, up) and k.mt == m.mt for k in t.mutations):
+        return
+    for name, sch in t.schemes.items():
+        if name == m.scheme:
+            continue
+        other_up = m.position + sch.offset
+        for k in t.mutations:
+            if not (_same_site(t, k, other_up) and k.wt == m.wt and k.mt == m.mt):
+                continue
+            doc = Mutation(t.gene, k.wt, k.position, k.mt, k.scheme)
+            raise MutationError(
+                f"mutation {text.strip()!r}: position {m.position} in {m.scheme} numbering has "
+                f"no documented variant; {name} {m.variant} is the documented {k.scheme} "
+                f"{k.text}: write {str(doc)!r} or name the scheme "
+                f"('{t.gene} {m.variant} {name}', scheme={name!r}, --scheme {name})"
+            )
 
 
 def _check_wild_type(m: Mutation, text: str) -> None:

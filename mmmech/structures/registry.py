@@ -509,8 +509,13 @@ def _build_registry(data: Mapping[str, Any], origin: str) -> _TargetRegistry:
                 raise ModelFileError(f"{w}: unknown scheme {scheme!r}")
             folds = {str(k).lower(): float(v) for k, v in m.get("folds", {}).items()}
             for dname, v in folds.items():
-                if not (math.isfinite(v) and v > 0):
-                    raise ModelFileError(f"{w}: fold for {dname} must be finite and > 0, got {v}")
+                # inf: the mutation abolishes the drug's effect (a neo-substrate's degron
+                # mutation that escapes degradation); no finite fold stands in for it
+                if not (v > 0 and not math.isnan(v)):
+                    raise ModelFileError(
+                        f"{w}: fold for {dname} must be finite and > 0 (or inf: effect "
+                        f"abolished), got {v}"
+                    )
             up = int(mm.group(2)) + schemes[scheme].offset
             if up in residues and residues[up] != mm.group(1):
                 raise ModelFileError(

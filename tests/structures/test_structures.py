@@ -811,7 +811,7 @@ def test_outside_binding_site_gives_one_with_warning():
 
 def test_neo_substrate_mutation_reaches_glue_degraders():
     with pytest.warns(
-        S.MutationWarning, match="lenalidomide.*documented without a fold.*PMID:29496670"
+        S.MutationWarning, match="lenalidomide.*registry records it for other drugs.*pomalidomide"
     ):
         sh = S.potency_shifts(["IKZF1 Q146H"], drugs=DRUGS)
     assert dict(sh) == {"lenalidomide": {"IKZF1": 1.0}}
