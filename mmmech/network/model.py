@@ -526,6 +526,14 @@ def _validate(m, drugs=None):
                     warnings.append(f"drug {d.name} has no path to a readout")
                 for s, t, sign, _ in att.edges:
                     g.add_edge(s, t, sign=sign)
+        # nodes an action's term reads (e.g. TCellFitness in engage_T_cells) reach the node the
+        # action attaches to
+        for spec in m.actions.values():
+            dest = spec.get("node")
+            if dest in m.nodes:
+                for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", spec.get("term", "")):
+                    if tok in m.nodes and tok != dest:
+                        g.add_edge(tok, dest, sign=1)
         reach = set()
         for r in ro:
             reach |= nx.ancestors(g, r) | {r}
