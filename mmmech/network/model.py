@@ -471,6 +471,23 @@ def _validate(m, drugs=None):
         for t in (spec.get("extra") or {}).get("nodes", []):
             if t not in names:
                 errors.append(f"action {act}: extra node {t!r} is not in the model")
+        ant = spec.get("antigen_nodes")
+        if ant is not None:
+            if not isinstance(ant, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in ant.values()
+            ):
+                errors.append(
+                    f"action {act}: antigen_nodes must map antigen names to lists of node "
+                    f"names, got {ant!r}"
+                )
+            else:
+                for k, targets in ant.items():
+                    for t in targets:
+                        if t not in names:
+                            errors.append(
+                                f"action {act}: antigen node {t!r} ({k}) is not in the "
+                                f"model{did_you_mean(t, names)}"
+                            )
         eff = spec.get("effector_nodes")
         if eff is not None:
             if not isinstance(eff, dict) or not all(isinstance(v, str) for v in eff.values()):
@@ -509,6 +526,14 @@ def _validate(m, drugs=None):
                     warnings.append(f"drug {d.name} has no path to a readout")
                 for s, t, sign, _ in att.edges:
                     g.add_edge(s, t, sign=sign)
+        # nodes an action's term reads (e.g. TCellFitness in engage_T_cells) reach the node the
+        # action attaches to
+        for spec in m.actions.values():
+            dest = spec.get("node")
+            if dest in m.nodes:
+                for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", spec.get("term", "")):
+                    if tok in m.nodes and tok != dest:
+                        g.add_edge(tok, dest, sign=1)
         reach = set()
         for r in ro:
             reach |= nx.ancestors(g, r) | {r}
@@ -545,6 +570,11 @@ def _action_nodes(m):
         for t in (spec.get("substrate_nodes") or {}).values():
             out.update(t)
         out.update((spec.get("extra") or {}).get("nodes", []))
+        ant = spec.get("antigen_nodes")
+        if isinstance(ant, dict):
+            for v in ant.values():
+                if isinstance(v, list):
+                    out.update(x for x in v if isinstance(x, str))
         eff = spec.get("effector_nodes")
         if isinstance(eff, dict):
             out.update(v for v in eff.values() if isinstance(v, str))
@@ -770,6 +800,16 @@ def attach_drugs(
                 for hnode in helpers:
                     if hnode != t:
                         att.edges.append((hnode, t, 1, f"needed for {drug.name} {action}"))
+            # antigen-specific consequences of the bound antibody (e.g. anti-CD38 on CD38+ NK
+            # and regulatory cells): the occupancy itself enters these nodes, whatever the
+            # antigen level of the tumour cell ([actions.<action>.antigen_nodes])
+            if spec.get("effector_nodes"):
+                ant_term = "OR {drug}".replace("{drug}", node_in)
+                for t in (spec.get("antigen_nodes") or {}).get(str(target), []):
+                    if t in nodes and t not in dests:
+                        add_term(t, ant_term)
+                        att.edge_params[(node_in, t)] = dict(_IDENTITY)
+                        att.edges.append((node_in, t, 1, f"{drug.name} {action} {target}"))
             # the record potency_nM was read from: cellular when the drug layer says so
             potency = getattr(ta, "potency", None)
             if getattr(ta, "potency_basis", None) == "cellular":

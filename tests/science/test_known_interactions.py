@@ -73,11 +73,14 @@ def test_lenalidomide_enhances_antibody_killing_in_marrow_through_t_cell_il2(pai
     cytotoxicity (Hsu et al., Blood 2011, DOI:10.1182/blood-2010-04-278432; Gandhi et al.,
     PMID:24328678). Effector cells present: ``marrow``.
 
-    Without T cells (no IL-2 boost of NK cells) the interaction is gone, and in ``cell_line``
-    (no effectors) the antibody is inert, so there is nothing to interact with."""
+    For an anti-CD38 antibody a second route adds to it: Ikaros/Aiolos loss derepresses
+    interferon-stimulated genes including CD38 (Fedele et al., Blood 2018,
+    DOI:10.1182/blood-2018-05-850727). Without T cells (no IL-2 boost of NK cells) and without
+    the interferon response (no CD38 rise) the interaction is gone, and in ``cell_line`` (no
+    effectors) the antibody is inert, so there is nothing to interact with."""
     bliss, zip_ = bliss_zip(pair, "marrow")
     assert bliss > 0 and zip_ > 0, (paper, bliss, zip_)
-    b0, z0 = bliss_zip(pair, "marrow", knockouts=("TCells",))
+    b0, z0 = bliss_zip(pair, "marrow", knockouts=("TCells", "InterferonResponse"))
     assert b0 < 0.5 * bliss and z0 < 0.5 * zip_, (b0, z0)
     bc, zc = bliss_zip(pair, "cell_line")
     assert abs(bc) < 0.1 and abs(zc) < 0.1, (bc, zc)
@@ -202,10 +205,16 @@ def test_complement_knockout_weakens_daratumumab_but_not_elotuzumab():
         ko = _viab(drug, knockouts=("Complement",))
         effect_full = full["viability"].iloc[0] - full["viability"].iloc[1]
         effect_ko = ko["viability"].iloc[0] - ko["viability"].iloc[1]
-        assert effect_full > 0.2 and effect_ko > 0.1, (drug, effect_full, effect_ko)
+        # model 0.3: complement is the main lytic route of anti-CD38 antibodies and elotuzumab
+        # alone is weak (single-agent calibration, parameters.adcc_killing_weight)
+        assert effect_full > (0.2 if loses else 0.05) and effect_ko > 0.02, (
+            drug,
+            effect_full,
+            effect_ko,
+        )
         if loses:
             assert effect_ko < 0.9 * effect_full, (drug, effect_full, effect_ko)
-            assert full["CDC"].iloc[1] > 0.5 and ko["CDC"].iloc[1] == 0.0
+            assert full["CDC"].iloc[1] > 0.3 and ko["CDC"].iloc[1] == 0.0
         else:
             assert effect_ko == pytest.approx(effect_full, abs=1e-9), (effect_full, effect_ko)
 
