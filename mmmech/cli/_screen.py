@@ -65,7 +65,8 @@ def register(sub, common):
         action="append",
         default=[],
         metavar="C",
-        help="cell_line, marrow or a context file (repeatable; default cell_line)",
+        help="cell_line, marrow, a patient context or a context file (repeatable: one screen "
+        "per context; default cell_line); compose contexts as A+B (marrow+t11_14)",
     )
     p.add_argument("--model", default="myeloma", metavar="NAME|PATH")
     p.add_argument(

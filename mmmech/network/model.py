@@ -852,7 +852,7 @@ def attach_drugs(
                 add_term(s, spec["term"].replace("{drug}", node_s).replace("{e3}", e3))
                 att.edge_params[(node_s, s)] = dict(_IDENTITY)
                 att.edges.append((node_s, s, -1, f"{drug.name} {action} {target} ({s} mutant)"))
-                att.edges.append((e3, s, 1, f"needed for {drug.name} {action}"))
+                att.edges.append((str(e3), s, 1, f"needed for {drug.name} {action}"))
                 att.columns.append({**att.columns[-1], "node": node_s, "K": K * f_s})
         if not reached:
             att.notes.append(f"{drug.name}: none of its targets attaches to the network")
