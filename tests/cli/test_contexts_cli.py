@@ -21,7 +21,7 @@ def test_contexts_list_text_and_json(capsys):
     assert "--context marrow --context t11_14" in text
     rows = _json(capsys, "contexts", "list")
     by_name = {r["name"]: r for r in rows}
-    assert by_name["t11_14"]["levels"]["BCL2"] > 1
+    assert by_name["t11_14"]["levels"]["BCL2Basal"] > 1
     assert by_name["bcma_loss"]["levels"] == {"TNFRSF17": 0.0}
     assert by_name["del17p"]["knockouts"] == ["TP53"]
     assert by_name["psmb5_mutant"]["mutations"] == ["PSMB5 A49T"]
@@ -31,7 +31,7 @@ def test_contexts_list_text_and_json(capsys):
 def test_contexts_show_text_and_json(capsys):
     assert main(["contexts", "show", "t11_14"]) == 0
     text = capsys.readouterr().out
-    assert "level     BCL2 x1.6" in text and "DOI:10.18632/oncotarget.4616" in text
+    assert "level     BCL2Basal x1.6" in text and "DOI:10.18632/oncotarget.4616" in text
     assert "modelling choice" in text
     d = _json(capsys, "contexts", "show", "crbn_low")
     assert d["name"] == "crbn_low" and d["levels"] == {"CRBN": 0.25}
@@ -52,14 +52,14 @@ def test_repeated_context_composes_and_equals_python(capsys):
     py = simulate("myeloma", {"venetoclax": 0.01}, context=["marrow", "t11_14"])
     assert cli["context"] == "marrow+t11_14" == py["context"]
     assert cli["readouts"] == pytest.approx(py["readouts"])
-    assert cli["levels"] == {"BCL2": 1.6, "NR3C1": 0.5}
+    assert cli["levels"] == {"BCL2Basal": 1.6, "GRBasal": 0.5}
     one = _json(capsys, "simulate", "--context", "marrow")
     assert one["context"] == "marrow" and one["levels"] == {}
 
 
 def test_level_option_on_simulate_and_score(capsys):
-    d = _json(capsys, "simulate", "venetoclax=10pM", "--level", "BCL2=1.5")
-    assert d["levels"] == {"BCL2": 1.5}
+    d = _json(capsys, "simulate", "venetoclax=1nM", "--level", "BCL2Basal=1.5")
+    assert d["levels"] == {"BCL2Basal": 1.5}
     assert d["nodes"]["BCL2"] == pytest.approx(0.45)  # 0.9 halved: the drug still acts
     s = _json(
         capsys,
@@ -67,7 +67,7 @@ def test_level_option_on_simulate_and_score(capsys):
         "venetoclax",
         "dexamethasone",
         "--level",
-        "BCL2=1.5",
+        "BCL2Basal=1.5",
         "--points",
         "3",
         "--metric",
@@ -79,7 +79,7 @@ def test_level_option_on_simulate_and_score(capsys):
 @pytest.mark.parametrize(
     "argv, needles",
     [
-        (["simulate", "--level", "BCL2=2"], ["BCL2", "largest level", "1.666"]),
+        (["simulate", "--level", "BCL2Basal=2"], ["BCL2Basal", "largest level", "1.666"]),
         (["simulate", "--level", "BCL2=-1"], ["--level BCL2", ">= 0"]),
         (["simulate", "--level", "BCL2"], ["--level", "NODE=VALUE"]),
         (

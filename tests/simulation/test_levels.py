@@ -16,11 +16,12 @@ def _run(drugs, conc, **kw):
 
 
 def test_a_level_keeps_the_node_dynamic_a_setting_fixes_it():
-    # venetoclax (K 0.01 nM) at 0 and 0.01 nM: half occupancy
-    lv = _run(["venetoclax"], [[0.0], [0.01]], levels={"BCL2": 1.5})
+    # venetoclax (K 0.01 nM, fraction unbound 0.01) at 0 and 1 nM total: half occupancy;
+    # BCL2Basal (genotype-set expression, 0.6) feeds BCL2 through an identity edge
+    lv = _run(["venetoclax"], [[0.0], [1.0]], levels={"BCL2Basal": 1.5})
     assert lv.node("BCL2")[0] == pytest.approx(0.9)  # 0.6 x 1.5
     assert lv.node("BCL2")[1] == pytest.approx(0.45)  # venetoclax still inhibits it
-    fixed = _run(["venetoclax"], [[0.0], [0.01]], settings={"BCL2": 0.9})
+    fixed = _run(["venetoclax"], [[0.0], [1.0]], settings={"BCL2": 0.9})
     assert fixed.node("BCL2")[1] == pytest.approx(0.9)  # a fixed node overrides the drug
 
 
@@ -41,9 +42,9 @@ def test_levels_of_held_and_ruled_nodes():
 
 def test_a_level_above_the_ceiling_is_a_one_line_error():
     with pytest.raises(InvalidInputError) as exc:
-        Simulator("myeloma", ["venetoclax"], levels={"BCL2": 2.0})
+        Simulator("myeloma", ["venetoclax"], levels={"BCL2Basal": 2.0})
     msg = str(exc.value)
-    assert "\n" not in msg and "BCL2" in msg and "0.6" in msg and "1.666" in msg
+    assert "\n" not in msg and "BCL2Basal" in msg and "0.6" in msg and "1.666" in msg
     with pytest.raises(InvalidInputError, match=r"IRF4.*ceiling ymax 1.*largest level .* is 1"):
         simulate("myeloma", {}, levels={"IRF4": 1.1})
     with pytest.raises(UnknownNodeError, match="did you mean 'BCL2'"):
@@ -55,16 +56,16 @@ def test_a_level_above_the_ceiling_is_a_one_line_error():
 
 
 def test_a_level_on_a_fixed_node_is_noted_not_applied():
-    out = simulate("myeloma", {}, settings={"BCL2": 0.3}, levels={"BCL2": 1.5})
-    assert out["nodes"]["BCL2"] == pytest.approx(0.3)
-    assert any("level of BCL2 has no effect" in n for n in out["notes"])
+    out = simulate("myeloma", {}, settings={"BCL2Basal": 0.3}, levels={"BCL2Basal": 1.5})
+    assert out["nodes"]["BCL2Basal"] == pytest.approx(0.3)
+    assert any("level of BCL2Basal has no effect" in n for n in out["notes"])
 
 
 def test_composed_context_equals_its_parts_in_order():
     a = simulate("myeloma", {"venetoclax": 0.01}, context=["marrow", "t11_14"])
     b = simulate("myeloma", {"venetoclax": 0.01}, context="marrow+t11_14")
     assert a["context"] == "marrow+t11_14" and a["readouts"] == b["readouts"]
-    assert a["levels"] == {"BCL2": 1.6, "NR3C1": 0.5}
+    assert a["levels"] == {"BCL2Basal": 1.6, "GRBasal": 0.5}
     # later wins: cell_line after marrow removes the effector cells again
     c = simulate("myeloma", {}, context=["marrow", "cell_line"])
     assert c["nodes"]["NKCells"] == 0.0
@@ -184,4 +185,4 @@ def test_score_and_screen_pass_composed_contexts_and_levels_through(tmp_path):
         ).scores["bliss"]
     )
     levels = dict(df.attrs["config"]["contexts"][1]["levels"])
-    assert levels == {"BCL2": 1.6, "NR3C1": 0.5}
+    assert levels == {"BCL2Basal": 1.6, "GRBasal": 0.5}
