@@ -9,8 +9,8 @@ goes away; three properties of standard regimens are checked on top:
   2021;137:1154). The antagonism of model 0.2 came from one NK-activity node that both natural
   killing and ADCC needed; dexamethasone now suppresses natural killing (Hsu et al., Blood 2011,
   DOI:10.1182/blood-2010-04-278432; Parrillo & Fauci 1978, PMID:705262) strongly, ADCC weakly
-  (parameters.dex_adcc_weight) and T-cell redirected lysis not at all by default (Brandl et al.
-  2007, DOI:10.1007/s00262-007-0298-z);
+  (parameters.dex_adcc_weight) and T-cell redirected lysis not at all by default (MT103 BiTE
+  study, Cancer Immunol Immunother 2007, DOI:10.1007/s00262-007-0298-z);
 * elotuzumab alone is weak (no objective responses as monotherapy: Zonder et al., Blood 2012,
   DOI:10.1182/blood-2011-06-360552), a single-agent fact used to calibrate ADCC and ADCP;
 * daratumumab alone is still active in ``marrow``.
@@ -106,9 +106,9 @@ def test_adcc_does_not_need_the_il2_boosted_natural_killing_state():
 
 
 def test_dexamethasone_leaves_t_cell_redirected_killing_by_default():
-    """Brandl et al. 2007: dexamethasone did not detectably inhibit bispecific-redirected T-cell
-    lysis. With the default dex_tcell_weight (0) teclistamab's T-cell killing is unchanged;
-    the weight, not an unsourced asymmetry, decides it."""
+    """Cancer Immunol Immunother 2007 (MT103 BiTE): dexamethasone did not detectably inhibit
+    bispecific-redirected T-cell lysis. With the default dex_tcell_weight (0) teclistamab's
+    T-cell killing is unchanged; the weight, not an unsourced asymmetry, decides it."""
     regs = [reg("teclistamab"), reg("teclistamab", "dexamethasone")]
     tk = run(regs)["TCellKilling"].to_numpy()
     assert tk[1] == pytest.approx(tk[0], rel=1e-6), tk
