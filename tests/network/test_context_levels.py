@@ -107,7 +107,7 @@ def test_composed_name_reads_back_and_lists_and_tuples_agree():
     assert c.name == "marrow+t11_14"
     assert load_context("marrow+t11_14") == c == load_context(("marrow", "t11_14"))
     assert compose_contexts(["marrow"]) is load_context("marrow")
-    assert c.settings["NKCells"] == 1.0 and c.levels["BCL2"] > 1.0
+    assert c.settings["NKCells"] == 1.0 and c.levels["BCL2Basal"] > 1.0
 
 
 def test_single_contexts_unchanged():
