@@ -367,7 +367,7 @@ def _knockout_search(
     base_inhib = 100.0 * (1.0 - intact / intact.flat[0])
     kept = np.ones(len(names))
     for ax in range(len(shape)):
-        idx = [0] * len(shape)
+        idx: list[int | slice] = [0] * len(shape)
         idx[ax] = slice(None)
         ref = float(np.max(base_inhib[tuple(idx)]))
         if ref > 1e-6:
@@ -380,11 +380,16 @@ def _knockout_search(
         return None, None, None
     removing = ok & (np.abs(bliss) <= REMOVE_FRACTION * abs(bliss0))
     if removing.any():
-        order = sorted((-kept[i], abs(bliss[i]), names[i], i) for i in np.flatnonzero(removing))
+        order = sorted(
+            (-float(kept[j]), abs(float(bliss[j])), names[j], int(j))
+            for j in np.flatnonzero(removing)
+        )
     else:
-        order = sorted((abs(bliss[i]), -kept[i], names[i], i) for i in np.flatnonzero(ok))
-    i = order[0][-1]
-    return names[i], float(bliss[i]), float(kept[i])
+        order = sorted(
+            (abs(float(bliss[j])), -float(kept[j]), names[j], int(j)) for j in np.flatnonzero(ok)
+        )
+    best = order[0][-1]
+    return names[best], float(bliss[best]), float(kept[best])
 
 
 # ------------------------------------------------------------------ the run

@@ -2,6 +2,8 @@
 
 import sys
 
+from ..exceptions import MmmechError
+
 __all__ = ["register", "handle"]
 
 
@@ -16,7 +18,10 @@ def register(sub, common):
         "compare the predicted direction (summary Bliss: > +2 synergy, < -2 antagonism, else "
         "additive) with the reported one. Prints the table, the strict and sign agreement "
         "fractions and, per entry, the knock-out that removes the predicted interaction. "
-        "With --out FILE.md the table is written as Markdown (atomically).",
+        "With --out FILE.md the table is written as Markdown (atomically); when FILE.md "
+        "already holds the markers '<!-- BEGIN mmmech validate -->' and "
+        "'<!-- END mmmech validate -->', only the text between them is replaced "
+        "(docs/validation.md keeps its prose).",
     )
     p.add_argument(
         "--model",
@@ -48,6 +53,24 @@ def register(sub, common):
     p.set_defaults(func=handle)
 
 
+BEGIN, END = "<!-- BEGIN mmmech validate -->", "<!-- END mmmech validate -->"
+
+
+def _document(path, md):
+    """The text written to `path`: `md` alone, or the existing file with the part between the
+    BEGIN and END markers replaced by `md` (the prose around them is kept)."""
+    from ..resources import read_text_file  # deferred: loads with the command
+
+    try:
+        old = read_text_file(path, "validate")
+    except MmmechError:
+        return md  # a new file (or one that cannot be read: it is replaced whole)
+    i, j = old.find(BEGIN), old.find(END)
+    if i < 0 or j < i:
+        return md
+    return old[: i + len(BEGIN)] + "\n" + md + old[j:]
+
+
 def handle(args):
     from .. import validation  # deferred: a command loads its layers only when it runs
     from ..utils import atomic_write, output_target  # deferred: loads with the command
@@ -60,7 +83,7 @@ def handle(args):
     s = validation.summary(rows)
     md = validation.to_markdown(rows, model=str(args.model))
     if args.out is not None:
-        atomic_write(args.out, md.encode("utf-8"))
+        atomic_write(args.out, _document(args.out, md).encode("utf-8"))
         print(f"mmmech: wrote {args.out} ({len(rows)} entries)", file=sys.stderr)
     payload = {
         "model": str(args.model),
