@@ -58,7 +58,7 @@ from . import drugs as _drugs
 from . import sources
 from .exceptions import InvalidInputError, ModelFileError
 from .network.contexts import load_context
-from .resources import load_toml, parse_toml, read_text_file
+from .resources import list_data, load_toml, parse_toml, read_text_file
 from .scoring import score
 from .simulation.propagate import steady_state
 from .simulation.simulator import Simulator
@@ -483,7 +483,8 @@ def run(
     """
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
         raise InvalidInputError(f"run(): threshold must be a number >= 0, got {threshold!r}")
-    if table is None and isinstance(model, str):
+    if table is None and isinstance(model, str) and f"{model}.toml" in list_data("pathways"):
+        # a bundled model: cached for the process (a user's model file is read every time)
         return list(_run_cached(model, int(ensemble), int(seed), int(points), float(threshold)))
     entries = load_table(table)
     return [_predict(model, e, ensemble, seed, points, threshold) for e in entries]

@@ -176,6 +176,15 @@ def test_gr_negative_cells_lose_the_selinexor_dexamethasone_synergy(rows):
     assert gr_neg.knockouts == ["NR3C1"] and abs(gr_neg.bliss) < 1e-6
 
 
+def test_run_on_a_table_file_with_an_ensemble(tmp_path):
+    text = ENTRY.format(b="venetoclax", ctx="cell_line", d="synergy", s="PMID:26707935")
+    text = text.replace('drug_a = "bortezomib"', 'drug_a = "dexamethasone"')
+    (row,) = validation.run(table=_write(tmp_path, text), ensemble=3, seed=1)
+    assert row.drug_a == "dexamethasone" and row.bliss_low is not None
+    assert row.bliss_low <= row.bliss <= row.bliss_high
+    assert row.bliss > validation.THRESHOLD and row.agree_strict
+
+
 @pytest.mark.xfail(
     strict=False,
     reason="model 0.2 reproduces far fewer than 80% of the reported directions (IMiDs only "
