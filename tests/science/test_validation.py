@@ -49,8 +49,8 @@ def test_every_entry_has_a_source_resolvable_drugs_and_a_context():
             assert text.strip(), e.id
         if not e.verified:
             assert e.note.strip(), f"{e.id}: an unverified entry must say why in its note"
-        # cells alone in cell_line, an effector or stromal co-culture in marrow
-        assert (e.co_culture == "none") == (e.context == "cell_line"), e.id
+        # an effector or stromal co-culture is scored in marrow, cells alone never are
+        assert (e.co_culture == "none") == (e.context != "marrow"), e.id
 
 
 def test_knockouts_of_entries_are_model_nodes():
