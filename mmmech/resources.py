@@ -29,12 +29,13 @@ _PACKAGES = {
     "structures": "mmmech._data.structures",
     "pathways": "mmmech._data.pathways",
     "contexts": "mmmech._data.pathways.contexts",
+    "validation": "mmmech._data.pathways.validation",
 }
 
 
 def data_file(folder: str, name: str) -> Traversable:
     """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways',
-    'contexts')."""
+    'contexts', 'validation')."""
     return resources.files(_PACKAGES[folder]).joinpath(name)
 
 

@@ -1,7 +1,8 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``) with a ``register(subparsers, common)`` function.
+``_simulate``, ``_score``, ``_screen``, ``_validate``) with a ``register(subparsers, common)``
+function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
 may return ``(payload, text, exit_code)`` to report a finding as a non-zero exit (for example
@@ -38,7 +39,7 @@ __all__ = ["main", "build_parser", "emit_json"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
 #: commands whose long kernel runs report progress on stderr (``--progress``)
-PROGRESS_COMMANDS = ("score", "simulate", "screen")
+PROGRESS_COMMANDS = ("score", "simulate", "screen", "validate")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -125,9 +126,10 @@ def build_parser():
         _screen,  # deferred: a command loads its layers only when it runs
         _simulate,  # deferred: a command loads its layers only when it runs
         _structures,  # deferred: a command loads its layers only when it runs
+        _validate,  # deferred: a command loads its layers only when it runs
     )
 
-    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures, _contexts):
+    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures, _contexts, _validate):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
         sub.choices[command].add_argument(

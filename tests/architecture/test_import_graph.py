@@ -36,6 +36,7 @@ LAYERS = [
     ("mmmech.synergy", 7),
     ("mmmech.scoring", 8),
     ("mmmech.screening", 9),
+    ("mmmech.validation", 9),
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),

@@ -1,0 +1,1 @@
+"""Bundled validation data: published in-vitro combination results (invitro_combinations.toml)."""
