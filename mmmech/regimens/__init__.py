@@ -74,7 +74,7 @@ def available() -> list[str]:
     return [n[: -len(".toml")] for n in list_data("regimens")]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bundled(name: str) -> Regimen:
     res = data_file("regimens", f"{name}.toml")
     return read_regimen(res.read_text(encoding="utf-8"), f"regimens/{name}.toml", expect_name=name)

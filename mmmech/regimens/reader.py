@@ -166,7 +166,10 @@ def _days(chk: _Checker, v: Any, cycle_days: int, path: Path, where: str) -> tup
     """Parse ``days``: integers and ``"a-b"`` ranges, each within 1..cycle_days, no repeats."""
     if not isinstance(v, list) or not v:
         raise chk.error(
-            path, "days", where, f"expected a list of days of the cycle (1..{cycle_days}), got {v!r}"
+            path,
+            "days",
+            where,
+            f"expected a list of days of the cycle (1..{cycle_days}), got {v!r}",
         )
     out: list[int] = []
     for item in v:
@@ -178,7 +181,7 @@ def _days(chk: _Checker, v: Any, cycle_days: int, path: Path, where: str) -> tup
         m = _RANGE.match(item) if isinstance(item, str) else None
         if not m or int(m.group(1)) > int(m.group(2)):
             raise chk.error(
-                path, "days", where, f"expected a day or a range like \"1-21\", got {item!r}"
+                path, "days", where, f'expected a day or a range like "1-21", got {item!r}'
             )
         out.extend(range(int(m.group(1)), int(m.group(2)) + 1))
     for day in out:
@@ -208,7 +211,10 @@ def _cycles_apply(
     )
     if not ok:
         raise chk.error(
-            path, "cycles_apply", where, f"expected [first, last] cycles or [first, \"last\"], got {v!r}"
+            path,
+            "cycles_apply",
+            where,
+            f'expected [first, last] cycles or [first, "last"], got {v!r}',
         )
     first, last = v[0], (None if v[1] == "last" else v[1])
     top = f"1..{cycles}" if cycles is not None else ">= 1"
@@ -216,7 +222,10 @@ def _cycles_apply(
         raise chk.error(path, "cycles_apply", where, f"expected a first cycle {top}, got {first}")
     if last is not None and (last < first or (cycles is not None and last > cycles)):
         raise chk.error(
-            path, "cycles_apply", where, f"expected a last cycle {first}..{cycles or 'any'}, got {last}"
+            path,
+            "cycles_apply",
+            where,
+            f"expected a last cycle {first}..{cycles or 'any'}, got {last}",
         )
     return first, last
 
@@ -243,7 +252,9 @@ def _dose_levels(
     if v is None:
         return ()
     if not isinstance(v, list):
-        raise chk.error(path, "dose_levels", where, f"expected [[...dose_levels]] tables, got {v!r}")
+        raise chk.error(
+            path, "dose_levels", where, f"expected [[...dose_levels]] tables, got {v!r}"
+        )
     out: list[DoseLevel] = []
     for k, t in enumerate(v):
         lpath = path + ("dose_levels", k)
@@ -281,9 +292,7 @@ def _dose_levels(
     return tuple(out)
 
 
-def _drug_block(
-    chk: _Checker, d: Any, phase: Phase, i: int, j: int, pwhere: str
-) -> DrugSchedule:
+def _drug_block(chk: _Checker, d: Any, phase: Phase, i: int, j: int, pwhere: str) -> DrugSchedule:
     path: Path = ("phase", i, "drug", j)
     if not isinstance(d, dict):
         raise chk.error(("phase", i), "drug", pwhere, f"expected [[phase.drug]] tables, got {d!r}")
@@ -295,26 +304,36 @@ def _drug_block(
     name = _drug_name(chk, d["drug"], path, where)
     unit = d.get("unit")
     if unit is None:
-        raise chk.error(path, None, where, f"missing 'unit' (expected one of {', '.join(DOSE_UNITS)})")
+        raise chk.error(
+            path, None, where, f"missing 'unit' (expected one of {', '.join(DOSE_UNITS)})"
+        )
     if unit not in DOSE_UNITS:
         raise chk.error(
-            path, "unit", where, f"expected one of {', '.join(DOSE_UNITS)}, got {unit!r}"
-            f"{did_you_mean(unit, DOSE_UNITS)}"
+            path,
+            "unit",
+            where,
+            f"expected one of {', '.join(DOSE_UNITS)}, got {unit!r}"
+            f"{did_you_mean(unit, DOSE_UNITS)}",
         )
     route = d.get("route")
     if route is None:
         raise chk.error(path, None, where, f"missing 'route' (expected one of {', '.join(ROUTES)})")
     if route not in ROUTES:
         raise chk.error(
-            path, "route", where, f"expected one of {', '.join(ROUTES)}, got {route!r}"
-            f"{did_you_mean(route, ROUTES)}"
+            path,
+            "route",
+            where,
+            f"expected one of {', '.join(ROUTES)}, got {route!r}{did_you_mean(route, ROUTES)}",
         )
     step: list[StepUp] = []
     raw_step = d.get("step_up")
     if raw_step is not None:
         if not isinstance(raw_step, list) or not raw_step:
             raise chk.error(
-                path, "step_up", where, f"expected a list of {{day = .., dose = ..}}, got {raw_step!r}"
+                path,
+                "step_up",
+                where,
+                f"expected a list of {{day = .., dose = ..}}, got {raw_step!r}",
             )
         for s in raw_step:
             if not isinstance(s, dict) or set(s) != {"day", "dose"}:
@@ -330,19 +349,26 @@ def _drug_block(
             raise chk.error(path, None, where, f"missing 'dose' (expected a number in {unit})")
         dose = chk.number(d["dose"], path, "dose", where)
         if "days" not in d:
-            raise chk.error(path, None, where, f"missing 'days' (expected days 1..{phase.cycle_days})")
+            raise chk.error(
+                path, None, where, f"missing 'days' (expected days 1..{phase.cycle_days})"
+            )
         days = _days(chk, d["days"], phase.cycle_days, path, where)
     elif "days" in d:
         raise chk.error(path, "days", where, "expected no 'days' without a 'dose' (step-up only)")
     sdays = [s.day for s in step]
     if len(set(sdays)) != len(sdays) or set(sdays) & set(days):
-        raise chk.error(path, "step_up", where, "expected step-up days apart from each other and 'days'")
+        raise chk.error(
+            path, "step_up", where, "expected step-up days apart from each other and 'days'"
+        )
     first, last = _cycles_apply(chk, d.get("cycles_apply"), phase.cycles, path, where)
     hours = None
     if "infusion_hours" in d:
         if route not in ("iv", "iv_infusion"):
             raise chk.error(
-                path, "infusion_hours", where, f"expected only with route iv or iv_infusion, got route {route!r}"
+                path,
+                "infusion_hours",
+                where,
+                f"expected only with route iv or iv_infusion, got route {route!r}",
             )
         hours = chk.number(d["infusion_hours"], path, "infusion_hours", where)
     max_dose = None
@@ -407,11 +433,16 @@ def _phase(chk: _Checker, p: Any, i: int) -> Phase:
     name = chk.text(p, "name", path, where)
     if name not in PHASE_KINDS:
         raise chk.error(
-            path, "name", where, f"expected one of {', '.join(PHASE_KINDS)}, got {name!r}"
-            f"{did_you_mean(name, PHASE_KINDS)}"
+            path,
+            "name",
+            where,
+            f"expected one of {', '.join(PHASE_KINDS)}, got {name!r}"
+            f"{did_you_mean(name, PHASE_KINDS)}",
         )
     if "cycles" not in p:
-        raise chk.error(path, None, where, f"missing 'cycles' (expected an integer or {UNTIL_PROGRESSION!r})")
+        raise chk.error(
+            path, None, where, f"missing 'cycles' (expected an integer or {UNTIL_PROGRESSION!r})"
+        )
     raw = p["cycles"]
     cycles: int | None
     if raw == UNTIL_PROGRESSION:
@@ -484,7 +515,9 @@ def read_regimen(text: str, origin: str, expect_name: str | None = None) -> Regi
             path, "name", where, f"expected lower-case letters, digits and '_', got {name!r}"
         )
     if expect_name is not None and name != expect_name:
-        raise chk.error(path, "name", where, f"expected {expect_name!r} (the file's name), got {name!r}")
+        raise chk.error(
+            path, "name", where, f"expected {expect_name!r} (the file's name), got {name!r}"
+        )
     omitted = head.get("omitted", [])
     if not isinstance(omitted, list) or not all(isinstance(o, str) and o.strip() for o in omitted):
         raise chk.error(path, "omitted", where, f"expected a list of strings, got {omitted!r}")

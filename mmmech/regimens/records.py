@@ -165,8 +165,12 @@ class Regimen:
 
     @property
     def verified(self) -> bool:
-        """True when every schedule block was confirmed in the cited sources."""
-        return all(b.verified for p in self.phases for b in p.drugs)
+        """True when every schedule block and dose level was confirmed in the cited sources."""
+        return all(
+            b.verified and all(lv.verified for lv in b.dose_levels)
+            for p in self.phases
+            for b in p.drugs
+        )
 
     @property
     def until_progression(self) -> bool:
@@ -199,4 +203,3 @@ class Body:
             for k, v in (("weight_kg", self.weight_kg), ("bsa_m2", self.bsa_m2))
             if v is not None
         }
-

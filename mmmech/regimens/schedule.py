@@ -95,7 +95,9 @@ def expand(
         raise InvalidInputError(
             f"expand(): regimen must be a Regimen or a regimen name, got {type(regimen).__name__}"
         )
-    if cycles is not None and (isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1):
+    if cycles is not None and (
+        isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1
+    ):
         raise InvalidInputError(f"expand(): cycles must be an integer >= 1, got {cycles!r}")
     if cycles is None and regimen.until_progression:
         raise InvalidInputError(
@@ -103,12 +105,7 @@ def expand(
         )
     patient = _body(body)
     needed = sorted(
-        {
-            (b.unit, _NEEDS[b.unit])
-            for p in regimen.phases
-            for b in p.drugs
-            if b.unit in _NEEDS
-        }
+        {(b.unit, _NEEDS[b.unit]) for p in regimen.phases for b in p.drugs if b.unit in _NEEDS}
     )
     for unit, measure in needed:
         if patient is None or measure not in patient.known:
@@ -137,7 +134,9 @@ def expand(
                     if block.max_dose is not None:
                         amount = min(amount, block.max_dose)
                     events.append(
-                        DoseEvent(start + day - 1, block.drug, amount, BASE_UNIT[block.unit], block.route)
+                        DoseEvent(
+                            start + day - 1, block.drug, amount, BASE_UNIT[block.unit], block.route
+                        )
                     )
         if left is not None:
             left -= n
