@@ -40,7 +40,7 @@ def test_daratumumab_weekly_then_every_two_weeks_then_every_four():
     q2w = [c * 28 + d for c in range(2, 6) for d in (1, 15)]  # cycles 3-6
     q4w = [6 * 28 + 1, 7 * 28 + 1]  # cycles 7-8
     assert dara == weekly + q2w + q4w
-    gaps = {b - a for a, b in zip(dara, dara[1:])}
+    gaps = {b - a for a, b in zip(dara, dara[1:], strict=False)}
     assert gaps == {7, 14, 28}
     assert all(e.amount == pytest.approx(16 * 70) for e in events if e.drug == "daratumumab")
 
