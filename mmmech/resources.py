@@ -1,8 +1,9 @@
-"""Access to the curated data shipped with mmmech (structures/ and pathways/).
+"""Access to the curated data shipped with mmmech (structures/, pathways/ and regimens/).
 
-The top-level folders ``structures/`` and ``pathways/`` of the source tree are installed
-as ``mmmech._data.structures`` and ``mmmech._data.pathways``; this module finds them through
-:mod:`importlib.resources`, so they work from any installed copy (wheel, sdist, editable).
+The top-level folders ``structures/``, ``pathways/`` and ``regimens/`` of the source tree are
+installed as ``mmmech._data.structures``, ``mmmech._data.pathways`` and
+``mmmech._data.regimens``; this module finds them through :mod:`importlib.resources`, so they
+work from any installed copy (wheel, sdist, editable).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ _PACKAGES = {
     "pathways": "mmmech._data.pathways",
     "contexts": "mmmech._data.pathways.contexts",
     "validation": "mmmech._data.pathways.validation",
+    "regimens": "mmmech._data.regimens",
 }
 
 
 def data_file(folder: str, name: str) -> Traversable:
     """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways',
-    'contexts', 'validation')."""
+    'contexts', 'validation', 'regimens')."""
     return resources.files(_PACKAGES[folder]).joinpath(name)
 
 

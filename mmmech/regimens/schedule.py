@@ -1,0 +1,149 @@
+"""A regimen as a list of doses in time: :func:`expand`.
+
+Day 1 is the first day of the first phase; each phase starts the day after the previous one
+ends (plus its ``delay_days``). Doses in mg/m2 and mg/kg (cells/kg for CAR T) become mg (cells)
+with the patient's body surface area or weight; a regimen that needs a measure not given is
+refused with one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from ..exceptions import InvalidInputError
+from .records import BASE_UNIT, Body, Regimen
+
+__all__ = ["DoseEvent", "expand", "phase_starts"]
+
+_NEEDS = {"mg/m2": "bsa_m2", "mg/kg": "weight_kg", "cells/kg": "weight_kg"}
+
+
+class DoseEvent(NamedTuple):
+    """One dose: `day` (1 = the regimen's first day), the drug, the amount, its unit, the route."""
+
+    day: int
+    drug: str
+    amount: float
+    unit: str
+    route: str
+
+
+def _body(body: Body | Mapping[str, float] | None) -> Body | None:
+    if body is None or isinstance(body, Body):
+        return body
+    if isinstance(body, Mapping):
+        extra = sorted(set(body) - {"weight_kg", "bsa_m2"})
+        if extra:
+            raise InvalidInputError(
+                f"expand(): body has unknown measure {extra[0]!r} (expected weight_kg, bsa_m2)"
+            )
+        return Body(**body)
+    raise InvalidInputError(
+        f"expand(): body must be a Body or a mapping with weight_kg/bsa_m2, got "
+        f"{type(body).__name__}"
+    )
+
+
+def phase_starts(regimen: Regimen) -> list[int]:
+    """The day (1-based) each phase of `regimen` starts on; None-free only up to an open phase."""
+    starts: list[int] = []
+    day = 1
+    for phase in regimen.phases:
+        day += phase.delay_days
+        starts.append(day)
+        if phase.cycles is None:
+            break
+        day += phase.cycles * phase.cycle_days
+    return starts
+
+
+def expand(
+    regimen: Regimen | str,
+    body: Body | Mapping[str, float] | None = None,
+    cycles: int | None = None,
+) -> list[DoseEvent]:
+    """The doses of the first `cycles` cycles of `regimen`, in time order.
+
+    Parameters
+    ----------
+    regimen
+        A :class:`~mmmech.regimens.records.Regimen` or a name/path for :func:`load`.
+    body
+        The patient's ``Body(weight_kg=..., bsa_m2=...)`` (or a mapping with those keys),
+        needed when a dose is per m2 or per kg.
+    cycles
+        How many cycles to expand, counted over all phases in order (a transplant phase of one
+        cycle counts one). None: every cycle, refused when the regimen runs until progression.
+
+    Returns
+    -------
+    list[DoseEvent]
+        ``(day, drug, amount, unit, route)`` tuples sorted by day, then drug; amounts in mg or
+        cells (per-m2/per-kg doses multiplied out, capped at the schedule's ``max_dose``).
+
+    Examples
+    --------
+    >>> [e.day for e in expand("vrd", body={"bsa_m2": 1.8}, cycles=1) if e.drug == "bortezomib"]
+    [1, 4, 8, 11]
+    """
+    if isinstance(regimen, str):
+        from . import load  # deferred: the package imports this module
+
+        regimen = load(regimen)
+    if not isinstance(regimen, Regimen):
+        raise InvalidInputError(
+            f"expand(): regimen must be a Regimen or a regimen name, got {type(regimen).__name__}"
+        )
+    if cycles is not None and (
+        isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1
+    ):
+        raise InvalidInputError(f"expand(): cycles must be an integer >= 1, got {cycles!r}")
+    if cycles is None and regimen.until_progression:
+        raise InvalidInputError(
+            f"expand(): regimen {regimen.name!r} runs until progression; give cycles=N"
+        )
+    patient = _body(body)
+    needed = sorted(
+        {(b.unit, _NEEDS[b.unit]) for p in regimen.phases for b in p.drugs if b.unit in _NEEDS}
+    )
+    for unit, measure in needed:
+        if patient is None or measure not in patient.known:
+            drug = next(b.drug for p in regimen.phases for b in p.drugs if b.unit == unit)
+            raise InvalidInputError(
+                f"expand(): regimen {regimen.name!r} doses {drug} in {unit}; give "
+                f"body=Body({measure}=...) (got {patient.known if patient else None})"
+            )
+    events: list[DoseEvent] = []
+    left = cycles
+    day0 = 1
+    for phase in regimen.phases:
+        day0 += phase.delay_days
+        n = phase.cycles if phase.cycles is not None else left
+        assert n is not None
+        if left is not None:
+            n = min(n, left)
+        for c in range(1, n + 1):
+            start = day0 + (c - 1) * phase.cycle_days
+            for block in phase.drugs:
+                for day, dose in block.doses_in(c):
+                    amount = dose
+                    if block.unit in _NEEDS:
+                        assert patient is not None
+                        amount = dose * patient.known[_NEEDS[block.unit]]
+                    if block.max_dose is not None:
+                        amount = min(amount, block.max_dose)
+                    events.append(
+                        DoseEvent(
+                            start + day - 1, block.drug, amount, BASE_UNIT[block.unit], block.route
+                        )
+                    )
+        if left is not None:
+            left -= n
+            if left <= 0:
+                break
+        if phase.cycles is None:
+            break
+        day0 += phase.cycles * phase.cycle_days
+    events.sort(key=lambda e: (e.day, e.drug))
+    return events

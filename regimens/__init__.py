@@ -1,0 +1,1 @@
+"""Curated treatment regimens, one TOML file each (format: docs/regimens.md)."""

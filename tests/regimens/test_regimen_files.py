@@ -1,0 +1,62 @@
+"""The bundled regimens: every file loads, names library drugs exactly, cites readable sources and
+says where a schedule could not be confirmed."""
+
+import pytest
+
+from mmmech import drugs, regimens, resources
+from mmmech.sources import is_source
+
+NAMES = regimens.available()
+
+
+def test_the_standard_regimens_are_shipped():
+    expected = {
+        "rd", "vd", "kd", "pd", "td", "d", "vmp", "dara_vmp", "vrd", "krd", "ird", "dara_rd",
+        "elo_rd", "dara_vd", "dara_kd", "pvd", "pano_vd", "isa_pd", "isa_kd", "teclistamab",
+        "talquetamab", "ide_cel", "cilta_cel",
+    }  # fmt: skip
+    assert expected <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_file_loads_and_is_named_after_itself(name):
+    r = regimens.load(name)
+    assert r.name == name
+    assert r.title and r.indication
+    assert r.phases and all(p.drugs for p in r.phases)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_drug_is_an_exact_library_name(name):
+    library = set(drugs.names())
+    for phase in regimens.load(name).phases:
+        for block in phase.drugs:
+            assert block.drug in library, (name, block.drug)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_regimen_cites_sources_and_explains_what_is_unverified(name):
+    r = regimens.load(name)
+    assert r.sources and all(is_source(s) for s in r.sources)
+    for phase in r.phases:
+        for block in phase.drugs:
+            assert all(is_source(s) for s in block.sources)
+            if not block.verified:
+                assert block.note, (name, block.drug)
+            for level in block.dose_levels:
+                assert level.verified or level.note
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_regimen_expands_for_a_typical_adult(name):
+    events = regimens.expand(name, body={"weight_kg": 70.0, "bsa_m2": 1.8}, cycles=2)
+    assert events
+    assert [e.day for e in events] == sorted(e.day for e in events)
+    assert all(e.amount > 0 and e.unit in ("mg", "cells") for e in events)
+    assert {e.drug for e in events} <= set(regimens.load(name).drugs)
+
+
+def test_the_files_are_package_data_found_through_importlib_resources():
+    names = resources.list_data("regimens")
+    assert "vrd.toml" in names and len(names) == len(NAMES)
+    assert resources.load_toml("regimens", "rd.toml")["regimen"]["name"] == "rd"
