@@ -22,11 +22,9 @@ FU_NOT_CURATED = {
     "bortezomib",
     "carfilzomib",
     "ixazomib",  # 99% bound read only in a secondary text; its reference is still in vitro
-    "thalidomide",
     "iberdomide",
     "mezigdomide",
     "dexamethasone",
-    "prednisone",
     "cyclophosphamide",
     "bendamustine",
     "panobinostat",
@@ -113,6 +111,10 @@ def test_fu_values_of_exposure_pass_2(lib):
     assert lib["doxorubicin"].fu == pytest.approx(0.25)
     assert lib["selinexor"].fu == pytest.approx(0.05)
     assert lib["vorinostat"].fu == pytest.approx(0.29)
+    pred = lib["prednisone"].fraction_unbound  # prednisolone, saturable transcortin binding
+    assert (pred.low, pred.value, pred.source) == (0.12, 0.24, "PMID:7107818")
+    thal = lib["thalidomide"].fraction_unbound  # (R) 55% and (S) 66% bound
+    assert (thal.low, thal.value, thal.high, thal.verified) == (0.34, 0.4, 0.45, False)
 
 
 def test_biologics_and_cell_therapies_count_as_unbound(lib):
