@@ -59,6 +59,10 @@ ASH_DOI = re.compile(r"^DOI:10\.1182/blood\.V\d+\.\d+\.(\d+)\.\1$")
         ("panobinostat", 8.1, "ng/mL", "PMID:26494130"),
         # QTc study of a single 800 mg dose (Zolinza label 12.2): Cmax 1.7 +/- 0.67 uM
         ("vorinostat", 1.7, "uM", "PMID:19887475"),
+        # Cancer Chemother Pharmacol 1993;32:379: 96 h infusion of 9 mg/m2/day, plateau 11.6 ng/mL
+        ("doxorubicin", 11.6, "ng/mL", "PMID:8339389"),
+        # Legler 1982: prednisolone steady state 437 ng/mL at 64 ug/h/kg IV
+        ("prednisone", 437, "ng/mL", "PMID:7107818"),
     ],
 )
 def test_sourced_reference_concentrations_are_as_published(name, value, unit, source):
