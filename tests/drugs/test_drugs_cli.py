@@ -22,7 +22,7 @@ def test_list_json_has_interface_keys(capsys):
         assert {"name", "type", "drug_class", "targets"} <= set(row)
         assert all(isinstance(t, str) for t in row["targets"])
     by_name = {r["name"]: r for r in payload}
-    assert by_name["bortezomib"]["targets"] == ["PSMB5", "PSMB6", "PSMB7"]
+    assert by_name["bortezomib"]["targets"] == ["PSMB5", "PSMB6", "PSMB7", "PSMB8", "PSMB9"]
     assert by_name["talquetamab"]["drug_class"] == "T_cell_engager"
 
 

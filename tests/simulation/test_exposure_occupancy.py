@@ -21,6 +21,7 @@ SIX = ("bortezomib", "carfilzomib", "ixazomib", "lenalidomide", "pomalidomide", 
 # Targets of the six drugs that still sit above 0.99 occupancy at the drug's reference exposure,
 # each with the reason (the record's note says the same). Nothing else may saturate.
 SATURATED = {
+    ("carfilzomib", "PSMB8"): "PSMB5 value carried over to beta5i; saturating as PSMB5",
     ("carfilzomib", "PSMB5"): "clinic near-saturates beta5 (label: >= 80% CT-L inhibition in "
     "blood at >= 15 mg/m2); no carfilzomib fu or own potency sourced",
     ("venetoclax", "BCL2"): "no cellular BCL2 potency sourced: biochemical Ki (< 0.01 nM, "
