@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +34,9 @@ __all__ = [
 ]
 
 DoseLike = Any  # Dose | (time_h, amount_mg, route) | (time_h, amount_mg, route, duration_h)
-_AMOUNT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(mg/m2|mg/m²|mg/kg|mg)\s*$")
+_AMOUNT = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(mg/m2|mg/m²|mg/kg|mg)\s*$"
+)
 
 
 def parse_amount(
@@ -90,7 +93,9 @@ def schedule(
     if not isinstance(cycles, int) or cycles < 1:
         raise InvalidInputError(f"schedule(): cycles must be a whole number >= 1, got {cycles!r}")
     if route not in ROUTES:
-        raise InvalidInputError(f"schedule(): route must be one of {', '.join(ROUTES)}, got {route!r}")
+        raise InvalidInputError(
+            f"schedule(): route must be one of {', '.join(ROUTES)}, got {route!r}"
+        )
     amount = parse_amount(dose, bsa_m2, weight_kg)
     out = []
     for c in range(cycles):
@@ -248,7 +253,11 @@ def simulate(
 
 
 def auc(
-    drug: str | PKModel, doses: Sequence[DoseLike], start_h: float, end_h: float, method: str = "auto"
+    drug: str | PKModel,
+    doses: Sequence[DoseLike],
+    start_h: float,
+    end_h: float,
+    method: str = "auto",
 ) -> float:
     """AUC (mg.h/L) over ``[start_h, end_h]``: analytic for linear models, otherwise the
     trapezoid rule on the ODE solution (20,001 points)."""
@@ -280,11 +289,15 @@ def exposure(
     m = model(drug)
     ds = as_doses(m, doses)
     if not (0 <= start_h < end_h):
-        raise InvalidInputError(f"exposure(): need 0 <= start_h < end_h, got {start_h!r}, {end_h!r}")
+        raise InvalidInputError(
+            f"exposure(): need 0 <= start_h < end_h, got {start_h!r}, {end_h!r}"
+        )
     events = [d.time_h for d in ds] + [d.time_h + d.duration_h for d in ds]
     events += [d.time_h + m.absorption[d.route].tlag for d in ds if d.route in m.absorption]
     grid = np.unique(
-        np.concatenate([np.linspace(start_h, end_h, 4001), [e for e in events if start_h <= e <= end_h]])
+        np.concatenate(
+            [np.linspace(start_h, end_h, 4001), [e for e in events if start_h <= e <= end_h]]
+        )
     )
     c = _raw(m, ds, grid, method)
     i = int(np.argmax(c))

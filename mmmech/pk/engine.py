@@ -27,8 +27,8 @@ has no closed form.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -151,7 +151,7 @@ class Disposition:
         n = self.n_compartments
         k = np.zeros((n, n))
         k[0, 0] = -self.cl / self.v1
-        for j, (q, v) in enumerate(zip(self.q, self.vp), start=1):
+        for j, (q, v) in enumerate(zip(self.q, self.vp, strict=True), start=1):
             k[0, 0] -= q / self.v1
             k[0, j] = q / v
             k[j, 0] = q / self.v1
@@ -244,7 +244,7 @@ def concentrations(
     on = d >= 0
     dpos = np.where(on, d, 0.0)
     total = np.zeros(d.shape)
-    for lam_i, a_i in zip(lam, a):
+    for lam_i, a_i in zip(lam, a, strict=True):
         c = np.zeros(d.shape)
         b = kind == 0
         if b.any():
@@ -300,7 +300,7 @@ def cumulative_auc(
     t0, amt, dur, ka, f, kind = _dose_arrays(doses, absorption or {})
     d = np.maximum(times.reshape(-1)[:, None] - t0[None, :], 0.0)
     total = np.zeros(d.shape)
-    for lam_i, a_i in zip(lam, a):
+    for lam_i, a_i in zip(lam, a, strict=True):
         b = kind == 0
         if b.any():
             total[:, b] += amt[b] * a_i * d[:, b] * _phi(lam_i * d[:, b])
@@ -400,8 +400,8 @@ def ode_concentrations(
         if not sol.success:  # pragma: no cover - LSODA on a linear system
             raise InvalidInputError(f"ode_concentrations(): solver failed: {sol.message}")
         if mask.any():
-            idx = np.searchsorted(sol.t, flat[mask])
-            out[mask] = sol.y[0, idx] / disp.v1
+            pos = np.searchsorted(sol.t, flat[mask])
+            out[mask] = sol.y[0, pos] / disp.v1
         y = sol.y[:, -1].copy()
     # times before the first break (negative) have no drug
     out[np.isnan(out)] = 0.0

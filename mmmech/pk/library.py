@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ..exceptions import ModelFileError, UnknownDrugError
 from ..resources import data_file, parse_toml
 from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
-from .engine import ROUTES, Absorption, Disposition
+from .engine import ROUTES, Absorption, Disposition, exponentials
 
 __all__ = ["Parameter", "Covariate", "Check", "PKModel", "read_models", "models", "names", "model"]
 
@@ -178,9 +179,8 @@ class PKModel:
 
     def half_lives(self) -> tuple[float, ...]:
         """Disposition half-lives ``ln 2 / lambda_i`` (h), shortest first (linear part)."""
-        from .metrics import half_lives  # deferred: metrics imports this module
-
-        return half_lives(self)
+        lam, _ = exponentials(self.disposition)
+        return tuple(float(math.log(2) / x) for x in lam)
 
     def with_covariates(self, **values: float) -> PKModel:
         """This model with the numeric covariate effects applied at `values` (names as in
@@ -226,7 +226,9 @@ def _parameter(name: str, raw: object, where: str) -> Parameter:
 
 def _source(value: object, where: str) -> str:
     if not is_source(value):
-        raise ModelFileError(f"{where}: {value!r} is not a source identifier; {describe_expected()}")
+        raise ModelFileError(
+            f"{where}: {value!r} is not a source identifier; {describe_expected()}"
+        )
     return str(value)
 
 
@@ -311,7 +313,8 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
         if form != "note":
             if c.get("on") not in params:
                 raise ModelFileError(
-                    f"{where}: covariate {c.get('name')!r} acts on unknown parameter {c.get('on')!r}"
+                    f"{where}: covariate {c.get('name')!r} acts on unknown parameter "
+                    f"{c.get('on')!r}"
                 )
             for key in ("reference", "coefficient"):
                 _num(c.get(key), f"{where}: covariate {c.get('name')!r}.{key}")
@@ -383,7 +386,9 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
         verified=raw["verified"],
         note=str(raw.get("note", "")),
         infusion_h=(
-            None if raw.get("infusion_h") is None else _num(raw["infusion_h"], f"{where}: infusion_h")
+            None
+            if raw.get("infusion_h") is None
+            else _num(raw["infusion_h"], f"{where}: infusion_h")
         ),
         fraction_unbound=fu_value,
         fraction_unbound_source=fu_source,
@@ -448,7 +453,11 @@ def _apply_covariates(m: PKModel, values: Mapping[str, float]) -> PKModel:
                 f"model(): covariate {name!r} has no numeric effect in the {m.drug} model"
                 f"{did_you_mean(name, known)}; available: {', '.join(known) or 'none'}"
             )
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not (x > 0 and math.isfinite(x)):
+        if (
+            isinstance(x, bool)
+            or not isinstance(x, (int, float))
+            or not (x > 0 and math.isfinite(x))
+        ):
             raise ModelFileError(f"model(): covariate {name!r} must be a number > 0, got {x!r}")
     params = dict(m.parameters)
     for c in numeric:
