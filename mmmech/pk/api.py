@@ -371,7 +371,7 @@ def accumulation_ratio(
 def predict_check(drug: str | PKModel, check: Any) -> float:
     """The model's value of a published-exposure check (:class:`~mmmech.pk.library.Check`), in
     the check's unit: the metric over its window after its dosing schedule."""
-    m = model(drug)
+    m = model(drug, **dict(check.covariates))
     if check.metric == "half_life":
         if check.unit != "h":
             raise UnitError(f"predict_check(): half_life checks are in 'h', got {check.unit!r}")

@@ -89,7 +89,8 @@ class Check:
     half_life) has a published `value` with its variability (`sd`, or `cv_percent`), or a
     published range (`low`, `high`). The acceptance band is the range, else value +- 1 SD; when
     the source gives no variability, `tolerance_percent` states the band and `text` says why.
-    `expect` records whether the curated model agrees with it (``agree``) or is known not to
+    `covariates` (e.g. ``{bsa_m2 = 1.8}``) are applied to the model for the check. `expect`
+    records whether the curated model agrees with it (``agree``) or is known not to
     (``disagree``, explained in `text`); the tests hold both."""
 
     metric: str
@@ -106,6 +107,7 @@ class Check:
     tolerance_percent: float | None = None
     expect: str = "agree"
     text: str = ""
+    covariates: Mapping[str, float] = field(default_factory=dict)
 
     def band(self) -> tuple[float, float]:
         """The acceptance band ``(low, high)`` in :attr:`unit`."""
@@ -368,6 +370,12 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
                 verified=bool(c.get("verified", False)),
                 expect=c.get("expect", "agree"),
                 text=str(c.get("text", "")),
+                covariates=MappingProxyType(
+                    {
+                        k: _num(v, f"{cw}.covariates.{k}")
+                        for k, v in (c.get("covariates") or {}).items()
+                    }
+                ),
                 **opt,
             )
         )
