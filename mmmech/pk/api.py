@@ -281,9 +281,9 @@ def exposure(
     unbound: bool = False,
     method: str = "auto",
 ) -> dict[str, float | str]:
-    """Exposure metrics over ``[start_h, end_h]``: ``cmax``, ``tmax`` (h after `start_h`),
-    ``cmin``, ``trough`` (at `end_h`, before any dose given then) and ``auc`` (unit x h), in
-    `unit` (unbound when `unbound`)."""
+    """Exposure metrics over the dosing window ``[start_h, end_h]``: ``cmax``, ``tmax`` (h after
+    `start_h`), ``cmin``, ``trough`` (at `end_h`) and ``auc`` (unit x h), in `unit` (unbound when
+    `unbound`). A dose given at `end_h` opens the next window: it is not counted here."""
     from scipy.optimize import minimize_scalar  # deferred: scipy.optimize is slow to import
 
     m = model(drug)
@@ -292,6 +292,7 @@ def exposure(
         raise InvalidInputError(
             f"exposure(): need 0 <= start_h < end_h, got {start_h!r}, {end_h!r}"
         )
+    ds = [d for d in ds if d.time_h < end_h]  # a dose at end_h belongs to the next window
     events = [d.time_h for d in ds] + [d.time_h + d.duration_h for d in ds]
     events += [d.time_h + m.absorption[d.route].tlag for d in ds if d.route in m.absorption]
     grid = np.unique(
@@ -312,8 +313,7 @@ def exposure(
         )
         if -res.fun > cmax:
             tmax, cmax = float(res.x), float(-res.fun)
-    before = [d for d in ds if d.time_h < end_h]
-    trough = _raw(m, before, np.array([end_h]), method)[0] if before else 0.0
+    trough = _raw(m, ds, np.array([end_h]), method)[0] if ds else 0.0
     area = auc(m, ds, start_h, end_h, method)
     scale = float(_to_unit(np.array([1.0]), unit, m)[0])
     fu = 1.0
@@ -322,7 +322,7 @@ def exposure(
             raise InvalidInputError(f"exposure(): no fraction unbound is curated for {m.drug}")
         fu = m.fraction_unbound
     return {
-        "cmax": cmax * scale * fu,
+        "cmax": float(cmax) * scale * fu,
         "tmax": float(tmax - start_h),
         "cmin": float(c.min()) * scale * fu,
         "trough": float(trough) * scale * fu,

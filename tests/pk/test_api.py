@@ -135,3 +135,15 @@ def test_molar_units_use_the_library_molecular_weight():
     ng = pk.concentration("lenalidomide", [(0.0, 25.0, "oral")], [1.0, 2.0])
     nm = pk.concentration("lenalidomide", [(0.0, 25.0, "oral")], [1.0, 2.0], unit="nM")
     np.testing.assert_allclose(nm, ng / mw * 1e3)  # ng/mL -> nM: x 1e3 / MW
+
+
+def test_ixazomib_and_bortezomib_dosed_as_labelled_give_different_courses():
+    """Issue 16: weekly oral ixazomib (t1/2 ~9 days) accumulates and stays near its peak between
+    doses; twice-weekly IV bortezomib spikes and falls by orders of magnitude between doses."""
+    ixa = pk.schedule("4 mg", "oral", [1, 8, 15], cycle_days=28)
+    btz = pk.schedule("1.3 mg/m2", "iv_bolus", [1, 4, 8, 11], cycle_days=21, bsa_m2=1.8)
+    e_ixa = pk.exposure("ixazomib", ixa, 14 * 24.0, 21 * 24.0)
+    e_btz = pk.exposure(pk.model("bortezomib", bsa_m2=1.8), btz, 7 * 24.0, 10 * 24.0)
+    assert e_ixa["cmax"] / e_ixa["trough"] < 20
+    assert e_btz["cmax"] / e_btz["trough"] > 50
+    assert e_ixa["tmax"] > 0.5 and e_btz["tmax"] == 0.0  # oral absorption vs IV bolus
