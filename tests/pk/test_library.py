@@ -56,6 +56,11 @@ def test_units_are_converted_to_canonical():
     m = pk.model("ixazomib")
     assert m.absorption["oral"].tlag == pytest.approx(13 / 60)  # printed in min
     assert pk.model("daratumumab").disposition.km == pytest.approx(0.93)  # ug/mL = mg/L
+    ven = pk.model("venetoclax")  # printed per day
+    assert ven.disposition.cl == pytest.approx(449 / 24)
+    assert ven.absorption["oral"].ka == pytest.approx(3.83 / 24)
+    assert ven.absorption["oral"].tlag == pytest.approx(0.04 * 24)
+    assert ven.parameters["cl"].printed == "449 L/day"
 
 
 def test_numeric_covariates_apply_and_notes_do_not():
@@ -131,3 +136,12 @@ def test_half_lives_follow_the_parameters():
     assert pk.half_lives(m) == pytest.approx((math.log(2) * 50.64 / 7.25,))
     ixa = pk.half_lives("ixazomib")
     assert list(ixa) == sorted(ixa) and len(ixa) == 3
+
+
+def test_checks_apply_their_covariates():
+    btz = pk.model("bortezomib")
+    check = btz.checks[0]
+    assert dict(check.covariates) == {"bsa_m2": 1.8}
+    adult = pk.predict_check(btz, check)
+    child_size = pk.predict_check(btz, type(check)(**{**check.__dict__, "covariates": {}}))
+    assert adult != pytest.approx(child_size)
