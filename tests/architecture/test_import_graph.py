@@ -27,6 +27,7 @@ LAYERS = [
     ("mmmech.resources", 1),
     ("mmmech._kernels", 2),
     ("mmmech.drugs", 3),
+    ("mmmech.pk", 3.5),  # pharmacokinetics: after drugs, before structures
     ("mmmech.regimens", 3.5),  # regimens name library drugs; nothing below drugs needs them
     ("mmmech.structures", 4),
     ("mmmech.network", 5),
