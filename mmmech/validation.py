@@ -84,7 +84,12 @@ __all__ = [
 ]
 
 TABLE = "invitro_combinations.toml"
-DIRECTIONS = ("synergy", "additive", "antagonism")
+DIRECTIONS = ("synergy", "additive", "antagonism", "additive_or_better")
+#: readouts an entry may be scored on: the model's viability (default), or its immune-killing
+#: readout for assays that measure effector killing (NK cytotoxicity, ADCC lysis); a killing
+#: readout rises with drug effect, so its Bliss is taken on the killing itself (sign flipped
+#: relative to the inhibition of a viability readout)
+READOUTS = ("viability", "immune_killing")
 #: Bliss (percentage points) above which a prediction counts as synergy, below minus it as
 #: antagonism
 THRESHOLD = 2.0
@@ -112,7 +117,7 @@ _REQUIRED = {
     "verified": bool,
     "read_at": str,
 }
-_OPTIONAL = {"knockouts": list, "note": str}
+_OPTIONAL = {"knockouts": list, "note": str, "readout": str}
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ class Entry:
     read_at: str
     knockouts: tuple[str, ...] = ()
     note: str = ""
+    readout: str = "viability"
 
     @property
     def pair(self) -> frozenset[str]:
@@ -203,6 +209,10 @@ def _entry(raw: Any, origin: str, index: int) -> Entry:
             f"{where}: source {raw['source']!r} is not a source identifier; "
             f"{sources.describe_expected()}"
         )
+    if raw.get("readout", "viability") not in READOUTS:
+        raise ModelFileError(
+            f"{where}: readout must be one of {list(READOUTS)}, got {raw['readout']!r}"
+        )
     knockouts = raw.get("knockouts", [])
     if not all(isinstance(k, str) for k in knockouts):
         raise ModelFileError(f"{where}: knockouts must be a list of node names")
@@ -227,6 +237,7 @@ def _entry(raw: Any, origin: str, index: int) -> Entry:
         read_at=raw["read_at"],
         knockouts=tuple(knockouts),
         note=raw.get("note", ""),
+        readout=raw.get("readout", "viability"),
     )
 
 
@@ -304,6 +315,10 @@ def agrees(reported: str, bliss: float, threshold: float = THRESHOLD) -> tuple[b
     strict = classify(bliss, threshold) == reported
     if not math.isfinite(bliss):
         return False, False
+    if reported == "additive_or_better":
+        # reported as "additive or better": any prediction that is not antagonism agrees
+        ok = bliss >= -threshold
+        return ok, ok
     if reported == "synergy":
         sign = bliss > 0.0
     elif reported == "antagonism":
@@ -330,6 +345,7 @@ def _knockout_search(
     bliss0: float,
     readout: str = "viability",
 ) -> tuple[str | None, float | None, float | None]:
+    sign = -1.0 if readout == "immune_killing" else 1.0
     """``(node, Bliss with it knocked out, single-agent effect kept)`` (module docstring)."""
     sim = Simulator(
         model, [entry.drug_a, entry.drug_b], context=entry.context, knockouts=entry.knockouts
@@ -360,7 +376,7 @@ def _knockout_search(
     names = [n for n, ok in zip(cands, keep, strict=True) if ok]
     inhib = 100.0 * (1.0 - v / v0.reshape((-1,) + (1,) * len(shape)))
     out = _core.score_batch(list(grid), inhib, ["bliss"])
-    bliss = np.asarray(out.summary["bliss"], dtype=float)
+    bliss = sign * np.asarray(out.summary["bliss"], dtype=float)
     # single-agent effect kept: each drug's largest monotherapy inhibition under the knockout
     # against the intact one (the smaller of the two ratios, so a knockout that strengthens a
     # drug scores as low as one that weakens it); the lower of the two drugs
@@ -369,9 +385,9 @@ def _knockout_search(
     for ax in range(len(shape)):
         idx: list[int | slice] = [0] * len(shape)
         idx[ax] = slice(None)
-        ref = float(np.max(base_inhib[tuple(idx)]))
+        ref = float(np.max(np.abs(base_inhib[tuple(idx)])))
         if ref > 1e-6:
-            mono = np.clip(np.max(inhib[(slice(None),) + tuple(idx)], axis=1), 0.0, None)
+            mono = np.max(np.abs(inhib[(slice(None),) + tuple(idx)]), axis=1)
             # a knockout that strengthens a drug changes it as much as one that weakens it
             ratio = np.minimum(mono / ref, ref / np.maximum(mono, 1e-12))
             kept = np.minimum(kept, np.clip(ratio, 0.0, 1.0))
@@ -405,17 +421,24 @@ def _predict(
         ensemble=ensemble,
         seed=seed,
         points=points,
+        readout=entry.readout,
     )
+    # a killing readout rises with drug effect: synergy of killing is negative inhibition excess
+    sgn = -1.0 if entry.readout == "immune_killing" else 1.0
     low = high = None
     if r.ensemble is not None:
-        bliss = float(r.ensemble["bliss"]["mean"])
+        bliss = sgn * float(r.ensemble["bliss"]["mean"])
         low, high = float(r.ensemble["bliss"]["low"]), float(r.ensemble["bliss"]["high"])
+        if sgn < 0:
+            low, high = -high, -low
     else:
-        bliss = float(r.scores["bliss"])
+        bliss = sgn * float(r.scores["bliss"])
     strict, sign = agrees(entry.direction, bliss, threshold)
     node = ko_bliss = ko_kept = None
     if math.isfinite(bliss) and abs(bliss) >= MIN_INTERACTION:
-        node, ko_bliss, ko_kept = _knockout_search(model, entry, r.doses, bliss)
+        node, ko_bliss, ko_kept = _knockout_search(
+            model, entry, r.doses, bliss, readout=entry.readout
+        )
     return Row(
         id=entry.id,
         drug_a=entry.drug_a,
@@ -526,13 +549,14 @@ def to_markdown(rows: Sequence[Row], model: str = "myeloma", threshold: float = 
     lines = [
         f"Model `{model}`; {s['entries']} entries, {s['pairs']} distinct pairs "
         f"({s['by_direction']['synergy']} synergy, {s['by_direction']['additive']} additive, "
+        f"{s['by_direction']['additive_or_better']} additive or better, "
         f"{s['by_direction']['antagonism']} antagonism reported).",
         "",
         f"- **strict agreement** (predicted class = reported class; Bliss > +{threshold:g} "
         f"synergy, < -{threshold:g} antagonism, else additive): "
         f"{sum(r.agree_strict for r in rows)}/{s['entries']} = {s['agreement_strict']:.0%}",
         f"- **sign agreement** (synergy: Bliss > 0; antagonism: Bliss < 0; additive: "
-        f"|Bliss| <= {threshold:g}): {sum(r.agree_sign for r in rows)}/{s['entries']} = "
+        f"|Bliss| <= {threshold:g}; additive or better: Bliss >= -{threshold:g}): {sum(r.agree_sign for r in rows)}/{s['entries']} = "
         f"{s['agreement_sign']:.0%}",
         "- by reported direction (strict): "
         + ", ".join(f"{d} {a}/{b}" for d, (a, b) in s["by_direction_strict"].items()),
