@@ -52,8 +52,9 @@ def test_score_result_shape_and_ranges(btz_len):
     assert r.inhibition[0, 0] == pytest.approx(0.0)
     for k, v in r.effect.items():
         assert -0.05 <= v <= 1.0, (k, v)
-    # more drug never helps the myeloma cell in this model: combination >= each drug alone
-    assert r.effect["combination"] >= max(r.effect["bortezomib"], r.effect["lenalidomide"]) - 1e-9
+    # the combination keeps (nearly) the stronger drug's effect; it may fall slightly short:
+    # lenalidomide's MYC loss lowers bortezomib's MYC-dependent NOXA (model 0.3, Nikiforov 2007)
+    assert r.effect["combination"] >= 0.95 * max(r.effect["bortezomib"], r.effect["lenalidomide"])
     d = r.to_dict()
     for key in (
         "drugs",

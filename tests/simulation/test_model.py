@@ -233,7 +233,9 @@ def test_viability_falls_smoothly_with_bortezomib_dose():
     doses = np.geomspace(0.3, 300, 13)[:, None]
     v = sim.run(doses).readouts["viability"]
     assert np.all(np.diff(v) <= 1e-9)
-    assert np.max(np.abs(np.diff(v))) < 0.3  # no cliff between neighbouring doses
+    # steep (mitochondrial permeabilisation is switch-like in model 0.3) but no cliff between
+    # neighbouring doses 1.8-fold apart
+    assert np.max(np.abs(np.diff(v))) < 0.6
 
 
 def test_toplevel_simulate_is_exposed():
