@@ -39,13 +39,16 @@ def test_bortezomib_with_hdac_inhibitor_is_synergistic_through_the_aggresome(hda
     combined apoptosis. Review of PI + deacetylase-inhibitor synergy: PMC:PMC5527560. Cell lines
     in culture: ``cell_line``.
 
-    Model: MisfoldedProtein = ... ProteasomeInhibition AND NOT Aggresome; with the aggresome
-    held at its untreated level the HDAC inhibitor's remaining (class-I, p21) effect is
-    independent of bortezomib and the synergy vanishes."""
+    Model 0.3: two routes. MisfoldedProtein = ... ProteasomeInhibition AND NOT Aggresome (the
+    aggresome route), and HDAC inhibition raising BIM (Mitsiades et al. 2004, PMID:14695887),
+    which meets bortezomib's BIM and NOXA at the mitochondrial threshold. Holding the aggresome
+    lowers the synergy; holding histone acetylation as well removes it."""
     pair = ("bortezomib", hdaci)
     bliss, zip_ = bliss_zip(pair, "cell_line")
-    assert bliss > 0.3 and zip_ > 0.3, (bliss, zip_)
-    b0, z0 = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0})
+    assert bliss > 2.0 and zip_ > 2.0, (bliss, zip_)
+    b1, _ = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0})
+    assert b1 < bliss - 0.3, (b1, bliss)
+    b0, z0 = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0, "HistoneAcetylation": 0.0})
     assert abs(b0) < 0.1 and abs(z0) < 0.1, (b0, z0)
 
 
@@ -123,31 +126,35 @@ def test_bortezomib_with_venetoclax_is_synergistic():
     through NOXA, which neutralises MCL1; venetoclax frees BIM from BCL2. Clinical
     combinations of venetoclax with proteasome inhibitors: Gupta et al. 2021, PMID:33737856.
 
-    Model: bortezomib stabilises BIM and (via NOXA) lowers MCL1; venetoclax releases BIM from
-    BCL2 (BAX = BCL2L11 AND NOT BCL2 AND NOT MCL1). With BIM held at its untreated level the
-    synergy shrinks."""
+    Model 0.3: venetoclax frees BAX from BCL2 (BAX = (BIM OR tBID) AND NOT BCL2 AND NOT MCL1
+    AND NOT BCL-xL) and bortezomib raises BIM and NOXA; the two meet at BAX, whose switch-like
+    permeabilisation threshold makes them synergistic. With BAX held at its untreated level the
+    synergy is gone (BAK alone, which BCL2 does not restrain, carries no interaction)."""
     bliss, zip_ = bliss_zip(("bortezomib", "venetoclax"), "cell_line")
     assert bliss > 1.0 and zip_ > 1.0, (bliss, zip_)
-    b0, _ = bliss_zip(("bortezomib", "venetoclax"), "cell_line", settings={"BCL2L11": 0.386})
-    assert b0 < 0.5 * bliss, (b0, bliss)
+    bax0 = simulate_batch("myeloma", [{}], context="cell_line")["BAX"].iloc[0]
+    b0, _ = bliss_zip(("bortezomib", "venetoclax"), "cell_line", settings={"BAX": float(bax0)})
+    assert abs(b0) < 0.1 * bliss, (b0, bliss)
 
 
 # ------------------------------------------------------------------ proteasome + DNA damage
 # melphalan is left out: at its oral clinical exposure the model's DNA-damage module barely
 # responds (docs/model-notes.md, alkylators), so its surface carries no interaction to test
 @pytest.mark.parametrize("chemo", ["doxorubicin"])
-def test_bortezomib_chemosensitises_through_nf_kb_only_on_the_contested_side(chemo, tmp_path):
+def test_bortezomib_chemosensitises_to_doxorubicin(chemo, tmp_path):
     """Ma et al., Clin Cancer Res 2003;9(3):1136 (abstract read on the journal site; PubMed ID
-    not confirmed): PS-341 blocks NF-kB in myeloma cells and sensitises them to melphalan and
-    doxorubicin; an IkBa super-repressor does the same. Genotoxic NF-kB activation through
-    ATM-NEMO-IKK: Wu et al., Science 2006, PMID:16497931. Cell lines: ``cell_line``.
+    not confirmed): PS-341 sensitises myeloma cells to melphalan and doxorubicin, which Ma
+    attributes to NF-kB blockade. Genotoxic NF-kB activation through ATM-NEMO-IKK: Wu et al.,
+    Science 2006, PMID:16497931. Cell lines: ``cell_line``.
 
-    The sign depends on the contested parameter ``pi_nfkb_weight``. Model 0.3 curates 0.3
-    (Hideshima et al., Blood 2009: bortezomib down-regulates IkBa and activates canonical NF-kB
-    in myeloma cells), where the pair is not synergistic; on Ma's side (1.0) it is, and with
-    NF-kB held fixed it is no longer. The validation table reports this as a miss."""
-    default_bliss, _ = bliss_zip(("bortezomib", chemo), "cell_line")
-    assert default_bliss < 0, default_bliss
+    Model 0.3 reproduces the synergy, but not Ma's mechanism: with the contested
+    ``pi_nfkb_weight`` at 0.3 (Hideshima et al., Blood 2009) holding NF-kB fixed leaves the
+    synergy, which comes from the two drugs' BIM/NOXA meeting at the mitochondrial threshold.
+    On Ma's side of the parameter (1.0) the NF-kB route adds to it."""
+    default_bliss, default_zip = bliss_zip(("bortezomib", chemo), "cell_line")
+    assert default_bliss > 0 and default_zip > 0, (default_bliss, default_zip)
+    held, _ = bliss_zip(("bortezomib", chemo), "cell_line", settings={"RELA": 0.6})
+    assert held == pytest.approx(default_bliss, abs=0.1 * abs(default_bliss))
     text = mmmech.pathways.load("myeloma").origin
     src = open(text, encoding="utf-8").read()
     old = "[parameters.pi_nfkb_weight]\ndefault = 0.3"
@@ -155,9 +162,7 @@ def test_bortezomib_chemosensitises_through_nf_kb_only_on_the_contested_side(che
     ma = tmp_path / "ma_side.toml"
     ma.write_text(src.replace(old, "[parameters.pi_nfkb_weight]\ndefault = 1.0"), encoding="utf-8")
     bliss, zip_ = bliss_zip(("bortezomib", chemo), "cell_line", model=str(ma))
-    assert bliss > 0 and zip_ > 0, (bliss, zip_)
-    b0, z0 = bliss_zip(("bortezomib", chemo), "cell_line", model=str(ma), settings={"RELA": 0.6})
-    assert b0 < bliss and z0 < zip_, (b0, z0)
+    assert bliss > default_bliss, (bliss, default_bliss)
     # the DNA damage raises NF-kB (and BCL-xL); bortezomib takes that induction away
     regs = [{}, {chemo: ref(chemo)}, {"bortezomib": 10.0}, {"bortezomib": 10.0, chemo: ref(chemo)}]
     rela = simulate_batch(str(ma), regs, context="cell_line")["RELA"].to_numpy()
@@ -234,7 +239,7 @@ def test_complement_knockout_weakens_daratumumab_but_not_elotuzumab():
             assert effect_ko < 0.9 * effect_full, (drug, effect_full, effect_ko)
             assert full["CDC"].iloc[1] > 0.3 and ko["CDC"].iloc[1] == 0.0
         else:
-            assert effect_ko == pytest.approx(effect_full, abs=1e-9), (effect_full, effect_ko)
+            assert effect_ko == pytest.approx(effect_full, abs=1e-6), (effect_full, effect_ko)
 
 
 @settings(max_examples=20, deadline=None)
@@ -249,5 +254,5 @@ def test_elotuzumab_never_changes_cdc(dose, ctx, partner):
     base = {} if partner is None else {partner: ref(partner)}
     df = simulate_batch("myeloma", [base, {**base, "elotuzumab": dose}], context=ctx)
     assert df["converged"].all()
-    assert df["CDC"].iloc[1] == pytest.approx(df["CDC"].iloc[0], abs=1e-9)
-    assert df["OpsonizationCDC"].iloc[1] == pytest.approx(df["OpsonizationCDC"].iloc[0], abs=1e-9)
+    assert df["CDC"].iloc[1] == pytest.approx(df["CDC"].iloc[0], abs=1e-6)
+    assert df["OpsonizationCDC"].iloc[1] == pytest.approx(df["OpsonizationCDC"].iloc[0], abs=1e-6)
