@@ -22,9 +22,16 @@ Direction and agreement
     that, a measured plate would not distinguish the interaction from additivity).
 
     * strict agreement: predicted direction == reported direction;
-    * sign agreement: a reported synergy is matched by Bliss > 0, a reported antagonism by
-      Bliss < 0, and a reported additive result by |Bliss| <= THRESHOLD (additivity has no
-      sign, so the strict rule applies to it).
+    * sign agreement: a reported synergy is matched by Bliss > :data:`NOISE` (0.1: smaller
+      values are solver noise), a reported antagonism by Bliss < -NOISE, and a reported
+      additive result by |Bliss| <= THRESHOLD (additivity has no sign, so the strict rule
+      applies to it); a result reported as "additive or better" (``additive_or_better``) by
+      any Bliss >= -THRESHOLD, under both rules.
+
+    An entry whose assay measured effector killing (NK cytotoxicity, ADCC lysis) may set
+    ``readout = "immune_killing"``: Bliss is then taken on the model's immune-killing readout
+    (multiplicative independence on the killing itself, so positive = more killing than
+    expected).
 
 Knock-out that removes the predicted interaction
     For an entry whose predicted |Bliss| >= :data:`MIN_INTERACTION`, every node of the model
@@ -69,6 +76,8 @@ __all__ = [
     "Row",
     "DIRECTIONS",
     "THRESHOLD",
+    "NOISE",
+    "READOUTS",
     "POINTS",
     "MIN_INTERACTION",
     "KO_MIN_VIABILITY",
@@ -90,6 +99,9 @@ DIRECTIONS = ("synergy", "additive", "antagonism", "additive_or_better")
 #: readout rises with drug effect, so its Bliss is taken on the killing itself (sign flipped
 #: relative to the inhibition of a viability readout)
 READOUTS = ("viability", "immune_killing")
+#: |Bliss| (percentage points) below which a predicted interaction is numerical noise (steady
+#: states are solved to 1e-6): it matches neither a reported synergy nor a reported antagonism
+NOISE = 0.1
 #: Bliss (percentage points) above which a prediction counts as synergy, below minus it as
 #: antagonism
 THRESHOLD = 2.0
@@ -320,9 +332,9 @@ def agrees(reported: str, bliss: float, threshold: float = THRESHOLD) -> tuple[b
         ok = bliss >= -threshold
         return ok, ok
     if reported == "synergy":
-        sign = bliss > 0.0
+        sign = bliss > NOISE
     elif reported == "antagonism":
-        sign = bliss < 0.0
+        sign = bliss < -NOISE
     else:
         sign = abs(bliss) <= threshold
     return strict, sign
@@ -555,9 +567,9 @@ def to_markdown(rows: Sequence[Row], model: str = "myeloma", threshold: float = 
         f"- **strict agreement** (predicted class = reported class; Bliss > +{threshold:g} "
         f"synergy, < -{threshold:g} antagonism, else additive): "
         f"{sum(r.agree_strict for r in rows)}/{s['entries']} = {s['agreement_strict']:.0%}",
-        f"- **sign agreement** (synergy: Bliss > 0; antagonism: Bliss < 0; additive: "
-        f"|Bliss| <= {threshold:g}; additive or better: Bliss >= -{threshold:g}): {sum(r.agree_sign for r in rows)}/{s['entries']} = "
-        f"{s['agreement_sign']:.0%}",
+        f"- **sign agreement** (synergy: Bliss > {NOISE:g}; antagonism: Bliss < -{NOISE:g}; "
+        f"additive: |Bliss| <= {threshold:g}; additive or better: Bliss >= -{threshold:g}): "
+        f"{sum(r.agree_sign for r in rows)}/{s['entries']} = {s['agreement_sign']:.0%}",
         "- by reported direction (strict): "
         + ", ".join(f"{d} {a}/{b}" for d, (a, b) in s["by_direction_strict"].items()),
         "",

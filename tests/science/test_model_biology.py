@@ -31,7 +31,7 @@ def apoptosis(regimen=None, context="cell_line", **kw):
 BASE = apoptosis()
 
 
-# ------------------------------------------------------------------ proteasome (Besse 2019, Parlati 2009)
+# ------------------------------------------- proteasome (Besse 2019, Parlati 2009)
 def test_losing_one_ct_l_form_is_not_enough_both_are_needed():
     """Parlati et al., Blood 2009 (DOI:10.1182/blood-2009-05-223677): in myeloma cells the
     immunoproteasome is a major form; blocking beta5 or LMP7 (beta5i) alone is insufficient,
@@ -67,7 +67,8 @@ def test_beta1_and_beta2_loss_with_ct_l_intact_is_not_lethal():
 
 # ------------------------------------------------------------------ UPR baseline
 def test_untreated_myeloma_cells_have_chronic_adaptive_er_stress():
-    """Obeng et al. 2006 and Mimura et al. 2012 (refs on the edge; review DOI:10.3389/fgene.2013.00109):
+    """Obeng et al. 2006 and Mimura et al. 2012 (refs on the edge; review
+    DOI:10.3389/fgene.2013.00109):
     myeloma cells live with chronic ER stress and constitutive XBP1s, without terminal UPR."""
     n = nodes()
     assert n["ERStress"] > 0.1 and n["XBP1"] > 0.1
@@ -76,7 +77,7 @@ def test_untreated_myeloma_cells_have_chronic_adaptive_er_stress():
     assert n0["XBP1"] < 0.01 and n0["ERStress"] < 0.01
 
 
-# ------------------------------------------------------------------ IMiDs (Fedele 2018, Shaffer 2008)
+# ------------------------------------------- IMiDs (Fedele 2018, Shaffer 2008)
 def test_irf4_loss_kills_myeloma_cells():
     """Shaffer et al., Nature 2008 (PMID:18568025): IRF4 inhibition is toxic to myeloma cell lines
     regardless of their oncogenic lesion. In model 0.2 it only stopped proliferation."""
@@ -119,7 +120,7 @@ def test_bcl_xl_restrains_bax_so_venetoclax_works_better_without_it():
     assert apoptosis(v, knockouts=["BCL2L1"]) > apoptosis(v) + 0.02
 
 
-# ------------------------------------------------------------------ glucocorticoid (Kervoelen 2015, Matulis 2016)
+# ------------------------------------------- glucocorticoid (Kervoelen 2015, Matulis 2016)
 def test_dexamethasone_killing_needs_gilz_and_scales_with_receptor_level():
     """Kervoelen et al., Oncotarget 2015 (DOI:10.18632/oncotarget.4616): GILZ is necessary for
     dexamethasone-induced apoptosis; glucocorticoid-receptor level is limiting."""
@@ -140,7 +141,8 @@ def test_dexamethasone_raises_bcl2():
 # ------------------------------------------------------------------ selinexor
 def test_xpo1_block_retains_ikba_and_induces_the_glucocorticoid_receptor():
     """Selinexor keeps IkBa nuclear (NF-kB off) and raises GR (Turner 2016, Argueta 2018, refs
-    on the edges); XPO1 also exports eIF4E-bound MYC and BCL-xL mRNAs (DOI:10.5772/intechopen.96945)."""
+    on the edges); XPO1 also exports eIF4E-bound MYC and BCL-xL mRNAs
+    (DOI:10.5772/intechopen.96945)."""
     n0, n1 = nodes(), nodes(knockouts=["XPO1"])
     assert n1["NFKBIA"] > n0["NFKBIA"] + 0.1
     assert n1["GRAbundance"] > n0["GRAbundance"] + 0.05

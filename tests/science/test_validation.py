@@ -149,25 +149,31 @@ def test_reported_knockout_brings_the_predicted_interaction_closer_to_zero(rows)
         e = by_id[r.id]
         # a killing readout is scored on the killing itself (sign flipped; see READOUTS)
         sgn = -1.0 if e.readout == "immune_killing" else 1.0
-        again = sgn * mmmech.score(
-            [r.drug_a, r.drug_b],
-            context=r.context,
-            doses=r.doses_nM,
-            knockouts=list(e.knockouts) + [r.knockout],
-            metrics=["bliss"],
-            readout=e.readout,
-        ).scores["bliss"]
+        again = (
+            sgn
+            * mmmech.score(
+                [r.drug_a, r.drug_b],
+                context=r.context,
+                doses=r.doses_nM,
+                knockouts=list(e.knockouts) + [r.knockout],
+                metrics=["bliss"],
+                readout=e.readout,
+            ).scores["bliss"]
+        )
         assert abs(again) < abs(r.bliss), (r.id, r.knockout, again, r.bliss)
         assert again == pytest.approx(r.knockout_bliss, abs=1e-6), (r.id, again)
         # the intact model on the same grid gives the row's prediction
-        intact = sgn * mmmech.score(
-            [r.drug_a, r.drug_b],
-            context=r.context,
-            doses=r.doses_nM,
-            knockouts=list(e.knockouts),
-            metrics=["bliss"],
-            readout=e.readout,
-        ).scores["bliss"]
+        intact = (
+            sgn
+            * mmmech.score(
+                [r.drug_a, r.drug_b],
+                context=r.context,
+                doses=r.doses_nM,
+                knockouts=list(e.knockouts),
+                metrics=["bliss"],
+                readout=e.readout,
+            ).scores["bliss"]
+        )
         assert intact == pytest.approx(r.bliss, abs=1e-9)
         checked += 1
     assert checked >= 5
