@@ -54,7 +54,7 @@ Examples
 >>> d.name, d.drug_class, d.formula
 ('bortezomib', 'proteasome_inhibitor', 'C19H25BN4O4')
 >>> [t.target for t in d.targets]
-['PSMB5', 'PSMB6', 'PSMB7']
+['PSMB5', 'PSMB6', 'PSMB7', 'PSMB8', 'PSMB9']
 >>> drug, nM = drugs.parse_dose("bortezomib=10nM")
 >>> nM
 10.0

@@ -308,7 +308,7 @@ def compose_contexts(contexts: Sequence[ContextLike]) -> Context:
     Examples
     --------
     >>> c = compose_contexts(["marrow", "t11_14"])
-    >>> c.name, c.settings["NKCells"], c.levels["BCL2"] > 1
+    >>> c.name, c.settings["NKCells"], c.levels["BCL2Basal"] > 1
     ('marrow+t11_14', 1.0, True)
     """
     items = list(contexts)
