@@ -18,7 +18,7 @@ import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..exceptions import InvalidInputError, ModelFileError, UnitError, UnknownDrugError
 from ..resources import data_file, parse_toml
@@ -168,7 +168,10 @@ def _measure(d: Any, origin: str, where: str, cls: type[_M], label_key: str) -> 
         raise _err(origin, where, f"'note' must be a string, got {note!r:.40}")
     if cls is CellularPotency:
         cell_line = _text(d, "cell_line", origin, where)
-        return cls(value, unit, label, source, low, high, note.strip(), verified, cell_line)
+        made = CellularPotency(
+            value, unit, label, source, low, high, note.strip(), verified, cell_line
+        )
+        return cast(_M, made)
     return cls(value, unit, label, source, low, high, note.strip(), verified)
 
 
