@@ -356,17 +356,18 @@ def simulate_regimens(
                 f"{func}(): regimen {it.regimen.name!r} runs until progression; give cycles=N"
             )
         ncyc.append(_check_int(n, "cycles", func))
-    needs_body = any(
-        b.unit in ("mg/m2", "mg/kg", "cells/kg")
-        for it in items
-        for p in it.regimen.phases
-        for b in p.drugs
-    )
+
+    def per_body(it: _Item) -> bool:
+        return any(
+            b.unit in ("mg/m2", "mg/kg", "cells/kg") for p in it.regimen.phases for b in p.drugs
+        )
+
+    needs_body = any(per_body(it) for it in items)
+    body_note = "doses per m2/kg use a reference adult (70 kg, 1.8 m2; a convention): give body="
     if body is None and needs_body:
         body = REFERENCE_BODY
-        base_notes.append(
-            "doses per m2/kg use a reference adult (70 kg, 1.8 m2; a convention): give body="
-        )
+    else:
+        body_note = ""
     covariates = dict(body.known) if body is not None else {}
     # the grid: the longest regimen decides; shorter ones are followed untreated to the end
     spans = [_horizon_days(it.regimen, n) for it, n in zip(items, ncyc, strict=True)]
@@ -407,6 +408,8 @@ def simulate_regimens(
                         else "left out (no_pk='omit')"
                     )
                 )
+        if body_note and per_body(it):
+            notes_per[r].append(body_note)
         if it.regimen.omitted:
             notes_per[r].append("not represented: " + "; ".join(it.regimen.omitted))
     sim = Simulator(model, all_drugs, context=context)
@@ -467,12 +470,13 @@ def simulate_regimens(
     results = []
     day = edges / 24.0
     for r, (it, n) in enumerate(zip(items, ncyc, strict=True)):
-        notes = notes_common + notes_per[r]
+        present = [d for d in all_drugs if d in it.regimen.drugs and d not in it.drop]
+        absent = [d for d in all_drugs if d not in present]
+        notes = [n for n in notes_common if not any(d in n for d in absent)] + notes_per[r]
         if bad[r]:
             notes.append("the network integration hit max_steps on some step (inexact there)")
         resp = classify(day, mprot[r], cr_reduction=cr_reduction)
         cols_df: dict[str, Any] = {"hour": edges, "day": day}
-        present = [d for d in all_drugs if d in it.regimen.drugs and d not in it.drop]
         for j, d in enumerate(all_drugs):
             if d in present:
                 cols_df[f"conc_{d}_nM"] = conc_edge[r, :, j]
