@@ -353,7 +353,8 @@ def simulate_regimens(
         n = cycles if cycles is not None else _total_cycles(it.regimen)
         if n is None:
             raise InvalidInputError(
-                f"{func}(): regimen {it.regimen.name!r} runs until progression; give cycles=N"
+                f"{func}(): regimen {it.regimen.name!r} runs until progression; give cycles=N "
+                f"(--cycles N)"
             )
         ncyc.append(_check_int(n, "cycles", func))
 
@@ -363,7 +364,10 @@ def simulate_regimens(
         )
 
     needs_body = any(per_body(it) for it in items)
-    body_note = "doses per m2/kg use a reference adult (70 kg, 1.8 m2; a convention): give body="
+    body_note = (
+        "doses per m2/kg use a reference adult (70 kg, 1.8 m2; a convention): give the body "
+        "(body=, or --weight-kg/--bsa)"
+    )
     if body is None and needs_body:
         body = REFERENCE_BODY
     else:
