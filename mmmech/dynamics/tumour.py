@@ -24,9 +24,9 @@ Rates (``docs/dynamics.md``):
 - ``g`` and ``d`` follow: ``g * P0`` is the birth rate and ``d * (A0 + IK0)`` the difference
   (cell loss) at the untreated steady state of the chosen context, so the untreated network
   gives the sourced net growth and a readout that doubles doubles that rate;
-- immunoglobulin half-lives: IgG 21 d, IgA 5.9 d (IgA1; IgA2 4.5 d, PMID:4717094), free light
-  chains 2-6 h (kappa 2-4 h, lambda 3-6 h); IgG and light chains read in Bradwell's *Serum
-  Free Light Chain Analysis* (secondary text, ``verified = False``).
+- immunoglobulin half-lives: IgG 21 d (21-24 d for IgG1/2/4, PMC:PMC11448508, a review), IgA
+  5.9 d (IgA1; IgA2 4.5 d, PMID:4717094), free light chains 2-6 h (kappa 2-4 h, lambda 3-6 h,
+  read in Bradwell's *Serum Free Light Chain Analysis*; secondary, ``verified = False``).
 """
 
 from __future__ import annotations
@@ -104,10 +104,13 @@ HALF_LIVES = MappingProxyType(
         "IgG": Rate(
             21.0,
             "day",
-            "Bradwell, Serum Free Light Chain Analysis, section 3.5.1",
+            "PMC:PMC11448508",
+            low=21.0,
+            high=24.0,
             verified=False,
-            note="IgG ~21 days, minimal renal clearance; read in a copy of the book "
-            "(wikilite.com), no identifier; IgG subclass half-lives 15.7-29.7 d elsewhere.",
+            note="review table (Cancer Immunol Immunother 2024, DOI:10.1007/s00262-024-03814-2): "
+            "biological half-life 21-24 d for IgG1, IgG2 and IgG4, 7-8 d for IgG3; ~21 d also in "
+            "Bradwell, Serum Free Light Chain Analysis, section 3.5.1 (copy read); secondary.",
         ),
         "IgA": Rate(
             5.9,
