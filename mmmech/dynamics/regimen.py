@@ -196,19 +196,34 @@ class _Item:
     drop: tuple[str, ...]
     dose_scale: dict[str, float]
     label: str
+    body: _regimens.Body | None = None
+
+
+def _body(body: Any, func: str) -> _regimens.Body | None:
+    if body is None or isinstance(body, _regimens.Body):
+        return body
+    if isinstance(body, Mapping):
+        extra = sorted(set(body) - {"weight_kg", "bsa_m2"})
+        if extra:
+            raise InvalidInputError(
+                f"{func}(): body has unknown measure {extra[0]!r} (expected weight_kg, bsa_m2)"
+            )
+        return _regimens.Body(**body)
+    raise InvalidInputError(f"{func}(): body must be a Body or a mapping, got {body!r}")
 
 
 def _item(spec: Any, func: str) -> _Item:
     if isinstance(spec, Mapping):
-        extra = sorted(set(spec) - {"regimen", "drop", "dose_scale", "label"})
+        extra = sorted(set(spec) - {"regimen", "drop", "dose_scale", "label", "body"})
         if extra:
             raise InvalidInputError(f"{func}(): unknown key {extra[0]!r} in a regimen variant")
         reg = spec.get("regimen")
         drop = spec.get("drop", ())
         scale = spec.get("dose_scale") or {}
         label = spec.get("label")
+        body = _body(spec.get("body"), func)
     else:
-        reg, drop, scale, label = spec, (), {}, None
+        reg, drop, scale, label, body = spec, (), {}, None, None
     if not isinstance(reg, _regimens.Regimen):
         if not isinstance(reg, (str, os.PathLike)):
             raise InvalidInputError(
@@ -237,7 +252,7 @@ def _item(spec: Any, func: str) -> _Item:
     if label is None:
         parts = [f"without {d}" for d in drop] + [f"{d} x{f:g}" for d, f in scale.items()]
         label = ", ".join(parts)
-    return _Item(reg, drop, scale, str(label))
+    return _Item(reg, drop, scale, str(label), body)
 
 
 def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
@@ -249,6 +264,14 @@ def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
         f = item.dose_scale.get(e.drug, 1.0)
         out.append(e._replace(amount=e.amount * f))
     return out
+
+
+def _pk_model(drug: str, covariates: Mapping[str, float]) -> Any:
+    """The PK model of `drug` with the body measures it has numeric covariate effects for."""
+    m = _pk.model(drug)
+    numeric = {c.name for c in m.covariates if c.form != "note"}
+    use = {k: float(v) for k, v in covariates.items() if k in numeric}
+    return _pk.model(drug, **use) if use else m
 
 
 def _conc_matrix(
@@ -266,10 +289,7 @@ def _conc_matrix(
     pk_ok = _has_pk(drug)
     m = None
     if pk_ok:
-        m = _pk.model(drug)
-        usable = {c.name: v for c, v in ((c, covariates.get(c.name)) for c in m.covariates) if v}
-        numeric = {c.name for c in m.covariates if c.form != "note"}
-        m = _pk.model(drug, **{k: v for k, v in usable.items() if k in numeric})
+        m = _pk_model(drug, covariates)
         routes = {PK_ROUTES.get(e.route, e.route) for e in evs}
         missing = sorted(r for r in routes if r not in m.routes)
         if missing:
@@ -319,7 +339,9 @@ def simulate_regimens(
     """Several regimens (or variants) in one batch; see :func:`simulate_regimen`.
 
     Each item is a regimen (name, path or :class:`~mmmech.regimens.Regimen`) or a mapping
-    ``{"regimen": ..., "drop": [drug, ...], "dose_scale": {drug: factor}, "label": str}``.
+    ``{"regimen": ..., "drop": [drug, ...], "dose_scale": {drug: factor}, "label": str,
+    "body": {"weight_kg": ..., "bsa_m2": ...}}`` (patients of different size in one batch; an
+    item's body replaces `body`).
     """
     func = "simulate_regimen"
     if isinstance(regimens, (str, bytes, os.PathLike, _regimens.Regimen, Mapping)):
@@ -344,10 +366,7 @@ def simulate_regimens(
     if not isinstance(tumour, TumourModel):
         raise InvalidInputError(f"{func}(): tumour must be a TumourModel, got {tumour!r}")
     base_notes: list[str] = []
-    if isinstance(body, Mapping):
-        body = _regimens.Body(**body)
-    if body is not None and not isinstance(body, _regimens.Body):
-        raise InvalidInputError(f"{func}(): body must be a Body or a mapping, got {body!r}")
+    body = _body(body, func)
     ncyc: list[int] = []
     for it in items:
         n = cycles if cycles is not None else _total_cycles(it.regimen)
@@ -363,16 +382,10 @@ def simulate_regimens(
             b.unit in ("mg/m2", "mg/kg", "cells/kg") for p in it.regimen.phases for b in p.drugs
         )
 
-    needs_body = any(per_body(it) for it in items)
     body_note = (
         "doses per m2/kg use a reference adult (70 kg, 1.8 m2; a convention): give the body "
         "(body=, or --weight-kg/--bsa)"
     )
-    if body is None and needs_body:
-        body = REFERENCE_BODY
-    else:
-        body_note = ""
-    covariates = dict(body.known) if body is not None else {}
     # the grid: the longest regimen decides; shorter ones are followed untreated to the end
     spans = [_horizon_days(it.regimen, n) for it, n in zip(items, ncyc, strict=True)]
     horizon_h = max(s[0] for s in spans) * 24.0
@@ -390,8 +403,15 @@ def simulate_regimens(
     conc_sub = np.zeros((R, K, substeps, D))
     conc_edge = np.zeros((R, K + 1, D))
     events_per = []
+    cov_per: list[dict[str, float]] = []
     for r, (it, n) in enumerate(zip(items, ncyc, strict=True)):
-        ev = _doses(it, n, body) if body is not None else _doses(it, n, _regimens.Body())
+        b = it.body or body
+        if b is None and per_body(it):
+            b = REFERENCE_BODY
+            notes_per[r].append(body_note)
+        covariates = dict(b.known) if b is not None else {}
+        cov_per.append(covariates)
+        ev = _doses(it, n, b or _regimens.Body())
         events_per.append(ev)
         for j, d in enumerate(all_drugs):
             if d not in it.regimen.drugs or d in it.drop:
@@ -412,8 +432,6 @@ def simulate_regimens(
                         else "left out (no_pk='omit')"
                     )
                 )
-        if body_note and per_body(it):
-            notes_per[r].append(body_note)
         if it.regimen.omitted:
             notes_per[r].append("not represented: " + "; ".join(it.regimen.omitted))
     sim = Simulator(model, all_drugs, context=context)
@@ -498,7 +516,7 @@ def simulate_regimens(
             evs = [e for e in events_per[r] if e.drug == d and (e.day - 1) * 24.0 < first_cycle_h]
             if not evs:
                 continue
-            m = _pk.model(d)
+            m = _pk_model(d, cov_per[r])
             if any(PK_ROUTES[e.route] not in m.routes for e in evs):
                 continue
             doses = [
