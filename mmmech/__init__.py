@@ -12,6 +12,8 @@ import graph and fails on an upward import or a cycle):
   drawing (``draw``); :mod:`mmmech.pathways` is its documented entry point;
 - :mod:`mmmech.simulation`: drugs + network + context -> batched simulations on the kernels;
   :mod:`mmmech.model` is its documented entry point;
+- :mod:`mmmech.dynamics`: regimens in time (PK -> network -> tumour -> M-protein -> IMWG,
+  ``mmmech.simulate_regimen``);
 - :mod:`mmmech.synergy`: Bliss, HSA, Loewe and ZIP on simulated or measured surfaces;
 - :mod:`mmmech.scoring`: a regimen's simulated surface scored (``mmmech.score``);
 - :mod:`mmmech.screening`: every combination ranked, locally or on Dask (``mmmech.screen``);
@@ -32,6 +34,7 @@ _SUBMODULES = {
     "structures",
     "network",
     "simulation",
+    "dynamics",
     "synergy",
     "scoring",
     "screening",
@@ -60,6 +63,7 @@ _MOVED = {
 _FUNCTIONS = {
     "simulate": ("simulation.simulator", "simulate"),
     "simulate_batch": ("simulation.simulator", "simulate_batch"),
+    "simulate_regimen": ("dynamics.regimen", "simulate_regimen"),
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
 }
@@ -68,12 +72,14 @@ __all__ = [
     "__version__",
     "simulate",
     "simulate_batch",
+    "simulate_regimen",
     "score",
     "screen",
     "drugs",
     "structures",
     "network",
     "simulation",
+    "dynamics",
     "pathways",
     "synergy",
     "scoring",

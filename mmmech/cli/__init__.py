@@ -1,8 +1,8 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``, ``_validate``) with a ``register(subparsers, common)``
-function.
+``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``) with a
+``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
 may return ``(payload, text, exit_code)`` to report a finding as a non-zero exit (for example
@@ -122,6 +122,7 @@ def build_parser():
         _contexts,  # deferred: a command loads its layers only when it runs
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
+        _regimen,  # deferred: a command loads its layers only when it runs
         _score,  # deferred: a command loads its layers only when it runs
         _screen,  # deferred: a command loads its layers only when it runs
         _simulate,  # deferred: a command loads its layers only when it runs
@@ -129,7 +130,17 @@ def build_parser():
         _validate,  # deferred: a command loads its layers only when it runs
     )
 
-    for mod in (_score, _simulate, _screen, _drugs, _pathway, _structures, _contexts, _validate):
+    for mod in (
+        _score,
+        _simulate,
+        _screen,
+        _drugs,
+        _pathway,
+        _structures,
+        _contexts,
+        _validate,
+        _regimen,
+    ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
         sub.choices[command].add_argument(

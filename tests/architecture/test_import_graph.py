@@ -35,6 +35,7 @@ LAYERS = [
     ("mmmech.simulation", 6),
     ("mmmech.model", 6),
     ("mmmech.testing", 6),
+    ("mmmech.dynamics", 6.5),  # regimens in time: pk + regimens + simulation; before synergy
     ("mmmech.synergy", 7),
     ("mmmech.scoring", 8),
     ("mmmech.screening", 9),

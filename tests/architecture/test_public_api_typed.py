@@ -30,6 +30,7 @@ ROOTS = [
     "mmmech.network.io",
     "mmmech.network.draw",
     "mmmech.simulation",
+    "mmmech.dynamics",
     "mmmech.synergy",
     "mmmech.scoring",
     "mmmech.screening",

@@ -1,0 +1,116 @@
+"""IMWG response categories and progression on a serum M-protein course.
+
+The International Myeloma Working Group criteria (Kumar et al., Lancet Oncol 2016;17:e328,
+DOI:10.1016/S1470-2045(16)30206-6; table read in a reproduction, PMC:PMC9954856, and in the
+2006 uniform criteria, PMC:PMC2627786), applied to the serum M-protein only:
+
+- PR: >= 50% reduction from baseline; VGPR: >= 90%; MR: 25-49%;
+- CR needs negative immunofixation and < 5% marrow plasma cells, which the model does not
+  see. **Approximation**: CR when the M-protein falls by >= `cr_reduction` (default 99%, a
+  modelling convention, not a sourced limit);
+- PD: an increase of 25% from the lowest value with an absolute increase >= 0.5 g/dL
+  (>= 1 g/dL when the lowest value was >= 5 g/dL); the lowest value is the running minimum
+  of the course (baseline included), every sample counts as an assessment (no confirmation of
+  two consecutive assessments and no minimum duration);
+- SD: none of these.
+
+The best response is the deepest category reached before progression; a course that progresses
+without reaching MR is PD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import InvalidInputError
+
+__all__ = ["CATEGORIES", "IMWG_SOURCE", "Response", "classify"]
+
+#: response categories, best first
+CATEGORIES = ("CR", "VGPR", "PR", "MR", "SD", "PD")
+IMWG_SOURCE = "DOI:10.1016/S1470-2045(16)30206-6"
+
+
+@dataclass(frozen=True)
+class Response:
+    """``best`` category, ``progression_day`` (None when none), ``nadir_g_per_dL``,
+    ``max_reduction`` (fraction of baseline)."""
+
+    best: str
+    progression_day: float | None
+    nadir_g_per_dL: float
+    max_reduction: float
+
+
+def _category(reduction: float, cr_reduction: float) -> str:
+    if reduction >= cr_reduction:
+        return "CR"
+    if reduction >= 0.90:
+        return "VGPR"
+    if reduction >= 0.50:
+        return "PR"
+    if reduction >= 0.25:
+        return "MR"
+    return "SD"
+
+
+def classify(
+    days: Sequence[float] | np.ndarray,
+    m_protein: Sequence[float] | np.ndarray,
+    baseline: float | None = None,
+    cr_reduction: float = 0.99,
+) -> Response:
+    """IMWG best response and day of progression of one serum M-protein course (g/dL).
+
+    Parameters
+    ----------
+    days, m_protein : 1-D sequences of the same length (days increasing)
+    baseline : float, optional
+        M-protein before treatment (default: the first value).
+    cr_reduction : float
+        Reduction taken as CR (see the module text).
+
+    Examples
+    --------
+    >>> classify([0, 30, 60], [4.0, 1.8, 1.5]).best
+    'PR'
+    >>> classify([0, 30, 60, 90], [4.0, 1.0, 1.2, 1.6]).progression_day
+    90.0
+    """
+    d = np.asarray(days, dtype=float)
+    m = np.asarray(m_protein, dtype=float)
+    if d.ndim != 1 or m.shape != d.shape or d.size < 1:
+        raise InvalidInputError(
+            f"classify(): days and m_protein must be 1-D of the same length, got {d.shape} "
+            f"and {m.shape}"
+        )
+    if not (np.all(np.isfinite(m)) and np.all(m >= 0) and np.all(np.isfinite(d))):
+        raise InvalidInputError("classify(): m_protein must be finite and >= 0 g/dL")
+    if np.any(np.diff(d) <= 0):
+        raise InvalidInputError("classify(): days must be strictly increasing")
+    if not (0 < cr_reduction <= 1):
+        raise InvalidInputError(f"classify(): cr_reduction must be in (0, 1], got {cr_reduction}")
+    m0 = float(m[0]) if baseline is None else float(baseline)
+    if not m0 > 0:
+        raise InvalidInputError(f"classify(): baseline M-protein must be > 0 g/dL, got {m0!r}")
+    nadir = np.minimum.accumulate(np.concatenate([[m0], m]))[:-1]  # lowest before each sample
+    rise = m - nadir
+    need = np.where(nadir >= 5.0, 1.0, 0.5)
+    prog = (m >= 1.25 * nadir) & (rise >= need - 1e-12)
+    idx = np.flatnonzero(prog)
+    end = int(idx[0]) if idx.size else m.size
+    upto = m[: end + 1] if idx.size else m
+    low = float(upto.min()) if upto.size else m0
+    reduction = max(0.0, 1.0 - low / m0)
+    best = _category(reduction, cr_reduction)
+    if idx.size and best == "SD":
+        best = "PD"
+    return Response(
+        best=best,
+        progression_day=float(d[end]) if idx.size else None,
+        nadir_g_per_dL=low,
+        max_reduction=reduction,
+    )

@@ -1,0 +1,81 @@
+"""`mmmech regimen list|show|simulate`: text, the JSON shape of issue 16, one-line errors."""
+
+import json
+
+from mmmech.cli import main
+
+
+def _json(capsys, *argv):
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_regimen_list_and_show(capsys):
+    assert main(["regimen", "list"]) == 0
+    text = capsys.readouterr().out
+    assert "vrd" in text and "rd" in text
+    rows = _json(capsys, "regimen", "list")
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["vrd"]["drugs"] == ["bortezomib", "lenalidomide", "dexamethasone"]
+    assert by_name["kd"]["pk_model"]["carfilzomib"] is False
+    assert main(["regimen", "show", "rd"]) == 0
+    assert "lenalidomide" in capsys.readouterr().out
+    d = _json(capsys, "regimen", "show", "rd")
+    assert d["phases"][0]["cycles"] is None and d["phases"][0]["cycle_days"] == 28
+    assert d["phases"][0]["drugs"][0]["drug"] == "lenalidomide"
+
+
+def test_regimen_simulate_json_shape(capsys, tmp_path):
+    pic = tmp_path / "vrd.png"
+    d = _json(
+        capsys,
+        "regimen",
+        "simulate",
+        "vrd",
+        "--cycles",
+        "1",
+        "--step-hours",
+        "12",
+        "--plot",
+        str(pic),
+    )
+    assert set(d) == {
+        "regimen",
+        "cycles",
+        "best_response",
+        "time_to_progression_days",
+        "m_protein",
+        "concentrations",
+        "pk",
+        "notes",
+    }
+    assert d["regimen"] == "vrd" and d["cycles"] == 1
+    assert d["best_response"] in ("CR", "VGPR", "PR", "MR", "SD", "PD")
+    assert d["time_to_progression_days"] is None or d["time_to_progression_days"] > 0
+    assert set(d["m_protein"]) == {"day", "g_per_dL"}
+    assert len(d["m_protein"]["day"]) == len(d["m_protein"]["g_per_dL"]) == 21 * 2 + 1
+    assert set(d["concentrations"]) == {"bortezomib", "lenalidomide", "dexamethasone"}
+    assert set(d["concentrations"]["bortezomib"]) == {"hour", "nM"}
+    assert set(d["pk"]["bortezomib"]) == {"cmax_nM", "trough_nM", "auc_nM_h"}
+    assert isinstance(d["notes"], list)
+    assert pic.stat().st_size > 1000
+    assert main(["regimen", "simulate", "vrd", "--cycles", "1", "--step-hours", "12"]) == 0
+    assert "best response" in capsys.readouterr().out
+
+
+def _one_line(capsys, needle):
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("mmmech: error:") and needle.lower() in lines[0].lower(), err
+
+
+def test_regimen_errors_are_one_line(capsys):
+    assert main(["regimen", "simulate", "vdr"]) == 2
+    _one_line(capsys, "unknown regimen 'vdr'")
+    assert main(["regimen", "simulate", "rd"]) == 2
+    _one_line(capsys, "--cycles N")
+    assert main(["regimen", "simulate", "vrd", "--plot", "x.gif"]) == 2
+    _one_line(capsys, "--plot must end in")
+    assert main(["regimen", "show", "nope"]) == 2
+    _one_line(capsys, "unknown regimen 'nope'")
