@@ -300,7 +300,7 @@ def _conc_matrix(
             pk_ok = False
     if pk_ok:
         assert m is not None
-        doses = []
+        doses: list[tuple[float, float, str] | tuple[float, float, str, float]] = []
         for e in evs:
             route = PK_ROUTES[e.route]
             t = (e.day - 1) * 24.0
