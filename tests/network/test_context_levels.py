@@ -139,8 +139,9 @@ def test_every_bundled_context_loads_is_sourced_and_fits_the_model():
             assert node in model.nodes, (name, node)
         # patient contexts fix no cells or stroma: they compose with a cellular context
         assert not set(c.settings) & set(load_context("marrow").settings), name
-    # the ones that set nothing say why
-    assert not load_context("ras").entries() and load_context("ras").references
+    # ras fixes the model's oncogenic RAS input, with its source
+    ras = load_context("ras")
+    assert ras.settings["RAS"] == 1.0 and ras.references
 
 
 def test_context_levels_are_read_only():
