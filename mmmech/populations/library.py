@@ -45,8 +45,7 @@ def load(name_or_path: str | os.PathLike[str]) -> Population:
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise UnknownNameError(
-            f"load(): expected a population name or a file path, got "
-            f"{type(name_or_path).__name__}"
+            f"load(): expected a population name or a file path, got {type(name_or_path).__name__}"
         )
     text = os.fspath(name_or_path)
     key = text.strip().lower()

@@ -132,9 +132,7 @@ class _Check:
             note=self.text(d, "note", where),
         )
         if prov.reference and not prov.sources and prov.verified:
-            raise self.error(
-                where, "a reference without source ids must say verified = false"
-            )
+            raise self.error(where, "a reference without source ids must say verified = false")
         if prov.modelling_choice and not prov.note:
             raise self.error(where, "modelling_choice = true needs a 'note' saying why")
         has = bool(prov.sources or prov.reference or prov.modelling_choice)
@@ -155,8 +153,7 @@ class _Check:
             if c not in known:
                 raise self.error(
                     where,
-                    f"unknown context {c!r}{did_you_mean(c, known)} (bundled: "
-                    f"{', '.join(known)})",
+                    f"unknown context {c!r}{did_you_mean(c, known)} (bundled: {', '.join(known)})",
                 )
         return tuple(v)
 
@@ -176,8 +173,9 @@ class _Check:
             raise self.error(where, f"'low' must be < 'high', got {low} and {high}")
         unit = self.text(d, "unit", where)
         if kind == "fixed":
-            return Distribution("fixed", value=self.number(d, "value", where), unit=unit,
-                                provenance=prov)
+            return Distribution(
+                "fixed", value=self.number(d, "value", where), unit=unit, provenance=prov
+            )
         if kind == "normal":
             return Distribution(
                 "normal",
@@ -206,19 +204,25 @@ class _Check:
             return Distribution("uniform", low=low, high=high, unit=unit, provenance=prov)
         rows = d.get("bands")
         if not isinstance(rows, list) or not rows:
-            raise self.error(where, f"'bands' must be a list of [low, high, probability], got "
-                             f"{rows!r}")
+            raise self.error(
+                where, f"'bands' must be a list of [low, high, probability], got {rows!r}"
+            )
         bands = []
         for row in rows:
-            ok = isinstance(row, list) and len(row) == 3 and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                for x in row
+            ok = (
+                isinstance(row, list)
+                and len(row) == 3
+                and all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                    for x in row
+                )
             )
             if not ok or not row[0] < row[1]:
-                raise self.error(where, f"each band must be [low, high, probability] with low < "
-                                 f"high, got {row!r}")
-            bands.append((float(row[0]), float(row[1]), self.probability(row[2], "bands",
-                                                                          where)))
+                raise self.error(
+                    where,
+                    f"each band must be [low, high, probability] with low < high, got {row!r}",
+                )
+            bands.append((float(row[0]), float(row[1]), self.probability(row[2], "bands", where)))
         total = sum(b[2] for b in bands)
         if abs(total - 1.0) > 1e-3:
             raise self.error(where, f"band probabilities must sum to 1, got {total:.6g}")
@@ -265,8 +269,9 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
     chk.keys(head, ("name", "description", "setting", "note"), "[population]")
     name = chk.text(head, "name", "[population]", required=True)
     if expect_name is not None and name != expect_name:
-        raise chk.error("[population]", f"'name' must match the file name {expect_name!r}, "
-                        f"got {name!r}")
+        raise chk.error(
+            "[population]", f"'name' must match the file name {expect_name!r}, got {name!r}"
+        )
     seen: set[str] = set()
 
     groups = []
@@ -282,17 +287,20 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         if declared is not None:
             declared = chk.probability(declared, "total", gwhere)
             if abs(total - declared) > SUM_TOLERANCE:
-                raise chk.error(gwhere, f"member probabilities sum to {total:.6g}, not the "
-                                f"declared total {declared:g}")
+                raise chk.error(
+                    gwhere,
+                    f"member probabilities sum to {total:.6g}, not the declared total {declared:g}",
+                )
         elif total > 1.0 + SUM_TOLERANCE:
-            raise chk.error(gwhere, f"member probabilities sum to {total:.6g} > 1 (members are "
-                            "mutually exclusive)")
+            raise chk.error(
+                gwhere,
+                f"member probabilities sum to {total:.6g} > 1 (members are mutually exclusive)",
+            )
         for m in members:
             if m.name in seen:
                 raise chk.error(gwhere, f"name {m.name!r} is used twice in the file")
             seen.add(m.name)
-        groups.append(Group(gname, chk.text(g, "description", gwhere), members, declared,
-                            gprov))
+        groups.append(Group(gname, chk.text(g, "description", gwhere), members, declared, gprov))
 
     features = []
     for fi, f in enumerate(doc.get("feature", [])):
@@ -318,22 +326,24 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
     chk.keys(iso, ("shares",) + _PROV, "[isotype]")
     shares = iso.get("shares")
     if not isinstance(shares, Mapping) or not shares:
-        raise chk.error("[isotype]", f"'shares' must be a table of isotype = share, got "
-                        f"{shares!r}")
+        raise chk.error("[isotype]", f"'shares' must be a table of isotype = share, got {shares!r}")
     for k, v in shares.items():
         if k not in ISOTYPES:
-            raise chk.error("[isotype]", f"unknown isotype {k!r}{did_you_mean(k, ISOTYPES)} "
-                            f"(expected {', '.join(ISOTYPES)})")
+            raise chk.error(
+                "[isotype]",
+                f"unknown isotype {k!r}{did_you_mean(k, ISOTYPES)} "
+                f"(expected {', '.join(ISOTYPES)})",
+            )
         chk.probability(v, f"shares.{k}", "[isotype]")
     total = sum(float(v) for v in shares.values())
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise chk.error("[isotype]", f"'shares' must sum to 1, got {total:.6g}")
-    isotype = Isotypes(MappingProxyType({k: float(v) for k, v in shares.items()}),
-                       chk.provenance(iso, "[isotype]"))
+    isotype = Isotypes(
+        MappingProxyType({k: float(v) for k, v in shares.items()}), chk.provenance(iso, "[isotype]")
+    )
 
     body = chk.table(doc["body"], "[body]")
-    chk.keys(body, ("weight", "height", "correlation", "bsa_formula", "correlation_note"),
-             "[body]")
+    chk.keys(body, ("weight", "height", "correlation", "bsa_formula", "correlation_note"), "[body]")
     for key in ("weight", "height"):
         if key not in body:
             raise chk.error("[body]", f"missing [body.{key}] table")
@@ -342,11 +352,13 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         raise chk.error("[body]", f"'correlation' must be a number in (-1, 1), got {corr!r}")
     formula = body.get("bsa_formula", "mosteller")
     if formula not in ("mosteller", "dubois"):
-        raise chk.error("[body]", f"'bsa_formula' must be 'mosteller' or 'dubois', got "
-                        f"{formula!r}")
+        raise chk.error("[body]", f"'bsa_formula' must be 'mosteller' or 'dubois', got {formula!r}")
     if corr and not chk.text(body, "correlation_note", "[body]"):
-        raise chk.error("[body]", "a 'correlation' needs a 'correlation_note' with its source "
-                        "or the reason for the modelling choice")
+        raise chk.error(
+            "[body]",
+            "a 'correlation' needs a 'correlation_note' with its source "
+            "or the reason for the modelling choice",
+        )
     bodyspec = BodySpec(
         weight=chk.distribution(body["weight"], "[body.weight]"),
         height=chk.distribution(body["height"], "[body.height]"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 from .. import regimens as _regimens
 
@@ -20,6 +19,7 @@ __all__ = [
     "Population",
     "Patient",
 ]
+
 
 @dataclass(frozen=True)
 class Provenance:

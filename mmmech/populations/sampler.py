@@ -39,7 +39,8 @@ def bsa(weight_kg: float, height_cm: float, formula: str = "mosteller") -> float
 def stream(population: str, index: int, seed: int) -> np.random.Generator:
     """The random stream of patient `index` of `population` under `seed`."""
     key = zlib.crc32(population.encode("utf-8"))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(key, index))))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, index))
+    return np.random.Generator(np.random.PCG64(seq))
 
 
 def _z(u: float) -> float:
@@ -147,9 +148,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
     age = _draw(population.age, rng.random(), rng.random())
     body = _body(population, rng.random(), rng.random())
     body["crcl_ml_min"] = _draw(population.crcl, rng.random(), rng.random())
-    levels = {
-        node: _draw(d, rng.random(), rng.random()) for node, d in population.levels.items()
-    }
+    levels = {node: _draw(d, rng.random(), rng.random()) for node, d in population.levels.items()}
     notes = []
     if isotype == "light_chain":
         notes.append("light-chain myeloma: m_protein_g_dL is a serum-equivalent burden")
