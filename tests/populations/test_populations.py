@@ -159,6 +159,7 @@ def test_cytogenetics_map_to_contexts(name):
     assert ctx["del17p"] == ("del17p",)
     assert ctx["gain1q"] == ("gain1q",)
     assert ctx["hyperdiploid"] == ()
+    assert ctx["ras"] == ("ras",)
 
 
 def test_rrmm_prior_therapy_is_recorded():
