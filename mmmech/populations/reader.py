@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
+from .._readonly import ReadOnlyDict
 from ..exceptions import ModelFileError
 from ..resources import list_data, load_toml, parse_toml
 from ..sources import describe_expected, is_source
@@ -339,7 +339,7 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise chk.error("[isotype]", f"'shares' must sum to 1, got {total:.6g}")
     isotype = Isotypes(
-        MappingProxyType({k: float(v) for k, v in shares.items()}), chk.provenance(iso, "[isotype]")
+        ReadOnlyDict({k: float(v) for k, v in shares.items()}), chk.provenance(iso, "[isotype]")
     )
 
     body = chk.table(doc["body"], "[body]")
@@ -390,6 +390,6 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         age=chk.distribution(doc["age"], "[age]"),
         body=bodyspec,
         crcl=chk.distribution(doc["crcl"], "[crcl]"),
-        levels=MappingProxyType(levels),
+        levels=ReadOnlyDict(levels),
         origin=origin,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from .. import regimens as _regimens
+from .._readonly import ReadOnlyDict
 
 __all__ = [
     "Provenance",
@@ -122,7 +122,7 @@ class Population:
     age: Distribution
     body: BodySpec
     crcl: Distribution
-    levels: Mapping[str, Distribution] = field(default_factory=lambda: MappingProxyType({}))
+    levels: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     origin: str = ""
 
     def prevalences(self) -> dict[str, float]:

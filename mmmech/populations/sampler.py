@@ -11,11 +11,11 @@ import math
 import zlib
 from collections.abc import Sequence
 from statistics import NormalDist
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from .._readonly import ReadOnlyDict
 from ..exceptions import InvalidInputError
 from .library import load
 from .records import Distribution, Patient, Population
@@ -159,8 +159,8 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         index=index,
         contexts=tuple(contexts),
         features=tuple(features),
-        levels=MappingProxyType(levels),
-        body=MappingProxyType(body),
+        levels=ReadOnlyDict(levels),
+        body=ReadOnlyDict(body),
         isotype=isotype,
         m_protein_g_dL=m_protein,
         age=age,

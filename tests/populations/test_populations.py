@@ -360,3 +360,14 @@ def test_invalid_toml_is_one_line(tmp_path):
 def test_bundled_name_must_match(tmp_path):
     with pytest.raises(ModelFileError, match="must match the file name 'other'"):
         P.read_population(MINIMAL, "populations/other.toml", expect_name="other")
+
+
+def test_patients_and_populations_pickle_and_are_read_only():
+    import pickle
+
+    pop = P.load("rrmm")
+    patients = P.sample(pop, 5, seed=4)
+    assert pickle.loads(pickle.dumps(patients)) == patients
+    assert pickle.loads(pickle.dumps(pop)) == pop
+    with pytest.raises(TypeError, match="read-only"):
+        patients[0].body["weight_kg"] = 1.0
