@@ -1,9 +1,10 @@
-"""Access to the curated data shipped with mmmech (structures/, pathways/ and regimens/).
+"""Access to the curated data shipped with mmmech (structures/, pathways/, regimens/ and
+populations/).
 
-The top-level folders ``structures/``, ``pathways/`` and ``regimens/`` of the source tree are
-installed as ``mmmech._data.structures``, ``mmmech._data.pathways`` and
-``mmmech._data.regimens``; this module finds them through :mod:`importlib.resources`, so they
-work from any installed copy (wheel, sdist, editable).
+The top-level folders ``structures/``, ``pathways/``, ``regimens/`` and ``populations/`` of the
+source tree are installed as ``mmmech._data.structures``, ``mmmech._data.pathways``,
+``mmmech._data.regimens`` and ``mmmech._data.populations``; this module finds them through
+:mod:`importlib.resources`, so they work from any installed copy (wheel, sdist, editable).
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ _PACKAGES = {
     "contexts": "mmmech._data.pathways.contexts",
     "validation": "mmmech._data.pathways.validation",
     "regimens": "mmmech._data.regimens",
+    "populations": "mmmech._data.populations",
 }
 
 
 def data_file(folder: str, name: str) -> Traversable:
     """Return a Traversable for `name` in a curated data `folder` ('structures', 'pathways',
-    'contexts', 'validation', 'regimens')."""
+    'contexts', 'validation', 'regimens', 'populations')."""
     return resources.files(_PACKAGES[folder]).joinpath(name)
 
 

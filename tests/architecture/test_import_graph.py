@@ -29,6 +29,7 @@ LAYERS = [
     ("mmmech.drugs", 3),
     ("mmmech.pk", 3.5),  # pharmacokinetics: after drugs, before structures
     ("mmmech.regimens", 3.5),  # regimens name library drugs; nothing below drugs needs them
+    ("mmmech.populations", 3.6),  # virtual patients: bodies for regimen dosing, context names
     ("mmmech.structures", 4),
     ("mmmech.network", 5),
     ("mmmech.pathways", 5),

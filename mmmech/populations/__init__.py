@@ -1,0 +1,65 @@
+"""Virtual populations as data: the bundled ``populations/*.toml`` and any file in their format.
+
+A population is a set of distributions over patient properties, each with its source:
+cytogenetic groups and features mapped to the bundled patient contexts (``t11_14``, ``t4_14``,
+``maf``, ``del17p``, ``gain1q``, ...), M-protein isotype and baseline level, age, body size
+(weight and height, BSA computed from them) and renal function (creatinine clearance), prior
+therapy, and optional levels on model inputs. Sampling is seeded and keyed per patient:
+patient ``i`` is the same for any ``n > i``, in every arm and every run. Format and every
+number with its source: ``docs/populations.md``.
+
+Modules
+-------
+records   :class:`Population`, :class:`Patient` and the parts of a population
+reader    :func:`read_population` (parsing and validation, one-line errors)
+library   :func:`available`, :func:`load`
+sampler   :func:`sample`, :func:`patient`, :func:`to_dataframe`, :func:`bsa`
+
+Examples
+--------
+>>> from mmmech import populations
+>>> populations.available()
+['ndmm', 'rrmm']
+>>> first = populations.sample("ndmm", 3, seed=1)
+>>> first[:2] == populations.sample("ndmm", 2, seed=1)
+True
+"""
+
+from __future__ import annotations
+
+from .library import available, load
+from .reader import DISTRIBUTIONS, ISOTYPES, read_population
+from .records import (
+    BodySpec,
+    Distribution,
+    Feature,
+    Group,
+    Isotypes,
+    Member,
+    Patient,
+    Population,
+    Provenance,
+)
+from .sampler import bsa, patient, sample, stream, to_dataframe
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "ISOTYPES",
+    "BodySpec",
+    "Distribution",
+    "Feature",
+    "Group",
+    "Isotypes",
+    "Member",
+    "Patient",
+    "Population",
+    "Provenance",
+    "available",
+    "bsa",
+    "load",
+    "patient",
+    "read_population",
+    "sample",
+    "stream",
+    "to_dataframe",
+]

@@ -1,0 +1,395 @@
+"""Parsing and validation of population files; every error is one line naming file and field."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .._readonly import ReadOnlyDict
+from ..exceptions import ModelFileError
+from ..resources import list_data, load_toml, parse_toml
+from ..sources import describe_expected, is_source
+from ..utils import did_you_mean
+from .records import (
+    BodySpec,
+    Distribution,
+    Feature,
+    Group,
+    Isotypes,
+    Member,
+    Population,
+    Provenance,
+)
+
+__all__ = ["read_population", "known_contexts", "known_nodes", "ISOTYPES", "DISTRIBUTIONS"]
+
+#: isotype names a population may use
+ISOTYPES = ("IgG", "IgA", "light_chain", "nonsecretory", "other")
+#: distribution kinds of continuous properties
+DISTRIBUTIONS = ("fixed", "normal", "lognormal", "uniform", "bands")
+#: how far a declared sum may be from its target (rounding in the data files)
+SUM_TOLERANCE = 1e-6
+
+_PROV = ("sources", "verified", "reference", "modelling_choice", "note")
+_DIST = ("distribution", "value", "mean", "sd", "median", "cv", "low", "high", "bands", "unit")
+_TOP = (
+    "population",
+    "group",
+    "feature",
+    "isotype",
+    "m_protein",
+    "age",
+    "body",
+    "crcl",
+    "levels",
+)
+
+
+@functools.cache
+def known_contexts() -> tuple[str, ...]:
+    """Names of the bundled contexts (``pathways/contexts/*.toml``)."""
+    return tuple(n[: -len(".toml")] for n in list_data("contexts"))
+
+
+@functools.cache
+def known_nodes() -> tuple[str, ...]:
+    """Node names of the bundled model (levels may be set on any of them)."""
+    model = load_toml("pathways", "myeloma.toml")
+    return tuple(str(n["name"]) for n in model.get("node", []))
+
+
+class _Check:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def error(self, where: str, msg: str) -> ModelFileError:
+        return ModelFileError(f"{self.origin}: {where}: {msg}")
+
+    def table(self, v: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(v, Mapping):
+            raise self.error(where, f"expected a table, got {type(v).__name__}")
+        return v
+
+    def keys(self, d: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+        for k in d:
+            if k not in allowed:
+                raise self.error(
+                    where,
+                    f"'{k}' is not a known field (expected one of {', '.join(allowed)})"
+                    f"{did_you_mean(k, allowed)}",
+                )
+
+    def text(self, d: Mapping[str, Any], key: str, where: str, required: bool = False) -> str:
+        v = d.get(key)
+        if v is None:
+            if required:
+                raise self.error(where, f"missing '{key}' (expected a string)")
+            return ""
+        if not isinstance(v, str) or (required and not v.strip()):
+            raise self.error(where, f"'{key}' must be a non-empty string, got {v!r}")
+        return v.strip()
+
+    def number(self, d: Mapping[str, Any], key: str, where: str, positive: bool = False) -> float:
+        v = d.get(key)
+        if v is None:
+            raise self.error(where, f"missing '{key}' (expected a number)")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise self.error(where, f"'{key}' must be a finite number, got {v!r}")
+        if positive and v <= 0:
+            raise self.error(where, f"'{key}' must be > 0, got {v!r}")
+        return float(v)
+
+    def optional(self, d: Mapping[str, Any], key: str, where: str) -> float | None:
+        return None if d.get(key) is None else self.number(d, key, where)
+
+    def probability(self, v: Any, key: str, where: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0.0 <= v <= 1.0):
+            raise self.error(where, f"'{key}' must be a probability in [0, 1], got {v!r}")
+        return float(v)
+
+    def flag(self, d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+        v = d.get(key, default)
+        if not isinstance(v, bool):
+            raise self.error(where, f"'{key}' must be true or false, got {v!r}")
+        return v
+
+    def provenance(
+        self, d: Mapping[str, Any], where: str, inherited: Provenance | None = None
+    ) -> Provenance:
+        raw = d.get("sources", [])
+        if not isinstance(raw, list):
+            raise self.error(where, f"'sources' must be a list of source ids, got {raw!r}")
+        for s in raw:
+            if not is_source(s):
+                raise self.error(where, f"'sources': {describe_expected()}; got {s!r}")
+        prov = Provenance(
+            sources=tuple(raw),
+            verified=self.flag(d, "verified", where, True),
+            reference=self.text(d, "reference", where),
+            modelling_choice=self.flag(d, "modelling_choice", where, False),
+            note=self.text(d, "note", where),
+        )
+        if prov.reference and not prov.sources and prov.verified:
+            raise self.error(where, "a reference without source ids must say verified = false")
+        if prov.modelling_choice and not prov.note:
+            raise self.error(where, "modelling_choice = true needs a 'note' saying why")
+        has = bool(prov.sources or prov.reference or prov.modelling_choice)
+        if not has and inherited is None:
+            raise self.error(
+                where,
+                "missing sources (give sources = [ids], a reference with verified = false, "
+                "or modelling_choice = true with a note)",
+            )
+        return prov
+
+    def contexts(self, d: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        v = d.get("contexts", [])
+        if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
+            raise self.error(where, f"'contexts' must be a list of context names, got {v!r}")
+        known = known_contexts()
+        for c in v:
+            if c not in known:
+                raise self.error(
+                    where,
+                    f"unknown context {c!r}{did_you_mean(c, known)} (bundled: {', '.join(known)})",
+                )
+        return tuple(v)
+
+    def distribution(self, d: Any, where: str) -> Distribution:
+        d = self.table(d, where)
+        self.keys(d, _DIST + _PROV, where)
+        kind = d.get("distribution")
+        if kind not in DISTRIBUTIONS:
+            raise self.error(
+                where,
+                f"'distribution' must be one of {', '.join(DISTRIBUTIONS)}, got {kind!r}"
+                f"{did_you_mean(kind, DISTRIBUTIONS) if isinstance(kind, str) else ''}",
+            )
+        prov = self.provenance(d, where)
+        low, high = self.optional(d, "low", where), self.optional(d, "high", where)
+        if low is not None and high is not None and not low < high:
+            raise self.error(where, f"'low' must be < 'high', got {low} and {high}")
+        unit = self.text(d, "unit", where)
+        if kind == "fixed":
+            return Distribution(
+                "fixed", value=self.number(d, "value", where), unit=unit, provenance=prov
+            )
+        if kind == "normal":
+            return Distribution(
+                "normal",
+                mean=self.number(d, "mean", where),
+                sd=self.number(d, "sd", where, positive=True),
+                low=low,
+                high=high,
+                unit=unit,
+                provenance=prov,
+            )
+        if kind == "lognormal":
+            if low is not None and low <= 0:
+                raise self.error(where, f"'low' of a lognormal must be > 0, got {low}")
+            return Distribution(
+                "lognormal",
+                median=self.number(d, "median", where, positive=True),
+                cv=self.number(d, "cv", where, positive=True),
+                low=low,
+                high=high,
+                unit=unit,
+                provenance=prov,
+            )
+        if kind == "uniform":
+            if low is None or high is None:
+                raise self.error(where, "a uniform distribution needs 'low' and 'high'")
+            return Distribution("uniform", low=low, high=high, unit=unit, provenance=prov)
+        rows = d.get("bands")
+        if not isinstance(rows, list) or not rows:
+            raise self.error(
+                where, f"'bands' must be a list of [low, high, probability], got {rows!r}"
+            )
+        bands = []
+        for row in rows:
+            ok = (
+                isinstance(row, list)
+                and len(row) == 3
+                and all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                    for x in row
+                )
+            )
+            if not ok or not row[0] < row[1]:
+                raise self.error(
+                    where,
+                    f"each band must be [low, high, probability] with low < high, got {row!r}",
+                )
+            bands.append((float(row[0]), float(row[1]), self.probability(row[2], "bands", where)))
+        total = sum(b[2] for b in bands)
+        if abs(total - 1.0) > 1e-3:
+            raise self.error(where, f"band probabilities must sum to 1, got {total:.6g}")
+        return Distribution("bands", bands=tuple(bands), unit=unit, provenance=prov)
+
+
+def _members(chk: _Check, g: Mapping[str, Any], gwhere: str, gprov: Provenance) -> tuple:
+    rows = g.get("member")
+    if not isinstance(rows, list) or not rows:
+        raise chk.error(gwhere, "needs at least one [[group.member]]")
+    out = []
+    names = set()
+    for m in rows:
+        m = chk.table(m, gwhere)
+        name = chk.text(m, "name", f"{gwhere} member", required=True)
+        where = f"{gwhere} member {name!r}"
+        chk.keys(m, ("name", "contexts", "probability", "low", "high") + _PROV, where)
+        if name in names:
+            raise chk.error(where, "duplicate member name")
+        names.add(name)
+        inherit = gprov if (gprov.sources or gprov.reference or gprov.modelling_choice) else None
+        out.append(
+            Member(
+                name=name,
+                contexts=chk.contexts(m, where),
+                probability=chk.probability(m.get("probability"), "probability", where),
+                low=chk.optional(m, "low", where),
+                high=chk.optional(m, "high", where),
+                provenance=chk.provenance(m, where, inherited=inherit),
+            )
+        )
+    return tuple(out)
+
+
+def read_population(text: str, origin: str, expect_name: str | None = None) -> Population:
+    """Parse and validate the TOML `text` of a population file (`origin` names it in errors)."""
+    doc = parse_toml(text, origin)
+    chk = _Check(origin)
+    chk.keys(doc, _TOP, "top level")
+    for key in ("population", "isotype", "m_protein", "age", "body", "crcl"):
+        if key not in doc:
+            raise chk.error("top level", f"missing [{key}] table")
+    head = chk.table(doc["population"], "[population]")
+    chk.keys(head, ("name", "description", "setting", "note"), "[population]")
+    name = chk.text(head, "name", "[population]", required=True)
+    if expect_name is not None and name != expect_name:
+        raise chk.error(
+            "[population]", f"'name' must match the file name {expect_name!r}, got {name!r}"
+        )
+    seen: set[str] = set()
+
+    groups = []
+    for gi, g in enumerate(doc.get("group", [])):
+        g = chk.table(g, f"group {gi + 1}")
+        gname = chk.text(g, "name", f"group {gi + 1}", required=True)
+        gwhere = f"group {gname!r}"
+        chk.keys(g, ("name", "description", "total", "member") + _PROV, gwhere)
+        gprov = chk.provenance(g, gwhere, inherited=Provenance())
+        members = _members(chk, g, gwhere, gprov)
+        total = sum(m.probability for m in members)
+        declared = g.get("total")
+        if declared is not None:
+            declared = chk.probability(declared, "total", gwhere)
+            if abs(total - declared) > SUM_TOLERANCE:
+                raise chk.error(
+                    gwhere,
+                    f"member probabilities sum to {total:.6g}, not the declared total {declared:g}",
+                )
+        elif total > 1.0 + SUM_TOLERANCE:
+            raise chk.error(
+                gwhere,
+                f"member probabilities sum to {total:.6g} > 1 (members are mutually exclusive)",
+            )
+        for m in members:
+            if m.name in seen:
+                raise chk.error(gwhere, f"name {m.name!r} is used twice in the file")
+            seen.add(m.name)
+        groups.append(Group(gname, chk.text(g, "description", gwhere), members, declared, gprov))
+
+    features = []
+    for fi, f in enumerate(doc.get("feature", [])):
+        f = chk.table(f, f"feature {fi + 1}")
+        fname = chk.text(f, "name", f"feature {fi + 1}", required=True)
+        where = f"feature {fname!r}"
+        chk.keys(f, ("name", "contexts", "probability", "low", "high") + _PROV, where)
+        if fname in seen:
+            raise chk.error(where, f"name {fname!r} is used twice in the file")
+        seen.add(fname)
+        features.append(
+            Feature(
+                name=fname,
+                contexts=chk.contexts(f, where),
+                probability=chk.probability(f.get("probability"), "probability", where),
+                low=chk.optional(f, "low", where),
+                high=chk.optional(f, "high", where),
+                provenance=chk.provenance(f, where),
+            )
+        )
+
+    iso = chk.table(doc["isotype"], "[isotype]")
+    chk.keys(iso, ("shares",) + _PROV, "[isotype]")
+    shares = iso.get("shares")
+    if not isinstance(shares, Mapping) or not shares:
+        raise chk.error("[isotype]", f"'shares' must be a table of isotype = share, got {shares!r}")
+    for k, v in shares.items():
+        if k not in ISOTYPES:
+            raise chk.error(
+                "[isotype]",
+                f"unknown isotype {k!r}{did_you_mean(k, ISOTYPES)} "
+                f"(expected {', '.join(ISOTYPES)})",
+            )
+        chk.probability(v, f"shares.{k}", "[isotype]")
+    total = sum(float(v) for v in shares.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise chk.error("[isotype]", f"'shares' must sum to 1, got {total:.6g}")
+    isotype = Isotypes(
+        ReadOnlyDict({k: float(v) for k, v in shares.items()}), chk.provenance(iso, "[isotype]")
+    )
+
+    body = chk.table(doc["body"], "[body]")
+    chk.keys(body, ("weight", "height", "correlation", "bsa_formula", "correlation_note"), "[body]")
+    for key in ("weight", "height"):
+        if key not in body:
+            raise chk.error("[body]", f"missing [body.{key}] table")
+    corr = body.get("correlation", 0.0)
+    if isinstance(corr, bool) or not isinstance(corr, (int, float)) or not -1 < corr < 1:
+        raise chk.error("[body]", f"'correlation' must be a number in (-1, 1), got {corr!r}")
+    formula = body.get("bsa_formula", "mosteller")
+    if formula not in ("mosteller", "dubois"):
+        raise chk.error("[body]", f"'bsa_formula' must be 'mosteller' or 'dubois', got {formula!r}")
+    if corr and not chk.text(body, "correlation_note", "[body]"):
+        raise chk.error(
+            "[body]",
+            "a 'correlation' needs a 'correlation_note' with its source "
+            "or the reason for the modelling choice",
+        )
+    bodyspec = BodySpec(
+        weight=chk.distribution(body["weight"], "[body.weight]"),
+        height=chk.distribution(body["height"], "[body.height]"),
+        correlation=float(corr),
+        bsa_formula=formula,
+        correlation_note=chk.text(body, "correlation_note", "[body]"),
+    )
+    for key in ("weight", "height"):
+        if getattr(bodyspec, key).kind not in ("normal", "lognormal", "fixed"):
+            raise chk.error(f"[body.{key}]", "must be a normal, lognormal or fixed distribution")
+
+    levels: dict[str, Distribution] = {}
+    raw_levels = chk.table(doc.get("levels", {}), "[levels]")
+    nodes = known_nodes()
+    for node, spec in raw_levels.items():
+        if node not in nodes:
+            raise chk.error("[levels]", f"unknown model node {node!r}{did_you_mean(node, nodes)}")
+        levels[node] = chk.distribution(spec, f"[levels.{node}]")
+
+    return Population(
+        name=name,
+        description=chk.text(head, "description", "[population]", required=True),
+        setting=chk.text(head, "setting", "[population]"),
+        note=chk.text(head, "note", "[population]"),
+        groups=tuple(groups),
+        features=tuple(features),
+        isotype=isotype,
+        m_protein=chk.distribution(doc["m_protein"], "[m_protein]"),
+        age=chk.distribution(doc["age"], "[age]"),
+        body=bodyspec,
+        crcl=chk.distribution(doc["crcl"], "[crcl]"),
+        levels=ReadOnlyDict(levels),
+        origin=origin,
+    )

@@ -1,0 +1,184 @@
+"""Records of a virtual population (the parsed file) and of one sampled patient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .. import regimens as _regimens
+from .._readonly import ReadOnlyDict
+
+__all__ = [
+    "Provenance",
+    "Distribution",
+    "Member",
+    "Group",
+    "Feature",
+    "Isotypes",
+    "BodySpec",
+    "Population",
+    "Patient",
+]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a number comes from: source identifiers, or a reference read without its identifier
+    (``verified = False``), or a modelling choice explained in `note`."""
+
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    reference: str = ""
+    modelling_choice: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One continuous property: ``fixed`` (value), ``normal`` (mean, sd), ``lognormal`` (median,
+    cv), ``uniform`` (low, high) or ``bands`` (``[low, high, probability]`` rows, uniform within
+    a band); `low`/`high` truncate normal and lognormal draws."""
+
+    kind: str
+    value: float = 0.0
+    mean: float = 0.0
+    sd: float = 0.0
+    median: float = 0.0
+    cv: float = 0.0
+    low: float | None = None
+    high: float | None = None
+    bands: tuple[tuple[float, float, float], ...] = ()
+    unit: str = ""
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of an exclusive group: a patient has it with `probability`."""
+
+    name: str
+    contexts: tuple[str, ...]
+    probability: float
+    low: float | None = None
+    high: float | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Mutually exclusive members (at most one per patient; none with 1 - sum)."""
+
+    name: str
+    description: str
+    members: tuple[Member, ...]
+    total: float | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A property a patient has with `probability`, independently of the others."""
+
+    name: str
+    contexts: tuple[str, ...]
+    probability: float
+    low: float | None = None
+    high: float | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Isotypes:
+    """Shares of the M-protein isotypes (sum to 1)."""
+
+    shares: Mapping[str, float]
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    """Weight and height (correlated: `correlation` between log weight and height) and the BSA
+    formula (``mosteller`` or ``dubois``)."""
+
+    weight: Distribution
+    height: Distribution
+    correlation: float = 0.0
+    bsa_formula: str = "mosteller"
+    correlation_note: str = ""
+
+
+@dataclass(frozen=True)
+class Population:
+    """A virtual population read from a ``populations/*.toml`` file (see docs/populations.md)."""
+
+    name: str
+    description: str
+    setting: str
+    note: str
+    groups: tuple[Group, ...]
+    features: tuple[Feature, ...]
+    isotype: Isotypes
+    m_protein: Distribution
+    age: Distribution
+    body: BodySpec
+    crcl: Distribution
+    levels: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
+    origin: str = ""
+
+    def prevalences(self) -> dict[str, float]:
+        """Declared probability of every group member and feature, by name."""
+        out = {m.name: m.probability for g in self.groups for m in g.members}
+        out.update({f.name: f.probability for f in self.features})
+        return out
+
+    def context_of(self) -> dict[str, tuple[str, ...]]:
+        """The contexts each group member and feature adds to a patient, by name."""
+        out = {m.name: m.contexts for g in self.groups for m in g.members}
+        out.update({f.name: f.contexts for f in self.features})
+        return out
+
+
+@dataclass(frozen=True)
+class Patient:
+    """One virtual patient.
+
+    Attributes
+    ----------
+    id : str
+        ``"<population>-s<seed>-<index>"``: the same patient in every arm and every run.
+    index : int
+        Position in the population's patient sequence (0-based).
+    contexts : tuple of str
+        Bundled patient contexts to apply in this order (after a cellular one such as marrow).
+    features : tuple of str
+        Every sampled group member and feature, with or without a context (``hyperdiploid``,
+        ``lenalidomide_refractory``, ...).
+    levels : mapping
+        Multipliers on model input levels sampled for this patient (empty when the population
+        declares none).
+    body : mapping
+        ``weight_kg``, ``height_cm``, ``bsa_m2``, ``crcl_ml_min``.
+    isotype : str
+        ``IgG``, ``IgA``, ``light_chain``, ``nonsecretory`` or ``other``.
+    m_protein_g_dL : float
+        Baseline serum M-protein (0 for nonsecretory disease).
+    age : float
+        Years.
+    notes : tuple of str
+        Caveats that apply to this patient.
+    """
+
+    id: str
+    index: int
+    contexts: tuple[str, ...]
+    features: tuple[str, ...]
+    levels: Mapping[str, float]
+    body: Mapping[str, float]
+    isotype: str
+    m_protein_g_dL: float
+    age: float
+    notes: tuple[str, ...] = ()
+
+    def regimen_body(self) -> _regimens.Body:
+        """The patient's weight and BSA as a :class:`mmmech.regimens.Body` for dosing."""
+        return _regimens.Body(weight_kg=self.body["weight_kg"], bsa_m2=self.body["bsa_m2"])

@@ -1,0 +1,211 @@
+"""Seeded, per-patient keyed sampling of a population.
+
+Patient ``i`` of population ``P`` under seed ``s`` draws from its own random stream,
+``numpy.random.SeedSequence(s, spawn_key=(crc32(P), i))``: the same patient whatever ``n``
+(as long as ``n > i``), in every arm of a trial and in every run.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from .._readonly import ReadOnlyDict
+from ..exceptions import InvalidInputError
+from .library import load
+from .records import Distribution, Patient, Population
+
+__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream"]
+
+_STD = NormalDist()
+_EPS = 1e-12
+
+
+def bsa(weight_kg: float, height_cm: float, formula: str = "mosteller") -> float:
+    """Body surface area in m2: Mosteller ``sqrt(W H / 3600)`` or DuBois
+    ``0.007184 W^0.425 H^0.725`` (W in kg, H in cm)."""
+    if formula == "mosteller":
+        return math.sqrt(weight_kg * height_cm / 3600.0)
+    if formula == "dubois":
+        return 0.007184 * weight_kg**0.425 * height_cm**0.725
+    raise InvalidInputError(f"bsa(): formula must be 'mosteller' or 'dubois', got {formula!r}")
+
+
+def stream(population: str, index: int, seed: int) -> np.random.Generator:
+    """The random stream of patient `index` of `population` under `seed`."""
+    key = zlib.crc32(population.encode("utf-8"))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, index))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def _z(u: float) -> float:
+    return _STD.inv_cdf(min(max(u, _EPS), 1.0 - _EPS))
+
+
+def _truncated_z(u: float, zlow: float | None, zhigh: float | None) -> float:
+    """A standard-normal quantile restricted to [zlow, zhigh] from one uniform `u`."""
+    a = 0.0 if zlow is None else _STD.cdf(zlow)
+    b = 1.0 if zhigh is None else _STD.cdf(zhigh)
+    return _z(a + u * (b - a))
+
+
+def _draw(d: Distribution, u: float, u2: float) -> float:
+    """One value of `d` from two uniforms (the second is used by ``bands`` only)."""
+    if d.kind == "fixed":
+        return d.value
+    if d.kind == "uniform":
+        assert d.low is not None and d.high is not None
+        return d.low + u * (d.high - d.low)
+    if d.kind == "bands":
+        acc = 0.0
+        total = sum(b[2] for b in d.bands)
+        for low, high, p in d.bands:
+            acc += p / total
+            if u < acc:
+                return low + u2 * (high - low)
+        low, high, _ = d.bands[-1]
+        return low + u2 * (high - low)
+    loc, scale, lo, hi = _loc_scale(d)
+    return _back(d, loc + scale * _truncated_z(u, lo, hi))
+
+
+def _loc_scale(d: Distribution) -> tuple[float, float, float | None, float | None]:
+    """Location and scale on the normal scale, and the truncation bounds as z-scores."""
+    if d.kind == "normal":
+        loc, scale = d.mean, d.sd
+        lo = None if d.low is None else (d.low - loc) / scale
+        hi = None if d.high is None else (d.high - loc) / scale
+        return loc, scale, lo, hi
+    loc, scale = math.log(d.median), math.sqrt(math.log1p(d.cv**2))
+    lo = None if d.low is None else (math.log(d.low) - loc) / scale
+    hi = None if d.high is None else (math.log(d.high) - loc) / scale
+    return loc, scale, lo, hi
+
+
+def _back(d: Distribution, x: float) -> float:
+    return math.exp(x) if d.kind == "lognormal" else x
+
+
+def _body(pop: Population, u1: float, u2: float) -> dict[str, float]:
+    """Weight and height with correlation r between log weight (or weight) and height: the
+    weight from its truncated marginal, the height from its truncated conditional given it."""
+    w, h, r = pop.body.weight, pop.body.height, pop.body.correlation
+    if w.kind == "fixed":
+        zw, weight = 0.0, w.value
+    else:
+        loc, scale, lo, hi = _loc_scale(w)
+        zw = _truncated_z(u1, lo, hi)
+        weight = _back(w, loc + scale * zw)
+    if h.kind == "fixed":
+        height = h.value
+    else:
+        loc, scale, lo, hi = _loc_scale(h)
+        cscale = math.sqrt(1.0 - r * r)
+        shift = r * zw
+        clo = None if lo is None else (lo - shift) / cscale
+        chi = None if hi is None else (hi - shift) / cscale
+        zh = shift + cscale * _truncated_z(u2, clo, chi)
+        height = _back(h, loc + scale * zh)
+    return {
+        "weight_kg": weight,
+        "height_cm": height,
+        "bsa_m2": bsa(weight, height, pop.body.bsa_formula),
+    }
+
+
+def patient(population: Population, index: int, seed: int) -> Patient:
+    """Patient `index` of `population` under `seed` (what ``sample(...)[index]`` returns)."""
+    rng = stream(population.name, index, seed)
+    contexts: list[str] = []
+    features: list[str] = []
+    for g in population.groups:
+        u = rng.random()
+        acc = 0.0
+        for m in g.members:
+            acc += m.probability
+            if u < acc:
+                features.append(m.name)
+                contexts.extend(c for c in m.contexts if c not in contexts)
+                break
+    for f in population.features:
+        if rng.random() < f.probability:
+            features.append(f.name)
+            contexts.extend(c for c in f.contexts if c not in contexts)
+    u = rng.random()
+    acc, isotype = 0.0, ""
+    for name, share in population.isotype.shares.items():
+        acc += share
+        isotype = name
+        if u < acc:
+            break
+    u_m = rng.random()
+    m_protein = 0.0 if isotype == "nonsecretory" else _draw(population.m_protein, u_m, 0.0)
+    age = _draw(population.age, rng.random(), rng.random())
+    body = _body(population, rng.random(), rng.random())
+    body["crcl_ml_min"] = _draw(population.crcl, rng.random(), rng.random())
+    levels = {node: _draw(d, rng.random(), rng.random()) for node, d in population.levels.items()}
+    notes = []
+    if isotype == "light_chain":
+        notes.append("light-chain myeloma: m_protein_g_dL is a serum-equivalent burden")
+    if isotype == "nonsecretory":
+        notes.append("nonsecretory myeloma: no M-protein to follow")
+    return Patient(
+        id=f"{population.name}-s{seed}-{index}",
+        index=index,
+        contexts=tuple(contexts),
+        features=tuple(features),
+        levels=ReadOnlyDict(levels),
+        body=ReadOnlyDict(body),
+        isotype=isotype,
+        m_protein_g_dL=m_protein,
+        age=age,
+        notes=tuple(notes),
+    )
+
+
+def _check_int(func: str, name: str, v: Any, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        raise InvalidInputError(f"{func}(): {name} must be an integer >= {low}, got {v!r}")
+    return int(v)
+
+
+def sample(population: Population | str, n: int, seed: int = 0) -> list[Patient]:
+    """`n` patients of `population` (a :class:`Population` or a name/path for
+    :func:`mmmech.populations.load`) under `seed`; patient ``i`` is the same for every ``n > i``
+    and in every run."""
+    if not isinstance(population, Population):
+        population = load(population)
+    n = _check_int("sample", "n", n, 1)
+    seed = _check_int("sample", "seed", seed, 0)
+    return [patient(population, i, seed) for i in range(n)]
+
+
+def to_dataframe(patients: Sequence[Patient]) -> Any:
+    """One row per patient: id, index, age, body measures, isotype, M-protein, contexts and
+    features (';'-joined), one boolean column per feature and one column per sampled level."""
+    import pandas as pd  # deferred: pandas is slow to import and only tables need it
+
+    names: list[str] = []
+    for p in patients:
+        names.extend(f for f in p.features if f not in names)
+    rows = []
+    for p in patients:
+        row: dict[str, Any] = {
+            "id": p.id,
+            "index": p.index,
+            "age": p.age,
+            **dict(p.body),
+            "isotype": p.isotype,
+            "m_protein_g_dL": p.m_protein_g_dL,
+            "contexts": ";".join(p.contexts),
+            "features": ";".join(p.features),
+        }
+        row.update({f: f in p.features for f in names})
+        row.update({f"level_{k}": v for k, v in p.levels.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Curated virtual populations, one TOML file each (format: docs/populations.md)."""
