@@ -32,6 +32,7 @@ from .records import (
     EFFECTORS,
     NOMINAL_UNIT,
     POTENCY_UNITS,
+    BindingKinetics,
     CellularPotency,
     Drug,
     FractionUnbound,
@@ -74,6 +75,44 @@ def _text(
     if not isinstance(v, str) or (required and not v.strip()):
         raise _err(origin, where, f"'{key}' must be a non-empty string, got {v!r}")
     return v.strip()
+
+
+def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
+    """``kinetics = {kind, half_life_h, source, ...}`` of a [[drug.target]]."""
+    w = f"{where} kinetics"
+    if not isinstance(d, Mapping):
+        raise _err(origin, w, "expected a table")
+    allowed = {"kind", "half_life_h", "low_h", "high_h", "source", "measured", "derived", "note"}
+    allowed.add("verified")
+    extra = set(d) - allowed
+    if extra:
+        raise _err(origin, w, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
+    kind = d.get("kind")
+    if kind not in ("reversible", "covalent"):
+        raise _err(origin, w, f"kind must be 'reversible' or 'covalent', got {kind!r}")
+    vals: dict[str, float | None] = {}
+    for k in ("half_life_h", "low_h", "high_h"):
+        v = d.get(k)
+        if v is None and k != "half_life_h":
+            vals[k] = None
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0):
+            raise _err(origin, w, f"{k} must be a number of hours > 0, got {v!r}")
+        vals[k] = float(v)
+    if "source" not in d:
+        raise _err(origin, w, "missing 'source'")
+    src = _check_source(d["source"], origin, w)
+    return BindingKinetics(
+        kind=str(kind),
+        half_life_h=float(vals["half_life_h"] or 0.0),
+        source=src,
+        low_h=vals["low_h"],
+        high_h=vals["high_h"],
+        measured=str(d.get("measured", "")),
+        derived=bool(d.get("derived", False)),
+        note=str(d.get("note", "")),
+        verified=bool(d.get("verified", True)),
+    )
 
 
 def _effectors(
@@ -321,6 +360,7 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
             "effectors",
             "effectors_sources",
             "effectors_note",
+            "kinetics",
         }
         if extra:
             raise _err(origin, tw, f"unknown key(s) {sorted(extra)}")
@@ -366,6 +406,7 @@ def _build_drug(d: Any, origin: str, index: int) -> Drug:
                 effectors_sources=eff_sources,
                 cellular=cell,
                 potency_basis="biochemical" if cell is None else "cellular",
+                kinetics=_kinetics(t["kinetics"], origin, tw) if "kinetics" in t else None,
             )
         )
     if "reference" not in d:

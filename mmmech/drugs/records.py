@@ -76,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from rdkit.Chem import Mol
 
 __all__ = [
+    "BindingKinetics",
     "ACTIONS",
     "DRUG_TYPES",
     "DRUG_CLASSES",
@@ -234,6 +235,44 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class BindingKinetics:
+    """How fast a drug's occupancy of one target follows its concentration.
+
+    Attributes
+    ----------
+    kind : str
+        ``"reversible"`` (`half_life_h` is the drug-target dissociation half-life) or
+        ``"covalent"`` (irreversible: occupancy is lost only as new target is made;
+        `half_life_h` is the recovery half-life of target activity).
+    half_life_h : float
+        The half-life used (h), > 0.
+    source : str
+        Identifier of the text the number was read in.
+    low_h, high_h : float or None
+        Range when sources disagree or the number is derived from bounds.
+    measured : str
+        What was measured (assay, system).
+    derived : bool
+        True when the number was computed from stated facts (arithmetic in `note`).
+    note : str
+    verified : bool
+    """
+
+    kind: str
+    half_life_h: float
+    source: str
+    low_h: float | None = None
+    high_h: float | None = None
+    measured: str = ""
+    derived: bool = False
+    note: str = ""
+    verified: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class TargetAction:
     """What a drug does to one target.
 
@@ -265,6 +304,9 @@ class TargetAction:
         Potency measured in cells (degradation DC50, cellular subunit inhibition, ...).
     potency_basis : str
         ``"cellular"`` when `potency_nM` comes from `cellular`, else ``"biochemical"``.
+    kinetics : BindingKinetics or None
+        Binding kinetics (time course of occupancy, :mod:`mmmech.dynamics.kinetics`); None:
+        occupancy follows the concentration instantly.
     """
 
     target: str
@@ -279,6 +321,7 @@ class TargetAction:
     effectors_sources: tuple[str, ...] = ()
     cellular: CellularPotency | None = None
     potency_basis: str = "biochemical"
+    kinetics: BindingKinetics | None = None
 
     @property
     def potency_used(self) -> Potency:

@@ -7,6 +7,9 @@ regimen   :func:`simulate_regimen` (``mmmech.simulate_regimen``), :func:`simulat
           :class:`RegimenResult`
 tumour    :class:`TumourModel` (sourced rates), :func:`tumour_model`, the exact step integrator
 imwg      :func:`classify`: IMWG best response and progression on an M-protein course
+kinetics  drug-target binding kinetics (reversible dissociation, covalent capture and target
+          recovery): :func:`~mmmech.dynamics.kinetics.occupancy_course` (exact per interval),
+          :func:`~mmmech.dynamics.kinetics.interval_means` (exact interval-mean PK concentrations)
 
 The models, rates with sources and approximations: ``docs/dynamics.md``.
 """

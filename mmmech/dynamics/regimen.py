@@ -37,6 +37,7 @@ from ..simulation import propagate
 from ..simulation.simulator import Simulator
 from ..utils import did_you_mean
 from .imwg import IMWG_SOURCE, Response, classify
+from .kinetics import interval_means, kinetic_columns, occupancy_course
 from .tumour import TumourModel, integrate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,6 +51,7 @@ __all__ = [
     "KEY_NODES",
     "HOURS_PER_MODEL_TIME",
     "REFERENCE_BODY",
+    "KINETIC_DT_H",
 ]
 
 #: regimen route -> pk route
@@ -60,6 +62,9 @@ KEY_NODES = ("Proteasome", "IKZF1", "IKZF3", "NR3C1", "MCL1", "NOXA", "IRF4", "M
 HOURS_PER_MODEL_TIME = 1.0
 #: body used for mg/m2 and mg/kg doses when none is given (a convention, said in the notes)
 REFERENCE_BODY = _regimens.Body(weight_kg=70.0, bsa_m2=1.8)
+#: longest interval (h) of the grid on which binding kinetics are integrated (exact per interval
+#: for interval-mean concentrations)
+KINETIC_DT_H = 0.25
 _READOUTS = ("proliferation", "apoptosis", "immune_killing", "viability")
 
 
@@ -274,6 +279,41 @@ def _pk_model(drug: str, covariates: Mapping[str, float]) -> Any:
     return _pk.model(drug, **use) if use else m
 
 
+def _pk_doses(m: Any, evs: list[Any]) -> list[Any]:
+    """``pk`` dose tuples of regimen dosing events (h from the regimen's start)."""
+    doses: list[tuple[float, float, str] | tuple[float, float, str, float]] = []
+    for e in evs:
+        route = PK_ROUTES[e.route]
+        t = (e.day - 1) * 24.0
+        if route == "iv_infusion":
+            doses.append((t, e.amount, route, m.infusion_h or 0.5))
+        else:
+            doses.append((t, e.amount, route))
+    return doses
+
+
+def _conc_intervals(
+    drug: str,
+    events: list[Any],
+    edges_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+) -> np.ndarray:
+    """Mean concentration (nM) of `drug` over each interval of `edges_h`: exact (analytic
+    cumulative AUC) for a linear PK model covering every route, else sampled mid-interval."""
+    evs = [e for e in events if e.drug == drug]
+    if not evs:
+        return np.zeros(len(edges_h) - 1)
+    if _has_pk(drug):
+        m = _pk_model(drug, covariates)
+        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in evs):
+            out = interval_means(m, _pk_doses(m, evs), edges_h)
+            if out is not None:
+                return out
+    mid = 0.5 * (edges_h[1:] + edges_h[:-1])
+    return _conc_matrix(drug, events, mid, no_pk, covariates, [])
+
+
 def _conc_matrix(
     drug: str,
     events: list[Any],
@@ -300,15 +340,7 @@ def _conc_matrix(
             pk_ok = False
     if pk_ok:
         assert m is not None
-        doses: list[tuple[float, float, str] | tuple[float, float, str, float]] = []
-        for e in evs:
-            route = PK_ROUTES[e.route]
-            t = (e.day - 1) * 24.0
-            if route == "iv_infusion":
-                doses.append((t, e.amount, route, m.infusion_h or 0.5))
-            else:
-                doses.append((t, e.amount, route))
-        return np.asarray(_pk.concentration(m, doses, times_h, unit="nM"), dtype=float)
+        return np.asarray(_pk.concentration(m, _pk_doses(m, evs), times_h, unit="nM"), dtype=float)
     if no_pk == "omit":
         return np.zeros_like(times_h)
     ref = _drugs.get(drug).reference_nM
@@ -335,6 +367,7 @@ def simulate_regimens(
     hours_per_model_time: float = HOURS_PER_MODEL_TIME,
     cr_reduction: float = 0.99,
     backend: str = "auto",
+    binding_kinetics: bool = True,
 ) -> list[RegimenResult]:
     """Several regimens (or variants) in one batch; see :func:`simulate_regimen`.
 
@@ -399,6 +432,14 @@ def simulate_regimens(
             if d not in all_drugs:
                 all_drugs.append(d)
     R, D = len(items), len(all_drugs)
+    kin_drugs = (
+        [d for d in all_drugs if any(t.kinetics is not None for t in _drugs.get(d).targets)]
+        if binding_kinetics
+        else []
+    )
+    nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
+    fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
+    conc_fine = {d: np.zeros((R, K * nf)) for d in kin_drugs}
     notes_per: list[list[str]] = [list(base_notes) for _ in items]
     conc_sub = np.zeros((R, K, substeps, D))
     conc_edge = np.zeros((R, K + 1, D))
@@ -423,6 +464,8 @@ def simulate_regimens(
             conc_sub[r, :, :, j] = both[: K * substeps].reshape(K, substeps)
             conc_edge[r, :, j] = both[K * substeps :]
             notes_per[r] += local
+            if d in conc_fine:
+                conc_fine[d][r] = _conc_intervals(d, ev, fine_edges, no_pk, covariates)
             if not _has_pk(d):
                 notes_per[r].append(
                     f"{d}: no PK model; "
@@ -443,6 +486,29 @@ def simulate_regimens(
     N = cm.n_nodes
     value = value.reshape(R, K, substeps, N).mean(axis=2)
     mask_r = np.ascontiguousarray(mask[:R])
+    # binding kinetics: occupancy of those drug-target inputs integrated in time (exact per
+    # fine interval of constant mean concentration), averaged per step
+    occ_edges: dict[str, tuple[str, np.ndarray]] = {}
+    free = getattr(sim, "_col_free", None)
+    for kc in kinetic_columns(sim.columns) if kin_drugs else []:
+        if kc.drug not in conc_fine or (free is not None and not bool(free[kc.column])):
+            continue
+        end, mean = occupancy_course(
+            conc_fine[kc.drug], float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+        )
+        node_i = cm.index(kc.node)
+        value[:, :, node_i] = mean.reshape(R, K, nf).mean(axis=2)
+        occ = np.zeros((R, K + 1))
+        occ[:, 1:] = end[:, nf - 1 :: nf]
+        occ_edges.setdefault(f"occupancy_{kc.drug}_{kc.target}", (kc.drug, occ))
+    kin_notes = {
+        d: [
+            f"{t.target}: {t.kinetics.kind}, t1/2 {t.kinetics.half_life_h:g} h"
+            for t in _drugs.get(d).targets
+            if t.kinetics is not None
+        ]
+        for d in kin_drugs
+    }
     zero_mask, zero_value = sim.fixed_arrays(np.zeros((1, D)))
     ss = propagate.steady_state(cm, zero_mask, zero_value, backend=backend, max_steps=100000)
     if not bool(np.all(ss.converged)):
@@ -497,6 +563,12 @@ def simulate_regimens(
         notes = [n for n in notes_common if not any(d in n for d in absent)] + notes_per[r]
         if bad[r]:
             notes.append("the network integration hit max_steps on some step (inexact there)")
+        for d in present:
+            if d in kin_notes:
+                notes.append(
+                    f"{d}: occupancy follows binding kinetics ({'; '.join(kin_notes[d])}); "
+                    "other targets instantaneous"
+                )
         resp = classify(day, mprot[r], cr_reduction=cr_reduction)
         cols_df: dict[str, Any] = {"hour": edges, "day": day}
         for j, d in enumerate(all_drugs):
@@ -504,6 +576,9 @@ def simulate_regimens(
                 cols_df[f"conc_{d}_nM"] = conc_edge[r, :, j]
         for name in names:
             cols_df[f"node_{name}"] = Y[r, :, names.index(name)]
+        for oname, (odrug, occ) in occ_edges.items():
+            if odrug in present:
+                cols_df[oname] = occ[r]
         cols_df["tumour_burden"] = burden[r]
         cols_df["m_protein_g_per_dL"] = mprot[r]
         tc = pd.DataFrame(cols_df)
@@ -588,6 +663,7 @@ def simulate_regimen(
     hours_per_model_time: float = HOURS_PER_MODEL_TIME,
     cr_reduction: float = 0.99,
     backend: str = "auto",
+    binding_kinetics: bool = True,
 ) -> RegimenResult:
     """Simulate `regimen` in time: concentrations, network, tumour, M-protein, IMWG response.
 
@@ -616,6 +692,11 @@ def simulate_regimen(
     cr_reduction : float
         M-protein reduction counted as CR (the model sees no immunofixation).
     backend : {"auto", "cython", "python"}
+    binding_kinetics : bool
+        Drug-target pairs with curated binding kinetics (bortezomib, ixazomib: dissociation;
+        carfilzomib: covalent, recovery by new proteasome) follow them in time
+        (:mod:`mmmech.dynamics.kinetics`; default); False: every occupancy follows the
+        concentration instantly (the steady-state law at each instant).
 
     Returns
     -------
@@ -641,4 +722,5 @@ def simulate_regimen(
         hours_per_model_time=hours_per_model_time,
         cr_reduction=cr_reduction,
         backend=backend,
+        binding_kinetics=binding_kinetics,
     )[0]

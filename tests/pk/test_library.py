@@ -32,7 +32,9 @@ def test_bundled_models_are_sourced_and_complete():
         m = pk.model(name)
         assert is_source(m.source), name
         assert isinstance(m.verified, bool)
-        assert m.population and m.disease and m.n_subjects > 0
+        assert m.population and m.disease
+        # n_subjects = 0 only where the source read gives no n, said in the population text
+        assert m.n_subjects > 0 or "unknown" in m.population, name
         assert m.compartments == m.disposition.n_compartments
         if not m.verified:
             assert m.note, f"{name}: unverified numbers need a note naming where they were read"
