@@ -1,0 +1,50 @@
+"""The cohort fast path gives exactly what simulate_regimens gives for the same patients."""
+
+import numpy as np
+import pytest
+
+from mmmech import dynamics
+from mmmech.dynamics.cohort import simulate_cohort
+from mmmech.exceptions import InvalidInputError
+
+BODIES = [
+    {"weight_kg": 55.0, "bsa_m2": 1.55},
+    {"weight_kg": 70.0, "bsa_m2": 1.8},
+    {"weight_kg": 105.0, "bsa_m2": 2.2},
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 10])
+def test_cohort_equals_simulate_regimens(chunk):
+    want = dynamics.simulate_regimens(
+        [{"regimen": "vrd", "body": b} for b in BODIES], cycles=1, step_hours=6
+    )
+    got = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=chunk)
+    assert got.m_protein.shape == (3, len(want[0].timecourse))
+    np.testing.assert_allclose(got.hours, want[0].timecourse["hour"].to_numpy())
+    for r, res in enumerate(want):
+        tc = res.timecourse
+        np.testing.assert_allclose(
+            got.m_protein[r], tc["m_protein_g_per_dL"].to_numpy(), rtol=1e-12, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            got.tumour_burden[r], tc["tumour_burden"].to_numpy(), rtol=1e-12, atol=1e-14
+        )
+        assert got.best_response[r] == res.best_response
+        ttp = res.time_to_progression_days
+        assert (np.isnan(got.time_to_progression_days[r]) and ttp is None) or (
+            got.time_to_progression_days[r] == ttp
+        )
+    assert got.ok.all()
+    # patients differ in body size, so their courses differ
+    assert np.abs(got.m_protein[0] - got.m_protein[2]).max() > 0
+    assert set(got.seconds) == {"pk", "occupancy", "network", "tumour_imwg"}
+
+
+def test_cohort_bad_input_is_one_line():
+    with pytest.raises(InvalidInputError, match=r"simulate_cohort\(\): bodies must be a sequence"):
+        simulate_cohort("vrd", {"weight_kg": 70.0}, cycles=1)
+    with pytest.raises(InvalidInputError, match="at least one body"):
+        simulate_cohort("vrd", [], cycles=1)
+    with pytest.raises(InvalidInputError, match="chunk must be an integer"):
+        simulate_cohort("vrd", BODIES, cycles=1, chunk=0)
