@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import pk as _pk
 from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
@@ -37,6 +38,7 @@ from .regimen import (
     _check_int,
     _conc_matrix,
     _doses,
+    _has_pk,
     _horizon_days,
     _item,
     _total_cycles,
@@ -46,6 +48,39 @@ from .tumour import TumourModel, integrate
 __all__ = ["CohortResult", "simulate_cohort"]
 
 _DEATH = ("apoptosis", "immune_killing")
+
+
+def _pk_cached(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drug: str,
+    events: list[Any],
+    times_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+    notes: list[str],
+) -> np.ndarray:
+    """:func:`mmmech.dynamics.regimen._conc_matrix`, reused between patients with the same
+    dosing days and routes and the same PK covariates: the PK models are linear in the dose, so a
+    patient whose doses are all `a` mg gets the cached course times ``a / a0``. A drug without a
+    PK model (held at its reference exposure) is reused only for identical doses."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1:
+        return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
+    a = float(amounts.pop())
+    linear = _has_pk(drug)
+    used: tuple[tuple[str, float], ...] = ()
+    if linear:
+        m = _pk.model(drug)
+        numeric = {c.name for c in m.covariates if c.form != "note"}
+        used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
+    if key not in cache:
+        if not (linear and a > 0):
+            return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
+        cache[key] = (a, _conc_matrix(drug, events, times_h, no_pk, covariates, notes))
+    a0, c0 = cache[key]
+    return c0 if a == a0 else c0 * (a / a0)
 
 
 @dataclass
@@ -181,6 +216,9 @@ def simulate_cohort(
     death0 = float(ss.y[0, d_cols].sum())
     g, dscale = tumour.rates(p0, death0)
     dt_model = float(step_hours) / float(hours_per_model_time)
+    col_free = sim._col_free
+    cols = sim._col_node[col_free]
+    pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
     P = len(body_list)
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
@@ -197,7 +235,7 @@ def simulate_cohort(
             cov = dict(b.known)
             for j, d in enumerate(drugs):
                 local: list[str] = []
-                c = _conc_matrix(d, ev, sub_flat, no_pk, cov, local)
+                c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local)
                 conc[r, :, :, j] = c.reshape(K, substeps)
                 if r == 0 and lo == 0:
                     notes += local
@@ -212,16 +250,15 @@ def simulate_cohort(
         # occupancies for a block of steps at a time: one fixed_arrays call per block keeps
         # its per-call cost small while the (patients x steps x substeps x nodes) values stay
         # within about 32 MB
-        block = max(1, min(K, (1 << 22) // max(1, Rc * substeps * Nn)))
-        values = np.empty((0,))
+        # occupancy of the drug-target columns only, averaged over each step's substeps; the
+        # other held values are the context's (what Simulator.fixed_arrays does row by row)
+        occ = sim.occupancy(conc.reshape(Rc * K * substeps, D))[:, col_free]
+        occ = occ.reshape(Rc, K, substeps, -1).mean(axis=2)
+        value = np.repeat(zero_value[:1], Rc, axis=0)
+        secs["occupancy"] += time.perf_counter() - t1
         for k in range(K):
             ta = time.perf_counter()
-            if k % block == 0:
-                kb = min(K, k + block) - k
-                rows = conc[:, k : k + kb].transpose(1, 0, 2, 3).reshape(kb * Rc * substeps, D)
-                _, v = sim.fixed_arrays(rows)
-                values = v.reshape(kb, Rc, substeps, Nn).mean(axis=2)
-            value = np.ascontiguousarray(values[k % block])
+            value[:, cols] = occ[:, k]
             tb = time.perf_counter()
             out, ok = propagate.time_course(
                 cm, [dt_model], mask, value, y0=y, backend=backend, num_threads=num_threads

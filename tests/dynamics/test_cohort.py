@@ -48,3 +48,29 @@ def test_cohort_bad_input_is_one_line():
         simulate_cohort("vrd", [], cycles=1)
     with pytest.raises(InvalidInputError, match="chunk must be an integer"):
         simulate_cohort("vrd", BODIES, cycles=1, chunk=0)
+
+
+def test_pk_reuse_scales_linear_courses_exactly():
+    """A cached concentration course scaled by the dose ratio equals the computed one."""
+    from mmmech.dynamics import regimen as rg
+    from mmmech.dynamics.cohort import _pk_cached
+
+    times = np.linspace(0.0, 21 * 24.0, 400)
+    body = rg.REFERENCE_BODY
+    base = rg._doses(rg._item("vrd", "t"), 1, body)
+    double = rg._doses(
+        rg._item({"regimen": "vrd", "dose_scale": {"lenalidomide": 2}}, "t"), 1, body
+    )
+    cache: dict = {}
+    first = _pk_cached(cache, "lenalidomide", base, times, "reference", {}, [])
+    assert len(cache) == 1
+    got = _pk_cached(cache, "lenalidomide", double, times, "reference", {}, [])
+    want = rg._conc_matrix("lenalidomide", double, times, "reference", {}, [])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(got, 2 * first, rtol=1e-13)
+    # a covariate the model uses is part of the key: another BSA is computed, not reused
+    b1 = _pk_cached(cache, "bortezomib", base, times, "reference", {"bsa_m2": 1.6}, [])
+    b2 = _pk_cached(cache, "bortezomib", base, times, "reference", {"bsa_m2": 2.1}, [])
+    want2 = rg._conc_matrix("bortezomib", base, times, "reference", {"bsa_m2": 2.1}, [])
+    np.testing.assert_allclose(b2, want2, rtol=1e-13, atol=1e-15)
+    assert np.abs(b1 - b2).max() > 0
