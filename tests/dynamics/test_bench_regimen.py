@@ -39,8 +39,9 @@ def test_benchmark_smoke_run_writes_json(tmp_path, capsys, monkeypatch):
         assert set(row["stage_seconds"]) == {"pk", "occupancy", "network", "tumour_imwg"}
     for v in data["ratios_anchor_over_mmmech_per_patient"].values():
         assert math.isfinite(v) and v > 0
-    # the general path and the cohort path give the same M-protein
-    assert data["general_path"]["max_abs_diff_m_protein_vs_cohort"] < 1e-12
+    # the general path and the cohort path give the same M-protein (to rounding, amplified at
+    # most to the integrator's tolerance)
+    assert data["general_path"]["max_abs_diff_m_protein_vs_cohort"] < 1e-6
     run = data["anchor"]["runs"][0]
     # the anchor integrates the same network: readouts agree to the tolerances ...
     assert run["max_abs_diff_m_protein_same_tumour_step_g_per_dL"] < 1e-6
