@@ -1,0 +1,351 @@
+"""Benchmark of regimens in time (issue 16, Speed): virtual patients x cycles of VRd.
+
+Side by side in one process:
+
+(a) **mmmech, batched**: :func:`mmmech.dynamics.cohort.simulate_cohort` for N virtual patients
+    (N = 100, 1,000, 10,000) x 12 cycles of VRd (bortezomib, lenalidomide, dexamethasone; the
+    myeloma network in the marrow context plus the tumour / M-protein model and IMWG), with 1
+    and 2 kernel threads. Patients differ in body size (weight 50-110 kg, height 150-195 cm,
+    BSA by Mosteller's formula), so their doses per m2 and their PK covariates differ. Where a
+    size would take longer than ``--budget`` seconds by the estimate from the smaller sizes,
+    it is run for fewer cycles and scaled to 12 (the cost is linear in the number of time
+    steps; marked ``extrapolated`` in the output). Also the general path
+    :func:`mmmech.dynamics.simulate_regimens` (one DataFrame and first-cycle PK metrics per
+    patient) for the smallest N, for comparison.
+(b) **the anchor**: the same time course for a few patients with
+    ``scipy.integrate.solve_ivp(method="LSODA", rtol=1e-6, atol=1e-9)`` (the kernel's
+    tolerances) on the model exported as straight-line NumPy code (``bench_kernels.export_source``:
+    one expression per node, parameters as literals) with two more lines for tumour burden and
+    M-protein, fed the same piecewise-constant occupancy inputs (restarted at each 4-h step,
+    where the inputs jump). The inputs are precomputed outside its timing (which favours the
+    anchor). The anchor's M-protein and network state are compared with mmmech's.
+
+Reports seconds, seconds per patient, the per-patient ratio, threads and the 1-minute load
+average read before each run; writes JSON to ``benchmarks/results/regimen.json``. Nothing here
+is a test: no timing is asserted.
+
+Run: ``python benchmarks/bench_regimen.py [--quick | --smoke] [--json-out FILE]``.
+"""
+
+import argparse
+import importlib.util
+import os
+import pathlib
+import platform
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = HERE / "results" / "regimen.json"
+REGIMEN = "vrd"
+RTOL, ATOL = 1e-6, 1e-9
+
+
+def _bench_kernels():
+    """bench_kernels.py beside this file (its exporter, load reading and JSON writer)."""
+    spec = importlib.util.spec_from_file_location("bench_kernels", HERE / "bench_kernels.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+BK = _bench_kernels()
+
+
+def regimen(cycles):
+    """The bundled VRd with its induction phase set to `cycles` 21-day cycles (the file has
+    eight, as in SWOG S0777; the benchmark asks for twelve)."""
+    import dataclasses
+
+    from mmmech import regimens
+
+    reg = regimens.load(REGIMEN)
+    first = dataclasses.replace(reg.phases[0], cycles=max(cycles, reg.phases[0].cycles or 0))
+    return dataclasses.replace(reg, phases=(first, *reg.phases[1:]))
+
+
+load = BK.load
+
+
+def bodies(n, seed=0):
+    """`n` virtual patients: weight 50-110 kg, height 150-195 cm, BSA (Mosteller) in m2."""
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(50.0, 110.0, n)
+    h = rng.uniform(150.0, 195.0, n)
+    bsa = np.sqrt(w * h / 3600.0)
+    return [
+        {"weight_kg": float(a), "bsa_m2": float(round(b, 4))} for a, b in zip(w, bsa, strict=True)
+    ]
+
+
+# ----------------------------------------------------------------------------- (a) mmmech
+
+
+def counts(labels):
+    keys, n = np.unique(np.asarray(labels), return_counts=True)
+    return {str(k): int(c) for k, c in zip(keys, n, strict=True)}
+
+
+def run_cohort(n, cycles, threads, seed=0):
+    from mmmech.dynamics.cohort import simulate_cohort
+
+    b = bodies(n, seed)
+    ld = load()
+    t0 = time.perf_counter()
+    res = simulate_cohort(regimen(cycles), b, cycles=cycles, num_threads=threads)
+    sec = time.perf_counter() - t0
+    return res, {
+        "patients": n,
+        "cycles_run": cycles,
+        "threads": threads,
+        "load_before": ld,
+        "load_after": load(),
+        "seconds": sec,
+        "stage_seconds": {k: round(v, 4) for k, v in res.seconds.items()},
+        "steps": int(res.hours.size - 1),
+        "days": float(res.hours[-1] / 24.0),
+        "all_ok": bool(res.ok.all()),
+        "best_response_counts": counts(res.best_response),
+    }
+
+
+def run_general(n, cycles, seed=0):
+    """The general path (DataFrames, first-cycle PK metrics per patient) for comparison."""
+    from mmmech import dynamics
+
+    items = [{"regimen": regimen(cycles), "body": b} for b in bodies(n, seed)]
+    ld = load()
+    t0 = time.perf_counter()
+    res = dynamics.simulate_regimens(items, cycles=cycles)
+    sec = time.perf_counter() - t0
+    m = np.array([r.timecourse["m_protein_g_per_dL"].to_numpy() for r in res])
+    return m, {"patients": n, "cycles": cycles, "load_before": ld, "seconds": sec}
+
+
+# ----------------------------------------------------------------------------- (b) anchor
+
+
+def anchor_inputs(body, cycles, step_hours=4.0, substeps=4):
+    """The piecewise-constant inputs mmmech integrates for one patient: compiled model, fixed
+    mask (N,), held values per step (K, N), untreated start (N,), tumour constants."""
+    from mmmech.dynamics import regimen as rg
+    from mmmech.dynamics.tumour import TumourModel
+    from mmmech.simulation import propagate
+    from mmmech.simulation.simulator import Simulator
+
+    it = rg._item(regimen(cycles), "bench")
+    b = rg._body(body, "bench")
+    span, _ = rg._horizon_days(it.regimen, cycles)
+    K = int(np.ceil(span * 24.0 / step_hours))
+    sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
+    drugs = list(it.regimen.drugs)
+    ev = rg._doses(it, cycles, b)
+    conc = np.stack(
+        [rg._conc_matrix(d, ev, sub.ravel(), "reference", dict(b.known), []) for d in drugs],
+        axis=1,
+    )
+    sim = Simulator("myeloma", drugs, context="marrow")
+    cm = sim.compiled
+    mask, value = sim.fixed_arrays(conc)
+    value = value.reshape(K, substeps, cm.n_nodes).mean(axis=1)
+    zm, zv = sim.fixed_arrays(np.zeros((1, len(drugs))))
+    ss = propagate.steady_state(cm, zm, zv, max_steps=100000)
+    ro = cm.readouts
+    p, a, ik = ro["proliferation"], ro["apoptosis"], ro["immune_killing"]
+    tm = TumourModel()
+    g, d = tm.rates(float(ss.y[0, p]), float(ss.y[0, a] + ss.y[0, ik]))
+    return {
+        "cm": cm,
+        "mask": mask[0] > 0,
+        "values": value,
+        "y0": np.asarray(ss.y[0]),
+        "steps": K,
+        "dt": step_hours,  # model time units (1 h each)
+        "tumour": (p, a, ik, g, d, tm.clearance_rate, tm.m0_g_per_dL),
+    }
+
+
+def export_with_tumour(cm, tumour):
+    """Straight-line source of the network (``bench_kernels.export_source``) plus tumour burden
+    and M-protein as two more state variables (rates per day, time in hours)."""
+    p, a, ik, g, d, kel, m0 = tumour
+    N = cm.n_nodes
+    src = BK.export_source(cm)
+    head, tail = src.rsplit("    ])\n", 1)
+    r = BK._pyfloat
+    extra = (
+        f"        ({r(g)} * v[{p}] - {r(d)} * (v[{a}] + v[{ik}])) * v[{N}] / 24.0,  # burden\n"
+        f"        ({r(kel * m0)} * v[{N}] - {r(kel)} * v[{N + 1}]) / 24.0,  # M-protein\n"
+    )
+    return head + extra + "    ])\n" + tail
+
+
+def compile_rhs(src):
+    ns = {"np": np}
+    exec(compile(src, "<exported model + tumour>", "exec"), ns)
+    return ns["rhs"]
+
+
+def anchor_run(inp, method="LSODA"):
+    """One patient with solve_ivp restarted at each step; returns (seconds, M-protein (K+1,) of
+    the continuous tumour ODE, M-protein (K+1,) from the anchor's readouts at the step ends
+    through mmmech's step-exact tumour integrator, rhs calls)."""
+    from scipy.integrate import solve_ivp
+
+    cm = inp["cm"]
+    N = cm.n_nodes
+    rhs = compile_rhs(export_with_tumour(cm, inp["tumour"]))
+    has_rule = np.diff(cm.prog_ptr) > 0
+    held = inp["mask"]
+    free = (has_rule & ~held).astype(float).tolist()
+    z = np.concatenate([inp["y0"], [1.0, inp["tumour"][6]]])
+    M = [z[N + 1]]
+    p, a, ik = inp["tumour"][:3]
+    reads = [(z[p], z[a] + z[ik])]
+    calls = 0
+    t0 = time.perf_counter()
+    for k in range(inp["steps"]):
+        z[:N][held] = inp["values"][k][held]
+        sol = solve_ivp(rhs, (0.0, inp["dt"]), z, method=method, rtol=RTOL, atol=ATOL, args=(free,))
+        if sol.status != 0:
+            raise RuntimeError(f"bench_regimen: solve_ivp failed on step {k}: {sol.message}")
+        calls += sol.nfev
+        z = sol.y[:, -1].copy()
+        M.append(z[N + 1])
+        reads.append((z[p], z[a] + z[ik]))
+    sec = time.perf_counter() - t0
+    from mmmech.dynamics.tumour import integrate
+
+    g, d, kel, m0 = inp["tumour"][3:]
+    P, A = np.array(reads).T
+    rate = g * 0.5 * (P[1:] + P[:-1]) - d * 0.5 * (A[1:] + A[:-1])
+    _, M_steps = integrate(rate[None, :], inp["dt"] / 24.0, kel, m0)
+    return sec, np.array(M), M_steps[0], calls
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N = 100, 1,000 (a few minutes)")
+    ap.add_argument("--smoke", action="store_true", help="tiny problems (seconds; for tests)")
+    ap.add_argument("--json-out", default=str(OUT), help="where to write the JSON results")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=150.0,
+        help="seconds per mmmech run; a size estimated to need more runs fewer cycles, scaled",
+    )
+    args = ap.parse_args(argv)
+    from mmmech import _kernels
+
+    if args.smoke:
+        cfg = dict(sizes=[4], cycles=1, threads=[1, 2], anchor=1, general=2)
+    elif args.quick:
+        cfg = dict(sizes=[100, 1000], cycles=12, threads=[1, 2], anchor=1, general=20)
+    else:
+        cfg = dict(sizes=[100, 1000, 10000], cycles=12, threads=[1, 2], anchor=3, general=100)
+    C = cfg["cycles"]
+    out = {
+        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "openmp": _kernels.openmp_enabled(),
+        "regimen": f"{REGIMEN}, induction phase set to {C} cycles of 21 days",
+        "cycles": C,
+        "tolerances": {"rtol": RTOL, "atol": ATOL},
+        "mmmech": [],
+    }
+    print(f"[regimen in time] {REGIMEN} x {C} cycles, marrow context, 4 h steps")
+    per_step = None  # seconds per patient-step, from the last run, for the budget estimate
+    for n in cfg["sizes"]:
+        for th in cfg["threads"]:
+            cyc = C
+            if per_step is not None:
+                est = per_step * n * 126 * C
+                if est > args.budget:
+                    cyc = max(1, int(C * args.budget / est))
+            res, row = run_cohort(n, cyc, th)
+            per_step = row["seconds"] / (n * row["steps"])
+            scale = C / cyc
+            row["extrapolated"] = cyc != C
+            row["seconds_for_all_cycles"] = row["seconds"] * scale
+            row["seconds_per_patient"] = row["seconds_for_all_cycles"] / n
+            out["mmmech"].append(row)
+            print(
+                f"  mmmech cohort N={n:>6,} threads={th} cycles run={cyc:>2}: "
+                f"{row['seconds']:8.2f} s"
+                + (f" (x{scale:g} -> {row['seconds_for_all_cycles']:.1f} s)" if cyc != C else "")
+                + f"  {row['seconds_per_patient'] * 1e3:8.2f} ms/patient  load "
+                f"{row['load_before']}  stages {row['stage_seconds']}"
+            )
+    # the general path, and agreement of the two
+    ng = cfg["general"]
+    mg, grow = run_general(ng, C)
+    res_small, _ = run_cohort(ng, C, 0)
+    grow["seconds_per_patient"] = grow["seconds"] / ng
+    grow["max_abs_diff_m_protein_vs_cohort"] = float(np.abs(mg - res_small.m_protein).max())
+    out["general_path"] = grow
+    print(
+        f"  simulate_regimens (DataFrames, PK metrics) N={ng}: {grow['seconds']:.2f} s, "
+        f"{grow['seconds_per_patient'] * 1e3:.2f} ms/patient (cohort agrees to "
+        f"{grow['max_abs_diff_m_protein_vs_cohort']:.1e} g/dL)"
+    )
+    # the anchor
+    anchors = []
+    b = bodies(max(ng, cfg["anchor"]), 0)
+    for i in range(cfg["anchor"]):
+        inp = anchor_inputs(b[i], C)
+        ld = load()
+        sec, M, M_steps, calls = anchor_run(inp)
+        diff_m = float(np.abs(M - res_small.m_protein[i]).max())
+        diff_steps = float(np.abs(M_steps - res_small.m_protein[i]).max())
+        anchors.append(
+            {
+                "patient": i,
+                "seconds": sec,
+                "load_before": ld,
+                "rhs_calls": calls,
+                "steps": inp["steps"],
+                "max_abs_diff_m_protein_g_per_dL": diff_m,
+                "max_abs_diff_m_protein_same_tumour_step_g_per_dL": diff_steps,
+            }
+        )
+        print(
+            f"  solve_ivp LSODA, exported straight-line model + tumour, patient {i}: "
+            f"{sec:.2f} s ({calls:,} rhs calls over {inp['steps']} steps; load {ld}); "
+            f"M-protein within {diff_m:.1e} g/dL of mmmech ({diff_steps:.1e} with mmmech's "
+            f"step-exact tumour integrator on the anchor's readouts: the network agreement)"
+        )
+    a_per = float(np.mean([a["seconds"] for a in anchors]))
+    out["anchor"] = {
+        "method": "LSODA",
+        "patients_timed": len(anchors),
+        "seconds_per_patient": a_per,
+        "runs": anchors,
+    }
+    ratios = {}
+    print("\n  per-patient ratio (LSODA anchor seconds per patient / mmmech's):")
+    for row in out["mmmech"]:
+        key = f"N={row['patients']},threads={row['threads']}"
+        ratios[key] = a_per / row["seconds_per_patient"]
+        print(
+            f"    {key:<22} {ratios[key]:8.1f}x   (mmmech {row['seconds_for_all_cycles']:.1f} s "
+            f"for all {row['patients']:,} patients x {C} cycles"
+            + (", extrapolated" if row["extrapolated"] else "")
+            + ")"
+        )
+    ratios["general_path_N=" + str(ng)] = a_per / grow["seconds_per_patient"]
+    out["ratios_anchor_over_mmmech_per_patient"] = ratios
+    BK.write_json(out, args.json_out)
+    print(f"\nwrote {args.json_out}")
+    return out
+
+
+if __name__ == "__main__":
+    main()

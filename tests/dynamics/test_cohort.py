@@ -1,0 +1,99 @@
+"""The cohort fast path gives exactly what simulate_regimens gives for the same patients."""
+
+import numpy as np
+import pytest
+
+from mmmech import dynamics
+from mmmech.dynamics.cohort import simulate_cohort
+from mmmech.exceptions import InvalidInputError
+
+BODIES = [
+    {"weight_kg": 55.0, "bsa_m2": 1.55},
+    {"weight_kg": 70.0, "bsa_m2": 1.8},
+    {"weight_kg": 105.0, "bsa_m2": 2.2},
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 10])
+def test_cohort_equals_simulate_regimens(chunk):
+    want = dynamics.simulate_regimens(
+        [{"regimen": "vrd", "body": b} for b in BODIES], cycles=1, step_hours=6
+    )
+    got = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=chunk)
+    assert got.m_protein.shape == (3, len(want[0].timecourse))
+    np.testing.assert_allclose(got.hours, want[0].timecourse["hour"].to_numpy())
+    # the cohort's PK (shifted single-dose courses) differs from the engine's superposition by
+    # rounding (~1e-16 relative); the adaptive integrator may amplify that, at most to its
+    # tolerance (rtol 1e-6): measured 5e-13 g/dL
+    for r, res in enumerate(want):
+        tc = res.timecourse
+        np.testing.assert_allclose(
+            got.m_protein[r], tc["m_protein_g_per_dL"].to_numpy(), rtol=1e-8, atol=1e-10
+        )
+        np.testing.assert_allclose(
+            got.tumour_burden[r], tc["tumour_burden"].to_numpy(), rtol=1e-8, atol=1e-10
+        )
+        assert got.best_response[r] == res.best_response
+        ttp = res.time_to_progression_days
+        assert (np.isnan(got.time_to_progression_days[r]) and ttp is None) or (
+            got.time_to_progression_days[r] == ttp
+        )
+    assert got.ok.all()
+    # patients differ in body size, so their courses differ
+    assert np.abs(got.m_protein[0] - got.m_protein[2]).max() > 0
+    assert set(got.seconds) == {"pk", "occupancy", "network", "tumour_imwg"}
+
+
+def test_cohort_bad_input_is_one_line():
+    with pytest.raises(InvalidInputError, match=r"simulate_cohort\(\): bodies must be a sequence"):
+        simulate_cohort("vrd", {"weight_kg": 70.0}, cycles=1)
+    with pytest.raises(InvalidInputError, match="at least one body"):
+        simulate_cohort("vrd", [], cycles=1)
+    with pytest.raises(InvalidInputError, match="chunk must be an integer"):
+        simulate_cohort("vrd", BODIES, cycles=1, chunk=0)
+
+
+def test_pk_reuse_scales_linear_courses_exactly():
+    """A cached concentration course scaled by the dose ratio equals the computed one."""
+    from mmmech.dynamics import regimen as rg
+    from mmmech.dynamics.cohort import _pk_cached
+
+    times = np.linspace(0.0, 21 * 24.0, 400)
+    body = rg.REFERENCE_BODY
+    base = rg._doses(rg._item("vrd", "t"), 1, body)
+    double = rg._doses(
+        rg._item({"regimen": "vrd", "dose_scale": {"lenalidomide": 2}}, "t"), 1, body
+    )
+    cache: dict = {}
+    first = _pk_cached(cache, "lenalidomide", base, times, "reference", {}, [])
+    assert len(cache) == 1
+    got = _pk_cached(cache, "lenalidomide", double, times, "reference", {}, [])
+    want = rg._conc_matrix("lenalidomide", double, times, "reference", {}, [])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(got, 2 * first, rtol=1e-13)
+    # a covariate the model uses is part of the key: another BSA is computed, not reused
+    b1 = _pk_cached(cache, "bortezomib", base, times, "reference", {"bsa_m2": 1.6}, [])
+    b2 = _pk_cached(cache, "bortezomib", base, times, "reference", {"bsa_m2": 2.1}, [])
+    want2 = rg._conc_matrix("bortezomib", base, times, "reference", {"bsa_m2": 2.1}, [])
+    np.testing.assert_allclose(b2, want2, rtol=1e-13, atol=1e-15)
+    assert np.abs(b1 - b2).max() > 0
+
+
+@pytest.mark.parametrize("drug", ["bortezomib", "lenalidomide", "dexamethasone"])
+def test_superposed_pk_equals_the_pk_engine(drug):
+    """Shifted, scaled single-dose courses = the engine's superposition (2 cycles of VRd,
+    patient-specific BSA covariate), on the grid of 1-h substeps."""
+    from mmmech.dynamics import regimen as rg
+    from mmmech.dynamics.cohort import _superposed
+
+    times = (np.arange(42 * 24) + 0.5) * 1.0
+    body = rg._body({"weight_kg": 88.0, "bsa_m2": 2.05}, "t")
+    ev = rg._doses(rg._item("vrd", "t"), 2, body)
+    cov = dict(body.known)
+    mine = [e for e in ev if e.drug == drug]
+    want = rg._conc_matrix(drug, ev, times, "reference", cov, [])
+    got = _superposed(drug, mine, times, cov, [], 1.0)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * want.max())
+    # off the grid (dose times not multiples of the grid step) it declines
+    assert _superposed(drug, mine, times * 0.7, cov, [], 0.7 * 1.0 * 5 / 3) is None
+    assert _superposed(drug, mine, times, cov, [], None) is None
