@@ -10,12 +10,15 @@ imwg      :func:`classify`: IMWG best response and progression on an M-protein c
 kinetics  drug-target binding kinetics (reversible dissociation, covalent capture and target
           recovery): :func:`~mmmech.dynamics.kinetics.occupancy_course` (exact per interval),
           :func:`~mmmech.dynamics.kinetics.interval_means` (exact interval-mean PK concentrations)
+cohort    :func:`simulate_cohort`: many virtual patients of one regimen in chunks (readouts,
+          tumour and M-protein only; equals :func:`simulate_regimens`)
 
 The models, rates with sources and approximations: ``docs/dynamics.md``.
 """
 
 from __future__ import annotations
 
+from .cohort import CohortResult, simulate_cohort
 from .imwg import CATEGORIES, IMWG_SOURCE, Response, classify
 from .regimen import (
     HOURS_PER_MODEL_TIME,
@@ -38,6 +41,8 @@ from .tumour import (
 __all__ = [
     "simulate_regimen",
     "simulate_regimens",
+    "simulate_cohort",
+    "CohortResult",
     "RegimenResult",
     "TumourModel",
     "tumour_model",

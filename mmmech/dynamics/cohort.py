@@ -189,6 +189,10 @@ def simulate_cohort(
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
+    Binding kinetics (:mod:`mmmech.dynamics.kinetics`) are not applied yet: occupancy follows
+    the concentration instantly, as ``simulate_regimens(..., binding_kinetics=False)``; the
+    result's notes say so.
+
     Parameters
     ----------
     regimen : str, path or Regimen
@@ -340,6 +344,10 @@ def simulate_cohort(
             f"the network integration hit max_steps on some step for {int((~ok_all).sum())} "
             f"patient(s) (inexact there)"
         )
+    notes.append(
+        "drug-target binding kinetics are not applied in cohorts (occupancy follows the "
+        "concentration instantly): equals simulate_regimens(..., binding_kinetics=False)"
+    )
     return CohortResult(
         regimen=it.regimen.name,
         cycles=n,
