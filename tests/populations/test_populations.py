@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from _helpers import NEUTRAL_CWD
 
 from mmmech import populations as P
 from mmmech.exceptions import InvalidInputError, ModelFileError, UnknownNameError
@@ -194,7 +195,10 @@ def test_same_patients_in_another_process():
         "p.m_protein_g_dL, p.age] for p in ps]; "
         "print(hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest())"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # from a neutral folder: in the source tree `python -c` would import the unbuilt mmmech/
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=NEUTRAL_CWD
+    )
     assert out.stdout.strip() == here
 
 
