@@ -20,7 +20,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from ._typing import PathLike
-from .exceptions import ModelFileError
+from .exceptions import ModelFileError, UnknownNameError
+from .utils import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from importlib.abc import Traversable  # importlib.resources.abc only from Python 3.11
@@ -102,3 +103,36 @@ def file_stamp(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     """
     st = os.stat(path)
     return (os.path.realpath(path), st.st_mtime_ns, st.st_size)
+
+
+def data_names(folder: str) -> list[str]:
+    """Names (without ``.toml``) of the bundled TOML files of a curated data folder, sorted."""
+    return [n[: -len(".toml")] for n in list_data(folder)]
+
+
+def bundled_name_or_file(
+    name_or_path: str | os.PathLike[str], folder: str, what: str
+) -> tuple[str | None, str | None]:
+    """Resolve what a ``load(name_or_path)`` of a curated data folder was given.
+
+    Returns ``(name, None)`` for a bundled file of `folder` (the name case-insensitive, with or
+    without ``.toml``) or ``(None, path)`` for an existing user file. `what` names the kind of
+    file in the one-line :class:`UnknownNameError` otherwise (with the closest bundled names).
+    """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise UnknownNameError(
+            f"load(): expected a {what} name or a file path, got {type(name_or_path).__name__}"
+        )
+    text = os.fspath(name_or_path)
+    key = text.strip().lower()
+    if key.endswith(".toml") and os.sep not in key and "/" not in key and not os.path.exists(text):
+        key = key[: -len(".toml")]
+    names = data_names(folder)
+    if key in names:
+        return key, None
+    if os.path.isfile(text):
+        return None, text
+    raise UnknownNameError(
+        f"load(): unknown {what} {text!r}{did_you_mean(text, names)} (bundled: "
+        f"{', '.join(names)}; or give the path of a {what} file)"
+    )

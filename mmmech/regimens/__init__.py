@@ -31,9 +31,7 @@ from __future__ import annotations
 import functools
 import os
 
-from ..exceptions import UnknownNameError
-from ..resources import data_file, file_stamp, list_data, read_text_file
-from ..utils import did_you_mean
+from ..resources import bundled_name_or_file, data_file, data_names, file_stamp, read_text_file
 from .reader import read_regimen
 from .records import (
     DOSE_UNITS,
@@ -71,7 +69,7 @@ __all__ = [
 
 def available() -> list[str]:
     """Names of the bundled regimens, sorted (``load(name)`` reads one)."""
-    return [n[: -len(".toml")] for n in list_data("regimens")]
+    return data_names("regimens")
 
 
 @functools.cache
@@ -98,20 +96,5 @@ def load(name_or_path: str | os.PathLike[str]) -> Regimen:
     ModelFileError
         The file is malformed (one line naming file, line, field, expected and received).
     """
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise UnknownNameError(
-            f"load(): expected a regimen name or a file path, got {type(name_or_path).__name__}"
-        )
-    text = os.fspath(name_or_path)
-    key = text.strip().lower()
-    if key.endswith(".toml") and os.sep not in key and "/" not in key and not os.path.exists(text):
-        key = key[: -len(".toml")]
-    names = available()
-    if key in names:
-        return _bundled(key)
-    if os.path.isfile(text):
-        return _user(file_stamp(text))
-    raise UnknownNameError(
-        f"load(): unknown regimen {text!r}{did_you_mean(text, names)} (bundled: "
-        f"{', '.join(names)}; or give the path of a regimen file)"
-    )
+    name, path = bundled_name_or_file(name_or_path, "regimens", "regimen")
+    return _bundled(name) if name is not None else _user(file_stamp(str(path)))
