@@ -28,7 +28,7 @@ import hashlib
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
@@ -127,20 +127,36 @@ class EnsembleParams(ParamSet):
 
 
 # ---------------------------------------------------------------------- simulator
+def _node_items(
+    model_nodes: Mapping[str, Any],
+    mapping: Mapping[str, float] | None,
+    func: str,
+    name: str,
+    shape: str,
+    verb: str,
+) -> Iterator[tuple[str, Any]]:
+    """The ``(node, value)`` pairs of a ``{node: value}`` argument, each node checked to exist
+    (one-line errors naming `name`, its expected `shape` and what `verb` could not do)."""
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise InvalidInputError(
+            f"{func}(): {name} must be a mapping {{{shape}}}, "
+            f"got {type(mapping).__name__} {mapping!r:.60}"
+        )
+    for k, v in dict(mapping or {}).items():
+        if k not in model_nodes:
+            raise UnknownNodeError(
+                f"{func}(): cannot {verb} unknown node {k!r}{did_you_mean(k, model_nodes)}"
+            )
+        yield k, v
+
+
 def _check_settings(
     model_nodes: Mapping[str, Any], settings: Mapping[str, float] | None, func: str
 ) -> dict[str, float]:
     out: dict[str, float] = {}
-    if settings is not None and not isinstance(settings, Mapping):
-        raise InvalidInputError(
-            f"{func}(): settings must be a mapping {{node: value in [0, 1]}}, "
-            f"got {type(settings).__name__} {settings!r:.60}"
-        )
-    for k, v in dict(settings or {}).items():
-        if k not in model_nodes:
-            raise UnknownNodeError(
-                f"{func}(): cannot set unknown node {k!r}{did_you_mean(k, model_nodes)}"
-            )
+    for k, v in _node_items(
+        model_nodes, settings, func, "settings", "node: value in [0, 1]", "set"
+    ):
         try:
             fv = float(v)
         except (TypeError, ValueError):
@@ -158,16 +174,9 @@ def _check_levels(
 ) -> dict[str, float]:
     """{node: relative level >= 0} (the node must exist; the value a finite number >= 0)."""
     out: dict[str, float] = {}
-    if levels is not None and not isinstance(levels, Mapping):
-        raise InvalidInputError(
-            f"{func}(): levels must be a mapping {{node: relative level >= 0}}, "
-            f"got {type(levels).__name__} {levels!r:.60}"
-        )
-    for k, v in dict(levels or {}).items():
-        if k not in model_nodes:
-            raise UnknownNodeError(
-                f"{func}(): cannot give a level to unknown node {k!r}{did_you_mean(k, model_nodes)}"
-            )
+    for k, v in _node_items(
+        model_nodes, levels, func, "levels", "node: relative level >= 0", "give a level to"
+    ):
         if isinstance(v, (bool, np.bool_)):
             raise InvalidInputError(f"{func}(): level of {k} must be a number >= 0, got {v!r}")
         try:
