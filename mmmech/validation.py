@@ -340,6 +340,12 @@ def agrees(reported: str, bliss: float, threshold: float = THRESHOLD) -> tuple[b
     return strict, sign
 
 
+def _readout_sign(readout: str) -> float:
+    """Sign that turns `score`'s Bliss on `readout` into the entry's Bliss: a killing readout
+    rises with drug effect, so synergy of killing is a negative inhibition excess."""
+    return -1.0 if readout == "immune_killing" else 1.0
+
+
 # ------------------------------------------------------------------ knock-out search
 def _candidates(sim: Simulator, entry: Entry) -> list[str]:
     cm = sim.compiled
@@ -357,7 +363,7 @@ def _knockout_search(
     bliss0: float,
     readout: str = "viability",
 ) -> tuple[str | None, float | None, float | None]:
-    sign = -1.0 if readout == "immune_killing" else 1.0
+    sign = _readout_sign(readout)
     """``(node, Bliss with it knocked out, single-agent effect kept)`` (module docstring)."""
     sim = Simulator(
         model, [entry.drug_a, entry.drug_b], context=entry.context, knockouts=entry.knockouts
@@ -435,8 +441,7 @@ def _predict(
         points=points,
         readout=entry.readout,
     )
-    # a killing readout rises with drug effect: synergy of killing is negative inhibition excess
-    sgn = -1.0 if entry.readout == "immune_killing" else 1.0
+    sgn = _readout_sign(entry.readout)
     low = high = None
     if r.ensemble is not None:
         bliss = sgn * float(r.ensemble["bliss"]["mean"])
