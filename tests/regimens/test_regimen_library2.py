@@ -102,3 +102,20 @@ def test_step_up_doses_rise_and_precede_the_first_treatment_dose():
         # the first full dose follows the last step-up dose by 2-4 days (labels)
         gap = r.phases[0].cycle_days + 1 - steps[-1].day
         assert 2 <= gap <= 4, (name, gap)
+
+
+def test_isa_krd_follows_the_skylark_abstract():
+    # PMID:38677302: isatuximab 10 mg/kg weekly for 8 weeks then every other week; carfilzomib
+    # 56 mg/m2 days 1, 8, 15 (20 mg/m2 cycle 1 day 1); lenalidomide 25 mg days 1-21;
+    # dexamethasone 20 mg on the day of and after every carfilzomib and isatuximab dose
+    isa = _doses("isa_krd", "isatuximab", cycles=4)
+    assert [d for d, _ in isa] == [1, 8, 15, 22, 29, 36, 43, 50, 57, 71, 85, 99]
+    assert {a for _, a in isa} == {700.0}
+    k = _doses("isa_krd", "carfilzomib", cycles=2)
+    assert k == [(1, 36.0), (8, round(56 * 1.8, 6)), (15, round(56 * 1.8, 6))] + [
+        (d, round(56 * 1.8, 6)) for d in (29, 36, 43)
+    ]
+    dex = {d for d, _ in _doses("isa_krd", "dexamethasone", cycles=4)}
+    drug_days = {d for d, _ in isa} | {d for d, _ in _doses("isa_krd", "carfilzomib", cycles=4)}
+    assert dex == drug_days | {d + 1 for d in drug_days}
+    assert _doses("isa_krd", "lenalidomide", cycles=1) == [(d, 25.0) for d in range(1, 22)]
