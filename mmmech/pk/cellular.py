@@ -76,10 +76,30 @@ _UNITS = {
     "beta": {"1/day": 1.0, "1/h": 24.0},
 }
 _METRICS = ("cmax", "tmax", "auc")
-_KEYS = ("name", "structure", "unit", "population", "source", "verified", "note", "parameters",
-         "check")
-_CHECK_KEYS = ("metric", "unit", "window_day", "value", "sd", "low", "high", "source",
-               "verified", "expect", "text")
+_KEYS = (
+    "name",
+    "structure",
+    "unit",
+    "population",
+    "source",
+    "verified",
+    "note",
+    "parameters",
+    "check",
+)
+_CHECK_KEYS = (
+    "metric",
+    "unit",
+    "window_day",
+    "value",
+    "sd",
+    "low",
+    "high",
+    "source",
+    "verified",
+    "expect",
+    "text",
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +177,9 @@ class CellularModel:
         t = np.asarray(t_days, dtype=float)
         up = self.c0 * np.exp(self.rho * np.clip(t, 0.0, self.tmax_d))
         s = np.maximum(t - self.tmax_d, 0.0)
-        down = self.cmax * ((1 - self.fb) * np.exp(-self.alpha * s) + self.fb * np.exp(-self.beta * s))
+        down = self.cmax * (
+            (1 - self.fb) * np.exp(-self.alpha * s) + self.fb * np.exp(-self.beta * s)
+        )
         out = np.where(t < 0, 0.0, np.where(t < self.tmax_d, up, down))
         return float(out) if out.ndim == 0 else out
 
@@ -210,12 +232,16 @@ def _check(raw: Any, where: str) -> CellularCheck:
         )
     metric = raw.get("metric")
     if metric not in _METRICS:
-        raise ModelFileError(f"{where}: 'metric' expected one of {', '.join(_METRICS)}, got {metric!r}")
+        raise ModelFileError(
+            f"{where}: 'metric' expected one of {', '.join(_METRICS)}, got {metric!r}"
+        )
     window = raw.get("window_day")
     win: tuple[float, float] | None = None
     if metric == "auc":
         if not (isinstance(window, list) and len(window) == 2):
-            raise ModelFileError(f"{where}: 'window_day' expected [start, end] for auc, got {window!r}")
+            raise ModelFileError(
+                f"{where}: 'window_day' expected [start, end] for auc, got {window!r}"
+            )
         win = (_num(window[0], where, positive=False), _num(window[1], where))
     value = raw.get("value")
     sd = raw.get("sd")
@@ -256,7 +282,9 @@ def _entry(raw: Any, origin: str) -> CellularModel:
     if extra:
         raise ModelFileError(f"{where}: unknown key {extra[0]!r}{did_you_mean(extra[0], _KEYS)}")
     if raw.get("structure") != "stein_2019":
-        raise ModelFileError(f"{where}: 'structure' expected 'stein_2019', got {raw.get('structure')!r}")
+        raise ModelFileError(
+            f"{where}: 'structure' expected 'stein_2019', got {raw.get('structure')!r}"
+        )
     params = raw.get("parameters")
     if not isinstance(params, dict):
         raise ModelFileError(f"{where}: missing [cellular.parameters]")
@@ -265,11 +293,14 @@ def _entry(raw: Any, origin: str) -> CellularModel:
     for p in _PARAMS:
         t = params.get(p)
         if not isinstance(t, dict) or "value" not in t or "unit" not in t:
-            raise ModelFileError(f"{where}: parameter {p!r} expected {{value, unit[, note]}}, got {t!r}")
+            raise ModelFileError(
+                f"{where}: parameter {p!r} expected {{value, unit[, note]}}, got {t!r}"
+            )
         unit = t["unit"]
         if unit not in _UNITS[p]:
             raise ModelFileError(
-                f"{where}: parameter {p!r} unit expected one of {', '.join(_UNITS[p])}, got {unit!r}"
+                f"{where}: parameter {p!r} unit expected one of "
+                f"{', '.join(_UNITS[p])}, got {unit!r}"
             )
         vals[p] = _num(t["value"], f"{where}, {p}") * _UNITS[p][unit]
         notes[p] = str(t.get("note", ""))
@@ -364,20 +395,31 @@ def levels(
     by the sources; the level is the maximum of the single courses, not their sum)."""
     m = model(drug)
     t = np.asarray(times_h, dtype=float)
-    starts = [float(infusion_h)] if isinstance(infusion_h, (int, float)) else [float(x) for x in infusion_h]
+    starts = (
+        [float(infusion_h)]
+        if isinstance(infusion_h, (int, float))
+        else [float(x) for x in infusion_h]
+    )
     if not starts:
         return np.zeros_like(t)
     return np.max([np.asarray(m.level((t - s) / 24.0), dtype=float) for s in starts], axis=0)
 
 
 def nm_equivalent(
-    drug: str | CellularModel, reference_nM: float, infusion_h: Sequence[float] | float, times_h: Any
+    drug: str | CellularModel,
+    reference_nM: float,
+    infusion_h: Sequence[float] | float,
+    times_h: Any,
 ) -> np.ndarray:
     """The network input of a CAR-T product in nM-eq: ``reference_nM * C(t) / Cmax``.
 
     The convention (module docstring): the library's reference exposure at the peak of
     expansion, following the contraction and persistence after it; 0 before the infusion."""
-    if isinstance(reference_nM, bool) or not isinstance(reference_nM, (int, float)) or reference_nM < 0:
+    if (
+        isinstance(reference_nM, bool)
+        or not isinstance(reference_nM, (int, float))
+        or reference_nM < 0
+    ):
         raise InvalidInputError(
             f"nm_equivalent(): reference_nM expected a number >= 0, got {reference_nM!r}"
         )

@@ -38,8 +38,15 @@ def test_closed_form_equals_the_two_pool_ode():
                    rtol=1e-10, atol=1e-12)  # fmt: skip
     assert up.y[0] == pytest.approx(m.level(t_eval), rel=1e-7)
     after = np.array([m.tmax_d + 1, 40.0, 150.0, 600.0])
-    down = solve_ivp(lambda t, y: [-m.alpha * y[0], -m.beta * y[1]], (m.tmax_d, 600.0),
-                     [(1 - m.fb) * m.cmax, m.fb * m.cmax], t_eval=after, rtol=1e-10, atol=1e-12)  # fmt: skip
+    y0 = [(1 - m.fb) * m.cmax, m.fb * m.cmax]
+    down = solve_ivp(
+        lambda t, y: [-m.alpha * y[0], -m.beta * y[1]],
+        (m.tmax_d, 600.0),
+        y0,
+        t_eval=after,
+        rtol=1e-10,
+        atol=1e-12,
+    )
     assert down.y.sum(axis=0) == pytest.approx(m.level(after), rel=1e-7)
 
 
@@ -58,7 +65,9 @@ def test_auc_adds_over_windows_and_refuses_reversed_windows():
         m.auc(28, 0)
 
 
-CHECKS = [(name, i, c) for name in cellular.names() for i, c in enumerate(cellular.model(name).checks)]
+CHECKS = [
+    (name, i, c) for name in cellular.names() for i, c in enumerate(cellular.model(name).checks)
+]
 
 
 @pytest.mark.parametrize("name, i, check", CHECKS, ids=[f"{n}-{c.metric}" for n, _, c in CHECKS])
@@ -119,8 +128,8 @@ def test_a_user_file_reads_and_converts_units():
     "old, new, message",
     [
         ('"stein_2019"', '"gompertz"', "structure"),
-        ('fb = { value = 0.01', 'fb = { value = 1.5', "fb"),
-        ('foldx = { value = 100', 'foldx = { value = 0.5', "foldx"),
+        ("fb = { value = 0.01", "fb = { value = 1.5", "fb"),
+        ("foldx = { value = 100", "foldx = { value = 0.5", "foldx"),
         ('"copies/ug"', '"cells/uL"', "unit"),
         ("beta = {", "betta = {", "beta"),
         ('"DOI:10.1002/psp4.12388"', '"a paper"', "source"),

@@ -70,7 +70,11 @@ def test_mp_is_melphalan_9_and_prednisone_60_mg_m2_days_1_to_4_of_nine_42_day_cy
 def test_teclistamab_steps_up_0_06_and_0_3_then_1_5_mg_kg_weekly_from_day_7():
     # MajesTEC-1 / label: 0.06 mg/kg day 1, 0.3 mg/kg day 4, 1.5 mg/kg weekly from day 7
     assert _doses("teclistamab", "teclistamab", cycles=4) == [
-        (1, 0.06 * 70), (4, round(0.3 * 70, 6)), (7, 1.5 * 70), (14, 1.5 * 70), (21, 1.5 * 70)
+        (1, 0.06 * 70),
+        (4, round(0.3 * 70, 6)),
+        (7, 1.5 * 70),
+        (14, 1.5 * 70),
+        (21, 1.5 * 70),
     ]
 
 
@@ -78,7 +82,10 @@ def test_talquetamab_weekly_and_every_2_weeks_step_up():
     # Talvey label: 0.01 mg/kg day 1, 0.06 mg/kg day 4, then 0.4 mg/kg weekly from day 7; or
     # 0.4 mg/kg on day 7 and 0.8 mg/kg every 2 weeks from day 10
     assert _doses("talquetamab", "talquetamab", cycles=3) == [
-        (1, 0.7), (4, round(0.06 * 70, 6)), (7, round(0.4 * 70, 6)), (14, round(0.4 * 70, 6))
+        (1, 0.7),
+        (4, round(0.06 * 70, 6)),
+        (7, round(0.4 * 70, 6)),
+        (14, round(0.4 * 70, 6)),
     ]
     assert _doses("talquetamab_q2w", "talquetamab", cycles=3) == [
         (1, 0.7), (4, round(0.06 * 70, 6)), (7, round(0.4 * 70, 6)),
@@ -87,12 +94,7 @@ def test_talquetamab_weekly_and_every_2_weeks_step_up():
 
 
 def test_step_up_doses_rise_and_precede_the_first_treatment_dose():
-    for name, drug in [
-        ("teclistamab", "teclistamab"),
-        ("talquetamab", "talquetamab"),
-        ("talquetamab_q2w", "talquetamab"),
-        ("elranatamab", "elranatamab"),
-    ]:
+    for name in ("teclistamab", "talquetamab", "talquetamab_q2w", "elranatamab"):
         r = regimens.load(name)
         assert r.phases[0].name == "step_up", name
         steps = r.phases[0].drugs[0].step_up
