@@ -33,6 +33,7 @@ from .. import drugs as _drugs
 from .. import pk as _pk
 from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError, UnknownDrugError
+from ..pk import cellular as _cellular_pk
 from ..simulation import propagate
 from ..simulation.simulator import Simulator
 from ..utils import did_you_mean
@@ -189,6 +190,11 @@ def _has_pk(drug: str) -> bool:
     return drug.lower() in _pk.models()
 
 
+def _cellular(drug: str) -> bool:
+    """True for a CAR-T product with a cellular-kinetic model (:mod:`mmmech.pk.cellular`)."""
+    return drug.lower() in _cellular_pk.models()
+
+
 def _check_int(x: Any, name: str, func: str, low: int = 1) -> int:
     if isinstance(x, bool) or not isinstance(x, int) or x < low:
         raise InvalidInputError(f"{func}(): {name} must be an integer >= {low}, got {x!r}")
@@ -341,6 +347,13 @@ def _conc_matrix(
     if pk_ok:
         assert m is not None
         return np.asarray(_pk.concentration(m, _pk_doses(m, evs), times_h, unit="nM"), dtype=float)
+    if _cellular(drug):
+        ref_c = _drugs.get(drug).reference_nM
+        if ref_c is not None:
+            infusions = [(e.day - 1) * 24.0 for e in evs]
+            return np.asarray(
+                _cellular_pk.nm_equivalent(drug, ref_c, infusions, times_h), dtype=float
+            )
     if no_pk == "omit":
         return np.zeros_like(times_h)
     ref = _drugs.get(drug).reference_nM
@@ -466,7 +479,12 @@ def simulate_regimens(
             notes_per[r] += local
             if d in conc_fine:
                 conc_fine[d][r] = _conc_intervals(d, ev, fine_edges, no_pk, covariates)
-            if not _has_pk(d):
+            if _cellular(d):
+                notes_per[r].append(
+                    f"{d}: cellular kinetics (derived course; Stein 2019 expansion/contraction "
+                    "convention, network input = reference exposure x C(t)/Cmax; docs/pk.md)"
+                )
+            elif not _has_pk(d):
                 notes_per[r].append(
                     f"{d}: no PK model; "
                     + (

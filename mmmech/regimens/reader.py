@@ -21,6 +21,7 @@ from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 from .records import (
     DOSE_UNITS,
+    FOLLOW_UP,
     PHASE_KINDS,
     ROUTES,
     UNTIL_PROGRESSION,
@@ -458,7 +459,14 @@ def _phase(chk: _Checker, p: Any, i: int) -> Phase:
     cycle_days = chk.integer(p["cycle_days"], path, "cycle_days", where)
     delay = chk.integer(p.get("delay_days", 0), path, "delay_days", where, low=0)
     drugs_raw = p.get("drug")
-    if not isinstance(drugs_raw, list) or not drugs_raw:
+    if name == FOLLOW_UP:
+        # observation only: a follow-up phase doses nothing
+        if drugs_raw is not None:
+            raise chk.error(
+                path, None, where, "a 'follow_up' phase doses nothing: remove its [[phase.drug]]"
+            )
+        drugs_raw = []
+    elif not isinstance(drugs_raw, list) or not drugs_raw:
         raise chk.error(path, None, where, "expected at least one [[phase.drug]] table")
     shell = Phase(name, cycles, cycle_days, (), delay, "", chk.lines.of(path))
     blocks = tuple(_drug_block(chk, d, shell, i, j, where) for j, d in enumerate(drugs_raw))

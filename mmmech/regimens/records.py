@@ -24,6 +24,7 @@ from ..exceptions import InvalidInputError
 __all__ = [
     "ROUTES",
     "DOSE_UNITS",
+    "FOLLOW_UP",
     "PHASE_KINDS",
     "UNTIL_PROGRESSION",
     "StepUp",
@@ -50,7 +51,10 @@ PHASE_KINDS = (
     "step_up",
     "lymphodepletion",
     "cell_infusion",
+    "follow_up",
 )
+#: the phase kind that doses nothing: observation after a single treatment (CAR-T infusion)
+FOLLOW_UP = "follow_up"
 #: the value of ``cycles`` for a phase that runs until progression
 UNTIL_PROGRESSION = "until_progression"
 
