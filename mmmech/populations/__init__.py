@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from .library import available, load
 from .patients import available_patients, known_features, load_patient, read_patient
-from .reader import DISTRIBUTIONS, ISOTYPES, read_population
+from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
     BodySpec,
     Distribution,
@@ -62,6 +62,7 @@ __all__ = [
     "available",
     "available_patients",
     "bsa",
+    "known_contexts",
     "known_features",
     "load_patient",
     "read_patient",

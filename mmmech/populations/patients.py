@@ -202,8 +202,10 @@ def read_patient(text: str, origin: str, expect_name: str | None = None) -> Pati
         chk.field("levels", node)
         if node not in nodes:
             raise chk.error("[levels]", f"unknown model node {node!r}{did_you_mean(node, nodes)}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
-            math.isfinite(v) and v >= 0
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not (math.isfinite(v) and v >= 0)
         ):
             raise chk.error(
                 "[levels]", f"'{node}' must be a relative level >= 0 (1 = baseline), got {v!r}"
