@@ -102,3 +102,21 @@ def test_a_resistant_subclone_makes_the_course_relapse():
 def test_bad_subclones(subclones, message):
     with pytest.raises(InvalidInputError, match=message):
         dynamics.simulate_regimen("rd", subclones=subclones, **FAST)
+
+
+def test_a_sampled_patient_and_a_nonsecretory_patient(tmp_path):
+    sampled = populations.sample("ndmm", 1, seed=3)[0]
+    res = dynamics.simulate_regimen("rd", patient=sampled, **FAST)
+    assert res.patient is sampled
+    assert any(n.startswith(f"patient {sampled.id}:") for n in res.notes)
+    if sampled.isotype in dynamics.HALF_LIVES:
+        assert _m(res)[0] == pytest.approx(sampled.m_protein_g_dL)
+    src = (
+        'name = "ns"\nage = 60\nweight_kg = 70\nheight_cm = 170\ncrcl_ml_min = 90\n'
+        'isotype = "nonsecretory"\nm_protein_g_dL = 0\n'
+    )
+    path = tmp_path / "ns.toml"
+    path.write_text(src, encoding="utf-8")
+    ns = dynamics.simulate_regimen("rd", patient=path, **FAST)
+    assert any("IgG-equivalent of tumour burden" in n for n in ns.notes)
+    assert ns.to_dict()["patient"]["isotype"] == "nonsecretory"
