@@ -144,7 +144,10 @@ def test_result_shapes_and_top_level_function(tmp_path):
         "concentrations",
         "pk",
         "notes",
+        "patient",
+        "subclones",
     ]
+    assert d["patient"] is None and d["subclones"] == {}
     assert d["best_response"] in dynamics.CATEGORIES
     assert set(d["concentrations"]) == {"lenalidomide", "dexamethasone"}
     assert set(d["pk"]["lenalidomide"]) == {"cmax_nM", "trough_nM", "auc_nM_h"}
