@@ -70,6 +70,8 @@ class SystemParameters:
     population: str
     verified: bool
     note: str
+    iiv_baseline_var: float = 0.0
+    iiv_slope_var: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             population=r.text(t, "population", w),
             verified=r.flag(t, "verified", w),
             note=r.text(t, "note", w),
+            iiv_baseline_var=r.num(t, "iiv_baseline_var", w) if "iiv_baseline_var" in t else 0.0,
+            iiv_slope_var=r.num(t, "iiv_slope_var", w) if "iiv_slope_var" in t else 0.0,
         )
         systems[s.lineage] = s
     effects: list[DrugEffect] = []

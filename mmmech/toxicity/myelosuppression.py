@@ -42,9 +42,14 @@ __all__ = [
     "schedule_doses",
     "lowest_count",
     "derive_slope",
+    "population_nadirs",
 ]
 
 DoseTuple = tuple[float, float, str]
+#: sub-samples of the drug effect per integration step (a multiple of 6)
+_SUB = 12
+#: integration step of slope derivations (h), the default step of the toxicity course
+_DERIVE_DT = 2.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def simulate(
     state: np.ndarray | None = None,
     dt_h: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integrate the Friberg model from `start_h` to `end_h` (fixed-step RK4, step `dt_h`).
+    """Integrate the Friberg model from `start_h` to `end_h` (fixed-step RK4, step `dt_h`, the
+    drug effect averaged over each stage's share of the step).
 
     Parameters
     ----------
@@ -156,23 +162,36 @@ def simulate(
         )
     n = max(1, int(np.ceil((end_h - start_h) / dt_h - 1e-9)))
     h = (end_h - start_h) / n
-    grid = start_h + np.arange(2 * n + 1) * (h / 2.0)
+    m = _SUB
+    fine = start_h + np.arange(n * m + 1) * (h / m)
     if effect is None:
-        e_all = np.zeros((2 * n + 1,))
+        e_fine = np.zeros((n * m + 1,))
     else:
-        e_all = np.minimum(np.asarray(effect(grid), dtype=float), 1.0)
+        e_fine = np.minimum(np.asarray(effect(fine), dtype=float), 1.0)
+    # Simpson-consistent cell averages of E: RK4 weighs E(t), E(t+h/2) (twice), E(t+h) by
+    # 1/6, 4/6, 1/6, so each node gets E averaged over its share of the step ([0, h/6],
+    # [h/6, 5h/6], [5h/6, h]); the drug effect integrated over a step is then exact even when
+    # the concentration peaks within it (oral absorption, dose times between grid points).
+    cum = np.concatenate(
+        [np.zeros((1,) + e_fine.shape[1:]), np.cumsum(0.5 * (e_fine[1:] + e_fine[:-1]), axis=0)]
+    ) * (h / m)
+    a, b = m // 6, 5 * m // 6
+    base = np.arange(n) * m
+    e_start = (cum[base + a] - cum[base]) / (a * h / m)
+    e_mid = (cum[base + b] - cum[base + a]) / ((b - a) * h / m)
+    e_end = (cum[base + m] - cum[base + b]) / ((m - b) * h / m)
     y = steady_state(p) if state is None else np.array(state, dtype=float)
     out = np.empty((n + 1,) + y.shape[1:])
     out[0] = y[4]
     for i in range(n):
-        e0, em, e1 = e_all[2 * i], e_all[2 * i + 1], e_all[2 * i + 2]
+        e0, em, e1 = e_start[i], e_mid[i], e_end[i]
         k1 = _rhs(y, e0, p)
         k2 = _rhs(y + 0.5 * h * k1, em, p)
         k3 = _rhs(y + 0.5 * h * k2, em, p)
         k4 = _rhs(y + h * k3, e1, p)
         y = y + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
         out[i + 1] = y[4]
-    return grid[::2], out, y
+    return fine[::m], out, y
 
 
 def simulate_reference(
@@ -293,14 +312,44 @@ def derive_slope(drug: str = "lenalidomide", lineage: str = "neutrophils") -> fl
     end = 24.0 * int(d["cycle_days"]) * int(d["cycles"])
     target = float(d["target_nadir"])
     p = parameters(lineage)
-    conc = concentration_mg_l(drug, doses, np.arange(0.0, 2 * end + 1.0) * 0.5)
+    n = int(round(end / _DERIVE_DT))
+    conc = concentration_mg_l(drug, doses, np.arange(n * _SUB + 1) * (_DERIVE_DT / _SUB))
     lo, hi = 1e-2, 1e2
-    for _ in range(40):
+    for _ in range(26):
         mid = math.sqrt(lo * hi)
-        _t, circ, _y = simulate(lambda t, m=mid: m * conc, p, 0.0, end, dt_h=1.0)
+        _t, circ, _y = simulate(lambda t, m=mid: m * conc, p, 0.0, end, dt_h=_DERIVE_DT)
         low = float(np.min(circ))
         if low > target:
             lo = mid
         else:
             hi = mid
     return math.sqrt(lo * hi)
+
+
+def population_nadirs(
+    drug: str,
+    doses: Sequence[DoseTuple],
+    end_h: float,
+    n: int = 200,
+    seed: int = 0,
+    lineage: str = "neutrophils",
+    dt_h: float = 2.0,
+) -> dict[str, np.ndarray]:
+    """Lowest count and the time of the first grade >= 3 count (h; nan when none) for `n`
+    virtual patients: log-normal spread of baseline and drug slope with the curated variances
+    (``iiv_baseline_var``, ``iiv_slope_var``), all patients integrated at once."""
+    s = toxicity_data().systems[lineage]
+    rng = np.random.default_rng(seed)
+    base = s.baseline * np.exp(rng.normal(0.0, math.sqrt(s.iiv_baseline_var), n))
+    scale = np.exp(rng.normal(0.0, math.sqrt(s.iiv_slope_var), n))
+    slope = drug_effect(drug, lineage).slope
+    p = FribergParameters(s.mtt_h, s.gamma, base)
+
+    def e(t: np.ndarray) -> np.ndarray:
+        return np.multiply.outer(slope * concentration_mg_l(drug, doses, t), scale)
+
+    t, circ, _ = simulate(e, p, 0.0, end_h, dt_h=dt_h)
+    threshold = toxicity_data().grades["anc"].grade3_below
+    below = circ < threshold
+    first = np.where(below.any(axis=0), t[np.argmax(below, axis=0)], np.nan)
+    return {"nadir": circ.min(axis=0), "first_grade3_h": first, "baseline": base}
