@@ -23,8 +23,8 @@ from .records import (
     DOSE_UNITS,
     MODIFICATION_ACTIONS,
     PHASE_KINDS,
-    TOXICITY_MEASURES,
     ROUTES,
+    TOXICITY_MEASURES,
     UNTIL_PROGRESSION,
     DoseLevel,
     DoseModification,
@@ -316,7 +316,7 @@ def _condition(chk: _Checker, v: Any, path: Path, key: str, where: str) -> tuple
             path,
             key,
             where,
-            f"expected a condition like \"anc_grade>=3\" (measures: "
+            f'expected a condition like "anc_grade>=3" (measures: '
             f"{', '.join(TOXICITY_MEASURES)}; grades 0-4), got {v!r}",
         )
     grade = int(m.group(3))

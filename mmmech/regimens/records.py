@@ -85,7 +85,7 @@ class DoseLevel:
 
 @dataclass(frozen=True)
 class DoseModification:
-    """A labelled dose-modification rule of one drug schedule (``[[phase.drug.dose_modification]]``).
+    """A labelled dose-modification rule of a drug schedule (``[[phase.drug.dose_modification]]``).
 
     `trigger` and `resume` are conditions ``<measure>_grade<op><grade>`` (measure one of
     :data:`TOXICITY_MEASURES`, e.g. ``"anc_grade>=3"``), parsed into `measure`, `op`, `grade`

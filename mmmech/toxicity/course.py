@@ -441,13 +441,20 @@ def apply_dose_modifications(
         for i in toxicity_data().incidences
         if i.drug in reg.drugs
     )
-    if any(m.measure == "platelets" for p in reg.phases for bl in p.drugs for m in bl.dose_modifications):
+    if any(
+        m.measure == "platelets"
+        for p in reg.phases
+        for bl in p.drugs
+        for m in bl.dose_modifications
+    ):
         notes.append(
             "platelet rules are read but never fire: no platelet time-course model is curated "
             "(label incidence only)"
         )
     if h.age is not None or h.frailty is not None or h.ecog is not None:
-        notes.append("age, ECOG and frailty are recorded; no sourced effect on toxicity is modelled")
+        notes.append(
+            "age, ECOG and frailty are recorded; no sourced effect on toxicity is modelled"
+        )
     course = ToxicityCourse(
         regimen=reg.name,
         health=h,

@@ -206,9 +206,7 @@ def simulate_reference(
     counts at `times_h`, for one patient (scalar parameters). The reference for the tests."""
     from scipy.integrate import solve_ivp  # deferred: scipy.integrate costs import time
 
-    scalar = replace(
-        p, mtt_h=float(p.mtt_h), gamma=float(p.gamma), baseline=float(p.baseline)
-    )
+    scalar = replace(p, mtt_h=float(p.mtt_h), gamma=float(p.gamma), baseline=float(p.baseline))
 
     def f(t: float, y: np.ndarray) -> np.ndarray:
         e = 0.0 if effect is None else min(float(effect(t)), 1.0)
@@ -315,9 +313,13 @@ def derive_slope(drug: str = "lenalidomide", lineage: str = "neutrophils") -> fl
     n = int(round(end / _DERIVE_DT))
     conc = concentration_mg_l(drug, doses, np.arange(n * _SUB + 1) * (_DERIVE_DT / _SUB))
     lo, hi = 1e-2, 1e2
+
+    def scaled(factor: float) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda _t: factor * conc
+
     for _ in range(26):
         mid = math.sqrt(lo * hi)
-        _t, circ, _y = simulate(lambda t, m=mid: m * conc, p, 0.0, end, dt_h=_DERIVE_DT)
+        _t, circ, _y = simulate(scaled(mid), p, 0.0, end, dt_h=_DERIVE_DT)
         low = float(np.min(circ))
         if low > target:
             lo = mid

@@ -47,9 +47,7 @@ def neuropathy_onset_dose(drug: str, route: str) -> float:
     return m.onset[key]
 
 
-def neuropathy_grade(
-    drug: str, doses: Iterable[tuple[float, str]], baseline_grade: int = 0
-) -> int:
+def neuropathy_grade(drug: str, doses: Iterable[tuple[float, str]], baseline_grade: int = 0) -> int:
     """Neuropathy grade after `doses` (``(amount, route)`` in the model's unit, e.g. mg/m2).
 
     Each dose counts as its fraction of the route's onset dose, so switching route mid-course

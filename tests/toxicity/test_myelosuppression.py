@@ -72,8 +72,12 @@ def test_lenalidomide_typical_nadir_depth_and_dose_response():
     PMID:27169523); 30 mg (the derivation schedule) reaches the grade-3 boundary."""
     end = 24.0 * 28 * 3
     slope = ms.drug_effect("lenalidomide").slope
-    low25, t25 = ms.lowest_count("lenalidomide", slope, ms.schedule_doses(25, range(1, 22), 28, 3), end)
-    low30, _ = ms.lowest_count("lenalidomide", slope, ms.schedule_doses(30, range(1, 22), 28, 3), end)
+    low25, t25 = ms.lowest_count(
+        "lenalidomide", slope, ms.schedule_doses(25, range(1, 22), 28, 3), end
+    )
+    low30, _ = ms.lowest_count(
+        "lenalidomide", slope, ms.schedule_doses(30, range(1, 22), 28, 3), end
+    )
     assert 1.0 < low25 < 1.5  # grade 2 at the nadir
     assert low30 == pytest.approx(1.0, abs=0.01) and low30 < low25
     assert 24.0 * 7 < t25 < 24.0 * 21  # nadir during the dosing days of cycle 1
