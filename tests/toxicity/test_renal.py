@@ -45,7 +45,7 @@ def test_poor_renal_function_gets_the_label_dose_and_an_exposure_that_shows_why(
 def test_clearance_model_against_the_published_auc_increase():
     """Chen 2007 (DOI:10.1177/0091270007309563): AUC +185% to +420% from moderate impairment to
     ESRD. The model's increase near ESRD (CrCl 6) lies in that range; for the moderate group
-    (CrCl 33-46 mL/min in the label's study description) it gives +78% to +107%, below the
+    (CrCl 33-46 mL/min in the label's study description) it gives +66% to +110%, below the
     published lower end: DISAGREES (renal clearance is not simply proportional to CrCl, or the
     reference differs; recorded in docs/toxicity.md)."""
     r = renal_model()
