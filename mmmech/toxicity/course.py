@@ -26,7 +26,7 @@ from ..utils import did_you_mean
 from . import myelosuppression as ms
 from .data import toxicity_data
 from .grading import grade
-from .neuropathy import ROUTE_KEY, neuropathy_onset_dose
+from .neuropathy import ROUTE_KEY, neuropathy_onset_dose, neuropathy_probability
 from .renal import RenalAdjustment, pk_model, renal_adjustment
 
 __all__ = ["Health", "ToxicityCourse", "apply_dose_modifications"]
@@ -124,7 +124,8 @@ class ToxicityCourse:
         regimen drug has a neutrophil model; empty otherwise.
     cycles
         One dict per cycle: ``cycle``, ``phase``, ``start_day``, ``doses_mg`` per drug,
-        ``anc_nadir``, ``anc_grade``, ``neuropathy_grade``, ``held`` (drugs), ``actions``.
+        ``anc_nadir``, ``anc_grade``, ``neuropathy_grade`` (cumulative-dose drugs),
+        ``neuropathy_probability`` (time-on-drug drugs: thalidomide), ``held``, ``actions``.
     actions
         Every rule that fired: ``cycle``, ``drug``, ``trigger``, ``action``, ``dose_before``,
         ``dose_after`` (in the block's unit; None when held or discontinued).
@@ -301,6 +302,8 @@ def apply_dose_modifications(
     cycle_rows: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     has_neuro = set(toxicity_data().neuropathy)
+    time_neuro = set(toxicity_data().neuropathy_time) & set(reg.drugs)
+    days_on: dict[str, float] = dict.fromkeys(time_neuro, 0.0)
 
     for gcycle, pi, k, start_day in plan:
         phase = reg.phases[pi]
@@ -377,6 +380,11 @@ def apply_dose_modifications(
             last_anc = float(circ[-1])
             anc_g = grade("anc", nadir)
         pn_grade = int(min(4, h.neuropathy_grade + math.floor(neuro_steps + 1e-9)))
+        pn_prob: dict[str, float] = {}
+        for drug in time_neuro:
+            if drug in doses_mg:
+                days_on[drug] += phase.cycle_days
+            pn_prob[drug] = round(neuropathy_probability(drug, days_on[drug] / 30.4375), 5)
         grades_cycle: dict[str, int] = {"neuropathy": pn_grade}
         if anc_g is not None:
             grades_cycle["anc"] = anc_g
@@ -422,6 +430,7 @@ def apply_dose_modifications(
                 "anc_nadir": None if nadir is None else round(nadir, 5),
                 "anc_grade": anc_g,
                 "neuropathy_grade": pn_grade,
+                "neuropathy_probability": pn_prob,
                 "held": sorted(set(held_now)),
                 "actions": [a["action"] + ":" + a["drug"] for a in cycle_actions],
             }

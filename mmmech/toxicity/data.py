@@ -23,6 +23,7 @@ __all__ = [
     "DrugEffect",
     "Incidence",
     "NeuropathyModel",
+    "NeuropathyTimeModel",
     "RenalTier",
     "RenalModel",
     "ToxicityData",
@@ -123,6 +124,19 @@ class NeuropathyModel:
 
 
 @dataclass(frozen=True)
+class NeuropathyTimeModel:
+    """Neuropathy incidence by time on drug: two published (months, incidence) points."""
+
+    drug: str
+    basis: str
+    points: tuple[tuple[float, float], tuple[float, float]]
+    source: str
+    population: str
+    verified: bool
+    note: str
+
+
+@dataclass(frozen=True)
 class RenalTier:
     """One row of the label's starting-dose table by creatinine clearance."""
 
@@ -161,6 +175,7 @@ class ToxicityData:
     incidences: tuple[Incidence, ...]
     neuropathy: Mapping[str, NeuropathyModel]
     renal: Mapping[str, RenalModel]
+    neuropathy_time: Mapping[str, NeuropathyTimeModel]
 
 
 class _Reader:
@@ -310,6 +325,27 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             reported=reported,
         )
         neuro[n.drug] = n
+    ntime: dict[str, NeuropathyTimeModel] = {}
+    for i, t in enumerate(r.tables(doc, "neuropathy_time")):
+        w = f"[[neuropathy_time]] {i + 1} ({t.get('drug')!r})"
+        pts = []
+        for j in (1, 2):
+            months = r.num(t, f"months_{j}", w, 1e-9)
+            inc = r.num(t, f"incidence_{j}", w, 1e-9)
+            if inc >= 1:
+                raise r.fail(w, f"'incidence_{j}' expected a fraction below 1, got {inc!r}")
+            pts.append((months, inc))
+        if not (pts[0][0] < pts[1][0] and pts[0][1] < pts[1][1]):
+            raise r.fail(w, "expected months_1 < months_2 and incidence_1 < incidence_2")
+        ntime[r.text(t, "drug", w)] = NeuropathyTimeModel(
+            drug=r.text(t, "drug", w),
+            basis=r.text(t, "basis", w),
+            points=(pts[0], pts[1]),
+            source=r.source(t, "source", w),
+            population=r.text(t, "population", w),
+            verified=r.flag(t, "verified", w),
+            note=r.text(t, "note", w),
+        )
     renal: dict[str, RenalModel] = {}
     raw_renal = doc.get("renal", {})
     if not isinstance(raw_renal, dict):
@@ -355,6 +391,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
         incidences=tuple(incid),
         neuropathy=neuro,
         renal=renal,
+        neuropathy_time=ntime,
     )
 
 

@@ -10,7 +10,7 @@ from mmmech.toxicity import grade, read_toxicity, toxicity_data
 def test_every_record_names_a_source_and_population():
     d = toxicity_data()
     records = [*d.grades.values(), *d.systems.values(), *d.effects, *d.incidences]
-    records += [*d.neuropathy.values(), *d.renal.values()]
+    records += [*d.neuropathy.values(), *d.renal.values(), *d.neuropathy_time.values()]
     assert records
     for r in records:
         assert is_source(r.source) or r.source.startswith("NCT"), r

@@ -56,3 +56,19 @@ def test_errors_are_one_line():
         neuropathy_grade("bortezomb", [(1.3, "iv")])
     with pytest.raises(InvalidInputError, match="baseline_grade"):
         neuropathy_grade("bortezomib", [], baseline_grade=5)
+
+
+def test_thalidomide_neuropathy_follows_time_on_drug_not_dose():
+    """Mileshkin 2006 (PMID:16940275): actuarial neuropathy 38% at 6 months, 73% at 12; the
+    cumulative dose was not predictive. The Weibull passes through both points, rises with
+    time, and a course reports it by months on thalidomide whatever the daily dose."""
+    from mmmech.toxicity.neuropathy import neuropathy_probability, weibull_parameters
+
+    assert neuropathy_probability("thalidomide", 6.0) == pytest.approx(0.38, abs=1e-9)
+    assert neuropathy_probability("thalidomide", 12.0) == pytest.approx(0.73, abs=1e-9)
+    assert neuropathy_probability("thalidomide", 0.0) == 0.0
+    shape, scale = weibull_parameters("thalidomide")
+    assert shape > 1 and 6 < scale < 12
+    _, course = apply_dose_modifications("td", 6)
+    probs = [c["neuropathy_probability"]["thalidomide"] for c in course.cycles]
+    assert probs == sorted(probs) and 0 < probs[0] < probs[-1] < 0.73
