@@ -160,9 +160,20 @@ class ToxicityCourse:
         key = {"anc": "anc_grade", "neuropathy": "neuropathy_grade"}[measure]
         return max((int(c[key]) for c in self.cycles if c[key] is not None), default=0)
 
+    def summary(self) -> dict[str, Any]:
+        """The per-patient outcomes a virtual trial aggregates into rates per arm."""
+        return {
+            "grade3_neutropenia": self.worst_grade("anc") >= 3,
+            "grade2_neuropathy": self.worst_grade("neuropathy") >= 2,
+            "dose_reduced": self.dose_reductions > 0,
+            "discontinued": self.discontinued,
+            "held_cycles": sum(1 for c in self.cycles if c["held"]),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (counts on the day grid as lists)."""
         return {
+            "summary": self.summary(),
             "regimen": self.regimen,
             "health": asdict(self.health),
             "times_day": [round(float(t), 4) for t in self.times_day],
@@ -226,6 +237,7 @@ def apply_dose_modifications(
     health: Health | Mapping[str, Any] | None = None,
     *,
     renal_adjust: bool = True,
+    neutrophil_sensitivity: float = 1.0,
     dt_h: float = 2.0,
     **health_fields: Any,
 ) -> tuple[dict[str, list[DoseEvent]], ToxicityCourse]:
@@ -251,6 +263,10 @@ def apply_dose_modifications(
         keywords such as ``crcl_ml_min=25, anc_10e9_L=3.1, neuropathy_grade=1``).
     renal_adjust
         Start lenalidomide at the label's dose for the patient's creatinine clearance.
+    neutrophil_sensitivity
+        Multiplier of every drug's effect on neutrophil proliferation for this patient (1 =
+        typical; a virtual population draws it log-normally with the curated
+        ``iiv_slope_var``).
     dt_h
         Integration step of the neutrophil model (h).
 
@@ -267,6 +283,16 @@ def apply_dose_modifications(
     (42, True)
     """
     reg = regimen if isinstance(regimen, Regimen) else _regimens.load(regimen)
+    if (
+        isinstance(neutrophil_sensitivity, bool)
+        or not isinstance(neutrophil_sensitivity, (int, float))
+        or not math.isfinite(neutrophil_sensitivity)
+        or neutrophil_sensitivity < 0
+    ):
+        raise InvalidInputError(
+            f"apply_dose_modifications(): neutrophil_sensitivity must be a number >= 0, got "
+            f"{neutrophil_sensitivity!r}"
+        )
     if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
         raise InvalidInputError(
             f"apply_dose_modifications(): cycles must be an integer >= 1, got {cycles!r}"
@@ -370,7 +396,9 @@ def apply_dose_modifications(
         anc_g = None
         if use_anc:
             eff = ms.linear_effect(
-                {d: v for d, v in pk_doses.items() if d in lineage_drugs}, models=pk_models
+                {d: v for d, v in pk_doses.items() if d in lineage_drugs},
+                models=pk_models,
+                slope_scale=float(neutrophil_sensitivity),
             )
             t, circ, state_y = ms.simulate(eff, params, c0, c1, state=state_y, dt_h=dt_h)
             sl = slice(0 if not t_all else 1, None)

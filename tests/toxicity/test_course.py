@@ -94,3 +94,22 @@ def test_bad_arguments_are_one_line(kwargs, match):
 def test_per_m2_regimen_without_body_is_refused():
     with pytest.raises(InvalidInputError, match="bsa_m2"):
         apply_dose_modifications("vd", 1)
+
+
+def test_neutrophil_sensitivity_and_summary():
+    _, none = apply_dose_modifications("rd", 1, anc_10e9_L=4.0, neutrophil_sensitivity=0.0)
+    assert none.anc.min() == pytest.approx(4.0)
+    _, typical = apply_dose_modifications("rd", 1, anc_10e9_L=4.0)
+    _, sensitive = apply_dose_modifications("rd", 1, anc_10e9_L=4.0, neutrophil_sensitivity=2.0)
+    assert sensitive.anc.min() < typical.anc.min() < 4.0
+    s = sensitive.summary()
+    assert s["grade3_neutropenia"] and not s["grade2_neuropathy"]
+    assert set(s) == {
+        "grade3_neutropenia",
+        "grade2_neuropathy",
+        "dose_reduced",
+        "discontinued",
+        "held_cycles",
+    }
+    with pytest.raises(InvalidInputError, match="neutrophil_sensitivity"):
+        apply_dose_modifications("rd", 1, neutrophil_sensitivity=-1)
