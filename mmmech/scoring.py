@@ -683,11 +683,12 @@ def score(
     cells = readout == "viability" and assay_hours is not None
     assay = assay_model(sim.context) if cells else None
     if assay is not None:
+        td = 24.0 * math.log(2) / assay.net_rate
+        kind = "marrow plasma-cell rates" if _is_marrow(sim.context) else "myeloma cell line"
         notes.append(
             f"viability = relative cell number after {assay_hours:g} h (N/N_control, as a "
-            f"CellTiter-Glo plate), untreated doubling "
-            f"{24.0 * math.log(2) / assay.net_rate:.3g} h; steady-state drug effect held over "
-            f"the assay"
+            f"CellTiter-Glo plate); untreated doubling {td:.3g} h ({td / 24.0:.3g} d, {kind}); "
+            f"steady-state drug effect held over the assay"
         )
     converged = bool(conv.all())
     if not converged:
