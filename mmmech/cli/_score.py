@@ -4,6 +4,7 @@ import sys
 
 from ..exceptions import InvalidInputError
 from ._common import add_level_arg, add_model_args, add_perturbation_args, add_points_arg
+from ._score_model import add_assay_args
 
 __all__ = ["register"]
 
@@ -42,6 +43,7 @@ def register(sub, common):
     add_perturbation_args(p)
     add_level_arg(p)
     add_points_arg(p)
+    add_assay_args(p)
     p.add_argument(
         "--ensemble",
         type=int,
@@ -109,6 +111,13 @@ def register(sub, common):
 def _handle(args):
     """--data scores a measured plate; otherwise the model's surface is scored."""
     if getattr(args, "data", None):
+        if getattr(args, "assay_hours", None) is not None or getattr(args, "readout", "cells") != (
+            "cells"
+        ):
+            raise InvalidInputError(
+                "mmmech score: --assay-hours and --readout apply to the model's predicted "
+                "surface, not to a measured plate (--data)"
+            )
         return _score_data(args)
     given = [
         o
@@ -119,6 +128,7 @@ def _handle(args):
         )
         if v
     ]
+
     if given:
         raise InvalidInputError(
             f"mmmech score: {', '.join(given)} apply to a measured plate (--data FILE.csv)"
