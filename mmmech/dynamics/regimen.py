@@ -37,7 +37,9 @@ from ..exceptions import ConvergenceError, InvalidInputError, UnknownDrugError
 from ..pk import cellular as _cellular_pk
 from ..simulation import propagate
 from ..simulation.simulator import Simulator
+from ..toxicity import renal as _toxicity_renal
 from ..utils import did_you_mean
+from . import feedback as _feedback
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
 from .tumour import HALF_LIVES, TumourModel, integrate, tumour_model
@@ -107,6 +109,8 @@ class RegimenResult:
     drugs: tuple[str, ...] = field(default=())
     patient: Any = None
     subclones: dict[str, float] = field(default_factory=dict)
+    #: the toxicity course behind the doses given (``toxicity=True``), else None
+    toxicity: Any = None
 
     def concentrations(self) -> dict[str, dict[str, list[float]]]:
         tc = self.timecourse
@@ -131,6 +135,11 @@ class RegimenResult:
             "notes": list(self.notes),
             "patient": None if self.patient is None else self.patient.to_dict(),
             "subclones": dict(self.subclones),
+            **(
+                {}
+                if self.toxicity is None
+                else {"toxicity": _feedback.toxicity_summary(self.toxicity)}
+            ),
         }
 
     def plot(self, path: str | os.PathLike[str]) -> str:
@@ -213,6 +222,10 @@ class _Item:
     dose_scale: dict[str, float]
     label: str
     body: _regimens.Body | None = None
+    #: explicit dose events (``doses`` key: the doses actually given), else expand the regimen
+    doses: tuple[Any, ...] | None = None
+    #: lenalidomide clearance scaled to the patient's CrCl (``renal_pk`` key; toxicity runs)
+    renal_pk: bool = False
 
 
 def _body(body: Any, func: str) -> _regimens.Body | None:
@@ -230,7 +243,9 @@ def _body(body: Any, func: str) -> _regimens.Body | None:
 
 def _item(spec: Any, func: str) -> _Item:
     if isinstance(spec, Mapping):
-        extra = sorted(set(spec) - {"regimen", "drop", "dose_scale", "label", "body"})
+        extra = sorted(
+            set(spec) - {"regimen", "drop", "dose_scale", "label", "body", "doses", "renal_pk"}
+        )
         if extra:
             raise InvalidInputError(f"{func}(): unknown key {extra[0]!r} in a regimen variant")
         reg = spec.get("regimen")
@@ -238,8 +253,10 @@ def _item(spec: Any, func: str) -> _Item:
         scale = spec.get("dose_scale") or {}
         label = spec.get("label")
         body = _body(spec.get("body"), func)
+        doses = spec.get("doses")
+        renal_pk = bool(spec.get("renal_pk", False))
     else:
-        reg, drop, scale, label, body = spec, (), {}, None, None
+        reg, drop, scale, label, body, doses, renal_pk = spec, (), {}, None, None, None, False
     if not isinstance(reg, _regimens.Regimen):
         if not isinstance(reg, (str, os.PathLike)):
             raise InvalidInputError(
@@ -268,11 +285,50 @@ def _item(spec: Any, func: str) -> _Item:
     if label is None:
         parts = [f"without {d}" for d in drop] + [f"{d} x{f:g}" for d, f in scale.items()]
         label = ", ".join(parts)
-    return _Item(reg, drop, scale, str(label), body)
+    events = None if doses is None else _dose_events(doses, reg, func)
+    return _Item(reg, drop, scale, str(label), body, events, renal_pk)
+
+
+def _dose_events(doses: Any, reg: _regimens.Regimen, func: str) -> tuple[Any, ...]:
+    """Explicit dose events (a list of DoseEvent, or ``{drug: [DoseEvent, ...]}``) checked:
+    drugs of the regimen, days >= 1, amounts >= 0, units and routes the regimens use."""
+    if isinstance(doses, Mapping):
+        doses = [e for evs in doses.values() for e in evs]
+    if isinstance(doses, (str, bytes)) or not isinstance(doses, Sequence):
+        raise InvalidInputError(
+            f"{func}(): doses must be a list of regimens.DoseEvent, got {type(doses).__name__}"
+        )
+    out = []
+    for e in doses:
+        if not isinstance(e, _regimens.DoseEvent):
+            e = _regimens.DoseEvent(*e) if isinstance(e, (tuple, list)) and len(e) == 5 else e
+        if not isinstance(e, _regimens.DoseEvent):
+            raise InvalidInputError(
+                f"{func}(): doses must hold DoseEvent(day, drug, amount, unit, route), got {e!r}"
+            )
+        if e.drug not in reg.drugs:
+            raise InvalidInputError(
+                f"{func}(): doses names {e.drug!r}, not a drug of {reg.name}"
+                f"{did_you_mean(str(e.drug), list(reg.drugs))}"
+            )
+        if isinstance(e.day, bool) or not isinstance(e.day, int) or e.day < 1:
+            raise InvalidInputError(f"{func}(): a dose day must be an integer >= 1, got {e.day!r}")
+        a = e.amount
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not (a >= 0):
+            raise InvalidInputError(f"{func}(): a dose amount must be >= 0, got {a!r}")
+        if e.route not in PK_ROUTES:
+            raise InvalidInputError(
+                f"{func}(): dose route must be one of {', '.join(PK_ROUTES)}, got {e.route!r}"
+            )
+        out.append(e)
+    return tuple(sorted(out, key=lambda e: (e.day, e.drug)))
 
 
 def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
-    events = _regimens.expand(item.regimen, body=body, cycles=cycles)
+    if item.doses is not None:
+        events = list(item.doses)
+    else:
+        events = _regimens.expand(item.regimen, body=body, cycles=cycles)
     out = []
     for e in events:
         if e.drug in item.drop:
@@ -282,8 +338,16 @@ def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
     return out
 
 
+#: pseudo-covariate set by a ``renal_pk`` spec: lenalidomide clearance scaled to this CrCl
+_RENAL_CRCL = "_renal_crcl_ml_min"
+
+
 def _pk_model(drug: str, covariates: Mapping[str, float]) -> Any:
-    """The PK model of `drug` with the body measures it has numeric covariate effects for."""
+    """The PK model of `drug` with the body measures it has numeric covariate effects for
+    (lenalidomide with its CrCl-scaled clearance, :func:`mmmech.toxicity.renal.pk_model`, in a
+    toxicity run)."""
+    if _RENAL_CRCL in covariates and drug.lower() == "lenalidomide":
+        return _toxicity_renal.pk_model(float(covariates[_RENAL_CRCL]), "lenalidomide")
     m = _pk.model(drug)
     numeric = {c.name for c in m.covariates if c.form != "note"}
     use = {k: float(v) for k, v in covariates.items() if k in numeric}
@@ -395,8 +459,13 @@ def simulate_regimens(
 
     Each item is a regimen (name, path or :class:`~mmmech.regimens.Regimen`) or a mapping
     ``{"regimen": ..., "drop": [drug, ...], "dose_scale": {drug: factor}, "label": str,
-    "body": {"weight_kg": ..., "bsa_m2": ...}}`` (patients of different size in one batch; an
-    item's body replaces `body`).
+    "body": {"weight_kg": ..., "bsa_m2": ...}, "doses": [DoseEvent, ...], "renal_pk": bool}``
+    (patients of different size in one batch; an item's body replaces `body`). ``doses``
+    replaces the regimen's expanded schedule by explicit dose events (``regimens.DoseEvent``,
+    e.g. the doses actually given from :func:`mmmech.toxicity.apply_dose_modifications`, or
+    ``{drug: [DoseEvent, ...]}``); ``drop`` and ``dose_scale`` still apply to them, and the
+    regimen still sets the cycles and the horizon. ``renal_pk=True`` scales lenalidomide's
+    clearance to the CrCl among the covariates (the toxicity layer's renal model).
     """
     func = "simulate_regimen"
     if patient is not None or subclones:
@@ -494,6 +563,8 @@ def simulate_regimens(
             b = REFERENCE_BODY
             notes_per[r].append(body_note)
         cov_r = {**covariates_extra, **(dict(b.known) if b is not None else {})}
+        if it.renal_pk and "crcl_ml_min" in cov_r:
+            cov_r[_RENAL_CRCL] = cov_r["crcl_ml_min"]
         cov_per.append(cov_r)
         ev = _doses(it, n, b or _regimens.Body())
         events_per.append(ev)
@@ -916,6 +987,8 @@ def simulate_regimen(
     covariates: Mapping[str, float] | None = None,
     patient: Any = None,
     subclones: Mapping[str, float] | None = None,
+    toxicity: bool = False,
+    neutrophil_sensitivity: float = 1.0,
 ) -> RegimenResult:
     """Simulate `regimen` in time: concentrations, network, tumour, M-protein, IMWG response.
 
@@ -964,6 +1037,16 @@ def simulate_regimen(
         the bundled ``crbn_low`` context. Each clone is simulated as its own network column and
         the clones' burdens and M-protein are summed (weighted by their fractions); the rest
         (1 - sum) is the sensitive clone. A fraction of 0 is the same as no subclone.
+    toxicity : bool
+        Feed toxicity back into efficacy (default False): run
+        :func:`mmmech.toxicity.apply_dose_modifications` for the patient (its ``[health]``,
+        CrCl and age; without a patient the toxicity layer's defaults, said in the notes) and
+        simulate the network from the doses actually given (renal starting dose, holds,
+        reductions, discontinuations), with lenalidomide's clearance scaled to the patient's
+        CrCl. The result's ``toxicity`` holds the course (``"toxicity"`` in ``to_dict()``).
+    neutrophil_sensitivity : float
+        With `toxicity`: multiplier of the drugs' effect on neutrophil proliferation (1 =
+        typical patient).
 
     Returns
     -------
@@ -976,8 +1059,17 @@ def simulate_regimen(
     >>> res.best_response in {"CR", "VGPR", "PR", "MR", "SD", "PD"}  # doctest: +SKIP
     True
     """
-    spec = {"regimen": regimen, "drop": drop, "dose_scale": dict(dose_scale or {})}
-    return simulate_regimens(
+    spec: dict[str, Any] = {"regimen": regimen, "drop": drop, "dose_scale": dict(dose_scale or {})}
+    course = None
+    if not isinstance(toxicity, bool):
+        raise InvalidInputError(
+            f"simulate_regimen(): toxicity must be True or False, got {toxicity!r}"
+        )
+    if toxicity:
+        spec, course = _toxicity_spec(
+            spec, cycles, body, patient, covariates, neutrophil_sensitivity
+        )
+    res = simulate_regimens(
         [spec],
         cycles=cycles,
         context=context,
@@ -995,3 +1087,74 @@ def simulate_regimen(
         patient=patient,
         subclones=subclones,
     )[0]
+    if course is not None:
+        res.toxicity = course
+        kept = [n for n in res.notes if not n.startswith("patient [health] not used")]
+        res.notes = list(dict.fromkeys(kept + _toxicity_notes(course, patient is None)))
+    return res
+
+
+def _toxicity_spec(
+    spec: dict[str, Any],
+    cycles: int | None,
+    body: Any,
+    patient: Any,
+    covariates: Mapping[str, float] | None,
+    neutrophil_sensitivity: float,
+) -> tuple[dict[str, Any], Any]:
+    """`spec` with the doses actually given (``doses``, ``renal_pk``) and the toxicity course."""
+    func = "simulate_regimen"
+    reg = spec["regimen"]
+    reg = reg if isinstance(reg, _regimens.Regimen) else _regimens.load(reg)
+    n = cycles if cycles is not None else _total_cycles(reg)
+    if n is None:
+        raise InvalidInputError(
+            f"{func}(): regimen {reg.name!r} runs until progression; give cycles=N (--cycles N)"
+        )
+    n = _check_int(n, "cycles", func)
+    b = _body(body, func)
+    cov = _covariates(covariates, func)
+    if patient is not None:
+        pat = (
+            patient
+            if isinstance(patient, _populations.Patient)
+            else _populations.load_patient(patient)
+        )
+        health = _feedback.patient_health(pat)
+        b = b or pat.regimen_body()
+    else:
+        health = {}
+        if "crcl_ml_min" in cov:
+            health["crcl_ml_min"] = cov["crcl_ml_min"]
+    if "crcl_ml_min" in cov:
+        health["crcl_ml_min"] = cov["crcl_ml_min"]
+    events, course = _feedback.toxicity_doses(
+        reg,
+        n,
+        body=b or REFERENCE_BODY,
+        health=health,
+        neutrophil_sensitivity=neutrophil_sensitivity,
+    )
+    out = {**spec, "regimen": reg, "doses": events, "renal_pk": "crcl_ml_min" in health}
+    return out, course
+
+
+def _toxicity_notes(course: Any, default_health: bool) -> list[str]:
+    """What the toxicity feedback did, for the result's notes."""
+    s = course.summary()
+    notes = [
+        "toxicity fed back: the network was driven by the doses actually given "
+        "(mmmech.toxicity.apply_dose_modifications; decisions once per cycle, docs/toxicity.md)"
+        + f"; worst ANC grade {course.worst_grade('anc')}, worst neuropathy grade "
+        + f"{course.worst_grade('neuropathy')}, {course.dose_reductions} dose reduction(s), "
+        + f"{s['held_cycles']} cycle(s) with a drug held"
+        + (f", discontinued: {', '.join(s['discontinued'])}" if s["discontinued"] else "")
+    ]
+    if course.renal is not None:
+        notes.append(
+            "lenalidomide started at the label dose for CrCl "
+            f"{course.health.crcl_ml_min:g} mL/min and its clearance scaled to that CrCl"
+        )
+    if default_health:
+        notes.append(_feedback.DEFAULT_HEALTH_NOTE)
+    return notes + list(course.notes)
