@@ -66,6 +66,7 @@ _FUNCTIONS = {
     "simulate_regimen": ("dynamics.regimen", "simulate_regimen"),
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
+    "rank": ("ranking", "rank"),
 }
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "simulate_regimen",
     "score",
     "screen",
+    "rank",
     "drugs",
     "structures",
     "network",

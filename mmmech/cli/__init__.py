@@ -122,6 +122,7 @@ def build_parser():
         _contexts,  # deferred: a command loads its layers only when it runs
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
+        _rank,  # deferred: a command loads its layers only when it runs
         _regimen,  # deferred: a command loads its layers only when it runs
         _score,  # deferred: a command loads its layers only when it runs
         _screen,  # deferred: a command loads its layers only when it runs
@@ -140,6 +141,7 @@ def build_parser():
         _contexts,
         _validate,
         _regimen,
+        _rank,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:

@@ -138,6 +138,7 @@ def cmd_simulate(args):
         step_hours=args.step_hours,
         patient=args.patient,
         subclones=subclones or None,
+        toxicity=args.toxicity,
     )
     if args.plot:
         res.plot(args.plot)
@@ -167,6 +168,20 @@ def cmd_simulate(args):
         f"  M-protein: {m.iloc[0]:.2f} -> nadir {m.min():.2f} (day {tc['day'][m.idxmin()]:g}) "
         f"-> {m.iloc[-1]:.2f} g/dL; tumour burden at the end {tc['tumour_burden'].iloc[-1]:.3g}"
     )
+    if res.toxicity is not None:
+        t = res.toxicity
+        for c in t.cycles:
+            anc = (
+                ""
+                if c["anc_nadir"] is None
+                else f"ANC nadir {c['anc_nadir']:.2f} (grade {c['anc_grade']}), "
+            )
+            doses = ", ".join(f"{d} {v:g} mg" for d, v in c["doses_mg"].items())
+            extra = "; ".join(c["actions"] + [f"held {h}" for h in c["held"]])
+            lines.append(
+                f"  cycle {c['cycle']} (day {c['start_day']}): {anc}neuropathy grade "
+                f"{c['neuropathy_grade']}; {doses}" + (f"; {extra}" if extra else "")
+            )
     for d, v in res.pk.items():
         lines.append(
             f"  {d:<16} cycle 1: Cmax {v['cmax_nM']:.4g} nM, trough {v['trough_nM']:.3g} nM, "
@@ -233,6 +248,14 @@ def register(sub, common):
         metavar="CONTEXT=FRACTION",
         help="a resistant subclone: FRACTION of the starting cells carry the bundled CONTEXT "
         "(e.g. crbn_low=0.05), simulated as its own network column; repeatable",
+    )
+    q.add_argument(
+        "--toxicity",
+        action="store_true",
+        default=False,
+        help="feed toxicity back into efficacy: follow the regimen's dose-modification rules "
+        "for the patient (--patient's health, CrCl) and simulate the doses actually given "
+        "(docs/toxicity.md)",
     )
     q.add_argument("--weight-kg", type=float, default=None, metavar="KG", help="body weight")
     q.add_argument("--bsa", type=float, default=None, metavar="M2", help="body-surface area")

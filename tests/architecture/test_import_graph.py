@@ -42,6 +42,7 @@ LAYERS = [
     ("mmmech.scoring", 8),
     ("mmmech.screening", 9),
     ("mmmech.validation", 9),
+    ("mmmech.ranking", 9.7),  # one patient, many regimens: dynamics + toxicity + populations
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),
