@@ -119,7 +119,8 @@ def default_regimens(patient: Any) -> list[str]:
     feature 1), otherwise newly diagnosed. Relapsed: the regimens whose indication says
     "relapsed" or "prior" (lines, therapies, regimens) and does not ask for more prior lines
     (">= N lines") than the patient has; newly diagnosed: those whose indication says "newly
-    diagnosed". CAR-T products (cellular-kinetic drugs) are never defaults.
+    diagnosed". CAR-T products (a cellular-kinetic drug or a dose in cells) are never
+    defaults.
     """
     pat = _populations.load_patient(patient)
     lines = _prior_lines(pat)
@@ -127,7 +128,9 @@ def default_regimens(patient: Any) -> list[str]:
     out = []
     for name in _regimens.available():
         reg = _regimens.load(name)
-        if any(d.lower() in cells for d in reg.drugs):
+        if any(d.lower() in cells for d in reg.drugs) or any(
+            b.unit.startswith("cells") for p in reg.phases for b in p.drugs
+        ):
             continue
         ind = reg.indication.lower()
         if lines == 0:
