@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,7 +187,8 @@ def _members(k: int, seed: int, isotype: str) -> list[_Member]:
     rng = np.random.default_rng(seed)
     out = [_Member(BIRTH_DOUBLING_DAYS.value, hl.value, 1.0)]
     for _ in range(k - 1):
-        b = float(rng.uniform(BIRTH_DOUBLING_DAYS.low, BIRTH_DOUBLING_DAYS.high))
+        lo = BIRTH_DOUBLING_DAYS.low or BIRTH_DOUBLING_DAYS.value
+        b = float(rng.uniform(lo, BIRTH_DOUBLING_DAYS.high or BIRTH_DOUBLING_DAYS.value))
         h = float(rng.uniform(hl.low if hl.low is not None else hl.value, hl.high or hl.value))
         s = float(math.exp(rng.normal(0.0, math.sqrt(var))))
         out.append(_Member(b, h, s))
@@ -216,7 +218,7 @@ def _reintegrate(tc: Any, m: _Member, tumour: Any, cr: float) -> Any:
     return classify(tc["day"].to_numpy(), M[0], cr_reduction=cr)
 
 
-def _quantiles(x: list[float]) -> tuple[float, float, float]:
+def _quantiles(x: Sequence[float]) -> tuple[float, float, float]:
     a = np.asarray(x, dtype=float)
     q = np.quantile(a, [0.5, 0.05, 0.95], method="inverted_cdf")
     return float(q[0]), float(q[1]), float(q[2])
@@ -349,7 +351,7 @@ def rank(
     )
     horizon_days = float(results[0].timecourse["day"].iloc[-1])
 
-    entries = []
+    entries: list[dict[str, Any]] = []
     for i, reg in enumerate(regs):
         cats, pfs, red, censored = [], [], [], 0
         courses = []
