@@ -123,6 +123,7 @@ def build_parser():
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
         _regimen,  # deferred: a command loads its layers only when it runs
+        _report,  # deferred: a command loads its layers only when it runs
         _score,  # deferred: a command loads its layers only when it runs
         _screen,  # deferred: a command loads its layers only when it runs
         _simulate,  # deferred: a command loads its layers only when it runs
@@ -140,6 +141,7 @@ def build_parser():
         _contexts,
         _validate,
         _regimen,
+        _report,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
@@ -301,6 +303,7 @@ def main(argv=None):
                 warnings.showwarning = _Notes().show
             parser = build_parser()
             args = parser.parse_args(argv)
+            args.argv = argv  # the exact command, for reports (--report)
             if not getattr(args, "func", None):
                 if args.command is None:
                     parser.print_help(sys.stderr)

@@ -4,6 +4,7 @@ import sys
 
 from ..exceptions import InvalidInputError
 from ._common import add_level_arg, add_model_args, add_perturbation_args, add_points_arg
+from ._report import add_report_arg, check_report, write_report_for
 
 __all__ = ["register"]
 
@@ -62,6 +63,7 @@ def register(sub, common):
         help="central percentile interval of the ensemble (default 0.9: 5th to 95th percentile)",
     )
     p.add_argument("--plot", default=None, metavar="FILE", help="write a synergy map (png/svg/pdf)")
+    add_report_arg(p)
     p.add_argument(
         "--data",
         default=None,
@@ -108,6 +110,7 @@ def register(sub, common):
 
 def _handle(args):
     """--data scores a measured plate; otherwise the model's surface is scored."""
+    check_report(args)
     if getattr(args, "data", None):
         return _score_data(args)
     given = [
@@ -217,6 +220,7 @@ def _score_data(args):
             )
             item["plot"] = path
             print(f"mmmech: wrote {path}", file=sys.stderr)
+    write_report_for(args, results)
     return payload, _text(payload, metrics, args.response)
 
 
