@@ -206,13 +206,34 @@ def figure_html(fig: Any, div_id: str, height: int | None = None) -> str:
     fig.update_layout(template="plotly_white", margin={"l": 60, "r": 30, "t": 50, "b": 50})
     if height is not None:
         fig.update_layout(height=height)
-    spec = fig.to_json(validate=False).replace("</", "<\\/")
+    spec = json.dumps(_plain_arrays(json.loads(fig.to_json(validate=False))), allow_nan=False)
+    spec = spec.replace("</", "<\\/")
     h = int(fig.layout.height or 450)
     return (
         f'<div class="mmmech-plot" id="{esc(div_id)}" style="min-height:{h}px"></div>'
         f'<script type="application/json" class="plot-spec" data-for="{esc(div_id)}">'
         f"{spec}</script>"
     )
+
+
+def _plain_arrays(obj: Any) -> Any:
+    """Plotly's base64 typed arrays (``{"dtype", "bdata", "shape"}``) back to plain lists, so
+    the page's figure data stay readable JSON (and NaN becomes null, a gap)."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            import base64  # deferred: only for figures
+
+            import numpy as np  # deferred: as above
+
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            shape = obj.get("shape")
+            if shape:
+                arr = arr.reshape([int(n) for n in str(shape).split(",")])
+            return jsonable(arr.astype(float) if arr.dtype.kind == "f" else arr)
+        return {k: _plain_arrays(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain_arrays(v) for v in obj]
+    return obj
 
 
 def _template_text(name: str) -> str:
