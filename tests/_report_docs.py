@@ -2,8 +2,36 @@
 that every figure of a page was drawn."""
 
 import itertools
+import os
+import shutil
 
 import numpy as np
+
+CHROMIUM = os.environ.get("MMMECH_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_missing():
+    """Why the browser tests cannot run here, or None."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        found = shutil.which("chromium")
+        return (
+            f"Chromium not found at {CHROMIUM} (which chromium: {found}); apt-get install chromium"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
 
 
 def trial_document():

@@ -143,7 +143,8 @@ def _drug_info(names: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
     from .. import drugs as _drugs  # deferred: the library loads only when a report needs it
 
     lib = _drugs.library()
-    out, targets = [], []
+    out: list[dict[str, Any]] = []
+    targets: list[str] = []
     for n in dict.fromkeys(names):
         try:
             d = lib[n]
@@ -237,7 +238,7 @@ def _plain_arrays(obj: Any) -> Any:
 
 
 def _template_text(name: str) -> str:
-    return resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def _plotlyjs() -> str:

@@ -33,8 +33,8 @@ def regimen_document(result: Any) -> dict[str, Any]:
 
 def _figure(doc: Mapping[str, Any]) -> str:
     # deferred: plotly is only needed once a report is written
+    import plotly.graph_objects as go  # deferred: as above
     from plotly.subplots import make_subplots
-    import plotly.graph_objects as go
 
     conc = doc.get("concentrations") or {}
     nodes = doc.get("nodes") or {}
@@ -105,7 +105,12 @@ def _figure(doc: Mapping[str, Any]) -> str:
             col=1,
         )
         for xx in x:  # a faint line through the M-protein panel at each dose
-            fig.add_vline(x=xx, line={"width": 0.5, "color": f"rgba(80,80,160,{0.15 + 0.05 * i})"}, row=3, col=1)
+            fig.add_vline(
+                x=xx,
+                line={"width": 0.5, "color": f"rgba(80,80,160,{0.15 + 0.05 * i})"},
+                row=3,
+                col=1,
+            )
     fig.update_xaxes(title_text="day", row=rows, col=1)
     fig.update_layout(title=f"{doc.get('regimen')}: {doc.get('cycles')} cycle(s)")
     return figure_html(fig, "regimen-course", height=900)
@@ -129,7 +134,10 @@ def regimen_sections(doc: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]],
         i = g.index(min(g))
         rows += [
             ("M-protein at the start (g/dL)", fmt(g[0])),
-            ("M-protein nadir (g/dL)", f"{fmt(g[i])} on day {fmt(days[i], 0) if i < len(days) else '?'}"),
+            (
+                "M-protein nadir (g/dL)",
+                f"{fmt(g[i])} on day {fmt(days[i], 0) if i < len(days) else '?'}",
+            ),
             ("M-protein at the end (g/dL)", fmt(g[-1])),
         ]
     summary = table_html(["", "value"], rows)

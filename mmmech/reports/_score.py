@@ -108,8 +108,8 @@ def _mono_fit(b: Mapping[str, Any], k: int) -> dict[str, float] | None:
 
 def _mono_figure(b: Mapping[str, Any], fig_id: str) -> str:
     # deferred: plotly is only needed once a report is written
+    import plotly.graph_objects as go  # deferred: as above
     from plotly.subplots import make_subplots
-    import plotly.graph_objects as go
 
     from ..synergy import LogLogistic  # deferred: as above
 
@@ -152,7 +152,9 @@ def _mono_figure(b: Mapping[str, Any], fig_id: str) -> str:
                 row=1,
                 col=k + 1,
             )
-        fig.update_xaxes(type="log", title_text=f"{drug} ({unit})" if unit else drug, row=1, col=k + 1)
+        fig.update_xaxes(
+            type="log", title_text=f"{drug} ({unit})" if unit else drug, row=1, col=k + 1
+        )
         fig.update_yaxes(title_text="% inhibition" if k == 0 else None, row=1, col=k + 1)
     fig.update_layout(title="Monotherapy dose-response with fitted 4-parameter log-logistic curves")
     return figure_html(fig, fig_id, height=380)
@@ -218,7 +220,9 @@ def _pair_figure(
         others = tuple(k for k in range(K) if k not in (a, c))
         sl = tuple(slice(1, None) if k in others else slice(None) for k in range(K))
         plane = values[sl].mean(axis=others)
-        planes = [(plane if a < c else plane.T, {}, "mean over the other drugs' doses")]
+        planes: list[tuple[np.ndarray, dict[int, int], str]] = [
+            (plane if a < c else plane.T, {}, "mean over the other drugs' doses")
+        ]
         note = (
             f"<p class='small'>{len(slices)} combinations of the other drugs' levels: "
             "the panel shows the mean over their non-zero doses.</p>"
@@ -286,7 +290,9 @@ def _pair_figure(
             layout: dict[str, Any] = {} if kind == "surface" else {"shapes": shapes[n]}
             steps.append({"method": "update", "args": [{"visible": vis}, layout], "label": label})
         fig.update_layout(
-            sliders=[{"active": 0, "steps": steps, "currentvalue": {"prefix": "at "}, "pad": {"t": 40}}]
+            sliders=[
+                {"active": 0, "steps": steps, "currentvalue": {"prefix": "at "}, "pad": {"t": 40}}
+            ]
         )
     elif planes and planes[0][2] and K > 2:
         title += f" ({planes[0][2]})"
@@ -383,18 +389,44 @@ def score_sections(doc: Any) -> tuple[str, list[dict[str, Any]], list[str]]:
             parts.append(_mono_figure(b, f"mono-{bid}"))
             pairs = list(itertools.combinations(range(K), 2))
             surf = "".join(
-                f"<div>{_pair_figure(b, a, c, b['grid'], 'surface', f'surface-{bid}-{a}-{c}', f'Dose-response surface: {drugs[a]} x {drugs[c]}', zlabel='% inhibition')}</div>"
+                "<div>"
+                + _pair_figure(
+                    b,
+                    a,
+                    c,
+                    b["grid"],
+                    "surface",
+                    f"surface-{bid}-{a}-{c}",
+                    f"Dose-response surface: {drugs[a]} x {drugs[c]}",
+                    zlabel="% inhibition",
+                )
+                + "</div>"
                 for a, c in pairs
             )
-            parts.append(f"<h3>Dose-response surface (drag to turn)</h3><div class='grid'>{surf}</div>")
+            parts.append(
+                f"<h3>Dose-response surface (drag to turn)</h3><div class='grid'>{surf}</div>"
+            )
             mats = b.get("matrices") or {}
             areas = b.get("most_synergistic_area") or {}
             for m, grid in mats.items():
                 vals = np.asarray(grid, dtype=float)
                 if vals.shape != b["grid"].shape:
                     continue
+                name = METRIC_NAMES.get(m, m)
                 maps = "".join(
-                    f"<div>{_pair_figure(b, a, c, vals, 'heatmap', f'map-{bid}-{m}-{a}-{c}', f'{METRIC_NAMES.get(m, m)} synergy: {drugs[a]} x {drugs[c]}', area=areas.get(m), zlabel=METRIC_NAMES.get(m, m))}</div>"
+                    "<div>"
+                    + _pair_figure(
+                        b,
+                        a,
+                        c,
+                        vals,
+                        "heatmap",
+                        f"map-{bid}-{m}-{a}-{c}",
+                        f"{name} synergy: {drugs[a]} x {drugs[c]}",
+                        area=areas.get(m),
+                        zlabel=name,
+                    )
+                    + "</div>"
                     for a, c in pairs
                 )
                 parts.append(
@@ -405,7 +437,10 @@ def score_sections(doc: Any) -> tuple[str, list[dict[str, Any]], list[str]]:
         if eff:
             parts.append(
                 "<h3>Effect at the highest doses</h3>"
-                + table_html(["", "fractional inhibition of viability"], [(k, fmt(v, 3)) for k, v in eff.items()])
+                + table_html(
+                    ["", "fractional inhibition of viability"],
+                    [(k, fmt(v, 3)) for k, v in eff.items()],
+                )
             )
         parts.append("<h3>Notes</h3>" + notes_html(b.get("notes") or []))
         sections.append({"id": f"block-{bid}", "title": label, "html": "".join(parts)})

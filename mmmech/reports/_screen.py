@@ -252,12 +252,20 @@ def screen_sections(doc: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]], 
     summary = (
         f"<p>{len(rows)} rows: {len(drugs)} drugs, contexts {esc(', '.join(ctxs))}; ranked "
         f"within each context by <b>{esc(rank_col)}</b>"
-        + (f"; ensemble of {esc(cfg.get('ensemble'))} model variants" if cfg.get("ensemble") else "")
+        + (
+            f"; ensemble of {esc(cfg.get('ensemble'))} model variants"
+            if cfg.get("ensemble")
+            else ""
+        )
         + ".</p>"
     )
     sections = [
         {"id": "ranking-section", "title": "Ranking", "html": summary + _table_html(doc)},
-        {"id": "heatmaps", "title": "Pair scores per context", "html": _heatmaps_html(doc, rank_col)},
+        {
+            "id": "heatmaps",
+            "title": "Pair scores per context",
+            "html": _heatmaps_html(doc, rank_col),
+        },
         {"id": "details", "title": "Row details", "html": _details_html(doc)},
         {"id": "notes", "title": "Notes", "html": notes_html(doc.get("notes") or [])},
     ]

@@ -76,7 +76,9 @@ def _km_html(arms: list[Mapping[str, Any]]) -> str:
                 mode="lines",
                 line_shape="hv",
                 name=str(arm.get("name")),
-                hovertemplate="%{x:.1f} months: %{y:.3f}<extra>" + esc(arm.get("name")) + "</extra>",
+                hovertemplate="%{x:.1f} months: %{y:.3f}<extra>"
+                + esc(arm.get("name"))
+                + "</extra>",
             )
         )
     if not fig.data:
@@ -109,7 +111,7 @@ def _responses_html(arms: list[Mapping[str, Any]]) -> str:
 
     cats: list[str] = []
     for a in arms:
-        for c in (a.get("responses") or {}):
+        for c in a.get("responses") or {}:
             if c not in cats:
                 cats.append(c)
     if not cats:
@@ -148,15 +150,22 @@ def _hr_html(hrs: list[Mapping[str, Any]]) -> str:
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": [None if h is None or v is None else h - v for v, h in zip(vals, hi, strict=True)],
-                "arrayminus": [None if low is None or v is None else v - low for v, low in zip(vals, lo, strict=True)],
+                "array": [
+                    None if h is None or v is None else h - v for v, h in zip(vals, hi, strict=True)
+                ],
+                "arrayminus": [
+                    None if low is None or v is None else v - low
+                    for v, low in zip(vals, lo, strict=True)
+                ],
             },
             hovertemplate="%{y}: HR %{x:.2f}<extra></extra>",
             name="hazard ratio",
         )
     )
     fig.add_vline(x=1.0, line={"dash": "dash", "color": "grey"})
-    fig.update_xaxes(type="log", title_text="hazard ratio for progression (log scale; < 1 favours the arm)")
+    fig.update_xaxes(
+        type="log", title_text="hazard ratio for progression (log scale; < 1 favours the arm)"
+    )
     fig.update_layout(title="Hazard ratios with confidence intervals")
     rows = "".join(
         f"<tr><td>{esc(h.get('arm'))}</td><td>{esc(h.get('versus'))}</td>"
@@ -172,7 +181,10 @@ def _hr_html(hrs: list[Mapping[str, Any]]) -> str:
 
 
 def _arms_html(doc: Mapping[str, Any], arms: list[Mapping[str, Any]]) -> str:
-    head = "<th>arm</th><th>ORR (&ge;PR)</th><th>&ge;VGPR</th><th>CR or better</th><th>median PFS (months)</th>"
+    head = (
+        "<th>arm</th><th>ORR (&ge;PR)</th><th>&ge;VGPR</th><th>CR or better</th>"
+        "<th>median PFS (months)</th>"
+    )
     rows = []
     for a in arms:
         cells = [f"<td>{esc(a.get('name'))}</td>"]
@@ -182,9 +194,13 @@ def _arms_html(doc: Mapping[str, Any], arms: list[Mapping[str, Any]]) -> str:
             iv = _interval(a, k)
             if iv:
                 text += (
-                    f" [{_rate(iv[0])}, {_rate(iv[1])}]" if k in RATE_KEYS else f" [{fmt(iv[0], 1)}, {fmt(iv[1], 1)}]"
+                    f" [{_rate(iv[0])}, {_rate(iv[1])}]"
+                    if k in RATE_KEYS
+                    else f" [{fmt(iv[0], 1)}, {fmt(iv[1], 1)}]"
                 )
-            cells.append(f"<td class='num' data-key='{k}' data-value='{'' if v is None else v}'>{text}</td>")
+            cells.append(
+                f"<td class='num' data-key='{k}' data-value='{'' if v is None else v}'>{text}</td>"
+            )
         rows.append(f"<tr data-arm='{esc(a.get('name'))}'>" + "".join(cells) + "</tr>")
     intro = (
         f"<p>Population <b>{esc(doc.get('population'))}</b>, {esc(doc.get('patients'))} virtual "

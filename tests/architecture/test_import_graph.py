@@ -41,6 +41,7 @@ LAYERS = [
     ("mmmech.scoring", 8),
     ("mmmech.screening", 9),
     ("mmmech.validation", 9),
+    ("mmmech.reports", 9.8),  # interactive HTML reports of every kind of result
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),

@@ -6,35 +6,9 @@ with the reason, except in CI (``MMMECH_REQUIRE_BROWSER=1``, set by ``.ci/run``)
 """
 
 import os
-import shutil
 
 import pytest
-
-CHROMIUM = os.environ.get("MMMECH_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def browser_missing():
-    """Why the browser tests cannot run here, or None."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        found = shutil.which("chromium")
-        return (
-            f"Chromium not found at {CHROMIUM} (which chromium: {found}); apt-get install chromium"
-        )
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    return None
+from _report_docs import ARGS, CHROMIUM, browser_missing
 
 
 def _skip_or_fail(reason):
