@@ -1,7 +1,7 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``) with a
+``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``) with a
 ``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler

@@ -238,7 +238,8 @@ def _plain_arrays(obj: Any) -> Any:
 
 
 def _template_text(name: str) -> str:
-    return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+    folder = resources.files(__package__).joinpath("templates")
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
 def _plotlyjs() -> str:
