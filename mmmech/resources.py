@@ -35,6 +35,7 @@ _PACKAGES = {
     "validation": "mmmech._data.pathways.validation",
     "regimens": "mmmech._data.regimens",
     "populations": "mmmech._data.populations",
+    "patients": "mmmech._data.patients",
 }
 
 

@@ -7,6 +7,25 @@ against the untreated well, ``100 * (1 - V / V_untreated)``; then Bliss, HSA, Lo
 are computed exactly as for a measured plate (:mod:`mmmech.synergy`, SynergyFinder's
 conventions: positive = synergy, summary = mean over the wells where every drug is present).
 
+**Readout: relative cell number after the assay (default).** A CellTiter-Glo plate measures the
+ATP of the viable cells in each well after the assay's duration, relative to the untreated
+wells, i.e. ``N(t) / N_control(t)``. With ``assay_hours=H`` (default :data:`ASSAY_HOURS`, 72 h)
+the Viability of each well is that ratio, from the network's growth and death readouts with the
+rate mapping of :mod:`mmmech.dynamics.tumour` (:meth:`TumourModel.rates`):
+
+    N' = (g * Proliferation - d * (Apoptosis + ImmuneKilling)) * N
+    N(H) / N_control(H) = exp(((g * (P - P0) - d * (D - D0)) * H)
+
+with ``P0, D0`` the readouts of the untreated well (of each ensemble member) and ``g, d`` set so
+the untreated culture grows with the context's doubling time (:func:`assay_model`: a myeloma
+cell line's in-vitro doubling time for ``cell_line`` and patient contexts, the marrow
+plasma-cell rates of :mod:`mmmech.dynamics.tumour` for ``marrow``). The drug effect is the
+network's steady state, held over the assay (see ``docs/model-notes.md``: the network's time
+scale is not sourced, drugs are at constant concentration in a plate). ``assay_hours=None``
+(``--readout index``) gives the earlier steady-state index instead: the model's Viability node
+(NOT Apoptosis AND NOT ImmuneKilling AND NOT GrowthArrest), which mixes growth arrest and death
+without a time.
+
 Default dose grid (:func:`dose_range`): zero plus five concentrations log-spaced over the
 drug's own simulated monotherapy EC10-EC90 in the chosen context (the concentrations giving
 10% and 90% of its maximal single-drug inhibition), found by one batched dose-ranging
@@ -49,6 +68,7 @@ from ._guards import (
     check_simulations,
 )
 from ._typing import ContextLike, DrugLike, ModelLike
+from .dynamics.tumour import Rate, TumourModel
 from .exceptions import InvalidInputError
 from .simulation.simulator import Simulator, resolve_drug, sample_params
 from .synergy import _core
@@ -66,10 +86,166 @@ __all__ = [
     "ensemble_summary",
     "DEFAULT_DILUTION",
     "DEFAULT_POINTS",
+    "ASSAY_HOURS",
+    "CELL_LINE_DOUBLING_HOURS",
+    "CULTURE_LOSS",
+    "assay_model",
+    "assay_cells",
+    "check_assay_hours",
 ]
 
 DEFAULT_DILUTION = 3.0
 DEFAULT_POINTS = 5
+
+#: default duration of a simulated viability assay (hours): the usual 72-h CellTiter-Glo plate
+ASSAY_HOURS = 72.0
+#: in-vitro (net) doubling time of myeloma cell lines, hours
+CELL_LINE_DOUBLING_HOURS = Rate(
+    46.5,
+    "hour",
+    "PMID:2506399",
+    low=30.0,
+    high=72.0,
+    verified=False,
+    note="Range of the myeloma-cell-line doubling times read (abstracts only): SK-MM-1 32 h "
+    "and SK-MM-2 60 h in RPMI complete medium (Eton et al., 'Establishment and characterization "
+    "of two human myeloma cell lines secreting kappa light chains', Leukemia 1989; abstract read "
+    "on vivo.weill.cornell.edu, pubid2506399, taken as the PMID; not confirmed); ACB-885 and "
+    "ACB-1085 30-35 h, growth fraction near 100% (abstract read on yyws.alljournals.cn, no "
+    "identifier seen); EJM 72 h, labelling index 36% (Br J Haematol abstract read on "
+    "scilit.com, no identifier seen). Value: the geometric mean of the range, 30 and 72 h. "
+    "Doubling times of MM.1S, RPMI-8226 and U266 (ATCC, DSMZ, Cellosaurus) were searched for "
+    "and not found in the texts available.",
+)
+#: fraction of births lost to spontaneous death in an untreated culture (modelling choice)
+CULTURE_LOSS = Rate(
+    0.1,
+    "fraction",
+    "modelling choice (docs/model-notes.md)",
+    low=0.05,
+    high=0.25,
+    verified=False,
+    note="No source was found for the spontaneous death rate of myeloma lines in culture. It "
+    "sets the death scale: the untreated culture's Apoptosis readout stands for this loss, so "
+    "d = birth * loss / (A0 + IK0) (TumourModel.rates). 0.1 (10% of births) is a modelling "
+    "choice; docs/model-notes.md reports the validation at 0.05 and 0.25.",
+)
+
+
+def check_assay_hours(hours: Any, func: str) -> float | None:
+    """`hours` as a float > 0 (at most 30 days), or None (the steady-state index)."""
+    if hours is None:
+        return None
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)):
+        raise InvalidInputError(
+            f"{func}(): assay_hours must be a number of hours > 0 or None, got {hours!r}"
+        )
+    h = float(hours)
+    if not (math.isfinite(h) and 0 < h <= 720):
+        raise InvalidInputError(
+            f"{func}(): assay_hours must be > 0 and at most 720 (30 days), got {hours!r}"
+        )
+    return h
+
+
+def _is_marrow(context: Any) -> bool:
+    names = {str(getattr(context, "name", context))}
+    names.update(str(p) for p in getattr(context, "parts", ()) or ())
+    return any(n == "marrow" or n.split("+")[0] == "marrow" for n in names)
+
+
+def assay_model(context: Any = "cell_line", loss: float | None = None) -> TumourModel:
+    """Growth and death scales of an in-vitro assay in `context`, as a
+    :class:`~mmmech.dynamics.tumour.TumourModel` (rates per day).
+
+    ``marrow`` (a context named so, or composed with it): the marrow plasma-cell rates of
+    :mod:`mmmech.dynamics.tumour` (birth ln 2 / 46.8 d, net ln 2 / 182.6 d). Any other context
+    (``cell_line``, patient genotypes, user files): a myeloma cell line in culture, net growth
+    ``ln 2 / CELL_LINE_DOUBLING_HOURS`` and birth ``net / (1 - loss)`` (`loss` default
+    :data:`CULTURE_LOSS`).
+
+    Examples
+    --------
+    >>> m = assay_model("cell_line")
+    >>> round(math.log(2) / m.net_rate * 24, 1)  # doubling time, hours
+    46.5
+    >>> round(assay_model("marrow").net_rate, 5)
+    0.0038
+    """
+    if _is_marrow(context):
+        return TumourModel()
+    lo = CULTURE_LOSS.value if loss is None else float(loss)
+    if not (0 < lo < 1):
+        raise InvalidInputError(f"assay_model(): loss must be in (0, 1), got {loss!r}")
+    net = math.log(2) / (CELL_LINE_DOUBLING_HOURS.value / 24.0)
+    return TumourModel(birth_rate=net / (1.0 - lo), net_rate=net)
+
+
+def _death(readouts: Mapping[str, np.ndarray]) -> np.ndarray:
+    d = np.asarray(readouts["apoptosis"], dtype=float)
+    if "immune_killing" in readouts:
+        d = d + np.asarray(readouts["immune_killing"], dtype=float)
+    return d
+
+
+def assay_cells(
+    readouts: Mapping[str, np.ndarray],
+    hours: float,
+    model: TumourModel,
+    untreated: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Relative cell number ``N(hours) / N_control(hours)`` of every well.
+
+    Parameters
+    ----------
+    readouts : mapping with "proliferation", "apoptosis" (and "immune_killing") arrays (M, G)
+        Steady-state readouts of M parameter sets (or cell variants) over G wells.
+    hours : float
+        Assay duration.
+    model : TumourModel
+        From :func:`assay_model`.
+    untreated : mapping of arrays (M,), optional
+        Readouts of the untreated culture setting the scales ``g, d`` and the control growth
+        (default: well 0 of each row).
+
+    Returns
+    -------
+    ndarray (M, G): ``exp((g (P - P0) - d (D - D0)) * hours / 24)``, 1 for the untreated well.
+
+    Examples
+    --------
+    >>> r = {"proliferation": np.array([[1.0, 0.5]]), "apoptosis": np.array([[0.02, 0.02]])}
+    >>> m = assay_model("cell_line")
+    >>> v = assay_cells(r, 72.0, m)
+    >>> float(v[0, 0]), round(float(v[0, 1]), 3)  # half the birth rate for 72 h
+    (1.0, 0.551)
+    """
+    for k in ("proliferation", "apoptosis"):
+        if k not in readouts:
+            raise InvalidInputError(
+                f"assay_cells(): the model has no {k!r} readout; the cell-number readout needs "
+                f"proliferation and apoptosis (use the steady-state index: assay_hours=None)"
+            )
+    P = np.atleast_2d(np.asarray(readouts["proliferation"], dtype=float))
+    D = np.atleast_2d(_death(readouts))
+    if untreated is None:
+        p0, d0 = P[:, 0], D[:, 0]
+    else:
+        p0 = np.asarray(untreated["proliferation"], dtype=float).reshape(-1)
+        d0 = _death(untreated).reshape(-1)
+    out = np.empty_like(P)
+    days = float(hours) / 24.0
+    for m in range(P.shape[0]):
+        try:
+            g, d = model.rates(float(p0[m]), float(d0[m]))
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"assay_cells(): {exc} (the untreated culture must grow and die to set the "
+                f"cell-number readout; use the steady-state index: assay_hours=None, "
+                f"--readout index)"
+            ) from None
+        out[m] = np.exp((g * (P[m] - p0[m]) - d * (D[m] - d0[m])) * days)
+    return out
 
 
 def default_doses(
@@ -106,6 +282,7 @@ def dose_range(
     points: int = DEFAULT_POINTS,
     readout: str = "viability",
     backend: str = "auto",
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> list[np.ndarray]:
     """Default dose grids of the simulator's drugs from a dose-ranging simulation.
 
@@ -115,6 +292,9 @@ def dose_range(
         With the drugs attached (in the context that will be scored).
     points : int
         Non-zero concentrations per drug (default 5).
+    assay_hours : float or None
+        The Viability readout is the relative cell number after this many hours (default 72);
+        None: the steady-state index (see :func:`score_grid`).
 
     Returns
     -------
@@ -135,7 +315,7 @@ def dose_range(
     for k in range(D):
         conc[1 + k * RANGE_POINTS : 1 + (k + 1) * RANGE_POINTS, k] = refs[k] * scan
     res = simulator.run(conc, backend=backend)
-    v = res.readouts[readout]
+    v = _response(simulator, res.readouts, readout, assay_hours, 1)[0]
     if not v[0] > 0:
         raise InvalidInputError(
             f"score(): the untreated {readout} is 0 in this context, so inhibition is undefined"
@@ -246,10 +426,24 @@ class ScoreResult:
     #: with an ensemble: {metric: ndarray (M,)} summary score under each parameter set (set 0 =
     #: the curated model), behind the means and intervals of `ensemble`
     member_scores: dict[str, np.ndarray] | None = None
+    #: assay duration (h) of the relative-cell-number readout; None: the steady-state index
+    assay_hours: float | None = ASSAY_HOURS
+    #: growth/death scales of the assay (None with the index)
+    assay: TumourModel | None = None
 
     @property
     def scores(self) -> dict[str, float]:
         return self.synergy.scores
+
+    def _assay_dict(self) -> dict[str, Any]:
+        if self.assay_hours is None or self.readout != "viability":
+            return {"response": "index", "hours": None}
+        m = self.assay
+        out: dict[str, Any] = {"response": "cells", "hours": float(self.assay_hours)}
+        if m is not None:
+            out["doubling_hours"] = 24.0 * math.log(2) / m.net_rate
+            out["birth_doubling_hours"] = 24.0 * math.log(2) / m.birth_rate
+        return out
 
     def to_dict(self, matrices: bool = False) -> dict[str, Any]:
         syn = self.synergy
@@ -271,6 +465,7 @@ class ScoreResult:
             "most_synergistic_area": syn.most_synergistic_area,
             "converged": bool(self.converged),
             "notes": list(self.notes) + list(syn.notes),
+            "assay": self._assay_dict(),
         }
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble
@@ -282,12 +477,32 @@ class ScoreResult:
         return out
 
 
+def _response(
+    simulator: Simulator,
+    readouts: Mapping[str, np.ndarray],
+    readout: str,
+    assay_hours: float | None,
+    M: int,
+) -> np.ndarray:
+    """The scored response (M, G): relative cell number (viability with a duration) or the
+    steady-state readout."""
+    if readout not in readouts:
+        raise InvalidInputError(
+            f"score(): the model has no readout {readout!r}; it has {sorted(readouts)}"
+        )
+    if readout != "viability" or assay_hours is None:
+        return np.asarray(readouts[readout], dtype=float).reshape(M, -1)
+    rows = {k: np.asarray(v, dtype=float).reshape(M, -1) for k, v in readouts.items()}
+    return assay_cells(rows, assay_hours, assay_model(simulator.context))
+
+
 def score_grid(
     simulator: Simulator,
     doses: Sequence[Sequence[float] | np.ndarray],
     params: ParamSet | None = None,
     readout: str = "viability",
     backend: str = "auto",
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a full factorial dose grid for every parameter set in one batched call.
 
@@ -299,6 +514,10 @@ def score_grid(
     params : EnsembleParams or ParamSet with M sets, optional
     readout : str
         The readout turned into inhibition (default "viability").
+    assay_hours : float or None
+        With the "viability" readout: relative cell number after this many hours
+        (:func:`assay_cells`, default 72); None: the steady-state Viability index. Other
+        readouts are always their steady-state value.
 
     Returns
     -------
@@ -324,7 +543,7 @@ def score_grid(
         raise InvalidInputError(
             f"score(): the model has no readout {readout!r}; it has {sorted(res.readouts)}"
         )
-    v = res.readouts[readout].reshape((M,) + shape)
+    v = _response(simulator, res.readouts, readout, assay_hours, M).reshape((M,) + shape)
     conv = res.converged.reshape((M,) + shape)
     v0 = v.reshape(M, -1)[:, 0].reshape((M,) + (1,) * len(shape))  # untreated well
     if np.any(v0 <= 0):
@@ -351,6 +570,7 @@ def score(
     interval: float = 0.9,
     points: int = DEFAULT_POINTS,
     levels: Mapping[str, float] | None = None,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> ScoreResult:
     """Model-predicted synergy of a drug combination.
 
@@ -376,6 +596,10 @@ def score(
         Coverage of the ensemble's central percentile interval (default 0.9).
     points : int >= 3
         Non-zero concentrations per drug in the default grid (default 5).
+    assay_hours : float or None
+        Duration of the simulated viability assay: the Viability response is the relative cell
+        number after this many hours (default 72, a CellTiter-Glo plate; module docstring).
+        None: the steady-state Viability index of earlier versions.
 
     Limits: dose-grid points x ensemble members may not exceed
     ``mmmech._guards.MAX_SIMULATIONS`` (100,000: about 0.6 GiB and 35 s of one core); a larger
@@ -424,6 +648,7 @@ def score(
         what="non-zero concentrations per drug in the default grid",
     )
     backend = check_backend(backend, func)
+    assay_hours = check_assay_hours(assay_hours, func)
     # refuse a grid x ensemble too large for memory and time before allocating anything
     check_simulations(
         [len(by_name[n]) if n in by_name else points + 1 for n in names],
@@ -445,12 +670,26 @@ def score(
     auto = (
         []
         if len(by_name) == len(names)
-        else dose_range(sim, points=points, readout=readout, backend=backend)
+        else dose_range(
+            sim, points=points, readout=readout, backend=backend, assay_hours=assay_hours
+        )
     )
     grid = [by_name[n] if n in by_name else auto[k] for k, n in enumerate(names)]
     params = sample_params(sim, ens, seed=seed, spread=0.2) if ens > 1 else None
-    v, inhib, conv = score_grid(sim, grid, params=params, readout=readout, backend=backend)
+    v, inhib, conv = score_grid(
+        sim, grid, params=params, readout=readout, backend=backend, assay_hours=assay_hours
+    )
     notes = list(getattr(sim, "notes", []) or [])
+    cells = readout == "viability" and assay_hours is not None
+    assay = assay_model(sim.context) if cells else None
+    if assay is not None:
+        td = 24.0 * math.log(2) / assay.net_rate
+        kind = "marrow plasma-cell rates" if _is_marrow(sim.context) else "myeloma cell line"
+        notes.append(
+            f"viability = relative cell number after {assay_hours:g} h (N/N_control, as a "
+            f"CellTiter-Glo plate); untreated doubling {td:.3g} h ({td / 24.0:.3g} d, {kind}); "
+            f"steady-state drug effect held over the assay"
+        )
     converged = bool(conv.all())
     if not converged:
         notes.append(
@@ -486,4 +725,6 @@ def score(
         ensemble=ens_out,
         notes=notes,
         member_scores=member_scores,
+        assay_hours=assay_hours if cells else None,
+        assay=assay,
     )

@@ -66,7 +66,7 @@ from . import sources
 from .exceptions import InvalidInputError, ModelFileError
 from .network.contexts import load_context
 from .resources import list_data, load_toml, parse_toml, read_text_file
-from .scoring import score
+from .scoring import ASSAY_HOURS, assay_cells, assay_model, check_assay_hours, score
 from .simulation.propagate import steady_state
 from .simulation.simulator import Simulator
 from .synergy import _core
@@ -362,9 +362,15 @@ def _knockout_search(
     grid: Sequence[np.ndarray],
     bliss0: float,
     readout: str = "viability",
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> tuple[str | None, float | None, float | None]:
+    """``(node, Bliss with it knocked out, single-agent effect kept)`` (module docstring).
+
+    With the cell-number readout (viability, `assay_hours`), a knockout is kept when its untreated
+    culture holds at least KO_MIN_VIABILITY of the intact untreated one after the assay (intact
+    growth and death scales); its grid is then scored as ``mmmech score --knockout`` scores it
+    (its own untreated well sets the scales)."""
     sign = _readout_sign(readout)
-    """``(node, Bliss with it knocked out, single-agent effect kept)`` (module docstring)."""
     sim = Simulator(
         model, [entry.drug_a, entry.drug_b], context=entry.context, knockouts=entry.knockouts
     )
@@ -377,7 +383,15 @@ def _knockout_search(
     conc = np.stack([m.ravel() for m in mesh], axis=1)
     G, K = conc.shape[0], len(cands)
     mask, value = sim.fixed_arrays(conc)
-    intact = sim.run(conc).readouts[readout].reshape(shape)
+    res = sim.run(conc)
+    cells = readout == "viability" and assay_hours is not None
+    tm = assay_model(sim.context) if cells else None
+    if tm is not None and assay_hours is not None:
+        intact = assay_cells(
+            {k: v[None, :] for k, v in res.readouts.items()}, assay_hours, tm
+        ).reshape(shape)
+    else:
+        intact = res.readouts[readout].reshape(shape)
     mask = np.tile(mask, (K, 1))
     value = np.tile(value, (K, 1))
     for k, node in enumerate(cands):
@@ -385,12 +399,30 @@ def _knockout_search(
         mask[k * G : (k + 1) * G, i] = 1
         value[k * G : (k + 1) * G, i] = 0.0
     ss = steady_state(cm, mask, value)
-    v = np.asarray(ss.y)[:, cm.readouts[readout]].reshape((K,) + shape)
-    v0 = v.reshape(K, -1)[:, 0]
-    keep = v0 >= KO_MIN_VIABILITY * intact.flat[0]
-    if not keep.any():
-        return None, None, None
-    v, v0 = v[keep], v0[keep]
+    if tm is not None and assay_hours is not None:
+        y = np.asarray(ss.y)
+        ko = {k: y[:, i].reshape(K, G) for k, i in cm.readouts.items()}
+        # kept: the knockout's untreated culture against the intact one (intact scales) ...
+        base = {k: np.full(K, float(v[0])) for k, v in res.readouts.items()}
+        first = {k: v[:, :1] for k, v in ko.items()}
+        alone = assay_cells(first, assay_hours, tm, untreated=base)[:, 0]
+        p0 = ko["proliferation"][:, 0]
+        d0 = ko["apoptosis"][:, 0] + (ko["immune_killing"][:, 0] if "immune_killing" in ko else 0)
+        keep = (alone >= KO_MIN_VIABILITY) & (p0 > 0) & (d0 > 0)
+        if not keep.any():
+            return None, None, None
+        # ... and scored as `mmmech score --knockout` scores it: its own untreated well sets the
+        # growth and death scales (so the table's knock-out Bliss is what score recomputes)
+        flat = assay_cells({k: x[keep] for k, x in ko.items()}, assay_hours, tm)
+        v0 = flat[:, 0]
+        v = flat.reshape((-1,) + shape)
+    else:
+        v = np.asarray(ss.y)[:, cm.readouts[readout]].reshape((K,) + shape)
+        v0 = v.reshape(K, -1)[:, 0]
+        keep = v0 >= KO_MIN_VIABILITY * intact.flat[0]
+        if not keep.any():
+            return None, None, None
+        v, v0 = v[keep], v0[keep]
     names = [n for n, ok in zip(cands, keep, strict=True) if ok]
     inhib = 100.0 * (1.0 - v / v0.reshape((-1,) + (1,) * len(shape)))
     out = _core.score_batch(list(grid), inhib, ["bliss"])
@@ -428,7 +460,13 @@ def _knockout_search(
 
 # ------------------------------------------------------------------ the run
 def _predict(
-    model: Any, entry: Entry, ensemble: int, seed: int, points: int, threshold: float
+    model: Any,
+    entry: Entry,
+    ensemble: int,
+    seed: int,
+    points: int,
+    threshold: float,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> Row:
     r = score(
         [entry.drug_a, entry.drug_b],
@@ -440,6 +478,7 @@ def _predict(
         seed=seed,
         points=points,
         readout=entry.readout,
+        assay_hours=assay_hours,
     )
     sgn = _readout_sign(entry.readout)
     low = high = None
@@ -454,7 +493,7 @@ def _predict(
     node = ko_bliss = ko_kept = None
     if math.isfinite(bliss) and abs(bliss) >= MIN_INTERACTION:
         node, ko_bliss, ko_kept = _knockout_search(
-            model, entry, r.doses, bliss, readout=entry.readout
+            model, entry, r.doses, bliss, readout=entry.readout, assay_hours=assay_hours
         )
     return Row(
         id=entry.id,
@@ -485,9 +524,16 @@ def _predict(
 
 @functools.lru_cache(maxsize=8)
 def _run_cached(
-    model: str, ensemble: int, seed: int, points: int, threshold: float
+    model: str,
+    ensemble: int,
+    seed: int,
+    points: int,
+    threshold: float,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> tuple[Row, ...]:
-    return tuple(_predict(model, e, ensemble, seed, points, threshold) for e in _bundled()[0])
+    return tuple(
+        _predict(model, e, ensemble, seed, points, threshold, assay_hours) for e in _bundled()[0]
+    )
 
 
 def run(
@@ -497,6 +543,7 @@ def run(
     table: str | os.PathLike[str] | None = None,
     points: int = POINTS,
     threshold: float = THRESHOLD,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> list[Row]:
     """Score every entry of the validation table with the model (see the module docstring).
 
@@ -515,6 +562,10 @@ def run(
         Non-zero concentrations per drug in the dose grid (default :data:`POINTS`).
     threshold : float
         Bliss threshold of the direction classes (default :data:`THRESHOLD`).
+    assay_hours : float or None
+        Viability entries are scored on the relative cell number after this many hours
+        (default 72, as :func:`mmmech.score`); None: the steady-state Viability index.
+        Immune-killing entries are always scored on the killing readout.
 
     Returns
     -------
@@ -523,11 +574,14 @@ def run(
     """
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
         raise InvalidInputError(f"run(): threshold must be a number >= 0, got {threshold!r}")
+    assay_hours = check_assay_hours(assay_hours, "run")
     if table is None and isinstance(model, str) and f"{model}.toml" in list_data("pathways"):
         # a bundled model: cached for the process (a user's model file is read every time)
-        return list(_run_cached(model, int(ensemble), int(seed), int(points), float(threshold)))
+        return list(
+            _run_cached(model, int(ensemble), int(seed), int(points), float(threshold), assay_hours)
+        )
     entries = load_table(table)
-    return [_predict(model, e, ensemble, seed, points, threshold) for e in entries]
+    return [_predict(model, e, ensemble, seed, points, threshold, assay_hours) for e in entries]
 
 
 def summary(rows: Sequence[Row]) -> dict[str, Any]:

@@ -117,12 +117,29 @@ def cmd_simulate(args):
         body["bsa_m2"] = args.bsa
     if args.cycles is not None and args.cycles < 1:
         raise InvalidInputError(f"regimen simulate: --cycles must be >= 1, got {args.cycles}")
+    subclones = {}
+    for spec in args.subclone or []:
+        name, sep, frac = spec.partition("=")
+        try:
+            value = float(frac) if sep else None
+        except ValueError:
+            value = None
+        if not name.strip() or value is None:
+            raise InvalidInputError(
+                f"regimen simulate: --subclone expects CONTEXT=FRACTION (e.g. crbn_low=0.05), "
+                f"got {spec!r}"
+            )
+        if name.strip() in subclones:
+            raise InvalidInputError(f"regimen simulate: --subclone {name.strip()!r} given twice")
+        subclones[name.strip()] = value
     res = simulate_regimen(
         args.regimen,
         cycles=args.cycles,
         context=args.context,
         body=body or None,
         step_hours=args.step_hours,
+        patient=args.patient,
+        subclones=subclones or None,
     )
     if args.plot:
         res.plot(args.plot)
@@ -130,6 +147,19 @@ def cmd_simulate(args):
     payload = res.to_dict()
     tc = res.timecourse
     lines = [f"{res.regimen}: {res.cycles} cycle(s), {tc['day'].iloc[-1]:g} days"]
+    if res.patient is not None:
+        p = res.patient
+        lines.append(
+            f"  patient: {p.name or p.id} ({p.age:g} y, {p.body['weight_kg']:g} kg, "
+            f"BSA {p.body['bsa_m2']:.2f} m2, CrCl {p.body['crcl_ml_min']:g} mL/min, {p.isotype} "
+            f"{p.m_protein_g_dL:g} g/dL)"
+        )
+    if res.subclones:
+        lines.append(
+            "  subclones: "
+            + ", ".join(f"{k} {v:.3g}" for k, v in res.subclones.items())
+            + " of the starting cells"
+        )
     lines.append(f"  best response (IMWG, serum M-protein): {res.best_response}")
     ttp = res.time_to_progression_days
     lines.append(
@@ -191,6 +221,21 @@ def register(sub, common):
         default=4.0,
         metavar="H",
         help="time step of the piecewise-constant drug inputs (default 4 h)",
+    )
+    q.add_argument(
+        "--patient",
+        default=None,
+        metavar="FILE|NAME",
+        help="a patient file or bundled patient (e.g. example): body, CrCl and age, contexts, "
+        "levels, isotype and baseline M-protein (docs/populations.md)",
+    )
+    q.add_argument(
+        "--subclone",
+        action="append",
+        default=None,
+        metavar="CONTEXT=FRACTION",
+        help="a resistant subclone: FRACTION of the starting cells carry the bundled CONTEXT "
+        "(e.g. crbn_low=0.05), simulated as its own network column; repeatable",
     )
     q.add_argument("--weight-kg", type=float, default=None, metavar="KG", help="body weight")
     q.add_argument("--bsa", type=float, default=None, metavar="M2", help="body-surface area")

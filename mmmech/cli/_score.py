@@ -5,6 +5,7 @@ import sys
 from ..exceptions import InvalidInputError
 from ._common import add_level_arg, add_model_args, add_perturbation_args, add_points_arg
 from ._report import add_report_arg, check_report, write_report_for
+from ._score_model import add_assay_args
 
 __all__ = ["register"]
 
@@ -43,6 +44,7 @@ def register(sub, common):
     add_perturbation_args(p)
     add_level_arg(p)
     add_points_arg(p)
+    add_assay_args(p)
     p.add_argument(
         "--ensemble",
         type=int,
@@ -112,6 +114,13 @@ def _handle(args):
     """--data scores a measured plate; otherwise the model's surface is scored."""
     check_report(args)
     if getattr(args, "data", None):
+        if getattr(args, "assay_hours", None) is not None or getattr(args, "readout", "cells") != (
+            "cells"
+        ):
+            raise InvalidInputError(
+                "mmmech score: --assay-hours and --readout apply to the model's predicted "
+                "surface, not to a measured plate (--data)"
+            )
         return _score_data(args)
     given = [
         o
@@ -122,6 +131,7 @@ def _handle(args):
         )
         if v
     ]
+
     if given:
         raise InvalidInputError(
             f"mmmech score: {', '.join(given)} apply to a measured plate (--data FILE.csv)"

@@ -6,7 +6,46 @@ from ..exceptions import InvalidInputError
 from ..units import format_nM, parse_assignment
 from ._common import parse_levels, parse_settings
 
-__all__ = ["run_model", "parse_dose_lists"]
+__all__ = ["run_model", "parse_dose_lists", "add_assay_args", "assay_hours_of"]
+
+#: default assay duration of the CLI (hours); equals mmmech.scoring.ASSAY_HOURS (a test checks)
+ASSAY_HOURS_DEFAULT = 72.0
+
+
+def add_assay_args(p):
+    """--assay-hours and --readout: the simulated viability assay (score, screen, validate)."""
+    p.add_argument(
+        "--assay-hours",
+        type=float,
+        default=None,
+        metavar="H",
+        help="duration of the simulated viability assay: viability is the relative cell "
+        "number N(H)/N_control(H) from the model's growth and death readouts, as a "
+        f"CellTiter-Glo plate measures it (default {ASSAY_HOURS_DEFAULT:g})",
+    )
+    p.add_argument(
+        "--readout",
+        choices=["cells", "index"],
+        default="cells",
+        help="'cells' (default): relative cell number after --assay-hours; 'index': the "
+        "steady-state Viability index of mmmech 0.2 (growth arrest and death mixed, no time)",
+    )
+
+
+def assay_hours_of(args):
+    """The `assay_hours` argument of score/screen/validation.run from --assay-hours/--readout."""
+    hours = getattr(args, "assay_hours", None)
+    if getattr(args, "readout", "cells") == "index":
+        if hours is not None:
+            raise InvalidInputError(
+                "--assay-hours applies to --readout cells (the index has no duration)"
+            )
+        return None
+    if hours is None:
+        return ASSAY_HOURS_DEFAULT
+    if not (hours > 0 and hours <= 720):
+        raise InvalidInputError(f"--assay-hours: expected hours > 0 and <= 720, got {hours:g}")
+    return hours
 
 
 def parse_dose_lists(items):
@@ -56,6 +95,13 @@ def _table(res):
             f"model variants (set 0 = curated)"
         )
     lines.append("")
+    if res.assay_hours is not None and res.readout == "viability":
+        lines.append(
+            f"viability: relative cell number after {res.assay_hours:g} h (N/N_control); "
+            f"--readout index for the steady-state index"
+        )
+    else:
+        lines.append("viability: steady-state index (no assay duration)")
     lines.append("effect at the highest doses (fractional inhibition of viability):")
     for k, v in res.effect.items():
         lines.append(f"  {k:<24}{v:>7.3f}")
@@ -107,6 +153,7 @@ def run_model(args):
         settings=parse_settings(args.set_),
         mutations=args.mutation,
         levels=parse_levels(args.level),
+        assay_hours=assay_hours_of(args),
         **_ensemble_kwargs(args),
     )
     if args.plot:

@@ -8,6 +8,7 @@ import warnings
 from ..exceptions import InvalidInputError
 from ._common import add_perturbation_args, add_points_arg
 from ._report import add_report_arg, check_report, write_report_for
+from ._score_model import add_assay_args, assay_hours_of
 
 __all__ = ["register", "parse_sizes"]
 
@@ -108,6 +109,7 @@ def register(sub, common):
         help="central percentile interval of the ensemble (default 0.9)",
     )
     add_points_arg(p)
+    add_assay_args(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--workers",
@@ -242,6 +244,7 @@ def _handle(args):
             restart=args.restart,
             progress=not args.quiet,
             points=args.points,
+            assay_hours=assay_hours_of(args),
         )
     for w in caught:  # one line each, not a raw Python warning
         kind = "warning" if issubclass(w.category, JournalWarning) else "note"

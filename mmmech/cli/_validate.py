@@ -3,6 +3,7 @@
 import sys
 
 from ..exceptions import MmmechError
+from ._score_model import add_assay_args, assay_hours_of
 
 __all__ = ["register", "handle"]
 
@@ -44,6 +45,7 @@ def register(sub, common):
         "interval (default 0: the curated model)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="ensemble seed (default 0)")
+    add_assay_args(p)
     p.add_argument(
         "--out",
         default=None,
@@ -77,8 +79,13 @@ def handle(args):
 
     if args.out is not None:
         output_target(args.out, prefix="validate: ")  # checked before the work
+    hours = assay_hours_of(args)
     rows = validation.run(
-        model=args.model, ensemble=args.ensemble, seed=args.seed, table=args.table
+        model=args.model,
+        ensemble=args.ensemble,
+        seed=args.seed,
+        table=args.table,
+        assay_hours=hours,
     )
     s = validation.summary(rows)
     md = validation.to_markdown(rows, model=str(args.model))
@@ -91,6 +98,8 @@ def handle(args):
         "seed": args.seed,
         "threshold": validation.THRESHOLD,
         "points": validation.POINTS,
+        "assay_hours": hours,
+        "readout": "index" if hours is None else "cells",
         "summary": s,
         "rows": [r.to_dict() for r in rows],
         "out": args.out,

@@ -31,14 +31,16 @@ import numpy as np
 
 from .. import drugs as _drugs
 from .. import pk as _pk
+from .. import populations as _populations
 from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError, UnknownDrugError
+from ..pk import cellular as _cellular_pk
 from ..simulation import propagate
 from ..simulation.simulator import Simulator
 from ..utils import did_you_mean
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
-from .tumour import TumourModel, integrate
+from .tumour import HALF_LIVES, TumourModel, integrate, tumour_model
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -103,6 +105,8 @@ class RegimenResult:
     dosing_days: dict[str, list[int]]
     response: Response
     drugs: tuple[str, ...] = field(default=())
+    patient: Any = None
+    subclones: dict[str, float] = field(default_factory=dict)
 
     def concentrations(self) -> dict[str, dict[str, list[float]]]:
         tc = self.timecourse
@@ -125,6 +129,8 @@ class RegimenResult:
             "concentrations": self.concentrations(),
             "pk": {k: dict(v) for k, v in self.pk.items()},
             "notes": list(self.notes),
+            "patient": None if self.patient is None else self.patient.to_dict(),
+            "subclones": dict(self.subclones),
         }
 
     def plot(self, path: str | os.PathLike[str]) -> str:
@@ -187,6 +193,11 @@ def _total_cycles(reg: _regimens.Regimen) -> int | None:
 
 def _has_pk(drug: str) -> bool:
     return drug.lower() in _pk.models()
+
+
+def _cellular(drug: str) -> bool:
+    """True for a CAR-T product with a cellular-kinetic model (:mod:`mmmech.pk.cellular`)."""
+    return drug.lower() in _cellular_pk.models()
 
 
 def _check_int(x: Any, name: str, func: str, low: int = 1) -> int:
@@ -341,6 +352,13 @@ def _conc_matrix(
     if pk_ok:
         assert m is not None
         return np.asarray(_pk.concentration(m, _pk_doses(m, evs), times_h, unit="nM"), dtype=float)
+    if _cellular(drug):
+        ref_c = _drugs.get(drug).reference_nM
+        if ref_c is not None:
+            infusions = [(e.day - 1) * 24.0 for e in evs]
+            return np.asarray(
+                _cellular_pk.nm_equivalent(drug, ref_c, infusions, times_h), dtype=float
+            )
     if no_pk == "omit":
         return np.zeros_like(times_h)
     ref = _drugs.get(drug).reference_nM
@@ -368,6 +386,10 @@ def simulate_regimens(
     cr_reduction: float = 0.99,
     backend: str = "auto",
     binding_kinetics: bool = True,
+    levels: Mapping[str, float] | None = None,
+    covariates: Mapping[str, float] | None = None,
+    patient: Any = None,
+    subclones: Mapping[str, float] | None = None,
 ) -> list[RegimenResult]:
     """Several regimens (or variants) in one batch; see :func:`simulate_regimen`.
 
@@ -377,6 +399,26 @@ def simulate_regimens(
     item's body replaces `body`).
     """
     func = "simulate_regimen"
+    if patient is not None or subclones:
+        return _clonal(
+            regimens,
+            patient=patient,
+            subclones=subclones,
+            cycles=cycles,
+            context=context,
+            body=body,
+            model=model,
+            step_hours=step_hours,
+            substeps=substeps,
+            tumour=tumour,
+            no_pk=no_pk,
+            hours_per_model_time=hours_per_model_time,
+            cr_reduction=cr_reduction,
+            backend=backend,
+            binding_kinetics=binding_kinetics,
+            levels=levels,
+            covariates=covariates,
+        )
     if isinstance(regimens, (str, bytes, os.PathLike, _regimens.Regimen, Mapping)):
         regimens = [regimens]
     items = [_item(s, func) for s in regimens]
@@ -400,6 +442,7 @@ def simulate_regimens(
         raise InvalidInputError(f"{func}(): tumour must be a TumourModel, got {tumour!r}")
     base_notes: list[str] = []
     body = _body(body, func)
+    covariates_extra = _covariates(covariates, func)
     ncyc: list[int] = []
     for it in items:
         n = cycles if cycles is not None else _total_cycles(it.regimen)
@@ -450,23 +493,26 @@ def simulate_regimens(
         if b is None and per_body(it):
             b = REFERENCE_BODY
             notes_per[r].append(body_note)
-        covariates = dict(b.known) if b is not None else {}
-        cov_per.append(covariates)
+        cov_r = {**covariates_extra, **(dict(b.known) if b is not None else {})}
+        cov_per.append(cov_r)
         ev = _doses(it, n, b or _regimens.Body())
         events_per.append(ev)
         for j, d in enumerate(all_drugs):
             if d not in it.regimen.drugs or d in it.drop:
                 continue
             local: list[str] = []
-            both = _conc_matrix(
-                d, ev, np.concatenate([sub.ravel(), edges]), no_pk, covariates, local
-            )
+            both = _conc_matrix(d, ev, np.concatenate([sub.ravel(), edges]), no_pk, cov_r, local)
             conc_sub[r, :, :, j] = both[: K * substeps].reshape(K, substeps)
             conc_edge[r, :, j] = both[K * substeps :]
             notes_per[r] += local
             if d in conc_fine:
-                conc_fine[d][r] = _conc_intervals(d, ev, fine_edges, no_pk, covariates)
-            if not _has_pk(d):
+                conc_fine[d][r] = _conc_intervals(d, ev, fine_edges, no_pk, cov_r)
+            if _cellular(d):
+                notes_per[r].append(
+                    f"{d}: cellular kinetics (derived course; Stein 2019 expansion/contraction "
+                    "convention, network input = reference exposure x C(t)/Cmax; docs/pk.md)"
+                )
+            elif not _has_pk(d):
                 notes_per[r].append(
                     f"{d}: no PK model; "
                     + (
@@ -477,7 +523,7 @@ def simulate_regimens(
                 )
         if it.regimen.omitted:
             notes_per[r].append("not represented: " + "; ".join(it.regimen.omitted))
-    sim = Simulator(model, all_drugs, context=context)
+    sim = Simulator(model, all_drugs, context=context, levels=levels)
     cm = sim.compiled
     notes_common = list(sim.notes)
     # occupancy averaged over each step's sub-samples (piecewise-constant inputs)
@@ -648,6 +694,208 @@ def _tumour_integrate(
     return integrate(rate, dt_days, tumour.clearance_rate, tumour.m0_g_per_dL)
 
 
+def _covariates(covariates: Any, func: str) -> dict[str, float]:
+    """Extra PK covariates (``crcl_ml_min``, ``age_years``, ...) as a checked dict."""
+    if covariates is None:
+        return {}
+    if not isinstance(covariates, Mapping):
+        raise InvalidInputError(
+            f"{func}(): covariates must be a mapping name -> number, got {covariates!r}"
+        )
+    out = {}
+    for k, v in covariates.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InvalidInputError(f"{func}(): covariates[{k!r}] must be a number, got {v!r}")
+        out[str(k)] = float(v)
+    return out
+
+
+def _subclones(subclones: Any, func: str) -> dict[str, float]:
+    """``{context: fraction}`` checked: bundled context names, fractions in [0, 1], sum <= 1."""
+    if subclones is None:
+        return {}
+    if not isinstance(subclones, Mapping):
+        raise InvalidInputError(
+            f"{func}(): subclones must be a mapping context -> fraction of cells, got {subclones!r}"
+        )
+    known = _populations.known_contexts()
+    out: dict[str, float] = {}
+    for name, f in subclones.items():
+        if name not in known:
+            raise InvalidInputError(
+                f"{func}(): subclones names {name!r}, not a bundled context"
+                f"{did_you_mean(str(name), list(known))} (bundled: {', '.join(known)})"
+            )
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not (0.0 <= f <= 1.0):
+            raise InvalidInputError(
+                f"{func}(): subclones[{name!r}] must be a fraction of cells in [0, 1], got {f!r}"
+            )
+        out[str(name)] = float(f)
+    total = sum(out.values())
+    if total > 1.0 + 1e-12:
+        raise InvalidInputError(
+            f"{func}(): subclone fractions sum to {total:g} > 1 (the rest is the sensitive clone)"
+        )
+    return out
+
+
+def _context_list(context: Any) -> list[Any]:
+    return list(context) if isinstance(context, (list, tuple)) else [context]
+
+
+def _patient_notes(pat: Any, ctx: list[Any], body_given: bool, tumour_given: bool) -> list[str]:
+    """What of the patient the simulation used, and what it did not."""
+    b = pat.body
+    notes = [
+        f"patient {pat.name or pat.id}: "
+        + (
+            "body= given, the patient's body not used for dosing"
+            if body_given
+            else f"{b['weight_kg']:g} kg, BSA {b['bsa_m2']:.2f} m2 for per-kg/per-m2 doses"
+        )
+        + f"; CrCl {b['crcl_ml_min']:g} mL/min and age {pat.age:g} y as PK covariates where a "
+        "model has them",
+        "patient contexts after the cellular one: "
+        + (" + ".join(str(c) for c in ctx) if pat.contexts else "none (cellular context only)"),
+    ]
+    if pat.levels:
+        notes.append("patient levels: " + ", ".join(f"{k} x{v:g}" for k, v in pat.levels.items()))
+    if tumour_given:
+        notes.append("tumour= given: the patient's isotype and M-protein not used")
+    elif pat.isotype in HALF_LIVES:
+        notes.append(
+            f"patient isotype {pat.isotype}, baseline M-protein {pat.m_protein_g_dL:g} g/dL "
+            "(M-protein course)"
+        )
+    else:
+        notes.append(
+            f"patient isotype {pat.isotype}: no M-protein half-life in the model; the course is "
+            "an IgG-equivalent of tumour burden (default 3 g/dL scale), not a measurable serum "
+            "M-protein"
+        )
+    without = [f for f in pat.features if not _populations.known_features().get(f)]
+    if without:
+        notes.append(
+            "patient features without a model context (recorded, not simulated): "
+            + ", ".join(without)
+        )
+    if any(v is not None for v in pat.health.to_dict().values()):
+        notes.append("patient [health] not used here (the toxicity layer reads it)")
+    return notes
+
+
+def _clonal(
+    regimens: Any,
+    *,
+    patient: Any,
+    subclones: Any,
+    context: Any,
+    body: Any,
+    tumour: TumourModel | None,
+    levels: Mapping[str, float] | None,
+    covariates: Mapping[str, float] | None,
+    cr_reduction: float,
+    **kw: Any,
+) -> list[RegimenResult]:
+    """A patient (file, name or record) and/or a tumour of a sensitive clone plus resistant
+    subclones: each clone a separate network column (its own contexts), tumour burden and
+    M-protein summed over clones weighted by their starting fractions, IMWG on the sum."""
+    func = "simulate_regimen"
+    clones = _subclones(subclones, func)
+    ctx = _context_list(context)
+    lv = dict(levels or {})
+    cov = _covariates(covariates, func)
+    pat = None
+    notes: list[str] = []
+    if patient is not None:
+        pat = (
+            patient
+            if isinstance(patient, _populations.Patient)
+            else _populations.load_patient(patient)
+        )
+        notes += _patient_notes(pat, list(pat.contexts), body is not None, tumour is not None)
+        ctx += [c for c in pat.contexts if c not in ctx]
+        lv = {**dict(pat.levels), **lv}
+        cov = {**pat.covariates(), **cov}
+        if body is None:
+            body = pat.regimen_body()
+        if tumour is None and pat.isotype in HALF_LIVES:
+            tumour = tumour_model(isotype=pat.isotype, m0_g_per_dL=pat.m_protein_g_dL)
+    rest = 1.0 - sum(clones.values())
+    plan = [("sensitive", max(rest, 0.0), ctx)] + [
+        (name, f, ctx + ([name] if name not in ctx else [])) for name, f in clones.items()
+    ]
+    runs = []
+    for name, f, cctx in plan:
+        if f <= 0.0:
+            continue  # a clone of no cells contributes nothing: fraction 0 = no subclone
+        res = simulate_regimens(
+            regimens,
+            context=cctx,
+            body=body,
+            tumour=tumour,
+            levels=lv or None,
+            covariates=cov,
+            cr_reduction=cr_reduction,
+            **kw,
+        )
+        runs.append((name, f, res))
+    if clones:
+        notes.append(
+            "clones simulated as separate network columns and summed in tumour burden and "
+            "M-protein: "
+            + ", ".join(f"{name} {f:.3g}" for name, f, _ in plan)
+            + " of the starting cells (node columns are the "
+            + f"{runs[0][0]} clone's)"
+        )
+    out = []
+    for i, base in enumerate(runs[0][2]):
+        tc = base.timecourse.copy()
+        day = tc["day"].to_numpy()
+        burden = np.zeros(len(tc))
+        mprot = np.zeros(len(tc))
+        for name, f, res in runs:
+            t = res[i].timecourse
+            burden += f * t["tumour_burden"].to_numpy()
+            mprot += f * t["m_protein_g_per_dL"].to_numpy()
+            if clones:
+                tc[f"tumour_burden_{name}"] = f * t["tumour_burden"].to_numpy()
+        tc["tumour_burden"] = burden
+        tc["m_protein_g_per_dL"] = mprot
+        resp = classify(day, mprot, cr_reduction=cr_reduction)
+        extra = []
+        if pat is not None:
+            used = []
+            for d in base.drugs:
+                if _has_pk(d):
+                    names = {c.name for c in _pk.model(d).covariates if c.form != "note"}
+                    hit = sorted(names & set(cov))
+                    if hit:
+                        used.append(f"{d} ({', '.join(hit)})")
+            extra.append(
+                "patient covariates used by the PK models: "
+                + ("; ".join(used) if used else "none of this regimen's models has one")
+            )
+        out.append(
+            RegimenResult(
+                regimen=base.regimen,
+                label=base.label,
+                cycles=base.cycles,
+                timecourse=tc,
+                best_response=resp.best,
+                time_to_progression_days=resp.progression_day,
+                pk=base.pk,
+                notes=list(dict.fromkeys(notes + extra + base.notes)),
+                dosing_days=base.dosing_days,
+                response=resp,
+                drugs=base.drugs,
+                patient=pat,
+                subclones=dict(clones),
+            )
+        )
+    return out
+
+
 def simulate_regimen(
     regimen: Any,
     *,
@@ -664,6 +912,10 @@ def simulate_regimen(
     cr_reduction: float = 0.99,
     backend: str = "auto",
     binding_kinetics: bool = True,
+    levels: Mapping[str, float] | None = None,
+    covariates: Mapping[str, float] | None = None,
+    patient: Any = None,
+    subclones: Mapping[str, float] | None = None,
 ) -> RegimenResult:
     """Simulate `regimen` in time: concentrations, network, tumour, M-protein, IMWG response.
 
@@ -697,6 +949,21 @@ def simulate_regimen(
         carfilzomib: covalent, recovery by new proteasome) follow them in time
         (:mod:`mmmech.dynamics.kinetics`; default); False: every occupancy follows the
         concentration instantly (the steady-state law at each instant).
+    levels : mapping node -> relative level, optional
+        Multipliers on model input levels (``Simulator(levels=...)``).
+    covariates : mapping, optional
+        Extra PK covariates (``crcl_ml_min``, ``age_years``) for the models that use them.
+    patient : str, path or Patient, optional
+        A patient file or bundled patient (:func:`mmmech.populations.load_patient`): its body
+        (dosing and PK covariates unless `body` is given), CrCl and age (PK covariates), its
+        contexts (after `context`), its levels, its isotype and baseline M-protein (the
+        M-protein course unless `tumour` is given). The notes say what was used; the result's
+        ``patient`` holds the record.
+    subclones : mapping context -> fraction, optional
+        Resistant subclones: e.g. ``{"crbn_low": 0.05}`` makes 5% of the starting cells carry
+        the bundled ``crbn_low`` context. Each clone is simulated as its own network column and
+        the clones' burdens and M-protein are summed (weighted by their fractions); the rest
+        (1 - sum) is the sensitive clone. A fraction of 0 is the same as no subclone.
 
     Returns
     -------
@@ -723,4 +990,8 @@ def simulate_regimen(
         cr_reduction=cr_reduction,
         backend=backend,
         binding_kinetics=binding_kinetics,
+        levels=levels,
+        covariates=covariates,
+        patient=patient,
+        subclones=subclones,
     )[0]

@@ -24,6 +24,7 @@ Modules
 engine    closed forms (:func:`concentrations`, :func:`cumulative_auc`) and the ODE reference
 library   :class:`PKModel` records read from ``structures/pk.toml`` (:func:`model`)
 api       :func:`simulate`, :func:`schedule`, :func:`exposure` and closed-form metrics
+cellular  CAR-T cellular kinetics (expansion, contraction, persistence; ``pk.cellular.model``)
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Modules
 records   :class:`Population`, :class:`Patient` and the parts of a population
 reader    :func:`read_population` (parsing and validation, one-line errors)
 library   :func:`available`, :func:`load`
+patients  :func:`load_patient`, :func:`available_patients`, :func:`read_patient` (one patient
+          as a file: ``patients/*.toml``)
 sampler   :func:`sample`, :func:`patient`, :func:`to_dataframe`, :func:`bsa`
 
 Examples
@@ -28,12 +30,14 @@ True
 from __future__ import annotations
 
 from .library import available, load
-from .reader import DISTRIBUTIONS, ISOTYPES, read_population
+from .patients import available_patients, known_features, load_patient, read_patient
+from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
     BodySpec,
     Distribution,
     Feature,
     Group,
+    Health,
     Isotypes,
     Member,
     Patient,
@@ -49,13 +53,19 @@ __all__ = [
     "Distribution",
     "Feature",
     "Group",
+    "Health",
     "Isotypes",
     "Member",
     "Patient",
     "Population",
     "Provenance",
     "available",
+    "available_patients",
     "bsa",
+    "known_contexts",
+    "known_features",
+    "load_patient",
+    "read_patient",
     "load",
     "patient",
     "read_population",

@@ -17,8 +17,14 @@ __all__ = [
     "Isotypes",
     "BodySpec",
     "Population",
+    "Health",
     "Patient",
+    "FRAILTY",
 ]
+
+#: IMWG frailty categories (Palumbo et al., Blood 2015, PMID:25628469: additive score 0-5 of
+#: age, comorbidities, ADL and IADL; fit = 0, intermediate fitness = 1, frail >= 2)
+FRAILTY = ("fit", "intermediate", "frail")
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,43 @@ class Population:
 
 
 @dataclass(frozen=True)
+class Health:
+    """A patient's health at the start (the ``[health]`` table of a patient file); every field
+    is optional (None: not given). Read by the toxicity layer, not by the network.
+
+    Attributes
+    ----------
+    ecog : int or None
+        ECOG performance status, 0 (fully active) to 4 (completely disabled).
+    frailty : str or None
+        IMWG frailty category, ``"fit"``, ``"intermediate"`` or ``"frail"`` (PMID:25628469).
+    anc_10e9_L, platelets_10e9_L : float or None
+        Absolute neutrophil and platelet counts (10^9/L).
+    hemoglobin_g_dL : float or None
+    neuropathy_grade : int or None
+        Pre-existing peripheral neuropathy, CTCAE grade 0-4.
+    """
+
+    ecog: int | None = None
+    frailty: str | None = None
+    anc_10e9_L: float | None = None
+    platelets_10e9_L: float | None = None
+    hemoglobin_g_dL: float | None = None
+    neuropathy_grade: int | None = None
+
+    def to_dict(self) -> dict[str, float | int | str | None]:
+        """The fields by name (None where not given)."""
+        return {
+            "ecog": self.ecog,
+            "frailty": self.frailty,
+            "anc_10e9_L": self.anc_10e9_L,
+            "platelets_10e9_L": self.platelets_10e9_L,
+            "hemoglobin_g_dL": self.hemoglobin_g_dL,
+            "neuropathy_grade": self.neuropathy_grade,
+        }
+
+
+@dataclass(frozen=True)
 class Patient:
     """One virtual patient.
 
@@ -166,6 +209,13 @@ class Patient:
         Years.
     notes : tuple of str
         Caveats that apply to this patient.
+    name, description : str
+        A patient file's name and description (empty for a sampled patient).
+    health : Health
+        Performance status, frailty, blood counts, neuropathy (a patient file's ``[health]``;
+        all None for a sampled patient).
+    origin : str
+        The patient file read (empty for a sampled patient).
     """
 
     id: str
@@ -178,7 +228,36 @@ class Patient:
     m_protein_g_dL: float
     age: float
     notes: tuple[str, ...] = ()
+    name: str = ""
+    description: str = ""
+    health: Health = field(default_factory=Health)
+    origin: str = ""
 
     def regimen_body(self) -> _regimens.Body:
         """The patient's weight and BSA as a :class:`mmmech.regimens.Body` for dosing."""
         return _regimens.Body(weight_kg=self.body["weight_kg"], bsa_m2=self.body["bsa_m2"])
+
+    def covariates(self) -> dict[str, float]:
+        """PK covariates known for this patient: ``weight_kg``, ``bsa_m2``, ``crcl_ml_min`` and
+        ``age_years`` (a PK model uses those it has covariate effects for)."""
+        out = {k: float(self.body[k]) for k in ("weight_kg", "bsa_m2", "crcl_ml_min")}
+        out["age_years"] = float(self.age)
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (``"patient"`` of ``regimen simulate --json``)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "contexts": list(self.contexts),
+            "features": list(self.features),
+            "levels": dict(self.levels),
+            "body": dict(self.body),
+            "isotype": self.isotype,
+            "m_protein_g_dL": self.m_protein_g_dL,
+            "age": self.age,
+            "health": self.health.to_dict(),
+            "notes": list(self.notes),
+            "origin": self.origin,
+        }

@@ -21,10 +21,14 @@ from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 from .records import (
     DOSE_UNITS,
+    FOLLOW_UP,
+    MODIFICATION_ACTIONS,
     PHASE_KINDS,
     ROUTES,
+    TOXICITY_MEASURES,
     UNTIL_PROGRESSION,
     DoseLevel,
+    DoseModification,
     DrugSchedule,
     Phase,
     Regimen,
@@ -46,11 +50,24 @@ _DRUG_KEYS = (
     "infusion_hours",
     "max_dose",
     "dose_levels",
+    "dose_modification",
     "verified",
     "note",
     "sources",
 )
 _LEVEL_KEYS = ("level", "dose", "note", "verified")
+_MOD_KEYS = (
+    "trigger",
+    "action",
+    "resume",
+    "resume_at",
+    "first_resume_at",
+    "note",
+    "verified",
+    "sources",
+)
+_RESUME_AT = ("same", "next_level")
+_CONDITION = re.compile(r"^\s*([a-z]+)_grade\s*(>=|<=|==|>|<)\s*(\d)\s*$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _HEADER = re.compile(r"^\s*(\[\[|\[)\s*([A-Za-z0-9_.\s]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -292,6 +309,94 @@ def _dose_levels(
     return tuple(out)
 
 
+def _condition(chk: _Checker, v: Any, path: Path, key: str, where: str) -> tuple[str, str, int]:
+    """Parse ``<measure>_grade<op><grade>`` into (measure, op, grade)."""
+    m = _CONDITION.match(v) if isinstance(v, str) else None
+    if not m or m.group(1) not in TOXICITY_MEASURES:
+        raise chk.error(
+            path,
+            key,
+            where,
+            f'expected a condition like "anc_grade>=3" (measures: '
+            f"{', '.join(TOXICITY_MEASURES)}; grades 0-4), got {v!r}",
+        )
+    grade = int(m.group(3))
+    if grade > 4:
+        raise chk.error(path, key, where, f"expected a CTCAE grade 0-4, got {grade}")
+    return m.group(1), m.group(2), grade
+
+
+def _dose_modifications(
+    chk: _Checker, v: Any, path: Path, where: str
+) -> tuple[DoseModification, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list):
+        raise chk.error(
+            path, "dose_modification", where, f"expected [[...dose_modification]] tables, got {v!r}"
+        )
+    out: list[DoseModification] = []
+    for k, t in enumerate(v):
+        mpath = path + ("dose_modification", k)
+        mwhere = f"{where}, dose modification {k + 1}"
+        if not isinstance(t, dict):
+            raise chk.error(path, "dose_modification", where, f"expected a table, got {t!r}")
+        chk.keys(t, _MOD_KEYS, mpath, mwhere)
+        for req in ("trigger", "action"):
+            if req not in t:
+                raise chk.error(mpath, None, mwhere, f"missing '{req}'")
+        measure, op, grade = _condition(chk, t["trigger"], mpath, "trigger", mwhere)
+        action = t["action"]
+        if action not in MODIFICATION_ACTIONS:
+            raise chk.error(
+                mpath,
+                "action",
+                mwhere,
+                f"expected one of {', '.join(MODIFICATION_ACTIONS)}, got {action!r}"
+                f"{did_you_mean(str(action), MODIFICATION_ACTIONS)}",
+            )
+        resume = t.get("resume", "")
+        rmeasure, rop, rgrade = "", "", 0
+        if resume:
+            rmeasure, rop, rgrade = _condition(chk, resume, mpath, "resume", mwhere)
+        elif action == "hold":
+            raise chk.error(
+                mpath, None, mwhere, "missing 'resume' (a hold needs a condition like anc_grade<=2)"
+            )
+        resume_at = t.get("resume_at", "next_level")
+        first = t.get("first_resume_at", "")
+        for key, val, allowed in (
+            ("resume_at", resume_at, _RESUME_AT),
+            ("first_resume_at", first, ("",) + _RESUME_AT),
+        ):
+            if val not in allowed:
+                raise chk.error(
+                    mpath, key, mwhere, f"expected one of {', '.join(_RESUME_AT)}, got {val!r}"
+                )
+        mver = t.get("verified", True)
+        if not isinstance(mver, bool):
+            raise chk.error(mpath, "verified", mwhere, f"expected true or false, got {mver!r}")
+        out.append(
+            DoseModification(
+                trigger=t["trigger"].replace(" ", ""),
+                measure=measure,
+                op=op,
+                grade=grade,
+                action=action,
+                resume=str(resume).replace(" ", ""),
+                resume_measure=rmeasure,
+                resume_op=rop,
+                resume_grade=rgrade,
+                resume_at=resume_at,
+                first_resume_at=first,
+                note=chk.text(t, "note", mpath, mwhere, required=not mver),
+                verified=mver,
+                sources=chk.sources(t.get("sources"), mpath, "sources", mwhere, required=False),
+            )
+        )
+    return tuple(out)
+
+
 def _drug_block(chk: _Checker, d: Any, phase: Phase, i: int, j: int, pwhere: str) -> DrugSchedule:
     path: Path = ("phase", i, "drug", j)
     if not isinstance(d, dict):
@@ -390,6 +495,7 @@ def _drug_block(chk: _Checker, d: Any, phase: Phase, i: int, j: int, pwhere: str
         infusion_hours=hours,
         max_dose=max_dose,
         dose_levels=_dose_levels(chk, d.get("dose_levels"), dose, path, where),
+        dose_modifications=_dose_modifications(chk, d.get("dose_modification"), path, where),
         verified=verified,
         note=note,
         sources=chk.sources(d.get("sources"), path, "sources", where, required=False),
@@ -458,7 +564,14 @@ def _phase(chk: _Checker, p: Any, i: int) -> Phase:
     cycle_days = chk.integer(p["cycle_days"], path, "cycle_days", where)
     delay = chk.integer(p.get("delay_days", 0), path, "delay_days", where, low=0)
     drugs_raw = p.get("drug")
-    if not isinstance(drugs_raw, list) or not drugs_raw:
+    if name == FOLLOW_UP:
+        # observation only: a follow-up phase doses nothing
+        if drugs_raw is not None:
+            raise chk.error(
+                path, None, where, "a 'follow_up' phase doses nothing: remove its [[phase.drug]]"
+            )
+        drugs_raw = []
+    elif not isinstance(drugs_raw, list) or not drugs_raw:
         raise chk.error(path, None, where, "expected at least one [[phase.drug]] table")
     shell = Phase(name, cycles, cycle_days, (), delay, "", chk.lines.of(path))
     blocks = tuple(_drug_block(chk, d, shell, i, j, where) for j, d in enumerate(drugs_raw))

@@ -24,10 +24,14 @@ from ..exceptions import InvalidInputError
 __all__ = [
     "ROUTES",
     "DOSE_UNITS",
+    "FOLLOW_UP",
     "PHASE_KINDS",
     "UNTIL_PROGRESSION",
     "StepUp",
     "DoseLevel",
+    "DoseModification",
+    "MODIFICATION_ACTIONS",
+    "TOXICITY_MEASURES",
     "DrugSchedule",
     "Phase",
     "Regimen",
@@ -50,9 +54,18 @@ PHASE_KINDS = (
     "step_up",
     "lymphodepletion",
     "cell_infusion",
+    "follow_up",
 )
+#: the phase kind that doses nothing: observation after a single treatment (CAR-T infusion)
+FOLLOW_UP = "follow_up"
 #: the value of ``cycles`` for a phase that runs until progression
 UNTIL_PROGRESSION = "until_progression"
+#: what a dose-modification rule does when its trigger fires
+MODIFICATION_ACTIONS = ("hold", "reduce", "discontinue")
+#: the graded toxicities a rule may name (CTCAE grades: ``anc_grade>=3``)
+TOXICITY_MEASURES = ("anc", "platelets", "neuropathy")
+#: comparison operators of a rule's condition
+CONDITION_OPERATORS = (">=", "<=", "==", ">", "<")
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,59 @@ class DoseLevel:
     dose: float
     note: str = ""
     verified: bool = True
+
+
+@dataclass(frozen=True)
+class DoseModification:
+    """A labelled dose-modification rule of a drug schedule (``[[phase.drug.dose_modification]]``).
+
+    `trigger` and `resume` are conditions ``<measure>_grade<op><grade>`` (measure one of
+    :data:`TOXICITY_MEASURES`, e.g. ``"anc_grade>=3"``), parsed into `measure`, `op`, `grade`
+    (and `resume_measure`, `resume_op`, `resume_grade`). `action`: ``hold`` (skip doses until
+    `resume` holds, then continue at `resume_at`: ``"same"`` dose or ``"next_level"``; the first
+    time at `first_resume_at` when given), ``reduce`` (next lower dose level at once) or
+    ``discontinue``. Reducing below the last dose level discontinues the drug.
+    """
+
+    trigger: str
+    measure: str
+    op: str
+    grade: int
+    action: str
+    resume: str = ""
+    resume_measure: str = ""
+    resume_op: str = ""
+    resume_grade: int = 0
+    resume_at: str = "next_level"
+    first_resume_at: str = ""
+    note: str = ""
+    verified: bool = True
+    sources: tuple[str, ...] = ()
+
+    def fires(self, grades: dict[str, int]) -> bool:
+        """True when the trigger holds for `grades` (measure -> CTCAE grade; absent: no)."""
+        return self.measure in grades and compare(grades[self.measure], self.op, self.grade)
+
+    def resumes(self, grades: dict[str, int]) -> bool:
+        """True when the resume condition holds (a rule without one resumes at once)."""
+        if not self.resume:
+            return True
+        if self.resume_measure not in grades:
+            return True
+        return compare(grades[self.resume_measure], self.resume_op, self.resume_grade)
+
+
+def compare(value: int, op: str, ref: int) -> bool:
+    """``value <op> ref`` for the operators of :data:`CONDITION_OPERATORS`."""
+    if op == ">=":
+        return value >= ref
+    if op == "<=":
+        return value <= ref
+    if op == ">":
+        return value > ref
+    if op == "<":
+        return value < ref
+    return value == ref
 
 
 @dataclass(frozen=True)
@@ -95,6 +161,7 @@ class DrugSchedule:
     infusion_hours: float | None = None
     max_dose: float | None = None
     dose_levels: tuple[DoseLevel, ...] = ()
+    dose_modifications: tuple[DoseModification, ...] = ()
     verified: bool = True
     note: str = ""
     sources: tuple[str, ...] = ()

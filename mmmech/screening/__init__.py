@@ -91,6 +91,7 @@ from typing import TYPE_CHECKING, Any
 from .._guards import check_int
 from .._typing import ContextLike, ModelLike, PathLike
 from ..exceptions import InvalidInputError, MmmechError
+from ..scoring import ASSAY_HOURS
 from ..synergy import METRICS
 from ..utils import did_you_mean
 from .backends import (
@@ -150,6 +151,7 @@ def screen(
     progress: bool | None = None,
     backend: str = "auto",
     points: int | None = None,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> pd.DataFrame:
     """Score and rank every K-drug combination of `drugs` in every context.
 
@@ -181,6 +183,9 @@ def screen(
         Relative spread of edge weights and EC50s in the ensemble.
     readout : str
         Readout scored (default "viability").
+    assay_hours : float or None
+        The viability response is the relative cell number after this many hours (default 72,
+        as :func:`mmmech.score`); None: the steady-state Viability index.
     out : path ending in .parquet, .pq or .csv, optional
         Write the ranked table there (atomically), journaling finished rows in
         ``<out>.partial`` so an interrupted run resumes where it stopped.
@@ -253,6 +258,7 @@ def screen(
         readout=readout,
         backend=backend,
         points=points,
+        assay_hours=assay_hours,
     )
     if rank_by not in p.spec.metrics:
         hint = (

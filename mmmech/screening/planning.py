@@ -42,7 +42,7 @@ from ..exceptions import (
     UnknownNameError,
 )
 from ..network.contexts import Context, available_contexts, load_context
-from ..scoring import DEFAULT_POINTS
+from ..scoring import ASSAY_HOURS, DEFAULT_POINTS, check_assay_hours
 from ..simulation.simulator import Simulator, resolve_drug
 from ..utils import did_you_mean
 from .tasks import _FUNC, Task, _Spec, _task_key
@@ -279,6 +279,7 @@ def plan(
     readout: str = "viability",
     backend: str = "auto",
     points: int | None = None,
+    assay_hours: float | None = ASSAY_HOURS,
 ) -> ScreenPlan:
     """Check a screen's inputs and enumerate its tasks (no simulation yet).
 
@@ -294,6 +295,7 @@ def plan(
     """
     func = _FUNC
     sizes = _check_sizes(size, func)
+    assay_hours = check_assay_hours(assay_hours, func)
     objs = _resolve_drugs(drugs, func)
     names = tuple(d.name for d in objs)
     if len(names) < 2:
@@ -408,6 +410,7 @@ def plan(
         backend=backend,
         max_size=max(sizes),
         points=points,
+        assay_hours=assay_hours,
     )
     tasks = tuple(
         (combo, ci)
@@ -448,6 +451,8 @@ def plan(
         "mutations": list(mutations),
         "readout": str(readout),
         "points": points,
+        # viability readout: relative cell number after this many hours (None: the index)
+        "assay_hours": assay_hours,
         # the content of every input, so an edited model, context or drug record is never
         # mixed with rows computed from the old one (names and paths alone do not say that)
         "content_sha256": {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._guards import check_seed
-from ..scoring import dose_range, ensemble_summary, score_grid
+from ..scoring import ASSAY_HOURS, dose_range, ensemble_summary, score_grid
 from ..simulation.simulator import EnsembleParams, Simulator, sample_params
 from ..synergy import _core as synergy_core
 
@@ -61,6 +61,8 @@ class _Spec:
     backend: str
     max_size: int
     points: int = 5  # non-zero concentrations per drug in the default grid
+    #: viability as relative cell number after this many hours (None: steady-state index)
+    assay_hours: float | None = ASSAY_HOURS
 
 
 def ensemble_params(
@@ -132,7 +134,13 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
     auto = (
         None
         if all(g is not None for g in given)
-        else dose_range(sim, points=spec.points, readout=spec.readout, backend=spec.backend)
+        else dose_range(
+            sim,
+            points=spec.points,
+            readout=spec.readout,
+            backend=spec.backend,
+            assay_hours=spec.assay_hours,
+        )
     )
     grid = [
         np.asarray(g, dtype=float) if g is not None else auto[k]  # type: ignore[index]
@@ -140,7 +148,12 @@ def _score_task(spec: _Spec, combo: tuple[int, ...], ci: int) -> tuple[Row, Timi
     ]
     t1r = time.perf_counter()
     v, inhib, conv = score_grid(
-        sim, grid, params=params, readout=spec.readout, backend=spec.backend
+        sim,
+        grid,
+        params=params,
+        readout=spec.readout,
+        backend=spec.backend,
+        assay_hours=spec.assay_hours,
     )
     t2 = time.perf_counter()
     # looked up per call, as mmmech.score does, so both always use the same scorer

@@ -30,6 +30,7 @@ LAYERS = [
     ("mmmech.pk", 3.5),  # pharmacokinetics: after drugs, before structures
     ("mmmech.regimens", 3.5),  # regimens name library drugs; nothing below drugs needs them
     ("mmmech.populations", 3.6),  # virtual patients: bodies for regimen dosing, context names
+    ("mmmech.toxicity", 3.7),  # myelosuppression, neuropathy, renal dosing: pk + regimens only
     ("mmmech.structures", 4),
     ("mmmech.network", 5),
     ("mmmech.pathways", 5),

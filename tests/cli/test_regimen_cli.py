@@ -49,7 +49,10 @@ def test_regimen_simulate_json_shape(capsys, tmp_path):
         "concentrations",
         "pk",
         "notes",
+        "patient",
+        "subclones",
     }
+    assert d["patient"] is None and d["subclones"] == {}
     assert d["regimen"] == "vrd" and d["cycles"] == 1
     assert d["best_response"] in ("CR", "VGPR", "PR", "MR", "SD", "PD")
     assert d["time_to_progression_days"] is None or d["time_to_progression_days"] > 0
@@ -80,3 +83,70 @@ def test_regimen_errors_are_one_line(capsys):
     _one_line(capsys, "--plot must end in")
     assert main(["regimen", "show", "nope"]) == 2
     _one_line(capsys, "unknown regimen 'nope'")
+
+
+def test_regimen_simulate_with_a_patient_and_a_subclone(capsys):
+    d = _json(
+        capsys,
+        "regimen",
+        "simulate",
+        "rd",
+        "--cycles",
+        "1",
+        "--step-hours",
+        "24",
+        "--patient",
+        "example",
+        "--subclone",
+        "crbn_low=0.1",
+    )
+    assert d["patient"]["name"] == "example"
+    assert d["patient"]["contexts"] == ["gain1q"]
+    assert d["patient"]["health"]["frailty"] == "intermediate"
+    assert d["subclones"] == {"crbn_low": 0.1}
+    assert d["m_protein"]["g_per_dL"][0] == d["patient"]["m_protein_g_dL"]
+    assert any(n.startswith("patient example:") for n in d["notes"])
+    assert (
+        main(
+            [
+                "regimen",
+                "simulate",
+                "rd",
+                "--cycles",
+                "1",
+                "--step-hours",
+                "24",
+                "--patient",
+                "example",
+            ]
+        )
+        == 0
+    )
+    assert "patient: example (67 y" in capsys.readouterr().out
+
+
+def test_regimen_simulate_patient_and_subclone_errors(capsys):
+    assert main(["regimen", "simulate", "rd", "--cycles", "1", "--patient", "exampel"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown patient 'exampel'" in err and "example" in err and err.count("\n") == 1
+    assert main(["regimen", "simulate", "rd", "--cycles", "1", "--subclone", "crbn_low"]) != 0
+    assert "CONTEXT=FRACTION" in capsys.readouterr().err
+    assert main(["regimen", "simulate", "rd", "--cycles", "1", "--subclone", "crbn_lo=0.1"]) != 0
+    assert "did you mean 'crbn_low'" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "regimen",
+                "simulate",
+                "rd",
+                "--cycles",
+                "1",
+                "--subclone",
+                "crbn_low=0.7",
+                "--subclone",
+                "psmb5_mutant=0.7",
+            ]
+        )
+        != 0
+    )
+    assert "sum to 1.4 > 1" in capsys.readouterr().err

@@ -167,7 +167,10 @@ def test_carfilzomib_pbmc_recovery_follows_the_derived_half_life():
     reason="recorded disagreement: with the library potency (bortezomib's beta5 EC50 carried "
     "over) as the capture constant and the derived PK (label AUC), one 20 mg/m2 dose occupies "
     "about 37% of PSMB5, against >= 75% in PBMCs after the first dose (Lee 2016) and >= 80% in "
-    "blood 1 h after doses >= 15 mg/m2 (Kyprolis label 12.2, rxlist copy)",
+    "blood 1 h after doses >= 15 mg/m2 (Kyprolis label 12.2, rxlist copy). Searched again for "
+    "carfilzomib's own kinact/KI (Demo 2007 Cancer Res, Kuhn 2007 Blood, Screen 2010 JBC "
+    "PMID:20937826): only abstracts reached, no rate constant read, so nothing is changed "
+    "(docs/dynamics.md)",
 )
 def test_carfilzomib_first_dose_inhibition_reaches_lee_2016():
     t, th = _course("carfilzomib", [(0.0, 20 * 1.8, "iv_infusion", 1 / 6)], 6.0, dt=0.02)

@@ -144,7 +144,10 @@ def test_result_shapes_and_top_level_function(tmp_path):
         "concentrations",
         "pk",
         "notes",
+        "patient",
+        "subclones",
     ]
+    assert d["patient"] is None and d["subclones"] == {}
     assert d["best_response"] in dynamics.CATEGORIES
     assert set(d["concentrations"]) == {"lenalidomide", "dexamethasone"}
     assert set(d["pk"]["lenalidomide"]) == {"cmax_nM", "trough_nM", "auc_nM_h"}
@@ -215,3 +218,34 @@ days = [1]
     for col in ("node_apoptosis", "node_Proteasome"):
         np.testing.assert_allclose(cy.timecourse[col], py.timecourse[col], atol=1e-5)
     assert cy.timecourse["node_Proteasome"].min() < 0.9  # the drug acted
+
+
+def test_car_t_follows_its_cellular_kinetics_through_the_follow_up():
+    # cilta-cel: one infusion, then 28-day follow-up periods; the network input follows the
+    # cellular-kinetic course (expansion to a peak near day 12.7, CARTITUDE-1 Tmax, then
+    # contraction), not a 24-hour hold at the reference exposure
+    res = mmmech.simulate_regimen("cilta_cel", cycles=3, step_hours=12)
+    assert any("cellular kinetics" in n for n in res.notes)
+    tc = res.timecourse
+    col = [c for c in tc.columns if c.startswith("conc_cilta") or "ciltacabtagene" in c]
+    assert col, list(tc.columns)
+    c = tc[col[0]].to_numpy()
+    day = tc["day"].to_numpy()
+    assert 10.0 <= day[int(np.argmax(c))] <= 15.0
+    assert c[day > 50].max() < 0.2 * c.max()
+    assert day.max() >= 56  # the follow-up periods are simulated
+
+
+def test_follow_up_phase_doses_nothing(tmp_path):
+    from mmmech.exceptions import ModelFileError
+
+    src = (
+        '[regimen]\nname = "x"\ntitle = "x"\nindication = "x"\nsources = ["PMID:1"]\n'
+        '[[phase]]\nname = "follow_up"\ncycles = 2\ncycle_days = 28\n'
+        '[[phase.drug]]\ndrug = "lenalidomide"\ndose = 10\nunit = "mg"\nroute = "oral"\n'
+        "days = [1]\n"
+    )
+    f = tmp_path / "x.toml"
+    f.write_text(src)
+    with pytest.raises(ModelFileError, match="follow_up"):
+        mmmech.regimens.load(f)

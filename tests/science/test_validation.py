@@ -195,13 +195,24 @@ def test_run_on_a_table_file_with_an_ensemble(tmp_path):
     assert row.bliss > validation.THRESHOLD and row.agree_strict
 
 
-def test_model_reproduces_at_least_80_percent_of_reported_directions(rows):
+def test_model_reproduces_at_least_80_percent_of_reported_directions():
     """Issue 15: the reported direction (sign agreement: synergy Bliss > 0, antagonism < 0,
     additive |Bliss| <= 2, additive-or-better >= -2) for at least 80% of the entries. The
     stricter class agreement (|Bliss| > 2 to call synergy) is reported beside it in
-    docs/validation.md and is lower; it is not the issue's criterion."""
-    s = validation.summary(rows)
+    docs/validation.md and is lower; it is not the issue's criterion.
+
+    Issue 15's criterion was met, and is kept, on the steady-state Viability index (30/37)."""
+    s = validation.summary(validation.run(assay_hours=None))
     assert s["agreement_sign"] >= 0.8, s
+
+
+def test_cell_number_readout_reproduces_at_least_75_percent_of_reported_directions(rows):
+    """Issue 16 (in-vitro assays in time): on the default readout, the relative cell number
+    after 72 h, the model reproduces 29/37 directions (78%; strict 21/37), one fewer than on
+    the index: docs/validation.md lists what moved and why. Nothing was tuned to the table; this
+    pins the measured level against silent regressions."""
+    s = validation.summary(rows)
+    assert s["agreement_sign"] >= 0.75, s
 
 
 # ------------------------------------------------------------------ CLI and docs

@@ -1,0 +1,506 @@
+"""A patient's course through a regimen's dose-modification rules, cycle by cycle.
+
+:func:`apply_dose_modifications` runs PK -> counts / neuropathy -> CTCAE grade -> the rules of
+the regimen file (``[[phase.drug.dose_modification]]``) -> the next cycle's doses, and returns
+the doses actually given per drug and the toxicity course. Decisions are taken once per cycle:
+a trigger is evaluated on the worst grade of the cycle (the ANC nadir; the neuropathy grade at
+the cycle's end) and acts from the next cycle; a held drug resumes at the first cycle start
+whose counts satisfy the rule's ``resume`` condition. Labels check counts weekly; this
+cycle-level scheme is the main simplification (docs/toxicity.md).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from .. import regimens as _regimens
+from ..exceptions import InvalidInputError
+from ..regimens import Body, DoseEvent, DoseModification, DrugSchedule, Regimen
+from ..utils import did_you_mean
+from . import myelosuppression as ms
+from .data import toxicity_data
+from .grading import grade
+from .neuropathy import ROUTE_KEY, neuropathy_onset_dose, neuropathy_probability
+from .renal import RenalAdjustment, pk_model, renal_adjustment
+
+__all__ = ["Health", "ToxicityCourse", "apply_dose_modifications"]
+
+_PK_ROUTE = {"po": "oral", "sc": "sc", "iv": "iv_bolus", "iv_infusion": "iv_infusion"}
+
+
+@dataclass(frozen=True)
+class Health:
+    """Patient fields the toxicity models read (names of the patient file).
+
+    Used: ``crcl_ml_min`` (lenalidomide clearance and starting dose), ``anc_10e9_L`` (neutrophil
+    baseline), ``neuropathy_grade`` (pre-existing neuropathy). Recorded but not yet used by any
+    model (no sourced effect read): ``age``, ``ecog``, ``frailty``, ``platelets_10e9_L``,
+    ``hemoglobin_g_dL``.
+    """
+
+    age: float | None = None
+    crcl_ml_min: float | None = None
+    ecog: int | None = None
+    frailty: str | None = None
+    anc_10e9_L: float | None = None
+    platelets_10e9_L: float | None = None
+    hemoglobin_g_dL: float | None = None
+    neuropathy_grade: int = 0
+    dialysis: bool = False
+
+    def __post_init__(self) -> None:
+        for name in (
+            "age",
+            "crcl_ml_min",
+            "anc_10e9_L",
+            "platelets_10e9_L",
+            "hemoglobin_g_dL",
+        ):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise InvalidInputError(f"Health(): {name} must be a finite number, got {v!r}")
+            if v <= 0:
+                raise InvalidInputError(f"Health(): {name} must be > 0, got {v!r}")
+        g = self.neuropathy_grade
+        if isinstance(g, bool) or not isinstance(g, int) or not 0 <= g <= 4:
+            raise InvalidInputError(f"Health(): neuropathy_grade must be 0-4, got {g!r}")
+        if self.ecog is not None and (
+            isinstance(self.ecog, bool) or not isinstance(self.ecog, int) or not 0 <= self.ecog <= 4
+        ):
+            raise InvalidInputError(f"Health(): ecog must be 0-4, got {self.ecog!r}")
+
+    @classmethod
+    def of(cls, health: Health | Mapping[str, Any] | None = None, **kwargs: Any) -> Health:
+        """A Health from a Health, a mapping (a patient file's fields, optionally with a nested
+        ``health`` table) and/or keyword arguments (which win)."""
+        if isinstance(health, Health):
+            base: dict[str, Any] = asdict(health)
+        elif health is None:
+            base = {}
+        elif isinstance(health, Mapping):
+            base = {k: v for k, v in health.items() if k != "health"}
+            nested = health.get("health")
+            if isinstance(nested, Mapping):
+                base.update(nested)
+        else:
+            raise InvalidInputError(
+                f"Health.of(): health must be a mapping or Health, got {type(health).__name__}"
+            )
+        base.update(kwargs)
+        known = [f.name for f in fields(cls)]
+        # patient files carry other fields (name, genetics, body size): keep only ours
+        unknown = [k for k in kwargs if k not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"Health.of(): unknown field {unknown[0]!r}{did_you_mean(unknown[0], known)}"
+            )
+        return cls(**{k: v for k, v in base.items() if k in known})
+
+
+@dataclass
+class _DrugState:
+    level: int = 0
+    held: DoseModification | None = None
+    discontinued: bool = False
+    holds: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToxicityCourse:
+    """The result of :func:`apply_dose_modifications`.
+
+    Attributes
+    ----------
+    times_day, anc
+        Neutrophil count (10^9/L) on a grid of days (day 1 = the regimen's first day), when a
+        regimen drug has a neutrophil model; empty otherwise.
+    cycles
+        One dict per cycle: ``cycle``, ``phase``, ``start_day``, ``doses_mg`` per drug,
+        ``anc_nadir``, ``anc_grade``, ``neuropathy_grade`` (cumulative-dose drugs),
+        ``neuropathy_probability`` (time-on-drug drugs: thalidomide), ``held``, ``actions``.
+    actions
+        Every rule that fired: ``cycle``, ``drug``, ``trigger``, ``action``, ``dose_before``,
+        ``dose_after`` (in the block's unit; None when held or discontinued).
+    incidence
+        The label-incidence fallbacks that apply to the regimen's drugs (no time course).
+    renal
+        The lenalidomide renal adjustment (:class:`RenalAdjustment` as a dict), when used.
+    """
+
+    regimen: str
+    health: Health
+    times_day: np.ndarray
+    anc: np.ndarray
+    cycles: tuple[dict[str, Any], ...]
+    actions: tuple[dict[str, Any], ...]
+    incidence: tuple[dict[str, Any], ...]
+    renal: dict[str, Any] | None
+    notes: tuple[str, ...]
+
+    @property
+    def dose_reductions(self) -> int:
+        """Number of reduce actions and of resumptions at a lower level."""
+        return sum(1 for a in self.actions if a["action"] in ("reduce", "resume_lower"))
+
+    @property
+    def discontinued(self) -> list[str]:
+        """Drugs discontinued during the course."""
+        return sorted({a["drug"] for a in self.actions if a["action"] == "discontinue"})
+
+    def worst_grade(self, measure: str) -> int:
+        """Worst grade of `measure` (``anc`` or ``neuropathy``) over the course."""
+        key = {"anc": "anc_grade", "neuropathy": "neuropathy_grade"}[measure]
+        return max((int(c[key]) for c in self.cycles if c[key] is not None), default=0)
+
+    def summary(self) -> dict[str, Any]:
+        """The per-patient outcomes a virtual trial aggregates into rates per arm."""
+        return {
+            "grade3_neutropenia": self.worst_grade("anc") >= 3,
+            "grade2_neuropathy": self.worst_grade("neuropathy") >= 2,
+            "dose_reduced": self.dose_reductions > 0,
+            "discontinued": self.discontinued,
+            "held_cycles": sum(1 for c in self.cycles if c["held"]),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (counts on the day grid as lists)."""
+        return {
+            "summary": self.summary(),
+            "regimen": self.regimen,
+            "health": asdict(self.health),
+            "times_day": [round(float(t), 4) for t in self.times_day],
+            "anc_10e9_L": [round(float(a), 5) for a in self.anc],
+            "cycles": list(self.cycles),
+            "actions": list(self.actions),
+            "dose_reductions": self.dose_reductions,
+            "discontinued": self.discontinued,
+            "worst_anc_grade": self.worst_grade("anc"),
+            "worst_neuropathy_grade": self.worst_grade("neuropathy"),
+            "incidence": list(self.incidence),
+            "renal": self.renal,
+            "notes": list(self.notes),
+        }
+
+
+def _cycle_plan(reg: Regimen, cycles: int) -> list[tuple[int, int, int, int]]:
+    """``(global cycle, phase index, cycle in phase, start day)`` for the first `cycles`."""
+    plan: list[tuple[int, int, int, int]] = []
+    starts = _regimens.phase_starts(reg)
+    for pi, phase in enumerate(reg.phases):
+        if pi >= len(starts):
+            break
+        n = phase.cycles if phase.cycles is not None else cycles
+        for k in range(1, n + 1):
+            if len(plan) >= cycles:
+                return plan
+            plan.append((len(plan) + 1, pi, k, starts[pi] + (k - 1) * phase.cycle_days))
+    return plan
+
+
+def _to_mg(amount: float, unit: str, body: Body | None, drug: str) -> float:
+    if unit == "mg":
+        return amount
+    if unit == "mg/m2":
+        if body is None or body.bsa_m2 is None:
+            raise InvalidInputError(
+                f"apply_dose_modifications(): {drug} is dosed in mg/m2: give body={{'bsa_m2': ..}}"
+            )
+        return amount * body.bsa_m2
+    if unit == "mg/kg":
+        if body is None or body.weight_kg is None:
+            raise InvalidInputError(
+                f"apply_dose_modifications(): {drug} is dosed in mg/kg: give "
+                f"body={{'weight_kg': ..}}"
+            )
+        return amount * body.weight_kg
+    return amount  # cells: no toxicity model; kept as given
+
+
+def _ladder(block: DrugSchedule, start: float) -> list[float]:
+    """The doses a block can be given: the starting dose, then its lower dose levels."""
+    assert block.dose is not None
+    return [start] + [lv.dose for lv in block.dose_levels if lv.dose < start - 1e-12]
+
+
+def apply_dose_modifications(
+    regimen: str | os.PathLike[str] | Regimen,
+    cycles: int,
+    body: Body | Mapping[str, float] | None = None,
+    health: Health | Mapping[str, Any] | None = None,
+    *,
+    renal_adjust: bool = True,
+    neutrophil_sensitivity: float = 1.0,
+    dt_h: float = 2.0,
+    **health_fields: Any,
+) -> tuple[dict[str, list[DoseEvent]], ToxicityCourse]:
+    """Run a patient through `cycles` cycles of `regimen`, following its dose-modification rules.
+
+    Each cycle: the doses of the drugs not held or discontinued, at their current dose level ->
+    plasma concentrations (:mod:`mmmech.pk`; lenalidomide clearance scaled to the patient's
+    creatinine clearance) -> neutrophil counts (Friberg model, state carried from cycle to
+    cycle) and cumulative-dose neuropathy -> CTCAE grades -> the rules of each drug block
+    (``hold`` until ``resume`` holds at a cycle start, ``reduce`` to the next dose level,
+    ``discontinue``; reducing below the last level discontinues) -> the next cycle's doses.
+
+    Parameters
+    ----------
+    regimen
+        A bundled regimen name, a regimen file path, or a :class:`~mmmech.regimens.Regimen`.
+    cycles
+        Number of cycles to run (across phases, in order).
+    body
+        ``Body`` or a mapping with ``bsa_m2`` / ``weight_kg`` for per-m2 / per-kg doses.
+    health, **health_fields
+        The patient's health (a :class:`Health`, a mapping with the patient file's fields, and/or
+        keywords such as ``crcl_ml_min=25, anc_10e9_L=3.1, neuropathy_grade=1``).
+    renal_adjust
+        Start lenalidomide at the label's dose for the patient's creatinine clearance.
+    neutrophil_sensitivity
+        Multiplier of every drug's effect on neutrophil proliferation for this patient (1 =
+        typical; a virtual population draws it log-normally with the curated
+        ``iiv_slope_var``).
+    dt_h
+        Integration step of the neutrophil model (h).
+
+    Returns
+    -------
+    doses, course
+        ``{drug: [DoseEvent(day, drug, amount_mg, 'mg', route), ...]}`` — the doses actually
+        given (for wiring into the efficacy course) — and the :class:`ToxicityCourse`.
+
+    Examples
+    --------
+    >>> doses, course = apply_dose_modifications("rd", 2, crcl_ml_min=90)
+    >>> len(doses["lenalidomide"]), course.worst_grade("anc") < 3
+    (42, True)
+    """
+    reg = regimen if isinstance(regimen, Regimen) else _regimens.load(regimen)
+    if (
+        isinstance(neutrophil_sensitivity, bool)
+        or not isinstance(neutrophil_sensitivity, (int, float))
+        or not math.isfinite(neutrophil_sensitivity)
+        or neutrophil_sensitivity < 0
+    ):
+        raise InvalidInputError(
+            f"apply_dose_modifications(): neutrophil_sensitivity must be a number >= 0, got "
+            f"{neutrophil_sensitivity!r}"
+        )
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
+        raise InvalidInputError(
+            f"apply_dose_modifications(): cycles must be an integer >= 1, got {cycles!r}"
+        )
+    b = body if isinstance(body, Body) or body is None else Body(**dict(body))
+    h = Health.of(health, **health_fields)
+    notes: list[str] = []
+    plan = _cycle_plan(reg, cycles)
+    if len(plan) < cycles:
+        notes.append(f"the regimen has {len(plan)} cycles; {cycles} were asked")
+
+    renal: RenalAdjustment | None = None
+    if h.crcl_ml_min is not None and "lenalidomide" in reg.drugs:
+        renal = renal_adjustment(h.crcl_ml_min, dialysis=h.dialysis)
+    pk_models = {}
+    if h.crcl_ml_min is not None:
+        pk_models["lenalidomide"] = pk_model(h.crcl_ml_min)
+
+    lineage_drugs = set(ms.effect_drugs("neutrophils"))
+    use_anc = bool(lineage_drugs & set(reg.drugs))
+    params = ms.parameters("neutrophils", baseline=h.anc_10e9_L)
+    state_y: np.ndarray | None = None
+    t_all: list[np.ndarray] = []
+    anc_all: list[np.ndarray] = []
+    last_anc = float(params.baseline)
+
+    states: dict[str, _DrugState] = {d: _DrugState() for d in reg.drugs}
+    given: dict[str, list[DoseEvent]] = {d: [] for d in reg.drugs}
+    pk_doses: dict[str, list[tuple[float, float, str]]] = {d: [] for d in reg.drugs}
+    neuro_steps = 0.0
+    pn_grade = h.neuropathy_grade
+    prev_pn = pn_grade
+    cycle_rows: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    has_neuro = set(toxicity_data().neuropathy)
+    time_neuro = set(toxicity_data().neuropathy_time) & set(reg.drugs)
+    days_on: dict[str, float] = dict.fromkeys(time_neuro, 0.0)
+
+    for gcycle, pi, k, start_day in plan:
+        phase = reg.phases[pi]
+        grades_start = {"anc": grade("anc", last_anc), "neuropathy": pn_grade}
+        # resume held drugs whose condition holds now
+        for drug, st in states.items():
+            if st.held is not None and not st.discontinued and st.held.resumes(grades_start):
+                rule = st.held
+                n = st.holds.get(rule.trigger, 0)
+                how = rule.first_resume_at if (n == 1 and rule.first_resume_at) else rule.resume_at
+                before = st.level
+                if how == "next_level":
+                    st.level += 1
+                st.held = None
+                actions.append(
+                    {
+                        "cycle": gcycle,
+                        "drug": drug,
+                        "trigger": rule.resume,
+                        "action": "resume_lower" if st.level > before else "resume",
+                        "level": -st.level,
+                    }
+                )
+        doses_mg: dict[str, float] = {}
+        held_now: list[str] = []
+        for block in phase.drugs:
+            st = states[block.drug]
+            day_doses = block.doses_in(k)
+            if not day_doses:
+                continue
+            if st.discontinued or st.held is not None:
+                held_now.append(block.drug)
+                continue
+            start = block.dose if block.dose is not None else 0.0
+            every = 1
+            if block.drug == "lenalidomide" and renal is not None and renal_adjust:
+                start = min(start, renal.tier.dose_mg)
+                every = renal.tier.every_days
+            ladder = _ladder(block, start) if block.dose is not None else [0.0]
+            if st.level >= len(ladder):
+                st.discontinued = True
+                held_now.append(block.drug)
+                continue
+            first_day = day_doses[0][0]
+            for day, base in day_doses:
+                if every > 1 and (day - first_day) % every:
+                    continue
+                amount = ladder[st.level] if block.dose is not None and base == block.dose else base
+                mg = _to_mg(amount, block.unit, b, block.drug)
+                abs_day = start_day + day - 1
+                given[block.drug].append(DoseEvent(abs_day, block.drug, mg, "mg", block.route))
+                pk_doses[block.drug].append(
+                    (24.0 * (abs_day - 1), mg, _PK_ROUTE.get(block.route, block.route))
+                )
+                doses_mg[block.drug] = doses_mg.get(block.drug, 0.0) + mg
+                if block.drug in has_neuro and block.unit == "mg/m2":
+                    neuro_steps += amount / neuropathy_onset_dose(
+                        block.drug, ROUTE_KEY.get(block.route, block.route)
+                    )
+        # counts over the cycle
+        c0 = 24.0 * (start_day - 1)
+        c1 = c0 + 24.0 * phase.cycle_days
+        nadir = None
+        anc_g = None
+        if use_anc:
+            eff = ms.linear_effect(
+                {d: v for d, v in pk_doses.items() if d in lineage_drugs},
+                models=pk_models,
+                slope_scale=float(neutrophil_sensitivity),
+            )
+            t, circ, state_y = ms.simulate(eff, params, c0, c1, state=state_y, dt_h=dt_h)
+            sl = slice(0 if not t_all else 1, None)
+            t_all.append(t[sl] / 24.0 + 1.0)
+            anc_all.append(circ[sl])
+            nadir = float(np.min(circ))
+            last_anc = float(circ[-1])
+            anc_g = grade("anc", nadir)
+        pn_grade = int(min(4, h.neuropathy_grade + math.floor(neuro_steps + 1e-9)))
+        pn_prob: dict[str, float] = {}
+        for drug in time_neuro:
+            if drug in doses_mg:
+                days_on[drug] += phase.cycle_days
+            pn_prob[drug] = round(neuropathy_probability(drug, days_on[drug] / 30.4375), 5)
+        grades_cycle: dict[str, int] = {"neuropathy": pn_grade}
+        if anc_g is not None:
+            grades_cycle["anc"] = anc_g
+        cycle_actions: list[dict[str, Any]] = []
+        for block in phase.drugs:
+            st = states[block.drug]
+            if st.discontinued or not block.dose_modifications:
+                continue
+            for rule in block.dose_modifications:
+                if not rule.fires(grades_cycle):
+                    continue
+                if rule.measure == "neuropathy" and pn_grade == prev_pn:
+                    continue  # a lasting grade is one event, acted on when it appears
+                if st.held is not None and rule.action == "hold":
+                    continue
+                before = st.level
+                if rule.action == "discontinue":
+                    st.discontinued = True
+                elif rule.action == "reduce":
+                    st.level += 1
+                else:
+                    st.held = rule
+                    st.holds[rule.trigger] = st.holds.get(rule.trigger, 0) + 1
+                cycle_actions.append(
+                    {
+                        "cycle": gcycle,
+                        "drug": block.drug,
+                        "trigger": rule.trigger,
+                        "action": rule.action,
+                        "level_before": -before,
+                        "level_after": -st.level,
+                    }
+                )
+                break  # one action per drug and cycle: the first rule that fires
+        prev_pn = pn_grade
+        actions.extend(cycle_actions)
+        cycle_rows.append(
+            {
+                "cycle": gcycle,
+                "phase": phase.name,
+                "start_day": start_day,
+                "doses_mg": {d: round(v, 6) for d, v in doses_mg.items()},
+                "anc_nadir": None if nadir is None else round(nadir, 5),
+                "anc_grade": anc_g,
+                "neuropathy_grade": pn_grade,
+                "neuropathy_probability": pn_prob,
+                "held": sorted(set(held_now)),
+                "actions": [a["action"] + ":" + a["drug"] for a in cycle_actions],
+            }
+        )
+
+    incidence = tuple(
+        {
+            "drug": i.drug,
+            "toxicity": i.toxicity,
+            "grade_at_least": i.grade,
+            "incidence": i.incidence,
+            "dose_mg": i.dose_mg,
+            "basis": i.basis,
+            "source": i.source,
+            "verified": i.verified,
+        }
+        for i in toxicity_data().incidences
+        if i.drug in reg.drugs
+    )
+    if any(
+        m.measure == "platelets"
+        for p in reg.phases
+        for bl in p.drugs
+        for m in bl.dose_modifications
+    ):
+        notes.append(
+            "platelet rules are read but never fire: no platelet time-course model is curated "
+            "(label incidence only)"
+        )
+    if h.age is not None or h.frailty is not None or h.ecog is not None:
+        notes.append(
+            "age, ECOG and frailty are recorded; no sourced effect on toxicity is modelled"
+        )
+    course = ToxicityCourse(
+        regimen=reg.name,
+        health=h,
+        times_day=np.concatenate(t_all) if t_all else np.zeros(0),
+        anc=np.concatenate(anc_all) if anc_all else np.zeros(0),
+        cycles=tuple(cycle_rows),
+        actions=tuple(actions),
+        incidence=incidence,
+        renal=None if renal is None else renal.to_dict(),
+        notes=tuple(notes),
+    )
+    return {d: v for d, v in given.items()}, course

@@ -1,0 +1,357 @@
+"""Semi-mechanistic myelosuppression (Friberg et al. 2002, DOI:10.1200/JCO.2002.02.140).
+
+A proliferating compartment (drug-sensitive), three transit compartments (maturation) and the
+circulating cells, with the same rate ``ktr = 4 / MTT`` throughout and feedback of the
+circulating count on proliferation::
+
+    dProl/dt = ktr Prol (1 - E(t)) (Circ0 / Circ)^gamma - ktr Prol
+    dT1/dt   = ktr (Prol - T1);  dT2/dt = ktr (T1 - T2);  dT3/dt = ktr (T2 - T3)
+    dCirc/dt = ktr (T3 - Circ)
+
+``E(t) = min(1, sum_d slope_d C_d(t))`` with each drug's plasma concentration ``C_d`` (mg/L)
+from :mod:`mmmech.pk`. All compartments start at the baseline ``Circ0`` (the untreated steady
+state). :func:`simulate` integrates with a classical fixed-step Runge-Kutta scheme vectorised
+over patients (parameters may be arrays); :func:`simulate_reference` integrates the same system
+with :func:`scipy.integrate.solve_ivp` (LSODA) and is what the tests hold :func:`simulate` to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .. import pk
+from ..exceptions import InvalidInputError, UnknownNameError
+from ..utils import did_you_mean
+from .data import DrugEffect, SystemParameters, toxicity_data
+
+__all__ = [
+    "FribergParameters",
+    "parameters",
+    "drug_effect",
+    "effect_drugs",
+    "concentration_mg_l",
+    "simulate",
+    "simulate_reference",
+    "steady_state",
+    "linear_effect",
+    "schedule_doses",
+    "lowest_count",
+    "derive_slope",
+    "population_nadirs",
+]
+
+DoseTuple = tuple[float, float, str]
+#: sub-samples of the drug effect per integration step (a multiple of 6)
+_SUB = 12
+#: integration step of slope derivations (h), the default step of the toxicity course
+_DERIVE_DT = 2.0
+
+
+@dataclass(frozen=True)
+class FribergParameters:
+    """System parameters of one lineage (arrays allowed for a population)."""
+
+    mtt_h: Any
+    gamma: Any
+    baseline: Any
+
+    @property
+    def ktr(self) -> Any:
+        """Transit rate constant 4 / MTT (1/h)."""
+        return 4.0 / np.asarray(self.mtt_h, dtype=float)
+
+
+def parameters(lineage: str = "neutrophils", baseline: Any = None) -> FribergParameters:
+    """The curated system parameters of `lineage`, with the patient's `baseline` when given."""
+    systems = toxicity_data().systems
+    if lineage not in systems:
+        raise UnknownNameError(
+            f"parameters(): no myelosuppression system for lineage {lineage!r}"
+            f"{did_you_mean(lineage, list(systems))}; curated: {', '.join(systems)}"
+        )
+    s: SystemParameters = systems[lineage]
+    if baseline is not None:
+        b = np.asarray(baseline, dtype=float)
+        if not np.all(np.isfinite(b)) or np.any(b <= 0):
+            raise InvalidInputError(f"parameters(): baseline must be > 0, got {baseline!r}")
+    return FribergParameters(s.mtt_h, s.gamma, s.baseline if baseline is None else baseline)
+
+
+def effect_drugs(lineage: str = "neutrophils") -> list[str]:
+    """Drugs with a curated effect on `lineage`."""
+    return [e.drug for e in toxicity_data().effects if e.lineage == lineage]
+
+
+def drug_effect(drug: str, lineage: str = "neutrophils") -> DrugEffect:
+    """The curated effect record of `drug` on `lineage` (slope in L/mg)."""
+    for e in toxicity_data().effects:
+        if e.drug == drug and e.lineage == lineage:
+            return e
+    known = effect_drugs(lineage)
+    raise UnknownNameError(
+        f"drug_effect(): no {lineage} model for drug {drug!r}{did_you_mean(drug, known)}; "
+        f"curated: {', '.join(known) or 'none'}"
+    )
+
+
+def concentration_mg_l(
+    drug: str | pk.PKModel, doses: Sequence[DoseTuple], times_h: np.ndarray
+) -> np.ndarray:
+    """Plasma concentration (mg/L) of `drug` at `times_h` after `doses` (zeros without doses)."""
+    t = np.asarray(times_h, dtype=float)
+    if not doses:
+        return np.zeros_like(t)
+    return np.asarray(pk.concentration(drug, list(doses), t, unit="mg/L"), dtype=float)
+
+
+def _rhs(y: np.ndarray, e: Any, p: FribergParameters) -> np.ndarray:
+    ktr = p.ktr
+    prol, t1, t2, t3, circ = y
+    feedback = (np.asarray(p.baseline) / np.maximum(circ, 1e-12)) ** np.asarray(p.gamma)
+    return np.stack(
+        [
+            ktr * prol * (1.0 - e) * feedback - ktr * prol,
+            ktr * (prol - t1),
+            ktr * (t1 - t2),
+            ktr * (t2 - t3),
+            ktr * (t3 - circ),
+        ]
+    )
+
+
+def steady_state(p: FribergParameters) -> np.ndarray:
+    """The untreated steady state: every compartment at the baseline (shape (5, ...))."""
+    b = np.asarray(p.baseline, dtype=float)
+    return np.stack([b] * 5).astype(float)
+
+
+def simulate(
+    effect: Callable[[np.ndarray], np.ndarray] | None,
+    p: FribergParameters,
+    start_h: float,
+    end_h: float,
+    state: np.ndarray | None = None,
+    dt_h: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integrate the Friberg model from `start_h` to `end_h` (fixed-step RK4, step `dt_h`, the
+    drug effect averaged over each stage's share of the step).
+
+    Parameters
+    ----------
+    effect
+        ``effect(times_h) -> E`` (broadcastable against the parameters), the drug effect on
+        proliferation before the cap at 1; None for no drug.
+    p
+        System parameters (scalars, or arrays for several patients at once).
+    state
+        Compartments at `start_h` (shape (5, ...)); the untreated steady state by default.
+
+    Returns
+    -------
+    times_h, circ, final_state
+        Grid times (h), circulating counts at them (shape (n, ...)), the state at `end_h`.
+    """
+    if not (end_h > start_h and dt_h > 0):
+        raise InvalidInputError(
+            f"simulate(): expected end_h > start_h and dt_h > 0, got {start_h}, {end_h}, {dt_h}"
+        )
+    n = max(1, int(np.ceil((end_h - start_h) / dt_h - 1e-9)))
+    h = (end_h - start_h) / n
+    m = _SUB
+    fine = start_h + np.arange(n * m + 1) * (h / m)
+    if effect is None:
+        e_fine = np.zeros((n * m + 1,))
+    else:
+        e_fine = np.minimum(np.asarray(effect(fine), dtype=float), 1.0)
+    # Simpson-consistent cell averages of E: RK4 weighs E(t), E(t+h/2) (twice), E(t+h) by
+    # 1/6, 4/6, 1/6, so each node gets E averaged over its share of the step ([0, h/6],
+    # [h/6, 5h/6], [5h/6, h]); the drug effect integrated over a step is then exact even when
+    # the concentration peaks within it (oral absorption, dose times between grid points).
+    cum = np.concatenate(
+        [np.zeros((1,) + e_fine.shape[1:]), np.cumsum(0.5 * (e_fine[1:] + e_fine[:-1]), axis=0)]
+    ) * (h / m)
+    a, b = m // 6, 5 * m // 6
+    base = np.arange(n) * m
+    e_start = (cum[base + a] - cum[base]) / (a * h / m)
+    e_mid = (cum[base + b] - cum[base + a]) / ((b - a) * h / m)
+    e_end = (cum[base + m] - cum[base + b]) / ((m - b) * h / m)
+    y = steady_state(p) if state is None else np.array(state, dtype=float)
+    out = np.empty((n + 1,) + y.shape[1:])
+    out[0] = y[4]
+    for i in range(n):
+        e0, em, e1 = e_start[i], e_mid[i], e_end[i]
+        k1 = _rhs(y, e0, p)
+        k2 = _rhs(y + 0.5 * h * k1, em, p)
+        k3 = _rhs(y + 0.5 * h * k2, em, p)
+        k4 = _rhs(y + h * k3, e1, p)
+        y = y + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+        out[i + 1] = y[4]
+    return fine[::m], out, y
+
+
+def simulate_reference(
+    effect: Callable[[float], float] | None,
+    p: FribergParameters,
+    start_h: float,
+    end_h: float,
+    times_h: np.ndarray,
+    max_step_h: float = 0.25,
+) -> np.ndarray:
+    """The same system with :func:`scipy.integrate.solve_ivp` (LSODA, rtol 1e-9): circulating
+    counts at `times_h`, for one patient (scalar parameters). The reference for the tests."""
+    from scipy.integrate import solve_ivp  # deferred: scipy.integrate costs import time
+
+    scalar = replace(p, mtt_h=float(p.mtt_h), gamma=float(p.gamma), baseline=float(p.baseline))
+
+    def f(t: float, y: np.ndarray) -> np.ndarray:
+        e = 0.0 if effect is None else min(float(effect(t)), 1.0)
+        return _rhs(y, e, scalar)
+
+    sol = solve_ivp(
+        f,
+        (start_h, end_h),
+        steady_state(scalar),
+        method="LSODA",
+        t_eval=np.asarray(times_h, dtype=float),
+        rtol=1e-9,
+        atol=1e-10,
+        max_step=max_step_h,
+    )
+    if not sol.success:
+        raise InvalidInputError(f"simulate_reference(): solve_ivp failed: {sol.message}")
+    return np.asarray(sol.y[4])
+
+
+def linear_effect(
+    doses_by_drug: Mapping[str, Sequence[DoseTuple]],
+    lineage: str = "neutrophils",
+    models: Mapping[str, pk.PKModel] | None = None,
+    slope_scale: Any = 1.0,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``E(t) = slope_scale * sum_d slope_d C_d(t)`` over the drugs of `doses_by_drug` that have
+    a curated effect on `lineage` (others contribute nothing)."""
+    parts = []
+    known = set(effect_drugs(lineage))
+    for drug, doses in doses_by_drug.items():
+        if drug not in known or not doses:
+            continue
+        slope = drug_effect(drug, lineage).slope
+        m = (models or {}).get(drug, drug)
+        parts.append((slope, m, list(doses)))
+
+    def e(times: np.ndarray) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        total = np.zeros_like(t)
+        for slope, m, doses in parts:
+            total = total + slope * concentration_mg_l(m, doses, t)
+        scale = np.asarray(slope_scale, dtype=float)
+        return total if scale.ndim == 0 and scale == 1.0 else np.multiply.outer(total, scale)
+
+    return e
+
+
+def schedule_doses(
+    dose_mg: float, days: Sequence[int], cycle_days: int, cycles: int, route: str = "oral"
+) -> list[DoseTuple]:
+    """``(time_h, mg, route)`` doses on `days` (1-based) of `cycles` cycles of `cycle_days`."""
+    return [
+        (24.0 * (c * cycle_days + d - 1), float(dose_mg), route)
+        for c in range(cycles)
+        for d in days
+    ]
+
+
+def lowest_count(
+    drug: str,
+    slope: float,
+    doses: Sequence[DoseTuple],
+    end_h: float,
+    p: FribergParameters | None = None,
+    dt_h: float = 1.0,
+) -> tuple[float, float]:
+    """Lowest circulating count and its time (h) with `drug` given as `doses` at `slope`."""
+    p = p or parameters()
+    cache: dict[tuple[float, float, int], np.ndarray] = {}
+
+    def e(t: np.ndarray) -> np.ndarray:
+        key = (float(t[0]), float(t[-1]), len(t))
+        if key not in cache:
+            cache[key] = concentration_mg_l(drug, doses, t)
+        return slope * cache[key]
+
+    t, circ, _ = simulate(e, p, 0.0, end_h, dt_h=dt_h)
+    i = int(np.argmin(circ))
+    return float(circ[i]), float(t[i])
+
+
+def _parse_days(spec: Any) -> list[int]:
+    if isinstance(spec, str) and "-" in spec:
+        a, b = spec.split("-")
+        return list(range(int(a), int(b) + 1))
+    return [int(x) for x in spec]
+
+
+def derive_slope(drug: str = "lenalidomide", lineage: str = "neutrophils") -> float:
+    """Re-derive a ``basis = "derived"`` slope from its `derivation` record: the slope at which
+    the typical patient's lowest count over the stated schedule equals `target_nadir`
+    (bisection on log slope)."""
+    rec = drug_effect(drug, lineage)
+    d = rec.derivation
+    if rec.basis != "derived" or not d:
+        raise InvalidInputError(f"derive_slope(): {drug} {lineage} slope is not derived")
+    doses = schedule_doses(
+        float(d["dose_mg"]), _parse_days(d["days"]), int(d["cycle_days"]), int(d["cycles"])
+    )
+    end = 24.0 * int(d["cycle_days"]) * int(d["cycles"])
+    target = float(d["target_nadir"])
+    p = parameters(lineage)
+    n = int(round(end / _DERIVE_DT))
+    conc = concentration_mg_l(drug, doses, np.arange(n * _SUB + 1) * (_DERIVE_DT / _SUB))
+    lo, hi = 1e-2, 1e2
+
+    def scaled(factor: float) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda _t: factor * conc
+
+    for _ in range(26):
+        mid = math.sqrt(lo * hi)
+        _t, circ, _y = simulate(scaled(mid), p, 0.0, end, dt_h=_DERIVE_DT)
+        low = float(np.min(circ))
+        if low > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+def population_nadirs(
+    drug: str,
+    doses: Sequence[DoseTuple],
+    end_h: float,
+    n: int = 200,
+    seed: int = 0,
+    lineage: str = "neutrophils",
+    dt_h: float = 2.0,
+) -> dict[str, np.ndarray]:
+    """Lowest count and the time of the first grade >= 3 count (h; nan when none) for `n`
+    virtual patients: log-normal spread of baseline and drug slope with the curated variances
+    (``iiv_baseline_var``, ``iiv_slope_var``), all patients integrated at once."""
+    s = toxicity_data().systems[lineage]
+    rng = np.random.default_rng(seed)
+    base = s.baseline * np.exp(rng.normal(0.0, math.sqrt(s.iiv_baseline_var), n))
+    scale = np.exp(rng.normal(0.0, math.sqrt(s.iiv_slope_var), n))
+    slope = drug_effect(drug, lineage).slope
+    p = FribergParameters(s.mtt_h, s.gamma, base)
+
+    def e(t: np.ndarray) -> np.ndarray:
+        return np.multiply.outer(slope * concentration_mg_l(drug, doses, t), scale)
+
+    t, circ, _ = simulate(e, p, 0.0, end_h, dt_h=dt_h)
+    threshold = toxicity_data().grades["anc"].grade3_below
+    below = circ < threshold
+    first = np.where(below.any(axis=0), t[np.argmax(below, axis=0)], np.nan)
+    return {"nadir": circ.min(axis=0), "first_grade3_h": first, "baseline": base}

@@ -1,0 +1,1 @@
+"""Curated example patients, one TOML file each (format: docs/populations.md, "Patient files")."""
