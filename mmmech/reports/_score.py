@@ -377,6 +377,13 @@ def score_sections(doc: Any) -> tuple[str, list[dict[str, Any]], list[str]]:
         if b.get("context"):
             label += f" ({b['context']})"
         parts = [_summary_html(b, bid)]
+        assay = b.get("assay")
+        if isinstance(assay, Mapping) and assay.get("hours") is not None:
+            parts.append(
+                f"<p class='small'>Response: {esc(b.get('readout', 'viability'))} as "
+                f"{esc(assay.get('response', 'cells'))} after {esc(assay['hours'])} h of the "
+                "simulated assay (relative cell number, as a CellTiter-Glo plate reads it).</p>"
+            )
         if b["grid"] is None:
             parts.append(
                 "<p class='warn'>This document holds no dose-response grid (the JSON of "
