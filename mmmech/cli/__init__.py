@@ -1,7 +1,7 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``) with a
+``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``) with a
 ``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
@@ -124,6 +124,7 @@ def build_parser():
         _pathway,  # deferred: a command loads its layers only when it runs
         _rank,  # deferred: a command loads its layers only when it runs
         _regimen,  # deferred: a command loads its layers only when it runs
+        _report,  # deferred: a command loads its layers only when it runs
         _score,  # deferred: a command loads its layers only when it runs
         _screen,  # deferred: a command loads its layers only when it runs
         _simulate,  # deferred: a command loads its layers only when it runs
@@ -142,6 +143,7 @@ def build_parser():
         _validate,
         _regimen,
         _rank,
+        _report,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:
@@ -303,6 +305,7 @@ def main(argv=None):
                 warnings.showwarning = _Notes().show
             parser = build_parser()
             args = parser.parse_args(argv)
+            args.argv = argv  # the exact command, for reports (--report)
             if not getattr(args, "func", None):
                 if args.command is None:
                     parser.print_help(sys.stderr)

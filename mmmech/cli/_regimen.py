@@ -1,6 +1,7 @@
 """mmmech regimen list|show|simulate"""
 
 from ._common import ContextAction
+from ._report import add_report_arg, check_report, write_report_for
 
 __all__ = ["register", "cmd_list", "cmd_show", "cmd_simulate"]
 
@@ -108,6 +109,7 @@ def cmd_simulate(args):
 
     if args.plot:
         check_output_path(args.plot, "regimen simulate", "--plot")
+    check_report(args)
     body = {}
     if args.weight_kg is not None:
         body["weight_kg"] = args.weight_kg
@@ -142,6 +144,7 @@ def cmd_simulate(args):
     )
     if args.plot:
         res.plot(args.plot)
+    write_report_for(args, res)
     payload = res.to_dict()
     tc = res.timecourse
     lines = [f"{res.regimen}: {res.cycles} cycle(s), {tc['day'].iloc[-1]:g} days"]
@@ -262,4 +265,5 @@ def register(sub, common):
     q.add_argument(
         "--plot", default=None, metavar="FILE", help="write a picture (.png, .svg or .pdf)"
     )
+    add_report_arg(q)
     q.set_defaults(func=cmd_simulate)

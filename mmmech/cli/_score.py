@@ -4,6 +4,7 @@ import sys
 
 from ..exceptions import InvalidInputError
 from ._common import add_level_arg, add_model_args, add_perturbation_args, add_points_arg
+from ._report import add_report_arg, check_report, write_report_for
 from ._score_model import add_assay_args
 
 __all__ = ["register"]
@@ -64,6 +65,7 @@ def register(sub, common):
         help="central percentile interval of the ensemble (default 0.9: 5th to 95th percentile)",
     )
     p.add_argument("--plot", default=None, metavar="FILE", help="write a synergy map (png/svg/pdf)")
+    add_report_arg(p)
     p.add_argument(
         "--data",
         default=None,
@@ -110,6 +112,7 @@ def register(sub, common):
 
 def _handle(args):
     """--data scores a measured plate; otherwise the model's surface is scored."""
+    check_report(args)
     if getattr(args, "data", None):
         if getattr(args, "assay_hours", None) is not None or getattr(args, "readout", "cells") != (
             "cells"
@@ -227,6 +230,7 @@ def _score_data(args):
             )
             item["plot"] = path
             print(f"mmmech: wrote {path}", file=sys.stderr)
+    write_report_for(args, results)
     return payload, _text(payload, metrics, args.response)
 
 

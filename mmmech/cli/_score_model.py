@@ -162,6 +162,9 @@ def run_model(args):
 
         synergy_map(res, args.plot, metric=None if args.metric == "all" else args.metric)
         print(f"mmmech: wrote {args.plot}", file=sys.stderr)
+    from ._report import write_report_for  # deferred: a command loads its layers when it runs
+
+    write_report_for(args, res, seed=args.seed, model=args.model)
     if not res.converged:
         print(
             "mmmech: warning: some simulations did not reach steady state (see notes)",

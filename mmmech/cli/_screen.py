@@ -7,6 +7,7 @@ import warnings
 
 from ..exceptions import InvalidInputError
 from ._common import add_perturbation_args, add_points_arg
+from ._report import add_report_arg, check_report, write_report_for
 from ._score_model import add_assay_args, assay_hours_of
 
 __all__ = ["register", "parse_sizes"]
@@ -150,6 +151,7 @@ def register(sub, common):
         help="rows per context shown on stdout (default 10)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    add_report_arg(p)
     p.add_argument(
         "--timings",
         action="store_true",
@@ -216,6 +218,7 @@ def _handle(args):
     if args.top < 0:
         raise InvalidInputError(f"screen: --top must be >= 0, got {args.top}")
     sizes = [k for group in args.size for k in group]
+    check_report(args)
     from ..screening import JournalWarning  # deferred: a command loads its layers only when it runs
 
     with warnings.catch_warnings(record=True) as caught:
@@ -254,6 +257,7 @@ def _handle(args):
             file=sys.stderr,
         )
     print(f"mmmech: wrote {args.out} ({len(df)} rows)", file=sys.stderr)
+    write_report_for(args, df, seed=args.seed)
     top = df.groupby("context", sort=False).head(args.top)
     payload = {
         "out": args.out,

@@ -43,6 +43,7 @@ LAYERS = [
     ("mmmech.screening", 9),
     ("mmmech.validation", 9),
     ("mmmech.ranking", 9.7),  # one patient, many regimens: dynamics + toxicity + populations
+    ("mmmech.reports", 9.8),  # interactive HTML reports of every kind of result
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),

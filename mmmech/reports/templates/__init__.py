@@ -1,0 +1,1 @@
+"""The page template, style sheet and table script of mmmech reports (package data)."""
