@@ -166,7 +166,7 @@ def structure(cm: Any) -> dict[str, Any]:
     rloc[rules] = np.arange(m)
     succ: list[list[int]] = [[] for _ in range(m)]
     lit_entries = []  # (op, row local, col local) in rule-node numbering
-    for a in np.nonzero(ops == OP_LIT)[0]:
+    for a in np.nonzero(ops == OP_LIT)[0].tolist():
         s = int(src[args[a]])
         i = int(op_node[a])
         if has_rule[s]:
@@ -203,8 +203,8 @@ def structure(cm: Any) -> dict[str, Any]:
         l_row += [int(i) for i in rows]
         u_pos += [int(pos[k, j]) for j in cols]
         u_col += [int(j) for j in cols]
-        for i in rows:
-            for j in cols:
+        for i in rows.tolist():
+            for j in cols.tolist():
                 upd_dst.append(int(pos[i, j]))
                 upd_l.append(int(pos[i, k]))
                 upd_u.append(int(pos[k, j]))
@@ -329,7 +329,10 @@ class _Model:
 
 
 def jacobian(cm: Any, reg: Any, y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Exact Jacobian d(dy/dt)/dy (R, N, N) of the logic ODE at states `y` (R, N)."""
+    """Exact Jacobian d(dy/dt)/dy (R, N, N) of the logic ODE at states `y` (R, N).
+
+    Columns of nodes without a rule are zero: those nodes are constant (dy/dt = 0), so their
+    column never multiplies a change; rows of held (fixed) nodes are zero."""
     return _Model(cm, reg, structure(cm)).jacobian(np.asarray(y, dtype=float))[0]
 
 
