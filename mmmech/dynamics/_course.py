@@ -5,7 +5,7 @@ intervals of ``dt`` model-time units with piecewise-constant held inputs (the dr
 occupancy nodes ``cols`` take ``values[:, k]`` in interval k) and returns the chosen nodes at the
 interval ends. It checks every input, then runs the Rosenbrock course kernel
 (``mmmech._kernels._rosenbrock``, Cython, OpenMP over regimens) or its NumPy reference
-(``_rosenbrock_ref``): RODAS3 with the exact analytic Jacobian of the logic ODE.
+(``_rosenbrock_ref``): RODAS4 with the exact analytic Jacobian of the logic ODE.
 
 Integration settings used by :func:`mmmech.dynamics.simulate_regimens` and
 :func:`mmmech.dynamics.cohort.simulate_cohort` are the module constants below; their accuracy

@@ -79,9 +79,10 @@ def _lsoda_course(cm, mask, value, y0, cols, vals, dt, method="Radau", rtol=1e-1
 # ------------------------------------------------------------------ the method (known answers)
 
 
-def test_rodas3_is_third_order_and_l_stable_on_the_linear_test_equation():
-    """One step of the tableau on y' = lam y (J = lam exactly): the local error falls as h^4
-    (order 3) and the stability function vanishes at infinity (L-stable)."""
+def test_rodas4_is_fourth_order_and_l_stable_on_the_linear_test_equation():
+    """One step of the tableau on y' = lam y (J = lam exactly): the local error falls as h^5
+    (order 4) and the stability function vanishes at infinity (L-stable); the embedded
+    estimate is one order lower (h^4)."""
 
     def step(z):
         # K_i (1/gamma - z) = z (y + sum A K) + sum C K   with h = 1, y = 1
@@ -90,12 +91,16 @@ def test_rodas3_is_third_order_and_l_stable_on_the_linear_test_equation():
             u = 1.0 + sum(ref.ROS_A[s][j] * K[j] for j in range(s))
             rhs = z * u + sum(ref.ROS_C[s][j] * K[j] for j in range(s))
             K.append(rhs / (1.0 / ref.ROS_GAMMA - z))
-        return 1.0 + sum(m * k for m, k in zip(ref.ROS_M, K, strict=True))
+        y1 = 1.0 + sum(m * k for m, k in zip(ref.ROS_M, K, strict=True))
+        return y1, sum(e * k for e, k in zip(ref.ROS_E, K, strict=True))
 
-    errs = [abs(step(-h) - np.exp(-h)) for h in (0.1, 0.05, 0.025)]
+    errs = [abs(step(-h)[0] - np.exp(-h)) for h in (0.1, 0.05, 0.025)]
     orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
-    assert np.all(orders > 3.8) and np.all(orders < 4.2)
-    assert abs(step(-1e12)) < 1e-9
+    assert np.all(orders > ref.ROS_ELO + 0.8) and np.all(orders < ref.ROS_ELO + 1.2)
+    est = [abs(step(-h)[1]) for h in (0.1, 0.05, 0.025)]
+    est_orders = np.log2(np.array(est[:-1]) / np.array(est[1:]))
+    assert np.all(est_orders > ref.ROS_ELO - 0.2) and np.all(est_orders < ref.ROS_ELO + 0.2)
+    assert abs(step(-1e12)[0]) < 1e-9
 
 
 # ------------------------------------------------------------------ Jacobian
