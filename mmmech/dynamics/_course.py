@@ -29,8 +29,8 @@ from ..simulation import propagate
 __all__ = ["network_course", "COURSE_RTOL", "COURSE_ATOL", "COURSE_MAX_STEPS"]
 
 #: relative / absolute local error tolerance of the network course (see docs/dynamics.md)
-COURSE_RTOL = 1e-4
-COURSE_ATOL = 1e-7
+COURSE_RTOL = 3e-4
+COURSE_ATOL = 3e-7
 #: step attempts allowed per interval
 COURSE_MAX_STEPS = 100000
 
