@@ -22,3 +22,10 @@ def course(
     h0: float = 0.05,
     fixed_steps: int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]: ...
+def relax_course(
+    eq: NDArray[np.float64],
+    decay: NDArray[np.float64],
+    mean_w: NDArray[np.float64],
+    theta0: NDArray[np.float64],
+    num_threads: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...

@@ -24,7 +24,7 @@ from . import _rosenbrock_ref as _ref
 
 from ._typedefs cimport float64_t, int32_t, uint8_t
 
-__all__ = ["course", "LANES", "openmp_enabled"]
+__all__ = ["course", "relax_course", "LANES", "openmp_enabled"]
 
 cdef extern from "_rosenbrock_helpers.h":
     enum: MM_LANES
@@ -725,3 +725,32 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     if failed[0]:
         raise MemoryError("_rosenbrock kernel: could not allocate the per-thread buffers")
     return out, y_out, ok.astype(bool), steps
+
+
+def relax_course(eq, decay, mean_w, theta0, int num_threads=0):
+    """See ``_rosenbrock_ref.relax_course`` (same arithmetic, rows in parallel)."""
+    cdef const float64_t[:, ::1] E = np.ascontiguousarray(eq, dtype=np.float64)
+    cdef const float64_t[:, ::1] Dc = np.ascontiguousarray(decay, dtype=np.float64)
+    cdef const float64_t[:, ::1] W = np.ascontiguousarray(mean_w, dtype=np.float64)
+    cdef const float64_t[::1] th0 = np.ascontiguousarray(theta0, dtype=np.float64)
+    cdef Py_ssize_t R = E.shape[0], T = E.shape[1], r, i
+    if Dc.shape[0] != R or Dc.shape[1] != T or W.shape[0] != R or W.shape[1] != T \
+            or th0.shape[0] != R:
+        raise ValueError("_rosenbrock.relax_course: shapes disagree")
+    end = np.empty((R, T), dtype=np.float64)
+    mean = np.empty((R, T), dtype=np.float64)
+    cdef float64_t[:, ::1] Ev = end
+    cdef float64_t[:, ::1] Mv = mean
+    cdef double th, e, d
+    cdef int nt = num_threads if num_threads > 0 else 1
+    if R == 0 or T == 0:
+        return end, mean
+    for r in prange(R, nogil=True, num_threads=nt, schedule="static"):
+        th = th0[r]
+        for i in range(T):
+            e = E[r, i]
+            d = th - e
+            Mv[r, i] = e + d * W[r, i]
+            th = e + d * Dc[r, i]
+            Ev[r, i] = th
+    return end, mean

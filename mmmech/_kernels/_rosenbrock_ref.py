@@ -503,3 +503,27 @@ def course_arrays(
         ok &= tries < max_steps
         out[:, k + 1] = y[:, outn]
     return out, y, ok, steps
+
+
+def relax_course(
+    eq: NDArray[np.float64],
+    decay: NDArray[np.float64],
+    mean_w: NDArray[np.float64],
+    theta0: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The exact interval recursion of first-order relaxation (binding kinetics,
+    :func:`mmmech.dynamics.kinetics.occupancy_course`): for each row and interval i,
+    ``mean_i = eq_i + (theta - eq_i) mean_w_i`` and ``theta <- eq_i + (theta - eq_i) decay_i``.
+
+    eq, decay, mean_w : (R, T); theta0 : (R,). Returns ``(end, mean)``, both (R, T)."""
+    R, T = eq.shape
+    end = np.empty_like(eq)
+    mean = np.empty_like(eq)
+    th = np.array(theta0, dtype=float, copy=True)
+    for i in range(T):
+        e = eq[:, i]
+        d = th - e
+        mean[:, i] = e + d * mean_w[:, i]
+        th = e + d * decay[:, i]
+        end[:, i] = th
+    return end, mean

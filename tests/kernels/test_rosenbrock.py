@@ -285,3 +285,18 @@ def test_bad_input_is_one_line():
         network_course(cm, mask, value, y0, cols, vals, 0.0, [0])
     with pytest.raises(InvalidInputError, match="out_nodes must index"):
         network_course(cm, mask, value, y0, cols, vals, 1.0, [99])
+
+
+@needs_kernel
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), R=st.integers(0, 5), T=st.integers(0, 50))
+def test_relax_course_kernel_equals_reference(seed, R, T):
+    """The binding-kinetics interval recursion: compiled == NumPy reference (same arithmetic)."""
+    kern = _kernels.load("_rosenbrock")
+    rng = np.random.default_rng(seed)
+    eq, decay, w = (rng.uniform(0, 1, (R, T)) for _ in range(3))
+    th0 = rng.uniform(0, 1, R)
+    a = kern.relax_course(eq, decay, w, th0)
+    b = ref.relax_course(eq, decay, w, th0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
