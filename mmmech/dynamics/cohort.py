@@ -54,6 +54,8 @@ from .tumour import TumourModel, integrate
 __all__ = ["CohortResult", "simulate_cohort"]
 
 _DEATH = ("apoptosis", "immune_killing")
+#: patients per block of the binding-kinetics grid (bounds its memory: about 25 MB per array)
+_KIN_BLOCK = 128
 
 
 def _pk_cached(
@@ -344,13 +346,12 @@ def simulate_cohort(
         Rc = hi - lo
         t0 = time.perf_counter()
         conc = np.zeros((Rc, K, substeps, D))
-        fine = {d: np.zeros((Rc, K * nf)) for d in kin_drugs}
+        kin_in: list[tuple[list[Any], dict[str, float]]] = []
         for r in range(Rc):
             b = body_list[lo + r]
             ev = _doses(it, n, b)
             cov = dict(b.known)
-            for d in kin_drugs:
-                fine[d][r] = _fine_cached(pk_cache, d, ev, fine_edges, no_pk, cov)
+            kin_in.append((ev, cov))
             for j, d in enumerate(drugs):
                 local: list[str] = []
                 c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
@@ -368,11 +369,24 @@ def simulate_cohort(
         # other held values are the context's (what Simulator.fixed_arrays does row by row)
         occ = sim.occupancy(conc.reshape(Rc * K * substeps, D))[:, col_free]
         occ = occ.reshape(Rc, K, substeps, -1).mean(axis=2)
-        for j, kc in kin:
-            _, mean = occupancy_course(
-                fine[kc.drug], float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
-            )
-            occ[:, :, j] = mean.reshape(Rc, K, nf).mean(axis=2)
+        # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
+        # intervals, so a whole chunk's arrays would take several GB
+        for a in range(0, Rc if kin else 0, _KIN_BLOCK):
+            bb = min(Rc, a + _KIN_BLOCK)
+            for d in kin_drugs:
+                fine = np.stack(
+                    [
+                        _fine_cached(pk_cache, d, kin_in[r][0], fine_edges, no_pk, kin_in[r][1])
+                        for r in range(a, bb)
+                    ]
+                )
+                for j, kc in kin:
+                    if kc.drug != d:
+                        continue
+                    _, mean = occupancy_course(
+                        fine, float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+                    )
+                    occ[a:bb, :, j] = mean.reshape(bb - a, K, nf).mean(axis=2)
         value = np.repeat(zero_value[:1], Rc, axis=0)
         value[:, cols] = occ[:, 0]
         t_net = time.perf_counter()
