@@ -13,12 +13,17 @@ Side by side in one process:
     :func:`mmmech.dynamics.simulate_regimens` (one DataFrame and first-cycle PK metrics per
     patient) for the smallest N, for comparison.
 (b) **the anchor**: the same time course for a few patients with
-    ``scipy.integrate.solve_ivp(method="LSODA", rtol=1e-6, atol=1e-9)`` (the kernel's
-    tolerances) on the model exported as straight-line NumPy code (``bench_kernels.export_source``:
-    one expression per node, parameters as literals) with two more lines for tumour burden and
-    M-protein, fed the same piecewise-constant occupancy inputs (restarted at each 4-h step,
-    where the inputs jump). The inputs are precomputed outside its timing (which favours the
-    anchor). The anchor's M-protein and network state are compared with mmmech's.
+    ``scipy.integrate.solve_ivp(method="LSODA")`` on the model exported as straight-line NumPy
+    code (``bench_kernels.export_source``: one expression per node, parameters as literals) with
+    two more lines for tumour burden and M-protein, fed the same piecewise-constant occupancy
+    inputs (binding kinetics included; restarted at each 4-h step, where the inputs jump), at
+    two tolerances: rtol 1e-6 / atol 1e-9 (the former kernel's) and rtol 3e-4 / atol 3e-7 (the
+    course kernel's, ``mmmech.dynamics._course.COURSE_RTOL``: matched tolerance). The inputs are
+    precomputed outside its timing (which favours the anchor). The anchor's M-protein is
+    compared with mmmech's.
+(c) **the previous kernel**: the network alone for the first patients, one Dormand-Prince call
+    (``propagate.time_course``, rtol 1e-6) per 4-h step as mmmech did before the course kernel,
+    against one call of the course kernel (RODAS4) on the same inputs.
 
 Reports seconds, seconds per patient, the per-patient ratio, threads and the 1-minute load
 average read before each run; writes JSON to ``benchmarks/results/regimen.json``. Nothing here
@@ -41,7 +46,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "results" / "regimen.json"
 REGIMEN = "vrd"
-RTOL, ATOL = 1e-6, 1e-9
+RTOL, ATOL = 1e-6, 1e-9  # the former kernel's tolerances
 
 
 def _bench_kernels():
@@ -119,14 +124,16 @@ def run_general(n, cycles, seed=0):
     items = [{"regimen": regimen(cycles), "body": b} for b in bodies(n, seed)]
     ld = load()
     t0 = time.perf_counter()
-    # the cohort path applies no binding kinetics yet: compare like with like
-    res = dynamics.simulate_regimens(items, cycles=cycles, binding_kinetics=False)
+    res = dynamics.simulate_regimens(items, cycles=cycles)
     sec = time.perf_counter() - t0
     m = np.array([r.timecourse["m_protein_g_per_dL"].to_numpy() for r in res])
     return m, {"patients": n, "cycles": cycles, "load_before": ld, "seconds": sec}
 
 
 # ----------------------------------------------------------------------------- (b) anchor
+
+
+_CACHE = {}
 
 
 def anchor_inputs(body, cycles, step_hours=4.0, substeps=4):
@@ -148,12 +155,29 @@ def anchor_inputs(body, cycles, step_hours=4.0, substeps=4):
         [rg._conc_matrix(d, ev, sub.ravel(), "reference", dict(b.known), []) for d in drugs],
         axis=1,
     )
-    sim = Simulator("myeloma", drugs, context="marrow")
+    if "sim" not in _CACHE:
+        _CACHE["sim"] = Simulator("myeloma", drugs, context="marrow")
+    sim = _CACHE["sim"]
     cm = sim.compiled
     mask, value = sim.fixed_arrays(conc)
     value = value.reshape(K, substeps, cm.n_nodes).mean(axis=1)
+    # binding kinetics, as mmmech applies them (exact per 15-min interval, averaged per step)
+    from mmmech.dynamics.kinetics import kinetic_columns, occupancy_course
+
+    nf = int(np.ceil(step_hours / rg.KINETIC_DT_H))
+    fine_edges = np.arange(K * nf + 1) * (step_hours / nf)
+    for kc in kinetic_columns(sim.columns):
+        if not sim._col_free[kc.column]:
+            continue
+        fine = rg._conc_intervals(kc.drug, ev, fine_edges, "reference", dict(b.known))
+        _, mean = occupancy_course(
+            fine[None, :], step_hours / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+        )
+        value[:, cm.index(kc.node)] = mean[0].reshape(K, nf).mean(axis=1)
     zm, zv = sim.fixed_arrays(np.zeros((1, len(drugs))))
-    ss = propagate.steady_state(cm, zm, zv, max_steps=100000)
+    if "ss" not in _CACHE:
+        _CACHE["ss"] = propagate.steady_state(cm, zm, zv, max_steps=100000)
+    ss = _CACHE["ss"]
     ro = cm.readouts
     p, a, ik = ro["proliferation"], ro["apoptosis"], ro["immune_killing"]
     tm = TumourModel()
@@ -190,7 +214,7 @@ def compile_rhs(src):
     return ns["rhs"]
 
 
-def anchor_run(inp, method="LSODA"):
+def anchor_run(inp, method="LSODA", rtol=RTOL, atol=ATOL):
     """One patient with solve_ivp restarted at each step; returns (seconds, M-protein (K+1,) of
     the continuous tumour ODE, M-protein (K+1,) from the anchor's readouts at the step ends
     through mmmech's step-exact tumour integrator, rhs calls)."""
@@ -210,7 +234,7 @@ def anchor_run(inp, method="LSODA"):
     t0 = time.perf_counter()
     for k in range(inp["steps"]):
         z[:N][held] = inp["values"][k][held]
-        sol = solve_ivp(rhs, (0.0, inp["dt"]), z, method=method, rtol=RTOL, atol=ATOL, args=(free,))
+        sol = solve_ivp(rhs, (0.0, inp["dt"]), z, method=method, rtol=rtol, atol=atol, args=(free,))
         if sol.status != 0:
             raise RuntimeError(f"bench_regimen: solve_ivp failed on step {k}: {sol.message}")
         calls += sol.nfev
@@ -225,6 +249,58 @@ def anchor_run(inp, method="LSODA"):
     rate = g * 0.5 * (P[1:] + P[:-1]) - d * 0.5 * (A[1:] + A[:-1])
     _, M_steps = integrate(rate[None, :], inp["dt"] / 24.0, kel, m0)
     return sec, np.array(M), M_steps[0], calls
+
+
+# ----------------------------------------------------------------------------- (c) kernels
+
+
+def kernels_ab(n, cycles, threads):
+    """The network alone for `n` patients: the previous path (one Dormand-Prince call per 4-h
+    step, rtol 1e-6) against one call of the course kernel, on the same inputs."""
+    from mmmech.dynamics._course import COURSE_ATOL, COURSE_RTOL, network_course
+    from mmmech.simulation import propagate
+
+    inps = [anchor_inputs(b, cycles) for b in bodies(n, 0)]
+    cm = inps[0]["cm"]
+    mask = np.stack([i["mask"] for i in inps]).astype(float)
+    values = np.stack([i["values"] for i in inps])
+    y0 = np.stack([i["y0"] for i in inps])
+    p, a, ik = inps[0]["tumour"][:3]
+    outn = np.array([p, a, ik])
+    cols = np.nonzero(np.any(values != values[:, :1], axis=(0, 1)))[0]
+    K, dt = inps[0]["steps"], inps[0]["dt"]
+    ld_old = load()
+    t0 = time.perf_counter()
+    y = y0.copy()
+    old = [y[:, outn]]
+    for k in range(K):
+        out, _ = propagate.time_course(
+            cm, [dt], mask, values[:, k], y0=y, rtol=RTOL, atol=ATOL, num_threads=threads
+        )
+        y = np.ascontiguousarray(out[:, -1])
+        old.append(y[:, outn])
+    t_old = time.perf_counter() - t0
+    old = np.stack(old, axis=1)
+    ld_new = load()
+    t0 = time.perf_counter()
+    new, _, ok, steps = network_course(
+        cm, mask, values[:, 0], y0, cols, values[:, :, cols], dt, outn, num_threads=threads
+    )
+    t_new = time.perf_counter() - t0
+    return {
+        "patients": n,
+        "threads": threads,
+        "steps_of_4h": K,
+        "previous_dormand_prince_per_step_seconds": t_old,
+        "previous_load_before": ld_old,
+        "course_kernel_seconds": t_new,
+        "course_kernel_load_before": ld_new,
+        "course_kernel_tolerances": {"rtol": COURSE_RTOL, "atol": COURSE_ATOL},
+        "course_kernel_attempts_per_step": float(steps.mean() / K),
+        "speedup": t_old / t_new,
+        "max_abs_diff_readouts": float(np.abs(new - old).max()),
+        "all_ok": bool(ok.all()),
+    }
 
 
 # ----------------------------------------------------------------------------- driver
@@ -245,11 +321,13 @@ def main(argv=None):
     from mmmech import _kernels
 
     if args.smoke:
-        cfg = dict(sizes=[4], cycles=1, threads=[1, 2], anchor=1, general=2)
+        cfg = dict(sizes=[4], cycles=1, threads=[1, 2], anchor=1, general=2, ab=4)
     elif args.quick:
-        cfg = dict(sizes=[100, 1000], cycles=12, threads=[1, 2], anchor=1, general=20)
+        cfg = dict(sizes=[100, 1000], cycles=12, threads=[1, 2], anchor=1, general=20, ab=32)
     else:
-        cfg = dict(sizes=[100, 1000, 10000], cycles=12, threads=[1, 2], anchor=3, general=100)
+        cfg = dict(
+            sizes=[100, 1000, 10000], cycles=12, threads=[1, 2], anchor=3, general=100, ab=64
+        )
     C = cfg["cycles"]
     out = {
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
@@ -297,51 +375,82 @@ def main(argv=None):
         f"{grow['seconds_per_patient'] * 1e3:.2f} ms/patient (cohort agrees to "
         f"{grow['max_abs_diff_m_protein_vs_cohort']:.1e} g/dL)"
     )
-    # the anchor
-    anchors = []
+    # the previous kernel against the course kernel, network only
+    ab = kernels_ab(cfg["ab"], C, 1)
+    out["previous_kernel_vs_course_kernel"] = ab
+    print(
+        f"  network only, {ab['patients']} patients, 1 thread: previous Dormand-Prince per step "
+        f"{ab['previous_dormand_prince_per_step_seconds']:.2f} s "
+        f"(load {ab['previous_load_before']})"
+        f", course kernel {ab['course_kernel_seconds']:.2f} s (load "
+        f"{ab['course_kernel_load_before']}): {ab['speedup']:.1f}x; "
+        f"{ab['course_kernel_attempts_per_step']:.1f} attempts per 4-h step; readouts within "
+        f"{ab['max_abs_diff_readouts']:.1e}"
+    )
+    # the anchor, at the former kernel's tolerance and at the course kernel's (matched)
+    from mmmech.dynamics._course import COURSE_ATOL, COURSE_RTOL
+
     b = bodies(max(ng, cfg["anchor"]), 0)
-    for i in range(cfg["anchor"]):
-        inp = anchor_inputs(b[i], C)
-        ld = load()
-        sec, M, M_steps, calls = anchor_run(inp)
-        diff_m = float(np.abs(M - res_small.m_protein[i]).max())
-        diff_steps = float(np.abs(M_steps - res_small.m_protein[i]).max())
-        anchors.append(
-            {
-                "patient": i,
-                "seconds": sec,
-                "load_before": ld,
-                "rhs_calls": calls,
-                "steps": inp["steps"],
-                "max_abs_diff_m_protein_g_per_dL": diff_m,
-                "max_abs_diff_m_protein_same_tumour_step_g_per_dL": diff_steps,
-            }
-        )
-        print(
-            f"  solve_ivp LSODA, exported straight-line model + tumour, patient {i}: "
-            f"{sec:.2f} s ({calls:,} rhs calls over {inp['steps']} steps; load {ld}); "
-            f"M-protein within {diff_m:.1e} g/dL of mmmech ({diff_steps:.1e} with mmmech's "
-            f"step-exact tumour integrator on the anchor's readouts: the network agreement)"
-        )
-    a_per = float(np.mean([a["seconds"] for a in anchors]))
-    out["anchor"] = {
-        "method": "LSODA",
-        "patients_timed": len(anchors),
-        "seconds_per_patient": a_per,
-        "runs": anchors,
-    }
+    anchor_sets = {}
+    for label, (rt, at) in {
+        "rtol 1e-6": (RTOL, ATOL),
+        "matched": (COURSE_RTOL, COURSE_ATOL),
+    }.items():
+        anchors = []
+        for i in range(cfg["anchor"]):
+            inp = anchor_inputs(b[i], C)
+            ld = load()
+            sec, M, M_steps, calls = anchor_run(inp, rtol=rt, atol=at)
+            diff_m = float(np.abs(M - res_small.m_protein[i]).max())
+            diff_steps = float(np.abs(M_steps - res_small.m_protein[i]).max())
+            anchors.append(
+                {
+                    "patient": i,
+                    "seconds": sec,
+                    "load_before": ld,
+                    "rhs_calls": calls,
+                    "steps": inp["steps"],
+                    "max_abs_diff_m_protein_g_per_dL": diff_m,
+                    "max_abs_diff_m_protein_same_tumour_step_g_per_dL": diff_steps,
+                }
+            )
+            print(
+                f"  solve_ivp LSODA ({label}: rtol {rt:g}, atol {at:g}), exported straight-line "
+                f"model + tumour, patient {i}: {sec:.2f} s ({calls:,} rhs calls over "
+                f"{inp['steps']} steps; load {ld}); M-protein within {diff_m:.1e} g/dL of mmmech "
+                f"({diff_steps:.1e} with mmmech's step-exact tumour integrator on the anchor's "
+                f"readouts: the network agreement)"
+            )
+        anchor_sets[label] = {
+            "method": "LSODA",
+            "rtol": rt,
+            "atol": at,
+            "patients_timed": len(anchors),
+            "seconds_per_patient": float(np.mean([a["seconds"] for a in anchors])),
+            "runs": anchors,
+        }
+    out["anchor"] = anchor_sets["rtol 1e-6"]
+    out["anchor_matched_tolerance"] = anchor_sets["matched"]
     ratios = {}
     print("\n  per-patient ratio (LSODA anchor seconds per patient / mmmech's):")
     for row in out["mmmech"]:
         key = f"N={row['patients']},threads={row['threads']}"
-        ratios[key] = a_per / row["seconds_per_patient"]
+        ratios[key] = {
+            lab: a["seconds_per_patient"] / row["seconds_per_patient"]
+            for lab, a in anchor_sets.items()
+        }
         print(
-            f"    {key:<22} {ratios[key]:8.1f}x   (mmmech {row['seconds_for_all_cycles']:.1f} s "
-            f"for all {row['patients']:,} patients x {C} cycles"
+            f"    {key:<22} "
+            + "   ".join(f"{v:8.1f}x ({lab})" for lab, v in ratios[key].items())
+            + f"   (mmmech {row['seconds_for_all_cycles']:.1f} s for all {row['patients']:,} "
+            f"patients x {C} cycles"
             + (", extrapolated" if row["extrapolated"] else "")
-            + ")"
+            + f", {row['patients'] / row['seconds_for_all_cycles']:.1f} patients/s)"
         )
-    ratios["general_path_N=" + str(ng)] = a_per / grow["seconds_per_patient"]
+    ratios["general_path_N=" + str(ng)] = {
+        lab: a["seconds_per_patient"] / grow["seconds_per_patient"]
+        for lab, a in anchor_sets.items()
+    }
     out["ratios_anchor_over_mmmech_per_patient"] = ratios
     BK.write_json(out, args.json_out)
     print(f"\nwrote {args.json_out}")

@@ -30,13 +30,17 @@ from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
 from ..simulation.simulator import Simulator
+from ._course import network_course
 from .imwg import classify
+from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
     HOURS_PER_MODEL_TIME,
+    KINETIC_DT_H,
     PK_ROUTES,
     REFERENCE_BODY,
     _body,
     _check_int,
+    _conc_intervals,
     _conc_matrix,
     _doses,
     _has_pk,
@@ -50,6 +54,8 @@ from .tumour import TumourModel, integrate
 __all__ = ["CohortResult", "simulate_cohort"]
 
 _DEATH = ("apoptosis", "immune_killing")
+#: patients per block of the binding-kinetics grid (bounds its memory: about 25 MB per array)
+_KIN_BLOCK = 128
 
 
 def _pk_cached(
@@ -129,6 +135,54 @@ def _superposed(
     return out
 
 
+def _fine_cached(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drug: str,
+    events: list[Any],
+    edges_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+) -> np.ndarray:
+    """Interval-mean concentrations of `drug` on the uniform grid `edges_h` (from 0), as
+    :func:`mmmech.dynamics.regimen._conc_intervals` computes them, reused between patients like
+    :func:`_pk_cached`: the mean over interval i of a dose given at the start of interval q is the
+    single-dose course's mean over interval i - q (the PK models are linear and time-invariant),
+    so a patient's course is the single-dose course shifted to each dose and scaled by its
+    amount. Falls back to the direct computation when a dose time is off the grid, the doses
+    differ in amount, or the drug has no linear PK model covering its routes."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1 or not _has_pk(drug):
+        return _conc_intervals(drug, events, edges_h, no_pk, covariates)
+    m = _pk_model(drug, covariates)
+    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
+        return _conc_intervals(drug, events, edges_h, no_pk, covariates)
+    a = float(amounts.pop())
+    dh = float(edges_h[1] - edges_h[0])
+    shifts = []
+    for e in mine:
+        q = (e.day - 1) * 24.0 / dh
+        if abs(q - round(q)) > 1e-9:
+            return _conc_intervals(drug, events, edges_h, no_pk, covariates)
+        shifts.append(int(round(q)))
+    numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
+    used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
+    if key not in cache:
+        T = edges_h.size - 1
+        out = np.zeros(T)
+        unit: dict[str, np.ndarray] = {}
+        for e, q in zip(mine, shifts, strict=True):
+            if e.route not in unit:
+                one = [e._replace(day=1, amount=1.0)]
+                unit[e.route] = _conc_intervals(drug, one, edges_h, no_pk, covariates)
+            if q < T:
+                out[q:] += a * unit[e.route][: T - q]
+        cache[key] = (a, out)
+    a0, c0 = cache[key]
+    return c0 if a == a0 else c0 * (a / a0)
+
+
 @dataclass
 class CohortResult:
     """A regimen simulated for a cohort of N patients (K time steps).
@@ -189,9 +243,10 @@ def simulate_cohort(
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
-    Binding kinetics (:mod:`mmmech.dynamics.kinetics`) are not applied yet: occupancy follows
-    the concentration instantly, as ``simulate_regimens(..., binding_kinetics=False)``; the
-    result's notes say so.
+    Binding kinetics (:mod:`mmmech.dynamics.kinetics`) are applied as in
+    :func:`mmmech.dynamics.simulate_regimens` (its default ``binding_kinetics=True``); the
+    network runs through all steps in one call of the Rosenbrock course kernel
+    (:func:`mmmech.dynamics._course.network_course`).
 
     Parameters
     ----------
@@ -270,6 +325,17 @@ def simulate_cohort(
     cols = sim._col_node[col_free]
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
     grid_h = float(step_hours) / substeps
+    # binding kinetics (as simulate_regimens, binding_kinetics=True): those drug-target columns
+    # follow their occupancy ODE on a grid of at most KINETIC_DT_H, averaged per step
+    free_idx = np.nonzero(col_free)[0]
+    kin = [
+        (int(np.nonzero(free_idx == kc.column)[0][0]), kc)
+        for kc in kinetic_columns(sim.columns)
+        if bool(col_free[kc.column]) and kc.drug in drugs
+    ]
+    nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
+    fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
+    kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
     P = len(body_list)
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
@@ -280,10 +346,12 @@ def simulate_cohort(
         Rc = hi - lo
         t0 = time.perf_counter()
         conc = np.zeros((Rc, K, substeps, D))
+        kin_in: list[tuple[list[Any], dict[str, float]]] = []
         for r in range(Rc):
             b = body_list[lo + r]
             ev = _doses(it, n, b)
             cov = dict(b.known)
+            kin_in.append((ev, cov))
             for j, d in enumerate(drugs):
                 local: list[str] = []
                 c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
@@ -297,31 +365,49 @@ def simulate_cohort(
         reads = np.empty((Rc, K + 1, 2))
         reads[:, 0, 0] = y[:, p_col]
         reads[:, 0, 1] = y[:, d_cols].sum(axis=1)
-        t_occ = t_net = 0.0
-        # occupancies for a block of steps at a time: one fixed_arrays call per block keeps
-        # its per-call cost small while the (patients x steps x substeps x nodes) values stay
-        # within about 32 MB
         # occupancy of the drug-target columns only, averaged over each step's substeps; the
         # other held values are the context's (what Simulator.fixed_arrays does row by row)
         occ = sim.occupancy(conc.reshape(Rc * K * substeps, D))[:, col_free]
         occ = occ.reshape(Rc, K, substeps, -1).mean(axis=2)
+        # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
+        # intervals, so a whole chunk's arrays would take several GB
+        for a in range(0, Rc if kin else 0, _KIN_BLOCK):
+            bb = min(Rc, a + _KIN_BLOCK)
+            for d in kin_drugs:
+                fine = np.stack(
+                    [
+                        _fine_cached(pk_cache, d, kin_in[r][0], fine_edges, no_pk, kin_in[r][1])
+                        for r in range(a, bb)
+                    ]
+                )
+                for j, kc in kin:
+                    if kc.drug != d:
+                        continue
+                    _, mean = occupancy_course(
+                        fine, float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+                    )
+                    occ[a:bb, :, j] = mean.reshape(bb - a, K, nf).mean(axis=2)
         value = np.repeat(zero_value[:1], Rc, axis=0)
-        secs["occupancy"] += time.perf_counter() - t1
-        for k in range(K):
-            ta = time.perf_counter()
-            value[:, cols] = occ[:, k]
-            tb = time.perf_counter()
-            out, ok = propagate.time_course(
-                cm, [dt_model], mask, value, y0=y, backend=backend, num_threads=num_threads
-            )
-            y = np.ascontiguousarray(np.asarray(out)[:, -1, :])
-            ok_all[lo:hi] &= np.asarray(ok, dtype=bool)
-            reads[:, k + 1, 0] = y[:, p_col]
-            reads[:, k + 1, 1] = y[:, d_cols].sum(axis=1)
-            t_occ += tb - ta
-            t_net += time.perf_counter() - tb
-        secs["occupancy"] += t_occ
-        secs["network"] += t_net
+        value[:, cols] = occ[:, 0]
+        t_net = time.perf_counter()
+        secs["occupancy"] += t_net - t1
+        # the network through all K steps in one kernel call (the state carried over)
+        out, _, ok, _ = network_course(
+            cm,
+            mask,
+            value,
+            y,
+            cols,
+            np.ascontiguousarray(occ),
+            dt_model,
+            np.asarray([p_col, *d_cols]),
+            backend=backend,
+            num_threads=num_threads,
+        )
+        ok_all[lo:hi] &= np.asarray(ok, dtype=bool)
+        reads[:, :, 0] = out[:, :, 0]
+        reads[:, :, 1] = out[:, :, 1:].sum(axis=2)
+        secs["network"] += time.perf_counter() - t_net
         t2 = time.perf_counter()
         Pr, Ar = reads[:, :, 0], reads[:, :, 1]
         rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
@@ -344,10 +430,15 @@ def simulate_cohort(
             f"the network integration hit max_steps on some step for {int((~ok_all).sum())} "
             f"patient(s) (inexact there)"
         )
-    notes.append(
-        "drug-target binding kinetics are not applied in cohorts (occupancy follows the "
-        "concentration instantly): equals simulate_regimens(..., binding_kinetics=False)"
-    )
+    for d in kin_drugs:
+        pairs = "; ".join(
+            f"{kc.target}: {kc.kinetics.kind}, t1/2 {kc.kinetics.half_life_h:g} h"
+            for _, kc in kin
+            if kc.drug == d
+        )
+        notes.append(
+            f"{d}: occupancy follows binding kinetics ({pairs}); other targets instantaneous"
+        )
     return CohortResult(
         regimen=it.regimen.name,
         cycles=n,

@@ -34,8 +34,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import _kernels
 from .. import drugs as _drugs
 from .. import pk as _pk
+from .._kernels import _rosenbrock_ref
 from ..exceptions import InvalidInputError
 from ..pk import api as _pk_api
 from ..pk import engine as _engine
@@ -132,17 +134,22 @@ def occupancy_course(
     x = k_off * (1.0 + (np.maximum(c, 0.0) / K) ** hill) * float(dt_h)
     decay = np.exp(-x)
     mean_w = -np.expm1(-x) / x  # (1 - e^-x)/x, x > 0 always (k_off > 0, dt > 0)
-    T = c.shape[-1]
-    end = np.empty_like(c)
-    mean = np.empty_like(c)
-    th = np.broadcast_to(np.asarray(theta0, dtype=float), c.shape[:-1]).copy()
-    for i in range(T):
-        e = eq[..., i]
-        d = th - e
-        mean[..., i] = e + d * mean_w[..., i]
-        th = e + d * decay[..., i]
-        end[..., i] = th
-    return end, mean
+    th0 = np.broadcast_to(np.asarray(theta0, dtype=float), c.shape[:-1])
+    rows, T = int(np.prod(c.shape[:-1], dtype=np.int64)), c.shape[-1]
+    if rows == 0 or T == 0:
+        return np.empty_like(c), np.empty_like(c)
+    args = (
+        np.ascontiguousarray(eq.reshape(rows, T)),
+        np.ascontiguousarray(decay.reshape(rows, T)),
+        np.ascontiguousarray(mean_w.reshape(rows, T)),
+        np.ascontiguousarray(th0.reshape(rows)),
+    )
+    # the interval recursion: compiled when the kernels are built, else the NumPy reference
+    if _kernels.available("_rosenbrock"):
+        end, mean = _kernels.load("_rosenbrock").relax_course(*args)
+    else:
+        end, mean = _rosenbrock_ref.relax_course(*args)
+    return end.reshape(c.shape), mean.reshape(c.shape)
 
 
 def interval_means(

@@ -40,6 +40,7 @@ from ..simulation.simulator import Simulator
 from ..toxicity import renal as _toxicity_renal
 from ..utils import did_you_mean
 from . import feedback as _feedback
+from ._course import network_course
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
 from .tumour import HALF_LIVES, TumourModel, integrate, tumour_model
@@ -643,19 +644,22 @@ def simulate_regimens(
     cols = list(track.values())
     Y[:, 0] = y[:, cols]
     dt_model = float(step_hours) / float(hours_per_model_time)
-    bad = np.zeros(R, dtype=bool)
-    for k in range(K):
-        out, ok = propagate.time_course(
-            cm,
-            [dt_model],
-            mask_r,
-            np.ascontiguousarray(value[:, k]),
-            y0=y,
-            backend=backend,
-        )
-        y = np.ascontiguousarray(np.asarray(out)[:, -1, :])
-        bad |= ~np.asarray(ok, dtype=bool)
-        Y[:, k + 1] = y[:, cols]
+    # the network through all K steps in one kernel call: the held nodes whose values change
+    # from step to step (the drug-target occupancies) are passed per step
+    varying = np.nonzero(np.any(value != value[:, :1], axis=(0, 1)))[0]
+    out, _, ok, _ = network_course(
+        cm,
+        mask_r,
+        np.ascontiguousarray(value[:, 0]),
+        y,
+        varying,
+        np.ascontiguousarray(value[:, :, varying]),
+        dt_model,
+        np.asarray(cols, dtype=np.int64),
+        backend=backend,
+    )
+    bad = ~np.asarray(ok, dtype=bool)
+    Y[:] = out
     names = list(track)
 
     def series(name: str) -> np.ndarray:

@@ -16,18 +16,17 @@ BODIES = [
 
 @pytest.mark.parametrize("chunk", [1, 2, 10])
 def test_cohort_equals_simulate_regimens(chunk):
+    # binding kinetics on in both (bortezomib PSMB5/PSMB8 dissociation), same network kernel
     want = dynamics.simulate_regimens(
-        [{"regimen": "vrd", "body": b} for b in BODIES],
-        cycles=1,
-        step_hours=6,
-        binding_kinetics=False,  # cohorts do not apply binding kinetics yet (note in the result)
+        [{"regimen": "vrd", "body": b} for b in BODIES], cycles=1, step_hours=6
     )
     got = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=chunk)
+    assert any("binding kinetics" in n for n in got.notes)
     assert got.m_protein.shape == (3, len(want[0].timecourse))
     np.testing.assert_allclose(got.hours, want[0].timecourse["hour"].to_numpy())
-    # the cohort's PK (shifted single-dose courses) differs from the engine's superposition by
-    # rounding (~1e-16 relative); the adaptive integrator may amplify that, at most to its
-    # tolerance (rtol 1e-6): measured 5e-13 g/dL
+    # the cohort's PK (shifted single-dose courses, also for the binding-kinetics grid) differs
+    # from the engine's superposition by rounding (~1e-16 relative); the adaptive integrator may
+    # amplify that, at most to its tolerance: measured below 1e-12 g/dL
     for r, res in enumerate(want):
         tc = res.timecourse
         np.testing.assert_allclose(
@@ -100,3 +99,22 @@ def test_superposed_pk_equals_the_pk_engine(drug):
     # off the grid (dose times not multiples of the grid step) it declines
     assert _superposed(drug, mine, times * 0.7, cov, [], 0.7 * 1.0 * 5 / 3) is None
     assert _superposed(drug, mine, times, cov, [], None) is None
+
+
+def test_binding_kinetics_blocks_do_not_change_the_result(monkeypatch):
+    """Patients are put through the binding-kinetics grid in blocks (memory); block edges
+    change nothing, and the kinetics do change the course (bortezomib's dissociation)."""
+    from mmmech.dynamics import cohort
+
+    whole = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6)
+    monkeypatch.setattr(cohort, "_KIN_BLOCK", 2)
+    blocks = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6)
+    np.testing.assert_array_equal(whole.m_protein, blocks.m_protein)
+    instant = dynamics.simulate_regimens(
+        [{"regimen": "vrd", "body": b} for b in BODIES],
+        cycles=1,
+        step_hours=6,
+        binding_kinetics=False,
+    )
+    m0 = instant[0].timecourse["m_protein_g_per_dL"].to_numpy()
+    assert np.abs(whole.m_protein[0] - m0).max() > 0

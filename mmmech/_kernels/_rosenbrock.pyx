@@ -1,0 +1,756 @@
+# Rosenbrock (linearly implicit) course kernel: R regimens of a compiled pathway model integrated
+# through K intervals of piecewise-constant held inputs in one call.
+#
+# Mathematics, tableau, error control and step-size rules: the NumPy reference
+# ``_rosenbrock_ref.py`` (read it first). Inputs are checked by mmmech.dynamics._course before
+# anything here runs; this file only coerces arrays and checks that their shapes agree.
+#
+# Layout as the logic kernel (_logic.pyx): each thread integrates LANES regimens side by side,
+# node and edge values lane-interleaved, every lane with its own step size, time and interval;
+# lanes advance in lock step (one step attempt for all at once). The matrix W = I/(gamma h) - J
+# is factored sparsely in the fixed order of ``_rosenbrock_ref.structure`` (no pivoting; a lane
+# whose pivot vanishes rejects the step and halves it). Per lane the arithmetic does not depend
+# on the other lanes, so results do not depend on the thread count or on batching.
+from cython.parallel cimport parallel, prange
+from libc.math cimport pow, fabs, sqrt
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset
+from libc.stdint cimport int64_t
+from cpython.exc cimport PyErr_CheckSignals
+
+import numpy as np
+from ._bytecode import hill_coefficients as _hill_coefficients
+from . import _rosenbrock_ref as _ref
+
+from ._typedefs cimport float64_t, int32_t, uint8_t
+
+__all__ = ["course", "relax_course", "LANES", "openmp_enabled"]
+
+cdef extern from "_rosenbrock_helpers.h":
+    enum: MM_LANES
+    int MMMECH_HAVE_OPENMP
+    int mm_thread_num() noexcept nogil
+    void* mm_aligned_alloc(size_t n) noexcept nogil
+    void mm_aligned_free(void* p) noexcept nogil
+    int mm_load_int(int* p) noexcept nogil
+    void mm_store_int(int* p, int v) noexcept nogil
+    void mm_set_tables(const double* invc, const double* logc, const double* exp2t) noexcept nogil
+    void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
+                 const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
+    void mm_gather_clip(Py_ssize_t m, const int32_t* src, const double* X,
+                        double* px) noexcept nogil
+    void mr_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int64_t* prog_ptr,
+                  const int32_t* prog_op, const int32_t* prog_slot, const int32_t* arg1,
+                  const int32_t* arg2, const double* ph, const double* X, const double* ymax,
+                  const double* tau, const double* fr, double* v, double* D) noexcept nogil
+    void mr_hill_d(Py_ssize_t nd, const int32_t* src, const double* X, const double* px,
+                   const double* ph, const double* n, const double* B, const double* Kn,
+                   const double* w, const double* lin, double* dh) noexcept nogil
+    void mr_matrix(Py_ssize_t m, const int32_t* perm, const int32_t* diag_pos, Py_ssize_t nnz,
+                   Py_ssize_t n_rule, const int32_t* rule_nodes, const int64_t* prog_ptr,
+                   const int32_t* prog_op, const int32_t* prog_slot, const int32_t* arg1,
+                   const int32_t* arg2, const int32_t* lit_pos, const double* v, double* adj,
+                   const double* dh, const double* ymax, const double* tau, const double* fr,
+                   const double* inv_gh, double* a) noexcept nogil
+    void mr_lu(Py_ssize_t m, const int32_t* diag_pos, const int32_t* l_ptr, const int32_t* l_pos,
+               const int32_t* upd_ptr, const int32_t* upd_dst, const int32_t* upd_l,
+               const int32_t* upd_u, double* a, double* dinv, int* bad) noexcept nogil
+    void mr_solve(Py_ssize_t m, const int32_t* perm, const int32_t* l_ptr, const int32_t* l_pos,
+                  const int32_t* l_row, const int32_t* u_ptr, const int32_t* u_pos,
+                  const int32_t* u_col, const double* a, const double* dinv, const double* rhs,
+                  double* b, double* out) noexcept nogil
+    void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
+                 const double* K, double* acc) noexcept nogil
+    void mr_rhs(Py_ssize_t NL, Py_ssize_t s, const double* C, const double* inv_h,
+                const double* F, const double* K, double* rhs) noexcept nogil
+
+
+def _set_tables():
+    """The log/exp tables of mm_hill (static in this module too), as _logic.pyx builds them."""
+    from decimal import Decimal, localcontext
+    invc = np.empty(128)
+    logc = np.empty(128)
+    exp2t = np.empty(64)
+    with localcontext() as ctx:
+        ctx.prec = 50
+        for j in range(128):
+            invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
+            logc[j] = float(-Decimal(invc[j]).ln())
+        for j in range(64):
+            exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    cdef const double[::1] a = invc
+    cdef const double[::1] b = logc
+    cdef const double[::1] c = exp2t
+    mm_set_tables(&a[0], &b[0], &c[0])
+
+
+_set_tables()
+
+cdef enum:
+    LANES = MM_LANES
+    SMAX = 8
+
+# tableau (from the reference at import: the same double constants)
+cdef int NS
+cdef double RA[SMAX][SMAX]
+cdef double RC[SMAX][SMAX]
+cdef double RM[SMAX]
+cdef double RE[SMAX]
+cdef int RNEWF[SMAX]
+cdef double RGAMMA, RELO, FMIN, FMAX, FSAFE
+
+
+def _load_tableau():
+    global NS, RGAMMA, RELO, FMIN, FMAX, FSAFE
+    cdef int s, j
+    NS = len(_ref.ROS_M)
+    if NS > SMAX:
+        raise ImportError("mmmech._kernels._rosenbrock: too many stages")
+    for s in range(SMAX):
+        RM[s] = float(_ref.ROS_M[s]) if s < NS else 0.0
+        RE[s] = float(_ref.ROS_E[s]) if s < NS else 0.0
+        RNEWF[s] = 1 if (s < NS and _ref.ROS_NEWF[s]) else 0
+        for j in range(SMAX):
+            RA[s][j] = float(_ref.ROS_A[s][j]) if (s < NS and j < s) else 0.0
+            RC[s][j] = float(_ref.ROS_C[s][j]) if (s < NS and j < s) else 0.0
+    RGAMMA = float(_ref.ROS_GAMMA)
+    RELO = float(_ref.ROS_ELO)
+    FMIN = float(_ref.FAC_MIN)
+    FMAX = float(_ref.FAC_MAX)
+    FSAFE = float(_ref.FAC_SAFE)
+
+
+_load_tableau()
+globals()["LANES"] = LANES
+
+
+def openmp_enabled():
+    return MMMECH_HAVE_OPENMP != 0
+
+
+cdef struct Job:
+    Py_ssize_t N, E, R, K, C, M, nd, n_ops, n_rule, m, nnz
+    const int64_t* prog_ptr
+    const int32_t* prog_op
+    const int32_t* prog_slot
+    const int32_t* arg1
+    const int32_t* arg2
+    const int32_t* rule_nodes
+    const uint8_t* has_rule
+    const int32_t* slot_edge
+    const int32_t* slot_src
+    const int32_t* lit_pos
+    const int32_t* perm
+    const int32_t* diag_pos
+    const int32_t* l_ptr
+    const int32_t* l_pos
+    const int32_t* l_row
+    const int32_t* u_ptr
+    const int32_t* u_pos
+    const int32_t* u_col
+    const int32_t* upd_ptr
+    const int32_t* upd_dst
+    const int32_t* upd_l
+    const int32_t* upd_u
+    const double* w
+    const double* n
+    const double* B
+    const double* Kn
+    const uint8_t* lin
+    const double* tau
+    const double* ymax
+    const uint8_t* fixed_mask
+    const double* fixed_value
+    const double* y0
+    const int64_t* param_index
+    const int32_t* cols
+    const double* values      # (R, K, C)
+    const int32_t* out_nodes
+    double dt, rtol, atol, h0
+    Py_ssize_t max_steps
+    Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
+    double* out               # (R, K + 1, M)
+    double* y_out             # (R, N)
+    uint8_t* ok_out
+    int64_t* steps_out
+    int stop
+
+
+cdef struct Group:
+    double* y
+    double* ynew
+    double* U
+    double* F
+    double* F0
+    double* Ks      # NS * NL
+    double* rhs
+    double* tau
+    double* ymax
+    double* fr
+    double* px
+    double* pn
+    double* pB
+    double* pKn
+    double* pw
+    double* plin
+    double* ph
+    double* dh
+    double* cn      # constant edges' parameters (E - nd) * L
+    double* cB
+    double* cKn
+    double* cw
+    double* clin
+    double* cx
+    double* v       # n_ops * L
+    double* adj
+    double* a       # nnz * L
+    double* dinv    # m * L
+    double* b       # m * L
+    double hh[LANES]
+    double inv_h[LANES]
+    double inv_gh[LANES]
+    double h[LANES]
+    double t[LANES]
+    int64_t tries[LANES]
+    int64_t steps[LANES]
+    Py_ssize_t reg[LANES]
+    Py_ssize_t k[LANES]
+    int active[LANES]
+    int rejected[LANES]
+    int ok[LANES]
+    int bad[LANES]
+
+
+cdef Py_ssize_t _group_doubles(const Job* job) noexcept nogil:
+    cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES
+    return ((9 + NS) * NL + 8 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_ops * LANES
+            + job.nnz * LANES + 2 * job.m * LANES)
+
+
+cdef Group* _group_new(const Job* job) noexcept nogil:
+    cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES, CL = (job.E - job.nd) * LANES
+    cdef Py_ssize_t nd = _group_doubles(job), i
+    cdef Group* g = <Group*>malloc(sizeof(Group))
+    cdef double* p
+    if g == NULL:
+        return NULL
+    memset(g, 0, sizeof(Group))
+    p = <double*>mm_aligned_alloc(<size_t>nd * sizeof(double))
+    if p == NULL:
+        free(g)
+        return NULL
+    memset(p, 0, <size_t>nd * sizeof(double))
+    g.y = p; p += NL
+    g.ynew = p; p += NL
+    g.U = p; p += NL
+    g.F = p; p += NL
+    g.F0 = p; p += NL
+    g.rhs = p; p += NL
+    g.tau = p; p += NL
+    g.ymax = p; p += NL
+    g.fr = p; p += NL
+    g.Ks = p; p += NS * NL
+    g.px = p; p += EL
+    g.pn = p; p += EL
+    g.pB = p; p += EL
+    g.pKn = p; p += EL
+    g.pw = p; p += EL
+    g.plin = p; p += EL
+    g.ph = p; p += EL
+    g.dh = p; p += EL
+    g.cn = p; p += CL
+    g.cB = p; p += CL
+    g.cKn = p; p += CL
+    g.cw = p; p += CL
+    g.clin = p; p += CL
+    g.cx = p; p += CL
+    g.v = p; p += job.n_ops * LANES
+    g.adj = p; p += job.n_ops * LANES
+    g.a = p; p += job.nnz * LANES
+    g.dinv = p; p += job.m * LANES
+    g.b = p; p += job.m * LANES
+    # idle lanes hold finite dummy values (tau 1, Hill slope 1, ...)
+    for i in range(NL):
+        g.tau[i] = 1.0
+    for i in range(EL):
+        g.pn[i] = 1.0
+        g.pB[i] = 1.0
+        g.pKn[i] = 1.0
+        g.plin[i] = 1.0
+    for i in range(CL):
+        g.cn[i] = 1.0
+        g.cB[i] = 1.0
+        g.cKn[i] = 1.0
+        g.clin[i] = 1.0
+    for i in range(LANES):
+        g.hh[i] = 1.0
+        g.h[i] = 1.0
+    return g
+
+
+cdef void _group_free(Group* g) noexcept nogil:
+    if g != NULL:
+        mm_aligned_free(g.y)
+        free(g)
+
+
+cdef inline void _deriv(const Job* job, Group* g, const double* X, double* D) noexcept nogil:
+    mm_gather_clip(job.nd, job.slot_src, X, g.px)
+    mm_hill(job.nd * LANES, g.px, g.pn, g.pB, g.pKn, g.pw, g.plin, g.ph)
+    mr_rules(job.n_rule, job.rule_nodes, job.prog_ptr, job.prog_op, job.prog_slot, job.arg1,
+             job.arg2, g.ph, X, g.ymax, g.tau, g.fr, g.v, D)
+
+
+cdef void _const_literals(const Job* job, Group* g) noexcept nogil:
+    """Literals of the edges whose source has no rule (held values), every lane."""
+    cdef Py_ssize_t c, l, nd = job.nd, NC = job.E - job.nd
+    cdef double v
+    for c in range(NC):
+        for l in range(LANES):
+            v = g.y[job.slot_src[nd + c] * LANES + l]
+            g.cx[c * LANES + l] = 0.0 if v < 0.0 else (1.0 if v > 1.0 else v)
+    mm_hill(NC * LANES, g.cx, g.cn, g.cB, g.cKn, g.cw, g.clin, g.ph + nd * LANES)
+
+
+cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
+    cdef Py_ssize_t c, r = g.reg[l], k = g.k[l]
+    cdef const double* val = job.values + (r * job.K + k) * job.C
+    for c in range(job.C):
+        g.y[job.cols[c] * LANES + l] = val[c]
+    g.t[l] = 0.0
+    g.tries[l] = 0
+    g.rejected[l] = 0
+
+
+cdef void _write_out(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t row) noexcept nogil:
+    cdef Py_ssize_t j, r = g.reg[l]
+    cdef double* o = job.out + (r * (job.K + 1) + row) * job.M
+    for j in range(job.M):
+        o[j] = g.y[job.out_nodes[j] * LANES + l]
+
+
+cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept nogil:
+    cdef Py_ssize_t i, q, c, e, N = job.N, E = job.E, nd = job.nd
+    cdef Py_ssize_t p = job.param_index[r]
+    cdef const uint8_t* fixed = job.fixed_mask + r * N
+    cdef const double* fv = job.fixed_value + r * N
+    cdef const double* y0 = job.y0 + r * N
+    for i in range(N):
+        g.y[i * LANES + l] = fv[i] if fixed[i] else y0[i]
+        g.fr[i * LANES + l] = 1.0 if (job.has_rule[i] and not fixed[i]) else 0.0
+        g.tau[i * LANES + l] = job.tau[p * N + i]
+        g.ymax[i * LANES + l] = job.ymax[p * N + i]
+    for q in range(nd):
+        e = job.slot_edge[q]
+        g.pn[q * LANES + l] = job.n[p * E + e]
+        g.pB[q * LANES + l] = job.B[p * E + e]
+        g.pKn[q * LANES + l] = job.Kn[p * E + e]
+        g.pw[q * LANES + l] = job.w[p * E + e]
+        g.plin[q * LANES + l] = 1.0 if job.lin[p * E + e] else 0.0
+    for c in range(E - nd):
+        e = job.slot_edge[nd + c]
+        g.cn[c * LANES + l] = job.n[p * E + e]
+        g.cB[c * LANES + l] = job.B[p * E + e]
+        g.cKn[c * LANES + l] = job.Kn[p * E + e]
+        g.cw[c * LANES + l] = job.w[p * E + e]
+        g.clin[c * LANES + l] = 1.0 if job.lin[p * E + e] else 0.0
+    g.reg[l] = r
+    g.k[l] = 0
+    g.h[l] = job.h0
+    g.steps[l] = 0
+    g.ok[l] = 1
+    g.active[l] = 1
+    _write_out(job, g, l, 0)
+    _set_interval(job, g, l)
+
+
+cdef void _finish(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
+    cdef Py_ssize_t i, r = g.reg[l]
+    for i in range(job.N):
+        job.y_out[r * job.N + i] = g.y[i * LANES + l]
+    job.ok_out[r] = g.ok[l]
+    job.steps_out[r] = g.steps[l]
+    g.active[l] = 0
+
+
+cdef void _attempt(const Job* job, Group* g) noexcept nogil:
+    """One Rosenbrock (RODAS4) step attempt in every lane (idle lanes compute on dummy values)."""
+    cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, l, s, j
+    cdef double cA[SMAX]
+    cdef double en[LANES]
+    cdef double tot, sc, ay, an, ev, fac, rem
+    cdef int acc
+    cdef double* src = g.F0
+    for l in range(LANES):
+        if g.active[l]:
+            rem = job.dt - g.t[l]
+            g.hh[l] = g.h[l] if g.h[l] < rem else rem
+        else:
+            g.hh[l] = 1.0
+        g.inv_h[l] = 1.0 / g.hh[l]
+        g.inv_gh[l] = 1.0 / (RGAMMA * g.hh[l])
+        g.bad[l] = 0
+    # f(y), the op values and the exact Jacobian there; W = I/(gamma h) - J, factored
+    _deriv(job, g, g.y, g.F0)
+    mr_hill_d(job.nd, job.slot_src, g.y, g.px, g.ph, g.pn, g.pB, g.pKn, g.pw, g.plin, g.dh)
+    mr_matrix(job.m, job.perm, job.diag_pos, job.nnz, job.n_rule, job.rule_nodes, job.prog_ptr,
+              job.prog_op, job.prog_slot, job.arg1, job.arg2, job.lit_pos, g.v, g.adj, g.dh,
+              g.ymax, g.tau, g.fr, g.inv_gh, g.a)
+    mr_lu(job.m, job.diag_pos, job.l_ptr, job.l_pos, job.upd_ptr, job.upd_dst, job.upd_l,
+          job.upd_u, g.a, g.dinv, g.bad)
+    for s in range(NS):
+        if s == 0:
+            src = g.F0
+        elif RNEWF[s]:
+            for j in range(s):
+                cA[j] = RA[s][j]
+            mr_comb(NL, s, cA, g.y, g.Ks, g.U)
+            _deriv(job, g, g.U, g.F)
+            src = g.F
+        # else: the previous stage's f is reused (src unchanged)
+        for j in range(s):
+            cA[j] = RC[s][j]
+        mr_rhs(NL, s, cA, g.inv_h, src, g.Ks, g.rhs)
+        # nodes without a rule keep K = 0 (the buffer starts zeroed and is never written there)
+        mr_solve(job.m, job.perm, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos,
+                 job.u_col, g.a, g.dinv, g.rhs, g.b, g.Ks + s * NL)
+    # candidate and error norm (per lane)
+    for j in range(NS):
+        cA[j] = RM[j]
+    mr_comb(NL, NS, cA, g.y, g.Ks, g.ynew)
+    for l in range(LANES):
+        en[l] = 0.0
+    for i in range(N):
+        for l in range(LANES):
+            ev = 0.0
+            for j in range(NS):
+                if RE[j] != 0.0:
+                    ev = ev + RE[j] * g.Ks[j * NL + i * LANES + l]
+            ay = fabs(g.y[i * LANES + l])
+            an = fabs(g.ynew[i * LANES + l])
+            sc = job.atol + job.rtol * (an if (an > ay or an != an) else ay)
+            ev = ev / sc
+            en[l] += ev * ev
+    for l in range(LANES):
+        if not g.active[l]:
+            continue
+        tot = sqrt(en[l] / N)
+        if job.fixed > 0 and not g.bad[l] and tot == tot:
+            acc = 1
+            fac = 1.0
+        elif g.bad[l] or tot != tot:
+            acc = 0
+            fac = FMIN if not g.bad[l] else 0.5
+        else:
+            acc = tot <= 1.0
+            fac = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / RELO)
+            fac = FMIN if fac < FMIN else (FMAX if fac > FMAX else fac)
+            if acc and g.rejected[l] and fac > 1.0:
+                fac = 1.0
+        if acc:
+            for i in range(N):
+                ev = g.ynew[i * LANES + l]
+                g.y[i * LANES + l] = 0.0 if ev < 0.0 else (1.0 if ev > 1.0 else ev)
+            if g.hh[l] < g.h[l]:
+                # shortened to meet the interval's end: the next step keeps its size
+                if g.hh[l] * fac > g.h[l]:
+                    g.h[l] = g.hh[l] * fac
+            else:
+                g.h[l] = g.hh[l] * fac if g.hh[l] * fac > 1e-10 else 1e-10
+            if job.fixed > 0:
+                g.h[l] = job.dt / job.fixed
+            if job.dt - (g.t[l] + g.hh[l]) <= 1e-12 * job.dt:
+                g.t[l] = job.dt
+            else:
+                g.t[l] = g.t[l] + g.hh[l]
+        else:
+            g.h[l] = g.hh[l] * fac if g.hh[l] * fac > 1e-10 else 1e-10
+        g.rejected[l] = not acc
+        g.tries[l] += 1
+        g.steps[l] += 1
+
+
+cdef int _poll() noexcept with gil:
+    """Ctrl-C (or any exception a signal handler raises) during a run: kept for the caller."""
+    try:
+        PyErr_CheckSignals()
+    except BaseException as exc:
+        _pending.append(exc)
+        return 1
+    return 0
+
+
+_pending = []
+
+
+cdef void _group_run(Job* job, Group* g, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Regimens lo..hi-1 (at most LANES) through all K intervals."""
+    cdef Py_ssize_t l, n_active
+    cdef int master = mm_thread_num() == 0
+    cdef int64_t it = 0
+    for l in range(LANES):
+        g.active[l] = 0
+    for l in range(hi - lo):
+        _load(job, g, l, lo + l)
+    _const_literals(job, g)
+    while True:
+        n_active = 0
+        for l in range(LANES):
+            n_active += g.active[l]
+        if n_active == 0:
+            break
+        it += 1
+        if master and (it & 255) == 0:
+            if _poll():
+                mm_store_int(&job.stop, 1)
+        if mm_load_int(&job.stop):
+            return
+        _attempt(job, g)
+        n_active = 0
+        for l in range(LANES):
+            if not g.active[l]:
+                continue
+            if g.t[l] >= job.dt or g.tries[l] >= job.max_steps:
+                if g.t[l] < job.dt:
+                    g.ok[l] = 0
+                g.k[l] += 1
+                _write_out(job, g, l, g.k[l])
+                if g.k[l] == job.K:
+                    _finish(job, g, l)
+                else:
+                    _set_interval(job, g, l)
+                    n_active += 1
+        if n_active:
+            _const_literals(job, g)
+
+
+cdef const int32_t* _ip(const int32_t[::1] a):
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+def _i32(x):
+    return np.ascontiguousarray(np.asarray(x, dtype=np.int32).ravel())
+
+
+def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
+           Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0):
+    """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
+    ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
+    steps (R,)``."""
+    cdef Job job
+    cdef Py_ssize_t G, gi, lo, hi, Rc
+    cdef Group* g
+    cdef int nt
+    st = _ref.structure(cm)
+    N = len(cm.nodes)
+    prog_ptr = np.ascontiguousarray(np.asarray(cm.prog_ptr, dtype=np.int64))
+    prog_op = _i32(cm.prog_op)
+    prog_arg = _i32(cm.prog_arg)
+    edge_src = _i32(cm.edge_src)
+    E = edge_src.shape[0]
+    p = reg.params
+    w = np.ascontiguousarray(p.w, dtype=np.float64)
+    n = np.ascontiguousarray(p.n, dtype=np.float64)
+    tau = np.ascontiguousarray(p.tau, dtype=np.float64)
+    ymax = np.ascontiguousarray(p.ymax, dtype=np.float64)
+    B, Kn, lin = _hill_coefficients(n, np.asarray(p.ec50, dtype=np.float64))
+    B = np.ascontiguousarray(B, dtype=np.float64)
+    Kn = np.ascontiguousarray(Kn, dtype=np.float64)
+    lin = np.ascontiguousarray(lin, dtype=np.uint8)
+    P = w.shape[0]
+    fixed_mask = np.ascontiguousarray(reg.fixed_mask, dtype=np.uint8)
+    fixed_value = np.ascontiguousarray(reg.fixed_value, dtype=np.float64)
+    y0 = np.ascontiguousarray(reg.y0, dtype=np.float64)
+    pidx = np.ascontiguousarray(reg.param_index, dtype=np.int64)
+    R = pidx.shape[0]
+    cols_a = _i32(cols)
+    vals = np.ascontiguousarray(values, dtype=np.float64)
+    outn = _i32(out_nodes)
+    if vals.ndim != 3 or vals.shape[0] != R or vals.shape[2] != cols_a.shape[0]:
+        raise ValueError(f"_rosenbrock kernel: values has shape {vals.shape}, expected "
+                         f"({R}, K, {cols_a.shape[0]})")
+    K = vals.shape[1]
+    expect = {"w": (w, (P, E)), "n": (n, (P, E)), "tau": (tau, (P, N)), "ymax": (ymax, (P, N)),
+              "fixed_mask": (fixed_mask, (R, N)), "fixed_value": (fixed_value, (R, N)),
+              "y0": (y0, (R, N)), "prog_ptr": (prog_ptr, (N + 1,))}
+    for name, (arr, shape) in expect.items():
+        if arr.shape != shape:
+            raise ValueError(f"_rosenbrock kernel: {name} has shape {arr.shape}, expected {shape}")
+    if N < 1 or R < 1 or K < 1 or P < 1:
+        raise ValueError(f"_rosenbrock kernel: need N, R, K, P >= 1, got {N}, {R}, {K}, {P}")
+    if max_steps < 1 or not dt > 0:
+        raise ValueError("_rosenbrock kernel: max_steps must be >= 1 and dt > 0")
+    for arr, bound in ((cols_a, N), (outn, N), (pidx, P)):
+        if arr.shape[0] and (arr.min() < 0 or arr.max() >= bound):
+            raise ValueError("_rosenbrock kernel: an index is out of range")
+    has_rule = np.ascontiguousarray(np.diff(prog_ptr) > 0, dtype=np.uint8)
+    moving = has_rule[edge_src].astype(bool) if E else np.zeros(0, dtype=bool)
+    slot_edge = np.concatenate([np.nonzero(moving)[0], np.nonzero(~moving)[0]]).astype(np.int32)
+    slot_of = np.empty(E, dtype=np.int64)
+    slot_of[slot_edge] = np.arange(E)
+    is_lit = np.asarray(prog_op) == 0
+    prog_slot = np.where(is_lit, slot_of[np.where(is_lit, prog_arg, 0)] if E else 0, prog_arg)
+    arrays = dict(
+        prog_slot=_i32(prog_slot), arg1=_i32(st["arg1"]), arg2=_i32(st["arg2"]),
+        rule_nodes=_i32(np.nonzero(has_rule)[0]), slot_edge=_i32(slot_edge),
+        slot_src=_i32(edge_src[slot_edge]), lit_pos=_i32(st["lit_pos"]), perm=_i32(st["perm"]),
+        diag_pos=_i32(st["diag_pos"]), l_ptr=_i32(st["l_ptr"]), l_pos=_i32(st["l_pos"]),
+        l_row=_i32(st["l_row"]), u_ptr=_i32(st["u_ptr"]), u_pos=_i32(st["u_pos"]),
+        u_col=_i32(st["u_col"]), upd_ptr=_i32(st["upd_ptr"]), upd_dst=_i32(st["upd_dst"]),
+        upd_l=_i32(st["upd_l"]), upd_u=_i32(st["upd_u"]))
+    out = np.empty((R, K + 1, outn.shape[0]), dtype=np.float64)
+    y_out = np.empty((R, N), dtype=np.float64)
+    ok = np.zeros(R, dtype=np.uint8)
+    steps = np.zeros(R, dtype=np.int64)
+    cdef const int64_t[::1] v_ptr = prog_ptr
+    cdef const int32_t[::1] v_op = prog_op
+    cdef const int32_t[::1] v_slot = arrays["prog_slot"]
+    cdef const int32_t[::1] v_a1 = arrays["arg1"]
+    cdef const int32_t[::1] v_a2 = arrays["arg2"]
+    cdef const int32_t[::1] v_rn = arrays["rule_nodes"]
+    cdef const uint8_t[::1] v_hr = has_rule
+    cdef const int32_t[::1] v_se = arrays["slot_edge"]
+    cdef const int32_t[::1] v_ss = arrays["slot_src"]
+    cdef const int32_t[::1] v_lp = arrays["lit_pos"]
+    cdef const int32_t[::1] v_perm = arrays["perm"]
+    cdef const int32_t[::1] v_dp = arrays["diag_pos"]
+    cdef const int32_t[::1] v_lptr = arrays["l_ptr"]
+    cdef const int32_t[::1] v_lpos = arrays["l_pos"]
+    cdef const int32_t[::1] v_lrow = arrays["l_row"]
+    cdef const int32_t[::1] v_uptr = arrays["u_ptr"]
+    cdef const int32_t[::1] v_upos = arrays["u_pos"]
+    cdef const int32_t[::1] v_ucol = arrays["u_col"]
+    cdef const int32_t[::1] v_updp = arrays["upd_ptr"]
+    cdef const int32_t[::1] v_updd = arrays["upd_dst"]
+    cdef const int32_t[::1] v_updl = arrays["upd_l"]
+    cdef const int32_t[::1] v_updu = arrays["upd_u"]
+    cdef const float64_t[::1] v_w = w.ravel()
+    cdef const float64_t[::1] v_n = n.ravel()
+    cdef const float64_t[::1] v_B = B.ravel()
+    cdef const float64_t[::1] v_Kn = Kn.ravel()
+    cdef const uint8_t[::1] v_lin = lin.ravel()
+    cdef const float64_t[::1] v_tau = tau.ravel()
+    cdef const float64_t[::1] v_ymax = ymax.ravel()
+    cdef const uint8_t[::1] v_fm = fixed_mask.ravel()
+    cdef const float64_t[::1] v_fv = fixed_value.ravel()
+    cdef const float64_t[::1] v_y0 = y0.ravel()
+    cdef const int64_t[::1] v_pidx = pidx
+    cdef const int32_t[::1] v_cols = cols_a
+    cdef const float64_t[::1] v_vals = vals.ravel()
+    cdef const int32_t[::1] v_outn = outn
+    cdef float64_t[::1] v_out = out.ravel()
+    cdef float64_t[::1] v_yout = y_out.ravel()
+    cdef uint8_t[::1] v_ok = ok
+    cdef int64_t[::1] v_steps = steps
+    memset(&job, 0, sizeof(Job))
+    job.N, job.E, job.R, job.K = N, E, R, K
+    job.C, job.M = cols_a.shape[0], outn.shape[0]
+    job.nd = int(moving.sum())
+    job.n_ops = prog_op.shape[0]
+    job.n_rule = v_rn.shape[0]
+    job.m = v_perm.shape[0]
+    job.nnz = int(st["nnz"])
+    job.prog_ptr = &v_ptr[0]
+    job.prog_op = _ip(v_op)
+    job.prog_slot = _ip(v_slot)
+    job.arg1 = _ip(v_a1)
+    job.arg2 = _ip(v_a2)
+    job.rule_nodes = _ip(v_rn)
+    job.has_rule = &v_hr[0]
+    job.slot_edge = _ip(v_se)
+    job.slot_src = _ip(v_ss)
+    job.lit_pos = _ip(v_lp)
+    job.perm = _ip(v_perm)
+    job.diag_pos = _ip(v_dp)
+    job.l_ptr = &v_lptr[0]
+    job.l_pos = _ip(v_lpos)
+    job.l_row = _ip(v_lrow)
+    job.u_ptr = &v_uptr[0]
+    job.u_pos = _ip(v_upos)
+    job.u_col = _ip(v_ucol)
+    job.upd_ptr = &v_updp[0]
+    job.upd_dst = _ip(v_updd)
+    job.upd_l = _ip(v_updl)
+    job.upd_u = _ip(v_updu)
+    job.w = &v_w[0] if E else NULL
+    job.n = &v_n[0] if E else NULL
+    job.B = &v_B[0] if E else NULL
+    job.Kn = &v_Kn[0] if E else NULL
+    job.lin = &v_lin[0] if E else NULL
+    job.tau = &v_tau[0]
+    job.ymax = &v_ymax[0]
+    job.fixed_mask = &v_fm[0]
+    job.fixed_value = &v_fv[0]
+    job.y0 = &v_y0[0]
+    job.param_index = &v_pidx[0]
+    job.cols = _ip(v_cols)
+    job.values = &v_vals[0] if v_vals.shape[0] else NULL
+    job.out_nodes = _ip(v_outn)
+    job.dt, job.rtol, job.atol, job.h0 = dt, rtol, atol, h0
+    job.max_steps = max_steps
+    job.fixed = fixed_steps if fixed_steps > 0 else 0
+    if job.fixed > 0:
+        job.h0 = dt / job.fixed
+    job.out = &v_out[0] if v_out.shape[0] else NULL
+    job.y_out = &v_yout[0]
+    job.ok_out = &v_ok[0]
+    job.steps_out = &v_steps[0]
+    Rc = R
+    G = (Rc + LANES - 1) // LANES
+    nt = num_threads if num_threads > 0 else 0
+    failed = np.zeros(1, dtype=np.uint8)
+    cdef uint8_t[::1] v_failed = failed
+    del _pending[:]
+    if nt == 0:
+        from ._logic import default_threads  # deferred: only to read OpenMP's default
+        nt = default_threads()
+    if nt > G:
+        nt = <int>G
+    if nt < 1:
+        nt = 1
+    with nogil, parallel(num_threads=nt):
+        g = _group_new(&job)
+        if g == NULL:
+            v_failed[0] = 1
+        for gi in prange(G, schedule="dynamic"):
+            if g != NULL and mm_load_int(&job.stop) == 0:
+                lo = gi * LANES
+                hi = lo + LANES if lo + LANES < Rc else Rc
+                _group_run(&job, g, lo, hi)
+        _group_free(g)
+    if _pending:
+        exc = _pending[0]
+        del _pending[:]
+        raise exc
+    if failed[0]:
+        raise MemoryError("_rosenbrock kernel: could not allocate the per-thread buffers")
+    return out, y_out, ok.astype(bool), steps
+
+
+def relax_course(eq, decay, mean_w, theta0, int num_threads=0):
+    """See ``_rosenbrock_ref.relax_course`` (same arithmetic, rows in parallel)."""
+    cdef const float64_t[:, ::1] E = np.ascontiguousarray(eq, dtype=np.float64)
+    cdef const float64_t[:, ::1] Dc = np.ascontiguousarray(decay, dtype=np.float64)
+    cdef const float64_t[:, ::1] W = np.ascontiguousarray(mean_w, dtype=np.float64)
+    cdef const float64_t[::1] th0 = np.ascontiguousarray(theta0, dtype=np.float64)
+    cdef Py_ssize_t R = E.shape[0], T = E.shape[1], r, i
+    if Dc.shape[0] != R or Dc.shape[1] != T or W.shape[0] != R or W.shape[1] != T \
+            or th0.shape[0] != R:
+        raise ValueError("_rosenbrock.relax_course: shapes disagree")
+    end = np.empty((R, T), dtype=np.float64)
+    mean = np.empty((R, T), dtype=np.float64)
+    cdef float64_t[:, ::1] Ev = end
+    cdef float64_t[:, ::1] Mv = mean
+    cdef double th, e, d
+    cdef int nt = num_threads if num_threads > 0 else 1
+    if R == 0 or T == 0:
+        return end, mean
+    for r in prange(R, nogil=True, num_threads=nt, schedule="static"):
+        th = th0[r]
+        for i in range(T):
+            e = E[r, i]
+            d = th - e
+            Mv[r, i] = e + d * W[r, i]
+            th = e + d * Dc[r, i]
+            Ev[r, i] = th
+    return end, mean

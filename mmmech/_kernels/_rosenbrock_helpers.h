@@ -1,0 +1,250 @@
+/* C helpers of the Rosenbrock course kernel _rosenbrock.pyx (lane-interleaved loops, MM_LANES
+   lanes; see _rosenbrock_ref.py for the mathematics). Reuses the Hill and gather loops of the
+   logic kernel (_logic_helpers.h), so the right-hand side has the same bits as there. */
+#ifndef MMMECH_ROSENBROCK_HELPERS_H
+#define MMMECH_ROSENBROCK_HELPERS_H
+#include "_logic_helpers.h"
+
+/* Rule programs with one value per op (v, n_ops * L) instead of a stack, so that a reverse pass
+   can follow; D = ((ymax * F - X) * free) / tau for every node with a rule (same arithmetic as
+   mm_rules). */
+MM_CLONES
+static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
+                     const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
+                     const int32_t* MM_RESTRICT prog_slot, const int32_t* MM_RESTRICT arg1,
+                     const int32_t* MM_RESTRICT arg2, const double* MM_RESTRICT ph,
+                     const double* MM_RESTRICT X, const double* MM_RESTRICT ymax,
+                     const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
+                     double* MM_RESTRICT v, double* MM_RESTRICT D)
+{
+    for (Py_ssize_t j = 0; j < n_rule; j++) {
+        Py_ssize_t i = rule_nodes[j];
+        int64_t a;
+        for (a = prog_ptr[i]; a < prog_ptr[i + 1]; a++) {
+            int op = prog_op[a];
+            double* o = v + a * MM_LANES;
+            if (op == 0) {
+                const double* lit = ph + (Py_ssize_t)prog_slot[a] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) o[l] = lit[l];
+            } else if (op == 4) {
+                double c = (double)prog_slot[a];
+                for (int l = 0; l < MM_LANES; l++) o[l] = c;
+            } else if (op == 1) {
+                const double* x = v + (Py_ssize_t)arg1[a] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) o[l] = 1.0 - x[l];
+            } else if (op == 2) {
+                const double* b = v + (Py_ssize_t)arg1[a] * MM_LANES;
+                const double* t = v + (Py_ssize_t)arg2[a] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) o[l] = b[l] * t[l];
+            } else {
+                const double* b = v + (Py_ssize_t)arg1[a] * MM_LANES;
+                const double* t = v + (Py_ssize_t)arg2[a] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) o[l] = 1.0 - (1.0 - b[l]) * (1.0 - t[l]);
+            }
+        }
+        const double* F = v + (prog_ptr[i + 1] - 1) * MM_LANES;
+        const Py_ssize_t base = i * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++)
+            D[base + l] = ((ymax[base + l] * F[l] - X[base + l]) * fr[base + l]) / tau[base + l];
+    }
+}
+
+/* dh/dx of the moving edges' literals h = w f(x) (x the clipped source, ph the values mm_hill
+   gave): with x^n / (Kn + x^n) = h / (w B), dh/dx = n h (1 - h / (w B)) / x; at x = 0: w B / Kn
+   for n = 1, else 0 (n > 1; n < 1 has an infinite slope there and is given 0); 1 * w for the
+   identity; 0 where the raw source activity lies outside [0, 1] (the clip) or w B = 0. */
+MM_CLONES
+static void mr_hill_d(Py_ssize_t nd, const int32_t* MM_RESTRICT src, const double* MM_RESTRICT X,
+                      const double* MM_RESTRICT px, const double* MM_RESTRICT ph,
+                      const double* MM_RESTRICT n, const double* MM_RESTRICT B,
+                      const double* MM_RESTRICT Kn, const double* MM_RESTRICT w,
+                      const double* MM_RESTRICT lin, double* MM_RESTRICT dh)
+{
+    for (Py_ssize_t q = 0; q < nd; q++) {
+        const double* xs = X + (Py_ssize_t)src[q] * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            Py_ssize_t e = q * MM_LANES + l;
+            double raw = xs[l];
+            double x = px[e];
+            double wb = w[e] * B[e];
+            double d;
+            if (lin[e] != 0.0) {
+                d = w[e];
+            } else if (wb == 0.0) {
+                d = 0.0;
+            } else if (x > 0.0) {
+                d = n[e] * ph[e] * (1.0 - ph[e] / wb) / x;
+            } else {
+                d = n[e] == 1.0 ? wb / Kn[e] : 0.0;
+            }
+            dh[e] = (raw < 0.0 || raw > 1.0 || raw != raw) ? 0.0 : d;
+        }
+    }
+}
+
+/* W = I / (gamma h) - J into a (nnz * L): diagonal 1/(gamma h) + free/tau, then for each literal
+   whose source has a rule, a[pos] -= free ymax / tau * dF/dliteral * dh. The reverse pass over
+   each rule program computes dF/dliteral (adj, n_ops * L): every op is the operand of one op. */
+MM_CLONES
+static void mr_matrix(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
+                      const int32_t* MM_RESTRICT diag_pos, Py_ssize_t nnz,
+                      Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
+                      const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
+                      const int32_t* MM_RESTRICT prog_slot, const int32_t* MM_RESTRICT arg1,
+                      const int32_t* MM_RESTRICT arg2, const int32_t* MM_RESTRICT lit_pos,
+                      const double* MM_RESTRICT v, double* MM_RESTRICT adj,
+                      const double* MM_RESTRICT dh, const double* MM_RESTRICT ymax,
+                      const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
+                      const double* MM_RESTRICT inv_gh, double* MM_RESTRICT a)
+{
+    memset(a, 0, (size_t)nnz * MM_LANES * sizeof(double));
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_ssize_t i = perm[k];
+        double* d = a + (Py_ssize_t)diag_pos[k] * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++)
+            d[l] = inv_gh[l] + fr[i * MM_LANES + l] / tau[i * MM_LANES + l];
+    }
+    for (Py_ssize_t j = 0; j < n_rule; j++) {
+        Py_ssize_t i = rule_nodes[j];
+        double c[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++)
+            c[l] = fr[i * MM_LANES + l] * ymax[i * MM_LANES + l] / tau[i * MM_LANES + l];
+        int64_t a0 = prog_ptr[i], a1 = prog_ptr[i + 1];
+        double* r = adj + (a1 - 1) * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) r[l] = 1.0;
+        for (int64_t q = a1 - 1; q >= a0; q--) {
+            int op = prog_op[q];
+            const double* g = adj + q * MM_LANES;
+            if (op == 1) {
+                double* x = adj + (Py_ssize_t)arg1[q] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) x[l] = -g[l];
+            } else if (op == 2) {
+                double* x = adj + (Py_ssize_t)arg1[q] * MM_LANES;
+                double* y = adj + (Py_ssize_t)arg2[q] * MM_LANES;
+                const double* vx = v + (Py_ssize_t)arg1[q] * MM_LANES;
+                const double* vy = v + (Py_ssize_t)arg2[q] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) { x[l] = g[l] * vy[l]; y[l] = g[l] * vx[l]; }
+            } else if (op == 3) {
+                double* x = adj + (Py_ssize_t)arg1[q] * MM_LANES;
+                double* y = adj + (Py_ssize_t)arg2[q] * MM_LANES;
+                const double* vx = v + (Py_ssize_t)arg1[q] * MM_LANES;
+                const double* vy = v + (Py_ssize_t)arg2[q] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) {
+                    x[l] = g[l] * (1.0 - vy[l]);
+                    y[l] = g[l] * (1.0 - vx[l]);
+                }
+            } else if (op == 0 && lit_pos[q] >= 0) {
+                double* dst = a + (Py_ssize_t)lit_pos[q] * MM_LANES;
+                const double* dd = dh + (Py_ssize_t)prog_slot[q] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) dst[l] -= c[l] * g[l] * dd[l];
+            }
+        }
+    }
+}
+
+/* In-place LU without pivoting in the fixed order (diag inverses into dinv); bad[l] = 1 where a
+   pivot is tiny or not finite. */
+MM_CLONES
+static void mr_lu(Py_ssize_t m, const int32_t* MM_RESTRICT diag_pos,
+                  const int32_t* MM_RESTRICT l_ptr, const int32_t* MM_RESTRICT l_pos,
+                  const int32_t* MM_RESTRICT upd_ptr, const int32_t* MM_RESTRICT upd_dst,
+                  const int32_t* MM_RESTRICT upd_l, const int32_t* MM_RESTRICT upd_u,
+                  double* MM_RESTRICT a, double* MM_RESTRICT dinv, int* MM_RESTRICT bad)
+{
+    for (Py_ssize_t k = 0; k < m; k++) {
+        const double* d = a + (Py_ssize_t)diag_pos[k] * MM_LANES;
+        double* di = dinv + k * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            double p = d[l];
+            double ap = p < 0.0 ? -p : p;
+            if (!(ap > 1e-300) || ap > 1e300) { bad[l] = 1; p = 1.0; }
+            di[l] = 1.0 / p;
+        }
+        for (int32_t q = l_ptr[k]; q < l_ptr[k + 1]; q++) {
+            double* x = a + (Py_ssize_t)l_pos[q] * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) x[l] *= di[l];
+        }
+        for (int32_t q = upd_ptr[k]; q < upd_ptr[k + 1]; q++) {
+            double* x = a + (Py_ssize_t)upd_dst[q] * MM_LANES;
+            const double* lv = a + (Py_ssize_t)upd_l[q] * MM_LANES;
+            const double* uv = a + (Py_ssize_t)upd_u[q] * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) x[l] -= lv[l] * uv[l];
+        }
+    }
+}
+
+/* Solve W x = rhs for the rule nodes: b (m * L, elimination order) gathered from rhs (node
+   indexed), forward and backward substitution, scattered to out (node indexed; entries of nodes
+   without a rule are left untouched and must be zero). */
+MM_CLONES
+static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
+                     const int32_t* MM_RESTRICT l_ptr, const int32_t* MM_RESTRICT l_pos,
+                     const int32_t* MM_RESTRICT l_row, const int32_t* MM_RESTRICT u_ptr,
+                     const int32_t* MM_RESTRICT u_pos, const int32_t* MM_RESTRICT u_col,
+                     const double* MM_RESTRICT a, const double* MM_RESTRICT dinv,
+                     const double* MM_RESTRICT rhs, double* MM_RESTRICT b,
+                     double* MM_RESTRICT out)
+{
+    for (Py_ssize_t k = 0; k < m; k++) {
+        const double* s = rhs + (Py_ssize_t)perm[k] * MM_LANES;
+        double* d = b + k * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) d[l] = s[l];
+    }
+    for (Py_ssize_t k = 0; k < m; k++) {
+        const double* bk = b + k * MM_LANES;
+        for (int32_t q = l_ptr[k]; q < l_ptr[k + 1]; q++) {
+            double* bi = b + (Py_ssize_t)l_row[q] * MM_LANES;
+            const double* lv = a + (Py_ssize_t)l_pos[q] * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) bi[l] -= lv[l] * bk[l];
+        }
+    }
+    for (Py_ssize_t k = m - 1; k >= 0; k--) {
+        double* bk = b + k * MM_LANES;
+        for (int32_t q = u_ptr[k]; q < u_ptr[k + 1]; q++) {
+            const double* bj = b + (Py_ssize_t)u_col[q] * MM_LANES;
+            const double* uv = a + (Py_ssize_t)u_pos[q] * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) bk[l] -= uv[l] * bj[l];
+        }
+        const double* di = dinv + k * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) bk[l] *= di[l];
+    }
+    for (Py_ssize_t k = 0; k < m; k++) {
+        double* o = out + (Py_ssize_t)perm[k] * MM_LANES;
+        const double* d = b + k * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) o[l] = d[l];
+    }
+}
+
+/* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */
+MM_CLONES
+static void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
+                    const double* MM_RESTRICT y, const double* MM_RESTRICT K,
+                    double* MM_RESTRICT acc)
+{
+    memcpy(acc, y, (size_t)NL * sizeof(double));
+    for (Py_ssize_t j = 0; j < s; j++) {
+        if (coef[j] == 0.0) continue;
+        const double c = coef[j];
+        const double* kj = K + j * NL;
+        for (Py_ssize_t i = 0; i < NL; i++) acc[i] += c * kj[i];
+    }
+}
+
+/* rhs = F + sum_j (C[j] / hh) K_j, per lane */
+MM_CLONES
+static void mr_rhs(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT C,
+                   const double* MM_RESTRICT inv_h, const double* MM_RESTRICT F,
+                   const double* MM_RESTRICT K, double* MM_RESTRICT rhs)
+{
+    memcpy(rhs, F, (size_t)NL * sizeof(double));
+    for (Py_ssize_t j = 0; j < s; j++) {
+        if (C[j] == 0.0) continue;
+        double c[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) c[l] = C[j] * inv_h[l];
+        const double* kj = K + j * NL;
+        for (Py_ssize_t i = 0; i < NL; i += MM_LANES)
+            for (int l = 0; l < MM_LANES; l++) rhs[i + l] += c[l] * kj[i + l];
+    }
+}
+
+#endif /* MMMECH_ROSENBROCK_HELPERS_H */

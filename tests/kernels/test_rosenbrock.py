@@ -1,0 +1,302 @@
+"""The Rosenbrock course kernel (_rosenbrock.pyx) against its NumPy reference, the exact
+Jacobian against finite differences, and both against scipy's LSODA / Radau on time courses with
+dosing events (piecewise-constant held inputs).
+
+Tolerances stated here:
+- Cython vs NumPy reference: same method, same step decisions; 1e-9 absolute (measured 4e-16 on
+  the myeloma model: only the sparse-vs-dense solve rounds differently).
+- analytic Jacobian vs central differences (step 1e-6): 1e-6 absolute.
+- kernel (rtol r, atol r/1000) vs Radau at rtol 1e-10: |difference| <= 20 r at interval ends
+  (local error control, accumulated over the intervals; measured below 3 r).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from mmmech import _kernels
+from mmmech._kernels import _rosenbrock_ref as ref
+from mmmech._kernels._logic_ref import _Batch, derivative
+from mmmech.dynamics._course import network_course
+from mmmech.exceptions import InvalidInputError
+from mmmech.simulation import propagate
+from mmmech.testing import random_logic_model
+
+needs_kernel = pytest.mark.skipif(not _kernels.available("_rosenbrock"), reason="kernels not built")
+
+
+def _regimens(cm, R, seed, n_held=None):
+    """Random regimens holding the model's input nodes (no rule) fixed, with random
+    piecewise-constant values per interval (jumps as at dosing events)."""
+    rng = np.random.default_rng(seed)
+    N = cm.n_nodes
+    inputs = np.nonzero(~cm.has_rule)[0]
+    cols = inputs if n_held is None else inputs[:n_held]
+    mask = np.zeros((R, N))
+    mask[:, cols] = 1
+    value = np.zeros((R, N))
+    value[:, cols] = rng.uniform(0, 1, (R, cols.size))
+    y0 = np.tile(np.asarray(cm.y0, dtype=float), (R, 1))
+    y0[:, cm.has_rule] = rng.uniform(0, 1, (R, int(cm.has_rule.sum())))
+    return mask, value, y0, cols
+
+
+def _reg(cm, mask, value, y0):
+    return propagate._prepare(cm, mask, value, y0, None, None, None, "test")
+
+
+def _lsoda_course(cm, mask, value, y0, cols, vals, dt, method="Radau", rtol=1e-10):
+    """Per regimen, solve_ivp restarted at each interval on the reference derivative."""
+    R, K, _ = vals.shape
+    out = np.empty((R, K + 1, cm.n_nodes))
+    for r in range(R):
+        reg = _reg(cm, mask[r : r + 1], value[r : r + 1], y0[r : r + 1])
+        batch = _Batch(cm, reg.params, reg.param_index, reg.fixed_mask, reg.fixed_value)
+        y = np.where(mask[r] > 0, value[r], y0[r])
+        out[r, 0] = y
+        for k in range(K):
+            y = y.copy()
+            y[cols] = vals[r, k]
+
+            sol = solve_ivp(
+                lambda t, z, b=batch: derivative(b, z[None, :])[0],
+                (0.0, dt),
+                y,
+                method=method,
+                rtol=rtol,
+                atol=rtol * 1e-3,
+            )
+            assert sol.success
+            y = sol.y[:, -1]
+            out[r, k + 1] = y
+    return out
+
+
+# ------------------------------------------------------------------ the method (known answers)
+
+
+def test_rodas4_is_fourth_order_and_l_stable_on_the_linear_test_equation():
+    """One step of the tableau on y' = lam y (J = lam exactly): the local error falls as h^5
+    (order 4) and the stability function vanishes at infinity (L-stable); the embedded
+    estimate is one order lower (h^4)."""
+
+    def step(z):
+        # K_i (1/gamma - z) = z (y + sum A K) + sum C K   with h = 1, y = 1
+        K = []
+        for s in range(len(ref.ROS_M)):
+            u = 1.0 + sum(ref.ROS_A[s][j] * K[j] for j in range(s))
+            rhs = z * u + sum(ref.ROS_C[s][j] * K[j] for j in range(s))
+            K.append(rhs / (1.0 / ref.ROS_GAMMA - z))
+        y1 = 1.0 + sum(m * k for m, k in zip(ref.ROS_M, K, strict=True))
+        return y1, sum(e * k for e, k in zip(ref.ROS_E, K, strict=True))
+
+    errs = [abs(step(-h)[0] - np.exp(-h)) for h in (0.1, 0.05, 0.025)]
+    orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert np.all(orders > ref.ROS_ELO + 0.8) and np.all(orders < ref.ROS_ELO + 1.2)
+    est = [abs(step(-h)[1]) for h in (0.1, 0.05, 0.025)]
+    est_orders = np.log2(np.array(est[:-1]) / np.array(est[1:]))
+    assert np.all(est_orders > ref.ROS_ELO - 0.2) and np.all(est_orders < ref.ROS_ELO + 0.2)
+    assert abs(step(-1e12)[0]) < 1e-9
+
+
+# ------------------------------------------------------------------ Jacobian
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_analytic_jacobian_equals_central_differences(seed):
+    cm = random_logic_model(12, n_inputs=3, seed=seed)
+    mask, value, y0, _ = _regimens(cm, 2, seed)
+    reg = _reg(cm, mask, value, y0)
+    rng = np.random.default_rng(seed)
+    y = np.where(mask > 0, value, rng.uniform(0.02, 0.98, y0.shape))
+    J = ref.jacobian(cm, reg, y)
+    batch = _Batch(cm, reg.params, reg.param_index, reg.fixed_mask, reg.fixed_value)
+    eps = 1e-6
+    # columns of nodes with a rule (nodes without one are constant: their columns stay zero)
+    assert not J[:, :, ~cm.has_rule].any()
+    for j in np.nonzero(cm.has_rule)[0]:
+        up, dn = y.copy(), y.copy()
+        up[:, j] += eps
+        dn[:, j] -= eps
+        fd = (derivative(batch, up) - derivative(batch, dn)) / (2 * eps)
+        np.testing.assert_allclose(J[:, :, j], fd, atol=1e-6, rtol=1e-5)
+
+
+def test_structure_is_a_valid_elimination_order():
+    """Rule nodes appear once; the fill-in program covers every Jacobian entry."""
+    cm = random_logic_model(40, n_inputs=4, seed=3)
+    s = ref.structure(cm)
+    assert sorted(s["perm"].tolist()) == np.nonzero(cm.has_rule)[0].tolist()
+    assert s["diag_pos"].size == s["perm"].size
+    lits = s["lit_pos"][s["lit_pos"] >= 0]
+    assert lits.max() < s["nnz"]
+
+
+# ------------------------------------------------------------------ courses with dosing events
+
+
+@needs_kernel
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), R=st.integers(1, 18), K=st.integers(1, 4))
+def test_kernel_equals_reference_on_random_networks(seed, R, K):
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(14, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, R, seed)
+    vals = np.random.default_rng(seed + 1).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    a = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, 2)
+    b = ref.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-9, rtol=0)
+    assert a[2].tolist() == b[2].tolist()
+    assert a[3].tolist() == b[3].tolist()
+    # fixed steps as well
+    a = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, 1, 0.05, 3)
+    b = ref.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, 0, 0.05, 3)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist() == [3 * K] * R
+
+
+@pytest.fixture(scope="module")
+def radau_case():
+    """A random network, 2 regimens x 4 intervals of 3 time units with jumping held inputs, and
+    its Radau (rtol 1e-10) solution; LSODA (rtol 1e-8) checked against it once."""
+    cm = random_logic_model(16, n_inputs=3, seed=11)
+    R, K, dt = 2, 4, 3.0
+    mask, value, y0, cols = _regimens(cm, R, 5)
+    vals = np.random.default_rng(7).uniform(0, 1, (R, K, cols.size))
+    want = _lsoda_course(cm, mask, value, y0, cols, vals, dt, "Radau")
+    lsoda = _lsoda_course(cm, mask, value, y0, cols, vals, dt, "LSODA", rtol=1e-8)
+    assert np.abs(lsoda - want).max() < 1e-6  # the two anchors agree with each other
+    return cm, mask, value, y0, cols, vals, dt, want
+
+
+@pytest.mark.parametrize("rtol", [1e-4, 1e-6])
+@pytest.mark.parametrize("backend", ["python", "cython"])
+def test_course_agrees_with_radau_and_lsoda(radau_case, rtol, backend):
+    if backend == "cython" and not _kernels.available("_rosenbrock"):
+        pytest.skip("kernels not built")
+    cm, mask, value, y0, cols, vals, dt, want = radau_case
+    outn = np.arange(cm.n_nodes)
+    out, y, ok, steps = network_course(
+        cm, mask, value, y0, cols, vals, dt, outn, rtol=rtol, atol=rtol * 1e-3, backend=backend
+    )
+    assert ok.all() and (steps >= vals.shape[1]).all()
+    assert np.abs(out - want).max() <= 20 * rtol
+    np.testing.assert_allclose(y, want[:, -1], atol=20 * rtol)
+
+
+@needs_kernel
+def test_kernel_on_the_myeloma_model_with_vrd_inputs():
+    """Two days of VRd (12 intervals of 4 h, doses at 0 h and 24 h): Cython == reference,
+    both within the tolerance of Radau and of the former step-by-step Dormand-Prince path."""
+    from mmmech.dynamics import regimen as rg
+    from mmmech.simulation.simulator import Simulator
+
+    it = rg._item("vrd", "t")
+    drugs = list(it.regimen.drugs)
+    sim = Simulator("myeloma", drugs, context="marrow")
+    cm = sim.compiled
+    K, S = 12, 4
+    sub = (np.arange(K)[:, None] + (np.arange(S)[None, :] + 0.5) / S) * 4.0
+    body = rg._body({"weight_kg": 80.0, "bsa_m2": 1.95}, "t")
+    ev = rg._doses(it, 1, body)
+    conc = np.stack(
+        [rg._conc_matrix(d, ev, sub.ravel(), "reference", dict(body.known), []) for d in drugs],
+        axis=1,
+    )
+    mask, value = sim.fixed_arrays(conc)
+    value = value.reshape(K, S, cm.n_nodes).mean(axis=1)
+    zm, zv = sim.fixed_arrays(np.zeros((1, len(drugs))))
+    y0 = np.asarray(propagate.steady_state(cm, zm, zv, max_steps=100000).y)
+    cols = sim._col_node[sim._col_free]
+    outn = np.array([cm.readouts[k] for k in ("proliferation", "apoptosis", "immune_killing")])
+    vals = value[None, :, cols]
+    kw = dict(rtol=1e-4, atol=1e-7)
+    a = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="cython", **kw)
+    b = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="python", **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    # the former path: one Dormand-Prince call per step at rtol 1e-6
+    y = y0.copy()
+    old = [y[:, outn]]
+    for k in range(K):
+        o, _ = propagate.time_course(cm, [4.0], mask[:1], value[k : k + 1], y0=y)
+        y = np.ascontiguousarray(o[:, -1])
+        old.append(y[:, outn])
+    old = np.stack(old, axis=1)
+    assert np.abs(a[0] - old).max() < 2e-4
+    assert np.abs(a[0] - old).max() > 0  # a different integrator, not the same numbers
+
+
+@needs_kernel
+def test_results_do_not_depend_on_threads_or_batching():
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(20, n_inputs=3, seed=2)
+    mask, value, y0, cols = _regimens(cm, 37, 9)
+    vals = np.random.default_rng(3).uniform(0, 1, (37, 4, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    one = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-5, 1e-8, 10000, 1)
+    two = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-5, 1e-8, 10000, 2)
+    np.testing.assert_array_equal(one[0], two[0])
+    sub = _reg(cm, mask[5:6], value[5:6], y0[5:6])
+    alone = kern.course(cm, sub, cols, vals[5:6], 2.0, outn, 1e-5, 1e-8, 10000, 1)
+    np.testing.assert_array_equal(alone[0][0], one[0][5])
+
+
+def test_max_steps_is_reported_not_silent():
+    cm = random_logic_model(12, n_inputs=3, seed=4)
+    mask, value, y0, cols = _regimens(cm, 2, 1)
+    vals = np.random.default_rng(0).uniform(0, 1, (2, 3, cols.size))
+    out, _, ok, steps = network_course(
+        cm,
+        mask,
+        value,
+        y0,
+        cols,
+        vals,
+        5.0,
+        [0],
+        rtol=1e-10,
+        atol=1e-13,
+        max_steps=2,
+        backend="python",
+    )
+    assert not ok.any() and out.shape == (2, 4, 1)
+
+
+def test_bad_input_is_one_line():
+    cm = random_logic_model(10, n_inputs=2, seed=1)
+    mask, value, y0, cols = _regimens(cm, 2, 1)
+    vals = np.zeros((2, 3, cols.size))
+    with pytest.raises(InvalidInputError, match=r"network_course\(\): values must have shape"):
+        network_course(cm, mask, value, y0, cols, vals[:, :, :1], 1.0, [0])
+    with pytest.raises(InvalidInputError, match="every node of cols must be fixed"):
+        network_course(cm, np.zeros_like(mask), value, y0, cols, vals, 1.0, [0])
+    with pytest.raises(InvalidInputError, match=r"values must be finite and lie in \[0, 1\]"):
+        network_course(cm, mask, value, y0, cols, vals + 2, 1.0, [0])
+    with pytest.raises(InvalidInputError, match="dt must be > 0"):
+        network_course(cm, mask, value, y0, cols, vals, 0.0, [0])
+    with pytest.raises(InvalidInputError, match="out_nodes must index"):
+        network_course(cm, mask, value, y0, cols, vals, 1.0, [99])
+
+
+@needs_kernel
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), R=st.integers(0, 5), T=st.integers(0, 50))
+def test_relax_course_kernel_equals_reference(seed, R, T):
+    """The binding-kinetics interval recursion: compiled == NumPy reference (same arithmetic)."""
+    kern = _kernels.load("_rosenbrock")
+    rng = np.random.default_rng(seed)
+    eq, decay, w = (rng.uniform(0, 1, (R, T)) for _ in range(3))
+    th0 = rng.uniform(0, 1, R)
+    a = kern.relax_course(eq, decay, w, th0)
+    b = ref.relax_course(eq, decay, w, th0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
