@@ -118,9 +118,7 @@ def test_numbers_in_the_page_equal_the_json(rank_doc):
     assert len(explained) == SMALL["top"]
     for r in explained:
         assert f'id="drivers-{r["rank"]}"' in html and f'id="nodes-{r["rank"]}"' in html
-        spec = re.search(
-            rf'data-for="drivers-{r["rank"]}">(.*?)</script>', html, re.S
-        ).group(1)
+        spec = re.search(rf'data-for="drivers-{r["rank"]}">(.*?)</script>', html, re.S).group(1)
         bars = json.loads(spec)["data"][0]
         deltas = [d for d in r["drivers"] if d["kind"] in ("drug", "context")]
         assert bars["x"] == pytest.approx([100 * d["delta_m_protein_reduction"] for d in deltas])
@@ -147,7 +145,10 @@ def test_report_command_and_rank_report_option(tmp_path, rank_doc):
     assert_one_line_error(
         subprocess.run(
             [sys.executable, "-m", "mmmech", "report", str(bad), "--out", str(out)],
-            capture_output=True, text=True, cwd=NEUTRAL_CWD, timeout=300,
+            capture_output=True,
+            text=True,
+            cwd=NEUTRAL_CWD,
+            timeout=300,
         ),  # fmt: skip
         "cannot tell",
     )
