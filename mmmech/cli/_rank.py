@@ -1,19 +1,16 @@
 """mmmech rank --patient FILE|NAME: regimens ranked for one patient (research use only)."""
 
+from ._report import add_report_arg, check_report, write_report_for
+
 __all__ = ["register", "cmd_rank"]
 
 
 def cmd_rank(args):
     """One patient through each candidate regimen; ranked with intervals and drivers."""
     # deferred: a command loads its layers only when it runs
-    from ..exceptions import InvalidInputError  # deferred: as above
     from ..ranking import rank  # deferred: as above
 
-    if args.report:
-        raise InvalidInputError(
-            "rank: --report is not available yet (the reports package is not in this "
-            "version); use --json"
-        )
+    check_report(args)
     res = rank(
         args.patient,
         args.regimens,
@@ -24,7 +21,9 @@ def cmd_rank(args):
         toxicity=not args.no_toxicity,
         top=args.top,
     )
-    return res.to_dict(), res.text()
+    doc = res.to_dict()
+    write_report_for(args, doc, seed=args.seed, model="myeloma")
+    return doc, res.text()
 
 
 #: the defaults of mmmech.ranking.rank, repeated so that building the parser imports nothing
@@ -86,7 +85,5 @@ def register(sub, common):
         default=False,
         help="do not feed toxicity back into efficacy (full doses)",
     )
-    p.add_argument(
-        "--report", default=None, metavar="FILE", help="write a report (not available yet)"
-    )
+    add_report_arg(p)
     p.set_defaults(func=cmd_rank)

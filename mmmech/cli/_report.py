@@ -46,9 +46,9 @@ def register(sub, common):
     p = sub.add_parser(
         "report",
         parents=[common],
-        help="an interactive HTML report of a saved result (score, screen, regimen, trial)",
+        help="an interactive HTML report of a saved result (score, screen, regimen, trial, rank)",
         description="Write a self-contained interactive HTML report of a result saved "
-        "earlier: the JSON of 'mmmech score|regimen simulate|trial --json' or a screen table "
+        "earlier: the JSON of 'mmmech score|regimen simulate|trial|rank --json' or a screen table "
         "(.parquet, .pq, .csv). The kind is told from the document. The page embeds "
         "plotly.js and the result (no network needed to open it).",
     )

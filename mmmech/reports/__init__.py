@@ -1,4 +1,5 @@
-"""Self-contained interactive HTML reports of scores, screens, regimens and virtual trials.
+"""Self-contained interactive HTML reports of scores, screens, regimens, virtual trials and
+regimens ranked for one patient.
 
 One file per report, readable offline: plotly.js is embedded once (no CDN), the page's table
 script is plain JavaScript inlined from ``templates/``, and the result document is embedded as
@@ -9,7 +10,7 @@ their targets. Files are written atomically (docs/cli.md, *Output files*).
 
 >>> import mmmech.reports as rp
 >>> rp.KINDS
-('score', 'screen', 'regimen', 'trial')
+('score', 'screen', 'regimen', 'trial', 'rank')
 
 Python::
 
@@ -28,6 +29,7 @@ from typing import Any
 from .._typing import PathLike
 from ..exceptions import InvalidInputError
 from ._common import KINDS, check_report_path, jsonable, provenance, render_page, write_html
+from ._rank import is_rank_document, rank_sections
 from ._regimen import regimen_document, regimen_sections
 from ._score import plate_document, score_document, score_sections
 from ._screen import read_screen_table, screen_document, screen_sections
@@ -52,10 +54,12 @@ _TABLE_EXTS = (".parquet", ".pq", ".csv")
 
 
 def detect_kind(doc: Any) -> str:
-    """The kind of a result document (``score``, ``screen``, ``regimen`` or ``trial``), told
-    from its keys; InvalidInputError (one line) for anything else."""
+    """The kind of a result document (``score``, ``screen``, ``regimen``, ``trial`` or
+    ``rank``), told from its keys; InvalidInputError (one line) for anything else."""
     if isinstance(doc, Mapping) and doc.get("kind") in KINDS:
         return str(doc["kind"])
+    if is_rank_document(doc):
+        return "rank"
     if isinstance(doc, list) and doc and all(isinstance(b, Mapping) for b in doc):
         if all("scores" in b and "drugs" in b for b in doc):
             return "score"
@@ -74,8 +78,8 @@ def detect_kind(doc: Any) -> str:
         got = type(doc).__name__  # type: ignore[assignment]
     raise InvalidInputError(
         "report(): cannot tell what kind of result this is: expected a score (keys drugs, "
-        "scores), screen (rows or top, rank_by), regimen (regimen, m_protein) or trial (arms, "
-        f"hazard_ratios) document, got {got}"
+        "scores), screen (rows or top, rank_by), regimen (regimen, m_protein), trial (arms, "
+        f"hazard_ratios) or rank (patient, regimens) document, got {got}"
     )
 
 
@@ -195,6 +199,17 @@ def render_report(
         more, sources = _regimen_facts([doc.get("regimen")])
         drugs = list(dict.fromkeys(drugs + more))
         model = model or "myeloma"
+    elif kind == "rank":
+        title, sections, names = rank_sections(doc)
+        drugs, sources = _regimen_facts(names)
+        settings = doc.get("settings") or {}
+        seed = settings.get("seed") if seed is None else seed
+        for r in doc.get("regimens") or []:
+            tox = r.get("toxicity") if isinstance(r, Mapping) else None
+            for li in (tox or {}).get("label_incidence") or []:
+                if isinstance(li, Mapping) and li.get("source"):
+                    sources.append(str(li["source"]))
+        model = model or "myeloma"
     else:
         title, sections, names = trial_sections(doc)
         drugs, sources = _regimen_facts(names)
@@ -223,10 +238,11 @@ def write_report(
     ----------
     result : a result object (ScoreResult, ``[(block_id, SynergyResult)]``, SynergyResult,
         screen DataFrame, RegimenResult), a result document (dict or list, as ``--json``
-        prints it; a trial's JSON), or the path of a saved result (``.json``, ``.parquet``,
-        ``.pq``, ``.csv``)
+        prints it; a trial's or ``mmmech rank``'s JSON), or the path of a saved result
+        (``.json``, ``.parquet``, ``.pq``, ``.csv``)
     path : the ``.html`` file to write (checked before any work)
-    kind : ``score``, ``screen``, ``regimen`` or ``trial`` (default: told from the document)
+    kind : ``score``, ``screen``, ``regimen``, ``trial`` or ``rank`` (default: told from the
+        document)
     command : the exact command (string or argv list) shown in the report
     seed : the run's seed (default: taken from the document where it has one)
     model : model name or path (default: the document's, else the bundled ``myeloma``)

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: the kinds of report, in the order messages list them
-KINDS = ("score", "screen", "regimen", "trial")
+KINDS = ("score", "screen", "regimen", "trial", "rank")
 
 _NCT = re.compile(r"^NCT\d{8}$")
 

@@ -53,6 +53,17 @@ def test_rank_bad_patient_file_is_one_line(tmp_path):
     assert_one_line_error(_run("rank", "--patient", "example", "--report", "x.md"), "--report")
 
 
+def test_rank_report_option_writes_a_rank_report(tmp_path, capsys):
+    out = tmp_path / "rank.html"
+    argv = ["rank", "--patient", "example", "--regimens", "rd", *FAST, "--report", str(out)]
+    assert main([*argv, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    html = out.read_text(encoding="utf-8")
+    assert '<meta name="mmmech-report-kind" content="rank">' in html
+    assert "Research use only, not for clinical decisions" in html
+    assert f"data-value='{float(d['regimens'][0]['pfs_months'])!r}'" in html
+
+
 def test_regimen_simulate_toxicity_json(capsys):
     argv = ["regimen", "simulate", "rd", "--cycles", "2", "--step-hours", "12"]
     assert main([*argv, "--patient", "example", "--toxicity", "--json"]) == 0
