@@ -38,6 +38,7 @@ _SUBMODULES = {
     "synergy",
     "scoring",
     "screening",
+    "trials",
     "pathways",
     "model",
     "units",
@@ -66,6 +67,7 @@ _FUNCTIONS = {
     "simulate_regimen": ("dynamics.regimen", "simulate_regimen"),
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
+    "trial": ("trials", "trial"),
 }
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "simulate_regimen",
     "score",
     "screen",
+    "trial",
     "drugs",
     "structures",
     "network",
@@ -84,6 +87,7 @@ __all__ = [
     "synergy",
     "scoring",
     "screening",
+    "trials",
     "model",
     "exceptions",
     "units",

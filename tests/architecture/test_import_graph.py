@@ -41,6 +41,7 @@ LAYERS = [
     ("mmmech.scoring", 8),
     ("mmmech.screening", 9),
     ("mmmech.validation", 9),
+    ("mmmech.trials", 9.5),  # virtual trials: populations x dynamics, run like a screen
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),
