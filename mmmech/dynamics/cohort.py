@@ -273,7 +273,8 @@ def simulate_cohort(
         patient's course (IMWG's absolute +0.5 g/dL progression rule depends on it).
     follow_up_days : float, optional
         Follow the patients at least this long: when the `cycles` end earlier, the course goes
-        on without treatment (drug concentrations decay from the last doses) up to it.
+        on without treatment (drug concentrations decay from the last doses) up to it (rounded
+        up to a whole day).
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -322,7 +323,7 @@ def simulate_cohort(
             raise InvalidInputError(
                 f"{func}(): follow_up_days must be a number > 0, got {follow_up_days!r}"
             )
-        span_days = max(span_days, follow_up_days)
+        span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
     K = int(math.ceil(span_days * 24.0 / step_hours))
     edges = np.arange(K + 1) * float(step_hours)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..exceptions import InvalidInputError
 
@@ -88,7 +88,7 @@ def _finite_or_none(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def kaplan_meier(durations: Sequence[float], events: Sequence[bool]) -> KaplanMeier:
+def kaplan_meier(durations: npt.ArrayLike, events: npt.ArrayLike) -> KaplanMeier:
     """The Kaplan-Meier estimate of `durations` (event or censoring time) with `events`
     (True: progression observed, False: censored)."""
     # deferred: lifelines imports pandas and its fitters (about a second); only trials need it
@@ -119,10 +119,10 @@ def kaplan_meier(durations: Sequence[float], events: Sequence[bool]) -> KaplanMe
 
 
 def hazard_ratio(
-    durations_arm: Sequence[float],
-    events_arm: Sequence[bool],
-    durations_versus: Sequence[float],
-    events_versus: Sequence[bool],
+    durations_arm: npt.ArrayLike,
+    events_arm: npt.ArrayLike,
+    durations_versus: npt.ArrayLike,
+    events_versus: npt.ArrayLike,
 ) -> HazardRatio:
     """Cox hazard ratio (Efron ties) of the `arm` group against the `versus` group, 95% Wald
     interval; ``None`` values with a note when it is not estimable."""
