@@ -9,6 +9,7 @@ import mmmech
 from mmmech import populations, trials
 from mmmech.dynamics import simulate_cohort
 from mmmech.exceptions import InvalidInputError, MmmechError, UnknownNameError
+from mmmech.screening import JournalWarning
 from mmmech.trials import run as trial_run
 
 ORDER = {c: k for k, c in enumerate(trials.RESPONSE_ORDER)}  # 0 = best
@@ -101,11 +102,23 @@ def test_journal_resume_loses_no_patient(tmp_path, monkeypatch):
     journal = tmp_path / "t.json.partial"
     assert journal.exists() and not out.exists()
     assert len(journal.read_text().splitlines()) == 1 + 3  # header + the first batch
+    # an edited row fails its checksum: computed again, with a warning
+    lines = journal.read_text().splitlines()
+    lines[1] = lines[1].replace('"pfs_days": ', '"pfs_days": 1', 1)
+    journal.write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(trial_run, "_run_batch", real)
-    res = trials.run_trial(
-        ["rd", "vd"], "ndmm", patients=2, seed=2, cycles=1, batch_size=3, out=out, progress=False
-    )
-    assert res.timings["resumed"] == 3
+    with pytest.warns(JournalWarning, match="trial"):
+        res = trials.run_trial(
+            ["rd", "vd"],
+            "ndmm",
+            patients=2,
+            seed=2,
+            cycles=1,
+            batch_size=3,
+            out=out,
+            progress=False,
+        )
+    assert res.timings["resumed"] == 2
     assert _dump(res) == _dump(ref)
     assert json.loads(out.read_text())["arms"][0]["name"] == "rd"
     assert not journal.exists()
