@@ -1,7 +1,9 @@
 """A virtual trial: the same patients through every arm, locally or on Dask, journaled.
 
-The work is a list of (arm, patient) pairs, cut into batches of `batch_size` pairs (one
-:func:`~mmmech.trials.arms.simulate_arm` call per arm in a batch). Batches run with the screen's
+The work is a list of (arm, patient) pairs, cut into batches: one batch per arm and context
+combination (the patients one :func:`~mmmech.dynamics.simulate_cohort` call takes together; the
+kernel's cost is mostly per call and time step, so fewer, larger calls are faster), each split
+into pieces of at most `batch_size` pairs. Batches run with the screen's
 machinery (:mod:`mmmech.screening.backends`: in-process, a local Dask cluster of `workers`
 processes, or an existing scheduler), finished pairs are appended to the screen's journal
 (:mod:`mmmech.screening.journal`: JSON lines with checksums, fsynced, locked, fingerprinted) and
@@ -30,7 +32,7 @@ from .._typing import PathLike
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
-from ..screening.backends import _check_scheduler, _chunks, _dask_client, _run_dask, _run_local
+from ..screening.backends import _check_scheduler, _dask_client, _run_dask, _run_local
 from ..screening.journal import JOURNAL_SUFFIX, _Journal
 from ..screening.progress import _Progress
 from ..utils import atomic_write, output_target
@@ -139,6 +141,22 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
                 }
             )
     return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
+
+
+def _batches(
+    pairs: Sequence[tuple[int, int]], contexts: dict[int, tuple[str, ...]], size: int | None
+) -> list[list[tuple[int, int]]]:
+    """`pairs` cut into batches: one per (arm, context combination), each split into pieces of
+    at most `size` pairs (None: no limit), in a fixed order."""
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, int]]] = {}
+    for a, i in sorted(pairs):
+        groups.setdefault((a, contexts[i]), []).append((a, i))
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        step = len(g) if size is None else size
+        out += [g[j : j + step] for j in range(0, len(g), step)]
+    return out
 
 
 def _row_problem(row: dict[str, Any]) -> str | None:
@@ -334,8 +352,8 @@ def run_trial(
         As :func:`mmmech.screen`: 0 in-process, N a local Dask cluster of N processes, or an
         existing scheduler (address) or client.
     batch_size : int, optional
-        (arm, patient) pairs per batch (default: all in-process, else about four batches per
-        worker). The result does not depend on it.
+        Most (arm, patient) pairs per batch (default: no limit; batches are one per arm and
+        context combination anyway). The result does not depend on it.
     out : path ending in .json, optional
         Write :meth:`TrialResult.to_dict` there atomically; finished pairs are journaled in
         ``<out>.partial`` meanwhile, so an interrupted trial resumes without losing a patient.
@@ -393,11 +411,8 @@ def run_trial(
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
     keys = [_key(a, i) for a, i in pairs]
-    n_workers = workers if workers > 0 else (2 if (scheduler or client) else 0)
-    if batch_size is None:
-        batch = len(indices) if n_workers == 0 else max(1, math.ceil(len(pairs) / (4 * n_workers)))
-    else:
-        batch = check_int(batch_size, func, "batch_size", minimum=1)
+    batch = None if batch_size is None else check_int(batch_size, func, "batch_size", minimum=1)
+    contexts = {p.index: tuple(p.contexts) for p in enrolled}
     journal = None
     if path is not None:
         fp, config = _fingerprint(spec, indices)
@@ -443,7 +458,7 @@ def run_trial(
                 journal.start()
                 done.update({k: r for k, r in journal.rows.items() if k in keyset})
                 resumed = len(done)
-            chunks = _chunks(todo(), batch)  # type: ignore[arg-type]
+            chunks = _batches(todo(), contexts, batch)
             bar = _Progress(
                 len(pairs),
                 len(done),
