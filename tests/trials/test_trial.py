@@ -172,3 +172,18 @@ def test_dask_workers_give_identical_json(small):
         ["VRd", "Rd"], "ndmm", patients=5, seed=3, cycles=1, workers=2, batch_size=3
     )
     assert _dump(res) == _dump(small)
+
+
+def test_batches_are_whole_context_groups_split_at_the_size():
+    pts, _ = trials.enrol("ndmm", 60, seed=4)
+    ctx = {p.index: tuple(p.contexts) for p in pts}
+    pairs = [(a, p.index) for a in range(2) for p in pts]
+    for size in (None, 1, 7):
+        batches = trial_run._batches(pairs, ctx, size)
+        flat = [x for b in batches for x in b]
+        assert sorted(flat) == sorted(pairs)  # every pair exactly once
+        for b in batches:
+            assert len({(a, ctx[i]) for a, i in b}) == 1  # one arm, one context combination
+            assert size is None or len(b) <= size
+    whole = trial_run._batches(pairs, ctx, None)
+    assert len(whole) == 2 * len(set(ctx.values()))
