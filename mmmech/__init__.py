@@ -17,6 +17,8 @@ import graph and fails on an upward import or a cycle):
 - :mod:`mmmech.synergy`: Bliss, HSA, Loewe and ZIP on simulated or measured surfaces;
 - :mod:`mmmech.scoring`: a regimen's simulated surface scored (``mmmech.score``);
 - :mod:`mmmech.screening`: every combination ranked, locally or on Dask (``mmmech.screen``);
+- :mod:`mmmech.trials`: virtual trials, the same virtual patients through every arm
+  (``mmmech.trial``);
 - :mod:`mmmech.cli`: argument parsing and printing only.
 
 Submodules load on first use, so ``import mmmech`` stays fast.
@@ -38,6 +40,7 @@ _SUBMODULES = {
     "synergy",
     "scoring",
     "screening",
+    "trials",
     "pathways",
     "model",
     "units",
@@ -67,6 +70,7 @@ _FUNCTIONS = {
     "score": ("scoring", "score"),
     "screen": ("screening", "screen"),
     "rank": ("ranking", "rank"),
+    "trial": ("trials", "trial"),
 }
 
 __all__ = [
@@ -77,6 +81,7 @@ __all__ = [
     "score",
     "screen",
     "rank",
+    "trial",
     "drugs",
     "structures",
     "network",
@@ -86,6 +91,7 @@ __all__ = [
     "synergy",
     "scoring",
     "screening",
+    "trials",
     "model",
     "exceptions",
     "units",

@@ -1,7 +1,7 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``) with a
+``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``, ``_rank``, ``_trial``) with a
 ``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
@@ -129,6 +129,7 @@ def build_parser():
         _screen,  # deferred: a command loads its layers only when it runs
         _simulate,  # deferred: a command loads its layers only when it runs
         _structures,  # deferred: a command loads its layers only when it runs
+        _trial,  # deferred: a command loads its layers only when it runs
         _validate,  # deferred: a command loads its layers only when it runs
     )
 
@@ -144,6 +145,7 @@ def build_parser():
         _regimen,
         _rank,
         _report,
+        _trial,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:

@@ -30,6 +30,7 @@ from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
 from ..simulation.simulator import Simulator
+from ..utils import did_you_mean
 from ._course import network_course
 from .imwg import classify
 from .kinetics import kinetic_columns, occupancy_course
@@ -49,7 +50,7 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
-from .tumour import TumourModel, integrate
+from .tumour import HALF_LIVES, TumourModel, integrate
 
 __all__ = ["CohortResult", "simulate_cohort"]
 
@@ -183,6 +184,63 @@ def _fine_cached(
     return c0 if a == a0 else c0 * (a / a0)
 
 
+def _patient_mprotein(
+    isotypes: Sequence[str] | None,
+    m_protein: Sequence[float] | None,
+    P: int,
+    tumour: TumourModel,
+    func: str,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per-patient isotypes and starting M-protein as arrays (``(None, None)``: the tumour
+    model's for everyone, the original path)."""
+    if isotypes is None and m_protein is None:
+        return None, None
+    if isotypes is None:
+        iso = np.full(P, tumour.isotype, dtype=object)
+    else:
+        if isinstance(isotypes, str) or len(isotypes) != P:
+            raise InvalidInputError(
+                f"{func}(): isotypes must be a sequence of one isotype per body ({P}), got "
+                f"{isotypes!r:.60}"
+            )
+        iso = np.asarray(list(isotypes), dtype=object)
+        for v in iso:
+            if v not in HALF_LIVES:
+                raise InvalidInputError(
+                    f"{func}(): isotypes must be among {', '.join(HALF_LIVES)}, got {v!r}"
+                    f"{did_you_mean(str(v), list(HALF_LIVES))}"
+                )
+    if m_protein is None:
+        m0 = np.full(P, float(tumour.m0_g_per_dL))
+    else:
+        try:
+            m0 = np.asarray(m_protein, dtype=float)
+        except (TypeError, ValueError):
+            m0 = np.full(0, np.nan)
+        if m0.shape != (P,) or not np.all(np.isfinite(m0)) or np.any(m0 <= 0):
+            raise InvalidInputError(
+                f"{func}(): m_protein must be one finite value > 0 g/dL per body ({P}), got "
+                f"{m_protein!r:.60}"
+            )
+    return iso, m0
+
+
+def _integrate_patients(
+    rate: np.ndarray, dt_days: float, iso: np.ndarray, m0: np.ndarray, tumour: TumourModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~mmmech.dynamics.tumour.integrate` with each patient's isotype (half-life) and
+    starting M-protein: the course of a unit start scaled row by row (it is linear in it)."""
+    nb = np.empty((rate.shape[0], rate.shape[1] + 1))
+    mp = np.empty_like(nb)
+    for name in dict.fromkeys(iso.tolist()):
+        rows = np.flatnonzero(iso == name)
+        k = math.log(2) / HALF_LIVES[name].value
+        n_, m_ = integrate(rate[rows], dt_days, k, 1.0)
+        nb[rows] = n_
+        mp[rows] = m_ * m0[rows, None]
+    return nb, mp
+
+
 @dataclass
 class CohortResult:
     """A regimen simulated for a cohort of N patients (K time steps).
@@ -240,6 +298,9 @@ def simulate_cohort(
     backend: str = "auto",
     num_threads: int = 0,
     chunk: int = 2000,
+    isotypes: Sequence[str] | None = None,
+    m_protein: Sequence[float] | None = None,
+    follow_up_days: float | None = None,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -258,6 +319,17 @@ def simulate_cohort(
     chunk : int
         Patients integrated per batch (bounds memory; 2,000 patients of VRd over 12 cycles
         take about 0.3 GB for their concentrations).
+    isotypes : sequence of str, optional
+        The M-protein isotype of each patient (``IgG``, ``IgA``, ``light_chain``: its serum
+        half-life; default: every patient ``tumour.isotype``).
+    m_protein : sequence of float, optional
+        Each patient's M-protein at the start, g/dL > 0 (default: every patient
+        ``tumour.m0_g_per_dL``). The M-protein course is linear in it, so it scales the
+        patient's course (IMWG's absolute +0.5 g/dL progression rule depends on it).
+    follow_up_days : float, optional
+        Follow the patients at least this long: when the `cycles` end earlier, the course goes
+        on without treatment (drug concentrations decay from the last doses) up to it (rounded
+        up to a whole day).
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -297,6 +369,17 @@ def simulate_cohort(
         )
     n = _check_int(n, "cycles", func)
     span_days, _ = _horizon_days(it.regimen, n)
+    if follow_up_days is not None:
+        if (
+            isinstance(follow_up_days, bool)
+            or not isinstance(follow_up_days, (int, float))
+            or not (0 < follow_up_days < math.inf)
+        ):
+            raise InvalidInputError(
+                f"{func}(): follow_up_days must be a number > 0, got {follow_up_days!r}"
+            )
+        span_days = max(span_days, math.ceil(follow_up_days))
+    iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
     K = int(math.ceil(span_days * 24.0 / step_hours))
     edges = np.arange(K + 1) * float(step_hours)
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
@@ -411,7 +494,13 @@ def simulate_cohort(
         t2 = time.perf_counter()
         Pr, Ar = reads[:, :, 0], reads[:, :, 1]
         rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
-        nb, mp = integrate(rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL)
+        if iso_arr is None:
+            nb, mp = integrate(rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL)
+        else:
+            assert m0_arr is not None
+            nb, mp = _integrate_patients(
+                rate, step_hours / 24.0, iso_arr[lo:hi], m0_arr[lo:hi], tumour
+            )
         burden[lo:hi] = nb
         m_prot[lo:hi] = mp
         secs["tumour_imwg"] += time.perf_counter() - t2

@@ -42,9 +42,14 @@ def _chunks(items: Sequence[Task], size: int) -> list[Chunk]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _run_local(spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver) -> None:
+def _run_local(
+    spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver, run: Callable[..., Any] | None = None
+) -> None:
+    """Run every chunk here with ``run(spec, chunk)`` (default ``tasks._run_chunk``; a virtual
+    trial passes its own) and deliver each result."""
+    fn = tasks._run_chunk if run is None else run
     for ch in chunks:
-        deliver(tasks._run_chunk(spec, ch))
+        deliver(fn(spec, ch))
 
 
 def _check_scheduler(scheduler: Any, func: str) -> str:
@@ -165,12 +170,20 @@ def _dask_client(
     return Client(cluster), cluster
 
 
-def _run_dask(spec: _Spec, chunks: Sequence[Chunk], deliver: Deliver, client: Client) -> None:
+def _run_dask(
+    spec: _Spec,
+    chunks: Sequence[Chunk],
+    deliver: Deliver,
+    client: Client,
+    run: Callable[..., Any] | None = None,
+) -> None:
+    """As :func:`_run_local`, each chunk a Dask future (delivered as they complete)."""
     # deferred: dask.distributed takes about a second to import; only Dask runs need it
     from dask.distributed import as_completed
 
+    fn = tasks._run_chunk if run is None else run
     spec_f = client.scatter(spec, broadcast=True)
-    futures = [client.submit(tasks._run_chunk, spec_f, ch, pure=False) for ch in chunks]
+    futures = [client.submit(fn, spec_f, ch, pure=False) for ch in chunks]
     try:
         for fut in as_completed(futures):
             deliver(fut.result())

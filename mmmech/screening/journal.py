@@ -111,7 +111,11 @@ class _Journal:
         config: Mapping[str, Any],
         restart: bool = False,
         check_row: Callable[[Row], str | None] | None = None,
+        func: str = _FUNC,
+        what: str = "screen",
     ) -> None:
+        # `func` and `what` name the caller in messages (a virtual trial reuses this journal)
+        self.func, self.what = func, what
         self.path = path
         self.fingerprint = fingerprint
         self.config = config
@@ -135,9 +139,18 @@ class _Journal:
             fh.close()  # also releases the lock
         self._warn()
 
+    @property
+    def _differs(self) -> str:
+        if self.what == "screen":
+            return (
+                "other drugs, contexts, sizes, doses, ensemble, seed, or edited model, "
+                "context or drug files"
+            )
+        return "other inputs, or edited data files"
+
     def _os_error(self, exc: OSError) -> InvalidInputError:
         return InvalidInputError(
-            f"{_FUNC}(): cannot use the journal {self.path!r}: "
+            f"{self.func}(): cannot use the journal {self.path!r}: "
             f"{exc.strerror or exc}; remove it or choose another output "
             f"file"
         )
@@ -157,7 +170,7 @@ class _Journal:
         except OSError:
             fh.close()
             raise InvalidInputError(
-                f"{_FUNC}(): another screen is writing {self.path!r} right "
+                f"{self.func}(): another {self.what} is writing {self.path!r} right "
                 f"now; wait for it or choose another output file"
             ) from None
 
@@ -195,7 +208,7 @@ class _Journal:
     def _read(self, data: bytes) -> int:
         """Parse the journal bytes into ``self.rows``; return the length of the intact part
         (complete lines; 0: start afresh)."""
-        func = _FUNC
+        func = self.func
         if not data:
             return 0
         end = data.find(b"\n")
@@ -207,12 +220,12 @@ class _Journal:
             if data.startswith(b'{"mmmech_screen_journal"') and end < 0:
                 return 0  # the header itself was cut short: start afresh
             raise InvalidInputError(
-                f"{func}(): {self.path!r} exists but is not a screen "
+                f"{func}(): {self.path!r} exists but is not a {self.what} "
                 f"journal; remove it or choose another output file"
             ) from None
         if not isinstance(head, dict) or "mmmech_screen_journal" not in head:
             raise InvalidInputError(
-                f"{func}(): {self.path!r} exists but is not a screen "
+                f"{func}(): {self.path!r} exists but is not a {self.what} "
                 f"journal; remove it or choose another output file"
             )
         if head.get("mmmech_screen_journal") != _JOURNAL_VERSION:
@@ -225,9 +238,8 @@ class _Journal:
         if head.get("fingerprint") != self.fingerprint:
             raise InvalidInputError(
                 f"{func}(): the unfinished journal {self.path!r} belongs to a different "
-                f"screen (other drugs, contexts, sizes, doses, ensemble, seed, or edited model, "
-                f"context or drug files); run that screen again to finish it, or pass "
-                f"restart=True (--restart) to discard it"
+                f"{self.what} ({self._differs}); run that {self.what} again to finish it, "
+                f"or pass restart=True (--restart) to discard it"
             )
         good = end + 1
         last = data.rfind(b"\n") + 1  # anything after the last newline is a torn line
@@ -262,7 +274,7 @@ class _Journal:
         if bad:
             first = next(iter(bad.items()))
             warnings.warn(
-                f"screen(): {len(bad)} row(s) of the journal {self.path!r} failed their "
+                f"{self.func}(): {len(bad)} row(s) of the journal {self.path!r} failed their "
                 f"integrity check and will be computed again (first: {first[0]}: "
                 f"{first[1]})",
                 JournalWarning,
@@ -278,10 +290,10 @@ class _Journal:
             os.fsync(self.fh.fileno())
         except OSError as exc:  # e.g. a full disk: the rows already journaled are kept
             raise MmmechError(
-                f"{_FUNC}(): cannot append to the journal {self.path!r}: "
+                f"{self.func}(): cannot append to the journal {self.path!r}: "
                 f"{exc.strerror or exc}; the rows finished so far are kept there "
                 f"(a cut line is dropped on resume): fix the cause and run the "
-                f"same screen again"
+                f"same {self.what} again"
             ) from None
 
     def append(self, rows: Sequence[Row]) -> None:

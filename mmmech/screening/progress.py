@@ -34,7 +34,10 @@ class _Progress:
         every: float = 30.0,
         work_total: float | None = None,
         work_done: float | None = None,
+        label: str = "screen",
+        unit: str = "rows",
     ) -> None:
+        self.label, self.unit = label, unit
         self.total, self.done, self.start_done = total, done, done
         self.work_total = float(total if work_total is None else work_total)
         self.work_done = float(done if work_done is None else work_done)
@@ -65,7 +68,8 @@ class _Progress:
         fill = int(width * self.done / self.total)
         bar = "#" * fill + "-" * (width - fill)
         return (
-            f"screen [{bar}] {self.done}/{self.total} ({pct:.0f}%) {rate:.2f} rows/s "
+            f"{self.label} [{bar}] {self.done}/{self.total} ({pct:.0f}%) {rate:.2f} "
+            f"{self.unit}/s "
             f"elapsed {_hms(el)} ETA {_hms(eta)}"
         )
 

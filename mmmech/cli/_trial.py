@@ -1,0 +1,133 @@
+"""mmmech trial"""
+
+__all__ = ["register"]
+
+
+def register(sub, common):
+    p = sub.add_parser(
+        "trial",
+        parents=[common],
+        help="virtual trial: the same virtual patients through every arm",
+        description="Give every arm's regimen to the same N virtual patients of a population "
+        "and report per arm the IMWG response rates (ORR = PR or better, VGPR or better, CR), "
+        "median progression-free survival with its 95%% interval (Kaplan-Meier), and between "
+        "arms the Cox hazard ratio with its 95%% interval (lifelines).",
+        epilog="Arms are bundled regimen names (case-insensitive, e.g. VRd) or regimen files. "
+        "PFS is IMWG progression on the serum M-protein; death is not modelled; patients "
+        "without progression are censored at the end of follow-up (the longest arm's "
+        "treatment span). With --out FILE.json, finished patients are journaled in "
+        "FILE.json.partial, so an interrupted trial resumes where it stopped. Method and "
+        "limits: docs/trials.md.",
+    )
+    p.add_argument("arms", nargs="+", metavar="ARM", help="regimen name or file, one per arm")
+    p.add_argument(
+        "--population", default="ndmm", metavar="NAME|PATH", help="virtual population (ndmm)"
+    )
+    p.add_argument("--patients", type=int, default=100, metavar="N", help="patients (100)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="population seed (0)")
+    p.add_argument(
+        "--cycles",
+        type=int,
+        default=None,
+        metavar="N",
+        help="treatment cycles (default 12; a fixed regimen stops at its own length)",
+    )
+    p.add_argument("--context", default="marrow", metavar="NAME", help="cellular context (marrow)")
+    p.add_argument("--plot", default=None, metavar="FILE", help="KM curves and response bars")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes (default: in-process)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (e.g. tcp://host:8786); a scheduler that does "
+        "not answer within 30 s is an error",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="patient courses per batch of work (the result does not depend on it)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.json",
+        help="write the result there (atomically), journaling finished patients in "
+        "FILE.json.partial",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard an unfinished journal of a different trial at FILE.json.partial",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=_handle)
+
+
+def _fmt(x, scale=1.0, digits=1):
+    return "not reached" if x is None else f"{x * scale:.{digits}f}"
+
+
+def _handle(args):
+    # deferred: a command loads its layers only when it runs
+    from .._figures import check_output_path
+    from ..trials import run_trial  # deferred: as above
+
+    if args.plot:
+        check_output_path(args.plot, "trial", "--plot")
+    res = run_trial(
+        args.arms,
+        population=args.population,
+        patients=args.patients,
+        seed=args.seed,
+        cycles=args.cycles,
+        context=args.context,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        batch_size=args.batch_size,
+        out=args.out,
+        restart=args.restart,
+        progress=False if args.quiet else None,
+    )
+    payload = res.to_dict()
+    if args.plot:
+        res.plot(args.plot)
+    lines = [
+        f"virtual trial: {payload['population']}, {payload['patients']} patients, seed "
+        f"{payload['seed']}, follow-up {payload['follow_up_months']:.1f} months"
+    ]
+    for a in payload["arms"]:
+        med = a["median_pfs_months"]
+        ci = (
+            ""
+            if med is None
+            else f" (95% CI {_fmt(a['median_pfs_low'])}-{_fmt(a['median_pfs_high'])})"
+        )
+        lines.append(
+            f"  {a['name']:<12} ORR {a['orr']:.1%}  >=VGPR {a['vgpr_or_better']:.1%}  CR "
+            f"{a['cr_or_better']:.1%}  median PFS {_fmt(med)} months{ci}  progressed "
+            f"{a['progressed']}/{a['patients']}"
+        )
+    for h in payload["hazard_ratios"]:
+        if h["value"] is None:
+            lines.append(f"  HR {h['arm']} vs {h['versus']}: {h['note']}")
+        else:
+            lines.append(
+                f"  HR {h['arm']} vs {h['versus']}: {h['value']:.3f} (95% CI {h['low']:.3f}-"
+                f"{h['high']:.3f})"
+            )
+    for n in payload["notes"]:
+        lines.append(f"  note: {n}")
+    if args.plot:
+        lines.append(f"  plot: {args.plot}")
+    if args.out:
+        lines.append(f"  written: {args.out}")
+    return payload, "\n".join(lines)

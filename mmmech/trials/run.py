@@ -1,0 +1,579 @@
+"""A virtual trial: the same patients through every arm, locally or on Dask, journaled.
+
+The work is a list of (arm, patient) pairs, cut into batches: one batch per arm and context
+combination (the patients one :func:`~mmmech.dynamics.simulate_cohort` call takes together; the
+kernel's cost is mostly per call and time step, so fewer, larger calls are faster), each split
+into pieces of at most `batch_size` pairs. Batches run with the screen's
+machinery (:mod:`mmmech.screening.backends`: in-process, a local Dask cluster of `workers`
+processes, or an existing scheduler), finished pairs are appended to the screen's journal
+(:mod:`mmmech.screening.journal`: JSON lines with checksums, fsynced, locked, fingerprinted) and
+the progress bar is the screen's. Each patient's course depends only on that patient, the arm and
+the settings, so the result is the same for any batch size, worker count and resumption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import __version__
+from .. import populations as _populations
+from .._guards import check_int, check_seed
+from .._typing import PathLike
+from ..dynamics.regimen import _item
+from ..exceptions import InvalidInputError, MmmechError
+from ..populations import Patient, Population
+from ..screening.backends import _check_scheduler, _dask_client, _run_dask, _run_local
+from ..screening.journal import JOURNAL_SUFFIX, _Journal
+from ..screening.progress import _Progress
+from ..utils import atomic_write, output_target
+from .arms import (
+    DAYS_PER_MONTH,
+    RESPONSE_ORDER,
+    ArmResult,
+    _label,
+    arm_cycles,
+    arm_horizon_days,
+    simulate_arm,
+)
+from .survival import hazard_ratio, kaplan_meier
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
+    from dask.distributed import Client, LocalCluster
+
+__all__ = ["TrialResult", "run_trial", "trial", "enrol", "MAX_PATIENTS"]
+
+_FUNC = "trial"
+#: most patients one trial enrols (memory of the per-patient rows and the journal)
+MAX_PATIENTS = 1_000_000
+_INEXACT = "the network integration hit max_steps"
+
+
+def enrol(population: Population | str, n: int, seed: int = 0) -> tuple[list[Patient], int]:
+    """The first `n` patients of `population` (under `seed`) with measurable disease, and how
+    many were passed over (nonsecretory: no M-protein to follow; trials enrol measurable
+    disease only). Patient ``i`` is :func:`mmmech.populations.patient` ``(population, i, seed)``:
+    the same patient in every arm and run."""
+    pop = population if isinstance(population, Population) else _populations.load(population)
+    n = check_int(n, _FUNC, "patients", minimum=1, maximum=MAX_PATIENTS)
+    seed = check_seed(seed, _FUNC)
+    out: list[Patient] = []
+    i = 0
+    limit = 20 * n + 1000
+    while len(out) < n:
+        if i >= limit:
+            raise InvalidInputError(
+                f"{_FUNC}(): population {pop.name!r} gave only {len(out)} patients with "
+                f"measurable M-protein in {i} draws; it cannot fill {n}"
+            )
+        p = _populations.patient(pop, i, seed)
+        if p.m_protein_g_dL > 0:
+            out.append(p)
+        i += 1
+    return out, i - n
+
+
+@dataclass(frozen=True)
+class _TrialSpec:
+    """What a worker needs to simulate (arm, patient) pairs (small and picklable)."""
+
+    arms: tuple[Any, ...]
+    names: tuple[str, ...]
+    population: Population
+    seed: int
+    cycles: tuple[int, ...]
+    follow_up_days: float
+    context: str
+    model: Any
+    step_hours: float
+    backend: str
+
+
+def _key(arm: int, index: int) -> str:
+    return f"{arm}|{index}"
+
+
+def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """Simulate a batch of (arm, patient index) pairs; ``{"rows": [...], "timings": {...}}``
+    (runs on the workers)."""
+    t0 = time.perf_counter()
+    by_arm: dict[int, list[int]] = {}
+    for a, i in pairs:
+        by_arm.setdefault(int(a), []).append(int(i))
+    rows: list[dict[str, Any]] = []
+    for a, idx in by_arm.items():
+        patients = [_populations.patient(spec.population, i, spec.seed) for i in idx]
+        res = simulate_arm(
+            spec.arms[a],
+            patients,
+            cycles=spec.cycles[a],
+            follow_up_days=spec.follow_up_days,
+            name=spec.names[a],
+            context=spec.context,
+            model=spec.model,
+            step_hours=spec.step_hours,
+            backend=spec.backend,
+        )
+        # the count of inexact courses depends on the batch: the rows carry `ok` instead
+        notes = "\n".join(sorted({x for x in res.notes if not x.startswith(_INEXACT)}))
+        for j, i in enumerate(idx):
+            rows.append(
+                {
+                    "key": _key(a, i),
+                    "arm": a,
+                    "index": i,
+                    "best_response": str(res.best_response[j]),
+                    "pfs_days": float(res.pfs_days[j]),
+                    "progressed": bool(res.progressed[j]),
+                    "max_reduction": float(res.max_reduction[j]),
+                    "ok": bool(res.ok[j]),
+                    "horizon_days": float(res.horizon_days),
+                    "notes": notes,
+                }
+            )
+    return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
+
+
+def _batches(
+    pairs: Sequence[tuple[int, int]], contexts: dict[int, tuple[str, ...]], size: int | None
+) -> list[list[tuple[int, int]]]:
+    """`pairs` cut into batches: one per (arm, context combination), each split into pieces of
+    at most `size` pairs (None: no limit), in a fixed order."""
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, int]]] = {}
+    for a, i in sorted(pairs):
+        groups.setdefault((a, contexts[i]), []).append((a, i))
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        step = len(g) if size is None else size
+        out += [g[j : j + step] for j in range(0, len(g), step)]
+    return out
+
+
+def _row_problem(row: dict[str, Any]) -> str | None:
+    """Why a journal row cannot be used (None when it can)."""
+    key = row.get("key")
+    a, i = row.get("arm"), row.get("index")
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (a, i))
+    checks = [
+        (ints and key == f"{a}|{i}", "key/arm/index"),
+        (row.get("best_response") in RESPONSE_ORDER, "best_response"),
+        (isinstance(row.get("progressed"), bool), "progressed"),
+        (isinstance(row.get("ok"), bool), "ok"),
+        (isinstance(row.get("notes"), str), "notes"),
+    ]
+    for f in ("pfs_days", "max_reduction", "horizon_days"):
+        v = row.get(f)
+        checks.append((isinstance(v, (int, float)) and not isinstance(v, bool), f))
+    bad = [w for good, w in checks if not good]
+    return f"bad or missing {', '.join(bad)}" if bad else None
+
+
+def _fingerprint(spec: _TrialSpec, indices: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """A content hash of everything that decides the rows: the regimens (parsed content), the
+    population (parsed content), seed, cycles, follow-up, context, model, step, mmmech version."""
+    config = {
+        "arms": list(spec.names),
+        "population": spec.population.name,
+        "seed": spec.seed,
+        "patients": len(indices),
+        "cycles": list(spec.cycles),
+        "follow_up_days": spec.follow_up_days,
+        "context": spec.context,
+        "model": spec.model if isinstance(spec.model, str) else repr(spec.model),
+        "step_hours": spec.step_hours,
+    }
+    content = {
+        "config": config,
+        "regimens": [repr(_item(a, _FUNC)) for a in spec.arms],
+        "population": repr(spec.population),
+        "version": __version__,
+    }
+    blob = json.dumps(content, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest(), config
+
+
+def _months(days: Any) -> Any:
+    if days is None:
+        return None
+    return float(days) / DAYS_PER_MONTH
+
+
+@dataclass
+class TrialResult:
+    """A virtual trial: per-arm :class:`~mmmech.trials.arms.ArmResult` (same patients in each)
+    and the summaries of :meth:`to_dict`."""
+
+    population: str
+    patients: int
+    seed: int
+    arms: list[ArmResult]
+    follow_up_days: float
+    notes: list[str] = field(default_factory=list)
+    passed_over: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def arm(self, name: str) -> ArmResult:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise InvalidInputError(
+            f"TrialResult.arm(): no arm {name!r} (arms: {', '.join(a.name for a in self.arms)})"
+        )
+
+    def _arm_dict(self, a: ArmResult) -> dict[str, Any]:
+        km = kaplan_meier(a.pfs_days, a.progressed)
+        return {
+            "name": a.name,
+            "regimen": a.regimen,
+            "drugs": list(a.drugs),
+            "cycles": a.cycles,
+            "patients": a.n_patients,
+            "orr": a.rate("PR"),
+            "vgpr_or_better": a.rate("VGPR"),
+            "cr_or_better": a.rate("CR"),
+            "median_pfs_months": _months(km.median),
+            "median_pfs_low": _months(km.median_low),
+            "median_pfs_high": _months(km.median_high),
+            "progressed": int(a.progressed.sum()),
+            "censored": int((~a.progressed).sum()),
+            "responses": a.counts(),
+            "inexact": int((~a.ok).sum()),
+            "km": {
+                "months": [float(t) / DAYS_PER_MONTH for t in km.times],
+                "survival": km.survival.tolist(),
+                "low": km.low.tolist(),
+                "high": km.high.tolist(),
+                "at_risk": km.at_risk.tolist(),
+                "events": km.events.tolist(),
+            },
+            "ensemble": None,
+            "notes": list(a.notes),
+        }
+
+    def hazard_ratios(self) -> list[dict[str, Any]]:
+        """Cox hazard ratio of every arm against every later arm (listed order)."""
+        out = []
+        for i, a in enumerate(self.arms):
+            for b in self.arms[i + 1 :]:
+                hr = hazard_ratio(a.pfs_days, a.progressed, b.pfs_days, b.progressed)
+                out.append(
+                    {
+                        "arm": a.name,
+                        "versus": b.name,
+                        "value": hr.value,
+                        "low": hr.low,
+                        "high": hr.high,
+                        "p": hr.p,
+                        "note": hr.note,
+                    }
+                )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``mmmech trial --json``."""
+        return {
+            "population": self.population,
+            "patients": self.patients,
+            "seed": self.seed,
+            "follow_up_months": self.follow_up_days / DAYS_PER_MONTH,
+            "arms": [self._arm_dict(a) for a in self.arms],
+            "hazard_ratios": self.hazard_ratios(),
+            "notes": list(self.notes),
+        }
+
+    def plot(self, path: PathLike, title: str | None = None) -> str:
+        """Kaplan-Meier curves with numbers at risk, and response bars (png, svg or pdf)."""
+        from .plot import plot_trial  # deferred: matplotlib loads only for pictures
+
+        return plot_trial(self, path, title=title)
+
+
+_NOTES = (
+    "PFS: IMWG progression on the serum M-protein (25% rise from the nadir, at least "
+    "+0.5 g/dL) or censoring at the end of follow-up; death is not modelled, so PFS is "
+    "progression only",
+    "response and progression are assessed on every simulation step (4 h by default), with no "
+    "confirmation of two assessments; CR is a >= 99% M-protein reduction (no marrow or "
+    "immunofixation in the model)",
+    "patients with nonsecretory disease are not enrolled (no M-protein to follow); trials enrol "
+    "measurable disease",
+    "per-arm parameter-ensemble intervals are not computed yet (the cohort kernel takes no "
+    "parameter ensemble); 'ensemble' is null",
+)
+
+
+def run_trial(
+    arms: Sequence[Any],
+    population: Population | str = "ndmm",
+    patients: int = 100,
+    seed: int = 0,
+    *,
+    cycles: int | None = None,
+    context: str = "marrow",
+    model: Any = "myeloma",
+    step_hours: float = 4.0,
+    backend: str = "auto",
+    workers: int | None = 0,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    batch_size: int | None = None,
+    out: PathLike | None = None,
+    restart: bool = False,
+    progress: bool | None = None,
+) -> TrialResult:
+    """Run a virtual trial: the same `patients` of `population` through every arm.
+
+    Parameters
+    ----------
+    arms : sequence of regimens (at least one)
+        Bundled names (case-insensitive: ``"VRd"``), regimen files, Regimen objects, or variant
+        mappings ``{"regimen": "vrd", "drop": ["bortezomib"], "label": "Rd from VRd"}``.
+    population : str, path or Population
+    patients : int >= 1
+        Patients enrolled (the first N with measurable disease, :func:`enrol`).
+    seed : int >= 0
+    cycles : int, optional
+        Treatment cycles (default 12; a fixed regimen stops at its own length). All arms are
+        followed up to the longest arm's treatment span; a fixed regimen that ends earlier is
+        followed untreated (concentrations decay from the last doses).
+    context : str
+        Cellular context before each patient's own (default marrow).
+    workers, scheduler, client
+        As :func:`mmmech.screen`: 0 in-process, N a local Dask cluster of N processes, or an
+        existing scheduler (address) or client.
+    batch_size : int, optional
+        Most (arm, patient) pairs per batch (default: no limit; batches are one per arm and
+        context combination anyway). The result does not depend on it.
+    out : path ending in .json, optional
+        Write :meth:`TrialResult.to_dict` there atomically; finished pairs are journaled in
+        ``<out>.partial`` meanwhile, so an interrupted trial resumes without losing a patient.
+    restart : bool
+        Discard an unfinished journal of a different trial instead of stopping.
+    progress : bool or None
+        Progress bar on stderr (None: only with `out`).
+    """
+    func = _FUNC
+    if isinstance(arms, (str, bytes, os.PathLike)) or not isinstance(arms, Sequence):
+        raise InvalidInputError(
+            f"{func}(): arms must be a sequence of regimens (names, files or Regimen objects), "
+            f"got {type(arms).__name__}"
+        )
+    if len(arms) < 1:
+        raise InvalidInputError(f"{func}(): give at least one arm")
+    workers = check_int(0 if workers is None else workers, func, "workers", minimum=0)
+    if sum(x is not None for x in (scheduler, client)) + (workers > 0) > 1:
+        raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
+    if scheduler is not None:
+        _check_scheduler(scheduler, func)
+    path = None
+    if out is not None:
+        path = os.fspath(out)
+        if not path.lower().endswith(".json"):
+            raise InvalidInputError(f"{func}(): out must end in .json, got {path!r}")
+        output_target(path, prefix=f"{func}(): ")
+    pop = population if isinstance(population, Population) else _populations.load(population)
+    enrolled, passed_over = enrol(pop, patients, seed)
+    seed = int(seed)
+    arm_specs = tuple(arms)
+    for a in arm_specs:
+        _item(a, func)  # unknown regimens, bad variants: one line, before any work
+    names_raw = [_label(a) for a in arm_specs]
+    names: list[str] = []
+    for nm in names_raw:
+        k, label = 2, nm
+        while label in names:
+            label, k = f"{nm} ({k})", k + 1
+        names.append(label)
+    cyc = tuple(arm_cycles(a, cycles) for a in arm_specs)
+    follow = float(max(arm_horizon_days(a, cycles) for a in arm_specs))
+    spec = _TrialSpec(
+        arms=arm_specs,
+        names=tuple(names),
+        population=pop,
+        seed=seed,
+        cycles=cyc,
+        follow_up_days=follow,
+        context=context,
+        model=model,
+        step_hours=float(step_hours),
+        backend=backend,
+    )
+    indices = [p.index for p in enrolled]
+    pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
+    keys = [_key(a, i) for a, i in pairs]
+    batch = None if batch_size is None else check_int(batch_size, func, "batch_size", minimum=1)
+    contexts = {p.index: tuple(p.contexts) for p in enrolled}
+    journal = None
+    if path is not None:
+        fp, config = _fingerprint(spec, indices)
+        journal = _Journal(
+            path + JOURNAL_SUFFIX,
+            fp,
+            config,
+            restart=restart,
+            check_row=_row_problem,
+            func=func,
+            what="trial",
+        )
+    keyset = set(keys)
+    done: dict[str, dict[str, Any]] = (
+        {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
+    )
+    timings = {"seconds": 0.0, "patients": 0.0}
+    bar: _Progress | None = None
+
+    def deliver(result: dict[str, Any]) -> None:
+        rows = result["rows"]
+        if journal is not None:
+            journal.append(rows)
+        for r in rows:
+            done[r["key"]] = r
+        for k in timings:
+            timings[k] += result["timings"][k]
+        if bar is not None:
+            bar.update(len(rows))
+
+    def todo() -> list[tuple[int, int]]:
+        return [p for p, k in zip(pairs, keys, strict=True) if k not in done]
+
+    resumed = len(done)
+    t0 = time.perf_counter()
+    own_client: Client | None = None
+    own_cluster: LocalCluster | None = None
+    try:
+        if todo():
+            if workers > 0 or scheduler is not None:
+                own_client, own_cluster = _dask_client(workers, scheduler, func)
+            if journal is not None:
+                journal.start()
+                done.update({k: r for k, r in journal.rows.items() if k in keyset})
+                resumed = len(done)
+            chunks = _batches(todo(), contexts, batch)
+            bar = _Progress(
+                len(pairs),
+                len(done),
+                enabled=(path is not None) if progress is None else bool(progress),
+                label="trial",
+                unit="patients",
+            )
+            c = own_client if own_client is not None else client
+            if c is not None:
+                _run_dask(spec, chunks, deliver, c, run=_run_batch)  # type: ignore[arg-type]
+            else:
+                _run_local(spec, chunks, deliver, run=_run_batch)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        if journal is not None and bar is not None:
+            bar.close()
+            sys.stderr.write(
+                f"trial: interrupted; {len(done)} of {len(pairs)} patient courses are kept in "
+                f"{journal.path}; run the same trial again to resume\n"
+            )
+            bar.enabled = False
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if journal is not None:
+            journal.close()
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    missing = [k for k in keys if k not in done]
+    if missing:  # pragma: no cover - every batch either delivers or raises
+        raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
+    results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
+    notes = list(_NOTES)
+    if passed_over:
+        notes.append(
+            f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
+            f"over to enrol {len(indices)}"
+        )
+    notes.append(
+        f"follow-up {follow:g} days ({follow / DAYS_PER_MONTH:.1f} months) for every arm: "
+        f"{', '.join(f'{n} {c} cycle(s)' for n, c in zip(names, cyc, strict=True))}; an arm "
+        f"whose treatment ends earlier is followed untreated"
+    )
+    timings["wall"] = time.perf_counter() - t0
+    timings["resumed"] = float(resumed)
+    res = TrialResult(
+        population=pop.name,
+        patients=len(indices),
+        seed=seed,
+        arms=results,
+        follow_up_days=follow,
+        notes=notes,
+        passed_over=passed_over,
+        timings=timings,
+    )
+    if path is not None:
+        payload = json.dumps(_finite(res.to_dict()), indent=2, ensure_ascii=False) + "\n"
+        atomic_write(path, payload.encode("utf-8"))
+        try:
+            os.remove(path + JOURNAL_SUFFIX)
+        except OSError:
+            pass
+    return res
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _assemble_arm(
+    spec: _TrialSpec,
+    a: int,
+    indices: Sequence[int],
+    enrolled: Sequence[Patient],
+    done: dict[str, dict[str, Any]],
+) -> ArmResult:
+    rows = [done[_key(a, i)] for i in indices]
+    notes: set[str] = set()
+    for r in rows:
+        notes.update(x for x in r["notes"].split("\n") if x)
+    ok = np.asarray([r["ok"] for r in rows], dtype=bool)
+    if not ok.all():
+        notes.add(f"{_INEXACT} for {int((~ok).sum())} patient(s) (inexact there)")
+    it = _item(spec.arms[a], _FUNC)
+    return ArmResult(
+        name=spec.names[a],
+        regimen=it.regimen.name,
+        drugs=tuple(d for d in it.regimen.drugs if d not in it.drop),
+        cycles=spec.cycles[a],
+        horizon_days=float(rows[0]["horizon_days"]),
+        patient_ids=tuple(p.id for p in enrolled),
+        patient_index=np.asarray(list(indices), dtype=int),
+        best_response=np.asarray([r["best_response"] for r in rows], dtype=str),
+        pfs_days=np.asarray([r["pfs_days"] for r in rows], dtype=float),
+        progressed=np.asarray([r["progressed"] for r in rows], dtype=bool),
+        max_reduction=np.asarray([r["max_reduction"] for r in rows], dtype=float),
+        ok=ok,
+        notes=sorted(notes),
+    )
+
+
+def trial(
+    arms: Sequence[Any],
+    population: Population | str = "ndmm",
+    patients: int = 100,
+    seed: int = 0,
+    **kw: Any,
+) -> TrialResult:
+    """``mmmech.trial``: :func:`run_trial` (same arguments)."""
+    return run_trial(arms, population=population, patients=patients, seed=seed, **kw)
