@@ -119,6 +119,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     # deferred: a command loads its layers only when it runs
     from . import (
+        _calibrate,  # deferred: a command loads its layers only when it runs
         _contexts,  # deferred: a command loads its layers only when it runs
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
@@ -140,6 +141,7 @@ def build_parser():
         _contexts,
         _validate,
         _regimen,
+        _calibrate,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:

@@ -115,12 +115,18 @@ def cmd_simulate(args):
         body["bsa_m2"] = args.bsa
     if args.cycles is not None and args.cycles < 1:
         raise InvalidInputError(f"regimen simulate: --cycles must be >= 1, got {args.cycles}")
+    extra = {}
+    if args.parameters is not None:
+        from ..calibration import cohort_kwargs  # deferred: loads only with --parameters
+
+        extra = cohort_kwargs(args.parameters)
     res = simulate_regimen(
         args.regimen,
         cycles=args.cycles,
         context=args.context,
         body=body or None,
         step_hours=args.step_hours,
+        **extra,
     )
     if args.plot:
         res.plot(args.plot)
@@ -188,6 +194,12 @@ def register(sub, common):
         default=4.0,
         metavar="H",
         help="time step of the piecewise-constant drug inputs (default 4 h)",
+    )
+    q.add_argument(
+        "--parameters",
+        default=None,
+        metavar="NAME|FILE",
+        help="calibrated parameter file (mmmech calibrate --out; docs/calibration.md)",
     )
     q.add_argument("--weight-kg", type=float, default=None, metavar="KG", help="body weight")
     q.add_argument("--bsa", type=float, default=None, metavar="M2", help="body-surface area")

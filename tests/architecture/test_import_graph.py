@@ -42,6 +42,7 @@ LAYERS = [
     ("mmmech.screening", 9),
     ("mmmech.validation", 9),
     ("mmmech.trials", 9.5),  # virtual trials: populations x dynamics, run like a screen
+    ("mmmech.calibration", 9.6),  # single-agent calibration: after trials, before the CLI
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),
