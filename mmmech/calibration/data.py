@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+
+import tomllib
 
 from ..exceptions import ModelFileError, UnknownNameError
 from ..sources import is_source
@@ -220,7 +221,9 @@ class _Reader:
         if not src and not refs:
             raise self.error(where, "every record needs a source (sources or refs)")
         if not src and verified:
-            raise self.error(where, "a record citing only refs (no identifier) must be verified = false")
+            raise self.error(
+                where, "a record citing only refs (no identifier) must be verified = false"
+            )
         return tuple(src), tuple(refs), verified
 
     def setting(self, d: Mapping[str, Any], where: str) -> str:
@@ -293,7 +296,11 @@ def load_single_agent(
             raise chk.error(where, f"duplicate id {aid!r}")
         seen.add(aid)
         agents = a.get("agents")
-        if not isinstance(agents, list) or not agents or not all(isinstance(x, str) for x in agents):
+        if (
+            not isinstance(agents, list)
+            or not agents
+            or not all(isinstance(x, str) for x in agents)
+        ):
             raise chk.error(where, f"agents must be a non-empty list of drug names, got {agents!r}")
         if not is_single_agent(agents):
             raise chk.error(
@@ -405,7 +412,9 @@ def load_combination_trials(
                 hr[k] = chk.number(t[k], k, where)
                 if not hr[k] > 0:
                     raise chk.error(where, f"{k} must be > 0, got {hr[k]!r}")
-        if "hr" in hr and not (hr.get("hr_low", hr["hr"]) <= hr["hr"] <= hr.get("hr_high", hr["hr"])):
+        if "hr" in hr and not (
+            hr.get("hr_low", hr["hr"]) <= hr["hr"] <= hr.get("hr_high", hr["hr"])
+        ):
             raise chk.error(where, "need hr_low <= hr <= hr_high")
         arms_in = t.get("arm")
         if not isinstance(arms_in, list) or len(arms_in) < 2:
@@ -417,7 +426,9 @@ def load_combination_trials(
                 raise chk.error(aw, "must be a table")
             unk = sorted(set(a) - _TARM_KEYS)
             if unk:
-                raise chk.error(aw, f"unknown key {unk[0]!r}{did_you_mean(unk[0], sorted(_TARM_KEYS))}")
+                raise chk.error(
+                    aw, f"unknown key {unk[0]!r}{did_you_mean(unk[0], sorted(_TARM_KEYS))}"
+                )
             role = a.get("role")
             if role not in ("experimental", "control"):
                 raise chk.error(aw, f"role must be 'experimental' or 'control', got {role!r}")

@@ -121,7 +121,8 @@ def simulate_courses(
             continue
         cycles = _cycles_for(spec, follow_up_days)
         P = len(patients)
-        a = b = None
+        a: np.ndarray | None = None
+        b: np.ndarray | None = None
         notes: list[str] = []
         for ctxs, rows in groups.items():
             bodies = [patients[i].regimen_body() for i in rows]
@@ -148,7 +149,7 @@ def simulate_courses(
                     )
                 runs.append(r)
                 notes += [x for x in res.notes if x not in notes]
-            if a is None:
+            if a is None or b is None:
                 K = runs[0].shape[1]
                 a, b = np.empty((P, K)), np.empty((P, K))
             bb = 2.0 * (runs[1] - runs[0])
@@ -215,7 +216,9 @@ def _log_sd(arm: SingleAgentArm, key: str) -> float:
     return DEFAULT_LOG_SD
 
 
-def arm_deviance(arm: SingleAgentArm, pred: dict[str, Any], horizon_days: float) -> dict[str, float]:
+def arm_deviance(
+    arm: SingleAgentArm, pred: dict[str, Any], horizon_days: float
+) -> dict[str, float]:
     """Deviance terms of one arm: one per reported rate and median."""
     terms: dict[str, float] = {}
     P = pred["n"]
@@ -424,7 +427,9 @@ def calibrate(
                 continue
             p = pr["median_ttp_months"] if key.startswith("median") else pr[key]
             row[f"{key}_observed"] = obs
-            row[f"{key}_predicted"] = p if p is not None else f">{c.horizon_days / DAYS_PER_MONTH:.1f}"
+            row[f"{key}_predicted"] = (
+                p if p is not None else f">{c.horizon_days / DAYS_PER_MONTH:.1f}"
+            )
             row[f"{key}_within"] = _within(c.arm, key, p, c.horizon_days)
         row["deviance"] = float(sum(terms.values()))
         within = [v for k, v in row.items() if k.endswith("_within") and v is not None]

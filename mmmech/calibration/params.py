@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
+
+import tomllib
 
 from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError
 from ..utils import atomic_output, did_you_mean
@@ -99,7 +100,7 @@ def available_parameters() -> list[str]:
     return sorted(out)
 
 
-def load_parameters(name_or_path: str | os.PathLike[str]) -> ParameterSet:
+def load_parameters(name_or_path: str | os.PathLike[str] | ParameterSet) -> ParameterSet:
     """A parameter file by bundled name or path (one-line errors naming the file)."""
     if isinstance(name_or_path, ParameterSet):
         return name_or_path
@@ -134,7 +135,7 @@ def read_parameters(text: str, origin: str) -> ParameterSet:
         raise ModelFileError(f"{origin}: not a parameter file (needs a [calibration] table)")
     for key in ("name", "version", "date"):
         if not isinstance(meta.get(key), str) or not meta[key]:
-            raise ModelFileError(f"{origin}: [calibration] needs {key} = \"...\"")
+            raise ModelFileError(f'{origin}: [calibration] needs {key} = "..."')
     rows = doc.get("parameter")
     if not isinstance(rows, list) or not rows:
         raise ModelFileError(f"{origin}: needs [[parameter]] tables")

@@ -113,7 +113,5 @@ def register(sub, common):
     )  # fmt: skip
     p.add_argument("--out", default=None, metavar="FILE", help="write the parameter file here")
     p.add_argument("--name", default=None, help="name in the parameter file (default: file stem)")
-    p.add_argument(
-        "--version-tag", default="1", metavar="V", help="version recorded in the file"
-    )
+    p.add_argument("--version-tag", default="1", metavar="V", help="version recorded in the file")
     p.set_defaults(func=cmd_calibrate)
