@@ -432,6 +432,9 @@ def calibrate(
             )
             row[f"{key}_within"] = _within(c.arm, key, p, c.horizon_days)
         row["deviance"] = float(sum(terms.values()))
+        pd0 = predict(c, 1.0, BIRTH_DOUBLING_DAYS.value)
+        row["orr_at_defaults"] = pd0["orr"]
+        row["deviance_at_defaults"] = float(sum(arm_deviance(c.arm, pd0, c.horizon_days).values()))
         within = [v for k, v in row.items() if k.endswith("_within") and v is not None]
         row["fits"] = bool(within) and all(within)
         report.append(row)
@@ -452,6 +455,7 @@ def calibrate(
         "arms": [c.arm.id for c in courses_by_h[h0]],
         "sources": sources,
         "objective": d_best,
+        "objective_at_defaults": total(1.0, BIRTH_DOUBLING_DAYS.value, h0),
         "objective_kind": "deviance (binomial rates, log-normal medians, Tb prior)",
         "population": population,
         "patients": patients,

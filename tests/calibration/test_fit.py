@@ -186,3 +186,17 @@ def test_regimen_simulate_loads_a_parameter_file(tmp_path):
     assert base.returncode == 0 and cal.returncode == 0, cal.stderr
     a, b = json.loads(base.stdout), json.loads(cal.stdout)
     assert a != b
+
+
+def test_bundled_fit_loads_by_name_and_used_single_agent_data_only():
+    assert "single_agent_fit" in calibration.available_parameters()
+    ps = calibration.load_parameters("single_agent_fit")
+    for name, v in ps.values.items():
+        lo, hi = ps.intervals[name]
+        assert (lo is None or lo <= v) and (hi is None or v <= hi)
+    assert set(ps.meta["arms"]) <= set(ARMS)  # only arms of the single-agent file
+    assert all(calibration.is_single_agent(ARMS[a].agents) for a in ps.meta["arms"])
+    assert ps.meta["sources"] and all(calibration.is_source_id(s) for s in ps.meta["sources"])
+    assert ps.meta["command"].startswith("mmmech calibrate")
+    kw = calibration.cohort_kwargs("single_agent_fit")
+    assert kw["tumour"].death_scale == ps.values["death_scale"]
