@@ -237,19 +237,23 @@ class _Reader:
         return str(s)
 
 
-def _read_text(name_or_path: str | os.PathLike[str], folder: str, default: str) -> tuple[str, str]:
+def _read_text(name_or_path: str | os.PathLike[str], folder: str, func: str) -> tuple[str, str]:
     """``(text, origin)`` of a bundled file of `folder` (by name) or a user file (by path)."""
     if isinstance(name_or_path, (str, os.PathLike)) and os.path.isfile(name_or_path):
         with open(name_or_path, encoding="utf-8") as fh:
             return fh.read(), os.fspath(name_or_path)
     if not isinstance(name_or_path, str):
-        raise UnknownNameError(f"load(): no such file {os.fspath(name_or_path)!r}")
+        raise UnknownNameError(f"{func}(): no such file {os.fspath(name_or_path)!r}")
     name = name_or_path.removesuffix(".toml")
     root = resources.files(_PACKAGES[folder])
     names = sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
+    if folder == "calibration":  # parameter files share the folder; they are not data
+        from .params import available_parameters
+
+        names = [n for n in names if n not in available_parameters()]
     if name not in names:
         raise UnknownNameError(
-            f"load(): no {folder} data file {name_or_path!r} (bundled: {', '.join(names)})"
+            f"{func}(): no {folder} data file {name_or_path!r} (bundled: {', '.join(names)})"
             f"{did_you_mean(name, names)}"
         )
     return root.joinpath(f"{name}.toml").read_text(encoding="utf-8"), f"{folder}/{name}.toml"
@@ -267,7 +271,7 @@ def load_single_agent(
     name_or_path: str | os.PathLike[str] = "single_agent",
 ) -> tuple[SingleAgentArm, ...]:
     """The single-agent calibration arms (bundled ``single_agent`` or a file in its format)."""
-    text, origin = _read_text(name_or_path, "calibration", "single_agent")
+    text, origin = _read_text(name_or_path, "calibration", "load_single_agent")
     chk = _Reader(origin)
     doc = chk.parse(text)
     if "trial" in doc and "arm" not in doc:
@@ -387,7 +391,7 @@ def load_combination_trials(
     name_or_path: str | os.PathLike[str] = "combination_trials",
 ) -> tuple[CombinationTrial, ...]:
     """The combination trials (validation only; bundled ``combination_trials`` or a file)."""
-    text, origin = _read_text(name_or_path, "trials", "combination_trials")
+    text, origin = _read_text(name_or_path, "trials", "load_combination_trials")
     chk = _Reader(origin)
     doc = chk.parse(text)
     trials = doc.get("trial")
