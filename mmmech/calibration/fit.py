@@ -277,6 +277,7 @@ class CalibrationResult:
                 for k, v in self.values.items()
             ],
             "deviance": self.deviance,
+            "profile": {k: [list(p) for p in v] for k, v in self.profile.items()},
             "arms": self.arms,
             "meta": self.meta,
             "notes": self.notes,
