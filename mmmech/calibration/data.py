@@ -27,6 +27,7 @@ import tomllib
 from ..exceptions import ModelFileError, UnknownNameError
 from ..sources import is_source
 from ..utils import did_you_mean
+from .params import available_parameters
 
 __all__ = [
     "RATE_KEYS",
@@ -248,8 +249,6 @@ def _read_text(name_or_path: str | os.PathLike[str], folder: str, func: str) -> 
     root = resources.files(_PACKAGES[folder])
     names = sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
     if folder == "calibration":  # parameter files share the folder; they are not data
-        from .params import available_parameters
-
         names = [n for n in names if n not in available_parameters()]
     if name not in names:
         raise UnknownNameError(
