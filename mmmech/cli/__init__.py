@@ -1,7 +1,8 @@
 """The ``mmmech`` command line (argparse throughout).
 
 Each subcommand lives in its own module (``_drugs``, ``_structures``, ``_pathway``,
-``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``, ``_rank``, ``_trial``) with a
+``_simulate``, ``_score``, ``_screen``, ``_validate``, ``_regimen``, ``_report``, ``_rank``,
+``_trial``, ``_calibrate``) with a
 ``register(subparsers, common)`` function.
 Handlers take the parsed arguments and return ``(payload, text)``: ``payload`` is what
 ``--json`` prints (exactly one JSON document on stdout), ``text`` the readable form; a handler
@@ -119,6 +120,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     # deferred: a command loads its layers only when it runs
     from . import (
+        _calibrate,  # deferred: a command loads its layers only when it runs
         _contexts,  # deferred: a command loads its layers only when it runs
         _drugs,  # deferred: a command loads its layers only when it runs
         _pathway,  # deferred: a command loads its layers only when it runs
@@ -146,6 +148,7 @@ def build_parser():
         _rank,
         _report,
         _trial,
+        _calibrate,
     ):
         mod.register(sub, common)
     for command in PROGRESS_COMMANDS:

@@ -132,6 +132,11 @@ def cmd_simulate(args):
         if name.strip() in subclones:
             raise InvalidInputError(f"regimen simulate: --subclone {name.strip()!r} given twice")
         subclones[name.strip()] = value
+    param_kwargs: dict[str, object] = {}
+    if args.parameters is not None:
+        from ..calibration import cohort_kwargs  # deferred: loads only with --parameters
+
+        param_kwargs = cohort_kwargs(args.parameters)
     res = simulate_regimen(
         args.regimen,
         cycles=args.cycles,
@@ -141,6 +146,7 @@ def cmd_simulate(args):
         patient=args.patient,
         subclones=subclones or None,
         toxicity=args.toxicity,
+        **param_kwargs,
     )
     if args.plot:
         res.plot(args.plot)
@@ -259,6 +265,12 @@ def register(sub, common):
         help="feed toxicity back into efficacy: follow the regimen's dose-modification rules "
         "for the patient (--patient's health, CrCl) and simulate the doses actually given "
         "(docs/toxicity.md)",
+    )
+    q.add_argument(
+        "--parameters",
+        default=None,
+        metavar="NAME|FILE",
+        help="calibrated parameter file (mmmech calibrate --out; docs/calibration.md)",
     )
     q.add_argument("--weight-kg", type=float, default=None, metavar="KG", help="body weight")
     q.add_argument("--bsa", type=float, default=None, metavar="M2", help="body-surface area")

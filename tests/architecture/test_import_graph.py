@@ -45,6 +45,7 @@ LAYERS = [
     ("mmmech.ranking", 9.7),  # one patient, many regimens: dynamics + toxicity + populations
     ("mmmech.reports", 9.8),  # interactive HTML reports of every kind of result
     ("mmmech.trials", 9.5),  # virtual trials: populations x dynamics, run like a screen
+    ("mmmech.calibration", 9.6),  # single-agent calibration: after trials, before the CLI
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),

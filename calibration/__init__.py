@@ -1,0 +1,1 @@
+"""Single-agent calibration data and fitted parameter files (format: docs/calibration.md)."""

@@ -1,0 +1,469 @@
+"""Fit the free tumour-model parameters to single-agent clinical arms (``mmmech calibrate``).
+
+What is fitted (docs/calibration.md has the reasoning and the numbers):
+
+- ``birth_doubling_days`` (Tb): the potential doubling time of marrow myeloma cells. Sourced only
+  as a range (Ucci et al. 1987: 46.8 +- 27.5 d, 15.0-75.4 d, 7 patients), so it is fitted inside
+  that range with the source's mean and SD as a Gaussian prior term. With the untreated balance
+  kept (net doubling 182.6 d), Tb sets how strongly a change in the network's Proliferation and
+  Apoptosis + ImmuneKilling readouts changes the tumour's growth: the gain from readouts to
+  rates.
+- ``death_scale`` (s): the death rate per unit readout relative to the untreated balance. s != 1
+  also changes the untreated growth (reported as ``untreated_doubling_days``); it is kept where
+  the untreated tumour still grows.
+- ``hours_per_model_time``: profiled over a grid only when asked (``hours_grid``): each value
+  needs its own network runs.
+
+How: every simulable single-agent arm (:mod:`mmmech.calibration.data`) runs once per
+``hours_per_model_time`` on the same virtual patients (:func:`mmmech.trials.enrol`, grouped by
+context combination as :func:`mmmech.trials.simulate_arm` does), twice with two death scales, so
+that each patient's growth rate per step splits exactly into its proliferation part ``a`` and its
+death part ``b`` (``rate = a - s b``; both scale with Tb in closed form). Any (s, Tb) then costs
+only the tumour/M-protein integration and IMWG classification, not the network. The objective is
+a deviance: binomial for ORR, >= VGPR and CR (the reported n, or the n implied by a reported CI,
+else a default), log-normal for the median PFS/TTP (SD from the CI, else a default), plus the Tb
+prior. A grid gives the profile likelihood (95% interval: deviance within 3.84 of the minimum);
+SciPy's Nelder-Mead refines the point estimate from the best grid point.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dynamics import classify, simulate_cohort, tumour_model
+from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, HALF_LIVES, UNTREATED_DOUBLING_DAYS, integrate
+from ..exceptions import FitError, InvalidInputError
+from ..trials import DAYS_PER_MONTH, arm_horizon_days, enrol
+from ..trials.arms import ISOTYPE_AS
+from .data import RATE_KEYS, SingleAgentArm, load_single_agent
+from .params import PARAMETERS
+
+__all__ = [
+    "ArmCourse",
+    "CalibrationResult",
+    "DEFAULT_N",
+    "DEFAULT_LOG_SD",
+    "calibrate",
+    "simulate_courses",
+    "predict",
+    "arm_deviance",
+]
+
+#: patients assumed for a rate without n or CI (a fitting convention, not data)
+DEFAULT_N = 50
+#: SD of log(median) assumed without a CI (a fitting convention, not data)
+DEFAULT_LOG_SD = 0.25
+#: deviance step of a 95% profile-likelihood interval (chi-square, 1 df)
+CHI2_95 = 3.841458820694124
+#: response category -> rate keys it counts for
+_COUNTS = {"orr": ("CR", "VGPR", "PR"), "vgpr_or_better": ("CR", "VGPR"), "cr_or_better": ("CR",)}
+
+_B0 = math.log(2) / BIRTH_DOUBLING_DAYS.value
+_NU = math.log(2) / UNTREATED_DOUBLING_DAYS.value
+
+
+@dataclass
+class ArmCourse:
+    """One arm's network run on the cohort, split into growth (``a``) and death (``b``) rates
+    per patient and step (per day, at the default Tb and death_scale 1)."""
+
+    arm: SingleAgentArm
+    a: np.ndarray
+    b: np.ndarray
+    dt_days: float
+    isotypes: np.ndarray
+    m0: np.ndarray
+    hours_per_model_time: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def horizon_days(self) -> float:
+        return self.dt_days * self.a.shape[1]
+
+
+def _cycles_for(spec: Any, follow_up_days: float) -> int:
+    """The fewest cycles (at most 60) whose span covers `follow_up_days`."""
+    c = 1
+    while c < 60 and arm_horizon_days(spec, c) < follow_up_days:
+        nxt = c + 1
+        if arm_horizon_days(spec, nxt) == arm_horizon_days(spec, c):  # fixed regimen ended
+            break
+        c = nxt
+    return c
+
+
+def simulate_courses(
+    arms: Sequence[SingleAgentArm],
+    patients: Sequence[Any],
+    *,
+    hours_per_model_time: float = 1.0,
+    follow_up_days: float = 240.0,
+    step_hours: float = 8.0,
+    context: str = "marrow",
+    num_threads: int = 0,
+) -> list[ArmCourse]:
+    """Run each simulable arm on `patients` and split the growth rates (see module doc)."""
+    out = []
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(patients):
+        groups.setdefault(tuple(p.contexts), []).append(i)
+    iso = np.array([ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients], dtype=object)
+    m0 = np.array([p.m_protein_g_dL for p in patients], dtype=float)
+    for arm in arms:
+        spec = arm.regimen_spec()
+        if spec is None:
+            continue
+        cycles = _cycles_for(spec, follow_up_days)
+        P = len(patients)
+        a: np.ndarray | None = None
+        b: np.ndarray | None = None
+        notes: list[str] = []
+        for ctxs, rows in groups.items():
+            bodies = [patients[i].regimen_body() for i in rows]
+            runs = []
+            for s in (1.0, 0.5):
+                res = simulate_cohort(
+                    spec,
+                    bodies,
+                    cycles=cycles,
+                    context=[context, *ctxs],
+                    step_hours=step_hours,
+                    num_threads=num_threads,
+                    tumour=tumour_model(death_scale=s),
+                    hours_per_model_time=hours_per_model_time,
+                    follow_up_days=follow_up_days,
+                )
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lb = np.log(res.tumour_burden)
+                r = np.diff(lb, axis=1) / (step_hours / 24.0)
+                if not np.all(np.isfinite(r)):
+                    raise FitError(
+                        f"calibrate(): arm {arm.id}: the tumour burden underflowed; shorten "
+                        f"follow_up_days"
+                    )
+                runs.append(r)
+                notes += [x for x in res.notes if x not in notes]
+            if a is None or b is None:
+                K = runs[0].shape[1]
+                a, b = np.empty((P, K)), np.empty((P, K))
+            bb = 2.0 * (runs[1] - runs[0])
+            b[rows] = bb
+            a[rows] = runs[0] + bb
+        assert a is not None and b is not None
+        out.append(
+            ArmCourse(arm, a, b, step_hours / 24.0, iso, m0, float(hours_per_model_time), notes)
+        )
+    return out
+
+
+def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -> dict[str, Any]:
+    """Response rates and median TTP of one arm at (s, Tb) from its split rates."""
+    beta = math.log(2) / birth_doubling_days
+    rate = course.a * (beta / _B0) - death_scale * course.b * ((beta - _NU) / (_B0 - _NU))
+    P, K = rate.shape
+    M = np.empty((P, K + 1))
+    for name in dict.fromkeys(course.isotypes.tolist()):
+        rows = np.flatnonzero(course.isotypes == name)
+        k = math.log(2) / HALF_LIVES[name].value
+        _, m_ = integrate(rate[rows], course.dt_days, k, 1.0)
+        M[rows] = m_ * course.m0[rows, None]
+    day = np.arange(K + 1) * course.dt_days
+    best = []
+    ttp = np.full(P, np.inf)
+    for r in range(P):
+        res = classify(day, M[r])
+        best.append(res.best)
+        if res.progression_day is not None:
+            ttp[r] = res.progression_day
+    best_a = np.array(best)
+    out: dict[str, Any] = {k: float(np.isin(best_a, v).mean()) for k, v in _COUNTS.items()}
+    med = float(np.median(ttp))
+    out["median_ttp_months"] = med / DAYS_PER_MONTH if math.isfinite(med) else None
+    out["best_response"] = best_a
+    out["ttp_days"] = ttp
+    out["n"] = P
+    return out
+
+
+def _n_eff(arm: SingleAgentArm, key: str) -> tuple[float, str]:
+    v = arm.value(key)
+    lo, hi = arm.interval(key)
+    if arm.n is not None:
+        return float(arm.n), "reported n"
+    if lo is not None and hi is not None and hi > lo and v is not None and 0 < v < 1:
+        se = (hi - lo) / (2 * 1.959963984540054)
+        return max(1.0, v * (1 - v) / se**2), "n implied by the CI"
+    return float(DEFAULT_N), f"default n = {DEFAULT_N} (none reported)"
+
+
+def _time_key(arm: SingleAgentArm) -> str | None:
+    for k in ("median_ttp_months", "median_pfs_months"):
+        if arm.value(k) is not None:
+            return k
+    return None
+
+
+def _log_sd(arm: SingleAgentArm, key: str) -> float:
+    lo, hi = arm.interval(key)
+    if lo is not None and hi is not None and hi > lo:
+        return (math.log(hi) - math.log(lo)) / (2 * 1.959963984540054)
+    return DEFAULT_LOG_SD
+
+
+def arm_deviance(
+    arm: SingleAgentArm, pred: dict[str, Any], horizon_days: float
+) -> dict[str, float]:
+    """Deviance terms of one arm: one per reported rate and median."""
+    terms: dict[str, float] = {}
+    P = pred["n"]
+    for key in RATE_KEYS:
+        o = arm.value(key)
+        if o is None:
+            continue
+        n, _ = _n_eff(arm, key)
+        p = min(max(pred[key], 0.5 / P), 1 - 0.5 / P)
+        t = 0.0
+        if o > 0:
+            t += o * math.log(o / p)
+        if o < 1:
+            t += (1 - o) * math.log((1 - o) / (1 - p))
+        terms[key] = 2.0 * n * t
+    tk = _time_key(arm)
+    if tk is not None:
+        obs = float(arm.value(tk))  # type: ignore[arg-type]
+        pm = pred["median_ttp_months"]
+        h = horizon_days / DAYS_PER_MONTH
+        if pm is None:
+            pm = None if obs >= h else h  # not reached: only a lower bound
+        if pm is not None:
+            terms[tk] = ((math.log(pm) - math.log(obs)) / _log_sd(arm, tk)) ** 2
+        else:
+            terms[tk] = 0.0
+    return terms
+
+
+def _prior(tb: float) -> float:
+    return ((tb - BIRTH_DOUBLING_DAYS.value) / 27.5) ** 2
+
+
+def _s_max(tb: float) -> float:
+    """Largest death_scale that keeps the untreated tumour growing (capped by the bounds)."""
+    beta = math.log(2) / tb
+    return min(PARAMETERS["death_scale"][2], 0.98 * beta / (beta - _NU))
+
+
+@dataclass
+class CalibrationResult:
+    """The outcome of :func:`calibrate`."""
+
+    values: dict[str, float]
+    intervals: dict[str, tuple[float | None, float | None]]
+    deviance: float
+    arms: list[dict[str, Any]]
+    profile: dict[str, list[tuple[float, float]]]
+    meta: dict[str, Any]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "parameters": [
+                {"name": k, "value": v, "low": self.intervals[k][0], "high": self.intervals[k][1]}
+                for k, v in self.values.items()
+            ],
+            "deviance": self.deviance,
+            "profile": {k: [list(p) for p in v] for k, v in self.profile.items()},
+            "arms": self.arms,
+            "meta": self.meta,
+            "notes": self.notes,
+        }
+
+
+def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -> bool | None:
+    o = arm.value(key)
+    if o is None:
+        return None
+    lo, hi = arm.interval(key)
+    if key in RATE_KEYS:
+        if lo is None or hi is None:
+            n, _ = _n_eff(arm, key)
+            z = 1.959963984540054
+            c = (o + z * z / (2 * n)) / (1 + z * z / n)
+            w = z * math.sqrt(o * (1 - o) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+            lo = min(lo if lo is not None else 1.0, c - w)
+            hi = max(hi if hi is not None else 0.0, c + w)
+        return pred is not None and lo - 1e-12 <= pred <= hi + 1e-12
+    sd = _log_sd(arm, key)
+    lo = lo if lo is not None else o * math.exp(-1.96 * sd)
+    hi = hi if hi is not None else o * math.exp(1.96 * sd)
+    if pred is None:
+        return o >= horizon / DAYS_PER_MONTH or hi >= horizon / DAYS_PER_MONTH
+    return lo <= pred <= hi
+
+
+def calibrate(
+    data: Any = "single_agent",
+    *,
+    population: str = "rrmm",
+    patients: int = 16,
+    seed: int = 0,
+    follow_up_days: float = 240.0,
+    step_hours: float = 8.0,
+    hours_grid: Sequence[float] = (1.0,),
+    s_points: int = 27,
+    tb_points: int = 13,
+    num_threads: int = 0,
+    command: str | None = None,
+) -> CalibrationResult:
+    """Fit the free parameters to the single-agent arms of `data` (module doc).
+
+    Parameters
+    ----------
+    data : name or path of a single-agent data file (combination files are refused)
+    population : virtual population the arms' patients come from (the data are relapsed arms)
+    patients, seed : cohort size and seed (the same patients in every arm)
+    follow_up_days : follow-up simulated per arm (a median beyond it is a lower bound)
+    step_hours : network step (coarser than the trial default of 4 h, for speed)
+    hours_grid : values of hours_per_model_time to profile (each costs a full set of runs)
+    """
+    from scipy.optimize import minimize  # deferred: SciPy loads only when fitting
+
+    arms = load_single_agent(data) if not isinstance(data, (list, tuple)) else tuple(data)
+    if isinstance(patients, bool) or not isinstance(patients, int) or patients < 1:
+        raise InvalidInputError(f"calibrate(): patients must be an integer >= 1, got {patients!r}")
+    if not hours_grid:
+        raise InvalidInputError("calibrate(): hours_grid must name at least one value")
+    for h in hours_grid:
+        lo, hi = PARAMETERS["hours_per_model_time"][1:3]
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not lo <= h <= hi:
+            raise InvalidInputError(
+                f"calibrate(): hours_grid values must be in [{lo:g}, {hi:g}], got {h!r}"
+            )
+    cohort, skipped = enrol(population, patients, seed)
+    used = [a for a in arms if a.virtual_arm]
+    unsimulated = [a.id for a in arms if not a.virtual_arm]
+    if not used:
+        raise FitError("calibrate(): no arm of the data can be simulated (no virtual_arm)")
+    notes = []
+    if unsimulated:
+        notes.append(f"not simulated (no regimen for the drug): {', '.join(unsimulated)}")
+    courses_by_h = {
+        float(h): simulate_courses(
+            used,
+            cohort,
+            hours_per_model_time=float(h),
+            follow_up_days=follow_up_days,
+            step_hours=step_hours,
+            num_threads=num_threads,
+        )
+        for h in hours_grid
+    }
+
+    def total(s: float, tb: float, h: float) -> float:
+        if not (PARAMETERS["birth_doubling_days"][1] <= tb <= PARAMETERS["birth_doubling_days"][2]):
+            return math.inf
+        if not (PARAMETERS["death_scale"][1] <= s <= _s_max(tb)):
+            return math.inf
+        d = _prior(tb)
+        for c in courses_by_h[h]:
+            d += sum(arm_deviance(c.arm, predict(c, s, tb), c.horizon_days).values())
+        return d
+
+    tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
+    s_lo = PARAMETERS["death_scale"][1]
+    tbs = np.linspace(tb_lo, tb_hi, tb_points)
+    grid: list[tuple[float, float, float, float]] = []
+    for h in courses_by_h:
+        for tb in tbs:
+            for s in np.linspace(s_lo, _s_max(tb), s_points):
+                grid.append((float(s), float(tb), h, total(float(s), float(tb), h)))
+    finite = [g for g in grid if math.isfinite(g[3])]
+    if not finite:
+        raise FitError("calibrate(): the objective is infinite everywhere on the grid")
+    s0, tb0, h0, d0 = min(finite, key=lambda g: g[3])
+    opt = minimize(
+        lambda x: total(float(x[0]), float(x[1]), h0),
+        x0=np.array([s0, tb0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 200},
+    )
+    if math.isfinite(float(opt.fun)) and float(opt.fun) < d0:
+        s_best, tb_best, d_best = float(opt.x[0]), float(opt.x[1]), float(opt.fun)
+    else:
+        s_best, tb_best, d_best = s0, tb0, d0
+    # profiles: the minimum over the other parameters at each grid value
+    prof: dict[str, list[tuple[float, float]]] = {}
+    for idx, name in ((0, "death_scale"), (1, "birth_doubling_days"), (2, "hours_per_model_time")):
+        byv: dict[float, float] = {}
+        for g in finite:
+            v = round(g[idx], 6)
+            byv[v] = min(byv.get(v, math.inf), g[3])
+        prof[name] = sorted(byv.items())
+    best_at = {"death_scale": s_best, "birth_doubling_days": tb_best, "hours_per_model_time": h0}
+    intervals: dict[str, tuple[float | None, float | None]] = {}
+    for name, pts in prof.items():
+        # the grid profile plus the refined optimum itself (always inside its interval)
+        inside = [v for v, d in pts if d - d_best <= CHI2_95] + [best_at[name]]
+        intervals[name] = (min(inside), max(inside))
+    if len(courses_by_h) == 1:
+        intervals["hours_per_model_time"] = (None, None)
+        notes.append(
+            "hours_per_model_time was not profiled (one grid value): give --hours-grid to fit it"
+        )
+    values = {"death_scale": s_best, "birth_doubling_days": tb_best, "hours_per_model_time": h0}
+    # per-arm report at the optimum
+    report = []
+    for c in courses_by_h[h0]:
+        pr = predict(c, s_best, tb_best)
+        terms = arm_deviance(c.arm, pr, c.horizon_days)
+        row: dict[str, Any] = {"arm": c.arm.id, "trial": c.arm.trial, "agent": c.arm.agents[0]}
+        for key in (*RATE_KEYS, "median_ttp_months", "median_pfs_months"):
+            obs = c.arm.value(key)
+            if obs is None:
+                continue
+            p = pr["median_ttp_months"] if key.startswith("median") else pr[key]
+            row[f"{key}_observed"] = obs
+            row[f"{key}_predicted"] = (
+                p if p is not None else f">{c.horizon_days / DAYS_PER_MONTH:.1f}"
+            )
+            row[f"{key}_within"] = _within(c.arm, key, p, c.horizon_days)
+        row["deviance"] = float(sum(terms.values()))
+        pd0 = predict(c, 1.0, BIRTH_DOUBLING_DAYS.value)
+        row["orr_at_defaults"] = pd0["orr"]
+        row["deviance_at_defaults"] = float(sum(arm_deviance(c.arm, pd0, c.horizon_days).values()))
+        within = [v for k, v in row.items() if k.endswith("_within") and v is not None]
+        row["fits"] = bool(within) and all(within)
+        report.append(row)
+    beta = math.log(2) / tb_best
+    net = beta - s_best * (beta - _NU)
+    notes.append(
+        f"untreated doubling implied by the fit: {math.log(2) / net:.0f} days "
+        f"(sourced median ~{UNTREATED_DOUBLING_DAYS.value:g} d; death_scale 1 keeps it)"
+        if net > 0
+        else "the fit implies an untreated tumour that does not grow"
+    )
+    if skipped:
+        notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
+    sources = sorted({s for c in courses_by_h[h0] for s in c.arm.sources})
+    meta = {
+        "date": _dt.date.today().isoformat(),
+        "data": "calibration/single_agent.toml" if data == "single_agent" else str(data),
+        "arms": [c.arm.id for c in courses_by_h[h0]],
+        "sources": sources,
+        "objective": d_best,
+        "objective_at_defaults": total(1.0, BIRTH_DOUBLING_DAYS.value, h0),
+        "objective_kind": "deviance (binomial rates, log-normal medians, Tb prior)",
+        "population": population,
+        "patients": patients,
+        "seed": seed,
+        "follow_up_days": float(follow_up_days),
+        "step_hours": float(step_hours),
+        "hours_grid": [float(h) for h in hours_grid],
+        "command": command,
+    }
+    return CalibrationResult(values, intervals, d_best, report, prof, meta, notes)

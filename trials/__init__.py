@@ -1,0 +1,1 @@
+"""Observed results of combination trials: validation only (format: docs/calibration.md)."""
