@@ -1,5 +1,7 @@
 """mmmech trial"""
 
+from ._report import add_report_arg, check_report, write_report_for
+
 __all__ = ["register"]
 
 
@@ -34,6 +36,7 @@ def register(sub, common):
     )
     p.add_argument("--context", default="marrow", metavar="NAME", help="cellular context (marrow)")
     p.add_argument("--plot", default=None, metavar="FILE", help="KM curves and response bars")
+    add_report_arg(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--workers",
@@ -83,6 +86,7 @@ def _handle(args):
 
     if args.plot:
         check_output_path(args.plot, "trial", "--plot")
+    check_report(args)
     res = run_trial(
         args.arms,
         population=args.population,
@@ -100,6 +104,7 @@ def _handle(args):
     payload = res.to_dict()
     if args.plot:
         res.plot(args.plot)
+    write_report_for(args, payload, seed=args.seed)
     lines = [
         f"virtual trial: {payload['population']}, {payload['patients']} patients, seed "
         f"{payload['seed']}, follow-up {payload['follow_up_months']:.1f} months"

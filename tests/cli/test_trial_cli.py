@@ -49,3 +49,24 @@ def test_trial_errors_are_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[regimen]\nname = 'bad'\n")
     assert_one_line_error(_cli(str(bad), "--patients", "1"), "bad.toml")
+
+
+def test_trial_report_embeds_the_json_result(capsys, tmp_path):
+    import html
+    import re
+
+    page = tmp_path / "trial.html"
+    argv = ["trial", "VRd", "Rd", "--patients", "2", "--seed", "3", "--cycles", "1"]
+    assert main([*argv, "--report", str(page), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    text = page.read_text(encoding="utf-8")
+    m = re.search(
+        r'<script type="application/json" id="mmmech-document">(.*?)</script>', text, re.S
+    )
+    assert m is not None
+    wrapped = json.loads(html.unescape(m.group(1)) if "&quot;" in m.group(1) else m.group(1))
+    assert wrapped["kind"] == "trial"
+    doc = wrapped["document"]
+    assert [a["name"] for a in doc["arms"]] == [a["name"] for a in d["arms"]]
+    assert [a["orr"] for a in doc["arms"]] == [a["orr"] for a in d["arms"]]
+    assert "https://cdn" not in text  # self-contained: plotly.js embedded
