@@ -84,7 +84,7 @@ def ecdf_matches(values, x, q):
 @pytest.mark.parametrize("name", ["ndmm", "rrmm"])
 def test_bundled_levels_follow_declared_distribution(name):
     pop = P.load(name)
-    assert set(pop.levels) == {"CD38Expression", "NKBasalActivity"}
+    assert set(pop.levels) == {"CD38Expression"}
     pts = P.sample(pop, N, seed=11)
     for node, d in pop.levels.items():
         assert d.kind == "lognormal" and d.median == 1.0 and d.bounds == "clip"
