@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,25 @@ DISTRIBUTIONS = ("fixed", "normal", "lognormal", "uniform", "bands")
 SUM_TOLERANCE = 1e-6
 
 _PROV = ("sources", "verified", "reference", "modelling_choice", "note")
-_DIST = ("distribution", "value", "mean", "sd", "median", "cv", "low", "high", "bands", "unit")
+_DIST = (
+    "distribution",
+    "value",
+    "mean",
+    "sd",
+    "median",
+    "cv",
+    "low",
+    "high",
+    "bounds",
+    "bands",
+    "unit",
+)
+#: how `low`/`high` bound a normal or lognormal draw
+BOUNDS = ("truncate", "clip")
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+_WHERE_TABLE = re.compile(r"^\[([A-Za-z0-9_.\-]+)\]$")
+_QUOTED = re.compile(r"'([A-Za-z0-9_\-]+)'")
 _TOP = (
     "population",
     "group",
@@ -60,12 +79,44 @@ def known_nodes() -> tuple[str, ...]:
     return tuple(str(n["name"]) for n in model.get("node", []))
 
 
+@functools.cache
+def level_ceiling(node: str) -> float:
+    """The largest relative level the bundled model accepts for `node` at its baseline: a level
+    multiplies the baseline y0 of a node without a rule and the ceiling ymax of one with a rule,
+    and the product must stay <= 1 (``mmmech.simulation.Simulator``); ``inf`` for a baseline 0."""
+    model = load_toml("pathways", "myeloma.toml")
+    spec = next(n for n in model.get("node", []) if n.get("name") == node)
+    base = float(spec.get("ymax", 1.0)) if spec.get("rule") else float(spec.get("y0", 0.0))
+    return math.inf if base <= 0 else 1.0 / base
+
+
 class _Check:
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, text: str = "") -> None:
         self.origin = origin
+        # (table, key) -> line, for the single tables ([m_protein], [levels.NODE], ...); the
+        # arrays of tables ([[group]], [[feature]]) are named in errors by their name instead
+        self.lines: dict[tuple[str, str], int] = {}
+        table = ""
+        for n, line in enumerate(text.splitlines(), start=1):
+            m = _HEADER.match(line)
+            if m:
+                table = m.group(1)
+                self.lines.setdefault((table, ""), n)
+                continue
+            k = _KEY.match(line)
+            if k and table:
+                self.lines.setdefault((table, k.group(1)), n)
 
     def error(self, where: str, msg: str) -> ModelFileError:
-        return ModelFileError(f"{self.origin}: {where}: {msg}")
+        origin = self.origin
+        m = _WHERE_TABLE.match(where)
+        if m:
+            table = m.group(1)
+            keys = [k for k in _QUOTED.findall(msg) if (table, k) in self.lines]
+            line = self.lines.get((table, keys[0])) if keys else self.lines.get((table, ""))
+            if line:
+                origin = f"{origin}, line {line}"
+        return ModelFileError(f"{origin}: {where}: {msg}")
 
     def table(self, v: Any, where: str) -> Mapping[str, Any]:
         if not isinstance(v, Mapping):
@@ -172,6 +223,19 @@ class _Check:
         if low is not None and high is not None and not low < high:
             raise self.error(where, f"'low' must be < 'high', got {low} and {high}")
         unit = self.text(d, "unit", where)
+        bounds = d.get("bounds", "truncate")
+        if bounds not in BOUNDS:
+            raise self.error(
+                where,
+                f"'bounds' must be one of {', '.join(BOUNDS)}, got {bounds!r}"
+                f"{did_you_mean(bounds, BOUNDS) if isinstance(bounds, str) else ''}",
+            )
+        if "bounds" in d and (
+            kind not in ("normal", "lognormal") or (low is None and high is None)
+        ):
+            raise self.error(
+                where, "'bounds' applies to a normal or lognormal distribution with 'low' or 'high'"
+            )
         if kind == "fixed":
             return Distribution(
                 "fixed", value=self.number(d, "value", where), unit=unit, provenance=prov
@@ -185,18 +249,25 @@ class _Check:
                 high=high,
                 unit=unit,
                 provenance=prov,
+                bounds=bounds,
             )
         if kind == "lognormal":
             if low is not None and low <= 0:
                 raise self.error(where, f"'low' of a lognormal must be > 0, got {low}")
+            median = self.number(d, "median", where, positive=True)
+            if (low is not None and median < low) or (high is not None and median > high):
+                raise self.error(
+                    where, f"'median' {median:g} must lie within 'low' and 'high' ({low}, {high})"
+                )
             return Distribution(
                 "lognormal",
-                median=self.number(d, "median", where, positive=True),
+                median=median,
                 cv=self.number(d, "cv", where, positive=True),
                 low=low,
                 high=high,
                 unit=unit,
                 provenance=prov,
+                bounds=bounds,
             )
         if kind == "uniform":
             if low is None or high is None:
@@ -257,10 +328,21 @@ def _members(chk: _Check, g: Mapping[str, Any], gwhere: str, gprov: Provenance) 
     return tuple(out)
 
 
+def _level_range(d: Distribution) -> tuple[float, float]:
+    """The smallest and largest value `d` can draw."""
+    if d.kind == "fixed":
+        return d.value, d.value
+    if d.kind == "bands":
+        return min(b[0] for b in d.bands), max(b[1] for b in d.bands)
+    low = d.low if d.low is not None else (0.0 if d.kind == "lognormal" else -math.inf)
+    return low, d.high if d.high is not None else math.inf
+
+
 def read_population(text: str, origin: str, expect_name: str | None = None) -> Population:
-    """Parse and validate the TOML `text` of a population file (`origin` names it in errors)."""
+    """Parse and validate the TOML `text` of a population file (`origin` names it in errors,
+    with the line for the fields of single tables such as ``[levels.NODE]``)."""
     doc = parse_toml(text, origin)
-    chk = _Check(origin)
+    chk = _Check(origin, text)
     chk.keys(doc, _TOP, "top level")
     for key in ("population", "isotype", "m_protein", "age", "body", "crcl"):
         if key not in doc:
@@ -375,8 +457,25 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
     nodes = known_nodes()
     for node, spec in raw_levels.items():
         if node not in nodes:
-            raise chk.error("[levels]", f"unknown model node {node!r}{did_you_mean(node, nodes)}")
-        levels[node] = chk.distribution(spec, f"[levels.{node}]")
+            raise chk.error(
+                f"[levels.{node}]", f"unknown model node {node!r}{did_you_mean(node, nodes)}"
+            )
+        where = f"[levels.{node}]"
+        dist = chk.distribution(spec, where)
+        low, high = _level_range(dist)
+        if low < 0:
+            raise chk.error(
+                where, f"a relative level must be >= 0: give 'low' >= 0 (lowest value {low:g})"
+            )
+        top = level_ceiling(node)
+        if high > top + 1e-12:
+            raise chk.error(
+                where,
+                f"'high' must be <= {math.floor(top * 1000) / 1000:g}, the largest level of "
+                f"{node} the model accepts (its baseline times the level must stay <= 1); "
+                f"the distribution reaches {high:g}",
+            )
+        levels[node] = dist
 
     return Population(
         name=name,

@@ -43,7 +43,9 @@ class Provenance:
 class Distribution:
     """One continuous property: ``fixed`` (value), ``normal`` (mean, sd), ``lognormal`` (median,
     cv), ``uniform`` (low, high) or ``bands`` (``[low, high, probability]`` rows, uniform within
-    a band); `low`/`high` truncate normal and lognormal draws."""
+    a band); `low`/`high` bound normal and lognormal draws: ``bounds = "truncate"`` (default:
+    the exact truncated distribution) or ``"clip"`` (values beyond a bound are set to it, so the
+    median and the quantiles inside the bounds stay those of the declared distribution)."""
 
     kind: str
     value: float = 0.0
@@ -56,6 +58,7 @@ class Distribution:
     bands: tuple[tuple[float, float, float], ...] = ()
     unit: str = ""
     provenance: Provenance = field(default_factory=Provenance)
+    bounds: str = "truncate"
 
 
 @dataclass(frozen=True)

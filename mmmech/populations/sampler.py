@@ -71,6 +71,14 @@ def _draw(d: Distribution, u: float, u2: float) -> float:
         low, high, _ = d.bands[-1]
         return low + u2 * (high - low)
     loc, scale, lo, hi = _loc_scale(d)
+    if d.bounds == "clip":
+        # one uniform as for truncation (the stream order does not depend on `bounds`)
+        x = _back(d, loc + scale * _z(u))
+        if d.low is not None:
+            x = max(x, d.low)
+        if d.high is not None:
+            x = min(x, d.high)
+        return x
     return _back(d, loc + scale * _truncated_z(u, lo, hi))
 
 

@@ -90,7 +90,8 @@ distribution = "lognormal"
 median = 1.0
 cv = 0.3
 low = 0.2
-high = 3.0
+high = 1.25
+bounds = "clip"
 sources = ["PMID:8"]
 """
 
