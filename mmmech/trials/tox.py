@@ -110,6 +110,7 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
     modelled = sorted(set(_ms.effect_drugs("neutrophils")) & set(reg.drugs))
     # graded neuropathy (cumulative dose); thalidomide's is a probability by time, not a grade
     pn_drugs = sorted(set(toxicity_data().neuropathy) & set(reg.drugs))
+    inc = [i for i in toxicity_data().incidences if i.drug in reg.drugs]
     fallbacks = [
         {
             "drug": i.drug,
@@ -121,8 +122,7 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
             "source": i.source,
             "verified": i.verified,
         }
-        for i in toxicity_data().incidences
-        if i.drug in reg.drugs
+        for i in inc
     ]
     thromb = [f for f in fallbacks if f["toxicity"] == "thrombocytopenia"]
     return {
@@ -135,7 +135,7 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
             if not thromb
             else {
                 # the label incidence at its source dose (the highest when several drugs have one)
-                "rate": max(f["incidence"] for f in thromb),
+                "rate": max(float(i.incidence) for i in inc if i.toxicity == "thrombocytopenia"),
                 "basis": "label_incidence",
                 "dose_mg": [f["dose_mg"] for f in thromb],
                 "note": "label incidence at the source's dose, not modelled for this arm",

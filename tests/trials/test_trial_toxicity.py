@@ -62,7 +62,7 @@ def test_rates_are_fractions_and_follow_the_model(small):
     assert vd["toxicity"]["neutropenia_drugs"] == []
     assert vd["toxicity"]["grade3_neutropenia"] == 0.0
     assert rd["toxicity"]["neutropenia_drugs"] == ["lenalidomide"]
-    assert rd["toxicity"]["grade3_neutropenia"] >= vd["toxicity"]["grade3_neutropenia"]
+    assert rd["toxicity"]["grade3_neutropenia"] > vd["toxicity"]["grade3_neutropenia"]  # 1/6 here
     # no neuropathy drug in Rd; thrombocytopenia only as the label fallback, with its source
     assert rd["toxicity"]["grade2_neuropathy"] == 0.0 and rd["toxicity"]["neuropathy_drugs"] == []
     th = rd["toxicity"]["grade3_thrombocytopenia"]
