@@ -91,6 +91,9 @@ def _tox_line(a):
     th = t["grade3_thrombocytopenia"]
     plt = "n/a" if th is None else f"{th['rate']:.0%} (label, {', '.join(th['sources'])})"
     neut = f"{t['grade3_neutropenia']:.1%}" if t["neutropenia_drugs"] else "0 (no modelled drug)"
+    nl = t.get("grade3_neutropenia_label")
+    if nl is not None and not t["neutropenia_drugs"]:
+        neut += f", label {nl['rate']:.0%} ({', '.join(nl['sources'])})"
     return (
         f"  {a['name']:<12} toxicity: G>=3 neutropenia {neut}  G>=3 "
         f"thrombocytopenia {plt}  PN G>=2 {t['grade2_neuropathy']:.1%} G>=3 "

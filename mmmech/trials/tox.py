@@ -98,6 +98,23 @@ def row_problem(rec: Any) -> str | None:
     return None if isinstance(rec["discontinued"], bool) else "toxicity"
 
 
+def _label_block(inc: Sequence[Any], toxicity: str) -> dict[str, Any] | None:
+    """The label-incidence fallback for `toxicity` of the arm's drugs (None when none)."""
+    hits = [i for i in inc if i.toxicity == toxicity and i.grade == 3]  # "grade >= 3" only
+    if not hits:
+        return None
+    return {
+        # the label incidence at its source dose (the highest when several drugs have one)
+        "rate": max(float(i.incidence) for i in hits),
+        "basis": "label_incidence",
+        "dose_mg": [i.dose_mg for i in hits],
+        "note": "label incidence at the source's dose, not modelled for this arm",
+        "sources": sorted({i.source for i in hits}),
+        "drugs": sorted({i.drug for i in hits}),
+        "verified": all(i.verified for i in hits),
+    }
+
+
 def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Rates over the arm's patients (each a fraction in [0, 1]) and the label-incidence
     fallbacks of its drugs."""
@@ -124,25 +141,14 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
         }
         for i in inc
     ]
-    thromb = [f for f in fallbacks if f["toxicity"] == "thrombocytopenia"]
+    label = {k: _label_block(inc, k) for k in ("neutropenia", "thrombocytopenia")}
     return {
         "patients": n,
         "grade3_neutropenia": frac(lambda r: r["anc_grade"] >= 3),
         "neutropenia_basis": "model" if modelled else "no modelled drug",
         "neutropenia_drugs": modelled,
-        "grade3_thrombocytopenia": (
-            None
-            if not thromb
-            else {
-                # the label incidence at its source dose (the highest when several drugs have one)
-                "rate": max(float(i.incidence) for i in inc if i.toxicity == "thrombocytopenia"),
-                "basis": "label_incidence",
-                "dose_mg": [f["dose_mg"] for f in thromb],
-                "note": "label incidence at the source's dose, not modelled for this arm",
-                "sources": sorted({f["source"] for f in thromb}),
-                "drugs": sorted({f["drug"] for f in thromb}),
-            }
-        ),
+        "grade3_neutropenia_label": label["neutropenia"],
+        "grade3_thrombocytopenia": label["thrombocytopenia"],
         "grade2_neuropathy": frac(lambda r: r["pn_grade"] >= 2),
         "grade3_neuropathy": frac(lambda r: r["pn_grade"] >= 3),
         "neuropathy_drugs": pn_drugs,

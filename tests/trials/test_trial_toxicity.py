@@ -110,6 +110,16 @@ def test_dropping_lenalidomide_removes_its_neutropenia():
     assert t["grade3_neutropenia"] == 0.0 and t["grade3_thrombocytopenia"] is None
 
 
+def test_pomalidomide_neutropenia_is_the_label_fallback_not_the_model():
+    pts, _ = trials.enrol("ndmm", 2, seed=3)
+    t = tox.arm_toxicity("pd", [tox.patient_toxicity("pd", p, 2, "ndmm", 3) for p in pts])
+    assert t["grade3_neutropenia"] == 0.0 and t["neutropenia_basis"] == "no modelled drug"
+    lab = t["grade3_neutropenia_label"]
+    assert lab["basis"] == "label_incidence" and lab["drugs"] == ["pomalidomide"]
+    assert 0 < lab["rate"] < 1 and lab["sources"] and lab["verified"] is False
+    assert t["grade3_thrombocytopenia"] is None
+
+
 def test_sensitivity_is_keyed_per_patient_and_lognormal():
     a = [tox.neutrophil_sensitivity("ndmm", i, 7) for i in range(2000)]
     assert a[:5] == [tox.neutrophil_sensitivity("ndmm", i, 7) for i in range(5)]
