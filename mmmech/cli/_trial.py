@@ -72,11 +72,34 @@ def register(sub, common):
         help="discard an unfinished journal of a different trial at FILE.json.partial",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--no-toxicity",
+        dest="toxicity",
+        action="store_false",
+        help="skip the per-arm toxicity rates (each patient's course through the regimen's "
+        "dose-modification rules; it does not change efficacy)",
+    )
     p.set_defaults(func=_handle)
 
 
 def _fmt(x, scale=1.0, digits=1):
     return "not reached" if x is None else f"{x * scale:.{digits}f}"
+
+
+def _tox_line(a):
+    t = a["toxicity"]
+    th = t["grade3_thrombocytopenia"]
+    plt = "n/a" if th is None else f"{th['rate']:.0%} (label, {', '.join(th['sources'])})"
+    neut = f"{t['grade3_neutropenia']:.1%}" if t["neutropenia_drugs"] else "0 (no modelled drug)"
+    nl = t.get("grade3_neutropenia_label")
+    if nl is not None and not t["neutropenia_drugs"]:
+        neut += f", label {nl['rate']:.0%} ({', '.join(nl['sources'])})"
+    return (
+        f"  {a['name']:<12} toxicity: G>=3 neutropenia {neut}  G>=3 "
+        f"thrombocytopenia {plt}  PN G>=2 {t['grade2_neuropathy']:.1%} G>=3 "
+        f"{t['grade3_neuropathy']:.1%}  dose reduced {t['dose_reduced']:.1%}  held "
+        f"{t['held']:.1%}  discontinued {t['discontinued']:.1%}"
+    )
 
 
 def _handle(args):
@@ -100,6 +123,7 @@ def _handle(args):
         out=args.out,
         restart=args.restart,
         progress=False if args.quiet else None,
+        toxicity=args.toxicity,
     )
     payload = res.to_dict()
     if args.plot:
@@ -121,6 +145,7 @@ def _handle(args):
             f"{a['cr_or_better']:.1%}  median PFS {_fmt(med)} months{ci}  progressed "
             f"{a['progressed']}/{a['patients']}"
         )
+    lines += [_tox_line(a) for a in payload["arms"] if a.get("toxicity")]
     for h in payload["hazard_ratios"]:
         if h["value"] is None:
             lines.append(f"  HR {h['arm']} vs {h['versus']}: {h['note']}")

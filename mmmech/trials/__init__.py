@@ -5,7 +5,8 @@
 each arm's regimen to all of them with the batched cohort kernel
 (:func:`mmmech.dynamics.simulate_cohort`, patients grouped by their context combination), and
 reports per arm the IMWG response rates (ORR = PR or better, VGPR or better, CR), the
-Kaplan-Meier curve of progression-free survival with its median and 95% interval, and between
+Kaplan-Meier curve of progression-free survival with its median and 95% interval, the toxicity
+rates (grade >= 3 neutropenia, neuropathy, dose reductions, holds, discontinuations), and between
 arms the Cox hazard ratio with its 95% interval (lifelines). Batches of patients run in-process
 or on Dask, journaled, exactly as :func:`mmmech.screen` runs its chunks. Method, assumptions and
 limits: ``docs/trials.md``.
@@ -16,6 +17,7 @@ arms      :func:`simulate_arm` -> :class:`ArmResult` (per-patient best response,
 survival  :func:`kaplan_meier`, :func:`hazard_ratio` (lifelines)
 run       :func:`run_trial` / :func:`trial` -> :class:`TrialResult`, :func:`enrol`
 plot      :func:`plot_trial`: KM curves with numbers at risk and response bars
+tox       per-arm toxicity rates from each patient's dose-modification course (issue 19)
 
 Examples
 --------

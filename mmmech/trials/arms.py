@@ -74,6 +74,10 @@ class ArmResult:
     ok : ndarray (N,) of bool
         False where the network integration was inexact (hit max_steps).
     notes : list of str
+    toxicity : dict or None
+        Toxicity rates over the arm's patients (:func:`mmmech.trials.tox.arm_toxicity`; set by
+        :func:`mmmech.trials.run_trial`, None from :func:`simulate_arm` or with
+        ``toxicity=False``).
     """
 
     name: str
@@ -89,6 +93,7 @@ class ArmResult:
     max_reduction: np.ndarray
     ok: np.ndarray
     notes: list[str] = field(default_factory=list)
+    toxicity: dict[str, Any] | None = None
 
     @property
     def n_patients(self) -> int:

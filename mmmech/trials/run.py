@@ -46,6 +46,8 @@ from .arms import (
     simulate_arm,
 )
 from .survival import hazard_ratio, kaplan_meier
+from .tox import arm_toxicity, patient_toxicity
+from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     from dask.distributed import Client, LocalCluster
@@ -96,6 +98,7 @@ class _TrialSpec:
     model: Any
     step_hours: float
     backend: str
+    toxicity: bool = True
 
 
 def _key(arm: int, index: int) -> str:
@@ -138,6 +141,17 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
                     "ok": bool(res.ok[j]),
                     "horizon_days": float(res.horizon_days),
                     "notes": notes,
+                    "toxicity": (
+                        patient_toxicity(
+                            spec.arms[a],
+                            patients[j],
+                            spec.cycles[a],
+                            spec.population.name,
+                            spec.seed,
+                        )
+                        if spec.toxicity
+                        else None
+                    ),
                 }
             )
     return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
@@ -170,7 +184,10 @@ def _row_problem(row: dict[str, Any]) -> str | None:
         (isinstance(row.get("progressed"), bool), "progressed"),
         (isinstance(row.get("ok"), bool), "ok"),
         (isinstance(row.get("notes"), str), "notes"),
+        ("toxicity" in row, "toxicity"),
     ]
+    if row.get("toxicity") is not None:
+        checks.append((_tox_problem(row["toxicity"]) is None, "toxicity"))
     for f in ("pfs_days", "max_reduction", "horizon_days"):
         v = row.get(f)
         checks.append((isinstance(v, (int, float)) and not isinstance(v, bool), f))
@@ -191,6 +208,7 @@ def _fingerprint(spec: _TrialSpec, indices: Sequence[int]) -> tuple[str, dict[st
         "context": spec.context,
         "model": spec.model if isinstance(spec.model, str) else repr(spec.model),
         "step_hours": spec.step_hours,
+        "toxicity": spec.toxicity,
     }
     content = {
         "config": config,
@@ -257,6 +275,7 @@ class TrialResult:
                 "events": km.events.tolist(),
             },
             "ensemble": None,
+            "toxicity": a.toxicity,
             "notes": list(a.notes),
         }
 
@@ -311,6 +330,14 @@ _NOTES = (
     "parameter ensemble); 'ensemble' is null",
 )
 
+_TOX_NOTE = (
+    "toxicity per arm: each patient's course through the regimen's dose-modification rules "
+    "(mmmech.toxicity: neutrophil model with a per-patient sensitivity, cumulative-dose "
+    "neuropathy, CrCl-adjusted lenalidomide); thrombocytopenia is a label incidence, not "
+    "modelled; toxicity does not yet change trial efficacy (response and PFS are simulated on "
+    "the planned doses: the cohort kernel takes one schedule for all patients)"
+)
+
 
 def run_trial(
     arms: Sequence[Any],
@@ -330,6 +357,7 @@ def run_trial(
     out: PathLike | None = None,
     restart: bool = False,
     progress: bool | None = None,
+    toxicity: bool = True,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -361,8 +389,14 @@ def run_trial(
         Discard an unfinished journal of a different trial instead of stopping.
     progress : bool or None
         Progress bar on stderr (None: only with `out`).
+    toxicity : bool
+        Per arm, the toxicity rates over its patients (default True; each patient's course
+        through the regimen's dose-modification rules, :mod:`mmmech.trials.tox`). Efficacy
+        stays on the planned doses either way.
     """
     func = _FUNC
+    if not isinstance(toxicity, bool):
+        raise InvalidInputError(f"{func}(): toxicity must be True or False, got {toxicity!r}")
     if isinstance(arms, (str, bytes, os.PathLike)) or not isinstance(arms, Sequence):
         raise InvalidInputError(
             f"{func}(): arms must be a sequence of regimens (names, files or Regimen objects), "
@@ -407,6 +441,7 @@ def run_trial(
         model=model,
         step_hours=float(step_hours),
         backend=backend,
+        toxicity=toxicity,
     )
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
@@ -494,6 +529,7 @@ def run_trial(
         raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
     results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
     notes = list(_NOTES)
+    notes.append(_TOX_NOTE if toxicity else "toxicity not computed (toxicity=False)")
     if passed_over:
         notes.append(
             f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
@@ -551,6 +587,9 @@ def _assemble_arm(
     if not ok.all():
         notes.add(f"{_INEXACT} for {int((~ok).sum())} patient(s) (inexact there)")
     it = _item(spec.arms[a], _FUNC)
+    tox = None
+    if spec.toxicity:
+        tox = arm_toxicity(spec.arms[a], [r["toxicity"] for r in rows])
     return ArmResult(
         name=spec.names[a],
         regimen=it.regimen.name,
@@ -565,6 +604,7 @@ def _assemble_arm(
         max_reduction=np.asarray([r["max_reduction"] for r in rows], dtype=float),
         ok=ok,
         notes=sorted(notes),
+        toxicity=tox,
     )
 
 

@@ -1,0 +1,159 @@
+"""Toxicity per trial arm: each patient's course through the arm's dose-modification rules.
+
+:func:`patient_toxicity` runs :func:`mmmech.toxicity.apply_dose_modifications` for one enrolled
+patient (body for dosing, CrCl and age through :func:`mmmech.dynamics.feedback.patient_health`)
+with a neutrophil drug sensitivity drawn from the patient's own keyed stream (a child of
+:func:`mmmech.populations.stream`, so patient ``i`` has the same sensitivity in every arm, run,
+batch and worker) and returns the small per-patient record the trial journals.
+:func:`arm_toxicity` turns an arm's records into rates over its patients (the ``toxicity``
+object of an arm in ``mmmech trial --json``).
+
+Efficacy is not changed: the cohort kernel takes one schedule for all patients, so the trial's
+response and PFS stay on the planned doses (said in the trial's notes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .. import populations as _populations
+from ..dynamics.feedback import patient_health
+from ..dynamics.regimen import _item
+from ..populations import Patient
+from ..regimens import Regimen
+from ..toxicity import apply_dose_modifications, toxicity_data
+from ..toxicity import myelosuppression as _ms
+
+__all__ = ["patient_toxicity", "arm_toxicity", "neutrophil_sensitivity", "ROW_FIELDS"]
+
+#: fields of the per-patient record (journaled with the patient's row)
+ROW_FIELDS = ("anc_grade", "pn_grade", "reductions", "holds", "discontinued")
+
+
+def neutrophil_sensitivity(population: str, index: int, seed: int) -> float:
+    """Patient `index`'s multiplier on every drug's neutrophil effect: log-normal with the
+    curated ``iiv_slope_var`` (``structures/toxicity.toml``), drawn from the first child of the
+    patient's keyed stream (independent of the draws that made the patient)."""
+    var = toxicity_data().systems["neutrophils"].iiv_slope_var
+    rng = _populations.stream(population, index, seed).spawn(1)[0]
+    return float(math.exp(rng.normal(0.0, math.sqrt(var))))
+
+
+def _variant(arm: Any, func: str) -> Regimen:
+    """The arm's regimen with its variant applied: dropped drugs removed, ``dose_scale``
+    multiplying a block's starting dose."""
+    it = _item(arm, func)
+    if not it.drop and not it.dose_scale:
+        return it.regimen
+    phases = []
+    for ph in it.regimen.phases:
+        blocks = []
+        for b in ph.drugs:
+            if b.drug in it.drop:
+                continue
+            f = it.dose_scale.get(b.drug)
+            if f is not None and b.dose is not None:
+                b = dataclasses.replace(b, dose=b.dose * float(f))
+            blocks.append(b)
+        phases.append(dataclasses.replace(ph, drugs=tuple(blocks)))
+    return dataclasses.replace(it.regimen, phases=tuple(phases))
+
+
+def patient_toxicity(
+    arm: Any, patient: Patient, cycles: int, population: str, seed: int
+) -> dict[str, Any]:
+    """The per-patient toxicity record of `patient` on `arm` over `cycles` cycles:
+    ``anc_grade`` (worst CTCAE grade of the modelled neutrophil count; 0 without a modelled
+    drug), ``pn_grade`` (worst peripheral-neuropathy grade), ``reductions`` (dose reductions,
+    including resumptions at a lower level), ``holds`` (hold actions), ``discontinued`` (a drug
+    was discontinued)."""
+    reg = _variant(arm, "trial")
+    _, course = apply_dose_modifications(
+        reg,
+        cycles,
+        patient.regimen_body(),
+        patient_health(patient),
+        neutrophil_sensitivity=neutrophil_sensitivity(population, patient.index, seed),
+    )
+    return {
+        "anc_grade": course.worst_grade("anc"),
+        "pn_grade": course.worst_grade("neuropathy"),
+        "reductions": course.dose_reductions,
+        "holds": sum(1 for a in course.actions if a["action"] == "hold"),
+        "discontinued": bool(course.discontinued),
+    }
+
+
+def row_problem(rec: Any) -> str | None:
+    """Why a journaled toxicity record cannot be used (None when it can)."""
+    if not isinstance(rec, Mapping) or set(rec) != set(ROW_FIELDS):
+        return "toxicity"
+    for k in ROW_FIELDS[:-1]:
+        v = rec[k]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return "toxicity"
+    return None if isinstance(rec["discontinued"], bool) else "toxicity"
+
+
+def _label_block(inc: Sequence[Any], toxicity: str) -> dict[str, Any] | None:
+    """The label-incidence fallback for `toxicity` of the arm's drugs (None when none)."""
+    hits = [i for i in inc if i.toxicity == toxicity and i.grade == 3]  # "grade >= 3" only
+    if not hits:
+        return None
+    return {
+        # the label incidence at its source dose (the highest when several drugs have one)
+        "rate": max(float(i.incidence) for i in hits),
+        "basis": "label_incidence",
+        "dose_mg": [i.dose_mg for i in hits],
+        "note": "label incidence at the source's dose, not modelled for this arm",
+        "sources": sorted({i.source for i in hits}),
+        "drugs": sorted({i.drug for i in hits}),
+        "verified": all(i.verified for i in hits),
+    }
+
+
+def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rates over the arm's patients (each a fraction in [0, 1]) and the label-incidence
+    fallbacks of its drugs."""
+    reg = _variant(arm, "trial")
+    n = len(records)
+
+    def frac(pred: Any) -> float:
+        return sum(1 for r in records if pred(r)) / n
+
+    modelled = sorted(set(_ms.effect_drugs("neutrophils")) & set(reg.drugs))
+    # graded neuropathy (cumulative dose); thalidomide's is a probability by time, not a grade
+    pn_drugs = sorted(set(toxicity_data().neuropathy) & set(reg.drugs))
+    inc = [i for i in toxicity_data().incidences if i.drug in reg.drugs]
+    fallbacks = [
+        {
+            "drug": i.drug,
+            "toxicity": i.toxicity,
+            "grade_at_least": i.grade,
+            "incidence": i.incidence,
+            "dose_mg": i.dose_mg,
+            "basis": i.basis,
+            "source": i.source,
+            "verified": i.verified,
+        }
+        for i in inc
+    ]
+    label = {k: _label_block(inc, k) for k in ("neutropenia", "thrombocytopenia")}
+    return {
+        "patients": n,
+        "grade3_neutropenia": frac(lambda r: r["anc_grade"] >= 3),
+        "neutropenia_basis": "model" if modelled else "no modelled drug",
+        "neutropenia_drugs": modelled,
+        "grade3_neutropenia_label": label["neutropenia"],
+        "grade3_thrombocytopenia": label["thrombocytopenia"],
+        "grade2_neuropathy": frac(lambda r: r["pn_grade"] >= 2),
+        "grade3_neuropathy": frac(lambda r: r["pn_grade"] >= 3),
+        "neuropathy_drugs": pn_drugs,
+        "dose_reduced": frac(lambda r: r["reductions"] > 0),
+        "held": frac(lambda r: r["holds"] > 0),
+        "discontinued": frac(lambda r: r["discontinued"]),
+        "label_incidence": fallbacks,
+    }
