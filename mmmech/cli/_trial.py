@@ -1,5 +1,8 @@
 """mmmech trial, and mmmech trial --validate (virtual against real trials)"""
 
+import json
+import sys
+
 from ..exceptions import InvalidInputError
 from ._report import add_report_arg, check_report, write_report_for
 
@@ -166,8 +169,6 @@ def _handle(args):
 
 
 def _handle_validate(args):
-    import sys
-
     from ..trials.validation import validate_trials  # deferred: as in _handle
     from ..utils import atomic_write  # deferred: as above
 
@@ -208,8 +209,6 @@ def _handle_validate(args):
     )
     payload = res.to_dict()
     if args.out:
-        import json  # deferred: as above
-
         atomic_write(args.out, (json.dumps(payload, indent=2) + "\n").encode())
     s = payload["summary"]
     lines = [
