@@ -135,10 +135,14 @@ class ValidationResult:
         """The table of docs/trials.md: one row per trial."""
         head = (
             "| Trial | Arms (regimens) | Population | ORR obs / pred | >=VGPR obs / pred | "
-            "Median PFS mo obs / pred | HR obs | HR pred (95% CI) |\n"
-            "|---|---|---|---|---|---|---|---|"
+            "Median PFS mo obs / pred | HR obs | HR pred (95% CI) | Experimental arm obs / pred |\n"
+            "|---|---|---|---|---|---|---|---|---|"
         )
         lines = [head]
+        signs = {
+            x["id"]: f"{x['observed'] or '-'} / {x['predicted']} ({x['predicted_basis']})"
+            for x in self.summary.get("sign_agreement", {}).get("per_trial", [])
+        }
         for r in self.rows:
             o, p = r.observed, r.predicted
             arms = f"{r.experimental} vs {r.control}"
@@ -146,13 +150,14 @@ class ValidationResult:
                 lines.append(
                     f"| {r.name} | {arms} | {r.population} | {_pair(o, None, 'orr')} | "
                     f"{_pair(o, None, 'vgpr_or_better')} | {_pfs(o, None)} | {_hr(o)} | "
-                    f"not simulated: {r.not_simulated} |"
+                    f"not simulated: {r.not_simulated} | - |"
                 )
                 continue
             arms = f"{arms} ({r.regimens[0]} vs {r.regimens[1]})"
             lines.append(
                 f"| {r.name} | {arms} | {r.population} | {_pair(o, p, 'orr')} | "
-                f"{_pair(o, p, 'vgpr_or_better')} | {_pfs(o, p)} | {_hr(o)} | {_hr(p)} |"
+                f"{_pair(o, p, 'vgpr_or_better')} | {_pfs(o, p)} | {_hr(o)} | {_hr(p)} | "
+                f"{signs.get(r.id, '-')} |"
             )
         return "\n".join(lines)
 
@@ -243,6 +248,32 @@ def _spearman(xs: Sequence[float], ys: Sequence[float], what: str) -> dict[str, 
     return out
 
 
+def _direction(diff: float) -> str:
+    return "better" if diff < 0 else "worse" if diff > 0 else "same"
+
+
+def _observed_direction(o: dict[str, Any]) -> tuple[str | None, str]:
+    if o["hr"] is not None:
+        return _direction(o["hr"] - 1.0), "hr"
+    oe, oc = o["experimental"].get("orr"), o["control"].get("orr")
+    if oe is not None and oc is not None:
+        return _direction(oc - oe), "orr"
+    return None, "none"
+
+
+def _predicted_direction(p: dict[str, Any]) -> tuple[str, str]:
+    if p["hr"] is not None:
+        return _direction(p["hr"] - 1.0), "hr"
+    prog = p.get("progressed")
+    if prog is not None and prog[0] != prog[1]:
+        return _direction(prog[0] - prog[1]), "progressions"
+    e, c = p["experimental"], p["control"]
+    for k in ("orr", "vgpr_or_better", "cr_or_better"):
+        if e.get(k) is not None and c.get(k) is not None and e[k] != c[k]:
+            return _direction(c[k] - e[k]), "response"
+    return "same", "response"
+
+
 def _summary(rows: Sequence[TrialComparison]) -> dict[str, Any]:
     hr_o, hr_p, hr_ids = [], [], []
     d_o, d_p, d_ids = [], [], []
@@ -261,23 +292,16 @@ def _summary(rows: Sequence[TrialComparison]) -> dict[str, Any]:
             d_o.append(oe - oc)
             d_p.append(pe - pc)
             d_ids.append(r.id)
-        # better = HR below 1 (PFS); failing that, a higher ORR
-        obs_better = None if o["hr"] is None else o["hr"] < 1
-        pred_better = None if p["hr"] is None else p["hr"] < 1
-        basis = "hr"
-        if obs_better is None or pred_better is None:
-            if oe is not None and oc is not None:
-                obs_better, pred_better, basis = oe > oc, pe > pc, "orr"
-            else:
-                obs_better = pred_better = None
-                basis = "none"
+        obs_dir, obs_basis = _observed_direction(o)
+        pred_dir, pred_basis = _predicted_direction(p)
         signs.append(
             {
                 "id": r.id,
-                "basis": basis,
-                "observed_better": obs_better,
-                "predicted_better": pred_better,
-                "agree": None if obs_better is None else obs_better == pred_better,
+                "observed": obs_dir,
+                "observed_basis": obs_basis,
+                "predicted": pred_dir,
+                "predicted_basis": pred_basis,
+                "agree": None if obs_dir is None else obs_dir == pred_dir,
             }
         )
     judged = [s for s in signs if s["agree"] is not None]
@@ -293,8 +317,11 @@ def _summary(rows: Sequence[TrialComparison]) -> dict[str, Any]:
             "agree": sum(bool(s["agree"]) for s in judged),
             "judged": len(judged),
             "per_trial": signs,
-            "rule": "the experimental arm does better: HR < 1 where both HRs exist, else a "
-            "higher ORR",
+            "rule": "direction of the experimental arm against control ('better', 'worse', "
+            "'same'): observed from the HR (< 1 better), else the ORR difference; predicted "
+            "from the HR where estimable, else from the number of progressions (same patients "
+            "and follow-up), else from the response rates (ORR, then >= VGPR, then CR); "
+            "'same' where the trial found a difference counts as disagreement",
         },
     }
 

@@ -92,7 +92,7 @@ def test_same_seed_same_result(small):
     assert again.row("maia").predicted == small.row("maia").predicted
 
 
-def _row(i, hr_o, hr_p, orr_o=None, orr_p=(0.5, 0.5)):
+def _row(i, hr_o, hr_p, orr_o=None, orr_p=(0.5, 0.5), progressed=(0, 0)):
     o = {"experimental": {}, "control": {}, "hr": hr_o}
     if orr_o is not None:
         o["experimental"]["orr"], o["control"]["orr"] = orr_o
@@ -100,6 +100,7 @@ def _row(i, hr_o, hr_p, orr_o=None, orr_p=(0.5, 0.5)):
         "experimental": {"orr": orr_p[0]},
         "control": {"orr": orr_p[1]},
         "hr": hr_p,
+        "progressed": list(progressed),
     }
     return tv.TrialComparison(
         id=f"t{i}",
@@ -127,17 +128,25 @@ def test_spearman_and_sign_agreement_on_known_rows():
     assert s["sign_agreement"]["agree"] == 3 and s["sign_agreement"]["judged"] == 4
     rev = [_row(i, h, 2.0 - h) for i, h in enumerate([0.5, 0.7, 0.9, 1.1])]
     assert tv._summary(rev)["spearman_hr"]["rho"] == pytest.approx(-1.0)
-    # ORR differences; a missing predicted HR falls back to ORR for the sign
+    # ORR differences; without a predicted HR the sign comes from progressions, then responses
     rows = [
         _row(0, 0.6, None, (0.9, 0.8), (0.9, 0.7)),
-        _row(1, 0.8, None, (0.7, 0.65), (0.6, 0.55)),
-        _row(2, 1.0, None, (0.6, 0.6), (0.5, 0.6)),
+        _row(1, 0.8, None, (0.7, 0.65), (0.6, 0.55), progressed=(0, 5)),
+        _row(2, None, None, (0.6, 0.6), (0.5, 0.6)),
+        _row(3, 0.7, None, (0.8, 0.6), (1.0, 1.0)),
     ]
     s = tv._summary(rows)
-    assert s["spearman_orr_difference"]["rho"] == pytest.approx(1.0)
+    # observed ranks 3, 2, 1, 4; predicted 4, 3, 1, 2: 1 - 6 * 6 / (4 * 15) = 0.4
+    assert s["spearman_orr_difference"]["rho"] == pytest.approx(0.4)
     assert s["spearman_hr"]["rho"] is None and "at least 3" in s["spearman_hr"]["note"]
-    assert [x["basis"] for x in s["sign_agreement"]["per_trial"]] == ["orr"] * 3
-    assert s["sign_agreement"]["agree"] == 3  # 0.6 vs 0.6 is "not better", as is 0.5 vs 0.6
+    per = s["sign_agreement"]["per_trial"]
+    bases = ["response", "progressions", "response", "response"]
+    assert [x["predicted_basis"] for x in per] == bases
+    assert [x["predicted"] for x in per] == ["better", "better", "worse", "same"]
+    assert [x["observed"] for x in per] == ["better", "better", "same", "better"]
+    # trial 2: observed ORR equal ("same"), predicted worse; trial 3: a tie is disagreement
+    assert [x["agree"] for x in per] == [True, True, False, False]
+    assert s["sign_agreement"]["agree"] == 2 and s["sign_agreement"]["judged"] == 4
 
 
 def test_bad_arguments():
