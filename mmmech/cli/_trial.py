@@ -1,5 +1,9 @@
-"""mmmech trial"""
+"""mmmech trial, and mmmech trial --validate (virtual against real trials)"""
 
+import json
+import sys
+
+from ..exceptions import InvalidInputError
 from ._report import add_report_arg, check_report, write_report_for
 
 __all__ = ["register"]
@@ -19,11 +23,29 @@ def register(sub, common):
         "without progression are censored at the end of follow-up (the longest arm's "
         "treatment span). With --out FILE.json, finished patients are journaled in "
         "FILE.json.partial, so an interrupted trial resumes where it stopped. Method and "
-        "limits: docs/trials.md.",
+        "limits: docs/trials.md. 'mmmech trial --validate' (no ARM) runs every real "
+        "combination trial of trials/combination_trials.toml whose arms have bundled regimens "
+        "and sets predicted beside observed results (validation only; docs/trials.md, "
+        "'Virtual against real trials').",
     )
-    p.add_argument("arms", nargs="+", metavar="ARM", help="regimen name or file, one per arm")
     p.add_argument(
-        "--population", default="ndmm", metavar="NAME|PATH", help="virtual population (ndmm)"
+        "arms", nargs="*", metavar="ARM", help="regimen name or file, one per arm (at least one)"
+    )
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="virtual against real trials: every combination trial with bundled regimens, "
+        "its own population (ndmm or rrmm), same patients in both arms; takes no ARM",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="with --validate: only this trial id (repeatable; e.g. maia, candor)",
+    )
+    p.add_argument(
+        "--population", default=None, metavar="NAME|PATH", help="virtual population (ndmm)"
     )
     p.add_argument("--patients", type=int, default=100, metavar="N", help="patients (100)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="population seed (0)")
@@ -107,12 +129,20 @@ def _handle(args):
     from .._figures import check_output_path
     from ..trials import run_trial  # deferred: as above
 
+    if args.validate:
+        return _handle_validate(args)
+    if not args.arms:
+        raise InvalidInputError(
+            "trial: give at least one ARM (regimen name or file), or --validate"
+        )
+    if args.only:
+        raise InvalidInputError("trial: --only needs --validate")
     if args.plot:
         check_output_path(args.plot, "trial", "--plot")
     check_report(args)
     res = run_trial(
         args.arms,
-        population=args.population,
+        population="ndmm" if args.population is None else args.population,
         patients=args.patients,
         seed=args.seed,
         cycles=args.cycles,
@@ -158,6 +188,70 @@ def _handle(args):
         lines.append(f"  note: {n}")
     if args.plot:
         lines.append(f"  plot: {args.plot}")
+    if args.out:
+        lines.append(f"  written: {args.out}")
+    return payload, "\n".join(lines)
+
+
+def _handle_validate(args):
+    from ..trials.validation import validate_trials  # deferred: as in _handle
+    from ..utils import atomic_write  # deferred: as above
+
+    if args.arms:
+        raise InvalidInputError(
+            f"trial --validate: takes no ARM (each trial names its arms), got {args.arms[0]!r}"
+        )
+    for opt in ("population", "plot", "report"):
+        if getattr(args, opt):
+            raise InvalidInputError(
+                f"trial --validate: --{opt} does not apply (each trial uses the population of "
+                f"its setting)"
+                if opt == "population"
+                else f"trial --validate: --{opt} does not apply"
+            )
+    if args.restart:
+        raise InvalidInputError("trial --validate: --restart does not apply (nothing is journaled)")
+    if args.patients < 1:
+        raise InvalidInputError(f"trial --validate: --patients must be >= 1, got {args.patients}")
+    if args.out and not str(args.out).endswith(".json"):
+        raise InvalidInputError(f"trial --validate: --out must end in .json, got {args.out!r}")
+
+    def said(row):
+        if not args.quiet:
+            what = "simulated" if row.predicted is not None else "not simulated"
+            print(f"  {row.id}: {what}", file=sys.stderr, flush=True)
+
+    res = validate_trials(
+        patients=args.patients,
+        seed=args.seed,
+        cycles=args.cycles,
+        ids=args.only,
+        context=args.context,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        batch_size=args.batch_size,
+        on_trial=said,
+    )
+    payload = res.to_dict()
+    if args.out:
+        atomic_write(args.out, (json.dumps(payload, indent=2) + "\n").encode())
+    s = payload["summary"]
+    lines = [
+        f"virtual against real trials: {res.patients} patients per arm, seed {res.seed}, "
+        f"{s['simulated']} simulated, {s['not_simulated']} not simulated (validation only)",
+        res.markdown(),
+    ]
+    for key in ("spearman_hr", "spearman_orr_difference"):
+        c = s[key]
+        rho = "n/a" if c["rho"] is None else f"{c['rho']:.2f} (p {c['p']:.2g})"
+        lines.append(
+            f"Spearman {c['what']}: {rho}, n = {c['n']}" + (f" ({c['note']})" if c["note"] else "")
+        )
+    sa = s["sign_agreement"]
+    lines.append(f"sign agreement (experimental arm better): {sa['agree']}/{sa['judged']}")
+    for r in res.rows:
+        if r.population_gap:
+            lines.append(f"  population, {r.id}: {r.population_gap}")
     if args.out:
         lines.append(f"  written: {args.out}")
     return payload, "\n".join(lines)

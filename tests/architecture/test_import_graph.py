@@ -46,6 +46,7 @@ LAYERS = [
     ("mmmech.reports", 9.8),  # interactive HTML reports of every kind of result
     ("mmmech.trials", 9.5),  # virtual trials: populations x dynamics, run like a screen
     ("mmmech.calibration", 9.6),  # single-agent calibration: after trials, before the CLI
+    ("mmmech.trials.validation", 9.65),  # virtual vs real trials: reads calibration's trial data
     ("mmmech.cli", 10),
     ("mmmech.__main__", 11),
     ("mmmech", 11),
