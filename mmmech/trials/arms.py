@@ -1,8 +1,8 @@
 """One arm of a virtual trial: a regimen given to a list of virtual patients.
 
-:func:`simulate_arm` groups the patients by their context combination (each group is one
-:func:`mmmech.dynamics.simulate_cohort` call in the contexts ``[context, *patient.contexts]``,
-default ``marrow`` first), with each patient's body (dosing), M-protein isotype (its serum
+:func:`simulate_arm` runs the patients in one :func:`mmmech.dynamics.simulate_cohort` call,
+each in the contexts ``[context, *patient.contexts]`` (default ``marrow`` first) with the
+patient's sampled input levels, body (dosing), M-protein isotype (its serum
 half-life) and baseline M-protein, and returns per patient the IMWG best response, the
 progression-free time and whether progression was seen.
 
@@ -213,47 +213,43 @@ def simulate_arm(
     ok = np.ones(P, dtype=bool)
     notes: list[str] = []
     horizon = math.nan
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, p in enumerate(patients):
-        groups.setdefault(tuple(p.contexts), []).append(i)
-    for ctxs, rows in groups.items():
-        ps = [patients[i] for i in rows]
-        res = simulate_cohort(
-            regimen,
-            [p.regimen_body() for p in ps],
-            cycles=n,
-            context=[context, *ctxs],
-            model=model,
-            step_hours=step_hours,
-            backend=backend,
-            num_threads=num_threads,
-            chunk=chunk,
-            isotypes=[ISOTYPE_AS.get(p.isotype, p.isotype) for p in ps],
-            m_protein=[p.m_protein_g_dL for p in ps],
-            follow_up_days=follow_up_days,
-            **cohort,
-        )
-        day = res.hours / 24.0
-        horizon = float(day[-1])
-        cr = float(cohort.get("cr_reduction", 0.99))
-        for j, i in enumerate(rows):
-            r = classify(day, res.m_protein[j], cr_reduction=cr)
-            best[i] = r.best
-            red[i] = r.max_reduction
-            if r.progression_day is not None:
-                prog[i] = True
-                pfs[i] = r.progression_day
-            else:
-                pfs[i] = horizon
-        ok[rows] = res.ok
-        notes += [x for x in res.notes if x not in notes]
+    # all patients in one simulate_cohort call: it runs those whose context combinations
+    # compile to the same network in one kernel call (one call per structure otherwise)
+    res = simulate_cohort(
+        regimen,
+        [p.regimen_body() for p in patients],
+        cycles=n,
+        contexts=[[context, *p.contexts] for p in patients],
+        levels=[dict(p.levels) for p in patients],
+        model=model,
+        step_hours=step_hours,
+        backend=backend,
+        num_threads=num_threads,
+        chunk=chunk,
+        isotypes=[ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients],
+        m_protein=[p.m_protein_g_dL for p in patients],
+        follow_up_days=follow_up_days,
+        **cohort,
+    )
+    day = res.hours / 24.0
+    horizon = float(day[-1])
+    cr = float(cohort.get("cr_reduction", 0.99))
+    for i in range(P):
+        r = classify(day, res.m_protein[i], cr_reduction=cr)
+        best[i] = r.best
+        red[i] = r.max_reduction
+        if r.progression_day is not None:
+            prog[i] = True
+            pfs[i] = r.progression_day
+        else:
+            pfs[i] = horizon
+    ok[:] = res.ok
+    notes += [x for x in res.notes if x not in notes]
     if any(p.isotype in ISOTYPE_AS for p in patients):
         notes.append(
             "isotype 'other' (IgD, IgM, biclonal) is followed with the IgG serum half-life "
             "(modelling choice: no half-life of its own is recorded)"
         )
-    if any(len(p.levels) for p in patients):
-        notes.append("the patients' sampled input levels are not applied in cohort simulations")
     label = name if name is not None else _label(regimen)
     return ArmResult(
         name=label,

@@ -1,8 +1,9 @@
 """A virtual trial: the same patients through every arm, locally or on Dask, journaled.
 
-The work is a list of (arm, patient) pairs, cut into batches: one batch per arm and context
-combination (the patients one :func:`~mmmech.dynamics.simulate_cohort` call takes together; the
-kernel's cost is mostly per call and time step, so fewer, larger calls are faster), each split
+The work is a list of (arm, patient) pairs, cut into batches: one batch per arm (one
+:func:`~mmmech.dynamics.simulate_cohort` call, which runs the patients whose context
+combinations compile to one network structure in one kernel call; the kernel's cost is mostly
+per call and time step, so fewer, larger calls are faster), each split
 into pieces of at most `batch_size` pairs. Batches run with the screen's
 machinery (:mod:`mmmech.screening.backends`: in-process, a local Dask cluster of `workers`
 processes, or an existing scheduler), finished pairs are appended to the screen's journal
@@ -160,11 +161,13 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
 def _batches(
     pairs: Sequence[tuple[int, int]], contexts: dict[int, tuple[str, ...]], size: int | None
 ) -> list[list[tuple[int, int]]]:
-    """`pairs` cut into batches: one per (arm, context combination), each split into pieces of
-    at most `size` pairs (None: no limit), in a fixed order."""
-    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, int]]] = {}
-    for a, i in sorted(pairs):
-        groups.setdefault((a, contexts[i]), []).append((a, i))
+    """`pairs` cut into batches: one per arm (its patients ordered by context combination:
+    :func:`~mmmech.dynamics.simulate_cohort` runs those compiling to one network structure in
+    one kernel call), each split into pieces of at most `size` pairs (None: no limit), in a
+    fixed order."""
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for a, i in sorted(pairs, key=lambda p: (p[0], contexts[p[1]], p[1])):
+        groups.setdefault(a, []).append((a, i))
     out = []
     for key in sorted(groups):
         g = groups[key]

@@ -118,3 +118,57 @@ def test_binding_kinetics_blocks_do_not_change_the_result(monkeypatch):
     )
     m0 = instant[0].timecourse["m_protein_g_per_dL"].to_numpy()
     assert np.abs(whole.m_protein[0] - m0).max() > 0
+
+
+CONTEXTS = [["marrow"], ["marrow", "gain1q"], ["marrow", "t11_14"], ["marrow", "gain1q"]]
+
+
+def test_per_patient_contexts_in_one_call_equal_separate_calls():
+    """Patients in different contexts (settings and input levels: one shared kernel call;
+    t11_14 changes a ceiling: a structure of its own) give what one call per context gives."""
+    got = simulate_cohort(
+        "vrd", BODIES + BODIES[:1], cycles=1, step_hours=6, contexts=CONTEXTS, chunk=3
+    )
+    for r, ctx in enumerate(CONTEXTS):
+        one = simulate_cohort(
+            "vrd", [(BODIES + BODIES[:1])[r]], cycles=1, step_hours=6, context=ctx
+        )
+        np.testing.assert_allclose(got.m_protein[r], one.m_protein[0], rtol=1e-9, atol=0)
+        np.testing.assert_allclose(got.tumour_burden[r], one.tumour_burden[0], rtol=1e-9, atol=0)
+        assert got.best_response[r] == one.best_response[0]
+    # the contexts matter: gain1q (MCL1Basal x1.4) and t11_14 courses differ from marrow's
+    assert np.abs(got.m_protein[1] - got.m_protein[0]).max() > 1e-6
+    assert np.abs(got.m_protein[2] - got.m_protein[0]).max() > 1e-6
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        {"MCL1Basal": 1.4},
+        {"CD38Expression": 0.6},
+        {"BCL2L1": 0.7},
+        {"MCL1Basal": 0.5, "BCL2L1": 0.8},
+    ],
+)
+def test_levels_equal_simulate_regimen(levels):
+    """A patient's levels (held input levels in the shared call, or a recompiled ceiling) give
+    what simulate_regimen(levels=...) gives for that patient."""
+    body = BODIES[2]
+    want = dynamics.simulate_regimen("vrd", cycles=1, step_hours=6, body=body, levels=levels)
+    tc = want.timecourse
+    got = simulate_cohort("vrd", [BODIES[0], body], cycles=1, step_hours=6, levels=[None, levels])
+    np.testing.assert_allclose(
+        got.m_protein[1], tc["m_protein_g_per_dL"].to_numpy(), rtol=1e-8, atol=1e-10
+    )
+    assert got.best_response[1] == want.best_response
+    base = simulate_cohort("vrd", [BODIES[0]], cycles=1, step_hours=6)
+    np.testing.assert_allclose(got.m_protein[0], base.m_protein[0], rtol=1e-9, atol=0)
+
+
+def test_per_patient_specs_bad_input_is_one_line():
+    with pytest.raises(InvalidInputError, match=r"simulate_cohort\(\): contexts must have one"):
+        simulate_cohort("vrd", BODIES, cycles=1, contexts=["marrow"])
+    with pytest.raises(InvalidInputError, match=r"simulate_cohort\(\): levels must be a sequence"):
+        simulate_cohort("vrd", BODIES, cycles=1, levels={"MCL1Basal": 1.2})
+    with pytest.raises(InvalidInputError, match="largest level allowed"):
+        simulate_cohort("vrd", BODIES[:1], cycles=1, levels=[{"CD38Expression": 3.0}])

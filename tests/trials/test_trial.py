@@ -174,7 +174,7 @@ def test_dask_workers_give_identical_json(small):
     assert _dump(res) == _dump(small)
 
 
-def test_batches_are_whole_context_groups_split_at_the_size():
+def test_batches_are_whole_arms_split_at_the_size():
     pts, _ = trials.enrol("ndmm", 60, seed=4)
     ctx = {p.index: tuple(p.contexts) for p in pts}
     pairs = [(a, p.index) for a in range(2) for p in pts]
@@ -183,7 +183,11 @@ def test_batches_are_whole_context_groups_split_at_the_size():
         flat = [x for b in batches for x in b]
         assert sorted(flat) == sorted(pairs)  # every pair exactly once
         for b in batches:
-            assert len({(a, ctx[i]) for a, i in b}) == 1  # one arm, one context combination
+            assert len({a for a, _ in b}) == 1  # one arm
             assert size is None or len(b) <= size
+        # within an arm the patients come ordered by context combination
+        for a in range(2):
+            keys = [ctx[i] for b, i in flat if b == a]
+            assert keys == sorted(keys)
     whole = trial_run._batches(pairs, ctx, None)
-    assert len(whole) == 2 * len(set(ctx.values()))
+    assert len(whole) == 2  # one simulate_cohort call per arm
