@@ -120,25 +120,30 @@ def test_binding_kinetics_blocks_do_not_change_the_result(monkeypatch):
     assert np.abs(whole.m_protein[0] - m0).max() > 0
 
 
-CONTEXTS = [["marrow"], ["marrow", "gain1q"], ["marrow", "t11_14"], ["marrow", "gain1q"]]
+CONTEXTS = [
+    ["marrow"],
+    ["marrow", "gain1q"],
+    ["marrow", "t11_14"],
+    ["marrow", "gain1q"],
+    ["marrow", "psmb5_mutant"],
+]
+CTX_BODIES = BODIES + BODIES[:2]
 
 
 def test_per_patient_contexts_in_one_call_equal_separate_calls():
     """Patients in different contexts (settings and input levels: one shared kernel call;
-    t11_14 changes a ceiling: a structure of its own) give what one call per context gives."""
-    got = simulate_cohort(
-        "vrd", BODIES + BODIES[:1], cycles=1, step_hours=6, contexts=CONTEXTS, chunk=3
-    )
+    PSMB5 mutation: the same structure, other potencies; t11_14 changes a ceiling: a structure
+    of its own) give what one call per context gives."""
+    got = simulate_cohort("vrd", CTX_BODIES, cycles=1, step_hours=6, contexts=CONTEXTS, chunk=3)
     for r, ctx in enumerate(CONTEXTS):
-        one = simulate_cohort(
-            "vrd", [(BODIES + BODIES[:1])[r]], cycles=1, step_hours=6, context=ctx
-        )
+        one = simulate_cohort("vrd", [CTX_BODIES[r]], cycles=1, step_hours=6, context=ctx)
         np.testing.assert_allclose(got.m_protein[r], one.m_protein[0], rtol=1e-9, atol=0)
         np.testing.assert_allclose(got.tumour_burden[r], one.tumour_burden[0], rtol=1e-9, atol=0)
         assert got.best_response[r] == one.best_response[0]
     # the contexts matter: gain1q (MCL1Basal x1.4) and t11_14 courses differ from marrow's
     assert np.abs(got.m_protein[1] - got.m_protein[0]).max() > 1e-6
     assert np.abs(got.m_protein[2] - got.m_protein[0]).max() > 1e-6
+    assert np.abs(got.m_protein[4] - got.m_protein[1]).max() > 1e-6
 
 
 @pytest.mark.parametrize(
