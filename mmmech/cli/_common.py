@@ -65,6 +65,26 @@ def add_model_args(p):
     )
 
 
+def add_dask_args(p):
+    """``--workers N`` / ``--scheduler ADDRESS`` (mutually exclusive): where a batched command
+    (screen, trial) runs its chunks of work."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes (default: in-process)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (e.g. tcp://host:8786; port 1-65535); "
+        "a scheduler that does not answer within 30 s is an error",
+    )
+
+
 def add_points_arg(p):
     """--points: the default dose grid's size (score and screen)."""
     p.add_argument(

@@ -6,7 +6,7 @@ import sys
 import warnings
 
 from ..exceptions import InvalidInputError
-from ._common import add_perturbation_args, add_points_arg
+from ._common import add_dask_args, add_perturbation_args, add_points_arg
 from ._report import add_report_arg, check_report, write_report_for
 from ._score_model import add_assay_args, assay_hours_of
 
@@ -110,21 +110,7 @@ def register(sub, common):
     )
     add_points_arg(p)
     add_assay_args(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        metavar="N",
-        help="run on a local Dask cluster of N worker processes (default: in-process)",
-    )
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on an existing Dask cluster (e.g. tcp://host:8786; port 1-65535); "
-        "a scheduler that does not answer within 30 s is an error",
-    )
+    add_dask_args(p)
     p.add_argument(
         "--chunk-size",
         type=int,

@@ -4,6 +4,7 @@ import json
 import sys
 
 from ..exceptions import InvalidInputError
+from ._common import add_dask_args
 from ._report import add_report_arg, check_report, write_report_for
 
 __all__ = ["register"]
@@ -59,21 +60,7 @@ def register(sub, common):
     p.add_argument("--context", default="marrow", metavar="NAME", help="cellular context (marrow)")
     p.add_argument("--plot", default=None, metavar="FILE", help="KM curves and response bars")
     add_report_arg(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        metavar="N",
-        help="run on a local Dask cluster of N worker processes (default: in-process)",
-    )
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on an existing Dask cluster (e.g. tcp://host:8786); a scheduler that does "
-        "not answer within 30 s is an error",
-    )
+    add_dask_args(p)
     p.add_argument(
         "--batch-size",
         type=int,

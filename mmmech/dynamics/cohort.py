@@ -40,6 +40,7 @@ from .regimen import (
     PK_ROUTES,
     REFERENCE_BODY,
     _body,
+    _check_course_args,
     _check_int,
     _conc_intervals,
     _conc_matrix,
@@ -455,23 +456,10 @@ def simulate_cohort(
         raise InvalidInputError(f"{func}(): give at least one body (patient)")
     body_list = [_body(b, func) or REFERENCE_BODY for b in bodies]
     it = _item(regimen, func)
-    if no_pk not in ("reference", "omit"):
-        raise InvalidInputError(f"{func}(): no_pk must be 'reference' or 'omit', got {no_pk!r}")
-    if (
-        isinstance(step_hours, bool)
-        or not isinstance(step_hours, (int, float))
-        or not (0 < step_hours <= 24 and math.isfinite(step_hours))
-    ):
-        raise InvalidInputError(f"{func}(): step_hours must be in (0, 24], got {step_hours!r}")
-    substeps = _check_int(substeps, "substeps", func)
+    substeps, tumour = _check_course_args(
+        no_pk, step_hours, substeps, hours_per_model_time, tumour, func
+    )
     chunk = _check_int(chunk, "chunk", func)
-    if not (isinstance(hours_per_model_time, (int, float)) and hours_per_model_time > 0):
-        raise InvalidInputError(
-            f"{func}(): hours_per_model_time must be > 0, got {hours_per_model_time!r}"
-        )
-    tumour = tumour or TumourModel()
-    if not isinstance(tumour, TumourModel):
-        raise InvalidInputError(f"{func}(): tumour must be a TumourModel, got {tumour!r}")
     n = cycles if cycles is not None else _total_cycles(it.regimen)
     if n is None:
         raise InvalidInputError(

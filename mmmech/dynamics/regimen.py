@@ -229,6 +229,35 @@ class _Item:
     renal_pk: bool = False
 
 
+def _check_course_args(
+    no_pk: Any,
+    step_hours: Any,
+    substeps: Any,
+    hours_per_model_time: Any,
+    tumour: Any,
+    func: str,
+) -> tuple[int, TumourModel]:
+    """The time-course settings shared by :func:`simulate_regimens` and
+    :func:`mmmech.dynamics.simulate_cohort`, checked; returns (substeps, tumour model)."""
+    if no_pk not in ("reference", "omit"):
+        raise InvalidInputError(f"{func}(): no_pk must be 'reference' or 'omit', got {no_pk!r}")
+    if (
+        isinstance(step_hours, bool)
+        or not isinstance(step_hours, (int, float))
+        or not (0 < step_hours <= 24 and math.isfinite(step_hours))
+    ):
+        raise InvalidInputError(f"{func}(): step_hours must be in (0, 24], got {step_hours!r}")
+    substeps = _check_int(substeps, "substeps", func)
+    if not (isinstance(hours_per_model_time, (int, float)) and hours_per_model_time > 0):
+        raise InvalidInputError(
+            f"{func}(): hours_per_model_time must be > 0, got {hours_per_model_time!r}"
+        )
+    tumour = tumour or TumourModel()
+    if not isinstance(tumour, TumourModel):
+        raise InvalidInputError(f"{func}(): tumour must be a TumourModel, got {tumour!r}")
+    return substeps, tumour
+
+
 def _body(body: Any, func: str) -> _regimens.Body | None:
     if body is None or isinstance(body, _regimens.Body):
         return body
@@ -494,22 +523,9 @@ def simulate_regimens(
     items = [_item(s, func) for s in regimens]
     if not items:
         raise InvalidInputError(f"{func}(): give at least one regimen")
-    if no_pk not in ("reference", "omit"):
-        raise InvalidInputError(f"{func}(): no_pk must be 'reference' or 'omit', got {no_pk!r}")
-    if (
-        isinstance(step_hours, bool)
-        or not isinstance(step_hours, (int, float))
-        or not (0 < step_hours <= 24 and math.isfinite(step_hours))
-    ):
-        raise InvalidInputError(f"{func}(): step_hours must be in (0, 24], got {step_hours!r}")
-    substeps = _check_int(substeps, "substeps", func)
-    if not (isinstance(hours_per_model_time, (int, float)) and hours_per_model_time > 0):
-        raise InvalidInputError(
-            f"{func}(): hours_per_model_time must be > 0, got {hours_per_model_time!r}"
-        )
-    tumour = tumour or TumourModel()
-    if not isinstance(tumour, TumourModel):
-        raise InvalidInputError(f"{func}(): tumour must be a TumourModel, got {tumour!r}")
+    substeps, tumour = _check_course_args(
+        no_pk, step_hours, substeps, hours_per_model_time, tumour, func
+    )
     base_notes: list[str] = []
     body = _body(body, func)
     covariates_extra = _covariates(covariates, func)
