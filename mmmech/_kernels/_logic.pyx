@@ -28,6 +28,8 @@ from libc.stdint cimport int64_t
 from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
+
+from ._tables import hill_tables as _hill_tables
 from ._bytecode import hill_coefficients as _hill_coefficients
 
 from ._typedefs cimport float64_t, int32_t, uint8_t
@@ -75,19 +77,8 @@ cdef extern from "_logic_helpers.h":
 
 
 def _set_tables():
-    """Fill the log/exp tables of mm_hill from exact decimal arithmetic."""
-    from decimal import Decimal, localcontext
-    invc = np.empty(128)
-    logc = np.empty(128)
-    exp2t = np.empty(64)
-    # a local 50-digit context: the importing thread's decimal settings stay untouched
-    with localcontext() as ctx:
-        ctx.prec = 50
-        for j in range(128):
-            invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
-            logc[j] = float(-Decimal(invc[j]).ln())
-        for j in range(64):
-            exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    """Fill this module's copy of the mm_hill tables (mmmech._kernels._tables)."""
+    invc, logc, exp2t = _hill_tables()
     cdef const double[::1] a = invc
     cdef const double[::1] b = logc
     cdef const double[::1] c = exp2t

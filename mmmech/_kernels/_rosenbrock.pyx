@@ -19,6 +19,8 @@ from libc.stdint cimport int64_t
 from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
+
+from ._tables import hill_tables as _hill_tables
 from ._bytecode import hill_coefficients as _hill_coefficients
 from . import _rosenbrock_ref as _ref
 
@@ -35,6 +37,8 @@ cdef extern from "_rosenbrock_helpers.h":
     int mm_load_int(int* p) noexcept nogil
     void mm_store_int(int* p, int v) noexcept nogil
     void mm_set_tables(const double* invc, const double* logc, const double* exp2t) noexcept nogil
+    void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
+                  const double* y, const double* k, double* acc) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
                  const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
     void mm_gather_clip(Py_ssize_t m, const int32_t* src, const double* X,
@@ -61,23 +65,11 @@ cdef extern from "_rosenbrock_helpers.h":
                   double* b, double* out) noexcept nogil
     void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
-    void mr_rhs(Py_ssize_t NL, Py_ssize_t s, const double* C, const double* inv_h,
-                const double* F, const double* K, double* rhs) noexcept nogil
 
 
 def _set_tables():
-    """The log/exp tables of mm_hill (static in this module too), as _logic.pyx builds them."""
-    from decimal import Decimal, localcontext
-    invc = np.empty(128)
-    logc = np.empty(128)
-    exp2t = np.empty(64)
-    with localcontext() as ctx:
-        ctx.prec = 50
-        for j in range(128):
-            invc[j] = float(1 / (1 + (Decimal(j) + Decimal("0.5")) / 128))
-            logc[j] = float(-Decimal(invc[j]).ln())
-        for j in range(64):
-            exp2t[j] = float(Decimal(2) ** (Decimal(j) / 64))
+    """Fill this module's copy of the mm_hill tables (mmmech._kernels._tables)."""
+    invc, logc, exp2t = _hill_tables()
     cdef const double[::1] a = invc
     cdef const double[::1] b = logc
     cdef const double[::1] c = exp2t
@@ -410,7 +402,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         # else: the previous stage's f is reused (src unchanged)
         for j in range(s):
             cA[j] = RC[s][j]
-        mr_rhs(NL, s, cA, g.inv_h, src, g.Ks, g.rhs)
+        mm_stage(NL, s, cA, g.inv_h, src, g.Ks, g.rhs)  # rhs = F + sum_j (C_j / h) K_j
         # nodes without a rule keep K = 0 (the buffer starts zeroed and is never written there)
         mr_solve(job.m, job.perm, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos,
                  job.u_col, g.a, g.dinv, g.rhs, g.b, g.Ks + s * NL)

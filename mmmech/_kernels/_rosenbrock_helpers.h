@@ -230,21 +230,4 @@ static void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
     }
 }
 
-/* rhs = F + sum_j (C[j] / hh) K_j, per lane */
-MM_CLONES
-static void mr_rhs(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT C,
-                   const double* MM_RESTRICT inv_h, const double* MM_RESTRICT F,
-                   const double* MM_RESTRICT K, double* MM_RESTRICT rhs)
-{
-    memcpy(rhs, F, (size_t)NL * sizeof(double));
-    for (Py_ssize_t j = 0; j < s; j++) {
-        if (C[j] == 0.0) continue;
-        double c[MM_LANES];
-        for (int l = 0; l < MM_LANES; l++) c[l] = C[j] * inv_h[l];
-        const double* kj = K + j * NL;
-        for (Py_ssize_t i = 0; i < NL; i += MM_LANES)
-            for (int l = 0; l < MM_LANES; l++) rhs[i + l] += c[l] * kj[i + l];
-    }
-}
-
 #endif /* MMMECH_ROSENBROCK_HELPERS_H */
