@@ -150,4 +150,10 @@ def hazard_ratio(
     value = _finite_or_none(s["exp(coef)"])
     low = _finite_or_none(s["exp(coef) lower 95%"])
     high = _finite_or_none(s["exp(coef) upper 95%"])
+    if value is None or low is None or high is None:
+        # (near-)complete separation, e.g. every progression of one arm comes before any of the
+        # other's: the Cox estimate diverges and its Wald interval runs to 0 or infinity
+        return HazardRatio(
+            None, None, None, None, "not estimable: the arms' progression times separate"
+        )
     return HazardRatio(value, low, high, _finite_or_none(s["p"]))

@@ -121,3 +121,11 @@ def test_not_estimable_and_bad_input():
         kaplan_meier([1, 2], [1])
     with pytest.raises(InvalidInputError, match="0/1"):
         kaplan_meier([1, 2], [1, 2])
+
+
+def test_hazard_ratio_separated_arms_not_estimable():
+    # every progression of the first arm precedes every time of the second: the Cox estimate
+    # diverges, so the ratio is reported as not estimable instead of a meaningless huge number
+    hr = hazard_ratio([1, 2, 3, 4], [1, 1, 1, 1], [10, 11, 12, 13], [1, 1, 1, 1])
+    assert hr.value is None and hr.low is None and hr.high is None
+    assert "separate" in hr.note
