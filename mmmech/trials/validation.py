@@ -9,7 +9,9 @@ trial's setting, ``ndmm`` or ``rrmm``), and sets the predicted ORR, VGPR or bett
 and hazard ratio beside the observed ones. Across trials it reports the Spearman rank
 correlation (:func:`scipy.stats.spearmanr`) of predicted against observed hazard ratios and of
 ORR differences, and how often the sign agrees (does the experimental arm do better?). Trials
-with an arm that has no bundled regimen are listed as not simulated, with the reason.
+with an arm that has no bundled regimen are listed as not simulated, with the reason. A
+subgroup trial (``subgroup = "t11_14"``) runs on its setting's population with that context
+forced on every patient (:func:`subgroup_population`).
 
 This module ranks after :mod:`mmmech.calibration` (it reads that package's data loader), so
 :mod:`mmmech.trials` does not import it: ``from mmmech.trials.validation import
@@ -19,18 +21,26 @@ trials").
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import populations as _populations
 from .._guards import check_int, check_seed
 from ..calibration.data import CombinationTrial, load_combination_trials
 from ..exceptions import InvalidInputError
 from ..utils import did_you_mean
 from .run import MAX_PATIENTS, run_trial
 
-__all__ = ["POPULATION_GAPS", "TrialComparison", "ValidationResult", "validate_trials"]
+__all__ = [
+    "POPULATION_GAPS",
+    "TrialComparison",
+    "ValidationResult",
+    "subgroup_population",
+    "validate_trials",
+]
 
 _FUNC = "validate_trials"
 
@@ -43,14 +53,16 @@ POPULATION_GAPS: dict[str, str] = {
     "enrolled patients without intent for immediate transplant; the bundled ndmm population "
     "is transplant-ineligible and includes high-risk cytogenetics",
     "perseus": "PERSEUS enrolled transplant-eligible patients aged 18-70; the bundled ndmm "
-    "population is transplant-ineligible",
+    "population is transplant-ineligible (older; body size and renal function of that "
+    "setting); the arms are the GRIFFIN schedules (dara_vrd, vrd_griffin), not PERSEUS's",
     "tourmaline_mm1": "TOURMALINE-MM1 excluded lenalidomide- or PI-refractory disease; the "
     "bundled rrmm population records refractoriness, but it changes nothing in the network",
     "boston": "BOSTON required prior proteasome inhibitor exposure; prior exposure in the "
     "bundled rrmm population changes nothing in the network (no PI-resistance context)",
     "bellini": "BELLINI enrolled PI-sensitive or PI-naive patients",
-    "bellini_t11_14": "t(11;14) subgroup: the bundled rrmm population would need restricting to "
-    "t(11;14) patients",
+    "bellini_t11_14": "t(11;14) subgroup: every rrmm patient is given the t(11;14) primary "
+    "event (subgroup_population: the group holding it is forced to it; the patient's other "
+    "draws are unchanged)",
 }
 _GENERAL_GAP = {
     "ndmm": "",
@@ -326,6 +338,53 @@ def _summary(rows: Sequence[TrialComparison]) -> dict[str, Any]:
     }
 
 
+def subgroup_population(population: Any, context: str) -> Any:
+    """`population` (a name, path or Population) with `context` forced on every patient.
+
+    The exclusive group (or independent feature) whose member adds `context` is replaced by
+    that member alone with probability 1, so every patient has it; the population keeps its
+    name, so patient ``i`` keeps every other draw (the sampler spends one uniform per group
+    and feature whatever its members). A context no member adds is an error naming the
+    contexts the population has.
+    """
+    pop = (
+        population
+        if isinstance(population, _populations.Population)
+        else (_populations.load(population))
+    )
+    groups = list(pop.groups)
+    features = list(pop.features)
+    hit = False
+    for gi, g in enumerate(groups):
+        for m in g.members:
+            if context in m.contexts:
+                groups[gi] = dataclasses.replace(
+                    g, members=(dataclasses.replace(m, probability=1.0, low=None, high=None),)
+                )
+                hit = True
+                break
+        if hit:
+            break
+    if not hit:
+        for fi, f in enumerate(features):
+            if context in f.contexts:
+                features[fi] = dataclasses.replace(f, probability=1.0, low=None, high=None)
+                hit = True
+                break
+    if not hit:
+        have = sorted({c for cs in pop.context_of().values() for c in cs})
+        raise InvalidInputError(
+            f"subgroup_population(): context must be one the population {pop.name!r} "
+            f"samples ({', '.join(have)}), got {context!r}{did_you_mean(context, have)}"
+        )
+    return dataclasses.replace(
+        pop,
+        groups=tuple(groups),
+        features=tuple(features),
+        note=f"{pop.note} Subgroup: context {context!r} forced on every patient.",
+    )
+
+
 def validate_trials(
     trials: Sequence[CombinationTrial] | str | None = None,
     *,
@@ -381,13 +440,16 @@ def validate_trials(
         reason = None
         if missing:
             reason = f"no bundled regimen for {', '.join(missing)}"
-        elif t.subgroup:
-            reason = f"subgroup {t.subgroup!r}: the population is not restricted to it"
+        population: Any = t.setting
+        label = t.setting
+        if reason is None and t.subgroup:
+            population = subgroup_population(t.setting, t.subgroup)
+            label = f"{t.setting} ({t.subgroup} forced)"
         predicted = None
         if reason is None:
             res = run_trial(
                 [exp.regimen, ctl.regimen],
-                population=t.setting,
+                population=population,
                 patients=patients,
                 seed=seed,
                 cycles=cycles,
@@ -398,7 +460,7 @@ def validate_trials(
         row = TrialComparison(
             id=t.id,
             name=t.name,
-            population=t.setting,
+            population=label,
             experimental=exp.name,
             control=ctl.name,
             regimens=(exp.regimen, ctl.regimen),

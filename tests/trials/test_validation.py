@@ -10,6 +10,8 @@ import tomllib
 from _helpers import NEUTRAL_CWD, assert_one_line_error
 
 import mmmech
+import mmmech.populations
+import mmmech.regimens
 from mmmech.calibration import load_combination_trials
 from mmmech.exceptions import InvalidInputError
 from mmmech.trials import validation as tv
@@ -36,19 +38,62 @@ def test_one_row_per_trial_in_data_order(small):
     assert table[2].startswith("| MAIA") and table[3].startswith("| BELLINI")
 
 
-def test_every_trial_of_the_data_gets_a_row_and_unsimulable_ones_a_reason():
+def test_every_trial_of_the_data_names_bundled_regimens():
     raw = _raw()
-    unsim = [i for i, t in raw.items() if not all(a.get("regimen") for a in t["arm"])]
-    assert {"bellini", "perseus"} <= set(unsim)
-    res = validate_trials(ids=unsim, **KW)  # nothing to simulate: fast
-    assert [r.id for r in res.rows] == unsim
-    for r in res.rows:
-        assert r.predicted is None
-        missing = [a["name"] for a in raw[r.id]["arm"] if not a.get("regimen")]
-        assert r.not_simulated and all(m in r.not_simulated for m in missing)
-    assert res.summary["simulated"] == 0 and res.summary["not_simulated"] == len(unsim)
-    assert "not simulated: no bundled regimen for D-VRd, VRd" in res.markdown()
-    assert "transplant-eligible" in res.row("perseus").population_gap
+    for tid, t in raw.items():
+        for a in t["arm"]:
+            assert a.get("regimen"), (tid, a["name"])
+            mmmech.regimens.load(a["regimen"])  # loads: a bundled name
+    assert raw["bellini"]["arm"][0]["regimen"] == "ven_vd"
+    assert raw["perseus"]["arm"][0]["regimen"] == "dara_vrd"
+
+
+def test_an_arm_without_regimen_is_listed_with_a_reason(tmp_path):
+    raw = DATA.read_text(encoding="utf-8")
+    start = raw.index('[[trial]]\nid = "perseus"')
+    end = raw.index("[[trial]]", start + 5)
+    block = raw[start:end].replace('regimen = "dara_vrd"\n', "")
+    path = tmp_path / "one.toml"
+    path.write_text('version = "1"\n' + block, encoding="utf-8")
+    res = validate_trials(str(path), **KW)  # nothing to simulate: fast
+    (r,) = res.rows
+    assert r.predicted is None and r.not_simulated == "no bundled regimen for D-VRd"
+    assert res.summary["simulated"] == 0 and res.summary["not_simulated"] == 1
+    assert "not simulated: no bundled regimen for D-VRd" in res.markdown()
+    assert "transplant-eligible" in r.population_gap
+
+
+def test_subgroup_population_forces_the_context_and_keeps_the_other_draws():
+    pops = mmmech.populations
+    forced = tv.subgroup_population("rrmm", "t11_14")
+    base = pops.load("rrmm")
+    a = [pops.patient(forced, i, 5) for i in range(40)]
+    b = [pops.patient(base, i, 5) for i in range(40)]
+    assert all("t11_14" in x.contexts for x in a)
+    assert sum("t11_14" in y.contexts for y in b) < 40  # not so without forcing
+    for x, y in zip(a, b, strict=True):
+        assert (x.m_protein_g_dL, x.isotype, x.age) == (y.m_protein_g_dL, y.isotype, y.age)
+        assert dict(x.body) == dict(y.body) and dict(x.levels) == dict(y.levels)
+        # secondary events (independent features) are the same patient's
+        others = {c for c in y.contexts if c not in ("t11_14", "t4_14", "maf")}
+        assert others <= set(x.contexts)
+    with pytest.raises(InvalidInputError, match="did you mean 't11_14'"):
+        tv.subgroup_population("rrmm", "t11_13")
+
+
+def test_the_subgroup_trial_runs_on_forced_patients():
+    res = validate_trials(ids=["bellini_t11_14"], **KW)
+    (r,) = res.rows
+    assert r.predicted is not None and r.population == "rrmm (t11_14 forced)"
+    assert r.regimens == ("ven_vd", "vd_bellini")
+    ref = mmmech.trial(
+        ["ven_vd", "vd_bellini"],
+        population=tv.subgroup_population("rrmm", "t11_14"),
+        progress=False,
+        **KW,
+    ).to_dict()
+    assert r.predicted["experimental"]["orr"] == ref["arms"][0]["orr"]
+    assert r.predicted["hr_note"] == ref["hazard_ratios"][0]["note"]
 
 
 def test_observed_values_are_the_data_file(small):
@@ -63,7 +108,7 @@ def test_observed_values_are_the_data_file(small):
                 assert obs.get(k) == arm.get(k), (r.id, side, k)
         for k in ("hr", "hr_low", "hr_high"):
             assert r.observed[k] == t.get(k)
-        assert r.population == t["setting"]
+        assert r.population.split(" ")[0] == t["setting"]
         assert (r.experimental, r.control) == (exp["name"], ctl["name"])
 
 
@@ -171,7 +216,7 @@ def test_cli_json_shape_and_out(tmp_path):
     out = tmp_path / "v.json"
     proc = _cli(
         "--validate", "--only", "bellini", "--only", "perseus", "--json", "--quiet",
-        "--out", str(out),
+        "--out", str(out), "--patients", "2", "--cycles", "1", "--seed", "3",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     d = json.loads(proc.stdout)
@@ -179,7 +224,7 @@ def test_cli_json_shape_and_out(tmp_path):
     assert set(d) == {"patients", "seed", "cycles", "trials", "summary", "notes"}
     assert [t["id"] for t in d["trials"]] == ["bellini", "perseus"]
     for t in d["trials"]:
-        assert t["simulated"] is False and t["predicted"] is None and t["not_simulated"]
+        assert t["simulated"] is True and t["predicted"] is not None and not t["not_simulated"]
         assert set(t["observed"]) >= {"experimental", "control", "hr", "hr_low", "hr_high"}
     assert set(d["summary"]) == {
         "simulated",
