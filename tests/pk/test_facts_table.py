@@ -44,3 +44,30 @@ def test_each_check_is_listed_with_the_model_value(drug, check):
     lo, hi = check.band()
     inside = "yes" if lo <= value <= hi else "no"
     assert any(r[3].startswith(inside) for r in matches), (drug, check.metric, inside)
+
+
+def test_the_table_is_the_generated_one():
+    """docs/pk.md holds exactly what `python -m mmmech.pk.facts --write docs/pk.md` writes."""
+    from mmmech.pk import facts
+
+    text = DOC.read_text(encoding="utf-8")
+    assert text.count(facts.BEGIN) == 1 and text.count(facts.END) == 1
+    inner = text.split(facts.BEGIN, 1)[1].split(facts.END, 1)[0]
+    assert f"{facts.BEGIN}{inner}{facts.END}" == facts.block(), (
+        "docs/pk.md facts table is stale: run python -m mmmech.pk.facts --write docs/pk.md"
+    )
+
+
+def test_write_replaces_only_the_block(tmp_path):
+    from mmmech.pk import facts
+
+    doc = tmp_path / "d.md"
+    doc.write_text(f"before\n{facts.BEGIN}\nold\n{facts.END}\nafter\n", encoding="utf-8")
+    assert facts.write(doc) is True
+    out = doc.read_text(encoding="utf-8")
+    assert out.startswith("before\n") and out.endswith("\nafter\n")
+    assert facts.markdown() in out and "old" not in out
+    assert facts.write(doc) is False  # unchanged the second time
+    (tmp_path / "none.md").write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(Exception, match="facts-table markers"):
+        facts.write(tmp_path / "none.md")
