@@ -402,7 +402,10 @@ def ode_concentrations(
         if mask.any():
             pos = np.searchsorted(sol.t, flat[mask])
             out[mask] = sol.y[0, pos] / disp.v1
-        y = sol.y[:, -1].copy()
+        # amounts cannot be negative: the solver's error is bounded by atol (absolute, mg), and
+        # a saturable course decaying towards zero can step below it (daratumumab, 1 mg, about
+        # -1e-15 nM after 60-140 days); clipping removes only that noise
+        y = np.maximum(sol.y[:, -1], 0.0)
     # times before the first break (negative) have no drug
     out[np.isnan(out)] = 0.0
-    return out.reshape(times.shape)
+    return np.maximum(out, 0.0).reshape(times.shape)
