@@ -18,9 +18,8 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +32,8 @@ from .._typing import PathLike
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
-from ..screening.backends import _check_scheduler, _dask_client, _run_dask, _run_local
+from ..screening.backends import _check_scheduler, _journaled_run
 from ..screening.journal import JOURNAL_SUFFIX, _Journal
-from ..screening.progress import _Progress
 from ..utils import atomic_write, output_target
 from .arms import (
     DAYS_PER_MONTH,
@@ -51,7 +49,7 @@ from .tox import arm_toxicity, patient_toxicity
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
 __all__ = ["TrialResult", "run_trial", "trial", "enrol", "MAX_PATIENTS"]
 
@@ -468,65 +466,33 @@ def run_trial(
         {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     )
     timings = {"seconds": 0.0, "patients": 0.0}
-    bar: _Progress | None = None
 
-    def deliver(result: dict[str, Any]) -> None:
-        rows = result["rows"]
-        if journal is not None:
-            journal.append(rows)
-        for r in rows:
-            done[r["key"]] = r
+    def add_timings(result: dict[str, Any]) -> None:
         for k in timings:
             timings[k] += result["timings"][k]
-        if bar is not None:
-            bar.update(len(rows))
 
-    def todo() -> list[tuple[int, int]]:
-        return [p for p, k in zip(pairs, keys, strict=True) if k not in done]
+    def chunks_for(finished: Mapping[str, Any]) -> list[list[tuple[int, int]]]:
+        todo = [p for p, k in zip(pairs, keys, strict=True) if k not in finished]
+        return _batches(todo, contexts, batch) if todo else []
 
-    resumed = len(done)
     t0 = time.perf_counter()
-    own_client: Client | None = None
-    own_cluster: LocalCluster | None = None
-    try:
-        if todo():
-            if workers > 0 or scheduler is not None:
-                own_client, own_cluster = _dask_client(workers, scheduler, func)
-            if journal is not None:
-                journal.start()
-                done.update({k: r for k, r in journal.rows.items() if k in keyset})
-                resumed = len(done)
-            chunks = _batches(todo(), contexts, batch)
-            bar = _Progress(
-                len(pairs),
-                len(done),
-                enabled=(path is not None) if progress is None else bool(progress),
-                label="trial",
-                unit="patients",
-            )
-            c = own_client if own_client is not None else client
-            if c is not None:
-                _run_dask(spec, chunks, deliver, c, run=_run_batch)  # type: ignore[arg-type]
-            else:
-                _run_local(spec, chunks, deliver, run=_run_batch)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        if journal is not None and bar is not None:
-            bar.close()
-            sys.stderr.write(
-                f"trial: interrupted; {len(done)} of {len(pairs)} patient courses are kept in "
-                f"{journal.path}; run the same trial again to resume\n"
-            )
-            bar.enabled = False
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if journal is not None:
-            journal.close()
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+    resumed = _journaled_run(
+        spec,
+        keys,
+        chunks_for,
+        add_timings,
+        done=done,
+        journal=journal,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        func=func,
+        progress=(path is not None) if progress is None else bool(progress),
+        label="trial",
+        unit="patients",
+        kept="patient courses",
+        run=_run_batch,
+    )
     missing = [k for k in keys if k not in done]
     if missing:  # pragma: no cover - every batch either delivers or raises
         raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
