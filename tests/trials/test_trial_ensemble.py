@@ -219,3 +219,9 @@ def test_cli_bad_ensemble_is_one_line(run_cli):
     assert r.returncode != 0
     err = r.stderr.strip()
     assert "ensemble must be 0 (off)" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_dask_workers_give_identical_ensemble(ens):
+    res = trials.run_trial(ARMS, ensemble=3, workers=2, batch_size=2, **KW)
+    assert _dump(res.to_dict()) == _dump(ens.to_dict())
