@@ -33,8 +33,9 @@ from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
 from .imwg import classify
-from .kinetics import kinetic_columns, occupancy_course
+from .kinetics import interval_means, kinetic_columns, occupancy_course
 from .regimen import (
+    _RENAL_CRCL,
     HOURS_PER_MODEL_TIME,
     KINETIC_DT_H,
     PK_ROUTES,
@@ -44,10 +45,12 @@ from .regimen import (
     _check_int,
     _conc_intervals,
     _conc_matrix,
+    _dose_events,
     _doses,
     _has_pk,
     _horizon_days,
     _item,
+    _pk_doses,
     _pk_model,
     _total_cycles,
 )
@@ -183,6 +186,237 @@ def _fine_cached(
         cache[key] = (a, out)
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
+
+
+def _fft_superpose(dose: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Row by row, the causal convolution ``out[i] = sum_q dose[q] * unit[i - q]`` (a unit
+    course shifted to every dose and scaled by its amount) by FFT, clipped at 0 (rounding)."""
+    T = dose.shape[1]
+    nfft = 1 << (2 * T - 1).bit_length()
+    out = np.fft.irfft(np.fft.rfft(dose, nfft) * np.fft.rfft(unit, nfft), nfft)[:, :T]
+    return np.maximum(out, 0.0)
+
+
+def _own_courses(
+    drug: str,
+    events: Sequence[list[Any]],
+    models: Sequence[Any],
+    n_out: int,
+    dt_h: float,
+    unit_fn: Any,
+    direct_fn: Any,
+) -> np.ndarray:
+    """Concentration courses (n x `n_out`) of `drug` for patients with a PK model of their own
+    (`models`: etas, a renal clearance) and their own dose `events`: on a uniform grid of step
+    `dt_h` from the first dose, each patient's single-dose course per route (``unit_fn(model,
+    event)``) shifted to its dose times and scaled by the amounts (a held dose is absent, a
+    reduced one smaller), the superposition done for all patients at once by FFT. A patient
+    whose model is nonlinear, does not cover a route or has a dose off the grid gets
+    ``direct_fn(i, model, doses)`` (the PK engine on all doses)."""
+    n = len(events)
+    out = np.zeros((n, n_out))
+    rows: dict[str, list[int]] = {}
+    units: dict[str, list[np.ndarray]] = {}
+    doses: dict[str, list[np.ndarray]] = {}
+    for i, (ev, m) in enumerate(zip(events, models, strict=True)):
+        mine = [e for e in ev if e.drug == drug]
+        if not mine:
+            continue
+        shifts = [(e.day - 1) * 24.0 / dt_h for e in mine]
+        if (
+            not m.linear
+            or any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine)
+            or any(abs(q - round(q)) > 1e-9 for q in shifts)
+        ):
+            out[i] = direct_fn(i, m, mine)
+            continue
+        mine_units: dict[str, np.ndarray] = {}
+        vecs: dict[str, np.ndarray] = {}
+        for e, q in zip(mine, shifts, strict=True):
+            if e.route not in mine_units:
+                u = unit_fn(m, e._replace(day=1, amount=1.0))
+                if u is None:
+                    break
+                mine_units[e.route] = u
+                vecs[e.route] = np.zeros(n_out)
+            if int(round(q)) < n_out:
+                vecs[e.route][int(round(q))] += e.amount
+        else:
+            for r, u in mine_units.items():
+                rows.setdefault(r, []).append(i)
+                units.setdefault(r, []).append(u)
+                doses.setdefault(r, []).append(vecs[r])
+            continue
+        out[i] = direct_fn(i, m, mine)
+    nfft = 1 << (2 * n_out - 1).bit_length()
+    block = max(1, (1 << 22) // nfft)  # about 64 MB per complex array
+    for r, idx in rows.items():
+        for a in range(0, len(idx), block):
+            sel = idx[a : a + block]
+            out[sel] += _fft_superpose(
+                np.stack(doses[r][a : a + block]), np.stack(units[r][a : a + block])
+            )
+    return out
+
+
+def _own_model(drug: str, cov: dict[str, float], etas: Mapping[str, float] | None) -> Any:
+    """A patient's PK model of `drug`: body covariates (and a renal clearance) as
+    :func:`mmmech.dynamics.regimen._pk_model`, then the patient's etas."""
+    m = _pk_model(drug, cov)
+    return _pk.with_etas(m, etas) if etas else m
+
+
+def _own_sub(
+    drug: str,
+    events: Sequence[list[Any]],
+    covs: Sequence[dict[str, float]],
+    etas: Sequence[Mapping[str, float] | None],
+    times_h: np.ndarray,
+    grid_h: float,
+    no_pk: str,
+    notes: list[str],
+) -> np.ndarray:
+    """Concentrations (nM) at `times_h` (the substep grid ``(i + 0.5) * grid_h``) of patients
+    with their own PK model (:func:`_own_courses`)."""
+    models = [_own_model(drug, c, e) for c, e in zip(covs, etas, strict=True)]
+
+    def unit(m: Any, e: Any) -> np.ndarray:
+        return np.asarray(_pk.concentration(m, _pk_doses(m, [e]), times_h, unit="nM"), float)
+
+    def direct(i: int, m: Any, mine: list[Any]) -> np.ndarray:
+        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in mine):
+            return np.asarray(_pk.concentration(m, _pk_doses(m, mine), times_h, unit="nM"), float)
+        return _conc_matrix(drug, mine, times_h, no_pk, covs[i], notes)
+
+    return _own_courses(drug, events, models, times_h.size, grid_h, unit, direct)
+
+
+def _own_fine(
+    drug: str,
+    events: Sequence[list[Any]],
+    covs: Sequence[dict[str, float]],
+    etas: Sequence[Mapping[str, float] | None],
+    edges_h: np.ndarray,
+    no_pk: str,
+) -> np.ndarray:
+    """Interval-mean concentrations (nM) on the uniform grid `edges_h` of patients with their
+    own PK model (as :func:`_fine_cached` for the others)."""
+    models = [_own_model(drug, c, e) for c, e in zip(covs, etas, strict=True)]
+    mid = 0.5 * (edges_h[1:] + edges_h[:-1])
+
+    def unit(m: Any, e: Any) -> np.ndarray | None:
+        return interval_means(m, _pk_doses(m, [e]), edges_h)
+
+    def direct(i: int, m: Any, mine: list[Any]) -> np.ndarray:
+        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in mine):
+            out = interval_means(m, _pk_doses(m, mine), edges_h)
+            if out is None:
+                out = _pk.concentration(m, _pk_doses(m, mine), mid, unit="nM")
+            return np.asarray(out, dtype=float)
+        return _conc_matrix(drug, mine, mid, no_pk, covs[i], [])
+
+    dh = float(edges_h[1] - edges_h[0])
+    return _own_courses(drug, events, models, edges_h.size - 1, dh, unit, direct)
+
+
+def _patient_pk_args(
+    P: int,
+    doses: Sequence[Sequence[Any] | None] | None,
+    pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None,
+    renal_crcl: Sequence[float | None] | None,
+    it: Any,
+    func: str,
+) -> tuple[list[Any] | None, list[dict[str, dict[str, float]]] | None, list[float | None] | None]:
+    """`doses`, `pk_etas` and `renal_crcl` of :func:`simulate_cohort` checked (one entry per
+    body; None: not used)."""
+
+    def per_body(x: Any, name: str, what: str) -> list[Any] | None:
+        if x is None:
+            return None
+        if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Sequence) or len(x) != P:
+            raise InvalidInputError(
+                f"{func}(): {name} must be a sequence of one {what} per body ({P}), got "
+                f"{type(x).__name__}" + (f" of length {len(x)}" if isinstance(x, Sequence) else "")
+            )
+        return list(x)
+
+    d = per_body(doses, "doses", "list of DoseEvent (or None)")
+    if d is not None:
+        d = [None if x is None else list(_dose_events(x, it.regimen, func)) for x in d]
+    e = per_body(pk_etas, "pk_etas", "mapping {drug: {parameter: eta}} (or None)")
+    if e is not None:
+        checked: list[dict[str, dict[str, float]]] = []
+        for x in e:
+            if x is not None and not isinstance(x, Mapping):
+                raise InvalidInputError(
+                    f"{func}(): each entry of pk_etas must be a mapping {{drug: {{parameter: "
+                    f"eta}}}} or None, got {type(x).__name__}"
+                )
+            checked.append({str(k): dict(v) for k, v in (x or {}).items()})
+        e = checked
+    r = per_body(renal_crcl, "renal_crcl", "creatinine clearance in mL/min (or None)")
+    if r is not None:
+        for v in r:
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < math.inf)
+            ):
+                raise InvalidInputError(
+                    f"{func}(): renal_crcl must hold numbers > 0 (mL/min) or None, got {v!r}"
+                )
+    return d, e, r
+
+
+def _patient_pk(
+    it: Any,
+    n: int,
+    b: Any,
+    p: int,
+    own_doses: list[Any] | None,
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    own_crcl: list[float | None] | None,
+) -> tuple[list[Any], dict[str, float], set[str]]:
+    """Patient `p`'s dose events, PK covariates and the drugs whose PK is the patient's own
+    (etas, or lenalidomide with a renal clearance): these are not shared between bodies."""
+    ev = _doses(it, n, b) if own_doses is None or own_doses[p] is None else own_doses[p]
+    cov = dict(b.known)
+    mine = set(own_etas[p]) if own_etas is not None else set()
+    if own_crcl is not None and own_crcl[p] is not None:
+        cov[_RENAL_CRCL] = float(own_crcl[p])  # type: ignore[arg-type]
+        mine.add("lenalidomide")
+    return ev, cov, {d for d in mine if _has_pk(d)}
+
+
+def _fine_rows(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drug: str,
+    blk: np.ndarray,
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    own_rows: list[int],
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    rows: np.ndarray,
+    edges_h: np.ndarray,
+    no_pk: str,
+) -> np.ndarray:
+    """Interval-mean concentrations of `drug` for the chunk rows `blk`: shared courses
+    (:func:`_fine_cached`) and, for the rows in `own_rows`, the patients' own
+    (:func:`_own_fine`)."""
+    own_set = set(own_rows)
+    out = np.empty((blk.size, edges_h.size - 1))
+    mine = [k for k, r in enumerate(blk) if int(r) in own_set]
+    for k, r in enumerate(blk):
+        if int(r) not in own_set:
+            out[k] = _fine_cached(cache, drug, kin_in[r][0], edges_h, no_pk, kin_in[r][1])
+    if mine:
+        rr = [int(blk[k]) for k in mine]
+        out[mine] = _own_fine(
+            drug,
+            [kin_in[r][0] for r in rr],
+            [kin_in[r][1] for r in rr],
+            [own_etas[rows[r]].get(drug) if own_etas else None for r in rr],
+            edges_h,
+            no_pk,
+        )
+    return out
 
 
 def _patient_mprotein(
@@ -402,6 +636,9 @@ def simulate_cohort(
     follow_up_days: float | None = None,
     contexts: Sequence[Any] | None = None,
     levels: Sequence[Mapping[str, float] | None] | None = None,
+    pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
+    doses: Sequence[Sequence[Any] | None] | None = None,
+    renal_crcl: Sequence[float | None] | None = None,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -441,6 +678,20 @@ def simulate_cohort(
         :func:`mmmech.dynamics.simulate_regimen`'s `levels`. A level of an input node (no rule,
         no drug on it) is held at ``y0 x level`` in the shared call; other levels compile the
         patient's own model (a call of its own).
+    pk_etas : sequence of mappings, optional
+        Between-patient PK variability: one mapping ``{drug: {parameter: eta}}`` (or None) per
+        body, each parameter multiplied by ``exp(eta)`` (:func:`mmmech.pk.with_etas`;
+        :func:`mmmech.pk.patient_etas` draws them from the sources' CV%). Patients with etas
+        get their own PK course (no reuse between bodies); all such courses of a chunk are
+        superposed in one FFT call per drug and route.
+    doses : sequence, optional
+        One list of :class:`mmmech.regimens.DoseEvent` per body (or None: the regimen's doses):
+        the doses actually given (e.g. after dose modifications,
+        :func:`mmmech.toxicity.apply_dose_modifications`), taken as they are (the variant's
+        drop and dose_scale are not applied again).
+    renal_crcl : sequence of float, optional
+        Creatinine clearance (mL/min) per body (or None): lenalidomide's clearance scaled to it
+        (:func:`mmmech.toxicity.renal.pk_model`), as ``simulate_regimen(toxicity=True)`` does.
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -478,6 +729,9 @@ def simulate_cohort(
             )
         span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
+    own_doses, own_etas, own_crcl = _patient_pk_args(
+        len(body_list), doses, pk_etas, renal_crcl, it, func
+    )
     K = int(math.ceil(span_days * 24.0 / step_hours))
     edges = np.arange(K + 1) * float(step_hours)
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
@@ -590,18 +844,32 @@ def simulate_cohort(
             t0 = time.perf_counter()
             conc = np.zeros((Rc, K, substeps, D))
             kin_in: list[tuple[list[Any], dict[str, float]]] = []
+            own: dict[str, list[int]] = {}
             for r in range(Rc):
                 b = body_list[rows[r]]
-                ev = _doses(it, n, b)
-                cov = dict(b.known)
+                ev, cov, mine = _patient_pk(it, n, b, rows[r], own_doses, own_etas, own_crcl)
                 kin_in.append((ev, cov))
                 for j, d in enumerate(drugs):
+                    if d in mine:
+                        own.setdefault(d, []).append(r)
+                        continue
                     local: list[str] = []
                     c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
                     conc[r, :, :, j] = c.reshape(K, substeps)
                     if first:
                         notes += local
                 first = False
+            for d, rr in own.items():
+                conc[rr, :, :, drugs.index(d)] = _own_sub(
+                    d,
+                    [kin_in[r][0] for r in rr],
+                    [kin_in[r][1] for r in rr],
+                    [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
+                    sub_flat,
+                    grid_h,
+                    no_pk,
+                    notes,
+                ).reshape(len(rr), K, substeps)
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0
             mask = np.ascontiguousarray(s_mask[sp])
@@ -624,13 +892,16 @@ def simulate_cohort(
                 for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
                     blk = sel[a : a + _KIN_BLOCK]
                     for d in kin_drugs:
-                        fine = np.stack(
-                            [
-                                _fine_cached(
-                                    pk_cache, d, kin_in[r][0], fine_edges, no_pk, kin_in[r][1]
-                                )
-                                for r in blk
-                            ]
+                        fine = _fine_rows(
+                            pk_cache,
+                            d,
+                            blk,
+                            kin_in,
+                            own.get(d, []),
+                            own_etas,
+                            rows,
+                            fine_edges,
+                            no_pk,
                         )
                         for j, kc in kin:
                             if kc.drug != d:
