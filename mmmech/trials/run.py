@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
+from .. import pk as _pk
 from .. import populations as _populations
 from .._guards import check_int, check_seed
 from .._typing import PathLike
+from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
@@ -47,7 +49,7 @@ from .arms import (
     simulate_arm,
 )
 from .survival import hazard_ratio, kaplan_meier
-from .tox import arm_toxicity, patient_toxicity
+from .tox import arm_toxicity, patient_course
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
@@ -100,6 +102,8 @@ class _TrialSpec:
     step_hours: float
     backend: str
     toxicity: bool = True
+    pk_variability: bool = True
+    toxicity_feedback: bool = False
 
 
 def _key(arm: int, index: int) -> str:
@@ -116,6 +120,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
     rows: list[dict[str, Any]] = []
     for a, idx in by_arm.items():
         patients = [_populations.patient(spec.population, i, spec.seed) for i in idx]
+        exposure, tox_rows = _arm_exposure(spec, a, patients)
         res = simulate_arm(
             spec.arms[a],
             patients,
@@ -126,6 +131,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
             model=spec.model,
             step_hours=spec.step_hours,
             backend=spec.backend,
+            **exposure,
         )
         # the count of inexact courses depends on the batch: the rows carry `ok` instead
         notes = "\n".join(sorted({x for x in res.notes if not x.startswith(_INEXACT)}))
@@ -142,20 +148,38 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
                     "ok": bool(res.ok[j]),
                     "horizon_days": float(res.horizon_days),
                     "notes": notes,
-                    "toxicity": (
-                        patient_toxicity(
-                            spec.arms[a],
-                            patients[j],
-                            spec.cycles[a],
-                            spec.population.name,
-                            spec.seed,
-                        )
-                        if spec.toxicity
-                        else None
-                    ),
+                    "toxicity": tox_rows[j],
                 }
             )
     return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
+
+
+def _arm_exposure(
+    spec: _TrialSpec, a: int, patients: Sequence[Patient]
+) -> tuple[dict[str, Any], list[dict[str, Any] | None]]:
+    """What decides the patients' exposure on arm `a`: keywords of
+    :func:`~mmmech.dynamics.simulate_cohort` (``pk_etas``: each patient's PK random effects
+    from its own keyed stream, :func:`mmmech.pk.patient_etas`; with toxicity feedback
+    ``doses`` actually given and ``renal_crcl``) and each patient's toxicity record (None
+    without toxicity). The toxicity course runs first, on the patient's own PK."""
+    drugs = _item(spec.arms[a], _FUNC).regimen.drugs
+    etas = [
+        _pk.patient_etas(spec.population.name, p.index, spec.seed, drugs)
+        if spec.pk_variability
+        else None
+        for p in patients
+    ]
+    kw: dict[str, Any] = {"pk_etas": etas} if spec.pk_variability else {}
+    if not spec.toxicity:
+        return kw, [None] * len(patients)
+    courses = [
+        patient_course(spec.arms[a], p, spec.cycles[a], spec.population.name, spec.seed, pk_etas=e)
+        for p, e in zip(patients, etas, strict=True)
+    ]
+    if spec.toxicity_feedback:
+        kw["doses"] = [ev for ev, _ in courses]
+        kw["renal_crcl"] = [patient_health(p).get("crcl_ml_min") for p in patients]
+    return kw, [rec for _, rec in courses]
 
 
 def _batches(
@@ -212,6 +236,8 @@ def _fingerprint(spec: _TrialSpec, indices: Sequence[int]) -> tuple[str, dict[st
         "model": spec.model if isinstance(spec.model, str) else repr(spec.model),
         "step_hours": spec.step_hours,
         "toxicity": spec.toxicity,
+        "pk_variability": spec.pk_variability,
+        "toxicity_feedback": spec.toxicity_feedback,
     }
     content = {
         "config": config,
@@ -337,8 +363,26 @@ _TOX_NOTE = (
     "toxicity per arm: each patient's course through the regimen's dose-modification rules "
     "(mmmech.toxicity: neutrophil model with a per-patient sensitivity, cumulative-dose "
     "neuropathy, CrCl-adjusted lenalidomide); thrombocytopenia is a label incidence, not "
-    "modelled; toxicity does not yet change trial efficacy (response and PFS are simulated on "
-    "the planned doses: the cohort kernel takes one schedule for all patients)"
+    "modelled"
+)
+_NO_FEEDBACK_NOTE = (
+    "toxicity does not change efficacy here (toxicity_feedback=False): response and PFS are "
+    "simulated on the planned doses"
+)
+_FEEDBACK_NOTE = (
+    "toxicity fed back into efficacy (toxicity_feedback=True): each patient's toxicity course "
+    "ran first, and response and PFS were simulated on the doses actually given (holds, "
+    "reductions, discontinuations, the label's renal starting dose), with lenalidomide's "
+    "clearance scaled to the patient's CrCl"
+)
+_PK_VAR_NOTE = (
+    "between-patient PK variability: each patient's random effects (log-normal etas with the "
+    "population-PK sources' CV%, structures/pk.toml) from a stream keyed to the patient (the "
+    "same in every arm and run), in efficacy and toxicity"
+)
+_NO_PK_VAR_NOTE = (
+    "no between-patient PK variability (pk_variability=False): every patient has the typical "
+    "PK of its body size"
 )
 
 
@@ -361,6 +405,8 @@ def run_trial(
     restart: bool = False,
     progress: bool | None = None,
     toxicity: bool = True,
+    pk_variability: bool = True,
+    toxicity_feedback: bool = False,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -395,11 +441,28 @@ def run_trial(
     toxicity : bool
         Per arm, the toxicity rates over its patients (default True; each patient's course
         through the regimen's dose-modification rules, :mod:`mmmech.trials.tox`). Efficacy
-        stays on the planned doses either way.
+        stays on the planned doses unless `toxicity_feedback`.
+    pk_variability : bool
+        Between-patient PK variability (default True): each patient's PK parameters carry
+        random effects drawn from the population-PK sources' CV% (:func:`mmmech.pk.patient_etas`,
+        keyed to the patient: the same in every arm and run), in efficacy and toxicity. False:
+        every patient has the typical PK of its body size (for comparisons).
+    toxicity_feedback : bool
+        Feed toxicity back into efficacy (default False; needs `toxicity`): each patient's
+        toxicity course runs first and response and PFS are simulated on the doses actually
+        given (holds, reductions, discontinuations, the label's renal starting dose of
+        lenalidomide, with its clearance scaled to the patient's CrCl).
     """
     func = _FUNC
-    if not isinstance(toxicity, bool):
-        raise InvalidInputError(f"{func}(): toxicity must be True or False, got {toxicity!r}")
+    for name, v in (
+        ("toxicity", toxicity),
+        ("pk_variability", pk_variability),
+        ("toxicity_feedback", toxicity_feedback),
+    ):
+        if not isinstance(v, bool):
+            raise InvalidInputError(f"{func}(): {name} must be True or False, got {v!r}")
+    if toxicity_feedback and not toxicity:
+        raise InvalidInputError(f"{func}(): toxicity_feedback=True needs toxicity=True")
     if isinstance(arms, (str, bytes, os.PathLike)) or not isinstance(arms, Sequence):
         raise InvalidInputError(
             f"{func}(): arms must be a sequence of regimens (names, files or Regimen objects), "
@@ -445,6 +508,8 @@ def run_trial(
         step_hours=float(step_hours),
         backend=backend,
         toxicity=toxicity,
+        pk_variability=pk_variability,
+        toxicity_feedback=toxicity_feedback,
     )
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
@@ -532,7 +597,7 @@ def run_trial(
         raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
     results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
     notes = list(_NOTES)
-    notes.append(_TOX_NOTE if toxicity else "toxicity not computed (toxicity=False)")
+    notes += _exposure_notes(toxicity, toxicity_feedback, pk_variability)
     if passed_over:
         notes.append(
             f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
@@ -563,6 +628,14 @@ def run_trial(
         except OSError:
             pass
     return res
+
+
+def _exposure_notes(toxicity: bool, feedback: bool, pk_variability: bool) -> list[str]:
+    """The trial notes on toxicity, its feedback into efficacy and PK variability."""
+    out = [_PK_VAR_NOTE if pk_variability else _NO_PK_VAR_NOTE]
+    if not toxicity:
+        return [*out, "toxicity not computed (toxicity=False)"]
+    return [*out, _TOX_NOTE, _FEEDBACK_NOTE if feedback else _NO_FEEDBACK_NOTE]
 
 
 def _finite(obj: Any) -> Any:
