@@ -7,7 +7,7 @@ import pytest
 
 from mmmech import pk, regimens
 from mmmech.dynamics import simulate_cohort
-from mmmech.dynamics.cohort import _own_fine, _own_sub
+from mmmech.dynamics._exposure import _own_fine, _own_sub
 from mmmech.dynamics.kinetics import interval_means
 from mmmech.dynamics.regimen import _pk_doses
 from mmmech.exceptions import MmmechError
