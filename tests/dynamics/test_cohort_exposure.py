@@ -96,3 +96,14 @@ def test_bad_arguments_are_one_line():
         simulate_cohort("rd", BODIES, doses=[bad, None], **KW)
     with pytest.raises(MmmechError, match="has no parameter 'zz'"):
         simulate_cohort("rd", BODIES, pk_etas=[{"lenalidomide": {"zz": 1.0}}, None], **KW)
+
+
+def test_chunking_does_not_change_per_patient_courses():
+    """Own courses are indexed within each chunk: one patient per chunk gives the same."""
+    drugs = ["lenalidomide", "bortezomib", "dexamethasone"]
+    etas = [pk.patient_etas("ndmm", i, 1, drugs) for i in range(3)]
+    bodies = [*BODIES, BODIES[0]]
+    held = [e for e in _plan("vrd", BODIES[0], 1) if not (e.drug == "bortezomib" and e.day > 4)]
+    a = simulate_cohort("vrd", bodies, pk_etas=etas, doses=[None, None, held], **KW)
+    b = simulate_cohort("vrd", bodies, pk_etas=etas, doses=[None, None, held], chunk=1, **KW)
+    assert np.array_equal(a.m_protein, b.m_protein)
