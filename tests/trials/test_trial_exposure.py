@@ -92,3 +92,19 @@ def test_feedback_runs_toxicity_first_and_says_so():
         trials.run_trial(["Rd"], "ndmm", 1, cycles=1, toxicity=False, toxicity_feedback=True)
     with pytest.raises(Exception, match="pk_variability must be True or False"):
         trials.run_trial(["Rd"], "ndmm", 1, cycles=1, pk_variability="no")
+
+
+def test_cli_switches_reach_the_trial(capsys):
+    import json
+
+    from mmmech.cli import main
+
+    argv = ["trial", "Rd", "--patients", "1", "--seed", "1", "--cycles", "1", "--quiet"]
+    assert main([*argv, "--no-pk-variability", "--toxicity-feedback", "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any("no between-patient PK variability" in n for n in notes)
+    assert any("toxicity fed back into efficacy" in n for n in notes)
+    assert main([*argv, "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any("between-patient PK variability: each patient" in n for n in notes)
+    assert any("toxicity_feedback=False" in n for n in notes)
