@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from mmmech import populations, regimens, trials
+from mmmech.cli import main
 from mmmech.dynamics import simulate_cohort
 from mmmech.trials.arms import simulate_arm
 from mmmech.trials.run import _arm_exposure, _TrialSpec
@@ -95,10 +98,6 @@ def test_feedback_runs_toxicity_first_and_says_so():
 
 
 def test_cli_switches_reach_the_trial(capsys):
-    import json
-
-    from mmmech.cli import main
-
     argv = ["trial", "Rd", "--patients", "1", "--seed", "1", "--cycles", "1", "--quiet"]
     assert main([*argv, "--no-pk-variability", "--toxicity-feedback", "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
