@@ -86,7 +86,20 @@ def register(sub, common):
         dest="toxicity",
         action="store_false",
         help="skip the per-arm toxicity rates (each patient's course through the regimen's "
-        "dose-modification rules; it does not change efficacy)",
+        "dose-modification rules; it does not change efficacy unless --toxicity-feedback)",
+    )
+    p.add_argument(
+        "--toxicity-feedback",
+        action="store_true",
+        help="run each patient's toxicity course first and simulate response and PFS on the "
+        "doses actually given (holds, reductions, discontinuations, renal starting dose)",
+    )
+    p.add_argument(
+        "--no-pk-variability",
+        dest="pk_variability",
+        action="store_false",
+        help="every patient gets the typical PK of its body size (default: between-patient "
+        "random effects from the population-PK sources' CV%%)",
     )
     p.add_argument(
         "--ensemble",
@@ -165,6 +178,8 @@ def _handle(args):
         progress=False if args.quiet else None,
         toxicity=args.toxicity,
         ensemble=args.ensemble,
+        pk_variability=args.pk_variability,
+        toxicity_feedback=args.toxicity_feedback,
     )
     payload = res.to_dict()
     if args.plot:

@@ -68,7 +68,7 @@ def test_rates_are_fractions_and_follow_the_model(small):
     th = rd["toxicity"]["grade3_thrombocytopenia"]
     assert th["basis"] == "label_incidence" and th["sources"] == ["NCT00065351"]
     assert vd["toxicity"]["grade3_thrombocytopenia"] is None
-    assert any("does not yet change trial efficacy" in n for n in d["notes"])
+    assert any("does not change efficacy here (toxicity_feedback=False)" in n for n in d["notes"])
 
 
 def test_toxicity_off_is_null_and_efficacy_unchanged(small):
