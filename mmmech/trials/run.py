@@ -335,9 +335,10 @@ _NOTES = (
 
 _TOX_NOTE = (
     "toxicity per arm: each patient's course through the regimen's dose-modification rules "
-    "(mmmech.toxicity: neutrophil model with a per-patient sensitivity, cumulative-dose "
-    "neuropathy, CrCl-adjusted lenalidomide); thrombocytopenia is a label incidence, not "
-    "modelled; toxicity does not yet change trial efficacy (response and PFS are simulated on "
+    "(mmmech.toxicity: neutrophil and platelet models with per-patient draws, population "
+    "cumulative-dose neuropathy, CrCl-adjusted lenalidomide; thrombocytopenia modelled for "
+    "bortezomib, ixazomib and lenalidomide, a label incidence otherwise); toxicity does not "
+    "yet change trial efficacy (response and PFS are simulated on "
     "the planned doses: the cohort kernel takes one schedule for all patients)"
 )
 
