@@ -40,9 +40,9 @@ class Health:
     """Patient fields the toxicity models read (names of the patient file).
 
     Used: ``crcl_ml_min`` (lenalidomide clearance and starting dose), ``anc_10e9_L`` (neutrophil
-    baseline), ``neuropathy_grade`` (pre-existing neuropathy). Recorded but not yet used by any
-    model (no sourced effect read): ``age``, ``ecog``, ``frailty``, ``platelets_10e9_L``,
-    ``hemoglobin_g_dL``.
+    baseline), ``platelets_10e9_L`` (platelet baseline, Srimani 2022 Equation 19),
+    ``neuropathy_grade`` (pre-existing neuropathy). Recorded but not yet used by any model (no
+    sourced effect read): ``age``, ``ecog``, ``frailty``, ``hemoglobin_g_dL``.
     """
 
     age: float | None = None
