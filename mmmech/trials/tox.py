@@ -104,13 +104,16 @@ def patient_toxicity(
     lower level), ``holds`` (hold actions), ``discontinued`` (a drug
     was discontinued)."""
     reg = _variant(arm, "trial")
+    draws = toxicity_draws(population, patient.index, seed)
     _, course = apply_dose_modifications(
         reg,
         cycles,
         patient.regimen_body(),
         patient_health(patient),
         neutrophil_sensitivity=neutrophil_sensitivity(population, patient.index, seed),
-        **toxicity_draws(population, patient.index, seed),
+        platelet_eta=draws["platelet_eta"],
+        platelet_sensitivity=draws["platelet_sensitivity"],
+        neuropathy_z=draws["neuropathy_z"],
     )
     return {
         "anc_grade": course.worst_grade("anc"),
