@@ -127,6 +127,8 @@ class NeuropathyModel:
     calibration_dose: float | None = None
     calibration_route: str = "iv"
     median_onset_among_affected: float | None = None
+    #: the calibration trial's dose path: cycles, dose per cycle, reduced dose per cycle
+    calibration_path: tuple[int, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -377,6 +379,15 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             median_onset_among_affected=(
                 r.num(t, "median_onset_among_affected", w, 1e-9)
                 if "median_onset_among_affected" in t
+                else None
+            ),
+            calibration_path=(
+                (
+                    int(r.num(t, "calibration_cycles", w, 1)),
+                    r.num(t, "calibration_cycle_dose", w, 1e-9),
+                    r.num(t, "calibration_reduced_cycle_dose", w),
+                )
+                if "calibration_cycles" in t
                 else None
             ),
         )

@@ -85,7 +85,43 @@ def population_parameters(drug: str = "bortezomib") -> dict[str, object]:
     a1, b = nd.inv_cdf(p[0]), nd.inv_cdf(p[0] / 2.0)
     sigma = (math.log(dc) - math.log(med)) / (a1 - b)
     d50 = {g + 1: math.exp(math.log(dc) - sigma * nd.inv_cdf(pg)) for g, pg in enumerate(p)}
+    if m.calibration_path is not None:
+        # grade >= 3 on the trial's own dose path (reduced from the cycle after grade 2):
+        # grades 1 and 2 are reached before any reduction, so only d50[3] changes
+        d50[3] = _grade3_on_path(d50[2], sigma, p[2], m.calibration_path)
     return {"d50": d50, "sigma": sigma, "route": r}
+
+
+def _grade3_on_path(
+    d50_2: float, sigma: float, target: float, path: tuple[int, float, float]
+) -> float:
+    """The grade-3 median threshold at which a fraction `target` of patients (quantile grid)
+    reaches grade 3 when the per-cycle dose drops from ``path[1]`` to ``path[2]`` in the cycle
+    after grade 2 (bisection on the log threshold)."""
+    cycles, full, reduced = path
+    nd = NormalDist()
+    scales = [math.exp(sigma * nd.inv_cdf((i + 0.5) / 2000)) for i in range(2000)]
+
+    def frac(d50_3: float) -> float:
+        hit = 0
+        for u in scales:
+            cum, red = 0.0, False
+            for _ in range(cycles):
+                cum += reduced if red else full
+                if cum >= d50_3 * u - 1e-9:
+                    hit += 1
+                    break
+                red = red or cum >= d50_2 * u - 1e-9
+        return hit / len(scales)
+
+    lo, hi = d50_2, d50_2 * 100.0
+    for _ in range(50):
+        mid = math.sqrt(lo * hi)
+        if frac(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
 
 
 def iv_equivalent(drug: str, amount: float, route: str) -> float:
