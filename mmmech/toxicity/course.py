@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import pk
 from .. import regimens as _regimens
 from ..exceptions import InvalidInputError
 from ..regimens import Body, DoseEvent, DoseModification, DrugSchedule, Regimen
@@ -200,6 +201,18 @@ class ToxicityCourse:
         }
 
 
+def _eta_models(
+    models: Mapping[str, pk.PKModel], pk_etas: Mapping[str, Mapping[str, float]] | None
+) -> dict[str, pk.PKModel]:
+    """The PK models of the drugs in `pk_etas` with the patient's etas applied (on `models`'
+    entry when there is one, e.g. lenalidomide's renal clearance)."""
+    out = {}
+    for d, e in (pk_etas or {}).items():
+        if e and d.lower() in pk.models():
+            out[d] = pk.with_etas(models.get(d) or pk.model(d), e)
+    return out
+
+
 def _cycle_plan(reg: Regimen, cycles: int) -> list[tuple[int, int, int, int]]:
     """``(global cycle, phase index, cycle in phase, start day)`` for the first `cycles`."""
     plan: list[tuple[int, int, int, int]] = []
@@ -249,6 +262,7 @@ def apply_dose_modifications(
     renal_adjust: bool = True,
     neutrophil_sensitivity: float = 1.0,
     dt_h: float = 2.0,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
     platelet_sensitivity: float = 1.0,
     platelet_eta: float = 0.0,
     neuropathy_z: float = 0.0,
@@ -282,6 +296,10 @@ def apply_dose_modifications(
         ``iiv_slope_var``).
     dt_h
         Integration step of the neutrophil and platelet models (h).
+    pk_etas
+        The patient's PK random effects ``{drug: {parameter: eta}}``
+        (:func:`mmmech.pk.patient_etas`),
+        applied on top of the renal clearance scaling (default: the typical patient).
     platelet_sensitivity
         Multiplier of every drug's loss of platelet precursors for this patient (1 = typical).
     platelet_eta
@@ -346,6 +364,7 @@ def apply_dose_modifications(
     pk_models = {}
     if h.crcl_ml_min is not None:
         pk_models["lenalidomide"] = pk_model(h.crcl_ml_min)
+    pk_models.update(_eta_models(pk_models, pk_etas))
 
     lineage_drugs = set(ms.effect_drugs("neutrophils"))
     use_anc = bool(lineage_drugs & set(reg.drugs))

@@ -18,24 +18,24 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import __version__
+from .. import pk as _pk
 from .. import populations as _populations
 from .._guards import check_int, check_seed
 from .._typing import PathLike
+from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
-from ..screening.backends import _check_scheduler, _dask_client, _run_dask, _run_local
+from ..screening.backends import _check_scheduler, _journaled_run
 from ..screening.journal import JOURNAL_SUFFIX, _Journal
-from ..screening.progress import _Progress
 from ..utils import atomic_write, output_target
 from .arms import (
     DAYS_PER_MONTH,
@@ -46,12 +46,14 @@ from .arms import (
     arm_horizon_days,
     simulate_arm,
 )
+from .ensemble import PARAMETERS as _ENSEMBLE_PARAMETERS
+from .ensemble import Ensemble, check_members, check_ranges, draw_members, member_cohort
 from .survival import hazard_ratio, kaplan_meier
-from .tox import arm_toxicity, patient_toxicity
+from .tox import arm_toxicity, patient_course
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
 __all__ = ["TrialResult", "run_trial", "trial", "enrol", "MAX_PATIENTS"]
 
@@ -100,6 +102,10 @@ class _TrialSpec:
     step_hours: float
     backend: str
     toxicity: bool = True
+    #: further simulate_cohort keywords (a parameter set of an ensemble; () = the defaults)
+    cohort: tuple[tuple[str, Any], ...] = ()
+    pk_variability: bool = True
+    toxicity_feedback: bool = False
 
 
 def _key(arm: int, index: int) -> str:
@@ -116,6 +122,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
     rows: list[dict[str, Any]] = []
     for a, idx in by_arm.items():
         patients = [_populations.patient(spec.population, i, spec.seed) for i in idx]
+        exposure, tox_rows = _arm_exposure(spec, a, patients)
         res = simulate_arm(
             spec.arms[a],
             patients,
@@ -126,6 +133,8 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
             model=spec.model,
             step_hours=spec.step_hours,
             backend=spec.backend,
+            **dict(spec.cohort),
+            **exposure,
         )
         # the count of inexact courses depends on the batch: the rows carry `ok` instead
         notes = "\n".join(sorted({x for x in res.notes if not x.startswith(_INEXACT)}))
@@ -142,20 +151,38 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
                     "ok": bool(res.ok[j]),
                     "horizon_days": float(res.horizon_days),
                     "notes": notes,
-                    "toxicity": (
-                        patient_toxicity(
-                            spec.arms[a],
-                            patients[j],
-                            spec.cycles[a],
-                            spec.population.name,
-                            spec.seed,
-                        )
-                        if spec.toxicity
-                        else None
-                    ),
+                    "toxicity": tox_rows[j],
                 }
             )
     return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
+
+
+def _arm_exposure(
+    spec: _TrialSpec, a: int, patients: Sequence[Patient]
+) -> tuple[dict[str, Any], list[dict[str, Any] | None]]:
+    """What decides the patients' exposure on arm `a`: keywords of
+    :func:`~mmmech.dynamics.simulate_cohort` (``pk_etas``: each patient's PK random effects
+    from its own keyed stream, :func:`mmmech.pk.patient_etas`; with toxicity feedback
+    ``doses`` actually given and ``renal_crcl``) and each patient's toxicity record (None
+    without toxicity). The toxicity course runs first, on the patient's own PK."""
+    drugs = _item(spec.arms[a], _FUNC).regimen.drugs
+    etas = [
+        _pk.patient_etas(spec.population.name, p.index, spec.seed, drugs)
+        if spec.pk_variability
+        else None
+        for p in patients
+    ]
+    kw: dict[str, Any] = {"pk_etas": etas} if spec.pk_variability else {}
+    if not spec.toxicity:
+        return kw, [None] * len(patients)
+    courses = [
+        patient_course(spec.arms[a], p, spec.cycles[a], spec.population.name, spec.seed, pk_etas=e)
+        for p, e in zip(patients, etas, strict=True)
+    ]
+    if spec.toxicity_feedback:
+        kw["doses"] = [ev for ev, _ in courses]
+        kw["renal_crcl"] = [patient_health(p).get("crcl_ml_min") for p in patients]
+    return kw, [rec for _, rec in courses]
 
 
 def _batches(
@@ -212,6 +239,8 @@ def _fingerprint(spec: _TrialSpec, indices: Sequence[int]) -> tuple[str, dict[st
         "model": spec.model if isinstance(spec.model, str) else repr(spec.model),
         "step_hours": spec.step_hours,
         "toxicity": spec.toxicity,
+        "pk_variability": spec.pk_variability,
+        "toxicity_feedback": spec.toxicity_feedback,
     }
     content = {
         "config": config,
@@ -242,6 +271,8 @@ class TrialResult:
     notes: list[str] = field(default_factory=list)
     passed_over: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: the parameter ensemble (None: ensemble=0)
+    ensemble: Ensemble | None = None
 
     def arm(self, name: str) -> ArmResult:
         for a in self.arms:
@@ -303,7 +334,7 @@ class TrialResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``mmmech trial --json``."""
-        return {
+        out = {
             "population": self.population,
             "patients": self.patients,
             "seed": self.seed,
@@ -312,6 +343,9 @@ class TrialResult:
             "hazard_ratios": self.hazard_ratios(),
             "notes": list(self.notes),
         }
+        if self.ensemble is not None:
+            _add_ensemble(out, self.ensemble)
+        return out
 
     def plot(self, path: PathLike, title: str | None = None) -> str:
         """Kaplan-Meier curves with numbers at risk, and response bars (png, svg or pdf)."""
@@ -329,17 +363,36 @@ _NOTES = (
     "immunofixation in the model)",
     "patients with nonsecretory disease are not enrolled (no M-protein to follow); trials enrol "
     "measurable disease",
-    "per-arm parameter-ensemble intervals are not computed yet (the cohort kernel takes no "
-    "parameter ensemble); 'ensemble' is null",
+)
+_NO_ENSEMBLE = (
+    "per-arm parameter-ensemble intervals not computed (ensemble=0; --ensemble K runs the "
+    "same patients under K parameter sets); 'ensemble' is null"
 )
 
 _TOX_NOTE = (
     "toxicity per arm: each patient's course through the regimen's dose-modification rules "
     "(mmmech.toxicity: neutrophil and platelet models with per-patient draws, population "
     "cumulative-dose neuropathy, CrCl-adjusted lenalidomide; thrombocytopenia modelled for "
-    "bortezomib, ixazomib and lenalidomide, a label incidence otherwise); toxicity does not "
-    "yet change trial efficacy (response and PFS are simulated on "
-    "the planned doses: the cohort kernel takes one schedule for all patients)"
+    "bortezomib, ixazomib and lenalidomide, a label incidence otherwise)"
+)
+_NO_FEEDBACK_NOTE = (
+    "toxicity does not change efficacy here (toxicity_feedback=False): response and PFS are "
+    "simulated on the planned doses"
+)
+_FEEDBACK_NOTE = (
+    "toxicity fed back into efficacy (toxicity_feedback=True): each patient's toxicity course "
+    "ran first, and response and PFS were simulated on the doses actually given (holds, "
+    "reductions, discontinuations, the label's renal starting dose), with lenalidomide's "
+    "clearance scaled to the patient's CrCl"
+)
+_PK_VAR_NOTE = (
+    "between-patient PK variability: each patient's random effects (log-normal etas with the "
+    "population-PK sources' CV%, structures/pk.toml) from a stream keyed to the patient (the "
+    "same in every arm and run), in efficacy and toxicity"
+)
+_NO_PK_VAR_NOTE = (
+    "no between-patient PK variability (pk_variability=False): every patient has the typical "
+    "PK of its body size"
 )
 
 
@@ -362,6 +415,10 @@ def run_trial(
     restart: bool = False,
     progress: bool | None = None,
     toxicity: bool = True,
+    ensemble: int = 0,
+    ensemble_ranges: Mapping[str, tuple[float, float]] | None = None,
+    pk_variability: bool = True,
+    toxicity_feedback: bool = False,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -396,11 +453,38 @@ def run_trial(
     toxicity : bool
         Per arm, the toxicity rates over its patients (default True; each patient's course
         through the regimen's dose-modification rules, :mod:`mmmech.trials.tox`). Efficacy
-        stays on the planned doses either way.
+        stays on the planned doses unless `toxicity_feedback`.
+    ensemble : int
+        0 (default): off. K in 2-1000: the same patients also under K - 1 parameter sets drawn
+        from `ensemble_ranges` (set 0 is the point estimate, :mod:`mmmech.trials.ensemble`);
+        each arm's ``ensemble`` entry gets the 5th-95th percentile and the range across the K
+        sets of ORR, >= VGPR, CR and median PFS, each hazard ratio likewise. Costs K times the
+        plain trial.
+    ensemble_ranges : mapping name -> (low, high), optional
+        What the ensemble varies (default: the sourced ranges of the tumour constants,
+        :func:`mmmech.trials.ensemble.default_ranges`); names ``birth_doubling_days``,
+        ``untreated_doubling_days``, ``death_scale``, ``hours_per_model_time``.
+    pk_variability : bool
+        Between-patient PK variability (default True): each patient's PK parameters carry
+        random effects drawn from the population-PK sources' CV% (:func:`mmmech.pk.patient_etas`,
+        keyed to the patient: the same in every arm and run), in efficacy and toxicity. False:
+        every patient has the typical PK of its body size (for comparisons).
+    toxicity_feedback : bool
+        Feed toxicity back into efficacy (default False; needs `toxicity`): each patient's
+        toxicity course runs first and response and PFS are simulated on the doses actually
+        given (holds, reductions, discontinuations, the label's renal starting dose of
+        lenalidomide, with its clearance scaled to the patient's CrCl).
     """
     func = _FUNC
-    if not isinstance(toxicity, bool):
-        raise InvalidInputError(f"{func}(): toxicity must be True or False, got {toxicity!r}")
+    for name, v in (
+        ("toxicity", toxicity),
+        ("pk_variability", pk_variability),
+        ("toxicity_feedback", toxicity_feedback),
+    ):
+        if not isinstance(v, bool):
+            raise InvalidInputError(f"{func}(): {name} must be True or False, got {v!r}")
+    if toxicity_feedback and not toxicity:
+        raise InvalidInputError(f"{func}(): toxicity_feedback=True needs toxicity=True")
     if isinstance(arms, (str, bytes, os.PathLike)) or not isinstance(arms, Sequence):
         raise InvalidInputError(
             f"{func}(): arms must be a sequence of regimens (names, files or Regimen objects), "
@@ -408,6 +492,8 @@ def run_trial(
         )
     if len(arms) < 1:
         raise InvalidInputError(f"{func}(): give at least one arm")
+    n_sets = check_members(ensemble, func)
+    ranges = check_ranges(ensemble_ranges, func) if n_sets else {}
     workers = check_int(0 if workers is None else workers, func, "workers", minimum=0)
     if sum(x is not None for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
@@ -421,6 +507,11 @@ def run_trial(
         output_target(path, prefix=f"{func}(): ")
     pop = population if isinstance(population, Population) else _populations.load(population)
     enrolled, passed_over = enrol(pop, patients, seed)
+    if n_sets and len(enrolled) * n_sets > MAX_PATIENTS:
+        raise InvalidInputError(
+            f"{func}(): patients x ensemble must be at most {MAX_PATIENTS}, got "
+            f"{len(enrolled)} x {n_sets}"
+        )
     seed = int(seed)
     arm_specs = tuple(arms)
     for a in arm_specs:
@@ -446,21 +537,31 @@ def run_trial(
         step_hours=float(step_hours),
         backend=backend,
         toxicity=toxicity,
+        pk_variability=pk_variability,
+        toxicity_feedback=toxicity_feedback,
     )
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
     keys = [_key(a, i) for a, i in pairs]
     batch = None if batch_size is None else check_int(batch_size, func, "batch_size", minimum=1)
     contexts = {p.index: tuple(p.contexts) for p in enrolled}
+    members: list[dict[str, float]] = []
+    if n_sets:
+        members = draw_members(n_sets, seed, ranges)
+        esp = _EnsembleSpec((spec, *(_member_spec(spec, v) for v in members)))
+        triples = [(m, a, i) for m in range(n_sets) for a, i in pairs]
+        keys = [_member_key(m, a, i) for m, a, i in triples]
     journal = None
     if path is not None:
         fp, config = _fingerprint(spec, indices)
+        if n_sets:
+            fp, config = _ensemble_fingerprint(fp, config, ranges, members)
         journal = _Journal(
             path + JOURNAL_SUFFIX,
             fp,
             config,
             restart=restart,
-            check_row=_row_problem,
+            check_row=_member_row_problem if n_sets else _row_problem,
             func=func,
             what="trial",
         )
@@ -469,71 +570,47 @@ def run_trial(
         {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     )
     timings = {"seconds": 0.0, "patients": 0.0}
-    bar: _Progress | None = None
 
-    def deliver(result: dict[str, Any]) -> None:
-        rows = result["rows"]
-        if journal is not None:
-            journal.append(rows)
-        for r in rows:
-            done[r["key"]] = r
+    def add_timings(result: dict[str, Any]) -> None:
         for k in timings:
             timings[k] += result["timings"][k]
-        if bar is not None:
-            bar.update(len(rows))
 
-    def todo() -> list[tuple[int, int]]:
-        return [p for p, k in zip(pairs, keys, strict=True) if k not in done]
+    def chunks_for(finished: Mapping[str, Any]) -> list[list[tuple[int, int]]]:
+        todo = [p for p, k in zip(pairs, keys, strict=True) if k not in finished]
+        return _batches(todo, contexts, batch) if todo else []
 
-    resumed = len(done)
+    def member_chunks_for(finished: Mapping[str, Any]) -> list[list[tuple[int, int, int]]]:
+        todo = [t for t, k in zip(triples, keys, strict=True) if k not in finished]
+        return _member_batches(todo, contexts, batch)
+
     t0 = time.perf_counter()
-    own_client: Client | None = None
-    own_cluster: LocalCluster | None = None
-    try:
-        if todo():
-            if workers > 0 or scheduler is not None:
-                own_client, own_cluster = _dask_client(workers, scheduler, func)
-            if journal is not None:
-                journal.start()
-                done.update({k: r for k, r in journal.rows.items() if k in keyset})
-                resumed = len(done)
-            chunks = _batches(todo(), contexts, batch)
-            bar = _Progress(
-                len(pairs),
-                len(done),
-                enabled=(path is not None) if progress is None else bool(progress),
-                label="trial",
-                unit="patients",
-            )
-            c = own_client if own_client is not None else client
-            if c is not None:
-                _run_dask(spec, chunks, deliver, c, run=_run_batch)  # type: ignore[arg-type]
-            else:
-                _run_local(spec, chunks, deliver, run=_run_batch)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        if journal is not None and bar is not None:
-            bar.close()
-            sys.stderr.write(
-                f"trial: interrupted; {len(done)} of {len(pairs)} patient courses are kept in "
-                f"{journal.path}; run the same trial again to resume\n"
-            )
-            bar.enabled = False
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if journal is not None:
-            journal.close()
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+    resumed = _journaled_run(
+        esp if n_sets else spec,
+        keys,
+        member_chunks_for if n_sets else chunks_for,  # type: ignore[arg-type]
+        add_timings,
+        done=done,
+        journal=journal,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        func=func,
+        progress=(path is not None) if progress is None else bool(progress),
+        label="trial",
+        unit="patients",
+        kept="patient courses",
+        run=_run_members if n_sets else _run_batch,
+    )
     missing = [k for k in keys if k not in done]
     if missing:  # pragma: no cover - every batch either delivers or raises
         raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
     results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
+    ens = None
+    if n_sets:
+        ens = _assemble_ensemble(esp, ranges, members, results, indices, enrolled, done)
     notes = list(_NOTES)
-    notes.append(_TOX_NOTE if toxicity else "toxicity not computed (toxicity=False)")
+    notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
+    notes += _exposure_notes(toxicity, toxicity_feedback, pk_variability)
     if passed_over:
         notes.append(
             f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
@@ -555,6 +632,7 @@ def run_trial(
         notes=notes,
         passed_over=passed_over,
         timings=timings,
+        ensemble=ens,
     )
     if path is not None:
         payload = json.dumps(_finite(res.to_dict()), indent=2, ensure_ascii=False) + "\n"
@@ -564,6 +642,14 @@ def run_trial(
         except OSError:
             pass
     return res
+
+
+def _exposure_notes(toxicity: bool, feedback: bool, pk_variability: bool) -> list[str]:
+    """The trial notes on toxicity, its feedback into efficacy and PK variability."""
+    out = [_PK_VAR_NOTE if pk_variability else _NO_PK_VAR_NOTE]
+    if not toxicity:
+        return [*out, "toxicity not computed (toxicity=False)"]
+    return [*out, _TOX_NOTE, _FEEDBACK_NOTE if feedback else _NO_FEEDBACK_NOTE]
 
 
 def _finite(obj: Any) -> Any:
@@ -610,6 +696,126 @@ def _assemble_arm(
         notes=sorted(notes),
         toxicity=tox,
     )
+
+
+# --- parameter ensemble (run_trial(..., ensemble=K); mmmech.trials.ensemble) -----------------
+
+
+@dataclass(frozen=True)
+class _EnsembleSpec:
+    """The trial's spec per parameter set (set 0: the trial's own, the point estimate)."""
+
+    specs: tuple[_TrialSpec, ...]
+
+
+def _member_spec(spec: _TrialSpec, values: Mapping[str, float]) -> _TrialSpec:
+    """`spec` under one drawn parameter set (toxicity rates are not recomputed: they do not
+    depend on the tumour's parameters; with toxicity feedback the courses still run, since
+    they set the doses the efficacy uses)."""
+    cohort = tuple(sorted(member_cohort(values).items()))
+    return replace(spec, cohort=cohort, toxicity=spec.toxicity and spec.toxicity_feedback)
+
+
+def _member_key(m: int, a: int, i: int) -> str:
+    """Set 0 keeps the point estimate's key ``arm|index``; set m >= 1 is ``arm|index|m``."""
+    return _key(a, i) if m == 0 else f"{a}|{i}|{m}"
+
+
+def _run_members(esp: _EnsembleSpec, triples: Sequence[tuple[int, int, int]]) -> dict[str, Any]:
+    """:func:`_run_batch` for (set, arm, patient index) triples (runs on the workers)."""
+    by_set: dict[int, list[tuple[int, int]]] = {}
+    for m, a, i in triples:
+        by_set.setdefault(int(m), []).append((int(a), int(i)))
+    rows: list[dict[str, Any]] = []
+    timings = {"seconds": 0.0, "patients": 0.0}
+    for m, pairs in sorted(by_set.items()):
+        res = _run_batch(esp.specs[m], pairs)
+        for k in timings:
+            timings[k] += res["timings"][k]
+        for r in res["rows"]:
+            if m:
+                r = {**r, "key": _member_key(m, r["arm"], r["index"]), "member": m}
+            rows.append(r)
+    return {"rows": rows, "timings": timings}
+
+
+def _member_batches(
+    triples: Sequence[tuple[int, int, int]], contexts: dict[int, tuple[str, ...]], size: int | None
+) -> list[list[tuple[int, int, int]]]:
+    """As :func:`_batches`, one batch per (set, arm), split into pieces of at most `size`."""
+    groups: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for m, a, i in sorted(triples, key=lambda t: (t[0], t[1], contexts[t[2]], t[2])):
+        groups.setdefault((m, a), []).append((m, a, i))
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        step = len(g) if size is None else size
+        out += [g[j : j + step] for j in range(0, len(g), step)]
+    return out
+
+
+def _member_row_problem(row: dict[str, Any]) -> str | None:
+    """:func:`_row_problem` for a row of any set (``member`` and key ``arm|index|m`` for m >= 1)."""
+    if "member" not in row:
+        return _row_problem(row)
+    m, a, i = row.get("member"), row.get("arm"), row.get("index")
+    if not (isinstance(m, int) and not isinstance(m, bool) and m >= 1):
+        return "bad member"
+    if row.get("key") != f"{a}|{i}|{m}":
+        return "bad or missing key/arm/index"
+    return _row_problem({**row, "key": f"{a}|{i}"})
+
+
+def _ensemble_fingerprint(
+    fp: str,
+    config: dict[str, Any],
+    ranges: Mapping[str, tuple[float, float]],
+    members: Sequence[Mapping[str, float]],
+) -> tuple[str, dict[str, Any]]:
+    """The trial's fingerprint extended by the parameter sets."""
+    config = {**config, "ensemble": len(members) + 1, "ensemble_ranges": dict(ranges)}
+    blob = json.dumps([fp, config, list(members)], sort_keys=True).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest(), config
+
+
+def _assemble_ensemble(
+    esp: _EnsembleSpec,
+    ranges: dict[str, tuple[float, float]],
+    members: Sequence[dict[str, float]],
+    point: list[ArmResult],
+    indices: Sequence[int],
+    enrolled: Sequence[Patient],
+    done: dict[str, dict[str, Any]],
+) -> Ensemble:
+    defaults = {n: float(_ENSEMBLE_PARAMETERS[n][0]) for n in ranges}
+    arms = [point]
+    for m in range(1, len(esp.specs)):
+        rows = {_key(a, i): done[_member_key(m, a, i)] for a in range(len(point)) for i in indices}
+        arms.append(
+            [_assemble_arm(esp.specs[m], a, indices, enrolled, rows) for a in range(len(point))]
+        )
+    return Ensemble(ranges=dict(ranges), values=[defaults, *members], arms=arms)
+
+
+def _ensemble_note(ens: Ensemble) -> str:
+    varied = ", ".join(f"{n} {lo:g}-{hi:g}" for n, (lo, hi) in ens.ranges.items())
+    return (
+        f"parameter ensemble: {ens.members} sets of the same patients, set 0 the defaults (the "
+        f"point estimate), sets 1-{ens.members - 1} a Latin hypercube over {varied}; 'ensemble' "
+        f"per arm and per hazard ratio: 5th-95th percentile and range across the sets (the "
+        f"other parameters at their defaults; mmmech.trials.ensemble)"
+    )
+
+
+def _add_ensemble(out: dict[str, Any], ens: Ensemble) -> None:
+    """Fill the ``ensemble`` entries of a trial's JSON (arms, hazard ratios, trial level)."""
+    for j, arm in enumerate(out["arms"]):
+        arm["ensemble"] = ens.arm(j)
+    n = len(out["arms"])
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    for h, (i, j) in zip(out["hazard_ratios"], pairs, strict=True):
+        h["ensemble"] = ens.hazard_ratio(i, j)
+    out["ensemble"] = ens.to_dict()
 
 
 def trial(

@@ -8,8 +8,10 @@ batch and worker) and returns the small per-patient record the trial journals.
 :func:`arm_toxicity` turns an arm's records into rates over its patients (the ``toxicity``
 object of an arm in ``mmmech trial --json``).
 
-Efficacy is not changed: the cohort kernel takes one schedule for all patients, so the trial's
-response and PFS stay on the planned doses (said in the trial's notes).
+:func:`patient_course` also returns the doses the patient was actually given (held,
+reduced, discontinued; the renal starting dose): with ``run_trial(toxicity_feedback=True)``
+the trial simulates efficacy on them (:func:`mmmech.dynamics.simulate_cohort`'s per-patient
+``doses``). Without it, response and PFS stay on the planned doses (said in the trial's notes).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from .. import populations as _populations
 from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..populations import Patient
-from ..regimens import Regimen
+from ..regimens import DoseEvent, Regimen
 from ..toxicity import apply_dose_modifications, toxicity_data
 from ..toxicity import myelosuppression as _ms
 from ..toxicity import platelets as _plt
 
 __all__ = [
     "patient_toxicity",
+    "patient_course",
     "arm_toxicity",
     "neutrophil_sensitivity",
     "toxicity_draws",
@@ -95,27 +98,48 @@ def _variant(arm: Any, func: str) -> Regimen:
 
 
 def patient_toxicity(
-    arm: Any, patient: Patient, cycles: int, population: str, seed: int
+    arm: Any,
+    patient: Patient,
+    cycles: int,
+    population: str,
+    seed: int,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, Any]:
     """The per-patient toxicity record of `patient` on `arm` over `cycles` cycles:
     ``anc_grade`` (worst CTCAE grade of the modelled neutrophil count; 0 without a modelled
     drug), ``plt_grade`` (the same for the modelled platelet count), ``pn_grade`` (worst
     peripheral-neuropathy grade), ``reductions`` (dose reductions, including resumptions at a
-    lower level), ``holds`` (hold actions), ``discontinued`` (a drug
-    was discontinued)."""
+    lower level), ``holds`` (hold actions), ``discontinued`` (a drug was discontinued).
+    `pk_etas`: the patient's PK random effects (typical PK without)."""
+    return patient_course(arm, patient, cycles, population, seed, pk_etas)[1]
+
+
+def patient_course(
+    arm: Any,
+    patient: Patient,
+    cycles: int,
+    population: str,
+    seed: int,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
+) -> tuple[list[DoseEvent], dict[str, Any]]:
+    """The doses `patient` was actually given on `arm` (one list by day, in mg; the variant's
+    dropped drugs and dose scales applied) and the toxicity record of
+    :func:`patient_toxicity`."""
     reg = _variant(arm, "trial")
     draws = toxicity_draws(population, patient.index, seed)
-    _, course = apply_dose_modifications(
+    given, course = apply_dose_modifications(
         reg,
         cycles,
         patient.regimen_body(),
         patient_health(patient),
         neutrophil_sensitivity=neutrophil_sensitivity(population, patient.index, seed),
+        pk_etas=pk_etas,
         platelet_eta=draws["platelet_eta"],
         platelet_sensitivity=draws["platelet_sensitivity"],
         neuropathy_z=draws["neuropathy_z"],
     )
-    return {
+    events = sorted((e for evs in given.values() for e in evs), key=lambda e: (e.day, e.drug))
+    return events, {
         "anc_grade": course.worst_grade("anc"),
         "plt_grade": course.worst_grade("platelets"),
         "pn_grade": course.worst_grade("neuropathy"),

@@ -72,7 +72,7 @@ def test_rates_are_fractions_and_follow_the_model(small):
         assert t["thrombocytopenia_basis"] == "model" and t["thrombocytopenia_drugs"] == [drug]
         assert 0.0 <= t["grade3_thrombocytopenia"] <= 1.0
         assert t["grade3_thrombocytopenia_label"] is None
-    assert any("does not yet change trial efficacy" in n for n in d["notes"])
+    assert any("does not change efficacy here (toxicity_feedback=False)" in n for n in d["notes"])
 
 
 def test_toxicity_off_is_null_and_efficacy_unchanged(small):
