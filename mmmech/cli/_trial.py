@@ -134,7 +134,10 @@ def _ensemble_line(a):
 def _tox_line(a):
     t = a["toxicity"]
     th = t["grade3_thrombocytopenia"]
-    plt = "n/a" if th is None else f"{th['rate']:.0%} (label, {', '.join(th['sources'])})"
+    tl = t.get("grade3_thrombocytopenia_label")
+    plt = "n/a" if th is None else f"{th:.1%}"
+    if tl is not None:
+        plt += f", label {tl['rate']:.0%} ({', '.join(tl['sources'])})"
     neut = f"{t['grade3_neutropenia']:.1%}" if t["neutropenia_drugs"] else "0 (no modelled drug)"
     nl = t.get("grade3_neutropenia_label")
     if nl is not None and not t["neutropenia_drugs"]:

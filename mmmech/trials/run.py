@@ -371,9 +371,9 @@ _NO_ENSEMBLE = (
 
 _TOX_NOTE = (
     "toxicity per arm: each patient's course through the regimen's dose-modification rules "
-    "(mmmech.toxicity: neutrophil model with a per-patient sensitivity, cumulative-dose "
-    "neuropathy, CrCl-adjusted lenalidomide); thrombocytopenia is a label incidence, not "
-    "modelled"
+    "(mmmech.toxicity: neutrophil and platelet models with per-patient draws, population "
+    "cumulative-dose neuropathy, CrCl-adjusted lenalidomide; thrombocytopenia modelled for "
+    "bortezomib, ixazomib and lenalidomide, a label incidence otherwise)"
 )
 _NO_FEEDBACK_NOTE = (
     "toxicity does not change efficacy here (toxicity_feedback=False): response and PFS are "
