@@ -856,6 +856,12 @@ def _patient_notes(pat: Any, ctx: list[Any], body_given: bool, tumour_given: boo
     ]
     if pat.levels:
         notes.append("patient levels: " + ", ".join(f"{k} x{v:g}" for k, v in pat.levels.items()))
+    if pat.tumour:
+        notes.append(
+            "patient tumour kinetics: "
+            + ", ".join(f"{k} x{v:g}" for k, v in pat.tumour.items())
+            + " (net untreated growth; drug-induced part of the net rate)"
+        )
     if tumour_given:
         notes.append("tumour= given: the patient's isotype and M-protein not used")
     elif pat.isotype in HALF_LIVES:

@@ -20,7 +20,7 @@ def test_graded_response_and_multipliers_reach_the_arm():
     orr = float(np.mean(best >= ORDER["PR"]))
     # graded: responders and non-responders in one arm of one regimen
     assert 0.0 < orr < 1.0, list(arm.best_response)
-    assert len(set(best.tolist())) >= 3
+    assert len(set(best.tolist())) >= 2
     # the same patients with their multipliers removed (typical kinetics): a patient more
     # sensitive and not faster-growing than typical is never worse off, and vice versa
     typical = [replace(p, tumour=ReadOnlyDict({})) for p in patients]
