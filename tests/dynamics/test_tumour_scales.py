@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from mmmech._readonly import ReadOnlyDict
 from mmmech.dynamics import simulate_cohort, simulate_regimen, tumour_model
 from mmmech.dynamics.tumour import integrate, scale_rates
 from mmmech.exceptions import InvalidInputError
+from mmmech.ranking.core import _Member, _reintegrate
 
 K_IGG = math.log(2) / 21.0
 
@@ -121,3 +123,22 @@ def test_single_patient_reads_the_patient_file():
     assert np.all(slow.timecourse["m_protein_g_per_dL"].to_numpy() >= mb - 1e-12)
     with pytest.raises(InvalidInputError, match="sensitivity_scale must be a number > 0"):
         tumour_model(sensitivity_scale=0.0)
+
+
+def test_rank_reintegration_applies_the_patient_multipliers():
+    hours = np.arange(0, 24 * 90 + 1, 8.0)
+    apo = np.where(hours > 0, 0.3, 0.038)  # a drug raises Apoptosis after the start
+    tc = pd.DataFrame(
+        {
+            "hour": hours,
+            "day": hours / 24,
+            "node_proliferation": np.ones_like(hours),
+            "node_apoptosis": apo,
+        }
+    )
+    m = _Member(46.8, 21.0, 1.0)
+    red = {}
+    for s in (0.5, 1.0, 2.0):
+        tm = tumour_model(isotype="IgG", m0_g_per_dL=3.0, sensitivity_scale=s)
+        red[s] = _reintegrate(tc, m, tm, 0.99).max_reduction
+    assert red[0.5] < red[1.0] < red[2.0]
