@@ -88,11 +88,34 @@ def register(sub, common):
         help="skip the per-arm toxicity rates (each patient's course through the regimen's "
         "dose-modification rules; it does not change efficacy)",
     )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also run the same patients under K model-parameter sets (set 0 the defaults, "
+        "K-1 a Latin hypercube over the sourced tumour-constant ranges) and report per arm the "
+        "5th-95th percentile and range of ORR, >=VGPR, CR, median PFS and each hazard ratio "
+        "(0: off; costs K times the trial; docs/trials.md)",
+    )
     p.set_defaults(func=_handle)
 
 
 def _fmt(x, scale=1.0, digits=1):
     return "not reached" if x is None else f"{x * scale:.{digits}f}"
+
+
+def _span(v, scale=1.0, digits=1):
+    return f"{_fmt(v[0], scale, digits)}-{_fmt(v[1], scale, digits)}"
+
+
+def _ensemble_line(a):
+    e = a["ensemble"]
+    return (
+        f"  {a['name']:<12} across {e['members']} parameter sets (5th-95th percentile): ORR "
+        f"{_span(e['orr'], 100, 0)}%  >=VGPR {_span(e['vgpr_or_better'], 100, 0)}%  CR "
+        f"{_span(e['cr_or_better'], 100, 0)}%  median PFS {_span(e['median_pfs_months'])} months"
+    )
 
 
 def _tox_line(a):
@@ -141,6 +164,7 @@ def _handle(args):
         restart=args.restart,
         progress=False if args.quiet else None,
         toxicity=args.toxicity,
+        ensemble=args.ensemble,
     )
     payload = res.to_dict()
     if args.plot:
@@ -162,6 +186,7 @@ def _handle(args):
             f"{a['cr_or_better']:.1%}  median PFS {_fmt(med)} months{ci}  progressed "
             f"{a['progressed']}/{a['patients']}"
         )
+    lines += [_ensemble_line(a) for a in payload["arms"] if a.get("ensemble")]
     lines += [_tox_line(a) for a in payload["arms"] if a.get("toxicity")]
     for h in payload["hazard_ratios"]:
         if h["value"] is None:
@@ -170,6 +195,19 @@ def _handle(args):
             lines.append(
                 f"  HR {h['arm']} vs {h['versus']}: {h['value']:.3f} (95% CI {h['low']:.3f}-"
                 f"{h['high']:.3f})"
+            )
+    for h in payload["hazard_ratios"]:
+        e = h.get("ensemble")
+        if e and e["not_estimable"] == e["members"]:
+            lines.append(
+                f"  HR {h['arm']} vs {h['versus']}: not estimable in any of the {e['members']} "
+                f"parameter sets"
+            )
+        elif e:
+            lines.append(
+                f"  HR {h['arm']} vs {h['versus']} across {e['members']} parameter sets: "
+                f"{_span(e['value'], digits=3)} (range {_span(e['value_range'], digits=3)})"
+                + (f", not estimable in {e['not_estimable']}" if e["not_estimable"] else "")
             )
     for n in payload["notes"]:
         lines.append(f"  note: {n}")

@@ -83,7 +83,6 @@ importing only the ones before it; :func:`screen` here runs them in that order.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -94,23 +93,15 @@ from ..exceptions import InvalidInputError, MmmechError
 from ..scoring import ASSAY_HOURS
 from ..synergy import METRICS
 from ..utils import did_you_mean
-from .backends import (
-    SCHEDULER_TIMEOUT,
-    _check_scheduler,
-    _chunks,
-    _dask_client,
-    _run_dask,
-    _run_local,
-)
+from .backends import SCHEDULER_TIMEOUT, Chunk, _check_scheduler, _chunks, _journaled_run
 from .journal import JOURNAL_SUFFIX, JournalWarning, _Journal, _row_problem
 from .output import OUT_FORMATS, _assemble, _check_out, _rank_column, _write_final
 from .planning import SIZES, DrugLike, ScreenPlan, plan, read_drug_list
-from .progress import _Progress
 from .tasks import _FUNC, Row, Timings, _task_work, ensemble_params
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
     import pandas as pd
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
 __all__ = [
     "screen",
@@ -282,71 +273,32 @@ def screen(
     done: dict[str, Row] = (
         {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     )
-    resumed = len(done)
-    todo = [t for t, k in zip(p.tasks, p.keys, strict=True) if k not in done]
     work = {k: _task_work(p.spec, t) for k, t in zip(p.keys, p.tasks, strict=True)}
     timings: Timings = {"setup": 0.0, "ranging": 0.0, "kernel": 0.0, "scoring": 0.0, "tasks": 0}
-    bar: _Progress | None = None
 
-    def deliver(result: dict[str, Any]) -> None:
-        rows = result["rows"]
-        if journal is not None:
-            journal.append(rows)
-        for r in rows:
-            done[r["key"]] = r
+    def add_timings(result: dict[str, Any]) -> None:
         for k in timings:
             timings[k] += result["timings"][k]
-        if bar is not None:
-            bar.update(len(rows), sum(work.get(r["key"], 0.0) for r in rows))
+
+    def chunks_for(finished: Mapping[str, Any]) -> list[Chunk]:
+        todo = [t for t, k in zip(p.tasks, p.keys, strict=True) if k not in finished]
+        return _chunks(todo, int(chunk_size))
 
     t0 = time.perf_counter()
-    chunks = _chunks(todo, int(chunk_size))
-    own_client: Client | None = None
-    own_cluster: LocalCluster | None = None
-    try:
-        if chunks:
-            if workers > 0 or scheduler is not None:
-                own_client, own_cluster = _dask_client(workers, scheduler, func)
-            if journal is not None:
-                journal.start()  # the work can start: now the journal is written
-                # rows another run finished since the first look are not computed again
-                done.update({k: r for k, r in journal.rows.items() if k in keyset})
-                resumed = len(done)
-                chunks = _chunks(
-                    [t for t, k in zip(p.tasks, p.keys, strict=True) if k not in done],
-                    int(chunk_size),
-                )
-            bar = _Progress(
-                p.n_tasks,
-                len(done),
-                enabled=(path is not None) if progress is None else bool(progress),
-                work_total=sum(work.values()),
-                work_done=sum(work[k] for k in done),
-            )
-            if own_client is not None:
-                _run_dask(p.spec, chunks, deliver, own_client)
-            elif client is not None:
-                _run_dask(p.spec, chunks, deliver, client)
-            else:
-                _run_local(p.spec, chunks, deliver)
-    except KeyboardInterrupt:
-        if journal is not None and bar is not None:
-            bar.close()
-            sys.stderr.write(
-                f"screen: interrupted; {len(done)} of {p.n_tasks} rows are kept in "
-                f"{journal.path}; run the same screen again to resume\n"
-            )
-            bar.enabled = False
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if journal is not None:
-            journal.close()
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+    resumed = _journaled_run(
+        p.spec,
+        p.keys,
+        chunks_for,
+        add_timings,
+        done=done,
+        journal=journal,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        func=func,
+        progress=(path is not None) if progress is None else bool(progress),
+        work=work,
+    )
     wall = time.perf_counter() - t0
     missing = [k for k in p.keys if k not in done]
     if missing:  # pragma: no cover - every chunk either delivers or raises

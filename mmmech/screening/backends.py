@@ -5,6 +5,9 @@ A scheduler address is checked before use (scheme, host, port 1-65535), and reac
 seconds; whatever is not a Dask scheduler (a silent port, an HTTP server) is a
 :class:`~mmmech.exceptions.NetworkUnavailableError` instead of a hang.
 
+:func:`_journaled_run` is the one journaled execution of a screen and of a virtual trial:
+client, journal start and refresh, progress bar, interrupt message and clean-up.
+
 The chunk runner is looked up as ``tasks._run_chunk`` when a run starts (not bound at import),
 so the one function workers and the in-process backend call can be wrapped in one place.
 """
@@ -13,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..exceptions import InvalidInputError, NetworkUnavailableError
 from . import tasks
+from .journal import _Journal
+from .progress import _Progress
 from .tasks import Task, _Spec
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
@@ -191,3 +197,96 @@ def _run_dask(
     except BaseException:
         client.cancel(futures)
         raise
+
+
+def _journaled_run(
+    spec: Any,
+    keys: Sequence[str],
+    chunks_for: Callable[[Mapping[str, Any]], list[Any]],
+    on_result: Callable[[dict[str, Any]], None],
+    *,
+    done: dict[str, Any],
+    journal: _Journal | None,
+    workers: int,
+    scheduler: str | None,
+    client: Client | None,
+    func: str,
+    progress: bool,
+    label: str = "screen",
+    unit: str = "rows",
+    kept: str = "rows",
+    work: Mapping[str, float] | None = None,
+    run: Callable[..., Any] | None = None,
+) -> int:
+    """Run the unfinished work of `keys` journaled; the number of keys finished before.
+
+    `done` (key -> row, read from the journal by the caller) gets every delivered row.
+    `chunks_for(done)` cuts what is not done into chunks; when there are none, nothing starts
+    (no client, no journal written). Otherwise the client starts (a local cluster of `workers`
+    processes, the scheduler at `scheduler`, else `client` or in-process), then the journal
+    (rows another run finished meanwhile are taken, not computed again), then the progress
+    bar; every result ``{"rows": [...], "timings": {...}}`` of ``run(spec, chunk)`` (default
+    ``tasks._run_chunk``) is journaled, added to `done`, passed to `on_result` and counted on
+    the bar (weighted by `work` per key when given). On Ctrl-C with a journal the message says
+    how many `kept` items are kept and how to resume; the bar, journal and an own client and
+    cluster are closed whatever happens."""
+    keyset = set(keys)
+    bar: _Progress | None = None
+
+    def deliver(result: dict[str, Any]) -> None:
+        rows = result["rows"]
+        if journal is not None:
+            journal.append(rows)
+        for r in rows:
+            done[r["key"]] = r
+        on_result(result)
+        if bar is not None:
+            w = None if work is None else sum(work.get(r["key"], 0.0) for r in rows)
+            bar.update(len(rows), w)
+
+    resumed = len(done)
+    own_client: Client | None = None
+    own_cluster: LocalCluster | None = None
+    try:
+        if chunks_for(done):
+            if workers > 0 or scheduler is not None:
+                own_client, own_cluster = _dask_client(workers, scheduler, func)
+            if journal is not None:
+                journal.start()  # the work can start: now the journal is written
+                # rows another run finished since the first look are not computed again
+                done.update({k: r for k, r in journal.rows.items() if k in keyset})
+                resumed = len(done)
+            chunks = chunks_for(done)
+            bar = _Progress(
+                len(keyset),
+                len(done),
+                enabled=progress,
+                work_total=None if work is None else sum(work.values()),
+                work_done=None if work is None else sum(work[k] for k in done),
+                label=label,
+                unit=unit,
+            )
+            c = own_client if own_client is not None else client
+            if c is not None:
+                _run_dask(spec, chunks, deliver, c, run=run)
+            else:
+                _run_local(spec, chunks, deliver, run=run)
+    except KeyboardInterrupt:
+        if journal is not None and bar is not None:
+            bar.close()
+            sys.stderr.write(
+                f"{label}: interrupted; {len(done)} of {len(keyset)} {kept} are kept in "
+                f"{journal.path}; run the same {label} again to resume\n"
+            )
+            bar.enabled = False
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if journal is not None:
+            journal.close()
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    return resumed

@@ -18,10 +18,9 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,9 +32,8 @@ from .._typing import PathLike
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
-from ..screening.backends import _check_scheduler, _dask_client, _run_dask, _run_local
+from ..screening.backends import _check_scheduler, _journaled_run
 from ..screening.journal import JOURNAL_SUFFIX, _Journal
-from ..screening.progress import _Progress
 from ..utils import atomic_write, output_target
 from .arms import (
     DAYS_PER_MONTH,
@@ -46,12 +44,14 @@ from .arms import (
     arm_horizon_days,
     simulate_arm,
 )
+from .ensemble import PARAMETERS as _ENSEMBLE_PARAMETERS
+from .ensemble import Ensemble, check_members, check_ranges, draw_members, member_cohort
 from .survival import hazard_ratio, kaplan_meier
 from .tox import arm_toxicity, patient_toxicity
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
 __all__ = ["TrialResult", "run_trial", "trial", "enrol", "MAX_PATIENTS"]
 
@@ -100,6 +100,8 @@ class _TrialSpec:
     step_hours: float
     backend: str
     toxicity: bool = True
+    #: further simulate_cohort keywords (a parameter set of an ensemble; () = the defaults)
+    cohort: tuple[tuple[str, Any], ...] = ()
 
 
 def _key(arm: int, index: int) -> str:
@@ -126,6 +128,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
             model=spec.model,
             step_hours=spec.step_hours,
             backend=spec.backend,
+            **dict(spec.cohort),
         )
         # the count of inexact courses depends on the batch: the rows carry `ok` instead
         notes = "\n".join(sorted({x for x in res.notes if not x.startswith(_INEXACT)}))
@@ -242,6 +245,8 @@ class TrialResult:
     notes: list[str] = field(default_factory=list)
     passed_over: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: the parameter ensemble (None: ensemble=0)
+    ensemble: Ensemble | None = None
 
     def arm(self, name: str) -> ArmResult:
         for a in self.arms:
@@ -303,7 +308,7 @@ class TrialResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``mmmech trial --json``."""
-        return {
+        out = {
             "population": self.population,
             "patients": self.patients,
             "seed": self.seed,
@@ -312,6 +317,9 @@ class TrialResult:
             "hazard_ratios": self.hazard_ratios(),
             "notes": list(self.notes),
         }
+        if self.ensemble is not None:
+            _add_ensemble(out, self.ensemble)
+        return out
 
     def plot(self, path: PathLike, title: str | None = None) -> str:
         """Kaplan-Meier curves with numbers at risk, and response bars (png, svg or pdf)."""
@@ -329,8 +337,10 @@ _NOTES = (
     "immunofixation in the model)",
     "patients with nonsecretory disease are not enrolled (no M-protein to follow); trials enrol "
     "measurable disease",
-    "per-arm parameter-ensemble intervals are not computed yet (the cohort kernel takes no "
-    "parameter ensemble); 'ensemble' is null",
+)
+_NO_ENSEMBLE = (
+    "per-arm parameter-ensemble intervals not computed (ensemble=0; --ensemble K runs the "
+    "same patients under K parameter sets); 'ensemble' is null"
 )
 
 _TOX_NOTE = (
@@ -361,6 +371,8 @@ def run_trial(
     restart: bool = False,
     progress: bool | None = None,
     toxicity: bool = True,
+    ensemble: int = 0,
+    ensemble_ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -396,6 +408,16 @@ def run_trial(
         Per arm, the toxicity rates over its patients (default True; each patient's course
         through the regimen's dose-modification rules, :mod:`mmmech.trials.tox`). Efficacy
         stays on the planned doses either way.
+    ensemble : int
+        0 (default): off. K in 2-1000: the same patients also under K - 1 parameter sets drawn
+        from `ensemble_ranges` (set 0 is the point estimate, :mod:`mmmech.trials.ensemble`);
+        each arm's ``ensemble`` entry gets the 5th-95th percentile and the range across the K
+        sets of ORR, >= VGPR, CR and median PFS, each hazard ratio likewise. Costs K times the
+        plain trial.
+    ensemble_ranges : mapping name -> (low, high), optional
+        What the ensemble varies (default: the sourced ranges of the tumour constants,
+        :func:`mmmech.trials.ensemble.default_ranges`); names ``birth_doubling_days``,
+        ``untreated_doubling_days``, ``death_scale``, ``hours_per_model_time``.
     """
     func = _FUNC
     if not isinstance(toxicity, bool):
@@ -407,6 +429,8 @@ def run_trial(
         )
     if len(arms) < 1:
         raise InvalidInputError(f"{func}(): give at least one arm")
+    n_sets = check_members(ensemble, func)
+    ranges = check_ranges(ensemble_ranges, func) if n_sets else {}
     workers = check_int(0 if workers is None else workers, func, "workers", minimum=0)
     if sum(x is not None for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
@@ -420,6 +444,11 @@ def run_trial(
         output_target(path, prefix=f"{func}(): ")
     pop = population if isinstance(population, Population) else _populations.load(population)
     enrolled, passed_over = enrol(pop, patients, seed)
+    if n_sets and len(enrolled) * n_sets > MAX_PATIENTS:
+        raise InvalidInputError(
+            f"{func}(): patients x ensemble must be at most {MAX_PATIENTS}, got "
+            f"{len(enrolled)} x {n_sets}"
+        )
     seed = int(seed)
     arm_specs = tuple(arms)
     for a in arm_specs:
@@ -451,15 +480,23 @@ def run_trial(
     keys = [_key(a, i) for a, i in pairs]
     batch = None if batch_size is None else check_int(batch_size, func, "batch_size", minimum=1)
     contexts = {p.index: tuple(p.contexts) for p in enrolled}
+    members: list[dict[str, float]] = []
+    if n_sets:
+        members = draw_members(n_sets, seed, ranges)
+        esp = _EnsembleSpec((spec, *(_member_spec(spec, v) for v in members)))
+        triples = [(m, a, i) for m in range(n_sets) for a, i in pairs]
+        keys = [_member_key(m, a, i) for m, a, i in triples]
     journal = None
     if path is not None:
         fp, config = _fingerprint(spec, indices)
+        if n_sets:
+            fp, config = _ensemble_fingerprint(fp, config, ranges, members)
         journal = _Journal(
             path + JOURNAL_SUFFIX,
             fp,
             config,
             restart=restart,
-            check_row=_row_problem,
+            check_row=_member_row_problem if n_sets else _row_problem,
             func=func,
             what="trial",
         )
@@ -468,70 +505,46 @@ def run_trial(
         {} if journal is None else {k: r for k, r in journal.rows.items() if k in keyset}
     )
     timings = {"seconds": 0.0, "patients": 0.0}
-    bar: _Progress | None = None
 
-    def deliver(result: dict[str, Any]) -> None:
-        rows = result["rows"]
-        if journal is not None:
-            journal.append(rows)
-        for r in rows:
-            done[r["key"]] = r
+    def add_timings(result: dict[str, Any]) -> None:
         for k in timings:
             timings[k] += result["timings"][k]
-        if bar is not None:
-            bar.update(len(rows))
 
-    def todo() -> list[tuple[int, int]]:
-        return [p for p, k in zip(pairs, keys, strict=True) if k not in done]
+    def chunks_for(finished: Mapping[str, Any]) -> list[list[tuple[int, int]]]:
+        todo = [p for p, k in zip(pairs, keys, strict=True) if k not in finished]
+        return _batches(todo, contexts, batch) if todo else []
 
-    resumed = len(done)
+    def member_chunks_for(finished: Mapping[str, Any]) -> list[list[tuple[int, int, int]]]:
+        todo = [t for t, k in zip(triples, keys, strict=True) if k not in finished]
+        return _member_batches(todo, contexts, batch)
+
     t0 = time.perf_counter()
-    own_client: Client | None = None
-    own_cluster: LocalCluster | None = None
-    try:
-        if todo():
-            if workers > 0 or scheduler is not None:
-                own_client, own_cluster = _dask_client(workers, scheduler, func)
-            if journal is not None:
-                journal.start()
-                done.update({k: r for k, r in journal.rows.items() if k in keyset})
-                resumed = len(done)
-            chunks = _batches(todo(), contexts, batch)
-            bar = _Progress(
-                len(pairs),
-                len(done),
-                enabled=(path is not None) if progress is None else bool(progress),
-                label="trial",
-                unit="patients",
-            )
-            c = own_client if own_client is not None else client
-            if c is not None:
-                _run_dask(spec, chunks, deliver, c, run=_run_batch)  # type: ignore[arg-type]
-            else:
-                _run_local(spec, chunks, deliver, run=_run_batch)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        if journal is not None and bar is not None:
-            bar.close()
-            sys.stderr.write(
-                f"trial: interrupted; {len(done)} of {len(pairs)} patient courses are kept in "
-                f"{journal.path}; run the same trial again to resume\n"
-            )
-            bar.enabled = False
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if journal is not None:
-            journal.close()
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+    resumed = _journaled_run(
+        esp if n_sets else spec,
+        keys,
+        member_chunks_for if n_sets else chunks_for,  # type: ignore[arg-type]
+        add_timings,
+        done=done,
+        journal=journal,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        func=func,
+        progress=(path is not None) if progress is None else bool(progress),
+        label="trial",
+        unit="patients",
+        kept="patient courses",
+        run=_run_members if n_sets else _run_batch,
+    )
     missing = [k for k in keys if k not in done]
     if missing:  # pragma: no cover - every batch either delivers or raises
         raise MmmechError(f"{func}(): {len(missing)} patient courses did not deliver")
     results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
+    ens = None
+    if n_sets:
+        ens = _assemble_ensemble(esp, ranges, members, results, indices, enrolled, done)
     notes = list(_NOTES)
+    notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
     notes.append(_TOX_NOTE if toxicity else "toxicity not computed (toxicity=False)")
     if passed_over:
         notes.append(
@@ -554,6 +567,7 @@ def run_trial(
         notes=notes,
         passed_over=passed_over,
         timings=timings,
+        ensemble=ens,
     )
     if path is not None:
         payload = json.dumps(_finite(res.to_dict()), indent=2, ensure_ascii=False) + "\n"
@@ -609,6 +623,125 @@ def _assemble_arm(
         notes=sorted(notes),
         toxicity=tox,
     )
+
+
+# --- parameter ensemble (run_trial(..., ensemble=K); mmmech.trials.ensemble) -----------------
+
+
+@dataclass(frozen=True)
+class _EnsembleSpec:
+    """The trial's spec per parameter set (set 0: the trial's own, the point estimate)."""
+
+    specs: tuple[_TrialSpec, ...]
+
+
+def _member_spec(spec: _TrialSpec, values: Mapping[str, float]) -> _TrialSpec:
+    """`spec` under one drawn parameter set (toxicity is not recomputed: it does not depend on
+    the tumour's parameters)."""
+    cohort = tuple(sorted(member_cohort(values).items()))
+    return replace(spec, cohort=cohort, toxicity=False)
+
+
+def _member_key(m: int, a: int, i: int) -> str:
+    """Set 0 keeps the point estimate's key ``arm|index``; set m >= 1 is ``arm|index|m``."""
+    return _key(a, i) if m == 0 else f"{a}|{i}|{m}"
+
+
+def _run_members(esp: _EnsembleSpec, triples: Sequence[tuple[int, int, int]]) -> dict[str, Any]:
+    """:func:`_run_batch` for (set, arm, patient index) triples (runs on the workers)."""
+    by_set: dict[int, list[tuple[int, int]]] = {}
+    for m, a, i in triples:
+        by_set.setdefault(int(m), []).append((int(a), int(i)))
+    rows: list[dict[str, Any]] = []
+    timings = {"seconds": 0.0, "patients": 0.0}
+    for m, pairs in sorted(by_set.items()):
+        res = _run_batch(esp.specs[m], pairs)
+        for k in timings:
+            timings[k] += res["timings"][k]
+        for r in res["rows"]:
+            if m:
+                r = {**r, "key": _member_key(m, r["arm"], r["index"]), "member": m}
+            rows.append(r)
+    return {"rows": rows, "timings": timings}
+
+
+def _member_batches(
+    triples: Sequence[tuple[int, int, int]], contexts: dict[int, tuple[str, ...]], size: int | None
+) -> list[list[tuple[int, int, int]]]:
+    """As :func:`_batches`, one batch per (set, arm), split into pieces of at most `size`."""
+    groups: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for m, a, i in sorted(triples, key=lambda t: (t[0], t[1], contexts[t[2]], t[2])):
+        groups.setdefault((m, a), []).append((m, a, i))
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        step = len(g) if size is None else size
+        out += [g[j : j + step] for j in range(0, len(g), step)]
+    return out
+
+
+def _member_row_problem(row: dict[str, Any]) -> str | None:
+    """:func:`_row_problem` for a row of any set (``member`` and key ``arm|index|m`` for m >= 1)."""
+    if "member" not in row:
+        return _row_problem(row)
+    m, a, i = row.get("member"), row.get("arm"), row.get("index")
+    if not (isinstance(m, int) and not isinstance(m, bool) and m >= 1):
+        return "bad member"
+    if row.get("key") != f"{a}|{i}|{m}":
+        return "bad or missing key/arm/index"
+    return _row_problem({**row, "key": f"{a}|{i}"})
+
+
+def _ensemble_fingerprint(
+    fp: str,
+    config: dict[str, Any],
+    ranges: Mapping[str, tuple[float, float]],
+    members: Sequence[Mapping[str, float]],
+) -> tuple[str, dict[str, Any]]:
+    """The trial's fingerprint extended by the parameter sets."""
+    config = {**config, "ensemble": len(members) + 1, "ensemble_ranges": dict(ranges)}
+    blob = json.dumps([fp, config, list(members)], sort_keys=True).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest(), config
+
+
+def _assemble_ensemble(
+    esp: _EnsembleSpec,
+    ranges: dict[str, tuple[float, float]],
+    members: Sequence[dict[str, float]],
+    point: list[ArmResult],
+    indices: Sequence[int],
+    enrolled: Sequence[Patient],
+    done: dict[str, dict[str, Any]],
+) -> Ensemble:
+    defaults = {n: float(_ENSEMBLE_PARAMETERS[n][0]) for n in ranges}
+    arms = [point]
+    for m in range(1, len(esp.specs)):
+        rows = {_key(a, i): done[_member_key(m, a, i)] for a in range(len(point)) for i in indices}
+        arms.append(
+            [_assemble_arm(esp.specs[m], a, indices, enrolled, rows) for a in range(len(point))]
+        )
+    return Ensemble(ranges=dict(ranges), values=[defaults, *members], arms=arms)
+
+
+def _ensemble_note(ens: Ensemble) -> str:
+    varied = ", ".join(f"{n} {lo:g}-{hi:g}" for n, (lo, hi) in ens.ranges.items())
+    return (
+        f"parameter ensemble: {ens.members} sets of the same patients, set 0 the defaults (the "
+        f"point estimate), sets 1-{ens.members - 1} a Latin hypercube over {varied}; 'ensemble' "
+        f"per arm and per hazard ratio: 5th-95th percentile and range across the sets (the "
+        f"other parameters at their defaults; mmmech.trials.ensemble)"
+    )
+
+
+def _add_ensemble(out: dict[str, Any], ens: Ensemble) -> None:
+    """Fill the ``ensemble`` entries of a trial's JSON (arms, hazard ratios, trial level)."""
+    for j, arm in enumerate(out["arms"]):
+        arm["ensemble"] = ens.arm(j)
+    n = len(out["arms"])
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    for h, (i, j) in zip(out["hazard_ratios"], pairs, strict=True):
+        h["ensemble"] = ens.hazard_ratio(i, j)
+    out["ensemble"] = ens.to_dict()
 
 
 def trial(

@@ -77,13 +77,20 @@ def test_elotuzumab_alone_is_weak_and_daratumumab_alone_is_active():
 
 # ------------------------------------------------------------------ dexamethasone, three routes
 def test_dexamethasone_suppresses_natural_killing_more_than_adcc():
-    """Under daratumumab, dexamethasone halves NK natural cytotoxicity or more but removes only
-    a small share of ADCC (Parrillo & Fauci 1978: in-vitro dexamethasone left ADCC unchanged
-    while lowering spontaneous cytotoxicity)."""
-    df = run([reg("daratumumab"), reg("daratumumab", "dexamethasone")])
+    """Under daratumumab, dexamethasone removes a larger share of NK natural cytotoxicity than of
+    ADCC (Parrillo & Fauci 1978: in-vitro dexamethasone left ADCC unchanged while lowering
+    spontaneous cytotoxicity). At the in-vitro end of parameters.dex_nk_weight (0.5, the weight
+    before round 5) it halves natural killing or more; the default (0.1) follows the in-vivo
+    measurements (Katz 1984: per-cell NK lysis unchanged after systemic corticosteroid), so the
+    loss there is smaller but still larger than ADCC's."""
+    regs = [reg("daratumumab"), reg("daratumumab", "dexamethasone")]
+    df = run(regs)
     nk, adcc = df["NKActivity"].to_numpy(), df["ADCC"].to_numpy()
-    assert nk[1] < 0.6 * nk[0], nk
+    assert nk[1] / nk[0] < adcc[1] / adcc[0] - 0.05, (nk, adcc)
+    assert nk[1] < 0.9 * nk[0], nk
     assert adcc[1] > 0.75 * adcc[0], adcc
+    hi = run(regs, params={"dex_nk_weight": 0.5})["NKActivity"].to_numpy()
+    assert hi[1] < 0.6 * hi[0], hi
 
 
 def test_dex_adcc_weight_sets_how_much_dexamethasone_removes_from_adcc():

@@ -1,0 +1,286 @@
+"""Parameter ensembles of a virtual trial: the same patients under K model-parameter sets.
+
+``run_trial(..., ensemble=K)`` (``mmmech trial ... --ensemble K``) runs the trial's patients
+through every arm under K parameter sets and reports, per arm, the interval of each summary
+(ORR, >= VGPR, CR, median PFS) across the sets, and per pair of arms the interval of the hazard
+ratio. The point estimate (the trial at the model's defaults) is **set 0**, as in the screen's
+ensemble (:func:`mmmech.screening.ensemble_params`); sets 1 .. K-1 are drawn, so K sets cost K
+times the plain trial.
+
+What is varied (:func:`default_ranges`): every tumour constant of :mod:`mmmech.dynamics.tumour`
+that records a sourced range (``low``/``high``): today the potential doubling time of marrow
+myeloma cells, ``BIRTH_DOUBLING_DAYS`` 15.0-75.4 d (Ucci et al. 1987,
+DOI:10.1111/j.1365-2184.1987.tb01313.x; default 46.8 d). It is the gain from the network's
+readouts to the tumour's rates (docs/calibration.md), the most influential free parameter. The
+death scale and ``hours_per_model_time`` are modelling choices with no sourced range, and the
+untreated doubling time has none recorded either (the abstract gives no range): they stay at
+their defaults unless `ranges` names them, e.g. with the profile intervals of a calibration
+file (``load_parameters("single_agent_fit").intervals``).
+
+How (:func:`draw_members`): a Latin hypercube over the ranges, uniform on each parameter's own
+scale: K - 1 draws, each parameter's range cut into K - 1 equal strata with exactly one draw in
+each, the strata paired at random. With the small K an ensemble can afford (every set is a full
+trial), a Latin hypercube covers each range evenly (no two draws in one stratum, both ends
+reached) where independent uniform draws cluster; a Sobol sequence balances only at powers of
+two. Every parameter has its own random stream, ``SeedSequence(seed, spawn_key=(crc32(b"trial
+ensemble"), crc32(name), K))``: the same seed gives the same sets, and adding a parameter does
+not move the others' draws.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dynamics import tumour_model
+from ..dynamics.regimen import HOURS_PER_MODEL_TIME
+from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS, Rate
+from ..exceptions import InvalidInputError
+from ..utils import did_you_mean
+from .arms import DAYS_PER_MONTH, ArmResult
+from .survival import hazard_ratio, kaplan_meier
+
+__all__ = [
+    "PARAMETERS",
+    "MAX_MEMBERS",
+    "PERCENTILES",
+    "Ensemble",
+    "default_ranges",
+    "draw_members",
+    "member_cohort",
+]
+
+#: most parameter sets one trial runs (each is a full trial)
+MAX_MEMBERS = 1000
+#: the central interval reported per summary (5th to 95th percentile, linear interpolation)
+PERCENTILES = (5.0, 95.0)
+
+#: parameters an ensemble may vary: name -> (default, hard lower bound, hard upper bound, what)
+PARAMETERS: dict[str, tuple[float, float, float, str]] = {
+    "birth_doubling_days": (
+        BIRTH_DOUBLING_DAYS.value,
+        1.0,
+        1000.0,
+        "potential doubling time of marrow myeloma cells, days (TumourModel.birth_rate = ln 2 / "
+        "it)",
+    ),
+    "untreated_doubling_days": (
+        UNTREATED_DOUBLING_DAYS.value,
+        1.0,
+        10000.0,
+        "doubling time of the untreated burden, days (TumourModel.net_rate = ln 2 / it)",
+    ),
+    "death_scale": (1.0, 1e-3, 10.0, "TumourModel.death_scale"),
+    "hours_per_model_time": (HOURS_PER_MODEL_TIME, 0.01, 100.0, "hours per network time unit"),
+}
+_SOURCED: dict[str, Rate] = {
+    "birth_doubling_days": BIRTH_DOUBLING_DAYS,
+    "untreated_doubling_days": UNTREATED_DOUBLING_DAYS,
+}
+_STREAM = zlib.crc32(b"trial ensemble")
+
+
+def default_ranges() -> dict[str, tuple[float, float]]:
+    """The sourced ranges of the tumour constants (those recording ``low`` and ``high``)."""
+    return {
+        n: (float(r.low), float(r.high))
+        for n, r in _SOURCED.items()
+        if r.low is not None and r.high is not None
+    }
+
+
+def check_members(k: Any, func: str) -> int:
+    """K: 0 (off) or 2 .. MAX_MEMBERS (set 0 is the point estimate)."""
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, (int, np.integer))
+        or not (k == 0 or 2 <= k <= MAX_MEMBERS)
+    ):
+        raise InvalidInputError(
+            f"{func}(): ensemble must be 0 (off) or a whole number of parameter sets in "
+            f"2-{MAX_MEMBERS} (set 0 is the defaults), got {k!r}"
+        )
+    return int(k)
+
+
+def check_ranges(ranges: Any, func: str) -> dict[str, tuple[float, float]]:
+    """`ranges` (None: :func:`default_ranges`) checked: known names, finite low <= high within
+    the hard bounds, and the two doubling times compatible (birth faster than net growth)."""
+    if ranges is None:
+        return default_ranges()
+    if not isinstance(ranges, Mapping) or not ranges:
+        raise InvalidInputError(
+            f"{func}(): ensemble_ranges must map parameter names to (low, high), got {ranges!r}"
+        )
+    out: dict[str, tuple[float, float]] = {}
+    for name in sorted(ranges):
+        if name not in PARAMETERS:
+            raise InvalidInputError(
+                f"{func}(): ensemble_ranges: unknown parameter {name!r} (known: "
+                f"{', '.join(PARAMETERS)}){did_you_mean(str(name), list(PARAMETERS))}"
+            )
+        _, lo_b, hi_b, _ = PARAMETERS[name]
+        lh = ranges[name]
+        ok = isinstance(lh, Sequence) and not isinstance(lh, str) and len(lh) == 2
+        if ok:
+            ok = all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+                for v in lh
+            )
+        if not ok or not (lo_b <= lh[0] <= lh[1] <= hi_b):
+            raise InvalidInputError(
+                f"{func}(): ensemble_ranges[{name!r}] must be (low, high) with "
+                f"{lo_b:g} <= low <= high <= {hi_b:g}, got {lh!r}"
+            )
+        out[name] = (float(lh[0]), float(lh[1]))
+    b_hi = out.get("birth_doubling_days", (PARAMETERS["birth_doubling_days"][0],) * 2)[1]
+    u_lo = out.get("untreated_doubling_days", (PARAMETERS["untreated_doubling_days"][0],) * 2)[0]
+    if not b_hi < u_lo:
+        raise InvalidInputError(
+            f"{func}(): ensemble_ranges: every birth doubling time must be shorter than every "
+            f"untreated doubling time (the untreated tumour grows), got birth up to {b_hi:g} d "
+            f"and untreated from {u_lo:g} d"
+        )
+    return out
+
+
+def draw_members(
+    k: int, seed: int, ranges: Mapping[str, tuple[float, float]]
+) -> list[dict[str, float]]:
+    """The parameter values of sets 1 .. k-1 (a Latin hypercube over `ranges`, one stream per
+    parameter keyed by `seed`, the name and `k`); set 0, the defaults, is not listed."""
+    n = int(k) - 1
+    cols: dict[str, np.ndarray] = {}
+    for name in sorted(ranges):
+        lo, hi = ranges[name]
+        ss = np.random.SeedSequence(
+            int(seed), spawn_key=(_STREAM, zlib.crc32(name.encode("utf-8")), int(k))
+        )
+        rng = np.random.default_rng(ss)
+        u = (rng.permutation(n) + rng.random(n)) / n  # one draw in each of n strata
+        cols[name] = lo + u * (hi - lo)
+    return [{name: float(cols[name][j]) for name in cols} for j in range(n)]
+
+
+def member_cohort(values: Mapping[str, float]) -> dict[str, Any]:
+    """The :func:`mmmech.dynamics.simulate_cohort` keywords of one parameter set."""
+    change: dict[str, Any] = {}
+    if "birth_doubling_days" in values:
+        change["birth_rate"] = math.log(2) / values["birth_doubling_days"]
+    if "untreated_doubling_days" in values:
+        change["net_rate"] = math.log(2) / values["untreated_doubling_days"]
+    if "death_scale" in values:
+        change["death_scale"] = values["death_scale"]
+    out: dict[str, Any] = {}
+    if change:
+        out["tumour"] = tumour_model(**change)
+    if "hours_per_model_time" in values:
+        out["hours_per_model_time"] = float(values["hours_per_model_time"])
+    return out
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    """Percentile `q` (linear interpolation between order statistics) of values that may be
+    ``inf`` (a median PFS not reached): an interpolation touching ``inf`` is ``inf``."""
+    x = np.sort(np.asarray(values, dtype=float))
+    pos = q / 100.0 * (len(x) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    frac = pos - lo
+    if frac == 0.0 or x[lo] == x[hi]:
+        return float(x[lo])
+    if math.isinf(x[hi]):
+        return math.inf
+    return float(x[lo] + frac * (x[hi] - x[lo]))
+
+
+def _summary(values: Sequence[float | None], name: str) -> dict[str, Any]:
+    """``{name: [p5, p95], name_range: [min, max]}`` (None: not reached within follow-up)."""
+    v = [math.inf if x is None else float(x) for x in values]
+
+    def out(x: float) -> float | None:
+        return None if math.isinf(x) else x
+
+    return {
+        name: [out(_quantile(v, q)) for q in PERCENTILES],
+        f"{name}_range": [out(min(v)), out(max(v))],
+    }
+
+
+def _median_months(a: ArmResult) -> float | None:
+    m = kaplan_meier(a.pfs_days, a.progressed).median
+    return None if m is None or not math.isfinite(m) else float(m) / DAYS_PER_MONTH
+
+
+@dataclass
+class Ensemble:
+    """The parameter sets of a trial (set 0: the defaults) and each set's arms."""
+
+    ranges: dict[str, tuple[float, float]]
+    values: list[dict[str, float]]
+    arms: list[list[ArmResult]] = field(default_factory=list)
+
+    @property
+    def members(self) -> int:
+        return len(self.values)
+
+    def arm(self, j: int) -> dict[str, Any]:
+        """Arm `j`'s ``ensemble`` entry of the trial JSON."""
+        sets = [arms[j] for arms in self.arms]
+        per: dict[str, list[float | None]] = {
+            "orr": [a.rate("PR") for a in sets],
+            "vgpr_or_better": [a.rate("VGPR") for a in sets],
+            "cr_or_better": [a.rate("CR") for a in sets],
+            "median_pfs_months": [_median_months(a) for a in sets],
+        }
+        out: dict[str, Any] = {"members": self.members, "percentiles": list(PERCENTILES)}
+        for k, v in per.items():
+            out.update(_summary(v, k))
+        out["values"] = per
+        return out
+
+    def hazard_ratio(self, i: int, j: int) -> dict[str, Any]:
+        """The ``ensemble`` entry of the hazard ratio of arm `i` against arm `j`."""
+        vals = []
+        for arms in self.arms:
+            a, b = arms[i], arms[j]
+            hr = hazard_ratio(a.pfs_days, a.progressed, b.pfs_days, b.progressed)
+            vals.append(hr.value)
+        est = [v for v in vals if v is not None and math.isfinite(v)]
+        out: dict[str, Any] = {"members": self.members, "percentiles": list(PERCENTILES)}
+        if est:
+            out.update(_summary(est, "value"))
+        else:
+            out.update({"value": [None, None], "value_range": [None, None]})
+        out["not_estimable"] = len(vals) - len(est)
+        out["values"] = [v if v is not None and math.isfinite(v) else None for v in vals]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trial-level ``ensemble`` entry: how the sets were made and their values."""
+        params = []
+        for name, (lo, hi) in self.ranges.items():
+            rate = _SOURCED.get(name)
+            params.append(
+                {
+                    "name": name,
+                    "low": lo,
+                    "high": hi,
+                    "default": PARAMETERS[name][0],
+                    "source": None if rate is None else rate.source,
+                    "values": [v.get(name, PARAMETERS[name][0]) for v in self.values],
+                }
+            )
+        held = [n for n in PARAMETERS if n not in self.ranges]
+        return {
+            "members": self.members,
+            "method": "set 0 the defaults (the point estimate); sets 1..K-1 a Latin hypercube "
+            "over the ranges, one stratum per set and parameter, uniform within",
+            "percentiles": list(PERCENTILES),
+            "parameters": params,
+            "held_at_defaults": held,
+        }
