@@ -86,7 +86,20 @@ def register(sub, common):
         dest="toxicity",
         action="store_false",
         help="skip the per-arm toxicity rates (each patient's course through the regimen's "
-        "dose-modification rules; it does not change efficacy)",
+        "dose-modification rules; it does not change efficacy unless --toxicity-feedback)",
+    )
+    p.add_argument(
+        "--toxicity-feedback",
+        action="store_true",
+        help="run each patient's toxicity course first and simulate response and PFS on the "
+        "doses actually given (holds, reductions, discontinuations, renal starting dose)",
+    )
+    p.add_argument(
+        "--no-pk-variability",
+        dest="pk_variability",
+        action="store_false",
+        help="every patient gets the typical PK of its body size (default: between-patient "
+        "random effects from the population-PK sources' CV%%)",
     )
     p.add_argument(
         "--ensemble",
@@ -121,7 +134,10 @@ def _ensemble_line(a):
 def _tox_line(a):
     t = a["toxicity"]
     th = t["grade3_thrombocytopenia"]
-    plt = "n/a" if th is None else f"{th['rate']:.0%} (label, {', '.join(th['sources'])})"
+    tl = t.get("grade3_thrombocytopenia_label")
+    plt = "n/a" if th is None else f"{th:.1%}"
+    if tl is not None:
+        plt += f", label {tl['rate']:.0%} ({', '.join(tl['sources'])})"
     neut = f"{t['grade3_neutropenia']:.1%}" if t["neutropenia_drugs"] else "0 (no modelled drug)"
     nl = t.get("grade3_neutropenia_label")
     if nl is not None and not t["neutropenia_drugs"]:
@@ -165,6 +181,8 @@ def _handle(args):
         progress=False if args.quiet else None,
         toxicity=args.toxicity,
         ensemble=args.ensemble,
+        pk_variability=args.pk_variability,
+        toxicity_feedback=args.toxicity_feedback,
     )
     payload = res.to_dict()
     if args.plot:

@@ -32,6 +32,7 @@ from ..simulation import propagate
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
+from ._exposure import _own_fine, _own_sub, _patient_pk, _patient_pk_args
 from .imwg import classify
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
@@ -44,7 +45,6 @@ from .regimen import (
     _check_int,
     _conc_intervals,
     _conc_matrix,
-    _doses,
     _has_pk,
     _horizon_days,
     _item,
@@ -183,6 +183,39 @@ def _fine_cached(
         cache[key] = (a, out)
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
+
+
+def _fine_rows(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drug: str,
+    blk: np.ndarray,
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    own_rows: list[int],
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    rows: np.ndarray,
+    edges_h: np.ndarray,
+    no_pk: str,
+) -> np.ndarray:
+    """Interval-mean concentrations of `drug` for the chunk rows `blk`: shared courses
+    (:func:`_fine_cached`) and, for the rows in `own_rows`, the patients' own
+    (:func:`_own_fine`)."""
+    own_set = set(own_rows)
+    out = np.empty((blk.size, edges_h.size - 1))
+    mine = [k for k, r in enumerate(blk) if int(r) in own_set]
+    for k, r in enumerate(blk):
+        if int(r) not in own_set:
+            out[k] = _fine_cached(cache, drug, kin_in[r][0], edges_h, no_pk, kin_in[r][1])
+    if mine:
+        rr = [int(blk[k]) for k in mine]
+        out[mine] = _own_fine(
+            drug,
+            [kin_in[r][0] for r in rr],
+            [kin_in[r][1] for r in rr],
+            [own_etas[rows[r]].get(drug) if own_etas else None for r in rr],
+            edges_h,
+            no_pk,
+        )
+    return out
 
 
 def _patient_mprotein(
@@ -448,6 +481,9 @@ def simulate_cohort(
     contexts: Sequence[Any] | None = None,
     levels: Sequence[Mapping[str, float] | None] | None = None,
     tumour_scales: Sequence[Mapping[str, float] | None] | None = None,
+    pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
+    doses: Sequence[Sequence[Any] | None] | None = None,
+    renal_crcl: Sequence[float | None] | None = None,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -493,6 +529,20 @@ def simulate_cohort(
         rate (:func:`mmmech.dynamics.tumour.scale_rates`), applied to the rates the network's
         readouts give before the tumour integration; default every body ``tumour``'s
         ``growth_scale`` and ``sensitivity_scale``.
+    pk_etas : sequence of mappings, optional
+        Between-patient PK variability: one mapping ``{drug: {parameter: eta}}`` (or None) per
+        body, each parameter multiplied by ``exp(eta)`` (:func:`mmmech.pk.with_etas`;
+        :func:`mmmech.pk.patient_etas` draws them from the sources' CV%). Patients with etas
+        get their own PK course (no reuse between bodies); all such courses of a chunk are
+        superposed in one FFT call per drug and route.
+    doses : sequence, optional
+        One list of :class:`mmmech.regimens.DoseEvent` per body (or None: the regimen's doses):
+        the doses actually given (e.g. after dose modifications,
+        :func:`mmmech.toxicity.apply_dose_modifications`), taken as they are (the variant's
+        drop and dose_scale are not applied again).
+    renal_crcl : sequence of float, optional
+        Creatinine clearance (mL/min) per body (or None): lenalidomide's clearance scaled to it
+        (:func:`mmmech.toxicity.renal.pk_model`), as ``simulate_regimen(toxicity=True)`` does.
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -531,6 +581,9 @@ def simulate_cohort(
         span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
     scales = _patient_tumour_scales(tumour_scales, len(body_list), tumour, func)
+    own_doses, own_etas, own_crcl = _patient_pk_args(
+        len(body_list), doses, pk_etas, renal_crcl, it, func
+    )
     K = int(math.ceil(span_days * 24.0 / step_hours))
     edges = np.arange(K + 1) * float(step_hours)
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
@@ -645,18 +698,32 @@ def simulate_cohort(
             t0 = time.perf_counter()
             conc = np.zeros((Rc, K, substeps, D))
             kin_in: list[tuple[list[Any], dict[str, float]]] = []
+            own: dict[str, list[int]] = {}
             for r in range(Rc):
                 b = body_list[rows[r]]
-                ev = _doses(it, n, b)
-                cov = dict(b.known)
+                ev, cov, mine = _patient_pk(it, n, b, rows[r], own_doses, own_etas, own_crcl)
                 kin_in.append((ev, cov))
                 for j, d in enumerate(drugs):
+                    if d in mine:
+                        own.setdefault(d, []).append(r)
+                        continue
                     local: list[str] = []
                     c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
                     conc[r, :, :, j] = c.reshape(K, substeps)
                     if first:
                         notes += local
                 first = False
+            for d, rr in own.items():
+                conc[rr, :, :, drugs.index(d)] = _own_sub(
+                    d,
+                    [kin_in[r][0] for r in rr],
+                    [kin_in[r][1] for r in rr],
+                    [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
+                    sub_flat,
+                    grid_h,
+                    no_pk,
+                    notes,
+                ).reshape(len(rr), K, substeps)
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0
             mask = np.ascontiguousarray(s_mask[sp])
@@ -679,13 +746,16 @@ def simulate_cohort(
                 for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
                     blk = sel[a : a + _KIN_BLOCK]
                     for d in kin_drugs:
-                        fine = np.stack(
-                            [
-                                _fine_cached(
-                                    pk_cache, d, kin_in[r][0], fine_edges, no_pk, kin_in[r][1]
-                                )
-                                for r in blk
-                            ]
+                        fine = _fine_rows(
+                            pk_cache,
+                            d,
+                            blk,
+                            kin_in,
+                            own.get(d, []),
+                            own_etas,
+                            rows,
+                            fine_edges,
+                            no_pk,
                         )
                         for j, kc in kin:
                             if kc.drug != d:

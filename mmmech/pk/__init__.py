@@ -24,6 +24,7 @@ Modules
 engine    closed forms (:func:`concentrations`, :func:`cumulative_auc`) and the ODE reference
 library   :class:`PKModel` records read from ``structures/pk.toml`` (:func:`model`)
 api       :func:`simulate`, :func:`schedule`, :func:`exposure` and closed-form metrics
+variability  between-patient random effects (etas) from the sources' CV% (:func:`patient_etas`)
 cellular  CAR-T cellular kinetics (expansion, contraction, persistence; ``pk.cellular.model``)
 """
 
@@ -53,6 +54,14 @@ from .engine import (
     ode_concentrations,
 )
 from .library import Check, Covariate, Parameter, PKModel, model, models, names, read_models
+from .variability import (
+    correlations,
+    eta_stream,
+    omegas,
+    patient_etas,
+    sample_etas,
+    with_etas,
+)
 
 __all__ = [
     "ROUTES",
@@ -82,4 +91,10 @@ __all__ = [
     "cumulative_auc",
     "exponentials",
     "ode_concentrations",
+    "omegas",
+    "correlations",
+    "eta_stream",
+    "sample_etas",
+    "patient_etas",
+    "with_etas",
 ]

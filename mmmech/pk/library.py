@@ -174,6 +174,8 @@ class PKModel:
     covariates: tuple[Covariate, ...] = ()
     checks: tuple[Check, ...] = ()
     covariate_values: Mapping[str, float] = field(default_factory=dict)
+    #: correlations between etas the source reports: ``(parameter, parameter, r)``
+    eta_correlations: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def linear(self) -> bool:
@@ -332,6 +334,7 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
             )
         )
     checks = []
+    corr = _eta_correlations(raw.get("eta_correlation") or [], params, where)
     for i, c in enumerate(raw.get("check") or []):
         cw = f"{where}: check {i + 1}"
         if c.get("metric") not in CHECK_METRICS:
@@ -402,7 +405,35 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
         fraction_unbound_source=fu_source,
         covariates=tuple(covs),
         checks=tuple(checks),
+        eta_correlations=corr,
     )
+
+
+def _eta_correlations(
+    raw: list[Any], params: Mapping[str, Parameter], where: str
+) -> tuple[tuple[str, str, float], ...]:
+    """``[[drug.eta_correlation]]`` entries (``a``, ``b``, ``r``, ``source``): the correlation
+    of two parameters' etas as the source reports it (both need a cv_percent)."""
+    out = []
+    for i, c in enumerate(raw):
+        cw = f"{where}: eta_correlation {i + 1}"
+        if not isinstance(c, dict):
+            raise ModelFileError(f"{cw}: expected a table {{a, b, r, source}}")
+        a, b = c.get("a"), c.get("b")
+        for x in (a, b):
+            if not isinstance(x, str) or x not in params or params[x].cv_percent is None:
+                raise ModelFileError(
+                    f"{cw}: {x!r} is not a parameter with a cv_percent"
+                    f"{did_you_mean(str(x), list(params))}"
+                )
+        if a == b:
+            raise ModelFileError(f"{cw}: a and b must differ, got {a!r} twice")
+        r = _num(c.get("r"), f"{cw}.r")
+        if not -1 < r < 1:
+            raise ModelFileError(f"{cw}: r must be in (-1, 1), got {r}")
+        _source(c.get("source"), f"{cw}.source")
+        out.append((str(a), str(b), r))
+    return tuple(out)
 
 
 def read_models(text: str, origin: str = "pk.toml") -> Mapping[str, PKModel]:

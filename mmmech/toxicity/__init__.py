@@ -10,7 +10,10 @@ Modules
 data              the data file: records, reader (:func:`toxicity_data`)
 grading           CTCAE grades of counts (:func:`grade`)
 myelosuppression  Friberg semi-mechanistic neutrophil model (:func:`simulate`, reference ODE)
-neuropathy        cumulative-dose peripheral neuropathy (bortezomib IV vs SC)
+platelets         semi-mechanistic platelet model (Srimani 2022 system; ixazomib, lenalidomide-
+                  dexamethasone, bortezomib)
+neuropathy        cumulative-dose peripheral neuropathy (bortezomib IV vs SC): per-patient
+                  log-normal thresholds
 renal             lenalidomide clearance by CrCl and the label's starting doses
 course            :func:`apply_dose_modifications`: a patient's course through a regimen's
                   dose-modification rules, cycle by cycle

@@ -19,14 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from .. import pk
 from .. import regimens as _regimens
 from ..exceptions import InvalidInputError
 from ..regimens import Body, DoseEvent, DoseModification, DrugSchedule, Regimen
 from ..utils import did_you_mean
 from . import myelosuppression as ms
+from . import platelets as _plt
 from .data import toxicity_data
 from .grading import grade
-from .neuropathy import ROUTE_KEY, neuropathy_onset_dose, neuropathy_probability
+from .neuropathy import ROUTE_KEY, grade_from_dose, iv_equivalent, neuropathy_probability
 from .renal import RenalAdjustment, pk_model, renal_adjustment
 
 __all__ = ["Health", "ToxicityCourse", "apply_dose_modifications"]
@@ -39,9 +41,9 @@ class Health:
     """Patient fields the toxicity models read (names of the patient file).
 
     Used: ``crcl_ml_min`` (lenalidomide clearance and starting dose), ``anc_10e9_L`` (neutrophil
-    baseline), ``neuropathy_grade`` (pre-existing neuropathy). Recorded but not yet used by any
-    model (no sourced effect read): ``age``, ``ecog``, ``frailty``, ``platelets_10e9_L``,
-    ``hemoglobin_g_dL``.
+    baseline), ``platelets_10e9_L`` (platelet baseline, Srimani 2022 Equation 19),
+    ``neuropathy_grade`` (pre-existing neuropathy). Recorded but not yet used by any model (no
+    sourced effect read): ``age``, ``ecog``, ``frailty``, ``hemoglobin_g_dL``.
     """
 
     age: float | None = None
@@ -144,6 +146,9 @@ class ToxicityCourse:
     incidence: tuple[dict[str, Any], ...]
     renal: dict[str, Any] | None
     notes: tuple[str, ...]
+    #: platelet count (10^9/L) on its own day grid, when a regimen drug has a platelet model
+    platelet_times_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    platelets: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def dose_reductions(self) -> int:
@@ -156,14 +161,17 @@ class ToxicityCourse:
         return sorted({a["drug"] for a in self.actions if a["action"] == "discontinue"})
 
     def worst_grade(self, measure: str) -> int:
-        """Worst grade of `measure` (``anc`` or ``neuropathy``) over the course."""
-        key = {"anc": "anc_grade", "neuropathy": "neuropathy_grade"}[measure]
-        return max((int(c[key]) for c in self.cycles if c[key] is not None), default=0)
+        """Worst grade of `measure` (``anc``, ``platelets`` or ``neuropathy``) over the course."""
+        key = {"anc": "anc_grade", "neuropathy": "neuropathy_grade", "platelets": "platelet_grade"}[
+            measure
+        ]
+        return max((int(c[key]) for c in self.cycles if c.get(key) is not None), default=0)
 
     def summary(self) -> dict[str, Any]:
         """The per-patient outcomes a virtual trial aggregates into rates per arm."""
         return {
             "grade3_neutropenia": self.worst_grade("anc") >= 3,
+            "grade3_thrombocytopenia": self.worst_grade("platelets") >= 3,
             "grade2_neuropathy": self.worst_grade("neuropathy") >= 2,
             "dose_reduced": self.dose_reductions > 0,
             "discontinued": self.discontinued,
@@ -184,10 +192,25 @@ class ToxicityCourse:
             "discontinued": self.discontinued,
             "worst_anc_grade": self.worst_grade("anc"),
             "worst_neuropathy_grade": self.worst_grade("neuropathy"),
+            "platelet_times_day": [round(float(t), 4) for t in self.platelet_times_day],
+            "platelets_10e9_L": [round(float(x), 3) for x in self.platelets],
+            "worst_platelet_grade": self.worst_grade("platelets"),
             "incidence": list(self.incidence),
             "renal": self.renal,
             "notes": list(self.notes),
         }
+
+
+def _eta_models(
+    models: Mapping[str, pk.PKModel], pk_etas: Mapping[str, Mapping[str, float]] | None
+) -> dict[str, pk.PKModel]:
+    """The PK models of the drugs in `pk_etas` with the patient's etas applied (on `models`'
+    entry when there is one, e.g. lenalidomide's renal clearance)."""
+    out = {}
+    for d, e in (pk_etas or {}).items():
+        if e and d.lower() in pk.models():
+            out[d] = pk.with_etas(models.get(d) or pk.model(d), e)
+    return out
 
 
 def _cycle_plan(reg: Regimen, cycles: int) -> list[tuple[int, int, int, int]]:
@@ -239,6 +262,10 @@ def apply_dose_modifications(
     renal_adjust: bool = True,
     neutrophil_sensitivity: float = 1.0,
     dt_h: float = 2.0,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
+    platelet_sensitivity: float = 1.0,
+    platelet_eta: float = 0.0,
+    neuropathy_z: float = 0.0,
     **health_fields: Any,
 ) -> tuple[dict[str, list[DoseEvent]], ToxicityCourse]:
     """Run a patient through `cycles` cycles of `regimen`, following its dose-modification rules.
@@ -268,7 +295,19 @@ def apply_dose_modifications(
         typical; a virtual population draws it log-normally with the curated
         ``iiv_slope_var``).
     dt_h
-        Integration step of the neutrophil model (h).
+        Integration step of the neutrophil and platelet models (h).
+    pk_etas
+        The patient's PK random effects ``{drug: {parameter: eta}}``
+        (:func:`mmmech.pk.patient_etas`),
+        applied on top of the renal clearance scaling (default: the typical patient).
+    platelet_sensitivity
+        Multiplier of every drug's loss of platelet precursors for this patient (1 = typical).
+    platelet_eta
+        Standard-normal deviation of the platelet baseline when the patient's platelet count is
+        not given (Srimani 2022 Equation 19; 0 = typical 203 x 10^9/L).
+    neuropathy_z
+        Standard-normal quantile of the patient's cumulative-dose neuropathy thresholds
+        (0 = the median patient; :mod:`mmmech.toxicity.neuropathy`).
 
     Returns
     -------
@@ -293,6 +332,21 @@ def apply_dose_modifications(
             f"apply_dose_modifications(): neutrophil_sensitivity must be a number >= 0, got "
             f"{neutrophil_sensitivity!r}"
         )
+    for name, v in (
+        ("platelet_sensitivity", platelet_sensitivity),
+        ("platelet_eta", platelet_eta),
+        ("neuropathy_z", neuropathy_z),
+    ):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not math.isfinite(v)
+            or (name == "platelet_sensitivity" and v < 0)
+        ):
+            raise InvalidInputError(
+                f"apply_dose_modifications(): {name} must be a finite number"
+                f"{' >= 0' if name == 'platelet_sensitivity' else ''}, got {v!r}"
+            )
     if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
         raise InvalidInputError(
             f"apply_dose_modifications(): cycles must be an integer >= 1, got {cycles!r}"
@@ -310,6 +364,7 @@ def apply_dose_modifications(
     pk_models = {}
     if h.crcl_ml_min is not None:
         pk_models["lenalidomide"] = pk_model(h.crcl_ml_min)
+    pk_models.update(_eta_models(pk_models, pk_etas))
 
     lineage_drugs = set(ms.effect_drugs("neutrophils"))
     use_anc = bool(lineage_drugs & set(reg.drugs))
@@ -322,7 +377,14 @@ def apply_dose_modifications(
     states: dict[str, _DrugState] = {d: _DrugState() for d in reg.drugs}
     given: dict[str, list[DoseEvent]] = {d: [] for d in reg.drugs}
     pk_doses: dict[str, list[tuple[float, float, str]]] = {d: [] for d in reg.drugs}
-    neuro_steps = 0.0
+    neuro_dose: dict[str, float] = {}
+    plt_drugs = set(_plt.effect_drugs())
+    use_plt = bool(plt_drugs & set(reg.drugs))
+    plt_base = _plt.individual_baseline(h.platelets_10e9_L, platelet_eta)
+    plt_state: np.ndarray | None = None
+    plt_t_all: list[np.ndarray] = []
+    plt_all: list[np.ndarray] = []
+    last_plt = float(plt_base)
     pn_grade = h.neuropathy_grade
     prev_pn = pn_grade
     cycle_rows: list[dict[str, Any]] = []
@@ -334,6 +396,8 @@ def apply_dose_modifications(
     for gcycle, pi, k, start_day in plan:
         phase = reg.phases[pi]
         grades_start = {"anc": grade("anc", last_anc), "neuropathy": pn_grade}
+        if use_plt:
+            grades_start["platelets"] = grade("platelets", last_plt)
         # resume held drugs whose condition holds now
         for drug, st in states.items():
             if st.held is not None and not st.discontinued and st.held.resumes(grades_start):
@@ -386,8 +450,8 @@ def apply_dose_modifications(
                 )
                 doses_mg[block.drug] = doses_mg.get(block.drug, 0.0) + mg
                 if block.drug in has_neuro and block.unit == "mg/m2":
-                    neuro_steps += amount / neuropathy_onset_dose(
-                        block.drug, ROUTE_KEY.get(block.route, block.route)
+                    neuro_dose[block.drug] = neuro_dose.get(block.drug, 0.0) + iv_equivalent(
+                        block.drug, amount, ROUTE_KEY.get(block.route, block.route)
                     )
         # counts over the cycle
         c0 = 24.0 * (start_day - 1)
@@ -407,7 +471,29 @@ def apply_dose_modifications(
             nadir = float(np.min(circ))
             last_anc = float(circ[-1])
             anc_g = grade("anc", nadir)
-        pn_grade = int(min(4, h.neuropathy_grade + math.floor(neuro_steps + 1e-9)))
+        pn_grade = max(
+            [h.neuropathy_grade]
+            + [
+                grade_from_dose(d, v, h.neuropathy_grade, neuropathy_z)
+                for d, v in neuro_dose.items()
+            ]
+        )
+        plt_nadir = None
+        plt_g = None
+        if use_plt:
+            drv = _plt.drivers(
+                {d: v for d, v in pk_doses.items() if d in plt_drugs}, models=pk_models
+            )
+            pt, pc, plt_state = _plt.simulate(
+                drv, c0, c1, state=plt_state, dt_h=dt_h, scale=float(platelet_sensitivity)
+            )
+            pc = pc * float(plt_base)
+            sl = slice(0 if not plt_t_all else 1, None)
+            plt_t_all.append(pt[sl] / 24.0 + 1.0)
+            plt_all.append(pc[sl])
+            plt_nadir = float(np.min(pc))
+            last_plt = float(pc[-1])
+            plt_g = grade("platelets", plt_nadir)
         pn_prob: dict[str, float] = {}
         for drug in time_neuro:
             if drug in doses_mg:
@@ -416,6 +502,8 @@ def apply_dose_modifications(
         grades_cycle: dict[str, int] = {"neuropathy": pn_grade}
         if anc_g is not None:
             grades_cycle["anc"] = anc_g
+        if plt_g is not None:
+            grades_cycle["platelets"] = plt_g
         cycle_actions: list[dict[str, Any]] = []
         for block in phase.drugs:
             st = states[block.drug]
@@ -457,6 +545,8 @@ def apply_dose_modifications(
                 "doses_mg": {d: round(v, 6) for d, v in doses_mg.items()},
                 "anc_nadir": None if nadir is None else round(nadir, 5),
                 "anc_grade": anc_g,
+                "platelet_nadir": None if plt_nadir is None else round(plt_nadir, 3),
+                "platelet_grade": plt_g,
                 "neuropathy_grade": pn_grade,
                 "neuropathy_probability": pn_prob,
                 "held": sorted(set(held_now)),
@@ -478,15 +568,15 @@ def apply_dose_modifications(
         for i in toxicity_data().incidences
         if i.drug in reg.drugs
     )
-    if any(
+    if not use_plt and any(
         m.measure == "platelets"
         for p in reg.phases
         for bl in p.drugs
         for m in bl.dose_modifications
     ):
         notes.append(
-            "platelet rules are read but never fire: no platelet time-course model is curated "
-            "(label incidence only)"
+            "platelet rules are read but never fire: no drug of this regimen has a platelet "
+            "time-course model (label incidence only)"
         )
     if h.age is not None or h.frailty is not None or h.ecog is not None:
         notes.append(
@@ -502,5 +592,7 @@ def apply_dose_modifications(
         incidence=incidence,
         renal=None if renal is None else renal.to_dict(),
         notes=tuple(notes),
+        platelet_times_day=np.concatenate(plt_t_all) if plt_t_all else np.zeros(0),
+        platelets=np.concatenate(plt_all) if plt_all else np.zeros(0),
     )
     return {d: v for d, v in given.items()}, course

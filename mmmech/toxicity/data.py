@@ -10,7 +10,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ModelFileError
@@ -24,6 +24,8 @@ __all__ = [
     "Incidence",
     "NeuropathyModel",
     "NeuropathyTimeModel",
+    "PlateletSystem",
+    "PlateletEffect",
     "RenalTier",
     "RenalModel",
     "ToxicityData",
@@ -121,6 +123,12 @@ class NeuropathyModel:
     verified: bool
     note: str
     reported: Mapping[str, float]
+    #: population model (round 5): calibration exposure, its route, median onset among affected
+    calibration_dose: float | None = None
+    calibration_route: str = "iv"
+    median_onset_among_affected: float | None = None
+    #: the calibration trial's dose path: cycles, dose per cycle, reduced dose per cycle
+    calibration_path: tuple[int, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,45 @@ class RenalModel:
 
 
 @dataclass(frozen=True)
+class PlateletSystem:
+    """Srimani-type platelet system: production ``kin``, maturation ``kprp`` (1/h), baseline."""
+
+    kprp_per_h: float
+    kin_per_h: float
+    baseline: float
+    baseline_covariate: float
+    baseline_covariate_center: float
+    baseline_prop_sd: float
+    baseline_add_sd: float
+    source: str
+    population: str
+    verified: bool
+    note: str
+
+    @property
+    def baseline_sd(self) -> float:
+        """SD of the individual baseline when no observed baseline is given (10^9/L)."""
+        return math.hypot(self.baseline_prop_sd * self.baseline, self.baseline_add_sd)
+
+
+@dataclass(frozen=True)
+class PlateletEffect:
+    """A drug's first-order loss from the platelet precursor pool."""
+
+    drug: str
+    basis: str
+    form: str
+    slope: float
+    source: str
+    population: str
+    verified: bool
+    note: str
+    auc_scale_per_h: float = 0.0
+    kpd_rate_per_h: float = 0.0
+    derivation: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ToxicityData:
     """The whole file."""
 
@@ -176,6 +223,8 @@ class ToxicityData:
     neuropathy: Mapping[str, NeuropathyModel]
     renal: Mapping[str, RenalModel]
     neuropathy_time: Mapping[str, NeuropathyTimeModel]
+    platelet_system: PlateletSystem | None = None
+    platelet_effects: tuple[PlateletEffect, ...] = ()
 
 
 class _Reader:
@@ -323,6 +372,24 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             verified=r.flag(t, "verified", w),
             note=r.text(t, "note", w),
             reported=reported,
+            calibration_dose=(
+                r.num(t, "calibration_dose", w, 1e-9) if "calibration_dose" in t else None
+            ),
+            calibration_route=str(t.get("calibration_route", "iv")),
+            median_onset_among_affected=(
+                r.num(t, "median_onset_among_affected", w, 1e-9)
+                if "median_onset_among_affected" in t
+                else None
+            ),
+            calibration_path=(
+                (
+                    int(r.num(t, "calibration_cycles", w, 1)),
+                    r.num(t, "calibration_cycle_dose", w, 1e-9),
+                    r.num(t, "calibration_reduced_cycle_dose", w),
+                )
+                if "calibration_cycles" in t
+                else None
+            ),
         )
         neuro[n.drug] = n
     ntime: dict[str, NeuropathyTimeModel] = {}
@@ -384,7 +451,10 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             label_verified=r.flag(lab, "verified", f"{w}.label"),
             label_note=r.text(lab, "note", f"{w}.label"),
         )
+    psys, peff = _read_platelets(r, doc)
     return ToxicityData(
+        platelet_system=psys,
+        platelet_effects=peff,
         grades=grades,
         systems=systems,
         effects=tuple(effects),
@@ -393,6 +463,62 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
         renal=renal,
         neuropathy_time=ntime,
     )
+
+
+_PLT_FORMS = ("concentration", "concentration_and_auc", "kpd")
+
+
+def _read_platelets(
+    r: _Reader, doc: Mapping[str, Any]
+) -> tuple[PlateletSystem | None, tuple[PlateletEffect, ...]]:
+    """The ``[platelet_system]`` table and the ``[[platelet_effect]]`` records."""
+    t = doc.get("platelet_system")
+    if t is None:
+        return None, ()
+    w = "[platelet_system]"
+    if not isinstance(t, dict):
+        raise r.fail(w, f"expected a table, got {t!r}")
+    system = PlateletSystem(
+        kprp_per_h=r.num(t, "kprp_per_h", w, 1e-9),
+        kin_per_h=r.num(t, "kin_per_h", w, 1e-9),
+        baseline=r.num(t, "baseline", w, 1e-9),
+        baseline_covariate=r.num(t, "baseline_covariate", w),
+        baseline_covariate_center=r.num(t, "baseline_covariate_center", w),
+        baseline_prop_sd=r.num(t, "baseline_prop_sd", w),
+        baseline_add_sd=r.num(t, "baseline_add_sd", w),
+        source=r.source(t, "source", w),
+        population=r.text(t, "population", w),
+        verified=r.flag(t, "verified", w),
+        note=r.text(t, "note", w),
+    )
+    effects = []
+    for i, e in enumerate(r.tables(doc, "platelet_effect")):
+        w = f"[[platelet_effect]] {i + 1} ({e.get('drug')!r})"
+        form = r.text(e, "form", w)
+        if form not in _PLT_FORMS:
+            raise r.fail(w, f"'form' expected one of {', '.join(_PLT_FORMS)}, got {form!r}")
+        basis = r.text(e, "basis", w)
+        if basis not in BASES:
+            raise r.fail(w, f"'basis' expected one of {', '.join(BASES)}, got {basis!r}")
+        deriv = e.get("derivation", {})
+        if not isinstance(deriv, dict):
+            raise r.fail(w, f"'derivation' expected a table, got {deriv!r}")
+        effects.append(
+            PlateletEffect(
+                drug=r.text(e, "drug", w),
+                basis=basis,
+                form=form,
+                slope=r.num(e, "slope", w, 1e-12),
+                source=r.source(e, "source", w),
+                population=r.text(e, "population", w),
+                verified=r.flag(e, "verified", w),
+                note=r.text(e, "note", w),
+                auc_scale_per_h=r.num(e, "auc_scale_per_h", w) if form.endswith("auc") else 0.0,
+                kpd_rate_per_h=r.num(e, "kpd_rate_per_h", w, 1e-12) if form == "kpd" else 0.0,
+                derivation=deriv,
+            )
+        )
+    return system, tuple(effects)
 
 
 def _isnum(v: Any) -> bool:

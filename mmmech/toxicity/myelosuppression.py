@@ -43,6 +43,7 @@ __all__ = [
     "lowest_count",
     "derive_slope",
     "population_nadirs",
+    "stage_means",
 ]
 
 DoseTuple = tuple[float, float, str]
@@ -192,6 +193,36 @@ def simulate(
         y = y + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
         out[i + 1] = y[4]
     return fine[::m], out, y
+
+
+def stage_means(
+    values: Callable[[np.ndarray], np.ndarray], start_h: float, end_h: float, dt_h: float
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray]:
+    """The RK4 stage averages of ``values(times_h)`` that :func:`simulate` uses: grid times,
+    step, and the means over each step's [0, h/6], [h/6, 5h/6], [5h/6, h] (each shape
+    (n, ...)). For other count models on the same fixed-step scheme (``platelets``); the
+    values are not capped."""
+    if not (end_h > start_h and dt_h > 0):
+        raise InvalidInputError(
+            f"stage_means(): expected end_h > start_h and dt_h > 0, got {start_h}, {end_h}, {dt_h}"
+        )
+    n = max(1, int(np.ceil((end_h - start_h) / dt_h - 1e-9)))
+    h = (end_h - start_h) / n
+    m = _SUB
+    fine = start_h + np.arange(n * m + 1) * (h / m)
+    v = np.asarray(values(fine), dtype=float)
+    cum = np.concatenate(
+        [np.zeros((1,) + v.shape[1:]), np.cumsum(0.5 * (v[1:] + v[:-1]), axis=0)]
+    ) * (h / m)
+    a, b = m // 6, 5 * m // 6
+    base = np.arange(n) * m
+    return (
+        fine[::m],
+        h,
+        (cum[base + a] - cum[base]) / (a * h / m),
+        (cum[base + b] - cum[base + a]) / ((b - a) * h / m),
+        (cum[base + m] - cum[base + b]) / ((m - b) * h / m),
+    )
 
 
 def simulate_reference(

@@ -2,11 +2,15 @@
 
 The cumulative dose is the strongest predictor of bortezomib neuropathy (PMID:20497001). The
 one dose-route number read with an identifier is the median cumulative dose at which
-neuropathy developed: 15.6 mg/m2 intravenous, 20.8 mg/m2 subcutaneous (PMID:29625927). mmmech
-uses it as a staircase for a typical patient: the neuropathy grade rises by one at each
-multiple of that dose, on top of the patient's pre-existing grade, up to grade 4. It does not
-recover (recovery takes months to years, PMID:20497001). This is an explicit simplification,
-not a fitted time-to-event model (docs/toxicity.md).
+neuropathy developed: 15.6 mg/m2 intravenous, 20.8 mg/m2 subcutaneous (PMID:29625927), medians
+over the patients who developed neuropathy. Until round 5 mmmech used them as a staircase that
+every patient climbed (grade 2 at 31.2 mg/m2 IV: 100% grade >= 2 in any long bortezomib arm).
+Now each patient has log-normal cumulative-dose thresholds per grade (one standard-normal
+``z`` per patient, so grades stay ordered), in IV-equivalent dose (an SC dose counts
+15.6/20.8 of an IV dose); :func:`population_parameters` computes the thresholds from the IV arm
+of Moreau 2011 (PMID:21507715) and the median onset among affected patients. Added to the
+patient's pre-existing grade; no grade 4 threshold; no recovery (months to years,
+PMID:20497001).
 
 Thalidomide neuropathy depends on time on drug, not cumulative dose (PMID:16940275: 38% at
 6 months, 73% at 12 months; cumulative dose and dose-intensity not predictive):
@@ -15,8 +19,10 @@ Thalidomide neuropathy depends on time on drug, not cumulative dose (PMID:169402
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
+from statistics import NormalDist
 
 from ..exceptions import InvalidInputError, UnknownNameError
 from ..utils import did_you_mean
@@ -28,6 +34,9 @@ __all__ = [
     "neuropathy_grade",
     "neuropathy_probability",
     "weibull_parameters",
+    "population_parameters",
+    "iv_equivalent",
+    "grade_from_dose",
     "ROUTE_KEY",
 ]
 
@@ -58,27 +67,105 @@ def neuropathy_onset_dose(drug: str, route: str) -> float:
     return m.onset[key]
 
 
-def neuropathy_grade(drug: str, doses: Iterable[tuple[float, str]], baseline_grade: int = 0) -> int:
-    """Neuropathy grade after `doses` (``(amount, route)`` in the model's unit, e.g. mg/m2).
+@functools.cache
+def population_parameters(drug: str = "bortezomib") -> dict[str, object]:
+    """Thresholds of the population model: ``d50`` (IV-equivalent cumulative dose at which half
+    of patients reach grade >= g, g = 1, 2, 3) and ``sigma`` (log-scale SD of a patient's
+    thresholds), from the reported incidences at the calibration dose (grade >= 1, >= 2, >= 3;
+    route ``calibration_route``) and the median onset dose among the affected patients:
+    ``Phi((ln Dc - mu_g)/sigma) = p_g`` and ``Phi((ln m - mu_1)/sigma) = p_1 / 2``."""
+    m = neuropathy_model(drug)
+    dc, med = m.calibration_dose, m.median_onset_among_affected
+    if dc is None or med is None:
+        raise InvalidInputError(f"population_parameters(): {drug} has no population calibration")
+    r = m.calibration_route
+    p = [m.reported[f"moreau_any_grade_{r}"], m.reported[f"moreau_grade2_{r}"]]
+    p.append(m.reported[f"moreau_grade3_{r}"])
+    nd = NormalDist()
+    a1, b = nd.inv_cdf(p[0]), nd.inv_cdf(p[0] / 2.0)
+    sigma = (math.log(dc) - math.log(med)) / (a1 - b)
+    d50 = {g + 1: math.exp(math.log(dc) - sigma * nd.inv_cdf(pg)) for g, pg in enumerate(p)}
+    if m.calibration_path is not None:
+        # grade >= 3 on the trial's own dose path (reduced from the cycle after grade 2):
+        # grades 1 and 2 are reached before any reduction, so only d50[3] changes
+        d50[3] = _grade3_on_path(d50[2], sigma, p[2], m.calibration_path)
+    return {"d50": d50, "sigma": sigma, "route": r}
 
-    Each dose counts as its fraction of the route's onset dose, so switching route mid-course
-    is handled; the grade is the baseline plus the whole steps reached, at most 4.
 
-    >>> neuropathy_grade("bortezomib", [(1.3, "iv")] * 12)   # 15.6 mg/m2 IV
+def _grade3_on_path(
+    d50_2: float, sigma: float, target: float, path: tuple[int, float, float]
+) -> float:
+    """The grade-3 median threshold at which a fraction `target` of patients (quantile grid)
+    reaches grade 3 when the per-cycle dose drops from ``path[1]`` to ``path[2]`` in the cycle
+    after grade 2 (bisection on the log threshold)."""
+    cycles, full, reduced = path
+    nd = NormalDist()
+    scales = [math.exp(sigma * nd.inv_cdf((i + 0.5) / 2000)) for i in range(2000)]
+
+    def frac(d50_3: float) -> float:
+        hit = 0
+        for u in scales:
+            cum, red = 0.0, False
+            for _ in range(cycles):
+                cum += reduced if red else full
+                if cum >= d50_3 * u - 1e-9:
+                    hit += 1
+                    break
+                red = red or cum >= d50_2 * u - 1e-9
+        return hit / len(scales)
+
+    lo, hi = d50_2, d50_2 * 100.0
+    for _ in range(50):
+        mid = math.sqrt(lo * hi)
+        if frac(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+def iv_equivalent(drug: str, amount: float, route: str) -> float:
+    """`amount` of `drug` by `route` as the IV dose with the same neuropathy effect
+    (``amount x onset_iv / onset_route``; an SC bortezomib dose counts 0.75)."""
+    return amount * neuropathy_onset_dose(drug, "iv") / neuropathy_onset_dose(drug, route)
+
+
+def grade_from_dose(drug: str, dose_iv: float, baseline_grade: int = 0, z: float = 0.0) -> int:
+    """Grade of a patient with threshold quantile `z` (standard normal; 0 = median patient)
+    after IV-equivalent cumulative dose `dose_iv`: the baseline plus the grades whose
+    threshold ``d50_g exp(sigma z)`` is reached, at most 4."""
+    par = population_parameters(drug)
+    d50: dict[int, float] = par["d50"]  # type: ignore[assignment]
+    sigma = float(par["sigma"])  # type: ignore[arg-type]
+    reached = sum(1 for g in d50 if dose_iv >= d50[g] * math.exp(sigma * z) - 1e-9)
+    return int(min(4, baseline_grade + reached))
+
+
+def neuropathy_grade(
+    drug: str, doses: Iterable[tuple[float, str]], baseline_grade: int = 0, z: float = 0.0
+) -> int:
+    """Neuropathy grade after `doses` (``(amount, route)`` in the model's unit, e.g. mg/m2) for
+    a patient whose thresholds sit at standard-normal quantile `z` (0: the median patient).
+
+    Each dose counts as its IV equivalent, so switching route mid-course is handled.
+
+    >>> neuropathy_grade("bortezomib", [(1.3, "iv")] * 32)   # 8 cycles IV, median patient
     1
-    >>> neuropathy_grade("bortezomib", [(1.3, "sc")] * 12)
+    >>> neuropathy_grade("bortezomib", [(1.3, "sc")] * 32)
     0
     """
     if isinstance(baseline_grade, bool) or baseline_grade not in range(5):
         raise InvalidInputError(
             f"neuropathy_grade(): baseline_grade must be 0-4, got {baseline_grade!r}"
         )
-    steps = 0.0
+    if isinstance(z, bool) or not isinstance(z, (int, float)) or not math.isfinite(z):
+        raise InvalidInputError(f"neuropathy_grade(): z must be a finite number, got {z!r}")
+    dose = 0.0
     for amount, route in doses:
         if not (isinstance(amount, (int, float)) and math.isfinite(amount) and amount >= 0):
             raise InvalidInputError(f"neuropathy_grade(): dose must be >= 0, got {amount!r}")
-        steps += amount / neuropathy_onset_dose(drug, route)
-    return int(min(4, baseline_grade + math.floor(steps + 1e-9)))
+        dose += iv_equivalent(drug, amount, route)
+    return grade_from_dose(drug, dose, baseline_grade, z)
 
 
 def _time_model(drug: str) -> NeuropathyTimeModel:

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
+from .. import pk as _pk
 from .. import populations as _populations
 from .._guards import check_int, check_seed
 from .._typing import PathLike
+from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..exceptions import InvalidInputError, MmmechError
 from ..populations import Patient, Population
@@ -47,7 +49,7 @@ from .arms import (
 from .ensemble import PARAMETERS as _ENSEMBLE_PARAMETERS
 from .ensemble import Ensemble, check_members, check_ranges, draw_members, member_cohort
 from .survival import hazard_ratio, kaplan_meier
-from .tox import arm_toxicity, patient_toxicity
+from .tox import arm_toxicity, patient_course
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
@@ -102,6 +104,8 @@ class _TrialSpec:
     toxicity: bool = True
     #: further simulate_cohort keywords (a parameter set of an ensemble; () = the defaults)
     cohort: tuple[tuple[str, Any], ...] = ()
+    pk_variability: bool = True
+    toxicity_feedback: bool = False
 
 
 def _key(arm: int, index: int) -> str:
@@ -118,6 +122,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
     rows: list[dict[str, Any]] = []
     for a, idx in by_arm.items():
         patients = [_populations.patient(spec.population, i, spec.seed) for i in idx]
+        exposure, tox_rows = _arm_exposure(spec, a, patients)
         res = simulate_arm(
             spec.arms[a],
             patients,
@@ -129,6 +134,7 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
             step_hours=spec.step_hours,
             backend=spec.backend,
             **dict(spec.cohort),
+            **exposure,
         )
         # the count of inexact courses depends on the batch: the rows carry `ok` instead
         notes = "\n".join(sorted({x for x in res.notes if not x.startswith(_INEXACT)}))
@@ -145,20 +151,38 @@ def _run_batch(spec: _TrialSpec, pairs: Sequence[tuple[int, int]]) -> dict[str, 
                     "ok": bool(res.ok[j]),
                     "horizon_days": float(res.horizon_days),
                     "notes": notes,
-                    "toxicity": (
-                        patient_toxicity(
-                            spec.arms[a],
-                            patients[j],
-                            spec.cycles[a],
-                            spec.population.name,
-                            spec.seed,
-                        )
-                        if spec.toxicity
-                        else None
-                    ),
+                    "toxicity": tox_rows[j],
                 }
             )
     return {"rows": rows, "timings": {"seconds": time.perf_counter() - t0, "patients": len(rows)}}
+
+
+def _arm_exposure(
+    spec: _TrialSpec, a: int, patients: Sequence[Patient]
+) -> tuple[dict[str, Any], list[dict[str, Any] | None]]:
+    """What decides the patients' exposure on arm `a`: keywords of
+    :func:`~mmmech.dynamics.simulate_cohort` (``pk_etas``: each patient's PK random effects
+    from its own keyed stream, :func:`mmmech.pk.patient_etas`; with toxicity feedback
+    ``doses`` actually given and ``renal_crcl``) and each patient's toxicity record (None
+    without toxicity). The toxicity course runs first, on the patient's own PK."""
+    drugs = _item(spec.arms[a], _FUNC).regimen.drugs
+    etas = [
+        _pk.patient_etas(spec.population.name, p.index, spec.seed, drugs)
+        if spec.pk_variability
+        else None
+        for p in patients
+    ]
+    kw: dict[str, Any] = {"pk_etas": etas} if spec.pk_variability else {}
+    if not spec.toxicity:
+        return kw, [None] * len(patients)
+    courses = [
+        patient_course(spec.arms[a], p, spec.cycles[a], spec.population.name, spec.seed, pk_etas=e)
+        for p, e in zip(patients, etas, strict=True)
+    ]
+    if spec.toxicity_feedback:
+        kw["doses"] = [ev for ev, _ in courses]
+        kw["renal_crcl"] = [patient_health(p).get("crcl_ml_min") for p in patients]
+    return kw, [rec for _, rec in courses]
 
 
 def _batches(
@@ -215,6 +239,8 @@ def _fingerprint(spec: _TrialSpec, indices: Sequence[int]) -> tuple[str, dict[st
         "model": spec.model if isinstance(spec.model, str) else repr(spec.model),
         "step_hours": spec.step_hours,
         "toxicity": spec.toxicity,
+        "pk_variability": spec.pk_variability,
+        "toxicity_feedback": spec.toxicity_feedback,
     }
     content = {
         "config": config,
@@ -345,10 +371,28 @@ _NO_ENSEMBLE = (
 
 _TOX_NOTE = (
     "toxicity per arm: each patient's course through the regimen's dose-modification rules "
-    "(mmmech.toxicity: neutrophil model with a per-patient sensitivity, cumulative-dose "
-    "neuropathy, CrCl-adjusted lenalidomide); thrombocytopenia is a label incidence, not "
-    "modelled; toxicity does not yet change trial efficacy (response and PFS are simulated on "
-    "the planned doses: the cohort kernel takes one schedule for all patients)"
+    "(mmmech.toxicity: neutrophil and platelet models with per-patient draws, population "
+    "cumulative-dose neuropathy, CrCl-adjusted lenalidomide; thrombocytopenia modelled for "
+    "bortezomib, ixazomib and lenalidomide, a label incidence otherwise)"
+)
+_NO_FEEDBACK_NOTE = (
+    "toxicity does not change efficacy here (toxicity_feedback=False): response and PFS are "
+    "simulated on the planned doses"
+)
+_FEEDBACK_NOTE = (
+    "toxicity fed back into efficacy (toxicity_feedback=True): each patient's toxicity course "
+    "ran first, and response and PFS were simulated on the doses actually given (holds, "
+    "reductions, discontinuations, the label's renal starting dose), with lenalidomide's "
+    "clearance scaled to the patient's CrCl"
+)
+_PK_VAR_NOTE = (
+    "between-patient PK variability: each patient's random effects (log-normal etas with the "
+    "population-PK sources' CV%, structures/pk.toml) from a stream keyed to the patient (the "
+    "same in every arm and run), in efficacy and toxicity"
+)
+_NO_PK_VAR_NOTE = (
+    "no between-patient PK variability (pk_variability=False): every patient has the typical "
+    "PK of its body size"
 )
 
 
@@ -373,6 +417,8 @@ def run_trial(
     toxicity: bool = True,
     ensemble: int = 0,
     ensemble_ranges: Mapping[str, tuple[float, float]] | None = None,
+    pk_variability: bool = True,
+    toxicity_feedback: bool = False,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -407,7 +453,7 @@ def run_trial(
     toxicity : bool
         Per arm, the toxicity rates over its patients (default True; each patient's course
         through the regimen's dose-modification rules, :mod:`mmmech.trials.tox`). Efficacy
-        stays on the planned doses either way.
+        stays on the planned doses unless `toxicity_feedback`.
     ensemble : int
         0 (default): off. K in 2-1000: the same patients also under K - 1 parameter sets drawn
         from `ensemble_ranges` (set 0 is the point estimate, :mod:`mmmech.trials.ensemble`);
@@ -418,10 +464,27 @@ def run_trial(
         What the ensemble varies (default: the sourced ranges of the tumour constants,
         :func:`mmmech.trials.ensemble.default_ranges`); names ``birth_doubling_days``,
         ``untreated_doubling_days``, ``death_scale``, ``hours_per_model_time``.
+    pk_variability : bool
+        Between-patient PK variability (default True): each patient's PK parameters carry
+        random effects drawn from the population-PK sources' CV% (:func:`mmmech.pk.patient_etas`,
+        keyed to the patient: the same in every arm and run), in efficacy and toxicity. False:
+        every patient has the typical PK of its body size (for comparisons).
+    toxicity_feedback : bool
+        Feed toxicity back into efficacy (default False; needs `toxicity`): each patient's
+        toxicity course runs first and response and PFS are simulated on the doses actually
+        given (holds, reductions, discontinuations, the label's renal starting dose of
+        lenalidomide, with its clearance scaled to the patient's CrCl).
     """
     func = _FUNC
-    if not isinstance(toxicity, bool):
-        raise InvalidInputError(f"{func}(): toxicity must be True or False, got {toxicity!r}")
+    for name, v in (
+        ("toxicity", toxicity),
+        ("pk_variability", pk_variability),
+        ("toxicity_feedback", toxicity_feedback),
+    ):
+        if not isinstance(v, bool):
+            raise InvalidInputError(f"{func}(): {name} must be True or False, got {v!r}")
+    if toxicity_feedback and not toxicity:
+        raise InvalidInputError(f"{func}(): toxicity_feedback=True needs toxicity=True")
     if isinstance(arms, (str, bytes, os.PathLike)) or not isinstance(arms, Sequence):
         raise InvalidInputError(
             f"{func}(): arms must be a sequence of regimens (names, files or Regimen objects), "
@@ -474,6 +537,8 @@ def run_trial(
         step_hours=float(step_hours),
         backend=backend,
         toxicity=toxicity,
+        pk_variability=pk_variability,
+        toxicity_feedback=toxicity_feedback,
     )
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
@@ -545,7 +610,7 @@ def run_trial(
         ens = _assemble_ensemble(esp, ranges, members, results, indices, enrolled, done)
     notes = list(_NOTES)
     notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
-    notes.append(_TOX_NOTE if toxicity else "toxicity not computed (toxicity=False)")
+    notes += _exposure_notes(toxicity, toxicity_feedback, pk_variability)
     if passed_over:
         notes.append(
             f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
@@ -577,6 +642,14 @@ def run_trial(
         except OSError:
             pass
     return res
+
+
+def _exposure_notes(toxicity: bool, feedback: bool, pk_variability: bool) -> list[str]:
+    """The trial notes on toxicity, its feedback into efficacy and PK variability."""
+    out = [_PK_VAR_NOTE if pk_variability else _NO_PK_VAR_NOTE]
+    if not toxicity:
+        return [*out, "toxicity not computed (toxicity=False)"]
+    return [*out, _TOX_NOTE, _FEEDBACK_NOTE if feedback else _NO_FEEDBACK_NOTE]
 
 
 def _finite(obj: Any) -> Any:
@@ -636,10 +709,11 @@ class _EnsembleSpec:
 
 
 def _member_spec(spec: _TrialSpec, values: Mapping[str, float]) -> _TrialSpec:
-    """`spec` under one drawn parameter set (toxicity is not recomputed: it does not depend on
-    the tumour's parameters)."""
+    """`spec` under one drawn parameter set (toxicity rates are not recomputed: they do not
+    depend on the tumour's parameters; with toxicity feedback the courses still run, since
+    they set the doses the efficacy uses)."""
     cohort = tuple(sorted(member_cohort(values).items()))
-    return replace(spec, cohort=cohort, toxicity=False)
+    return replace(spec, cohort=cohort, toxicity=spec.toxicity and spec.toxicity_feedback)
 
 
 def _member_key(m: int, a: int, i: int) -> str:

@@ -8,29 +8,42 @@ batch and worker) and returns the small per-patient record the trial journals.
 :func:`arm_toxicity` turns an arm's records into rates over its patients (the ``toxicity``
 object of an arm in ``mmmech trial --json``).
 
-Efficacy is not changed: the cohort kernel takes one schedule for all patients, so the trial's
-response and PFS stay on the planned doses (said in the trial's notes).
+:func:`patient_course` also returns the doses the patient was actually given (held,
+reduced, discontinued; the renal starting dose): with ``run_trial(toxicity_feedback=True)``
+the trial simulates efficacy on them (:func:`mmmech.dynamics.simulate_cohort`'s per-patient
+``doses``). Without it, response and PFS stay on the planned doses (said in the trial's notes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import populations as _populations
 from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..populations import Patient
-from ..regimens import Regimen
+from ..regimens import DoseEvent, Regimen
 from ..toxicity import apply_dose_modifications, toxicity_data
 from ..toxicity import myelosuppression as _ms
+from ..toxicity import platelets as _plt
 
-__all__ = ["patient_toxicity", "arm_toxicity", "neutrophil_sensitivity", "ROW_FIELDS"]
+__all__ = [
+    "patient_toxicity",
+    "patient_course",
+    "arm_toxicity",
+    "neutrophil_sensitivity",
+    "toxicity_draws",
+    "ROW_FIELDS",
+]
 
 #: fields of the per-patient record (journaled with the patient's row)
-ROW_FIELDS = ("anc_grade", "pn_grade", "reductions", "holds", "discontinued")
+ROW_FIELDS = ("anc_grade", "plt_grade", "pn_grade", "reductions", "holds", "discontinued")
 
 
 def neutrophil_sensitivity(population: str, index: int, seed: int) -> float:
@@ -40,6 +53,28 @@ def neutrophil_sensitivity(population: str, index: int, seed: int) -> float:
     var = toxicity_data().systems["neutrophils"].iiv_slope_var
     rng = _populations.stream(population, index, seed).spawn(1)[0]
     return float(math.exp(rng.normal(0.0, math.sqrt(var))))
+
+
+def toxicity_draws(population: str, index: int, seed: int) -> dict[str, float]:
+    """Patient `index`'s platelet and neuropathy draws, each from its own named sub-stream
+    (``SeedSequence(seed, spawn_key=(crc32(population), index, crc32(name)))``), so no
+    existing draw of the patient changes: ``platelet_eta`` (standard normal: the platelet
+    baseline when the patient has no platelet count), ``platelet_sensitivity`` (log-normal with
+    the neutrophil ``iiv_slope_var``: a borrowed spread, no platelet-effect variability was
+    read) and ``neuropathy_z`` (standard-normal quantile of the neuropathy thresholds)."""
+    key = zlib.crc32(population.encode("utf-8"))
+
+    def rng(name: bytes) -> np.random.Generator:
+        seq = np.random.SeedSequence(seed, spawn_key=(key, index, zlib.crc32(name)))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    var = toxicity_data().systems["neutrophils"].iiv_slope_var
+    p = rng(b"platelets")
+    return {
+        "platelet_eta": float(p.normal()),
+        "platelet_sensitivity": float(math.exp(p.normal(0.0, math.sqrt(var)))),
+        "neuropathy_z": float(rng(b"neuropathy").normal()),
+    }
 
 
 def _variant(arm: Any, func: str) -> Regimen:
@@ -63,23 +98,50 @@ def _variant(arm: Any, func: str) -> Regimen:
 
 
 def patient_toxicity(
-    arm: Any, patient: Patient, cycles: int, population: str, seed: int
+    arm: Any,
+    patient: Patient,
+    cycles: int,
+    population: str,
+    seed: int,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, Any]:
     """The per-patient toxicity record of `patient` on `arm` over `cycles` cycles:
     ``anc_grade`` (worst CTCAE grade of the modelled neutrophil count; 0 without a modelled
-    drug), ``pn_grade`` (worst peripheral-neuropathy grade), ``reductions`` (dose reductions,
-    including resumptions at a lower level), ``holds`` (hold actions), ``discontinued`` (a drug
-    was discontinued)."""
+    drug), ``plt_grade`` (the same for the modelled platelet count), ``pn_grade`` (worst
+    peripheral-neuropathy grade), ``reductions`` (dose reductions, including resumptions at a
+    lower level), ``holds`` (hold actions), ``discontinued`` (a drug was discontinued).
+    `pk_etas`: the patient's PK random effects (typical PK without)."""
+    return patient_course(arm, patient, cycles, population, seed, pk_etas)[1]
+
+
+def patient_course(
+    arm: Any,
+    patient: Patient,
+    cycles: int,
+    population: str,
+    seed: int,
+    pk_etas: Mapping[str, Mapping[str, float]] | None = None,
+) -> tuple[list[DoseEvent], dict[str, Any]]:
+    """The doses `patient` was actually given on `arm` (one list by day, in mg; the variant's
+    dropped drugs and dose scales applied) and the toxicity record of
+    :func:`patient_toxicity`."""
     reg = _variant(arm, "trial")
-    _, course = apply_dose_modifications(
+    draws = toxicity_draws(population, patient.index, seed)
+    given, course = apply_dose_modifications(
         reg,
         cycles,
         patient.regimen_body(),
         patient_health(patient),
         neutrophil_sensitivity=neutrophil_sensitivity(population, patient.index, seed),
+        pk_etas=pk_etas,
+        platelet_eta=draws["platelet_eta"],
+        platelet_sensitivity=draws["platelet_sensitivity"],
+        neuropathy_z=draws["neuropathy_z"],
     )
-    return {
+    events = sorted((e for evs in given.values() for e in evs), key=lambda e: (e.day, e.drug))
+    return events, {
         "anc_grade": course.worst_grade("anc"),
+        "plt_grade": course.worst_grade("platelets"),
         "pn_grade": course.worst_grade("neuropathy"),
         "reductions": course.dose_reductions,
         "holds": sum(1 for a in course.actions if a["action"] == "hold"),
@@ -141,14 +203,24 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
         }
         for i in inc
     ]
-    label = {k: _label_block(inc, k) for k in ("neutropenia", "thrombocytopenia")}
+    plt_modelled = sorted(set(_plt.effect_drugs()) & set(reg.drugs))
+    # a drug with a platelet model needs no thrombocytopenia label fallback
+    inc_label = [
+        i for i in inc if not (i.toxicity == "thrombocytopenia" and i.drug in plt_modelled)
+    ]
+    label = {k: _label_block(inc_label, k) for k in ("neutropenia", "thrombocytopenia")}
     return {
         "patients": n,
         "grade3_neutropenia": frac(lambda r: r["anc_grade"] >= 3),
         "neutropenia_basis": "model" if modelled else "no modelled drug",
         "neutropenia_drugs": modelled,
         "grade3_neutropenia_label": label["neutropenia"],
-        "grade3_thrombocytopenia": label["thrombocytopenia"],
+        "grade3_thrombocytopenia": (
+            frac(lambda r: r.get("plt_grade", 0) >= 3) if plt_modelled else None
+        ),
+        "thrombocytopenia_basis": "model" if plt_modelled else "no modelled drug",
+        "thrombocytopenia_drugs": plt_modelled,
+        "grade3_thrombocytopenia_label": label["thrombocytopenia"],
         "grade2_neuropathy": frac(lambda r: r["pn_grade"] >= 2),
         "grade3_neuropathy": frac(lambda r: r["pn_grade"] >= 3),
         "neuropathy_drugs": pn_drugs,

@@ -49,12 +49,15 @@ def test_poor_renal_function_starts_at_the_label_dose():
 
 
 def test_bortezomib_neuropathy_rules_reduce_then_hold():
-    """vd (IV) with pre-existing grade 1 neuropathy: grade 2 after 15.6 mg/m2 -> 1.0 mg/m2
-    (PMC:PMC1936263), grade 3 later -> held for the rest of the course."""
-    doses, course = apply_dose_modifications("vd", 8, {"bsa_m2": 1.8}, neuropathy_grade=1)
+    """vd (IV), a sensitive patient (thresholds one SD low: z = -1) with pre-existing grade 1
+    neuropathy: grade 2 in cycle 2 -> 1.0 mg/m2 (PMC:PMC1936263), grade 3 in cycle 3 -> held
+    for the rest of the course. (Before round 5 every patient climbed the same staircase.)"""
+    doses, course = apply_dose_modifications(
+        "vd", 8, {"bsa_m2": 1.8}, neuropathy_grade=1, neuropathy_z=-1.0
+    )
     acts = [(a["cycle"], a["action"]) for a in course.actions if a["drug"] == "bortezomib"]
-    assert acts[0] == (3, "reduce")
-    assert course.cycles[3]["doses_mg"]["bortezomib"] == pytest.approx(4 * 1.0 * 1.8)
+    assert acts[0] == (2, "reduce")
+    assert course.cycles[2]["doses_mg"]["bortezomib"] == pytest.approx(4 * 1.0 * 1.8)
     assert ("hold" in [a for _, a in acts]) and course.worst_grade("neuropathy") >= 3
     held = [c["cycle"] for c in course.cycles if "bortezomib" in c["held"]]
     assert held and all(c > acts[0][0] for c in held)
@@ -106,6 +109,7 @@ def test_neutrophil_sensitivity_and_summary():
     assert s["grade3_neutropenia"] and not s["grade2_neuropathy"]
     assert set(s) == {
         "grade3_neutropenia",
+        "grade3_thrombocytopenia",
         "grade2_neuropathy",
         "dose_reduced",
         "discontinued",

