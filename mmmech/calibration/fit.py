@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 
 from ..dynamics import classify, simulate_cohort, tumour_model
-from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, HALF_LIVES, UNTREATED_DOUBLING_DAYS, integrate
+from ..dynamics.tumour import (
+    BIRTH_DOUBLING_DAYS,
+    HALF_LIVES,
+    UNTREATED_DOUBLING_DAYS,
+    integrate,
+    scale_rates,
+)
 from ..exceptions import FitError, InvalidInputError
 from ..trials import DAYS_PER_MONTH, arm_horizon_days, enrol
 from ..trials.arms import ISOTYPE_AS
@@ -81,6 +87,9 @@ class ArmCourse:
     m0: np.ndarray
     hours_per_model_time: float
     notes: list[str] = field(default_factory=list)
+    #: each patient's tumour-kinetics multipliers (None: all 1; Patient.tumour)
+    growth: np.ndarray | None = None
+    sensitivity: np.ndarray | None = None
 
     @property
     def horizon_days(self) -> float:
@@ -157,7 +166,18 @@ def simulate_courses(
             a[rows] = runs[0] + bb
         assert a is not None and b is not None
         out.append(
-            ArmCourse(arm, a, b, step_hours / 24.0, iso, m0, float(hours_per_model_time), notes)
+            ArmCourse(
+                arm,
+                a,
+                b,
+                step_hours / 24.0,
+                iso,
+                m0,
+                float(hours_per_model_time),
+                notes,
+                growth=np.array([p.tumour_scale("growth") for p in patients]),
+                sensitivity=np.array([p.tumour_scale("sensitivity") for p in patients]),
+            )
         )
     return out
 
@@ -166,6 +186,11 @@ def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -
     """Response rates and median TTP of one arm at (s, Tb) from its split rates."""
     beta = math.log(2) / birth_doubling_days
     rate = course.a * (beta / _B0) - death_scale * course.b * ((beta - _NU) / (_B0 - _NU))
+    if course.growth is not None and course.sensitivity is not None:
+        # per-patient multipliers on the untreated net rate (beta - s (beta - nu): the split
+        # rates are beta and beta - nu at the untreated state) and on the drug effect
+        r0 = beta - death_scale * (beta - _NU)
+        rate = scale_rates(rate, r0, course.growth, course.sensitivity)
     P, K = rate.shape
     M = np.empty((P, K + 1))
     for name in dict.fromkeys(course.isotypes.tolist()):

@@ -51,7 +51,7 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
-from .tumour import HALF_LIVES, TumourModel, integrate
+from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
 
 __all__ = ["CohortResult", "simulate_cohort"]
 
@@ -259,6 +259,51 @@ def _patient_mprotein(
     return iso, m0
 
 
+def _patient_tumour_scales(
+    tumour_scales: Sequence[Mapping[str, float] | None] | None,
+    P: int,
+    tumour: TumourModel,
+    func: str,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-patient ``(growth, sensitivity)`` multipliers (None: every patient 1, the typical
+    patient, so the rates are used as computed)."""
+    g = np.full(P, float(tumour.growth_scale))
+    s = np.full(P, float(tumour.sensitivity_scale))
+    if tumour_scales is not None:
+        if isinstance(tumour_scales, (str, bytes, Mapping)) or len(tumour_scales) != P:
+            raise InvalidInputError(
+                f"{func}(): tumour_scales must be a sequence of one mapping (or None) per body "
+                f"({P}), got {tumour_scales!r:.60}"
+            )
+        for i, ts in enumerate(tumour_scales):
+            if ts is None:
+                continue
+            if not isinstance(ts, Mapping):
+                raise InvalidInputError(
+                    f"{func}(): tumour_scales[{i}] must be a mapping {{'growth': x, "
+                    f"'sensitivity': y}} or None, got {type(ts).__name__}"
+                )
+            for k, v in ts.items():
+                if k not in ("growth", "sensitivity"):
+                    raise InvalidInputError(
+                        f"{func}(): tumour_scales[{i}]: unknown multiplier {k!r}"
+                        f"{did_you_mean(str(k), ['growth', 'sensitivity'])} (expected growth, "
+                        f"sensitivity)"
+                    )
+                if (
+                    isinstance(v, bool)
+                    or not isinstance(v, (int, float, np.floating))
+                    or not (0 < v < math.inf)
+                ):
+                    raise InvalidInputError(
+                        f"{func}(): tumour_scales[{i}][{k!r}] must be a number > 0, got {v!r}"
+                    )
+                (g if k == "growth" else s)[i] = float(v)
+    if np.all(g == 1.0) and np.all(s == 1.0):
+        return None
+    return g, s
+
+
 def _integrate_patients(
     rate: np.ndarray, dt_days: float, iso: np.ndarray, m0: np.ndarray, tumour: TumourModel
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -435,6 +480,7 @@ def simulate_cohort(
     follow_up_days: float | None = None,
     contexts: Sequence[Any] | None = None,
     levels: Sequence[Mapping[str, float] | None] | None = None,
+    tumour_scales: Sequence[Mapping[str, float] | None] | None = None,
     pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
     doses: Sequence[Sequence[Any] | None] | None = None,
     renal_crcl: Sequence[float | None] | None = None,
@@ -477,6 +523,12 @@ def simulate_cohort(
         :func:`mmmech.dynamics.simulate_regimen`'s `levels`. A level of an input node (no rule,
         no drug on it) is held at ``y0 x level`` in the shared call; other levels compile the
         patient's own model (a call of its own).
+    tumour_scales : sequence of mappings, optional
+        One mapping ``{"growth": g, "sensitivity": s}`` (or None: 1, 1) per body: the patient's
+        multipliers of the net untreated growth rate and of the drug-induced part of the net
+        rate (:func:`mmmech.dynamics.tumour.scale_rates`), applied to the rates the network's
+        readouts give before the tumour integration; default every body ``tumour``'s
+        ``growth_scale`` and ``sensitivity_scale``.
     pk_etas : sequence of mappings, optional
         Between-patient PK variability: one mapping ``{drug: {parameter: eta}}`` (or None) per
         body, each parameter multiplied by ``exp(eta)`` (:func:`mmmech.pk.with_etas`;
@@ -528,6 +580,7 @@ def simulate_cohort(
             )
         span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
+    scales = _patient_tumour_scales(tumour_scales, len(body_list), tumour, func)
     own_doses, own_etas, own_crcl = _patient_pk_args(
         len(body_list), doses, pk_etas, renal_crcl, it, func
     )
@@ -615,10 +668,12 @@ def simulate_cohort(
         d_cols = [idx[k] for k in _DEATH if k in idx]
         s_g = np.empty(S)
         s_d = np.empty(S)
+        s_r0 = np.empty(S)  # untreated net rate (the base of the per-patient multipliers)
         for j in range(S):
             p0 = float(ss.y[j, p_col])
             death0 = float(ss.y[j, d_cols].sum())
             s_g[j], s_d[j] = tumour.rates(p0, death0)
+            s_r0[j] = s_g[j] * p0 - s_d[j] * death0
         # binding kinetics (as simulate_regimens, binding_kinetics=True) per simulator: its
         # columns' potencies may differ (a context's mutations)
         kin_of: dict[int, list[Any]] = {}
@@ -733,6 +788,8 @@ def simulate_cohort(
             g = s_g[sp][:, None]
             dscale = s_d[sp][:, None]
             rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
+            if scales is not None:
+                rate = scale_rates(rate, s_r0[sp], scales[0][rows], scales[1][rows])
             if iso_arr is None:
                 nb, mp = integrate(
                     rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL

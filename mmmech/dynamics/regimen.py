@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,7 +43,7 @@ from . import feedback as _feedback
 from ._course import network_course
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
-from .tumour import HALF_LIVES, TumourModel, integrate, tumour_model
+from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates, tumour_model
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -689,6 +689,11 @@ def simulate_regimens(
     P = series("proliferation")
     A = series("apoptosis") + series("immune_killing")
     rate = g * 0.5 * (P[:, 1:] + P[:, :-1]) - dscale * 0.5 * (A[:, 1:] + A[:, :-1])
+    if tumour.growth_scale != 1.0 or tumour.sensitivity_scale != 1.0:
+        # one patient's tumour-kinetics multipliers (a patient file's [tumour])
+        rate = scale_rates(
+            rate, g * p0 - dscale * death0, tumour.growth_scale, tumour.sensitivity_scale
+        )
     burden, mprot = _tumour_integrate(rate, step_hours / 24.0, tumour)
     import pandas as pd  # deferred: pandas costs about 0.3 s; import mmmech stays fast
 
@@ -851,6 +856,12 @@ def _patient_notes(pat: Any, ctx: list[Any], body_given: bool, tumour_given: boo
     ]
     if pat.levels:
         notes.append("patient levels: " + ", ".join(f"{k} x{v:g}" for k, v in pat.levels.items()))
+    if pat.tumour:
+        notes.append(
+            "patient tumour kinetics: "
+            + ", ".join(f"{k} x{v:g}" for k, v in pat.tumour.items())
+            + " (net untreated growth; drug-induced part of the net rate)"
+        )
     if tumour_given:
         notes.append("tumour= given: the patient's isotype and M-protein not used")
     elif pat.isotype in HALF_LIVES:
@@ -912,6 +923,15 @@ def _clonal(
             body = pat.regimen_body()
         if tumour is None and pat.isotype in HALF_LIVES:
             tumour = tumour_model(isotype=pat.isotype, m0_g_per_dL=pat.m_protein_g_dL)
+        if pat.tumour:
+            # the patient's tumour-kinetics multipliers, unless the given model sets its own
+            base_t = tumour if tumour is not None else tumour_model()
+            if base_t.growth_scale == 1.0 and base_t.sensitivity_scale == 1.0:
+                tumour = replace(
+                    base_t,
+                    growth_scale=pat.tumour_scale("growth"),
+                    sensitivity_scale=pat.tumour_scale("sensitivity"),
+                )
     rest = 1.0 - sum(clones.values())
     plan = [("sensitive", max(rest, 0.0), ctx)] + [
         (name, f, ctx + ([name] if name not in ctx else [])) for name, f in clones.items()

@@ -49,6 +49,7 @@ __all__ = [
     "UNTREATED_DOUBLING_DAYS",
     "tumour_model",
     "integrate",
+    "scale_rates",
 ]
 
 
@@ -153,6 +154,11 @@ class TumourModel:
     death_scale : float
         Multiplies the death rate per unit of (Apoptosis + ImmuneKilling) fixed by the untreated
         balance (1.0 = as derived; see ``docs/dynamics.md``).
+    growth_scale, sensitivity_scale : float
+        One patient's tumour-kinetics multipliers (1.0 = the typical patient): the net untreated
+        growth rate times `growth_scale`, the drug-induced part of the net rate times
+        `sensitivity_scale` (:func:`scale_rates`; ``docs/dynamics.md``, "Between-patient
+        tumour kinetics").
     """
 
     birth_rate: float = math.log(2) / BIRTH_DOUBLING_DAYS.value
@@ -160,6 +166,8 @@ class TumourModel:
     isotype: str = "IgG"
     m0_g_per_dL: float = 3.0
     death_scale: float = 1.0
+    growth_scale: float = 1.0
+    sensitivity_scale: float = 1.0
     sources: tuple[str, ...] = field(
         default=(BIRTH_DOUBLING_DAYS.source, UNTREATED_DOUBLING_DAYS.source)
     )
@@ -170,7 +178,13 @@ class TumourModel:
                 f"TumourModel(): isotype must be one of {', '.join(HALF_LIVES)}, got "
                 f"{self.isotype!r}{did_you_mean(str(self.isotype), list(HALF_LIVES))}"
             )
-        for name in ("birth_rate", "m0_g_per_dL", "death_scale"):
+        for name in (
+            "birth_rate",
+            "m0_g_per_dL",
+            "death_scale",
+            "growth_scale",
+            "sensitivity_scale",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0):
                 raise InvalidInputError(f"TumourModel(): {name} must be a number > 0, got {v!r}")
@@ -207,6 +221,44 @@ def tumour_model(**changes: Any) -> TumourModel:
                 f"tumour_model(): unknown parameter {k!r}{did_you_mean(k, sorted(known))}"
             )
     return replace(TumourModel(), **changes)
+
+
+def scale_rates(
+    rate_per_day: np.ndarray,
+    untreated: Any,
+    growth: Any = 1.0,
+    sensitivity: Any = 1.0,
+) -> np.ndarray:
+    """Net growth rates of patients whose tumour kinetics differ from the typical patient's.
+
+    With ``r0`` the untreated net rate and ``E = r0 - rate`` the drug-induced part of the
+    typical patient's net rate at each step, a patient with multipliers ``growth`` and
+    ``sensitivity`` has
+
+        rate_i = rate + (growth - 1) * max(r0, 0) - (sensitivity - 1) * max(E, 0)
+
+    i.e. its untreated net growth is ``growth x r0`` and the tumour-suppressing part of the drug
+    effect is ``sensitivity x E`` (a part that raises the rate, E < 0, is not scaled). So a
+    higher `sensitivity` or a lower `growth` never raises the rate at any step, and the burden
+    and M-protein (increasing in the rates, :func:`integrate`) are never higher.
+
+    Parameters
+    ----------
+    rate_per_day : ndarray (R, K)
+        The typical patient's net rate of each row on each step.
+    untreated : float or array (R,)
+        Each row's untreated net rate ``r0`` (per day).
+    growth, sensitivity : float or array (R,)
+        Multipliers > 0 per row.
+    """
+    r = np.asarray(rate_per_day, dtype=float)
+    r0 = np.broadcast_to(np.asarray(untreated, dtype=float), r.shape[:1])[:, None]
+    gs = np.broadcast_to(np.asarray(growth, dtype=float), r.shape[:1])[:, None]
+    ss = np.broadcast_to(np.asarray(sensitivity, dtype=float), r.shape[:1])[:, None]
+    if not (np.all(gs > 0) and np.all(ss > 0)):
+        raise InvalidInputError("scale_rates(): growth and sensitivity must be > 0")
+    effect = np.maximum(r0 - r, 0.0)
+    return r + (gs - 1.0) * np.maximum(r0, 0.0) - (ss - 1.0) * effect
 
 
 def integrate(

@@ -4,8 +4,9 @@
 :func:`~mmmech.populations.sample` draws, from a file that describes one real or hypothetical
 patient: body size (BSA computed from weight and height as the sampler does), renal function,
 isotype and baseline M-protein, patient contexts and features (validated against the bundled
-contexts and populations, with close matches), ``[levels]`` on model inputs and a ``[health]``
-table (ECOG, IMWG frailty, blood counts, neuropathy grade) for the toxicity layer. Every error
+contexts and populations, with close matches), ``[levels]`` on model inputs, ``[tumour]``
+kinetics multipliers and a ``[health]`` table (ECOG, IMWG frailty, blood counts, neuropathy
+grade) for the toxicity layer. Every error
 is one :class:`~mmmech.exceptions.ModelFileError` line naming the file, the line and the field.
 Format: ``docs/populations.md`` (section "Patient files").
 """
@@ -33,7 +34,7 @@ from ..utils import did_you_mean
 from .library import available as _populations
 from .library import load as _population
 from .reader import ISOTYPES, _Check, known_nodes
-from .records import FRAILTY, Health, Patient
+from .records import FRAILTY, TUMOUR_SCALES, Health, Patient
 from .sampler import bsa
 
 __all__ = ["available_patients", "load_patient", "read_patient", "known_features"]
@@ -53,6 +54,7 @@ _TOP = (
     "features",
     "levels",
     "health",
+    "tumour",
 )
 _HEALTH = (
     "ecog",
@@ -62,6 +64,8 @@ _HEALTH = (
     "hemoglobin_g_dL",
     "neuropathy_grade",
 )
+#: plausibility bounds of a ``[tumour]`` multiplier (an input check, not a sourced number)
+_TUMOUR_BOUNDS = (0.01, 100.0)
 #: plausibility bounds (input checks, not sourced numbers): field -> (low, high), inclusive
 _BOUNDS = {
     "age": (18.0, 120.0),
@@ -212,6 +216,25 @@ def read_patient(text: str, origin: str, expect_name: str | None = None) -> Pati
             )
         levels[node] = float(v)
 
+    chk.field("tumour", "")
+    tumour: dict[str, float] = {}
+    raw_tumour = chk.table(doc.get("tumour", {}), "[tumour]")
+    for k, v in raw_tumour.items():
+        chk.field("tumour", k)
+        chk.keys({k: None}, TUMOUR_SCALES, "[tumour]")
+        lo, hi = _TUMOUR_BOUNDS
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not (math.isfinite(v) and lo <= v <= hi)
+        ):
+            raise chk.error(
+                "[tumour]",
+                f"'{k}' must be a multiplier in [{lo:g}, {hi:g}] (1 = the typical patient), "
+                f"got {v!r}",
+            )
+        tumour[k] = float(v)
+
     chk.field("health", "")
     h = chk.table(doc.get("health", {}), "[health]")
     for k in h:
@@ -266,6 +289,7 @@ def read_patient(text: str, origin: str, expect_name: str | None = None) -> Pati
         description=description,
         health=health,
         origin=origin,
+        tumour=ReadOnlyDict(tumour),
     )
 
 

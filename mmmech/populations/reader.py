@@ -14,6 +14,7 @@ from ..resources import list_data, load_toml, parse_toml
 from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 from .records import (
+    TUMOUR_SCALES,
     BodySpec,
     Distribution,
     Feature,
@@ -22,6 +23,7 @@ from .records import (
     Member,
     Population,
     Provenance,
+    TumourSpec,
 )
 
 __all__ = ["read_population", "known_contexts", "known_nodes", "ISOTYPES", "DISTRIBUTIONS"]
@@ -63,6 +65,7 @@ _TOP = (
     "body",
     "crcl",
     "levels",
+    "tumour",
 )
 
 
@@ -338,6 +341,43 @@ def _level_range(d: Distribution) -> tuple[float, float]:
     return low, d.high if d.high is not None else math.inf
 
 
+def _tumour(chk: _Check, raw: Any) -> TumourSpec:
+    """The ``[tumour]`` table: ``[tumour.growth]`` and ``[tumour.sensitivity]`` multipliers
+    (lognormal or fixed, > 0) and the correlation of their logarithms."""
+    t = chk.table(raw, "[tumour]")
+    chk.keys(t, (*TUMOUR_SCALES, "correlation", "correlation_note"), "[tumour]")
+    dists: dict[str, Distribution | None] = {}
+    for key in TUMOUR_SCALES:
+        where = f"[tumour.{key}]"
+        if key not in t:
+            dists[key] = None
+            continue
+        dist = chk.distribution(t[key], where)
+        if dist.kind not in ("lognormal", "fixed"):
+            raise chk.error(
+                where,
+                f"'distribution' must be lognormal or fixed (a multiplier), got {dist.kind!r}",
+            )
+        if dist.kind == "fixed" and not dist.value > 0:
+            raise chk.error(where, f"'value' must be > 0 (a multiplier), got {dist.value!r}")
+        dists[key] = dist
+    corr = t.get("correlation", 0.0)
+    if isinstance(corr, bool) or not isinstance(corr, (int, float)) or not -1 < corr < 1:
+        raise chk.error("[tumour]", f"'correlation' must be a number in (-1, 1), got {corr!r}")
+    note = chk.text(t, "correlation_note", "[tumour]")
+    if corr and not note:
+        raise chk.error(
+            "[tumour]",
+            "a 'correlation' needs a 'correlation_note' with its source "
+            "or the reason for the modelling choice",
+        )
+    if corr and not all(d is not None and d.kind == "lognormal" for d in dists.values()):
+        raise chk.error(
+            "[tumour]", "a 'correlation' needs lognormal [tumour.growth] and [tumour.sensitivity]"
+        )
+    return TumourSpec(dists["growth"], dists["sensitivity"], float(corr), note)
+
+
 def read_population(text: str, origin: str, expect_name: str | None = None) -> Population:
     """Parse and validate the TOML `text` of a population file (`origin` names it in errors,
     with the line for the fields of single tables such as ``[levels.NODE]``)."""
@@ -491,4 +531,5 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         crcl=chk.distribution(doc["crcl"], "[crcl]"),
         levels=ReadOnlyDict(levels),
         origin=origin,
+        tumour=_tumour(chk, doc.get("tumour", {})),
     )

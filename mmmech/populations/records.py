@@ -16,6 +16,8 @@ __all__ = [
     "Feature",
     "Isotypes",
     "BodySpec",
+    "TumourSpec",
+    "TUMOUR_SCALES",
     "Population",
     "Health",
     "Patient",
@@ -25,6 +27,10 @@ __all__ = [
 #: IMWG frailty categories (Palumbo et al., Blood 2015, PMID:25628469: additive score 0-5 of
 #: age, comorbidities, ADL and IADL; fit = 0, intermediate fitness = 1, frail >= 2)
 FRAILTY = ("fit", "intermediate", "frail")
+#: per-patient tumour-kinetics multipliers (``[tumour.NAME]`` of a population or patient file):
+#: ``growth`` multiplies the net untreated growth rate, ``sensitivity`` the drug-induced part of
+#: the net rate (docs/dynamics.md, "Between-patient tumour kinetics")
+TUMOUR_SCALES = ("growth", "sensitivity")
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,18 @@ class BodySpec:
 
 
 @dataclass(frozen=True)
+class TumourSpec:
+    """Between-patient multipliers of the tumour kinetics (the ``[tumour]`` table): ``growth``
+    and ``sensitivity`` (lognormal or fixed; None: 1 for every patient) and the `correlation`
+    between their logarithms."""
+
+    growth: Distribution | None = None
+    sensitivity: Distribution | None = None
+    correlation: float = 0.0
+    correlation_note: str = ""
+
+
+@dataclass(frozen=True)
 class Population:
     """A virtual population read from a ``populations/*.toml`` file (see docs/populations.md)."""
 
@@ -133,6 +151,7 @@ class Population:
     crcl: Distribution
     levels: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     origin: str = ""
+    tumour: TumourSpec = field(default_factory=TumourSpec)
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""
@@ -219,6 +238,9 @@ class Patient:
         all None for a sampled patient).
     origin : str
         The patient file read (empty for a sampled patient).
+    tumour : mapping
+        Tumour-kinetics multipliers ``growth`` and ``sensitivity`` (:data:`TUMOUR_SCALES`;
+        empty or a missing key: 1, the typical patient).
     """
 
     id: str
@@ -235,6 +257,12 @@ class Patient:
     description: str = ""
     health: Health = field(default_factory=Health)
     origin: str = ""
+    tumour: Mapping[str, float] = field(default_factory=lambda: ReadOnlyDict({}))
+
+    def tumour_scale(self, name: str) -> float:
+        """The patient's tumour-kinetics multiplier `name` (``growth`` or ``sensitivity``;
+        1 when not drawn or not given)."""
+        return float(self.tumour.get(name, 1.0))
 
     def regimen_body(self) -> _regimens.Body:
         """The patient's weight and BSA as a :class:`mmmech.regimens.Body` for dosing."""
@@ -261,6 +289,7 @@ class Patient:
             "m_protein_g_dL": self.m_protein_g_dL,
             "age": self.age,
             "health": self.health.to_dict(),
+            "tumour": dict(self.tumour),
             "notes": list(self.notes),
             "origin": self.origin,
         }

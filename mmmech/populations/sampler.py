@@ -2,7 +2,9 @@
 
 Patient ``i`` of population ``P`` under seed ``s`` draws from its own random stream,
 ``numpy.random.SeedSequence(s, spawn_key=(crc32(P), i))``: the same patient whatever ``n``
-(as long as ``n > i``), in every arm of a trial and in every run.
+(as long as ``n > i``), in every arm of a trial and in every run. Properties added later draw
+from named sub-streams of the same key (:func:`substream`: the tumour-kinetics multipliers use
+``spawn_key=(crc32(P), i, crc32(b"tumour"))``), so adding them changes no existing draw.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..exceptions import InvalidInputError
 from .library import load
 from .records import Distribution, Patient, Population
 
-__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream"]
+__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream", "substream"]
 
 _STD = NormalDist()
 _EPS = 1e-12
@@ -40,6 +42,15 @@ def stream(population: str, index: int, seed: int) -> np.random.Generator:
     """The random stream of patient `index` of `population` under `seed`."""
     key = zlib.crc32(population.encode("utf-8"))
     seq = np.random.SeedSequence(seed, spawn_key=(key, index))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def substream(population: str, index: int, seed: int, name: str) -> np.random.Generator:
+    """The named sub-stream `name` of patient `index` of `population` under `seed`: its own
+    draws, independent of :func:`stream` and of the other sub-streams."""
+    key = zlib.crc32(population.encode("utf-8"))
+    sub = zlib.crc32(name.encode("utf-8"))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, index, sub))
     return np.random.Generator(np.random.PCG64(seq))
 
 
@@ -126,6 +137,43 @@ def _body(pop: Population, u1: float, u2: float) -> dict[str, float]:
     }
 
 
+def _bounded(d: Distribution, z: float, zshift: float = 0.0, cscale: float = 1.0) -> float:
+    """A lognormal (or fixed) value at standard-normal draw `z` (``bounds = "clip"``), or the
+    truncated conditional ``zshift + cscale * Z`` from the uniform ``Phi(z)`` (``truncate``)."""
+    if d.kind == "fixed":
+        return d.value
+    loc, scale, lo, hi = _loc_scale(d)
+    if d.bounds == "clip" or (lo is None and hi is None):
+        x = _back(d, loc + scale * (zshift + cscale * z))
+        if d.low is not None:
+            x = max(x, d.low)
+        if d.high is not None:
+            x = min(x, d.high)
+        return x
+    clo = None if lo is None else (lo - zshift) / cscale
+    chi = None if hi is None else (hi - zshift) / cscale
+    zz = zshift + cscale * _truncated_z(_STD.cdf(z), clo, chi)
+    return _back(d, loc + scale * zz)
+
+
+def _tumour_scales(population: Population, index: int, seed: int) -> dict[str, float]:
+    """The patient's tumour-kinetics multipliers from the ``tumour`` sub-stream: growth from
+    the first standard-normal draw, sensitivity from the second, correlated with it on the log
+    scale (correlation r: ``z_s = r z_g + sqrt(1 - r^2) z``)."""
+    spec = population.tumour
+    if spec.growth is None and spec.sensitivity is None:
+        return {}
+    rng = substream(population.name, index, seed, "tumour")
+    zg, z2 = _z(rng.random()), _z(rng.random())
+    out: dict[str, float] = {}
+    if spec.growth is not None:
+        out["growth"] = _bounded(spec.growth, zg)
+    if spec.sensitivity is not None:
+        r = spec.correlation
+        out["sensitivity"] = _bounded(spec.sensitivity, z2, r * zg, math.sqrt(1.0 - r * r))
+    return out
+
+
 def patient(population: Population, index: int, seed: int) -> Patient:
     """Patient `index` of `population` under `seed` (what ``sample(...)[index]`` returns)."""
     rng = stream(population.name, index, seed)
@@ -173,6 +221,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         m_protein_g_dL=m_protein,
         age=age,
         notes=tuple(notes),
+        tumour=ReadOnlyDict(_tumour_scales(population, index, seed)),
     )
 
 
@@ -195,7 +244,8 @@ def sample(population: Population | str, n: int, seed: int = 0) -> list[Patient]
 
 def to_dataframe(patients: Sequence[Patient]) -> Any:
     """One row per patient: id, index, age, body measures, isotype, M-protein, contexts and
-    features (';'-joined), one boolean column per feature and one column per sampled level."""
+    features (';'-joined), one boolean column per feature, one column per sampled level and
+    one per tumour-kinetics multiplier (``tumour_growth``, ``tumour_sensitivity``)."""
     import pandas as pd  # deferred: pandas is slow to import and only tables need it
 
     names: list[str] = []
@@ -215,5 +265,6 @@ def to_dataframe(patients: Sequence[Patient]) -> Any:
         }
         row.update({f: f in p.features for f in names})
         row.update({f"level_{k}": v for k, v in p.levels.items()})
+        row.update({f"tumour_{k}": v for k, v in p.tumour.items()})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -16,7 +16,13 @@ from .. import regimens as _regimens
 from ..dynamics import feedback as _feedback
 from ..dynamics.imwg import CATEGORIES, classify
 from ..dynamics.regimen import KEY_NODES, simulate_regimens
-from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, HALF_LIVES, integrate, tumour_model
+from ..dynamics.tumour import (
+    BIRTH_DOUBLING_DAYS,
+    HALF_LIVES,
+    integrate,
+    scale_rates,
+    tumour_model,
+)
 from ..exceptions import InvalidInputError
 from ..pk import cellular as _cellular_pk
 from ..toxicity import myelosuppression as _ms
@@ -214,6 +220,10 @@ def _reintegrate(tc: Any, m: _Member, tumour: Any, cr: float) -> Any:
     )
     g, d = tm.rates(float(P[0]), float(A[0]))
     rate = g * 0.5 * (P[1:] + P[:-1]) - d * 0.5 * (A[1:] + A[:-1])
+    if tumour.growth_scale != 1.0 or tumour.sensitivity_scale != 1.0:
+        # the patient's tumour-kinetics multipliers (a patient file's [tumour])
+        r0 = g * float(P[0]) - d * float(A[0])
+        rate = scale_rates(rate[None, :], r0, tumour.growth_scale, tumour.sensitivity_scale)[0]
     _, M = integrate(rate[None, :], dt_days, math.log(2) / m.half_life_days, tumour.m0_g_per_dL)
     return classify(tc["day"].to_numpy(), M[0], cr_reduction=cr)
 
@@ -303,7 +313,10 @@ def rank(
         seen.add(r.name)
     iso = pat.isotype if pat.isotype in HALF_LIVES else "IgG"
     tumour = tumour_model(
-        isotype=iso, m0_g_per_dL=pat.m_protein_g_dL if pat.isotype in HALF_LIVES else 3.0
+        isotype=iso,
+        m0_g_per_dL=pat.m_protein_g_dL if pat.isotype in HALF_LIVES else 3.0,
+        growth_scale=pat.tumour_scale("growth"),
+        sensitivity_scale=pat.tumour_scale("sensitivity"),
     )
     members = _members(ensemble, seed, iso)
     body = pat.regimen_body()

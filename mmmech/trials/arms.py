@@ -229,6 +229,7 @@ def simulate_arm(
         isotypes=[ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients],
         m_protein=[p.m_protein_g_dL for p in patients],
         follow_up_days=follow_up_days,
+        tumour_scales=[dict(p.tumour) or None for p in patients],
         **cohort,
     )
     day = res.hours / 24.0
