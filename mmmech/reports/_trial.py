@@ -50,8 +50,10 @@ def _interval(arm: Mapping[str, Any], key: str) -> tuple[Any, Any] | None:
     iv = _pair((arm.get("intervals") or {}).get(key))
     if iv:
         return iv
-    for lo, hi in ((f"{key}_low", f"{key}_high"), (f"{key[: -len('_months')]}_low",
-                                                    f"{key[: -len('_months')]}_high")):
+    for lo, hi in (
+        (f"{key}_low", f"{key}_high"),
+        (f"{key[: -len('_months')]}_low", f"{key[: -len('_months')]}_high"),
+    ):
         if lo in arm and hi in arm and not (arm[lo] is None and arm[hi] is None):
             return arm[lo], arm[hi]
     return None
@@ -95,11 +97,11 @@ def _km_html(arms: list[Mapping[str, Any]]) -> str:
     horizon = 0.0
     for arm in arms:
         km = arm.get("km") or {}
-        months, surv = _km_months(km), list(km.get("survival") or [])
-        if not months:
+        times, surv = _km_months(km), list(km.get("survival") or [])
+        if not times:
             continue
-        horizon = max(horizon, months[-1] * DAYS_PER_MONTH)
-        x = [0.0] + months
+        horizon = max(horizon, times[-1] * DAYS_PER_MONTH)
+        x = [0.0] + times
         y = [1.0] + [float(s) for s in surv]
         fig.add_trace(
             go.Scatter(
@@ -234,9 +236,7 @@ def _hr_html(hrs: list[Mapping[str, Any]]) -> str:
         if any(ens):
             cells += _hr_ensemble_cells(e)
         rows.append(f"<tr>{cells}</tr>")
-    ehead = (
-        "<th>ensemble 5th-95th percentile</th><th>ensemble range</th>" if any(ens) else ""
-    )
+    ehead = "<th>ensemble 5th-95th percentile</th><th>ensemble range</th>" if any(ens) else ""
     table = (
         "<table class='tbl' id='hazard-ratios'><thead><tr><th>arm</th><th>versus</th>"
         f"<th>hazard ratio</th><th>interval</th>{ehead}</tr></thead><tbody>{''.join(rows)}"
@@ -320,7 +320,8 @@ def _settings_html(doc: Mapping[str, Any]) -> str:
     def on(key: str, yes: str, no: str) -> str | None:
         if key not in st:
             return None
-        return f"<li data-setting='{esc(key)}' data-value='{esc(st[key])}'>{yes if st[key] else no}</li>"
+        text = yes if st[key] else no
+        return f"<li data-setting='{esc(key)}' data-value='{esc(st[key])}'>{text}</li>"
 
     items = [
         on(
@@ -364,7 +365,9 @@ TOX_KEYS = (
 
 
 def _tox_html(arms: list[Mapping[str, Any]]) -> str:
-    tox = [(a, a.get("toxicity")) for a in arms if isinstance(a.get("toxicity"), Mapping)]
+    tox: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = [
+        (a, a["toxicity"]) for a in arms if isinstance(a.get("toxicity"), Mapping)
+    ]
     if not tox:
         return "<p>No toxicity rates in this document (computed with toxicity on).</p>"
     head = "<th>arm</th>" + "".join(f"<th>{h}</th>" for _, h in TOX_KEYS)
@@ -419,8 +422,11 @@ def ensemble_table_html(doc: Mapping[str, Any]) -> str | None:
         src_html = (
             "none recorded"
             if link is None
-            else (f"<a href='{esc(link['url'])}'>{esc(link['id'])}</a>" if link.get("url")
-                  else esc(link["id"]))
+            else (
+                f"<a href='{esc(link['url'])}'>{esc(link['id'])}</a>"
+                if link.get("url")
+                else esc(link["id"])
+            )
         )
         vals = list(p.get("values") or [])
         rows.append(

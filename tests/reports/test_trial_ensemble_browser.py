@@ -51,11 +51,11 @@ def test_tiny_ensemble_trial_report_shows_the_json(trial_json, tmp_path, open_re
     for arm in doc["arms"]:
         for k in (*RATE_KEYS, "median_pfs_months"):
             sel = f"#arms tr[data-arm='{arm['name']}'] [data-key={k}]"
-            assert _num(o.js(f"() => document.querySelector(\"{sel}\").dataset.value")) == (
+            assert _num(o.js(f'() => document.querySelector("{sel}").dataset.value')) == (
                 pytest.approx(arm[k])
             )
             got = o.js(
-                f"() => {{ const s = document.querySelector(\"{sel} [data-key={k}-ensemble]\");"
+                f'() => {{ const s = document.querySelector("{sel} [data-key={k}-ensemble]");'
                 " return [s.dataset.low, s.dataset.high]; }"
             )
             assert [_num(g) for g in got] == pytest.approx(arm["ensemble"][k]), (arm["name"], k)
@@ -64,7 +64,7 @@ def test_tiny_ensemble_trial_report_shows_the_json(trial_json, tmp_path, open_re
         if arm["median_pfs_months"] is not None:
             text = o.js(
                 f"() => document.querySelector(\"#arms tr[data-arm='{arm['name']}'] "
-                "[data-key=median_pfs_months]\").textContent"
+                '[data-key=median_pfs_months]").textContent'
             )
             assert text.startswith(f"{arm['median_pfs_months']:.1f} [")
 
@@ -104,7 +104,7 @@ def test_tiny_ensemble_trial_report_shows_the_json(trial_json, tmp_path, open_re
         for k, _ in TOX_KEYS:
             v = o.js(
                 f"() => document.querySelector(\"#toxicity tr[data-arm='{arm['name']}'] "
-                f"[data-key={k}]\").dataset.value"
+                f'[data-key={k}]").dataset.value'
             )
             assert _num(v) == pytest.approx(arm["toxicity"][k]), (arm["name"], k)
 

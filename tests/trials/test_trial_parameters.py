@@ -63,9 +63,7 @@ def test_file_moves_each_patient_as_regimen_simulate_does(runs):
     enrolled, _ = trials.enrol("ndmm", 2, 3)
     for j, p in enumerate(enrolled):
         base = mmmech.simulate_regimen("Rd", cycles=1, patient=p, step_hours=12.0)
-        tumour = dataclasses.replace(
-            kw["tumour"], isotype=p.isotype, m0_g_per_dL=p.m_protein_g_dL
-        )
+        tumour = dataclasses.replace(kw["tumour"], isotype=p.isotype, m0_g_per_dL=p.m_protein_g_dL)
         moved = mmmech.simulate_regimen(
             "Rd", cycles=1, patient=p, step_hours=12.0, **{**kw, "tumour": tumour}
         )
