@@ -344,9 +344,10 @@ def _settings_html(doc: Mapping[str, Any]) -> str:
         )
     elif "parameters" in st:
         items.append("<li data-setting='parameters'>model parameters: the defaults</li>")
-    if st.get("ensemble"):
+    ens = doc.get("ensemble")
+    if isinstance(ens, Mapping) and ens.get("members"):
         items.append(
-            f"<li data-setting='ensemble'>parameter ensemble: {esc(st['ensemble'])} sets</li>"
+            f"<li data-setting='ensemble'>parameter ensemble: {esc(ens['members'])} sets</li>"
         )
     got = [i for i in items if i]
     return f"<ul class='settings' id='settings'>{''.join(got)}</ul>" if got else ""

@@ -275,7 +275,7 @@ class TrialResult:
     ensemble: Ensemble | None = None
     #: ``{"name", "file", "version"}`` of a calibrated parameter file the trial ran under
     parameter_files: list[dict[str, Any]] = field(default_factory=list)
-    #: the exposure switches (toxicity, toxicity_feedback, pk_variability, ensemble, parameters)
+    #: the run's switches (toxicity, toxicity_feedback, pk_variability, parameters)
     settings: dict[str, Any] = field(default_factory=dict)
 
     def arm(self, name: str) -> ArmResult:
@@ -664,7 +664,6 @@ def run_trial(
             "toxicity": toxicity,
             "toxicity_feedback": toxicity_feedback,
             "pk_variability": pk_variability,
-            "ensemble": n_sets,
             "parameters": files[0] if files else None,
         },
     )
