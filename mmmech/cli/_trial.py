@@ -111,6 +111,14 @@ def register(sub, common):
         "5th-95th percentile and range of ORR, >=VGPR, CR, median PFS and each hazard ratio "
         "(0: off; costs K times the trial; docs/trials.md)",
     )
+    p.add_argument(
+        "--parameters",
+        default=None,
+        metavar="NAME|FILE",
+        help="run every patient course under a calibrated parameter file (e.g. "
+        "single_agent_fit; mmmech calibrate --out; docs/calibration.md) instead of the model's "
+        "defaults; not with --ensemble",
+    )
     p.set_defaults(func=_handle)
 
 
@@ -150,6 +158,24 @@ def _tox_line(a):
     )
 
 
+def _parameter_file(args):
+    """(simulate_cohort keywords, {"name", "file", "version"}) of --parameters, or (None,
+    None). The calibration layer ranks above trials, so the file is read here."""
+    if args.parameters is None:
+        return None, None
+    if args.ensemble:
+        raise InvalidInputError(
+            "trial: --parameters and --ensemble cannot be combined yet (the ensemble's "
+            "parameter sets are drawn around the model's defaults)"
+        )
+    # deferred: the calibration layer loads only with --parameters
+    from ..calibration import cohort_kwargs, load_parameters
+
+    ps = load_parameters(args.parameters)
+    info = {"name": ps.name, "file": ps.origin, "version": str(ps.meta.get("version"))}
+    return cohort_kwargs(ps), info
+
+
 def _handle(args):
     # deferred: a command loads its layers only when it runs
     from .._figures import check_output_path
@@ -166,6 +192,7 @@ def _handle(args):
     if args.plot:
         check_output_path(args.plot, "trial", "--plot")
     check_report(args)
+    cohort, pfile = _parameter_file(args)
     res = run_trial(
         args.arms,
         population="ndmm" if args.population is None else args.population,
@@ -183,6 +210,8 @@ def _handle(args):
         ensemble=args.ensemble,
         pk_variability=args.pk_variability,
         toxicity_feedback=args.toxicity_feedback,
+        cohort_kwargs=cohort,
+        parameter_file=pfile,
     )
     payload = res.to_dict()
     if args.plot:
@@ -244,7 +273,7 @@ def _handle_validate(args):
         raise InvalidInputError(
             f"trial --validate: takes no ARM (each trial names its arms), got {args.arms[0]!r}"
         )
-    for opt in ("population", "plot", "report"):
+    for opt in ("population", "plot", "report", "parameters"):
         if getattr(args, opt):
             raise InvalidInputError(
                 f"trial --validate: --{opt} does not apply (each trial uses the population of "

@@ -33,7 +33,7 @@ from ._rank import is_rank_document, rank_sections
 from ._regimen import regimen_document, regimen_sections
 from ._score import plate_document, score_document, score_sections
 from ._screen import read_screen_table, screen_document, screen_sections
-from ._trial import trial_sections
+from ._trial import ensemble_table_html, trial_sections
 
 __all__ = [
     "KINDS",
@@ -220,6 +220,12 @@ def render_report(
     meta = provenance(
         drugs=drugs, model=model, command=command, seed=seed, sources=sources, parameter_files=files
     )
+    if kind == "trial":
+        table = ensemble_table_html(doc)
+        if table is not None:
+            meta["tables"] = [
+                {"id": "ensemble-parameters", "title": "Parameter ensemble", "html": table}
+            ]
     return render_page(kind, title, sections, meta, {"kind": kind, "document": jsonable(doc)})
 
 

@@ -269,12 +269,20 @@ def render_page(
         kind=kind,
         title=title,
         sections=[dict(s, html=jinja2.filters.Markup(s["html"])) for s in sections],
-        meta=meta,
+        meta=_with_markup_tables(meta, jinja2.filters.Markup),
         css=jinja2.filters.Markup(_template_text("report.css")),
         script=jinja2.filters.Markup(_template_text("report.js")),
         plotlyjs=jinja2.filters.Markup(_plotlyjs()),
         document=jinja2.filters.Markup(doc_json),
     )
+
+
+def _with_markup_tables(meta: Mapping[str, Any], markup: Any) -> Mapping[str, Any]:
+    """`meta` with the HTML of its optional ``tables`` (``{"id", "title", "html"}``, extra
+    provenance tables a kind adds) marked safe."""
+    if not meta.get("tables"):
+        return meta
+    return {**meta, "tables": [dict(t, html=markup(t["html"])) for t in meta["tables"]]}
 
 
 def write_html(path: PathLike, text: str) -> str:

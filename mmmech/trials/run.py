@@ -273,6 +273,10 @@ class TrialResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: the parameter ensemble (None: ensemble=0)
     ensemble: Ensemble | None = None
+    #: ``{"name", "file", "version"}`` of a calibrated parameter file the trial ran under
+    parameter_files: list[dict[str, Any]] = field(default_factory=list)
+    #: the run's switches (toxicity, toxicity_feedback, pk_variability, parameters)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def arm(self, name: str) -> ArmResult:
         for a in self.arms:
@@ -345,6 +349,10 @@ class TrialResult:
         }
         if self.ensemble is not None:
             _add_ensemble(out, self.ensemble)
+        if self.settings:
+            out["settings"] = dict(self.settings)
+        if self.parameter_files:
+            out["parameter_files"] = [dict(p) for p in self.parameter_files]
         return out
 
     def plot(self, path: PathLike, title: str | None = None) -> str:
@@ -419,6 +427,8 @@ def run_trial(
     ensemble_ranges: Mapping[str, tuple[float, float]] | None = None,
     pk_variability: bool = True,
     toxicity_feedback: bool = False,
+    cohort_kwargs: Mapping[str, Any] | None = None,
+    parameter_file: Mapping[str, Any] | None = None,
 ) -> TrialResult:
     """Run a virtual trial: the same `patients` of `population` through every arm.
 
@@ -474,6 +484,14 @@ def run_trial(
         toxicity course runs first and response and PFS are simulated on the doses actually
         given (holds, reductions, discontinuations, the label's renal starting dose of
         lenalidomide, with its clearance scaled to the patient's CrCl).
+    cohort_kwargs : mapping, optional
+        Further :func:`~mmmech.dynamics.simulate_cohort` keywords for every patient course (a
+        calibrated parameter file's, :func:`mmmech.calibration.cohort_kwargs`: ``tumour``,
+        ``hours_per_model_time``); default None: the model's defaults. Not with `ensemble`
+        (whose parameter sets are drawn around the defaults).
+    parameter_file : mapping, optional
+        What `cohort_kwargs` came from, ``{"name", "file", "version"}`` (recorded in the
+        result's ``parameter_files``, its notes and the journal fingerprint).
     """
     func = _FUNC
     for name, v in (
@@ -493,6 +511,7 @@ def run_trial(
     if len(arms) < 1:
         raise InvalidInputError(f"{func}(): give at least one arm")
     n_sets = check_members(ensemble, func)
+    cohort = _check_cohort(cohort_kwargs, parameter_file, n_sets, func)
     ranges = check_ranges(ensemble_ranges, func) if n_sets else {}
     workers = check_int(0 if workers is None else workers, func, "workers", minimum=0)
     if sum(x is not None for x in (scheduler, client)) + (workers > 0) > 1:
@@ -539,6 +558,7 @@ def run_trial(
         toxicity=toxicity,
         pk_variability=pk_variability,
         toxicity_feedback=toxicity_feedback,
+        cohort=cohort,
     )
     indices = [p.index for p in enrolled]
     pairs = [(a, i) for a in range(len(arm_specs)) for i in indices]
@@ -554,6 +574,8 @@ def run_trial(
     journal = None
     if path is not None:
         fp, config = _fingerprint(spec, indices)
+        if cohort:
+            fp, config = _cohort_fingerprint(fp, config, cohort, parameter_file)
         if n_sets:
             fp, config = _ensemble_fingerprint(fp, config, ranges, members)
         journal = _Journal(
@@ -611,6 +633,10 @@ def run_trial(
     notes = list(_NOTES)
     notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
     notes += _exposure_notes(toxicity, toxicity_feedback, pk_variability)
+    files = []
+    if cohort:
+        files = [dict(parameter_file or {"name": None, "file": None, "version": None})]
+        notes.append(_parameters_note(files[0], cohort))
     if passed_over:
         notes.append(
             f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
@@ -633,6 +659,13 @@ def run_trial(
         passed_over=passed_over,
         timings=timings,
         ensemble=ens,
+        parameter_files=files,
+        settings={
+            "toxicity": toxicity,
+            "toxicity_feedback": toxicity_feedback,
+            "pk_variability": pk_variability,
+            "parameters": files[0] if files else None,
+        },
     )
     if path is not None:
         payload = json.dumps(_finite(res.to_dict()), indent=2, ensure_ascii=False) + "\n"
@@ -642,6 +675,71 @@ def run_trial(
         except OSError:
             pass
     return res
+
+
+def _check_cohort(
+    cohort_kwargs: Mapping[str, Any] | None,
+    parameter_file: Mapping[str, Any] | None,
+    n_sets: int,
+    func: str,
+) -> tuple[tuple[str, Any], ...]:
+    """`cohort_kwargs` as the spec's sorted ``cohort`` tuple (one-line errors)."""
+    if cohort_kwargs is None:
+        if parameter_file is not None:
+            raise InvalidInputError(f"{func}(): parameter_file needs cohort_kwargs")
+        return ()
+    if not isinstance(cohort_kwargs, Mapping):
+        raise InvalidInputError(
+            f"{func}(): cohort_kwargs must be a mapping of simulate_cohort keywords, got "
+            f"{type(cohort_kwargs).__name__}"
+        )
+    bad = [k for k in cohort_kwargs if k not in _COHORT_KEYS]
+    if bad:
+        raise InvalidInputError(
+            f"{func}(): cohort_kwargs: unknown keyword {bad[0]!r} (known: "
+            f"{', '.join(_COHORT_KEYS)})"
+        )
+    if parameter_file is not None and not isinstance(parameter_file, Mapping):
+        raise InvalidInputError(
+            f"{func}(): parameter_file must be a mapping {{'name', 'file', 'version'}}, got "
+            f"{type(parameter_file).__name__}"
+        )
+    if cohort_kwargs and n_sets:
+        raise InvalidInputError(
+            f"{func}(): cohort_kwargs (a calibrated parameter file) and ensemble={n_sets} "
+            f"cannot be combined yet (the ensemble's sets are drawn around the defaults)"
+        )
+    return tuple(sorted(cohort_kwargs.items()))
+
+
+#: simulate_cohort keywords a trial passes through (a calibrated parameter file's)
+_COHORT_KEYS = ("tumour", "hours_per_model_time")
+
+
+def _cohort_fingerprint(
+    fp: str,
+    config: dict[str, Any],
+    cohort: tuple[tuple[str, Any], ...],
+    parameter_file: Mapping[str, Any] | None,
+) -> tuple[str, dict[str, Any]]:
+    """The trial's fingerprint extended by the simulate_cohort keywords of a parameter file."""
+    config = {
+        **config,
+        "cohort": {k: repr(v) for k, v in cohort},
+        "parameter_file": None if parameter_file is None else dict(parameter_file),
+    }
+    blob = json.dumps([fp, config], sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest(), config
+
+
+def _parameters_note(pf: Mapping[str, Any], cohort: tuple[tuple[str, Any], ...]) -> str:
+    what = pf.get("file") or pf.get("name") or "given cohort_kwargs"
+    ver = f" version {pf['version']}" if pf.get("version") else ""
+    return (
+        f"model parameters from {what}{ver} (a calibrated parameter file; "
+        f"{', '.join(k for k, _ in cohort)} set for every patient course), not the model's "
+        f"defaults"
+    )
 
 
 def _exposure_notes(toxicity: bool, feedback: bool, pk_variability: bool) -> list[str]:
