@@ -133,6 +133,9 @@ class Population:
     crcl: Distribution
     levels: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     origin: str = ""
+    #: baseline laboratory values (``[labs.platelets]``, ``[labs.anc]``), drawn into the
+    #: patient's :class:`Health` from their own sub-stream
+    labs: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""

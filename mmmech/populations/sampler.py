@@ -18,9 +18,10 @@ import numpy as np
 from .._readonly import ReadOnlyDict
 from ..exceptions import InvalidInputError
 from .library import load
-from .records import Distribution, Patient, Population
+from .reader import LABS
+from .records import Distribution, Health, Patient, Population
 
-__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream"]
+__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream", "lab_stream"]
 
 _STD = NormalDist()
 _EPS = 1e-12
@@ -41,6 +42,27 @@ def stream(population: str, index: int, seed: int) -> np.random.Generator:
     key = zlib.crc32(population.encode("utf-8"))
     seq = np.random.SeedSequence(seed, spawn_key=(key, index))
     return np.random.Generator(np.random.PCG64(seq))
+
+
+def lab_stream(population: str, index: int, seed: int) -> np.random.Generator:
+    """The named sub-stream of patient `index` for baseline laboratory values (``[labs.*]``):
+    ``SeedSequence(seed, spawn_key=(crc32(population), index, crc32(b"labs")))``, so adding
+    labs to a population changes no other property of any patient."""
+    key = zlib.crc32(population.encode("utf-8"))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, index, zlib.crc32(b"labs")))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def _labs(population: Population, index: int, seed: int) -> Health:
+    """The patient's sampled baseline counts (``Health()`` when the population has none);
+    two uniforms per lab, in the order of the file's tables."""
+    if not population.labs:
+        return Health()
+    rng = lab_stream(population.name, index, seed)
+    values = {LABS[k][0]: _draw(d, rng.random(), rng.random()) for k, d in population.labs.items()}
+    return Health(
+        anc_10e9_L=values.get("anc_10e9_L"), platelets_10e9_L=values.get("platelets_10e9_L")
+    )
 
 
 def _z(u: float) -> float:
@@ -173,6 +195,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         m_protein_g_dL=m_protein,
         age=age,
         notes=tuple(notes),
+        health=_labs(population, index, seed),
     )
 
 
@@ -195,7 +218,8 @@ def sample(population: Population | str, n: int, seed: int = 0) -> list[Patient]
 
 def to_dataframe(patients: Sequence[Patient]) -> Any:
     """One row per patient: id, index, age, body measures, isotype, M-protein, contexts and
-    features (';'-joined), one boolean column per feature and one column per sampled level."""
+    features (';'-joined), one boolean column per feature, one column per sampled level and the
+    baseline counts (``platelets_10e9_L``, ``anc_10e9_L``) where the patients have them."""
     import pandas as pd  # deferred: pandas is slow to import and only tables need it
 
     names: list[str] = []
@@ -215,5 +239,15 @@ def to_dataframe(patients: Sequence[Patient]) -> Any:
         }
         row.update({f: f in p.features for f in names})
         row.update({f"level_{k}": v for k, v in p.levels.items()})
+        row.update(
+            {
+                k: v
+                for k, v in (
+                    ("anc_10e9_L", p.health.anc_10e9_L),
+                    ("platelets_10e9_L", p.health.platelets_10e9_L),
+                )
+                if v is not None
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
