@@ -66,7 +66,16 @@ _TOP = (
     "crcl",
     "levels",
     "tumour",
+    "labs",
 )
+
+#: baseline laboratory values a population may sample (``[labs.NAME]``): the patient's
+#: :class:`~mmmech.populations.records.Health` field each sets and the largest value accepted
+#: (the bounds of a patient file's ``[health]`` table)
+LABS: dict[str, tuple[str, float]] = {
+    "platelets": ("platelets_10e9_L", 2000.0),
+    "anc": ("anc_10e9_L", 100.0),
+}
 
 
 @functools.cache
@@ -517,6 +526,30 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
             )
         levels[node] = dist
 
+    labs: dict[str, Distribution] = {}
+    for lab, spec in chk.table(doc.get("labs", {}), "[labs]").items():
+        if lab not in LABS:
+            raise chk.error(
+                f"[labs.{lab}]",
+                f"unknown laboratory value {lab!r}{did_you_mean(lab, tuple(LABS))} "
+                f"(known: {', '.join(LABS)})",
+            )
+        where = f"[labs.{lab}]"
+        dist = chk.distribution(spec, where)
+        low, high = _level_range(dist)
+        if not low > 0:
+            raise chk.error(
+                where, f"a cell count must be > 0: give 'low' > 0 (lowest value {low:g})"
+            )
+        top = LABS[lab][1]
+        if high > top:
+            raise chk.error(
+                where, f"'high' must be <= {top:g} (10^9/L), the distribution reaches {high:g}"
+            )
+        if dist.unit and dist.unit != "10^9/L":
+            raise chk.error(where, f"'unit' must be '10^9/L', got {dist.unit!r}")
+        labs[lab] = dist
+
     return Population(
         name=name,
         description=chk.text(head, "description", "[population]", required=True),
@@ -530,6 +563,7 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         body=bodyspec,
         crcl=chk.distribution(doc["crcl"], "[crcl]"),
         levels=ReadOnlyDict(levels),
+        labs=ReadOnlyDict(labs),
         origin=origin,
         tumour=_tumour(chk, doc.get("tumour", {})),
     )

@@ -152,6 +152,9 @@ class Population:
     levels: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     origin: str = ""
     tumour: TumourSpec = field(default_factory=TumourSpec)
+    #: baseline laboratory values (``[labs.platelets]``, ``[labs.anc]``), drawn into the
+    #: patient's :class:`Health` from their own sub-stream
+    labs: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""

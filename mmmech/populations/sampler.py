@@ -20,9 +20,10 @@ import numpy as np
 from .._readonly import ReadOnlyDict
 from ..exceptions import InvalidInputError
 from .library import load
-from .records import Distribution, Patient, Population
+from .reader import LABS
+from .records import Distribution, Health, Patient, Population
 
-__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream", "substream"]
+__all__ = ["sample", "patient", "to_dataframe", "bsa", "stream", "substream", "lab_stream"]
 
 _STD = NormalDist()
 _EPS = 1e-12
@@ -52,6 +53,27 @@ def substream(population: str, index: int, seed: int, name: str) -> np.random.Ge
     sub = zlib.crc32(name.encode("utf-8"))
     seq = np.random.SeedSequence(seed, spawn_key=(key, index, sub))
     return np.random.Generator(np.random.PCG64(seq))
+
+
+def lab_stream(population: str, index: int, seed: int) -> np.random.Generator:
+    """The named sub-stream of patient `index` for baseline laboratory values (``[labs.*]``):
+    ``SeedSequence(seed, spawn_key=(crc32(population), index, crc32(b"labs")))``, so adding
+    labs to a population changes no other property of any patient."""
+    key = zlib.crc32(population.encode("utf-8"))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, index, zlib.crc32(b"labs")))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def _labs(population: Population, index: int, seed: int) -> Health:
+    """The patient's sampled baseline counts (``Health()`` when the population has none);
+    two uniforms per lab, in the order of the file's tables."""
+    if not population.labs:
+        return Health()
+    rng = lab_stream(population.name, index, seed)
+    values = {LABS[k][0]: _draw(d, rng.random(), rng.random()) for k, d in population.labs.items()}
+    return Health(
+        anc_10e9_L=values.get("anc_10e9_L"), platelets_10e9_L=values.get("platelets_10e9_L")
+    )
 
 
 def _z(u: float) -> float:
@@ -222,6 +244,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         age=age,
         notes=tuple(notes),
         tumour=ReadOnlyDict(_tumour_scales(population, index, seed)),
+        health=_labs(population, index, seed),
     )
 
 
@@ -244,8 +267,9 @@ def sample(population: Population | str, n: int, seed: int = 0) -> list[Patient]
 
 def to_dataframe(patients: Sequence[Patient]) -> Any:
     """One row per patient: id, index, age, body measures, isotype, M-protein, contexts and
-    features (';'-joined), one boolean column per feature, one column per sampled level and
-    one per tumour-kinetics multiplier (``tumour_growth``, ``tumour_sensitivity``)."""
+    features (';'-joined), one boolean column per feature, one column per sampled level, one
+    per tumour-kinetics multiplier (``tumour_growth``, ``tumour_sensitivity``) and the baseline
+    counts (``platelets_10e9_L``, ``anc_10e9_L``) where the patients have them."""
     import pandas as pd  # deferred: pandas is slow to import and only tables need it
 
     names: list[str] = []
@@ -266,5 +290,15 @@ def to_dataframe(patients: Sequence[Patient]) -> Any:
         row.update({f: f in p.features for f in names})
         row.update({f"level_{k}": v for k, v in p.levels.items()})
         row.update({f"tumour_{k}": v for k, v in p.tumour.items()})
+        row.update(
+            {
+                k: v
+                for k, v in (
+                    ("anc_10e9_L", p.health.anc_10e9_L),
+                    ("platelets_10e9_L", p.health.platelets_10e9_L),
+                )
+                if v is not None
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -69,7 +69,9 @@ def test_user_file_fields_and_feature_contexts(tmp_path):
     assert p.body["crcl_ml_min"] == 60.0
     # a sampled patient has the new fields at their defaults
     s = P.sample("ndmm", 1, seed=0)[0]
-    assert s.health == P.Health() and s.name == "" and s.origin == ""
+    # (except the baseline platelet count the bundled populations now sample, [labs.platelets])
+    assert s.health == P.Health(platelets_10e9_L=s.health.platelets_10e9_L)
+    assert s.health.platelets_10e9_L is not None and s.name == "" and s.origin == ""
 
 
 def test_health_and_levels_are_optional(tmp_path):
