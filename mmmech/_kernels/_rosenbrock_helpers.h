@@ -49,6 +49,70 @@ static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
     }
 }
 
+/* x^n of mm_hill (same operations, so the same bits) once per group of moving edges that share
+   their source and their Hill exponent in every parameter set: xn[u * L + l] for the
+   representative slot rep[u] of group u. */
+MM_CLONES
+static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT rep, const double* MM_RESTRICT px,
+                   const double* MM_RESTRICT pn, double* MM_RESTRICT xnb)
+{
+    for (Py_ssize_t u = 0; u < npow; u++) {
+        const double* x = px + (Py_ssize_t)rep[u] * MM_LANES;
+        const double* n = pn + (Py_ssize_t)rep[u] * MM_LANES;
+        double* o = xnb + u * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            double xv = x[l];
+            int tiny = xv < 0x1p-1000;
+            uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
+            double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
+            e = tiny ? e - 200.0 : e;
+            uint64_t j = (bits >> 45) & 127;
+            double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+            double r = mant * mm_invc[j] - 1.0;
+            double p = -1.0 / 6.0;
+            p = p * r + 1.0 / 5.0;
+            p = p * r - 0.25;
+            p = p * r + 1.0 / 3.0;
+            p = p * r - 0.5;
+            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
+            double y = n[l] * lnx;
+            double t = y * MM_64_INV_LN2 + 0x1.8p52;
+            double k = t - 0x1.8p52;
+            double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
+            double ex = 1.0 / 120.0;
+            ex = ex * s + 1.0 / 24.0;
+            ex = ex * s + 1.0 / 6.0;
+            ex = ex * s + 0.5;
+            ex = s + s * (s * ex);
+            int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
+            uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
+            double sc = mm_asdouble(scale);
+            double xn = sc + sc * ex;
+            o[l] = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
+        }
+    }
+}
+
+/* The rest of mm_hill for the moving edges, from the shared powers xnb (mr_pow) */
+MM_CLONES
+static void mr_hill_pow(Py_ssize_t nd, const int32_t* MM_RESTRICT pow_id,
+                        const double* MM_RESTRICT px, const double* MM_RESTRICT xnb,
+                        const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
+                        const double* MM_RESTRICT w, const double* MM_RESTRICT lin,
+                        double* MM_RESTRICT out)
+{
+    for (Py_ssize_t q = 0; q < nd; q++) {
+        const double* xn = xnb + (Py_ssize_t)pow_id[q] * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            Py_ssize_t e = q * MM_LANES + l;
+            double xv = px[e];
+            double h = lin[e] != 0.0 ? xv : B[e] * xn[l] / (Kn[e] + xn[l]);
+            h = xv != xv ? xv : h;
+            out[e] = w[e] * h;
+        }
+    }
+}
+
 /* dh/dx of the moving edges' literals h = w f(x) (x the clipped source, ph the values mm_hill
    gave): with x^n / (Kn + x^n) = h / (w B), dh/dx = n h (1 - h / (w B)) / x; at x = 0: w B / Kn
    for n = 1, else 0 (n > 1; n < 1 has an infinite slope there and is given 0); 1 * w for the
