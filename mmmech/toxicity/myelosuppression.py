@@ -267,31 +267,29 @@ def _rk4_scalar(
     out[0] = y4
     es, em_, ee = e_start.tolist(), e_mid.tolist(), e_end.tolist()
 
-    def rhs(a: float, b: float, c: float, d: float, g: float, e: float) -> tuple[float, ...]:
-        fb = (base / max(g, 1e-12)) ** gam
-        return (
-            ktr * a * (1.0 - e) * fb - ktr * a,
-            ktr * (a - b),
-            ktr * (b - c),
-            ktr * (c - d),
-            ktr * (d - g),
-        )
-
     for i in range(n):
         e0, em, e1 = es[i], em_[i], ee[i]
-        k1 = rhs(y0, y1, y2, y3, y4, e0)
-        k2 = rhs(
-            y0 + hh * k1[0], y1 + hh * k1[1], y2 + hh * k1[2], y3 + hh * k1[3], y4 + hh * k1[4], em
-        )
-        k3 = rhs(
-            y0 + hh * k2[0], y1 + hh * k2[1], y2 + hh * k2[2], y3 + hh * k2[3], y4 + hh * k2[4], em
-        )
-        k4 = rhs(y0 + h * k3[0], y1 + h * k3[1], y2 + h * k3[2], y3 + h * k3[3], y4 + h * k3[4], e1)
-        y0 = y0 + h6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        y1 = y1 + h6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
-        y2 = y2 + h6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
-        y3 = y3 + h6 * (k1[3] + 2 * k2[3] + 2 * k3[3] + k4[3])
-        y4 = y4 + h6 * (k1[4] + 2 * k2[4] + 2 * k3[4] + k4[4])
+        # k1..k4 as _rhs: prol' = ktr prol (1 - E) fb - ktr prol, transit' = ktr (upstream - x)
+        fb = (base / max(y4, 1e-12)) ** gam
+        a0 = ktr * y0 * (1.0 - e0) * fb - ktr * y0
+        a1, a2, a3, a4 = ktr * (y0 - y1), ktr * (y1 - y2), ktr * (y2 - y3), ktr * (y3 - y4)
+        u0, u1, u2, u3, u4 = y0 + hh * a0, y1 + hh * a1, y2 + hh * a2, y3 + hh * a3, y4 + hh * a4
+        fb = (base / max(u4, 1e-12)) ** gam
+        b0 = ktr * u0 * (1.0 - em) * fb - ktr * u0
+        b1, b2, b3, b4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        u0, u1, u2, u3, u4 = y0 + hh * b0, y1 + hh * b1, y2 + hh * b2, y3 + hh * b3, y4 + hh * b4
+        fb = (base / max(u4, 1e-12)) ** gam
+        c0 = ktr * u0 * (1.0 - em) * fb - ktr * u0
+        c1, c2, c3, c4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        u0, u1, u2, u3, u4 = y0 + h * c0, y1 + h * c1, y2 + h * c2, y3 + h * c3, y4 + h * c4
+        fb = (base / max(u4, 1e-12)) ** gam
+        d0 = ktr * u0 * (1.0 - e1) * fb - ktr * u0
+        d1, d2, d3, d4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        y0 = y0 + h6 * (a0 + 2 * b0 + 2 * c0 + d0)
+        y1 = y1 + h6 * (a1 + 2 * b1 + 2 * c1 + d1)
+        y2 = y2 + h6 * (a2 + 2 * b2 + 2 * c2 + d2)
+        y3 = y3 + h6 * (a3 + 2 * b3 + 2 * c3 + d3)
+        y4 = y4 + h6 * (a4 + 2 * b4 + 2 * c4 + d4)
         out[i + 1] = y4
     return out, np.array([y0, y1, y2, y3, y4])
 
