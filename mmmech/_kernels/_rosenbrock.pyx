@@ -68,6 +68,9 @@ cdef extern from "_rosenbrock_helpers.h":
                   const int32_t* l_row, const int32_t* u_ptr, const int32_t* u_pos,
                   const int32_t* u_col, const double* a, const double* dinv, const double* rhs,
                   double* b, double* out) noexcept nogil
+    void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* re, const double* Ks,
+                    const double* y, const double* ynew, double atol, double rtol,
+                    double* en) noexcept nogil
     void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
 
@@ -166,6 +169,7 @@ cdef struct Job:
     const double* values      # (R, K, C)
     const int32_t* out_nodes
     double dt, rtol, atol, h0
+    double stretch            # >= 1: a step leaving less than (stretch - 1) h is stretched
     Py_ssize_t max_steps
     Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
     double* out               # (R, K + 1, M)
@@ -387,7 +391,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for l in range(LANES):
         if g.active[l]:
             rem = job.dt - g.t[l]
-            g.hh[l] = g.h[l] if g.h[l] < rem else rem
+            g.hh[l] = rem if rem <= job.stretch * g.h[l] else g.h[l]
         else:
             g.hh[l] = 1.0
         g.inv_h[l] = 1.0 / g.hh[l]
@@ -421,19 +425,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for j in range(NS):
         cA[j] = RM[j]
     mr_comb(NL, NS, cA, g.y, g.Ks, g.ynew)
-    for l in range(LANES):
-        en[l] = 0.0
-    for i in range(N):
-        for l in range(LANES):
-            ev = 0.0
-            for j in range(NS):
-                if RE[j] != 0.0:
-                    ev = ev + RE[j] * g.Ks[j * NL + i * LANES + l]
-            ay = fabs(g.y[i * LANES + l])
-            an = fabs(g.ynew[i * LANES + l])
-            sc = job.atol + job.rtol * (an if (an > ay or an != an) else ay)
-            ev = ev / sc
-            en[l] += ev * ev
+    mr_errnorm(N, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
     for l in range(LANES):
         if not g.active[l]:
             continue
@@ -536,7 +528,8 @@ def _i32(x):
 
 
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
-           Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0):
+           Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
+           double stretch=1.0):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
     ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
     steps (R,)``."""
@@ -710,6 +703,9 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.out_nodes = _ip(v_outn)
     job.dt, job.rtol, job.atol, job.h0 = dt, rtol, atol, h0
     job.max_steps = max_steps
+    if not stretch >= 1.0:
+        raise ValueError(f"_rosenbrock kernel: stretch must be >= 1, got {stretch!r}")
+    job.stretch = stretch
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:
         job.h0 = dt / job.fixed

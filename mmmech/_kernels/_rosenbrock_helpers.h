@@ -4,6 +4,7 @@
 #ifndef MMMECH_ROSENBROCK_HELPERS_H
 #define MMMECH_ROSENBROCK_HELPERS_H
 #include "_logic_helpers.h"
+#include <math.h>
 
 /* Rule programs with one value per op (v, n_ops * L) instead of a stack, so that a reverse pass
    can follow; D = ((ymax * F - X) * free) / tau for every node with a rule (same arithmetic as
@@ -277,6 +278,37 @@ static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
         const double* d = b + k * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) o[l] = d[l];
     }
+}
+
+/* en[l] = sum_i (err_i / (atol + rtol max(|y_i|, |ynew_i|)))^2 with err = sum_j re[j] K_j
+   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost */
+MM_CLONES
+static void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* MM_RESTRICT re,
+                       const double* MM_RESTRICT Ks, const double* MM_RESTRICT y,
+                       const double* MM_RESTRICT ynew, double atol, double rtol,
+                       double* MM_RESTRICT en)
+{
+    const Py_ssize_t NL = N * MM_LANES;
+    double acc[MM_LANES];
+    for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
+    for (Py_ssize_t i = 0; i < N; i++) {
+        double ev[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) ev[l] = 0.0;
+        for (Py_ssize_t j = 0; j < ns; j++) {
+            if (re[j] == 0.0) continue;
+            const double c = re[j];
+            const double* kj = Ks + j * NL + i * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) ev[l] = ev[l] + c * kj[l];
+        }
+        for (int l = 0; l < MM_LANES; l++) {
+            double ay = fabs(y[i * MM_LANES + l]);
+            double an = fabs(ynew[i * MM_LANES + l]);
+            double sc = atol + rtol * ((an > ay || an != an) ? an : ay);
+            double e = ev[l] / sc;
+            acc[l] += e * e;
+        }
+    }
+    for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
 }
 
 /* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */
