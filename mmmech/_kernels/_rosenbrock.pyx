@@ -703,8 +703,10 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.out_nodes = _ip(v_outn)
     job.dt, job.rtol, job.atol, job.h0 = dt, rtol, atol, h0
     job.max_steps = max_steps
-    if not stretch >= 1.0:
-        raise ValueError(f"_rosenbrock kernel: stretch must be >= 1, got {stretch!r}")
+    # after a rejection the step shrinks to at most FAC_SAFE (0.9) of the tried one, so a stretch
+    # above 1 / 0.9 could retry the same stretched step until max_steps
+    if not 1.0 <= stretch <= 1.1:
+        raise ValueError(f"_rosenbrock kernel: stretch must be in [1, 1.1], got {stretch!r}")
     job.stretch = stretch
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:

@@ -410,10 +410,12 @@ def course_arrays(
         0 (default): adaptive steps with error control. n > 0: exactly n steps of ``dt / n``
         per interval, every step accepted (no error control; a step whose pivot vanishes in the
         kernel is still halved); its accuracy is the caller's to test.
-    stretch : float >= 1
+    stretch : float in [1, 1.1]
         A step that would leave less than ``(stretch - 1) h`` of the interval is stretched to
         its end (1: today's rule, the step is only shortened to meet the end; 1.1 saves the
-        sliver step that often follows, as Hairer's codes stretch by 1%).
+        sliver step that often follows, as Hairer's codes stretch by 1%). At most 1 / FAC_SAFE:
+        a rejected step shrinks to <= 0.9 of itself, so a larger stretch could retry the same
+        stretched step until `max_steps`.
 
     Returns
     -------
@@ -427,6 +429,8 @@ def course_arrays(
     steps : (R,) int64
         Step attempts in all.
     """
+    if not 1.0 <= stretch <= 1.1:
+        raise ValueError(f"course_arrays(): stretch must be in [1, 1.1], got {stretch!r}")
     st = structure(cm)
     mdl = _Model(cm, reg, st)
     cols = np.asarray(cols, dtype=np.int64)

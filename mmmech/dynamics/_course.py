@@ -76,7 +76,7 @@ def network_course(
     backend : {"auto", "cython", "python"}
     num_threads : int
         OpenMP threads (0: OpenMP's default).
-    stretch : float >= 1
+    stretch : float in [1, 1.1]
         A step that would leave less than ``(stretch - 1)`` of its size before an interval's
         end is stretched to the end (1: only shortened to meet it).
 
@@ -115,8 +115,10 @@ def network_course(
             raise InvalidInputError(f"{func}(): {name} must be > 0, got {v!r}")
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise InvalidInputError(f"{func}(): max_steps must be an integer >= 1, got {max_steps!r}")
-    if not (isinstance(stretch, (int, float)) and 1.0 <= stretch <= 2.0):
-        raise InvalidInputError(f"{func}(): stretch must be in [1, 2], got {stretch!r}")
+    # at most 1.1: a rejected step shrinks to <= 0.9 of itself (FAC_SAFE), so a larger stretch
+    # could retry the same stretched step until max_steps
+    if not (isinstance(stretch, (int, float)) and 1.0 <= stretch <= 1.1):
+        raise InvalidInputError(f"{func}(): stretch must be in [1, 1.1], got {stretch!r}")
     if isinstance(fixed_steps, bool) or not isinstance(fixed_steps, int) or fixed_steps < 0:
         raise InvalidInputError(
             f"{func}(): fixed_steps must be an integer >= 0, got {fixed_steps!r}"
