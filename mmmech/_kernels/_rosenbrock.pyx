@@ -47,6 +47,11 @@ cdef extern from "_rosenbrock_helpers.h":
                   const int32_t* prog_op, const int32_t* prog_slot, const int32_t* arg1,
                   const int32_t* arg2, const double* ph, const double* X, const double* ymax,
                   const double* tau, const double* fr, double* v, double* D) noexcept nogil
+    void mr_pow(Py_ssize_t npow, const int32_t* rep, const double* px, const double* pn,
+                double* xnb) noexcept nogil
+    void mr_hill_pow(Py_ssize_t nd, const int32_t* pow_id, const double* px, const double* xnb,
+                     const double* B, const double* Kn, const double* w, const double* lin,
+                     double* out) noexcept nogil
     void mr_hill_d(Py_ssize_t nd, const int32_t* src, const double* X, const double* px,
                    const double* ph, const double* n, const double* B, const double* Kn,
                    const double* w, const double* lin, double* dh) noexcept nogil
@@ -63,6 +68,9 @@ cdef extern from "_rosenbrock_helpers.h":
                   const int32_t* l_row, const int32_t* u_ptr, const int32_t* u_pos,
                   const int32_t* u_col, const double* a, const double* dinv, const double* rhs,
                   double* b, double* out) noexcept nogil
+    void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* re, const double* Ks,
+                    const double* y, const double* ynew, double atol, double rtol,
+                    double* en) noexcept nogil
     void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
 
@@ -121,7 +129,9 @@ def openmp_enabled():
 
 
 cdef struct Job:
-    Py_ssize_t N, E, R, K, C, M, nd, n_ops, n_rule, m, nnz
+    Py_ssize_t N, E, R, K, C, M, nd, n_ops, n_rule, m, nnz, npow
+    const int32_t* pow_rep     # (npow,) a moving slot of each group sharing source and exponent
+    const int32_t* pow_id      # (nd,) the group of each moving slot
     const int64_t* prog_ptr
     const int32_t* prog_op
     const int32_t* prog_slot
@@ -159,6 +169,7 @@ cdef struct Job:
     const double* values      # (R, K, C)
     const int32_t* out_nodes
     double dt, rtol, atol, h0
+    double stretch            # >= 1: a step leaving less than (stretch - 1) h is stretched
     Py_ssize_t max_steps
     Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
     double* out               # (R, K + 1, M)
@@ -198,6 +209,7 @@ cdef struct Group:
     double* a       # nnz * L
     double* dinv    # m * L
     double* b       # m * L
+    double* xnb     # npow * L: x^n per group of moving edges (mr_pow)
     double hh[LANES]
     double inv_h[LANES]
     double inv_gh[LANES]
@@ -216,7 +228,7 @@ cdef struct Group:
 cdef Py_ssize_t _group_doubles(const Job* job) noexcept nogil:
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES
     return ((9 + NS) * NL + 8 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_ops * LANES
-            + job.nnz * LANES + 2 * job.m * LANES)
+            + job.nnz * LANES + 2 * job.m * LANES + job.npow * LANES)
 
 
 cdef Group* _group_new(const Job* job) noexcept nogil:
@@ -261,6 +273,7 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.a = p; p += job.nnz * LANES
     g.dinv = p; p += job.m * LANES
     g.b = p; p += job.m * LANES
+    g.xnb = p; p += job.npow * LANES
     # idle lanes hold finite dummy values (tau 1, Hill slope 1, ...)
     for i in range(NL):
         g.tau[i] = 1.0
@@ -288,7 +301,9 @@ cdef void _group_free(Group* g) noexcept nogil:
 
 cdef inline void _deriv(const Job* job, Group* g, const double* X, double* D) noexcept nogil:
     mm_gather_clip(job.nd, job.slot_src, X, g.px)
-    mm_hill(job.nd * LANES, g.px, g.pn, g.pB, g.pKn, g.pw, g.plin, g.ph)
+    # mm_hill's arithmetic with x^n computed once per (source, exponent) group
+    mr_pow(job.npow, job.pow_rep, g.px, g.pn, g.xnb)
+    mr_hill_pow(job.nd, job.pow_id, g.px, g.xnb, g.pB, g.pKn, g.pw, g.plin, g.ph)
     mr_rules(job.n_rule, job.rule_nodes, job.prog_ptr, job.prog_op, job.prog_slot, job.arg1,
              job.arg2, g.ph, X, g.ymax, g.tau, g.fr, g.v, D)
 
@@ -376,7 +391,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for l in range(LANES):
         if g.active[l]:
             rem = job.dt - g.t[l]
-            g.hh[l] = g.h[l] if g.h[l] < rem else rem
+            g.hh[l] = rem if rem <= job.stretch * g.h[l] else g.h[l]
         else:
             g.hh[l] = 1.0
         g.inv_h[l] = 1.0 / g.hh[l]
@@ -410,19 +425,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for j in range(NS):
         cA[j] = RM[j]
     mr_comb(NL, NS, cA, g.y, g.Ks, g.ynew)
-    for l in range(LANES):
-        en[l] = 0.0
-    for i in range(N):
-        for l in range(LANES):
-            ev = 0.0
-            for j in range(NS):
-                if RE[j] != 0.0:
-                    ev = ev + RE[j] * g.Ks[j * NL + i * LANES + l]
-            ay = fabs(g.y[i * LANES + l])
-            an = fabs(g.ynew[i * LANES + l])
-            sc = job.atol + job.rtol * (an if (an > ay or an != an) else ay)
-            ev = ev / sc
-            en[l] += ev * ev
+    mr_errnorm(N, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
     for l in range(LANES):
         if not g.active[l]:
             continue
@@ -525,7 +528,8 @@ def _i32(x):
 
 
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
-           Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0):
+           Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
+           double stretch=1.0):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
     ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
     steps (R,)``."""
@@ -580,6 +584,20 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     slot_edge = np.concatenate([np.nonzero(moving)[0], np.nonzero(~moving)[0]]).astype(np.int32)
     slot_of = np.empty(E, dtype=np.int64)
     slot_of[slot_edge] = np.arange(E)
+    # moving slots that share their source and their Hill exponent in every parameter set share
+    # one x^n (mr_pow)
+    nd_ = int(moving.sum())
+    groups = {}
+    pow_id = np.empty(nd_, dtype=np.int32)
+    pow_rep = []
+    for q in range(nd_):
+        e = int(slot_edge[q])
+        key = (int(edge_src[e]), n[:, e].tobytes())
+        if key not in groups:
+            groups[key] = len(pow_rep)
+            pow_rep.append(q)
+        pow_id[q] = groups[key]
+    pow_rep_a = np.asarray(pow_rep, dtype=np.int32)
     is_lit = np.asarray(prog_op) == 0
     prog_slot = np.where(is_lit, slot_of[np.where(is_lit, prog_arg, 0)] if E else 0, prog_arg)
     arrays = dict(
@@ -616,6 +634,8 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     cdef const int32_t[::1] v_updd = arrays["upd_dst"]
     cdef const int32_t[::1] v_updl = arrays["upd_l"]
     cdef const int32_t[::1] v_updu = arrays["upd_u"]
+    cdef const int32_t[::1] v_prep = pow_rep_a
+    cdef const int32_t[::1] v_pid = pow_id
     cdef const float64_t[::1] v_w = w.ravel()
     cdef const float64_t[::1] v_n = n.ravel()
     cdef const float64_t[::1] v_B = B.ravel()
@@ -638,6 +658,9 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.N, job.E, job.R, job.K = N, E, R, K
     job.C, job.M = cols_a.shape[0], outn.shape[0]
     job.nd = int(moving.sum())
+    job.npow = v_prep.shape[0]
+    job.pow_rep = _ip(v_prep)
+    job.pow_id = _ip(v_pid)
     job.n_ops = prog_op.shape[0]
     job.n_rule = v_rn.shape[0]
     job.m = v_perm.shape[0]
@@ -680,6 +703,11 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.out_nodes = _ip(v_outn)
     job.dt, job.rtol, job.atol, job.h0 = dt, rtol, atol, h0
     job.max_steps = max_steps
+    # after a rejection the step shrinks to at most FAC_SAFE (0.9) of the tried one, so a stretch
+    # above 1 / 0.9 could retry the same stretched step until max_steps
+    if not 1.0 <= stretch <= 1.1:
+        raise ValueError(f"_rosenbrock kernel: stretch must be in [1, 1.1], got {stretch!r}")
+    job.stretch = stretch
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:
         job.h0 = dt / job.fixed

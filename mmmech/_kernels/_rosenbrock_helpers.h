@@ -4,6 +4,7 @@
 #ifndef MMMECH_ROSENBROCK_HELPERS_H
 #define MMMECH_ROSENBROCK_HELPERS_H
 #include "_logic_helpers.h"
+#include <math.h>
 
 /* Rule programs with one value per op (v, n_ops * L) instead of a stack, so that a reverse pass
    can follow; D = ((ymax * F - X) * free) / tau for every node with a rule (same arithmetic as
@@ -46,6 +47,70 @@ static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
         const Py_ssize_t base = i * MM_LANES;
         for (int l = 0; l < MM_LANES; l++)
             D[base + l] = ((ymax[base + l] * F[l] - X[base + l]) * fr[base + l]) / tau[base + l];
+    }
+}
+
+/* x^n of mm_hill (same operations, so the same bits) once per group of moving edges that share
+   their source and their Hill exponent in every parameter set: xn[u * L + l] for the
+   representative slot rep[u] of group u. */
+MM_CLONES
+static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT rep, const double* MM_RESTRICT px,
+                   const double* MM_RESTRICT pn, double* MM_RESTRICT xnb)
+{
+    for (Py_ssize_t u = 0; u < npow; u++) {
+        const double* x = px + (Py_ssize_t)rep[u] * MM_LANES;
+        const double* n = pn + (Py_ssize_t)rep[u] * MM_LANES;
+        double* o = xnb + u * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            double xv = x[l];
+            int tiny = xv < 0x1p-1000;
+            uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
+            double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
+            e = tiny ? e - 200.0 : e;
+            uint64_t j = (bits >> 45) & 127;
+            double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+            double r = mant * mm_invc[j] - 1.0;
+            double p = -1.0 / 6.0;
+            p = p * r + 1.0 / 5.0;
+            p = p * r - 0.25;
+            p = p * r + 1.0 / 3.0;
+            p = p * r - 0.5;
+            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
+            double y = n[l] * lnx;
+            double t = y * MM_64_INV_LN2 + 0x1.8p52;
+            double k = t - 0x1.8p52;
+            double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
+            double ex = 1.0 / 120.0;
+            ex = ex * s + 1.0 / 24.0;
+            ex = ex * s + 1.0 / 6.0;
+            ex = ex * s + 0.5;
+            ex = s + s * (s * ex);
+            int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
+            uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
+            double sc = mm_asdouble(scale);
+            double xn = sc + sc * ex;
+            o[l] = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
+        }
+    }
+}
+
+/* The rest of mm_hill for the moving edges, from the shared powers xnb (mr_pow) */
+MM_CLONES
+static void mr_hill_pow(Py_ssize_t nd, const int32_t* MM_RESTRICT pow_id,
+                        const double* MM_RESTRICT px, const double* MM_RESTRICT xnb,
+                        const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
+                        const double* MM_RESTRICT w, const double* MM_RESTRICT lin,
+                        double* MM_RESTRICT out)
+{
+    for (Py_ssize_t q = 0; q < nd; q++) {
+        const double* xn = xnb + (Py_ssize_t)pow_id[q] * MM_LANES;
+        for (int l = 0; l < MM_LANES; l++) {
+            Py_ssize_t e = q * MM_LANES + l;
+            double xv = px[e];
+            double h = lin[e] != 0.0 ? xv : B[e] * xn[l] / (Kn[e] + xn[l]);
+            h = xv != xv ? xv : h;
+            out[e] = w[e] * h;
+        }
     }
 }
 
@@ -213,6 +278,37 @@ static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
         const double* d = b + k * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) o[l] = d[l];
     }
+}
+
+/* en[l] = sum_i (err_i / (atol + rtol max(|y_i|, |ynew_i|)))^2 with err = sum_j re[j] K_j
+   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost */
+MM_CLONES
+static void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* MM_RESTRICT re,
+                       const double* MM_RESTRICT Ks, const double* MM_RESTRICT y,
+                       const double* MM_RESTRICT ynew, double atol, double rtol,
+                       double* MM_RESTRICT en)
+{
+    const Py_ssize_t NL = N * MM_LANES;
+    double acc[MM_LANES];
+    for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
+    for (Py_ssize_t i = 0; i < N; i++) {
+        double ev[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) ev[l] = 0.0;
+        for (Py_ssize_t j = 0; j < ns; j++) {
+            if (re[j] == 0.0) continue;
+            const double c = re[j];
+            const double* kj = Ks + j * NL + i * MM_LANES;
+            for (int l = 0; l < MM_LANES; l++) ev[l] = ev[l] + c * kj[l];
+        }
+        for (int l = 0; l < MM_LANES; l++) {
+            double ay = fabs(y[i * MM_LANES + l]);
+            double an = fabs(ynew[i * MM_LANES + l]);
+            double sc = atol + rtol * ((an > ay || an != an) ? an : ay);
+            double e = ev[l] / sc;
+            acc[l] += e * e;
+        }
+    }
+    for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
 }
 
 /* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */

@@ -26,13 +26,17 @@ from .._kernels import _rosenbrock_ref
 from ..exceptions import InvalidInputError
 from ..simulation import propagate
 
-__all__ = ["network_course", "COURSE_RTOL", "COURSE_ATOL", "COURSE_MAX_STEPS"]
+__all__ = ["network_course", "COURSE_RTOL", "COURSE_ATOL", "COURSE_MAX_STEPS", "COURSE_STRETCH"]
 
 #: relative / absolute local error tolerance of the network course (see docs/dynamics.md)
 COURSE_RTOL = 3e-4
 COURSE_ATOL = 3e-7
 #: step attempts allowed per interval
 COURSE_MAX_STEPS = 100000
+#: a step that would leave less than 10% of itself before the interval's end is stretched to the
+#: end (saves the sliver step that followed about every second 4-h interval of VRd; see
+#: docs/dynamics.md)
+COURSE_STRETCH = 1.1
 
 
 def network_course(
@@ -51,6 +55,7 @@ def network_course(
     fixed_steps: int = 0,
     backend: str = "auto",
     num_threads: int = 0,
+    stretch: float = COURSE_STRETCH,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """R regimens through K intervals of `dt` (model time) with held inputs per interval.
 
@@ -71,6 +76,9 @@ def network_course(
     backend : {"auto", "cython", "python"}
     num_threads : int
         OpenMP threads (0: OpenMP's default).
+    stretch : float in [1, 1.1]
+        A step that would leave less than ``(stretch - 1)`` of its size before an interval's
+        end is stretched to the end (1: only shortened to meet it).
 
     Returns
     -------
@@ -107,6 +115,10 @@ def network_course(
             raise InvalidInputError(f"{func}(): {name} must be > 0, got {v!r}")
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise InvalidInputError(f"{func}(): max_steps must be an integer >= 1, got {max_steps!r}")
+    # at most 1.1: a rejected step shrinks to <= 0.9 of itself (FAC_SAFE), so a larger stretch
+    # could retry the same stretched step until max_steps
+    if not (isinstance(stretch, (int, float)) and 1.0 <= stretch <= 1.1):
+        raise InvalidInputError(f"{func}(): stretch must be in [1, 1.1], got {stretch!r}")
     if isinstance(fixed_steps, bool) or not isinstance(fixed_steps, int) or fixed_steps < 0:
         raise InvalidInputError(
             f"{func}(): fixed_steps must be an integer >= 0, got {fixed_steps!r}"
@@ -138,6 +150,7 @@ def network_course(
                 int(num_threads),
                 0.05,
                 int(fixed_steps),
+                float(stretch),
             )
         )
     with np.errstate(all="ignore"):
@@ -154,4 +167,5 @@ def network_course(
             int(num_threads),
             0.05,
             int(fixed_steps),
+            float(stretch),
         )

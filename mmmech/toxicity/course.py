@@ -460,7 +460,12 @@ def apply_dose_modifications(
         anc_g = None
         if use_anc:
             eff = ms.linear_effect(
-                {d: v for d, v in pk_doses.items() if d in lineage_drugs},
+                # only the doses that still reach this cycle (the superposition stays small)
+                {
+                    d: ms.recent_doses(pk_models.get(d, d), v, c0)
+                    for d, v in pk_doses.items()
+                    if d in lineage_drugs
+                },
                 models=pk_models,
                 slope_scale=float(neutrophil_sensitivity),
             )

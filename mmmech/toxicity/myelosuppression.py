@@ -39,6 +39,7 @@ __all__ = [
     "simulate_reference",
     "steady_state",
     "linear_effect",
+    "recent_doses",
     "schedule_doses",
     "lowest_count",
     "derive_slope",
@@ -107,7 +108,53 @@ def concentration_mg_l(
     t = np.asarray(times_h, dtype=float)
     if not doses:
         return np.zeros_like(t)
+    fast = _shifted_mg_l(drug, doses, t)
+    if fast is not None:
+        return fast
     return np.asarray(pk.concentration(drug, list(doses), t, unit="mg/L"), dtype=float)
+
+
+def _shifted_mg_l(
+    drug: str | pk.PKModel, doses: Sequence[DoseTuple], t: np.ndarray
+) -> np.ndarray | None:
+    """:func:`concentration_mg_l` on a uniform grid `t` whose spacing divides every dose's
+    offset from ``t[0]``: the unit-dose course of each route computed once on the grid and
+    shifted to each dose and scaled by its amount (the PK models are linear and time-invariant),
+    O(doses x times) additions instead of exponentials. Equal to the direct superposition to
+    rounding; ``None`` when the grid or a dose time does not fit (the caller computes directly)
+    or the model is not linear."""
+    T = t.size
+    if t.ndim != 1 or T < 2 or len(doses) < 2:
+        return None
+    if not all(isinstance(d, tuple) and len(d) == 3 and d[2] != "iv_infusion" for d in doses):
+        return None
+    m = pk.model(drug)
+    if not m.disposition.linear:
+        return None
+    step = (t[-1] - t[0]) / (T - 1)
+    if not step > 0 or not np.allclose(t, t[0] + np.arange(T) * step, rtol=0.0, atol=1e-9 * step):
+        return None
+    shifts = []
+    for d in doses:
+        q = (float(d[0]) - t[0]) / step
+        if abs(q - round(q)) > 1e-6:
+            return None
+        shifts.append(int(round(q)))
+    back = max(0, -min(shifts))
+    unit: dict[str, np.ndarray] = {}
+    out = np.zeros(T)
+    for d, q in zip(doses, shifts, strict=True):
+        route = d[2]
+        if route not in unit:
+            tau = np.arange(T + back) * step
+            unit[route] = np.asarray(
+                pk.concentration(drug, [(0.0, 1.0, route)], tau, unit="mg/L"), dtype=float
+            )
+        i0 = max(q, 0)
+        if i0 < T:
+            k0 = i0 - q
+            out[i0:] += float(d[1]) * unit[route][k0 : k0 + T - i0]
+    return out
 
 
 def _rhs(y: np.ndarray, e: Any, p: FribergParameters) -> np.ndarray:
@@ -182,6 +229,11 @@ def simulate(
     e_mid = (cum[base + b] - cum[base + a]) / ((b - a) * h / m)
     e_end = (cum[base + m] - cum[base + b]) / ((m - b) * h / m)
     y = steady_state(p) if state is None else np.array(state, dtype=float)
+    if y.shape == (5,) and all(np.ndim(v) == 0 for v in (p.mtt_h, p.gamma, p.baseline)):
+        # one patient: the same RK4 on Python floats (no small-array overhead per stage)
+        if e_start.ndim == 1:
+            out1, y1 = _rk4_scalar(y, e_start, e_mid, e_end, h, p)
+            return fine[::m], out1, y1
     out = np.empty((n + 1,) + y.shape[1:])
     out[0] = y[4]
     for i in range(n):
@@ -225,6 +277,54 @@ def stage_means(
     )
 
 
+def _rk4_scalar(
+    y: np.ndarray,
+    e_start: np.ndarray,
+    e_mid: np.ndarray,
+    e_end: np.ndarray,
+    h: float,
+    p: FribergParameters,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The RK4 loop of :func:`simulate` for one patient (scalar parameters) on Python floats:
+    the arithmetic of :func:`_rhs` term by term, about 20x faster than the array path."""
+    ktr = float(p.ktr)
+    base = float(p.baseline)
+    gam = float(p.gamma)
+    hh = 0.5 * h
+    h6 = h / 6.0
+    n = e_start.size
+    out = np.empty(n + 1)
+    y0, y1, y2, y3, y4 = (float(v) for v in y)
+    out[0] = y4
+    es, em_, ee = e_start.tolist(), e_mid.tolist(), e_end.tolist()
+
+    for i in range(n):
+        e0, em, e1 = es[i], em_[i], ee[i]
+        # k1..k4 as _rhs: prol' = ktr prol (1 - E) fb - ktr prol, transit' = ktr (upstream - x)
+        fb = (base / max(y4, 1e-12)) ** gam
+        a0 = ktr * y0 * (1.0 - e0) * fb - ktr * y0
+        a1, a2, a3, a4 = ktr * (y0 - y1), ktr * (y1 - y2), ktr * (y2 - y3), ktr * (y3 - y4)
+        u0, u1, u2, u3, u4 = y0 + hh * a0, y1 + hh * a1, y2 + hh * a2, y3 + hh * a3, y4 + hh * a4
+        fb = (base / max(u4, 1e-12)) ** gam
+        b0 = ktr * u0 * (1.0 - em) * fb - ktr * u0
+        b1, b2, b3, b4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        u0, u1, u2, u3, u4 = y0 + hh * b0, y1 + hh * b1, y2 + hh * b2, y3 + hh * b3, y4 + hh * b4
+        fb = (base / max(u4, 1e-12)) ** gam
+        c0 = ktr * u0 * (1.0 - em) * fb - ktr * u0
+        c1, c2, c3, c4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        u0, u1, u2, u3, u4 = y0 + h * c0, y1 + h * c1, y2 + h * c2, y3 + h * c3, y4 + h * c4
+        fb = (base / max(u4, 1e-12)) ** gam
+        d0 = ktr * u0 * (1.0 - e1) * fb - ktr * u0
+        d1, d2, d3, d4 = ktr * (u0 - u1), ktr * (u1 - u2), ktr * (u2 - u3), ktr * (u3 - u4)
+        y0 = y0 + h6 * (a0 + 2 * b0 + 2 * c0 + d0)
+        y1 = y1 + h6 * (a1 + 2 * b1 + 2 * c1 + d1)
+        y2 = y2 + h6 * (a2 + 2 * b2 + 2 * c2 + d2)
+        y3 = y3 + h6 * (a3 + 2 * b3 + 2 * c3 + d3)
+        y4 = y4 + h6 * (a4 + 2 * b4 + 2 * c4 + d4)
+        out[i + 1] = y4
+    return out, np.array([y0, y1, y2, y3, y4])
+
+
 def simulate_reference(
     effect: Callable[[float], float] | None,
     p: FribergParameters,
@@ -256,6 +356,22 @@ def simulate_reference(
     if not sol.success:
         raise InvalidInputError(f"simulate_reference(): solve_ivp failed: {sol.message}")
     return np.asarray(sol.y[4])
+
+
+def recent_doses(
+    drug: str | pk.PKModel, doses: Sequence[DoseTuple], since_h: float
+) -> list[DoseTuple]:
+    """The doses of `doses` that can still contribute to the concentration at times >=
+    `since_h`: those given within 64 of the model's slowest half-lives (disposition or
+    absorption) plus the largest absorption lag and 48 h for infusions before it. The dropped
+    doses' share is below 2^-64 of what they gave at their peak, so the concentrations are
+    unchanged to rounding, while the superposition no longer grows with the number of cycles."""
+    m = pk.model(drug)
+    lam, _ = pk.exponentials(m.disposition)
+    rates = [float(x) for x in lam] + [float(a.ka) for a in m.absorption.values()]
+    lag = max((float(a.tlag) for a in m.absorption.values()), default=0.0)
+    window = 64.0 * math.log(2) / min(rates) + lag + 48.0
+    return [d for d in doses if d[0] >= since_h - window]
 
 
 def linear_effect(

@@ -163,6 +163,39 @@ def test_kernel_equals_reference_on_random_networks(seed, R, K):
     assert a[3].tolist() == b[3].tolist() == [3 * K] * R
 
 
+@needs_kernel
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), R=st.integers(1, 18), stretch=st.sampled_from([1.05, 1.1]))
+def test_stretched_steps_kernel_equals_reference(seed, R, stretch):
+    """`stretch` > 1 (a step leaving a sliver of the interval runs to its end): the kernel takes
+    the reference's steps and lands on its values; stretch 1 is the default rule."""
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(14, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, R, seed)
+    vals = np.random.default_rng(seed + 1).uniform(0, 1, (R, 3, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    args = (cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    a = kern.course(*args, 2, 0.05, 0, stretch)
+    b = ref.course(*args, 0, 0.05, 0, stretch)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist()
+    one = kern.course(*args, 1)
+    assert one[3].tolist() == kern.course(*args, 1, 0.05, 0, 1.0)[3].tolist()
+    # both stay within their tolerance of each other
+    np.testing.assert_allclose(a[0], one[0], atol=1e-4, rtol=0)
+
+
+def test_network_course_rejects_a_bad_stretch():
+    cm = random_logic_model(8, n_inputs=2, seed=1)
+    mask, value, y0, cols = _regimens(cm, 1, 1)
+    vals = np.zeros((1, 2, cols.size))
+    with pytest.raises(InvalidInputError, match="stretch"):
+        network_course(cm, mask, value, y0, cols, vals, 1.0, np.arange(2), stretch=0.5)
+    with pytest.raises(InvalidInputError, match="stretch"):
+        network_course(cm, mask, value, y0, cols, vals, 1.0, np.arange(2), stretch=1.5)
+
+
 @pytest.fixture(scope="module")
 def radau_case():
     """A random network, 2 regimens x 4 intervals of 3 time units with jumping held inputs, and
