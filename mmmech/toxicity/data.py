@@ -108,6 +108,8 @@ class Incidence:
     population: str
     verified: bool
     note: str
+    #: unit of `dose_mg` ("mg" unless the source doses by weight, area or cells)
+    dose_unit: str = "mg"
 
 
 @dataclass(frozen=True)
@@ -333,8 +335,10 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             )
         )
     incid: list[Incidence] = []
+    inc_lines = _header_lines(text, "incidence")
     for i, t in enumerate(r.tables(doc, "incidence")):
-        w = f"[[incidence]] {i + 1} ({t.get('drug')!r})"
+        at = f", line {inc_lines[i]}" if i < len(inc_lines) else ""
+        w = f"[[incidence]] {i + 1} ({t.get('drug')!r}{at})"
         p = r.num(t, "incidence", w)
         if p > 1:
             raise r.fail(w, f"'incidence' expected a fraction 0-1, got {p!r}")
@@ -351,6 +355,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
                 population=r.text(t, "population", w),
                 verified=r.flag(t, "verified", w),
                 note=r.text(t, "note", w),
+                dose_unit=r.text(t, "dose_unit", w) if "dose_unit" in t else "mg",
             )
         )
     neuro: dict[str, NeuropathyModel] = {}
@@ -519,6 +524,12 @@ def _read_platelets(
             )
         )
     return system, tuple(effects)
+
+
+def _header_lines(text: str, key: str) -> list[int]:
+    """1-based line numbers of the ``[[key]]`` table headers of `text`, in order."""
+    pat = re.compile(r"^\s*\[\[\s*" + re.escape(key) + r"\s*\]\]")
+    return [n for n, line in enumerate(text.splitlines(), 1) if pat.match(line)]
 
 
 def _isnum(v: Any) -> bool:
