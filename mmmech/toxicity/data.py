@@ -110,6 +110,8 @@ class Incidence:
     note: str
     #: unit of `dose_mg` ("mg" unless the source doses by weight, area or cells)
     dose_unit: str = "mg"
+    #: (low, high) when sources disagree (`incidence` is the one used); None otherwise
+    incidence_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +358,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
                 verified=r.flag(t, "verified", w),
                 note=r.text(t, "note", w),
                 dose_unit=r.text(t, "dose_unit", w) if "dose_unit" in t else "mg",
+                incidence_range=_incidence_range(r, t, w, p),
             )
         )
     neuro: dict[str, NeuropathyModel] = {}
@@ -524,6 +527,22 @@ def _read_platelets(
             )
         )
     return system, tuple(effects)
+
+
+def _incidence_range(
+    r: _Reader, t: Mapping[str, Any], where: str, p: float
+) -> tuple[float, float] | None:
+    """The optional ``incidence_low``/``incidence_high`` pair (both or neither, around `p`)."""
+    if "incidence_low" not in t and "incidence_high" not in t:
+        return None
+    lo, hi = r.num(t, "incidence_low", where), r.num(t, "incidence_high", where)
+    if not lo <= p <= hi <= 1:
+        raise r.fail(
+            where,
+            "expected incidence_low <= incidence <= incidence_high <= 1, got "
+            f"{lo!r}, {p!r}, {hi!r}",
+        )
+    return (lo, hi)
 
 
 def _header_lines(text: str, key: str) -> list[int]:

@@ -177,7 +177,17 @@ def _label_block(
         "sources": sorted({i.source for i in hits}),
         "drugs": sorted({i.drug for i in hits}),
         "verified": all(i.verified for i in hits),
+        # (low, high) over the sources when they disagree; None when every source agrees
+        "range": _range(hits),
     }
+
+
+def _range(hits: Sequence[Any]) -> list[float] | None:
+    """[low, high] over the recorded source ranges of `hits` (None when none has one)."""
+    spans = [i.incidence_range for i in hits if i.incidence_range is not None]
+    if not spans:
+        return None
+    return [min(lo for lo, _ in spans), max(hi for _, hi in spans)]
 
 
 #: the other dose-limiting toxicities, reported per arm as label incidences only:

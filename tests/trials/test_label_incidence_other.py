@@ -32,6 +32,8 @@ def test_teclistamab_arm_reports_its_crs_and_infections_as_label_incidences():
     inf = t["infection_grade3"]
     assert inf["rate"] == pytest.approx(91 / 165, abs=5e-4)
     assert inf["sources"] == ["PMID:37960969"]
+    assert inf["range"] == [0.448, 0.552]  # 14.1 vs 22.8 months of follow-up
+    assert crs["range"] is None
     assert t["cardiac_failure"] is None  # teclistamab has no cardiac failure figure
     # every figure is also in the arm's list of fallbacks, with its unit
     listed = {(d["toxicity"], d["grade_at_least"]) for d in t["label_incidence"]}
@@ -60,11 +62,33 @@ def test_only_drugs_with_a_read_figure_have_one():
     have = {(i.drug, i.toxicity, i.grade) for i in d.incidences}
     assert ("talquetamab", "crs", 1) in have and ("talquetamab", "crs", 3) not in have
     for car_t in ("idecabtagene vicleucel", "ciltacabtagene autoleucel"):
-        assert not any(i.drug == car_t for i in d.incidences)
+        assert (car_t, "crs", 1) in have and (car_t, "crs", 3) in have
+        assert (car_t, "infection", 3) not in have  # no total grade >= 3 figure was read
+    assert not any(
+        i.toxicity == "cardiac_failure" and i.drug != "carfilzomib" for i in d.incidences
+    )
     for i in d.incidences:
         assert 0.0 <= i.incidence <= 1.0 and i.source and i.population
         if not i.verified:
             assert "read" in i.note  # says where the number was read
+
+
+def test_ide_cel_arm_reports_the_disagreeing_sources_as_a_range():
+    t = _arm("ide_cel")
+    assert t["crs_any"]["rate"] == pytest.approx(0.84)
+    g3 = t["crs_grade3"]
+    assert g3["rate"] == pytest.approx(0.05) and g3["range"] == [0.05, 0.09]
+    assert g3["verified"] is False
+
+
+def test_range_must_bracket_the_incidence():
+    text = (
+        '[[incidence]]\ndrug = "x"\ntoxicity = "crs"\ngrade = 3\nbasis = "label_incidence"\n'
+        'dose_mg = 1\nschedule = "s"\nincidence = 0.2\nincidence_low = 0.3\n'
+        'incidence_high = 0.4\nsource = "PMID:1"\npopulation = "p"\nnote = "n"\n'
+    )
+    with pytest.raises(ModelFileError, match="line 1.*incidence_low <= incidence"):
+        read_toxicity(text, "x.toml")
 
 
 def test_incidence_without_source_is_one_line_naming_file_and_line():
