@@ -150,12 +150,29 @@ def _tox_line(a):
     nl = t.get("grade3_neutropenia_label")
     if nl is not None and not t["neutropenia_drugs"]:
         neut += f", label {nl['rate']:.0%} ({', '.join(nl['sources'])})"
-    return (
+    line = (
         f"  {a['name']:<12} toxicity: G>=3 neutropenia {neut}  G>=3 "
         f"thrombocytopenia {plt}  PN G>=2 {t['grade2_neuropathy']:.1%} G>=3 "
         f"{t['grade3_neuropathy']:.1%}  dose reduced {t['dose_reduced']:.1%}  held "
         f"{t['held']:.1%}  discontinued {t['discontinued']:.1%}"
     )
+    other = [
+        f"{label} {b['rate']:.1%} ({', '.join(b['drugs'])}; {', '.join(b['sources'])})"
+        for key, label in _OTHER_LABELS
+        if (b := t.get(key)) is not None
+    ]
+    if other:
+        line += "\n  " + " " * 12 + " label incidence, not modelled: " + "  ".join(other)
+    return line
+
+
+#: the other dose-limiting toxicities of an arm (label incidences only) and their CLI labels
+_OTHER_LABELS = (
+    ("crs_any", "CRS any grade"),
+    ("crs_grade3", "CRS G>=3"),
+    ("infection_grade3", "infection G>=3"),
+    ("cardiac_failure", "cardiac failure G>=3"),
+)
 
 
 def _parameter_file(args):

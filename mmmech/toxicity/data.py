@@ -108,6 +108,10 @@ class Incidence:
     population: str
     verified: bool
     note: str
+    #: unit of `dose_mg` ("mg" unless the source doses by weight, area or cells)
+    dose_unit: str = "mg"
+    #: (low, high) when sources disagree (`incidence` is the one used); None otherwise
+    incidence_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -333,8 +337,10 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             )
         )
     incid: list[Incidence] = []
+    inc_lines = _header_lines(text, "incidence")
     for i, t in enumerate(r.tables(doc, "incidence")):
-        w = f"[[incidence]] {i + 1} ({t.get('drug')!r})"
+        at = f", line {inc_lines[i]}" if i < len(inc_lines) else ""
+        w = f"[[incidence]] {i + 1} ({t.get('drug')!r}{at})"
         p = r.num(t, "incidence", w)
         if p > 1:
             raise r.fail(w, f"'incidence' expected a fraction 0-1, got {p!r}")
@@ -351,6 +357,8 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
                 population=r.text(t, "population", w),
                 verified=r.flag(t, "verified", w),
                 note=r.text(t, "note", w),
+                dose_unit=r.text(t, "dose_unit", w) if "dose_unit" in t else "mg",
+                incidence_range=_incidence_range(r, t, w, p),
             )
         )
     neuro: dict[str, NeuropathyModel] = {}
@@ -519,6 +527,28 @@ def _read_platelets(
             )
         )
     return system, tuple(effects)
+
+
+def _incidence_range(
+    r: _Reader, t: Mapping[str, Any], where: str, p: float
+) -> tuple[float, float] | None:
+    """The optional ``incidence_low``/``incidence_high`` pair (both or neither, around `p`)."""
+    if "incidence_low" not in t and "incidence_high" not in t:
+        return None
+    lo, hi = r.num(t, "incidence_low", where), r.num(t, "incidence_high", where)
+    if not lo <= p <= hi <= 1:
+        raise r.fail(
+            where,
+            "expected incidence_low <= incidence <= incidence_high <= 1, got "
+            f"{lo!r}, {p!r}, {hi!r}",
+        )
+    return (lo, hi)
+
+
+def _header_lines(text: str, key: str) -> list[int]:
+    """1-based line numbers of the ``[[key]]`` table headers of `text`, in order."""
+    pat = re.compile(r"^\s*\[\[\s*" + re.escape(key) + r"\s*\]\]")
+    return [n for n, line in enumerate(text.splitlines(), 1) if pat.match(line)]
 
 
 def _isnum(v: Any) -> bool:

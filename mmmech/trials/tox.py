@@ -160,9 +160,12 @@ def row_problem(rec: Any) -> str | None:
     return None if isinstance(rec["discontinued"], bool) else "toxicity"
 
 
-def _label_block(inc: Sequence[Any], toxicity: str) -> dict[str, Any] | None:
-    """The label-incidence fallback for `toxicity` of the arm's drugs (None when none)."""
-    hits = [i for i in inc if i.toxicity == toxicity and i.grade == 3]  # "grade >= 3" only
+def _label_block(
+    inc: Sequence[Any], toxicity: str, grade: int = 3, note: str | None = None
+) -> dict[str, Any] | None:
+    """The label-incidence fallback for `toxicity` at grade >= `grade` of the arm's drugs
+    (None when none)."""
+    hits = [i for i in inc if i.toxicity == toxicity and i.grade == grade]
     if not hits:
         return None
     return {
@@ -170,11 +173,37 @@ def _label_block(inc: Sequence[Any], toxicity: str) -> dict[str, Any] | None:
         "rate": max(float(i.incidence) for i in hits),
         "basis": "label_incidence",
         "dose_mg": [i.dose_mg for i in hits],
-        "note": "label incidence at the source's dose, not modelled for this arm",
+        "note": note or "label incidence at the source's dose, not modelled for this arm",
         "sources": sorted({i.source for i in hits}),
         "drugs": sorted({i.drug for i in hits}),
         "verified": all(i.verified for i in hits),
+        # (low, high) over the sources when they disagree; None when every source agrees
+        "range": _range(hits),
     }
+
+
+def _range(hits: Sequence[Any]) -> list[float] | None:
+    """[low, high] over the recorded source ranges of `hits` (None when none has one)."""
+    spans = [i.incidence_range for i in hits if i.incidence_range is not None]
+    if not spans:
+        return None
+    return [min(lo for lo, _ in spans), max(hi for _, hi in spans)]
+
+
+#: the other dose-limiting toxicities, reported per arm as label incidences only:
+#: (arm field, toxicity of structures/toxicity.toml, grade at least)
+OTHER_LABEL_FIELDS = (
+    ("crs_any", "crs", 1),
+    ("crs_grade3", "crs", 3),
+    ("infection_grade3", "infection", 3),
+    ("cardiac_failure", "cardiac_failure", 3),
+)
+
+_OTHER_NOTE = (
+    "label incidence, not modelled: the single-agent (or labelled-regimen / pooled) incidence "
+    "of the drug whose source gives it, at that source's dose; not a prediction for this arm "
+    "or combination"
+)
 
 
 def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -197,6 +226,7 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
             "grade_at_least": i.grade,
             "incidence": i.incidence,
             "dose_mg": i.dose_mg,
+            "dose_unit": i.dose_unit,
             "basis": i.basis,
             "source": i.source,
             "verified": i.verified,
@@ -228,4 +258,8 @@ def arm_toxicity(arm: Any, records: Sequence[Mapping[str, Any]]) -> dict[str, An
         "held": frac(lambda r: r["holds"] > 0),
         "discontinued": frac(lambda r: r["discontinued"]),
         "label_incidence": fallbacks,
+        **{
+            key: _label_block(inc, tox, grade, _OTHER_NOTE)
+            for key, tox, grade in OTHER_LABEL_FIELDS
+        },
     }
