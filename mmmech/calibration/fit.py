@@ -36,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import pk as _pk
 from ..dynamics import classify, simulate_cohort, tumour_model
+from ..dynamics.regimen import _item
 from ..dynamics.tumour import (
     BIRTH_DOUBLING_DAYS,
     HALF_LIVES,
@@ -116,8 +118,17 @@ def simulate_courses(
     step_hours: float = 8.0,
     context: str = "marrow",
     num_threads: int = 0,
+    pk_population: str | None = None,
+    pk_seed: int | None = None,
 ) -> list[ArmCourse]:
-    """Run each simulable arm on `patients` and split the growth rates (see module doc)."""
+    """Run each simulable arm on `patients` and split the growth rates (see module doc).
+
+    Each patient gets their own target levels (``Patient.levels``), as in
+    :func:`mmmech.trials.simulate_arm`. With `pk_population` and `pk_seed` each patient also
+    gets their between-patient PK random effects (:func:`mmmech.pk.patient_etas`, keyed by
+    population, patient index and seed), as a trial with ``pk_variability=True`` gives them;
+    without them every patient has the typical PK.
+    """
     out = []
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, p in enumerate(patients):
@@ -133,8 +144,14 @@ def simulate_courses(
         a: np.ndarray | None = None
         b: np.ndarray | None = None
         notes: list[str] = []
+        drugs = _item(spec, "simulate_courses").regimen.drugs
         for ctxs, rows in groups.items():
             bodies = [patients[i].regimen_body() for i in rows]
+            extra: dict[str, Any] = {"levels": [dict(patients[i].levels) or None for i in rows]}
+            if pk_population is not None and pk_seed is not None:
+                extra["pk_etas"] = [
+                    _pk.patient_etas(pk_population, patients[i].index, pk_seed, drugs) for i in rows
+                ]
             runs = []
             for s in (1.0, 0.5):
                 res = simulate_cohort(
@@ -147,6 +164,7 @@ def simulate_courses(
                     tumour=tumour_model(death_scale=s),
                     hours_per_model_time=hours_per_model_time,
                     follow_up_days=follow_up_days,
+                    **extra,
                 )
                 with np.errstate(divide="ignore", invalid="ignore"):
                     lb = np.log(res.tumour_burden)
@@ -344,6 +362,7 @@ def calibrate(
     tb_points: int = 13,
     num_threads: int = 0,
     command: str | None = None,
+    pk_variability: bool = True,
 ) -> CalibrationResult:
     """Fit the free parameters to the single-agent arms of `data` (module doc).
 
@@ -355,6 +374,8 @@ def calibrate(
     follow_up_days : follow-up simulated per arm (a median beyond it is a lower bound)
     step_hours : network step (coarser than the trial default of 4 h, for speed)
     hours_grid : values of hours_per_model_time to profile (each costs a full set of runs)
+    pk_variability : give each patient their between-patient PK random effects, as virtual
+        trials do by default (False: every patient has the typical PK)
     """
     from scipy.optimize import minimize  # deferred: SciPy loads only when fitting
 
@@ -385,6 +406,8 @@ def calibrate(
             follow_up_days=follow_up_days,
             step_hours=step_hours,
             num_threads=num_threads,
+            pk_population=population if pk_variability else None,
+            pk_seed=seed if pk_variability else None,
         )
         for h in hours_grid
     }
@@ -489,6 +512,7 @@ def calibrate(
         "follow_up_days": float(follow_up_days),
         "step_hours": float(step_hours),
         "hours_grid": [float(h) for h in hours_grid],
+        "pk_variability": bool(pk_variability),
         "command": command,
     }
     return CalibrationResult(values, intervals, d_best, report, prof, meta, notes)

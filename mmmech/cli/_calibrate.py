@@ -39,6 +39,7 @@ def cmd_calibrate(args):
         step_hours=args.step_hours,
         hours_grid=args.hours_grid or (1.0,),
         command=command,
+        pk_variability=not getattr(args, "no_pk_variability", False),
     )
     payload = res.to_dict()
     if args.out:
@@ -110,6 +111,11 @@ def register(sub, common):
     p.add_argument(
         "--hours-grid", type=float, nargs="+", default=None, metavar="H",
         help="hours_per_model_time values to profile (default: 1 only, not fitted)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-pk-variability", action="store_true",
+        help="every patient gets the typical PK (default: each patient's own PK random "
+        "effects, as in `mmmech trial`)",
     )  # fmt: skip
     p.add_argument("--out", default=None, metavar="FILE", help="write the parameter file here")
     p.add_argument("--name", default=None, help="name in the parameter file (default: file stem)")

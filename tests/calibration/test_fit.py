@@ -10,7 +10,7 @@ import pytest
 from _helpers import NEUTRAL_CWD, assert_one_line_error
 from scipy import stats
 
-from mmmech import calibration
+from mmmech import calibration, pk
 from mmmech.calibration import fit as cfit
 from mmmech.dynamics import tumour_model
 from mmmech.exceptions import ModelFileError, UnknownNameError
@@ -47,6 +47,49 @@ def test_rate_split_reproduces_simulate_arm(dex_course, s, tb):
     assert list(pr["best_response"]) == list(ar.best_response)
     ttp = np.where(np.isfinite(pr["ttp_days"]), pr["ttp_days"], ar.horizon_days)
     np.testing.assert_allclose(ttp, ar.pfs_days, rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def dex_course_pk():
+    pts, _ = enrol("rrmm", 3, 2)
+    (course,) = calibration.simulate_courses(
+        [ARMS["apex_dexamethasone"]], pts, follow_up_days=45, step_hours=12,
+        pk_population="rrmm", pk_seed=2,
+    )  # fmt: skip
+    return course, pts
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("s, tb", [(1.0, 46.8), (0.7, 30.0)])
+def test_rate_split_with_pk_etas_reproduces_a_trial_arm(dex_course_pk, s, tb):
+    """With each patient's PK etas (as a trial with pk_variability=True gives them: same
+    keyed streams) the split still reproduces simulate_arm run with those etas."""
+    course, pts = dex_course_pk
+    spec = course.arm.regimen_spec()
+    etas = [pk.patient_etas("rrmm", p.index, 2, ["dexamethasone"]) for p in pts]
+    assert all(e for e in etas)  # dexamethasone has reported between-patient variability
+    pr = calibration.predict(course, s, tb)
+    ar = simulate_arm(
+        spec,
+        pts,
+        cycles=cfit._cycles_for(spec, 45),
+        follow_up_days=45,
+        step_hours=12,
+        tumour=tumour_model(death_scale=s, birth_rate=math.log(2) / tb),
+        pk_etas=etas,
+    )
+    assert list(pr["best_response"]) == list(ar.best_response)
+    ttp = np.where(np.isfinite(pr["ttp_days"]), pr["ttp_days"], ar.horizon_days)
+    np.testing.assert_allclose(ttp, ar.pfs_days, rtol=0, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_pk_etas_change_the_courses(dex_course, dex_course_pk):
+    """The etas reach the network: the split rates differ from the typical-PK courses (the
+    untreated first step, before any dose acts, is the same)."""
+    typ, pkv = dex_course[0], dex_course_pk[0]
+    assert not np.allclose(typ.a, pkv.a) or not np.allclose(typ.b, pkv.b)
+    np.testing.assert_allclose(typ.a[:, 0], pkv.a[:, 0], rtol=1e-9)
 
 
 @pytest.mark.slow
