@@ -134,38 +134,22 @@ def network_course(
     use_c = backend == "cython" or (backend == "auto" and _kernels.available("_rosenbrock"))
     cols64 = np.ascontiguousarray(c, dtype=np.int64)
     out64 = np.ascontiguousarray(o, dtype=np.int64)
+    args = (
+        cm,
+        reg,
+        cols64,
+        vals,
+        float(dt),
+        out64,
+        float(rtol),
+        float(atol),
+        int(max_steps),
+        int(num_threads),
+        0.05,
+        int(fixed_steps),
+        float(stretch),
+    )
     if use_c:
-        kern = _kernels.load("_rosenbrock")
-        return tuple(  # type: ignore[return-value]
-            kern.course(
-                cm,
-                reg,
-                cols64,
-                vals,
-                float(dt),
-                out64,
-                float(rtol),
-                float(atol),
-                int(max_steps),
-                int(num_threads),
-                0.05,
-                int(fixed_steps),
-                float(stretch),
-            )
-        )
+        return tuple(_kernels.load("_rosenbrock").course(*args))  # type: ignore[return-value]
     with np.errstate(all="ignore"):
-        return _rosenbrock_ref.course(
-            cm,
-            reg,
-            cols64,
-            vals,
-            float(dt),
-            out64,
-            float(rtol),
-            float(atol),
-            int(max_steps),
-            int(num_threads),
-            0.05,
-            int(fixed_steps),
-            float(stretch),
-        )
+        return _rosenbrock_ref.course(*args)

@@ -264,6 +264,22 @@ class _Reader:
             raise self.fail(where, f"'{key}' expected true or false, got {v!r}")
         return v
 
+    def choice(self, t: Mapping[str, Any], key: str, where: str, options: Any) -> str:
+        """The text `key`, which must be one of `options`."""
+        v = self.text(t, key, where)
+        if v not in options:
+            raise self.fail(where, f"'{key}' expected one of {', '.join(options)}, got {v!r}")
+        return v
+
+    def provenance(self, t: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The provenance fields every record carries: source, population, verified, note."""
+        return {
+            "source": self.source(t, "source", where),
+            "population": self.text(t, "population", where),
+            "verified": self.flag(t, "verified", where),
+            "note": self.text(t, "note", where),
+        }
+
     def tables(self, doc: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
         v = doc.get(key, [])
         if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
@@ -299,10 +315,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             mtt_h=r.num(t, "mtt_h", w, 1e-6),
             gamma=r.num(t, "gamma", w),
             baseline=r.num(t, "baseline", w, 1e-9),
-            source=r.source(t, "source", w),
-            population=r.text(t, "population", w),
-            verified=r.flag(t, "verified", w),
-            note=r.text(t, "note", w),
+            **r.provenance(t, w),
             iiv_baseline_var=r.num(t, "iiv_baseline_var", w) if "iiv_baseline_var" in t else 0.0,
             iiv_slope_var=r.num(t, "iiv_slope_var", w) if "iiv_slope_var" in t else 0.0,
         )
@@ -310,12 +323,8 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
     effects: list[DrugEffect] = []
     for i, t in enumerate(r.tables(doc, "myelosuppression")):
         w = f"[[myelosuppression]] {i + 1} ({t.get('drug')!r})"
-        basis = r.text(t, "basis", w)
-        if basis not in BASES:
-            raise r.fail(w, f"'basis' expected one of {', '.join(BASES)}, got {basis!r}")
-        lineage = r.text(t, "lineage", w)
-        if lineage not in systems:
-            raise r.fail(w, f"'lineage' expected one of {', '.join(systems)}, got {lineage!r}")
+        basis = r.choice(t, "basis", w, BASES)
+        lineage = r.choice(t, "lineage", w, systems)
         effect = r.text(t, "effect", w)
         if effect != "linear":
             raise r.fail(w, f"'effect' expected 'linear', got {effect!r}")
@@ -329,10 +338,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
                 basis=basis,
                 effect=effect,
                 slope=r.num(t, "slope", w),
-                source=r.source(t, "source", w),
-                population=r.text(t, "population", w),
-                verified=r.flag(t, "verified", w),
-                note=r.text(t, "note", w),
+                **r.provenance(t, w),
                 derivation=dict(deriv),
             )
         )
@@ -353,10 +359,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
                 dose_mg=r.num(t, "dose_mg", w),
                 schedule=r.text(t, "schedule", w),
                 incidence=p,
-                source=r.source(t, "source", w),
-                population=r.text(t, "population", w),
-                verified=r.flag(t, "verified", w),
-                note=r.text(t, "note", w),
+                **r.provenance(t, w),
                 dose_unit=r.text(t, "dose_unit", w) if "dose_unit" in t else "mg",
                 incidence_range=_incidence_range(r, t, w, p),
             )
@@ -375,10 +378,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             basis=r.text(t, "basis", w),
             dose_unit=r.text(t, "dose_unit", w),
             onset=onset,
-            source=r.source(t, "source", w),
-            population=r.text(t, "population", w),
-            verified=r.flag(t, "verified", w),
-            note=r.text(t, "note", w),
+            **r.provenance(t, w),
             reported=reported,
             calibration_dose=(
                 r.num(t, "calibration_dose", w, 1e-9) if "calibration_dose" in t else None
@@ -416,10 +416,7 @@ def read_toxicity(text: str, origin: str) -> ToxicityData:
             drug=r.text(t, "drug", w),
             basis=r.text(t, "basis", w),
             points=(pts[0], pts[1]),
-            source=r.source(t, "source", w),
-            population=r.text(t, "population", w),
-            verified=r.flag(t, "verified", w),
-            note=r.text(t, "note", w),
+            **r.provenance(t, w),
         )
     renal: dict[str, RenalModel] = {}
     raw_renal = doc.get("renal", {})
@@ -494,20 +491,13 @@ def _read_platelets(
         baseline_covariate_center=r.num(t, "baseline_covariate_center", w),
         baseline_prop_sd=r.num(t, "baseline_prop_sd", w),
         baseline_add_sd=r.num(t, "baseline_add_sd", w),
-        source=r.source(t, "source", w),
-        population=r.text(t, "population", w),
-        verified=r.flag(t, "verified", w),
-        note=r.text(t, "note", w),
+        **r.provenance(t, w),
     )
     effects = []
     for i, e in enumerate(r.tables(doc, "platelet_effect")):
         w = f"[[platelet_effect]] {i + 1} ({e.get('drug')!r})"
-        form = r.text(e, "form", w)
-        if form not in _PLT_FORMS:
-            raise r.fail(w, f"'form' expected one of {', '.join(_PLT_FORMS)}, got {form!r}")
-        basis = r.text(e, "basis", w)
-        if basis not in BASES:
-            raise r.fail(w, f"'basis' expected one of {', '.join(BASES)}, got {basis!r}")
+        form = r.choice(e, "form", w, _PLT_FORMS)
+        basis = r.choice(e, "basis", w, BASES)
         deriv = e.get("derivation", {})
         if not isinstance(deriv, dict):
             raise r.fail(w, f"'derivation' expected a table, got {deriv!r}")
@@ -517,10 +507,7 @@ def _read_platelets(
                 basis=basis,
                 form=form,
                 slope=r.num(e, "slope", w, 1e-12),
-                source=r.source(e, "source", w),
-                population=r.text(e, "population", w),
-                verified=r.flag(e, "verified", w),
-                note=r.text(e, "note", w),
+                **r.provenance(e, w),
                 auc_scale_per_h=r.num(e, "auc_scale_per_h", w) if form.endswith("auc") else 0.0,
                 kpd_rate_per_h=r.num(e, "kpd_rate_per_h", w, 1e-12) if form == "kpd" else 0.0,
                 derivation=deriv,
