@@ -64,6 +64,39 @@ static void mm_set_tables(const double* invc, const double* logc, const double* 
 #define MM_LN2_LO 0x1.a39ef35793c76p-33
 #define MM_64_INV_LN2 0x1.71547652b82fep+6
 
+/* x^n for x >= 0 (0 for x <= 0 or an underflowing result): log and exp from the shared
+   tables (mm_set_tables), the arithmetic of mm_hill and of the Rosenbrock kernel's x^n. */
+static inline double mm_pow_pos(double xv, double n)
+{
+    int tiny = xv < 0x1p-1000;
+    uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
+    double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
+    e = tiny ? e - 200.0 : e;
+    uint64_t j = (bits >> 45) & 127;
+    double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    double r = mant * mm_invc[j] - 1.0;
+    double p = -1.0 / 6.0;
+    p = p * r + 1.0 / 5.0;
+    p = p * r - 0.25;
+    p = p * r + 1.0 / 3.0;
+    p = p * r - 0.5;
+    double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
+    double y = n * lnx;
+    double t = y * MM_64_INV_LN2 + 0x1.8p52;
+    double k = t - 0x1.8p52;
+    double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
+    double ex = 1.0 / 120.0;
+    ex = ex * s + 1.0 / 24.0;
+    ex = ex * s + 1.0 / 6.0;
+    ex = ex * s + 0.5;
+    ex = s + s * (s * ex);
+    int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
+    uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
+    double sc = mm_asdouble(scale);
+    double xn = sc + sc * ex;
+    return (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
+}
+
 MM_CLONES
 static void mm_hill(Py_ssize_t m, const double* MM_RESTRICT x, const double* MM_RESTRICT n,
                     const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
@@ -72,33 +105,7 @@ static void mm_hill(Py_ssize_t m, const double* MM_RESTRICT x, const double* MM_
 {
     for (Py_ssize_t q = 0; q < m; q++) {
         double xv = x[q];
-        int tiny = xv < 0x1p-1000;
-        uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
-        double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
-        e = tiny ? e - 200.0 : e;
-        uint64_t j = (bits >> 45) & 127;
-        double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-        double r = mant * mm_invc[j] - 1.0;
-        double p = -1.0 / 6.0;
-        p = p * r + 1.0 / 5.0;
-        p = p * r - 0.25;
-        p = p * r + 1.0 / 3.0;
-        p = p * r - 0.5;
-        double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
-        double y = n[q] * lnx;
-        double t = y * MM_64_INV_LN2 + 0x1.8p52;
-        double k = t - 0x1.8p52;
-        double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
-        double ex = 1.0 / 120.0;
-        ex = ex * s + 1.0 / 24.0;
-        ex = ex * s + 1.0 / 6.0;
-        ex = ex * s + 0.5;
-        ex = s + s * (s * ex);
-        int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
-        uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
-        double sc = mm_asdouble(scale);
-        double xn = sc + sc * ex;
-        xn = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
+        double xn = mm_pow_pos(xv, n[q]);
         double h = lin[q] != 0.0 ? xv : B[q] * xn / (Kn[q] + xn);
         h = xv != xv ? xv : h;
         out[q] = w[q] * h;

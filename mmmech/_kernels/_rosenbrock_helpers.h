@@ -50,7 +50,7 @@ static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
     }
 }
 
-/* x^n of mm_hill (same operations, so the same bits) once per group of moving edges that share
+/* x^n of mm_hill (mm_pow_pos: the same operations, so the same bits) once per group of moving edges that share
    their source and their Hill exponent in every parameter set: xn[u * L + l] for the
    representative slot rep[u] of group u. */
 MM_CLONES
@@ -62,34 +62,7 @@ static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT rep, const double
         const double* n = pn + (Py_ssize_t)rep[u] * MM_LANES;
         double* o = xnb + u * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) {
-            double xv = x[l];
-            int tiny = xv < 0x1p-1000;
-            uint64_t bits = mm_asuint(tiny ? xv * 0x1p200 : xv);
-            double e = (mm_asdouble((bits >> 52) | 0x4330000000000000ULL) - 0x1p52) - 1023.0;
-            e = tiny ? e - 200.0 : e;
-            uint64_t j = (bits >> 45) & 127;
-            double mant = mm_asdouble((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-            double r = mant * mm_invc[j] - 1.0;
-            double p = -1.0 / 6.0;
-            p = p * r + 1.0 / 5.0;
-            p = p * r - 0.25;
-            p = p * r + 1.0 / 3.0;
-            p = p * r - 0.5;
-            double lnx = e * MM_LN2_HI + (e * MM_LN2_LO + (mm_logc[j] + (r + r * (r * p))));
-            double y = n[l] * lnx;
-            double t = y * MM_64_INV_LN2 + 0x1.8p52;
-            double k = t - 0x1.8p52;
-            double s = (y - k * (MM_LN2_HI / 64.0)) - k * (MM_LN2_LO / 64.0);
-            double ex = 1.0 / 120.0;
-            ex = ex * s + 1.0 / 24.0;
-            ex = ex * s + 1.0 / 6.0;
-            ex = ex * s + 0.5;
-            ex = s + s * (s * ex);
-            int64_t kb = (int64_t)(mm_asuint(t) - 0x4338000000000000ULL);
-            uint64_t scale = mm_asuint(mm_exp2[kb & 63]) + ((uint64_t)(kb >> 6) << 52);
-            double sc = mm_asdouble(scale);
-            double xn = sc + sc * ex;
-            o[l] = (y < -708.0 || xv <= 0.0) ? 0.0 : xn;
+            o[l] = mm_pow_pos(x[l], n[l]);
         }
     }
 }
