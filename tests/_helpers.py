@@ -31,3 +31,43 @@ def tiny_model(rule="A", y0=1.0, tau=None, name="tiny"):
         '[[edge]]\nsource = "A"\ntarget = "B"\nsign = 1\nsources = ["PMID:1"]\n'
         '[[edge]]\nsource = "B"\ntarget = "Viability"\nsign = -1\nsources = ["PMID:1"]\n'
     )
+
+
+_FIXED_PROPERTIES = """
+[isotype]
+shares = { IgG = 1.0 }
+sources = ["PMID:2"]
+
+[m_protein]
+distribution = "fixed"
+value = 3.0
+sources = ["PMID:3"]
+
+[age]
+distribution = "fixed"
+value = 70.0
+sources = ["PMID:4"]
+
+[body.weight]
+distribution = "fixed"
+value = 75.0
+sources = ["PMID:5"]
+
+[body.height]
+distribution = "fixed"
+value = 170.0
+sources = ["PMID:6"]
+
+[crcl]
+distribution = "fixed"
+value = 80.0
+sources = ["PMID:7"]
+
+"""
+
+
+def fixed_population(name, description):
+    """The TOML text of population `name` whose isotype, M-protein, age, body and CrCl are
+    each fixed to one value, ending with a blank line: a test appends the tables it checks."""
+    head = f'\n[population]\nname = "{name}"\ndescription = "{description}"\n'
+    return head + _FIXED_PROPERTIES

@@ -7,6 +7,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from _helpers import fixed_population
 
 from mmmech import populations as P
 from mmmech.exceptions import ModelFileError
@@ -17,41 +18,9 @@ Z = 4.5
 N = 4000
 STD = NormalDist()
 
-BASE = """
-[population]
-name = "lv"
-description = "Levels test population."
-
-[isotype]
-shares = { IgG = 1.0 }
-sources = ["PMID:2"]
-
-[m_protein]
-distribution = "fixed"
-value = 3.0
-sources = ["PMID:3"]
-
-[age]
-distribution = "fixed"
-value = 70.0
-sources = ["PMID:4"]
-
-[body.weight]
-distribution = "fixed"
-value = 75.0
-sources = ["PMID:5"]
-
-[body.height]
-distribution = "fixed"
-value = 170.0
-sources = ["PMID:6"]
-
-[crcl]
-distribution = "fixed"
-value = 80.0
-sources = ["PMID:7"]
-
-[levels.CD38Expression]
+BASE = (
+    fixed_population("lv", "Levels test population.")
+    + """[levels.CD38Expression]
 distribution = "lognormal"
 median = 1.0
 cv = 0.38
@@ -67,6 +36,7 @@ low = 0.0
 high = 1.0
 sources = ["PMID:9"]
 """
+)
 
 
 def write(tmp_path, text):

@@ -11,6 +11,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from _helpers import fixed_population
 
 from mmmech import populations as P
 from mmmech.exceptions import ModelFileError
@@ -21,41 +22,9 @@ N = 4000
 STD = NormalDist()
 BEFORE = pathlib.Path(__file__).parent / "data" / "sampler_before_tumour.json"
 
-BASE = """
-[population]
-name = "tk"
-description = "Tumour-kinetics test population."
-
-[isotype]
-shares = { IgG = 1.0 }
-sources = ["PMID:2"]
-
-[m_protein]
-distribution = "fixed"
-value = 3.0
-sources = ["PMID:3"]
-
-[age]
-distribution = "fixed"
-value = 70.0
-sources = ["PMID:4"]
-
-[body.weight]
-distribution = "fixed"
-value = 75.0
-sources = ["PMID:5"]
-
-[body.height]
-distribution = "fixed"
-value = 170.0
-sources = ["PMID:6"]
-
-[crcl]
-distribution = "fixed"
-value = 80.0
-sources = ["PMID:7"]
-
-[tumour]
+BASE = (
+    fixed_population("tk", "Tumour-kinetics test population.")
+    + """[tumour]
 correlation = 0.6
 correlation_note = "test"
 
@@ -71,6 +40,7 @@ median = 2.0
 cv = 0.8
 sources = ["PMID:9"]
 """
+)
 
 
 def write(tmp_path, text):
