@@ -33,6 +33,7 @@ __all__ = [
     "simulate_arm",
     "arm_cycles",
     "arm_horizon_days",
+    "arm_cycles_through",
     "RESPONSE_ORDER",
 ]
 
@@ -131,6 +132,23 @@ def arm_cycles(arm: Any, cycles: int | None = None) -> int:
 def arm_horizon_days(arm: Any, cycles: int | None = None) -> int:
     """Days covered by the :func:`arm_cycles` of `arm`."""
     return _horizon_days(_regimen_of(arm, "trial"), arm_cycles(arm, cycles))[0]
+
+
+def arm_cycles_through(arm: Any, cycles: int, follow_up_days: float) -> int:
+    """Cycles of `arm` when a regimen that runs until progression keeps being given to the end
+    of a trial's common follow-up: `cycles`, raised while one more whole cycle still ends within
+    `follow_up_days` (so the arm's horizon never passes the follow-up, and any untreated tail is
+    shorter than one cycle); a fixed-duration regimen is returned unchanged.
+
+    Without this, ``trial VRd Rd --cycles 12`` stopped VRd's Rd maintenance after 8 induction
+    and 4 maintenance cycles (day 280) while Rd went on to day 336."""
+    reg = _regimen_of(arm, "trial")
+    if not reg.until_progression:
+        return int(cycles)
+    n = int(cycles)
+    while _horizon_days(reg, n + 1)[0] <= follow_up_days:
+        n += 1
+    return n
 
 
 def _label(arm: Any) -> str:

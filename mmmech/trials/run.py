@@ -43,6 +43,7 @@ from .arms import (
     ArmResult,
     _label,
     arm_cycles,
+    arm_cycles_through,
     arm_horizon_days,
     simulate_arm,
 )
@@ -444,7 +445,8 @@ def run_trial(
     cycles : int, optional
         Treatment cycles (default 12; a fixed regimen stops at its own length). All arms are
         followed up to the longest arm's treatment span; a fixed regimen that ends earlier is
-        followed untreated (concentrations decay from the last doses).
+        followed untreated (concentrations decay from the last doses), and a regimen given until
+        progression (Rd, or VRd's Rd maintenance) is given to the end of the follow-up.
     context : str
         Cellular context before each patient's own (default marrow).
     workers, scheduler, client
@@ -542,8 +544,9 @@ def run_trial(
         while label in names:
             label, k = f"{nm} ({k})", k + 1
         names.append(label)
-    cyc = tuple(arm_cycles(a, cycles) for a in arm_specs)
     follow = float(max(arm_horizon_days(a, cycles) for a in arm_specs))
+    # an arm given until progression is treated to the end of the common follow-up
+    cyc = tuple(arm_cycles_through(a, arm_cycles(a, cycles), follow) for a in arm_specs)
     spec = _TrialSpec(
         arms=arm_specs,
         names=tuple(names),

@@ -20,10 +20,18 @@ def test_vrd_bortezomib_on_days_1_4_8_11_of_21_day_cycles():
     assert all(e.amount == pytest.approx(1.3 * 1.8) and e.unit == "mg" for e in bort)
 
 
-def test_vrd_expands_all_eight_induction_cycles_without_cycles():
-    events = expand("vrd", body=BODY)
-    assert max(e.day for e in events) <= 8 * 21
-    assert len(days_of(events, "bortezomib")) == 8 * 4
+def test_vrd_is_eight_induction_cycles_then_rd_maintenance():
+    # SWOG S0777 (PMID:32393732): eight 21-day VRd cycles, then Rd maintenance until progression
+    events = expand("vrd", body=BODY, cycles=10)
+    bort = days_of(events, "bortezomib")
+    assert len(bort) == 8 * 4 and max(bort) <= 8 * 21
+    start = 8 * 21  # maintenance day 1 is study day 169
+    len_maint = [d for d in days_of(events, "lenalidomide") if d > start]
+    assert len_maint == [start + c * 28 + d for c in range(2) for d in range(1, 22)]
+    dex_maint = [d for d in days_of(events, "dexamethasone") if d > start]
+    assert dex_maint == [start + c * 28 + d for c in range(2) for d in (1, 8, 15, 22)]
+    with pytest.raises(InvalidInputError, match=r"runs until progression; give cycles=N"):
+        expand("vrd", body=BODY)
 
 
 def test_rd_lenalidomide_days_1_to_21_of_28_and_weekly_dexamethasone():
@@ -89,7 +97,7 @@ def test_events_unpack_as_plain_tuples():
         ({"cycles": 1}, r"^expand\(\): regimen 'vrd' doses bortezomib in mg/m2; give body=Body"),
         ({"cycles": 1, "body": {"weight_kg": 70}}, r"Body\(bsa_m2=\.\.\.\)"),
         ({"body": BODY, "cycles": 0}, r"cycles must be an integer >= 1, got 0"),
-        ({"body": {"height_cm": 170}}, r"unknown measure 'height_cm'"),
+        ({"body": {"height_cm": 170}, "cycles": 1}, r"unknown measure 'height_cm'"),
     ],
 )
 def test_refusals_are_one_line(kwargs, match):

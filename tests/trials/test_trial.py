@@ -191,3 +191,20 @@ def test_batches_are_whole_arms_split_at_the_size():
             assert keys == sorted(keys)
     whole = trial_run._batches(pairs, ctx, None)
     assert len(whole) == 2  # one simulate_cohort call per arm
+
+
+def test_until_progression_arm_is_treated_to_the_end_of_follow_up():
+    from mmmech.trials.arms import arm_cycles, arm_cycles_through, arm_horizon_days
+
+    follow = max(arm_horizon_days(a, 12) for a in ("vrd", "rd"))
+    assert follow == 12 * 28  # Rd: twelve 28-day cycles
+    # VRd (SWOG S0777): 8 x 21 days of induction, then Rd maintenance until progression
+    assert arm_horizon_days("vrd", 12) == 8 * 21 + 4 * 28
+    n = arm_cycles_through("vrd", arm_cycles("vrd", 12), follow)
+    assert n == 14 and arm_horizon_days("vrd", n) == 8 * 21 + 6 * 28 == follow
+    # never past the follow-up: one more whole cycle would end after it
+    assert arm_cycles_through("vrd", 1, 28) == 1
+    assert arm_cycles_through("rd", 12, follow + 27) == 12
+    assert arm_cycles_through("rd", 12, follow + 28) == 13
+    # a fixed-duration regimen keeps its own length
+    assert arm_cycles_through("vmp", arm_cycles("vmp", 12), 10_000) == arm_cycles("vmp", 12)
