@@ -278,6 +278,33 @@ def test_interrupted_ensemble_resumes(tmp_path, monkeypatch):
         trials.run_trial(["rd"], out=out, progress=False, **kw0)
 
 
+def test_journal_of_other_network_ranges_is_not_resumed(tmp_path, monkeypatch):
+    """The journal's fingerprint covers the network parameters' ranges and drawn values: an
+    interrupted ensemble over one range of dex_nk_weight is not resumed under another."""
+    kw = dict(population="ndmm", patients=2, seed=2, cycles=1, step_hours=12.0, ensemble=2)
+    out = tmp_path / "t.json"
+    real = trial_run._run_batch
+    calls = {"n": 0}
+
+    def flaky(spec, pairs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(spec, pairs)
+
+    monkeypatch.setattr(trial_run, "_run_batch", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        trials.run_trial(
+            ["rd"], out=out, progress=False, batch_size=1,
+            ensemble_ranges={"dex_nk_weight": (0.0, 0.5)}, **kw,
+        )  # fmt: skip
+    monkeypatch.setattr(trial_run, "_run_batch", real)
+    with pytest.raises(InvalidInputError, match="different trial"):
+        trials.run_trial(
+            ["rd"], out=out, progress=False, ensemble_ranges={"dex_nk_weight": (0.0, 0.4)}, **kw
+        )
+
+
 @pytest.mark.parametrize("bad", [-1, 1, 1001, True, 2.5, "3", None])
 def test_bad_ensemble_is_one_line(bad):
     with pytest.raises(InvalidInputError, match=r"ensemble must be 0 \(off\)") as e:
