@@ -428,8 +428,9 @@ def ensemble_table_html(doc: Mapping[str, Any]) -> str | None:
         if not isinstance(p, Mapping):
             continue
         # a network parameter lists every source (and those against); a tumour constant one
-        srcs = p.get("sources") if isinstance(p.get("sources"), list) else [p.get("source")]
-        against = p.get("contradicts") if isinstance(p.get("contradicts"), list) else []
+        given, against_given = p.get("sources"), p.get("contradicts")
+        srcs: list[Any] = given if isinstance(given, list) else [p.get("source")]
+        against: list[Any] = against_given if isinstance(against_given, list) else []
         src_html = ", ".join(_source_html(x) for x in srcs if x) or "none recorded"
         if against:
             src_html += "; against: " + ", ".join(_source_html(x) for x in against if x)

@@ -345,7 +345,8 @@ class Ensemble:
                 "source": None if rate is None else rate.source,
             }
             if net is not None:
-                entry["source"] = (list(net.supports) + list(net.contradicts) or [None])[0]
+                ids = [*net.supports, *net.contradicts]
+                entry["source"] = ids[0] if ids else None
                 entry["sources"] = list(net.supports)
                 entry["contradicts"] = list(net.contradicts)
             entry["values"] = [v.get(name, entry["default"]) for v in self.values]
