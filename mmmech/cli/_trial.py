@@ -107,9 +107,11 @@ def register(sub, common):
         default=0,
         metavar="K",
         help="also run the same patients under K model-parameter sets (set 0 the defaults, "
-        "K-1 a Latin hypercube over the sourced tumour-constant ranges) and report per arm the "
+        "K-1 a Latin hypercube over the sourced ranges of the tumour constants and of the "
+        "network's named parameters, e.g. dex_nk_weight) and report per arm the "
         "5th-95th percentile and range of ORR, >=VGPR, CR, median PFS and each hazard ratio "
-        "(0: off; costs K times the trial; docs/trials.md)",
+        "(0: off; every set runs the network with its own parameters, one network run per set "
+        "and arm: costs about K times the trial; docs/trials.md)",
     )
     p.add_argument(
         "--parameters",

@@ -484,6 +484,7 @@ def simulate_cohort(
     pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
     doses: Sequence[Sequence[Any] | None] | None = None,
     renal_crcl: Sequence[float | None] | None = None,
+    params: Mapping[str, float] | None = None,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -543,6 +544,10 @@ def simulate_cohort(
     renal_crcl : sequence of float, optional
         Creatinine clearance (mL/min) per body (or None): lenalidomide's clearance scaled to it
         (:func:`mmmech.toxicity.renal.pk_model`), as ``simulate_regimen(toxicity=True)`` does.
+    params : mapping, optional
+        Values of the model's named parameters (``[parameters]`` of the model file, e.g.
+        ``{"dex_nk_weight": 0.3}``) for every patient, applied as ``Simulator(params=...)``
+        applies them (default: the model's defaults). A trial's parameter ensemble uses it.
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -600,13 +605,13 @@ def simulate_cohort(
     sim_of: dict[Any, Simulator] = {}
     for key, ctx, lv in specs:
         if key not in base:
-            base[key] = Simulator(model, drugs, context=ctx)
+            base[key] = Simulator(model, drugs, context=ctx, params=params)
         sim = base[key]
         h = _held_levels(sim, lv, func) if lv else {}
         if h is None:
             lkey = (key, tuple(sorted(lv.items())))
             if lkey not in sim_of:
-                sim_of[lkey] = Simulator(model, drugs, context=ctx, levels=lv)
+                sim_of[lkey] = Simulator(model, drugs, context=ctx, levels=lv, params=params)
             sim, h = sim_of[lkey], {}
         sims.append(sim)
         held.append(h)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -377,17 +377,28 @@ def predict_check(drug: str | PKModel, check: Any) -> float:
             raise UnitError(f"predict_check(): half_life checks are in 'h', got {check.unit!r}")
         return half_lives(m)[-1]
     sched = dict(check.schedule)
+    route = sched.pop("route")
+    bsa_m2 = sched.pop("bsa_m2", None)
+    weight_kg = sched.pop("weight_kg", None)
     doses = schedule(
         sched.pop("dose"),
-        sched.pop("route"),
+        route,
         sched.pop("days"),
         sched.pop("cycle_days", None),
         cycles=sched.pop("cycles", 1),
         hour=sched.pop("hour", 0.0),
         duration_h=sched.pop("duration_h", None),
-        bsa_m2=sched.pop("bsa_m2", None),
-        weight_kg=sched.pop("weight_kg", None),
+        bsa_m2=bsa_m2,
+        weight_kg=weight_kg,
     )
+    # step-up doses before the schedule (bispecifics): [{day, dose}, ...], same route and body
+    for step in sched.pop("step_up", None) or []:
+        if not isinstance(step, Mapping) or set(step) != {"day", "dose"}:
+            raise InvalidInputError(
+                f"predict_check(): step_up entries must be {{day, dose}} tables, got {step!r}"
+            )
+        doses += schedule(step["dose"], route, [step["day"]], bsa_m2=bsa_m2, weight_kg=weight_kg)
+    doses.sort(key=lambda d: d.time_h)
     if sched:
         raise InvalidInputError(f"predict_check(): unknown schedule keys {sorted(sched)}")
     start, end = check.window_h

@@ -72,6 +72,9 @@ def _what(c: Check) -> str:
         return f"terminal {m}"
     s: Mapping[str, Any] = c.schedule
     parts = [f"{s['dose']} {s['route'].replace('_', ' ')}"]
+    steps = s.get("step_up") or []
+    if steps:  # step-up doses before the schedule, in day order
+        parts[0] = ", ".join(f"{st['dose']} day {st['day']}" for st in steps) + ", " + parts[0]
     if s.get("duration_h"):
         parts[0] += f" over {_num(float(s['duration_h']))} h"
     parts.append(_days(s.get("days", [1])))

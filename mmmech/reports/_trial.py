@@ -14,7 +14,9 @@ Fields read (the JSON of ``mmmech trial --json``, issue 17)::
      "hazard_ratios": [{"arm", "versus", "value", "low", "high",
                         "ensemble": {"value": [p5, p95], "value_range": [min, max]} (optional)}],
      "ensemble": {"members", "parameters": [{"name", "low", "high", "default", "source",
-                                            "values"}], "held_at_defaults"}     (optional),
+                                            "values", "sources", "contradicts"}],
+                  "held_at_defaults", "fixed_network_parameters"}     (optional; the last
+                  and "sources"/"contradicts" for the network's named parameters),
      "settings": {"pk_variability", "toxicity_feedback", "parameters", ...}  (optional),
      "notes": [...]}
 
@@ -403,6 +405,13 @@ def _tox_html(arms: list[Mapping[str, Any]]) -> str:
     )
 
 
+def _source_html(src: Any) -> str:
+    link = source_link(str(src))
+    if link.get("url"):
+        return f"<a href='{esc(link['url'])}'>{esc(link['id'])}</a>"
+    return esc(link["id"])
+
+
 def ensemble_table_html(doc: Mapping[str, Any]) -> str | None:
     """The parameter ensemble's table (name, range, default, source, each set's value) for the
     provenance block (None: the document has no ensemble)."""
@@ -418,17 +427,13 @@ def ensemble_table_html(doc: Mapping[str, Any]) -> str | None:
     for p in ens["parameters"]:
         if not isinstance(p, Mapping):
             continue
-        src = p.get("source")
-        link = source_link(str(src)) if src else None
-        src_html = (
-            "none recorded"
-            if link is None
-            else (
-                f"<a href='{esc(link['url'])}'>{esc(link['id'])}</a>"
-                if link.get("url")
-                else esc(link["id"])
-            )
-        )
+        # a network parameter lists every source (and those against); a tumour constant one
+        given, against_given = p.get("sources"), p.get("contradicts")
+        srcs: list[Any] = given if isinstance(given, list) else [p.get("source")]
+        against: list[Any] = against_given if isinstance(against_given, list) else []
+        src_html = ", ".join(_source_html(x) for x in srcs if x) or "none recorded"
+        if against:
+            src_html += "; against: " + ", ".join(_source_html(x) for x in against if x)
         vals = list(p.get("values") or [])
         rows.append(
             f"<tr data-parameter='{esc(p.get('name'))}'><td>{esc(p.get('name'))}</td>"
@@ -441,6 +446,14 @@ def ensemble_table_html(doc: Mapping[str, Any]) -> str | None:
             + "</tr>"
         )
     held = ", ".join(str(x) for x in ens.get("held_at_defaults") or [])
+    fixed = [
+        f"{f.get('name')} ({f.get('reason')})"
+        for f in ens.get("fixed_network_parameters") or []
+        if isinstance(f, Mapping) and str(f.get("reason", "")).startswith("no sourced")
+    ]
+    if fixed:
+        held += ("; " if held else "") + "network parameters without a sourced range: "
+        held += ", ".join(fixed)
     return (
         f"<p>{esc(members)} parameter sets: {esc(ens.get('method') or '')}.</p>"
         f"<table class='tbl' id='ensemble-parameters'><thead><tr>{head}</tr></thead><tbody>"

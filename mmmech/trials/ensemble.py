@@ -17,6 +17,15 @@ untreated doubling time has none recorded either (the abstract gives no range): 
 their defaults unless `ranges` names them, e.g. with the profile intervals of a calibration
 file (``load_parameters("single_agent_fit").intervals``).
 
+Jointly with them, every **named parameter of the network** (the model file's
+``[parameters]``, e.g. ``dex_nk_weight`` 0-0.5, ``adcc_killing_weight`` 0.05-0.2) that has a
+sourced range: ``low < high`` and at least one source identifier (``supports`` or
+``contradicts``) (:func:`network_ranges`). A parameter without one (``low == high``, or no
+source) is held at its default and listed as fixed (:func:`unsourced_parameters`). A set's
+network values are applied as :class:`mmmech.model.Simulator` applies named parameters
+(``params=``, through ``simulate_cohort(params=...)``), so every set runs the network itself:
+one network integration per set, arm and patient batch.
+
 How (:func:`draw_members`): a Latin hypercube over the ranges, uniform on each parameter's own
 scale: K - 1 draws, each parameter's range cut into K - 1 equal strata with exactly one draw in
 each, the strata paired at random. With the small K an ensemble can afford (every set is a full
@@ -41,6 +50,8 @@ from ..dynamics import tumour_model
 from ..dynamics.regimen import HOURS_PER_MODEL_TIME
 from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS, Rate
 from ..exceptions import InvalidInputError
+from ..network import load as load_model
+from ..network.model import Parameter
 from ..utils import did_you_mean
 from .arms import DAYS_PER_MONTH, ArmResult
 from .survival import hazard_ratio, kaplan_meier
@@ -53,6 +64,10 @@ __all__ = [
     "default_ranges",
     "draw_members",
     "member_cohort",
+    "network_parameters",
+    "network_ranges",
+    "set_defaults",
+    "unsourced_parameters",
 ]
 
 #: most parameter sets one trial runs (each is a full trial)
@@ -85,12 +100,51 @@ _SOURCED: dict[str, Rate] = {
 _STREAM = zlib.crc32(b"trial ensemble")
 
 
-def default_ranges() -> dict[str, tuple[float, float]]:
-    """The sourced ranges of the tumour constants (those recording ``low`` and ``high``)."""
-    return {
+def default_ranges(model: Any = None) -> dict[str, tuple[float, float]]:
+    """The sourced ranges of the tumour constants (those recording ``low`` and ``high``) and,
+    with `model` (a pathway model, its name or file), of the model's named parameters
+    (:func:`network_ranges`)."""
+    out = {
         n: (float(r.low), float(r.high))
         for n, r in _SOURCED.items()
         if r.low is not None and r.high is not None
+    }
+    if model is not None:
+        out.update(network_ranges(network_parameters(model)))
+    return out
+
+
+def network_parameters(model: Any) -> dict[str, Parameter]:
+    """The named parameters of a pathway model (name -> :class:`mmmech.network.Parameter`)."""
+    if isinstance(model, Mapping):  # already a parameter table
+        return dict(model)
+    return dict(load_model(model).parameters)
+
+
+def _sourced(p: Parameter) -> bool:
+    return p.low < p.high and bool(p.supports or p.contradicts)
+
+
+def network_ranges(params: Mapping[str, Parameter]) -> dict[str, tuple[float, float]]:
+    """``name -> (low, high)`` of the named network parameters with a sourced range: ``low <
+    high`` and at least one source identifier (``supports`` or ``contradicts``)."""
+    return {n: (float(p.low), float(p.high)) for n, p in params.items() if _sourced(p)}
+
+
+def unsourced_parameters(params: Mapping[str, Parameter]) -> list[str]:
+    """The named network parameters an ensemble never draws by default (no range, or a range
+    without a source): held at their defaults."""
+    return [n for n, p in params.items() if not _sourced(p)]
+
+
+def set_defaults(
+    names: Sequence[str], params: Mapping[str, Parameter] | None = None
+) -> dict[str, float]:
+    """Set 0's values of `names` (the point estimate: the tumour constants' and the model's
+    defaults)."""
+    params = params or {}
+    return {
+        n: float(PARAMETERS[n][0]) if n in PARAMETERS else float(params[n].default) for n in names
     }
 
 
@@ -108,23 +162,32 @@ def check_members(k: Any, func: str) -> int:
     return int(k)
 
 
-def check_ranges(ranges: Any, func: str) -> dict[str, tuple[float, float]]:
-    """`ranges` (None: :func:`default_ranges`) checked: known names, finite low <= high within
-    the hard bounds, and the two doubling times compatible (birth faster than net growth)."""
+def check_ranges(
+    ranges: Any, func: str, params: Mapping[str, Parameter] | None = None
+) -> dict[str, tuple[float, float]]:
+    """`ranges` (None: :func:`default_ranges` of the tumour constants and of the named network
+    parameters `params`) checked: known names (the tumour constants and `params`), finite low
+    <= high within the hard bounds (a network weight within [0, 1]), and the two doubling
+    times compatible (birth faster than net growth)."""
+    params = dict(params or {})
     if ranges is None:
-        return default_ranges()
+        out0 = default_ranges()
+        out0.update(network_ranges(params))
+        return out0
     if not isinstance(ranges, Mapping) or not ranges:
         raise InvalidInputError(
             f"{func}(): ensemble_ranges must map parameter names to (low, high), got {ranges!r}"
         )
     out: dict[str, tuple[float, float]] = {}
-    for name in sorted(ranges):
-        if name not in PARAMETERS:
+    known = [*PARAMETERS, *params]
+    for name in sorted(ranges, key=str):
+        if name not in known:
             raise InvalidInputError(
-                f"{func}(): ensemble_ranges: unknown parameter {name!r} (known: "
-                f"{', '.join(PARAMETERS)}){did_you_mean(str(name), list(PARAMETERS))}"
+                f"{func}(): ensemble_ranges: unknown parameter {name!r} (known: the tumour "
+                f"constants {', '.join(PARAMETERS)} and the model's {len(params)} named "
+                f"parameters){did_you_mean(str(name), known)}"
             )
-        _, lo_b, hi_b, _ = PARAMETERS[name]
+        _, lo_b, hi_b, _ = PARAMETERS[name] if name in PARAMETERS else (0, 0.0, 1.0, "")
         lh = ranges[name]
         ok = isinstance(lh, Sequence) and not isinstance(lh, str) and len(lh) == 2
         if ok:
@@ -168,7 +231,9 @@ def draw_members(
 
 
 def member_cohort(values: Mapping[str, float]) -> dict[str, Any]:
-    """The :func:`mmmech.dynamics.simulate_cohort` keywords of one parameter set."""
+    """The :func:`mmmech.dynamics.simulate_cohort` keywords of one parameter set: the tumour
+    constants as ``tumour`` / ``hours_per_model_time``, every other name (a named network
+    parameter) in ``params``."""
     change: dict[str, Any] = {}
     if "birth_doubling_days" in values:
         change["birth_rate"] = math.log(2) / values["birth_doubling_days"]
@@ -181,6 +246,9 @@ def member_cohort(values: Mapping[str, float]) -> dict[str, Any]:
         out["tumour"] = tumour_model(**change)
     if "hours_per_model_time" in values:
         out["hours_per_model_time"] = float(values["hours_per_model_time"])
+    network = {n: float(v) for n, v in sorted(values.items()) if n not in PARAMETERS}
+    if network:
+        out["params"] = network
     return out
 
 
@@ -223,6 +291,8 @@ class Ensemble:
     ranges: dict[str, tuple[float, float]]
     values: list[dict[str, float]]
     arms: list[list[ArmResult]] = field(default_factory=list)
+    #: the model's named parameters (their defaults, ranges and sources)
+    network: dict[str, Parameter] = field(default_factory=dict)
 
     @property
     def members(self) -> int:
@@ -265,22 +335,43 @@ class Ensemble:
         params = []
         for name, (lo, hi) in self.ranges.items():
             rate = _SOURCED.get(name)
-            params.append(
-                {
-                    "name": name,
-                    "low": lo,
-                    "high": hi,
-                    "default": PARAMETERS[name][0],
-                    "source": None if rate is None else rate.source,
-                    "values": [v.get(name, PARAMETERS[name][0]) for v in self.values],
-                }
-            )
-        held = [n for n in PARAMETERS if n not in self.ranges]
+            net = self.network.get(name)
+            entry: dict[str, Any] = {
+                "name": name,
+                "kind": "tumour" if name in PARAMETERS else "network",
+                "low": lo,
+                "high": hi,
+                "default": PARAMETERS[name][0] if net is None else float(net.default),
+                "source": None if rate is None else rate.source,
+            }
+            if net is not None:
+                ids = [*net.supports, *net.contradicts]
+                entry["source"] = ids[0] if ids else None
+                entry["sources"] = list(net.supports)
+                entry["contradicts"] = list(net.contradicts)
+            entry["values"] = [v.get(name, entry["default"]) for v in self.values]
+            params.append(entry)
+        held = [n for n in [*PARAMETERS, *self.network] if n not in self.ranges]
+        unsourced = set(unsourced_parameters(self.network))
+        fixed = [
+            {
+                "name": n,
+                "default": float(self.network[n].default),
+                "reason": "no sourced range (low == high or no source)"
+                if n in unsourced
+                else "not in the ensemble's ranges",
+            }
+            for n in self.network
+            if n not in self.ranges
+        ]
         return {
             "members": self.members,
             "method": "set 0 the defaults (the point estimate); sets 1..K-1 a Latin hypercube "
-            "over the ranges, one stratum per set and parameter, uniform within",
+            "over the ranges (tumour constants and named network parameters jointly), one "
+            "stratum per set and parameter, uniform within; each set runs the network with its "
+            "own parameter values",
             "percentiles": list(PERCENTILES),
             "parameters": params,
             "held_at_defaults": held,
+            "fixed_network_parameters": fixed,
         }

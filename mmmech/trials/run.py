@@ -47,8 +47,15 @@ from .arms import (
     arm_horizon_days,
     simulate_arm,
 )
-from .ensemble import PARAMETERS as _ENSEMBLE_PARAMETERS
-from .ensemble import Ensemble, check_members, check_ranges, draw_members, member_cohort
+from .ensemble import (
+    Ensemble,
+    check_members,
+    check_ranges,
+    draw_members,
+    member_cohort,
+    network_parameters,
+    set_defaults,
+)
 from .survival import hazard_ratio, kaplan_meier
 from .tox import arm_toxicity, patient_course
 from .tox import row_problem as _tox_problem
@@ -470,12 +477,15 @@ def run_trial(
         0 (default): off. K in 2-1000: the same patients also under K - 1 parameter sets drawn
         from `ensemble_ranges` (set 0 is the point estimate, :mod:`mmmech.trials.ensemble`);
         each arm's ``ensemble`` entry gets the 5th-95th percentile and the range across the K
-        sets of ORR, >= VGPR, CR and median PFS, each hazard ratio likewise. Costs K times the
-        plain trial.
+        sets of ORR, >= VGPR, CR and median PFS, each hazard ratio likewise. Every set runs
+        the network with its own parameter values (one network run per set and arm): costs
+        about K times the plain trial.
     ensemble_ranges : mapping name -> (low, high), optional
-        What the ensemble varies (default: the sourced ranges of the tumour constants,
-        :func:`mmmech.trials.ensemble.default_ranges`); names ``birth_doubling_days``,
-        ``untreated_doubling_days``, ``death_scale``, ``hours_per_model_time``.
+        What the ensemble varies (default: the sourced ranges of the tumour constants and of
+        the model's named parameters, :func:`mmmech.trials.ensemble.default_ranges`); names
+        ``birth_doubling_days``, ``untreated_doubling_days``, ``death_scale``,
+        ``hours_per_model_time`` and the model's ``[parameters]`` (e.g. ``dex_nk_weight``).
+        Given, it replaces the default ranges (names left out stay at their defaults).
     pk_variability : bool
         Between-patient PK variability (default True): each patient's PK parameters carry
         random effects drawn from the population-PK sources' CV% (:func:`mmmech.pk.patient_etas`,
@@ -514,7 +524,8 @@ def run_trial(
         raise InvalidInputError(f"{func}(): give at least one arm")
     n_sets = check_members(ensemble, func)
     cohort = _check_cohort(cohort_kwargs, parameter_file, n_sets, func)
-    ranges = check_ranges(ensemble_ranges, func) if n_sets else {}
+    net_params = network_parameters(model) if n_sets else {}
+    ranges = check_ranges(ensemble_ranges, func, net_params) if n_sets else {}
     workers = check_int(0 if workers is None else workers, func, "workers", minimum=0)
     if sum(x is not None for x in (scheduler, client)) + (workers > 0) > 1:
         raise InvalidInputError(f"{func}(): choose one of workers, scheduler and client")
@@ -632,7 +643,9 @@ def run_trial(
     results = [_assemble_arm(spec, a, indices, enrolled, done) for a in range(len(arm_specs))]
     ens = None
     if n_sets:
-        ens = _assemble_ensemble(esp, ranges, members, results, indices, enrolled, done)
+        ens = _assemble_ensemble(
+            esp, ranges, members, results, indices, enrolled, done, network=net_params
+        )
     notes = list(_NOTES)
     notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
     notes += _exposure_notes(toxicity, toxicity_feedback, pk_variability)
@@ -887,24 +900,34 @@ def _assemble_ensemble(
     indices: Sequence[int],
     enrolled: Sequence[Patient],
     done: dict[str, dict[str, Any]],
+    network: Mapping[str, Any] | None = None,
 ) -> Ensemble:
-    defaults = {n: float(_ENSEMBLE_PARAMETERS[n][0]) for n in ranges}
+    network = dict(network or {})
+    defaults = set_defaults(list(ranges), network)
     arms = [point]
     for m in range(1, len(esp.specs)):
         rows = {_key(a, i): done[_member_key(m, a, i)] for a in range(len(point)) for i in indices}
         arms.append(
             [_assemble_arm(esp.specs[m], a, indices, enrolled, rows) for a in range(len(point))]
         )
-    return Ensemble(ranges=dict(ranges), values=[defaults, *members], arms=arms)
+    return Ensemble(ranges=dict(ranges), values=[defaults, *members], arms=arms, network=network)
 
 
 def _ensemble_note(ens: Ensemble) -> str:
     varied = ", ".join(f"{n} {lo:g}-{hi:g}" for n, (lo, hi) in ens.ranges.items())
+    fixed = [n for n in ens.network if n not in ens.ranges]
+    held = (
+        f"; named network parameters held at their defaults (no sourced range or not in the "
+        f"ranges): {', '.join(fixed)}"
+        if fixed
+        else ""
+    )
     return (
         f"parameter ensemble: {ens.members} sets of the same patients, set 0 the defaults (the "
-        f"point estimate), sets 1-{ens.members - 1} a Latin hypercube over {varied}; 'ensemble' "
-        f"per arm and per hazard ratio: 5th-95th percentile and range across the sets (the "
-        f"other parameters at their defaults; mmmech.trials.ensemble)"
+        f"point estimate), sets 1-{ens.members - 1} a Latin hypercube over {varied}; every set "
+        f"runs the network with its own parameter values (one network run per set and arm); "
+        f"'ensemble' per arm and per hazard ratio: 5th-95th percentile and range across the "
+        f"sets (the other parameters at their defaults{held}; mmmech.trials.ensemble)"
     )
 
 

@@ -18,7 +18,8 @@ def test_regimen_list_and_show(capsys):
     by_name = {r["name"]: r for r in rows}
     assert by_name["vrd"]["drugs"] == ["bortezomib", "lenalidomide", "dexamethasone"]
     assert by_name["kd"]["pk_model"]["carfilzomib"] is True  # derived model (docs/pk.md)
-    assert by_name["td"]["pk_model"]["thalidomide"] is False
+    assert by_name["td"]["pk_model"]["thalidomide"] is True  # Chen 1989 model (docs/pk.md)
+    assert by_name["mp"]["pk_model"]["prednisone"] is False
     assert main(["regimen", "show", "rd"]) == 0
     assert "lenalidomide" in capsys.readouterr().out
     d = _json(capsys, "regimen", "show", "rd")

@@ -93,13 +93,13 @@ def test_bortezomib_and_ixazomib_give_different_courses():
 
 
 def test_constant_inputs_converge_to_the_steady_state_simulator(tmp_path):
-    # thalidomide has no PK model: held at its reference exposure for 24 h after each daily dose,
+    # prednisone has no PK model: held at its reference exposure for 24 h after each daily dose,
     # i.e. a constant input; the time-stepped network must end at simulate()'s steady state
     f = tmp_path / "const.toml"
     f.write_text(
         """[regimen]
-name = "constant_thalidomide"
-title = "thalidomide every day (constant input)"
+name = "constant_prednisone"
+title = "prednisone every day (constant input)"
 indication = "test"
 sources = ["DOI:10.1016/S1470-2045(16)30206-6"]
 
@@ -109,7 +109,7 @@ cycles = 1
 cycle_days = 6
 
 [[phase.drug]]
-drug = "thalidomide"
+drug = "prednisone"
 dose = 100
 unit = "mg"
 route = "po"
@@ -119,8 +119,8 @@ days = ["1-6"]
     )
     res = dynamics.simulate_regimen(str(f), step_hours=6.0)
     assert any("no PK model" in n for n in res.notes)
-    sim = Simulator("myeloma", ["thalidomide"], context="marrow")
-    ss = sim.run(np.array([[drugs.get("thalidomide").reference_nM]]))
+    sim = Simulator("myeloma", ["prednisone"], context="marrow")
+    ss = sim.run(np.array([[drugs.get("prednisone").reference_nM]]))
     last = res.timecourse.iloc[-1]
     for k in ("apoptosis", "proliferation", "immune_killing", "viability"):
         assert last[f"node_{k}"] == pytest.approx(ss.readouts[k][0], abs=1e-4)

@@ -130,10 +130,27 @@ def test_tiny_ensemble_trial_report_shows_the_json(trial_json, tmp_path, open_re
     for (_, vals), p in zip(rows, params, strict=True):
         assert [float(v) for v in vals] == pytest.approx(p["values"])
         assert len(vals) == doc["ensemble"]["members"] == KW["ensemble"]
+    shown = o.js(
+        "() => Array.from(document.querySelectorAll('#provenance #ensemble-parameters tbody tr'))"
+        ".map(r => Array.from(r.querySelectorAll('td')).slice(1, 4).map(td => td.textContent))"
+    )
+    for cells, p in zip(shown, params, strict=True):  # low, high, default as the JSON's (3 s.f.)
+        assert [float(c) for c in cells] == pytest.approx(
+            [p["low"], p["high"], p["default"]], rel=5e-3, abs=1e-12
+        ), p["name"]
     links = o.js(
         "() => Array.from(document.querySelectorAll('#ensemble-parameters a')).map(a => a.href)"
     )
     assert any("doi.org/10.1111/j.1365-2184.1987.tb01313.x" in u for u in links)
+    # the network's named parameters are sampled too, each with all its sources linked
+    net = [p for p in params if p.get("kind") == "network"]
+    assert any(p["name"] == "dex_nk_weight" for p in net)
+    for p in net:
+        srcs = o.js(
+            f"() => Array.from(document.querySelectorAll("
+            f"\"#ensemble-parameters tr[data-parameter='{p['name']}'] a\")).map(a => a.textContent)"
+        )
+        assert srcs == [*p["sources"], *p["contradicts"]], p["name"]
 
 
 def test_report_without_ensemble_has_no_band_or_parameter_table():
