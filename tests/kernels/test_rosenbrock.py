@@ -186,6 +186,31 @@ def test_stretched_steps_kernel_equals_reference(seed, R, stretch):
     np.testing.assert_allclose(a[0], one[0], atol=1e-4, rtol=0)
 
 
+@needs_kernel
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), R=st.integers(1, 18), K=st.integers(2, 5))
+def test_jump_step_kernel_equals_reference(seed, R, K):
+    """`jump_step` (each interval's first step predicted from the previous interval's): the
+    kernel takes the reference's steps and lands on its values, and both stay within the
+    tolerance's order of the run without it; ignored with fixed steps."""
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(14, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, R, seed)
+    vals = np.random.default_rng(seed + 1).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    args = (cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    a = kern.course(*args, 2, 0.05, 0, 1.1, True)
+    b = ref.course(*args, 0, 0.05, 0, 1.1, True)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist()
+    plain = kern.course(*args, 1, 0.05, 0, 1.1, False)
+    np.testing.assert_allclose(a[0], plain[0], atol=1e-4, rtol=0)
+    fa = kern.course(*args, 1, 0.05, 3, 1.0, True)
+    fb = kern.course(*args, 1, 0.05, 3, 1.0, False)
+    np.testing.assert_array_equal(fa[0], fb[0])
+
+
 def test_network_course_rejects_a_bad_stretch():
     cm = random_logic_model(8, n_inputs=2, seed=1)
     mask, value, y0, cols = _regimens(cm, 1, 1)
@@ -255,6 +280,10 @@ def test_kernel_on_the_myeloma_model_with_vrd_inputs():
     a = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="cython", **kw)
     b = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="python", **kw)
     np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    # the predicted first step after each jump (the default) saves attempts, not accuracy
+    c = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, jump_step=False, **kw)
+    assert a[3][0] < c[3][0]
+    assert np.abs(a[0] - c[0]).max() < 5e-5
     # the former path: one Dormand-Prince call per step at rtol 1e-6
     y = y0.copy()
     old = [y[:, outn]]
