@@ -174,6 +174,7 @@ cdef struct Job:
     double stretch            # >= 1: a step leaving less than (stretch - 1) h is stretched
     int jump                  # 1: an interval's first step is predicted from the previous
                               # interval's (see _rosenbrock_ref: jump_step)
+    double norm_n             # the error norm's mean is over this many nodes (>= N)
     double jq                 # JUMP_Q: the error's exponent in h assumed for that first step
     Py_ssize_t max_steps
     Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
@@ -409,7 +410,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         if g.active[l]:
             if (job.jump & 1) and g.tries[l] == 0:
                 # the interval's first attempt: the inputs have just jumped
-                g.nf[l] = sqrt(en[l] / N)
+                g.nf[l] = sqrt(en[l] / job.norm_n)
                 if g.hj[l] > 0.0 and g.nfj[l] > 0.0 and g.nf[l] > 0.0:
                     hp = g.hj[l] * pow(g.nfj[l] / g.nf[l], 1.0 / job.jq)
                     if hp < g.h[l]:
@@ -451,7 +452,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for l in range(LANES):
         if not g.active[l]:
             continue
-        tot = sqrt(en[l] / N)
+        tot = sqrt(en[l] / job.norm_n)
         if job.fixed > 0 and not g.bad[l] and tot == tot:
             acc = 1
             fac = 1.0
@@ -560,7 +561,7 @@ def _i32(x):
 
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
            Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
-           double stretch=1.0, bint jump_step=False):
+           double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
     ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
     steps (R,)``."""
@@ -741,6 +742,7 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.stretch = stretch
     job.jump = 1 if (jump_step and fixed_steps <= 0) else 0
     job.jq = float(_ref.JUMP_Q)
+    job.norm_n = <double>(norm_n if norm_n > N else N)
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:
         job.h0 = dt / job.fixed

@@ -382,6 +382,7 @@ def course(
     fixed_steps: int = 0,
     stretch: float = 1.0,
     jump_step: bool = False,
+    norm_n: int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
     """Kernel signature (``reg``: :class:`mmmech.simulation.propagate.Regimens`); see
     :func:`course_arrays`. `num_threads` is accepted and ignored."""
@@ -399,6 +400,7 @@ def course(
         fixed_steps,
         stretch,
         jump_step,
+        norm_n,
     )
 
 
@@ -416,6 +418,7 @@ def course_arrays(
     fixed_steps: int = 0,
     stretch: float = 1.0,
     jump_step: bool = False,
+    norm_n: int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
     """Integrate R regimens through K intervals of length `dt`.
 
@@ -470,6 +473,7 @@ def course_arrays(
         np.asarray(reg.fixed_mask, dtype=bool), np.asarray(reg.fixed_value), np.asarray(reg.y0)
     ).astype(float)
     N = y.shape[1]
+    NN = max(int(norm_n), N)
     rules = np.nonzero(mdl.has_rule)[0]
     out = np.empty((R, K + 1, outn.size))
     out[:, 0] = y[:, outn]
@@ -499,7 +503,7 @@ def course_arrays(
                 with np.errstate(all="ignore"):
                     nf = np.where(
                         start,
-                        np.sqrt(np.sum((F0 / (atol + rtol * np.abs(y))) ** 2, axis=1) / N),
+                        np.sqrt(np.sum((F0 / (atol + rtol * np.abs(y))) ** 2, axis=1) / NN),
                         nf,
                     )
                     use = start & (hj > 0.0) & (nfj > 0.0) & (nf > 0.0)
@@ -535,7 +539,7 @@ def course_arrays(
                     err = err + ROS_E[j] * Ks[j]
             scale = atol + rtol * np.maximum(np.abs(y), np.abs(ynew))
             with np.errstate(all="ignore"):
-                en = np.sqrt(np.sum((err / scale) ** 2, axis=1) / N)
+                en = np.sqrt(np.sum((err / scale) ** 2, axis=1) / NN)
                 fac = np.clip(
                     FAC_SAFE * np.maximum(en, 1e-10) ** (-1.0 / ROS_ELO), FAC_MIN, FAC_MAX
                 )

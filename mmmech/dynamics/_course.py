@@ -15,6 +15,7 @@ against the former step-by-step Dormand-Prince path (rtol 1e-6) is measured in
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,106 @@ COURSE_STRETCH = 1.1
 #: interval's first step and the size of f there (``_rosenbrock_ref.course_arrays``,
 #: ``jump_step``): 1.51 -> 0.21 rejected attempts per 4-h interval of VRd (docs/dynamics.md)
 COURSE_JUMP_STEP = True
+#: rule nodes that no held input reaches and that are at their fixed point within
+#: ``FREEZE_RATE * atol`` per model time unit are held instead of integrated (``freeze``)
+FREEZE_RATE = 1e-3
+
+
+def _frozen(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
+    """Rule nodes whose activity cannot change in the course (N,) bool: not reached from the
+    held inputs `cols` nor from any rule node off its fixed point (``|dy/dt| > FREEZE_RATE *
+    atol`` at the start in some regimen) along the rules' literals (through nodes free in some
+    regimen)."""
+    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
+    ops = np.asarray(cm.prog_op)
+    args = np.asarray(cm.prog_arg, dtype=np.int64)
+    src = np.asarray(cm.edge_src, dtype=np.int64)
+    N = ptr.size - 1
+    has_rule = np.diff(ptr) > 0
+    y = np.where(reg.fixed_mask.astype(bool), reg.fixed_value, reg.y0)
+    mdl = _rosenbrock_ref._Model(cm, reg, _rosenbrock_ref.structure(cm))
+    with np.errstate(all="ignore"):
+        rate = np.abs(mdl.deriv(np.ascontiguousarray(y, dtype=np.float64)))
+    moving = ~(rate.max(axis=0) <= FREEZE_RATE * atol)  # NaN counts as moving
+    free = has_rule & ~np.all(reg.fixed_mask.astype(bool), axis=0)
+    succ: list[list[int]] = [[] for _ in range(N)]
+    lit = np.nonzero(ops == 0)[0]
+    owner = np.repeat(np.arange(N), np.diff(ptr))
+    for a in lit.tolist():
+        succ[int(src[args[a]])].append(int(owner[a]))
+    seen = np.zeros(N, dtype=bool)
+    stack = [int(i) for i in cols] + [int(i) for i in np.nonzero(moving & free)[0]]
+    seen[stack] = True
+    while stack:
+        j = stack.pop()
+        for i in succ[j]:
+            if free[i] and not seen[i]:
+                seen[i] = True
+                stack.append(i)
+    return has_rule & ~seen
+
+
+def _reduced(
+    cm: Any, reg: Any, frozen: np.ndarray, keep: np.ndarray
+) -> tuple[Any, Any, np.ndarray]:
+    """The model on the nodes it needs: the rule nodes not `frozen`, the sources their rules
+    read and the nodes in `keep` (held inputs, outputs), in their order; the edges no kept rule
+    reads dropped. Returns the model, the regimens and the kept nodes' indices."""
+    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
+    ops = np.asarray(cm.prog_op)
+    args = np.asarray(cm.prog_arg)
+    src = np.asarray(cm.edge_src, dtype=np.int64)
+    has_rule = np.diff(ptr) > 0
+    live = has_rule & ~frozen
+    lit = np.repeat(live, np.diff(ptr)) & (ops == 0)
+    used = np.zeros(cm.n_edges, dtype=bool)
+    used[args[lit]] = True
+    need = live | keep
+    need[src[used]] = True
+    nodes = np.nonzero(need)[0]
+    node_map = np.full(need.size, -1, dtype=np.int64)
+    node_map[nodes] = np.arange(nodes.size)
+    edge_map = np.full(cm.n_edges, -1, dtype=np.int64)
+    edge_map[used] = np.arange(int(used.sum()))
+    lens = np.where(live, np.diff(ptr), 0)[nodes]
+    # ops of the kept rules, node by node in the new order (the old order: nodes are sorted)
+    sel = np.repeat(live, np.diff(ptr))
+    new_ops = ops[sel]
+    new_args = np.array(args[sel], copy=True)
+    is_lit = new_ops == 0
+    new_args[is_lit] = edge_map[new_args[is_lit]]
+
+    def edges(p: Any) -> Any:
+        return dataclasses.replace(
+            p,
+            w=p.w[:, used],
+            n=p.n[:, used],
+            ec50=p.ec50[:, used],
+            tau=p.tau[:, nodes],
+            ymax=p.ymax[:, nodes],
+        )
+
+    cm2 = dataclasses.replace(
+        cm,
+        nodes=tuple(cm.nodes[i] for i in nodes),
+        prog_ptr=np.concatenate([[0], np.cumsum(lens)]).astype(ptr.dtype),
+        prog_op=new_ops.astype(ops.dtype),
+        prog_arg=new_args.astype(args.dtype),
+        edge_src=node_map[src[used]].astype(np.asarray(cm.edge_src).dtype),
+        edge_dst=node_map[np.asarray(cm.edge_dst)[used]].astype(np.asarray(cm.edge_dst).dtype),
+        edge_sign=np.asarray(cm.edge_sign)[used],
+        params=edges(cm.params),
+        y0=np.asarray(cm.y0)[nodes],
+        readouts={k: int(node_map[v]) for k, v in cm.readouts.items() if node_map[v] >= 0},
+    )
+    reg2 = dataclasses.replace(
+        reg,
+        params=edges(reg.params),
+        fixed_mask=np.ascontiguousarray(reg.fixed_mask[:, nodes]),
+        fixed_value=np.ascontiguousarray(reg.fixed_value[:, nodes]),
+        y0=np.ascontiguousarray(reg.y0[:, nodes]),
+    )
+    return cm2, reg2, nodes
 
 
 def network_course(
@@ -68,6 +169,7 @@ def network_course(
     num_threads: int = 0,
     stretch: float = COURSE_STRETCH,
     jump_step: bool = COURSE_JUMP_STEP,
+    freeze: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """R regimens through K intervals of `dt` (model time) with held inputs per interval.
 
@@ -94,6 +196,10 @@ def network_course(
     jump_step : bool
         Predict each interval's first step from the previous interval's (adaptive steps only;
         False: the carried step is tried first). Error control is the same either way.
+    freeze : bool
+        Hold the rule nodes that cannot change (no held input reaches them and they start at
+        their fixed point within ``FREEZE_RATE * atol`` per unit time) instead of integrating
+        them: the LU and the stages run on the nodes that move (VRd in ``marrow``: 61 of 75).
 
     Returns
     -------
@@ -149,6 +255,18 @@ def network_course(
     use_c = backend == "cython" or (backend == "auto" and _kernels.available("_rosenbrock"))
     cols64 = np.ascontiguousarray(c, dtype=np.int64)
     out64 = np.ascontiguousarray(o, dtype=np.int64)
+    kept = None
+    if freeze and fixed_steps == 0:
+        frozen = _frozen(cm, reg, c, float(atol))
+        if frozen.any():
+            keep = np.zeros(N, dtype=bool)
+            keep[c] = True
+            keep[o] = True
+            start = np.where(reg.fixed_mask.astype(bool), reg.fixed_value, reg.y0)
+            cm, reg, kept = _reduced(cm, reg, frozen, keep)
+            where = np.full(N, -1, dtype=np.int64)
+            where[kept] = np.arange(kept.size)
+            cols64, out64 = where[c], where[o]
     args = (
         cm,
         reg,
@@ -164,8 +282,16 @@ def network_course(
         int(fixed_steps),
         float(stretch),
         bool(jump_step),
+        int(N),
     )
     if use_c:
-        return tuple(_kernels.load("_rosenbrock").course(*args))  # type: ignore[return-value]
-    with np.errstate(all="ignore"):
-        return _rosenbrock_ref.course(*args)
+        res = tuple(_kernels.load("_rosenbrock").course(*args))
+    else:
+        with np.errstate(all="ignore"):
+            res = tuple(_rosenbrock_ref.course(*args))
+    if kept is None:
+        return res  # type: ignore[return-value]
+    # the frozen nodes end where they started
+    y = np.array(start, dtype=np.float64, copy=True)
+    y[:, kept] = res[1]
+    return res[0], y, res[2], res[3]

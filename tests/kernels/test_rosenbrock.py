@@ -211,6 +211,35 @@ def test_jump_step_kernel_equals_reference(seed, R, K):
     np.testing.assert_array_equal(fa[0], fb[0])
 
 
+@pytest.mark.parametrize("seed", [1, 4, 5, 6])
+@pytest.mark.parametrize("backend", ["python", "auto"])
+def test_frozen_nodes_are_held_not_integrated(seed, backend):
+    """`freeze`: from a steady state with one input held and jumping, the rule nodes it does
+    not reach (and that start within FREEZE_RATE * atol = 1e-9 per unit time of their fixed
+    point) are held, dropped from the integrated system with the edges only they read; the
+    outputs and the end state equal the full integration's within that drift, and a node
+    that starts off its fixed point is never frozen."""
+    from mmmech.dynamics import _course
+
+    cm = random_logic_model(18, n_inputs=5, seed=seed)
+    mask, value, _, cols = _regimens(cm, 3, seed, n_held=1)
+    y0 = np.asarray(propagate.steady_state(cm, mask, value, max_steps=100000).y)
+    vals = np.random.default_rng(seed).uniform(0, 1, (3, 4, cols.size))
+    outn = np.arange(cm.n_nodes)
+    frozen = _course._frozen(cm, _reg(cm, mask, value, y0), cols, 1e-6)
+    assert frozen.any()
+    kw = dict(rtol=1e-3, atol=1e-6, backend=backend)
+    a = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, **kw)
+    b = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, freeze=False, **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-8, rtol=0)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-8, rtol=0)
+    # the frozen nodes barely moved in the full integration either
+    np.testing.assert_allclose(b[1][:, frozen], y0[:, frozen], atol=1e-8, rtol=0)
+    # off its fixed point: the same node moves, so it is integrated
+    y1 = np.clip(y0 + 0.01 * cm.has_rule, 0, 1)
+    assert not (_course._frozen(cm, _reg(cm, mask, value, y1), cols, 1e-6) & frozen).any()
+
+
 def test_network_course_rejects_a_bad_stretch():
     cm = random_logic_model(8, n_inputs=2, seed=1)
     mask, value, y0, cols = _regimens(cm, 1, 1)
@@ -284,6 +313,10 @@ def test_kernel_on_the_myeloma_model_with_vrd_inputs():
     c = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, jump_step=False, **kw)
     assert a[3][0] < c[3][0]
     assert np.abs(a[0] - c[0]).max() < 5e-5
+    # the nodes no drug reaches are held (freeze, the default): same numbers to rounding
+    f = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, freeze=False, **kw)
+    np.testing.assert_allclose(a[0], f[0], atol=1e-12, rtol=0)
+    np.testing.assert_allclose(a[1], f[1], atol=1e-9, rtol=0)
     # the former path: one Dormand-Prince call per step at rtol 1e-6
     y = y0.copy()
     old = [y[:, outn]]
