@@ -227,17 +227,52 @@ def test_frozen_nodes_are_held_not_integrated(seed, backend):
     vals = np.random.default_rng(seed).uniform(0, 1, (3, 4, cols.size))
     outn = np.arange(cm.n_nodes)
     frozen = _course._frozen(cm, _reg(cm, mask, value, y0), cols, 1e-6)
-    assert frozen.any()
+    assert frozen.shape == (3, cm.n_nodes) and frozen.any()
     kw = dict(rtol=1e-3, atol=1e-6, backend=backend)
     a = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, **kw)
     b = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, freeze=False, **kw)
     np.testing.assert_allclose(a[0], b[0], atol=1e-8, rtol=0)
     np.testing.assert_allclose(a[1], b[1], atol=1e-8, rtol=0)
     # the frozen nodes barely moved in the full integration either
-    np.testing.assert_allclose(b[1][:, frozen], y0[:, frozen], atol=1e-8, rtol=0)
+    np.testing.assert_allclose(b[1][frozen], y0[frozen], atol=1e-8, rtol=0)
     # off its fixed point: the same node moves, so it is integrated
     y1 = np.clip(y0 + 0.01 * cm.has_rule, 0, 1)
     assert not (_course._frozen(cm, _reg(cm, mask, value, y1), cols, 1e-6) & frozen).any()
+    # a regimen's frozen nodes and numbers do not depend on the other regimens of the batch:
+    # mixed with a regimen off its fixed point (nothing frozen there), and alone
+    yy = np.concatenate([y0, y1[:1]])
+    mm, vv = np.concatenate([mask, mask[:1]]), np.concatenate([value, value[:1]])
+    mixed = network_course(cm, mm, vv, yy, cols, np.concatenate([vals, vals[:1]]), 2.0, outn, **kw)
+    np.testing.assert_array_equal(mixed[0][:3], a[0])
+    alone = network_course(cm, mask[1:2], value[1:2], y0[1:2], cols, vals[1:2], 2.0, outn, **kw)
+    np.testing.assert_array_equal(alone[0][0], a[0][1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pruned_nodes_do_not_change_the_outputs_beyond_the_tolerance(seed):
+    """`prune`: the rule nodes no output depends on are not integrated; the outputs stay
+    within the tolerance's order of the full integration (the error control no longer covers
+    the pruned nodes), those nodes keep their start values in y, and with every node an
+    output nothing is pruned."""
+    from mmmech.dynamics import _course
+
+    cm = random_logic_model(20, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, 4, seed)
+    vals = np.random.default_rng(seed).uniform(0, 1, (4, 3, cols.size))
+    rules = np.nonzero(cm.has_rule)[0]
+    outn = rules[:2]
+    unread = _course._unread(cm, outn)
+    kw = dict(rtol=1e-6, atol=1e-9, freeze=False)
+    a = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, prune=True, **kw)
+    b = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(a[1][:, unread], y0[:, unread])
+    assert not _course._unread(cm, np.arange(cm.n_nodes)).any()
+    # an output's rule reads only nodes that are not pruned
+    for i in outn:
+        lo, hi = int(cm.prog_ptr[i]), int(cm.prog_ptr[i + 1])
+        lits = [cm.edge_src[cm.prog_arg[q]] for q in range(lo, hi) if cm.prog_op[q] == 0]
+        assert not unread[lits].any()
 
 
 def test_network_course_rejects_a_bad_stretch():
