@@ -563,7 +563,9 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
            Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
            double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
-    ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
+    ``dt / fixed_steps`` per interval without error control; `jump_step`: each interval's first
+    step predicted from the previous interval's; `norm_n`: the error norm's mean runs over
+    max(norm_n, N) nodes); returns ``out (R, K+1, M), y (R, N), ok (R,),
     steps (R,)``."""
     cdef Job job
     cdef Py_ssize_t G, gi, lo, hi, Rc
