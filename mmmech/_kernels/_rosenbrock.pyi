@@ -22,6 +22,8 @@ def course(
     h0: float = 0.05,
     fixed_steps: int = 0,
     stretch: float = 1.0,
+    jump_step: bool = False,
+    norm_n: int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]: ...
 def relax_course(
     eq: NDArray[np.float64],

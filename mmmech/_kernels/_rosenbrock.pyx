@@ -71,6 +71,8 @@ cdef extern from "_rosenbrock_helpers.h":
     void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* re, const double* Ks,
                     const double* y, const double* ynew, double atol, double rtol,
                     double* en) noexcept nogil
+    void mr_fnorm(Py_ssize_t N, const double* F, const double* y, double atol, double rtol,
+                  double* en) noexcept nogil
     void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
 
@@ -170,6 +172,10 @@ cdef struct Job:
     const int32_t* out_nodes
     double dt, rtol, atol, h0
     double stretch            # >= 1: a step leaving less than (stretch - 1) h is stretched
+    int jump                  # 1: an interval's first step is predicted from the previous
+                              # interval's (see _rosenbrock_ref: jump_step)
+    double norm_n             # the error norm's mean is over this many nodes (>= N)
+    double jq                 # JUMP_Q: the error's exponent in h assumed for that first step
     Py_ssize_t max_steps
     Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
     double* out               # (R, K + 1, M)
@@ -216,6 +222,10 @@ cdef struct Group:
     double h[LANES]
     double t[LANES]
     int64_t tries[LANES]
+    double hj[LANES]          # predicted first step of the next interval (0: none yet)
+    double nfj[LANES]         # ||f(y)|| at the start of the interval hj was learned in
+    double nf[LANES]          # ||f(y)|| at the start of this interval
+    int first[LANES]          # no step accepted yet in this interval
     int64_t steps[LANES]
     Py_ssize_t reg[LANES]
     Py_ssize_t k[LANES]
@@ -327,6 +337,7 @@ cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
     g.t[l] = 0.0
     g.tries[l] = 0
     g.rejected[l] = 0
+    g.first[l] = 1
 
 
 cdef void _write_out(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t row) noexcept nogil:
@@ -364,6 +375,8 @@ cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept n
     g.reg[l] = r
     g.k[l] = 0
     g.h[l] = job.h0
+    g.hj[l] = 0.0
+    g.nfj[l] = 0.0
     g.steps[l] = 0
     g.ok[l] = 1
     g.active[l] = 1
@@ -388,8 +401,20 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     cdef double tot, sc, ay, an, ev, fac, rem
     cdef int acc
     cdef double* src = g.F0
+    cdef double hp
+    # f(y), the op values and the exact Jacobian there; W = I/(gamma h) - J, factored
+    _deriv(job, g, g.y, g.F0)
+    if job.jump & 1:
+        mr_fnorm(N, g.F0, g.y, job.atol, job.rtol, en)
     for l in range(LANES):
         if g.active[l]:
+            if (job.jump & 1) and g.tries[l] == 0:
+                # the interval's first attempt: the inputs have just jumped
+                g.nf[l] = sqrt(en[l] / job.norm_n)
+                if g.hj[l] > 0.0 and g.nfj[l] > 0.0 and g.nf[l] > 0.0:
+                    hp = g.hj[l] * pow(g.nfj[l] / g.nf[l], 1.0 / job.jq)
+                    if hp < g.h[l]:
+                        g.h[l] = hp
             rem = job.dt - g.t[l]
             g.hh[l] = rem if rem <= job.stretch * g.h[l] else g.h[l]
         else:
@@ -397,8 +422,6 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         g.inv_h[l] = 1.0 / g.hh[l]
         g.inv_gh[l] = 1.0 / (RGAMMA * g.hh[l])
         g.bad[l] = 0
-    # f(y), the op values and the exact Jacobian there; W = I/(gamma h) - J, factored
-    _deriv(job, g, g.y, g.F0)
     mr_hill_d(job.nd, job.slot_src, g.y, g.px, g.ph, g.pn, g.pB, g.pKn, g.pw, g.plin, g.dh)
     mr_matrix(job.m, job.perm, job.diag_pos, job.nnz, job.n_rule, job.rule_nodes, job.prog_ptr,
               job.prog_op, job.prog_slot, job.arg1, job.arg2, job.lit_pos, g.v, g.adj, g.dh,
@@ -429,7 +452,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     for l in range(LANES):
         if not g.active[l]:
             continue
-        tot = sqrt(en[l] / N)
+        tot = sqrt(en[l] / job.norm_n)
         if job.fixed > 0 and not g.bad[l] and tot == tot:
             acc = 1
             fac = 1.0
@@ -438,10 +461,18 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
             fac = FMIN if not g.bad[l] else 0.5
         else:
             acc = tot <= 1.0
-            fac = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / RELO)
+            if (job.jump & 1) and g.first[l] and not acc:
+                fac = FSAFE * pow(tot, -1.0 / job.jq)
+            else:
+                fac = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / RELO)
             fac = FMIN if fac < FMIN else (FMAX if fac > FMAX else fac)
             if acc and g.rejected[l] and fac > 1.0:
                 fac = 1.0
+            if acc and g.first[l] and (job.jump & 1):
+                hp = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / job.jq)
+                hp = FMIN if hp < FMIN else (FMAX if hp > FMAX else hp)
+                g.hj[l] = g.hh[l] * hp
+                g.nfj[l] = g.nf[l]
         if acc:
             for i in range(N):
                 ev = g.ynew[i * LANES + l]
@@ -452,6 +483,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
                     g.h[l] = g.hh[l] * fac
             else:
                 g.h[l] = g.hh[l] * fac if g.hh[l] * fac > 1e-10 else 1e-10
+            g.first[l] = 0
             if job.fixed > 0:
                 g.h[l] = job.dt / job.fixed
             if job.dt - (g.t[l] + g.hh[l]) <= 1e-12 * job.dt:
@@ -529,9 +561,11 @@ def _i32(x):
 
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
            Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
-           double stretch=1.0):
+           double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
-    ``dt / fixed_steps`` per interval without error control); returns ``out (R, K+1, M), y (R, N), ok (R,),
+    ``dt / fixed_steps`` per interval without error control; `jump_step`: each interval's first
+    step predicted from the previous interval's; `norm_n`: the error norm's mean runs over
+    max(norm_n, N) nodes); returns ``out (R, K+1, M), y (R, N), ok (R,),
     steps (R,)``."""
     cdef Job job
     cdef Py_ssize_t G, gi, lo, hi, Rc
@@ -708,6 +742,9 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     if not 1.0 <= stretch <= 1.1:
         raise ValueError(f"_rosenbrock kernel: stretch must be in [1, 1.1], got {stretch!r}")
     job.stretch = stretch
+    job.jump = 1 if (jump_step and fixed_steps <= 0) else 0
+    job.jq = float(_ref.JUMP_Q)
+    job.norm_n = <double>(norm_n if norm_n > N else N)
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:
         job.h0 = dt / job.fixed

@@ -284,6 +284,22 @@ static void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* MM_RESTRICT re
     for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
 }
 
+/* en[l] = sum_i (F_i / (atol + rtol |y_i|))^2 (the weighted size of f(y) per lane) */
+MM_CLONES
+static void mr_fnorm(Py_ssize_t N, const double* MM_RESTRICT F, const double* MM_RESTRICT y,
+                     double atol, double rtol, double* MM_RESTRICT en)
+{
+    double acc[MM_LANES];
+    for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
+    for (Py_ssize_t i = 0; i < N; i++) {
+        for (int l = 0; l < MM_LANES; l++) {
+            double e = F[i * MM_LANES + l] / (atol + rtol * fabs(y[i * MM_LANES + l]));
+            acc[l] += e * e;
+        }
+    }
+    for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
+}
+
 /* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */
 MM_CLONES
 static void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,

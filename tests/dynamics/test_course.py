@@ -72,3 +72,4 @@ def test_the_backends_agree_in_a_regimen():
 
 def test_course_settings_are_the_documented_ones():
     assert (_course.COURSE_RTOL, _course.COURSE_ATOL) == (3e-4, 3e-7)
+    assert _course.COURSE_JUMP_STEP is True and _course.FREEZE_RATE == 1e-3

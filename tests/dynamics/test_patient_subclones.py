@@ -31,7 +31,10 @@ def test_patient_equals_its_parts_given_by_hand():
     assert _m(with_patient)[0] == p.m_protein_g_dL
     notes = " | ".join(with_patient.notes)
     assert "patient example: 78 kg, BSA 1.93 m2" in notes
-    assert "gain1q" in notes and "lenalidomide_refractory" in notes
+    # lenalidomide_refractory maps to the len_refractory context (populations/rrmm.toml); the
+    # feature without a context (one_prior_line) is still noted as recorded only
+    assert "gain1q + len_refractory" in notes
+    assert "recorded, not simulated): one_prior_line" in notes
     assert "[health] not used here" in notes
     # the patient's body changes per-m2 bortezomib exposure against the reference adult
     ref = dynamics.simulate_regimen("vrd", **FAST)

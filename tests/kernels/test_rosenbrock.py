@@ -186,6 +186,95 @@ def test_stretched_steps_kernel_equals_reference(seed, R, stretch):
     np.testing.assert_allclose(a[0], one[0], atol=1e-4, rtol=0)
 
 
+@needs_kernel
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), R=st.integers(1, 18), K=st.integers(2, 5))
+def test_jump_step_kernel_equals_reference(seed, R, K):
+    """`jump_step` (each interval's first step predicted from the previous interval's): the
+    kernel takes the reference's steps and lands on its values, and both stay within the
+    tolerance's order of the run without it; ignored with fixed steps."""
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(14, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, R, seed)
+    vals = np.random.default_rng(seed + 1).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    args = (cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    a = kern.course(*args, 2, 0.05, 0, 1.1, True)
+    b = ref.course(*args, 0, 0.05, 0, 1.1, True)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist()
+    plain = kern.course(*args, 1, 0.05, 0, 1.1, False)
+    np.testing.assert_allclose(a[0], plain[0], atol=1e-4, rtol=0)
+    fa = kern.course(*args, 1, 0.05, 3, 1.0, True)
+    fb = kern.course(*args, 1, 0.05, 3, 1.0, False)
+    np.testing.assert_array_equal(fa[0], fb[0])
+
+
+@pytest.mark.parametrize("seed", [1, 4, 5, 6])
+@pytest.mark.parametrize("backend", ["python", "auto"])
+def test_frozen_nodes_are_held_not_integrated(seed, backend):
+    """`freeze`: from a steady state with one input held and jumping, the rule nodes it does
+    not reach (and that start within FREEZE_RATE * atol = 1e-9 per unit time of their fixed
+    point) are held, dropped from the integrated system with the edges only they read; the
+    outputs and the end state equal the full integration's within that drift, and a node
+    that starts off its fixed point is never frozen."""
+    from mmmech.dynamics import _course
+
+    cm = random_logic_model(18, n_inputs=5, seed=seed)
+    mask, value, _, cols = _regimens(cm, 3, seed, n_held=1)
+    y0 = np.asarray(propagate.steady_state(cm, mask, value, max_steps=100000).y)
+    vals = np.random.default_rng(seed).uniform(0, 1, (3, 4, cols.size))
+    outn = np.arange(cm.n_nodes)
+    frozen = _course._frozen(cm, _reg(cm, mask, value, y0), cols, 1e-6)
+    assert frozen.shape == (3, cm.n_nodes) and frozen.any()
+    kw = dict(rtol=1e-3, atol=1e-6, backend=backend)
+    a = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, **kw)
+    b = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, freeze=False, **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-8, rtol=0)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-8, rtol=0)
+    # the frozen nodes barely moved in the full integration either
+    np.testing.assert_allclose(b[1][frozen], y0[frozen], atol=1e-8, rtol=0)
+    # off its fixed point: the same node moves, so it is integrated
+    y1 = np.clip(y0 + 0.01 * cm.has_rule, 0, 1)
+    assert not (_course._frozen(cm, _reg(cm, mask, value, y1), cols, 1e-6) & frozen).any()
+    # a regimen's frozen nodes and numbers do not depend on the other regimens of the batch:
+    # mixed with a regimen off its fixed point (nothing frozen there), and alone
+    yy = np.concatenate([y0, y1[:1]])
+    mm, vv = np.concatenate([mask, mask[:1]]), np.concatenate([value, value[:1]])
+    mixed = network_course(cm, mm, vv, yy, cols, np.concatenate([vals, vals[:1]]), 2.0, outn, **kw)
+    np.testing.assert_array_equal(mixed[0][:3], a[0])
+    alone = network_course(cm, mask[1:2], value[1:2], y0[1:2], cols, vals[1:2], 2.0, outn, **kw)
+    np.testing.assert_array_equal(alone[0][0], a[0][1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pruned_nodes_do_not_change_the_outputs_beyond_the_tolerance(seed):
+    """`prune`: the rule nodes no output depends on are not integrated; the outputs stay
+    within the tolerance's order of the full integration (the error control no longer covers
+    the pruned nodes), those nodes keep their start values in y, and with every node an
+    output nothing is pruned."""
+    from mmmech.dynamics import _course
+
+    cm = random_logic_model(20, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, 4, seed)
+    vals = np.random.default_rng(seed).uniform(0, 1, (4, 3, cols.size))
+    rules = np.nonzero(cm.has_rule)[0]
+    outn = rules[:2]
+    unread = _course._unread(cm, outn)
+    kw = dict(rtol=1e-6, atol=1e-9, freeze=False)
+    a = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, prune=True, **kw)
+    b = network_course(cm, mask, value, y0, cols, vals, 2.0, outn, **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(a[1][:, unread], y0[:, unread])
+    assert not _course._unread(cm, np.arange(cm.n_nodes)).any()
+    # an output's rule reads only nodes that are not pruned
+    for i in outn:
+        lo, hi = int(cm.prog_ptr[i]), int(cm.prog_ptr[i + 1])
+        lits = [cm.edge_src[cm.prog_arg[q]] for q in range(lo, hi) if cm.prog_op[q] == 0]
+        assert not unread[lits].any()
+
+
 def test_network_course_rejects_a_bad_stretch():
     cm = random_logic_model(8, n_inputs=2, seed=1)
     mask, value, y0, cols = _regimens(cm, 1, 1)
@@ -255,6 +344,14 @@ def test_kernel_on_the_myeloma_model_with_vrd_inputs():
     a = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="cython", **kw)
     b = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, backend="python", **kw)
     np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    # the predicted first step after each jump (the default) saves attempts, not accuracy
+    c = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, jump_step=False, **kw)
+    assert a[3][0] < c[3][0]
+    assert np.abs(a[0] - c[0]).max() < 5e-5
+    # the nodes no drug reaches are held (freeze, the default): same numbers to rounding
+    f = network_course(cm, mask[:1], value[:1], y0, cols, vals, 4.0, outn, freeze=False, **kw)
+    np.testing.assert_allclose(a[0], f[0], atol=1e-12, rtol=0)
+    np.testing.assert_allclose(a[1], f[1], atol=1e-9, rtol=0)
     # the former path: one Dormand-Prince call per step at rtol 1e-6
     y = y0.copy()
     old = [y[:, outn]]

@@ -56,7 +56,8 @@ def test_bundled_example_loads_with_every_field():
         "age_years": 67.0,
     }
     d = p.to_dict()
-    assert d["health"]["neuropathy_grade"] == 1 and d["contexts"] == ["gain1q"]
+    # the lenalidomide_refractory feature maps to the len_refractory context (populations/rrmm.toml)
+    assert d["health"]["neuropathy_grade"] == 1 and d["contexts"] == ["gain1q", "len_refractory"]
 
 
 def test_user_file_fields_and_feature_contexts(tmp_path):

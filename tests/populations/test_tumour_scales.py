@@ -49,10 +49,15 @@ def write(tmp_path, text):
     return path
 
 
+# contexts that features gained after the snapshot (round 6: rrmm's refractory features map to
+# len_refractory / pi_refractory); the draws themselves are unchanged, which is what is checked
+LATER_FEATURE_CONTEXTS = ("len_refractory", "pi_refractory")
+
+
 def _old_fields(p):
     return dict(
         id=p.id,
-        contexts=list(p.contexts),
+        contexts=[c for c in p.contexts if c not in LATER_FEATURE_CONTEXTS],
         features=list(p.features),
         levels=dict(p.levels),
         body=dict(p.body),

@@ -66,7 +66,7 @@ def test_composed_context_equals_its_parts_in_order():
     a = simulate("myeloma", {"venetoclax": 0.01}, context=["marrow", "t11_14"])
     b = simulate("myeloma", {"venetoclax": 0.01}, context="marrow+t11_14")
     assert a["context"] == "marrow+t11_14" and a["readouts"] == b["readouts"]
-    assert a["levels"] == {"BCL2Basal": 1.6, "MCL1Basal": 0.8, "BCL2L1": 0.7, "GRBasal": 0.5}
+    assert a["levels"] == {"BCL2Basal": 1.6, "MCL1Basal": 0.8, "BCL2L1": 0.3, "GRBasal": 0.5}
     # later wins: cell_line after marrow removes the effector cells again
     c = simulate("myeloma", {}, context=["marrow", "cell_line"])
     assert c["nodes"]["NKCells"] == 0.0
@@ -189,4 +189,4 @@ def test_score_and_screen_pass_composed_contexts_and_levels_through(tmp_path):
         ).scores["bliss"]
     )
     levels = dict(df.attrs["config"]["contexts"][1]["levels"])
-    assert levels == {"BCL2Basal": 1.6, "MCL1Basal": 0.8, "BCL2L1": 0.7, "GRBasal": 0.5}
+    assert levels == {"BCL2Basal": 1.6, "MCL1Basal": 0.8, "BCL2L1": 0.3, "GRBasal": 0.5}
