@@ -119,6 +119,14 @@ def concentration_mg_l(
     return np.asarray(pk.concentration(drug, list(doses), t, unit="mg/L"), dtype=float)
 
 
+def _uniform(t: np.ndarray, step: float) -> bool:
+    """Whether `t` is ``t[0] + k step`` to 1e-9 of a step (the check of ``np.allclose`` with
+    ``rtol=0``, without its overhead)."""
+    if not step > 0:
+        return False
+    return bool(np.max(np.abs(t - (t[0] + np.arange(t.size) * step))) <= 1e-9 * step)
+
+
 def _shifted_mg_l(
     drug: str | pk.PKModel,
     doses: Sequence[DoseTuple],
@@ -140,14 +148,14 @@ def _shifted_mg_l(
     if not m.disposition.linear:
         return None
     step = (t[-1] - t[0]) / (T - 1)
-    if not step > 0 or not np.allclose(t, t[0] + np.arange(T) * step, rtol=0.0, atol=1e-9 * step):
+    if not _uniform(t, step):
         return None
-    shifts = []
-    for d in doses:
-        q = (float(d[0]) - t[0]) / step
-        if abs(q - round(q)) > 1e-6:
-            return None
-        shifts.append(int(round(q)))
+    # every dose's offset in grid steps (the same arithmetic as dose by dose, all at once)
+    q = (np.fromiter((float(d[0]) for d in doses), float, len(doses)) - t[0]) / step
+    whole = np.rint(q)
+    if np.any(np.abs(q - whole) > 1e-6):
+        return None
+    shifts = whole.astype(np.int64).tolist()
     back = max(0, -min(shifts))
     unit: dict[str, np.ndarray] = {}
     out = np.zeros(T)

@@ -124,27 +124,23 @@ def _kpd_grid(doses: Sequence[DoseTuple], rate: float, t: np.ndarray) -> np.ndar
     if t.ndim != 1 or size < 2 or len(doses) < 2:
         return None
     step = (t[-1] - t[0]) / (size - 1)
-    if not step > 0 or not np.allclose(
-        t, t[0] + np.arange(size) * step, rtol=0.0, atol=1e-9 * step
-    ):
+    if not ms._uniform(t, step):
         return None
     t0 = float(t[0])
-    old = 0.0
-    shifts: list[tuple[int, float]] = []
-    for td, mg, _route in doses:
-        if td <= t0:
-            old += float(mg) * math.exp(-rate * (t0 - float(td)))
-            continue
-        q = (float(td) - t0) / step
-        if abs(q - round(q)) > 1e-6:
-            return None
-        if round(q) < size:
-            shifts.append((int(round(q)), float(mg)))
+    td = np.fromiter((float(d[0]) for d in doses), float, len(doses))
+    mg = np.fromiter((float(d[1]) for d in doses), float, len(doses))
+    before = td <= t0
+    q = (td[~before] - t0) / step
+    whole = np.rint(q)
+    if np.any(np.abs(q - whole) > 1e-6):
+        return None
+    old = float(np.sum(mg[before] * np.exp(-rate * (t0 - td[before]))))
     tau = np.arange(size) * step
     unit = rate * np.exp(-rate * tau)
     out = old * unit
-    for q, mg in shifts:
-        out[q:] += mg * unit[: size - q]
+    for k, amount in zip(whole.astype(np.int64).tolist(), mg[~before].tolist(), strict=True):
+        if k < size:
+            out[k:] += amount * unit[: size - k]
     return out
 
 
