@@ -43,6 +43,9 @@ __all__ = [
     "ROW_FIELDS",
 ]
 
+#: most patients whose toxicity courses are integrated together (memory bound, results equal)
+_TOX_CHUNK = 256
+
 #: fields of the per-patient record (journaled with the patient's row)
 ROW_FIELDS = ("anc_grade", "plt_grade", "pn_grade", "reductions", "holds", "discontinued")
 
@@ -158,22 +161,29 @@ def patient_courses(
     if not patients:
         return []
     reg = _variant(arm, "trial")
-    draws = [toxicity_draws(population, p.index, seed) for p in patients]
-    out = apply_dose_modifications_batch(
-        reg,
-        cycles,
-        [p.regimen_body() for p in patients],
-        [patient_health(p) for p in patients],
-        neutrophil_sensitivity=[
-            neutrophil_sensitivity(population, p.index, seed) for p in patients
-        ],
-        pk_etas=pk_etas,
-        platelet_eta=[d["platelet_eta"] for d in draws],
-        platelet_sensitivity=[d["platelet_sensitivity"] for d in draws],
-        neuropathy_z=[d["neuropathy_z"] for d in draws],
-        renal_details=False,  # the record needs the starting dose, not its explanation
-    )
-    return [_record(given, course) for given, course in out]
+    etas = list(pk_etas) if pk_etas is not None else [None] * len(patients)
+    out: list[tuple[list[DoseEvent], dict[str, Any]]] = []
+    # in pieces of at most _TOX_CHUNK patients (memory: a cycle's drivers are about 100 kB a
+    # patient); a patient's course does not depend on the others integrated with it
+    for lo in range(0, len(patients), _TOX_CHUNK):
+        part = patients[lo : lo + _TOX_CHUNK]
+        draws = [toxicity_draws(population, p.index, seed) for p in part]
+        res = apply_dose_modifications_batch(
+            reg,
+            cycles,
+            [p.regimen_body() for p in part],
+            [patient_health(p) for p in part],
+            neutrophil_sensitivity=[
+                neutrophil_sensitivity(population, p.index, seed) for p in part
+            ],
+            pk_etas=etas[lo : lo + _TOX_CHUNK],
+            platelet_eta=[d["platelet_eta"] for d in draws],
+            platelet_sensitivity=[d["platelet_sensitivity"] for d in draws],
+            neuropathy_z=[d["neuropathy_z"] for d in draws],
+            renal_details=False,  # the record needs the starting dose, not its explanation
+        )
+        out += [_record(given, course) for given, course in res]
+    return out
 
 
 def _record(

@@ -25,3 +25,14 @@ def test_batched_courses_equal_one_by_one(arm):
     split = tox.patient_courses(arm, patients[:5], 4, "ndmm", 1, pk_etas=etas[:5]) + split
     assert split == batch
     assert tox.patient_courses(arm, [], 4, "ndmm", 1) == []
+
+
+def test_pieces_of_the_batch_change_nothing(monkeypatch):
+    pop = populations.load("ndmm")
+    patients, _ = enrol(pop, 7, 1)
+    etas = [
+        pk.patient_etas("ndmm", p.index, 1, ("lenalidomide", "dexamethasone")) for p in patients
+    ]
+    whole = tox.patient_courses("Rd", patients, 3, "ndmm", 1, pk_etas=etas)
+    monkeypatch.setattr(tox, "_TOX_CHUNK", 3)  # pieces of 3, 3 and 1 patients
+    assert tox.patient_courses("Rd", patients, 3, "ndmm", 1, pk_etas=etas) == whole
