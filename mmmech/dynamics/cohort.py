@@ -17,6 +17,7 @@ Returns a :class:`CohortResult` of NumPy arrays, with the wall time of each stag
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -58,6 +59,30 @@ __all__ = ["CohortResult", "simulate_cohort"]
 _DEATH = ("apoptosis", "immune_killing")
 #: patients per block of the binding-kinetics grid (bounds its memory: about 25 MB per array)
 _KIN_BLOCK = 128
+
+
+def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a chunk with distinct network inputs and, for every row, the index of its
+    representative among them. A row's kernel inputs are decided by its steady-state spec (the
+    untreated state and held values) and its occupancy course; two rows are merged only when
+    both are exactly equal (the bytes compared, not only a hash), so the merged rows get the
+    very course they would have got alone (a row's course does not depend on the others in
+    the call)."""
+    first: dict[tuple[int, bytes], list[int]] = {}
+    reps: list[int] = []
+    inverse = np.empty(len(spec), dtype=np.int64)
+    for r in range(len(spec)):
+        row = np.ascontiguousarray(occ[r])
+        key = (int(spec[r]), hashlib.blake2b(row.tobytes(), digest_size=16).digest())
+        for u in first.get(key, ()):
+            if np.array_equal(occ[reps[u]], row):
+                inverse[r] = u
+                break
+        else:
+            first.setdefault(key, []).append(len(reps))
+            inverse[r] = len(reps)
+            reps.append(r)
+    return np.asarray(reps, dtype=np.int64), inverse
 
 
 def _pk_cached(
@@ -773,19 +798,24 @@ def simulate_cohort(
             value[:, cols] = occ[:, 0]
             t_net = time.perf_counter()
             secs["occupancy"] += t_net - t1
-            # the network through all K steps in one kernel call (the state carried over)
+            # the network through all K steps in one kernel call (the state carried over);
+            # rows with exactly the same inputs (untreated state, held values, occupancy
+            # course: e.g. flat doses without PK variability) are integrated once
+            uniq, inverse = _distinct_rows(sp, occ)
             out, _, ok, _ = network_course(
                 cm,
-                mask,
-                value,
-                y,
+                np.ascontiguousarray(mask[uniq]),
+                np.ascontiguousarray(value[uniq]),
+                np.ascontiguousarray(y[uniq]),
                 cols,
-                np.ascontiguousarray(occ),
+                np.ascontiguousarray(occ[uniq]),
                 dt_model,
                 np.asarray([p_col, *d_cols]),
                 backend=backend,
                 num_threads=num_threads,
             )
+            if uniq.size < Rc:
+                out, ok = np.asarray(out)[inverse], np.asarray(ok)[inverse]
             ok_all[rows] &= np.asarray(ok, dtype=bool)
             Pr, Ar = out[:, :, 0], out[:, :, 1:].sum(axis=2)
             secs["network"] += time.perf_counter() - t_net

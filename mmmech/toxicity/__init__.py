@@ -16,12 +16,18 @@ neuropathy        cumulative-dose peripheral neuropathy (bortezomib IV vs SC): p
                   log-normal thresholds
 renal             lenalidomide clearance by CrCl and the label's starting doses
 course            :func:`apply_dose_modifications`: a patient's course through a regimen's
-                  dose-modification rules, cycle by cycle
+                  dose-modification rules, cycle by cycle (many patients at once:
+                  :func:`apply_dose_modifications_batch`)
 """
 
 from __future__ import annotations
 
-from .course import Health, ToxicityCourse, apply_dose_modifications
+from .course import (
+    Health,
+    ToxicityCourse,
+    apply_dose_modifications,
+    apply_dose_modifications_batch,
+)
 from .data import read_toxicity, toxicity_data
 from .grading import grade
 from .neuropathy import neuropathy_grade, neuropathy_onset_dose
@@ -32,6 +38,7 @@ __all__ = [
     "RenalAdjustment",
     "ToxicityCourse",
     "apply_dose_modifications",
+    "apply_dose_modifications_batch",
     "grade",
     "neuropathy_grade",
     "neuropathy_onset_dose",

@@ -102,20 +102,36 @@ def drug_effect(drug: str, lineage: str = "neutrophils") -> DrugEffect:
 
 
 def concentration_mg_l(
-    drug: str | pk.PKModel, doses: Sequence[DoseTuple], times_h: np.ndarray
+    drug: str | pk.PKModel,
+    doses: Sequence[DoseTuple],
+    times_h: np.ndarray,
+    cache: dict[Any, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Plasma concentration (mg/L) of `drug` at `times_h` after `doses` (zeros without doses)."""
+    """Plasma concentration (mg/L) of `drug` at `times_h` after `doses` (zeros without doses).
+    `cache`: a dict kept by the caller across calls for the same patient (its unit-dose courses
+    on the grid, reused from cycle to cycle; values unchanged)."""
     t = np.asarray(times_h, dtype=float)
     if not doses:
         return np.zeros_like(t)
-    fast = _shifted_mg_l(drug, doses, t)
+    fast = _shifted_mg_l(drug, doses, t, cache)
     if fast is not None:
         return fast
     return np.asarray(pk.concentration(drug, list(doses), t, unit="mg/L"), dtype=float)
 
 
+def _uniform(t: np.ndarray, step: float) -> bool:
+    """Whether `t` is ``t[0] + k step`` to 1e-9 of a step (the check of ``np.allclose`` with
+    ``rtol=0``, without its overhead)."""
+    if not step > 0:
+        return False
+    return bool(np.max(np.abs(t - (t[0] + np.arange(t.size) * step))) <= 1e-9 * step)
+
+
 def _shifted_mg_l(
-    drug: str | pk.PKModel, doses: Sequence[DoseTuple], t: np.ndarray
+    drug: str | pk.PKModel,
+    doses: Sequence[DoseTuple],
+    t: np.ndarray,
+    cache: dict[Any, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """:func:`concentration_mg_l` on a uniform grid `t` whose spacing divides every dose's
     offset from ``t[0]``: the unit-dose course of each route computed once on the grid and
@@ -132,24 +148,33 @@ def _shifted_mg_l(
     if not m.disposition.linear:
         return None
     step = (t[-1] - t[0]) / (T - 1)
-    if not step > 0 or not np.allclose(t, t[0] + np.arange(T) * step, rtol=0.0, atol=1e-9 * step):
+    if not _uniform(t, step):
         return None
-    shifts = []
-    for d in doses:
-        q = (float(d[0]) - t[0]) / step
-        if abs(q - round(q)) > 1e-6:
-            return None
-        shifts.append(int(round(q)))
+    # every dose's offset in grid steps (the same arithmetic as dose by dose, all at once)
+    q = (np.fromiter((float(d[0]) for d in doses), float, len(doses)) - t[0]) / step
+    whole = np.rint(q)
+    if np.any(np.abs(q - whole) > 1e-6):
+        return None
+    shifts = whole.astype(np.int64).tolist()
     back = max(0, -min(shifts))
     unit: dict[str, np.ndarray] = {}
     out = np.zeros(T)
     for d, q in zip(doses, shifts, strict=True):
         route = d[2]
         if route not in unit:
-            tau = np.arange(T + back) * step
-            unit[route] = np.asarray(
-                pk.concentration(drug, [(0.0, 1.0, route)], tau, unit="mg/L"), dtype=float
-            )
+            # the unit course is evaluated point by point: a longer cached one, cut, is equal
+            key = (drug if isinstance(drug, str) else id(drug), route, float(step))
+            have = None if cache is None else cache.get(key)
+            if have is not None and have.size >= T + back:
+                unit[route] = have
+            else:
+                # with a cache, room for a further window (the history grows by a cycle)
+                tau = np.arange(T + back + (T if cache is not None else 0)) * step
+                unit[route] = np.asarray(
+                    pk.concentration(drug, [(0.0, 1.0, route)], tau, unit="mg/L"), dtype=float
+                )
+                if cache is not None:
+                    cache[key] = unit[route]
         i0 = max(q, 0)
         if i0 < T:
             k0 = i0 - q
@@ -379,9 +404,11 @@ def linear_effect(
     lineage: str = "neutrophils",
     models: Mapping[str, pk.PKModel] | None = None,
     slope_scale: Any = 1.0,
+    cache: dict[Any, np.ndarray] | None = None,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """``E(t) = slope_scale * sum_d slope_d C_d(t)`` over the drugs of `doses_by_drug` that have
-    a curated effect on `lineage` (others contribute nothing)."""
+    a curated effect on `lineage` (others contribute nothing). `cache`: as
+    :func:`concentration_mg_l`'s."""
     parts = []
     known = set(effect_drugs(lineage))
     for drug, doses in doses_by_drug.items():
@@ -395,7 +422,7 @@ def linear_effect(
         t = np.asarray(times, dtype=float)
         total = np.zeros_like(t)
         for slope, m, doses in parts:
-            total = total + slope * concentration_mg_l(m, doses, t)
+            total = total + slope * concentration_mg_l(m, doses, t, cache)
         scale = np.asarray(slope_scale, dtype=float)
         return total if scale.ndim == 0 and scale == 1.0 else np.multiply.outer(total, scale)
 

@@ -57,7 +57,7 @@ from .ensemble import (
     set_defaults,
 )
 from .survival import hazard_ratio, kaplan_meier
-from .tox import arm_toxicity, patient_course
+from .tox import arm_toxicity, patient_courses
 from .tox import row_problem as _tox_problem
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type checker only
@@ -183,10 +183,11 @@ def _arm_exposure(
     kw: dict[str, Any] = {"pk_etas": etas} if spec.pk_variability else {}
     if not spec.toxicity:
         return kw, [None] * len(patients)
-    courses = [
-        patient_course(spec.arms[a], p, spec.cycles[a], spec.population.name, spec.seed, pk_etas=e)
-        for p, e in zip(patients, etas, strict=True)
-    ]
+    # all the batch's patients at once (their counts integrated together; the same records as
+    # patient_course one by one, tests/trials/test_trial_toxicity_batch.py)
+    courses = patient_courses(
+        spec.arms[a], patients, spec.cycles[a], spec.population.name, spec.seed, pk_etas=etas
+    )
     if spec.toxicity_feedback:
         kw["doses"] = [ev for ev, _ in courses]
         kw["renal_crcl"] = [patient_health(p).get("crcl_ml_min") for p in patients]

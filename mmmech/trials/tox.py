@@ -29,18 +29,22 @@ from ..dynamics.feedback import patient_health
 from ..dynamics.regimen import _item
 from ..populations import Patient
 from ..regimens import DoseEvent, Regimen
-from ..toxicity import apply_dose_modifications, toxicity_data
+from ..toxicity import apply_dose_modifications, apply_dose_modifications_batch, toxicity_data
 from ..toxicity import myelosuppression as _ms
 from ..toxicity import platelets as _plt
 
 __all__ = [
     "patient_toxicity",
     "patient_course",
+    "patient_courses",
     "arm_toxicity",
     "neutrophil_sensitivity",
     "toxicity_draws",
     "ROW_FIELDS",
 ]
+
+#: most patients whose toxicity courses are integrated together (memory bound, results equal)
+_TOX_CHUNK = 256
 
 #: fields of the per-patient record (journaled with the patient's row)
 ROW_FIELDS = ("anc_grade", "plt_grade", "pn_grade", "reductions", "holds", "discontinued")
@@ -138,6 +142,54 @@ def patient_course(
         platelet_sensitivity=draws["platelet_sensitivity"],
         neuropathy_z=draws["neuropathy_z"],
     )
+    return _record(given, course)
+
+
+def patient_courses(
+    arm: Any,
+    patients: Sequence[Patient],
+    cycles: int,
+    population: str,
+    seed: int,
+    pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
+) -> list[tuple[list[DoseEvent], dict[str, Any]]]:
+    """:func:`patient_course` for several patients of one arm at once
+    (:func:`mmmech.toxicity.apply_dose_modifications_batch`: their counts integrated
+    together): the same doses and records, patient by patient (tests/trials/
+    test_trial_toxicity_batch.py), without the per-patient integration loop. `pk_etas`: one
+    entry per patient (None: typical PK for all)."""
+    if not patients:
+        return []
+    reg = _variant(arm, "trial")
+    etas = list(pk_etas) if pk_etas is not None else [None] * len(patients)
+    out: list[tuple[list[DoseEvent], dict[str, Any]]] = []
+    # in pieces of at most _TOX_CHUNK patients (memory: a cycle's drivers are about 100 kB a
+    # patient); a patient's course does not depend on the others integrated with it
+    for lo in range(0, len(patients), _TOX_CHUNK):
+        part = patients[lo : lo + _TOX_CHUNK]
+        draws = [toxicity_draws(population, p.index, seed) for p in part]
+        res = apply_dose_modifications_batch(
+            reg,
+            cycles,
+            [p.regimen_body() for p in part],
+            [patient_health(p) for p in part],
+            neutrophil_sensitivity=[
+                neutrophil_sensitivity(population, p.index, seed) for p in part
+            ],
+            pk_etas=etas[lo : lo + _TOX_CHUNK],
+            platelet_eta=[d["platelet_eta"] for d in draws],
+            platelet_sensitivity=[d["platelet_sensitivity"] for d in draws],
+            neuropathy_z=[d["neuropathy_z"] for d in draws],
+            renal_details=False,  # the record needs the starting dose, not its explanation
+        )
+        out += [_record(given, course) for given, course in res]
+    return out
+
+
+def _record(
+    given: Mapping[str, Sequence[DoseEvent]], course: Any
+) -> tuple[list[DoseEvent], dict[str, Any]]:
+    """The doses given (one list by day) and the per-patient toxicity record of a course."""
     events = sorted((e for evs in given.values() for e in evs), key=lambda e: (e.day, e.drug))
     return events, {
         "anc_grade": course.worst_grade("anc"),
