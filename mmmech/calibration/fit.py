@@ -133,9 +133,6 @@ def simulate_courses(
     (``{drug: factor}``) go to :func:`mmmech.dynamics.simulate_cohort` unchanged.
     """
     out = []
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, p in enumerate(patients):
-        groups.setdefault(tuple(p.contexts), []).append(i)
     iso = np.array([ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients], dtype=object)
     m0 = np.array([p.m_protein_g_dL for p in patients], dtype=float)
     for arm in arms:
@@ -143,53 +140,51 @@ def simulate_courses(
         if spec is None:
             continue
         cycles = _cycles_for(spec, follow_up_days)
-        P = len(patients)
-        a: np.ndarray | None = None
-        b: np.ndarray | None = None
         notes: list[str] = []
         drugs = _item(spec, "simulate_courses").regimen.drugs
-        for ctxs, rows in groups.items():
-            bodies = [patients[i].regimen_body() for i in rows]
-            extra: dict[str, Any] = {"levels": [dict(patients[i].levels) or None for i in rows]}
-            if exposure_scale:
-                extra["exposure_scale"] = exposure_scale
-            if efficacy_scale:
-                extra["efficacy_scale"] = efficacy_scale
-            if pk_population is not None and pk_seed is not None:
-                extra["pk_etas"] = [
-                    _pk.patient_etas(pk_population, patients[i].index, pk_seed, drugs) for i in rows
-                ]
-            runs = []
-            for s in (1.0, 0.5):
-                res = simulate_cohort(
-                    spec,
-                    bodies,
-                    cycles=cycles,
-                    context=[context, *ctxs],
-                    step_hours=step_hours,
-                    num_threads=num_threads,
-                    tumour=tumour_model(death_scale=s),
-                    hours_per_model_time=hours_per_model_time,
-                    follow_up_days=follow_up_days,
-                    **extra,
+        # one simulate_cohort call per death scale for all patients: each patient's contexts
+        # go in `contexts` (the cohort groups them by network structure itself; results per
+        # patient do not depend on the batching)
+        bodies = [p.regimen_body() for p in patients]
+        extra: dict[str, Any] = {
+            "levels": [dict(p.levels) or None for p in patients],
+            "contexts": [[context, *ctxs] for ctxs in (tuple(p.contexts) for p in patients)],
+        }
+        if exposure_scale:
+            extra["exposure_scale"] = exposure_scale
+        if efficacy_scale:
+            extra["efficacy_scale"] = efficacy_scale
+        if pk_population is not None and pk_seed is not None:
+            extra["pk_etas"] = [
+                _pk.patient_etas(pk_population, p.index, pk_seed, drugs) for p in patients
+            ]
+        runs = []
+        for s in (1.0, 0.5):
+            res = simulate_cohort(
+                spec,
+                bodies,
+                cycles=cycles,
+                context=context,
+                step_hours=step_hours,
+                num_threads=num_threads,
+                tumour=tumour_model(death_scale=s),
+                hours_per_model_time=hours_per_model_time,
+                follow_up_days=follow_up_days,
+                **extra,
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lb = np.log(res.tumour_burden)
+            r = np.diff(lb, axis=1) / (step_hours / 24.0)
+            if not np.all(np.isfinite(r)):
+                raise FitError(
+                    f"calibrate(): arm {arm.id}: the tumour burden underflowed; shorten "
+                    f"follow_up_days"
                 )
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    lb = np.log(res.tumour_burden)
-                r = np.diff(lb, axis=1) / (step_hours / 24.0)
-                if not np.all(np.isfinite(r)):
-                    raise FitError(
-                        f"calibrate(): arm {arm.id}: the tumour burden underflowed; shorten "
-                        f"follow_up_days"
-                    )
-                runs.append(r)
-                notes += [x for x in res.notes if x not in notes]
-            if a is None or b is None:
-                K = runs[0].shape[1]
-                a, b = np.empty((P, K)), np.empty((P, K))
-            bb = 2.0 * (runs[1] - runs[0])
-            b[rows] = bb
-            a[rows] = runs[0] + bb
-        assert a is not None and b is not None
+            runs.append(r)
+            notes += [x for x in res.notes if x not in notes]
+        bb = 2.0 * (runs[1] - runs[0])
+        b = bb
+        a = runs[0] + bb
         out.append(
             ArmCourse(
                 arm,
