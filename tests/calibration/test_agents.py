@@ -67,8 +67,8 @@ def test_efficacy_scale_towards_zero_is_the_drug_left_out(bodies):
     tiny = _run(BTZ, bodies, efficacy_scale={"bortezomib": 1e-12})
     days = tiny.hours / 24.0
     expect = np.exp(math.log(2) / UNTREATED_DOUBLING_DAYS.value * days)
-    np.testing.assert_allclose(tiny.tumour_burden, np.broadcast_to(expect, tiny.tumour_burden.shape),
-                               rtol=1e-6)  # fmt: skip
+    want = np.broadcast_to(expect, tiny.tumour_burden.shape)
+    np.testing.assert_allclose(tiny.tumour_burden, want, rtol=1e-6)
     no_conc = _run(BTZ, bodies, exposure_scale={"bortezomib": 1e-12})
     np.testing.assert_allclose(tiny.tumour_burden, no_conc.tumour_burden, rtol=1e-6)
     full = _run(BTZ, bodies)
@@ -181,3 +181,39 @@ def test_calibrate_agents_argument_errors():
     assert "\n" not in str(e.value)
     with pytest.raises(InvalidInputError, match="draws must be an integer"):
         calibration.calibrate_agents(draws=0)
+
+
+@pytest.mark.slow
+def test_validate_trials_with_a_parameter_file(tmp_path):
+    """validate_trials / trial --validate --parameters: every arm runs under the file's
+    keywords (a changed lenalidomide exposure moves MAIA's Rd arm), and the result says so."""
+    import json
+    import subprocess
+    import sys
+
+    from _helpers import NEUTRAL_CWD
+
+    from mmmech.trials.validation import validate_trials
+
+    path = tmp_path / "fit.toml"
+    meta = {"name": "fit", "version": "1", "date": "2026-12-01"}
+    calibration.write_parameters(
+        path, meta, [{"name": "exposure_scale.lenalidomide", "value": 0.01}]
+    )
+    kw = dict(ids=["maia"], patients=2, seed=1, cycles=1, step_hours=12.0, toxicity=False)
+    plain = validate_trials(**kw)
+    info = {"name": "fit", "file": str(path), "version": "1"}
+    fitted = validate_trials(
+        **kw, cohort_kwargs=calibration.cohort_kwargs(path), parameter_file=info
+    )
+    assert plain.parameters is None and fitted.parameters == info
+    assert fitted.to_dict()["parameters"] == info
+    p0, p1 = plain.rows[0].predicted, fitted.rows[0].predicted
+    assert p0 != p1
+    out = subprocess.run(
+        [sys.executable, "-m", "mmmech", "trial", "--validate", "--only", "maia", "--patients",
+         "1", "--cycles", "1", "--parameters", str(path), "--json"],
+        cwd=NEUTRAL_CWD, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["parameters"]["file"] == str(path)
