@@ -227,7 +227,7 @@ def calibrate_agents(
     def run(arm: SingleAgentArm, f: float) -> ArmCourse:
         ag = arm.agents[0]
         kind = pname[ag].split(".")[0]
-        extra = {} if f == 1.0 else {kind: {ag: f}}
+        extra: dict[str, Any] = {} if f == 1.0 else {kind: {ag: f}}
         (c,) = simulate_courses([arm], cohort, **sim_kw, **extra)
         return _expand(c, G, S)
 
@@ -301,9 +301,9 @@ def calibrate_agents(
     open_ends: list[str] = []
     for ag in agents:
         prof = agent_profile(ag, s_hat, tb_hat)
-        x, _, lo, hi, olo, ohi = _profile_interval(lx, prof)
+        x, _, flo, fhi, olo, ohi = _profile_interval(lx, prof)
         values[pname[ag]] = float(math.exp(x))
-        intervals[pname[ag]] = (float(math.exp(lo)), float(math.exp(hi)))
+        intervals[pname[ag]] = (float(math.exp(flo)), float(math.exp(fhi)))
         profiles[pname[ag]] = [(g_, float(d_)) for g_, d_ in zip(gl, prof, strict=True)]
         if olo or ohi:
             open_ends.append(
@@ -347,9 +347,9 @@ def calibrate_agents(
         px = np.array([p[0] for p in pts])
         pd = np.array([p[1] for p in pts])
         keep = np.concatenate([[True], np.diff(px) > 1e-9])
-        _, _, lo, hi, _, _ = _profile_interval(px[keep], pd[keep])
+        _, _, plo, phi, _, _ = _profile_interval(px[keep], pd[keep])
         values[name] = float(best_x)
-        intervals[name] = (min(lo, best_x), max(hi, best_x))
+        intervals[name] = (min(plo, best_x), max(phi, best_x))
         profiles[name] = [(float(a), float(b)) for a, b in zip(px[keep], pd[keep], strict=True)]
     values["hours_per_model_time"] = 1.0
     intervals["hours_per_model_time"] = (None, None)

@@ -188,8 +188,8 @@ def read_parameters(text: str, origin: str) -> ParameterSet:
         lo, hi = r.get("low"), r.get("high")
         if (lo is not None and lo > v) or (hi is not None and hi < v):
             raise ModelFileError(f"{origin}: parameter {name}: need low <= value <= high")
-        values[name] = float(v)
-        intervals[name] = (lo, hi)
+        values[str(name)] = float(v)
+        intervals[str(name)] = (lo, hi)
     return ParameterSet(str(meta["name"]), values, intervals, dict(meta), origin)
 
 

@@ -786,8 +786,8 @@ def simulate_cohort(
                 if eff_sc:
                     cdrug = sim._col_drug[col_free]
                     for d, f in eff_sc.items():
-                        for j in np.flatnonzero(cdrug == drugs.index(d)):
-                            occ[sel, :, j] = np.minimum(occ[sel, :, j] * f, 1.0)
+                        for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
+                            occ[sel, :, jc] = np.minimum(occ[sel, :, jc] * f, 1.0)
             value = np.ascontiguousarray(s_value[sp])
             value[:, cols] = occ[:, 0]
             t_net = time.perf_counter()
