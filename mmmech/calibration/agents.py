@@ -123,6 +123,10 @@ def _expand(course: ArmCourse, g: np.ndarray, s: np.ndarray) -> ArmCourse:
     )
 
 
+def _clip(f: float, gl: Sequence[float]) -> float:
+    return float(min(max(f, gl[0]), gl[-1]))
+
+
 def _factor_prior(f: float) -> float:
     return (math.log(f) / FACTOR_LOG_SD) ** 2
 
@@ -267,7 +271,7 @@ def calibrate_agents(
             lambda x: shared_total(float(x[0]), float(x[1]), chosen),
             x0=np.array(best[:2]),
             method="Nelder-Mead",
-            options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 150},
+            options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 80},
         )
         if math.isfinite(float(opt.fun)) and float(opt.fun) < best[2]:
             return float(opt.x[0]), float(opt.x[1]), float(opt.fun)
@@ -302,8 +306,9 @@ def calibrate_agents(
     for ag in agents:
         prof = agent_profile(ag, s_hat, tb_hat)
         x, _, flo, fhi, olo, ohi = _profile_interval(lx, prof)
-        values[pname[ag]] = float(math.exp(x))
-        intervals[pname[ag]] = (float(math.exp(flo)), float(math.exp(fhi)))
+        # exp(ln f) can leave the bounds by rounding: clip to the grid's ends
+        values[pname[ag]] = _clip(math.exp(x), gl)
+        intervals[pname[ag]] = (_clip(math.exp(flo), gl), _clip(math.exp(fhi), gl))
         profiles[pname[ag]] = [(g_, float(d_)) for g_, d_ in zip(gl, prof, strict=True)]
         if olo or ohi:
             open_ends.append(
@@ -323,17 +328,17 @@ def calibrate_agents(
     d_best = d_net + sum(_factor_prior(values[pname[ag]]) for ag in agents)
     # the shared constants' profiles (the factors at their optimum)
     tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
-    tbs = np.linspace(tb_lo, tb_hi, 13 if shared else 1)
+    tbs = np.linspace(tb_lo, tb_hi, 9 if shared else 1)
     prof_tb: list[float] = []
     prof_s: list[float] = []
     for tb in tbs:
-        ss = np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), 15)
+        ss = np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), 11)
         prof_tb.append(min(shared_total(float(s), float(tb), final) for s in ss))
-    s_all = np.linspace(PARAMETERS["death_scale"][1], PARAMETERS["death_scale"][2], 15)
+    s_all = np.linspace(PARAMETERS["death_scale"][1], PARAMETERS["death_scale"][2], 11)
     if not shared:
         s_all = s_all[:0]
     for s in s_all:
-        ok_tb = [float(tb) for tb in np.linspace(tb_lo, tb_hi, 25) if s <= _s_max(float(tb))]
+        ok_tb = [float(tb) for tb in np.linspace(tb_lo, tb_hi, 13) if s <= _s_max(float(tb))]
         prof_s.append(min((shared_total(float(s), tb, final) for tb in ok_tb), default=math.inf))
     for name, xs, ds, best_x in (
         ("birth_doubling_days", tbs, np.array(prof_tb), tb_hat),
