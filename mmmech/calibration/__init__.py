@@ -6,6 +6,9 @@ data    :func:`load_single_agent` (calibration arms), :func:`load_combination_tr
         (validation only), :func:`is_single_agent` (the calibration rule)
 fit     :func:`calibrate` -> :class:`CalibrationResult`: free tumour-model parameters fitted to
         the single-agent arms with profile-likelihood intervals
+agents  :func:`calibrate_agents`: the shared tumour constants plus one in-vivo factor per agent
+        (exposure for small molecules, efficacy for antibodies, engagers, CAR-T), each fitted
+        on its own arm(s), rates averaged over resampled tumour multipliers
 params  versioned parameter files: :func:`load_parameters` by name or path,
         :func:`cohort_kwargs` (keywords for simulate_regimen / simulate_cohort / simulate_arm),
         :func:`write_parameters`
@@ -22,6 +25,7 @@ True
 
 from __future__ import annotations
 
+from .agents import agent_parameter, calibrate_agents
 from .data import (
     CombinationTrial,
     SingleAgentArm,
@@ -48,9 +52,11 @@ __all__ = [
     "ParameterSet",
     "SingleAgentArm",
     "TrialArm",
+    "agent_parameter",
     "arm_deviance",
     "available_parameters",
     "calibrate",
+    "calibrate_agents",
     "cohort_kwargs",
     "is_single_agent",
     "is_source_id",

@@ -18,7 +18,8 @@ A parameter file is ``calibration/<name>.toml`` (bundled) or any file in its for
     high = 1.10
 
 :func:`cohort_kwargs` turns a loaded file into the keywords the dynamics layer takes
-(``tumour=TumourModel(...)``, ``hours_per_model_time=...``) for
+(``tumour=TumourModel(...)``, ``hours_per_model_time=...``, and the per-agent factors as
+``exposure_scale={drug: f}`` / ``efficacy_scale={drug: f}``) for
 :func:`mmmech.simulate_regimen`, :func:`mmmech.dynamics.simulate_cohort` and
 :func:`mmmech.trials.simulate_arm`.
 """
@@ -34,10 +35,14 @@ from typing import Any
 
 import tomllib
 
+from .. import drugs as _drugs
 from ..exceptions import InvalidInputError, ModelFileError, UnknownNameError
 from ..utils import atomic_output, did_you_mean
 
 __all__ = [
+    "FACTOR_BOUNDS",
+    "FACTOR_KINDS",
+    "FACTOR_LOG_SD",
     "PARAMETERS",
     "ParameterSet",
     "available_parameters",
@@ -69,6 +74,29 @@ PARAMETERS: dict[str, tuple[float, float, float, str]] = {
         "hours per network time unit (node time constants are 1)",
     ),
 }
+
+
+#: per-agent in-vivo factors: ``exposure_scale.<drug>`` (the drug's concentration reaching its
+#: targets x factor) and ``efficacy_scale.<drug>`` (its target occupancies x factor, capped at 1);
+#: keywords of the same names of :func:`mmmech.dynamics.simulate_cohort`
+FACTOR_KINDS = ("exposure_scale", "efficacy_scale")
+#: bounds of a per-agent factor (wide: a fitting range, not a plausibility claim)
+FACTOR_BOUNDS = (1e-2, 1e2)
+#: SD of ln(factor) of the log-normal prior (median 1 = no correction): ln 10 / 2, so 95% of the
+#: prior mass lies within x0.14 to x7.1 (a modelling choice, docs/calibration.md)
+FACTOR_LOG_SD = math.log(10.0) / 2.0
+
+
+def parameter_spec(name: str) -> tuple[float, float, float, str] | None:
+    """(default, low, high, meaning) of a parameter name a file may set (None: unknown)."""
+    if name in PARAMETERS:
+        return PARAMETERS[name]
+    kind, _, drug = name.partition(".")
+    if kind in FACTOR_KINDS and drug:
+        if drug in _drugs.names():
+            what = "concentration at its targets" if kind == "exposure_scale" else "occupancies"
+            return (1.0, FACTOR_BOUNDS[0], FACTOR_BOUNDS[1], f"{drug}: {what} x factor")
+    return None
 
 
 @dataclass(frozen=True)
@@ -143,13 +171,15 @@ def read_parameters(text: str, origin: str) -> ParameterSet:
     intervals: dict[str, tuple[float | None, float | None]] = {}
     for i, r in enumerate(rows, 1):
         name = r.get("name") if isinstance(r, dict) else None
-        if name not in PARAMETERS:
+        spec = parameter_spec(name) if isinstance(name, str) else None
+        if spec is None:
             raise ModelFileError(
                 f"{origin}: parameter {i}: unknown name {name!r} (known: "
-                f"{', '.join(PARAMETERS)}){did_you_mean(str(name), list(PARAMETERS))}"
+                f"{', '.join(PARAMETERS)}, exposure_scale.DRUG, efficacy_scale.DRUG)"
+                f"{did_you_mean(str(name), list(PARAMETERS))}"
             )
         v = r.get("value")
-        _, lo_b, hi_b, _ = PARAMETERS[name]
+        _, lo_b, hi_b, _ = spec
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo_b <= v <= hi_b):
             raise ModelFileError(
                 f"{origin}: parameter {name}: value must be a number in [{lo_b:g}, {hi_b:g}], "
@@ -158,8 +188,8 @@ def read_parameters(text: str, origin: str) -> ParameterSet:
         lo, hi = r.get("low"), r.get("high")
         if (lo is not None and lo > v) or (hi is not None and hi < v):
             raise ModelFileError(f"{origin}: parameter {name}: need low <= value <= high")
-        values[name] = float(v)
-        intervals[name] = (lo, hi)
+        values[str(name)] = float(v)
+        intervals[str(name)] = (lo, hi)
     return ParameterSet(str(meta["name"]), values, intervals, dict(meta), origin)
 
 
@@ -181,6 +211,10 @@ def cohort_kwargs(parameters: str | os.PathLike[str] | ParameterSet | None) -> d
         out["tumour"] = tumour_model(**change)
     if "hours_per_model_time" in ps.values:
         out["hours_per_model_time"] = ps.values["hours_per_model_time"]
+    for kind in FACTOR_KINDS:
+        f = {k.partition(".")[2]: v for k, v in ps.values.items() if k.startswith(kind + ".")}
+        if f:
+            out[kind] = f
     return out
 
 

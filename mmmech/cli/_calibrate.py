@@ -18,7 +18,7 @@ def cmd_calibrate(args):
     import shlex  # deferred: a command loads its layers only when it runs
     import sys  # deferred: as above
 
-    from ..calibration import calibrate, write_parameters  # deferred: as above
+    from ..calibration import calibrate, calibrate_agents, write_parameters  # deferred: as above
     from ..exceptions import InvalidInputError  # deferred: as above
 
     if args.patients < 1:
@@ -30,17 +30,36 @@ def cmd_calibrate(args):
             f"calibrate: --follow-up-days must be > 0, got {args.follow_up_days}"
         )
     command = "mmmech " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
-    res = calibrate(
-        args.data,
-        population=args.population,
-        patients=args.patients,
-        seed=args.seed,
-        follow_up_days=args.follow_up_days,
-        step_hours=args.step_hours,
-        hours_grid=args.hours_grid or (1.0,),
-        command=command,
-        pk_variability=not getattr(args, "no_pk_variability", False),
-    )
+    if getattr(args, "agents", False):
+        if args.draws < 1:
+            raise InvalidInputError(f"calibrate: --draws must be >= 1, got {args.draws}")
+        res = calibrate_agents(
+            args.data,
+            population=args.population,
+            patients=args.patients,
+            seed=args.seed,
+            draws=args.draws,
+            follow_up_days=args.follow_up_days,
+            step_hours=args.step_hours,
+            grid=args.factor_grid or (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0),
+            command=command,
+            pk_variability=not getattr(args, "no_pk_variability", False),
+            progress=(lambda line: print(line, file=sys.stderr, flush=True))
+            if getattr(args, "progress", False)
+            else None,
+        )
+    else:
+        res = calibrate(
+            args.data,
+            population=args.population,
+            patients=args.patients,
+            seed=args.seed,
+            follow_up_days=args.follow_up_days,
+            step_hours=args.step_hours,
+            hours_grid=args.hours_grid or (1.0,),
+            command=command,
+            pk_variability=not getattr(args, "no_pk_variability", False),
+        )
     payload = res.to_dict()
     if args.out:
         import os  # deferred: as above
@@ -117,6 +136,23 @@ def register(sub, common):
         help="every patient gets the typical PK (default: each patient's own PK random "
         "effects, as in `mmmech trial`)",
     )  # fmt: skip
+    p.add_argument(
+        "--agents", action="store_true",
+        help="also fit one in-vivo factor per agent on its own arm(s) (exposure for small "
+        "molecules, efficacy for antibodies, engagers, CAR-T), rates averaged over resampled "
+        "tumour multipliers (docs/calibration.md)",
+    )  # fmt: skip
+    p.add_argument(
+        "--draws", type=int, default=64, metavar="M",
+        help="with --agents: tumour-multiplier draws per network patient (default 64)",
+    )  # fmt: skip
+    p.add_argument(
+        "--factor-grid", type=float, nargs="+", default=None, metavar="F",
+        help="with --agents: factor values each arm runs on (default 0.01 0.1 0.3 1 3 10 100)",
+    )  # fmt: skip
+    p.add_argument(
+        "--progress", action="store_true", help="with --agents: progress lines on stderr"
+    )
     p.add_argument("--out", default=None, metavar="FILE", help="write the parameter file here")
     p.add_argument("--name", default=None, help="name in the parameter file (default: file stem)")
     p.add_argument("--version-tag", default="1", metavar="V", help="version recorded in the file")

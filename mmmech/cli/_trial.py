@@ -292,7 +292,7 @@ def _handle_validate(args):
         raise InvalidInputError(
             f"trial --validate: takes no ARM (each trial names its arms), got {args.arms[0]!r}"
         )
-    for opt in ("population", "plot", "report", "parameters"):
+    for opt in ("population", "plot", "report"):
         if getattr(args, opt):
             raise InvalidInputError(
                 f"trial --validate: --{opt} does not apply (each trial uses the population of "
@@ -312,7 +312,10 @@ def _handle_validate(args):
             what = "simulated" if row.predicted is not None else "not simulated"
             print(f"  {row.id}: {what}", file=sys.stderr, flush=True)
 
+    cohort, info = _parameter_file(args)
+    extra = {"cohort_kwargs": cohort, "parameter_file": info} if cohort is not None else {}
     res = validate_trials(
+        **extra,
         patients=args.patients,
         seed=args.seed,
         cycles=args.cycles,
@@ -329,7 +332,8 @@ def _handle_validate(args):
     s = payload["summary"]
     lines = [
         f"virtual against real trials: {res.patients} patients per arm, seed {res.seed}, "
-        f"{s['simulated']} simulated, {s['not_simulated']} not simulated (validation only)",
+        f"{s['simulated']} simulated, {s['not_simulated']} not simulated (validation only)"
+        + (f"; parameters {info['file']}" if info else ""),
         res.markdown(),
     ]
     for key in ("spearman_hr", "spearman_orr_difference"):

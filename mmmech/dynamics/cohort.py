@@ -41,6 +41,7 @@ from .regimen import (
     KINETIC_DT_H,
     PK_ROUTES,
     REFERENCE_BODY,
+    _agent_scales,
     _body,
     _check_course_args,
     _check_int,
@@ -510,6 +511,8 @@ def simulate_cohort(
     doses: Sequence[Sequence[Any] | None] | None = None,
     renal_crcl: Sequence[float | None] | None = None,
     params: Mapping[str, float] | None = None,
+    exposure_scale: Mapping[str, float] | None = None,
+    efficacy_scale: Mapping[str, float] | None = None,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -573,6 +576,16 @@ def simulate_cohort(
         Values of the model's named parameters (``[parameters]`` of the model file, e.g.
         ``{"dex_nk_weight": 0.3}``) for every patient, applied as ``Simulator(params=...)``
         applies them (default: the model's defaults). A trial's parameter ensemble uses it.
+    exposure_scale : mapping, optional
+        ``{drug: factor > 0}``: the drug's concentration reaching its targets multiplied by the
+        factor for every patient (an in-vivo effect-site exposure, equivalently an in-vivo /
+        in-vitro potency ratio; :mod:`mmmech.calibration` fits one per small molecule). Drugs
+        not in the regimen are ignored; None or factors of 1 change nothing (bit-identical).
+    efficacy_scale : mapping, optional
+        ``{drug: factor > 0}``: the drug's target occupancies passed to the network multiplied
+        by the factor and capped at 1 (the in-vivo fraction of engaged targets that acts: for
+        agents whose occupancy saturates at clinical doses, where an exposure factor moves
+        nothing; :mod:`mmmech.calibration` fits one per antibody, T-cell engager and CAR-T).
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -619,6 +632,8 @@ def simulate_cohort(
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
     sub_flat = sub.ravel()
     drugs = [d for d in it.regimen.drugs if d not in it.drop]
+    exp_sc = _agent_scales(exposure_scale, "exposure_scale", drugs, func)
+    eff_sc = _agent_scales(efficacy_scale, "efficacy_scale", drugs, func)
     D = len(drugs)
     P = len(body_list)
     specs = _patient_specs(contexts, levels, context, P, func)
@@ -754,6 +769,8 @@ def simulate_cohort(
                     no_pk,
                     notes,
                 ).reshape(len(rr), K, substeps)
+            for d, f in exp_sc.items():
+                conc[:, :, :, drugs.index(d)] *= f
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0
             mask = np.ascontiguousarray(s_mask[sp])
@@ -787,6 +804,8 @@ def simulate_cohort(
                             fine_edges,
                             no_pk,
                         )
+                        if d in exp_sc:
+                            fine = fine * exp_sc[d]
                         for j, kc in kin:
                             if kc.drug != d:
                                 continue
@@ -794,6 +813,11 @@ def simulate_cohort(
                                 fine, float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
                             )
                             occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
+                if eff_sc:
+                    cdrug = sim._col_drug[col_free]
+                    for d, f in eff_sc.items():
+                        for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
+                            occ[sel, :, jc] = np.minimum(occ[sel, :, jc] * f, 1.0)
             value = np.ascontiguousarray(s_value[sp])
             value[:, cols] = occ[:, 0]
             t_net = time.perf_counter()

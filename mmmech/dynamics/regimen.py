@@ -372,6 +372,32 @@ def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
 _RENAL_CRCL = "_renal_crcl_ml_min"
 
 
+def _agent_scales(
+    x: Mapping[str, float] | None, name: str, drugs: Sequence[str], func: str
+) -> dict[str, float]:
+    """`exposure_scale` / `efficacy_scale` of :func:`simulate_cohort` checked: a mapping
+    ``{drug: factor > 0}``; only the drugs of the regimen that are not 1 are kept (a parameter
+    file names drugs of other regimens too). None or {} leaves every drug as it is."""
+    if x is None:
+        return {}
+    if not isinstance(x, Mapping):
+        raise InvalidInputError(
+            f"{func}(): {name} must be a mapping {{drug: factor > 0}}, got {type(x).__name__}"
+        )
+    known = list(_drugs.names())
+    out: dict[str, float] = {}
+    for d, f in x.items():
+        if not isinstance(d, str) or d not in known:
+            raise InvalidInputError(
+                f"{func}(): {name}: unknown drug {d!r}{did_you_mean(str(d), known)}"
+            )
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not (0 < f < math.inf):
+            raise InvalidInputError(f"{func}(): {name}[{d!r}] must be a number > 0, got {f!r}")
+        if d in drugs and float(f) != 1.0:
+            out[d] = float(f)
+    return out
+
+
 def _pk_model(drug: str, covariates: Mapping[str, float]) -> Any:
     """The PK model of `drug` with the body measures it has numeric covariate effects for
     (lenalidomide with its CrCl-scaled clearance, :func:`mmmech.toxicity.renal.pk_model`, in a
@@ -484,6 +510,8 @@ def simulate_regimens(
     covariates: Mapping[str, float] | None = None,
     patient: Any = None,
     subclones: Mapping[str, float] | None = None,
+    exposure_scale: Mapping[str, float] | None = None,
+    efficacy_scale: Mapping[str, float] | None = None,
 ) -> list[RegimenResult]:
     """Several regimens (or variants) in one batch; see :func:`simulate_regimen`.
 
@@ -496,6 +524,7 @@ def simulate_regimens(
     ``{drug: [DoseEvent, ...]}``); ``drop`` and ``dose_scale`` still apply to them, and the
     regimen still sets the cycles and the horizon. ``renal_pk=True`` scales lenalidomide's
     clearance to the CrCl among the covariates (the toxicity layer's renal model).
+    ``exposure_scale`` and ``efficacy_scale`` as :func:`mmmech.dynamics.simulate_cohort`.
     """
     func = "simulate_regimen"
     if patient is not None or subclones:
@@ -517,6 +546,8 @@ def simulate_regimens(
             binding_kinetics=binding_kinetics,
             levels=levels,
             covariates=covariates,
+            exposure_scale=exposure_scale,
+            efficacy_scale=efficacy_scale,
         )
     if isinstance(regimens, (str, bytes, os.PathLike, _regimens.Regimen, Mapping)):
         regimens = [regimens]
@@ -611,12 +642,28 @@ def simulate_regimens(
                 )
         if it.regimen.omitted:
             notes_per[r].append("not represented: " + "; ".join(it.regimen.omitted))
+    exp_sc = _agent_scales(exposure_scale, "exposure_scale", all_drugs, func)
+    eff_sc = _agent_scales(efficacy_scale, "efficacy_scale", all_drugs, func)
+    for d, f in exp_sc.items():
+        j = all_drugs.index(d)
+        conc_sub[:, :, :, j] *= f
+        conc_edge[:, :, j] *= f
+        if d in conc_fine:
+            conc_fine[d] = conc_fine[d] * f
     sim = Simulator(model, all_drugs, context=context, levels=levels)
     cm = sim.compiled
     notes_common = list(sim.notes)
     # occupancy averaged over each step's sub-samples (piecewise-constant inputs)
     flat = conc_sub.reshape(R * K * substeps, D)
     mask, value = sim.fixed_arrays(flat)
+    if eff_sc and sim.columns:
+        # the drug's occupancies x its efficacy factor (capped at 1), assigned to the nodes as
+        # Simulator.fixed_arrays does
+        occ_all = sim.occupancy(flat)
+        for d, f in eff_sc.items():
+            c = sim._col_drug == all_drugs.index(d)
+            occ_all[:, c] = np.minimum(occ_all[:, c] * f, 1.0)
+        value[:, sim._col_node[sim._col_free]] = occ_all[:, sim._col_free]
     N = cm.n_nodes
     value = value.reshape(R, K, substeps, N).mean(axis=2)
     mask_r = np.ascontiguousarray(mask[:R])
@@ -632,6 +679,8 @@ def simulate_regimens(
         )
         node_i = cm.index(kc.node)
         value[:, :, node_i] = mean.reshape(R, K, nf).mean(axis=2)
+        if kc.drug in eff_sc:
+            value[:, :, node_i] = np.minimum(value[:, :, node_i] * eff_sc[kc.drug], 1.0)
         occ = np.zeros((R, K + 1))
         occ[:, 1:] = end[:, nf - 1 :: nf]
         occ_edges.setdefault(f"occupancy_{kc.drug}_{kc.target}", (kc.drug, occ))
@@ -1029,6 +1078,8 @@ def simulate_regimen(
     subclones: Mapping[str, float] | None = None,
     toxicity: bool = False,
     neutrophil_sensitivity: float = 1.0,
+    exposure_scale: Mapping[str, float] | None = None,
+    efficacy_scale: Mapping[str, float] | None = None,
 ) -> RegimenResult:
     """Simulate `regimen` in time: concentrations, network, tumour, M-protein, IMWG response.
 
@@ -1126,6 +1177,8 @@ def simulate_regimen(
         covariates=covariates,
         patient=patient,
         subclones=subclones,
+        exposure_scale=exposure_scale,
+        efficacy_scale=efficacy_scale,
     )[0]
     if course is not None:
         res.toxicity = course

@@ -730,7 +730,7 @@ def _check_cohort(
 
 
 #: simulate_cohort keywords a trial passes through (a calibrated parameter file's)
-_COHORT_KEYS = ("tumour", "hours_per_model_time")
+_COHORT_KEYS = ("tumour", "hours_per_model_time", "exposure_scale", "efficacy_scale")
 
 
 def _cohort_fingerprint(

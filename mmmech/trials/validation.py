@@ -117,6 +117,9 @@ class ValidationResult:
     cycles: int | None
     rows: list[TrialComparison]
     summary: dict[str, Any] = field(default_factory=dict)
+    #: the calibrated parameter file the arms ran with (``{"name", "file", "version"}``), or
+    #: None: the model's defaults
+    parameters: dict[str, Any] | None = None
 
     def row(self, trial_id: str) -> TrialComparison:
         for r in self.rows:
@@ -134,6 +137,7 @@ class ValidationResult:
             "cycles": self.cycles,
             "trials": [r.to_dict() for r in self.rows],
             "summary": self.summary,
+            "parameters": self.parameters,
             "notes": [
                 "validation only: no number of the model was set from these trials",
                 "observed values are the data file's (trials/combination_trials.toml); a "
@@ -406,7 +410,9 @@ def validate_trials(
         arms; :func:`mmmech.trials.run_trial`).
     ids : only these trial ids (in the data file's order); unknown ids are an error.
     on_trial : called with each finished row (progress reporting).
-    trial_kw : passed to :func:`mmmech.trials.run_trial` (``workers``, ``context``, ...).
+    trial_kw : passed to :func:`mmmech.trials.run_trial` (``workers``, ``context``, ...;
+        ``cohort_kwargs`` and ``parameter_file`` run every arm with a calibrated parameter file,
+        :func:`mmmech.calibration.cohort_kwargs`, recorded in the result's ``parameters``).
     """
     patients = check_int(patients, _FUNC, "patients", minimum=1, maximum=MAX_PATIENTS)
     seed = check_seed(seed, _FUNC)
@@ -474,6 +480,12 @@ def validate_trials(
         rows.append(row)
         if on_trial is not None:
             on_trial(row)
+    pf = trial_kw.get("parameter_file")
     return ValidationResult(
-        patients=patients, seed=seed, cycles=cycles, rows=rows, summary=_summary(rows)
+        patients=patients,
+        seed=seed,
+        cycles=cycles,
+        rows=rows,
+        summary=_summary(rows),
+        parameters=dict(pf) if pf is not None else None,
     )

@@ -1,0 +1,440 @@
+"""One in-vivo factor per agent plus the shared tumour constants (``mmmech calibrate --agents``).
+
+The global fit (:func:`mmmech.calibration.calibrate`) moves only the shared tumour constants
+(``birth_doubling_days``, ``death_scale``), and most of the single-agent misses are drug-specific
+(no global constant makes bortezomib respond and teclistamab respond less). A pharmacometric fit
+gives every agent one free in-vivo parameter, fitted only on that agent's own single-agent
+arm(s):
+
+- a small molecule: ``exposure_scale.<drug>``, the factor on the drug's concentration reaching
+  its targets (an effect-site exposure, equivalently an in-vivo / in-vitro potency ratio:
+  :func:`mmmech.dynamics.simulate_cohort`'s ``exposure_scale``);
+- an antibody, T-cell engager, antibody-drug conjugate or CAR-T (target occupancy saturates at
+  clinical doses, so an exposure factor moves little): ``efficacy_scale.<drug>``, the factor on
+  the drug's target occupancies passed to the network, capped at 1 (the fraction of engaged
+  targets that acts in vivo: ``efficacy_scale``). It lowers an effect that is too strong at
+  full occupancy; it cannot raise an effect that is too weak at full occupancy (the cap).
+
+Prior: each factor log-normal with median 1 (no correction) and SD of ln(factor)
+:data:`FACTOR_LOG_SD` (ln 10 / 2: 95% of the prior mass within x0.14-x7.1; a modelling
+choice), bounds :data:`FACTOR_BOUNDS` (1e-2 to 1e2).
+
+Smoothing: the tumour multipliers (``Patient.tumour`` growth and sensitivity) act after the
+network, so each network patient is paired with `draws` multiplier draws (the patient's own and
+``draws - 1`` more from the population's ``[tumour]`` distribution, each from its own keyed
+sub-stream ``calibration-tumour/<j>``), and the rates are averages over all of them: the same
+network runs, a much smoother objective than the rates of a handful of patients.
+
+Search (separable): every arm runs on the network once per value of its agent's factor grid
+(the factor changes only its own arm(s)); the shared constants are then fitted jointly (grid,
+then Nelder-Mead) with the factors fixed, each factor by a 1-D profile over its grid on its own
+arm(s) with the shared constants fixed, alternating until no factor changes; the factors'
+optima between grid values come from a monotone (PCHIP) interpolation of the profile in
+ln(factor), and every arm is then run once more at its interpolated optimum for the reported
+values. Intervals: the 95% profile (deviance within 3.84 of the minimum), each factor's on the
+interpolated grid profile with the shared constants at their optimum, the shared constants'
+with the factors at theirs (conditional profiles: a factor enters only its own arms' terms).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .. import drugs as _drugs
+from .. import populations as _populations
+from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS
+from ..exceptions import FitError, InvalidInputError
+from ..populations.sampler import _bounded, _z, substream
+from ..trials import DAYS_PER_MONTH, enrol
+from .data import RATE_KEYS, SingleAgentArm, load_single_agent
+from .fit import (
+    _NU,
+    CHI2_95,
+    ArmCourse,
+    CalibrationResult,
+    _prior,
+    _s_max,
+    _within,
+    arm_deviance,
+    predict,
+    simulate_courses,
+)
+from .params import FACTOR_BOUNDS, FACTOR_LOG_SD, PARAMETERS
+
+__all__ = ["calibrate_agents", "agent_parameter", "resampled_multipliers", "DEFAULT_GRID"]
+
+#: the factor grid each arm runs on (denser near 1, where the prior puts its mass)
+DEFAULT_GRID = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+
+
+def agent_parameter(agent: str) -> str:
+    """The name of `agent`'s factor: ``exposure_scale.<drug>`` for a small molecule,
+    ``efficacy_scale.<drug>`` for an antibody, T-cell engager, conjugate or cell therapy."""
+    kind = "exposure_scale" if _drugs.get(agent).type == "small_molecule" else "efficacy_scale"
+    return f"{kind}.{agent}"
+
+
+def resampled_multipliers(
+    population: Any, patients: Sequence[Any], seed: int, draws: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Growth and sensitivity multipliers (P x `draws`): column 0 each patient's own
+    (``Patient.tumour``), column j >= 1 a fresh draw from the population's ``[tumour]``
+    distribution in the patient's sub-stream ``calibration-tumour/<j>`` (keyed by population,
+    patient index and seed: the same draws in every arm and every run; no existing draw
+    changes)."""
+    pop = population if isinstance(population, _populations.Population) else None
+    if pop is None:
+        pop = _populations.load(population)
+    spec = pop.tumour
+    P = len(patients)
+    g = np.ones((P, draws))
+    s = np.ones((P, draws))
+    for i, p in enumerate(patients):
+        g[i, 0] = p.tumour_scale("growth")
+        s[i, 0] = p.tumour_scale("sensitivity")
+        for j in range(1, draws):
+            rng = substream(pop.name, p.index, seed, f"calibration-tumour/{j}")
+            zg, z2 = _z(rng.random()), _z(rng.random())
+            if spec.growth is not None:
+                g[i, j] = _bounded(spec.growth, zg)
+            if spec.sensitivity is not None:
+                r = spec.correlation
+                s[i, j] = _bounded(spec.sensitivity, z2, r * zg, math.sqrt(1.0 - r * r))
+    return g, s
+
+
+def _expand(course: ArmCourse, g: np.ndarray, s: np.ndarray) -> ArmCourse:
+    """`course` with each patient's row repeated once per multiplier draw (P*M rows)."""
+    M = g.shape[1]
+    return replace(
+        course,
+        a=np.repeat(course.a, M, axis=0),
+        b=np.repeat(course.b, M, axis=0),
+        isotypes=np.repeat(course.isotypes, M),
+        m0=np.repeat(course.m0, M),
+        growth=g.ravel(),
+        sensitivity=s.ravel(),
+    )
+
+
+def _clip(f: float, gl: Sequence[float]) -> float:
+    return float(min(max(f, gl[0]), gl[-1]))
+
+
+def _factor_prior(f: float) -> float:
+    return (math.log(f) / FACTOR_LOG_SD) ** 2
+
+
+def _profile_interval(
+    xs: np.ndarray, ds: np.ndarray, fine: int = 400
+) -> tuple[float, float, float, float, bool, bool]:
+    """(x at the minimum, minimum, low, high, open_low, open_high) of a deviance profile given
+    at `xs` (log scale), interpolated monotonically (PCHIP) between them; `open_*` when the
+    interval reaches the end of the grid."""
+    from scipy.interpolate import PchipInterpolator  # deferred: SciPy loads only when fitting
+
+    ok = np.isfinite(ds)
+    xs, ds = xs[ok], ds[ok]
+    if xs.size == 1:
+        return float(xs[0]), float(ds[0]), float(xs[0]), float(xs[0]), True, True
+    fx = np.linspace(xs[0], xs[-1], fine)
+    fd = PchipInterpolator(xs, ds)(fx)
+    k = int(np.argmin(fd))
+    dmin = float(fd[k])
+    # the connected stretch around the minimum
+    lo_i = k
+    while lo_i - 1 >= 0 and fd[lo_i - 1] - dmin <= CHI2_95:
+        lo_i -= 1
+    hi_i = k
+    while hi_i + 1 < fx.size and fd[hi_i + 1] - dmin <= CHI2_95:
+        hi_i += 1
+    return (
+        float(fx[k]),
+        dmin,
+        float(fx[lo_i]),
+        float(fx[hi_i]),
+        lo_i == 0,
+        hi_i == fx.size - 1,
+    )
+
+
+def calibrate_agents(
+    data: Any = "single_agent",
+    *,
+    population: str = "rrmm",
+    patients: int = 8,
+    seed: int = 1,
+    draws: int = 64,
+    follow_up_days: float = 180.0,
+    step_hours: float = 12.0,
+    grid: Sequence[float] = DEFAULT_GRID,
+    rounds: int = 6,
+    num_threads: int = 0,
+    command: str | None = None,
+    pk_variability: bool = True,
+    progress: Any = None,
+    shared: bool = True,
+) -> CalibrationResult:
+    """Shared tumour constants plus one in-vivo factor per agent (module doc).
+
+    Parameters
+    ----------
+    data, population, seed, follow_up_days, step_hours, pk_variability :
+        as :func:`mmmech.calibration.calibrate`
+    patients : network patients (each arm runs on them once per factor grid value)
+    draws : tumour-multiplier draws per network patient (rates are averages over them)
+    grid : the factor values each arm runs on (must contain 1, within the bounds)
+    rounds : most alternations of the shared constants and the factors
+    progress : optional callable taking one line of text (progress of the network runs)
+    shared : fit the shared tumour constants too (False: they stay at the model's defaults and
+        only the factors are fitted)
+    """
+    from scipy.optimize import minimize  # deferred: SciPy loads only when fitting
+
+    func = "calibrate_agents"
+    arms = load_single_agent(data) if not isinstance(data, (list, tuple)) else tuple(data)
+    for name, v, lo in (("patients", patients, 1), ("draws", draws, 1), ("rounds", rounds, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise InvalidInputError(f"{func}(): {name} must be an integer >= {lo}, got {v!r}")
+    gl = sorted({float(x) for x in grid})
+    if 1.0 not in gl or gl[0] < FACTOR_BOUNDS[0] or gl[-1] > FACTOR_BOUNDS[1]:
+        raise InvalidInputError(
+            f"{func}(): grid must contain 1 and lie in [{FACTOR_BOUNDS[0]:g}, "
+            f"{FACTOR_BOUNDS[1]:g}], got {list(grid)!r}"
+        )
+    cohort, skipped = enrol(population, patients, seed)
+    G, S = resampled_multipliers(population, cohort, seed, draws)
+    used = [a for a in arms if a.virtual_arm]
+    if not used:
+        raise FitError(f"{func}(): no arm of the data can be simulated (no virtual_arm)")
+    notes: list[str] = []
+    unsim = [a.id for a in arms if not a.virtual_arm]
+    if unsim:
+        notes.append(f"not simulated (no regimen for the drug): {', '.join(unsim)}")
+    agents = list(dict.fromkeys(a.agents[0] for a in used))
+    pname = {ag: agent_parameter(ag) for ag in agents}
+    arms_of = {ag: [a for a in used if a.agents[0] == ag] for ag in agents}
+    sim_kw: dict[str, Any] = dict(
+        follow_up_days=follow_up_days,
+        step_hours=step_hours,
+        num_threads=num_threads,
+        pk_population=population if pk_variability else None,
+        pk_seed=seed if pk_variability else None,
+    )
+
+    def run(arm: SingleAgentArm, f: float) -> ArmCourse:
+        ag = arm.agents[0]
+        kind = pname[ag].split(".")[0]
+        extra: dict[str, Any] = {} if f == 1.0 else {kind: {ag: f}}
+        (c,) = simulate_courses([arm], cohort, **sim_kw, **extra)
+        return _expand(c, G, S)
+
+    courses: dict[str, list[ArmCourse]] = {}
+    for arm in used:
+        courses[arm.id] = []
+        for f in gl:
+            courses[arm.id].append(run(arm, f))
+            if progress is not None:
+                progress(f"network runs: {arm.id} at factor {f:g}")
+    lx = np.log(np.asarray(gl))
+    i1 = gl.index(1.0)
+
+    def arm_dev(c: ArmCourse, s: float, tb: float) -> float:
+        return float(sum(arm_deviance(c.arm, predict(c, s, tb), c.horizon_days).values()))
+
+    def shared_total(s: float, tb: float, chosen: Mapping[str, ArmCourse]) -> float:
+        if not (PARAMETERS["birth_doubling_days"][1] <= tb <= PARAMETERS["birth_doubling_days"][2]):
+            return math.inf
+        if not (PARAMETERS["death_scale"][1] <= s <= _s_max(tb)):
+            return math.inf
+        return _prior(tb) + sum(arm_dev(c, s, tb) for c in chosen.values())
+
+    def fit_shared(
+        chosen: Mapping[str, ArmCourse], start: tuple[float, float], tb_pts: int = 7, s_pts: int = 9
+    ) -> tuple[float, float, float]:
+        if not shared:
+            return start[0], start[1], shared_total(start[0], start[1], chosen)
+        tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
+        best = (start[0], start[1], shared_total(start[0], start[1], chosen))
+        for tb in np.linspace(tb_lo, tb_hi, tb_pts):
+            for s in np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), s_pts):
+                d = shared_total(float(s), float(tb), chosen)
+                if d < best[2]:
+                    best = (float(s), float(tb), d)
+        opt = minimize(
+            lambda x: shared_total(float(x[0]), float(x[1]), chosen),
+            x0=np.array(best[:2]),
+            method="Nelder-Mead",
+            options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 80},
+        )
+        if math.isfinite(float(opt.fun)) and float(opt.fun) < best[2]:
+            return float(opt.x[0]), float(opt.x[1]), float(opt.fun)
+        return best
+
+    def agent_profile(ag: str, s: float, tb: float) -> np.ndarray:
+        return np.array(
+            [
+                sum(arm_dev(courses[a.id][k], s, tb) for a in arms_of[ag]) + _factor_prior(gl[k])
+                for k in range(len(gl))
+            ]
+        )
+
+    idx = dict.fromkeys(agents, i1)
+    s_hat, tb_hat = 1.0, BIRTH_DOUBLING_DAYS.value
+    d_hat = math.inf
+    rounds_run = 0
+    for _ in range(rounds):
+        rounds_run += 1
+        chosen = {a.id: courses[a.id][idx[a.agents[0]]] for a in used}
+        s_hat, tb_hat, d_hat = fit_shared(chosen, (s_hat, tb_hat))
+        new = {ag: int(np.argmin(agent_profile(ag, s_hat, tb_hat))) for ag in agents}
+        if new == idx:
+            break
+        idx = new
+    converged = rounds_run < rounds or new == idx
+    # interpolated factor optimum and interval per agent (shared constants at their optimum)
+    values: dict[str, float] = {}
+    intervals: dict[str, tuple[float | None, float | None]] = {}
+    profiles: dict[str, list[tuple[float, float]]] = {}
+    open_ends: list[str] = []
+    for ag in agents:
+        prof = agent_profile(ag, s_hat, tb_hat)
+        x, _, flo, fhi, olo, ohi = _profile_interval(lx, prof)
+        # exp(ln f) can leave the bounds by rounding: clip to the grid's ends
+        values[pname[ag]] = _clip(math.exp(x), gl)
+        intervals[pname[ag]] = (_clip(math.exp(flo), gl), _clip(math.exp(fhi), gl))
+        profiles[pname[ag]] = [(g_, float(d_)) for g_, d_ in zip(gl, prof, strict=True)]
+        if olo or ohi:
+            open_ends.append(
+                f"{pname[ag]}: the interval reaches the grid's "
+                + " and ".join(w for w, o in (("lower end", olo), ("upper end", ohi)) if o)
+                + " (the data do not bound it there)"
+            )
+    # every arm once more at its agent's interpolated optimum, then the shared constants again
+    final: dict[str, ArmCourse] = {}
+    for arm in used:
+        f = values[pname[arm.agents[0]]]
+        k = int(np.argmin(np.abs(lx - math.log(f))))
+        final[arm.id] = courses[arm.id][k] if abs(gl[k] - f) <= 1e-9 * f else run(arm, f)
+        if progress is not None:
+            progress(f"network run at the optimum: {arm.id} at factor {f:.4g}")
+    s_hat, tb_hat, d_net = fit_shared(final, (s_hat, tb_hat))
+    d_best = d_net + sum(_factor_prior(values[pname[ag]]) for ag in agents)
+    # the shared constants' profiles (the factors at their optimum)
+    tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
+    tbs = np.linspace(tb_lo, tb_hi, 9 if shared else 1)
+    prof_tb: list[float] = []
+    prof_s: list[float] = []
+    for tb in tbs:
+        ss = np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), 11)
+        prof_tb.append(min(shared_total(float(s), float(tb), final) for s in ss))
+    s_all = np.linspace(PARAMETERS["death_scale"][1], PARAMETERS["death_scale"][2], 11)
+    if not shared:
+        s_all = s_all[:0]
+    for s in s_all:
+        ok_tb = [float(tb) for tb in np.linspace(tb_lo, tb_hi, 13) if s <= _s_max(float(tb))]
+        prof_s.append(min((shared_total(float(s), tb, final) for tb in ok_tb), default=math.inf))
+    for name, xs, ds, best_x in (
+        ("birth_doubling_days", tbs, np.array(prof_tb), tb_hat),
+        ("death_scale", s_all, np.array(prof_s), s_hat),
+    ):
+        if not shared:
+            values[name] = float(best_x)
+            intervals[name] = (None, None)
+            continue
+        pts = sorted([*zip(xs.tolist(), ds.tolist(), strict=True), (best_x, d_net)])
+        px = np.array([p[0] for p in pts])
+        pd = np.array([p[1] for p in pts])
+        keep = np.concatenate([[True], np.diff(px) > 1e-9])
+        _, _, plo, phi, _, _ = _profile_interval(px[keep], pd[keep])
+        values[name] = float(best_x)
+        intervals[name] = (min(plo, best_x), max(phi, best_x))
+        profiles[name] = [(float(a), float(b)) for a, b in zip(px[keep], pd[keep], strict=True)]
+    values["hours_per_model_time"] = 1.0
+    intervals["hours_per_model_time"] = (None, None)
+    # per-arm report: observed / defaults / fitted
+    report = []
+    for arm in used:
+        c = final[arm.id]
+        c1 = courses[arm.id][i1]
+        pr = predict(c, s_hat, tb_hat)
+        pd0 = predict(c1, 1.0, BIRTH_DOUBLING_DAYS.value)
+        row: dict[str, Any] = {"arm": arm.id, "trial": arm.trial, "agent": arm.agents[0]}
+        row["parameter"] = pname[arm.agents[0]]
+        row["factor"] = values[pname[arm.agents[0]]]
+        within_def = []
+        for key in (*RATE_KEYS, "median_ttp_months", "median_pfs_months"):
+            obs = arm.value(key)
+            if obs is None:
+                continue
+            p = pr["median_ttp_months"] if key.startswith("median") else pr[key]
+            p0 = pd0["median_ttp_months"] if key.startswith("median") else pd0[key]
+            h = c.horizon_days / DAYS_PER_MONTH
+            row[f"{key}_observed"] = obs
+            row[f"{key}_predicted"] = p if p is not None else f">{h:.1f}"
+            row[f"{key}_at_defaults"] = p0 if p0 is not None else f">{h:.1f}"
+            row[f"{key}_within"] = _within(arm, key, p, c.horizon_days)
+            within_def.append(_within(arm, key, p0, c.horizon_days))
+        row["deviance"] = float(sum(arm_deviance(arm, pr, c.horizon_days).values()))
+        row["orr_at_defaults"] = pd0["orr"]
+        row["deviance_at_defaults"] = float(sum(arm_deviance(arm, pd0, c1.horizon_days).values()))
+        within = [v for k, v in row.items() if k.endswith("_within") and v is not None]
+        row["fits"] = bool(within) and all(within)
+        row["fits_at_defaults"] = bool(within_def) and all(w for w in within_def if w is not None)
+        report.append(row)
+    beta = math.log(2) / tb_hat
+    net = beta - s_hat * (beta - _NU)
+    notes.append(
+        f"untreated doubling implied by the fit: {math.log(2) / net:.0f} days "
+        f"(sourced median ~{UNTREATED_DOUBLING_DAYS.value:g} d)"
+        if net > 0
+        else "the fit implies an untreated tumour that does not grow"
+    )
+    notes.append(
+        f"rates are averages over {patients} network patients x {draws} tumour-multiplier draws "
+        f"({patients * draws} virtual patients per arm); factor grid {gl}; "
+        f"{rounds_run} alternation round(s){'' if converged else ' (not converged)'}"
+    )
+    notes.append(
+        "intervals: 95% conditional profiles (each factor with the shared constants at their "
+        "optimum, the shared constants with the factors at theirs); factors interpolated "
+        "(PCHIP in ln factor) between grid values"
+    )
+    notes += open_ends
+    if skipped:
+        notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
+    d_def = _prior(BIRTH_DOUBLING_DAYS.value) + sum(
+        arm_dev(courses[a.id][i1], 1.0, BIRTH_DOUBLING_DAYS.value) for a in used
+    )
+    meta = {
+        "date": _dt.date.today().isoformat(),
+        "data": "calibration/single_agent.toml" if data == "single_agent" else str(data),
+        "arms": [a.id for a in used],
+        "sources": sorted({s for a in used for s in a.sources}),
+        "objective": d_best,
+        "objective_at_defaults": d_def,
+        "objective_kind": (
+            "deviance (binomial rates, log-normal medians, Tb prior, log-normal factor priors "
+            f"SD {FACTOR_LOG_SD:.4g} in ln factor)"
+        ),
+        "population": population,
+        "patients": patients,
+        "draws": draws,
+        "seed": seed,
+        "follow_up_days": float(follow_up_days),
+        "step_hours": float(step_hours),
+        "factor_grid": gl,
+        "pk_variability": bool(pk_variability),
+        "command": command,
+    }
+    order = ["birth_doubling_days", "death_scale", "hours_per_model_time"]
+    order += [pname[ag] for ag in agents]
+    values = {k: values[k] for k in order}
+    intervals = {k: intervals[k] for k in order}
+    return CalibrationResult(values, intervals, d_best, report, profiles, meta, notes)
