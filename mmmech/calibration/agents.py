@@ -64,6 +64,7 @@ from .fit import (
     arm_deviance,
     predict,
     simulate_courses,
+    subgroup_cohorts,
 )
 from .params import FACTOR_BOUNDS, FACTOR_LOG_SD, PARAMETERS
 
@@ -221,6 +222,7 @@ def calibrate_agents(
     pname = {ag: agent_parameter(ag) for ag in agents}
     arms_of = {ag: [a for a in used if a.agents[0] == ag] for ag in agents}
     sim_kw: dict[str, Any] = dict(
+        subgroups=subgroup_cohorts(used, population, patients, seed),
         follow_up_days=follow_up_days,
         step_hours=step_hours,
         num_threads=num_threads,

@@ -47,6 +47,7 @@ from ..dynamics.tumour import (
     scale_rates,
 )
 from ..exceptions import FitError, InvalidInputError
+from ..populations import subgroup_population
 from ..trials import DAYS_PER_MONTH, arm_horizon_days, enrol
 from ..trials.arms import ISOTYPE_AS
 from .data import RATE_KEYS, SingleAgentArm, load_single_agent
@@ -59,6 +60,7 @@ __all__ = [
     "DEFAULT_LOG_SD",
     "calibrate",
     "simulate_courses",
+    "subgroup_cohorts",
     "predict",
     "arm_deviance",
 ]
@@ -109,6 +111,20 @@ def _cycles_for(spec: Any, follow_up_days: float) -> int:
     return c
 
 
+def subgroup_cohorts(
+    arms: Sequence[SingleAgentArm], population: str, patients: int, seed: int
+) -> dict[str, list[Any]]:
+    """Per subgroup of `arms` (``arm.subgroup``), the cohort :func:`mmmech.trials.enrol` gives
+    for `population` with that context forced on every patient
+    (:func:`mmmech.trials.validation.subgroup_population`): the same patient indices, isotypes,
+    tumour multipliers and PK etas as the main cohort, only the forced group differs."""
+    out: dict[str, list[Any]] = {}
+    for sub in dict.fromkeys(a.subgroup for a in arms if a.subgroup):
+        assert sub is not None
+        out[sub] = enrol(subgroup_population(population, sub), patients, seed)[0]
+    return out
+
+
 def simulate_courses(
     arms: Sequence[SingleAgentArm],
     patients: Sequence[Any],
@@ -122,6 +138,7 @@ def simulate_courses(
     pk_seed: int | None = None,
     exposure_scale: Mapping[str, float] | None = None,
     efficacy_scale: Mapping[str, float] | None = None,
+    subgroups: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[ArmCourse]:
     """Run each simulable arm on `patients` and split the growth rates (see module doc).
 
@@ -130,15 +147,32 @@ def simulate_courses(
     gets their between-patient PK random effects (:func:`mmmech.pk.patient_etas`, keyed by
     population, patient index and seed), as a trial with ``pk_variability=True`` gives them;
     without them every patient has the typical PK. `exposure_scale` and `efficacy_scale`
-    (``{drug: factor}``) go to :func:`mmmech.dynamics.simulate_cohort` unchanged.
+    (``{drug: factor}``) go to :func:`mmmech.dynamics.simulate_cohort` unchanged. An arm of a
+    cytogenetic subgroup (``arm.subgroup``, e.g. M13-367's t(11;14) patients) runs on
+    ``subgroups[arm.subgroup]``: the same patients with that context forced
+    (:func:`subgroup_cohorts`), every other draw kept.
     """
     out = []
     iso = np.array([ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients], dtype=object)
     m0 = np.array([p.m_protein_g_dL for p in patients], dtype=float)
+    all_patients = patients
     for arm in arms:
         spec = arm.regimen_spec()
         if spec is None:
             continue
+        patients = all_patients
+        if arm.subgroup:
+            if subgroups is None or arm.subgroup not in subgroups:
+                raise InvalidInputError(
+                    f"simulate_courses(): arm {arm.id} is the {arm.subgroup!r} subgroup; give "
+                    f"subgroups={{{arm.subgroup!r}: patients}} (calibration.subgroup_cohorts)"
+                )
+            patients = subgroups[arm.subgroup]
+            if [p.index for p in patients] != [p.index for p in all_patients]:
+                raise FitError(
+                    f"simulate_courses(): the {arm.subgroup!r} subgroup cohort is not the same "
+                    f"patients (indices differ)"
+                )
         cycles = _cycles_for(spec, follow_up_days)
         notes: list[str] = []
         drugs = _item(spec, "simulate_courses").regimen.drugs
@@ -418,10 +452,12 @@ def calibrate(
     notes = []
     if unsimulated:
         notes.append(f"not simulated (no regimen for the drug): {', '.join(unsimulated)}")
+    subs = subgroup_cohorts(used, population, patients, seed)
     courses_by_h = {
         float(h): simulate_courses(
             used,
             cohort,
+            subgroups=subs,
             hours_per_model_time=float(h),
             follow_up_days=follow_up_days,
             step_hours=step_hours,

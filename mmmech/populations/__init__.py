@@ -29,7 +29,7 @@ True
 
 from __future__ import annotations
 
-from .library import available, load
+from .library import available, load, subgroup_population
 from .patients import available_patients, known_features, load_patient, read_patient
 from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
@@ -47,6 +47,7 @@ from .records import (
 from .sampler import bsa, patient, sample, stream, to_dataframe
 
 __all__ = [
+    "subgroup_population",
     "DISTRIBUTIONS",
     "ISOTYPES",
     "BodySpec",

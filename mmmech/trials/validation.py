@@ -21,16 +21,15 @@ trials").
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import populations as _populations
 from .._guards import check_int, check_seed
 from ..calibration.data import CombinationTrial, load_combination_trials
 from ..exceptions import InvalidInputError
+from ..populations import subgroup_population
 from ..utils import did_you_mean
 from .run import MAX_PATIENTS, run_trial
 
@@ -340,53 +339,6 @@ def _summary(rows: Sequence[TrialComparison]) -> dict[str, Any]:
             "'same' where the trial found a difference counts as disagreement",
         },
     }
-
-
-def subgroup_population(population: Any, context: str) -> Any:
-    """`population` (a name, path or Population) with `context` forced on every patient.
-
-    The exclusive group (or independent feature) whose member adds `context` is replaced by
-    that member alone with probability 1, so every patient has it; the population keeps its
-    name, so patient ``i`` keeps every other draw (the sampler spends one uniform per group
-    and feature whatever its members). A context no member adds is an error naming the
-    contexts the population has.
-    """
-    pop = (
-        population
-        if isinstance(population, _populations.Population)
-        else (_populations.load(population))
-    )
-    groups = list(pop.groups)
-    features = list(pop.features)
-    hit = False
-    for gi, g in enumerate(groups):
-        for m in g.members:
-            if context in m.contexts:
-                groups[gi] = dataclasses.replace(
-                    g, members=(dataclasses.replace(m, probability=1.0, low=None, high=None),)
-                )
-                hit = True
-                break
-        if hit:
-            break
-    if not hit:
-        for fi, f in enumerate(features):
-            if context in f.contexts:
-                features[fi] = dataclasses.replace(f, probability=1.0, low=None, high=None)
-                hit = True
-                break
-    if not hit:
-        have = sorted({c for cs in pop.context_of().values() for c in cs})
-        raise InvalidInputError(
-            f"subgroup_population(): context must be one the population {pop.name!r} "
-            f"samples ({', '.join(have)}), got {context!r}{did_you_mean(context, have)}"
-        )
-    return dataclasses.replace(
-        pop,
-        groups=tuple(groups),
-        features=tuple(features),
-        note=f"{pop.note} Subgroup: context {context!r} forced on every patient.",
-    )
 
 
 def validate_trials(
