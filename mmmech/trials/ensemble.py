@@ -40,14 +40,15 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..dynamics import tumour_model
-from ..dynamics.regimen import HOURS_PER_MODEL_TIME
+from ..dynamics.cohort import REFERENCE_BODY, simulate_cohort
+from ..dynamics.regimen import HOURS_PER_MODEL_TIME, _item
 from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS, Rate
 from ..exceptions import InvalidInputError
 from ..network import load as load_model
@@ -62,7 +63,11 @@ __all__ = [
     "PERCENTILES",
     "Ensemble",
     "default_ranges",
+    "draw_accepted_members",
     "draw_members",
+    "single_agent_failures",
+    "MAX_DRAW_ROUNDS",
+    "SINGLE_AGENT_CYCLES",
     "member_cohort",
     "network_parameters",
     "network_ranges",
@@ -213,21 +218,106 @@ def check_ranges(
 
 
 def draw_members(
-    k: int, seed: int, ranges: Mapping[str, tuple[float, float]]
+    k: int, seed: int, ranges: Mapping[str, tuple[float, float]], round_: int = 0
 ) -> list[dict[str, float]]:
     """The parameter values of sets 1 .. k-1 (a Latin hypercube over `ranges`, one stream per
-    parameter keyed by `seed`, the name and `k`); set 0, the defaults, is not listed."""
+    parameter keyed by `seed`, the name and `k`); set 0, the defaults, is not listed. A later
+    `round_` (a redraw after rejections, :func:`draw_accepted_members`) is a fresh hypercube
+    keyed by the round too; round 0 is the historic draw."""
     n = int(k) - 1
     cols: dict[str, np.ndarray] = {}
     for name in sorted(ranges):
         lo, hi = ranges[name]
-        ss = np.random.SeedSequence(
-            int(seed), spawn_key=(_STREAM, zlib.crc32(name.encode("utf-8")), int(k))
-        )
+        key: tuple[int, ...] = (_STREAM, zlib.crc32(name.encode("utf-8")), int(k))
+        if round_:
+            key = (*key, int(round_))
+        ss = np.random.SeedSequence(int(seed), spawn_key=key)
         rng = np.random.default_rng(ss)
         u = (rng.permutation(n) + rng.random(n)) / n  # one draw in each of n strata
         cols[name] = lo + u * (hi - lo)
     return [{name: float(cols[name][j]) for name in cols} for j in range(n)]
+
+
+#: at most this many hypercubes are drawn to find K-1 sets that pass the single-agent check
+MAX_DRAW_ROUNDS = 20
+#: cycles of each arm's schedule over which the single-agent check compares M-protein
+SINGLE_AGENT_CYCLES = 6
+
+
+def draw_accepted_members(
+    k: int,
+    seed: int,
+    ranges: Mapping[str, tuple[float, float]],
+    accept: Callable[[Mapping[str, float]], bool],
+    *,
+    func: str = "trial",
+) -> tuple[list[dict[str, float]], int]:
+    """Sets 1 .. k-1 that `accept` keeps, and how many drawn sets it rejected: the sets of
+    hypercube round 0 in order, then of rounds 1, 2, ... (:func:`draw_members`) until k-1 pass
+    (deterministic for a seed). Raises when :data:`MAX_DRAW_ROUNDS` rounds do not give them."""
+    need = int(k) - 1
+    out: list[dict[str, float]] = []
+    rejected = 0
+    for r in range(MAX_DRAW_ROUNDS):
+        for v in draw_members(k, seed, ranges, r):
+            if len(out) == need:
+                break
+            if accept(v):
+                out.append(v)
+            else:
+                rejected += 1
+        if len(out) == need:
+            return out, rejected
+    raise InvalidInputError(
+        f"{func}(): ensemble: only {len(out)} of {need} parameter sets passed the single-agent "
+        f"check in {MAX_DRAW_ROUNDS} rounds ({rejected} rejected); narrow ensemble_ranges"
+    )
+
+
+def single_agent_failures(
+    values: Mapping[str, float],
+    arms: Sequence[Any],
+    *,
+    context: str = "marrow",
+    model: Any = "myeloma",
+    cycles: int = SINGLE_AGENT_CYCLES,
+    cache: dict[Any, float] | None = None,
+) -> list[str]:
+    """Drugs of `arms` that, under the parameter set `values`, leave the typical patient
+    (reference adult, `context`, typical PK) with more M-protein after `cycles` cycles of the
+    arm's schedule when given alone than the same patient untreated (every dose scaled to 0).
+
+    Every agent in the library is active alone (single-agent arms in
+    ``calibration/single_agent.toml``; dexamethasone alone: APEX, ORR 18%, PMID:15958804), so a
+    set in which one of them helps the tumour contradicts single-agent data and is not a
+    plausible parameter set; :func:`draw_accepted_members` redraws it. `cache` (optional)
+    keeps the untreated courses between calls."""
+    kw = member_cohort(values)
+    store: dict[Any, float] = {} if cache is None else cache
+    failed: list[str] = []
+
+    def end_m(spec: dict[str, Any], tag: Any) -> float:
+        key = (tag, tuple(sorted(values.items())))
+        if key not in store:
+            res = simulate_cohort(
+                spec, [REFERENCE_BODY], cycles=cycles, context=context, model=model, **kw
+            )
+            store[key] = float(res.m_protein[0, -1])
+        return store[key]
+
+    for arm in arms:
+        it = _item(arm, "trial")
+        drugs = [d for d in it.regimen.drugs if d not in it.drop]
+        base = {"regimen": it.regimen, "drop": list(it.drop), "dose_scale": dict(it.dose_scale)}
+        tag = (it.regimen.name, tuple(it.drop), tuple(sorted(it.dose_scale.items())))
+        none = end_m({**base, "dose_scale": {d: 0.0 for d in drugs}}, (*tag, None))
+        for d in drugs:
+            if d in failed:
+                continue
+            alone = {**base, "drop": [*it.drop, *(x for x in drugs if x != d)]}
+            if end_m(alone, (*tag, d)) > none * (1.0 + 1e-9):
+                failed.append(d)
+    return failed
 
 
 def member_cohort(values: Mapping[str, float]) -> dict[str, Any]:
@@ -293,6 +383,8 @@ class Ensemble:
     arms: list[list[ArmResult]] = field(default_factory=list)
     #: the model's named parameters (their defaults, ranges and sources)
     network: dict[str, Parameter] = field(default_factory=dict)
+    #: drawn sets rejected by the single-agent check (:func:`single_agent_failures`)
+    rejected: int = 0
 
     @property
     def members(self) -> int:
@@ -369,7 +461,10 @@ class Ensemble:
             "method": "set 0 the defaults (the point estimate); sets 1..K-1 a Latin hypercube "
             "over the ranges (tumour constants and named network parameters jointly), one "
             "stratum per set and parameter, uniform within; each set runs the network with its "
-            "own parameter values",
+            "own parameter values; a drawn set in which a drug of the arms, given alone on "
+            "its arm's schedule, leaves the typical patient with more M-protein than no "
+            "treatment is rejected and redrawn (single-agent check)",
+            "rejected": self.rejected,
             "percentiles": list(PERCENTILES),
             "parameters": params,
             "held_at_defaults": held,

@@ -51,10 +51,11 @@ from .ensemble import (
     Ensemble,
     check_members,
     check_ranges,
-    draw_members,
+    draw_accepted_members,
     member_cohort,
     network_parameters,
     set_defaults,
+    single_agent_failures,
 )
 from .survival import hazard_ratio, kaplan_meier
 from .tox import arm_toxicity, patient_courses
@@ -581,8 +582,18 @@ def run_trial(
     batch = None if batch_size is None else check_int(batch_size, func, "batch_size", minimum=1)
     contexts = {p.index: tuple(p.contexts) for p in enrolled}
     members: list[dict[str, float]] = []
+    rejected = 0
     if n_sets:
-        members = draw_members(n_sets, seed, ranges)
+        cache: dict[Any, float] = {}
+        members, rejected = draw_accepted_members(
+            n_sets,
+            seed,
+            ranges,
+            lambda v: (
+                not single_agent_failures(v, arm_specs, context=context, model=model, cache=cache)
+            ),
+            func=func,
+        )
         esp = _EnsembleSpec((spec, *(_member_spec(spec, v) for v in members)))
         triples = [(m, a, i) for m in range(n_sets) for a, i in pairs]
         keys = [_member_key(m, a, i) for m, a, i in triples]
@@ -645,7 +656,15 @@ def run_trial(
     ens = None
     if n_sets:
         ens = _assemble_ensemble(
-            esp, ranges, members, results, indices, enrolled, done, network=net_params
+            esp,
+            ranges,
+            members,
+            results,
+            indices,
+            enrolled,
+            done,
+            network=net_params,
+            rejected=rejected,
         )
     notes = list(_NOTES)
     notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
@@ -902,6 +921,7 @@ def _assemble_ensemble(
     enrolled: Sequence[Patient],
     done: dict[str, dict[str, Any]],
     network: Mapping[str, Any] | None = None,
+    rejected: int = 0,
 ) -> Ensemble:
     network = dict(network or {})
     defaults = set_defaults(list(ranges), network)
@@ -911,7 +931,13 @@ def _assemble_ensemble(
         arms.append(
             [_assemble_arm(esp.specs[m], a, indices, enrolled, rows) for a in range(len(point))]
         )
-    return Ensemble(ranges=dict(ranges), values=[defaults, *members], arms=arms, network=network)
+    return Ensemble(
+        ranges=dict(ranges),
+        values=[defaults, *members],
+        arms=arms,
+        network=network,
+        rejected=rejected,
+    )
 
 
 def _ensemble_note(ens: Ensemble) -> str:
@@ -927,6 +953,9 @@ def _ensemble_note(ens: Ensemble) -> str:
         f"parameter ensemble: {ens.members} sets of the same patients, set 0 the defaults (the "
         f"point estimate), sets 1-{ens.members - 1} a Latin hypercube over {varied}; every set "
         f"runs the network with its own parameter values (one network run per set and arm); "
+        f"{ens.rejected} drawn set(s) rejected and redrawn because a drug of the arms, alone on "
+        f"its arm's schedule, left the typical patient worse than no treatment (single-agent "
+        f"check); "
         f"'ensemble' per arm and per hazard ratio: 5th-95th percentile and range across the "
         f"sets (the other parameters at their defaults{held}; mmmech.trials.ensemble)"
     )
