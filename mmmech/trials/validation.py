@@ -55,9 +55,12 @@ POPULATION_GAPS: dict[str, str] = {
     "population is transplant-ineligible (older; body size and renal function of that "
     "setting); the arms are the GRIFFIN schedules (dara_vrd, vrd_griffin), not PERSEUS's",
     "tourmaline_mm1": "TOURMALINE-MM1 excluded lenalidomide- or PI-refractory disease; the "
-    "bundled rrmm population records refractoriness, but it changes nothing in the network",
-    "boston": "BOSTON required prior proteasome inhibitor exposure; prior exposure in the "
-    "bundled rrmm population changes nothing in the network (no PI-resistance context)",
+    "bundled rrmm population includes them (lenalidomide-refractory 33%, bortezomib-refractory "
+    "29%, acting through the len_refractory and pi_refractory contexts), so both virtual arms "
+    "are more refractory than the trial's",
+    "boston": "BOSTON required prior proteasome inhibitor exposure; in the bundled rrmm "
+    "population only bortezomib refractoriness acts (pi_refractory), prior exposure without "
+    "refractoriness changes nothing in the network",
     "bellini": "BELLINI enrolled PI-sensitive or PI-naive patients",
     "bellini_t11_14": "t(11;14) subgroup: every rrmm patient is given the t(11;14) primary "
     "event (subgroup_population: the group holding it is forced to it; the patient's other "
@@ -65,8 +68,10 @@ POPULATION_GAPS: dict[str, str] = {
 }
 _GENERAL_GAP = {
     "ndmm": "",
-    "rrmm": "rrmm: prior-therapy exposure and refractoriness are patient features that change "
-    "nothing in the network (populations/rrmm.toml)",
+    "rrmm": "rrmm: lenalidomide and bortezomib refractoriness act through the len_refractory "
+    "and pi_refractory contexts (sizes are modelling choices within recorded ranges); other "
+    "prior-therapy exposure is a patient feature that changes nothing in the network "
+    "(populations/rrmm.toml)",
 }
 
 
