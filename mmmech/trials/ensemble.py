@@ -385,6 +385,8 @@ class Ensemble:
     network: dict[str, Parameter] = field(default_factory=dict)
     #: drawn sets rejected by the single-agent check (:func:`single_agent_failures`)
     rejected: int = 0
+    #: drugs left out of the check: alone already worse than untreated at the defaults
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def members(self) -> int:
@@ -465,6 +467,7 @@ class Ensemble:
             "its arm's schedule, leaves the typical patient with more M-protein than no "
             "treatment is rejected and redrawn (single-agent check)",
             "rejected": self.rejected,
+            "single_agent_unchecked": list(self.unchecked),
             "percentiles": list(PERCENTILES),
             "parameters": params,
             "held_at_defaults": held,

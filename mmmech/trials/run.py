@@ -583,17 +583,18 @@ def run_trial(
     contexts = {p.index: tuple(p.contexts) for p in enrolled}
     members: list[dict[str, float]] = []
     rejected = 0
+    unchecked: list[str] = []
     if n_sets:
         cache: dict[Any, float] = {}
-        members, rejected = draw_accepted_members(
-            n_sets,
-            seed,
-            ranges,
-            lambda v: (
-                not single_agent_failures(v, arm_specs, context=context, model=model, cache=cache)
-            ),
-            func=func,
-        )
+        # drugs already worse than untreated at the defaults are a fault of the model, not of a
+        # drawn set: they are left out of the check (and named in the note)
+        unchecked = single_agent_failures({}, arm_specs, context=context, model=model, cache=cache)
+
+        def _passes(v: Mapping[str, float]) -> bool:
+            bad = single_agent_failures(v, arm_specs, context=context, model=model, cache=cache)
+            return not [d for d in bad if d not in unchecked]
+
+        members, rejected = draw_accepted_members(n_sets, seed, ranges, _passes, func=func)
         esp = _EnsembleSpec((spec, *(_member_spec(spec, v) for v in members)))
         triples = [(m, a, i) for m in range(n_sets) for a, i in pairs]
         keys = [_member_key(m, a, i) for m, a, i in triples]
@@ -665,6 +666,7 @@ def run_trial(
             done,
             network=net_params,
             rejected=rejected,
+            unchecked=unchecked,
         )
     notes = list(_NOTES)
     notes.append(_ensemble_note(ens) if ens is not None else _NO_ENSEMBLE)
@@ -922,6 +924,7 @@ def _assemble_ensemble(
     done: dict[str, dict[str, Any]],
     network: Mapping[str, Any] | None = None,
     rejected: int = 0,
+    unchecked: Sequence[str] = (),
 ) -> Ensemble:
     network = dict(network or {})
     defaults = set_defaults(list(ranges), network)
@@ -937,6 +940,7 @@ def _assemble_ensemble(
         arms=arms,
         network=network,
         rejected=rejected,
+        unchecked=list(unchecked),
     )
 
 
@@ -955,9 +959,18 @@ def _ensemble_note(ens: Ensemble) -> str:
         f"runs the network with its own parameter values (one network run per set and arm); "
         f"{ens.rejected} drawn set(s) rejected and redrawn because a drug of the arms, alone on "
         f"its arm's schedule, left the typical patient worse than no treatment (single-agent "
-        f"check); "
+        f"check{_unchecked_note(ens)}); "
         f"'ensemble' per arm and per hazard ratio: 5th-95th percentile and range across the "
         f"sets (the other parameters at their defaults{held}; mmmech.trials.ensemble)"
+    )
+
+
+def _unchecked_note(ens: Ensemble) -> str:
+    if not ens.unchecked:
+        return ""
+    return (
+        f"; not checked, because already worse than no treatment alone at the defaults (a model "
+        f"fault): {', '.join(ens.unchecked)}"
     )
 
 

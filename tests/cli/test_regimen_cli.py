@@ -102,7 +102,9 @@ def test_regimen_simulate_with_a_patient_and_a_subclone(capsys):
         "crbn_low=0.1",
     )
     assert d["patient"]["name"] == "example"
-    assert d["patient"]["contexts"] == ["gain1q"]
+    # the example patient is lenalidomide-refractory, which acts through len_refractory since
+    # round 6 (patients/example.toml, pathways/contexts/len_refractory.toml)
+    assert d["patient"]["contexts"] == ["gain1q", "len_refractory"]
     assert d["patient"]["health"]["frailty"] == "intermediate"
     assert d["subclones"] == {"crbn_low": 0.1}
     assert d["m_protein"]["g_per_dL"][0] == d["patient"]["m_protein_g_dL"]
