@@ -48,13 +48,13 @@ import numpy as np
 
 from ..dynamics import tumour_model
 from ..dynamics.cohort import REFERENCE_BODY, simulate_cohort
-from ..dynamics.regimen import HOURS_PER_MODEL_TIME, _item
+from ..dynamics.regimen import HOURS_PER_MODEL_TIME, _horizon_days, _item
 from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS, Rate
 from ..exceptions import InvalidInputError
 from ..network import load as load_model
 from ..network.model import Parameter
 from ..utils import did_you_mean
-from .arms import DAYS_PER_MONTH, ArmResult
+from .arms import DAYS_PER_MONTH, ArmResult, arm_cycles
 from .survival import hazard_ratio, kaplan_meier
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "single_agent_failures",
     "MAX_DRAW_ROUNDS",
     "SINGLE_AGENT_CYCLES",
+    "SINGLE_AGENT_MARGIN",
     "member_cohort",
     "network_parameters",
     "network_ranges",
@@ -274,6 +275,14 @@ def draw_accepted_members(
     )
 
 
+#: a drug alone counts as worse than untreated only beyond this relative margin (a drug with no
+#: effect, e.g. melphalan in the network today, ends within numerical noise of untreated)
+SINGLE_AGENT_MARGIN = 1e-3
+#: the untreated course: a regimen whose drug has PK, with its dose scaled to 0 (a drug without
+#: PK is held at its reference exposure whatever the dose, so it cannot give "untreated")
+_UNTREATED = {"regimen": "d", "dose_scale": {"dexamethasone": 0.0}}
+
+
 def single_agent_failures(
     values: Mapping[str, float],
     arms: Sequence[Any],
@@ -284,23 +293,30 @@ def single_agent_failures(
     cache: dict[Any, float] | None = None,
 ) -> list[str]:
     """Drugs of `arms` that, under the parameter set `values`, leave the typical patient
-    (reference adult, `context`, typical PK) with more M-protein after `cycles` cycles of the
-    arm's schedule when given alone than the same patient untreated (every dose scaled to 0).
+    (reference adult, `context`, typical PK) with more M-protein (by more than
+    :data:`SINGLE_AGENT_MARGIN`, relative) after `cycles` cycles of the arm's schedule when given
+    alone than the same patient untreated over the same days.
 
     Every agent in the library is active alone (single-agent arms in
     ``calibration/single_agent.toml``; dexamethasone alone: APEX, ORR 18%, PMID:15958804), so a
     set in which one of them helps the tumour contradicts single-agent data and is not a
     plausible parameter set; :func:`draw_accepted_members` redraws it. `cache` (optional)
-    keeps the untreated courses between calls."""
+    keeps the courses between calls."""
     kw = member_cohort(values)
     store: dict[Any, float] = {} if cache is None else cache
     failed: list[str] = []
 
-    def end_m(spec: dict[str, Any], tag: Any) -> float:
-        key = (tag, tuple(sorted(values.items())))
+    def end_m(spec: Any, tag: Any, n: int, follow: float | None = None) -> float:
+        key = (tag, n, follow, tuple(sorted(values.items())))
         if key not in store:
             res = simulate_cohort(
-                spec, [REFERENCE_BODY], cycles=cycles, context=context, model=model, **kw
+                spec,
+                [REFERENCE_BODY],
+                cycles=n,
+                context=context,
+                model=model,
+                follow_up_days=follow,
+                **kw,
             )
             store[key] = float(res.m_protein[0, -1])
         return store[key]
@@ -310,12 +326,15 @@ def single_agent_failures(
         drugs = [d for d in it.regimen.drugs if d not in it.drop]
         base = {"regimen": it.regimen, "drop": list(it.drop), "dose_scale": dict(it.dose_scale)}
         tag = (it.regimen.name, tuple(it.drop), tuple(sorted(it.dose_scale.items())))
-        none = end_m({**base, "dose_scale": {d: 0.0 for d in drugs}}, (*tag, None))
+        n = arm_cycles(arm, cycles)
+        # the same days for both: the arm's cycles, at least the 28-day cycle of the untreated
+        span = max(float(_horizon_days(it.regimen, n)[0]), 28.0)
+        none = end_m(_UNTREATED, "untreated", 1, span)
         for d in drugs:
             if d in failed:
                 continue
             alone = {**base, "drop": [*it.drop, *(x for x in drugs if x != d)]}
-            if end_m(alone, (*tag, d)) > none * (1.0 + 1e-9):
+            if end_m(alone, (*tag, d), n, span) > none * (1.0 + SINGLE_AGENT_MARGIN):
                 failed.append(d)
     return failed
 
