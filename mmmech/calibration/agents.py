@@ -49,7 +49,7 @@ import numpy as np
 from .. import drugs as _drugs
 from .. import populations as _populations
 from ..dynamics.tumour import BIRTH_DOUBLING_DAYS, UNTREATED_DOUBLING_DAYS
-from ..exceptions import FitError, InvalidInputError
+from ..exceptions import InvalidInputError
 from ..populations.sampler import _bounded, _z, substream
 from ..trials import DAYS_PER_MONTH, enrol
 from .data import RATE_KEYS, SingleAgentArm, load_single_agent
@@ -63,6 +63,7 @@ from .fit import (
     _within,
     arm_deviance,
     predict,
+    simulable_arms,
     simulate_courses,
     subgroup_cohorts,
 )
@@ -211,13 +212,7 @@ def calibrate_agents(
         )
     cohort, skipped = enrol(population, patients, seed)
     G, S = resampled_multipliers(population, cohort, seed, draws)
-    used = [a for a in arms if a.virtual_arm]
-    if not used:
-        raise FitError(f"{func}(): no arm of the data can be simulated (no virtual_arm)")
-    notes: list[str] = []
-    unsim = [a.id for a in arms if not a.virtual_arm]
-    if unsim:
-        notes.append(f"not simulated (no regimen for the drug): {', '.join(unsim)}")
+    used, notes = simulable_arms(arms, func)
     agents = list(dict.fromkeys(a.agents[0] for a in used))
     pname = {ag: agent_parameter(ag) for ag in agents}
     arms_of = {ag: [a for a in used if a.agents[0] == ag] for ag in agents}

@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_LOG_SD",
     "calibrate",
     "simulate_courses",
+    "simulable_arms",
     "subgroup_cohorts",
     "predict",
     "arm_deviance",
@@ -111,6 +112,21 @@ def _cycles_for(spec: Any, follow_up_days: float) -> int:
     return c
 
 
+def simulable_arms(
+    arms: Sequence[SingleAgentArm], func: str
+) -> tuple[list[SingleAgentArm], list[str]]:
+    """The arms with a virtual arm, and a note naming those without (none simulable: an
+    error)."""
+    used = [a for a in arms if a.virtual_arm]
+    if not used:
+        raise FitError(f"{func}(): no arm of the data can be simulated (no virtual_arm)")
+    unsimulated = [a.id for a in arms if not a.virtual_arm]
+    notes = []
+    if unsimulated:
+        notes.append(f"not simulated (no regimen for the drug): {', '.join(unsimulated)}")
+    return used, notes
+
+
 def subgroup_cohorts(
     arms: Sequence[SingleAgentArm], population: str, patients: int, seed: int
 ) -> dict[str, list[Any]]:
@@ -155,20 +171,19 @@ def simulate_courses(
     out = []
     iso = np.array([ISOTYPE_AS.get(p.isotype, p.isotype) for p in patients], dtype=object)
     m0 = np.array([p.m_protein_g_dL for p in patients], dtype=float)
-    all_patients = patients
     for arm in arms:
         spec = arm.regimen_spec()
         if spec is None:
             continue
-        patients = all_patients
+        pts = patients
         if arm.subgroup:
             if subgroups is None or arm.subgroup not in subgroups:
                 raise InvalidInputError(
                     f"simulate_courses(): arm {arm.id} is the {arm.subgroup!r} subgroup; give "
                     f"subgroups={{{arm.subgroup!r}: patients}} (calibration.subgroup_cohorts)"
                 )
-            patients = subgroups[arm.subgroup]
-            if [p.index for p in patients] != [p.index for p in all_patients]:
+            pts = subgroups[arm.subgroup]
+            if [p.index for p in pts] != [p.index for p in patients]:
                 raise FitError(
                     f"simulate_courses(): the {arm.subgroup!r} subgroup cohort is not the same "
                     f"patients (indices differ)"
@@ -179,10 +194,10 @@ def simulate_courses(
         # one simulate_cohort call per death scale for all patients: each patient's contexts
         # go in `contexts` (the cohort groups them by network structure itself; results per
         # patient do not depend on the batching)
-        bodies = [p.regimen_body() for p in patients]
+        bodies = [p.regimen_body() for p in pts]
         extra: dict[str, Any] = {
-            "levels": [dict(p.levels) or None for p in patients],
-            "contexts": [[context, *ctxs] for ctxs in (tuple(p.contexts) for p in patients)],
+            "levels": [dict(p.levels) or None for p in pts],
+            "contexts": [[context, *ctxs] for ctxs in (tuple(p.contexts) for p in pts)],
         }
         if exposure_scale:
             extra["exposure_scale"] = exposure_scale
@@ -190,7 +205,7 @@ def simulate_courses(
             extra["efficacy_scale"] = efficacy_scale
         if pk_population is not None and pk_seed is not None:
             extra["pk_etas"] = [
-                _pk.patient_etas(pk_population, p.index, pk_seed, drugs) for p in patients
+                _pk.patient_etas(pk_population, p.index, pk_seed, drugs) for p in pts
             ]
         runs = []
         for s in (1.0, 0.5):
@@ -229,8 +244,8 @@ def simulate_courses(
                 m0,
                 float(hours_per_model_time),
                 notes,
-                growth=np.array([p.tumour_scale("growth") for p in patients]),
-                sensitivity=np.array([p.tumour_scale("sensitivity") for p in patients]),
+                growth=np.array([p.tumour_scale("growth") for p in pts]),
+                sensitivity=np.array([p.tumour_scale("sensitivity") for p in pts]),
             )
         )
     return out
@@ -445,13 +460,7 @@ def calibrate(
                 f"calibrate(): hours_grid values must be in [{lo:g}, {hi:g}], got {h!r}"
             )
     cohort, skipped = enrol(population, patients, seed)
-    used = [a for a in arms if a.virtual_arm]
-    unsimulated = [a.id for a in arms if not a.virtual_arm]
-    if not used:
-        raise FitError("calibrate(): no arm of the data can be simulated (no virtual_arm)")
-    notes = []
-    if unsimulated:
-        notes.append(f"not simulated (no regimen for the drug): {', '.join(unsimulated)}")
+    used, notes = simulable_arms(arms, "calibrate")
     subs = subgroup_cohorts(used, population, patients, seed)
     courses_by_h = {
         float(h): simulate_courses(

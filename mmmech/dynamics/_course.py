@@ -294,23 +294,16 @@ def network_course(
             # regimens with the same frozen nodes share one kernel call
             rows, inv = np.unique(frozen, axis=0, return_inverse=True)
             groups = [(np.nonzero(inv.ravel() == g)[0], rows[g]) for g in range(rows.shape[0])]
+
+    def run(
+        cm_: Any, reg_: Any, cols_: Any, vals_: np.ndarray, out_: Any, norm_n: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # one kernel call with this course's settings
+        settings = (rtol, atol, max_steps, num_threads, fixed_steps, stretch, jump_step, use_c)
+        return _call(cm_, reg_, cols_, vals_, dt, out_, *settings, norm_n)
+
     if not groups:
-        return _call(
-            cm,
-            reg,
-            c,
-            vals,
-            dt,
-            o,
-            rtol,
-            atol,
-            max_steps,
-            num_threads,
-            fixed_steps,
-            stretch,
-            jump_step,
-            use_c,
-        )
+        return run(cm, reg, c, vals, o)
     out = np.empty((R, vals.shape[1] + 1, o.size))
     y = np.empty((R, N))
     ok = np.empty(R, dtype=bool)
@@ -337,42 +330,11 @@ def network_course(
             cm_g, reg_g, kept = _reduced(cm, sub, fz, keep)
             where = np.full(N, -1, dtype=np.int64)
             where[kept] = np.arange(kept.size)
-            res = _call(
-                cm_g,
-                reg_g,
-                where[c],
-                vg,
-                dt,
-                where[o],
-                rtol,
-                atol,
-                max_steps,
-                num_threads,
-                fixed_steps,
-                stretch,
-                jump_step,
-                use_c,
-                N,
-            )
+            res = run(cm_g, reg_g, where[c], vg, where[o], N)
             yg = np.array(start, dtype=np.float64, copy=True)  # frozen nodes end as they start
             yg[:, kept] = res[1]
         else:
-            res = _call(
-                cm,
-                sub,
-                c,
-                vg,
-                dt,
-                o,
-                rtol,
-                atol,
-                max_steps,
-                num_threads,
-                fixed_steps,
-                stretch,
-                jump_step,
-                use_c,
-            )
+            res = run(cm, sub, c, vg, o)
             yg = res[1]
         out[idx], y[idx], ok[idx], steps[idx] = res[0], yg, res[2], res[3]
     return out, y, ok, steps
