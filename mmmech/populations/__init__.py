@@ -16,6 +16,8 @@ library   :func:`available`, :func:`load`
 patients  :func:`load_patient`, :func:`available_patients`, :func:`read_patient` (one patient
           as a file: ``patients/*.toml``)
 sampler   :func:`sample`, :func:`patient`, :func:`to_dataframe`, :func:`bsa`
+eligibility :func:`enrol` (the first eligible patients of the keyed sequence),
+          :func:`with_eligibility` (a trial's criteria merged into the population's)
 
 Examples
 --------
@@ -29,12 +31,21 @@ True
 
 from __future__ import annotations
 
+from .eligibility import (
+    DEFAULT_ELIGIBILITY,
+    Enrolment,
+    eligibility_reason,
+    enrol,
+    with_eligibility,
+)
 from .library import available, load, subgroup_population
 from .patients import available_patients, known_features, load_patient, read_patient
 from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
+    UNCHECKED,
     BodySpec,
     Distribution,
+    Eligibility,
     Feature,
     Group,
     Health,
@@ -47,6 +58,13 @@ from .records import (
 from .sampler import bsa, patient, sample, stream, to_dataframe
 
 __all__ = [
+    "DEFAULT_ELIGIBILITY",
+    "UNCHECKED",
+    "Eligibility",
+    "Enrolment",
+    "eligibility_reason",
+    "enrol",
+    "with_eligibility",
     "subgroup_population",
     "DISTRIBUTIONS",
     "ISOTYPES",

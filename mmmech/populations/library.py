@@ -75,7 +75,10 @@ def subgroup_population(population: Any, context: str) -> Any:
     if not hit:
         for fi, f in enumerate(features):
             if context in f.contexts:
-                features[fi] = dataclasses.replace(f, probability=1.0, low=None, high=None)
+                # forced on every patient: no longer drawn jointly with a partner
+                features[fi] = dataclasses.replace(
+                    f, probability=1.0, low=None, high=None, joint_with=None, joint_probability=None
+                )
                 hit = True
                 break
     if not hit:

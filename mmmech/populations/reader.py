@@ -15,8 +15,10 @@ from ..sources import describe_expected, is_source
 from ..utils import did_you_mean
 from .records import (
     TUMOUR_SCALES,
+    UNCHECKED,
     BodySpec,
     Distribution,
+    Eligibility,
     Feature,
     Group,
     Isotypes,
@@ -26,7 +28,14 @@ from .records import (
     TumourSpec,
 )
 
-__all__ = ["read_population", "known_contexts", "known_nodes", "ISOTYPES", "DISTRIBUTIONS"]
+__all__ = [
+    "read_population",
+    "read_eligibility",
+    "known_contexts",
+    "known_nodes",
+    "ISOTYPES",
+    "DISTRIBUTIONS",
+]
 
 #: isotype names a population may use
 ISOTYPES = ("IgG", "IgA", "light_chain", "nonsecretory", "other")
@@ -67,7 +76,12 @@ _TOP = (
     "levels",
     "tumour",
     "labs",
+    "eligibility",
 )
+#: fields of an eligibility table (``[eligibility]`` or a trial's table of trials/enrolment.toml)
+ELIGIBILITY_KEYS = ("measurable", "exclude", "require", *_PROV)
+#: the largest serum M-protein threshold accepted (g/dL; a plausibility bound of the input)
+MAX_MEASURABLE_G_DL = 20.0
 
 #: baseline laboratory values a population may sample (``[labs.NAME]``): the patient's
 #: :class:`~mmmech.populations.records.Health` field each sets and the largest value accepted
@@ -387,6 +401,110 @@ def _tumour(chk: _Check, raw: Any) -> TumourSpec:
     return TumourSpec(dists["growth"], dists["sensitivity"], float(corr), note)
 
 
+def _joint(chk: _Check, raw: Any, feature: Feature, earlier: list[Feature], where: str) -> Feature:
+    """``[feature.joint]``: the share of patients with both this feature and the earlier
+    feature ``with`` (the marginals stay the declared probabilities)."""
+    jwhere = f"{where} [joint]"
+    j = chk.table(raw, jwhere)
+    chk.keys(j, ("with", "probability") + _PROV, jwhere)
+    other = chk.text(j, "with", jwhere, required=True)
+    names = [f.name for f in earlier]
+    if other not in names:
+        raise chk.error(
+            jwhere,
+            f"'with' must name a feature declared before {feature.name!r} "
+            f"({', '.join(names) or 'none'}), got {other!r}{did_you_mean(other, names)}",
+        )
+    if any(f.joint_with == other for f in earlier):
+        raise chk.error(jwhere, f"feature {other!r} already has a joint partner")
+    pa = next(f.probability for f in earlier if f.name == other)
+    pb = feature.probability
+    p11 = chk.probability(j.get("probability"), "probability", jwhere)
+    low, high = max(0.0, pa + pb - 1.0), min(pa, pb)
+    if not low - SUM_TOLERANCE <= p11 <= high + SUM_TOLERANCE:
+        raise chk.error(
+            jwhere,
+            f"'probability' of both {other!r} ({pa:g}) and {feature.name!r} ({pb:g}) must lie "
+            f"in [{low:.6g}, {high:.6g}] (the bounds two such shares allow), got {p11:g}",
+        )
+    return Feature(
+        name=feature.name,
+        contexts=feature.contexts,
+        probability=feature.probability,
+        low=feature.low,
+        high=feature.high,
+        provenance=feature.provenance,
+        joint_with=other,
+        joint_probability=min(max(p11, low), high),
+        joint_provenance=chk.provenance(j, jwhere),
+        partner_probability=pa,
+    )
+
+
+def read_eligibility(
+    chk: _Check, raw: Any, table: str, features: list[str] | tuple[str, ...]
+) -> Eligibility:
+    """An eligibility table (``[eligibility]`` of a population, or ``[TRIAL]`` of
+    trials/enrolment.toml; `table` is its TOML name, for the line in errors): ``measurable``
+    (isotype = smallest serum M-protein in g/dL, or ``"unchecked"``), ``exclude`` and
+    ``require`` (feature names from `features`) and the provenance."""
+    where = f"[{table}]"
+    e = chk.table(raw, where)
+    chk.keys(e, ELIGIBILITY_KEYS, where)
+    prov = chk.provenance(e, where)
+    mwhere = f"[{table}.measurable]"
+    measurable: dict[str, float | str] = {}
+    for iso, v in chk.table(e.get("measurable", {}), mwhere).items():
+        if iso not in ISOTYPES:
+            raise chk.error(
+                mwhere,
+                f"'{iso}' is not an isotype{did_you_mean(iso, ISOTYPES)} "
+                f"(expected {', '.join(i for i in ISOTYPES if i != 'nonsecretory')})",
+            )
+        if iso == "nonsecretory":
+            raise chk.error(
+                mwhere,
+                "'nonsecretory' patients have no M-protein the model can follow: leave the "
+                "isotype out (not enrolled)",
+            )
+        if v == UNCHECKED:
+            measurable[iso] = UNCHECKED
+            continue
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or not 0 < v <= MAX_MEASURABLE_G_DL:
+            raise chk.error(
+                mwhere,
+                f"'{iso}' must be a serum M-protein in g/dL in (0, {MAX_MEASURABLE_G_DL:g}] "
+                f"or {UNCHECKED!r}, got {v!r}",
+            )
+        measurable[iso] = float(v)
+    if "measurable" in e and not measurable:
+        raise chk.error(where, "'measurable' must name at least one isotype")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("exclude", "require"):
+        v = e.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise chk.error(where, f"'{key}' must be a list of feature names, got {v!r}")
+        for x in v:
+            if x not in features:
+                raise chk.error(
+                    where,
+                    f"'{key}' names unknown feature {x!r}{did_you_mean(x, list(features))} "
+                    f"(known: {', '.join(features)})",
+                )
+        lists[key] = tuple(dict.fromkeys(v))
+    both = [x for x in lists["exclude"] if x in lists["require"]]
+    if both:
+        raise chk.error(where, f"'exclude' and 'require' both name {both[0]!r}")
+    return Eligibility(
+        measurable=ReadOnlyDict(measurable),
+        exclude=lists["exclude"],
+        require=lists["require"],
+        provenance=prov,
+        origin=chk.origin,
+    )
+
+
 def read_population(text: str, origin: str, expect_name: str | None = None) -> Population:
     """Parse and validate the TOML `text` of a population file (`origin` names it in errors,
     with the line for the fields of single tables such as ``[levels.NODE]``)."""
@@ -438,20 +556,21 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         f = chk.table(f, f"feature {fi + 1}")
         fname = chk.text(f, "name", f"feature {fi + 1}", required=True)
         where = f"feature {fname!r}"
-        chk.keys(f, ("name", "contexts", "probability", "low", "high") + _PROV, where)
+        chk.keys(f, ("name", "contexts", "probability", "low", "high", "joint") + _PROV, where)
         if fname in seen:
             raise chk.error(where, f"name {fname!r} is used twice in the file")
         seen.add(fname)
-        features.append(
-            Feature(
-                name=fname,
-                contexts=chk.contexts(f, where),
-                probability=chk.probability(f.get("probability"), "probability", where),
-                low=chk.optional(f, "low", where),
-                high=chk.optional(f, "high", where),
-                provenance=chk.provenance(f, where),
-            )
+        feature = Feature(
+            name=fname,
+            contexts=chk.contexts(f, where),
+            probability=chk.probability(f.get("probability"), "probability", where),
+            low=chk.optional(f, "low", where),
+            high=chk.optional(f, "high", where),
+            provenance=chk.provenance(f, where),
         )
+        if "joint" in f:
+            feature = _joint(chk, f["joint"], feature, features, where)
+        features.append(feature)
 
     iso = chk.table(doc["isotype"], "[isotype]")
     chk.keys(iso, ("shares",) + _PROV, "[isotype]")
@@ -550,7 +669,12 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
             raise chk.error(where, f"'unit' must be '10^9/L', got {dist.unit!r}")
         labs[lab] = dist
 
+    eligibility = None
+    if "eligibility" in doc:
+        names = [m.name for g in groups for m in g.members] + [f.name for f in features]
+        eligibility = read_eligibility(chk, doc["eligibility"], "eligibility", names)
     return Population(
+        eligibility=eligibility,
         name=name,
         description=chk.text(head, "description", "[population]", required=True),
         setting=chk.text(head, "setting", "[population]"),

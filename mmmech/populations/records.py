@@ -18,6 +18,8 @@ __all__ = [
     "BodySpec",
     "TumourSpec",
     "TUMOUR_SCALES",
+    "Eligibility",
+    "UNCHECKED",
     "Population",
     "Health",
     "Patient",
@@ -92,7 +94,9 @@ class Group:
 
 @dataclass(frozen=True)
 class Feature:
-    """A property a patient has with `probability`, independently of the others."""
+    """A property a patient has with `probability`, independently of the others, or jointly
+    with an earlier feature `joint_with`: `joint_probability` is then the share of patients
+    with both (the marginal `probability` is kept; ``[feature.joint]`` of a population file)."""
 
     name: str
     contexts: tuple[str, ...]
@@ -100,6 +104,12 @@ class Feature:
     low: float | None = None
     high: float | None = None
     provenance: Provenance = field(default_factory=Provenance)
+    joint_with: str | None = None
+    joint_probability: float | None = None
+    joint_provenance: Provenance | None = None
+    #: the partner's probability where the joint share was declared: conditionals use it, so
+    #: a subgroup that forces the partner on every patient keeps ``P(self | partner)``
+    partner_probability: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,74 @@ class TumourSpec:
     correlation_note: str = ""
 
 
+#: a ``[eligibility.measurable]`` value for an isotype whose measurable disease the model cannot
+#: check (light-chain disease: urine M-protein or serum free light chains, which the model does
+#: not carry): its patients are enrolled without a check, and the enrolment says so
+UNCHECKED = "unchecked"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who a trial enrols from a population (the ``[eligibility]`` table of a population file
+    or a trial's table in ``trials/enrolment.toml``; docs/populations.md, *Eligibility*).
+
+    Attributes
+    ----------
+    measurable : mapping
+        Isotype -> the smallest baseline serum M-protein (g/dL) that counts as measurable
+        disease, or :data:`UNCHECKED` (enrolled without a check: the criterion is one the
+        model cannot evaluate). An isotype missing here is not enrolled (no measurable
+        disease the model can follow). Empty: every patient with M-protein > 0 (the rule
+        before eligibility existed).
+    exclude : tuple of str
+        Features (group members or features of the population) a patient must not have.
+    require : tuple of str
+        Features a patient must have (all of them).
+    origin : str
+        Where the criteria were read (file, and the trial id for a trial's table).
+    """
+
+    measurable: Mapping[str, float | str] = field(default_factory=lambda: ReadOnlyDict({}))
+    exclude: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+    provenance: Provenance = field(default_factory=Provenance)
+    origin: str = ""
+
+    def reason(self, patient: Patient) -> str | None:
+        """Why `patient` is not eligible (one short phrase), or None when eligible."""
+        if not self.measurable:
+            if not patient.m_protein_g_dL > 0:
+                return f"no measurable M-protein ({patient.isotype})"
+        else:
+            rule = self.measurable.get(patient.isotype)
+            if rule is None:
+                return f"isotype {patient.isotype} not measurable"
+            if rule != UNCHECKED and not patient.m_protein_g_dL >= float(rule):
+                return f"{patient.isotype} serum M-protein below {float(rule):g} g/dL"
+        for f in self.exclude:
+            if f in patient.features:
+                return f"excluded: {f}"
+        for f in self.require:
+            if f not in patient.features:
+                return f"required: {f}"
+        return None
+
+    def unchecked(self, patient: Patient) -> bool:
+        """True when `patient` is enrolled on a criterion the model cannot check."""
+        return self.measurable.get(patient.isotype) == UNCHECKED
+
+    def merged(self, other: Eligibility) -> Eligibility:
+        """These criteria and `other`'s: `other`'s measurable thresholds replace these where
+        it gives any; exclusions and requirements add up."""
+        return Eligibility(
+            measurable=other.measurable if other.measurable else self.measurable,
+            exclude=self.exclude + tuple(f for f in other.exclude if f not in self.exclude),
+            require=self.require + tuple(f for f in other.require if f not in self.require),
+            provenance=other.provenance,
+            origin=f"{self.origin} + {other.origin}" if self.origin else other.origin,
+        )
+
+
 @dataclass(frozen=True)
 class Population:
     """A virtual population read from a ``populations/*.toml`` file (see docs/populations.md)."""
@@ -155,6 +233,8 @@ class Population:
     #: baseline laboratory values (``[labs.platelets]``, ``[labs.anc]``), drawn into the
     #: patient's :class:`Health` from their own sub-stream
     labs: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
+    #: who a trial enrols (``[eligibility]``); None: every patient with M-protein > 0
+    eligibility: Eligibility | None = None
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""

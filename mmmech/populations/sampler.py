@@ -21,7 +21,7 @@ from .._readonly import ReadOnlyDict
 from ..exceptions import InvalidInputError
 from .library import load
 from .reader import LABS
-from .records import Distribution, Health, Patient, Population
+from .records import Distribution, Feature, Health, Patient, Population
 
 __all__ = ["sample", "patient", "to_dataframe", "bsa", "stream", "substream", "lab_stream"]
 
@@ -196,6 +196,21 @@ def _tumour_scales(population: Population, index: int, seed: int) -> dict[str, f
     return out
 
 
+def _feature_probability(f: Feature, drawn: list[str]) -> float:
+    """The probability of feature `f` given the features `drawn` so far: its marginal, or for
+    a joint feature (``[feature.joint]``) its conditional on the partner drawn earlier,
+    ``P(f | partner) = p11 / pa`` and ``P(f | no partner) = (pf - p11) / (1 - pa)``, which keeps
+    the marginal ``pf`` and gives the declared share ``p11`` with both. The feature still
+    spends one uniform of the patient's stream, so the partner and every later draw of the
+    patient are those of the independent sampler."""
+    if f.joint_with is None or f.joint_probability is None:
+        return f.probability
+    pa = f.partner_probability
+    if f.joint_with in drawn:
+        return f.joint_probability / pa if pa > 0 else 0.0
+    return (f.probability - f.joint_probability) / (1.0 - pa) if pa < 1 else 0.0
+
+
 def patient(population: Population, index: int, seed: int) -> Patient:
     """Patient `index` of `population` under `seed` (what ``sample(...)[index]`` returns)."""
     rng = stream(population.name, index, seed)
@@ -211,7 +226,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
                 contexts.extend(c for c in m.contexts if c not in contexts)
                 break
     for f in population.features:
-        if rng.random() < f.probability:
+        if rng.random() < _feature_probability(f, features):
             features.append(f.name)
             contexts.extend(c for c in f.contexts if c not in contexts)
     u = rng.random()

@@ -73,27 +73,21 @@ _INEXACT = "the network integration hit max_steps"
 
 
 def enrol(population: Population | str, n: int, seed: int = 0) -> tuple[list[Patient], int]:
-    """The first `n` patients of `population` (under `seed`) with measurable disease, and how
-    many were passed over (nonsecretory: no M-protein to follow; trials enrol measurable
-    disease only). Patient ``i`` is :func:`mmmech.populations.patient` ``(population, i, seed)``:
-    the same patient in every arm and run."""
+    """The first `n` eligible patients of `population` (under `seed`), and how many were
+    passed over: the population's ``[eligibility]`` (measurable disease; a trial's own
+    criteria merged in by :func:`mmmech.populations.with_eligibility`), or without one every
+    patient with M-protein > 0 (nonsecretory patients have none to follow). Patient ``i`` is
+    :func:`mmmech.populations.patient` ``(population, i, seed)``: the same patient in every arm
+    and run (:func:`mmmech.populations.enrol`)."""
+    res = _enrolment(population, n, seed)
+    return res.patients, res.skipped
+
+
+def _enrolment(population: Population | str, n: int, seed: int) -> _populations.Enrolment:
     pop = population if isinstance(population, Population) else _populations.load(population)
     n = check_int(n, _FUNC, "patients", minimum=1, maximum=MAX_PATIENTS)
     seed = check_seed(seed, _FUNC)
-    out: list[Patient] = []
-    i = 0
-    limit = 20 * n + 1000
-    while len(out) < n:
-        if i >= limit:
-            raise InvalidInputError(
-                f"{_FUNC}(): population {pop.name!r} gave only {len(out)} patients with "
-                f"measurable M-protein in {i} draws; it cannot fill {n}"
-            )
-        p = _populations.patient(pop, i, seed)
-        if p.m_protein_g_dL > 0:
-            out.append(p)
-        i += 1
-    return out, i - n
+    return _populations.enrol(pop, n, seed, func=_FUNC)
 
 
 @dataclass(frozen=True)
@@ -379,8 +373,9 @@ _NOTES = (
     "response and progression are assessed on every simulation step (4 h by default), with no "
     "confirmation of two assessments; CR is a >= 99% M-protein reduction (no marrow or "
     "immunofixation in the model)",
-    "patients with nonsecretory disease are not enrolled (no M-protein to follow); trials enrol "
-    "measurable disease",
+    "enrolment follows the population's eligibility (measurable disease by serum M-protein; "
+    "nonsecretory patients, with no M-protein to follow, are not enrolled): the first eligible "
+    "patients of the keyed sequence (docs/populations.md, Eligibility)",
 )
 _NO_ENSEMBLE = (
     "per-arm parameter-ensemble intervals not computed (ensemble=0; --ensemble K runs the "
@@ -540,7 +535,8 @@ def run_trial(
             raise InvalidInputError(f"{func}(): out must end in .json, got {path!r}")
         output_target(path, prefix=f"{func}(): ")
     pop = population if isinstance(population, Population) else _populations.load(population)
-    enrolled, passed_over = enrol(pop, patients, seed)
+    enrolment = _enrolment(pop, patients, seed)
+    enrolled, passed_over = enrolment.patients, enrolment.skipped
     if n_sets and len(enrolled) * n_sets > MAX_PATIENTS:
         raise InvalidInputError(
             f"{func}(): patients x ensemble must be at most {MAX_PATIENTS}, got "
@@ -675,11 +671,8 @@ def run_trial(
     if cohort:
         files = [dict(parameter_file or {"name": None, "file": None, "version": None})]
         notes.append(_parameters_note(files[0], cohort))
-    if passed_over:
-        notes.append(
-            f"{passed_over} nonsecretory patient(s) of the population's sequence were passed "
-            f"over to enrol {len(indices)}"
-        )
+    if enrolment.note():
+        notes.append(str(enrolment.note()))
     notes.append(
         f"follow-up {follow:g} days ({follow / DAYS_PER_MONTH:.1f} months) for every arm: "
         f"{', '.join(f'{n} {c} cycle(s)' for n, c in zip(names, cyc, strict=True))}; an arm "

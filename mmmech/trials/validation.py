@@ -11,7 +11,11 @@ correlation (:func:`scipy.stats.spearmanr`) of predicted against observed hazard
 ORR differences, and how often the sign agrees (does the experimental arm do better?). Trials
 with an arm that has no bundled regimen are listed as not simulated, with the reason. A
 subgroup trial (``subgroup = "t11_14"``) runs on its setting's population with that context
-forced on every patient (:func:`subgroup_population`).
+forced on every patient (:func:`subgroup_population`). A trial with its own enrolment criteria
+in ``trials/enrolment.toml`` (:func:`mmmech.trials.enrolment.load_trial_enrolment`: e.g.
+BELLINI excludes bortezomib-refractory patients) enrols the population's patients who meet
+them too (:func:`mmmech.trials.enrolment.trial_population`): the same keyed patients, fewer of
+them admitted.
 
 This module ranks after :mod:`mmmech.calibration` (it reads that package's data loader), so
 :mod:`mmmech.trials` does not import it: ``from mmmech.trials.validation import
@@ -22,15 +26,16 @@ trials").
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._guards import check_int, check_seed
 from ..calibration.data import CombinationTrial, load_combination_trials
 from ..exceptions import InvalidInputError
-from ..populations import subgroup_population
+from ..populations import Eligibility, subgroup_population
 from ..utils import did_you_mean
+from .enrolment import describe_eligibility, load_trial_enrolment, trial_population
 from .run import MAX_PATIENTS, run_trial
 
 __all__ = [
@@ -54,14 +59,10 @@ POPULATION_GAPS: dict[str, str] = {
     "perseus": "PERSEUS enrolled transplant-eligible patients aged 18-70; the bundled ndmm "
     "population is transplant-ineligible (older; body size and renal function of that "
     "setting); the arms are the GRIFFIN schedules (dara_vrd, vrd_griffin), not PERSEUS's",
-    "tourmaline_mm1": "TOURMALINE-MM1 excluded lenalidomide- or PI-refractory disease; the "
-    "bundled rrmm population includes them (lenalidomide-refractory 33%, bortezomib-refractory "
-    "29%, acting through the len_refractory and pi_refractory contexts), so both virtual arms "
-    "are more refractory than the trial's",
     "boston": "BOSTON required prior proteasome inhibitor exposure; in the bundled rrmm "
     "population only bortezomib refractoriness acts (pi_refractory), prior exposure without "
-    "refractoriness changes nothing in the network",
-    "bellini": "BELLINI enrolled PI-sensitive or PI-naive patients",
+    "refractoriness changes nothing in the network; BOSTON's refractory exclusions were not "
+    "read, so none is applied",
     "bellini_t11_14": "t(11;14) subgroup: every rrmm patient is given the t(11;14) primary "
     "event (subgroup_population: the group holding it is forced to it; the patient's other "
     "draws are unchanged)",
@@ -355,6 +356,7 @@ def validate_trials(
     ids: Sequence[str] | None = None,
     progress: bool | None = False,
     on_trial: Callable[[TrialComparison], None] | None = None,
+    enrolment: Mapping[str, Eligibility] | str | None = None,
     **trial_kw: Any,
 ) -> ValidationResult:
     """Virtual against real trials (validation only).
@@ -367,6 +369,9 @@ def validate_trials(
         arms; :func:`mmmech.trials.run_trial`).
     ids : only these trial ids (in the data file's order); unknown ids are an error.
     on_trial : called with each finished row (progress reporting).
+    enrolment : per-trial enrolment criteria (trial id -> :class:`mmmech.populations.Eligibility`),
+        a file in the format of ``trials/enrolment.toml``, or None for the bundled file; ``{}``
+        enrols every trial by its population's own criteria.
     trial_kw : passed to :func:`mmmech.trials.run_trial` (``workers``, ``context``, ...;
         ``cohort_kwargs`` and ``parameter_file`` run every arm with a calibrated parameter file,
         :func:`mmmech.calibration.cohort_kwargs`, recorded in the result's ``parameters``).
@@ -390,6 +395,13 @@ def validate_trials(
                     f"{_FUNC}(): ids names unknown trial {i!r}{did_you_mean(i, known)}"
                 )
         loaded = tuple(t for t in loaded if t.id in set(ids))
+    criteria = (
+        load_trial_enrolment()
+        if enrolment is None
+        else load_trial_enrolment(enrolment)
+        if isinstance(enrolment, str)
+        else dict(enrolment)
+    )
     rows: list[TrialComparison] = []
     for t in loaded:
         exp = next((a for a in t.arms if a.role == "experimental"), None)
@@ -404,10 +416,18 @@ def validate_trials(
         if missing:
             reason = f"no bundled regimen for {', '.join(missing)}"
         population: Any = t.setting
-        label = t.setting
+        qualifiers = []
         if reason is None and t.subgroup:
             population = subgroup_population(t.setting, t.subgroup)
-            label = f"{t.setting} ({t.subgroup} forced)"
+            qualifiers.append(f"{t.subgroup} forced")
+        extra = None
+        if reason is None:
+            population, extra = trial_population(population, t.id, criteria)
+        if extra is not None:
+            what = describe_eligibility(extra)
+            qualifiers.append(what)
+            gap = "; ".join(g for g in (f"enrolment: {what} ({extra.origin})", gap) if g)
+        label = f"{t.setting} ({'; '.join(qualifiers)})" if qualifiers else t.setting
         predicted = None
         if reason is None:
             res = run_trial(

@@ -15,6 +15,7 @@ import mmmech.regimens
 from mmmech.calibration import load_combination_trials
 from mmmech.exceptions import InvalidInputError
 from mmmech.trials import validation as tv
+from mmmech.trials.enrolment import load_trial_enrolment, trial_population
 from mmmech.trials.validation import validate_trials
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "trials" / "combination_trials.toml"
@@ -84,14 +85,16 @@ def test_subgroup_population_forces_the_context_and_keeps_the_other_draws():
 def test_the_subgroup_trial_runs_on_forced_patients():
     res = validate_trials(ids=["bellini_t11_14"], **KW)
     (r,) = res.rows
-    assert r.predicted is not None and r.population == "rrmm (t11_14 forced)"
+    # round 7: BELLINI's enrolment criteria (trials/enrolment.toml: PI-refractory patients
+    # excluded) apply to its subgroup too, on the forced population
+    assert r.predicted is not None
+    assert r.population == "rrmm (t11_14 forced; excludes bortezomib_refractory)"
     assert r.regimens == ("ven_vd", "vd_bellini")
-    ref = mmmech.trial(
-        ["ven_vd", "vd_bellini"],
-        population=tv.subgroup_population("rrmm", "t11_14"),
-        progress=False,
-        **KW,
-    ).to_dict()
+    pop, extra = trial_population(
+        tv.subgroup_population("rrmm", "t11_14"), "bellini_t11_14", load_trial_enrolment()
+    )
+    assert extra is not None and extra.exclude == ("bortezomib_refractory",)
+    ref = mmmech.trial(["ven_vd", "vd_bellini"], population=pop, progress=False, **KW).to_dict()
     assert r.predicted["experimental"]["orr"] == ref["arms"][0]["orr"]
     assert r.predicted["hr_note"] == ref["hazard_ratios"][0]["note"]
 
