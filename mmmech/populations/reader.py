@@ -551,7 +551,7 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
             seen.add(m.name)
         groups.append(Group(gname, chk.text(g, "description", gwhere), members, declared, gprov))
 
-    features = []
+    features: list[Feature] = []
     for fi, f in enumerate(doc.get("feature", [])):
         f = chk.table(f, f"feature {fi + 1}")
         fname = chk.text(f, "name", f"feature {fi + 1}", required=True)
