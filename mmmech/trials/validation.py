@@ -53,9 +53,9 @@ _FUNC = "validate_trials"
 #: ``eligibility`` in trials/combination_trials.toml). A trial missing here has none to say
 #: beyond the general one in :data:`_GENERAL_GAP`.
 POPULATION_GAPS: dict[str, str] = {
-    "endurance": "ENDURANCE excluded high-risk cytogenetics (del17p, t(14;16), t(14;20)) and "
-    "enrolled patients without intent for immediate transplant; the bundled ndmm population "
-    "is transplant-ineligible and includes high-risk cytogenetics",
+    "endurance": "ENDURANCE enrolled patients without intent for immediate transplant; the "
+    "bundled ndmm population is transplant-ineligible (its high-risk exclusions are applied "
+    "from trials/enrolment.toml; t(14;20) is not sampled)",
     "perseus": "PERSEUS enrolled transplant-eligible patients aged 18-70; the bundled ndmm "
     "population is transplant-ineligible (older; body size and renal function of that "
     "setting); the arms are the GRIFFIN schedules (dara_vrd, vrd_griffin), not PERSEUS's",
