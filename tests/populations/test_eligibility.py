@@ -367,3 +367,31 @@ def test_bundled_trial_enrolment_names_validation_trials():
         prov = e.provenance
         assert prov.sources or prov.reference, tid
         assert not prov.verified or prov.sources, tid
+
+
+@pytest.mark.parametrize("name", ["ndmm", "rrmm"])
+def test_enrolled_patients_equal_the_stored_sampler_output_from_before(name):
+    # differential against data stored before eligibility existed (main f563e0f, patients 0-39
+    # under seed 7): every enrolled patient among them is that patient, field for field
+    import json
+    import pathlib
+
+    stored = pathlib.Path(__file__).parent / "data" / "sampler_before_tumour.json"
+    before = json.loads(stored.read_text())["patients"][name]
+    later = ("len_refractory", "pi_refractory")  # contexts features gained later (round 6)
+    res = P.enrol(P.load(name), 30, seed=7)
+    inside = [p for p in res.patients if p.index < len(before)]
+    assert len(inside) >= 25
+    for p in inside:
+        old = before[p.index]
+        assert p.id == old["id"] and p.isotype == old["isotype"]
+        assert p.m_protein_g_dL == old["m_protein_g_dL"] and p.age == old["age"]
+        assert list(p.features) == old["features"] and dict(p.body) == old["body"]
+        assert [c for c in p.contexts if c not in later] == old["contexts"]
+        assert dict(p.levels) == old["levels"]
+    # and the stored patients left out are exactly the ineligible ones
+    rule = P.load(name).eligibility.measurable
+    left = {i for i in range(inside[-1].index + 1)} - {p.index for p in inside}
+    for i in left:
+        old = before[i]
+        assert old["isotype"] == "nonsecretory" or old["m_protein_g_dL"] < rule[old["isotype"]]
