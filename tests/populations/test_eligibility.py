@@ -395,3 +395,19 @@ def test_enrolled_patients_equal_the_stored_sampler_output_from_before(name):
     for i in left:
         old = before[i]
         assert old["isotype"] == "nonsecretory" or old["m_protein_g_dL"] < rule[old["isotype"]]
+
+
+def test_a_subgroup_forcing_the_joint_feature_gives_it_to_everyone(tmp_path):
+    text = HEAD.format(joint=JOINT).replace(
+        'name = "b"\ncontexts = []', 'name = "b"\ncontexts = ["del17p"]'
+    )
+    path = tmp_path / "sub.toml"
+    path.write_text(text + ELIG, encoding="utf-8")
+    pop = P.load(path)
+    forced = P.subgroup_population(pop, "del17p")
+    b = forced.features[1]
+    assert b.probability == 1.0 and b.joint_with is None
+    pts = P.sample(forced, 200, seed=2)
+    assert all("b" in p.features for p in pts)
+    base = P.sample(pop, 200, seed=2)
+    assert [("a" in p.features) for p in pts] == [("a" in p.features) for p in base]
