@@ -82,6 +82,22 @@ def test_weight_effect_on_clearance_is_the_one_ide_2022_states():
     )
 
 
+def test_backbone_and_binary_factors_are_the_source_factors():
+    # Ide 2022 Abstract/Results: pomalidomide/dexamethasone lowers linear CL by 19% relative to
+    # lenalidomide/dexamethasone; Table S2: monotherapy CL x 1/0.825, female Vc x 0.797, Asian
+    # Vc x 0.885, beta2-microglobulin >= 3.5 mg/L Vc x 1.11
+    d = pk.model("elotuzumab").disposition
+
+    def ratio(attr, **kw):
+        return getattr(pk.model("elotuzumab", **kw).disposition, attr) / getattr(d, attr)
+
+    assert ratio("cl", pomalidomide_backbone=1) == pytest.approx(1 - 0.19, abs=0.005)
+    assert ratio("cl", monotherapy=1) == pytest.approx(1 / 0.825, rel=1e-4)
+    assert ratio("v1", female=1) == pytest.approx(0.797)
+    assert ratio("v1", asian=1) == pytest.approx(0.885)
+    assert ratio("v1", b2m_ge_3_5=1) == pytest.approx(1.11)
+
+
 def test_exposure_rises_more_than_proportionally_with_dose():
     # PMID:28779463 (abstract): elotuzumab exposure increases more than proportionally to dose
     def auc(dose):
