@@ -1,7 +1,8 @@
 """Binding kinetics (mmmech.dynamics.kinetics): the equilibrium is the steady-state occupancy,
 the per-interval solution is exact (against LSODA), interval-mean concentrations keep the AUC,
 and the sourced data: bortezomib's blood proteasome inhibition after a dose and its recovery,
-carfilzomib's PBMC recovery and first-dose inhibition (a recorded disagreement)."""
+carfilzomib's PBMC recovery and first-dose inhibition (consistency checks: its capture rate
+was derived from those first-dose statements, round 7)."""
 
 import math
 
