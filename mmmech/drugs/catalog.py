@@ -83,7 +83,7 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
     if not isinstance(d, Mapping):
         raise _err(origin, w, "expected a table")
     allowed = {"kind", "half_life_h", "low_h", "high_h", "source", "measured", "derived", "note"}
-    allowed.add("verified")
+    allowed |= {"verified", "capture_per_nM_h"}
     extra = set(d) - allowed
     if extra:
         raise _err(origin, w, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
@@ -102,6 +102,12 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
     if "source" not in d:
         raise _err(origin, w, "missing 'source'")
     src = _check_source(d["source"], origin, w)
+    cap = d.get("capture_per_nM_h")
+    if cap is not None:
+        if kind != "covalent":
+            raise _err(origin, w, "capture_per_nM_h is for kind = 'covalent' only")
+        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not (0 < cap < math.inf):
+            raise _err(origin, w, f"capture_per_nM_h must be a number > 0 (1/(nM h)), got {cap!r}")
     return BindingKinetics(
         kind=str(kind),
         half_life_h=float(vals["half_life_h"] or 0.0),
@@ -112,6 +118,7 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
         derived=bool(d.get("derived", False)),
         note=str(d.get("note", "")),
         verified=bool(d.get("verified", True)),
+        capture_per_nM_h=None if cap is None else float(cap),
     )
 
 

@@ -256,6 +256,11 @@ class BindingKinetics:
         True when the number was computed from stated facts (arithmetic in `note`).
     note : str
     verified : bool
+    capture_per_nM_h : float or None
+        Covalent pairs only: the second-order capture rate constant ``k_cap`` (1/(nM h), the
+        in-vivo analogue of kinact/KI against the plasma concentration) when one was read or
+        derived (arithmetic in `note`); None: ``k_cap = k_recovery / K`` with the potency ``K``
+        (:mod:`mmmech.dynamics.kinetics`).
     """
 
     kind: str
@@ -267,6 +272,7 @@ class BindingKinetics:
     derived: bool = False
     note: str = ""
     verified: bool = True
+    capture_per_nM_h: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

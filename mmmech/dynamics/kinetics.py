@@ -10,12 +10,20 @@ The steady-state model sets a target's occupancy from the concentration at once,
   slope of 1, ``k_on = k_off / K`` (``d(theta)/dt = k_on c (1 - theta) - k_off theta``);
 - **covalent** (irreversible) binding: the drug-target adduct never dissociates; occupancy is
   lost only as new target replaces the inactivated one, at ``k_rec = ln 2 / t_recovery``, and
-  capture runs at the effective second-order rate ``k_cap = k_rec / K`` (no kinact/KI is
-  curated), so the same equation holds with ``k_off = k_rec``.
+  capture runs at a second-order rate ``k_cap``: ``d(theta)/dt = k_cap c (1 - theta) - k_rec
+  theta``, the same equation with ``k_off = k_rec`` and ``K = k_rec / k_cap``, Hill slope 1.
+  Without a curated capture rate ``k_cap = k_rec / K`` with the potency ``K``; with one
+  (:attr:`~mmmech.drugs.records.BindingKinetics.capture_per_nM_h`, e.g. carfilzomib's, derived
+  from first-dose proteasome inhibition in patients) the column's constant is
+  ``K_kin = (k_rec / k_cap) * (K_column / K_library)``, so a context that shifts the potency
+  (a binding-site mutation) shifts the capture in proportion.
 
-Both give the steady-state occupancy at constant concentration (the equilibrium of the
-equation is ``u / (1 + u)``). With the concentration held constant over an interval of
-length ``dt`` the solution is exact:
+Reversible binding and covalent binding without a capture rate give the steady-state occupancy
+at constant concentration (the equilibrium of the equation is ``u / (1 + u)``); with a capture
+rate the constant-concentration limit is ``k_cap c / (k_cap c + k_rec)``, the kinetic balance of
+capture and resynthesis, which need not equal the steady-state model's potency curve.
+
+With the concentration held constant over an interval of length ``dt`` the solution is exact:
 ``theta(t + dt) = eq + (theta(t) - eq) exp(-k_off (1 + u) dt)``, and its mean over the interval
 is ``eq + (theta(t) - eq) (1 - exp(-x)) / x`` with ``x = k_off (1 + u) dt``.
 :func:`occupancy_course` applies that per interval (vectorised over a batch);
@@ -50,6 +58,7 @@ __all__ = [
     "equilibrium",
     "interval_means",
     "kinetic_columns",
+    "capture_constant",
 ]
 
 
@@ -61,9 +70,10 @@ class KineticColumn:
     drug: str
     target: str
     node: str
-    K: float
+    K: float  # the constant of the occupancy course (the potency, or K_kin with a capture rate)
     hill: float
     kinetics: Any  # BindingKinetics
+    potency_K: float | None = None  # the column's steady-state potency (nM)
 
     @property
     def k_off(self) -> float:
@@ -174,15 +184,44 @@ def kinetic_columns(columns: Sequence[dict[str, Any]]) -> list[KineticColumn]:
         kin = binding_kinetics(col["drug"], col["target"])
         if kin is None:
             continue
+        K, hill = float(col["K"]), float(col.get("hill", 1.0) or 1.0)
+        cap = getattr(kin, "capture_per_nM_h", None)
+        if cap is not None:
+            K, hill = capture_constant(kin, K, _library_potency(col["drug"], col["target"])), 1.0
         out.append(
             KineticColumn(
                 column=i,
                 drug=str(col["drug"]),
                 target=str(col["target"]),
                 node=str(col["node"]),
-                K=float(col["K"]),
-                hill=float(col.get("hill", 1.0) or 1.0),
+                K=K,
+                hill=hill,
                 kinetics=kin,
+                potency_K=float(col["K"]),
             )
         )
     return out
+
+
+def _library_potency(drug: str, target: str) -> float:
+    for t in _drugs.get(drug).targets:
+        if t.target == target:
+            return float(t.potency_nM)
+    raise InvalidInputError(f"kinetic_columns(): {drug!r} has no target {target!r}")
+
+
+def capture_constant(kinetics: Any, K_column: float, K_library: float) -> float:
+    """The occupancy-course constant ``K_kin`` (nM) of a covalent pair with a curated capture
+    rate: ``(k_rec / k_cap) * (K_column / K_library)`` (``k_rec = ln 2 / half_life_h``): the
+    capture's own constant, shifted in proportion when a context changes the column's potency."""
+    cap = getattr(kinetics, "capture_per_nM_h", None)
+    if kinetics.kind != "covalent" or cap is None:
+        raise InvalidInputError(
+            "capture_constant(): needs covalent kinetics with capture_per_nM_h, got "
+            f"{kinetics.kind!r} with {cap!r}"
+        )
+    for name, v in (("K_column", K_column), ("K_library", K_library)):
+        if not (v > 0 and math.isfinite(v)):
+            raise InvalidInputError(f"capture_constant(): {name} must be > 0 nM, got {v!r}")
+    k_rec = math.log(2.0) / float(kinetics.half_life_h)
+    return k_rec / float(cap) * (float(K_column) / float(K_library))

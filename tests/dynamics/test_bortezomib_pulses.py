@@ -48,7 +48,9 @@ def test_bortezomib_alone_is_better_than_no_treatment(v_alone):
     "bortezomib alone progresses on day ~90 (APEX median TTP 189 d, PMID:15958804). The "
     "occupancy course matches sourced blood 20S inhibition; cell death stops when the proteasome "
     "recovers and no sourced commitment time / pulse-kill fraction was read (Shabaneh 2013 "
-    "DOI:10.1371/journal.pone.0056132 located, its results not reached)",
+    "DOI:10.1371/journal.pone.0056132 located, its results not reached; round 7: searched "
+    "again, and a commitment latch on the death readouts, even permanent, only moves "
+    "progression to day 108-126: the pulse's apoptosis amplitude is the limit)",
 )
 def test_typical_patient_on_bortezomib_alone_has_not_progressed_at_168_days(v_alone):
     # APEX: half the patients had not progressed by 189 d; the typical (median) patient should

@@ -38,8 +38,9 @@ def test_repeated_patients_get_their_own_course(monkeypatch):
 
     monkeypatch.setattr(cohort, "_distinct_rows", spy)
     got = simulate_cohort("rd", [B0, B1, B0, B0, B1], cycles=1, step_hours=6)
-    # Rd: flat doses and typical PK that reads neither weight nor BSA: one kernel row for all
-    assert calls == [(5, 1)]
+    # Rd: flat doses; dexamethasone's PK reads weight (per-kg parameters of Brady 1986, round 7),
+    # lenalidomide's reads neither weight nor BSA: one kernel row per distinct body, two for five
+    assert calls == [(5, 2)]
     alone = [simulate_cohort("rd", [b], cycles=1, step_hours=6) for b in (B0, B1)]
     for r, j in enumerate([0, 1, 0, 0, 1]):
         np.testing.assert_array_equal(got.m_protein[r], alone[j].m_protein[0])

@@ -37,13 +37,19 @@ def test_single_agent_dexamethasone_lowers_m_protein():
     # typical patient (marrow, reference adult), pulsed 40 mg (regimen d), 6 cycles
     (res,) = dynamics.simulate_regimens(["d"], cycles=6, step_hours=STEP)
     m = _m(res)
-    assert m.min() < 0.9 * m[0]  # at least a 10% fall below baseline (model: 13%)
+    # a fall below baseline (model: 2.3% with the round-7 dexamethasone PK, t1/2 4 h in cancer
+    # patients; 13% with the former healthy-women model, t1/2 7.3 h, whose own value the old 10%
+    # threshold was): the outside fact is the direction (responses to dexamethasone alone), not
+    # a size for the typical patient
+    assert m.min() < m[0]
     assert res.time_to_progression_days is None
     # and it is better than no treatment at every assessment after the first pulse
     (untreated,) = dynamics.simulate_regimens(
         [{"regimen": "d", "dose_scale": {"dexamethasone": 1e-9}}], cycles=6, step_hours=STEP
     )
     assert np.all(m[4:] < _m(untreated)[4:])
+    # and it stays well below untreated growth at the end (model: 3.16 vs 5.09 g/dL at 6 cycles)
+    assert m[-1] < 0.8 * _m(untreated)[-1]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ def test_the_standard_regimens_are_shipped():
         "rd", "vd", "kd", "pd", "td", "d", "vmp", "dara_vmp", "vrd", "krd", "ird", "dara_rd",
         "elo_rd", "dara_vd", "dara_kd", "pvd", "pano_vd", "isa_pd", "isa_kd", "teclistamab",
         "talquetamab", "ide_cel", "cilta_cel", "svd", "elo_pd", "elranatamab",
-        "dara_pd", "mp", "len_maintenance", "vrd_asct_len", "isa_krd",
+        "dara_pd", "mp", "len_maintenance", "vrd_asct_len", "isa_krd", "vtd", "d_vtd",
     }  # fmt: skip
     assert expected <= set(NAMES)
 
