@@ -89,7 +89,9 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
         raise _err(origin, w, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
     kind = d.get("kind")
     if kind not in ("reversible", "covalent", "damage"):
-        raise _err(origin, w, f"kind must be 'reversible', 'covalent' or 'damage', got {kind!r}")
+        raise _err(
+            origin, w, f"kind must be 'reversible' or 'covalent' (or 'damage'), got {kind!r}"
+        )
     damage_keys = ("formation_h", "exposure_h", "held_exposure_h")
     if kind != "damage" and any(k in d for k in damage_keys):
         raise _err(origin, w, f"{', '.join(damage_keys)} are for kind = 'damage' only")
