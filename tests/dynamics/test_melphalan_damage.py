@@ -38,20 +38,20 @@ def _load(theta, x50):
 def test_bolus_follows_the_closed_form_and_peaks_where_it_should():
     k = _kin()
     kf, kr = LN2 / k.formation_h, LN2 / k.half_life_h
-    dt, K = 1e-3, 1e5
-    T = int(200.0 / dt)
+    dt, K = 2e-3, 1e5
+    T = int(100.0 / dt)
     c = np.zeros((1, T))
-    c[0, 0] = 1e6  # a 3.6-s pulse of 1000 nM h: a bolus at this resolution
+    c[0, 0] = 5e5  # a 7.2-s pulse of 1000 nM h: a bolus at this resolution
     end, _ = kn.damage_course(c, dt, K, k.half_life_h, k.formation_h, k.exposure_h)
     x = _load(end[0], K * k.exposure_h)
     t = (np.arange(T) + 1) * dt
-    D = 1e6 * dt
+    D = 5e5 * dt
     tb = t - dt / 2  # the pulse's centre
     closed = D * kf / (kf - kr) * (np.exp(-kr * tb) - np.exp(-kf * tb))
     sel = t > 0.05
     np.testing.assert_allclose(x[sel], closed[sel], rtol=1e-4)
     t_peak = math.log(kf / kr) / (kf - kr)
-    assert t[int(np.argmax(x))] == pytest.approx(t_peak, abs=0.01)
+    assert t[int(np.argmax(x))] == pytest.approx(t_peak, abs=0.02)
 
 
 def test_piecewise_course_matches_lsoda_including_interval_means():
@@ -197,3 +197,27 @@ def test_damage_records_and_arguments_are_checked():
         kn.damage_course(np.ones((1, 3)), 1.0, 1.0, 2.0, 2.0, 1.0)
     with pytest.raises(InvalidInputError, match="exposure_h must be > 0"):
         kn.damage_course(np.ones((1, 3)), 1.0, 1.0, 2.0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("regimen", ["vmp", "dara_vmp"])
+def test_removing_melphalan_never_improves_a_melphalan_arm(regimen):
+    full, without = simulate_regimens(
+        [regimen, {"regimen": regimen, "drop": ["melphalan"]}], cycles=3
+    )
+    m_full = full.timecourse["m_protein_g_per_dL"].to_numpy()
+    m_without = without.timecourse["m_protein_g_per_dL"].to_numpy()
+    assert np.all(m_full <= m_without + 1e-9)
+
+
+def test_more_high_dose_melphalan_never_worsens_the_transplant_course():
+    arms = [
+        {"regimen": "vrd_asct_len", "dose_scale": {"melphalan": f}, "label": str(f)}
+        for f in (0.5, 1.0)
+    ]
+    half, full = simulate_regimens(arms, cycles=8)
+    m_half = half.timecourse["m_protein_g_per_dL"].to_numpy()
+    m_full = full.timecourse["m_protein_g_per_dL"].to_numpy()
+    assert np.all(m_full <= m_half + 1e-9)
+    occ_half = half.timecourse["occupancy_melphalan_DNA"].to_numpy()
+    occ_full = full.timecourse["occupancy_melphalan_DNA"].to_numpy()
+    assert occ_full.max() > occ_half.max() > 0.0
