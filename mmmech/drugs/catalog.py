@@ -83,15 +83,24 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
     if not isinstance(d, Mapping):
         raise _err(origin, w, "expected a table")
     allowed = {"kind", "half_life_h", "low_h", "high_h", "source", "measured", "derived", "note"}
-    allowed |= {"verified", "capture_per_nM_h"}
+    allowed |= {"verified", "capture_per_nM_h", "formation_h", "exposure_h", "held_exposure_h"}
     extra = set(d) - allowed
     if extra:
         raise _err(origin, w, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
     kind = d.get("kind")
-    if kind not in ("reversible", "covalent"):
-        raise _err(origin, w, f"kind must be 'reversible' or 'covalent', got {kind!r}")
+    if kind not in ("reversible", "covalent", "damage"):
+        raise _err(
+            origin, w, f"kind must be 'reversible' or 'covalent' (or 'damage'), got {kind!r}"
+        )
+    damage_keys = ("formation_h", "exposure_h", "held_exposure_h")
+    if kind != "damage" and any(k in d for k in damage_keys):
+        raise _err(origin, w, f"{', '.join(damage_keys)} are for kind = 'damage' only")
+    if kind == "damage":
+        for k in ("formation_h", "exposure_h"):
+            if k not in d:
+                raise _err(origin, w, f"kind = 'damage' needs {k!r}")
     vals: dict[str, float | None] = {}
-    for k in ("half_life_h", "low_h", "high_h"):
+    for k in ("half_life_h", "low_h", "high_h", *damage_keys):
         v = d.get(k)
         if v is None and k != "half_life_h":
             vals[k] = None
@@ -119,6 +128,9 @@ def _kinetics(d: Any, origin: str, where: str) -> BindingKinetics:
         note=str(d.get("note", "")),
         verified=bool(d.get("verified", True)),
         capture_per_nM_h=None if cap is None else float(cap),
+        formation_h=vals["formation_h"],
+        exposure_h=vals["exposure_h"],
+        held_exposure_h=vals["held_exposure_h"],
     )
 
 

@@ -261,6 +261,13 @@ class BindingKinetics:
         in-vivo analogue of kinact/KI against the plasma concentration) when one was read or
         derived (arithmetic in `note`); None: ``k_cap = k_recovery / K`` with the potency ``K``
         (:mod:`mmmech.dynamics.kinetics`).
+    formation_h, exposure_h, held_exposure_h : float or None
+        ``kind = "damage"`` only (DNA damage carried in time, melphalan): the half-life of
+        crosslink formation from the drug's monoadducts, the effective exposure time (h) of
+        the potency's nominal in-vitro concentration (so the damage at half effect is
+        ``K * exposure_h``, in nM h), and, for doses without a PK model (held at the
+        reference exposure for 24 h), the hours of reference exposure one dose stands for.
+        For ``"damage"`` `half_life_h` is the repair half-life of the damage.
     """
 
     kind: str
@@ -273,6 +280,9 @@ class BindingKinetics:
     note: str = ""
     verified: bool = True
     capture_per_nM_h: float | None = None
+    formation_h: float | None = None
+    exposure_h: float | None = None
+    held_exposure_h: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

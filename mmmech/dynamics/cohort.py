@@ -810,7 +810,12 @@ def simulate_cohort(
                             if kc.drug != d:
                                 continue
                             _, mean = occupancy_course(
-                                fine, float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+                                fine,
+                                float(step_hours) / nf,
+                                kc.K,
+                                kc.kinetics.half_life_h,
+                                kc.hill,
+                                kinetics=kc.kinetics,
                             )
                             occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
                 if eff_sc:

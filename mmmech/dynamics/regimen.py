@@ -435,14 +435,24 @@ def _conc_intervals(
     evs = [e for e in events if e.drug == drug]
     if not evs:
         return np.zeros(len(edges_h) - 1)
+    covered = False
     if _has_pk(drug):
         m = _pk_model(drug, covariates)
-        if all(PK_ROUTES.get(e.route, e.route) in m.routes for e in evs):
+        covered = all(PK_ROUTES.get(e.route, e.route) in m.routes for e in evs)
+        if covered:
             out = interval_means(m, _pk_doses(m, evs), edges_h)
             if out is not None:
                 return out
     mid = 0.5 * (edges_h[1:] + edges_h[:-1])
-    return _conc_matrix(drug, events, mid, no_pk, covariates, [])
+    held = _conc_matrix(drug, events, mid, no_pk, covariates, [])
+    if not covered and not _cellular(drug):
+        # DNA-damage kinetics integrate exposure: a dose held at the reference for 24 h stands
+        # for `held_exposure_h` hours of it (drugs.toml), not 24 (docs/dynamics.md, melphalan)
+        for t in _drugs.get(drug).targets:
+            k = t.kinetics
+            if k is not None and k.kind == "damage" and k.held_exposure_h is not None:
+                return held * (float(k.held_exposure_h) / 24.0)
+    return held
 
 
 def _conc_matrix(
@@ -675,7 +685,12 @@ def simulate_regimens(
         if kc.drug not in conc_fine or (free is not None and not bool(free[kc.column])):
             continue
         end, mean = occupancy_course(
-            conc_fine[kc.drug], float(step_hours) / nf, kc.K, kc.kinetics.half_life_h, kc.hill
+            conc_fine[kc.drug],
+            float(step_hours) / nf,
+            kc.K,
+            kc.kinetics.half_life_h,
+            kc.hill,
+            kinetics=kc.kinetics,
         )
         node_i = cm.index(kc.node)
         value[:, :, node_i] = mean.reshape(R, K, nf).mean(axis=2)
