@@ -67,17 +67,19 @@ cdef extern from "_rosenbrock_helpers.h":
     void mr_lu(Py_ssize_t m, const int32_t* diag_pos, const int32_t* l_ptr, const int32_t* l_pos,
                const int32_t* upd_ptr, const int32_t* upd_dst, const int32_t* upd_l,
                const int32_t* upd_u, double* a, double* dinv, int* bad) noexcept nogil
-    void mr_solve(Py_ssize_t m, const int32_t* perm, const int32_t* l_ptr, const int32_t* l_pos,
+    void mr_solve(Py_ssize_t m, const int32_t* l_ptr, const int32_t* l_pos,
                   const int32_t* l_row, const int32_t* u_ptr, const int32_t* u_pos,
-                  const int32_t* u_col, const double* a, const double* dinv, const double* rhs,
-                  double* b, double* out) noexcept nogil
-    void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* re, const double* Ks,
-                    const double* y, const double* ynew, double atol, double rtol,
-                    double* en) noexcept nogil
+                  const int32_t* u_col, const double* a, const double* dinv,
+                  double* b) noexcept nogil
+    void mr_errnorm(Py_ssize_t N, Py_ssize_t NL, Py_ssize_t ns, const double* re,
+                    const double* Ks, const double* y, const double* ynew, double atol,
+                    double rtol, double* en) noexcept nogil
     void mr_fnorm(Py_ssize_t N, const double* F, const double* y, double atol, double rtol,
                   double* en) noexcept nogil
-    void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
+    void mr_comb(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
+    void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
+                  const double* y, const double* k, double* acc) noexcept nogil
 
 
 def _set_tables():
@@ -356,6 +358,8 @@ cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
     cdef const double* val = job.values + (r * job.K + k) * job.C
     for c in range(job.C):
         g.y[job.cols[c] * LANES + l] = val[c]
+        g.U[job.cols[c] * LANES + l] = val[c]
+        g.ynew[job.cols[c] * LANES + l] = val[c]
     g.t[l] = 0.0
     g.tries[l] = 0
     g.rejected[l] = 0
@@ -377,6 +381,9 @@ cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept n
     cdef const double* y0 = job.y0 + r * N
     for i in range(N):
         g.y[i * LANES + l] = fv[i] if fixed[i] else y0[i]
+        # U and ynew equal y on the nodes without a rule (the stage loops skip them)
+        g.U[i * LANES + l] = g.y[i * LANES + l]
+        g.ynew[i * LANES + l] = g.y[i * LANES + l]
         g.fr[i * LANES + l] = 1.0 if (job.has_rule[i] and not fixed[i]) else 0.0
         g.tau[i * LANES + l] = job.tau[p * N + i]
         g.ymax[i * LANES + l] = job.ymax[p * N + i]
@@ -419,7 +426,7 @@ cdef void _finish(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
 
 cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     """One Rosenbrock (RODAS4) step attempt in every lane (idle lanes compute on dummy values)."""
-    cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, l, s, j
+    cdef Py_ssize_t N = job.N, NL = job.N * LANES, mL = job.m * LANES, i, l, s, j
     cdef double cA[SMAX]
     cdef double en[LANES]
     cdef double tot, sc, ay, an, ev, fac, rem
@@ -429,7 +436,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     # f(y), the op values and the exact Jacobian there; W = I/(gamma h) - J, factored
     _deriv(job, g, g.y, g.F0)
     if job.jump & 1:
-        mr_fnorm(N, g.F0, g.y, job.atol, job.rtol, en)
+        mr_fnorm(job.m, g.F0, g.y, job.atol, job.rtol, en)  # f = 0 on the other nodes
     for l in range(LANES):
         if g.active[l]:
             if (job.jump & 1) and g.tries[l] == 0:
@@ -460,21 +467,22 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         elif RNEWF[s]:
             for j in range(s):
                 cA[j] = RA[s][j]
-            mr_comb(NL, s, cA, g.y, g.Ks, g.U)
+            mr_comb(mL, NL, s, cA, g.y, g.Ks, g.U)  # U = y on the other nodes
             _deriv(job, g, g.U, g.F)
             src = g.F
         # else: the previous stage's f is reused (src unchanged)
         for j in range(s):
             cA[j] = RC[s][j]
-        mm_stage(NL, s, cA, g.inv_h, src, g.Ks, g.rhs)  # rhs = F + sum_j (C_j / h) K_j
-        # nodes without a rule keep K = 0 (the buffer starts zeroed and is never written there)
-        mr_solve(job.m, job.perm, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos,
-                 job.u_col, g.a, g.dinv, g.rhs, g.b, g.Ks + s * NL)
+        # K_s = W^-1 (F + sum_j (C_j / h) K_j) on the rule nodes (numbered first, in elimination
+        # order); nodes without a rule keep K = 0 (the buffer starts zeroed, never written there)
+        mr_stage(mL, NL, s, cA, g.inv_h, src, g.Ks, g.Ks + s * NL)
+        mr_solve(job.m, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos, job.u_col, g.a,
+                 g.dinv, g.Ks + s * NL)
     # candidate and error norm (per lane)
     for j in range(NS):
         cA[j] = RM[j]
-    mr_comb(NL, NS, cA, g.y, g.Ks, g.ynew)
-    mr_errnorm(N, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
+    mr_comb(mL, NL, NS, cA, g.y, g.Ks, g.ynew)  # ynew = y on the other nodes
+    mr_errnorm(job.m, NL, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
     for l in range(LANES):
         if not g.active[l]:
             continue
@@ -640,6 +648,38 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     for arr, bound in ((cols_a, N), (outn, N), (pidx, P)):
         if arr.shape[0] and (arr.min() < 0 or arr.max() >= bound):
             raise ValueError("_rosenbrock kernel: an index is out of range")
+    # nodes renumbered inside the kernel: the rule nodes first, in the elimination order of
+    # `structure`, then the others; the solves need no gather and the stage loops and the error
+    # norm run over the m rule nodes only (K = 0 elsewhere)
+    perm0 = np.asarray(st["perm"], dtype=np.int64)
+    order = np.concatenate([perm0, np.nonzero(np.diff(prog_ptr) == 0)[0]]).astype(np.int64)
+    pos = np.empty(N, dtype=np.int64)
+    pos[order] = np.arange(N)
+    lens = np.diff(prog_ptr)[order]
+    n_ops0 = prog_op.shape[0]
+    op_old = (np.concatenate([np.arange(prog_ptr[i], prog_ptr[i + 1]) for i in order])
+              .astype(np.int64) if n_ops0 else np.zeros(0, dtype=np.int64))
+    op_new = np.empty(n_ops0, dtype=np.int64)
+    op_new[op_old] = np.arange(n_ops0)
+    prog_ptr = np.ascontiguousarray(np.concatenate([[0], np.cumsum(lens)]), dtype=np.int64)
+    prog_op = _i32(np.asarray(prog_op)[op_old])
+    prog_arg = _i32(np.asarray(prog_arg)[op_old])
+    edge_src = _i32(pos[edge_src])
+
+    def _ops(a):
+        a = np.asarray(a, dtype=np.int64)[op_old]
+        return np.where(a >= 0, op_new[np.maximum(a, 0)], -1)
+
+    st = dict(st, arg1=_ops(st["arg1"]), arg2=_ops(st["arg2"]),
+              lit_pos=np.asarray(st["lit_pos"], dtype=np.int64)[op_old],
+              perm=np.arange(perm0.size, dtype=np.int64))
+    tau = np.ascontiguousarray(tau[:, order])
+    ymax = np.ascontiguousarray(ymax[:, order])
+    fixed_mask = np.ascontiguousarray(fixed_mask[:, order])
+    fixed_value = np.ascontiguousarray(fixed_value[:, order])
+    y0 = np.ascontiguousarray(y0[:, order])
+    cols_a = _i32(pos[cols_a])
+    outn = _i32(pos[outn])
     has_rule = np.ascontiguousarray(np.diff(prog_ptr) > 0, dtype=np.uint8)
     moving = has_rule[edge_src].astype(bool) if E else np.zeros(0, dtype=bool)
     # slots: the moving edges, then the constant ones read from `cols` (recomputed at each
@@ -859,7 +899,7 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
         raise exc
     if failed[0]:
         raise MemoryError("_rosenbrock kernel: could not allocate the per-thread buffers")
-    return out, y_out, ok.astype(bool), steps
+    return out, np.ascontiguousarray(y_out[:, pos]), ok.astype(bool), steps
 
 
 def relax_course(eq, decay, mean_w, theta0, int num_threads=0):

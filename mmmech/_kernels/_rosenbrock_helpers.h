@@ -219,23 +219,16 @@ static void mr_lu(Py_ssize_t m, const int32_t* MM_RESTRICT diag_pos,
     }
 }
 
-/* Solve W x = rhs for the rule nodes: b (m * L, elimination order) gathered from rhs (node
-   indexed), forward and backward substitution, scattered to out (node indexed; entries of nodes
-   without a rule are left untouched and must be zero). */
+/* Solve W x = b in place for the m rule nodes, numbered in elimination order (the kernel
+   renumbers the nodes so: rule nodes first, in the order of `structure`): forward and backward
+   substitution on b (m * L). */
 MM_CLONES
-static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
-                     const int32_t* MM_RESTRICT l_ptr, const int32_t* MM_RESTRICT l_pos,
-                     const int32_t* MM_RESTRICT l_row, const int32_t* MM_RESTRICT u_ptr,
-                     const int32_t* MM_RESTRICT u_pos, const int32_t* MM_RESTRICT u_col,
-                     const double* MM_RESTRICT a, const double* MM_RESTRICT dinv,
-                     const double* MM_RESTRICT rhs, double* MM_RESTRICT b,
-                     double* MM_RESTRICT out)
+static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT l_ptr,
+                     const int32_t* MM_RESTRICT l_pos, const int32_t* MM_RESTRICT l_row,
+                     const int32_t* MM_RESTRICT u_ptr, const int32_t* MM_RESTRICT u_pos,
+                     const int32_t* MM_RESTRICT u_col, const double* MM_RESTRICT a,
+                     const double* MM_RESTRICT dinv, double* MM_RESTRICT b)
 {
-    for (Py_ssize_t k = 0; k < m; k++) {
-        const double* s = rhs + (Py_ssize_t)perm[k] * MM_LANES;
-        double* d = b + k * MM_LANES;
-        for (int l = 0; l < MM_LANES; l++) d[l] = s[l];
-    }
     for (Py_ssize_t k = 0; k < m; k++) {
         const double* bk = b + k * MM_LANES;
         for (int32_t q = l_ptr[k]; q < l_ptr[k + 1]; q++) {
@@ -254,22 +247,17 @@ static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
         const double* di = dinv + k * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) bk[l] *= di[l];
     }
-    for (Py_ssize_t k = 0; k < m; k++) {
-        double* o = out + (Py_ssize_t)perm[k] * MM_LANES;
-        const double* d = b + k * MM_LANES;
-        for (int l = 0; l < MM_LANES; l++) o[l] = d[l];
-    }
 }
 
 /* en[l] = sum_i (err_i / (atol + rtol max(|y_i|, |ynew_i|)))^2 with err = sum_j re[j] K_j
-   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost */
+   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost; over the first N
+   nodes (the rule nodes: the others have err = 0), stage j's K at Ks + j * NL */
 MM_CLONES
-static void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* MM_RESTRICT re,
+static void mr_errnorm(Py_ssize_t N, Py_ssize_t NL, Py_ssize_t ns, const double* MM_RESTRICT re,
                        const double* MM_RESTRICT Ks, const double* MM_RESTRICT y,
                        const double* MM_RESTRICT ynew, double atol, double rtol,
                        double* MM_RESTRICT en)
 {
-    const Py_ssize_t NL = N * MM_LANES;
     double acc[MM_LANES];
     for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
     for (Py_ssize_t i = 0; i < N; i++) {
@@ -308,18 +296,38 @@ static void mr_fnorm(Py_ssize_t N, const double* MM_RESTRICT F, const double* MM
     for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
 }
 
-/* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */
+/* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0, in j order, for the first n
+   entries (n = m * L: the rule nodes; K_j at K + j * NL) */
 MM_CLONES
-static void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
+static void mr_comb(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
                     const double* MM_RESTRICT y, const double* MM_RESTRICT K,
                     double* MM_RESTRICT acc)
 {
-    memcpy(acc, y, (size_t)NL * sizeof(double));
+    memcpy(acc, y, (size_t)n * sizeof(double));
     for (Py_ssize_t j = 0; j < s; j++) {
         if (coef[j] == 0.0) continue;
         const double c = coef[j];
         const double* kj = K + j * NL;
-        for (Py_ssize_t i = 0; i < NL; i++) acc[i] += c * kj[i];
+        for (Py_ssize_t i = 0; i < n; i++) acc[i] += c * kj[i];
+    }
+}
+
+/* Stage right-hand side (mm_stage's arithmetic): acc = y + sum_j (hh * a[j]) * k_j over j < s
+   with a[j] != 0, in j order, first n entries; K_j at k + j * NL (acc may be k + s * NL) */
+MM_CLONES
+static void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
+                     const double* MM_RESTRICT hh, const double* MM_RESTRICT y,
+                     const double* k, double* acc)
+{
+    memcpy(acc, y, (size_t)n * sizeof(double));
+    for (Py_ssize_t j = 0; j < s; j++) {
+        if (a[j] == 0.0) continue;
+        double c[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) c[l] = hh[l] * a[j];
+        const double* MM_RESTRICT kj = k + j * NL;
+        double* MM_RESTRICT o = acc;
+        for (Py_ssize_t i = 0; i < n; i += MM_LANES)
+            for (int l = 0; l < MM_LANES; l++) o[i + l] += c[l] * kj[i + l];
     }
 }
 
