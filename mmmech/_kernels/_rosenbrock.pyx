@@ -9,7 +9,9 @@
 # node and edge values lane-interleaved, every lane with its own step size, time and interval;
 # lanes advance in lock step (one step attempt for all at once). The matrix W = I/(gamma h) - J
 # is factored sparsely in the fixed order of ``_rosenbrock_ref.structure`` (no pivoting; a lane
-# whose pivot vanishes rejects the step and halves it). Per lane the arithmetic does not depend
+# whose pivot vanishes rejects the step and halves it); inside the kernel the nodes are renumbered,
+# rule nodes first in that order, so the solves run in place and the stage loops cover the rule
+# nodes only (the state is mapped back on return). Per lane the arithmetic does not depend
 # on the other lanes, so results do not depend on the thread count or on batching.
 from cython.parallel cimport parallel, prange
 from libc.math cimport pow, fabs, sqrt
@@ -41,8 +43,6 @@ cdef extern from "_rosenbrock_helpers.h":
                   const double* y, const double* k, double* acc) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
                  const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
-    void mm_gather_clip(Py_ssize_t m, const int32_t* src, const double* X,
-                        double* px) noexcept nogil
     void mr_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int32_t* nl_ptr,
                   const int32_t* nl_op, const int32_t* nl_out, const int32_t* nl_a1,
                   const int32_t* nl_a2, const int32_t* fval, const double* X,
@@ -209,7 +209,6 @@ cdef struct Group:
     double* F
     double* F0
     double* Ks      # NS * NL
-    double* rhs
     double* tau
     double* ymax
     double* fr
@@ -231,7 +230,6 @@ cdef struct Group:
     double* adj     # n_val * L
     double* a       # nnz * L
     double* dinv    # m * L
-    double* b       # m * L
     double* xnb     # npow * L: x^n per group of moving edges (mr_pow)
     double hh[LANES]
     double inv_h[LANES]
@@ -254,8 +252,8 @@ cdef struct Group:
 
 cdef Py_ssize_t _group_doubles(const Job* job) noexcept nogil:
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES
-    return ((9 + NS) * NL + 6 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_val * LANES
-            + job.nnz * LANES + 2 * job.m * LANES + 3 * job.npow * LANES)
+    return ((8 + NS) * NL + 6 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_val * LANES
+            + job.nnz * LANES + job.m * LANES + 3 * job.npow * LANES)
 
 
 cdef Group* _group_new(const Job* job) noexcept nogil:
@@ -276,7 +274,6 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.U = p; p += NL
     g.F = p; p += NL
     g.F0 = p; p += NL
-    g.rhs = p; p += NL
     g.tau = p; p += NL
     g.ymax = p; p += NL
     g.fr = p; p += NL
@@ -297,7 +294,6 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.adj = p; p += job.n_val * LANES
     g.a = p; p += job.nnz * LANES
     g.dinv = p; p += job.m * LANES
-    g.b = p; p += job.m * LANES
     g.xnb = p; p += job.npow * LANES
     g.gn = p; p += job.npow * LANES
     g.pxg = p; p += job.npow * LANES
