@@ -9,7 +9,9 @@
 # node and edge values lane-interleaved, every lane with its own step size, time and interval;
 # lanes advance in lock step (one step attempt for all at once). The matrix W = I/(gamma h) - J
 # is factored sparsely in the fixed order of ``_rosenbrock_ref.structure`` (no pivoting; a lane
-# whose pivot vanishes rejects the step and halves it). Per lane the arithmetic does not depend
+# whose pivot vanishes rejects the step and halves it); inside the kernel the nodes are renumbered,
+# rule nodes first in that order, so the solves run in place and the stage loops cover the rule
+# nodes only (the state is mapped back on return). Per lane the arithmetic does not depend
 # on the other lanes, so results do not depend on the thread count or on batching.
 from cython.parallel cimport parallel, prange
 from libc.math cimport pow, fabs, sqrt
@@ -41,40 +43,43 @@ cdef extern from "_rosenbrock_helpers.h":
                   const double* y, const double* k, double* acc) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
                  const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
-    void mm_gather_clip(Py_ssize_t m, const int32_t* src, const double* X,
-                        double* px) noexcept nogil
-    void mr_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int64_t* prog_ptr,
-                  const int32_t* prog_op, const int32_t* prog_slot, const int32_t* arg1,
-                  const int32_t* arg2, const double* ph, const double* X, const double* ymax,
-                  const double* tau, const double* fr, double* v, double* D) noexcept nogil
-    void mr_pow(Py_ssize_t npow, const int32_t* rep, const double* px, const double* pn,
-                double* xnb) noexcept nogil
-    void mr_hill_pow(Py_ssize_t nd, const int32_t* pow_id, const double* px, const double* xnb,
+    void mr_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int32_t* nl_ptr,
+                  const int32_t* nl_op, const int32_t* nl_out, const int32_t* nl_a1,
+                  const int32_t* nl_a2, const int32_t* fval, const double* X,
+                  const double* ymax, const double* tau, const double* fr, double* v,
+                  double* D) noexcept nogil
+    void mr_pow(Py_ssize_t npow, const int32_t* gsrc, const double* X, const double* gn,
+                double* pxg, double* xnb) noexcept nogil
+    void mr_hill_pow(Py_ssize_t nd, const int32_t* pow_id, const double* pxg, const double* xnb,
                      const double* B, const double* Kn, const double* w, const double* lin,
                      double* out) noexcept nogil
-    void mr_hill_d(Py_ssize_t nd, const int32_t* src, const double* X, const double* px,
-                   const double* ph, const double* n, const double* B, const double* Kn,
-                   const double* w, const double* lin, double* dh) noexcept nogil
+    void mr_hill_d(Py_ssize_t nd, const int32_t* src, const int32_t* pow_id, const double* X,
+                   const double* pxg, const double* ph, const double* n, const double* B,
+                   const double* Kn, const double* w, const double* lin,
+                   double* dh) noexcept nogil
     void mr_matrix(Py_ssize_t m, const int32_t* perm, const int32_t* diag_pos, Py_ssize_t nnz,
                    Py_ssize_t n_rule, const int32_t* rule_nodes, const int64_t* prog_ptr,
                    const int32_t* prog_op, const int32_t* prog_slot, const int32_t* arg1,
-                   const int32_t* arg2, const int32_t* lit_pos, const double* v, double* adj,
+                   const int32_t* arg2, const int32_t* vidx, const int32_t* lit_pos,
+                   const double* v, double* adj,
                    const double* dh, const double* ymax, const double* tau, const double* fr,
                    const double* inv_gh, double* a) noexcept nogil
     void mr_lu(Py_ssize_t m, const int32_t* diag_pos, const int32_t* l_ptr, const int32_t* l_pos,
                const int32_t* upd_ptr, const int32_t* upd_dst, const int32_t* upd_l,
                const int32_t* upd_u, double* a, double* dinv, int* bad) noexcept nogil
-    void mr_solve(Py_ssize_t m, const int32_t* perm, const int32_t* l_ptr, const int32_t* l_pos,
+    void mr_solve(Py_ssize_t m, const int32_t* l_ptr, const int32_t* l_pos,
                   const int32_t* l_row, const int32_t* u_ptr, const int32_t* u_pos,
-                  const int32_t* u_col, const double* a, const double* dinv, const double* rhs,
-                  double* b, double* out) noexcept nogil
-    void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* re, const double* Ks,
-                    const double* y, const double* ynew, double atol, double rtol,
-                    double* en) noexcept nogil
+                  const int32_t* u_col, const double* a, const double* dinv,
+                  double* b) noexcept nogil
+    void mr_errnorm(Py_ssize_t N, Py_ssize_t NL, Py_ssize_t ns, const double* re,
+                    const double* Ks, const double* y, const double* ynew, double atol,
+                    double rtol, double* en) noexcept nogil
     void mr_fnorm(Py_ssize_t N, const double* F, const double* y, double atol, double rtol,
                   double* en) noexcept nogil
-    void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
+    void mr_comb(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* coef, const double* y,
                  const double* K, double* acc) noexcept nogil
+    void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
+                  const double* y, const double* k, double* acc) noexcept nogil
 
 
 def _set_tables():
@@ -132,8 +137,20 @@ def openmp_enabled():
 
 cdef struct Job:
     Py_ssize_t N, E, R, K, C, M, nd, n_ops, n_rule, m, nnz, npow
+    Py_ssize_t n_val           # E + the ops that are not literals: values per lane (v, adj)
+    Py_ssize_t n_in            # constant slots (after the nd moving ones) read from `cols`
     const int32_t* pow_rep     # (npow,) a moving slot of each group sharing source and exponent
+    const int32_t* pow_src     # (npow,) the source node of each group
     const int32_t* pow_id      # (nd,) the group of each moving slot
+    const int32_t* nl_ptr      # (n_rule + 1,) each rule's ops that are not literals: nl_*
+    const int32_t* nl_op
+    const int32_t* nl_out      # value index written
+    const int32_t* nl_a1       # value indices read (NOT: a1; AND, OR: a1, a2); CONST: a2 = c
+    const int32_t* nl_a2
+    const int32_t* fval        # (n_rule,) value index of each rule's result
+    const int32_t* vidx        # (n_ops,) value index of each program op
+    const int32_t* a1v         # (n_ops,) operands as value indices (-1: none)
+    const int32_t* a2v
     const int64_t* prog_ptr
     const int32_t* prog_op
     const int32_t* prog_slot
@@ -192,17 +209,16 @@ cdef struct Group:
     double* F
     double* F0
     double* Ks      # NS * NL
-    double* rhs
     double* tau
     double* ymax
     double* fr
-    double* px
     double* pn
+    double* gn      # npow * L: each group's Hill exponent
+    double* pxg     # npow * L: each group's clipped source activity
     double* pB
     double* pKn
     double* pw
     double* plin
-    double* ph
     double* dh
     double* cn      # constant edges' parameters (E - nd) * L
     double* cB
@@ -210,11 +226,10 @@ cdef struct Group:
     double* cw
     double* clin
     double* cx
-    double* v       # n_ops * L
-    double* adj
+    double* v       # n_val * L: literals in slot order (E), then the other ops' values
+    double* adj     # n_val * L
     double* a       # nnz * L
     double* dinv    # m * L
-    double* b       # m * L
     double* xnb     # npow * L: x^n per group of moving edges (mr_pow)
     double hh[LANES]
     double inv_h[LANES]
@@ -237,8 +252,8 @@ cdef struct Group:
 
 cdef Py_ssize_t _group_doubles(const Job* job) noexcept nogil:
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES
-    return ((9 + NS) * NL + 8 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_ops * LANES
-            + job.nnz * LANES + 2 * job.m * LANES + job.npow * LANES)
+    return ((8 + NS) * NL + 6 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_val * LANES
+            + job.nnz * LANES + job.m * LANES + 3 * job.npow * LANES)
 
 
 cdef Group* _group_new(const Job* job) noexcept nogil:
@@ -259,18 +274,15 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.U = p; p += NL
     g.F = p; p += NL
     g.F0 = p; p += NL
-    g.rhs = p; p += NL
     g.tau = p; p += NL
     g.ymax = p; p += NL
     g.fr = p; p += NL
     g.Ks = p; p += NS * NL
-    g.px = p; p += EL
     g.pn = p; p += EL
     g.pB = p; p += EL
     g.pKn = p; p += EL
     g.pw = p; p += EL
     g.plin = p; p += EL
-    g.ph = p; p += EL
     g.dh = p; p += EL
     g.cn = p; p += CL
     g.cB = p; p += CL
@@ -278,15 +290,18 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.cw = p; p += CL
     g.clin = p; p += CL
     g.cx = p; p += CL
-    g.v = p; p += job.n_ops * LANES
-    g.adj = p; p += job.n_ops * LANES
+    g.v = p; p += job.n_val * LANES
+    g.adj = p; p += job.n_val * LANES
     g.a = p; p += job.nnz * LANES
     g.dinv = p; p += job.m * LANES
-    g.b = p; p += job.m * LANES
     g.xnb = p; p += job.npow * LANES
+    g.gn = p; p += job.npow * LANES
+    g.pxg = p; p += job.npow * LANES
     # idle lanes hold finite dummy values (tau 1, Hill slope 1, ...)
     for i in range(NL):
         g.tau[i] = 1.0
+    for i in range(job.npow * LANES):
+        g.gn[i] = 1.0
     for i in range(EL):
         g.pn[i] = 1.0
         g.pB[i] = 1.0
@@ -310,23 +325,28 @@ cdef void _group_free(Group* g) noexcept nogil:
 
 
 cdef inline void _deriv(const Job* job, Group* g, const double* X, double* D) noexcept nogil:
-    mm_gather_clip(job.nd, job.slot_src, X, g.px)
-    # mm_hill's arithmetic with x^n computed once per (source, exponent) group
-    mr_pow(job.npow, job.pow_rep, g.px, g.pn, g.xnb)
-    mr_hill_pow(job.nd, job.pow_id, g.px, g.xnb, g.pB, g.pKn, g.pw, g.plin, g.ph)
-    mr_rules(job.n_rule, job.rule_nodes, job.prog_ptr, job.prog_op, job.prog_slot, job.arg1,
-             job.arg2, g.ph, X, g.ymax, g.tau, g.fr, g.v, D)
+    # mm_hill's arithmetic with x^n computed once per (source, exponent) group, written into the
+    # literal slots of v
+    mr_pow(job.npow, job.pow_src, X, g.gn, g.pxg, g.xnb)
+    mr_hill_pow(job.nd, job.pow_id, g.pxg, g.xnb, g.pB, g.pKn, g.pw, g.plin, g.v)
+    mr_rules(job.n_rule, job.rule_nodes, job.nl_ptr, job.nl_op, job.nl_out, job.nl_a1,
+             job.nl_a2, job.fval, X, g.ymax, g.tau, g.fr, g.v, D)
 
 
-cdef void _const_literals(const Job* job, Group* g) noexcept nogil:
-    """Literals of the edges whose source has no rule (held values), every lane."""
-    cdef Py_ssize_t c, l, nd = job.nd, NC = job.E - job.nd
+cdef void _const_literals(const Job* job, Group* g, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """Literals of the constant slots c0..c1-1 (edges whose source has no rule: held values),
+    every lane, into their slots of v."""
+    cdef Py_ssize_t c, l, nd = job.nd
     cdef double v
-    for c in range(NC):
+    if c1 <= c0:
+        return
+    for c in range(c0, c1):
         for l in range(LANES):
             v = g.y[job.slot_src[nd + c] * LANES + l]
             g.cx[c * LANES + l] = 0.0 if v < 0.0 else (1.0 if v > 1.0 else v)
-    mm_hill(NC * LANES, g.cx, g.cn, g.cB, g.cKn, g.cw, g.clin, g.ph + nd * LANES)
+    mm_hill((c1 - c0) * LANES, g.cx + c0 * LANES, g.cn + c0 * LANES, g.cB + c0 * LANES,
+            g.cKn + c0 * LANES, g.cw + c0 * LANES, g.clin + c0 * LANES,
+            g.v + (nd + c0) * LANES)
 
 
 cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
@@ -334,6 +354,8 @@ cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
     cdef const double* val = job.values + (r * job.K + k) * job.C
     for c in range(job.C):
         g.y[job.cols[c] * LANES + l] = val[c]
+        g.U[job.cols[c] * LANES + l] = val[c]
+        g.ynew[job.cols[c] * LANES + l] = val[c]
     g.t[l] = 0.0
     g.tries[l] = 0
     g.rejected[l] = 0
@@ -348,13 +370,16 @@ cdef void _write_out(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t row) noe
 
 
 cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept nogil:
-    cdef Py_ssize_t i, q, c, e, N = job.N, E = job.E, nd = job.nd
+    cdef Py_ssize_t i, q, c, e, u, N = job.N, E = job.E, nd = job.nd
     cdef Py_ssize_t p = job.param_index[r]
     cdef const uint8_t* fixed = job.fixed_mask + r * N
     cdef const double* fv = job.fixed_value + r * N
     cdef const double* y0 = job.y0 + r * N
     for i in range(N):
         g.y[i * LANES + l] = fv[i] if fixed[i] else y0[i]
+        # U and ynew equal y on the nodes without a rule (the stage loops skip them)
+        g.U[i * LANES + l] = g.y[i * LANES + l]
+        g.ynew[i * LANES + l] = g.y[i * LANES + l]
         g.fr[i * LANES + l] = 1.0 if (job.has_rule[i] and not fixed[i]) else 0.0
         g.tau[i * LANES + l] = job.tau[p * N + i]
         g.ymax[i * LANES + l] = job.ymax[p * N + i]
@@ -365,6 +390,8 @@ cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept n
         g.pKn[q * LANES + l] = job.Kn[p * E + e]
         g.pw[q * LANES + l] = job.w[p * E + e]
         g.plin[q * LANES + l] = 1.0 if job.lin[p * E + e] else 0.0
+    for u in range(job.npow):
+        g.gn[u * LANES + l] = job.n[p * E + job.slot_edge[job.pow_rep[u]]]
     for c in range(E - nd):
         e = job.slot_edge[nd + c]
         g.cn[c * LANES + l] = job.n[p * E + e]
@@ -395,7 +422,7 @@ cdef void _finish(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
 
 cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     """One Rosenbrock (RODAS4) step attempt in every lane (idle lanes compute on dummy values)."""
-    cdef Py_ssize_t N = job.N, NL = job.N * LANES, i, l, s, j
+    cdef Py_ssize_t N = job.N, NL = job.N * LANES, mL = job.m * LANES, i, l, s, j
     cdef double cA[SMAX]
     cdef double en[LANES]
     cdef double tot, sc, ay, an, ev, fac, rem
@@ -405,7 +432,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
     # f(y), the op values and the exact Jacobian there; W = I/(gamma h) - J, factored
     _deriv(job, g, g.y, g.F0)
     if job.jump & 1:
-        mr_fnorm(N, g.F0, g.y, job.atol, job.rtol, en)
+        mr_fnorm(job.m, g.F0, g.y, job.atol, job.rtol, en)  # f = 0 on the other nodes
     for l in range(LANES):
         if g.active[l]:
             if (job.jump & 1) and g.tries[l] == 0:
@@ -422,9 +449,11 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         g.inv_h[l] = 1.0 / g.hh[l]
         g.inv_gh[l] = 1.0 / (RGAMMA * g.hh[l])
         g.bad[l] = 0
-    mr_hill_d(job.nd, job.slot_src, g.y, g.px, g.ph, g.pn, g.pB, g.pKn, g.pw, g.plin, g.dh)
+    mr_hill_d(job.nd, job.slot_src, job.pow_id, g.y, g.pxg, g.v, g.pn, g.pB, g.pKn, g.pw, g.plin,
+              g.dh)
     mr_matrix(job.m, job.perm, job.diag_pos, job.nnz, job.n_rule, job.rule_nodes, job.prog_ptr,
-              job.prog_op, job.prog_slot, job.arg1, job.arg2, job.lit_pos, g.v, g.adj, g.dh,
+              job.prog_op, job.prog_slot, job.a1v, job.a2v, job.vidx, job.lit_pos, g.v, g.adj,
+              g.dh,
               g.ymax, g.tau, g.fr, g.inv_gh, g.a)
     mr_lu(job.m, job.diag_pos, job.l_ptr, job.l_pos, job.upd_ptr, job.upd_dst, job.upd_l,
           job.upd_u, g.a, g.dinv, g.bad)
@@ -434,21 +463,22 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         elif RNEWF[s]:
             for j in range(s):
                 cA[j] = RA[s][j]
-            mr_comb(NL, s, cA, g.y, g.Ks, g.U)
+            mr_comb(mL, NL, s, cA, g.y, g.Ks, g.U)  # U = y on the other nodes
             _deriv(job, g, g.U, g.F)
             src = g.F
         # else: the previous stage's f is reused (src unchanged)
         for j in range(s):
             cA[j] = RC[s][j]
-        mm_stage(NL, s, cA, g.inv_h, src, g.Ks, g.rhs)  # rhs = F + sum_j (C_j / h) K_j
-        # nodes without a rule keep K = 0 (the buffer starts zeroed and is never written there)
-        mr_solve(job.m, job.perm, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos,
-                 job.u_col, g.a, g.dinv, g.rhs, g.b, g.Ks + s * NL)
+        # K_s = W^-1 (F + sum_j (C_j / h) K_j) on the rule nodes (numbered first, in elimination
+        # order); nodes without a rule keep K = 0 (the buffer starts zeroed, never written there)
+        mr_stage(mL, NL, s, cA, g.inv_h, src, g.Ks, g.Ks + s * NL)
+        mr_solve(job.m, job.l_ptr, job.l_pos, job.l_row, job.u_ptr, job.u_pos, job.u_col, g.a,
+                 g.dinv, g.Ks + s * NL)
     # candidate and error norm (per lane)
     for j in range(NS):
         cA[j] = RM[j]
-    mr_comb(NL, NS, cA, g.y, g.Ks, g.ynew)
-    mr_errnorm(N, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
+    mr_comb(mL, NL, NS, cA, g.y, g.Ks, g.ynew)  # ynew = y on the other nodes
+    mr_errnorm(job.m, NL, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
     for l in range(LANES):
         if not g.active[l]:
             continue
@@ -519,7 +549,8 @@ cdef void _group_run(Job* job, Group* g, Py_ssize_t lo, Py_ssize_t hi) noexcept 
         g.active[l] = 0
     for l in range(hi - lo):
         _load(job, g, l, lo + l)
-    _const_literals(job, g)
+    # constant slots not read from `cols` keep their values through the run
+    _const_literals(job, g, 0, job.E - job.nd)
     while True:
         n_active = 0
         for l in range(LANES):
@@ -548,7 +579,7 @@ cdef void _group_run(Job* job, Group* g, Py_ssize_t lo, Py_ssize_t hi) noexcept 
                     _set_interval(job, g, l)
                     n_active += 1
         if n_active:
-            _const_literals(job, g)
+            _const_literals(job, g, 0, job.n_in)
 
 
 cdef const int32_t* _ip(const int32_t[::1] a):
@@ -613,9 +644,46 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     for arr, bound in ((cols_a, N), (outn, N), (pidx, P)):
         if arr.shape[0] and (arr.min() < 0 or arr.max() >= bound):
             raise ValueError("_rosenbrock kernel: an index is out of range")
+    # nodes renumbered inside the kernel: the rule nodes first, in the elimination order of
+    # `structure`, then the others; the solves need no gather and the stage loops and the error
+    # norm run over the m rule nodes only (K = 0 elsewhere)
+    perm0 = np.asarray(st["perm"], dtype=np.int64)
+    order = np.concatenate([perm0, np.nonzero(np.diff(prog_ptr) == 0)[0]]).astype(np.int64)
+    pos = np.empty(N, dtype=np.int64)
+    pos[order] = np.arange(N)
+    lens = np.diff(prog_ptr)[order]
+    n_ops0 = prog_op.shape[0]
+    op_old = (np.concatenate([np.arange(prog_ptr[i], prog_ptr[i + 1]) for i in order])
+              .astype(np.int64) if n_ops0 else np.zeros(0, dtype=np.int64))
+    op_new = np.empty(n_ops0, dtype=np.int64)
+    op_new[op_old] = np.arange(n_ops0)
+    prog_ptr = np.ascontiguousarray(np.concatenate([[0], np.cumsum(lens)]), dtype=np.int64)
+    prog_op = _i32(np.asarray(prog_op)[op_old])
+    prog_arg = _i32(np.asarray(prog_arg)[op_old])
+    edge_src = _i32(pos[edge_src])
+
+    def _ops(a):
+        a = np.asarray(a, dtype=np.int64)[op_old]
+        return np.where(a >= 0, op_new[np.maximum(a, 0)], -1)
+
+    st = dict(st, arg1=_ops(st["arg1"]), arg2=_ops(st["arg2"]),
+              lit_pos=np.asarray(st["lit_pos"], dtype=np.int64)[op_old],
+              perm=np.arange(perm0.size, dtype=np.int64))
+    tau = np.ascontiguousarray(tau[:, order])
+    ymax = np.ascontiguousarray(ymax[:, order])
+    fixed_mask = np.ascontiguousarray(fixed_mask[:, order])
+    fixed_value = np.ascontiguousarray(fixed_value[:, order])
+    y0 = np.ascontiguousarray(y0[:, order])
+    cols_a = _i32(pos[cols_a])
+    outn = _i32(pos[outn])
     has_rule = np.ascontiguousarray(np.diff(prog_ptr) > 0, dtype=np.uint8)
     moving = has_rule[edge_src].astype(bool) if E else np.zeros(0, dtype=bool)
-    slot_edge = np.concatenate([np.nonzero(moving)[0], np.nonzero(~moving)[0]]).astype(np.int32)
+    # slots: the moving edges, then the constant ones read from `cols` (recomputed at each
+    # interval), then the other constant ones (computed once)
+    from_cols = np.isin(edge_src, cols_a) if E else np.zeros(0, dtype=bool)
+    slot_edge = np.concatenate([np.nonzero(moving)[0], np.nonzero(~moving & from_cols)[0],
+                                np.nonzero(~moving & ~from_cols)[0]]).astype(np.int32)
+    n_in = int((~moving & from_cols).sum())
     slot_of = np.empty(E, dtype=np.int64)
     slot_of[slot_edge] = np.arange(E)
     # moving slots that share their source and their Hill exponent in every parameter set share
@@ -634,6 +702,26 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     pow_rep_a = np.asarray(pow_rep, dtype=np.int32)
     is_lit = np.asarray(prog_op) == 0
     prog_slot = np.where(is_lit, slot_of[np.where(is_lit, prog_arg, 0)] if E else 0, prog_arg)
+    # one value per literal slot (each edge is the literal of one rule at most: the reverse pass
+    # of mr_matrix reads each op's adjoint once) and per other op
+    n_ops_ = prog_op.shape[0]
+    if np.unique(prog_slot[is_lit]).size != int(is_lit.sum()):
+        raise ValueError("_rosenbrock kernel: an edge is the literal of more than one rule op")
+    vidx = np.empty(n_ops_, dtype=np.int64)
+    vidx[is_lit] = prog_slot[is_lit]
+    vidx[~is_lit] = E + np.arange(int((~is_lit).sum()))
+    n_val = E + int((~is_lit).sum())
+    a1 = np.asarray(st["arg1"], dtype=np.int64)
+    a2 = np.asarray(st["arg2"], dtype=np.int64)
+    a1v = np.where(a1 >= 0, vidx[np.maximum(a1, 0)], -1)
+    a2v = np.where(a2 >= 0, vidx[np.maximum(a2, 0)], -1)
+    rule_nodes = np.nonzero(has_rule)[0]
+    nl_of = np.repeat(np.arange(N), np.diff(prog_ptr))[~is_lit]  # owner node of each
+    nl_ptr = np.searchsorted(nl_of, rule_nodes, side="left")
+    nl_ptr = np.concatenate([nl_ptr, [nl_of.size]]) if rule_nodes.size else np.zeros(1)
+    op_nl = np.asarray(prog_op)[~is_lit]
+    nl_a2 = np.where(op_nl == 4, prog_slot[~is_lit], a2v[~is_lit])
+    fval = vidx[prog_ptr[rule_nodes + 1] - 1] if rule_nodes.size else np.zeros(0)
     arrays = dict(
         prog_slot=_i32(prog_slot), arg1=_i32(st["arg1"]), arg2=_i32(st["arg2"]),
         rule_nodes=_i32(np.nonzero(has_rule)[0]), slot_edge=_i32(slot_edge),
@@ -641,7 +729,11 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
         diag_pos=_i32(st["diag_pos"]), l_ptr=_i32(st["l_ptr"]), l_pos=_i32(st["l_pos"]),
         l_row=_i32(st["l_row"]), u_ptr=_i32(st["u_ptr"]), u_pos=_i32(st["u_pos"]),
         u_col=_i32(st["u_col"]), upd_ptr=_i32(st["upd_ptr"]), upd_dst=_i32(st["upd_dst"]),
-        upd_l=_i32(st["upd_l"]), upd_u=_i32(st["upd_u"]))
+        upd_l=_i32(st["upd_l"]), upd_u=_i32(st["upd_u"]),
+        pow_src=_i32(edge_src[slot_edge[pow_rep_a]] if pow_rep_a.size else []),
+        nl_ptr=_i32(nl_ptr), nl_op=_i32(op_nl), nl_out=_i32(vidx[~is_lit]),
+        nl_a1=_i32(a1v[~is_lit]), nl_a2=_i32(nl_a2), fval=_i32(fval), vidx=_i32(vidx),
+        a1v=_i32(a1v), a2v=_i32(a2v))
     out = np.empty((R, K + 1, outn.shape[0]), dtype=np.float64)
     y_out = np.empty((R, N), dtype=np.float64)
     ok = np.zeros(R, dtype=np.uint8)
@@ -669,6 +761,16 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     cdef const int32_t[::1] v_updl = arrays["upd_l"]
     cdef const int32_t[::1] v_updu = arrays["upd_u"]
     cdef const int32_t[::1] v_prep = pow_rep_a
+    cdef const int32_t[::1] v_psrc = arrays["pow_src"]
+    cdef const int32_t[::1] v_nlptr = arrays["nl_ptr"]
+    cdef const int32_t[::1] v_nlop = arrays["nl_op"]
+    cdef const int32_t[::1] v_nlout = arrays["nl_out"]
+    cdef const int32_t[::1] v_nla1 = arrays["nl_a1"]
+    cdef const int32_t[::1] v_nla2 = arrays["nl_a2"]
+    cdef const int32_t[::1] v_fval = arrays["fval"]
+    cdef const int32_t[::1] v_vidx = arrays["vidx"]
+    cdef const int32_t[::1] v_a1v = arrays["a1v"]
+    cdef const int32_t[::1] v_a2v = arrays["a2v"]
     cdef const int32_t[::1] v_pid = pow_id
     cdef const float64_t[::1] v_w = w.ravel()
     cdef const float64_t[::1] v_n = n.ravel()
@@ -694,6 +796,18 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.nd = int(moving.sum())
     job.npow = v_prep.shape[0]
     job.pow_rep = _ip(v_prep)
+    job.pow_src = _ip(v_psrc)
+    job.n_val = n_val
+    job.n_in = n_in
+    job.nl_ptr = &v_nlptr[0]
+    job.nl_op = _ip(v_nlop)
+    job.nl_out = _ip(v_nlout)
+    job.nl_a1 = _ip(v_nla1)
+    job.nl_a2 = _ip(v_nla2)
+    job.fval = _ip(v_fval)
+    job.vidx = _ip(v_vidx)
+    job.a1v = _ip(v_a1v)
+    job.a2v = _ip(v_a2v)
     job.pow_id = _ip(v_pid)
     job.n_ops = prog_op.shape[0]
     job.n_rule = v_rn.shape[0]
@@ -781,7 +895,7 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
         raise exc
     if failed[0]:
         raise MemoryError("_rosenbrock kernel: could not allocate the per-thread buffers")
-    return out, y_out, ok.astype(bool), steps
+    return out, np.ascontiguousarray(y_out[:, pos]), ok.astype(bool), steps
 
 
 def relax_course(eq, decay, mean_w, theta0, int num_threads=0):

@@ -6,80 +6,84 @@
 #include "_logic_helpers.h"
 #include <math.h>
 
-/* Rule programs with one value per op (v, n_ops * L) instead of a stack, so that a reverse pass
-   can follow; D = ((ymax * F - X) * free) / tau for every node with a rule (same arithmetic as
-   mm_rules). */
+/* Rule programs over one value array v ((E + n_nl) * L): v[0 : E*L] holds the literals in
+   slot order (the moving ones written by mr_hill_pow, the constant ones once per interval), the
+   ops that are not literals (NOT, AND, OR, CONST; nl_*) write v[E*L ...]; D = ((ymax * F - X) *
+   free) / tau for every node with a rule, F = v[fval[j]] (same arithmetic as mm_rules). */
 MM_CLONES
 static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
-                     const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
-                     const int32_t* MM_RESTRICT prog_slot, const int32_t* MM_RESTRICT arg1,
-                     const int32_t* MM_RESTRICT arg2, const double* MM_RESTRICT ph,
+                     const int32_t* MM_RESTRICT nl_ptr, const int32_t* MM_RESTRICT nl_op,
+                     const int32_t* MM_RESTRICT nl_out, const int32_t* MM_RESTRICT nl_a1,
+                     const int32_t* MM_RESTRICT nl_a2, const int32_t* MM_RESTRICT fval,
                      const double* MM_RESTRICT X, const double* MM_RESTRICT ymax,
                      const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
                      double* MM_RESTRICT v, double* MM_RESTRICT D)
 {
     for (Py_ssize_t j = 0; j < n_rule; j++) {
-        Py_ssize_t i = rule_nodes[j];
-        int64_t a;
-        for (a = prog_ptr[i]; a < prog_ptr[i + 1]; a++) {
-            int op = prog_op[a];
-            double* o = v + a * MM_LANES;
-            if (op == 0) {
-                const double* lit = ph + (Py_ssize_t)prog_slot[a] * MM_LANES;
-                for (int l = 0; l < MM_LANES; l++) o[l] = lit[l];
-            } else if (op == 4) {
-                double c = (double)prog_slot[a];
-                for (int l = 0; l < MM_LANES; l++) o[l] = c;
-            } else if (op == 1) {
-                const double* x = v + (Py_ssize_t)arg1[a] * MM_LANES;
-                for (int l = 0; l < MM_LANES; l++) o[l] = 1.0 - x[l];
-            } else if (op == 2) {
-                const double* b = v + (Py_ssize_t)arg1[a] * MM_LANES;
-                const double* t = v + (Py_ssize_t)arg2[a] * MM_LANES;
+        for (int32_t a = nl_ptr[j]; a < nl_ptr[j + 1]; a++) {
+            int op = nl_op[a];
+            double* o = v + (Py_ssize_t)nl_out[a] * MM_LANES;
+            if (op == 2) {
+                const double* b = v + (Py_ssize_t)nl_a1[a] * MM_LANES;
+                const double* t = v + (Py_ssize_t)nl_a2[a] * MM_LANES;
                 for (int l = 0; l < MM_LANES; l++) o[l] = b[l] * t[l];
-            } else {
-                const double* b = v + (Py_ssize_t)arg1[a] * MM_LANES;
-                const double* t = v + (Py_ssize_t)arg2[a] * MM_LANES;
+            } else if (op == 3) {
+                const double* b = v + (Py_ssize_t)nl_a1[a] * MM_LANES;
+                const double* t = v + (Py_ssize_t)nl_a2[a] * MM_LANES;
                 for (int l = 0; l < MM_LANES; l++) o[l] = 1.0 - (1.0 - b[l]) * (1.0 - t[l]);
+            } else if (op == 1) {
+                const double* x = v + (Py_ssize_t)nl_a1[a] * MM_LANES;
+                for (int l = 0; l < MM_LANES; l++) o[l] = 1.0 - x[l];
+            } else {
+                double c = (double)nl_a2[a];
+                for (int l = 0; l < MM_LANES; l++) o[l] = c;
             }
         }
-        const double* F = v + (prog_ptr[i + 1] - 1) * MM_LANES;
+        const Py_ssize_t i = rule_nodes[j];
+        const double* F = v + (Py_ssize_t)fval[j] * MM_LANES;
         const Py_ssize_t base = i * MM_LANES;
         for (int l = 0; l < MM_LANES; l++)
             D[base + l] = ((ymax[base + l] * F[l] - X[base + l]) * fr[base + l]) / tau[base + l];
     }
 }
 
-/* x^n of mm_hill (mm_pow_pos: the same operations, so the same bits) once per group of moving edges that share
-   their source and their Hill exponent in every parameter set: xn[u * L + l] for the
-   representative slot rep[u] of group u. */
+/* Per group u of moving edges sharing their source and their Hill exponent: the clipped source
+   activity pxg[u] = clip(X[gsrc[u]], 0, 1) (mm_gather_clip) and its power xnb[u] = pxg^n (mm_pow_pos:
+   the operations of mm_hill, so the same bits), n = gn[u] (per lane). */
 MM_CLONES
-static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT rep, const double* MM_RESTRICT px,
-                   const double* MM_RESTRICT pn, double* MM_RESTRICT xnb)
+static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT gsrc, const double* MM_RESTRICT X,
+                   const double* MM_RESTRICT gn, double* MM_RESTRICT pxg,
+                   double* MM_RESTRICT xnb)
 {
     for (Py_ssize_t u = 0; u < npow; u++) {
-        const double* x = px + (Py_ssize_t)rep[u] * MM_LANES;
-        const double* n = pn + (Py_ssize_t)rep[u] * MM_LANES;
+        const double* xs = X + (Py_ssize_t)gsrc[u] * MM_LANES;
+        const double* n = gn + u * MM_LANES;
+        double* px = pxg + u * MM_LANES;
         double* o = xnb + u * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) {
-            o[l] = mm_pow_pos(x[l], n[l]);
+            double v = xs[l];
+            v = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+            px[l] = v;
+            o[l] = mm_pow_pos(v, n[l]);
         }
     }
 }
 
-/* The rest of mm_hill for the moving edges, from the shared powers xnb (mr_pow) */
+/* The rest of mm_hill for the moving edges, from the shared powers xnb and clipped sources pxg
+   (mr_pow), into out (the literal slots of v) */
 MM_CLONES
 static void mr_hill_pow(Py_ssize_t nd, const int32_t* MM_RESTRICT pow_id,
-                        const double* MM_RESTRICT px, const double* MM_RESTRICT xnb,
+                        const double* MM_RESTRICT pxg, const double* MM_RESTRICT xnb,
                         const double* MM_RESTRICT B, const double* MM_RESTRICT Kn,
                         const double* MM_RESTRICT w, const double* MM_RESTRICT lin,
                         double* MM_RESTRICT out)
 {
     for (Py_ssize_t q = 0; q < nd; q++) {
         const double* xn = xnb + (Py_ssize_t)pow_id[q] * MM_LANES;
+        const double* px = pxg + (Py_ssize_t)pow_id[q] * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) {
             Py_ssize_t e = q * MM_LANES + l;
-            double xv = px[e];
+            double xv = px[l];
             double h = lin[e] != 0.0 ? xv : B[e] * xn[l] / (Kn[e] + xn[l]);
             h = xv != xv ? xv : h;
             out[e] = w[e] * h;
@@ -92,18 +96,20 @@ static void mr_hill_pow(Py_ssize_t nd, const int32_t* MM_RESTRICT pow_id,
    for n = 1, else 0 (n > 1; n < 1 has an infinite slope there and is given 0); 1 * w for the
    identity; 0 where the raw source activity lies outside [0, 1] (the clip) or w B = 0. */
 MM_CLONES
-static void mr_hill_d(Py_ssize_t nd, const int32_t* MM_RESTRICT src, const double* MM_RESTRICT X,
-                      const double* MM_RESTRICT px, const double* MM_RESTRICT ph,
+static void mr_hill_d(Py_ssize_t nd, const int32_t* MM_RESTRICT src, const int32_t* MM_RESTRICT pow_id,
+                      const double* MM_RESTRICT X, const double* MM_RESTRICT pxg,
+                      const double* MM_RESTRICT ph,
                       const double* MM_RESTRICT n, const double* MM_RESTRICT B,
                       const double* MM_RESTRICT Kn, const double* MM_RESTRICT w,
                       const double* MM_RESTRICT lin, double* MM_RESTRICT dh)
 {
     for (Py_ssize_t q = 0; q < nd; q++) {
         const double* xs = X + (Py_ssize_t)src[q] * MM_LANES;
+        const double* px = pxg + (Py_ssize_t)pow_id[q] * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) {
             Py_ssize_t e = q * MM_LANES + l;
             double raw = xs[l];
-            double x = px[e];
+            double x = px[l];
             double wb = w[e] * B[e];
             double d;
             if (lin[e] != 0.0) {
@@ -122,14 +128,16 @@ static void mr_hill_d(Py_ssize_t nd, const int32_t* MM_RESTRICT src, const doubl
 
 /* W = I / (gamma h) - J into a (nnz * L): diagonal 1/(gamma h) + free/tau, then for each literal
    whose source has a rule, a[pos] -= free ymax / tau * dF/dliteral * dh. The reverse pass over
-   each rule program computes dF/dliteral (adj, n_ops * L): every op is the operand of one op. */
+   each rule program computes dF/dliteral (adj, indexed as v: vidx[q] is op q's value; arg1/arg2
+   are value indices too): every op is the operand of one op. */
 MM_CLONES
 static void mr_matrix(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
                       const int32_t* MM_RESTRICT diag_pos, Py_ssize_t nnz,
                       Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
                       const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
                       const int32_t* MM_RESTRICT prog_slot, const int32_t* MM_RESTRICT arg1,
-                      const int32_t* MM_RESTRICT arg2, const int32_t* MM_RESTRICT lit_pos,
+                      const int32_t* MM_RESTRICT arg2, const int32_t* MM_RESTRICT vidx,
+                      const int32_t* MM_RESTRICT lit_pos,
                       const double* MM_RESTRICT v, double* MM_RESTRICT adj,
                       const double* MM_RESTRICT dh, const double* MM_RESTRICT ymax,
                       const double* MM_RESTRICT tau, const double* MM_RESTRICT fr,
@@ -148,11 +156,11 @@ static void mr_matrix(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
         for (int l = 0; l < MM_LANES; l++)
             c[l] = fr[i * MM_LANES + l] * ymax[i * MM_LANES + l] / tau[i * MM_LANES + l];
         int64_t a0 = prog_ptr[i], a1 = prog_ptr[i + 1];
-        double* r = adj + (a1 - 1) * MM_LANES;
+        double* r = adj + (Py_ssize_t)vidx[a1 - 1] * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) r[l] = 1.0;
         for (int64_t q = a1 - 1; q >= a0; q--) {
             int op = prog_op[q];
-            const double* g = adj + q * MM_LANES;
+            const double* g = adj + (Py_ssize_t)vidx[q] * MM_LANES;
             if (op == 1) {
                 double* x = adj + (Py_ssize_t)arg1[q] * MM_LANES;
                 for (int l = 0; l < MM_LANES; l++) x[l] = -g[l];
@@ -211,23 +219,16 @@ static void mr_lu(Py_ssize_t m, const int32_t* MM_RESTRICT diag_pos,
     }
 }
 
-/* Solve W x = rhs for the rule nodes: b (m * L, elimination order) gathered from rhs (node
-   indexed), forward and backward substitution, scattered to out (node indexed; entries of nodes
-   without a rule are left untouched and must be zero). */
+/* Solve W x = b in place for the m rule nodes, numbered in elimination order (the kernel
+   renumbers the nodes so: rule nodes first, in the order of `structure`): forward and backward
+   substitution on b (m * L). */
 MM_CLONES
-static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
-                     const int32_t* MM_RESTRICT l_ptr, const int32_t* MM_RESTRICT l_pos,
-                     const int32_t* MM_RESTRICT l_row, const int32_t* MM_RESTRICT u_ptr,
-                     const int32_t* MM_RESTRICT u_pos, const int32_t* MM_RESTRICT u_col,
-                     const double* MM_RESTRICT a, const double* MM_RESTRICT dinv,
-                     const double* MM_RESTRICT rhs, double* MM_RESTRICT b,
-                     double* MM_RESTRICT out)
+static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT l_ptr,
+                     const int32_t* MM_RESTRICT l_pos, const int32_t* MM_RESTRICT l_row,
+                     const int32_t* MM_RESTRICT u_ptr, const int32_t* MM_RESTRICT u_pos,
+                     const int32_t* MM_RESTRICT u_col, const double* MM_RESTRICT a,
+                     const double* MM_RESTRICT dinv, double* MM_RESTRICT b)
 {
-    for (Py_ssize_t k = 0; k < m; k++) {
-        const double* s = rhs + (Py_ssize_t)perm[k] * MM_LANES;
-        double* d = b + k * MM_LANES;
-        for (int l = 0; l < MM_LANES; l++) d[l] = s[l];
-    }
     for (Py_ssize_t k = 0; k < m; k++) {
         const double* bk = b + k * MM_LANES;
         for (int32_t q = l_ptr[k]; q < l_ptr[k + 1]; q++) {
@@ -246,22 +247,17 @@ static void mr_solve(Py_ssize_t m, const int32_t* MM_RESTRICT perm,
         const double* di = dinv + k * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) bk[l] *= di[l];
     }
-    for (Py_ssize_t k = 0; k < m; k++) {
-        double* o = out + (Py_ssize_t)perm[k] * MM_LANES;
-        const double* d = b + k * MM_LANES;
-        for (int l = 0; l < MM_LANES; l++) o[l] = d[l];
-    }
 }
 
 /* en[l] = sum_i (err_i / (atol + rtol max(|y_i|, |ynew_i|)))^2 with err = sum_j re[j] K_j
-   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost */
+   (terms with re[j] = 0 skipped; a NaN in ynew wins the max), lanes innermost; over the first N
+   nodes (the rule nodes: the others have err = 0), stage j's K at Ks + j * NL */
 MM_CLONES
-static void mr_errnorm(Py_ssize_t N, Py_ssize_t ns, const double* MM_RESTRICT re,
+static void mr_errnorm(Py_ssize_t N, Py_ssize_t NL, Py_ssize_t ns, const double* MM_RESTRICT re,
                        const double* MM_RESTRICT Ks, const double* MM_RESTRICT y,
                        const double* MM_RESTRICT ynew, double atol, double rtol,
                        double* MM_RESTRICT en)
 {
-    const Py_ssize_t NL = N * MM_LANES;
     double acc[MM_LANES];
     for (int l = 0; l < MM_LANES; l++) acc[l] = 0.0;
     for (Py_ssize_t i = 0; i < N; i++) {
@@ -300,18 +296,38 @@ static void mr_fnorm(Py_ssize_t N, const double* MM_RESTRICT F, const double* MM
     for (int l = 0; l < MM_LANES; l++) en[l] = acc[l];
 }
 
-/* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0 (node arrays, N * L) */
+/* acc = y + sum_j coef[j] * K_j over j < s with coef[j] != 0, in j order, for the first n
+   entries (n = m * L: the rule nodes; K_j at K + j * NL) */
 MM_CLONES
-static void mr_comb(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
+static void mr_comb(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT coef,
                     const double* MM_RESTRICT y, const double* MM_RESTRICT K,
                     double* MM_RESTRICT acc)
 {
-    memcpy(acc, y, (size_t)NL * sizeof(double));
+    memcpy(acc, y, (size_t)n * sizeof(double));
     for (Py_ssize_t j = 0; j < s; j++) {
         if (coef[j] == 0.0) continue;
         const double c = coef[j];
         const double* kj = K + j * NL;
-        for (Py_ssize_t i = 0; i < NL; i++) acc[i] += c * kj[i];
+        for (Py_ssize_t i = 0; i < n; i++) acc[i] += c * kj[i];
+    }
+}
+
+/* Stage right-hand side (mm_stage's arithmetic): acc = y + sum_j (hh * a[j]) * k_j over j < s
+   with a[j] != 0, in j order, first n entries; K_j at k + j * NL (acc may be k + s * NL) */
+MM_CLONES
+static void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
+                     const double* MM_RESTRICT hh, const double* MM_RESTRICT y,
+                     const double* k, double* acc)
+{
+    memcpy(acc, y, (size_t)n * sizeof(double));
+    for (Py_ssize_t j = 0; j < s; j++) {
+        if (a[j] == 0.0) continue;
+        double c[MM_LANES];
+        for (int l = 0; l < MM_LANES; l++) c[l] = hh[l] * a[j];
+        const double* MM_RESTRICT kj = k + j * NL;
+        double* MM_RESTRICT o = acc;
+        for (Py_ssize_t i = 0; i < n; i += MM_LANES)
+            for (int l = 0; l < MM_LANES; l++) o[i + l] += c[l] * kj[i + l];
     }
 }
 
