@@ -114,7 +114,7 @@ static void mm_hill(Py_ssize_t m, const double* MM_RESTRICT x, const double* MM_
 
 /* px[q * L + l] = clip(X[src[q] * L + l], 0, 1): the moving edges' source activities */
 MM_CLONES
-static void mm_gather_clip(Py_ssize_t m, const int32_t* MM_RESTRICT src,
+static inline void mm_gather_clip(Py_ssize_t m, const int32_t* MM_RESTRICT src,
                            const double* MM_RESTRICT X, double* MM_RESTRICT px)
 {
     for (Py_ssize_t q = 0; q < m; q++) {
@@ -130,7 +130,7 @@ static void mm_gather_clip(Py_ssize_t m, const int32_t* MM_RESTRICT src,
 /* The rule programs of every node with a rule, all lanes at once, then
    D = ((ymax * F - X) * free) / tau (free is 1.0 or 0.0; the numerator is finite). */
 MM_CLONES
-static void mm_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
+static inline void mm_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
                      const int64_t* MM_RESTRICT prog_ptr, const int32_t* MM_RESTRICT prog_op,
                      const int32_t* MM_RESTRICT prog_slot, const double* MM_RESTRICT ph,
                      const double* MM_RESTRICT X, const double* MM_RESTRICT ymax,
@@ -171,7 +171,7 @@ static void mm_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
 
 /* Stage input: acc = y + sum_j (hh * a[j]) * k_j over j < s with a[j] != 0, in j order. */
 MM_CLONES
-static void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
+static inline void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
                      const double* MM_RESTRICT hh, const double* MM_RESTRICT y,
                      const double* MM_RESTRICT k, double* MM_RESTRICT acc)
 {
@@ -190,7 +190,7 @@ static void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
    weights w = (b0, b2, b3, b4, b5, e0, e2, e3, e4, e5, e6), in the reference's order,
    ynew = y + hh * sum b k and tot[l] = sum_i (hh * sum e k / scale)^2. */
 MM_CLONES
-static void mm_error(Py_ssize_t N, const double* MM_RESTRICT w, const double* MM_RESTRICT hh,
+static inline void mm_error(Py_ssize_t N, const double* MM_RESTRICT w, const double* MM_RESTRICT hh,
                      double atol, double rtol, const double* MM_RESTRICT y,
                      const double* MM_RESTRICT k, double* MM_RESTRICT ynew,
                      double* MM_RESTRICT tot)

@@ -39,8 +39,6 @@ cdef extern from "_rosenbrock_helpers.h":
     int mm_load_int(int* p) noexcept nogil
     void mm_store_int(int* p, int v) noexcept nogil
     void mm_set_tables(const double* invc, const double* logc, const double* exp2t) noexcept nogil
-    void mm_stage(Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
-                  const double* y, const double* k, double* acc) noexcept nogil
     void mm_hill(Py_ssize_t m, const double* x, const double* n, const double* B,
                  const double* Kn, const double* w, const double* lin, double* out) noexcept nogil
     void mr_rules(Py_ssize_t n_rule, const int32_t* rule_nodes, const int32_t* nl_ptr,
