@@ -66,6 +66,7 @@ from .fit import (
     simulable_arms,
     simulate_courses,
     subgroup_cohorts,
+    uncertainty,
 )
 from .params import FACTOR_BOUNDS, FACTOR_LOG_SD, PARAMETERS
 
@@ -266,9 +267,6 @@ def calibrate_agents(
         per = [{k[1] for k in cache if k[0] == i} for i in ids]
         return sorted(math.exp(x) for x in set.intersection(*per))
 
-    for arm in used:
-        for f in gl:
-            course(arm, f)
     i1 = gl.index(1.0)
     retired: list[ArmCourse] = []  # runs replaced below, kept so that no id() is reused
 
@@ -335,23 +333,24 @@ def calibrate_agents(
     switched: list[str] = []
     tb0 = BIRTH_DOUBLING_DAYS.value
     for ag in agents:
-        if not pname[ag].startswith("exposure_scale."):
-            continue
-        ds = [sum(arm_dev(course(a, f), 1.0, tb0) for a in arms_of[ag]) for f in gl]
-        if max(ds) - min(ds) >= CHI2_95:
-            continue
-        old_name = pname[ag]
-        pname[ag] = f"efficacy_scale.{ag}"
+        if pname[ag].startswith("exposure_scale."):
+            # the grid's ends and 1 first: the rest of the grid only for the factor kept
+            ends = sorted({gl[0], 1.0, gl[-1]})
+            ds = [sum(arm_dev(course(a, f), 1.0, tb0) for a in arms_of[ag]) for f in ends]
+            if max(ds) - min(ds) < CHI2_95:
+                old_name = pname[ag]
+                pname[ag] = f"efficacy_scale.{ag}"
+                for a in arms_of[ag]:
+                    for key in [k for k in cache if k[0] == a.id]:
+                        retired.append(cache.pop(key))
+                switched.append(
+                    f"{old_name} moves its arms' deviance by {max(ds) - min(ds):.2g} between "
+                    f"{gl[0]:g} and {gl[-1]:g} (its targets are saturated at every exposure), "
+                    f"so {pname[ag]} is fitted instead"
+                )
         for a in arms_of[ag]:
-            for key in [k for k in cache if k[0] == a.id]:
-                retired.append(cache.pop(key))
             for f in gl:
                 course(a, f)
-        switched.append(
-            f"{old_name} moves its arms' deviance by {max(ds) - min(ds):.2g} over the whole "
-            f"grid ({gl[0]:g}-{gl[-1]:g}: its targets are saturated at every exposure), so "
-            f"{pname[ag]} is fitted instead"
-        )
 
     # 1. the grid: alternate the shared constants and each factor's grid node
     idx = dict.fromkeys(agents, i1)
@@ -525,6 +524,9 @@ def calibrate_agents(
             p0 = pd0["median_ttp_months"] if key.startswith("median") else pd0[key]
             h = c.horizon_days / DAYS_PER_MONTH
             row[f"{key}_observed"] = obs
+            u = uncertainty(arm, key)
+            if u is not None:
+                row[f"{key}_low"], row[f"{key}_high"] = u
             row[f"{key}_predicted"] = p if p is not None else f">{h:.1f}"
             row[f"{key}_at_defaults"] = p0 if p0 is not None else f">{h:.1f}"
             row[f"{key}_within"] = _within(arm, key, p, c.horizon_days)

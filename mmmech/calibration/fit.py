@@ -64,6 +64,7 @@ __all__ = [
     "predict",
     "arm_deviance",
     "integrate_m",
+    "uncertainty",
 ]
 
 #: patients assumed for a rate without n or CI (a fitting convention, not data)
@@ -427,7 +428,10 @@ class CalibrationResult:
         }
 
 
-def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -> bool | None:
+def uncertainty(arm: SingleAgentArm, key: str) -> tuple[float, float] | None:
+    """The interval a modelled value must fall in to count as reproducing `arm`'s `key`: the
+    reported CI, else for a rate a Wilson 95% interval at the reported (or CI-implied, or
+    default) n, for a median +-1.96 x its log-SD (:data:`DEFAULT_LOG_SD` without a CI)."""
     o = arm.value(key)
     if o is None:
         return None
@@ -440,10 +444,21 @@ def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -
             w = z * math.sqrt(o * (1 - o) / n + z * z / (4 * n * n)) / (1 + z * z / n)
             lo = min(lo if lo is not None else 1.0, c - w)
             hi = max(hi if hi is not None else 0.0, c + w)
-        return pred is not None and lo - 1e-12 <= pred <= hi + 1e-12
+        return max(lo, 0.0), min(hi, 1.0)
     sd = _log_sd(arm, key)
     lo = lo if lo is not None else o * math.exp(-1.96 * sd)
     hi = hi if hi is not None else o * math.exp(1.96 * sd)
+    return lo, hi
+
+
+def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -> bool | None:
+    u = uncertainty(arm, key)
+    if u is None:
+        return None
+    o = float(arm.value(key))  # type: ignore[arg-type]
+    lo, hi = u
+    if key in RATE_KEYS:
+        return pred is not None and lo - 1e-12 <= pred <= hi + 1e-12
     if pred is None:
         return o >= horizon / DAYS_PER_MONTH or hi >= horizon / DAYS_PER_MONTH
     return lo <= pred <= hi
