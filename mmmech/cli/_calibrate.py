@@ -33,6 +33,10 @@ def cmd_calibrate(args):
     if getattr(args, "agents", False):
         if args.draws < 1:
             raise InvalidInputError(f"calibrate: --draws must be >= 1, got {args.draws}")
+        if args.refine_rounds < 0:
+            raise InvalidInputError(
+                f"calibrate: --refine-rounds must be >= 0, got {args.refine_rounds}"
+            )
         res = calibrate_agents(
             args.data,
             population=args.population,
@@ -42,6 +46,7 @@ def cmd_calibrate(args):
             follow_up_days=args.follow_up_days,
             step_hours=args.step_hours,
             grid=args.factor_grid or (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0),
+            refine_rounds=args.refine_rounds,
             command=command,
             pk_variability=not getattr(args, "no_pk_variability", False),
             progress=(lambda line: print(line, file=sys.stderr, flush=True))
@@ -164,6 +169,11 @@ def register(sub, common):
     p.add_argument(
         "--factor-grid", type=float, nargs="+", default=None, metavar="F",
         help="with --agents: factor values each arm runs on (default 0.01 0.1 0.3 1 3 10 100)",
+    )  # fmt: skip
+    p.add_argument(
+        "--refine-rounds", type=int, default=2, metavar="R",
+        help="with --agents: most rounds refining each factor between grid values with "
+        "network runs (default 2; 0: grid values only, the search before 2026-12-01)",
     )  # fmt: skip
     p.add_argument(
         "--progress", action="store_true", help="with --agents: progress lines on stderr"
