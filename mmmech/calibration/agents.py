@@ -336,15 +336,15 @@ def calibrate_agents(
         if pname[ag].startswith("exposure_scale."):
             # the grid's ends and 1 first: the rest of the grid only for the factor kept
             ends = sorted({gl[0], 1.0, gl[-1]})
-            ds = [sum(arm_dev(course(a, f), 1.0, tb0) for a in arms_of[ag]) for f in ends]
-            if max(ds) - min(ds) < CHI2_95:
+            dsw = [sum(arm_dev(course(a, f), 1.0, tb0) for a in arms_of[ag]) for f in ends]
+            if max(dsw) - min(dsw) < CHI2_95:
                 old_name = pname[ag]
                 pname[ag] = f"efficacy_scale.{ag}"
                 for a in arms_of[ag]:
-                    for key in [k for k in cache if k[0] == a.id]:
-                        retired.append(cache.pop(key))
+                    for ck in [k for k in cache if k[0] == a.id]:
+                        retired.append(cache.pop(ck))
                 switched.append(
-                    f"{old_name} moves its arms' deviance by {max(ds) - min(ds):.2g} between "
+                    f"{old_name} moves its arms' deviance by {max(dsw) - min(dsw):.2g} between "
                     f"{gl[0]:g} and {gl[-1]:g} (its targets are saturated at every exposure), "
                     f"so {pname[ag]} is fitted instead"
                 )
@@ -377,11 +377,11 @@ def calibrate_agents(
         for ag in agents:
             if r == 0:
                 k = int(np.argmin(agent_profile(ag, s_hat, tb_hat)))
-                lo, hi = gl[max(k - 1, 0)], gl[min(k + 1, len(gl) - 1)]
+                f_lo, f_hi = gl[max(k - 1, 0)], gl[min(k + 1, len(gl) - 1)]
             else:  # a narrower bracket around the previous value
-                lo = max(gl[0], fhat[ag] / 1.5)
-                hi = min(gl[-1], fhat[ag] * 1.5)
-            f_new = refine(ag, fhat[ag], s_hat, tb_hat, lo, hi)
+                f_lo = max(gl[0], fhat[ag] / 1.5)
+                f_hi = min(gl[-1], fhat[ag] * 1.5)
+            f_new = refine(ag, fhat[ag], s_hat, tb_hat, f_lo, f_hi)
             moved |= abs(math.log(f_new / fhat[ag])) > refine_tol
             fhat[ag] = f_new
         chosen = {a.id: course(a, fhat[a.agents[0]]) for a in used}
