@@ -379,6 +379,10 @@ def calibrate_agents(
                 k = int(np.argmin(agent_profile(ag, s_hat, tb_hat)))
                 f_lo, f_hi = gl[max(k - 1, 0)], gl[min(k + 1, len(gl) - 1)]
             else:  # a narrower bracket around the previous value
+                fs = evaluated(ag)
+                best_f = min(fs, key=lambda f: agent_dev(ag, f, s_hat, tb_hat))
+                if best_f == fhat[ag]:
+                    continue  # still the best value run at the new shared constants
                 f_lo = max(gl[0], fhat[ag] / 1.5)
                 f_hi = min(gl[-1], fhat[ag] * 1.5)
             f_new = refine(ag, fhat[ag], s_hat, tb_hat, f_lo, f_hi)
