@@ -3,14 +3,17 @@ diagnosis, the saturated-exposure switch and the vectorised M-protein integratio
 
 import dataclasses
 import math
+from importlib import resources
 
 import numpy as np
 import pytest
+import tomllib
 
 from mmmech import calibration
 from mmmech.calibration import agents as cagents
 from mmmech.calibration import fit as cfit
 from mmmech.dynamics.tumour import HALF_LIVES, integrate
+from mmmech.exceptions import ModelFileError
 from mmmech.trials import enrol
 
 ARMS = {a.id: a for a in calibration.load_single_agent()}
@@ -113,3 +116,23 @@ def test_saturated_exposure_becomes_an_efficacy_factor():
     assert any("exposure_scale.venetoclax moves" in n for n in res.notes)
     prof = dict(res.profile["efficacy_scale.venetoclax"])
     assert max(prof.values()) - min(prof.values()) > cfit.CHI2_95
+
+
+def test_fit_report_of_the_bundled_file():
+    """The docs' tables come from the parameter file: every arm and parameter appears, the
+    count of arms within is the count of rows whose `fits` is true, and a diagnosis is given."""
+    text = calibration.fit_report("single_agent_fit")
+    doc = tomllib.loads(
+        (resources.files("mmmech._data.calibration") / "single_agent_fit.toml").read_text()
+    )
+    for r in doc["fit"]:
+        assert f"| {r['arm']} |" in text
+        assert r["diagnosis"] in ("within", "tension", "structural")
+        assert r["fits"] == (r["diagnosis"] == "within")
+    for p in doc["parameter"]:
+        assert f"`{p['name']}`" in text
+    n = sum(1 for r in doc["fit"] if r["fits"])
+    assert f"Arms within their uncertainty: {n} of {len(doc['fit'])}" in text
+    with pytest.raises(ModelFileError, match="no parameter file") as e:
+        calibration.fit_report("single_agent_fitt")
+    assert "\n" not in str(e.value)
