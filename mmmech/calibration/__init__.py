@@ -12,6 +12,7 @@ agents  :func:`calibrate_agents`: the shared tumour constants plus one in-vivo f
 params  versioned parameter files: :func:`load_parameters` by name or path,
         :func:`cohort_kwargs` (keywords for simulate_regimen / simulate_cohort / simulate_arm),
         :func:`write_parameters`
+report  :func:`fit_report`: a parameter file's tables as Markdown (docs/calibration.md)
 
 Method, data and what the fit reproduces and misses: ``docs/calibration.md``.
 
@@ -44,6 +45,7 @@ from .params import (
     load_parameters,
     write_parameters,
 )
+from .report import fit_report, fit_tables
 
 __all__ = [
     "PARAMETERS",
@@ -58,6 +60,8 @@ __all__ = [
     "calibrate",
     "calibrate_agents",
     "cohort_kwargs",
+    "fit_report",
+    "fit_tables",
     "is_single_agent",
     "is_source_id",
     "load_combination_trials",

@@ -66,6 +66,7 @@ from .fit import (
     simulable_arms,
     simulate_courses,
     subgroup_cohorts,
+    uncertainty,
 )
 from .params import FACTOR_BOUNDS, FACTOR_LOG_SD, PARAMETERS
 
@@ -182,6 +183,10 @@ def calibrate_agents(
     pk_variability: bool = True,
     progress: Any = None,
     shared: bool = True,
+    refine_rounds: int = 2,
+    refine_tol: float = 0.05,
+    interval_bisections: int = 2,
+    alone_grid: int = 3,
 ) -> CalibrationResult:
     """Shared tumour constants plus one in-vivo factor per agent (module doc).
 
@@ -196,12 +201,25 @@ def calibrate_agents(
     progress : optional callable taking one line of text (progress of the network runs)
     shared : fit the shared tumour constants too (False: they stay at the model's defaults and
         only the factors are fitted)
+    refine_rounds : most rounds of continuous refinement of the factors (0: grid nodes only,
+        the behaviour before 2026-12-01), each followed by a refit of the shared constants
+    refine_tol : tolerance of the refinement in ln(factor)
+    interval_bisections : network runs spent per interval end to resolve it
+    alone_grid : points per shared constant of the per-arm "alone" diagnosis grid
     """
-    from scipy.optimize import minimize  # deferred: SciPy loads only when fitting
+    from scipy.optimize import minimize, minimize_scalar  # deferred: SciPy loads when fitting
+    from scipy.stats import chi2  # deferred: as above
 
     func = "calibrate_agents"
     arms = load_single_agent(data) if not isinstance(data, (list, tuple)) else tuple(data)
-    for name, v, lo in (("patients", patients, 1), ("draws", draws, 1), ("rounds", rounds, 1)):
+    for name, v, lo in (
+        ("patients", patients, 1),
+        ("draws", draws, 1),
+        ("rounds", rounds, 1),
+        ("refine_rounds", refine_rounds, 0),
+        ("interval_bisections", interval_bisections, 0),
+        ("alone_grid", alone_grid, 1),
+    ):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidInputError(f"{func}(): {name} must be an integer >= {lo}, got {v!r}")
     gl = sorted({float(x) for x in grid})
@@ -225,25 +243,40 @@ def calibrate_agents(
         pk_seed=seed if pk_variability else None,
     )
 
-    def run(arm: SingleAgentArm, f: float) -> ArmCourse:
-        ag = arm.agents[0]
-        kind = pname[ag].split(".")[0]
-        extra: dict[str, Any] = {} if f == 1.0 else {kind: {ag: f}}
-        (c,) = simulate_courses([arm], cohort, **sim_kw, **extra)
-        return _expand(c, G, S)
+    n_runs = 0
+    cache: dict[tuple[str, float], ArmCourse] = {}
 
-    courses: dict[str, list[ArmCourse]] = {}
-    for arm in used:
-        courses[arm.id] = []
-        for f in gl:
-            courses[arm.id].append(run(arm, f))
+    def course(arm: SingleAgentArm, f: float) -> ArmCourse:
+        """`arm` run on the network at factor `f` (each (arm, factor) once, cached)."""
+        nonlocal n_runs
+        key = (arm.id, round(math.log(f), 9))
+        if key not in cache:
+            ag = arm.agents[0]
+            kind = pname[ag].split(".")[0]
+            extra: dict[str, Any] = {} if f == 1.0 else {kind: {ag: f}}
+            (c,) = simulate_courses([arm], cohort, **sim_kw, **extra)
+            cache[key] = _expand(c, G, S)
+            n_runs += 1
             if progress is not None:
-                progress(f"network runs: {arm.id} at factor {f:g}")
-    lx = np.log(np.asarray(gl))
+                progress(f"network run {n_runs}: {arm.id} at factor {f:.4g}")
+        return cache[key]
+
+    def evaluated(ag: str) -> list[float]:
+        """The factor values every arm of `ag` has been run at, ascending."""
+        ids = {a.id for a in arms_of[ag]}
+        per = [{k[1] for k in cache if k[0] == i} for i in ids]
+        return sorted(math.exp(x) for x in set.intersection(*per))
+
     i1 = gl.index(1.0)
+    retired: list[ArmCourse] = []  # runs replaced below, kept so that no id() is reused
+
+    memo: dict[tuple[int, float, float], float] = {}
 
     def arm_dev(c: ArmCourse, s: float, tb: float) -> float:
-        return float(sum(arm_deviance(c.arm, predict(c, s, tb), c.horizon_days).values()))
+        key = (id(c), s, tb)  # courses live in `cache`: their ids stay unique
+        if key not in memo:
+            memo[key] = float(sum(arm_deviance(c.arm, predict(c, s, tb), c.horizon_days).values()))
+        return memo[key]
 
     def shared_total(s: float, tb: float, chosen: Mapping[str, ArmCourse]) -> float:
         if not (PARAMETERS["birth_doubling_days"][1] <= tb <= PARAMETERS["birth_doubling_days"][2]):
@@ -274,53 +307,129 @@ def calibrate_agents(
             return float(opt.x[0]), float(opt.x[1]), float(opt.fun)
         return best
 
-    def agent_profile(ag: str, s: float, tb: float) -> np.ndarray:
-        return np.array(
-            [
-                sum(arm_dev(courses[a.id][k], s, tb) for a in arms_of[ag]) + _factor_prior(gl[k])
-                for k in range(len(gl))
-            ]
-        )
+    def agent_dev(ag: str, f: float, s: float, tb: float) -> float:
+        """`ag`'s own arms' deviance at factor `f` plus the factor's prior."""
+        return sum(arm_dev(course(a, f), s, tb) for a in arms_of[ag]) + _factor_prior(f)
 
+    def agent_profile(ag: str, s: float, tb: float) -> np.ndarray:
+        return np.array([agent_dev(ag, gl[k], s, tb) for k in range(len(gl))])
+
+    def refine(ag: str, f0: float, s: float, tb: float, lo: float, hi: float) -> float:
+        """The factor minimising `ag`'s deviance in [lo, hi] (bounded Brent in ln factor, every
+        evaluation a network run), or the best value run so far if that is lower."""
+        if hi > lo * (1 + 1e-9):
+            minimize_scalar(
+                lambda x: agent_dev(ag, math.exp(float(x)), s, tb),
+                bounds=(math.log(lo), math.log(hi)),
+                method="bounded",
+                options={"xatol": refine_tol, "maxiter": 10},
+            )
+        cand = [f for f in evaluated(ag) if gl[0] <= f <= gl[-1]]
+        return min(cand, key=lambda f: (agent_dev(ag, f, s, tb), abs(math.log(f / f0))))
+
+    # 0. an exposure factor its arms cannot feel (the drug's targets saturated at every
+    # exposure of the grid, e.g. venetoclax on BCL2: Ki < 0.01 nM against ~24 nM unbound)
+    # becomes an efficacy factor, which acts on the occupancy itself
+    switched: list[str] = []
+    tb0 = BIRTH_DOUBLING_DAYS.value
+    for ag in agents:
+        if pname[ag].startswith("exposure_scale."):
+            # the grid's ends and 1 first: the rest of the grid only for the factor kept
+            ends = sorted({gl[0], 1.0, gl[-1]})
+            dsw = [sum(arm_dev(course(a, f), 1.0, tb0) for a in arms_of[ag]) for f in ends]
+            if max(dsw) - min(dsw) < CHI2_95:
+                old_name = pname[ag]
+                pname[ag] = f"efficacy_scale.{ag}"
+                for a in arms_of[ag]:
+                    for ck in [k for k in cache if k[0] == a.id]:
+                        retired.append(cache.pop(ck))
+                switched.append(
+                    f"{old_name} moves its arms' deviance by {max(dsw) - min(dsw):.2g} between "
+                    f"{gl[0]:g} and {gl[-1]:g} (its targets are saturated at every exposure), "
+                    f"so {pname[ag]} is fitted instead"
+                )
+        for a in arms_of[ag]:
+            for f in gl:
+                course(a, f)
+
+    # 1. the grid: alternate the shared constants and each factor's grid node
     idx = dict.fromkeys(agents, i1)
     s_hat, tb_hat = 1.0, BIRTH_DOUBLING_DAYS.value
     d_hat = math.inf
     rounds_run = 0
+    new = idx
     for _ in range(rounds):
         rounds_run += 1
-        chosen = {a.id: courses[a.id][idx[a.agents[0]]] for a in used}
+        chosen = {a.id: course(a, gl[idx[a.agents[0]]]) for a in used}
         s_hat, tb_hat, d_hat = fit_shared(chosen, (s_hat, tb_hat))
         new = {ag: int(np.argmin(agent_profile(ag, s_hat, tb_hat))) for ag in agents}
         if new == idx:
             break
         idx = new
     converged = rounds_run < rounds or new == idx
-    # interpolated factor optimum and interval per agent (shared constants at their optimum)
+    # 2. continuous factors: each refined between its best node's neighbours with real runs,
+    # then the shared constants again, until no factor moves by more than the tolerance
+    fhat = {ag: gl[idx[ag]] for ag in agents}
+    refine_rounds_run = 0
+    for r in range(refine_rounds):
+        refine_rounds_run += 1
+        moved = False
+        for ag in agents:
+            if r == 0:
+                k = int(np.argmin(agent_profile(ag, s_hat, tb_hat)))
+                f_lo, f_hi = gl[max(k - 1, 0)], gl[min(k + 1, len(gl) - 1)]
+            else:  # a narrower bracket around the previous value
+                fs = evaluated(ag)
+                best_f = min(fs, key=lambda f: agent_dev(ag, f, s_hat, tb_hat))
+                if best_f == fhat[ag]:
+                    continue  # still the best value run at the new shared constants
+                f_lo = max(gl[0], fhat[ag] / 1.5)
+                f_hi = min(gl[-1], fhat[ag] * 1.5)
+            f_new = refine(ag, fhat[ag], s_hat, tb_hat, f_lo, f_hi)
+            moved |= abs(math.log(f_new / fhat[ag])) > refine_tol
+            fhat[ag] = f_new
+        chosen = {a.id: course(a, fhat[a.agents[0]]) for a in used}
+        s_new, tb_new, d_hat = fit_shared(chosen, (s_hat, tb_hat))
+        shift = abs(s_new - s_hat) > 1e-3 or abs(tb_new - tb_hat) > 1e-2
+        s_hat, tb_hat = s_new, tb_new
+        if not (moved or shift):
+            break
+    # 3. each factor's 95% profile interval on every value run (the shared constants at their
+    # optimum), its ends bisected with real runs where the values run are far apart
     values: dict[str, float] = {}
     intervals: dict[str, tuple[float | None, float | None]] = {}
     profiles: dict[str, list[tuple[float, float]]] = {}
     open_ends: list[str] = []
     for ag in agents:
-        prof = agent_profile(ag, s_hat, tb_hat)
-        x, _, flo, fhi, olo, ohi = _profile_interval(lx, prof)
-        # exp(ln f) can leave the bounds by rounding: clip to the grid's ends
-        values[pname[ag]] = _clip(math.exp(x), gl)
-        intervals[pname[ag]] = (_clip(math.exp(flo), gl), _clip(math.exp(fhi), gl))
-        profiles[pname[ag]] = [(g_, float(d_)) for g_, d_ in zip(gl, prof, strict=True)]
+        dmin = agent_dev(ag, fhat[ag], s_hat, tb_hat)
+        for side in (-1, 1):
+            for _ in range(interval_bisections):
+                fs = evaluated(ag)
+                inside = [f for f in fs if agent_dev(ag, f, s_hat, tb_hat) - dmin <= CHI2_95]
+                edge = min(inside) if side < 0 else max(inside)
+                beyond = [f for f in fs if (f < edge if side < 0 else f > edge)]
+                if not beyond:
+                    break
+                out_f = max(beyond) if side < 0 else min(beyond)
+                if abs(math.log(out_f / edge)) <= 0.1:
+                    break
+                agent_dev(ag, math.sqrt(out_f * edge), s_hat, tb_hat)  # one more run
+        fs = evaluated(ag)
+        prof = np.array([agent_dev(ag, f, s_hat, tb_hat) for f in fs])
+        _, _, flo, fhi, olo, ohi = _profile_interval(np.log(np.asarray(fs)), prof)
+        values[pname[ag]] = fhat[ag]
+        intervals[pname[ag]] = (
+            min(_clip(math.exp(flo), gl), fhat[ag]),
+            max(_clip(math.exp(fhi), gl), fhat[ag]),
+        )
+        profiles[pname[ag]] = [(f_, float(d_)) for f_, d_ in zip(fs, prof, strict=True)]
         if olo or ohi:
             open_ends.append(
                 f"{pname[ag]}: the interval reaches the grid's "
                 + " and ".join(w for w, o in (("lower end", olo), ("upper end", ohi)) if o)
                 + " (the data do not bound it there)"
             )
-    # every arm once more at its agent's interpolated optimum, then the shared constants again
-    final: dict[str, ArmCourse] = {}
-    for arm in used:
-        f = values[pname[arm.agents[0]]]
-        k = int(np.argmin(np.abs(lx - math.log(f))))
-        final[arm.id] = courses[arm.id][k] if abs(gl[k] - f) <= 1e-9 * f else run(arm, f)
-        if progress is not None:
-            progress(f"network run at the optimum: {arm.id} at factor {f:.4g}")
+    final: dict[str, ArmCourse] = {a.id: course(a, fhat[a.agents[0]]) for a in used}
     s_hat, tb_hat, d_net = fit_shared(final, (s_hat, tb_hat))
     d_best = d_net + sum(_factor_prior(values[pname[ag]]) for ag in agents)
     # the shared constants' profiles (the factors at their optimum)
@@ -355,11 +464,56 @@ def calibrate_agents(
         profiles[name] = [(float(a), float(b)) for a, b in zip(px[keep], pd[keep], strict=True)]
     values["hours_per_model_time"] = 1.0
     intervals["hours_per_model_time"] = (None, None)
+
+    def within_all(arm: SingleAgentArm, pr: Mapping[str, Any], horizon: float) -> bool:
+        ws = [
+            _within(
+                arm, key, pr["median_ttp_months"] if key.startswith("median") else pr[key], horizon
+            )
+            for key in (*RATE_KEYS, "median_ttp_months", "median_pfs_months")
+            if arm.value(key) is not None
+        ]
+        return bool(ws) and all(w for w in ws if w is not None)
+
+    def alone(arm: SingleAgentArm, s_fit: float, tb_fit: float) -> dict[str, Any]:
+        """The arm on its own: the lowest deviance of this arm over every factor value run for
+        its agent and the shared constants on a coarse grid (plus the fit and the defaults),
+        and whether every reported value is within its uncertainty there. Within there but not
+        at the joint fit: a tension (the shared constants, the prior, or a sibling arm sharing
+        the factor pull it away); not within anywhere: no value of the parameters fitted
+        reproduces the arm (a model limitation, or a factor value between those run)."""
+        pts = [(s_fit, tb_fit), (1.0, BIRTH_DOUBLING_DAYS.value)]
+        if shared:
+            tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
+            for tb in np.linspace(tb_lo, tb_hi, alone_grid):
+                for s in np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), alone_grid):
+                    pts.append((float(s), float(tb)))
+        best: tuple[float, float, float, float, bool] | None = None
+        fits_any = False
+        for f in evaluated(arm.agents[0]):
+            c = course(arm, f)
+            for s, tb in pts:
+                pr = predict(c, s, tb)
+                d = float(sum(arm_deviance(arm, pr, c.horizon_days).values()))
+                w = within_all(arm, pr, c.horizon_days)
+                fits_any |= w
+                key = (not w, d)
+                if best is None or key < (not best[4], best[0]):
+                    best = (d, f, s, tb, w)
+        assert best is not None
+        return {
+            "alone_deviance": best[0],
+            "alone_factor": best[1],
+            "alone_death_scale": best[2],
+            "alone_birth_doubling_days": best[3],
+            "fits_alone": fits_any,
+        }
+
     # per-arm report: observed / defaults / fitted
     report = []
     for arm in used:
         c = final[arm.id]
-        c1 = courses[arm.id][i1]
+        c1 = course(arm, 1.0)
         pr = predict(c, s_hat, tb_hat)
         pd0 = predict(c1, 1.0, BIRTH_DOUBLING_DAYS.value)
         row: dict[str, Any] = {"arm": arm.id, "trial": arm.trial, "agent": arm.agents[0]}
@@ -374,16 +528,28 @@ def calibrate_agents(
             p0 = pd0["median_ttp_months"] if key.startswith("median") else pd0[key]
             h = c.horizon_days / DAYS_PER_MONTH
             row[f"{key}_observed"] = obs
+            u = uncertainty(arm, key)
+            if u is not None:
+                row[f"{key}_low"], row[f"{key}_high"] = u
             row[f"{key}_predicted"] = p if p is not None else f">{h:.1f}"
             row[f"{key}_at_defaults"] = p0 if p0 is not None else f">{h:.1f}"
             row[f"{key}_within"] = _within(arm, key, p, c.horizon_days)
             within_def.append(_within(arm, key, p0, c.horizon_days))
-        row["deviance"] = float(sum(arm_deviance(arm, pr, c.horizon_days).values()))
+        terms = arm_deviance(arm, pr, c.horizon_days)
+        row["deviance"] = float(sum(terms.values()))
+        row["deviance_terms"] = len(terms)
+        # a goodness-of-fit p-value: the deviance against chi-square with one degree of freedom
+        # per reported value (the fitted factor not subtracted: a lenient reading)
+        row["fit_p_value"] = float(chi2.sf(row["deviance"], max(len(terms), 1)))
         row["orr_at_defaults"] = pd0["orr"]
         row["deviance_at_defaults"] = float(sum(arm_deviance(arm, pd0, c1.horizon_days).values()))
         within = [v for k, v in row.items() if k.endswith("_within") and v is not None]
         row["fits"] = bool(within) and all(within)
         row["fits_at_defaults"] = bool(within_def) and all(w for w in within_def if w is not None)
+        row.update(alone(arm, s_hat, tb_hat))
+        row["diagnosis"] = (
+            "within" if row["fits"] else "tension" if row["fits_alone"] else "structural"
+        )
         report.append(row)
     beta = math.log(2) / tb_hat
     net = beta - s_hat * (beta - _NU)
@@ -396,18 +562,28 @@ def calibrate_agents(
     notes.append(
         f"rates are averages over {patients} network patients x {draws} tumour-multiplier draws "
         f"({patients * draws} virtual patients per arm); factor grid {gl}; "
-        f"{rounds_run} alternation round(s){'' if converged else ' (not converged)'}"
+        f"{rounds_run} grid alternation round(s){'' if converged else ' (not converged)'}, "
+        f"{refine_rounds_run} refinement round(s) (bounded Brent in ln factor, tolerance "
+        f"{refine_tol:g}, every evaluation a network run); {n_runs} network runs"
     )
     notes.append(
         "intervals: 95% conditional profiles (each factor with the shared constants at their "
-        "optimum, the shared constants with the factors at theirs); factors interpolated "
-        "(PCHIP in ln factor) between grid values"
+        "optimum, the shared constants with the factors at theirs); each factor's profile is "
+        "PCHIP in ln factor through every value run (grid, refinement, interval ends bisected "
+        f"{interval_bisections} time(s) with runs)"
     )
+    notes.append(
+        "per arm: deviance and a chi-square p-value (one degree of freedom per reported value, "
+        "the factor not subtracted); 'alone': the arm's lowest deviance over every factor "
+        "value run and the shared constants on a coarse grid, so 'tension' = reproducible on "
+        "its own but not jointly, 'structural' = not reproduced by any value tried"
+    )
+    notes += switched
     notes += open_ends
     if skipped:
         notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
     d_def = _prior(BIRTH_DOUBLING_DAYS.value) + sum(
-        arm_dev(courses[a.id][i1], 1.0, BIRTH_DOUBLING_DAYS.value) for a in used
+        arm_dev(course(a, 1.0), 1.0, BIRTH_DOUBLING_DAYS.value) for a in used
     )
     meta = {
         "date": _dt.date.today().isoformat(),

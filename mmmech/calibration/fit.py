@@ -43,7 +43,6 @@ from ..dynamics.tumour import (
     BIRTH_DOUBLING_DAYS,
     HALF_LIVES,
     UNTREATED_DOUBLING_DAYS,
-    integrate,
     scale_rates,
 )
 from ..exceptions import FitError, InvalidInputError
@@ -64,6 +63,8 @@ __all__ = [
     "subgroup_cohorts",
     "predict",
     "arm_deviance",
+    "integrate_m",
+    "uncertainty",
 ]
 
 #: patients assumed for a rate without n or CI (a fitting convention, not data)
@@ -261,12 +262,9 @@ def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -
         r0 = beta - death_scale * (beta - _NU)
         rate = scale_rates(rate, r0, course.growth, course.sensitivity)
     P, K = rate.shape
-    M = np.empty((P, K + 1))
-    for name in dict.fromkeys(course.isotypes.tolist()):
-        rows = np.flatnonzero(course.isotypes == name)
-        k = math.log(2) / HALF_LIVES[name].value
-        _, m_ = integrate(rate[rows], course.dt_days, k, 1.0)
-        M[rows] = m_ * course.m0[rows, None]
+    ks = {n: math.log(2) / HALF_LIVES[n].value for n in dict.fromkeys(course.isotypes.tolist())}
+    k_rows = np.array([ks[n] for n in course.isotypes.tolist()], dtype=float)
+    M = integrate_m(rate, course.dt_days, k_rows) * course.m0[:, None]
     day = np.arange(K + 1) * course.dt_days
     best_a, ttp = classify_rows(day, M)
     out: dict[str, Any] = {k: float(np.isin(best_a, v).mean()) for k, v in _COUNTS.items()}
@@ -275,6 +273,40 @@ def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -
     out["best_response"] = best_a
     out["ttp_days"] = ttp
     out["n"] = P
+    return out
+
+
+def integrate_m(rate_per_day: np.ndarray, dt_days: float, clearance: Any) -> np.ndarray:
+    """The M-protein of :func:`mmmech.dynamics.tumour.integrate` (start 1, burden 1), the same
+    exact solution for piecewise-constant rates, vectorised over the steps too (a handful of
+    array operations instead of one Python iteration per step): with ``e = exp(-k dt)`` the
+    recurrence ``M[j+1] = e M[j] + k N[j] f[j]`` (every term >= 0) is
+    ``M[j] = e^j (M[0] + sum_{i<j} k N[i] f[i] e^-(i+1))``, a cumulative sum of positive
+    terms, taken in blocks short enough that ``e^-j`` stays finite. `clearance`: one k per
+    row, or one for all. (R, K) rates -> (R, K + 1) M-protein relative to the start."""
+    r = np.asarray(rate_per_day, dtype=float)
+    R, K = r.shape
+    k = np.broadcast_to(np.asarray(clearance, dtype=float), (R,))[:, None]
+    kdt = k * dt_days
+    ek = np.exp(-kdt)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        er = np.exp(r * dt_days)
+        denom = r + k
+        small = np.abs(denom) < 1e-12
+        frac = np.where(small, dt_days * ek, (er - ek) / np.where(small, 1.0, denom))
+    logn = np.cumsum(r * dt_days, axis=1)
+    n_start = np.exp(np.concatenate([np.zeros((R, 1)), logn[:, :-1]], axis=1))
+    term = k * n_start * frac  # k N[j] f[j]
+    out = np.empty((R, K + 1))
+    out[:, 0] = 1.0
+    block = max(1, int(200.0 / max(float(kdt.max(initial=0.0)), 1e-300)))
+    m = np.ones(R)
+    for a in range(0, K, block):
+        b = min(K, a + block)
+        grow = np.exp(kdt * np.arange(1, b - a + 1)[None, :])  # e^-j within the block
+        acc = np.cumsum(term[:, a:b] * grow, axis=1)
+        out[:, a + 1 : b + 1] = (m[:, None] + acc) / grow
+        m = out[:, b]
     return out
 
 
@@ -396,7 +428,10 @@ class CalibrationResult:
         }
 
 
-def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -> bool | None:
+def uncertainty(arm: SingleAgentArm, key: str) -> tuple[float, float] | None:
+    """The interval a modelled value must fall in to count as reproducing `arm`'s `key`: the
+    reported CI, else for a rate a Wilson 95% interval at the reported (or CI-implied, or
+    default) n, for a median +-1.96 x its log-SD (:data:`DEFAULT_LOG_SD` without a CI)."""
     o = arm.value(key)
     if o is None:
         return None
@@ -409,10 +444,21 @@ def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -
             w = z * math.sqrt(o * (1 - o) / n + z * z / (4 * n * n)) / (1 + z * z / n)
             lo = min(lo if lo is not None else 1.0, c - w)
             hi = max(hi if hi is not None else 0.0, c + w)
-        return pred is not None and lo - 1e-12 <= pred <= hi + 1e-12
+        return max(lo, 0.0), min(hi, 1.0)
     sd = _log_sd(arm, key)
     lo = lo if lo is not None else o * math.exp(-1.96 * sd)
     hi = hi if hi is not None else o * math.exp(1.96 * sd)
+    return lo, hi
+
+
+def _within(arm: SingleAgentArm, key: str, pred: float | None, horizon: float) -> bool | None:
+    u = uncertainty(arm, key)
+    if u is None:
+        return None
+    o = float(arm.value(key))  # type: ignore[arg-type]
+    lo, hi = u
+    if key in RATE_KEYS:
+        return pred is not None and lo - 1e-12 <= pred <= hi + 1e-12
     if pred is None:
         return o >= horizon / DAYS_PER_MONTH or hi >= horizon / DAYS_PER_MONTH
     return lo <= pred <= hi

@@ -33,6 +33,10 @@ def cmd_calibrate(args):
     if getattr(args, "agents", False):
         if args.draws < 1:
             raise InvalidInputError(f"calibrate: --draws must be >= 1, got {args.draws}")
+        if args.refine_rounds < 0:
+            raise InvalidInputError(
+                f"calibrate: --refine-rounds must be >= 0, got {args.refine_rounds}"
+            )
         res = calibrate_agents(
             args.data,
             population=args.population,
@@ -42,6 +46,7 @@ def cmd_calibrate(args):
             follow_up_days=args.follow_up_days,
             step_hours=args.step_hours,
             grid=args.factor_grid or (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0),
+            refine_rounds=args.refine_rounds,
             command=command,
             pk_variability=not getattr(args, "no_pk_variability", False),
             progress=(lambda line: print(line, file=sys.stderr, flush=True))
@@ -61,19 +66,29 @@ def cmd_calibrate(args):
             pk_variability=not getattr(args, "no_pk_variability", False),
         )
     payload = res.to_dict()
-    if args.out:
-        import os  # deferred: as above
+    import os  # deferred: as above
 
-        name = args.name or os.path.basename(args.out).removesuffix(".toml")
-        meta = {"name": name, "version": args.version_tag, **res.meta}
-        meta["command"] = command
-        params = [
-            {"name": k, "value": v, "low": res.intervals[k][0], "high": res.intervals[k][1],
-             "interval": "95% profile likelihood (deviance within 3.84 of the minimum)"}
-            for k, v in res.values.items()
-        ]  # fmt: skip
+    name = args.name or (
+        os.path.basename(args.out).removesuffix(".toml") if args.out else "calibration"
+    )
+    meta = {"name": name, "version": args.version_tag, **res.meta}
+    meta["command"] = command
+    params = [
+        {"name": k, "value": v, "low": res.intervals[k][0], "high": res.intervals[k][1],
+         "interval": "95% profile likelihood (deviance within 3.84 of the minimum)"}
+        for k, v in res.values.items()
+    ]  # fmt: skip
+    if args.out:
         write_parameters(args.out, meta, params, res.arms)
         payload["out"] = args.out
+    if getattr(args, "markdown", None):
+        from ..calibration import fit_report  # deferred: as above
+        from ..utils import atomic_output  # deferred: as above
+
+        with atomic_output(args.markdown) as tmp:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(fit_report({"calibration": meta, "parameter": params, "fit": res.arms}))
+        payload["markdown"] = args.markdown
     lines = [
         f"calibrated on {len(res.arms)} single-agent arms, {res.meta['patients']} "
         f"{res.meta['population']} patients (seed {res.meta['seed']}); deviance {res.deviance:.2f}"
@@ -90,7 +105,12 @@ def cmd_calibrate(args):
             f"  {r['arm']:<30} {_fmt(r.get('orr_observed')):>12} "
             f"{_fmt(r.get('orr_predicted')):>6}  {_fmt(r.get(mk + '_observed')):>10} "
             f"{_fmt(r.get(mk + '_predicted')):>6}  {_fmt(r['fits'])}"
+            + (f"  {r['diagnosis']}" if "diagnosis" in r else "")
         )
+    lines.append(
+        f"  arms within their uncertainty: {sum(1 for r in res.arms if r['fits'])} of "
+        f"{len(res.arms)}"
+    )
     for n in res.notes:
         lines.append(f"  note: {n}")
     if args.out:
@@ -151,9 +171,18 @@ def register(sub, common):
         help="with --agents: factor values each arm runs on (default 0.01 0.1 0.3 1 3 10 100)",
     )  # fmt: skip
     p.add_argument(
+        "--refine-rounds", type=int, default=2, metavar="R",
+        help="with --agents: most rounds refining each factor between grid values with "
+        "network runs (default 2; 0: grid values only, the search before 2026-12-01)",
+    )  # fmt: skip
+    p.add_argument(
         "--progress", action="store_true", help="with --agents: progress lines on stderr"
     )
     p.add_argument("--out", default=None, metavar="FILE", help="write the parameter file here")
+    p.add_argument(
+        "--markdown", default=None, metavar="FILE",
+        help="write the fit's parameter and per-arm tables as Markdown (docs/calibration.md)",
+    )  # fmt: skip
     p.add_argument("--name", default=None, help="name in the parameter file (default: file stem)")
     p.add_argument("--version-tag", default="1", metavar="V", help="version recorded in the file")
     p.set_defaults(func=cmd_calibrate)
