@@ -695,9 +695,13 @@ def simulate_cohort(
         S = len(srows)
         s_mask = np.empty((S, Nn), dtype=np.uint8)
         s_value = np.empty((S, Nn))
+        # the untreated fixed arrays once per simulator (rows differ only in held values)
+        zero: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, (sim, h) in enumerate(srows):
-            zm, zv = sim.fixed_arrays(np.zeros((1, D)))
-            s_mask[j], s_value[j] = zm[0], zv[0]
+            if id(sim) not in zero:
+                zm, zv = sim.fixed_arrays(np.zeros((1, D)))
+                zero[id(sim)] = (zm[0], zv[0])
+            s_mask[j], s_value[j] = zero[id(sim)]
             for i, v in h.items():
                 s_mask[j, i] = 1
                 s_value[j, i] = v
