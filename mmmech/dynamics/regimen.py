@@ -364,7 +364,10 @@ def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
         if e.drug in item.drop:
             continue
         f = item.dose_scale.get(e.drug, 1.0)
-        out.append(e._replace(amount=e.amount * f))
+        if f == 1.0 and type(e.amount) is float:
+            out.append(e)  # e.amount * 1.0 is e.amount: the same event, without a copy
+        else:
+            out.append(e._replace(amount=e.amount * f))
     return out
 
 
