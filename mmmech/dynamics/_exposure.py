@@ -66,28 +66,36 @@ def _own_courses(
         mine = [e for e in ev if e.drug == drug]
         if not mine:
             continue
-        shifts = [(e.day - 1) * 24.0 / dt_h for e in mine]
-        if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or any(
-            abs(q - round(q)) > 1e-9 for q in shifts
+        # the doses' grid offsets, all at once: (day - 1) * 24 / dt_h as dose by dose
+        days = np.array([e.day for e in mine], dtype=float)
+        shifts = (days - 1.0) * 24.0 / dt_h
+        whole = np.rint(shifts)
+        routes = [e.route for e in mine]
+        first = dict(zip(reversed(routes), reversed(mine), strict=True))  # route -> first dose
+        order = list(dict.fromkeys(routes))
+        if any(PK_ROUTES.get(r, r) not in m.routes for r in order) or bool(
+            np.any(np.abs(shifts - whole) > 1e-9)
         ):
             out[i] = direct_fn(i, m, mine)
             continue
         mine_units: dict[str, np.ndarray] = {}
-        vecs: dict[str, np.ndarray] = {}
-        for e, q in zip(mine, shifts, strict=True):
-            if e.route not in mine_units:
-                u = unit_fn(m, e._replace(day=1, amount=1.0))
-                if u is None:
-                    break
-                mine_units[e.route] = u
-                vecs[e.route] = np.zeros(n_out)
-            if int(round(q)) < n_out:
-                vecs[e.route][int(round(q))] += e.amount
+        for r in order:
+            u = unit_fn(m, first[r]._replace(day=1, amount=1.0))
+            if u is None:
+                break
+            mine_units[r] = u
         else:
+            idx = whole.astype(np.int64)
+            amounts = np.array([e.amount for e in mine], dtype=float)
+            route_arr = np.array(routes, dtype=object)
             for r, u in mine_units.items():
+                vec = np.zeros(n_out)
+                sel = (route_arr == r) & (idx < n_out)
+                # in dose order, as one += per dose (repeated offsets accumulate in order)
+                np.add.at(vec, idx[sel], amounts[sel])
                 rows.setdefault(r, []).append(i)
                 units.setdefault(r, []).append(u)
-                doses.setdefault(r, []).append(vecs[r])
+                doses.setdefault(r, []).append(vec)
             continue
         out[i] = direct_fn(i, m, mine)
     nfft = 1 << (2 * n_out - 1).bit_length()

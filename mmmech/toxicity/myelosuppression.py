@@ -17,6 +17,7 @@ with :func:`scipy.integrate.solve_ivp` (LSODA) and is what the tests hold :func:
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -53,6 +54,7 @@ DoseTuple = tuple[float, float, str]
 #: Python generator per dose)
 _FIRST = operator.itemgetter(0)
 _SECOND = operator.itemgetter(1)
+_THIRD = operator.itemgetter(2)
 #: sub-samples of the drug effect per integration step (a multiple of 6)
 _SUB = 12
 #: integration step of slope derivations (h), the default step of the toxicity course
@@ -175,7 +177,13 @@ def _shift_plan(
     T = t.size
     if t.ndim != 1 or T < 2 or len(doses) < 2:
         return None
-    if not all(isinstance(d, tuple) and len(d) == 3 and d[2] != "iv_infusion" for d in doses):
+    # every dose a (time, amount, route) tuple, none an infusion (checked with C-level maps)
+    if not all(map(isinstance, doses, itertools.repeat(tuple))) or any(
+        n != 3 for n in set(map(len, doses))
+    ):
+        return None
+    routes = list(map(_THIRD, doses))
+    if "iv_infusion" in routes:
         return None
     m = pk.model(drug)
     if not m.disposition.linear:
@@ -191,7 +199,6 @@ def _shift_plan(
     shifts = whole.astype(np.int64).tolist()
     back = max(0, -min(shifts))
     unit: dict[str, np.ndarray] = {}
-    routes = [d[2] for d in doses]
     for route in dict.fromkeys(routes):
         # the unit course is evaluated point by point: a longer cached one, cut, is equal
         key = (drug if isinstance(drug, str) else id(drug), route, float(step))
@@ -209,7 +216,7 @@ def _shift_plan(
             )
             if cache is not None:
                 cache[key] = unit[route]
-    return shifts, [float(d[1]) for d in doses], routes, unit
+    return shifts, list(map(float, map(_SECOND, doses))), routes, unit
 
 
 def _shift_add(
