@@ -354,10 +354,14 @@ def _dose_events(doses: Any, reg: _regimens.Regimen, func: str) -> tuple[Any, ..
     return tuple(sorted(out, key=lambda e: (e.day, e.drug)))
 
 
-def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
+def _doses(
+    item: _Item, cycles: int, body: _regimens.Body, events: list[Any] | None = None
+) -> list[Any]:
+    """The variant's dose events for `body` (`events`: the regimen's expanded doses when the
+    caller has them, else :func:`mmmech.regimens.expand`)."""
     if item.doses is not None:
         events = list(item.doses)
-    else:
+    elif events is None:
         events = _regimens.expand(item.regimen, body=body, cycles=cycles)
     out = []
     for e in events:
