@@ -87,14 +87,14 @@ def _own_courses(
                 break
             mine_units[r] = u
         else:
-            idx = whole.astype(np.int64)
+            offs = whole.astype(np.int64)
             amounts = np.array([e.amount for e in mine], dtype=float)
             route_arr = np.array(routes, dtype=object)
             for r, u in mine_units.items():
                 vec = np.zeros(n_out)
-                sel = (route_arr == r) & (idx < n_out)
+                on = (route_arr == r) & (offs < n_out)
                 # in dose order, as one += per dose (repeated offsets accumulate in order)
-                np.add.at(vec, idx[sel], amounts[sel])
+                np.add.at(vec, offs[on], amounts[on])
                 rows.setdefault(r, []).append(i)
                 units.setdefault(r, []).append(u)
                 doses.setdefault(r, []).append(vec)
