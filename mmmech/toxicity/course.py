@@ -338,6 +338,8 @@ class _Course:
         self._c0 = 0.0
         # the patient's unit-dose concentration courses on the integration grid (reused)
         self._units: dict[Any, np.ndarray] = {}
+        # recent_doses' window per neutrophil drug (from the patient's model; reused)
+        self._windows: dict[str, float] = {}
 
     def begin_cycle(self, ci: int) -> tuple[float, float]:
         """Resume held drugs and give cycle `ci`'s doses; returns the cycle's span (h)."""
@@ -412,11 +414,13 @@ class _Course:
     def anc_doses(self, c0: float) -> dict[str, list[tuple[float, float, str]]]:
         """The doses of the neutrophil drugs that still reach the cycle starting at `c0` (h)
         (the superposition stays small)."""
-        return {
-            d: ms.recent_doses(self.pk_models.get(d, d), v, c0)
-            for d, v in self.pk_doses.items()
-            if d in self.lineage_drugs
-        }
+        out = {}
+        for d, v in self.pk_doses.items():
+            if d in self.lineage_drugs:
+                if d not in self._windows:  # the patient's model is fixed: computed once
+                    self._windows[d] = ms.recent_window(self.pk_models.get(d, d))
+                out[d] = ms.recent_doses(self.pk_models.get(d, d), v, c0, self._windows[d])
+        return out
 
     def anc_effect(self, c0: float) -> Any:
         """The neutrophil drug effect over the cycle starting at `c0` (h)."""

@@ -486,19 +486,28 @@ def simulate_reference(
 
 
 def recent_doses(
-    drug: str | pk.PKModel, doses: Sequence[DoseTuple], since_h: float
+    drug: str | pk.PKModel,
+    doses: Sequence[DoseTuple],
+    since_h: float,
+    window_h: float | None = None,
 ) -> list[DoseTuple]:
     """The doses of `doses` that can still contribute to the concentration at times >=
     `since_h`: those given within 64 of the model's slowest half-lives (disposition or
     absorption) plus the largest absorption lag and 48 h for infusions before it. The dropped
     doses' share is below 2^-64 of what they gave at their peak, so the concentrations are
-    unchanged to rounding, while the superposition no longer grows with the number of cycles."""
+    unchanged to rounding, while the superposition no longer grows with the number of cycles.
+    `window_h`: :func:`recent_window` of `drug` when the caller keeps it (the same value)."""
+    window = recent_window(drug) if window_h is None else window_h
+    return [d for d in doses if d[0] >= since_h - window]
+
+
+def recent_window(drug: str | pk.PKModel) -> float:
+    """How far back (h) :func:`recent_doses` keeps doses for `drug` (a name or a model)."""
     m = pk.model(drug)
     lam, _ = pk.exponentials(m.disposition)
     rates = [float(x) for x in lam] + [float(a.ka) for a in m.absorption.values()]
     lag = max((float(a.tlag) for a in m.absorption.values()), default=0.0)
-    window = 64.0 * math.log(2) / min(rates) + lag + 48.0
-    return [d for d in doses if d[0] >= since_h - window]
+    return 64.0 * math.log(2) / min(rates) + lag + 48.0
 
 
 def linear_effect(
