@@ -17,6 +17,8 @@ import numpy as np
 
 from .. import pk as _pk
 from ..exceptions import InvalidInputError
+from ..regimens.records import BASE_UNIT
+from ..regimens.schedule import _NEEDS, DoseEvent
 from .kinetics import interval_means
 from .regimen import (
     _RENAL_CRCL,
@@ -66,28 +68,36 @@ def _own_courses(
         mine = [e for e in ev if e.drug == drug]
         if not mine:
             continue
-        shifts = [(e.day - 1) * 24.0 / dt_h for e in mine]
-        if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or any(
-            abs(q - round(q)) > 1e-9 for q in shifts
+        # the doses' grid offsets, all at once: (day - 1) * 24 / dt_h as dose by dose
+        days = np.array([e.day for e in mine], dtype=float)
+        shifts = (days - 1.0) * 24.0 / dt_h
+        whole = np.rint(shifts)
+        routes = [e.route for e in mine]
+        first = dict(zip(reversed(routes), reversed(mine), strict=True))  # route -> first dose
+        order = list(dict.fromkeys(routes))
+        if any(PK_ROUTES.get(r, r) not in m.routes for r in order) or bool(
+            np.any(np.abs(shifts - whole) > 1e-9)
         ):
             out[i] = direct_fn(i, m, mine)
             continue
         mine_units: dict[str, np.ndarray] = {}
-        vecs: dict[str, np.ndarray] = {}
-        for e, q in zip(mine, shifts, strict=True):
-            if e.route not in mine_units:
-                u = unit_fn(m, e._replace(day=1, amount=1.0))
-                if u is None:
-                    break
-                mine_units[e.route] = u
-                vecs[e.route] = np.zeros(n_out)
-            if int(round(q)) < n_out:
-                vecs[e.route][int(round(q))] += e.amount
+        for r in order:
+            u = unit_fn(m, first[r]._replace(day=1, amount=1.0))
+            if u is None:
+                break
+            mine_units[r] = u
         else:
+            offs = whole.astype(np.int64)
+            amounts = np.array([e.amount for e in mine], dtype=float)
+            route_arr = np.array(routes, dtype=object)
             for r, u in mine_units.items():
+                vec = np.zeros(n_out)
+                on = (route_arr == r) & (offs < n_out)
+                # in dose order, as one += per dose (repeated offsets accumulate in order)
+                np.add.at(vec, offs[on], amounts[on])
                 rows.setdefault(r, []).append(i)
                 units.setdefault(r, []).append(u)
-                doses.setdefault(r, []).append(vecs[r])
+                doses.setdefault(r, []).append(vec)
             continue
         out[i] = direct_fn(i, m, mine)
     nfft = 1 << (2 * n_out - 1).bit_length()
@@ -208,6 +218,56 @@ def _patient_pk_args(
     return d, e, r
 
 
+def _dose_plan(reg: Any, cycles: int) -> list[tuple[Any, ...]]:
+    """The loop of :func:`mmmech.regimens.expand` without the body: ``(day, drug, dose,
+    unit, max_dose, route)`` per dose, sorted as expand sorts (by day, then drug; stable), so
+    :func:`_planned_events` gives expand's events for any body."""
+    rows: list[tuple[Any, ...]] = []
+    left: int | None = cycles
+    day0 = 1
+    for phase in reg.phases:
+        day0 += phase.delay_days
+        n = phase.cycles if phase.cycles is not None else left
+        assert n is not None
+        if left is not None:
+            n = min(n, left)
+        for c in range(1, n + 1):
+            start = day0 + (c - 1) * phase.cycle_days
+            for block in phase.drugs:
+                for day, dose in block.doses_in(c):
+                    rows.append(
+                        (start + day - 1, block.drug, dose, block.unit, block.max_dose, block.route)
+                    )
+        if left is not None:
+            left -= n
+            if left <= 0:
+                break
+        if phase.cycles is None:
+            break
+        day0 += phase.cycles * phase.cycle_days
+    rows.sort(key=lambda e: (e[0], e[1]))
+    return rows
+
+
+def _planned_events(plan: list[tuple[Any, ...]], body: Any) -> list[Any] | None:
+    """expand's events for `body` from a :func:`_dose_plan` (the same arithmetic: dose x the
+    body measure, then the cap); None when the body lacks a measure a dose needs (expand then
+    gives its one-line error)."""
+    known = body.known
+    out = []
+    for day, drug, dose, unit, cap, route in plan:
+        amount = dose
+        need = _NEEDS.get(unit)
+        if need is not None:
+            if need not in known:
+                return None
+            amount = dose * known[need]
+        if cap is not None:
+            amount = min(amount, cap)
+        out.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
+    return out
+
+
 def _patient_pk(
     it: Any,
     n: int,
@@ -216,10 +276,22 @@ def _patient_pk(
     own_doses: list[Any] | None,
     own_etas: list[dict[str, dict[str, float]]] | None,
     own_crcl: list[float | None] | None,
+    plans: dict[Any, list[tuple[Any, ...]]] | None = None,
 ) -> tuple[list[Any], dict[str, float], set[str]]:
     """Patient `p`'s dose events, PK covariates and the drugs whose PK is the patient's own
-    (etas, or lenalidomide with a renal clearance): these are not shared between bodies."""
-    ev = _doses(it, n, b) if own_doses is None or own_doses[p] is None else own_doses[p]
+    (etas, or lenalidomide with a renal clearance): these are not shared between bodies.
+    `plans`: a dict the caller keeps across patients (the regimen's :func:`_dose_plan`, so a
+    body's events need no expansion of their own; the same events)."""
+    if own_doses is None or own_doses[p] is None:
+        events = None
+        if plans is not None and it.doses is None:
+            key = (id(it.regimen), n)
+            if key not in plans:
+                plans[key] = _dose_plan(it.regimen, n)
+            events = _planned_events(plans[key], b)
+        ev = _doses(it, n, b, events)
+    else:
+        ev = own_doses[p]
     cov = dict(b.known)
     mine = set(own_etas[p]) if own_etas is not None else set()
     if own_crcl is not None and own_crcl[p] is not None:

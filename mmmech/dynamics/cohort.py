@@ -666,6 +666,7 @@ def simulate_cohort(
         groups.setdefault(fps[id(sim)], []).append(r)
     dt_model = float(step_hours) / float(hours_per_model_time)
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
+    dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
@@ -695,9 +696,13 @@ def simulate_cohort(
         S = len(srows)
         s_mask = np.empty((S, Nn), dtype=np.uint8)
         s_value = np.empty((S, Nn))
+        # the untreated fixed arrays once per simulator (rows differ only in held values)
+        zero: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, (sim, h) in enumerate(srows):
-            zm, zv = sim.fixed_arrays(np.zeros((1, D)))
-            s_mask[j], s_value[j] = zm[0], zv[0]
+            if id(sim) not in zero:
+                zm, zv = sim.fixed_arrays(np.zeros((1, D)))
+                zero[id(sim)] = (zm[0], zv[0])
+            s_mask[j], s_value[j] = zero[id(sim)]
             for i, v in h.items():
                 s_mask[j, i] = 1
                 s_value[j, i] = v
@@ -746,7 +751,9 @@ def simulate_cohort(
             own: dict[str, list[int]] = {}
             for r in range(Rc):
                 b = body_list[rows[r]]
-                ev, cov, mine = _patient_pk(it, n, b, rows[r], own_doses, own_etas, own_crcl)
+                ev, cov, mine = _patient_pk(
+                    it, n, b, rows[r], own_doses, own_etas, own_crcl, dose_plans
+                )
                 kin_in.append((ev, cov))
                 for j, d in enumerate(drugs):
                     if d in mine:

@@ -354,17 +354,24 @@ def _dose_events(doses: Any, reg: _regimens.Regimen, func: str) -> tuple[Any, ..
     return tuple(sorted(out, key=lambda e: (e.day, e.drug)))
 
 
-def _doses(item: _Item, cycles: int, body: _regimens.Body) -> list[Any]:
+def _doses(
+    item: _Item, cycles: int, body: _regimens.Body, events: list[Any] | None = None
+) -> list[Any]:
+    """The variant's dose events for `body` (`events`: the regimen's expanded doses when the
+    caller has them, else :func:`mmmech.regimens.expand`)."""
     if item.doses is not None:
         events = list(item.doses)
-    else:
+    elif events is None:
         events = _regimens.expand(item.regimen, body=body, cycles=cycles)
     out = []
     for e in events:
         if e.drug in item.drop:
             continue
         f = item.dose_scale.get(e.drug, 1.0)
-        out.append(e._replace(amount=e.amount * f))
+        if f == 1.0 and type(e.amount) is float:
+            out.append(e)  # e.amount * 1.0 is e.amount: the same event, without a copy
+        else:
+            out.append(e._replace(amount=e.amount * f))
     return out
 
 

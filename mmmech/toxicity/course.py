@@ -338,6 +338,8 @@ class _Course:
         self._c0 = 0.0
         # the patient's unit-dose concentration courses on the integration grid (reused)
         self._units: dict[Any, np.ndarray] = {}
+        # recent_doses' window per neutrophil drug (from the patient's model; reused)
+        self._windows: dict[str, float] = {}
 
     def begin_cycle(self, ci: int) -> tuple[float, float]:
         """Resume held drugs and give cycle `ci`'s doses; returns the cycle's span (h)."""
@@ -409,27 +411,33 @@ class _Course:
         self._c0 = c0
         return c0, c0 + 24.0 * phase.cycle_days
 
+    def anc_doses(self, c0: float) -> dict[str, list[tuple[float, float, str]]]:
+        """The doses of the neutrophil drugs that still reach the cycle starting at `c0` (h)
+        (the superposition stays small)."""
+        out = {}
+        for d, v in self.pk_doses.items():
+            if d in self.lineage_drugs:
+                if d not in self._windows:  # the patient's model is fixed: computed once
+                    self._windows[d] = ms.recent_window(self.pk_models.get(d, d))
+                out[d] = ms.recent_doses(self.pk_models.get(d, d), v, c0, self._windows[d])
+        return out
+
     def anc_effect(self, c0: float) -> Any:
         """The neutrophil drug effect over the cycle starting at `c0` (h)."""
         return ms.linear_effect(
-            # only the doses that still reach this cycle (the superposition stays small)
-            {
-                d: ms.recent_doses(self.pk_models.get(d, d), v, c0)
-                for d, v in self.pk_doses.items()
-                if d in self.lineage_drugs
-            },
+            self.anc_doses(c0),
             models=self.pk_models,
             slope_scale=self.neutrophil_sensitivity,
             cache=self._units,
         )
 
+    def plt_doses(self) -> dict[str, list[tuple[float, float, str]]]:
+        """The doses so far of the drugs with a platelet effect."""
+        return {d: v for d, v in self.pk_doses.items() if d in self.plt_drugs}
+
     def plt_drivers(self) -> Any:
         """The platelet model's drivers over the doses given so far."""
-        return _plt.drivers(
-            {d: v for d, v in self.pk_doses.items() if d in self.plt_drugs},
-            models=self.pk_models,
-            cache=self._units,
-        )
+        return _plt.drivers(self.plt_doses(), models=self.pk_models, cache=self._units)
 
     def end_cycle(
         self,
@@ -815,20 +823,23 @@ def apply_dose_modifications_batch(
         anc_cols: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
         plt_cols: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
         if first.use_anc:
-            effects = [r.anc_effect(c0) for r in runs]
-
-            def effect(t: np.ndarray, effects: list[Any] = effects) -> np.ndarray:
-                return np.stack([np.asarray(e(t), dtype=float) for e in effects], axis=-1)
-
+            # every patient's effect at once (column j equal to runs[j].anc_effect(c0) bit for
+            # bit), the doses on the same grid offsets superposed together
+            effect = ms.linear_effect_batch(
+                [r.anc_doses(c0) for r in runs],
+                models=[r.pk_models for r in runs],
+                slope_scale=[r.neutrophil_sensitivity for r in runs],
+                caches=[r._units for r in runs],
+            )
             t, circ, state_y = ms.simulate(effect, params, c0, c1, state=state_y, dt_h=dt_h)
             anc_cols = [(t, circ[:, j]) for j in range(n)]
         if first.use_plt:
-            drvs = [r.plt_drivers() for r in runs]
-
-            def values(t: np.ndarray, drvs: list[Any] = drvs) -> np.ndarray:
-                return np.stack([v(t) for v, _c in drvs], axis=-1)
-
-            coef = np.array([c for _v, c in drvs])
+            # column j equal to runs[j].plt_drivers() bit for bit
+            values, coef = _plt.drivers_batch(
+                [r.plt_doses() for r in runs],
+                [r.pk_models for r in runs],
+                [r._units for r in runs],
+            )
             pt, pc, plt_state = _plt.simulate(
                 (values, coef),  # type: ignore[arg-type]
                 c0,

@@ -17,7 +17,9 @@ with :func:`scipy.integrate.solve_ivp` (LSODA) and is what the tests hold :func:
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,6 +50,11 @@ __all__ = [
 ]
 
 DoseTuple = tuple[float, float, str]
+#: a dose tuple's time and amount (for np.fromiter: the values float() gives, without a
+#: Python generator per dose)
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_THIRD = operator.itemgetter(2)
 #: sub-samples of the drug effect per integration step (a multiple of 6)
 _SUB = 12
 #: integration step of slope derivations (h), the default step of the toxicity course
@@ -127,6 +134,13 @@ def _uniform(t: np.ndarray, step: float) -> bool:
     return bool(np.max(np.abs(t - (t[0] + np.arange(t.size) * step))) <= 1e-9 * step)
 
 
+def _grid_uniform(t: np.ndarray) -> bool:
+    """Whether `t` (1-D, at least 2 points) is a uniform grid by :func:`_uniform`."""
+    if t.ndim != 1 or t.size < 2:
+        return False
+    return _uniform(t, (t[-1] - t[0]) / (t.size - 1))
+
+
 def _shifted_mg_l(
     drug: str | pk.PKModel,
     doses: Sequence[DoseTuple],
@@ -139,46 +153,133 @@ def _shifted_mg_l(
     O(doses x times) additions instead of exponentials. Equal to the direct superposition to
     rounding; ``None`` when the grid or a dose time does not fit (the caller computes directly)
     or the model is not linear."""
+    plan = _shift_plan(drug, doses, t, cache)
+    if plan is None:
+        return None
+    shifts, amounts, routes, unit = plan
+    out = np.zeros((1, t.size))
+    units = {r: [u] for r, u in unit.items()}
+    _shift_add(out, shifts, np.asarray(amounts, dtype=float)[None, :], routes, units, [0])
+    return out[0]
+
+
+def _shift_plan(
+    drug: str | pk.PKModel,
+    doses: Sequence[DoseTuple],
+    t: np.ndarray,
+    cache: dict[Any, np.ndarray] | None = None,
+    uniform: bool | None = None,
+) -> tuple[list[int], list[float], list[str], dict[str, np.ndarray]] | None:
+    """What :func:`_shifted_mg_l` superposes: every dose's offset in grid steps, its amount and
+    route, and the unit-dose course of each route on the grid (from `cache` when long enough);
+    None when the fast path does not apply. `uniform`: :func:`_grid_uniform` of `t` when the
+    caller knows it (None: checked here)."""
     T = t.size
     if t.ndim != 1 or T < 2 or len(doses) < 2:
         return None
-    if not all(isinstance(d, tuple) and len(d) == 3 and d[2] != "iv_infusion" for d in doses):
+    # every dose a (time, amount, route) tuple, none an infusion (checked with C-level maps)
+    if not all(map(isinstance, doses, itertools.repeat(tuple))) or any(
+        n != 3 for n in set(map(len, doses))
+    ):
+        return None
+    routes = list(map(_THIRD, doses))
+    if "iv_infusion" in routes:
         return None
     m = pk.model(drug)
     if not m.disposition.linear:
         return None
     step = (t[-1] - t[0]) / (T - 1)
-    if not _uniform(t, step):
+    if not (_uniform(t, step) if uniform is None else uniform):
         return None
     # every dose's offset in grid steps (the same arithmetic as dose by dose, all at once)
-    q = (np.fromiter((float(d[0]) for d in doses), float, len(doses)) - t[0]) / step
+    q = (np.fromiter(map(_FIRST, doses), float, len(doses)) - t[0]) / step
     whole = np.rint(q)
     if np.any(np.abs(q - whole) > 1e-6):
         return None
     shifts = whole.astype(np.int64).tolist()
     back = max(0, -min(shifts))
     unit: dict[str, np.ndarray] = {}
-    out = np.zeros(T)
-    for d, q in zip(doses, shifts, strict=True):
-        route = d[2]
-        if route not in unit:
-            # the unit course is evaluated point by point: a longer cached one, cut, is equal
-            key = (drug if isinstance(drug, str) else id(drug), route, float(step))
-            have = None if cache is None else cache.get(key)
-            if have is not None and have.size >= T + back:
-                unit[route] = have
-            else:
-                # with a cache, room for a further window (the history grows by a cycle)
-                tau = np.arange(T + back + (T if cache is not None else 0)) * step
-                unit[route] = np.asarray(
-                    pk.concentration(drug, [(0.0, 1.0, route)], tau, unit="mg/L"), dtype=float
-                )
-                if cache is not None:
-                    cache[key] = unit[route]
+    for route in dict.fromkeys(routes):
+        # the unit course is evaluated point by point: a longer cached one, cut, is equal
+        key = (drug if isinstance(drug, str) else id(drug), route, float(step))
+        have = None if cache is None else cache.get(key)
+        if have is not None and have.size >= T + back:
+            unit[route] = have
+        else:
+            # with a cache, room for further windows (the history grows by a cycle each time;
+            # at least doubling, so a patient's course is recomputed a few times, not per cycle)
+            grow = 0 if cache is None else max(T, 0 if have is None else have.size)
+            n = T + back + grow
+            tau = np.arange(n) * step
+            unit[route] = np.asarray(
+                pk.concentration(drug, [(0.0, 1.0, route)], tau, unit="mg/L"), dtype=float
+            )
+            if cache is not None:
+                cache[key] = unit[route]
+    return shifts, list(map(float, map(_SECOND, doses))), routes, unit
+
+
+def _shift_add(
+    out: np.ndarray,
+    shifts: Sequence[int],
+    amounts: np.ndarray,
+    routes: Sequence[str],
+    units: Mapping[str, Any],
+    rows: Sequence[int],
+) -> None:
+    """Add to the rows `rows` of `out` (patients x grid) the doses at grid offsets `shifts`
+    (the same for these patients), amounts ``amounts[:, j]`` (one row per patient) and
+    `routes`, with ``units[route][k]`` patient k's unit course of the route. Dose by dose in
+    order, the arithmetic of one patient's superposition (so each row equals it bit for bit)."""
+    T = out.shape[1]
+    sub = out[rows] if len(rows) != out.shape[0] else out
+    stacked: dict[str, np.ndarray] = {}
+    for j, (q, route) in enumerate(zip(shifts, routes, strict=True)):
         i0 = max(q, 0)
-        if i0 < T:
-            k0 = i0 - q
-            out[i0:] += float(d[1]) * unit[route][k0 : k0 + T - i0]
+        if i0 >= T:
+            continue
+        k0 = i0 - q
+        if route not in stacked:
+            stacked[route] = _stack_cut(units[route], T + max(0, -min(shifts)))
+        sub[:, i0:] += amounts[:, j : j + 1] * stacked[route][:, k0 : k0 + T - i0]
+    if sub is not out:
+        out[rows] = sub
+
+
+def _stack_cut(units: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Per-patient unit courses cut to their first `n` points and stacked (n_patients, n)."""
+    return np.stack([np.asarray(u)[:n] for u in units])
+
+
+def concentration_mg_l_batch(
+    drugs: Sequence[str | pk.PKModel],
+    doses: Sequence[Sequence[DoseTuple]],
+    times_h: np.ndarray,
+    caches: Sequence[dict[Any, np.ndarray] | None],
+) -> np.ndarray:
+    """:func:`concentration_mg_l` for several patients at once on one grid: row i is
+    ``concentration_mg_l(drugs[i], doses[i], times_h, caches[i])`` bit for bit. Patients on the
+    fast path whose doses fall on the same grid offsets and routes are superposed together
+    (one array operation per dose instead of one per dose and patient)."""
+    t = np.asarray(times_h, dtype=float)
+    n = len(drugs)
+    out = np.zeros((n, t.size))
+    groups: dict[tuple[tuple[int, ...], tuple[str, ...]], list[int]] = {}
+    plans: list[Any] = [None] * n
+    uniform = _grid_uniform(t)  # one grid for every patient: checked once
+    for i in range(n):
+        if not doses[i]:
+            continue
+        plan = _shift_plan(drugs[i], doses[i], t, caches[i], uniform) if t.ndim == 1 else None
+        if plan is None:
+            out[i] = concentration_mg_l(drugs[i], doses[i], t, caches[i])
+            continue
+        plans[i] = plan
+        groups.setdefault((tuple(plan[0]), tuple(plan[2])), []).append(i)
+    for (shifts, routes), rows in groups.items():
+        amounts = np.asarray([plans[i][1] for i in rows], dtype=float)
+        units = {r: [plans[i][3][r] for i in rows] for r in dict.fromkeys(routes)}
+        _shift_add(out, shifts, amounts, routes, units, rows)
     return out
 
 
@@ -186,15 +287,16 @@ def _rhs(y: np.ndarray, e: Any, p: FribergParameters) -> np.ndarray:
     ktr = p.ktr
     prol, t1, t2, t3, circ = y
     feedback = (np.asarray(p.baseline) / np.maximum(circ, 1e-12)) ** np.asarray(p.gamma)
-    return np.stack(
-        [
-            ktr * prol * (1.0 - e) * feedback - ktr * prol,
-            ktr * (prol - t1),
-            ktr * (t1 - t2),
-            ktr * (t2 - t3),
-            ktr * (t3 - circ),
-        ]
-    )
+    a0 = ktr * prol * (1.0 - e) * feedback - ktr * prol
+    # the five rates written into one array (what np.stack of them gives, without its
+    # per-call overhead: this runs four times per step)
+    out = np.empty((5,) + np.shape(a0))
+    out[0] = a0
+    out[1] = ktr * (prol - t1)
+    out[2] = ktr * (t1 - t2)
+    out[3] = ktr * (t2 - t3)
+    out[4] = ktr * (t3 - circ)
+    return out
 
 
 def steady_state(p: FribergParameters) -> np.ndarray:
@@ -384,19 +486,28 @@ def simulate_reference(
 
 
 def recent_doses(
-    drug: str | pk.PKModel, doses: Sequence[DoseTuple], since_h: float
+    drug: str | pk.PKModel,
+    doses: Sequence[DoseTuple],
+    since_h: float,
+    window_h: float | None = None,
 ) -> list[DoseTuple]:
     """The doses of `doses` that can still contribute to the concentration at times >=
     `since_h`: those given within 64 of the model's slowest half-lives (disposition or
     absorption) plus the largest absorption lag and 48 h for infusions before it. The dropped
     doses' share is below 2^-64 of what they gave at their peak, so the concentrations are
-    unchanged to rounding, while the superposition no longer grows with the number of cycles."""
+    unchanged to rounding, while the superposition no longer grows with the number of cycles.
+    `window_h`: :func:`recent_window` of `drug` when the caller keeps it (the same value)."""
+    window = recent_window(drug) if window_h is None else window_h
+    return [d for d in doses if d[0] >= since_h - window]
+
+
+def recent_window(drug: str | pk.PKModel) -> float:
+    """How far back (h) :func:`recent_doses` keeps doses for `drug` (a name or a model)."""
     m = pk.model(drug)
     lam, _ = pk.exponentials(m.disposition)
     rates = [float(x) for x in lam] + [float(a.ka) for a in m.absorption.values()]
     lag = max((float(a.tlag) for a in m.absorption.values()), default=0.0)
-    window = 64.0 * math.log(2) / min(rates) + lag + 48.0
-    return [d for d in doses if d[0] >= since_h - window]
+    return 64.0 * math.log(2) / min(rates) + lag + 48.0
 
 
 def linear_effect(
@@ -425,6 +536,48 @@ def linear_effect(
             total = total + slope * concentration_mg_l(m, doses, t, cache)
         scale = np.asarray(slope_scale, dtype=float)
         return total if scale.ndim == 0 and scale == 1.0 else np.multiply.outer(total, scale)
+
+    return e
+
+
+def linear_effect_batch(
+    doses_by_drug: Sequence[Mapping[str, Sequence[DoseTuple]]],
+    lineage: str = "neutrophils",
+    models: Sequence[Mapping[str, pk.PKModel] | None] | None = None,
+    slope_scale: Sequence[float] | None = None,
+    caches: Sequence[dict[Any, np.ndarray] | None] | None = None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`linear_effect` for several patients (one mapping, models, scalar slope scale and
+    cache each): ``E(times)`` of shape (n_times, n_patients), column k equal to patient k's
+    ``linear_effect(...)(times)`` bit for bit (the concentrations of patients with doses on
+    the same grid offsets are superposed together, :func:`concentration_mg_l_batch`)."""
+    n = len(doses_by_drug)
+    known = set(effect_drugs(lineage))
+    mods = list(models) if models is not None else [None] * n
+    cch = list(caches) if caches is not None else [None] * n
+    scale = np.ones(n) if slope_scale is None else np.asarray(slope_scale, dtype=float)
+    order = list(dict.fromkeys(d for m in doses_by_drug for d in m if d in known))
+    parts = []
+    for drug in order:
+        rows = [i for i in range(n) if doses_by_drug[i].get(drug)]
+        if rows:
+            parts.append(
+                (
+                    drug_effect(drug, lineage).slope,
+                    rows,
+                    [(mods[i] or {}).get(drug, drug) for i in rows],
+                    [list(doses_by_drug[i][drug]) for i in rows],
+                )
+            )
+
+    def e(times: np.ndarray) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        total = np.zeros((n, t.size))
+        for slope, rows, ms_, doses in parts:
+            c = concentration_mg_l_batch(ms_, doses, t, [cch[i] for i in rows])
+            total[rows] = total[rows] + slope * c
+        # a scale of 1 leaves a patient's effect as it is (x * 1.0 == x)
+        return np.ascontiguousarray((total * scale[:, None]).T)
 
     return e
 

@@ -119,29 +119,120 @@ def _kpd(doses: Sequence[DoseTuple], rate: float, t: np.ndarray) -> np.ndarray:
 def _kpd_grid(doses: Sequence[DoseTuple], rate: float, t: np.ndarray) -> np.ndarray | None:
     """:func:`_kpd` on a uniform grid (None when `t` is not one or a dose after ``t[0]`` is
     off the grid)."""
+    plan = _kpd_plan(doses, rate, t)
+    if plan is None:
+        return None
+    old, ks, amounts, unit = plan
+    out = old * unit
+    for k, amount in zip(ks, amounts, strict=True):
+        if k < unit.size:
+            out[k:] += amount * unit[: unit.size - k]
+    return out
+
+
+def _kpd_plan(
+    doses: Sequence[DoseTuple],
+    rate: float,
+    t: np.ndarray,
+    uniform: bool | None = None,
+    unit: np.ndarray | None = None,
+) -> tuple[float, list[int], list[float], np.ndarray] | None:
+    """What :func:`_kpd_grid` sums: the decayed sum of the doses up to ``t[0]``, the grid
+    offsets and amounts of the later doses, and the unit response on the grid. `uniform` and
+    `unit`: the grid check and the unit response when the caller has them (the same values)."""
     t = np.asarray(t, dtype=float)
     size = t.size
     if t.ndim != 1 or size < 2 or len(doses) < 2:
         return None
     step = (t[-1] - t[0]) / (size - 1)
-    if not ms._uniform(t, step):
+    if not (ms._uniform(t, step) if uniform is None else uniform):
         return None
     t0 = float(t[0])
-    td = np.fromiter((float(d[0]) for d in doses), float, len(doses))
-    mg = np.fromiter((float(d[1]) for d in doses), float, len(doses))
+    td = np.fromiter(map(ms._FIRST, doses), float, len(doses))
+    mg = np.fromiter(map(ms._SECOND, doses), float, len(doses))
     before = td <= t0
     q = (td[~before] - t0) / step
     whole = np.rint(q)
     if np.any(np.abs(q - whole) > 1e-6):
         return None
     old = float(np.sum(mg[before] * np.exp(-rate * (t0 - td[before]))))
-    tau = np.arange(size) * step
-    unit = rate * np.exp(-rate * tau)
-    out = old * unit
-    for k, amount in zip(whole.astype(np.int64).tolist(), mg[~before].tolist(), strict=True):
-        if k < size:
-            out[k:] += amount * unit[: size - k]
+    if unit is None:
+        tau = np.arange(size) * step
+        unit = rate * np.exp(-rate * tau)
+    return old, whole.astype(np.int64).tolist(), mg[~before].tolist(), unit
+
+
+def _kpd_batch(doses: Sequence[Sequence[DoseTuple]], rate: float, t: np.ndarray) -> np.ndarray:
+    """:func:`_kpd` for several patients on one grid (n, len(t)), row i equal to
+    ``_kpd(doses[i], rate, t)`` bit for bit; patients whose later doses fall on the same grid
+    offsets are summed together (one array operation per dose)."""
+    t = np.asarray(t, dtype=float)
+    n = len(doses)
+    out = np.zeros((n, t.size))
+    groups: dict[tuple[int, ...], list[int]] = {}
+    plans: list[Any] = [None] * n
+    uniform = ms._grid_uniform(t)
+    unit = None
+    if uniform:  # the unit response of the grid, as _kpd_plan computes it, once
+        unit = rate * np.exp(-rate * (np.arange(t.size) * ((t[-1] - t[0]) / (t.size - 1))))
+    for i in range(n):
+        plan = _kpd_plan(doses[i], rate, t, uniform, unit)
+        if plan is None:
+            out[i] = _kpd(doses[i], rate, t)
+            continue
+        plans[i] = plan
+        groups.setdefault(tuple(plan[1]), []).append(i)
+    for ks, rows in groups.items():
+        unit = plans[rows[0]][3]  # the same grid and rate: the same unit response
+        old = np.asarray([plans[i][0] for i in rows], dtype=float)
+        amounts = np.asarray([plans[i][2] for i in rows], dtype=float).reshape(len(rows), -1)
+        sub = old[:, None] * unit
+        for j, k in enumerate(ks):
+            if k < unit.size:
+                sub[:, k:] += amounts[:, j : j + 1] * unit[: unit.size - k]
+        out[rows] = sub
     return out
+
+
+def drivers_batch(
+    doses_by_drug: Sequence[Mapping[str, Sequence[DoseTuple]]],
+    models: Sequence[Mapping[str, pk.PKModel] | None],
+    caches: Sequence[dict[Any, np.ndarray] | None],
+) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """:func:`drivers` for several patients (one mapping, models and cache each): ``values``
+    of shape (n_times, 2, n_patients), column k equal to patient k's ``values`` bit for bit,
+    and the patients' ``auc_coef`` (n_patients,)."""
+    known = set(effect_drugs())
+    n = len(doses_by_drug)
+    order = list(dict.fromkeys(d for m in doses_by_drug for d in m if d in known))
+    parts = []
+    coef = np.zeros(n)
+    for drug in order:
+        rows = [i for i in range(n) if doses_by_drug[i].get(drug)]
+        if not rows:
+            continue
+        e = platelet_effect(drug)
+        ms_ = [(models[i] or {}).get(drug, drug) for i in rows]
+        parts.append((e, rows, ms_, [list(doses_by_drug[i][drug]) for i in rows]))
+        if e.form == "concentration_and_auc":
+            coef[rows] += e.slope * e.auc_scale_per_h
+
+    def values(times: np.ndarray) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        loss = np.zeros((n, t.size))
+        c_auc = np.zeros((n, t.size))
+        for e, rows, ms_, doses in parts:
+            if e.form == "kpd":
+                loss[rows] = loss[rows] + e.slope * _kpd_batch(doses, e.kpd_rate_per_h, t)
+                continue
+            c = ms.concentration_mg_l_batch(ms_, doses, t, [caches[i] for i in rows])
+            if e.form == "concentration_and_auc":
+                c = 1000.0 * c  # mg/L -> ng/mL, the unit of the published slope
+                c_auc[rows] = c_auc[rows] + c
+            loss[rows] = loss[rows] + e.slope * c
+        return np.ascontiguousarray(np.stack([loss.T, c_auc.T], axis=1))
+
+    return values, coef
 
 
 def drivers(
@@ -246,7 +337,12 @@ def simulate(
 
     def chain(z: np.ndarray, prol: Any) -> np.ndarray:
         t1, t2, circ = z
-        return np.stack([kprp * (prol - t1), kprp * (t1 - t2), kprp * t2 - kin * circ])
+        a = kprp * (prol - t1)
+        out = np.empty((3,) + np.shape(a))  # np.stack of the three, without its overhead
+        out[0] = a
+        out[1] = kprp * (t1 - t2)
+        out[2] = kprp * t2 - kin * circ
+        return out
 
     for i in range(len(grid) - 1):
         prol, auc = y[0], y[4]
@@ -261,7 +357,10 @@ def simulate(
         k3 = chain(z + 0.5 * h * k2, p_mid)
         k4 = chain(z + h * k3, prol_new)
         z = z + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-        y = np.stack([prol_new, z[0], z[1], z[2], np.broadcast_to(auc_new, np.shape(z[2]))])
+        y = np.empty((5,) + np.shape(z[2]))
+        y[0] = prol_new
+        y[1:4] = z
+        y[4] = auc_new
         out[i + 1] = y[3]
     return grid, out, y
 
