@@ -20,6 +20,8 @@ from libc.string cimport memset
 from libc.stdint cimport int64_t
 from cpython.exc cimport PyErr_CheckSignals
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ._tables import hill_tables as _hill_tables
@@ -588,6 +590,31 @@ def _i32(x):
     return np.ascontiguousarray(np.asarray(x, dtype=np.int32).ravel())
 
 
+def _split_shared_literals(prog_op, prog_arg, edge_src, w, n, ec50):
+    """``(prog_arg, edge_src, w, n, ec50)`` with each literal op reading its own edge: the second
+    and later readings of an edge (a rule such as ``A AND (A OR B)``) are pointed at appended
+    copies of it (same source, same parameters in every set). The derivative and the Jacobian
+    are unchanged: the copies' terms add into the same entry of W."""
+    lit = np.nonzero(np.asarray(prog_op) == 0)[0]
+    E = edge_src.shape[0]
+    if lit.size == 0 or np.unique(prog_arg[lit]).size == lit.size:
+        return prog_arg, edge_src, w, n, ec50
+    prog_arg = prog_arg.copy()
+    seen = set()
+    extra = []
+    for a in lit.tolist():
+        e = int(prog_arg[a])
+        if e in seen:
+            prog_arg[a] = E + len(extra)
+            extra.append(e)
+        else:
+            seen.add(e)
+    ex = np.asarray(extra, dtype=np.int64)
+    return (prog_arg, _i32(np.concatenate([edge_src, edge_src[ex]])),
+            np.concatenate([w, w[:, ex]], axis=1), np.concatenate([n, n[:, ex]], axis=1),
+            np.concatenate([ec50, ec50[:, ex]], axis=1))
+
+
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
            Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
            double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0):
@@ -600,19 +627,23 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     cdef Py_ssize_t G, gi, lo, hi, Rc
     cdef Group* g
     cdef int nt
-    st = _ref.structure(cm)
     N = len(cm.nodes)
     prog_ptr = np.ascontiguousarray(np.asarray(cm.prog_ptr, dtype=np.int64))
     prog_op = _i32(cm.prog_op)
-    prog_arg = _i32(cm.prog_arg)
-    edge_src = _i32(cm.edge_src)
-    E = edge_src.shape[0]
     p = reg.params
-    w = np.ascontiguousarray(p.w, dtype=np.float64)
-    n = np.ascontiguousarray(p.n, dtype=np.float64)
+    # every edge the literal of one op at most (the value array and the reverse pass below rely
+    # on it): a rule reading the same edge twice gets a copy of the edge per extra reading
+    prog_arg, edge_src, w, n, ec50 = _split_shared_literals(
+        prog_op, _i32(cm.prog_arg), _i32(cm.edge_src), np.asarray(p.w, dtype=np.float64),
+        np.asarray(p.n, dtype=np.float64), np.asarray(p.ec50, dtype=np.float64))
+    st = _ref.structure(SimpleNamespace(prog_ptr=prog_ptr, prog_op=prog_op, prog_arg=prog_arg,
+                                        edge_src=edge_src))
+    E = edge_src.shape[0]
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    n = np.ascontiguousarray(n, dtype=np.float64)
     tau = np.ascontiguousarray(p.tau, dtype=np.float64)
     ymax = np.ascontiguousarray(p.ymax, dtype=np.float64)
-    B, Kn, lin = _hill_coefficients(n, np.asarray(p.ec50, dtype=np.float64))
+    B, Kn, lin = _hill_coefficients(n, ec50)
     B = np.ascontiguousarray(B, dtype=np.float64)
     Kn = np.ascontiguousarray(Kn, dtype=np.float64)
     lin = np.ascontiguousarray(lin, dtype=np.uint8)

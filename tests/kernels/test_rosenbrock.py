@@ -430,3 +430,32 @@ def test_relax_course_kernel_equals_reference(seed, R, T):
     b = ref.relax_course(eq, decay, w, th0)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+@needs_kernel
+@pytest.mark.parametrize("rule", ["A AND (A OR B)", "(A OR NOT A) AND B", "A AND NOT (B AND A)"])
+def test_a_rule_reading_the_same_edge_twice_equals_the_reference(rule):
+    # the course kernel keeps one value per literal; a rule reading one edge twice (a model
+    # edited by a context or a subclone can produce one) is split into copies of the edge,
+    # which must leave the course unchanged (CI, round 7: `mmmech rank --patient example`)
+    from mmmech.simulation.compiled import compile_rules
+
+    kern = _kernels.load("_rosenbrock")
+    cm = compile_rules(
+        ["A", "B", "C", "D"],
+        {"C": rule, "D": "C OR NOT D"},
+        edge_params={("A", "C"): {"n": 2.0, "ec50": 0.3}},
+        tau={"C": 2.0},
+    )
+    R, K = 3, 4
+    mask, value, y0, cols = _regimens(cm, R, 7)
+    vals = np.random.default_rng(8).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    a = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, 1)
+    b = ref.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[2].tolist() == b[2].tolist() == [1] * R
+    # and both follow an independent stiff solver on the same derivative
+    c = _lsoda_course(cm, mask, value, y0, cols, vals, 2.0)
+    np.testing.assert_allclose(a[0], c, atol=2e-5, rtol=0)
