@@ -17,8 +17,7 @@ import numpy as np
 
 from .. import pk as _pk
 from ..exceptions import InvalidInputError
-from ..regimens.records import BASE_UNIT
-from ..regimens.schedule import _NEEDS, DoseEvent
+from ..regimens.schedule import dose_plan, planned_events
 from .kinetics import interval_means
 from .regimen import (
     _RENAL_CRCL,
@@ -218,56 +217,6 @@ def _patient_pk_args(
     return d, e, r
 
 
-def _dose_plan(reg: Any, cycles: int) -> list[tuple[Any, ...]]:
-    """The loop of :func:`mmmech.regimens.expand` without the body: ``(day, drug, dose,
-    unit, max_dose, route)`` per dose, sorted as expand sorts (by day, then drug; stable), so
-    :func:`_planned_events` gives expand's events for any body."""
-    rows: list[tuple[Any, ...]] = []
-    left: int | None = cycles
-    day0 = 1
-    for phase in reg.phases:
-        day0 += phase.delay_days
-        n = phase.cycles if phase.cycles is not None else left
-        assert n is not None
-        if left is not None:
-            n = min(n, left)
-        for c in range(1, n + 1):
-            start = day0 + (c - 1) * phase.cycle_days
-            for block in phase.drugs:
-                for day, dose in block.doses_in(c):
-                    rows.append(
-                        (start + day - 1, block.drug, dose, block.unit, block.max_dose, block.route)
-                    )
-        if left is not None:
-            left -= n
-            if left <= 0:
-                break
-        if phase.cycles is None:
-            break
-        day0 += phase.cycles * phase.cycle_days
-    rows.sort(key=lambda e: (e[0], e[1]))
-    return rows
-
-
-def _planned_events(plan: list[tuple[Any, ...]], body: Any) -> list[Any] | None:
-    """expand's events for `body` from a :func:`_dose_plan` (the same arithmetic: dose x the
-    body measure, then the cap); None when the body lacks a measure a dose needs (expand then
-    gives its one-line error)."""
-    known = body.known
-    out = []
-    for day, drug, dose, unit, cap, route in plan:
-        amount = dose
-        need = _NEEDS.get(unit)
-        if need is not None:
-            if need not in known:
-                return None
-            amount = dose * known[need]
-        if cap is not None:
-            amount = min(amount, cap)
-        out.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
-    return out
-
-
 def _patient_pk(
     it: Any,
     n: int,
@@ -280,15 +229,16 @@ def _patient_pk(
 ) -> tuple[list[Any], dict[str, float], set[str]]:
     """Patient `p`'s dose events, PK covariates and the drugs whose PK is the patient's own
     (etas, or lenalidomide with a renal clearance): these are not shared between bodies.
-    `plans`: a dict the caller keeps across patients (the regimen's :func:`_dose_plan`, so a
-    body's events need no expansion of their own; the same events)."""
+    `plans`: a dict the caller keeps across patients (the regimen's
+    :func:`~mmmech.regimens.schedule.dose_plan`, so a body's events need no expansion of their
+    own; the same events)."""
     if own_doses is None or own_doses[p] is None:
         events = None
         if plans is not None and it.doses is None:
             key = (id(it.regimen), n)
             if key not in plans:
-                plans[key] = _dose_plan(it.regimen, n)
-            events = _planned_events(plans[key], b)
+                plans[key] = dose_plan(it.regimen, n)
+            events = planned_events(plans[key], b.known)
         ev = _doses(it, n, b, events)
     else:
         ev = own_doses[p]

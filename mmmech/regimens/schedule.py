@@ -114,7 +114,19 @@ def expand(
                 f"expand(): regimen {regimen.name!r} doses {drug} in {unit}; give "
                 f"body=Body({measure}=...) (got {patient.known if patient else None})"
             )
-    events: list[DoseEvent] = []
+    events = planned_events(dose_plan(regimen, cycles), patient.known if patient else {})
+    assert events is not None  # every measure a dose needs was checked above
+    return events
+
+
+PlannedDose = tuple[int, str, float, str, "float | None", str]
+
+
+def dose_plan(regimen: Regimen, cycles: int | None) -> list[PlannedDose]:
+    """The regimen's doses before any body: ``(day, drug, dose, unit, max_dose, route)`` in
+    the schedule's unit, sorted by day, then drug (stable). :func:`planned_events` turns it
+    into :func:`expand`'s events for a body, so a cohort expands the schedule once."""
+    rows: list[PlannedDose] = []
     left = cycles
     day0 = 1
     for phase in regimen.phases:
@@ -127,16 +139,8 @@ def expand(
             start = day0 + (c - 1) * phase.cycle_days
             for block in phase.drugs:
                 for day, dose in block.doses_in(c):
-                    amount = dose
-                    if block.unit in _NEEDS:
-                        assert patient is not None
-                        amount = dose * patient.known[_NEEDS[block.unit]]
-                    if block.max_dose is not None:
-                        amount = min(amount, block.max_dose)
-                    events.append(
-                        DoseEvent(
-                            start + day - 1, block.drug, amount, BASE_UNIT[block.unit], block.route
-                        )
+                    rows.append(
+                        (start + day - 1, block.drug, dose, block.unit, block.max_dose, block.route)
                     )
         if left is not None:
             left -= n
@@ -145,5 +149,22 @@ def expand(
         if phase.cycles is None:
             break
         day0 += phase.cycles * phase.cycle_days
-    events.sort(key=lambda e: (e.day, e.drug))
-    return events
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return rows
+
+
+def planned_events(plan: list[PlannedDose], known: Mapping[str, float]) -> list[DoseEvent] | None:
+    """:func:`expand`'s events from a :func:`dose_plan` for a body's `known` measures (dose x
+    the measure, then the cap); None when a dose needs a measure `known` lacks."""
+    out = []
+    for day, drug, dose, unit, cap, route in plan:
+        amount = dose
+        need = _NEEDS.get(unit)
+        if need is not None:
+            if need not in known:
+                return None
+            amount = dose * known[need]
+        if cap is not None:
+            amount = min(amount, cap)
+        out.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
+    return out

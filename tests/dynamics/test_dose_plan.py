@@ -1,13 +1,14 @@
 """simulate_cohort expands a regimen once and multiplies out each body's doses from that plan
-(mmmech.dynamics._exposure._dose_plan): the events must be expand's, equal and in the same
-order, for every bundled regimen, several bodies and cycle counts (differential)."""
+(mmmech.regimens.schedule.dose_plan, which expand also walks): the events must be expand's,
+equal and in the same order, for every bundled regimen, several bodies and cycle counts."""
 
 import pytest
 
 from mmmech import regimens
-from mmmech.dynamics._exposure import _dose_plan, _patient_pk, _planned_events
+from mmmech.dynamics._exposure import _patient_pk
 from mmmech.dynamics.regimen import _doses, _item
 from mmmech.exceptions import InvalidInputError
+from mmmech.regimens.schedule import dose_plan, planned_events
 
 BODIES = [
     regimens.Body(weight_kg=70.0, bsa_m2=1.8),
@@ -20,13 +21,13 @@ BODIES = [
 def test_plan_gives_expand_events(name):
     reg = regimens.load(name)
     for cycles in (1, 3, 14):
-        plan = _dose_plan(reg, cycles)
+        plan = dose_plan(reg, cycles)
         for body in BODIES:
             try:
                 want = regimens.expand(reg, body=body, cycles=cycles)
             except InvalidInputError:
                 continue
-            got = _planned_events(plan, body)
+            got = planned_events(plan, body.known)
             assert got == want
             assert [type(e.amount) for e in got] == [type(e.amount) for e in want]
 
@@ -43,5 +44,5 @@ def test_patient_pk_with_plans_equals_without():
 
 
 def test_body_without_a_needed_measure_falls_back_to_expand_error():
-    plan = _dose_plan(regimens.load("VRd"), 2)
-    assert _planned_events(plan, regimens.Body(weight_kg=70.0)) is None
+    plan = dose_plan(regimens.load("VRd"), 2)
+    assert planned_events(plan, regimens.Body(weight_kg=70.0).known) is None
