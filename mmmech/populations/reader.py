@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -427,13 +428,8 @@ def _joint(chk: _Check, raw: Any, feature: Feature, earlier: list[Feature], wher
             f"'probability' of both {other!r} ({pa:g}) and {feature.name!r} ({pb:g}) must lie "
             f"in [{low:.6g}, {high:.6g}] (the bounds two such shares allow), got {p11:g}",
         )
-    return Feature(
-        name=feature.name,
-        contexts=feature.contexts,
-        probability=feature.probability,
-        low=feature.low,
-        high=feature.high,
-        provenance=feature.provenance,
+    return dataclasses.replace(
+        feature,
         joint_with=other,
         joint_probability=min(max(p11, low), high),
         joint_provenance=chk.provenance(j, jwhere),
