@@ -161,3 +161,42 @@ def test_mp_regimen_uses_the_oral_model():
     expect = pk.exposure(m, [(0.0, 9 * 1.8, "oral")], 0.0, 24.0, unit="nM")
     got = r.pk["melphalan"]
     assert got["cmax_nM"] == pytest.approx(expect["cmax"], rel=0.05)
+
+
+def _isa_course(m, weeks=40):
+    w = 75.6
+    days = [0, 7, 14, 21] + list(range(28, 7 * weeks, 14))
+    doses = [(d * 24.0, 10 * w, "iv_infusion", 1.0) for d in days]
+    return days, doses
+
+
+def test_isatuximab_label_facts_at_10_mg_per_kg():
+    """SARCLISA label 12.3 (DailyMed:a0473462-6f9d-4eca-a5bf-8620aea68e8a, read in a monograph
+    copy, secondary), 10 mg/kg QW x4 then Q2W: volume of distribution 8.13 L; median time to
+    steady state 18 weeks with a 3.1-fold accumulation; >= 99% eliminated about 2 months after
+    the last dose at steady state. Typical IgG-myeloma patient, 75.6 kg, commercial (P2F2)
+    material. Stated tolerances (no spread in the label): 10% on the volume, 15% on the
+    accumulation, +-4 weeks on the time to steady state, 45-75 days for 'about 2 months'."""
+    m = pk.model("isatuximab", weight_kg=75.6, p2f2_material=1)
+    d = m.disposition
+    assert d.v1 + sum(d.vp) == pytest.approx(8.13, rel=0.10)
+    days, doses = _isa_course(m)
+    last = days[-1] * 24.0
+    t = np.arange(0.0, last + 24 * 120, 6.0)
+    c = pk.concentration(m, doses, t)
+    troughs = [(dd, float(np.interp(dd * 24.0 - 1e-6, t, c))) for dd in days[5:]]
+    ss = troughs[-1][1]
+    week_ss = next(dd for dd, v in troughs if v >= 0.9 * ss) / 7
+    assert 14 <= week_ss <= 22
+    acc = pk.exposure(m, doses, last - 336, last)["auc"] / pk.exposure(m, doses[:1], 0, 336)["auc"]
+    assert acc == pytest.approx(3.1, rel=0.15)
+    peak = float(c[(t >= last) & (t <= last + 24)].max())
+    gone = t[(t > last) & (c < 0.01 * peak)][0]
+    assert 45 <= (gone - last) / 24 <= 75
+    # the constant-clearance model (rounds 4-7) reached steady state in 6 weeks, 2.4-fold
+    flat = replace(m, disposition=replace(d, clm=0.0, _cache={}))
+    acc_flat = (
+        pk.exposure(flat, doses, last - 336, last)["auc"]
+        / pk.exposure(flat, doses[:1], 0, 336)["auc"]
+    )
+    assert acc_flat < 0.85 * 3.1
