@@ -510,12 +510,18 @@ def _apply_covariates(m: PKModel, values: Mapping[str, float]) -> PKModel:
                 f"model(): covariate {name!r} has no numeric effect in the {m.drug} model"
                 f"{did_you_mean(name, known)}; available: {', '.join(known) or 'none'}"
             )
+        # x > 0, except that an indicator (linear effects with reference 0) may be 0
+        power = not all(c.form == "linear" and c.reference == 0 for c in numeric if c.name == name)
         if (
             isinstance(x, bool)
             or not isinstance(x, (int, float))
-            or not (x > 0 and math.isfinite(x))
+            or not math.isfinite(x)
+            or not (x > 0 if power else x >= 0)
         ):
-            raise ModelFileError(f"model(): covariate {name!r} must be a number > 0, got {x!r}")
+            raise ModelFileError(
+                f"model(): covariate {name!r} must be a number {'> 0' if power else '>= 0'}, "
+                f"got {x!r}"
+            )
     params = dict(m.parameters)
     for c in numeric:
         if c.name not in values:

@@ -200,3 +200,40 @@ def test_isatuximab_label_facts_at_10_mg_per_kg():
         / pk.exposure(flat, doses[:1], 0, 336)["auc"]
     )
     assert acc_flat < 0.85 * 3.1
+
+
+def test_new_isatuximab_etas_leave_the_existing_draws_unchanged():
+    """KCL and gamma gained etas in round 8; they come after the former parameters in the draw
+    order, so every patient's former etas (cl ... km) are the same numbers as before."""
+    from types import MappingProxyType
+
+    from mmmech.pk.variability import eta_stream, sample_etas
+
+    m = pk.model("isatuximab")
+    old = replace(
+        m,
+        parameters=MappingProxyType(
+            {k: p for k, p in m.parameters.items() if k not in ("clm", "kcl", "gamma_cl")}
+        ),
+    )
+    for i in range(5):
+        new = sample_etas(m, eta_stream("ndmm", i, 3, "isatuximab"))
+        before = sample_etas(old, eta_stream("ndmm", i, 3, "isatuximab"))
+        assert set(new) == set(before) | {"kcl", "gamma_cl"}
+        assert all(new[k] == before[k] for k in before)
+        sampled = with_etas(m, new).disposition
+        assert sampled.kcl == pytest.approx(1055.0 * math.exp(new["kcl"]))
+        assert sampled.gcl == pytest.approx(3.91 * math.exp(new["gamma_cl"]))
+
+
+def test_indicator_covariates_accept_zero():
+    """A binary factor (linear form, reference 0) may be given as 0 (the reference patient),
+    so a cohort can pass every patient's indicator; a power covariate still needs x > 0."""
+    a = pk.model("isatuximab", non_igg_myeloma=0, asian=0)
+    assert a.disposition == pk.model("isatuximab").disposition
+    with pytest.raises(ModelFileError, match="must be a number >= 0"):
+        pk.model("isatuximab", non_igg_myeloma=-1)
+    with pytest.raises(ModelFileError, match="must be a number > 0"):
+        pk.model("isatuximab", weight_kg=0)
+    with pytest.raises(ModelFileError, match="must be a number > 0"):
+        pk.model("pomalidomide", total_protein_g_l=0)
