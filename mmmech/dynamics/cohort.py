@@ -631,7 +631,7 @@ def simulate_cohort(
         span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
     scales = _patient_tumour_scales(tumour_scales, len(body_list), tumour, func)
-    resist = patient_resistance(resistance_per_day, len(body_list), func)
+    resist = patient_resistance(resistance_per_day, len(body_list), func, tumour)
     own_doses, own_etas, own_crcl = _patient_pk_args(
         len(body_list), doses, pk_etas, renal_crcl, it, func
     )

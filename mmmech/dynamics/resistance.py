@@ -72,11 +72,15 @@ def apply_resistance(
     return r + lost * np.maximum(r0 - r, 0.0)
 
 
-def patient_resistance(values: Sequence[Any] | None, n: int, func: str) -> np.ndarray | None:
+def patient_resistance(
+    values: Sequence[Any] | None, n: int, func: str, tumour: Any = None
+) -> np.ndarray | None:
     """Per-patient resistance rates (per day) from a sequence of one number (or None: 0) per
-    body; None when no patient has one (today's course exactly)."""
+    body, or (`values` None) every body `tumour`'s ``resistance_per_day``; None when no
+    patient has one (today's course exactly)."""
     if values is None:
-        return None
+        lam = float(getattr(tumour, "resistance_per_day", 0.0))
+        return np.full(n, lam) if lam > 0 else None
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) != n:
         raise InvalidInputError(
             f"{func}(): resistance_per_day must be a sequence of one number (or None) per body "

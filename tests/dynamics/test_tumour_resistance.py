@@ -88,3 +88,22 @@ def test_continuous_rd_progresses_with_resistance_and_not_without():
     prog = classify(day, res.m_protein[1]).progression_day
     assert prog is not None and 180 < prog < day[-1]
     assert np.all(res.m_protein[1] >= res.m_protein[0] * (1 - 1e-12))
+
+
+def test_single_patient_path_equals_the_cohort_and_checks_its_input():
+    # simulate_regimen's TumourModel(resistance_per_day=) gives the cohort's course
+    from mmmech.dynamics import simulate_regimen
+
+    tm = T.tumour_model(resistance_per_day=LI_LAMBDA)
+    one = simulate_regimen("rd", cycles=2, step_hours=12.0, tumour=tm)
+    coh = simulate_cohort(
+        "rd",
+        [Body(weight_kg=70.0, bsa_m2=1.8)],
+        cycles=2,
+        context="marrow",
+        step_hours=12.0,
+        resistance_per_day=[LI_LAMBDA],
+    )
+    np.testing.assert_allclose(one.timecourse["m_protein_g_per_dL"], coh.m_protein[0], rtol=1e-9)
+    with pytest.raises(InvalidInputError, match="resistance_per_day must be a number >= 0"):
+        T.tumour_model(resistance_per_day=-0.1)
