@@ -196,6 +196,15 @@ def _tumour_scales(population: Population, index: int, seed: int) -> dict[str, f
     return out
 
 
+def _resistance(population: Population, index: int, seed: int) -> float:
+    """The patient's acquired-resistance rate (per day) from its own ``resistance`` sub-stream
+    (0 when the population has no ``[resistance]``), so it changes no other draw."""
+    if population.resistance is None:
+        return 0.0
+    rng = substream(population.name, index, seed, "resistance")
+    return _bounded(population.resistance, _z(rng.random()))
+
+
 def _feature_probability(f: Feature, drawn: list[str]) -> float:
     """The probability of feature `f` given the features `drawn` so far: its marginal, or for
     a joint feature (``[feature.joint]``) its conditional on the partner drawn earlier,
@@ -259,6 +268,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         age=age,
         notes=tuple(notes),
         tumour=ReadOnlyDict(_tumour_scales(population, index, seed)),
+        resistance_per_day=_resistance(population, index, seed),
         health=_labs(population, index, seed),
     )
 
