@@ -39,6 +39,7 @@ import numpy as np
 from .. import pk as _pk
 from ..dynamics import simulate_cohort, tumour_model
 from ..dynamics.regimen import _item
+from ..dynamics.resistance import apply_resistance
 from ..dynamics.tumour import (
     BIRTH_DOUBLING_DAYS,
     HALF_LIVES,
@@ -96,6 +97,9 @@ class ArmCourse:
     #: each patient's tumour-kinetics multipliers (None: all 1; Patient.tumour)
     growth: np.ndarray | None = None
     sensitivity: np.ndarray | None = None
+    #: each patient's acquired-resistance rate lambda per day (None: none;
+    #: Patient.resistance_per_day, :func:`mmmech.dynamics.resistance.apply_resistance`)
+    resistance: np.ndarray | None = None
 
     @property
     def horizon_days(self) -> float:
@@ -247,6 +251,9 @@ def simulate_courses(
                 notes,
                 growth=np.array([p.tumour_scale("growth") for p in pts]),
                 sensitivity=np.array([p.tumour_scale("sensitivity") for p in pts]),
+                resistance=np.array(
+                    [float(getattr(p, "resistance_per_day", 0.0) or 0.0) for p in pts]
+                ),
             )
         )
     return out
@@ -261,6 +268,10 @@ def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -
         # rates are beta and beta - nu at the untreated state) and on the drug effect
         r0 = beta - death_scale * (beta - _NU)
         rate = scale_rates(rate, r0, course.growth, course.sensitivity)
+        if course.resistance is not None:
+            # the same acquired resistance as a trial arm's (simulate_cohort): the drug-induced
+            # part of each patient's net rate decays as exp(-lambda t) from the first dose
+            rate = apply_resistance(rate, r0, course.resistance, course.dt_days, course.growth)
     P, K = rate.shape
     ks = {n: math.log(2) / HALF_LIVES[n].value for n in dict.fromkeys(course.isotypes.tolist())}
     k_rows = np.array([ks[n] for n in course.isotypes.tolist()], dtype=float)
