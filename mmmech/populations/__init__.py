@@ -38,7 +38,7 @@ from .eligibility import (
     enrol,
     with_eligibility,
 )
-from .library import available, load, subgroup_population
+from .library import available, load, subgroup_population, with_mix
 from .patients import available_patients, known_features, load_patient, read_patient
 from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
@@ -66,6 +66,7 @@ __all__ = [
     "enrol",
     "with_eligibility",
     "subgroup_population",
+    "with_mix",
     "DISTRIBUTIONS",
     "ISOTYPES",
     "BodySpec",

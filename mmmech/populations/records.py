@@ -235,6 +235,10 @@ class Population:
     labs: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     #: who a trial enrols (``[eligibility]``); None: every patient with M-protein > 0
     eligibility: Eligibility | None = None
+    #: enrolled shares that replace declared prevalences ({feature: share}, set by
+    #: :func:`mmmech.populations.with_mix`): applied per patient from the named sub-stream
+    #: ``mix/<feature>``, so every other draw of patient i stays the same
+    mix: Mapping[str, float] = field(default_factory=lambda: ReadOnlyDict({}))
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""
