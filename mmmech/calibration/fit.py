@@ -145,7 +145,7 @@ def subgroup_cohorts(
             # patient indices and draws, only the patients the mix needs moved
             pop = subgroup_population(population, a.subgroup) if a.subgroup else population
             mixed = with_mix(pop, a.population_mix["features"], a.population_mix["level_medians"])
-            out[cohort_key(a)] = enrol(mixed, patients, seed)[0]
+            out[f"mix:{a.id}"] = enrol(mixed, patients, seed)[0]  # cohort_key(a)
     return out
 
 
