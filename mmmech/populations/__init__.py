@@ -12,7 +12,8 @@ Modules
 -------
 records   :class:`Population`, :class:`Patient` and the parts of a population
 reader    :func:`read_population` (parsing and validation, one-line errors)
-library   :func:`available`, :func:`load`
+library   :func:`available`, :func:`load`, :func:`subgroup_population`, :func:`with_mix` (a
+          trial's enrolled share of a feature or median of a level)
 patients  :func:`load_patient`, :func:`available_patients`, :func:`read_patient` (one patient
           as a file: ``patients/*.toml``)
 sampler   :func:`sample`, :func:`patient`, :func:`to_dataframe`, :func:`bsa`

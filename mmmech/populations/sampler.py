@@ -4,7 +4,8 @@ Patient ``i`` of population ``P`` under seed ``s`` draws from its own random str
 ``numpy.random.SeedSequence(s, spawn_key=(crc32(P), i))``: the same patient whatever ``n``
 (as long as ``n > i``), in every arm of a trial and in every run. Properties added later draw
 from named sub-streams of the same key (:func:`substream`: the tumour-kinetics multipliers use
-``spawn_key=(crc32(P), i, crc32(b"tumour"))``), so adding them changes no existing draw.
+``spawn_key=(crc32(P), i, crc32(b"tumour"))``), so adding them changes no existing draw; a
+trial's enrolled mix (:func:`mmmech.populations.with_mix`) draws from ``mix/<feature>``.
 """
 
 from __future__ import annotations
