@@ -149,6 +149,17 @@ def subgroup_cohorts(
     return out
 
 
+def mix_note(arms: Sequence[SingleAgentArm]) -> str:
+    """One line naming each arm's enrolled mix (``[arm.population_mix]``) for the notes."""
+    parts = []
+    for a in arms:
+        m = a.population_mix or {}
+        what = [f"{k} {v:g}" for k, v in m.get("features", {}).items()]
+        what += [f"{k} median {v:g}" for k, v in m.get("level_medians", {}).items()]
+        parts.append(f"{a.id} ({', '.join(what)})")
+    return "enrolled patient mix (docs/calibration.md): " + "; ".join(parts)
+
+
 def cohort_key(arm: SingleAgentArm) -> str | None:
     """The key of `arm`'s own cohort in :func:`subgroup_cohorts` (its subgroup, or
     ``mix:<arm id>`` for an arm with an enrolled mix), or None: the population's patients."""
@@ -625,6 +636,9 @@ def calibrate(
     )
     if skipped:
         notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
+    mixed = [a for a in used if a.population_mix]
+    if mixed:
+        notes.append(mix_note(mixed))
     sources = sorted({s for c in courses_by_h[h0] for s in c.arm.sources})
     meta = {
         "date": _dt.date.today().isoformat(),

@@ -108,3 +108,11 @@ def test_tcell_count_scales_engager_killing_only():
     assert (tec[0.5][-1] > tec[1.0][-1]) and (tec[0.1][-1] > tec[0.5][-1])
     # no engager: the level moves only the adaptive step control (the held TCellFitness state)
     np.testing.assert_allclose(burden("vd", 0.1), burden("vd", 1.0), rtol=1e-7)
+
+
+def test_the_fit_notes_name_each_mix():
+    from mmmech.calibration.fit import mix_note
+
+    note = mix_note([a for a in ARMS.values() if a.population_mix])
+    assert "kumar2017_venetoclax_all (t11_14 0.46)" in note
+    assert "majestec1_teclistamab (TCellCount median 0.6)" in note and "\n" not in note
