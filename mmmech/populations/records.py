@@ -238,6 +238,10 @@ class Population:
     #: acquired-resistance rate lambda per day (``[resistance]``, lognormal or fixed); None:
     #: no resistance onset (docs/populations.md, "Acquired resistance")
     resistance: Distribution | None = None
+    #: enrolled shares that replace declared prevalences ({feature: share}, set by
+    #: :func:`mmmech.populations.with_mix`): applied per patient from the named sub-stream
+    #: ``mix/<feature>``, so every other draw of patient i stays the same
+    mix: Mapping[str, float] = field(default_factory=lambda: ReadOnlyDict({}))
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""
