@@ -25,8 +25,8 @@ from .. import _kernels
 from .._guards import check_backend
 from .._kernels import _rosenbrock_ref
 from ..exceptions import InvalidInputError
-from ..utils import did_you_mean
 from ..simulation import propagate
+from ..utils import did_you_mean
 
 __all__ = [
     "network_course",
