@@ -13,6 +13,8 @@
 # rule nodes first in that order, so the solves run in place and the stage loops cover the rule
 # nodes only (the state is mapped back on return). Per lane the arithmetic does not depend
 # on the other lanes, so results do not depend on the thread count or on batching.
+# method="expdp5" (_attempt_exp, round 8): the explicit Dormand-Prince 5(4) pair in Lawson form
+# about each step's start (no Jacobian, LU or solve); same lanes, step rules and bookkeeping.
 from cython.parallel cimport parallel, prange
 from libc.math cimport pow, fabs, sqrt
 from libc.stdlib cimport malloc, free

@@ -5,7 +5,8 @@ intervals of ``dt`` model-time units with piecewise-constant held inputs (the dr
 occupancy nodes ``cols`` take ``values[:, k]`` in interval k) and returns the chosen nodes at the
 interval ends. It checks every input, then runs the Rosenbrock course kernel
 (``mmmech._kernels._rosenbrock``, Cython, OpenMP over regimens) or its NumPy reference
-(``_rosenbrock_ref``): RODAS4 with the exact analytic Jacobian of the logic ODE.
+(``_rosenbrock_ref``): RODAS4 with the exact analytic Jacobian of the logic ODE (default), or the
+explicit ``expdp5`` (opt-in, ``method="expdp5"``; measured in docs/dynamics.md, Speed, round 8).
 
 Integration settings used by :func:`mmmech.dynamics.simulate_regimens` and
 :func:`mmmech.dynamics.cohort.simulate_cohort` are the module constants below; their accuracy
