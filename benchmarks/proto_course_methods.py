@@ -10,8 +10,9 @@ tumour's readouts (Proliferation; Apoptosis + ImmuneKilling) from an RODAS4 run 
 atol 1e-11. Candidates (``--spec tableau:form:rtol:jump_q``, jump_q 0 = no first-step
 prediction):
 
-- tableaux: ``tsit5`` (Tsitouras 2011, DOI:10.1016/j.camwa.2011.06.002; coefficients as given
-  in the paper's Table 1 and its error weights), ``dp5`` (Dormand & Prince 1980,
+- tableaux: ``tsit5`` (Tsitouras 2011, DOI:10.1016/j.camwa.2011.06.002; coefficients and error
+  weights as reproduced in public implementations of the pair, not checked against the paper
+  itself), ``dp5`` (Dormand & Prince 1980,
   DOI:10.1016/0771-050X(80)90013-3; as in SciPy's ``RK45``), ``bs3`` (Bogacki & Shampine 1989,
   DOI:10.1016/0893-9659(89)90079-7; as in SciPy's ``RK23``);
 - forms: ``plain`` (the pair on dy/dt = N(y) - L y), ``lawson`` (Lawson's integrating factor
