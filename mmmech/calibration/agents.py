@@ -22,7 +22,8 @@ choice), bounds :data:`FACTOR_BOUNDS` (1e-2 to 1e2).
 Smoothing: the tumour multipliers (``Patient.tumour`` growth and sensitivity) act after the
 network, so each network patient is paired with `draws` multiplier draws (the patient's own and
 ``draws - 1`` more from the population's ``[tumour]`` distribution, each from its own keyed
-sub-stream ``calibration-tumour/<j>``), and the rates are averages over all of them: the same
+sub-stream ``calibration-tumour/<j>``; likewise the acquired-resistance rate from
+``calibration-resistance/<j>``), and the rates are averages over all of them: the same
 network runs, a much smoother objective than the rates of a handful of patients.
 
 Search (separable): every arm runs on the network once per value of its agent's factor grid
@@ -113,9 +114,41 @@ def resampled_multipliers(
     return g, s
 
 
-def _expand(course: ArmCourse, g: np.ndarray, s: np.ndarray) -> ArmCourse:
-    """`course` with each patient's row repeated once per multiplier draw (P*M rows)."""
+def resampled_resistance(
+    population: Any, patients: Sequence[Any], seed: int, draws: int
+) -> np.ndarray | None:
+    """Acquired-resistance rates (P x `draws`, per day) paired with
+    :func:`resampled_multipliers`: column 0 each patient's own (``Patient.resistance_per_day``),
+    column j >= 1 a fresh draw from the population's ``[resistance]`` distribution in the
+    patient's sub-stream ``calibration-resistance/<j>``; None when the population has none."""
+    pop = population if isinstance(population, _populations.Population) else None
+    if pop is None:
+        pop = _populations.load(population)
+    spec = pop.resistance
+    if spec is None:
+        return None
+    lam = np.zeros((len(patients), draws))
+    for i, p in enumerate(patients):
+        lam[i, 0] = float(getattr(p, "resistance_per_day", 0.0) or 0.0)
+        for j in range(1, draws):
+            rng = substream(pop.name, p.index, seed, f"calibration-resistance/{j}")
+            lam[i, j] = _bounded(spec, _z(rng.random()))
+    return lam
+
+
+def _expand(
+    course: ArmCourse, g: np.ndarray, s: np.ndarray, lam: np.ndarray | None = None
+) -> ArmCourse:
+    """`course` with each patient's row repeated once per multiplier draw (P*M rows); `lam`
+    (P x M resistance rates) replaces the course's own when given, else each patient's own
+    rate is repeated."""
     M = g.shape[1]
+    if lam is not None:
+        res: np.ndarray | None = lam.ravel()
+    elif course.resistance is not None:
+        res = np.repeat(course.resistance, M)
+    else:
+        res = None
     return replace(
         course,
         a=np.repeat(course.a, M, axis=0),
@@ -124,6 +157,7 @@ def _expand(course: ArmCourse, g: np.ndarray, s: np.ndarray) -> ArmCourse:
         m0=np.repeat(course.m0, M),
         growth=g.ravel(),
         sensitivity=s.ravel(),
+        resistance=res,
     )
 
 
@@ -231,6 +265,7 @@ def calibrate_agents(
         )
     cohort, skipped = enrol(population, patients, seed)
     G, S = resampled_multipliers(population, cohort, seed, draws)
+    L = resampled_resistance(population, cohort, seed, draws)
     used, notes = simulable_arms(arms, func)
     agents = list(dict.fromkeys(a.agents[0] for a in used))
     pname = {ag: agent_parameter(ag) for ag in agents}
@@ -256,7 +291,7 @@ def calibrate_agents(
             kind = pname[ag].split(".")[0]
             extra: dict[str, Any] = {} if f == 1.0 else {kind: {ag: f}}
             (c,) = simulate_courses([arm], cohort, **sim_kw, **extra)
-            cache[key] = _expand(c, G, S)
+            cache[key] = _expand(c, G, S, L)
             n_runs += 1
             if progress is not None:
                 progress(f"network run {n_runs}: {arm.id} at factor {f:.4g}")

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from mmmech import calibration, simulate_regimen
+from mmmech import calibration, populations, simulate_regimen
 from mmmech.calibration import agents as cagents
 from mmmech.calibration import fit as cfit
 from mmmech.dynamics import classify, simulate_cohort
@@ -148,6 +148,32 @@ def test_resampled_multipliers_keyed_and_own_first():
     assert abs(np.std(np.log(g)) - math.sqrt(math.log(1 + 0.59**2))) < 0.12
 
 
+def test_resampled_resistance_keyed_own_first_and_expanded():
+    pts, _ = enrol("rrmm", 40, 4)
+    lam = cagents.resampled_resistance("rrmm", pts, 4, 30)
+    assert lam.shape == (40, 30)
+    assert [p.resistance_per_day for p in pts] == lam[:, 0].tolist()
+    assert np.array_equal(cagents.resampled_resistance("rrmm", pts[1:], 4, 30), lam[1:])
+    # lognormal about the population's median (Collins 2023: 0.0024 per day)
+    assert abs(np.median(lam) / 0.0024 - 1) < 0.25
+    # the multiplier draws are not moved by the resistance draws (their own sub-streams)
+    g, s = cagents.resampled_multipliers("rrmm", pts, 4, 30)
+    g0, _ = cagents.resampled_multipliers("rrmm", pts[:5], 4, 30)
+    assert np.array_equal(g[:5], g0)
+    # _expand pairs row (patient i, draw j) with lam[i, j]; without lam, the own rate repeats
+    c = cfit.ArmCourse(
+        ARMS["apex_dexamethasone"], np.zeros((40, 2)), np.zeros((40, 2)), 1.0,
+        np.array(["IgG"] * 40), np.ones(40), 1.0, resistance=lam[:, 0],
+    )  # fmt: skip
+    e = cagents._expand(c, g, s, lam)
+    assert e.resistance[31] == lam[1, 1]
+    assert np.array_equal(cagents._expand(c, g, s).resistance, np.repeat(lam[:, 0], 30))
+    no = cagents.resampled_resistance(
+        dataclasses.replace(populations.load("rrmm"), resistance=None), pts, 4, 3
+    )
+    assert no is None
+
+
 @pytest.mark.slow
 def test_agent_fit_recovers_a_known_factor():
     """Data made by the model itself with teclistamab's efficacy factor 0.3: the agent fit
@@ -156,12 +182,13 @@ def test_agent_fit_recovers_a_known_factor():
     arm0 = ARMS["majestec1_teclistamab"]
     pts, _ = enrol("rrmm", 2, 1)
     G, S = cagents.resampled_multipliers("rrmm", pts, 1, 16)
+    L = cagents.resampled_resistance("rrmm", pts, 1, 16)  # as calibrate_agents draws them
     (c,) = calibration.simulate_courses(
         [arm0], pts, follow_up_days=60, step_hours=12, pk_population="rrmm", pk_seed=1,
         efficacy_scale={"teclistamab": 0.3},
         subgroups=cfit.subgroup_cohorts([arm0], "rrmm", 2, 1),  # its enrolled mix
     )  # fmt: skip
-    pr = calibration.predict(cagents._expand(c, G, S), 1.0, 46.8)
+    pr = calibration.predict(cagents._expand(c, G, S, L), 1.0, 46.8)
     vals = {k: pr[k] for k in ("orr", "vgpr_or_better", "cr_or_better")}
     assert 0 < vals["orr"] < 1  # informative synthetic data
     arm = dataclasses.replace(arm0, values=vals, n=3000, id="synthetic_teclistamab")
