@@ -24,6 +24,7 @@ from .. import regimens as _regimens
 from ..exceptions import InvalidInputError
 from ..regimens import Body, DoseEvent, DoseModification, DrugSchedule, Regimen
 from ..utils import did_you_mean
+from . import _compiled
 from . import myelosuppression as ms
 from . import platelets as _plt
 from .data import RenalTier, toxicity_data
@@ -639,6 +640,7 @@ def apply_dose_modifications(
     platelet_sensitivity: float = 1.0,
     platelet_eta: float = 0.0,
     neuropathy_z: float = 0.0,
+    backend: str = "auto",
     **health_fields: Any,
 ) -> tuple[dict[str, list[DoseEvent]], ToxicityCourse]:
     """Run a patient through `cycles` cycles of `regimen`, following its dose-modification rules.
@@ -681,6 +683,11 @@ def apply_dose_modifications(
     neuropathy_z
         Standard-normal quantile of the patient's cumulative-dose neuropathy thresholds
         (0 = the median patient; :mod:`mmmech.toxicity.neuropathy`).
+    backend
+        ``"auto"`` (default): the counts of each cycle through the compiled kernel
+        (:mod:`mmmech.toxicity._compiled`) when it is built and takes the regimen's drugs,
+        else NumPy; ``"python"``: the NumPy path (the reference; equal within 1e-12);
+        ``"cython"``: the kernel, an error when it is not built.
 
     Returns
     -------
@@ -698,6 +705,7 @@ def apply_dose_modifications(
     _check_patient_inputs(
         neutrophil_sensitivity, platelet_sensitivity, platelet_eta, neuropathy_z, cycles
     )
+    _check_backend("apply_dose_modifications", backend)
     b = body if isinstance(body, Body) or body is None else Body(**dict(body))
     h = Health.of(health, **health_fields)
     run = _Course(
@@ -712,8 +720,13 @@ def apply_dose_modifications(
         platelet_eta=float(platelet_eta),
         neuropathy_z=float(neuropathy_z),
     )
+    kc = _kernel_cycles([run], dt_h, backend)
     for ci in range(len(run.plan)):
         c0, c1 = run.begin_cycle(ci)
+        if kc is not None:
+            anc_cols, plt_cols = kc.cycle(c0, c1)
+            run.end_cycle(anc_cols[0], plt_cols[0])
+            continue
         anc = plt = None
         if run.use_anc:
             t, circ, run.state_y = ms.simulate(
@@ -732,6 +745,33 @@ def apply_dose_modifications(
             plt = (pt, pc)
         run.end_cycle(anc, plt)
     return run.result()
+
+
+_BACKENDS = ("auto", "python", "cython")
+
+
+def _check_backend(func: str, backend: Any) -> None:
+    """The one-line error for an unknown `backend`."""
+    if backend not in _BACKENDS:
+        raise InvalidInputError(
+            f"{func}(): backend must be one of {', '.join(_BACKENDS)}, got {backend!r}"
+            f"{did_you_mean(str(backend), list(_BACKENDS))}"
+        )
+
+
+def _kernel_cycles(runs: Sequence[_Course], dt_h: float, backend: str) -> Any:
+    """The compiled counts of `runs` (:class:`_compiled.KernelCycles`), or None for the NumPy
+    path (``backend="python"``, or ``"auto"`` without the kernel or for drugs it does not
+    take). ``"cython"`` without the kernel raises its build hint."""
+    if backend == "python":
+        return None
+    if backend == "cython" and not _compiled.available():
+        from .. import _kernels  # deferred: only for the error
+
+        _kernels.load("_toxicity")
+    if not _compiled.supported(runs):
+        return None
+    return _compiled.KernelCycles(runs, dt_h)
 
 
 def _per_patient(name: str, v: Any, n: int, default: Any) -> list[Any]:
@@ -761,6 +801,7 @@ def apply_dose_modifications_batch(
     platelet_eta: Sequence[float] | None = None,
     neuropathy_z: Sequence[float] | None = None,
     renal_details: bool = True,
+    backend: str = "auto",
 ) -> list[tuple[dict[str, list[DoseEvent]], ToxicityCourse]]:
     """:func:`apply_dose_modifications` for several patients of one regimen at once: one entry
     per patient in `bodies`, `healths` and each per-patient keyword (None: the typical value
@@ -771,8 +812,11 @@ def apply_dose_modifications_batch(
     :func:`apply_dose_modifications` returns for each patient, in order; equal to calling it
     per patient (to rounding: tests/toxicity/test_course_batch.py). `renal_details=False`
     leaves out the course's ``renal`` record (None; the predicted exposures that explain the
-    lenalidomide starting dose, about 20 ms a patient): the doses are the same."""
+    lenalidomide starting dose, about 20 ms a patient): the doses are the same. `backend`: as
+    :func:`apply_dose_modifications`'s (``"auto"``: every patient's counts of a cycle in one
+    kernel call when the kernel is built)."""
     reg = regimen if isinstance(regimen, Regimen) else _regimens.load(regimen)
+    _check_backend("apply_dose_modifications_batch", backend)
     n = len(bodies)
     if len(healths) != n:
         raise InvalidInputError(
@@ -809,6 +853,14 @@ def apply_dose_modifications_batch(
             )
         )
     first = runs[0]
+    kc = _kernel_cycles(runs, dt_h, backend)
+    if kc is not None:
+        for ci in range(len(first.plan)):
+            spans = [r.begin_cycle(ci) for r in runs]
+            anc_k, plt_k = kc.cycle(*spans[0])
+            for j, r in enumerate(runs):
+                r.end_cycle(anc_k[j], plt_k[j])
+        return [r.result() for r in runs]
     params = ms.FribergParameters(
         first.params.mtt_h,
         first.params.gamma,
