@@ -72,15 +72,15 @@ cdef int _term_conc(double* out, Py_ssize_t T, int m, double c0, double hm, doub
     cdef double since = par[P_SINCE]
     cdef double rate[NSTATE]
     cdef double S[NSTATE]
-    cdef double val[NSTATE]
+    cdef double C[NSTATE]
     cdef double coefy[NR][MAXE]
     cdef double R[NSTATE][MAXM + 1]
     cdef int active[NR]
     cdef int used[NSTATE]
     cdef int ns = NSTATE, nu, u
-    cdef Py_ssize_t i, j, k, p, q, nev, A, shift
+    cdef Py_ssize_t i, j, k, p, q, nev, A, shift, e, L
     cdef int s, r, ongrid, base
-    cdef double qd, whole, tl, ka, f, d, w, c, te
+    cdef double qd, whole, tl, ka, f, d, w, cs, te
     cdef Py_ssize_t* kf
     cdef Py_ssize_t* order
     cdef double* dl
@@ -119,6 +119,8 @@ cdef int _term_conc(double* out, Py_ssize_t T, int m, double c0, double hm, doub
         r = <int>drt[p]
         if par[P_KA + r] > 0.0:
             active[r] = 1
+        else:
+            active[0] = 1
         tl = par[P_TLAG + r]
         te = dt[p] + tl
         qd = (dt[p] - c0) / step
@@ -146,14 +148,19 @@ cdef int _term_conc(double* out, Py_ssize_t T, int m, double c0, double hm, doub
         nev += 1
     # the states in use: the bolus exponentials, and per absorbed route its own and ka's
     nu = 0
-    for i in range(nexp):
-        used[nu] = i
-        nu += 1
+    if active[0]:
+        for i in range(nexp):
+            used[nu] = i
+            C[i] = par[P_A + i]
+            nu += 1
     for r in range(1, NR):
         if active[r]:
             base = MAXE + (r - 1) * (MAXE + 1)
+            C[base + MAXE] = 0.0
             for i in range(nexp):
                 used[nu] = base + i
+                C[base + i] = coefy[r][i]
+                C[base + MAXE] -= coefy[r][i]
                 nu += 1
             used[nu] = base + MAXE
             nu += 1
@@ -161,15 +168,13 @@ cdef int _term_conc(double* out, Py_ssize_t T, int m, double c0, double hm, doub
         s = used[u]
         for j in range(m + 1):
             R[s][j] = exp(-rate[s] * (j * step))
+    # segments between anchors (every m points, and where doses enter): on each, the
+    # states are fixed and the concentration is sum_s (C_s S_s) exp(-rate_s j step)
     A = 0
     q = 0
-    for k in range(T):
-        if q < nev and kf[order[q]] == k:
-            for u in range(nu):
-                s = used[u]
-                S[s] = S[s] * R[s][k - A]
-            A = k
-            while q < nev and kf[order[q]] == k:
+    while True:
+        if q < nev and kf[order[q]] == A:
+            while q < nev and kf[order[q]] == A:
                 p = order[q]
                 r = <int>drt[p]
                 d = dl[p]
@@ -186,24 +191,25 @@ cdef int _term_conc(double* out, Py_ssize_t T, int m, double c0, double hm, doub
                     for i in range(nexp):
                         S[i] += w * exp(-par[P_LAM + i] * d)
                 q += 1
-        j = k - A
-        c = 0.0
-        for i in range(nexp):
-            val[i] = S[i] * R[i][j]
-            c += par[P_A + i] * val[i]
-        for r in range(1, NR):
-            if active[r]:
-                base = MAXE + (r - 1) * (MAXE + 1)
-                val[base + MAXE] = S[base + MAXE] * R[base + MAXE][j]
-                for i in range(nexp):
-                    val[base + i] = S[base + i] * R[base + i][j]
-                    c += coefy[r][i] * (val[base + i] - val[base + MAXE])
-        out[k] = c
-        if j == m:
-            for u in range(nu):
-                s = used[u]
-                S[s] = val[s]
-            A = k
+        e = A + m
+        if q < nev and kf[order[q]] < e:
+            e = kf[order[q]]
+        if e > T:
+            e = T
+        L = e - A
+        for j in range(L):
+            out[A + j] = 0.0
+        for u in range(nu):
+            s = used[u]
+            cs = C[s] * S[s]
+            for j in range(L):
+                out[A + j] += cs * R[s][j]
+        if e >= T:
+            break
+        for u in range(nu):
+            s = used[u]
+            S[s] = S[s] * R[s][L]
+        A = e
     free(kf)
     free(order)
     free(dl)

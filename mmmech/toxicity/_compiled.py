@@ -177,6 +177,13 @@ class KernelCycles:
             rows[:, _COEF] = e.slope
             rows[:, _SINCE] = -np.inf
             self.plt_rows[d] = rows
+        # the dose store (_doses)
+        self._cap = 0
+        self._count = [np.zeros(n, np.intp) for _ in self.drugs]
+        self._t = np.zeros((len(self.drugs), n, 0))
+        self._mg = np.zeros((len(self.drugs), n, 0))
+        self._rc = np.zeros((len(self.drugs), n, 0), np.intp)
+        self._ends: dict[str, np.ndarray] = {}
         self.scale = np.array([r.neutrophil_sensitivity for r in self.runs], dtype=float)
         self.pscale = np.array([r.platelet_sensitivity for r in self.runs], dtype=float)
         if first.use_anc:
@@ -192,32 +199,49 @@ class KernelCycles:
             self.plt_state = np.ascontiguousarray(np.tile(y0, (n, 1)))
 
     def _doses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Every patient's doses so far of the model drugs, flat (time h, mg, route code),
-        and per drug the patients' start offsets into them (n + 1)."""
-        ts: list[np.ndarray] = []
-        mg: list[np.ndarray] = []
-        rc: list[np.ndarray] = []
-        ptrs: dict[str, np.ndarray] = {}
-        off = 0
+        """Every patient's doses so far of the model drugs (time h, mg, route code), kept in
+        one (drug, patient, capacity) store that only this cycle's new doses are added to,
+        flat, and per drug the patients' start offsets into it (n + 1; patient j's doses are
+        ``[ptr[j], ptr[j] + count[j])``, so ``ptr[j + 1]`` is replaced by that end)."""
+        n, nd = self.n, len(self.drugs)
         code = ROUTE_CODE.__getitem__
-        for d in self.drugs:
-            lists = [r.pk_doses[d] for r in self.runs]
-            cnt = np.fromiter(map(len, lists), np.intp, self.n)
-            ptr = np.empty(self.n + 1, np.intp)
-            ptr[0] = off
-            np.cumsum(cnt, out=ptr[1:])
-            ptr[1:] += off
-            total = int(ptr[-1] - off)
-            flat = list(itertools.chain.from_iterable(lists))
-            ts.append(np.fromiter(map(ms._FIRST, flat), float, total))
-            mg.append(np.fromiter(map(ms._SECOND, flat), float, total))
-            rc.append(np.fromiter(map(code, map(ms._THIRD, flat)), np.intp, total))
-            ptrs[d] = ptr
-            off += total
-        if not ts:
-            z = np.zeros(0)
-            return z, z, np.zeros(0, np.intp), ptrs
-        return np.concatenate(ts), np.concatenate(mg), np.concatenate(rc), ptrs
+        news = []
+        total_new = 0
+        for di, d in enumerate(self.drugs):
+            had = self._count[di].tolist()
+            new = [r.pk_doses[d][c:] for r, c in zip(self.runs, had, strict=True)]
+            cnt = np.fromiter(map(len, new), np.intp, n)
+            news.append((new, cnt))
+            total_new += int(cnt.sum())
+        need = int(max(((self._count[di] + news[di][1]).max() for di in range(nd)), default=0))
+        if need > self._cap:
+            cap = max(need, 2 * self._cap, 8)
+            for name in ("_t", "_mg", "_rc"):
+                old = getattr(self, name)
+                grown = np.zeros((nd, n, cap), old.dtype)
+                grown[:, :, : self._cap] = old
+                setattr(self, name, grown)
+            self._cap = cap
+        if total_new:
+            for di in range(nd):
+                new, cnt = news[di]
+                k = int(cnt.sum())
+                if not k:
+                    continue
+                flat = list(itertools.chain.from_iterable(new))
+                rows = np.repeat(np.arange(n), cnt)
+                starts = np.cumsum(cnt) - cnt
+                cols = self._count[di][rows] + (np.arange(k) - starts[rows])
+                self._t[di, rows, cols] = np.fromiter(map(ms._FIRST, flat), float, k)
+                self._mg[di, rows, cols] = np.fromiter(map(ms._SECOND, flat), float, k)
+                self._rc[di, rows, cols] = np.fromiter(map(code, map(ms._THIRD, flat)), np.intp, k)
+                self._count[di] += cnt
+        ptrs: dict[str, np.ndarray] = {}
+        for di, d in enumerate(self.drugs):
+            base = (di * n + np.arange(n)) * self._cap
+            ptrs[d] = np.concatenate([base, [0]]).astype(np.intp)
+            self._ends[d] = base + self._count[di]
+        return self._t.reshape(-1), self._mg.reshape(-1), self._rc.reshape(-1), ptrs
 
     def _terms(
         self,
@@ -233,14 +257,14 @@ class KernelCycles:
         idx: list[np.ndarray] = []
         par: list[np.ndarray] = []
         for order, d in enumerate(drugs):
-            ptr = ptrs[d]
-            has = np.flatnonzero(ptr[1:] > ptr[:-1])
+            ptr, end = ptrs[d], self._ends[d]
+            has = np.flatnonzero(end > ptr[:-1])
             if not has.size:
                 continue
             pats.append(has * len(drugs) + order)
             ix = np.empty((has.size, 3), np.intp)
             ix[:, 0] = ptr[has]
-            ix[:, 1] = ptr[has + 1]
+            ix[:, 1] = end[has]
             ix[:, 2] = kinds[d]
             idx.append(ix)
             pr = rows[d][has]
@@ -293,8 +317,7 @@ class KernelCycles:
             tp, ti, tpar = self._terms(self.plt_drugs, self.plt_rows, self.plt_kind, ptrs, None)
             coef = np.zeros(n)
             for d, v in self.auc_slope.items():
-                ptr = ptrs[d]
-                coef[ptr[1:] > ptr[:-1]] += v
+                coef[self._ends[d] > ptrs[d][:-1]] += v
             out = np.empty((n, nsteps + 1))
             self.k.platelet_cycle(
                 float(c0), float(h), nsteps, m, step, dt, dmg, drt, tp, ti, tpar,

@@ -259,6 +259,23 @@ def _ladder(block: DrugSchedule, start: float) -> list[float]:
     return [start] + [lv.dose for lv in block.dose_levels if lv.dose < start - 1e-12]
 
 
+#: the last grid's days (:func:`_days`): one (grid, first index, days) tuple, the grid kept
+#: alive (one tuple read and replaced whole: safe across threads)
+_LAST_DAYS: list[tuple[Any, int, Any]] = [(None, -1, None)]
+
+
+def _days(t: np.ndarray, first: int) -> np.ndarray:
+    """``t[first:] / 24 + 1`` (grid hours to regimen days), computed once for a grid shared
+    by every patient of a batch (the same array each time it is asked; never written to)."""
+    last = _LAST_DAYS[0]
+    if last[0] is t and last[1] == first:
+        return last[2]  # type: ignore[no-any-return]
+    out = t[first:] / 24.0 + 1.0
+    out.flags.writeable = False
+    _LAST_DAYS[0] = (t, first, out)
+    return out
+
+
 class _Course:
     """One patient's course through a regimen's rules, cycle by cycle, with the count
     integration left to the caller (:func:`apply_dose_modifications` for one patient,
@@ -341,6 +358,10 @@ class _Course:
         self._units: dict[Any, np.ndarray] = {}
         # recent_doses' window per neutrophil drug (from the patient's model; reused)
         self._windows: dict[str, float] = {}
+        # the regimen blocks' doses per cycle of their phase (shared by a batch's patients,
+        # whose regimen object keeps the blocks alive)
+        self._plan_cache: dict[tuple[int, int], list[tuple[int, float]]] = {}
+        self._ladders: dict[tuple[int, float], list[float]] = {}
 
     def begin_cycle(self, ci: int) -> tuple[float, float]:
         """Resume held drugs and give cycle `ci`'s doses; returns the cycle's span (h)."""
@@ -375,7 +396,10 @@ class _Course:
         renal, b = self.renal_tier, self.b
         for block in phase.drugs:
             st = states[block.drug]
-            day_doses = block.doses_in(k)
+            key = (id(block), k)
+            day_doses = self._plan_cache.get(key)
+            if day_doses is None:  # the block's (day, dose) pairs of this cycle, once per batch
+                day_doses = self._plan_cache[key] = block.doses_in(k)
             if not day_doses:
                 continue
             if st.discontinued or st.held is not None:
@@ -386,27 +410,46 @@ class _Course:
             if block.drug == "lenalidomide" and renal is not None and self.renal_adjust:
                 start = min(start, renal.dose_mg)
                 every = renal.every_days
-            ladder = _ladder(block, start) if block.dose is not None else [0.0]
+            if block.dose is None:
+                ladder = [0.0]
+            else:
+                lkey = (id(block), start)
+                ladder = self._ladders.get(lkey)
+                if ladder is None:
+                    ladder = self._ladders[lkey] = _ladder(block, start)
             if st.level >= len(ladder):
                 st.discontinued = True
                 held_now.append(block.drug)
                 continue
             first_day = day_doses[0][0]
+            # the block's fixed fields looked up once (the per-dose arithmetic below is the
+            # same, in the same order: the sums come out identical)
+            drug, unit, route = block.drug, block.unit, block.route
+            given, pk_list = self.given[drug], self.pk_doses[drug]
+            pk_route = _PK_ROUTE.get(route, route)
+            neuro = drug in self.has_neuro and unit == "mg/m2"
+            level_dose = ladder[st.level] if block.dose is not None else None
+            total = doses_mg.get(drug, 0.0)
+            had = drug in doses_mg
+            mg_of: dict[float, float] = {}
             for day, base in day_doses:
                 if every > 1 and (day - first_day) % every:
                     continue
-                amount = ladder[st.level] if block.dose is not None and base == block.dose else base
-                mg = _to_mg(amount, block.unit, b, block.drug)
+                amount = level_dose if level_dose is not None and base == block.dose else base
+                mg = mg_of.get(amount)
+                if mg is None:
+                    mg = mg_of[amount] = _to_mg(amount, unit, b, drug)
                 abs_day = start_day + day - 1
-                self.given[block.drug].append(DoseEvent(abs_day, block.drug, mg, "mg", block.route))
-                self.pk_doses[block.drug].append(
-                    (24.0 * (abs_day - 1), mg, _PK_ROUTE.get(block.route, block.route))
-                )
-                doses_mg[block.drug] = doses_mg.get(block.drug, 0.0) + mg
-                if block.drug in self.has_neuro and block.unit == "mg/m2":
-                    self.neuro_dose[block.drug] = self.neuro_dose.get(
-                        block.drug, 0.0
-                    ) + iv_equivalent(block.drug, amount, ROUTE_KEY.get(block.route, block.route))
+                given.append(DoseEvent(abs_day, drug, mg, "mg", route))
+                pk_list.append((24.0 * (abs_day - 1), mg, pk_route))
+                total = total + mg
+                had = True
+                if neuro:
+                    self.neuro_dose[drug] = self.neuro_dose.get(drug, 0.0) + iv_equivalent(
+                        drug, amount, ROUTE_KEY.get(route, route)
+                    )
+            if had:
+                doses_mg[drug] = total
         self._doses_mg, self._held_now = doses_mg, held_now
         c0 = 24.0 * (start_day - 1)
         self._c0 = c0
@@ -455,9 +498,9 @@ class _Course:
         if anc is not None:
             t, circ = anc
             sl = slice(0 if not self.t_all else 1, None)
-            self.t_all.append(t[sl] / 24.0 + 1.0)
+            self.t_all.append(_days(t, sl.start))
             self.anc_all.append(circ[sl])
-            nadir = float(np.min(circ))
+            nadir = float(circ.min())
             self.last_anc = float(circ[-1])
             anc_g = grade("anc", nadir)
         pn_grade = max(
@@ -474,9 +517,9 @@ class _Course:
             pt, pc = plt
             pc = pc * float(self.plt_base)
             sl = slice(0 if not self.plt_t_all else 1, None)
-            self.plt_t_all.append(pt[sl] / 24.0 + 1.0)
+            self.plt_t_all.append(_days(pt, sl.start))
             self.plt_all.append(pc[sl])
-            plt_nadir = float(np.min(pc))
+            plt_nadir = float(pc.min())
             self.last_plt = float(pc[-1])
             plt_g = grade("platelets", plt_nadir)
         doses_mg = self._doses_mg
@@ -853,6 +896,9 @@ def apply_dose_modifications_batch(
             )
         )
     first = runs[0]
+    for r in runs[1:]:
+        r._plan_cache = first._plan_cache  # one regimen: its blocks' doses computed once
+        r._ladders = first._ladders
     kc = _kernel_cycles(runs, dt_h, backend)
     if kc is not None:
         for ci in range(len(first.plan)):
