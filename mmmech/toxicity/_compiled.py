@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _kernels
-from .. import pk
+from .. import _kernels, pk
 from . import myelosuppression as ms
 from . import platelets as _plt
 
@@ -29,6 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .course import _Course
 
 __all__ = ["KernelCycles", "supported", "available"]
+
+#: one patient's counts over a cycle: (grid times h, counts), None where not modelled
+Counts = tuple[np.ndarray, np.ndarray] | None
 
 #: route codes of the kernel (``_toxicity.pyx``: NR routes)
 ROUTE_CODE = {"iv_bolus": 0, "oral": 1, "sc": 2}
@@ -283,9 +285,7 @@ class KernelCycles:
             np.ascontiguousarray(np.concatenate(par)[o]),
         )
 
-    def cycle(
-        self, c0: float, c1: float
-    ) -> tuple[list[tuple[np.ndarray, np.ndarray] | None], list[tuple[np.ndarray, np.ndarray] | None]]:
+    def cycle(self, c0: float, c1: float) -> tuple[list[Counts], list[Counts]]:
         """The counts of every patient over the cycle [c0, c1] (h): per patient ``(grid times,
         ANC)`` and ``(grid times, normalised platelets)`` (None where not modelled), as
         :func:`mmmech.toxicity.myelosuppression.simulate` and
@@ -300,8 +300,8 @@ class KernelCycles:
         grid = fine[::m]
         dt, dmg, drt, ptrs = self._doses()
         n = self.n
-        anc: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
-        plt: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
+        anc: list[Counts] = [None] * n
+        plt: list[Counts] = [None] * n
         if self.anc_drugs:
             since = {d: c0 - self.windows[d] for d in self.anc_drugs}
             kinds = dict.fromkeys(self.anc_drugs, _CONC)
@@ -335,4 +335,3 @@ def state_arrays(kc: KernelCycles) -> dict[str, Any]:
     if kc.plt_drugs:
         out["platelets"] = kc.plt_state.copy()
     return out
-
