@@ -13,7 +13,7 @@
 # tabulated exp(-rate j step) (j <= m) and re-anchored every m points or when a dose enters,
 # so the cost is per grid point and exponential, not per dose.
 from cython.parallel cimport prange
-from libc.math cimport exp, pow, fabs, rint, ceil
+from libc.math cimport exp, log, fabs, rint, ceil
 from libc.stdlib cimport malloc, free
 
 from ._typedefs cimport float64_t
@@ -318,7 +318,7 @@ cdef int _friberg_one(Py_ssize_t pt, Py_ssize_t n, int m, double c0, double h, d
         e0_ = es[i]
         em_ = em[i]
         e1_ = ee[i]
-        fb = pow(base / (y4 if y4 > 1e-12 else 1e-12), gam)
+        fb = exp(gam * log(base / (y4 if y4 > 1e-12 else 1e-12)))
         a0 = ktr * y0 * (1.0 - e0_) * fb - ktr * y0
         a1 = ktr * (y0 - y1)
         a2 = ktr * (y1 - y2)
@@ -329,7 +329,7 @@ cdef int _friberg_one(Py_ssize_t pt, Py_ssize_t n, int m, double c0, double h, d
         u2 = y2 + hh * a2
         u3 = y3 + hh * a3
         u4 = y4 + hh * a4
-        fb = pow(base / (u4 if u4 > 1e-12 else 1e-12), gam)
+        fb = exp(gam * log(base / (u4 if u4 > 1e-12 else 1e-12)))
         b0 = ktr * u0 * (1.0 - em_) * fb - ktr * u0
         b1 = ktr * (u0 - u1)
         b2 = ktr * (u1 - u2)
@@ -340,7 +340,7 @@ cdef int _friberg_one(Py_ssize_t pt, Py_ssize_t n, int m, double c0, double h, d
         u2 = y2 + hh * b2
         u3 = y3 + hh * b3
         u4 = y4 + hh * b4
-        fb = pow(base / (u4 if u4 > 1e-12 else 1e-12), gam)
+        fb = exp(gam * log(base / (u4 if u4 > 1e-12 else 1e-12)))
         cc0 = ktr * u0 * (1.0 - em_) * fb - ktr * u0
         cc1 = ktr * (u0 - u1)
         cc2 = ktr * (u1 - u2)
@@ -351,7 +351,7 @@ cdef int _friberg_one(Py_ssize_t pt, Py_ssize_t n, int m, double c0, double h, d
         u2 = y2 + h * cc2
         u3 = y3 + h * cc3
         u4 = y4 + h * cc4
-        fb = pow(base / (u4 if u4 > 1e-12 else 1e-12), gam)
+        fb = exp(gam * log(base / (u4 if u4 > 1e-12 else 1e-12)))
         dd0 = ktr * u0 * (1.0 - e1_) * fb - ktr * u0
         dd1 = ktr * (u0 - u1)
         dd2 = ktr * (u1 - u2)
