@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -429,27 +430,35 @@ class _Course:
             pk_route = _PK_ROUTE.get(route, route)
             neuro = drug in self.has_neuro and unit == "mg/m2"
             level_dose = ladder[st.level] if block.dose is not None else None
-            total = doses_mg.get(drug, 0.0)
-            had = drug in doses_mg
+            sel = (
+                day_doses
+                if every <= 1
+                else [(day, base) for day, base in day_doses if not (day - first_day) % every]
+            )
+            if not sel:
+                continue
+            amounts = [
+                level_dose if level_dose is not None and base == block.dose else base
+                for _day, base in sel
+            ]
             mg_of: dict[float, float] = {}
-            for day, base in day_doses:
-                if every > 1 and (day - first_day) % every:
-                    continue
-                amount = level_dose if level_dose is not None and base == block.dose else base
-                mg = mg_of.get(amount)
-                if mg is None:
-                    mg = mg_of[amount] = _to_mg(amount, unit, b, drug)
-                abs_day = start_day + day - 1
-                given.append(DoseEvent(abs_day, drug, mg, "mg", route))
-                pk_list.append((24.0 * (abs_day - 1), mg, pk_route))
+            for amount in amounts:
+                if amount not in mg_of:
+                    mg_of[amount] = _to_mg(amount, unit, b, drug)
+            mgs = [mg_of[amount] for amount in amounts]
+            abs_days = [start_day + day - 1 for day, _base in sel]
+            given.extend(map(DoseEvent, abs_days, repeat(drug), mgs, repeat("mg"), repeat(route)))
+            pk_list.extend(zip([24.0 * (d - 1) for d in abs_days], mgs, repeat(pk_route)))
+            total = doses_mg.get(drug, 0.0)
+            for mg in mgs:  # dose by dose, in order (the same sum as before)
                 total = total + mg
-                had = True
-                if neuro:
+            doses_mg[drug] = total
+            if neuro:
+                key_route = ROUTE_KEY.get(route, route)
+                for amount in amounts:
                     self.neuro_dose[drug] = self.neuro_dose.get(drug, 0.0) + iv_equivalent(
-                        drug, amount, ROUTE_KEY.get(route, route)
+                        drug, amount, key_route
                     )
-            if had:
-                doses_mg[drug] = total
         self._doses_mg, self._held_now = doses_mg, held_now
         c0 = 24.0 * (start_day - 1)
         self._c0 = c0
