@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,14 +24,13 @@ from .. import _kernels, pk
 from . import myelosuppression as ms
 from . import platelets as _plt
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .course import _Course
-
 __all__ = ["KernelCycles", "supported", "available"]
 
 #: one patient's counts over a cycle: (grid times h, counts), None where not modelled
 Counts = tuple[np.ndarray, np.ndarray] | None
 
+#: a regimen block's route -> the PK route of its doses (used by mmmech.toxicity.course)
+PK_ROUTE = {"po": "oral", "sc": "sc", "iv": "iv_bolus", "iv_infusion": "iv_infusion"}
 #: route codes of the kernel (``_toxicity.pyx``: NR routes)
 ROUTE_CODE = {"iv_bolus": 0, "oral": 1, "sc": 2}
 #: columns of a term's parameter row (``_toxicity.pyx``)
@@ -49,12 +48,10 @@ def available() -> bool:
     return _kernels.available("_toxicity")
 
 
-def _routes(course: _Course, drug: str) -> set[str]:
-    """The PK routes of `drug`'s blocks in the regimen."""
-    from .course import _PK_ROUTE  # deferred: course imports this module
-
+def _routes(course: Any, drug: str) -> set[str]:
+    """The PK routes of `drug`'s blocks in the regimen of `course` (a ``course._Course``)."""
     return {
-        _PK_ROUTE.get(b.route, b.route)
+        PK_ROUTE.get(b.route, b.route)
         for ph in course.reg.phases
         for b in ph.drugs
         if b.drug == drug
@@ -103,7 +100,7 @@ def _kpd_row(rate: float) -> np.ndarray:
     return row
 
 
-def supported(runs: Sequence[_Course]) -> bool:
+def supported(runs: Sequence[Any]) -> bool:
     """Whether the kernel can integrate these patients' counts (see :func:`_pk_row`)."""
     if not runs or not available():
         return False
@@ -127,7 +124,7 @@ class KernelCycles:
     kernel: :meth:`cycle` after every patient's ``begin_cycle`` returns what
     ``end_cycle`` takes for each patient."""
 
-    def __init__(self, runs: Sequence[_Course], dt_h: float, num_threads: int = 1) -> None:
+    def __init__(self, runs: Sequence[Any], dt_h: float, num_threads: int = 1) -> None:
         self.runs = list(runs)
         self.k = _kernels.load("_toxicity")
         self.dt_h = float(dt_h)

@@ -40,7 +40,7 @@ __all__ = [
     "apply_dose_modifications_batch",
 ]
 
-_PK_ROUTE = {"po": "oral", "sc": "sc", "iv": "iv_bolus", "iv_infusion": "iv_infusion"}
+_PK_ROUTE = _compiled.PK_ROUTE
 
 
 @dataclass(frozen=True)
