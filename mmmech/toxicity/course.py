@@ -411,13 +411,15 @@ class _Course:
             if block.drug == "lenalidomide" and renal is not None and self.renal_adjust:
                 start = min(start, renal.dose_mg)
                 every = renal.every_days
-            if block.dose is None:
-                ladder = [0.0]
-            else:
+            ladder: list[float] = [0.0]
+            if block.dose is not None:
                 lkey = (id(block), start)
-                ladder = self._ladders.get(lkey)
-                if ladder is None:
-                    ladder = self._ladders[lkey] = _ladder(block, start)
+                hit = self._ladders.get(lkey)
+                ladder = (
+                    hit
+                    if hit is not None
+                    else self._ladders.setdefault(lkey, _ladder(block, start))
+                )
             if st.level >= len(ladder):
                 st.discontinued = True
                 held_now.append(block.drug)
