@@ -287,6 +287,9 @@ class KernelCycles:
         ANC)`` and ``(grid times, normalised platelets)`` (None where not modelled), as
         :func:`mmmech.toxicity.myelosuppression.simulate` and
         :func:`mmmech.toxicity.platelets.simulate` return them."""
+        n = self.n
+        if not (self.anc_drugs or self.plt_drugs):  # nothing modelled: nothing integrated
+            return [None] * n, [None] * n
         if not (c1 > c0 and self.dt_h > 0):
             ms.simulate(None, ms.parameters(), c0, c1, dt_h=self.dt_h)  # raises the same error
         nsteps = max(1, int(np.ceil((c1 - c0) / self.dt_h - 1e-9)))
@@ -296,7 +299,6 @@ class KernelCycles:
         step = float((fine[-1] - fine[0]) / (fine.size - 1))
         grid = fine[::m]
         dt, dmg, drt, ptrs = self._doses()
-        n = self.n
         anc: list[Counts] = [None] * n
         plt: list[Counts] = [None] * n
         if self.anc_drugs:
