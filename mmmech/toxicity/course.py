@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from .. import regimens as _regimens
 from ..exceptions import InvalidInputError
 from ..regimens import Body, DoseEvent, DoseModification, DrugSchedule, Regimen
 from ..utils import did_you_mean
+from . import _compiled
 from . import myelosuppression as ms
 from . import platelets as _plt
 from .data import RenalTier, toxicity_data
@@ -38,7 +40,7 @@ __all__ = [
     "apply_dose_modifications_batch",
 ]
 
-_PK_ROUTE = {"po": "oral", "sc": "sc", "iv": "iv_bolus", "iv_infusion": "iv_infusion"}
+_PK_ROUTE = _compiled.PK_ROUTE
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,23 @@ def _ladder(block: DrugSchedule, start: float) -> list[float]:
     return [start] + [lv.dose for lv in block.dose_levels if lv.dose < start - 1e-12]
 
 
+#: the last grid's days (:func:`_days`): one (grid, first index, days) tuple, the grid kept
+#: alive (one tuple read and replaced whole: safe across threads)
+_LAST_DAYS: list[tuple[Any, int, Any]] = [(None, -1, None)]
+
+
+def _days(t: np.ndarray, first: int) -> np.ndarray:
+    """``t[first:] / 24 + 1`` (grid hours to regimen days), computed once for a grid shared
+    by every patient of a batch (the same array each time it is asked; never written to)."""
+    last = _LAST_DAYS[0]
+    if last[0] is t and last[1] == first:
+        return last[2]  # type: ignore[no-any-return]
+    out = t[first:] / 24.0 + 1.0
+    out.flags.writeable = False
+    _LAST_DAYS[0] = (t, first, out)
+    return out
+
+
 class _Course:
     """One patient's course through a regimen's rules, cycle by cycle, with the count
     integration left to the caller (:func:`apply_dose_modifications` for one patient,
@@ -340,6 +359,10 @@ class _Course:
         self._units: dict[Any, np.ndarray] = {}
         # recent_doses' window per neutrophil drug (from the patient's model; reused)
         self._windows: dict[str, float] = {}
+        # the regimen blocks' doses per cycle of their phase (shared by a batch's patients,
+        # whose regimen object keeps the blocks alive)
+        self._plan_cache: dict[tuple[int, int], list[tuple[int, float]]] = {}
+        self._ladders: dict[tuple[int, float], list[float]] = {}
 
     def begin_cycle(self, ci: int) -> tuple[float, float]:
         """Resume held drugs and give cycle `ci`'s doses; returns the cycle's span (h)."""
@@ -374,7 +397,10 @@ class _Course:
         renal, b = self.renal_tier, self.b
         for block in phase.drugs:
             st = states[block.drug]
-            day_doses = block.doses_in(k)
+            key = (id(block), k)
+            day_doses = self._plan_cache.get(key)
+            if day_doses is None:  # the block's (day, dose) pairs of this cycle, once per batch
+                day_doses = self._plan_cache[key] = block.doses_in(k)
             if not day_doses:
                 continue
             if st.discontinued or st.held is not None:
@@ -385,27 +411,56 @@ class _Course:
             if block.drug == "lenalidomide" and renal is not None and self.renal_adjust:
                 start = min(start, renal.dose_mg)
                 every = renal.every_days
-            ladder = _ladder(block, start) if block.dose is not None else [0.0]
+            ladder: list[float] = [0.0]
+            if block.dose is not None:
+                lkey = (id(block), start)
+                hit = self._ladders.get(lkey)
+                ladder = (
+                    hit
+                    if hit is not None
+                    else self._ladders.setdefault(lkey, _ladder(block, start))
+                )
             if st.level >= len(ladder):
                 st.discontinued = True
                 held_now.append(block.drug)
                 continue
             first_day = day_doses[0][0]
-            for day, base in day_doses:
-                if every > 1 and (day - first_day) % every:
-                    continue
-                amount = ladder[st.level] if block.dose is not None and base == block.dose else base
-                mg = _to_mg(amount, block.unit, b, block.drug)
-                abs_day = start_day + day - 1
-                self.given[block.drug].append(DoseEvent(abs_day, block.drug, mg, "mg", block.route))
-                self.pk_doses[block.drug].append(
-                    (24.0 * (abs_day - 1), mg, _PK_ROUTE.get(block.route, block.route))
-                )
-                doses_mg[block.drug] = doses_mg.get(block.drug, 0.0) + mg
-                if block.drug in self.has_neuro and block.unit == "mg/m2":
-                    self.neuro_dose[block.drug] = self.neuro_dose.get(
-                        block.drug, 0.0
-                    ) + iv_equivalent(block.drug, amount, ROUTE_KEY.get(block.route, block.route))
+            # the block's fixed fields looked up once (the per-dose arithmetic below is the
+            # same, in the same order: the sums come out identical)
+            drug, unit, route = block.drug, block.unit, block.route
+            given, pk_list = self.given[drug], self.pk_doses[drug]
+            pk_route = _PK_ROUTE.get(route, route)
+            neuro = drug in self.has_neuro and unit == "mg/m2"
+            level_dose = ladder[st.level] if block.dose is not None else None
+            sel = (
+                day_doses
+                if every <= 1
+                else [(day, base) for day, base in day_doses if not (day - first_day) % every]
+            )
+            if not sel:
+                continue
+            amounts = [
+                level_dose if level_dose is not None and base == block.dose else base
+                for _day, base in sel
+            ]
+            mg_of: dict[float, float] = {}
+            for amount in amounts:
+                if amount not in mg_of:
+                    mg_of[amount] = _to_mg(amount, unit, b, drug)
+            mgs = [mg_of[amount] for amount in amounts]
+            abs_days = [start_day + day - 1 for day, _base in sel]
+            given.extend(map(DoseEvent, abs_days, repeat(drug), mgs, repeat("mg"), repeat(route)))
+            pk_list.extend(zip([24.0 * (d - 1) for d in abs_days], mgs, repeat(pk_route)))
+            total = doses_mg.get(drug, 0.0)
+            for mg in mgs:  # dose by dose, in order (the same sum as before)
+                total = total + mg
+            doses_mg[drug] = total
+            if neuro:
+                key_route = ROUTE_KEY.get(route, route)
+                for amount in amounts:
+                    self.neuro_dose[drug] = self.neuro_dose.get(drug, 0.0) + iv_equivalent(
+                        drug, amount, key_route
+                    )
         self._doses_mg, self._held_now = doses_mg, held_now
         c0 = 24.0 * (start_day - 1)
         self._c0 = c0
@@ -454,9 +509,9 @@ class _Course:
         if anc is not None:
             t, circ = anc
             sl = slice(0 if not self.t_all else 1, None)
-            self.t_all.append(t[sl] / 24.0 + 1.0)
+            self.t_all.append(_days(t, sl.start))
             self.anc_all.append(circ[sl])
-            nadir = float(np.min(circ))
+            nadir = float(circ.min())
             self.last_anc = float(circ[-1])
             anc_g = grade("anc", nadir)
         pn_grade = max(
@@ -473,9 +528,9 @@ class _Course:
             pt, pc = plt
             pc = pc * float(self.plt_base)
             sl = slice(0 if not self.plt_t_all else 1, None)
-            self.plt_t_all.append(pt[sl] / 24.0 + 1.0)
+            self.plt_t_all.append(_days(pt, sl.start))
             self.plt_all.append(pc[sl])
-            plt_nadir = float(np.min(pc))
+            plt_nadir = float(pc.min())
             self.last_plt = float(pc[-1])
             plt_g = grade("platelets", plt_nadir)
         doses_mg = self._doses_mg
@@ -639,6 +694,7 @@ def apply_dose_modifications(
     platelet_sensitivity: float = 1.0,
     platelet_eta: float = 0.0,
     neuropathy_z: float = 0.0,
+    backend: str = "auto",
     **health_fields: Any,
 ) -> tuple[dict[str, list[DoseEvent]], ToxicityCourse]:
     """Run a patient through `cycles` cycles of `regimen`, following its dose-modification rules.
@@ -681,6 +737,11 @@ def apply_dose_modifications(
     neuropathy_z
         Standard-normal quantile of the patient's cumulative-dose neuropathy thresholds
         (0 = the median patient; :mod:`mmmech.toxicity.neuropathy`).
+    backend
+        ``"auto"`` (default): the counts of each cycle through the compiled kernel
+        (:mod:`mmmech.toxicity._compiled`) when it is built and takes the regimen's drugs,
+        else NumPy; ``"python"``: the NumPy path (the reference; equal within 1e-12);
+        ``"cython"``: the kernel, an error when it is not built.
 
     Returns
     -------
@@ -698,6 +759,7 @@ def apply_dose_modifications(
     _check_patient_inputs(
         neutrophil_sensitivity, platelet_sensitivity, platelet_eta, neuropathy_z, cycles
     )
+    _check_backend("apply_dose_modifications", backend)
     b = body if isinstance(body, Body) or body is None else Body(**dict(body))
     h = Health.of(health, **health_fields)
     run = _Course(
@@ -712,8 +774,13 @@ def apply_dose_modifications(
         platelet_eta=float(platelet_eta),
         neuropathy_z=float(neuropathy_z),
     )
+    kc = _kernel_cycles([run], dt_h, backend)
     for ci in range(len(run.plan)):
         c0, c1 = run.begin_cycle(ci)
+        if kc is not None:
+            anc_cols, plt_cols = kc.cycle(c0, c1)
+            run.end_cycle(anc_cols[0], plt_cols[0])
+            continue
         anc = plt = None
         if run.use_anc:
             t, circ, run.state_y = ms.simulate(
@@ -732,6 +799,33 @@ def apply_dose_modifications(
             plt = (pt, pc)
         run.end_cycle(anc, plt)
     return run.result()
+
+
+_BACKENDS = ("auto", "python", "cython")
+
+
+def _check_backend(func: str, backend: Any) -> None:
+    """The one-line error for an unknown `backend`."""
+    if backend not in _BACKENDS:
+        raise InvalidInputError(
+            f"{func}(): backend must be one of {', '.join(_BACKENDS)}, got {backend!r}"
+            f"{did_you_mean(str(backend), list(_BACKENDS))}"
+        )
+
+
+def _kernel_cycles(runs: Sequence[_Course], dt_h: float, backend: str) -> Any:
+    """The compiled counts of `runs` (:class:`_compiled.KernelCycles`), or None for the NumPy
+    path (``backend="python"``, or ``"auto"`` without the kernel or for drugs it does not
+    take). ``"cython"`` without the kernel raises its build hint."""
+    if backend == "python":
+        return None
+    if backend == "cython" and not _compiled.available():
+        from .. import _kernels  # deferred: only for the error
+
+        _kernels.load("_toxicity")
+    if not _compiled.supported(runs):
+        return None
+    return _compiled.KernelCycles(runs, dt_h)
 
 
 def _per_patient(name: str, v: Any, n: int, default: Any) -> list[Any]:
@@ -761,6 +855,7 @@ def apply_dose_modifications_batch(
     platelet_eta: Sequence[float] | None = None,
     neuropathy_z: Sequence[float] | None = None,
     renal_details: bool = True,
+    backend: str = "auto",
 ) -> list[tuple[dict[str, list[DoseEvent]], ToxicityCourse]]:
     """:func:`apply_dose_modifications` for several patients of one regimen at once: one entry
     per patient in `bodies`, `healths` and each per-patient keyword (None: the typical value
@@ -771,8 +866,11 @@ def apply_dose_modifications_batch(
     :func:`apply_dose_modifications` returns for each patient, in order; equal to calling it
     per patient (to rounding: tests/toxicity/test_course_batch.py). `renal_details=False`
     leaves out the course's ``renal`` record (None; the predicted exposures that explain the
-    lenalidomide starting dose, about 20 ms a patient): the doses are the same."""
+    lenalidomide starting dose, about 20 ms a patient): the doses are the same. `backend`: as
+    :func:`apply_dose_modifications`'s (``"auto"``: every patient's counts of a cycle in one
+    kernel call when the kernel is built)."""
     reg = regimen if isinstance(regimen, Regimen) else _regimens.load(regimen)
+    _check_backend("apply_dose_modifications_batch", backend)
     n = len(bodies)
     if len(healths) != n:
         raise InvalidInputError(
@@ -809,6 +907,17 @@ def apply_dose_modifications_batch(
             )
         )
     first = runs[0]
+    for r in runs[1:]:
+        r._plan_cache = first._plan_cache  # one regimen: its blocks' doses computed once
+        r._ladders = first._ladders
+    kc = _kernel_cycles(runs, dt_h, backend)
+    if kc is not None:
+        for ci in range(len(first.plan)):
+            spans = [r.begin_cycle(ci) for r in runs]
+            anc_k, plt_k = kc.cycle(*spans[0])
+            for j, r in enumerate(runs):
+                r.end_cycle(anc_k[j], plt_k[j])
+        return [r.result() for r in runs]
     params = ms.FribergParameters(
         first.params.mtt_h,
         first.params.gamma,

@@ -24,6 +24,8 @@ import math
 from collections.abc import Iterable
 from statistics import NormalDist
 
+import numpy as np
+
 from ..exceptions import InvalidInputError, UnknownNameError
 from ..utils import did_you_mean
 from .data import NeuropathyModel, NeuropathyTimeModel, toxicity_data
@@ -100,19 +102,23 @@ def _grade3_on_path(
     after grade 2 (bisection on the log threshold)."""
     cycles, full, reduced = path
     nd = NormalDist()
-    scales = [math.exp(sigma * nd.inv_cdf((i + 0.5) / 2000)) for i in range(2000)]
+    scales = np.array([math.exp(sigma * nd.inv_cdf((i + 0.5) / 2000)) for i in range(2000)])
+    # grade 2 is reached at the same cumulative dose whatever d50_3: each path's dose per
+    # cycle is fixed once, then every bisection step only compares (the same float sums,
+    # element by element, as the patient-by-patient loop)
+    cums = np.empty((cycles, scales.size))
+    cum = np.zeros(scales.size)
+    red = np.zeros(scales.size, dtype=bool)
+    for c in range(cycles):
+        cum = cum + np.where(red, reduced, full)
+        cums[c] = cum
+        red = red | (cum >= d50_2 * scales - 1e-9)
 
     def frac(d50_3: float) -> float:
-        hit = 0
-        for u in scales:
-            cum, red = 0.0, False
-            for _ in range(cycles):
-                cum += reduced if red else full
-                if cum >= d50_3 * u - 1e-9:
-                    hit += 1
-                    break
-                red = red or cum >= d50_2 * u - 1e-9
-        return hit / len(scales)
+        # a path is hit when any of its cycles reaches the threshold (the loop stops there;
+        # the grade-2 switch after a hit no longer matters)
+        hit = np.any(cums >= d50_3 * scales - 1e-9, axis=0)
+        return int(np.count_nonzero(hit)) / scales.size
 
     lo, hi = d50_2, d50_2 * 100.0
     for _ in range(50):

@@ -112,14 +112,16 @@ def patient_toxicity(
     population: str,
     seed: int,
     pk_etas: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
 ) -> dict[str, Any]:
     """The per-patient toxicity record of `patient` on `arm` over `cycles` cycles:
     ``anc_grade`` (worst CTCAE grade of the modelled neutrophil count; 0 without a modelled
     drug), ``plt_grade`` (the same for the modelled platelet count), ``pn_grade`` (worst
     peripheral-neuropathy grade), ``reductions`` (dose reductions, including resumptions at a
     lower level), ``holds`` (hold actions), ``discontinued`` (a drug was discontinued).
-    `pk_etas`: the patient's PK random effects (typical PK without)."""
-    return patient_course(arm, patient, cycles, population, seed, pk_etas)[1]
+    `pk_etas`: the patient's PK random effects (typical PK without). `backend`: the counts'
+    integration (:func:`mmmech.toxicity.apply_dose_modifications`; the same records)."""
+    return patient_course(arm, patient, cycles, population, seed, pk_etas, backend)[1]
 
 
 def patient_course(
@@ -129,6 +131,7 @@ def patient_course(
     population: str,
     seed: int,
     pk_etas: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
 ) -> tuple[list[DoseEvent], dict[str, Any]]:
     """The doses `patient` was actually given on `arm` (one list by day, in mg; the variant's
     dropped drugs and dose scales applied) and the toxicity record of
@@ -145,6 +148,7 @@ def patient_course(
         platelet_eta=draws["platelet_eta"],
         platelet_sensitivity=draws["platelet_sensitivity"],
         neuropathy_z=draws["neuropathy_z"],
+        backend=backend,
     )
     return _record(given, course)
 
@@ -156,12 +160,13 @@ def patient_courses(
     population: str,
     seed: int,
     pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
+    backend: str = "auto",
 ) -> list[tuple[list[DoseEvent], dict[str, Any]]]:
     """:func:`patient_course` for several patients of one arm at once
     (:func:`mmmech.toxicity.apply_dose_modifications_batch`: their counts integrated
     together): the same doses and records, patient by patient (tests/trials/
     test_trial_toxicity_batch.py), without the per-patient integration loop. `pk_etas`: one
-    entry per patient (None: typical PK for all)."""
+    entry per patient (None: typical PK for all). `backend`: as :func:`patient_course`'s."""
     if not patients:
         return []
     reg = _variant(arm, "trial")
@@ -186,6 +191,7 @@ def patient_courses(
             platelet_sensitivity=[d["platelet_sensitivity"] for d in draws],
             neuropathy_z=[d["neuropathy_z"] for d in draws],
             renal_details=False,  # the record needs the starting dose, not its explanation
+            backend=backend,
         )
         out += [_record(given, course) for given, course in res]
     return out
