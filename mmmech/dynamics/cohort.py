@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,7 @@ from .. import pk as _pk
 from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
+from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
@@ -86,6 +89,41 @@ def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.asarray(reps, dtype=np.int64), inverse
 
 
+def _pk_key(drug: str, events: list[Any], covariates: dict[str, float]) -> Any:
+    """``(key, amount, linear, doses)`` under which :func:`_pk_cached` keeps `drug`'s course of
+    these `events`, or None when it is never cached (no doses, or doses of different amounts)."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1:
+        return None
+    a = float(amounts.pop())
+    linear = _has_pk(drug)
+    used: tuple[tuple[str, float], ...] = ()
+    if linear:
+        m = _pk.model(drug)
+        numeric = {c.name for c in m.covariates if c.form != "note"}
+        used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
+    return key, a, linear, mine
+
+
+def _pk_entry(
+    drug: str,
+    events: list[Any],
+    mine: list[Any],
+    times_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+    notes: list[str],
+    grid_h: float | None,
+) -> np.ndarray:
+    """The course :func:`_pk_cached` keeps for a new key (the doses of the row that makes it)."""
+    c = _superposed(drug, mine, times_h, covariates, notes, grid_h)
+    if c is None:
+        c = _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
+    return c
+
+
 def _pk_cached(
     cache: dict[Any, tuple[float, np.ndarray]],
     drug: str,
@@ -100,25 +138,14 @@ def _pk_cached(
     dosing days and routes and the same PK covariates: the PK models are linear in the dose, so a
     patient whose doses are all `a` mg gets the cached course times ``a / a0``. A drug without a
     PK model (held at its reference exposure) is reused only for identical doses."""
-    mine = [e for e in events if e.drug == drug]
-    amounts = {e.amount for e in mine}
-    if not mine or len(amounts) != 1:
+    k = _pk_key(drug, events, covariates)
+    if k is None:
         return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-    a = float(amounts.pop())
-    linear = _has_pk(drug)
-    used: tuple[tuple[str, float], ...] = ()
-    if linear:
-        m = _pk.model(drug)
-        numeric = {c.name for c in m.covariates if c.form != "note"}
-        used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
-    key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
+    key, a, linear, mine = k
     if key not in cache:
         if not (linear and a > 0):
             return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-        c = _superposed(drug, mine, times_h, covariates, notes, grid_h)
-        if c is None:
-            c = _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-        cache[key] = (a, c)
+        cache[key] = (a, _pk_entry(drug, events, mine, times_h, no_pk, covariates, notes, grid_h))
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
 
@@ -163,6 +190,56 @@ def _superposed(
     return out
 
 
+def _fine_key(
+    drug: str, events: list[Any], edges_h: np.ndarray, covariates: dict[str, float]
+) -> Any:
+    """``(key, amount, doses, grid offsets)`` under which :func:`_fine_cached` keeps `drug`'s
+    interval means of these `events`, or None when they are computed directly (doses of
+    different amounts or off the grid, no linear PK model covering the routes)."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1 or not _has_pk(drug):
+        return None
+    m = _pk_model(drug, covariates)
+    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
+        return None
+    a = float(amounts.pop())
+    dh = float(edges_h[1] - edges_h[0])
+    shifts = []
+    for e in mine:
+        q = (e.day - 1) * 24.0 / dh
+        if abs(q - round(q)) > 1e-9:
+            return None
+        shifts.append(int(round(q)))
+    numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
+    used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
+    return key, a, mine, shifts
+
+
+def _fine_entry(
+    drug: str,
+    a: float,
+    mine: list[Any],
+    shifts: list[int],
+    edges_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+) -> np.ndarray:
+    """The interval means :func:`_fine_cached` keeps for a new key: the single-dose course of
+    each route shifted to every dose and scaled by the amount `a`, added in dose order."""
+    T = edges_h.size - 1
+    out = np.zeros(T)
+    unit: dict[str, np.ndarray] = {}
+    for e, q in zip(mine, shifts, strict=True):
+        if e.route not in unit:
+            one = [e._replace(day=1, amount=1.0)]
+            unit[e.route] = _conc_intervals(drug, one, edges_h, no_pk, covariates)
+        if q < T:
+            out[q:] += a * unit[e.route][: T - q]
+    return out
+
+
 def _fine_cached(
     cache: dict[Any, tuple[float, np.ndarray]],
     drug: str,
@@ -178,35 +255,12 @@ def _fine_cached(
     so a patient's course is the single-dose course shifted to each dose and scaled by its
     amount. Falls back to the direct computation when a dose time is off the grid, the doses
     differ in amount, or the drug has no linear PK model covering its routes."""
-    mine = [e for e in events if e.drug == drug]
-    amounts = {e.amount for e in mine}
-    if not mine or len(amounts) != 1 or not _has_pk(drug):
+    k = _fine_key(drug, events, edges_h, covariates)
+    if k is None:
         return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-    m = _pk_model(drug, covariates)
-    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
-        return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-    a = float(amounts.pop())
-    dh = float(edges_h[1] - edges_h[0])
-    shifts = []
-    for e in mine:
-        q = (e.day - 1) * 24.0 / dh
-        if abs(q - round(q)) > 1e-9:
-            return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-        shifts.append(int(round(q)))
-    numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
-    used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
-    key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
+    key, a, mine, shifts = k
     if key not in cache:
-        T = edges_h.size - 1
-        out = np.zeros(T)
-        unit: dict[str, np.ndarray] = {}
-        for e, q in zip(mine, shifts, strict=True):
-            if e.route not in unit:
-                one = [e._replace(day=1, amount=1.0)]
-                unit[e.route] = _conc_intervals(drug, one, edges_h, no_pk, covariates)
-            if q < T:
-                out[q:] += a * unit[e.route][: T - q]
-        cache[key] = (a, out)
+        cache[key] = (a, _fine_entry(drug, a, mine, shifts, edges_h, no_pk, covariates))
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
 
@@ -242,6 +296,179 @@ def _fine_rows(
             no_pk,
         )
     return out
+
+
+def _exposure_threads(num_threads: int) -> int:
+    """Threads of the exposure stage: `num_threads` when > 0, else the usable cores (at most
+    8)."""
+    if num_threads > 0:
+        return int(num_threads)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def _prefill(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drugs: list[str],
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    mine_of: list[set[str]],
+    by_sim: dict[int, list[int]],
+    sims: list[Simulator],
+    rows: np.ndarray,
+    kin_of: dict[int, list[Any]],
+    own: dict[str, list[int]],
+    sub_flat: np.ndarray,
+    fine_edges: np.ndarray,
+    no_pk: str,
+    grid_h: float,
+    n_par: int,
+) -> None:
+    """The shared courses a chunk needs that `cache` lacks, each made from the row that would
+    have made it first when the rows ran one after the other (:func:`_pk_cached` in row order;
+    :func:`_fine_cached` by simulator group, then row), so the later lookups give the very
+    arrays of the serial order; the new courses are independent, so up to `n_par` are made at
+    once (in threads: the PK engine's NumPy work releases the GIL)."""
+    jobs: dict[Any, Any] = {}
+    for r, (ev, cov) in enumerate(kin_in):
+        for d in drugs:
+            if d in mine_of[r]:
+                continue
+            k = _pk_key(d, ev, cov)
+            if k is None or k[0] in cache or k[0] in jobs or not (k[2] and k[1] > 0):
+                continue
+            key, _, _, mine = k
+            jobs[key] = (k[1], _pk_entry, (d, ev, mine, sub_flat, no_pk, cov, [], grid_h))
+    for rr in by_sim.values():
+        kin = kin_of[id(sims[rows[rr[0]]])]
+        for d in dict.fromkeys(kc.drug for _, kc in kin):
+            own_d = set(own.get(d, ()))
+            for r in rr:
+                if r in own_d:
+                    continue
+                ev, cov = kin_in[r]
+                f = _fine_key(d, ev, fine_edges, cov)
+                if f is None or f[0] in cache or f[0] in jobs:
+                    continue
+                key, a, mine, shifts = f
+                jobs[key] = (a, _fine_entry, (d, a, mine, shifts, fine_edges, no_pk, cov))
+
+    def make(item: tuple[Any, Any]) -> tuple[Any, tuple[float, np.ndarray]]:
+        key, (a, fn, args) = item
+        return key, (a, fn(*args))
+
+    if n_par > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(min(n_par, len(jobs))) as pool:
+            made = list(pool.map(make, jobs.items()))
+    else:
+        made = [make(item) for item in jobs.items()]
+    cache.update(made)
+
+
+def _exposure_part(
+    part: np.ndarray,
+    occ: np.ndarray,
+    notes: list[str],
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    mine_of: list[set[str]],
+    own: dict[str, list[int]],
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    rows: np.ndarray,
+    sims: list[Simulator],
+    kin_of: dict[int, list[Any]],
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drugs: list[str],
+    exp_sc: dict[str, float],
+    eff_sc: dict[str, float],
+    free_idx: np.ndarray,
+    sub_flat: np.ndarray,
+    fine_edges: np.ndarray,
+    grid_h: float,
+    no_pk: str,
+    K: int,
+    substeps: int,
+    nf: int,
+    step_hours: float,
+) -> None:
+    """Concentrations and step-averaged occupancies (``occ[part]``) of the chunk rows `part`:
+    every row on its own (shared courses from `cache`, filled by :func:`_prefill`; the
+    patients' own by FFT per row), so any split of the chunk gives the same arrays."""
+    D = len(drugs)
+    P_ = part.size
+    conc = np.zeros((P_, K, substeps, D))
+    for k, r in enumerate(part.tolist()):
+        ev, cov = kin_in[r]
+        for j, d in enumerate(drugs):
+            if d not in mine_of[r]:
+                c = _pk_cached(cache, d, ev, sub_flat, no_pk, cov, [], grid_h)
+                conc[k, :, :, j] = c.reshape(K, substeps)
+    pos = {r: k for k, r in enumerate(part.tolist())}
+    for d, rr_all in own.items():
+        rr = [r for r in rr_all if r in pos]
+        if not rr:
+            continue
+        conc[[pos[r] for r in rr], :, :, drugs.index(d)] = _own_sub(
+            d,
+            [kin_in[r][0] for r in rr],
+            [kin_in[r][1] for r in rr],
+            [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
+            sub_flat,
+            grid_h,
+            no_pk,
+            notes,
+        ).reshape(len(rr), K, substeps)
+    for d, f in exp_sc.items():
+        conc[:, :, :, drugs.index(d)] *= f
+    by_sim: dict[int, list[int]] = {}
+    for k, r in enumerate(part.tolist()):
+        by_sim.setdefault(id(sims[rows[r]]), []).append(k)
+    for kk in by_sim.values():
+        sim = sims[rows[part[kk[0]]]]
+        sel = np.asarray(kk)
+        kin = kin_of[id(sim)]
+        kin_j = {j for j, _ in kin}
+        # occupancy of the drug-target columns without binding kinetics (those are the
+        # interval recursion's below), averaged over each step's substeps, as
+        # Simulator.occupancy computes it column by column
+        inst = [j for j in range(free_idx.size) if j not in kin_j]
+        if inst:
+            ci = free_idx[inst]
+            c = np.ascontiguousarray(conc[sel].reshape(-1, D)[:, sim._col_drug[ci]])
+            o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=1)
+            o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
+            for i_, j in enumerate(inst):
+                occ[part[sel], :, j] = o[:, :, i_]
+        kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
+        # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
+        # intervals, so a whole chunk's arrays would take several GB
+        for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
+            blk = part[sel[a : a + _KIN_BLOCK]]
+            for d in kin_drugs:
+                fine = _fine_rows(
+                    cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk
+                )
+                if d in exp_sc:
+                    fine = fine * exp_sc[d]
+                for j, kc in kin:
+                    if kc.drug != d:
+                        continue
+                    _, mean = occupancy_course(
+                        fine,
+                        step_hours / nf,
+                        kc.K,
+                        kc.kinetics.half_life_h,
+                        kc.hill,
+                        kinetics=kc.kinetics,
+                    )
+                    occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
+        if eff_sc:
+            cdrug = sim._col_drug[free_idx]
+            rows_g = part[sel]
+            for d, f in eff_sc.items():
+                for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
+                    occ[rows_g, :, jc] = np.minimum(occ[rows_g, :, jc] * f, 1.0)
 
 
 def _patient_mprotein(
@@ -666,6 +893,9 @@ def simulate_cohort(
         groups.setdefault(fps[id(sim)], []).append(r)
     dt_model = float(step_hours) / float(hours_per_model_time)
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
+    # threads for the exposure stage (PK courses, occupancies, binding kinetics): the kernel's
+    # count, or the usable cores when the kernel's is left to OpenMP (0)
+    n_par = _exposure_threads(num_threads)
     dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
@@ -746,90 +976,64 @@ def simulate_cohort(
             sp = row_spec[lo : lo + chunk]
             Rc = rows.size
             t0 = time.perf_counter()
-            conc = np.zeros((Rc, K, substeps, D))
             kin_in: list[tuple[list[Any], dict[str, float]]] = []
             own: dict[str, list[int]] = {}
+            mine_of: list[set[str]] = []
             for r in range(Rc):
-                b = body_list[rows[r]]
                 ev, cov, mine = _patient_pk(
-                    it, n, b, rows[r], own_doses, own_etas, own_crcl, dose_plans
+                    it, n, body_list[rows[r]], rows[r], own_doses, own_etas, own_crcl, dose_plans
                 )
                 kin_in.append((ev, cov))
-                for j, d in enumerate(drugs):
+                mine_of.append(mine)
+                for d in drugs:
                     if d in mine:
                         own.setdefault(d, []).append(r)
-                        continue
-                    local: list[str] = []
-                    c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
-                    conc[r, :, :, j] = c.reshape(K, substeps)
-                    if first:
+            if first and Rc:
+                # the first patient's shared courses as before, with their notes
+                ev, cov = kin_in[0]
+                for d in drugs:
+                    if d not in mine_of[0]:
+                        local: list[str] = []
+                        _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
                         notes += local
                 first = False
-            for d, rr in own.items():
-                conc[rr, :, :, drugs.index(d)] = _own_sub(
-                    d,
-                    [kin_in[r][0] for r in rr],
-                    [kin_in[r][1] for r in rr],
-                    [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
-                    sub_flat,
-                    grid_h,
-                    no_pk,
-                    notes,
-                ).reshape(len(rr), K, substeps)
-            for d, f in exp_sc.items():
-                conc[:, :, :, drugs.index(d)] *= f
-            t1 = time.perf_counter()
-            secs["pk"] += t1 - t0
-            mask = np.ascontiguousarray(s_mask[sp])
-            y = np.ascontiguousarray(np.asarray(ss.y)[sp])
-            occ = np.empty((Rc, K, free_idx.size))
             by_sim: dict[int, list[int]] = {}
             for r in range(Rc):
                 by_sim.setdefault(id(sims[rows[r]]), []).append(r)
-            for rr in by_sim.values():
-                sim = sims[rows[rr[0]]]
-                sel = np.asarray(rr)
-                # occupancy of the drug-target columns only, averaged over each step's substeps;
-                # the other held values are the context's (Simulator.fixed_arrays row by row)
-                o = sim.occupancy(conc[sel].reshape(sel.size * K * substeps, D))[:, col_free]
-                occ[sel] = o.reshape(sel.size, K, substeps, -1).mean(axis=2)
-                kin = kin_of[id(sim)]
-                kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
-                # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is
-                # 24,192 intervals, so a whole chunk's arrays would take several GB
-                for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
-                    blk = sel[a : a + _KIN_BLOCK]
-                    for d in kin_drugs:
-                        fine = _fine_rows(
-                            pk_cache,
-                            d,
-                            blk,
-                            kin_in,
-                            own.get(d, []),
-                            own_etas,
-                            rows,
-                            fine_edges,
-                            no_pk,
-                        )
-                        if d in exp_sc:
-                            fine = fine * exp_sc[d]
-                        for j, kc in kin:
-                            if kc.drug != d:
-                                continue
-                            _, mean = occupancy_course(
-                                fine,
-                                float(step_hours) / nf,
-                                kc.K,
-                                kc.kinetics.half_life_h,
-                                kc.hill,
-                                kinetics=kc.kinetics,
-                            )
-                            occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
-                if eff_sc:
-                    cdrug = sim._col_drug[col_free]
-                    for d, f in eff_sc.items():
-                        for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
-                            occ[sel, :, jc] = np.minimum(occ[sel, :, jc] * f, 1.0)
+            # every new shared course made from the row that made it in the serial order (a
+            # cached course is that row's, scaled for the others), several at once
+            _prefill(
+                pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
+                sub_flat, fine_edges, no_pk, grid_h, n_par,
+            )  # fmt: skip
+            t1 = time.perf_counter()
+            secs["pk"] += t1 - t0
+            occ = np.empty((Rc, K, free_idx.size))
+            # per-patient courses and occupancies, each row on its own (bit for bit the same
+            # for any split), in `n_par` threads over contiguous parts of the chunk
+            parts = [p for p in np.array_split(np.arange(Rc), min(n_par, Rc)) if p.size]
+            part_notes: list[list[str]] = [[] for _ in parts]
+
+            common = (
+                kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
+                eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
+                float(step_hours),
+            )  # fmt: skip
+            if len(parts) > 1:
+                with ThreadPoolExecutor(len(parts)) as pool:
+                    futures = [
+                        pool.submit(_exposure_part, part, occ, pn, *common)
+                        for part, pn in zip(parts, part_notes, strict=True)
+                    ]
+                    for fut in futures:
+                        fut.result()
+            else:
+                for part, pn in zip(parts, part_notes, strict=True):
+                    _exposure_part(part, occ, pn, *common)
+            for pn in part_notes:
+                notes += pn
+            mask = np.ascontiguousarray(s_mask[sp])
+            y = np.ascontiguousarray(np.asarray(ss.y)[sp])
             value = np.ascontiguousarray(s_value[sp])
             value[:, cols] = occ[:, 0]
             t_net = time.perf_counter()
