@@ -37,7 +37,7 @@ from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
 from ._exposure import _own_fine, _own_sub, _patient_pk, _patient_pk_args
-from .imwg import classify
+from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
     HOURS_PER_MODEL_TIME,
@@ -693,7 +693,11 @@ class CohortResult:
         False where the network integration hit max_steps on some step.
     notes : list of str
     seconds : dict
-        Wall time per stage: ``pk``, ``occupancy``, ``network``, ``tumour_imwg``.
+        Wall time per stage: ``pk`` (dose events and the courses patients share),
+        ``occupancy`` (each patient's concentrations, occupancies and binding kinetics, in
+        threads), ``network``, ``tumour_imwg``.
+    max_reduction : ndarray (N,) or None
+        Deepest M-protein reduction before progression (IMWG, fraction of baseline).
     """
 
     regimen: str
@@ -706,6 +710,7 @@ class CohortResult:
     ok: np.ndarray
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    max_reduction: np.ndarray | None = None
 
     @property
     def n_patients(self) -> int:
@@ -1079,13 +1084,7 @@ def simulate_cohort(
             secs["tumour_imwg"] += time.perf_counter() - t2
     t3 = time.perf_counter()
     day = edges / 24.0
-    best = np.empty(P, dtype=object)
-    ttp = np.full(P, np.nan)
-    for r in range(P):
-        resp = classify(day, m_prot[r], cr_reduction=cr_reduction)
-        best[r] = resp.best
-        if resp.progression_day is not None:
-            ttp[r] = resp.progression_day
+    resp = classify_many(day, m_prot, cr_reduction=cr_reduction)
     secs["tumour_imwg"] += time.perf_counter() - t3
     if not ok_all.all():
         notes.append(
@@ -1105,9 +1104,10 @@ def simulate_cohort(
         hours=edges,
         m_protein=m_prot,
         tumour_burden=burden,
-        best_response=best.astype(str),
-        time_to_progression_days=ttp,
+        best_response=resp.best,
+        time_to_progression_days=resp.progression_day,
         ok=ok_all,
         notes=list(dict.fromkeys(notes)),
         seconds=secs,
+        max_reduction=resp.max_reduction,
     )
