@@ -28,8 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _kernels
 from .. import pk as _pk
 from .. import regimens as _regimens
+from .._kernels import _superpose_ref
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
 from ..simulation.occupancy import occupancy
@@ -116,9 +118,10 @@ def _pk_entry(
     covariates: dict[str, float],
     notes: list[str],
     grid_h: float | None,
+    on_grid: bool = False,
 ) -> np.ndarray:
     """The course :func:`_pk_cached` keeps for a new key (the doses of the row that makes it)."""
-    c = _superposed(drug, mine, times_h, covariates, notes, grid_h)
+    c = _superposed(drug, mine, times_h, covariates, notes, grid_h, on_grid)
     if c is None:
         c = _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
     return c
@@ -133,6 +136,7 @@ def _pk_cached(
     covariates: dict[str, float],
     notes: list[str],
     grid_h: float | None = None,
+    on_grid: bool = False,
 ) -> np.ndarray:
     """:func:`mmmech.dynamics.regimen._conc_matrix`, reused between patients with the same
     dosing days and routes and the same PK covariates: the PK models are linear in the dose, so a
@@ -145,9 +149,46 @@ def _pk_cached(
     if key not in cache:
         if not (linear and a > 0):
             return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-        cache[key] = (a, _pk_entry(drug, events, mine, times_h, no_pk, covariates, notes, grid_h))
+        cache[key] = (
+            a,
+            _pk_entry(drug, events, mine, times_h, no_pk, covariates, notes, grid_h, on_grid),
+        )
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
+
+
+def _grid_shifts(mine: list[Any], step_h: float) -> np.ndarray | None:
+    """The doses' offsets on a grid of `step_h` hours from the first dose (``(day - 1) * 24 /
+    step_h``, dose by dose), or None when one is off the grid by more than 1e-9."""
+    q = (np.array([e.day for e in mine], dtype=float) - 1.0) * 24.0 / step_h
+    whole = np.rint(q)
+    if bool(np.any(np.abs(q - whole) > 1e-9)):
+        return None
+    return whole.astype(np.int64)
+
+
+def _shift_add(
+    out: np.ndarray,
+    units: list[np.ndarray],
+    mine: list[Any],
+    shifts: np.ndarray,
+    route_of: dict[str, int],
+    amount: float | None = None,
+) -> None:
+    """``out[q:] += a * unit[route][:T - q]`` for every dose in order (the compiled kernel, or
+    its NumPy reference): `amount` for every dose, or each dose's own."""
+    route = np.array([route_of[e.route] for e in mine], dtype=np.int64)
+    amounts = (
+        np.full(len(mine), float(amount))
+        if amount is not None
+        else np.array([e.amount for e in mine], dtype=float)
+    )
+    U = np.stack(units) if len(units) > 1 else units[0][None, :]
+    U = np.ascontiguousarray(U, dtype=float)
+    if _kernels.available("_superpose"):
+        _kernels.load("_superpose").shift_add(out, U, route, shifts, amounts)
+    else:
+        _superpose_ref.shift_add(out, U, route, shifts, amounts)
 
 
 def _superposed(
@@ -157,36 +198,40 @@ def _superposed(
     covariates: dict[str, float],
     notes: list[str],
     grid_h: float | None,
+    on_grid: bool = False,
 ) -> np.ndarray | None:
     """The concentration course of `mine` (doses of one PK-modelled drug) as the single-dose
     course of each route shifted to every dose time and scaled by its amount: what the PK
     engine's superposition computes, in O(doses x times) additions instead of exponentials.
     Exact when `times_h` is the grid ``(i + 0.5) * grid_h`` and every dose time is a multiple
     of `grid_h` (then a shifted time is again a grid point); ``None`` otherwise (or when the
-    PK model does not cover a route), for the caller to compute directly."""
+    PK model does not cover a route), for the caller to compute directly. `on_grid`: the
+    caller has checked that `times_h` is that grid."""
     if grid_h is None or not mine:
         return None
     T = times_h.size
-    if not np.allclose(times_h, (np.arange(T) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h):
+    if not on_grid and not np.allclose(
+        times_h, (np.arange(T) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h
+    ):
         return None
     m = _pk_model(drug, covariates)
     if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine):
         return None
-    shifts = []
+    shifts = _grid_shifts(mine, grid_h)
+    if shifts is None:
+        return None
+    route_of: dict[str, int] = {}
+    units: list[np.ndarray] = []
     for e in mine:
-        q = (e.day - 1) * 24.0 / grid_h
-        if abs(q - round(q)) > 1e-9:
-            return None
-        shifts.append(int(round(q)))
-    unit: dict[str, np.ndarray] = {}
-    out = np.zeros(T)
-    for e, q in zip(mine, shifts, strict=True):
-        if e.route not in unit:
-            unit[e.route] = _conc_matrix(
-                drug, [e._replace(day=1, amount=1.0)], times_h, "reference", covariates, notes
+        if e.route not in route_of:
+            route_of[e.route] = len(units)
+            units.append(
+                _conc_matrix(
+                    drug, [e._replace(day=1, amount=1.0)], times_h, "reference", covariates, notes
+                )
             )
-        if q < T:
-            out[q:] += e.amount * unit[e.route][: T - q]
+    out = np.zeros(T)
+    _shift_add(out, units, mine, shifts, route_of)
     return out
 
 
@@ -205,12 +250,9 @@ def _fine_key(
         return None
     a = float(amounts.pop())
     dh = float(edges_h[1] - edges_h[0])
-    shifts = []
-    for e in mine:
-        q = (e.day - 1) * 24.0 / dh
-        if abs(q - round(q)) > 1e-9:
-            return None
-        shifts.append(int(round(q)))
+    shifts = _grid_shifts(mine, dh)
+    if shifts is None:
+        return None
     numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
     used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
     key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
@@ -221,22 +263,22 @@ def _fine_entry(
     drug: str,
     a: float,
     mine: list[Any],
-    shifts: list[int],
+    shifts: np.ndarray,
     edges_h: np.ndarray,
     no_pk: str,
     covariates: dict[str, float],
 ) -> np.ndarray:
     """The interval means :func:`_fine_cached` keeps for a new key: the single-dose course of
     each route shifted to every dose and scaled by the amount `a`, added in dose order."""
-    T = edges_h.size - 1
-    out = np.zeros(T)
-    unit: dict[str, np.ndarray] = {}
-    for e, q in zip(mine, shifts, strict=True):
-        if e.route not in unit:
+    route_of: dict[str, int] = {}
+    units: list[np.ndarray] = []
+    for e in mine:
+        if e.route not in route_of:
+            route_of[e.route] = len(units)
             one = [e._replace(day=1, amount=1.0)]
-            unit[e.route] = _conc_intervals(drug, one, edges_h, no_pk, covariates)
-        if q < T:
-            out[q:] += a * unit[e.route][: T - q]
+            units.append(_conc_intervals(drug, one, edges_h, no_pk, covariates))
+    out = np.zeros(edges_h.size - 1)
+    _shift_add(out, units, mine, shifts, route_of, amount=a)
     return out
 
 
@@ -325,6 +367,7 @@ def _prefill(
     no_pk: str,
     grid_h: float,
     n_par: int,
+    on_grid: bool,
 ) -> None:
     """The shared courses a chunk needs that `cache` lacks, each made from the row that would
     have made it first when the rows ran one after the other (:func:`_pk_cached` in row order;
@@ -340,7 +383,7 @@ def _prefill(
             if k is None or k[0] in cache or k[0] in jobs or not (k[2] and k[1] > 0):
                 continue
             key, _, _, mine = k
-            jobs[key] = (k[1], _pk_entry, (d, ev, mine, sub_flat, no_pk, cov, [], grid_h))
+            jobs[key] = (k[1], _pk_entry, (d, ev, mine, sub_flat, no_pk, cov, [], grid_h, on_grid))
     for rr in by_sim.values():
         kin = kin_of[id(sims[rows[rr[0]]])]
         for d in dict.fromkeys(kc.drug for _, kc in kin):
@@ -903,6 +946,12 @@ def simulate_cohort(
     n_par = _exposure_threads(num_threads)
     dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
+    # the substep times are the grid (i + 0.5) * grid_h (checked once, not per course)
+    on_grid = bool(
+        np.allclose(
+            sub_flat, (np.arange(sub_flat.size) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h
+        )
+    )
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
     m_prot = np.empty((P, K + 1))
@@ -999,7 +1048,7 @@ def simulate_cohort(
                 for d in drugs:
                     if d not in mine_of[0]:
                         local: list[str] = []
-                        _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
+                        _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h, on_grid)
                         notes += local
                 first = False
             by_sim: dict[int, list[int]] = {}
@@ -1009,7 +1058,7 @@ def simulate_cohort(
             # cached course is that row's, scaled for the others), several at once
             _prefill(
                 pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
-                sub_flat, fine_edges, no_pk, grid_h, n_par,
+                sub_flat, fine_edges, no_pk, grid_h, n_par, on_grid,
             )  # fmt: skip
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0

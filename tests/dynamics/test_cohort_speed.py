@@ -58,6 +58,49 @@ def test_threaded_exposure_with_own_pk_equals_serial():
     assert np.abs(one.m_protein[0] - one.m_protein[1]).max() > 0
 
 
+def test_threaded_exposure_shared_course_of_other_amounts():
+    """Lenalidomide (no numeric PK covariate) at 25, 10 and 15 mg: one shared course made
+    from the first patient's doses and scaled for the others, whichever thread asks first."""
+    from mmmech.dynamics.regimen import _doses, _item
+    from mmmech.regimens import Body
+
+    def plan(b, mg):
+        ev = _doses(_item("vrd", "t"), 1, Body(**b))
+        return [e._replace(amount=mg) if e.drug == "lenalidomide" else e for e in ev]
+
+    doses = [None, plan(BODIES[1], 10.0), None, plan(BODIES[3], 15.0), None]
+    kw = {"cycles": 1, "step_hours": 6, "doses": doses}
+    one = simulate_cohort("vrd", BODIES, num_threads=1, **kw)
+    _same(one, simulate_cohort("vrd", BODIES, num_threads=2, **kw))
+    _same(one, simulate_cohort("vrd", BODIES, num_threads=4, chunk=3, **kw))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    T=st.integers(1, 300),
+    routes=st.integers(1, 3),
+    n=st.integers(0, 40),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_superpose_kernel_equals_reference(T, routes, n, seed):
+    """The compiled dose superposition gives the NumPy reference's bits (one product and one
+    sum per element in dose order: no fused multiply-add)."""
+    from mmmech import _kernels
+    from mmmech._kernels import _superpose_ref
+
+    rng = np.random.default_rng(seed)
+    units = rng.random((routes, T + 2)) * 10.0 ** rng.integers(-3, 5)
+    route = rng.integers(0, routes, n).astype(np.int64)
+    shift = rng.integers(0, T + 5, n).astype(np.int64)
+    amount = rng.random(n) * 100.0
+    base = rng.random(T)
+    want = base.copy()
+    _superpose_ref.shift_add(want, units, route, shift, amount)
+    got = base.copy()
+    _kernels.load("_superpose").shift_add(got, units, route, shift, amount)
+    assert np.array_equal(got, want)
+
+
 def _integrate_steps(r, dt_days, clearance, m0):
     """The step-by-step loop integrate() used before round 8."""
     R, K = r.shape
