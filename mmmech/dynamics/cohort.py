@@ -434,6 +434,7 @@ def _exposure_part(
     substeps: int,
     nf: int,
     step_hours: float,
+    occ_threads: int = 1,
 ) -> None:
     """Concentrations and step-averaged occupancies (``occ[part]``) of the chunk rows `part`:
     every row on its own (shared courses from `cache`, filled by :func:`_prefill`; the
@@ -479,7 +480,7 @@ def _exposure_part(
         if inst:
             ci = free_idx[inst]
             c = np.ascontiguousarray(conc[sel].reshape(-1, D)[:, sim._col_drug[ci]])
-            o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=1)
+            o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=occ_threads)
             o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
             for i_, j in enumerate(inst):
                 occ[part[sel], :, j] = o[:, :, i_]
@@ -1072,6 +1073,8 @@ def simulate_cohort(
                 kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
                 eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
                 float(step_hours),
+                # the occupancy kernel's threads: one per part when the parts run in threads
+                1 if len(parts) > 1 else num_threads,
             )  # fmt: skip
             if len(parts) > 1:
                 with ThreadPoolExecutor(len(parts)) as pool:

@@ -167,3 +167,24 @@ def test_classify_many_known_courses():
     got = classify_many([0, 30, 60, 90], [[4.0, 1.0, 1.2, 1.6], [4.0, 4.1, 4.2, 4.3]])
     assert got.best.tolist() == ["PR", "SD"]
     assert got.progression_day[0] == 90.0 and np.isnan(got.progression_day[1])
+
+
+@pytest.mark.parametrize("T", [40, 1512, 6048])
+def test_fft_superpose_shared_dose_transforms(T):
+    """Patients with the same doses share one dose transform: the same bits as each row with
+    its own (the former expression, NumPy's temporaries and all)."""
+    from mmmech.dynamics._exposure import _fft_superpose
+
+    rng = np.random.default_rng(T)
+    doses = np.zeros((3, T))
+    for k in range(3):
+        doses[k, rng.integers(0, T, 12)] = rng.random(12) * 25.0
+    which = rng.integers(0, 3, 9)
+    units = rng.random((9, T)) * np.exp(-np.arange(T) / (T / 7))[None, :]
+    nfft = 1 << (2 * T - 1).bit_length()
+    full = doses[which]
+    former = np.maximum(
+        np.fft.irfft(np.fft.rfft(full, nfft) * np.fft.rfft(units, nfft), nfft)[:, :T], 0.0
+    )
+    assert np.array_equal(_fft_superpose(doses, units, which), former)
+    assert np.array_equal(_fft_superpose(full, units), former)
