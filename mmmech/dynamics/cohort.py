@@ -340,6 +340,19 @@ def _fine_rows(
     return out
 
 
+def _untreated_arrays(sim: Simulator) -> tuple[np.ndarray, np.ndarray]:
+    """``Simulator.fixed_arrays`` of no drug, one row: the context's fixed nodes, and every free
+    drug-target column's node held at occupancy 0 (the occupancy of concentration 0 is exactly
+    0), without a call of the occupancy kernel (a thread team started for one row)."""
+    mask = np.array(sim._base_mask, copy=True)
+    value = np.array(sim._base_value, copy=True)
+    if sim.columns:
+        cols = sim._col_node[sim._col_free]
+        mask[cols] = 1
+        value[cols] = 0.0
+    return mask, value
+
+
 def _exposure_threads(num_threads: int) -> int:
     """Threads of the exposure stage: `num_threads` when > 0, else the usable cores (at most
     8)."""
@@ -910,7 +923,6 @@ def simulate_cohort(
     drugs = [d for d in it.regimen.drugs if d not in it.drop]
     exp_sc = _agent_scales(exposure_scale, "exposure_scale", drugs, func)
     eff_sc = _agent_scales(efficacy_scale, "efficacy_scale", drugs, func)
-    D = len(drugs)
     P = len(body_list)
     specs = _patient_specs(contexts, levels, context, P, func)
     # one Simulator per context (levels on held input nodes become held values); patients whose
@@ -985,8 +997,7 @@ def simulate_cohort(
         zero: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, (sim, h) in enumerate(srows):
             if id(sim) not in zero:
-                zm, zv = sim.fixed_arrays(np.zeros((1, D)))
-                zero[id(sim)] = (zm[0], zv[0])
+                zero[id(sim)] = _untreated_arrays(sim)
             s_mask[j], s_value[j] = zero[id(sim)]
             for i, v in h.items():
                 s_mask[j, i] = 1

@@ -188,3 +188,16 @@ def test_fft_superpose_shared_dose_transforms(T):
     )
     assert np.array_equal(_fft_superpose(doses, units, which), former)
     assert np.array_equal(_fft_superpose(full, units), former)
+
+
+@pytest.mark.parametrize("context", ["marrow", ["marrow", "del17p"], ["marrow", "t4_14"]])
+def test_untreated_arrays_equal_fixed_arrays_of_no_drug(context):
+    from mmmech.dynamics.cohort import _untreated_arrays
+    from mmmech.simulation.simulator import Simulator
+
+    drugs = ["bortezomib", "lenalidomide", "dexamethasone"]
+    sim = Simulator("myeloma", drugs, context=context)
+    mask, value = sim.fixed_arrays(np.zeros((1, len(drugs))))
+    got_mask, got_value = _untreated_arrays(sim)
+    assert got_mask.dtype == mask.dtype and np.array_equal(got_mask, mask[0])
+    assert np.array_equal(got_value, value[0]) and not np.signbit(got_value[got_mask == 1]).any()
