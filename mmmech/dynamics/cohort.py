@@ -317,16 +317,26 @@ def _fine_rows(
     rows: np.ndarray,
     edges_h: np.ndarray,
     no_pk: str,
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None] | None = None,
 ) -> np.ndarray:
     """Interval-mean concentrations of `drug` for the chunk rows `blk`: shared courses
-    (:func:`_fine_cached`) and, for the rows in `own_rows`, the patients' own
-    (:func:`_own_fine`)."""
+    (:func:`_fine_cached`; with `keys` from :func:`_prefill`, looked up by them) and, for the
+    rows in `own_rows`, the patients' own (:func:`_own_fine`)."""
     own_set = set(own_rows)
     out = np.empty((blk.size, edges_h.size - 1))
     mine = [k for k, r in enumerate(blk) if int(r) in own_set]
-    for k, r in enumerate(blk):
-        if int(r) not in own_set:
-            out[k] = _fine_cached(cache, drug, kin_in[r][0], edges_h, no_pk, kin_in[r][1])
+    for k, r in enumerate(blk.tolist()):
+        if r in own_set:
+            continue
+        ev, cov = kin_in[r]
+        if keys is not None and ("fine", r, drug) in keys:
+            out[k] = _shared_course(
+                cache,
+                keys[("fine", r, drug)],
+                lambda ev=ev, cov=cov: _conc_intervals(drug, ev, edges_h, no_pk, cov),
+            )
+        else:
+            out[k] = _fine_cached(cache, drug, ev, edges_h, no_pk, cov)
     if mine:
         rr = [int(blk[k]) for k in mine]
         out[mine] = _own_fine(
@@ -381,18 +391,22 @@ def _prefill(
     grid_h: float,
     n_par: int,
     on_grid: bool,
-) -> None:
+) -> dict[tuple[str, int, str], tuple[Any, float] | None]:
     """The shared courses a chunk needs that `cache` lacks, each made from the row that would
     have made it first when the rows ran one after the other (:func:`_pk_cached` in row order;
     :func:`_fine_cached` by simulator group, then row), so the later lookups give the very
     arrays of the serial order; the new courses are independent, so up to `n_par` are made at
-    once (in threads: the PK engine's NumPy work releases the GIL)."""
+    once (in threads: the PK engine's NumPy work releases the GIL). Returns every row's cache
+    key and dose amount per drug (``("sub" | "fine", row, drug)``; None: computed directly),
+    for :func:`_shared_course`."""
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None] = {}
     jobs: dict[Any, Any] = {}
     for r, (ev, cov) in enumerate(kin_in):
         for d in drugs:
             if d in mine_of[r]:
                 continue
             k = _pk_key(d, ev, cov)
+            keys[("sub", r, d)] = None if k is None else (k[0], k[1])
             if k is None or k[0] in cache or k[0] in jobs or not (k[2] and k[1] > 0):
                 continue
             key, _, _, mine = k
@@ -406,6 +420,7 @@ def _prefill(
                     continue
                 ev, cov = kin_in[r]
                 f = _fine_key(d, ev, fine_edges, cov)
+                keys[("fine", r, d)] = None if f is None else (f[0], f[1])
                 if f is None or f[0] in cache or f[0] in jobs:
                     continue
                 key, a, mine, shifts = f
@@ -421,12 +436,26 @@ def _prefill(
     else:
         made = [make(item) for item in jobs.items()]
     cache.update(made)
+    return keys
+
+
+def _shared_course(
+    cache: dict[Any, tuple[float, np.ndarray]], k: tuple[Any, float] | None, direct: Any
+) -> np.ndarray:
+    """A shared course after :func:`_prefill`: the cached course of key ``k[0]`` scaled to the
+    amount ``k[1]`` (as :func:`_pk_cached` and :func:`_fine_cached` return it), or
+    ``direct()`` for a course that is not cached."""
+    if k is None or k[0] not in cache:
+        return direct()  # type: ignore[no-any-return]
+    a0, c0 = cache[k[0]]
+    return c0 if k[1] == a0 else c0 * (k[1] / a0)
 
 
 def _exposure_part(
     part: np.ndarray,
     occ: np.ndarray,
     notes: list[str],
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None],
     kin_in: list[tuple[list[Any], dict[str, float]]],
     mine_of: list[set[str]],
     own: dict[str, list[int]],
@@ -459,7 +488,11 @@ def _exposure_part(
         ev, cov = kin_in[r]
         for j, d in enumerate(drugs):
             if d not in mine_of[r]:
-                c = _pk_cached(cache, d, ev, sub_flat, no_pk, cov, [], grid_h)
+                c = _shared_course(
+                    cache,
+                    keys[("sub", r, d)],
+                    lambda d=d, ev=ev, cov=cov: _conc_matrix(d, ev, sub_flat, no_pk, cov, []),
+                )
                 conc[k, :, :, j] = c.reshape(K, substeps)
     pos = {r: k for k, r in enumerate(part.tolist())}
     for d, rr_all in own.items():
@@ -504,7 +537,7 @@ def _exposure_part(
             blk = part[sel[a : a + _KIN_BLOCK]]
             for d in kin_drugs:
                 fine = _fine_rows(
-                    cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk
+                    cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk, keys
                 )
                 if d in exp_sc:
                     fine = fine * exp_sc[d]
@@ -1068,7 +1101,7 @@ def simulate_cohort(
                 by_sim.setdefault(id(sims[rows[r]]), []).append(r)
             # every new shared course made from the row that made it in the serial order (a
             # cached course is that row's, scaled for the others), several at once
-            _prefill(
+            keys = _prefill(
                 pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
                 sub_flat, fine_edges, no_pk, grid_h, n_par, on_grid,
             )  # fmt: skip
@@ -1090,14 +1123,14 @@ def simulate_cohort(
             if len(parts) > 1:
                 with ThreadPoolExecutor(len(parts)) as pool:
                     futures = [
-                        pool.submit(_exposure_part, part, occ, pn, *common)
+                        pool.submit(_exposure_part, part, occ, pn, keys, *common)
                         for part, pn in zip(parts, part_notes, strict=True)
                     ]
                     for fut in futures:
                         fut.result()
             else:
                 for part, pn in zip(parts, part_notes, strict=True):
-                    _exposure_part(part, occ, pn, *common)
+                    _exposure_part(part, occ, pn, keys, *common)
             for pn in part_notes:
                 notes += pn
             mask = np.ascontiguousarray(s_mask[sp])
