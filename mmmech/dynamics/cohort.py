@@ -538,11 +538,16 @@ def _exposure_part(
         inst = [j for j in range(free_idx.size) if j not in kin_j]
         if inst:
             ci = free_idx[inst]
-            c = np.ascontiguousarray(conc[sel].reshape(-1, D)[:, sim._col_drug[ci]])
+            whole = sel.size == P_  # one simulator for the part: no copy of its rows
+            src = conc if whole else conc[sel]
+            c = np.ascontiguousarray(src.reshape(-1, D)[:, sim._col_drug[ci]])
             o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=occ_threads)
             o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
+            dest: Any = part[sel]
+            if whole and P_ and dest[-1] - dest[0] == P_ - 1:
+                dest = slice(int(dest[0]), int(dest[-1]) + 1)  # contiguous rows: no scatter
             for i_, j in enumerate(inst):
-                occ[part[sel], :, j] = o[:, :, i_]
+                occ[dest, :, j] = o[:, :, i_]
         kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
         # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
         # intervals, so a whole chunk's arrays would take several GB
