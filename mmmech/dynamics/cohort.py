@@ -377,10 +377,14 @@ def _raise_mmap_threshold() -> None:
 
 
 def _exposure_threads(num_threads: int) -> int:
-    """Threads of the exposure stage: `num_threads` when > 0, else the usable cores (at most
-    8)."""
+    """Threads of the exposure stage: `num_threads` when > 0; else as many as OpenMP would
+    use for the kernel: ``OMP_NUM_THREADS`` when set (Dask's workers set it to 1, so two
+    worker processes do not each start two threads), otherwise the usable cores (at most 8)."""
     if num_threads > 0:
         return int(num_threads)
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        return min(8, int(env))
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
