@@ -24,6 +24,7 @@ def course(
     stretch: float = 1.0,
     jump_step: bool = False,
     norm_n: int = 0,
+    method: str = "rodas4",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]: ...
 def relax_course(
     eq: NDArray[np.float64],

@@ -13,10 +13,12 @@
 # rule nodes first in that order, so the solves run in place and the stage loops cover the rule
 # nodes only (the state is mapped back on return). Per lane the arithmetic does not depend
 # on the other lanes, so results do not depend on the thread count or on batching.
+# method="expdp5" (_attempt_exp, round 8): the explicit Dormand-Prince 5(4) pair in Lawson form
+# about each step's start (no Jacobian, LU or solve); same lanes, step rules and bookkeeping.
 from cython.parallel cimport parallel, prange
 from libc.math cimport pow, fabs, sqrt
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 from libc.stdint cimport int64_t
 from cpython.exc cimport PyErr_CheckSignals
 
@@ -80,6 +82,16 @@ cdef extern from "_rosenbrock_helpers.h":
                  const double* K, double* acc) noexcept nogil
     void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
                   const double* y, const double* k, double* acc) noexcept nogil
+    void mx_prep(Py_ssize_t m, Py_ssize_t NL, int ns, const double* c, const double* lam,
+                 const double* hh, const double* N0, const double* y, double* al, double* ial,
+                 double* gs, double* z) noexcept nogil
+    void mx_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* a, const double* hh,
+                  const double* gs, const double* al_s, const double* z, const double* Rt,
+                  double* U) noexcept nogil
+    void mx_rt(Py_ssize_t n, const double* F, const double* lam, const double* U,
+               const double* N0, const double* ial_s, double* Rt_s, double* Nn) noexcept nogil
+    void mx_err(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t ns, const double* e, const double* hh,
+                const double* al_last, const double* Rt, double* er) noexcept nogil
 
 
 def _set_tables():
@@ -105,6 +117,12 @@ cdef double RM[SMAX]
 cdef double RE[SMAX]
 cdef int RNEWF[SMAX]
 cdef double RGAMMA, RELO, FMIN, FMAX, FSAFE
+# expdp5 (explicit, Lawson form; see _rosenbrock_ref: EXP_*)
+cdef int XS
+cdef double XA[SMAX][SMAX]
+cdef double XC[SMAX]
+cdef double XE[SMAX]
+cdef double XELO
 
 
 def _load_tableau():
@@ -121,6 +139,16 @@ def _load_tableau():
             RA[s][j] = float(_ref.ROS_A[s][j]) if (s < NS and j < s) else 0.0
             RC[s][j] = float(_ref.ROS_C[s][j]) if (s < NS and j < s) else 0.0
     RGAMMA = float(_ref.ROS_GAMMA)
+    global XS, XELO
+    XS = len(_ref.EXP_C)
+    if XS > SMAX:
+        raise ImportError("mmmech._kernels._rosenbrock: too many stages")
+    for s in range(SMAX):
+        XC[s] = float(_ref.EXP_C[s]) if s < XS else 0.0
+        XE[s] = float(_ref.EXP_E[s]) if s < XS else 0.0
+        for j in range(SMAX):
+            XA[s][j] = float(_ref.EXP_A[s][j]) if (s < XS and j < s) else 0.0
+    XELO = float(_ref.EXP_ELO)
     RELO = float(_ref.ROS_ELO)
     FMIN = float(_ref.FAC_MIN)
     FMAX = float(_ref.FAC_MAX)
@@ -195,6 +223,8 @@ cdef struct Job:
     double jq                 # JUMP_Q: the error's exponent in h assumed for that first step
     Py_ssize_t max_steps
     Py_ssize_t fixed       # > 0: exactly `fixed` steps of dt / fixed per interval, no error control
+    int method                # 0: RODAS4; 1: expdp5 (explicit, Lawson form)
+    double elo                # the step factor is err^(-1 / elo)
     double* out               # (R, K + 1, M)
     double* y_out             # (R, N)
     uint8_t* ok_out
@@ -231,6 +261,19 @@ cdef struct Group:
     double* a       # nnz * L
     double* dinv    # m * L
     double* xnb     # npow * L: x^n per group of moving edges (mr_pow)
+    # expdp5 only: rate L = free / tau, N(y_n) of the step's start, N of the last stage (FSAL),
+    # shift g = N(y_n) / L, z = y_n - g, stage factors exp(-L c_s h), R_s / exp(-L c_s h), error
+    double* lam
+    double* N0
+    double* Nn
+    double* gs
+    double* z
+    double* al      # SMAX * NL
+    double* ial     # SMAX * NL: 1 / al
+    double* Rt      # SMAX * NL
+    double* er
+    int need0[LANES]          # N(y) must be evaluated before the next attempt (expdp5)
+    int acc[LANES]            # the last attempt was accepted
     double hh[LANES]
     double inv_h[LANES]
     double inv_gh[LANES]
@@ -252,7 +295,7 @@ cdef struct Group:
 
 cdef Py_ssize_t _group_doubles(const Job* job) noexcept nogil:
     cdef Py_ssize_t NL = job.N * LANES, EL = job.E * LANES
-    return ((8 + NS) * NL + 6 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_val * LANES
+    return ((14 + NS + 3 * SMAX) * NL + 6 * EL + 6 * (job.E - job.nd) * LANES + 2 * job.n_val * LANES
             + job.nnz * LANES + job.m * LANES + 3 * job.npow * LANES)
 
 
@@ -297,6 +340,15 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
     g.xnb = p; p += job.npow * LANES
     g.gn = p; p += job.npow * LANES
     g.pxg = p; p += job.npow * LANES
+    g.lam = p; p += NL
+    g.N0 = p; p += NL
+    g.Nn = p; p += NL
+    g.gs = p; p += NL
+    g.z = p; p += NL
+    g.er = p; p += NL
+    g.al = p; p += SMAX * NL
+    g.ial = p; p += SMAX * NL
+    g.Rt = p; p += SMAX * NL
     # idle lanes hold finite dummy values (tau 1, Hill slope 1, ...)
     for i in range(NL):
         g.tau[i] = 1.0
@@ -360,6 +412,7 @@ cdef void _set_interval(const Job* job, Group* g, Py_ssize_t l) noexcept nogil:
     g.tries[l] = 0
     g.rejected[l] = 0
     g.first[l] = 1
+    g.need0[l] = 1
 
 
 cdef void _write_out(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t row) noexcept nogil:
@@ -383,6 +436,7 @@ cdef void _load(const Job* job, Group* g, Py_ssize_t l, Py_ssize_t r) noexcept n
         g.fr[i * LANES + l] = 1.0 if (job.has_rule[i] and not fixed[i]) else 0.0
         g.tau[i * LANES + l] = job.tau[p * N + i]
         g.ymax[i * LANES + l] = job.ymax[p * N + i]
+        g.lam[i * LANES + l] = g.fr[i * LANES + l] / g.tau[i * LANES + l]
     for q in range(nd):
         e = job.slot_edge[q]
         g.pn[q * LANES + l] = job.n[p * E + e]
@@ -479,6 +533,15 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         cA[j] = RM[j]
     mr_comb(mL, NL, NS, cA, g.y, g.Ks, g.ynew)  # ynew = y on the other nodes
     mr_errnorm(job.m, NL, NS, RE, g.Ks, g.y, g.ynew, job.atol, job.rtol, en)
+    _decide(job, g, en, RELO)
+
+
+cdef void _decide(const Job* job, Group* g, const double* en, double elo) noexcept nogil:
+    """Accept or reject each active lane's attempt from its squared error sum `en`; the next
+    step size (err^(-1/elo)), the state, the time (the same rules for every method)."""
+    cdef Py_ssize_t N = job.N, i, l
+    cdef double tot, ev, fac, hp
+    cdef int acc
     for l in range(LANES):
         if not g.active[l]:
             continue
@@ -494,7 +557,7 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
             if (job.jump & 1) and g.first[l] and not acc:
                 fac = FSAFE * pow(tot, -1.0 / job.jq)
             else:
-                fac = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / RELO)
+                fac = FSAFE * pow(tot if tot > 1e-10 else 1e-10, -1.0 / elo)
             fac = FMIN if fac < FMIN else (FMAX if fac > FMAX else fac)
             if acc and g.rejected[l] and fac > 1.0:
                 fac = 1.0
@@ -523,8 +586,77 @@ cdef void _attempt(const Job* job, Group* g) noexcept nogil:
         else:
             g.h[l] = g.hh[l] * fac if g.hh[l] * fac > 1e-10 else 1e-10
         g.rejected[l] = not acc
+        g.acc[l] = acc
         g.tries[l] += 1
         g.steps[l] += 1
+
+
+cdef void _attempt_exp(const Job* job, Group* g) noexcept nogil:
+    """One expdp5 step attempt in every lane (see _rosenbrock_ref: the Dormand-Prince 5(4) pair
+    in Lawson form about N(y_n); explicit: six derivatives per attempt, the last one reused as
+    the next step's N(y_n) unless the accepted state was clipped)."""
+    cdef Py_ssize_t NL = job.N * LANES, m = job.m, mL = job.m * LANES, i, l, s, q
+    cdef double en[LANES]
+    cdef double one[1]
+    cdef double rem, hp
+    cdef int need = 0, clipped
+    one[0] = 1.0
+    for l in range(LANES):
+        if g.active[l] and g.need0[l]:
+            need = 1
+    if need:
+        # N(y) where the state is new (an interval's start, a clipped state); elsewhere the same
+        # arithmetic on the same state as the FSAL stage gave, so no lane depends on another
+        _deriv(job, g, g.y, g.F0)
+        for l in range(LANES):
+            if g.active[l] and g.need0[l]:
+                for i in range(m):
+                    q = i * LANES + l
+                    g.N0[q] = g.F0[q] + g.lam[q] * g.y[q]
+        if job.jump & 1:
+            mr_fnorm(m, g.F0, g.y, job.atol, job.rtol, en)  # f = 0 on the other nodes
+    for l in range(LANES):
+        if g.active[l]:
+            if (job.jump & 1) and g.tries[l] == 0:
+                # the interval's first attempt (need0 was set: F0 is f at this state)
+                g.nf[l] = sqrt(en[l] / job.norm_n)
+                if g.hj[l] > 0.0 and g.nfj[l] > 0.0 and g.nf[l] > 0.0:
+                    hp = g.hj[l] * pow(g.nfj[l] / g.nf[l], 1.0 / job.jq)
+                    if hp < g.h[l]:
+                        g.h[l] = hp
+            g.need0[l] = 0
+            rem = job.dt - g.t[l]
+            g.hh[l] = rem if rem <= job.stretch * g.h[l] else g.h[l]
+        else:
+            g.hh[l] = 1.0
+        g.bad[l] = 0
+    # stage factors exp(-L c_s h), the shift g and z = y - g; R_0 = N(y_n) - N(y_n) = 0
+    mx_prep(m, NL, XS, XC, g.lam, g.hh, g.N0, g.y, g.al, g.ial, g.gs, g.z)
+    memset(g.Rt, 0, <size_t>(m * LANES) * sizeof(double))
+    for s in range(1, XS):
+        # X_s = g + exp(-L c_s h) (z + h sum_j a_sj R_j exp(L c_j h)) on the rule nodes (the
+        # others keep y in U)
+        mx_stage(mL, NL, s, XA[s], g.hh, g.gs, g.al + s * NL, g.z, g.Rt, g.U)
+        _deriv(job, g, g.U, g.F)
+        mx_rt(mL, g.F, g.lam, g.U, g.N0, g.ial + s * NL, g.Rt + s * NL,
+              g.Nn if s == XS - 1 else NULL)
+    # the last stage (c = 1, a = b) is the candidate; error h exp(-L h) sum_j e_j R_j exp(L c_j h)
+    memcpy(g.ynew, g.U, <size_t>mL * sizeof(double))
+    mx_err(mL, NL, XS, XE, g.hh, g.al + (XS - 1) * NL, g.Rt, g.er)
+    mr_errnorm(m, NL, 1, one, g.er, g.y, g.ynew, job.atol, job.rtol, en)
+    _decide(job, g, en, job.elo)
+    for l in range(LANES):
+        if g.active[l] and g.acc[l]:
+            clipped = 0
+            for i in range(m):
+                if g.y[i * LANES + l] != g.ynew[i * LANES + l]:
+                    clipped = 1
+                    break
+            if clipped:
+                g.need0[l] = 1
+            else:
+                for i in range(m):
+                    g.N0[i * LANES + l] = g.Nn[i * LANES + l]
 
 
 cdef int _poll() noexcept with gil:
@@ -563,7 +695,10 @@ cdef void _group_run(Job* job, Group* g, Py_ssize_t lo, Py_ssize_t hi) noexcept 
                 mm_store_int(&job.stop, 1)
         if mm_load_int(&job.stop):
             return
-        _attempt(job, g)
+        if job.method == 1:
+            _attempt_exp(job, g)
+        else:
+            _attempt(job, g)
         n_active = 0
         for l in range(LANES):
             if not g.active[l]:
@@ -617,7 +752,7 @@ def _split_shared_literals(prog_op, prog_arg, edge_src, w, n, ec50):
 
 def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol,
            Py_ssize_t max_steps, int num_threads=0, double h0=0.05, Py_ssize_t fixed_steps=0,
-           double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0):
+           double stretch=1.0, bint jump_step=False, Py_ssize_t norm_n=0, method="rodas4"):
     """See ``_rosenbrock_ref.course_arrays`` (`fixed_steps` > 0: that many steps of
     ``dt / fixed_steps`` per interval without error control; `jump_step`: each interval's first
     step predicted from the previous interval's; `norm_n`: the error norm's mean runs over
@@ -886,7 +1021,11 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
         raise ValueError(f"_rosenbrock kernel: stretch must be in [1, 1.1], got {stretch!r}")
     job.stretch = stretch
     job.jump = 1 if (jump_step and fixed_steps <= 0) else 0
-    job.jq = float(_ref.JUMP_Q)
+    if method not in _ref.METHODS:
+        raise ValueError(f"_rosenbrock kernel: method must be one of {_ref.METHODS}, got {method!r}")
+    job.method = _ref.METHODS.index(method)
+    job.jq = float(_ref.JUMP_Q if job.method == 0 else _ref.EXP_JUMP_Q)
+    job.elo = float(_ref.ROS_ELO if job.method == 0 else _ref.EXP_ELO)
     job.norm_n = <double>(norm_n if norm_n > N else N)
     job.fixed = fixed_steps if fixed_steps > 0 else 0
     if job.fixed > 0:

@@ -331,4 +331,92 @@ static void mr_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM
     }
 }
 
+/* expdp5 (explicit Dormand-Prince 5(4) in Lawson form; _rosenbrock_ref._course_exp), on the
+   first n = m * MM_LANES entries (the rule nodes). mx_prep: stage factors al[s] = exp(-lam c_s
+   hh) and their inverses ial[s] (the exponentials once per lane while lam repeats from node to
+   node: every node of the curated model has tau = 1), shift gs = N0 / lam (0 where lam = 0)
+   and z = y - gs. */
+MM_CLONES
+static void mx_prep(Py_ssize_t m, Py_ssize_t NL, int ns, const double* MM_RESTRICT c,
+                    const double* MM_RESTRICT lam, const double* MM_RESTRICT hh,
+                    const double* MM_RESTRICT N0, const double* MM_RESTRICT y,
+                    double* MM_RESTRICT al, double* MM_RESTRICT ial, double* MM_RESTRICT gs,
+                    double* MM_RESTRICT z)
+{
+    double last[MM_LANES], ca[8][MM_LANES], ci[8][MM_LANES];
+    for (int l = 0; l < MM_LANES; l++) last[l] = -1.0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        for (int l = 0; l < MM_LANES; l++) {
+            const Py_ssize_t q = i * MM_LANES + l;
+            const double lm = lam[q];
+            if (lm == 0.0) {
+                for (int s = 0; s < ns; s++) { al[s * NL + q] = 1.0; ial[s * NL + q] = 1.0; }
+                gs[q] = 0.0;
+            } else {
+                if (lm != last[l]) {
+                    last[l] = lm;
+                    for (int s = 0; s < ns; s++) {
+                        ca[s][l] = exp(-lm * c[s] * hh[l]);
+                        ci[s][l] = 1.0 / ca[s][l];
+                    }
+                }
+                for (int s = 0; s < ns; s++) { al[s * NL + q] = ca[s][l]; ial[s * NL + q] = ci[s][l]; }
+                gs[q] = N0[q] / lm;
+            }
+            z[q] = y[q] - gs[q];
+        }
+    }
+}
+/* stage s: U = gs + al_s (z + hh sum_j a_j Rt_j) */
+MM_CLONES
+static void mx_stage(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t s, const double* MM_RESTRICT a,
+                     const double* MM_RESTRICT hh, const double* MM_RESTRICT gs,
+                     const double* MM_RESTRICT al_s, const double* MM_RESTRICT z,
+                     const double* MM_RESTRICT Rt, double* MM_RESTRICT U)
+{
+    for (Py_ssize_t q = 0; q < n; q++) U[q] = 0.0;
+    for (Py_ssize_t j = 0; j < s; j++) {
+        if (a[j] == 0.0) continue;
+        const double c = a[j];
+        const double* MM_RESTRICT r = Rt + j * NL;
+        for (Py_ssize_t q = 0; q < n; q++) U[q] += c * r[q];
+    }
+    for (Py_ssize_t i = 0; i < n; i += MM_LANES)
+        for (int l = 0; l < MM_LANES; l++)
+            U[i + l] = gs[i + l] + al_s[i + l] * (z[i + l] + hh[l] * U[i + l]);
+}
+/* after stage s's derivative D = F: N = D + lam U (kept in Nn when Nn != NULL: the last stage),
+   Rt_s = (N - N0) ial_s */
+MM_CLONES
+static void mx_rt(Py_ssize_t n, const double* MM_RESTRICT F, const double* MM_RESTRICT lam,
+                  const double* MM_RESTRICT U, const double* MM_RESTRICT N0,
+                  const double* MM_RESTRICT ial_s, double* MM_RESTRICT Rt_s, double* Nn)
+{
+    if (Nn != NULL) {
+        for (Py_ssize_t q = 0; q < n; q++) {
+            const double e = F[q] + lam[q] * U[q];
+            Nn[q] = e;
+            Rt_s[q] = (e - N0[q]) * ial_s[q];
+        }
+    } else {
+        for (Py_ssize_t q = 0; q < n; q++) Rt_s[q] = (F[q] + lam[q] * U[q] - N0[q]) * ial_s[q];
+    }
+}
+/* error estimate er = hh al_last sum_j e_j Rt_j */
+MM_CLONES
+static void mx_err(Py_ssize_t n, Py_ssize_t NL, Py_ssize_t ns, const double* MM_RESTRICT e,
+                   const double* MM_RESTRICT hh, const double* MM_RESTRICT al_last,
+                   const double* MM_RESTRICT Rt, double* MM_RESTRICT er)
+{
+    for (Py_ssize_t q = 0; q < n; q++) er[q] = 0.0;
+    for (Py_ssize_t j = 0; j < ns; j++) {
+        if (e[j] == 0.0) continue;
+        const double c = e[j];
+        const double* MM_RESTRICT r = Rt + j * NL;
+        for (Py_ssize_t q = 0; q < n; q++) er[q] += c * r[q];
+    }
+    for (Py_ssize_t i = 0; i < n; i += MM_LANES)
+        for (int l = 0; l < MM_LANES; l++) er[i + l] = hh[l] * al_last[i + l] * er[i + l];
+}
+
 #endif /* MMMECH_ROSENBROCK_HELPERS_H */

@@ -52,6 +52,12 @@ __all__ = [
     "ROS_NEWF",
     "ROS_ELO",
     "JUMP_Q",
+    "EXP_C",
+    "EXP_A",
+    "EXP_E",
+    "EXP_ELO",
+    "EXP_JUMP_Q",
+    "METHODS",
     "structure",
     "jacobian",
     "course",
@@ -98,6 +104,31 @@ FAC_MIN, FAC_MAX, FAC_SAFE = 0.2, 5.0, 0.9
 JUMP_Q = 1.5
 #: a pivot smaller than this (or not finite) rejects the step and halves it (kernel only)
 PIVOT_TINY = 1e-300
+
+#: the course methods: RODAS4 above, or ``expdp5``: the Dormand-Prince 5(4) pair (Dormand &
+#: Prince 1980, DOI:10.1016/0771-050X(80)90013-3; coefficients as in SciPy's ``RK45``, with the
+#: FSAL row and the error weights of the order-4 companion) applied in Lawson's integrating-factor
+#: form to ``dy/dt = -L (y - g) + (N(y) - N(y_n))`` with ``L = free / tau`` (diagonal),
+#: ``N(y) = free ymax F(y) / tau`` and ``g = N(y_n) / L`` frozen at the step's start
+#: (:func:`course_arrays`, `method`): explicit, no Jacobian, no LU, exact for constant ``F``
+METHODS = ("rodas4", "expdp5")
+EXP_C = [0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0]
+EXP_A = [
+    [],
+    [1 / 5],
+    [3 / 40, 9 / 40],
+    [44 / 45, -56 / 15, 32 / 9],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+    [35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+]
+#: error weights (order 5 minus order 4; the last one multiplies the FSAL stage)
+EXP_E = [-71 / 57600, 0.0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40]
+EXP_ELO = 5.0
+#: ``jump_step``'s exponent for ``expdp5`` (chosen on 16 VRd patients x 12 cycles among 1.5-4:
+#: 3.51 attempts per 4-h interval at rtol 6e-5, readouts 1.3e-5 from an rtol 1e-8 run; 1.5: 4.15,
+#: 1.8e-5; benchmarks/proto_course_methods.py)
+EXP_JUMP_Q = 4.0
 
 
 def _tarjan(n: int, succ: list[list[int]]) -> list[list[int]]:
@@ -383,6 +414,7 @@ def course(
     stretch: float = 1.0,
     jump_step: bool = False,
     norm_n: int = 0,
+    method: str = "rodas4",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
     """Kernel signature (``reg``: :class:`mmmech.simulation.propagate.Regimens`); see
     :func:`course_arrays`. `num_threads` is accepted and ignored."""
@@ -401,6 +433,7 @@ def course(
         stretch,
         jump_step,
         norm_n,
+        method,
     )
 
 
@@ -419,6 +452,7 @@ def course_arrays(
     stretch: float = 1.0,
     jump_step: bool = False,
     norm_n: int = 0,
+    method: str = "rodas4",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
     """Integrate R regimens through K intervals of length `dt`.
 
@@ -448,6 +482,19 @@ def course_arrays(
         interval's first accepted step ``h1`` (error ``err1``) at its ``nf_j`` (tried only if
         smaller than the carried step); a rejected first step shrinks by ``clip(0.9
         err^(-1 / JUMP_Q), 0.2, 5)``. Error control is unchanged: only the attempts differ.
+        (``expdp5``: ``EXP_JUMP_Q`` instead of ``JUMP_Q``.)
+    method : {"rodas4", "expdp5"}
+        ``rodas4``: above. ``expdp5``: explicit; each step from ``y_n`` writes the ODE as
+        ``dy/dt = -L (y - g) + (N(y) - N(y_n))`` (``L = free / tau``, ``N(y) = free ymax F(y) /
+        tau``, ``g = N(y_n) / L`` where ``L > 0``, else 0) and applies the Dormand-Prince 5(4)
+        pair (``EXP_*``) to ``u = exp(L t) (y - g)`` (Lawson's integrating factor):
+        ``X_s = g + exp(-L c_s h) (z + h sum_j a_sj exp(L c_j h) R_j)``, ``z = y_n - g``,
+        ``R_j = N(X_j) - N(y_n)`` (so ``R_0 = 0``); the last stage is the candidate (FSAL: its
+        ``N`` starts the next step unless the accepted state was clipped) and the error is
+        ``h exp(-L h) sum_j e_j exp(L c_j h) R_j``; step factor ``err^(-1/5)``. A constant ``F``
+        (a settled network, or any held node's relaxation) is integrated exactly, so a quiet
+        interval takes one step; no Jacobian, LU or solve. Same error norm and step rules as
+        RODAS4.
 
     Returns
     -------
@@ -463,6 +510,13 @@ def course_arrays(
     """
     if not 1.0 <= stretch <= 1.1:
         raise ValueError(f"course_arrays(): stretch must be in [1, 1.1], got {stretch!r}")
+    if method not in METHODS:
+        raise ValueError(f"course_arrays(): method must be one of {METHODS}, got {method!r}")
+    if method == "expdp5":
+        return _course_exp(
+            cm, reg, cols, values, dt, out_nodes, rtol, atol, max_steps, h0, fixed_steps,
+            stretch, jump_step, norm_n,
+        )  # fmt: skip
     st = structure(cm)
     mdl = _Model(cm, reg, st)
     cols = np.asarray(cols, dtype=np.int64)
@@ -567,6 +621,129 @@ def course_arrays(
                 h = np.where(acc, float(dt) / fixed, h)
             t = np.where(acc, np.where(dt - (t + hh) <= 1e-12 * dt, dt, t + hh), t)
             rejected = np.where(active, ~acc, rejected)
+            tries += active
+            steps += active
+        ok &= tries < max_steps
+        out[:, k + 1] = y[:, outn]
+    return out, y, ok, steps
+
+
+def _course_exp(
+    cm: Any,
+    reg: Any,
+    cols: Any,
+    values: Any,
+    dt: float,
+    out_nodes: Any,
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    h0: float,
+    fixed_steps: int,
+    stretch: float,
+    jump_step: bool,
+    norm_n: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+    """:func:`course_arrays` with ``method="expdp5"`` (the same bookkeeping as RODAS4)."""
+    mdl = _Model(cm, reg, structure(cm))
+    cols = np.asarray(cols, dtype=np.int64)
+    vals = np.asarray(values, dtype=float)
+    outn = np.asarray(out_nodes, dtype=np.int64)
+    R, K, _ = vals.shape
+    y = np.where(
+        np.asarray(reg.fixed_mask, dtype=bool), np.asarray(reg.fixed_value), np.asarray(reg.y0)
+    ).astype(float)
+    N = y.shape[1]
+    NN = max(int(norm_n), N)
+    lam = np.where(mdl.free, 1.0 / mdl.tau, 0.0)
+    pos = lam > 0.0
+    inv_lam = np.where(pos, 1.0 / np.where(pos, lam, 1.0), 0.0)
+    out = np.empty((R, K + 1, outn.size))
+    out[:, 0] = y[:, outn]
+    ok = np.ones(R, dtype=bool)
+    steps = np.zeros(R, dtype=np.int64)
+    fixed = int(fixed_steps) if fixed_steps and fixed_steps > 0 else 0
+    jump = bool(jump_step) and not fixed
+    h = np.full(R, float(dt) / fixed if fixed else float(h0))
+    hj = np.zeros(R)
+    nfj = np.zeros(R)
+    S = len(EXP_C)
+    c = np.asarray(EXP_C)
+    for k in range(K):
+        y[:, cols] = vals[:, k]
+        t = np.zeros(R)
+        tries = np.zeros(R, dtype=np.int64)
+        rejected = np.zeros(R, dtype=bool)
+        first = np.ones(R, dtype=bool)
+        f0 = mdl.deriv(y)
+        N0 = f0 + lam * y
+        with np.errstate(all="ignore"):
+            nf = np.sqrt(np.sum((f0 / (atol + rtol * np.abs(y))) ** 2, axis=1) / NN)
+        if jump:
+            use = (hj > 0.0) & (nfj > 0.0) & (nf > 0.0)
+            with np.errstate(all="ignore"):
+                hp = np.where(use, hj * (nfj / np.where(use, nf, 1.0)) ** (1.0 / EXP_JUMP_Q), h)
+            h = np.where(use & (hp < h), hp, h)
+        while True:
+            active = (t < dt * (1.0 - 1e-12)) & (tries < max_steps)
+            if not active.any():
+                break
+            rem = dt - t
+            hh = np.where(active, np.where(rem <= stretch * h, rem, h), 1.0)
+            al = np.exp(-lam[:, None, :] * c[None, :, None] * hh[:, None, None])  # (R, S, N)
+            g = N0 * inv_lam
+            z = y - g
+            Rt = [np.zeros((R, N))]
+            X = y
+            for s in range(1, S):
+                acc = np.zeros((R, N))
+                for j in range(s):
+                    if EXP_A[s][j] != 0.0:
+                        acc = acc + EXP_A[s][j] * Rt[j]
+                X = g + al[:, s] * (z + hh[:, None] * acc)
+                Nx = mdl.deriv(X) + lam * X
+                Rt.append((Nx - N0) / al[:, s])
+            ynew = X
+            acc = np.zeros((R, N))
+            for j in range(S):
+                if EXP_E[j] != 0.0:
+                    acc = acc + EXP_E[j] * Rt[j]
+            err = hh[:, None] * al[:, S - 1] * acc
+            scale = atol + rtol * np.maximum(np.abs(y), np.abs(ynew))
+            with np.errstate(all="ignore"):
+                en = np.sqrt(np.sum((err / scale) ** 2, axis=1) / NN)
+                fac = np.clip(
+                    FAC_SAFE * np.maximum(en, 1e-10) ** (-1.0 / EXP_ELO), FAC_MIN, FAC_MAX
+                )
+                facj = np.clip(
+                    FAC_SAFE * np.maximum(en, 1e-10) ** (-1.0 / EXP_JUMP_Q), FAC_MIN, FAC_MAX
+                )
+            good = np.isfinite(en)
+            acc_ = active & good & ((en <= 1.0) | bool(fixed))
+            if jump:
+                fac = np.where(first & ~acc_, facj, fac)
+                learn = acc_ & first
+                hj = np.where(learn, hh * facj, hj)
+                nfj = np.where(learn, nf, nfj)
+                first = first & ~acc_
+            fac = np.where(good, fac, FAC_MIN)
+            if fixed:
+                fac = np.where(good, 1.0, fac)
+            fac = np.where(acc_ & rejected, np.minimum(fac, 1.0), fac)
+            yc = np.clip(ynew, 0.0, 1.0)
+            y = np.where(acc_[:, None], yc, y)
+            # FSAL: the last stage's N starts the next step (recomputed where the state clipped)
+            N0 = np.where(acc_[:, None], Nx, N0)
+            redo = acc_ & np.any(yc != ynew, axis=1)
+            if redo.any():
+                N0 = np.where(redo[:, None], mdl.deriv(y) + lam * y, N0)
+            capped = acc_ & (hh < h)
+            h = np.where(active & ~capped, np.maximum(hh * fac, 1e-10), h)
+            h = np.where(capped, np.maximum(h, hh * fac), h)
+            if fixed:
+                h = np.where(acc_, float(dt) / fixed, h)
+            t = np.where(acc_, np.where(dt - (t + hh) <= 1e-12 * dt, dt, t + hh), t)
+            rejected = np.where(active, ~acc_, rejected)
             tries += active
             steps += active
         ok &= tries < max_steps

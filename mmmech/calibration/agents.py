@@ -62,6 +62,7 @@ from .fit import (
     _s_max,
     _within,
     arm_deviance,
+    mix_note,
     predict,
     simulable_arms,
     simulate_courses,
@@ -582,6 +583,9 @@ def calibrate_agents(
     notes += open_ends
     if skipped:
         notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
+    mixed = [a for a in used if a.population_mix]
+    if mixed:
+        notes.append(mix_note(mixed))
     d_def = _prior(BIRTH_DOUBLING_DAYS.value) + sum(
         arm_dev(course(a, 1.0), 1.0, BIRTH_DOUBLING_DAYS.value) for a in used
     )

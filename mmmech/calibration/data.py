@@ -96,6 +96,9 @@ class SingleAgentArm:
     virtual_arm: Mapping[str, Any] | None = None
     note: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the arm's enrolled patient mix (``[arm.population_mix]``): ``features`` {name: share},
+    #: ``level_medians`` {node: median}, with its provenance; None = the population's own
+    population_mix: Mapping[str, Any] | None = None
 
     def value(self, key: str) -> float | None:
         return self.values.get(key)
@@ -260,7 +263,7 @@ def _read_text(name_or_path: str | os.PathLike[str], folder: str, func: str) -> 
 
 _ARM_KEYS = {
     "id", "trial", "agents", "setting", "subgroup", "prior_lines", "refractory", "schedule",
-    "n", "sources", "refs", "verified", "note", "virtual_arm",
+    "n", "sources", "refs", "verified", "note", "virtual_arm", "population_mix",
     *RATE_KEYS, *TIME_KEYS,
     *(f"{k}_{s}" for k in (*RATE_KEYS, *TIME_KEYS) for s in ("low", "high")),
 }  # fmt: skip
@@ -316,6 +319,9 @@ def load_single_agent(
         if va is not None:
             va = _virtual_arm(chk, va, agents[0], where)
         extra = {k: a[k] for k in ("prior_lines", "refractory", "schedule") if k in a}
+        mix = a.get("population_mix")
+        if mix is not None:
+            mix = _population_mix(chk, mix, where)
         out.append(
             SingleAgentArm(
                 id=aid,
@@ -331,9 +337,44 @@ def load_single_agent(
                 virtual_arm=va,
                 note=chk.text(a, "note", where, required=False),
                 extra=extra,
+                population_mix=mix,
             )
         )
     return tuple(out)
+
+
+_MIX_KEYS = ("features", "level_medians", "sources", "refs", "verified", "note")
+
+
+def _population_mix(chk: _Reader, mix: Any, where: str) -> dict[str, Any]:
+    """Check ``[arm.population_mix]``: ``features = {name = share}`` (shares in [0, 1]) and/or
+    ``level_medians = {node = median}`` (> 0), with sources or refs. Whether the names exist
+    in the population is checked when the arm's cohort is drawn
+    (:func:`mmmech.populations.with_mix`)."""
+    w = f"{where}: population_mix"
+    if not isinstance(mix, dict):
+        raise chk.error(w, "must be a table")
+    unknown = sorted(set(mix) - set(_MIX_KEYS))
+    if unknown:
+        raise chk.error(w, f"unknown key {unknown[0]!r}{did_you_mean(unknown[0], _MIX_KEYS)}")
+    out: dict[str, Any] = {}
+    for key, low, high in (("features", 0.0, 1.0), ("level_medians", 0.0, math.inf)):
+        t = mix.get(key, {})
+        if not isinstance(t, dict):
+            raise chk.error(w, f"{key} must be a table {{name = number}}, got {t!r}")
+        vals = {}
+        for k, v in t.items():
+            x = chk.number(v, f"{key}.{k}", w)
+            if not (low <= x <= high) or (key == "level_medians" and x <= 0):
+                rng = "in [0, 1]" if key == "features" else "> 0"
+                raise chk.error(w, f"{key}.{k} must be {rng}, got {v!r}")
+            vals[k] = x
+        out[key] = vals
+    if not out["features"] and not out["level_medians"]:
+        raise chk.error(w, "needs features or level_medians")
+    src, refs, verified = chk.provenance(mix, w)
+    out.update(sources=src, refs=refs, verified=verified, note=mix.get("note", ""))
+    return out
 
 
 def _virtual_arm(chk: _Reader, va: Any, agent: str, where: str) -> dict[str, Any]:

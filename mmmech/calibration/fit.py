@@ -39,6 +39,7 @@ import numpy as np
 from .. import pk as _pk
 from ..dynamics import simulate_cohort, tumour_model
 from ..dynamics.regimen import _item
+from ..dynamics.resistance import apply_resistance
 from ..dynamics.tumour import (
     BIRTH_DOUBLING_DAYS,
     HALF_LIVES,
@@ -46,7 +47,7 @@ from ..dynamics.tumour import (
     scale_rates,
 )
 from ..exceptions import FitError, InvalidInputError
-from ..populations import subgroup_population
+from ..populations import subgroup_population, with_mix
 from ..trials import DAYS_PER_MONTH, arm_horizon_days, enrol
 from ..trials.arms import ISOTYPE_AS
 from .data import RATE_KEYS, SingleAgentArm, load_single_agent
@@ -96,6 +97,9 @@ class ArmCourse:
     #: each patient's tumour-kinetics multipliers (None: all 1; Patient.tumour)
     growth: np.ndarray | None = None
     sensitivity: np.ndarray | None = None
+    #: each patient's acquired-resistance rate lambda per day (None: none;
+    #: Patient.resistance_per_day, :func:`mmmech.dynamics.resistance.apply_resistance`)
+    resistance: np.ndarray | None = None
 
     @property
     def horizon_days(self) -> float:
@@ -136,10 +140,36 @@ def subgroup_cohorts(
     (:func:`mmmech.trials.validation.subgroup_population`): the same patient indices, isotypes,
     tumour multipliers and PK etas as the main cohort, only the forced group differs."""
     out: dict[str, list[Any]] = {}
-    for sub in dict.fromkeys(a.subgroup for a in arms if a.subgroup):
+    for sub in dict.fromkeys(a.subgroup for a in arms if a.subgroup and not a.population_mix):
         assert sub is not None
         out[sub] = enrol(subgroup_population(population, sub), patients, seed)[0]
+    for a in arms:
+        if a.population_mix:
+            # the arm's enrolled mix (docs/calibration.md, "Enrolled patient mix"): the same
+            # patient indices and draws, only the patients the mix needs moved
+            pop = subgroup_population(population, a.subgroup) if a.subgroup else population
+            mixed = with_mix(pop, a.population_mix["features"], a.population_mix["level_medians"])
+            out[f"mix:{a.id}"] = enrol(mixed, patients, seed)[0]  # cohort_key(a)
     return out
+
+
+def mix_note(arms: Sequence[SingleAgentArm]) -> str:
+    """One line naming each arm's enrolled mix (``[arm.population_mix]``) for the notes."""
+    parts = []
+    for a in arms:
+        m = a.population_mix or {}
+        what = [f"{k} {v:g}" for k, v in m.get("features", {}).items()]
+        what += [f"{k} median {v:g}" for k, v in m.get("level_medians", {}).items()]
+        parts.append(f"{a.id} ({', '.join(what)})")
+    return "enrolled patient mix (docs/calibration.md): " + "; ".join(parts)
+
+
+def cohort_key(arm: SingleAgentArm) -> str | None:
+    """The key of `arm`'s own cohort in :func:`subgroup_cohorts` (its subgroup, or
+    ``mix:<arm id>`` for an arm with an enrolled mix), or None: the population's patients."""
+    if arm.population_mix:
+        return f"mix:{arm.id}"
+    return arm.subgroup or None
 
 
 def simulate_courses(
@@ -177,16 +207,18 @@ def simulate_courses(
         if spec is None:
             continue
         pts = patients
-        if arm.subgroup:
-            if subgroups is None or arm.subgroup not in subgroups:
+        key = cohort_key(arm)
+        if key:
+            if subgroups is None or key not in subgroups:
+                what = "has an enrolled mix" if arm.population_mix else "is the subgroup"
                 raise InvalidInputError(
-                    f"simulate_courses(): arm {arm.id} is the {arm.subgroup!r} subgroup; give "
-                    f"subgroups={{{arm.subgroup!r}: patients}} (calibration.subgroup_cohorts)"
+                    f"simulate_courses(): arm {arm.id} {what} {key!r}; give "
+                    f"subgroups={{{key!r}: patients}} (calibration.subgroup_cohorts)"
                 )
-            pts = subgroups[arm.subgroup]
+            pts = subgroups[key]
             if [p.index for p in pts] != [p.index for p in patients]:
                 raise FitError(
-                    f"simulate_courses(): the {arm.subgroup!r} subgroup cohort is not the same "
+                    f"simulate_courses(): the {key!r} cohort is not the same "
                     f"patients (indices differ)"
                 )
         cycles = _cycles_for(spec, follow_up_days)
@@ -247,6 +279,9 @@ def simulate_courses(
                 notes,
                 growth=np.array([p.tumour_scale("growth") for p in pts]),
                 sensitivity=np.array([p.tumour_scale("sensitivity") for p in pts]),
+                resistance=np.array(
+                    [float(getattr(p, "resistance_per_day", 0.0) or 0.0) for p in pts]
+                ),
             )
         )
     return out
@@ -261,6 +296,10 @@ def predict(course: ArmCourse, death_scale: float, birth_doubling_days: float) -
         # rates are beta and beta - nu at the untreated state) and on the drug effect
         r0 = beta - death_scale * (beta - _NU)
         rate = scale_rates(rate, r0, course.growth, course.sensitivity)
+        if course.resistance is not None:
+            # the same acquired resistance as a trial arm's (simulate_cohort): the drug-induced
+            # part of each patient's net rate decays as exp(-lambda t) from the first dose
+            rate = apply_resistance(rate, r0, course.resistance, course.dt_days, course.growth)
     P, K = rate.shape
     ks = {n: math.log(2) / HALF_LIVES[n].value for n in dict.fromkeys(course.isotypes.tolist())}
     k_rows = np.array([ks[n] for n in course.isotypes.tolist()], dtype=float)
@@ -608,6 +647,9 @@ def calibrate(
     )
     if skipped:
         notes.append(f"{skipped} nonsecretory patient(s) passed over at enrolment")
+    mixed = [a for a in used if a.population_mix]
+    if mixed:
+        notes.append(mix_note(mixed))
     sources = sorted({s for c in courses_by_h[h0] for s in c.arm.sources})
     meta = {
         "date": _dt.date.today().isoformat(),

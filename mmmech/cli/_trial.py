@@ -57,6 +57,14 @@ def register(sub, common):
         metavar="N",
         help="treatment cycles (default 12; a fixed regimen stops at its own length)",
     )
+    p.add_argument(
+        "--follow-up-months",
+        type=float,
+        default=None,
+        metavar="M",
+        help="follow every arm at least M months (regimens given until progression are given "
+        "throughout; default: the arms' treatment span)",
+    )
     p.add_argument("--context", default="marrow", metavar="NAME", help="cellular context (marrow)")
     p.add_argument("--plot", default=None, metavar="FILE", help="KM curves and response bars")
     add_report_arg(p)
@@ -218,6 +226,7 @@ def _handle(args):
         patients=args.patients,
         seed=args.seed,
         cycles=args.cycles,
+        follow_up_months=args.follow_up_months,
         context=args.context,
         workers=args.workers,
         scheduler=args.scheduler,
@@ -319,6 +328,7 @@ def _handle_validate(args):
         patients=args.patients,
         seed=args.seed,
         cycles=args.cycles,
+        follow_up_months=args.follow_up_months,
         ids=args.only,
         context=args.context,
         workers=args.workers,

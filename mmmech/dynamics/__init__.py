@@ -10,6 +10,8 @@ imwg      :func:`classify`: IMWG best response and progression on an M-protein c
 kinetics  drug-target binding kinetics (reversible dissociation, covalent capture and target
           recovery): :func:`~mmmech.dynamics.kinetics.occupancy_course` (exact per interval),
           :func:`~mmmech.dynamics.kinetics.interval_means` (exact interval-mean PK concentrations)
+pulse     :func:`~mmmech.dynamics.pulse.pulse_assay`: an in-vitro pulse (washout) assay in time,
+          relative cell number after the assay (the drug for a few hours, then none)
 cohort    :func:`simulate_cohort`: many virtual patients of one regimen in chunks (readouts,
           tumour and M-protein only; equals :func:`simulate_regimens`)
 

@@ -5,7 +5,8 @@ intervals of ``dt`` model-time units with piecewise-constant held inputs (the dr
 occupancy nodes ``cols`` take ``values[:, k]`` in interval k) and returns the chosen nodes at the
 interval ends. It checks every input, then runs the Rosenbrock course kernel
 (``mmmech._kernels._rosenbrock``, Cython, OpenMP over regimens) or its NumPy reference
-(``_rosenbrock_ref``): RODAS4 with the exact analytic Jacobian of the logic ODE.
+(``_rosenbrock_ref``): RODAS4 with the exact analytic Jacobian of the logic ODE (default), or the
+explicit ``expdp5`` (opt-in, ``method="expdp5"``; measured in docs/dynamics.md, Speed, round 8).
 
 Integration settings used by :func:`mmmech.dynamics.simulate_regimens` and
 :func:`mmmech.dynamics.cohort.simulate_cohort` are the module constants below; their accuracy
@@ -26,6 +27,7 @@ from .._guards import check_backend
 from .._kernels import _rosenbrock_ref
 from ..exceptions import InvalidInputError
 from ..simulation import propagate
+from ..utils import did_you_mean
 
 __all__ = [
     "network_course",
@@ -34,11 +36,20 @@ __all__ = [
     "COURSE_MAX_STEPS",
     "COURSE_STRETCH",
     "COURSE_JUMP_STEP",
+    "COURSE_METHOD",
+    "COURSE_METHOD_RTOL",
 ]
 
 #: relative / absolute local error tolerance of the network course (see docs/dynamics.md)
 COURSE_RTOL = 3e-4
 COURSE_ATOL = 3e-7
+#: the integration method (``_rosenbrock_ref.METHODS``) and each method's default tolerances.
+#: ``expdp5`` (explicit, opt-in) needs rtol 1e-5 to stay within 2.3e-4 g/dL M-protein of RODAS4
+#: on every bundled regimen (at 6e-5, where it matches RODAS4's readout error on VRd and uses 18%
+#: fewer attempts, daratumumab alone and Vd move by 1.5e-3 g/dL); at 1e-5 it costs more CPU than
+#: RODAS4 on VRd, so RODAS4 stays the default (docs/dynamics.md, Speed, round 8)
+COURSE_METHOD = "rodas4"
+COURSE_METHOD_RTOL = {"rodas4": (COURSE_RTOL, COURSE_ATOL), "expdp5": (1e-5, 1e-8)}
 #: step attempts allowed per interval
 COURSE_MAX_STEPS = 100000
 #: a step that would leave less than 10% of itself before the interval's end is stretched to the
@@ -180,8 +191,8 @@ def network_course(
     dt: float,
     out_nodes: npt.ArrayLike,
     *,
-    rtol: float = COURSE_RTOL,
-    atol: float = COURSE_ATOL,
+    rtol: float | None = None,
+    atol: float | None = None,
     max_steps: int = COURSE_MAX_STEPS,
     fixed_steps: int = 0,
     backend: str = "auto",
@@ -190,6 +201,7 @@ def network_course(
     jump_step: bool = COURSE_JUMP_STEP,
     freeze: bool = True,
     prune: bool = False,
+    method: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """R regimens through K intervals of `dt` (model time) with held inputs per interval.
 
@@ -204,7 +216,8 @@ def network_course(
     dt : float > 0
     out_nodes : (M,) int
         Nodes returned at the interval ends.
-    rtol, atol, max_steps : error control (per step) and attempts per interval
+    rtol, atol, max_steps : error control (per step) and attempts per interval (rtol, atol:
+        None gives the method's default, ``COURSE_METHOD_RTOL``)
     fixed_steps : int
         0: adaptive; n > 0: n steps of ``dt / n`` per interval without error control.
     backend : {"auto", "cython", "python"}
@@ -229,6 +242,10 @@ def network_course(
         of `y` keep their start values. Off by default: the results would then depend on which
         outputs are asked for (simulate_regimens, with its key nodes, and simulate_cohort
         would differ by 2e-6 g/dL M-protein).
+    method : {"rodas4", "expdp5"} or None
+        None: ``COURSE_METHOD``. ``rodas4``: RODAS4 with the exact Jacobian (linearly
+        implicit); ``expdp5``: the explicit Dormand-Prince 5(4) pair in Lawson form about the
+        step's start (no Jacobian, no LU; ``_rosenbrock_ref``, docs/dynamics.md).
 
     Returns
     -------
@@ -243,6 +260,18 @@ def network_course(
         Step attempts in all.
     """
     func = "network_course"
+    if method is None:
+        method = COURSE_METHOD
+    if method not in _rosenbrock_ref.METHODS:
+        hint = did_you_mean(str(method), _rosenbrock_ref.METHODS)
+        raise InvalidInputError(
+            f"{func}(): method must be one of {', '.join(_rosenbrock_ref.METHODS)}, got "
+            f"{method!r}{hint}"
+        )
+    if rtol is None:
+        rtol = COURSE_METHOD_RTOL[method][0]
+    if atol is None:
+        atol = COURSE_METHOD_RTOL[method][1]
     vals = np.ascontiguousarray(values, dtype=np.float64)
     c = np.asarray(cols)
     o = np.asarray(out_nodes)
@@ -300,7 +329,7 @@ def network_course(
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         # one kernel call with this course's settings
         settings = (rtol, atol, max_steps, num_threads, fixed_steps, stretch, jump_step, use_c)
-        return _call(cm_, reg_, cols_, vals_, dt, out_, *settings, norm_n)
+        return _call(cm_, reg_, cols_, vals_, dt, out_, *settings, norm_n, method)
 
     if not groups:
         return run(cm, reg, c, vals, o)
@@ -356,6 +385,7 @@ def _call(
     jump_step: bool,
     use_c: bool,
     norm_n: int = 0,
+    method: str = "rodas4",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One call of the kernel (or the reference) with checked inputs."""
     args = (
@@ -374,6 +404,7 @@ def _call(
         float(stretch),
         bool(jump_step),
         int(norm_n),
+        str(method),
     )
     if use_c:
         return tuple(_kernels.load("_rosenbrock").course(*args))  # type: ignore[return-value]

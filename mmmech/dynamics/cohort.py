@@ -58,6 +58,7 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
+from .resistance import apply_resistance, patient_resistance
 from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
 
 __all__ = ["CohortResult", "simulate_cohort"]
@@ -851,6 +852,7 @@ def simulate_cohort(
     contexts: Sequence[Any] | None = None,
     levels: Sequence[Mapping[str, float] | None] | None = None,
     tumour_scales: Sequence[Mapping[str, float] | None] | None = None,
+    resistance_per_day: Sequence[float | None] | None = None,
     pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
     doses: Sequence[Sequence[Any] | None] | None = None,
     renal_crcl: Sequence[float | None] | None = None,
@@ -902,6 +904,11 @@ def simulate_cohort(
         rate (:func:`mmmech.dynamics.tumour.scale_rates`), applied to the rates the network's
         readouts give before the tumour integration; default every body ``tumour``'s
         ``growth_scale`` and ``sensitivity_scale``.
+    resistance_per_day : sequence of float, optional
+        One acquired-resistance rate lambda (per day, or None: 0) per body: the drug-induced
+        part of the patient's net rate is multiplied by ``exp(-lambda t)``, t the days since
+        the first dose (:func:`mmmech.dynamics.resistance.apply_resistance`); default none
+        (today's course exactly).
     pk_etas : sequence of mappings, optional
         Between-patient PK variability: one mapping ``{drug: {parameter: eta}}`` (or None) per
         body, each parameter multiplied by ``exp(eta)`` (:func:`mmmech.pk.with_etas`;
@@ -968,6 +975,7 @@ def simulate_cohort(
         span_days = max(span_days, math.ceil(follow_up_days))
     iso_arr, m0_arr = _patient_mprotein(isotypes, m_protein, len(body_list), tumour, func)
     scales = _patient_tumour_scales(tumour_scales, len(body_list), tumour, func)
+    resist = patient_resistance(resistance_per_day, len(body_list), func, tumour)
     own_doses, own_etas, own_crcl = _patient_pk_args(
         len(body_list), doses, pk_etas, renal_crcl, it, func
     )
@@ -1189,6 +1197,9 @@ def simulate_cohort(
             rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
             if scales is not None:
                 rate = scale_rates(rate, s_r0[sp], scales[0][rows], scales[1][rows])
+            if resist is not None:
+                g_i = 1.0 if scales is None else scales[0][rows]
+                rate = apply_resistance(rate, s_r0[sp], resist[rows], step_hours / 24.0, g_i)
             if iso_arr is None:
                 nb, mp = integrate(
                     rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL

@@ -43,6 +43,7 @@ from . import feedback as _feedback
 from ._course import network_course
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
+from .resistance import apply_resistance
 from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates, tumour_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -765,6 +766,15 @@ def simulate_regimens(
         rate = scale_rates(
             rate, g * p0 - dscale * death0, tumour.growth_scale, tumour.sensitivity_scale
         )
+    if tumour.resistance_per_day > 0:
+        # one patient's acquired resistance (docs/dynamics.md, "Acquired resistance")
+        rate = apply_resistance(
+            rate,
+            g * p0 - dscale * death0,
+            tumour.resistance_per_day,
+            step_hours / 24.0,
+            tumour.growth_scale,
+        )
     burden, mprot = _tumour_integrate(rate, step_hours / 24.0, tumour)
     import pandas as pd  # deferred: pandas costs about 0.3 s; import mmmech stays fast
 
@@ -933,6 +943,11 @@ def _patient_notes(pat: Any, ctx: list[Any], body_given: bool, tumour_given: boo
             + ", ".join(f"{k} x{v:g}" for k, v in pat.tumour.items())
             + " (net untreated growth; drug-induced part of the net rate)"
         )
+    if getattr(pat, "resistance_per_day", 0.0) > 0:
+        notes.append(
+            f"patient acquired resistance: drug-induced part of the net rate x exp(-lambda t), "
+            f"lambda {pat.resistance_per_day:.3g}/day"
+        )
     if tumour_given:
         notes.append("tumour= given: the patient's isotype and M-protein not used")
     elif pat.isotype in HALF_LIVES:
@@ -1003,6 +1018,12 @@ def _clonal(
                     growth_scale=pat.tumour_scale("growth"),
                     sensitivity_scale=pat.tumour_scale("sensitivity"),
                 )
+        lam = float(getattr(pat, "resistance_per_day", 0.0))
+        if lam > 0:
+            # the patient's acquired-resistance rate, unless the given model sets its own
+            base_t = tumour if tumour is not None else tumour_model()
+            if base_t.resistance_per_day == 0.0:
+                tumour = replace(base_t, resistance_per_day=lam)
     rest = 1.0 - sum(clones.values())
     plan = [("sensitive", max(rest, 0.0), ctx)] + [
         (name, f, ctx + ([name] if name not in ctx else [])) for name, f in clones.items()

@@ -159,6 +159,10 @@ class TumourModel:
         growth rate times `growth_scale`, the drug-induced part of the net rate times
         `sensitivity_scale` (:func:`scale_rates`; ``docs/dynamics.md``, "Between-patient
         tumour kinetics").
+    resistance_per_day : float
+        One patient's acquired-resistance rate lambda (per day, >= 0; 0 = none): the
+        drug-induced part of the net rate decays as exp(-lambda t)
+        (:func:`mmmech.dynamics.resistance.apply_resistance`).
     """
 
     birth_rate: float = math.log(2) / BIRTH_DOUBLING_DAYS.value
@@ -168,6 +172,7 @@ class TumourModel:
     death_scale: float = 1.0
     growth_scale: float = 1.0
     sensitivity_scale: float = 1.0
+    resistance_per_day: float = 0.0
     sources: tuple[str, ...] = field(
         default=(BIRTH_DOUBLING_DAYS.source, UNTREATED_DOUBLING_DAYS.source)
     )
@@ -188,6 +193,11 @@ class TumourModel:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0):
                 raise InvalidInputError(f"TumourModel(): {name} must be a number > 0, got {v!r}")
+        lam = self.resistance_per_day
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not (0 <= lam < math.inf):
+            raise InvalidInputError(
+                f"TumourModel(): resistance_per_day must be a number >= 0, got {lam!r}"
+            )
         if not (0 <= self.net_rate < self.birth_rate):
             raise InvalidInputError(
                 f"TumourModel(): need 0 <= net_rate < birth_rate, got {self.net_rate!r}, "

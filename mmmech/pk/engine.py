@@ -107,7 +107,11 @@ class Disposition:
     compartment, and per peripheral compartment a clearance in `q` (L/h) and a volume in `vp`
     (L). Optional saturable elimination from the central compartment,
     ``vmax(t) C / (km + C)`` with ``vmax(t) = vmax exp(-kdes t)`` (mg/h, mg/L, 1/h), makes the
-    model nonlinear: only :func:`ode_concentrations` integrates it."""
+    model nonlinear: only :func:`ode_concentrations` integrates it. So does a linear clearance
+    that changes with time since the first dose (`t`, h) as a sigmoid,
+    ``CL(t) = cl exp(clm (1 - t^gcl / (kcl^gcl + t^gcl)))`` (isatuximab, Fau 2020): ``clm`` is
+    the log-ratio of the starting to the final clearance, ``kcl`` (h) the time of half the
+    change on the log scale, ``gcl`` the steepness; ``clm = 0`` (default) keeps it constant."""
 
     cl: float
     v1: float
@@ -116,6 +120,9 @@ class Disposition:
     vmax: float = 0.0
     km: float = 0.0
     kdes: float = 0.0
+    clm: float = 0.0
+    kcl: float = 0.0
+    gcl: float = 1.0
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +143,15 @@ class Disposition:
             raise InvalidInputError("Disposition(): vmax, km and kdes must be >= 0")
         if self.vmax > 0 and not self.km > 0:
             raise InvalidInputError(f"Disposition(): vmax > 0 needs km > 0, got {self.km!r}")
+        if not math.isfinite(self.clm):
+            raise InvalidInputError(f"Disposition(): clm must be finite, got {self.clm!r}")
+        if self.clm != 0 and not (
+            math.isfinite(self.kcl) and self.kcl > 0 and math.isfinite(self.gcl) and self.gcl > 0
+        ):
+            raise InvalidInputError(
+                f"Disposition(): a time-varying clearance (clm != 0) needs kcl > 0 (h) and "
+                f"gcl > 0, got kcl={self.kcl!r}, gcl={self.gcl!r}"
+            )
 
     @property
     def n_compartments(self) -> int:
@@ -143,8 +159,17 @@ class Disposition:
 
     @property
     def linear(self) -> bool:
-        """True when the model has no saturable elimination (closed forms apply)."""
-        return self.vmax == 0
+        """True when the model has no saturable elimination and a constant clearance (closed
+        forms apply)."""
+        return self.vmax == 0 and self.clm == 0
+
+    def cl_factor(self, t_h: float) -> float:
+        """``CL(t)/cl`` of the time-varying linear clearance at `t_h` hours after the first
+        dose (1 when ``clm = 0``)."""
+        if self.clm == 0:
+            return 1.0
+        x = (max(t_h, 0.0) / self.kcl) ** self.gcl
+        return math.exp(self.clm * (1.0 - x / (1.0 + x)))
 
     def rate_matrix(self) -> np.ndarray:
         """``dA/dt = K A`` for the amounts (mg) in the compartments (central first)."""
@@ -378,6 +403,9 @@ def ode_concentrations(
         if disp.vmax > 0:
             c = y[0] / disp.v1
             dy[0] -= disp.vmax * math.exp(-disp.kdes * t) * c / (disp.km + c)
+        if disp.clm != 0:
+            # the part of the linear clearance above `cl` (rate_matrix holds cl itself)
+            dy[0] -= disp.cl * (disp.cl_factor(t) - 1.0) * y[0] / disp.v1
         return dy
 
     y = np.zeros(size)

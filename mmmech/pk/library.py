@@ -33,6 +33,7 @@ _UNITS = {
     "fraction": {"1": 1.0, "%": 0.01},
     "vmax": {"mg/h": 1.0, "mg/day": 1 / 24},
     "conc": {"mg/L": 1.0, "ug/mL": 1.0, "µg/mL": 1.0, "ng/mL": 1e-3},
+    "ratio": {"1": 1.0},
 }
 _KINDS = {
     "cl": "cl",
@@ -47,8 +48,13 @@ _KINDS = {
     "vmax": "vmax",
     "km": "conc",
     "kdes": "rate",
+    "clm": "ratio",
+    "kcl": "time",
+    "gamma_cl": "ratio",
 }
-_DISPOSITION = ("cl", "v1", "q2", "v2", "q3", "v3", "vmax", "km", "kdes")
+_DISPOSITION = ("cl", "v1", "q2", "v2", "q3", "v3", "vmax", "km", "kdes", "clm", "kcl", "gamma_cl")
+#: time-varying linear clearance (Disposition.clm/kcl/gcl): all three or none
+_TIME_CL = ("clm", "kcl", "gamma_cl")
 _ABSORPTION = ("ka", "f", "tlag")
 CHECK_METRICS = ("cmax", "auc", "trough", "tmax", "half_life")
 CHECK_EXPECT = ("agree", "disagree")
@@ -192,6 +198,22 @@ class PKModel:
         return _apply_covariates(self, values)
 
 
+def _disposition(params: Mapping[str, Parameter]) -> Disposition:
+    """The :class:`Disposition` of canonical-unit `params`."""
+    return Disposition(
+        cl=params["cl"].value,
+        v1=params["v1"].value,
+        q=tuple(params[k].value for k in ("q2", "q3") if k in params),
+        vp=tuple(params[k].value for k in ("v2", "v3") if k in params),
+        vmax=params["vmax"].value if "vmax" in params else 0.0,
+        km=params["km"].value if "km" in params else 0.0,
+        kdes=params["kdes"].value if "kdes" in params else 0.0,
+        clm=params["clm"].value if "clm" in params else 0.0,
+        kcl=params["kcl"].value if "kcl" in params else 0.0,
+        gcl=params["gamma_cl"].value if "gamma_cl" in params else 1.0,
+    )
+
+
 def _num(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelFileError(f"{where}: expected a number, got {value!r}")
@@ -265,15 +287,11 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
         )
     if ("vmax" in params) != ("km" in params):
         raise ModelFileError(f"{where}: saturable elimination needs both vmax and km")
-    disp = Disposition(
-        cl=params["cl"].value,
-        v1=params["v1"].value,
-        q=tuple(params[k].value for k in ("q2", "q3") if k in params),
-        vp=tuple(params[k].value for k in ("v2", "v3") if k in params),
-        vmax=params["vmax"].value if "vmax" in params else 0.0,
-        km=params["km"].value if "km" in params else 0.0,
-        kdes=params["kdes"].value if "kdes" in params else 0.0,
-    )
+    if any(k in params for k in _TIME_CL) and not all(k in params for k in _TIME_CL):
+        raise ModelFileError(
+            f"{where}: a time-varying clearance needs all of {', '.join(_TIME_CL)}"
+        )
+    disp = _disposition(params)
     absorption: dict[str, Absorption] = {}
     for route, block in (raw.get("absorption") or {}).items():
         if route not in ("sc", "oral") or route not in routes:
@@ -492,12 +510,18 @@ def _apply_covariates(m: PKModel, values: Mapping[str, float]) -> PKModel:
                 f"model(): covariate {name!r} has no numeric effect in the {m.drug} model"
                 f"{did_you_mean(name, known)}; available: {', '.join(known) or 'none'}"
             )
+        # x > 0, except that an indicator (linear effects with reference 0) may be 0
+        power = not all(c.form == "linear" and c.reference == 0 for c in numeric if c.name == name)
         if (
             isinstance(x, bool)
             or not isinstance(x, (int, float))
-            or not (x > 0 and math.isfinite(x))
+            or not math.isfinite(x)
+            or not (x > 0 if power else x >= 0)
         ):
-            raise ModelFileError(f"model(): covariate {name!r} must be a number > 0, got {x!r}")
+            raise ModelFileError(
+                f"model(): covariate {name!r} must be a number {'> 0' if power else '>= 0'}, "
+                f"got {x!r}"
+            )
     params = dict(m.parameters)
     for c in numeric:
         if c.name not in values:
@@ -514,15 +538,7 @@ def _apply_covariates(m: PKModel, values: Mapping[str, float]) -> PKModel:
                 f"model(): covariate {c.name}={x!r} makes {c.on} non-positive (factor {factor:.3g})"
             )
         params[c.on] = replace(p, value=p.value * factor)
-    disp = Disposition(
-        cl=params["cl"].value,
-        v1=params["v1"].value,
-        q=tuple(params[k].value for k in ("q2", "q3") if k in params),
-        vp=tuple(params[k].value for k in ("v2", "v3") if k in params),
-        vmax=params["vmax"].value if "vmax" in params else 0.0,
-        km=params["km"].value if "km" in params else 0.0,
-        kdes=params["kdes"].value if "kdes" in params else 0.0,
-    )
+    disp = _disposition(params)
     absorption = {
         r: Absorption(
             ka=params[f"ka_{r}"].value,

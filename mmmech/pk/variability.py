@@ -138,8 +138,9 @@ def with_etas(m: PKModel, etas: Mapping[str, float]) -> PKModel:
         if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not math.isfinite(eta):
             raise InvalidInputError(f"with_etas(): eta of {name!r} must be a finite number")
         f = math.exp(float(eta))
-        if name in ("cl", "v1", "vmax", "km", "kdes"):
-            d_new[name] = getattr(disp, name) * f
+        if name in ("cl", "v1", "vmax", "km", "kdes", "clm", "kcl", "gamma_cl"):
+            attr = "gcl" if name == "gamma_cl" else name
+            d_new[attr] = getattr(disp, attr) * f
         elif name in _PERIPHERAL:
             attr, i = _PERIPHERAL[name]
             seq = q if attr == "q" else vp

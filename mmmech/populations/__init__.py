@@ -12,7 +12,8 @@ Modules
 -------
 records   :class:`Population`, :class:`Patient` and the parts of a population
 reader    :func:`read_population` (parsing and validation, one-line errors)
-library   :func:`available`, :func:`load`
+library   :func:`available`, :func:`load`, :func:`subgroup_population`, :func:`with_mix` (a
+          trial's enrolled share of a feature or median of a level)
 patients  :func:`load_patient`, :func:`available_patients`, :func:`read_patient` (one patient
           as a file: ``patients/*.toml``)
 sampler   :func:`sample`, :func:`patient`, :func:`to_dataframe`, :func:`bsa`
@@ -38,7 +39,7 @@ from .eligibility import (
     enrol,
     with_eligibility,
 )
-from .library import available, load, subgroup_population
+from .library import available, load, subgroup_population, with_mix
 from .patients import available_patients, known_features, load_patient, read_patient
 from .reader import DISTRIBUTIONS, ISOTYPES, known_contexts, read_population
 from .records import (
@@ -66,6 +67,7 @@ __all__ = [
     "enrol",
     "with_eligibility",
     "subgroup_population",
+    "with_mix",
     "DISTRIBUTIONS",
     "ISOTYPES",
     "BodySpec",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
+from collections.abc import Mapping
 from typing import Any
 
+from .._readonly import ReadOnlyDict
 from ..exceptions import InvalidInputError
 from ..resources import bundled_name_or_file, data_file, data_names, file_stamp, read_text_file
 from ..utils import did_you_mean
 from .reader import read_population
 from .records import Population
 
-__all__ = ["available", "load", "subgroup_population"]
+__all__ = ["available", "load", "subgroup_population", "with_mix"]
 
 
 def available() -> list[str]:
@@ -92,4 +95,71 @@ def subgroup_population(population: Any, context: str) -> Any:
         groups=tuple(groups),
         features=tuple(features),
         note=f"{pop.note} Subgroup: context {context!r} forced on every patient.",
+    )
+
+
+def with_mix(
+    population: Any,
+    features: Mapping[str, float] | None = None,
+    level_medians: Mapping[str, float] | None = None,
+) -> Any:
+    """`population` (a name, path or Population) as a trial enrolled it: `features` gives the
+    enrolled share of group members or features (``{"t11_14": 0.46}``) and `level_medians` the
+    enrolled median of lognormal levels (``{"TCellCount": 0.6}``).
+
+    Patient ``i`` keeps every draw of the population; a feature's share moves only the
+    patients the mix needs to move, with uniforms from their own sub-stream ``mix/<feature>``
+    (:func:`mmmech.populations.sampler._mixed`); a level keeps the patient's quantile (the same
+    uniform) under the new median. The population keeps its name (the patients' keys).
+    Unknown names suggest close matches; a share outside [0, 1], a median <= 0 or outside the
+    level's bounds, or a level that is not lognormal is an error.
+    """
+    func = "with_mix()"
+    pop = population if isinstance(population, Population) else load(population)
+    shares = dict(pop.mix)
+    known = pop.prevalences()
+    for name, q in (features or {}).items():
+        if name not in known:
+            raise InvalidInputError(
+                f"{func}: features must name group members or features of {pop.name!r}, got "
+                f"{name!r}{did_you_mean(name, sorted(known))}"
+            )
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 <= q <= 1.0:
+            raise InvalidInputError(
+                f"{func}: the share of {name!r} must be a number in [0, 1], got {q!r}"
+            )
+        shares[name] = float(q)
+    levels = dict(pop.levels)
+    for node, m in (level_medians or {}).items():
+        if node not in levels:
+            have = sorted(levels)
+            raise InvalidInputError(
+                f"{func}: level_medians must name levels of {pop.name!r} "
+                f"({', '.join(have) or 'none'}), got {node!r}{did_you_mean(node, have)}"
+            )
+        d = levels[node]
+        if d.kind != "lognormal":
+            raise InvalidInputError(
+                f"{func}: level {node!r} must be lognormal to take a median, got {d.kind!r}"
+            )
+        if (
+            isinstance(m, bool)
+            or not isinstance(m, (int, float))
+            or not math.isfinite(m)
+            or m <= 0
+            or (d.low is not None and m < d.low)
+            or (d.high is not None and m > d.high)
+        ):
+            raise InvalidInputError(
+                f"{func}: the median of {node!r} must be a number > 0 within "
+                f"[{d.low}, {d.high}], got {m!r}"
+            )
+        levels[node] = dataclasses.replace(d, median=float(m))
+    parts = [f"{k} {v:g}" for k, v in shares.items()]
+    parts += [f"{k} median {v:g}" for k, v in (level_medians or {}).items()]
+    return dataclasses.replace(
+        pop,
+        mix=ReadOnlyDict(shares),
+        levels=ReadOnlyDict(levels),
+        note=f"{pop.note} Enrolled mix: {', '.join(parts) or 'none'}.",
     )

@@ -78,6 +78,7 @@ _TOP = (
     "tumour",
     "labs",
     "eligibility",
+    "resistance",
 )
 #: fields of an eligibility table (``[eligibility]`` or a trial's table of trials/enrolment.toml)
 ELIGIBILITY_KEYS = ("measurable", "exclude", "require", *_PROV)
@@ -402,6 +403,22 @@ def _tumour(chk: _Check, raw: Any) -> TumourSpec:
     return TumourSpec(dists["growth"], dists["sensitivity"], float(corr), note)
 
 
+def _resistance(chk: _Check, raw: Any) -> Distribution | None:
+    """The ``[resistance]`` table: the acquired-resistance rate lambda per day (lognormal, or
+    fixed >= 0); None when the population has none."""
+    if raw is None:
+        return None
+    dist = chk.distribution(raw, "[resistance]")
+    if dist.kind not in ("lognormal", "fixed"):
+        raise chk.error(
+            "[resistance]",
+            f"'distribution' must be lognormal or fixed (a rate per day), got {dist.kind!r}",
+        )
+    if dist.kind == "fixed" and not (math.isfinite(dist.value) and dist.value >= 0):
+        raise chk.error("[resistance]", f"'value' must be >= 0 (per day), got {dist.value!r}")
+    return dist
+
+
 def _joint(chk: _Check, raw: Any, feature: Feature, earlier: list[Feature], where: str) -> Feature:
     """``[feature.joint]``: the share of patients with both this feature and the earlier
     feature ``with`` (the marginals stay the declared probabilities)."""
@@ -686,4 +703,5 @@ def read_population(text: str, origin: str, expect_name: str | None = None) -> P
         labs=ReadOnlyDict(labs),
         origin=origin,
         tumour=_tumour(chk, doc.get("tumour", {})),
+        resistance=_resistance(chk, doc.get("resistance")),
     )

@@ -235,6 +235,13 @@ class Population:
     labs: Mapping[str, Distribution] = field(default_factory=lambda: ReadOnlyDict({}))
     #: who a trial enrols (``[eligibility]``); None: every patient with M-protein > 0
     eligibility: Eligibility | None = None
+    #: acquired-resistance rate lambda per day (``[resistance]``, lognormal or fixed); None:
+    #: no resistance onset (docs/populations.md, "Acquired resistance")
+    resistance: Distribution | None = None
+    #: enrolled shares that replace declared prevalences ({feature: share}, set by
+    #: :func:`mmmech.populations.with_mix`): applied per patient from the named sub-stream
+    #: ``mix/<feature>``, so every other draw of patient i stays the same
+    mix: Mapping[str, float] = field(default_factory=lambda: ReadOnlyDict({}))
 
     def prevalences(self) -> dict[str, float]:
         """Declared probability of every group member and feature, by name."""
@@ -341,6 +348,9 @@ class Patient:
     health: Health = field(default_factory=Health)
     origin: str = ""
     tumour: Mapping[str, float] = field(default_factory=lambda: ReadOnlyDict({}))
+    #: acquired-resistance rate lambda (per day): the drug-induced part of the net tumour rate
+    #: decays as exp(-lambda t) (:func:`mmmech.dynamics.resistance.apply_resistance`); 0: none
+    resistance_per_day: float = 0.0
 
     def tumour_scale(self, name: str) -> float:
         """The patient's tumour-kinetics multiplier `name` (``growth`` or ``sensitivity``;
@@ -373,6 +383,7 @@ class Patient:
             "age": self.age,
             "health": self.health.to_dict(),
             "tumour": dict(self.tumour),
+            "resistance_per_day": self.resistance_per_day,
             "notes": list(self.notes),
             "origin": self.origin,
         }

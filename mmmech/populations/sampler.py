@@ -4,7 +4,8 @@ Patient ``i`` of population ``P`` under seed ``s`` draws from its own random str
 ``numpy.random.SeedSequence(s, spawn_key=(crc32(P), i))``: the same patient whatever ``n``
 (as long as ``n > i``), in every arm of a trial and in every run. Properties added later draw
 from named sub-streams of the same key (:func:`substream`: the tumour-kinetics multipliers use
-``spawn_key=(crc32(P), i, crc32(b"tumour"))``), so adding them changes no existing draw.
+``spawn_key=(crc32(P), i, crc32(b"tumour"))``), so adding them changes no existing draw; a
+trial's enrolled mix (:func:`mmmech.populations.with_mix`) draws from ``mix/<feature>``.
 """
 
 from __future__ import annotations
@@ -196,6 +197,15 @@ def _tumour_scales(population: Population, index: int, seed: int) -> dict[str, f
     return out
 
 
+def _resistance(population: Population, index: int, seed: int) -> float:
+    """The patient's acquired-resistance rate (per day) from its own ``resistance`` sub-stream
+    (0 when the population has no ``[resistance]``), so it changes no other draw."""
+    if population.resistance is None:
+        return 0.0
+    rng = substream(population.name, index, seed, "resistance")
+    return _bounded(population.resistance, _z(rng.random()))
+
+
 def _feature_probability(f: Feature, drawn: list[str]) -> float:
     """The probability of feature `f` given the features `drawn` so far: its marginal, or for
     a joint feature (``[feature.joint]``) its conditional on the partner drawn earlier,
@@ -209,6 +219,68 @@ def _feature_probability(f: Feature, drawn: list[str]) -> float:
     if f.joint_with in drawn:
         return f.joint_probability / pa if pa > 0 else 0.0
     return (f.probability - f.joint_probability) / (1.0 - pa) if pa < 1 else 0.0
+
+
+def _mixed(population: Population, index: int, seed: int, features: list[str]) -> list[str]:
+    """`features` with the population's enrolled mix (``Population.mix``) applied.
+
+    For a feature or group member with declared probability ``p`` and enrolled share ``q``:
+    if ``q > p`` a patient without it gets it with probability ``(q - p) / (1 - p)`` (in a
+    group it replaces the member the patient had); if ``q < p`` a patient with it loses it with
+    probability ``(p - q) / p`` (in a group the patient then gets another member, or none, in
+    proportion to their declared shares). The marginal becomes ``q`` and every other member
+    keeps its share relative to the others (``p_j (1 - q) / (1 - p)``). The uniforms come from
+    the patient's sub-stream ``mix/<feature>`` (:func:`substream`), so patient ``i`` keeps
+    every other draw and changes only where the mix moves them."""
+    out = list(features)
+    for name, share in population.mix.items():
+        rng = substream(population.name, index, seed, f"mix/{name}")
+        u1, u2 = rng.random(), rng.random()
+        group = next((g for g in population.groups if any(m.name == name for m in g.members)), None)
+        if group is None:
+            f = next(f for f in population.features if f.name == name)
+            p = f.probability
+            if name in out:
+                if share < p and u1 < (p - share) / p:
+                    out.remove(name)
+            elif share > p and u1 < (share - p) / (1.0 - p):
+                out.append(name)
+            continue
+        members = {m.name: m.probability for m in group.members}
+        p = members[name]
+        had = next((k for k in out if k in members), None)
+        if had != name:
+            if share > p and u1 < (share - p) / (1.0 - p):
+                if had is None:
+                    out.append(name)  # a group member is placed where the group's draw sits
+                    out = _group_order(population, out)
+                else:
+                    out[out.index(had)] = name
+            continue
+        if share < p and u1 < (p - share) / p:
+            # another member (or none) in proportion to the declared shares of the rest
+            acc, pick = 0.0, None
+            rest = 1.0 - p
+            for k, pk in members.items():
+                if k == name:
+                    continue
+                acc += pk / rest if rest > 0 else 0.0
+                if u2 < acc:
+                    pick = k
+                    break
+            if pick is None:
+                out.remove(name)
+            else:
+                out[out.index(name)] = pick
+    return out
+
+
+def _group_order(population: Population, features: list[str]) -> list[str]:
+    """`features` in the sampler's order (groups in file order, then features)."""
+    order = [m.name for g in population.groups for m in g.members]
+    order += [f.name for f in population.features]
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(features, key=lambda k: rank.get(k, len(order)))
 
 
 def patient(population: Population, index: int, seed: int) -> Patient:
@@ -229,6 +301,12 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         if rng.random() < _feature_probability(f, features):
             features.append(f.name)
             contexts.extend(c for c in f.contexts if c not in contexts)
+    if population.mix:
+        features = _group_order(population, _mixed(population, index, seed, features))
+        adds = population.context_of()
+        contexts = []
+        for name in features:
+            contexts.extend(c for c in adds.get(name, ()) if c not in contexts)
     u = rng.random()
     acc, isotype = 0.0, ""
     for name, share in population.isotype.shares.items():
@@ -259,6 +337,7 @@ def patient(population: Population, index: int, seed: int) -> Patient:
         age=age,
         notes=tuple(notes),
         tumour=ReadOnlyDict(_tumour_scales(population, index, seed)),
+        resistance_per_day=_resistance(population, index, seed),
         health=_labs(population, index, seed),
     )
 

@@ -248,6 +248,7 @@ def simulate_arm(
         m_protein=[p.m_protein_g_dL for p in patients],
         follow_up_days=follow_up_days,
         tumour_scales=[dict(p.tumour) or None for p in patients],
+        resistance_per_day=[getattr(p, "resistance_per_day", 0.0) for p in patients],
         **cohort,
     )
     day = res.hours / 24.0

@@ -69,6 +69,8 @@ __all__ = ["TrialResult", "run_trial", "trial", "enrol", "MAX_PATIENTS"]
 _FUNC = "trial"
 #: most patients one trial enrols (memory of the per-patient rows and the journal)
 MAX_PATIENTS = 1_000_000
+#: longest follow-up a trial accepts (20 years)
+MAX_FOLLOW_UP_MONTHS = 240.0
 _INEXACT = "the network integration hit max_steps"
 
 
@@ -409,6 +411,22 @@ _NO_PK_VAR_NOTE = (
 )
 
 
+def check_follow_up_months(value: Any, func: str) -> float | None:
+    """`value` as a follow-up in months (None stays None), or one line naming the argument."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not (0 < float(value) <= MAX_FOLLOW_UP_MONTHS)
+    ):
+        raise InvalidInputError(
+            f"{func}(): follow_up_months must be a number in (0, {MAX_FOLLOW_UP_MONTHS:g}], "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
 def run_trial(
     arms: Sequence[Any],
     population: Population | str = "ndmm",
@@ -416,6 +434,7 @@ def run_trial(
     seed: int = 0,
     *,
     cycles: int | None = None,
+    follow_up_months: float | None = None,
     context: str = "marrow",
     model: Any = "myeloma",
     step_hours: float = 4.0,
@@ -451,6 +470,11 @@ def run_trial(
         followed up to the longest arm's treatment span; a fixed regimen that ends earlier is
         followed untreated (concentrations decay from the last doses), and a regimen given until
         progression (Rd, or VRd's Rd maintenance) is given to the end of the follow-up.
+    follow_up_months : float, optional
+        Follow every arm for at least this long (months of 365.25/12 days): a regimen given
+        until progression is given for every whole cycle that ends within it, a fixed regimen
+        is followed untreated after its last cycle. Default None: the longest arm's treatment
+        span (above). Needed to estimate a median PFS longer than 12 cycles.
     context : str
         Cellular context before each patient's own (default marrow).
     workers, scheduler, client
@@ -554,6 +578,9 @@ def run_trial(
             label, k = f"{nm} ({k})", k + 1
         names.append(label)
     follow = float(max(arm_horizon_days(a, cycles) for a in arm_specs))
+    months = check_follow_up_months(follow_up_months, func)
+    if months is not None:
+        follow = max(follow, float(math.ceil(months * DAYS_PER_MONTH)))
     # an arm given until progression is treated to the end of the common follow-up
     cyc = tuple(arm_cycles_through(a, arm_cycles(a, cycles), follow) for a in arm_specs)
     spec = _TrialSpec(

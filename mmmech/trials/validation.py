@@ -36,7 +36,7 @@ from ..exceptions import InvalidInputError
 from ..populations import Eligibility, subgroup_population
 from ..utils import did_you_mean
 from .enrolment import describe_eligibility, load_trial_enrolment, trial_population
-from .run import MAX_PATIENTS, run_trial
+from .run import MAX_PATIENTS, check_follow_up_months, run_trial
 
 __all__ = [
     "POPULATION_GAPS",
@@ -121,6 +121,8 @@ class ValidationResult:
     seed: int
     cycles: int | None
     rows: list[TrialComparison]
+    #: the follow-up asked for (months), or None: each trial's treatment span
+    follow_up_months: float | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     #: the calibrated parameter file the arms ran with (``{"name", "file", "version"}``), or
     #: None: the model's defaults
@@ -140,6 +142,7 @@ class ValidationResult:
             "patients": self.patients,
             "seed": self.seed,
             "cycles": self.cycles,
+            "follow_up_months": self.follow_up_months,
             "trials": [r.to_dict() for r in self.rows],
             "summary": self.summary,
             "parameters": self.parameters,
@@ -147,8 +150,8 @@ class ValidationResult:
                 "validation only: no number of the model was set from these trials",
                 "observed values are the data file's (trials/combination_trials.toml); a "
                 "missing value was not read in any source",
-                "predicted PFS is censored at the end of the simulated cycles; 'not reached' "
-                "is null",
+                "predicted PFS is censored at the end of the follow-up (follow_up_months, or "
+                "the arms' treatment span); 'not reached' is null",
             ],
         }
 
@@ -353,6 +356,7 @@ def validate_trials(
     patients: int = 100,
     seed: int = 0,
     cycles: int | None = None,
+    follow_up_months: float | None = None,
     ids: Sequence[str] | None = None,
     progress: bool | None = False,
     on_trial: Callable[[TrialComparison], None] | None = None,
@@ -367,6 +371,9 @@ def validate_trials(
         ``combination_trials``.
     patients, seed, cycles : the virtual trial of each simulated trial (same patients in both
         arms; :func:`mmmech.trials.run_trial`).
+    follow_up_months : every simulated trial followed at least this long (arms given until
+        progression treated throughout; :func:`mmmech.trials.run_trial`); None: the arms'
+        treatment span (12 cycles by default), too short for most trials' median PFS.
     ids : only these trial ids (in the data file's order); unknown ids are an error.
     on_trial : called with each finished row (progress reporting).
     enrolment : per-trial enrolment criteria (trial id -> :class:`mmmech.populations.Eligibility`),
@@ -380,6 +387,7 @@ def validate_trials(
     seed = check_seed(seed, _FUNC)
     if cycles is not None:
         cycles = check_int(cycles, _FUNC, "cycles", minimum=1)
+    follow_up_months = check_follow_up_months(follow_up_months, _FUNC)
     loaded = (
         load_combination_trials()
         if trials is None
@@ -436,6 +444,7 @@ def validate_trials(
                 patients=patients,
                 seed=seed,
                 cycles=cycles,
+                follow_up_months=follow_up_months,
                 progress=progress,
                 **trial_kw,
             )
@@ -462,6 +471,7 @@ def validate_trials(
         patients=patients,
         seed=seed,
         cycles=cycles,
+        follow_up_months=follow_up_months,
         rows=rows,
         summary=_summary(rows),
         parameters=dict(pf) if pf is not None else None,

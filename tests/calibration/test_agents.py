@@ -159,6 +159,7 @@ def test_agent_fit_recovers_a_known_factor():
     (c,) = calibration.simulate_courses(
         [arm0], pts, follow_up_days=60, step_hours=12, pk_population="rrmm", pk_seed=1,
         efficacy_scale={"teclistamab": 0.3},
+        subgroups=cfit.subgroup_cohorts([arm0], "rrmm", 2, 1),  # its enrolled mix
     )  # fmt: skip
     pr = calibration.predict(cagents._expand(c, G, S), 1.0, 46.8)
     vals = {k: pr[k] for k in ("orr", "vgpr_or_better", "cr_or_better")}

@@ -26,9 +26,11 @@ def _synthetic(arm_id: str, kind: str, drug: str, factor: float, n: int = 150):
     arm0 = ARMS[arm_id]
     pts, _ = enrol("rrmm", KW["patients"], KW["seed"])
     G, S = cagents.resampled_multipliers("rrmm", pts, KW["seed"], KW["draws"])
+    # the arm's own cohort (its enrolled mix, if any), as calibrate_agents runs it
+    subs = cfit.subgroup_cohorts([arm0], "rrmm", KW["patients"], KW["seed"])
     (c,) = calibration.simulate_courses(
         [arm0], pts, follow_up_days=KW["follow_up_days"], step_hours=KW["step_hours"],
-        pk_population="rrmm", pk_seed=KW["seed"], **{kind: {drug: factor}},
+        pk_population="rrmm", pk_seed=KW["seed"], subgroups=subs, **{kind: {drug: factor}},
     )  # fmt: skip
     pr = calibration.predict(cagents._expand(c, G, S), 1.0, 46.8)
     vals = {k: pr[k] for k in ("orr", "vgpr_or_better", "cr_or_better")}
@@ -63,9 +65,12 @@ def test_teclistamab_factor_reaches_its_arm():
     pts, _ = enrol("rrmm", 2, 1)
     arm = ARMS["majestec1_teclistamab"]
     out = {}
+    subs = cfit.subgroup_cohorts([arm], "rrmm", 2, 1)  # its enrolled T-cell count
     for f in (0.15, 0.5, 1.0):
         kw = {} if f == 1.0 else {"efficacy_scale": {"teclistamab": f}}
-        (c,) = calibration.simulate_courses([arm], pts, follow_up_days=90, step_hours=12, **kw)
+        (c,) = calibration.simulate_courses(
+            [arm], pts, follow_up_days=90, step_hours=12, subgroups=subs, **kw
+        )
         out[f] = (c, calibration.predict(c, 1.0, 46.8))
     b = {f: out[f][0].b for f in out}
     assert np.all(b[0.15] <= b[0.5] + 1e-12) and np.all(b[0.5] <= b[1.0] + 1e-12)

@@ -18,7 +18,8 @@ def test_subgroup_cohort_forces_the_context_and_keeps_the_patients():
     assert arm.subgroup == "t11_14"
     base, _ = trials.enrol("rrmm", 12, 1)
     sub = subgroup_cohorts([arm, _arm("kumar2017_venetoclax_all")], "rrmm", 12, 1)
-    assert set(sub) == {"t11_14"}
+    # the "all" arm has its own cohort too: its enrolled t(11;14) share (population_mix)
+    assert set(sub) == {"t11_14", "mix:kumar2017_venetoclax_all"}
     forced = sub["t11_14"]
     assert [p.index for p in forced] == [p.index for p in base]
     assert all("t11_14" in p.contexts for p in forced)

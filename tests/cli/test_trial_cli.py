@@ -70,3 +70,14 @@ def test_trial_report_embeds_the_json_result(capsys, tmp_path):
     assert [a["name"] for a in doc["arms"]] == [a["name"] for a in d["arms"]]
     assert [a["orr"] for a in doc["arms"]] == [a["orr"] for a in d["arms"]]
     assert not re.search(r"<script[^>]+src=", text)  # self-contained: no external scripts
+
+
+def test_trial_follow_up_months_flag(capsys):
+    argv = ["trial", "Rd", "--patients", "1", "--seed", "2", "--cycles", "1", "--quiet"]
+    assert main([*argv, "--follow-up-months", "3", "--no-toxicity", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # 3 months = 92 days: Rd (until progression) is given 3 whole 28-day cycles
+    assert d["arms"][0]["cycles"] == 3
+    assert d["follow_up_months"] == 92 * 12 / 365.25
+    bad = _cli("Rd", "--patients", "1", "--follow-up-months", "0")
+    assert_one_line_error(bad, "follow_up_months")

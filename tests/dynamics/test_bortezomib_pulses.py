@@ -12,11 +12,18 @@ constant on a stress node (misfolded protein, NOXA, CHOP, the apoptosis readout)
 pulse instead of committing the cell: it lowers the peak and never raises it.
 """
 
+import math
+
 import numpy as np
 import pytest
 
+from mmmech import drugs as _drugs
 from mmmech import dynamics
+from mmmech.dynamics.pulse import pulse_assay
+from mmmech.exceptions import InvalidInputError
 from mmmech.resources import data_file
+from mmmech.scoring import assay_cells, assay_model
+from mmmech.simulation.simulator import simulate_batch
 
 STEP = 6.0
 APEX_MEDIAN_TTP_D = 6.22 * 30.4375  # 189 d
@@ -77,3 +84,78 @@ def test_a_slow_symmetric_time_constant_does_not_commit_cells(tmp_path, node):
     base = _peak_apoptosis_with_tau(tmp_path, node, 1.0)
     slow = _peak_apoptosis_with_tau(tmp_path, node, 24.0)
     assert slow <= base + 1e-9
+
+
+# --- pulse (washout) assays in vitro (round 8; docs/dynamics.md, "Bortezomib pulses, round 8") ---
+# mmmech.dynamics.pulse.pulse_assay: the drug for `exposure_h` hours, then drug-free medium;
+# relative cell number after 72 h with the culture rates of mmmech.scoring.assay_model.
+
+
+CELL_LINE = assay_model("cell_line")
+
+
+@pytest.mark.parametrize(("drug", "conc"), [("bortezomib", 30.0), ("dexamethasone", 100.0)])
+def test_continuous_exposure_converges_to_the_steady_state_assay(drug, conc):
+    # differential: held for the whole assay and without binding kinetics, the pulse assay's
+    # growth rate at the end (last 24 h) is the steady-state assay's (mmmech score) rate
+    df = simulate_batch("myeloma", [{}, {drug: conc}], context="cell_line")
+    ro = {k: df[k].to_numpy()[None, :] for k in ("proliferation", "apoptosis", "immune_killing")}
+    steady = float(assay_cells(ro, 72.0, CELL_LINE)[0, 1])
+    res = pulse_assay(drug, conc, 72.0, CELL_LINE, binding_kinetics=False)
+    i48 = int(np.searchsorted(res.hour, 48.0))
+    slope = (res.log_ratio[-1] - res.log_ratio[i48]) / (res.hour[-1] - res.hour[i48])
+    assert slope == pytest.approx(math.log(steady) / 72.0, rel=1e-3)
+    # the network's start-up transient only delays the effect: never stronger than steady state
+    assert res.viability >= steady - 1e-9
+
+
+def test_pulse_kill_is_monotone_in_concentration_and_exposure():
+    by_conc = [pulse_assay("bortezomib", c, 4.0, CELL_LINE).viability for c in (30, 100, 300)]
+    by_time = [pulse_assay("bortezomib", 100.0, t, CELL_LINE).viability for t in (1, 8, 72)]
+    assert all(a >= b - 1e-9 for a, b in zip(by_conc, by_conc[1:], strict=False))
+    assert all(a >= b - 1e-9 for a, b in zip(by_time, by_time[1:], strict=False))
+    assert by_time[-1] < by_time[0]  # continuous exposure kills more than a 1-h pulse
+
+
+def test_carfilzomib_occupancy_recovers_more_slowly_than_bortezomib_after_a_brief_exposure():
+    # known answer (PLoS One 2011, DOI:10.1371/journal.pone.0027996, abstract): after brief
+    # exposure, "a slower rate of recovery of proteasome activity" with carfilzomib than with
+    # bortezomib, in parental and resistant HT-29 cells. Model: PSMB5 occupancy 24 h after a
+    # 1-h pulse at 100 nM (covalent recovery t1/2 70.8 h against reversible dissociation 1.83 h)
+    bz = pulse_assay("bortezomib", 100.0, 1.0, CELL_LINE)
+    cf = pulse_assay("carfilzomib", 100.0, 1.0, CELL_LINE)
+    i = int(np.searchsorted(bz.hour, 25.0))
+    assert bz.hour[i] == pytest.approx(25.0) and cf.hour[i] == pytest.approx(25.0)
+    assert cf.occupancy["PSMB5"][i] > 0.2 > bz.occupancy["PSMB5"][i]
+
+
+@pytest.mark.parametrize("conc", [300.0, 1000.0])
+def test_carfilzomib_is_more_cytotoxic_than_bortezomib_after_a_brief_exposure(conc):
+    # known answer (Demo et al., Cancer Res 2007, DOI:10.1158/0008-5472.CAN-06-4086, abstract):
+    # "PR-171 [carfilzomib] is more cytotoxic than bortezomib following brief treatments that
+    # mimic the in vivo pharmacokinetics of both molecules"; here 1 h at equal concentration
+    v = pulse_assay("bortezomib", conc, 1.0, CELL_LINE).viability
+    k = pulse_assay("carfilzomib", conc, 1.0, CELL_LINE).viability
+    assert k < v
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recorded fault (docs/dynamics.md, 'Bortezomib pulses, round 8'): a 1-h bortezomib "
+    "pulse at its clinical Cmax leaves 99.5% of the myeloma line's cells at 72 h in the model "
+    "(continuous 30 nM: 9%). Shabaneh et al. 2013 (DOI:10.1371/journal.pone.0056132) study "
+    "the sensitivity of myeloma cells to a clinically relevant bolus of bortezomib; their "
+    "pulse viabilities were not reached, so the size of the kill is not sourced",
+)
+def test_a_clinically_sized_bortezomib_pulse_kills_some_myeloma_cells():
+    # the library reference Cmax after 1.3 mg/m2 IV (112 ng/mL, about 0.29 uM) for 1 h;
+    # threshold a convention: at least 10% fewer cells than the untreated control at 72 h
+    cmax = float(_drugs.get("bortezomib").reference_nM)
+    assert pulse_assay("bortezomib", cmax, 1.0, CELL_LINE).viability <= 0.9
+
+
+def test_pulse_assay_rejects_bad_arguments():
+    with pytest.raises(InvalidInputError, match="exposure_h"):
+        pulse_assay("bortezomib", 10.0, 0.0, CELL_LINE)
+    with pytest.raises(InvalidInputError, match="assay"):
+        pulse_assay("bortezomib", 10.0, 1.0, "cell_line")

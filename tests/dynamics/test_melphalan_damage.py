@@ -147,9 +147,11 @@ def test_a_one_hour_exposure_leaves_damage_for_days_and_never_worsens_the_course
         ],
         cycles=7,
     )
-    # no melphalan: oral doses have no PK model, so 'omit' leaves them out (a held reference
-    # does not scale with the dose)
-    (none,) = simulate_regimens([{"regimen": "mp", "drop": ["prednisone"]}], cycles=7, no_pk="omit")
+    # no melphalan: round 8 (pkadd) gave oral melphalan a PK model, so 'omit' no longer leaves
+    # it out; a vanishing dose does (the regimen keeps its schedule and horizon)
+    (none,) = simulate_regimens(
+        [{"regimen": "mp", "drop": ["prednisone"], "dose_scale": {"melphalan": 1e-6}}], cycles=7
+    )
     tc = hdm.timecourse
     occ, day = tc["occupancy_melphalan_DNA"].to_numpy(), tc["day"].to_numpy()
     i = int(np.argmax(occ))
@@ -165,15 +167,25 @@ def test_a_one_hour_exposure_leaves_damage_for_days_and_never_worsens_the_course
 
 
 def test_held_oral_doses_stand_for_the_labelled_exposure_time():
+    """A route the PK model does not cover is held at the reference for `held_exposure_h`
+    hours (round 8: oral melphalan has a PK model, so the held path is exercised with SC);
+    an oral dose integrates to the PK model's exposure, F D / CL."""
+    from mmmech import pk
     from mmmech.dynamics.regimen import _conc_intervals
     from mmmech.regimens import DoseEvent
 
     k = _kin()
-    ev = [DoseEvent(day=1, drug="melphalan", amount=16.2, unit="mg", route="po")]
+    ev = [DoseEvent(day=1, drug="melphalan", amount=16.2, unit="mg", route="sc")]
     edges = np.arange(0.0, 48.0 + 1e-9, 0.25)
     c = _conc_intervals("melphalan", ev, edges, "reference", {})
     ref = drugs.get("melphalan").reference_nM
     assert float(np.sum(c) * 0.25) == pytest.approx(ref * k.held_exposure_h, rel=1e-9)
+    po = [DoseEvent(day=1, drug="melphalan", amount=16.2, unit="mg", route="po")]
+    c_po = _conc_intervals("melphalan", po, edges, "reference", {})
+    m = pk.model("melphalan")
+    mw = drugs.get("melphalan").mol_weight
+    expect_nm_h = m.absorption["oral"].f * 16.2 / m.disposition.cl / mw * 1e6
+    assert float(np.sum(c_po) * 0.25) == pytest.approx(expect_nm_h, rel=1e-4)
 
 
 def test_damage_records_and_arguments_are_checked():

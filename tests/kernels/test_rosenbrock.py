@@ -459,3 +459,167 @@ def test_a_rule_reading_the_same_edge_twice_equals_the_reference(rule):
     # and both follow an independent stiff solver on the same derivative
     c = _lsoda_course(cm, mask, value, y0, cols, vals, 2.0)
     np.testing.assert_allclose(a[0], c, atol=2e-5, rtol=0)
+
+
+# ------------------------------------------------------------------ expdp5 (explicit, Lawson form)
+
+
+def _expdp5_step(y, h, lam, N):
+    """One expdp5 step of the scalar y' = -lam y + N(y) written from the reference's tableau
+    (``ref.EXP_*``, the formulas of ``course_arrays(method="expdp5")``): (y_new, error)."""
+    c, A, E = ref.EXP_C, ref.EXP_A, ref.EXP_E
+    n0 = N(y)
+    g = n0 / lam
+    z = y - g
+    al = [np.exp(-lam * cs * h) for cs in c]
+    Rt = [0.0]
+    x = y
+    for s in range(1, len(c)):
+        x = g + al[s] * (z + h * sum(A[s][j] * Rt[j] for j in range(s)))
+        Rt.append((N(x) - n0) / al[s])
+    return x, h * al[-1] * sum(e * r for e, r in zip(E, Rt, strict=True))
+
+
+def test_expdp5_is_fifth_order_and_exact_for_a_constant_right_hand_side():
+    """On y' = -y + y^2/2 (exact: y = 1 / (1/2 + (1/y0 - 1/2) e^t)) the local error falls as
+    h^6 and the embedded estimate as h^5; with N constant (a settled network's relaxation) one
+    step of any size is exact, where an explicit pair would be unstable (h = 50)."""
+
+    def exact(y0, t):
+        return 1.0 / (0.5 + (1.0 / y0 - 0.5) * np.exp(t))
+
+    hs = (0.2, 0.1, 0.05)
+    err = [abs(_expdp5_step(0.8, h, 1.0, lambda v: 0.5 * v * v)[0] - exact(0.8, h)) for h in hs]
+    est = [abs(_expdp5_step(0.8, h, 1.0, lambda v: 0.5 * v * v)[1]) for h in hs]
+    orders = np.log2(np.array(err[:-1]) / np.array(err[1:]))
+    est_orders = np.log2(np.array(est[:-1]) / np.array(est[1:]))
+    assert np.all(orders > ref.EXP_ELO + 0.6) and np.all(orders < ref.EXP_ELO + 1.4)
+    assert np.all(est_orders > ref.EXP_ELO - 0.5) and np.all(est_orders < ref.EXP_ELO + 0.3)
+    for h in (0.5, 4.0, 50.0):
+        y1, e = _expdp5_step(0.9, h, 2.0, lambda v: 0.3)
+        assert abs(y1 - (0.15 + (0.9 - 0.15) * np.exp(-2.0 * h))) < 1e-15 and abs(e) < 1e-15
+
+
+@needs_kernel
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    R=st.integers(1, 18),
+    K=st.integers(1, 4),
+    jump=st.booleans(),
+    stretch=st.sampled_from([1.0, 1.1]),
+)
+def test_expdp5_kernel_equals_reference_on_random_networks(seed, R, K, jump, stretch):
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(14, n_inputs=3, seed=seed)
+    mask, value, y0, cols = _regimens(cm, R, seed)
+    vals = np.random.default_rng(seed + 1).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    args = (cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000)
+    kw = dict(stretch=stretch, jump_step=jump, method="expdp5")
+    a = kern.course(*args, 2, **kw)
+    b = ref.course(*args, **kw)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-9, rtol=0)
+    assert a[2].tolist() == b[2].tolist()
+    assert a[3].tolist() == b[3].tolist()
+    # within the tolerance's order of RODAS4
+    r4 = kern.course(*args, 1, stretch=stretch, jump_step=jump)
+    np.testing.assert_allclose(a[0], r4[0], atol=1e-4, rtol=0)
+    # fixed steps as well
+    a = kern.course(*args, 1, 0.05, 3, method="expdp5")
+    b = ref.course(*args, 0, 0.05, 3, method="expdp5")
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist() == [3 * K] * R
+
+
+@pytest.mark.parametrize("rtol", [1e-4, 1e-6])
+@pytest.mark.parametrize("backend", ["python", "cython"])
+def test_expdp5_course_agrees_with_radau_and_lsoda(radau_case, rtol, backend):
+    if backend == "cython" and not _kernels.available("_rosenbrock"):
+        pytest.skip("kernels not built")
+    cm, mask, value, y0, cols, vals, dt, want = radau_case
+    outn = np.arange(cm.n_nodes)
+    out, y, ok, steps = network_course(
+        cm, mask, value, y0, cols, vals, dt, outn, rtol=rtol, atol=rtol * 1e-3, backend=backend,
+        method="expdp5",
+    )  # fmt: skip
+    assert ok.all() and (steps >= vals.shape[1]).all()
+    assert np.abs(out - want).max() <= 20 * rtol
+    np.testing.assert_allclose(y, want[:, -1], atol=20 * rtol)
+
+
+@needs_kernel
+def test_expdp5_results_do_not_depend_on_threads_or_batching():
+    kern = _kernels.load("_rosenbrock")
+    cm = random_logic_model(20, n_inputs=3, seed=2)
+    mask, value, y0, cols = _regimens(cm, 37, 9)
+    vals = np.random.default_rng(3).uniform(0, 1, (37, 4, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    args = (cm, reg, cols, vals, 2.0, outn, 1e-5, 1e-8, 10000)
+    one = kern.course(*args, 1, jump_step=True, method="expdp5")
+    two = kern.course(*args, 2, jump_step=True, method="expdp5")
+    np.testing.assert_array_equal(one[0], two[0])
+    sub = _reg(cm, mask[5:6], value[5:6], y0[5:6])
+    alone = kern.course(
+        cm, sub, cols, vals[5:6], 2.0, outn, 1e-5, 1e-8, 10000, 1, jump_step=True, method="expdp5"
+    )
+    np.testing.assert_array_equal(alone[0][0], one[0][5])
+
+
+def test_expdp5_takes_one_step_per_quiet_interval():
+    """At the fixed point with constant inputs the right-hand side is constant along the
+    solution, which the Lawson form integrates exactly: one step per interval, whatever its
+    length (an explicit pair would need several for stability)."""
+    cm = random_logic_model(12, n_inputs=3, seed=3)
+    mask, value, y0, cols = _regimens(cm, 2, 4)
+    y_ss = np.asarray(propagate.steady_state(cm, mask, value, max_steps=100000).y)
+    for backend in ("python", "auto"):
+        steps = {}
+        for K in (3, 6):
+            vals = np.repeat(value[:, None, cols], K, axis=1)
+            out, y, ok, steps[K] = network_course(
+                cm, mask, value, y_ss, cols, vals, 20.0, np.arange(cm.n_nodes), rtol=1e-6,
+                atol=1e-9, backend=backend, method="expdp5", freeze=False,
+            )  # fmt: skip
+            assert ok.all()
+            np.testing.assert_allclose(y, y_ss, atol=1e-5)  # steady_state's own tolerance
+        # the first interval grows the step from h0; every later one takes a single step
+        assert (steps[6] - steps[3]).tolist() == [3, 3]
+
+
+def test_an_unknown_method_is_one_line():
+    cm = random_logic_model(10, n_inputs=2, seed=1)
+    mask, value, y0, cols = _regimens(cm, 2, 1)
+    vals = np.zeros((2, 3, cols.size))
+    with pytest.raises(InvalidInputError, match=r"network_course\(\): method must be one of.*"):
+        network_course(cm, mask, value, y0, cols, vals, 1.0, [0], method="expdp")
+
+
+@needs_kernel
+@pytest.mark.parametrize("rule", ["A AND (A OR B)", "A AND NOT (B AND A)"])
+def test_expdp5_with_a_rule_reading_the_same_edge_twice(rule):
+    # shared literals (copies of the edge inside the kernel) and a node with tau = 2 (the
+    # stage factors exp(-c h / tau) differ between nodes of one lane)
+    from mmmech.simulation.compiled import compile_rules
+
+    kern = _kernels.load("_rosenbrock")
+    cm = compile_rules(
+        ["A", "B", "C", "D"],
+        {"C": rule, "D": "C OR NOT D"},
+        edge_params={("A", "C"): {"n": 2.0, "ec50": 0.3}},
+        tau={"C": 2.0},
+    )
+    R, K = 3, 4
+    mask, value, y0, cols = _regimens(cm, R, 7)
+    vals = np.random.default_rng(8).uniform(0, 1, (R, K, cols.size))
+    reg = _reg(cm, mask, value, y0)
+    outn = np.arange(cm.n_nodes)
+    a = kern.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, 1, method="expdp5")
+    b = ref.course(cm, reg, cols, vals, 2.0, outn, 1e-6, 1e-9, 10000, method="expdp5")
+    np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+    assert a[3].tolist() == b[3].tolist()
+    c = _lsoda_course(cm, mask, value, y0, cols, vals, 2.0)
+    np.testing.assert_allclose(a[0], c, atol=2e-5, rtol=0)

@@ -388,7 +388,9 @@ def test_enrolled_patients_equal_the_stored_sampler_output_from_before(name):
         assert p.m_protein_g_dL == old["m_protein_g_dL"] and p.age == old["age"]
         assert list(p.features) == old["features"] and dict(p.body) == old["body"]
         assert [c for c in p.contexts if c not in later] == old["contexts"]
-        assert dict(p.levels) == old["levels"]
+        # levels added later (TCellCount, round 8) are drawn after the stored ones
+        assert {k: v for k, v in p.levels.items() if k in old["levels"]} == old["levels"]
+        assert set(old["levels"]) <= set(p.levels)
     # and the stored patients left out are exactly the ineligible ones
     rule = P.load(name).eligibility.measurable
     left = {i for i in range(inside[-1].index + 1)} - {p.index for p in inside}

@@ -54,12 +54,16 @@ def write(tmp_path, text):
 LATER_FEATURE_CONTEXTS = ("len_refractory", "pi_refractory")
 
 
+LATER_LEVELS = ("TCellCount",)
+
+
 def _old_fields(p):
     return dict(
         id=p.id,
         contexts=[c for c in p.contexts if c not in LATER_FEATURE_CONTEXTS],
         features=list(p.features),
-        levels=dict(p.levels),
+        # levels added after the stored output (TCellCount, round 8) are drawn last
+        levels={k: v for k, v in p.levels.items() if k not in LATER_LEVELS},
         body=dict(p.body),
         isotype=p.isotype,
         m_protein_g_dL=p.m_protein_g_dL,

@@ -25,6 +25,7 @@ def test_arm_equals_one_cohort_call_per_patient():
             isotypes=[ISOTYPE_AS.get(p.isotype, p.isotype)],
             m_protein=[p.m_protein_g_dL],
             tumour_scales=[dict(p.tumour)],
+            resistance_per_day=[p.resistance_per_day],
         )
         assert arm.best_response[i] == one.best_response[0]
         red = 1.0 - one.m_protein[0].min() / one.m_protein[0, 0]

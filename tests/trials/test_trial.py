@@ -1,6 +1,7 @@
 """Virtual trials: determinism, batching, journal and resume, the removal invariant, errors."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -212,3 +213,43 @@ def test_until_progression_arm_is_treated_to_the_end_of_follow_up():
     assert arm_cycles_through("rd", 12, follow + 28) == 13
     # a fixed-duration regimen keeps its own length
     assert arm_cycles_through("vmp", arm_cycles("vmp", 12), 10_000) == arm_cycles("vmp", 12)
+
+
+def test_follow_up_months_extends_the_trial_and_treats_until_progression_arms():
+    # Rd is given until progression; VMP has a fixed length (9 cycles of 42 days)
+    res = trials.run_trial(
+        ["rd", "vmp"],
+        "ndmm",
+        patients=1,
+        seed=3,
+        cycles=1,
+        follow_up_months=24,
+        step_hours=24.0,
+        toxicity=False,
+    )
+    d = res.to_dict()
+    assert res.follow_up_days == math.ceil(24 * 365.25 / 12) == 731
+    assert d["follow_up_months"] == pytest.approx(731 * 12 / 365.25)
+    # Rd: every whole 28-day cycle that ends within 731 days (26 cycles = 728 days)
+    assert res.arm("rd").cycles == 26
+    # VMP keeps the one cycle asked (a fixed regimen is not prolonged), then is followed
+    assert res.arm("vmp").cycles == 1
+    # a follow-up shorter than the arms' own span changes nothing
+    short = trials.run_trial(
+        ["rd"],
+        "ndmm",
+        patients=1,
+        seed=3,
+        cycles=2,
+        follow_up_months=0.5,
+        step_hours=24.0,
+        toxicity=False,
+    )
+    assert short.follow_up_days == 56 and short.arm("rd").cycles == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 241, float("nan"), True, "12"])
+def test_bad_follow_up_months_is_one_line(bad):
+    with pytest.raises(InvalidInputError, match="follow_up_months must be a number") as e:
+        trials.run_trial(["rd"], "ndmm", patients=1, follow_up_months=bad)
+    assert "\n" not in str(e.value)

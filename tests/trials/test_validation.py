@@ -224,7 +224,16 @@ def test_cli_json_shape_and_out(tmp_path):
     assert proc.returncode == 0, proc.stderr
     d = json.loads(proc.stdout)
     assert json.loads(out.read_text()) == d
-    assert set(d) == {"patients", "seed", "cycles", "trials", "summary", "notes", "parameters"}
+    assert set(d) == {
+        "patients",
+        "seed",
+        "cycles",
+        "follow_up_months",
+        "trials",
+        "summary",
+        "notes",
+        "parameters",
+    }
     assert d["parameters"] is None  # the model's defaults (no --parameters)
     assert [t["id"] for t in d["trials"]] == ["bellini", "perseus"]
     for t in d["trials"]:
