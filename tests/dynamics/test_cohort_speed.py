@@ -41,11 +41,11 @@ def _same(a, b):
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_threaded_exposure_equals_serial(threads):
-    one = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, num_threads=1)
-    many = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, num_threads=threads)
+    one = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6)
+    many = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, exposure_threads=threads)
     _same(one, many)
     # and chunking (serial order across chunks) does not change it either
-    _same(one, simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=2, num_threads=2))
+    _same(one, simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=2, exposure_threads=2))
 
 
 def test_threaded_exposure_with_own_pk_equals_serial():
@@ -53,8 +53,8 @@ def test_threaded_exposure_with_own_pk_equals_serial():
     etas = [pk.patient_etas("ndmm", i, 7, drugs) for i in range(len(BODIES))]
     etas[2] = None  # one patient on the shared courses
     kw = {"cycles": 1, "step_hours": 6, "pk_etas": etas, "renal_crcl": [None, 45.0, None, 80, None]}
-    one = simulate_cohort("vrd", BODIES, num_threads=1, **kw)
-    _same(one, simulate_cohort("vrd", BODIES, num_threads=2, **kw))
+    one = simulate_cohort("vrd", BODIES, **kw)
+    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
     assert np.abs(one.m_protein[0] - one.m_protein[1]).max() > 0
 
 
@@ -70,9 +70,9 @@ def test_threaded_exposure_shared_course_of_other_amounts():
 
     doses = [None, plan(BODIES[1], 10.0), None, plan(BODIES[3], 15.0), None]
     kw = {"cycles": 1, "step_hours": 6, "doses": doses}
-    one = simulate_cohort("vrd", BODIES, num_threads=1, **kw)
-    _same(one, simulate_cohort("vrd", BODIES, num_threads=2, **kw))
-    _same(one, simulate_cohort("vrd", BODIES, num_threads=4, chunk=3, **kw))
+    one = simulate_cohort("vrd", BODIES, **kw)
+    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
+    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=4, chunk=3, **kw))
 
 
 @settings(max_examples=40, deadline=None)
@@ -188,6 +188,13 @@ def test_fft_superpose_shared_dose_transforms(T):
     )
     assert np.array_equal(_fft_superpose(doses, units, which), former)
     assert np.array_equal(_fft_superpose(full, units), former)
+
+
+def test_exposure_threads_checked():
+    from mmmech.exceptions import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=r"exposure_threads must be an integer >= 0"):
+        simulate_cohort("vrd", BODIES, cycles=1, exposure_threads=-1)
 
 
 @pytest.mark.parametrize("context", ["marrow", ["marrow", "del17p"], ["marrow", "t4_14"]])
