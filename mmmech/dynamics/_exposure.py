@@ -31,12 +31,24 @@ from .regimen import (
 )
 
 
-def _fft_superpose(dose: np.ndarray, unit: np.ndarray) -> np.ndarray:
+def _fft_superpose(
+    dose: np.ndarray, unit: np.ndarray, which: np.ndarray | None = None
+) -> np.ndarray:
     """Row by row, the causal convolution ``out[i] = sum_q dose[q] * unit[i - q]`` (a unit
-    course shifted to every dose and scaled by its amount) by FFT, clipped at 0 (rounding)."""
-    T = dose.shape[1]
+    course shifted to every dose and scaled by its amount) by FFT, clipped at 0 (rounding).
+    `which`: row i uses ``dose[which[i]]`` (patients with the same doses share one transform;
+    a row's transform does not depend on the other rows, so the same bits)."""
+    T = unit.shape[1]
     nfft = 1 << (2 * T - 1).bit_length()
-    out = np.fft.irfft(np.fft.rfft(dose, nfft) * np.fft.rfft(unit, nfft), nfft)[:, :T]
+    # the product written as one expression on a fresh left operand, as before: NumPy may then
+    # multiply in place (temporary elision), and its in-place complex multiply can round
+    # differently from the out-of-place one, so this form keeps the former bits
+    if which is None:
+        prod = np.fft.rfft(dose, nfft) * np.fft.rfft(unit, nfft)
+    else:
+        fd = np.fft.rfft(dose, nfft)
+        prod = fd[which] * np.fft.rfft(unit, nfft)
+    out = np.fft.irfft(prod, nfft)[:, :T]
     return np.maximum(out, 0.0)
 
 
@@ -62,7 +74,9 @@ def _own_courses(
     out = np.zeros((n, n_out))
     rows: dict[str, list[int]] = {}
     units: dict[str, list[np.ndarray]] = {}
-    doses: dict[str, list[np.ndarray]] = {}
+    doses: dict[str, list[np.ndarray]] = {}  # per route, each distinct dose vector once
+    dose_idx: dict[str, list[int]] = {}  # per route and row, its dose vector
+    dose_of: dict[Any, int] = {}
     for i, (ev, m) in enumerate(zip(events, models, strict=True)):
         mine = [e for e in ev if e.drug == drug]
         if not mine:
@@ -90,13 +104,17 @@ def _own_courses(
             amounts = np.array([e.amount for e in mine], dtype=float)
             route_arr = np.array(routes, dtype=object)
             for r, u in mine_units.items():
-                vec = np.zeros(n_out)
                 on = (route_arr == r) & (offs < n_out)
-                # in dose order, as one += per dose (repeated offsets accumulate in order)
-                np.add.at(vec, offs[on], amounts[on])
+                key = (r, offs[on].tobytes(), amounts[on].tobytes())
+                if key not in dose_of:
+                    vec = np.zeros(n_out)
+                    # in dose order, as one += per dose (repeated offsets accumulate in order)
+                    np.add.at(vec, offs[on], amounts[on])
+                    dose_of[key] = len(doses.setdefault(r, []))
+                    doses[r].append(vec)
                 rows.setdefault(r, []).append(i)
                 units.setdefault(r, []).append(u)
-                doses.setdefault(r, []).append(vec)
+                dose_idx.setdefault(r, []).append(dose_of[key])
             continue
         out[i] = direct_fn(i, m, mine)
     nfft = 1 << (2 * n_out - 1).bit_length()
@@ -104,8 +122,11 @@ def _own_courses(
     for r, idx in rows.items():
         for a in range(0, len(idx), block):
             sel = idx[a : a + block]
+            used, which = np.unique(np.asarray(dose_idx[r][a : a + block]), return_inverse=True)
             out[sel] += _fft_superpose(
-                np.stack(doses[r][a : a + block]), np.stack(units[r][a : a + block])
+                np.stack([doses[r][k] for k in used.tolist()]),
+                np.stack(units[r][a : a + block]),
+                which.reshape(-1),
             )
     return out
 

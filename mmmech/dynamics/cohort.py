@@ -19,22 +19,27 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import _kernels
 from .. import pk as _pk
 from .. import regimens as _regimens
+from .._kernels import _superpose_ref
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
+from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
 from ._exposure import _own_fine, _own_sub, _patient_pk, _patient_pk_args
-from .imwg import classify
+from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
     HOURS_PER_MODEL_TIME,
@@ -87,6 +92,42 @@ def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.asarray(reps, dtype=np.int64), inverse
 
 
+def _pk_key(drug: str, events: list[Any], covariates: dict[str, float]) -> Any:
+    """``(key, amount, linear, doses)`` under which :func:`_pk_cached` keeps `drug`'s course of
+    these `events`, or None when it is never cached (no doses, or doses of different amounts)."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1:
+        return None
+    a = float(amounts.pop())
+    linear = _has_pk(drug)
+    used: tuple[tuple[str, float], ...] = ()
+    if linear:
+        m = _pk.model(drug)
+        numeric = {c.name for c in m.covariates if c.form != "note"}
+        used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
+    return key, a, linear, mine
+
+
+def _pk_entry(
+    drug: str,
+    events: list[Any],
+    mine: list[Any],
+    times_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+    notes: list[str],
+    grid_h: float | None,
+    on_grid: bool = False,
+) -> np.ndarray:
+    """The course :func:`_pk_cached` keeps for a new key (the doses of the row that makes it)."""
+    c = _superposed(drug, mine, times_h, covariates, notes, grid_h, on_grid)
+    if c is None:
+        c = _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
+    return c
+
+
 def _pk_cached(
     cache: dict[Any, tuple[float, np.ndarray]],
     drug: str,
@@ -96,32 +137,59 @@ def _pk_cached(
     covariates: dict[str, float],
     notes: list[str],
     grid_h: float | None = None,
+    on_grid: bool = False,
 ) -> np.ndarray:
     """:func:`mmmech.dynamics.regimen._conc_matrix`, reused between patients with the same
     dosing days and routes and the same PK covariates: the PK models are linear in the dose, so a
     patient whose doses are all `a` mg gets the cached course times ``a / a0``. A drug without a
     PK model (held at its reference exposure) is reused only for identical doses."""
-    mine = [e for e in events if e.drug == drug]
-    amounts = {e.amount for e in mine}
-    if not mine or len(amounts) != 1:
+    k = _pk_key(drug, events, covariates)
+    if k is None:
         return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-    a = float(amounts.pop())
-    linear = _has_pk(drug)
-    used: tuple[tuple[str, float], ...] = ()
-    if linear:
-        m = _pk.model(drug)
-        numeric = {c.name for c in m.covariates if c.form != "note"}
-        used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
-    key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
+    key, a, linear, mine = k
     if key not in cache:
         if not (linear and a > 0):
             return _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-        c = _superposed(drug, mine, times_h, covariates, notes, grid_h)
-        if c is None:
-            c = _conc_matrix(drug, events, times_h, no_pk, covariates, notes)
-        cache[key] = (a, c)
+        cache[key] = (
+            a,
+            _pk_entry(drug, events, mine, times_h, no_pk, covariates, notes, grid_h, on_grid),
+        )
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
+
+
+def _grid_shifts(mine: list[Any], step_h: float) -> np.ndarray | None:
+    """The doses' offsets on a grid of `step_h` hours from the first dose (``(day - 1) * 24 /
+    step_h``, dose by dose), or None when one is off the grid by more than 1e-9."""
+    q = (np.array([e.day for e in mine], dtype=float) - 1.0) * 24.0 / step_h
+    whole = np.rint(q)
+    if bool(np.any(np.abs(q - whole) > 1e-9)):
+        return None
+    return whole.astype(np.int64)
+
+
+def _shift_add(
+    out: np.ndarray,
+    units: list[np.ndarray],
+    mine: list[Any],
+    shifts: np.ndarray,
+    route_of: dict[str, int],
+    amount: float | None = None,
+) -> None:
+    """``out[q:] += a * unit[route][:T - q]`` for every dose in order (the compiled kernel, or
+    its NumPy reference): `amount` for every dose, or each dose's own."""
+    route = np.array([route_of[e.route] for e in mine], dtype=np.int64)
+    amounts = (
+        np.full(len(mine), float(amount))
+        if amount is not None
+        else np.array([e.amount for e in mine], dtype=float)
+    )
+    U = np.stack(units) if len(units) > 1 else units[0][None, :]
+    U = np.ascontiguousarray(U, dtype=float)
+    if _kernels.available("_superpose"):
+        _kernels.load("_superpose").shift_add(out, U, route, shifts, amounts)
+    else:
+        _superpose_ref.shift_add(out, U, route, shifts, amounts)
 
 
 def _superposed(
@@ -131,36 +199,87 @@ def _superposed(
     covariates: dict[str, float],
     notes: list[str],
     grid_h: float | None,
+    on_grid: bool = False,
 ) -> np.ndarray | None:
     """The concentration course of `mine` (doses of one PK-modelled drug) as the single-dose
     course of each route shifted to every dose time and scaled by its amount: what the PK
     engine's superposition computes, in O(doses x times) additions instead of exponentials.
     Exact when `times_h` is the grid ``(i + 0.5) * grid_h`` and every dose time is a multiple
     of `grid_h` (then a shifted time is again a grid point); ``None`` otherwise (or when the
-    PK model does not cover a route), for the caller to compute directly."""
+    PK model does not cover a route), for the caller to compute directly. `on_grid`: the
+    caller has checked that `times_h` is that grid."""
     if grid_h is None or not mine:
         return None
     T = times_h.size
-    if not np.allclose(times_h, (np.arange(T) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h):
+    if not on_grid and not np.allclose(
+        times_h, (np.arange(T) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h
+    ):
         return None
     m = _pk_model(drug, covariates)
     if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine):
         return None
-    shifts = []
+    shifts = _grid_shifts(mine, grid_h)
+    if shifts is None:
+        return None
+    route_of: dict[str, int] = {}
+    units: list[np.ndarray] = []
     for e in mine:
-        q = (e.day - 1) * 24.0 / grid_h
-        if abs(q - round(q)) > 1e-9:
-            return None
-        shifts.append(int(round(q)))
-    unit: dict[str, np.ndarray] = {}
-    out = np.zeros(T)
-    for e, q in zip(mine, shifts, strict=True):
-        if e.route not in unit:
-            unit[e.route] = _conc_matrix(
-                drug, [e._replace(day=1, amount=1.0)], times_h, "reference", covariates, notes
+        if e.route not in route_of:
+            route_of[e.route] = len(units)
+            units.append(
+                _conc_matrix(
+                    drug, [e._replace(day=1, amount=1.0)], times_h, "reference", covariates, notes
+                )
             )
-        if q < T:
-            out[q:] += e.amount * unit[e.route][: T - q]
+    out = np.zeros(T)
+    _shift_add(out, units, mine, shifts, route_of)
+    return out
+
+
+def _fine_key(
+    drug: str, events: list[Any], edges_h: np.ndarray, covariates: dict[str, float]
+) -> Any:
+    """``(key, amount, doses, grid offsets)`` under which :func:`_fine_cached` keeps `drug`'s
+    interval means of these `events`, or None when they are computed directly (doses of
+    different amounts or off the grid, no linear PK model covering the routes)."""
+    mine = [e for e in events if e.drug == drug]
+    amounts = {e.amount for e in mine}
+    if not mine or len(amounts) != 1 or not _has_pk(drug):
+        return None
+    m = _pk_model(drug, covariates)
+    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
+        return None
+    a = float(amounts.pop())
+    dh = float(edges_h[1] - edges_h[0])
+    shifts = _grid_shifts(mine, dh)
+    if shifts is None:
+        return None
+    numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
+    used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+    key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
+    return key, a, mine, shifts
+
+
+def _fine_entry(
+    drug: str,
+    a: float,
+    mine: list[Any],
+    shifts: np.ndarray,
+    edges_h: np.ndarray,
+    no_pk: str,
+    covariates: dict[str, float],
+) -> np.ndarray:
+    """The interval means :func:`_fine_cached` keeps for a new key: the single-dose course of
+    each route shifted to every dose and scaled by the amount `a`, added in dose order."""
+    route_of: dict[str, int] = {}
+    units: list[np.ndarray] = []
+    for e in mine:
+        if e.route not in route_of:
+            route_of[e.route] = len(units)
+            one = [e._replace(day=1, amount=1.0)]
+            units.append(_conc_intervals(drug, one, edges_h, no_pk, covariates))
+    out = np.zeros(edges_h.size - 1)
+    _shift_add(out, units, mine, shifts, route_of, amount=a)
     return out
 
 
@@ -179,35 +298,12 @@ def _fine_cached(
     so a patient's course is the single-dose course shifted to each dose and scaled by its
     amount. Falls back to the direct computation when a dose time is off the grid, the doses
     differ in amount, or the drug has no linear PK model covering its routes."""
-    mine = [e for e in events if e.drug == drug]
-    amounts = {e.amount for e in mine}
-    if not mine or len(amounts) != 1 or not _has_pk(drug):
+    k = _fine_key(drug, events, edges_h, covariates)
+    if k is None:
         return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-    m = _pk_model(drug, covariates)
-    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
-        return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-    a = float(amounts.pop())
-    dh = float(edges_h[1] - edges_h[0])
-    shifts = []
-    for e in mine:
-        q = (e.day - 1) * 24.0 / dh
-        if abs(q - round(q)) > 1e-9:
-            return _conc_intervals(drug, events, edges_h, no_pk, covariates)
-        shifts.append(int(round(q)))
-    numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
-    used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
-    key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
+    key, a, mine, shifts = k
     if key not in cache:
-        T = edges_h.size - 1
-        out = np.zeros(T)
-        unit: dict[str, np.ndarray] = {}
-        for e, q in zip(mine, shifts, strict=True):
-            if e.route not in unit:
-                one = [e._replace(day=1, amount=1.0)]
-                unit[e.route] = _conc_intervals(drug, one, edges_h, no_pk, covariates)
-            if q < T:
-                out[q:] += a * unit[e.route][: T - q]
-        cache[key] = (a, out)
+        cache[key] = (a, _fine_entry(drug, a, mine, shifts, edges_h, no_pk, covariates))
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
 
@@ -222,16 +318,26 @@ def _fine_rows(
     rows: np.ndarray,
     edges_h: np.ndarray,
     no_pk: str,
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None] | None = None,
 ) -> np.ndarray:
     """Interval-mean concentrations of `drug` for the chunk rows `blk`: shared courses
-    (:func:`_fine_cached`) and, for the rows in `own_rows`, the patients' own
-    (:func:`_own_fine`)."""
+    (:func:`_fine_cached`; with `keys` from :func:`_prefill`, looked up by them) and, for the
+    rows in `own_rows`, the patients' own (:func:`_own_fine`)."""
     own_set = set(own_rows)
     out = np.empty((blk.size, edges_h.size - 1))
     mine = [k for k, r in enumerate(blk) if int(r) in own_set]
-    for k, r in enumerate(blk):
-        if int(r) not in own_set:
-            out[k] = _fine_cached(cache, drug, kin_in[r][0], edges_h, no_pk, kin_in[r][1])
+    for k, r in enumerate(blk.tolist()):
+        if r in own_set:
+            continue
+        ev, cov = kin_in[r]
+        if keys is not None and ("fine", r, drug) in keys:
+            out[k] = _shared_course(
+                cache,
+                keys[("fine", r, drug)],
+                lambda ev=ev, cov=cov: _conc_intervals(drug, ev, edges_h, no_pk, cov),
+            )
+        else:
+            out[k] = _fine_cached(cache, drug, ev, edges_h, no_pk, cov)
     if mine:
         rr = [int(blk[k]) for k in mine]
         out[mine] = _own_fine(
@@ -243,6 +349,239 @@ def _fine_rows(
             no_pk,
         )
     return out
+
+
+def _untreated_arrays(sim: Simulator) -> tuple[np.ndarray, np.ndarray]:
+    """``Simulator.fixed_arrays`` of no drug, one row: the context's fixed nodes, and every free
+    drug-target column's node held at occupancy 0 (the occupancy of concentration 0 is exactly
+    0), without a call of the occupancy kernel (a thread team started for one row)."""
+    mask = np.array(sim._base_mask, copy=True)
+    value = np.array(sim._base_value, copy=True)
+    if sim.columns:
+        cols = sim._col_node[sim._col_free]
+        mask[cols] = 1
+        value[cols] = 0.0
+    return mask, value
+
+
+def _raise_mmap_threshold() -> None:
+    """Allocate and free one 16 MB block. glibc's malloc serves a block above its mmap
+    threshold (128 kB at start) with fresh pages from the kernel, page-faulted in on first use,
+    and raises the threshold to the size of an mmapped block when it is freed (up to 32 MB).
+    The PK engine's temporaries of one 12-cycle course on the 15-min grid are about 200 kB
+    each, so before any large block has been freed every one of them costs fresh pages: the
+    shared courses made before the occupancy stage took 235,000 page faults for 200 patients
+    (0.3-0.4 s of system time), 12,000 with the threshold up. Harmless elsewhere (a
+    no-op after the first call, or with another allocator)."""
+    block = np.empty(1 << 21)
+    del block
+
+
+def _exposure_threads(num_threads: int) -> int:
+    """Threads of the exposure stage: `num_threads` (``exposure_threads``) when > 0; else as
+    many as OpenMP would use: ``OMP_NUM_THREADS`` when set (Dask's workers set it to 1, so two
+    worker processes do not each start two threads), otherwise the usable cores (at most 8)."""
+    if num_threads > 0:
+        return int(num_threads)
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        return min(8, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def _prefill(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drugs: list[str],
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    mine_of: list[set[str]],
+    by_sim: dict[int, list[int]],
+    sims: list[Simulator],
+    rows: np.ndarray,
+    kin_of: dict[int, list[Any]],
+    own: dict[str, list[int]],
+    sub_flat: np.ndarray,
+    fine_edges: np.ndarray,
+    no_pk: str,
+    grid_h: float,
+    n_par: int,
+    on_grid: bool,
+) -> dict[tuple[str, int, str], tuple[Any, float] | None]:
+    """The shared courses a chunk needs that `cache` lacks, each made from the row that would
+    have made it first when the rows ran one after the other (:func:`_pk_cached` in row order;
+    :func:`_fine_cached` by simulator group, then row), so the later lookups give the very
+    arrays of the serial order; the new courses are independent, so up to `n_par` are made at
+    once (in threads: the PK engine's NumPy work releases the GIL). Returns every row's cache
+    key and dose amount per drug (``("sub" | "fine", row, drug)``; None: computed directly),
+    for :func:`_shared_course`."""
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None] = {}
+    jobs: dict[Any, Any] = {}
+    for r, (ev, cov) in enumerate(kin_in):
+        for d in drugs:
+            if d in mine_of[r]:
+                continue
+            k = _pk_key(d, ev, cov)
+            keys[("sub", r, d)] = None if k is None else (k[0], k[1])
+            if k is None or k[0] in cache or k[0] in jobs or not (k[2] and k[1] > 0):
+                continue
+            key, _, _, mine = k
+            jobs[key] = (k[1], _pk_entry, (d, ev, mine, sub_flat, no_pk, cov, [], grid_h, on_grid))
+    for rr in by_sim.values():
+        kin = kin_of[id(sims[rows[rr[0]]])]
+        for d in dict.fromkeys(kc.drug for _, kc in kin):
+            own_d = set(own.get(d, ()))
+            for r in rr:
+                if r in own_d:
+                    continue
+                ev, cov = kin_in[r]
+                f = _fine_key(d, ev, fine_edges, cov)
+                keys[("fine", r, d)] = None if f is None else (f[0], f[1])
+                if f is None or f[0] in cache or f[0] in jobs:
+                    continue
+                key, a, mine, shifts = f
+                jobs[key] = (a, _fine_entry, (d, a, mine, shifts, fine_edges, no_pk, cov))
+
+    def make(item: tuple[Any, Any]) -> tuple[Any, tuple[float, np.ndarray]]:
+        key, (a, fn, args) = item
+        return key, (a, fn(*args))
+
+    if n_par > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(min(n_par, len(jobs))) as pool:
+            made = list(pool.map(make, jobs.items()))
+    else:
+        made = [make(item) for item in jobs.items()]
+    cache.update(made)
+    return keys
+
+
+def _shared_course(
+    cache: dict[Any, tuple[float, np.ndarray]], k: tuple[Any, float] | None, direct: Any
+) -> np.ndarray:
+    """A shared course after :func:`_prefill`: the cached course of key ``k[0]`` scaled to the
+    amount ``k[1]`` (as :func:`_pk_cached` and :func:`_fine_cached` return it), or
+    ``direct()`` for a course that is not cached."""
+    if k is None or k[0] not in cache:
+        return direct()  # type: ignore[no-any-return]
+    a0, c0 = cache[k[0]]
+    return c0 if k[1] == a0 else c0 * (k[1] / a0)
+
+
+def _exposure_part(
+    part: np.ndarray,
+    occ: np.ndarray,
+    notes: list[str],
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None],
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    mine_of: list[set[str]],
+    own: dict[str, list[int]],
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    rows: np.ndarray,
+    sims: list[Simulator],
+    kin_of: dict[int, list[Any]],
+    cache: dict[Any, tuple[float, np.ndarray]],
+    drugs: list[str],
+    exp_sc: dict[str, float],
+    eff_sc: dict[str, float],
+    free_idx: np.ndarray,
+    sub_flat: np.ndarray,
+    fine_edges: np.ndarray,
+    grid_h: float,
+    no_pk: str,
+    K: int,
+    substeps: int,
+    nf: int,
+    step_hours: float,
+    occ_threads: int = 1,
+) -> None:
+    """Concentrations and step-averaged occupancies (``occ[part]``) of the chunk rows `part`:
+    every row on its own (shared courses from `cache`, filled by :func:`_prefill`; the
+    patients' own by FFT per row), so any split of the chunk gives the same arrays."""
+    D = len(drugs)
+    P_ = part.size
+    conc = np.zeros((P_, K, substeps, D))
+    for k, r in enumerate(part.tolist()):
+        ev, cov = kin_in[r]
+        for j, d in enumerate(drugs):
+            if d not in mine_of[r]:
+                c = _shared_course(
+                    cache,
+                    keys[("sub", r, d)],
+                    lambda d=d, ev=ev, cov=cov: _conc_matrix(d, ev, sub_flat, no_pk, cov, []),
+                )
+                conc[k, :, :, j] = c.reshape(K, substeps)
+    pos = {r: k for k, r in enumerate(part.tolist())}
+    for d, rr_all in own.items():
+        rr = [r for r in rr_all if r in pos]
+        if not rr:
+            continue
+        conc[[pos[r] for r in rr], :, :, drugs.index(d)] = _own_sub(
+            d,
+            [kin_in[r][0] for r in rr],
+            [kin_in[r][1] for r in rr],
+            [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
+            sub_flat,
+            grid_h,
+            no_pk,
+            notes,
+        ).reshape(len(rr), K, substeps)
+    for d, f in exp_sc.items():
+        conc[:, :, :, drugs.index(d)] *= f
+    by_sim: dict[int, list[int]] = {}
+    for k, r in enumerate(part.tolist()):
+        by_sim.setdefault(id(sims[rows[r]]), []).append(k)
+    for kk in by_sim.values():
+        sim = sims[rows[part[kk[0]]]]
+        sel = np.asarray(kk)
+        kin = kin_of[id(sim)]
+        kin_j = {j for j, _ in kin}
+        # occupancy of the drug-target columns without binding kinetics (those are the
+        # interval recursion's below), averaged over each step's substeps, as
+        # Simulator.occupancy computes it column by column
+        inst = [j for j in range(free_idx.size) if j not in kin_j]
+        if inst:
+            ci = free_idx[inst]
+            whole = sel.size == P_  # one simulator for the part: no copy of its rows
+            src = conc if whole else conc[sel]
+            c = np.ascontiguousarray(src.reshape(-1, D)[:, sim._col_drug[ci]])
+            o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=occ_threads)
+            o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
+            dest: Any = part[sel]
+            if whole and P_ and dest[-1] - dest[0] == P_ - 1:
+                dest = slice(int(dest[0]), int(dest[-1]) + 1)  # contiguous rows: no scatter
+            for i_, j in enumerate(inst):
+                occ[dest, :, j] = o[:, :, i_]
+        kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
+        # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
+        # intervals, so a whole chunk's arrays would take several GB
+        for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
+            blk = part[sel[a : a + _KIN_BLOCK]]
+            for d in kin_drugs:
+                fine = _fine_rows(
+                    cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk, keys
+                )
+                if d in exp_sc:
+                    fine = fine * exp_sc[d]
+                for j, kc in kin:
+                    if kc.drug != d:
+                        continue
+                    _, mean = occupancy_course(
+                        fine,
+                        step_hours / nf,
+                        kc.K,
+                        kc.kinetics.half_life_h,
+                        kc.hill,
+                        kinetics=kc.kinetics,
+                    )
+                    occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
+        if eff_sc:
+            cdrug = sim._col_drug[free_idx]
+            rows_g = part[sel]
+            for d, f in eff_sc.items():
+                for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
+                    occ[rows_g, :, jc] = np.minimum(occ[rows_g, :, jc] * f, 1.0)
 
 
 def _patient_mprotein(
@@ -467,7 +806,11 @@ class CohortResult:
         False where the network integration hit max_steps on some step.
     notes : list of str
     seconds : dict
-        Wall time per stage: ``pk``, ``occupancy``, ``network``, ``tumour_imwg``.
+        Wall time per stage: ``pk`` (dose events and the courses patients share),
+        ``occupancy`` (each patient's concentrations, occupancies and binding kinetics, in
+        threads), ``network``, ``tumour_imwg``.
+    max_reduction : ndarray (N,) or None
+        Deepest M-protein reduction before progression (IMWG, fraction of baseline).
     """
 
     regimen: str
@@ -480,6 +823,7 @@ class CohortResult:
     ok: np.ndarray
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    max_reduction: np.ndarray | None = None
 
     @property
     def n_patients(self) -> int:
@@ -502,6 +846,7 @@ def simulate_cohort(
     backend: str = "auto",
     num_threads: int = 0,
     chunk: int = 2000,
+    exposure_threads: int = 1,
     isotypes: Sequence[str] | None = None,
     m_protein: Sequence[float] | None = None,
     follow_up_days: float | None = None,
@@ -530,6 +875,13 @@ def simulate_cohort(
         One per patient (``None`` entries: the reference adult, 70 kg and 1.8 m2).
     num_threads : int
         OpenMP threads of the network kernel (0: OpenMP's default).
+    exposure_threads : int
+        Threads for the exposure stage (PK courses, occupancies, binding kinetics): 1 (the
+        default) runs it serially; N > 1 runs N contiguous parts of each chunk in threads; 0
+        as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable cores). The results
+        are the same bit for bit. Measured (round 8): the stage is bound by the GIL and the
+        allocator (NumPy calls on one patient's course at a time), so 2 threads gave no wall
+        gain on the 2-core machine and cost 30-40% more CPU; hence off by default.
     chunk : int
         Patients integrated per batch (bounds memory; 2,000 patients of VRd over 12 cycles
         take about 0.3 GB for their concentrations).
@@ -612,6 +964,7 @@ def simulate_cohort(
         no_pk, step_hours, substeps, hours_per_model_time, tumour, func
     )
     chunk = _check_int(chunk, "chunk", func)
+    exposure_threads = _check_int(exposure_threads, "exposure_threads", func, 0)
     n = cycles if cycles is not None else _total_cycles(it.regimen)
     if n is None:
         raise InvalidInputError(
@@ -642,7 +995,6 @@ def simulate_cohort(
     drugs = [d for d in it.regimen.drugs if d not in it.drop]
     exp_sc = _agent_scales(exposure_scale, "exposure_scale", drugs, func)
     eff_sc = _agent_scales(efficacy_scale, "efficacy_scale", drugs, func)
-    D = len(drugs)
     P = len(body_list)
     specs = _patient_specs(contexts, levels, context, P, func)
     # one Simulator per context (levels on held input nodes become held values); patients whose
@@ -674,8 +1026,16 @@ def simulate_cohort(
         groups.setdefault(fps[id(sim)], []).append(r)
     dt_model = float(step_hours) / float(hours_per_model_time)
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
+    # threads for the exposure stage (PK courses, occupancies, binding kinetics)
+    n_par = _exposure_threads(exposure_threads)
     dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
+    # the substep times are the grid (i + 0.5) * grid_h (checked once, not per course)
+    on_grid = bool(
+        np.allclose(
+            sub_flat, (np.arange(sub_flat.size) + 0.5) * grid_h, rtol=0.0, atol=1e-9 * grid_h
+        )
+    )
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
     m_prot = np.empty((P, K + 1))
@@ -708,8 +1068,7 @@ def simulate_cohort(
         zero: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, (sim, h) in enumerate(srows):
             if id(sim) not in zero:
-                zm, zv = sim.fixed_arrays(np.zeros((1, D)))
-                zero[id(sim)] = (zm[0], zv[0])
+                zero[id(sim)] = _untreated_arrays(sim)
             s_mask[j], s_value[j] = zero[id(sim)]
             for i, v in h.items():
                 s_mask[j, i] = 1
@@ -754,90 +1113,67 @@ def simulate_cohort(
             sp = row_spec[lo : lo + chunk]
             Rc = rows.size
             t0 = time.perf_counter()
-            conc = np.zeros((Rc, K, substeps, D))
             kin_in: list[tuple[list[Any], dict[str, float]]] = []
             own: dict[str, list[int]] = {}
+            mine_of: list[set[str]] = []
             for r in range(Rc):
-                b = body_list[rows[r]]
                 ev, cov, mine = _patient_pk(
-                    it, n, b, rows[r], own_doses, own_etas, own_crcl, dose_plans
+                    it, n, body_list[rows[r]], rows[r], own_doses, own_etas, own_crcl, dose_plans
                 )
                 kin_in.append((ev, cov))
-                for j, d in enumerate(drugs):
+                mine_of.append(mine)
+                for d in drugs:
                     if d in mine:
                         own.setdefault(d, []).append(r)
-                        continue
-                    local: list[str] = []
-                    c = _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h)
-                    conc[r, :, :, j] = c.reshape(K, substeps)
-                    if first:
+            if first and Rc:
+                # the first patient's shared courses as before, with their notes
+                ev, cov = kin_in[0]
+                for d in drugs:
+                    if d not in mine_of[0]:
+                        local: list[str] = []
+                        _pk_cached(pk_cache, d, ev, sub_flat, no_pk, cov, local, grid_h, on_grid)
                         notes += local
                 first = False
-            for d, rr in own.items():
-                conc[rr, :, :, drugs.index(d)] = _own_sub(
-                    d,
-                    [kin_in[r][0] for r in rr],
-                    [kin_in[r][1] for r in rr],
-                    [own_etas[rows[r]].get(d) if own_etas else None for r in rr],
-                    sub_flat,
-                    grid_h,
-                    no_pk,
-                    notes,
-                ).reshape(len(rr), K, substeps)
-            for d, f in exp_sc.items():
-                conc[:, :, :, drugs.index(d)] *= f
-            t1 = time.perf_counter()
-            secs["pk"] += t1 - t0
-            mask = np.ascontiguousarray(s_mask[sp])
-            y = np.ascontiguousarray(np.asarray(ss.y)[sp])
-            occ = np.empty((Rc, K, free_idx.size))
             by_sim: dict[int, list[int]] = {}
             for r in range(Rc):
                 by_sim.setdefault(id(sims[rows[r]]), []).append(r)
-            for rr in by_sim.values():
-                sim = sims[rows[rr[0]]]
-                sel = np.asarray(rr)
-                # occupancy of the drug-target columns only, averaged over each step's substeps;
-                # the other held values are the context's (Simulator.fixed_arrays row by row)
-                o = sim.occupancy(conc[sel].reshape(sel.size * K * substeps, D))[:, col_free]
-                occ[sel] = o.reshape(sel.size, K, substeps, -1).mean(axis=2)
-                kin = kin_of[id(sim)]
-                kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
-                # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is
-                # 24,192 intervals, so a whole chunk's arrays would take several GB
-                for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
-                    blk = sel[a : a + _KIN_BLOCK]
-                    for d in kin_drugs:
-                        fine = _fine_rows(
-                            pk_cache,
-                            d,
-                            blk,
-                            kin_in,
-                            own.get(d, []),
-                            own_etas,
-                            rows,
-                            fine_edges,
-                            no_pk,
-                        )
-                        if d in exp_sc:
-                            fine = fine * exp_sc[d]
-                        for j, kc in kin:
-                            if kc.drug != d:
-                                continue
-                            _, mean = occupancy_course(
-                                fine,
-                                float(step_hours) / nf,
-                                kc.K,
-                                kc.kinetics.half_life_h,
-                                kc.hill,
-                                kinetics=kc.kinetics,
-                            )
-                            occ[blk, :, j] = mean.reshape(blk.size, K, nf).mean(axis=2)
-                if eff_sc:
-                    cdrug = sim._col_drug[col_free]
-                    for d, f in eff_sc.items():
-                        for jc in np.flatnonzero(cdrug == drugs.index(d)).tolist():
-                            occ[sel, :, jc] = np.minimum(occ[sel, :, jc] * f, 1.0)
+            # every new shared course made from the row that made it in the serial order (a
+            # cached course is that row's, scaled for the others), several at once
+            _raise_mmap_threshold()
+            keys = _prefill(
+                pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
+                sub_flat, fine_edges, no_pk, grid_h, n_par, on_grid,
+            )  # fmt: skip
+            t1 = time.perf_counter()
+            secs["pk"] += t1 - t0
+            occ = np.empty((Rc, K, free_idx.size))
+            # per-patient courses and occupancies, each row on its own (bit for bit the same
+            # for any split), in `n_par` threads over contiguous parts of the chunk
+            parts = [p for p in np.array_split(np.arange(Rc), min(n_par, Rc)) if p.size]
+            part_notes: list[list[str]] = [[] for _ in parts]
+
+            common = (
+                kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
+                eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
+                float(step_hours),
+                # the occupancy kernel's threads: one per part when the parts run in threads
+                1 if len(parts) > 1 else num_threads,
+            )  # fmt: skip
+            if len(parts) > 1:
+                with ThreadPoolExecutor(len(parts)) as pool:
+                    futures = [
+                        pool.submit(_exposure_part, part, occ, pn, keys, *common)
+                        for part, pn in zip(parts, part_notes, strict=True)
+                    ]
+                    for fut in futures:
+                        fut.result()
+            else:
+                for part, pn in zip(parts, part_notes, strict=True):
+                    _exposure_part(part, occ, pn, keys, *common)
+            for pn in part_notes:
+                notes += pn
+            mask = np.ascontiguousarray(s_mask[sp])
+            y = np.ascontiguousarray(np.asarray(ss.y)[sp])
             value = np.ascontiguousarray(s_value[sp])
             value[:, cols] = occ[:, 0]
             t_net = time.perf_counter()
@@ -886,13 +1222,7 @@ def simulate_cohort(
             secs["tumour_imwg"] += time.perf_counter() - t2
     t3 = time.perf_counter()
     day = edges / 24.0
-    best = np.empty(P, dtype=object)
-    ttp = np.full(P, np.nan)
-    for r in range(P):
-        resp = classify(day, m_prot[r], cr_reduction=cr_reduction)
-        best[r] = resp.best
-        if resp.progression_day is not None:
-            ttp[r] = resp.progression_day
+    resp = classify_many(day, m_prot, cr_reduction=cr_reduction)
     secs["tumour_imwg"] += time.perf_counter() - t3
     if not ok_all.all():
         notes.append(
@@ -912,9 +1242,10 @@ def simulate_cohort(
         hours=edges,
         m_protein=m_prot,
         tumour_burden=burden,
-        best_response=best.astype(str),
-        time_to_progression_days=ttp,
+        best_response=resp.best,
+        time_to_progression_days=resp.progression_day,
         ok=ok_all,
         notes=list(dict.fromkeys(notes)),
         seconds=secs,
+        max_reduction=resp.max_reduction,
     )

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["CATEGORIES", "IMWG_SOURCE", "Response", "classify"]
+__all__ = ["CATEGORIES", "IMWG_SOURCE", "Response", "Responses", "classify", "classify_many"]
 
 #: response categories, best first
 CATEGORIES = ("CR", "VGPR", "PR", "MR", "SD", "PD")
@@ -111,6 +111,73 @@ def classify(
     return Response(
         best=best,
         progression_day=float(d[end]) if idx.size else None,
+        nadir_g_per_dL=low,
+        max_reduction=reduction,
+    )
+
+
+@dataclass(frozen=True)
+class Responses:
+    """:class:`Response` of many courses as arrays (P,): ``best`` (str), ``progression_day``
+    (NaN when none), ``nadir_g_per_dL``, ``max_reduction``."""
+
+    best: np.ndarray
+    progression_day: np.ndarray
+    nadir_g_per_dL: np.ndarray
+    max_reduction: np.ndarray
+
+
+def classify_many(
+    days: Sequence[float] | np.ndarray,
+    m_protein: np.ndarray,
+    cr_reduction: float = 0.99,
+) -> Responses:
+    """:func:`classify` of every row of `m_protein` (P, T) on the common `days` (T,), each
+    against its own first value, all rows at once (the same numbers as row by row).
+
+    Examples
+    --------
+    >>> classify_many([0, 30, 60, 90], [[4.0, 1.0, 1.2, 1.6], [4.0, 1.8, 1.5, 1.4]]).best.tolist()
+    ['PR', 'PR']
+    """
+    d = np.asarray(days, dtype=float)
+    m = np.asarray(m_protein, dtype=float)
+    if d.ndim != 1 or m.ndim != 2 or m.shape[1] != d.size or d.size < 1:
+        raise InvalidInputError(
+            f"classify_many(): days must be 1-D (T,) and m_protein 2-D (P, T), got {d.shape} "
+            f"and {m.shape}"
+        )
+    if not (np.all(np.isfinite(m)) and np.all(m >= 0) and np.all(np.isfinite(d))):
+        raise InvalidInputError("classify_many(): m_protein must be finite and >= 0 g/dL")
+    if np.any(np.diff(d) <= 0):
+        raise InvalidInputError("classify_many(): days must be strictly increasing")
+    if not (0 < cr_reduction <= 1):
+        raise InvalidInputError(
+            f"classify_many(): cr_reduction must be in (0, 1], got {cr_reduction}"
+        )
+    P, T = m.shape
+    m0 = m[:, 0]
+    if P and not np.all(m0 > 0):
+        bad = float(m0[~(m0 > 0)][0])
+        raise InvalidInputError(
+            f"classify_many(): baseline M-protein must be > 0 g/dL, got {bad!r}"
+        )
+    # the lowest value before each sample (baseline first), as classify does per course
+    nadir = np.minimum.accumulate(np.concatenate([m0[:, None], m], axis=1), axis=1)[:, :-1]
+    rise = m - nadir
+    need = np.where(nadir >= 5.0, 1.0, 0.5)
+    prog = (m >= 1.25 * nadir) & (rise >= need - 1e-12)
+    has = prog.any(axis=1)
+    end = np.where(has, np.argmax(prog, axis=1), T - 1)
+    low = np.where(np.arange(T)[None, :] <= end[:, None], m, np.inf).min(axis=1)
+    reduction = np.maximum(0.0, 1.0 - low / m0)
+    best = np.full(P, "SD", dtype=object)
+    for cut, name in ((0.25, "MR"), (0.50, "PR"), (0.90, "VGPR"), (cr_reduction, "CR")):
+        best[reduction >= cut] = name
+    best[has & (best == "SD")] = "PD"
+    return Responses(
+        best=best.astype(str),
+        progression_day=np.where(has, d[end], np.nan),
         nadir_g_per_dL=low,
         max_reduction=reduction,
     )

@@ -291,15 +291,21 @@ def integrate(
     R, K = r.shape
     k = float(clearance)
     s = k * m0  # production per unit burden at the start's balance
-    N = np.ones((R, K + 1))
-    M = np.full((R, K + 1), float(m0))
     ek = math.exp(-k * dt_days)
+    # the step factors of all steps at once (elementwise, the same numbers as step by step);
+    # then the two recursions: N a running product, M one multiply-add per step
+    er = np.exp(r * dt_days)
+    denom = r + k
+    small = np.abs(denom) < 1e-12
+    frac = np.where(small, dt_days * ek, (er - ek) / np.where(small, 1.0, denom))
+    N = np.empty((R, K + 1))
+    N[:, 0] = 1.0
+    N[:, 1:] = er
+    np.multiply.accumulate(N, axis=1, out=N)
+    made = np.ascontiguousarray((s * N[:, :-1] * frac).T)  # (K, R): s * N_j * frac_j
+    Mt = np.empty((K + 1, R))
+    Mt[0] = float(m0)
     for j in range(K):
-        rj = r[:, j]
-        er = np.exp(rj * dt_days)
-        denom = rj + k
-        small = np.abs(denom) < 1e-12
-        frac = np.where(small, dt_days * ek, (er - ek) / np.where(small, 1.0, denom))
-        N[:, j + 1] = N[:, j] * er
-        M[:, j + 1] = M[:, j] * ek + s * N[:, j] * frac
-    return N, M
+        np.multiply(Mt[j], ek, out=Mt[j + 1])
+        Mt[j + 1] += made[j]
+    return N, np.ascontiguousarray(Mt.T)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import regimens as _regimens
-from ..dynamics import classify, simulate_cohort
+from ..dynamics import simulate_cohort
 from ..dynamics.regimen import _horizon_days, _item, _total_cycles
 from ..exceptions import InvalidInputError
 from ..populations import Patient
@@ -253,16 +253,13 @@ def simulate_arm(
     )
     day = res.hours / 24.0
     horizon = float(day[-1])
-    cr = float(cohort.get("cr_reduction", 0.99))
-    for i in range(P):
-        r = classify(day, res.m_protein[i], cr_reduction=cr)
-        best[i] = r.best
-        red[i] = r.max_reduction
-        if r.progression_day is not None:
-            prog[i] = True
-            pfs[i] = r.progression_day
-        else:
-            pfs[i] = horizon
+    # the IMWG classification simulate_cohort made (classify_many: the same numbers as
+    # classify course by course)
+    assert res.max_reduction is not None
+    best[:] = res.best_response
+    red[:] = res.max_reduction
+    prog[:] = ~np.isnan(res.time_to_progression_days)
+    pfs[:] = np.where(prog, res.time_to_progression_days, horizon)
     ok[:] = res.ok
     notes += [x for x in res.notes if x not in notes]
     if any(p.isotype in ISOTYPE_AS for p in patients):
