@@ -247,6 +247,7 @@ def _patient_pk(
     own_etas: list[dict[str, dict[str, float]]] | None,
     own_crcl: list[float | None] | None,
     plans: dict[Any, list[tuple[Any, ...]]] | None = None,
+    own_cov: list[dict[str, float] | None] | None = None,
 ) -> tuple[list[Any], dict[str, float], set[str]]:
     """Patient `p`'s dose events, PK covariates and the drugs whose PK is the patient's own
     (etas, or lenalidomide with a renal clearance): these are not shared between bodies.
@@ -264,6 +265,9 @@ def _patient_pk(
     else:
         ev = own_doses[p]
     cov = dict(b.known)
+    extra = own_cov[p] if own_cov is not None else None
+    if extra:
+        cov.update(extra)  # the patient's own PK covariates (e.g. non_igg_myeloma)
     mine = set(own_etas[p]) if own_etas is not None else set()
     if own_crcl is not None and own_crcl[p] is not None:
         cov[_RENAL_CRCL] = float(own_crcl[p])  # type: ignore[arg-type]

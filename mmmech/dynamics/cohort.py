@@ -63,6 +63,44 @@ from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
 
 __all__ = ["CohortResult", "simulate_cohort"]
 
+
+def _pk_covariates(
+    values: Sequence[Mapping[str, float] | None] | None, n: int, func: str
+) -> list[dict[str, float] | None] | None:
+    """`pk_covariates` of :func:`simulate_cohort` checked: one mapping (or None) per body of
+    finite numbers by name; None when not given."""
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
+        raise InvalidInputError(
+            f"{func}(): pk_covariates must be a sequence of one mapping (or None) per body, got "
+            f"{type(values).__name__}"
+        )
+    if len(values) != n:
+        raise InvalidInputError(
+            f"{func}(): pk_covariates must have one entry per body ({n}), got {len(values)}"
+        )
+    out: list[dict[str, float] | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if not isinstance(v, Mapping):
+            raise InvalidInputError(
+                f"{func}(): each pk_covariates entry must be a mapping or None, got "
+                f"{type(v).__name__}"
+            )
+        row: dict[str, float] = {}
+        for k, x in v.items():
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise InvalidInputError(
+                    f"{func}(): pk_covariates value of {k!r} must be a finite number, got {x!r}"
+                )
+            row[str(k)] = float(x)
+        out.append(row)
+    return out
+
+
 _DEATH = ("apoptosis", "immune_killing")
 #: patients per block of the binding-kinetics grid (bounds its memory: about 25 MB per array)
 _KIN_BLOCK = 128
@@ -857,6 +895,7 @@ def simulate_cohort(
     pk_etas: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
     doses: Sequence[Sequence[Any] | None] | None = None,
     renal_crcl: Sequence[float | None] | None = None,
+    pk_covariates: Sequence[Mapping[str, float] | None] | None = None,
     params: Mapping[str, float] | None = None,
     exposure_scale: Mapping[str, float] | None = None,
     efficacy_scale: Mapping[str, float] | None = None,
@@ -931,6 +970,10 @@ def simulate_cohort(
     renal_crcl : sequence of float, optional
         Creatinine clearance (mL/min) per body (or None): lenalidomide's clearance scaled to it
         (:func:`mmmech.toxicity.renal.pk_model`), as ``simulate_regimen(toxicity=True)`` does.
+    pk_covariates : sequence of mappings, optional
+        One mapping of further numeric PK covariates per body (or None), merged over the body's
+        own (e.g. ``{"non_igg_myeloma": 1.0}`` for isatuximab, :meth:`Patient.covariates`); a
+        PK model uses those it has covariate effects for.
     params : mapping, optional
         Values of the model's named parameters (``[parameters]`` of the model file, e.g.
         ``{"dex_nk_weight": 0.3}``) for every patient, applied as ``Simulator(params=...)``
@@ -988,6 +1031,7 @@ def simulate_cohort(
     own_doses, own_etas, own_crcl = _patient_pk_args(
         len(body_list), doses, pk_etas, renal_crcl, it, func
     )
+    own_cov = _pk_covariates(pk_covariates, len(body_list), func)
     K = int(math.ceil(span_days * 24.0 / step_hours))
     edges = np.arange(K + 1) * float(step_hours)
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
@@ -1118,7 +1162,15 @@ def simulate_cohort(
             mine_of: list[set[str]] = []
             for r in range(Rc):
                 ev, cov, mine = _patient_pk(
-                    it, n, body_list[rows[r]], rows[r], own_doses, own_etas, own_crcl, dose_plans
+                    it,
+                    n,
+                    body_list[rows[r]],
+                    rows[r],
+                    own_doses,
+                    own_etas,
+                    own_crcl,
+                    dose_plans,
+                    own_cov,
                 )
                 kin_in.append((ev, cov))
                 mine_of.append(mine)

@@ -362,11 +362,21 @@ class Patient:
         return _regimens.Body(weight_kg=self.body["weight_kg"], bsa_m2=self.body["bsa_m2"])
 
     def covariates(self) -> dict[str, float]:
-        """PK covariates known for this patient: ``weight_kg``, ``bsa_m2``, ``crcl_ml_min`` and
-        ``age_years`` (a PK model uses those it has covariate effects for)."""
+        """PK covariates known for this patient: ``weight_kg``, ``bsa_m2``, ``crcl_ml_min``,
+        ``age_years`` and :meth:`isotype_covariates` (a PK model uses those it has covariate
+        effects for)."""
         out = {k: float(self.body[k]) for k in ("weight_kg", "bsa_m2", "crcl_ml_min")}
         out["age_years"] = float(self.age)
+        out.update(self.isotype_covariates())
         return out
+
+    def isotype_covariates(self) -> dict[str, float]:
+        """``non_igg_myeloma``: 0 for IgG myeloma, 1 for any other isotype (isatuximab's
+        clearance covariate, Fau 2020: IgG M-protein competes with the antibody for FcRn
+        salvage); empty when the isotype is not known."""
+        if not self.isotype:
+            return {}
+        return {"non_igg_myeloma": 0.0 if self.isotype == "IgG" else 1.0}
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (``"patient"`` of ``regimen simulate --json``)."""

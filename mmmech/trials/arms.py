@@ -249,6 +249,7 @@ def simulate_arm(
         follow_up_days=follow_up_days,
         tumour_scales=[dict(p.tumour) or None for p in patients],
         resistance_per_day=[getattr(p, "resistance_per_day", 0.0) for p in patients],
+        pk_covariates=[p.isotype_covariates() or None for p in patients],
         **cohort,
     )
     day = res.hours / 24.0
