@@ -65,11 +65,12 @@ def _own_courses(
     (`models`: etas, a renal clearance) and their own dose `events`: on a uniform grid of step
     `dt_h` from the first dose, each patient's single-dose course per route (``unit_fn(model,
     event)``) shifted to its dose times and scaled by the amounts (a held dose is absent, a
-    reduced one smaller), the superposition done for all patients at once by FFT. A nonlinear
-    (target-mediated) model is superposed from its single-dose course too, as the shared path
-    (:func:`_pk_cached`) does. A patient whose model does not cover a route, has a dose off the
-    grid, or (fine grid) has no exact interval means gets ``direct_fn(i, model, doses)`` (the
-    PK engine on all doses)."""
+    reduced one smaller), the superposition done for all patients at once by FFT. A patient
+    whose model is nonlinear (saturable or target-mediated elimination, a time-varying
+    clearance: a 1-mg single dose of daratumumab is almost all taken by the target sink, so a
+    superposition of scaled unit courses is far too low), whose model does not cover a route,
+    who has a dose off the grid, or (fine grid) has no exact interval means gets
+    ``direct_fn(i, model, doses)`` (the PK engine on all doses)."""
     n = len(events)
     out = np.zeros((n, n_out))
     rows: dict[str, list[int]] = {}
@@ -88,8 +89,10 @@ def _own_courses(
         routes = [e.route for e in mine]
         first = dict(zip(reversed(routes), reversed(mine), strict=True))  # route -> first dose
         order = list(dict.fromkeys(routes))
-        if any(PK_ROUTES.get(r, r) not in m.routes for r in order) or bool(
-            np.any(np.abs(shifts - whole) > 1e-9)
+        if (
+            not m.linear
+            or any(PK_ROUTES.get(r, r) not in m.routes for r in order)
+            or bool(np.any(np.abs(shifts - whole) > 1e-9))
         ):
             out[i] = direct_fn(i, m, mine)
             continue

@@ -138,12 +138,16 @@ def _pk_key(drug: str, events: list[Any], covariates: dict[str, float]) -> Any:
     if not mine or len(amounts) != 1:
         return None
     a = float(amounts.pop())
-    linear = _has_pk(drug)
+    linear = False
     used: tuple[tuple[str, float], ...] = ()
-    if linear:
+    if _has_pk(drug):
         m = _pk.model(drug)
         numeric = {c.name for c in m.covariates if c.form != "note"}
         used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
+        # a nonlinear model (saturable or target-mediated elimination, a time-varying
+        # clearance) is neither proportional to the dose nor a sum of shifted single-dose
+        # courses: never scaled from the cache or superposed, always the PK engine's own course
+        linear = bool(m.linear)
     key = (drug, tuple((e.day, e.route) for e in mine), used, None if linear else a)
     return key, a, linear, mine
 
