@@ -71,7 +71,7 @@ def read_screen_table(path: str, func: str = "report") -> dict[str, Any]:
                 meta = json.loads(raw.decode("utf-8"))
             df = table.to_pandas()
         else:
-            df = pd.read_csv(path)
+            df = pd.read_csv(path, float_precision="round_trip")  # every bit written
     except (OSError, ValueError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
