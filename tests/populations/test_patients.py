@@ -54,6 +54,7 @@ def test_bundled_example_loads_with_every_field():
         "bsa_m2": p.body["bsa_m2"],
         "crcl_ml_min": 45.0,
         "age_years": 67.0,
+        "non_igg_myeloma": 0.0,  # IgG: isatuximab's reference (Fau 2020)
     }
     d = p.to_dict()
     # the lenalidomide_refractory feature maps to the len_refractory context (populations/rrmm.toml)
