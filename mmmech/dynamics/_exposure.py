@@ -52,6 +52,16 @@ def _fft_superpose(
     return np.maximum(out, 0.0)
 
 
+def _grid_shifts(mine: list[Any], step_h: float) -> np.ndarray | None:
+    """The doses' offsets on a grid of `step_h` hours from the first dose (``(day - 1) * 24 /
+    step_h``, dose by dose), or None when one is off the grid by more than 1e-9."""
+    q = (np.array([e.day for e in mine], dtype=float) - 1.0) * 24.0 / step_h
+    whole = np.rint(q)
+    if bool(np.any(np.abs(q - whole) > 1e-9)):
+        return None
+    return whole.astype(np.int64)
+
+
 def _own_courses(
     drug: str,
     events: Sequence[list[Any]],
@@ -82,18 +92,11 @@ def _own_courses(
         mine = [e for e in ev if e.drug == drug]
         if not mine:
             continue
-        # the doses' grid offsets, all at once: (day - 1) * 24 / dt_h as dose by dose
-        days = np.array([e.day for e in mine], dtype=float)
-        shifts = (days - 1.0) * 24.0 / dt_h
-        whole = np.rint(shifts)
+        offs = _grid_shifts(mine, dt_h)  # None: a dose off the grid
         routes = [e.route for e in mine]
         first = dict(zip(reversed(routes), reversed(mine), strict=True))  # route -> first dose
         order = list(dict.fromkeys(routes))
-        if (
-            not m.linear
-            or any(PK_ROUTES.get(r, r) not in m.routes for r in order)
-            or bool(np.any(np.abs(shifts - whole) > 1e-9))
-        ):
+        if not m.linear or any(PK_ROUTES.get(r, r) not in m.routes for r in order) or offs is None:
             out[i] = direct_fn(i, m, mine)
             continue
         mine_units: dict[str, np.ndarray] = {}
@@ -103,7 +106,6 @@ def _own_courses(
                 break
             mine_units[r] = u
         else:
-            offs = whole.astype(np.int64)
             amounts = np.array([e.amount for e in mine], dtype=float)
             route_arr = np.array(routes, dtype=object)
             for r, u in mine_units.items():

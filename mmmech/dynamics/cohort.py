@@ -38,7 +38,7 @@ from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import network_course
-from ._exposure import _own_fine, _own_sub, _patient_pk, _patient_pk_args
+from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
 from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
@@ -198,16 +198,6 @@ def _pk_cached(
         )
     a0, c0 = cache[key]
     return c0 if a == a0 else c0 * (a / a0)
-
-
-def _grid_shifts(mine: list[Any], step_h: float) -> np.ndarray | None:
-    """The doses' offsets on a grid of `step_h` hours from the first dose (``(day - 1) * 24 /
-    step_h``, dose by dose), or None when one is off the grid by more than 1e-9."""
-    q = (np.array([e.day for e in mine], dtype=float) - 1.0) * 24.0 / step_h
-    whole = np.rint(q)
-    if bool(np.any(np.abs(q - whole) > 1e-9)):
-        return None
-    return whole.astype(np.int64)
 
 
 def _shift_add(
