@@ -18,7 +18,10 @@ infused cell number is used only for the infusion time.
 
 The parameters of each product are in ``structures/pk.toml`` (``[[cellular]]`` tables) with
 their sources and ``[[cellular.check]]`` rows (published Cmax, Tmax, AUC0-28d) that the tests
-hold the model to (``docs/pk.md``).
+hold the model to (``docs/pk.md``). A product whose absolute transgene level was not read is
+given as a course normalised to its peak (``cmax = {value = 1, unit = "peak"}``): its level is
+a fraction of the peak, only Tmax can be checked, and the network input (which uses
+``C(t)/Cmax``) is the same as it would be with any absolute peak.
 
 Mapping to the network (documented convention, not a measured relationship): the library gives
 CAR-T products a reference exposure in ``nM-eq`` (``structures/drugs.toml``: the occupancy
@@ -68,7 +71,7 @@ __all__ = [
 
 _PARAMS = ("cmax", "tmax", "foldx", "alpha", "fb", "beta")
 _UNITS = {
-    "cmax": {"copies/ug": 1.0},
+    "cmax": {"copies/ug": 1.0, "peak": 1.0},
     "tmax": {"day": 1.0, "h": 1 / 24},
     "foldx": {"1": 1.0},
     "alpha": {"1/day": 1.0, "1/h": 24.0},
@@ -136,7 +139,9 @@ class CellularModel:
     drug : str
         Library name of the product.
     cmax : float
-        Peak transgene level (copies/ug genomic DNA).
+        Peak transgene level (copies/ug genomic DNA), or 1 for a course normalised to its
+        peak (``unit == "peak"``: no published absolute level; only the shape is modelled,
+        which is all :func:`nm_equivalent` uses).
     tmax_d : float
         Days from infusion to the peak.
     foldx : float
@@ -313,6 +318,12 @@ def _entry(raw: Any, origin: str) -> CellularModel:
         raise ModelFileError(f"{where}: 'foldx' expected > 1 (expansion), got {vals['foldx']!r}")
     if vals["fb"] >= 1:
         raise ModelFileError(f"{where}: 'fb' expected a fraction < 1, got {vals['fb']!r}")
+    relative = params["cmax"]["unit"] == "peak"
+    if relative and vals["cmax"] != 1.0:
+        raise ModelFileError(
+            f"{where}: 'cmax' in unit 'peak' (a course normalised to its peak) expected 1, "
+            f"got {vals['cmax']!r}"
+        )
     verified = raw.get("verified", True)
     if not isinstance(verified, bool):
         raise ModelFileError(f"{where}: 'verified' expected true or false, got {verified!r}")
@@ -322,6 +333,13 @@ def _entry(raw: Any, origin: str) -> CellularModel:
     checks = tuple(
         _check(c, f"{where}, check {k + 1}") for k, c in enumerate(raw.get("check") or [])
     )
+    if relative:
+        for k, c in enumerate(checks):
+            if c.metric != "tmax":
+                raise ModelFileError(
+                    f"{where}, check {k + 1}: a course normalised to its peak (cmax unit "
+                    f"'peak') can be checked on tmax only, got {c.metric!r}"
+                )
     return CellularModel(
         drug=name.strip(),
         cmax=vals["cmax"],
@@ -334,7 +352,7 @@ def _entry(raw: Any, origin: str) -> CellularModel:
         source=_src(raw.get("source"), where),
         verified=verified,
         note=note,
-        unit=str(raw.get("unit", "copies/ug")),
+        unit="peak" if relative else str(raw.get("unit", "copies/ug")),
         parameter_notes=MappingProxyType(notes),
         checks=checks,
     )

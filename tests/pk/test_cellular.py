@@ -139,3 +139,49 @@ def test_bad_files_give_one_line_errors_naming_the_file(old, new, message):
     with pytest.raises(ModelFileError, match=message) as err:
         cellular.read_cellular(_GOOD.replace(old, new), "my.toml")
     assert str(err.value).startswith("my.toml") and "\n" not in str(err.value)
+
+
+IDE = "idecabtagene vicleucel"
+
+
+def test_ide_cel_is_a_peak_normalised_course_whose_network_input_is_its_shape():
+    """Round 9: ide-cel has its median Tmax (11 days) read, no absolute level, so the course is
+    normalised to its peak. The network input depends on C(t)/Cmax only, so a normalised course
+    and the same shape scaled to any absolute peak give the same nM-eq."""
+    m = cellular.model(IDE)
+    assert m.unit == "peak" and m.cmax == 1.0 and m.tmax_d == 11.0
+    assert m.level(m.tmax_d) == pytest.approx(1.0)
+    t = 24.0 * np.array([0.0, 5.0, 11.0, 28.0, 180.0, 365.0])
+    x = cellular.nm_equivalent(IDE, 9.0, 0.0, t)
+    scaled = cellular.CellularModel(
+        drug="scaled", cmax=2.5e5, tmax_d=m.tmax_d, foldx=m.foldx, alpha=m.alpha, fb=m.fb,
+        beta=m.beta, population="", source=m.source, verified=False,
+    )  # fmt: skip
+    assert cellular.nm_equivalent(scaled, 9.0, 0.0, t) == pytest.approx(x, rel=1e-12)
+    assert x[2] == pytest.approx(9.0)
+    assert x[2] > x[3] > x[4] > x[5] > 0  # contraction, then persistence up to a year
+
+
+def test_ide_cel_regimen_uses_the_cellular_course_not_the_24_h_hold():
+    from mmmech.dynamics import regimen as _regimen  # deferred: heavy import, one test only
+
+    assert _regimen._cellular(IDE)
+
+
+_CMAX_CHECK = (
+    '[[cellular.check]]\nmetric = "cmax"\nunit = "copies/ug"\n'
+    'value = 5\nsd = 1\nsource = "PMID:1"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "cmax, extra, message",
+    [("2", "", "peak"), ("1", _CMAX_CHECK, "tmax only")],
+)
+def test_a_peak_normalised_course_refuses_a_peak_other_than_1_or_absolute_checks(
+    cmax, extra, message
+):
+    text = _GOOD.replace('value = 100, unit = "copies/ug"', f'value = {cmax}, unit = "peak"')
+    with pytest.raises(ModelFileError, match=message) as err:
+        cellular.read_cellular(text + extra, "my.toml")
+    assert str(err.value).startswith("my.toml") and "\n" not in str(err.value)
