@@ -405,4 +405,5 @@ def predict_check(drug: str | PKModel, check: Any) -> float:
     if check.metric == "tmax":
         return float(exposure(m, doses, start, end)["tmax"])
     unit = check.unit.replace("*h", "").replace("·h", "")
-    return float(exposure(m, doses, start, end, unit=unit)[check.metric])
+    unbound = bool(getattr(check, "unbound", False))
+    return float(exposure(m, doses, start, end, unit=unit, unbound=unbound)[check.metric])

@@ -68,6 +68,8 @@ def _window(c: Check) -> str:
 def _what(c: Check) -> str:
     """Metric, dose and window, from the check's own fields."""
     m = _METRIC.get(c.metric, c.metric)
+    if c.unbound:
+        m = f"unbound {m}"
     if c.metric == "half_life" or not c.schedule:
         return f"terminal {m}"
     s: Mapping[str, Any] = c.schedule

@@ -95,7 +95,9 @@ class Check:
     half_life) has a published `value` with its variability (`sd`, or `cv_percent`), or a
     published range (`low`, `high`). The acceptance band is the range, else value +- 1 SD; when
     the source gives no variability, `tolerance_percent` states the band and `text` says why.
-    `covariates` (e.g. ``{bsa_m2 = 1.8}``) are applied to the model for the check. `expect`
+    `covariates` (e.g. ``{bsa_m2 = 1.8}``) are applied to the model for the check; with
+    `unbound` the metric is of the unbound concentration (the model's fraction unbound times
+    the concentration; the model must curate one). `expect`
     records whether the curated model agrees with it (``agree``) or is known not to
     (``disagree``, explained in `text`); the tests hold both."""
 
@@ -114,6 +116,7 @@ class Check:
     expect: str = "agree"
     text: str = ""
     covariates: Mapping[str, float] = field(default_factory=dict)
+    unbound: bool = False
 
     def band(self) -> tuple[float, float]:
         """The acceptance band ``(low, high)`` in :attr:`unit`."""
@@ -377,6 +380,11 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
             )
         if "tolerance_percent" in opt and not c.get("text"):
             raise ModelFileError(f"{cw}: tolerance_percent needs a text saying where it comes from")
+        unbound = c.get("unbound", False)
+        if not isinstance(unbound, bool):
+            raise ModelFileError(f"{cw}: unbound must be true or false, got {unbound!r}")
+        if unbound and fu_value is None:
+            raise ModelFileError(f"{cw}: an unbound check needs the drug's fraction_unbound")
         checks.append(
             Check(
                 metric=c["metric"],
@@ -397,6 +405,7 @@ def _entry(raw: dict[str, Any], origin: str) -> PKModel:
                         for k, v in (c.get("covariates") or {}).items()
                     }
                 ),
+                unbound=unbound,
                 **opt,
             )
         )
