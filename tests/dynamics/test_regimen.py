@@ -93,13 +93,14 @@ def test_bortezomib_and_ixazomib_give_different_courses():
 
 
 def test_constant_inputs_converge_to_the_steady_state_simulator(tmp_path):
-    # prednisone has no PK model: held at its reference exposure for 24 h after each daily dose,
+    # vorinostat has no PK model: held at its reference exposure for 24 h after each daily dose,
     # i.e. a constant input; the time-stepped network must end at simulate()'s steady state
+    # (prednisone, used here before round 9, now has a PK model)
     f = tmp_path / "const.toml"
     f.write_text(
         """[regimen]
-name = "constant_prednisone"
-title = "prednisone every day (constant input)"
+name = "constant_vorinostat"
+title = "vorinostat every day (constant input)"
 indication = "test"
 sources = ["DOI:10.1016/S1470-2045(16)30206-6"]
 
@@ -109,8 +110,8 @@ cycles = 1
 cycle_days = 6
 
 [[phase.drug]]
-drug = "prednisone"
-dose = 100
+drug = "vorinostat"
+dose = 400
 unit = "mg"
 route = "po"
 days = ["1-6"]
@@ -119,8 +120,8 @@ days = ["1-6"]
     )
     res = dynamics.simulate_regimen(str(f), step_hours=6.0)
     assert any("no PK model" in n for n in res.notes)
-    sim = Simulator("myeloma", ["prednisone"], context="marrow")
-    ss = sim.run(np.array([[drugs.get("prednisone").reference_nM]]))
+    sim = Simulator("myeloma", ["vorinostat"], context="marrow")
+    ss = sim.run(np.array([[drugs.get("vorinostat").reference_nM]]))
     last = res.timecourse.iloc[-1]
     for k in ("apoptosis", "proliferation", "immune_killing", "viability"):
         assert last[f"node_{k}"] == pytest.approx(ss.readouts[k][0], abs=1e-4)
