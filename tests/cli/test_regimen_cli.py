@@ -19,7 +19,9 @@ def test_regimen_list_and_show(capsys):
     assert by_name["vrd"]["drugs"] == ["bortezomib", "lenalidomide", "dexamethasone"]
     assert by_name["kd"]["pk_model"]["carfilzomib"] is True  # derived model (docs/pk.md)
     assert by_name["td"]["pk_model"]["thalidomide"] is True  # Chen 1989 model (docs/pk.md)
-    assert by_name["mp"]["pk_model"]["prednisone"] is False
+    assert by_name["mp"]["pk_model"]["prednisone"] is True  # Bouazza 2025 model (round 9)
+    # a CAR-T product has cellular kinetics (mmmech.pk.cellular), not a PK model
+    assert by_name["ide_cel"]["pk_model"]["idecabtagene vicleucel"] is False
     assert main(["regimen", "show", "rd"]) == 0
     assert "lenalidomide" in capsys.readouterr().out
     d = _json(capsys, "regimen", "show", "rd")
