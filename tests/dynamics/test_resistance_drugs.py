@@ -157,3 +157,20 @@ def test_bad_entries_are_one_line_errors(drug, message):
     assert "structures/resistance.toml" in str(exc.value) and "\n" not in str(exc.value)
     with pytest.raises(ModelFileError, match="rule must be 'min'"):
         R._parse({"meta": {"reference_per_day": 0.0024, "rule": "max"}})
+
+
+@pytest.mark.slow
+def test_removing_a_drug_never_helps_with_drug_specific_rates(monkeypatch):
+    # the trials' drug-removal invariant (tests/trials) under a table where the drugs' rates
+    # differ (not sourced values: a stress case of the rule), lenalidomide the most durable
+    from mmmech import trials
+
+    _patched(monkeypatch, {"lenalidomide": 0.0006, "dexamethasone": 0.0048, "bortezomib": 0.0096})
+    pts, _ = trials.enrol("ndmm", 6, seed=5)
+    full = trials.simulate_arm("vrd", pts, cycles=3, follow_up_days=360)
+    for drop in ("bortezomib", "lenalidomide"):
+        less = trials.simulate_arm(
+            {"regimen": "vrd", "drop": [drop]}, pts, cycles=3, follow_up_days=360
+        )
+        assert np.all(less.max_reduction <= full.max_reduction + 1e-9), drop
+        assert np.all(less.pfs_days <= full.pfs_days), drop
