@@ -58,7 +58,7 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
-from .resistance import apply_resistance, patient_resistance
+from .resistance import apply_resistance, patient_resistance, scale_resistance
 from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
 
 __all__ = ["CohortResult", "simulate_cohort"]
@@ -1031,6 +1031,9 @@ def simulate_cohort(
     sub = (np.arange(K)[:, None] + (np.arange(substeps)[None, :] + 0.5) / substeps) * step_hours
     sub_flat = sub.ravel()
     drugs = [d for d in it.regimen.drugs if d not in it.drop]
+    # drug-specific acquired resistance: the regimen's factor on each patient's rate ("min"
+    # rule, structures/resistance.toml; a factor of 1 leaves `resist` as it is)
+    resist = scale_resistance(resist, drugs)
     exp_sc = _agent_scales(exposure_scale, "exposure_scale", drugs, func)
     eff_sc = _agent_scales(efficacy_scale, "efficacy_scale", drugs, func)
     P = len(body_list)

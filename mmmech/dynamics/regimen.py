@@ -43,7 +43,7 @@ from . import feedback as _feedback
 from ._course import network_course
 from .imwg import IMWG_SOURCE, Response, classify
 from .kinetics import interval_means, kinetic_columns, occupancy_course
-from .resistance import apply_resistance
+from .resistance import apply_resistance, regimen_factor
 from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates, tumour_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -768,10 +768,14 @@ def simulate_regimens(
         )
     if tumour.resistance_per_day > 0:
         # one patient's acquired resistance (docs/dynamics.md, "Acquired resistance")
+        # per row: the regimen's drug-specific factor ("min" rule, structures/resistance.toml)
+        lam_rows = tumour.resistance_per_day * np.array(
+            [regimen_factor(d for d in it.regimen.drugs if d not in it.drop) for it in items]
+        )
         rate = apply_resistance(
             rate,
             g * p0 - dscale * death0,
-            tumour.resistance_per_day,
+            lam_rows,
             step_hours / 24.0,
             tumour.growth_scale,
         )
