@@ -379,7 +379,10 @@ def _n_eff(arm: SingleAgentArm, key: str) -> tuple[float, str]:
     lo, hi = arm.interval(key)
     if arm.n is not None:
         return float(arm.n), "reported n"
-    if lo is not None and hi is not None and hi > lo and v is not None and 0 < v < 1:
+    # a 95% CI of a positive rate never starts at 0: an interval from 0 is a rounding range
+    # ("less than 1 percent" recorded as 0.005 in [0, 0.01]), whose width implies no n (APEX's
+    # dexamethasone CR would imply n = 765, more than the 669 patients of both arms)
+    if lo is not None and hi is not None and hi > lo > 0 and v is not None and 0 < v < 1:
         se = (hi - lo) / (2 * 1.959963984540054)
         return max(1.0, v * (1 - v) / se**2), "n implied by the CI"
     return float(DEFAULT_N), f"default n = {DEFAULT_N} (none reported)"
