@@ -55,20 +55,26 @@ from ..populations.sampler import _bounded, _z, substream
 from ..trials import DAYS_PER_MONTH, enrol
 from .data import RATE_KEYS, SingleAgentArm, load_single_agent
 from .fit import (
+    _COUNTS,
     _NU,
     CHI2_95,
+    RELAPSE_DOUBLING,
     ArmCourse,
     CalibrationResult,
     _prior,
     _s_max,
     _within,
     arm_deviance,
+    growth_deviance,
+    growth_log_sd,
     mix_note,
     predict,
+    s_grid,
     simulable_arms,
     simulate_courses,
     subgroup_cohorts,
     uncertainty,
+    untreated_doubling,
 )
 from .params import FACTOR_BOUNDS, FACTOR_LOG_SD, PARAMETERS
 
@@ -161,6 +167,34 @@ def _expand(
     )
 
 
+def mc_standard_errors(
+    pred: Mapping[str, Any], patients: int, boot: int = 200, seed: int = 0
+) -> dict[str, float]:
+    """Monte Carlo standard errors of an arm's modelled rates and median TTP (days) from the
+    sampling of its network patients: the rows of `pred` (``best_response``, ``ttp_days``) are
+    `patients` blocks of equal size (each network patient's tumour-multiplier draws, as
+    :func:`_expand` lays them out), resampled as blocks (a cluster bootstrap, `boot`
+    resamples; the draws within a patient share its network run, so they are not
+    independent). The spread a different seed or cohort of the same size would give."""
+    best = np.asarray(pred["best_response"])
+    ttp = np.asarray(pred["ttp_days"], dtype=float)
+    if patients < 2 or best.size % patients:
+        return {}
+    D = best.size // patients
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, patients, size=(boot, patients))
+    rows = (idx[:, :, None] * D + np.arange(D)[None, None, :]).reshape(boot, -1)
+    out: dict[str, float] = {}
+    for key, cats in _COUNTS.items():
+        hit = np.isin(best, cats).astype(float)
+        out[key] = float(hit[rows].mean(axis=1).std(ddof=1))
+    med = np.median(ttp[rows], axis=1)
+    fin = med[np.isfinite(med)]
+    if fin.size == boot:
+        out["median_ttp_days"] = float(fin.std(ddof=1))
+    return out
+
+
 def _clip(f: float, gl: Sequence[float]) -> float:
     return float(min(max(f, gl[0]), gl[-1]))
 
@@ -222,6 +256,7 @@ def calibrate_agents(
     refine_tol: float = 0.05,
     interval_bisections: int = 2,
     alone_grid: int = 3,
+    relapse_growth: bool = True,
 ) -> CalibrationResult:
     """Shared tumour constants plus one in-vivo factor per agent (module doc).
 
@@ -241,6 +276,11 @@ def calibrate_agents(
     refine_tol : tolerance of the refinement in ln(factor)
     interval_bisections : network runs spent per interval end to resolve it
     alone_grid : points per shared constant of the per-arm "alone" diagnosis grid
+    relapse_growth : add the sourced untreated growth at relapse to the objective
+        (:func:`mmmech.calibration.fit.growth_deviance`; False: the behaviour before
+        2026-12-01, where the death scale could move the untreated doubling time freely); the
+        "alone" diagnosis then only tries death scales whose untreated growth is within its
+        95% band (deviance within 3.84 of the term's minimum)
     """
     from scipy.optimize import minimize, minimize_scalar  # deferred: SciPy loads when fitting
     from scipy.stats import chi2  # deferred: as above
@@ -264,6 +304,11 @@ def calibrate_agents(
             f"{FACTOR_BOUNDS[1]:g}], got {list(grid)!r}"
         )
     cohort, skipped = enrol(population, patients, seed)
+    lsd = growth_log_sd(population) if relapse_growth else None
+
+    def growth_dev(s: float, tb: float) -> float:
+        return growth_deviance(s, tb, lsd) if relapse_growth else 0.0
+
     G, S = resampled_multipliers(population, cohort, seed, draws)
     L = resampled_resistance(population, cohort, seed, draws)
     used, notes = simulable_arms(arms, func)
@@ -319,7 +364,7 @@ def calibrate_agents(
             return math.inf
         if not (PARAMETERS["death_scale"][1] <= s <= _s_max(tb)):
             return math.inf
-        return _prior(tb) + sum(arm_dev(c, s, tb) for c in chosen.values())
+        return _prior(tb) + growth_dev(s, tb) + sum(arm_dev(c, s, tb) for c in chosen.values())
 
     def fit_shared(
         chosen: Mapping[str, ArmCourse], start: tuple[float, float], tb_pts: int = 7, s_pts: int = 9
@@ -329,7 +374,7 @@ def calibrate_agents(
         tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
         best = (start[0], start[1], shared_total(start[0], start[1], chosen))
         for tb in np.linspace(tb_lo, tb_hi, tb_pts):
-            for s in np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), s_pts):
+            for s in s_grid(float(tb), s_pts, lsd):
                 d = shared_total(float(s), float(tb), chosen)
                 if d < best[2]:
                     best = (float(s), float(tb), d)
@@ -474,9 +519,15 @@ def calibrate_agents(
     prof_tb: list[float] = []
     prof_s: list[float] = []
     for tb in tbs:
-        ss = np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), 11)
+        ss = s_grid(float(tb), 11, lsd)
         prof_tb.append(min(shared_total(float(s), float(tb), final) for s in ss))
     s_all = np.linspace(PARAMETERS["death_scale"][1], PARAMETERS["death_scale"][2], 11)
+    if lsd is not None:  # the values the sourced growth allows (at Tb's ends and prior mean)
+        s_all = np.unique(
+            np.concatenate(
+                [s_all, *(s_grid(tb, 7, lsd) for tb in (tb_lo, BIRTH_DOUBLING_DAYS.value, tb_hi))]
+            )
+        )
     if not shared:
         s_all = s_all[:0]
     for s in s_all:
@@ -511,6 +562,17 @@ def calibrate_agents(
         ]
         return bool(ws) and all(w for w in ws if w is not None)
 
+    def alone_s(tb: float) -> np.ndarray:
+        """Death scales of the "alone" grid at `tb`: evenly over the allowed range, or with
+        the growth term over the range whose untreated growth is within its 95% band."""
+        ss = np.linspace(PARAMETERS["death_scale"][1], _s_max(tb), alone_grid)
+        if lsd is None:
+            return ss
+        fine = s_grid(tb, 201, lsd)
+        dg = np.array([growth_dev(float(s), tb) for s in fine])
+        ok = fine[dg - dg.min() <= CHI2_95]
+        return np.linspace(ok.min(), ok.max(), alone_grid) if alone_grid > 1 else ok[[0]]
+
     def alone(arm: SingleAgentArm, s_fit: float, tb_fit: float) -> dict[str, Any]:
         """The arm on its own: the lowest deviance of this arm over every factor value run for
         its agent and the shared constants on a coarse grid (plus the fit and the defaults),
@@ -522,7 +584,7 @@ def calibrate_agents(
         if shared:
             tb_lo, tb_hi = PARAMETERS["birth_doubling_days"][1:3]
             for tb in np.linspace(tb_lo, tb_hi, alone_grid):
-                for s in np.linspace(PARAMETERS["death_scale"][1], _s_max(float(tb)), alone_grid):
+                for s in alone_s(float(tb)):
                     pts.append((float(s), float(tb)))
         best: tuple[float, float, float, float, bool] | None = None
         fits_any = False
@@ -571,6 +633,28 @@ def calibrate_agents(
             row[f"{key}_at_defaults"] = p0 if p0 is not None else f">{h:.1f}"
             row[f"{key}_within"] = _within(arm, key, p, c.horizon_days)
             within_def.append(_within(arm, key, p0, c.horizon_days))
+        # Monte Carlo standard error of each value from the sampling of the network patients
+        # (docs/calibration.md, "Monte Carlo noise"): a value outside its band by less than
+        # 2 SE is not distinguishable from within at this cohort size
+        se = mc_standard_errors(pr, patients)
+        borderline = []
+        for key in (*RATE_KEYS, "median_ttp_months", "median_pfs_months"):
+            if f"{key}_within" not in row or row[f"{key}_within"] is None:
+                continue
+            k_se = "median_ttp_days" if key.startswith("median") else key
+            p = row[f"{key}_predicted"]
+            if k_se in se:
+                se_v = se[k_se] / DAYS_PER_MONTH if key.startswith("median") else se[k_se]
+                row[f"{key}_mc_se"] = se_v
+            if row[f"{key}_within"]:
+                continue
+            lo_, hi_ = row.get(f"{key}_low"), row.get(f"{key}_high")
+            if k_se in se and isinstance(p, float) and lo_ is not None and hi_ is not None:
+                gap = lo_ - p if p < lo_ else p - hi_
+                borderline.append(gap <= 2.0 * row[f"{key}_mc_se"])
+            else:
+                borderline.append(False)
+        row["within_mc_noise"] = bool(borderline) and all(borderline)
         terms = arm_deviance(arm, pr, c.horizon_days)
         row["deviance"] = float(sum(terms.values()))
         row["deviance_terms"] = len(terms)
@@ -595,6 +679,14 @@ def calibrate_agents(
         if net > 0
         else "the fit implies an untreated tumour that does not grow"
     )
+    if relapse_growth:
+        k_, n_, _ = RELAPSE_DOUBLING
+        notes.append(
+            f"untreated growth term (sourced: M-protein doubling <= 6 months in {k_} of {n_} "
+            f"patients at relapse, DOI:10.1111/j.1600-0609.1996.tb01371.x): deviance "
+            f"{growth_dev(s_hat, tb_hat):.3g} at the fit (typical doubling "
+            f"{untreated_doubling(s_hat, tb_hat):.0f} d)"
+        )
     notes.append(
         f"rates are averages over {patients} network patients x {draws} tumour-multiplier draws "
         f"({patients * draws} virtual patients per arm); factor grid {gl}; "
@@ -614,6 +706,11 @@ def calibrate_agents(
         "value run and the shared constants on a coarse grid, so 'tension' = reproducible on "
         "its own but not jointly, 'structural' = not reproduced by any value tried"
     )
+    notes.append(
+        "Monte Carlo standard errors (± in the table): a cluster bootstrap over the network "
+        "patients (their draws resampled together); 'within MC noise': every value outside "
+        "its band is within 2 SE of it, so the verdict could change with another cohort"
+    )
     notes += switched
     notes += open_ends
     if skipped:
@@ -621,8 +718,10 @@ def calibrate_agents(
     mixed = [a for a in used if a.population_mix]
     if mixed:
         notes.append(mix_note(mixed))
-    d_def = _prior(BIRTH_DOUBLING_DAYS.value) + sum(
-        arm_dev(course(a, 1.0), 1.0, BIRTH_DOUBLING_DAYS.value) for a in used
+    d_def = (
+        _prior(BIRTH_DOUBLING_DAYS.value)
+        + growth_dev(1.0, BIRTH_DOUBLING_DAYS.value)
+        + sum(arm_dev(course(a, 1.0), 1.0, BIRTH_DOUBLING_DAYS.value) for a in used)
     )
     meta = {
         "date": _dt.date.today().isoformat(),

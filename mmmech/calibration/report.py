@@ -79,7 +79,9 @@ def fit_tables(parameters: Sequence[Mapping[str, Any]], arms: Sequence[Mapping[s
         "defaults / model at the fit (✗: the fitted value is outside); deviance at the fit "
         "(at the defaults) and its chi-square p-value; within at the defaults / at the fit; "
         "the arm alone (its lowest deviance over every factor value run and the shared "
-        "constants) and the diagnosis.",
+        "constants) and the diagnosis. ±: the Monte Carlo standard error of the fitted value "
+        "from the sampling of the network patients (when recorded); 'within MC noise': every "
+        "value outside its band is within 2 of them.",
         "",
         "| arm | factor | "
         + " | ".join(label for _, label in _KEYS)
@@ -97,9 +99,10 @@ def fit_tables(parameters: Sequence[Mapping[str, Any]], arms: Sequence[Mapping[s
             if f"{key}_low" in r and f"{key}_high" in r:
                 unc = f" [{_num(r[key + '_low'])}-{_num(r[key + '_high'])}]"
             mark = "" if r.get(f"{key}_within", True) else " ✗"
+            se = f" ±{_num(r[key + '_mc_se'])}" if r.get(key + "_mc_se") is not None else ""
             cells.append(
                 f"{_num(r[key + '_observed'])}{unc} / {_num(r.get(key + '_at_defaults'))} / "
-                f"{_num(r.get(key + '_predicted'))}{mark}"
+                f"{_num(r.get(key + '_predicted'))}{se}{mark}"
             )
         cells.append(
             f"{_num(r.get('deviance'))} ({_num(r.get('deviance_at_defaults'))}), "
@@ -108,17 +111,20 @@ def fit_tables(parameters: Sequence[Mapping[str, Any]], arms: Sequence[Mapping[s
         fit = "**yes**" if r.get("fits") else "no"
         cells.append(f"{_num(r.get('fits_at_defaults'))} / {fit}")
         cells.append(f"{_num(r.get('alone_deviance'))} ({_num(r.get('fits_alone'))})")
-        cells.append(str(r.get("diagnosis", "-")))
+        noise = " (within MC noise)" if r.get("within_mc_noise") else ""
+        cells.append(str(r.get("diagnosis", "-")) + noise)
         out.append("| " + " | ".join(cells) + " |")
     n_fit = sum(1 for r in arms if r.get("fits"))
     n_def = sum(1 for r in arms if r.get("fits_at_defaults"))
+    n_noise = sum(1 for r in arms if not r.get("fits") and r.get("within_mc_noise"))
     by: dict[str, list[str]] = {}
     for r in arms:
         by.setdefault(str(r.get("diagnosis", "-")), []).append(str(r["arm"]))
     out += [
         "",
         f"**Arms within their uncertainty: {n_fit} of {len(arms)}** at the fit, {n_def} of "
-        f"{len(arms)} at the defaults. "
+        f"{len(arms)} at the defaults"
+        + (f"; {n_noise} more outside by less than 2 Monte Carlo SE. " if n_noise else ". ")
         + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(by.items())),
     ]
     return "\n".join(out) + "\n"

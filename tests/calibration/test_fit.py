@@ -146,6 +146,17 @@ def test_n_implied_by_a_confidence_interval():
     assert 90 < n < 125 and "CI" in how  # SIRIUS: n = 106
 
 
+def test_no_n_implied_by_a_rounding_range():
+    """APEX's dexamethasone CR "less than 1 percent" is recorded as 0.005 in [0, 0.01]: a
+    rounding range, not a CI (an exact 95% CI of a positive count never starts at 0). Read as
+    a CI it implied n = 765, more than the 669 patients of both APEX arms together."""
+    arm = _arm(cr_or_better=0.005, cr_or_better_low=0.0, cr_or_better_high=0.01)
+    n, how = cfit._n_eff(arm, "cr_or_better")
+    assert n == cfit.DEFAULT_N and "default" in how
+    # the range itself still bounds what counts as reproduced
+    assert cfit.uncertainty(arm, "cr_or_better") == (0.0, 0.01)
+
+
 def test_parameter_file_round_trip(tmp_path):
     out = tmp_path / "p.toml"
     calibration.write_parameters(
