@@ -24,7 +24,7 @@
 # sum of the infusion rates with start <= t_a < end, takes the samples t_a <= t < t_b (the last
 # segment also t = t_b) and clips the amounts at 0 at its end.
 from cython.parallel cimport prange
-from libc.math cimport exp, pow, sqrt, fabs, fmax, fmin
+from libc.math cimport exp, pow, sqrt, fabs, fmax, fmin, nextafter, INFINITY
 
 from ._typedefs cimport float64_t, int32_t
 
@@ -186,7 +186,7 @@ cdef int _advance(double* t, double target, double* y, double* f0, double* h, co
         if hh >= left:
             hh = left
             clipped = 1
-        if hh < 1e-14 * fmax(1.0, fabs(t[0])):
+        if hh < 10.0 * (nextafter(t[0], INFINITY) - t[0]):  # scipy's smallest step
             return STEP_TOO_SMALL
         tt = t[0]
         for i in range(n):
