@@ -245,7 +245,7 @@ cdef int _solve_one(Py_ssize_t pb, const float64_t[:, ::1] par,
                     const float64_t[::1] times, float64_t[:, ::1] out, double rtol,
                     double atol, Py_ssize_t max_steps, Py_ssize_t* nstep, Py_ssize_t* nfev) noexcept nogil:
     cdef const double* p = &par[pb, 0]
-    cdef int nc = <int>p[P_NC], nd = <int>p[P_ND], n, i, st
+    cdef int nc = <int>p[P_NC], nd = <int>p[P_ND], n, i, st, zero
     cdef Py_ssize_t T = times.shape[0], k = 0, b, b0 = brk_ptr[pb], b1 = brk_ptr[pb + 1]
     cdef Py_ssize_t j, last
     cdef double y[MAXS]
@@ -269,7 +269,12 @@ cdef int _solve_one(Py_ssize_t pb, const float64_t[:, ::1] par,
         for j in range(inf_ptr[pb], inf_ptr[pb + 1]):
             if inf_s[j] <= ta and ta < inf_e[j]:
                 rate = rate + inf_r[j]
-        if tb <= ta:
+        zero = rate == 0.0
+        for i in range(n):
+            if y[i] != 0.0:
+                zero = 0
+        # a zero state without input stays zero (every term is proportional to the amounts)
+        if tb <= ta or zero:
             while k < T and (times[k] < tb or (b == last and times[k] <= tb)):
                 out[pb, k] = fmax(y[0] / v1, 0.0)
                 k = k + 1

@@ -454,7 +454,6 @@ def ode_concentrations(
 #: its peak (tests/pk/test_pkode.py)
 ODE_RTOL = 1e-10
 ODE_ATOL = 1e-12
-_MAX_STEPS = 5_000_000
 _BACKENDS = ("auto", "cython", "python")
 _STATUS = {1: "too many steps", 2: "step size underflow", 3: "a non-finite value"}
 
@@ -507,6 +506,7 @@ def ode_batch(
     rtol: float = ODE_RTOL,
     atol: float = ODE_ATOL,
     num_threads: int = 1,
+    max_steps: int = 5_000_000,
 ) -> np.ndarray:
     """Central concentrations (mg/L) of many problems at the same `times` (h): problem ``i``
     is ``dispositions[i]`` with ``doses[i]`` (and ``absorptions[i]``); the result has shape
@@ -515,7 +515,10 @@ def ode_batch(
     by the compiled kernel (``backend="cython"``, or ``"auto"`` when it is built) to `rtol` /
     `atol` (mg), or by :func:`ode_concentrations` (SciPy LSODA) per problem
     (``backend="python"``, or ``"auto"`` without the kernel). `num_threads` spreads the problems
-    over OpenMP threads."""
+    over OpenMP threads. A problem the kernel cannot finish within `max_steps` accepted steps
+    (a stiff one: the kernel's Dormand-Prince pair is explicit) raises
+    :class:`~mmmech.exceptions.ConvergenceError` under ``"cython"`` and is solved by LSODA
+    under ``"auto"``."""
     if backend not in _BACKENDS:
         raise InvalidInputError(
             f"ode_batch(): backend must be one of {', '.join(_BACKENDS)}, got {backend!r}"
@@ -524,6 +527,8 @@ def ode_batch(
     for name, v in (("rtol", rtol), ("atol", atol)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < 1):
             raise InvalidInputError(f"ode_batch(): {name} must be a number in (0, 1), got {v!r}")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise InvalidInputError(f"ode_batch(): max_steps must be an int >= 1, got {max_steps!r}")
     if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise InvalidInputError(
             f"ode_batch(): num_threads must be an int >= 1, got {num_threads!r}"
@@ -635,15 +640,19 @@ def ode_batch(
         counts,
         float(rtol),
         float(atol),
-        _MAX_STEPS,
+        max_steps,
         num_threads,
     )
     bad = np.flatnonzero(status)
-    if bad.size:
+    if bad.size and backend == "cython":
         i = int(bad[0])
         raise ConvergenceError(
             f"ode_batch(): the solver failed on problem {i} ({_STATUS.get(int(status[i]))}) "
-            f"at rtol={rtol!r}, atol={atol!r}"
+            f"at rtol={rtol!r}, atol={atol!r}, max_steps={max_steps!r}"
         )
     out[:, order] = res
+    for i in bad.tolist():
+        # "auto": a problem the explicit pair cannot finish (a stiff one beyond max_steps)
+        # goes to LSODA, which switches to BDF on stiffness
+        out[i] = ode_concentrations(dispositions[i], probs[i], flat, abs_[i], rtol, atol)
     return out.reshape((P, *t.shape))

@@ -304,6 +304,7 @@ def test_time_varying_clearance_factor_matches_disposition():
         ({"rtol": 0.0}, r"ode_batch\(\): rtol must be a number in \(0, 1\)"),
         ({"atol": float("nan")}, r"ode_batch\(\): atol must be"),
         ({"num_threads": 0}, r"ode_batch\(\): num_threads must be an int >= 1"),
+        ({"max_steps": 1.5}, r"ode_batch\(\): max_steps must be an int >= 1"),
         ({"times": [0.0, float("inf")]}, r"ode_batch\(\): times must be finite"),
         ({"times": ["a"]}, r"ode_batch\(\): times must be numbers"),
         ({"doses": [[]]}, r"ode_batch\(\): doses needs one dose list per disposition \(2\)"),
@@ -323,6 +324,18 @@ def test_bad_input_one_line_errors(kwargs, match):
     with pytest.raises(InvalidInputError, match=match) as exc:
         ode_batch(**args)
     assert "\n" not in str(exc.value)
+
+
+def test_a_problem_beyond_max_steps_fails_under_cython_and_falls_back_under_auto():
+    from mmmech.exceptions import ConvergenceError
+
+    disp = Disposition(1.0, 10.0, vmax=5.0, km=0.5)
+    doses = [Dose(0.0, 100.0, "iv_bolus")]
+    t = np.linspace(0.0, 200.0, 5)
+    with pytest.raises(ConvergenceError, match=r"ode_batch\(\): the solver failed on problem 1 "):
+        ode_batch([disp, disp], [[], doses], t, backend="cython", max_steps=3)
+    got = ode_batch([disp], [doses], t, max_steps=3)[0]
+    np.testing.assert_array_equal(got, ode_concentrations(disp, doses, t))
 
 
 def test_api_method_names_lsoda():
