@@ -81,9 +81,9 @@ def solve(
     atol,
     max_steps,
     num_threads=1,
-    method="LSODA",
 ):
-    """As the kernel's ``solve``; `method` is :func:`solve_ivp`'s."""
+    """As the kernel's ``solve``, each segment by LSODA (`num_threads` is ignored, `max_steps`
+    too: LSODA's own step limit applies)."""
     from scipy.integrate import solve_ivp  # deferred: scipy.integrate costs ~0.2 s at import
 
     times = np.asarray(times, dtype=float)
@@ -111,7 +111,14 @@ def solve(
                 continue
             t_eval = np.unique(np.concatenate([times[mask], [t_b]]))
             sol = solve_ivp(
-                rhs, (t_a, t_b), y, method=method, t_eval=t_eval, rtol=rtol, atol=atol, args=(rate,)
+                rhs,
+                (t_a, t_b),
+                y,
+                method="LSODA",
+                t_eval=t_eval,
+                rtol=rtol,
+                atol=atol,
+                args=(rate,),
             )
             counts[pb, 1] += sol.nfev
             if not sol.success:

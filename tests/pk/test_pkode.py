@@ -285,6 +285,29 @@ def test_reference_module_equals_ode_concentrations():
     np.testing.assert_allclose(out[0], ode_concentrations(disp, doses, t), rtol=1e-12, atol=0)
 
 
+def test_reference_and_stub_have_the_kernel_signature():
+    import ast
+    import inspect
+    import pathlib
+
+    from mmmech._kernels import _pkode, _pkode_ref
+
+    a = inspect.signature(_pkode_ref.solve).parameters
+    b = inspect.signature(_pkode.solve).parameters
+    assert list(a) == list(b)
+    assert [p.default for p in a.values()] == [p.default for p in b.values()]
+    stub = ast.parse((pathlib.Path(_kernels.__file__).parent / "_pkode.pyi").read_text())
+    funcs = {n.name: n for n in stub.body if isinstance(n, ast.FunctionDef)}
+    public = [
+        n for n in dir(_pkode) if not n.startswith("_") and inspect.isroutine(getattr(_pkode, n))
+    ]
+    assert sorted(funcs) == sorted(public)
+    for name, node in funcs.items():
+        assert [x.arg for x in node.args.args] == list(
+            inspect.signature(getattr(_pkode, name)).parameters
+        )
+
+
 def test_time_varying_clearance_factor_matches_disposition():
     # a bolus under the time-varying clearance alone decays at CL(t)/V1 exactly:
     # C(t) = C0 exp(-int_0^t cl f(s) / V1 ds)
