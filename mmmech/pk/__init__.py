@@ -51,6 +51,7 @@ from .engine import (
     concentrations,
     cumulative_auc,
     exponentials,
+    ode_batch,
     ode_concentrations,
 )
 from .library import Check, Covariate, Parameter, PKModel, model, models, names, read_models
@@ -91,6 +92,7 @@ __all__ = [
     "cumulative_auc",
     "exponentials",
     "ode_concentrations",
+    "ode_batch",
     "omegas",
     "correlations",
     "eta_stream",

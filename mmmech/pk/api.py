@@ -12,7 +12,15 @@ import numpy as np
 
 from ..exceptions import InvalidInputError, UnitError
 from ..units import MASS_UNITS, MOLAR_UNITS
-from .engine import ROUTES, Dose, concentrations, cumulative_auc, exponentials, ode_concentrations
+from .engine import (
+    ROUTES,
+    Dose,
+    concentrations,
+    cumulative_auc,
+    exponentials,
+    ode_batch,
+    ode_concentrations,
+)
 from .library import PKModel, model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -165,10 +173,15 @@ def _mol_weight(drug: str) -> float:
 
 
 def _raw(m: PKModel, doses: list[Dose], times: np.ndarray, method: str) -> np.ndarray:
-    if method not in ("auto", "closed", "ode"):
-        raise InvalidInputError(f"simulate(): method must be auto, closed or ode, got {method!r}")
-    if method == "ode" or (method == "auto" and not m.linear):
+    if method not in ("auto", "closed", "ode", "lsoda"):
+        raise InvalidInputError(
+            f"simulate(): method must be auto, closed, ode or lsoda, got {method!r}"
+        )
+    if method == "lsoda":  # the reference: SciPy's LSODA, segment by segment
         return ode_concentrations(m.disposition, doses, times, dict(m.absorption))
+    if method == "ode" or (method == "auto" and not m.linear):
+        # the compiled solver (mmmech._kernels._pkode; LSODA when it is not built)
+        return ode_batch([m.disposition], [doses], times, [dict(m.absorption)])[0]
     return concentrations(m.disposition, doses, times, dict(m.absorption))
 
 
@@ -227,9 +240,9 @@ def simulate(
         dose.
     unit : str
         Mass (``ng/mL``, ``ug/mL``, ...) or molar (``nM``, ``uM``, ...) unit.
-    method : {'auto', 'closed', 'ode'}
-        Closed-form superposition (linear models), or the ODE; ``auto`` picks the ODE only for
-        saturable elimination.
+    method : {'auto', 'closed', 'ode', 'lsoda'}
+        Closed-form superposition (linear models), or the ODE (the compiled solver; ``lsoda``:
+        SciPy's LSODA, its reference); ``auto`` picks the ODE only for nonlinear models.
     **covariates
         Covariate values for the model's numeric covariate effects (e.g. ``bsa_m2=1.9``).
 
@@ -265,11 +278,11 @@ def auc(
     ds = as_doses(m, doses)
     if not (0 <= start_h <= end_h):
         raise InvalidInputError(f"auc(): need 0 <= start_h <= end_h, got {start_h!r}, {end_h!r}")
-    if m.linear and method != "ode":
+    if m.linear and method not in ("ode", "lsoda"):
         g = cumulative_auc(m.disposition, ds, np.array([start_h, end_h]), dict(m.absorption))
         return float(g[1] - g[0])
     t = np.linspace(start_h, end_h, 20001)
-    return float(np.trapezoid(_raw(m, ds, t, "ode"), t))
+    return float(np.trapezoid(_raw(m, ds, t, "lsoda" if method == "lsoda" else "ode"), t))
 
 
 def exposure(
