@@ -3,9 +3,9 @@
 - ``_occupancy.occupancy_step_mean`` (occupancy and the substep mean in one pass) equals its
   NumPy reference (to rounding: NumPy's power against the C library's) and, bit for bit, the
   former ``occupancy(gathered).reshape(...).mean(axis=2)`` (the same compiled occupancy);
-- :func:`mmmech.dynamics.simulate_cohort` with the fused kernel and the binding-kinetics
-  course in small row groups equals the former path (both switched off), with patients on
-  shared and on their own PK courses.
+- :func:`mmmech.dynamics.simulate_cohort` with the fused kernel, the binding-kinetics course
+  in small row groups and blocks of 32 patients equals the former path (all three switched
+  back), with patients on shared and on their own PK courses.
 """
 
 import numpy as np
@@ -120,5 +120,6 @@ def test_cohort_equals_former_exposure_path(monkeypatch, own_pk):
         kw["pk_etas"] = [pk.patient_etas("ndmm", i, 3, drugs) for i in range(len(BODIES))]
     new = simulate_cohort("vrd", BODIES, **kw)
     monkeypatch.setattr(cohort, "_step_mean", lambda *a, **k: False)
-    monkeypatch.setattr(cohort, "_KIN_ROWS", cohort._KIN_BLOCK)
+    monkeypatch.setattr(cohort, "_KIN_BLOCK", 128)  # the former block of patients
+    monkeypatch.setattr(cohort, "_KIN_ROWS", 128)
     _same(new, simulate_cohort("vrd", BODIES, **kw))
