@@ -10,3 +10,15 @@ def occupancy(
     out: NDArray[np.float64],
     num_threads: int = 0,
 ) -> None: ...
+def occupancy_step_mean(
+    conc: NDArray[np.float64],
+    sel: NDArray[np.int64],
+    cdrug: NDArray[np.int64],
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    substeps: int,
+    num_threads: int = 1,
+) -> int: ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["occupancy"]
+__all__ = ["occupancy", "occupancy_step_mean"]
 
 _TINY = np.finfo(np.float64).tiny
 _HUGE = np.finfo(np.float64).max
@@ -51,3 +51,37 @@ def occupancy(
         )
     out[...] = np.where(pos, theta, 0.0)
     return out
+
+
+def occupancy_step_mean(
+    conc: NDArray[np.float64],
+    sel: NDArray[np.int64],
+    cdrug: NDArray[np.int64],
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    substeps: int,
+    num_threads: int = 1,
+) -> int:
+    """``out[dest[i], s, ocol[j]]`` = the mean over the `substeps` substeps of step s of the
+    occupancy of column j at ``conc[sel[i], s * substeps + u, cdrug[j]]`` (potency ``k[j]``,
+    Hill ``h[j]``): :func:`occupancy` on the gathered columns, then the sum over the substeps
+    in substep order divided by their number. Returns the number of concentrations that are not
+    finite or < 0 (the output is not to be used then). `num_threads` is ignored."""
+    P, T, _ = conc.shape
+    S = int(substeps)
+    K = T // S
+    c = conc[np.asarray(sel)][:, :, np.asarray(cdrug)]  # (n, T, J)
+    bad = int(np.count_nonzero(~((c >= 0.0) & (c <= _HUGE))))
+    n, J = c.shape[0], c.shape[2]
+    o = occupancy(
+        np.where(np.isfinite(c) & (c >= 0.0), c, 0.0).reshape(-1, J), k, h, np.empty((n * T, J))
+    ).reshape(n, K, S, J)
+    acc = np.zeros((n, K, J))
+    for u in range(S):
+        acc = acc + o[:, :, u, :]
+    for j, oc in enumerate(np.asarray(ocol).tolist()):
+        out[np.asarray(dest), :, oc] = acc[:, :, j] / S
+    return bad

@@ -1,0 +1,125 @@
+"""Round-9 exposure kernels of the cohort give the bits of the forms they replaced.
+
+- ``_occupancy.occupancy_step_mean`` (occupancy and the substep mean in one pass) equals its
+  NumPy reference (to rounding: NumPy's power against the C library's) and, bit for bit, the
+  former ``occupancy(gathered).reshape(...).mean(axis=2)`` (the same compiled occupancy);
+- :func:`mmmech.dynamics.simulate_cohort` with the fused kernel, the binding-kinetics course
+  in small row groups and blocks of 32 patients equals the former path (all three switched
+  back), with patients on shared and on their own PK courses.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mmmech import _kernels, pk
+from mmmech._kernels import _occupancy_ref
+from mmmech.dynamics import cohort
+from mmmech.dynamics.cohort import simulate_cohort
+from mmmech.simulation.occupancy import occupancy
+
+needs_kernel = pytest.mark.skipif(
+    not _kernels.available("_occupancy"), reason="compiled kernels not built"
+)
+
+
+def _case(seed, P, K, S, D, J):
+    rng = np.random.default_rng(seed)
+    conc = rng.lognormal(0.0, 3.0, (P, K * S, D))
+    conc[rng.random(conc.shape) < 0.1] = 0.0
+    sel = np.sort(rng.choice(P, max(1, P - 1), replace=False)).astype(np.int64)
+    cdrug = rng.integers(0, D, J).astype(np.int64)
+    k = rng.lognormal(0.0, 1.0, J)
+    h = rng.choice([1.0, 0.7, 1.3, 2.0], J)
+    return conc, sel, cdrug, k, h
+
+
+def _former(conc, sel, cdrug, k, h, S):
+    """The former path of cohort._exposure_part (occupancy kernel, then mean over substeps)."""
+    n, D = sel.size, conc.shape[2]
+    K = conc.shape[1] // S
+    c = np.ascontiguousarray(conc[sel].reshape(-1, D)[:, cdrug])
+    return occupancy(c, k, h, num_threads=1).reshape(n, K, S, cdrug.size).mean(axis=2)
+
+
+@needs_kernel
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 6),
+    st.integers(1, 12),
+    st.sampled_from([1, 2, 3, 4, 6, 8, 16]),
+    st.integers(1, 3),
+    st.integers(1, 4),
+)
+def test_step_mean_equals_reference_and_former_path(seed, P, K, S, D, J):
+    conc, sel, cdrug, k, h = _case(seed, P, K, S, D, J)
+    dest = sel + 1
+    ocol = np.arange(1, J + 1, dtype=np.int64)
+    kern = np.full((P + 2, K, J + 2), -1.0)
+    ref = kern.copy()
+    bad = _kernels.load("_occupancy").occupancy_step_mean(
+        conc, sel, cdrug, k, h, kern, dest, ocol, S, 2
+    )
+    bad_ref = _occupancy_ref.occupancy_step_mean(conc, sel, cdrug, k, h, ref, dest, ocol, S)
+    assert bad == bad_ref == 0
+    # the reference's power is NumPy's, the kernel's the C library's: equal to rounding
+    np.testing.assert_allclose(kern, ref, rtol=1e-12, atol=1e-15)
+    untouched = np.ones(kern.shape, dtype=bool)
+    untouched[dest[:, None], :, ocol[None, :]] = False
+    assert np.all(kern[untouched] == -1.0)
+    if J > 1 or S < 8:  # where the cohort uses the kernel: the former path's bits
+        assert np.array_equal(kern[dest][:, :, ocol], _former(conc, sel, cdrug, k, h, S))
+
+
+@needs_kernel
+def test_step_mean_known_answer_and_bad_concentrations():
+    # two substeps at c = K and c = 3K (Hill 1): (0.5 + 0.75) / 2
+    conc = np.array([[[10.0], [30.0]]])
+    out = np.zeros((1, 1, 1))
+    one = np.zeros(1, dtype=np.int64)
+    kern = _kernels.load("_occupancy")
+    assert (
+        kern.occupancy_step_mean(conc, one, one, np.array([10.0]), np.ones(1), out, one, one, 2)
+        == 0
+    )
+    assert out[0, 0, 0] == 0.625
+    for v in (np.nan, np.inf, -1.0):
+        c2 = conc.copy()
+        c2[0, 1, 0] = v
+        args = (one, one, np.array([10.0]), np.ones(1), np.zeros((1, 1, 1)), one, one, 2)
+        assert kern.occupancy_step_mean(c2, *args) == 1
+        assert _occupancy_ref.occupancy_step_mean(c2, *args) == 1
+    with pytest.raises(ValueError, match="out of range"):
+        kern.occupancy_step_mean(
+            conc, np.array([3]), one, np.array([10.0]), np.ones(1), out, one, one, 2
+        )
+
+
+BODIES = [
+    {"weight_kg": 70.0, "bsa_m2": 1.7},
+    {"weight_kg": 58.0, "bsa_m2": 1.6},
+    {"weight_kg": 95.0, "bsa_m2": 2.2},
+]
+
+
+def _same(a, b):
+    for name in ("m_protein", "tumour_burden", "time_to_progression_days", "max_reduction"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert np.array_equal(x, y, equal_nan=True), name
+    assert a.best_response.tolist() == b.best_response.tolist()
+    assert a.notes == b.notes
+
+
+@pytest.mark.parametrize("own_pk", [False, True])
+def test_cohort_equals_former_exposure_path(monkeypatch, own_pk):
+    kw = {"cycles": 1, "step_hours": 6, "exposure_threads": 2}
+    if own_pk:
+        drugs = ("bortezomib", "lenalidomide", "dexamethasone")
+        kw["pk_etas"] = [pk.patient_etas("ndmm", i, 3, drugs) for i in range(len(BODIES))]
+    new = simulate_cohort("vrd", BODIES, **kw)
+    monkeypatch.setattr(cohort, "_step_mean", lambda *a, **k: False)
+    monkeypatch.setattr(cohort, "_KIN_BLOCK", 128)  # the former block of patients
+    monkeypatch.setattr(cohort, "_KIN_ROWS", 128)
+    _same(new, simulate_cohort("vrd", BODIES, **kw))
