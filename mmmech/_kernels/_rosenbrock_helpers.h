@@ -57,16 +57,16 @@ static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT gsrc, const doubl
 {
     for (Py_ssize_t u = 0; u < npow; u++) {
         const double* xs = X + (Py_ssize_t)gsrc[u] * MM_LANES;
-        const double* n = gn + u * MM_LANES;
         double* px = pxg + u * MM_LANES;
-        double* o = xnb + u * MM_LANES;
         for (int l = 0; l < MM_LANES; l++) {
             double v = xs[l];
-            v = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
-            px[l] = v;
-            o[l] = mm_pow_pos(v, n[l]);
+            px[l] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
         }
     }
+    /* the powers in one flat loop over all groups and lanes (independent elements: the
+       compiler overlaps their polynomial chains; the same operations, so the same bits) */
+    const Py_ssize_t tot = npow * MM_LANES;
+    for (Py_ssize_t q = 0; q < tot; q++) xnb[q] = mm_pow_pos(pxg[q], gn[q]);
 }
 
 /* The rest of mm_hill for the moving edges, from the shared powers xnb and clipped sources pxg

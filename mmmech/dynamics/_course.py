@@ -89,12 +89,17 @@ def _frozen(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
     adj[src[args[lit]], owner[lit]] = 1.0
     seen = free & ~(rate <= FREEZE_RATE * atol)  # NaN counts as moving
     seen[:, np.asarray(cols, dtype=np.int64)] = True
+    # the closure on the distinct (free, start) rows only (a cohort's rows are mostly equal;
+    # the product on all R rows also woke BLAS threads whose spinning cost about 6% of the
+    # network stage's CPU, docs/dynamics.md, Speed, round 9)
+    key, inv = np.unique(np.concatenate([free, seen], axis=1), axis=0, return_inverse=True)
+    fr_u, seen_u = key[:, :N], key[:, N:]
     while True:
-        nxt = seen | (((seen.astype(np.float64) @ adj) > 0.0) & free)
-        if np.array_equal(nxt, seen):
+        nxt = seen_u | (((seen_u.astype(np.float64) @ adj) > 0.0) & fr_u)
+        if np.array_equal(nxt, seen_u):
             break
-        seen = nxt
-    return has_rule[None, :] & ~seen
+        seen_u = nxt
+    return has_rule[None, :] & ~seen_u[inv.ravel()]
 
 
 def _unread(cm: Any, out_nodes: np.ndarray) -> np.ndarray:
