@@ -2,6 +2,8 @@
 
 import tempfile
 
+import numpy as np
+
 #: working folder for subprocesses: ``python -m`` and ``python -c`` put their working folder
 #: first on sys.path, and from the source tree that would import the unbuilt ``mmmech/``
 #: instead of the installed package
@@ -71,3 +73,12 @@ def fixed_population(name, description):
     each fixed to one value, ending with a blank line: a test appends the tables it checks."""
     head = f'\n[population]\nname = "{name}"\ndescription = "{description}"\n'
     return head + _FIXED_PROPERTIES
+
+
+def assert_same_cohort(a, b):
+    """Two `simulate_cohort` results are equal to the bit (arrays, best responses, notes)."""
+    for name in ("m_protein", "tumour_burden", "time_to_progression_days", "max_reduction"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert np.array_equal(x, y, equal_nan=True), name
+    assert a.best_response.tolist() == b.best_response.tolist()
+    assert a.notes == b.notes

@@ -10,6 +10,7 @@
 
 import numpy as np
 import pytest
+from _helpers import assert_same_cohort
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,14 +105,6 @@ BODIES = [
 ]
 
 
-def _same(a, b):
-    for name in ("m_protein", "tumour_burden", "time_to_progression_days", "max_reduction"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert np.array_equal(x, y, equal_nan=True), name
-    assert a.best_response.tolist() == b.best_response.tolist()
-    assert a.notes == b.notes
-
-
 @pytest.mark.parametrize("own_pk", [False, True])
 def test_cohort_equals_former_exposure_path(monkeypatch, own_pk):
     kw = {"cycles": 1, "step_hours": 6, "exposure_threads": 2}
@@ -122,4 +115,4 @@ def test_cohort_equals_former_exposure_path(monkeypatch, own_pk):
     monkeypatch.setattr(cohort, "_step_mean", lambda *a, **k: False)
     monkeypatch.setattr(cohort, "_KIN_BLOCK", 128)  # the former block of patients
     monkeypatch.setattr(cohort, "_KIN_ROWS", 128)
-    _same(new, simulate_cohort("vrd", BODIES, **kw))
+    assert_same_cohort(new, simulate_cohort("vrd", BODIES, **kw))

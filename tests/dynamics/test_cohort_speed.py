@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from _helpers import assert_same_cohort
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,21 +32,15 @@ BODIES = [
 ]
 
 
-def _same(a, b):
-    for name in ("m_protein", "tumour_burden", "time_to_progression_days", "max_reduction"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert np.array_equal(x, y, equal_nan=True), name
-    assert a.best_response.tolist() == b.best_response.tolist()
-    assert a.notes == b.notes
-
-
 @pytest.mark.parametrize("threads", [2, 3])
 def test_threaded_exposure_equals_serial(threads):
     one = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6)
     many = simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, exposure_threads=threads)
-    _same(one, many)
+    assert_same_cohort(one, many)
     # and chunking (serial order across chunks) does not change it either
-    _same(one, simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=2, exposure_threads=2))
+    assert_same_cohort(
+        one, simulate_cohort("vrd", BODIES, cycles=1, step_hours=6, chunk=2, exposure_threads=2)
+    )
 
 
 def test_threaded_exposure_with_own_pk_equals_serial():
@@ -54,7 +49,7 @@ def test_threaded_exposure_with_own_pk_equals_serial():
     etas[2] = None  # one patient on the shared courses
     kw = {"cycles": 1, "step_hours": 6, "pk_etas": etas, "renal_crcl": [None, 45.0, None, 80, None]}
     one = simulate_cohort("vrd", BODIES, **kw)
-    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
+    assert_same_cohort(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
     assert np.abs(one.m_protein[0] - one.m_protein[1]).max() > 0
 
 
@@ -71,8 +66,8 @@ def test_threaded_exposure_shared_course_of_other_amounts():
     doses = [None, plan(BODIES[1], 10.0), None, plan(BODIES[3], 15.0), None]
     kw = {"cycles": 1, "step_hours": 6, "doses": doses}
     one = simulate_cohort("vrd", BODIES, **kw)
-    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
-    _same(one, simulate_cohort("vrd", BODIES, exposure_threads=4, chunk=3, **kw))
+    assert_same_cohort(one, simulate_cohort("vrd", BODIES, exposure_threads=2, **kw))
+    assert_same_cohort(one, simulate_cohort("vrd", BODIES, exposure_threads=4, chunk=3, **kw))
 
 
 @settings(max_examples=40, deadline=None)
