@@ -509,6 +509,11 @@ def time_course(
     )
 
 
+#: end of classical RK4's stability interval on the negative real axis (|1 + z + z^2/2 + z^3/6
+#: + z^4/24| = 1 at z = -2.7853)
+_RK4_STABLE = 2.785
+
+
 def integrate_fixed(
     cm: CompiledModel,
     dt: float,
@@ -533,6 +538,17 @@ def integrate_fixed(
     n_steps = int(_positive(n_steps, "n_steps", func, integer=True))
     progress = _progress(progress, func)
     _check_size(func, reg, cm, n_steps, 4, "n_steps", reg.y0.size, num_threads)
+    # RK4's stability interval on the negative real axis ends near -2.785: a node relaxing with
+    # time constant tau is stable only for dt <= 2.785 tau (necessary; coupling can need less).
+    # Above it the course grows without bound, finite for many steps, so the finiteness check
+    # below would not always see it (the bundled model's proteasome-activity nodes: tau 1 min)
+    tau_min = float(reg.params.tau.min())
+    if dt > _RK4_STABLE * tau_min:
+        raise ConvergenceError(
+            f"{func}(): dt={dt:g} is above fixed-step RK4's stability limit "
+            f"{_RK4_STABLE * tau_min:.4g} for the smallest time constant tau={tau_min:g}; "
+            f"use a smaller dt, or time_course()/steady_state() (adaptive)"
+        )
     if _check_backend(backend, func) == "cython":
         kern = _kernels.load("_logic")
         y = kern.rk4_fixed(cm, reg, dt, n_steps, num_threads, progress=progress)

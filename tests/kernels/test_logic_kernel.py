@@ -147,8 +147,10 @@ def test_myeloma_model_cython_equals_reference_and_lsoda():
     b = propagate.steady_state(cm, mask, value, backend="python")
     assert a.converged.all() and b.converged.all()
     np.testing.assert_allclose(a.y, b.y, rtol=0, atol=1e-6)
-    fa = propagate.integrate_fixed(cm, 0.05, 100, mask, value, backend="cython")
-    fb = propagate.integrate_fixed(cm, 0.05, 100, mask, value, backend="python")
+    # fixed steps below RK4's stability limit (the proteasome-activity nodes' tau is 1 min)
+    dt = 0.5 * 2.785 * float(cm.params.tau.min())
+    fa = propagate.integrate_fixed(cm, dt, 100, mask, value, backend="cython")
+    fb = propagate.integrate_fixed(cm, dt, 100, mask, value, backend="python")
     np.testing.assert_allclose(fa, fb, rtol=0, atol=1e-9)
     for r in (0, 31, len(mask) - 1):
         rhs, start, _ = _lsoda_rhs(
@@ -463,6 +465,17 @@ def test_bad_regimen_input(kwargs, needle):
 def test_bad_times(times):
     with pytest.raises(InvalidInputError, match="times"):
         propagate.time_course(_small(), times, backend="cython")
+
+
+def test_rk4_above_its_stability_limit_is_an_error_before_any_step():
+    # one node relaxing with tau 0.1: RK4 is stable up to dt = 0.2785; at 0.3 it grows without
+    # bound (slowly: |R(-3)| = 1.38 per step, finite after 50 steps), so the check is up front
+    cm = compile_rules(["A", "B"], {"B": "A"}, tau={"B": 0.1}, y0={"A": 1.0})
+    for backend in ("cython", "python"):
+        ok = propagate.integrate_fixed(cm, 0.27, 50, backend=backend)
+        assert np.all(np.isfinite(ok)) and np.all(np.abs(ok) <= 1.0 + 1e-12)
+        with pytest.raises(ConvergenceError, match=r"dt=0\.3 .*stability limit 0\.2785"):
+            propagate.integrate_fixed(cm, 0.3, 50, backend=backend)
 
 
 def test_rk4_divergence_is_an_error_not_nan():
