@@ -262,6 +262,28 @@ def _prepare(cm, fixed_mask, fixed_value, y0, params, param_index, n_regimens, f
     return Regimens(mask, value, start, params, pidx)
 
 
+def _pseudo_time(reg: Regimens, tau_floor, func: str) -> Regimens:
+    """`reg` with every time constant raised to at least `tau_floor` (None: the median)."""
+    tau = reg.params.tau
+    if tau_floor is None:
+        floor = float(np.median(tau))
+    else:
+        try:
+            floor = float(tau_floor)
+        except (TypeError, ValueError):
+            floor = float("nan")
+        if not (np.isfinite(floor) and floor >= 0):
+            raise InvalidInputError(
+                f"{func}(): tau_floor must be a number >= 0 (0: the true time constants), "
+                f"got {tau_floor!r}"
+            )
+    if not np.any(tau < floor):
+        return reg
+    p = reg.params
+    params = ParamSet(p.w, p.n, p.ec50, np.maximum(tau, floor), p.ymax)
+    return Regimens(reg.fixed_mask, reg.fixed_value, reg.y0, params, reg.param_index)
+
+
 def _positive(x, name, func, integer=False):
     try:
         v = int(x) if integer else float(x)
@@ -381,6 +403,7 @@ def steady_state(
     num_threads: int = 0,
     n_regimens: int | None = None,
     progress: ProgressCallback | None = None,
+    tau_floor: float | None = None,
 ) -> SteadyState:
     """Integrate R regimens to steady state.
 
@@ -412,6 +435,15 @@ def steady_state(
         ``progress(done, total, steps)``, called about every second of a long Cython run
         (default: the module's ``progress_hook``). Ctrl-C stops a run promptly with
         KeyboardInterrupt.
+    tau_floor : float, optional
+        Settling runs in pseudo-time: every time constant below `tau_floor` is raised to it
+        (default None: the median time constant of the parameter sets; 0: the true ones). A
+        steady state ``y = ymax * B(y)`` does not depend on tau, and the convergence test is
+        the distance ``|ymax * B(y) - y|`` for those nodes, so only the path changes: an
+        explicit integrator's step is bounded by the smallest tau, and the bundled model's
+        1-minute proteasome-activity nodes would otherwise cost about 60 times the steps of
+        its 1-hour nodes. A model with two stable states can settle in a different one from
+        the same start; pass ``tau_floor=0`` to follow the true time constants.
 
     Returns
     -------
@@ -433,6 +465,7 @@ def steady_state(
     )
     max_steps = int(_positive(max_steps, "max_steps", func, integer=True))
     progress = _progress(progress, func)
+    reg = _pseudo_time(reg, tau_floor, func)
     _check_size(
         func, reg, cm, min(max_steps, _SETTLE_STEPS), 8, "max_steps", 2 * reg.y0.size, num_threads
     )

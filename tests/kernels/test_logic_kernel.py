@@ -495,3 +495,24 @@ def test_kernel_entry_checks_shapes_itself():
         kern.steady_state(cm, bad, 1e-6, 1e-6, 1e-9, 100, 1)
     with pytest.raises(ValueError, match="h_max"):
         kern.steady_state(cm, reg, 1e-6, 1e-6, 1e-9, 100, 1, h_max=-1.0)
+
+
+def test_pseudo_time_settles_at_the_same_state_in_fewer_steps():
+    """steady_state raises time constants below the median to it (pseudo-time): the bundled
+    model's 1-minute proteasome-activity nodes then no longer bound the explicit step, and the
+    state reached is the true-tau one (a fixed point does not depend on tau)."""
+    cm, mask, value = _myeloma()
+    assert float(cm.params.tau.min()) < float(np.median(cm.params.tau))
+    fast = propagate.steady_state(cm, mask, value, backend="cython", tol=1e-9)
+    true = propagate.steady_state(cm, mask, value, backend="cython", tol=1e-9, tau_floor=0)
+    assert fast.converged.all() and true.converged.all()
+    np.testing.assert_allclose(fast.y, true.y, rtol=0, atol=1e-6)
+    assert fast.steps.sum() * 5 < true.steps.sum()
+    ref = propagate.steady_state(cm, mask[:8], value[:8], backend="python", tol=1e-9)
+    np.testing.assert_allclose(fast.y[:8], ref.y, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "x"])
+def test_bad_tau_floor(bad):
+    with pytest.raises(InvalidInputError, match="tau_floor must be a number >= 0"):
+        propagate.steady_state(_small(), tau_floor=bad)
