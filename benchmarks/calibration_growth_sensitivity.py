@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--step-hours", type=float, default=12.0)
     ap.add_argument("--growth-per-day", type=float, nargs="+", required=True)
     ap.add_argument("--arms", nargs="+", required=True, help="arm ids whose growth is scaled")
+    ap.add_argument("--only", nargs="+", default=None, help="evaluate only these arm ids")
     ap.add_argument(
         "--profile",
         type=float,
@@ -91,9 +92,11 @@ def main() -> None:
     r0 = beta - s * (beta - _NU)  # the typical untreated net rate at the fit
     ks = {g: g / r0 for g in a.growth_per_day}
     arms, _ = simulable_arms(load_single_agent("single_agent"), "sensitivity")
-    unknown = set(a.arms) - {x.id for x in arms}
+    unknown = (set(a.arms) | set(a.only or ())) - {x.id for x in arms}
     if unknown:
         raise SystemExit(f"--arms: unknown arm ids {sorted(unknown)}")
+    if a.only:
+        arms = [x for x in arms if x.id in a.only]
     cohort, _ = enrol(a.population, a.patients, a.seed)
     G, S = resampled_multipliers(a.population, cohort, a.seed, a.draws)
     L = resampled_resistance(a.population, cohort, a.seed, a.draws)

@@ -6,10 +6,15 @@ parameters as the docs state."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from _helpers import NEUTRAL_CWD
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,3 +85,29 @@ def test_sourced_rates_against_the_bundled_fit():
     # Collins's KGR is a doubling of 40 d, Li's kg one of 160 d (a factor of 4 apart)
     assert math.log(2) / KGR_COLLINS == pytest.approx(39.8, abs=0.1)
     assert math.log(2) / KG_LI == pytest.approx(160.1, abs=0.2)
+
+
+def test_sensitivity_script_end_to_end():
+    """The evaluate-only script on one arm, 2 patients x 2 draws: a growth equal to the fit's
+    own typical untreated rate reproduces the arm as fitted exactly (factor 1), and Collins's
+    rate never lengthens its median TTP."""
+    script = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
+    script = script / "calibration_growth_sensitivity.py"
+    if not script.is_file():
+        pytest.skip("benchmarks/ not in this checkout")
+    v = load_parameters("single_agent_fit").values
+    r0 = math.log(2) / untreated_doubling(v["death_scale"], v["birth_doubling_days"])
+    arm = "apex_dexamethasone"
+    out = subprocess.run(
+        [sys.executable, str(script), "--patients", "2", "--draws", "2", "--growth-per-day",
+         repr(r0), repr(KGR_COLLINS), "--arms", arm, "--only", arm],
+        cwd=NEUTRAL_CWD, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    row = lines[0][arm]
+    same = row[f"after {r0:g}"]
+    assert same == row["before"]
+    assert lines[-1]["growth_factor"][repr(r0)] == pytest.approx(1.0)
+    ttp0 = row["before"]["median_ttp_months"][1]
+    ttp1 = row[f"after {KGR_COLLINS:g}"]["median_ttp_months"][1]
+    assert ttp1 is not None and (ttp0 is None or ttp1 <= ttp0)
