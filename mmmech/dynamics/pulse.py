@@ -26,7 +26,8 @@ Continuous exposure (``exposure_h >= hours``) differs from the steady-state assa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,8 @@ class PulseResult:
     apoptosis: np.ndarray  # Apoptosis (+ ImmuneKilling) readout at each edge
     proliferation: np.ndarray
     occupancy: dict[str, np.ndarray]  # target -> occupancy at each edge (kinetic targets)
+    # record_nodes -> activity at each edge
+    nodes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _positive(x: Any, name: str, func: str) -> float:
@@ -82,6 +85,7 @@ def pulse_assay(
     step_hours: float = 0.25,
     binding_kinetics: bool = True,
     backend: str = "auto",
+    record_nodes: Sequence[str] = (),
 ) -> PulseResult:
     """Relative cell number after a `exposure_h`-hour pulse of `drug` at `conc_nM`, read at
     `hours` (module docstring).
@@ -104,6 +108,9 @@ def pulse_assay(
         Grid of held inputs (h), default 0.25; the pulse's end is placed exactly on it.
     binding_kinetics : bool
         False: every target follows the concentration at once (no retained occupancy).
+    record_nodes : sequence of str
+        Network nodes whose activity is returned at each edge (``PulseResult.nodes``), e.g.
+        ``("PMAIP1", "DDIT3")`` for the timing of the stress response; default none.
 
     Returns
     -------
@@ -175,11 +182,18 @@ def pulse_assay(
     cols = [ro["proliferation"], ro["apoptosis"]] + (
         [ro["immune_killing"]] if "immune_killing" in ro else []
     )
+    n_ro = len(cols)
+    if isinstance(record_nodes, str):
+        record_nodes = (record_nodes,)
+    for name in record_nodes:
+        cols.append(cm.index(str(name)))  # unknown names: UnknownNodeError with close matches
+    N = np.empty((K + 1, len(record_nodes)))
     y0 = np.asarray(ss.y)
     P = np.empty(K + 1)
     D = np.empty(K + 1)
     P[0] = y0[0, cols[0]]
-    D[0] = float(np.sum(y0[0, cols[1:]]))
+    D[0] = float(np.sum(y0[0, cols[1:n_ro]]))
+    N[0] = y0[0, cols[n_ro:]]
     varying = np.nonzero(np.any(value != value[:1], axis=0))[0]
     # the course kernel takes one interval length: run the pulse and the rest separately
     y = y0
@@ -201,7 +215,8 @@ def pulse_assay(
         )
         out = np.asarray(out)[0]  # (n + 1, len(cols))
         P[k0 + 1 : k0 + n + 1] = out[1:, 0]
-        D[k0 + 1 : k0 + n + 1] = out[1:, 1:].sum(axis=1)
+        D[k0 + 1 : k0 + n + 1] = out[1:, 1:n_ro].sum(axis=1)
+        N[k0 + 1 : k0 + n + 1] = out[1:, n_ro:]
         y = np.asarray(yend)
         k0 += n
     p0, d0 = float(P[0]), float(D[0])
@@ -219,4 +234,5 @@ def pulse_assay(
         apoptosis=D,
         proliferation=P,
         occupancy=occ,
+        nodes={name: N[:, j].copy() for j, name in enumerate(record_nodes)},
     )

@@ -141,11 +141,13 @@ def test_carfilzomib_is_more_cytotoxic_than_bortezomib_after_a_brief_exposure(co
 
 @pytest.mark.xfail(
     strict=True,
-    reason="recorded fault (docs/dynamics.md, 'Bortezomib pulses, round 8'): a 1-h bortezomib "
-    "pulse at its clinical Cmax leaves 99.5% of the myeloma line's cells at 72 h in the model "
-    "(continuous 30 nM: 9%). Shabaneh et al. 2013 (DOI:10.1371/journal.pone.0056132) study "
-    "the sensitivity of myeloma cells to a clinically relevant bolus of bortezomib; their "
-    "pulse viabilities were not reached, so the size of the kill is not sourced",
+    reason="recorded fault (docs/dynamics.md, 'Bortezomib pulses, round 8' and 'Bortezomib in "
+    "patients', round 10): a 1-h bortezomib pulse at its clinical Cmax leaves 93.8% of the "
+    "myeloma line's cells at 72 h in the model (99.5% before round 9's 1-min proteasome nodes; "
+    "continuous 30 nM: 7%). Shabaneh et al. 2013 (DOI:10.1371/journal.pone.0056132) study the "
+    "sensitivity of myeloma cells to a clinically relevant bolus of bortezomib; their pulse "
+    "viabilities were not reached (searched again in round 10), so the size of the kill is "
+    "not sourced",
 )
 def test_a_clinically_sized_bortezomib_pulse_kills_some_myeloma_cells():
     # the library reference Cmax after 1.3 mg/m2 IV (112 ng/mL, about 0.29 uM) for 1 h;
@@ -159,3 +161,41 @@ def test_pulse_assay_rejects_bad_arguments():
         pulse_assay("bortezomib", 10.0, 0.0, CELL_LINE)
     with pytest.raises(InvalidInputError, match="assay"):
         pulse_assay("bortezomib", 10.0, 1.0, "cell_line")
+
+
+# --- timing of the stress response (round 10; docs/dynamics.md, "Bortezomib in patients") ---
+# The only sourced timing reached for proteasome-inhibitor-induced apoptosis signalling:
+# Perez-Galan et al., Blood 2006;107(1):257 (abstract, bloodjournal.org; mantle-cell lymphoma
+# lines and primary MCL cells, not myeloma): bortezomib gave "marked up-regulation" of NOXA
+# mRNA and protein "between 4 to 6 hours after bortezomib addition". Convention: by 6 h of
+# continuous exposure NOXA has made at least half of its 24-h rise. The model is faster (half
+# at 1-2 h), so the data do not support a faster UPR -> apoptosis chain; this test guards the
+# other direction (a future slower chain must not put NOXA's rise after the observed window).
+
+NOXA_WINDOW_END_H = 6.0
+
+
+@pytest.mark.parametrize("conc", [30.0, 291.0])
+def test_noxa_is_up_within_the_observed_window_under_continuous_bortezomib(conc):
+    res = pulse_assay("bortezomib", conc, 72.0, CELL_LINE, record_nodes=("PMAIP1",))
+    y = res.nodes["PMAIP1"]
+    i6 = int(np.searchsorted(res.hour, NOXA_WINDOW_END_H))
+    i24 = int(np.searchsorted(res.hour, 24.0))
+    assert res.hour[i6] == pytest.approx(NOXA_WINDOW_END_H)
+    rise24 = y[i24] - y[0]
+    assert rise24 > 0.1  # NOXA is induced at all (known answer: it is, in MCL and myeloma)
+    assert (y[i6] - y[0]) >= 0.5 * rise24
+
+
+def test_record_nodes_returns_the_course_and_refuses_unknown_names():
+    rec = ("Apoptosis", "ImmuneKilling", "DDIT3")
+    res = pulse_assay("bortezomib", 30.0, 4.0, CELL_LINE, record_nodes=rec)
+    assert set(res.nodes) == set(rec)
+    assert res.nodes["DDIT3"].shape == res.hour.shape
+    # differential: the death readout is the sum of these two nodes' courses
+    both = res.nodes["Apoptosis"] + res.nodes["ImmuneKilling"]
+    np.testing.assert_allclose(both, res.apoptosis, rtol=0, atol=1e-12)
+    plain = pulse_assay("bortezomib", 30.0, 4.0, CELL_LINE)
+    assert plain.nodes == {} and plain.viability == res.viability
+    with pytest.raises(Exception, match="PMAIP"):
+        pulse_assay("bortezomib", 30.0, 4.0, CELL_LINE, record_nodes=("PMAIP",))
