@@ -51,11 +51,12 @@ def test_marrow_limits_full_bcl2_blockade_in_t11_14() -> None:
     ven = _apoptosis(["marrow", "t11_14"], _REF_NM)
     ko = _apoptosis(["marrow", "t11_14"], 0.0, knockouts=["BCL2"])
     assert ven == pytest.approx(ko, rel=0.02)
-    # the marrow holds it far below the stroma-free cell (0.08 vs 0.68 at this model version)
+    # stroma protects against BCL2 blockade (IL-6 makes myeloma cells MCL1-dependent, Gupta et
+    # al. 2017, PMID:28151428; direction only): 0.08 vs 0.68 at this model version
     free = _apoptosis(["cell_line", "t11_14"], _REF_NM)
-    assert ven < 0.25 * free
-    # without the AKT brake on caspase-9 more of the released cytochrome c kills
-    assert _apoptosis(["marrow", "t11_14"], _REF_NM, knockouts=["AKT1"]) > 2 * ven
+    assert ven < free
+    # without the AKT brake on caspase-9 (PMID:11593406) more of the released cytochrome c kills
+    assert _apoptosis(["marrow", "t11_14"], _REF_NM, knockouts=["AKT1"]) > ven
     # no t(11;14): venetoclax barely moves apoptosis in the marrow (no responder)
     base = _apoptosis(["marrow"], 0.0)
     assert _apoptosis(["marrow"], _REF_NM) < base + 0.1 * (ven - base)
