@@ -52,6 +52,46 @@ def run(reg, b, cycles, threads, tol):
     return res, total, acc["cpu"]
 
 
+def trial(n, repeats):
+    """The bench_trial run (VRd vs Rd, ndmm, seed 1, 12 cycles) of `n` patients in-process,
+    old (no reuse: ``_cycle_segments`` patched to give none) and new alternately."""
+    import json
+
+    from mmmech.trials import run_trial
+
+    real = cohort._cycle_segments
+    got = {}
+    for _ in range(repeats):
+        for lab in ("old", "new"):
+            if lab == "old":
+                cohort._cycle_segments = lambda *a, **k: []
+            acc, saved = timed_network()
+            load = os.getloadavg()[0]
+            try:
+                t = time.process_time()
+                d = run_trial(["VRd", "Rd"], "ndmm", patients=n, seed=1, cycles=12).to_dict()
+                total = time.process_time() - t
+            finally:
+                cohort._cycle_segments = real
+                cohort.network_course, cohort.periodic_course = saved
+            got.setdefault(lab, []).append((total, acc["cpu"], load, d))
+    print(f"== trial VRd vs Rd, ndmm, {n} patients x 12 cycles (in-process)")
+    for lab in ("old", "new"):
+        s = "; ".join(
+            f"total {x:.2f} s, network {y:.2f} s (load {z:.1f})" for x, y, z, _ in got[lab]
+        )
+        print(f"  {lab}: {s}")
+    do, dn = got["old"][-1][3], got["new"][-1][3]
+    same = json.dumps(do, sort_keys=True) == json.dumps(dn, sort_keys=True)
+    print(f"  identical JSON: {same}")
+    for ao, an in zip(do["arms"], dn["arms"], strict=True):
+        print(
+            f"  {ao['name']}: ORR {ao['orr']} / {an['orr']}, median PFS "
+            f"{ao['median_pfs_months']} / {an['median_pfs_months']}"
+        )
+    print(f"  HR {do['hazard_ratios'][0]} / {dn['hazard_ratios'][0]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--patients", type=int, default=200)
@@ -60,7 +100,11 @@ def main():
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--regimens", nargs="+", default=["vrd", "rd", "dara_rd"])
     ap.add_argument("--tol", default="default")
+    ap.add_argument("--trial", type=int, default=0, help="A/B of a trial of N patients")
     a = ap.parse_args()
+    if a.trial:
+        trial(a.trial, a.repeats)
+        return
     tol = a.tol if a.tol == "default" else float(a.tol)
     b = bodies(a.patients, seed=1)
     for reg in a.regimens:

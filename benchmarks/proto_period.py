@@ -73,6 +73,25 @@ def main():
                 f"{j + 1:5d}  {np.nanmax(di):10.2e}  {np.nanmedian(di):10.2e}  "
                 f"{np.nanmax(dy):10.2e}  {np.nanmedian(dy):10.2e}"
             )
+        # contraction: cycle 4 from its start state and from that state + d (free rule nodes), the
+        # readouts' largest difference after 1, 6 (one day) and all intervals of the cycle
+        a4, b4 = int(starts[3]), int(starts[4])
+        y4 = _course.network_course(*base[:5], base[5][:, :a4], *base[6:8], num_threads=1)[1]
+        rule = np.diff(np.asarray(base[0].prog_ptr)) > 0  # rule nodes (others never move)
+        mask = np.asarray(base[1]).astype(bool) | ~rule[None, :]
+        for d in (1e-3, 1e-5):
+            yp = np.where(mask, y4, np.clip(y4 + d, 0.0, 1.0))
+            o1 = _course.network_course(
+                base[0], base[1], base[2], y4, base[4], base[5][:, a4:b4], *base[6:8], num_threads=1
+            )[0]
+            o2 = _course.network_course(
+                base[0], base[1], base[2], yp, base[4], base[5][:, a4:b4], *base[6:8], num_threads=1
+            )[0]
+            dd = np.abs(o1 - o2).max(axis=(0, 2))
+            print(
+                f"contraction: start state + {d:.0e} -> readouts differ by {dd[1]:.2e} "
+                f"after 4 h, {dd[6]:.2e} after 1 day, {dd[-1]:.2e} at the cycle's end"
+            )
         for tol in a.tols:
             s2 = {}
             t = time.process_time()
