@@ -144,3 +144,10 @@ def test_bad_reuse_tol_is_one_line():
         _course.periodic_course(*args[:8], np.asarray([0, 5]), args[9])
     with pytest.raises(InvalidInputError, match="keys"):
         _course.periodic_course(*args[:9], args[9][:, :1])
+
+
+def test_cohort_with_reuse_is_the_same_for_any_chunk():
+    whole = simulate_cohort("vrd", BODIES, cycles=5, num_threads=2)
+    one = simulate_cohort("vrd", BODIES, cycles=5, chunk=1, num_threads=1)
+    np.testing.assert_array_equal(one.m_protein, whole.m_protein)
+    np.testing.assert_array_equal(one.best_response, whole.best_response)
