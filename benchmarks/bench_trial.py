@@ -13,8 +13,12 @@ time goes (seconds of CPU, all threads): enrolment, the toxicity courses and PK 
 (``_arm_exposure``), and inside :func:`~mmmech.dynamics.simulate_cohort` its stages (``pk``,
 ``occupancy``, ``network``, ``tumour_imwg``) and the rest (simulators, steady states).
 
+``--no-reuse`` turns the network's cycle periodicity off in this process (``simulate_cohort``'s
+course in one kernel call, as before round 10; in-process runs and ``--stages`` only: Dask
+workers keep the default), for A/B timings.
+
 Run: ``python benchmarks/bench_trial.py [--patients N] [--workers W] [--json-out FILE]
-[--stages N]``.
+[--stages N] [--no-reuse]``.
 """
 
 import argparse
@@ -126,7 +130,14 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json-out", default=str(OUT))
     ap.add_argument("--stages", type=int, default=0, help="print the CPU per stage of N patients")
+    ap.add_argument(
+        "--no-reuse", action="store_true", help="cycle periodicity off (in this process)"
+    )
     args = ap.parse_args(argv)
+    if args.no_reuse:
+        from mmmech.dynamics import cohort  # deferred: only for this A/B switch
+
+        cohort._cycle_segments = lambda *a, **k: []  # one network call, as before round 10
     if args.stages:
         print(json.dumps(stages(args.stages), indent=1))
         return

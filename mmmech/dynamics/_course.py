@@ -38,6 +38,8 @@ __all__ = [
     "COURSE_JUMP_STEP",
     "COURSE_METHOD",
     "COURSE_METHOD_RTOL",
+    "COURSE_REUSE_TOL",
+    "periodic_course",
 ]
 
 #: relative / absolute local error tolerance of the network course (see docs/dynamics.md)
@@ -60,6 +62,11 @@ COURSE_STRETCH = 1.1
 #: interval's first step and the size of f there (``_rosenbrock_ref.course_arrays``,
 #: ``jump_step``): 1.51 -> 0.21 rejected attempts per 4-h interval of VRd (docs/dynamics.md)
 COURSE_JUMP_STEP = True
+#: cycle periodicity (:func:`periodic_course`): a patient's cycle is copied from the last
+#: integrated cycle of the same schedule when its held inputs and its start state are both
+#: within this tolerance of that cycle's (max abs); None / 0 turns the reuse off
+#: (docs/dynamics.md, Speed, round 10)
+COURSE_REUSE_TOL = 1e-5
 #: rule nodes that no held input reaches and that are at their fixed point within
 #: ``FREEZE_RATE * atol`` per model time unit are held instead of integrated (``freeze``)
 FREEZE_RATE = 1e-3
@@ -415,3 +422,151 @@ def _call(
         return tuple(_kernels.load("_rosenbrock").course(*args))  # type: ignore[return-value]
     with np.errstate(all="ignore"):
         return _rosenbrock_ref.course(*args)
+
+
+def periodic_course(
+    cm: Any,
+    fixed_mask: npt.ArrayLike,
+    fixed_value: npt.ArrayLike,
+    y0: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dt: float,
+    out_nodes: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    keys: npt.ArrayLike,
+    *,
+    reuse_tol: float = COURSE_REUSE_TOL,
+    stats: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`network_course` segment by segment (a regimen's cycles), copying a segment's course
+    from the last integrated one of the same schedule where nothing would change it.
+
+    The course of a segment depends only on the state at its start and on the held inputs over
+    it. Segment j of regimen r is not integrated but copied from the segment s it was last
+    integrated in (its outputs, and its end state as segment j's end state) when
+
+    - ``keys[r, j] == keys[r, s] >= 0`` (the same schedule: the caller's key, e.g. the phase and
+      the doses relative to the cycle's day 1; a negative key never reuses nor serves),
+    - the segments have the same number of intervals,
+    - ``max |values[r, j] - values[r, s]| <= reuse_tol`` over all intervals and inputs, and
+    - ``max |y_start(j) - y_start(s)| <= reuse_tol`` over all nodes.
+
+    The comparisons are against the segment that is copied (not the previous one), so slowly
+    drifting inputs cannot accumulate into a larger difference. The decision is per regimen
+    (lane): the results do not depend on which other regimens are in the call.
+
+    Parameters
+    ----------
+    starts : (S + 1,) int
+        Interval indices of the segments' boundaries: ``0 = starts[0] < ... < starts[S] = K``.
+    keys : (R, S) int
+        Schedule key of each regimen's segment (equal keys: the same doses relative to the
+        segment's start; < 0: never reused).
+    reuse_tol : float >= 0
+        0: every segment is integrated (segment by segment: the step-size controller restarts
+        at each boundary, so the results differ from one :func:`network_course` call at the
+        level of the error control).
+    stats : dict, optional
+        Filled with ``reused`` (R, S) bool, ``d_input`` and ``d_state`` (R, S): each segment's
+        largest differences from the previous segment (NaN for the first and after a change of
+        length), for measurement.
+    kwargs
+        As :func:`network_course`.
+
+    Returns
+    -------
+    As :func:`network_course` (``steps``: attempts of the integrated segments only).
+    """
+    func = "periodic_course"
+    vals = np.ascontiguousarray(values, dtype=np.float64)
+    st = np.asarray(starts)
+    if vals.ndim != 3:
+        raise InvalidInputError(f"{func}(): values must have shape (regimens, intervals, inputs)")
+    R, K = vals.shape[:2]
+    if (
+        st.ndim != 1
+        or st.dtype.kind not in "iu"
+        or st.size < 2
+        or st[0] != 0
+        or st[-1] != K
+        or np.any(np.diff(st) < 1)
+    ):
+        raise InvalidInputError(
+            f"{func}(): starts must be increasing interval indices from 0 to {K}, got {st!r}"
+        )
+    S = st.size - 1
+    ky = np.asarray(keys)
+    if ky.shape != (R, S) or ky.dtype.kind not in "iu":
+        raise InvalidInputError(f"{func}(): keys must be integers of shape ({R}, {S})")
+    if not (isinstance(reuse_tol, (int, float)) and np.isfinite(reuse_tol) and reuse_tol >= 0):
+        raise InvalidInputError(f"{func}(): reuse_tol must be a number >= 0, got {reuse_tol!r}")
+    mask = np.asarray(fixed_mask)
+    fval = np.asarray(fixed_value, dtype=np.float64)
+    y = np.where(mask.astype(bool), fval, np.asarray(y0, dtype=np.float64))
+    if y.shape[0] != R:
+        raise InvalidInputError(f"{func}(): values has {R} regimens, the masks {y.shape[0]}")
+    o = np.asarray(out_nodes)
+    out = np.empty((R, K + 1, o.size))
+    out[:, 0] = y[:, o] if o.size else 0.0
+    ok = np.ones(R, dtype=bool)
+    steps = np.zeros(R, dtype=np.int64)
+    # per lane: the segment last integrated (-1: none), its start and end states
+    src = np.full(R, -1, dtype=np.int64)
+    src_y0 = np.zeros_like(y)
+    src_y1 = np.zeros_like(y)
+    if stats is not None:
+        stats["reused"] = np.zeros((R, S), dtype=bool)
+        stats["d_input"] = np.full((R, S), np.nan)
+        stats["d_state"] = np.full((R, S), np.nan)
+    prev_y = y.copy()
+    lane = np.arange(R)
+    for j in range(S):
+        a, b = int(st[j]), int(st[j + 1])
+        L = b - a
+        if stats is not None and j > 0 and int(st[j]) - int(st[j - 1]) == L:
+            pa = int(st[j - 1])
+            stats["d_input"][:, j] = np.abs(vals[:, a:b] - vals[:, pa:a]).max(axis=(1, 2))
+            stats["d_state"][:, j] = np.abs(y - prev_y).max(axis=1)
+        reuse = np.zeros(R, dtype=bool)
+        if reuse_tol > 0:
+            has = src >= 0
+            srcs = np.where(has, src, 0)
+            same = has & (ky[lane, j] >= 0) & (ky[lane, srcs] == ky[lane, j])
+            same &= (st[srcs + 1] - st[srcs]) == L
+            for r in np.nonzero(same)[0]:
+                sa = int(st[src[r]])
+                d_in = np.abs(vals[r, a:b] - vals[r, sa : sa + L]).max()
+                d_y = np.abs(y[r] - src_y0[r]).max()
+                reuse[r] = bool(d_in <= reuse_tol and d_y <= reuse_tol)
+        prev_y = y.copy()
+        run = np.nonzero(~reuse)[0]
+        y_end = y.copy()
+        for r in np.nonzero(reuse)[0]:
+            sa = int(st[src[r]])
+            out[r, a + 1 : b + 1] = out[r, sa + 1 : sa + L + 1]
+            y_end[r] = src_y1[r]
+        if run.size:
+            res = network_course(
+                cm,
+                np.ascontiguousarray(mask[run]),
+                np.ascontiguousarray(np.where(mask[run].astype(bool), fval[run], y[run])),
+                np.ascontiguousarray(y[run]),
+                cols,
+                np.ascontiguousarray(vals[run, a:b]),
+                dt,
+                o,
+                **kwargs,
+            )
+            out[run, a + 1 : b + 1] = res[0][:, 1:]
+            y_end[run] = res[1]
+            ok[run] &= np.asarray(res[2], dtype=bool)
+            steps[run] += np.asarray(res[3], dtype=np.int64)
+            src[run] = j
+            src_y0[run] = y[run]
+            src_y1[run] = res[1]
+        if stats is not None:
+            stats["reused"][:, j] = reuse
+        y = y_end
+    return out, y, ok, steps

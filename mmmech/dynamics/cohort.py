@@ -37,7 +37,7 @@ from ..simulation import propagate
 from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
-from ._course import network_course
+from ._course import COURSE_REUSE_TOL, network_course, periodic_course
 from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
 from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
@@ -805,6 +805,67 @@ def _hashable(x: Any) -> Any:
     return x
 
 
+def _cycle_segments(reg: Any, cycles: int, K: int, step_hours: float) -> list[tuple[int, int]]:
+    """The course's segments on the interval grid: ``(first interval, phase index)`` of each
+    of the first `cycles` cycles (phase index -1 for a gap between phases and for the
+    follow-up after the last cycle), in order; [] when a cycle boundary is not on the grid."""
+    segs: list[tuple[int, int]] = []
+    left, day = cycles, 0
+    per_day = 24.0 / float(step_hours)
+
+    def at(d: int) -> int | None:
+        x = d * per_day
+        return int(round(x)) if abs(x - round(x)) < 1e-9 else None
+
+    for p, phase in enumerate(reg.phases):
+        if phase.delay_days:
+            i = at(day)
+            if i is None:
+                return []
+            segs.append((i, -1))
+            day += phase.delay_days
+        n = min(phase.cycles if phase.cycles is not None else left, left)
+        for _ in range(n):
+            i = at(day)
+            if i is None:
+                return []
+            segs.append((i, p))
+            day += phase.cycle_days
+        left -= n
+        if left <= 0 or phase.cycles is None:
+            break
+    end = at(day)
+    if end is None:
+        return []
+    if end < K:
+        segs.append((end, -1))
+    return [(i, p) for i, p in segs if i < K]
+
+
+def _segment_keys(
+    segs: list[tuple[int, int]], events: list[Any], K: int, step_hours: float, table: dict
+) -> np.ndarray:
+    """One patient's schedule key per segment: equal keys for segments of the same phase and
+    length whose doses (day within the segment, drug, amount, unit, route) are the same; -1 for
+    gaps and follow-up. `table` maps the schedules to integers (shared across patients)."""
+    bounds = [i for i, _ in segs] + [K]
+    hd = 24.0 / float(step_hours)
+    out = np.full(len(segs), -1, dtype=np.int64)
+    for j, (i, p) in enumerate(segs):
+        if p < 0:
+            continue
+        d0, d1 = i / hd, bounds[j + 1] / hd
+        sched = tuple(
+            sorted(
+                (float(e.day - 1 - d0), e.drug, float(e.amount), e.unit, e.route)
+                for e in events
+                if d0 <= e.day - 1 < d1
+            )
+        )
+        out[j] = table.setdefault((p, bounds[j + 1] - i, sched), len(table))
+    return out
+
+
 def _patient_specs(
     contexts: Sequence[Any] | None,
     levels: Sequence[Mapping[str, float] | None] | None,
@@ -951,6 +1012,7 @@ def simulate_cohort(
     params: Mapping[str, float] | None = None,
     exposure_scale: Mapping[str, float] | None = None,
     efficacy_scale: Mapping[str, float] | None = None,
+    reuse_tol: float | None = COURSE_REUSE_TOL,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -1040,6 +1102,14 @@ def simulate_cohort(
         by the factor and capped at 1 (the in-vivo fraction of engaged targets that acts: for
         agents whose occupancy saturates at clinical doses, where an exposure factor moves
         nothing; :mod:`mmmech.calibration` fits one per antibody, T-cell engager and CAR-T).
+    reuse_tol : float or None
+        Cycle periodicity (:func:`mmmech.dynamics._course.periodic_course`): a patient's cycle
+        of the network course is copied from the last integrated cycle with the same doses in
+        the same phase when its held inputs (drug occupancies) and its start state are within
+        `reuse_tol` (max abs) of that cycle's; never across a phase change, a dose change or
+        hold, or an input difference above it. None or 0: one kernel call through the whole
+        course (the course before round 10). Default ``COURSE_REUSE_TOL`` (docs/dynamics.md,
+        Speed, round 10).
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -1066,6 +1136,13 @@ def simulate_cohort(
             f"{func}(): regimen {it.regimen.name!r} runs until progression; give cycles=N"
         )
     n = _check_int(n, "cycles", func)
+    if reuse_tol is not None and not (
+        isinstance(reuse_tol, (int, float))
+        and not isinstance(reuse_tol, bool)
+        and math.isfinite(reuse_tol)
+        and reuse_tol >= 0
+    ):
+        raise InvalidInputError(f"{func}(): reuse_tol must be a number >= 0, got {reuse_tol!r}")
     span_days, _ = _horizon_days(it.regimen, n)
     if follow_up_days is not None:
         if (
@@ -1137,6 +1214,8 @@ def simulate_cohort(
     )
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
+    segs = _cycle_segments(it.regimen, n, K, step_hours) if reuse_tol else []
+    seg_table: dict[Any, int] = {}
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
     ok_all = np.ones(P, dtype=bool)
@@ -1289,7 +1368,7 @@ def simulate_cohort(
             # rows with exactly the same inputs (untreated state, held values, occupancy
             # course: e.g. flat doses without PK variability) are integrated once
             uniq, inverse = _distinct_rows(sp, occ)
-            out, _, ok, _ = network_course(
+            net_args = (
                 cm,
                 np.ascontiguousarray(mask[uniq]),
                 np.ascontiguousarray(value[uniq]),
@@ -1298,9 +1377,22 @@ def simulate_cohort(
                 np.ascontiguousarray(occ[uniq]),
                 dt_model,
                 np.asarray([p_col, *d_cols]),
-                backend=backend,
-                num_threads=num_threads,
             )
+            if len(segs) > 1:
+                # cycle periodicity: cycles copied per patient where nothing would change them
+                seg_keys = np.stack(
+                    [_segment_keys(segs, kin_in[int(u)][0], K, step_hours, seg_table) for u in uniq]
+                )
+                out, _, ok, _ = periodic_course(
+                    *net_args,
+                    np.asarray([i for i, _ in segs] + [K], dtype=np.int64),
+                    seg_keys,
+                    reuse_tol=float(reuse_tol or 0.0),
+                    backend=backend,
+                    num_threads=num_threads,
+                )
+            else:
+                out, _, ok, _ = network_course(*net_args, backend=backend, num_threads=num_threads)
             if uniq.size < Rc:
                 out, ok = np.asarray(out)[inverse], np.asarray(ok)[inverse]
             ok_all[rows] &= np.asarray(ok, dtype=bool)

@@ -130,6 +130,7 @@ def test_single_patient_path_uses_the_regimen_factor(monkeypatch):
         context="marrow",
         step_hours=12.0,
         resistance_per_day=[0.0081 * 0.5],
+        reuse_tol=None,  # one network call as simulate_regimen (no cycle periodicity)
     )
     np.testing.assert_allclose(one.timecourse["m_protein_g_per_dL"], coh.m_protein[0], rtol=1e-9)
 

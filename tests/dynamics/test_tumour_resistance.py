@@ -103,6 +103,7 @@ def test_single_patient_path_equals_the_cohort_and_checks_its_input():
         context="marrow",
         step_hours=12.0,
         resistance_per_day=[LI_LAMBDA],
+        reuse_tol=None,  # one network call as simulate_regimen (no cycle periodicity)
     )
     np.testing.assert_allclose(one.timecourse["m_protein_g_per_dL"], coh.m_protein[0], rtol=1e-9)
     with pytest.raises(InvalidInputError, match="resistance_per_day must be a number >= 0"):
