@@ -234,6 +234,13 @@ def _phi(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _every(b: np.ndarray) -> Any:
+    """`b` (a mask of doses), or ``slice(None)`` when it selects every dose: the same
+    elements in the same order, taken as views instead of gathered copies (a single-dose
+    course, as the cohort's shared and own courses are, has one dose of one kind)."""
+    return slice(None) if bool(b.all()) else b
+
+
 def _dose_arrays(doses: Sequence[Dose], absorption: dict[str, Absorption]):
     n = len(doses)
     t0 = np.empty(n)
@@ -285,15 +292,18 @@ def concentrations(
         c = np.zeros(d.shape)
         b = kind == 0
         if b.any():
+            b = _every(b)
             c[:, b] = amt[b] * a_i * np.exp(-lam_i * dpos[:, b])
         b = kind == 1
         if b.any():
+            b = _every(b)
             rate = amt[b] / dur[b]
             inside = np.minimum(dpos[:, b], dur[b])
             after = np.maximum(dpos[:, b] - dur[b], 0.0)
             c[:, b] = (rate * a_i / lam_i) * (-np.expm1(-lam_i * inside)) * np.exp(-lam_i * after)
         b = kind == 2
         if b.any():
+            b = _every(b)
             kb, db = ka[b], dpos[:, b]
             lo = np.minimum(kb, lam_i)
             hi = np.maximum(kb, lam_i)
@@ -311,6 +321,9 @@ def _int_phi_pair(lo: np.ndarray, hi: np.ndarray, d: np.ndarray) -> np.ndarray:
     out = np.empty(np.broadcast(lo, hi, d).shape)
     lo, hi, d, diff = np.broadcast_arrays(lo, hi, d, diff)
     near = diff <= 1e-7 * hi
+    if not near.any():  # the usual case: every element, without gathered copies (same bits)
+        out[...] = (d * (_phi(lo * d) - _phi(hi * d))) / diff
+        return out
     far = ~near
     out[far] = (d[far] * (_phi(lo[far] * d[far]) - _phi(hi[far] * d[far]))) / diff[far]
     x = lo[near] * d[near]
@@ -340,9 +353,11 @@ def cumulative_auc(
     for lam_i, a_i in zip(lam, a, strict=True):
         b = kind == 0
         if b.any():
+            b = _every(b)
             total[:, b] += amt[b] * a_i * d[:, b] * _phi(lam_i * d[:, b])
         b = kind == 1
         if b.any():
+            b = _every(b)
             db, tb = d[:, b], dur[b]
             rate = amt[b] / tb
             inside = np.minimum(db, tb)
@@ -355,6 +370,7 @@ def cumulative_auc(
             total[:, b] += part1 + part2
         b = kind == 2
         if b.any():
+            b = _every(b)
             kb = ka[b]
             lo = np.minimum(kb, lam_i)
             hi = np.maximum(kb, lam_i)
