@@ -106,7 +106,8 @@ def _own_courses(
     (`models`: etas, a renal clearance) and their own dose `events`: on a uniform grid of step
     `dt_h` from the first dose, each patient's single-dose course per route (``unit_fn(model,
     event)``) shifted to its dose times and scaled by the amounts (a held dose is absent, a
-    reduced one smaller), the superposition done for all patients at once by FFT. A patient
+    reduced one smaller): added directly, dose by dose, where that is cheaper
+    (:func:`_direct_ok`), the other patients' superposed at once by FFT. A patient
     whose model is nonlinear (saturable or target-mediated elimination, a time-varying
     clearance: a 1-mg single dose of daratumumab is almost all taken by the target sink, so a
     superposition of scaled unit courses is far too low), whose model does not cover a route,
