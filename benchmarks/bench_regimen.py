@@ -13,9 +13,12 @@ Side by side in one process:
     :func:`mmmech.dynamics.simulate_regimens` (one DataFrame and first-cycle PK metrics per
     patient) for the smallest N, for comparison.
 (b) **the anchor**: the same time course for a few patients with
-    ``scipy.integrate.solve_ivp(method="LSODA")`` on the model exported as straight-line NumPy
-    code (``bench_kernels.export_source``: one expression per node, parameters as literals) with
-    two more lines for tumour burden and M-protein, fed the same piecewise-constant occupancy
+    ``scipy.integrate.solve_ivp(method="BDF", jac_sparsity=...)`` (``--anchor-method``; the
+    model is stiff since round 9's 1-minute proteasome nodes, so a capable user takes an
+    implicit method and hands it the Jacobian's sparsity pattern) on the model exported as
+    straight-line NumPy code (``bench_kernels.export_source``: one expression per node,
+    parameters as literals) with two more lines for tumour burden and M-protein, fed the same
+    piecewise-constant occupancy
     inputs (binding kinetics included; restarted at each 4-h step, where the inputs jump), at
     two tolerances: rtol 1e-6 / atol 1e-9 (the former kernel's) and rtol 3e-4 / atol 3e-7 (the
     course kernel's, ``mmmech.dynamics._course.COURSE_RTOL``: matched tolerance). The inputs are
@@ -47,6 +50,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "results" / "regimen.json"
 REGIMEN = "vrd"
 RTOL, ATOL = 1e-6, 1e-9  # the former kernel's tolerances
+#: the anchor's solver: since round 9 the model has 1-minute nodes (stiff), so a capable user
+#: takes an implicit method with the Jacobian's sparsity pattern; BDF was the fastest of BDF,
+#: Radau and LSODA on one VRd cycle (1.96 / 2.77 / 4.27 s at rtol 1e-6, same M-protein to 6e-8)
+ANCHOR_METHOD = "BDF"
 
 
 def _bench_kernels():
@@ -214,15 +221,41 @@ def compile_rhs(src):
     return ns["rhs"]
 
 
-def anchor_run(inp, method="LSODA", rtol=RTOL, atol=ATOL):
+def jac_sparsity(cm, tumour):
+    """The Jacobian's sparsity pattern of the exported model + tumour ((N + 2) x (N + 2)): a node
+    depends on itself and on its edges' sources, burden on the readouts and itself, M-protein on
+    burden and itself (what a user hands to a stiff solver)."""
+    from scipy.sparse import lil_matrix
+
+    from mmmech._kernels._bytecode import OP_LIT
+
+    N = cm.n_nodes
+    S = lil_matrix((N + 2, N + 2), dtype=np.int8)
+    ops, args, ptr = cm.prog_op, cm.prog_arg, cm.prog_ptr
+    for i in range(N):
+        S[i, i] = 1
+        for k in range(ptr[i], ptr[i + 1]):
+            if ops[k] == OP_LIT:
+                S[i, int(cm.edge_src[args[k]])] = 1
+    p, a, ik = tumour[:3]
+    for j in (p, a, ik, N):
+        S[N, j] = 1
+    S[N + 1, N] = S[N + 1, N + 1] = 1
+    return S.tocsr()
+
+
+def anchor_run(inp, method=ANCHOR_METHOD, rtol=RTOL, atol=ATOL):
     """One patient with solve_ivp restarted at each step; returns (seconds, M-protein (K+1,) of
     the continuous tumour ODE, M-protein (K+1,) from the anchor's readouts at the step ends
-    through mmmech's step-exact tumour integrator, rhs calls)."""
+    through mmmech's step-exact tumour integrator, rhs calls). BDF and Radau get the Jacobian's
+    sparsity pattern (:func:`jac_sparsity`), so their finite-difference Jacobian costs a few
+    right-hand-side calls instead of N + 2."""
     from scipy.integrate import solve_ivp
 
     cm = inp["cm"]
     N = cm.n_nodes
     rhs = compile_rhs(export_with_tumour(cm, inp["tumour"]))
+    extra = {"jac_sparsity": jac_sparsity(cm, inp["tumour"])} if method in ("BDF", "Radau") else {}
     has_rule = np.diff(cm.prog_ptr) > 0
     held = inp["mask"]
     free = (has_rule & ~held).astype(float).tolist()
@@ -234,7 +267,9 @@ def anchor_run(inp, method="LSODA", rtol=RTOL, atol=ATOL):
     t0 = time.perf_counter()
     for k in range(inp["steps"]):
         z[:N][held] = inp["values"][k][held]
-        sol = solve_ivp(rhs, (0.0, inp["dt"]), z, method=method, rtol=rtol, atol=atol, args=(free,))
+        sol = solve_ivp(
+            rhs, (0.0, inp["dt"]), z, method=method, rtol=rtol, atol=atol, args=(free,), **extra
+        )
         if sol.status != 0:
             raise RuntimeError(f"bench_regimen: solve_ivp failed on step {k}: {sol.message}")
         calls += sol.nfev
@@ -317,7 +352,14 @@ def main(argv=None):
         default=150.0,
         help="seconds per mmmech run; a size estimated to need more runs fewer cycles, scaled",
     )
+    ap.add_argument(
+        "--anchor-method",
+        choices=["BDF", "Radau", "LSODA"],
+        default=ANCHOR_METHOD,
+        help="the anchor's solve_ivp method (BDF and Radau with the Jacobian's sparsity)",
+    )
     args = ap.parse_args(argv)
+    anchor_method = args.anchor_method
     from mmmech import _kernels
 
     if args.smoke:
@@ -400,7 +442,7 @@ def main(argv=None):
         for i in range(cfg["anchor"]):
             inp = anchor_inputs(b[i], C)
             ld = load()
-            sec, M, M_steps, calls = anchor_run(inp, rtol=rt, atol=at)
+            sec, M, M_steps, calls = anchor_run(inp, method=anchor_method, rtol=rt, atol=at)
             diff_m = float(np.abs(M - res_small.m_protein[i]).max())
             diff_steps = float(np.abs(M_steps - res_small.m_protein[i]).max())
             anchors.append(
@@ -415,14 +457,15 @@ def main(argv=None):
                 }
             )
             print(
-                f"  solve_ivp LSODA ({label}: rtol {rt:g}, atol {at:g}), exported straight-line "
+                f"  solve_ivp {anchor_method} ({label}: rtol {rt:g}, atol {at:g}), exported "
+                f"straight-line "
                 f"model + tumour, patient {i}: {sec:.2f} s ({calls:,} rhs calls over "
                 f"{inp['steps']} steps; load {ld}); M-protein within {diff_m:.1e} g/dL of mmmech "
                 f"({diff_steps:.1e} with mmmech's step-exact tumour integrator on the anchor's "
                 f"readouts: the network agreement)"
             )
         anchor_sets[label] = {
-            "method": "LSODA",
+            "method": anchor_method,
             "rtol": rt,
             "atol": at,
             "patients_timed": len(anchors),
@@ -432,7 +475,7 @@ def main(argv=None):
     out["anchor"] = anchor_sets["rtol 1e-6"]
     out["anchor_matched_tolerance"] = anchor_sets["matched"]
     ratios = {}
-    print("\n  per-patient ratio (LSODA anchor seconds per patient / mmmech's):")
+    print(f"\n  per-patient ratio ({anchor_method} anchor seconds per patient / mmmech's):")
     for row in out["mmmech"]:
         key = f"N={row['patients']},threads={row['threads']}"
         ratios[key] = {

@@ -30,7 +30,7 @@ def test_benchmark_smoke_run_writes_json(tmp_path, capsys, monkeypatch):
     out_path = tmp_path / "regimen.json"
     bench.main(["--smoke", "--json-out", str(out_path)])
     printed = capsys.readouterr().out
-    assert "[regimen in time]" in printed and "solve_ivp LSODA" in printed
+    assert "[regimen in time]" in printed and "solve_ivp BDF" in printed
     data = json.loads(out_path.read_text())
     assert not list(tmp_path.glob("*.partial"))
     assert {r["threads"] for r in data["mmmech"]} == {1, 2}
