@@ -17,6 +17,7 @@ Returns a :class:`CohortResult` of NumPy arrays, with the wall time of each stag
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import os
@@ -851,15 +852,22 @@ def _segment_keys(
     bounds = [i for i, _ in segs] + [K]
     hd = 24.0 / float(step_hours)
     out = np.full(len(segs), -1, dtype=np.int64)
+    # each event into its segment once (bisect on the segments' start days), not every event
+    # tested against every segment
+    starts = [i / hd for i, _ in segs]
+    mine: list[list[Any]] = [[] for _ in segs]
+    for e in events:
+        t = e.day - 1
+        j = bisect.bisect_right(starts, t) - 1
+        if j >= 0 and t < bounds[j + 1] / hd:
+            mine[j].append(e)
     for j, (i, p) in enumerate(segs):
         if p < 0:
             continue
-        d0, d1 = i / hd, bounds[j + 1] / hd
+        d0 = starts[j]
         sched = tuple(
             sorted(
-                (float(e.day - 1 - d0), e.drug, float(e.amount), e.unit, e.route)
-                for e in events
-                if d0 <= e.day - 1 < d1
+                (float(e.day - 1 - d0), e.drug, float(e.amount), e.unit, e.route) for e in mine[j]
             )
         )
         out[j] = table.setdefault((p, bounds[j + 1] - i, sched), len(table))

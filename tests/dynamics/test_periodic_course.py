@@ -70,6 +70,46 @@ def test_a_dose_change_or_hold_changes_the_key():
     assert k3[3] != k3[2] and k3[:3].tolist() == k[:3].tolist()
 
 
+def _keys_reference(segs, events, K, step_hours):
+    """Each segment's schedule tested against every event (the definition, O(S x E))."""
+    bounds = [i for i, _ in segs] + [K]
+    hd = 24.0 / step_hours
+    out = []
+    for j, (i, p) in enumerate(segs):
+        d0, d1 = i / hd, bounds[j + 1] / hd
+        sched = tuple(
+            sorted(
+                (float(e.day - 1 - d0), e.drug, float(e.amount), e.unit, e.route)
+                for e in events
+                if d0 <= e.day - 1 < d1
+            )
+        )
+        out.append(None if p < 0 else (p, bounds[j + 1] - i, sched))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    starts=st.lists(st.integers(1, 80), min_size=1, max_size=6, unique=True),
+    phases=st.lists(st.integers(-1, 2), min_size=6, max_size=6),
+    days=st.lists(st.floats(0.0, 40.0, allow_nan=False), max_size=40),
+    amounts=st.lists(st.sampled_from([10.0, 25.0]), min_size=40, max_size=40),
+)
+def test_segment_keys_equal_the_definition(starts, phases, days, amounts):
+    """The bisected assignment of events to segments gives the keys of the definition (every
+    event tested against every segment), for segments off and on whole days."""
+    K = 100 + max(starts)
+    segs = [(0, phases[0])] + [(s, phases[j + 1]) for j, s in enumerate(sorted(starts)[:5])]
+    pairs = zip(days, amounts[: len(days)], strict=True)
+    ev = [DoseEvent(1 + d, "lenalidomide", a, "mg", "oral") for d, a in pairs]
+    table: dict = {}
+    got = cohort._segment_keys(segs, ev, K, 4.0, table)
+    ref = _keys_reference(segs, ev, K, 4.0)
+    inv = {v: k for k, v in table.items()}
+    for g, r in zip(got.tolist(), ref, strict=True):
+        assert (g == -1) if r is None else inv[g] == r
+
+
 def test_rd_reuses_cycles_and_stays_within_the_tolerance():
     args = _captured("rd", 5)
     st0, st1 = {}, {}
