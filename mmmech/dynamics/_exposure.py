@@ -70,17 +70,23 @@ def _direct_ok(n_doses: int, n_out: int, nfft: int) -> bool:
     return n_doses * n_out <= DIRECT_COST * nfft * math.log2(nfft)
 
 
-def _direct_add(out: np.ndarray, unit: np.ndarray, offs: np.ndarray, amounts: np.ndarray) -> None:
-    """``out[q:] += a * unit[:T - q]`` for every dose (offset q, amount a) in dose order: the
-    compiled kernel, or its NumPy reference when it is not built (the same bits)."""
-    u = np.ascontiguousarray(unit, dtype=float)[None, :]
-    route = np.zeros(offs.size, dtype=np.int64)
-    shifts = np.ascontiguousarray(offs, dtype=np.int64)
-    amt = np.ascontiguousarray(amounts, dtype=float)
+def _shift_add(
+    out: np.ndarray, units: np.ndarray, route: np.ndarray, shifts: np.ndarray, amounts: np.ndarray
+) -> None:
+    """``out[..., q:] += a * units[route][:T - q]`` for every dose (route, offset q, amount a)
+    in dose order: the compiled ``_superpose.shift_add``, or its NumPy reference when it is not
+    built (the same bits)."""
+    args = (
+        out,
+        np.ascontiguousarray(units, dtype=float),
+        np.ascontiguousarray(route, dtype=np.int64),
+        np.ascontiguousarray(shifts, dtype=np.int64),
+        np.ascontiguousarray(amounts, dtype=float),
+    )
     if _kernels.available("_superpose"):
-        _kernels.load("_superpose").shift_add(out, u, route, shifts, amt)
+        _kernels.load("_superpose").shift_add(*args)
     else:
-        _superpose_ref.shift_add(out, u, route, shifts, amt)
+        _superpose_ref.shift_add(*args)
 
 
 def _grid_shifts(mine: list[Any], step_h: float) -> np.ndarray | None:
@@ -148,7 +154,8 @@ def _own_courses(
                     # rounding; this row's course alone, as with the FFT), clipped at 0 as the
                     # FFT's (a fine-grid unit course of interval means can hold -1e-12 nM)
                     vec = np.zeros(n_out)
-                    _direct_add(vec, u, offs[on], amounts[on])
+                    k = int(on.sum())
+                    _shift_add(vec, u[None, :], np.zeros(k), offs[on], amounts[on])
                     out[i] += np.maximum(vec, 0.0)
                     continue
                 key = (r, offs[on].tobytes(), amounts[on].tobytes())

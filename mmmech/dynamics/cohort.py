@@ -32,7 +32,6 @@ import numpy as np
 from .. import _kernels
 from .. import pk as _pk
 from .. import regimens as _regimens
-from .._kernels import _superpose_ref
 from ..exceptions import ConvergenceError, InvalidInputError
 from ..simulation import propagate
 from ..simulation.occupancy import occupancy
@@ -40,6 +39,7 @@ from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from ._course import COURSE_REUSE_TOL, network_course, periodic_course
 from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
+from ._exposure import _shift_add as _kernel_shift_add
 from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
@@ -213,8 +213,8 @@ def _shift_add(
     route_of: dict[str, int],
     amount: float | None = None,
 ) -> None:
-    """``out[q:] += a * unit[route][:T - q]`` for every dose in order (the compiled kernel, or
-    its NumPy reference): `amount` for every dose, or each dose's own."""
+    """``out[q:] += a * unit[route][:T - q]`` for every dose in order
+    (:func:`._exposure._shift_add`): `amount` for every dose, or each dose's own."""
     route = np.array([route_of[e.route] for e in mine], dtype=np.int64)
     amounts = (
         np.full(len(mine), float(amount))
@@ -222,11 +222,7 @@ def _shift_add(
         else np.array([e.amount for e in mine], dtype=float)
     )
     U = np.stack(units) if len(units) > 1 else units[0][None, :]
-    U = np.ascontiguousarray(U, dtype=float)
-    if _kernels.available("_superpose"):
-        _kernels.load("_superpose").shift_add(out, U, route, shifts, amounts)
-    else:
-        _superpose_ref.shift_add(out, U, route, shifts, amounts)
+    _kernel_shift_add(out, U, route, shifts, amounts)
 
 
 def _superposed(
@@ -1223,6 +1219,7 @@ def simulate_cohort(
     nf = max(1, int(math.ceil(float(step_hours) / KINETIC_DT_H)))
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
     segs = _cycle_segments(it.regimen, n, K, step_hours) if reuse_tol else []
+    seg_starts = np.asarray([i for i, _ in segs] + [K], dtype=np.int64)
     seg_table: dict[Any, int] = {}
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
@@ -1393,7 +1390,7 @@ def simulate_cohort(
                 )
                 out, _, ok, _ = periodic_course(
                     *net_args,
-                    np.asarray([i for i, _ in segs] + [K], dtype=np.int64),
+                    seg_starts,
                     seg_keys,
                     reuse_tol=float(reuse_tol or 0.0),
                     backend=backend,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -279,9 +279,7 @@ def _pseudo_time(reg: Regimens, tau_floor, func: str) -> Regimens:
             )
     if not np.any(tau < floor):
         return reg
-    p = reg.params
-    params = ParamSet(p.w, p.n, p.ec50, np.maximum(tau, floor), p.ymax)
-    return Regimens(reg.fixed_mask, reg.fixed_value, reg.y0, params, reg.param_index)
+    return replace(reg, params=replace(reg.params, tau=np.maximum(tau, floor)))
 
 
 def _positive(x, name, func, integer=False):
