@@ -1017,6 +1017,7 @@ def simulate_cohort(
     exposure_scale: Mapping[str, float] | None = None,
     efficacy_scale: Mapping[str, float] | None = None,
     reuse_tol: float | None = COURSE_REUSE_TOL,
+    pipeline: bool = True,
 ) -> CohortResult:
     """`regimen` for every body in `bodies` (patients), in chunks of `chunk` patients.
 
@@ -1114,6 +1115,11 @@ def simulate_cohort(
         hold, or an input difference above it. None or 0: one kernel call through the whole
         course (the course before round 10). Default ``COURSE_REUSE_TOL`` (docs/dynamics.md,
         Speed, round 10).
+    pipeline : bool
+        With more than one chunk, integrate chunk c's network in a worker thread (the kernel
+        runs without the GIL) while this thread computes chunk c + 1's exposure and chunk
+        c - 1's tumour course (default True). The same results bit for bit as False (one
+        stage after the other); the stage times in ``seconds`` then overlap (round 11).
 
     Other parameters as in :func:`mmmech.dynamics.simulate_regimen`.
     """
@@ -1291,7 +1297,25 @@ def simulate_cohort(
                         for x in kin_all[kc.drug]
                     ]:
                         kin_all[kc.drug].append(kc)
-        for lo in range(0, len(members), chunk):
+
+        # one chunk in three stages: exposure (PK courses and occupancies, this thread, in chunk
+        # order: the shared PK cache fills as in a serial run), the network kernel (in a worker
+        # thread: nogil, its own OpenMP team) and the tumour / M-protein course; with `pipeline`
+        # the exposure of chunk c + 1 runs while the kernel integrates chunk c (the stages of one
+        # chunk only read its own arrays, so the results are those of the serial order)
+        # (the group's arrays bound as defaults: the stages of a group all run before the next)
+        def exposure_stage(
+            lo: int,
+            members: list[int] = members,
+            row_spec: np.ndarray = row_spec,
+            kin_of: dict[int, list[Any]] = kin_of,
+            free_idx: np.ndarray = free_idx,
+            s_mask: np.ndarray = s_mask,
+            s_value: np.ndarray = s_value,
+            ss: Any = ss,
+            cols: np.ndarray = cols,
+        ) -> dict[str, Any]:
+            nonlocal first, notes
             rows = np.asarray(members[lo : lo + chunk])
             sp = row_spec[lo : lo + chunk]
             Rc = rows.size
@@ -1367,8 +1391,20 @@ def simulate_cohort(
             y = np.ascontiguousarray(np.asarray(ss.y)[sp])
             value = np.ascontiguousarray(s_value[sp])
             value[:, cols] = occ[:, 0]
+            secs["occupancy"] += time.perf_counter() - t1
+            return {"rows": rows, "sp": sp, "Rc": Rc, "kin_in": kin_in, "occ": occ,
+                    "mask": mask, "y": y, "value": value}  # fmt: skip
+
+        def network_stage(
+            job: dict[str, Any],
+            cm: Any = cm,
+            cols: np.ndarray = cols,
+            p_col: int = p_col,
+            d_cols: list[int] = d_cols,
+        ) -> tuple[np.ndarray, np.ndarray]:
+            rows, sp, Rc, kin_in, occ = (job[k] for k in ("rows", "sp", "Rc", "kin_in", "occ"))
+            mask, y, value = job["mask"], job["y"], job["value"]
             t_net = time.perf_counter()
-            secs["occupancy"] += t_net - t1
             # the network through all K steps in one kernel call (the state carried over);
             # rows with exactly the same inputs (untreated state, held values, occupancy
             # course: e.g. flat doses without PK variability) are integrated once
@@ -1400,10 +1436,21 @@ def simulate_cohort(
                 out, _, ok, _ = network_course(*net_args, backend=backend, num_threads=num_threads)
             if uniq.size < Rc:
                 out, ok = np.asarray(out)[inverse], np.asarray(ok)[inverse]
-            ok_all[rows] &= np.asarray(ok, dtype=bool)
-            Pr, Ar = out[:, :, 0], out[:, :, 1:].sum(axis=2)
             secs["network"] += time.perf_counter() - t_net
+            return out, ok
+
+        def tumour_stage(
+            job: dict[str, Any],
+            out: np.ndarray,
+            ok: np.ndarray,
+            s_g: np.ndarray = s_g,
+            s_d: np.ndarray = s_d,
+            s_r0: np.ndarray = s_r0,
+        ) -> None:
+            rows, sp = job["rows"], job["sp"]
+            ok_all[rows] &= np.asarray(ok, dtype=bool)
             t2 = time.perf_counter()
+            Pr, Ar = out[:, :, 0], out[:, :, 1:].sum(axis=2)
             g = s_g[sp][:, None]
             dscale = s_d[sp][:, None]
             rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
@@ -1424,6 +1471,26 @@ def simulate_cohort(
             burden[rows] = nb
             m_prot[rows] = mp
             secs["tumour_imwg"] += time.perf_counter() - t2
+
+        starts = range(0, len(members), chunk)
+        if not pipeline or len(starts) < 2:
+            for lo in starts:
+                job = exposure_stage(lo)
+                tumour_stage(job, *network_stage(job))
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                pending: tuple[dict[str, Any], Any] | None = None
+                for lo in starts:
+                    job = exposure_stage(lo)  # while the kernel integrates the previous chunk
+                    if pending is not None:
+                        prev, fut = pending
+                        res = fut.result()
+                        pending = (job, pool.submit(network_stage, job))
+                        tumour_stage(prev, *res)  # while the kernel integrates this chunk
+                    else:
+                        pending = (job, pool.submit(network_stage, job))
+                assert pending is not None
+                tumour_stage(pending[0], *pending[1].result())
     t3 = time.perf_counter()
     day = edges / 24.0
     resp = classify_many(day, m_prot, cr_reduction=cr_reduction)
