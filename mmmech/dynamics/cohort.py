@@ -37,9 +37,11 @@ from ..simulation import propagate
 from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
+from . import _lanes
 from ._course import COURSE_REUSE_TOL, network_course, periodic_course
 from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
 from ._exposure import _shift_add as _kernel_shift_add
+from ._tumour_course import readout_course
 from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
@@ -59,8 +61,8 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
-from .resistance import apply_resistance, patient_resistance, scale_resistance
-from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
+from .resistance import patient_resistance, scale_resistance
+from .tumour import HALF_LIVES, TumourModel
 
 __all__ = ["CohortResult", "simulate_cohort"]
 
@@ -757,22 +759,6 @@ def _patient_tumour_scales(
     return g, s
 
 
-def _integrate_patients(
-    rate: np.ndarray, dt_days: float, iso: np.ndarray, m0: np.ndarray, tumour: TumourModel
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~mmmech.dynamics.tumour.integrate` with each patient's isotype (half-life) and
-    starting M-protein: the course of a unit start scaled row by row (it is linear in it)."""
-    nb = np.empty((rate.shape[0], rate.shape[1] + 1))
-    mp = np.empty_like(nb)
-    for name in dict.fromkeys(iso.tolist()):
-        rows = np.flatnonzero(iso == name)
-        k = math.log(2) / HALF_LIVES[name].value
-        n_, m_ = integrate(rate[rows], dt_days, k, 1.0)
-        nb[rows] = n_
-        mp[rows] = m_ * m0[rows, None]
-    return nb, mp
-
-
 def _fingerprint(sim: Simulator) -> tuple[Any, ...]:
     """What must be equal for two simulators' patients to share one network kernel call: the
     compiled model (rules, edges, weights, parameters, readouts) and the
@@ -1220,7 +1206,7 @@ def simulate_cohort(
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
     segs = _cycle_segments(it.regimen, n, K, step_hours) if reuse_tol else []
     seg_starts = np.asarray([i for i, _ in segs] + [K], dtype=np.int64)
-    seg_table: dict[Any, int] = {}
+    seg_table = _lanes.ScheduleTable()
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
     ok_all = np.ones(P, dtype=bool)
@@ -1372,21 +1358,22 @@ def simulate_cohort(
             # the network through all K steps in one kernel call (the state carried over);
             # rows with exactly the same inputs (untreated state, held values, occupancy
             # course: e.g. flat doses without PK variability) are integrated once
-            uniq, inverse = _distinct_rows(sp, occ)
+            uniq, inverse = _lanes.distinct_rows(sp, occ)
+            every = uniq.size == Rc  # every row distinct: the arrays themselves, no copies
             net_args = (
                 cm,
-                np.ascontiguousarray(mask[uniq]),
-                np.ascontiguousarray(value[uniq]),
-                np.ascontiguousarray(y[uniq]),
+                mask if every else mask[uniq],
+                value if every else value[uniq],
+                y if every else y[uniq],
                 cols,
-                np.ascontiguousarray(occ[uniq]),
+                occ if every else occ[uniq],
                 dt_model,
                 np.asarray([p_col, *d_cols]),
             )
             if len(segs) > 1:
                 # cycle periodicity: cycles copied per patient where nothing would change them
-                seg_keys = np.stack(
-                    [_segment_keys(segs, kin_in[int(u)][0], K, step_hours, seg_table) for u in uniq]
+                seg_keys = _lanes.segment_keys(
+                    segs, [kin_in[u][0] for u in uniq.tolist()], K, step_hours, seg_table
                 )
                 out, _, ok, _ = periodic_course(
                     *net_args,
@@ -1401,32 +1388,28 @@ def simulate_cohort(
             if uniq.size < Rc:
                 out, ok = np.asarray(out)[inverse], np.asarray(ok)[inverse]
             ok_all[rows] &= np.asarray(ok, dtype=bool)
-            Pr, Ar = out[:, :, 0], out[:, :, 1:].sum(axis=2)
             secs["network"] += time.perf_counter() - t_net
             t2 = time.perf_counter()
-            g = s_g[sp][:, None]
-            dscale = s_d[sp][:, None]
-            rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
-            if scales is not None:
-                rate = scale_rates(rate, s_r0[sp], scales[0][rows], scales[1][rows])
-            if resist is not None:
-                g_i = 1.0 if scales is None else scales[0][rows]
-                rate = apply_resistance(rate, s_r0[sp], resist[rows], step_hours / 24.0, g_i)
-            if iso_arr is None:
-                nb, mp = integrate(
-                    rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL
-                )
-            else:
-                assert m0_arr is not None
-                nb, mp = _integrate_patients(
-                    rate, step_hours / 24.0, iso_arr[rows], m0_arr[rows], tumour
-                )
+            nb, mp = readout_course(
+                out,
+                s_g[sp],
+                s_d[sp],
+                s_r0[sp],
+                step_hours / 24.0,
+                tumour,
+                None if iso_arr is None else iso_arr[rows],
+                None if m0_arr is None else m0_arr[rows],
+                None if scales is None else (scales[0][rows], scales[1][rows]),
+                None if resist is None else resist[rows],
+                num_threads=num_threads,
+                backend=backend,
+            )
             burden[rows] = nb
             m_prot[rows] = mp
             secs["tumour_imwg"] += time.perf_counter() - t2
     t3 = time.perf_counter()
     day = edges / 24.0
-    resp = classify_many(day, m_prot, cr_reduction=cr_reduction)
+    resp = classify_many(day, m_prot, cr_reduction=cr_reduction, num_threads=num_threads)
     secs["tumour_imwg"] += time.perf_counter() - t3
     if not ok_all.all():
         notes.append(
