@@ -539,18 +539,24 @@ def _within(
     """For each lane of `lanes` (bool, as `lanes`): are its held inputs over intervals ``a ..
     a + L`` within `tol` (max abs) of those over the ``L`` intervals from ``src_start`` and is
     its start state `y` within `tol` of ``src_y0``? The decision of the per-lane loop before
-    round 11 (``np.abs(...).max()`` per lane, NaN: not within), for all lanes at once."""
+    round 11 (``np.abs(...).max()`` per lane, NaN: not within), for all lanes at once: the
+    lanes grouped by their source segment (mostly one), slices where the group is every lane
+    (no gathered copies), in blocks of ``_DECIDE_BLOCK`` lanes otherwise."""
     ok = np.empty(lanes.size, dtype=bool)
-    span = np.arange(L)
-    for k in range(0, lanes.size, _DECIDE_BLOCK):
-        ln = lanes[k : k + _DECIDE_BLOCK]
-        d_in = np.abs(
-            vals[ln, a : a + L] - vals[ln[:, None], src_start[k : k + _DECIDE_BLOCK, None] + span]
-        )
-        d_y = np.abs(y[ln] - src_y0[ln])
-        ok[k : k + _DECIDE_BLOCK] = (d_in.max(axis=(1, 2), initial=0.0) <= tol) & (
-            d_y.max(axis=1, initial=0.0) <= tol
-        )
+    R = vals.shape[0]
+    for sa in np.unique(src_start).tolist():
+        sel = np.flatnonzero(src_start == sa)
+        ln = lanes[sel]
+        if ln.size == R:  # every lane (lanes are increasing and distinct)
+            d_in = np.abs(vals[:, a : a + L] - vals[:, sa : sa + L]).max(axis=(1, 2), initial=0.0)
+            d_y = np.abs(y - src_y0).max(axis=1, initial=0.0)
+            ok[sel] = (d_in <= tol) & (d_y <= tol)
+            continue
+        for k in range(0, ln.size, _DECIDE_BLOCK):
+            b = ln[k : k + _DECIDE_BLOCK]
+            d_in = np.abs(vals[b, a : a + L] - vals[b, sa : sa + L]).max(axis=(1, 2), initial=0.0)
+            d_y = np.abs(y[b] - src_y0[b]).max(axis=1, initial=0.0)
+            ok[sel[k : k + _DECIDE_BLOCK]] = (d_in <= tol) & (d_y <= tol)
     return ok
 
 
@@ -673,9 +679,15 @@ def periodic_course(
         y_end = y.copy()
         kept = np.nonzero(reuse)[0]
         if kept.size:
-            # each reused lane's outputs copied from its source segment's, all lanes at once
-            span = np.arange(1, L + 1)
-            out[kept[:, None], a + span] = out[kept[:, None], st[src[kept]][:, None] + span]
+            # each reused lane's outputs copied from its source segment's, the lanes of one
+            # source segment at once
+            ks = st[src[kept]]
+            for sa in np.unique(ks).tolist():
+                k_ = kept[ks == sa]
+                if k_.size == R:
+                    out[:, a + 1 : b + 1] = out[:, sa + 1 : sa + L + 1]
+                else:
+                    out[k_, a + 1 : b + 1] = out[k_, sa + 1 : sa + L + 1]
             y_end[kept] = src_y1[kept]
         if run.size:
             whole = run.size == R  # no lane reused: the arrays themselves, not copies
@@ -694,7 +706,10 @@ def periodic_course(
                 o,
                 **kwargs,
             )
-            out[run, a + 1 : b + 1] = res[0][:, 1:]
+            if whole:
+                out[:, a + 1 : b + 1] = res[0][:, 1:]
+            else:
+                out[run, a + 1 : b + 1] = res[0][:, 1:]
             y_end[run] = res[1]
             ok[run] &= np.asarray(res[2], dtype=bool)
             steps[run] += np.asarray(res[3], dtype=np.int64)

@@ -85,6 +85,43 @@ def distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.nda
     return reps.astype(np.int64), inverse
 
 
+def _in_order(grp: np.ndarray, rec: np.ndarray) -> bool:
+    """Are the events grouped by `grp` (non-decreasing) and, within each group, sorted by
+    (rec[:, 0], rec[:, 1], rec[:, 2])? (Equal records may follow each other.)"""
+    if grp.size < 2:
+        return True
+    g0, g1 = grp[:-1], grp[1:]
+    if np.any(g1 < g0):
+        return False
+    x0, x1 = rec[:-1], rec[1:]
+    same = g1 == g0
+    lt0, eq0 = x0[:, 0] < x1[:, 0], x0[:, 0] == x1[:, 0]
+    lt1, eq1 = x0[:, 1] < x1[:, 1], x0[:, 1] == x1[:, 1]
+    le = lt0 | (eq0 & (lt1 | (eq1 & (x0[:, 2] <= x1[:, 2]))))
+    return bool(np.all(le | ~same))
+
+
+def _canonical_order(
+    grp: np.ndarray, rec: np.ndarray, ev: np.ndarray, t: np.ndarray, table: ScheduleTable
+) -> np.ndarray:
+    """The order that sorts the events by (grp, day in the segment, kind, amount): by (grp,
+    day, kind, amount), one rank per distinct event of the chunk (a sort of the distinct
+    events, not of all), which is the same order since the day in the segment t - start does
+    not decrease with t; where two different days would give the same day in the segment
+    (rounding), by the day in the segment itself (a sort of all events)."""
+    present = np.zeros(table.day.size, dtype=bool)
+    present[ev] = True
+    distinct = np.flatnonzero(present)
+    by = np.lexsort((table.amount[distinct], table.kind[distinct], table.day[distinct]))
+    rank = np.empty(table.day.size, dtype=np.int64)
+    rank[distinct[by]] = np.arange(distinct.size)
+    order = np.argsort(grp * distinct.size + rank[ev], kind="stable")
+    g_o, r_o, t_o = grp[order], rec[order, 0], t[order]
+    if np.any((g_o[1:] == g_o[:-1]) & (r_o[1:] == r_o[:-1]) & (t_o[1:] != t_o[:-1])):
+        order = np.lexsort((rec[:, 2], rec[:, 1], rec[:, 0], grp))
+    return order
+
+
 @dataclass
 class ScheduleTable:
     """What :func:`segment_keys` has seen so far (shared across a cohort's chunks).
@@ -172,24 +209,13 @@ def segment_keys(
     rec[:, 1] = table.kind[ev]
     rec[:, 2] = table.amount[ev] + 0.0
     grp = pid * S + jj
-    # within each (patient, segment), the events in one canonical order: by (day, kind,
-    # amount), one rank per distinct event of the chunk (a sort of the distinct events, not of
-    # all), which is the order by (day in the segment, kind, amount) since the day in the
-    # segment t - start does not decrease with t; where two different days would give the same
-    # day in the segment (rounding), the events are sorted by the day in the segment itself
-    present = np.zeros(table.day.size, dtype=bool)
-    present[ev] = True
-    distinct = np.flatnonzero(present)
-    by = np.lexsort((table.amount[distinct], table.kind[distinct], table.day[distinct]))
-    rank = np.empty(table.day.size, dtype=np.int64)
-    rank[distinct[by]] = np.arange(distinct.size)
-    order = np.argsort(grp * distinct.size + rank[ev], kind="stable")
-    g_o, r_o, t_o = grp[order], rec[order, 0], t[ok][order]
-    same = (g_o[1:] == g_o[:-1]) & (r_o[1:] == r_o[:-1]) & (t_o[1:] != t_o[:-1])
-    if same.any():
-        order = np.lexsort((rec[:, 2], rec[:, 1], rec[:, 0], grp))
-    rec = np.ascontiguousarray(rec[order])
-    grp = grp[order]
+    # within each (patient, segment), the events in one canonical order (sorted by day in
+    # the segment, kind, amount): a patient's events usually come in it already (checked, no
+    # sort); otherwise sorted
+    if not _in_order(grp, rec):
+        order = _canonical_order(grp, rec, ev, t[ok], table)
+        rec = rec[order]
+        grp = grp[order]
     cut = np.flatnonzero(np.diff(grp)) + 1
     lo = np.concatenate([[0], cut])
     hi = np.concatenate([cut, [grp.size]])

@@ -81,13 +81,16 @@ _DRUGS = ["lenalidomide", "bortezomib", "dexamethasone"]
         min_size=1,
         max_size=6,
     ),
+    in_order=st.booleans(),
 )
-def test_segment_keys_equal_the_reference(starts, phases, patients):
+def test_segment_keys_equal_the_reference(starts, phases, patients, in_order):
     """Keys for all patients at once are equal exactly where the per-patient reference's are
     (within and across patients: the table is shared), -1 where it gives -1."""
     K = 100 + max(starts)
     segs = [(0, phases[0])] + [(s, phases[j + 1]) for j, s in enumerate(sorted(starts)[:5])]
     events = [[DoseEvent(1 + d, drug, a, u, r) for d, drug, a, u, r in p] for p in patients]
+    if in_order:  # as a regimen's plan gives them (the path without a sort)
+        events = [sorted(ev, key=lambda e: (e.day, e.drug, e.amount)) for ev in events]
     table: dict = {}
     ref = np.stack([cohort._segment_keys(segs, ev, K, 4.0, table) for ev in events])
     got = _lanes.segment_keys(segs, events, K, 4.0, _lanes.ScheduleTable())
