@@ -146,7 +146,7 @@ class ScheduleTable:
             new = list(islice(self.events, old, None))  # insertion order: the new rows
             fields = [tuple(map(attrgetter(f), new)) for f in ("day", "amount")]
             kinds = list(map(attrgetter("drug", "unit", "route"), new))
-            for k in kinds:
+            for k in dict.fromkeys(kinds):  # the few distinct (drug, unit, route)
                 self.kinds.setdefault(k, len(self.kinds))
             kind = np.fromiter(map(self.kinds.__getitem__, kinds), np.float64, len(kinds))
             self.day = np.concatenate([self.day, np.asarray(fields[0], dtype=np.float64)])
