@@ -114,12 +114,13 @@ _KIN_ROWS = 4
 
 
 def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of a chunk with distinct network inputs and, for every row, the index of its
-    representative among them. A row's kernel inputs are decided by its steady-state spec (the
-    untreated state and held values) and its occupancy course; two rows are merged only when
-    both are exactly equal (the bytes compared, not only a hash), so the merged rows get the
-    very course they would have got alone (a row's course does not depend on the others in
-    the call)."""
+    """The reference of :func:`mmmech.dynamics._lanes.distinct_rows` (used before round 11;
+    row by row, a hash of each row's bytes). The rows of a chunk with distinct network inputs
+    and, for every row, the index of its representative among them. A row's kernel inputs are
+    decided by its steady-state spec (the untreated state and held values) and its occupancy
+    course; two rows are merged only when both are exactly equal (the bytes compared, not only
+    a hash), so the merged rows get the very course they would have got alone (a row's course
+    does not depend on the others in the call)."""
     first: dict[tuple[int, bytes], list[int]] = {}
     reps: list[int] = []
     inverse = np.empty(len(spec), dtype=np.int64)
@@ -828,9 +829,11 @@ def _cycle_segments(reg: Any, cycles: int, K: int, step_hours: float) -> list[tu
 def _segment_keys(
     segs: list[tuple[int, int]], events: list[Any], K: int, step_hours: float, table: dict
 ) -> np.ndarray:
-    """One patient's schedule key per segment: equal keys for segments of the same phase and
-    length whose doses (day within the segment, drug, amount, unit, route) are the same; -1 for
-    gaps and follow-up. `table` maps the schedules to integers (shared across patients)."""
+    """The reference of :func:`mmmech.dynamics._lanes.segment_keys` (used before round 11; one
+    patient at a time). One patient's schedule key per segment: equal keys for segments of the
+    same phase and length whose doses (day within the segment, drug, amount, unit, route) are
+    the same; -1 for gaps and follow-up. `table` maps the schedules to integers (shared
+    across patients)."""
     bounds = [i for i, _ in segs] + [K]
     hd = 24.0 / float(step_hours)
     out = np.full(len(segs), -1, dtype=np.int64)
