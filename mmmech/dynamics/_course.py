@@ -540,23 +540,22 @@ def _within(
     a + L`` within `tol` (max abs) of those over the ``L`` intervals from ``src_start`` and is
     its start state `y` within `tol` of ``src_y0``? The decision of the per-lane loop before
     round 11 (``np.abs(...).max()`` per lane, NaN: not within), for all lanes at once: the
-    lanes grouped by their source segment (mostly one), slices where the group is every lane
-    (no gathered copies), in blocks of ``_DECIDE_BLOCK`` lanes otherwise."""
-    ok = np.empty(lanes.size, dtype=bool)
+    start states first (small), then the inputs of the lanes whose start is within, grouped by
+    their source segment (mostly one), by slices where a group is every lane (no gathered
+    copies), in blocks of ``_DECIDE_BLOCK`` lanes otherwise."""
     R = vals.shape[0]
-    for sa in np.unique(src_start).tolist():
-        sel = np.flatnonzero(src_start == sa)
+    ok = np.abs(y[lanes] - src_y0[lanes]).max(axis=1, initial=0.0) <= tol
+    for sa in np.unique(src_start[ok]).tolist():
+        sel = np.flatnonzero(ok & (src_start == sa))
         ln = lanes[sel]
         if ln.size == R:  # every lane (lanes are increasing and distinct)
             d_in = np.abs(vals[:, a : a + L] - vals[:, sa : sa + L]).max(axis=(1, 2), initial=0.0)
-            d_y = np.abs(y - src_y0).max(axis=1, initial=0.0)
-            ok[sel] = (d_in <= tol) & (d_y <= tol)
+            ok[sel] = d_in <= tol
             continue
         for k in range(0, ln.size, _DECIDE_BLOCK):
             b = ln[k : k + _DECIDE_BLOCK]
             d_in = np.abs(vals[b, a : a + L] - vals[b, sa : sa + L]).max(axis=(1, 2), initial=0.0)
-            d_y = np.abs(y[b] - src_y0[b]).max(axis=1, initial=0.0)
-            ok[sel[k : k + _DECIDE_BLOCK]] = (d_in <= tol) & (d_y <= tol)
+            ok[sel[k : k + _DECIDE_BLOCK]] = d_in <= tol
     return ok
 
 
