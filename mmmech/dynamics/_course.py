@@ -73,8 +73,106 @@ COURSE_REUSE_TOL = 3e-4
 FREEZE_RATE = 1e-3
 
 
+def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(a, axis=0, return_index=True, return_inverse=True)`` of a 2-D array of
+    bools or integers, by sorting each row's bytes as one item (memcmp) instead of as a record
+    of one field per column (which took most of ``_frozen``'s time; round 11). For bools and
+    unsigned integers the order of the unique rows is the same; for other types the rows
+    are grouped alike (only the order of the groups may differ). Returns the unique rows,
+    each one's first row and every row's index among them (1-D)."""
+    x = np.ascontiguousarray(a)
+    if x.dtype == np.bool_:
+        x = x.view(np.uint8)
+    if x.dtype.kind == "u" and x.dtype.itemsize > 1:
+        x = x.astype(x.dtype.newbyteorder(">"))  # big-endian: byte order is value order
+    R = x.shape[0]
+    if R == 0 or x.shape[1] == 0:
+        inv = np.zeros(R, dtype=np.int64)
+        return np.asarray(a)[:1], np.zeros(min(R, 1), dtype=np.int64), inv
+    v = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
+    _, first, inv = np.unique(v, return_index=True, return_inverse=True)
+    return np.asarray(a)[first], first.astype(np.int64), inv.ravel().astype(np.int64)
+
+
+def _closure(start: np.ndarray, free: np.ndarray, adj: np.ndarray) -> np.ndarray:
+    """The nodes (R, N) bool reached from `start` along the rules' literals (`adj` (N, N)
+    source -> reader) through each regimen's `free` nodes; computed on the distinct (free,
+    start) rows only (a cohort's rows are mostly equal; the product on all R rows also woke
+    BLAS threads whose spinning cost about 6% of the network stage's CPU, docs/dynamics.md,
+    Speed, round 9)."""
+    N = free.shape[1]
+    key, _, inv = unique_rows(np.concatenate([free, start], axis=1))
+    fr_u, seen_u = key[:, :N], key[:, N:]
+    while True:
+        nxt = seen_u | (((seen_u.astype(np.float64) @ adj) > 0.0) & fr_u)
+        if np.array_equal(nxt, seen_u):
+            break
+        seen_u = nxt
+    return seen_u[inv]
+
+
 def _frozen(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
     """Rule nodes whose activity cannot change in the course, per regimen (R, N) bool: not
+    reached from the held inputs `cols` nor from a rule node off its fixed point (``|dy/dt| >
+    FREEZE_RATE * atol`` at the start) along the rules' literals through the regimen's free
+    nodes. Each regimen's row depends on that regimen alone (results do not depend on the
+    batch).
+
+    The same as :func:`_frozen_ref` (tested), with the rates computed only where they decide:
+    a free node reached from `cols` is not frozen whatever its rate, so only the other free
+    nodes' rates are needed, and those depend only on the start values of these nodes and of
+    their rules' sources (none of which a held input reaches), on the node's free flag and on
+    the regimen's parameters: they are computed once per distinct such row (a cohort's
+    patients mostly share them) instead of for every node of every regimen (round 11).
+    """
+    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
+    ops = np.asarray(cm.prog_op)
+    args = np.asarray(cm.prog_arg, dtype=np.int64)
+    src = np.asarray(cm.edge_src, dtype=np.int64)
+    N = ptr.size - 1
+    has_rule = np.diff(ptr) > 0
+    fixed = reg.fixed_mask.astype(bool)
+    free = has_rule[None, :] & ~fixed
+    lit = np.nonzero(ops == 0)[0]
+    owner = np.repeat(np.arange(N), np.diff(ptr))
+    adj = np.zeros((N, N))
+    adj[src[args[lit]], owner[lit]] = 1.0
+    start = np.zeros_like(free)
+    start[:, np.asarray(cols, dtype=np.int64)] = True
+    reach = _closure(start, free, adj)
+    cand = free & ~reach  # the free nodes whose own rate decides
+    nodes = np.flatnonzero(cand.any(axis=0))
+    if nodes.size == 0:
+        return has_rule[None, :] & ~reach
+    lit_n = lit[np.isin(owner[lit], nodes)]
+    ycols = np.union1d(nodes, src[args[lit_n]])
+    y = np.where(fixed, reg.fixed_value, reg.y0)
+    key = np.concatenate(
+        [
+            np.ascontiguousarray(y[:, ycols], dtype=np.float64).view(np.uint64),
+            np.asarray(reg.param_index, dtype=np.int64).reshape(-1, 1).view(np.uint64),
+            free[:, nodes].astype(np.uint64),
+        ],
+        axis=1,
+    )
+    _, first, inv = unique_rows(key)
+    sub = dataclasses.replace(
+        reg,
+        fixed_mask=reg.fixed_mask[first],
+        fixed_value=reg.fixed_value[first],
+        y0=reg.y0[first],
+        param_index=np.asarray(reg.param_index)[first],
+    )
+    mdl = _rosenbrock_ref._Model(cm, sub, _rosenbrock_ref.structure(cm))
+    with np.errstate(all="ignore"):
+        rate = np.abs(mdl.deriv(np.ascontiguousarray(y[first], dtype=np.float64)))
+    moving = cand & ~(rate[inv] <= FREEZE_RATE * atol)  # NaN counts as moving
+    return has_rule[None, :] & ~_closure(reach | moving, free, adj)
+
+
+def _frozen_ref(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
+    """The reference of :func:`_frozen` (rates of every node of every regimen; before round
+    11). Rule nodes whose activity cannot change in the course, per regimen (R, N) bool: not
     reached from the held inputs `cols` nor from a rule node off its fixed point (``|dy/dt| >
     FREEZE_RATE * atol`` at the start) along the rules' literals through the regimen's free
     nodes. Each regimen's row depends on that regimen alone (results do not depend on the
@@ -334,8 +432,8 @@ def network_course(
             frozen |= _unread(cm, o)[None, :]
         if frozen.any():
             # regimens with the same frozen nodes share one kernel call
-            rows, inv = np.unique(frozen, axis=0, return_inverse=True)
-            groups = [(np.nonzero(inv.ravel() == g)[0], rows[g]) for g in range(rows.shape[0])]
+            rows, _, inv = unique_rows(frozen)
+            groups = [(np.nonzero(inv == g)[0], rows[g]) for g in range(rows.shape[0])]
 
     def run(
         cm_: Any, reg_: Any, cols_: Any, vals_: np.ndarray, out_: Any, norm_n: int = 0
@@ -423,6 +521,43 @@ def _call(
         return tuple(_kernels.load("_rosenbrock").course(*args))  # type: ignore[return-value]
     with np.errstate(all="ignore"):
         return _rosenbrock_ref.course(*args)
+
+
+#: lanes whose reuse is decided at a time (bounds the gathered (lanes, L, C) input arrays)
+_DECIDE_BLOCK = 512
+
+
+def _within(
+    vals: np.ndarray,
+    y: np.ndarray,
+    src_y0: np.ndarray,
+    src_start: np.ndarray,
+    lanes: np.ndarray,
+    a: int,
+    L: int,
+    tol: float,
+) -> np.ndarray:
+    """For each lane of `lanes` (bool, as `lanes`): are its held inputs over intervals ``a ..
+    a + L`` within `tol` (max abs) of those over the ``L`` intervals from ``src_start`` and is
+    its start state `y` within `tol` of ``src_y0``? The decision of the per-lane loop before
+    round 11 (``np.abs(...).max()`` per lane, NaN: not within), for all lanes at once: the
+    start states first (small), then the inputs of the lanes whose start is within, grouped by
+    their source segment (mostly one), by slices where a group is every lane (no gathered
+    copies), in blocks of ``_DECIDE_BLOCK`` lanes otherwise."""
+    R = vals.shape[0]
+    ok = np.abs(y[lanes] - src_y0[lanes]).max(axis=1, initial=0.0) <= tol
+    for sa in np.unique(src_start[ok]).tolist():
+        sel = np.flatnonzero(ok & (src_start == sa))
+        ln = lanes[sel]
+        if ln.size == R:  # every lane (lanes are increasing and distinct)
+            d_in = np.abs(vals[:, a : a + L] - vals[:, sa : sa + L]).max(axis=(1, 2), initial=0.0)
+            ok[sel] = d_in <= tol
+            continue
+        for k in range(0, ln.size, _DECIDE_BLOCK):
+            b = ln[k : k + _DECIDE_BLOCK]
+            d_in = np.abs(vals[b, a : a + L] - vals[b, sa : sa + L]).max(axis=(1, 2), initial=0.0)
+            ok[sel[k : k + _DECIDE_BLOCK]] = d_in <= tol
+    return ok
 
 
 def periodic_course(
@@ -521,7 +656,7 @@ def periodic_course(
         stats["reused"] = np.zeros((R, S), dtype=bool)
         stats["d_input"] = np.full((R, S), np.nan)
         stats["d_state"] = np.full((R, S), np.nan)
-    prev_y = y.copy()
+    prev_y = y
     lane = np.arange(R)
     for j in range(S):
         a, b = int(st[j]), int(st[j + 1])
@@ -536,36 +671,50 @@ def periodic_course(
             srcs = np.where(has, src, 0)
             same = has & (ky[lane, j] >= 0) & (ky[lane, srcs] == ky[lane, j])
             same &= (st[srcs + 1] - st[srcs]) == L
-            for r in np.nonzero(same)[0]:
-                sa = int(st[src[r]])
-                d_in = np.abs(vals[r, a:b] - vals[r, sa : sa + L]).max()
-                d_y = np.abs(y[r] - src_y0[r]).max()
-                reuse[r] = bool(d_in <= reuse_tol and d_y <= reuse_tol)
-        prev_y = y.copy()
+            reuse[same] = _within(
+                vals, y, src_y0, st[src[same]], np.nonzero(same)[0], a, L, reuse_tol
+            )
+        prev_y = y
         run = np.nonzero(~reuse)[0]
         y_end = y.copy()
-        for r in np.nonzero(reuse)[0]:
-            sa = int(st[src[r]])
-            out[r, a + 1 : b + 1] = out[r, sa + 1 : sa + L + 1]
-            y_end[r] = src_y1[r]
+        kept = np.nonzero(reuse)[0]
+        if kept.size:
+            # each reused lane's outputs copied from its source segment's, the lanes of one
+            # source segment at once
+            ks = st[src[kept]]
+            for sa in np.unique(ks).tolist():
+                k_ = kept[ks == sa]
+                if k_.size == R:
+                    out[:, a + 1 : b + 1] = out[:, sa + 1 : sa + L + 1]
+                else:
+                    out[k_, a + 1 : b + 1] = out[k_, sa + 1 : sa + L + 1]
+            y_end[kept] = src_y1[kept]
         if run.size:
+            whole = run.size == R  # no lane reused: the arrays themselves, not copies
+            m_run = mask if whole else mask[run]
+            y_run = y if whole else y[run]
             res = network_course(
                 cm,
-                np.ascontiguousarray(mask[run]),
-                np.ascontiguousarray(np.where(mask[run].astype(bool), fval[run], y[run])),
-                np.ascontiguousarray(y[run]),
+                np.ascontiguousarray(m_run),
+                np.ascontiguousarray(
+                    np.where(m_run.astype(bool), fval if whole else fval[run], y_run)
+                ),
+                np.ascontiguousarray(y_run),
                 cols,
-                np.ascontiguousarray(vals[run, a:b]),
+                np.ascontiguousarray(vals[run, a:b] if not whole else vals[:, a:b]),
                 dt,
                 o,
                 **kwargs,
             )
-            out[run, a + 1 : b + 1] = res[0][:, 1:]
+            if whole:
+                out[:, a + 1 : b + 1] = res[0][:, 1:]
+            else:
+                out[run, a + 1 : b + 1] = res[0][:, 1:]
             y_end[run] = res[1]
             ok[run] &= np.asarray(res[2], dtype=bool)
             steps[run] += np.asarray(res[3], dtype=np.int64)
             src[run] = j
-            src_y0[run] = y[run]
+            src_y0[run] = y_run
             src_y1[run] = res[1]
         if stats is not None:
             stats["reused"][:, j] = reuse

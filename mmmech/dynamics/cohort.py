@@ -37,9 +37,11 @@ from ..simulation import propagate
 from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
+from . import _lanes
 from ._course import COURSE_REUSE_TOL, network_course, periodic_course
 from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
 from ._exposure import _shift_add as _kernel_shift_add
+from ._tumour_course import readout_course
 from .imwg import classify_many
 from .kinetics import kinetic_columns, occupancy_course
 from .regimen import (
@@ -59,8 +61,8 @@ from .regimen import (
     _pk_model,
     _total_cycles,
 )
-from .resistance import apply_resistance, patient_resistance, scale_resistance
-from .tumour import HALF_LIVES, TumourModel, integrate, scale_rates
+from .resistance import patient_resistance, scale_resistance
+from .tumour import HALF_LIVES, TumourModel
 
 __all__ = ["CohortResult", "simulate_cohort"]
 
@@ -112,12 +114,13 @@ _KIN_ROWS = 4
 
 
 def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of a chunk with distinct network inputs and, for every row, the index of its
-    representative among them. A row's kernel inputs are decided by its steady-state spec (the
-    untreated state and held values) and its occupancy course; two rows are merged only when
-    both are exactly equal (the bytes compared, not only a hash), so the merged rows get the
-    very course they would have got alone (a row's course does not depend on the others in
-    the call)."""
+    """The reference of :func:`mmmech.dynamics._lanes.distinct_rows` (used before round 11;
+    row by row, a hash of each row's bytes). The rows of a chunk with distinct network inputs
+    and, for every row, the index of its representative among them. A row's kernel inputs are
+    decided by its steady-state spec (the untreated state and held values) and its occupancy
+    course; two rows are merged only when both are exactly equal (the bytes compared, not only
+    a hash), so the merged rows get the very course they would have got alone (a row's course
+    does not depend on the others in the call)."""
     first: dict[tuple[int, bytes], list[int]] = {}
     reps: list[int] = []
     inverse = np.empty(len(spec), dtype=np.int64)
@@ -757,22 +760,6 @@ def _patient_tumour_scales(
     return g, s
 
 
-def _integrate_patients(
-    rate: np.ndarray, dt_days: float, iso: np.ndarray, m0: np.ndarray, tumour: TumourModel
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~mmmech.dynamics.tumour.integrate` with each patient's isotype (half-life) and
-    starting M-protein: the course of a unit start scaled row by row (it is linear in it)."""
-    nb = np.empty((rate.shape[0], rate.shape[1] + 1))
-    mp = np.empty_like(nb)
-    for name in dict.fromkeys(iso.tolist()):
-        rows = np.flatnonzero(iso == name)
-        k = math.log(2) / HALF_LIVES[name].value
-        n_, m_ = integrate(rate[rows], dt_days, k, 1.0)
-        nb[rows] = n_
-        mp[rows] = m_ * m0[rows, None]
-    return nb, mp
-
-
 def _fingerprint(sim: Simulator) -> tuple[Any, ...]:
     """What must be equal for two simulators' patients to share one network kernel call: the
     compiled model (rules, edges, weights, parameters, readouts) and the
@@ -842,9 +829,11 @@ def _cycle_segments(reg: Any, cycles: int, K: int, step_hours: float) -> list[tu
 def _segment_keys(
     segs: list[tuple[int, int]], events: list[Any], K: int, step_hours: float, table: dict
 ) -> np.ndarray:
-    """One patient's schedule key per segment: equal keys for segments of the same phase and
-    length whose doses (day within the segment, drug, amount, unit, route) are the same; -1 for
-    gaps and follow-up. `table` maps the schedules to integers (shared across patients)."""
+    """The reference of :func:`mmmech.dynamics._lanes.segment_keys` (used before round 11; one
+    patient at a time). One patient's schedule key per segment: equal keys for segments of the
+    same phase and length whose doses (day within the segment, drug, amount, unit, route) are
+    the same; -1 for gaps and follow-up. `table` maps the schedules to integers (shared
+    across patients)."""
     bounds = [i for i, _ in segs] + [K]
     hd = 24.0 / float(step_hours)
     out = np.full(len(segs), -1, dtype=np.int64)
@@ -1226,7 +1215,7 @@ def simulate_cohort(
     fine_edges = np.arange(K * nf + 1) * (float(step_hours) / nf)
     segs = _cycle_segments(it.regimen, n, K, step_hours) if reuse_tol else []
     seg_starts = np.asarray([i for i, _ in segs] + [K], dtype=np.int64)
-    seg_table: dict[Any, int] = {}
+    seg_table = _lanes.ScheduleTable()
     m_prot = np.empty((P, K + 1))
     burden = np.empty((P, K + 1))
     ok_all = np.ones(P, dtype=bool)
@@ -1408,21 +1397,22 @@ def simulate_cohort(
             # the network through all K steps in one kernel call (the state carried over);
             # rows with exactly the same inputs (untreated state, held values, occupancy
             # course: e.g. flat doses without PK variability) are integrated once
-            uniq, inverse = _distinct_rows(sp, occ)
+            uniq, inverse = _lanes.distinct_rows(sp, occ)
+            every = uniq.size == Rc  # every row distinct: the arrays themselves, no copies
             net_args = (
                 cm,
-                np.ascontiguousarray(mask[uniq]),
-                np.ascontiguousarray(value[uniq]),
-                np.ascontiguousarray(y[uniq]),
+                mask if every else mask[uniq],
+                value if every else value[uniq],
+                y if every else y[uniq],
                 cols,
-                np.ascontiguousarray(occ[uniq]),
+                occ if every else occ[uniq],
                 dt_model,
                 np.asarray([p_col, *d_cols]),
             )
             if len(segs) > 1:
                 # cycle periodicity: cycles copied per patient where nothing would change them
-                seg_keys = np.stack(
-                    [_segment_keys(segs, kin_in[int(u)][0], K, step_hours, seg_table) for u in uniq]
+                seg_keys = _lanes.segment_keys(
+                    segs, [kin_in[u][0] for u in uniq.tolist()], K, step_hours, seg_table
                 )
                 out, _, ok, _ = periodic_course(
                     *net_args,
@@ -1450,24 +1440,20 @@ def simulate_cohort(
             rows, sp = job["rows"], job["sp"]
             ok_all[rows] &= np.asarray(ok, dtype=bool)
             t2 = time.perf_counter()
-            Pr, Ar = out[:, :, 0], out[:, :, 1:].sum(axis=2)
-            g = s_g[sp][:, None]
-            dscale = s_d[sp][:, None]
-            rate = g * 0.5 * (Pr[:, 1:] + Pr[:, :-1]) - dscale * 0.5 * (Ar[:, 1:] + Ar[:, :-1])
-            if scales is not None:
-                rate = scale_rates(rate, s_r0[sp], scales[0][rows], scales[1][rows])
-            if resist is not None:
-                g_i = 1.0 if scales is None else scales[0][rows]
-                rate = apply_resistance(rate, s_r0[sp], resist[rows], step_hours / 24.0, g_i)
-            if iso_arr is None:
-                nb, mp = integrate(
-                    rate, step_hours / 24.0, tumour.clearance_rate, tumour.m0_g_per_dL
-                )
-            else:
-                assert m0_arr is not None
-                nb, mp = _integrate_patients(
-                    rate, step_hours / 24.0, iso_arr[rows], m0_arr[rows], tumour
-                )
+            nb, mp = readout_course(
+                out,
+                s_g[sp],
+                s_d[sp],
+                s_r0[sp],
+                step_hours / 24.0,
+                tumour,
+                None if iso_arr is None else iso_arr[rows],
+                None if m0_arr is None else m0_arr[rows],
+                None if scales is None else (scales[0][rows], scales[1][rows]),
+                None if resist is None else resist[rows],
+                num_threads=num_threads,
+                backend=backend,
+            )
             burden[rows] = nb
             m_prot[rows] = mp
             secs["tumour_imwg"] += time.perf_counter() - t2
@@ -1493,7 +1479,7 @@ def simulate_cohort(
                 tumour_stage(pending[0], *pending[1].result())
     t3 = time.perf_counter()
     day = edges / 24.0
-    resp = classify_many(day, m_prot, cr_reduction=cr_reduction)
+    resp = classify_many(day, m_prot, cr_reduction=cr_reduction, num_threads=num_threads)
     secs["tumour_imwg"] += time.perf_counter() - t3
     if not ok_all.all():
         notes.append(

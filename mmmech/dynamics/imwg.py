@@ -20,11 +20,14 @@ without reaching MR is PD.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .. import _kernels
 from ..exceptions import InvalidInputError
 
 __all__ = ["CATEGORIES", "IMWG_SOURCE", "Response", "Responses", "classify", "classify_many"]
@@ -131,9 +134,17 @@ def classify_many(
     days: Sequence[float] | np.ndarray,
     m_protein: np.ndarray,
     cr_reduction: float = 0.99,
+    *,
+    num_threads: int = 1,
+    backend: str = "auto",
 ) -> Responses:
     """:func:`classify` of every row of `m_protein` (P, T) on the common `days` (T,), each
     against its own first value, all rows at once (the same numbers as row by row).
+
+    The rows are classified by the compiled kernel (``mmmech._kernels._tumour.classify``, one
+    pass per row, `num_threads` OpenMP threads, 0: one per CPU; round 11) or, with
+    ``backend="python"`` or without the compiled kernels, by the NumPy reference
+    :func:`_classify_rows_ref`: the same results (tested).
 
     Examples
     --------
@@ -162,6 +173,34 @@ def classify_many(
         raise InvalidInputError(
             f"classify_many(): baseline M-protein must be > 0 g/dL, got {bad!r}"
         )
+    if backend != "python" and _kernels.available("_tumour"):
+        mc = np.ascontiguousarray(m)
+        cat = np.empty(P, dtype=np.int8)
+        end = np.empty(P, dtype=np.int64)
+        low = np.empty(P)
+        reduction = np.empty(P)
+        kern = _kernels.load("_tumour")
+        nt = int(num_threads) if int(num_threads) > 0 else (os.cpu_count() or 1)
+        kern.classify(mc, float(cr_reduction), cat, end, low, reduction, nt)
+        has = end >= 0
+        best = np.asarray(CATEGORIES, dtype=object)[cat].astype(str)  # as the reference
+        end = np.where(has, end, T - 1)
+    else:
+        best, has, end, low, reduction = _classify_rows_ref(m, cr_reduction)
+        best = best.astype(str)
+    return Responses(
+        best=best,
+        progression_day=np.where(has, d[end], np.nan),
+        nadir_g_per_dL=low,
+        max_reduction=reduction,
+    )
+
+
+def _classify_rows_ref(m: np.ndarray, cr_reduction: float) -> tuple[Any, ...]:
+    """The NumPy path of :func:`classify_many` (before round 11; the kernel's reference):
+    best (object), progressed, the progression (or last) sample, lowest value and reduction."""
+    P, T = m.shape
+    m0 = m[:, 0]
     # the lowest value before each sample (baseline first), as classify does per course
     nadir = np.minimum.accumulate(np.concatenate([m0[:, None], m], axis=1), axis=1)[:, :-1]
     rise = m - nadir
@@ -175,9 +214,4 @@ def classify_many(
     for cut, name in ((0.25, "MR"), (0.50, "PR"), (0.90, "VGPR"), (cr_reduction, "CR")):
         best[reduction >= cut] = name
     best[has & (best == "SD")] = "PD"
-    return Responses(
-        best=best.astype(str),
-        progression_day=np.where(has, d[end], np.nan),
-        nadir_g_per_dL=low,
-        max_reduction=reduction,
-    )
+    return best, has, end, low, reduction

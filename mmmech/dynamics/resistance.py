@@ -39,6 +39,7 @@ __all__ = [
     "patient_resistance",
     "reference_rate",
     "regimen_factor",
+    "resistance_terms",
     "scale_resistance",
 ]
 
@@ -231,19 +232,39 @@ def apply_resistance(
         Each row's growth multiplier (already applied to `rate_per_day`).
     """
     r = np.asarray(rate_per_day, dtype=float)
-    lam = np.broadcast_to(np.asarray(resistance_per_day, dtype=float), r.shape[:1])[:, None]
+    terms = resistance_terms(untreated, resistance_per_day, dt_days, r.shape, growth)
+    if terms is None:
+        return r
+    r0, lost = terms
+    return r + lost * np.maximum(r0[:, None] - r, 0.0)
+
+
+def resistance_terms(
+    untreated: Any,
+    resistance_per_day: Any,
+    dt_days: float,
+    shape: tuple[int, ...],
+    growth: Any = 1.0,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two terms of :func:`apply_resistance` for rates of `shape` (R, K): each row's
+    untreated net rate with its growth multiplier (R,) and ``1 - exp(-lambda t)`` (R, K) at
+    the steps' midpoints; None when no row has lambda > 0 (the rates are then unchanged). The
+    rate is ``rate + lost * max(r0 - rate, 0)`` (also computed so by the compiled tumour
+    course, ``mmmech._kernels._tumour``)."""
+    R = shape[0]
+    lam = np.broadcast_to(np.asarray(resistance_per_day, dtype=float), (R,))[:, None]
     if not np.all(np.isfinite(lam) & (lam >= 0)):
         raise InvalidInputError("apply_resistance(): resistance_per_day must be finite and >= 0")
     if not (np.isfinite(dt_days) and dt_days > 0):
         raise InvalidInputError(f"apply_resistance(): dt_days must be > 0, got {dt_days!r}")
     if not np.any(lam > 0):
-        return r
-    r0 = np.broadcast_to(np.asarray(untreated, dtype=float), r.shape[:1])[:, None]
-    gs = np.broadcast_to(np.asarray(growth, dtype=float), r.shape[:1])[:, None]
+        return None
+    r0 = np.broadcast_to(np.asarray(untreated, dtype=float), (R,))[:, None]
+    gs = np.broadcast_to(np.asarray(growth, dtype=float), (R,))[:, None]
     r0 = r0 + (gs - 1.0) * np.maximum(r0, 0.0)
-    t_mid = (np.arange(r.shape[1]) + 0.5) * float(dt_days)
+    t_mid = (np.arange(shape[1]) + 0.5) * float(dt_days)
     lost = -np.expm1(-lam * t_mid[None, :])  # 1 - exp(-lambda t), exact for small lambda t
-    return r + lost * np.maximum(r0 - r, 0.0)
+    return np.ascontiguousarray(r0[:, 0]), lost
 
 
 def patient_resistance(

@@ -3,7 +3,7 @@ patients get exactly the course each gets alone."""
 
 import numpy as np
 
-from mmmech.dynamics import cohort
+from mmmech.dynamics import _lanes, cohort
 from mmmech.dynamics.cohort import simulate_cohort
 
 B0 = {"weight_kg": 70.0, "bsa_m2": 1.8}
@@ -19,6 +19,8 @@ def test_distinct_rows_merges_only_exact_copies():
     occ[5, 4, 1] = np.nextafter(occ[5, 4, 1], 2.0)  # one ulp apart: not a copy
     spec = np.array([0, 0, 0, 1, 1, 0])
     reps, inverse = cohort._distinct_rows(spec, occ)
+    fast = _lanes.distinct_rows(spec, occ)  # the chunk-wide version (round 11): the same
+    assert fast[0].tolist() == reps.tolist() and fast[1].tolist() == inverse.tolist()
     # row 4 has row 0's occupancy but another untreated state (spec 1): its own row
     assert reps.tolist() == [0, 1, 3, 4, 5]
     assert inverse.tolist() == [0, 1, 0, 2, 3, 4]
@@ -29,14 +31,14 @@ def test_distinct_rows_merges_only_exact_copies():
 
 def test_repeated_patients_get_their_own_course(monkeypatch):
     calls = []
-    orig = cohort._distinct_rows
+    orig = _lanes.distinct_rows
 
     def spy(spec, occ):
         out = orig(spec, occ)
         calls.append((len(spec), len(out[0])))
         return out
 
-    monkeypatch.setattr(cohort, "_distinct_rows", spy)
+    monkeypatch.setattr(_lanes, "distinct_rows", spy)
     got = simulate_cohort("rd", [B0, B1, B0, B0, B1], cycles=1, step_hours=6)
     # Rd: flat doses; dexamethasone's PK reads weight (per-kg parameters of Brady 1986, round 7),
     # lenalidomide's reads neither weight nor BSA: one kernel row per distinct body, two for five

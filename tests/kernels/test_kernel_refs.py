@@ -11,7 +11,7 @@ import pytest
 from mmmech import _kernels
 
 KDIR = pathlib.Path(_kernels.__file__).parent
-KERNELS = ["_logic", "_linear", "_occupancy", "_synergy_lm", "_toxicity"]
+KERNELS = ["_logic", "_linear", "_occupancy", "_synergy_lm", "_toxicity", "_tumour"]
 
 
 def _lm_case(seed, B=60, N=9):
@@ -157,6 +157,9 @@ def test_stubs_match_the_compiled_signatures(name):
         ("_logic", "rk4_fixed"),
         ("_toxicity", "friberg_cycle"),
         ("_toxicity", "platelet_cycle"),
+        ("_tumour", "rates"),
+        ("_tumour", "integrate"),
+        ("_tumour", "classify"),
     ],
 )
 def test_reference_has_the_kernel_signature(name, fname):
