@@ -19,7 +19,7 @@ from .. import _kernels
 from .. import pk as _pk
 from .._kernels import _superpose_ref
 from ..exceptions import InvalidInputError
-from ..regimens.schedule import dose_plan, planned_events
+from ..regimens.schedule import BASE_UNIT, DoseEvent, PlanTemplate, dose_plan, planned_events
 from .kinetics import interval_means
 from .regimen import (
     _RENAL_CRCL,
@@ -325,3 +325,140 @@ def _patient_pk(
         cov[_RENAL_CRCL] = float(own_crcl[p])  # type: ignore[arg-type]
         mine.add("lenalidomide")
     return ev, cov, {d for d in mine if _has_pk(d)}
+
+
+class ChunkDoses:
+    """The doses of a cohort chunk's rows that take the regimen's planned doses (no doses of
+    their own), as arrays per drug: ``days[d]`` and ``routes[d]`` (shared by those rows, in
+    event order) and ``amounts[d]`` (``len(rows)`` x doses, mg). `pos` maps a chunk row to its
+    index in `rows`. Built by :func:`_chunk_pk` from the events it makes, so the same numbers."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.pos: dict[int, int] = {}
+        self.days: dict[str, np.ndarray] = {}
+        self.routes: dict[str, list[str]] = {}
+        self.amounts: dict[str, np.ndarray] = {}
+
+
+def _variant_template(it: Any, n: int, plans: dict[Any, Any]) -> Any:
+    """The regimen variant's planned events for any body, prepared once per cohort (kept in
+    `plans`): ``(template, events, dep)``: the variant's events (drugs dropped, doses scaled,
+    as :func:`mmmech.dynamics.regimen._doses` does) with None where the dose depends on the body,
+    and per such position ``(position, scaled index, factor, day, drug, unit, route)``."""
+    key = ("template", id(it.regimen), n)
+    if key not in plans:
+        pkey = (id(it.regimen), n)
+        if pkey not in plans:
+            plans[pkey] = dose_plan(it.regimen, n)
+        tmpl = PlanTemplate(plans[pkey])
+        events: list[Any] = []
+        dep: list[tuple[int, int, float, int, str, str, str]] = []
+        j = 0
+        for i, (day, drug, _, unit, _, route) in enumerate(tmpl.plan):
+            fixed = tmpl.fixed[i]
+            if drug in it.drop:
+                j += fixed is None
+                continue
+            f = it.dose_scale.get(drug, 1.0)
+            if fixed is None:
+                dep.append((len(events), j, f, day, drug, BASE_UNIT[unit], route))
+                events.append(None)
+                j += 1
+            elif f == 1.0 and type(fixed.amount) is float:
+                events.append(fixed)
+            else:
+                events.append(fixed._replace(amount=fixed.amount * f))
+        plans[key] = (tmpl, events, dep)
+    return plans[key]
+
+
+def _chunk_pk(
+    it: Any,
+    n: int,
+    bodies: Sequence[Any],
+    rows: np.ndarray,
+    own_doses: list[Any] | None,
+    own_etas: list[dict[str, dict[str, float]]] | None,
+    own_crcl: list[float | None] | None,
+    plans: dict[Any, Any],
+    own_cov: list[dict[str, float] | None] | None,
+    drugs: Sequence[str],
+) -> tuple[
+    list[tuple[list[Any], dict[str, float]]], list[set[str]], dict[str, list[int]], ChunkDoses
+]:
+    """:func:`_patient_pk` for every row of a chunk (``bodies[rows[r]]``): ``(kin_in, mine_of,
+    own, doses)``, the rows' ``(events, covariates)``, own-PK drugs, the rows per own-PK drug,
+    and the planned doses as arrays (:class:`ChunkDoses`). A row with the regimen's planned
+    doses gets its events from the variant's template (:func:`_variant_template`: the
+    body-independent events made once and shared, the per-m2 / per-kg ones made per body;
+    the same events as :func:`_patient_pk`, a test checks); other rows through
+    :func:`_patient_pk`."""
+    kin_in: list[tuple[list[Any], dict[str, float]]] = []
+    mine_of: list[set[str]] = []
+    own: dict[str, list[int]] = {}
+    cd = ChunkDoses()
+    tmpl, events, dep = _variant_template(it, n, plans) if it.doses is None else (None, [], [])
+    dep_rows: list[list[float]] = []
+    for r in range(rows.size):
+        p = int(rows[r])
+        b = bodies[p]
+        known = b.known
+        amounts = None
+        if tmpl is not None and (own_doses is None or own_doses[p] is None):
+            amounts = tmpl.amounts(known)
+        if amounts is None:
+            ev, cov, mine = _patient_pk(it, n, b, p, own_doses, own_etas, own_crcl, plans, own_cov)
+        else:
+            ev = list(events)
+            fin = []
+            for pos, j, f, day, drug, unit, route in dep:
+                a = amounts[j]
+                if not (f == 1.0 and type(a) is float):
+                    a = a * f
+                ev[pos] = DoseEvent(day, drug, a, unit, route)
+                fin.append(a)
+            cd.pos[r] = len(cd.rows)
+            cd.rows.append(r)
+            dep_rows.append(fin)
+            cov = dict(known)
+            extra = own_cov[p] if own_cov is not None else None
+            if extra:
+                cov.update(extra)
+            mine = set(own_etas[p]) if own_etas is not None else set()
+            if own_crcl is not None and own_crcl[p] is not None:
+                cov[_RENAL_CRCL] = float(own_crcl[p])  # type: ignore[arg-type]
+                mine.add("lenalidomide")
+            mine = {d for d in mine if _has_pk(d)}
+        kin_in.append((ev, cov))
+        mine_of.append(mine)
+        for d in drugs:
+            if d in mine:
+                own.setdefault(d, []).append(r)
+    if cd.rows:
+        dep_a = np.asarray(dep_rows, dtype=float).reshape(len(cd.rows), len(dep))
+        dep_at = {pos: k for k, (pos, *_) in enumerate(dep)}
+        for d in drugs:
+            at = [
+                i
+                for i in range(len(events))
+                if (events[i] is not None and events[i].drug == d)
+                or (i in dep_at and dep[dep_at[i]][4] == d)
+            ]
+            if not at:
+                continue
+            amt = np.empty((len(cd.rows), len(at)))
+            days = np.empty(len(at), dtype=np.int64)
+            routes: list[str] = []
+            for c, i in enumerate(at):
+                if i in dep_at:
+                    k = dep_at[i]
+                    amt[:, c] = dep_a[:, k]
+                    days[c] = dep[k][3]
+                    routes.append(dep[k][6])
+                else:
+                    amt[:, c] = float(events[i].amount)
+                    days[c] = events[i].day
+                    routes.append(events[i].route)
+            cd.days[d], cd.routes[d], cd.amounts[d] = days, routes, amt
+    return kin_in, mine_of, own, cd

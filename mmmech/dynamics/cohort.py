@@ -33,13 +33,21 @@ from .. import _kernels
 from .. import pk as _pk
 from .. import regimens as _regimens
 from ..exceptions import ConvergenceError, InvalidInputError
+from ..pk import batch as _pk_batch
 from ..simulation import propagate
 from ..simulation.occupancy import occupancy
 from ..simulation.simulator import Simulator, _level_overrides
 from ..utils import did_you_mean
 from . import _lanes
 from ._course import COURSE_REUSE_TOL, network_course, periodic_course
-from ._exposure import _grid_shifts, _own_fine, _own_sub, _patient_pk, _patient_pk_args
+from ._exposure import (
+    ChunkDoses,
+    _chunk_pk,
+    _grid_shifts,
+    _own_fine,
+    _own_sub,
+    _patient_pk_args,
+)
 from ._exposure import _shift_add as _kernel_shift_add
 from ._tumour_course import readout_course
 from .imwg import classify_many
@@ -429,6 +437,88 @@ def _exposure_threads(num_threads: int) -> int:
     return max(1, min(8, cores))
 
 
+#: first element of the cache keys of the batched courses (:func:`_batched`): one course per
+#: chunk row, dropped when the next chunk is prefilled
+_BATCH = "batched course"
+
+
+def _batched(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None],
+    drugs: list[str],
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    mine_of: list[set[str]],
+    by_sim: dict[int, list[int]],
+    sims: list[Simulator],
+    rows: np.ndarray,
+    kin_of: dict[int, list[Any]],
+    own: dict[str, list[int]],
+    n_sub: int,
+    fine_edges: np.ndarray,
+    grid_h: float,
+    on_grid: bool,
+    doses: ChunkDoses,
+    threads: int,
+) -> None:
+    """The courses of the rows with planned doses (`doses`), every linear PK drug at once
+    (:func:`mmmech.pk.batch.grid_courses`: each row's parameters from its covariates, the modes
+    of every row, the doses carried through the grid in compiled code): the substep grid
+    (``(i + 1/2) grid_h``, when `on_grid`) and, for the drugs with binding kinetics, the
+    interval means of `fine_edges`, each row's course under the cache key ``(_BATCH, grid,
+    drug, row)`` with its own amounts (scale 1), entered in `keys`. Rows and drugs it does not
+    cover (a nonlinear model, IV infusions or an absorption lag, doses off the grid, a
+    covariate ``pk.model`` refuses) are left
+    out of `keys` for the per-patient path; they agree within about 1e-15 of the course
+    maximum (tests/dynamics/test_cohort_pkbatch.py)."""
+    kin_rows: dict[str, set[int]] = {}
+    for rr in by_sim.values():
+        for d in dict.fromkeys(kc.drug for _, kc in kin_of[id(sims[rows[rr[0]]])]):
+            kin_rows.setdefault(d, set()).update(r for r in rr if r not in set(own.get(d, ())))
+    dh = float(fine_edges[1] - fine_edges[0]) if fine_edges.size > 1 else 0.0
+    for d in drugs:
+        if d not in doses.days or not _has_pk(d):
+            continue
+        m = _pk.model(d)
+        if not m.linear:
+            continue
+        sel = [k for k, r in enumerate(doses.rows) if d not in mine_of[r]]
+        if not sel:
+            continue
+        rr = [doses.rows[k] for k in sel]
+        numeric = list(dict.fromkeys(c.name for c in m.covariates if c.form != "note"))
+        cov = {
+            name: np.array([kin_in[r][1].get(name, math.nan) for r in rr], dtype=float)
+            for name in numeric
+        }
+        params, ok = _pk_batch.batch_parameters(m, len(rr), cov)
+        amounts = doses.amounts[d][sel]
+        routes = [PK_ROUTES.get(x, x) for x in doses.routes[d]]
+        fake = [_regimens.DoseEvent(int(x), d, 0.0, "mg", "") for x in doses.days[d]]
+        grids: list[tuple[str, list[int], int, float, str]] = []
+        if on_grid:
+            grids.append(("sub", list(range(len(rr))), n_sub, grid_h, "mid"))
+        want = kin_rows.get(d, set())
+        fine_sel = [i for i, r in enumerate(rr) if r in want]
+        if fine_sel and dh > 0:
+            grids.append(("fine", fine_sel, fine_edges.size - 1, dh, "mean"))
+        for grid, idx, T, step, sample in grids:
+            shifts = _grid_shifts(fake, step)
+            if shifts is None:
+                continue
+            sub_p = {k: v[idx] for k, v in params.items()}
+            res = _pk_batch.grid_courses(
+                m, sub_p, routes, shifts, amounts[idx], T, step, sample, threads
+            )
+            if res is None:
+                continue
+            courses, good = res, ok[idx]
+            for i, k in enumerate(idx):
+                if good[i]:
+                    key = (_BATCH, grid, d, rr[k])
+                    cache[key] = (1.0, courses[i])
+                    keys[(grid, rr[k], d)] = (key, 1.0)
+
+
 def _prefill(
     cache: dict[Any, tuple[float, np.ndarray]],
     drugs: list[str],
@@ -445,6 +535,8 @@ def _prefill(
     grid_h: float,
     n_par: int,
     on_grid: bool,
+    doses: ChunkDoses | None = None,
+    threads: int = 1,
 ) -> dict[tuple[str, int, str], tuple[Any, float] | None]:
     """The shared courses a chunk needs that `cache` lacks, each made from the row that would
     have made it first when the rows ran one after the other (:func:`_pk_cached` in row order;
@@ -452,12 +544,23 @@ def _prefill(
     arrays of the serial order; the new courses are independent, so up to `n_par` are made at
     once (in threads: the PK engine's NumPy work releases the GIL). Returns every row's cache
     key and dose amount per drug (``("sub" | "fine", row, drug)``; None: computed directly),
-    for :func:`_shared_course`."""
+    for :func:`_shared_course`.
+
+    First, the rows with the regimen's planned doses (`doses`, :class:`._exposure.ChunkDoses`)
+    get their courses of every linear PK drug in one batched computation per drug and grid
+    (:func:`_batched`, `threads` OpenMP threads), each row its own course under its own key;
+    the rows and drugs it does not cover take the per-patient path below (the reference)."""
     keys: dict[tuple[str, int, str], tuple[Any, float] | None] = {}
+    # the previous chunk's batched courses are never looked up again (their keys name rows)
+    for old in [k for k in cache if k[0] == _BATCH]:
+        del cache[old]
+    if doses is not None and doses.rows:
+        _batched(cache, keys, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
+                 sub_flat.size, fine_edges, grid_h, on_grid, doses, threads)  # fmt: skip
     jobs: dict[Any, Any] = {}
     for r, (ev, cov) in enumerate(kin_in):
         for d in drugs:
-            if d in mine_of[r]:
+            if d in mine_of[r] or ("sub", r, d) in keys:
                 continue
             k = _pk_key(d, ev, cov)
             keys[("sub", r, d)] = None if k is None else (k[0], k[1])
@@ -470,7 +573,7 @@ def _prefill(
         for d in dict.fromkeys(kc.drug for _, kc in kin):
             own_d = set(own.get(d, ()))
             for r in rr:
-                if r in own_d:
+                if r in own_d or ("fine", r, d) in keys:
                     continue
                 ev, cov = kin_in[r]
                 f = _fine_key(d, ev, fine_edges, cov)
@@ -1309,26 +1412,10 @@ def simulate_cohort(
             sp = row_spec[lo : lo + chunk]
             Rc = rows.size
             t0 = time.perf_counter()
-            kin_in: list[tuple[list[Any], dict[str, float]]] = []
-            own: dict[str, list[int]] = {}
-            mine_of: list[set[str]] = []
-            for r in range(Rc):
-                ev, cov, mine = _patient_pk(
-                    it,
-                    n,
-                    body_list[rows[r]],
-                    rows[r],
-                    own_doses,
-                    own_etas,
-                    own_crcl,
-                    dose_plans,
-                    own_cov,
-                )
-                kin_in.append((ev, cov))
-                mine_of.append(mine)
-                for d in drugs:
-                    if d in mine:
-                        own.setdefault(d, []).append(r)
+            # every row's doses and covariates; the planned doses also as arrays per drug
+            kin_in, mine_of, own, chunk_doses = _chunk_pk(
+                it, n, body_list, rows, own_doses, own_etas, own_crcl, dose_plans, own_cov, drugs
+            )
             if first and Rc:
                 # the first patient's shared courses as before, with their notes
                 ev, cov = kin_in[0]
@@ -1347,6 +1434,7 @@ def simulate_cohort(
             keys = _prefill(
                 pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
                 sub_flat, fine_edges, no_pk, grid_h, n_par, on_grid,
+                chunk_doses, _exposure_threads(num_threads),
             )  # fmt: skip
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0

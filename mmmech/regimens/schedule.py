@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..exceptions import InvalidInputError
 from .records import BASE_UNIT, Body, Regimen
 
-__all__ = ["DoseEvent", "expand", "phase_starts"]
+__all__ = ["DoseEvent", "PlanTemplate", "expand", "phase_starts"]
 
 _NEEDS = {"mg/m2": "bsa_m2", "mg/kg": "weight_kg", "cells/kg": "weight_kg"}
 
@@ -168,3 +168,55 @@ def planned_events(plan: list[PlannedDose], known: Mapping[str, float]) -> list[
             amount = min(amount, cap)
         out.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
     return out
+
+
+class PlanTemplate:
+    """A :func:`dose_plan` prepared for many bodies: :func:`planned_events` of a body is the
+    list of the events that do not depend on the body (made once, the same objects for every
+    body) with the per-m2 / per-kg doses filled in (the same amounts, the same arithmetic).
+
+    Attributes
+    ----------
+    fixed : list of DoseEvent or None
+        Per plan entry, its event when the dose does not depend on the body, else None.
+    scaled : list of int
+        The plan entries whose dose is per m2 or per kg.
+    """
+
+    def __init__(self, plan: list[PlannedDose]) -> None:
+        self.plan = plan
+        self.fixed: list[DoseEvent | None] = []
+        self.scaled: list[int] = []
+        for i, (day, drug, dose, unit, cap, route) in enumerate(plan):
+            if unit in _NEEDS:
+                self.fixed.append(None)
+                self.scaled.append(i)
+            else:
+                amount = dose if cap is None else min(dose, cap)
+                self.fixed.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
+
+    def amounts(self, known: Mapping[str, float]) -> list[float] | None:
+        """The amounts of the :attr:`scaled` entries for a body's `known` measures (dose x the
+        measure, then the cap, as :func:`planned_events`); None when a measure is missing."""
+        out = []
+        for i in self.scaled:
+            _, _, dose, unit, cap, _ = self.plan[i]
+            need = _NEEDS[unit]
+            if need not in known:
+                return None
+            amount = dose * known[need]
+            if cap is not None:
+                amount = min(amount, cap)
+            out.append(amount)
+        return out
+
+    def events(self, known: Mapping[str, float]) -> list[DoseEvent] | None:
+        """:func:`planned_events` ``(plan, known)``: the same events (equal tuples)."""
+        amounts = self.amounts(known)
+        if amounts is None:
+            return None
+        out = list(self.fixed)
+        for i, a in zip(self.scaled, amounts, strict=True):
+            day, drug, _, unit, _, route = self.plan[i]
+            out[i] = DoseEvent(day, drug, a, BASE_UNIT[unit], route)
+        return out  # type: ignore[return-value]
