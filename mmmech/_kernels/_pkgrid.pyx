@@ -26,11 +26,12 @@ def modal_courses(float64_t[:, ::1] out, const float64_t[:, ::1] coef,
                   const float64_t[:, ::1] amount, Py_ssize_t block, int num_threads=1):
     """out[p, k] += sum_m coef[p, m] sum_{d: shift[d] <= k} amount[p, d] exp(-x[p, m] (k -
     shift[d])) for every row p (in place; rows in parallel over `num_threads` OpenMP threads).
-    `shift` must be sorted (non-decreasing, >= 0); doses at shift >= T add nothing."""
+    `shift` must be sorted (non-decreasing, >= 0); doses at shift >= T add nothing. Per row,
+    block by block, every mode in order (the block's part of the row stays in cache)."""
     cdef Py_ssize_t P = out.shape[0], T = out.shape[1], M = coef.shape[1], n = shift.shape[0]
-    cdef Py_ssize_t p, m, d, j, k, k0, k1, q, d0, d1
-    cdef double c, xx, carry, ca
-    cdef double *tab
+    cdef Py_ssize_t p, m, d, j, k, k0, k1, q, d0, d1, B1 = block + 1
+    cdef double ca
+    cdef double *buf
     if coef.shape[0] != P or x.shape[0] != P or x.shape[1] != M:
         raise ValueError("modal_courses(): coef and x must both be (rows, modes)")
     if amount.shape[0] != P or amount.shape[1] != n:
@@ -47,39 +48,40 @@ def modal_courses(float64_t[:, ::1] out, const float64_t[:, ::1] coef,
             if not (isfinite(x[p, m]) and x[p, m] >= 0 and isfinite(coef[p, m])):
                 raise ValueError("modal_courses(): x must be finite >= 0, coef finite")
     with nogil, parallel(num_threads=num_threads):
-        tab = <double *> malloc((block + 1) * sizeof(double))
-        if tab != NULL:
+        # per thread: the table exp(-x j), j = 0..block, of every mode, then the carries
+        buf = <double *> malloc((M * B1 + M) * sizeof(double))
+        if buf != NULL:
             for p in prange(P, schedule="static"):
                 for m in range(M):
-                    c = coef[p, m]
-                    xx = x[p, m]
-                    for j in range(block + 1):
-                        tab[j] = exp(-(xx * j))
-                    carry = 0.0
-                    d0 = 0
-                    k0 = 0
-                    while k0 < T:
-                        k1 = k0 + block
-                        if k1 > T:
-                            k1 = T
-                        ca = c * carry
+                    for j in range(B1):
+                        buf[m * B1 + j] = exp(-(x[p, m] * j))
+                    buf[M * B1 + m] = 0.0
+                d0 = 0
+                k0 = 0
+                while k0 < T:
+                    k1 = k0 + block
+                    if k1 > T:
+                        k1 = T
+                    d1 = d0
+                    while d1 < n and shift[d1] < k1:
+                        d1 = d1 + 1
+                    for m in range(M):
+                        ca = coef[p, m] * buf[M * B1 + m]
                         if ca != 0.0:
                             for k in range(k0, k1):
-                                out[p, k] = out[p, k] + ca * tab[k - k0]
-                        # the block's doses: [d0, d1)
-                        d1 = d0
-                        while d1 < n and shift[d1] < k1:
-                            q = shift[d1]
-                            ca = c * amount[p, d1]
-                            for k in range(q, k1):
-                                out[p, k] = out[p, k] + ca * tab[k - q]
-                            d1 = d1 + 1
-                        carry = carry * tab[block]
+                                out[p, k] = out[p, k] + ca * buf[m * B1 + k - k0]
                         for d in range(d0, d1):
-                            carry = carry + amount[p, d] * tab[k0 + block - shift[d]]
-                        d0 = d1
-                        k0 = k0 + block
-            free(tab)
+                            q = shift[d]
+                            ca = coef[p, m] * amount[p, d]
+                            for k in range(q, k1):
+                                out[p, k] = out[p, k] + ca * buf[m * B1 + k - q]
+                        ca = buf[M * B1 + m] * buf[m * B1 + block]
+                        for d in range(d0, d1):
+                            ca = ca + amount[p, d] * buf[m * B1 + k0 + block - shift[d]]
+                        buf[M * B1 + m] = ca
+                    d0 = d1
+                    k0 = k0 + block
+            free(buf)
     return None
 
 
@@ -108,11 +110,12 @@ def absorbed_courses(float64_t[:, ::1] out, const float64_t[:, ::1] lam,
     amount[p, d] (exp(-lam[p, i] s) - exp(-ka[p] s)) / (ka[p] - lam[p, i]) (its
     cancellation-free form). Carried block by block as the pair (E, G_i):
     E(k + j) = exp(-ka j h) E(k), G_i(k + j) = exp(-lam_i j h) G_i(k) + Gamma_i(j h) E(k); every
-    term is >= 0, so nothing cancels however close ka and lam_i are."""
+    term is >= 0, so nothing cancels however close ka and lam_i are. Per row, block by block,
+    every mode in order."""
     cdef Py_ssize_t P = out.shape[0], T = out.shape[1], M = lam.shape[1], n = shift.shape[0]
-    cdef Py_ssize_t p, i, d, j, k, k0, k1, q, d0, d1
+    cdef Py_ssize_t p, i, d, j, k, k0, k1, q, d0, d1, B1 = block + 1, o
     cdef double l, a, gc, ec, g2, e2, x, y, z
-    cdef double *tab
+    cdef double *buf
     if lam.shape[0] != P or ka.shape[0] != P or wg.shape[0] != P or we.shape[0] != P:
         raise ValueError("absorbed_courses(): lam, ka, wg and we need one row per output row")
     if wg.shape[1] != M or we.shape[1] != M:
@@ -134,55 +137,62 @@ def absorbed_courses(float64_t[:, ::1] out, const float64_t[:, ::1] lam,
                     and isfinite(we[p, i])):
                 raise ValueError("absorbed_courses(): lam must be finite > 0, weights finite")
     with nogil, parallel(num_threads=num_threads):
-        # per thread: tables pr, pg, pe (carry: exp(-lam j h), Gamma(j h), exp(-ka j h)), and
-        # tg, te (a dose j steps back: Gamma(j h + c), exp(-ka (j h + c))), j = 0..block
-        tab = <double *> malloc(5 * (block + 1) * sizeof(double))
-        if tab != NULL:
+        # per thread and mode i, at o = 5 i (block + 1): tables pr, pg, pe (the carry:
+        # exp(-lam j h), Gamma(j h), exp(-ka j h)) and tg, te (a dose j steps back:
+        # Gamma(j h + c), exp(-ka (j h + c))), j = 0..block; then the carries G_i, E per mode
+        buf = <double *> malloc((5 * M * B1 + 2 * M) * sizeof(double))
+        if buf != NULL:
             for p in prange(P, schedule="static"):
+                a = ka[p]
                 for i in range(M):
                     l = lam[p, i]
-                    a = ka[p]
-                    for j in range(block + 1):
-                        tab[j] = exp(-(l * (j * h)))
-                        tab[block + 1 + j] = _gamma(l, a, j * h)
-                        tab[2 * (block + 1) + j] = exp(-(a * (j * h)))
-                        tab[3 * (block + 1) + j] = _gamma(l, a, j * h + c)
-                        tab[4 * (block + 1) + j] = exp(-(a * (j * h + c)))
-                    gc = 0.0
-                    ec = 0.0
-                    d0 = 0
-                    k0 = 0
-                    while k0 < T:
-                        k1 = k0 + block
-                        if k1 > T:
-                            k1 = T
+                    o = 5 * i * B1
+                    for j in range(B1):
+                        buf[o + j] = exp(-(l * (j * h)))
+                        buf[o + B1 + j] = _gamma(l, a, j * h)
+                        buf[o + 2 * B1 + j] = exp(-(a * (j * h)))
+                        buf[o + 3 * B1 + j] = _gamma(l, a, j * h + c)
+                        buf[o + 4 * B1 + j] = exp(-(a * (j * h + c)))
+                    buf[5 * M * B1 + 2 * i] = 0.0
+                    buf[5 * M * B1 + 2 * i + 1] = 0.0
+                d0 = 0
+                k0 = 0
+                while k0 < T:
+                    k1 = k0 + block
+                    if k1 > T:
+                        k1 = T
+                    d1 = d0
+                    while d1 < n and shift[d1] < k1:
+                        d1 = d1 + 1
+                    for i in range(M):
+                        o = 5 * i * B1
+                        gc = buf[5 * M * B1 + 2 * i]
+                        ec = buf[5 * M * B1 + 2 * i + 1]
                         if gc != 0.0 or ec != 0.0:
                             x = wg[p, i] * gc
                             y = wg[p, i] * ec
                             z = we[p, i] * ec
                             for k in range(k0, k1):
                                 j = k - k0
-                                out[p, k] = out[p, k] + (x * tab[j] + y * tab[block + 1 + j]
-                                                         + z * tab[2 * (block + 1) + j])
-                        d1 = d0
-                        while d1 < n and shift[d1] < k1:
-                            q = shift[d1]
-                            x = wg[p, i] * amount[p, d1]
-                            z = we[p, i] * amount[p, d1]
+                                out[p, k] = out[p, k] + (x * buf[o + j] + y * buf[o + B1 + j]
+                                                         + z * buf[o + 2 * B1 + j])
+                        for d in range(d0, d1):
+                            q = shift[d]
+                            x = wg[p, i] * amount[p, d]
+                            z = we[p, i] * amount[p, d]
                             for k in range(q, k1):
                                 j = k - q
-                                out[p, k] = out[p, k] + (x * tab[3 * (block + 1) + j]
-                                                         + z * tab[4 * (block + 1) + j])
-                            d1 = d1 + 1
-                        g2 = tab[block] * gc + tab[2 * (block + 1) - 1] * ec
-                        e2 = tab[3 * (block + 1) - 1] * ec
+                                out[p, k] = out[p, k] + (x * buf[o + 3 * B1 + j]
+                                                         + z * buf[o + 4 * B1 + j])
+                        g2 = buf[o + block] * gc + buf[o + B1 + block] * ec
+                        e2 = buf[o + 2 * B1 + block] * ec
                         for d in range(d0, d1):
                             j = k0 + block - shift[d]
-                            g2 = g2 + amount[p, d] * tab[3 * (block + 1) + j]
-                            e2 = e2 + amount[p, d] * tab[4 * (block + 1) + j]
-                        gc = g2
-                        ec = e2
-                        d0 = d1
-                        k0 = k0 + block
-            free(tab)
+                            g2 = g2 + amount[p, d] * buf[o + 3 * B1 + j]
+                            e2 = e2 + amount[p, d] * buf[o + 4 * B1 + j]
+                        buf[5 * M * B1 + 2 * i] = g2
+                        buf[5 * M * B1 + 2 * i + 1] = e2
+                    d0 = d1
+                    k0 = k0 + block
+            free(buf)
     return None

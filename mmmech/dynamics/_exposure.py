@@ -328,17 +328,33 @@ def _patient_pk(
 
 
 class ChunkDoses:
-    """The doses of a cohort chunk's rows that take the regimen's planned doses (no doses of
-    their own), as arrays per drug: ``days[d]`` and ``routes[d]`` (shared by those rows, in
-    event order) and ``amounts[d]`` (``len(rows)`` x doses, mg). `pos` maps a chunk row to its
-    index in `rows`. Built by :func:`_chunk_pk` from the events it makes, so the same numbers."""
+    """The doses of a cohort chunk's rows as arrays, per drug in groups of rows with the same
+    dose days and routes: ``groups[drug]`` is a list of ``(days, routes, rows, amounts)``
+    (days and routes shared by the group's chunk `rows`, in event order; `amounts` mg, rows x
+    doses). Built by :func:`_chunk_pk` from the events it makes, so the same numbers."""
 
     def __init__(self) -> None:
-        self.rows: list[int] = []
-        self.pos: dict[int, int] = {}
-        self.days: dict[str, np.ndarray] = {}
-        self.routes: dict[str, list[str]] = {}
-        self.amounts: dict[str, np.ndarray] = {}
+        self.groups: dict[str, list[tuple[np.ndarray, list[str], list[int], np.ndarray]]] = {}
+        self._open: dict[tuple[str, bytes, tuple[str, ...]], tuple[list[int], list[Any]]] = {}
+
+    def add(
+        self, drug: str, days: np.ndarray, routes: list[str], rows: list[int], amounts: Any
+    ) -> None:
+        """Rows `rows` (with `amounts`, rows x doses) to the group of `drug`, `days`, `routes`."""
+        key = (drug, np.asarray(days, dtype=np.int64).tobytes(), tuple(routes))
+        if key not in self._open:
+            self._open[key] = ([], [])
+        self._open[key][0].extend(rows)
+        self._open[key][1].append(np.asarray(amounts, dtype=float).reshape(len(rows), -1))
+
+    def close(self) -> ChunkDoses:
+        """The groups made from what was added (call once, after the last :meth:`add`)."""
+        for (drug, days, routes), (rows, amounts) in self._open.items():
+            self.groups.setdefault(drug, []).append(
+                (np.frombuffer(days, dtype=np.int64), list(routes), rows, np.concatenate(amounts))
+            )
+        self._open = {}
+        return self
 
 
 def _variant_template(it: Any, n: int, plans: dict[Any, Any]) -> Any:
@@ -400,6 +416,7 @@ def _chunk_pk(
     cd = ChunkDoses()
     tmpl, events, dep = _variant_template(it, n, plans) if it.doses is None else (None, [], [])
     dep_rows: list[list[float]] = []
+    t_rows: list[int] = []  # the rows with the template's doses
     for r in range(rows.size):
         p = int(rows[r])
         b = bodies[p]
@@ -409,6 +426,13 @@ def _chunk_pk(
             amounts = tmpl.amounts(known)
         if amounts is None:
             ev, cov, mine = _patient_pk(it, n, b, p, own_doses, own_etas, own_crcl, plans, own_cov)
+            for d in drugs:
+                if d in mine:
+                    continue
+                evs = [e for e in ev if e.drug == d]
+                days = np.array([e.day for e in evs], dtype=np.int64)
+                if evs and not bool(np.any(np.diff(days) < 0)):
+                    cd.add(d, days, [e.route for e in evs], [r], [[e.amount for e in evs]])
         else:
             ev = list(events)
             fin = []
@@ -418,8 +442,7 @@ def _chunk_pk(
                     a = a * f
                 ev[pos] = DoseEvent(day, drug, a, unit, route)
                 fin.append(a)
-            cd.pos[r] = len(cd.rows)
-            cd.rows.append(r)
+            t_rows.append(r)
             dep_rows.append(fin)
             cov = dict(known)
             extra = own_cov[p] if own_cov is not None else None
@@ -435,8 +458,8 @@ def _chunk_pk(
         for d in drugs:
             if d in mine:
                 own.setdefault(d, []).append(r)
-    if cd.rows:
-        dep_a = np.asarray(dep_rows, dtype=float).reshape(len(cd.rows), len(dep))
+    if t_rows:
+        dep_a = np.asarray(dep_rows, dtype=float).reshape(len(t_rows), len(dep))
         dep_at = {pos: k for k, (pos, *_) in enumerate(dep)}
         for d in drugs:
             at = [
@@ -447,7 +470,7 @@ def _chunk_pk(
             ]
             if not at:
                 continue
-            amt = np.empty((len(cd.rows), len(at)))
+            amt = np.empty((len(t_rows), len(at)))
             days = np.empty(len(at), dtype=np.int64)
             routes: list[str] = []
             for c, i in enumerate(at):
@@ -460,5 +483,8 @@ def _chunk_pk(
                     amt[:, c] = float(events[i].amount)
                     days[c] = events[i].day
                     routes.append(events[i].route)
-            cd.days[d], cd.routes[d], cd.amounts[d] = days, routes, amt
-    return kin_in, mine_of, own, cd
+            own_d = set(own.get(d, ()))
+            keep = [k for k, r in enumerate(t_rows) if r not in own_d]
+            if keep and not bool(np.any(np.diff(days) < 0)):
+                cd.add(d, days, routes, [t_rows[k] for k in keep], amt[keep])
+    return kin_in, mine_of, own, cd.close()

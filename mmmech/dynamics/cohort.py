@@ -364,14 +364,27 @@ def _fine_rows(
     no_pk: str,
     keys: dict[tuple[str, int, str], tuple[Any, float] | None] | None = None,
 ) -> np.ndarray:
-    """Interval-mean concentrations of `drug` for the chunk rows `blk`: shared courses
-    (:func:`_fine_cached`; with `keys` from :func:`_prefill`, looked up by them) and, for the
-    rows in `own_rows`, the patients' own (:func:`_own_fine`)."""
+    """Interval-mean concentrations of `drug` for the chunk rows `blk`: the batched rows'
+    (:class:`_BatchRow` keys of :func:`_prefill`: the block's rows in one call), shared
+    courses (:func:`_fine_cached`; with `keys` from :func:`_prefill`, looked up by them) and,
+    for the rows in `own_rows`, the patients' own (:func:`_own_fine`)."""
     own_set = set(own_rows)
     out = np.empty((blk.size, edges_h.size - 1))
     mine = [k for k, r in enumerate(blk) if int(r) in own_set]
+    # the batched rows' courses (_BatchRow keys) for the whole block, one call per plan
+    batch: dict[int, tuple[Any, list[int], list[int]]] = {}
     for k, r in enumerate(blk.tolist()):
-        if r in own_set:
+        e = keys.get(("fine", r, drug)) if keys is not None and r not in own_set else None
+        if e is not None and isinstance(e[0], _BatchRow):
+            at = batch.setdefault(id(e[0].plan), (e[0].plan, [], []))
+            at[1].append(k)
+            at[2].append(e[0].i)
+    done: set[int] = set()
+    for plan, ks, idx in batch.values():
+        out[ks] = plan.courses(idx)
+        done.update(ks)
+    for k, r in enumerate(blk.tolist()):
+        if r in own_set or k in done:
             continue
         ev, cov = kin_in[r]
         if keys is not None and ("fine", r, drug) in keys:
@@ -440,6 +453,50 @@ def _exposure_threads(num_threads: int) -> int:
 #: first element of the cache keys of the batched courses (:func:`_batched`): one course per
 #: chunk row, dropped when the next chunk is prefilled
 _BATCH = "batched course"
+#: first element of the cache keys of the buffers the batched substep courses are written to
+#: (one per drug and dose group, reused by every chunk: no fresh pages per chunk)
+_POOL = "batched buffer"
+
+
+@dataclass(frozen=True, eq=False)
+class _BatchPlan:
+    """The batched courses of one drug on one grid for rows of a chunk
+    (:func:`mmmech.pk.batch.grid_courses`'s arguments, one row per patient)."""
+
+    model: Any
+    params: dict[str, np.ndarray]
+    routes: list[str]
+    shifts: np.ndarray
+    amounts: np.ndarray
+    n_out: int
+    step_h: float
+    sample: str
+
+    def courses(self, idx: list[int], out: np.ndarray | None = None, threads: int = 1) -> Any:
+        """The courses of the plan's rows `idx` (added to `out`, zeros, when given)."""
+        return _pk_batch.grid_courses(
+            self.model,
+            {k: v[idx] for k, v in self.params.items()},
+            self.routes,
+            self.shifts,
+            self.amounts[idx],
+            self.n_out,
+            self.step_h,
+            self.sample,
+            threads,
+            out=out,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _BatchRow:
+    """A row's interval-mean course left for :func:`_fine_rows` to compute with its block
+    (row `i` of `plan`): the cache key of :func:`_prefill`'s ``("fine", row, drug)`` entries
+    of the batched rows (a block's courses are made when the block needs them, so a chunk's
+    24,192-interval courses are never all in memory)."""
+
+    plan: _BatchPlan
+    i: int
 
 
 def _batched(
@@ -462,61 +519,93 @@ def _batched(
 ) -> None:
     """The courses of the rows with planned doses (`doses`), every linear PK drug at once
     (:func:`mmmech.pk.batch.grid_courses`: each row's parameters from its covariates, the modes
-    of every row, the doses carried through the grid in compiled code): the substep grid
-    (``(i + 1/2) grid_h``, when `on_grid`) and, for the drugs with binding kinetics, the
-    interval means of `fine_edges`, each row's course under the cache key ``(_BATCH, grid,
-    drug, row)`` with its own amounts (scale 1), entered in `keys`. Rows and drugs it does not
-    cover (a nonlinear model, IV infusions or an absorption lag, doses off the grid, a
-    covariate ``pk.model`` refuses) are left
-    out of `keys` for the per-patient path; they agree within about 1e-15 of the course
-    maximum (tests/dynamics/test_cohort_pkbatch.py)."""
+    of every row, the doses carried through the grid in compiled code, `threads` OpenMP
+    threads): on the substep grid ``(i + 1/2) grid_h`` (when `on_grid`) made here for all rows,
+    each row's course under the cache key ``(_BATCH, "sub", drug, row)`` with its own amounts
+    (scale 1); for the drugs with binding kinetics, the interval means of `fine_edges`
+    planned (a :class:`_BatchRow` key, made block by block by :func:`_fine_rows`). Entered in
+    `keys`. Rows and drugs it does not cover (a nonlinear model, IV infusions or an absorption
+    lag, doses off the grid, a covariate ``pk.model`` refuses) are left out of `keys` for the
+    per-patient path; they agree within about 1e-15 of the course maximum
+    (tests/pk/test_batch.py, tests/dynamics/test_cohort_pkbatch.py)."""
     kin_rows: dict[str, set[int]] = {}
     for rr in by_sim.values():
         for d in dict.fromkeys(kc.drug for _, kc in kin_of[id(sims[rows[rr[0]]])]):
             kin_rows.setdefault(d, set()).update(r for r in rr if r not in set(own.get(d, ())))
     dh = float(fine_edges[1] - fine_edges[0]) if fine_edges.size > 1 else 0.0
     for d in drugs:
-        if d not in doses.days or not _has_pk(d):
+        if d not in doses.groups or not _has_pk(d):
             continue
         m = _pk.model(d)
         if not m.linear:
             continue
-        sel = [k for k, r in enumerate(doses.rows) if d not in mine_of[r]]
-        if not sel:
-            continue
-        rr = [doses.rows[k] for k in sel]
         numeric = list(dict.fromkeys(c.name for c in m.covariates if c.form != "note"))
-        cov = {
-            name: np.array([kin_in[r][1].get(name, math.nan) for r in rr], dtype=float)
-            for name in numeric
-        }
-        params, ok = _pk_batch.batch_parameters(m, len(rr), cov)
-        amounts = doses.amounts[d][sel]
-        routes = [PK_ROUTES.get(x, x) for x in doses.routes[d]]
-        fake = [_regimens.DoseEvent(int(x), d, 0.0, "mg", "") for x in doses.days[d]]
-        grids: list[tuple[str, list[int], int, float, str]] = []
-        if on_grid:
-            grids.append(("sub", list(range(len(rr))), n_sub, grid_h, "mid"))
-        want = kin_rows.get(d, set())
-        fine_sel = [i for i, r in enumerate(rr) if r in want]
-        if fine_sel and dh > 0:
-            grids.append(("fine", fine_sel, fine_edges.size - 1, dh, "mean"))
-        for grid, idx, T, step, sample in grids:
-            shifts = _grid_shifts(fake, step)
-            if shifts is None:
-                continue
-            sub_p = {k: v[idx] for k, v in params.items()}
-            res = _pk_batch.grid_courses(
-                m, sub_p, routes, shifts, amounts[idx], T, step, sample, threads
-            )
-            if res is None:
-                continue
-            courses, good = res, ok[idx]
-            for i, k in enumerate(idx):
-                if good[i]:
-                    key = (_BATCH, grid, d, rr[k])
-                    cache[key] = (1.0, courses[i])
-                    keys[(grid, rr[k], d)] = (key, 1.0)
+        for g, (days, reg_routes, rr, amounts) in enumerate(doses.groups[d]):
+            _batched_group(
+                cache, keys, m, (d, g), days, reg_routes, rr, amounts, kin_in, numeric,
+                kin_rows.get(d, set()), n_sub, fine_edges, dh, grid_h, on_grid, threads,
+            )  # fmt: skip
+
+
+def _batched_group(
+    cache: dict[Any, tuple[float, np.ndarray]],
+    keys: dict[tuple[str, int, str], tuple[Any, float] | None],
+    m: Any,
+    dg: tuple[str, int],
+    days: np.ndarray,
+    reg_routes: list[str],
+    rr: list[int],
+    amounts: np.ndarray,
+    kin_in: list[tuple[list[Any], dict[str, float]]],
+    numeric: list[str],
+    want: set[int],
+    n_sub: int,
+    fine_edges: np.ndarray,
+    dh: float,
+    grid_h: float,
+    on_grid: bool,
+    threads: int,
+) -> None:
+    """:func:`_batched` for the rows `rr` of one group (`dg`: drug and group number; the same
+    dose days and routes, `amounts` rows x doses); `want`: the chunk rows that need interval
+    means."""
+    d = dg[0]
+    cov = {
+        name: np.array([kin_in[r][1].get(name, math.nan) for r in rr], dtype=float)
+        for name in numeric
+    }
+    params, ok = _pk_batch.batch_parameters(m, len(rr), cov)
+    routes = [PK_ROUTES.get(x, x) for x in reg_routes]
+    if not _pk_batch.covered(m, params, routes):
+        return
+    fake = [_regimens.DoseEvent(int(x), d, 0.0, "mg", "") for x in days]
+    good = np.flatnonzero(ok).tolist()
+    gp = {k: v[good] for k, v in params.items()}
+    gr = [rr[i] for i in good]
+    ga = amounts[good]
+    shifts = _grid_shifts(fake, grid_h) if on_grid else None
+    if shifts is not None and gr:
+        plan = _BatchPlan(m, gp, routes, shifts, ga, n_sub, grid_h, "mid")
+        pool = cache.get((_POOL, dg))
+        buf = pool[1] if pool is not None else None
+        if buf is None or buf.shape[0] < len(gr) or buf.shape[1] != n_sub:
+            buf = np.zeros((len(gr), n_sub))
+            cache[(_POOL, dg)] = (0.0, buf)
+        else:
+            buf = buf[: len(gr)]
+            buf.fill(0.0)
+        plan.courses(list(range(len(gr))), out=buf, threads=threads)
+        for i, r in enumerate(gr):
+            key = (_BATCH, "sub", d, r)
+            cache[key] = (1.0, buf[i])
+            keys[("sub", r, d)] = (key, 1.0)
+    fine = [i for i, r in enumerate(gr) if r in want]
+    shifts = _grid_shifts(fake, dh) if fine and dh > 0 else None
+    if shifts is not None:
+        fp = {k: v[fine] for k, v in gp.items()}
+        plan = _BatchPlan(m, fp, routes, shifts, ga[fine], fine_edges.size - 1, dh, "mean")
+        for j, i in enumerate(fine):
+            keys[("fine", gr[i], d)] = (_BatchRow(plan, j), 1.0)
 
 
 def _prefill(
@@ -554,7 +643,7 @@ def _prefill(
     # the previous chunk's batched courses are never looked up again (their keys name rows)
     for old in [k for k in cache if k[0] == _BATCH]:
         del cache[old]
-    if doses is not None and doses.rows:
+    if doses is not None and doses.groups:
         _batched(cache, keys, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
                  sub_flat.size, fine_edges, grid_h, on_grid, doses, threads)  # fmt: skip
     jobs: dict[Any, Any] = {}
@@ -602,6 +691,8 @@ def _shared_course(
     """A shared course after :func:`_prefill`: the cached course of key ``k[0]`` scaled to the
     amount ``k[1]`` (as :func:`_pk_cached` and :func:`_fine_cached` return it), or
     ``direct()`` for a course that is not cached."""
+    if k is not None and isinstance(k[0], _BatchRow):
+        return k[0].plan.courses([k[0].i])[0]  # type: ignore[no-any-return]
     if k is None or k[0] not in cache:
         return direct()  # type: ignore[no-any-return]
     a0, c0 = cache[k[0]]

@@ -37,7 +37,7 @@ from ..units import MOLAR_UNITS
 from .engine import ABSORBED, _int_phi_pair, _phi
 from .library import PKModel
 
-__all__ = ["batch_parameters", "batch_exponentials", "grid_courses"]
+__all__ = ["batch_parameters", "batch_exponentials", "covered", "grid_courses"]
 
 #: grid points per block of the modal recursion (``_pkgrid.modal_courses``)
 BLOCK = 64
@@ -148,6 +148,20 @@ def _kernel(name: str) -> Any:
     return getattr(_pkgrid_ref, name)
 
 
+def covered(m: PKModel, params: Mapping[str, np.ndarray], routes: list[str]) -> bool:
+    """Whether :func:`grid_courses` covers doses of `m` by `routes` (PK routes) for the rows of
+    `params`: a linear model, routes it has, IV bolus or first-order absorption without lag."""
+    if not m.disposition.linear:
+        return False
+    for r in dict.fromkeys(routes):
+        if r not in m.routes or r not in ("iv_bolus", *ABSORBED):
+            return False
+        tlag = params.get(f"tlag_{r}")
+        if r != "iv_bolus" and tlag is not None and bool(np.any(tlag != 0)):
+            return False
+    return True
+
+
 def grid_courses(
     m: PKModel,
     params: Mapping[str, np.ndarray],
@@ -158,6 +172,7 @@ def grid_courses(
     dt_h: float,
     sample: str,
     threads: int = 1,
+    out: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Concentrations (nM, rows x `n_out`) of the doses ``(routes[d], shift[d], amount[:, d])``
     (`routes`: PK routes; `shift`: grid offsets, sorted; `amount`: mg, rows x doses) for every
@@ -166,7 +181,8 @@ def grid_courses(
     gives there), ``"mean"`` the mean over each interval ``[k dt_h, (k+1) dt_h]`` (what
     :func:`mmmech.dynamics.kinetics.interval_means` gives). None when this is not covered: a
     nonlinear model, a route the model lacks, an IV infusion, an absorption lag. `threads`:
-    OpenMP threads of the kernels (over rows)."""
+    OpenMP threads of the kernels (over rows). `out`: a C-contiguous rows x `n_out` array of
+    zeros to add the courses to (returned), instead of a new one."""
     if sample not in ("mid", "mean"):
         raise InvalidInputError(f"grid_courses(): sample must be 'mid' or 'mean', got {sample!r}")
     if not (isinstance(dt_h, (int, float)) and math.isfinite(dt_h) and dt_h > 0):
@@ -180,20 +196,17 @@ def grid_courses(
         raise InvalidInputError("grid_courses(): shifts must be >= 0 and sorted")
     if not bool(np.all(np.isfinite(amount))) or bool(np.any(amount < 0)):
         raise InvalidInputError("grid_courses(): amounts must be finite and >= 0")
-    if not m.disposition.linear:
+    if not covered(m, params, routes):
         return None
-    for r in routes:
-        if r not in m.routes or r not in ("iv_bolus", *ABSORBED):
-            return None
-        tlag = params.get(f"tlag_{r}")
-        if r != "iv_bolus" and tlag is not None and bool(np.any(tlag != 0)):
-            return None
+    if out is None:
+        out = np.zeros((P, n_out))
+    elif out.shape != (P, n_out) or out.dtype != float or not out.flags.c_contiguous:
+        raise InvalidInputError("grid_courses(): out must be a C-contiguous rows x n_out array")
     peri = [k for k in ("q2", "q3") if k in params]
     vols = [k for k in ("v2", "v3") if k in params]
     q = np.stack([params[k] for k in peri], axis=1) if peri else np.zeros((P, 0))
     vp = np.stack([params[k] for k in vols], axis=1) if vols else np.zeros((P, 0))
     lam, a = batch_exponentials(params["cl"], params["v1"], q, vp)
-    out = np.zeros((P, n_out))
     a = a * _nm_factor(m)
     x = lam * dt_h
     route_arr = np.asarray(routes, dtype=object)
