@@ -280,3 +280,83 @@ def test_kernel_refuses_bad_input():
         k.modal_courses(out, one, one, np.array([0]), one, 0, 1)
     with pytest.raises(ValueError):
         k.modal_courses(out, np.ones((2, 1)), one, np.array([0]), one, 4, 1)
+
+
+@pytest.mark.skipif(not _kernels.available("_pkgrid"), reason="kernel not built")
+def test_absorbed_kernel_refuses_bad_input():
+    k = _kernels.load("_pkgrid")
+    out = np.zeros((1, 4))
+    one, vec = np.ones((1, 1)), np.ones(1)
+    q, a = np.array([0]), np.ones((1, 1))
+    with pytest.raises(ValueError):
+        k.absorbed_courses(out, one, -vec, one, one, q, a, 1.0, 0.0, 4, 1)
+    with pytest.raises(ValueError):
+        k.absorbed_courses(out, one * np.nan, vec, one, one, q, a, 1.0, 0.0, 4, 1)
+    with pytest.raises(ValueError):
+        k.absorbed_courses(out, one, vec, one, one, np.array([2, 1]), np.ones((1, 2)), 1.0, 0, 4)
+    with pytest.raises(ValueError):
+        k.absorbed_courses(out, one, vec, one, one, q, a, 0.0, 0.0, 4, 1)
+    with pytest.raises(ValueError):
+        k.absorbed_courses(out, one, vec, np.ones((1, 2)), one, q, a, 1.0, 0.0, 4, 1)
+
+
+@pytest.mark.skipif(not _kernels.available("_pkgrid"), reason="kernel not built")
+@settings(max_examples=30, deadline=None)
+@given(
+    P=st.integers(1, 4),
+    M=st.integers(1, 3),
+    T=st.integers(1, 300),
+    shifts=st.lists(st.integers(0, 320), min_size=0, max_size=10).map(sorted),
+    block=st.integers(1, 70),
+    c=st.sampled_from([0.0, 0.5]),
+    seed=st.integers(0, 1000),
+)
+def test_absorbed_kernel_matches_reference(P, M, T, shifts, block, c, seed):
+    """The compiled absorbed-dose recursion against its NumPy reference and the definition
+    (every dose's Gamma and exp(-ka s) summed directly, in long double)."""
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(0.01, 2.0, size=(P, M))
+    ka = rng.uniform(0.05, 2.0, size=P)
+    lam[0, 0] = ka[0]  # equal rates: the limit form
+    wg, we = rng.uniform(0, 2, size=(P, M)), rng.uniform(0, 2, size=(P, M))
+    q = np.asarray(shifts, dtype=np.int64)
+    amount = rng.uniform(0, 3, size=(P, q.size))
+    h = 0.7
+    a, b = np.zeros((P, T)), np.zeros((P, T))
+    _kernels.load("_pkgrid").absorbed_courses(a, lam, ka, wg, we, q, amount, h, c, block, 2)
+    _pkgrid_ref.absorbed_courses(b, lam, ka, wg, we, q, amount, h, c, block)
+    scale = max(1.0, float(np.abs(b).max()))
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13 * scale)
+    L = np.longdouble
+    k = np.arange(T)
+    ref = np.zeros((P, T), dtype=L)
+    for d, s0 in enumerate(q.tolist()):
+        on = k >= s0
+        s = (k[on] - s0).astype(L) * L(h) + L(c)
+        for p in range(P):
+            kk = L(ka[p])
+            e = np.exp(-kk * s)
+            for i in range(M):
+                ll = L(lam[p, i])
+                g = s * e if ll == kk else (np.exp(-ll * s) - e) / (kk - ll)
+                ref[p, on] += L(amount[p, d]) * (L(wg[p, i]) * g + L(we[p, i]) * e)
+    np.testing.assert_allclose(a, ref.astype(float), rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.skipif(not _kernels.available("_pkgrid"), reason="kernel not built")
+def test_pkgrid_stub_and_reference_signatures():
+    """The stub names the compiled functions with their parameters; the reference has them."""
+    import ast
+    import inspect
+    import pathlib
+
+    mod = _kernels.load("_pkgrid")
+    kdir = pathlib.Path(_kernels.__file__).parent
+    tree = ast.parse((kdir / "_pkgrid.pyi").read_text())
+    stubs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    public = [n for n in dir(mod) if not n.startswith("_") and inspect.isroutine(getattr(mod, n))]
+    assert sorted(stubs) == sorted(public)
+    for name, node in stubs.items():
+        real = list(inspect.signature(getattr(mod, name)).parameters)
+        assert [x.arg for x in node.args.args] == real
+        assert list(inspect.signature(getattr(_pkgrid_ref, name)).parameters) == real
