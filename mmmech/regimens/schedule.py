@@ -187,28 +187,31 @@ class PlanTemplate:
         self.plan = plan
         self.fixed: list[DoseEvent | None] = []
         self.scaled: list[int] = []
+        # the distinct (dose, measure, cap) of the scaled entries, and the kind of each entry
+        kinds: dict[tuple[float, str, float | None], int] = {}
+        self._kind_of: list[int] = []
         for i, (day, drug, dose, unit, cap, route) in enumerate(plan):
             if unit in _NEEDS:
                 self.fixed.append(None)
                 self.scaled.append(i)
+                self._kind_of.append(kinds.setdefault((dose, _NEEDS[unit], cap), len(kinds)))
             else:
                 amount = dose if cap is None else min(dose, cap)
                 self.fixed.append(DoseEvent(day, drug, amount, BASE_UNIT[unit], route))
+        self._kinds = list(kinds)
 
     def amounts(self, known: Mapping[str, float]) -> list[float] | None:
         """The amounts of the :attr:`scaled` entries for a body's `known` measures (dose x the
         measure, then the cap, as :func:`planned_events`); None when a measure is missing."""
-        out = []
-        for i in self.scaled:
-            _, _, dose, unit, cap, _ = self.plan[i]
-            need = _NEEDS[unit]
+        vals = []
+        for dose, need, cap in self._kinds:  # each distinct dose once (the same arithmetic)
             if need not in known:
                 return None
             amount = dose * known[need]
             if cap is not None:
                 amount = min(amount, cap)
-            out.append(amount)
-        return out
+            vals.append(amount)
+        return [vals[k] for k in self._kind_of]
 
     def events(self, known: Mapping[str, float]) -> list[DoseEvent] | None:
         """:func:`planned_events` ``(plan, known)``: the same events (equal tuples)."""

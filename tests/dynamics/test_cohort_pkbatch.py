@@ -180,3 +180,24 @@ def test_own_doses_on_the_template_days_equal_planned():
     a = simulate_cohort("vrd", bodies, cycles=1, step_hours=12.0)
     b = simulate_cohort("vrd", bodies, cycles=1, step_hours=12.0, doses=[plan, None])
     np.testing.assert_array_equal(a.m_protein, b.m_protein)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    name=st.sampled_from(regimens.available()),
+    weight=st.one_of(st.none(), st.floats(30.0, 160.0)),
+    bsa=st.one_of(st.none(), st.floats(1.1, 2.8)),
+)
+def test_plan_template_events_equal_planned_events(name, weight, bsa):
+    """PlanTemplate.events is planned_events (equal tuples, equal amount types; None when a
+    measure is missing) for the bundled regimens and random bodies."""
+    from mmmech.regimens.schedule import PlanTemplate, dose_plan, planned_events
+
+    reg = regimens.load(name)
+    plan = dose_plan(reg, 3 if reg.until_progression else None)
+    known = {k: v for k, v in (("weight_kg", weight), ("bsa_m2", bsa)) if v is not None}
+    a = PlanTemplate(plan).events(known)
+    b = planned_events(plan, known)
+    assert a == b
+    if a is not None and b is not None:
+        assert [type(e.amount) for e in a] == [type(e.amount) for e in b]
