@@ -13,7 +13,7 @@ from mmmech import _kernels
 from mmmech import pk as _pk
 from mmmech._kernels import _pkgrid_ref
 from mmmech.dynamics.kinetics import interval_means
-from mmmech.exceptions import InvalidInputError
+from mmmech.exceptions import InvalidInputError, MmmechError
 from mmmech.pk import batch
 from mmmech.pk.api import _mol_weight
 
@@ -360,3 +360,33 @@ def test_pkgrid_stub_and_reference_signatures():
         real = list(inspect.signature(getattr(mod, name)).parameters)
         assert [x.arg for x in node.args.args] == real
         assert list(inspect.signature(getattr(_pkgrid_ref, name)).parameters) == real
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    drug=st.sampled_from(sorted(_pk.models())),
+    scale=st.floats(0.3, 3.0),
+    flag=st.sampled_from([0.0, 1.0]),
+    skip=st.booleans(),
+)
+def test_batch_parameters_equal_model_for_every_covariate(drug, scale, flag, skip):
+    """Every library model's numeric covariates (power and linear forms, indicators) as
+    arrays give pk.model's parameters; a value pk.model refuses is flagged (ok False)."""
+    m = _pk.model(drug)
+    numeric = [c for c in m.covariates if c.form != "note"]
+    values: dict[str, float] = {}
+    for c in numeric:
+        if skip and c.name == numeric[0].name:
+            continue  # a covariate not given: no effect
+        indicator = c.form == "linear" and c.reference == 0
+        values[c.name] = flag if indicator else float(c.reference or 1.0) * scale
+    cov = {c.name: np.array([values.get(c.name, np.nan)]) for c in numeric}
+    params, ok = batch.batch_parameters(m, 1, cov)
+    try:
+        ref = _pk.model(drug, **values)
+    except MmmechError:
+        assert not ok[0]
+        return
+    assert ok[0]
+    for k, p in ref.parameters.items():
+        assert params[k][0] == pytest.approx(p.value, rel=1e-14, abs=0)
