@@ -517,7 +517,8 @@ def _batched(
     doses: ChunkDoses,
     threads: int,
 ) -> None:
-    """The courses of the rows with planned doses (`doses`), every linear PK drug at once
+    """The courses of the chunk's rows in `doses` (planned doses, or a patient's own doses;
+    grouped by dose days and routes), every linear PK drug at once
     (:func:`mmmech.pk.batch.grid_courses`: each row's parameters from its covariates, the modes
     of every row, the doses carried through the grid in compiled code, `threads` OpenMP
     threads): on the substep grid ``(i + 1/2) grid_h`` (when `on_grid`) made here for all rows,
