@@ -1529,7 +1529,7 @@ def simulate_cohort(
             keys = _prefill(
                 pk_cache, drugs, kin_in, mine_of, by_sim, sims, rows, kin_of, own,
                 sub_flat, fine_edges, no_pk, grid_h, n_par, on_grid,
-                chunk_doses, _exposure_threads(num_threads),
+                chunk_doses, n_par,
             )  # fmt: skip
             t1 = time.perf_counter()
             secs["pk"] += t1 - t0
