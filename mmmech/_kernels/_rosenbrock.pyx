@@ -50,8 +50,8 @@ cdef extern from "_rosenbrock_helpers.h":
                   const int32_t* nl_a2, const int32_t* fval, const double* X,
                   const double* ymax, const double* tau, const double* fr, double* v,
                   double* D) noexcept nogil
-    void mr_pow(Py_ssize_t npow, const int32_t* gsrc, const double* X, const double* gn,
-                double* pxg, double* xnb) noexcept nogil
+    void mr_pow(Py_ssize_t npow, Py_ssize_t nxn, const int32_t* gsrc, const double* X,
+                const double* gn, double* pxg, double* xnb) noexcept nogil
     void mr_hill_pow(Py_ssize_t nd, const int32_t* pow_id, const double* pxg, const double* xnb,
                      const double* B, const double* Kn, const double* w, const double* lin,
                      double* out) noexcept nogil
@@ -165,6 +165,7 @@ def openmp_enabled():
 
 cdef struct Job:
     Py_ssize_t N, E, R, K, C, M, nd, n_ops, n_rule, m, nnz, npow
+    Py_ssize_t npow_xn         # the first npow_xn groups need x^n (the rest: identity edges only)
     Py_ssize_t n_val           # E + the ops that are not literals: values per lane (v, adj)
     Py_ssize_t n_in            # constant slots (after the nd moving ones) read from `cols`
     const int32_t* pow_rep     # (npow,) a moving slot of each group sharing source and exponent
@@ -354,6 +355,7 @@ cdef Group* _group_new(const Job* job) noexcept nogil:
         g.tau[i] = 1.0
     for i in range(job.npow * LANES):
         g.gn[i] = 1.0
+        g.xnb[i] = 0.0  # never written for identity-only groups (mr_pow), never selected
     for i in range(EL):
         g.pn[i] = 1.0
         g.pB[i] = 1.0
@@ -379,7 +381,7 @@ cdef void _group_free(Group* g) noexcept nogil:
 cdef inline void _deriv(const Job* job, Group* g, const double* X, double* D) noexcept nogil:
     # mm_hill's arithmetic with x^n computed once per (source, exponent) group, written into the
     # literal slots of v
-    mr_pow(job.npow, job.pow_src, X, g.gn, g.pxg, g.xnb)
+    mr_pow(job.npow, job.npow_xn, job.pow_src, X, g.gn, g.pxg, g.xnb)
     mr_hill_pow(job.nd, job.pow_id, g.pxg, g.xnb, g.pB, g.pKn, g.pw, g.plin, g.v)
     mr_rules(job.n_rule, job.rule_nodes, job.nl_ptr, job.nl_op, job.nl_out, job.nl_a1,
              job.nl_a2, job.fval, X, g.ymax, g.tau, g.fr, g.v, D)
@@ -863,6 +865,17 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
             groups[key] = len(pow_rep)
             pow_rep.append(q)
         pow_id[q] = groups[key]
+    # groups whose every slot is the identity (lin) in every parameter set never read their x^n
+    # (mr_hill_pow selects x; mr_hill_d reads the values): numbered last, no power computed
+    ident = np.ones(len(pow_rep), dtype=bool)
+    for q in range(nd_):
+        ident[pow_id[q]] &= bool(np.all(lin[:, int(slot_edge[q])]))
+    order = np.argsort(ident, kind="stable")  # groups needing x^n first, each side in order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    pow_id = rank[pow_id].astype(np.int32) if nd_ else pow_id
+    pow_rep = [pow_rep[u] for u in order.tolist()]
+    npow_xn = int((~ident).sum())
     pow_rep_a = np.asarray(pow_rep, dtype=np.int32)
     is_lit = np.asarray(prog_op) == 0
     prog_slot = np.where(is_lit, slot_of[np.where(is_lit, prog_arg, 0)] if E else 0, prog_arg)
@@ -959,6 +972,7 @@ def course(cm, reg, cols, values, double dt, out_nodes, double rtol, double atol
     job.C, job.M = cols_a.shape[0], outn.shape[0]
     job.nd = int(moving.sum())
     job.npow = v_prep.shape[0]
+    job.npow_xn = npow_xn
     job.pow_rep = _ip(v_prep)
     job.pow_src = _ip(v_psrc)
     job.n_val = n_val

@@ -51,9 +51,9 @@ static void mr_rules(Py_ssize_t n_rule, const int32_t* MM_RESTRICT rule_nodes,
    activity pxg[u] = clip(X[gsrc[u]], 0, 1) (mm_gather_clip) and its power xnb[u] = pxg^n (mm_pow_pos:
    the operations of mm_hill, so the same bits), n = gn[u] (per lane). */
 MM_CLONES
-static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT gsrc, const double* MM_RESTRICT X,
-                   const double* MM_RESTRICT gn, double* MM_RESTRICT pxg,
-                   double* MM_RESTRICT xnb)
+static void mr_pow(Py_ssize_t npow, Py_ssize_t nxn, const int32_t* MM_RESTRICT gsrc,
+                   const double* MM_RESTRICT X, const double* MM_RESTRICT gn,
+                   double* MM_RESTRICT pxg, double* MM_RESTRICT xnb)
 {
     for (Py_ssize_t u = 0; u < npow; u++) {
         const double* xs = X + (Py_ssize_t)gsrc[u] * MM_LANES;
@@ -65,7 +65,8 @@ static void mr_pow(Py_ssize_t npow, const int32_t* MM_RESTRICT gsrc, const doubl
     }
     /* the powers in one flat loop over all groups and lanes (independent elements: the
        compiler overlaps their polynomial chains; the same operations, so the same bits) */
-    const Py_ssize_t tot = npow * MM_LANES;
+    /* only the first nxn groups: the others hold identity edges only, whose x^n is never read */
+    const Py_ssize_t tot = nxn * MM_LANES;
     for (Py_ssize_t q = 0; q < tot; q++) xnb[q] = mm_pow_pos(pxg[q], gn[q]);
 }
 
