@@ -51,7 +51,7 @@ from ._exposure import (
 from ._exposure import _shift_add as _kernel_shift_add
 from ._tumour_course import readout_course
 from .imwg import classify_many
-from .kinetics import kinetic_columns, occupancy_course
+from .kinetics import kinetic_columns, step_mean_occupancy
 from .regimen import (
     HOURS_PER_MODEL_TIME,
     KINETIC_DT_H,
@@ -113,12 +113,11 @@ def _pk_covariates(
 
 
 _DEATH = ("apoptosis", "immune_killing")
-#: patients per block of the binding-kinetics grid (bounds its memory: about 6 MB per array
-#: for 12 cycles; 128 before round 9, the same bits: each row is computed on its own, and 32
-#: measured 20-25% less CPU in the occupancy stage, shared and own PK courses alike)
+#: patients per block of the binding-kinetics grid (bounds the memory of the block's fine-grid
+#: concentrations: about 6 MB for 12 cycles; 128 before round 9, the same bits: each row is
+#: computed on its own; round 11: the occupancy course is fused with its step mean,
+#: kinetics.step_mean_occupancy, so the block holds no other fine-grid array)
 _KIN_BLOCK = 32
-#: rows per call of the binding-kinetics course within a block (its temporaries stay in cache)
-_KIN_ROWS = 4
 
 
 def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -715,17 +714,18 @@ def _step_mean(
     threads: int,
 ) -> bool:
     """Step-averaged occupancies of the columns `inst` (no binding kinetics) of the part's rows
-    `sel` into ``occ[part[sel]]`` in one pass of the compiled kernel
-    (``_occupancy.occupancy_step_mean``: the occupancy of each substep's concentration, then the
-    mean over the step's substeps in substep order, the bits of ``occupancy(...).mean(axis=2)``
-    without the gathered copy). False (nothing done) when the kernel is not built, when NumPy
-    would sum the substeps pairwise (one column and 8 substeps or more: another order), or
-    when a concentration is not finite or < 0 (the caller's path then raises its error)."""
+    `sel` into ``occ[part[sel]]`` in one pass of the compiled kernel over `conc` (rows, drugs,
+    steps * substeps) (``_occupancy.occupancy_step_mean_dt``: the occupancy of each substep's
+    concentration, then the mean over the step's substeps in substep order, the bits of
+    ``occupancy(...).mean(axis=2)`` without the gathered copy; Hill slope 1 in SIMD loops).
+    False (nothing done) when the kernel is not built, when NumPy would sum the substeps
+    pairwise (one column and 8 substeps or more: another order), or when a concentration is
+    not finite or < 0 (the caller's path then raises its error)."""
     J = len(inst)
     if not _kernels.available("_occupancy") or (J == 1 and substeps >= 8) or not sel.size:
         return False
     kern = _kernels.load("_occupancy")
-    if not hasattr(kern, "occupancy_step_mean"):  # pragma: no cover - an older build
+    if not hasattr(kern, "occupancy_step_mean_dt"):  # pragma: no cover - an older build
         return False
     ci = free_idx[inst]
     kk = np.ascontiguousarray(sim._col_K[ci], dtype=float)
@@ -734,9 +734,8 @@ def _step_mean(
         return False
     if not np.all(hh > 0):
         return False
-    P_, K = conc.shape[0], conc.shape[1]
-    bad = kern.occupancy_step_mean(
-        conc.reshape(P_, K * substeps, conc.shape[3]),
+    bad = kern.occupancy_step_mean_dt(
+        conc,
         np.ascontiguousarray(sel, dtype=np.int64),
         np.ascontiguousarray(sim._col_drug[ci], dtype=np.int64),
         kk,
@@ -779,26 +778,29 @@ def _exposure_part(
 ) -> None:
     """Concentrations and step-averaged occupancies (``occ[part]``) of the chunk rows `part`:
     every row on its own (shared courses from `cache`, filled by :func:`_prefill`; the
-    patients' own by FFT per row), so any split of the chunk gives the same arrays."""
+    patients' own by FFT per row), so any split of the chunk gives the same arrays. The
+    concentrations are laid out drug by drug, ``conc[row, drug, step * substeps + u]``, so each
+    course is one contiguous copy."""
     D = len(drugs)
     P_ = part.size
-    conc = np.zeros((P_, K, substeps, D))
+    T = K * substeps
+    # every (row, drug) is filled below: a shared course or the patient's own
+    conc = np.empty((P_, D, T))
     for k, r in enumerate(part.tolist()):
         ev, cov = kin_in[r]
         for j, d in enumerate(drugs):
             if d not in mine_of[r]:
-                c = _shared_course(
+                conc[k, j] = _shared_course(
                     cache,
                     keys[("sub", r, d)],
                     lambda d=d, ev=ev, cov=cov: _conc_matrix(d, ev, sub_flat, no_pk, cov, []),
-                )
-                conc[k, :, :, j] = c.reshape(K, substeps)
+                ).reshape(T)
     pos = {r: k for k, r in enumerate(part.tolist())}
     for d, rr_all in own.items():
         rr = [r for r in rr_all if r in pos]
         if not rr:
             continue
-        conc[[pos[r] for r in rr], :, :, drugs.index(d)] = _own_sub(
+        conc[[pos[r] for r in rr], drugs.index(d)] = _own_sub(
             d,
             [kin_in[r][0] for r in rr],
             [kin_in[r][1] for r in rr],
@@ -807,9 +809,9 @@ def _exposure_part(
             grid_h,
             no_pk,
             notes,
-        ).reshape(len(rr), K, substeps)
+        ).reshape(len(rr), T)
     for d, f in exp_sc.items():
-        conc[:, :, :, drugs.index(d)] *= f
+        conc[:, drugs.index(d)] *= f
     by_sim: dict[int, list[int]] = {}
     for k, r in enumerate(part.tolist()):
         by_sim.setdefault(id(sims[rows[r]]), []).append(k)
@@ -828,7 +830,8 @@ def _exposure_part(
             ci = free_idx[inst]
             whole = sel.size == P_  # one simulator for the part: no copy of its rows
             src = conc if whole else conc[sel]
-            c = np.ascontiguousarray(src.reshape(-1, D)[:, sim._col_drug[ci]])
+            # (rows, drugs, T) -> (rows * T, drugs): the occupancy's layout
+            c = np.ascontiguousarray(np.swapaxes(src, 1, 2).reshape(-1, D)[:, sim._col_drug[ci]])
             o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=occ_threads)
             o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
             dest: Any = part[sel]
@@ -838,32 +841,28 @@ def _exposure_part(
                 occ[dest, :, j] = o[:, :, i_]
         kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
         # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
-        # intervals, so a whole chunk's arrays would take several GB
+        # intervals, so a whole chunk's concentrations would take several GB; the occupancy
+        # course is averaged over each step as it runs (step_mean_occupancy: every column of
+        # the drug in one compiled pass over the block's rows, in `occ_threads` threads),
+        # so no fine-grid occupancy array is made
         for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
             blk = part[sel[a : a + _KIN_BLOCK]]
             for d in kin_drugs:
                 fine = _fine_rows(
                     cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk, keys
                 )
-                if d in exp_sc:
-                    fine = fine * exp_sc[d]
-                for j, kc in kin:
-                    if kc.drug != d:
-                        continue
-                    # a few rows at a time: the course's elementwise temporaries of a whole
-                    # block (25 MB each) stream through memory; a few rows' stay in the cache
-                    # (each element is computed alone, so the same bits)
-                    for b0 in range(0, blk.size, _KIN_ROWS):
-                        _, mean = occupancy_course(
-                            fine[b0 : b0 + _KIN_ROWS],
-                            step_hours / nf,
-                            kc.K,
-                            kc.kinetics.half_life_h,
-                            kc.hill,
-                            kinetics=kc.kinetics,
-                        )
-                        sub = blk[b0 : b0 + _KIN_ROWS]
-                        occ[sub, :, j] = mean.reshape(sub.size, K, nf).mean(axis=2)
+                cols_d = [(j, kc) for j, kc in kin if kc.drug == d]
+                step_mean_occupancy(
+                    fine,
+                    step_hours / nf,
+                    nf,
+                    [kc for _, kc in cols_d],
+                    occ,
+                    blk,
+                    [j for j, _ in cols_d],
+                    scale=exp_sc.get(d, 1.0),
+                    num_threads=occ_threads,
+                )
         if eff_sc:
             cdrug = sim._col_drug[free_idx]
             rows_g = part[sel]

@@ -114,5 +114,4 @@ def test_cohort_equals_former_exposure_path(monkeypatch, own_pk):
     new = simulate_cohort("vrd", BODIES, **kw)
     monkeypatch.setattr(cohort, "_step_mean", lambda *a, **k: False)
     monkeypatch.setattr(cohort, "_KIN_BLOCK", 128)  # the former block of patients
-    monkeypatch.setattr(cohort, "_KIN_ROWS", 128)
     assert_same_cohort(new, simulate_cohort("vrd", BODIES, **kw))
