@@ -1238,11 +1238,14 @@ def simulate_cohort(
         OpenMP threads of the network kernel (0: OpenMP's default).
     exposure_threads : int
         Threads for the exposure stage (PK courses, occupancies, binding kinetics): 1 (the
-        default) runs it serially; N > 1 runs N contiguous parts of each chunk in threads; 0
-        as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable cores). The results
-        are the same bit for bit. Measured (round 8): the stage is bound by the GIL and the
-        allocator (NumPy calls on one patient's course at a time), so 2 threads gave no wall
-        gain on the 2-core machine and cost 30-40% more CPU; hence off by default.
+        default) makes the PK courses serially and runs the occupancies and binding kinetics
+        in `num_threads` contiguous parts of each chunk in threads (as many as OpenMP would
+        use for 0; their compiled kernels release the GIL, round 11); N > 1 runs the whole
+        stage in N parts; 0 as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable
+        cores). The results are the same bit for bit. Measured (round 8): the PK courses are
+        bound by the GIL and the allocator (NumPy calls on one patient's course at a time), so
+        2 threads gave no wall gain on the 2-core machine and cost 30-40% more CPU; hence 1 by
+        default.
     chunk : int
         Patients integrated per batch (bounds memory; 2,000 patients of VRd over 12 cycles
         take about 0.3 GB for their concentrations).
@@ -1417,6 +1420,12 @@ def simulate_cohort(
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
     # threads for the exposure stage (PK courses, occupancies, binding kinetics)
     n_par = _exposure_threads(exposure_threads)
+    # the occupancies and binding kinetics (round 11): with the default `exposure_threads`
+    # (1) in `num_threads` parts; their compiled kernels release the GIL, so one part's
+    # kernels run while another part's Python fills its buffers (measured 2,000 VRd patients,
+    # 2 threads, load 3.4-3.7: 0.7-1.2 s wall against 1.7-2.2 s with one part and 2-thread
+    # kernels, whose short parallel regions wait for a descheduled thread on a busy machine)
+    n_occ = n_par if exposure_threads != 1 else _exposure_threads(num_threads)
     dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
     # the substep times are the grid (i + 0.5) * grid_h (checked once, not per course)
@@ -1551,15 +1560,15 @@ def simulate_cohort(
             secs["pk"] += t1 - t0
             occ = np.empty((Rc, K, free_idx.size))
             # per-patient courses and occupancies, each row on its own (bit for bit the same
-            # for any split), in `n_par` threads over contiguous parts of the chunk
-            parts = [p for p in np.array_split(np.arange(Rc), min(n_par, Rc)) if p.size]
+            # for any split), in `n_occ` threads over contiguous parts of the chunk
+            parts = [p for p in np.array_split(np.arange(Rc), min(n_occ, Rc)) if p.size]
             part_notes: list[list[str]] = [[] for _ in parts]
 
             common = (
                 kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
                 eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
                 float(step_hours),
-                # the occupancy kernel's threads: one per part when the parts run in threads
+                # the occupancy kernels' threads: one per part when the parts run in threads
                 1 if len(parts) > 1 else num_threads,
             )  # fmt: skip
             if len(parts) > 1:
