@@ -26,7 +26,9 @@ capture and resynthesis, which need not equal the steady-state model's potency c
 With the concentration held constant over an interval of length ``dt`` the solution is exact:
 ``theta(t + dt) = eq + (theta(t) - eq) exp(-k_off (1 + u) dt)``, and its mean over the interval
 is ``eq + (theta(t) - eq) (1 - exp(-x)) / x`` with ``x = k_off (1 + u) dt``.
-:func:`occupancy_course` applies that per interval (vectorised over a batch);
+:func:`occupancy_course` applies that per interval (vectorised over a batch; the reference);
+:func:`step_mean_occupancy` gives the course's means over steps of several intervals without
+the fine-grid array (a compiled kernel over many rows, the cohort's path, within 1e-12 of it);
 :func:`interval_means` gives exact interval-mean concentrations of a linear PK model (the
 difference of its analytic cumulative AUC), so short-lived exposures (carfilzomib) are not
 missed by point sampling.
