@@ -185,3 +185,17 @@ def test_cohort_equals_former_binding_kinetics(monkeypatch, regimen):
         x, y = getattr(new, name), getattr(old, name)
         assert np.abs(x - y).max() <= 1e-12 * np.abs(y).max(), name
     assert new.notes == old.notes
+
+
+def test_occupancy_parts_in_threads_change_nothing(monkeypatch):
+    """Round 11: with the default exposure_threads the occupancies and binding kinetics run in
+    `num_threads` parts of the chunk in threads (single-threaded kernels per part); the
+    cohort is bit for bit the one of a single part with 2-thread kernels, and of blocks of
+    one row (every row is computed on its own)."""
+    kw = {"cycles": 1, "step_hours": 4, "num_threads": 2}
+    parts = simulate_cohort("vrd", BODIES, **kw)
+    monkeypatch.setattr(cohort, "_exposure_threads", lambda n: 1)  # one part
+    assert_same_cohort(parts, simulate_cohort("vrd", BODIES, **kw))
+    monkeypatch.setattr(cohort, "_OCC_BLOCK", 1)
+    monkeypatch.setattr(cohort, "_KIN_BLOCK", 1)
+    assert_same_cohort(parts, simulate_cohort("vrd", BODIES, **kw))
