@@ -1240,7 +1240,8 @@ def simulate_cohort(
         Threads for the exposure stage (PK courses, occupancies, binding kinetics): 1 (the
         default) makes the PK courses serially and runs the occupancies and binding kinetics
         in `num_threads` contiguous parts of each chunk in threads (as many as OpenMP would
-        use for 0; their compiled kernels release the GIL, round 11); N > 1 runs the whole
+        use for 0; their compiled kernels release the GIL, round 11) when no network kernel
+        runs beside them (`pipeline`), else in this thread; N > 1 runs the whole
         stage in N parts; 0 as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable
         cores). The results are the same bit for bit. Measured (round 8): the PK courses are
         bound by the GIL and the allocator (NumPy calls on one patient's course at a time), so
@@ -1421,7 +1422,8 @@ def simulate_cohort(
     # threads for the exposure stage (PK courses, occupancies, binding kinetics)
     n_par = _exposure_threads(exposure_threads)
     # the occupancies and binding kinetics (round 11): with the default `exposure_threads`
-    # (1) in `num_threads` parts; their compiled kernels release the GIL, so one part's
+    # (1) in `num_threads` parts when no network kernel runs beside them (the first chunk of
+    # a pipeline, or no pipeline); their compiled kernels release the GIL, so one part's
     # kernels run while another part's Python fills its buffers (measured 2,000 VRd patients,
     # 2 threads, load 3.4-3.7: 0.7-1.2 s wall against 1.7-2.2 s with one part and 2-thread
     # kernels, whose short parallel regions wait for a descheduled thread on a busy machine)
@@ -1526,6 +1528,8 @@ def simulate_cohort(
             s_value: np.ndarray = s_value,
             ss: Any = ss,
             cols: np.ndarray = cols,
+            *,
+            overlap: bool = False,
         ) -> dict[str, Any]:
             nonlocal first, notes
             rows = np.asarray(members[lo : lo + chunk])
@@ -1560,16 +1564,21 @@ def simulate_cohort(
             secs["pk"] += t1 - t0
             occ = np.empty((Rc, K, free_idx.size))
             # per-patient courses and occupancies, each row on its own (bit for bit the same
-            # for any split), in `n_occ` threads over contiguous parts of the chunk
-            parts = [p for p in np.array_split(np.arange(Rc), min(n_occ, Rc)) if p.size]
+            # for any split), in `n_occ` threads over contiguous parts of the chunk; while the
+            # pipeline's network kernel holds the cores (`overlap`), with the default
+            # `exposure_threads` in this thread only, kernels single-threaded (more threads
+            # would only contend with the kernel's)
+            n_parts = 1 if overlap and exposure_threads == 1 else n_occ
+            parts = [p for p in np.array_split(np.arange(Rc), min(n_parts, Rc)) if p.size]
             part_notes: list[list[str]] = [[] for _ in parts]
 
             common = (
                 kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
                 eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
                 float(step_hours),
-                # the occupancy kernels' threads: one per part when the parts run in threads
-                1 if len(parts) > 1 else num_threads,
+                # the occupancy kernels' threads: one per part when the parts run in threads,
+                # one beside the network kernel
+                1 if len(parts) > 1 or overlap else num_threads,
             )  # fmt: skip
             if len(parts) > 1:
                 with ThreadPoolExecutor(len(parts)) as pool:
@@ -1675,7 +1684,8 @@ def simulate_cohort(
             with ThreadPoolExecutor(1) as pool:
                 pending: tuple[dict[str, Any], Any] | None = None
                 for lo in starts:
-                    job = exposure_stage(lo)  # while the kernel integrates the previous chunk
+                    # while the kernel integrates the previous chunk
+                    job = exposure_stage(lo, overlap=pending is not None)
                     if pending is not None:
                         prev, fut = pending
                         res = fut.result()
