@@ -22,3 +22,28 @@ def occupancy_step_mean(
     substeps: int,
     num_threads: int = 1,
 ) -> int: ...
+def binding_step_mean(
+    fine: NDArray[np.float64],
+    scale: float,
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    k_off: NDArray[np.float64],
+    dt: float,
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    nf: int,
+    num_threads: int = 1,
+) -> int: ...
+def occupancy_step_mean_dt(
+    conc: NDArray[np.float64],
+    sel: NDArray[np.int64],
+    cdrug: NDArray[np.int64],
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    substeps: int,
+    num_threads: int = 1,
+) -> int: ...

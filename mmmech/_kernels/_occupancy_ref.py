@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["occupancy", "occupancy_step_mean"]
+from . import _rosenbrock_ref
+
+__all__ = ["occupancy", "occupancy_step_mean", "occupancy_step_mean_dt", "binding_step_mean"]
 
 _TINY = np.finfo(np.float64).tiny
 _HUGE = np.finfo(np.float64).max
@@ -84,4 +86,59 @@ def occupancy_step_mean(
         acc = acc + o[:, :, u, :]
     for j, oc in enumerate(np.asarray(ocol).tolist()):
         out[np.asarray(dest), :, oc] = acc[:, :, j] / S
+    return bad
+
+
+def occupancy_step_mean_dt(
+    conc: NDArray[np.float64],
+    sel: NDArray[np.int64],
+    cdrug: NDArray[np.int64],
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    substeps: int,
+    num_threads: int = 1,
+) -> int:
+    """:func:`occupancy_step_mean` of concentrations laid out drug by drug,
+    ``conc[p, d, t]`` (the same result)."""
+    return occupancy_step_mean(
+        np.ascontiguousarray(np.swapaxes(np.asarray(conc), 1, 2)),
+        sel, cdrug, k, h, out, dest, ocol, substeps, num_threads,
+    )  # fmt: skip
+
+
+def binding_step_mean(
+    fine: NDArray[np.float64],
+    scale: float,
+    k: NDArray[np.float64],
+    h: NDArray[np.float64],
+    k_off: NDArray[np.float64],
+    dt: float,
+    out: NDArray[np.float64],
+    dest: NDArray[np.int64],
+    ocol: NDArray[np.int64],
+    nf: int,
+    num_threads: int = 1,
+) -> int:
+    """Binding kinetics from occupancy 0 on the fine grid, averaged over each step: for each
+    column j the elementwise terms of :func:`mmmech.dynamics.kinetics.occupancy_course` on
+    ``c = fine * scale`` (``u = (max(c, 0) / k[j])**h[j]``, ``eq = u / (1 + u)``,
+    ``x = k_off[j] (1 + u) dt``, decay ``exp(-x)``, mean weight ``-expm1(-x) / x``), the
+    interval recursion (``_rosenbrock_ref.relax_course``), then ``out[dest, :, ocol[j]]`` =
+    the interval means' ``.mean`` over each step's `nf` intervals. Returns the number of
+    concentrations that are NaN or +inf (the output is not to be used then). `num_threads`
+    is ignored."""
+    c = np.asarray(fine, dtype=np.float64) * float(scale)
+    n, T = c.shape
+    bad = int(np.count_nonzero(~(c <= _HUGE)))
+    dest = np.asarray(dest)
+    for j, oc in enumerate(np.asarray(ocol).tolist()):
+        with np.errstate(all="ignore"):
+            u = (np.maximum(c, 0.0) / float(k[j])) ** float(h[j])
+            eq = u / (1.0 + u)
+            x = float(k_off[j]) * (1.0 + u) * float(dt)
+            _, mean = _rosenbrock_ref.relax_course(eq, np.exp(-x), -np.expm1(-x) / x, np.zeros(n))
+        out[dest, :, oc] = mean.reshape(n, T // int(nf), int(nf)).mean(axis=2)
     return bad

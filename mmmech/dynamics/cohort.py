@@ -51,7 +51,7 @@ from ._exposure import (
 from ._exposure import _shift_add as _kernel_shift_add
 from ._tumour_course import readout_course
 from .imwg import classify_many
-from .kinetics import kinetic_columns, occupancy_course
+from .kinetics import kinetic_columns, step_mean_occupancy
 from .regimen import (
     HOURS_PER_MODEL_TIME,
     KINETIC_DT_H,
@@ -113,12 +113,15 @@ def _pk_covariates(
 
 
 _DEATH = ("apoptosis", "immune_killing")
-#: patients per block of the binding-kinetics grid (bounds its memory: about 6 MB per array
-#: for 12 cycles; 128 before round 9, the same bits: each row is computed on its own, and 32
-#: measured 20-25% less CPU in the occupancy stage, shared and own PK courses alike)
+#: patients per block of the binding-kinetics grid (bounds the memory of the block's fine-grid
+#: concentrations: about 6 MB for 12 cycles; 128 before round 9, the same bits: each row is
+#: computed on its own; round 11: the occupancy course is fused with its step mean,
+#: kinetics.step_mean_occupancy, so the block holds no other fine-grid array)
 _KIN_BLOCK = 32
-#: rows per call of the binding-kinetics course within a block (its temporaries stay in cache)
-_KIN_ROWS = 4
+#: patients per block of the step-averaged occupancies without binding kinetics (round 11: a
+#: reused buffer of their concentrations, 4.6 MB for 12 cycles of 3 drugs, instead of an array
+#: of the whole part, 290 MB for 2,000 patients, paged in afresh for every chunk)
+_OCC_BLOCK = 32
 
 
 def _distinct_rows(spec: np.ndarray, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -715,17 +718,18 @@ def _step_mean(
     threads: int,
 ) -> bool:
     """Step-averaged occupancies of the columns `inst` (no binding kinetics) of the part's rows
-    `sel` into ``occ[part[sel]]`` in one pass of the compiled kernel
-    (``_occupancy.occupancy_step_mean``: the occupancy of each substep's concentration, then the
-    mean over the step's substeps in substep order, the bits of ``occupancy(...).mean(axis=2)``
-    without the gathered copy). False (nothing done) when the kernel is not built, when NumPy
-    would sum the substeps pairwise (one column and 8 substeps or more: another order), or
-    when a concentration is not finite or < 0 (the caller's path then raises its error)."""
+    `sel` into ``occ[part[sel]]`` in one pass of the compiled kernel over `conc` (rows, drugs,
+    steps * substeps) (``_occupancy.occupancy_step_mean_dt``: the occupancy of each substep's
+    concentration, then the mean over the step's substeps in substep order, the bits of
+    ``occupancy(...).mean(axis=2)`` without the gathered copy; Hill slope 1 in SIMD loops).
+    False (nothing done) when the kernel is not built, when NumPy would sum the substeps
+    pairwise (one column and 8 substeps or more: another order), or when a concentration is
+    not finite or < 0 (the caller's path then raises its error)."""
     J = len(inst)
     if not _kernels.available("_occupancy") or (J == 1 and substeps >= 8) or not sel.size:
         return False
     kern = _kernels.load("_occupancy")
-    if not hasattr(kern, "occupancy_step_mean"):  # pragma: no cover - an older build
+    if not hasattr(kern, "occupancy_step_mean_dt"):  # pragma: no cover - an older build
         return False
     ci = free_idx[inst]
     kk = np.ascontiguousarray(sim._col_K[ci], dtype=float)
@@ -734,9 +738,8 @@ def _step_mean(
         return False
     if not np.all(hh > 0):
         return False
-    P_, K = conc.shape[0], conc.shape[1]
-    bad = kern.occupancy_step_mean(
-        conc.reshape(P_, K * substeps, conc.shape[3]),
+    bad = kern.occupancy_step_mean_dt(
+        conc,
         np.ascontiguousarray(sel, dtype=np.int64),
         np.ascontiguousarray(sim._col_drug[ci], dtype=np.int64),
         kk,
@@ -779,26 +782,20 @@ def _exposure_part(
 ) -> None:
     """Concentrations and step-averaged occupancies (``occ[part]``) of the chunk rows `part`:
     every row on its own (shared courses from `cache`, filled by :func:`_prefill`; the
-    patients' own by FFT per row), so any split of the chunk gives the same arrays."""
+    patients' own by FFT per row), so any split of the chunk gives the same arrays. The
+    concentrations of the columns without binding kinetics go through a buffer of
+    :data:`_OCC_BLOCK` rows laid out drug by drug, ``buf[row, drug, step * substeps + u]`` (each
+    course one contiguous copy; no array of the whole part)."""
     D = len(drugs)
-    P_ = part.size
-    conc = np.zeros((P_, K, substeps, D))
-    for k, r in enumerate(part.tolist()):
-        ev, cov = kin_in[r]
-        for j, d in enumerate(drugs):
-            if d not in mine_of[r]:
-                c = _shared_course(
-                    cache,
-                    keys[("sub", r, d)],
-                    lambda d=d, ev=ev, cov=cov: _conc_matrix(d, ev, sub_flat, no_pk, cov, []),
-                )
-                conc[k, :, :, j] = c.reshape(K, substeps)
+    T = K * substeps
     pos = {r: k for k, r in enumerate(part.tolist())}
+    # the patients' own courses (FFT per row; their notes in drug order, as before)
+    own_c: dict[tuple[int, int], np.ndarray] = {}
     for d, rr_all in own.items():
         rr = [r for r in rr_all if r in pos]
         if not rr:
             continue
-        conc[[pos[r] for r in rr], :, :, drugs.index(d)] = _own_sub(
+        got = _own_sub(
             d,
             [kin_in[r][0] for r in rr],
             [kin_in[r][1] for r in rr],
@@ -807,12 +804,34 @@ def _exposure_part(
             grid_h,
             no_pk,
             notes,
-        ).reshape(len(rr), K, substeps)
-    for d, f in exp_sc.items():
-        conc[:, :, :, drugs.index(d)] *= f
+        ).reshape(len(rr), T)
+        for i_, r in enumerate(rr):
+            own_c[(pos[r], drugs.index(d))] = got[i_]
+    scale_d = [(drugs.index(d), f) for d, f in exp_sc.items()]
+
+    def fill(buf: np.ndarray, ks: np.ndarray) -> np.ndarray:
+        """The concentrations of the part's rows `ks` in ``buf[: ks.size]`` (returned)."""
+        for b, k in enumerate(ks.tolist()):
+            r = int(part[k])
+            ev, cov = kin_in[r]
+            for j, d in enumerate(drugs):
+                if d in mine_of[r]:
+                    buf[b, j] = own_c[(k, j)]
+                else:
+                    buf[b, j] = _shared_course(
+                        cache,
+                        keys[("sub", r, d)],
+                        lambda d=d, ev=ev, cov=cov: _conc_matrix(d, ev, sub_flat, no_pk, cov, []),
+                    ).reshape(T)
+        out = buf[: ks.size]
+        for j, f in scale_d:
+            out[:, j] *= f
+        return out
+
     by_sim: dict[int, list[int]] = {}
     for k, r in enumerate(part.tolist()):
         by_sim.setdefault(id(sims[rows[r]]), []).append(k)
+    buf = np.empty((min(_OCC_BLOCK, part.size), D, T))
     for kk in by_sim.values():
         sim = sims[rows[part[kk[0]]]]
         sel = np.asarray(kk)
@@ -820,50 +839,47 @@ def _exposure_part(
         kin_j = {j for j, _ in kin}
         # occupancy of the drug-target columns without binding kinetics (those are the
         # interval recursion's below), averaged over each step's substeps, as
-        # Simulator.occupancy computes it column by column
+        # Simulator.occupancy computes it column by column; a block of rows at a time
         inst = [j for j in range(free_idx.size) if j not in kin_j]
-        if inst and not _step_mean(
-            conc, sel, part, sim, free_idx, inst, occ, substeps, occ_threads
-        ):
+        for a in range(0, sel.size if inst else 0, _OCC_BLOCK):
+            ks = sel[a : a + _OCC_BLOCK]
+            blk = fill(buf, ks)
+            dest = part[ks]
+            if _step_mean(
+                blk, np.arange(ks.size), dest, sim, free_idx, inst, occ, substeps, occ_threads
+            ):
+                continue
             ci = free_idx[inst]
-            whole = sel.size == P_  # one simulator for the part: no copy of its rows
-            src = conc if whole else conc[sel]
-            c = np.ascontiguousarray(src.reshape(-1, D)[:, sim._col_drug[ci]])
+            # (rows, drugs, T) -> (rows * T, drugs): the occupancy's layout
+            c = np.ascontiguousarray(np.swapaxes(blk, 1, 2).reshape(-1, D)[:, sim._col_drug[ci]])
             o = occupancy(c, sim._col_K[ci], sim._col_h[ci], num_threads=occ_threads)
-            o = o.reshape(sel.size, K, substeps, len(inst)).mean(axis=2)
-            dest: Any = part[sel]
-            if whole and P_ and dest[-1] - dest[0] == P_ - 1:
-                dest = slice(int(dest[0]), int(dest[-1]) + 1)  # contiguous rows: no scatter
+            o = o.reshape(ks.size, K, substeps, len(inst)).mean(axis=2)
             for i_, j in enumerate(inst):
                 occ[dest, :, j] = o[:, :, i_]
         kin_drugs = list(dict.fromkeys(kc.drug for _, kc in kin))
         # binding kinetics in blocks of patients: the 15-min grid of 12 cycles is 24,192
-        # intervals, so a whole chunk's arrays would take several GB
+        # intervals, so a whole chunk's concentrations would take several GB; the occupancy
+        # course is averaged over each step as it runs (step_mean_occupancy: every column of
+        # the drug in one compiled pass over the block's rows, in `occ_threads` threads),
+        # so no fine-grid occupancy array is made
         for a in range(0, sel.size if kin else 0, _KIN_BLOCK):
             blk = part[sel[a : a + _KIN_BLOCK]]
             for d in kin_drugs:
                 fine = _fine_rows(
                     cache, d, blk, kin_in, own.get(d, []), own_etas, rows, fine_edges, no_pk, keys
                 )
-                if d in exp_sc:
-                    fine = fine * exp_sc[d]
-                for j, kc in kin:
-                    if kc.drug != d:
-                        continue
-                    # a few rows at a time: the course's elementwise temporaries of a whole
-                    # block (25 MB each) stream through memory; a few rows' stay in the cache
-                    # (each element is computed alone, so the same bits)
-                    for b0 in range(0, blk.size, _KIN_ROWS):
-                        _, mean = occupancy_course(
-                            fine[b0 : b0 + _KIN_ROWS],
-                            step_hours / nf,
-                            kc.K,
-                            kc.kinetics.half_life_h,
-                            kc.hill,
-                            kinetics=kc.kinetics,
-                        )
-                        sub = blk[b0 : b0 + _KIN_ROWS]
-                        occ[sub, :, j] = mean.reshape(sub.size, K, nf).mean(axis=2)
+                cols_d = [(j, kc) for j, kc in kin if kc.drug == d]
+                step_mean_occupancy(
+                    fine,
+                    step_hours / nf,
+                    nf,
+                    [kc for _, kc in cols_d],
+                    occ,
+                    blk,
+                    [j for j, _ in cols_d],
+                    scale=exp_sc.get(d, 1.0),
+                    num_threads=occ_threads,
+                )
         if eff_sc:
             cdrug = sim._col_drug[free_idx]
             rows_g = part[sel]
@@ -1222,11 +1238,15 @@ def simulate_cohort(
         OpenMP threads of the network kernel (0: OpenMP's default).
     exposure_threads : int
         Threads for the exposure stage (PK courses, occupancies, binding kinetics): 1 (the
-        default) runs it serially; N > 1 runs N contiguous parts of each chunk in threads; 0
-        as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable cores). The results
-        are the same bit for bit. Measured (round 8): the stage is bound by the GIL and the
-        allocator (NumPy calls on one patient's course at a time), so 2 threads gave no wall
-        gain on the 2-core machine and cost 30-40% more CPU; hence off by default.
+        default) makes the PK courses serially and runs the occupancies and binding kinetics
+        in `num_threads` contiguous parts of each chunk in threads (as many as OpenMP would
+        use for 0; their compiled kernels release the GIL, round 11) when no network kernel
+        runs beside them (`pipeline`), else in this thread; N > 1 runs the whole
+        stage in N parts; 0 as many as OpenMP would use (``OMP_NUM_THREADS``, else the usable
+        cores). The results are the same bit for bit. Measured (round 8): the PK courses are
+        bound by the GIL and the allocator (NumPy calls on one patient's course at a time), so
+        2 threads gave no wall gain on the 2-core machine and cost 30-40% more CPU; hence 1 by
+        default.
     chunk : int
         Patients integrated per batch (bounds memory; 2,000 patients of VRd over 12 cycles
         take about 0.3 GB for their concentrations).
@@ -1401,6 +1421,13 @@ def simulate_cohort(
     pk_cache: dict[Any, tuple[float, np.ndarray]] = {}
     # threads for the exposure stage (PK courses, occupancies, binding kinetics)
     n_par = _exposure_threads(exposure_threads)
+    # the occupancies and binding kinetics (round 11): with the default `exposure_threads`
+    # (1) in `num_threads` parts when no network kernel runs beside them (the first chunk of
+    # a pipeline, or no pipeline); their compiled kernels release the GIL, so one part's
+    # kernels run while another part's Python fills its buffers (measured 2,000 VRd patients,
+    # 2 threads, load 3.4-3.7: 0.7-1.2 s wall against 1.7-2.2 s with one part and 2-thread
+    # kernels, whose short parallel regions wait for a descheduled thread on a busy machine)
+    n_occ = n_par if exposure_threads != 1 else _exposure_threads(num_threads)
     dose_plans: dict[Any, list[tuple[Any, ...]]] = {}  # the regimen expanded once, not per body
     grid_h = float(step_hours) / substeps
     # the substep times are the grid (i + 0.5) * grid_h (checked once, not per course)
@@ -1501,6 +1528,8 @@ def simulate_cohort(
             s_value: np.ndarray = s_value,
             ss: Any = ss,
             cols: np.ndarray = cols,
+            *,
+            overlap: bool = False,
         ) -> dict[str, Any]:
             nonlocal first, notes
             rows = np.asarray(members[lo : lo + chunk])
@@ -1535,16 +1564,21 @@ def simulate_cohort(
             secs["pk"] += t1 - t0
             occ = np.empty((Rc, K, free_idx.size))
             # per-patient courses and occupancies, each row on its own (bit for bit the same
-            # for any split), in `n_par` threads over contiguous parts of the chunk
-            parts = [p for p in np.array_split(np.arange(Rc), min(n_par, Rc)) if p.size]
+            # for any split), in `n_occ` threads over contiguous parts of the chunk; while the
+            # pipeline's network kernel holds the cores (`overlap`), with the default
+            # `exposure_threads` in this thread only, kernels single-threaded (more threads
+            # would only contend with the kernel's)
+            n_parts = 1 if overlap and exposure_threads == 1 else n_occ
+            parts = [p for p in np.array_split(np.arange(Rc), min(n_parts, Rc)) if p.size]
             part_notes: list[list[str]] = [[] for _ in parts]
 
             common = (
                 kin_in, mine_of, own, own_etas, rows, sims, kin_of, pk_cache, drugs, exp_sc,
                 eff_sc, free_idx, sub_flat, fine_edges, grid_h, no_pk, K, substeps, nf,
                 float(step_hours),
-                # the occupancy kernel's threads: one per part when the parts run in threads
-                1 if len(parts) > 1 else num_threads,
+                # the occupancy kernels' threads: one per part when the parts run in threads,
+                # one beside the network kernel
+                1 if len(parts) > 1 or overlap else num_threads,
             )  # fmt: skip
             if len(parts) > 1:
                 with ThreadPoolExecutor(len(parts)) as pool:
@@ -1650,7 +1684,8 @@ def simulate_cohort(
             with ThreadPoolExecutor(1) as pool:
                 pending: tuple[dict[str, Any], Any] | None = None
                 for lo in starts:
-                    job = exposure_stage(lo)  # while the kernel integrates the previous chunk
+                    # while the kernel integrates the previous chunk
+                    job = exposure_stage(lo, overlap=pending is not None)
                     if pending is not None:
                         prev, fut = pending
                         res = fut.result()
