@@ -32,7 +32,8 @@ Reports seconds, seconds per patient, the per-patient ratio, threads and the 1-m
 average read before each run; writes JSON to ``benchmarks/results/regimen.json``. Nothing here
 is a test: no timing is asserted.
 
-Run: ``python benchmarks/bench_regimen.py [--quick | --smoke] [--json-out FILE]``.
+Run: ``python benchmarks/bench_regimen.py [--quick | --smoke | --target] [--json-out FILE]``
+(``--target``: issue 16's 10,000 patients x 12 cycles on 2 threads alone, every cycle run).
 """
 
 import argparse
@@ -358,7 +359,24 @@ def main(argv=None):
         default=ANCHOR_METHOD,
         help="the anchor's solve_ivp method (BDF and Radau with the Jacobian's sparsity)",
     )
+    ap.add_argument(
+        "--target",
+        action="store_true",
+        help="issue 16's target alone: 10,000 patients x 12 cycles on 2 threads, every cycle run "
+        "(wall, CPU, stage seconds, load); no anchor, no JSON",
+    )
     args = ap.parse_args(argv)
+    if args.target:
+        cpu = time.process_time()
+        _, row = run_cohort(10000, 12, 2)
+        row["cpu_seconds"] = round(time.process_time() - cpu, 2)
+        print(
+            f"[target] 10,000 VRd patients x 12 cycles, 2 threads: {row['seconds']:.1f} s wall "
+            f"(target 60 s), {row['cpu_seconds']:.1f} s CPU, load {row['load_before']} -> "
+            f"{row['load_after']}; stages {row['stage_seconds']}; all ok {row['all_ok']}; "
+            f"best responses {row['best_response_counts']}"
+        )
+        return row
     anchor_method = args.anchor_method
     from mmmech import _kernels
 
