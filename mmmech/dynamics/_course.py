@@ -111,6 +111,21 @@ def _closure(start: np.ndarray, free: np.ndarray, adj: np.ndarray) -> np.ndarray
     return seen_u[inv]
 
 
+def _literal_graph(cm: Any) -> tuple[np.ndarray, ...]:
+    """The rules' literal graph of a compiled model, as :func:`_frozen` and :func:`_frozen_ref`
+    read it: ``(has_rule (N,), literal ops, each op's owner node, edge sources, op arguments,
+    adj (N, N))`` with ``adj[a, b] = 1`` when node b's rule reads node a."""
+    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
+    args = np.asarray(cm.prog_arg, dtype=np.int64)
+    src = np.asarray(cm.edge_src, dtype=np.int64)
+    N = ptr.size - 1
+    lit = np.nonzero(np.asarray(cm.prog_op) == 0)[0]
+    owner = np.repeat(np.arange(N), np.diff(ptr))
+    adj = np.zeros((N, N))
+    adj[src[args[lit]], owner[lit]] = 1.0
+    return np.diff(ptr) > 0, lit, owner, src, args, adj
+
+
 def _frozen(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
     """Rule nodes whose activity cannot change in the course, per regimen (R, N) bool: not
     reached from the held inputs `cols` nor from a rule node off its fixed point (``|dy/dt| >
@@ -125,18 +140,9 @@ def _frozen(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
     the regimen's parameters: they are computed once per distinct such row (a cohort's
     patients mostly share them) instead of for every node of every regimen (round 11).
     """
-    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
-    ops = np.asarray(cm.prog_op)
-    args = np.asarray(cm.prog_arg, dtype=np.int64)
-    src = np.asarray(cm.edge_src, dtype=np.int64)
-    N = ptr.size - 1
-    has_rule = np.diff(ptr) > 0
+    has_rule, lit, owner, src, args, adj = _literal_graph(cm)
     fixed = reg.fixed_mask.astype(bool)
     free = has_rule[None, :] & ~fixed
-    lit = np.nonzero(ops == 0)[0]
-    owner = np.repeat(np.arange(N), np.diff(ptr))
-    adj = np.zeros((N, N))
-    adj[src[args[lit]], owner[lit]] = 1.0
     start = np.zeros_like(free)
     start[:, np.asarray(cols, dtype=np.int64)] = True
     reach = _closure(start, free, adj)
@@ -177,22 +183,14 @@ def _frozen_ref(cm: Any, reg: Any, cols: np.ndarray, atol: float) -> np.ndarray:
     FREEZE_RATE * atol`` at the start) along the rules' literals through the regimen's free
     nodes. Each regimen's row depends on that regimen alone (results do not depend on the
     batch)."""
-    ptr = np.asarray(cm.prog_ptr, dtype=np.int64)
-    ops = np.asarray(cm.prog_op)
-    args = np.asarray(cm.prog_arg, dtype=np.int64)
-    src = np.asarray(cm.edge_src, dtype=np.int64)
-    N = ptr.size - 1
-    has_rule = np.diff(ptr) > 0
+    has_rule, _, _, _, _, adj = _literal_graph(cm)
+    N = has_rule.size
     fixed = reg.fixed_mask.astype(bool)
     y = np.where(fixed, reg.fixed_value, reg.y0)
     mdl = _rosenbrock_ref._Model(cm, reg, _rosenbrock_ref.structure(cm))
     with np.errstate(all="ignore"):
         rate = np.abs(mdl.deriv(np.ascontiguousarray(y, dtype=np.float64)))
     free = has_rule[None, :] & ~fixed
-    lit = np.nonzero(ops == 0)[0]
-    owner = np.repeat(np.arange(N), np.diff(ptr))
-    adj = np.zeros((N, N))
-    adj[src[args[lit]], owner[lit]] = 1.0
     seen = free & ~(rate <= FREEZE_RATE * atol)  # NaN counts as moving
     seen[:, np.asarray(cols, dtype=np.int64)] = True
     # the closure on the distinct (free, start) rows only (a cohort's rows are mostly equal;

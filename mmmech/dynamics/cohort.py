@@ -283,6 +283,20 @@ def _superposed(
     return out
 
 
+def _fine_shifts(
+    drug: str, mine: list[Any], edges_h: np.ndarray, covariates: dict[str, float]
+) -> np.ndarray | None:
+    """The grid offsets of `drug`'s doses `mine` on the uniform grid `edges_h` when their
+    interval means are a superposition of single-dose courses (a linear PK model covering their
+    routes, every dose on the grid); None otherwise (:func:`_fine_key`, :func:`_fine_direct`)."""
+    if not mine or not _has_pk(drug):
+        return None
+    m = _pk_model(drug, covariates)
+    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
+        return None
+    return _grid_shifts(mine, float(edges_h[1] - edges_h[0]))
+
+
 def _fine_key(
     drug: str, events: list[Any], edges_h: np.ndarray, covariates: dict[str, float]
 ) -> Any:
@@ -291,16 +305,13 @@ def _fine_key(
     different amounts or off the grid, no linear PK model covering the routes)."""
     mine = [e for e in events if e.drug == drug]
     amounts = {e.amount for e in mine}
-    if not mine or len(amounts) != 1 or not _has_pk(drug):
+    if len(amounts) != 1:
         return None
-    m = _pk_model(drug, covariates)
-    if any(PK_ROUTES.get(e.route, e.route) not in m.routes for e in mine) or not m.linear:
+    shifts = _fine_shifts(drug, mine, edges_h, covariates)
+    if shifts is None:
         return None
     a = float(amounts.pop())
     dh = float(edges_h[1] - edges_h[0])
-    shifts = _grid_shifts(mine, dh)
-    if shifts is None:
-        return None
     numeric = {c.name for c in _pk.model(drug).covariates if c.form != "note"}
     used = tuple(sorted((k, float(v)) for k, v in covariates.items() if k in numeric))
     key = ("fine", drug, tuple((e.day, e.route) for e in mine), used, edges_h.size, dh)
@@ -366,12 +377,9 @@ def _fine_direct(
     instead of every dose at every interval: KRd's carfilzomib 72 doses on the 15-min grid of 12
     cycles took 0.11 s per patient), else :func:`~mmmech.dynamics.regimen._conc_intervals`."""
     mine = [e for e in events if e.drug == drug]
-    if mine and _has_pk(drug):
-        m = _pk_model(drug, covariates)
-        if m.linear and all(PK_ROUTES.get(e.route, e.route) in m.routes for e in mine):
-            shifts = _grid_shifts(mine, float(edges_h[1] - edges_h[0]))
-            if shifts is not None:
-                return _fine_entry(drug, None, mine, shifts, edges_h, no_pk, covariates)
+    shifts = _fine_shifts(drug, mine, edges_h, covariates)
+    if shifts is not None:
+        return _fine_entry(drug, None, mine, shifts, edges_h, no_pk, covariates)
     return _conc_intervals(drug, events, edges_h, no_pk, covariates)
 
 
